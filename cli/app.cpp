@@ -1,0 +1,56 @@
+// app.cpp — builds the CLI11 app from the subcommands, parses, dispatches, and turns every
+// failure into one line and an exit code.
+#include "cli/app.h"
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+#include <algorithm>
+
+namespace llmplan::cli {
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    CLI::App app{"llmplan — what an LLM training or serving job will cost, before it runs.", "llmplan"};
+    app.set_version_flag("--version", std::string("llmplan ") + LLMPLAN_VERSION);
+    app.require_subcommand(0, 1);
+    app.footer("Examples:\n  llmplan plan --params 7B --gpus 8 --zero 3\n  llmplan plan --model llama-3-8b --gpu a100-80g "
+               "--micro-batch 2 --recompute full --json\n  llmplan models llama-2-70b\n  llmplan gpus");
+    PlanCommand plan;
+    ModelsCommand models;
+    GpusCommand gpus;
+    setup_plan(app, plan);
+    setup_models(app, models);
+    setup_gpus(app, gpus);
+
+    std::string context = "llmplan";
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments last-first
+        app.parse(reversed);
+        if (plan.app->parsed()) { context = "llmplan plan"; return run_plan(plan, out, err); }
+        if (models.app->parsed()) { context = "llmplan models"; return run_models(models, out, err); }
+        if (gpus.app->parsed()) { context = "llmplan gpus"; return run_gpus(gpus, out, err); }
+        out << app.help();
+        return args.empty() ? 0 : 2;
+    } catch (const CLI::CallForHelp&) {
+        out << (plan.app->parsed() ? plan.app->help() : models.app->parsed() ? models.app->help()
+                : gpus.app->parsed() ? gpus.app->help() : app.help());
+        return 0;
+    } catch (const CLI::CallForVersion& e) {
+        out << e.what() << "\n";
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        for (CLI::App* sub : app.get_subcommands()) context = "llmplan " + sub->get_name();
+        std::string msg = e.what();
+        std::replace(msg.begin(), msg.end(), '\n', ' ');
+        err << context << ": error: " << msg << " (see " << context << " --help)\n";
+        return 2;
+    } catch (const InputError& e) {
+        err << context << ": error: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        err << context << ": error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace llmplan::cli

@@ -1,0 +1,47 @@
+// cmd_gpus.cpp — `llmplan gpus`: the GPU catalog (capacity, bandwidth, dense peaks, links, power).
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "core/json.h"
+#include "core/quantity.h"
+
+#include <sstream>
+
+namespace llmplan::cli {
+
+void setup_gpus(CLI::App& parent, GpusCommand& cmd) {
+    cmd.app = parent.add_subcommand("gpus", "List the GPU catalog: memory, bandwidth, dense peak FLOP/s, links");
+    cmd.app->add_flag("--json", cmd.json, "Print JSON");
+}
+
+namespace {
+std::string fixed(double v, int digits) {
+    std::ostringstream s;
+    s.precision(digits);
+    s << std::fixed << v;
+    return s.str();
+}
+std::string tflops(double v) { return v > 0 ? fixed(v / 1e12, 1) : "-"; }
+}  // namespace
+
+int run_gpus(const GpusCommand& cmd, std::ostream& out, std::ostream&) {
+    if (cmd.json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const GpuSpec& g : gpu_catalog()) {
+            nlohmann::json j = gpu_json(g);
+            j["source"] = g.source;
+            list.push_back(j);
+        }
+        out << nlohmann::json{{"schema", "llmplan.gpus/1"}, {"gpus", list}}.dump(2) << "\n";
+        return 0;
+    }
+    Table t({"name", "GPU", "memory GiB", "HBM TB/s", "bf16 TF", "fp8 TF", "tf32 TF", "fp32 TF", "link (GB/s per direction)", "W"},
+            {false, false, true, true, true, true, true, true, false, true});
+    for (const GpuSpec& g : gpu_catalog())
+        t.add({g.name, g.display_name, fixed(g.memory_bytes / (1024.0 * 1024 * 1024), 0), fixed(g.memory_bandwidth / 1e12, 2),
+               tflops(g.peak_bf16), tflops(g.peak_fp8), tflops(g.peak_tf32), tflops(g.peak_fp32),
+               g.intra_node_link + " " + fixed(g.intra_node_bandwidth / 1e9, 0), fixed(g.tdp_watts, 0)});
+    out << t.str() << "\nPeaks are dense (no sparsity), from the vendors' datasheets; docs/GPUS.md cites each.\n";
+    return 0;
+}
+
+}  // namespace llmplan::cli

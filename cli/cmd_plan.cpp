@@ -1,0 +1,146 @@
+// cmd_plan.cpp — `llmplan plan`: per-GPU training memory, term by term.
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/table.h"
+#include "core/error.h"
+#include "core/quantity.h"
+#include "core/text.h"
+#include "planner/memory.h"
+#include "planner/plan_json.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace llmplan::cli {
+
+void setup_plan(CLI::App& parent, PlanCommand& cmd) {
+    cmd.app = parent.add_subcommand("plan", "Per-GPU memory of a training job, term by term, and whether it fits");
+    add_model_options(*cmd.app, cmd.model);
+    add_job_options(*cmd.app, cmd.job);
+    cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.plan/1) instead of a table");
+    cmd.app->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
+    cmd.app->add_option("--units", cmd.units, "Byte units of the table: gib (2^30) or gb (10^9)")->capture_default_str()->type_name("U");
+}
+
+namespace {
+
+std::string shape_line(const ModelSpec& m) {
+    std::ostringstream s;
+    s << m.n_layers << " layers, d_model " << m.d_model << ", " << m.n_heads << " heads";
+    if (m.n_kv_heads != m.n_heads) s << " (" << m.n_kv_heads << " kv)";
+    s << " × " << m.head_dim << ", d_ff " << m.d_ff << " " << to_string(m.activation);
+    if (m.is_moe()) s << ", " << m.n_experts << " experts top-" << m.top_k;
+    s << ", " << to_string(m.norm) << ", vocab " << m.vocab_size << ", " << to_string(m.position) << " positions"
+      << (m.tied_embeddings ? ", tied head" : "");
+    return s.str();
+}
+
+std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit unit) {
+    const TrainConfig& c = plan.config;
+    const ParallelLayout& p = c.parallel;
+    const StageMemory& w = plan.worst();
+    const char* u = unit == ByteUnit::gib ? "GiB" : "GB";
+    auto b = [&](double bytes) {
+        std::string s = format_bytes(bytes, unit);
+        return s.substr(0, s.find(' '));  // the unit is in the column header
+    };
+    std::ostringstream o;
+    o << "llmplan plan: " << (rm.derived ? "derived model (" + rm.origin + ")" : plan.model.name) << " on "
+      << p.gpus << " × " << plan.gpu.display_name << "\n";
+    o << "  model   " << shape_line(plan.model) << "\n";
+    o << "          " << format_int(plan.params.total()) << " parameters (" << format_count(static_cast<double>(plan.params.total()))
+      << ")";
+    if (plan.model.is_moe()) o << ", " << format_count(static_cast<double>(plan.params.active)) << " active per token";
+    o << "\n";
+    if (rm.derived)
+        o << "          shape derived by llmplan's rule (Llama-2 style, width/depth near 128; docs/MEMORY_MODEL.md §0)\n";
+    o << "  layout  dp " << p.dp() << " × tp " << p.tp << " × pp " << p.pp;
+    if (p.cp > 1) o << " × cp " << p.cp;
+    if (p.ep > 1) o << ", ep " << p.ep;
+    if (p.virtual_stages > 1) o << ", " << p.virtual_stages << " virtual stages";
+    if (p.sp) o << ", sequence parallel";
+    o << " (" << p.gpus_per_node << " GPUs per node); ZeRO-" << p.zero << "; " << to_string(c.precision) << "; "
+      << to_string(c.optimizer) << "\n";
+    o << "  job     micro-batch " << c.micro_batch << " × " << c.seq << " tokens; global batch " << c.global_batch
+      << " sequences (" << c.grad_accum() << " micro-batch" << (c.grad_accum() == 1 ? "" : "es")
+      << " per step per rank); recompute " << to_string(c.recompute) << "; " << to_string(c.attention)
+      << " attention; dropout " << c.dropout << "; offload " << to_string(c.offload) << "\n\n";
+
+    o << "Memory per GPU (" << u << " = " << (unit == ByteUnit::gib ? "2^30" : "10^9") << " bytes)";
+    if (p.pp > 1) o << ", most loaded pipeline stage " << w.stage << " of " << p.pp << ": " << w.placement;
+    o << "\n";
+    Table t({"term", u, "how"}, {false, true, false});
+    for (const MemoryTerm& term : w.terms) {
+        if (term.key == "overhead") continue;
+        t.add({term.label, b(term.bytes), term.formula});
+    }
+    t.rule();
+    std::ostringstream phases;
+    phases << "at " << w.peak_phase << " (";
+    for (std::size_t i = 0; i < w.phases.size(); ++i)
+        phases << (i ? ", " : "") << w.phases[i].name << " " << b(w.phases[i].bytes);
+    phases << ")";
+    t.add({"peak allocated", b(w.peak_allocated), phases.str()});
+    std::ostringstream frag;
+    frag << "peak × " << 1 + plan.allocator_fragmentation << " (allocator fragmentation, assumed)";
+    t.add({"reserved estimate", b(w.reserved_estimate), frag.str()});
+    for (const MemoryTerm& term : w.terms)
+        if (term.key == "overhead") t.add({"+ " + term.label, b(term.bytes), term.formula});
+    std::ostringstream verdict;
+    verdict << "of " << b(plan.capacity_bytes) << " " << u << " on the " << plan.gpu.name << ": "
+            << (plan.fits ? "FITS, headroom " : "DOES NOT FIT, short by ")
+            << format_bytes(std::abs(plan.headroom_bytes), unit);
+    t.add({"device total", b(w.device_total), verdict.str()});
+    o << t.str();
+    if (w.cpu_offload > 0)
+        o << "  CPU memory for offloaded state: " << format_bytes(w.cpu_offload, unit) << " per GPU, "
+          << format_bytes(w.cpu_offload * std::min(p.gpus, p.gpus_per_node), unit) << " per node\n";
+    o << "\n";
+    if (plan.max_micro_batch > 0)
+        o << "Largest micro-batch that fits (same " << c.grad_accum() << " micro-batch" << (c.grad_accum() == 1 ? "" : "es")
+          << " per step): " << plan.max_micro_batch << "\n";
+    else
+        o << "No micro-batch fits: even --micro-batch 1 needs " << format_bytes(w.device_total, unit)
+          << "; try more GPUs, a higher --zero stage, --tp/--pp, --recompute full or --offload\n";
+    if (p.pp > 1) {
+        o << "\nPer pipeline stage (" << u << "):\n";
+        Table st({"stage", "holds", "params/GPU", "activations", "peak allocated", "device total"}, {true, false, true, true, true, true});
+        for (const StageMemory& s : plan.stages)
+            st.add({std::to_string(s.stage), s.placement, format_int(s.params_on_gpu), b(s.activations), b(s.peak_allocated),
+                    b(s.device_total)});
+        o << st.str();
+    }
+    for (const std::string& warning : plan.warnings) o << "warning: " << warning << "\n";
+    return o.str();
+}
+
+}  // namespace
+
+int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
+    const ByteUnit unit = [&] {
+        const std::string u = to_lower(cmd.units);
+        if (u == "gib") return ByteUnit::gib;
+        if (u == "gb") return ByteUnit::gb;
+        throw InputError("--units: \"" + cmd.units + "\" is not a unit; use gib (2^30 bytes) or gb (10^9 bytes)");
+    }();
+    const ResolvedModel model = resolve_model(cmd.model);
+    const GpuSpec gpu = resolve_gpu(cmd.job);
+    const TrainConfig config = resolve_job(cmd.job, gpu);
+    const MemoryPlan plan = plan_memory(model.spec, gpu, config);
+
+    nlohmann::json report = plan_to_json(plan);
+    report["model"]["origin"] = model.origin;
+    report["model"]["derived"] = model.derived;
+    const std::string json_text = report.dump(2) + "\n";
+    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    if (cmd.json) {
+        out << json_text;
+    } else {
+        out << render(plan, model, unit);
+    }
+    if (cmd.json)
+        for (const std::string& w : plan.warnings) err << "llmplan plan: warning: " << w << "\n";
+    return 0;
+}
+
+}  // namespace llmplan::cli

@@ -1,0 +1,41 @@
+// commands.h — one options struct, setup function and run function per subcommand
+// (cmd_plan.cpp, cmd_models.cpp, cmd_gpus.cpp). The commands hold no model logic.
+#pragma once
+
+#include "cli/options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+#include <string>
+
+namespace llmplan::cli {
+
+struct PlanCommand {
+    CLI::App* app = nullptr;
+    ModelOptions model;
+    JobOptions job;
+    bool json = false;
+    std::string report;
+    std::string units = "gib";
+};
+void setup_plan(CLI::App& parent, PlanCommand& cmd);
+int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err);
+
+struct ModelsCommand {
+    CLI::App* app = nullptr;
+    std::string name;       // optional: show one model in detail
+    std::string hf_config;  // or a Hugging Face config
+    bool json = false;
+};
+void setup_models(CLI::App& parent, ModelsCommand& cmd);
+int run_models(const ModelsCommand& cmd, std::ostream& out, std::ostream& err);
+
+struct GpusCommand {
+    CLI::App* app = nullptr;
+    bool json = false;
+};
+void setup_gpus(CLI::App& parent, GpusCommand& cmd);
+int run_gpus(const GpusCommand& cmd, std::ostream& out, std::ostream& err);
+
+}  // namespace llmplan::cli

@@ -1,0 +1,192 @@
+// config.cpp — string forms of the training-config enums, defaults, and combination checks.
+#include "core/config.h"
+
+#include "core/error.h"
+#include "core/text.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace llmplan {
+
+namespace {
+
+template <typename E, std::size_t N>
+using Names = std::array<std::pair<const char*, E>, N>;
+
+constexpr Names<Precision, 7> kPrecisions{{{"fp32", Precision::fp32},
+                                           {"amp-bf16", Precision::amp_bf16},
+                                           {"amp-fp16", Precision::amp_fp16},
+                                           {"mixed-bf16", Precision::mixed_bf16},
+                                           {"mixed-fp16", Precision::mixed_fp16},
+                                           {"bf16", Precision::bf16},
+                                           {"fp8", Precision::fp8}}};
+constexpr Names<Optimizer, 7> kOptimizers{{{"adamw", Optimizer::adamw},
+                                           {"adam", Optimizer::adam},
+                                           {"sgd", Optimizer::sgd},
+                                           {"sgd-momentum", Optimizer::sgd_momentum},
+                                           {"adafactor", Optimizer::adafactor},
+                                           {"lion", Optimizer::lion},
+                                           {"adamw-8bit", Optimizer::adamw_8bit}}};
+constexpr Names<Recompute, 3> kRecomputes{
+    {{"none", Recompute::none}, {"selective", Recompute::selective}, {"full", Recompute::full}}};
+constexpr Names<Attention, 2> kAttentions{{{"flash", Attention::flash}, {"eager", Attention::eager}}};
+constexpr Names<Offload, 3> kOffloads{
+    {{"none", Offload::none}, {"optimizer", Offload::optimizer}, {"optimizer+params", Offload::optimizer_params}}};
+constexpr Names<Framework, 1> kFrameworks{{{"generic", Framework::generic}}};
+
+template <typename E, std::size_t N>
+const char* name_of(const Names<E, N>& names, E value) {
+    for (const auto& [name, v] : names)
+        if (v == value) return name;
+    return "?";
+}
+
+template <typename E, std::size_t N>
+std::vector<std::string> all_names(const Names<E, N>& names) {
+    std::vector<std::string> out;
+    for (const auto& entry : names) out.emplace_back(entry.first);
+    return out;
+}
+
+template <typename E, std::size_t N>
+E parse_named(const Names<E, N>& names, std::string_view text, std::string_view flag, const char* what) {
+    const std::string key = to_lower(trim(text));
+    for (const auto& [name, v] : names)
+        if (key == name) return v;
+    std::string msg = std::string(flag) + ": unknown " + what + " \"" + std::string(text) + "\"";
+    if (auto guess = closest_match(key, all_names(names))) msg += " (did you mean \"" + *guess + "\"?)";
+    msg += "; choose one of " + join(all_names(names), ", ");
+    throw InputError(msg);
+}
+
+[[noreturn]] void fail(const std::string& msg) { throw InputError(msg); }
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+const char* to_string(Precision p) { return name_of(kPrecisions, p); }
+const char* to_string(Optimizer o) { return name_of(kOptimizers, o); }
+const char* to_string(Recompute r) { return name_of(kRecomputes, r); }
+const char* to_string(Attention a) { return name_of(kAttentions, a); }
+const char* to_string(Offload o) { return name_of(kOffloads, o); }
+const char* to_string(Framework f) { return name_of(kFrameworks, f); }
+
+Precision parse_precision(std::string_view t, std::string_view flag) { return parse_named(kPrecisions, t, flag, "precision"); }
+Optimizer parse_optimizer(std::string_view t, std::string_view flag) { return parse_named(kOptimizers, t, flag, "optimizer"); }
+Recompute parse_recompute(std::string_view t, std::string_view flag) { return parse_named(kRecomputes, t, flag, "recompute mode"); }
+Attention parse_attention(std::string_view t, std::string_view flag) { return parse_named(kAttentions, t, flag, "attention"); }
+Offload parse_offload(std::string_view t, std::string_view flag) { return parse_named(kOffloads, t, flag, "offload mode"); }
+Framework parse_framework(std::string_view t, std::string_view flag) { return parse_named(kFrameworks, t, flag, "framework"); }
+std::vector<std::string> precision_names() { return all_names(kPrecisions); }
+std::vector<std::string> optimizer_names() { return all_names(kOptimizers); }
+
+std::int64_t default_seq(const ModelSpec& model) { return std::min<std::int64_t>(model.max_positions, 4096); }
+
+TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig c) {
+    if (c.seq == 0) c.seq = default_seq(model);
+    const ParallelLayout& p = c.parallel;
+    if (c.global_batch == 0 && p.gpus > 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && p.dp() > 0)
+        // One micro-batch per pipeline stage per step: the fewest that keep a 1F1B pipeline full.
+        c.global_batch = c.micro_batch * p.dp() * p.pp * p.virtual_stages;
+    return c;
+}
+
+std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& c) {
+    std::vector<std::string> warnings;
+    const ParallelLayout& p = c.parallel;
+    const std::string model = "the " + m.name + " model";
+
+    auto positive = [](int v, const char* flag) {
+        if (v < 1) fail(std::string(flag) + ": \"" + std::to_string(v) + "\" must be a positive integer");
+    };
+    positive(p.gpus, "--gpus");
+    positive(p.gpus_per_node, "--gpus-per-node");
+    positive(p.tp, "--tp");
+    positive(p.pp, "--pp");
+    positive(p.cp, "--cp");
+    positive(p.ep, "--ep");
+    positive(p.virtual_stages, "--virtual-stages");
+    if (p.zero < 0 || p.zero > 3) fail("--zero: \"" + std::to_string(p.zero) + "\" must be between 0 and 3");
+    if (c.micro_batch < 1) fail("--micro-batch: \"" + str(c.micro_batch) + "\" must be a positive integer");
+    if (c.seq < 1) fail("--seq: \"" + str(c.seq) + "\" must be a positive integer");
+    if (c.dropout < 0.0 || c.dropout >= 1.0) fail("--dropout: \"" + std::to_string(c.dropout) + "\" must be in [0, 1)");
+
+    // Layout: gpus = dp × tp × pp × cp.
+    const std::int64_t model_parallel = std::int64_t{p.tp} * p.pp * p.cp;
+    if (p.gpus % model_parallel != 0)
+        fail("--gpus " + std::to_string(p.gpus) + " is not divisible by tp × pp × cp = " + str(model_parallel) +
+             " (data parallel = gpus / (tp × pp × cp) must be a whole number)");
+    if (p.gpus > p.gpus_per_node && p.gpus % p.gpus_per_node != 0)
+        warnings.push_back("--gpus " + std::to_string(p.gpus) + " is not a whole number of nodes of --gpus-per-node " +
+                           std::to_string(p.gpus_per_node) + " (the last node is partly used)");
+
+    // Tensor parallel splits heads, KV heads, the MLP and (padded) the vocabulary (Megatron §3).
+    if (m.n_heads % p.tp != 0)
+        fail("--tp " + std::to_string(p.tp) + " does not divide the " + std::to_string(m.n_heads) +
+             " attention heads of " + model);
+    if (m.n_kv_heads % p.tp != 0)
+        fail("--tp " + std::to_string(p.tp) + " does not divide the " + std::to_string(m.n_kv_heads) +
+             " key/value heads of " + model + " (Megatron requires num_query_groups % tp == 0)");
+    if (m.d_ff % p.tp != 0)
+        fail("--tp " + std::to_string(p.tp) + " does not divide the MLP size " + std::to_string(m.d_ff) + " of " + model);
+    if (p.sp && p.tp == 1) warnings.push_back("--sp has no effect with --tp 1 (sequence parallelism splits along tensor-parallel ranks)");
+    if (p.sp && c.seq % p.tp != 0)
+        fail("--seq " + str(c.seq) + " is not divisible by --tp " + std::to_string(p.tp) + " (sequence parallelism splits the sequence)");
+
+    // Pipeline: equal stages of whole layers (Megatron's default; 1F1B or interleaved).
+    const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
+    if (m.n_layers % chunks != 0)
+        fail((p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(chunks) : "--pp " + std::to_string(p.pp)) +
+             " does not divide the " + std::to_string(m.n_layers) + " layers of " + model);
+    if (p.virtual_stages > 1 && p.pp == 1) fail("--virtual-stages " + std::to_string(p.virtual_stages) + " needs --pp > 1");
+
+    // Context parallel: ring attention over sequence chunks, with a fused (flash) kernel.
+    if (c.seq % p.cp != 0)
+        fail("--seq " + str(c.seq) + " is not divisible by --cp " + std::to_string(p.cp));
+    if (p.cp > 1 && c.attention == Attention::eager)
+        fail("--cp " + std::to_string(p.cp) + " needs --attention flash (context parallelism runs ring attention "
+             "with a fused kernel; eager scores are not split)");
+
+    // Expert parallel.
+    if (p.ep > 1 && !m.is_moe()) fail("--ep " + std::to_string(p.ep) + " needs a mixture-of-experts model; " + model + " is dense");
+    if (m.is_moe() && m.n_experts % p.ep != 0)
+        fail("--ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(m.n_experts) + " experts of " + model);
+    if (p.ep > 1 && (std::int64_t{p.dp()} * p.cp) % p.ep != 0)
+        fail("--ep " + std::to_string(p.ep) + " does not divide data × context parallel = " +
+             std::to_string(p.dp() * p.cp) + " (experts are split across data-parallel ranks)");
+
+    // Sequence length vs. the model's positions.
+    if (c.seq > m.max_positions) {
+        if (m.position == PositionEmbedding::learned)
+            fail("--seq " + str(c.seq) + " exceeds the " + str(m.max_positions) + " learned positions of " + model);
+        warnings.push_back("--seq " + str(c.seq) + " is longer than the " + str(m.max_positions) +
+                           " positions " + m.name + " was trained with (rotary scaling needed)");
+    }
+
+    // Batch.
+    if (c.global_batch != 0) {
+        const std::int64_t per_step = c.micro_batch * p.dp();
+        if (c.global_batch < per_step || c.global_batch % per_step != 0)
+            fail("--global-batch " + str(c.global_batch) + " is not a multiple of --micro-batch × data parallel = " +
+                 str(c.micro_batch) + " × " + std::to_string(p.dp()) + " = " + str(per_step));
+        if (p.virtual_stages > 1 && c.grad_accum() % p.pp != 0)
+            fail("--global-batch " + str(c.global_batch) + " gives " + str(c.grad_accum()) +
+                 " micro-batches per step; the interleaved schedule needs a multiple of --pp " + std::to_string(p.pp));
+    }
+
+    // ZeRO and offload.
+    if (p.zero > 0 && p.shard_group() == 1)
+        warnings.push_back("ZeRO-" + std::to_string(p.zero) +
+                           " on a single data-parallel rank shards nothing: memory is as with --zero 0");
+    if (c.offload == Offload::optimizer_params && p.zero != 3)
+        fail("--offload optimizer+params needs --zero 3 (ZeRO-Infinity offloads parameter shards)");
+    if (c.offload != Offload::none && p.zero == 0)
+        warnings.push_back("--offload " + std::string(to_string(c.offload)) +
+                           " with --zero 0: ZeRO-Offload keeps a full optimizer copy on the CPU of every rank");
+    return warnings;
+}
+
+}  // namespace llmplan

@@ -1,0 +1,87 @@
+// config.h — what a training job is: precision, optimizer, parallel layout, batch, recompute.
+//
+// The enums map one-to-one onto `llmplan plan` flags (their string forms are the flag values),
+// so the CLI, the GUI and the JSON report share one vocabulary. validate_config() turns a
+// (model, config) pair into either warnings or one clear InputError naming the flag at fault.
+#pragma once
+
+#include "core/model.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmplan {
+
+// How weights, gradients, optimizer states and activations are stored (docs/MEMORY_MODEL.md §1).
+enum class Precision { fp32, amp_bf16, amp_fp16, mixed_bf16, mixed_fp16, bf16, fp8 };
+enum class Optimizer { adamw, adam, sgd, sgd_momentum, adafactor, lion, adamw_8bit };
+enum class Recompute { none, selective, full };
+enum class Attention { flash, eager };
+enum class Offload { none, optimizer, optimizer_params };
+// Whose memory behaviour to model. generic: the textbook model (ZeRO paper + Korthikanti et al.).
+enum class Framework { generic };
+
+struct ParallelLayout {
+    int gpus = 1;           // total GPUs
+    int gpus_per_node = 8;  // for node counts and CPU memory per node
+    int tp = 1;             // tensor parallel
+    int pp = 1;             // pipeline parallel
+    int cp = 1;             // context parallel (sequence split across GPUs in attention)
+    int ep = 1;             // expert parallel (MoE experts split over data-parallel ranks)
+    int virtual_stages = 1; // interleaved pipeline: model chunks per pipeline rank
+    bool sp = false;        // Megatron sequence parallelism (with tp > 1)
+    int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
+    int dp() const { return gpus / (tp * pp * cp); }
+    // ZeRO shards dense states over data × context parallel ranks (Megatron-Core's
+    // distributed optimizer uses the dp×cp group), expert states over that ÷ ep.
+    int shard_group() const { return dp() * cp; }
+    int expert_shard_group() const { return dp() * cp / ep; }
+};
+
+struct TrainConfig {
+    Precision precision = Precision::mixed_bf16;
+    Optimizer optimizer = Optimizer::adamw;
+    ParallelLayout parallel;
+    Recompute recompute = Recompute::none;
+    Attention attention = Attention::flash;
+    double dropout = 0.0;             // probability; 0 = no dropout (no masks stored)
+    std::int64_t micro_batch = 1;     // sequences per GPU per forward pass
+    std::int64_t seq = 0;             // tokens per sequence; 0 = default_seq(model)
+    std::int64_t global_batch = 0;    // sequences per optimizer step; 0 = micro × dp × pp
+    Offload offload = Offload::none;
+    Framework framework = Framework::generic;
+
+    std::int64_t grad_accum() const {  // micro-batches per optimizer step per data-parallel rank
+        return global_batch / (micro_batch * parallel.dp());
+    }
+};
+
+// Default training sequence length for a model: its context, capped at 4,096 tokens.
+std::int64_t default_seq(const ModelSpec& model);
+
+// Fills seq and global_batch defaults; returns the config as it will be planned.
+TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig config);
+
+// Checks the combination; throws InputError naming the flag (e.g. "--tp 3 does not divide the
+// 32 attention heads of llama-2-7b") or returns warnings (e.g. ZeRO-3 on one data-parallel rank).
+std::vector<std::string> validate_config(const ModelSpec& model, const TrainConfig& config);
+
+// String forms (the flag values) and parsers that throw InputError naming `flag`.
+const char* to_string(Precision p);
+const char* to_string(Optimizer o);
+const char* to_string(Recompute r);
+const char* to_string(Attention a);
+const char* to_string(Offload o);
+const char* to_string(Framework f);
+Precision parse_precision(std::string_view text, std::string_view flag);
+Optimizer parse_optimizer(std::string_view text, std::string_view flag);
+Recompute parse_recompute(std::string_view text, std::string_view flag);
+Attention parse_attention(std::string_view text, std::string_view flag);
+Offload parse_offload(std::string_view text, std::string_view flag);
+Framework parse_framework(std::string_view text, std::string_view flag);
+std::vector<std::string> precision_names();
+std::vector<std::string> optimizer_names();
+
+}  // namespace llmplan

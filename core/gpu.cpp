@@ -1,0 +1,353 @@
+// gpu.cpp — the GPU catalog rows, each figure cited beside it, and lookup by name or alias.
+//
+// Units: memory capacity in binary units (GiB = 2^30 bytes, as the drivers report it);
+// bandwidths and FLOP/s in decimal units (GB/s = 1e9 bytes/s, TFLOP/s = 1e12), as datasheets print
+// them. Peaks are dense: NVIDIA and AMD datasheets mark the 2:4 structured-sparsity figures with
+// an asterisk, and those are exactly twice the dense ones; we halve them where only those are given.
+#include "core/gpu.h"
+
+#include "core/error.h"
+#include "core/text.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <optional>
+#include <utility>
+
+namespace llmplan {
+
+namespace {
+
+constexpr double GiB = 1024.0 * 1024.0 * 1024.0;  // 2^30 bytes
+constexpr double GBps = 1e9;                       // bytes/s, decimal as in datasheets
+constexpr double TBps = 1e12;
+constexpr double TFLOPS = 1e12;  // FLOP/s (OP/s for int8)
+constexpr double PFLOPS = 1e15;
+
+std::vector<GpuSpec> build_catalog() {
+    std::vector<GpuSpec> c;
+
+    // ---- NVIDIA Volta -------------------------------------------------------------------------
+    c.push_back(GpuSpec{
+        .name = "v100-32g",
+        .display_name = "NVIDIA Tesla V100 SXM2 32GB",
+        .vendor = "NVIDIA",
+        .architecture = "Volta",
+        .memory_bytes = 32 * GiB,            // V100 datasheet: 32 GB HBM2
+        .memory_kind = "HBM2",
+        .memory_bandwidth = 900 * GBps,      // V100 datasheet (SXM2): 900 GB/s
+        .peak_fp64 = 7.8 * TFLOPS,           // V100 datasheet (SXM2): 7.8 TFLOPS double precision (no FP64 tensor cores)
+        .peak_fp32 = 15.7 * TFLOPS,          // V100 datasheet (SXM2): 15.7 TFLOPS single precision
+        .peak_tf32 = 0,                      // TF32 arrives with Ampere (A100 whitepaper)
+        .peak_fp16 = 125 * TFLOPS,           // V100 datasheet (SXM2): 125 TFLOPS tensor performance (fp16 in, fp32 accumulate)
+        .peak_bf16 = 0,                      // Volta tensor cores take fp16 only (Volta whitepaper)
+        .peak_fp8 = 0,                       // FP8 arrives with Hopper
+        .peak_int8 = 0,                      // no INT8 tensor cores; the datasheet gives no INT8 rate (DP4A on CUDA cores not counted)
+        .intra_node_link = "NVLink 2 (6 links)",
+        .intra_node_bandwidth = 150 * GBps,  // V100 datasheet: NVLink 300 GB/s bidirectional -> 150 GB/s each way
+        .default_gpus_per_node = 8,          // DGX-1 (8 × V100 SXM2, hybrid cube-mesh NVLink)
+        .tdp_watts = 300,                    // V100 datasheet (SXM2): 300 W
+        .source = "NVIDIA Tesla V100 GPU Accelerator datasheet (SXM2 column); NVIDIA Tesla V100 GPU Architecture whitepaper (2017)",
+    });
+
+    // ---- NVIDIA Ampere ------------------------------------------------------------------------
+    // A100 whitepaper and datasheet agree: FP64 tensor 19.5, FP32 19.5, TF32 156, BF16/FP16 312,
+    // INT8 624 TOPS dense (312/624/624/1248 with sparsity).
+    c.push_back(GpuSpec{
+        .name = "a100-40g",
+        .display_name = "NVIDIA A100 SXM4 40GB",
+        .vendor = "NVIDIA",
+        .architecture = "Ampere",
+        .memory_bytes = 40 * GiB,            // A100 datasheet: 40 GB HBM2 (nvidia-smi: 40960 MiB)
+        .memory_kind = "HBM2",
+        .memory_bandwidth = 1555 * GBps,     // A100 datasheet (40GB SXM): 1,555 GB/s
+        .peak_fp64 = 19.5 * TFLOPS,          // A100 datasheet: FP64 Tensor Core 19.5 TFLOPS (vector FP64: 9.7)
+        .peak_fp32 = 19.5 * TFLOPS,          // A100 datasheet: FP32 19.5 TFLOPS
+        .peak_tf32 = 156 * TFLOPS,           // A100 datasheet: TF32 Tensor Core 156 TFLOPS (312 with sparsity)
+        .peak_fp16 = 312 * TFLOPS,           // A100 datasheet: FP16 Tensor Core 312 TFLOPS (624 with sparsity)
+        .peak_bf16 = 312 * TFLOPS,           // A100 datasheet: BFLOAT16 Tensor Core 312 TFLOPS (624 with sparsity)
+        .peak_fp8 = 0,                       // FP8 arrives with Hopper
+        .peak_int8 = 624 * TFLOPS,           // A100 datasheet: INT8 Tensor Core 624 TOPS (1,248 with sparsity)
+        .intra_node_link = "NVLink 3 (12 links)",
+        .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
+        .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
+        .tdp_watts = 400,                    // A100 datasheet (SXM): 400 W
+        .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
+    });
+    c.push_back(GpuSpec{
+        .name = "a100-80g",
+        .display_name = "NVIDIA A100 SXM4 80GB",
+        .vendor = "NVIDIA",
+        .architecture = "Ampere",
+        .memory_bytes = 80 * GiB,            // A100 datasheet: 80 GB HBM2e (nvidia-smi: 81920 MiB)
+        .memory_kind = "HBM2e",
+        .memory_bandwidth = 2039 * GBps,     // A100 datasheet (80GB SXM): 2,039 GB/s
+        .peak_fp64 = 19.5 * TFLOPS,          // A100 datasheet: FP64 Tensor Core 19.5 TFLOPS (vector FP64: 9.7)
+        .peak_fp32 = 19.5 * TFLOPS,          // A100 datasheet: FP32 19.5 TFLOPS
+        .peak_tf32 = 156 * TFLOPS,           // A100 datasheet: TF32 Tensor Core 156 TFLOPS (312 with sparsity)
+        .peak_fp16 = 312 * TFLOPS,           // A100 datasheet: FP16 Tensor Core 312 TFLOPS (624 with sparsity)
+        .peak_bf16 = 312 * TFLOPS,           // A100 datasheet: BFLOAT16 Tensor Core 312 TFLOPS (624 with sparsity)
+        .peak_fp8 = 0,                       // FP8 arrives with Hopper
+        .peak_int8 = 624 * TFLOPS,           // A100 datasheet: INT8 Tensor Core 624 TOPS (1,248 with sparsity)
+        .intra_node_link = "NVLink 3 (12 links)",
+        .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
+        .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
+        .tdp_watts = 400,                    // A100 datasheet (80GB SXM): 400 W
+        .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
+    });
+
+    // ---- NVIDIA Hopper ------------------------------------------------------------------------
+    // The H100 whitepaper's comparison table gives the unrounded dense/sparse figures (SXM5:
+    // BF16 989.4/1978.9, FP8 1978.9/3957.8, TF32 494.7/989.4, FP32 66.9, FP64 tensor 66.9);
+    // the datasheet prints the sparse ones rounded (1,979 BF16*, 3,958 FP8*) and FP32 67.
+    // We use the whitepaper's.
+    c.push_back(GpuSpec{
+        .name = "h100-sxm",
+        .display_name = "NVIDIA H100 SXM5 80GB",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 80 * GiB,            // H100 datasheet: 80 GB HBM3 (nvidia-smi: 81559 MiB usable)
+        .memory_kind = "HBM3",
+        .memory_bandwidth = 3.35 * TBps,     // H100 datasheet (SXM): 3.35 TB/s
+        .peak_fp64 = 66.9 * TFLOPS,          // H100 whitepaper: FP64 Tensor 66.9 TFLOPS (vector 33.5; datasheet 67 / 34)
+        .peak_fp32 = 66.9 * TFLOPS,          // H100 whitepaper: FP32 66.9 TFLOPS (datasheet 67)
+        .peak_tf32 = 494.7 * TFLOPS,         // H100 whitepaper: TF32 Tensor 494.7 TFLOPS (989.4 with sparsity)
+        .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper: FP16 Tensor, FP32 accumulate, 989.4 TFLOPS
+        .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper: BF16 Tensor 989.4 TFLOPS (datasheet 1,979 with sparsity)
+        .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper: FP8 Tensor 1978.9 TFLOPS (datasheet 3,958 with sparsity)
+        .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper: INT8 Tensor 1978.9 TOPS (3,958 with sparsity)
+        .intra_node_link = "NVLink 4 (18 links)",
+        .intra_node_bandwidth = 450 * GBps,  // H100 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
+        .default_gpus_per_node = 8,          // DGX H100 / HGX H100 8-GPU (NVSwitch)
+        .tdp_watts = 700,                    // H100 datasheet (SXM): up to 700 W (configurable)
+        .source = "NVIDIA H100 Tensor Core GPU datasheet (SXM column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
+    });
+    c.push_back(GpuSpec{
+        .name = "h100-pcie",
+        .display_name = "NVIDIA H100 PCIe 80GB",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 80 * GiB,            // H100 datasheet (PCIe): 80 GB HBM2e
+        .memory_kind = "HBM2e",
+        .memory_bandwidth = 2.0 * TBps,      // H100 datasheet (PCIe): 2 TB/s (whitepaper: 2000 GB/s)
+        .peak_fp64 = 51.2 * TFLOPS,          // H100 whitepaper (PCIe): FP64 Tensor 51.2 TFLOPS (datasheet 51; vector 25.6)
+        .peak_fp32 = 51.2 * TFLOPS,          // H100 whitepaper (PCIe): FP32 51.2 TFLOPS (datasheet 51)
+        .peak_tf32 = 378 * TFLOPS,           // H100 whitepaper (PCIe): TF32 Tensor 378 TFLOPS (datasheet 756 with sparsity)
+        .peak_fp16 = 756 * TFLOPS,           // H100 whitepaper (PCIe): FP16 Tensor, FP32 accumulate, 756 TFLOPS
+        .peak_bf16 = 756 * TFLOPS,           // H100 whitepaper (PCIe): BF16 Tensor 756 TFLOPS (datasheet 1,513 with sparsity)
+        .peak_fp8 = 1513 * TFLOPS,           // H100 whitepaper (PCIe): FP8 Tensor 1513 TFLOPS (datasheet 3,026 with sparsity)
+        .peak_int8 = 1513 * TFLOPS,          // H100 whitepaper (PCIe): INT8 Tensor 1513 TOPS (3,026 with sparsity)
+        // An optional NVLink bridge joins pairs only (600 GB/s bidirectional, H100 datasheet), so
+        // collectives over a whole 8-GPU node go through PCIe.
+        .intra_node_link = "PCIe 5.0 x16",
+        .intra_node_bandwidth = 64 * GBps,   // H100 datasheet (PCIe): PCIe Gen5 128 GB/s bidirectional -> 64 GB/s each way
+        .default_gpus_per_node = 8,          // mainstream 8-card PCIe servers (H100 PCIe is a dual-slot passive card)
+        .tdp_watts = 350,                    // H100 datasheet (PCIe): 300–350 W configurable; the maximum
+        .source = "NVIDIA H100 Tensor Core GPU datasheet (PCIe column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
+    });
+    // H200 SXM: the same GH100 SXM5 configuration as the H100 SXM (132 SMs, same clocks), so the
+    // H100 whitepaper's unrounded compute figures apply; the H200 datasheet's rounded ones
+    // (FP32 67, BF16 1,979*, FP8 3,958* with sparsity) agree.
+    c.push_back(GpuSpec{
+        .name = "h200",
+        .display_name = "NVIDIA H200 SXM 141GB",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 141 * GiB,           // H200 datasheet: 141 GB HBM3e (nvidia-smi: 143771 MiB = 140.4 GiB usable)
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 4.8 * TBps,      // H200 datasheet (SXM): 4.8 TB/s
+        .peak_fp64 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): FP64 Tensor 66.9 (H200 datasheet: 67)
+        .peak_fp32 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): 66.9 (H200 datasheet: 67)
+        .peak_tf32 = 494.7 * TFLOPS,         // H100 whitepaper (SXM5): 494.7 (H200 datasheet: 989 with sparsity)
+        .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H200 datasheet: 1,979 with sparsity)
+        .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H200 datasheet: 1,979 with sparsity)
+        .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (H200 datasheet: 3,958 with sparsity)
+        .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (H200 datasheet: 3,958 with sparsity)
+        .intra_node_link = "NVLink 4 (18 links)",
+        .intra_node_bandwidth = 450 * GBps,  // H200 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
+        .default_gpus_per_node = 8,          // HGX H200 8-GPU
+        .tdp_watts = 700,                    // H200 datasheet (SXM): up to 700 W (configurable)
+        .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
+    });
+
+    // ---- NVIDIA Blackwell ---------------------------------------------------------------------
+    // B200 as it ships in HGX B200 / DGX B200 (1,000 W per GPU). The HGX B200 datasheet gives
+    // 8-GPU totals with sparsity: FP8 72 PFLOPS*, FP16/BF16 36 PFLOPS*, TF32 18 PFLOPS*, INT8
+    // 72 POPS*, FP32 600 TFLOPS, FP64 296 TFLOPS, 1.44 TB HBM3e, 64 TB/s. Per GPU: ÷ 8, and ÷ 2
+    // for dense. NVIDIA's later GB200 NVL72 / HGX page prints per-GPU TF32 2.2 PFLOPS* (1.1 dense)
+    // and 7.7 TB/s (62 TB/s per 8): we keep the HGX B200 datasheet's figures, which the DGX B200
+    // datasheet (64 TB/s, 1,440 GB) repeats; the difference is 2% (TF32) and 4% (bandwidth).
+    c.push_back(GpuSpec{
+        .name = "b200",
+        .display_name = "NVIDIA B200 180GB (HGX B200)",
+        .vendor = "NVIDIA",
+        .architecture = "Blackwell",
+        .memory_bytes = 180 * GiB,           // HGX B200 datasheet: 1.44 TB HBM3e per 8 GPUs -> 180 GB
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 8 * TBps,        // HGX B200 / DGX B200 datasheet: 64 TB/s per 8 GPUs -> 8 TB/s
+        .peak_fp64 = 37 * TFLOPS,            // HGX B200 datasheet: FP64/FP64 Tensor 296 TFLOPS per 8 -> 37
+        .peak_fp32 = 75 * TFLOPS,            // HGX B200 datasheet: FP32 600 TFLOPS per 8 -> 75
+        .peak_tf32 = 1.125 * PFLOPS,         // HGX B200 datasheet: TF32 18 PFLOPS* per 8 -> 2.25* -> 1.125 dense
+        .peak_fp16 = 2.25 * PFLOPS,          // HGX B200 datasheet: FP16/BF16 36 PFLOPS* per 8 -> 4.5* -> 2.25 dense
+        .peak_bf16 = 2.25 * PFLOPS,          // HGX B200 datasheet: FP16/BF16 36 PFLOPS* per 8 -> 4.5* -> 2.25 dense
+        .peak_fp8 = 4.5 * PFLOPS,            // HGX B200 datasheet: FP8/FP6 72 PFLOPS* per 8 -> 9* -> 4.5 dense
+        .peak_int8 = 4.5 * PFLOPS,           // HGX B200 datasheet: INT8 72 POPS* per 8 -> 9* -> 4.5 dense
+        .intra_node_link = "NVLink 5 (18 links)",
+        .intra_node_bandwidth = 900 * GBps,  // HGX B200 datasheet: NVLink 1.8 TB/s bidirectional per GPU -> 900 GB/s each way
+        .default_gpus_per_node = 8,          // HGX B200 / DGX B200 8-GPU
+        .tdp_watts = 1000,                   // HGX B200 datasheet: configurable up to 1,000 W per GPU
+        .source = "NVIDIA HGX B200 datasheet (8-GPU totals ÷ 8, sparse ÷ 2); NVIDIA DGX B200 datasheet",
+    });
+
+    // ---- AMD CDNA 3 ---------------------------------------------------------------------------
+    c.push_back(GpuSpec{
+        .name = "mi300x",
+        .display_name = "AMD Instinct MI300X 192GB",
+        .vendor = "AMD",
+        .architecture = "CDNA 3",
+        .memory_bytes = 192 * GiB,           // MI300X datasheet: 192 GB HBM3 (8 stacks × 24 GB)
+        .memory_kind = "HBM3",
+        .memory_bandwidth = 5.3 * TBps,      // MI300X datasheet: 5.3 TB/s peak
+        .peak_fp64 = 163.4 * TFLOPS,         // MI300X datasheet: FP64 Matrix 163.4 TFLOPS (vector 81.7)
+        .peak_fp32 = 163.4 * TFLOPS,         // MI300X datasheet: FP32 Vector 163.4 TFLOPS (FP32 Matrix also 163.4)
+        .peak_tf32 = 653.7 * TFLOPS,         // MI300X datasheet: TF32 Matrix 653.7 TFLOPS (1,307.4 with sparsity)
+        .peak_fp16 = 1307.4 * TFLOPS,        // MI300X datasheet: FP16 1,307.4 TFLOPS (2,614.9 with sparsity)
+        .peak_bf16 = 1307.4 * TFLOPS,        // MI300X datasheet: BF16 1,307.4 TFLOPS (2,614.9 with sparsity)
+        .peak_fp8 = 2614.9 * TFLOPS,         // MI300X datasheet: FP8 2,614.9 TFLOPS (5,229.8 with sparsity)
+        .peak_int8 = 2614.9 * TFLOPS,        // MI300X datasheet: INT8 2,614.9 TOPS (5,229.8 with sparsity)
+        // Seven xGMI links, one to each peer in a fully connected 8-GPU platform: 128 GB/s
+        // bidirectional each, 896 GB/s aggregate (datasheet). A collective that uses every link
+        // gets 448 GB/s each way; one peer-to-peer pair gets only 64 GB/s each way.
+        .intra_node_link = "Infinity Fabric (7 links)",
+        .intra_node_bandwidth = 448 * GBps,  // MI300X datasheet: 896 GB/s aggregate bidirectional -> 448 GB/s each way
+        .default_gpus_per_node = 8,          // AMD Instinct MI300X Platform: 8 OAM modules
+        .tdp_watts = 750,                    // MI300X datasheet: 750 W peak TBP
+        .source = "AMD Instinct MI300X Accelerator datasheet (2023); AMD CDNA 3 Architecture whitepaper (2023)",
+    });
+
+    // ---- NVIDIA Ada Lovelace ------------------------------------------------------------------
+    // Ada runs FP64 at 1/64 of the FP32 rate (Ada Lovelace whitepaper); neither board's datasheet
+    // prints it, so we derive it.
+    c.push_back(GpuSpec{
+        .name = "l40s",
+        .display_name = "NVIDIA L40S 48GB",
+        .vendor = "NVIDIA",
+        .architecture = "Ada Lovelace",
+        .memory_bytes = 48 * GiB,            // L40S datasheet: 48 GB GDDR6 with ECC
+        .memory_kind = "GDDR6",
+        .memory_bandwidth = 864 * GBps,      // L40S datasheet: 864 GB/s
+        .peak_fp64 = 91.6 / 64 * TFLOPS,     // FP32 ÷ 64 (Ada whitepaper ratio): 1.43 TFLOPS
+        .peak_fp32 = 91.6 * TFLOPS,          // L40S datasheet: FP32 91.6 TFLOPS
+        .peak_tf32 = 183 * TFLOPS,           // L40S datasheet: TF32 Tensor Core 183 TFLOPS (366 with sparsity)
+        // The datasheet's dense 362.05 is not half of its sparse 733 (366.5 would be); we use
+        // the dense figure as printed, the lower and more conservative of the two readings.
+        .peak_fp16 = 362.05 * TFLOPS,        // L40S datasheet: FP16 Tensor Core 362.05 TFLOPS (733 with sparsity)
+        .peak_bf16 = 362.05 * TFLOPS,        // L40S datasheet: BFLOAT16 Tensor Core 362.05 TFLOPS (733 with sparsity)
+        .peak_fp8 = 733 * TFLOPS,            // L40S datasheet: FP8 Tensor Core 733 TFLOPS (1,466 with sparsity)
+        .peak_int8 = 733 * TFLOPS,           // L40S datasheet: INT8 Tensor 733 TOPS (1,466 with sparsity)
+        .intra_node_link = "PCIe 4.0 x16",
+        .intra_node_bandwidth = 32 * GBps,   // L40S datasheet: PCIe Gen4 x16 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
+        .default_gpus_per_node = 8,          // NVIDIA-Certified L40S / OVX servers hold up to 8 dual-slot passive cards
+        .tdp_watts = 350,                    // L40S datasheet: max power consumption 350 W
+        .source = "NVIDIA L40S datasheet (2023); NVIDIA Ada Lovelace GPU Architecture whitepaper (FP64 ratio)",
+    });
+    c.push_back(GpuSpec{
+        .name = "rtx-4090",
+        .display_name = "NVIDIA GeForce RTX 4090 24GB",
+        .vendor = "NVIDIA",
+        .architecture = "Ada Lovelace",
+        .memory_bytes = 24 * GiB,            // Ada whitepaper / RTX 4090 spec page: 24 GB GDDR6X
+        .memory_kind = "GDDR6X",
+        .memory_bandwidth = 1008 * GBps,     // Ada whitepaper, Appendix A: 1008 GB/s (21 Gbps × 384-bit)
+        .peak_fp64 = 82.6 / 64 * TFLOPS,     // FP32 ÷ 64 (Ada whitepaper ratio): 1.29 TFLOPS
+        .peak_fp32 = 82.6 * TFLOPS,          // Ada whitepaper, Appendix A: peak FP32 82.6 TFLOPS
+        .peak_tf32 = 82.6 * TFLOPS,          // Ada whitepaper, Appendix A: TF32 Tensor 82.6 TFLOPS (165.2 with sparsity)
+        // GeForce runs fp16/bf16/fp8 tensor ops at half rate when accumulating in fp32, which is
+        // what training uses; with fp16 accumulate the whitepaper gives 330.3 (fp16) and 660.6 (fp8).
+        .peak_fp16 = 165.2 * TFLOPS,         // Ada whitepaper, Appendix A: FP16 Tensor, FP32 accumulate, 165.2 TFLOPS
+        .peak_bf16 = 165.2 * TFLOPS,         // Ada whitepaper, Appendix A: BF16 Tensor, FP32 accumulate, 165.2 TFLOPS
+        .peak_fp8 = 330.3 * TFLOPS,          // Ada whitepaper, Appendix A: FP8 Tensor, FP32 accumulate, 330.3 TFLOPS
+        .peak_int8 = 660.6 * TFLOPS,         // Ada whitepaper, Appendix A: INT8 Tensor 660.6 TOPS (1321.2 with sparsity)
+        // No NVLink, and GeForce drivers disable PCIe peer-to-peer, so NCCL stages through host
+        // memory: the real figure is lower than this link peak.
+        .intra_node_link = "PCIe 4.0 x16",
+        .intra_node_bandwidth = 32 * GBps,   // PCIe 4.0 x16: 64 GB/s bidirectional (PCI-SIG) -> 32 GB/s each way
+        .default_gpus_per_node = 4,          // a workstation: four 3-slot cards fill an ATX/EATX tower; 8-card rigs are rarer
+        .tdp_watts = 450,                    // Ada whitepaper / RTX 4090 spec page: total graphics power 450 W
+        .source = "NVIDIA Ada Lovelace GPU Architecture whitepaper (2022), Appendix A (GeForce RTX 4090); NVIDIA GeForce RTX 4090 specifications page",
+    });
+    return c;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return out;
+}
+
+// Short names people type; each maps to one catalog key.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> aliases = {{
+    {"h100", "h100-sxm"},
+    {"a100", "a100-80g"},
+    {"4090", "rtx-4090"},
+    {"mi300", "mi300x"},
+    {"v100", "v100-32g"},
+    {"h200-sxm", "h200"},
+}};
+
+}  // namespace
+
+double GpuSpec::peak_flops(NumberFormat f) const {
+    switch (f) {
+        case NumberFormat::fp64: return peak_fp64;
+        case NumberFormat::fp32: return peak_fp32;
+        case NumberFormat::tf32: return peak_tf32;
+        case NumberFormat::fp16: return peak_fp16;
+        case NumberFormat::bf16: return peak_bf16;
+        case NumberFormat::fp8: return peak_fp8;
+        case NumberFormat::int8: return peak_int8;
+    }
+    return 0;
+}
+
+const std::vector<GpuSpec>& gpu_catalog() {
+    static const std::vector<GpuSpec> catalog = build_catalog();
+    return catalog;
+}
+
+const GpuSpec* find_gpu(std::string_view name) {
+    std::string key = lower(name);
+    for (const auto& [alias, target] : aliases)
+        if (key == alias) key = std::string(target);
+    for (const GpuSpec& g : gpu_catalog())
+        if (g.name == key) return &g;
+    return nullptr;
+}
+
+const GpuSpec& gpu_or_throw(std::string_view name, std::string_view flag) {
+    if (const GpuSpec* g = find_gpu(name)) return *g;
+    std::vector<std::string> keys;
+    for (const GpuSpec& g : gpu_catalog()) keys.push_back(g.name);
+    const std::optional<std::string> suggestion = closest_match(lower(name), keys);
+    std::string message = std::string(flag) + ": unknown GPU \"" + std::string(name) + "\" (";
+    if (suggestion) message += "did you mean \"" + *suggestion + "\"? ";
+    message += "`llmplan gpus` lists all)";
+    throw InputError(message);
+}
+
+const char* to_string(NumberFormat f) {
+    switch (f) {
+        case NumberFormat::fp64: return "fp64";
+        case NumberFormat::fp32: return "fp32";
+        case NumberFormat::tf32: return "tf32";
+        case NumberFormat::fp16: return "fp16";
+        case NumberFormat::bf16: return "bf16";
+        case NumberFormat::fp8: return "fp8";
+        case NumberFormat::int8: return "int8";
+    }
+    return "?";
+}
+
+}  // namespace llmplan

@@ -1,0 +1,65 @@
+// gpu.h — the GPU catalog: memory capacity and bandwidth, dense peak FLOP/s per matmul input
+// format, the intra-node link and board power of each accelerator llmplan plans for.
+//
+// Every figure comes from the vendor's datasheet or architecture whitepaper, cited beside it in
+// gpu.cpp; docs/GPUS.md tabulates them with notes on units and on dense vs sparse peaks.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmplan {
+
+// The input format of a matrix multiply (what the tensor / matrix cores read).
+enum class NumberFormat { fp64, fp32, tf32, fp16, bf16, fp8, int8 };
+
+struct GpuSpec {
+    std::string name;          // catalog key, lower case, e.g. "h100-sxm"
+    std::string display_name;  // "NVIDIA H100 SXM5 80GB"
+    std::string vendor;        // "NVIDIA" / "AMD"
+    std::string architecture;  // "Hopper"
+    // Capacity as marketed, read in binary units the way the drivers report it: "A100 80GB" is
+    // 80 GiB = 80 × 2^30 bytes (nvidia-smi: 81920 MiB). Some boards expose a little less than
+    // the round figure (H100 80GB HBM3: 81559 MiB; H200 141GB: 143771 MiB); --gpu-memory
+    // overrides it.
+    double memory_bytes = 0;
+    std::string memory_kind;       // "HBM3", "GDDR6X", ...
+    double memory_bandwidth = 0;   // bytes/s, datasheet peak (decimal: 3.35 TB/s = 3.35e12)
+    // Dense (non-sparse) peak FLOP/s per matmul input format, on the matrix units where the GPU
+    // has them; 0 = not supported in hardware. Never the 2:4 structured-sparsity figure.
+    // fp32 is the non-tensor (CUDA core / vector) rate; fp16 and bf16 accumulate in fp32.
+    double peak_fp64 = 0;
+    double peak_fp32 = 0;
+    double peak_tf32 = 0;
+    double peak_fp16 = 0;
+    double peak_bf16 = 0;
+    double peak_fp8 = 0;
+    double peak_int8 = 0;  // OP/s
+    std::string intra_node_link;        // "NVLink 4 (18 links)", "PCIe 4.0 x16", "Infinity Fabric"
+    // Bytes/s per GPU in ONE direction: half the bidirectional figure datasheets print
+    // (NVLink 4: 900 GB/s bidirectional -> 450e9).
+    double intra_node_bandwidth = 0;
+    int default_gpus_per_node = 8;      // GPUs in the usual server of this part
+    double tdp_watts = 0;               // board power (TDP / TBP), datasheet maximum
+    std::string source;                 // datasheet(s) this row comes from
+
+    // The dense peak for matmuls whose inputs are in format f (0: not supported).
+    double peak_flops(NumberFormat f) const;
+};
+
+// Every GPU llmplan knows, in catalog order (by vendor, then generation).
+const std::vector<GpuSpec>& gpu_catalog();
+
+// Case-insensitive lookup by catalog key or alias ("h100" -> h100-sxm, "a100" -> a100-80g,
+// "4090" -> rtx-4090, "mi300" -> mi300x, "v100" -> v100-32g, "h200-sxm" -> h200); nullptr if unknown.
+const GpuSpec* find_gpu(std::string_view name);
+
+// find_gpu, or an InputError naming the flag, the value and the closest catalog key:
+//   --gpu: unknown GPU "h300" (did you mean "h200"? `llmplan gpus` lists all)
+const GpuSpec& gpu_or_throw(std::string_view name, std::string_view flag);
+
+// "fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8".
+const char* to_string(NumberFormat f);
+
+}  // namespace llmplan

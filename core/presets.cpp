@@ -1,0 +1,212 @@
+// presets.cpp — the preset table: every shape copied from its Hugging Face config.json or paper
+// table (cited beside it), with the exact published parameter count where one exists.
+//
+// Counts marked "REFERENCES §6" are ../shared/REFERENCES.md §6; those marked "HF checkpoint"
+// (gpt2-large, gpt2-xl, Llama-3.1-405B) are the parameter counts of the released Hugging Face
+// checkpoints as given in the project brief. tests/test_presets.cpp checks all of them.
+#include "core/presets.h"
+
+#include "core/error.h"
+#include "core/text.h"
+
+#include <optional>
+
+namespace llmplan {
+
+namespace {
+
+// GPT-2 layout (HF GPT2Config / modeling_gpt2.py): LayerNorm, GELU MLP of 4·d (n_inner = null),
+// learned positions, biases on every projection, lm_head tied to wte. vocab 50257, n_positions 1024
+// in all four released sizes.
+ModelSpec gpt2_like(const char* name, int layers, int d, int heads) {
+    ModelSpec m;
+    m.name = name;
+    m.family = "gpt2";
+    m.n_layers = layers;
+    m.d_model = d;
+    m.n_heads = m.n_kv_heads = heads;
+    m.head_dim = d / heads;
+    m.d_ff = 4 * d;
+    m.activation = Activation::gelu;
+    m.norm = Norm::layernorm;
+    m.vocab_size = 50257;
+    m.max_positions = 1024;
+    m.position = PositionEmbedding::learned;
+    m.qkv_bias = m.out_bias = m.mlp_bias = true;
+    m.tied_embeddings = true;
+    return m;
+}
+
+// Llama layout (HF LlamaConfig / modeling_llama.py): RMSNorm, SwiGLU MLP (gate, up, down),
+// rotary positions, no biases, untied lm_head. Mistral and Mixtral share it.
+ModelSpec llama_like(const char* name, const char* family, int layers, int d, int heads, int kv_heads, int ff,
+                     std::int64_t vocab, std::int64_t positions) {
+    ModelSpec m;
+    m.name = name;
+    m.family = family;
+    m.n_layers = layers;
+    m.d_model = d;
+    m.n_heads = heads;
+    m.n_kv_heads = kv_heads;
+    m.head_dim = d / heads;
+    m.d_ff = ff;
+    m.activation = Activation::swiglu;
+    m.norm = Norm::rmsnorm;
+    m.vocab_size = vocab;
+    m.max_positions = positions;
+    m.position = PositionEmbedding::rotary;
+    m.tied_embeddings = false;
+    return m;
+}
+
+std::vector<Preset> build_presets() {
+    std::vector<Preset> p;
+
+    // ---- GPT-2 (Radford et al. 2019, Table 2; shapes from the HF config.json of each size) ----
+    // HF "gpt2": n_layer 12, n_embd 768, n_head 12. 124,439,808: REFERENCES §6.
+    p.push_back({"gpt2-124m", "GPT-2 small (OpenAI 2019)", gpt2_like("gpt2-124m", 12, 768, 12), 124'439'808,
+                 "Hugging Face gpt2 config.json (n_layer 12, n_embd 768, n_head 12); count: REFERENCES.md §6"});
+    // HF "gpt2-medium": n_layer 24, n_embd 1024, n_head 16. 354,823,168: REFERENCES §6.
+    p.push_back({"gpt2-350m", "GPT-2 medium (OpenAI 2019)", gpt2_like("gpt2-350m", 24, 1024, 16), 354'823'168,
+                 "Hugging Face gpt2-medium config.json (n_layer 24, n_embd 1024, n_head 16); count: REFERENCES.md §6"});
+    // HF "gpt2-large": n_layer 36, n_embd 1280, n_head 20. 774,030,080 = the checkpoint's tensors
+    // (wte + wpe + h.*; lm_head tied).
+    p.push_back({"gpt2-774m", "GPT-2 large (OpenAI 2019)", gpt2_like("gpt2-774m", 36, 1280, 20), 774'030'080,
+                 "Hugging Face gpt2-large config.json (n_layer 36, n_embd 1280, n_head 20); count: HF checkpoint"});
+    // HF "gpt2-xl": n_layer 48, n_embd 1600, n_head 25 (head_dim 64). 1,557,611,200 = the checkpoint.
+    p.push_back({"gpt2-1.5b", "GPT-2 XL (OpenAI 2019)", gpt2_like("gpt2-1.5b", 48, 1600, 25), 1'557'611'200,
+                 "Hugging Face gpt2-xl config.json (n_layer 48, n_embd 1600, n_head 25); count: HF checkpoint"});
+
+    // ---- TinyLlama (Zhang et al. 2024) ----
+    // HF TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T config.json: hidden_size 2048,
+    // num_hidden_layers 22, num_attention_heads 32, num_key_value_heads 4, intermediate_size 5632,
+    // vocab_size 32000, max_position_embeddings 2048, tie_word_embeddings false.
+    p.push_back({"tinyllama-1.1b", "TinyLlama 1.1B (Llama-2 architecture, GQA 4 kv heads)",
+                 llama_like("tinyllama-1.1b", "llama", 22, 2048, 32, 4, 5632, 32000, 2048), 1'100'048'384,
+                 "Hugging Face TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T config.json; count: REFERENCES.md §6"});
+
+    // ---- Llama 2 (Touvron et al. 2023, Table 1: context 4k; GQA for 70B only) ----
+    // HF meta-llama/Llama-2-7b-hf: hidden 4096, layers 32, heads 32 (kv 32), intermediate 11008,
+    // vocab 32000, max_position_embeddings 4096.
+    p.push_back({"llama-2-7b", "Llama 2 7B (Meta 2023)",
+                 llama_like("llama-2-7b", "llama", 32, 4096, 32, 32, 11008, 32000, 4096), 6'738'415'616,
+                 "Hugging Face meta-llama/Llama-2-7b-hf config.json; Touvron et al. 2023 Table 1; count: REFERENCES.md §6"});
+    // HF meta-llama/Llama-2-13b-hf: hidden 5120, layers 40, heads 40 (kv 40), intermediate 13824.
+    p.push_back({"llama-2-13b", "Llama 2 13B (Meta 2023)",
+                 llama_like("llama-2-13b", "llama", 40, 5120, 40, 40, 13824, 32000, 4096), 13'015'864'320,
+                 "Hugging Face meta-llama/Llama-2-13b-hf config.json; Touvron et al. 2023 Table 1; count: REFERENCES.md §6"});
+    // HF meta-llama/Llama-2-70b-hf: hidden 8192, layers 80, heads 64, num_key_value_heads 8,
+    // intermediate 28672.
+    p.push_back({"llama-2-70b", "Llama 2 70B (Meta 2023, GQA 8 kv heads)",
+                 llama_like("llama-2-70b", "llama", 80, 8192, 64, 8, 28672, 32000, 4096), 68'976'648'192,
+                 "Hugging Face meta-llama/Llama-2-70b-hf config.json; Touvron et al. 2023 Table 1; count: REFERENCES.md §6"});
+
+    // ---- Llama 3 / 3.1 (Grattafiori et al. 2024, "The Llama 3 Herd of Models", Table 3) ----
+    // HF meta-llama/Meta-Llama-3-8B: hidden 4096, layers 32, heads 32, kv 8, intermediate 14336,
+    // vocab_size 128256, max_position_embeddings 8192.
+    p.push_back({"llama-3-8b", "Llama 3 8B (Meta 2024, GQA 8 kv heads, 128K vocabulary)",
+                 llama_like("llama-3-8b", "llama", 32, 4096, 32, 8, 14336, 128256, 8192), 8'030'261'248,
+                 "Hugging Face meta-llama/Meta-Llama-3-8B config.json; count: REFERENCES.md §6"});
+    // HF meta-llama/Meta-Llama-3-70B: hidden 8192, layers 80, heads 64, kv 8, intermediate 28672,
+    // vocab 128256, max_position_embeddings 8192.
+    p.push_back({"llama-3-70b", "Llama 3 70B (Meta 2024, GQA 8 kv heads, 128K vocabulary)",
+                 llama_like("llama-3-70b", "llama", 80, 8192, 64, 8, 28672, 128256, 8192), 70'553'706'496,
+                 "Hugging Face meta-llama/Meta-Llama-3-70B config.json; count: REFERENCES.md §6"});
+    // HF meta-llama/Llama-3.1-405B: hidden 16384, layers 126, heads 128, kv 8, intermediate 53248,
+    // vocab 128256, max_position_embeddings 131072 (Llama 3 paper Table 3: 126 layers, 16,384,
+    // FFN 53,248, 128 heads, 8 kv heads). 405,853,388,800 = the checkpoint's tensors.
+    p.push_back({"llama-3.1-405b", "Llama 3.1 405B (Meta 2024, GQA 8 kv heads, 128K context)",
+                 llama_like("llama-3.1-405b", "llama", 126, 16384, 128, 8, 53248, 128256, 131072), 405'853'388'800,
+                 "Hugging Face meta-llama/Llama-3.1-405B config.json; Llama 3 paper (2024) Table 3; count: HF checkpoint"});
+
+    // ---- Mistral 7B v0.1 (Jiang et al. 2023, Table 1) ----
+    // HF mistralai/Mistral-7B-v0.1: hidden 4096, layers 32, heads 32, kv 8, intermediate 14336,
+    // vocab 32000, max_position_embeddings 32768, sliding_window 4096.
+    {
+        ModelSpec m = llama_like("mistral-7b", "mistral", 32, 4096, 32, 8, 14336, 32000, 32768);
+        m.sliding_window = 4096;
+        p.push_back({"mistral-7b", "Mistral 7B v0.1 (2023, GQA 8 kv heads, sliding window 4096)", m, 7'241'732'096,
+                     "Hugging Face mistralai/Mistral-7B-v0.1 config.json; Jiang et al. 2023 Table 1; count: REFERENCES.md §6"});
+    }
+
+    // ---- Mixtral 8x7B (Jiang et al. 2024, Table 1) ----
+    // HF mistralai/Mixtral-8x7B-v0.1: hidden 4096, layers 32, heads 32, kv 8, intermediate 14336
+    // (per expert), num_local_experts 8, num_experts_per_tok 2, vocab 32000,
+    // max_position_embeddings 32768, sliding_window null.
+    {
+        ModelSpec m = llama_like("mixtral-8x7b", "mixtral", 32, 4096, 32, 8, 14336, 32000, 32768);
+        m.n_experts = 8;
+        m.top_k = 2;
+        p.push_back({"mixtral-8x7b", "Mixtral 8x7B (Mistral AI 2024, 8 experts, top-2)", m, 46'702'792'704,
+                     "Hugging Face mistralai/Mixtral-8x7B-v0.1 config.json; Jiang et al. 2024 Table 1; count: REFERENCES.md §6"});
+    }
+
+    // ---- GPT-3 175B (Brown et al. 2020, Table 2.1 and §2.1) ----
+    // 96 layers, d_model 12288, 96 heads of d_head 128, d_ff = 4·d_model, n_ctx 2048; "the same
+    // model and architecture as GPT-2" (§2.1): LayerNorm, GELU, learned positions, biases, tied
+    // embeddings, the GPT-2 BPE vocabulary of 50257. The alternating dense / locally banded sparse
+    // attention adds no parameters. Table 2.1's "175.0B" is rounded, so no exact count is published;
+    // this shape gives 174,604,259,328 (tests/test_presets.cpp).
+    {
+        ModelSpec m = gpt2_like("gpt3-175b", 96, 12288, 96);
+        m.max_positions = 2048;
+        p.push_back({"gpt3-175b", "GPT-3 175B (Brown et al. 2020)", m, 0,
+                     "Brown et al. 2020, Table 2.1 (96 layers, d_model 12288, 96 heads of 128, context 2048), GPT-2 "
+                     "architecture; published \"175.0B\" is rounded, exact count unpublished"});
+    }
+
+    // ---- Chinchilla 70B (Hoffmann et al. 2022, Table 4) ----
+    // 80 layers, d_model 8192, 64 heads, key/value size 128 (Table 4); ffn 4·d_model = 32768.
+    // Chinchilla follows Gopher (Hoffmann et al. §4.1), and Gopher (Rae et al. 2021, §2) uses
+    // RMSNorm instead of LayerNorm and Transformer-XL relative positional encodings, a 32,000-token
+    // SentencePiece vocabulary and a 2048-token context. Neither paper lists biases or the MLP
+    // activation: we assume a bias-free GELU MLP and tied embeddings. The paper's "70B" is rounded;
+    // this shape gives 70,057,992,192 (tests/test_presets.cpp).
+    {
+        ModelSpec m;
+        m.name = "chinchilla-70b";
+        m.family = "gopher";
+        m.n_layers = 80;
+        m.d_model = 8192;
+        m.n_heads = m.n_kv_heads = 64;
+        m.head_dim = 128;
+        m.d_ff = 4 * 8192;
+        m.activation = Activation::gelu;
+        m.norm = Norm::rmsnorm;
+        m.vocab_size = 32000;
+        m.max_positions = 2048;
+        m.position = PositionEmbedding::relative;
+        m.tied_embeddings = true;
+        p.push_back({"chinchilla-70b", "Chinchilla 70B (DeepMind 2022, Gopher architecture)", m, 0,
+                     "Hoffmann et al. 2022, Table 4 (80 layers, d_model 8192, 64 heads, kv size 128); Gopher "
+                     "architecture (Rae et al. 2021); published \"70B\" is rounded, exact count unpublished"});
+    }
+    return p;
+}
+
+}  // namespace
+
+const std::vector<Preset>& model_presets() {
+    static const std::vector<Preset> presets = build_presets();
+    return presets;
+}
+
+const Preset* find_preset(std::string_view name) {
+    const std::string key = to_lower(name);
+    for (const Preset& p : model_presets())
+        if (p.name == key) return &p;
+    return nullptr;
+}
+
+ModelSpec preset_or_throw(std::string_view name, std::string_view flag) {
+    if (const Preset* p = find_preset(name)) return p->spec;
+    std::vector<std::string> names;
+    for (const Preset& p : model_presets()) names.push_back(p.name);
+    const std::optional<std::string> suggestion = closest_match(to_lower(name), names);
+    std::string message = std::string(flag) + ": unknown model \"" + std::string(name) + "\" (";
+    if (suggestion) message += "did you mean \"" + *suggestion + "\"? ";
+    message += "`llmplan models` lists all)";
+    throw InputError(message);
+}
+
+}  // namespace llmplan

@@ -1,0 +1,46 @@
+// text.h — small string helpers: case folding, trimming, splitting and joining, "did you mean"
+// suggestions for misspelled names, and integers with thousands separators.
+//
+// Everything here is ASCII-only and locale-independent, so results do not change when a front end
+// (the Qt GUI, for one) calls setlocale().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmplan {
+
+// ASCII lower case; other bytes are copied unchanged.
+std::string to_lower(std::string_view text);
+
+// Removes leading and trailing whitespace (space, \t, \n, \r, \f, \v).
+std::string trim(std::string_view text);
+
+// Splits at every `sep` and trims each field. Empty fields are kept: split("a,,b", ',') is
+// {"a", "", "b"} and split("", ',') is {""}.
+std::vector<std::string> split(std::string_view text, char sep);
+
+// Joins `parts` with `sep` between them; an empty list gives "".
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Levenshtein distance (insertions, deletions, substitutions each cost 1), ignoring ASCII case.
+int edit_distance(std::string_view a, std::string_view b);
+
+// The option the user most likely meant by `value`, or nullopt when none is close. Comparison
+// ignores case; "loose" forms below also drop '-', '_' and '.'. In order of preference:
+//   1. an option whose loose form equals value's            ("llama2-7b" -> "llama-2-7b");
+//   2. an option whose loose form contains value's (value at least 3 loose characters), the one
+//      with the smallest edit distance                      ("h100" -> "h100-sxm");
+//   3. the option with the smallest edit distance, if that distance is at most
+//      max(2, value.size() / 3), or whose loose form (at least 3 characters) is contained in
+//      value's                                               ("h300" -> "h200").
+// Ties go to the option listed first.
+std::optional<std::string> closest_match(std::string_view value, const std::vector<std::string>& options);
+
+// Decimal with ',' between groups of three digits: 6738415616 -> "6,738,415,616", -1234 -> "-1,234".
+std::string format_int(std::int64_t n);
+
+}  // namespace llmplan

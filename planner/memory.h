@@ -1,0 +1,93 @@
+// memory.h — per-GPU training memory, term by term, for every pipeline stage.
+//
+// plan_memory() turns (model, GPU, training config) into the bytes each GPU holds: parameters,
+// gradients, optimizer state (with fp32 master copies), saved activations, logits, communication
+// buffers, ZeRO-3 gathered parameters, temporaries and CUDA overhead; the phase at which the sum
+// peaks (forward end, backward, optimizer step); an allocator-reserved estimate; whether it fits
+// the card; and the largest micro-batch that would. Every term carries a human-readable formula
+// with the numbers substituted and its source. Model: docs/MEMORY_MODEL.md.
+#pragma once
+
+#include "core/config.h"
+#include "core/gpu.h"
+#include "core/model.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace llmplan {
+
+// One line of the explanation.
+struct MemoryTerm {
+    std::string key;      // stable identifier, also the JSON key stem ("parameters", ...)
+    std::string label;    // what a person reads
+    double bytes = 0;
+    std::string formula;  // how the bytes were obtained, numbers substituted
+    std::string source;   // paper / doc / assumption it follows
+};
+
+struct PhaseTotal {
+    std::string name;     // "forward_end", "backward", "optimizer_step"
+    double bytes = 0;     // allocated at that moment
+};
+
+// What one GPU of one pipeline stage holds.
+struct StageMemory {
+    int stage = 0;
+    int first_layer = 0;           // transformer layers [first_layer, first_layer + layers)
+    int layers = 0;
+    std::string placement;         // "embedding + layers 0-31 + final norm + head"
+    std::int64_t params_on_gpu = 0;  // after tensor/pipeline/expert splits, before ZeRO sharding
+    double layer_microbatches = 0;   // activation sets held: layers × micro-batches in flight
+    double microbatches_in_flight = 0;
+
+    // Bytes per GPU.
+    double parameters = 0;
+    double gradients = 0;
+    double master = 0;            // fp32 master weights (part of optimizer)
+    double optimizer_states = 0;  // m, v, ... (part of optimizer)
+    double optimizer() const { return master + optimizer_states; }
+    double activations = 0;       // saved for backward, all micro-batches in flight
+    double activations_per_layer = 0;  // one layer, one micro-batch
+    double logits = 0;
+    double communication_buffers = 0;
+    double zero3_gathered = 0;
+    double fp8_weight_cache = 0;
+    double recompute_working = 0; // rematerialised during backward
+    double temporary = 0;         // temporaries live at the peak
+    double overhead = 0;          // CUDA context and library workspaces (outside the allocator)
+    double cpu_offload = 0;       // bytes this rank keeps in CPU memory
+
+    std::vector<PhaseTotal> phases;
+    std::string peak_phase;
+    double peak_allocated = 0;
+    double reserved_estimate = 0;  // allocator reserve at the peak, fragmentation included
+    double device_total = 0;       // reserved + overhead: what the GPU must hold
+    std::vector<MemoryTerm> terms;
+};
+
+struct MemoryPlan {
+    ModelSpec model;
+    GpuSpec gpu;
+    TrainConfig config;  // defaults resolved
+    ParamBreakdown params;
+    std::vector<std::string> warnings;
+    std::vector<StageMemory> stages;  // one per pipeline stage
+    int worst_stage = 0;              // the most loaded stage (largest device_total)
+    double allocator_fragmentation = 0;
+    double capacity_bytes = 0;
+    bool fits = false;
+    double headroom_bytes = 0;        // capacity − device_total of the worst stage (negative: short by)
+    std::int64_t max_micro_batch = 0; // largest micro-batch that fits, same micro-batches per step; 0: none
+    const StageMemory& worst() const { return stages[static_cast<std::size_t>(worst_stage)]; }
+};
+
+// Plans memory. Throws InputError (naming the flag) for invalid combinations.
+MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainConfig& config);
+
+// Assumptions of the generic profile (documented in docs/MEMORY_MODEL.md §6).
+inline constexpr double kGenericFragmentation = 0.05;                   // allocator reserve over peak
+inline constexpr double kGenericCudaContextBytes = 512.0 * 1024 * 1024;  // context + cuBLAS/NCCL workspaces
+
+}  // namespace llmplan

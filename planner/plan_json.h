@@ -1,0 +1,14 @@
+// plan_json.h — the `llmplan plan` report as JSON (schema "llmplan.plan/1", docs/REPORTS.md).
+#pragma once
+
+#include "planner/memory.h"
+
+#include <nlohmann/json.hpp>
+
+namespace llmplan {
+
+inline constexpr const char* kPlanSchema = "llmplan.plan/1";
+
+nlohmann::json plan_to_json(const MemoryPlan& plan);
+
+}  // namespace llmplan

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# setup.sh — install the Debian 12 packages llmplan's build needs, only those that are missing.
+# Idempotent: a second run installs nothing and prints one line. Used by scripts/build.sh and
+# scripts/test.sh; run it alone to prepare a machine. CUDA is not installed here: the CUDA
+# engine is built only when nvcc is present (e.g. /usr/local/cuda), and skipped otherwise.
+set -euo pipefail
+
+packages=(
+  g++ make cmake            # C++20 toolchain, CMake >= 3.25
+  libcli11-dev              # CLI11 (command line)
+  nlohmann-json3-dev        # nlohmann/json (reports, HF configs)
+  catch2                    # Catch2 v2 (tests)
+  qt6-base-dev qt6-charts-dev  # Qt 6 Widgets + Charts (GUI)
+  libqt6opengl6-dev         # Qt6OpenGL: Qt6Charts' CMake package needs it, qt6-charts-dev does not pull it in
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all build packages are installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "setup: error: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

@@ -1,0 +1,149 @@
+// test_cli.cpp — the command line in-process: exit codes, one-line errors, tables and JSON.
+#include "cli/app.h"
+
+#include "core/gpu.h"
+#include "core/presets.h"
+#include "planner/memory.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+using namespace llmplan;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string out, err;
+};
+
+Result run(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    const int code = cli::run(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+// A bad-input run: exit 2, nothing on stdout, exactly one line on stderr containing `needle`.
+void expect_input_error(std::vector<std::string> args, const std::string& needle) {
+    const Result r = run(args);
+    INFO("args: " << Catch::Detail::stringify(args) << "\nerr: " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find(needle) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("the README example: plan --params 7B --gpus 8 --zero 3", "[cli]") {
+    const Result r = run({"plan", "--params", "7B", "--gpus", "8", "--zero", "3"});
+    REQUIRE(r.code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out.find("6,738,415,616 parameters") != std::string::npos);
+    CHECK(r.out.find("FITS") != std::string::npos);
+    CHECK(r.out.find("ZeRO-3 shards over 8 data-parallel ranks") != std::string::npos);
+    CHECK(r.out.find("Largest micro-batch that fits") != std::string::npos);
+}
+
+TEST_CASE("plan --json report carries the schema and the planner's numbers", "[cli][json]") {
+    const Result r = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "3", "--seq", "4096", "--json"});
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(j["schema"] == "llmplan.plan/1");
+    CHECK(j["model"]["parameters"] == 6738415616);
+    const auto& g = j["memory"]["per_gpu"];
+    CHECK(g["parameters_bytes"] == 842301952LL * 2);
+    CHECK(g["gradients_bytes"] == 842301952LL * 2);
+    CHECK(g["optimizer_bytes"] == 842301952LL * 12);
+    CHECK(g["activations_bytes"] == 17330864128LL);
+    CHECK(g["peak_allocated_bytes"] == 32546283520LL);
+    CHECK(g["reserved_estimate_bytes"].is_number_integer());
+    CHECK(j["memory"]["gpu_capacity_bytes"] == 85899345920LL);
+    CHECK(j["memory"]["fits"] == true);
+    CHECK(j["inputs"]["parallel"]["dp"] == 8);
+    CHECK(j["inputs"]["precision"] == "mixed-bf16");
+    CHECK(j["inputs"]["model"]["layers"] == 32);
+    CHECK(j["memory"]["terms"].size() >= 8);
+}
+
+TEST_CASE("plan --report writes the same JSON atomically, and nothing on a bad path", "[cli][json]") {
+    const std::string path = "llmplan_test_report.json";
+    std::remove(path.c_str());
+    const Result r = run({"plan", "--model", "gpt2-124m", "--report", path});
+    REQUIRE(r.code == 0);
+    std::ifstream f(path);
+    REQUIRE(f.good());
+    const nlohmann::json j = nlohmann::json::parse(f);
+    CHECK(j["model"]["parameters"] == 124439808);
+    const Result json = run({"plan", "--model", "gpt2-124m", "--json"});
+    CHECK(nlohmann::json::parse(json.out) == j);
+    std::remove(path.c_str());
+
+    const Result bad = run({"plan", "--model", "gpt2-124m", "--report", "/nonexistent-dir/r.json"});
+    CHECK(bad.code == 1);
+    CHECK(bad.out.empty());
+    CHECK(lines(bad.err) == 1);
+    CHECK(bad.err.find("--report: cannot write \"/nonexistent-dir/r.json\"") != std::string::npos);
+}
+
+TEST_CASE("bad input: one line naming the flag and value, exit code 2", "[cli][errors]") {
+    expect_input_error({"plan", "--params", "7Q"}, "--params: \"7Q\"");
+    expect_input_error({"plan", "--params", "-5"}, "--params: \"-5\"");
+    expect_input_error({"plan", "--params", ""}, "--params");
+    expect_input_error({"plan", "--params", "nan"}, "--params: \"nan\"");
+    expect_input_error({"plan", "--model", "llama2-7b"}, "did you mean \"llama-2-7b\"?");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--tp", "3", "--gpus", "6"},
+                       "--tp 3 does not divide the 32 attention heads");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--gpus", "6", "--tp", "4"}, "--gpus 6 is not divisible");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--gpus", "abc"}, "--gpus: \"abc\"");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--zero", "4"}, "--zero: \"4\"");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--precision", "fp9"}, "--precision: unknown precision \"fp9\"");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--gpu", "h300"}, "--gpu: unknown GPU \"h300\"");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--gpu-memory", "80G"}, "--gpu-memory: \"80G\" is ambiguous");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--units", "kb"}, "--units: \"kb\"");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--params", "7B"}, "give only one of them");
+    expect_input_error({"plan"}, "no model given");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--frobnicate"}, "--frobnicate");
+    expect_input_error({"plan", "--hf-config", "/nonexistent/config.json"}, "--hf-config");
+    expect_input_error({"explode"}, "explode");
+}
+
+TEST_CASE("ZeRO-3 on one GPU plans, with a warning", "[cli]") {
+    const Result r = run({"plan", "--model", "gpt2-124m", "--zero", "3"});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("warning: ZeRO-3 on a single data-parallel rank shards nothing") != std::string::npos);
+    const Result j = run({"plan", "--model", "gpt2-124m", "--zero", "3", "--json"});
+    CHECK(j.code == 0);
+    CHECK(nlohmann::json::parse(j.out)["warnings"].size() == 1);
+    CHECK(j.err.find("warning") != std::string::npos);
+}
+
+TEST_CASE("models and gpus list the catalogs", "[cli]") {
+    const Result models = run({"models"});
+    CHECK(models.code == 0);
+    for (const Preset& p : model_presets()) CHECK(models.out.find(p.name) != std::string::npos);
+    const Result one = run({"models", "llama-2-7b"});
+    CHECK(one.code == 0);
+    CHECK(one.out.find("6,738,415,616") != std::string::npos);
+    const Result gpus = run({"gpus"});
+    CHECK(gpus.code == 0);
+    for (const char* name : {"v100-32g", "a100-40g", "a100-80g", "h100-sxm", "h100-pcie", "h200", "b200", "mi300x", "l40s", "rtx-4090"})
+        CHECK(gpus.out.find(name) != std::string::npos);
+    const Result gj = run({"gpus", "--json"});
+    CHECK(nlohmann::json::parse(gj.out)["gpus"].size() == gpu_catalog().size());
+    CHECK(run({"--help"}).code == 0);
+    CHECK(run({"plan", "--help"}).out.find("--zero") != std::string::npos);
+}
+
+TEST_CASE("pipeline plans print every stage", "[cli]") {
+    const Result r = run({"plan", "--model", "llama-2-13b", "--gpus", "16", "--tp", "4", "--pp", "4", "--sp"});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("Per pipeline stage") != std::string::npos);
+    CHECK(r.out.find("most loaded pipeline stage 0 of 4") != std::string::npos);
+}

@@ -1,0 +1,72 @@
+// test_config.cpp — flag values of the training config, defaults and combination checks.
+#include "core/config.h"
+
+#include "core/error.h"
+#include "core/presets.h"
+
+#include <catch2/catch.hpp>
+
+using namespace llmplan;
+
+TEST_CASE("enum flag values round-trip and suggest on typos", "[config]") {
+    for (const std::string& name : precision_names()) CHECK(to_string(parse_precision(name, "--precision")) == name);
+    for (const std::string& name : optimizer_names()) CHECK(to_string(parse_optimizer(name, "--optimizer")) == name);
+    CHECK(parse_precision("AMP-BF16", "--precision") == Precision::amp_bf16);
+    CHECK(parse_offload("optimizer+params", "--offload") == Offload::optimizer_params);
+    CHECK_THROWS_WITH(parse_precision("bf61", "--precision"),
+                      Catch::Contains("--precision: unknown precision \"bf61\"") && Catch::Contains("did you mean \"bf16\"?"));
+    CHECK_THROWS_WITH(parse_optimizer("adamw8bit", "--optimizer"), Catch::Contains("did you mean \"adamw-8bit\"?"));
+    CHECK_THROWS_WITH(parse_recompute("some", "--recompute"), Catch::Contains("choose one of none, selective, full"));
+}
+
+TEST_CASE("defaults: sequence from the model, one micro-batch per pipeline stage", "[config]") {
+    const ModelSpec gpt2 = preset_or_throw("gpt2-124m", "t");
+    const ModelSpec llama3 = preset_or_throw("llama-3-8b", "t");
+    CHECK(default_seq(gpt2) == 1024);
+    CHECK(default_seq(llama3) == 4096);  // 8192 positions, capped at 4096
+    TrainConfig c;
+    c.parallel.gpus = 16;
+    c.parallel.pp = 2;
+    c.micro_batch = 2;
+    const TrainConfig r = resolve_defaults(llama3, c);
+    CHECK(r.global_batch == 2 * 8 * 2);
+    CHECK(r.grad_accum() == 2);
+}
+
+TEST_CASE("validate_config: errors name the flag, warnings do not stop", "[config][errors]") {
+    const ModelSpec m = preset_or_throw("llama-2-7b", "t");
+    auto check = [&](TrainConfig c) { return validate_config(m, resolve_defaults(m, c)); };
+    TrainConfig c;
+    c.parallel.gpus = 8;
+    c.parallel.pp = 3;
+    c.parallel.gpus = 6;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--pp 3 does not divide the 32 layers"));
+    c = TrainConfig{};
+    c.parallel.gpus = 2;
+    c.parallel.ep = 2;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--ep 2 needs a mixture-of-experts model"));
+    c = TrainConfig{};
+    c.parallel.gpus = 2;
+    c.parallel.cp = 2;
+    c.attention = Attention::eager;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--cp 2 needs --attention flash"));
+    c = TrainConfig{};
+    c.parallel.gpus = 4;
+    c.global_batch = 6;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--global-batch 6 is not a multiple of --micro-batch × data parallel"));
+    c = TrainConfig{};
+    c.seq = 2048;
+    CHECK_THROWS_WITH(validate_config(preset_or_throw("gpt2-124m", "t"), resolve_defaults(m, c)),
+                      Catch::Contains("--seq 2048 exceeds the 1024 learned positions"));
+    c = TrainConfig{};
+    c.parallel.zero = 3;
+    const auto warnings = check(c);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("ZeRO-3 on a single data-parallel rank shards nothing") != std::string::npos);
+    c = TrainConfig{};
+    c.parallel.gpus = 2;
+    c.parallel.tp = 2;
+    c.parallel.sp = true;
+    c.seq = 4095;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--seq 4095 is not divisible by --tp 2"));
+}

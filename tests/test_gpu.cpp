@@ -1,0 +1,162 @@
+// test_gpu.cpp — the GPU catalog: required keys, the REFERENCES.md §3 dense bf16 peaks, aliases,
+// case-insensitive lookup, the unknown-GPU message, and invariants every row must satisfy.
+#include "core/gpu.h"
+
+#include "core/error.h"
+
+#include <catch2/catch.hpp>
+
+#include <cctype>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace llmplan;
+
+namespace {
+// x rounded to 3 significant figures (989.4 -> 989, 2039 -> 2040).
+double sig3(double x) {
+    if (x == 0) return 0;
+    const double scale = std::pow(10.0, 2 - std::floor(std::log10(std::fabs(x))));
+    return std::round(x * scale) / scale;
+}
+
+constexpr double GiB = 1024.0 * 1024.0 * 1024.0;
+
+const std::vector<NumberFormat> all_formats = {NumberFormat::fp64, NumberFormat::fp32, NumberFormat::tf32,
+                                               NumberFormat::fp16, NumberFormat::bf16, NumberFormat::fp8,
+                                               NumberFormat::int8};
+}  // namespace
+
+TEST_CASE("the catalog holds every required GPU", "[gpu]") {
+    for (const char* key : {"v100-32g", "a100-40g", "a100-80g", "h100-sxm", "h100-pcie", "h200", "b200", "mi300x",
+                            "l40s", "rtx-4090"}) {
+        CAPTURE(key);
+        const GpuSpec* g = find_gpu(key);
+        REQUIRE(g != nullptr);
+        CHECK(g->name == key);
+        CHECK(&gpu_or_throw(key, "--gpu") == g);
+    }
+    CHECK(gpu_catalog().size() >= 10);
+}
+
+TEST_CASE("dense bf16 peaks match REFERENCES.md §3 at 3 significant figures", "[gpu]") {
+    // REFERENCES.md §3: A100 312 TFLOP/s, H100 SXM 989, H200 989 (dense, never the sparsity figure).
+    CHECK(sig3(gpu_or_throw("a100-40g", "t").peak_bf16 / 1e12) == 312);
+    CHECK(sig3(gpu_or_throw("a100-80g", "t").peak_bf16 / 1e12) == 312);
+    CHECK(sig3(gpu_or_throw("h100-sxm", "t").peak_bf16 / 1e12) == 989);
+    CHECK(sig3(gpu_or_throw("h200", "t").peak_bf16 / 1e12) == 989);
+    // and through peak_flops
+    CHECK(sig3(gpu_or_throw("h100-sxm", "t").peak_flops(NumberFormat::bf16) / 1e12) == 989);
+}
+
+TEST_CASE("datasheet spot checks: capacity in GiB, bandwidth per direction", "[gpu]") {
+    const GpuSpec& h100 = gpu_or_throw("h100-sxm", "t");
+    CHECK(h100.memory_bytes == 85899345920.0);  // 80 GiB, what `plan --json` reports as capacity
+    CHECK(h100.memory_bandwidth == Approx(3.35e12));
+    CHECK(h100.intra_node_bandwidth == Approx(450e9));  // NVLink 4: 900 GB/s bidirectional
+    CHECK(h100.peak_fp8 == Approx(1978.9e12));
+    CHECK(h100.tdp_watts == 700);
+    CHECK(gpu_or_throw("h200", "t").memory_bytes == 141 * GiB);
+    CHECK(gpu_or_throw("h200", "t").memory_bandwidth == Approx(4.8e12));
+    CHECK(gpu_or_throw("a100-80g", "t").memory_bandwidth == Approx(2039e9));
+    CHECK(gpu_or_throw("a100-40g", "t").memory_bandwidth == Approx(1555e9));
+    CHECK(gpu_or_throw("b200", "t").memory_bytes == 180 * GiB);
+    CHECK(gpu_or_throw("b200", "t").peak_bf16 == Approx(2.25e15));
+    CHECK(gpu_or_throw("b200", "t").intra_node_bandwidth == Approx(900e9));
+    CHECK(gpu_or_throw("mi300x", "t").peak_bf16 == Approx(1307.4e12));
+    CHECK(gpu_or_throw("mi300x", "t").vendor == "AMD");
+    // Formats the hardware lacks are 0, not a guess.
+    CHECK(gpu_or_throw("v100-32g", "t").peak_bf16 == 0);
+    CHECK(gpu_or_throw("v100-32g", "t").peak_fp16 == Approx(125e12));
+    CHECK(gpu_or_throw("a100-80g", "t").peak_fp8 == 0);
+}
+
+TEST_CASE("aliases resolve to catalog keys", "[gpu]") {
+    CHECK(gpu_or_throw("h100", "--gpu").name == "h100-sxm");
+    CHECK(gpu_or_throw("a100", "--gpu").name == "a100-80g");
+    CHECK(gpu_or_throw("4090", "--gpu").name == "rtx-4090");
+    CHECK(gpu_or_throw("mi300", "--gpu").name == "mi300x");
+    CHECK(gpu_or_throw("v100", "--gpu").name == "v100-32g");
+    CHECK(gpu_or_throw("h200-sxm", "--gpu").name == "h200");
+    CHECK(find_gpu("h100") == find_gpu("h100-sxm"));
+}
+
+TEST_CASE("lookup ignores case", "[gpu]") {
+    CHECK(gpu_or_throw("H100-SXM", "--gpu").name == "h100-sxm");
+    CHECK(gpu_or_throw("MI300X", "--gpu").name == "mi300x");
+    CHECK(gpu_or_throw("Rtx-4090", "--gpu").name == "rtx-4090");
+    CHECK(gpu_or_throw("H100", "--gpu").name == "h100-sxm");  // aliases too
+    CHECK(gpu_or_throw("L40S", "--gpu").name == "l40s");
+}
+
+TEST_CASE("an unknown GPU names the flag and value and suggests the closest key", "[gpu][errors]") {
+    CHECK(find_gpu("h300") == nullptr);
+    CHECK(find_gpu("") == nullptr);
+    CHECK_THROWS_AS(gpu_or_throw("h300", "--gpu"), InputError);
+    CHECK_THROWS_WITH(gpu_or_throw("h300", "--gpu"),
+                      "--gpu: unknown GPU \"h300\" (did you mean \"h200\"? `llmplan gpus` lists all)");
+    CHECK_THROWS_WITH(gpu_or_throw("a100-80", "--gpu"), Catch::Contains("did you mean \"a100-80g\"?"));
+    // The value is echoed as typed; the flag is whichever the caller names.
+    CHECK_THROWS_WITH(gpu_or_throw("H300", "gpu"), Catch::StartsWith("gpu: unknown GPU \"H300\""));
+    // Nothing close: no suggestion, still the pointer to the list.
+    CHECK_THROWS_WITH(gpu_or_throw("quantum-accelerator-9000", "--gpu"),
+                      "--gpu: unknown GPU \"quantum-accelerator-9000\" (`llmplan gpus` lists all)");
+}
+
+TEST_CASE("peak_flops returns the field for each format; formats have names", "[gpu]") {
+    const GpuSpec& g = gpu_or_throw("h100-sxm", "t");
+    CHECK(g.peak_flops(NumberFormat::fp64) == g.peak_fp64);
+    CHECK(g.peak_flops(NumberFormat::fp32) == g.peak_fp32);
+    CHECK(g.peak_flops(NumberFormat::tf32) == g.peak_tf32);
+    CHECK(g.peak_flops(NumberFormat::fp16) == g.peak_fp16);
+    CHECK(g.peak_flops(NumberFormat::bf16) == g.peak_bf16);
+    CHECK(g.peak_flops(NumberFormat::fp8) == g.peak_fp8);
+    CHECK(g.peak_flops(NumberFormat::int8) == g.peak_int8);
+    std::set<std::string> names;
+    for (NumberFormat f : all_formats) names.insert(to_string(f));
+    CHECK(names == std::set<std::string>{"fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"});
+}
+
+TEST_CASE("every catalog row is sane", "[gpu]") {
+    std::set<std::string> names;
+    for (const GpuSpec& g : gpu_catalog()) {
+        CAPTURE(g.name);
+        // unique, lower-case keys that look the row up
+        CHECK(names.insert(g.name).second);
+        CHECK_FALSE(g.name.empty());
+        for (char ch : g.name) CHECK_FALSE(std::isupper(static_cast<unsigned char>(ch)));
+        CHECK(find_gpu(g.name) == &g);
+        CHECK_FALSE(g.display_name.empty());
+        CHECK((g.vendor == "NVIDIA" || g.vendor == "AMD"));
+        CHECK_FALSE(g.architecture.empty());
+        CHECK_FALSE(g.memory_kind.empty());
+        CHECK_FALSE(g.intra_node_link.empty());
+        CHECK_FALSE(g.source.empty());
+        // capacity and bandwidths
+        CHECK(g.memory_bytes >= 16 * GiB);
+        CHECK(g.memory_bytes == std::round(g.memory_bytes / GiB) * GiB);  // whole GiB, as marketed
+        CHECK(g.memory_bandwidth > 100e9);
+        CHECK(g.intra_node_bandwidth > 0);
+        CHECK(g.intra_node_bandwidth < g.memory_bandwidth);
+        CHECK(g.default_gpus_per_node >= 1);
+        CHECK(g.default_gpus_per_node <= 8);
+        CHECK(g.tdp_watts > 0);
+        // peaks: non-negative, fp32 always there, the usual ordering where a format is supported
+        for (NumberFormat f : all_formats) CHECK(g.peak_flops(f) >= 0);
+        CHECK(g.peak_fp32 > 0);
+        CHECK(g.peak_fp16 > 0);
+        if (g.peak_fp8 > 0) CHECK(g.peak_fp8 >= g.peak_bf16);
+        if (g.peak_bf16 > 0) {
+            CHECK(g.peak_bf16 >= g.peak_tf32);
+            CHECK(g.peak_bf16 == g.peak_fp16);  // same tensor-core rate on every part listed
+        }
+        if (g.peak_tf32 > 0) CHECK(g.peak_tf32 >= g.peak_fp32);
+        CHECK(g.peak_fp16 >= g.peak_fp32);
+        CHECK(g.peak_fp64 <= g.peak_fp32 * 2);
+        if (g.peak_int8 > 0 && g.peak_fp8 > 0) CHECK(g.peak_int8 >= g.peak_fp8);
+        // dense figures stay below the sparse ones' scale: no part here exceeds 5 PFLOP/s dense bf16
+        CHECK(g.peak_bf16 < 5e15);
+    }
+}

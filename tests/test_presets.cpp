@@ -1,0 +1,164 @@
+// test_presets.cpp — every preset reproduces its published parameter count exactly
+// (../shared/REFERENCES.md §6 and the HF checkpoints), breakdowns worked by hand, and lookup errors.
+#include "core/presets.h"
+
+#include "core/error.h"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace llmplan;
+
+TEST_CASE("the preset list is the documented one, each spec named after its preset", "[presets]") {
+    const std::vector<std::string> expected = {
+        "gpt2-124m",  "gpt2-350m",   "gpt2-774m",   "gpt2-1.5b",      "tinyllama-1.1b",
+        "llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b",     "llama-3-70b",
+        "llama-3.1-405b", "mistral-7b", "mixtral-8x7b", "gpt3-175b",  "chinchilla-70b"};
+    std::vector<std::string> names;
+    for (const Preset& p : model_presets()) names.push_back(p.name);
+    CHECK(names == expected);
+
+    const std::set<std::string> families = {"gpt2", "llama", "mistral", "mixtral", "gopher"};
+    for (const Preset& p : model_presets()) {
+        INFO(p.name);
+        CHECK(p.spec.name == p.name);
+        CHECK(families.count(p.spec.family) == 1);
+        CHECK(p.spec.head_dim * p.spec.n_heads == p.spec.d_model);
+        CHECK_FALSE(p.description.empty());
+        CHECK_FALSE(p.source.empty());
+        CHECK_NOTHROW(validate_model(p.spec, p.name));
+    }
+}
+
+TEST_CASE("every published parameter count is reproduced exactly", "[presets][golden]") {
+    // REFERENCES.md §6 for the first ten; gpt2-large, gpt2-xl and Llama-3.1-405B from their HF
+    // checkpoints. Listed here again so that a wrong published_params cannot hide a wrong shape.
+    const std::vector<std::pair<std::string, std::int64_t>> published = {
+        {"gpt2-124m", 124'439'808},          {"gpt2-350m", 354'823'168},
+        {"gpt2-774m", 774'030'080},          {"gpt2-1.5b", 1'557'611'200},
+        {"tinyllama-1.1b", 1'100'048'384},   {"llama-2-7b", 6'738'415'616},
+        {"llama-2-13b", 13'015'864'320},     {"llama-2-70b", 68'976'648'192},
+        {"llama-3-8b", 8'030'261'248},       {"llama-3-70b", 70'553'706'496},
+        {"llama-3.1-405b", 405'853'388'800}, {"mistral-7b", 7'241'732'096},
+        {"mixtral-8x7b", 46'702'792'704}};
+    for (const auto& [name, count] : published) {
+        INFO(name);
+        const Preset* p = find_preset(name);
+        REQUIRE(p != nullptr);
+        CHECK(p->published_params == count);
+        CHECK(count_params(p->spec).total() == count);
+    }
+    int with_count = 0;
+    for (const Preset& p : model_presets()) {
+        INFO(p.name);
+        if (p.published_params == 0) continue;
+        ++with_count;
+        CHECK(count_params(p.spec).total() == p.published_params);
+    }
+    CHECK(with_count == 13);  // all but gpt3-175b and chinchilla-70b (rounded figures only)
+}
+
+TEST_CASE("gpt2-124m breakdown by hand", "[presets][golden]") {
+    const ParamBreakdown b = count_params(preset_or_throw("gpt2-124m", "t"));
+    CHECK(b.embedding == 38'597'376 + 786'432);  // wte 50257·768 + wpe 1024·768
+    // Per layer: c_attn 768·2304 + 2304 = 1,771,776; attn c_proj 768·768 + 768 = 590,592.
+    CHECK(b.attention == 12LL * (1'771'776 + 590'592));  // 28,348,416
+    // Per layer: c_fc 768·3072 + 3072 = 2,362,368; mlp c_proj 3072·768 + 768 = 2,360,064.
+    CHECK(b.mlp == 12LL * (2'362'368 + 2'360'064));  // 56,669,184
+    CHECK(b.norm == 12LL * 2 * (768 + 768) + (768 + 768));  // ln_1, ln_2 per layer, ln_f = 38,400
+    CHECK(b.head == 0);                                       // lm_head tied to wte
+    CHECK(b.total() == 39'383'808 + 28'348'416 + 56'669'184 + 38'400);
+    CHECK(b.total() == 124'439'808);
+}
+
+TEST_CASE("llama-2-7b breakdown by hand", "[presets][golden]") {
+    const ParamBreakdown b = count_params(preset_or_throw("llama-2-7b", "t"));
+    CHECK(b.embedding == 32000LL * 4096);                // embed_tokens = 131,072,000
+    CHECK(b.attention == 32LL * 4 * 4096 * 4096);        // q, k, v, o: 4096² each = 2,147,483,648
+    CHECK(b.mlp == 32LL * 3 * 4096 * 11008);             // gate, up, down = 4,328,521,728
+    CHECK(b.norm == 32LL * 2 * 4096 + 4096);             // 2 RMSNorms per layer + final = 266,240
+    CHECK(b.head == 32000LL * 4096);                     // untied lm_head = 131,072,000
+    CHECK(b.total() == 2 * 131'072'000LL + 2'147'483'648LL + 4'328'521'728LL + 266'240);
+    CHECK(b.total() == 6'738'415'616);
+    CHECK(b.active == b.total());  // dense
+}
+
+TEST_CASE("mixtral-8x7b active parameters by hand", "[presets][golden]") {
+    // One expert = w1, w3, w2 = 3 · 4096 · 14336 = 176,160,768; 8 experts × 32 layers =
+    // 45,097,156,608. A token uses 2 of 8, so 6 · 32 · 176,160,768 = 33,822,867,456 sit idle:
+    //   active = 46,702,792,704 − 33,822,867,456 = 12,879,925,248.
+    // Built up instead: embeddings + lm_head 2 · 131,072,000 = 262,144,000; attention
+    // 32 · (2 · 4096² + 2 · 4096 · 1024) = 1,342,177,280; 2 experts 64 · 176,160,768 =
+    // 11,274,289,152; routers 32 · 8 · 4096 = 1,048,576; norms 32 · 2 · 4096 + 4096 = 266,240;
+    // sum 12,879,925,248. (The brief's 12,879,476,736 is 448,512 lower and matches no
+    // combination of these terms.)
+    const ParamBreakdown b = count_params(preset_or_throw("mixtral-8x7b", "t"));
+    CHECK(b.total() == 46'702'792'704);
+    CHECK(b.mlp == 32LL * (8 * 176'160'768 + 8 * 4096));
+    CHECK(b.active == 46'702'792'704 - 6LL * 32 * 176'160'768);
+    CHECK(b.active == 262'144'000LL + 1'342'177'280LL + 11'274'289'152LL + 1'048'576 + 266'240);
+    CHECK(b.active == 12'879'925'248);
+}
+
+TEST_CASE("papers' rounded counts: gpt3-175b and chinchilla-70b", "[presets][golden]") {
+    // GPT-3 (Brown et al. 2020 Table 2.1): wte 50257·12288 + wpe 2048·12288 = 642,723,840;
+    // per layer c_attn 12288·36864 + 36864, c_proj 12288² + 12288 = 604,028,928,
+    // MLP 2·12288·49152 + 49152 + 12288 = 1,208,020,992, norms 4·12288; ln_f 2·12288.
+    const Preset* gpt3 = find_preset("gpt3-175b");
+    REQUIRE(gpt3 != nullptr);
+    CHECK(gpt3->published_params == 0);
+    const ParamBreakdown g = count_params(gpt3->spec);
+    CHECK(g.embedding == 642'723'840);
+    CHECK(g.attention == 96LL * 604'028'928);
+    CHECK(g.mlp == 96LL * 1'208'020'992);
+    CHECK(g.norm == 96LL * 4 * 12288 + 2 * 12288);
+    CHECK(g.total() == 174'604'259'328);  // "175.0B" in Table 2.1
+
+    // Chinchilla (Hoffmann et al. 2022 Table 4), Gopher layout: per layer q, k, v, o 4·8192² plus
+    // the Transformer-XL relative projection 8192² and two 8192 bias vectors; MLP 2·8192·32768.
+    const Preset* chin = find_preset("chinchilla-70b");
+    REQUIRE(chin != nullptr);
+    CHECK(chin->published_params == 0);
+    const ParamBreakdown c = count_params(chin->spec);
+    CHECK(c.embedding == 32000LL * 8192);
+    CHECK(c.attention == 80LL * (5 * 8192LL * 8192 + 2 * 8192));
+    CHECK(c.mlp == 80LL * 2 * 8192 * 32768);
+    CHECK(c.norm == 80LL * 2 * 8192 + 8192);  // RMSNorm: weights only
+    CHECK(c.head == 0);                        // tied
+    CHECK(c.total() == 70'057'992'192);        // "70B"
+}
+
+TEST_CASE("shape details that do not show in the count", "[presets]") {
+    const ModelSpec mistral = preset_or_throw("mistral-7b", "t");
+    CHECK(mistral.sliding_window == 4096);
+    CHECK(mistral.max_positions == 32768);
+    const ModelSpec mixtral = preset_or_throw("mixtral-8x7b", "t");
+    CHECK(mixtral.n_experts == 8);
+    CHECK(mixtral.top_k == 2);
+    CHECK(mixtral.sliding_window == 0);  // config.json: "sliding_window": null
+    CHECK(preset_or_throw("llama-3.1-405b", "t").max_positions == 131072);
+    CHECK(preset_or_throw("llama-3-8b", "t").n_kv_heads == 8);
+    CHECK(preset_or_throw("llama-2-70b", "t").n_kv_heads == 8);
+    CHECK(preset_or_throw("gpt3-175b", "t").max_positions == 2048);
+    const ModelSpec chin = preset_or_throw("chinchilla-70b", "t");
+    CHECK(chin.position == PositionEmbedding::relative);
+    CHECK(chin.norm == Norm::rmsnorm);
+    CHECK(chin.head_dim == 128);
+}
+
+TEST_CASE("find_preset is case-insensitive; unknown names get a suggestion", "[presets][errors]") {
+    REQUIRE(find_preset("Llama-2-7B") != nullptr);
+    CHECK(find_preset("Llama-2-7B")->name == "llama-2-7b");
+    CHECK(find_preset("GPT2-124M") == find_preset("gpt2-124m"));
+    CHECK(find_preset("llama2-7b") == nullptr);
+    CHECK(preset_or_throw("MIXTRAL-8x7B", "--model").name == "mixtral-8x7b");
+
+    CHECK_THROWS_AS(preset_or_throw("llama2-7b", "--model"), InputError);
+    CHECK_THROWS_WITH(preset_or_throw("llama2-7b", "--model"),
+                      "--model: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists all)");
+    CHECK_THROWS_WITH(preset_or_throw("Mistral-7B-v0.1", "models"),
+                      Catch::StartsWith("models: unknown model \"Mistral-7B-v0.1\" (") &&
+                          Catch::EndsWith("`llmplan models` lists all)"));
+    CHECK_THROWS_WITH(preset_or_throw("", "--model"), Catch::StartsWith("--model: unknown model \"\" ("));
+}
