@@ -7,7 +7,7 @@ bin=${1:-build/llmplan}
 runs=${2:-200}
 cases=(
   "plan --params 7B --gpus 8 --zero 3"
-  "plan --model llama-3.1-405b --gpus 1024 --tp 8 --pp 16 --sp --virtual-stages 2 --global-batch 2048 --zero 1"
+  "plan --model llama-3.1-405b --gpus 1008 --tp 8 --pp 7 --sp --virtual-stages 2 --global-batch 2016 --zero 1"
   "plan --model mixtral-8x7b --gpus 64 --ep 8 --tp 2 --zero 1 --json"
 )
 echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

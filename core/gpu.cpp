@@ -107,7 +107,10 @@ std::vector<GpuSpec> build_catalog() {
         .display_name = "NVIDIA H100 SXM5 80GB",
         .vendor = "NVIDIA",
         .architecture = "Hopper",
-        .memory_bytes = 80 * GiB,            // H100 datasheet: 80 GB HBM3 (nvidia-smi: 81559 MiB usable)
+        // Measured on the lent H100 80GB HBM3 (2026-11-22, validation/pytorch_memory/pytorch_1gpu_h100.json):
+        // cudaMemGetInfo total = 85,017,493,504 bytes (79.18 GiB) — what a process can use; the
+        // datasheet's "80 GB" (nvidia-smi: 81559 MiB) includes memory the driver keeps.
+        .memory_bytes = 85017493504.0,
         .memory_kind = "HBM3",
         .memory_bandwidth = 3.35 * TBps,     // H100 datasheet (SXM): 3.35 TB/s
         .peak_fp64 = 66.9 * TFLOPS,          // H100 whitepaper: FP64 Tensor 66.9 TFLOPS (vector 33.5; datasheet 67 / 34)

@@ -277,8 +277,8 @@ StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tenso
                            "Korthikanti et al. 2022 §5; Transformer Engine fp8 weight caching"});
     }
     s.terms.push_back({"overhead", "CUDA context and workspaces", s.overhead,
-                       "assumed " + gib(s.overhead) + " per GPU (context, cuBLAS and NCCL workspaces)",
-                       "assumption of the generic profile (docs/MEMORY_MODEL.md §6)"});
+                       gib(s.overhead) + " per GPU (context, cuBLAS and NCCL workspaces; measured on an H100)",
+                       "measured: device used minus PyTorch reserved, validation/pytorch_memory (docs/MEMORY_MODEL.md §6)"});
     return s;
 }
 

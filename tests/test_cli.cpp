@@ -64,7 +64,7 @@ TEST_CASE("plan --json report carries the schema and the planner's numbers", "[c
     CHECK(g["activations_bytes"] == 17330864128LL);
     CHECK(g["peak_allocated_bytes"] == 32546283520LL);
     CHECK(g["reserved_estimate_bytes"].is_number_integer());
-    CHECK(j["memory"]["gpu_capacity_bytes"] == 85899345920LL);
+    CHECK(j["memory"]["gpu_capacity_bytes"] == 85017493504LL);
     CHECK(j["memory"]["fits"] == true);
     CHECK(j["inputs"]["parallel"]["dp"] == 8);
     CHECK(j["inputs"]["precision"] == "mixed-bf16");
