@@ -10,7 +10,7 @@ in a fresh process so the caching allocator starts empty, exactly what `llmplan 
   python3 measure.py --list                       # the configuration matrix
   python3 measure.py --run NAME                   # one configuration, JSON to stdout
   python3 measure.py --all --out results.json     # every single-GPU configuration, one process each
-  torchrun --nproc_per_node 2 measure.py --run NAME   # a 2-GPU configuration (ddp/zero1/fsdp2)
+  LLMPLAN_MEASURE_CONFIG=NAME torchrun --nproc_per_node 2 measure.py   # a 2-GPU configuration
 
 Flags of a configuration map onto llmplan's: precision fp32 (no autocast) | amp-bf16 (fp32 model,
 torch.autocast(bfloat16)) | bf16 (model.to(bfloat16)); attention eager|sdpa (= llmplan
@@ -228,8 +228,9 @@ def main():
         for c in CONFIGS:
             print(c["name"], json.dumps(c))
         return
-    if a.run:
-        c = next(c for c in CONFIGS if c["name"] == a.run)
+    name = a.run or os.environ.get("LLMPLAN_MEASURE_CONFIG")
+    if name:
+        c = next(c for c in CONFIGS if c["name"] == name)
         run_one(c)
         return
     if a.all:
@@ -243,10 +244,11 @@ def main():
             if c["gpus"] == 1:
                 cmd = [sys.executable, __file__, "--run", c["name"]]
             else:
+                # The name travels in the environment: torchrun's own parser claims "--run".
                 cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={c['gpus']}",
-                       __file__, "--run", c["name"]]
+                       __file__]
             t0 = time.time()
-            p = subprocess.run(cmd, capture_output=True, text=True)
+            p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, LLMPLAN_MEASURE_CONFIG=c["name"]))
             line = [l for l in p.stdout.splitlines() if l.startswith("{")]
             if p.returncode != 0 or not line:
                 r, status = dict(config=c, error=(p.stderr or p.stdout)[-3000:]), "FAILED"
