@@ -15,7 +15,10 @@ echo "date:    $(date -u +%F)"
 if command -v hyperfine >/dev/null 2>&1; then
   args=()
   for c in "${cases[@]}"; do args+=("$bin $c"); done
-  hyperfine -N --warmup 10 --runs "$runs" --export-markdown /dev/stdout "${args[@]}" 2>/dev/null | grep '^|'
+  table=$(mktemp)
+  hyperfine -N --warmup 10 --runs "$runs" --export-markdown "$table" "${args[@]}" >/dev/null 2>&1
+  cat "$table"
+  rm -f "$table"
 else
   for c in "${cases[@]}"; do
     start=$(date +%s%N)
