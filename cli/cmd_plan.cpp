@@ -128,7 +128,7 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
     const TrainConfig config = resolve_job(cmd.job, gpu);
     const MemoryPlan plan = plan_memory(model.spec, gpu, config);
 
-    nlohmann::json report = plan_to_json(plan);
+    nlohmann::ordered_json report = plan_to_json(plan);
     report["model"]["origin"] = model.origin;
     report["model"]["derived"] = model.derived;
     const std::string json_text = report.dump(2) + "\n";

@@ -49,7 +49,7 @@ nlohmann::json stage_json(const StageMemory& s, bool with_terms) {
 
 }  // namespace
 
-nlohmann::json plan_to_json(const MemoryPlan& plan) {
+nlohmann::ordered_json plan_to_json(const MemoryPlan& plan) {
     const StageMemory& w = plan.worst();
     nlohmann::json memory = stage_json(w, true);
     memory["gpu_capacity_bytes"] = bytes_json(plan.capacity_bytes);
@@ -72,13 +72,15 @@ nlohmann::json plan_to_json(const MemoryPlan& plan) {
     nlohmann::json inputs = config_json(plan.config);
     inputs["model"] = model_shape_json(plan.model);
     inputs["gpu"] = plan.gpu.name;
-    return {{"schema", kPlanSchema},
-            {"llmplan_version", LLMPLAN_VERSION},
-            {"inputs", inputs},
-            {"model", model},
-            {"gpu", gpu_json(plan.gpu)},
-            {"memory", memory},
-            {"warnings", plan.warnings}};
+    nlohmann::ordered_json report;
+    report["schema"] = kPlanSchema;
+    report["llmplan_version"] = LLMPLAN_VERSION;
+    report["inputs"] = inputs;
+    report["model"] = model;
+    report["gpu"] = gpu_json(plan.gpu);
+    report["memory"] = memory;
+    report["warnings"] = plan.warnings;
+    return report;
 }
 
 }  // namespace llmplan

@@ -9,6 +9,7 @@ namespace llmplan {
 
 inline constexpr const char* kPlanSchema = "llmplan.plan/1";
 
-nlohmann::json plan_to_json(const MemoryPlan& plan);
+// Top-level keys in reading order (schema first); nested objects are sorted by key.
+nlohmann::ordered_json plan_to_json(const MemoryPlan& plan);
 
 }  // namespace llmplan
