@@ -2,6 +2,7 @@
 #include "core/derive.h"
 
 #include "core/error.h"
+#include "core/presets.h"
 #include "core/quantity.h"
 #include "core/text.h"
 
@@ -13,22 +14,10 @@ namespace llmplan {
 namespace {
 
 ModelSpec llama_style(int d_model, int layers) {
-    ModelSpec m;
-    m.name = "derived";
-    m.family = "llama";
-    m.n_layers = layers;
-    m.d_model = d_model;
-    m.head_dim = d_model < 2048 ? 64 : 128;
-    m.n_heads = d_model / m.head_dim;
-    m.n_kv_heads = m.n_heads;
-    m.d_ff = (8 * d_model / 3 + 255) / 256 * 256;  // Llama: multiple_of = 256 on 2/3 · 4d
-    m.activation = Activation::swiglu;
-    m.norm = Norm::rmsnorm;
-    m.vocab_size = 32000;
-    m.max_positions = 4096;
-    m.position = PositionEmbedding::rotary;
-    m.tied_embeddings = false;
-    return m;
+    const int head_dim = d_model < 2048 ? 64 : 128;
+    const int heads = d_model / head_dim;
+    const int d_ff = (8 * d_model / 3 + 255) / 256 * 256;  // Llama: multiple_of = 256 on 2/3 · 4d
+    return llama_like("derived", "llama", layers, d_model, heads, heads, d_ff, 32000, 4096);
 }
 
 }  // namespace

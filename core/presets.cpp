@@ -37,28 +37,6 @@ ModelSpec gpt2_like(const char* name, int layers, int d, int heads) {
     return m;
 }
 
-// Llama layout (HF LlamaConfig / modeling_llama.py): RMSNorm, SwiGLU MLP (gate, up, down),
-// rotary positions, no biases, untied lm_head. Mistral and Mixtral share it.
-ModelSpec llama_like(const char* name, const char* family, int layers, int d, int heads, int kv_heads, int ff,
-                     std::int64_t vocab, std::int64_t positions) {
-    ModelSpec m;
-    m.name = name;
-    m.family = family;
-    m.n_layers = layers;
-    m.d_model = d;
-    m.n_heads = heads;
-    m.n_kv_heads = kv_heads;
-    m.head_dim = d / heads;
-    m.d_ff = ff;
-    m.activation = Activation::swiglu;
-    m.norm = Norm::rmsnorm;
-    m.vocab_size = vocab;
-    m.max_positions = positions;
-    m.position = PositionEmbedding::rotary;
-    m.tied_embeddings = false;
-    return m;
-}
-
 std::vector<Preset> build_presets() {
     std::vector<Preset> p;
 
@@ -185,6 +163,28 @@ std::vector<Preset> build_presets() {
 }
 
 }  // namespace
+
+// Llama layout (HF LlamaConfig / modeling_llama.py): RMSNorm, SwiGLU MLP (gate, up, down),
+// rotary positions, no biases, untied lm_head. Mistral and Mixtral share it.
+ModelSpec llama_like(const char* name, const char* family, int layers, int d, int heads, int kv_heads, int ff,
+                     std::int64_t vocab, std::int64_t positions) {
+    ModelSpec m;
+    m.name = name;
+    m.family = family;
+    m.n_layers = layers;
+    m.d_model = d;
+    m.n_heads = heads;
+    m.n_kv_heads = kv_heads;
+    m.head_dim = d / heads;
+    m.d_ff = ff;
+    m.activation = Activation::swiglu;
+    m.norm = Norm::rmsnorm;
+    m.vocab_size = vocab;
+    m.max_positions = positions;
+    m.position = PositionEmbedding::rotary;
+    m.tied_embeddings = false;
+    return m;
+}
 
 const std::vector<Preset>& model_presets() {
     static const std::vector<Preset> presets = build_presets();

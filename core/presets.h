@@ -32,4 +32,9 @@ const Preset* find_preset(std::string_view name);
 //   --model: unknown model "llama2-7b" (did you mean "llama-2-7b"? `llmplan models` lists all)
 ModelSpec preset_or_throw(std::string_view name, std::string_view flag);
 
+// The Llama layout (RMSNorm, SwiGLU, rotary, no biases, untied head; head_dim = d / heads), shared
+// by the Llama/Mistral presets and by derive_shape().
+ModelSpec llama_like(const char* name, const char* family, int layers, int d, int heads, int kv_heads, int ff,
+                     std::int64_t vocab, std::int64_t positions);
+
 }  // namespace llmplan
