@@ -13,9 +13,10 @@ ForwardFlops forward_flops_per_token(const ModelSpec& m, std::int64_t seq) {
     // Causal: averaged over positions, a token meets (T + 1)/2 keys; scores and values cost 2·q each.
     out.attention = L * 2 * (2 * q * (T + 1) / 2);
     out.output_proj = L * 2 * q * d;
+    // Each token runs top_k expert MLPs (1 for a dense model) and, for MoE, the router.
     const double matrices = m.activation == Activation::swiglu ? 3 : 2;
-    out.mlp = L * matrices * 2 * d * f;
-    if (m.is_moe()) out.mlp = L * (m.top_k * matrices * 2 * d * f + 2 * d * m.n_experts);
+    const double router = m.is_moe() ? 2 * d * m.n_experts : 0;
+    out.mlp = L * (m.top_k * matrices * 2 * d * f + router);
     out.logits = 2 * d * V;
     return out;
 }
