@@ -47,7 +47,7 @@ void add_job_options(CLI::App& app, JobOptions& o) {
                    "Sequences per optimizer step (default: micro-batch × dp × pp)")->type_name("B");
     app.add_option("--offload", o.offload, "none | optimizer | optimizer+params (ZeRO-Offload / ZeRO-Infinity)")
         ->capture_default_str()->type_name("O");
-    app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook)")->capture_default_str()->type_name("F");
+    app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook) or pytorch (PyTorch eager + Hugging Face, op by op)")->capture_default_str()->type_name("F");
 }
 
 ResolvedModel resolve_model(const ModelOptions& o) {

@@ -20,8 +20,10 @@ enum class Optimizer { adamw, adam, sgd, sgd_momentum, adafactor, lion, adamw_8b
 enum class Recompute { none, selective, full };
 enum class Attention { flash, eager };
 enum class Offload { none, optimizer, optimizer_params };
-// Whose memory behaviour to model. generic: the textbook model (ZeRO paper + Korthikanti et al.).
-enum class Framework { generic };
+// Whose memory behaviour to model. generic: the textbook model (ZeRO paper + Korthikanti et al.);
+// pytorch: PyTorch 2.x eager training of Hugging Face transformers models, op by op
+// (planner/pytorch_profile.h).
+enum class Framework { generic, pytorch };
 
 struct ParallelLayout {
     int gpus = 1;           // total GPUs

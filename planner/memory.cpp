@@ -7,6 +7,7 @@
 #include "core/text.h"
 #include "planner/activations.h"
 #include "planner/model_states.h"
+#include "planner/pytorch_profile.h"
 
 #include <algorithm>
 #include <cmath>
@@ -124,7 +125,7 @@ std::string placement(const ModelSpec& m, int stage, int pp, int first_layer, in
     return join(parts, " + ");
 }
 
-StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
     const ParallelLayout& p = c.parallel;
     const PrecisionBytes pb = precision_bytes(c.precision);
     const int N = p.shard_group(), Ne = p.expert_shard_group();
@@ -282,6 +283,11 @@ StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tenso
     return s;
 }
 
+StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+    if (c.framework == Framework::pytorch) return plan_pytorch_stage(m, c);
+    return plan_generic_stage(m, tensors, c, i);
+}
+
 // Largest device_total over stages for a micro-batch, keeping micro-batches per step fixed.
 double worst_device_total(const ModelSpec& m, const std::vector<ParamTensor>& tensors, TrainConfig c,
                           std::int64_t micro_batch) {
@@ -304,6 +310,11 @@ MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainCo
     plan.warnings = validate_config(model, plan.config);
     plan.params = count_params(model);
     plan.allocator_fragmentation = kGenericFragmentation;
+    if (plan.config.framework == Framework::pytorch) {
+        validate_pytorch_profile(model, plan.config);
+        plan.allocator_fragmentation =
+            plan.config.recompute == Recompute::full ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;
+    }
     plan.capacity_bytes = gpu.memory_bytes;
 
     const std::vector<ParamTensor> tensors = param_tensors(model);

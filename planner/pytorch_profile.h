@@ -1,0 +1,51 @@
+// pytorch_profile.h — `--framework pytorch`: what torch.cuda.max_memory_allocated() reports when
+// Hugging Face transformers models train in PyTorch 2.x eager mode.
+//
+// The step is replayed op by op in the allocator/autograd simulator (torch_sim.h) following the
+// transformers 5 modules (GPT-2: modeling_gpt2.py; Llama, Mistral, Qwen2: modeling_llama.py), as
+// traced on an H100 by validation/pytorch_memory/trace_ops.py. Flags under this profile:
+//   --precision fp32      fp32 model, no autocast
+//   --precision amp-bf16  fp32 model, forward under torch.autocast(bfloat16) (cached bf16 weight
+//                         copies, per-linear bf16 input casts, fp32 norms / softmax / GELU pow)
+//   --precision bf16      model.to(torch.bfloat16); AdamW states bf16
+//   --attention flash|eager = attn_implementation "sdpa" | "eager" (sdpa picks cuDNN attention for
+//                         bf16, memory-efficient for fp32 MHA in GPT-2, the math fallback for fp32
+//                         Llama: transformers passes enable_gqa, which only math supports in fp32)
+//   --recompute full      model.gradient_checkpointing_enable() (non-reentrant, per decoder layer)
+//   --gpus N --zero 0|1   DDP (+ ZeroRedundancyOptimizer for 1), fp32 reduction buckets
+//   --gpus N --zero 2|3   FSDP2 fully_shard per decoder layer and root, bf16 parameters,
+//                         fp32 reduction, reshard_after_forward False | True
+// Optimizer: torch.optim.AdamW(fused=True) (also adam; sgd without state). Validation and the
+// accuracy table: docs/validation/pytorch_memory.md.
+#pragma once
+
+#include "core/config.h"
+#include "core/model.h"
+#include "planner/memory.h"
+
+#include <string>
+#include <vector>
+
+namespace llmplan {
+
+// Checks that the pytorch profile models this job; throws InputError naming the flag otherwise
+// (tensor/pipeline/context/expert parallelism, offload, fp16/fp8 precisions, MoE, other families).
+void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c);
+
+// One pipeline stage (the whole model: the profile has no pipeline) under the pytorch profile.
+StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c);
+
+// Allocator reserve over the peak, fitted to the 40 measured runs (docs/validation/pytorch_memory.md):
+// max_memory_reserved ≈ peak × (1 + f), f larger with checkpointing (recomputed layers interleave
+// with freed gradients and fragment the cached segments).
+inline constexpr double kPytorchReserveFactor = 0.05;
+inline constexpr double kPytorchReserveFactorCheckpoint = 0.20;
+
+// Library workspaces the caching allocator holds at the start of every step after the first:
+// cuBLAS/cuBLASLt workspaces of the forward and the autograd threads; measured 65 MiB
+// (68,159,488 B) on H100 with PyTorch 2.11 + CUDA 13 for every model and precision,
+// +1 MiB with activation checkpointing (validation/pytorch_memory/traces, "# start").
+inline constexpr double kPytorchWorkspaceBytes = 65.0 * 1024 * 1024;
+inline constexpr double kPytorchCheckpointExtraBytes = 1.0 * 1024 * 1024;
+
+}  // namespace llmplan

@@ -1,0 +1,347 @@
+// torch_sim.cpp — replays a training step's tensor operations with PyTorch's lifetime rules.
+// The rules and their sources are listed in torch_sim.h.
+#include "planner/torch_sim.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace llmplan::torchsim {
+
+double dtype_bytes(DType t) {
+    switch (t) {
+        case DType::f32: return 4;
+        case DType::bf16: return 2;
+        case DType::i64: return 8;
+        case DType::b8: return 1;
+    }
+    return 4;
+}
+
+const char* to_string(DType t) {
+    switch (t) {
+        case DType::f32: return "fp32";
+        case DType::bf16: return "bf16";
+        case DType::i64: return "int64";
+        case DType::b8: return "bool";
+    }
+    return "?";
+}
+
+const char* to_string(Cat c) {
+    switch (c) {
+        case Cat::activation: return "activations";
+        case Cat::weight_cast: return "weight_casts";
+        case Cat::logits: return "logits";
+        case Cat::gradient: return "gradients";
+        case Cat::grad_flow: return "gradient_flow";
+        case Cat::temporary: return "temporary";
+        case Cat::count: break;
+    }
+    return "?";
+}
+
+// CUDACachingAllocator rounds every request up to a multiple of kMinBlockSize = 512 bytes.
+double round_alloc(double bytes) { return bytes <= 0 ? 0 : std::ceil(bytes / 512.0) * 512.0; }
+
+int Sim::new_storage(double bytes, Cat cat) {
+    Storage s;
+    s.bytes = round_alloc(bytes);
+    s.cat = cat;
+    s.alive = true;
+    storages_.push_back(s);
+    allocated_ += s.bytes;
+    by_cat_[static_cast<std::size_t>(cat)] += s.bytes;
+    note();
+    return static_cast<int>(storages_.size()) - 1;
+}
+
+void Sim::note() {
+    if (allocated_ > peak_) {
+        peak_ = allocated_;
+        peak_by_cat_ = by_cat_;
+        peak_where_ = where_;
+    }
+}
+
+void Sim::start_phase(const std::string& phase) {
+    peak_ = allocated_;
+    peak_by_cat_ = by_cat_;
+    peak_where_ = phase;
+}
+
+void Sim::maybe_free(int id) {
+    Storage& s = storages_[static_cast<std::size_t>(id)];
+    if (!s.alive || s.is_param || s.py > 0 || s.saved > 0 || s.grad_refs > 0) return;
+    s.alive = false;
+    allocated_ -= s.bytes;
+    by_cat_[static_cast<std::size_t>(s.cat)] -= s.bytes;
+}
+
+V Sim::new_value(int storage, double elements, DType dtype, bool requires_grad, const std::string& name) {
+    Value v;
+    v.storage = storage;
+    v.elements = elements;
+    v.dtype = dtype;
+    v.requires_grad = requires_grad;
+    v.name = name;
+    values_.push_back(v);
+    return static_cast<V>(values_.size()) - 1;
+}
+
+V Sim::param(double elements, DType dtype, double grad_bytes_per_element, std::string name) {
+    const V v = new_value(-1, elements, dtype, true, name);
+    values_.back().is_param = true;
+    values_.back().param_grad_bytes = grad_bytes_per_element;
+    return v;
+}
+
+V Sim::tensor(double elements, DType dtype, Cat cat, std::string name) {
+    const int s = new_storage(elements * dtype_bytes(dtype), cat);
+    ref_py(s);
+    return new_value(s, elements, dtype, false, name);
+}
+
+void Sim::save(Node& n, V x) {
+    const int s = values_[static_cast<std::size_t>(x)].storage;
+    if (s < 0) return;  // a parameter: static memory
+    if (n.region >= 0) {
+        Region& r = regions_[static_cast<std::size_t>(n.region)];
+        auto it = r.slot_of.find(s);
+        int slot = 0;
+        if (it != r.slot_of.end()) {
+            slot = it->second;
+        } else {
+            Slot sl;
+            sl.bytes = storages_[static_cast<std::size_t>(s)].bytes;
+            sl.cat = storages_[static_cast<std::size_t>(s)].cat;
+            if (std::find(r.inputs.begin(), r.inputs.end(), s) != r.inputs.end()) sl.existing = s;
+            r.slots.push_back(sl);
+            slot = static_cast<int>(r.slots.size()) - 1;
+            r.slot_of[s] = slot;
+        }
+        n.slots.push_back(slot);
+        return;
+    }
+    ++storages_[static_cast<std::size_t>(s)].saved;
+    n.saved.push_back(s);
+}
+
+V Sim::op(const std::string& name, const std::vector<V>& inputs, double elements, DType dtype,
+          const std::vector<V>& saved, Cat cat, double backward_temp) {
+    bool needs_grad = false;
+    for (V x : inputs)
+        if (x >= 0 && values_[static_cast<std::size_t>(x)].requires_grad) needs_grad = true;
+    needs_grad = needs_grad && grad_enabled;
+    const V out = tensor(elements, dtype, cat, name);
+    values_[static_cast<std::size_t>(out)].requires_grad = needs_grad;
+    if (!needs_grad) return out;
+    Node n;
+    n.name = name;
+    n.where = where_;
+    n.backward_temp = backward_temp;
+    n.region = open_region_;
+    for (V x : inputs)
+        if (x >= 0 && values_[static_cast<std::size_t>(x)].requires_grad) n.inputs.push_back(x);
+    n.outputs = {out};
+    for (V x : saved) save(n, x);
+    nodes_.push_back(n);
+    const int idx = static_cast<int>(nodes_.size()) - 1;
+    values_[static_cast<std::size_t>(out)].producer = idx;
+    if (open_region_ >= 0) {
+        Region& r = regions_[static_cast<std::size_t>(open_region_)];
+        if (r.first_node < 0) r.first_node = idx;
+        r.last_node = idx;
+    }
+    return out;
+}
+
+void Sim::save_output(V out) {
+    const int idx = values_[static_cast<std::size_t>(out)].producer;
+    if (idx < 0) return;
+    save(nodes_[static_cast<std::size_t>(idx)], out);
+}
+
+void Sim::hold_until_node(V x, int node) {
+    const int s = values_[static_cast<std::size_t>(x)].storage;
+    if (node < 0 || node >= next_node() || s < 0) return;
+    ++storages_[static_cast<std::size_t>(s)].saved;
+    nodes_[static_cast<std::size_t>(node)].saved.push_back(s);
+}
+
+void Sim::alloc_during_backward(int first, int last, double bytes, Cat cat) {
+    if (first < 0 || last < first || last >= next_node()) return;
+    nodes_[static_cast<std::size_t>(last)].alloc_before.emplace_back(bytes, cat);
+    nodes_[static_cast<std::size_t>(first)].free_after.push_back(1);
+}
+
+V Sim::view(V x, double elements) {
+    const Value base = values_[static_cast<std::size_t>(x)];
+    const bool rg = base.requires_grad && grad_enabled;
+    if (base.storage >= 0) ref_py(base.storage);
+    const V v = new_value(base.storage, elements < 0 ? base.elements : elements, base.dtype, rg, base.name + ".view");
+    if (rg) {
+        Node n;
+        n.name = "view";
+        n.where = where_;
+        n.alias = true;
+        n.region = open_region_;
+        n.inputs = {x};
+        n.outputs = {v};
+        nodes_.push_back(n);
+        values_[static_cast<std::size_t>(v)].producer = static_cast<int>(nodes_.size()) - 1;
+    }
+    return v;
+}
+
+std::vector<V> Sim::split(V x, const std::vector<double>& elements) {
+    const Value base = values_[static_cast<std::size_t>(x)];
+    const bool rg = base.requires_grad && grad_enabled;
+    std::vector<V> out;
+    for (double e : elements) {
+        if (base.storage >= 0) ref_py(base.storage);
+        out.push_back(new_value(base.storage, e, base.dtype, rg, base.name + ".split"));
+    }
+    if (rg) {
+        Node n;
+        n.name = "split";
+        n.where = where_;
+        n.alias = true;
+        n.region = open_region_;
+        n.inputs = {x};
+        n.outputs = out;
+        nodes_.push_back(n);
+        for (V v : out) values_[static_cast<std::size_t>(v)].producer = static_cast<int>(nodes_.size()) - 1;
+    }
+    return out;
+}
+
+void Sim::drop(V x) {
+    if (x < 0) return;
+    const int s = values_[static_cast<std::size_t>(x)].storage;
+    if (s < 0) return;
+    Storage& st = storages_[static_cast<std::size_t>(s)];
+    if (st.py > 0) --st.py;
+    maybe_free(s);
+}
+
+void Sim::begin_checkpoint(const std::vector<V>& inputs) {
+    Region r;
+    for (V x : inputs) {
+        const int s = values_[static_cast<std::size_t>(x)].storage;
+        if (s < 0) continue;
+        ref_py(s);  // the checkpoint keeps its inputs for the recomputation
+        r.inputs.push_back(s);
+    }
+    regions_.push_back(r);
+    open_region_ = static_cast<int>(regions_.size()) - 1;
+}
+
+void Sim::end_checkpoint() { open_region_ = -1; }
+
+void Sim::recompute(Region& r) {
+    for (Slot& sl : r.slots) {
+        if (sl.existing >= 0) {
+            sl.storage = sl.existing;
+        } else {
+            sl.storage = new_storage(sl.bytes, sl.cat);
+        }
+    }
+    for (int i = r.first_node; i <= r.last_node; ++i) {
+        Node& n = nodes_[static_cast<std::size_t>(i)];
+        for (int slot : n.slots) {
+            const int s = r.slots[static_cast<std::size_t>(slot)].storage;
+            ++storages_[static_cast<std::size_t>(s)].saved;
+            n.saved.push_back(s);
+        }
+        n.slots.clear();
+    }
+    r.recomputed = true;
+}
+
+void Sim::grad_into(V x, double bytes) {
+    Value& v = values_[static_cast<std::size_t>(x)];
+    int& target = v.is_param ? v.param_grad : v.grad;
+    if (target < 0) {
+        target = new_storage(bytes, v.is_param ? Cat::gradient : Cat::grad_flow);
+        ++storages_[static_cast<std::size_t>(target)].grad_refs;
+        if (v.is_param) storages_[static_cast<std::size_t>(target)].is_param = true;  // .grad outlives backward
+    } else {
+        const int tmp = new_storage(bytes, Cat::grad_flow);  // computed, then added in place
+        storages_[static_cast<std::size_t>(tmp)].alive = true;
+        maybe_free(tmp);
+    }
+}
+
+void Sim::backward(V loss) {
+    {
+        const int g = new_storage(4, Cat::grad_flow);  // ones_like(loss)
+        ++storages_[static_cast<std::size_t>(g)].grad_refs;
+        values_[static_cast<std::size_t>(loss)].grad = g;
+    }
+    for (int i = static_cast<int>(nodes_.size()) - 1; i >= 0; --i) {
+        Node& n = nodes_[static_cast<std::size_t>(i)];
+        bool reached = false;
+        for (V o : n.outputs)
+            if (values_[static_cast<std::size_t>(o)].grad >= 0) reached = true;
+        if (!reached) continue;
+        if (n.region >= 0 && !regions_[static_cast<std::size_t>(n.region)].recomputed)
+            recompute(regions_[static_cast<std::size_t>(n.region)]);
+        where_ = "backward: " + n.where + " " + n.name;
+        for (const auto& [bytes, cat] : n.alloc_before) pending_.push_back(new_storage(bytes, cat));
+        if (n.alias && n.outputs.size() == 1 && !n.inputs.empty()) {
+            Value& out = values_[static_cast<std::size_t>(n.outputs[0])];
+            Value& in = values_[static_cast<std::size_t>(n.inputs[0])];
+            if (!in.is_param && in.grad < 0) {
+                in.grad = out.grad;  // the gradient of a view is a view of the output's gradient
+                out.grad = -1;
+            } else {
+                grad_into(n.inputs[0], in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)));
+            }
+        } else {
+            for (V x : n.inputs) {
+                const Value& in = values_[static_cast<std::size_t>(x)];
+                grad_into(x, in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)));
+            }
+            if (n.backward_temp > 0) {
+                const int tmp = new_storage(n.backward_temp, Cat::temporary);
+                maybe_free(tmp);
+            }
+        }
+        for (int s : n.saved) {
+            --storages_[static_cast<std::size_t>(s)].saved;
+            maybe_free(s);
+        }
+        n.saved.clear();
+        for (std::size_t k = 0; k < n.free_after.size() && !pending_.empty(); ++k) {
+            const int s = pending_.front();  // first allocated, first released (layers in order)
+            pending_.erase(pending_.begin());
+            maybe_free(s);
+        }
+        for (V o : n.outputs) {
+            Value& out = values_[static_cast<std::size_t>(o)];
+            if (out.grad < 0) continue;
+            --storages_[static_cast<std::size_t>(out.grad)].grad_refs;
+            maybe_free(out.grad);
+            out.grad = -1;
+        }
+        if (n.region >= 0 && regions_[static_cast<std::size_t>(n.region)].first_node == i) {
+            for (int s : regions_[static_cast<std::size_t>(n.region)].inputs) {
+                --storages_[static_cast<std::size_t>(s)].py;
+                maybe_free(s);
+            }
+        }
+    }
+    where_ = "after backward";
+    for (Node& n : nodes_) {
+        for (int s : n.saved) {
+            --storages_[static_cast<std::size_t>(s)].saved;
+            maybe_free(s);
+        }
+        n.saved.clear();
+    }
+    for (V x : kept_) drop(x);
+    kept_.clear();
+    drop(loss);
+}
+
+}  // namespace llmplan::torchsim

@@ -1,0 +1,180 @@
+// torch_sim.h — a small simulator of PyTorch's eager autograd and caching allocator.
+//
+// The `pytorch` framework profile (pytorch_profile.cpp) describes a Hugging Face model's training
+// step as the sequence of tensor operations PyTorch runs (as logged op by op on an H100 by
+// validation/pytorch_memory/trace_ops.py): every tensor an op allocates, which tensors autograd
+// saves for backward, when Python drops its last reference. This simulator replays that sequence
+// with PyTorch's rules and reports the allocated bytes at every moment, so the peak of
+// torch.cuda.max_memory_allocated() and what is alive at that moment follow term by term:
+//
+//  * a storage lives while Python holds it, an autograd node has saved it, or it is a gradient
+//    buffer (PyTorch's reference counting; views share their base's storage);
+//  * backward runs nodes in reverse creation order (the engine's sequence-number priority);
+//    a node computes the gradients of its inputs while the gradient of its output and its saved
+//    tensors are alive, then releases both (Node::release_variables, retain_graph=False);
+//  * a gradient reaching a tensor that already has one is added in place (InputBuffer /
+//    AccumulateGrad), a parameter's first gradient becomes its .grad (AccumulateGrad steals it);
+//  * non-reentrant activation checkpointing (torch.utils.checkpoint, use_reentrant=False, what
+//    transformers' gradient_checkpointing_enable() uses) keeps no saved tensors in forward and
+//    recomputes a checkpointed region's saved tensors when backward first reaches it;
+//  * every allocation is rounded up to the allocator's 512-byte granularity
+//    (c10/cuda/CUDACachingAllocator.cpp, kMinBlockSize).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llmplan::torchsim {
+
+enum class DType { f32, bf16, i64, b8 };
+double dtype_bytes(DType t);
+const char* to_string(DType t);
+
+// What a storage is, for the explanation of the peak.
+enum class Cat {
+    activation,   // saved for backward (or alive between ops) in the layers
+    weight_cast,  // autocast's bf16 copies of fp32 weights (or FSDP's gathered parameters)
+    logits,       // logits, their fp32 upcast, log-softmax output and loss gradients
+    gradient,     // parameter gradients (.grad)
+    grad_flow,    // gradients flowing through backward (not yet consumed)
+    temporary,    // op temporaries and workspaces
+    count
+};
+const char* to_string(Cat c);
+
+using V = int;  // a tensor value (a view or a tensor); -1 = none
+
+class Sim {
+public:
+    // A parameter: static memory (counted outside the simulator), receives a .grad in backward.
+    V param(double elements, DType dtype, double grad_bytes_per_element, std::string name);
+    // A new tensor (allocated now), held by Python.
+    V tensor(double elements, DType dtype, Cat cat, std::string name);
+    // The result of an op on `inputs`: allocated now, held by Python. With gradient mode on and an
+    // input that needs a gradient, an autograd node is created saving `saved` (values of this op's
+    // inputs or of its output). `backward_temp` bytes are allocated transiently by its backward.
+    V op(const std::string& name, const std::vector<V>& inputs, double elements, DType dtype,
+         const std::vector<V>& saved = {}, Cat cat = Cat::activation, double backward_temp = 0);
+    // A view of x (same storage, new shape): no allocation; its gradient flows to x unchanged.
+    V view(V x, double elements = -1);
+    // Several views of x sharing one node (split): their gradients are gathered into one
+    // gradient of x's size.
+    std::vector<V> split(V x, const std::vector<double>& elements);
+    // Also saves the op's own output in its node (ops whose backward uses their result:
+    // softmax, log_softmax, tanh, rsqrt).
+    void save_output(V out);
+    // Index the next autograd node will get (to mark where a module's nodes begin and end).
+    int next_node() const { return static_cast<int>(nodes_.size()); }
+    // Keeps x alive until node `node` has run in backward (FSDP keeps a layer's gathered
+    // parameters until that layer's backward is done).
+    void hold_until_node(V x, int node);
+    // Allocates `bytes` when backward reaches node `last` and frees them after node `first` has
+    // run (FSDP re-gathers a resharded layer and its unsharded gradients for its backward).
+    void alloc_during_backward(int first, int last, double bytes, Cat cat);
+    // Python drops its reference.
+    void drop(V x);
+    void drop(const std::vector<V>& xs) { for (V x : xs) drop(x); }
+    // Marks x as alive until backward ends (e.g. the model output holding the logits).
+    void keep(V x) { kept_.push_back(x); }
+
+    bool grad_enabled = true;
+
+    // Checkpointed region: nodes created between begin and end keep no saved tensors; backward
+    // recomputes them (allocating them again) when it reaches the region's last node.
+    void begin_checkpoint(const std::vector<V>& inputs);
+    void end_checkpoint();
+
+    // Runs backward from `loss` (a scalar); drops the kept values and Python's loss reference
+    // at the end, like `del out`.
+    void backward(V loss);
+
+    // Bytes allocated now / at the highest point, and what was alive by category at that point.
+    double allocated() const { return allocated_; }
+    double peak() const { return peak_; }
+    std::string peak_where() const { return peak_where_; }
+    const std::vector<double>& peak_by_cat() const { return peak_by_cat_; }
+    // Resets the peak to the current allocation, labelling the phase (forward, backward).
+    void start_phase(const std::string& phase);
+    void set_where(const std::string& where) { where_ = where; }
+    const std::string& where() const { return where_; }
+    double dtype_elements(V x) const { return values_[static_cast<std::size_t>(x)].elements; }
+    DType dtype(V x) const { return values_[static_cast<std::size_t>(x)].dtype; }
+
+private:
+    struct Storage {
+        double bytes = 0;
+        Cat cat = Cat::activation;
+        int py = 0;        // Python references (through any view)
+        int saved = 0;     // autograd nodes holding it
+        int grad_refs = 0; // gradient-buffer references
+        bool alive = false;
+        bool is_param = false;
+    };
+    struct Value {
+        int storage = -1;
+        double elements = 0;
+        DType dtype = DType::f32;
+        bool requires_grad = false;
+        bool is_param = false;
+        double param_grad_bytes = 0;
+        int producer = -1;  // node index
+        int grad = -1;      // storage of its gradient during backward
+        int param_grad = -1;  // storage of .grad for parameters
+        std::string name;
+    };
+    struct Node {
+        std::string name;
+        std::vector<V> inputs;   // those needing a gradient
+        std::vector<V> outputs;
+        std::vector<int> saved;  // storages (after recompute for checkpointed nodes)
+        std::vector<int> slots;  // checkpointed: indices into its region's slots
+        int region = -1;
+        bool alias = false;      // view / split: input gradient is built from the output gradients
+        double backward_temp = 0;
+        std::string where;
+        std::vector<std::pair<double, Cat>> alloc_before;  // backward: allocated before it runs
+        std::vector<int> free_after;                        // backward: storages freed after it
+    };
+    struct Slot {
+        double bytes = 0;
+        Cat cat = Cat::activation;
+        int existing = -1;  // a region input: its storage, not recomputed
+        int storage = -1;   // after recompute
+    };
+    struct Region {
+        std::vector<Slot> slots;
+        std::map<int, int> slot_of;  // forward storage -> slot
+        std::vector<int> inputs;     // storages of the region's inputs (held until its backward)
+        int first_node = -1, last_node = -1;
+        bool recomputed = false;
+    };
+
+    int new_storage(double bytes, Cat cat);
+    void ref_py(int s) { ++storages_[static_cast<std::size_t>(s)].py; }
+    void maybe_free(int s);
+    void note();
+    V new_value(int storage, double elements, DType dtype, bool requires_grad, const std::string& name);
+    void save(Node& n, V x);
+    void grad_into(V x, double bytes);
+    void recompute(Region& r);
+
+    std::vector<Storage> storages_;
+    std::vector<Value> values_;
+    std::vector<Node> nodes_;
+    std::vector<Region> regions_;
+    std::vector<V> kept_;
+    std::vector<int> pending_;  // alloc_during_backward storages not yet released
+    int open_region_ = -1;
+    double allocated_ = 0, peak_ = 0;
+    std::vector<double> by_cat_ = std::vector<double>(static_cast<std::size_t>(Cat::count), 0.0);
+    std::vector<double> peak_by_cat_ = by_cat_;
+    std::string where_, peak_where_;
+};
+
+// Rounds an allocation the way the caching allocator does (multiples of 512 bytes).
+double round_alloc(double bytes);
+
+}  // namespace llmplan::torchsim
