@@ -61,6 +61,15 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     if (p.sp) o << ", sequence parallel";
     o << " (" << p.gpus_per_node << " GPUs per node); ZeRO-" << p.zero << "; " << to_string(c.precision) << "; "
       << to_string(c.optimizer) << "\n";
+    if (c.framework == Framework::pytorch)
+        o << "  as      PyTorch eager + Hugging Face transformers"
+          << (p.gpus == 1 ? std::string()
+                          : p.zero <= 1 ? std::string(p.zero == 0 ? ", DistributedDataParallel" : ", DDP + ZeroRedundancyOptimizer")
+                                        : std::string(", FSDP2 fully_shard per layer, reshard_after_forward=") +
+                                              (p.zero == 3 ? "True" : "False"))
+          << (c.precision == Precision::amp_bf16 && !(p.gpus > 1 && p.zero >= 2) ? ", torch.autocast(bfloat16)" : "")
+          << (c.recompute == Recompute::full ? ", gradient_checkpointing_enable()" : "")
+          << ", attn_implementation=" << (c.attention == Attention::eager ? "eager" : "sdpa") << ", AdamW(fused=True)\n";
     o << "  job     micro-batch " << c.micro_batch << " × " << c.seq << " tokens; global batch " << c.global_batch
       << " sequences (" << c.grad_accum() << " micro-batch" << (c.grad_accum() == 1 ? "" : "es")
       << " per step per rank); recompute " << to_string(c.recompute) << "; " << to_string(c.attention)
@@ -82,7 +91,9 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     phases << ")";
     t.add({"peak allocated", b(w.peak_allocated), phases.str()});
     std::ostringstream frag;
-    frag << "peak × " << 1 + plan.allocator_fragmentation << " (allocator fragmentation, assumed)";
+    frag << "peak × " << 1 + plan.allocator_fragmentation
+         << (c.framework == Framework::pytorch ? " (caching-allocator reserve, fitted to 40 measured runs)"
+                                               : " (allocator fragmentation, assumed)");
     t.add({"reserved estimate", b(w.reserved_estimate), frag.str()});
     for (const MemoryTerm& term : w.terms)
         if (term.key == "overhead") t.add({"+ " + term.label, b(term.bytes), term.formula});
@@ -101,7 +112,9 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
           << " per step): " << plan.max_micro_batch << "\n";
     else
         o << "No micro-batch fits: even --micro-batch 1 needs " << format_bytes(w.device_total, unit)
-          << "; try more GPUs, a higher --zero stage, --tp/--pp, --recompute full or --offload\n";
+          << (c.framework == Framework::pytorch
+                  ? "; try more GPUs with --zero 3 (FSDP2), --recompute full or --precision bf16\n"
+                  : "; try more GPUs, a higher --zero stage, --tp/--pp, --recompute full or --offload\n");
     if (p.pp > 1) {
         o << "\nPer pipeline stage (" << u << "):\n";
         Table st({"stage", "holds", "params/GPU", "activations", "peak allocated", "device total"}, {true, false, true, true, true, true});

@@ -34,7 +34,8 @@ void add_job_options(CLI::App& app, JobOptions& o) {
     app.add_flag("--sp", o.sp, "Megatron sequence parallelism (with --tp > 1)");
     app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
     app.add_option("--precision", o.precision,
-                   "fp32 | amp-bf16 | amp-fp16 | mixed-bf16 | mixed-fp16 | bf16 | fp8")->capture_default_str()->type_name("P");
+                   "fp32 | amp-bf16 | amp-fp16 | mixed-bf16 | mixed-fp16 | bf16 | fp8 "
+                   "(default mixed-bf16; amp-bf16 under --framework pytorch)")->type_name("P");
     app.add_option("--optimizer", o.optimizer, "adamw | adam | sgd | sgd-momentum | adafactor | lion | adamw-8bit")
         ->capture_default_str()->type_name("O");
     app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective | full")->capture_default_str()->type_name("R");
@@ -83,7 +84,11 @@ TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
     p.virtual_stages = small(o.virtual_stages, "--virtual-stages", 1, 1024);
     p.sp = o.sp;
     p.zero = small(o.zero, "--zero", 0, 3);
-    c.precision = parse_precision(o.precision, "--precision");
+    c.framework = parse_framework(o.framework, "--framework");
+    if (o.precision.empty())  // PyTorch's mixed precision is autocast over an fp32 model
+        c.precision = c.framework == Framework::pytorch ? Precision::amp_bf16 : Precision::mixed_bf16;
+    else
+        c.precision = parse_precision(o.precision, "--precision");
     c.optimizer = parse_optimizer(o.optimizer, "--optimizer");
     c.recompute = parse_recompute(o.recompute, "--recompute");
     c.attention = parse_attention(o.attention, "--attention");
@@ -92,7 +97,6 @@ TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
     if (!o.seq.empty()) c.seq = parse_int(o.seq, "--seq", 1, std::int64_t{1} << 24);
     if (!o.global_batch.empty()) c.global_batch = parse_int(o.global_batch, "--global-batch", 1, kMaxBatch);
     c.offload = parse_offload(o.offload, "--offload");
-    c.framework = parse_framework(o.framework, "--framework");
     return c;
 }
 

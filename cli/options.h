@@ -23,7 +23,7 @@ struct JobOptions {
     std::string gpu_memory;  // override of the card's capacity
     std::string gpus = "1", gpus_per_node, tp = "1", pp = "1", cp = "1", ep = "1", virtual_stages = "1", zero = "0";
     bool sp = false;
-    std::string precision = "mixed-bf16", optimizer = "adamw", recompute = "none", attention = "flash";
+    std::string precision, optimizer = "adamw", recompute = "none", attention = "flash";
     std::string dropout = "0", micro_batch = "1", seq, global_batch, offload = "none", framework = "generic";
 };
 

@@ -78,13 +78,13 @@ struct Program {
     }
 
     // nn.Linear / Conv1D: (add)mm(x, W) saves its (bf16-cast under autocast) input and weight.
-    V linear(V x, V w, double out_features) {
+    V linear(V x, V w, double out_features, Cat cat = Cat::activation) {
         V xin = x;
         const bool cast = amp && sim.dtype(x) == DType::f32;
         if (cast) xin = sim.op("cast_input", {x}, sim.dtype_elements(x), DType::bf16);
         const V cw = weight(w);
         const double rows = sim.dtype_elements(x) / (sim.dtype_elements(w) / out_features);
-        const V y = sim.op("mm", {xin, cw}, rows * out_features, cd, {xin, cw});
+        const V y = sim.op("mm", {xin, cw}, rows * out_features, cd, {xin, cw}, cat);
         if (cast) sim.drop(xin);
         return y;
     }
@@ -453,7 +453,7 @@ struct Program {
         const V x = gpt2 ? layer_norm(hs, param(2 * h, "ln_f")) : rms_norm(hs, param(h, "norm"));
         sim.drop(hs);
         const V head = m.tied_embeddings ? wte : param(V_ * h, "lm_head");
-        const V logits = linear(x, head, V_);
+        const V logits = linear(x, head, V_, Cat::logits);
         where("loss (fp32 upcast, log_softmax)");
         // ForCausalLMLoss: logits.float(); cross_entropy = log_softmax (saves its output) + nll_loss.
         V lf = logits;
@@ -605,8 +605,11 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                                            : ""),
                         "torch.optim.AdamW(fused=True) state; torch.distributed.optim.ZeroRedundancyOptimizer"});
     st.terms.push_back({"activations", "activations (alive at the peak)", st.activations,
-                        "tensors saved for backward by every op of " + std::to_string(m.n_layers) +
-                            " layers (autocast input casts, fp32 norms and softmax as PyTorch stores them), at " +
+                        "tensors saved for backward by every op of " + std::to_string(m.n_layers) + " layers (" +
+                            (prog.amp ? "autocast's bf16 input casts, fp32 norms, GELU and softmax"
+                                      : std::string(prog.pd == DType::bf16 ? "bf16, with fp32 norm and softmax copies"
+                                                                           : "fp32")) +
+                            ", as PyTorch stores them), at " +
                             (backward_peak ? r.backward_where : r.forward_where),
                         src});
     st.terms.push_back({"logits", "logits and loss tensors", st.logits,

@@ -35,9 +35,9 @@ TEST_CASE("torch_sim: saved tensors outlive Python, and backward frees them", "[
     CHECK(s.allocated() == 8192 + 512);
     s.start_phase("backward");
     s.backward(loss);
-    // Backward: ones (512) → grad z (4 KiB) while z and x are alive → +tanh: grad y (4 KiB)
-    // with grad z alive → peak x + z + loss + ones + grad z + grad y = 4+4+0.5+0.5+4+4 KiB.
-    CHECK(s.peak() == 4096 * 4 + 1024);
+    // Backward: sum's node makes grad z (4 KiB) from ones (512 B, then freed); tanh's node makes
+    // grad y (4 KiB) while grad z, z and x are alive → peak x + z + loss + grad z + grad y.
+    CHECK(s.peak() == 4096 * 4 + 512);
     // After backward only w.grad (4 KiB) stays.
     CHECK(s.allocated() == 4096);
 }
