@@ -494,10 +494,10 @@ std::string gib(double bytes) { return format_bytes(bytes, ByteUnit::gib); }
 void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
     const auto fail = [](const std::string& msg) { throw InputError(msg); };
     const std::string fam = m.family;
+    if (m.is_moe()) fail("--framework pytorch: mixture-of-experts models are not modelled; use --framework generic");
     if (fam != "gpt2" && fam != "llama" && fam != "mistral" && fam != "qwen2")
         fail("--framework pytorch: models of family \"" + fam +
              "\" are not modelled (gpt2, llama, mistral, qwen2 are); use --framework generic");
-    if (m.is_moe()) fail("--framework pytorch: mixture-of-experts models are not modelled; use --framework generic");
     if (c.precision != Precision::fp32 && c.precision != Precision::amp_bf16 && c.precision != Precision::bf16)
         fail(std::string("--precision ") + to_string(c.precision) +
              ": the pytorch profile models fp32, amp-bf16 and bf16 (use --framework generic)");

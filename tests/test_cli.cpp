@@ -147,3 +147,31 @@ TEST_CASE("pipeline plans print every stage", "[cli]") {
     CHECK(r.out.find("Per pipeline stage") != std::string::npos);
     CHECK(r.out.find("most loaded pipeline stage 0 of 4") != std::string::npos);
 }
+
+TEST_CASE("plan --framework pytorch: TinyLlama as measured on an H100", "[cli][pytorch]") {
+    // Measured (validation/pytorch_memory/pytorch_1gpu_h100.json, tl1b-amp-sdpa-b4-s2048):
+    // max_memory_allocated 38,578,835,968 B with autocast bf16, SDPA, AdamW(fused), b 4, s 2048.
+    const std::string cfg = std::string(LLMPLAN_TEST_DATA) + "/hf/tinyllama-1.1b.json";
+    const Result r = run({"plan", "--hf-config", cfg, "--framework", "pytorch", "--micro-batch", "4", "--seq", "2048", "--json"});
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(j["inputs"]["framework"] == "pytorch");
+    CHECK(j["inputs"]["precision"] == "amp-bf16");  // the profile's default
+    const double peak = j["memory"]["per_gpu"]["peak_allocated_bytes"].get<double>();
+    CHECK(std::abs(peak - 38578835968.0) / 38578835968.0 < 0.03);
+    CHECK(j["memory"]["per_gpu"]["reserved_estimate_bytes"].get<double>() > peak);
+    const Result t = run({"plan", "--hf-config", cfg, "--framework", "pytorch", "--micro-batch", "4", "--seq", "2048"});
+    REQUIRE(t.code == 0);
+    CHECK(t.out.find("torch.autocast(bfloat16)") != std::string::npos);
+    CHECK(t.out.find("autocast weight copies") != std::string::npos);
+}
+
+TEST_CASE("plan --framework pytorch refuses what it does not model, naming the flag", "[cli][pytorch][errors]") {
+    expect_input_error({"plan", "--params", "1B", "--framework", "pytorch", "--tp", "2", "--gpus", "2", "--precision", "amp-bf16"},
+                       "--framework pytorch models data parallelism only");
+    expect_input_error({"plan", "--params", "1B", "--framework", "pytorch", "--precision", "fp8"}, "--precision fp8");
+    expect_input_error({"plan", "--params", "1B", "--framework", "pytorch", "--gpus", "2", "--zero", "3", "--precision", "bf16"},
+                       "--zero 3");
+    expect_input_error({"plan", "--model", "mixtral-8x7b", "--framework", "pytorch"}, "mixture-of-experts");
+    expect_input_error({"plan", "--params", "1B", "--framework", "tensorflow"}, "--framework");
+}
