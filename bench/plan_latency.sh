@@ -9,6 +9,7 @@ cases=(
   "plan --params 7B --gpus 8 --zero 3"
   "plan --model llama-3.1-405b --gpus 1008 --tp 8 --pp 7 --sp --virtual-stages 2 --global-batch 2016 --zero 1"
   "plan --model mixtral-8x7b --gpus 64 --ep 8 --tp 2 --zero 1 --json"
+  "plan --params 7B --framework pytorch --gpus 8 --zero 3 --recompute full"
 )
 echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "date:    $(date -u +%F)"
