@@ -534,11 +534,8 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     const double P = static_cast<double>(pb.total());
     st.params_on_gpu = pb.total();
     const double w = c.precision == Precision::bf16 ? 2 : 4;  // stored parameter bytes
-    // Parameter tensors (each allocation rounded to 512 B): weights and biases per layer + embeddings.
-    const double tensors = static_cast<double>(param_tensors(m).size());  // distinct kinds; × layers below
-    double n_tensors = 0;
+    double n_tensors = 0;  // parameter tensors (weights and biases of every layer + embeddings)
     for (const ParamTensor& t : param_tensors(m)) n_tensors += static_cast<double>(t.count);
-    (void)tensors;
     const double state_per_param = c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam ? 2
                                    : c.optimizer == Optimizer::sgd_momentum                        ? 1
                                                                                                    : 0;

@@ -267,7 +267,6 @@ void Sim::grad_into(V x, double bytes) {
         if (v.is_param) storages_[static_cast<std::size_t>(target)].is_param = true;  // .grad outlives backward
     } else {
         const int tmp = new_storage(bytes, Cat::grad_flow);  // computed, then added in place
-        storages_[static_cast<std::size_t>(tmp)].alive = true;
         maybe_free(tmp);
     }
 }
