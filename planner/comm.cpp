@@ -1,0 +1,106 @@
+// comm.cpp — the alpha-beta cost of NCCL collectives; formulas and sources in comm.h.
+#include "planner/comm.h"
+
+#include "core/error.h"
+
+#include <cmath>
+#include <limits>
+
+namespace llmplan {
+
+const char* to_string(Collective c) {
+    switch (c) {
+        case Collective::all_reduce: return "all-reduce";
+        case Collective::all_gather: return "all-gather";
+        case Collective::reduce_scatter: return "reduce-scatter";
+        case Collective::broadcast: return "broadcast";
+        case Collective::reduce: return "reduce";
+        case Collective::all_to_all: return "all-to-all";
+        case Collective::send_recv: return "send/recv";
+    }
+    return "?";
+}
+const char* to_string(LinkKind k) { return k == LinkKind::nvlink ? "nvlink" : "network"; }
+const char* to_string(NcclAlgorithm a) { return a == NcclAlgorithm::ring ? "ring" : "tree"; }
+const char* to_string(NcclProtocol p) {
+    switch (p) {
+        case NcclProtocol::ll: return "LL";
+        case NcclProtocol::ll128: return "LL128";
+        case NcclProtocol::simple: return "Simple";
+    }
+    return "?";
+}
+
+double busbw_factor(Collective c, int n) {
+    const double N = n;
+    switch (c) {
+        case Collective::all_reduce: return 2 * (N - 1) / N;  // nccl-tests PERFORMANCE.md
+        case Collective::all_gather:
+        case Collective::reduce_scatter:
+        case Collective::all_to_all: return (N - 1) / N;
+        case Collective::broadcast:
+        case Collective::reduce:
+        case Collective::send_recv: return 1;
+    }
+    return 1;
+}
+
+namespace {
+
+// NCCL src/graph/tuning.cc latencies in µs: base (ring) and per hop, per protocol.
+struct ProtocolCost {
+    double base_us, nvlink_hop_us, network_hop_us, efficiency;
+};
+ProtocolCost protocol_cost(NcclProtocol p) {
+    switch (p) {
+        case NcclProtocol::ll: return {6.6, 0.6, 2.7, 0.5};           // 8 B payload per 16 B line
+        case NcclProtocol::ll128: return {14.0, 1.9, 4.0, 120.0 / 128};  // 120 B payload per 128 B line
+        case NcclProtocol::simple: return {8.4, 3.4, 14.0, 1.0};
+    }
+    return {8.4, 3.4, 14.0, 1.0};
+}
+
+// Sequential latency steps of one collective (the α multiplier).
+double latency_steps(Collective c, int n, NcclAlgorithm a) {
+    const double N = n;
+    if (a == NcclAlgorithm::tree) return 2 * std::ceil(std::log2(N));  // up the tree, then down
+    switch (c) {
+        case Collective::all_reduce: return 2 * (N - 1);  // reduce-scatter + all-gather phases
+        case Collective::send_recv: return 1;
+        default: return N - 1;  // one pass around the ring (pipelined broadcast / reduce too)
+    }
+}
+
+}  // namespace
+
+CollectiveTime collective_time(Collective c, double bytes, int n, const LinkModel& link, NcclAlgorithm a,
+                               NcclProtocol p) {
+    if (n < 1) throw InputError("collective over " + std::to_string(n) + " ranks: the group needs at least 1 rank");
+    if (!(bytes >= 0)) throw InputError("collective of a negative or undefined byte count");
+    if (!(link.bus_bandwidth > 0)) throw InputError("link bandwidth must be positive");
+    CollectiveTime t;
+    t.algorithm = a;
+    t.protocol = p;
+    if ((n == 1 && c != Collective::send_recv) || bytes == 0) return t;  // nothing crosses a link
+    const ProtocolCost pc = protocol_cost(p);
+    const double hop = link.kind == LinkKind::nvlink ? pc.nvlink_hop_us : pc.network_hop_us;
+    t.latency_seconds = (pc.base_us + latency_steps(c, n, a) * hop) * 1e-6;
+    t.bandwidth_seconds = bytes * busbw_factor(c, n) / (link.bus_bandwidth * pc.efficiency);
+    t.seconds = t.latency_seconds + t.bandwidth_seconds;
+    return t;
+}
+
+CollectiveTime collective_time(Collective c, double bytes, int n, const LinkModel& link) {
+    CollectiveTime best;
+    best.seconds = std::numeric_limits<double>::infinity();
+    for (NcclAlgorithm a : {NcclAlgorithm::ring, NcclAlgorithm::tree}) {
+        if (a == NcclAlgorithm::tree && (c != Collective::all_reduce || link.kind != LinkKind::network)) continue;
+        for (NcclProtocol p : {NcclProtocol::ll, NcclProtocol::ll128, NcclProtocol::simple}) {
+            const CollectiveTime t = collective_time(c, bytes, n, link, a, p);
+            if (t.seconds < best.seconds) best = t;
+        }
+    }
+    return best;
+}
+
+}  // namespace llmplan

@@ -1,0 +1,61 @@
+// comm.h — time of one NCCL collective: the alpha-beta model of NCCL's ring and tree algorithms.
+//
+// Sources (../shared/REFERENCES.md §4):
+//  * nccl-tests doc/PERFORMANCE.md: bus bandwidth = algorithm bandwidth × factor, factor
+//    2(n−1)/n for all-reduce, (n−1)/n for all-gather, reduce-scatter and all-to-all (S = the
+//    whole gathered buffer), 1 for broadcast, reduce and send/recv. A collective of S bytes thus
+//    moves S × factor bytes through each GPU's link, and takes S × factor / busbw at full speed.
+//  * Ring cost: all-reduce 2(n−1)·α + 2(n−1)/n·S·β; all-gather / reduce-scatter (n−1)·α +
+//    (n−1)/n·S·β (Thakur et al. 2005; Patarasuk & Yuan 2009). Tree all-reduce (NCCL's double
+//    binary tree): 2·⌈log2 n⌉·α latency, same bandwidth term.
+//  * NCCL's latency table (src/graph/tuning.cc, µs, protocols LL / LL128 / Simple): base ring
+//    6.6 / 14 / 8.4, per NVLink hop 0.6 / 1.9 / 3.4, per network hop 2.7 / 4.0 / 14. LL moves 8
+//    bytes of payload per 16-byte line (half the bandwidth), LL128 120 of 128 bytes; NCCL picks
+//    the fastest protocol and algorithm for each size, and so does this model.
+// Part of issue 4 (communication per step, `plan` time, `search`); docs/MEMORY_MODEL.md does not
+// cover it yet.
+#pragma once
+
+#include <string>
+
+namespace llmplan {
+
+enum class Collective { all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all, send_recv };
+enum class LinkKind { nvlink, network };
+enum class NcclAlgorithm { ring, tree };
+enum class NcclProtocol { ll, ll128, simple };
+
+const char* to_string(Collective c);
+const char* to_string(LinkKind k);
+const char* to_string(NcclAlgorithm a);
+const char* to_string(NcclProtocol p);
+
+// nccl-tests' bus-bandwidth factor for a group of n ranks (0 for all-reduce etc. when n = 1).
+double busbw_factor(Collective c, int n);
+
+// A link class as NCCL sees it: the bus bandwidth a large collective reaches (bytes/s, e.g.
+// 370e9 for 8 H100s over NVLink, 47e9 per GPU for NDR InfiniBand) and the hop kind.
+struct LinkModel {
+    LinkKind kind = LinkKind::nvlink;
+    double bus_bandwidth = 0;  // bytes/s
+};
+
+struct CollectiveTime {
+    double seconds = 0;
+    double latency_seconds = 0;    // the α part
+    double bandwidth_seconds = 0;  // the S·factor/busbw part
+    NcclAlgorithm algorithm = NcclAlgorithm::ring;
+    NcclProtocol protocol = NcclProtocol::simple;
+};
+
+// Fastest algorithm × protocol for one collective of `bytes` (nccl-tests' S) over n ranks.
+// Tree is considered for all-reduce over the network only (NCCL's tree supports all-reduce; inside
+// a node its tree is a chain, which the ring beats at every size). Throws InputError
+// for n < 1, negative bytes or a non-positive bandwidth.
+CollectiveTime collective_time(Collective c, double bytes, int n, const LinkModel& link);
+
+// The same for one given algorithm and protocol (what the fastest choice is picked from).
+CollectiveTime collective_time(Collective c, double bytes, int n, const LinkModel& link, NcclAlgorithm a,
+                               NcclProtocol p);
+
+}  // namespace llmplan
