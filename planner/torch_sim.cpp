@@ -174,36 +174,18 @@ void Sim::alloc_during_backward(int first, int last, double bytes, Cat cat) {
     nodes_[static_cast<std::size_t>(first)].free_after.push_back(1);
 }
 
-V Sim::view(V x, double elements) {
-    const Value base = values_[static_cast<std::size_t>(x)];
-    const bool rg = base.requires_grad && grad_enabled;
-    if (base.storage >= 0) ref_py(base.storage);
-    const V v = new_value(base.storage, elements < 0 ? base.elements : elements, base.dtype, rg, base.name + ".view");
-    if (rg) {
-        Node n;
-        n.name = "view";
-        n.where = where_;
-        n.alias = true;
-        n.region = open_region_;
-        n.inputs = {x};
-        n.outputs = {v};
-        nodes_.push_back(n);
-        values_[static_cast<std::size_t>(v)].producer = static_cast<int>(nodes_.size()) - 1;
-    }
-    return v;
-}
-
-std::vector<V> Sim::split(V x, const std::vector<double>& elements) {
+// view() and split(): views sharing x's storage, one alias node routing their gradients to x.
+std::vector<V> Sim::alias(V x, const std::vector<double>& elements, const std::string& name) {
     const Value base = values_[static_cast<std::size_t>(x)];
     const bool rg = base.requires_grad && grad_enabled;
     std::vector<V> out;
     for (double e : elements) {
         if (base.storage >= 0) ref_py(base.storage);
-        out.push_back(new_value(base.storage, e, base.dtype, rg, base.name + ".split"));
+        out.push_back(new_value(base.storage, e < 0 ? base.elements : e, base.dtype, rg, base.name + "." + name));
     }
     if (rg) {
         Node n;
-        n.name = "split";
+        n.name = name;
         n.where = where_;
         n.alias = true;
         n.region = open_region_;
@@ -214,6 +196,10 @@ std::vector<V> Sim::split(V x, const std::vector<double>& elements) {
     }
     return out;
 }
+
+V Sim::view(V x, double elements) { return alias(x, {elements}, "view")[0]; }
+
+std::vector<V> Sim::split(V x, const std::vector<double>& elements) { return alias(x, elements, "split"); }
 
 void Sim::drop(V x) {
     if (x < 0) return;

@@ -156,6 +156,7 @@ private:
     void ref_py(int s) { ++storages_[static_cast<std::size_t>(s)].py; }
     void maybe_free(int s);
     void note();
+    std::vector<V> alias(V x, const std::vector<double>& elements, const std::string& name);
     V new_value(int storage, double elements, DType dtype, bool requires_grad, const std::string& name);
     void save(Node& n, V x);
     void grad_into(V x, double bytes);
