@@ -9,6 +9,7 @@
 #include "planner/plan_json.h"
 
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 
 namespace llmplan::cli {
@@ -17,6 +18,7 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
     cmd.app = parent.add_subcommand("plan", "Per-GPU memory of a training job, term by term, and whether it fits");
     add_model_options(*cmd.app, cmd.model);
     add_job_options(*cmd.app, cmd.job);
+    add_perf_options(*cmd.app, cmd.perf);
     cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.plan/1) instead of a table");
     cmd.app->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
     cmd.app->add_option("--units", cmd.units, "Byte units of the table: gib (2^30) or gb (10^9)")->capture_default_str()->type_name("U");
@@ -127,6 +129,89 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     return o.str();
 }
 
+std::string duration(double s) {
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    if (s < 1e-3) o << std::setprecision(1) << s * 1e6 << " µs";
+    else if (s < 1) o << std::setprecision(1) << s * 1e3 << " ms";
+    else if (s < 120) o << std::setprecision(2) << s << " s";
+    else if (s < 7200) o << std::setprecision(1) << s / 60 << " min";
+    else if (s < 3 * 86400) o << std::setprecision(1) << s / 3600 << " h";
+    else o << std::setprecision(1) << s / 86400 << " days";
+    return o.str();
+}
+
+std::string fixed(double v, int digits) {
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o << std::setprecision(digits) << v;
+    return o.str();
+}
+
+std::string pct(double v) { return fixed(100 * v, 1) + "%"; }
+
+std::string size(double bytes) {  // decimal units for message sizes, as nccl-tests prints them
+    if (bytes >= 1e9) return fixed(bytes / 1e9, 2) + " GB";
+    if (bytes >= 1e6) return fixed(bytes / 1e6, 1) + " MB";
+    return fixed(bytes / 1e3, 1) + " kB";
+}
+
+std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const ClusterSpec& cl) {
+    std::ostringstream o;
+    const ParallelLayout& p = plan.config.parallel;
+    o << "\nCompute and time per step (per GPU of the slowest stage; docs/PERFORMANCE_MODEL.md)\n";
+    Table t({"term", "value", "how"}, {false, true, false});
+    t.add({"FLOPs per token", format_sci(r.per_token.model, 3),
+           "exact model FLOPs (fwd + bwd); 6N " + format_sci(r.flops_6n, 3) + ", 6N+12·L·d·T " + format_sci(r.flops_palm, 3) +
+               "; with recompute " + format_sci(r.per_token.hardware, 3)});
+    t.add({"tokens per step", format_int(static_cast<std::int64_t>(r.tokens_per_step)),
+           "global batch " + std::to_string(plan.config.global_batch) + " × " + std::to_string(plan.config.seq) + " tokens"});
+    t.add({"compute", duration(r.compute_seconds),
+           "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " +
+               fixed(r.peak_flops / 1e12, 0) + " TFLOP/s + element-wise " + duration(r.elementwise_seconds) + " (" +
+               fixed(kElementwiseTraffic, 1) + " × activation bytes ÷ HBM bandwidth)"});
+    if (p.pp > 1)
+        t.add({"pipeline bubble", duration(r.bubble_seconds),
+               "(p − 1)/(v·m) = " + std::to_string(p.pp - 1) + "/(" + std::to_string(p.virtual_stages) + "·" +
+                   std::to_string(std::max<std::int64_t>(1, plan.config.grad_accum())) + ") = " + pct(r.bubble_fraction) + " of compute"});
+    t.add({"communication (exposed)", duration(r.comm_exposed_seconds),
+           "of " + duration(r.comm_seconds) + " on the links (" + size(r.comm_bytes_per_gpu) +
+               " per GPU per step); overlap model below"});
+    t.add({"optimizer step", duration(r.optimizer_seconds), "weights, master copy, states and gradients through HBM once"});
+    t.rule();
+    t.add({"step time", duration(r.step_seconds),
+           r.mfu_given ? "from --mfu " + fixed(r.mfu, 3) : std::string("sum of the above")});
+    t.add({"throughput", format_count(r.tokens_per_second) + " tok/s",
+           format_count(r.tokens_per_second / p.gpus) + " per GPU; MFU " + pct(r.mfu) + ", HFU " + pct(r.hfu) + " (PaLM App. B)"});
+    o << t.str();
+    if (!r.collectives.empty()) {
+        o << "\nCommunication per GPU per step (" << cl.network_description << "; NVLink busbw "
+          << fixed(cl.nvlink_bus_bandwidth / 1e9, 0) << " GB/s)\n";
+        Table c({"collective", "group", "link", "size", "calls", "time", "exposed", "overlap"},
+                {false, true, false, true, true, true, true, false});
+        for (const CollectiveUse& u : r.collectives)
+            c.add({u.purpose, std::to_string(u.group), std::string(to_string(u.link)) + " " + fixed(u.bus_bandwidth / 1e9, 0) + " GB/s",
+                   size(u.bytes), fixed(u.count, 0), duration(u.seconds), duration(u.exposed_seconds),
+                   u.overlap});
+        o << c.str();
+    }
+    o << "\nTraining run\n";
+    Table tr({"", "value", "how"}, {false, true, false});
+    tr.add({"tokens", format_count(r.training_tokens),
+            r.tokens_default ? "20 per parameter (Chinchilla; --tokens to set)" : std::string("--tokens")});
+    tr.add({"steps", format_int(static_cast<std::int64_t>(r.steps)), "tokens ÷ tokens per step"});
+    tr.add({"wall time", duration(r.training_seconds), "steps × step time"});
+    tr.add({"GPU-hours", format_count(r.gpu_hours), std::to_string(p.gpus) + " GPUs"});
+    tr.add({"cost", "$" + format_count(r.cost),
+            "$" + fixed(cl.price_per_gpu_hour, 2) + " per GPU-hour (" + cl.price_source + ")"});
+    tr.add({"energy", format_count(r.energy_kwh) + " kWh",
+            fixed(r.average_power_watts, 0) + " W per GPU (" + fixed(plan.gpu.tdp_watts, 0) + " W × (0.3 + 0.7 × busy " +
+                pct(r.busy_fraction) + ")) × PUE"});
+    tr.add({"CO2", format_count(r.co2_kg / 1000) + " t", "energy × grid intensity"});
+    o << tr.str();
+    return o.str();
+}
+
 }  // namespace
 
 int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
@@ -137,11 +222,16 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
         throw InputError("--units: \"" + cmd.units + "\" is not a unit; use gib (2^30 bytes) or gb (10^9 bytes)");
     }();
     const ResolvedModel model = resolve_model(cmd.model);
-    const GpuSpec gpu = resolve_gpu(cmd.job);
-    const TrainConfig config = resolve_job(cmd.job, gpu);
+    JobOptions job = cmd.job;
+    apply_cluster_file(*cmd.app, cmd.perf, job);
+    const GpuSpec gpu = resolve_gpu(job);
+    const TrainConfig config = resolve_job(job, gpu);
     const MemoryPlan plan = plan_memory(model.spec, gpu, config);
+    const ResolvedPerf perf_in = resolve_perf(cmd.perf, gpu, plan.config);
+    const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
 
     nlohmann::ordered_json report = plan_to_json(plan);
+    add_perf_json(report, perf, perf_in.cluster);
     report["model"]["origin"] = model.origin;
     report["model"]["derived"] = model.derived;
     const std::string json_text = report.dump(2) + "\n";
@@ -149,7 +239,7 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
     if (cmd.json) {
         out << json_text;
     } else {
-        out << render(plan, model, unit);
+        out << render(plan, model, unit) << render_perf(plan, perf, perf_in.cluster);
     }
     if (cmd.json)
         for (const std::string& w : plan.warnings) err << "llmplan plan: warning: " << w << "\n";

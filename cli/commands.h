@@ -15,6 +15,7 @@ struct PlanCommand {
     CLI::App* app = nullptr;
     ModelOptions model;
     JobOptions job;
+    PerfFlags perf;
     bool json = false;
     std::string report;
     std::string units = "gib";

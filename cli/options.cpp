@@ -9,7 +9,11 @@
 #include "core/presets.h"
 #include "core/quantity.h"
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 namespace llmplan::cli {
 
@@ -18,6 +22,90 @@ void add_model_options(CLI::App& app, ModelOptions& o) {
     app.add_option("--hf-config", o.hf_config, "Hugging Face config.json of the model")->type_name("FILE");
     app.add_option("--params", o.params, "Parameter count; derives a standard Llama-style shape (7B, 124M, 1.1e9)")
         ->type_name("N");
+}
+
+void add_perf_options(CLI::App& app, PerfFlags& o) {
+    app.add_option("--cluster", o.cluster,
+                   "Cluster JSON: gpu, gpus, gpus_per_node, inter_node_bandwidth, nvlink_bandwidth, price_per_gpu_hour")
+        ->type_name("FILE");
+    app.add_option("--inter-node-bandwidth", o.inter_node_bandwidth,
+                   "Network bandwidth per node (default: one NIC per GPU, e.g. 8x400Gb/s for H100)")
+        ->type_name("BW");
+    app.add_option("--nvlink-bandwidth", o.nvlink_bandwidth,
+                   "Collective bus bandwidth inside a node (default: 82% of the GPU's one-way link)")->type_name("BW");
+    app.add_option("--price-per-gpu-hour", o.price, "USD per GPU-hour (default: a typical 2026 cloud price)")->type_name("USD");
+    app.add_option("--mfu", o.mfu, "Take this model-FLOPs utilisation (0-1) instead of the compute model")->type_name("X");
+    app.add_option("--tokens", o.tokens, "Training tokens (default: 20 per parameter, Chinchilla)")->type_name("N");
+    app.add_option("--pue", o.pue, "Data-centre power usage effectiveness")->capture_default_str()->type_name("X");
+    app.add_option("--grid-intensity", o.grid_intensity, "kg CO2e per kWh of the grid")->capture_default_str()->type_name("X");
+}
+
+namespace {
+
+nlohmann::json read_cluster(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw InputError("--cluster " + path + ": cannot open the file");
+    try {
+        nlohmann::json j = nlohmann::json::parse(in);
+        if (!j.is_object()) throw InputError("--cluster " + path + ": expected a JSON object");
+        static const char* kKeys[] = {"gpu", "gpus", "gpus_per_node", "inter_node_bandwidth", "nvlink_bandwidth",
+                                      "price_per_gpu_hour", "pue", "grid_intensity"};
+        for (const auto& [key, value] : j.items()) {
+            bool known = false;
+            for (const char* k : kKeys) known = known || key == k;
+            if (!known) throw InputError("--cluster " + path + ": unknown key \"" + key + "\"");
+        }
+        return j;
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError("--cluster " + path + ": not valid JSON (" + std::string(e.what()) + ")");
+    }
+}
+
+// A cluster value as text (numbers are written as they are).
+std::string text_of(const nlohmann::json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    std::ostringstream s;
+    s << v.dump();
+    return s.str();
+}
+
+}  // namespace
+
+void apply_cluster_file(const CLI::App& app, const PerfFlags& p, JobOptions& job) {
+    if (p.cluster.empty()) return;
+    const nlohmann::json j = read_cluster(p.cluster);
+    if (j.contains("gpu") && app.count("--gpu") == 0) job.gpu = text_of(j["gpu"]);
+    if (j.contains("gpus") && app.count("--gpus") == 0) job.gpus = text_of(j["gpus"]);
+    if (j.contains("gpus_per_node") && app.count("--gpus-per-node") == 0) job.gpus_per_node = text_of(j["gpus_per_node"]);
+}
+
+ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config) {
+    PerfFlags f = o;
+    if (!o.cluster.empty()) {  // the file fills what the flags left unset
+        const nlohmann::json j = read_cluster(o.cluster);
+        if (f.inter_node_bandwidth.empty() && j.contains("inter_node_bandwidth")) f.inter_node_bandwidth = text_of(j["inter_node_bandwidth"]);
+        if (f.nvlink_bandwidth.empty() && j.contains("nvlink_bandwidth")) f.nvlink_bandwidth = text_of(j["nvlink_bandwidth"]);
+        if (f.price.empty() && j.contains("price_per_gpu_hour")) f.price = text_of(j["price_per_gpu_hour"]);
+        if (j.contains("pue") && o.pue == "1.2") f.pue = text_of(j["pue"]);
+        if (j.contains("grid_intensity") && o.grid_intensity == "0.4") f.grid_intensity = text_of(j["grid_intensity"]);
+    }
+    ResolvedPerf r;
+    r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
+    if (!f.inter_node_bandwidth.empty()) {
+        const double node = parse_bandwidth(f.inter_node_bandwidth, "--inter-node-bandwidth");
+        r.cluster.network_per_gpu = node / config.parallel.gpus_per_node;
+        r.cluster.network_description = f.inter_node_bandwidth + " per node (given)";
+    }
+    if (!f.nvlink_bandwidth.empty()) r.cluster.nvlink_bus_bandwidth = parse_bandwidth(f.nvlink_bandwidth, "--nvlink-bandwidth");
+    if (!f.price.empty()) {
+        r.cluster.price_per_gpu_hour = parse_real(f.price, "--price-per-gpu-hour", 0, 1e6);
+        r.cluster.price_source = "given";
+    }
+    if (!f.mfu.empty()) r.options.mfu = parse_real(f.mfu, "--mfu", 1e-4, 1);
+    if (!f.tokens.empty()) r.options.tokens = static_cast<double>(parse_count(f.tokens, "--tokens"));
+    r.options.pue = parse_real(f.pue, "--pue", 1, 10);
+    r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
+    return r;
 }
 
 void add_job_options(CLI::App& app, JobOptions& o) {

@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/gpu.h"
 #include "core/model.h"
+#include "planner/perf.h"
 
 #include <CLI/CLI.hpp>
 
@@ -27,7 +28,23 @@ struct JobOptions {
     std::string dropout = "0", micro_batch = "1", seq, global_batch, offload = "none", framework = "generic";
 };
 
+// The cluster and the run (time, cost, energy): plan and search.
+struct PerfFlags {
+    std::string cluster;               // --cluster FILE (JSON)
+    std::string inter_node_bandwidth;  // per node, e.g. 8x400Gb/s
+    std::string nvlink_bandwidth;      // bus bandwidth inside a node
+    std::string price, mfu, tokens, pue = "1.2", grid_intensity = "0.4";
+};
+
 void add_model_options(CLI::App& app, ModelOptions& o);
+void add_perf_options(CLI::App& app, PerfFlags& o);
+// Fills --gpu, --gpus and --gpus-per-node from --cluster FILE where the flags were not given.
+void apply_cluster_file(const CLI::App& app, const PerfFlags& p, JobOptions& job);
+struct ResolvedPerf {
+    ClusterSpec cluster;
+    PerfOptions options;
+};
+ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config);
 void add_job_options(CLI::App& app, JobOptions& o);
 
 // How the model was chosen, for the report header ("preset", "--hf-config x.json", "--params 7B").

@@ -156,6 +156,42 @@ double parse_bytes(std::string_view text, std::string_view flag) {
     return bytes;
 }
 
+double parse_bandwidth(std::string_view text, std::string_view flag) {
+    std::string t = trim(text);
+    const std::string expected = "is not a bandwidth (expected e.g. 400GB/s, 3.2Tb/s or 8x400Gb/s)";
+    if (is_non_finite_word(t)) fail(flag, text, expected);
+    double count = 1;
+    const std::size_t x = t.find_first_of("x*×");
+    if (x != std::string::npos && x > 0) {
+        const std::string head = trim(std::string_view(t).substr(0, x));
+        const Scanned c = scan_number(head);
+        if (c.ok && c.length == head.size()) {
+            count = c.value;
+            t = trim(std::string_view(t).substr(t[x] == 'x' || t[x] == '*' ? x + 1 : x + std::string("×").size()));
+        }
+    }
+    const Scanned num = scan_number(t);
+    if (!num.ok) fail(flag, text, expected);
+    std::string unit = trim(std::string_view(t).substr(num.length));
+    if (unit.size() < 3 || unit.substr(unit.size() - 2) != "/s") fail(flag, text, expected);
+    unit = unit.substr(0, unit.size() - 2);
+    const char kind = unit.back();  // 'B' bytes or 'b' bits
+    if (kind != 'B' && kind != 'b') fail(flag, text, expected);
+    const std::string prefix = to_lower(unit.substr(0, unit.size() - 1));
+    static constexpr std::string_view kPrefixes = "kmgt";
+    double multiplier = 1;
+    if (!prefix.empty()) {
+        const std::size_t power = kPrefixes.find(prefix[0]);
+        if (prefix.size() != 1 || power == std::string_view::npos) fail(flag, text, expected);
+        multiplier = std::pow(1000.0, static_cast<double>(power + 1));
+    }
+    if (t[0] == '-' || count <= 0) fail(flag, text, "must be a positive bandwidth");
+    const double bytes = count * num.value * multiplier / (kind == 'b' ? 8 : 1);
+    if (num.overflow || bytes > kMaxBytes) fail(flag, text, "is too large (at most 1e18 bytes/s)");
+    if (bytes == 0) fail(flag, text, "must be a positive bandwidth");
+    return bytes;
+}
+
 double parse_flops(std::string_view text, std::string_view flag) {
     const std::string t = trim(text);
     if (is_non_finite_word(t)) fail(flag, text, "is not a FLOP count (expected a finite number such as 5.76e23)");

@@ -30,6 +30,11 @@ double parse_bytes(std::string_view text, std::string_view flag);
 // An 'e' followed by digits is an exponent; a trailing 'E' alone is exa. Finite and at most 1e40.
 double parse_flops(std::string_view text, std::string_view flag);
 
+// A positive bandwidth in bytes/s: "400GB/s" (4e11), "3.2Tb/s" (bits: 4e11 bytes/s), "25 GB/s",
+// "8x400Gb/s" (a count times a rate: 4e11 bytes/s). Units (case of the prefix free, B = bytes,
+// b = bits): B/s KB/s MB/s GB/s TB/s, b/s Kb/s Mb/s Gb/s Tb/s; decimal prefixes. Finite, at most 1e18.
+double parse_bandwidth(std::string_view text, std::string_view flag);
+
 // A decimal integer in [min, max]; surrounding whitespace is ignored. Messages name the range
 // ("must be between 0 and 3"), or say "must be a positive integer" when min is 1 and max is at
 // least 2^20.

@@ -83,4 +83,73 @@ nlohmann::ordered_json plan_to_json(const MemoryPlan& plan) {
     return report;
 }
 
+void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const ClusterSpec& cl) {
+    nlohmann::json compute = {
+        {"flops_per_token_model", r.per_token.model},
+        {"flops_per_token_hardware", r.per_token.hardware},
+        {"flops_per_token_6n", r.flops_6n},
+        {"flops_per_token_6n_12ldt", r.flops_palm},
+        {"flops_per_token_6n_6ldt", r.flops_6n_attention},
+        {"forward_flops_per_token", {{"qkv", r.forward_per_token.qkv},
+                                     {"attention", r.forward_per_token.attention},
+                                     {"output_projection", r.forward_per_token.output_proj},
+                                     {"mlp", r.forward_per_token.mlp},
+                                     {"logits", r.forward_per_token.logits}}},
+        {"flops_per_step", r.model_flops_per_step},
+        {"hardware_flops_per_step", r.hardware_flops_per_step},
+        {"tokens_per_step", r.tokens_per_step},
+        {"peak_flops_per_gpu", r.peak_flops},
+        {"gemm_efficiency", r.gemm_efficiency}};
+    nlohmann::json collectives = nlohmann::json::array();
+    for (const CollectiveUse& u : r.collectives)
+        collectives.push_back({{"purpose", u.purpose},
+                               {"kind", to_string(u.kind)},
+                               {"group", u.group},
+                               {"bytes", u.bytes},
+                               {"count_per_step", u.count},
+                               {"link", to_string(u.link)},
+                               {"bus_bandwidth", u.bus_bandwidth},
+                               {"algorithm", to_string(u.each.algorithm)},
+                               {"protocol", to_string(u.each.protocol)},
+                               {"seconds_each", u.each.seconds},
+                               {"seconds_per_step", u.seconds},
+                               {"exposed_seconds_per_step", u.exposed_seconds},
+                               {"overlap", u.overlap}});
+    nlohmann::json communication = {{"bytes_per_gpu_per_step", r.comm_bytes_per_gpu},
+                                    {"seconds_per_step", r.comm_seconds},
+                                    {"exposed_seconds_per_step", r.comm_exposed_seconds},
+                                    {"collectives", collectives},
+                                    {"cluster", {{"gpus_per_node", cl.gpus_per_node},
+                                                 {"nvlink_bus_bandwidth", cl.nvlink_bus_bandwidth},
+                                                 {"network_bandwidth_per_gpu", cl.network_per_gpu},
+                                                 {"network", cl.network_description}}}};
+    nlohmann::json time = {{"step_seconds", r.step_seconds},
+                           {"compute_seconds", r.compute_seconds},
+                           {"matmul_seconds", r.matmul_seconds},
+                           {"elementwise_seconds", r.elementwise_seconds},
+                           {"bubble_seconds", r.bubble_seconds},
+                           {"bubble_fraction", r.bubble_fraction},
+                           {"exposed_communication_seconds", r.comm_exposed_seconds},
+                           {"optimizer_seconds", r.optimizer_seconds},
+                           {"tokens_per_second", r.tokens_per_second},
+                           {"mfu", r.mfu},
+                           {"hfu", r.hfu},
+                           {"mfu_given", r.mfu_given}};
+    nlohmann::json training = {{"tokens", r.training_tokens},
+                               {"tokens_default_chinchilla", r.tokens_default},
+                               {"steps", r.steps},
+                               {"seconds", r.training_seconds},
+                               {"days", r.training_seconds / 86400},
+                               {"gpu_hours", r.gpu_hours},
+                               {"price_per_gpu_hour", cl.price_per_gpu_hour},
+                               {"cost", r.cost},
+                               {"average_power_watts_per_gpu", r.average_power_watts},
+                               {"energy_kwh", r.energy_kwh},
+                               {"co2_kg", r.co2_kg}};
+    report["compute"] = compute;
+    report["communication"] = communication;
+    report["time"] = time;
+    report["training"] = training;
+}
+
 }  // namespace llmplan

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "planner/memory.h"
+#include "planner/perf.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,5 +12,8 @@ inline constexpr const char* kPlanSchema = "llmplan.plan/1";
 
 // Top-level keys in reading order (schema first); nested objects are sorted by key.
 nlohmann::ordered_json plan_to_json(const MemoryPlan& plan);
+
+// Adds the compute / communication / time / training sections (issue 4) to a plan report.
+void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& perf, const ClusterSpec& cluster);
 
 }  // namespace llmplan

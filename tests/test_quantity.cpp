@@ -390,3 +390,20 @@ TEST_CASE("parsers and formatters round-trip", "[quantity]") {
     CHECK(parse_flops(format_sci(5.76e23), "--flops") == 5.76e23);
     CHECK(parse_bytes(format_bytes(80 * GiB).substr(0, 5) + "GiB", "--gpu-memory") == 80 * GiB);
 }
+
+TEST_CASE("parse_bandwidth: bytes and bits per second, with a count", "[quantity]") {
+    CHECK(parse_bandwidth("400GB/s", "--x") == Approx(400e9));
+    CHECK(parse_bandwidth("3.2Tb/s", "--x") == Approx(400e9));
+    CHECK(parse_bandwidth("8x400Gb/s", "--x") == Approx(400e9));
+    CHECK(parse_bandwidth("8 × 400 Gb/s", "--x") == Approx(400e9));
+    CHECK(parse_bandwidth(" 25 GB/s ", "--x") == Approx(25e9));
+    CHECK(parse_bandwidth("100Mb/s", "--x") == Approx(12.5e6));
+    CHECK(parse_bandwidth("1000B/s", "--x") == Approx(1000));
+    for (const char* bad : {"", "400", "400GB", "400GiB/s", "abc/s", "-1GB/s", "0GB/s", "400Xb/s", "inf GB/s", "0x400Gb/s"})
+        CHECK_THROWS_AS(parse_bandwidth(bad, "--inter-node-bandwidth"), InputError);
+    try {
+        parse_bandwidth("fast", "--inter-node-bandwidth");
+    } catch (const InputError& e) {
+        CHECK(std::string(e.what()).find("--inter-node-bandwidth") != std::string::npos);
+    }
+}

@@ -1,0 +1,261 @@
+// perf.cpp — step time, communication, MFU, cost and energy; the model is described in perf.h
+// and docs/PERFORMANCE_MODEL.md.
+#include "planner/perf.h"
+
+#include "core/error.h"
+#include "planner/activations.h"
+#include "planner/model_states.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace llmplan {
+
+namespace {
+
+constexpr double kGbit = 1e9 / 8;  // bytes/s in one Gb/s
+
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+// Where a parallel group of `size` ranks with rank stride `stride` runs (Megatron's order:
+// tensor innermost, then context, data (expert within it), pipeline outermost).
+struct Placement {
+    LinkKind link = LinkKind::nvlink;
+    double busbw = 0;
+};
+Placement place(const ClusterSpec& cl, int gpus, int size, int stride) {
+    Placement p;
+    const bool spans = gpus > cl.gpus_per_node && static_cast<long long>(size) * stride > cl.gpus_per_node;
+    if (!spans) {
+        p.busbw = cl.nvlink_bus_bandwidth;
+        return p;
+    }
+    // Across nodes: NCCL runs one ring per NIC ("rails"); members of the group in one node share
+    // their NICs, so the group's bus bandwidth is the network per GPU × members per node, capped
+    // by what NVLink inside the node carries.
+    const int per_node = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
+    p.link = LinkKind::network;
+    p.busbw = std::min(cl.nvlink_bus_bandwidth, per_node * cl.network_per_gpu);
+    return p;
+}
+
+}  // namespace
+
+double peak_for(const GpuSpec& g, Precision p) {
+    switch (p) {
+        case Precision::fp32: return g.peak_tf32 > 0 ? g.peak_tf32 : g.peak_fp32;
+        case Precision::amp_fp16:
+        case Precision::mixed_fp16: return g.peak_fp16;
+        case Precision::fp8: return g.peak_fp8 > 0 ? g.peak_fp8 : g.peak_bf16;
+        case Precision::amp_bf16:
+        case Precision::mixed_bf16:
+        case Precision::bf16: return g.peak_bf16 > 0 ? g.peak_bf16 : g.peak_fp16;
+    }
+    return g.peak_bf16;
+}
+
+ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node) {
+    ClusterSpec c;
+    c.gpus_per_node = gpus_per_node;
+    // nccl-tests: 8×H100 SXM ring all-reduce busbw ≈ 370 GB/s of NVLink 4's 450 GB/s one way.
+    c.nvlink_bus_bandwidth = 0.82 * gpu.intra_node_bandwidth;
+    const std::string& a = gpu.architecture;
+    double gbps = 100;  // EDR/HDR-100 class
+    std::string nic = "100 Gb/s";
+    if (a == "Hopper" || a == "Blackwell" || starts_with(gpu.name, "mi3")) {
+        gbps = 400;
+        nic = "NDR InfiniBand 400 Gb/s";
+    } else if (a == "Ampere" || a == "CDNA 2") {
+        gbps = 200;
+        nic = "HDR InfiniBand 200 Gb/s";
+    }
+    // 46–48 GB/s measured busbw per 400 Gb/s NIC (nccl-tests #290): 94% of the line rate.
+    c.network_per_gpu = 0.94 * gbps * kGbit;
+    c.network_description = std::to_string(gpus_per_node) + " × " + nic + " per node (one NIC per GPU)";
+    // Typical on-demand cloud prices per GPU-hour in 2026 (assumed; --price-per-gpu-hour overrides).
+    if (starts_with(gpu.name, "h200") || starts_with(gpu.name, "b200")) c.price_per_gpu_hour = 3.50;
+    else if (starts_with(gpu.name, "h100")) c.price_per_gpu_hour = 2.50;
+    else if (starts_with(gpu.name, "a100")) c.price_per_gpu_hour = 1.50;
+    else if (starts_with(gpu.name, "mi300")) c.price_per_gpu_hour = 2.50;
+    else c.price_per_gpu_hour = 1.00;
+    c.price_source = "typical 2026 cloud on-demand price (assumed)";
+    return c;
+}
+
+PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOptions& opt) {
+    if (!(opt.pue >= 1)) throw InputError("--pue " + std::to_string(opt.pue) + ": must be at least 1");
+    if (!(opt.grid_intensity >= 0)) throw InputError("--grid-intensity: must not be negative");
+    if (!(cl.price_per_gpu_hour >= 0)) throw InputError("--price-per-gpu-hour: must not be negative");
+    if (!(cl.network_per_gpu > 0) || !(cl.nvlink_bus_bandwidth > 0))
+        throw InputError("--inter-node-bandwidth: link bandwidths must be positive");
+    if (opt.mfu < 0 || opt.mfu > 1) throw InputError("--mfu " + std::to_string(opt.mfu) + ": must be between 0 and 1");
+    if (opt.tokens < 0) throw InputError("--tokens: must not be negative");
+
+    const ModelSpec& m = plan.model;
+    const TrainConfig& c = plan.config;
+    const ParallelLayout& p = c.parallel;
+    const GpuSpec& g = plan.gpu;
+    const StageMemory& st = plan.worst();
+    const PrecisionBytes pb = precision_bytes(c.precision);
+    PerfPlan r;
+
+    // --- FLOPs (flops.h; PaLM App. B for MFU / HFU) ----------------------------------------------
+    r.forward_per_token = forward_flops_per_token(m, c.seq);
+    r.per_token = training_flops_per_token(m, c.seq, c.recompute);
+    const double N = static_cast<double>(plan.params.total()), L = m.n_layers, d = m.d_model,
+                 T = static_cast<double>(c.seq);
+    r.flops_6n = flops_6n(static_cast<double>(plan.params.active));
+    r.flops_6n_attention = flops_6n_causal_attention(static_cast<double>(plan.params.active), L, d, T);
+    r.flops_palm = flops_palm(static_cast<double>(plan.params.active), L, d, T);
+    r.tokens_per_step = static_cast<double>(c.global_batch) * T;
+    r.model_flops_per_step = r.per_token.model * r.tokens_per_step;
+    r.hardware_flops_per_step = r.per_token.hardware * r.tokens_per_step;
+
+    // --- compute on the worst stage ---------------------------------------------------------------
+    r.peak_flops = peak_for(g, c.precision);
+    const double tokens_mb = static_cast<double>(c.micro_batch) * T / p.cp;  // tokens one GPU processes
+    const double layers = static_cast<double>(st.layers);
+    const bool last = st.stage == p.pp - 1;
+    // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
+    const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
+    r.gemm_efficiency = (opt.gemm_efficiency > 0 ? opt.gemm_efficiency : kGemmEfficiency) * n_min / (n_min + 128);
+    const ForwardFlops& f = r.forward_per_token;
+    const double layer_fwd = (f.total() - f.logits) / L;  // per token per layer
+    const double fwd_flops = (layer_fwd * layers + (last ? f.logits : 0)) * tokens_mb / p.tp;
+    double recompute_flops = 0;
+    if (c.recompute == Recompute::full) recompute_flops = layer_fwd * layers * tokens_mb / p.tp;
+    if (c.recompute == Recompute::selective) recompute_flops = f.attention / L * layers * tokens_mb / p.tp;
+    const double rate = r.peak_flops * r.gemm_efficiency;
+    const ActivationShape shape = activation_shape(c);
+    const double act = saved_bytes(layer_saved_tensors(m, c, Recompute::none), shape) * layers;
+    const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / g.memory_bandwidth;  // forward 1/3, backward 2/3
+    r.microbatch_forward_seconds = fwd_flops / rate + elem / 3;
+    r.microbatch_backward_seconds = (2 * fwd_flops + recompute_flops) / rate + elem * 2 / 3 +
+                                    (c.recompute == Recompute::full ? elem / 3 : 0);
+    const double mb = static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
+    const double t_mb = r.microbatch_forward_seconds + r.microbatch_backward_seconds;
+    r.matmul_seconds = mb * (3 * fwd_flops + recompute_flops) / rate;
+    r.compute_seconds = mb * t_mb;
+    r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;
+    r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * mb);
+    r.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;  // (p − 1)/(v·m) of the compute
+    // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
+    r.optimizer_seconds = (2 * (st.parameters + st.master + st.optimizer_states) + st.gradients) / g.memory_bandwidth;
+
+    // --- communication ------------------------------------------------------------------------------
+    const int dpN = p.shard_group();
+    const double P_local = static_cast<double>(st.params_on_gpu);
+    const double act_b = pb.activation;
+    r.collectives.reserve(16);  // add() returns references that must stay valid (at most 8 entries)
+    auto add = [&](std::string purpose, Collective kind, int group, int stride, double bytes, double count,
+                   std::string overlap) -> CollectiveUse& {
+        CollectiveUse u;
+        u.purpose = std::move(purpose);
+        u.kind = kind;
+        u.group = group;
+        u.bytes = bytes;
+        u.count = count;
+        const Placement pl = place(cl, p.gpus, kind == Collective::send_recv ? 2 : group, stride);
+        u.link = pl.link;
+        u.bus_bandwidth = pl.busbw;
+        u.each = collective_time(kind, bytes, group, LinkModel{pl.link, pl.busbw});
+        u.seconds = count * u.each.seconds;
+        u.exposed_seconds = u.seconds;
+        u.overlap = std::move(overlap);
+        r.collectives.push_back(u);
+        return r.collectives.back();
+    };
+    const double t_fwd = r.microbatch_forward_seconds, t_bwd = r.microbatch_backward_seconds;
+    // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
+    auto hidden_by = [&](double comm, double window) { return std::max(comm / std::max(1.0, layers), comm - window); };
+    const int dp_stride = p.tp * p.cp;
+    if (dpN > 1) {
+        const double grads = P_local * pb.grad, weights = P_local * pb.weight;
+        if (p.zero == 0) {
+            CollectiveUse& u = add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,
+                                   "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)");
+            u.exposed_seconds = hidden_by(u.seconds, t_bwd);
+        } else if (p.zero <= 2) {
+            CollectiveUse& u = add("ZeRO-" + std::to_string(p.zero) + " gradient reduce-scatter", Collective::reduce_scatter, dpN,
+                                   dp_stride, grads, 1,
+                                   "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)");
+            u.exposed_seconds = hidden_by(u.seconds, t_bwd);
+            add("ZeRO-" + std::to_string(p.zero) + " parameter all-gather after the optimizer step", Collective::all_gather, dpN,
+                dp_stride, weights, 1, "exposed: runs after the optimizer step");
+        } else {
+            CollectiveUse& f1 = add("ZeRO-3 parameter all-gather, forward", Collective::all_gather, dpN, dp_stride, weights, mb,
+                                    "prefetched layer by layer under the forward: max(one layer, comm − forward)");
+            f1.exposed_seconds = mb * hidden_by(f1.each.seconds, t_fwd);
+            CollectiveUse& b1 = add("ZeRO-3 parameter all-gather, backward", Collective::all_gather, dpN, dp_stride, weights, mb,
+                                    "prefetched under the backward, sharing it with the reduce-scatter");
+            CollectiveUse& b2 = add("ZeRO-3 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
+                                    "under the backward, sharing it with the all-gather");
+            const double both = b1.each.seconds + b2.each.seconds;
+            const double exposed = mb * hidden_by(both, t_bwd);
+            b1.exposed_seconds = exposed * b1.each.seconds / both;
+            b2.exposed_seconds = exposed * b2.each.seconds / both;
+        }
+    }
+    if (p.tp > 1) {
+        const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
+        const double per_layer = 4 + (c.recompute == Recompute::full ? 2 : 0);
+        const std::string why = "exposed: on the critical path of every layer (Megatron)";
+        if (!p.sp) {
+            add("tensor-parallel all-reduce (2 forward + 2 backward per layer" +
+                    std::string(c.recompute == Recompute::full ? " + 2 recomputed" : "") + ")",
+                Collective::all_reduce, p.tp, 1, S, per_layer * layers * mb, why);
+        } else {
+            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * layers * mb, why);
+            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * layers * mb, why);
+        }
+    }
+    if (p.pp > 1) {
+        const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b / (p.sp ? p.tp : 1);
+        add("pipeline send/recv (activations forward, gradients backward)", Collective::send_recv, 2,
+            p.tp * p.cp * p.dp(), S, 2 * mb * p.virtual_stages, "exposed: between dependent stages (1F1B)");
+    }
+    if (p.cp > 1) {
+        const double S = 2 * static_cast<double>(c.micro_batch) * T / p.cp * static_cast<double>(m.kv_dim()) * act_b / p.tp;
+        CollectiveUse& u = add("context-parallel ring exchange of K and V blocks", Collective::send_recv, p.cp, p.tp, S,
+                               3 * (p.cp - 1) * layers * mb, "overlapped with the attention blocks it feeds");
+        const double attention = mb * 3 * f.attention / L * layers * tokens_mb / p.tp / rate;
+        u.exposed_seconds = std::max(0.0, u.seconds - attention);
+    }
+    if (m.is_moe() && p.ep > 1) {
+        const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * m.top_k * act_b / (p.sp ? p.tp : 1);
+        add("MoE all-to-all (dispatch + combine, forward and backward)", Collective::all_to_all, p.ep, p.tp * p.cp, S,
+            (4 + (c.recompute == Recompute::full ? 2 : 0)) * layers * mb, "exposed: tokens wait for their experts");
+    }
+    for (const CollectiveUse& u : r.collectives) {
+        r.comm_bytes_per_gpu += u.count * u.bytes * busbw_factor(u.kind, u.kind == Collective::send_recv ? 2 : u.group);
+        r.comm_seconds += u.seconds;
+        r.comm_exposed_seconds += u.exposed_seconds;
+    }
+
+    // --- the step ------------------------------------------------------------------------------------
+    r.step_seconds = r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds;
+    if (opt.mfu > 0) {
+        r.mfu_given = true;
+        r.step_seconds = r.model_flops_per_step / (p.gpus * r.peak_flops * opt.mfu);
+    }
+    r.tokens_per_second = r.tokens_per_step / r.step_seconds;
+    r.mfu = r.model_flops_per_step / (r.step_seconds * p.gpus * r.peak_flops);
+    r.hfu = r.hardware_flops_per_step / (r.step_seconds * p.gpus * r.peak_flops);
+
+    // --- the run -------------------------------------------------------------------------------------
+    r.tokens_default = opt.tokens <= 0;
+    r.training_tokens = r.tokens_default ? 20 * N : opt.tokens;  // Chinchilla: ~20 tokens per parameter
+    r.steps = std::ceil(r.training_tokens / r.tokens_per_step);
+    r.training_seconds = r.steps * r.step_seconds;
+    r.gpu_hours = p.gpus * r.training_seconds / 3600;
+    r.cost = r.gpu_hours * cl.price_per_gpu_hour;
+    // Board power: 30% while waiting (communication, bubble), full TDP while computing.
+    r.busy_fraction = std::min(1.0, r.compute_seconds / r.step_seconds);
+    if (r.mfu_given) r.busy_fraction = 1;
+    r.average_power_watts = g.tdp_watts * (0.3 + 0.7 * r.busy_fraction);
+    r.energy_kwh = p.gpus * r.average_power_watts * r.training_seconds / 3.6e6 * opt.pue;
+    r.co2_kg = r.energy_kwh * opt.grid_intensity;
+    return r;
+}
+
+}  // namespace llmplan

@@ -1,0 +1,115 @@
+// perf.h — compute, communication, time, cost and energy of a training step and of a whole run.
+//
+// Built on the memory plan (which fixes the layout, the per-GPU parameters and activations):
+//  * FLOPs: exact per-token model FLOPs and hardware FLOPs with recompute (flops.h), MFU and HFU
+//    as PaLM App. B defines them;
+//  * communication: every collective of a step on one GPU (kind, group, bytes, count, link) timed
+//    with the NCCL alpha-beta model (comm.h), with an explicit overlap model for what is exposed;
+//  * time: compute = matmul FLOPs ÷ (peak × GEMM efficiency for the per-GPU shapes) + the memory-
+//    bound element-wise work (a multiple of the activation bytes ÷ HBM bandwidth), pipeline bubble
+//    (p − 1)/(v·m), exposed communication, the optimizer step (memory-bound);
+//  * the run: tokens (Chinchilla's 20 per parameter by default), steps, wall time, GPU-hours,
+//    cost, energy (board power × utilisation × PUE) and CO2.
+// docs/PERFORMANCE_MODEL.md explains each term and its calibration (Korthikanti et al. Table 5).
+#pragma once
+
+#include "core/gpu.h"
+#include "planner/comm.h"
+#include "planner/flops.h"
+#include "planner/memory.h"
+
+#include <string>
+#include <vector>
+
+namespace llmplan {
+
+// What links the GPUs: NVLink (or PCIe) inside a node, a network between nodes.
+struct ClusterSpec {
+    int gpus_per_node = 8;
+    double nvlink_bus_bandwidth = 0;   // B/s a large ring collective reaches inside a node
+    double network_per_gpu = 0;        // B/s of network bandwidth per GPU (one NIC each)
+    std::string network_description;   // "NDR InfiniBand 8 × 400 Gb/s per node"
+    double price_per_gpu_hour = 0;     // USD
+    std::string price_source;
+};
+
+// Defaults for a GPU: NVLink busbw = 82% of the one-way link bandwidth (8×H100: 370 of 450 GB/s,
+// nccl-tests issue #212); network = one NIC per GPU (Hopper and later: NDR 400 Gb/s, Ampere: HDR
+// 200 Gb/s, older: 100 Gb/s) at 94% (46–48 of 50 GB/s measured, nccl-tests #290); a typical 2026
+// cloud price per GPU-hour (assumed, override with --price-per-gpu-hour).
+ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node);
+
+// Calibration of the compute model (docs/PERFORMANCE_MODEL.md §2): the fraction of peak a large
+// GEMM reaches, and how many times its activation bytes a layer moves through HBM in element-wise
+// kernels per forward + backward.
+inline constexpr double kGemmEfficiency = 0.76;
+inline constexpr double kElementwiseTraffic = 5.5;
+
+struct PerfOptions {
+    double mfu = 0;             // > 0: take this model-FLOPs utilisation instead of the compute model
+    double tokens = 0;          // training tokens; 0 = 20 × parameters (Chinchilla approaches 1–2)
+    double pue = 1.2;           // data-centre power usage effectiveness
+    double grid_intensity = 0.4;  // kg CO2e per kWh
+    // Compute-model calibration (docs/PERFORMANCE_MODEL.md §2); a profiler calibration file
+    // replaces these.
+    double gemm_efficiency = 0;       // 0 = kGemmEfficiency
+    double elementwise_traffic = -1;  // < 0 = kElementwiseTraffic
+};
+
+// One collective as one GPU of the worst pipeline stage runs it.
+struct CollectiveUse {
+    std::string purpose;       // "data-parallel gradient all-reduce", ...
+    Collective kind;
+    int group = 1;             // ranks in the collective
+    double bytes = 0;          // nccl-tests' S: the buffer size of one call
+    double count = 0;          // calls per step
+    LinkKind link = LinkKind::nvlink;
+    double bus_bandwidth = 0;  // B/s used for it
+    CollectiveTime each;       // one call
+    double seconds = 0;        // count × each
+    double exposed_seconds = 0;
+    std::string overlap;       // how the exposed part follows
+};
+
+struct PerfPlan {
+    // FLOPs
+    ForwardFlops forward_per_token;
+    TrainingFlops per_token;
+    double flops_6n = 0, flops_6n_attention = 0, flops_palm = 0;  // per token, approximations
+    double tokens_per_step = 0;
+    double model_flops_per_step = 0, hardware_flops_per_step = 0;  // whole cluster
+    // Compute model
+    double peak_flops = 0;            // per GPU, for the precision
+    double gemm_efficiency = 0;       // achieved / peak for this GPU and the per-GPU matmul shapes
+    double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
+    double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
+    double compute_seconds = 0;       // per step (m micro-batches), worst stage
+    double bubble_seconds = 0;
+    double bubble_fraction = 0;       // (p − 1)/(v·m)
+    double optimizer_seconds = 0;
+    // Communication
+    std::vector<CollectiveUse> collectives;
+    double comm_bytes_per_gpu = 0;    // bytes through one GPU's links per step (S × busbw factor)
+    double comm_seconds = 0, comm_exposed_seconds = 0;
+    // Step
+    double step_seconds = 0;
+    double tokens_per_second = 0;
+    double mfu = 0, hfu = 0;
+    bool mfu_given = false;
+    // The run
+    double training_tokens = 0;
+    bool tokens_default = false;
+    double steps = 0;
+    double training_seconds = 0, gpu_hours = 0, cost = 0;
+    double busy_fraction = 0, average_power_watts = 0;  // per GPU
+    double energy_kwh = 0, co2_kg = 0;
+};
+
+// Throws InputError (naming the flag) for impossible options (negative price, PUE < 1, ...).
+PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cluster, const PerfOptions& options);
+
+// Peak dense FLOP/s of the GPU for a precision's matmul inputs (fp32 uses TF32 tensor cores).
+double peak_for(const GpuSpec& gpu, Precision p);
+
+
+}  // namespace llmplan
