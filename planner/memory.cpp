@@ -125,7 +125,8 @@ std::string placement(const ModelSpec& m, int stage, int pp, int first_layer, in
     return join(parts, " + ");
 }
 
-StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
+                               bool explain) {
     const ParallelLayout& p = c.parallel;
     const PrecisionBytes pb = precision_bytes(c.precision);
     const int N = p.shard_group(), Ne = p.expert_shard_group();
@@ -149,39 +150,42 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     s.master = pb.master * o_elems;
     s.optimizer_states = p.zero >= 1 ? sp.dense_state / N + sp.expert_state / Ne : sp.dense_state + sp.expert_state;
 
-    const std::string split = p.tp > 1 || p.pp > 1 || p.ep > 1
-                                  ? " (" + s.placement + (p.tp > 1 ? ", ÷ tp " + std::to_string(p.tp) : "") +
-                                        (p.ep > 1 ? ", experts ÷ ep " + std::to_string(p.ep) : "") + ")"
-                                  : "";
-    const std::string on_gpu = num(sp.dense + sp.expert) + " params" + split;
-    auto zero_note = [&](int stage_needed) {
-        return p.zero >= stage_needed && sharded ? " ÷ " + std::to_string(N) + " (ZeRO-" + std::to_string(p.zero) +
-                                                       " shards over " + std::to_string(N) + " data-parallel ranks)"
-                                                 : std::string();
-    };
-    const char* weight_desc = pb.weight == 4 ? "fp32" : (c.precision == Precision::mixed_fp16 ? "fp16" : "bf16");
-    const char* grad_desc = pb.grad == 4 ? "fp32" : weight_desc;
-    std::string params_formula = on_gpu + " × " + dec(pb.weight) + " B (" + weight_desc + " weights)" + zero_note(3);
-    std::string grads_formula = on_gpu + " × " + dec(pb.grad) + " B (" + grad_desc + " gradients)" + zero_note(2);
-    const double state_per_elem = (sp.dense + sp.expert) > 0 ? (sp.dense_state + sp.expert_state) / (sp.dense + sp.expert) : 0;
-    std::string opt_formula = on_gpu + " × (" + (pb.master > 0 ? dec(pb.master) + " B fp32 master + " : std::string()) +
-                              dec(std::round(state_per_elem * 1e4) / 1e4) + " B " + to_string(c.optimizer) + ": " +
-                              optimizer_state_description(c.optimizer) + ")" + zero_note(1);
+    std::string params_formula, grads_formula, opt_formula;
+    if (explain) {
+        const std::string split = p.tp > 1 || p.pp > 1 || p.ep > 1
+                                      ? " (" + s.placement + (p.tp > 1 ? ", ÷ tp " + std::to_string(p.tp) : "") +
+                                            (p.ep > 1 ? ", experts ÷ ep " + std::to_string(p.ep) : "") + ")"
+                                      : "";
+        const std::string on_gpu = num(sp.dense + sp.expert) + " params" + split;
+        auto zero_note = [&](int stage_needed) {
+            return p.zero >= stage_needed && sharded ? " ÷ " + std::to_string(N) + " (ZeRO-" + std::to_string(p.zero) +
+                                                           " shards over " + std::to_string(N) + " data-parallel ranks)"
+                                                     : std::string();
+        };
+        const char* weight_desc = pb.weight == 4 ? "fp32" : (c.precision == Precision::mixed_fp16 ? "fp16" : "bf16");
+        const char* grad_desc = pb.grad == 4 ? "fp32" : weight_desc;
+        params_formula = on_gpu + " × " + dec(pb.weight) + " B (" + weight_desc + " weights)" + zero_note(3);
+        grads_formula = on_gpu + " × " + dec(pb.grad) + " B (" + grad_desc + " gradients)" + zero_note(2);
+        const double state_per_elem = (sp.dense + sp.expert) > 0 ? (sp.dense_state + sp.expert_state) / (sp.dense + sp.expert) : 0;
+        opt_formula = on_gpu + " × (" + (pb.master > 0 ? dec(pb.master) + " B fp32 master + " : std::string()) +
+                                  dec(std::round(state_per_elem * 1e4) / 1e4) + " B " + to_string(c.optimizer) + ": " +
+                                  optimizer_state_description(c.optimizer) + ")" + zero_note(1);
+    }
 
     // --- offload (ZeRO-Offload, Ren et al. 2021; ZeRO-Infinity, Rajbhandari et al. 2021) ---------
     if (c.offload != Offload::none) {
         // The CPU runs the optimizer: fp32 master + states + an fp32 copy of the gradient shard.
         s.cpu_offload = s.master + s.optimizer_states + 4.0 * o_elems;
-        opt_formula += "; offloaded to CPU memory (ZeRO-Offload) with an fp32 gradient copy";
+        if (explain) opt_formula += "; offloaded to CPU memory (ZeRO-Offload) with an fp32 gradient copy";
         s.master = s.optimizer_states = 0;
         if (p.zero >= 2) {
             s.gradients = 0;
-            grads_formula += "; reduced shards move to CPU memory";
+            if (explain) grads_formula += "; reduced shards move to CPU memory";
         }
         if (c.offload == Offload::optimizer_params) {
             s.cpu_offload += s.parameters;
             s.parameters = 0;
-            params_formula += "; shards kept in CPU memory (ZeRO-Infinity), gathered per block";
+            if (explain) params_formula += "; shards kept in CPU memory (ZeRO-Infinity), gathered per block";
         }
     }
 
@@ -205,13 +209,15 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     std::vector<std::string> comm_parts;
     if (sharded && p.zero == 2) {
         s.communication_buffers += pb.grad * sp.largest_block;
-        comm_parts.push_back("ZeRO-2 unsharded gradients of " + sp.largest_block_name + " before reduce-scatter: " +
+        if (explain)
+            comm_parts.push_back("ZeRO-2 unsharded gradients of " + sp.largest_block_name + " before reduce-scatter: " +
                              num(sp.largest_block) + " × " + dec(pb.grad) + " B");
     }
     if (p.pp > 1) {
         const double p2p = 2 * shape.s * shape.b * m.d_model * pb.activation / (p.sp ? p.tp : 1);
         s.communication_buffers += p2p;
-        comm_parts.push_back("pipeline send + receive buffers: 2 × s·b·h × " + dec(pb.activation) + " B" +
+        if (explain)
+            comm_parts.push_back("pipeline send + receive buffers: 2 × s·b·h × " + dec(pb.activation) + " B" +
                              (p.sp ? " ÷ tp" : ""));
     }
     if (sharded && p.zero == 3)
@@ -231,6 +237,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     s.overhead = kGenericCudaContextBytes;
     s.device_total = s.reserved_estimate + s.overhead;
 
+    if (!explain) return s;
     // --- the explanation ----------------------------------------------------------------------------
     const std::string zero_src = "ZeRO paper (Rajbhandari et al. 2020) §3";
     s.terms.push_back({"parameters", "parameters", s.parameters, params_formula, zero_src});
@@ -283,9 +290,10 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     return s;
 }
 
-StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
+                       bool explain = true) {
     if (c.framework == Framework::pytorch) return plan_pytorch_stage(m, c);
-    return plan_generic_stage(m, tensors, c, i);
+    return plan_generic_stage(m, tensors, c, i, explain);
 }
 
 // Largest device_total over stages for a micro-batch, keeping micro-batches per step fixed.
@@ -295,7 +303,10 @@ double worst_device_total(const ModelSpec& m, const std::vector<ParamTensor>& te
     c.micro_batch = micro_batch;
     c.global_batch = micro_batch * c.parallel.dp() * accum;
     double worst = 0;
-    for (int i = 0; i < c.parallel.pp; ++i) worst = std::max(worst, plan_stage(m, tensors, c, i).device_total);
+    // Stage 0 holds the most micro-batches in flight and the embedding, the last the logits: one of
+    // them is the most loaded (middle stages hold fewer activations than stage 0 and no extras).
+    worst = plan_stage(m, tensors, c, 0, false).device_total;
+    if (c.parallel.pp > 1) worst = std::max(worst, plan_stage(m, tensors, c, c.parallel.pp - 1, false).device_total);
     return worst;
 }
 
@@ -343,6 +354,28 @@ MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainCo
         }
         plan.max_micro_batch = lo;
     }
+    return plan;
+}
+
+MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const ParamBreakdown& params,
+                             const GpuSpec& gpu, const TrainConfig& config) {
+    MemoryPlan plan;
+    plan.model = model;
+    plan.gpu = gpu;
+    plan.config = resolve_defaults(model, config);
+    plan.warnings = validate_config(model, plan.config);
+    if (plan.config.framework == Framework::pytorch) validate_pytorch_profile(model, plan.config);
+    plan.params = params;
+    plan.capacity_bytes = gpu.memory_bytes;
+    const int pp = plan.config.parallel.pp;
+    plan.stages.push_back(plan_stage(model, tensors, plan.config, 0, false));
+    if (pp > 1) {
+        plan.stages.push_back(plan_stage(model, tensors, plan.config, pp - 1, false));
+        if (plan.stages[1].device_total > plan.stages[0].device_total) plan.worst_stage = 1;
+    }
+    const double total = plan.worst().device_total;
+    plan.fits = total <= plan.capacity_bytes;
+    plan.headroom_bytes = plan.capacity_bytes - total;
     return plan;
 }
 

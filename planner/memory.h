@@ -86,6 +86,13 @@ struct MemoryPlan {
 // Plans memory. Throws InputError (naming the flag) for invalid combinations.
 MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainConfig& config);
 
+// The fast path `llmplan search` evaluates layouts with: the same numbers as plan_memory for the
+// stages that can be the most loaded (the first and the last; `stages` holds those), without the
+// explanations and without the largest-micro-batch search (max_micro_batch stays 0).
+// `tensors` and `params` are param_tensors(model) and count_params(model), computed once.
+MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const ParamBreakdown& params,
+                             const GpuSpec& gpu, const TrainConfig& config);
+
 // Assumptions of the generic profile (documented in docs/MEMORY_MODEL.md §6).
 inline constexpr double kGenericFragmentation = 0.05;                   // allocator reserve over peak
 // CUDA context and library workspaces outside the allocator: device used − PyTorch reserved,

@@ -95,7 +95,8 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
     const GpuSpec& g = plan.gpu;
-    const StageMemory& st = plan.worst();
+    // The last stage is the slowest (it also runs the output layer); all stages hold the same layers.
+    const StageMemory& st = plan.stages.back();
     const PrecisionBytes pb = precision_bytes(c.precision);
     PerfPlan r;
 

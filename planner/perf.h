@@ -42,8 +42,8 @@ ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node);
 // Calibration of the compute model (docs/PERFORMANCE_MODEL.md §2): the fraction of peak a large
 // GEMM reaches, and how many times its activation bytes a layer moves through HBM in element-wise
 // kernels per forward + backward.
-inline constexpr double kGemmEfficiency = 0.76;
-inline constexpr double kElementwiseTraffic = 5.5;
+inline constexpr double kGemmEfficiency = 0.82;
+inline constexpr double kElementwiseTraffic = 7.5;
 
 struct PerfOptions {
     double mfu = 0;             // > 0: take this model-FLOPs utilisation instead of the compute model
