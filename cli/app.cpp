@@ -14,11 +14,14 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.set_version_flag("--version", std::string("llmplan ") + LLMPLAN_VERSION);
     app.require_subcommand(0, 1);
     app.footer("Examples:\n  llmplan plan --params 7B --gpus 8 --zero 3\n  llmplan plan --model llama-3-8b --gpu a100-80g "
-               "--micro-batch 2 --recompute full --json\n  llmplan models llama-2-70b\n  llmplan gpus");
+               "--micro-batch 2 --recompute full --json\n  llmplan search --model llama-3-70b --gpus 1024\n  llmplan models llama-2-70b\n"
+               "  llmplan gpus");
     PlanCommand plan;
     ModelsCommand models;
     GpusCommand gpus;
+    SearchCommand search;
     setup_plan(app, plan);
+    setup_search(app, search);
     setup_models(app, models);
     setup_gpus(app, gpus);
 
@@ -27,12 +30,14 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments last-first
         app.parse(reversed);
         if (plan.app->parsed()) { context = "llmplan plan"; return run_plan(plan, out, err); }
+        if (search.app->parsed()) { context = "llmplan search"; return run_search(search, out, err); }
         if (models.app->parsed()) { context = "llmplan models"; return run_models(models, out, err); }
         if (gpus.app->parsed()) { context = "llmplan gpus"; return run_gpus(gpus, out, err); }
         out << app.help();
         return args.empty() ? 0 : 2;
     } catch (const CLI::CallForHelp&) {
-        out << (plan.app->parsed() ? plan.app->help() : models.app->parsed() ? models.app->help()
+        out << (plan.app->parsed() ? plan.app->help() : search.app->parsed() ? search.app->help()
+                : models.app->parsed() ? models.app->help()
                 : gpus.app->parsed() ? gpus.app->help() : app.help());
         return 0;
     } catch (const CLI::CallForVersion& e) {

@@ -23,6 +23,18 @@ struct PlanCommand {
 void setup_plan(CLI::App& parent, PlanCommand& cmd);
 int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct SearchCommand {
+    CLI::App* app = nullptr;
+    ModelOptions model;
+    JobOptions job;
+    PerfFlags perf;
+    std::string top = "10", rank = "time", max_tp, max_pp, zero = "0,1,2,3", recompute = "none,selective,full",
+                micro_batches, cp = "1", virtual_stages = "1,2,4";
+    bool json = false, csv = false, quiet = false;
+};
+void setup_search(CLI::App& parent, SearchCommand& cmd);
+int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err);
+
 struct ModelsCommand {
     CLI::App* app = nullptr;
     std::string name;       // optional: show one model in detail

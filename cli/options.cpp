@@ -108,34 +108,36 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
     return r;
 }
 
-void add_job_options(CLI::App& app, JobOptions& o) {
+void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_option("--gpu", o.gpu, "GPU type (see `llmplan gpus`)")->capture_default_str()->type_name("NAME");
     app.add_option("--gpu-memory", o.gpu_memory, "Override the GPU memory capacity (80GB, 80GiB)")->type_name("BYTES");
     app.add_option("--gpus", o.gpus, "Total number of GPUs")->capture_default_str()->type_name("N");
     app.add_option("--gpus-per-node", o.gpus_per_node, "GPUs per node (default: the GPU's usual server)")->type_name("N");
-    app.add_option("--tp", o.tp, "Tensor-parallel size")->capture_default_str()->type_name("N");
-    app.add_option("--pp", o.pp, "Pipeline-parallel size (1F1B)")->capture_default_str()->type_name("N");
-    app.add_option("--cp", o.cp, "Context-parallel size (ring attention)")->capture_default_str()->type_name("N");
+    if (layout) app.add_option("--tp", o.tp, "Tensor-parallel size")->capture_default_str()->type_name("N");
+    if (layout) app.add_option("--pp", o.pp, "Pipeline-parallel size (1F1B)")->capture_default_str()->type_name("N");
+    if (layout) app.add_option("--cp", o.cp, "Context-parallel size (ring attention)")->capture_default_str()->type_name("N");
     app.add_option("--ep", o.ep, "Expert-parallel size (MoE)")->capture_default_str()->type_name("N");
-    app.add_option("--virtual-stages", o.virtual_stages, "Interleaved pipeline: model chunks per pipeline rank")
-        ->capture_default_str()->type_name("V");
-    app.add_flag("--sp", o.sp, "Megatron sequence parallelism (with --tp > 1)");
-    app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
+    if (layout)
+        app.add_option("--virtual-stages", o.virtual_stages, "Interleaved pipeline: model chunks per pipeline rank")
+            ->capture_default_str()->type_name("V");
+    if (layout) app.add_flag("--sp", o.sp, "Megatron sequence parallelism (with --tp > 1)");
+    if (layout) app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
     app.add_option("--precision", o.precision,
                    "fp32 | amp-bf16 | amp-fp16 | mixed-bf16 | mixed-fp16 | bf16 | fp8 "
                    "(default mixed-bf16; amp-bf16 under --framework pytorch)")->type_name("P");
     app.add_option("--optimizer", o.optimizer, "adamw | adam | sgd | sgd-momentum | adafactor | lion | adamw-8bit")
         ->capture_default_str()->type_name("O");
-    app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective | full")->capture_default_str()->type_name("R");
+    if (layout) app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective | full")->capture_default_str()->type_name("R");
     app.add_option("--attention", o.attention, "flash (fused, no s² storage) | eager (materialised scores)")
         ->capture_default_str()->type_name("A");
     app.add_option("--dropout", o.dropout, "Dropout probability (0: no dropout, no masks stored)")->capture_default_str()->type_name("P");
-    app.add_option("--micro-batch", o.micro_batch, "Sequences per GPU per forward pass")->capture_default_str()->type_name("B");
+    if (layout) app.add_option("--micro-batch", o.micro_batch, "Sequences per GPU per forward pass")->capture_default_str()->type_name("B");
     app.add_option("--seq", o.seq, "Tokens per sequence (default: the model's context, at most 4096)")->type_name("T");
     app.add_option("--global-batch", o.global_batch,
                    "Sequences per optimizer step (default: micro-batch × dp × pp)")->type_name("B");
-    app.add_option("--offload", o.offload, "none | optimizer | optimizer+params (ZeRO-Offload / ZeRO-Infinity)")
-        ->capture_default_str()->type_name("O");
+    if (layout)
+        app.add_option("--offload", o.offload, "none | optimizer | optimizer+params (ZeRO-Offload / ZeRO-Infinity)")
+            ->capture_default_str()->type_name("O");
     app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook) or pytorch (PyTorch eager + Hugging Face, op by op)")->capture_default_str()->type_name("F");
 }
 

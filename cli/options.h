@@ -45,7 +45,8 @@ struct ResolvedPerf {
     PerfOptions options;
 };
 ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config);
-void add_job_options(CLI::App& app, JobOptions& o);
+// layout = false leaves out the flags `search` chooses itself (--tp, --pp, --zero, --micro-batch, ...).
+void add_job_options(CLI::App& app, JobOptions& o, bool layout = true);
 
 // How the model was chosen, for the report header ("preset", "--hf-config x.json", "--params 7B").
 struct ResolvedModel {

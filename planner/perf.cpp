@@ -41,6 +41,10 @@ Placement place(const ClusterSpec& cl, int gpus, int size, int stride) {
 
 }  // namespace
 
+double gemm_efficiency_for(const GpuSpec& g) {
+    return g.architecture == "Hopper" ? kGemmEfficiencyHopper : kGemmEfficiency;
+}
+
 double peak_for(const GpuSpec& g, Precision p) {
     switch (p) {
         case Precision::fp32: return g.peak_tf32 > 0 ? g.peak_tf32 : g.peak_fp32;
@@ -119,7 +123,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     const bool last = st.stage == p.pp - 1;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
-    r.gemm_efficiency = (opt.gemm_efficiency > 0 ? opt.gemm_efficiency : kGemmEfficiency) * n_min / (n_min + 128);
+    r.gemm_efficiency = (opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g)) * n_min / (n_min + 128);
     const ForwardFlops& f = r.forward_per_token;
     const double layer_fwd = (f.total() - f.logits) / L;  // per token per layer
     const double fwd_flops = (layer_fwd * layers + (last ? f.logits : 0)) * tokens_mb / p.tp;

@@ -40,10 +40,15 @@ struct ClusterSpec {
 ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node);
 
 // Calibration of the compute model (docs/PERFORMANCE_MODEL.md §2): the fraction of peak a large
-// GEMM reaches, and how many times its activation bytes a layer moves through HBM in element-wise
-// kernels per forward + backward.
-inline constexpr double kGemmEfficiency = 0.82;
+// GEMM reaches in training (everything the model does not itemise included), and how many times
+// its activation bytes a layer moves through HBM in element-wise kernels per forward + backward.
+// Both fitted to Korthikanti et al. Table 5 (A100); Hopper's GEMM fraction fitted to GPT-2
+// 124M / 350M training measured on the lent H100 (REFERENCES.md §7).
+inline constexpr double kGemmEfficiency = 0.82;          // Ampere (and the default)
+inline constexpr double kGemmEfficiencyHopper = 0.68;    // H100, H200
 inline constexpr double kElementwiseTraffic = 7.5;
+// The GEMM fraction for a GPU's architecture.
+double gemm_efficiency_for(const GpuSpec& gpu);
 
 struct PerfOptions {
     double mfu = 0;             // > 0: take this model-FLOPs utilisation instead of the compute model

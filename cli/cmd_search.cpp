@@ -1,0 +1,192 @@
+// cmd_search.cpp — `llmplan search`: the fastest parallel layouts that fit, as a table, JSON or CSV.
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "core/error.h"
+#include "core/quantity.h"
+#include "core/text.h"
+#include "planner/search.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iomanip>
+#include <sstream>
+
+namespace llmplan::cli {
+
+void setup_search(CLI::App& parent, SearchCommand& cmd) {
+    cmd.app = parent.add_subcommand("search", "The fastest parallel layouts of a model on a cluster that fit in memory");
+    add_model_options(*cmd.app, cmd.model);
+    add_job_options(*cmd.app, cmd.job, false);
+    add_perf_options(*cmd.app, cmd.perf);
+    cmd.app->add_option("--top", cmd.top, "How many layouts to show")->capture_default_str()->type_name("N");
+    cmd.app->add_option("--rank", cmd.rank, "Order by: time (step time; the same as cost at a fixed GPU count) | memory")
+        ->capture_default_str()->type_name("R");
+    cmd.app->add_option("--max-tp", cmd.max_tp, "Largest tensor-parallel size (default: GPUs per node)")->type_name("N");
+    cmd.app->add_option("--max-pp", cmd.max_pp, "Largest pipeline-parallel size (default: no limit)")->type_name("N");
+    cmd.app->add_option("--zero-stages", cmd.zero, "ZeRO stages to try")->capture_default_str()->type_name("LIST");
+    cmd.app->add_option("--recompute", cmd.recompute, "Recompute modes to try")->capture_default_str()->type_name("LIST");
+    cmd.app->add_option("--micro-batches", cmd.micro_batches, "Micro-batches to try (default: 1, 2, 4, ... 64)")->type_name("LIST");
+    cmd.app->add_option("--cp", cmd.cp, "Context-parallel sizes to try")->capture_default_str()->type_name("LIST");
+    cmd.app->add_option("--virtual-stages", cmd.virtual_stages, "Interleaving depths to try (with pp > 1)")
+        ->capture_default_str()->type_name("LIST");
+    cmd.app->add_flag("--json", cmd.json, "Print the result as JSON (schema llmplan.search/1)");
+    cmd.app->add_flag("--csv", cmd.csv, "Print the layouts as CSV");
+    cmd.app->add_flag("--quiet", cmd.quiet, "No progress lines on standard error");
+}
+
+namespace {
+
+std::vector<std::string> items(const std::string& list) {
+    std::vector<std::string> out;
+    for (const std::string& part : split(list, ',')) {
+        const std::string t = trim(part);
+        if (!t.empty()) out.push_back(t);
+    }
+    return out;
+}
+
+std::string fixed(double v, int digits) {
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o << std::setprecision(digits) << v;
+    return o.str();
+}
+
+std::string step_time(double s) { return s < 1 ? fixed(s * 1e3, 1) + " ms" : fixed(s, 2) + " s"; }
+
+}  // namespace
+
+int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
+    if (cmd.json && cmd.csv) throw InputError("--json and --csv: choose one output format");
+    const ResolvedModel model = resolve_model(cmd.model);
+    JobOptions job = cmd.job;
+    apply_cluster_file(*cmd.app, cmd.perf, job);
+    const GpuSpec gpu = resolve_gpu(job);
+    TrainConfig base = resolve_job(job, gpu);
+    if (!job.global_batch.empty()) base.global_batch = parse_int(job.global_batch, "--global-batch", 1, std::int64_t{1} << 40);
+    else base.global_batch = 0;  // the search picks about 4M tokens per step
+    const ResolvedPerf perf = resolve_perf(cmd.perf, gpu, base);
+
+    SearchSpace space;
+    space.zero.clear();
+    for (const std::string& z : items(cmd.zero)) space.zero.push_back(static_cast<int>(parse_int(z, "--zero-stages", 0, 3)));
+    space.recompute.clear();
+    for (const std::string& r : items(cmd.recompute)) space.recompute.push_back(parse_recompute(r, "--recompute"));
+    for (const std::string& b : items(cmd.micro_batches)) space.micro_batches.push_back(parse_int(b, "--micro-batches", 1, 1 << 20));
+    space.cp.clear();
+    for (const std::string& c : items(cmd.cp)) space.cp.push_back(static_cast<int>(parse_int(c, "--cp", 1, 1 << 20)));
+    space.virtual_stages.clear();
+    for (const std::string& v : items(cmd.virtual_stages))
+        space.virtual_stages.push_back(static_cast<int>(parse_int(v, "--virtual-stages", 1, 1024)));
+    if (space.zero.empty()) throw InputError("--zero-stages: give at least one stage (e.g. 0,1,2,3)");
+    if (space.recompute.empty()) throw InputError("--recompute: give at least one mode (e.g. none,selective,full)");
+    if (space.cp.empty()) throw InputError("--cp: give at least one size (e.g. 1)");
+    if (space.virtual_stages.empty()) throw InputError("--virtual-stages: give at least one depth (e.g. 1)");
+    if (!cmd.max_tp.empty()) space.max_tp = static_cast<int>(parse_int(cmd.max_tp, "--max-tp", 1, 1 << 20));
+    if (!cmd.max_pp.empty()) space.max_pp = static_cast<int>(parse_int(cmd.max_pp, "--max-pp", 1, 1 << 20));
+    const std::size_t top = static_cast<std::size_t>(parse_int(cmd.top, "--top", 1, 1000000));
+    const std::string rank_text = to_lower(cmd.rank);
+    if (rank_text != "time" && rank_text != "memory" && rank_text != "cost")
+        throw InputError("--rank: \"" + cmd.rank + "\" is not an order; use time, cost or memory");
+    const SearchRank rank = rank_text == "memory" ? SearchRank::memory : SearchRank::time;
+
+    // Progress on standard error once the search has run for a second.
+    const auto start = std::chrono::steady_clock::now();
+    auto last = start;
+    auto progress = [&](std::size_t done, std::size_t total) {
+        if (cmd.quiet || done == total) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - start < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(500)) return;
+        last = now;
+        err << "llmplan search: " << format_int(static_cast<std::int64_t>(done)) << " of "
+            << format_int(static_cast<std::int64_t>(total)) << " layouts\n";
+    };
+    const SearchResult r = search_layouts(model.spec, gpu, base, perf.cluster, perf.options, space, rank, top, progress);
+    const double rate = r.seconds > 0 ? static_cast<double>(r.evaluated) / r.seconds : 0;
+
+    if (cmd.json) {
+        nlohmann::ordered_json j;
+        j["schema"] = "llmplan.search/1";
+        j["model"] = {{"name", model.spec.name}, {"origin", model.origin}};
+        j["gpu"] = gpu.name;
+        j["gpus"] = base.parallel.gpus;
+        j["evaluated"] = r.evaluated;
+        j["fitting"] = r.fitting;
+        j["rejected"] = r.rejected;
+        j["seconds"] = r.seconds;
+        j["layouts_per_second"] = rate;
+        nlohmann::json layouts = nlohmann::json::array();
+        for (const SearchCandidate& c : r.top) {
+            const ParallelLayout& p = c.config.parallel;
+            layouts.push_back({{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp()}, {"cp", p.cp}, {"ep", p.ep},
+                               {"virtual_stages", p.virtual_stages}, {"sp", p.sp}, {"zero", p.zero},
+                               {"micro_batch", c.config.micro_batch}, {"global_batch", c.config.global_batch},
+                               {"seq", c.config.seq}, {"recompute", to_string(c.config.recompute)},
+                               {"device_total_bytes", c.device_total}, {"headroom_bytes", c.headroom},
+                               {"step_seconds", c.step_seconds}, {"tokens_per_second", c.tokens_per_second},
+                               {"mfu", c.mfu}, {"training_seconds", c.training_seconds}, {"cost", c.cost}});
+        }
+        j["layouts"] = layouts;
+        j["why"] = r.why;
+        out << j.dump(2) << "\n";
+        return r.top.empty() ? 1 : 0;
+    }
+    if (cmd.csv) {
+        out << "rank,tp,pp,dp,cp,ep,virtual_stages,sp,zero,micro_batch,global_batch,seq,recompute,device_total_bytes,"
+               "step_seconds,tokens_per_second,mfu,training_days,cost\n";
+        int i = 0;
+        for (const SearchCandidate& c : r.top) {
+            const ParallelLayout& p = c.config.parallel;
+            out << ++i << "," << p.tp << "," << p.pp << "," << p.dp() << "," << p.cp << "," << p.ep << "," << p.virtual_stages
+                << "," << (p.sp ? 1 : 0) << "," << p.zero << "," << c.config.micro_batch << "," << c.config.global_batch << ","
+                << c.config.seq << "," << to_string(c.config.recompute) << "," << std::llround(c.device_total) << ","
+                << c.step_seconds << "," << c.tokens_per_second << "," << c.mfu << "," << c.training_seconds / 86400 << ","
+                << c.cost << "\n";
+        }
+        return r.top.empty() ? 1 : 0;
+    }
+    out << "llmplan search: " << model.spec.name << " (" << format_count(static_cast<double>(count_params(model.spec).total()))
+        << " parameters) on " << base.parallel.gpus << " × " << gpu.display_name << " (" << base.parallel.gpus_per_node
+        << " per node)\n";
+    const std::int64_t gb = r.top.empty() ? base.global_batch : r.top.front().config.global_batch;
+    const std::int64_t seq = r.top.empty() ? base.seq : r.top.front().config.seq;
+    out << "  global batch " << gb << " × " << seq << " tokens; " << to_string(base.precision) << ", "
+        << to_string(base.optimizer) << ", " << to_string(base.attention) << " attention; ranked by "
+        << (rank == SearchRank::memory ? "memory" : "step time") << "\n";
+    out << "  " << format_int(static_cast<std::int64_t>(r.evaluated)) << " layouts in " << fixed(r.seconds * 1e3, 1) << " ms ("
+        << format_count(rate) << " layouts/s), " << format_int(static_cast<std::int64_t>(r.fitting)) << " fit in "
+        << format_bytes(gpu.memory_bytes) << "\n\n";
+    if (r.top.empty()) {
+        out << "No layout fits. Try more GPUs, --recompute full, a smaller --seq or --global-batch, or a GPU with more memory.\n";
+        return 1;
+    }
+    Table t({"#", "tp", "pp", "dp", "cp", "sp", "ZeRO", "micro", "recompute", "GiB/GPU", "step", "tokens/s", "MFU", "days", "cost"},
+            {true, true, true, true, true, false, true, true, false, true, true, true, true, true, true});
+    int i = 0;
+    for (const SearchCandidate& c : r.top) {
+        const ParallelLayout& p = c.config.parallel;
+        t.add({std::to_string(++i), std::to_string(p.tp),
+               std::to_string(p.pp) + (p.virtual_stages > 1 ? "×" + std::to_string(p.virtual_stages) : ""),
+               std::to_string(p.dp()), std::to_string(p.cp), p.sp ? "yes" : "", std::to_string(p.zero),
+               std::to_string(c.config.micro_batch), to_string(c.config.recompute), fixed(c.device_total / (1 << 30), 1),
+               step_time(c.step_seconds), format_count(c.tokens_per_second), fixed(100 * c.mfu, 1) + "%",
+               fixed(c.training_seconds / 86400, 1), "$" + format_count(c.cost)});
+    }
+    out << t.str() << "\nWhy #1:\n";
+    for (const std::string& w : r.why) out << "  - " << w << "\n";
+    const SearchCandidate& w = r.top.front();
+    const ParallelLayout& p = w.config.parallel;
+    out << "\nPlan it term by term:\n  llmplan plan --" << (cmd.model.model.empty() ? (cmd.model.hf_config.empty() ? "params " + cmd.model.params
+                                                                                                : "hf-config " + cmd.model.hf_config)
+                                                                   : "model " + cmd.model.model)
+        << " --gpu " << gpu.name << " --gpus " << p.gpus << " --tp " << p.tp << " --pp " << p.pp;
+    if (p.virtual_stages > 1) out << " --virtual-stages " << p.virtual_stages;
+    if (p.cp > 1) out << " --cp " << p.cp;
+    if (p.sp) out << " --sp";
+    out << " --zero " << p.zero << " --micro-batch " << w.config.micro_batch << " --global-batch " << w.config.global_batch
+        << " --seq " << w.config.seq << " --recompute " << to_string(w.config.recompute) << "\n";
+    return 0;
+}
+
+}  // namespace llmplan::cli

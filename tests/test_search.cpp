@@ -1,0 +1,103 @@
+// test_search.cpp — the layout search: what it enumerates, that it keeps only layouts that fit,
+// that its order and numbers are those of `plan`, and H100 throughput against measurements.
+#include "planner/search.h"
+
+#include "core/error.h"
+#include "core/gpu.h"
+#include "core/presets.h"
+#include "planner/memory.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace llmplan;
+
+namespace {
+
+TrainConfig base_job(int gpus) {
+    TrainConfig c;
+    c.parallel.gpus = gpus;
+    c.seq = 4096;
+    c.global_batch = 64;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("search: the enumerated space, counted by hand", "[search]") {
+    // llama-2-7b (32 layers, 32 heads, d_ff 11008) on 8 H100s, global batch 64, ZeRO 0 and 1,
+    // recompute none, micro-batches 1 and 2, no interleaving, tensor parallel up to 8:
+    //   tp ∈ {1, 2, 4, 8} (all divide 32 heads and 11008), pp ∈ divisors of 8/tp dividing 32.
+    //   (tp, pp, dp): (1,1,8) (1,2,4) (1,4,2) (1,8,1) (2,1,4) (2,2,2) (2,4,1) (4,1,2) (4,2,1) (8,1,1)
+    //   sp doubles the tp > 1 rows (6 of 10): 16 layouts; ZeRO-1 only where dp > 1: rows
+    //   (1,1,8) (1,2,4) (1,4,2) and, with and without sp, (2,1,4) (2,2,2) (4,1,2): 9 more;
+    //   micro-batches 1 and 2 both divide every 64/dp: 2 × (16 + 9) = 50.
+    SearchSpace space;
+    space.zero = {0, 1};
+    space.recompute = {Recompute::none};
+    space.micro_batches = {1, 2};
+    space.virtual_stages = {1};
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const SearchResult r = search_layouts(m, gpu, base_job(8), default_cluster(gpu, 8), PerfOptions{}, space,
+                                          SearchRank::time, 1000);
+    CHECK(r.evaluated == 50);
+    CHECK(r.rejected == 0);
+    CHECK(r.fitting == r.top.size());
+    CHECK(r.fitting > 0);
+    CHECK(r.fitting < r.evaluated);  // tp 1, ZeRO-0 on one 80 GB card does not fit 7B with AdamW
+    for (std::size_t i = 1; i < r.top.size(); ++i) CHECK(r.top[i - 1].step_seconds <= r.top[i].step_seconds);
+    for (const SearchCandidate& c : r.top) CHECK(c.device_total <= gpu.memory_bytes);
+}
+
+TEST_CASE("search: the winner's numbers are plan's numbers for the same layout", "[search]") {
+    const ModelSpec m = preset_or_throw("llama-2-13b", "--model");
+    const GpuSpec& gpu = *find_gpu("a100-80g");
+    const ClusterSpec cl = default_cluster(gpu, 8);
+    const SearchResult r = search_layouts(m, gpu, base_job(16), cl, PerfOptions{}, SearchSpace{}, SearchRank::time, 5);
+    REQUIRE(!r.top.empty());
+    const SearchCandidate& w = r.top.front();
+    const MemoryPlan plan = plan_memory(m, gpu, w.config);
+    const PerfPlan perf = plan_perf(plan, cl, PerfOptions{});
+    CHECK(plan.fits);
+    CHECK(plan.worst().device_total == Approx(w.device_total));
+    CHECK(perf.step_seconds == Approx(w.step_seconds));
+    CHECK(r.why.size() >= 2);
+    // Ranked by memory, the first layout needs no more memory than the fastest one.
+    const SearchResult mem = search_layouts(m, gpu, base_job(16), cl, PerfOptions{}, SearchSpace{}, SearchRank::memory, 5);
+    CHECK(mem.top.front().device_total <= w.device_total);
+}
+
+TEST_CASE("search: nothing fits → an empty result, not an error; no GPUs → an error", "[search]") {
+    const ModelSpec m = preset_or_throw("llama-3.1-405b", "--model");
+    const GpuSpec& gpu = *find_gpu("rtx-4090");
+    const SearchResult r = search_layouts(m, gpu, base_job(2), default_cluster(gpu, 8), PerfOptions{}, SearchSpace{},
+                                          SearchRank::time, 10);
+    CHECK(r.top.empty());
+    CHECK(r.fitting == 0);
+    TrainConfig none = base_job(2);
+    none.parallel.gpus = 0;
+    CHECK_THROWS_AS(search_layouts(m, gpu, none, default_cluster(gpu, 8), PerfOptions{}, SearchSpace{}, SearchRank::time, 10),
+                    InputError);
+}
+
+TEST_CASE("perf on H100: GPT-2 training throughput within 10% of the lent GPU's measurements", "[perf][validation]") {
+    // REFERENCES.md §7: one H100, PyTorch 2.11, torch.compile, flash SDPA, fused AdamW, bf16:
+    // GPT-2 124M at batch 16 × 1024: 448,000 tokens/s; at batch 32: 480,000; GPT-2 350M at 16: 177,000.
+    struct Case {
+        const char* model;
+        std::int64_t batch;
+        double measured;
+    };
+    for (const Case& k : {Case{"gpt2-124m", 16, 448000}, Case{"gpt2-124m", 32, 480000}, Case{"gpt2-350m", 16, 177000}}) {
+        TrainConfig c;
+        c.precision = Precision::amp_bf16;
+        c.micro_batch = k.batch;
+        c.seq = 1024;
+        const MemoryPlan plan = plan_memory(preset_or_throw(k.model, "--model"), *find_gpu("h100-sxm"), c);
+        const PerfPlan p = plan_perf(plan, default_cluster(plan.gpu, 8), PerfOptions{});
+        INFO(k.model << " b" << k.batch << ": predicted " << p.tokens_per_second << " tokens/s, measured " << k.measured);
+        CHECK(std::fabs(p.tokens_per_second - k.measured) / k.measured < 0.10);
+    }
+}
