@@ -175,3 +175,75 @@ TEST_CASE("plan --framework pytorch refuses what it does not model, naming the f
     expect_input_error({"plan", "--model", "mixtral-8x7b", "--framework", "pytorch"}, "mixture-of-experts");
     expect_input_error({"plan", "--params", "1B", "--framework", "tensorflow"}, "--framework");
 }
+
+TEST_CASE("plan: time, communication and cost sections, and their JSON keys", "[cli][perf]") {
+    const Result t = run({"plan", "--params", "7B", "--gpus", "8", "--zero", "3"});
+    REQUIRE(t.code == 0);
+    CHECK(t.out.find("Compute and time per step") != std::string::npos);
+    CHECK(t.out.find("ZeRO-3 parameter all-gather, forward") != std::string::npos);
+    CHECK(t.out.find("Training run") != std::string::npos);
+    const Result r = run({"plan", "--model", "llama-2-7b", "--gpus", "16", "--zero", "1", "--global-batch", "256", "--tokens",
+                          "1T", "--price-per-gpu-hour", "2", "--json"});
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(j["compute"]["tokens_per_step"] == 256.0 * 4096);
+    CHECK(j["compute"]["flops_per_step"].get<double>() == Approx(j["compute"]["flops_per_token_model"].get<double>() * 256 * 4096));
+    CHECK(j["communication"]["collectives"].size() == 2);  // reduce-scatter + all-gather
+    CHECK(j["communication"]["collectives"][0]["link"] == "network");  // 16 GPUs on 2 nodes: dp spans them
+    CHECK(j["communication"]["bytes_per_gpu_per_step"].get<double>() > 0);
+    CHECK(j["time"]["step_seconds"].get<double>() > 0);
+    CHECK(j["time"]["mfu"].get<double>() > 0.2);
+    CHECK(j["time"]["mfu"].get<double>() < 0.8);
+    CHECK(j["training"]["tokens"] == 1e12);
+    CHECK(j["training"]["cost"].get<double>() == Approx(j["training"]["gpu_hours"].get<double>() * 2));
+    CHECK(j["training"]["energy_kwh"].get<double>() > 0);
+}
+
+TEST_CASE("plan: cluster flags and a cluster file", "[cli][perf]") {
+    const Result a = run({"plan", "--model", "llama-2-7b", "--gpus", "16", "--zero", "1", "--json"});
+    const Result b = run({"plan", "--model", "llama-2-7b", "--gpus", "16", "--zero", "1", "--inter-node-bandwidth", "8x100Gb/s", "--json"});
+    REQUIRE(a.code == 0);
+    REQUIRE(b.code == 0);
+    const nlohmann::json ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+    CHECK(jb["communication"]["cluster"]["network_bandwidth_per_gpu"].get<double>() == Approx(12.5e9));
+    CHECK(jb["communication"]["seconds_per_step"].get<double>() > ja["communication"]["seconds_per_step"].get<double>());
+    const std::string path = "cluster_test.json";
+    {
+        std::ofstream f(path);
+        f << R"({"gpu": "a100-80g", "gpus": 32, "inter_node_bandwidth": "8x200Gb/s", "price_per_gpu_hour": 1.25})";
+    }
+    const Result c = run({"plan", "--model", "llama-2-7b", "--cluster", path, "--zero", "1", "--json"});
+    std::remove(path.c_str());
+    REQUIRE(c.code == 0);
+    const nlohmann::json jc = nlohmann::json::parse(c.out);
+    CHECK(jc["inputs"]["gpu"] == "a100-80g");
+    CHECK(jc["inputs"]["parallel"]["gpus"] == 32);
+    CHECK(jc["training"]["price_per_gpu_hour"] == 1.25);
+    expect_input_error({"plan", "--params", "7B", "--inter-node-bandwidth", "fast"}, "--inter-node-bandwidth");
+    expect_input_error({"plan", "--params", "7B", "--mfu", "2"}, "--mfu");
+    expect_input_error({"plan", "--params", "7B", "--pue", "0.5"}, "--pue");
+    expect_input_error({"plan", "--params", "7B", "--cluster", "no-such-cluster.json"}, "--cluster");
+}
+
+TEST_CASE("search: a table with the winner first, JSON and CSV, bad flags", "[cli][search]") {
+    const Result t = run({"search", "--model", "llama-2-7b", "--gpus", "8", "--quiet"});
+    REQUIRE(t.code == 0);
+    CHECK(t.out.find("layouts/s") != std::string::npos);
+    CHECK(t.out.find("Why #1:") != std::string::npos);
+    CHECK(t.out.find("llmplan plan --model llama-2-7b") != std::string::npos);
+    const Result j = run({"search", "--model", "llama-2-7b", "--gpus", "8", "--top", "3", "--json"});
+    REQUIRE(j.code == 0);
+    const nlohmann::json js = nlohmann::json::parse(j.out);
+    CHECK(js["schema"] == "llmplan.search/1");
+    CHECK(js["layouts"].size() == 3);
+    CHECK(js["layouts"][0]["step_seconds"].get<double>() <= js["layouts"][1]["step_seconds"].get<double>());
+    const Result c = run({"search", "--model", "llama-2-7b", "--gpus", "8", "--top", "2", "--csv"});
+    REQUIRE(c.code == 0);
+    CHECK(lines(c.out) == 3);  // header + 2 layouts
+    expect_input_error({"search", "--model", "llama-2-7b", "--gpus", "8", "--rank", "speed"}, "--rank");
+    expect_input_error({"search", "--model", "llama-2-7b", "--gpus", "8", "--zero-stages", "5"}, "--zero-stages");
+    expect_input_error({"search", "--model", "llama-2-7b", "--gpus", "8", "--json", "--csv"}, "--json and --csv");
+    const Result none = run({"search", "--model", "llama-3.1-405b", "--gpu", "rtx-4090", "--gpus", "2", "--quiet"});
+    CHECK(none.code == 1);
+    CHECK(none.out.find("No layout fits") != std::string::npos);
+}
