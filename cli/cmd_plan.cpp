@@ -185,7 +185,7 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
            format_count(r.tokens_per_second / p.gpus) + " per GPU; MFU " + pct(r.mfu) + ", HFU " + pct(r.hfu) + " (PaLM App. B)"});
     o << t.str();
     if (!r.collectives.empty()) {
-        o << "\nCommunication per GPU per step (" << cl.network_description << "; NVLink busbw "
+        o << "\nCommunication per GPU per step (" << cl.network_description << "; NVLink all-reduce busbw up to "
           << fixed(cl.nvlink_bus_bandwidth / 1e9, 0) << " GB/s)\n";
         Table c({"collective", "group", "link", "size", "calls", "time", "exposed", "overlap"},
                 {false, true, false, true, true, true, true, false});

@@ -84,8 +84,9 @@ CollectiveTime collective_time(Collective c, double bytes, int n, const LinkMode
     if ((n == 1 && c != Collective::send_recv) || bytes == 0) return t;  // nothing crosses a link
     const ProtocolCost pc = protocol_cost(p);
     const double hop = link.kind == LinkKind::nvlink ? pc.nvlink_hop_us : pc.network_hop_us;
-    t.latency_seconds = (pc.base_us + latency_steps(c, n, a) * hop) * 1e-6;
-    t.bandwidth_seconds = bytes * busbw_factor(c, n) / (link.bus_bandwidth * pc.efficiency);
+    t.latency_seconds = (pc.base_us + latency_steps(c, n, a) * hop) * 1e-6 + kCollectiveCallLatency;
+    const double kind = (c == Collective::all_gather || c == Collective::reduce_scatter) ? kGatherScatterBusbwRatio : 1.0;
+    t.bandwidth_seconds = bytes * busbw_factor(c, n) / (link.bus_bandwidth * kind * pc.efficiency);
     t.seconds = t.latency_seconds + t.bandwidth_seconds;
     return t;
 }

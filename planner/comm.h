@@ -12,8 +12,10 @@
 //    6.6 / 14 / 8.4, per NVLink hop 0.6 / 1.9 / 3.4, per network hop 2.7 / 4.0 / 14. LL moves 8
 //    bytes of payload per 16-byte line (half the bandwidth), LL128 120 of 128 bytes; NCCL picks
 //    the fastest protocol and algorithm for each size, and so does this model.
-// Part of issue 4 (communication per step, `plan` time, `search`); docs/MEMORY_MODEL.md does not
-// cover it yet.
+// Calibrated on the lent GPUs (validation/nccl, 2 × H100 NV18, NCCL 2.28, profiler/nccl_busbw.cu):
+// every call also pays a launch/synchronisation latency the tuning table leaves out, and NCCL's
+// all-gather and reduce-scatter reach a lower bus bandwidth than its all-reduce (constants below).
+// Model and validation: docs/PERFORMANCE_MODEL.md §3.
 #pragma once
 
 #include <string>
@@ -25,6 +27,12 @@ enum class LinkKind { nvlink, network };
 enum class NcclAlgorithm { ring, tree };
 enum class NcclProtocol { ll, ll128, simple };
 
+// Fitted to the 2 × H100 measurements (messages of 16 MiB to 2 GiB): per-call latency beyond
+// NCCL's table (fits: 14–18 µs), and all-gather / reduce-scatter bus bandwidth relative to
+// all-reduce (fits: 272 and 268 vs 324 GB/s).
+inline constexpr double kCollectiveCallLatency = 14e-6;
+inline constexpr double kGatherScatterBusbwRatio = 0.83;
+
 const char* to_string(Collective c);
 const char* to_string(LinkKind k);
 const char* to_string(NcclAlgorithm a);
@@ -33,8 +41,9 @@ const char* to_string(NcclProtocol p);
 // nccl-tests' bus-bandwidth factor for a group of n ranks (0 for all-reduce etc. when n = 1).
 double busbw_factor(Collective c, int n);
 
-// A link class as NCCL sees it: the bus bandwidth a large collective reaches (bytes/s, e.g.
-// 370e9 for 8 H100s over NVLink, 47e9 per GPU for NDR InfiniBand) and the hop kind.
+// A link class as NCCL sees it: the bus bandwidth a large all-reduce reaches over it (bytes/s,
+// e.g. 324e9 for 2 H100s and 370e9 for 8 over NVLink, 47e9 per GPU for NDR InfiniBand) and the
+// hop kind. All-gather and reduce-scatter run at kGatherScatterBusbwRatio of it.
 struct LinkModel {
     LinkKind kind = LinkKind::nvlink;
     double bus_bandwidth = 0;  // bytes/s

@@ -27,7 +27,7 @@ Placement place(const ClusterSpec& cl, int gpus, int size, int stride) {
     Placement p;
     const bool spans = gpus > cl.gpus_per_node && static_cast<long long>(size) * stride > cl.gpus_per_node;
     if (!spans) {
-        p.busbw = cl.nvlink_bus_bandwidth;
+        p.busbw = nvlink_group_busbw(cl, size);
         return p;
     }
     // Across nodes: NCCL runs one ring per NIC ("rails"); members of the group in one node share
@@ -35,11 +35,15 @@ Placement place(const ClusterSpec& cl, int gpus, int size, int stride) {
     // by what NVLink inside the node carries.
     const int per_node = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
     p.link = LinkKind::network;
-    p.busbw = std::min(cl.nvlink_bus_bandwidth, per_node * cl.network_per_gpu);
+    p.busbw = std::min(nvlink_group_busbw(cl, per_node), per_node * cl.network_per_gpu);
     return p;
 }
 
 }  // namespace
+
+double nvlink_group_busbw(const ClusterSpec& cl, int n) {
+    return cl.nvlink_bus_bandwidth * (1 - kNvlinkRingLoss / std::max(1, n));
+}
 
 double gemm_efficiency_for(const GpuSpec& g) {
     return g.architecture == "Hopper" ? kGemmEfficiencyHopper : kGemmEfficiency;
@@ -61,8 +65,7 @@ double peak_for(const GpuSpec& g, Precision p) {
 ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node) {
     ClusterSpec c;
     c.gpus_per_node = gpus_per_node;
-    // nccl-tests: 8×H100 SXM ring all-reduce busbw ≈ 370 GB/s of NVLink 4's 450 GB/s one way.
-    c.nvlink_bus_bandwidth = 0.82 * gpu.intra_node_bandwidth;
+    c.nvlink_bus_bandwidth = kNvlinkBusbwFraction * gpu.intra_node_bandwidth;
     const std::string& a = gpu.architecture;
     double gbps = 100;  // EDR/HDR-100 class
     std::string nic = "100 Gb/s";

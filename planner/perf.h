@@ -23,18 +23,28 @@
 
 namespace llmplan {
 
+struct ClusterSpec;
+
 // What links the GPUs: NVLink (or PCIe) inside a node, a network between nodes.
 struct ClusterSpec {
     int gpus_per_node = 8;
-    double nvlink_bus_bandwidth = 0;   // B/s a large ring collective reaches inside a node
+    // B/s a large all-reduce approaches inside a node as the group grows; a group of n reaches
+    // nvlink_bus_bandwidth × (1 − kNvlinkRingLoss / n) (nvlink_group_busbw).
+    double nvlink_bus_bandwidth = 0;
     double network_per_gpu = 0;        // B/s of network bandwidth per GPU (one NIC each)
     std::string network_description;   // "NDR InfiniBand 8 × 400 Gb/s per node"
     double price_per_gpu_hour = 0;     // USD
     std::string price_source;
 };
 
-// Defaults for a GPU: NVLink busbw = 82% of the one-way link bandwidth (8×H100: 370 of 450 GB/s,
-// nccl-tests issue #212); network = one NIC per GPU (Hopper and later: NDR 400 Gb/s, Ampere: HDR
+// NVLink all-reduce bus bandwidth of a group of n: B × (1 − kNvlinkRingLoss / n), with B =
+// kNvlinkBusbwFraction × the one-way link bandwidth. Fitted to 2 × H100 measured here (324 GB/s,
+// validation/nccl) and 8 × H100 published (≈ 370 GB/s, nccl-tests issue #212).
+inline constexpr double kNvlinkBusbwFraction = 0.856;
+inline constexpr double kNvlinkRingLoss = 0.318;
+double nvlink_group_busbw(const ClusterSpec& cluster, int n);
+
+// Defaults for a GPU: NVLink as above; network = one NIC per GPU (Hopper and later: NDR 400 Gb/s, Ampere: HDR
 // 200 Gb/s, older: 100 Gb/s) at 94% (46–48 of 50 GB/s measured, nccl-tests #290); a typical 2026
 // cloud price per GPU-hour (assumed, override with --price-per-gpu-hour).
 ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node);
@@ -45,8 +55,8 @@ ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node);
 // Both fitted to Korthikanti et al. Table 5 (A100); Hopper's GEMM fraction fitted to GPT-2
 // 124M / 350M training measured on the lent H100 (REFERENCES.md §7).
 inline constexpr double kGemmEfficiency = 0.82;          // Ampere (and the default)
-inline constexpr double kGemmEfficiencyHopper = 0.68;    // H100, H200
-inline constexpr double kElementwiseTraffic = 7.5;
+inline constexpr double kGemmEfficiencyHopper = 0.63;    // H100, H200
+inline constexpr double kElementwiseTraffic = 6.5;
 // The GEMM fraction for a GPU's architecture.
 double gemm_efficiency_for(const GpuSpec& gpu);
 
