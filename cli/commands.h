@@ -35,6 +35,17 @@ struct SearchCommand {
 void setup_search(CLI::App& parent, SearchCommand& cmd);
 int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct ScalingCommand {
+    CLI::App* app = nullptr;
+    std::string law = "epoch", ratio = "20", law_file;
+    std::string compute, params, tokens, gpu_hours, budget, price, gpus, days, gpu = "h100-sxm", mfu = "0.4";
+    std::string inference_tokens, target_loss, isoflop, points = "21";
+    std::string fit, bootstrap = "0", drop = "0", out;
+    bool then_plan = false, json = false, csv = false;
+};
+void setup_scaling(CLI::App& parent, ScalingCommand& cmd);
+int run_scaling(const ScalingCommand& cmd, std::ostream& out, std::ostream& err);
+
 struct ModelsCommand {
     CLI::App* app = nullptr;
     std::string name;       // optional: show one model in detail

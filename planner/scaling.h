@@ -38,3 +38,66 @@ ComputeOptimum compute_optimal(const ScalingLaw& law, double compute);
 ComputeOptimum tokens_per_param_optimum(double ratio, double compute);
 
 }  // namespace llmplan
+
+namespace llmplan {
+
+// Kaplan et al. 2020: L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D (eq. 1.5), α_N = 0.076,
+// α_D = 0.095, N_c = 8.8e13, D_c = 5.4e13 (N: non-embedding parameters, loss in nats);
+// compute-efficient size N_opt = 1.3e9 · (C / PF-day)^0.73 (Fig. 14; 1 PF-day = 8.64e19 FLOPs),
+// D = C / (6N).
+double kaplan_loss(double n, double d);
+ComputeOptimum kaplan_optimum(double compute);
+inline constexpr double kKaplanExponent = 0.73;
+
+// What `--law` names: a parametric law (chinchilla, chinchilla-unrounded, epoch, a JSON file or a
+// fit), Kaplan's, or a tokens-per-parameter rule (no loss model).
+enum class LawKind { parametric, kaplan, ratio };
+struct LawChoice {
+    LawKind kind = LawKind::parametric;
+    ScalingLaw law;     // parametric
+    double ratio = 20;  // tokens per parameter (ratio)
+    std::string name, source;
+    bool has_loss() const { return kind != LawKind::ratio; }
+    double loss(double n, double d) const;  // NaN for a ratio rule
+};
+// "chinchilla", "chinchilla-unrounded", "epoch", "kaplan", "tokens-per-param" (ratio R).
+LawChoice law_choice(const std::string& name, double ratio, const std::string& flag);
+// A law from JSON text {"E":…, "A":…, "B":…, "alpha":…, "beta":…} (name and source optional).
+LawChoice law_from_json(const std::string& text, const std::string& what);
+std::string law_to_json(const ScalingLaw& law);
+
+// The optimum for a compute budget, for a model size (its optimal tokens and compute), for a
+// token budget (its optimal size).
+ComputeOptimum optimum_for_compute(const LawChoice& law, double compute);
+ComputeOptimum optimum_for_params(const LawChoice& law, double params);
+ComputeOptimum optimum_for_tokens(const LawChoice& law, double tokens);
+
+// How a run of N parameters on D tokens compares with the compute-optimal run of the same compute.
+struct RunAssessment {
+    double compute = 0, loss = 0;
+    ComputeOptimum optimal;              // at the same compute
+    double loss_gap = 0;                 // loss − optimal.loss
+    double compute_for_same_loss = 0;    // FLOPs an optimal run needs to reach `loss`
+    double tokens_per_parameter = 0, optimal_tokens_per_parameter = 0;
+    double overtraining = 0;             // (D/N) ÷ (D_opt/N_opt): > 1 over-trained, < 1 under-trained
+};
+RunAssessment assess_run(const LawChoice& law, double params, double tokens);
+
+// Sardana et al. 2024: minimise 6·N·D + 2·N·T_inference subject to L(N, D) = target.
+struct InferenceAware {
+    double target_loss = 0, inference_tokens = 0;
+    ComputeOptimum chinchilla;            // the training-optimal model reaching the target
+    double chinchilla_total_flops = 0;    // its training + inference FLOPs
+    double params = 0, tokens = 0;        // the inference-aware model
+    double training_flops = 0, total_flops = 0;
+    double saved_flops = 0, saved_fraction = 0;
+};
+InferenceAware inference_optimal(const LawChoice& law, double target_loss, double inference_tokens);
+
+// Loss along an iso-FLOP curve: `points` sizes log-spaced over [N_opt/10, 10·N_opt].
+struct IsoflopPoint {
+    double compute, params, tokens, loss;
+};
+std::vector<IsoflopPoint> isoflop_curve(const LawChoice& law, double compute, int points);
+
+}  // namespace llmplan

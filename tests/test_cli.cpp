@@ -247,3 +247,50 @@ TEST_CASE("search: a table with the winner first, JSON and CSV, bad flags", "[cl
     CHECK(none.code == 1);
     CHECK(none.out.find("No layout fits") != std::string::npos);
 }
+
+TEST_CASE("scaling: compute-optimal answer as table and JSON, and the hand-off to plan", "[cli][scaling]") {
+    const Result t = run({"scaling", "--compute", "5.76e23"});
+    REQUIRE(t.code == 0);
+    CHECK(t.out.find("law epoch") != std::string::npos);
+    CHECK(t.out.find("llmplan plan --params") != std::string::npos);
+    const Result j = run({"scaling", "--compute", "5.76e23", "--json"});
+    REQUIRE(j.code == 0);
+    const nlohmann::json js = nlohmann::json::parse(j.out);
+    CHECK(js["schema"] == "llmplan.scaling/1");
+    CHECK(js["law"]["name"] == "epoch");
+    CHECK(js["compute_flops"] == 5.76e23);
+    const double n = js["optimal"]["parameters"], d = js["optimal"]["tokens"];
+    CHECK(6 * n * d == Approx(5.76e23));
+    CHECK(js["optimal"]["loss"].get<double>() > 1.8);
+    CHECK(js["architecture"]["layers"].get<int>() > 0);
+    const Result budget = run({"scaling", "--gpus", "64", "--days", "10", "--gpu", "a100-80g", "--mfu", "0.5", "--json"});
+    REQUIRE(budget.code == 0);
+    CHECK(nlohmann::json::parse(budget.out)["compute_flops"].get<double>() == Approx(64 * 10 * 24 * 3600 * 312e12 * 0.5));
+    const Result then = run({"scaling", "--compute", "1e21", "--then-plan", "--gpus", "8"});
+    REQUIRE(then.code == 0);
+    CHECK(then.out.find("Memory per GPU") != std::string::npos);
+    CHECK(then.out.find("Training run") != std::string::npos);
+}
+
+TEST_CASE("scaling: --fit writes a law that --law-file reads; CSV curves; bad input", "[cli][scaling]") {
+    const std::string law = "fitted_law_test.json";
+    const Result f = run({"scaling", "--fit", std::string(LLMPLAN_TEST_DATA) + "/chinchilla_fig4_points.csv",
+                          "--drop-highest-loss", "5", "--out", law});
+    REQUIRE(f.code == 0);
+    CHECK(f.out.find("alpha") != std::string::npos);
+    const Result use = run({"scaling", "--law-file", law, "--compute", "5.76e23", "--json"});
+    std::remove(law.c_str());
+    REQUIRE(use.code == 0);
+    const double tpp = nlohmann::json::parse(use.out)["optimal"]["tokens_per_parameter"];
+    CHECK(tpp > 15);
+    CHECK(tpp < 25);
+    const Result csv = run({"scaling", "--isoflop", "1e20,1e21", "--points", "5", "--csv"});
+    REQUIRE(csv.code == 0);
+    CHECK(lines(csv.out) == 11);  // header + 2 × 5
+    expect_input_error({"scaling"}, "nothing to answer");
+    expect_input_error({"scaling", "--compute", "abc"}, "--compute");
+    expect_input_error({"scaling", "--law", "chinchila", "--compute", "1e21"}, "did you mean");
+    expect_input_error({"scaling", "--compute", "1e21", "--params", "7B"}, "not both");
+    expect_input_error({"scaling", "--fit", "no-such-runs.csv"}, "--fit");
+    expect_input_error({"scaling", "--days", "3"}, "--days needs --gpus");
+}

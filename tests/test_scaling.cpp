@@ -58,3 +58,144 @@ TEST_CASE("unknown laws name the flag and suggest", "[scaling][errors]") {
     CHECK_THROWS_WITH(scaling_law_or_throw("chinchila", "--law"),
                       Catch::Contains("--law: unknown scaling law \"chinchila\"") && Catch::Contains("did you mean \"chinchilla\"?"));
 }
+
+// ---- issue 5: questions, Kaplan, inference-aware sizing, iso-FLOP curves, fitting -------------
+
+#include "planner/scaling_fit.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+LawChoice epoch() { return law_choice("epoch", 20, "--law"); }
+
+std::string fig4() {
+    std::ifstream in(std::string(LLMPLAN_TEST_DATA) + "/chinchilla_fig4_points.csv");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("scaling: --params and --tokens invert the frontier", "[scaling][golden]") {
+    for (const char* name : {"epoch", "chinchilla", "kaplan", "tokens-per-param"}) {
+        const LawChoice law = law_choice(name, 20, "--law");
+        const ComputeOptimum at = optimum_for_compute(law, 5.76e23);
+        const ComputeOptimum byN = optimum_for_params(law, at.parameters);
+        const ComputeOptimum byD = optimum_for_tokens(law, at.tokens);
+        INFO(name);
+        CHECK(byN.compute == Approx(5.76e23).epsilon(1e-6));
+        CHECK(byN.tokens == Approx(at.tokens).epsilon(1e-6));
+        CHECK(byD.compute == Approx(5.76e23).epsilon(1e-6));
+        CHECK(byD.parameters == Approx(at.parameters).epsilon(1e-6));
+    }
+    // The 20× rule: C = 6·N·20N.
+    const ComputeOptimum r = optimum_for_params(law_choice("tokens-per-param", 20, "--law"), 1e9);
+    CHECK(r.tokens == Approx(2e10));
+    CHECK(r.compute == Approx(1.2e20));
+}
+
+TEST_CASE("scaling: Kaplan's N_opt ∝ C^0.73 with 1.3e9 at one PF-day", "[scaling][golden]") {
+    const ComputeOptimum one = kaplan_optimum(8.64e19);  // 1 PF-day
+    CHECK(one.parameters == Approx(1.3e9));
+    CHECK(kaplan_optimum(8.64e20).parameters / one.parameters == Approx(std::pow(10.0, 0.73)));
+    // eq. 1.5: with infinite data L(N) = (N_c/N)^α_N.
+    CHECK(kaplan_loss(1e9, 1e30) == Approx(std::pow(8.8e13 / 1e9, 0.076)).epsilon(1e-6));
+}
+
+TEST_CASE("scaling: assessing a run on and off the frontier", "[scaling][golden]") {
+    const LawChoice law = epoch();
+    const ComputeOptimum o = optimum_for_compute(law, 1e23);
+    const RunAssessment on = assess_run(law, o.parameters, o.tokens);
+    CHECK(on.loss_gap == Approx(0).margin(1e-12));
+    CHECK(on.overtraining == Approx(1));
+    CHECK(on.compute_for_same_loss == Approx(1e23).epsilon(1e-6));
+    // 70B on 15T tokens (Llama-3-like): over-trained ~12× relative to Epoch's optimum, and an
+    // optimal run reaches the same loss with less compute.
+    const RunAssessment llama = assess_run(law, 70e9, 15e12);
+    CHECK(llama.overtraining > 10);
+    CHECK(llama.loss_gap > 0);
+    CHECK(llama.compute_for_same_loss < llama.compute);
+    CHECK_THROWS_AS(assess_run(law_choice("tokens-per-param", 20, "--law"), 1e9, 1e10), InputError);
+}
+
+TEST_CASE("scaling: inference-aware sizing (Sardana et al.), checked by brute force", "[scaling][golden]") {
+    // Epoch law, the loss of the 1e24-FLOP optimum (1.95971), serving 2e12 tokens. A brute-force
+    // scan of N in steps of 0.01% (done by hand in Python): N = 70.04B, D = 2.476T, total
+    // 1.32063e24 FLOPs vs 1.38344e24 for the training-optimal 95.86B model: 4.54% saved.
+    const LawChoice law = epoch();
+    const ComputeOptimum o = optimum_for_compute(law, 1e24);
+    const InferenceAware r = inference_optimal(law, o.loss, 2e12);
+    CHECK(r.chinchilla.parameters == Approx(95.8607e9).epsilon(1e-4));
+    CHECK(r.params == Approx(70.04e9).epsilon(1e-3));
+    CHECK(r.tokens == Approx(2.4758e12).epsilon(1e-3));
+    CHECK(r.total_flops == Approx(1.32063e24).epsilon(1e-4));
+    CHECK(r.saved_fraction == Approx(0.0454).epsilon(0.01));
+    // Without inference the training-optimal model is the answer.
+    const InferenceAware none = inference_optimal(law, o.loss, 0);
+    CHECK(none.params == Approx(o.parameters).epsilon(1e-4));
+    CHECK(none.saved_fraction == Approx(0).margin(1e-6));
+}
+
+TEST_CASE("scaling: an iso-FLOP curve has its minimum at N_opt", "[scaling][golden]") {
+    const std::vector<IsoflopPoint> c = isoflop_curve(epoch(), 1e21, 21);
+    REQUIRE(c.size() == 21);
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+        CHECK(6 * c[i].params * c[i].tokens == Approx(1e21));
+        if (c[i].loss < c[best].loss) best = i;
+    }
+    CHECK(best == 10);  // the middle point is N_opt
+}
+
+TEST_CASE("scaling fit: Chinchilla's Figure 4 data gives Epoch's constants within their standard errors", "[scaling][fit]") {
+    const std::vector<ScalingRun> runs = parse_runs_csv(fig4(), "fig4");
+    REQUIRE(runs.size() == 245);
+    FitOptions o;
+    o.drop_highest_loss = 5;  // as Besiroglu et al.: the five highest-loss runs are outliers
+    o.bootstrap = 40;
+    const FitResult r = fit_scaling_law(runs, o);
+    CHECK(r.runs == 240);
+    // Epoch: E 1.8172 ± 0.03, A 482.01 ± 124.58, B 2085.43 ± 1293.23, α 0.3478 ± 0.02, β 0.3658 ± 0.02.
+    CHECK(std::fabs(r.law.E - 1.8172) < 0.03);
+    CHECK(std::fabs(r.law.A - 482.01) < 124.58);
+    CHECK(std::fabs(r.law.B - 2085.43) < 1293.23);
+    CHECK(std::fabs(r.law.alpha - 0.3478) < 0.02);
+    CHECK(std::fabs(r.law.beta - 0.3658) < 0.02);
+    // About 20 tokens per parameter at Chinchilla's budget.
+    const double tpp = compute_optimal(r.law, 5.76e23).tokens_per_parameter();
+    CHECK(tpp > 15);
+    CHECK(tpp < 25);
+    // The bootstrap's standard errors are of the published size.
+    CHECK(r.bootstrap == 40);
+    CHECK(r.E.standard_error > 0.005);
+    CHECK(r.E.standard_error < 0.06);
+    CHECK(r.alpha.low < r.law.alpha);
+    CHECK(r.alpha.high > r.law.alpha);
+}
+
+TEST_CASE("scaling fit: a degenerate CSV gets one clear error", "[scaling][fit][errors]") {
+    const std::string header = "parameters,tokens,loss\n";
+    CHECK_THROWS_WITH(parse_runs_csv("", "--fit x.csv"), Catch::Contains("empty"));
+    CHECK_THROWS_WITH(parse_runs_csv("params,loss\n1e9,3\n", "--fit x.csv"), Catch::Contains("no tokens column"));
+    CHECK_THROWS_WITH(parse_runs_csv("tokens,loss\n1e9,3\n", "--fit x.csv"), Catch::Contains("no parameters column"));
+    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,2e10,-1\n", "--fit x.csv"), Catch::Contains("row 2, loss"));
+    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,nan,3\n", "--fit x.csv"), Catch::Contains("not a finite number"));
+    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,2e10\n", "--fit x.csv"), Catch::Contains("missing value"));
+    const std::vector<ScalingRun> few = parse_runs_csv(header + "1e9,2e10,3\n2e9,4e10,2.9\n", "--fit x.csv");
+    CHECK_THROWS_WITH(fit_scaling_law(few), Catch::Contains("too few"));
+    // FLOPs instead of tokens: tokens = FLOPs / (6N).
+    const std::vector<ScalingRun> viaC = parse_runs_csv("N,FLOPs,loss\n1e9,1.2e20,3\n", "--fit x.csv");
+    CHECK(viaC[0].tokens == Approx(2e10));
+}
+
+TEST_CASE("scaling: a law from JSON, and its errors", "[scaling]") {
+    const LawChoice l = law_from_json(R"({"E": 1.8, "A": 400, "B": 2000, "alpha": 0.34, "beta": 0.36})", "--law-file x");
+    CHECK(l.law.loss(1e9, 2e10) == Approx(1.8 + 400 / std::pow(1e9, 0.34) + 2000 / std::pow(2e10, 0.36)));
+    CHECK(law_from_json(law_to_json(l.law), "round trip").law.B == 2000);
+    CHECK_THROWS_WITH(law_from_json(R"({"E": 1.8})", "--law-file x"), Catch::Contains("\"A\""));
+    CHECK_THROWS_WITH(law_from_json("not json", "--law-file x"), Catch::Contains("not valid JSON"));
+    CHECK_THROWS_WITH(law_choice("chinchila", 20, "--law"), Catch::Contains("did you mean \"chinchilla\""));
+}

@@ -1,0 +1,216 @@
+// scaling_fit.cpp — Huber / LSE / L-BFGS fit of a parametric scaling law; see scaling_fit.h.
+#include "planner/scaling_fit.h"
+
+#include "core/error.h"
+#include "core/text.h"
+#include "planner/lbfgs.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace llmplan {
+
+namespace {
+
+std::string unquote(std::string s) {
+    s = trim(s);
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+    return trim(s);
+}
+
+int find_column(const std::vector<std::string>& header, std::initializer_list<const char*> names) {
+    for (std::size_t i = 0; i < header.size(); ++i)
+        for (const char* n : names)
+            if (to_lower(header[i]) == n) return static_cast<int>(i);
+    return -1;
+}
+
+// x = (a, b, e, α, β); data as logs.
+struct Data {
+    std::vector<double> log_n, log_d, log_l;
+};
+
+double objective(const Data& d, const std::vector<double>& x, std::vector<double>& g, double delta) {
+    std::fill(g.begin(), g.end(), 0.0);
+    double total = 0;
+    for (std::size_t i = 0; i < d.log_n.size(); ++i) {
+        const double u1 = x[0] - x[3] * d.log_n[i], u2 = x[1] - x[4] * d.log_d[i], u3 = x[2];
+        const double m = std::max({u1, u2, u3});
+        const double e1 = std::exp(u1 - m), e2 = std::exp(u2 - m), e3 = std::exp(u3 - m), sum = e1 + e2 + e3;
+        const double lse = m + std::log(sum);
+        const double r = lse - d.log_l[i];
+        double h = 0, dh = 0;
+        if (std::fabs(r) <= delta) {
+            h = 0.5 * r * r;
+            dh = r;
+        } else {
+            h = delta * (std::fabs(r) - 0.5 * delta);
+            dh = r > 0 ? delta : -delta;
+        }
+        total += h;
+        const double w1 = e1 / sum, w2 = e2 / sum, w3 = e3 / sum;
+        g[0] += dh * w1;
+        g[1] += dh * w2;
+        g[2] += dh * w3;
+        g[3] += dh * w1 * -d.log_n[i];
+        g[4] += dh * w2 * -d.log_d[i];
+    }
+    return total;
+}
+
+std::vector<double> fit_from(const Data& d, const std::vector<std::vector<double>>& starts, double delta, double& best_value) {
+    best_value = std::numeric_limits<double>::infinity();
+    std::vector<double> best;
+    LbfgsOptions opt;
+    opt.max_iterations = 500;
+    for (const std::vector<double>& x0 : starts) {
+        const LbfgsResult r = lbfgs_minimize(
+            [&](const std::vector<double>& x, std::vector<double>& g) { return objective(d, x, g, delta); }, x0, opt);
+        if (std::isfinite(r.value) && r.value < best_value) {
+            best_value = r.value;
+            best = r.x;
+        }
+    }
+    return best;
+}
+
+ScalingLaw to_law(const std::vector<double>& x) {
+    return {"fit", std::exp(x[2]), std::exp(x[0]), std::exp(x[1]), x[3], x[4], "fitted with llmplan scaling --fit"};
+}
+
+FitParameterStats stats(double value, std::vector<double> samples) {
+    FitParameterStats s;
+    s.value = value;
+    if (samples.size() < 2) return s;
+    double mean = 0;
+    for (double v : samples) mean += v;
+    mean /= static_cast<double>(samples.size());
+    double var = 0;
+    for (double v : samples) var += (v - mean) * (v - mean);
+    s.standard_error = std::sqrt(var / static_cast<double>(samples.size() - 1));
+    std::sort(samples.begin(), samples.end());
+    auto pick = [&](double q) {
+        const double pos = q * static_cast<double>(samples.size() - 1);
+        const std::size_t lo = static_cast<std::size_t>(std::floor(pos));
+        const std::size_t hi = std::min(samples.size() - 1, lo + 1);
+        return samples[lo] + (samples[hi] - samples[lo]) * (pos - static_cast<double>(lo));
+    };
+    s.low = pick(0.025);
+    s.high = pick(0.975);
+    return s;
+}
+
+}  // namespace
+
+std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::string& what) {
+    std::vector<std::vector<std::string>> rows;
+    for (std::string line : split(text, '\n')) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (trim(line).empty()) continue;
+        std::vector<std::string> cells;
+        for (const std::string& c : split(line, ',')) cells.push_back(unquote(c));
+        rows.push_back(cells);
+    }
+    if (rows.empty()) throw InputError(what + ": the file is empty (expected a header and one row per run)");
+    const std::vector<std::string>& header = rows.front();
+    const int cn = find_column(header, {"parameters", "params", "n", "model size", "model_size", "size"});
+    const int cd = find_column(header, {"tokens", "d", "data", "training tokens", "training_tokens"});
+    const int cc = find_column(header, {"flops", "flop", "compute", "c", "training flop", "training flops", "training_flop"});
+    const int cl = find_column(header, {"loss", "l", "final loss"});
+    if (cn < 0) throw InputError(what + ": no parameters column (name it parameters, params, N or \"Model Size\")");
+    if (cl < 0) throw InputError(what + ": no loss column (name it loss)");
+    if (cd < 0 && cc < 0) throw InputError(what + ": no tokens column and no FLOPs column to derive tokens from (tokens = FLOPs / (6·N))");
+    std::vector<ScalingRun> runs;
+    for (std::size_t r = 1; r < rows.size(); ++r) {
+        const std::vector<std::string>& row = rows[r];
+        auto value = [&](int col, const char* name) {
+            const std::string where = what + " row " + std::to_string(r + 1) + ", " + name;
+            if (col >= static_cast<int>(row.size())) throw InputError(where + ": missing value");
+            const std::string& cell = row[static_cast<std::size_t>(col)];
+            char* end = nullptr;
+            const double v = std::strtod(cell.c_str(), &end);
+            if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(v))
+                throw InputError(where + ": \"" + cell + "\" is not a finite number");
+            if (v <= 0) throw InputError(where + ": " + cell + " must be positive");
+            return v;
+        };
+        ScalingRun run;
+        run.params = value(cn, "parameters");
+        run.loss = value(cl, "loss");
+        run.tokens = cd >= 0 ? value(cd, "tokens") : value(cc, "FLOPs") / (6 * run.params);
+        runs.push_back(run);
+    }
+    return runs;
+}
+
+FitResult fit_scaling_law(const std::vector<ScalingRun>& all_runs, const FitOptions& options) {
+    if (options.drop_highest_loss < 0) throw InputError("--drop-highest-loss: must not be negative");
+    std::vector<ScalingRun> runs = all_runs;
+    std::stable_sort(runs.begin(), runs.end(), [](const ScalingRun& x, const ScalingRun& y) { return x.loss > y.loss; });
+    const std::size_t drop = std::min(runs.size(), static_cast<std::size_t>(options.drop_highest_loss));
+    runs.erase(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(drop));
+    if (runs.size() < 6)
+        throw InputError("--fit: " + std::to_string(runs.size()) + " runs are too few to fit 5 constants (need at least 6)");
+    if (!(options.huber_delta > 0)) throw InputError("--huber-delta: must be positive");
+    if (options.bootstrap < 0) throw InputError("--bootstrap: must not be negative");
+    Data d;
+    for (const ScalingRun& r : runs) {
+        d.log_n.push_back(std::log(r.params));
+        d.log_d.push_back(std::log(r.tokens));
+        d.log_l.push_back(std::log(r.loss));
+    }
+    // Hoffmann et al. App. D.2 / Besiroglu et al.: α, β ∈ {0, 0.5, …, 2}, e ∈ {−1, −0.5, …, 1},
+    // a, b ∈ {0, 5, …, 25}.
+    std::vector<std::vector<double>> grid;
+    for (double a = 0; a <= 25; a += 5)
+        for (double b = 0; b <= 25; b += 5)
+            for (double e = -1; e <= 1; e += 0.5)
+                for (double al = 0; al <= 2; al += 0.5)
+                    for (double be = 0; be <= 2; be += 0.5) grid.push_back({a, b, e, al, be});
+    FitResult out;
+    out.runs = runs.size();
+    out.dropped = drop;
+    out.starts = static_cast<int>(grid.size());
+    double best_value = 0;
+    const std::vector<double> best = fit_from(d, grid, options.huber_delta, best_value);
+    if (best.empty()) throw InputError("--fit: the fit did not converge from any starting point");
+    out.law = to_law(best);
+    out.objective = best_value;
+
+    std::vector<double> sE, sA, sB, sal, sbe, sa, sb;
+    std::mt19937_64 rng(options.seed);
+    for (int k = 0; k < options.bootstrap; ++k) {
+        Data s;
+        std::uniform_int_distribution<std::size_t> pick(0, runs.size() - 1);
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            const std::size_t j = pick(rng);
+            s.log_n.push_back(d.log_n[j]);
+            s.log_d.push_back(d.log_d[j]);
+            s.log_l.push_back(d.log_l[j]);
+        }
+        double v = 0;
+        const std::vector<double> x = fit_from(s, {best}, options.huber_delta, v);
+        if (x.empty()) continue;
+        const ScalingLaw l = to_law(x);
+        sE.push_back(l.E);
+        sA.push_back(l.A);
+        sB.push_back(l.B);
+        sal.push_back(l.alpha);
+        sbe.push_back(l.beta);
+        sa.push_back(l.a());
+        sb.push_back(l.b());
+        ++out.bootstrap;
+    }
+    out.E = stats(out.law.E, sE);
+    out.A = stats(out.law.A, sA);
+    out.B = stats(out.law.B, sB);
+    out.alpha = stats(out.law.alpha, sal);
+    out.beta = stats(out.law.beta, sbe);
+    out.a = stats(out.law.a(), sa);
+    out.b = stats(out.law.b(), sb);
+    return out;
+}
+
+}  // namespace llmplan
