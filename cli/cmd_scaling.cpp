@@ -30,6 +30,9 @@ void setup_scaling(CLI::App& parent, ScalingCommand& cmd) {
     a.add_option("--tokens-per-param", cmd.ratio, "R for --law tokens-per-param")->capture_default_str()->type_name("R");
     a.add_option("--law-file", cmd.law_file, "A law as JSON {E, A, B, alpha, beta} (e.g. written by --fit --out)")->type_name("FILE");
     a.add_option("--compute", cmd.compute, "Training FLOPs (C = 6ND), e.g. 5.76e23")->type_name("C");
+    a.add_option("--flops", cmd.flops, "How a budget counts FLOPs: 6nd (C = 6ND) | exact (the architecture's FLOPs at --seq)")
+        ->capture_default_str()->type_name("F");
+    a.add_option("--seq", cmd.seq, "Sequence length for --flops exact")->capture_default_str()->type_name("T");
     a.add_option("--params", cmd.params, "Model size: its optimal tokens (with --tokens: assess that run)")->type_name("N");
     a.add_option("--tokens", cmd.tokens, "Token budget: its optimal model size")->type_name("D");
     a.add_option("--gpu-hours", cmd.gpu_hours, "GPU-hours to spend (with --gpu, --mfu)")->type_name("H");
@@ -270,8 +273,17 @@ int run_scaling(const ScalingCommand& cmd, std::ostream& out, std::ostream& err)
             report["question"] = "tokens";
             how = "--tokens " + cmd.tokens + ": its optimal model size";
         } else {
-            answer = optimum_for_compute(law, compute);
+            const std::string flops = to_lower(cmd.flops);
+            if (flops != "6nd" && flops != "exact")
+                throw InputError("--flops: \"" + cmd.flops + "\" is not a FLOP count model; use 6nd or exact");
+            if (flops == "exact") {
+                answer = optimum_for_exact_compute(law, compute, parse_int(cmd.seq, "--seq", 1, 1 << 24));
+                how += (how.empty() ? "" : "; ") + std::string("exact FLOPs of the architecture at seq ") + cmd.seq;
+            } else {
+                answer = optimum_for_compute(law, compute);
+            }
             report["question"] = "compute";
+            report["flops_model"] = flops;
         }
         report["compute_flops"] = answer.compute;
         report["optimal"] = optimum_json(answer);

@@ -39,7 +39,7 @@ struct ScalingCommand {
     CLI::App* app = nullptr;
     std::string law = "epoch", ratio = "20", law_file;
     std::string compute, params, tokens, gpu_hours, budget, price, gpus, days, gpu = "h100-sxm", mfu = "0.4";
-    std::string inference_tokens, target_loss, isoflop, points = "21";
+    std::string inference_tokens, target_loss, isoflop, points = "21", flops = "6nd", seq = "2048";
     std::string fit, bootstrap = "0", drop = "0", out;
     bool then_plan = false, json = false, csv = false;
 };

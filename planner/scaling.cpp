@@ -1,7 +1,9 @@
 // scaling.cpp — the parametric laws and the closed-form compute-optimal frontier.
 #include "planner/scaling.h"
 
+#include "core/derive.h"
 #include "core/error.h"
+#include "planner/flops.h"
 #include "core/text.h"
 
 #include <cmath>
@@ -213,6 +215,40 @@ ComputeOptimum optimum_for_tokens(const LawChoice& c, double d) {
     o.tokens = d;
     o.parameters = compute / (6 * d);
     o.loss = c.loss(o.parameters, d);
+    return o;
+}
+
+ComputeOptimum optimum_for_exact_compute(const LawChoice& c, double compute, std::int64_t seq) {
+    if (!c.has_loss()) throw InputError("--flops exact: needs a law with a loss (not a tokens-per-parameter rule)");
+    if (!(compute > 0)) throw InputError("--compute: must be positive");
+    if (seq < 1) throw InputError("--seq: must be a positive integer");
+    auto per_token = [&](double n) {
+        const ModelSpec m = derive_shape(static_cast<std::int64_t>(std::llround(n)), "--params");
+        return training_flops_per_token(m, seq, Recompute::none).model;
+    };
+    auto loss_at = [&](double logn) {
+        const double n = std::exp(logn);
+        return c.loss(n, compute / per_token(n));
+    };
+    const ComputeOptimum guess = optimum_for_compute(c, compute);
+    double a = std::log(guess.parameters / 10), b = std::log(guess.parameters * 10);
+    a = std::max(a, std::log(1e6));  // the smallest size the shape rule derives
+    const double phi = (std::sqrt(5.0) - 1) / 2;
+    double x1 = b - phi * (b - a), x2 = a + phi * (b - a), f1 = loss_at(x1), f2 = loss_at(x2);
+    for (int i = 0; i < 80; ++i) {
+        if (f1 < f2) {
+            b = x2; x2 = x1; f2 = f1;
+            x1 = b - phi * (b - a); f1 = loss_at(x1);
+        } else {
+            a = x1; x1 = x2; f1 = f2;
+            x2 = a + phi * (b - a); f2 = loss_at(x2);
+        }
+    }
+    ComputeOptimum o;
+    o.compute = compute;
+    o.parameters = std::exp((a + b) / 2);
+    o.tokens = compute / per_token(o.parameters);
+    o.loss = c.loss(o.parameters, o.tokens);
     return o;
 }
 

@@ -3,6 +3,7 @@
 // The `llmplan scaling` command (issue 5) builds on these; constants: ../shared/REFERENCES.md §5.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,11 @@ std::string law_to_json(const ScalingLaw& law);
 ComputeOptimum optimum_for_compute(const LawChoice& law, double compute);
 ComputeOptimum optimum_for_params(const LawChoice& law, double params);
 ComputeOptimum optimum_for_tokens(const LawChoice& law, double tokens);
+
+// The optimum when C counts the exact training FLOPs of the architecture `llmplan plan --params N`
+// would use (flops.h: attention and logits included) at sequence length `seq`, instead of 6ND:
+// minimise L(N, C / f(N)) over N, f(N) the exact FLOPs per token (golden-section search in log N).
+ComputeOptimum optimum_for_exact_compute(const LawChoice& law, double compute, std::int64_t seq);
 
 // How a run of N parameters on D tokens compares with the compute-optimal run of the same compute.
 struct RunAssessment {

@@ -62,6 +62,8 @@ TEST_CASE("unknown laws name the flag and suggest", "[scaling][errors]") {
 // ---- issue 5: questions, Kaplan, inference-aware sizing, iso-FLOP curves, fitting -------------
 
 #include "planner/scaling_fit.h"
+#include "core/derive.h"
+#include "planner/flops.h"
 
 #include <fstream>
 #include <sstream>
@@ -198,4 +200,18 @@ TEST_CASE("scaling: a law from JSON, and its errors", "[scaling]") {
     CHECK_THROWS_WITH(law_from_json(R"({"E": 1.8})", "--law-file x"), Catch::Contains("\"A\""));
     CHECK_THROWS_WITH(law_from_json("not json", "--law-file x"), Catch::Contains("not valid JSON"));
     CHECK_THROWS_WITH(law_choice("chinchila", 20, "--law"), Catch::Contains("did you mean \"chinchilla\""));
+}
+
+TEST_CASE("scaling: --flops exact spends the architecture's exact FLOPs", "[scaling]") {
+    const LawChoice law = epoch();
+    const ComputeOptimum exact = optimum_for_exact_compute(law, 5.76e23, 2048);
+    const ComputeOptimum six = optimum_for_compute(law, 5.76e23);
+    // The budget is spent: D × exact FLOPs per token of the derived shape = C.
+    const ModelSpec m = derive_shape(static_cast<std::int64_t>(std::llround(exact.parameters)), "--params");
+    CHECK(exact.tokens * training_flops_per_token(m, 2048, Recompute::none).model == Approx(5.76e23).epsilon(1e-6));
+    // Attention and logits make a token dearer than 6N: a somewhat smaller model, close to 6ND's.
+    CHECK(exact.parameters < six.parameters);
+    CHECK(exact.parameters > 0.8 * six.parameters);
+    CHECK(exact.loss >= six.loss - 1e-9);
+    CHECK_THROWS_AS(optimum_for_exact_compute(law_choice("tokens-per-param", 20, "--law"), 1e21, 2048), InputError);
 }
