@@ -46,6 +46,17 @@ struct ScalingCommand {
 void setup_scaling(CLI::App& parent, ScalingCommand& cmd);
 int run_scaling(const ScalingCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct InferCommand {
+    CLI::App* app = nullptr;
+    ModelOptions model;
+    std::string gpu = "h100-sxm", gpu_memory, weights = "bf16", group_size = "128", kv, batch = "1", prompt = "512",
+                generate = "256", prefill_chunk, tp = "1", attention = "flash", framework = "generic", utilization = "0.9",
+                block_size = "16", report;
+    bool no_double_quant = false, json = false, forward_only = false, autograd = false;
+};
+void setup_infer(CLI::App& parent, InferCommand& cmd);
+int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err);
+
 struct ModelsCommand {
     CLI::App* app = nullptr;
     std::string name;       // optional: show one model in detail

@@ -229,6 +229,32 @@ std::vector<GpuSpec> build_catalog() {
         .source = "AMD Instinct MI300X Accelerator datasheet (2023); AMD CDNA 3 Architecture whitepaper (2023)",
     });
 
+    // ---- NVIDIA Turing ---------------------------------------------------------------------------
+    // The T4 of the seed lectures (the free Colab GPU): 16 GB GDDR6, of which 14.75 GiB are usable
+    // (PyTorch's out-of-memory message in seed lecture 003). No bf16 (Turing's tensor cores take
+    // fp16 and int8).
+    c.push_back(GpuSpec{
+        .name = "t4",
+        .display_name = "NVIDIA Tesla T4 16GB",
+        .vendor = "NVIDIA",
+        .architecture = "Turing",
+        .memory_bytes = 14.75 * GiB,         // T4 datasheet: 16 GB GDDR6; PyTorch on Colab: "total capacity of 14.75 GiB" (seed lecture 003)
+        .memory_kind = "GDDR6",
+        .memory_bandwidth = 320 * GBps,      // T4 datasheet: 320+ GB/s
+        .peak_fp64 = 8.1 / 32 * TFLOPS,      // Turing runs FP64 at 1/32 of FP32 (Turing whitepaper): 0.25 TFLOPS
+        .peak_fp32 = 8.1 * TFLOPS,           // T4 datasheet: single precision 8.1 TFLOPS
+        .peak_tf32 = 0,                      // TF32 arrives with Ampere
+        .peak_fp16 = 65 * TFLOPS,            // T4 datasheet: mixed precision (FP16/FP32) 65 TFLOPS
+        .peak_bf16 = 0,                      // Turing has no bf16
+        .peak_fp8 = 0,
+        .peak_int8 = 130 * TFLOPS,           // T4 datasheet: INT8 130 TOPS
+        .intra_node_link = "PCIe 3.0 x16",
+        .intra_node_bandwidth = 16 * GBps,   // T4 datasheet: PCIe Gen3 x16, 32 GB/s bidirectional -> 16 GB/s each way
+        .default_gpus_per_node = 1,          // a single card (Colab, cloud inference instances)
+        .tdp_watts = 70,                     // T4 datasheet: 70 W
+        .source = "NVIDIA T4 Tensor Core GPU datasheet (2019); NVIDIA Turing architecture whitepaper (FP64 ratio)",
+    });
+
     // ---- NVIDIA Ada Lovelace ------------------------------------------------------------------
     // Ada runs FP64 at 1/64 of the FP32 rate (Ada Lovelace whitepaper); neither board's datasheet
     // prints it, so we derive it.

@@ -388,8 +388,14 @@ struct Program {
         std::string forward_where, backward_where;
     };
 
+    // Forward only (inference / a notebook's `model(input_ids)`): with record_grad false the ops
+    // run as under torch.no_grad() (nothing saved); last_logits_only computes the head for the
+    // last position of each sequence (generate's logits_to_keep=1).
+    bool forward_only = false, record_grad = true, last_logits_only = false;
+
     Result run() {
         const double h = m.d_model, V_ = static_cast<double>(m.vocab_size);
+        sim.grad_enabled = record_grad;
         const bool gpt2 = is_gpt2(m);
         const bool ckpt = c.recompute == Recompute::full;
         const bool z3 = fsdp(c) && c.parallel.zero == 3;
@@ -453,7 +459,21 @@ struct Program {
         const V x = gpt2 ? layer_norm(hs, param(2 * h, "ln_f")) : rms_norm(hs, param(h, "norm"));
         sim.drop(hs);
         const V head = m.tied_embeddings ? wte : param(V_ * h, "lm_head");
-        const V logits = linear(x, head, V_, Cat::logits);
+        V head_in = x;
+        if (last_logits_only) head_in = sim.op("last_position", {x}, b * h, sim.dtype(x));
+        const V logits = linear(head_in, head, V_, Cat::logits);
+        if (head_in != x) sim.drop(head_in);
+        if (forward_only) {
+            if (amp) exit_autocast();
+            r.forward_peak = sim.peak();
+            r.forward_cats = sim.peak_by_cat();
+            r.forward_where = sim.peak_where();
+            sim.drop(x);
+            if (mask >= 0) sim.drop(mask);
+            if (cosv >= 0) sim.drop({cosv, sinv});
+            r.forward_end = sim.allocated();  // the output keeps the logits
+            return r;
+        }
         where("loss (fp32 upcast, log_softmax)");
         // ForCausalLMLoss: logits.float(); cross_entropy = log_softmax (saves its output) + nll_loss.
         V lf = logits;
@@ -515,6 +535,26 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
     if (p.gpus > 1 && p.zero >= 2 && c.precision != Precision::amp_bf16)
         fail("--zero " + std::to_string(p.zero) +
              " under --framework pytorch is FSDP2 with bf16 parameters and fp32 reduction: use --precision amp-bf16");
+}
+
+PytorchForward pytorch_forward(const ModelSpec& m, const TrainConfig& c, bool record_grad, bool last_logits_only) {
+    TrainConfig cc = c;
+    cc.parallel = ParallelLayout{};
+    cc.recompute = Recompute::none;
+    validate_pytorch_profile(m, cc);
+    Program prog(m, cc);
+    prog.forward_only = true;
+    prog.record_grad = record_grad;
+    prog.last_logits_only = last_logits_only;
+    const Program::Result r = prog.run();
+    PytorchForward f;
+    f.peak = r.forward_peak;
+    f.end = r.forward_end;
+    f.where = r.forward_where;
+    f.activations = r.forward_cats[static_cast<std::size_t>(Cat::activation)];
+    f.logits = r.forward_cats[static_cast<std::size_t>(Cat::logits)];
+    f.other = f.peak - f.activations - f.logits;
+    return f;
 }
 
 StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {

@@ -35,6 +35,17 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c);
 // One pipeline stage (the whole model: the profile has no pipeline) under the pytorch profile.
 StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c);
 
+// One forward pass as PyTorch + transformers run it, for inference (`llmplan infer --framework
+// hf`): dynamic bytes only (weights and library workspaces are not included). record_grad = false
+// is torch.no_grad() / inference_mode; true is a notebook's bare `model(input_ids)`, which keeps
+// every activation for a backward that never comes. last_logits_only: generate's prefill.
+struct PytorchForward {
+    double peak = 0, end = 0;              // highest point; what stays (the output logits)
+    double activations = 0, logits = 0, other = 0;  // at the peak
+    std::string where;                     // the op at the peak
+};
+PytorchForward pytorch_forward(const ModelSpec& m, const TrainConfig& c, bool record_grad, bool last_logits_only);
+
 // Allocator reserve over the peak, fitted to the 40 measured runs (docs/validation/pytorch_memory.md):
 // max_memory_reserved ≈ peak × (1 + f), f larger with checkpointing (recomputed layers interleave
 // with freed gradients and fragment the cached segments).

@@ -135,8 +135,8 @@ TEST_CASE("every catalog row is sane", "[gpu]") {
         CHECK_FALSE(g.intra_node_link.empty());
         CHECK_FALSE(g.source.empty());
         // capacity and bandwidths
-        CHECK(g.memory_bytes >= 16 * GiB);
-        if (g.name != "h100-sxm")  // measured usable capacity; the others are whole GiB, as marketed
+        CHECK(g.memory_bytes >= 14 * GiB);
+        if (g.name != "h100-sxm" && g.name != "t4")  // measured usable capacity; the others are whole GiB, as marketed
             CHECK(g.memory_bytes == std::round(g.memory_bytes / GiB) * GiB);
         CHECK(g.memory_bandwidth > 100e9);
         CHECK(g.intra_node_bandwidth > 0);

@@ -1,0 +1,156 @@
+// cmd_infer.cpp — `llmplan infer`: serving memory (weights by format, KV cache, activations), the
+// largest batch and context, time to first token and decode speed. Model: planner/infer.h.
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/table.h"
+#include "core/error.h"
+#include "core/gpu.h"
+#include "core/quantity.h"
+#include "core/text.h"
+#include "planner/infer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <sstream>
+
+namespace llmplan::cli {
+
+void setup_infer(CLI::App& parent, InferCommand& cmd) {
+    cmd.app = parent.add_subcommand("infer", "Serving a model: memory (weights, KV cache), largest batch/context, latency and throughput");
+    CLI::App& a = *cmd.app;
+    add_model_options(a, cmd.model);
+    a.add_option("--gpu", cmd.gpu, "GPU type (see `llmplan gpus`)")->capture_default_str()->type_name("NAME");
+    a.add_option("--gpu-memory", cmd.gpu_memory, "Override the GPU memory capacity (80GB, 80GiB)")->type_name("BYTES");
+    a.add_option("--weights", cmd.weights, "Weight format: fp32 | fp16 | bf16 | fp8 | int8 | int4 | int3 | nf4")
+        ->capture_default_str()->type_name("F");
+    a.add_option("--group-size", cmd.group_size, "Quantization group for int4/int3 (GPTQ, AWQ)")->capture_default_str()->type_name("G");
+    a.add_flag("--no-double-quant", cmd.no_double_quant, "nf4 without QLoRA's double quantization of the absmax");
+    a.add_option("--kv-cache", cmd.kv, "KV-cache element: bf16 | fp16 | fp32 | fp8 | int8 (default: bf16, fp32 for fp32 weights)")
+        ->type_name("F");
+    a.add_option("--batch", cmd.batch, "Sequences decoded together")->capture_default_str()->type_name("B");
+    a.add_option("--prompt", cmd.prompt, "Prompt tokens per sequence")->capture_default_str()->type_name("T");
+    a.add_option("--generate", cmd.generate, "Generated tokens per sequence")->capture_default_str()->type_name("T");
+    a.add_option("--prefill-chunk", cmd.prefill_chunk, "Tokens per prefill pass (chunked prefill; default: all prompts at once)")
+        ->type_name("T");
+    a.add_option("--tp", cmd.tp, "Tensor-parallel GPUs")->capture_default_str()->type_name("N");
+    a.add_option("--attention", cmd.attention, "flash | eager")->capture_default_str()->type_name("A");
+    a.add_option("--framework", cmd.framework, "generic | hf (transformers generate) | vllm")->capture_default_str()->type_name("F");
+    a.add_option("--gpu-memory-utilization", cmd.utilization, "vLLM's reservation of the card")->capture_default_str()->type_name("X");
+    a.add_option("--block-size", cmd.block_size, "vLLM paged-attention block (tokens)")->capture_default_str()->type_name("N");
+    a.add_flag("--forward-only", cmd.forward_only, "hf: one forward pass over the prompts (model(input_ids)), no decoding");
+    a.add_flag("--autograd", cmd.autograd, "hf: the forward records autograd (called without torch.no_grad())");
+    a.add_flag("--json", cmd.json, "Print JSON (schema llmplan.infer/1)");
+    a.add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
+}
+
+namespace {
+
+std::string fix(double v, int d) {
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o << std::setprecision(d) << v;
+    return o.str();
+}
+
+std::string ms(double s) { return s < 1 ? fix(s * 1e3, 2) + " ms" : fix(s, 2) + " s"; }
+
+}  // namespace
+
+int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
+    const ResolvedModel model = resolve_model(cmd.model);
+    GpuSpec gpu = gpu_or_throw(cmd.gpu, "--gpu");
+    if (!cmd.gpu_memory.empty()) gpu.memory_bytes = parse_bytes(cmd.gpu_memory, "--gpu-memory");
+    InferConfig c;
+    c.weights.format = parse_weight_format(cmd.weights, "--weights");
+    c.weights.group_size = static_cast<int>(parse_int(cmd.group_size, "--group-size", 1, 1 << 20));
+    c.weights.double_quant = !cmd.no_double_quant;
+    c.kv = cmd.kv.empty() ? (c.weights.format == WeightFormat::fp32 ? WeightFormat::fp32 : WeightFormat::bf16)
+                          : parse_weight_format(cmd.kv, "--kv-cache");
+    c.batch = parse_int(cmd.batch, "--batch", 1, std::int64_t{1} << 24);
+    c.prompt = parse_int(cmd.prompt, "--prompt", 1, std::int64_t{1} << 24);
+    c.generate = parse_int(cmd.generate, "--generate", 0, std::int64_t{1} << 24);
+    if (!cmd.prefill_chunk.empty()) c.prefill_chunk = parse_int(cmd.prefill_chunk, "--prefill-chunk", 1, std::int64_t{1} << 30);
+    c.tp = static_cast<int>(parse_int(cmd.tp, "--tp", 1, 1024));
+    c.attention = parse_attention(cmd.attention, "--attention");
+    c.framework = parse_infer_framework(cmd.framework, "--framework");
+    c.gpu_memory_utilization = parse_real(cmd.utilization, "--gpu-memory-utilization", 0.01, 1);
+    c.block_size = static_cast<int>(parse_int(cmd.block_size, "--block-size", 1, 1 << 16));
+    c.forward_only = cmd.forward_only;
+    c.autograd = cmd.autograd;
+    if (c.forward_only) c.generate = 0;
+    const InferPlan p = plan_inference(model.spec, gpu, c);
+
+    nlohmann::ordered_json j;
+    j["schema"] = "llmplan.infer/1";
+    j["model"] = {{"name", model.spec.name}, {"origin", model.origin}, {"parameters", count_params(model.spec).total()}};
+    j["gpu"] = gpu.name;
+    j["inputs"] = {{"weights", to_string(c.weights.format)}, {"group_size", c.weights.group_size},
+                   {"double_quant", c.weights.double_quant}, {"kv_cache", to_string(c.kv)}, {"batch", c.batch},
+                   {"prompt", c.prompt}, {"generate", c.generate}, {"prefill_chunk", c.prefill_chunk}, {"tp", c.tp},
+                   {"attention", to_string(c.attention)}, {"framework", to_string(c.framework)},
+                   {"gpu_memory_utilization", c.gpu_memory_utilization}, {"block_size", c.block_size},
+                   {"forward_only", c.forward_only}, {"autograd", c.autograd}};
+    nlohmann::json terms = nlohmann::json::array();
+    for (const MemoryTerm& t : p.terms)
+        terms.push_back({{"key", t.key}, {"label", t.label}, {"bytes", t.bytes}, {"formula", t.formula}, {"source", t.source}});
+    j["memory"] = {{"weights_bytes", p.weights}, {"kv_cache_bytes", p.kv_cache}, {"kv_waste_bytes", p.kv_waste},
+                   {"kv_bytes_per_token", p.kv_bytes_per_token}, {"activations_bytes", p.activations},
+                   {"logits_bytes", p.logits}, {"framework_bytes", p.framework_extra}, {"overhead_bytes", p.overhead},
+                   {"peak_allocated_bytes", p.peak}, {"device_total_bytes", p.device_total},
+                   {"gpu_capacity_bytes", p.capacity}, {"fits", p.fits}, {"headroom_bytes", p.headroom},
+                   {"max_batch", p.max_batch}, {"max_context", p.max_context}, {"terms", terms}};
+    if (c.framework == InferFramework::vllm) j["memory"]["vllm"] = {{"kv_blocks", p.vllm_kv_blocks}, {"max_sequences", p.vllm_max_sequences}};
+    j["time"] = {{"prefill_flops", p.prefill_flops}, {"time_to_first_token_seconds", p.prefill_seconds},
+                 {"decode_bytes_per_step", p.decode_bytes_per_step}, {"decode_step_seconds", p.decode_step_seconds},
+                 {"decode_compute_bound", p.decode_compute_bound},
+                 {"tokens_per_second_per_sequence", p.tokens_per_second_per_sequence},
+                 {"tokens_per_second_per_gpu", p.tokens_per_second_per_gpu}, {"total_seconds", p.total_seconds}};
+    const std::string text = j.dump(2) + "\n";
+    if (!cmd.report.empty()) write_file_atomically(cmd.report, text, "--report");
+    if (cmd.json) {
+        out << text;
+        return 0;
+    }
+    out << "llmplan infer: " << model.spec.name << " (" << format_count(static_cast<double>(count_params(model.spec).total()))
+        << " parameters) on " << (c.tp > 1 ? std::to_string(c.tp) + " × " : "") << gpu.display_name << "\n";
+    out << "  serving " << c.batch << " sequence" << (c.batch == 1 ? "" : "s") << " × (" << c.prompt << " prompt + " << c.generate
+        << " generated) tokens; weights " << to_string(c.weights.format) << ", KV cache " << to_string(c.kv) << ", "
+        << to_string(c.attention) << " attention, framework " << to_string(c.framework) << "\n\nMemory per GPU (GiB)\n";
+    Table t({"term", "GiB", "how"}, {false, true, false});
+    for (const MemoryTerm& term : p.terms)
+        if (term.key != "overhead") t.add({term.label, fix(term.bytes / (1 << 30), 2), term.formula});
+    t.rule();
+    t.add({"peak allocated", fix(p.peak / (1 << 30), 2),
+           c.framework == InferFramework::vllm ? "weights + activations + graphs + this batch's KV blocks"
+           : c.forward_only                    ? "weights + prompt KV (use_cache) + activations + logits"
+                                               : "max(prefill: weights + prompt KV + activations, last decode step: weights + full KV)"});
+    for (const MemoryTerm& term : p.terms)
+        if (term.key == "overhead") t.add({"+ " + term.label, fix(term.bytes / (1 << 30), 2), term.formula});
+    t.add({"device total", fix(p.device_total / (1 << 30), 2),
+           "of " + fix(p.capacity / (1 << 30), 2) + " GiB: " + (p.fits ? "FITS" : "DOES NOT FIT") +
+               (c.framework == InferFramework::vllm ? " (vLLM reserves " + fix(100 * c.gpu_memory_utilization, 0) + "%)" : "")});
+    out << t.str();
+    out << "  largest batch at " << (c.prompt + c.generate) << " tokens: " << p.max_batch << "; longest context at batch "
+        << c.batch << ": " << p.max_context << " tokens\n";
+    if (c.framework == InferFramework::vllm)
+        out << "  vLLM KV blocks: " << p.vllm_kv_blocks << " of " << c.block_size << " tokens → up to " << p.vllm_max_sequences
+            << " sequences of " << (c.prompt + c.generate) << " tokens at once\n";
+    out << "\nSpeed\n";
+    Table s({"", "value", "how"}, {false, true, false});
+    s.add({"time to first token", ms(p.prefill_seconds),
+           format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model"});
+    s.add({"per-token latency", ms(p.decode_step_seconds),
+           std::string(p.decode_compute_bound ? "compute-bound" : "memory-bound: ") +
+               (p.decode_compute_bound ? "" : format_bytes(p.decode_bytes_per_step, ByteUnit::gb) + " (weights + KV) per step at " +
+                                                   fix(100 * kDecodeBandwidthEfficiency, 0) + "% of " +
+                                                   fix(gpu.memory_bandwidth / 1e12, 2) + " TB/s") +
+               " + framework overhead"});
+    s.add({"decode speed", fix(p.tokens_per_second_per_sequence, 1) + " tok/s",
+           "per sequence; " + format_count(p.tokens_per_second_per_gpu) + " tok/s per GPU for the batch"});
+    s.add({"whole request", ms(p.total_seconds), "prefill + " + std::to_string(c.generate) + " decode steps"});
+    out << s.str();
+    return 0;
+}
+
+}  // namespace llmplan::cli
