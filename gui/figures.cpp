@@ -1,0 +1,136 @@
+// figures.cpp — display text for the planner's numbers.
+#include "gui/figures.h"
+
+#include "core/quantity.h"
+
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+namespace llmplan::gui {
+
+namespace {
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+// "$" + text without GCC 12's false -Wrestrict on operator+(const char*, std::string&&).
+std::string prefixed(const char* prefix, const std::string& text) {
+    std::string s(prefix);
+    s += text;
+    return s;
+}
+}
+
+std::string format_fixed(double v, int digits) {
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o << std::setprecision(digits) << v;
+    return o.str();
+}
+
+std::string format_duration(double s) {
+    if (!std::isfinite(s)) return "–";
+    if (s < 1e-3) return format_fixed(s * 1e6, 1) + " µs";
+    if (s < 1) return format_fixed(s * 1e3, 1) + " ms";
+    if (s < 120) return format_fixed(s, 2) + " s";
+    if (s < 7200) return format_fixed(s / 60, 1) + " min";
+    if (s < 3 * 86400) return format_fixed(s / 3600, 1) + " h";
+    return format_fixed(s / 86400, 1) + " days";
+}
+
+std::string format_signed_delta(double delta, const std::string& unit) {
+    const double a = std::abs(delta);
+    const int digits = a >= 100 ? 0 : a >= 1 ? 2 : 3;
+    std::string s = prefixed(delta > 0 ? "+" : delta < 0 ? "−" : "±", format_fixed(a, digits));
+    if (!unit.empty()) s += " " + unit;
+    return s;
+}
+
+std::vector<Figure> key_figures(const Evaluation& e) {
+    const MemoryPlan& m = e.memory;
+    const StageMemory& w = m.worst();
+    const PerfPlan& p = e.perf;
+    std::vector<Figure> f;
+    auto gib = [&](const char* key, const char* label, double bytes, std::string how) {
+        f.push_back({key, label, bytes / kGiB, "GiB", format_fixed(bytes / kGiB, 2) + " GiB", std::move(how)});
+    };
+    auto ms = [&](const char* key, const char* label, double seconds, std::string how) {
+        f.push_back({key, label, seconds * 1e3, "ms", format_duration(seconds), std::move(how)});
+    };
+    gib("device_total", "device total per GPU", w.device_total,
+        "reserved estimate + CUDA context and workspaces, most loaded pipeline stage (docs/MEMORY_MODEL.md §6)");
+    gib("capacity", "GPU capacity", m.capacity_bytes, m.gpu.display_name);
+    gib("headroom", m.fits ? "headroom" : "short by", m.fits ? m.headroom_bytes : -m.headroom_bytes,
+        "capacity − device total");
+    gib("peak_allocated", "peak allocated", w.peak_allocated, "at " + w.peak_phase);
+    f.push_back({"max_micro_batch", "largest micro-batch that fits", static_cast<double>(m.max_micro_batch), "",
+                 std::to_string(m.max_micro_batch), "same micro-batches per step"});
+    ms("step_time", "step time", p.step_seconds, p.mfu_given ? "from the given MFU" : "compute + exposed communication + bubble + optimizer");
+    ms("compute", "compute", p.compute_seconds, "matmuls " + format_duration(p.matmul_seconds) + " at " +
+                                                     format_fixed(100 * p.gemm_efficiency, 1) + "% of peak + element-wise " +
+                                                     format_duration(p.elementwise_seconds));
+    ms("exposed_comm", "exposed communication", p.comm_exposed_seconds,
+       "of " + format_duration(p.comm_seconds) + " on the links (overlap model: Communication tab)");
+    ms("bubble", "pipeline bubble", p.bubble_seconds, "(p − 1)/(v·m) = " + format_fixed(100 * p.bubble_fraction, 1) + "% of compute");
+    ms("optimizer", "optimizer step", p.optimizer_seconds, "weights, master copy, states and gradients through HBM once");
+    f.push_back({"tokens_per_second", "throughput", p.tokens_per_second, "tok/s", format_count(p.tokens_per_second) + " tok/s",
+                 format_count(p.tokens_per_second / m.config.parallel.gpus) + " per GPU"});
+    f.push_back({"mfu", "MFU", 100 * p.mfu, "%", format_fixed(100 * p.mfu, 1) + "%",
+                 "model FLOPs utilisation; HFU " + format_fixed(100 * p.hfu, 1) + "% (PaLM App. B)"});
+    f.push_back({"training_days", "training time", p.training_seconds / 86400, "days", format_duration(p.training_seconds),
+                 format_count(p.training_tokens) + " tokens" + (p.tokens_default ? " (20 per parameter, Chinchilla)" : "") +
+                     ", " + format_count(p.steps) + " steps"});
+    f.push_back({"gpu_hours", "GPU-hours", p.gpu_hours, "GPU·h", format_count(p.gpu_hours), std::to_string(m.config.parallel.gpus) + " GPUs"});
+    f.push_back({"cost", "cost", p.cost, "USD", prefixed("$", format_count(p.cost)),
+                 prefixed("$", format_fixed(e.cluster.price_per_gpu_hour, 2)) + " per GPU-hour (" + e.cluster.price_source + ")"});
+    f.push_back({"energy", "energy", p.energy_kwh, "kWh", format_count(p.energy_kwh) + " kWh",
+                 format_fixed(p.average_power_watts, 0) + " W per GPU × PUE " + format_fixed(e.perf_options.pue, 2)});
+    f.push_back({"co2", "CO₂", p.co2_kg / 1000, "t", format_count(p.co2_kg / 1000) + " t",
+                 "energy × " + format_fixed(e.perf_options.grid_intensity, 2) + " kg/kWh"});
+    return f;
+}
+
+std::vector<MemorySegment> memory_segments(const Evaluation& e) {
+    const StageMemory& w = e.memory.worst();
+    std::vector<MemorySegment> out;
+    auto tip = [](const std::string& label, double bytes, const std::string& formula, const std::string& source) {
+        return label + ": " + format_fixed(bytes / kGiB, 3) + " GiB\n" + formula + "\nsource: " + source;
+    };
+    const MemoryTerm* overhead = nullptr;
+    for (const MemoryTerm& t : w.terms) {
+        if (t.key == "overhead") {
+            overhead = &t;
+            continue;
+        }
+        out.push_back({t.key, t.label, t.bytes / kGiB, tip(t.label, t.bytes, t.formula, t.source)});
+    }
+    const double reserve = w.reserved_estimate - w.peak_allocated;
+    out.push_back({"allocator_reserve", "allocator reserve", reserve / kGiB,
+                   tip("allocator reserve", reserve,
+                       "reserved estimate − peak allocated = peak × " + format_fixed(e.memory.allocator_fragmentation, 3),
+                       e.memory.config.framework == Framework::pytorch ? "caching-allocator reserve, fitted to 40 measured runs"
+                                                                       : "allocator fragmentation (assumed; docs/MEMORY_MODEL.md §6)")});
+    if (overhead) out.push_back({overhead->key, overhead->label, overhead->bytes / kGiB,
+                                 tip(overhead->label, overhead->bytes, overhead->formula, overhead->source)});
+    return out;
+}
+
+std::vector<TimeSegment> time_segments(const Evaluation& e) {
+    const PerfPlan& p = e.perf;
+    const std::string src = "\nsource: docs/PERFORMANCE_MODEL.md";
+    return {
+        {"compute", "compute", p.compute_seconds * 1e3,
+         "compute: " + format_duration(p.compute_seconds) + "\nmatmuls " + format_duration(p.matmul_seconds) + " at " +
+             format_fixed(100 * p.gemm_efficiency, 1) + "% of " + format_fixed(p.peak_flops / 1e12, 0) +
+             " TFLOP/s + element-wise " + format_duration(p.elementwise_seconds) + src + " §2"},
+        {"exposed_comm", "exposed communication", p.comm_exposed_seconds * 1e3,
+         "exposed communication: " + format_duration(p.comm_exposed_seconds) + "\nof " + format_duration(p.comm_seconds) +
+             " on the links; NCCL alpha-beta model per collective, overlap rules" + src + " §3–4"},
+        {"bubble", "pipeline bubble", p.bubble_seconds * 1e3,
+         "pipeline bubble: " + format_duration(p.bubble_seconds) + "\n(p − 1)/(v·m) = " + format_fixed(100 * p.bubble_fraction, 1) +
+             "% of compute (1F1B; Narayanan et al. 2021)" + src},
+        {"optimizer", "optimizer step", p.optimizer_seconds * 1e3,
+         "optimizer step: " + format_duration(p.optimizer_seconds) +
+             "\nweights, master copy, states and gradients through HBM once (memory-bound)" + src},
+    };
+}
+
+}  // namespace llmplan::gui
