@@ -6,6 +6,7 @@
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/memory.h"
+#include "planner/lora.h"
 #include "planner/plan_json.h"
 
 #include <cmath>
@@ -19,6 +20,8 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
     add_model_options(*cmd.app, cmd.model);
     add_job_options(*cmd.app, cmd.job);
     add_perf_options(*cmd.app, cmd.perf);
+    cmd.app->add_flag("--compare-finetune", cmd.compare_finetune,
+                      "Also compare full fine-tuning, LoRA and QLoRA (nf4 base) for this job: memory, fit, step time");
     cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.plan/1) instead of a table");
     cmd.app->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
     cmd.app->add_option("--units", cmd.units, "Byte units of the table: gib (2^30) or gb (10^9)")->capture_default_str()->type_name("U");
@@ -72,6 +75,16 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
           << (c.precision == Precision::amp_bf16 && !(p.gpus > 1 && p.zero >= 2) ? ", torch.autocast(bfloat16)" : "")
           << (c.recompute == Recompute::full ? ", gradient_checkpointing_enable()" : "")
           << ", attn_implementation=" << (c.attention == Attention::eager ? "eager" : "sdpa") << ", AdamW(fused=True)\n";
+    if (c.lora.enabled()) {
+        const LoraCount lc = count_lora(plan.model, c.lora);
+        o << "  tune    LoRA r " << c.lora.rank << ", alpha " << c.lora.alpha << " on " << lc.description << ": "
+          << format_int(static_cast<std::int64_t>(lc.adapter_params)) << " trainable parameters ("
+          << std::fixed << std::setprecision(4) << 100 * lc.adapter_params / static_cast<double>(plan.params.total())
+          << std::defaultfloat << std::setprecision(6) << "% of "
+          << format_count(static_cast<double>(plan.params.total())) << ")"
+          << (c.lora.base_quant != BaseQuant::none ? std::string(", frozen base in ") + to_string(c.lora.base_quant) + " (QLoRA)" : "")
+          << "\n";
+    }
     o << "  job     micro-batch " << c.micro_batch << " × " << c.seq << " tokens; global batch " << c.global_batch
       << " sequences (" << c.grad_accum() << " micro-batch" << (c.grad_accum() == 1 ? "" : "es")
       << " per step per rank); recompute " << to_string(c.recompute) << "; " << to_string(c.attention)
@@ -232,6 +245,53 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
 
     nlohmann::ordered_json report = plan_to_json(plan);
     add_perf_json(report, perf, perf_in.cluster);
+    if (config.lora.enabled()) {
+        const LoraCount lc = count_lora(plan.model, plan.config.lora);
+        report["lora"] = {{"trainable_parameters", lc.adapter_params}, {"per_layer", lc.per_layer},
+                          {"modules_per_layer", lc.modules_per_layer}, {"modules", lc.description}};
+    }
+    std::string comparison;
+    if (cmd.compare_finetune) {
+        // Full fine-tuning vs LoRA vs QLoRA for the same model, GPUs and batch.
+        const int rank = config.lora.enabled() ? config.lora.rank : 16;
+        struct Row {
+            const char* name;
+            TrainConfig c;
+        };
+        std::vector<Row> rows;
+        TrainConfig full = config;
+        full.lora = LoraConfig{};
+        TrainConfig lora_c = config;
+        lora_c.lora.rank = rank;
+        lora_c.lora.base_quant = BaseQuant::none;
+        TrainConfig qlora = lora_c;
+        qlora.lora.base_quant = BaseQuant::nf4;
+        rows.push_back({"full fine-tuning", full});
+        rows.push_back({"LoRA", lora_c});
+        rows.push_back({"QLoRA (nf4 base)", qlora});
+        Table t({"method", "trainable", "GiB per GPU", "fits", "step", "tokens/s", "largest micro-batch"},
+                {false, true, true, false, true, true, true});
+        nlohmann::json cmp = nlohmann::json::array();
+        for (const Row& row : rows) {
+            const MemoryPlan mp = plan_memory(model.spec, gpu, row.c);
+            const PerfPlan pf = plan_perf(mp, perf_in.cluster, perf_in.options);
+            const double trainable = row.c.lora.enabled() ? count_lora(model.spec, row.c.lora).adapter_params
+                                                          : static_cast<double>(mp.params.total());
+            std::ostringstream step;
+            step.setf(std::ios::fixed);
+            step << std::setprecision(pf.step_seconds < 1 ? 1 : 2) << (pf.step_seconds < 1 ? pf.step_seconds * 1e3 : pf.step_seconds)
+                 << (pf.step_seconds < 1 ? " ms" : " s");
+            t.add({row.name, format_count(trainable), format_bytes(mp.worst().device_total, unit).substr(0, format_bytes(mp.worst().device_total, unit).find(' ')),
+                   mp.fits ? "yes" : "NO", step.str(), format_count(pf.tokens_per_second), std::to_string(mp.max_micro_batch)});
+            cmp.push_back({{"method", row.name}, {"trainable_parameters", trainable},
+                           {"device_total_bytes", mp.worst().device_total}, {"fits", mp.fits},
+                           {"step_seconds", pf.step_seconds}, {"tokens_per_second", pf.tokens_per_second},
+                           {"max_micro_batch", mp.max_micro_batch}});
+        }
+        report["finetune_comparison"] = cmp;
+        comparison = "\nFull fine-tuning vs LoRA (r " + std::to_string(rank) + ", " + lora_targets_string(config.lora.targets) +
+                     ") vs QLoRA, same GPUs and batch\n" + t.str();
+    }
     report["model"]["origin"] = model.origin;
     report["model"]["derived"] = model.derived;
     const std::string json_text = report.dump(2) + "\n";
@@ -239,7 +299,7 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
     if (cmd.json) {
         out << json_text;
     } else {
-        out << render(plan, model, unit) << render_perf(plan, perf, perf_in.cluster);
+        out << render(plan, model, unit) << render_perf(plan, perf, perf_in.cluster) << comparison;
     }
     if (cmd.json)
         for (const std::string& w : plan.warnings) err << "llmplan plan: warning: " << w << "\n";

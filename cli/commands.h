@@ -16,7 +16,7 @@ struct PlanCommand {
     ModelOptions model;
     JobOptions job;
     PerfFlags perf;
-    bool json = false;
+    bool json = false, compare_finetune = false;
     std::string report;
     std::string units = "gib";
 };

@@ -138,6 +138,13 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     if (layout)
         app.add_option("--offload", o.offload, "none | optimizer | optimizer+params (ZeRO-Offload / ZeRO-Infinity)")
             ->capture_default_str()->type_name("O");
+    app.add_option("--lora-rank", o.lora_rank, "LoRA rank r: fine-tune adapters on a frozen base (0: full training)")
+        ->capture_default_str()->type_name("R");
+    app.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha (scaling; no effect on memory)")->capture_default_str()->type_name("A");
+    app.add_option("--lora-targets", o.lora_targets, "Adapted projections: q,k,v,o,gate,up,down or all")
+        ->capture_default_str()->type_name("LIST");
+    app.add_option("--base-quant", o.base_quant, "Frozen base weights for LoRA: none | nf4 (QLoRA) | int8")
+        ->capture_default_str()->type_name("Q");
     app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook) or pytorch (PyTorch eager + Hugging Face, op by op)")->capture_default_str()->type_name("F");
 }
 
@@ -187,6 +194,10 @@ TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
     if (!o.seq.empty()) c.seq = parse_int(o.seq, "--seq", 1, std::int64_t{1} << 24);
     if (!o.global_batch.empty()) c.global_batch = parse_int(o.global_batch, "--global-batch", 1, kMaxBatch);
     c.offload = parse_offload(o.offload, "--offload");
+    c.lora.rank = static_cast<int>(parse_int(o.lora_rank, "--lora-rank", 0, 1 << 20));
+    c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);
+    c.lora.targets = parse_lora_targets(o.lora_targets, "--lora-targets");
+    c.lora.base_quant = parse_base_quant(o.base_quant, "--base-quant");
     return c;
 }
 

@@ -110,6 +110,10 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     positive(p.ep, "--ep");
     positive(p.virtual_stages, "--virtual-stages");
     if (p.zero < 0 || p.zero > 3) fail("--zero: \"" + std::to_string(p.zero) + "\" must be between 0 and 3");
+    if (c.lora.rank < 0) fail("--lora-rank: \"" + std::to_string(c.lora.rank) + "\" must not be negative");
+    if (c.lora.base_quant != BaseQuant::none && !c.lora.enabled())
+        fail(std::string("--base-quant ") + to_string(c.lora.base_quant) + " quantizes a frozen base: it needs --lora-rank (QLoRA)");
+    if (c.lora.enabled() && !(c.lora.alpha > 0)) fail("--lora-alpha: must be positive");
     if (c.micro_batch < 1) fail("--micro-batch: \"" + str(c.micro_batch) + "\" must be a positive integer");
     if (c.seq < 1) fail("--seq: \"" + str(c.seq) + "\" must be a positive integer");
     if (c.dropout < 0.0 || c.dropout >= 1.0) fail("--dropout: \"" + std::to_string(c.dropout) + "\" must be in [0, 1)");
@@ -187,6 +191,59 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
         warnings.push_back("--offload " + std::string(to_string(c.offload)) +
                            " with --zero 0: ZeRO-Offload keeps a full optimizer copy on the CPU of every rank");
     return warnings;
+}
+
+const char* to_string(BaseQuant q) {
+    switch (q) {
+        case BaseQuant::none: return "none";
+        case BaseQuant::nf4: return "nf4";
+        case BaseQuant::int8: return "int8";
+    }
+    return "?";
+}
+
+BaseQuant parse_base_quant(std::string_view text, std::string_view flag) {
+    const std::string t = to_lower(trim(text));
+    if (t == "none") return BaseQuant::none;
+    if (t == "nf4") return BaseQuant::nf4;
+    if (t == "int8") return BaseQuant::int8;
+    throw InputError(std::string(flag) + ": \"" + std::string(text) + "\" is not a base quantization; use none, nf4 (QLoRA) or int8");
+}
+
+namespace {
+constexpr std::pair<const char*, unsigned> kLoraTargets[] = {{"q", lora_q},       {"k", lora_k},   {"v", lora_v},
+                                                              {"o", lora_o},       {"gate", lora_gate}, {"up", lora_up},
+                                                              {"down", lora_down}};
+}  // namespace
+
+unsigned parse_lora_targets(std::string_view text, std::string_view flag) {
+    unsigned bits = 0;
+    for (const std::string& raw : split(std::string(text), ',')) {
+        std::string t = to_lower(trim(raw));
+        if (t.size() > 5 && t.substr(t.size() - 5) == "_proj") t = t.substr(0, t.size() - 5);  // q_proj -> q
+        if (t.empty()) continue;
+        if (t == "all") {
+            bits |= lora_q | lora_k | lora_v | lora_o | lora_gate | lora_up | lora_down;
+            continue;
+        }
+        bool known = false;
+        for (const auto& [name, bit] : kLoraTargets)
+            if (t == name) {
+                bits |= bit;
+                known = true;
+            }
+        if (!known)
+            throw InputError(std::string(flag) + ": \"" + raw + "\" is not a LoRA target; use q, k, v, o, gate, up, down or all");
+    }
+    if (bits == 0) throw InputError(std::string(flag) + ": give at least one target (e.g. q,v)");
+    return bits;
+}
+
+std::string lora_targets_string(unsigned targets) {
+    std::vector<std::string> v;
+    for (const auto& [name, bit] : kLoraTargets)
+        if (targets & bit) v.emplace_back(name);
+    return join(v, ",");
 }
 
 }  // namespace llmplan

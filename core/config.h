@@ -25,6 +25,18 @@ enum class Offload { none, optimizer, optimizer_params };
 // (planner/pytorch_profile.h).
 enum class Framework { generic, pytorch };
 
+// Fine-tuning with LoRA adapters (Hu et al. 2021) as PEFT implements them; with a quantized frozen
+// base it is QLoRA (Dettmers et al. 2023). rank 0 = full training.
+enum class BaseQuant { none, nf4, int8 };
+enum LoraTarget : unsigned { lora_q = 1, lora_k = 2, lora_v = 4, lora_o = 8, lora_gate = 16, lora_up = 32, lora_down = 64 };
+struct LoraConfig {
+    int rank = 0;
+    double alpha = 16;
+    unsigned targets = lora_q | lora_v;  // PEFT's default for Llama-family models
+    BaseQuant base_quant = BaseQuant::none;
+    bool enabled() const { return rank > 0; }
+};
+
 struct ParallelLayout {
     int gpus = 1;           // total GPUs
     int gpus_per_node = 8;  // for node counts and CPU memory per node
@@ -54,6 +66,7 @@ struct TrainConfig {
     std::int64_t global_batch = 0;    // sequences per optimizer step; 0 = micro × dp × pp
     Offload offload = Offload::none;
     Framework framework = Framework::generic;
+    LoraConfig lora;
 
     std::int64_t grad_accum() const {  // micro-batches per optimizer step per data-parallel rank
         return global_batch / (micro_batch * parallel.dp());
@@ -84,6 +97,11 @@ Attention parse_attention(std::string_view text, std::string_view flag);
 Offload parse_offload(std::string_view text, std::string_view flag);
 Framework parse_framework(std::string_view text, std::string_view flag);
 std::vector<std::string> precision_names();
+const char* to_string(BaseQuant q);
+BaseQuant parse_base_quant(std::string_view text, std::string_view flag);
+// "q,k,v,o,gate,up,down" (any subset, or "all") <-> bits; throws InputError naming `flag`.
+unsigned parse_lora_targets(std::string_view text, std::string_view flag);
+std::string lora_targets_string(unsigned targets);
 std::vector<std::string> optimizer_names();
 
 }  // namespace llmplan

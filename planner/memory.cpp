@@ -6,6 +6,7 @@
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/activations.h"
+#include "planner/lora.h"
 #include "planner/model_states.h"
 #include "planner/pytorch_profile.h"
 
@@ -150,6 +151,11 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     s.master = pb.master * o_elems;
     s.optimizer_states = p.zero >= 1 ? sp.dense_state / N + sp.expert_state / Ne : sp.dense_state + sp.expert_state;
 
+    auto zero_note = [&](int stage_needed) {
+        return p.zero >= stage_needed && sharded ? " ÷ " + std::to_string(N) + " (ZeRO-" + std::to_string(p.zero) +
+                                                       " shards over " + std::to_string(N) + " data-parallel ranks)"
+                                                 : std::string();
+    };
     std::string params_formula, grads_formula, opt_formula;
     if (explain) {
         const std::string split = p.tp > 1 || p.pp > 1 || p.ep > 1
@@ -157,11 +163,6 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
                                             (p.ep > 1 ? ", experts ÷ ep " + std::to_string(p.ep) : "") + ")"
                                       : "";
         const std::string on_gpu = num(sp.dense + sp.expert) + " params" + split;
-        auto zero_note = [&](int stage_needed) {
-            return p.zero >= stage_needed && sharded ? " ÷ " + std::to_string(N) + " (ZeRO-" + std::to_string(p.zero) +
-                                                           " shards over " + std::to_string(N) + " data-parallel ranks)"
-                                                     : std::string();
-        };
         const char* weight_desc = pb.weight == 4 ? "fp32" : (c.precision == Precision::mixed_fp16 ? "fp16" : "bf16");
         const char* grad_desc = pb.grad == 4 ? "fp32" : weight_desc;
         params_formula = on_gpu + " × " + dec(pb.weight) + " B (" + weight_desc + " weights)" + zero_note(3);
@@ -170,6 +171,47 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
         opt_formula = on_gpu + " × (" + (pb.master > 0 ? dec(pb.master) + " B fp32 master + " : std::string()) +
                                   dec(std::round(state_per_elem * 1e4) / 1e4) + " B " + to_string(c.optimizer) + ": " +
                                   optimizer_state_description(c.optimizer) + ")" + zero_note(1);
+    }
+
+    // --- LoRA / QLoRA (Hu et al. 2021; Dettmers et al. 2023): a frozen base, trainable adapters ---
+    // The base keeps only its weights (in the working precision, or nf4 / int8 with
+    // --base-quant); adapters are fp32 (PEFT's autocast_adapter_dtype) with fp32 gradients and
+    // optimizer state; ZeRO shards apply as usual.
+    double lora_adapters = 0, lora_dequant = 0, lora_largest = 0;
+    LoraCount lora;
+    if (c.lora.enabled()) {
+        lora = count_lora(m, c.lora);
+        lora_adapters = lora.adapter_params * s.layers / m.n_layers / p.tp;
+        double base_bytes = 0, base_elems = 0;
+        const bool first = i == 0, last = i == p.pp - 1;
+        for (const ParamTensor& t : tensors) {
+            const bool here = t.block == Block::layer || (first && t.block == Block::embedding) ||
+                              (last && (t.block == Block::final_norm || t.block == Block::head));
+            if (!here) continue;
+            double rows = 0, cols = 0;
+            local_shape(t, p.tp, rows, cols);
+            const double copies = t.block == Block::layer ? static_cast<double>(t.count) / p.pp : static_cast<double>(t.count);
+            const double el = rows * cols * copies;
+            base_elems += el;
+            if (t.block == Block::layer && t.matmul_weight) {
+                base_bytes += el * base_weight_bytes(c.lora.base_quant, cols, pb.weight);
+                lora_largest = std::max(lora_largest, rows * cols);
+            } else {
+                base_bytes += el * pb.weight;
+            }
+        }
+        const double n3 = p.zero >= 3 && sharded ? N : 1, n2 = p.zero >= 2 && sharded ? N : 1, n1 = p.zero >= 1 && sharded ? N : 1;
+        s.parameters = base_bytes / n3 + 4 * lora_adapters / n3;
+        s.gradients = 4 * lora_adapters / n2;
+        s.master = 0;
+        s.optimizer_states = optimizer_state_bytes(c.optimizer, std::llround(std::max(1.0, lora_adapters)), 1, 4) / n1;
+        if (c.lora.base_quant != BaseQuant::none) lora_dequant = 2 * lora_largest;  // one matrix dequantized to bf16
+        if (explain) {
+            const std::string q = c.lora.base_quant == BaseQuant::none ? "" : std::string(" (matmul weights in ") + to_string(c.lora.base_quant) + ")";
+            params_formula = num(base_elems) + " frozen base params" + q + " + " + num(lora_adapters) + " LoRA params × 4 B (fp32)" + zero_note(3);
+            grads_formula = num(lora_adapters) + " LoRA params × 4 B (only the adapters train)" + zero_note(2);
+            opt_formula = num(lora_adapters) + " LoRA params × " + optimizer_state_description(c.optimizer) + zero_note(1);
+        }
     }
 
     // --- offload (ZeRO-Offload, Ren et al. 2021; ZeRO-Infinity, Rajbhandari et al. 2021) ---------
@@ -197,6 +239,8 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     const double first_extra = i == 0 ? saved_bytes(first_stage_saved_tensors(m, c), shape) : 0;
     const double first_in_flight = std::min<double>(p.pp, static_cast<double>(micro_batches));
     const double last_extra = i == p.pp - 1 ? saved_bytes(last_stage_saved_tensors(m, c), shape) : 0;
+    if (c.lora.enabled())  // each adapter keeps its rank-r intermediate (lora_A's output) for lora_B
+        s.activations_per_layer += lora.modules_per_layer * shape.s * shape.b * c.lora.rank * pb.activation;
     s.activations = s.activations_per_layer * s.layer_microbatches + first_extra * first_in_flight + last_extra;
     s.logits = i == p.pp - 1 ? logits_bytes(m, c) : 0;
 
@@ -226,13 +270,13 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
 
     // --- phases -----------------------------------------------------------------------------------
     const double model_states = s.parameters + s.gradients + s.optimizer() + s.communication_buffers;
-    const double forward_end = model_states + s.zero3_gathered + s.fp8_weight_cache + s.activations + s.logits;
+    const double forward_end = model_states + s.zero3_gathered + s.fp8_weight_cache + lora_dequant + s.activations + s.logits;
     const double backward = forward_end + s.recompute_working;
     const double optimizer_step = model_states;
     s.phases = {{"forward_end", forward_end}, {"backward", backward}, {"optimizer_step", optimizer_step}};
     s.peak_phase = backward > forward_end ? "backward" : "forward_end";
     s.peak_allocated = backward;
-    s.temporary = s.fp8_weight_cache + (s.peak_phase == "backward" ? s.recompute_working : 0);
+    s.temporary = s.fp8_weight_cache + lora_dequant + (s.peak_phase == "backward" ? s.recompute_working : 0);
     s.reserved_estimate = s.peak_allocated * (1 + kGenericFragmentation);
     s.overhead = kGenericCudaContextBytes;
     s.device_total = s.reserved_estimate + s.overhead;
@@ -276,6 +320,8 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
         std::vector<std::string> parts;
         if (s.fp8_weight_cache > 0)
             parts.push_back("fp8 copies + transposes of matmul weights " + gib(s.fp8_weight_cache));
+        if (lora_dequant > 0)
+            parts.push_back("one frozen matrix dequantized to 16 bits for its matmul (QLoRA) " + gib(lora_dequant));
         if (s.recompute_working > 0)
             parts.push_back(std::string(c.recompute == Recompute::full ? "one layer's activations" : "one layer's recomputed attention") +
                             " rematerialised in backward " + gib(s.recompute_working));

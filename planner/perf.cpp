@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "planner/activations.h"
+#include "planner/lora.h"
 #include "planner/model_states.h"
 
 #include <algorithm>
@@ -110,6 +111,16 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     // --- FLOPs (flops.h; PaLM App. B for MFU / HFU) ----------------------------------------------
     r.forward_per_token = forward_flops_per_token(m, c.seq);
     r.per_token = training_flops_per_token(m, c.seq, c.recompute);
+    const bool lora = c.lora.enabled();
+    const LoraCount lc = count_lora(m, c.lora);
+    if (lora) {
+        // A frozen base computes no weight gradients: forward + input gradients (2 × forward), plus
+        // the adapters' 6 FLOPs per parameter; recompute adds what it adds without LoRA.
+        const double extra = r.per_token.hardware - r.per_token.model;
+        const ForwardFlops fw = forward_flops_per_token(m, c.seq);
+        r.per_token.model = 2 * fw.total() + 6 * lc.adapter_params;
+        r.per_token.hardware = r.per_token.model + extra;
+    }
     const double N = static_cast<double>(plan.params.total()), L = m.n_layers, d = m.d_model,
                  T = static_cast<double>(c.seq);
     r.flops_6n = flops_6n(static_cast<double>(plan.params.active));
@@ -138,11 +149,25 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     const double act = saved_bytes(layer_saved_tensors(m, c, Recompute::none), shape) * layers;
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / g.memory_bandwidth;  // forward 1/3, backward 2/3
     r.microbatch_forward_seconds = fwd_flops / rate + elem / 3;
-    r.microbatch_backward_seconds = (2 * fwd_flops + recompute_flops) / rate + elem * 2 / 3 +
+    const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
+    r.microbatch_backward_seconds = (bwd_mult * fwd_flops + recompute_flops) / rate + elem * 2 / 3 +
                                     (c.recompute == Recompute::full ? elem / 3 : 0);
+    // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
+    // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
+    if (lora && c.lora.base_quant != BaseQuant::none) {
+        double layer_matmul = 0;
+        for (const ParamTensor& t : param_tensors(m))
+            if (t.block == Block::layer && t.matmul_weight) layer_matmul += static_cast<double>(t.total_elements());
+        layer_matmul = layer_matmul * layers / L / p.tp;
+        const double qbytes = c.lora.base_quant == BaseQuant::nf4 ? 0.516 : 1.0;
+        const double passes = 2 + (c.recompute == Recompute::full ? 1 : 0);
+        const double dq = layer_matmul * (qbytes + 4) / g.memory_bandwidth;
+        r.microbatch_forward_seconds += dq;
+        r.microbatch_backward_seconds += dq * (passes - 1);
+    }
     const double mb = static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
     const double t_mb = r.microbatch_forward_seconds + r.microbatch_backward_seconds;
-    r.matmul_seconds = mb * (3 * fwd_flops + recompute_flops) / rate;
+    r.matmul_seconds = mb * ((1 + bwd_mult) * fwd_flops + recompute_flops) / rate;
     r.compute_seconds = mb * t_mb;
     r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;
     r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * mb);
@@ -178,7 +203,10 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     auto hidden_by = [&](double comm, double window) { return std::max(comm / std::max(1.0, layers), comm - window); };
     const int dp_stride = p.tp * p.cp;
     if (dpN > 1) {
-        const double grads = P_local * pb.grad, weights = P_local * pb.weight;
+        // LoRA: only the adapters' gradients are reduced (fp32); ZeRO-3 still gathers the frozen base.
+        const double adapters = lc.adapter_params * st.layers / m.n_layers / p.tp;
+        const double grads = lora ? adapters * 4 : P_local * pb.grad;
+        const double weights = p.zero >= 3 ? st.parameters * dpN : (lora ? adapters * 4 : P_local * pb.weight);
         if (p.zero == 0) {
             CollectiveUse& u = add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,
                                    "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)");

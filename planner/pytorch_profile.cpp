@@ -526,6 +526,7 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
         fail("--framework pytorch models data parallelism only (DDP, ZeroRedundancyOptimizer, FSDP2); "
              "tensor, pipeline, context and expert parallelism need --framework generic");
     if (c.offload != Offload::none) fail("--offload: the pytorch profile has no CPU offload; use --framework generic");
+    if (c.lora.enabled()) fail("--lora-rank: LoRA under --framework pytorch is not modelled yet; use --framework generic");
     if (c.recompute == Recompute::selective)
         fail("--recompute selective: Hugging Face checkpointing is per decoder layer; use none or full");
     if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
