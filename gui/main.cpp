@@ -1,5 +1,5 @@
 // main.cpp — llmplan-gui. With --screenshot it renders the window offscreen and exits:
-//   llmplan-gui --scenario docs/images/gui_scenario.json --screenshot docs/images/gui.png [--tab memory] [--pin A.json]
+//   llmplan-gui --scenario docs/images/gui_scenario.json --screenshot docs/images/gui.png [--tab memory] [--pin A.json] [--profile run.json]
 #include "gui/main_window.h"
 
 #include <QApplication>
@@ -23,8 +23,9 @@ int main(int argc, char** argv) {
     QCommandLineOption pin_opt("pin", "Pin this scenario as A, then open --scenario as B.", "FILE");
     QCommandLineOption shot_opt("screenshot", "Render the window offscreen to this PNG and exit.", "OUT.png");
     QCommandLineOption tab_opt("tab", "Tab to show: memory, time, communication, scaling, search, compare, measured.", "NAME");
+    QCommandLineOption profile_opt("profile", "Open this measured-run JSON (Measured tab overlay).", "FILE");
     QCommandLineOption size_opt("size", "Window size for --screenshot, WxH (default 1480x940).", "WxH");
-    parser.addOptions({scenario_opt, pin_opt, shot_opt, tab_opt, size_opt});
+    parser.addOptions({scenario_opt, pin_opt, shot_opt, tab_opt, profile_opt, size_opt});
     parser.process(app);
 
     llmplan::gui::MainWindow window;
@@ -41,6 +42,13 @@ int main(int argc, char** argv) {
         window.pin();
     }
     if (parser.isSet(scenario_opt) && !load(parser.value(scenario_opt))) return 2;
+    if (parser.isSet(profile_opt)) {
+        QString error;
+        if (!window.open_profile(parser.value(profile_opt), &error)) {
+            std::fprintf(stderr, "llmplan-gui: %s\n", error.toUtf8().constData());
+            return 2;
+        }
+    }
     if (parser.isSet(tab_opt)) {
         window.select_tab(parser.value(tab_opt));
         if (parser.value(tab_opt) == "search") window.run_search();

@@ -628,8 +628,8 @@ void MainWindow::refresh_memory() {
             for (const MemoryTerm& t : w.terms)
                 if (t.key == key) how = t.formula;
             if (how.empty()) {  // the reserve: the tooltip's formula line
-                const std::size_t a = sb->tooltip.find('\n') + 1;
-                how = sb->tooltip.substr(a, sb->tooltip.find('\n', a) - a);
+                const std::size_t from = sb->tooltip.find('\n') + 1;
+                how = sb->tooltip.substr(from, sb->tooltip.find('\n', from) - from);
             }
         }
         set_cell(memory_table_, row, 4, q(how), tip);
