@@ -69,6 +69,7 @@ public:
 
     // Shows the tab of that name: memory, time, communication, scaling, search, compare, measured.
     void select_tab(const QString& name);
+    // Wall time of the last successful recompute: planner calls and every view's refresh.
     double last_recompute_seconds() const { return last_seconds_; }
 
 public slots:

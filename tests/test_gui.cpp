@@ -113,7 +113,8 @@ private slots:
         const MemoryPlan after = direct_plan("llama-2-7b", 8, 2, 1, 3, Recompute::selective);
         QCOMPARE(w.evaluation()->memory.worst().device_total, after.worst().device_total);
         QCOMPARE(child<QLabel>(w, "dp")->text(), QString("4"));
-        QVERIFY(w.last_recompute_seconds() < 0.05);  // interactive
+        QVERIFY2(w.last_recompute_seconds() < 0.05,  // interactive: planner + every view under 50 ms
+                 qPrintable(QString::number(w.last_recompute_seconds() * 1e3) + " ms"));
         QVERIFY(!w.scaling_chart().series.empty());
     }
 
