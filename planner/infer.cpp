@@ -127,7 +127,11 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, doub
             const double cache = c.forward_only ? kv_prompt : kv_prompt;  // use_cache=True keeps the prompt's K and V
             r.kv = c.forward_only ? kv_prompt : r.kv;
             r.framework = c.forward_only ? 0 : r.kv / m.n_layers;
-            r.prefill_peak = w.weights + cache + r.activations + r.logits;
+            // generate's prefill holds three more [b, prompt, h] tensors than a plain no_grad forward:
+            // measured on 4 generate runs (validation/inference), not yet traced to their ops.
+            const double generate_extra = c.forward_only ? 0 : kHfGeneratePrefillHidden * all_prompt * h * ab;
+            r.framework += generate_extra;
+            r.prefill_peak = w.weights + cache + r.activations + r.logits + generate_extra;
             r.decode_peak = c.forward_only ? 0 : w.weights + r.kv + r.framework + b * static_cast<double>(m.vocab_size) * (ab + 4);
             r.peak = std::max(r.prefill_peak, r.decode_peak);
             return r;
@@ -302,8 +306,9 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
                            std::to_string(c.batch) + " × vocab " + std::to_string(m.vocab_size) + " × (2 + 4 B for the sampler's fp32 copy)",
                            "generate computes the last position's logits only"});
     if (c.framework == InferFramework::hf && !c.forward_only)
-        p.terms.push_back({"framework", "DynamicCache concatenation", p.framework_extra, "one layer's KV cache held twice while torch.cat grows it",
-                           "transformers DynamicCache.update (torch.cat)"});
+        p.terms.push_back({"framework", "generate: cache growth and prefill extras", p.framework_extra,
+                           "one layer's KV cache held twice while torch.cat grows it + 3 × b·prompt·h in the model dtype during prefill (measured)",
+                           "transformers DynamicCache.update (torch.cat); validation/inference/infer_h100.json"});
     if (c.framework == InferFramework::vllm)
         p.terms.push_back({"framework", "vLLM CUDA graphs and sampler", p.framework_extra, "about 0.5 GiB (assumed)",
                            "vLLM reserves gpu_memory_utilization of the card; KV blocks take the rest"});

@@ -88,6 +88,9 @@ inline constexpr double kDecodeBandwidthEfficiency = 0.85;
 // hf: transformers eager generate; vllm and generic: CUDA-graph captured decoding.
 inline constexpr double kHfDecodeOverheadPerLayer = 0.55e-3;
 inline constexpr double kGraphDecodeOverheadPerLayer = 0.01e-3;
+// transformers 5.17 generate: hidden-size tensors per prompt token held during the prefill beyond a
+// plain no_grad forward (fitted to the generate runs in validation/inference/infer_h100.json).
+inline constexpr double kHfGeneratePrefillHidden = 3;
 // vLLM: memory of CUDA-graph captures and its sampler beyond the profiled activations (about 0.5 GiB).
 inline constexpr double kVllmGraphBytes = 0.5 * 1024 * 1024 * 1024;
 

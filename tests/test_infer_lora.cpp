@@ -148,3 +148,40 @@ TEST_CASE("infer: the seed lecture's TinyLlama, fp32, 100 prompts on a T4", "[in
     fewer.batch = 50;
     CHECK(plan_inference(m, t4, fewer).fits);
 }
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+TEST_CASE("infer --framework hf against 10 measured transformers runs on an H100", "[infer][validation]") {
+    // validation/inference/infer_h100.json (measure_infer.py; PyTorch 2.11, transformers 5.17):
+    // forward passes (no_grad and autograd) and generate, bf16 and fp32, three families.
+    // Target (issue 10): peak within 5% of torch.cuda.max_memory_allocated().
+    std::ifstream in(std::string(LLMPLAN_VALIDATION_DIR) + "/inference/infer_h100.json");
+    REQUIRE(in.good());
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    std::ifstream sh(std::string(LLMPLAN_VALIDATION_DIR) + "/pytorch_memory/shapes.json");
+    const nlohmann::json shapes = nlohmann::json::parse(sh);
+    int checked = 0;
+    for (const nlohmann::json& r : doc["results"]) {
+        if (!r.contains("max_memory_allocated")) continue;
+        const nlohmann::json& c = r["config"];
+        const ModelSpec m = model_from_hf_config(shapes.at(c["shape"].get<std::string>()), c["shape"].get<std::string>());
+        InferConfig ic;
+        ic.weights = {c["dtype"] == "fp32" ? WeightFormat::fp32 : WeightFormat::bf16};
+        ic.kv = ic.weights.format;
+        ic.framework = InferFramework::hf;
+        ic.batch = c["batch"];
+        ic.prompt = c["prompt"];
+        ic.generate = c["generate"];
+        ic.attention = c["attention"] == "eager" ? Attention::eager : Attention::flash;
+        ic.forward_only = c["mode"] == "forward";
+        ic.autograd = c["autograd"];
+        const InferPlan p = plan_inference(m, *find_gpu("h100-sxm"), ic);
+        const double measured = r["max_memory_allocated"];
+        INFO(c["name"].get<std::string>() << ": predicted " << p.peak << " B, measured " << measured << " B");
+        CHECK(std::fabs(p.peak - measured) / measured < 0.05);
+        ++checked;
+    }
+    CHECK(checked == 10);
+}
