@@ -145,6 +145,7 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
         ->capture_default_str()->type_name("LIST");
     app.add_option("--base-quant", o.base_quant, "Frozen base weights for LoRA: none | nf4 (QLoRA) | int8")
         ->capture_default_str()->type_name("Q");
+    app.add_flag("--paged-optimizer", o.paged_optimizer, "LoRA: bitsandbytes paged optimizer (state in unified memory)");
     app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook) or pytorch (PyTorch eager + Hugging Face, op by op)")->capture_default_str()->type_name("F");
 }
 
@@ -198,6 +199,7 @@ TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
     c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);
     c.lora.targets = parse_lora_targets(o.lora_targets, "--lora-targets");
     c.lora.base_quant = parse_base_quant(o.base_quant, "--base-quant");
+    c.lora.paged_optimizer = o.paged_optimizer;
     return c;
 }
 

@@ -27,6 +27,7 @@ struct JobOptions {
     std::string precision, optimizer = "adamw", recompute = "none", attention = "flash";
     std::string dropout = "0", micro_batch = "1", seq, global_batch, offload = "none", framework = "generic";
     std::string lora_rank = "0", lora_alpha = "16", lora_targets = "q,v", base_quant = "none";
+    bool paged_optimizer = false;
 };
 
 // The cluster and the run (time, cost, energy): plan and search.

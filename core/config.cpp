@@ -114,6 +114,7 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (c.lora.base_quant != BaseQuant::none && !c.lora.enabled())
         fail(std::string("--base-quant ") + to_string(c.lora.base_quant) + " quantizes a frozen base: it needs --lora-rank (QLoRA)");
     if (c.lora.enabled() && !(c.lora.alpha > 0)) fail("--lora-alpha: must be positive");
+    if (c.lora.paged_optimizer && !c.lora.enabled()) fail("--paged-optimizer: pages the adapters' optimizer state; it needs --lora-rank");
     if (c.micro_batch < 1) fail("--micro-batch: \"" + str(c.micro_batch) + "\" must be a positive integer");
     if (c.seq < 1) fail("--seq: \"" + str(c.seq) + "\" must be a positive integer");
     if (c.dropout < 0.0 || c.dropout >= 1.0) fail("--dropout: \"" + std::to_string(c.dropout) + "\" must be in [0, 1)");

@@ -34,6 +34,9 @@ struct LoraConfig {
     double alpha = 16;
     unsigned targets = lora_q | lora_v;  // PEFT's default for Llama-family models
     BaseQuant base_quant = BaseQuant::none;
+    // bitsandbytes paged optimizers: the adapters' optimizer state lives in CUDA unified memory and
+    // is evicted to CPU memory under pressure, so it does not count against the GPU peak.
+    bool paged_optimizer = false;
     bool enabled() const { return rank > 0; }
 };
 

@@ -74,7 +74,7 @@ nlohmann::json config_json(const TrainConfig& c) {
             {"grad_accum", c.global_batch > 0 ? c.grad_accum() : 0},
             {"offload", to_string(c.offload)},
             {"lora", {{"rank", c.lora.rank}, {"alpha", c.lora.alpha}, {"targets", lora_targets_string(c.lora.targets)},
-                      {"base_quant", to_string(c.lora.base_quant)}}},
+                      {"base_quant", to_string(c.lora.base_quant)}, {"paged_optimizer", c.lora.paged_optimizer}}},
             {"framework", to_string(c.framework)}};
 }
 

@@ -206,11 +206,16 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
         s.master = 0;
         s.optimizer_states = optimizer_state_bytes(c.optimizer, std::llround(std::max(1.0, lora_adapters)), 1, 4) / n1;
         if (c.lora.base_quant != BaseQuant::none) lora_dequant = 2 * lora_largest;  // one matrix dequantized to bf16
+        if (c.lora.paged_optimizer) {  // unified memory, paged out to the CPU when the GPU is full
+            s.cpu_offload += s.optimizer_states;
+            s.optimizer_states = 0;
+        }
         if (explain) {
             const std::string q = c.lora.base_quant == BaseQuant::none ? "" : std::string(" (matmul weights in ") + to_string(c.lora.base_quant) + ")";
             params_formula = num(base_elems) + " frozen base params" + q + " + " + num(lora_adapters) + " LoRA params × 4 B (fp32)" + zero_note(3);
             grads_formula = num(lora_adapters) + " LoRA params × 4 B (only the adapters train)" + zero_note(2);
-            opt_formula = num(lora_adapters) + " LoRA params × " + optimizer_state_description(c.optimizer) + zero_note(1);
+            opt_formula = num(lora_adapters) + " LoRA params × " + optimizer_state_description(c.optimizer) + zero_note(1) +
+                          (c.lora.paged_optimizer ? "; paged (bitsandbytes): in unified memory, counted as CPU memory" : "");
         }
     }
 

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "planner/lora.h"
 #include "planner/torch_sim.h"
 
 #include <algorithm>
@@ -56,7 +57,9 @@ struct Program {
         if (fsdp(c)) return 4.0 / c.parallel.gpus;  // FSDP2: fp32 gradient shards (reduce_dtype)
         return c.precision == Precision::bf16 ? 2.0 : 4.0;
     }
-    V param(double elements, const std::string& name) { return sim.param(elements, pd, grad_bytes(), name); }
+    // With LoRA the base is frozen (requires_grad False); adapters are fp32 trainable parameters.
+    V param(double elements, const std::string& name) { return sim.param(elements, pd, grad_bytes(), name, !c.lora.enabled()); }
+    bool targeted(unsigned bit) const { return c.lora.enabled() && (c.lora.targets & bit); }
 
     void where(const std::string& w) { sim.set_where(w); }
     std::string at(const std::string& what) const {
@@ -78,15 +81,41 @@ struct Program {
     }
 
     // nn.Linear / Conv1D: (add)mm(x, W) saves its (bf16-cast under autocast) input and weight.
-    V linear(V x, V w, double out_features, Cat cat = Cat::activation) {
+    V linear(V x, V w, double out_features, Cat cat = Cat::activation, bool lora_here = false) {
         V xin = x;
         const bool cast = amp && sim.dtype(x) == DType::f32;
         if (cast) xin = sim.op("cast_input", {x}, sim.dtype_elements(x), DType::bf16);
         const V cw = weight(w);
-        const double rows = sim.dtype_elements(x) / (sim.dtype_elements(w) / out_features);
-        const V y = sim.op("mm", {xin, cw}, rows * out_features, cd, {xin, cw}, cat);
+        const double in_features = sim.dtype_elements(w) / out_features;
+        const double rows = sim.dtype_elements(x) / in_features;
+        // autograd saves the input only when the weight needs a gradient (frozen base: W alone).
+        const std::vector<V> saved = sim.requires_grad(w) ? std::vector<V>{xin, cw} : std::vector<V>{cw};
+        V y = sim.op("mm", {xin, cw}, rows * out_features, cd, saved, cat);
         if (cast) sim.drop(xin);
+        if (lora_here) y = lora_branch(x, y, rows, in_features, out_features);
         return y;
+    }
+
+    // PEFT LoraLayer.forward: result = base(x); x = x.to(lora_A.dtype) (fp32 adapters);
+    // result = result + lora_B(lora_A(dropout(x))) * scaling; result.to(base dtype).
+    V lora_branch(V x, V y, double rows, double in_features, double out_features) {
+        const double r = c.lora.rank;
+        const V A = sim.param(r * in_features, DType::f32, 4, "lora_A");
+        const V B = sim.param(out_features * r, DType::f32, 4, "lora_B");
+        V xa = x;
+        if (sim.dtype(x) != DType::f32) xa = sim.op("to_fp32", {x}, sim.dtype_elements(x), DType::f32);
+        const V a = sim.op("lora_A", {xa, A}, rows * r, DType::f32, {xa, A});
+        if (xa != x) sim.drop(xa);
+        const V bo = sim.op("lora_B", {a, B}, rows * out_features, DType::f32, {a, B});
+        sim.drop(a);
+        const V scaled = sim.op("scaling", {bo}, rows * out_features, DType::f32);
+        sim.drop(bo);
+        const V sum = sim.op("add", {y, scaled}, rows * out_features, promote(sim.dtype(y), DType::f32));
+        sim.drop({y, scaled});
+        if (sim.dtype(sum) == sim.dtype(x) || sim.dtype(x) == DType::f32) return sum;
+        const V back = sim.op("to_dtype", {sum}, rows * out_features, sim.dtype(x));
+        sim.drop(sum);
+        return back;
     }
 
     // nn.LayerNorm (native_layer_norm): saves input, mean and rstd; fp32 under autocast.
@@ -119,7 +148,9 @@ struct Program {
             nd = sim.op("to_dtype", {nrm}, n, sim.dtype(x));
             sim.drop(nrm);
         }
-        const V y = sim.op("mul_weight", {w, nd}, n, promote(pd, sim.dtype(nd)), {nd});
+        // weight · x saves x only for the weight's gradient (a frozen LoRA base keeps nothing here).
+        const V y = sim.op("mul_weight", {w, nd}, n, promote(pd, sim.dtype(nd)),
+                           sim.requires_grad(w) ? std::vector<V>{nd} : std::vector<V>{});
         sim.drop(nd);
         return y;
     }
@@ -324,24 +355,24 @@ struct Program {
         const double h = m.d_model;
         where(at("ln_1 + attention"));
         const V x = layer_norm(hs, p.norm1);
-        const V qkv = linear(x, p.wqkv, 3 * h);
+        const V qkv = linear(x, p.wqkv, 3 * h, Cat::activation, targeted(lora_q | lora_k | lora_v));
         sim.drop(x);
         const std::vector<V> parts = sim.split(qkv, {T * h, T * h, T * h});
         sim.drop(qkv);
         const V attn = c.attention == Attention::eager ? eager_attention(parts[0], parts[1], parts[2], mask, false)
                                                       : sdpa_attention(parts[0], parts[1], parts[2], false);
         sim.drop(parts);
-        const V o = dropout(linear(attn, p.wo, h));  // resid_dropout
+        const V o = dropout(linear(attn, p.wo, h, Cat::activation, targeted(lora_o)));  // resid_dropout
         sim.drop(attn);
         const V h2 = add(o, hs);
         sim.drop({o, hs});
         where(at("ln_2 + MLP"));
         const V x2 = layer_norm(h2, p.norm2);
-        const V f1 = linear(x2, p.wfc, m.d_ff);
+        const V f1 = linear(x2, p.wfc, m.d_ff, Cat::activation, targeted(lora_up));
         sim.drop(x2);
         const V g = gelu_new(f1);
         sim.drop(f1);
-        const V mo = dropout(linear(g, p.wproj, h));  // mlp.dropout
+        const V mo = dropout(linear(g, p.wproj, h, Cat::activation, targeted(lora_down)));  // mlp.dropout
         sim.drop(g);
         const V h3 = add(h2, mo);
         sim.drop({mo, h2});
@@ -352,9 +383,9 @@ struct Program {
         const double h = m.d_model;
         where(at("input norm + attention"));
         const V x = rms_norm(hs, p.norm1);
-        const V q = linear(x, p.wq, static_cast<double>(m.q_dim()));
-        const V k = linear(x, p.wk, static_cast<double>(m.kv_dim()));
-        const V v = linear(x, p.wv, static_cast<double>(m.kv_dim()));
+        const V q = linear(x, p.wq, static_cast<double>(m.q_dim()), Cat::activation, targeted(lora_q));
+        const V k = linear(x, p.wk, static_cast<double>(m.kv_dim()), Cat::activation, targeted(lora_k));
+        const V v = linear(x, p.wv, static_cast<double>(m.kv_dim()), Cat::activation, targeted(lora_v));
         sim.drop(x);
         const V qe = rope(q, cos_dtype);
         const V ke = rope(k, cos_dtype);
@@ -362,20 +393,20 @@ struct Program {
         const V attn = c.attention == Attention::eager ? eager_attention(qe, ke, v, mask, true)
                                                       : sdpa_attention(qe, ke, v, true);
         sim.drop({qe, ke, v});
-        const V o = linear(attn, p.wo, h);
+        const V o = linear(attn, p.wo, h, Cat::activation, targeted(lora_o));
         sim.drop(attn);
         const V h2 = add(hs, o);
         sim.drop({o, hs});
         where(at("post-attention norm + MLP"));
         const V x2 = rms_norm(h2, p.norm2);
-        const V g = linear(x2, p.wgate, m.d_ff);
+        const V g = linear(x2, p.wgate, m.d_ff, Cat::activation, targeted(lora_gate));
         const V sg = sim.op("silu", {g}, T * m.d_ff, sim.dtype(g), {g});
         sim.drop(g);
-        const V u = linear(x2, p.wup, m.d_ff);
+        const V u = linear(x2, p.wup, m.d_ff, Cat::activation, targeted(lora_up));
         sim.drop(x2);
         const V mu = sim.op("mul", {sg, u}, T * m.d_ff, promote(sim.dtype(sg), sim.dtype(u)), {sg, u});
         sim.drop({sg, u});
-        const V dn = linear(mu, p.wdown, h);
+        const V dn = linear(mu, p.wdown, h, Cat::activation, targeted(lora_down));
         sim.drop(mu);
         const V h3 = add(h2, dn);
         sim.drop({dn, h2});
@@ -526,7 +557,11 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
         fail("--framework pytorch models data parallelism only (DDP, ZeroRedundancyOptimizer, FSDP2); "
              "tensor, pipeline, context and expert parallelism need --framework generic");
     if (c.offload != Offload::none) fail("--offload: the pytorch profile has no CPU offload; use --framework generic");
-    if (c.lora.enabled()) fail("--lora-rank: LoRA under --framework pytorch is not modelled yet; use --framework generic");
+    if (c.lora.base_quant != BaseQuant::none)
+        fail("--base-quant: QLoRA's bitsandbytes layers are not modelled under --framework pytorch; use --framework generic");
+    if (c.lora.paged_optimizer) fail("--paged-optimizer: bitsandbytes is not modelled under --framework pytorch");
+    if (c.lora.enabled() && p.gpus > 1 && p.zero >= 2)
+        fail("--lora-rank with FSDP (--zero 2/3) is not modelled under --framework pytorch");
     if (c.recompute == Recompute::selective)
         fail("--recompute selective: Hugging Face checkpointing is per decoder layer; use none or full");
     if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
@@ -589,11 +624,22 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                           (state_per_param > 0 ? n_tensors / opt_shard * 512 : 0);
     st.master = 0;
     st.gradients = P * (fs ? 4.0 / N : w);
+    double trainable = P;
+    if (c.lora.enabled()) {
+        // PEFT: the base is frozen (weights only); fp32 adapters with fp32 gradients and AdamW state.
+        const LoraCount lc = count_lora(m, c.lora);
+        trainable = lc.adapter_params;
+        const double adapter_tensors = 2.0 * lc.modules_per_layer * m.n_layers;
+        st.parameters = P * w + 4 * lc.adapter_params;
+        st.gradients = 4 * lc.adapter_params;
+        st.optimizer_states = state_per_param * 4 * lc.adapter_params / opt_shard +
+                              (state_per_param > 0 ? adapter_tensors / opt_shard * 512 : 0);
+    }
     // DDP: reducer buckets hold a flat copy of every gradient (fp32, gradient_as_bucket_view=False);
     // the second iteration rebuilds the buckets in gradient-ready order while the first set is
     // still allocated (measured: +P·4 B during step 2 on every 2-GPU fixture, on at least one rank).
-    const double buckets = ddp ? P * 4 : 0;
-    const double rebuild = ddp ? P * 4 : 0;
+    const double buckets = ddp ? trainable * 4 : 0;
+    const double rebuild = ddp ? trainable * 4 : 0;
     st.communication_buffers = buckets + rebuild;
     const double workspace = kPytorchWorkspaceBytes + (c.recompute == Recompute::full ? kPytorchCheckpointExtraBytes : 0);
     const double static_bytes = st.parameters + st.optimizer_states + st.communication_buffers + workspace;
@@ -624,6 +670,19 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     // --- the explanation ---------------------------------------------------------------------------
     const std::string src = "PyTorch 2.11 + transformers 5.17, traced op by op (validation/pytorch_memory/trace_ops.py)";
     const char* wd = w == 4 ? "fp32" : "bf16";
+    if (c.lora.enabled()) {
+        const LoraCount lc = count_lora(m, c.lora);
+        const std::string a = format_int(static_cast<std::int64_t>(lc.adapter_params));
+        st.terms.push_back({"parameters", "parameters", st.parameters,
+                            format_int(pb.total()) + " frozen params × " + std::to_string(static_cast<int>(w)) + " B + " + a +
+                                " LoRA params × 4 B (PEFT keeps adapters in fp32)",
+                            "peft LoraModel; model.to(dtype)"});
+        st.terms.push_back({"gradients", "gradients (at the peak)", grads_at_peak,
+                            "LoRA adapters only: " + a + " × 4 B = " + gib(st.gradients) + " when all exist", "AccumulateGrad"});
+        st.terms.push_back({"optimizer", "optimizer state", st.optimizer_states,
+                            "AdamW exp_avg, exp_avg_sq of the " + a + " adapter params in fp32 + 512 B step tensors",
+                            "torch.optim.AdamW(fused=True) state"});
+    } else {
     st.terms.push_back({"parameters", "parameters", st.parameters,
                         format_int(pb.total()) + " params × " + std::to_string(static_cast<int>(w)) + " B (" + wd + ")" +
                             (fs ? " ÷ " + std::to_string(N) + " (FSDP2 shards)" : ""),
@@ -642,6 +701,7 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                                                  (fs ? " (FSDP2 shards)" : " (ZeroRedundancyOptimizer partitions)")
                                            : ""),
                         "torch.optim.AdamW(fused=True) state; torch.distributed.optim.ZeroRedundancyOptimizer"});
+    }
     st.terms.push_back({"activations", "activations (alive at the peak)", st.activations,
                         "tensors saved for backward by every op of " + std::to_string(m.n_layers) + " layers (" +
                             (prog.amp ? "autocast's bf16 input casts, fp32 norms, GELU and softmax"

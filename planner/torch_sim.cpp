@@ -88,8 +88,8 @@ V Sim::new_value(int storage, double elements, DType dtype, bool requires_grad, 
     return static_cast<V>(values_.size()) - 1;
 }
 
-V Sim::param(double elements, DType dtype, double grad_bytes_per_element, std::string name) {
-    const V v = new_value(-1, elements, dtype, true, name);
+V Sim::param(double elements, DType dtype, double grad_bytes_per_element, std::string name, bool trainable) {
+    const V v = new_value(-1, elements, dtype, trainable, name);
     values_.back().is_param = true;
     values_.back().param_grad_bytes = grad_bytes_per_element;
     return v;

@@ -49,8 +49,10 @@ using V = int;  // a tensor value (a view or a tensor); -1 = none
 
 class Sim {
 public:
-    // A parameter: static memory (counted outside the simulator), receives a .grad in backward.
-    V param(double elements, DType dtype, double grad_bytes_per_element, std::string name);
+    // A parameter: static memory (counted outside the simulator), receives a .grad in backward
+    // unless frozen (trainable = false: requires_grad False, as LoRA leaves the base).
+    V param(double elements, DType dtype, double grad_bytes_per_element, std::string name, bool trainable = true);
+    bool requires_grad(V x) const { return values_[static_cast<std::size_t>(x)].requires_grad; }
     // A new tensor (allocated now), held by Python.
     V tensor(double elements, DType dtype, Cat cat, std::string name);
     // The result of an op on `inputs`: allocated now, held by Python. With gradient mode on and an
