@@ -158,15 +158,21 @@ TEST_CASE("infer: the seed lecture's TinyLlama, fp32, 100 prompts on a T4", "[in
 
 #include <fstream>
 
+namespace {
+// A fixture under validation/ (measured runs and the model shapes they used).
+nlohmann::json validation_json(const std::string& path) {
+    std::ifstream in(std::string(LLMPLAN_VALIDATION_DIR) + "/" + path);
+    REQUIRE(in.good());
+    return nlohmann::json::parse(in);
+}
+}  // namespace
+
 TEST_CASE("infer --framework hf against 10 measured transformers runs on an H100", "[infer][validation]") {
     // validation/inference/infer_h100.json (measure_infer.py; PyTorch 2.11, transformers 5.17):
     // forward passes (no_grad and autograd) and generate, bf16 and fp32, three families.
     // Target (issue 10): peak within 5% of torch.cuda.max_memory_allocated().
-    std::ifstream in(std::string(LLMPLAN_VALIDATION_DIR) + "/inference/infer_h100.json");
-    REQUIRE(in.good());
-    const nlohmann::json doc = nlohmann::json::parse(in);
-    std::ifstream sh(std::string(LLMPLAN_VALIDATION_DIR) + "/pytorch_memory/shapes.json");
-    const nlohmann::json shapes = nlohmann::json::parse(sh);
+    const nlohmann::json doc = validation_json("inference/infer_h100.json");
+    const nlohmann::json shapes = validation_json("pytorch_memory/shapes.json");
     int checked = 0;
     for (const nlohmann::json& r : doc["results"]) {
         if (!r.contains("max_memory_allocated")) continue;
@@ -198,11 +204,8 @@ TEST_CASE("LoRA with PEFT: --framework pytorch against 8 measured fine-tuning ru
     // LoRA r 8/16 on q,v / all linear layers, bf16 and amp-bf16 bases, GPT-2 and Llama families,
     // eager and SDPA. Target (issue 10): peak within 5% of torch.cuda.max_memory_allocated(); the
     // trainable-parameter counts must equal PEFT's exactly.
-    std::ifstream in(std::string(LLMPLAN_VALIDATION_DIR) + "/inference/lora_h100.json");
-    REQUIRE(in.good());
-    const nlohmann::json doc = nlohmann::json::parse(in);
-    std::ifstream sh(std::string(LLMPLAN_VALIDATION_DIR) + "/pytorch_memory/shapes.json");
-    const nlohmann::json shapes = nlohmann::json::parse(sh);
+    const nlohmann::json doc = validation_json("inference/lora_h100.json");
+    const nlohmann::json shapes = validation_json("pytorch_memory/shapes.json");
     int checked = 0;
     for (const nlohmann::json& r : doc["results"]) {
         if (!r.contains("max_memory_allocated")) continue;
