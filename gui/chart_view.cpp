@@ -6,11 +6,15 @@
 #include <QChart>
 #include <QChartView>
 #include <QCursor>
+#include <QFile>
+#include <QGraphicsScene>
+#include <QPainter>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QPen>
 #include <QScatterSeries>
 #include <QStackedBarSeries>
+#include <QSvgGenerator>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -145,6 +149,26 @@ public:
     }
 
     bool save_png(const QString& path) override { return view_->grab().save(path, "PNG"); }
+
+    bool save_svg(const QString& path) override {
+        {  // QSvgGenerator reports no write errors: check that the file can be created first
+            QFile probe(path);
+            if (!probe.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+        }
+        const QRect area = view_->viewport()->rect();
+        QSvgGenerator svg;
+        svg.setFileName(path);
+        svg.setSize(area.size());
+        svg.setViewBox(area);
+        svg.setTitle(view_->chart()->title());
+        svg.setDescription("llmplan-gui chart");
+        QPainter painter;
+        if (!painter.begin(&svg)) return false;
+        painter.setRenderHint(QPainter::Antialiasing);
+        // The scene as the view shows it, as vector paths and text (not a bitmap).
+        view_->scene()->render(&painter, QRectF(area), view_->mapToScene(area).boundingRect());
+        return painter.end();
+    }
 
 private:
     QChart* fresh(const QString& title) {

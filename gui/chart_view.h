@@ -54,6 +54,8 @@ public:
     virtual void show_lines(const LineChart& chart) = 0;
     // Writes the chart as PNG; false if the file cannot be written.
     virtual bool save_png(const QString& path) = 0;
+    // Writes the chart as SVG (vector, QSvgGenerator); false if the file cannot be written.
+    virtual bool save_svg(const QString& path) = 0;
 };
 
 ChartView* make_chart_view(QWidget* parent);

@@ -61,6 +61,16 @@ std::vector<Figure> key_figures(const Evaluation& e) {
     gib("headroom", m.fits ? "headroom" : "short by", m.fits ? m.headroom_bytes : -m.headroom_bytes,
         "capacity − device total");
     gib("peak_allocated", "peak allocated", w.peak_allocated, "at " + w.peak_phase);
+    {
+        const double trainable = trainable_parameters(e), total = static_cast<double>(m.params.total());
+        const LoraConfig& l = m.config.lora;
+        f.push_back({"trainable", "trainable parameters", trainable, "", format_count(trainable),
+                     l.enabled() ? "LoRA r " + std::to_string(l.rank) + " on " + lora_targets_string(l.targets) + ": " +
+                                       format_fixed(100 * trainable / total, 3) + "% of " + format_count(total) +
+                                       (l.base_quant != BaseQuant::none ? std::string(", frozen base in ") + to_string(l.base_quant) : "") +
+                                       " (count_lora: PEFT's r·(in + out) per adapted projection)"
+                                 : "every parameter (full training)"});
+    }
     f.push_back({"max_micro_batch", "largest micro-batch that fits", static_cast<double>(m.max_micro_batch), "",
                  std::to_string(m.max_micro_batch), "same micro-batches per step"});
     ms("step_time", "step time", p.step_seconds, p.mfu_given ? "from the given MFU" : "compute + exposed communication + bubble + optimizer");
@@ -86,6 +96,59 @@ std::vector<Figure> key_figures(const Evaluation& e) {
     f.push_back({"co2", "CO₂", p.co2_kg / 1000, "t", format_count(p.co2_kg / 1000) + " t",
                  "energy × " + format_fixed(e.perf_options.grid_intensity, 2) + " kg/kWh"});
     return f;
+}
+
+std::vector<Figure> infer_figures(const InferEvaluation& e) {
+    const InferPlan& p = e.plan;
+    const InferConfig& c = p.config;
+    const bool vllm = c.framework == InferFramework::vllm;
+    std::vector<Figure> f;
+    auto gib = [&](const char* key, const char* label, double bytes, std::string how) {
+        f.push_back({key, label, bytes / kGiB, "GiB", format_fixed(bytes / kGiB, 2) + " GiB", std::move(how)});
+    };
+    auto secs = [&](const char* key, const char* label, double seconds, std::string how) {
+        f.push_back({key, label, seconds * 1e3, "ms", format_duration(seconds), std::move(how)});
+    };
+    auto count = [&](const char* key, const char* label, std::int64_t v, std::string how) {
+        f.push_back({key, label, static_cast<double>(v), "", std::to_string(v), std::move(how)});
+    };
+    gib("device_total", "device total per GPU", p.device_total,
+        vllm ? "vLLM's reservation (gpu_memory_utilization × capacity) + CUDA context"
+             : "peak allocated + CUDA context; peak = max(prefill, last decode step)");
+    gib("headroom", p.fits ? "headroom" : "short by", p.fits ? p.headroom : -p.headroom,
+        vllm ? "reservation − (weights + activations + graphs + this batch's KV blocks)" : "capacity − device total");
+    gib("peak_allocated", "peak allocated", p.peak,
+        vllm ? "weights + activations + graphs + this batch's KV blocks"
+             : "max(prefill: weights + prompt KV + activations, last decode step: weights + full KV)");
+    gib("kv_cache", "KV cache", p.kv_cache, format_bytes(p.kv_bytes_per_token) + " per token per GPU");
+    count("max_batch", "largest batch", p.max_batch, "sequences of " + std::to_string(c.prompt + c.generate) + " tokens that fit");
+    count("max_context", "longest context", p.max_context, "prompt + generated tokens that fit at batch " + std::to_string(c.batch));
+    if (vllm) {
+        count("vllm_kv_blocks", "vLLM KV blocks", p.vllm_kv_blocks, "of " + std::to_string(c.block_size) + " tokens");
+        count("vllm_max_sequences", "vLLM sequences at once", p.vllm_max_sequences,
+              "KV blocks ÷ blocks per sequence of " + std::to_string(c.prompt + c.generate) + " tokens");
+    }
+    secs("ttft", "time to first token", p.prefill_seconds,
+         format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model");
+    secs("token_latency", "per-token latency", p.decode_step_seconds,
+         std::string(p.decode_compute_bound ? "compute-bound" : "memory-bound: ") +
+             (p.decode_compute_bound ? "" : format_bytes(p.decode_bytes_per_step, ByteUnit::gb) + " (weights + KV) per step at " +
+                                                format_fixed(100 * kDecodeBandwidthEfficiency, 0) + "% of HBM bandwidth") +
+             " + framework overhead");
+    f.push_back({"tokens_per_second", "tokens/s per sequence", p.tokens_per_second_per_sequence, "tok/s",
+                 format_fixed(p.tokens_per_second_per_sequence, 1) + " tok/s", "1 ÷ per-token latency"});
+    f.push_back({"tokens_per_second_per_gpu", "tokens/s per GPU", p.tokens_per_second_per_gpu, "tok/s",
+                 format_count(p.tokens_per_second_per_gpu) + " tok/s", "batch ÷ per-token latency ÷ tp"});
+    secs("total", "whole request", p.total_seconds, "prefill + " + std::to_string(c.generate) + " decode steps");
+    return f;
+}
+
+std::vector<MemorySegment> infer_segments(const InferEvaluation& e) {
+    std::vector<MemorySegment> out;
+    for (const MemoryTerm& t : e.plan.terms)
+        out.push_back({t.key, t.label, t.bytes / kGiB,
+                       t.label + ": " + format_fixed(t.bytes / kGiB, 3) + " GiB\n" + t.formula + "\nsource: " + t.source});
+    return out;
 }
 
 std::vector<MemorySegment> memory_segments(const Evaluation& e) {

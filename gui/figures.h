@@ -38,6 +38,12 @@ struct TimeSegment {
 };
 std::vector<TimeSegment> time_segments(const Evaluation& e);
 
+// Serving: memory, fit, largest batch and context, vLLM blocks, latency and throughput of an
+// InferPlan, in display order.
+std::vector<Figure> infer_figures(const InferEvaluation& e);
+// The InferPlan's memory terms as the stacked bar shows them (GiB), in the planner's order.
+std::vector<MemorySegment> infer_segments(const InferEvaluation& e);
+
 std::string format_duration(double seconds);
 std::string format_fixed(double v, int digits);
 std::string format_signed_delta(double delta, const std::string& unit);

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName("llmplan-gui");
     QCommandLineParser parser;
-    parser.setApplicationDescription("llmplan desktop GUI: training memory, time and cost, what-if (docs/GUI.md)");
+    parser.setApplicationDescription("llmplan desktop GUI: training and serving memory, time and cost, what-if (docs/GUI.md)");
     parser.addHelpOption();
     QCommandLineOption scenario_opt("scenario", "Open this scenario (or llmplan plan report) JSON.", "FILE");
     QCommandLineOption pin_opt("pin", "Pin this scenario as A, then open --scenario as B.", "FILE");

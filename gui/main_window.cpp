@@ -1,6 +1,6 @@
-// main_window.cpp — the window: inputs → evaluate() (the planner) → views. Nothing is computed
-// here; every number on screen is a field of the planner's MemoryPlan, PerfPlan, SearchResult or
-// scaling-law results, formatted.
+// main_window.cpp — the window: inputs → evaluate() / evaluate_inference() (the planner) → views.
+// Nothing is computed here; every number on screen is a field of the planner's MemoryPlan,
+// PerfPlan, InferPlan, SearchResult, LoraCount or scaling-law results, formatted.
 #include "gui/main_window.h"
 
 #include "core/error.h"
@@ -8,6 +8,8 @@
 #include "core/presets.h"
 #include "core/quantity.h"
 #include "gui/figures.h"
+#include "planner/lora.h"
+#include "planner/quant.h"
 #include "planner/scaling.h"
 
 #include <QAction>
@@ -168,7 +170,7 @@ const std::vector<Measurable>& measurables() {
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
-    setWindowTitle("llmplan — training memory, time and cost");
+    setWindowTitle("llmplan — training and serving memory, time and cost");
     auto* splitter = new QSplitter(this);
     auto* scroll = new QScrollArea();
     scroll->setWidget(build_inputs());
@@ -199,7 +201,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     tabs_->addTab(build_compare_tab(), "Compare A/B");
     tabs_->addTab(build_measured_tab(), "Measured");
     vl->addWidget(tabs_, 1);
-    rl->addWidget(views_, 1);
+    pages_ = new QStackedWidget();
+    pages_->setObjectName("pages");
+    pages_->addWidget(views_);
+    pages_->addWidget(build_infer_page());
+    rl->addWidget(pages_, 1);
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 1);
     setCentralWidget(splitter);
@@ -217,6 +223,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 QWidget* MainWindow::build_inputs() {
     auto* panel = new QWidget();
     auto* layout = new QVBoxLayout(panel);
+
+    auto* mode_row = new QFormLayout();
+    mode_ = new QComboBox();
+    mode_->setObjectName("mode");
+    mode_->addItem("training (llmplan plan)", "training");
+    mode_->addItem("inference / serving (llmplan infer)", "inference");
+    mode_->setToolTip("training: plan_memory + plan_perf; inference: plan_inference (docs/INFERENCE.md)");
+    mode_row->addRow("mode", mode_);
+    layout->addLayout(mode_row);
 
     auto* model_box = new QGroupBox("Model");
     auto* mf = new QFormLayout(model_box);
@@ -260,6 +275,7 @@ QWidget* MainWindow::build_inputs() {
 
     auto* cluster_box = new QGroupBox("GPUs");
     auto* cf = new QFormLayout(cluster_box);
+    gpus_form_ = cf;
     gpu_ = new QComboBox();
     gpu_->setObjectName("gpu");
     for (const GpuSpec& g : gpu_catalog()) {
@@ -273,7 +289,7 @@ QWidget* MainWindow::build_inputs() {
     cf->addRow("per node", gpus_per_node_);
     layout->addWidget(cluster_box);
 
-    auto* layout_box = new QGroupBox("Parallel layout");
+    auto* layout_box = layout_box_ = new QGroupBox("Parallel layout");
     auto* lf = new QFormLayout(layout_box);
     tp_ = spin("tp", 1, 1 << 20, 1);
     tp_->setToolTip("tensor parallel (Megatron; Shoeybi et al. 2019)");
@@ -302,7 +318,7 @@ QWidget* MainWindow::build_inputs() {
     lf->addRow("", sp_);
     layout->addWidget(layout_box);
 
-    auto* job_box = new QGroupBox("Training job");
+    auto* job_box = job_box_ = new QGroupBox("Training job");
     auto* jf = new QFormLayout(job_box);
     framework_ = combo("framework", {"generic", "pytorch"});
     framework_->setToolTip("generic: the textbook (Megatron-like) model; pytorch: PyTorch eager + HF transformers, op by op");
@@ -335,7 +351,9 @@ QWidget* MainWindow::build_inputs() {
     jf->addRow("sequence", seq_);
     layout->addWidget(job_box);
 
-    auto* run_box = new QGroupBox("Training run");
+    layout->addWidget(build_lora_inputs());
+
+    auto* run_box = run_box_ = new QGroupBox("Training run");
     auto* rf = new QFormLayout(run_box);
     tokens_ = new QLineEdit();
     tokens_->setObjectName("tokens");
@@ -346,27 +364,130 @@ QWidget* MainWindow::build_inputs() {
     rf->addRow("tokens", tokens_);
     rf->addRow("$ / GPU-hour", price_);
     layout->addWidget(run_box);
+    layout->addWidget(build_infer_inputs());
     layout->addStretch(1);
     select_data(zero_, "1");
     select_data(preset_, "llama-2-7b");
     return panel;
 }
 
+QGroupBox* MainWindow::build_lora_inputs() {
+    lora_box_ = new QGroupBox("LoRA / QLoRA fine-tuning");
+    auto* f = new QFormLayout(lora_box_);
+    lora_rank_ = spin("loraRank", 0, 1 << 20, 0, "off (full training)");
+    lora_rank_->setToolTip("--lora-rank: adapters of rank r on a frozen base (Hu et al. 2021, PEFT); 0: full training");
+    lora_alpha_ = new QDoubleSpinBox();
+    lora_alpha_->setObjectName("loraAlpha");
+    lora_alpha_->setRange(0.001, 1e6);
+    lora_alpha_->setDecimals(3);
+    lora_alpha_->setValue(16);
+    lora_alpha_->setToolTip("--lora-alpha: the adapters' scaling α/r; no effect on memory or time");
+    lora_targets_ = new QLineEdit("q,v");
+    lora_targets_->setObjectName("loraTargets");
+    lora_targets_->setToolTip("--lora-targets: adapted projections, any of q,k,v,o,gate,up,down, or all (PEFT's default: q,v)");
+    base_quant_ = combo("baseQuant", {"none", "nf4", "int8"});
+    base_quant_->setToolTip("--base-quant: frozen base weights in nf4 (QLoRA, Dettmers et al. 2023) or int8 (LLM.int8)");
+    paged_optimizer_ = new QCheckBox("paged optimizer");
+    paged_optimizer_->setObjectName("pagedOptimizer");
+    paged_optimizer_->setToolTip("--paged-optimizer: bitsandbytes paged optimizer, state in unified memory (not on the GPU peak)");
+    trainable_label_ = new QLabel("–");
+    trainable_label_->setObjectName("trainable");
+    trainable_label_->setWordWrap(true);
+    f->addRow("rank", lora_rank_);
+    f->addRow("alpha", lora_alpha_);
+    f->addRow("targets", lora_targets_);
+    f->addRow("base weights", base_quant_);
+    f->addRow("", paged_optimizer_);
+    f->addRow("trainable", trainable_label_);
+    return lora_box_;
+}
+
+QGroupBox* MainWindow::build_infer_inputs() {
+    infer_box_ = new QGroupBox("Serving (llmplan infer)");
+    auto* f = new QFormLayout(infer_box_);
+    inf_weights_ = combo("inferWeights", weight_format_names());
+    inf_weights_->setToolTip("--weights: format of the layers' matmul weights (LLM.int8, GPTQ/AWQ int4/int3, NF4)");
+    inf_group_ = spin("inferGroupSize", 1, 1 << 20, 128);
+    inf_group_->setToolTip("--group-size: quantization group for int4/int3 (GPTQ, AWQ)");
+    inf_double_quant_ = new QCheckBox("nf4 double quantization");
+    inf_double_quant_->setObjectName("inferDoubleQuant");
+    inf_double_quant_->setChecked(true);
+    std::vector<std::string> kv = {""};
+    for (const char* k : {"bf16", "fp16", "fp32", "fp8", "int8"}) kv.push_back(k);
+    inf_kv_ = combo("inferKvCache", kv);
+    inf_kv_->setItemText(0, "default (bf16; fp32 for fp32 weights)");
+    inf_batch_ = spin("inferBatch", 1, 1 << 24, 1);
+    inf_batch_->setToolTip("--batch: sequences decoded together");
+    inf_prompt_ = spin("inferPrompt", 1, 1 << 24, 512);
+    inf_prompt_->setSingleStep(256);
+    inf_generate_ = spin("inferGenerate", 0, 1 << 24, 256);
+    inf_generate_->setSingleStep(128);
+    inf_chunk_ = spin("inferPrefillChunk", 0, 1 << 30, 0, "whole prompts");
+    inf_chunk_->setToolTip("--prefill-chunk: tokens per prefill pass (chunked prefill)");
+    inf_tp_ = spin("inferTp", 1, 1024, 1);
+    inf_tp_->setToolTip("--tp: tensor-parallel GPUs serving the model");
+    inf_attention_ = combo("inferAttention", {"flash", "eager"});
+    inf_framework_ = combo("inferFramework", {"generic", "hf", "vllm"});
+    inf_framework_->setToolTip("generic: allocate what is needed; hf: transformers generate; vllm: reserves "
+                               "gpu_memory_utilization of the card, KV in paged blocks");
+    inf_util_ = new QDoubleSpinBox();
+    inf_util_->setObjectName("inferGpuMemoryUtilization");
+    inf_util_->setRange(0.01, 1);
+    inf_util_->setSingleStep(0.05);
+    inf_util_->setDecimals(3);
+    inf_util_->setValue(0.9);
+    inf_util_->setToolTip("--gpu-memory-utilization: vLLM's reservation of the card");
+    inf_block_ = spin("inferBlockSize", 1, 1 << 16, 16);
+    inf_block_->setToolTip("--block-size: vLLM paged-attention block (tokens)");
+    f->addRow("weights", inf_weights_);
+    f->addRow("group size", inf_group_);
+    f->addRow("", inf_double_quant_);
+    f->addRow("KV cache", inf_kv_);
+    f->addRow("batch", inf_batch_);
+    f->addRow("prompt tokens", inf_prompt_);
+    f->addRow("generated tokens", inf_generate_);
+    f->addRow("prefill chunk", inf_chunk_);
+    f->addRow("TP", inf_tp_);
+    f->addRow("attention", inf_attention_);
+    f->addRow("framework", inf_framework_);
+    f->addRow("vLLM memory use", inf_util_);
+    f->addRow("vLLM block", inf_block_);
+    infer_box_->hide();
+    return infer_box_;
+}
+
+Mode MainWindow::mode() const { return data_of(mode_) == "inference" ? Mode::inference : Mode::training; }
+
+void MainWindow::update_mode() {
+    const bool infer = mode() == Mode::inference;
+    for (QGroupBox* b : {layout_box_, job_box_, lora_box_, run_box_}) b->setVisible(!infer);
+    infer_box_->setVisible(infer);
+    gpus_form_->setRowVisible(gpus_, !infer);  // serving uses the inference TP's GPUs
+    gpus_form_->setRowVisible(gpus_per_node_, !infer);
+    pages_->setCurrentIndex(infer ? 1 : 0);
+}
+
 void MainWindow::connect_inputs() {
     auto changed = [this] {
         if (!updating_) recompute();
     };
+    connect(mode_, &QComboBox::currentIndexChanged, this, [this, changed] {
+        update_mode();
+        changed();
+    });
     connect(source_, &QComboBox::currentIndexChanged, this, [this, changed] {
         update_model_source_page();
         changed();
     });
-    for (QComboBox* c : {preset_, gpu_, zero_, precision_, optimizer_, recompute_, attention_, framework_, offload_})
+    for (QComboBox* c : {preset_, gpu_, zero_, precision_, optimizer_, recompute_, attention_, framework_, offload_, base_quant_,
+                         inf_weights_, inf_kv_, inf_attention_, inf_framework_})
         connect(c, &QComboBox::currentIndexChanged, this, changed);
-    for (QSpinBox* s : {gpus_, gpus_per_node_, tp_, pp_, cp_, ep_, virtual_stages_, micro_batch_, global_batch_, seq_})
+    for (QSpinBox* s : {gpus_, gpus_per_node_, tp_, pp_, cp_, ep_, virtual_stages_, micro_batch_, global_batch_, seq_, lora_rank_,
+                        inf_group_, inf_batch_, inf_prompt_, inf_generate_, inf_chunk_, inf_tp_, inf_block_})
         connect(s, &QSpinBox::valueChanged, this, changed);
-    for (QLineEdit* e : {hf_path_, params_, tokens_, price_}) connect(e, &QLineEdit::textChanged, this, changed);
-    connect(sp_, &QCheckBox::toggled, this, changed);
-    connect(dropout_, &QDoubleSpinBox::valueChanged, this, changed);
+    for (QLineEdit* e : {hf_path_, params_, tokens_, price_, lora_targets_}) connect(e, &QLineEdit::textChanged, this, changed);
+    for (QCheckBox* c : {sp_, paged_optimizer_, inf_double_quant_}) connect(c, &QCheckBox::toggled, this, changed);
+    for (QDoubleSpinBox* d : {dropout_, lora_alpha_, inf_util_}) connect(d, &QDoubleSpinBox::valueChanged, this, changed);
     connect(gpu_, &QComboBox::currentIndexChanged, this, [this] {  // the GPU's usual server size
         if (updating_) return;
         if (const GpuSpec* g = find_gpu(data_of(gpu_))) gpus_per_node_->setValue(g->default_gpus_per_node);
@@ -377,6 +498,7 @@ void MainWindow::update_model_source_page() { source_pages_->setCurrentIndex(sou
 
 Scenario MainWindow::scenario() const {
     Scenario s;
+    s.mode = mode();
     const std::string src = data_of(source_);
     s.source = src == "hf_config" ? ModelSource::hf_config
              : src == "params"    ? ModelSource::params
@@ -411,11 +533,32 @@ Scenario MainWindow::scenario() const {
     s.seq = seq_->value();
     s.tokens = tokens_->text().trimmed().toStdString();
     s.price = price_->text().trimmed().toStdString();
+    s.lora_rank = lora_rank_->value();
+    s.lora_alpha = lora_alpha_->value();
+    s.lora_targets = lora_targets_->text().trimmed().toStdString();
+    s.base_quant = data_of(base_quant_);
+    s.paged_optimizer = paged_optimizer_->isChecked();
+    InferInputs& in = s.infer;
+    in.weights = data_of(inf_weights_);
+    in.group_size = inf_group_->value();
+    in.double_quant = inf_double_quant_->isChecked();
+    in.kv_cache = data_of(inf_kv_);
+    in.batch = inf_batch_->value();
+    in.prompt = inf_prompt_->value();
+    in.generate = inf_generate_->value();
+    in.prefill_chunk = inf_chunk_->value();
+    in.tp = inf_tp_->value();
+    in.attention = data_of(inf_attention_);
+    in.framework = data_of(inf_framework_);
+    in.gpu_memory_utilization = inf_util_->value();
+    in.block_size = inf_block_->value();
     return s;
 }
 
 void MainWindow::set_scenario(const Scenario& s) {
     updating_ = true;
+    select_data(mode_, to_string(s.mode));
+    update_mode();
     select_data(source_, to_string(s.source));
     loaded_shape_ = s.shape;
     shape_label_->setText(q(s.shape.name + ": " + std::to_string(s.shape.n_layers) + " layers, d_model " +
@@ -449,6 +592,25 @@ void MainWindow::set_scenario(const Scenario& s) {
     clamp(seq_, s.seq);
     tokens_->setText(q(s.tokens));
     price_->setText(q(s.price));
+    clamp(lora_rank_, s.lora_rank);
+    lora_alpha_->setValue(s.lora_alpha);
+    lora_targets_->setText(q(s.lora_targets));
+    select_data(base_quant_, s.base_quant);
+    paged_optimizer_->setChecked(s.paged_optimizer);
+    const InferInputs& in = s.infer;
+    select_data(inf_weights_, in.weights);
+    clamp(inf_group_, in.group_size);
+    inf_double_quant_->setChecked(in.double_quant);
+    select_data(inf_kv_, in.kv_cache);
+    clamp(inf_batch_, in.batch);
+    clamp(inf_prompt_, in.prompt);
+    clamp(inf_generate_, in.generate);
+    clamp(inf_chunk_, in.prefill_chunk);
+    clamp(inf_tp_, in.tp);
+    select_data(inf_attention_, in.attention);
+    select_data(inf_framework_, in.framework);
+    inf_util_->setValue(in.gpu_memory_utilization);
+    clamp(inf_block_, in.block_size);
     updating_ = false;
     recompute();
 }
@@ -457,6 +619,27 @@ void MainWindow::set_scenario(const Scenario& s) {
 
 void MainWindow::recompute() {
     const Scenario s = scenario();
+    if (s.mode == Mode::inference) {
+        try {
+            QElapsedTimer timer;
+            timer.start();
+            current_infer_ = evaluate_inference(s);
+            show_error({});
+            refresh_inference();
+            last_seconds_ = static_cast<double>(timer.nsecsElapsed()) * 1e-9;
+            status_->setText(QString("planned in %1 ms, views updated in %2 ms · %3 · %4")
+                                 .arg(current_infer_->seconds * 1e3, 0, 'f', 2)
+                                 .arg((last_seconds_ - current_infer_->seconds) * 1e3, 0, 'f', 1)
+                                 .arg(q(current_infer_->origin))
+                                 .arg(q(format_count(static_cast<double>(count_params(current_infer_->model).total())) +
+                                        " parameters")));
+        } catch (const InputError& e) {
+            show_error(q(e.what()));
+        } catch (const std::exception& e) {
+            show_error(QString("internal error: ") + e.what());
+        }
+        return;
+    }
     try {
         QElapsedTimer timer;
         timer.start();
@@ -480,8 +663,9 @@ void MainWindow::recompute() {
 void MainWindow::show_error(const QString& message) {
     error_->setText(message);
     error_->setVisible(!message.isEmpty());
-    views_->setEnabled(message.isEmpty());
-    if (!message.isEmpty()) status_->setText(current_ ? "input error: showing the last valid plan (greyed)" : "input error");
+    pages_->setEnabled(message.isEmpty());
+    const bool have = mode() == Mode::inference ? current_infer_.has_value() : current_.has_value();
+    if (!message.isEmpty()) status_->setText(have ? "input error: showing the last valid plan (greyed)" : "input error");
 }
 
 QString MainWindow::error_message() const { return error_->text(); }
@@ -489,6 +673,7 @@ bool MainWindow::showing_error() const { return !error_->isHidden(); }
 
 void MainWindow::refresh_views() {
     dp_label_->setText(QString::number(current_->memory.config.parallel.dp()));
+    refresh_lora_label();
     refresh_summary();
     refresh_memory();
     refresh_time();
@@ -496,6 +681,133 @@ void MainWindow::refresh_views() {
     refresh_scaling();
     refresh_compare();
     refresh_measured();
+}
+
+void MainWindow::refresh_lora_label() {
+    const Evaluation& e = *current_;
+    const LoraConfig& l = e.memory.config.lora;
+    const double total = static_cast<double>(e.memory.params.total());
+    if (!l.enabled()) {
+        trainable_label_->setText(q("all " + format_count(total) + " (full training)"));
+        trainable_label_->setToolTip({});
+        return;
+    }
+    const LoraCount lc = count_lora(e.model, l);
+    trainable_label_->setText(q(format_count(lc.adapter_params) + " of " + format_count(total) + " (" +
+                                format_fixed(100 * lc.adapter_params / total, 3) + "%)"));
+    trainable_label_->setToolTip(q(lc.description + "; " + std::to_string(lc.modules_per_layer) + " adapters per layer, " +
+                                   format_count(lc.per_layer) + " parameters per layer (count_lora, planner/lora.h)"));
+}
+
+// ---- inference ------------------------------------------------------------------------------------
+
+QWidget* MainWindow::build_infer_page() {
+    auto* w = new QWidget();
+    auto* l = new QVBoxLayout(w);
+    l->setContentsMargins(0, 0, 0, 0);
+    auto* box = new QWidget();
+    auto* grid = new QGridLayout(box);
+    grid->setContentsMargins(4, 4, 4, 4);
+    infer_verdict_ = new QLabel();
+    infer_verdict_->setObjectName("inferVerdict");
+    QFont big = infer_verdict_->font();
+    big.setPointSizeF(big.pointSizeF() * 1.3);
+    big.setBold(true);
+    infer_verdict_->setFont(big);
+    infer_verdict_->setWordWrap(true);
+    grid->addWidget(infer_verdict_, 0, 0, 1, 8);
+    const std::vector<std::pair<const char*, const char*>> keys = {
+        {"device_total", "device total"},  {"headroom", "headroom"},          {"max_batch", "largest batch"},
+        {"max_context", "longest context"}, {"ttft", "time to first token"},  {"token_latency", "per-token latency"},
+        {"tokens_per_second", "tok/s per sequence"}, {"tokens_per_second_per_gpu", "tok/s per GPU"},
+        {"peak_allocated", "peak allocated"}, {"kv_cache", "KV cache"},       {"vllm_kv_blocks", "vLLM KV blocks"},
+        {"vllm_max_sequences", "vLLM sequences"}};
+    int i = 0;
+    for (const auto& [key, label] : keys) {
+        auto* name = new QLabel(QString(label) + ":");
+        name->setStyleSheet("color: #555;");
+        auto* value = new QLabel("–");
+        value->setObjectName(QString("infer_") + key);
+        value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        infer_labels_[key] = value;
+        const int row = 1 + i / 4, col = 2 * (i % 4);
+        grid->addWidget(name, row, col);
+        grid->addWidget(value, row, col + 1);
+        ++i;
+    }
+    l->addWidget(box);
+    infer_view_ = make_chart_view(w);
+    infer_view_->setObjectName("inferChart");
+    l->addWidget(infer_view_, 3);
+    infer_table_ = make_table({"term", "GiB", "how (hover for the source)"}, "inferTerms");
+    l->addWidget(infer_table_, 2);
+    return w;
+}
+
+void MainWindow::refresh_inference() {
+    const InferEvaluation& e = *current_infer_;
+    const InferPlan& p = e.plan;
+    const InferConfig& c = p.config;
+    const bool vllm = c.framework == InferFramework::vllm;
+    infer_verdict_->setText(q((p.fits ? "FITS — headroom " : "DOES NOT FIT — short by ") + format_bytes(std::abs(p.headroom)) +
+                              (vllm ? " of vLLM's reservation (" + format_fixed(100 * c.gpu_memory_utilization, 0) + "% of " +
+                                          format_bytes(p.capacity) + ")"
+                                    : " of " + format_bytes(p.capacity)) +
+                              " on " + (c.tp > 1 ? std::to_string(c.tp) + " × " : "") + e.gpu.display_name + "\n" +
+                              std::to_string(c.batch) + " × (" + std::to_string(c.prompt) + " + " + std::to_string(c.generate) +
+                              ") tokens, weights " + to_string(c.weights.format) + ", KV cache " + to_string(c.kv) + ", " +
+                              to_string(c.framework)));
+    infer_verdict_->setStyleSheet(p.fits ? "color: #1b7a2e;" : "color: #b3261e;");
+    for (auto& [key, label] : infer_labels_) {
+        label->setText("–");
+        label->setToolTip(vllm ? QString() : QString("vLLM only (framework vllm)"));
+    }
+    for (const Figure& f : infer_figures(e)) {
+        auto it = infer_labels_.find(f.key);
+        if (it == infer_labels_.end()) continue;
+        it->second->setText(q(f.text));
+        it->second->setToolTip(q(f.how));
+    }
+
+    const std::vector<MemorySegment> segs = infer_segments(e);
+    StackedBarChart chart;
+    chart.title = q("Serving memory per GPU (" + e.model.name + " on " + e.gpu.name + ", framework " + to_string(c.framework) + ")");
+    chart.value_axis = "GiB";
+    chart.categories = {"current"};
+    for (const MemorySegment& sg : segs) chart.stacks.push_back({q(sg.label), {sg.gib}, {q(sg.tooltip)}});
+    chart.limit = p.capacity / kGiB;
+    chart.limit_label = q("capacity " + format_bytes(p.capacity));
+    // The terms are the planner's parts; the device total is max(prefill, decode) + context (or
+    // vLLM's reservation + context), so it is marked rather than implied by the stack's height.
+    chart.marker_label = q(vllm ? "device total (vLLM reservation + context)" : "device total (peak + context)");
+    chart.markers = {p.device_total / kGiB};
+    infer_data_ = chart;
+    infer_view_->show_stacked_bars(chart);
+
+    infer_table_->setRowCount(static_cast<int>(p.terms.size()) + 2);
+    int row = 0;
+    for (std::size_t i = 0; i < p.terms.size(); ++i) {
+        const MemoryTerm& t = p.terms[i];
+        const QString tip = q(segs[i].tooltip);
+        set_cell(infer_table_, row, 0, q(t.label), tip);
+        set_number(infer_table_, row, 1, q(format_fixed(t.bytes / kGiB, 2)), t.bytes, tip);
+        set_cell(infer_table_, row, 2, q(t.formula), tip);
+        ++row;
+    }
+    set_cell(infer_table_, row, 0, "peak allocated");
+    set_number(infer_table_, row, 1, q(format_fixed(p.peak / kGiB, 2)), p.peak);
+    set_cell(infer_table_, row, 2,
+             vllm ? "weights + activations + graphs + this batch's KV blocks"
+                  : "max(prefill: weights + prompt KV + activations, last decode step: weights + full KV)");
+    ++row;
+    set_cell(infer_table_, row, 0, "device total");
+    set_number(infer_table_, row, 1, q(format_fixed(p.device_total / kGiB, 2)), p.device_total);
+    set_cell(infer_table_, row, 2,
+             q("of " + format_bytes(p.capacity) + ": " + (p.fits ? "fits" : "does not fit") +
+               (vllm ? "; vLLM: " + std::to_string(p.vllm_kv_blocks) + " KV blocks of " + std::to_string(c.block_size) +
+                           " tokens → up to " + std::to_string(p.vllm_max_sequences) + " sequences at once"
+                     : "")));
+    infer_table_->resizeColumnsToContents();
 }
 
 // ---- summary --------------------------------------------------------------------------------------
@@ -515,7 +827,8 @@ QWidget* MainWindow::build_summary() {
         {"device_total", "device total"}, {"headroom", "headroom"},         {"step_time", "step time"},
         {"tokens_per_second", "throughput"}, {"mfu", "MFU"},                {"training_days", "training time"},
         {"cost", "cost"},                 {"energy", "energy"},             {"max_micro_batch", "max micro-batch"},
-        {"gpu_hours", "GPU-hours"},       {"co2", "CO₂"},                   {"peak_allocated", "peak allocated"}};
+        {"gpu_hours", "GPU-hours"},       {"co2", "CO₂"},                   {"peak_allocated", "peak allocated"},
+        {"trainable", "trainable"}};
     int i = 0;
     for (const auto& [key, label] : keys) {
         auto* name = new QLabel(QString(label) + ":");
@@ -735,7 +1048,8 @@ void MainWindow::refresh_time() {
 // ---- communication --------------------------------------------------------------------------------
 
 QWidget* MainWindow::build_comm_tab() {
-    comm_table_ = make_table({"collective", "kind", "group", "link", "size", "calls", "time", "exposed", "algorithm", "overlap"},
+    comm_table_ = make_table({"collective", "kind", "group", "link", "size", "calls", "time", "exposed", "algorithm", "overlap",
+                              "A time", "Δ time", "A exposed", "Δ exposed"},
                              "collectives");
     comm_table_->setSortingEnabled(true);
     return comm_table_;
@@ -744,9 +1058,39 @@ QWidget* MainWindow::build_comm_tab() {
 void MainWindow::refresh_comm() {
     const PerfPlan& p = current_->perf;
     comm_table_->setSortingEnabled(false);
-    comm_table_->setRowCount(static_cast<int>(p.collectives.size()));
+    // A/B: the pinned plan's collective of the same purpose and kind (a row each for those only A has).
+    std::vector<const CollectiveUse*> only_a;
+    auto in_a = [this](const CollectiveUse& u) -> const CollectiveUse* {
+        if (!pinned_) return nullptr;
+        for (const CollectiveUse& a : pinned_->perf.collectives)
+            if (a.purpose == u.purpose && a.kind == u.kind) return &a;
+        return nullptr;
+    };
+    if (pinned_)
+        for (const CollectiveUse& a : pinned_->perf.collectives) {
+            bool matched = false;
+            for (const CollectiveUse& u : p.collectives) matched = matched || (a.purpose == u.purpose && a.kind == u.kind);
+            if (!matched) only_a.push_back(&a);
+        }
+    for (int col = 10; col < 14; ++col) comm_table_->setColumnHidden(col, !pinned_);
+    comm_table_->setRowCount(static_cast<int>(p.collectives.size() + only_a.size()));
+    auto deltas = [this](int row, const CollectiveUse* a, double time, double exposed) {
+        const double at = a ? a->seconds : 0, ae = a ? a->exposed_seconds : 0;
+        set_number(comm_table_, row, 10, a ? q(format_duration(at)) : QString("–"), at);
+        set_number(comm_table_, row, 11, q(format_signed_delta((time - at) * 1e3, "ms")), time - at);
+        set_number(comm_table_, row, 12, a ? q(format_duration(ae)) : QString("–"), ae);
+        set_number(comm_table_, row, 13, q(format_signed_delta((exposed - ae) * 1e3, "ms")), exposed - ae);
+    };
     int row = 0;
+    for (const CollectiveUse* a : only_a) {
+        set_cell(comm_table_, row, 0, q(a->purpose + " (A only)"));
+        set_cell(comm_table_, row, 1, to_string(a->kind));
+        for (int col = 2; col < 10; ++col) set_cell(comm_table_, row, col, "");
+        deltas(row, a, 0, 0);
+        ++row;
+    }
     for (const CollectiveUse& u : p.collectives) {
+        if (pinned_) deltas(row, in_a(u), u.seconds, u.exposed_seconds);
         const QString tip = q(u.overlap + "\nNCCL alpha-beta model (nccl-tests PERFORMANCE.md; docs/PERFORMANCE_MODEL.md §3)");
         set_cell(comm_table_, row, 0, q(u.purpose), tip);
         set_cell(comm_table_, row, 1, to_string(u.kind));
@@ -974,7 +1318,7 @@ QWidget* MainWindow::build_compare_tab() {
 }
 
 bool MainWindow::pin() {
-    if (!current_) return false;
+    if (!current_ || mode() == Mode::inference) return false;  // A/B compares training plans
     pinned_ = current_;
     const Scenario s = scenario();
     pinned_name_ = q(current_->memory.model.name + ", " + std::to_string(s.gpus) + " GPUs, tp" + std::to_string(s.tp) + " pp" +
@@ -1101,7 +1445,8 @@ bool MainWindow::load_scenario(const QString& path, QString* error) {
 bool MainWindow::save_scenario(const QString& path, QString* error) {
     try {
         const Scenario s = scenario();
-        const Evaluation* resolved = showing_error() ? nullptr : evaluation();
+        // The training plan is current only in training mode (the model may have changed since).
+        const Evaluation* resolved = showing_error() || s.mode == Mode::inference ? nullptr : evaluation();
         write_text_file(path.toStdString(), scenario_to_json(s, resolved).dump(2) + "\n");
         return true;
     } catch (const std::exception& e) {
@@ -1111,6 +1456,12 @@ bool MainWindow::save_scenario(const QString& path, QString* error) {
 }
 
 bool MainWindow::export_report(const QString& path, QString* error) {
+    if (mode() == Mode::inference) {
+        // The llmplan.infer/1 report is assembled in cli/cmd_infer.cpp, not by a planner function the
+        // GUI could call; exporting it here would mean a second copy of that code.
+        if (error) *error = "inference mode: export the report with `llmplan infer --json` (the GUI exports plan reports only)";
+        return false;
+    }
     if (!current_ || showing_error()) {
         if (error) *error = "no valid plan to export: " + error_message();
         return false;
@@ -1125,6 +1476,7 @@ bool MainWindow::export_report(const QString& path, QString* error) {
 }
 
 ChartView* MainWindow::current_chart() const {
+    if (mode() == Mode::inference) return infer_view_;
     QWidget* tab = tabs_->currentWidget();
     for (ChartView* v : {memory_view_, time_view_, scaling_view_})
         if (tab->isAncestorOf(v)) return v;
@@ -1137,6 +1489,18 @@ bool MainWindow::export_chart_png(const QString& path, QString* error) {
         return false;
     }
     return true;
+}
+
+bool MainWindow::export_chart_svg(const QString& path, QString* error) {
+    if (!current_chart()->save_svg(path)) {
+        if (error) *error = path + ": cannot write the SVG";
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::export_chart(const QString& path, QString* error) {
+    return path.endsWith(".svg", Qt::CaseInsensitive) ? export_chart_svg(path, error) : export_chart_png(path, error);
 }
 
 void MainWindow::select_tab(const QString& name) {
@@ -1166,10 +1530,13 @@ void MainWindow::build_menus() {
         QString err;
         if (!f.isEmpty()) report(export_report(f, &err), err);
     });
-    file->addAction("Export &chart PNG…", this, [this, report] {
-        const QString f = QFileDialog::getSaveFileName(this, "Export chart", "chart.png", "PNG (*.png)");
+    file->addAction("Export &chart (PNG or SVG)…", this, [this, report] {
+        QString filter;
+        QString f = QFileDialog::getSaveFileName(this, "Export chart", "chart.png", "PNG (*.png);;SVG (*.svg)", &filter);
+        if (f.isEmpty()) return;
+        if (QFileInfo(f).suffix().isEmpty()) f += filter.startsWith("SVG") ? ".svg" : ".png";
         QString err;
-        if (!f.isEmpty()) report(export_chart_png(f, &err), err);
+        report(export_chart(f, &err), err);
     });
     file->addAction("Open &profiler report…", this, [this, report] {
         const QString f = QFileDialog::getOpenFileName(this, "Profiler report", {}, "JSON (*.json)");

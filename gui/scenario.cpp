@@ -8,8 +8,10 @@
 #include "core/json.h"
 #include "core/presets.h"
 #include "core/quantity.h"
+#include "planner/lora.h"
 #include "planner/plan_json.h"
 
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +28,21 @@ const char* to_string(ModelSource s) {
     }
     return "preset";
 }
+
+const char* to_string(Mode m) { return m == Mode::inference ? "inference" : "training"; }
+
+namespace {
+
+// A number as the text a person would have typed for its flag, so the CLI's own parsers (and so
+// their messages, naming the flag and the value) judge the GUI's values.
+std::string as_text(std::int64_t v) { return std::to_string(v); }
+std::string as_text(double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+}  // namespace
 
 ModelSpec resolve_model(const Scenario& s, std::string* origin, bool* derived) {
     auto set = [&](std::string o, bool d) {
@@ -83,6 +100,33 @@ TrainConfig resolve_config(const Scenario& s) {
     c.micro_batch = s.micro_batch;
     c.seq = s.seq;
     c.global_batch = s.global_batch;
+    // LoRA / QLoRA as cli/options.cpp parses --lora-rank, --lora-alpha, --lora-targets, --base-quant.
+    c.lora.rank = static_cast<int>(parse_int(as_text(std::int64_t{s.lora_rank}), "--lora-rank", 0, 1 << 20));
+    c.lora.alpha = parse_real(as_text(s.lora_alpha), "--lora-alpha", 1e-9, 1e9);
+    c.lora.targets = parse_lora_targets(s.lora_targets, "--lora-targets");
+    c.lora.base_quant = parse_base_quant(s.base_quant, "--base-quant");
+    c.lora.paged_optimizer = s.paged_optimizer;
+    return c;
+}
+
+InferConfig resolve_infer_config(const Scenario& s) {
+    // As cli/cmd_infer.cpp builds it from its flags (same parsers, same ranges, same messages).
+    const InferInputs& in = s.infer;
+    InferConfig c;
+    c.weights.format = parse_weight_format(in.weights, "--weights");
+    c.weights.group_size = static_cast<int>(parse_int(as_text(std::int64_t{in.group_size}), "--group-size", 1, 1 << 20));
+    c.weights.double_quant = in.double_quant;
+    c.kv = in.kv_cache.empty() ? (c.weights.format == WeightFormat::fp32 ? WeightFormat::fp32 : WeightFormat::bf16)
+                               : parse_weight_format(in.kv_cache, "--kv-cache");
+    c.batch = parse_int(as_text(in.batch), "--batch", 1, std::int64_t{1} << 24);
+    c.prompt = parse_int(as_text(in.prompt), "--prompt", 1, std::int64_t{1} << 24);
+    c.generate = parse_int(as_text(in.generate), "--generate", 0, std::int64_t{1} << 24);
+    if (in.prefill_chunk != 0) c.prefill_chunk = parse_int(as_text(in.prefill_chunk), "--prefill-chunk", 1, std::int64_t{1} << 30);
+    c.tp = static_cast<int>(parse_int(as_text(std::int64_t{in.tp}), "--tp", 1, 1024));
+    c.attention = parse_attention(in.attention, "--attention");
+    c.framework = parse_infer_framework(in.framework, "--framework");
+    c.gpu_memory_utilization = parse_real(as_text(in.gpu_memory_utilization), "--gpu-memory-utilization", 0.01, 1);
+    c.block_size = static_cast<int>(parse_int(as_text(std::int64_t{in.block_size}), "--block-size", 1, 1 << 16));
     return c;
 }
 
@@ -103,9 +147,29 @@ Evaluation evaluate(const Scenario& s) {
     return e;
 }
 
+InferEvaluation evaluate_inference(const Scenario& s) {
+    const auto start = std::chrono::steady_clock::now();
+    InferEvaluation e;
+    e.model = resolve_model(s, &e.origin, &e.derived);
+    e.gpu = gpu_or_throw(s.gpu, "--gpu");
+    e.plan = plan_inference(e.model, e.gpu, resolve_infer_config(s));
+    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return e;
+}
+
+double trainable_parameters(const Evaluation& e) {
+    const TrainConfig& c = e.memory.config;
+    return c.lora.enabled() ? count_lora(e.model, c.lora).adapter_params : static_cast<double>(e.memory.params.total());
+}
+
 nlohmann::ordered_json report_json(const Evaluation& e) {
     nlohmann::ordered_json report = plan_to_json(e.memory);
     add_perf_json(report, e.perf, e.cluster);
+    if (e.memory.config.lora.enabled()) {  // as cli/cmd_plan.cpp
+        const LoraCount lc = count_lora(e.memory.model, e.memory.config.lora);
+        report["lora"] = {{"trainable_parameters", lc.adapter_params}, {"per_layer", lc.per_layer},
+                          {"modules_per_layer", lc.modules_per_layer}, {"modules", lc.description}};
+    }
     report["model"]["origin"] = e.origin;
     report["model"]["derived"] = e.derived;
     return report;
@@ -113,11 +177,26 @@ nlohmann::ordered_json report_json(const Evaluation& e) {
 
 nlohmann::ordered_json scenario_to_json(const Scenario& s, const Evaluation* resolved) {
     ModelSpec shape = s.shape;
-    if (resolved) shape = resolved->model;
+    if (resolved) {
+        shape = resolved->model;
+    } else {
+        try {
+            shape = resolve_model(s);
+        } catch (const InputError&) {  // the model_source (as typed) is written all the same
+        }
+    }
+    bool valid_shape = true;
+    try {
+        validate_model(shape, "model");
+    } catch (const InputError&) {
+        valid_shape = false;
+    }
     TrainConfig c;
+    bool config_ok = true;
     try {
         c = resolve_config(s);
     } catch (const InputError&) {  // keep what was typed where it does not parse
+        config_ok = false;
     }
     if (resolved) c = resolved->memory.config;
     nlohmann::ordered_json j;
@@ -125,10 +204,20 @@ nlohmann::ordered_json scenario_to_json(const Scenario& s, const Evaluation* res
     const nlohmann::json inputs = config_json(c);  // the keys of a plan report's `inputs`
     for (const auto& [key, value] : inputs.items()) j[key] = value;
     if (s.precision.empty() && !resolved) j["precision"] = "";
+    if (!resolved && !config_ok)  // keep what was typed (resolve_config failed, perhaps on it)
+        j["lora"] = {{"rank", s.lora_rank}, {"alpha", s.lora_alpha}, {"targets", s.lora_targets},
+                     {"base_quant", s.base_quant}, {"paged_optimizer", s.paged_optimizer}};
     j["gpu"] = s.gpu;
-    j["model"] = model_shape_json(shape);
+    if (valid_shape) j["model"] = model_shape_json(shape);
     j["model_source"] = {{"kind", to_string(s.source)}, {"value", s.source == ModelSource::shape ? shape.name : s.model}};
     j["run"] = {{"tokens", s.tokens}, {"price_per_gpu_hour", s.price}};
+    j["mode"] = to_string(s.mode);
+    const InferInputs& in = s.infer;
+    j["inference"] = {{"weights", in.weights}, {"group_size", in.group_size}, {"double_quant", in.double_quant},
+                      {"kv_cache", in.kv_cache}, {"batch", in.batch}, {"prompt", in.prompt}, {"generate", in.generate},
+                      {"prefill_chunk", in.prefill_chunk}, {"tp", in.tp}, {"attention", in.attention},
+                      {"framework", in.framework}, {"gpu_memory_utilization", in.gpu_memory_utilization},
+                      {"block_size", in.block_size}};
     return j;
 }
 
@@ -245,6 +334,36 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
         s.virtual_stages = p.small("virtual_stages", 1);
         s.sp = p.boolean("sp", false);
         s.zero = p.small("zero", 0);
+    }
+    if (r.has("lora")) {
+        if (!j["lora"].is_object()) r.bad("lora", "an object");
+        const Reader l{j["lora"], what + " lora"};
+        s.lora_rank = l.small("rank", 0);
+        s.lora_alpha = l.real("alpha", s.lora_alpha);
+        s.lora_targets = l.text("targets", s.lora_targets);
+        s.base_quant = l.text("base_quant", s.base_quant);
+        s.paged_optimizer = l.boolean("paged_optimizer", false);
+    }
+    const std::string mode = r.text("mode", "training");
+    if (mode == "inference") s.mode = Mode::inference;
+    else if (mode != "training") r.bad("mode", "\"training\" or \"inference\"");
+    if (r.has("inference")) {
+        if (!j["inference"].is_object()) r.bad("inference", "an object");
+        const Reader in{j["inference"], what + " inference"};
+        InferInputs& v = s.infer;
+        v.weights = in.text("weights", v.weights);
+        v.group_size = in.small("group_size", v.group_size);
+        v.double_quant = in.boolean("double_quant", v.double_quant);
+        v.kv_cache = in.text("kv_cache", v.kv_cache);
+        v.batch = in.integer("batch", v.batch);
+        v.prompt = in.integer("prompt", v.prompt);
+        v.generate = in.integer("generate", v.generate);
+        v.prefill_chunk = in.integer("prefill_chunk", v.prefill_chunk);
+        v.tp = in.small("tp", v.tp);
+        v.attention = in.text("attention", v.attention);
+        v.framework = in.text("framework", v.framework);
+        v.gpu_memory_utilization = in.real("gpu_memory_utilization", v.gpu_memory_utilization);
+        v.block_size = in.small("block_size", v.block_size);
     }
     if (r.has("run")) {
         const Reader run{j["run"], what + " run"};

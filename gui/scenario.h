@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "planner/infer.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 
@@ -26,7 +27,27 @@ namespace llmplan::gui {
 enum class ModelSource { preset, hf_config, params, shape };
 const char* to_string(ModelSource s);
 
+// Training (plan_memory + plan_perf, as `llmplan plan`) or serving (plan_inference, as `llmplan infer`).
+enum class Mode { training, inference };
+const char* to_string(Mode m);
+
+// The serving inputs: the flags of `llmplan infer` as plain values (cli/cmd_infer.cpp).
+struct InferInputs {
+    std::string weights = "bf16";  // --weights
+    int group_size = 128;          // --group-size (int4/int3)
+    bool double_quant = true;      // not --no-double-quant (nf4)
+    std::string kv_cache;          // --kv-cache; empty: bf16 (fp32 for fp32 weights), as the CLI
+    std::int64_t batch = 1, prompt = 512, generate = 256;
+    std::int64_t prefill_chunk = 0;  // 0: whole prompts of the batch
+    int tp = 1;
+    std::string attention = "flash", framework = "generic";  // framework: generic | hf | vllm
+    double gpu_memory_utilization = 0.9;
+    int block_size = 16;
+    friend bool operator==(const InferInputs&, const InferInputs&) = default;
+};
+
 struct Scenario {
+    Mode mode = Mode::training;
     ModelSource source = ModelSource::preset;
     std::string model = "llama-2-7b";  // preset name | config.json path | parameter count ("7B")
     ModelSpec shape;                    // source == shape: the shape a scenario file carried
@@ -42,6 +63,12 @@ struct Scenario {
     std::int64_t seq = 0;           // 0: the model's context, at most 4096
     std::string tokens;             // training tokens ("2T"); empty: 20 per parameter
     std::string price;              // USD per GPU-hour; empty: the planner's default
+    // LoRA / QLoRA (--lora-rank, 0: full training; --lora-alpha; --lora-targets; --base-quant; --paged-optimizer).
+    int lora_rank = 0;
+    double lora_alpha = 16;
+    std::string lora_targets = "q,v", base_quant = "none";
+    bool paged_optimizer = false;
+    InferInputs infer;  // mode == inference (the model and GPU are shared)
     friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
@@ -58,17 +85,35 @@ struct Evaluation {
     double seconds = 0;  // wall time of the planner calls
 };
 
+// What plan_inference returned for a scenario in inference mode.
+struct InferEvaluation {
+    ModelSpec model;
+    std::string origin;
+    bool derived = false;
+    GpuSpec gpu;
+    InferPlan plan;     // plan.config: the InferConfig as planned
+    double seconds = 0;  // wall time of the planner call
+};
+
 // The model, GPU and training config a scenario names (throws InputError).
 ModelSpec resolve_model(const Scenario& s, std::string* origin = nullptr, bool* derived = nullptr);
 TrainConfig resolve_config(const Scenario& s);
+// The serving config, built as `llmplan infer` builds it from its flags (throws InputError).
+InferConfig resolve_infer_config(const Scenario& s);
 
 // Plans the scenario: plan_memory, then plan_perf on default_cluster(gpu). Throws InputError.
 Evaluation evaluate(const Scenario& s);
+// Plans the serving scenario: plan_inference. Throws InputError.
+InferEvaluation evaluate_inference(const Scenario& s);
 
-// The same report `llmplan plan --json` writes (schema llmplan.plan/1).
+// Trainable parameters: count_lora's adapter count with LoRA, else every parameter.
+double trainable_parameters(const Evaluation& e);
+
+// The same report `llmplan plan --json` writes (schema llmplan.plan/1), `lora` included.
 nlohmann::ordered_json report_json(const Evaluation& e);
 
-// Scenario JSON. With an evaluation, seq and global_batch are written as resolved.
+// Scenario JSON. With an evaluation, seq and global_batch are written as resolved. `mode` and
+// `inference` (the keys of an `llmplan infer --json` report's `inputs`) are written always.
 nlohmann::ordered_json scenario_to_json(const Scenario& s, const Evaluation* resolved = nullptr);
 // Reads a scenario, or the `inputs` of a plan report. Throws InputError naming `what` and the key.
 Scenario scenario_from_json(const nlohmann::json& j, const std::string& what);

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev        # nlohmann/json (reports, HF configs)
   catch2                    # Catch2 v2 (tests)
   qt6-base-dev qt6-charts-dev  # Qt 6 Widgets + Charts (GUI)
+  qt6-svg-dev               # Qt 6 Svg: the GUI's chart export as SVG (QSvgGenerator)
   libqt6opengl6-dev         # Qt6OpenGL: Qt6Charts' CMake package needs it, qt6-charts-dev does not pull it in
 )
 

@@ -7,16 +7,21 @@
 #include "core/quantity.h"
 #include "gui/figures.h"
 #include "gui/main_window.h"
+#include "planner/infer.h"
+#include "planner/lora.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QXmlStreamReader>
 #include <QtTest>
 
 #include <cmath>
@@ -231,7 +236,12 @@ private slots:
         auto* table = child<QTableWidget>(w, "compareTable");
         QVERIFY(table->rowCount() > 5);
         QVERIFY(child<QLabel>(w, "figure_device_total")->text().contains("Δ"));
+        // The communication table: A's time and Δ per collective (ZeRO-3 adds gathers A did not have).
+        auto* comm = child<QTableWidget>(w, "collectives");
+        QVERIFY(!comm->isColumnHidden(11));
+        QVERIFY(comm->rowCount() >= static_cast<int>(w.evaluation()->perf.collectives.size()));
         w.unpin();
+        QVERIFY(comm->isColumnHidden(11));
         QCOMPARE(w.memory_chart().categories.size(), 1);
     }
 
@@ -273,6 +283,236 @@ private slots:
             out << R"({"nothing": 1})";
         }
         QVERIFY(!w.open_profile(path, &err));
+    }
+
+    void lora_inputs_follow_the_planner() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(1);
+        choose(w, "zero", "0");
+        const double full = w.evaluation()->memory.worst().device_total;
+        QCOMPARE(trainable_parameters(*w.evaluation()), static_cast<double>(w.evaluation()->memory.params.total()));
+        child<QSpinBox>(w, "loraRank")->setValue(16);
+        child<QLineEdit>(w, "loraTargets")->setText("q,k,v,o");
+        choose(w, "baseQuant", "nf4");
+        child<QCheckBox>(w, "pagedOptimizer")->setChecked(true);
+        QVERIFY2(!w.showing_error(), qPrintable(w.error_message()));
+        // What `llmplan plan --lora-rank 16 --lora-targets q,k,v,o --base-quant nf4 --paged-optimizer` computes.
+        TrainConfig c;
+        c.parallel.gpus = 1;
+        c.parallel.zero = 0;
+        c.lora.rank = 16;
+        c.lora.targets = parse_lora_targets("q,k,v,o", "--lora-targets");
+        c.lora.base_quant = BaseQuant::nf4;
+        c.lora.paged_optimizer = true;
+        const ModelSpec model = preset_or_throw("llama-2-7b", "--model");
+        const MemoryPlan expected = plan_memory(model, gpu_or_throw("h100-sxm", "--gpu"), c);
+        QCOMPARE(w.evaluation()->memory.worst().device_total, expected.worst().device_total);
+        QCOMPARE(w.evaluation()->memory.worst().peak_allocated, expected.worst().peak_allocated);
+        QVERIFY(expected.worst().device_total < full);
+        const double trainable = count_lora(model, c.lora).adapter_params;
+        QCOMPARE(trainable, 16.0 * 32 * 4 * (4096 + 4096));  // PEFT: r·(in + out) per projection
+        QCOMPARE(trainable_parameters(*w.evaluation()), trainable);
+        QCOMPARE(child<QLabel>(w, "figure_trainable")->text(), QString::fromStdString(format_count(trainable)));
+        QVERIFY(child<QLabel>(w, "trainable")->text().startsWith(QString::fromStdString(format_count(trainable))));
+        // The exported report carries the CLI's `lora` object.
+        const nlohmann::ordered_json report = report_json(*w.evaluation());
+        QCOMPARE(report["lora"]["trainable_parameters"].get<double>(), trainable);
+        QCOMPARE(report["inputs"]["lora"]["targets"].get<std::string>(), std::string("q,k,v,o"));
+        // A bad target list: parse_lora_targets' message, the last valid plan kept.
+        child<QLineEdit>(w, "loraTargets")->setText("q,x");
+        QVERIFY(w.showing_error());
+        QVERIFY(w.error_message().startsWith("--lora-targets"));
+        QCOMPARE(w.evaluation()->memory.worst().device_total, expected.worst().device_total);
+        child<QLineEdit>(w, "loraTargets")->setText("all");
+        QVERIFY(!w.showing_error());
+        QVERIFY(trainable_parameters(*w.evaluation()) > trainable);
+    }
+
+    void inference_mode_follows_plan_inference() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-13b");
+        choose(w, "gpu", "a100-80g");
+        choose(w, "mode", "inference");
+        QVERIFY(child<QWidget>(w, "inferTp")->isVisibleTo(&w));
+        QVERIFY(!child<QWidget>(w, "tp")->isVisibleTo(&w));
+        choose(w, "inferWeights", "int4");
+        child<QSpinBox>(w, "inferBatch")->setValue(8);
+        child<QSpinBox>(w, "inferPrompt")->setValue(1024);
+        child<QSpinBox>(w, "inferGenerate")->setValue(512);
+        choose(w, "inferFramework", "vllm");
+        child<QDoubleSpinBox>(w, "inferGpuMemoryUtilization")->setValue(0.85);
+        QVERIFY2(!w.showing_error(), qPrintable(w.error_message()));
+        QVERIFY(w.inference());
+        // `llmplan infer --model llama-2-13b --gpu a100-80g --weights int4 --batch 8 --prompt 1024
+        //  --generate 512 --framework vllm --gpu-memory-utilization 0.85`, as cli/cmd_infer.cpp builds it.
+        InferConfig c;
+        c.weights.format = WeightFormat::int4;
+        c.kv = WeightFormat::bf16;
+        c.batch = 8;
+        c.prompt = 1024;
+        c.generate = 512;
+        c.framework = InferFramework::vllm;
+        c.gpu_memory_utilization = 0.85;
+        const InferPlan e = plan_inference(preset_or_throw("llama-2-13b", "--model"), gpu_or_throw("a100-80g", "--gpu"), c);
+        const InferPlan& g = w.inference()->plan;
+        QCOMPARE(g.device_total, e.device_total);
+        QCOMPARE(g.peak, e.peak);
+        QCOMPARE(g.fits, e.fits);
+        QCOMPARE(g.headroom, e.headroom);
+        QCOMPARE(g.max_batch, e.max_batch);
+        QCOMPARE(g.max_context, e.max_context);
+        QCOMPARE(g.vllm_kv_blocks, e.vllm_kv_blocks);
+        QCOMPARE(g.prefill_seconds, e.prefill_seconds);
+        QCOMPARE(g.decode_step_seconds, e.decode_step_seconds);
+        QCOMPARE(g.tokens_per_second_per_gpu, e.tokens_per_second_per_gpu);
+        // The stacked bar: one segment per planner term, against the capacity; the device total marked.
+        const StackedBarChart& chart = w.infer_chart();
+        QCOMPARE(chart.stacks.size(), e.terms.size());
+        for (std::size_t i = 0; i < e.terms.size(); ++i) {
+            QCOMPARE(chart.stacks[i].name, QString::fromStdString(e.terms[i].label));
+            QVERIFY(std::abs(chart.stacks[i].values[0] - e.terms[i].bytes / kGiB) < 1e-12);
+        }
+        QVERIFY(chart.limit && std::abs(*chart.limit - e.capacity / kGiB) < 1e-12);
+        QVERIFY(std::abs(chart.markers[0] - e.device_total / kGiB) < 1e-12);
+        QCOMPARE(child<QLabel>(w, "infer_max_batch")->text(), QString::number(e.max_batch));
+        QCOMPARE(child<QLabel>(w, "infer_vllm_kv_blocks")->text(), QString::number(e.vllm_kv_blocks));
+        QCOMPARE(child<QLabel>(w, "infer_ttft")->text(), QString::fromStdString(format_duration(e.prefill_seconds)));
+        QCOMPARE(child<QLabel>(w, "infer_token_latency")->text(), QString::fromStdString(format_duration(e.decode_step_seconds)));
+        QVERIFY(child<QLabel>(w, "inferVerdict")->text().startsWith(e.fits ? "FITS" : "DOES NOT FIT"));
+        QVERIFY2(w.last_recompute_seconds() < 0.05, qPrintable(QString::number(w.last_recompute_seconds() * 1e3) + " ms"));
+
+        // Invalid input: the planner's message inline, the last valid plan kept.
+        child<QSpinBox>(w, "inferTp")->setValue(3);  // does not divide 40 heads
+        QString expected;
+        try {
+            InferConfig bad = c;
+            bad.tp = 3;
+            plan_inference(preset_or_throw("llama-2-13b", "--model"), gpu_or_throw("a100-80g", "--gpu"), bad);
+        } catch (const InputError& ex) {
+            expected = ex.what();
+        }
+        QVERIFY(!expected.isEmpty());
+        QVERIFY(w.showing_error());
+        QCOMPARE(w.error_message(), expected);
+        QCOMPARE(w.inference()->plan.device_total, e.device_total);
+        child<QSpinBox>(w, "inferTp")->setValue(1);
+        QVERIFY(!w.showing_error());
+        // Back to training: the training views again.
+        choose(w, "mode", "training");
+        QVERIFY(!w.showing_error());
+        QCOMPARE(w.evaluation()->memory.model.name, std::string("llama-2-13b"));
+    }
+
+    void lora_and_inference_round_trip() {
+        QTemporaryDir dir;
+        MainWindow a;
+        choose(a, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(a, "gpus")->setValue(2);
+        child<QSpinBox>(a, "loraRank")->setValue(64);
+        child<QDoubleSpinBox>(a, "loraAlpha")->setValue(128);
+        child<QLineEdit>(a, "loraTargets")->setText("all");
+        choose(a, "baseQuant", "int8");
+        child<QCheckBox>(a, "pagedOptimizer")->setChecked(true);
+        choose(a, "inferWeights", "nf4");
+        child<QCheckBox>(a, "inferDoubleQuant")->setChecked(false);
+        choose(a, "inferKvCache", "fp8");
+        child<QSpinBox>(a, "inferBatch")->setValue(4);
+        child<QSpinBox>(a, "inferPrompt")->setValue(2000);
+        child<QSpinBox>(a, "inferGenerate")->setValue(100);
+        child<QSpinBox>(a, "inferPrefillChunk")->setValue(512);
+        child<QSpinBox>(a, "inferTp")->setValue(2);
+        choose(a, "inferAttention", "eager");
+        choose(a, "inferFramework", "hf");
+        child<QSpinBox>(a, "inferBlockSize")->setValue(32);
+        QVERIFY2(!a.showing_error(), qPrintable(a.error_message()));
+        const QString train_path = dir.filePath("train.json");
+        QString err;
+        QVERIFY2(a.save_scenario(train_path, &err), qPrintable(err));
+        choose(a, "mode", "inference");
+        QVERIFY2(!a.showing_error(), qPrintable(a.error_message()));
+        const QString infer_path = dir.filePath("infer.json");
+        QVERIFY2(a.save_scenario(infer_path, &err), qPrintable(err));
+
+        // The file: the CLI report's inputs.lora object, and the infer report's input keys.
+        std::ifstream in(infer_path.toStdString());
+        const nlohmann::json j = nlohmann::json::parse(in);
+        QCOMPARE(j["mode"].get<std::string>(), std::string("inference"));
+        QCOMPARE(j["lora"]["rank"].get<int>(), 64);
+        QCOMPARE(j["lora"]["alpha"].get<double>(), 128.0);
+        QCOMPARE(j["lora"]["targets"].get<std::string>(), std::string("q,k,v,o,gate,up,down"));
+        QCOMPARE(j["lora"]["base_quant"].get<std::string>(), std::string("int8"));
+        QCOMPARE(j["lora"]["paged_optimizer"].get<bool>(), true);
+        for (const char* key : {"weights", "group_size", "double_quant", "kv_cache", "batch", "prompt", "generate", "prefill_chunk",
+                                "tp", "attention", "framework", "gpu_memory_utilization", "block_size"})
+            QVERIFY2(j["inference"].contains(key), key);
+
+        MainWindow b;
+        QVERIFY2(b.load_scenario(infer_path, &err), qPrintable(err));
+        QVERIFY2(!b.showing_error(), qPrintable(b.error_message()));
+        QCOMPARE(b.mode(), Mode::inference);
+        QVERIFY(b.scenario().infer == a.scenario().infer);
+        QCOMPARE(b.scenario().model, a.scenario().model);
+        QCOMPARE(b.scenario().lora_rank, 64);
+        QCOMPARE(b.scenario().lora_targets, std::string("q,k,v,o,gate,up,down"));
+        QCOMPARE(b.inference()->plan.device_total, a.inference()->plan.device_total);
+        QCOMPARE(b.inference()->plan.decode_step_seconds, a.inference()->plan.decode_step_seconds);
+        QCOMPARE(b.inference()->plan.config.prefill_chunk, std::int64_t{512});
+        QCOMPARE(b.inference()->plan.config.weights.double_quant, false);
+
+        MainWindow t;
+        QVERIFY2(t.load_scenario(train_path, &err), qPrintable(err));
+        QCOMPARE(t.mode(), Mode::training);
+        const LoraConfig& l = t.evaluation()->memory.config.lora;
+        QCOMPARE(l.rank, 64);
+        QCOMPARE(l.alpha, 128.0);
+        QCOMPARE(l.targets, parse_lora_targets("all", "--lora-targets"));
+        QCOMPARE(l.base_quant, BaseQuant::int8);
+        QCOMPARE(l.paged_optimizer, true);
+        choose(a, "mode", "training");
+        QCOMPARE(t.evaluation()->memory.worst().device_total, a.evaluation()->memory.worst().device_total);
+        QCOMPARE(trainable_parameters(*t.evaluation()), trainable_parameters(*a.evaluation()));
+        // A plan report with LoRA loads its inputs.lora too.
+        const QString report = dir.filePath("plan.json");
+        QVERIFY2(a.export_report(report, &err), qPrintable(err));
+        MainWindow r;
+        QVERIFY2(r.load_scenario(report, &err), qPrintable(err));
+        QCOMPARE(r.evaluation()->memory.config.lora.rank, 64);
+        QCOMPARE(r.evaluation()->memory.worst().device_total, a.evaluation()->memory.worst().device_total);
+    }
+
+    void chart_exports_as_svg() {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.resize(1280, 820);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w) || true);
+        QString err;
+        const QString svg = dir.filePath("memory.svg");
+        QVERIFY2(w.export_chart(svg, &err), qPrintable(err));
+        QFile f(svg);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QXmlStreamReader xml(&f);
+        bool root = false, text = false;
+        int elements = 0;
+        while (!xml.atEnd()) {
+            if (xml.readNext() == QXmlStreamReader::StartElement) {
+                ++elements;
+                if (elements == 1) root = xml.name() == QLatin1String("svg");
+                if (xml.name() == QLatin1String("text")) text = true;
+            }
+        }
+        QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+        QVERIFY(root);
+        QVERIFY(text);  // vector text (the title, axes, legend), not a bitmap
+        QVERIFY(elements > 20);
+        // Inference mode exports its chart; an unwritable path is an error, not a crash.
+        choose(w, "mode", "inference");
+        QVERIFY(w.export_chart(dir.filePath("infer.svg"), &err));
+        QVERIFY(QFileInfo(dir.filePath("infer.svg")).size() > 0);
+        QVERIFY(w.export_chart(dir.filePath("infer.png"), &err));
+        QVERIFY(!w.export_chart("/nonexistent/dir/chart.svg", &err));
+        QVERIFY(err.contains("SVG"));
     }
 };
 
