@@ -8,6 +8,7 @@
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/infer.h"
+#include "planner/plan_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -81,31 +82,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
     if (c.forward_only) c.generate = 0;
     const InferPlan p = plan_inference(model.spec, gpu, c);
 
-    nlohmann::ordered_json j;
-    j["schema"] = "llmplan.infer/1";
-    j["model"] = {{"name", model.spec.name}, {"origin", model.origin}, {"parameters", count_params(model.spec).total()}};
-    j["gpu"] = gpu.name;
-    j["inputs"] = {{"weights", to_string(c.weights.format)}, {"group_size", c.weights.group_size},
-                   {"double_quant", c.weights.double_quant}, {"kv_cache", to_string(c.kv)}, {"batch", c.batch},
-                   {"prompt", c.prompt}, {"generate", c.generate}, {"prefill_chunk", c.prefill_chunk}, {"tp", c.tp},
-                   {"attention", to_string(c.attention)}, {"framework", to_string(c.framework)},
-                   {"gpu_memory_utilization", c.gpu_memory_utilization}, {"block_size", c.block_size},
-                   {"forward_only", c.forward_only}, {"autograd", c.autograd}};
-    nlohmann::json terms = nlohmann::json::array();
-    for (const MemoryTerm& t : p.terms)
-        terms.push_back({{"key", t.key}, {"label", t.label}, {"bytes", t.bytes}, {"formula", t.formula}, {"source", t.source}});
-    j["memory"] = {{"weights_bytes", p.weights}, {"kv_cache_bytes", p.kv_cache}, {"kv_waste_bytes", p.kv_waste},
-                   {"kv_bytes_per_token", p.kv_bytes_per_token}, {"activations_bytes", p.activations},
-                   {"logits_bytes", p.logits}, {"framework_bytes", p.framework_extra}, {"overhead_bytes", p.overhead},
-                   {"peak_allocated_bytes", p.peak}, {"device_total_bytes", p.device_total},
-                   {"gpu_capacity_bytes", p.capacity}, {"fits", p.fits}, {"headroom_bytes", p.headroom},
-                   {"max_batch", p.max_batch}, {"max_context", p.max_context}, {"terms", terms}};
-    if (c.framework == InferFramework::vllm) j["memory"]["vllm"] = {{"kv_blocks", p.vllm_kv_blocks}, {"max_sequences", p.vllm_max_sequences}};
-    j["time"] = {{"prefill_flops", p.prefill_flops}, {"time_to_first_token_seconds", p.prefill_seconds},
-                 {"decode_bytes_per_step", p.decode_bytes_per_step}, {"decode_step_seconds", p.decode_step_seconds},
-                 {"decode_compute_bound", p.decode_compute_bound},
-                 {"tokens_per_second_per_sequence", p.tokens_per_second_per_sequence},
-                 {"tokens_per_second_per_gpu", p.tokens_per_second_per_gpu}, {"total_seconds", p.total_seconds}};
+    const nlohmann::ordered_json j = infer_to_json(p, model.origin);
     const std::string text = j.dump(2) + "\n";
     if (!cmd.report.empty()) write_file_atomically(cmd.report, text, "--report");
     if (cmd.json) {

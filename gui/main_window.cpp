@@ -3,6 +3,8 @@
 // PerfPlan, InferPlan, SearchResult, LoraCount or scaling-law results, formatted.
 #include "gui/main_window.h"
 
+#include "planner/plan_json.h"
+
 #include "core/error.h"
 #include "core/gpu.h"
 #include "core/presets.h"
@@ -1456,11 +1458,18 @@ bool MainWindow::save_scenario(const QString& path, QString* error) {
 }
 
 bool MainWindow::export_report(const QString& path, QString* error) {
-    if (mode() == Mode::inference) {
-        // The llmplan.infer/1 report is assembled in cli/cmd_infer.cpp, not by a planner function the
-        // GUI could call; exporting it here would mean a second copy of that code.
-        if (error) *error = "inference mode: export the report with `llmplan infer --json` (the GUI exports plan reports only)";
-        return false;
+    if (mode() == Mode::inference) {  // the same llmplan.infer/1 report as `llmplan infer --json`
+        if (!current_infer_ || showing_error()) {
+            if (error) *error = "no valid inference plan to export: " + error_message();
+            return false;
+        }
+        try {
+            write_text_file(path.toStdString(), infer_to_json(current_infer_->plan, current_infer_->origin).dump(2) + "\n");
+            return true;
+        } catch (const std::exception& e) {
+            if (error) *error = e.what();
+            return false;
+        }
     }
     if (!current_ || showing_error()) {
         if (error) *error = "no valid plan to export: " + error_message();

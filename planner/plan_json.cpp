@@ -152,4 +152,36 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
     report["training"] = training;
 }
 
+
+nlohmann::ordered_json infer_to_json(const InferPlan& p, const std::string& origin) {
+    const ModelSpec& m = p.model;
+    const InferConfig& c = p.config;
+    nlohmann::ordered_json j;
+    j["schema"] = "llmplan.infer/1";
+    j["model"] = {{"name", m.name}, {"origin", origin}, {"parameters", count_params(m).total()}};
+    j["gpu"] = p.gpu.name;
+    j["inputs"] = {{"weights", to_string(c.weights.format)}, {"group_size", c.weights.group_size},
+                   {"double_quant", c.weights.double_quant}, {"kv_cache", to_string(c.kv)}, {"batch", c.batch},
+                   {"prompt", c.prompt}, {"generate", c.generate}, {"prefill_chunk", c.prefill_chunk}, {"tp", c.tp},
+                   {"attention", to_string(c.attention)}, {"framework", to_string(c.framework)},
+                   {"gpu_memory_utilization", c.gpu_memory_utilization}, {"block_size", c.block_size},
+                   {"forward_only", c.forward_only}, {"autograd", c.autograd}};
+    nlohmann::json terms = nlohmann::json::array();
+    for (const MemoryTerm& t : p.terms)
+        terms.push_back({{"key", t.key}, {"label", t.label}, {"bytes", t.bytes}, {"formula", t.formula}, {"source", t.source}});
+    j["memory"] = {{"weights_bytes", p.weights}, {"kv_cache_bytes", p.kv_cache}, {"kv_waste_bytes", p.kv_waste},
+                   {"kv_bytes_per_token", p.kv_bytes_per_token}, {"activations_bytes", p.activations},
+                   {"logits_bytes", p.logits}, {"framework_bytes", p.framework_extra}, {"overhead_bytes", p.overhead},
+                   {"peak_allocated_bytes", p.peak}, {"device_total_bytes", p.device_total},
+                   {"gpu_capacity_bytes", p.capacity}, {"fits", p.fits}, {"headroom_bytes", p.headroom},
+                   {"max_batch", p.max_batch}, {"max_context", p.max_context}, {"terms", terms}};
+    if (c.framework == InferFramework::vllm) j["memory"]["vllm"] = {{"kv_blocks", p.vllm_kv_blocks}, {"max_sequences", p.vllm_max_sequences}};
+    j["time"] = {{"prefill_flops", p.prefill_flops}, {"time_to_first_token_seconds", p.prefill_seconds},
+                 {"decode_bytes_per_step", p.decode_bytes_per_step}, {"decode_step_seconds", p.decode_step_seconds},
+                 {"decode_compute_bound", p.decode_compute_bound},
+                 {"tokens_per_second_per_sequence", p.tokens_per_second_per_sequence},
+                 {"tokens_per_second_per_gpu", p.tokens_per_second_per_gpu}, {"total_seconds", p.total_seconds}};
+    return j;
+}
+
 }  // namespace llmplan

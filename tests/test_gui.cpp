@@ -459,6 +459,14 @@ private slots:
         QCOMPARE(b.inference()->plan.decode_step_seconds, a.inference()->plan.decode_step_seconds);
         QCOMPARE(b.inference()->plan.config.prefill_chunk, std::int64_t{512});
         QCOMPARE(b.inference()->plan.config.weights.double_quant, false);
+        // The inference report export is the CLI's llmplan.infer/1 (planner infer_to_json).
+        const QString infer_report = dir.filePath("infer.json");
+        QString infer_err;
+        QVERIFY2(b.export_report(infer_report, &infer_err), qPrintable(infer_err));
+        std::ifstream ir(infer_report.toStdString());
+        const nlohmann::json ij = nlohmann::json::parse(ir);
+        QCOMPARE(ij["schema"].get<std::string>(), std::string("llmplan.infer/1"));
+        QCOMPARE(ij["memory"]["device_total_bytes"].get<double>(), b.inference()->plan.device_total);
 
         MainWindow t;
         QVERIFY2(t.load_scenario(train_path, &err), qPrintable(err));
