@@ -34,7 +34,8 @@ constexpr Names<Recompute, 3> kRecomputes{
 constexpr Names<Attention, 2> kAttentions{{{"flash", Attention::flash}, {"eager", Attention::eager}}};
 constexpr Names<Offload, 3> kOffloads{
     {{"none", Offload::none}, {"optimizer", Offload::optimizer}, {"optimizer+params", Offload::optimizer_params}}};
-constexpr Names<Framework, 2> kFrameworks{{{"generic", Framework::generic}, {"pytorch", Framework::pytorch}}};
+constexpr Names<Framework, 3> kFrameworks{
+    {{"generic", Framework::generic}, {"pytorch", Framework::pytorch}, {"llmplan", Framework::llmplan}}};
 
 template <typename E, std::size_t N>
 const char* name_of(const Names<E, N>& names, E value) {

@@ -8,6 +8,7 @@
 #include "planner/activations.h"
 #include "planner/lora.h"
 #include "planner/model_states.h"
+#include "planner/llmplan_profile.h"
 #include "planner/pytorch_profile.h"
 
 #include <algorithm>
@@ -344,6 +345,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
 StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
                        bool explain = true) {
     if (c.framework == Framework::pytorch) return plan_pytorch_stage(m, c);
+    if (c.framework == Framework::llmplan) return plan_llmplan_stage(m, c);
     return plan_generic_stage(m, tensors, c, i, explain);
 }
 
@@ -372,6 +374,10 @@ MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainCo
     plan.warnings = validate_config(model, plan.config);
     plan.params = count_params(model);
     plan.allocator_fragmentation = kGenericFragmentation;
+    if (plan.config.framework == Framework::llmplan) {
+        validate_llmplan_profile(model, plan.config);
+        plan.allocator_fragmentation = 0;
+    }
     if (plan.config.framework == Framework::pytorch) {
         validate_pytorch_profile(model, plan.config);
         plan.allocator_fragmentation =
@@ -416,6 +422,7 @@ MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTens
     plan.config = resolve_defaults(model, config);
     plan.warnings = validate_config(model, plan.config);
     if (plan.config.framework == Framework::pytorch) validate_pytorch_profile(model, plan.config);
+    if (plan.config.framework == Framework::llmplan) validate_llmplan_profile(model, plan.config);
     plan.params = params;
     plan.capacity_bytes = gpu.memory_bytes;
     const int pp = plan.config.parallel.pp;
