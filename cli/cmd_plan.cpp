@@ -169,7 +169,7 @@ std::string size(double bytes) {  // decimal units for message sizes, as nccl-te
     return fixed(bytes / 1e3, 1) + " kB";
 }
 
-std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const ClusterSpec& cl) {
+std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const ClusterSpec& cl, const std::string& calibration) {
     std::ostringstream o;
     const ParallelLayout& p = plan.config.parallel;
     o << "\nCompute and time per step (per GPU of the slowest stage; docs/PERFORMANCE_MODEL.md)\n";
@@ -181,8 +181,8 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
            "global batch " + std::to_string(plan.config.global_batch) + " × " + std::to_string(plan.config.seq) + " tokens"});
     t.add({"compute", duration(r.compute_seconds),
            "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " +
-               fixed(r.peak_flops / 1e12, 0) + " TFLOP/s + element-wise " + duration(r.elementwise_seconds) + " (" +
-               fixed(kElementwiseTraffic, 1) + " × activation bytes ÷ HBM bandwidth)"});
+               fixed(r.peak_flops / 1e12, 0) + " TFLOP/s + element-wise " + duration(r.elementwise_seconds) +
+               " (activation bytes × traffic ÷ HBM bandwidth" + (calibration.empty() ? "" : "; calibrated: " + calibration) + ")"});
     if (p.pp > 1)
         t.add({"pipeline bubble", duration(r.bubble_seconds),
                "(p − 1)/(v·m) = " + std::to_string(p.pp - 1) + "/(" + std::to_string(p.virtual_stages) + "·" +
@@ -245,6 +245,7 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
 
     nlohmann::ordered_json report = plan_to_json(plan);
     add_perf_json(report, perf, perf_in.cluster);
+    if (!perf_in.options.calibration.empty()) report["time"]["calibration"] = perf_in.options.calibration;
     if (config.lora.enabled()) {
         const LoraCount lc = count_lora(plan.model, plan.config.lora);
         report["lora"] = {{"trainable_parameters", lc.adapter_params}, {"per_layer", lc.per_layer},
@@ -299,7 +300,7 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
     if (cmd.json) {
         out << json_text;
     } else {
-        out << render(plan, model, unit) << render_perf(plan, perf, perf_in.cluster) << comparison;
+        out << render(plan, model, unit) << render_perf(plan, perf, perf_in.cluster, perf_in.options.calibration) << comparison;
     }
     if (cmd.json)
         for (const std::string& w : plan.warnings) err << "llmplan plan: warning: " << w << "\n";

@@ -36,6 +36,8 @@ void add_perf_options(CLI::App& app, PerfFlags& o) {
     app.add_option("--price-per-gpu-hour", o.price, "USD per GPU-hour (default: a typical 2026 cloud price)")->type_name("USD");
     app.add_option("--mfu", o.mfu, "Take this model-FLOPs utilisation (0-1) instead of the compute model")->type_name("X");
     app.add_option("--tokens", o.tokens, "Training tokens (default: 20 per parameter, Chinchilla)")->type_name("N");
+    app.add_option("--calibration", o.calibration,
+                   "Compute-model calibration JSON (gemm_efficiency, elementwise_traffic, memory_bandwidth)")->type_name("FILE");
     app.add_option("--pue", o.pue, "Data-centre power usage effectiveness")->capture_default_str()->type_name("X");
     app.add_option("--grid-intensity", o.grid_intensity, "kg CO2e per kWh of the grid")->capture_default_str()->type_name("X");
 }
@@ -104,6 +106,13 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
     if (!f.mfu.empty()) r.options.mfu = parse_real(f.mfu, "--mfu", 1e-4, 1);
     if (!f.tokens.empty()) r.options.tokens = static_cast<double>(parse_count(f.tokens, "--tokens"));
     r.options.pue = parse_real(f.pue, "--pue", 1, 10);
+    if (!f.calibration.empty()) {
+        std::ifstream in(f.calibration);
+        if (!in) throw InputError("--calibration " + f.calibration + ": cannot open the file");
+        std::stringstream text;
+        text << in.rdbuf();
+        apply_calibration(text.str(), "--calibration " + f.calibration, r.options);
+    }
     r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
     return r;
 }

@@ -36,6 +36,7 @@ struct PerfFlags {
     std::string inter_node_bandwidth;  // per node, e.g. 8x400Gb/s
     std::string nvlink_bandwidth;      // bus bandwidth inside a node
     std::string price, mfu, tokens, pue = "1.2", grid_intensity = "0.4";
+    std::string calibration;           // --calibration FILE (llmplan.calibration/1)
 };
 
 void add_model_options(CLI::App& app, ModelOptions& o);

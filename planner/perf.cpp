@@ -7,6 +7,8 @@
 #include "planner/lora.h"
 #include "planner/model_states.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -147,7 +149,8 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     const double rate = r.peak_flops * r.gemm_efficiency;
     const ActivationShape shape = activation_shape(c);
     const double act = saved_bytes(layer_saved_tensors(m, c, Recompute::none), shape) * layers;
-    const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / g.memory_bandwidth;  // forward 1/3, backward 2/3
+    const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
+    const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
     r.microbatch_forward_seconds = fwd_flops / rate + elem / 3;
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     r.microbatch_backward_seconds = (bwd_mult * fwd_flops + recompute_flops) / rate + elem * 2 / 3 +
@@ -161,7 +164,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
         layer_matmul = layer_matmul * layers / L / p.tp;
         const double qbytes = c.lora.base_quant == BaseQuant::nf4 ? 0.516 : 1.0;
         const double passes = 2 + (c.recompute == Recompute::full ? 1 : 0);
-        const double dq = layer_matmul * (qbytes + 4) / g.memory_bandwidth;
+        const double dq = layer_matmul * (qbytes + 4) / hbm;
         r.microbatch_forward_seconds += dq;
         r.microbatch_backward_seconds += dq * (passes - 1);
     }
@@ -173,7 +176,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * mb);
     r.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;  // (p − 1)/(v·m) of the compute
     // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
-    r.optimizer_seconds = (2 * (st.parameters + st.master + st.optimizer_states) + st.gradients) / g.memory_bandwidth;
+    r.optimizer_seconds = (2 * (st.parameters + st.master + st.optimizer_states) + st.gradients) / hbm;
 
     // --- communication ------------------------------------------------------------------------------
     const int dpN = p.shard_group();
@@ -292,6 +295,29 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.energy_kwh = p.gpus * r.average_power_watts * r.training_seconds / 3.6e6 * opt.pue;
     r.co2_kg = r.energy_kwh * opt.grid_intensity;
     return r;
+}
+
+void apply_calibration(const std::string& text, const std::string& what, PerfOptions& o) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError(what + ": not valid JSON (" + std::string(e.what()) + ")");
+    }
+    if (!j.is_object()) throw InputError(what + ": expected a JSON object");
+    auto number = [&](const char* key, double lo, double hi, double& out) {
+        if (!j.contains(key)) return;
+        if (!j[key].is_number()) throw InputError(what + ": \"" + std::string(key) + "\" must be a number");
+        const double v = j[key].get<double>();
+        if (!(v >= lo && v <= hi))
+            throw InputError(what + ": \"" + std::string(key) + "\" = " + std::to_string(v) + " is outside [" +
+                             std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        out = v;
+    };
+    number("gemm_efficiency", 0.01, 1.0, o.gemm_efficiency);
+    number("elementwise_traffic", 0.0, 1000.0, o.elementwise_traffic);
+    number("memory_bandwidth", 1e9, 1e15, o.memory_bandwidth);
+    o.calibration = what + (j.contains("source") && j["source"].is_string() ? " (" + j["source"].get<std::string>() + ")" : "");
 }
 
 }  // namespace llmplan

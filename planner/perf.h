@@ -69,7 +69,14 @@ struct PerfOptions {
     // replaces these.
     double gemm_efficiency = 0;       // 0 = kGemmEfficiency
     double elementwise_traffic = -1;  // < 0 = kElementwiseTraffic
+    double memory_bandwidth = 0;      // > 0: measured HBM bandwidth (bytes/s) instead of the datasheet's
+    std::string calibration;          // where the three came from ("" = the built-in constants)
 };
+
+// A calibration file (schema "llmplan.calibration/1", docs/PERFORMANCE_MODEL.md §2):
+// {"gemm_efficiency": 0.7, "elementwise_traffic": 6.5, "memory_bandwidth": 3.0e12, "gpu": "...",
+//  "source": "..."} — any subset. Throws InputError naming `what` for bad JSON or values.
+void apply_calibration(const std::string& json_text, const std::string& what, PerfOptions& options);
 
 // One collective as one GPU of the worst pipeline stage runs it.
 struct CollectiveUse {

@@ -294,3 +294,26 @@ TEST_CASE("scaling: --fit writes a law that --law-file reads; CSV curves; bad in
     expect_input_error({"scaling", "--fit", "no-such-runs.csv"}, "--fit");
     expect_input_error({"scaling", "--days", "3"}, "--days needs --gpus");
 }
+
+TEST_CASE("plan --calibration: a measured compute model replaces the built-in constants", "[cli][perf]") {
+    const std::string path = "calibration_test.json";
+    {
+        std::ofstream f(path);
+        f << R"({"gemm_efficiency": 0.4, "elementwise_traffic": 6.5, "memory_bandwidth": 2.0e12, "source": "test"})";
+    }
+    const Result base = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--json"});
+    const Result cal = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--calibration", path, "--json"});
+    REQUIRE(base.code == 0);
+    REQUIRE(cal.code == 0);
+    const nlohmann::json jb = nlohmann::json::parse(base.out), jc = nlohmann::json::parse(cal.out);
+    // H100's built-in GEMM fraction is 0.63: 0.4 makes the matmuls 0.63/0.4 times longer.
+    CHECK(jc["time"]["matmul_seconds"].get<double>() == Approx(jb["time"]["matmul_seconds"].get<double>() * 0.63 / 0.4));
+    CHECK(jc["time"]["calibration"].get<std::string>().find("test") != std::string::npos);
+    {
+        std::ofstream f(path);
+        f << R"({"gemm_efficiency": 3})";
+    }
+    expect_input_error({"plan", "--params", "7B", "--calibration", path}, "gemm_efficiency");
+    std::remove(path.c_str());
+    expect_input_error({"plan", "--params", "7B", "--calibration", "no-such-calibration.json"}, "--calibration");
+}
