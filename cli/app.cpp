@@ -16,6 +16,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.footer("Examples:\n  llmplan plan --params 7B --gpus 8 --zero 3\n  llmplan plan --model llama-3-8b --gpu a100-80g "
                "--micro-batch 2 --recompute full --json\n  llmplan search --model llama-3-70b --gpus 1024\n"
                "  llmplan scaling --compute 5.76e23\n  llmplan infer --model llama-3-8b --weights int4 --batch 32\n"
+               "  llmplan profile --model gpt2-124m --micro-batch 16 --seq 1024\n"
                "  llmplan models llama-2-70b\n"
                "  llmplan gpus");
     PlanCommand plan;
@@ -24,9 +25,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     SearchCommand search;
     ScalingCommand scaling;
     InferCommand infer;
+    ProfileCommand profile;
     setup_plan(app, plan);
     setup_infer(app, infer);
     setup_search(app, search);
+    setup_profile(app, profile);
     setup_scaling(app, scaling);
     setup_models(app, models);
     setup_gpus(app, gpus);
@@ -39,6 +42,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         if (search.app->parsed()) { context = "llmplan search"; return run_search(search, out, err); }
         if (scaling.app->parsed()) { context = "llmplan scaling"; return run_scaling(scaling, out, err); }
         if (infer.app->parsed()) { context = "llmplan infer"; return run_infer(infer, out, err); }
+        if (profile.app->parsed()) { context = "llmplan profile"; return run_profile(profile, out, err); }
         if (models.app->parsed()) { context = "llmplan models"; return run_models(models, out, err); }
         if (gpus.app->parsed()) { context = "llmplan gpus"; return run_gpus(gpus, out, err); }
         out << app.help();
@@ -46,6 +50,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     } catch (const CLI::CallForHelp&) {
         out << (plan.app->parsed() ? plan.app->help() : search.app->parsed() ? search.app->help()
                 : scaling.app->parsed() ? scaling.app->help() : infer.app->parsed() ? infer.app->help()
+                : profile.app->parsed() ? profile.app->help()
                 : models.app->parsed() ? models.app->help()
                 : gpus.app->parsed() ? gpus.app->help() : app.help());
         return 0;

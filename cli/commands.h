@@ -57,6 +57,16 @@ struct InferCommand {
 void setup_infer(CLI::App& parent, InferCommand& cmd);
 int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct ProfileCommand {
+    CLI::App* app = nullptr;
+    ModelOptions model;
+    JobOptions job;
+    std::string steps = "10", warmup = "2", device = "cuda", seed = "0", report;
+    bool json = false;
+};
+void setup_profile(CLI::App& parent, ProfileCommand& cmd);
+int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err);
+
 struct ModelsCommand {
     CLI::App* app = nullptr;
     std::string name;       // optional: show one model in detail

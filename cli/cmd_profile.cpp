@@ -1,0 +1,259 @@
+// cmd_profile.cpp — `llmplan profile`: runs real training steps (profiler/runner.h: the CUDA
+// engine, or the CPU reference with --device cpu), measures peak memory by category and phase and
+// step time, and prints them beside the planner's prediction (plan_memory + plan_perf).
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/table.h"
+#include "core/error.h"
+#include "core/quantity.h"
+#include "core/text.h"
+#include "planner/memory.h"
+#include "planner/perf.h"
+#include "profiler/runner.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+
+namespace llmplan::cli {
+
+void setup_profile(CLI::App& parent, ProfileCommand& cmd) {
+    cmd.app = parent.add_subcommand("profile", "Run real training steps on one GPU (or the CPU reference) and compare "
+                                               "measured memory and time with the plan");
+    add_model_options(*cmd.app, cmd.model);
+    add_job_options(*cmd.app, cmd.job);
+    cmd.app->add_option("--steps", cmd.steps, "Measured training steps")->capture_default_str()->type_name("N");
+    cmd.app->add_option("--warmup", cmd.warmup, "Warm-up steps before measuring")->capture_default_str()->type_name("N");
+    cmd.app->add_option("--device", cmd.device, "cuda (the GPU engine) or cpu (the fp32 CPU reference: tiny models, CI)")
+        ->capture_default_str()
+        ->type_name("D");
+    cmd.app->add_option("--seed", cmd.seed, "Seed of the weights and of the random tokens")->capture_default_str()->type_name("N");
+    cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.profile/1) instead of a table");
+    cmd.app->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
+}
+
+namespace {
+
+int parse_int(const std::string& text, const char* flag, int min) {
+    long long v = 0;
+    std::size_t used = 0;
+    try {
+        v = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || v < min || v > std::numeric_limits<int>::max())
+        throw InputError(std::string(flag) + ": \"" + text + "\" is not a whole number ≥ " + std::to_string(min));
+    return static_cast<int>(v);
+}
+
+struct Spread {
+    double median = 0, min = 0, max = 0;
+};
+Spread spread(std::vector<double> v) {
+    Spread s;
+    if (v.empty()) return s;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    s.min = v.front();
+    s.max = v.back();
+    return s;
+}
+
+double pct_error(double measured, double predicted) {
+    return measured != 0 ? 100.0 * (predicted - measured) / measured : 0.0;
+}
+
+std::string fixed(double x, int decimals) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s << std::setprecision(decimals) << x;
+    return s.str();
+}
+
+// Bytes in the unit that suits them (tiny CPU models are KiB, GPU runs GiB).
+std::string bytes_text(double b) {
+    if (b >= 1024.0 * 1024 * 1024) return fixed(b / (1024.0 * 1024 * 1024), 3) + " GiB";
+    if (b >= 1024.0 * 1024) return fixed(b / (1024.0 * 1024), 2) + " MiB";
+    return fixed(b / 1024.0, 1) + " KiB";
+}
+
+std::string pct(double x) { return (x >= 0 ? "+" : "") + fixed(x, 1) + "%"; }
+
+}  // namespace
+
+int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err) {
+    profiler::ProfileRequest req;
+    const std::string device = to_lower(cmd.device);
+    if (device == "cuda") {
+        req.device = profiler::ProfileDevice::cuda;
+        std::string why;
+        if (!profiler::cuda_device_available(&why)) throw InputError("--device cuda: " + why);
+    } else if (device == "cpu") {
+        req.device = profiler::ProfileDevice::cpu;
+    } else {
+        throw InputError("--device: \"" + cmd.device + "\" is not a device; use cuda or cpu");
+    }
+    const ResolvedModel model = resolve_model(cmd.model);
+    const GpuSpec gpu = resolve_gpu(cmd.job);
+    const TrainConfig config = resolve_defaults(model.spec, resolve_job(cmd.job, gpu));
+    if (config.parallel.gpus != 1 || config.grad_accum() != 1)
+        throw InputError("llmplan profile runs one GPU and one micro-batch per step (--gpus 1, no --global-batch)");
+    if (config.precision != Precision::fp32 && config.precision != Precision::mixed_bf16)
+        throw InputError(std::string("--precision ") + to_string(config.precision) +
+                         ": the engine runs fp32 and mixed-bf16 (fp16 with loss scaling is not wired in yet)");
+    if (config.optimizer != Optimizer::adamw) throw InputError("the engine's optimizer is AdamW (--optimizer adamw)");
+    if (config.lora.enabled() || config.offload != Offload::none || config.dropout != 0)
+        throw InputError("the engine trains every weight on the GPU without dropout (no LoRA, offload or dropout)");
+    req.model = model.spec;
+    req.recompute = config.recompute;
+    req.attention = config.attention;
+    req.bf16 = config.precision == Precision::mixed_bf16;
+    if (req.bf16 && req.device == profiler::ProfileDevice::cpu)
+        throw InputError("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (mixed-bf16 needs --device cuda)");
+    req.batch = static_cast<int>(config.micro_batch);
+    req.seq = static_cast<int>(config.seq);
+    req.steps = parse_int(cmd.steps, "--steps", 1);
+    req.warmup = parse_int(cmd.warmup, "--warmup", 0);
+    req.seed = static_cast<std::uint64_t>(parse_int(cmd.seed, "--seed", 0));
+
+    // The prediction first: it needs no GPU.
+    const MemoryPlan plan = plan_memory(model.spec, gpu, config);
+    const ResolvedPerf perf_in = resolve_perf(PerfFlags{}, gpu, plan.config);
+    const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
+    const StageMemory& st = plan.worst();
+
+    err << "llmplan profile: " << model.spec.name << ", " << req.batch << " × " << req.seq << " tokens, "
+        << to_string(config.precision) << ", recompute " << to_string(config.recompute) << ", "
+        << to_string(config.attention) << " attention on " << (req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu")
+        << ": " << req.warmup << " warm-up + " << req.steps << " steps\n";
+    const profiler::ProfileMeasurement m =
+        profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
+            err << "llmplan profile: step " << step << "/" << total << (warm ? " (warm-up)" : "") << "  loss "
+                << fixed(t.loss, 4) << "  " << fixed(t.total_ms, 2) << " ms\n";
+        });
+
+    std::vector<double> total, fwd, bwd, opt;
+    for (const profiler::StepTiming& t : m.steps) {
+        total.push_back(t.total_ms / 1e3);
+        fwd.push_back(t.forward_ms / 1e3);
+        bwd.push_back(t.backward_ms / 1e3);
+        opt.push_back(t.optimizer_ms / 1e3);
+    }
+    const Spread s_total = spread(total), s_fwd = spread(fwd), s_bwd = spread(bwd), s_opt = spread(opt);
+    const double tokens = static_cast<double>(req.batch) * req.seq;
+    const double tps = s_total.median > 0 ? tokens / s_total.median : 0;
+    const double mfu = s_total.median > 0 && perf.peak_flops > 0
+                           ? perf.model_flops_per_step / s_total.median / perf.peak_flops
+                           : 0;
+
+    // Predicted books: the planner's terms mapped onto the engine's categories.
+    const double pred_books[profiler::kBooks] = {st.parameters, st.gradients, st.optimizer(), st.activations, st.logits,
+                                                 st.recompute_working + st.temporary};
+    nlohmann::ordered_json j;
+    j["schema"] = "llmplan.profile/1";
+    j["model"] = {{"name", model.spec.name}, {"origin", model.origin}};
+    j["job"] = {{"device", req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu"},
+                {"device_name", m.device_name},
+                {"gpu_planned", gpu.name},
+                {"precision", to_string(config.precision)},
+                {"recompute", to_string(config.recompute)},
+                {"attention", to_string(config.attention)},
+                {"micro_batch", req.batch},
+                {"seq", req.seq},
+                {"steps", req.steps},
+                {"warmup", req.warmup},
+                {"seed", req.seed}};
+    nlohmann::ordered_json pm, mm, em;
+    for (int c = 0; c < profiler::kBooks; ++c) {
+        const auto i = static_cast<std::size_t>(c);
+        pm["memory"][profiler::kBookNames[c]] = pred_books[c];
+        mm["memory"][profiler::kBookNames[c]] = {{"peak_bytes", m.peak_bytes[i]}, {"phase", m.peak_phase[i]}};
+        em["memory_pct"][profiler::kBookNames[c]] = pct_error(m.peak_bytes[i], pred_books[c]);
+    }
+    pm["memory"]["peak_allocated"] = st.peak_allocated;
+    pm["memory"]["peak_phase"] = st.peak_phase;
+    mm["memory"]["peak_allocated"] = {{"peak_bytes", m.total_peak_bytes}, {"phase", m.total_peak_phase}};
+    mm["memory"]["outside_books_bytes"] = m.library_bytes;
+    em["memory_pct"]["peak_allocated"] = pct_error(m.total_peak_bytes, st.peak_allocated);
+    pm["time"] = {{"step_seconds", perf.step_seconds},
+                  {"forward_seconds", perf.microbatch_forward_seconds},
+                  {"backward_seconds", perf.microbatch_backward_seconds},
+                  {"optimizer_seconds", perf.optimizer_seconds},
+                  {"tokens_per_second", perf.tokens_per_second},
+                  {"mfu", perf.mfu}};
+    auto spread_json = [](const Spread& s) {
+        return nlohmann::ordered_json{{"median", s.median}, {"min", s.min}, {"max", s.max}};
+    };
+    mm["time"] = {{"step_seconds", spread_json(s_total)},
+                  {"forward_seconds", spread_json(s_fwd)},
+                  {"backward_seconds", spread_json(s_bwd)},
+                  {"optimizer_seconds", spread_json(s_opt)},
+                  {"tokens_per_second", tps},
+                  {"mfu", mfu}};
+    nlohmann::ordered_json losses = nlohmann::ordered_json::array();
+    for (const profiler::StepTiming& t : m.steps) losses.push_back(t.loss);
+    mm["losses"] = losses;
+    em["time_pct"] = {{"step_seconds", pct_error(s_total.median, perf.step_seconds)},
+                      {"forward_seconds", pct_error(s_fwd.median, perf.microbatch_forward_seconds)},
+                      {"backward_seconds", pct_error(s_bwd.median, perf.microbatch_backward_seconds)},
+                      {"optimizer_seconds", pct_error(s_opt.median, perf.optimizer_seconds)},
+                      {"tokens_per_second", pct_error(tps, perf.tokens_per_second)},
+                      {"mfu", pct_error(mfu, perf.mfu)}};
+    em["note"] = "percent error = (predicted − measured) / measured";
+    j["predicted"] = pm;
+    j["measured"] = mm;
+    j["error"] = em;
+    const std::string json_text = j.dump(2) + "\n";
+    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    if (cmd.json) {
+        out << json_text;
+        return 0;
+    }
+
+    out << "llmplan profile: " << model.spec.name << " (" << model.origin << ") on " << m.device_name << "\n"
+        << "  " << req.batch << " × " << req.seq << " tokens, " << to_string(config.precision) << ", recompute "
+        << to_string(config.recompute) << ", " << to_string(config.attention) << " attention; " << req.steps
+        << " measured steps after " << req.warmup << " warm-up; predicted for " << gpu.name << "\n\n";
+    Table mem({"memory", "predicted", "measured", "phase of peak", "error"}, {false, true, true, false, true});
+    for (int c = 0; c < profiler::kBooks; ++c) {
+        const auto i = static_cast<std::size_t>(c);
+        mem.add({profiler::kBookNames[c], bytes_text(pred_books[c]),
+                 bytes_text(m.peak_bytes[i]), m.peak_phase[i],
+                 pct(pct_error(m.peak_bytes[i], pred_books[c]))});
+    }
+    mem.rule();
+    mem.add({"peak allocated", bytes_text(st.peak_allocated),
+             bytes_text(m.total_peak_bytes), m.total_peak_phase,
+             pct(pct_error(m.total_peak_bytes, st.peak_allocated))});
+    out << mem.str();
+    if (m.library_bytes > 0)
+        out << "  outside the books (cuBLASLt workspace, kernel scratch, token ids): "
+            << bytes_text(m.library_bytes) << "\n";
+    Table time({"time", "predicted", "measured (median)", "min – max", "error"}, {false, true, true, true, true});
+    auto ms = [](double s) { return fixed(s * 1e3, 2) + " ms"; };
+    time.add({"step", ms(perf.step_seconds), ms(s_total.median), ms(s_total.min) + " – " + ms(s_total.max),
+              pct(pct_error(s_total.median, perf.step_seconds))});
+    time.add({"  forward", ms(perf.microbatch_forward_seconds), ms(s_fwd.median), ms(s_fwd.min) + " – " + ms(s_fwd.max),
+              pct(pct_error(s_fwd.median, perf.microbatch_forward_seconds))});
+    time.add({"  backward", ms(perf.microbatch_backward_seconds), ms(s_bwd.median), ms(s_bwd.min) + " – " + ms(s_bwd.max),
+              pct(pct_error(s_bwd.median, perf.microbatch_backward_seconds))});
+    time.add({"  optimizer", ms(perf.optimizer_seconds), ms(s_opt.median), ms(s_opt.min) + " – " + ms(s_opt.max),
+              pct(pct_error(s_opt.median, perf.optimizer_seconds))});
+    time.add({"tokens/s", format_count(perf.tokens_per_second), format_count(tps), "",
+              pct(pct_error(tps, perf.tokens_per_second))});
+    time.add({"MFU", fixed(100 * perf.mfu, 1) + "%", fixed(100 * mfu, 2) + "%", "", pct(pct_error(mfu, perf.mfu))});
+    out << "\n" << time.str();
+    out << "\n  error = (predicted − measured) / measured. Predicted with --framework " << to_string(config.framework)
+        << (config.framework == Framework::llmplan ? " (the engine's own books)"
+                                                   : "; --framework llmplan predicts the engine's own books (fp32)")
+        << ".\n";
+    return 0;
+}
+
+}  // namespace llmplan::cli

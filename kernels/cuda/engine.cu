@@ -1,0 +1,768 @@
+// engine.cu — the GPU training engine (kernels/engine.h): ReferenceModel's structure
+// (kernels/reference/model.cpp) on the device ops of kernels/cuda/ops.cuh.
+#include "kernels/engine_types.h"
+
+#include "kernels/cuda/common.cuh"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+namespace llmplan::kernels {
+
+const char* engine_category_name(EngineCategory c) {
+    switch (c) {
+        case EngineCategory::parameters: return "parameters";
+        case EngineCategory::gradients: return "gradients";
+        case EngineCategory::optimizer: return "optimizer";
+        case EngineCategory::activations: return "activations";
+        case EngineCategory::logits: return "logits";
+        case EngineCategory::workspace: return "workspace";
+    }
+    return "?";
+}
+
+const char* engine_phase_name(EnginePhase p) {
+    switch (p) {
+        case EnginePhase::idle: return "idle";
+        case EnginePhase::forward: return "forward";
+        case EnginePhase::backward: return "backward";
+        case EnginePhase::optimizer: return "optimizer";
+    }
+    return "?";
+}
+
+bool engine_gpu_available(std::string* why) {
+    int n = 0;
+    const cudaError_t err = cudaGetDeviceCount(&n);
+    if (err != cudaSuccess) {
+        if (why) *why = std::string("no usable CUDA driver or GPU (") + cudaGetErrorString(err) + ")";
+        cudaGetLastError();
+        return false;
+    }
+    if (n == 0) {
+        if (why) *why = "no CUDA GPU found";
+        return false;
+    }
+    return true;
+}
+
+namespace {
+
+using std::size_t;
+using cuda::Context;
+inline size_t sz(int a) { return static_cast<size_t>(a); }
+
+// The books and the caching arenas, one per category.
+class Pools {
+public:
+    ~Pools() {
+        for (auto& fl : free_)
+            for (auto& [bytes, p] : fl) cudaFree(p);
+    }
+    void* allocate(EngineCategory c, size_t bytes) {
+        const auto i = static_cast<size_t>(c);
+        void* p = nullptr;
+        auto it = free_[i].find(bytes);
+        if (it != free_[i].end()) {
+            p = it->second;
+            free_[i].erase(it);
+        } else {
+            const cudaError_t err = cudaMalloc(&p, bytes);
+            if (err != cudaSuccess) {
+                cudaGetLastError();
+                throw std::runtime_error(std::string("GPU engine: out of memory allocating ") + std::to_string(bytes) +
+                                         " bytes of " + engine_category_name(c) + " during the " +
+                                         engine_phase_name(phase_) + " phase (" + cudaGetErrorString(err) + ")");
+            }
+            s_.reserved[i] += bytes;
+        }
+        s_.current[i] += bytes;
+        s_.total_current += bytes;
+        if (s_.current[i] > s_.peak[i]) {
+            s_.peak[i] = s_.current[i];
+            s_.peak_phase[i] = phase_;
+        }
+        if (s_.total_current > s_.total_peak) {
+            s_.total_peak = s_.total_current;
+            s_.total_peak_phase = phase_;
+        }
+        return p;
+    }
+    void release(EngineCategory c, void* p, size_t bytes) {
+        const auto i = static_cast<size_t>(c);
+        s_.current[i] -= bytes;
+        s_.total_current -= bytes;
+        free_[i].emplace(bytes, p);
+    }
+    void set_phase(EnginePhase p) { phase_ = p; }
+    void reset_peaks() {
+        s_.peak = s_.current;
+        s_.peak_phase.fill(phase_);
+        s_.total_peak = s_.total_current;
+        s_.total_peak_phase = phase_;
+    }
+    const EngineMemory& stats() const { return s_; }
+
+private:
+    EngineMemory s_;
+    EnginePhase phase_ = EnginePhase::idle;
+    std::array<std::multimap<size_t, void*>, kEngineCategories> free_;
+};
+
+// A device buffer booked in one category for its lifetime. Move-only.
+class DBuf {
+public:
+    DBuf() = default;
+    DBuf(Pools& pools, EngineCategory c, size_t bytes) : pools_(&pools), cat_(c), bytes_(bytes) {
+        if (bytes > 0) p_ = pools.allocate(c, bytes);
+    }
+    DBuf(DBuf&& o) noexcept
+        : pools_(std::exchange(o.pools_, nullptr)), cat_(o.cat_), p_(std::exchange(o.p_, nullptr)),
+          bytes_(std::exchange(o.bytes_, 0)) {}
+    DBuf& operator=(DBuf&& o) noexcept {
+        if (this != &o) {
+            reset();
+            pools_ = std::exchange(o.pools_, nullptr);
+            cat_ = o.cat_;
+            p_ = std::exchange(o.p_, nullptr);
+            bytes_ = std::exchange(o.bytes_, 0);
+        }
+        return *this;
+    }
+    DBuf(const DBuf&) = delete;
+    DBuf& operator=(const DBuf&) = delete;
+    ~DBuf() { reset(); }
+    void reset() {
+        if (pools_ && p_) pools_->release(cat_, p_, bytes_);
+        pools_ = nullptr;
+        p_ = nullptr;
+        bytes_ = 0;
+    }
+    void* get() const { return p_; }
+    float* f() const { return static_cast<float*>(p_); }
+    size_t bytes() const { return bytes_; }
+
+private:
+    Pools* pools_ = nullptr;
+    EngineCategory cat_ = EngineCategory::workspace;
+    void* p_ = nullptr;
+    size_t bytes_ = 0;
+};
+
+// Unbooked device memory (ids, targets, scalars).
+struct Raw {
+    void* p = nullptr;
+    size_t bytes = 0;
+    ~Raw() {
+        if (p) cudaFree(p);
+    }
+    void ensure(size_t b) {
+        if (b <= bytes) return;
+        if (p) LLMPLAN_CUDA_CHECK(cudaFree(p));
+        p = nullptr;
+        LLMPLAN_CUDA_CHECK(cudaMalloc(&p, b));
+        bytes = b;
+    }
+};
+
+enum Field : int {
+    f_ln1_mean, f_ln1_rstd, f_ln1_out, f_q, f_k, f_v, f_probs, f_lse, f_att,
+    f_x_mid, f_ln2_mean, f_ln2_rstd, f_ln2_out, f_fc, f_up, f_act, kFields
+};
+using LayerBuffers = std::array<DBuf, kFields>;
+using LayerView = std::array<void*, kFields>;
+inline bool is_stat(int fld) {
+    return fld == f_ln1_mean || fld == f_ln1_rstd || fld == f_ln2_mean || fld == f_ln2_rstd || fld == f_lse;
+}
+
+struct LayerParams {
+    void *ln1_w = nullptr, *ln1_b = nullptr, *wq = nullptr, *bq = nullptr, *wk = nullptr, *bk = nullptr, *wv = nullptr,
+         *bv = nullptr, *wo = nullptr, *bo = nullptr, *ln2_w = nullptr, *ln2_b = nullptr, *wg = nullptr, *bg = nullptr,
+         *wu = nullptr, *bu = nullptr, *wd = nullptr, *bd = nullptr;
+};
+struct ModelParams {
+    void *wte = nullptr, *wpe = nullptr, *lnf_w = nullptr, *lnf_b = nullptr, *head = nullptr;
+    std::vector<LayerParams> layers;
+};
+
+struct SplitMix64 {  // as kernels/reference/model.cpp
+    std::uint64_t state;
+    std::uint64_t next() {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+    double uniform() { return (static_cast<double>(next() >> 11) + 1.0) * (1.0 / 9007199254740992.0); }
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+struct EngineCore::Impl {
+    EngineShape spec;
+    EngineOptions opt;
+    DType dt = DType::fp32;
+    size_t eb = 4;  // bytes per stored element
+    std::unique_ptr<Context> ctx;
+    Pools pools;
+    std::vector<EngineParam> infos;
+    size_t N = 0;
+    DBuf params, grads, master, m, v;
+    ModelParams P, G;
+    int steps = 0;
+
+    int B = 0, S = 0, T = 0;
+    int d = 0, L = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
+    bool layernorm = true, swiglu = false, rotary = false, eager = false;
+
+    std::vector<DBuf> resid;
+    std::vector<LayerBuffers> saved;
+    LayerBuffers scratch;
+    DBuf lnf_mean, lnf_rstd, lnf_out, logits;
+    Raw ids_dev, targets_dev, pos_dev, scalars;  // scalars: loss, norm (fp32)
+    EngineRecompute mode = EngineRecompute::none;
+    cudaEvent_t ev[4] = {nullptr, nullptr, nullptr, nullptr};
+
+    Impl(const EngineShape& shape, const EngineOptions& o, std::uint64_t seed) : spec(shape), opt(o) {
+        dt = opt.precision;
+        eb = dtype_bytes(dt);
+        d = spec.d;
+        L = spec.layers;
+        H = spec.heads;
+        KVH = spec.kv_heads;
+        hd = spec.head_dim;
+        qd = H * hd;
+        kvd = KVH * hd;
+        f = spec.d_ff;
+        V = spec.vocab;
+        layernorm = spec.layernorm;
+        swiglu = spec.swiglu;
+        rotary = spec.rotary;
+        eager = opt.eager;
+        infos = spec.params;
+        N = 0;
+        for (const EngineParam& p : infos) N = std::max(N, p.offset + p.size);
+        ctx = std::make_unique<Context>(nullptr);
+        for (auto& e : ev) LLMPLAN_CUDA_CHECK(cudaEventCreate(&e));
+        params = DBuf(pools, EngineCategory::parameters, N * eb);
+        grads = DBuf(pools, EngineCategory::gradients, N * eb);
+        if (dt != DType::fp32) master = DBuf(pools, EngineCategory::optimizer, N * 4);
+        m = DBuf(pools, EngineCategory::optimizer, N * 4);
+        v = DBuf(pools, EngineCategory::optimizer, N * 4);
+        LLMPLAN_CUDA_CHECK(cudaMemset(m.get(), 0, m.bytes()));
+        LLMPLAN_CUDA_CHECK(cudaMemset(v.get(), 0, v.bytes()));
+        LLMPLAN_CUDA_CHECK(cudaMemset(grads.get(), 0, grads.bytes()));
+        P = views(params.get());
+        G = views(grads.get());
+        init(seed);
+        saved.resize(sz(L));
+        resid.resize(sz(L + 1));
+        scalars.ensure(256);
+    }
+
+    ~Impl() {
+        release_forward_state();
+        if (ctx) cudaStreamSynchronize(ctx->stream());
+        for (auto& e : ev)
+            if (e) cudaEventDestroy(e);
+    }
+
+    float* fp32_weights() const { return dt == DType::fp32 ? params.f() : master.f(); }
+
+    const EngineParam* find(const std::string& name) const {
+        for (const EngineParam& p : infos)
+            if (p.name == name) return &p;
+        return nullptr;
+    }
+
+    ModelParams views(void* base) const {
+        auto at = [&](const std::string& name) -> void* {
+            const EngineParam* p = find(name);
+            return p ? static_cast<char*>(base) + p->offset * eb : nullptr;
+        };
+        ModelParams mp;
+        mp.wte = at("embed_tokens.weight");
+        mp.wpe = at("embed_positions.weight");
+        mp.lnf_w = at("final_norm.weight");
+        mp.lnf_b = at("final_norm.bias");
+        mp.head = spec.tied ? mp.wte : at("lm_head.weight");
+        for (int l = 0; l < L; ++l) {
+            const std::string p = "layers." + std::to_string(l) + ".";
+            LayerParams lp;
+            lp.ln1_w = at(p + "attn_norm.weight");
+            lp.ln1_b = at(p + "attn_norm.bias");
+            lp.wq = at(p + "attn.q_proj.weight");
+            lp.bq = at(p + "attn.q_proj.bias");
+            lp.wk = at(p + "attn.k_proj.weight");
+            lp.bk = at(p + "attn.k_proj.bias");
+            lp.wv = at(p + "attn.v_proj.weight");
+            lp.bv = at(p + "attn.v_proj.bias");
+            lp.wo = at(p + "attn.o_proj.weight");
+            lp.bo = at(p + "attn.o_proj.bias");
+            lp.ln2_w = at(p + "mlp_norm.weight");
+            lp.ln2_b = at(p + "mlp_norm.bias");
+            lp.wg = at(p + "mlp.gate_proj.weight");
+            lp.bg = at(p + "mlp.gate_proj.bias");
+            lp.wu = at(p + "mlp.up_proj.weight");
+            lp.bu = at(p + "mlp.up_proj.bias");
+            lp.wd = at(p + "mlp.down_proj.weight");
+            lp.bd = at(p + "mlp.down_proj.bias");
+            mp.layers.push_back(lp);
+        }
+        return mp;
+    }
+
+    // The reference's initialisation, computed on the host and uploaded.
+    void init(std::uint64_t seed) {
+        std::vector<float> host(N);
+        SplitMix64 rng{seed};
+        constexpr double two_pi = 6.283185307179586;
+        for (const EngineParam& p : infos) {
+            float* w = host.data() + p.offset;
+            const bool is_bias = ends_with(p.name, ".bias");
+            const bool is_norm = p.name.find("norm") != std::string::npos;
+            if (p.rows > 1 && p.cols > 1) {
+                for (size_t i = 0; i < p.size; i += 2) {
+                    const double r = std::sqrt(-2.0 * std::log(rng.uniform())), a = two_pi * rng.uniform();
+                    w[i] = static_cast<float>(opt.init_std * r * std::cos(a));
+                    if (i + 1 < p.size) w[i + 1] = static_cast<float>(opt.init_std * r * std::sin(a));
+                }
+            } else {
+                const float value = is_norm && !is_bias ? 1.0f : 0.0f;
+                for (size_t i = 0; i < p.size; ++i) w[i] = value;
+            }
+        }
+        float* w32 = fp32_weights();
+        LLMPLAN_CUDA_CHECK(cudaMemcpy(w32, host.data(), N * 4, cudaMemcpyHostToDevice));
+        if (dt != DType::fp32) cuda::convert(*ctx, w32, DType::fp32, params.get(), dt, N);
+        LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));
+    }
+
+    // ---- geometry and storage ----
+
+    void begin(const std::vector<int>& ids, const std::vector<int>& targets, int batch, int seq) {
+        if (batch <= 0 || seq <= 0)
+            throw std::invalid_argument("GPU engine: batch and sequence must be positive (got " + std::to_string(batch) + " × " +
+                             std::to_string(seq) + ")");
+        if (P.wpe && seq > spec.max_positions)
+            throw std::invalid_argument("GPU engine: sequence " + std::to_string(seq) + " exceeds the " +
+                             std::to_string(spec.max_positions) + " learned positions");
+        const auto tokens = static_cast<std::int64_t>(batch) * seq;
+        if (tokens > std::numeric_limits<int>::max()) throw std::invalid_argument("GPU engine: too many tokens in one pass");
+        if (ids.size() != static_cast<size_t>(tokens) || targets.size() != static_cast<size_t>(tokens))
+            throw std::invalid_argument("GPU engine: ids and targets must hold batch × sequence = " + std::to_string(tokens) +
+                             " tokens (got " + std::to_string(ids.size()) + " and " + std::to_string(targets.size()) + ")");
+        for (int id : ids)
+            if (id < 0 || id >= V)
+                throw std::invalid_argument("GPU engine: token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                                 std::to_string(V) + ")");
+        for (int t : targets)
+            if (t < -1 || t >= V)
+                throw std::invalid_argument("GPU engine: target " + std::to_string(t) + " is outside [0, " + std::to_string(V) +
+                                 ") and not −1");
+        B = batch;
+        S = seq;
+        T = static_cast<int>(tokens);
+        const size_t bytes = sz(T) * sizeof(int);
+        ids_dev.ensure(bytes);
+        targets_dev.ensure(bytes);
+        LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(ids_dev.p, ids.data(), bytes, cudaMemcpyHostToDevice, ctx->stream()));
+        LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(targets_dev.p, targets.data(), bytes, cudaMemcpyHostToDevice, ctx->stream()));
+        if (P.wpe) {
+            std::vector<int> pos(sz(T));
+            for (int t = 0; t < T; ++t) pos[sz(t)] = t % S;
+            pos_dev.ensure(bytes);
+            LLMPLAN_CUDA_CHECK(cudaMemcpy(pos_dev.p, pos.data(), bytes, cudaMemcpyHostToDevice));
+        }
+        LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));  // the host vectors may go
+    }
+
+    size_t field_elems(int fld) const {
+        const size_t t = sz(T);
+        switch (fld) {
+            case f_ln1_mean: case f_ln2_mean: return layernorm ? t : 0;
+            case f_ln1_rstd: case f_ln2_rstd: return t;
+            case f_ln1_out: case f_x_mid: case f_ln2_out: return t * sz(d);
+            case f_q: case f_att: return t * sz(qd);
+            case f_k: case f_v: return t * sz(kvd);
+            case f_probs: return eager ? sz(B) * sz(H) * sz(S) * sz(S) : 0;
+            case f_lse: return eager ? 0 : sz(B) * sz(H) * sz(S);
+            case f_fc: case f_act: return t * sz(f);
+            case f_up: return swiglu ? t * sz(f) : 0;
+            default: return 0;
+        }
+    }
+    size_t field_bytes(int fld) const { return field_elems(fld) * (is_stat(fld) ? 4 : eb); }
+
+    static bool kept(int fld, EngineRecompute r) {
+        switch (r) {
+            case EngineRecompute::none: return true;
+            case EngineRecompute::selective: return fld != f_probs && fld != f_lse;
+            case EngineRecompute::full: return false;
+        }
+        return false;
+    }
+
+    void* scratch_field(int fld) {
+        const size_t n = field_bytes(fld);
+        if (n == 0) return nullptr;
+        DBuf& b = scratch[sz(fld)];
+        if (b.bytes() != n) b = DBuf(pools, EngineCategory::workspace, n);
+        return b.get();
+    }
+
+    LayerView layer_view(int l, bool allocate) {
+        LayerView view{};
+        for (int fld = 0; fld < kFields; ++fld) {
+            const size_t n = field_bytes(fld);
+            if (n == 0) continue;
+            if (kept(fld, mode)) {
+                DBuf& b = saved[sz(l)][sz(fld)];
+                if (allocate) b = DBuf(pools, EngineCategory::activations, n);
+                view[sz(fld)] = b.get();
+            } else {
+                view[sz(fld)] = scratch_field(fld);
+            }
+        }
+        return view;
+    }
+
+    void release_forward_state() {
+        for (DBuf& b : resid) b.reset();
+        for (LayerBuffers& lb : saved)
+            for (DBuf& b : lb) b.reset();
+        for (DBuf& b : scratch) b.reset();
+        lnf_mean.reset();
+        lnf_rstd.reset();
+        lnf_out.reset();
+        logits.reset();
+    }
+
+    // ---- math ----
+
+    DType gdt() const { return dt; }
+
+    void norm_forward(const void* x, const void* w, const void* b, void* y, void* mean, void* rstd) {
+        if (layernorm)
+            cuda::layernorm_forward(*ctx, x, w, b, y, static_cast<float*>(mean), static_cast<float*>(rstd), T, d,
+                                    opt.norm_eps, dt);
+        else
+            cuda::rmsnorm_forward(*ctx, x, w, y, static_cast<float*>(rstd), T, d, opt.norm_eps, dt);
+    }
+
+    void norm_backward(const void* x, const void* w, const void* mean, const void* rstd, const void* dy, void* dx, void* dw,
+                       void* db) {
+        if (layernorm)
+            cuda::layernorm_backward(*ctx, x, w, static_cast<const float*>(mean), static_cast<const float*>(rstd), dy, dx, dw,
+                                     db, T, d, dt, gdt());
+        else
+            cuda::rmsnorm_backward(*ctx, x, w, static_cast<const float*>(rstd), dy, dx, dw, T, d, dt, gdt());
+    }
+
+    void attention_core(const LayerView& a) {
+        if (eager)
+            cuda::attention_eager_forward(*ctx, a[f_q], a[f_k], a[f_v], a[f_att], a[f_probs], B, S, H, KVH, hd, dt);
+        else
+            cuda::attention_flash_forward(*ctx, a[f_q], a[f_k], a[f_v], a[f_att], static_cast<float*>(a[f_lse]), B, S, H,
+                                          KVH, hd, dt);
+    }
+
+    void linear(const void* x, const void* w, const void* b, void* y, int k, int n) {
+        cuda::linear_forward(*ctx, x, w, b, y, T, k, n, dt);
+    }
+    void linear_back(const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int k, int n) {
+        cuda::linear_backward(*ctx, x, w, dy, dx, dw, db, T, k, n, dt, gdt());
+    }
+    void add(void* y, const void* x, size_t n) { cuda::residual_add(*ctx, y, x, y, n, dt); }
+
+    void layer_forward(const LayerParams& p, const void* x, const LayerView& a, void* x_out) {
+        const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
+        norm_forward(x, p.ln1_w, p.ln1_b, a[f_ln1_out], a[f_ln1_mean], a[f_ln1_rstd]);
+        linear(a[f_ln1_out], p.wq, p.bq, a[f_q], d, qd);
+        linear(a[f_ln1_out], p.wk, p.bk, a[f_k], d, kvd);
+        linear(a[f_ln1_out], p.wv, p.bv, a[f_v], d, kvd);
+        if (rotary) {
+            cuda::rotary_forward(*ctx, a[f_q], B, S, H, hd, opt.rope_base, dt);
+            cuda::rotary_forward(*ctx, a[f_k], B, S, KVH, hd, opt.rope_base, dt);
+        }
+        attention_core(a);
+        linear(a[f_att], p.wo, p.bo, a[f_x_mid], qd, d);
+        add(a[f_x_mid], x, td);
+        norm_forward(a[f_x_mid], p.ln2_w, p.ln2_b, a[f_ln2_out], a[f_ln2_mean], a[f_ln2_rstd]);
+        if (swiglu) {
+            linear(a[f_ln2_out], p.wg, p.bg, a[f_fc], d, f);
+            linear(a[f_ln2_out], p.wu, p.bu, a[f_up], d, f);
+            cuda::swiglu_forward(*ctx, a[f_fc], a[f_up], a[f_act], tf, dt);
+        } else {
+            linear(a[f_ln2_out], p.wu, p.bu, a[f_fc], d, f);
+            cuda::gelu_forward(*ctx, a[f_fc], a[f_act], tf, dt);
+        }
+        if (!x_out) return;
+        linear(a[f_act], p.wd, p.bd, x_out, f, d);
+        add(x_out, a[f_x_mid], td);
+    }
+
+    struct GradWork {
+        DBuf res, ln, tmp, att, dq, dk, dv, act, fc, up;
+    };
+
+    void layer_backward(const LayerParams& p, LayerParams& g, const void* x, const LayerView& a, GradWork& w) {
+        const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
+        linear_back(a[f_act], p.wd, w.res.get(), w.act.get(), g.wd, g.bd, f, d);
+        if (swiglu) {
+            cuda::swiglu_backward(*ctx, a[f_fc], a[f_up], w.act.get(), w.fc.get(), w.up.get(), tf, dt);
+            linear_back(a[f_ln2_out], p.wg, w.fc.get(), w.ln.get(), g.wg, g.bg, d, f);
+            linear_back(a[f_ln2_out], p.wu, w.up.get(), w.tmp.get(), g.wu, g.bu, d, f);
+            add(w.ln.get(), w.tmp.get(), td);
+        } else {
+            cuda::gelu_backward(*ctx, a[f_fc], w.act.get(), w.fc.get(), tf, dt);
+            linear_back(a[f_ln2_out], p.wu, w.fc.get(), w.ln.get(), g.wu, g.bu, d, f);
+        }
+        norm_backward(a[f_x_mid], p.ln2_w, a[f_ln2_mean], a[f_ln2_rstd], w.ln.get(), w.tmp.get(), g.ln2_w, g.ln2_b);
+        add(w.res.get(), w.tmp.get(), td);
+        linear_back(a[f_att], p.wo, w.res.get(), w.att.get(), g.wo, g.bo, qd, d);
+        if (eager)
+            cuda::attention_eager_backward(*ctx, a[f_q], a[f_k], a[f_v], a[f_probs], w.att.get(), w.dq.get(), w.dk.get(),
+                                           w.dv.get(), B, S, H, KVH, hd, dt);
+        else
+            cuda::attention_flash_backward(*ctx, a[f_q], a[f_k], a[f_v], a[f_att], static_cast<const float*>(a[f_lse]),
+                                           w.att.get(), w.dq.get(), w.dk.get(), w.dv.get(), B, S, H, KVH, hd, dt);
+        if (rotary) {
+            cuda::rotary_backward(*ctx, w.dq.get(), B, S, H, hd, opt.rope_base, dt);
+            cuda::rotary_backward(*ctx, w.dk.get(), B, S, KVH, hd, opt.rope_base, dt);
+        }
+        linear_back(a[f_ln1_out], p.wq, w.dq.get(), w.ln.get(), g.wq, g.bq, d, qd);
+        linear_back(a[f_ln1_out], p.wk, w.dk.get(), w.tmp.get(), g.wk, g.bk, d, kvd);
+        add(w.ln.get(), w.tmp.get(), td);
+        linear_back(a[f_ln1_out], p.wv, w.dv.get(), w.tmp.get(), g.wv, g.bv, d, kvd);
+        add(w.ln.get(), w.tmp.get(), td);
+        norm_backward(x, p.ln1_w, a[f_ln1_mean], a[f_ln1_rstd], w.ln.get(), w.tmp.get(), g.ln1_w, g.ln1_b);
+        add(w.res.get(), w.tmp.get(), td);
+    }
+
+    // ---- passes ----
+
+    void forward() {
+        pools.set_phase(EnginePhase::forward);
+        mode = opt.recompute;
+        const size_t td = sz(T) * sz(d);
+        for (int l = 0; l <= L; ++l) {
+            resid[sz(l)] = DBuf(pools, EngineCategory::activations, td * eb);
+            void* x = resid[sz(l)].get();
+            if (l == 0) {
+                cuda::embedding_forward(*ctx, P.wte, static_cast<const int*>(ids_dev.p), x, T, d, dt);
+                if (P.wpe) {
+                    void* pe = ctx->scratch(td * eb);  // kernel scratch: dead after the add
+                    cuda::embedding_forward(*ctx, P.wpe, static_cast<const int*>(pos_dev.p), pe, T, d, dt);
+                    add(x, pe, td);
+                }
+            } else {
+                const LayerView a = layer_view(l - 1, true);
+                layer_forward(P.layers[sz(l - 1)], resid[sz(l - 1)].get(), a, x);
+            }
+        }
+        if (layernorm) lnf_mean = DBuf(pools, EngineCategory::activations, sz(T) * 4);
+        lnf_rstd = DBuf(pools, EngineCategory::activations, sz(T) * 4);
+        lnf_out = DBuf(pools, EngineCategory::activations, td * eb);
+        norm_forward(resid[sz(L)].get(), P.lnf_w, P.lnf_b, lnf_out.get(), lnf_mean.get(), lnf_rstd.get());
+        logits = DBuf(pools, EngineCategory::logits, sz(T) * sz(V) * eb);
+        linear(lnf_out.get(), P.head, nullptr, logits.get(), d, V);
+        cuda::cross_entropy(*ctx, logits.get(), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt, true);
+        pools.set_phase(EnginePhase::idle);
+    }
+
+    float* scalars_loss() const { return static_cast<float*>(scalars.p); }
+    float* scalars_norm() const { return static_cast<float*>(scalars.p) + 1; }
+
+    void backward() {
+        pools.set_phase(EnginePhase::backward);
+        const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
+        GradWork w;
+        w.ln = DBuf(pools, EngineCategory::workspace, td * eb);
+        linear_back(lnf_out.get(), P.head, logits.get(), w.ln.get(), G.head, nullptr, d, V);
+        logits.reset();
+        lnf_out.reset();
+        w.res = DBuf(pools, EngineCategory::workspace, td * eb);
+        w.tmp = DBuf(pools, EngineCategory::workspace, td * eb);
+        norm_backward(resid[sz(L)].get(), P.lnf_w, lnf_mean.get(), lnf_rstd.get(), w.ln.get(), w.res.get(), G.lnf_w,
+                      G.lnf_b);
+        lnf_mean.reset();
+        lnf_rstd.reset();
+        w.att = DBuf(pools, EngineCategory::workspace, sz(T) * sz(qd) * eb);
+        w.dq = DBuf(pools, EngineCategory::workspace, sz(T) * sz(qd) * eb);
+        w.dk = DBuf(pools, EngineCategory::workspace, sz(T) * sz(kvd) * eb);
+        w.dv = DBuf(pools, EngineCategory::workspace, sz(T) * sz(kvd) * eb);
+        w.act = DBuf(pools, EngineCategory::workspace, tf * eb);
+        w.fc = DBuf(pools, EngineCategory::workspace, tf * eb);
+        if (swiglu) w.up = DBuf(pools, EngineCategory::workspace, tf * eb);
+        for (int l = L - 1; l >= 0; --l) {
+            resid[sz(l + 1)].reset();
+            const LayerView a = layer_view(l, false);
+            const void* x = resid[sz(l)].get();
+            if (mode == EngineRecompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
+            if (mode == EngineRecompute::selective) attention_core(a);
+            layer_backward(P.layers[sz(l)], G.layers[sz(l)], x, a, w);
+            for (DBuf& b : saved[sz(l)]) b.reset();
+        }
+        cuda::embedding_backward(*ctx, static_cast<const int*>(ids_dev.p), w.res.get(), G.wte, T, d, dt, gdt());
+        if (G.wpe)
+            cuda::embedding_backward(*ctx, static_cast<const int*>(pos_dev.p), w.res.get(), G.wpe, T, d, dt, gdt());
+        // Device memory handed back to the arenas is reused by later kernels on the same stream
+        // only, so no synchronisation is needed before releasing it.
+        release_forward_state();
+        pools.set_phase(EnginePhase::idle);
+    }
+
+    void optimizer(const EngineAdamW& o) {
+        pools.set_phase(EnginePhase::optimizer);
+        cuda::global_norm(*ctx, {cuda::BufferRef{grads.get(), N, dt}}, scalars_norm());
+        ++steps;
+        AdamWHyper h;
+        h.lr = o.lr;
+        h.beta1 = o.beta1;
+        h.beta2 = o.beta2;
+        h.eps = o.eps;
+        h.weight_decay = o.weight_decay;
+        const bool clip = o.max_grad_norm > 0;
+        for (const EngineParam& p : infos) {
+            void* copy = dt == DType::fp32 ? nullptr : static_cast<char*>(params.get()) + p.offset * eb;
+            cuda::adamw_update(*ctx, fp32_weights() + p.offset, static_cast<const char*>(grads.get()) + p.offset * eb, dt,
+                               m.f() + p.offset, v.f() + p.offset, p.size, h, steps, 1.0f, clip ? scalars_norm() : nullptr,
+                               o.max_grad_norm, p.decay, nullptr, copy, dt);
+        }
+        pools.set_phase(EnginePhase::idle);
+    }
+
+    void zero_grad() { LLMPLAN_CUDA_CHECK(cudaMemsetAsync(grads.get(), 0, grads.bytes(), ctx->stream())); }
+
+    float read_scalar(const float* p) const {
+        float x = 0;
+        LLMPLAN_CUDA_CHECK(cudaMemcpy(&x, p, sizeof(float), cudaMemcpyDeviceToHost));
+        return x;
+    }
+
+    std::vector<float> download(const void* p, size_t n) const {
+        LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));
+        std::vector<float> out(n);
+        if (n == 0) return out;
+        if (dt == DType::fp32) {
+            LLMPLAN_CUDA_CHECK(cudaMemcpy(out.data(), p, n * 4, cudaMemcpyDeviceToHost));
+            return out;
+        }
+        float* tmp = nullptr;
+        LLMPLAN_CUDA_CHECK(cudaMalloc(&tmp, n * 4));
+        try {
+            cuda::convert(*ctx, p, dt, tmp, DType::fp32, n);
+            LLMPLAN_CUDA_CHECK(cudaMemcpy(out.data(), tmp, n * 4, cudaMemcpyDeviceToHost));
+        } catch (...) {
+            cudaFree(tmp);
+            throw;
+        }
+        LLMPLAN_CUDA_CHECK(cudaFree(tmp));
+        return out;
+    }
+
+    EngineMemory memory() const {
+        EngineMemory m2 = pools.stats();
+        m2.library_bytes = ctx->lt_workspace_bytes() + ctx->scratch_bytes() + ids_dev.bytes + targets_dev.bytes +
+                           pos_dev.bytes + scalars.bytes;
+        return m2;
+    }
+};
+
+EngineCore::EngineCore(const EngineShape& spec, const EngineOptions& options, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>(spec, options, seed)) {}
+EngineCore::~EngineCore() = default;
+
+float EngineCore::forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S) {
+    impl_->begin(ids, targets, B, S);
+    impl_->zero_grad();
+    impl_->forward();
+    impl_->backward();
+    return impl_->read_scalar(impl_->scalars_loss());
+}
+
+float EngineCore::optimizer_step(const EngineAdamW& opt) {
+    impl_->optimizer(opt);
+    return impl_->read_scalar(impl_->scalars_norm());
+}
+
+EngineStepStats EngineCore::train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
+                                     const EngineAdamW& opt) {
+    Impl& im = *impl_;
+    im.begin(ids, targets, B, S);
+    const cudaStream_t s = im.ctx->stream();
+    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[0], s));
+    im.zero_grad();
+    im.forward();
+    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[1], s));
+    im.backward();
+    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[2], s));
+    im.optimizer(opt);
+    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[3], s));
+    LLMPLAN_CUDA_CHECK(cudaEventSynchronize(im.ev[3]));
+    EngineStepStats st;
+    float ms = 0;
+    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[1]));
+    st.forward_ms = ms;
+    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[1], im.ev[2]));
+    st.backward_ms = ms;
+    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[2], im.ev[3]));
+    st.optimizer_ms = ms;
+    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[3]));
+    st.total_ms = ms;
+    st.loss = im.read_scalar(im.scalars_loss());
+    st.grad_norm = im.read_scalar(im.scalars_norm());
+    st.memory = im.memory();
+    return st;
+}
+
+const std::vector<EngineParam>& EngineCore::params() const { return impl_->infos; }
+std::size_t EngineCore::param_count() const { return impl_->N; }
+
+std::vector<float> EngineCore::parameters() const {
+    LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(impl_->ctx->stream()));
+    std::vector<float> out(impl_->N);
+    LLMPLAN_CUDA_CHECK(cudaMemcpy(out.data(), impl_->fp32_weights(), impl_->N * 4, cudaMemcpyDeviceToHost));
+    return out;
+}
+
+std::vector<float> EngineCore::gradients() const { return impl_->download(impl_->grads.get(), impl_->N); }
+
+std::vector<float> EngineCore::grad(const std::string& name) const {
+    const EngineParam* p = impl_->find(name);
+    if (!p) throw std::out_of_range("GPU engine: no parameter named " + name);
+    return impl_->download(static_cast<const char*>(impl_->grads.get()) + p->offset * impl_->eb, p->size);
+}
+
+std::vector<float> EngineCore::param(const std::string& name) const {
+    const EngineParam* p = impl_->find(name);
+    if (!p) throw std::out_of_range("GPU engine: no parameter named " + name);
+    LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(impl_->ctx->stream()));
+    std::vector<float> out(p->size);
+    LLMPLAN_CUDA_CHECK(
+        cudaMemcpy(out.data(), impl_->fp32_weights() + p->offset, p->size * 4, cudaMemcpyDeviceToHost));
+    return out;
+}
+
+EngineMemory EngineCore::memory() const { return impl_->memory(); }
+void EngineCore::reset_peaks() { impl_->pools.reset_peaks(); }
+const EngineOptions& EngineCore::options() const { return impl_->opt; }
+
+std::string EngineCore::device_name() const {
+    int dev = 0;
+    LLMPLAN_CUDA_CHECK(cudaGetDevice(&dev));
+    cudaDeviceProp prop{};
+    LLMPLAN_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+    return prop.name;
+}
+
+}  // namespace llmplan::kernels

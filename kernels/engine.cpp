@@ -1,0 +1,115 @@
+// engine.cpp — GpuModel (kernels/engine.h): the spec checks and the parameter layout of the
+// reference (kernels/reference/model.cpp), in C++20, over the engine proper (kernels/cuda/engine.cu).
+#include "kernels/engine.h"
+
+#include "core/error.h"
+#include "core/model.h"
+
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace llmplan::kernels {
+
+EngineOptions engine_options(Recompute recompute, Attention attention, DType precision) {
+    EngineOptions o;
+    o.recompute = recompute == Recompute::none        ? EngineRecompute::none
+                  : recompute == Recompute::selective ? EngineRecompute::selective
+                                                      : EngineRecompute::full;
+    o.eager = attention == Attention::eager;
+    o.precision = precision;
+    return o;
+}
+
+EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
+    validate_model(spec, "GPU engine model " + spec.name);
+    auto refuse = [&](const std::string& what) {
+        throw InputError("GPU engine model " + spec.name + ": " + what + " is not supported by the GPU engine");
+    };
+    if (spec.is_moe()) refuse("mixture of experts");
+    if (spec.position == PositionEmbedding::relative) refuse("relative position embedding");
+    if (spec.parallel_residual) refuse("parallel residual");
+    if (spec.position == PositionEmbedding::rotary && spec.rotary_pct != 1.0) refuse("partial rotary (rotary_pct < 1)");
+    if (spec.position == PositionEmbedding::rotary && spec.head_dim % 2 != 0) refuse("rotary with an odd head_dim");
+    if (spec.sliding_window != 0) refuse("sliding-window attention");
+    if (spec.vocab_size > std::numeric_limits<int>::max() || spec.max_positions > std::numeric_limits<int>::max())
+        refuse("a vocabulary or context over 2^31");
+    if (options.precision == DType::fp16) refuse("fp16 (dynamic loss scaling is not wired in yet)");
+    if (!options.eager && spec.head_dim > 256) refuse("flash attention with head_dim > 256");
+
+    EngineShape s;
+    s.name = spec.name;
+    s.d = spec.d_model;
+    s.layers = spec.n_layers;
+    s.heads = spec.n_heads;
+    s.kv_heads = spec.n_kv_heads;
+    s.head_dim = spec.head_dim;
+    s.d_ff = spec.d_ff;
+    s.vocab = static_cast<int>(spec.vocab_size);
+    s.max_positions = static_cast<int>(spec.max_positions);
+    s.layernorm = spec.norm == Norm::layernorm;
+    s.swiglu = spec.activation == Activation::swiglu;
+    s.rotary = spec.position == PositionEmbedding::rotary;
+    s.tied = spec.tied_embeddings;
+    // Layout: embeddings, layer 0 … L−1 (each in param_tensors() order), final norm, head.
+    const std::vector<ParamTensor> tensors = param_tensors(spec);
+    std::size_t offset = 0;
+    auto push = [&](const ParamTensor& t, std::string name) {
+        EngineParam p;
+        p.name = std::move(name);
+        p.offset = offset;
+        p.size = static_cast<std::size_t>(t.elements());
+        p.rows = t.rows;
+        p.cols = t.cols;
+        p.decay = t.is_matrix();
+        offset += p.size;
+        s.params.push_back(std::move(p));
+    };
+    for (const ParamTensor& t : tensors)
+        if (t.block == Block::embedding) push(t, t.name);
+    for (int l = 0; l < s.layers; ++l)
+        for (const ParamTensor& t : tensors)
+            if (t.block == Block::layer) {
+                std::string name = t.name;
+                const std::size_t star = name.find('*');
+                if (star == std::string::npos) throw std::logic_error("GPU engine: unexpected tensor name " + name);
+                name.replace(star, 1, std::to_string(l));
+                push(t, name);
+            }
+    for (const ParamTensor& t : tensors)
+        if (t.block == Block::final_norm || t.block == Block::head) push(t, t.name);
+    return s;
+}
+
+GpuModel::GpuModel(const ModelSpec& spec, const EngineOptions& options, std::uint64_t seed)
+    : shape_(engine_shape(spec, options)), core_(std::make_unique<EngineCore>(shape_, options, seed)) {}
+GpuModel::~GpuModel() = default;
+
+float GpuModel::forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S) {
+    try {
+        return core_->forward_backward(ids, targets, B, S);
+    } catch (const std::invalid_argument& e) {
+        throw InputError(e.what());
+    }
+}
+float GpuModel::optimizer_step(const EngineAdamW& opt) { return core_->optimizer_step(opt); }
+EngineStepStats GpuModel::train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
+                                     const EngineAdamW& opt) {
+    try {
+        return core_->train_step(ids, targets, B, S, opt);
+    } catch (const std::invalid_argument& e) {
+        throw InputError(e.what());
+    }
+}
+const std::vector<EngineParam>& GpuModel::params() const { return core_->params(); }
+std::size_t GpuModel::param_count() const { return core_->param_count(); }
+std::vector<float> GpuModel::parameters() const { return core_->parameters(); }
+std::vector<float> GpuModel::gradients() const { return core_->gradients(); }
+std::vector<float> GpuModel::grad(const std::string& name) const { return core_->grad(name); }
+std::vector<float> GpuModel::param(const std::string& name) const { return core_->param(name); }
+EngineMemory GpuModel::memory() const { return core_->memory(); }
+void GpuModel::reset_peaks() { core_->reset_peaks(); }
+const EngineOptions& GpuModel::options() const { return core_->options(); }
+std::string GpuModel::device_name() const { return core_->device_name(); }
+
+}  // namespace llmplan::kernels

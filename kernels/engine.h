@@ -1,0 +1,81 @@
+// engine.h — the GPU training engine: a whole decoder-only transformer trained on one CUDA GPU
+// from the kernels of kernels/cuda/ops.cuh, mirroring the CPU reference (kernels/reference/model.h).
+//
+// Plain C++20 host API, no CUDA type or header (llmplan_kernels, LLMPLAN_CUDA=ON only); nvcc code
+// sees only the C++17 types of kernels/engine_types.h (core/model.h is C++20). GpuModel
+// follows ReferenceModel exactly: the same shapes (GPT-2 style and Llama style, from the
+// ModelSpec's flags; the same refusals), the same parameter layout and names, the same
+// initialisation from the same seed (so both can be compared tensor by tensor), the same layer
+// order, the same saved tensors per recompute mode and the same memory books per category:
+//   parameters   the weights in the storage type (fp32, or bf16 in mixed precision);
+//   gradients    one buffer the size of the parameters, in the storage type;
+//   optimizer    AdamW m and v (fp32) and, in mixed precision, the fp32 master weights;
+//   activations  what the forward keeps for the backward (model.h lists it per recompute mode),
+//                in the storage type except the norm statistics and the flash log-sum-exp (fp32);
+//   logits       [T, V] in the storage type, overwritten in place by their gradient;
+//   workspace    the backward's activation gradients and one layer of unkept tensors.
+// With fp32 storage every book equals the reference's byte for byte. Each category allocates
+// from its own caching arena (device blocks reused by size, like PyTorch's caching allocator, so
+// that steady-state steps do not call cudaMalloc); the books count the bytes handed out
+// (current, peak, phase of the peak), `reserved` the device bytes the arena holds. Outside the
+// books (reported in `library_bytes`): the cuBLASLt workspace and the kernels' shared scratch
+// (eager attention's backward keeps its [B, heads, S, S] dS there), the token ids and targets.
+//
+// Precisions: fp32; bf16 (mixed: bf16 weights, activations and gradients, fp32 master weights and
+// AdamW moments). fp16 is refused for now (dynamic loss scaling is not wired in yet).
+// Every CUDA/cuBLAS failure throws std::runtime_error; an allocation failure names the category
+// and the phase in which it happened.
+#pragma once
+
+#include "core/config.h"
+#include "kernels/engine_types.h"
+#include "kernels/ops_gpu.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llmplan::kernels {
+
+// Options: EngineOptions (engine_types.h) plus the planner's Recompute and Attention.
+EngineOptions engine_options(Recompute recompute, Attention attention, DType precision);
+// The engine's shape and layout for a spec (the reference's), or InputError (see above).
+EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options);
+
+class GpuModel {
+public:
+    // Throws InputError for shapes the engine cannot run (as ReferenceModel) and for fp16.
+    GpuModel(const ModelSpec& spec, const EngineOptions& options = {}, std::uint64_t seed = 0);
+    ~GpuModel();
+    GpuModel(const GpuModel&) = delete;
+    GpuModel& operator=(const GpuModel&) = delete;
+
+    // As ReferenceModel::forward_backward (ids and targets [B·S]; targets −1 ignored).
+    float forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S);
+    float optimizer_step(const EngineAdamW& opt);  // returns the gradient norm before clipping
+    EngineStepStats train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
+                               const EngineAdamW& opt);
+
+    const std::vector<EngineParam>& params() const;
+    std::size_t param_count() const;
+    // Downloaded in fp32, in params() order: the weights (the fp32 master copy in mixed precision)
+    // and the gradients.
+    std::vector<float> parameters() const;
+    std::vector<float> gradients() const;
+    std::vector<float> grad(const std::string& name) const;
+    std::vector<float> param(const std::string& name) const;
+
+    EngineMemory memory() const;
+    void reset_peaks();
+    const EngineOptions& options() const;
+    std::string device_name() const;
+
+private:
+    EngineShape shape_;
+    std::unique_ptr<EngineCore> core_;
+};
+
+}  // namespace llmplan::kernels

@@ -1,0 +1,57 @@
+// runner.h — runs real training steps for `llmplan profile` and measures them: on the GPU through
+// the CUDA engine (kernels/engine.h) or on the CPU through the reference (kernels/reference/model.h).
+// Plain C++ (no CUDA type): the CLI calls it in every build; with LLMPLAN_CUDA=OFF the cuda
+// device is refused (cuda_engine_built() is false).
+#pragma once
+
+#include "core/config.h"
+#include "core/model.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace llmplan::profiler {
+
+enum class ProfileDevice { cpu, cuda };
+
+struct ProfileRequest {
+    ModelSpec model;
+    Recompute recompute = Recompute::none;
+    Attention attention = Attention::flash;
+    bool bf16 = false;  // mixed-bf16 storage (cuda only); fp32 otherwise
+    int batch = 1, seq = 1, steps = 10, warmup = 2;
+    std::uint64_t seed = 0;
+    ProfileDevice device = ProfileDevice::cuda;
+};
+
+struct StepTiming {
+    float loss = 0;
+    double total_ms = 0, forward_ms = 0, backward_ms = 0, optimizer_ms = 0;
+};
+
+// The engine's six memory books (kernels/engine.h, kernels/reference/model.h).
+inline constexpr int kBooks = 6;
+inline constexpr const char* kBookNames[kBooks] = {"parameters", "gradients", "optimizer", "activations", "logits", "workspace"};
+
+struct ProfileMeasurement {
+    std::string device_name;
+    std::array<double, kBooks> peak_bytes{};
+    std::array<std::string, kBooks> peak_phase{};
+    double total_peak_bytes = 0;
+    std::string total_peak_phase;
+    double library_bytes = 0;       // outside the books (cuBLASLt workspace, kernel scratch, ids)
+    std::vector<StepTiming> steps;  // the measured steps, after the warm-up
+};
+
+bool cuda_engine_built();
+// Whether --device cuda can run here; when not, `why` says why in one line.
+bool cuda_device_available(std::string* why);
+
+// progress(step, total, timing, warmup) after each step (warm-up steps included, counted first).
+ProfileMeasurement run_profile(const ProfileRequest& request,
+                               const std::function<void(int, int, const StepTiming&, bool)>& progress);
+
+}  // namespace llmplan::profiler
