@@ -56,7 +56,7 @@ ModelSpec llama_like(int layers, int d, int heads, int kv, int ff, int vocab) {
 
 }  // namespace
 
-TEST_CASE("--framework llmplan predicts the engine's measured peak exactly", "[llmplan_profile]") {
+TEST_CASE("framework llmplan: predicts the engine's measured peak exactly", "[llmplan_profile]") {
     const bool llama = GENERATE(false, true);
     const ModelSpec m = llama ? llama_like(3, 64, 8, 2, 160, 100) : gpt2_like(3, 48, 4, 192, 100, 64);
     const int B = 3, S = 20;
@@ -88,7 +88,7 @@ TEST_CASE("--framework llmplan predicts the engine's measured peak exactly", "[l
         }
 }
 
-TEST_CASE("--framework llmplan refuses what the engine does not run", "[llmplan_profile]") {
+TEST_CASE("framework llmplan: refuses what the engine does not run", "[llmplan_profile]") {
     TrainConfig c;
     c.framework = Framework::llmplan;
     const ModelSpec m = llama_like(2, 64, 8, 2, 160, 100);
