@@ -251,7 +251,7 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     out << "\n" << time.str();
     out << "\n  error = (predicted − measured) / measured. Predicted with --framework " << to_string(config.framework)
         << (config.framework == Framework::llmplan ? " (the engine's own books)"
-                                                   : "; --framework llmplan predicts the engine's own books (fp32)")
+                                                   : "; --framework llmplan predicts the engine's own books")
         << ".\n";
     return 0;
 }

@@ -155,7 +155,7 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_option("--base-quant", o.base_quant, "Frozen base weights for LoRA: none | nf4 (QLoRA) | int8")
         ->capture_default_str()->type_name("Q");
     app.add_flag("--paged-optimizer", o.paged_optimizer, "LoRA: bitsandbytes paged optimizer (state in unified memory)");
-    app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook) or pytorch (PyTorch eager + Hugging Face, op by op)")->capture_default_str()->type_name("F");
+    app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op) or llmplan (this engine's arenas: fp32, mixed-bf16)")->capture_default_str()->type_name("F");
 }
 
 ResolvedModel resolve_model(const ModelOptions& o) {

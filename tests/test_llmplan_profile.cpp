@@ -5,11 +5,18 @@
 
 #include "core/error.h"
 #include "core/gpu.h"
+#include "core/presets.h"
 #include "kernels/reference/model.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace llmplan;
@@ -33,6 +40,13 @@ ModelSpec gpt2_like(int layers, int d, int heads, int ff, int vocab, int positio
     m.qkv_bias = m.out_bias = m.mlp_bias = true;
     m.tied_embeddings = true;
     return m;
+}
+
+double phase(const StageMemory& s, const std::string& name) {
+    for (const PhaseTotal& p : s.phases)
+        if (p.name == name) return p.bytes;
+    FAIL("no phase " << name);
+    return 0;
 }
 
 ModelSpec llama_like(int layers, int d, int heads, int kv, int ff, int vocab) {
@@ -92,8 +106,120 @@ TEST_CASE("framework llmplan: refuses what the engine does not run", "[llmplan_p
     TrainConfig c;
     c.framework = Framework::llmplan;
     const ModelSpec m = llama_like(2, 64, 8, 2, 160, 100);
-    CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("--precision mixed-bf16"));
+    c.precision = Precision::mixed_fp16;
+    CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("--precision mixed-fp16"));
+    c.precision = Precision::bf16;
+    CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("--precision bf16"));
     c.precision = Precision::fp32;
     c.parallel.gpus = 2;
     CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("one device"));
+}
+
+// Mixed-bf16: the CPU engine is fp32 only, so the GPU engine's books (kernels/engine.h, allocated
+// in kernels/cuda/engine.cu; tests/gpu_engine.cpp checks the engine against the same per-category
+// formulas on an H100) are worked out here by hand for small shapes.
+TEST_CASE("framework llmplan: mixed-bf16 books, worked by hand", "[llmplan_profile]") {
+    TrainConfig c;
+    c.framework = Framework::llmplan;
+    c.precision = Precision::mixed_bf16;
+    c.micro_batch = 3;
+    c.seq = 20;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+
+    SECTION("GPT-2-like, recompute none, flash: the peak once the backward's gradient buffers exist") {
+        // L 3, d 48, 4 heads (q = kv = 48), f 192, V 100, 64 positions; T = 60 tokens.
+        // P = wte 4,800 + wpe 3,072 + 3 × 28,272 per layer + final norm 96 = 92,784.
+        // Statics: weights 2P + gradients 2P (bf16) + master, m, v 12P (fp32) = 16P = 1,484,544 B.
+        // LayerNorm statistics (mean, rstd, fp32): 2 × 60 × 4 = 480 B per norm.
+        // Per layer kept: 2 norms' stats 960 + bf16 [ln1_out, q, att, x_mid, ln2_out] 5 × 5,760
+        //   + [k, v] 2 × 5,760 + [fc, act] 2 × 23,040 + flash lse 3 × 4 × 20 × 4 = 960 → 88,320 B.
+        // Activations: 4 boundaries × 5,760 + 3 × 88,320 + final-norm stats 480 + output 5,760 = 294,240 B.
+        // Logits 60 × 100 × 2 = 12,000 B. Backward buffers: 2 × (3 × 2,880 + 2 × 2,880 + 2 × 2,880 + 2 × 11,520)
+        //   = 86,400 B. Head backward: 1,484,544 + 294,240 + 12,000 + 5,760 = 1,796,544 B; with the
+        //   buffers (logits, final-norm output and stats freed): 1,484,544 + 294,240 − 6,240 + 86,400 = 1,858,944 B.
+        c.recompute = Recompute::none;
+        c.attention = Attention::flash;
+        const ModelSpec m = gpt2_like(3, 48, 4, 192, 100, 64);
+        REQUIRE(count_params(m).total() == 92784);
+        const StageMemory s = plan_memory(m, gpu, c).worst();
+        CHECK(s.parameters == 185568);
+        CHECK(s.gradients == 185568);
+        CHECK(s.optimizer_states == 1113408);
+        CHECK(phase(s, "forward_end") == 1484544 + 294240 + 12000);
+        CHECK(phase(s, "backward_head") == 1796544);
+        CHECK(phase(s, "backward_workspace") == 1858944);
+        CHECK(s.peak_allocated == 1858944);
+        CHECK(s.activations == 294240 - 6240);
+        CHECK(s.logits == 0);
+        CHECK(s.temporary == 86400);
+    }
+    SECTION("Llama-like with GQA, selective, eager: the probabilities are recomputed into the workspace") {
+        // L 3, d 64, 8 heads × 8 (q 64), 2 KV heads (kv 16), f 160, V 100, untied head.
+        // P = wte 6,400 + 3 × 41,088 per layer + final norm 64 + head 6,400 = 136,128; statics 16P = 2,178,048 B.
+        // RMSNorm rstd (fp32): 240 B per norm. Per layer kept: 480 + 2 × (5 × 3,840 + 2 × 960 + 3 × 9,600)
+        //   = 480 + 2 × 49,920 = 100,320 B. Recomputed store (bf16 probabilities): 3 × 8 × 20 × 20 × 2 = 19,200 B.
+        // Activations (the store not kept): 4 × 7,680 + 3 × 100,320 + 240 + 7,680 = 339,600 B. Logits 12,000 B. Backward buffers:
+        //   2 × (3 × 3,840 + 2 × 3,840 + 2 × 960 + 3 × 9,600) = 99,840 B.
+        // Head backward: 2,178,048 + 339,600 + 19,200 + 12,000 + 7,680 = 2,556,528 B; with the buffers:
+        //   2,178,048 + 339,600 − 7,920 + 19,200 + 99,840 = 2,628,768 B.
+        c.recompute = Recompute::selective;
+        c.attention = Attention::eager;
+        const ModelSpec m = llama_like(3, 64, 8, 2, 160, 100);
+        REQUIRE(count_params(m).total() == 136128);
+        const StageMemory s = plan_memory(m, gpu, c).worst();
+        CHECK(s.parameters + s.gradients + s.optimizer_states == 2178048);
+        CHECK(phase(s, "backward_head") == 2556528);
+        CHECK(s.peak_allocated == 2628768);
+        CHECK(s.temporary == 19200 + 99840);
+    }
+    SECTION("a large vocabulary: the peak during the output layer's backward") {
+        // GPT-2-like with V 5,000, full recompute, eager: P = 327,984, statics 5,247,744 B; activations
+        // = 4 × 5,760 + 480 + 5,760 = 29,280 B; one layer's recomputed fields 960 + 2 × (7 × 2,880
+        // + 2 × 11,520) + probabilities 3 × 4 × 400 × 2 = 9,600 → 96,960 B; logits 600,000 B.
+        // Head backward: 5,247,744 + 29,280 + 96,960 + 600,000 + 5,760 = 5,979,744 B.
+        c.recompute = Recompute::full;
+        c.attention = Attention::eager;
+        const ModelSpec m = gpt2_like(3, 48, 4, 192, 5000, 64);
+        REQUIRE(count_params(m).total() == 327984);
+        const StageMemory s = plan_memory(m, gpu, c).worst();
+        CHECK(s.peak_allocated == 5979744);
+        CHECK(s.logits == 600000);
+        CHECK(s.temporary == 96960 + 5760);
+    }
+}
+
+// The H100 validation matrix (docs/validation/gpu_engine.md): every `llmplan profile --device cuda
+// --framework llmplan --json` output kept in validation/engine/. The prediction is recomputed here
+// from the fixture's inputs (model preset, precision, recompute, attention, micro-batch, sequence)
+// and must be within 1% of the peak the GPU engine measured (issue 6's target).
+TEST_CASE("framework llmplan: the H100 matrix, predicted peak within 1% of measured", "[llmplan_profile]") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine";
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    REQUIRE(files.size() >= 12);
+    for (const fs::path& file : files) {
+        std::ifstream in(file);
+        const nlohmann::json j = nlohmann::json::parse(in);
+        REQUIRE(j.at("schema") == "llmplan.profile/1");
+        const nlohmann::json& job = j.at("job");
+        REQUIRE(job.at("device") == "cuda");
+        const ModelSpec m = preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
+        TrainConfig c;
+        c.framework = Framework::llmplan;
+        c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
+        c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
+        c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
+        c.micro_batch = job.at("micro_batch").get<int>();
+        c.seq = job.at("seq").get<int>();
+        const double predicted = plan_memory(m, *find_gpu("h100-sxm"), c).worst().peak_allocated;
+        const double measured = j.at("measured").at("memory").at("peak_allocated").at("peak_bytes").get<double>();
+        const double err = (predicted - measured) / measured;
+        INFO(file.filename().string() << ": predicted " << predicted << " B, measured " << measured << " B ("
+                                      << 100 * err << "%)");
+        CHECK(std::fabs(err) <= 0.01);
+        CHECK(predicted == j.at("predicted").at("memory").at("peak_allocated").get<double>());
+    }
 }
