@@ -17,6 +17,7 @@
 #include <cmath>
 #include <iomanip>
 #include <limits>
+#include <new>
 #include <sstream>
 
 namespace llmplan::cli {
@@ -32,6 +33,8 @@ void setup_profile(CLI::App& parent, ProfileCommand& cmd) {
         ->capture_default_str()
         ->type_name("D");
     cmd.app->add_option("--seed", cmd.seed, "Seed of the weights and of the random tokens")->capture_default_str()->type_name("N");
+    cmd.app->add_flag("--force", cmd.force,
+                      "Run even when the plan predicts out of memory; an allocation failure is then reported with its phase");
     cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.profile/1) instead of a table");
     cmd.app->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
 }
@@ -128,15 +131,35 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
     const StageMemory& st = plan.worst();
 
+    // Predicted out of memory: refuse before touching the device, unless --force.
+    if (!plan.fits && !cmd.force)
+        throw InputError("the plan predicts out of memory: " + format_bytes(st.device_total) + " needed of " +
+                         format_bytes(plan.capacity_bytes) + " on the " + gpu.name + " (peak at " + st.peak_phase +
+                         "); lower --micro-batch or --seq, use --recompute full, or pass --force to try anyway");
+    if (!plan.fits)
+        err << "llmplan profile: warning: the plan predicts out of memory (" << format_bytes(st.device_total) << " of "
+            << format_bytes(plan.capacity_bytes) << "); running anyway (--force)\n";
     err << "llmplan profile: " << model.spec.name << ", " << req.batch << " × " << req.seq << " tokens, "
         << to_string(config.precision) << ", recompute " << to_string(config.recompute) << ", "
         << to_string(config.attention) << " attention on " << (req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu")
         << ": " << req.warmup << " warm-up + " << req.steps << " steps\n";
-    const profiler::ProfileMeasurement m =
-        profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
+    profiler::ProfileMeasurement m;
+    try {
+        m = profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
             err << "llmplan profile: step " << step << "/" << total << (warm ? " (warm-up)" : "") << "  loss "
                 << fixed(t.loss, 4) << "  " << fixed(t.total_ms, 2) << " ms\n";
         });
+    } catch (const InputError&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        err << "llmplan profile: out of memory (host allocation failed); predicted " << format_bytes(st.device_total)
+            << " at " << st.peak_phase << "\n";
+        return 1;
+    } catch (const std::exception& e) {  // the engine names the arena category and the phase
+        err << "llmplan profile: the run failed: " << e.what() << " (predicted " << format_bytes(st.device_total) << " of "
+            << format_bytes(plan.capacity_bytes) << ", peak at " << st.peak_phase << ")\n";
+        return 1;
+    }
 
     std::vector<double> total, fwd, bwd, opt;
     for (const profiler::StepTiming& t : m.steps) {

@@ -62,7 +62,7 @@ struct ProfileCommand {
     ModelOptions model;
     JobOptions job;
     std::string steps = "10", warmup = "2", device = "cuda", seed = "0", report;
-    bool json = false;
+    bool json = false, force = false;
 };
 void setup_profile(CLI::App& parent, ProfileCommand& cmd);
 int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err);

@@ -317,3 +317,16 @@ TEST_CASE("plan --calibration: a measured compute model replaces the built-in co
     std::remove(path.c_str());
     expect_input_error({"plan", "--params", "7B", "--calibration", "no-such-calibration.json"}, "--calibration");
 }
+
+TEST_CASE("profile: a predicted out-of-memory is refused before running, unless --force", "[cli][profile]") {
+    const std::string cfg = std::string(LLMPLAN_TEST_DATA) + "/profile/tiny-gpt2.json";
+    const std::vector<std::string> base{"profile", "--hf-config", cfg, "--device", "cpu", "--precision", "fp32",
+                                        "--framework", "llmplan", "--micro-batch", "2", "--seq", "16", "--steps", "1",
+                                        "--warmup", "0", "--gpu-memory", "256KB"};  // the plan needs 655,360 B
+    expect_input_error(base, "predicts out of memory");
+    std::vector<std::string> forced = base;
+    forced.push_back("--force");
+    const Result r = run(forced);
+    CHECK(r.code == 0);  // the CPU reference has the memory the 256 KB "GPU" lacks
+    CHECK(r.err.find("running anyway (--force)") != std::string::npos);
+}
