@@ -1372,8 +1372,8 @@ QWidget* MainWindow::build_measured_tab() {
     top->addStretch(1);
     l->addLayout(top);
     measured_status_ = new QLabel(
-        "Open a JSON report of a measured run to overlay measured against predicted. The profiler's own schema "
-        "(llmplan.profile/1) does not exist yet; any JSON is read tolerantly: peak_allocated_bytes or max_memory_allocated, "
+        "Open a JSON report of a measured run to overlay measured against predicted: an `llmplan profile --json` "
+        "report (llmplan.profile/1: peak, step time, tokens/s, MFU), or any JSON read tolerantly: peak_allocated_bytes or max_memory_allocated, "
         "reserved_estimate_bytes or max_memory_reserved, device_used_bytes, step_seconds, tokens_per_second, mfu "
         "(the first found, depth first).");
     measured_status_->setObjectName("measuredStatus");
@@ -1396,9 +1396,23 @@ bool MainWindow::open_profile(const QString& path, QString* error) {
     }
     std::map<std::string, double> found;
     const nlohmann::json& root = j.contains("measured") ? j["measured"] : j;
-    for (const Measurable& m : measurables()) {
-        const double v = find_number(root, m.aliases);
-        if (std::isfinite(v)) found[m.key] = v;
+    if (j.value("schema", std::string()) == "llmplan.profile/1") {
+        // `llmplan profile`'s report: measured.memory.peak_allocated.peak_bytes, measured.time.
+        // step_seconds.median, measured.time.tokens_per_second and mfu.
+        try {
+            found["peak_allocated"] = root.at("memory").at("peak_allocated").at("peak_bytes").get<double>();
+            found["step_seconds"] = root.at("time").at("step_seconds").at("median").get<double>();
+            found["tokens_per_second"] = root.at("time").at("tokens_per_second").get<double>();
+            found["mfu"] = root.at("time").at("mfu").get<double>();
+        } catch (const nlohmann::json::exception& e) {
+            if (error) *error = path + ": not a complete llmplan.profile/1 report (" + QString(e.what()) + ")";
+            return false;
+        }
+    } else {
+        for (const Measurable& m : measurables()) {
+            const double v = find_number(root, m.aliases);
+            if (std::isfinite(v)) found[m.key] = v;
+        }
     }
     if (found.empty()) {
         if (error) *error = path + ": no measured quantity found (see the Measured tab for the keys read)";

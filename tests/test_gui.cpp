@@ -283,6 +283,12 @@ private slots:
             out << R"({"nothing": 1})";
         }
         QVERIFY(!w.open_profile(path, &err));
+        // An `llmplan profile --json` report (validation/engine fixture): peak, step time, tokens/s, MFU.
+        const QString profile = QString::fromStdString(std::string(LLMPLAN_SOURCE_DIR) +
+                                                       "/validation/engine/gpt2-124m_bf16_full_flash_b32.json");
+        QVERIFY2(w.open_profile(profile, &err), qPrintable(err));
+        QCOMPARE(child<QTableWidget>(w, "measuredTable")->rowCount(), 4);
+        QVERIFY(std::abs(w.memory_chart().markers[0] - 6796988416.0 / kGiB) < 1e-9);
     }
 
     void lora_inputs_follow_the_planner() {
