@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/model.h"
+#include "kernels/reference/model.h"
 
 #include <limits>
 #include <stdexcept>
@@ -22,18 +23,10 @@ EngineOptions engine_options(Recompute recompute, Attention attention, DType pre
 }
 
 EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
-    validate_model(spec, "GPU engine model " + spec.name);
+    reference::check_engine_supports(spec, "GPU engine model", "the GPU engine");  // the shapes the reference trains
     auto refuse = [&](const std::string& what) {
         throw InputError("GPU engine model " + spec.name + ": " + what + " is not supported by the GPU engine");
     };
-    if (spec.is_moe()) refuse("mixture of experts");
-    if (spec.position == PositionEmbedding::relative) refuse("relative position embedding");
-    if (spec.parallel_residual) refuse("parallel residual");
-    if (spec.position == PositionEmbedding::rotary && spec.rotary_pct != 1.0) refuse("partial rotary (rotary_pct < 1)");
-    if (spec.position == PositionEmbedding::rotary && spec.head_dim % 2 != 0) refuse("rotary with an odd head_dim");
-    if (spec.sliding_window != 0) refuse("sliding-window attention");
-    if (spec.vocab_size > std::numeric_limits<int>::max() || spec.max_positions > std::numeric_limits<int>::max())
-        refuse("a vocabulary or context over 2^31");
     if (options.precision == DType::fp16) refuse("fp16 (dynamic loss scaling is not wired in yet)");
     if (!options.eager && spec.head_dim > 256) refuse("flash attention with head_dim > 256");
 

@@ -164,18 +164,7 @@ struct ReferenceModel::Impl {
     // ---- setup ----
 
     Impl(const ModelSpec& s, const TrainOptions& o, std::uint64_t seed) : spec(s), opt(o) {
-        validate_model(spec, "reference model " + spec.name);
-        auto refuse = [&](const std::string& what) {
-            throw InputError("reference model " + spec.name + ": " + what + " is not supported by the CPU reference");
-        };
-        if (spec.is_moe()) refuse("mixture of experts");
-        if (spec.position == PositionEmbedding::relative) refuse("relative position embedding");
-        if (spec.parallel_residual) refuse("parallel residual");
-        if (spec.position == PositionEmbedding::rotary && spec.rotary_pct != 1.0) refuse("partial rotary (rotary_pct < 1)");
-        if (spec.position == PositionEmbedding::rotary && spec.head_dim % 2 != 0) refuse("rotary with an odd head_dim");
-        if (spec.sliding_window != 0) refuse("sliding-window attention");
-        if (spec.vocab_size > std::numeric_limits<int>::max() || spec.max_positions > std::numeric_limits<int>::max())
-            refuse("a vocabulary or context over 2^31");
+        check_engine_supports(spec, "reference model", "the CPU reference");
         d = spec.d_model;
         L = spec.n_layers;
         H = spec.n_heads;
@@ -570,6 +559,21 @@ struct ReferenceModel::Impl {
 
     void zero_grad() { std::fill(grads.data(), grads.data() + grads.size(), 0.0f); }
 };
+
+void check_engine_supports(const ModelSpec& spec, const std::string& who, const std::string& engine) {
+    validate_model(spec, who + " " + spec.name);
+    auto refuse = [&](const std::string& what) {
+        throw InputError(who + " " + spec.name + ": " + what + " is not supported by " + engine);
+    };
+    if (spec.is_moe()) refuse("mixture of experts");
+    if (spec.position == PositionEmbedding::relative) refuse("relative position embedding");
+    if (spec.parallel_residual) refuse("parallel residual");
+    if (spec.position == PositionEmbedding::rotary && spec.rotary_pct != 1.0) refuse("partial rotary (rotary_pct < 1)");
+    if (spec.position == PositionEmbedding::rotary && spec.head_dim % 2 != 0) refuse("rotary with an odd head_dim");
+    if (spec.sliding_window != 0) refuse("sliding-window attention");
+    if (spec.vocab_size > std::numeric_limits<int>::max() || spec.max_positions > std::numeric_limits<int>::max())
+        refuse("a vocabulary or context over 2^31");
+}
 
 ReferenceModel::ReferenceModel(const ModelSpec& spec, const TrainOptions& options, std::uint64_t seed)
     : impl_(std::make_unique<Impl>(spec, options, seed)) {}

@@ -119,6 +119,12 @@ private:
 
 // --- the model ---------------------------------------------------------------------------------
 
+// The model shapes both engines (this CPU reference and the GPU engine, kernels/engine.h) train:
+// validate_model, then an InputError "<who> <name>: <what> is not supported by <engine>" for MoE,
+// relative positions, parallel residual, partial or odd-width rotary, sliding windows and sizes
+// over 2^31.
+void check_engine_supports(const ModelSpec& spec, const std::string& who, const std::string& engine);
+
 struct TrainOptions {
     Recompute recompute = Recompute::none;
     Attention attention = Attention::flash;  // eager: keep the probabilities; flash: keep the log-sum-exp
