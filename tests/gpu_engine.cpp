@@ -11,6 +11,7 @@
 //   4. Learning: the loss falls on the reference test's copy task (400 steps, lr 1e-2).
 #include "kernels/engine.h"
 #include "kernels/reference/model.h"
+#include "tiny_models.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,43 +37,8 @@ void check(bool ok, const std::string& what) {
     std::printf("%s  %s\n", ok ? "pass" : "FAIL", what.c_str());
 }
 
-ModelSpec tiny_gpt2() {  // as tests/test_reference.cpp
-    ModelSpec m;
-    m.name = "tiny-gpt2";
-    m.family = "gpt2";
-    m.n_layers = 2;
-    m.d_model = 16;
-    m.n_heads = m.n_kv_heads = 4;
-    m.head_dim = 4;
-    m.d_ff = 64;
-    m.activation = Activation::gelu;
-    m.norm = Norm::layernorm;
-    m.vocab_size = 32;
-    m.max_positions = 16;
-    m.position = PositionEmbedding::learned;
-    m.qkv_bias = m.out_bias = m.mlp_bias = true;
-    m.tied_embeddings = true;
-    return m;
-}
-
-ModelSpec tiny_llama() {
-    ModelSpec m;
-    m.name = "tiny-llama";
-    m.family = "llama";
-    m.n_layers = 2;
-    m.d_model = 16;
-    m.n_heads = 4;
-    m.n_kv_heads = 2;
-    m.head_dim = 4;
-    m.d_ff = 40;
-    m.activation = Activation::swiglu;
-    m.norm = Norm::rmsnorm;
-    m.vocab_size = 32;
-    m.max_positions = 64;
-    m.position = PositionEmbedding::rotary;
-    m.tied_embeddings = false;
-    return m;
-}
+using test::tiny_gpt2;
+using test::tiny_llama;
 
 double rel_err(const std::vector<float>& a, const float* b, std::size_t n) {
     double num = 0, den = 0;

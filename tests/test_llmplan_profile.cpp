@@ -7,6 +7,7 @@
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "kernels/reference/model.h"
+#include "tiny_models.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,49 +24,14 @@ using namespace llmplan;
 
 namespace {
 
-ModelSpec gpt2_like(int layers, int d, int heads, int ff, int vocab, int positions) {
-    ModelSpec m;
-    m.name = "gpt2-like";
-    m.family = "gpt2";
-    m.n_layers = layers;
-    m.d_model = d;
-    m.n_heads = m.n_kv_heads = heads;
-    m.head_dim = d / heads;
-    m.d_ff = ff;
-    m.activation = Activation::gelu;
-    m.norm = Norm::layernorm;
-    m.vocab_size = vocab;
-    m.max_positions = positions;
-    m.position = PositionEmbedding::learned;
-    m.qkv_bias = m.out_bias = m.mlp_bias = true;
-    m.tied_embeddings = true;
-    return m;
-}
+using test::gpt2_like;
+using test::llama_like;
 
 double phase(const StageMemory& s, const std::string& name) {
     for (const PhaseTotal& p : s.phases)
         if (p.name == name) return p.bytes;
     FAIL("no phase " << name);
     return 0;
-}
-
-ModelSpec llama_like(int layers, int d, int heads, int kv, int ff, int vocab) {
-    ModelSpec m;
-    m.name = "llama-like";
-    m.family = "llama";
-    m.n_layers = layers;
-    m.d_model = d;
-    m.n_heads = heads;
-    m.n_kv_heads = kv;
-    m.head_dim = d / heads;
-    m.d_ff = ff;
-    m.activation = Activation::swiglu;
-    m.norm = Norm::rmsnorm;
-    m.vocab_size = vocab;
-    m.max_positions = 4096;
-    m.position = PositionEmbedding::rotary;
-    m.tied_embeddings = false;
-    return m;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 // O(ε²·f''') truncation. Each check below states its ε and tolerance; the tolerances are about
 // five to a hundred times the largest error measured (stated where it matters).
 #include "kernels/reference/model.h"
+#include "tiny_models.h"
 #include "kernels/reference/ops.h"
 
 #include "core/error.h"
@@ -87,43 +88,8 @@ double max_abs(const std::vector<float>& a) {
 }
 
 // Tiny models of each family (the brief: 2 layers, d 16, vocab 32).
-ModelSpec tiny_gpt2() {
-    ModelSpec m;
-    m.name = "tiny-gpt2";
-    m.family = "gpt2";
-    m.n_layers = 2;
-    m.d_model = 16;
-    m.n_heads = m.n_kv_heads = 4;
-    m.head_dim = 4;
-    m.d_ff = 64;
-    m.activation = Activation::gelu;
-    m.norm = Norm::layernorm;
-    m.vocab_size = 32;
-    m.max_positions = 16;
-    m.position = PositionEmbedding::learned;
-    m.qkv_bias = m.out_bias = m.mlp_bias = true;
-    m.tied_embeddings = true;
-    return m;
-}
-
-ModelSpec tiny_llama() {
-    ModelSpec m;
-    m.name = "tiny-llama";
-    m.family = "llama";
-    m.n_layers = 2;
-    m.d_model = 16;
-    m.n_heads = 4;
-    m.n_kv_heads = 2;  // GQA: two query heads per kv head
-    m.head_dim = 4;
-    m.d_ff = 40;
-    m.activation = Activation::swiglu;
-    m.norm = Norm::rmsnorm;
-    m.vocab_size = 32;
-    m.max_positions = 64;
-    m.position = PositionEmbedding::rotary;
-    m.tied_embeddings = false;
-    return m;
-}
+using test::tiny_gpt2;
+using test::tiny_llama;
 
 struct Batch {
     std::vector<int> ids, targets;

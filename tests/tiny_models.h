@@ -1,0 +1,54 @@
+// tiny_models.h — the GPT-2-style and Llama-style shapes the engine tests train (the CPU
+// reference, the GPU engine and the --framework llmplan profile use the same ones).
+#pragma once
+
+#include "core/model.h"
+
+namespace llmplan::test {
+
+// GPT-2 style: LayerNorm, GELU, learned positions, biases, tied embeddings.
+inline ModelSpec gpt2_like(int layers, int d, int heads, int ff, int vocab, int positions, const char* name = "gpt2-like") {
+    ModelSpec m;
+    m.name = name;
+    m.family = "gpt2";
+    m.n_layers = layers;
+    m.d_model = d;
+    m.n_heads = m.n_kv_heads = heads;
+    m.head_dim = d / heads;
+    m.d_ff = ff;
+    m.activation = Activation::gelu;
+    m.norm = Norm::layernorm;
+    m.vocab_size = vocab;
+    m.max_positions = positions;
+    m.position = PositionEmbedding::learned;
+    m.qkv_bias = m.out_bias = m.mlp_bias = true;
+    m.tied_embeddings = true;
+    return m;
+}
+
+// Llama style: RMSNorm, SwiGLU, rotary positions, GQA (kv heads), untied head.
+inline ModelSpec llama_like(int layers, int d, int heads, int kv, int ff, int vocab, int positions = 4096,
+                            const char* name = "llama-like") {
+    ModelSpec m;
+    m.name = name;
+    m.family = "llama";
+    m.n_layers = layers;
+    m.d_model = d;
+    m.n_heads = heads;
+    m.n_kv_heads = kv;
+    m.head_dim = d / heads;
+    m.d_ff = ff;
+    m.activation = Activation::swiglu;
+    m.norm = Norm::rmsnorm;
+    m.vocab_size = vocab;
+    m.max_positions = positions;
+    m.position = PositionEmbedding::rotary;
+    m.tied_embeddings = false;
+    return m;
+}
+
+// The smallest of each, for gradient checks: 2 layers, d 16, 4 heads (2 kv heads for Llama), vocab 32.
+inline ModelSpec tiny_gpt2() { return gpt2_like(2, 16, 4, 64, 32, 16, "tiny-gpt2"); }
+inline ModelSpec tiny_llama() { return llama_like(2, 16, 4, 2, 40, 32, 64, "tiny-llama"); }
+
+}  // namespace llmplan::test
