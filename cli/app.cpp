@@ -26,10 +26,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     ScalingCommand scaling;
     InferCommand infer;
     ProfileCommand profile;
+    ProfileCalibrateCommand calibrate;
     setup_plan(app, plan);
     setup_infer(app, infer);
     setup_search(app, search);
     setup_profile(app, profile);
+    setup_profile_calibrate(*profile.app, calibrate);
     setup_scaling(app, scaling);
     setup_models(app, models);
     setup_gpus(app, gpus);
@@ -42,6 +44,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         if (search.app->parsed()) { context = "llmplan search"; return run_search(search, out, err); }
         if (scaling.app->parsed()) { context = "llmplan scaling"; return run_scaling(scaling, out, err); }
         if (infer.app->parsed()) { context = "llmplan infer"; return run_infer(infer, out, err); }
+        if (calibrate.app->parsed()) {
+            context = "llmplan profile calibrate";
+            return run_profile_calibrate(calibrate, out, err);
+        }
         if (profile.app->parsed()) { context = "llmplan profile"; return run_profile(profile, out, err); }
         if (models.app->parsed()) { context = "llmplan models"; return run_models(models, out, err); }
         if (gpus.app->parsed()) { context = "llmplan gpus"; return run_gpus(gpus, out, err); }
@@ -50,6 +56,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     } catch (const CLI::CallForHelp&) {
         out << (plan.app->parsed() ? plan.app->help() : search.app->parsed() ? search.app->help()
                 : scaling.app->parsed() ? scaling.app->help() : infer.app->parsed() ? infer.app->help()
+                : calibrate.app->parsed() ? calibrate.app->help()
                 : profile.app->parsed() ? profile.app->help()
                 : models.app->parsed() ? models.app->help()
                 : gpus.app->parsed() ? gpus.app->help() : app.help());
@@ -58,7 +65,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         out << e.what() << "\n";
         return 0;
     } catch (const CLI::ParseError& e) {
-        for (CLI::App* sub : app.get_subcommands()) context = "llmplan " + sub->get_name();
+        for (CLI::App* sub : app.get_subcommands()) {
+            context = "llmplan " + sub->get_name();
+            for (CLI::App* nested : sub->get_subcommands()) context += " " + nested->get_name();
+        }
         std::string msg = e.what();
         std::replace(msg.begin(), msg.end(), '\n', ' ');
         err << context << ": error: " << msg << " (see " << context << " --help)\n";

@@ -67,6 +67,16 @@ struct ProfileCommand {
 void setup_profile(CLI::App& parent, ProfileCommand& cmd);
 int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err);
 
+// `llmplan profile calibrate` (cmd_calibrate.cpp): a subcommand of profile.
+struct ProfileCalibrateCommand {
+    CLI::App* app = nullptr;
+    ModelOptions model;
+    std::string precision = "mixed-bf16", micro_batch = "1,2,4,8", seq = "1024", attention = "flash,eager", out;
+    bool dry_run = false;
+};
+void setup_profile_calibrate(CLI::App& profile_app, ProfileCalibrateCommand& cmd);
+int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out, std::ostream& err);
+
 struct ModelsCommand {
     CLI::App* app = nullptr;
     std::string name;       // optional: show one model in detail

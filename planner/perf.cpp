@@ -177,6 +177,19 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;  // (p − 1)/(v·m) of the compute
     // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
     r.optimizer_seconds = (2 * (st.parameters + st.master + st.optimizer_states) + st.gradients) / hbm;
+    // llmplan's own engine on one device: its kernels one after another on one stream, each timed
+    // from the calibration (engine_time.h) — replaces the generic compute terms above.
+    if (c.framework == Framework::llmplan && p.gpus == 1 && !lora) {
+        const EngineStepTime et = engine_step_time(m, c, g, opt.engine_calibration.get());
+        r.microbatch_forward_seconds = et.forward_seconds;
+        r.microbatch_backward_seconds = et.backward_seconds;
+        r.optimizer_seconds = et.optimizer_seconds;
+        r.matmul_seconds = mb * et.matmul_seconds;
+        r.compute_seconds = mb * (et.forward_seconds + et.backward_seconds);
+        r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;
+        r.bubble_seconds = 0;
+        r.engine_time = et;
+    }
 
     // --- communication ------------------------------------------------------------------------------
     const int dpN = p.shard_group();
@@ -317,6 +330,8 @@ void apply_calibration(const std::string& text, const std::string& what, PerfOpt
     number("gemm_efficiency", 0.01, 1.0, o.gemm_efficiency);
     number("elementwise_traffic", 0.0, 1000.0, o.elementwise_traffic);
     number("memory_bandwidth", 1e9, 1e15, o.memory_bandwidth);
+    EngineCalibration engine = parse_engine_calibration(text, what);
+    if (!engine.kernels.empty()) o.engine_calibration = std::make_shared<const EngineCalibration>(std::move(engine));
     o.calibration = what + (j.contains("source") && j["source"].is_string() ? " (" + j["source"].get<std::string>() + ")" : "");
 }
 

@@ -15,9 +15,12 @@
 
 #include "core/gpu.h"
 #include "planner/comm.h"
+#include "planner/engine_time.h"
 #include "planner/flops.h"
 #include "planner/memory.h"
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,11 +74,16 @@ struct PerfOptions {
     double elementwise_traffic = -1;  // < 0 = kElementwiseTraffic
     double memory_bandwidth = 0;      // > 0: measured HBM bandwidth (bytes/s) instead of the datasheet's
     std::string calibration;          // where the three came from ("" = the built-in constants)
+    // Kernel times of llmplan's own engine (`llmplan profile calibrate`, engine_time.h): used for
+    // --framework llmplan, whose step time is the sum of the engine's kernels.
+    std::shared_ptr<const EngineCalibration> engine_calibration;
 };
 
-// A calibration file (schema "llmplan.calibration/1", docs/PERFORMANCE_MODEL.md §2):
+// A calibration file (schema "llmplan.calibration/1", docs/PERFORMANCE_MODEL.md §2 and §8):
 // {"gemm_efficiency": 0.7, "elementwise_traffic": 6.5, "memory_bandwidth": 3.0e12, "gpu": "...",
-//  "source": "..."} — any subset. Throws InputError naming `what` for bad JSON or values.
+//  "source": "...", "launch_seconds": 2.5e-6, "engine_kernels": [...]} — any subset. The first three
+// tune the generic compute model; the engine kernel times (engine_time.h) time --framework
+// llmplan. Throws InputError naming `what` for bad JSON or values.
 void apply_calibration(const std::string& json_text, const std::string& what, PerfOptions& options);
 
 // One collective as one GPU of the worst pipeline stage runs it.
@@ -109,6 +117,9 @@ struct PerfPlan {
     double bubble_seconds = 0;
     double bubble_fraction = 0;       // (p − 1)/(v·m)
     double optimizer_seconds = 0;
+    // --framework llmplan on one device: the engine's kernels, summed (engine_time.h); it then
+    // supplies the forward, backward and optimizer times above.
+    std::optional<EngineStepTime> engine_time;
     // Communication
     std::vector<CollectiveUse> collectives;
     double comm_bytes_per_gpu = 0;    // bytes through one GPU's links per step (S × busbw factor)

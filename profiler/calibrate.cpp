@@ -1,0 +1,188 @@
+// calibrate.cpp — see calibrate.h.
+#include "profiler/calibrate.h"
+
+#include "core/error.h"
+#include "profiler/runner.h"
+#if LLMPLAN_PROFILE_CUDA
+#include "kernels/device.h"
+#include "kernels/op_timing.h"
+#endif
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <sstream>
+
+namespace llmplan::profiler {
+
+namespace {
+
+[[maybe_unused]] std::string describe(EngineKernel k, const std::string& dtype, const std::vector<std::int64_t>& dims) {
+    std::ostringstream s;
+    s << to_string(k) << " " << dtype << " [";
+    for (std::size_t i = 0; i < dims.size(); ++i) s << (i ? "," : "") << dims[i];
+    s << "]";
+    return s.str();
+}
+
+std::string now_utc() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+std::vector<EngineKernelCall> calibration_shapes(const CalibrateRequest& r) {
+    std::vector<EngineKernelCall> out;
+    for (Precision p : r.precisions)
+        for (int b : r.micro_batches)
+            for (Attention a : r.attentions) {
+                TrainConfig c;
+                c.precision = p;
+                c.micro_batch = b;
+                c.global_batch = b;
+                c.seq = r.seq;
+                c.attention = a;
+                c.framework = Framework::llmplan;
+                for (EngineKernelCall& k : engine_step_kernels(r.model, c)) {
+                    const bool seen = std::any_of(out.begin(), out.end(), [&](const EngineKernelCall& o) {
+                        return o.kernel == k.kernel && o.dtype == k.dtype && o.dims == k.dims;
+                    });
+                    if (!seen) out.push_back(std::move(k));
+                }
+            }
+    return out;
+}
+
+CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<void(int, int, const std::string&)>& progress) {
+    std::string why;
+    if (!cuda_device_available(&why)) throw InputError("llmplan profile calibrate needs a GPU: " + why);
+    const std::vector<EngineKernelCall> shapes = calibration_shapes(r);
+    CalibrationRun run;
+#if LLMPLAN_PROFILE_CUDA
+    using namespace kernels;
+    const auto t0 = std::chrono::steady_clock::now();
+    const DeviceQuery q = query_devices();
+    run.gpu = q.ok && !q.devices.empty() ? q.devices.front().name : "unknown GPU";
+    run.launch_seconds = gpu_launch_seconds();
+    run.copy_bandwidth = gpu_copy_bandwidth(std::size_t{1} << 30);
+    const int total = static_cast<int>(shapes.size());
+    int done = 0;
+    for (const EngineKernelCall& s : shapes) {
+        const std::string what = describe(s.kernel, s.dtype, s.dims);
+        EngineKernelShape shape;
+        shape.kernel = to_string(s.kernel);
+        shape.dt = s.dtype == "fp32" ? DType::fp32 : s.dtype == "fp16" ? DType::fp16 : DType::bf16;
+        shape.dims = s.dims;
+        try {
+            EngineKernelTiming t;
+            t.kernel = s.kernel;
+            t.dtype = s.dtype;
+            t.dims = s.dims;
+            t.seconds = gpu_time_engine_kernel(shape);
+            run.kernels.push_back(std::move(t));
+        } catch (const std::exception& e) {
+            run.skipped.push_back(what + ": " + e.what());
+        }
+        if (progress) progress(++done, total, what);
+    }
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+#else
+    (void)progress;
+    (void)shapes;
+#endif
+    return run;
+}
+
+std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& r, const std::string& existing,
+                             const std::string& what) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    if (!existing.empty()) {
+        try {
+            j = nlohmann::ordered_json::parse(existing);
+        } catch (const nlohmann::json::exception& e) {
+            throw InputError(what + ": the existing file is not valid JSON (" + std::string(e.what()) + ")");
+        }
+        if (!j.is_object() || (j.contains("schema") && j["schema"] != "llmplan.calibration/1"))
+            throw InputError(what + ": the existing file is not a llmplan.calibration/1 file");
+        if (j.contains("gpu") && j["gpu"].is_string() && j["gpu"].get<std::string>() != run.gpu)
+            throw InputError(what + ": the existing file was measured on " + j["gpu"].get<std::string>() + ", not on " +
+                             run.gpu + "; write to another file");
+    }
+    j["schema"] = "llmplan.calibration/1";
+    j["gpu"] = run.gpu;
+    nlohmann::ordered_json model_list = nlohmann::ordered_json::array();
+    if (j.contains("models") && j["models"].is_array())
+        for (const auto& m : j["models"])
+            if (m.is_string() && m.get<std::string>() != r.model.name) model_list.push_back(m);
+    model_list.push_back(r.model.name);
+    j["models"] = model_list;
+    j["source"] = "llmplan profile calibrate on " + run.gpu + ", " + now_utc();
+    j["launch_seconds"] = run.launch_seconds;
+
+    // Merge: previous entries for shapes not measured now are kept.
+    std::vector<EngineKernelTiming> merged;
+    if (j.contains("engine_kernels")) {
+        const EngineCalibration old = parse_engine_calibration(j.dump(), what + " (existing)");
+        for (const EngineKernelTiming& t : old.kernels) {
+            const bool replaced = std::any_of(run.kernels.begin(), run.kernels.end(), [&](const EngineKernelTiming& n) {
+                return n.kernel == t.kernel && n.dtype == t.dtype && n.dims == t.dims;
+            });
+            if (!replaced) merged.push_back(t);
+        }
+    }
+    merged.insert(merged.end(), run.kernels.begin(), run.kernels.end());
+
+    // Informational summary (not read back): the best matmul and attention rates and the median
+    // bandwidth of the memory-bound kernels, per storage type.
+    std::map<std::string, double> best_matmul, best_attention;
+    std::map<std::string, std::vector<double>> bandwidths;
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const EngineKernelTiming& t : merged) {
+        EngineKernelCall c;
+        c.kernel = t.kernel;
+        c.dtype = t.dtype;
+        c.dims = t.dims;
+        nlohmann::ordered_json e;
+        e["kernel"] = to_string(t.kernel);
+        e["dtype"] = t.dtype;
+        e["dims"] = t.dims;
+        e["seconds"] = t.seconds;
+        fill_engine_kernel_work(c);
+        const double flops = c.flops, bytes = c.bytes;
+        if (flops > 0) {
+            e["tflops"] = std::round(flops / t.seconds / 1e10) / 100;
+            double& best = (t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward)
+                               ? best_matmul[t.dtype]
+                               : best_attention[t.dtype];
+            best = std::max(best, flops / t.seconds);
+        } else {
+            e["gbps"] = std::round(bytes / t.seconds / 1e8) / 10;
+            if (t.seconds > 20 * run.launch_seconds) bandwidths[t.dtype].push_back(bytes / t.seconds);
+        }
+        list.push_back(e);
+    }
+    nlohmann::ordered_json summary;
+    summary["copy_bandwidth"] = run.copy_bandwidth;
+    for (const auto& [dt, v] : best_matmul) summary["best_matmul_flops"][dt] = v;
+    for (const auto& [dt, v] : best_attention) summary["best_attention_flops"][dt] = v;
+    for (auto& [dt, v] : bandwidths) {
+        std::sort(v.begin(), v.end());
+        summary["median_memory_bound_bandwidth"][dt] = v[v.size() / 2];
+    }
+    summary["note"] = "informational: plan reads engine_kernels and launch_seconds";
+    j["measured"] = summary;
+    j["engine_kernels"] = list;
+    if (!run.skipped.empty()) j["skipped"] = run.skipped;
+    return j.dump(1) + "\n";
+}
+
+}  // namespace llmplan::profiler

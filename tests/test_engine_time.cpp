@@ -1,0 +1,207 @@
+// test_engine_time.cpp — the engine's step-time model (planner/engine_time.h): the kernel list
+// against hand counts of kernels/cuda/engine.cu, the calibration lookup rules, the parser's
+// refusals, and plan_perf's use of it for --framework llmplan.
+#include "planner/engine_time.h"
+#include "planner/memory.h"
+#include "planner/perf.h"
+
+#include "core/error.h"
+#include "core/gpu.h"
+#include "core/presets.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+
+using namespace llmplan;
+
+namespace {
+
+TrainConfig engine_config(Precision p, int B, int S, Recompute r = Recompute::none, Attention a = Attention::flash) {
+    TrainConfig c;
+    c.framework = Framework::llmplan;
+    c.precision = p;
+    c.micro_batch = B;
+    c.global_batch = B;
+    c.seq = S;
+    c.recompute = r;
+    c.attention = a;
+    return c;
+}
+
+std::map<EngineKernel, double> calls_by_kernel(const std::vector<EngineKernelCall>& list) {
+    std::map<EngineKernel, double> n;
+    for (const EngineKernelCall& c : list) n[c.kernel] += c.calls;
+    return n;
+}
+
+double total(const std::vector<EngineKernelCall>& list, EngineKernel k, double EngineKernelCall::*field) {
+    double s = 0;
+    for (const EngineKernelCall& c : list)
+        if (c.kernel == k) s += c.calls * (c.*field);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("engine time: GPT-2 124M's kernel calls, counted by hand from engine.cu", "[engine_time]") {
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const auto list = engine_step_kernels(m, engine_config(Precision::mixed_bf16, 4, 1024));
+    auto n = calls_by_kernel(list);
+    // Per layer: q, k, v, o, fc, down projections; plus the (tied) output projection.
+    CHECK(n[EngineKernel::linear_forward] == 12 * 6 + 1);
+    CHECK(n[EngineKernel::linear_backward] == 12 * 6 + 1);
+    CHECK(n[EngineKernel::layernorm_forward] == 12 * 2 + 1);
+    CHECK(n[EngineKernel::layernorm_backward] == 12 * 2 + 1);
+    CHECK(n[EngineKernel::attention_flash_forward] == 12);
+    CHECK(n[EngineKernel::attention_flash_backward] == 12);
+    CHECK(n[EngineKernel::gelu_forward] == 12);
+    CHECK(n[EngineKernel::gelu_backward] == 12);
+    // Forward: 2 per layer + the position add; backward: k, v, norm1 and norm2 merges per layer.
+    CHECK(n[EngineKernel::residual_add] == 12 * 2 + 1 + 12 * 4);
+    CHECK(n[EngineKernel::embedding_forward] == 2);   // tokens and positions
+    CHECK(n[EngineKernel::embedding_backward] == 2);
+    CHECK(n[EngineKernel::cross_entropy] == 1);
+    CHECK(n[EngineKernel::rotary_forward] == 0);
+    // One AdamW launch per parameter tensor: wte, wpe, 16 per layer (8 weights + 8 biases), final norm w and b.
+    CHECK(n[EngineKernel::adamw] == 2 + 12 * 16 + 2);
+    CHECK(n[EngineKernel::global_norm] == 1);
+    CHECK(n[EngineKernel::zero_grad] == 1);
+    // Matmul FLOPs per token: 2 × the matmul weights (12 × 7,077,888 + the 768 × 50,257 head)
+    // = 2 × 123,532,032; the backward twice that.
+    const double T = 4 * 1024;
+    CHECK(total(list, EngineKernel::linear_forward, &EngineKernelCall::flops) / T == 247064064.0);
+    CHECK(total(list, EngineKernel::linear_backward, &EngineKernelCall::flops) / T == 2 * 247064064.0);
+    // Flash attention FLOPs: causal QKᵀ and PV, 2·B·heads·S²·head_dim per layer.
+    CHECK(total(list, EngineKernel::attention_flash_forward, &EngineKernelCall::flops) == 12 * 2.0 * 4 * 12 * 1024.0 * 1024 * 64);
+    // Bytes: the zeroed gradients are the bf16 parameters (124,439,808 × 2).
+    CHECK(total(list, EngineKernel::zero_grad, &EngineKernelCall::bytes) == 124439808.0 * 2);
+    // Every call has its phase; the optimizer holds only the norm and AdamW.
+    for (const EngineKernelCall& c : list) {
+        if (c.phase == EngineTimePhase::optimizer)
+            CHECK((c.kernel == EngineKernel::adamw || c.kernel == EngineKernel::global_norm));
+        CHECK(c.dtype == "bf16");
+    }
+}
+
+TEST_CASE("engine time: recompute adds the re-run forward kernels to the backward", "[engine_time]") {
+    const ModelSpec m = preset_or_throw("tinyllama-1.1b", "--model");
+    const auto none = calls_by_kernel(engine_step_kernels(m, engine_config(Precision::fp32, 2, 512)));
+    const auto sel = calls_by_kernel(engine_step_kernels(m, engine_config(Precision::fp32, 2, 512, Recompute::selective)));
+    const auto full = calls_by_kernel(engine_step_kernels(m, engine_config(Precision::fp32, 2, 512, Recompute::full)));
+    const double L = 22;
+    // Llama: q, k, v, o, gate, up, down per layer; untied head.
+    CHECK(none.at(EngineKernel::linear_forward) == 7 * L + 1);
+    CHECK(none.at(EngineKernel::rotary_forward) == 2 * L);
+    CHECK(none.at(EngineKernel::rotary_backward) == 2 * L);
+    CHECK(none.at(EngineKernel::swiglu_forward) == L);
+    CHECK(none.at(EngineKernel::rmsnorm_forward) == 2 * L + 1);
+    CHECK(none.count(EngineKernel::embedding_forward) == 1);
+    CHECK(none.at(EngineKernel::embedding_forward) == 1);  // no learned positions
+    // Nine tensors per layer, embeddings, final norm, head.
+    CHECK(none.at(EngineKernel::adamw) == 9 * L + 3);
+    CHECK(sel.at(EngineKernel::attention_flash_forward) == 2 * L);
+    CHECK(sel.at(EngineKernel::linear_forward) == none.at(EngineKernel::linear_forward));
+    // Full: the layer again up to the MLP activation (all projections but the down one).
+    CHECK(full.at(EngineKernel::linear_forward) == none.at(EngineKernel::linear_forward) + 6 * L);
+    CHECK(full.at(EngineKernel::rotary_forward) == 4 * L);
+    CHECK(full.at(EngineKernel::swiglu_forward) == 2 * L);
+    CHECK(full.at(EngineKernel::attention_flash_forward) == 2 * L);
+    CHECK(full.at(EngineKernel::residual_add) == none.at(EngineKernel::residual_add) + L);
+    CHECK(full.at(EngineKernel::linear_backward) == none.at(EngineKernel::linear_backward));
+}
+
+TEST_CASE("engine time: calibration lookup — measured, interpolated, scaled, roofline", "[engine_time]") {
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    EngineCalibration cal;
+    cal.launch_seconds = 2e-6;
+    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {1024, 768, 3072, 1}, 1e-3});
+    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {4096, 768, 3072, 1}, 3e-3});
+    EngineKernelCall c;
+    c.kernel = EngineKernel::linear_forward;
+    c.dtype = "bf16";
+    KernelTimeSource src{};
+    auto at = [&](std::vector<std::int64_t> dims) {
+        c.dims = std::move(dims);
+        fill_engine_kernel_work(c);
+        return engine_kernel_seconds(c, &cal, gpu, &src);
+    };
+    CHECK(at({4096, 768, 3072, 1}) == 3e-3);
+    CHECK(src == KernelTimeSource::measured);
+    // Linear between the two: 1 + 2 × (2048 − 1024) / 3072 ms.
+    CHECK(at({2048, 768, 3072, 1}) == Approx(1e-3 + 2e-3 / 3).epsilon(1e-12));
+    CHECK(src == KernelTimeSource::interpolated);
+    // Beyond: the same slope, 3 + 2/3072 × 4096 ms.
+    CHECK(at({8192, 768, 3072, 1}) == Approx(3e-3 + 2e-3 * 4096 / 3072).epsilon(1e-12));
+    // Below the smallest: proportional, 0.5 ms; far below: the launch floor.
+    CHECK(at({512, 768, 3072, 1}) == Approx(0.5e-3).epsilon(1e-12));
+    CHECK(at({1, 768, 3072, 1}) == 2e-6);
+    // Another class (n = 768): the nearest measurement's FLOP rate, 2·4096·768·3072 / 3 ms.
+    const double rate = 2.0 * 4096 * 768 * 3072 / 3e-3;
+    CHECK(at({4096, 3072, 768, 1}) == Approx(2.0 * 4096 * 3072 * 768 / rate).epsilon(1e-12));
+    CHECK(src == KernelTimeSource::scaled);
+    // Another dtype: nothing measured, the roofline: FLOPs ÷ (989 TFLOP/s × 0.63) + bytes ÷ (0.8 × 3.35 TB/s) + 4 µs.
+    c.dtype = "fp16";
+    c.dims = {4096, 768, 3072, 1};
+    fill_engine_kernel_work(c);
+    const double expected = c.flops / (gpu.peak_fp16 * kGemmEfficiencyHopper) + c.bytes / (0.8 * gpu.memory_bandwidth) + 4e-6;
+    CHECK(engine_kernel_seconds(c, &cal, gpu, &src) == Approx(expected).epsilon(1e-12));
+    CHECK(src == KernelTimeSource::roofline);
+}
+
+TEST_CASE("engine time: plan_perf sums the engine's kernels for --framework llmplan", "[engine_time]") {
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const TrainConfig c = engine_config(Precision::mixed_bf16, 8, 1024);
+    // A calibration that measures every shape at 10 µs: the step is 10 µs × the calls per phase.
+    auto cal = std::make_shared<EngineCalibration>();
+    const auto list = engine_step_kernels(m, c);
+    double calls[3] = {0, 0, 0};
+    for (const EngineKernelCall& k : list) {
+        cal->kernels.push_back({k.kernel, k.dtype, k.dims, 1e-5});
+        calls[static_cast<int>(k.phase)] += k.calls;
+    }
+    PerfOptions o;
+    o.engine_calibration = cal;
+    const MemoryPlan plan = plan_memory(m, gpu, c);
+    const PerfPlan p = plan_perf(plan, default_cluster(gpu, 8), o);
+    REQUIRE(p.engine_time.has_value());
+    CHECK(p.engine_time->calibrated);
+    CHECK(p.engine_time->calls_by_source[0] == calls[0] + calls[1] + calls[2]);
+    CHECK(p.microbatch_forward_seconds == Approx(1e-5 * calls[0]).epsilon(1e-12));
+    CHECK(p.microbatch_backward_seconds == Approx(1e-5 * calls[1]).epsilon(1e-12));
+    CHECK(p.optimizer_seconds == Approx(1e-5 * calls[2]).epsilon(1e-12));
+    CHECK(p.step_seconds == Approx(1e-5 * (calls[0] + calls[1] + calls[2])).epsilon(1e-12));
+    CHECK(p.tokens_per_second == Approx(8 * 1024 / p.step_seconds).epsilon(1e-12));
+    // The generic framework keeps the generic model.
+    TrainConfig g = c;
+    g.framework = Framework::generic;
+    CHECK_FALSE(plan_perf(plan_memory(m, gpu, g), default_cluster(gpu, 8), o).engine_time.has_value());
+}
+
+TEST_CASE("engine time: calibration files are checked", "[engine_time]") {
+    CHECK(parse_engine_calibration("{}", "f").kernels.empty());
+    const EngineCalibration ok = parse_engine_calibration(
+        R"({"gpu": "H100", "launch_seconds": 2.1e-6, "engine_kernels": [
+            {"kernel": "adamw", "dtype": "bf16", "dims": [768], "seconds": 3e-6}]})",
+        "f");
+    REQUIRE(ok.kernels.size() == 1);
+    CHECK(ok.kernels[0].kernel == EngineKernel::adamw);
+    CHECK(ok.launch_seconds == 2.1e-6);
+    CHECK(ok.gpu == "H100");
+    CHECK_THROWS_WITH(parse_engine_calibration(R"({"engine_kernels": [{"kernel": "conv", "dtype": "bf16", "dims": [1], "seconds": 1}]})", "f"),
+                      Catch::Contains("unknown kernel \"conv\""));
+    CHECK_THROWS_WITH(parse_engine_calibration(R"({"engine_kernels": [{"kernel": "adamw", "dtype": "bf16", "dims": [1, 2], "seconds": 1}]})", "f"),
+                      Catch::Contains("adamw takes 1 dims"));
+    CHECK_THROWS_WITH(parse_engine_calibration(R"({"engine_kernels": [{"kernel": "adamw", "dtype": "int8", "dims": [1], "seconds": 1}]})", "f"),
+                      Catch::Contains("dtype \"int8\""));
+    CHECK_THROWS_WITH(parse_engine_calibration(R"({"engine_kernels": [{"kernel": "adamw", "dtype": "bf16", "dims": [1], "seconds": -1}]})", "f"),
+                      Catch::Contains("seconds must be positive"));
+    CHECK_THROWS_AS(parse_engine_calibration("[1", "f"), InputError);
+    // Every kernel name round-trips.
+    for (int i = 0; i < kEngineKernels; ++i) {
+        const auto k = static_cast<EngineKernel>(i);
+        CHECK(parse_engine_kernel(to_string(k)) == k);
+    }
+}
