@@ -1,8 +1,10 @@
 // loss.cu — softmax cross-entropy fused with its gradient, in place on the logits: one block per
 // row finds the row's max and log-sum-exp in one online pass, then (backward) overwrites the row
-// with (softmax − onehot) / count. Per-row losses go to scratch and are summed by one block in a
-// fixed order (deterministic).
+// with grad_scale · (softmax − onehot) / count (grad_scale: fp16's loss scale, 1 otherwise).
+// Per-row losses go to scratch and are summed by one block in a fixed order (deterministic).
 #include "kernels/cuda/common.cuh"
+
+#include <cmath>
 
 namespace llmplan::kernels::cuda {
 
@@ -21,7 +23,8 @@ __global__ void count_targets_kernel(const int* __restrict__ targets, int T, int
 template <typename T>
 __global__ void __launch_bounds__(kCeThreads) cross_entropy_kernel(T* logits, const int* __restrict__ targets,
                                                                    const int* __restrict__ count,
-                                                                   float* __restrict__ row_loss, int V, bool backward) {
+                                                                   float* __restrict__ row_loss, int V, bool backward,
+                                                                   float grad_scale) {
     __shared__ float sh[32];
     __shared__ float target_logit;
     const std::size_t row = blockIdx.x;
@@ -51,7 +54,8 @@ __global__ void __launch_bounds__(kCeThreads) cross_entropy_kernel(T* logits, co
     // block_sum's barriers also make target_logit visible and order its read before the writes.
     if (threadIdx.x == 0) row_loss[row] = lse - target_logit;
     if (!backward) return;
-    const float inv = 1.0f / static_cast<float>(*count);
+    // grad_scale 1: 1.0f / count as before, so fp32 and bf16 gradients are unchanged bit for bit.
+    const float inv = grad_scale / static_cast<float>(*count);
     for (int j = threadIdx.x; j < V; j += blockDim.x) {
         const float p = expf(to_float(r[j]) - lse);
         r[j] = from_float<T>((p - (j == y ? 1.0f : 0.0f)) * inv);
@@ -69,8 +73,10 @@ __global__ void mean_loss_kernel(const float* __restrict__ row_loss, const int* 
 
 }  // namespace
 
-void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward) {
+void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward,
+                   float grad_scale) {
     require(T > 0 && V > 0, "cross_entropy: T and V must be positive");
+    require(grad_scale > 0 && std::isfinite(grad_scale), "cross_entropy: grad_scale must be positive and finite");
     char* scratch = static_cast<char*>(ctx.scratch(256 + sizeof(float) * static_cast<std::size_t>(T)));
     int* count = reinterpret_cast<int*>(scratch);
     float* row_loss = reinterpret_cast<float*>(scratch + 256);
@@ -79,7 +85,8 @@ void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, 
     dispatch(dt, [&](auto tag) {
         using T_ = decltype(tag);
         cross_entropy_kernel<T_><<<static_cast<unsigned>(T), kCeThreads, 0, ctx.stream()>>>(static_cast<T_*>(logits), targets,
-                                                                                           count, row_loss, V, backward);
+                                                                                           count, row_loss, V, backward,
+                                                                                           grad_scale);
         LLMPLAN_CHECK_LAUNCH();
     });
     mean_loss_kernel<<<1, 1024, 0, ctx.stream()>>>(row_loss, count, T, loss);

@@ -123,9 +123,13 @@ void attention_flash_backward(Context& ctx, const void* q, const void* k, const 
 
 // --- loss ----------------------------------------------------------------------------------------
 // Mean softmax cross-entropy over rows whose target is ≥ 0 (−1 ignored) into *loss (device fp32);
-// with `backward`, the logits are overwritten in place by dlogits = (softmax − onehot) / count
-// (zero rows for ignored targets). count 0: loss 0 and zero gradients.
-void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward);
+// with `backward`, the logits are overwritten in place by dlogits = grad_scale · (softmax −
+// onehot) / count (zero rows for ignored targets): grad_scale is fp16's loss scale S, applied
+// here so that scaling the loss costs no extra pass over [T, V] (the backward of S·loss, as
+// PyTorch's GradScaler's scaler.scale(loss).backward()); *loss stays the unscaled loss. count 0:
+// loss 0 and zero gradients.
+void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward,
+                   float grad_scale = 1.0f);
 
 // --- embedding -----------------------------------------------------------------------------------
 void embedding_forward(Context& ctx, const void* table, const int* ids, void* y, int T, int h, DType dt);
@@ -138,8 +142,11 @@ struct BufferRef {
     std::size_t n = 0;
     DType dt = DType::fp32;
 };
-// *norm (device fp32) = √(Σ over all buffers of x²), accumulated in double.
-void global_norm(Context& ctx, const std::vector<BufferRef>& buffers, float* norm);
+// *norm (device fp32) = √(Σ over all buffers of x²) / divide_by, accumulated in double. divide_by
+// is fp16's loss scale S, so that the norm of gradients stored ×S is the true ‖g‖ (exactly, up
+// to the final rounding to fp32; S is a power of two in the engine), which clipping needs; 1
+// leaves the norm as it was.
+void global_norm(Context& ctx, const std::vector<BufferRef>& buffers, float* norm, double divide_by = 1.0);
 // One fused AdamW step (PyTorch order: p ← p·(1 − lr·λ) when decay, then the bias-corrected Adam
 // step) on fp32 param/m/v with the gradient (in grad_dt) multiplied by grad_scale and, when
 // clip_norm (device) is given, by min(1, max_grad_norm / (*clip_norm + 1e-6)). When skip (device,

@@ -26,12 +26,14 @@ __global__ void __launch_bounds__(kThreads) sumsq_kernel(const T* __restrict__ x
     if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 
-__global__ void finish_norm_kernel(const double* __restrict__ partial, int count, float* __restrict__ norm) {
+__global__ void finish_norm_kernel(const double* __restrict__ partial, int count, double divide_by,
+                                   float* __restrict__ norm) {
     __shared__ double sh[32];
     double s = 0.0;
     for (int i = threadIdx.x; i < count; i += blockDim.x) s += partial[i];
     s = block_sum(s, sh);
-    if (threadIdx.x == 0) *norm = static_cast<float>(sqrt(s));
+    // divide_by 1: x / 1.0 == x exactly, so fp32 and bf16 norms are unchanged.
+    if (threadIdx.x == 0) *norm = static_cast<float>(sqrt(s) / divide_by);
 }
 
 struct AdamWArgs {
@@ -80,7 +82,8 @@ __global__ void loss_scale_kernel(float* scale, int* good_steps, const int* foun
 
 }  // namespace
 
-void global_norm(Context& ctx, const std::vector<BufferRef>& buffers, float* norm) {
+void global_norm(Context& ctx, const std::vector<BufferRef>& buffers, float* norm, double divide_by) {
+    require(divide_by > 0 && std::isfinite(divide_by), "global_norm: divide_by must be positive and finite");
     std::vector<unsigned> blocks;
     std::size_t total = 0;
     for (const BufferRef& buf : buffers) {
@@ -99,7 +102,7 @@ void global_norm(Context& ctx, const std::vector<BufferRef>& buffers, float* nor
         });
         offset += blocks[i];
     }
-    finish_norm_kernel<<<1, 1024, 0, ctx.stream()>>>(partial, static_cast<int>(total), norm);
+    finish_norm_kernel<<<1, 1024, 0, ctx.stream()>>>(partial, static_cast<int>(total), divide_by, norm);
     LLMPLAN_CHECK_LAUNCH();
 }
 
