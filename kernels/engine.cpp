@@ -6,6 +6,7 @@
 #include "core/model.h"
 #include "kernels/reference/model.h"
 
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -27,7 +28,16 @@ EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
     auto refuse = [&](const std::string& what) {
         throw InputError("GPU engine model " + spec.name + ": " + what + " is not supported by the GPU engine");
     };
-    if (options.precision == DType::fp16) refuse("fp16 (dynamic loss scaling is not wired in yet)");
+    if (options.precision == DType::fp16) {
+        const EngineOptions& o = options;
+        if (!(o.loss_scale > 0) || !std::isfinite(o.loss_scale) || !(o.loss_scale_growth >= 1) ||
+            !std::isfinite(o.loss_scale_growth) || !(o.loss_scale_backoff > 0) || !(o.loss_scale_backoff <= 1) ||
+            o.loss_scale_interval < 1)
+            throw InputError("GPU engine: the fp16 loss scale needs a finite scale > 0, growth ≥ 1, backoff in (0, 1] "
+                             "and a growth interval ≥ 1 (got " + std::to_string(o.loss_scale) + ", " +
+                             std::to_string(o.loss_scale_growth) + ", " + std::to_string(o.loss_scale_backoff) + ", " +
+                             std::to_string(o.loss_scale_interval) + ")");
+    }
     if (!options.eager && spec.head_dim > 256) refuse("flash attention with head_dim > 256");
 
     EngineShape s;
@@ -104,5 +114,9 @@ EngineMemory GpuModel::memory() const { return core_->memory(); }
 void GpuModel::reset_peaks() { core_->reset_peaks(); }
 const EngineOptions& GpuModel::options() const { return core_->options(); }
 std::string GpuModel::device_name() const { return core_->device_name(); }
+std::vector<float> GpuModel::adam_m() const { return core_->adam_m(); }
+std::vector<float> GpuModel::adam_v() const { return core_->adam_v(); }
+int GpuModel::optimizer_steps() const { return core_->optimizer_steps(); }
+float GpuModel::loss_scale() const { return core_->loss_scale(); }
 
 }  // namespace llmplan::kernels

@@ -36,10 +36,19 @@ enum class EngineRecompute { none, selective, full };
 struct EngineOptions {
     EngineRecompute recompute = EngineRecompute::none;
     bool eager = false;  // attention: eager (probabilities kept) or flash (log-sum-exp kept)
-    DType precision = DType::fp32;  // storage type: fp32, or bf16 (mixed precision)
+    DType precision = DType::fp32;  // storage type: fp32, or bf16 / fp16 (mixed precision)
     float norm_eps = 1e-5f;
     float rope_base = 10000.0f;
     float init_std = 0.02f;
+    // fp16's dynamic loss scale (ignored otherwise): PyTorch GradScaler's defaults and rule
+    // (torch.amp.GradScaler: init_scale 2^16, growth_factor 2, backoff_factor 0.5,
+    // growth_interval 2000). A step whose gradients hold an inf or NaN is skipped and the scale
+    // multiplied by the backoff; after `loss_scale_interval` good steps in a row it is multiplied
+    // by the growth (unless that would overflow fp32).
+    float loss_scale = 65536.0f;
+    float loss_scale_growth = 2.0f;
+    float loss_scale_backoff = 0.5f;
+    int loss_scale_interval = 2000;
 };
 
 struct EngineAdamW {
@@ -55,7 +64,11 @@ struct EngineParam {
 };
 
 struct EngineStepStats {
+    // loss: unscaled. grad_norm: the true (unscaled) global norm before clipping; inf or NaN on a
+    // skipped fp16 step (that is how the overflow shows).
     float loss = 0, grad_norm = 0;
+    float loss_scale = 1;  // the scale this step's gradients carried (fp16; 1 in fp32 and bf16)
+    bool skipped = false;  // fp16: inf/NaN gradients, so no optimizer step (weights, moments and step count unchanged)
     // CUDA-event times of the step's phases (forward includes the fused loss and its gradient;
     // optimizer: global norm, clipping and AdamW).
     double forward_ms = 0, backward_ms = 0, optimizer_ms = 0, total_ms = 0;
@@ -90,6 +103,10 @@ public:
     std::vector<float> gradients() const;
     std::vector<float> grad(const std::string& name) const;
     std::vector<float> param(const std::string& name) const;
+    std::vector<float> adam_m() const;
+    std::vector<float> adam_v() const;
+    int optimizer_steps() const;
+    float loss_scale() const;
     EngineMemory memory() const;
     void reset_peaks();
     const EngineOptions& options() const;

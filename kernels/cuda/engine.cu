@@ -217,7 +217,12 @@ struct EngineCore::Impl {
     size_t N = 0;
     DBuf params, grads, master, m, v;
     ModelParams P, G;
-    int steps = 0;
+    int steps = 0;  // optimizer steps taken (AdamW's bias correction counts them from 1)
+    // fp16's dynamic loss scale, kept on the host (see optimizer() and finish_step()): `scale` is
+    // the one the next backward uses, `step_scale` the one the latest backward used (the gradients
+    // in `grads` carry it), `good_steps` the run of finite steps since the last change.
+    float scale = 1.0f, step_scale = 1.0f;
+    int good_steps = 0;
 
     int B = 0, S = 0, T = 0;
     int d = 0, L = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
@@ -227,13 +232,14 @@ struct EngineCore::Impl {
     std::vector<LayerBuffers> saved;
     LayerBuffers scratch;
     DBuf lnf_mean, lnf_rstd, lnf_out, logits;
-    Raw ids_dev, targets_dev, pos_dev, scalars;  // scalars: loss, norm (fp32)
+    Raw ids_dev, targets_dev, pos_dev, scalars;  // scalars: loss, norm (fp32), fp16's overflow flag (int)
     EngineRecompute mode = EngineRecompute::none;
     cudaEvent_t ev[4] = {nullptr, nullptr, nullptr, nullptr};
 
     Impl(const EngineShape& shape, const EngineOptions& o, std::uint64_t seed) : spec(shape), opt(o) {
         dt = opt.precision;
         eb = dtype_bytes(dt);
+        if (dt == DType::fp16) scale = step_scale = opt.loss_scale;
         d = spec.d;
         L = spec.layers;
         H = spec.heads;
@@ -575,12 +581,18 @@ struct EngineCore::Impl {
         norm_forward(resid[sz(L)].get(), P.lnf_w, P.lnf_b, lnf_out.get(), lnf_mean.get(), lnf_rstd.get());
         logits = DBuf(pools, EngineCategory::logits, sz(T) * sz(V) * eb);
         linear(lnf_out.get(), P.head, nullptr, logits.get(), d, V);
-        cuda::cross_entropy(*ctx, logits.get(), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt, true);
+        // fp16: the loss gradient is multiplied by the loss scale S inside the fused cross-entropy
+        // (the backward of S·loss, no extra pass over [T, V]); every gradient downstream carries S.
+        step_scale = scaled() ? scale : 1.0f;
+        cuda::cross_entropy(*ctx, logits.get(), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt, true,
+                            step_scale);
         pools.set_phase(EnginePhase::idle);
     }
 
+    bool scaled() const { return dt == DType::fp16; }
     float* scalars_loss() const { return static_cast<float*>(scalars.p); }
     float* scalars_norm() const { return static_cast<float*>(scalars.p) + 1; }
+    int* scalars_overflow() const { return reinterpret_cast<int*>(static_cast<float*>(scalars.p) + 2); }
 
     void backward() {
         pools.set_phase(EnginePhase::backward);
@@ -621,10 +633,31 @@ struct EngineCore::Impl {
         pools.set_phase(EnginePhase::idle);
     }
 
+    // fp32 and bf16: global norm, then AdamW with clipping. fp16 (gradients ×S): the overflow flag
+    // from every gradient (check_nonfinite over the flat buffer), the true norm ‖g‖ = ‖S·g‖ / S
+    // (global_norm divides in double, so clipping sees exactly what it would see unscaled), and
+    // AdamW with grad_scale 1/S and the flag as its skip: with an inf or NaN the kernel changes no
+    // weight and no moment. All of it is enqueued without waiting; the host learns of the overflow
+    // in finish_step(), after the step's own synchronisation, and only then counts the step (for
+    // the bias correction) and moves the scale. So the step passed to AdamW is steps + 1 and
+    // becomes `steps` only if the step was taken — as in PyTorch, where GradScaler.step does not
+    // call optimizer.step on inf/NaN gradients and the optimizer's step count does not advance.
+    // (PyTorch reads found_inf on the host before optimizer.step, a synchronisation in the middle
+    // of the step; here the flag is read once per step after the end-of-step synchronisation that
+    // train_step makes anyway for the loss and the timings.)
     void optimizer(const EngineAdamW& o) {
         pools.set_phase(EnginePhase::optimizer);
-        cuda::global_norm(*ctx, {cuda::BufferRef{grads.get(), N, dt}}, scalars_norm());
-        ++steps;
+        int* overflow = nullptr;
+        if (scaled()) {
+            overflow = scalars_overflow();
+            LLMPLAN_CUDA_CHECK(cudaMemsetAsync(overflow, 0, sizeof(int), ctx->stream()));
+            cuda::check_nonfinite(*ctx, grads.get(), N, dt, overflow);
+            cuda::global_norm(*ctx, {cuda::BufferRef{grads.get(), N, dt}}, scalars_norm(), step_scale);
+        } else {
+            cuda::global_norm(*ctx, {cuda::BufferRef{grads.get(), N, dt}}, scalars_norm());
+        }
+        const int step = scaled() ? steps + 1 : ++steps;
+        const float grad_scale = scaled() ? 1.0f / step_scale : 1.0f;
         AdamWHyper h;
         h.lr = o.lr;
         h.beta1 = o.beta1;
@@ -635,10 +668,36 @@ struct EngineCore::Impl {
         for (const EngineParam& p : infos) {
             void* copy = dt == DType::fp32 ? nullptr : static_cast<char*>(params.get()) + p.offset * eb;
             cuda::adamw_update(*ctx, fp32_weights() + p.offset, static_cast<const char*>(grads.get()) + p.offset * eb, dt,
-                               m.f() + p.offset, v.f() + p.offset, p.size, h, steps, 1.0f, clip ? scalars_norm() : nullptr,
-                               o.max_grad_norm, p.decay, nullptr, copy, dt);
+                               m.f() + p.offset, v.f() + p.offset, p.size, h, step, grad_scale,
+                               clip ? scalars_norm() : nullptr, o.max_grad_norm, p.decay, overflow, copy, dt);
         }
         pools.set_phase(EnginePhase::idle);
+    }
+
+    // fp16, once the step's kernels are done: reads the overflow flag (one 4-byte device→host
+    // copy) and applies GradScaler's rule (torch/amp/grad_scaler.py update(), the CUDA kernel
+    // _amp_update_scale_): overflow → the step was skipped, scale × backoff, the run of good steps
+    // restarts; else the step counts, and after `interval` good steps in a row scale × growth
+    // (kept if the product is finite, as PyTorch does). Returns whether the step was skipped.
+    bool finish_step() {
+        if (!scaled()) return false;
+        int overflow = 0;
+        LLMPLAN_CUDA_CHECK(cudaMemcpy(&overflow, scalars_overflow(), sizeof(int), cudaMemcpyDeviceToHost));
+        if (overflow) {
+            scale *= opt.loss_scale_backoff;
+            good_steps = 0;
+            if (!(scale >= std::numeric_limits<float>::min()))
+                throw std::runtime_error("GPU engine: the fp16 loss scale fell below the smallest normal float: every "
+                                         "step's gradients held an inf or NaN (the loss or the weights have diverged)");
+            return true;
+        }
+        ++steps;
+        if (++good_steps >= opt.loss_scale_interval) {
+            const float grown = scale * opt.loss_scale_growth;
+            if (std::isfinite(grown)) scale = grown;
+            good_steps = 0;
+        }
+        return false;
     }
 
     void zero_grad() { LLMPLAN_CUDA_CHECK(cudaMemsetAsync(grads.get(), 0, grads.bytes(), ctx->stream())); }
@@ -670,6 +729,21 @@ struct EngineCore::Impl {
         return out;
     }
 
+    std::vector<float> unscale(std::vector<float> g) const {
+        if (scaled()) {
+            const double inv = 1.0 / static_cast<double>(step_scale);
+            for (float& x : g) x = static_cast<float>(x * inv);
+        }
+        return g;
+    }
+
+    std::vector<float> download_fp32(const float* p, size_t n) const {
+        LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));
+        std::vector<float> out(n);
+        if (n > 0) LLMPLAN_CUDA_CHECK(cudaMemcpy(out.data(), p, n * 4, cudaMemcpyDeviceToHost));
+        return out;
+    }
+
     EngineMemory memory() const {
         EngineMemory m2 = pools.stats();
         m2.library_bytes = ctx->lt_workspace_bytes() + ctx->scratch_bytes() + ids_dev.bytes + targets_dev.bytes +
@@ -692,7 +766,9 @@ float EngineCore::forward_backward(const std::vector<int>& ids, const std::vecto
 
 float EngineCore::optimizer_step(const EngineAdamW& opt) {
     impl_->optimizer(opt);
-    return impl_->read_scalar(impl_->scalars_norm());
+    const float norm = impl_->read_scalar(impl_->scalars_norm());
+    impl_->finish_step();
+    return norm;
 }
 
 EngineStepStats EngineCore::train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
@@ -721,6 +797,8 @@ EngineStepStats EngineCore::train_step(const std::vector<int>& ids, const std::v
     st.total_ms = ms;
     st.loss = im.read_scalar(im.scalars_loss());
     st.grad_norm = im.read_scalar(im.scalars_norm());
+    st.loss_scale = im.step_scale;
+    st.skipped = im.finish_step();
     st.memory = im.memory();
     return st;
 }
@@ -735,13 +813,21 @@ std::vector<float> EngineCore::parameters() const {
     return out;
 }
 
-std::vector<float> EngineCore::gradients() const { return impl_->download(impl_->grads.get(), impl_->N); }
+// fp16 gradients are stored ×S; these return them divided by S (the true gradients).
+std::vector<float> EngineCore::gradients() const {
+    return impl_->unscale(impl_->download(impl_->grads.get(), impl_->N));
+}
 
 std::vector<float> EngineCore::grad(const std::string& name) const {
     const EngineParam* p = impl_->find(name);
     if (!p) throw std::out_of_range("GPU engine: no parameter named " + name);
-    return impl_->download(static_cast<const char*>(impl_->grads.get()) + p->offset * impl_->eb, p->size);
+    return impl_->unscale(impl_->download(static_cast<const char*>(impl_->grads.get()) + p->offset * impl_->eb, p->size));
 }
+
+std::vector<float> EngineCore::adam_m() const { return impl_->download_fp32(impl_->m.f(), impl_->N); }
+std::vector<float> EngineCore::adam_v() const { return impl_->download_fp32(impl_->v.f(), impl_->N); }
+int EngineCore::optimizer_steps() const { return impl_->steps; }
+float EngineCore::loss_scale() const { return impl_->scale; }
 
 std::vector<float> EngineCore::param(const std::string& name) const {
     const EngineParam* p = impl_->find(name);
