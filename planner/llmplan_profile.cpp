@@ -15,9 +15,9 @@ void validate_llmplan_profile(const ModelSpec& m, const TrainConfig& c) {
         m.sliding_window > 0)
         fail("--framework llmplan: the engine trains GPT-2 and Llama-style decoders (no MoE, relative positions, parallel "
              "residual, partial rotary or sliding window)");
-    if (c.precision != Precision::fp32 && c.precision != Precision::mixed_bf16)
+    if (c.precision != Precision::fp32 && c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16)
         fail(std::string("--precision ") + to_string(c.precision) +
-             ": --framework llmplan models the engine's fp32 and mixed-bf16 steps (fp16 with loss scaling is not wired in)");
+             ": --framework llmplan models the engine's fp32, mixed-bf16 and mixed-fp16 steps");
     const ParallelLayout& p = c.parallel;
     if (p.gpus != 1 || p.tp != 1 || p.pp != 1 || p.cp != 1 || p.ep != 1)
         fail("--framework llmplan: the engine runs on one device (multi-GPU is issue 8)");
@@ -37,9 +37,12 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
     const bool ln = m.norm == Norm::layernorm, swiglu = m.activation == Activation::swiglu,
                eager = c.attention == Attention::eager;
     const double P = static_cast<double>(count_params(m).total());
-    // Bytes per element of the storage type (fp32, or bf16 in mixed precision); the norm
+    // Bytes per element of the storage type (fp32, or bf16 / fp16 in mixed precision); the norm
     // statistics and the flash log-sum-exp stay fp32, and so do the master weights and AdamW m, v.
-    const bool mixed = c.precision == Precision::mixed_bf16;
+    // mixed-fp16 allocates exactly what mixed-bf16 does: its loss scale, overflow flag and the
+    // scale's bookkeeping are host values and a few bytes of scalars outside the books.
+    const bool fp16 = c.precision == Precision::mixed_fp16;
+    const bool mixed = c.precision == Precision::mixed_bf16 || fp16;
     const double e = mixed ? 2 : 4;
     const double td = T * d, stats = 4 * (ln ? 2 * T : T), mlp = (swiglu ? 3 : 2) * T * f;
     // model.h: per layer without the attention store, and the store (eager probabilities or lse).
@@ -85,9 +88,11 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
     s.reserved_estimate = s.peak_allocated;  // one allocation per buffer: no allocator cache
     s.overhead = 0;
     s.device_total = s.reserved_estimate;
-    const std::string src = mixed ? "kernels/engine.h (the GPU engine's arenas, mixed-bf16)" : "kernels/reference/model.h (the engine's arenas)";
+    const std::string src = mixed ? std::string("kernels/engine.h (the GPU engine's arenas, ") + to_string(c.precision) + ")"
+                                  : "kernels/reference/model.h (the engine's arenas)";
     auto gib = [](double b) { return format_bytes(b, ByteUnit::gib); };
-    const std::string eb = mixed ? " × 2 B (bf16)" : " × 4 B (fp32)";
+    const std::string half = fp16 ? "2 B (fp16)" : "2 B (bf16)";
+    const std::string eb = mixed ? " × " + half : " × 4 B (fp32)";
     s.terms.push_back({"parameters", "parameters", s.parameters, format_int(s.params_on_gpu) + eb, src});
     s.terms.push_back({"gradients", "gradients", s.gradients, format_int(s.params_on_gpu) + eb + ", allocated once", src});
     s.terms.push_back({"optimizer", "optimizer state", s.optimizer_states,
@@ -100,7 +105,7 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
                            (head ? "" : "; the final-norm output and stats already freed"),
                        src});
     s.terms.push_back({"logits", "logits (gradient in place)", s.logits,
-                       std::string("T × V × ") + (mixed ? "2 B (bf16)" : "4 B") + " = " + gib(logits), src});
+                       std::string("T × V × ") + (mixed ? half : "4 B") + " = " + gib(logits), src});
     s.terms.push_back({"temporary", "workspace", s.temporary,
                        (scratch > 0 ? "one layer's recomputed fields " + gib(scratch) + " + " : std::string()) +
                            (head ? "the output layer's input gradient [T, d]" : "backward gradient buffers " + gib(work)),

@@ -72,8 +72,8 @@ TEST_CASE("framework llmplan: refuses what the engine does not run", "[llmplan_p
     TrainConfig c;
     c.framework = Framework::llmplan;
     const ModelSpec m = llama_like(2, 64, 8, 2, 160, 100);
-    c.precision = Precision::mixed_fp16;
-    CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("--precision mixed-fp16"));
+    c.precision = Precision::amp_fp16;
+    CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("--precision amp-fp16"));
     c.precision = Precision::bf16;
     CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("--precision bf16"));
     c.precision = Precision::fp32;
@@ -81,13 +81,17 @@ TEST_CASE("framework llmplan: refuses what the engine does not run", "[llmplan_p
     CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("one device"));
 }
 
-// Mixed-bf16: the CPU engine is fp32 only, so the GPU engine's books (kernels/engine.h, allocated
-// in kernels/cuda/engine.cu; tests/gpu_engine.cpp checks the engine against the same per-category
-// formulas on an H100) are worked out here by hand for small shapes.
-TEST_CASE("framework llmplan: mixed-bf16 books, worked by hand", "[llmplan_profile]") {
+// Mixed-bf16 and mixed-fp16: the CPU engine is fp32 only, so the GPU engine's books
+// (kernels/engine.h, allocated in kernels/cuda/engine.cu; tests/gpu_engine.cpp checks the engine
+// against the same per-category formulas on an H100) are worked out here by hand for small shapes.
+// mixed-fp16 stores the same buffers in fp16 (2 bytes, as bf16; its dynamic loss scale is a host
+// value and the overflow flag a scalar outside the books), so the same hand-worked numbers hold
+// for both precisions.
+TEST_CASE("framework llmplan: mixed-bf16 and mixed-fp16 books, worked by hand", "[llmplan_profile]") {
     TrainConfig c;
     c.framework = Framework::llmplan;
-    c.precision = Precision::mixed_bf16;
+    c.precision = GENERATE(Precision::mixed_bf16, Precision::mixed_fp16);
+    INFO("precision " << to_string(c.precision));
     c.micro_batch = 3;
     c.seq = 20;
     const GpuSpec& gpu = *find_gpu("h100-sxm");
@@ -118,6 +122,10 @@ TEST_CASE("framework llmplan: mixed-bf16 books, worked by hand", "[llmplan_profi
         CHECK(s.activations == 294240 - 6240);
         CHECK(s.logits == 0);
         CHECK(s.temporary == 86400);
+        // The terms name the storage type the engine uses.
+        const std::string half = c.precision == Precision::mixed_fp16 ? "2 B (fp16)" : "2 B (bf16)";
+        REQUIRE(!s.terms.empty());
+        CHECK(s.terms.front().formula.find(half) != std::string::npos);
     }
     SECTION("Llama-like with GQA, selective, eager: the probabilities are recomputed into the workspace") {
         // L 3, d 64, 8 heads × 8 (q 64), 2 KV heads (kv 16), f 160, V 100, untied head.
