@@ -88,6 +88,14 @@ std::string bytes_text(double b) {
 
 std::string pct(double x) { return (x >= 0 ? "+" : "") + fixed(x, 1) + "%"; }
 
+// A loss scale: a whole number as such (65536, 1048576), else six significant digits.
+std::string scale_text(double x) {
+    if (x >= 1 && x < 1e15 && x == std::floor(x)) return fixed(x, 0);
+    std::ostringstream s;
+    s << std::setprecision(6) << x;
+    return s.str();
+}
+
 }  // namespace
 
 int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err) {
@@ -107,18 +115,23 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     const TrainConfig config = resolve_defaults(model.spec, resolve_job(cmd.job, gpu));
     if (config.parallel.gpus != 1 || config.grad_accum() != 1)
         throw InputError("llmplan profile runs one GPU and one micro-batch per step (--gpus 1, no --global-batch)");
-    if (config.precision != Precision::fp32 && config.precision != Precision::mixed_bf16)
+    if (config.precision != Precision::fp32 && config.precision != Precision::mixed_bf16 &&
+        config.precision != Precision::mixed_fp16)
         throw InputError(std::string("--precision ") + to_string(config.precision) +
-                         ": the engine runs fp32 and mixed-bf16 (fp16 with loss scaling is not wired in yet)");
+                         ": the engine runs fp32, mixed-bf16 and mixed-fp16 (with dynamic loss scaling)");
     if (config.optimizer != Optimizer::adamw) throw InputError("the engine's optimizer is AdamW (--optimizer adamw)");
     if (config.lora.enabled() || config.offload != Offload::none || config.dropout != 0)
         throw InputError("the engine trains every weight on the GPU without dropout (no LoRA, offload or dropout)");
     req.model = model.spec;
     req.recompute = config.recompute;
     req.attention = config.attention;
-    req.bf16 = config.precision == Precision::mixed_bf16;
-    if (req.bf16 && req.device == profiler::ProfileDevice::cpu)
-        throw InputError("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (mixed-bf16 needs --device cuda)");
+    req.storage = config.precision == Precision::mixed_bf16   ? profiler::ProfileStorage::bf16
+                  : config.precision == Precision::mixed_fp16 ? profiler::ProfileStorage::fp16
+                                                              : profiler::ProfileStorage::fp32;
+    const bool fp16 = req.storage == profiler::ProfileStorage::fp16;
+    if (req.storage != profiler::ProfileStorage::fp32 && req.device == profiler::ProfileDevice::cpu)
+        throw InputError(std::string("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (") +
+                         to_string(config.precision) + " needs --device cuda)");
     req.batch = static_cast<int>(config.micro_batch);
     req.seq = static_cast<int>(config.seq);
     req.steps = parse_int(cmd.steps, "--steps", 1);
@@ -147,7 +160,9 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     try {
         m = profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
             err << "llmplan profile: step " << step << "/" << total << (warm ? " (warm-up)" : "") << "  loss "
-                << fixed(t.loss, 4) << "  " << fixed(t.total_ms, 2) << " ms\n";
+                << fixed(t.loss, 4) << "  " << fixed(t.total_ms, 2) << " ms";
+            if (fp16) err << "  loss scale " << scale_text(t.loss_scale) << (t.skipped ? " (inf/NaN gradients: skipped)" : "");
+            err << "\n";
         });
     } catch (const InputError&) {
         throw;
@@ -222,6 +237,12 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     nlohmann::ordered_json losses = nlohmann::ordered_json::array();
     for (const profiler::StepTiming& t : m.steps) losses.push_back(t.loss);
     mm["losses"] = losses;
+    // fp16's dynamic loss scaling (fp32 and bf16: 0 skipped, scale 1): the measured steps skipped
+    // for inf/NaN gradients (their time is in the spread above: forward and backward ran, the
+    // AdamW kernels returned at once), those of the warm-up, and the scale after the last step.
+    mm["skipped_steps"] = m.skipped_steps;
+    mm["warmup_skipped_steps"] = m.warmup_skipped_steps;
+    mm["loss_scale"] = m.final_loss_scale;
     em["time_pct"] = {{"step_seconds", pct_error(s_total.median, perf.step_seconds)},
                       {"forward_seconds", pct_error(s_fwd.median, perf.microbatch_forward_seconds)},
                       {"backward_seconds", pct_error(s_bwd.median, perf.microbatch_backward_seconds)},
@@ -272,6 +293,10 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
               pct(pct_error(tps, perf.tokens_per_second))});
     time.add({"MFU", fixed(100 * perf.mfu, 1) + "%", fixed(100 * mfu, 2) + "%", "", pct(pct_error(mfu, perf.mfu))});
     out << "\n" << time.str();
+    if (fp16)
+        out << "\n  fp16 dynamic loss scaling: " << m.skipped_steps << " of " << req.steps
+            << " measured steps skipped (inf/NaN gradients), " << m.warmup_skipped_steps << " of " << req.warmup
+            << " warm-up steps; loss scale " << scale_text(m.final_loss_scale) << " after the last step\n";
     out << "\n  error = (predicted − measured) / measured. Predicted with --framework " << to_string(config.framework)
         << (config.framework == Framework::llmplan ? " (the engine's own books)"
                                                    : "; --framework llmplan predicts the engine's own books")

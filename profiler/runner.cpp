@@ -30,8 +30,10 @@ Batch make_batch(std::mt19937_64& gen, int tokens, int vocab) {
 }
 
 ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int, int, const StepTiming&, bool)>& progress) {
-    if (r.bf16)
-        throw InputError("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (mixed-bf16 needs --device cuda)");
+    const ProfileStorage storage = storage_of(r);
+    if (storage != ProfileStorage::fp32)
+        throw InputError(std::string("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (mixed-") +
+                         to_string(storage) + " needs --device cuda)");
     reference::TrainOptions o;
     o.recompute = r.recompute;
     o.attention = r.attention;
@@ -45,7 +47,7 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
         const Batch b = make_batch(gen, r.batch * r.seq, static_cast<int>(r.model.vocab_size));
         if (i == r.warmup) model.reset_peaks();
         const reference::StepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt);
-        StepTiming t{st.loss, st.total_s * 1e3, st.forward_s * 1e3, st.backward_s * 1e3, st.optimizer_s * 1e3};
+        StepTiming t{st.loss, st.total_s * 1e3, st.forward_s * 1e3, st.backward_s * 1e3, st.optimizer_s * 1e3, 1.0f, false};
         if (i >= r.warmup) m.steps.push_back(t);
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
@@ -62,7 +64,11 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
 #if LLMPLAN_PROFILE_CUDA
 ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(int, int, const StepTiming&, bool)>& progress) {
     using namespace kernels;
-    GpuModel model(r.model, engine_options(r.recompute, r.attention, r.bf16 ? DType::bf16 : DType::fp32), r.seed);
+    const ProfileStorage storage = storage_of(r);
+    const DType dt = storage == ProfileStorage::bf16   ? DType::bf16
+                     : storage == ProfileStorage::fp16 ? DType::fp16
+                                                       : DType::fp32;
+    GpuModel model(r.model, engine_options(r.recompute, r.attention, dt), r.seed);
     std::mt19937_64 gen(r.seed + 1);
     const EngineAdamW opt;
     ProfileMeasurement m;
@@ -73,8 +79,9 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
         const Batch b = make_batch(gen, r.batch * r.seq, static_cast<int>(r.model.vocab_size));
         if (i == r.warmup) model.reset_peaks();
         const EngineStepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt);
-        StepTiming t{st.loss, st.total_ms, st.forward_ms, st.backward_ms, st.optimizer_ms};
+        StepTiming t{st.loss, st.total_ms, st.forward_ms, st.backward_ms, st.optimizer_ms, st.loss_scale, st.skipped};
         if (i >= r.warmup) m.steps.push_back(t);
+        if (st.skipped) ++(i >= r.warmup ? m.skipped_steps : m.warmup_skipped_steps);
         mem = st.memory;
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
@@ -85,11 +92,25 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
     m.total_peak_bytes = static_cast<double>(mem.total_peak);
     m.total_peak_phase = engine_phase_name(mem.total_peak_phase);
     m.library_bytes = static_cast<double>(mem.library_bytes);
+    m.final_loss_scale = model.loss_scale();
     return m;
 }
 #endif
 
 }  // namespace
+
+const char* to_string(ProfileStorage s) {
+    switch (s) {
+        case ProfileStorage::fp32: return "fp32";
+        case ProfileStorage::bf16: return "bf16";
+        case ProfileStorage::fp16: return "fp16";
+    }
+    return "?";
+}
+
+ProfileStorage storage_of(const ProfileRequest& r) {
+    return r.storage == ProfileStorage::fp32 && r.bf16 ? ProfileStorage::bf16 : r.storage;
+}
 
 bool cuda_engine_built() { return LLMPLAN_PROFILE_CUDA != 0; }
 

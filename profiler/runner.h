@@ -16,12 +16,17 @@
 namespace llmplan::profiler {
 
 enum class ProfileDevice { cpu, cuda };
+// The engine's storage type: fp32; bf16 or fp16 in mixed precision (fp32 master weights and AdamW
+// moments; fp16 with dynamic loss scaling, kernels/engine.h). The CPU reference runs fp32 only.
+enum class ProfileStorage { fp32, bf16, fp16 };
+const char* to_string(ProfileStorage s);
 
 struct ProfileRequest {
     ModelSpec model;
     Recompute recompute = Recompute::none;
     Attention attention = Attention::flash;
-    bool bf16 = false;  // mixed-bf16 storage (cuda only); fp32 otherwise
+    ProfileStorage storage = ProfileStorage::fp32;
+    bool bf16 = false;  // the older spelling of storage = bf16, still honoured when storage is fp32
     int batch = 1, seq = 1, steps = 10, warmup = 2;
     std::uint64_t seed = 0;
     ProfileDevice device = ProfileDevice::cuda;
@@ -30,6 +35,8 @@ struct ProfileRequest {
 struct StepTiming {
     float loss = 0;
     double total_ms = 0, forward_ms = 0, backward_ms = 0, optimizer_ms = 0;
+    float loss_scale = 1;  // fp16: the loss scale of this step's gradients (1 otherwise)
+    bool skipped = false;  // fp16: inf/NaN gradients, the optimizer step was skipped
 };
 
 // The engine's six memory books (kernels/engine.h, kernels/reference/model.h).
@@ -44,7 +51,14 @@ struct ProfileMeasurement {
     std::string total_peak_phase;
     double library_bytes = 0;       // outside the books (cuBLASLt workspace, kernel scratch, ids)
     std::vector<StepTiming> steps;  // the measured steps, after the warm-up
+    // fp16's dynamic loss scaling (0, 0 and 1 otherwise): steps skipped for inf/NaN gradients
+    // among the measured steps and during the warm-up, and the scale after the last step.
+    int skipped_steps = 0, warmup_skipped_steps = 0;
+    double final_loss_scale = 1;
 };
+
+// The storage type a request asks for (storage, or bf16 when only the older flag is set).
+ProfileStorage storage_of(const ProfileRequest& request);
 
 bool cuda_engine_built();
 // Whether --device cuda can run here; when not, `why` says why in one line.

@@ -77,9 +77,32 @@ foreach(cfg gpt2 llama)
   endforeach()
 endforeach()
 
+# mixed-fp16 (dynamic loss scaling) in the planner's books of the engine: the same bytes as
+# mixed-bf16 for every term and phase (2-byte storage; the loss scale is a host value).
+foreach(rc none full)
+  expect_run(0 plan --hf-config ${gpt2} --framework llmplan --precision mixed-bf16 --micro-batch 2 --seq 16
+             --recompute ${rc} --json)
+  string(JSON bf16_mem GET "${last_out}" memory per_gpu)
+  string(JSON bf16_phases GET "${last_out}" memory phases)
+  expect_run(0 plan --hf-config ${gpt2} --framework llmplan --precision mixed-fp16 --micro-batch 2 --seq 16
+             --recompute ${rc} --json)
+  string(JSON fp16_mem GET "${last_out}" memory per_gpu)
+  string(JSON fp16_phases GET "${last_out}" memory phases)
+  string(JSON fp16_formula GET "${last_out}" memory terms 0 formula)
+  if(NOT fp16_mem STREQUAL bf16_mem OR NOT fp16_phases STREQUAL bf16_phases OR NOT fp16_formula MATCHES "fp16")
+    message(FATAL_ERROR "--framework llmplan mixed-fp16 (${rc}) differs from mixed-bf16:\n${fp16_mem}\n${bf16_mem}\n${fp16_formula}")
+  endif()
+endforeach()
+
 # Refusals: one line, exit 2.
 expect_run(2 profile --hf-config ${gpt2} --device cpu --micro-batch 2 --seq 16)
 expect_one_line_refusal("--precision fp32")
+expect_run(2 profile --hf-config ${gpt2} --device cpu --precision mixed-fp16 --micro-batch 2 --seq 16)
+expect_one_line_refusal("--device cpu runs the fp32 CPU reference only; pass --precision fp32 \\(mixed-fp16 needs --device cuda\\)")
+expect_run(2 profile --hf-config ${gpt2} --device cpu --precision amp-fp16 --micro-batch 2 --seq 16)
+expect_one_line_refusal("--precision amp-fp16: the engine runs fp32, mixed-bf16 and mixed-fp16")
+expect_run(2 plan --hf-config ${gpt2} --framework llmplan --precision amp-fp16 --micro-batch 2 --seq 16)
+expect_one_line_refusal("--precision amp-fp16: --framework llmplan models the engine's fp32, mixed-bf16 and mixed-fp16")
 expect_run(2 profile --hf-config ${gpt2} --device tpu)
 expect_one_line_refusal("--device: \"tpu\"")
 expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --steps 0)
@@ -94,5 +117,20 @@ if(code EQUAL 2)
   expect_one_line_refusal("--device cuda: ")
 elseif(NOT code EQUAL 0 OR NOT last_out MATCHES "peak allocated")
   message(FATAL_ERROR "profile --device cuda: exit ${code}\n${last_out}\n---\n${last_err}")
+endif()
+# The same with mixed-fp16: where it runs, the report counts skipped steps and gives the loss scale.
+execute_process(COMMAND ${LLMPLAN} profile --hf-config ${gpt2} --device cuda --precision mixed-fp16 --micro-batch 2 --seq 16
+                        --steps 2 --warmup 1 --json
+                RESULT_VARIABLE code OUTPUT_VARIABLE last_out ERROR_VARIABLE last_err WORKING_DIRECTORY "${WORKDIR}")
+if(code EQUAL 2)
+  expect_one_line_refusal("--device cuda: ")
+elseif(code EQUAL 0)
+  string(JSON skipped GET "${last_out}" measured skipped_steps)
+  string(JSON scale GET "${last_out}" measured loss_scale)
+  if(skipped GREATER 2 OR NOT scale GREATER 0 OR NOT last_err MATCHES "loss scale")
+    message(FATAL_ERROR "profile --device cuda mixed-fp16: ${skipped} skipped, scale ${scale}\n${last_err}")
+  endif()
+else()
+  message(FATAL_ERROR "profile --device cuda --precision mixed-fp16: exit ${code}\n${last_out}\n---\n${last_err}")
 endif()
 message(STATUS "cli profile cases: all passed")
