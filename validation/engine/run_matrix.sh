@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The H100 validation matrix of docs/validation/gpu_engine.md: `llmplan profile --device cuda
-# --framework llmplan --json` for both families, fp32 and mixed-bf16, recompute none/selective/full,
-# eager and flash, several batch sizes. Usage: run_matrix.sh LLMPLAN OUTDIR (one JSON and one
-# progress log per run; a run that fails or passes its time limit is logged and skipped; with
-# TARBALL set, OUTDIR is packed into it after each run).
+# --framework llmplan --json` for both families, fp32, mixed-bf16 and mixed-fp16, recompute
+# none/selective/full, eager and flash, several batch sizes. Usage: run_matrix.sh LLMPLAN OUTDIR
+# (one JSON and one progress log per run; a run that fails or passes its time limit is logged and
+# skipped; with TARBALL set, OUTDIR is packed into it after each run; with ONLY set, only the runs
+# whose name contains it, e.g. ONLY=fp16).
 set -u
 bin=$1
 out=$2
 mkdir -p "$out"
 run() {  # name model precision recompute attention batch
     local name=$1
+    case "$name" in *"${ONLY:-}"*) ;; *) return 0 ;; esac
     timeout 45 "$bin" profile --device cuda --framework llmplan --json --model "$2" --precision "$3" \
         --recompute "$4" --attention "$5" --micro-batch "$6" --seq 1024 --gpu h100-sxm --steps 3 --warmup 1 \
         >"$out/$name.json" 2>"$out/$name.err"
@@ -30,3 +32,7 @@ run tinyllama-1.1b_bf16_selective_eager_b2 tinyllama-1.1b mixed-bf16 selective e
 run tinyllama-1.1b_bf16_none_flash_b2   tinyllama-1.1b mixed-bf16 none      flash 2
 run tinyllama-1.1b_fp32_full_flash_b2   tinyllama-1.1b fp32       full      flash 2
 run tinyllama-1.1b_fp32_none_eager_b1   tinyllama-1.1b fp32       none      eager 1
+run gpt2-124m_fp16_none_flash_b8        gpt2-124m      mixed-fp16 none      flash 8
+run gpt2-124m_fp16_none_flash_b16       gpt2-124m      mixed-fp16 none      flash 16
+run gpt2-124m_fp16_selective_eager_b8   gpt2-124m      mixed-fp16 selective eager 8
+run tinyllama-1.1b_fp16_full_flash_b4   tinyllama-1.1b mixed-fp16 full      flash 4
