@@ -179,10 +179,31 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                "; with recompute " + format_sci(r.per_token.hardware, 3)});
     t.add({"tokens per step", format_int(static_cast<std::int64_t>(r.tokens_per_step)),
            "global batch " + std::to_string(plan.config.global_batch) + " × " + std::to_string(plan.config.seq) + " tokens"});
-    t.add({"compute", duration(r.compute_seconds),
-           "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " +
-               fixed(r.peak_flops / 1e12, 0) + " TFLOP/s + element-wise " + duration(r.elementwise_seconds) +
-               " (activation bytes × traffic ÷ HBM bandwidth" + (calibration.empty() ? "" : "; calibrated: " + calibration) + ")"});
+    if (r.engine_time) {  // --framework llmplan: the engine's kernels, summed (engine_time.h)
+        const EngineStepTime& e = *r.engine_time;
+        const auto& n = e.calls_by_source;
+        const double calls = n[0] + n[1] + n[2] + n[3];
+        t.add({"compute", duration(r.compute_seconds),
+               "the engine's " + format_int(static_cast<std::int64_t>(calls)) + " kernel calls one after another: matmuls " +
+                   duration(r.matmul_seconds) + ", attention " + duration(e.attention_seconds) + ", the rest " +
+                   duration(r.compute_seconds - r.matmul_seconds - e.attention_seconds)});
+        t.add({"  kernel times", "",
+               e.calibrated ? "calibrated on " + e.calibration_gpu + " (" + calibration + "): " +
+                                  format_int(static_cast<std::int64_t>(n[0])) + " calls measured, " +
+                                  format_int(static_cast<std::int64_t>(n[1])) + " interpolated, " +
+                                  format_int(static_cast<std::int64_t>(n[2])) + " scaled, " +
+                                  format_int(static_cast<std::int64_t>(n[3])) + " roofline"
+                            : std::string("uncalibrated roofline (llmplan profile calibrate measures them)")});
+        std::string top;
+        for (std::size_t i = 0; i < std::min<std::size_t>(4, e.by_kernel.size()); ++i)
+            top += (i ? ", " : "") + std::string(to_string(e.by_kernel[i].kernel)) + " " + duration(e.by_kernel[i].seconds);
+        t.add({"  slowest kernels", "", top});
+    } else {
+        t.add({"compute", duration(r.compute_seconds),
+               "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " +
+                   fixed(r.peak_flops / 1e12, 0) + " TFLOP/s + element-wise " + duration(r.elementwise_seconds) +
+                   " (activation bytes × traffic ÷ HBM bandwidth" + (calibration.empty() ? "" : "; calibrated: " + calibration) + ")"});
+    }
     if (p.pp > 1)
         t.add({"pipeline bubble", duration(r.bubble_seconds),
                "(p − 1)/(v·m) = " + std::to_string(p.pp - 1) + "/(" + std::to_string(p.virtual_stages) + "·" +
@@ -190,7 +211,9 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
     t.add({"communication (exposed)", duration(r.comm_exposed_seconds),
            "of " + duration(r.comm_seconds) + " on the links (" + size(r.comm_bytes_per_gpu) +
                " per GPU per step); overlap model below"});
-    t.add({"optimizer step", duration(r.optimizer_seconds), "weights, master copy, states and gradients through HBM once"});
+    t.add({"optimizer step", duration(r.optimizer_seconds),
+           r.engine_time ? "global norm + one fused AdamW launch per parameter tensor"
+                         : "weights, master copy, states and gradients through HBM once"});
     t.rule();
     t.add({"step time", duration(r.step_seconds),
            r.mfu_given ? "from --mfu " + fixed(r.mfu, 3) : std::string("sum of the above")});

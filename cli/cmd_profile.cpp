@@ -35,6 +35,10 @@ void setup_profile(CLI::App& parent, ProfileCommand& cmd) {
     cmd.app->add_option("--seed", cmd.seed, "Seed of the weights and of the random tokens")->capture_default_str()->type_name("N");
     cmd.app->add_flag("--force", cmd.force,
                       "Run even when the plan predicts out of memory; an allocation failure is then reported with its phase");
+    cmd.app->add_option("--calibration", cmd.calibration,
+                        "Calibration file (llmplan profile calibrate) for the predicted step time: with --framework llmplan "
+                        "the engine's kernels are timed from it")
+        ->type_name("FILE");
     cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.profile/1) instead of a table");
     cmd.app->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
 }
@@ -140,7 +144,9 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
 
     // The prediction first: it needs no GPU.
     const MemoryPlan plan = plan_memory(model.spec, gpu, config);
-    const ResolvedPerf perf_in = resolve_perf(PerfFlags{}, gpu, plan.config);
+    PerfFlags perf_flags;
+    perf_flags.calibration = cmd.calibration;
+    const ResolvedPerf perf_in = resolve_perf(perf_flags, gpu, plan.config);
     const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
     const StageMemory& st = plan.worst();
 
@@ -224,7 +230,11 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
                   {"backward_seconds", perf.microbatch_backward_seconds},
                   {"optimizer_seconds", perf.optimizer_seconds},
                   {"tokens_per_second", perf.tokens_per_second},
-                  {"mfu", perf.mfu}};
+                  {"mfu", perf.mfu},
+                  {"model", perf.engine_time ? (perf.engine_time->calibrated ? "engine kernels, calibrated"
+                                                                             : "engine kernels, uncalibrated roofline")
+                                             : "generic"}};
+    if (!perf_in.options.calibration.empty()) pm["time"]["calibration"] = perf_in.options.calibration;
     auto spread_json = [](const Spread& s) {
         return nlohmann::ordered_json{{"median", s.median}, {"min", s.min}, {"max", s.max}};
     };
@@ -301,6 +311,14 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
         << (config.framework == Framework::llmplan ? " (the engine's own books)"
                                                    : "; --framework llmplan predicts the engine's own books")
         << ".\n";
+    if (perf.engine_time)
+        out << "  Step time: the engine's kernels summed, "
+            << (perf.engine_time->calibrated ? "timed from " + perf_in.options.calibration
+                                             : std::string("uncalibrated (roofline); llmplan profile calibrate measures them"))
+            << ".\n";
+    else if (config.framework != Framework::llmplan)
+        out << "  Step time: the generic time model (a PyTorch-class stack); --framework llmplan with --calibration times "
+               "the engine's own kernels.\n";
     return 0;
 }
 

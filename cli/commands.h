@@ -61,7 +61,7 @@ struct ProfileCommand {
     CLI::App* app = nullptr;
     ModelOptions model;
     JobOptions job;
-    std::string steps = "10", warmup = "2", device = "cuda", seed = "0", report;
+    std::string steps = "10", warmup = "2", device = "cuda", seed = "0", report, calibration;
     bool json = false, force = false;
 };
 void setup_profile(CLI::App& parent, ProfileCommand& cmd);

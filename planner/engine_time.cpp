@@ -23,7 +23,7 @@ constexpr std::array<const char*, kEngineKernels> kKernelNames = {
     "rotary_forward", "rotary_backward", "residual_add",
     "attention_eager_forward", "attention_eager_backward", "attention_flash_forward", "attention_flash_backward",
     "cross_entropy", "embedding_forward", "embedding_backward",
-    "zero_grad", "global_norm", "adamw"};
+    "zero_grad", "global_norm", "adamw", "check_nonfinite"};
 
 // The number of dimensions each kernel's key has (engine_time.h).
 int dims_of(EngineKernel k) {
@@ -113,6 +113,7 @@ void fill_engine_kernel_work(EngineKernelCall& c) {
         case EngineKernel::embedding_backward: b = 3 * e * D(0) * D(1); break;
         case EngineKernel::zero_grad: b = D(0); break;
         case EngineKernel::global_norm: b = e * D(0); break;
+        case EngineKernel::check_nonfinite: b = e * D(0); break;  // reads the gradients once
         case EngineKernel::adamw:  // fp32 weight, m, v read and written, the gradient read, the copy written
             b = D(0) * (24 + e + (c.dtype == "fp32" ? 0 : e));
             break;
@@ -159,6 +160,34 @@ double roofline_seconds(const EngineKernelCall& c, const GpuSpec& g) {
 }
 
 double work_of(const EngineKernelCall& c) { return c.flops > 0 ? c.flops : c.bytes; }
+
+// The leading dimensions that set a kernel's size rather than its shape (engine_time.h).
+std::size_t size_dims(EngineKernel k) {
+    return is_attention(k) || k == EngineKernel::rotary_forward || k == EngineKernel::rotary_backward ? 2 : 1;
+}
+
+// The nearest measured works below (or equal) and above a call's, and the time the rule of
+// engine_time.h gives from them.
+struct Bracket {
+    double below_work = 0, below_t = 0, above_work = std::numeric_limits<double>::infinity(), above_t = 0;
+    void add(double w, double t, double target) {
+        if (w <= 0) return;
+        if (w <= target && w > below_work) {
+            below_work = w;
+            below_t = t;
+        }
+        if (w > target && w < above_work) {
+            above_work = w;
+            above_t = t;
+        }
+    }
+    bool found() const { return below_work > 0 || above_t > 0; }
+    double seconds(double work) const {
+        if (below_work > 0 && above_t > 0) return std::max(below_t, above_t * work / above_work);
+        if (above_t > 0) return above_t * work / above_work;
+        return below_t * work / below_work;
+    }
+};
 
 }  // namespace
 
@@ -288,7 +317,9 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     s.add(K::embedding_backward, {T, d, V}, P::backward);
     if (learned) s.add(K::embedding_backward, {T, d, m.max_positions}, P::backward);
 
-    // Optimizer phase: the global norm over the flat gradient, one AdamW launch per tensor.
+    // Optimizer phase: (fp16: the inf/NaN check of the scaled gradients) the global norm over the
+    // flat gradient, one AdamW launch per tensor.
+    if (c.precision == Precision::mixed_fp16) s.add(K::check_nonfinite, {N}, P::optimizer);
     s.add(K::global_norm, {N}, P::optimizer);
     for (const ParamTensor& t : param_tensors(m)) {
         const double copies = t.block == Block::layer ? nL : 1;
@@ -305,28 +336,24 @@ double engine_kernel_seconds(const EngineKernelCall& call, const EngineCalibrati
     };
     if (!cal) return done(roofline_seconds(call, gpu), KernelTimeSource::roofline);
     const double floor = cal->launch_seconds;
-    // Same kernel and type; `same_class`: the dimensions after dims[0] agree.
-    std::vector<std::pair<double, double>> line;  // (dims[0], seconds) of the same class
-    const EngineKernelTiming* nearest = nullptr;
-    double nearest_distance = std::numeric_limits<double>::infinity();
+    // Same kernel and type. The class: the same dimensions after the size ones (dims[0]; for
+    // attention and rotary B and S, whose heads and head size fix the kernel's tiling).
+    const std::size_t sized = size_dims(call.kernel);
+    std::vector<std::pair<double, double>> line;  // (dims[0], seconds) of the class, one size dim
+    Bracket in_class, any;                        // nearest works below and above
     const double work = work_of(call);
     for (const EngineKernelTiming& k : cal->kernels) {
         if (k.kernel != call.kernel || k.dtype != call.dtype || k.dims.size() != call.dims.size()) continue;
         if (k.dims == call.dims) return done(k.seconds, KernelTimeSource::measured);
-        if (std::equal(k.dims.begin() + 1, k.dims.end(), call.dims.begin() + 1)) {
-            line.emplace_back(static_cast<double>(k.dims[0]), k.seconds);
-            continue;
-        }
         EngineKernelCall other = call;
         other.dims = k.dims;
         fill_engine_kernel_work(other);
         const double w = work_of(other);
-        if (w <= 0 || work <= 0) continue;
-        const double distance = std::abs(std::log(w / work));
-        if (distance < nearest_distance) {
-            nearest_distance = distance;
-            nearest = &k;
-        }
+        const bool same_class = std::equal(k.dims.begin() + static_cast<std::ptrdiff_t>(sized), k.dims.end(),
+                                           call.dims.begin() + static_cast<std::ptrdiff_t>(sized));
+        if (same_class && sized == 1) line.emplace_back(static_cast<double>(k.dims[0]), k.seconds);
+        if (same_class) in_class.add(w, k.seconds, work);
+        any.add(w, k.seconds, work);
     }
     const double x = static_cast<double>(call.dims[0]);
     if (!line.empty()) {
@@ -335,24 +362,27 @@ double engine_kernel_seconds(const EngineKernelCall& call, const EngineCalibrati
         if (line.size() == 1 || x < line.front().first) {
             const auto& [x1, t1] = line.front();
             t = t1 * x / x1;
+        } else if (x > line.back().first) {
+            const auto& [x2, t2] = line.back();
+            t = t2 * x / x2;
         } else {
-            // The bracketing pair, or the two largest when x lies beyond them.
+            // The bracketing pair: a kernel's time is flat while it does not fill the GPU and
+            // proportional to its work once it does, so between two measurements it is at least
+            // the smaller one's and at least the larger one's scaled down; the larger of the two
+            // (a straight line between them over-estimates where the smaller one under-fills the
+            // GPU: +17% on TinyLlama's flash backward at batch 2 from batches 1 and 4).
             std::size_t i = 1;
             while (i + 1 < line.size() && line[i].first < x) ++i;
             const auto& [x1, t1] = line[i - 1];
             const auto& [x2, t2] = line[i];
-            const double slope = (t2 - t1) / (x2 - x1);
-            t = slope > 0 ? t1 + slope * (x - x1) : t2 * x / x2;
+            t = std::max(t1, t2 * x / x2);
         }
         return done(std::max(t, floor), KernelTimeSource::interpolated);
     }
-    if (nearest) {
-        EngineKernelCall other = call;
-        other.dims = nearest->dims;
-        fill_engine_kernel_work(other);
-        const double rate = work_of(other) / nearest->seconds;
-        return done(std::max(work / rate, floor), KernelTimeSource::scaled);
-    }
+    // The same rule on the work: within the class (attention at another batch or sequence
+    // length), else over every shape of the kernel.
+    if (in_class.found()) return done(std::max(in_class.seconds(work), floor), KernelTimeSource::interpolated);
+    if (any.found()) return done(std::max(any.seconds(work), floor), KernelTimeSource::scaled);
     return done(roofline_seconds(call, gpu), KernelTimeSource::roofline);
 }
 

@@ -18,13 +18,15 @@
 // §8) is a list of measured kernel times: {kernel, dtype, dims, seconds}. Each call is timed by,
 // in order of preference:
 //   measured      the same kernel, storage type and dimensions were measured;
-//   interpolated  the same kernel and storage type with the same dimensions except dims[0] (the
-//                 token / batch / element count, which every kernel's work is proportional to):
-//                 time linear in dims[0] between the two nearest measurements (a kernel's time is
-//                 launch + work / rate once it fills the GPU), proportional beyond them, never
-//                 below the measured launch floor;
-//   scaled        the same kernel and storage type at another shape: the nearest measurement's
-//                 rate (FLOP/s for matmuls and attention, B/s otherwise) applied to this work;
+//   interpolated  the same kernel and storage type in the same class — the same dimensions but
+//                 the size ones (dims[0]; B and S for attention and rotary, whose heads and head
+//                 size fix the kernel's tiling): a kernel's time is flat while it does not fill
+//                 the GPU and proportional to its work once it does, so between two measurements
+//                 x1 < x < x2 it is max(t1, t2·x/x2) (x: dims[0], or the work for attention and
+//                 rotary); proportional to the nearest beyond them; never below the launch floor;
+//   scaled        the same kernel and storage type at other shapes: the same rule on the work
+//                 (FLOPs for matmuls and attention, bytes otherwise) with the nearest measured
+//                 works below and above;
 //   roofline      nothing measured: FLOPs ÷ (peak × the GEMM efficiency of perf.h) + bytes ÷
 //                 (80% of the datasheet HBM bandwidth) + a 4 µs launch — the uncalibrated guess.
 // The report counts how many calls each way was used, so a prediction says how much of it rests
@@ -55,6 +57,7 @@ namespace llmplan {
 //   zero_grad                             {bytes}                  cudaMemsetAsync of the gradients
 //   global_norm                           {n}
 //   adamw                                 {n}                      one parameter tensor
+//   check_nonfinite                       {n}                      fp16: inf/NaN in the scaled gradients
 enum class EngineKernel {
     linear_forward, linear_backward,
     layernorm_forward, layernorm_backward, rmsnorm_forward, rmsnorm_backward,
@@ -62,9 +65,9 @@ enum class EngineKernel {
     rotary_forward, rotary_backward, residual_add,
     attention_eager_forward, attention_eager_backward, attention_flash_forward, attention_flash_backward,
     cross_entropy, embedding_forward, embedding_backward,
-    zero_grad, global_norm, adamw
+    zero_grad, global_norm, adamw, check_nonfinite
 };
-inline constexpr int kEngineKernels = 23;
+inline constexpr int kEngineKernels = 24;
 const char* to_string(EngineKernel k);
 std::optional<EngineKernel> parse_engine_kernel(std::string_view name);
 

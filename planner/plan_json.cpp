@@ -135,6 +135,23 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"mfu", r.mfu},
                            {"hfu", r.hfu},
                            {"mfu_given", r.mfu_given}};
+    if (r.engine_time) {  // --framework llmplan: the engine's kernels (engine_time.h)
+        const EngineStepTime& e = *r.engine_time;
+        nlohmann::json kernels = nlohmann::json::array();
+        for (const EngineKernelTime& k : e.by_kernel)
+            kernels.push_back({{"kernel", to_string(k.kernel)}, {"calls", k.calls}, {"seconds", k.seconds}});
+        time["engine"] = {{"forward_seconds", e.forward_seconds},
+                          {"backward_seconds", e.backward_seconds},
+                          {"optimizer_seconds", e.optimizer_seconds},
+                          {"attention_seconds", e.attention_seconds},
+                          {"calibrated", e.calibrated},
+                          {"calibration_gpu", e.calibration_gpu},
+                          {"calls_measured", e.calls_by_source[0]},
+                          {"calls_interpolated", e.calls_by_source[1]},
+                          {"calls_scaled", e.calls_by_source[2]},
+                          {"calls_roofline", e.calls_by_source[3]},
+                          {"kernels", kernels}};
+    }
     nlohmann::json training = {{"tokens", r.training_tokens},
                                {"tokens_default_chinchilla", r.tokens_default},
                                {"steps", r.steps},

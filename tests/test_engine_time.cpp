@@ -10,8 +10,13 @@
 #include "core/presets.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 
 using namespace llmplan;
@@ -68,6 +73,7 @@ TEST_CASE("engine time: GPT-2 124M's kernel calls, counted by hand from engine.c
     CHECK(n[EngineKernel::adamw] == 2 + 12 * 16 + 2);
     CHECK(n[EngineKernel::global_norm] == 1);
     CHECK(n[EngineKernel::zero_grad] == 1);
+    CHECK(n[EngineKernel::check_nonfinite] == 0);  // fp16 only
     // Matmul FLOPs per token: 2 × the matmul weights (12 × 7,077,888 + the 768 × 50,257 head)
     // = 2 × 123,532,032; the backward twice that.
     const double T = 4 * 1024;
@@ -129,17 +135,23 @@ TEST_CASE("engine time: calibration lookup — measured, interpolated, scaled, r
     };
     CHECK(at({4096, 768, 3072, 1}) == 3e-3);
     CHECK(src == KernelTimeSource::measured);
-    // Linear between the two: 1 + 2 × (2048 − 1024) / 3072 ms.
-    CHECK(at({2048, 768, 3072, 1}) == Approx(1e-3 + 2e-3 / 3).epsilon(1e-12));
+    // Between the two: the larger one's time scaled down, but never below the smaller one's
+    // (flat while the GPU is not full, proportional once it is): max(1, 3 × 2048/4096) ms.
+    CHECK(at({2048, 768, 3072, 1}) == Approx(1.5e-3).epsilon(1e-12));
     CHECK(src == KernelTimeSource::interpolated);
-    // Beyond: the same slope, 3 + 2/3072 × 4096 ms.
-    CHECK(at({8192, 768, 3072, 1}) == Approx(3e-3 + 2e-3 * 4096 / 3072).epsilon(1e-12));
+    CHECK(at({1536, 768, 3072, 1}) == Approx(1.125e-3).epsilon(1e-12));
+    CHECK(at({1100, 768, 3072, 1}) == 1e-3);
+    // Beyond: proportional to the largest, 3 × 8192/4096 ms.
+    CHECK(at({8192, 768, 3072, 1}) == Approx(6e-3).epsilon(1e-12));
     // Below the smallest: proportional, 0.5 ms; far below: the launch floor.
     CHECK(at({512, 768, 3072, 1}) == Approx(0.5e-3).epsilon(1e-12));
     CHECK(at({1, 768, 3072, 1}) == 2e-6);
-    // Another class (n = 768): the nearest measurement's FLOP rate, 2·4096·768·3072 / 3 ms.
+    // Another class (n = 768) with the work of the 3 ms one: proportional to it.
     const double rate = 2.0 * 4096 * 768 * 3072 / 3e-3;
     CHECK(at({4096, 3072, 768, 1}) == Approx(2.0 * 4096 * 3072 * 768 / rate).epsilon(1e-12));
+    CHECK(src == KernelTimeSource::scaled);
+    // Between two works of other shapes: the same rule on the work, max(1, 3 × ½) ms.
+    CHECK(at({2048, 3072, 768, 1}) == Approx(1.5e-3).epsilon(1e-12));
     CHECK(src == KernelTimeSource::scaled);
     // Another dtype: nothing measured, the roofline: FLOPs ÷ (989 TFLOP/s × 0.63) + bytes ÷ (0.8 × 3.35 TB/s) + 4 µs.
     c.dtype = "fp16";
@@ -204,4 +216,53 @@ TEST_CASE("engine time: calibration files are checked", "[engine_time]") {
         const auto k = static_cast<EngineKernel>(i);
         CHECK(parse_engine_kernel(to_string(k)) == k);
     }
+}
+
+// The fixtures of validation/engine (run_matrix.sh with CAL, on an H100) against the calibration
+// measured in the same device call (calibrate.sh): the issue's target is 10% on the profiled
+// configurations. The "offcal_" runs use a sequence length or micro-batch the calibration did not
+// measure (attention and the matmuls interpolated or extrapolated): reported, held to 15%.
+TEST_CASE("engine time: the H100 matrix, predicted step time within 10% of measured", "[engine_time]") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine";
+    std::ifstream cal_in(dir / "calibration" / "h100.json");
+    REQUIRE(cal_in);
+    std::stringstream cal_text;
+    cal_text << cal_in.rdbuf();
+    PerfOptions o;
+    apply_calibration(cal_text.str(), "h100.json", o);
+    REQUIRE(o.engine_calibration);
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    int checked = 0, offcal = 0;
+    double worst = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() != ".json") continue;
+        std::ifstream in(entry.path());
+        const nlohmann::json j = nlohmann::json::parse(in);
+        const nlohmann::json& job = j.at("job");
+        const ModelSpec m = preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
+        TrainConfig c = engine_config(parse_precision(job.at("precision").get<std::string>(), "--precision"),
+                                      job.at("micro_batch").get<int>(), job.at("seq").get<int>(),
+                                      parse_recompute(job.at("recompute").get<std::string>(), "--recompute"),
+                                      parse_attention(job.at("attention").get<std::string>(), "--attention"));
+        const PerfPlan p = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), o);
+        const double measured = j.at("measured").at("time").at("step_seconds").at("median").get<double>();
+        const double err = (p.step_seconds - measured) / measured;
+        const bool off = entry.path().filename().string().rfind("offcal_", 0) == 0;
+        INFO(entry.path().filename().string() << ": predicted " << p.step_seconds * 1e3 << " ms, measured "
+                                              << measured * 1e3 << " ms (" << 100 * err << "%)");
+        REQUIRE(p.engine_time.has_value());
+        CHECK(p.engine_time->calibrated);
+        CHECK(std::fabs(err) <= (off ? 0.15 : 0.10));
+        if (off)
+            ++offcal;
+        else {
+            ++checked;
+            worst = std::max(worst, std::fabs(err));
+        }
+    }
+    CHECK(checked >= 18);
+    CHECK(offcal >= 4);
+    INFO("worst error over the matrix " << 100 * worst << "%");
+    CHECK(worst <= 0.10);
 }

@@ -156,7 +156,7 @@ double gpu_time_engine_kernel(const EngineKernelShape& s, const KernelTimingOpti
         {"swiglu_forward", 1}, {"swiglu_backward", 1}, {"rotary_forward", 4}, {"rotary_backward", 4},
         {"residual_add", 1}, {"attention_eager_forward", 5}, {"attention_eager_backward", 5},
         {"attention_flash_forward", 5}, {"attention_flash_backward", 5}, {"cross_entropy", 2},
-        {"embedding_forward", 3}, {"embedding_backward", 3}, {"zero_grad", 1}, {"global_norm", 1}, {"adamw", 1}};
+        {"embedding_forward", 3}, {"embedding_backward", 3}, {"zero_grad", 1}, {"global_norm", 1}, {"adamw", 1}, {"check_nonfinite", 1}};
     const auto known = std::find_if(kDims.begin(), kDims.end(), [&](const auto& k) { return s.kernel == k.first; });
     if (known == kDims.end()) throw std::invalid_argument("kernel timing: unknown kernel \"" + s.kernel + "\"");
     if (s.dims.size() != known->second)
@@ -292,6 +292,14 @@ double gpu_time_engine_kernel(const EngineKernelShape& s, const KernelTimingOpti
         void* g = ops.act(n, dt);
         float* norm = static_cast<float*>(ops.zeros(sizeof(float)));
         f = [=, &ctx] { cuda::global_norm(ctx, {cuda::BufferRef{g, n, dt}}, norm); };
+    } else if (k == "check_nonfinite") {  // as the engine: zero the flag, then check the gradients
+        const size_t n = D(0);
+        void* g = ops.act(n, dt);
+        int* flag = static_cast<int*>(ops.zeros(sizeof(int)));
+        f = [=, &ctx] {
+            LLMPLAN_CUDA_CHECK(cudaMemsetAsync(flag, 0, sizeof(int), ctx.stream()));
+            cuda::check_nonfinite(ctx, g, n, dt, flag);
+        };
     } else if (k == "adamw") {
         const size_t n = D(0);
         float* param = static_cast<float*>(ops.values(n, DType::fp32, -0.02f, 0.02f));
