@@ -27,11 +27,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     InferCommand infer;
     ProfileCommand profile;
     ProfileCalibrateCommand calibrate;
+    ProfileCommCommand comm;
     setup_plan(app, plan);
     setup_infer(app, infer);
     setup_search(app, search);
     setup_profile(app, profile);
     setup_profile_calibrate(*profile.app, calibrate);
+    setup_profile_comm(*profile.app, comm);
     setup_scaling(app, scaling);
     setup_models(app, models);
     setup_gpus(app, gpus);
@@ -48,6 +50,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             context = "llmplan profile calibrate";
             return run_profile_calibrate(calibrate, out, err);
         }
+        if (comm.app->parsed()) { context = "llmplan profile comm"; return run_profile_comm(comm, out, err); }
         if (profile.app->parsed()) { context = "llmplan profile"; return run_profile(profile, out, err); }
         if (models.app->parsed()) { context = "llmplan models"; return run_models(models, out, err); }
         if (gpus.app->parsed()) { context = "llmplan gpus"; return run_gpus(gpus, out, err); }
@@ -57,6 +60,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         out << (plan.app->parsed() ? plan.app->help() : search.app->parsed() ? search.app->help()
                 : scaling.app->parsed() ? scaling.app->help() : infer.app->parsed() ? infer.app->help()
                 : calibrate.app->parsed() ? calibrate.app->help()
+                : comm.app->parsed() ? comm.app->help()
                 : profile.app->parsed() ? profile.app->help()
                 : models.app->parsed() ? models.app->help()
                 : gpus.app->parsed() ? gpus.app->help() : app.help());

@@ -77,6 +77,18 @@ struct ProfileCalibrateCommand {
 void setup_profile_calibrate(CLI::App& profile_app, ProfileCalibrateCommand& cmd);
 int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out, std::ostream& err);
 
+// `llmplan profile comm` (cmd_profile_comm.cpp): a subcommand of profile; rank, world, id_file and
+// result_file are the hidden flags of the processes it starts (one per GPU).
+struct ProfileCommCommand {
+    CLI::App* app = nullptr;
+    std::string gpus, min_bytes = "1MiB", max_bytes = "2GiB", iters = "20", warmup = "5", dtype = "float",
+                collectives = "all_reduce,all_gather,reduce_scatter", timeout = "300", op_timeout = "60", report, out;
+    bool json = false;
+    std::string rank, world, id_file, result_file;
+};
+void setup_profile_comm(CLI::App& profile_app, ProfileCommCommand& cmd);
+int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostream& err);
+
 struct ModelsCommand {
     CLI::App* app = nullptr;
     std::string name;       // optional: show one model in detail

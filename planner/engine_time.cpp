@@ -390,7 +390,7 @@ EngineStepTime engine_step_time(const ModelSpec& m, const TrainConfig& c, const 
     EngineStepTime r;
     r.calibrated = cal != nullptr && !cal->kernels.empty();
     if (cal) r.calibration_gpu = cal->gpu;
-    std::array<double, kEngineKernels> by{}, calls{};
+    std::array<double, kEngineKernels> by{}, calls{}, flops{}, bytes{};
     for (const EngineKernelCall& call : engine_step_kernels(m, c)) {
         KernelTimeSource src = KernelTimeSource::roofline;
         const double t = call.calls * engine_kernel_seconds(call, r.calibrated ? cal : nullptr, gpu, &src);
@@ -402,12 +402,15 @@ EngineStepTime engine_step_time(const ModelSpec& m, const TrainConfig& c, const 
         if (is_linear(call.kernel)) r.matmul_seconds += t;
         if (is_attention(call.kernel)) r.attention_seconds += t;
         r.calls_by_source[static_cast<std::size_t>(src)] += call.calls;
-        by[static_cast<std::size_t>(call.kernel)] += t;
-        calls[static_cast<std::size_t>(call.kernel)] += call.calls;
+        const auto i = static_cast<std::size_t>(call.kernel);
+        by[i] += t;
+        calls[i] += call.calls;
+        flops[i] += call.calls * call.flops;
+        bytes[i] += call.calls * call.bytes;
     }
     r.step_seconds = r.forward_seconds + r.backward_seconds + r.optimizer_seconds;
     for (std::size_t i = 0; i < by.size(); ++i)
-        if (calls[i] > 0) r.by_kernel.push_back({static_cast<EngineKernel>(i), by[i], calls[i]});
+        if (calls[i] > 0) r.by_kernel.push_back({static_cast<EngineKernel>(i), by[i], calls[i], flops[i], bytes[i]});
     std::sort(r.by_kernel.begin(), r.by_kernel.end(),
               [](const EngineKernelTime& a, const EngineKernelTime& b) { return a.seconds > b.seconds; });
     return r;

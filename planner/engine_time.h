@@ -119,6 +119,7 @@ struct EngineKernelTime {
     EngineKernel kernel;
     double seconds = 0;  // all calls of this kernel in the step
     double calls = 0;
+    double flops = 0, bytes = 0;  // all calls' work: the floors are flops ÷ peak and bytes ÷ bandwidth
 };
 
 struct EngineStepTime {

@@ -139,7 +139,8 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         const EngineStepTime& e = *r.engine_time;
         nlohmann::json kernels = nlohmann::json::array();
         for (const EngineKernelTime& k : e.by_kernel)
-            kernels.push_back({{"kernel", to_string(k.kernel)}, {"calls", k.calls}, {"seconds", k.seconds}});
+            kernels.push_back({{"kernel", to_string(k.kernel)}, {"calls", k.calls}, {"seconds", k.seconds},
+                               {"flops", k.flops}, {"bytes", k.bytes}});
         time["engine"] = {{"forward_seconds", e.forward_seconds},
                           {"backward_seconds", e.backward_seconds},
                           {"optimizer_seconds", e.optimizer_seconds},

@@ -18,10 +18,15 @@
 // Output: JSON (schema llmplan.nccl_busbw/1) on stdout or in --out FILE (written atomically), a
 // human-readable table on stderr. Exit codes: 0 ok, 2 bad flags, 1 CUDA/NCCL/other failure or
 // wrong results. Build: profiler/CMakeLists.txt (target llmplan_nccl_busbw, CUDA and NCCL only);
-// bench/nccl_busbw.sh builds and explains how to run it.
+// bench/nccl_busbw.sh builds and explains how to run it. `llmplan profile comm` measures the same
+// table with one process per GPU (profiler/comm_bench.cpp, kernels/cuda/nccl_comm.cu) and shares
+// the definitions (kernels/dist/collective.h) and the check kernels (kernels/cuda/nccl_check.cuh).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <nccl.h>
+
+#include "kernels/cuda/nccl_check.cuh"  // fill and check kernels, shared with `llmplan profile comm`
+#include "kernels/dist/collective.h"   // nccl-tests conventions: busbw factor, sizes, rounding
 
 #include <algorithm>
 #include <cctype>
@@ -98,11 +103,17 @@ const char* collective_name(Collective c) {
     return "?";
 }
 
-// nccl-tests' bus-bandwidth factor for n ranks (0 for n == 1: nothing crosses a link).
-double busbw_factor(Collective c, int n) {
-    const double dn = n;
-    return c == Collective::AllReduce ? 2.0 * (dn - 1.0) / dn : (dn - 1.0) / dn;
+llmplan::dist::CommKind comm_kind(Collective c) {
+    switch (c) {
+        case Collective::AllReduce: return llmplan::dist::CommKind::all_reduce;
+        case Collective::AllGather: return llmplan::dist::CommKind::all_gather;
+        case Collective::ReduceScatter: return llmplan::dist::CommKind::reduce_scatter;
+    }
+    return llmplan::dist::CommKind::all_reduce;
 }
+
+// nccl-tests' bus-bandwidth factor for n ranks (0 for n == 1: nothing crosses a link).
+double busbw_factor(Collective c, int n) { return llmplan::dist::busbw_factor(comm_kind(c), n); }
 
 struct Options {
     int gpus = 0;  // 0: all visible
@@ -224,42 +235,12 @@ bool parse_args(int argc, char** argv, Options& options) {
     return true;
 }
 
-// --- device code: fill the send buffers, count wrong outputs --------------------------------
+// --- device code: kernels/cuda/nccl_check.cuh (fill the send buffers, count wrong outputs) --
 
-template <typename T>
-__device__ T from_float(float v);
-template <>
-__device__ float from_float<float>(float v) { return v; }
-template <>
-__device__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
-
-__device__ float to_float(float v) { return v; }
-__device__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
-
-template <typename T>
-__global__ void fill_kernel(T* data, std::size_t count, float value) {
-    const T v = from_float<T>(value);
-    for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
-         i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-        data[i] = v;
-    }
-}
-
-// Element i must equal `expected`, or (block > 0) i / block + 1: all-gather's block j is rank j's r+1.
-template <typename T>
-__global__ void check_kernel(const T* data, std::size_t count, float expected, std::size_t block,
-                             unsigned long long* errors) {
-    unsigned long long local = 0;
-    for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
-         i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-        const float want = block > 0 ? static_cast<float>(i / block + 1) : expected;
-        if (to_float(data[i]) != want) ++local;
-    }
-    if (local > 0) atomicAdd(errors, local);
-}
-
-constexpr unsigned kThreads = 256;
-constexpr unsigned kBlocks = 1024;
+using llmplan::kernels::cuda::nccl_check::check_kernel;
+using llmplan::kernels::cuda::nccl_check::fill_kernel;
+using llmplan::kernels::cuda::nccl_check::kBlocks;
+using llmplan::kernels::cuda::nccl_check::kThreads;
 
 // --- host side -------------------------------------------------------------------------------
 
@@ -451,14 +432,7 @@ public:
 
 private:
     // min, 2·min, 4·min, ... up to max (max itself only when it is min times a power of two).
-    std::vector<std::uint64_t> sizes() const {
-        std::vector<std::uint64_t> result;
-        for (std::uint64_t s = options_.min_bytes;; s *= 2) {
-            result.push_back(s);
-            if (s > options_.max_bytes / 2) break;  // s * 2 would pass max (or overflow)
-        }
-        return result;
-    }
+    std::vector<std::uint64_t> sizes() const { return llmplan::dist::busbw_sizes(options_.min_bytes, options_.max_bytes); }
 
     void launch_fill(const Gpu& g, std::size_t count, float value) {
         if (nccl_type_ == ncclFloat32) {
@@ -508,11 +482,11 @@ private:
     Row measure(Collective c, std::uint64_t requested) {
         const std::size_t n = gpus_.size();
         // S must split into n equal blocks of whole elements (nccl-tests rounds down the same way).
-        const std::size_t unit = c == Collective::AllReduce ? esize_ : esize_ * n;
-        const std::size_t bytes = static_cast<std::size_t>(requested) / unit * unit;
+        const auto bytes = static_cast<std::size_t>(
+            llmplan::dist::busbw_round_bytes(comm_kind(c), requested, esize_, static_cast<int>(n)));
         Row row{c, bytes, 0, 0, 0, 0, 0, busbw_factor(c, static_cast<int>(n)), 0};
         if (bytes == 0) return row;
-        const std::size_t count = c == Collective::AllReduce ? bytes / esize_ : bytes / esize_ / n;
+        const std::size_t count = llmplan::dist::busbw_count(comm_kind(c), bytes, esize_, static_cast<int>(n));
         const std::size_t out_count = c == Collective::ReduceScatter ? count : bytes / esize_;
         row.count = count;
 

@@ -1,0 +1,245 @@
+// cmd_profile_comm.cpp — `llmplan profile comm`: NCCL bus bandwidth of all-reduce, all-gather and
+// reduce-scatter over message sizes, an nccl-tests-like table measured with one process per GPU.
+//
+// The command launches itself: the parent checks the flags and the GPUs, starts one child per GPU
+// (/proc/self/exe profile comm … with the hidden --rank/--world/--id-file/--result-file flags,
+// kernels/dist/launcher.h), forwards rank 0's progress, and waits. A child that fails or a run that
+// passes --timeout stops every rank and is reported in one line naming the rank and why (its last
+// log lines). The children's results become the llmplan.nccl_busbw/1 report (profiler/nccl_busbw.cu's
+// schema), printed as a table or --json, written with --report, and merged into a calibration file
+// (--out: its "collectives" key only). Without NCCL in the build or without GPUs it refuses in one
+// line (exit code 2). profiler/comm_bench.h has the measurement and the report.
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "core/error.h"
+#include "core/quantity.h"
+#include "kernels/dist/launcher.h"
+#include "profiler/comm_bench.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+extern char** environ;
+
+namespace llmplan::cli {
+
+void setup_profile_comm(CLI::App& profile_app, ProfileCommCommand& cmd) {
+    cmd.app = profile_app.add_subcommand(
+        "comm", "Measure NCCL bus bandwidth (all-reduce, all-gather, reduce-scatter) over message sizes, one process per GPU");
+    auto* a = cmd.app;
+    a->add_option("--gpus", cmd.gpus, "GPUs (= processes) to use (default: all visible)")->type_name("N");
+    a->add_option("--min-bytes", cmd.min_bytes, "Smallest total size S (nccl-tests' S)")->capture_default_str()->type_name("SIZE");
+    a->add_option("--max-bytes", cmd.max_bytes, "Largest total size S; sizes double from min to max")
+        ->capture_default_str()
+        ->type_name("SIZE");
+    a->add_option("--iters", cmd.iters, "Timed iterations per size")->capture_default_str()->type_name("N");
+    a->add_option("--warmup", cmd.warmup, "Untimed iterations per size before them")->capture_default_str()->type_name("N");
+    a->add_option("--dtype", cmd.dtype, "float, bfloat16 or half")->capture_default_str()->type_name("T");
+    a->add_option("--collectives", cmd.collectives, "Comma-separated: all_reduce, all_gather, reduce_scatter (or all)")
+        ->capture_default_str()
+        ->type_name("LIST");
+    a->add_option("--timeout", cmd.timeout, "Stop every rank when the whole run takes longer (seconds)")
+        ->capture_default_str()
+        ->type_name("S");
+    a->add_option("--op-timeout", cmd.op_timeout,
+                  "A rank aborts NCCL when one wait (setup, a size's calls) takes longer (seconds)")
+        ->capture_default_str()
+        ->type_name("S");
+    a->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.nccl_busbw/1) instead of a table");
+    a->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
+    a->add_option("--out", cmd.out,
+                  "Merge the results into the calibration file FILE (its \"collectives\" key; created if missing)")
+        ->type_name("FILE");
+    // Set by the launcher for its children: hidden from --help.
+    a->add_option("--rank", cmd.rank)->group("");
+    a->add_option("--world", cmd.world)->group("");
+    a->add_option("--id-file", cmd.id_file)->group("");
+    a->add_option("--result-file", cmd.result_file)->group("");
+}
+
+namespace {
+
+std::uint64_t size_flag(const std::string& text, const char* flag) {
+    const double b = parse_bytes(text, flag);
+    if (b != std::floor(b)) throw InputError(std::string(flag) + ": \"" + text + "\" is not a whole number of bytes");
+    if (b > 64.0 * (1ull << 30)) throw InputError(std::string(flag) + ": \"" + text + "\" is too large (at most 64GiB)");
+    return static_cast<std::uint64_t>(b);
+}
+
+profiler::CommBenchOptions bench_options(const ProfileCommCommand& cmd) {
+    profiler::CommBenchOptions o;
+    o.min_bytes = size_flag(cmd.min_bytes, "--min-bytes");
+    o.max_bytes = size_flag(cmd.max_bytes, "--max-bytes");
+    if (o.min_bytes > o.max_bytes)
+        throw InputError("--min-bytes: \"" + cmd.min_bytes + "\" is larger than --max-bytes \"" + cmd.max_bytes + "\"");
+    o.iters = static_cast<int>(parse_int(cmd.iters, "--iters", 1, 1000000));
+    o.warmup = static_cast<int>(parse_int(cmd.warmup, "--warmup", 0, 1000000));
+    o.dtype = profiler::parse_comm_dtype(cmd.dtype, "--dtype");
+    o.kinds = profiler::parse_comm_kinds(cmd.collectives, "--collectives");
+    return o;
+}
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// A child: one rank's measurement, its result written atomically where the parent reads it.
+int run_rank(const ProfileCommCommand& cmd, const profiler::CommBenchOptions& o, double op_timeout, std::ostream& err) {
+    const int world = static_cast<int>(parse_int(cmd.world, "--world", 1, 4096));
+    const int rank = static_cast<int>(parse_int(cmd.rank, "--rank", 0, world - 1));
+    if (cmd.result_file.empty()) throw InputError("--rank: needs --result-file (set by the launcher)");
+    if (world > 1 && cmd.id_file.empty()) throw InputError("--rank: needs --id-file (set by the launcher)");
+    const nlohmann::ordered_json result = profiler::run_comm_rank(rank, world, cmd.id_file, o, op_timeout, [&](const std::string& line) {
+        err << "rank " << rank << ": " << line << "\n" << std::flush;
+    });
+    write_file_atomically(cmd.result_file, result.dump(1) + "\n", "--result-file");
+    return 0;
+}
+
+// The parent's progress: new complete lines of rank 0's log.
+struct LogFollower {
+    std::string path;
+    std::size_t offset = 0;
+    std::chrono::steady_clock::time_point last{};
+    void forward(std::ostream& err, bool now = false) {
+        const auto t = std::chrono::steady_clock::now();
+        if (!now && t - last < std::chrono::milliseconds(200)) return;
+        last = t;
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return;
+        in.seekg(static_cast<std::streamoff>(offset));
+        std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::size_t end = chunk.rfind('\n');
+        if (end == std::string::npos) return;
+        std::istringstream lines(chunk.substr(0, end + 1));
+        for (std::string line; std::getline(lines, line);) err << "llmplan profile comm: " << line << "\n";
+        err.flush();
+        offset += end + 1;
+    }
+};
+
+}  // namespace
+
+int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostream& err) {
+    // Every flag is checked before any GPU is touched.
+    const profiler::CommBenchOptions options = bench_options(cmd);
+    const double timeout = parse_real(cmd.timeout, "--timeout", 1, 86400);
+    const double op_timeout = parse_real(cmd.op_timeout, "--op-timeout", 1, 86400);
+    if (!cmd.rank.empty()) return run_rank(cmd, options, op_timeout, err);
+    if (!cmd.world.empty() || !cmd.id_file.empty() || !cmd.result_file.empty())
+        throw InputError("--world, --id-file and --result-file are set by llmplan for its ranks; pass --rank too or none");
+    int gpus = 0;
+    if (!cmd.gpus.empty()) gpus = static_cast<int>(parse_int(cmd.gpus, "--gpus", 1, 4096));
+
+    std::string why;
+    const int visible = profiler::comm_visible_gpus(&why);
+    if (!profiler::comm_bench_built()) throw InputError(why);  // "this llmplan was built without NCCL (...)"
+    if (visible == 0) throw InputError("needs a GPU: " + why);
+    if (gpus == 0) gpus = visible;
+    if (gpus > visible)
+        throw InputError("--gpus: \"" + cmd.gpus + "\" GPUs asked, " + std::to_string(visible) + " visible (one process per GPU)");
+
+    // A private folder for the unique-id file, the ranks' results and logs.
+    const std::filesystem::path tmp_root = std::filesystem::temp_directory_path();
+    std::string dir_template = (tmp_root / "llmplan-comm-XXXXXX").string();
+    if (!mkdtemp(dir_template.data())) throw std::runtime_error("cannot create a folder under " + tmp_root.string());
+    const std::filesystem::path dir = dir_template;
+
+    dist::LaunchOptions launch;
+    launch.program = dist::self_executable();
+    launch.log_dir = dir.string();
+    launch.timeout_seconds = timeout;
+    std::vector<std::string> common = {"profile",     "comm",        "--min-bytes",   std::to_string(options.min_bytes) + "B",
+                                       "--max-bytes", std::to_string(options.max_bytes) + "B",
+                                       "--iters",     cmd.iters,     "--warmup",      cmd.warmup,
+                                       "--dtype",     options.dtype, "--collectives", cmd.collectives,
+                                       "--op-timeout", cmd.op_timeout, "--world",      std::to_string(gpus),
+                                       "--id-file",   (dir / "nccl_unique_id").string()};
+    for (int r = 0; r < gpus; ++r) {
+        std::vector<std::string> args = common;
+        args.insert(args.end(), {"--rank", std::to_string(r), "--result-file", (dir / ("rank" + std::to_string(r) + ".json")).string()});
+        launch.args.push_back(std::move(args));
+    }
+    err << "llmplan profile comm: " << gpus << " ranks (one process per GPU), " << options.dtype << ", "
+        << options.warmup << " warm-up + " << options.iters << " timed iterations per size; logs in " << dir.string() << "\n";
+    LogFollower follow{(dir / "rank0.log").string()};
+    launch.on_poll = [&] { follow.forward(err); };
+    const dist::LaunchResult result = dist::launch_ranks(launch);
+    follow.forward(err, true);
+    if (!result.ok) throw std::runtime_error(result.summary());
+
+    std::vector<nlohmann::ordered_json> ranks;
+    for (int r = 0; r < gpus; ++r) {
+        const std::string path = (dir / ("rank" + std::to_string(r) + ".json")).string();
+        try {
+            ranks.push_back(nlohmann::ordered_json::parse(read_text(path)));
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + " finished but its result " + path + " is unreadable (" + e.what() + ")");
+        }
+    }
+    profiler::BusbwRunInfo info;
+    info.command = "llmplan profile comm";
+    for (const char* f : {"--gpus", "--min-bytes", "--max-bytes", "--iters", "--warmup", "--dtype", "--collectives"}) {
+        const std::string flag = f;
+        const std::string value = flag == "--gpus" ? std::to_string(gpus) : flag == "--min-bytes" ? cmd.min_bytes
+                                  : flag == "--max-bytes" ? cmd.max_bytes : flag == "--iters" ? cmd.iters
+                                  : flag == "--warmup" ? cmd.warmup : flag == "--dtype" ? cmd.dtype : cmd.collectives;
+        info.command += " " + flag + " " + value;
+    }
+    info.date = utc_now();
+    char host[256] = {0};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+    info.host = host;
+    info.launch = "one process per GPU started by llmplan (fork/exec of itself), device = rank; NCCL unique id through a file";
+    for (char** e = environ; e && *e; ++e) {
+        const std::string kv = *e;
+        if (kv.rfind("NCCL_", 0) != 0) continue;
+        const std::size_t eq = kv.find('=');
+        info.nccl_env.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    }
+    const nlohmann::ordered_json report = profiler::busbw_report(ranks, options, info);
+    const unsigned long long errors = profiler::busbw_errors(report);
+
+    // Files first (whole or nothing), then the output.
+    if (!cmd.report.empty()) write_file_atomically(cmd.report, report.dump(1) + "\n", "--report");
+    if (!cmd.out.empty() && errors == 0)
+        write_file_atomically(cmd.out, profiler::merge_collectives(read_text(cmd.out), report, "--out " + cmd.out), "--out");
+    if (cmd.json) {
+        out << report.dump(1) << "\n";
+    } else {
+        out << "llmplan profile comm: NCCL bus bandwidth\n" << profiler::busbw_table(report);
+        if (!cmd.out.empty() && errors == 0) out << "\n  collectives merged into " << cmd.out << "\n";
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (errors > 0) {
+        err << "llmplan profile comm: error: " << errors
+            << " output elements were wrong (see \"errors\" in the report); the calibration file was not written\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace llmplan::cli
