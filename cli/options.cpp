@@ -155,7 +155,7 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_option("--base-quant", o.base_quant, "Frozen base weights for LoRA: none | nf4 (QLoRA) | int8")
         ->capture_default_str()->type_name("Q");
     app.add_flag("--paged-optimizer", o.paged_optimizer, "LoRA: bitsandbytes paged optimizer (state in unified memory)");
-    app.add_option("--framework", o.framework, "Memory behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op) or llmplan (this engine's arenas: fp32, mixed-bf16)")->capture_default_str()->type_name("F");
+    app.add_option("--framework", o.framework, "Whose behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op) or llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration)")->capture_default_str()->type_name("F");
 }
 
 ResolvedModel resolve_model(const ModelOptions& o) {
@@ -176,40 +176,7 @@ GpuSpec resolve_gpu(const JobOptions& o) {
 }
 
 TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
-    constexpr std::int64_t kMaxGpus = 1 << 24, kMaxBatch = std::int64_t{1} << 40;
-    auto small = [](const std::string& text, const char* flag, std::int64_t lo, std::int64_t hi) {
-        return static_cast<int>(parse_int(text, flag, lo, hi));
-    };
-    TrainConfig c;
-    ParallelLayout& p = c.parallel;
-    p.gpus = small(o.gpus, "--gpus", 1, kMaxGpus);
-    p.gpus_per_node = o.gpus_per_node.empty() ? gpu.default_gpus_per_node : small(o.gpus_per_node, "--gpus-per-node", 1, 1024);
-    p.tp = small(o.tp, "--tp", 1, kMaxGpus);
-    p.pp = small(o.pp, "--pp", 1, kMaxGpus);
-    p.cp = small(o.cp, "--cp", 1, kMaxGpus);
-    p.ep = small(o.ep, "--ep", 1, kMaxGpus);
-    p.virtual_stages = small(o.virtual_stages, "--virtual-stages", 1, 1024);
-    p.sp = o.sp;
-    p.zero = small(o.zero, "--zero", 0, 3);
-    c.framework = parse_framework(o.framework, "--framework");
-    if (o.precision.empty())  // PyTorch's mixed precision is autocast over an fp32 model
-        c.precision = c.framework == Framework::pytorch ? Precision::amp_bf16 : Precision::mixed_bf16;
-    else
-        c.precision = parse_precision(o.precision, "--precision");
-    c.optimizer = parse_optimizer(o.optimizer, "--optimizer");
-    c.recompute = parse_recompute(o.recompute, "--recompute");
-    c.attention = parse_attention(o.attention, "--attention");
-    c.dropout = parse_real(o.dropout, "--dropout", 0.0, 0.999);
-    c.micro_batch = parse_int(o.micro_batch, "--micro-batch", 1, 1 << 20);
-    if (!o.seq.empty()) c.seq = parse_int(o.seq, "--seq", 1, std::int64_t{1} << 24);
-    if (!o.global_batch.empty()) c.global_batch = parse_int(o.global_batch, "--global-batch", 1, kMaxBatch);
-    c.offload = parse_offload(o.offload, "--offload");
-    c.lora.rank = static_cast<int>(parse_int(o.lora_rank, "--lora-rank", 0, 1 << 20));
-    c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);
-    c.lora.targets = parse_lora_targets(o.lora_targets, "--lora-targets");
-    c.lora.base_quant = parse_base_quant(o.base_quant, "--base-quant");
-    c.lora.paged_optimizer = o.paged_optimizer;
-    return c;
+    return train_config_from_text(o, gpu.default_gpus_per_node);
 }
 
 }  // namespace llmplan::cli

@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "core/gpu.h"
+#include "core/job_text.h"
 #include "core/model.h"
 #include "planner/perf.h"
 
@@ -19,15 +20,10 @@ struct ModelOptions {
     std::string params;     // --params N (derive a standard shape)
 };
 
-struct JobOptions {
+// The job's flags are core's JobText (core/job_text.h, shared with the GUI) plus the GPU.
+struct JobOptions : JobText {
     std::string gpu = "h100-sxm";
     std::string gpu_memory;  // override of the card's capacity
-    std::string gpus = "1", gpus_per_node, tp = "1", pp = "1", cp = "1", ep = "1", virtual_stages = "1", zero = "0";
-    bool sp = false;
-    std::string precision, optimizer = "adamw", recompute = "none", attention = "flash";
-    std::string dropout = "0", micro_batch = "1", seq, global_batch, offload = "none", framework = "generic";
-    std::string lora_rank = "0", lora_alpha = "16", lora_targets = "q,v", base_quant = "none";
-    bool paged_optimizer = false;
 };
 
 // The cluster and the run (time, cost, energy): plan and search.

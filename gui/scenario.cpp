@@ -3,6 +3,7 @@
 
 #include "core/derive.h"
 #include "core/error.h"
+#include "core/job_text.h"
 #include "core/gpu.h"
 #include "core/hf_config.h"
 #include "core/json.h"
@@ -69,65 +70,53 @@ ModelSpec resolve_model(const Scenario& s, std::string* origin, bool* derived) {
 }
 
 TrainConfig resolve_config(const Scenario& s) {
-    TrainConfig c;
-    ParallelLayout& p = c.parallel;
-    p.gpus = s.gpus;
-    p.gpus_per_node = s.gpus_per_node;
-    p.tp = s.tp;
-    p.pp = s.pp;
-    p.cp = s.cp;
-    p.ep = s.ep;
-    p.virtual_stages = s.virtual_stages;
-    p.sp = s.sp;
-    p.zero = s.zero;
-    if (p.gpus < 1) throw InputError("--gpus: must be a positive integer");
-    if (p.gpus_per_node < 1) throw InputError("--gpus-per-node: must be a positive integer");
-    if (p.tp < 1 || p.pp < 1 || p.cp < 1 || p.ep < 1 || p.virtual_stages < 1)
-        throw InputError("--tp, --pp, --cp, --ep and --virtual-stages must be positive integers");
-    if (p.zero < 0 || p.zero > 3) throw InputError("--zero: must be between 0 and 3");
-    c.framework = parse_framework(s.framework, "--framework");
-    if (s.precision.empty())  // as the CLI: PyTorch's mixed precision is autocast over an fp32 model
-        c.precision = c.framework == Framework::pytorch ? Precision::amp_bf16 : Precision::mixed_bf16;
-    else
-        c.precision = parse_precision(s.precision, "--precision");
-    c.optimizer = parse_optimizer(s.optimizer, "--optimizer");
-    c.recompute = parse_recompute(s.recompute, "--recompute");
-    c.attention = parse_attention(s.attention, "--attention");
-    c.offload = parse_offload(s.offload, "--offload");
-    if (!(s.dropout >= 0 && s.dropout <= 0.999)) throw InputError("--dropout: must be between 0 and 0.999");
-    c.dropout = s.dropout;
-    if (s.micro_batch < 1) throw InputError("--micro-batch: must be a positive integer");
-    c.micro_batch = s.micro_batch;
-    c.seq = s.seq;
-    c.global_batch = s.global_batch;
-    // LoRA / QLoRA as cli/options.cpp parses --lora-rank, --lora-alpha, --lora-targets, --base-quant.
-    c.lora.rank = static_cast<int>(parse_int(as_text(std::int64_t{s.lora_rank}), "--lora-rank", 0, 1 << 20));
-    c.lora.alpha = parse_real(as_text(s.lora_alpha), "--lora-alpha", 1e-9, 1e9);
-    c.lora.targets = parse_lora_targets(s.lora_targets, "--lora-targets");
-    c.lora.base_quant = parse_base_quant(s.base_quant, "--base-quant");
-    c.lora.paged_optimizer = s.paged_optimizer;
-    return c;
+    // The fields as text, through the CLI's own parser (core/job_text.h): same ranges, same messages.
+    JobText t;
+    t.gpus = as_text(std::int64_t{s.gpus});
+    t.gpus_per_node = as_text(std::int64_t{s.gpus_per_node});
+    t.tp = as_text(std::int64_t{s.tp});
+    t.pp = as_text(std::int64_t{s.pp});
+    t.cp = as_text(std::int64_t{s.cp});
+    t.ep = as_text(std::int64_t{s.ep});
+    t.virtual_stages = as_text(std::int64_t{s.virtual_stages});
+    t.sp = s.sp;
+    t.zero = as_text(std::int64_t{s.zero});
+    t.framework = s.framework;
+    t.precision = s.precision;
+    t.optimizer = s.optimizer;
+    t.recompute = s.recompute;
+    t.attention = s.attention;
+    t.offload = s.offload;
+    t.dropout = as_text(s.dropout);
+    t.micro_batch = as_text(std::int64_t{s.micro_batch});
+    if (s.seq != 0) t.seq = as_text(std::int64_t{s.seq});
+    if (s.global_batch != 0) t.global_batch = as_text(std::int64_t{s.global_batch});
+    t.lora_rank = as_text(std::int64_t{s.lora_rank});
+    t.lora_alpha = as_text(s.lora_alpha);
+    t.lora_targets = s.lora_targets;
+    t.base_quant = s.base_quant;
+    t.paged_optimizer = s.paged_optimizer;
+    return train_config_from_text(t, s.gpus_per_node);
 }
 
 InferConfig resolve_infer_config(const Scenario& s) {
-    // As cli/cmd_infer.cpp builds it from its flags (same parsers, same ranges, same messages).
+    // As `llmplan infer` builds it from its flags (planner/infer.h infer_config_from_text).
     const InferInputs& in = s.infer;
-    InferConfig c;
-    c.weights.format = parse_weight_format(in.weights, "--weights");
-    c.weights.group_size = static_cast<int>(parse_int(as_text(std::int64_t{in.group_size}), "--group-size", 1, 1 << 20));
-    c.weights.double_quant = in.double_quant;
-    c.kv = in.kv_cache.empty() ? (c.weights.format == WeightFormat::fp32 ? WeightFormat::fp32 : WeightFormat::bf16)
-                               : parse_weight_format(in.kv_cache, "--kv-cache");
-    c.batch = parse_int(as_text(in.batch), "--batch", 1, std::int64_t{1} << 24);
-    c.prompt = parse_int(as_text(in.prompt), "--prompt", 1, std::int64_t{1} << 24);
-    c.generate = parse_int(as_text(in.generate), "--generate", 0, std::int64_t{1} << 24);
-    if (in.prefill_chunk != 0) c.prefill_chunk = parse_int(as_text(in.prefill_chunk), "--prefill-chunk", 1, std::int64_t{1} << 30);
-    c.tp = static_cast<int>(parse_int(as_text(std::int64_t{in.tp}), "--tp", 1, 1024));
-    c.attention = parse_attention(in.attention, "--attention");
-    c.framework = parse_infer_framework(in.framework, "--framework");
-    c.gpu_memory_utilization = parse_real(as_text(in.gpu_memory_utilization), "--gpu-memory-utilization", 0.01, 1);
-    c.block_size = static_cast<int>(parse_int(as_text(std::int64_t{in.block_size}), "--block-size", 1, 1 << 16));
-    return c;
+    InferText t;
+    t.weights = in.weights;
+    t.group_size = as_text(std::int64_t{in.group_size});
+    t.double_quant = in.double_quant;
+    t.kv = in.kv_cache;
+    t.batch = as_text(in.batch);
+    t.prompt = as_text(in.prompt);
+    t.generate = as_text(in.generate);
+    if (in.prefill_chunk != 0) t.prefill_chunk = as_text(in.prefill_chunk);
+    t.tp = as_text(std::int64_t{in.tp});
+    t.attention = in.attention;
+    t.framework = in.framework;
+    t.utilization = as_text(in.gpu_memory_utilization);
+    t.block_size = as_text(std::int64_t{in.block_size});
+    return infer_config_from_text(t);
 }
 
 Evaluation evaluate(const Scenario& s) {

@@ -316,4 +316,23 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     return p;
 }
 
+InferConfig infer_config_from_text(const InferText& t) {
+    InferConfig c;
+    c.weights.format = parse_weight_format(t.weights, "--weights");
+    c.weights.group_size = static_cast<int>(parse_int(t.group_size, "--group-size", 1, 1 << 20));
+    c.weights.double_quant = t.double_quant;
+    c.kv = t.kv.empty() ? (c.weights.format == WeightFormat::fp32 ? WeightFormat::fp32 : WeightFormat::bf16)
+                        : parse_weight_format(t.kv, "--kv-cache");
+    c.batch = parse_int(t.batch, "--batch", 1, std::int64_t{1} << 24);
+    c.prompt = parse_int(t.prompt, "--prompt", 1, std::int64_t{1} << 24);
+    c.generate = parse_int(t.generate, "--generate", 0, std::int64_t{1} << 24);
+    if (!t.prefill_chunk.empty()) c.prefill_chunk = parse_int(t.prefill_chunk, "--prefill-chunk", 1, std::int64_t{1} << 30);
+    c.tp = static_cast<int>(parse_int(t.tp, "--tp", 1, 1024));
+    c.attention = parse_attention(t.attention, "--attention");
+    c.framework = parse_infer_framework(t.framework, "--framework");
+    c.gpu_memory_utilization = parse_real(t.utilization, "--gpu-memory-utilization", 0.01, 1);
+    c.block_size = static_cast<int>(parse_int(t.block_size, "--block-size", 1, 1 << 16));
+    return c;
+}
+
 }  // namespace llmplan

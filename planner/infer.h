@@ -55,6 +55,18 @@ struct InferConfig {
     int block_size = 16;                        // vllm paged-attention block (tokens)
 };
 
+// A serving job as the text its user typed (`llmplan infer`'s flags, the GUI's inference fields),
+// and the one function that turns it into an InferConfig with the CLI's ranges and messages.
+struct InferText {
+    std::string weights = "bf16", group_size = "128";
+    bool double_quant = true;  // not --no-double-quant
+    std::string kv;            // --kv-cache; empty: bf16 (fp32 for fp32 weights)
+    std::string batch = "1", prompt = "512", generate = "256", prefill_chunk;  // prefill_chunk empty: whole prompts
+    std::string tp = "1", attention = "flash", framework = "generic", utilization = "0.9", block_size = "16";
+};
+// Throws InputError naming the flag.
+InferConfig infer_config_from_text(const InferText& t);
+
 struct InferPlan {
     ModelSpec model;
     GpuSpec gpu;

@@ -1,0 +1,29 @@
+// job_text.h — a training job as the text its user typed (the CLI's flags, the GUI's fields) and
+// the one function that turns it into a TrainConfig, with the CLI's ranges and messages: the CLI
+// (cli/options.cpp) and the GUI (gui/scenario.cpp) both call it, so a value is accepted or refused
+// alike, with the same one-line message naming the flag.
+#pragma once
+
+#include "core/config.h"
+
+#include <string>
+
+namespace llmplan {
+
+struct JobText {
+    std::string gpus = "1", gpus_per_node = "", tp = "1", pp = "1", cp = "1", ep = "1", virtual_stages = "1", zero = "0";
+    bool sp = false;
+    std::string precision = "";  // empty: mixed-bf16, or amp-bf16 under --framework pytorch
+    std::string optimizer = "adamw", recompute = "none", attention = "flash";
+    std::string dropout = "0", micro_batch = "1";
+    std::string seq = "", global_batch = "";  // empty: the defaults (resolve_defaults)
+    std::string offload = "none", framework = "generic";
+    std::string lora_rank = "0", lora_alpha = "16", lora_targets = "q,v", base_quant = "none";
+    bool paged_optimizer = false;
+};
+
+// Throws InputError naming the flag (--gpus, --micro-batch, …) for a value out of range or
+// unknown. An empty gpus_per_node takes `default_gpus_per_node` (the GPU's usual server).
+TrainConfig train_config_from_text(const JobText& t, int default_gpus_per_node);
+
+}  // namespace llmplan

@@ -1,0 +1,83 @@
+// test_job_text.cpp — the job as typed text (core/job_text.h, planner/infer.h's InferText): the
+// one parser the CLI and the GUI share, so both accept and refuse the same values with the same
+// one-line messages.
+#include "core/job_text.h"
+#include "planner/infer.h"
+
+#include "core/error.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace llmplan;
+
+TEST_CASE("job text: defaults and values as the CLI takes them", "[job_text]") {
+    const JobText t;
+    TrainConfig c = train_config_from_text(t, 8);
+    CHECK(c.parallel.gpus == 1);
+    CHECK(c.parallel.gpus_per_node == 8);  // empty: the GPU's usual server
+    CHECK(c.precision == Precision::mixed_bf16);
+    CHECK(c.seq == 0);
+    CHECK(c.global_batch == 0);
+    CHECK(c.lora.rank == 0);
+    const JobText pytorch{.framework = "pytorch"};  // PyTorch's mixed precision is autocast
+    CHECK(train_config_from_text(pytorch, 8).precision == Precision::amp_bf16);
+    const JobText u{.gpus = "16", .gpus_per_node = "4", .zero = "3", .precision = "mixed-fp16", .dropout = "0.1",
+                    .micro_batch = "8", .seq = "2048", .global_batch = "256", .framework = "llmplan"};
+    c = train_config_from_text(u, 8);
+    CHECK(c.framework == Framework::llmplan);
+    CHECK(c.precision == Precision::mixed_fp16);
+    CHECK(c.parallel.gpus == 16);
+    CHECK(c.parallel.gpus_per_node == 4);
+    CHECK(c.parallel.zero == 3);
+    CHECK(c.micro_batch == 8);
+    CHECK(c.seq == 2048);
+    CHECK(c.global_batch == 256);
+    CHECK(c.dropout == 0.1);
+}
+
+TEST_CASE("job text: refusals name the flag", "[job_text]") {
+    struct Case {
+        std::string JobText::*field;
+        const char* value;
+        const char* needle;
+    };
+    const Case cases[] = {{&JobText::gpus, "0", "--gpus"},
+                          {&JobText::zero, "4", "--zero"},
+                          {&JobText::micro_batch, "two", "--micro-batch"},
+                          {&JobText::dropout, "1", "--dropout"},
+                          {&JobText::precision, "fp12", "--precision"},
+                          {&JobText::lora_targets, "q,x", "--lora-targets"},
+                          {&JobText::gpus_per_node, "0", "--gpus-per-node"}};
+    for (const Case& k : cases) {
+        JobText t;
+        (t.*k.field).assign(k.value);
+        CHECK_THROWS_WITH(train_config_from_text(t, 8), Catch::Contains(k.needle));
+    }
+}
+
+TEST_CASE("infer text: defaults, the KV-cache rule and refusals", "[job_text]") {
+    InferText t;
+    InferConfig c = infer_config_from_text(t);
+    CHECK(c.weights.format == WeightFormat::bf16);
+    CHECK(c.kv == WeightFormat::bf16);
+    CHECK(c.batch == 1);
+    CHECK(c.prompt == 512);
+    CHECK(c.generate == 256);
+    CHECK(c.prefill_chunk == 0);
+    CHECK(c.gpu_memory_utilization == 0.9);
+    t.weights = "fp32";  // fp32 weights keep an fp32 cache unless told
+    CHECK(infer_config_from_text(t).kv == WeightFormat::fp32);
+    t.kv = "fp8";
+    CHECK(infer_config_from_text(t).kv == WeightFormat::fp8);
+    InferText bad;
+    bad.generate = "-1";
+    CHECK_THROWS_WITH(infer_config_from_text(bad), Catch::Contains("--generate"));
+    bad = InferText{};
+    bad.utilization = "1.5";
+    CHECK_THROWS_WITH(infer_config_from_text(bad), Catch::Contains("--gpu-memory-utilization"));
+    bad = InferText{};
+    bad.framework = "tgi";
+    CHECK_THROWS_AS(infer_config_from_text(bad), InputError);
+}
