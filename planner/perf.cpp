@@ -227,13 +227,21 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
             CollectiveUse& u = add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,
                                    "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)");
             u.exposed_seconds = hidden_by(u.seconds, t_bwd);
-        } else if (p.zero <= 2) {
-            CollectiveUse& u = add("ZeRO-" + std::to_string(p.zero) + " gradient reduce-scatter", Collective::reduce_scatter, dpN,
-                                   dp_stride, grads, 1,
+        } else if (p.zero == 1) {
+            CollectiveUse& u = add("ZeRO-1 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, 1,
                                    "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)");
             u.exposed_seconds = hidden_by(u.seconds, t_bwd);
-            add("ZeRO-" + std::to_string(p.zero) + " parameter all-gather after the optimizer step", Collective::all_gather, dpN,
-                dp_stride, weights, 1, "exposed: runs after the optimizer step");
+            add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                "exposed: runs after the optimizer step");
+        } else if (p.zero == 2) {
+            // A rank keeps only its gradient slice, so the full gradient cannot be accumulated over
+            // micro-batches: every micro-batch's backward reduce-scatters (DeepSpeed stage 2;
+            // ZeRO §5.2: gradients reduced as they are produced).
+            CollectiveUse& u = add("ZeRO-2 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
+                                   "bucketed during every micro-batch's backward: max(one layer's bucket, comm − backward) each");
+            u.exposed_seconds = mb * hidden_by(u.each.seconds, t_bwd);
+            add("ZeRO-2 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                "exposed: runs after the optimizer step");
         } else {
             CollectiveUse& f1 = add("ZeRO-3 parameter all-gather, forward", Collective::all_gather, dpN, dp_stride, weights, mb,
                                     "prefetched layer by layer under the forward: max(one layer, comm − forward)");
