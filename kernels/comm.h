@@ -8,9 +8,10 @@
 //
 // What it guarantees:
 //  * Setup: the ncclUniqueId travels through a file (kernels/dist/rendezvous.h: rank 0 writes it
-//    atomically, the others poll with the timeout), then ncclCommInitRankConfig with a
-//    non-blocking communicator (NCCL ≥ 2.14) whose progress is polled, so that a rank that never
-//    joins is a timeout, not a hang.
+//    atomically, the others poll with the timeout), then ncclCommInitRankConfig with a blocking
+//    communicator (a non-blocking one put a 70–180 µs floor under every collective: NCCL hands
+//    each launch to a helper thread); a rank that never joins is stopped, and named, by the
+//    launcher's timeout (kernels/dist/launcher.h).
 //  * Collectives (all-reduce sum, reduce-scatter sum, all-gather; fp32, bf16, fp16) run on the
 //    communicator's own CUDA stream (cudaStreamNonBlocking); wait_for()/record() order it against
 //    compute streams through CUDA events.

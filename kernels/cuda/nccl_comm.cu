@@ -42,8 +42,14 @@ ncclDataType_t nccl_type(CommType t) {
     return ncclFloat32;
 }
 
-// NCCL (≥ 2.14) non-blocking communicators: ncclConfig_t::blocking = 0.
-constexpr int kNonBlocking = 0;
+// Blocking communicators (ncclConfig_t::blocking = 1). A non-blocking one (blocking = 0) would
+// turn a peer that never joins into a timeout here rather than at the launcher, but NCCL then
+// hands every collective's launch to a helper thread: on 2 × H100 (2026-11-25) that put a
+// 70–180 µs floor under every call (1–32 MiB ran at a third to a half of the bus bandwidth the
+// single-process llmplan_nccl_busbw measures). A rank that hangs in init is stopped, and named,
+// by the launcher's timeout (kernels/dist/launcher.h); stuck collectives still time out in
+// synchronize(), which aborts the communicator.
+constexpr int kBlocking = 1;
 
 }  // namespace
 
@@ -81,7 +87,7 @@ struct Communicator::Impl {
     ~Impl() {
         if (stream) (void)cudaSetDevice(device);
         if (comm && !broken) {
-            // Finish what was issued, then finalize (non-blocking: polled, bounded) and destroy.
+            // Finish what was issued (polled, bounded), then finalize and destroy.
             bool clean = true;
             try {
                 synchronize("the last collectives before closing");
@@ -146,7 +152,7 @@ struct Communicator::Impl {
         if (e != cudaSuccess) fail(std::string(call) + " failed: " + cuda_text(e));
     }
 
-    // The state of a non-blocking communicator after a call: wait while it is in progress.
+    // The communicator's state after a call: wait while it is in progress (ncclInProgress).
     void wait_ready(const std::string& what) {
         const Clock::time_point t0 = Clock::now();
         for (;;) {
@@ -159,7 +165,12 @@ struct Communicator::Impl {
             if (since(t0) > config.timeout_seconds)
                 fail(what + " did not complete within " + seconds_text(config.timeout_seconds) +
                      " (another rank failed, hangs or never joined); communicator aborted");
-            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            // Spin for the first 2 ms, then sleep (a call still in progress after that waits
+            // for a peer).
+            if (since(t0) < 2e-3)
+                std::this_thread::yield();
+            else
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
     }
 
@@ -294,7 +305,7 @@ Communicator::Communicator(const CommConfig& config) : impl_(std::make_unique<Im
     }
 
     ncclConfig_t nc = NCCL_CONFIG_INITIALIZER;
-    nc.blocking = kNonBlocking;
+    nc.blocking = kBlocking;
     const ncclResult_t r = ncclCommInitRankConfig(&m.comm, config.world, id, config.rank, &nc);
     if (r != ncclSuccess && r != ncclInProgress) {
         const std::string text = std::string("ncclCommInitRankConfig failed: ") + ncclGetErrorString(r);
