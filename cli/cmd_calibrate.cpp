@@ -5,6 +5,7 @@
 #include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/quantity.h"
 #include "core/text.h"
 #include "profiler/calibrate.h"
 #include "profiler/runner.h"
@@ -45,16 +46,7 @@ void setup_profile_calibrate(CLI::App& profile_app, ProfileCalibrateCommand& cmd
 namespace {
 
 int parse_positive(const std::string& text, const char* flag) {
-    long long v = 0;
-    std::size_t used = 0;
-    try {
-        v = std::stoll(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != text.size() || v < 1 || v > (1 << 20))
-        throw InputError(std::string(flag) + ": \"" + text + "\" is not a whole number between 1 and 1048576");
-    return static_cast<int>(v);
+    return static_cast<int>(parse_int(text, flag, 1, 1 << 20));
 }
 
 std::string fixed(double x, int decimals) {

@@ -1,6 +1,8 @@
 // json.cpp — JSON forms of model shapes, GPUs and training configs.
 #include "core/json.h"
 
+#include "core/error.h"
+
 #include <cmath>
 
 namespace llmplan {
@@ -76,6 +78,17 @@ nlohmann::json config_json(const TrainConfig& c) {
             {"lora", {{"rank", c.lora.rank}, {"alpha", c.lora.alpha}, {"targets", lora_targets_string(c.lora.targets)},
                       {"base_quant", to_string(c.lora.base_quant)}, {"paged_optimizer", c.lora.paged_optimizer}}},
             {"framework", to_string(c.framework)}};
+}
+
+nlohmann::json parse_json_object(const std::string& text, const std::string& what) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError(what + ": not valid JSON (" + std::string(e.what()) + ")");
+    }
+    if (!j.is_object()) throw InputError(what + ": expected a JSON object");
+    return j;
 }
 
 }  // namespace llmplan

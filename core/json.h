@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 namespace llmplan {
 
 nlohmann::json model_shape_json(const ModelSpec& m);       // every ModelSpec field
@@ -17,5 +19,9 @@ nlohmann::json config_json(const TrainConfig& c);           // as resolved
 
 // A byte count as a plain JSON number: an integer where it is one (exact below 2^53).
 nlohmann::json bytes_json(double bytes);
+
+// Parses a file's text that must hold a JSON object; InputError "WHAT: not valid JSON (…)" or
+// "WHAT: expected a JSON object" otherwise.
+nlohmann::json parse_json_object(const std::string& text, const std::string& what);
 
 }  // namespace llmplan

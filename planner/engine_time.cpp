@@ -2,6 +2,7 @@
 #include "planner/engine_time.h"
 
 #include "core/error.h"
+#include "core/json.h"
 #include "planner/perf.h"
 
 #include <nlohmann/json.hpp>
@@ -417,13 +418,7 @@ EngineStepTime engine_step_time(const ModelSpec& m, const TrainConfig& c, const 
 }
 
 EngineCalibration parse_engine_calibration(const std::string& text, const std::string& what) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError(what + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
-    if (!j.is_object()) throw InputError(what + ": expected a JSON object");
+    const nlohmann::json j = parse_json_object(text, what);
     EngineCalibration cal;
     if (j.contains("gpu") && j["gpu"].is_string()) cal.gpu = j["gpu"].get<std::string>();
     if (j.contains("launch_seconds")) {

@@ -3,6 +3,7 @@
 #include "planner/perf.h"
 
 #include "core/error.h"
+#include "core/json.h"
 #include "planner/activations.h"
 #include "planner/lora.h"
 #include "planner/model_states.h"
@@ -319,13 +320,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
 }
 
 void apply_calibration(const std::string& text, const std::string& what, PerfOptions& o) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError(what + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
-    if (!j.is_object()) throw InputError(what + ": expected a JSON object");
+    const nlohmann::json j = parse_json_object(text, what);
     auto number = [&](const char* key, double lo, double hi, double& out) {
         if (!j.contains(key)) return;
         if (!j[key].is_number()) throw InputError(what + ": \"" + std::string(key) + "\" must be a number");
