@@ -4,6 +4,8 @@
 
 #include "core/error.h"
 #include "core/model.h"
+#include "kernels/dist/engine_layout.h"
+#include "kernels/dist/shard_plan.h"
 #include "kernels/reference/model.h"
 
 #include <cmath>
@@ -81,7 +83,58 @@ EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
             }
     for (const ParamTensor& t : tensors)
         if (t.block == Block::final_norm || t.block == Block::head) push(t, t.name);
+    if (options.world != 1) s.dist = engine_dist_plan(s, options);
     return s;
+}
+
+EngineDistPlan engine_dist_plan(const EngineShape& s, const EngineOptions& o) {
+    if (o.world < 2)
+        throw InputError("GPU engine: world size " + std::to_string(o.world) + ": data parallelism needs at least 2 ranks");
+    if (o.rank < 0 || o.rank >= o.world)
+        throw InputError("GPU engine: rank " + std::to_string(o.rank) + " is outside 0 … " + std::to_string(o.world - 1));
+    if (o.zero < 0 || o.zero > 3) throw InputError("GPU engine: ZeRO stage " + std::to_string(o.zero) + " is not 0, 1, 2 or 3");
+    dist::FlatLayout layout;
+    for (const EngineParam& p : s.params) layout.params.push_back({p.name, p.offset, p.size});
+    if (s.tied) layout.tied_head = "embed_tokens.weight";
+    dist::ShardOptions so;
+    so.world = o.world;
+    so.zero = o.zero;
+    so.element_bytes = dtype_bytes(o.precision);
+    so.bucket_cap_bytes = o.bucket_cap_bytes;
+    so.first_bucket_bytes = o.first_bucket_bytes;
+    const dist::ShardPlan plan = dist::plan_shards(layout, so);
+    EngineDistPlan d;
+    d.world = o.world;
+    d.rank = o.rank;
+    d.zero = o.zero;
+    d.padded_total = plan.padded_total;
+    d.shard_elements = plan.shard_elements;
+    const std::vector<std::size_t> bases = dist::padded_bases(plan);
+    for (const dist::Unit& u : plan.units) {
+        EngineDistUnit e;
+        e.begin = u.flat.begin;
+        e.end = u.flat.end;
+        e.padded = u.padded;
+        e.shard = u.shard;
+        e.shard_offset = u.shard_offset;
+        e.padded_base = bases[static_cast<std::size_t>(u.index)];
+        e.first_param = u.first_param;
+        e.last_param = u.last_param;
+        e.ready_after_step = u.ready_after_step;
+        e.first_grad_step = dist::first_grad_step(plan, u);
+        d.units.push_back(e);
+    }
+    d.param_unit.resize(plan.ownership.size());
+    for (const dist::ParamOwnership& w : plan.ownership) {
+        d.param_unit[w.param] = w.unit;
+        if (o.zero == 0) continue;
+        for (const dist::ParamPiece& piece : w.pieces)
+            if (piece.rank == o.rank) d.pieces.push_back({w.param, piece.param_begin, piece.count, piece.shard_offset});
+    }
+    for (const dist::GatherEvent& g : plan.forward.gathers) d.forward_gathers.push_back({g.unit, g.issue_at, g.first_use, g.last_use});
+    for (const dist::GatherEvent& g : plan.backward.gathers) d.backward_gathers.push_back({g.unit, g.issue_at, g.first_use, g.last_use});
+    for (const dist::ReduceEvent& r : plan.backward.reduces) d.backward_reduces.push_back({r.unit, r.after});
+    return d;
 }
 
 GpuModel::GpuModel(const ModelSpec& spec, const EngineOptions& options, std::uint64_t seed)

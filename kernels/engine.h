@@ -36,6 +36,26 @@
 // step's synchronisation (kernels/cuda/engine.cu, optimizer()). The reported loss is unscaled.
 // Every CUDA/cuBLAS failure throws std::runtime_error; an allocation failure names the category
 // and the phase in which it happened.
+//
+// Several GPUs (EngineOptions::world > 1, one process per GPU, each with its own Communicator of
+// kernels/comm.h created first): data parallelism over NCCL following the shard plan of
+// kernels/dist/shard_plan.h — DDP (zero 0: gradients all-reduced bucket by bucket in the backward,
+// on the communicator's stream, overlapped with the rest of the backward), ZeRO-1 (gradients
+// reduce-scattered, fp32 master and AdamW moments for this rank's slices only, the updated weights
+// all-gathered after the optimizer), ZeRO-2 (also only the gradient slices: each bucket's gradient
+// is a staging buffer freed after its reduce-scatter) and ZeRO-3 (also only the weight slices: each
+// layer unit all-gathered before its forward and its backward, one step ahead). Each rank trains on
+// its own micro-batch; the gradients are the ranks' sum, averaged inside AdamW (×1/world), and the
+// global norm for clipping is the same on every rank (kernels/cuda/dist_ops.cuh). fp16: each rank
+// scales its loss by S / world (loss_scale() reports S) and every rank skips a step when any rank
+// saw an inf/NaN. The books gain the padded ZeRO buffers, the ZeRO-2/3 gradient staging
+// (gradients) and the ZeRO-3 gathered units (parameters); planner/llmplan_profile.h
+// llmplan_engine_books predicts them to the byte. Per step, EngineStepStats::comm lists the
+// collectives (purpose, bytes, time on the communication stream) and waits the compute stream's
+// waits for them (the exposed time). With world > 1 and ZeRO ≥ 1, parameters() and param() are
+// collectives (every rank must call them; the slices are all-gathered) and gradients(), grad(),
+// adam_m() and adam_v() are refused (each rank holds only slices); DDP's gradients() are the
+// average over the ranks. docs/MULTI_GPU.md has the details.
 #pragma once
 
 #include "core/config.h"
@@ -53,8 +73,13 @@ namespace llmplan::kernels {
 
 // Options: EngineOptions (engine_types.h) plus the planner's Recompute and Attention.
 EngineOptions engine_options(Recompute recompute, Attention attention, DType precision);
-// The engine's shape and layout for a spec (the reference's), or InputError (see above).
+// The engine's shape and layout for a spec (the reference's), or InputError (see above); with
+// options.world > 1 also the rank's shard plan (engine_dist_plan).
 EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options);
+// The shard plan of kernels/dist/shard_plan.h for the shape's layout, this rank, the ZeRO stage
+// and the bucket caps of `options` (storage element size from the precision); InputError for a
+// world < 2, a rank outside it or a stage not 0–3.
+EngineDistPlan engine_dist_plan(const EngineShape& shape, const EngineOptions& options);
 
 class GpuModel {
 public:

@@ -2,6 +2,7 @@
 // (the host API, C++20) and kernels/cuda/engine.cu (nvcc, C++17): see kernels/engine.h.
 #pragma once
 
+#include "kernels/dist/collective.h"
 #include "kernels/ops_gpu.h"
 
 #include <array>
@@ -12,6 +13,8 @@
 #include <vector>
 
 namespace llmplan::kernels {
+
+class Communicator;  // kernels/comm.h (NCCL, one per process); the engine only holds a pointer
 
 enum class EngineCategory { parameters, gradients, optimizer, activations, logits, workspace };
 inline constexpr int kEngineCategories = 6;
@@ -49,6 +52,18 @@ struct EngineOptions {
     float loss_scale_growth = 2.0f;
     float loss_scale_backoff = 0.5f;
     int loss_scale_interval = 2000;
+    // Data parallelism over `world` ranks (one process per GPU, docs/MULTI_GPU.md): each rank trains
+    // the same model on its own micro-batch; gradients are summed over the ranks by the
+    // communicator (averaged inside AdamW: grad_scale 1/world) with DDP (zero 0: all-reduce per
+    // bucket during the backward) or ZeRO 1–3 (reduce-scatter per bucket / layer unit, optimizer
+    // state sharded; ZeRO-2 also the gradients; ZeRO-3 also the weights, gathered per layer unit).
+    // world 1 (the default) is the single-GPU engine, unchanged; world > 1 needs `comm` (created
+    // for this rank before the engine, on its GPU) and an NCCL build. The buckets follow
+    // kernels/dist/shard_plan.h with these caps (PyTorch DDP's defaults).
+    int world = 1, rank = 0, zero = 0;
+    Communicator* comm = nullptr;
+    std::size_t bucket_cap_bytes = std::size_t{25} << 20;
+    std::size_t first_bucket_bytes = std::size_t{1} << 20;
 };
 
 struct EngineAdamW {
@@ -63,6 +78,26 @@ struct EngineParam {
     bool decay = false;
 };
 
+// One collective of a training step as it ran on the communication stream (world > 1).
+// purpose: the shard plan's (kernels/dist/shard_plan.h CommVolume::purpose) — "gradient
+// all-reduce", "gradient reduce-scatter", "parameter all-gather" (ZeRO-1/2, after the optimizer),
+// "parameter all-gather, forward" / "…, backward" (ZeRO-3) — or "norm and overflow all-gather"
+// (ZeRO ≥ 1, and DDP in fp16: 16 bytes per rank, outside the shard plan).
+struct EngineCommCall {
+    dist::CommKind kind = dist::CommKind::all_reduce;
+    std::string purpose;
+    std::uint64_t bytes = 0;  // nccl-tests' S
+    std::size_t count = 0;    // elements per rank as NCCL took them
+    double ms = 0;            // CUDA-event time on the communication stream
+};
+
+// A wait of the compute stream for the communication stream, named by the purpose of the
+// collective it waited for; ms = the compute stream's event after the wait − the one before it.
+struct EngineCommWait {
+    std::string purpose;
+    double ms = 0;
+};
+
 struct EngineStepStats {
     // loss: unscaled. grad_norm: the true (unscaled) global norm before clipping; inf or NaN on a
     // skipped fp16 step (that is how the overflow shows).
@@ -73,10 +108,47 @@ struct EngineStepStats {
     // optimizer: global norm, clipping and AdamW).
     double forward_ms = 0, backward_ms = 0, optimizer_ms = 0, total_ms = 0;
     EngineMemory memory;
+    // world > 1: the step's collectives in issue order; comm_ms = Σ their times on the
+    // communication stream; exposed_ms = the time the compute stream stood waiting for the
+    // communication stream: Σ over its waits of (event recorded after the wait − event recorded
+    // before it), both on the compute stream (0 where the collective had already finished).
+    std::vector<EngineCommCall> comm;
+    std::vector<EngineCommWait> waits;
+    double comm_ms = 0, exposed_ms = 0;
 };
 
 // Whether a CUDA GPU can be used; when not, `why` (if given) says why in one line.
 bool engine_gpu_available(std::string* why = nullptr);
+
+// The shard plan (kernels/dist/shard_plan.h, C++20) as the engine needs it: filled by
+// kernels/engine.cpp engine_shape() for world > 1. Units are DDP / ZeRO-1/2 buckets (backward
+// order) or ZeRO-3 layer units (layout order); sharded stages lay units out padded, in layout
+// order, at `padded_base` (the ZeRO-1/2 weight and gradient buffers, the ZeRO-3 gathered copy).
+struct EngineDistUnit {
+    std::size_t begin = 0, end = 0;          // compact flat range (whole parameters)
+    std::size_t padded = 0, shard = 0, shard_offset = 0, padded_base = 0;
+    std::size_t first_param = 0, last_param = 0;
+    int ready_after_step = 0;                // complete after this compute step's backward
+    int first_grad_step = 0;                 // the first backward step that writes its gradients
+};
+struct EngineDistPiece {                     // this rank's part of a parameter (sharded stages)
+    std::size_t param = 0, param_begin = 0, count = 0, shard_offset = 0;
+};
+struct EngineDistGather {
+    int unit = 0, issue_at = 0, first_use = 0, last_use = 0;  // pass positions
+};
+struct EngineDistReduce {
+    int unit = 0, after = 0;
+};
+struct EngineDistPlan {
+    int world = 1, rank = 0, zero = 0;
+    std::size_t padded_total = 0, shard_elements = 0;
+    std::vector<EngineDistUnit> units;
+    std::vector<int> param_unit;             // the unit of every parameter
+    std::vector<EngineDistPiece> pieces;     // this rank's, in layout order
+    std::vector<EngineDistGather> forward_gathers, backward_gathers;  // ZeRO-3
+    std::vector<EngineDistReduce> backward_reduces;                   // ZeRO-3
+};
 
 // The model's shape as the engine needs it (filled from a ModelSpec by kernels/engine.cpp).
 struct EngineShape {
@@ -84,6 +156,7 @@ struct EngineShape {
     int d = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, d_ff = 0, vocab = 0, max_positions = 0;
     bool layernorm = true, swiglu = false, rotary = false, tied = false;
     std::vector<EngineParam> params;  // the layout, in order
+    EngineDistPlan dist;              // world > 1 only
 };
 
 // The engine proper (kernels/cuda/engine.cu); GpuModel (kernels/engine.h) is its C++20 face.

@@ -2,13 +2,17 @@
 // (kernels/reference/model.cpp) on the device ops of kernels/cuda/ops.cuh.
 #include "kernels/engine_types.h"
 
+#include "kernels/comm.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/dist_ops.cuh"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace llmplan::kernels {
@@ -189,6 +193,33 @@ struct ModelParams {
     std::vector<LayerParams> layers;
 };
 
+// The field of a layer's view for a parameter name after "layers.N." (the names of views()).
+using LayerField = void* LayerParams::*;
+LayerField layer_field(const std::string& f) {
+    static const std::pair<const char*, LayerField> table[] = {
+        {"attn_norm.weight", &LayerParams::ln1_w},    {"attn_norm.bias", &LayerParams::ln1_b},
+        {"attn.q_proj.weight", &LayerParams::wq},     {"attn.q_proj.bias", &LayerParams::bq},
+        {"attn.k_proj.weight", &LayerParams::wk},     {"attn.k_proj.bias", &LayerParams::bk},
+        {"attn.v_proj.weight", &LayerParams::wv},     {"attn.v_proj.bias", &LayerParams::bv},
+        {"attn.o_proj.weight", &LayerParams::wo},     {"attn.o_proj.bias", &LayerParams::bo},
+        {"mlp_norm.weight", &LayerParams::ln2_w},     {"mlp_norm.bias", &LayerParams::ln2_b},
+        {"mlp.gate_proj.weight", &LayerParams::wg},   {"mlp.gate_proj.bias", &LayerParams::bg},
+        {"mlp.up_proj.weight", &LayerParams::wu},     {"mlp.up_proj.bias", &LayerParams::bu},
+        {"mlp.down_proj.weight", &LayerParams::wd},   {"mlp.down_proj.bias", &LayerParams::bd}};
+    for (const auto& [name, member] : table)
+        if (f == name) return member;
+    return nullptr;
+}
+
+bool same_views(const ModelParams& a, const ModelParams& b) {
+    if (a.wte != b.wte || a.wpe != b.wpe || a.lnf_w != b.lnf_w || a.lnf_b != b.lnf_b || a.head != b.head ||
+        a.layers.size() != b.layers.size())
+        return false;
+    for (std::size_t l = 0; l < a.layers.size(); ++l)
+        if (std::memcmp(&a.layers[l], &b.layers[l], sizeof(LayerParams)) != 0) return false;
+    return true;
+}
+
 struct SplitMix64 {  // as kernels/reference/model.cpp
     std::uint64_t state;
     std::uint64_t next() {
@@ -235,6 +266,27 @@ struct EngineCore::Impl {
     Raw ids_dev, targets_dev, pos_dev, scalars;  // scalars: loss, norm (fp32), fp16's overflow flag (int)
     EngineRecompute mode = EngineRecompute::none;
     cudaEvent_t ev[4] = {nullptr, nullptr, nullptr, nullptr};
+    bool has_wpe = false;  // learned positions (P.wpe is only a view: ZeRO-3 sets it while the unit is gathered)
+
+    // ---- data parallelism (world > 1; docs/MULTI_GPU.md "The engine") ----
+    // The compute stream is ctx->stream(); collectives run on the communicator's stream, ordered
+    // by CUDA events: comm_after_compute() before a collective reads or writes what compute
+    // produced or used, compute_wait() before compute touches what a collective produced.
+    EngineDistPlan dp;
+    Communicator* comm = nullptr;
+    int world = 1, rank = 0, zero = 0;
+    std::vector<size_t> pos;          // each parameter's element position in the weight/gradient buffers
+    DBuf param_shard, grad_shard;     // ZeRO-3 weights, ZeRO-2/3 gradients: this rank's slices
+    std::vector<DBuf> staging;        // ZeRO-2/3: per unit, the full (padded) gradient while the backward fills it
+    std::vector<DBuf> gathered;       // ZeRO-3: per unit, the all-gathered weights while a pass uses them
+    std::vector<int> in_flight;       // ZeRO-2/3: units reduce-scattered whose staging is still held
+    std::vector<cudaEvent_t> gather_ev, reduce_ev;  // per unit: recorded on the comm stream after its call
+    cudaEvent_t comp_ev = nullptr, comm_ev = nullptr;
+    std::vector<std::pair<cudaEvent_t, cudaEvent_t>> wait_ev;  // around each compute-stream wait (exposed time)
+    size_t waits = 0;
+    std::vector<const char*> wait_purposes;
+    std::vector<std::string> purposes;  // of the collectives issued since the last take, in order
+    Raw exchange;                     // 4 floats of this rank's record + world × 4 gathered (dist_ops.cuh)
 
     Impl(const EngineShape& shape, const EngineOptions& o, std::uint64_t seed) : spec(shape), opt(o) {
         dt = opt.precision;
@@ -256,19 +308,26 @@ struct EngineCore::Impl {
         infos = spec.params;
         N = 0;
         for (const EngineParam& p : infos) N = std::max(N, p.offset + p.size);
+        has_wpe = find("embed_positions.weight") != nullptr;
+        if (spec.dist.world > 1 || opt.world > 1) setup_dist();  // before any device work: checks the communicator
         ctx = std::make_unique<Context>(nullptr);
         for (auto& e : ev) LLMPLAN_CUDA_CHECK(cudaEventCreate(&e));
-        params = DBuf(pools, EngineCategory::parameters, N * eb);
-        grads = DBuf(pools, EngineCategory::gradients, N * eb);
-        if (dt != DType::fp32) master = DBuf(pools, EngineCategory::optimizer, N * 4);
-        m = DBuf(pools, EngineCategory::optimizer, N * 4);
-        v = DBuf(pools, EngineCategory::optimizer, N * 4);
-        LLMPLAN_CUDA_CHECK(cudaMemset(m.get(), 0, m.bytes()));
-        LLMPLAN_CUDA_CHECK(cudaMemset(v.get(), 0, v.bytes()));
-        LLMPLAN_CUDA_CHECK(cudaMemset(grads.get(), 0, grads.bytes()));
-        P = views(params.get());
-        G = views(grads.get());
-        init(seed);
+        if (!dist()) {
+            params = DBuf(pools, EngineCategory::parameters, N * eb);
+            grads = DBuf(pools, EngineCategory::gradients, N * eb);
+            if (dt != DType::fp32) master = DBuf(pools, EngineCategory::optimizer, N * 4);
+            m = DBuf(pools, EngineCategory::optimizer, N * 4);
+            v = DBuf(pools, EngineCategory::optimizer, N * 4);
+            LLMPLAN_CUDA_CHECK(cudaMemset(m.get(), 0, m.bytes()));
+            LLMPLAN_CUDA_CHECK(cudaMemset(v.get(), 0, v.bytes()));
+            LLMPLAN_CUDA_CHECK(cudaMemset(grads.get(), 0, grads.bytes()));
+            P = views(params.get());
+            G = views(grads.get());
+            init(seed);
+        } else {
+            allocate_dist();
+            init_dist(seed);
+        }
         saved.resize(sz(L));
         resid.resize(sz(L + 1));
         scalars.ensure(256);
@@ -277,11 +336,28 @@ struct EngineCore::Impl {
     ~Impl() {
         release_forward_state();
         if (ctx) cudaStreamSynchronize(ctx->stream());
+        if (comm && dist()) {
+            try {
+                comm_synchronize();
+            } catch (const std::exception&) {  // the communicator aborted itself; the buffers may go
+            }
+        }
+        staging.clear();
+        gathered.clear();
         for (auto& e : ev)
             if (e) cudaEventDestroy(e);
+        for (cudaEvent_t e : gather_ev) cudaEventDestroy(e);
+        for (cudaEvent_t e : reduce_ev) cudaEventDestroy(e);
+        for (auto& [a, b] : wait_ev) {
+            cudaEventDestroy(a);
+            cudaEventDestroy(b);
+        }
+        if (comp_ev) cudaEventDestroy(comp_ev);
+        if (comm_ev) cudaEventDestroy(comm_ev);
     }
 
     float* fp32_weights() const { return dt == DType::fp32 ? params.f() : master.f(); }
+    bool dist() const { return world > 1; }
 
     const EngineParam* find(const std::string& name) const {
         for (const EngineParam& p : infos)
@@ -328,6 +404,14 @@ struct EngineCore::Impl {
 
     // The reference's initialisation, computed on the host and uploaded.
     void init(std::uint64_t seed) {
+        const std::vector<float> host = initial_weights(seed);
+        float* w32 = fp32_weights();
+        LLMPLAN_CUDA_CHECK(cudaMemcpy(w32, host.data(), N * 4, cudaMemcpyHostToDevice));
+        if (dt != DType::fp32) cuda::convert(*ctx, w32, DType::fp32, params.get(), dt, N);
+        LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));
+    }
+
+    std::vector<float> initial_weights(std::uint64_t seed) const {
         std::vector<float> host(N);
         SplitMix64 rng{seed};
         constexpr double two_pi = 6.283185307179586;
@@ -346,10 +430,7 @@ struct EngineCore::Impl {
                 for (size_t i = 0; i < p.size; ++i) w[i] = value;
             }
         }
-        float* w32 = fp32_weights();
-        LLMPLAN_CUDA_CHECK(cudaMemcpy(w32, host.data(), N * 4, cudaMemcpyHostToDevice));
-        if (dt != DType::fp32) cuda::convert(*ctx, w32, DType::fp32, params.get(), dt, N);
-        LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));
+        return host;
     }
 
     // ---- geometry and storage ----
@@ -358,7 +439,7 @@ struct EngineCore::Impl {
         if (batch <= 0 || seq <= 0)
             throw std::invalid_argument("GPU engine: batch and sequence must be positive (got " + std::to_string(batch) + " × " +
                              std::to_string(seq) + ")");
-        if (P.wpe && seq > spec.max_positions)
+        if (has_wpe && seq > spec.max_positions)
             throw std::invalid_argument("GPU engine: sequence " + std::to_string(seq) + " exceeds the " +
                              std::to_string(spec.max_positions) + " learned positions");
         const auto tokens = static_cast<std::int64_t>(batch) * seq;
@@ -382,11 +463,11 @@ struct EngineCore::Impl {
         targets_dev.ensure(bytes);
         LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(ids_dev.p, ids.data(), bytes, cudaMemcpyHostToDevice, ctx->stream()));
         LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(targets_dev.p, targets.data(), bytes, cudaMemcpyHostToDevice, ctx->stream()));
-        if (P.wpe) {
-            std::vector<int> pos(sz(T));
-            for (int t = 0; t < T; ++t) pos[sz(t)] = t % S;
+        if (has_wpe) {
+            std::vector<int> positions(sz(T));
+            for (int t = 0; t < T; ++t) positions[sz(t)] = t % S;
             pos_dev.ensure(bytes);
-            LLMPLAN_CUDA_CHECK(cudaMemcpy(pos_dev.p, pos.data(), bytes, cudaMemcpyHostToDevice));
+            LLMPLAN_CUDA_CHECK(cudaMemcpy(pos_dev.p, positions.data(), bytes, cudaMemcpyHostToDevice));
         }
         LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));  // the host vectors may go
     }
@@ -561,6 +642,7 @@ struct EngineCore::Impl {
         mode = opt.recompute;
         const size_t td = sz(T) * sz(d);
         for (int l = 0; l <= L; ++l) {
+            if (dist()) forward_before(l);
             resid[sz(l)] = DBuf(pools, EngineCategory::activations, td * eb);
             void* x = resid[sz(l)].get();
             if (l == 0) {
@@ -574,7 +656,9 @@ struct EngineCore::Impl {
                 const LayerView a = layer_view(l - 1, true);
                 layer_forward(P.layers[sz(l - 1)], resid[sz(l - 1)].get(), a, x);
             }
+            if (dist()) forward_after(l);
         }
+        if (dist()) forward_before(L + 1);
         if (layernorm) lnf_mean = DBuf(pools, EngineCategory::activations, sz(T) * 4);
         lnf_rstd = DBuf(pools, EngineCategory::activations, sz(T) * 4);
         lnf_out = DBuf(pools, EngineCategory::activations, td * eb);
@@ -586,6 +670,7 @@ struct EngineCore::Impl {
         step_scale = scaled() ? scale : 1.0f;
         cuda::cross_entropy(*ctx, logits.get(), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt, true,
                             step_scale);
+        if (dist()) forward_after(L + 1);
         pools.set_phase(EnginePhase::idle);
     }
 
@@ -597,6 +682,7 @@ struct EngineCore::Impl {
     void backward() {
         pools.set_phase(EnginePhase::backward);
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
+        if (dist()) backward_before(L + 1);
         GradWork w;
         w.ln = DBuf(pools, EngineCategory::workspace, td * eb);
         linear_back(lnf_out.get(), P.head, logits.get(), w.ln.get(), G.head, nullptr, d, V);
@@ -608,6 +694,7 @@ struct EngineCore::Impl {
                       G.lnf_b);
         lnf_mean.reset();
         lnf_rstd.reset();
+        if (dist()) backward_after(L + 1);
         w.att = DBuf(pools, EngineCategory::workspace, sz(T) * sz(qd) * eb);
         w.dq = DBuf(pools, EngineCategory::workspace, sz(T) * sz(qd) * eb);
         w.dk = DBuf(pools, EngineCategory::workspace, sz(T) * sz(kvd) * eb);
@@ -617,19 +704,24 @@ struct EngineCore::Impl {
         if (swiglu) w.up = DBuf(pools, EngineCategory::workspace, tf * eb);
         for (int l = L - 1; l >= 0; --l) {
             resid[sz(l + 1)].reset();
+            if (dist()) backward_before(l + 1);
             const LayerView a = layer_view(l, false);
             const void* x = resid[sz(l)].get();
             if (mode == EngineRecompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
             if (mode == EngineRecompute::selective) attention_core(a);
             layer_backward(P.layers[sz(l)], G.layers[sz(l)], x, a, w);
             for (DBuf& b : saved[sz(l)]) b.reset();
+            if (dist()) backward_after(l + 1);
         }
+        if (dist()) backward_before(0);
         cuda::embedding_backward(*ctx, static_cast<const int*>(ids_dev.p), w.res.get(), G.wte, T, d, dt, gdt());
         if (G.wpe)
             cuda::embedding_backward(*ctx, static_cast<const int*>(pos_dev.p), w.res.get(), G.wpe, T, d, dt, gdt());
+        if (dist()) backward_after(0);
         // Device memory handed back to the arenas is reused by later kernels on the same stream
         // only, so no synchronisation is needed before releasing it.
         release_forward_state();
+        if (dist()) backward_finish();
         pools.set_phase(EnginePhase::idle);
     }
 
@@ -646,6 +738,10 @@ struct EngineCore::Impl {
     // of the step; here the flag is read once per step after the end-of-step synchronisation that
     // train_step makes anyway for the loss and the timings.)
     void optimizer(const EngineAdamW& o) {
+        if (dist()) {
+            optimizer_dist(o);
+            return;
+        }
         pools.set_phase(EnginePhase::optimizer);
         int* overflow = nullptr;
         if (scaled()) {
@@ -700,7 +796,10 @@ struct EngineCore::Impl {
         return false;
     }
 
-    void zero_grad() { LLMPLAN_CUDA_CHECK(cudaMemsetAsync(grads.get(), 0, grads.bytes(), ctx->stream())); }
+    // ZeRO-2/3 keep no full gradient buffer: each step's reduce-scatters overwrite the whole shard.
+    void zero_grad() {
+        if (grads.get()) LLMPLAN_CUDA_CHECK(cudaMemsetAsync(grads.get(), 0, grads.bytes(), ctx->stream()));
+    }
 
     float read_scalar(const float* p) const {
         float x = 0;
@@ -734,7 +833,17 @@ struct EngineCore::Impl {
             const double inv = 1.0 / static_cast<double>(step_scale);
             for (float& x : g) x = static_cast<float>(x * inv);
         }
+        if (dist()) {
+            const double inv = 1.0 / static_cast<double>(world);
+            for (float& x : g) x = static_cast<float>(x * inv);
+        }
         return g;
+    }
+
+    void whole_state(const char* what) const {
+        if (dist() && zero >= 1)
+            throw std::logic_error(std::string("GPU engine: ") + what + " is not available with ZeRO-" +
+                                   std::to_string(zero) + ": each rank holds only its slices");
     }
 
     std::vector<float> download_fp32(const float* p, size_t n) const {
@@ -747,9 +856,12 @@ struct EngineCore::Impl {
     EngineMemory memory() const {
         EngineMemory m2 = pools.stats();
         m2.library_bytes = ctx->lt_workspace_bytes() + ctx->scratch_bytes() + ids_dev.bytes + targets_dev.bytes +
-                           pos_dev.bytes + scalars.bytes;
+                           pos_dev.bytes + scalars.bytes + exchange.bytes;
         return m2;
     }
+
+#include "kernels/cuda/engine_dist.inc"
+
 };
 
 EngineCore::EngineCore(const EngineShape& spec, const EngineOptions& options, std::uint64_t seed)
@@ -768,6 +880,7 @@ float EngineCore::optimizer_step(const EngineAdamW& opt) {
     impl_->optimizer(opt);
     const float norm = impl_->read_scalar(impl_->scalars_norm());
     impl_->finish_step();
+    if (impl_->dist()) impl_->drain_comm();
     return norm;
 }
 
@@ -797,9 +910,10 @@ EngineStepStats EngineCore::train_step(const std::vector<int>& ids, const std::v
     st.total_ms = ms;
     st.loss = im.read_scalar(im.scalars_loss());
     st.grad_norm = im.read_scalar(im.scalars_norm());
-    st.loss_scale = im.step_scale;
+    st.loss_scale = im.dist() ? im.step_scale * static_cast<float>(im.world) : im.step_scale;
     st.skipped = im.finish_step();
     st.memory = im.memory();
+    if (im.dist()) im.take_step_comm(st);
     return st;
 }
 
@@ -807,6 +921,7 @@ const std::vector<EngineParam>& EngineCore::params() const { return impl_->infos
 std::size_t EngineCore::param_count() const { return impl_->N; }
 
 std::vector<float> EngineCore::parameters() const {
+    if (impl_->dist()) return impl_->dist_parameters();
     LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(impl_->ctx->stream()));
     std::vector<float> out(impl_->N);
     LLMPLAN_CUDA_CHECK(cudaMemcpy(out.data(), impl_->fp32_weights(), impl_->N * 4, cudaMemcpyDeviceToHost));
@@ -814,24 +929,41 @@ std::vector<float> EngineCore::parameters() const {
 }
 
 // fp16 gradients are stored ×S; these return them divided by S (the true gradients).
+// Data parallel: the gradients are the ranks' sum (DDP: whole on every rank, divided here by the
+// world size as AdamW does); ZeRO keeps only slices of them and of the moments.
 std::vector<float> EngineCore::gradients() const {
+    impl_->whole_state("gradients()");
     return impl_->unscale(impl_->download(impl_->grads.get(), impl_->N));
 }
 
 std::vector<float> EngineCore::grad(const std::string& name) const {
+    impl_->whole_state("grad()");
     const EngineParam* p = impl_->find(name);
     if (!p) throw std::out_of_range("GPU engine: no parameter named " + name);
     return impl_->unscale(impl_->download(static_cast<const char*>(impl_->grads.get()) + p->offset * impl_->eb, p->size));
 }
 
-std::vector<float> EngineCore::adam_m() const { return impl_->download_fp32(impl_->m.f(), impl_->N); }
-std::vector<float> EngineCore::adam_v() const { return impl_->download_fp32(impl_->v.f(), impl_->N); }
+std::vector<float> EngineCore::adam_m() const {
+    impl_->whole_state("adam_m()");
+    return impl_->download_fp32(impl_->m.f(), impl_->N);
+}
+std::vector<float> EngineCore::adam_v() const {
+    impl_->whole_state("adam_v()");
+    return impl_->download_fp32(impl_->v.f(), impl_->N);
+}
 int EngineCore::optimizer_steps() const { return impl_->steps; }
-float EngineCore::loss_scale() const { return impl_->scale; }
+float EngineCore::loss_scale() const {
+    return impl_->dist() ? impl_->scale * static_cast<float>(impl_->world) : impl_->scale;
+}
 
 std::vector<float> EngineCore::param(const std::string& name) const {
     const EngineParam* p = impl_->find(name);
     if (!p) throw std::out_of_range("GPU engine: no parameter named " + name);
+    if (impl_->dist()) {
+        const std::vector<float> all = impl_->dist_parameters();
+        return std::vector<float>(all.begin() + static_cast<std::ptrdiff_t>(p->offset),
+                                  all.begin() + static_cast<std::ptrdiff_t>(p->offset + p->size));
+    }
     LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(impl_->ctx->stream()));
     std::vector<float> out(p->size);
     LLMPLAN_CUDA_CHECK(
