@@ -19,8 +19,11 @@ void validate_llmplan_profile(const ModelSpec& m, const TrainConfig& c) {
         fail(std::string("--precision ") + to_string(c.precision) +
              ": --framework llmplan models the engine's fp32, mixed-bf16 and mixed-fp16 steps");
     const ParallelLayout& p = c.parallel;
-    if (p.gpus != 1 || p.tp != 1 || p.pp != 1 || p.cp != 1 || p.ep != 1)
-        fail("--framework llmplan: the engine runs on one device (multi-GPU is issue 8)");
+    if (p.tp != 1 || p.pp != 1 || p.cp != 1 || p.ep != 1)
+        fail("--framework llmplan: the engine runs data parallel only (--tp, --pp, --cp and --ep 1; --gpus N = N "
+             "data-parallel ranks with --zero 0-3)");
+    if (p.gpus < 1) fail("--gpus " + std::to_string(p.gpus) + ": needs at least one GPU");
+    if (p.zero < 0 || p.zero > 3) fail("--zero " + std::to_string(p.zero) + ": the engine runs ZeRO 0, 1, 2 or 3");
     if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam)
         fail(std::string("--optimizer ") + to_string(c.optimizer) + ": the engine's optimizer is AdamW");
     if (c.offload != Offload::none) fail("--offload: the engine keeps everything on the device");
@@ -30,6 +33,7 @@ void validate_llmplan_profile(const ModelSpec& m, const TrainConfig& c) {
 
 StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
     validate_llmplan_profile(m, c);
+    if (c.parallel.gpus > 1) return plan_llmplan_dist_stage(m, c);  // llmplan_books.cpp
     const double T = static_cast<double>(c.micro_batch) * static_cast<double>(c.seq), d = m.d_model,
                  q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim()), f = m.d_ff,
                  L = m.n_layers, V = static_cast<double>(m.vocab_size), B = static_cast<double>(c.micro_batch),

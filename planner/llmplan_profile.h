@@ -21,15 +21,55 @@
 // mixed-fp16 the books of kernels/engine.h (and the GPU engine's measured peaks in
 // validation/engine/). One device, AdamW, fp32, mixed-bf16 or mixed-fp16; anything else is
 // refused with the flag named.
+//
+// Several GPUs (--gpus N = N data-parallel ranks, --zero 0–3; no tp, pp, cp or ep): every rank
+// holds the same books (every slice is padded to the same size), worked out by
+// llmplan_engine_books below. They follow the shard plan (kernels/dist/shard_plan.h): DDP keeps the
+// one-GPU books; ZeRO-1 pads weights and gradients to Ψ′ (units padded to n × 128 bytes) and keeps
+// fp32 master, m and v for its Ψ′/n slice; ZeRO-2 keeps only its gradient slice plus the staging
+// buffer of each bucket from the backward step that first writes it until the next bucket's
+// reduce-scatter; ZeRO-3 also keeps only its weight slice plus the gathered layer units (one-step
+// prefetch: two, or three with the tied embedding, at once). docs/MEMORY_MODEL.md §8.
 #pragma once
 
 #include "core/config.h"
 #include "core/model.h"
 #include "planner/memory.h"
 
+#include <array>
+#include <cstddef>
+#include <string>
+
 namespace llmplan {
 
 void validate_llmplan_profile(const ModelSpec& m, const TrainConfig& c);
 StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c);
+// gpus > 1 (plan_llmplan_stage calls it): the StageMemory of llmplan_engine_books — each term the
+// category at the total peak.
+StageMemory plan_llmplan_dist_stage(const ModelSpec& m, const TrainConfig& c);
+
+// The engine's six books as `llmplan profile` measures them (kernels/engine_types.h
+// EngineCategory order: parameters, gradients, optimizer, activations, logits, workspace).
+inline constexpr int kEngineBookCount = 6;
+struct EngineBooks {
+    std::array<double, kEngineBookCount> peak{};           // each category's own peak in a step
+    std::array<std::string, kEngineBookCount> peak_phase;  // idle, forward, backward (first reached)
+    std::array<double, kEngineBookCount> at_peak{};        // each category when the total peaks
+    double total_peak = 0;
+    std::string total_peak_phase;
+    double forward_peak = 0, backward_peak = 0, statics = 0;  // the total's largest in each pass; between steps
+    // Data parallel (world > 1): the shard plan's sizes, elements.
+    int world = 1, zero = 0;
+    std::size_t total_elements = 0, padded_elements = 0, shard_elements = 0, units = 0;
+    double max_gathered_bytes = 0, max_staging_bytes = 0;  // ZeRO-3 gathered units, ZeRO-2/3 gradient staging
+};
+// One rank's books for one training step (one micro-batch), from the engine's allocation sequence
+// (kernels/cuda/engine.cu and engine_dist.inc) replayed over the closed-form sizes: statics, then
+// the forward's allocations step by step (ZeRO-3 gathers first), the backward's (gathers and
+// gradient staging at the start of each step, frees after it), no allocation in the optimizer.
+// The bucket caps are the engine's (EngineOptions); the defaults are PyTorch DDP's.
+EngineBooks llmplan_engine_books(const ModelSpec& m, const TrainConfig& c,
+                                 std::size_t bucket_cap_bytes = std::size_t{25} << 20,
+                                 std::size_t first_bucket_bytes = std::size_t{1} << 20);
 
 }  // namespace llmplan

@@ -78,7 +78,8 @@ TEST_CASE("framework llmplan: refuses what the engine does not run", "[llmplan_p
     CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("--precision bf16"));
     c.precision = Precision::fp32;
     c.parallel.gpus = 2;
-    CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("one device"));
+    c.parallel.tp = 2;
+    CHECK_THROWS_WITH(plan_memory(m, *find_gpu("h100-sxm"), c), Catch::Contains("data parallel only"));
 }
 
 // Mixed-bf16 and mixed-fp16: the CPU engine is fp32 only, so the GPU engine's books
