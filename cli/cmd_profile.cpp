@@ -3,6 +3,7 @@
 // step time, and prints them beside the planner's prediction (plan_memory + plan_perf).
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/profile_dist.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/quantity.h"
@@ -41,6 +42,18 @@ void setup_profile(CLI::App& parent, ProfileCommand& cmd) {
         ->type_name("FILE");
     cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.profile/1) instead of a table");
     cmd.app->add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
+    cmd.app->add_option("--timeout", cmd.timeout,
+                        "With --gpus N > 1: stop every rank when the whole run takes longer (seconds)")
+        ->capture_default_str()
+        ->type_name("S");
+    cmd.app->add_option("--op-timeout", cmd.op_timeout,
+                        "With --gpus N > 1: a rank aborts NCCL when one wait (setup, a step's collectives) takes longer (seconds)")
+        ->capture_default_str()
+        ->type_name("S");
+    // Set by llmplan for the processes of --gpus N > 1 (one per GPU): hidden from --help.
+    cmd.app->add_option("--rank", cmd.rank)->group("");
+    cmd.app->add_option("--id-file", cmd.id_file)->group("");
+    cmd.app->add_option("--result-file", cmd.result_file)->group("");
 }
 
 namespace {
@@ -117,8 +130,16 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     const ResolvedModel model = resolve_model(cmd.model);
     const GpuSpec gpu = resolve_gpu(cmd.job);
     const TrainConfig config = resolve_defaults(model.spec, resolve_job(cmd.job, gpu));
-    if (config.parallel.gpus != 1 || config.grad_accum() != 1)
-        throw InputError("llmplan profile runs one GPU and one micro-batch per step (--gpus 1, no --global-batch)");
+    const ParallelLayout& layout = config.parallel;
+    if (layout.tp != 1 || layout.pp != 1 || layout.cp != 1 || layout.ep != 1)
+        throw InputError("llmplan profile runs data parallel only: --gpus N starts N ranks (--tp, --pp, --cp and --ep 1)");
+    if (config.grad_accum() != 1)
+        throw InputError("llmplan profile runs one micro-batch per step on each GPU (no --global-batch other than "
+                         "--micro-batch × --gpus)");
+    const int world = layout.gpus;
+    if (world > 1 && req.device != profiler::ProfileDevice::cuda)
+        throw InputError("--gpus " + std::to_string(world) + ": the CPU reference runs on one device; --gpus N > 1 needs --device cuda");
+    if (!cmd.rank.empty() && world < 2) throw InputError("--rank: set by llmplan for the ranks of --gpus N > 1 only");
     if (config.precision != Precision::fp32 && config.precision != Precision::mixed_bf16 &&
         config.precision != Precision::mixed_fp16)
         throw InputError(std::string("--precision ") + to_string(config.precision) +
@@ -141,6 +162,11 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     req.steps = parse_int(cmd.steps, "--steps", 1);
     req.warmup = parse_int(cmd.warmup, "--warmup", 0);
     req.seed = static_cast<std::uint64_t>(parse_int(cmd.seed, "--seed", 0));
+    req.world = world;
+    req.zero = world > 1 ? layout.zero : 0;
+    const double run_timeout = llmplan::parse_real(cmd.timeout, "--timeout", 1, 7 * 86400.0);
+    req.op_timeout = llmplan::parse_real(cmd.op_timeout, "--op-timeout", 1, 86400);
+    if (!cmd.rank.empty()) return run_profile_rank(cmd, req, err);  // a process of --gpus N (cmd_profile_dist.cpp)
 
     // The prediction first: it needs no GPU.
     const MemoryPlan plan = plan_memory(model.spec, gpu, config);
@@ -149,6 +175,15 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     const ResolvedPerf perf_in = resolve_perf(perf_flags, gpu, plan.config);
     const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
     const StageMemory& st = plan.worst();
+    if (world > 1) {
+        if (!plan.fits && !cmd.force)
+            throw InputError("the plan predicts out of memory: " + format_bytes(st.device_total) + " needed of " +
+                             format_bytes(plan.capacity_bytes) + " per GPU on the " + gpu.name + " (peak at " +
+                             st.peak_phase + "); lower --micro-batch or --seq, use a higher --zero or --recompute full, "
+                             "or pass --force to try anyway");
+        ProfileDistContext dc{model, gpu, config, plan, perf, perf_in, req, run_timeout};
+        return run_profile_ranks(cmd, dc, out, err);
+    }
 
     // Predicted out of memory: refuse before touching the device, unless --force.
     if (!plan.fits && !cmd.force)

@@ -63,6 +63,9 @@ struct ProfileCommand {
     JobOptions job;
     std::string steps = "10", warmup = "2", device = "cuda", seed = "0", report, calibration;
     bool json = false, force = false;
+    // --gpus N > 1 (cmd_profile_dist.cpp): the whole run's and one NCCL wait's limits (seconds);
+    // rank, id_file and result_file are the hidden flags of the processes it starts.
+    std::string timeout = "900", op_timeout = "120", rank, id_file, result_file;
 };
 void setup_profile(CLI::App& parent, ProfileCommand& cmd);
 int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err);

@@ -7,8 +7,12 @@
 #if LLMPLAN_PROFILE_CUDA
 #include "kernels/engine.h"
 #endif
+#if LLMPLAN_PROFILE_CUDA && LLMPLAN_HAVE_NCCL
+#include "kernels/comm.h"
+#endif
 
 #include <chrono>
+#include <memory>
 #include <random>
 
 namespace llmplan::profiler {
@@ -47,7 +51,12 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
         const Batch b = make_batch(gen, r.batch * r.seq, static_cast<int>(r.model.vocab_size));
         if (i == r.warmup) model.reset_peaks();
         const reference::StepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt);
-        StepTiming t{st.loss, st.total_s * 1e3, st.forward_s * 1e3, st.backward_s * 1e3, st.optimizer_s * 1e3, 1.0f, false};
+        StepTiming t;
+        t.loss = st.loss;
+        t.total_ms = st.total_s * 1e3;
+        t.forward_ms = st.forward_s * 1e3;
+        t.backward_ms = st.backward_s * 1e3;
+        t.optimizer_ms = st.optimizer_s * 1e3;
         if (i >= r.warmup) m.steps.push_back(t);
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
@@ -61,6 +70,13 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
     return m;
 }
 
+// Rank r's rows of the global batch (world × batch sequences of seq tokens).
+[[maybe_unused]] Batch rank_rows(const Batch& global, int rank, int tokens) {
+    const auto b = static_cast<std::ptrdiff_t>(rank) * tokens, e = b + tokens;
+    return {std::vector<int>(global.ids.begin() + b, global.ids.begin() + e),
+            std::vector<int>(global.targets.begin() + b, global.targets.begin() + e)};
+}
+
 #if LLMPLAN_PROFILE_CUDA
 ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(int, int, const StepTiming&, bool)>& progress) {
     using namespace kernels;
@@ -68,7 +84,26 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
     const DType dt = storage == ProfileStorage::bf16   ? DType::bf16
                      : storage == ProfileStorage::fp16 ? DType::fp16
                                                        : DType::fp32;
-    GpuModel model(r.model, engine_options(r.recompute, r.attention, dt), r.seed);
+    EngineOptions options = engine_options(r.recompute, r.attention, dt);
+#if LLMPLAN_HAVE_NCCL
+    // The communicator first: it selects this rank's GPU, on which the engine then allocates.
+    std::unique_ptr<Communicator> comm;
+    if (r.world > 1) {
+        CommConfig cc;
+        cc.rank = r.rank;
+        cc.world = r.world;
+        cc.id_file = r.id_file;
+        cc.timeout_seconds = r.op_timeout;
+        comm = std::make_unique<Communicator>(cc);
+        options.world = r.world;
+        options.rank = r.rank;
+        options.zero = r.zero;
+        options.comm = comm.get();
+    }
+#else
+    if (r.world > 1) throw InputError("--gpus " + std::to_string(r.world) + ": this llmplan was built without NCCL");
+#endif
+    GpuModel model(r.model, options, r.seed);
     std::mt19937_64 gen(r.seed + 1);
     const EngineAdamW opt;
     ProfileMeasurement m;
@@ -76,10 +111,23 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
     const int total = r.warmup + r.steps;
     EngineMemory mem;
     for (int i = 0; i < total; ++i) {
-        const Batch b = make_batch(gen, r.batch * r.seq, static_cast<int>(r.model.vocab_size));
+        const int tokens = r.batch * r.seq;
+        const Batch global = make_batch(gen, tokens * r.world, static_cast<int>(r.model.vocab_size));
+        const Batch b = r.world > 1 ? rank_rows(global, r.rank, tokens) : global;
         if (i == r.warmup) model.reset_peaks();
         const EngineStepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt);
-        StepTiming t{st.loss, st.total_ms, st.forward_ms, st.backward_ms, st.optimizer_ms, st.loss_scale, st.skipped};
+        StepTiming t;
+        t.loss = st.loss;
+        t.total_ms = st.total_ms;
+        t.forward_ms = st.forward_ms;
+        t.backward_ms = st.backward_ms;
+        t.optimizer_ms = st.optimizer_ms;
+        t.loss_scale = st.loss_scale;
+        t.skipped = st.skipped;
+        for (const EngineCommCall& c : st.comm) t.comm.push_back({dist::to_string(c.kind), c.purpose, c.bytes, c.ms});
+        for (const EngineCommWait& w : st.waits) t.waits.push_back({w.purpose, w.ms});
+        t.comm_ms = st.comm_ms;
+        t.exposed_ms = st.exposed_ms;
         if (i >= r.warmup) m.steps.push_back(t);
         if (st.skipped) ++(i >= r.warmup ? m.skipped_steps : m.warmup_skipped_steps);
         mem = st.memory;
@@ -93,6 +141,8 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
     m.total_peak_phase = engine_phase_name(mem.total_peak_phase);
     m.library_bytes = static_cast<double>(mem.library_bytes);
     m.final_loss_scale = model.loss_scale();
+    m.rank = r.rank;
+    m.world = r.world;
     return m;
 }
 #endif
@@ -126,6 +176,9 @@ bool cuda_device_available(std::string* why) {
 ProfileMeasurement run_profile(const ProfileRequest& r, const std::function<void(int, int, const StepTiming&, bool)>& progress) {
     if (r.steps < 1) throw InputError("--steps must be at least 1");
     if (r.warmup < 0) throw InputError("--warmup must not be negative");
+    if (r.world < 1 || r.rank < 0 || r.rank >= r.world)
+        throw InputError("rank " + std::to_string(r.rank) + " of " + std::to_string(r.world) + " is out of range");
+    if (r.world > 1 && r.device != ProfileDevice::cuda) throw InputError("--gpus: several ranks need --device cuda");
     if (r.device == ProfileDevice::cpu) return run_cpu(r, progress);
 #if LLMPLAN_PROFILE_CUDA
     return run_cuda(r, progress);

@@ -30,6 +30,27 @@ struct ProfileRequest {
     int batch = 1, seq = 1, steps = 10, warmup = 2;
     std::uint64_t seed = 0;
     ProfileDevice device = ProfileDevice::cuda;
+    // Data parallelism (`llmplan profile --gpus N`, one process per GPU): this process is rank
+    // `rank` of `world` on GPU `rank`, with ZeRO stage `zero`; `batch` is per rank. Every rank draws
+    // the same seeded global batch of world × batch sequences and trains on its own rows
+    // [rank·batch, (rank+1)·batch), so that n ranks of B equal one GPU of n·B. The NCCL unique id
+    // travels through `id_file`; one NCCL wait longer than `op_timeout` seconds fails the rank.
+    int world = 1, rank = 0, zero = 0;
+    std::string id_file;
+    double op_timeout = 120;
+};
+
+// One collective of a step (world > 1): kind (nccl_busbw's names), the shard plan's purpose,
+// nccl-tests' S in bytes, milliseconds on the communication stream.
+struct CommRecord {
+    std::string kind, purpose;
+    std::uint64_t bytes = 0;
+    double ms = 0;
+};
+// A wait of the compute stream for the communication stream (its purpose), milliseconds.
+struct CommWait {
+    std::string purpose;
+    double ms = 0;
 };
 
 struct StepTiming {
@@ -37,6 +58,11 @@ struct StepTiming {
     double total_ms = 0, forward_ms = 0, backward_ms = 0, optimizer_ms = 0;
     float loss_scale = 1;  // fp16: the loss scale of this step's gradients (1 otherwise)
     bool skipped = false;  // fp16: inf/NaN gradients, the optimizer step was skipped
+    // world > 1: the collectives (comm_ms their sum on the communication stream) and the compute
+    // stream's waits for them (exposed_ms their sum; kernels/engine_types.h EngineStepStats).
+    std::vector<CommRecord> comm;
+    std::vector<CommWait> waits;
+    double comm_ms = 0, exposed_ms = 0;
 };
 
 // The engine's six memory books (kernels/engine.h, kernels/reference/model.h).
@@ -55,6 +81,7 @@ struct ProfileMeasurement {
     // among the measured steps and during the warm-up, and the scale after the last step.
     int skipped_steps = 0, warmup_skipped_steps = 0;
     double final_loss_scale = 1;
+    int rank = 0, world = 1;
 };
 
 // The storage type a request asks for (storage, or bf16 when only the older flag is set).

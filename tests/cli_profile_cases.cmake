@@ -108,7 +108,14 @@ expect_one_line_refusal("--device: \"tpu\"")
 expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --steps 0)
 expect_one_line_refusal("--steps")
 expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --gpus 2)
-expect_one_line_refusal("one GPU")
+expect_one_line_refusal("--gpus 2: the CPU reference runs on one device")
+# --gpus N > 1 (one process per GPU, data parallel): the flags are checked before anything starts.
+expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --gpus 2 --tp 2)
+expect_one_line_refusal("runs data parallel only")
+expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --rank 0)
+expect_one_line_refusal("--rank: set by llmplan")
+expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --timeout 0)
+expect_one_line_refusal("--timeout")
 
 # --device cuda: runs where there is a GPU, else refuses in one line (no CUDA build, no driver, no GPU).
 execute_process(COMMAND ${LLMPLAN} profile --hf-config ${gpt2} --device cuda --micro-batch 2 --seq 16 --steps 1 --warmup 0
