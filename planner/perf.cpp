@@ -179,12 +179,20 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
     r.optimizer_seconds = (2 * (st.parameters + st.master + st.optimizer_states) + st.gradients) / hbm;
     // llmplan's own engine on one device: its kernels one after another on one stream, each timed
-    // from the calibration (engine_time.h) — replaces the generic compute terms above.
-    if (c.framework == Framework::llmplan && p.gpus == 1 && !lora) {
-        const EngineStepTime et = engine_step_time(m, c, g, opt.engine_calibration.get());
+    // from the calibration (engine_time.h) — replaces the generic compute terms above. Data
+    // parallel (tp = pp = cp = ep = 1, docs/MULTI_GPU.md §5): every rank runs the one-GPU step on
+    // its micro-batch, and with ZeRO ≥ 1 AdamW on its 1/N slices; the collectives' exposed time
+    // is added below as for any framework.
+    const bool engine_dp = p.tp == 1 && p.pp == 1 && p.cp == 1 && p.ep == 1;
+    if (c.framework == Framework::llmplan && engine_dp && !lora) {
+        TrainConfig one = c;
+        one.parallel.gpus = 1;
+        one.parallel.zero = 0;
+        one.global_batch = c.micro_batch * static_cast<std::int64_t>(mb);
+        const EngineStepTime et = engine_step_time(m, one, g, opt.engine_calibration.get());
         r.microbatch_forward_seconds = et.forward_seconds;
         r.microbatch_backward_seconds = et.backward_seconds;
-        r.optimizer_seconds = et.optimizer_seconds;
+        r.optimizer_seconds = et.optimizer_seconds / (p.gpus > 1 && p.zero >= 1 ? p.gpus : 1);
         r.matmul_seconds = mb * et.matmul_seconds;
         r.compute_seconds = mb * (et.forward_seconds + et.backward_seconds);
         r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;

@@ -3,6 +3,7 @@
 // from checked on one GPU against the CPU reference engine's measured books.
 #include "planner/llmplan_profile.h"
 #include "planner/memory.h"
+#include "planner/perf.h"
 
 #include "core/config.h"
 #include "core/gpu.h"
@@ -179,6 +180,31 @@ TEST_CASE("engine books: plan --gpus N --framework llmplan", "[llmplan_books]") 
                 CHECK(llmplan_engine_books(m, lower).statics > b.statics);
             }
         }
+}
+
+// The step time on N data-parallel GPUs (planner/perf.cpp): every rank runs the one-GPU engine step
+// on its micro-batch (the same forward and backward as one GPU with that micro-batch); with ZeRO ≥ 1
+// AdamW runs on 1/N of the parameters; the collectives' exposed time comes on top.
+TEST_CASE("engine books: the step time of N data-parallel ranks is the engine's own", "[llmplan_books]") {
+    const ModelSpec m = test::gpt2_like(4, 128, 4, 512, 1000, 64);
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    TrainConfig c = tiny_config(Precision::mixed_bf16, 1, 0);
+    c.micro_batch = 4;
+    c.seq = 64;
+    const PerfPlan one = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), PerfOptions{});
+    REQUIRE(one.engine_time.has_value());
+    for (int zero = 0; zero <= 3; ++zero) {
+        TrainConfig d = c;
+        d.parallel.gpus = 2;
+        d.parallel.zero = zero;
+        const PerfPlan p = plan_perf(plan_memory(m, gpu, d), default_cluster(gpu, 8), PerfOptions{});
+        INFO("ZeRO-" << zero);
+        REQUIRE(p.engine_time.has_value());
+        CHECK(p.compute_seconds == one.compute_seconds);
+        CHECK(p.optimizer_seconds == Approx(one.optimizer_seconds / (zero >= 1 ? 2 : 1)));
+        CHECK(p.step_seconds == Approx(p.compute_seconds + p.optimizer_seconds + p.comm_exposed_seconds));
+        CHECK(p.comm_exposed_seconds > 0);
+    }
 }
 
 // The 2-GPU validation runs (docs/validation/multi_gpu_engine.md): every fixture in
