@@ -188,7 +188,7 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                    duration(r.matmul_seconds) + ", attention " + duration(e.attention_seconds) + ", the rest " +
                    duration(r.compute_seconds - r.matmul_seconds - e.attention_seconds)});
         t.add({"  kernel times", "",
-               e.calibrated ? "calibrated on " + e.calibration_gpu + " (" + calibration + "): " +
+               e.calibrated ? "from " + calibration + ": " +
                                   format_int(static_cast<std::int64_t>(n[0])) + " calls measured, " +
                                   format_int(static_cast<std::int64_t>(n[1])) + " interpolated, " +
                                   format_int(static_cast<std::int64_t>(n[2])) + " scaled, " +
