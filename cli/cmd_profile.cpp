@@ -115,7 +115,10 @@ std::string scale_text(double x) {
 
 }  // namespace
 
-int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err) {
+namespace {
+
+// The whole command; `mpi` is set when this process is a rank of mpirun (run_profile below).
+int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err, [[maybe_unused]] MpiRun* mpi) {
     profiler::ProfileRequest req;
     const std::string device = to_lower(cmd.device);
     if (device == "cuda") {
@@ -140,6 +143,12 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
     if (world > 1 && req.device != profiler::ProfileDevice::cuda)
         throw InputError("--gpus " + std::to_string(world) + ": the CPU reference runs on one device; --gpus N > 1 needs --device cuda");
     if (!cmd.rank.empty() && world < 2) throw InputError("--rank: set by llmplan for the ranks of --gpus N > 1 only");
+#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+    if (mpi && world != mpi->session.world())
+        throw InputError("--gpus " + std::to_string(world) + ": mpirun started " + std::to_string(mpi->session.world()) +
+                         " processes (the MPI world size); pass --gpus " + std::to_string(mpi->session.world()) +
+                         " or mpirun -np " + std::to_string(world));
+#endif
     if (config.precision != Precision::fp32 && config.precision != Precision::mixed_bf16 &&
         config.precision != Precision::mixed_fp16)
         throw InputError(std::string("--precision ") + to_string(config.precision) +
@@ -182,6 +191,9 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
                              st.peak_phase + "); lower --micro-batch or --seq, use a higher --zero or --recompute full, "
                              "or pass --force to try anyway");
         ProfileDistContext dc{model, gpu, config, plan, perf, perf_in, req, run_timeout};
+#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+        if (mpi) return run_profile_mpi(cmd, dc, *mpi, out, err);
+#endif
         return run_profile_ranks(cmd, dc, out, err);
     }
 
@@ -355,6 +367,40 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
         out << "  Step time: the generic time model (a PyTorch-class stack); --framework llmplan with --calibration times "
                "the engine's own kernels.\n";
     return 0;
+}
+
+}  // namespace
+
+int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err) {
+    // Started by mpirun (and not as a child of llmplan's own launcher): every process is a rank.
+    if (!cmd.rank.empty() || !kernels::launched_by_mpi()) return profile_body(cmd, out, err, nullptr);
+    if constexpr (!kernels::mpi_built())
+        throw InputError("this llmplan was built without MPI; run `llmplan profile --gpus N` without mpirun (it starts "
+                         "one process per GPU itself), or rebuild with MPI (libopenmpi-dev) for mpirun");
+#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+    kernels::MpiSession session;
+    MpiRun mpi{session};
+    try {
+        return profile_body(cmd, out, err, &mpi);
+    } catch (const MpiRefused& refused) {  // some rank refused at the start check: all exit 2
+        if (session.rank() == 0) throw InputError(refused.verdict);
+        return 2;
+    } catch (const std::exception& e) {
+        if (mpi.agreed) throw;  // after the check: rank 0's report (the others are done)
+        // Before the check: this rank's refusal joins it, so that no rank waits for it.
+        std::string verdict;
+        try {
+            verdict = session.first_error(e.what());
+        } catch (const std::exception& m) {
+            err << "llmplan profile: rank " << session.rank() << ": " << e.what() << " (" << m.what() << ")\n";
+            session.abort(2);
+        }
+        if (session.rank() == 0) throw InputError(verdict);
+        return 2;
+    }
+#else
+    return 2;
+#endif
 }
 
 }  // namespace llmplan::cli

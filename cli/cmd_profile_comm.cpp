@@ -9,11 +9,15 @@
 // schema), printed as a table or --json, written with --report, and merged into a calibration file
 // (--out: its "collectives" key only). Without NCCL in the build or without GPUs it refuses in one
 // line (exit code 2). profiler/comm_bench.h has the measurement and the report.
+// Under mpirun (an MPI build, kernels/mpi_session.h) every process is a rank instead: GPU = its rank
+// on the node, the unique id through MPI_Bcast, the results gathered to rank 0, which reports;
+// a build without MPI refuses there in one line.
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/error.h"
 #include "core/quantity.h"
 #include "kernels/dist/launcher.h"
+#include "kernels/mpi_session.h"
 #include "profiler/comm_bench.h"
 
 #include <nlohmann/json.hpp>
@@ -140,9 +144,129 @@ struct LogFollower {
     }
 };
 
+// The report from every rank's result: the table or --json, --report, --out (shared by the
+// launcher and mpirun).
+int report_comm(const ProfileCommCommand& cmd, const profiler::CommBenchOptions& options, int gpus,
+                const std::vector<nlohmann::ordered_json>& ranks, const std::string& launch, std::ostream& out,
+                std::ostream& err) {
+    profiler::BusbwRunInfo info;
+    info.command = "llmplan profile comm";
+    for (const char* f : {"--gpus", "--min-bytes", "--max-bytes", "--iters", "--warmup", "--dtype", "--collectives"}) {
+        const std::string flag = f;
+        const std::string value = flag == "--gpus" ? std::to_string(gpus) : flag == "--min-bytes" ? cmd.min_bytes
+                                  : flag == "--max-bytes" ? cmd.max_bytes : flag == "--iters" ? cmd.iters
+                                  : flag == "--warmup" ? cmd.warmup : flag == "--dtype" ? cmd.dtype : cmd.collectives;
+        info.command += " " + flag + " " + value;
+    }
+    info.date = utc_now();
+    char host[256] = {0};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+    info.host = host;
+    info.launch = launch;
+    for (char** e = environ; e && *e; ++e) {
+        const std::string kv = *e;
+        if (kv.rfind("NCCL_", 0) != 0) continue;
+        const std::size_t eq = kv.find('=');
+        info.nccl_env.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    }
+    const nlohmann::ordered_json report = profiler::busbw_report(ranks, options, info);
+    const unsigned long long errors = profiler::busbw_errors(report);
+
+    // Files first (whole or nothing), then the output.
+    if (!cmd.report.empty()) write_file_atomically(cmd.report, report.dump(1) + "\n", "--report");
+    if (!cmd.out.empty() && errors == 0)
+        write_file_atomically(cmd.out, profiler::merge_collectives(read_text(cmd.out), report, "--out " + cmd.out), "--out");
+    if (cmd.json) {
+        out << report.dump(1) << "\n";
+    } else {
+        out << "llmplan profile comm: NCCL bus bandwidth\n" << profiler::busbw_table(report);
+        if (!cmd.out.empty() && errors == 0) out << "\n  collectives merged into " << cmd.out << "\n";
+    }
+    if (errors > 0) {
+        err << "llmplan profile comm: error: " << errors
+            << " output elements were wrong (see \"errors\" in the report); the calibration file was not written\n";
+        return 1;
+    }
+    return 0;
+}
+
+
 }  // namespace
 
+#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+// `mpirun -np N llmplan profile comm`: this process is rank session.rank() (GPU = its rank on the
+// node), the unique id through MPI_Bcast, the results gathered to rank 0, which reports. A refusal
+// before the start check (MpiSession::first_error) stops every rank with exit 2, rank 0 printing
+// the one line; a rank that fails after it prints one line and MPI_Abort stops them all.
+int run_profile_comm_mpi(const ProfileCommCommand& cmd, std::ostream& out, std::ostream& err) {
+    kernels::MpiSession s;
+    profiler::CommBenchOptions options;
+    double op_timeout = 0;
+    std::string refusal;
+    try {
+        options = bench_options(cmd);
+        (void)parse_real(cmd.timeout, "--timeout", 1, 86400);
+        op_timeout = parse_real(cmd.op_timeout, "--op-timeout", 1, 86400);
+        if (!cmd.world.empty() || !cmd.id_file.empty() || !cmd.result_file.empty())
+            throw InputError("--world, --id-file and --result-file are set by llmplan for its ranks, not under mpirun");
+        if (!cmd.gpus.empty() && parse_int(cmd.gpus, "--gpus", 1, 4096) != s.world())
+            throw InputError("--gpus " + cmd.gpus + ": mpirun started " + std::to_string(s.world()) +
+                             " processes (the MPI world size); pass --gpus " + std::to_string(s.world()) + " or mpirun -np " +
+                             cmd.gpus);
+        std::string why;  // an MPI build has NCCL (kernels/CMakeLists.txt)
+        if (profiler::comm_visible_gpus(&why) == 0) throw InputError("needs a GPU: " + why);
+    } catch (const std::exception& e) {
+        refusal = e.what();
+    }
+    const std::string verdict = s.first_error(refusal);
+    if (!verdict.empty()) {
+        if (s.rank() == 0) throw InputError(verdict);
+        return 2;
+    }
+    if (s.rank() == 0)
+        err << "llmplan profile comm: " << s.world() << " ranks (mpirun: one process per GPU, GPU = the rank on its node), "
+            << options.dtype << ", " << options.warmup << " warm-up + " << options.iters << " timed iterations per size\n"
+            << std::flush;
+    std::vector<std::string> results;
+    try {
+        const nlohmann::ordered_json result = profiler::run_comm_rank(
+            s.rank(), s.world(), "", options, op_timeout,
+            [&](const std::string& line) {
+                if (s.rank() == 0) err << "llmplan profile comm: rank 0: " << line << "\n" << std::flush;
+            },
+            s.local_rank(), [&s](void* data, std::size_t bytes) { s.broadcast(data, bytes, 0); });
+        results = s.gather(result.dump(), 0);
+    } catch (const std::exception& e) {
+        err << "llmplan profile comm: rank " << s.rank() << " (GPU " << s.local_rank() << "): " << e.what()
+            << "; stopping every rank (MPI_Abort)\n"
+            << std::flush;
+        s.abort(1);
+    }
+    if (s.rank() != 0) return 0;
+    std::vector<nlohmann::ordered_json> ranks;
+    for (std::size_t r = 0; r < results.size(); ++r) {
+        try {
+            ranks.push_back(nlohmann::ordered_json::parse(results[r]));
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + "'s result is unreadable (" + e.what() + ")");
+        }
+    }
+    return report_comm(cmd, options, s.world(), ranks,
+                       "mpirun: one process per GPU started by MPI (" + std::to_string(s.world()) +
+                           " ranks), device = the rank on its node; NCCL unique id through MPI_Bcast",
+                       out, err);
+}
+#endif
+
 int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostream& err) {
+    if (cmd.rank.empty() && kernels::launched_by_mpi()) {
+        if constexpr (!kernels::mpi_built())
+            throw InputError("this llmplan was built without MPI; run `llmplan profile comm` without mpirun (it starts "
+                             "one process per GPU itself), or rebuild with MPI (libopenmpi-dev) for mpirun");
+#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+        return run_profile_comm_mpi(cmd, out, err);
+#endif
+    }
     // Every flag is checked before any GPU is touched.
     const profiler::CommBenchOptions options = bench_options(cmd);
     const double timeout = parse_real(cmd.timeout, "--timeout", 1, 86400);
@@ -199,47 +323,11 @@ int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostr
             throw std::runtime_error("rank " + std::to_string(r) + " finished but its result " + path + " is unreadable (" + e.what() + ")");
         }
     }
-    profiler::BusbwRunInfo info;
-    info.command = "llmplan profile comm";
-    for (const char* f : {"--gpus", "--min-bytes", "--max-bytes", "--iters", "--warmup", "--dtype", "--collectives"}) {
-        const std::string flag = f;
-        const std::string value = flag == "--gpus" ? std::to_string(gpus) : flag == "--min-bytes" ? cmd.min_bytes
-                                  : flag == "--max-bytes" ? cmd.max_bytes : flag == "--iters" ? cmd.iters
-                                  : flag == "--warmup" ? cmd.warmup : flag == "--dtype" ? cmd.dtype : cmd.collectives;
-        info.command += " " + flag + " " + value;
-    }
-    info.date = utc_now();
-    char host[256] = {0};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
-    info.host = host;
-    info.launch = "one process per GPU started by llmplan (fork/exec of itself), device = rank; NCCL unique id through a file";
-    for (char** e = environ; e && *e; ++e) {
-        const std::string kv = *e;
-        if (kv.rfind("NCCL_", 0) != 0) continue;
-        const std::size_t eq = kv.find('=');
-        info.nccl_env.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-    }
-    const nlohmann::ordered_json report = profiler::busbw_report(ranks, options, info);
-    const unsigned long long errors = profiler::busbw_errors(report);
-
-    // Files first (whole or nothing), then the output.
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, report.dump(1) + "\n", "--report");
-    if (!cmd.out.empty() && errors == 0)
-        write_file_atomically(cmd.out, profiler::merge_collectives(read_text(cmd.out), report, "--out " + cmd.out), "--out");
-    if (cmd.json) {
-        out << report.dump(1) << "\n";
-    } else {
-        out << "llmplan profile comm: NCCL bus bandwidth\n" << profiler::busbw_table(report);
-        if (!cmd.out.empty() && errors == 0) out << "\n  collectives merged into " << cmd.out << "\n";
-    }
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
-    if (errors > 0) {
-        err << "llmplan profile comm: error: " << errors
-            << " output elements were wrong (see \"errors\" in the report); the calibration file was not written\n";
-        return 1;
-    }
-    return 0;
+    return report_comm(cmd, options, gpus, ranks,
+                       "one process per GPU started by llmplan (fork/exec of itself), device = rank; NCCL unique id through a file",
+                       out, err);
 }
 
 }  // namespace llmplan::cli

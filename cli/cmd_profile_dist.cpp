@@ -209,29 +209,37 @@ const CollectiveUse* planner_collective(const PerfPlan& perf, const std::string&
 
 }  // namespace
 
+std::string measure_profile_rank(const profiler::ProfileRequest& req, std::ostream* progress) {
+    if (progress)
+        *progress << "llmplan profile: rank " << req.rank << " of " << req.world << " (ZeRO-" << req.zero << "): "
+                  << req.warmup << " warm-up + " << req.steps << " steps\n"
+                  << std::flush;
+    const profiler::ProfileMeasurement m =
+        profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
+            if (!progress) return;
+            *progress << "step " << step << "/" << total << (warm ? " (warm-up)" : "") << "  loss " << fixed(t.loss, 4)
+                      << "  " << fixed(t.total_ms, 2) << " ms  comm " << fixed(t.comm_ms, 2) << " ms, exposed "
+                      << fixed(t.exposed_ms, 2) << " ms" << (t.skipped ? "  (inf/NaN gradients: skipped)" : "") << "\n"
+                      << std::flush;
+        });
+    return to_json(m).dump(1) + "\n";
+}
+
 int run_profile_rank(const ProfileCommand& cmd, profiler::ProfileRequest req, std::ostream& err) {
     req.rank = static_cast<int>(parse_int(cmd.rank, "--rank", 0, req.world - 1));
     if (cmd.id_file.empty() || cmd.result_file.empty())
         throw InputError("--rank: needs --id-file and --result-file (set by llmplan for its ranks)");
     req.id_file = cmd.id_file;
-    err << "llmplan profile: rank " << req.rank << " of " << req.world << " (ZeRO-" << req.zero << "): " << req.warmup
-        << " warm-up + " << req.steps << " steps\n"
-        << std::flush;
-    profiler::ProfileMeasurement m;
+    std::string result;
     try {
-        m = profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
-            err << "step " << step << "/" << total << (warm ? " (warm-up)" : "") << "  loss " << fixed(t.loss, 4) << "  "
-                << fixed(t.total_ms, 2) << " ms  comm " << fixed(t.comm_ms, 2) << " ms, exposed " << fixed(t.exposed_ms, 2)
-                << " ms" << (t.skipped ? "  (inf/NaN gradients: skipped)" : "") << "\n"
-                << std::flush;
-        });
+        result = measure_profile_rank(req, &err);
     } catch (const InputError&) {
         throw;
     } catch (const std::exception& e) {
         err << "llmplan profile: rank " << req.rank << ": the run failed: " << e.what() << "\n";
         return 1;
     }
-    write_file_atomically(cmd.result_file, to_json(m).dump(1) + "\n", "--result-file");
+    write_file_atomically(cmd.result_file, result, "--result-file");
     return 0;
 }
 
@@ -271,18 +279,34 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
     const dist::LaunchResult result = dist::launch_ranks(launch);
     follow.forward(err, true);
     if (!result.ok) throw std::runtime_error(result.summary());
-    std::vector<profiler::ProfileMeasurement> ranks;
-    for (int r = 0; r < world; ++r) {
-        const std::string path = (dir / ("rank" + std::to_string(r) + ".json")).string();
-        try {
-            ranks.push_back(from_json(nlohmann::json::parse(read_text(path))));
-        } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error("rank " + std::to_string(r) + " finished but its result " + path + " is unreadable (" +
-                                     e.what() + ")");
-        }
-    }
+    std::vector<std::string> texts;
+    for (int r = 0; r < world; ++r) texts.push_back(read_text((dir / ("rank" + std::to_string(r) + ".json")).string()));
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
+    return report_profile_ranks(cmd, c, texts, out, err);
+}
+
+int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, const std::vector<std::string>& rank_results,
+                         std::ostream& out, std::ostream& err) {
+    const profiler::ProfileRequest& req = c.request;
+    const int world = req.world;
+    if (rank_results.size() != static_cast<std::size_t>(world))
+        throw std::runtime_error(std::to_string(rank_results.size()) + " rank results for " + std::to_string(world) + " ranks");
+    std::vector<profiler::ProfileMeasurement> ranks;
+    for (int r = 0; r < world; ++r) {
+        try {
+            ranks.push_back(from_json(nlohmann::json::parse(rank_results[static_cast<std::size_t>(r)])));
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + " finished but its result is unreadable (" + e.what() + ")");
+        }
+        if (ranks.back().rank != r || ranks.back().world != world)
+            throw std::runtime_error("rank " + std::to_string(r) + "'s result says rank " + std::to_string(ranks.back().rank) +
+                                     " of " + std::to_string(ranks.back().world));
+        if (ranks.back().steps.size() != ranks.front().steps.size())
+            throw std::runtime_error("rank " + std::to_string(r) + " measured " + std::to_string(ranks.back().steps.size()) +
+                                     " steps, rank 0 " + std::to_string(ranks.front().steps.size()));
+    }
+    const TrainConfig& config = c.plan.config;
 
     // ---- the prediction: the books, the shard plan's collectives, the planner's list ----
     const ModelSpec& spec = c.model.spec;
@@ -440,7 +464,7 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
                 {"steps", req.steps},
                 {"warmup", req.warmup},
                 {"seed", req.seed},
-                {"launch", "one process per GPU started by llmplan (fork/exec of itself), device = rank; NCCL unique id through a file"}};
+                {"launch", c.launch}};
     json pm, mm, em;
     for (int k = 0; k < profiler::kBooks; ++k) {
         const auto i = static_cast<std::size_t>(k);
@@ -608,5 +632,46 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
     }
     return 0;
 }
+
+#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+void MpiRun::agree(const std::string& error) {
+    const std::string verdict = session.first_error(error);
+    agreed = true;
+    if (!verdict.empty()) throw MpiRefused{verdict};
+}
+
+int run_profile_mpi(const ProfileCommand& cmd, const ProfileDistContext& c, MpiRun& mpi, std::ostream& out, std::ostream& err) {
+    kernels::MpiSession& s = mpi.session;
+    profiler::ProfileRequest req = c.request;
+    req.rank = s.rank();
+    req.gpu = s.local_rank();
+    req.broadcast_id = [&s](void* data, std::size_t bytes) { s.broadcast(data, bytes, 0); };
+    mpi.agree();  // every rank got here: the flags and the plan are good everywhere
+    if (s.rank() == 0) {
+        const TrainConfig& config = c.plan.config;
+        err << "llmplan profile: " << c.model.spec.name << ", " << req.world << " GPUs (mpirun: one process each, GPU = "
+            << "the rank on its node), ZeRO-" << req.zero << ", " << req.batch << " × " << req.seq << " tokens per rank, "
+            << to_string(config.precision) << ", recompute " << to_string(config.recompute) << ", "
+            << to_string(config.attention) << " attention: " << req.warmup << " warm-up + " << req.steps << " steps\n"
+            << std::flush;
+    }
+    // From here a failing rank stops every rank: one line, then MPI_Abort (mpirun ends the job).
+    std::vector<std::string> results;
+    try {
+        const std::string result = measure_profile_rank(req, s.rank() == 0 ? &err : nullptr);
+        results = s.gather(result, 0);
+    } catch (const std::exception& e) {
+        err << "llmplan profile: rank " << s.rank() << " (GPU " << s.local_rank() << "): the run failed: " << e.what()
+            << "; stopping every rank (MPI_Abort)\n"
+            << std::flush;
+        s.abort(1);
+    }
+    if (s.rank() != 0) return 0;  // rank 0 reports
+    ProfileDistContext rc = c;
+    rc.launch = "mpirun: one process per GPU started by MPI (" + std::to_string(s.world()) +
+                " ranks), device = the rank on its node; NCCL unique id through MPI_Bcast";
+    return report_profile_ranks(cmd, rc, results, out, err);
+}
+#endif
 
 }  // namespace llmplan::cli

@@ -8,7 +8,8 @@
 //
 // What it guarantees:
 //  * Setup: the ncclUniqueId travels through a file (kernels/dist/rendezvous.h: rank 0 writes it
-//    atomically, the others poll with the timeout), then ncclCommInitRankConfig with a blocking
+//    atomically, the others poll with the timeout) or, under mpirun, through
+//    CommConfig::broadcast_id (an MPI_Bcast from rank 0, kernels/mpi_session.h), then ncclCommInitRankConfig with a blocking
 //    communicator (a non-blocking one put a 70–180 µs floor under every collective: NCCL hands
 //    each launch to a helper thread); a rank that never joins is stopped, and named, by the
 //    launcher's timeout (kernels/dist/launcher.h).
@@ -51,9 +52,13 @@ public:
 
 struct CommConfig {
     int rank = 0, world = 1;
-    int device = -1;               // CUDA device; -1: the rank (one node, one GPU per rank)
+    int device = -1;               // CUDA device; -1: the rank (one node, one GPU per rank); mpirun: the local rank
     std::string id_file;           // where rank 0 publishes the ncclUniqueId (a fresh path per run)
     double timeout_seconds = 60;   // the longest one wait may take: the id file, init, a synchronize
+    // Set: the id travels through it instead of id_file (mpirun: kernels/mpi_session.h's
+    // MpiSession::broadcast from rank 0). Every rank calls it once with the id's bytes, rank 0's
+    // filled by ncclGetUniqueId; it must leave rank 0's bytes in every rank's buffer, or throw.
+    std::function<void(void* data, std::size_t bytes)> broadcast_id;
 };
 
 // One collective as it ran.

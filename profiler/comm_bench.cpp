@@ -79,11 +79,14 @@ std::string fixed(double v, int digits) {
 int comm_visible_gpus(std::string* why) { return kernels::comm_visible_gpus(why); }
 
 nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_file, const CommBenchOptions& o,
-                                     double timeout_seconds, const std::function<void(const std::string&)>& progress) {
+                                     double timeout_seconds, const std::function<void(const std::string&)>& progress,
+                                     int device, const std::function<void(void*, std::size_t)>& broadcast_id) {
     kernels::CommConfig config;
     config.rank = rank;
     config.world = world;
     config.id_file = id_file;
+    config.device = device;
+    config.broadcast_id = broadcast_id;
     config.timeout_seconds = timeout_seconds;
     kernels::Communicator comm(config);
     const kernels::CommDeviceInfo d = comm.device_info();
@@ -132,7 +135,8 @@ int comm_visible_gpus(std::string* why) {
 }
 
 nlohmann::ordered_json run_comm_rank(int, int, const std::string&, const CommBenchOptions&, double,
-                                     const std::function<void(const std::string&)>&) {
+                                     const std::function<void(const std::string&)>&, int,
+                                     const std::function<void(void*, std::size_t)>&) {
     throw InputError("llmplan profile comm: this llmplan was built without NCCL");
 }
 

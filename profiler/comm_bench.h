@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -49,8 +50,11 @@ int comm_visible_gpus(std::string* why);
 // "cuda_runtime_version_code", "cuda_driver_version_code", "results" [{collective, bytes, count,
 // time_us, errors}]}. `progress` gets one line per size. Throws on any failure (kernels::CommError
 // names the rank and what it waited for).
+// Under mpirun: `broadcast_id` shares the unique id (kernels/comm.h CommConfig::broadcast_id) instead
+// of the file, and `device` is the GPU (the node-local rank; -1: the rank).
 nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_file, const CommBenchOptions& options,
-                                     double timeout_seconds, const std::function<void(const std::string&)>& progress);
+                                     double timeout_seconds, const std::function<void(const std::string&)>& progress,
+                                     int device = -1, const std::function<void(void*, std::size_t)>& broadcast_id = {});
 
 struct BusbwRunInfo {
     std::string command, date, host, launch;  // launch: how the ranks were started

@@ -93,6 +93,8 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
         cc.rank = r.rank;
         cc.world = r.world;
         cc.id_file = r.id_file;
+        cc.device = r.gpu;
+        cc.broadcast_id = r.broadcast_id;
         cc.timeout_seconds = r.op_timeout;
         comm = std::make_unique<Communicator>(cc);
         options.world = r.world;

@@ -8,6 +8,7 @@
 #include "core/model.h"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,6 +39,10 @@ struct ProfileRequest {
     int world = 1, rank = 0, zero = 0;
     std::string id_file;
     double op_timeout = 120;
+    // Under mpirun (kernels/mpi_session.h): the GPU is the node-local rank (-1: the rank), and the
+    // unique id travels through this broadcast instead of id_file (kernels/comm.h CommConfig).
+    int gpu = -1;
+    std::function<void(void*, std::size_t)> broadcast_id;
 };
 
 // One collective of a step (world > 1): kind (nccl_busbw's names), the shard plan's purpose,

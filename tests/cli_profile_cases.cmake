@@ -117,6 +117,19 @@ expect_one_line_refusal("--rank: set by llmplan")
 expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --timeout 0)
 expect_one_line_refusal("--timeout")
 
+# Started by mpirun (Open MPI exports OMPI_COMM_WORLD_SIZE to every rank) in a build without MPI
+# (LLMPLAN_MPI is 0: no llmplan_mpi target): one line, exit 2, before any flag is looked at.
+if(NOT LLMPLAN_MPI)
+  foreach(cmd "profile;--hf-config;${gpt2};--gpus;2;--device;cpu" "profile;comm;--gpus;2")
+    execute_process(COMMAND ${CMAKE_COMMAND} -E env OMPI_COMM_WORLD_SIZE=2 ${LLMPLAN} ${cmd}
+                    RESULT_VARIABLE last_code OUTPUT_VARIABLE last_out ERROR_VARIABLE last_err WORKING_DIRECTORY "${WORKDIR}")
+    if(NOT last_code EQUAL 2)
+      message(FATAL_ERROR "OMPI_COMM_WORLD_SIZE=2 llmplan ${cmd}: exit ${last_code}, expected 2\n${last_out}\n---\n${last_err}")
+    endif()
+    expect_one_line_refusal("this llmplan was built without MPI; run `llmplan profile")
+  endforeach()
+endif()
+
 # --device cuda: runs where there is a GPU, else refuses in one line (no CUDA build, no driver, no GPU).
 execute_process(COMMAND ${LLMPLAN} profile --hf-config ${gpt2} --device cuda --micro-batch 2 --seq 16 --steps 1 --warmup 0
                 RESULT_VARIABLE code OUTPUT_VARIABLE last_out ERROR_VARIABLE last_err WORKING_DIRECTORY "${WORKDIR}")

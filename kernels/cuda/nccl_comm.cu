@@ -1,6 +1,7 @@
-// nccl_comm.cu — the Communicator of kernels/comm.h: NCCL setup through a unique-id file, the three
-// collectives on a dedicated stream with per-call CUDA-event timing, error and timeout polling
-// (ncclCommGetAsyncError, ncclCommAbort), and one rank's share of `llmplan profile comm`.
+// nccl_comm.cu — the Communicator of kernels/comm.h: NCCL setup through a unique-id file (or an MPI
+// broadcast, CommConfig::broadcast_id), the three collectives on a dedicated stream with per-call
+// CUDA-event timing, error and timeout polling (ncclCommGetAsyncError, ncclCommAbort), and one
+// rank's share of `llmplan profile comm`.
 // Built into llmplan_comm (CUDA and NCCL only, kernels/CMakeLists.txt).
 #include "kernels/comm.h"
 
@@ -270,8 +271,8 @@ Communicator::Communicator(const CommConfig& config) : impl_(std::make_unique<Im
     if (config.world < 1 || config.rank < 0 || config.rank >= config.world)
         throw std::invalid_argument("communicator: rank " + std::to_string(config.rank) + " of world " +
                                     std::to_string(config.world) + " is out of range");
-    if (config.world > 1 && config.id_file.empty())
-        throw std::invalid_argument("communicator: " + std::to_string(config.world) + " ranks need an id file");
+    if (config.world > 1 && config.id_file.empty() && !config.broadcast_id)
+        throw std::invalid_argument("communicator: " + std::to_string(config.world) + " ranks need an id file or a broadcast");
     if (!(config.timeout_seconds > 0)) throw std::invalid_argument("communicator: the timeout must be positive");
     m.device = config.device < 0 ? config.rank : config.device;
     std::string why;
@@ -286,7 +287,15 @@ Communicator::Communicator(const CommConfig& config) : impl_(std::make_unique<Im
     ncclUniqueId id;
     static_assert(sizeof(ncclUniqueId) == NCCL_UNIQUE_ID_BYTES, "ncclUniqueId is NCCL_UNIQUE_ID_BYTES long");
     try {
-        if (config.rank == 0) {
+        if (config.world > 1 && config.broadcast_id) {
+            // mpirun: every rank takes part in the broadcast; rank 0's bytes win.
+            std::memset(&id, 0, sizeof id);
+            if (config.rank == 0) {
+                const ncclResult_t r = ncclGetUniqueId(&id);
+                if (r != ncclSuccess) throw CommError(m.who() + ": ncclGetUniqueId failed: " + ncclGetErrorString(r));
+            }
+            config.broadcast_id(&id, sizeof id);
+        } else if (config.rank == 0) {
             const ncclResult_t r = ncclGetUniqueId(&id);
             if (r != ncclSuccess) throw CommError(m.who() + ": ncclGetUniqueId failed: " + ncclGetErrorString(r));
             if (config.world > 1) {
