@@ -122,28 +122,6 @@ int run_rank(const ProfileCommCommand& cmd, const profiler::CommBenchOptions& o,
     return 0;
 }
 
-// The parent's progress: new complete lines of rank 0's log.
-struct LogFollower {
-    std::string path;
-    std::size_t offset = 0;
-    std::chrono::steady_clock::time_point last{};
-    void forward(std::ostream& err, bool now = false) {
-        const auto t = std::chrono::steady_clock::now();
-        if (!now && t - last < std::chrono::milliseconds(200)) return;
-        last = t;
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return;
-        in.seekg(static_cast<std::streamoff>(offset));
-        std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        const std::size_t end = chunk.rfind('\n');
-        if (end == std::string::npos) return;
-        std::istringstream lines(chunk.substr(0, end + 1));
-        for (std::string line; std::getline(lines, line);) err << "llmplan profile comm: " << line << "\n";
-        err.flush();
-        offset += end + 1;
-    }
-};
-
 // The report from every rank's result: the table or --json, --report, --out (shared by the
 // launcher and mpirun).
 int report_comm(const ProfileCommCommand& cmd, const profiler::CommBenchOptions& options, int gpus,
@@ -308,7 +286,7 @@ int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostr
     }
     err << "llmplan profile comm: " << gpus << " ranks (one process per GPU), " << options.dtype << ", "
         << options.warmup << " warm-up + " << options.iters << " timed iterations per size; logs in " << dir.string() << "\n";
-    LogFollower follow{(dir / "rank0.log").string()};
+    dist::LogFollower follow((dir / "rank0.log").string(), "llmplan profile comm: ");
     launch.on_poll = [&] { follow.forward(err); };
     const dist::LaunchResult result = dist::launch_ranks(launch);
     follow.forward(err, true);

@@ -172,26 +172,6 @@ std::vector<std::string> forwarded_flags(const CLI::App& app) {
 }
 
 // rank 0's new complete log lines, forwarded as progress.
-struct LogFollower {
-    std::string path;
-    std::size_t offset = 0;
-    std::chrono::steady_clock::time_point last{};
-    void forward(std::ostream& err, bool now = false) {
-        const auto t = std::chrono::steady_clock::now();
-        if (!now && t - last < std::chrono::milliseconds(200)) return;
-        last = t;
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return;
-        in.seekg(static_cast<std::streamoff>(offset));
-        std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        const std::size_t end = chunk.rfind('\n');
-        if (end == std::string::npos) return;
-        std::istringstream lines(chunk.substr(0, end + 1));
-        for (std::string line; std::getline(lines, line);) err << "rank 0: " << line << "\n";
-        err.flush();
-        offset += end + 1;
-    }
-};
 
 // The planner's collective (planner/perf.cpp) that matches a shard-plan purpose, or nullptr.
 const CollectiveUse* planner_collective(const PerfPlan& perf, const std::string& purpose) {
@@ -274,7 +254,7 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
         << ", " << req.batch << " × " << req.seq << " tokens per rank, " << to_string(config.precision) << ", recompute "
         << to_string(config.recompute) << ", " << to_string(config.attention) << " attention: " << req.warmup
         << " warm-up + " << req.steps << " steps; logs in " << dir.string() << "\n";
-    LogFollower follow{(dir / "rank0.log").string()};
+    dist::LogFollower follow((dir / "rank0.log").string(), "rank 0: ");
     launch.on_poll = [&] { follow.forward(err); };
     const dist::LaunchResult result = dist::launch_ranks(launch);
     follow.forward(err, true);

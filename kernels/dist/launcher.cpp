@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -266,6 +267,22 @@ LaunchResult launch_ranks(const LaunchOptions& o) {
         if (r.state != RankState::ok) r.log_tail = file_tail(r.log_path);
     result.ok = std::all_of(result.ranks.begin(), result.ranks.end(), [](const RankOutcome& r) { return r.state == RankState::ok; });
     return result;
+}
+
+void LogFollower::forward(std::ostream& out, bool now) {
+    const auto t = std::chrono::steady_clock::now();
+    if (!now && t - last_ < std::chrono::milliseconds(200)) return;
+    last_ = t;
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return;
+    in.seekg(static_cast<std::streamoff>(offset_));
+    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t end = chunk.rfind('\n');
+    if (end == std::string::npos) return;
+    std::istringstream lines(chunk.substr(0, end + 1));
+    for (std::string line; std::getline(lines, line);) out << prefix_ << line << "\n";
+    out.flush();
+    offset_ += end + 1;
 }
 
 }  // namespace llmplan::dist

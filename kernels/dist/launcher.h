@@ -13,7 +13,10 @@
 // Nothing here hangs: every wait is bounded by the timeout plus the grace period.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -68,5 +71,19 @@ std::string self_executable();
 
 // The last non-empty lines (at most `lines`) of a text file, joined by " | " ("" if unreadable).
 std::string file_tail(const std::string& path, int lines = 3);
+
+// Forwards the complete lines a rank has added to its log since the last call to `out`, each
+// with `prefix` — at most every 200 ms unless `now` (the parent shows rank 0's progress while it
+// waits: profile --gpus N, profile comm).
+class LogFollower {
+public:
+    LogFollower(std::string path, std::string prefix) : path_(std::move(path)), prefix_(std::move(prefix)) {}
+    void forward(std::ostream& out, bool now = false);
+
+private:
+    std::string path_, prefix_;
+    std::size_t offset_ = 0;
+    std::chrono::steady_clock::time_point last_{};
+};
 
 }  // namespace llmplan::dist
