@@ -45,6 +45,20 @@ TrainConfig tiny_config(Precision p, int gpus, int zero) {
     return c;
 }
 
+// The job of a validation/engine_dist fixture as the planner takes it.
+TrainConfig fixture_config(const nlohmann::json& job) {
+    TrainConfig c;
+    c.framework = Framework::llmplan;
+    c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
+    c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
+    c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
+    c.micro_batch = job.at("micro_batch").get<int>();
+    c.seq = job.at("seq").get<int>();
+    c.parallel.gpus = job.at("gpus").get<int>();
+    c.parallel.zero = job.at("zero").get<int>();
+    return c;
+}
+
 }  // namespace
 
 // The replay (one GPU) against the CPU reference engine, which keeps the same books: every
@@ -227,15 +241,7 @@ TEST_CASE("engine books: the 2-GPU fixtures, per-rank peak within 2% of the pred
         const nlohmann::json j = nlohmann::json::parse(in);
         if (!j.contains("ranks")) continue;
         const nlohmann::json& job = j.at("job");
-        TrainConfig c;
-        c.framework = Framework::llmplan;
-        c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
-        c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
-        c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
-        c.micro_batch = job.at("micro_batch").get<int>();
-        c.seq = job.at("seq").get<int>();
-        c.parallel.gpus = job.at("gpus").get<int>();
-        c.parallel.zero = job.at("zero").get<int>();
+        TrainConfig c = fixture_config(job);
         const ModelSpec m = preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
         const EngineBooks b = llmplan_engine_books(m, c);
         for (const nlohmann::json& r : j.at("ranks")) {
@@ -273,15 +279,7 @@ TEST_CASE("engine books: the 2-GPU fixtures, bytes exact and calibrated step tim
         const nlohmann::json j = nlohmann::json::parse(in);
         if (!j.contains("ranks")) continue;
         const nlohmann::json& job = j.at("job");
-        TrainConfig c;
-        c.framework = Framework::llmplan;
-        c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
-        c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
-        c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
-        c.micro_batch = job.at("micro_batch").get<int>();
-        c.seq = job.at("seq").get<int>();
-        c.parallel.gpus = job.at("gpus").get<int>();
-        c.parallel.zero = job.at("zero").get<int>();
+        TrainConfig c = fixture_config(job);
         c.global_batch = c.micro_batch * c.parallel.gpus;
         const ModelSpec m = preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
         // Bytes: every collective the ranks ran, against the shard plan.
