@@ -226,7 +226,9 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
         Table c({"collective", "group", "link", "size", "calls", "time", "exposed", "overlap"},
                 {false, true, false, true, true, true, true, false});
         for (const CollectiveUse& u : r.collectives)
-            c.add({u.purpose, std::to_string(u.group), std::string(to_string(u.link)) + " " + fixed(u.bus_bandwidth / 1e9, 0) + " GB/s",
+            c.add({u.purpose, std::to_string(u.group),
+                   u.measured_time ? std::string(to_string(u.link)) + ", measured"
+                                   : std::string(to_string(u.link)) + " " + fixed(u.bus_bandwidth / 1e9, 0) + " GB/s",
                    size(u.bytes), fixed(u.count, 0), duration(u.seconds), duration(u.exposed_seconds),
                    u.overlap});
         o << c.str();

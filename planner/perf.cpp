@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 
 namespace llmplan {
@@ -217,6 +218,13 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
         u.link = pl.link;
         u.bus_bandwidth = pl.busbw;
         u.each = collective_time(kind, bytes, group, LinkModel{pl.link, pl.busbw});
+        if (pl.link == LinkKind::nvlink) {
+            const double t = measured_collective_seconds(opt.measured_collectives, kind, group, bytes);
+            if (t > 0) {
+                u.each.seconds = t;
+                u.measured_time = true;
+            }
+        }
         u.seconds = count * u.each.seconds;
         u.exposed_seconds = u.seconds;
         u.overlap = std::move(overlap);
@@ -327,6 +335,26 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     return r;
 }
 
+double measured_collective_seconds(const std::vector<MeasuredCollective>& m, Collective kind, int gpus, double bytes) {
+    std::map<double, std::pair<double, int>> by_size;  // bytes -> (Σ seconds, count)
+    for (const MeasuredCollective& c : m)
+        if (c.kind == kind && c.gpus == gpus && c.bytes > 0 && c.seconds > 0) {
+            auto& [sum, n] = by_size[c.bytes];
+            sum += c.seconds;
+            ++n;
+        }
+    if (by_size.empty() || bytes <= 0) return 0;
+    std::vector<std::pair<double, double>> pts;
+    for (const auto& [b, sn] : by_size) pts.emplace_back(b, sn.first / sn.second);
+    if (bytes <= pts.front().first) return pts.front().second;
+    if (pts.size() == 1) return pts.front().second * bytes / pts.front().first;
+    std::size_t i = 1;
+    while (i + 1 < pts.size() && pts[i].first < bytes) ++i;
+    const auto& [b1, t1] = pts[i - 1];
+    const auto& [b2, t2] = pts[i];
+    return std::max(t1, t1 + (t2 - t1) * (bytes - b1) / (b2 - b1));
+}
+
 void apply_calibration(const std::string& text, const std::string& what, PerfOptions& o) {
     const nlohmann::json j = parse_json_object(text, what);
     auto number = [&](const char* key, double lo, double hi, double& out) {
@@ -341,6 +369,33 @@ void apply_calibration(const std::string& text, const std::string& what, PerfOpt
     number("gemm_efficiency", 0.01, 1.0, o.gemm_efficiency);
     number("elementwise_traffic", 0.0, 1000.0, o.elementwise_traffic);
     number("memory_bandwidth", 1e9, 1e15, o.memory_bandwidth);
+    if (j.contains("collectives")) {  // llmplan profile comm --out (docs/REPORTS.md)
+        if (!j["collectives"].is_array()) throw InputError(what + ": \"collectives\" must be an array");
+        std::size_t index = 0;
+        for (const nlohmann::json& e : j["collectives"]) {
+            const std::string where = what + ": collectives[" + std::to_string(index++) + "]";
+            if (!e.is_object() || !e.contains("collective") || !e["collective"].is_string() || !e.contains("gpus") ||
+                !e["gpus"].is_number_integer() || !e.contains("bytes") || !e["bytes"].is_number() ||
+                !e.contains("time_us") || !e["time_us"].is_number())
+                throw InputError(where + ": expected {\"collective\", \"gpus\", \"bytes\", \"time_us\"}");
+            MeasuredCollective c;
+            const std::string kind = e["collective"].get<std::string>();
+            if (kind == "all_reduce")
+                c.kind = Collective::all_reduce;
+            else if (kind == "all_gather")
+                c.kind = Collective::all_gather;
+            else if (kind == "reduce_scatter")
+                c.kind = Collective::reduce_scatter;
+            else
+                throw InputError(where + ": unknown collective \"" + kind + "\"");
+            c.gpus = e["gpus"].get<int>();
+            c.bytes = e["bytes"].get<double>();
+            c.seconds = e["time_us"].get<double>() * 1e-6;
+            if (c.gpus < 1 || !(c.bytes > 0) || !(c.seconds > 0))
+                throw InputError(where + ": gpus, bytes and time_us must be positive");
+            o.measured_collectives.push_back(c);
+        }
+    }
     EngineCalibration engine = parse_engine_calibration(text, what);
     if (!engine.kernels.empty()) o.engine_calibration = std::make_shared<const EngineCalibration>(std::move(engine));
     o.calibration = what + (j.contains("source") && j["source"].is_string() ? " (" + j["source"].get<std::string>() + ")" : "");

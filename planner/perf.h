@@ -63,6 +63,18 @@ inline constexpr double kElementwiseTraffic = 6.5;
 // The GEMM fraction for a GPU's architecture.
 double gemm_efficiency_for(const GpuSpec& gpu);
 
+// One measured collective: nccl-tests' S and the time of one call (slowest rank).
+struct MeasuredCollective {
+    Collective kind = Collective::all_reduce;
+    int gpus = 0;
+    double bytes = 0, seconds = 0;
+};
+// The time of `bytes` from the measurements of the same kind and group (0 when there are none):
+// linear in the bytes between the two nearest measured sizes (a collective's time is a latency
+// plus bytes over a bandwidth), the smallest size's time below it, the last two sizes' slope
+// beyond the largest. Several dtypes at one size are averaged.
+double measured_collective_seconds(const std::vector<MeasuredCollective>& m, Collective kind, int gpus, double bytes);
+
 struct PerfOptions {
     double mfu = 0;             // > 0: take this model-FLOPs utilisation instead of the compute model
     double tokens = 0;          // training tokens; 0 = 20 × parameters (Chinchilla approaches 1–2)
@@ -77,6 +89,10 @@ struct PerfOptions {
     // Kernel times of llmplan's own engine (`llmplan profile calibrate`, engine_time.h): used for
     // --framework llmplan, whose step time is the sum of the engine's kernels.
     std::shared_ptr<const EngineCalibration> engine_calibration;
+    // Collective times measured on the target machine (`llmplan profile comm --out FILE`, key
+    // "collectives"): a collective of the same kind over the same number of GPUs inside a node is
+    // timed from them (measured_collective_seconds) instead of the alpha-beta model.
+    std::vector<MeasuredCollective> measured_collectives;
 };
 
 // A calibration file (schema "llmplan.calibration/1", docs/PERFORMANCE_MODEL.md §2 and §8):
@@ -99,6 +115,7 @@ struct CollectiveUse {
     double seconds = 0;        // count × each
     double exposed_seconds = 0;
     std::string overlap;       // how the exposed part follows
+    bool measured_time = false;  // timed from the calibration's measured collectives
 };
 
 struct PerfPlan {

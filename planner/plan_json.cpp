@@ -114,7 +114,8 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                                {"seconds_each", u.each.seconds},
                                {"seconds_per_step", u.seconds},
                                {"exposed_seconds_per_step", u.exposed_seconds},
-                               {"overlap", u.overlap}});
+                               {"overlap", u.overlap},
+                               {"time_source", u.measured_time ? "measured (calibration)" : "alpha-beta model"}});
     nlohmann::json communication = {{"bytes_per_gpu_per_step", r.comm_bytes_per_gpu},
                                     {"seconds_per_step", r.comm_seconds},
                                     {"exposed_seconds_per_step", r.comm_exposed_seconds},

@@ -361,3 +361,54 @@ TEST_CASE("engine time: profile calibrate lists its shapes and refuses bad input
         CHECK(r.err.find(needle) != std::string::npos);
     }
 }
+
+TEST_CASE("measured collectives: interpolation by hand and the 2 x H100 calibration in plan_perf", "[engine_time][comm]") {
+    const std::vector<MeasuredCollective> m = {{Collective::all_reduce, 2, 1048576, 10e-6},
+                                               {Collective::all_reduce, 2, 4194304, 20e-6},
+                                               {Collective::all_gather, 2, 1048576, 50e-6}};
+    CHECK(measured_collective_seconds(m, Collective::all_reduce, 2, 2097152) == Approx(10e-6 + 10e-6 / 3).epsilon(1e-12));
+    CHECK(measured_collective_seconds(m, Collective::all_reduce, 2, 1000) == 10e-6);  // the floor
+    CHECK(measured_collective_seconds(m, Collective::all_reduce, 2, 8388608) == Approx(20e-6 + 10e-6 * 4 / 3).epsilon(1e-12));
+    CHECK(measured_collective_seconds(m, Collective::all_reduce, 4, 2097152) == 0);  // other group: the model
+    CHECK(measured_collective_seconds(m, Collective::reduce_scatter, 2, 2097152) == 0);
+
+    // The file `llmplan profile comm --out` wrote on 2 x H100 (validation/nccl): DDP of GPT-2
+    // 124M in bf16 all-reduces 248,879,616 bytes, between the measured 128 and 256 MiB.
+    namespace fs = std::filesystem;
+    std::ifstream in(fs::path(LLMPLAN_VALIDATION_DIR) / "nccl" / "calibration_2gpu_h100.json");
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    PerfOptions o;
+    apply_calibration(text.str(), "calibration_2gpu_h100.json", o);
+    REQUIRE(o.measured_collectives.size() == 72);
+    const nlohmann::json j = nlohmann::json::parse(text.str());
+    double t128 = 0, t256 = 0;  // mean of fp32 and bf16, by hand
+    for (const nlohmann::json& e : j["collectives"])
+        if (e["collective"] == "all_reduce" && e["gpus"] == 2) {
+            if (e["bytes"] == 134217728) t128 += e["time_us"].get<double>() / 2;
+            if (e["bytes"] == 268435456) t256 += e["time_us"].get<double>() / 2;
+        }
+    const double S = 248879616.0;
+    const double expected = (t128 + (t256 - t128) * (S - 134217728.0) / (268435456.0 - 134217728.0)) * 1e-6;
+    const ModelSpec gpt2 = preset_or_throw("gpt2-124m", "--model");
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    TrainConfig c = engine_config(Precision::mixed_bf16, 8, 1024);
+    c.framework = Framework::generic;
+    c.parallel.gpus = 2;
+    c.global_batch = 16;
+    const PerfPlan p = plan_perf(plan_memory(gpt2, gpu, c), default_cluster(gpu, 8), o);
+    REQUIRE(p.collectives.size() == 1);
+    CHECK(p.collectives[0].bytes == S);
+    CHECK(p.collectives[0].measured_time);
+    CHECK(p.collectives[0].each.seconds == Approx(expected).epsilon(1e-9));
+    // Without the file: the alpha-beta model, within 5% of the measurement at this size.
+    const PerfPlan model = plan_perf(plan_memory(gpt2, gpu, c), default_cluster(gpu, 8), PerfOptions{});
+    CHECK_FALSE(model.collectives[0].measured_time);
+    CHECK(model.collectives[0].each.seconds == Approx(expected).epsilon(0.05));
+    CHECK_THROWS_WITH(apply_calibration(R"({"collectives": [{"collective": "broadcast", "gpus": 2, "bytes": 1, "time_us": 1}]})",
+                                        "f", o),
+                      Catch::Contains("unknown collective \"broadcast\""));
+    CHECK_THROWS_WITH(apply_calibration(R"({"collectives": [{"collective": "all_reduce", "gpus": 2, "bytes": 1}]})", "f", o),
+                      Catch::Contains("collectives[0]"));
+}
