@@ -115,26 +115,14 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
     const std::string text = profiler::calibration_json(run, req, existing, "--out " + cmd.out);
     write_file_atomically(cmd.out, text, "--out");
 
-    // Summary: per kernel, the total measured time over the shapes of the largest micro-batch.
-    std::map<std::string, std::pair<double, double>> rates;  // dtype -> (best matmul FLOP/s, best attention FLOP/s)
-    for (const EngineKernelTiming& t : run.kernels) {
-        EngineKernelCall c;
-        c.kernel = t.kernel;
-        c.dtype = t.dtype;
-        c.dims = t.dims;
-        fill_engine_kernel_work(c);
-        if (c.flops <= 0) continue;
-        const bool matmul = t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward;
-        double& best = matmul ? rates[t.dtype].first : rates[t.dtype].second;
-        best = std::max(best, c.flops / t.seconds);
-    }
+    const std::map<std::string, profiler::BestRates> rates = profiler::best_rates(run.kernels);
     out << "llmplan profile calibrate: " << run.kernels.size() << " kernel shapes of " << req.model.name << " timed on "
         << run.gpu << " in " << fixed(run.seconds, 1) << " s -> " << cmd.out << "\n";
     out << "  launch floor " << fixed(run.launch_seconds * 1e6, 2) << " µs; device copy " << fixed(run.copy_bandwidth / 1e12, 2)
         << " TB/s (read + write)\n";
     for (const auto& [dt, r] : rates)
-        out << "  " << dt << ": best matmul " << fixed(r.first / 1e12, 1) << " TFLOP/s, best attention "
-            << fixed(r.second / 1e12, 1) << " TFLOP/s\n";
+        out << "  " << dt << ": best matmul " << fixed(r.matmul_flops / 1e12, 1) << " TFLOP/s, best attention "
+            << fixed(r.attention_flops / 1e12, 1) << " TFLOP/s\n";
     if (!run.skipped.empty()) {
         out << "  " << run.skipped.size() << " shapes could not be timed (the planner scales a neighbour for them):\n";
         for (const std::string& s : run.skipped) out << "    " << s << "\n";

@@ -102,6 +102,22 @@ CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<vo
     return run;
 }
 
+std::map<std::string, BestRates> best_rates(const std::vector<EngineKernelTiming>& timings) {
+    std::map<std::string, BestRates> out;
+    for (const EngineKernelTiming& t : timings) {
+        EngineKernelCall c;
+        c.kernel = t.kernel;
+        c.dtype = t.dtype;
+        c.dims = t.dims;
+        fill_engine_kernel_work(c);
+        if (c.flops <= 0) continue;
+        const bool matmul = t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward;
+        double& best = matmul ? out[t.dtype].matmul_flops : out[t.dtype].attention_flops;
+        best = std::max(best, c.flops / t.seconds);
+    }
+    return out;
+}
+
 std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& r, const std::string& existing,
                              const std::string& what) {
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
@@ -143,7 +159,6 @@ std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& 
 
     // Informational summary (not read back): the best matmul and attention rates and the median
     // bandwidth of the memory-bound kernels, per storage type.
-    std::map<std::string, double> best_matmul, best_attention;
     std::map<std::string, std::vector<double>> bandwidths;
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const EngineKernelTiming& t : merged) {
@@ -160,10 +175,6 @@ std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& 
         const double flops = c.flops, bytes = c.bytes;
         if (flops > 0) {
             e["tflops"] = std::round(flops / t.seconds / 1e10) / 100;
-            double& best = (t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward)
-                               ? best_matmul[t.dtype]
-                               : best_attention[t.dtype];
-            best = std::max(best, flops / t.seconds);
         } else {
             e["gbps"] = std::round(bytes / t.seconds / 1e8) / 10;
             if (t.seconds > 20 * run.launch_seconds) bandwidths[t.dtype].push_back(bytes / t.seconds);
@@ -172,8 +183,10 @@ std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& 
     }
     nlohmann::ordered_json summary;
     summary["copy_bandwidth"] = run.copy_bandwidth;
-    for (const auto& [dt, v] : best_matmul) summary["best_matmul_flops"][dt] = v;
-    for (const auto& [dt, v] : best_attention) summary["best_attention_flops"][dt] = v;
+    for (const auto& [dt, rate] : best_rates(merged)) {
+        if (rate.matmul_flops > 0) summary["best_matmul_flops"][dt] = rate.matmul_flops;
+        if (rate.attention_flops > 0) summary["best_attention_flops"][dt] = rate.attention_flops;
+    }
     for (auto& [dt, v] : bandwidths) {
         std::sort(v.begin(), v.end());
         summary["median_memory_bound_bandwidth"][dt] = v[v.size() / 2];

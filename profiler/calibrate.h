@@ -13,6 +13,7 @@
 #include "planner/engine_time.h"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,12 @@ struct CalibrationRun {
 // no GPU can be used.
 CalibrationRun run_calibration(const CalibrateRequest& request,
                                const std::function<void(int, int, const std::string&)>& progress);
+
+// The best matmul (linear_*) and attention FLOP rates among `timings`, per storage type.
+struct BestRates {
+    double matmul_flops = 0, attention_flops = 0;
+};
+std::map<std::string, BestRates> best_rates(const std::vector<EngineKernelTiming>& timings);
 
 // The calibration file: a new one, or `existing` (the text of the file being replaced, may be
 // empty) with its engine kernel times for this GPU replaced shape by shape and its other keys

@@ -68,13 +68,7 @@ TEST_CASE("engine books: the replay equals the CPU engine on one device", "[llmp
     const bool llama = GENERATE(false, true);
     const ModelSpec m = llama ? test::llama_like(3, 64, 8, 2, 160, 100) : test::gpt2_like(3, 48, 4, 192, 100, 64);
     const int B = 3, S = 20;
-    std::mt19937 gen(7);
-    std::uniform_int_distribution<int> tok(0, static_cast<int>(m.vocab_size) - 1);
-    std::vector<int> ids(static_cast<std::size_t>(B * S)), targets(ids.size());
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        ids[i] = tok(gen);
-        targets[i] = tok(gen);
-    }
+    const auto [ids, targets] = test::random_tokens(m, B, S);
     for (const Recompute r : {Recompute::none, Recompute::selective, Recompute::full})
         for (const Attention a : {Attention::eager, Attention::flash}) {
             reference::TrainOptions opt;

@@ -4,6 +4,10 @@
 
 #include "core/model.h"
 
+#include <cstddef>
+#include <random>
+#include <vector>
+
 namespace llmplan::test {
 
 // GPT-2 style: LayerNorm, GELU, learned positions, biases, tied embeddings.
@@ -50,5 +54,22 @@ inline ModelSpec llama_like(int layers, int d, int heads, int kv, int ff, int vo
 // The smallest of each, for gradient checks: 2 layers, d 16, 4 heads (2 kv heads for Llama), vocab 32.
 inline ModelSpec tiny_gpt2() { return gpt2_like(2, 16, 4, 64, 32, 16, "tiny-gpt2"); }
 inline ModelSpec tiny_llama() { return llama_like(2, 16, 4, 2, 40, 32, 64, "tiny-llama"); }
+
+// Uniform random token ids and targets for B·S positions (the engine tests' batches).
+struct Tokens {
+    std::vector<int> ids, targets;
+};
+inline Tokens random_tokens(const ModelSpec& m, int B, int S, unsigned seed = 7) {
+    std::mt19937 gen(seed);
+    std::uniform_int_distribution<int> tok(0, static_cast<int>(m.vocab_size) - 1);
+    Tokens t;
+    t.ids.resize(static_cast<std::size_t>(B * S));
+    t.targets.resize(t.ids.size());
+    for (std::size_t i = 0; i < t.ids.size(); ++i) {
+        t.ids[i] = tok(gen);
+        t.targets[i] = tok(gen);
+    }
+    return t;
+}
 
 }  // namespace llmplan::test
