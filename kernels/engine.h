@@ -12,7 +12,9 @@
 //   optimizer    AdamW m and v (fp32) and, in mixed precision, the fp32 master weights;
 //   activations  what the forward keeps for the backward (model.h lists it per recompute mode),
 //                in the storage type except the norm statistics and the flash log-sum-exp (fp32);
-//   logits       [T, V] in the storage type, overwritten in place by their gradient;
+//   logits       [T, V] in the storage type, overwritten in place by their gradient; in bf16/fp16
+//                each row is padded to a multiple of 64 elements (dist::logits_row_stride:
+//                GPT-2's 50,257 → 50,304) so the output layer's GEMMs run on TMA kernels;
 //   workspace    the backward's activation gradients and one layer of unkept tensors.
 // With fp32 storage every book equals the reference's byte for byte; fp16's books are bf16's (2
 // bytes per stored element, the same buffers). Each category allocates from its own caching arena

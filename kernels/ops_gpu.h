@@ -28,17 +28,20 @@ std::size_t dtype_bytes(DType dt);
 std::vector<float> gpu_round(const std::vector<float>& v, DType dt);
 
 // --- linear (cuBLASLt) ---------------------------------------------------------------------------
-// y[T,n] = x[T,k]·W[n,k]ᵀ + b (b empty: none).
+// y[T,n] = x[T,k]·W[n,k]ᵀ + b (b empty: none). ld > n: y lives on the GPU with row stride ld
+// (the engine's padded logits); the columns past n are filled with NaN beforehand and the call
+// throws std::runtime_error if the kernel wrote any of them. Host vectors stay [T, n].
 std::vector<float> gpu_linear_forward(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
-                                      int T, int k, int n, DType dt);
+                                      int T, int k, int n, DType dt, int ld = 0);
 struct LinearGrads {
     std::vector<float> dx, dw, db;
 };
 // dx = dy·W; dw = dw_init + dyᵀ·x; db = db_init + Σ_t dy (db_init empty: no bias). `grad_dt` is
-// the storage type of dw and db (dt or fp32).
+// the storage type of dw and db (dt or fp32). ld > n: dy on the GPU with row stride ld, NaN in the
+// columns past n (so a kernel that read them would return NaN).
 LinearGrads gpu_linear_backward(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& dy,
                                 const std::vector<float>& dw_init, const std::vector<float>& db_init, int T, int k, int n,
-                                DType dt, DType grad_dt);
+                                DType dt, DType grad_dt, int ld = 0);
 
 // --- norms ----------------------------------------------------------------------------------------
 struct NormForward {
@@ -102,8 +105,10 @@ struct CrossEntropyResult {
     float loss = 0;
     std::vector<float> dlogits;  // written in place over the logits on the GPU
 };
+// ld > V: the logits on the GPU with row stride ld, NaN in the columns past V; the call throws
+// std::runtime_error if the kernel changed any of them.
 CrossEntropyResult gpu_cross_entropy_forward_backward(const std::vector<float>& logits, const std::vector<int>& targets,
-                                                      int T, int V, DType dt);
+                                                      int T, int V, DType dt, int ld = 0);
 float gpu_cross_entropy_forward(const std::vector<float>& logits, const std::vector<int>& targets, int T, int V, DType dt);
 std::vector<float> gpu_embedding_forward(const std::vector<float>& table, const std::vector<int>& ids, int T, int h,
                                          DType dt);

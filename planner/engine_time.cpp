@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "kernels/dist/logits_stride.h"
 #include "planner/perf.h"
 
 #include <nlohmann/json.hpp>
@@ -30,7 +31,7 @@ constexpr std::array<const char*, kEngineKernels> kKernelNames = {
 int dims_of(EngineKernel k) {
     switch (k) {
         case EngineKernel::linear_forward:
-        case EngineKernel::linear_backward: return 4;
+        case EngineKernel::linear_backward: return 5;
         case EngineKernel::layernorm_forward:
         case EngineKernel::layernorm_backward:
         case EngineKernel::rmsnorm_forward:
@@ -258,20 +259,20 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     // layer_forward: with_out = false is the full-recompute re-run (stops after the activation).
     auto layer_forward = [&](P ph, double n, bool with_out) {
         s.add(norm_f, {T, d}, ph, n);
-        s.add(K::linear_forward, {T, d, q, qkv_b}, ph, n);
-        s.add(K::linear_forward, {T, d, kv, qkv_b}, ph, 2 * n);
+        s.add(K::linear_forward, {T, d, q, qkv_b, q}, ph, n);
+        s.add(K::linear_forward, {T, d, kv, qkv_b, kv}, ph, 2 * n);
         if (rotary) {
             s.add(K::rotary_forward, {B, S, H, hd}, ph, n);
             s.add(K::rotary_forward, {B, S, KVH, hd}, ph, n);
         }
         s.add(att_f, att_dims, ph, n);
-        s.add(K::linear_forward, {T, q, d, out_b}, ph, n);
+        s.add(K::linear_forward, {T, q, d, out_b, d}, ph, n);
         s.add(K::residual_add, {T * d}, ph, n);
         s.add(norm_f, {T, d}, ph, n);
-        s.add(K::linear_forward, {T, d, f, mlp_b}, ph, (swiglu ? 2 : 1) * n);
+        s.add(K::linear_forward, {T, d, f, mlp_b, f}, ph, (swiglu ? 2 : 1) * n);
         s.add(swiglu ? K::swiglu_forward : K::gelu_forward, {T * f}, ph, n);
         if (!with_out) return;
-        s.add(K::linear_forward, {T, f, d, mlp_b}, ph, n);
+        s.add(K::linear_forward, {T, f, d, mlp_b, d}, ph, n);
         s.add(K::residual_add, {T * d}, ph, n);
     };
 
@@ -284,34 +285,36 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     }
     layer_forward(P::forward, static_cast<double>(L), true);
     s.add(norm_f, {T, d}, P::forward);
-    s.add(K::linear_forward, {T, d, V, 0}, P::forward);
+    // The output layer writes the logits with their padded row stride (kernels/engine.h).
+    const std::int64_t Vrow = dist::logits_row_stride(V, c.precision != Precision::fp32);
+    s.add(K::linear_forward, {T, d, V, 0, Vrow}, P::forward);
     s.add(K::cross_entropy, {T, V}, P::forward);
 
     // Backward phase.
     const double nL = static_cast<double>(L);
-    s.add(K::linear_backward, {T, d, V, 0}, P::backward);
+    s.add(K::linear_backward, {T, d, V, 0, Vrow}, P::backward);
     s.add(norm_b, {T, d}, P::backward);
     if (c.recompute == Recompute::full) layer_forward(P::backward, nL, false);
     if (c.recompute == Recompute::selective) s.add(att_f, att_dims, P::backward, nL);
-    s.add(K::linear_backward, {T, f, d, mlp_b}, P::backward, nL);
+    s.add(K::linear_backward, {T, f, d, mlp_b, d}, P::backward, nL);
     if (swiglu) {
         s.add(K::swiglu_backward, {T * f}, P::backward, nL);
-        s.add(K::linear_backward, {T, d, f, mlp_b}, P::backward, 2 * nL);
+        s.add(K::linear_backward, {T, d, f, mlp_b, f}, P::backward, 2 * nL);
         s.add(K::residual_add, {T * d}, P::backward, nL);
     } else {
         s.add(K::gelu_backward, {T * f}, P::backward, nL);
-        s.add(K::linear_backward, {T, d, f, mlp_b}, P::backward, nL);
+        s.add(K::linear_backward, {T, d, f, mlp_b, f}, P::backward, nL);
     }
     s.add(norm_b, {T, d}, P::backward, nL);
     s.add(K::residual_add, {T * d}, P::backward, nL);
-    s.add(K::linear_backward, {T, q, d, out_b}, P::backward, nL);
+    s.add(K::linear_backward, {T, q, d, out_b, d}, P::backward, nL);
     s.add(att_b, att_dims, P::backward, nL);
     if (rotary) {
         s.add(K::rotary_backward, {B, S, H, hd}, P::backward, nL);
         s.add(K::rotary_backward, {B, S, KVH, hd}, P::backward, nL);
     }
-    s.add(K::linear_backward, {T, d, q, qkv_b}, P::backward, nL);
-    s.add(K::linear_backward, {T, d, kv, qkv_b}, P::backward, 2 * nL);
+    s.add(K::linear_backward, {T, d, q, qkv_b, q}, P::backward, nL);
+    s.add(K::linear_backward, {T, d, kv, qkv_b, kv}, P::backward, 2 * nL);
     s.add(K::residual_add, {T * d}, P::backward, 2 * nL);
     s.add(norm_b, {T, d}, P::backward, nL);
     s.add(K::residual_add, {T * d}, P::backward, nL);
@@ -448,6 +451,9 @@ EngineCalibration parse_engine_calibration(const std::string& text, const std::s
                 throw InputError(where + ": dims must be whole numbers ≥ 0");
             t.dims.push_back(v.get<std::int64_t>());
         }
+        // Files written before the linear kernels' row stride was a dimension: ld = n.
+        if ((t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward) && t.dims.size() == 4)
+            t.dims.push_back(t.dims[2]);
         if (static_cast<int>(t.dims.size()) != dims_of(t.kernel))
             throw InputError(where + ": " + name + " takes " + std::to_string(dims_of(t.kernel)) + " dims");
         if (t.dims[0] <= 0) throw InputError(where + ": dims[0] must be positive");

@@ -47,7 +47,10 @@
 namespace llmplan {
 
 // The engine's kernels (kernels/cuda/ops.cuh). dims, by kernel:
-//   linear_forward, linear_backward       {T, k, n, bias (0/1)}   y[T,n] = x[T,k]·W[n,k]ᵀ (+ b)
+//   linear_forward, linear_backward       {T, k, n, bias (0/1), ld} y[T,n] = x[T,k]·W[n,k]ᵀ (+ b), y's
+//                                         row stride ld (n, or the padded logits' stride for the
+//                                         output layer; a calibration file's 4-dim entries, from
+//                                         before the stride was a dimension, read as ld = n)
 //   layernorm_*, rmsnorm_*                {T, h}
 //   gelu_*, swiglu_*, residual_add        {n}                      elements of one operand
 //   rotary_forward, rotary_backward       {B, S, heads, head_dim}

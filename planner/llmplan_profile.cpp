@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "kernels/dist/logits_stride.h"
 
 #include <algorithm>
 
@@ -60,7 +61,10 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
         case Recompute::full: scratch = common + store; break;
     }
     const double activations = outside + L * kept;
-    const double logits = e * T * V;
+    // The logits' rows are padded to a multiple of 64 elements in bf16/fp16 (kernels/engine.h,
+    // dist::logits_row_stride: GPT-2's 50,257 → 50,304), V in fp32.
+    const double Vrow = static_cast<double>(dist::logits_row_stride(static_cast<std::int64_t>(V), mixed));
+    const double logits = e * T * Vrow;
     const double work = e * (3 * td + 2 * T * q + 2 * T * kv + (swiglu ? 3 : 2) * T * f);
     StageMemory s;
     s.stage = 0;
@@ -109,7 +113,10 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
                            (head ? "" : "; the final-norm output and stats already freed"),
                        src});
     s.terms.push_back({"logits", "logits (gradient in place)", s.logits,
-                       std::string("T × V × ") + (mixed ? half : "4 B") + " = " + gib(logits), src});
+                       std::string(mixed ? "T × " + format_int(static_cast<long long>(Vrow)) + " (V padded to 64) × " + half
+                                         : "T × V × 4 B") +
+                           " = " + gib(logits),
+                       src});
     s.terms.push_back({"temporary", "workspace", s.temporary,
                        (scratch > 0 ? "one layer's recomputed fields " + gib(scratch) + " + " : std::string()) +
                            (head ? "the output layer's input gradient [T, d]" : "backward gradient buffers " + gib(work)),

@@ -176,16 +176,22 @@ void test_linear() {
     struct Shape {
         int T, k, n;
         bool bias;
+        int ld;  // the output's (and its gradient's) row stride; 0 = n
     };
-    for (const Shape s : {Shape{64, 96, 80, true}, Shape{37, 256, 384, false}, Shape{50, 70, 90, true}})
+    // The last two: the engine's padded logits (linear.cu splits 16-bit products at ⌊n/64⌋·64 when
+    // the row stride is 16-byte aligned): a main part and a tail, with and without bias; the
+    // columns past n hold NaN, so reading them would show, and writing them throws.
+    for (const Shape s : {Shape{64, 96, 80, true, 0}, Shape{37, 256, 384, false, 0}, Shape{50, 70, 90, true, 0},
+                          Shape{50, 64, 100, true, 128}, Shape{33, 64, 50257, false, 50304}})
         for (DType dt : kTypes) {
-            const std::string shape = dims({{"T", s.T}, {"k", s.k}, {"n", s.n}}) + (s.bias ? " bias" : "");
+            const std::string shape = dims({{"T", s.T}, {"k", s.k}, {"n", s.n}}) + (s.ld ? " ld=" + std::to_string(s.ld) : "") +
+                                      (s.bias ? " bias" : "");
             run_case({"linear fwd", shape, dt}, [&](const Case& c) {
                 const Vec x = randn_dt(sz(s.T) * sz(s.k), dt), w = randn_dt(sz(s.n) * sz(s.k), dt, 0.1f);
                 const Vec b = s.bias ? randn_dt(sz(s.n), dt) : Vec{};
                 Vec y(sz(s.T) * sz(s.n));
                 ref::linear_forward(x.data(), w.data(), s.bias ? b.data() : nullptr, y.data(), s.T, s.k, s.n);
-                c.check("y", gpu::gpu_linear_forward(x, w, b, s.T, s.k, s.n, dt), y);
+                c.check("y", gpu::gpu_linear_forward(x, w, b, s.T, s.k, s.n, dt, s.ld), y);
             });
             for (DType gdt : grad_types(dt)) {
                 const std::string label = gdt == dt ? "linear bwd" : "linear bwd (fp32 grads)";
@@ -197,7 +203,7 @@ void test_linear() {
                     Vec dx(sz(s.T) * sz(s.k)), dw = dw0, db = db0;
                     ref::linear_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), s.bias ? db.data() : nullptr,
                                          s.T, s.k, s.n);
-                    const gpu::LinearGrads g = gpu::gpu_linear_backward(x, w, dy, dw0, db0, s.T, s.k, s.n, dt, gdt);
+                    const gpu::LinearGrads g = gpu::gpu_linear_backward(x, w, dy, dw0, db0, s.T, s.k, s.n, dt, gdt, s.ld);
                     c.check("dx", g.dx, dx);
                     c.check("dw (+=)", g.dw, dw);
                     if (s.bias) c.check("db (+=)", g.db, db);
@@ -347,18 +353,19 @@ void test_attention() {
 
 void test_cross_entropy() {
     struct Shape {
-        int T, V;
+        int T, V, ld;  // ld: the logits' row stride (0 = V; the engine pads GPT-2's 50,257 to 50,304)
     };
-    for (const Shape s : {Shape{64, 1000}, Shape{33, 50257}})
+    for (const Shape s : {Shape{64, 1000, 0}, Shape{33, 50257, 0}, Shape{33, 50257, 50304}})
         for (DType dt : kTypes) {
-            run_case({"cross-entropy fwd+bwd", dims({{"T", s.T}, {"V", s.V}}) + " (1/8 ignored)", dt}, [&](const Case& c) {
+            const std::string shape = dims({{"T", s.T}, {"V", s.V}}) + (s.ld ? " ld=" + std::to_string(s.ld) : "");
+            run_case({"cross-entropy fwd+bwd", shape + " (1/8 ignored)", dt}, [&](const Case& c) {
                 const Vec logits = randn_dt(sz(s.T) * sz(s.V), dt, 2.0f);
                 std::vector<int> targets(sz(s.T));
                 std::uniform_int_distribution<int> pick(0, s.V - 1);
                 for (int t = 0; t < s.T; ++t) targets[sz(t)] = t % 8 == 3 ? -1 : pick(g_rng);
                 Vec dl(logits.size());
                 const float loss = ref::cross_entropy_forward_backward(logits.data(), targets.data(), dl.data(), s.T, s.V);
-                const gpu::CrossEntropyResult r = gpu::gpu_cross_entropy_forward_backward(logits, targets, s.T, s.V, dt);
+                const gpu::CrossEntropyResult r = gpu::gpu_cross_entropy_forward_backward(logits, targets, s.T, s.V, dt, s.ld);
                 c.check_scalar("loss", r.loss, loss);
                 c.check("dlogits (in place)", r.dlogits, dl);
                 c.check_scalar("loss (forward only)", gpu::gpu_cross_entropy_forward(logits, targets, s.T, s.V, dt),

@@ -99,8 +99,9 @@ TEST_CASE("framework llmplan: mixed-bf16 and mixed-fp16 books, worked by hand", 
         // Per layer kept: 2 norms' stats 960 + bf16 [ln1_out, q, att, x_mid, ln2_out] 5 × 5,760
         //   + [k, v] 2 × 5,760 + [fc, act] 2 × 23,040 + flash lse 3 × 4 × 20 × 4 = 960 → 88,320 B.
         // Activations: 4 boundaries × 5,760 + 3 × 88,320 + final-norm stats 480 + output 5,760 = 294,240 B.
-        // Logits 60 × 100 × 2 = 12,000 B. Backward buffers: 2 × (3 × 2,880 + 2 × 2,880 + 2 × 2,880 + 2 × 11,520)
-        //   = 86,400 B. Head backward: 1,484,544 + 294,240 + 12,000 + 5,760 = 1,796,544 B; with the
+        // Logits: rows padded to 128 (V 100 rounded up to 64, kernels/engine.h): 60 × 128 × 2 = 15,360 B.
+        // Backward buffers: 2 × (3 × 2,880 + 2 × 2,880 + 2 × 2,880 + 2 × 11,520)
+        //   = 86,400 B. Head backward: 1,484,544 + 294,240 + 15,360 + 5,760 = 1,799,904 B; with the
         //   buffers (logits, final-norm output and stats freed): 1,484,544 + 294,240 − 6,240 + 86,400 = 1,858,944 B.
         c.recompute = Recompute::none;
         c.attention = Attention::flash;
@@ -110,8 +111,8 @@ TEST_CASE("framework llmplan: mixed-bf16 and mixed-fp16 books, worked by hand", 
         CHECK(s.parameters == 185568);
         CHECK(s.gradients == 185568);
         CHECK(s.optimizer_states == 1113408);
-        CHECK(phase(s, "forward_end") == 1484544 + 294240 + 12000);
-        CHECK(phase(s, "backward_head") == 1796544);
+        CHECK(phase(s, "forward_end") == 1484544 + 294240 + 15360);
+        CHECK(phase(s, "backward_head") == 1799904);
         CHECK(phase(s, "backward_workspace") == 1858944);
         CHECK(s.peak_allocated == 1858944);
         CHECK(s.activations == 294240 - 6240);
@@ -127,9 +128,10 @@ TEST_CASE("framework llmplan: mixed-bf16 and mixed-fp16 books, worked by hand", 
         // P = wte 6,400 + 3 × 41,088 per layer + final norm 64 + head 6,400 = 136,128; statics 16P = 2,178,048 B.
         // RMSNorm rstd (fp32): 240 B per norm. Per layer kept: 480 + 2 × (5 × 3,840 + 2 × 960 + 3 × 9,600)
         //   = 480 + 2 × 49,920 = 100,320 B. Recomputed store (bf16 probabilities): 3 × 8 × 20 × 20 × 2 = 19,200 B.
-        // Activations (the store not kept): 4 × 7,680 + 3 × 100,320 + 240 + 7,680 = 339,600 B. Logits 12,000 B. Backward buffers:
+        // Activations (the store not kept): 4 × 7,680 + 3 × 100,320 + 240 + 7,680 = 339,600 B. Logits 60 × 128 × 2
+        //   = 15,360 B (rows padded to 64). Backward buffers:
         //   2 × (3 × 3,840 + 2 × 3,840 + 2 × 960 + 3 × 9,600) = 99,840 B.
-        // Head backward: 2,178,048 + 339,600 + 19,200 + 12,000 + 7,680 = 2,556,528 B; with the buffers:
+        // Head backward: 2,178,048 + 339,600 + 19,200 + 15,360 + 7,680 = 2,559,888 B; with the buffers:
         //   2,178,048 + 339,600 − 7,920 + 19,200 + 99,840 = 2,628,768 B.
         c.recompute = Recompute::selective;
         c.attention = Attention::eager;
@@ -137,22 +139,23 @@ TEST_CASE("framework llmplan: mixed-bf16 and mixed-fp16 books, worked by hand", 
         REQUIRE(count_params(m).total() == 136128);
         const StageMemory s = plan_memory(m, gpu, c).worst();
         CHECK(s.parameters + s.gradients + s.optimizer_states == 2178048);
-        CHECK(phase(s, "backward_head") == 2556528);
+        CHECK(phase(s, "backward_head") == 2559888);
         CHECK(s.peak_allocated == 2628768);
         CHECK(s.temporary == 19200 + 99840);
     }
     SECTION("a large vocabulary: the peak during the output layer's backward") {
         // GPT-2-like with V 5,000, full recompute, eager: P = 327,984, statics 5,247,744 B; activations
         // = 4 × 5,760 + 480 + 5,760 = 29,280 B; one layer's recomputed fields 960 + 2 × (7 × 2,880
-        // + 2 × 11,520) + probabilities 3 × 4 × 400 × 2 = 9,600 → 96,960 B; logits 600,000 B.
-        // Head backward: 5,247,744 + 29,280 + 96,960 + 600,000 + 5,760 = 5,979,744 B.
+        // + 2 × 11,520) + probabilities 3 × 4 × 400 × 2 = 9,600 → 96,960 B; logits, rows padded from
+        // 5,000 to 5,056 (79 × 64): 60 × 5,056 × 2 = 606,720 B.
+        // Head backward: 5,247,744 + 29,280 + 96,960 + 606,720 + 5,760 = 5,986,464 B.
         c.recompute = Recompute::full;
         c.attention = Attention::eager;
         const ModelSpec m = gpt2_like(3, 48, 4, 192, 5000, 64);
         REQUIRE(count_params(m).total() == 327984);
         const StageMemory s = plan_memory(m, gpu, c).worst();
-        CHECK(s.peak_allocated == 5979744);
-        CHECK(s.logits == 600000);
+        CHECK(s.peak_allocated == 5986464);
+        CHECK(s.logits == 606720);
         CHECK(s.temporary == 96960 + 5760);
     }
 }

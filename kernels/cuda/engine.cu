@@ -5,6 +5,7 @@
 #include "kernels/comm.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/dist_ops.cuh"
+#include "kernels/dist/logits_stride.h"
 
 #include <algorithm>
 #include <cmath>
@@ -257,6 +258,7 @@ struct EngineCore::Impl {
 
     int B = 0, S = 0, T = 0;
     int d = 0, L = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
+    int Vp = 0;  // the logits' row stride (dist::logits_row_stride: V padded to 64 in 16-bit storage)
     bool layernorm = true, swiglu = false, rotary = false, eager = false;
 
     std::vector<DBuf> resid;
@@ -301,6 +303,7 @@ struct EngineCore::Impl {
         kvd = KVH * hd;
         f = spec.d_ff;
         V = spec.vocab;
+        Vp = static_cast<int>(dist::logits_row_stride(V, dt != DType::fp32));
         layernorm = spec.layernorm;
         swiglu = spec.swiglu;
         rotary = spec.rotary;
@@ -663,13 +666,13 @@ struct EngineCore::Impl {
         lnf_rstd = DBuf(pools, EngineCategory::activations, sz(T) * 4);
         lnf_out = DBuf(pools, EngineCategory::activations, td * eb);
         norm_forward(resid[sz(L)].get(), P.lnf_w, P.lnf_b, lnf_out.get(), lnf_mean.get(), lnf_rstd.get());
-        logits = DBuf(pools, EngineCategory::logits, sz(T) * sz(V) * eb);
-        linear(lnf_out.get(), P.head, nullptr, logits.get(), d, V);
+        logits = DBuf(pools, EngineCategory::logits, sz(T) * sz(Vp) * eb);
+        cuda::linear_forward(*ctx, lnf_out.get(), P.head, nullptr, logits.get(), T, d, V, dt, Vp);
         // fp16: the loss gradient is multiplied by the loss scale S inside the fused cross-entropy
         // (the backward of S·loss, no extra pass over [T, V]); every gradient downstream carries S.
         step_scale = scaled() ? scale : 1.0f;
         cuda::cross_entropy(*ctx, logits.get(), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt, true,
-                            step_scale);
+                            step_scale, Vp);
         if (dist()) forward_after(L + 1);
         pools.set_phase(EnginePhase::idle);
     }
@@ -685,7 +688,7 @@ struct EngineCore::Impl {
         if (dist()) backward_before(L + 1);
         GradWork w;
         w.ln = DBuf(pools, EngineCategory::workspace, td * eb);
-        linear_back(lnf_out.get(), P.head, logits.get(), w.ln.get(), G.head, nullptr, d, V);
+        cuda::linear_backward(*ctx, lnf_out.get(), P.head, logits.get(), w.ln.get(), G.head, nullptr, T, d, V, dt, gdt(), Vp);
         logits.reset();
         lnf_out.reset();
         w.res = DBuf(pools, EngineCategory::workspace, td * eb);

@@ -5,27 +5,87 @@
 //   dx = dy·W       →  dXᵀ[k,T] = (W as k×n)·(dYᵀ as n×T)
 //   dW += dyᵀ·x     →  dWᵀ[k,n] = (Xᵀ as k×T)·op_T(dYᵀ as n×T), beta = 1 (accumulate)
 //   db += Σ_t dy    →  deterministic column sum (colreduce.cuh)
+//
+// The output's row stride ld (≥ n) may exceed n: the engine gives GPT-2's logits a row stride of
+// 50,304 for its 50,257 words (kernels/engine.h, logits_row_stride). When ld keeps rows 16-byte
+// aligned but n is not a multiple of 64, each product is split at n₀ = ⌊n / 64⌋·64 into a main part
+// (n₀ outputs: cuBLASLt's TMA kernels) and a tail (n − n₀ < 64 outputs; for dx, a second product
+// accumulated with beta = 1). Measured on an H100 for [16,384 × 768] → 50,257 in bf16
+// (bench/gemm_ld_probe.cu, bench/NOTES.md version 1): forward 12.8 ms with n odd, 1.6 ms with
+// n = 50,304; dx 8.7 → 1.4 ms; dW 8.1 → 1.4 ms. Columns ld > j ≥ n are never read or written.
 #include "kernels/cuda/colreduce.cuh"
 
 namespace llmplan::kernels::cuda {
 
-void linear_forward(Context& ctx, const void* x, const void* w, const void* b, void* y, int T, int k, int n, DType dt) {
+namespace {
+
+constexpr int kSplitAlign = 64;
+
+// Where the product splits: n₀ (0 = no split). Only 16-bit storage with 16-byte-aligned rows
+// benefits (fp32 GEMMs run on CUDA cores, where an odd n costs nothing measurable).
+int split_at(int n, int ld, DType dt) {
+    if (dt == DType::fp32 || n % kSplitAlign == 0 || n < kSplitAlign) return 0;
+    if ((static_cast<std::size_t>(ld) * dtype_bytes(dt)) % 16 != 0) return 0;
+    return n / kSplitAlign * kSplitAlign;
+}
+
+const void* offset(const void* p, std::size_t elements, DType dt) {
+    return p ? static_cast<const char*>(p) + elements * dtype_bytes(dt) : nullptr;
+}
+void* offset(void* p, std::size_t elements, DType dt) {
+    return p ? static_cast<char*>(p) + elements * dtype_bytes(dt) : nullptr;
+}
+
+}  // namespace
+
+void linear_forward(Context& ctx, const void* x, const void* w, const void* b, void* y, int T, int k, int n, DType dt,
+                    int ld) {
+    if (ld == 0) ld = n;
     require(T > 0 && k > 0 && n > 0, "linear_forward: T, k and n must be positive");
-    lt_matmul(ctx, /*trans_a=*/true, /*trans_b=*/false, n, T, k, 1.0f, w, k, x, k, 0.0f, y, n, dt, dt, b);
+    require(ld >= n, "linear_forward: the output row stride must be at least n");
+    const int n0 = split_at(n, ld, dt);
+    if (n0 == 0) {
+        lt_matmul(ctx, /*trans_a=*/true, /*trans_b=*/false, n, T, k, 1.0f, w, k, x, k, 0.0f, y, ld, dt, dt, b);
+        return;
+    }
+    const std::size_t s0 = static_cast<std::size_t>(n0);
+    lt_matmul(ctx, true, false, n0, T, k, 1.0f, w, k, x, k, 0.0f, y, ld, dt, dt, b);
+    lt_matmul(ctx, true, false, n - n0, T, k, 1.0f, offset(w, s0 * static_cast<std::size_t>(k), dt), k, x, k, 0.0f,
+              offset(y, s0, dt), ld, dt, dt, offset(b, s0, dt));
 }
 
 void linear_backward(Context& ctx, const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int T, int k,
-                     int n, DType dt, DType grad_dt) {
+                     int n, DType dt, DType grad_dt, int ld) {
+    if (ld == 0) ld = n;
     require(T > 0 && k > 0 && n > 0, "linear_backward: T, k and n must be positive");
+    require(ld >= n, "linear_backward: the output gradient's row stride must be at least n");
     require(grad_dt == dt || grad_dt == DType::fp32, "linear_backward: gradients must be fp32 or the storage type");
-    if (dx) lt_matmul(ctx, false, false, k, T, n, 1.0f, w, k, dy, n, 0.0f, dx, k, dt, dt, nullptr);
-    if (dw) lt_matmul(ctx, false, true, k, n, T, 1.0f, x, k, dy, n, 1.0f, dw, k, dt, grad_dt, nullptr);
+    const int n0 = split_at(n, ld, dt);
+    const std::size_t s0 = static_cast<std::size_t>(n0), sk = static_cast<std::size_t>(k);
+    if (dx) {
+        if (n0 == 0) {
+            lt_matmul(ctx, false, false, k, T, n, 1.0f, w, k, dy, ld, 0.0f, dx, k, dt, dt, nullptr);
+        } else {  // dx = dy[:, :n₀]·W[:n₀] + dy[:, n₀:]·W[n₀:]
+            lt_matmul(ctx, false, false, k, T, n0, 1.0f, w, k, dy, ld, 0.0f, dx, k, dt, dt, nullptr);
+            lt_matmul(ctx, false, false, k, T, n - n0, 1.0f, offset(w, s0 * sk, dt), k, offset(dy, s0, dt), ld, 1.0f, dx, k,
+                      dt, dt, nullptr);
+        }
+    }
+    if (dw) {
+        if (n0 == 0) {
+            lt_matmul(ctx, false, true, k, n, T, 1.0f, x, k, dy, ld, 1.0f, dw, k, dt, grad_dt, nullptr);
+        } else {  // rows [0, n₀) and [n₀, n) of dW
+            lt_matmul(ctx, false, true, k, n0, T, 1.0f, x, k, dy, ld, 1.0f, dw, k, dt, grad_dt, nullptr);
+            lt_matmul(ctx, false, true, k, n - n0, T, 1.0f, x, k, offset(dy, s0, dt), ld, 1.0f, offset(dw, s0 * sk, grad_dt),
+                      k, dt, grad_dt, nullptr);
+        }
+    }
     if (db) {
         dispatch(dt, [&](auto tag) {
             using T_ = decltype(tag);
             dispatch_grad<T_>(dt, grad_dt, [&](auto gtag) {
                 using G = decltype(gtag);
-                column_reduce<1, G>(ctx, ColumnValue<T_>{static_cast<const T_*>(dy), n}, static_cast<G*>(db), nullptr, T, n);
+                column_reduce<1, G>(ctx, ColumnValue<T_>{static_cast<const T_*>(dy), ld}, static_cast<G*>(db), nullptr, T, n);
             });
         });
     }

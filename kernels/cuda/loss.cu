@@ -23,12 +23,12 @@ __global__ void count_targets_kernel(const int* __restrict__ targets, int T, int
 template <typename T>
 __global__ void __launch_bounds__(kCeThreads) cross_entropy_kernel(T* logits, const int* __restrict__ targets,
                                                                    const int* __restrict__ count,
-                                                                   float* __restrict__ row_loss, int V, bool backward,
-                                                                   float grad_scale) {
+                                                                   float* __restrict__ row_loss, int V, int ld,
+                                                                   bool backward, float grad_scale) {
     __shared__ float sh[32];
     __shared__ float target_logit;
     const std::size_t row = blockIdx.x;
-    T* r = logits + row * V;
+    T* r = logits + row * static_cast<std::size_t>(ld);
     const int y = targets[row];
     if (y < 0) {  // ignored row: no loss, zero gradient
         if (threadIdx.x == 0) row_loss[row] = 0.0f;
@@ -74,8 +74,10 @@ __global__ void mean_loss_kernel(const float* __restrict__ row_loss, const int* 
 }  // namespace
 
 void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward,
-                   float grad_scale) {
+                   float grad_scale, int ld) {
+    if (ld == 0) ld = V;
     require(T > 0 && V > 0, "cross_entropy: T and V must be positive");
+    require(ld >= V, "cross_entropy: the row stride must be at least V");
     require(grad_scale > 0 && std::isfinite(grad_scale), "cross_entropy: grad_scale must be positive and finite");
     char* scratch = static_cast<char*>(ctx.scratch(256 + sizeof(float) * static_cast<std::size_t>(T)));
     int* count = reinterpret_cast<int*>(scratch);
@@ -85,7 +87,7 @@ void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, 
     dispatch(dt, [&](auto tag) {
         using T_ = decltype(tag);
         cross_entropy_kernel<T_><<<static_cast<unsigned>(T), kCeThreads, 0, ctx.stream()>>>(static_cast<T_*>(logits), targets,
-                                                                                           count, row_loss, V, backward,
+                                                                                           count, row_loss, V, ld, backward,
                                                                                            grad_scale);
         LLMPLAN_CHECK_LAUNCH();
     });

@@ -73,12 +73,14 @@ void lt_matmul(Context& ctx, bool trans_a, bool trans_b, int m, int n, int k, fl
 void convert(Context& ctx, const void* src, DType src_dt, void* dst, DType dst_dt, std::size_t n);
 
 // --- linear ------------------------------------------------------------------------------------
-// y[T,n] = x[T,k]·W[n,k]ᵀ + b[n] (b nullable; bias epilogue).
-void linear_forward(Context& ctx, const void* x, const void* w, const void* b, void* y, int T, int k, int n, DType dt);
+// y[T,n] = x[T,k]·W[n,k]ᵀ + b[n] (b nullable; bias epilogue). ld: y's row stride (0 = n; ≥ n;
+// the engine pads the logits' rows, see linear.cu).
+void linear_forward(Context& ctx, const void* x, const void* w, const void* b, void* y, int T, int k, int n, DType dt,
+                    int ld = 0);
 // dx = dy·W (overwritten; nullable to skip), dW += dyᵀ·x (nullable), db += Σ_t dy (nullable).
-// dw and db are stored in grad_dt (dt or fp32).
+// dw and db are stored in grad_dt (dt or fp32). ld: dy's row stride (0 = n; ≥ n).
 void linear_backward(Context& ctx, const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int T, int k,
-                     int n, DType dt, DType grad_dt);
+                     int n, DType dt, DType grad_dt, int ld = 0);
 
 // --- norms -------------------------------------------------------------------------------------
 // mean and rstd [T] fp32 (mean nullable). beta nullable. gamma/beta in dt.
@@ -127,9 +129,9 @@ void attention_flash_backward(Context& ctx, const void* q, const void* k, const 
 // onehot) / count (zero rows for ignored targets): grad_scale is fp16's loss scale S, applied
 // here so that scaling the loss costs no extra pass over [T, V] (the backward of S·loss, as
 // PyTorch's GradScaler's scaler.scale(loss).backward()); *loss stays the unscaled loss. count 0:
-// loss 0 and zero gradients.
+// loss 0 and zero gradients. ld: the logits' row stride (0 = V; ≥ V); columns ≥ V are untouched.
 void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward,
-                   float grad_scale = 1.0f);
+                   float grad_scale = 1.0f, int ld = 0);
 
 // --- embedding -----------------------------------------------------------------------------------
 void embedding_forward(Context& ctx, const void* table, const int* ids, void* y, int T, int h, DType dt);

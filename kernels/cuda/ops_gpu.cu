@@ -6,7 +6,9 @@
 #include "kernels/cuda/common.cuh"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
 #include <utility>
 
@@ -101,30 +103,58 @@ std::vector<float> gpu_round(const std::vector<float>& v, DType dt) {
 
 // --- linear ------------------------------------------------------------------------------------
 
+namespace {
+
+// [rows, n] → [rows, ld] with NaN in the columns past n (ld ≤ n: unchanged).
+std::vector<float> pad_rows(const std::vector<float>& v, int rows, int n, int ld) {
+    if (ld <= n) return v;
+    std::vector<float> out(count(rows, ld), std::numeric_limits<float>::quiet_NaN());
+    for (int r = 0; r < rows; ++r)
+        std::copy_n(v.begin() + static_cast<std::ptrdiff_t>(count(r, n)), n, out.begin() + static_cast<std::ptrdiff_t>(count(r, ld)));
+    return out;
+}
+
+// [rows, ld] → [rows, n]; throws if a column past n is no longer NaN (the kernel wrote it).
+std::vector<float> unpad_rows(const std::vector<float>& v, int rows, int n, int ld, const char* what) {
+    if (ld <= n) return v;
+    std::vector<float> out(count(rows, n));
+    for (int r = 0; r < rows; ++r) {
+        const auto row = v.begin() + static_cast<std::ptrdiff_t>(count(r, ld));
+        std::copy_n(row, n, out.begin() + static_cast<std::ptrdiff_t>(count(r, n)));
+        for (int j = n; j < ld; ++j)
+            if (!std::isnan(row[j])) throw std::runtime_error(std::string(what) + " wrote a column past the row's end");
+    }
+    return out;
+}
+
+}  // namespace
+
 std::vector<float> gpu_linear_forward(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
-                                      int T, int k, int n, DType dt) {
+                                      int T, int k, int n, DType dt, int ld) {
     expect_size(x, count(T, k), "x");
     expect_size(w, count(n, k), "w");
     if (!b.empty()) expect_size(b, static_cast<std::size_t>(n), "b");
+    if (ld < n) ld = n;
     const DeviceBuffer dx = upload(x, dt), dw = upload(w, dt), db = upload(b, dt);
-    DeviceBuffer dy(count(T, n) * dtype_bytes(dt));
-    cuda::linear_forward(context(), dx.get(), dw.get(), b.empty() ? nullptr : db.get(), dy.get(), T, k, n, dt);
-    return download(dy.get(), count(T, n), dt);
+    DeviceBuffer dy = upload(pad_rows(std::vector<float>(count(T, n), 0.0f), T, n, ld), dt);
+    cuda::linear_forward(context(), dx.get(), dw.get(), b.empty() ? nullptr : db.get(), dy.get(), T, k, n, dt, ld);
+    return unpad_rows(download(dy.get(), count(T, ld), dt), T, n, ld, "linear_forward");
 }
 
 LinearGrads gpu_linear_backward(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& dy,
                                 const std::vector<float>& dw_init, const std::vector<float>& db_init, int T, int k, int n,
-                                DType dt, DType grad_dt) {
+                                DType dt, DType grad_dt, int ld) {
     expect_size(x, count(T, k), "x");
     expect_size(w, count(n, k), "w");
     expect_size(dy, count(T, n), "dy");
     expect_size(dw_init, count(n, k), "dw_init");
     if (!db_init.empty()) expect_size(db_init, static_cast<std::size_t>(n), "db_init");
-    const DeviceBuffer d_x = upload(x, dt), d_w = upload(w, dt), d_dy = upload(dy, dt);
+    if (ld < n) ld = n;
+    const DeviceBuffer d_x = upload(x, dt), d_w = upload(w, dt), d_dy = upload(pad_rows(dy, T, n, ld), dt);
     const DeviceBuffer d_dw = upload(dw_init, grad_dt), d_db = upload(db_init, grad_dt);
     DeviceBuffer d_dx(count(T, k) * dtype_bytes(dt));
     cuda::linear_backward(context(), d_x.get(), d_w.get(), d_dy.get(), d_dx.get(), d_dw.get(),
-                          db_init.empty() ? nullptr : d_db.get(), T, k, n, dt, grad_dt);
+                          db_init.empty() ? nullptr : d_db.get(), T, k, n, dt, grad_dt, ld);
     LinearGrads g;
     g.dx = download(d_dx.get(), count(T, k), dt);
     g.dw = download(d_dw.get(), count(n, k), grad_dt);
@@ -335,16 +365,17 @@ AttentionGrads gpu_attention_backward(const std::vector<float>& q, const std::ve
 // --- loss, embedding -------------------------------------------------------------------------------
 
 CrossEntropyResult gpu_cross_entropy_forward_backward(const std::vector<float>& logits, const std::vector<int>& targets,
-                                                      int T, int V, DType dt) {
+                                                      int T, int V, DType dt, int ld) {
     expect_size(logits, count(T, V), "logits");
     if (targets.size() != static_cast<std::size_t>(T)) throw std::invalid_argument("gpu wrapper: targets must have T values");
-    DeviceBuffer d_l = upload(logits, dt);
+    if (ld < V) ld = V;
+    DeviceBuffer d_l = upload(pad_rows(logits, T, V, ld), dt);
     const DeviceBuffer d_t = upload_ints(targets);
     DeviceBuffer d_loss(sizeof(float));
-    cuda::cross_entropy(context(), d_l.get(), d_t.as<int>(), d_loss.as<float>(), T, V, dt, true);
+    cuda::cross_entropy(context(), d_l.get(), d_t.as<int>(), d_loss.as<float>(), T, V, dt, true, 1.0f, ld);
     CrossEntropyResult r;
     r.loss = download_scalar(d_loss.as<float>());
-    r.dlogits = download(d_l.get(), logits.size(), dt);
+    r.dlogits = unpad_rows(download(d_l.get(), count(T, ld), dt), T, V, ld, "cross_entropy");
     return r;
 }
 

@@ -2,6 +2,7 @@
 #include "kernels/op_timing.h"
 
 #include "kernels/cuda/common.cuh"
+#include "kernels/dist/logits_stride.h"
 
 #include <algorithm>
 #include <cstring>
@@ -151,7 +152,7 @@ int as_int(std::int64_t v, const char* what) {
 
 double gpu_time_engine_kernel(const EngineKernelShape& s, const KernelTimingOptions& o) {
     static const std::vector<std::pair<const char*, size_t>> kDims = {
-        {"linear_forward", 4}, {"linear_backward", 4}, {"layernorm_forward", 2}, {"layernorm_backward", 2},
+        {"linear_forward", 5}, {"linear_backward", 5}, {"layernorm_forward", 2}, {"layernorm_backward", 2},
         {"rmsnorm_forward", 2}, {"rmsnorm_backward", 2}, {"gelu_forward", 1}, {"gelu_backward", 1},
         {"swiglu_forward", 1}, {"swiglu_backward", 1}, {"rotary_forward", 4}, {"rotary_backward", 4},
         {"residual_add", 1}, {"attention_eager_forward", 5}, {"attention_eager_backward", 5},
@@ -173,20 +174,22 @@ double gpu_time_engine_kernel(const EngineKernelShape& s, const KernelTimingOpti
     constexpr float kEps = 1e-5f, kRopeBase = 10000.0f;
 
     if (k == "linear_forward" || k == "linear_backward") {
-        const int T = as_int(s.dims[0], "T"), kk = as_int(s.dims[1], "k"), n = as_int(s.dims[2], "n");
+        const int T = as_int(s.dims[0], "T"), kk = as_int(s.dims[1], "k"), n = as_int(s.dims[2], "n"),
+                  ld = as_int(s.dims[4], "ld");
+        if (ld < n) throw std::invalid_argument("kernel timing: " + s.kernel + "'s row stride ld is below n");
         const bool bias = s.dims[3] != 0;
         void* x = ops.act(D(0) * D(1), dt);
         void* w = ops.weight(D(2) * D(1), dt);
         if (k == "linear_forward") {
             void* b = bias ? ops.weight(D(2), dt) : nullptr;
-            void* y = ops.zeros(D(0) * D(2) * dtype_bytes(dt));
-            f = [=, &ctx] { cuda::linear_forward(ctx, x, w, b, y, T, kk, n, dt); };
+            void* y = ops.zeros(D(0) * D(4) * dtype_bytes(dt));
+            f = [=, &ctx] { cuda::linear_forward(ctx, x, w, b, y, T, kk, n, dt, ld); };
         } else {
-            void* dy = ops.act(D(0) * D(2), dt);
+            void* dy = ops.act(D(0) * D(4), dt);
             void* dx = ops.zeros(D(0) * D(1) * dtype_bytes(dt));
             void* dw = ops.zeros(D(2) * D(1) * dtype_bytes(dt));
             void* db = bias ? ops.zeros(D(2) * dtype_bytes(dt)) : nullptr;
-            f = [=, &ctx] { cuda::linear_backward(ctx, x, w, dy, dx, dw, db, T, kk, n, dt, dt); };
+            f = [=, &ctx] { cuda::linear_backward(ctx, x, w, dy, dx, dw, db, T, kk, n, dt, dt, ld); };
         }
     } else if (k == "layernorm_forward" || k == "rmsnorm_forward" || k == "layernorm_backward" || k == "rmsnorm_backward") {
         const int T = as_int(s.dims[0], "T"), h = as_int(s.dims[1], "h");
@@ -266,11 +269,13 @@ double gpu_time_engine_kernel(const EngineKernelShape& s, const KernelTimingOpti
         }
     } else if (k == "cross_entropy") {
         const int T = as_int(s.dims[0], "T"), V = as_int(s.dims[1], "V");
-        void* logits = ops.act(D(0) * D(1), dt);
+        // The engine's row stride (padded in bf16/fp16, kernels/engine.h).
+        const int ld = static_cast<int>(dist::logits_row_stride(V, dt != DType::fp32));
+        void* logits = ops.act(D(0) * static_cast<size_t>(ld), dt);
         int* targets = ops.ids(D(0), V);
         float* loss = static_cast<float*>(ops.zeros(sizeof(float)));
         // In place, as the engine: later calls see gradients instead of logits (same work).
-        f = [=, &ctx] { cuda::cross_entropy(ctx, logits, targets, loss, T, V, dt, true); };
+        f = [=, &ctx] { cuda::cross_entropy(ctx, logits, targets, loss, T, V, dt, true, 1.0f, ld); };
     } else if (k == "embedding_forward" || k == "embedding_backward") {
         const int T = as_int(s.dims[0], "T"), h = as_int(s.dims[1], "h"), rows = as_int(s.dims[2], "rows");
         int* ids = ops.ids(D(0), rows);

@@ -1,9 +1,11 @@
-// engine_layout.h — two facts of the GPU engine's data-parallel layout that follow from the shard
-// plan (shard_plan.h) and that the engine (kernels/engine.cpp, kernels/cuda/engine.cu) and the
-// planner's books (planner/llmplan_profile.cpp) must agree on: where each unit sits in a padded
-// buffer, and in which backward step its gradients are first written. Header-only, C++20.
+// engine_layout.h — facts of the GPU engine's layout that the engine (kernels/engine.cpp,
+// kernels/cuda/engine.cu) and the planner's books (planner/llmplan_profile.cpp,
+// planner/llmplan_books.cpp) and time model (planner/engine_time.cpp) must agree on: the logits'
+// row stride (logits_stride.h), and, following from the shard plan (shard_plan.h), where each unit sits in a padded
+// buffer and in which backward step its gradients are first written. Header-only, C++20.
 #pragma once
 
+#include "kernels/dist/logits_stride.h"
 #include "kernels/dist/shard_plan.h"
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <vector>
 
 namespace llmplan::dist {
+
 
 // Sharded stages (ZeRO 1–3) keep units padded and in layout order (flat.begin ascending): the
 // ZeRO-1/2 weight and gradient buffers are Σ padded elements long and unit u starts at
