@@ -299,8 +299,7 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     s.add(K::linear_backward, {T, f, d, mlp_b, d}, P::backward, nL);
     if (swiglu) {
         s.add(K::swiglu_backward, {T * f}, P::backward, nL);
-        s.add(K::linear_backward, {T, d, f, mlp_b, f}, P::backward, 2 * nL);
-        s.add(K::residual_add, {T * d}, P::backward, nL);
+        s.add(K::linear_backward, {T, d, f, mlp_b, f}, P::backward, 2 * nL);  // up's dx accumulates into gate's
     } else {
         s.add(K::gelu_backward, {T * f}, P::backward, nL);
         s.add(K::linear_backward, {T, d, f, mlp_b, f}, P::backward, nL);
@@ -314,8 +313,7 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
         s.add(K::rotary_backward, {B, S, KVH, hd}, P::backward, nL);
     }
     s.add(K::linear_backward, {T, d, q, qkv_b, q}, P::backward, nL);
-    s.add(K::linear_backward, {T, d, kv, qkv_b, kv}, P::backward, 2 * nL);
-    s.add(K::residual_add, {T * d}, P::backward, 2 * nL);
+    s.add(K::linear_backward, {T, d, kv, qkv_b, kv}, P::backward, 2 * nL);  // k's and v's dx accumulate into q's
     s.add(norm_b, {T, d}, P::backward, nL);
     s.add(K::residual_add, {T * d}, P::backward, nL);
     s.add(K::embedding_backward, {T, d, V}, P::backward);

@@ -568,8 +568,11 @@ struct EngineCore::Impl {
     void linear(const void* x, const void* w, const void* b, void* y, int k, int n) {
         cuda::linear_forward(*ctx, x, w, b, y, T, k, n, dt);
     }
-    void linear_back(const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int k, int n) {
-        cuda::linear_backward(*ctx, x, w, dy, dx, dw, db, T, k, n, dt, gdt());
+    // accumulate: dx += (q/k/v and gate/up share their input; their input gradients are summed
+    // by the GEMM's beta = 1 instead of an add kernel).
+    void linear_back(const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int k, int n,
+                     bool accumulate = false) {
+        cuda::linear_backward(*ctx, x, w, dy, dx, dw, db, T, k, n, dt, gdt(), 0, accumulate);
     }
     void add(void* y, const void* x, size_t n) { cuda::residual_add(*ctx, y, x, y, n, dt); }
 
@@ -610,8 +613,7 @@ struct EngineCore::Impl {
         if (swiglu) {
             cuda::swiglu_backward(*ctx, a[f_fc], a[f_up], w.act.get(), w.fc.get(), w.up.get(), tf, dt);
             linear_back(a[f_ln2_out], p.wg, w.fc.get(), w.ln.get(), g.wg, g.bg, d, f);
-            linear_back(a[f_ln2_out], p.wu, w.up.get(), w.tmp.get(), g.wu, g.bu, d, f);
-            add(w.ln.get(), w.tmp.get(), td);
+            linear_back(a[f_ln2_out], p.wu, w.up.get(), w.ln.get(), g.wu, g.bu, d, f, true);
         } else {
             cuda::gelu_backward(*ctx, a[f_fc], w.act.get(), w.fc.get(), tf, dt);
             linear_back(a[f_ln2_out], p.wu, w.fc.get(), w.ln.get(), g.wu, g.bu, d, f);
@@ -630,10 +632,8 @@ struct EngineCore::Impl {
             cuda::rotary_backward(*ctx, w.dk.get(), B, S, KVH, hd, opt.rope_base, dt);
         }
         linear_back(a[f_ln1_out], p.wq, w.dq.get(), w.ln.get(), g.wq, g.bq, d, qd);
-        linear_back(a[f_ln1_out], p.wk, w.dk.get(), w.tmp.get(), g.wk, g.bk, d, kvd);
-        add(w.ln.get(), w.tmp.get(), td);
-        linear_back(a[f_ln1_out], p.wv, w.dv.get(), w.tmp.get(), g.wv, g.bv, d, kvd);
-        add(w.ln.get(), w.tmp.get(), td);
+        linear_back(a[f_ln1_out], p.wk, w.dk.get(), w.ln.get(), g.wk, g.bk, d, kvd, true);
+        linear_back(a[f_ln1_out], p.wv, w.dv.get(), w.ln.get(), g.wv, g.bv, d, kvd, true);
         norm_backward(x, p.ln1_w, a[f_ln1_mean], a[f_ln1_rstd], w.ln.get(), w.tmp.get(), g.ln1_w, g.ln1_b);
         add(w.res.get(), w.tmp.get(), td);
     }

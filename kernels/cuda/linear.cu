@@ -2,7 +2,9 @@
 // [out, in]). Row-major X is column-major Xᵀ, so each product is written for cuBLAS's
 // column-major view:
 //   y  = x·Wᵀ + b   →  Yᵀ[n,T]  = op_T(W as k×n)·(Xᵀ as k×T)         + bias epilogue
-//   dx = dy·W       →  dXᵀ[k,T] = (W as k×n)·(dYᵀ as n×T)
+//   dx = dy·W       →  dXᵀ[k,T] = (W as k×n)·(dYᵀ as n×T)         (or dx += with beta = 1: the
+//                                                                   engine sums q/k/v's input
+//                                                                   gradients this way, no add kernel)
 //   dW += dyᵀ·x     →  dWᵀ[k,n] = (Xᵀ as k×T)·op_T(dYᵀ as n×T), beta = 1 (accumulate)
 //   db += Σ_t dy    →  deterministic column sum (colreduce.cuh)
 //
@@ -55,7 +57,7 @@ void linear_forward(Context& ctx, const void* x, const void* w, const void* b, v
 }
 
 void linear_backward(Context& ctx, const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int T, int k,
-                     int n, DType dt, DType grad_dt, int ld) {
+                     int n, DType dt, DType grad_dt, int ld, bool accumulate_dx) {
     if (ld == 0) ld = n;
     require(T > 0 && k > 0 && n > 0, "linear_backward: T, k and n must be positive");
     require(ld >= n, "linear_backward: the output gradient's row stride must be at least n");
@@ -63,10 +65,11 @@ void linear_backward(Context& ctx, const void* x, const void* w, const void* dy,
     const int n0 = split_at(n, ld, dt);
     const std::size_t s0 = static_cast<std::size_t>(n0), sk = static_cast<std::size_t>(k);
     if (dx) {
+        const float beta = accumulate_dx ? 1.0f : 0.0f;
         if (n0 == 0) {
-            lt_matmul(ctx, false, false, k, T, n, 1.0f, w, k, dy, ld, 0.0f, dx, k, dt, dt, nullptr);
+            lt_matmul(ctx, false, false, k, T, n, 1.0f, w, k, dy, ld, beta, dx, k, dt, dt, nullptr);
         } else {  // dx = dy[:, :n₀]·W[:n₀] + dy[:, n₀:]·W[n₀:]
-            lt_matmul(ctx, false, false, k, T, n0, 1.0f, w, k, dy, ld, 0.0f, dx, k, dt, dt, nullptr);
+            lt_matmul(ctx, false, false, k, T, n0, 1.0f, w, k, dy, ld, beta, dx, k, dt, dt, nullptr);
             lt_matmul(ctx, false, false, k, T, n - n0, 1.0f, offset(w, s0 * sk, dt), k, offset(dy, s0, dt), ld, 1.0f, dx, k,
                       dt, dt, nullptr);
         }

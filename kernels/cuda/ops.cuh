@@ -78,9 +78,10 @@ void convert(Context& ctx, const void* src, DType src_dt, void* dst, DType dst_d
 void linear_forward(Context& ctx, const void* x, const void* w, const void* b, void* y, int T, int k, int n, DType dt,
                     int ld = 0);
 // dx = dy·W (overwritten; nullable to skip), dW += dyᵀ·x (nullable), db += Σ_t dy (nullable).
-// dw and db are stored in grad_dt (dt or fp32). ld: dy's row stride (0 = n; ≥ n).
+// dw and db are stored in grad_dt (dt or fp32). ld: dy's row stride (0 = n; ≥ n). accumulate_dx:
+// dx += dy·W (beta 1) instead of overwriting it.
 void linear_backward(Context& ctx, const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int T, int k,
-                     int n, DType dt, DType grad_dt, int ld = 0);
+                     int n, DType dt, DType grad_dt, int ld = 0, bool accumulate_dx = false);
 
 // --- norms -------------------------------------------------------------------------------------
 // mean and rstd [T] fp32 (mean nullable). beta nullable. gamma/beta in dt.
