@@ -43,6 +43,18 @@ LinearGrads gpu_linear_backward(const std::vector<float>& x, const std::vector<f
                                 const std::vector<float>& dw_init, const std::vector<float>& db_init, int T, int k, int n,
                                 DType dt, DType grad_dt, int ld = 0);
 
+// GPT-2's MLP with its GELU fused into the GEMMs (16-bit storage; fp32 runs them apart):
+// pre = x·Wᵀ + b, y = GELU(pre); and the down projection's backward through GELU': for x =
+// GELU(pre) with dy the gradient of its output, dx is the gradient of pre.
+struct LinearGelu {
+    std::vector<float> pre, y;
+};
+LinearGelu gpu_linear_gelu_forward(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
+                                   int T, int k, int n, DType dt);
+LinearGrads gpu_linear_backward_gelu(const std::vector<float>& x, const std::vector<float>& pre, const std::vector<float>& w,
+                                     const std::vector<float>& dy, const std::vector<float>& dw_init,
+                                     const std::vector<float>& db_init, int T, int k, int n, DType dt, DType grad_dt);
+
 // --- norms ----------------------------------------------------------------------------------------
 struct NormForward {
     std::vector<float> y, mean, rstd;  // mean, rstd [T] in fp32 (mean empty for RMSNorm)

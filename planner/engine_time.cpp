@@ -31,7 +31,7 @@ constexpr std::array<const char*, kEngineKernels> kKernelNames = {
 int dims_of(EngineKernel k) {
     switch (k) {
         case EngineKernel::linear_forward:
-        case EngineKernel::linear_backward: return 5;
+        case EngineKernel::linear_backward: return 6;
         case EngineKernel::layernorm_forward:
         case EngineKernel::layernorm_backward:
         case EngineKernel::rmsnorm_forward:
@@ -68,16 +68,16 @@ void fill_engine_kernel_work(EngineKernelCall& c) {
     auto D = [&](std::size_t i) { return static_cast<double>(c.dims.at(i)); };
     double f = 0, b = 0;
     switch (c.kernel) {
-        case EngineKernel::linear_forward: {  // y = x·Wᵀ + b: 2·T·k·n
-            const double T = D(0), k = D(1), n = D(2), bias = D(3);
+        case EngineKernel::linear_forward: {  // y = x·Wᵀ + b: 2·T·k·n (GELU: the pre-activation written too)
+            const double T = D(0), k = D(1), n = D(2), bias = D(3), gelu = D(5);
             f = 2 * T * k * n;
-            b = e * (T * k + n * k + T * n + bias * n);
+            b = e * (T * k + n * k + T * n + bias * n + gelu * T * n);
             break;
         }
-        case EngineKernel::linear_backward: {  // dx = dy·W, dW += dyᵀ·x: 4·T·k·n; db += Σ dy
-            const double T = D(0), k = D(1), n = D(2), bias = D(3);
+        case EngineKernel::linear_backward: {  // dx = dy·W, dW += dyᵀ·x: 4·T·k·n; db += Σ dy (GELU: pre read)
+            const double T = D(0), k = D(1), n = D(2), bias = D(3), gelu = D(5);
             f = 4 * T * k * n;
-            b = e * (2 * T * n + 2 * T * k + 3 * n * k) + bias * e * (T * n + 2 * n);
+            b = e * (2 * T * n + 2 * T * k + 3 * n * k) + bias * e * (T * n + 2 * n) + gelu * e * T * k;
             break;
         }
         case EngineKernel::layernorm_forward: b = e * (2 * D(0) * D(1) + 2 * D(1)) + 8 * D(0); break;
@@ -254,25 +254,35 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     const K att_f = eager ? K::attention_eager_forward : K::attention_flash_forward,
             att_b = eager ? K::attention_eager_backward : K::attention_flash_backward;
     const std::vector<std::int64_t> att_dims = {B, S, H, KVH, hd};
+    // GPT-2's GELU runs in cuBLASLt's epilogues in 16-bit storage when d_ff is a multiple of 8
+    // (kernels/cuda/linear.cu, fused_gelu).
+    const bool gelu_fused = !swiglu && c.precision != Precision::fp32 && f % 8 == 0;
     const std::int64_t N = count_params(m).total();
 
     // layer_forward: with_out = false is the full-recompute re-run (stops after the activation).
     auto layer_forward = [&](P ph, double n, bool with_out) {
         s.add(norm_f, {T, d}, ph, n);
-        s.add(K::linear_forward, {T, d, q, qkv_b, q}, ph, n);
-        s.add(K::linear_forward, {T, d, kv, qkv_b, kv}, ph, 2 * n);
+        s.add(K::linear_forward, {T, d, q, qkv_b, q, 0}, ph, n);
+        s.add(K::linear_forward, {T, d, kv, qkv_b, kv, 0}, ph, 2 * n);
         if (rotary) {
             s.add(K::rotary_forward, {B, S, H, hd}, ph, n);
             s.add(K::rotary_forward, {B, S, KVH, hd}, ph, n);
         }
         s.add(att_f, att_dims, ph, n);
-        s.add(K::linear_forward, {T, q, d, out_b, d}, ph, n);
+        s.add(K::linear_forward, {T, q, d, out_b, d, 0}, ph, n);
         s.add(K::residual_add, {T * d}, ph, n);
         s.add(norm_f, {T, d}, ph, n);
-        s.add(K::linear_forward, {T, d, f, mlp_b, f}, ph, (swiglu ? 2 : 1) * n);
-        s.add(swiglu ? K::swiglu_forward : K::gelu_forward, {T * f}, ph, n);
+        if (swiglu) {
+            s.add(K::linear_forward, {T, d, f, mlp_b, f, 0}, ph, 2 * n);
+            s.add(K::swiglu_forward, {T * f}, ph, n);
+        } else if (gelu_fused) {  // the GELU in the fc GEMM's epilogue (kernels/cuda/linear.cu)
+            s.add(K::linear_forward, {T, d, f, mlp_b, f, 1}, ph, n);
+        } else {
+            s.add(K::linear_forward, {T, d, f, mlp_b, f, 0}, ph, n);
+            s.add(K::gelu_forward, {T * f}, ph, n);
+        }
         if (!with_out) return;
-        s.add(K::linear_forward, {T, f, d, mlp_b, d}, ph, n);
+        s.add(K::linear_forward, {T, f, d, mlp_b, d, 0}, ph, n);
         s.add(K::residual_add, {T * d}, ph, n);
     };
 
@@ -287,33 +297,34 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     s.add(norm_f, {T, d}, P::forward);
     // The output layer writes the logits with their padded row stride (kernels/engine.h).
     const std::int64_t Vrow = dist::logits_row_stride(V, c.precision != Precision::fp32);
-    s.add(K::linear_forward, {T, d, V, 0, Vrow}, P::forward);
+    s.add(K::linear_forward, {T, d, V, 0, Vrow, 0}, P::forward);
     s.add(K::cross_entropy, {T, V}, P::forward);
 
     // Backward phase.
     const double nL = static_cast<double>(L);
-    s.add(K::linear_backward, {T, d, V, 0, Vrow}, P::backward);
+    s.add(K::linear_backward, {T, d, V, 0, Vrow, 0}, P::backward);
     s.add(norm_b, {T, d}, P::backward);
     if (c.recompute == Recompute::full) layer_forward(P::backward, nL, false);
     if (c.recompute == Recompute::selective) s.add(att_f, att_dims, P::backward, nL);
-    s.add(K::linear_backward, {T, f, d, mlp_b, d}, P::backward, nL);
+    // The down projection; GPT-2 in 16-bit storage: its dx through GELU' in the same GEMM.
+    s.add(K::linear_backward, {T, f, d, mlp_b, d, gelu_fused ? 1 : 0}, P::backward, nL);
     if (swiglu) {
         s.add(K::swiglu_backward, {T * f}, P::backward, nL);
-        s.add(K::linear_backward, {T, d, f, mlp_b, f}, P::backward, 2 * nL);  // up's dx accumulates into gate's
+        s.add(K::linear_backward, {T, d, f, mlp_b, f, 0}, P::backward, 2 * nL);  // up's dx accumulates into gate's
     } else {
-        s.add(K::gelu_backward, {T * f}, P::backward, nL);
-        s.add(K::linear_backward, {T, d, f, mlp_b, f}, P::backward, nL);
+        if (!gelu_fused) s.add(K::gelu_backward, {T * f}, P::backward, nL);
+        s.add(K::linear_backward, {T, d, f, mlp_b, f, 0}, P::backward, nL);
     }
     s.add(norm_b, {T, d}, P::backward, nL);
     s.add(K::residual_add, {T * d}, P::backward, nL);
-    s.add(K::linear_backward, {T, q, d, out_b, d}, P::backward, nL);
+    s.add(K::linear_backward, {T, q, d, out_b, d, 0}, P::backward, nL);
     s.add(att_b, att_dims, P::backward, nL);
     if (rotary) {
         s.add(K::rotary_backward, {B, S, H, hd}, P::backward, nL);
         s.add(K::rotary_backward, {B, S, KVH, hd}, P::backward, nL);
     }
-    s.add(K::linear_backward, {T, d, q, qkv_b, q}, P::backward, nL);
-    s.add(K::linear_backward, {T, d, kv, qkv_b, kv}, P::backward, 2 * nL);  // k's and v's dx accumulate into q's
+    s.add(K::linear_backward, {T, d, q, qkv_b, q, 0}, P::backward, nL);
+    s.add(K::linear_backward, {T, d, kv, qkv_b, kv, 0}, P::backward, 2 * nL);  // k's and v's dx accumulate into q's
     s.add(norm_b, {T, d}, P::backward, nL);
     s.add(K::residual_add, {T * d}, P::backward, nL);
     s.add(K::embedding_backward, {T, d, V}, P::backward);
@@ -449,9 +460,11 @@ EngineCalibration parse_engine_calibration(const std::string& text, const std::s
                 throw InputError(where + ": dims must be whole numbers ≥ 0");
             t.dims.push_back(v.get<std::int64_t>());
         }
-        // Files written before the linear kernels' row stride was a dimension: ld = n.
-        if ((t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward) && t.dims.size() == 4)
+        // Files written before the linear kernels' row stride and GELU were dimensions: ld = n, no GELU.
+        if ((t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward) && t.dims.size() == 4) {
             t.dims.push_back(t.dims[2]);
+            t.dims.push_back(0);
+        }
         if (static_cast<int>(t.dims.size()) != dims_of(t.kernel))
             throw InputError(where + ": " + name + " takes " + std::to_string(dims_of(t.kernel)) + " dims");
         if (t.dims[0] <= 0) throw InputError(where + ": dims[0] must be positive");

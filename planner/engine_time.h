@@ -47,10 +47,13 @@
 namespace llmplan {
 
 // The engine's kernels (kernels/cuda/ops.cuh). dims, by kernel:
-//   linear_forward, linear_backward       {T, k, n, bias (0/1), ld} y[T,n] = x[T,k]·W[n,k]ᵀ (+ b), y's
-//                                         row stride ld (n, or the padded logits' stride for the
-//                                         output layer; a calibration file's 4-dim entries, from
-//                                         before the stride was a dimension, read as ld = n)
+//   linear_forward, linear_backward       {T, k, n, bias (0/1), ld, gelu (0/1)}
+//                                         y[T,n] = x[T,k]·W[n,k]ᵀ (+ b), y's row stride ld (n, or
+//                                         the padded logits' stride for the output layer); gelu:
+//                                         GPT-2's GELU in the GEMM's epilogue (forward: y = GELU(pre),
+//                                         pre written too; backward: dx through GELU'); a
+//                                         calibration file's 4-dim entries, from before ld and gelu
+//                                         were dimensions, read as ld = n, gelu 0
 //   layernorm_*, rmsnorm_*                {T, h}
 //   gelu_*, swiglu_*, residual_add        {n}                      elements of one operand
 //   rotary_forward, rotary_backward       {B, S, heads, head_dim}

@@ -210,6 +210,42 @@ void test_linear() {
                 });
             }
         }
+    // GPT-2's MLP with the GELU in the GEMMs' epilogues (16-bit; fp32 runs the separate kernels):
+    // fc forward (pre and GELU(pre)), and the down projection's backward through GELU' (dx is the
+    // gradient of pre). d_ff 3,072-like multiples of 8; T not a multiple of the tiles.
+    for (const Shape s : {Shape{50, 64, 96, true, 0}, Shape{37, 128, 256, false, 0}})
+        for (DType dt : kTypes) {
+            const std::string shape = dims({{"T", s.T}, {"k", s.k}, {"n", s.n}}) + (s.bias ? " bias" : "");
+            run_case({"linear+gelu fwd", shape, dt}, [&](const Case& c) {
+                const Vec x = randn_dt(sz(s.T) * sz(s.k), dt), w = randn_dt(sz(s.n) * sz(s.k), dt, 0.1f);
+                const Vec b = s.bias ? randn_dt(sz(s.n), dt) : Vec{};
+                Vec pre(sz(s.T) * sz(s.n)), y(pre.size());
+                ref::linear_forward(x.data(), w.data(), s.bias ? b.data() : nullptr, pre.data(), s.T, s.k, s.n);
+                ref::gelu_forward(pre.data(), y.data(), y.size());
+                const gpu::LinearGelu g = gpu::gpu_linear_gelu_forward(x, w, b, s.T, s.k, s.n, dt);
+                c.check("pre", g.pre, pre);
+                c.check("y = gelu(pre)", g.y, y);
+            });
+            // The down projection: input x = GELU(pre) [T, n] → output [T, k]; dy [T, k].
+            run_case({"linear bwd through gelu", shape, dt}, [&](const Case& c) {
+                const Vec pre = randn_dt(sz(s.T) * sz(s.n), dt);
+                Vec x(pre.size());
+                ref::gelu_forward(pre.data(), x.data(), x.size());
+                const Vec xr = gpu::gpu_round(x, dt);
+                const Vec w = randn_dt(sz(s.k) * sz(s.n), dt, 0.1f), dy = randn_dt(sz(s.T) * sz(s.k), dt);
+                const DType gdt = dt == DType::fp32 ? dt : DType::fp32;
+                const Vec dw0 = randn_dt(sz(s.k) * sz(s.n), gdt, 2.0f);
+                const Vec db0 = s.bias ? randn_dt(sz(s.k), gdt, 2.0f) : Vec{};
+                Vec dx(pre.size()), dpre(pre.size()), dw = dw0, db = db0;
+                ref::linear_backward(xr.data(), w.data(), dy.data(), dx.data(), dw.data(), s.bias ? db.data() : nullptr, s.T,
+                                     s.n, s.k);
+                ref::gelu_backward(pre.data(), dx.data(), dpre.data(), dpre.size());
+                const gpu::LinearGrads g = gpu::gpu_linear_backward_gelu(xr, pre, w, dy, dw0, db0, s.T, s.n, s.k, dt, gdt);
+                c.check("dpre", g.dx, dpre);
+                c.check("dw (+=)", g.dw, dw);
+                if (s.bias) c.check("db (+=)", g.db, db);
+            });
+        }
 }
 
 void test_norms() {

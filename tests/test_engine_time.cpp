@@ -67,8 +67,20 @@ TEST_CASE("engine time: GPT-2 124M's kernel calls, counted by hand from engine.c
     CHECK(n[EngineKernel::layernorm_backward] == 12 * 2 + 1);
     CHECK(n[EngineKernel::attention_flash_forward] == 12);
     CHECK(n[EngineKernel::attention_flash_backward] == 12);
-    CHECK(n[EngineKernel::gelu_forward] == 12);
-    CHECK(n[EngineKernel::gelu_backward] == 12);
+    // bf16: the GELU runs in the fc GEMM's epilogue and its gradient in the down projection's dx
+    // GEMM (kernels/cuda/linear.cu); fp32 keeps the separate kernels.
+    CHECK(n[EngineKernel::gelu_forward] == 0);
+    CHECK(n[EngineKernel::gelu_backward] == 0);
+    int fused_fwd = 0, fused_bwd = 0;
+    for (const EngineKernelCall& c : list) {
+        if (c.kernel == EngineKernel::linear_forward && c.dims[5] == 1) fused_fwd += static_cast<int>(c.calls);
+        if (c.kernel == EngineKernel::linear_backward && c.dims[5] == 1) fused_bwd += static_cast<int>(c.calls);
+    }
+    CHECK(fused_fwd == 12);
+    CHECK(fused_bwd == 12);
+    const auto fp32 = calls_by_kernel(engine_step_kernels(m, engine_config(Precision::fp32, 4, 1024)));
+    CHECK(fp32.at(EngineKernel::gelu_forward) == 12);
+    CHECK(fp32.at(EngineKernel::gelu_backward) == 12);
     // Forward: 2 per layer + the position add; backward: k, v, norm1 and norm2 merges per layer.
     // Forward: two per layer and the position embedding's; backward: the two norms' (k's and v's
     // input gradients accumulate into q's inside the GEMM, beta = 1).
@@ -130,8 +142,8 @@ TEST_CASE("engine time: calibration lookup — measured, interpolated, scaled, r
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     EngineCalibration cal;
     cal.launch_seconds = 2e-6;
-    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {1024, 768, 3072, 1}, 1e-3});
-    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {4096, 768, 3072, 1}, 3e-3});
+    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {1024, 768, 3072, 1, 3072, 0}, 1e-3});
+    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {4096, 768, 3072, 1, 3072, 0}, 3e-3});
     EngineKernelCall c;
     c.kernel = EngineKernel::linear_forward;
     c.dtype = "bf16";
@@ -141,29 +153,29 @@ TEST_CASE("engine time: calibration lookup — measured, interpolated, scaled, r
         fill_engine_kernel_work(c);
         return engine_kernel_seconds(c, &cal, gpu, &src);
     };
-    CHECK(at({4096, 768, 3072, 1}) == 3e-3);
+    CHECK(at({4096, 768, 3072, 1, 3072, 0}) == 3e-3);
     CHECK(src == KernelTimeSource::measured);
     // Between the two: the larger one's time scaled down, but never below the smaller one's
     // (flat while the GPU is not full, proportional once it is): max(1, 3 × 2048/4096) ms.
-    CHECK(at({2048, 768, 3072, 1}) == Approx(1.5e-3).epsilon(1e-12));
+    CHECK(at({2048, 768, 3072, 1, 3072, 0}) == Approx(1.5e-3).epsilon(1e-12));
     CHECK(src == KernelTimeSource::interpolated);
-    CHECK(at({1536, 768, 3072, 1}) == Approx(1.125e-3).epsilon(1e-12));
-    CHECK(at({1100, 768, 3072, 1}) == 1e-3);
+    CHECK(at({1536, 768, 3072, 1, 3072, 0}) == Approx(1.125e-3).epsilon(1e-12));
+    CHECK(at({1100, 768, 3072, 1, 3072, 0}) == 1e-3);
     // Beyond: proportional to the largest, 3 × 8192/4096 ms.
-    CHECK(at({8192, 768, 3072, 1}) == Approx(6e-3).epsilon(1e-12));
+    CHECK(at({8192, 768, 3072, 1, 3072, 0}) == Approx(6e-3).epsilon(1e-12));
     // Below the smallest: proportional, 0.5 ms; far below: the launch floor.
-    CHECK(at({512, 768, 3072, 1}) == Approx(0.5e-3).epsilon(1e-12));
-    CHECK(at({1, 768, 3072, 1}) == 2e-6);
+    CHECK(at({512, 768, 3072, 1, 3072, 0}) == Approx(0.5e-3).epsilon(1e-12));
+    CHECK(at({1, 768, 3072, 1, 3072, 0}) == 2e-6);
     // Another class (n = 768) with the work of the 3 ms one: proportional to it.
     const double rate = 2.0 * 4096 * 768 * 3072 / 3e-3;
-    CHECK(at({4096, 3072, 768, 1}) == Approx(2.0 * 4096 * 3072 * 768 / rate).epsilon(1e-12));
+    CHECK(at({4096, 3072, 768, 1, 768, 0}) == Approx(2.0 * 4096 * 3072 * 768 / rate).epsilon(1e-12));
     CHECK(src == KernelTimeSource::scaled);
     // Between two works of other shapes: the same rule on the work, max(1, 3 × ½) ms.
-    CHECK(at({2048, 3072, 768, 1}) == Approx(1.5e-3).epsilon(1e-12));
+    CHECK(at({2048, 3072, 768, 1, 768, 0}) == Approx(1.5e-3).epsilon(1e-12));
     CHECK(src == KernelTimeSource::scaled);
     // Another dtype: nothing measured, the roofline: FLOPs ÷ (989 TFLOP/s × 0.63) + bytes ÷ (0.8 × 3.35 TB/s) + 4 µs.
     c.dtype = "fp16";
-    c.dims = {4096, 768, 3072, 1};
+    c.dims = {4096, 768, 3072, 1, 3072, 0};
     fill_engine_kernel_work(c);
     const double expected = c.flops / (gpu.peak_fp16 * kGemmEfficiencyHopper) + c.bytes / (0.8 * gpu.memory_bandwidth) + 4e-6;
     CHECK(engine_kernel_seconds(c, &cal, gpu, &src) == Approx(expected).epsilon(1e-12));

@@ -98,13 +98,17 @@ std::uint32_t alignment_of(const void* p) {
 }  // namespace
 
 void lt_matmul(Context& ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const void* a, int lda,
-               const void* b, int ldb, float beta, void* d, int ldd, DType ab_dt, DType d_dt, const void* bias) {
+               const void* b, int ldb, float beta, void* d, int ldd, DType ab_dt, DType d_dt, const void* bias,
+               LtEpilogue epi, const void* aux, int ld_aux) {
+    if (epi != LtEpilogue::none && (!aux || ld_aux < m || ld_aux % 8 != 0))
+        throw std::invalid_argument("lt_matmul: a GELU epilogue needs its aux matrix with a leading dimension ≥ m, a multiple of 8");
     const std::uint32_t align_a = alignment_of(a), align_b = alignment_of(b), align_d = alignment_of(d);
     const std::uint32_t align_bias = bias ? alignment_of(bias) : 256;
+    const std::uint32_t align_aux = aux ? alignment_of(aux) : 256;
     const std::vector<std::int64_t> key = {trans_a,  trans_b, m,       n,       k,          lda,
                                            ldb,      ldd,     beta != 0.0f,     static_cast<int>(ab_dt),
                                            static_cast<int>(d_dt), bias != nullptr, align_a, align_b,
-                                           align_d,  align_bias};
+                                           align_d,  align_bias, static_cast<int>(epi), ld_aux, align_aux};
     Context::MatmulPlan& plan = ctx.matmul_plan(key);
     if (!plan.desc) {
         const cudaDataType_t ab = cuda_type(ab_dt), dd = cuda_type(d_dt);
@@ -112,13 +116,30 @@ void lt_matmul(Context& ctx, bool trans_a, bool trans_b, int m, int n, int k, fl
         const cublasOperation_t ta = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
         LLMPLAN_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
         LLMPLAN_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
-        if (bias) {
-            const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+        cublasLtEpilogue_t mode = bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+        if (epi == LtEpilogue::gelu_aux) mode = bias ? CUBLASLT_EPILOGUE_GELU_AUX_BIAS : CUBLASLT_EPILOGUE_GELU_AUX;
+        if (epi == LtEpilogue::dgelu) {
+            if (bias) throw std::invalid_argument("lt_matmul: DGELU takes no bias");
+            mode = CUBLASLT_EPILOGUE_DGELU;
+        }
+        if (mode != CUBLASLT_EPILOGUE_DEFAULT)
             LLMPLAN_CUBLAS_CHECK(
-                cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
+                cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &mode, sizeof(mode)));
+        if (bias) {
             const int32_t bias_type = dd;
             LLMPLAN_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE,
                                                                 &bias_type, sizeof(bias_type)));
+        }
+        if (epi != LtEpilogue::none) {
+            const std::int64_t lda_aux = ld_aux;
+            LLMPLAN_CUBLAS_CHECK(
+                cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, &lda_aux, sizeof(lda_aux)));
+            const int32_t aux_type = dd;
+            LLMPLAN_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_DATA_TYPE,
+                                                                &aux_type, sizeof(aux_type)));
+            // The heuristic reads the pointer's alignment (cublasLt.h); the call sets the real one.
+            LLMPLAN_CUBLAS_CHECK(
+                cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, &aux, sizeof(aux)));
         }
         // Stored shapes (before op): A is m×k (or k×m when transposed), B is k×n (or n×k).
         LLMPLAN_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan.a, ab, static_cast<std::uint64_t>(trans_a ? k : m),
@@ -158,6 +179,9 @@ void lt_matmul(Context& ctx, bool trans_a, bool trans_b, int m, int n, int k, fl
     if (bias)
         LLMPLAN_CUBLAS_CHECK(
             cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+    if (epi != LtEpilogue::none)
+        LLMPLAN_CUBLAS_CHECK(
+            cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, &aux, sizeof(aux)));
     LLMPLAN_CUBLAS_CHECK(cublasLtMatmul(ctx.lt(), plan.desc, &alpha, a, plan.a, b, plan.b, &beta, d, plan.d, d, plan.d,
                                         &plan.algo, ctx.lt_workspace(), plan.workspace, ctx.stream()));
 }

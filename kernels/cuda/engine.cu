@@ -594,9 +594,8 @@ struct EngineCore::Impl {
             linear(a[f_ln2_out], p.wg, p.bg, a[f_fc], d, f);
             linear(a[f_ln2_out], p.wu, p.bu, a[f_up], d, f);
             cuda::swiglu_forward(*ctx, a[f_fc], a[f_up], a[f_act], tf, dt);
-        } else {
-            linear(a[f_ln2_out], p.wu, p.bu, a[f_fc], d, f);
-            cuda::gelu_forward(*ctx, a[f_fc], a[f_act], tf, dt);
+        } else {  // fc and its GELU in one GEMM in 16-bit storage (linear.cu)
+            cuda::linear_gelu_forward(*ctx, a[f_ln2_out], p.wu, p.bu, a[f_fc], a[f_act], T, d, f, dt);
         }
         if (!x_out) return;
         linear(a[f_act], p.wd, p.bd, x_out, f, d);
@@ -609,13 +608,16 @@ struct EngineCore::Impl {
 
     void layer_backward(const LayerParams& p, LayerParams& g, const void* x, const LayerView& a, GradWork& w) {
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
-        linear_back(a[f_act], p.wd, w.res.get(), w.act.get(), g.wd, g.bd, f, d);
+        if (swiglu)
+            linear_back(a[f_act], p.wd, w.res.get(), w.act.get(), g.wd, g.bd, f, d);
+        else  // the down projection's dx through GELU' in one GEMM: the gradient of fc's output
+            cuda::linear_backward(*ctx, a[f_act], p.wd, w.res.get(), w.fc.get(), g.wd, g.bd, T, f, d, dt, gdt(), 0, false,
+                                  a[f_fc]);
         if (swiglu) {
             cuda::swiglu_backward(*ctx, a[f_fc], a[f_up], w.act.get(), w.fc.get(), w.up.get(), tf, dt);
             linear_back(a[f_ln2_out], p.wg, w.fc.get(), w.ln.get(), g.wg, g.bg, d, f);
             linear_back(a[f_ln2_out], p.wu, w.up.get(), w.ln.get(), g.wu, g.bu, d, f, true);
         } else {
-            cuda::gelu_backward(*ctx, a[f_fc], w.act.get(), w.fc.get(), tf, dt);
             linear_back(a[f_ln2_out], p.wu, w.fc.get(), w.ln.get(), g.wu, g.bu, d, f);
         }
         norm_backward(a[f_x_mid], p.ln2_w, a[f_ln2_mean], a[f_ln2_rstd], w.ln.get(), w.tmp.get(), g.ln2_w, g.ln2_b);

@@ -7,6 +7,10 @@
 //                                                                   gradients this way, no add kernel)
 //   dW += dyᵀ·x     →  dWᵀ[k,n] = (Xᵀ as k×T)·op_T(dYᵀ as n×T), beta = 1 (accumulate)
 //   db += Σ_t dy    →  deterministic column sum (colreduce.cuh)
+// GPT-2's MLP in 16-bit storage fuses its GELU into the GEMMs (as llm.c does on sm_90): the fc
+// projection with the GELU_AUX(_BIAS) epilogue (y = GELU(pre), pre kept for the backward) and the
+// down projection's dx with DGELU (the gradient of pre directly), which saves the two separate
+// passes over [T, 4d] (bench/NOTES.md version 1).
 //
 // The output's row stride ld (≥ n) may exceed n: the engine gives GPT-2's logits a row stride of
 // 50,304 for its 50,257 words (kernels/engine.h, logits_row_stride). When ld keeps rows 16-byte
@@ -31,6 +35,11 @@ int split_at(int n, int ld, DType dt) {
     return n / kSplitAlign * kSplitAlign;
 }
 
+// The GELU epilogues: 16-bit storage (cuBLASLt's GELU is evaluated before the output's rounding,
+// which fp32's 1e-4 tolerance against the reference's double tanh would not allow for) and an aux
+// leading dimension that is a multiple of 8 (cublasLt.h).
+bool fused_gelu(DType dt, int ld_aux) { return dt != DType::fp32 && ld_aux % 8 == 0; }
+
 const void* offset(const void* p, std::size_t elements, DType dt) {
     return p ? static_cast<const char*>(p) + elements * dtype_bytes(dt) : nullptr;
 }
@@ -39,6 +48,17 @@ void* offset(void* p, std::size_t elements, DType dt) {
 }
 
 }  // namespace
+
+void linear_gelu_forward(Context& ctx, const void* x, const void* w, const void* b, void* pre, void* y, int T, int k, int n,
+                         DType dt) {
+    require(T > 0 && k > 0 && n > 0, "linear_gelu_forward: T, k and n must be positive");
+    if (!fused_gelu(dt, n)) {
+        linear_forward(ctx, x, w, b, pre, T, k, n, dt);
+        gelu_forward(ctx, pre, y, static_cast<std::size_t>(T) * static_cast<std::size_t>(n), dt);
+        return;
+    }
+    lt_matmul(ctx, true, false, n, T, k, 1.0f, w, k, x, k, 0.0f, y, n, dt, dt, b, LtEpilogue::gelu_aux, pre, n);
+}
 
 void linear_forward(Context& ctx, const void* x, const void* w, const void* b, void* y, int T, int k, int n, DType dt,
                     int ld) {
@@ -57,14 +77,23 @@ void linear_forward(Context& ctx, const void* x, const void* w, const void* b, v
 }
 
 void linear_backward(Context& ctx, const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int T, int k,
-                     int n, DType dt, DType grad_dt, int ld, bool accumulate_dx) {
+                     int n, DType dt, DType grad_dt, int ld, bool accumulate_dx, const void* gelu_pre) {
     if (ld == 0) ld = n;
     require(T > 0 && k > 0 && n > 0, "linear_backward: T, k and n must be positive");
     require(ld >= n, "linear_backward: the output gradient's row stride must be at least n");
     require(grad_dt == dt || grad_dt == DType::fp32, "linear_backward: gradients must be fp32 or the storage type");
+    require(!gelu_pre || (!accumulate_dx && ld == n && dx), "linear_backward: gelu_pre needs dx, no accumulation, ld = n");
     const int n0 = split_at(n, ld, dt);
     const std::size_t s0 = static_cast<std::size_t>(n0), sk = static_cast<std::size_t>(k);
-    if (dx) {
+    if (dx && gelu_pre) {
+        if (fused_gelu(dt, k)) {
+            lt_matmul(ctx, false, false, k, T, n, 1.0f, w, k, dy, ld, 0.0f, dx, k, dt, dt, nullptr, LtEpilogue::dgelu,
+                      gelu_pre, k);
+        } else {
+            lt_matmul(ctx, false, false, k, T, n, 1.0f, w, k, dy, ld, 0.0f, dx, k, dt, dt, nullptr);
+            gelu_backward(ctx, gelu_pre, dx, dx, static_cast<std::size_t>(T) * sk, dt);
+        }
+    } else if (dx) {
         const float beta = accumulate_dx ? 1.0f : 0.0f;
         if (n0 == 0) {
             lt_matmul(ctx, false, false, k, T, n, 1.0f, w, k, dy, ld, beta, dx, k, dt, dt, nullptr);

@@ -63,11 +63,17 @@ private:
 
 cudaDataType_t cuda_type(DType dt);
 
+// The GELU epilogues of cuBLASLt (tanh GELU, as GPT-2's): gelu_aux writes D = GELU(A·B + bias)
+// and the pre-activation A·B + bias to aux; dgelu writes D = (A·B) ∘ GELU'(aux).
+enum class LtEpilogue { none, gelu_aux, dgelu };
+
 // D[m,n] = alpha·op(A)·op(B) + beta·C (column-major, cuBLAS conventions; C = D) through
 // cuBLASLt with CUBLAS_COMPUTE_32F; A and B in ab_dt, D in d_dt; bias (in d_dt, length m,
-// nullable) added by the BIAS epilogue.
+// nullable) added by the BIAS epilogue; epi with aux (in d_dt, leading dimension ld_aux, a
+// multiple of 8) as LtEpilogue says.
 void lt_matmul(Context& ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const void* a, int lda,
-               const void* b, int ldb, float beta, void* d, int ldd, DType ab_dt, DType d_dt, const void* bias);
+               const void* b, int ldb, float beta, void* d, int ldd, DType ab_dt, DType d_dt, const void* bias,
+               LtEpilogue epi = LtEpilogue::none, const void* aux = nullptr, int ld_aux = 0);
 
 // Converts n values between storage types (fp32 ↔ bf16/fp16; src and dst must not alias).
 void convert(Context& ctx, const void* src, DType src_dt, void* dst, DType dst_dt, std::size_t n);
@@ -79,9 +85,16 @@ void linear_forward(Context& ctx, const void* x, const void* w, const void* b, v
                     int ld = 0);
 // dx = dy·W (overwritten; nullable to skip), dW += dyᵀ·x (nullable), db += Σ_t dy (nullable).
 // dw and db are stored in grad_dt (dt or fp32). ld: dy's row stride (0 = n; ≥ n). accumulate_dx:
-// dx += dy·W (beta 1) instead of overwriting it.
+// dx += dy·W (beta 1) instead of overwriting it. gelu_pre (nullable; [T, k] in dt): x was GELU(pre),
+// and dx becomes the gradient of pre, (dy·W) ∘ GELU'(pre) (the DGELU epilogue in 16-bit storage; a
+// GEMM and gelu_backward in fp32); not with accumulate_dx or a padded ld.
 void linear_backward(Context& ctx, const void* x, const void* w, const void* dy, void* dx, void* dw, void* db, int T, int k,
-                     int n, DType dt, DType grad_dt, int ld = 0, bool accumulate_dx = false);
+                     int n, DType dt, DType grad_dt, int ld = 0, bool accumulate_dx = false, const void* gelu_pre = nullptr);
+// pre[T,n] = x·Wᵀ + b and y = GELU(pre) (tanh form): one GEMM with the GELU_AUX(_BIAS) epilogue in
+// 16-bit storage (no separate pass over [T, n]); linear_forward + gelu_forward in fp32 (cuBLASLt
+// computes its GELU in fp32 before rounding, within fp32's tolerance only in 16-bit storage).
+void linear_gelu_forward(Context& ctx, const void* x, const void* w, const void* b, void* pre, void* y, int T, int k, int n,
+                         DType dt);
 
 // --- norms -------------------------------------------------------------------------------------
 // mean and rstd [T] fp32 (mean nullable). beta nullable. gamma/beta in dt.

@@ -162,6 +162,38 @@ LinearGrads gpu_linear_backward(const std::vector<float>& x, const std::vector<f
     return g;
 }
 
+LinearGelu gpu_linear_gelu_forward(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
+                                   int T, int k, int n, DType dt) {
+    expect_size(x, count(T, k), "x");
+    expect_size(w, count(n, k), "w");
+    if (!b.empty()) expect_size(b, static_cast<std::size_t>(n), "b");
+    const DeviceBuffer dx = upload(x, dt), dw = upload(w, dt), db = upload(b, dt);
+    DeviceBuffer pre(count(T, n) * dtype_bytes(dt)), y(count(T, n) * dtype_bytes(dt));
+    cuda::linear_gelu_forward(context(), dx.get(), dw.get(), b.empty() ? nullptr : db.get(), pre.get(), y.get(), T, k, n, dt);
+    return {download(pre.get(), count(T, n), dt), download(y.get(), count(T, n), dt)};
+}
+
+LinearGrads gpu_linear_backward_gelu(const std::vector<float>& x, const std::vector<float>& pre, const std::vector<float>& w,
+                                     const std::vector<float>& dy, const std::vector<float>& dw_init,
+                                     const std::vector<float>& db_init, int T, int k, int n, DType dt, DType grad_dt) {
+    expect_size(x, count(T, k), "x");
+    expect_size(pre, count(T, k), "pre");
+    expect_size(w, count(n, k), "w");
+    expect_size(dy, count(T, n), "dy");
+    expect_size(dw_init, count(n, k), "dw_init");
+    if (!db_init.empty()) expect_size(db_init, static_cast<std::size_t>(n), "db_init");
+    const DeviceBuffer d_x = upload(x, dt), d_pre = upload(pre, dt), d_w = upload(w, dt), d_dy = upload(dy, dt);
+    const DeviceBuffer d_dw = upload(dw_init, grad_dt), d_db = upload(db_init, grad_dt);
+    DeviceBuffer d_dx(count(T, k) * dtype_bytes(dt));
+    cuda::linear_backward(context(), d_x.get(), d_w.get(), d_dy.get(), d_dx.get(), d_dw.get(),
+                          db_init.empty() ? nullptr : d_db.get(), T, k, n, dt, grad_dt, 0, false, d_pre.get());
+    LinearGrads g;
+    g.dx = download(d_dx.get(), count(T, k), dt);
+    g.dw = download(d_dw.get(), count(n, k), grad_dt);
+    if (!db_init.empty()) g.db = download(d_db.get(), static_cast<std::size_t>(n), grad_dt);
+    return g;
+}
+
 // --- norms -------------------------------------------------------------------------------------
 
 NormForward gpu_layernorm_forward(const std::vector<float>& x, const std::vector<float>& gamma,

@@ -152,7 +152,7 @@ int as_int(std::int64_t v, const char* what) {
 
 double gpu_time_engine_kernel(const EngineKernelShape& s, const KernelTimingOptions& o) {
     static const std::vector<std::pair<const char*, size_t>> kDims = {
-        {"linear_forward", 5}, {"linear_backward", 5}, {"layernorm_forward", 2}, {"layernorm_backward", 2},
+        {"linear_forward", 6}, {"linear_backward", 6}, {"layernorm_forward", 2}, {"layernorm_backward", 2},
         {"rmsnorm_forward", 2}, {"rmsnorm_backward", 2}, {"gelu_forward", 1}, {"gelu_backward", 1},
         {"swiglu_forward", 1}, {"swiglu_backward", 1}, {"rotary_forward", 4}, {"rotary_backward", 4},
         {"residual_add", 1}, {"attention_eager_forward", 5}, {"attention_eager_backward", 5},
@@ -177,19 +177,25 @@ double gpu_time_engine_kernel(const EngineKernelShape& s, const KernelTimingOpti
         const int T = as_int(s.dims[0], "T"), kk = as_int(s.dims[1], "k"), n = as_int(s.dims[2], "n"),
                   ld = as_int(s.dims[4], "ld");
         if (ld < n) throw std::invalid_argument("kernel timing: " + s.kernel + "'s row stride ld is below n");
-        const bool bias = s.dims[3] != 0;
+        const bool bias = s.dims[3] != 0, gelu = s.dims[5] != 0;
+        if (gelu && ld != n) throw std::invalid_argument("kernel timing: " + s.kernel + " with GELU takes ld = n");
         void* x = ops.act(D(0) * D(1), dt);
         void* w = ops.weight(D(2) * D(1), dt);
         if (k == "linear_forward") {
             void* b = bias ? ops.weight(D(2), dt) : nullptr;
             void* y = ops.zeros(D(0) * D(4) * dtype_bytes(dt));
-            f = [=, &ctx] { cuda::linear_forward(ctx, x, w, b, y, T, kk, n, dt, ld); };
+            void* pre = gelu ? ops.zeros(D(0) * D(2) * dtype_bytes(dt)) : nullptr;
+            if (gelu)
+                f = [=, &ctx] { cuda::linear_gelu_forward(ctx, x, w, b, pre, y, T, kk, n, dt); };
+            else
+                f = [=, &ctx] { cuda::linear_forward(ctx, x, w, b, y, T, kk, n, dt, ld); };
         } else {
             void* dy = ops.act(D(0) * D(4), dt);
             void* dx = ops.zeros(D(0) * D(1) * dtype_bytes(dt));
             void* dw = ops.zeros(D(2) * D(1) * dtype_bytes(dt));
             void* db = bias ? ops.zeros(D(2) * dtype_bytes(dt)) : nullptr;
-            f = [=, &ctx] { cuda::linear_backward(ctx, x, w, dy, dx, dw, db, T, kk, n, dt, dt, ld); };
+            const void* pre = gelu ? ops.act(D(0) * D(1), dt) : nullptr;  // GELU' of the fc output (x = GELU(pre))
+            f = [=, &ctx] { cuda::linear_backward(ctx, x, w, dy, dx, dw, db, T, kk, n, dt, dt, ld, false, pre); };
         }
     } else if (k == "layernorm_forward" || k == "rmsnorm_forward" || k == "layernorm_backward" || k == "rmsnorm_backward") {
         const int T = as_int(s.dims[0], "T"), h = as_int(s.dims[1], "h");
