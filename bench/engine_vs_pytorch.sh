@@ -8,7 +8,7 @@ set -u
 bin=$1
 out=$2
 shift 2
-configs=${*:-gpt2-124m:16:1024 gpt2-350m:16:1024 tinyllama-1.1b:2:2048}
+configs=${*:-gpt2-124m:16:1024 gpt2-350m:16:1024 tinyllama-1.1b:4:2048}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 for c in $configs; do
@@ -26,18 +26,22 @@ done
 python3 - "$out" $configs <<'PY'
 import json, sys
 out = sys.argv[1]
-print("| config | llmplan tokens/s | PyTorch tokens/s | ratio | llmplan MFU | PyTorch MFU |")
-print("| --- | --- | --- | --- | --- | --- |")
+print("| config | llmplan tokens/s | PyTorch tokens/s | ratio | llmplan MFU | PyTorch MFU | llmplan step | predicted (planner) | error |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for c in sys.argv[2:]:
     model, batch, seq = c.split(":")
     name = f"{model}_b{batch}_s{seq}"
     try:
-        e = json.load(open(f"{out}/{name}.engine.json"))["measured"]
+        ej = json.load(open(f"{out}/{name}.engine.json"))
+        e = ej["measured"]
         p = json.load(open(f"{out}/{name}.pytorch.json"))
     except Exception as ex:  # a failed run is reported, not hidden
         print(f"| {name} | failed: {ex} | | | | |")
         continue
     et, pt = e["time"]["tokens_per_second"], p["tokens_per_second"]
     mfu = e["time"]["mfu"]
-    print(f"| {model} {batch}×{seq} | {et/1e3:.1f}K | {pt/1e3:.1f}K | {et/pt:.2f} | {100*mfu:.1f}% | {100*mfu*pt/et:.1f}% |")
+    step = e["time"]["step_seconds"]["median"]
+    pred = ej["predicted"]["time"]["step_seconds"]
+    print(f"| {model} {batch}×{seq} | {et/1e3:.1f}K | {pt/1e3:.1f}K | {et/pt:.2f} | {100*mfu:.1f}% | {100*mfu*pt/et:.1f}% "
+          f"| {1e3*step:.1f} ms | {1e3*pred:.1f} ms | {100*(pred-step)/step:+.1f}% |")
 PY
