@@ -2,350 +2,797 @@
 // head_dim 64 or 128, 16-byte aligned tensors); attention.cu falls back to its SIMT kernels
 // otherwise (fp32, other head sizes).
 //
-// Tiles of 64 queries × 64 keys, 8 warps. The matrix products run on the tensor cores through
-// WMMA (16×16×16 fragments, fp32 accumulation): S = Q·Kᵀ and dP = dO·Vᵀ land in shared memory
-// as fp32, where the warps apply the causal mask and the softmax; P and dS are rounded to the
-// storage type (as FlashAttention-2 does) and multiplied on the tensor cores again.
-//   forward: the online softmax rescales the fp32 output tile kept in shared memory, O += P·V;
-//   dQ:      per query tile over the key tiles, dQ += dS·K in registers (fragments);
-//   dK, dV:  per key tile over the query tiles of every head of the kv group (GQA without
-//            atomics), dV += Pᵀ·dO and dK += dSᵀ·Q in registers.
-// Shared memory per block: forward 113 KB, backward 123 KB at head_dim 128.
+// The algorithm is FlashAttention-2 (Tri Dao, "FlashAttention-2: Faster Attention with Better
+// Parallelism and Work Partitioning", 2023, arXiv:2307.08691): the S×S scores never leave the
+// chip; the forward keeps a running row maximum m and row sum l (online softmax) and rescales the
+// output accumulator by exp(m_old − m_new); the backward recomputes P = exp(S·scale − lse) from the
+// saved log-sum-exp. Every matrix product is a warp-level `mma.sync.m16n8k16` (bf16 or fp16
+// operands, fp32 accumulation) whose operands come from shared memory through `ldmatrix`
+// (`.trans` where the product needs the transposed layout) or straight from registers:
+//   * S and dP stay in the accumulator registers; the softmax works on them there (a row's 8
+//     key columns of an n8 tile live in one quad of 4 threads, so row reductions are two
+//     shuffles), and the 16-bit P (or dS) is re-used directly as the A operand of the next
+//     product — the m16n8k16 accumulator layout of two adjacent n8 tiles is exactly the
+//     A-fragment layout of one k16 step — so P never goes through shared memory.
+//   * Tiles move global → shared with 16-byte `cp.async`, double-buffered (the next tile loads
+//     while the current one is multiplied); rows at or past S are zero-filled. Shared rows are
+//     padded by 16 bytes (D + 8 elements), which makes every `ldmatrix` (8 rows of 16 bytes) and
+//     the epilogue's 4-byte stores conflict-free.
+//   * Softmax in base 2: the scores are pre-multiplied by scale·log2(e) and exponentiated with
+//     ex2.approx; lse is stored in natural-log units, lse = ln(Σ_j exp(scale·q·k_j)).
+//   * Causal: only tiles up to the diagonal are visited, the mask is applied only where a tile
+//     crosses the diagonal, and a warp skips a tile that none of its rows can see.
+//
+// Forward (one CTA per 128 query rows × head × batch; 8 warps, each owning 16 query rows):
+//   Q fragments are loaded once into registers; for each tile of 64 keys: S = Q·Kᵀ (registers),
+//   online softmax, O += P·V (registers). O is scaled by 1/l, staged through the warp's own Q rows
+//   in shared memory and written with 16-byte stores; lse = m·ln2 + ln l. The grid runs the last
+//   (longest) query blocks first. Shared memory: Q 128 rows + 2 stages × (K, V) 64 rows, each
+//   row D + 8 elements: 55 KB at d = 64 (several CTAs per SM), 104 KB at d = 128 (two per SM).
+//
+// Backward, deterministic (no float atomics), in two kernels (FA2's Algorithm 2 split so that
+// each output has one writer):
+//   dK/dV: one CTA per 64 keys × kv head × batch (4 warps, 16 keys each), looping over the query
+//     tiles (64 rows) at or after the diagonal, for every query head of the GQA group. It works on
+//     the transposed products, so that everything stays in registers: Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ,
+//     Pᵀ = exp(Sᵀ·scale − lse), dSᵀ = Pᵀ∘(dPᵀ − D), dV += Pᵀ·dO, dK += dSᵀ·Q (× scale at the end);
+//     K and V fragments sit in registers at d = 64 and are re-read from shared memory at d = 128
+//     (registers: dK and dV alone take 128 per thread there). Q, dO, lse and D tiles are
+//     double-buffered. Shared memory: 54 KB (d = 64), 102 KB (d = 128).
+//   dQ: one CTA per 64 query rows × head × batch (4 warps, 16 rows each), Q and dO fragments in
+//     registers, looping over key tiles of 64 up to the diagonal: S = Q·Kᵀ, dP = dO·Vᵀ,
+//     dS = P∘(dP − D), dQ += dS·K (× scale at the end). Shared memory: 54 / 102 KB.
+//   Both kernels recompute S and dP (7 tile products instead of FA2's 5 with dQ atomics): the
+//   price of a deterministic dQ without a workspace per key block.
+// P and dS are rounded to the storage type before their products, as FlashAttention-2 does.
 #include "kernels/cuda/attention_tc.cuh"
 
-#include <mma.h>
+#include <cstring>
 
 namespace llmplan::kernels::cuda {
 
 namespace {
 
-using namespace nvcuda;
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
 
-constexpr int TB = 64;                // queries and keys per tile
-constexpr int kTcThreads = 256;       // 8 warps
-constexpr int LDS = TB + 4;           // fp32 score tiles [TB][LDS]
-constexpr int LDP = TB + 8;           // 16-bit probability tiles [TB][LDP]
+// --- PTX wrappers ------------------------------------------------------------------------------
 
-template <int D>
-struct TcDims {
-    static constexpr int LDT = D + 8;  // 16-bit [TB][D] tiles (padding spreads the banks)
-    static constexpr int LDO = D + 4;  // fp32 output staging [TB][LDO]
-    static constexpr std::size_t tile16 = std::size_t{TB} * LDT * 2;
-    static constexpr std::size_t scores = std::size_t{TB} * LDS * 4;
-    static constexpr std::size_t probs16 = std::size_t{TB} * LDP * 2;
-    static constexpr std::size_t out32 = std::size_t{TB} * LDO * 4;
-    static constexpr std::size_t fwd_bytes = 3 * tile16 + scores + probs16 + out32;
-    static constexpr std::size_t bwd_bytes = 4 * tile16 + 2 * scores + 2 * probs16 + 2 * TB * 4;
-    static_assert(tile16 % 128 == 0 && scores % 128 == 0 && probs16 % 128 == 0 && out32 % 128 == 0,
-                  "regions stay 128-byte aligned (WMMA needs 32)");
-    static_assert(out32 <= 2 * scores, "the backward stages its fp32 results in the two score tiles");
+__device__ __forceinline__ std::uint32_t smem_addr(const void* p) {
+    return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// 16 bytes global → shared, asynchronously; with valid == false the destination is zero-filled
+// (nothing is read; `src` must still be a mapped address).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+    const int n = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(n));
+}
+__device__ __forceinline__ void cp_async4(void* dst, const void* src, bool valid) {
+    const int n = valid ? 4 : 0;
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(n));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+// Four 8×8 16-bit matrices; lanes 8i..8i+7 give the row addresses of matrix i, register i of
+// lane l holds row l/4, columns 2(l%4), 2(l%4)+1 of matrix i (.trans: of its transpose).
+__device__ __forceinline__ void ldsm_x4(std::uint32_t (&r)[4], std::uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4_t(std::uint32_t (&r)[4], std::uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+// c[16×8] += a[16×16]·b[16×8]; fragments as in the PTX ISA (m16n8k16, .row.col).
+template <typename T>
+__device__ __forceinline__ void mma16816(float (&c)[4], const std::uint32_t (&a)[4], std::uint32_t b0, std::uint32_t b1);
+template <>
+__device__ __forceinline__ void mma16816<bf16>(float (&c)[4], const std::uint32_t (&a)[4], std::uint32_t b0,
+                                               std::uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void mma16816<fp16>(float (&c)[4], const std::uint32_t (&a)[4], std::uint32_t b0,
+                                               std::uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two floats → one register of two 16-bit values (lo in the low half: the lower column).
+template <typename T>
+__device__ __forceinline__ std::uint32_t pack2(float lo, float hi);
+template <>
+__device__ __forceinline__ std::uint32_t pack2<bf16>(float lo, float hi) {
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    std::uint32_t r;
+    memcpy(&r, &v, 4);
+    return r;
+}
+template <>
+__device__ __forceinline__ std::uint32_t pack2<fp16>(float lo, float hi) {
+    const __half2 v = __floats2half2_rn(lo, hi);
+    std::uint32_t r;
+    memcpy(&r, &v, 4);
+    return r;
+}
+
+__device__ __forceinline__ float ex2(float x) {  // 2^x; ex2(-inf) = 0
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// --- tile movement -----------------------------------------------------------------------------
+
+// Rows [row0, row0 + R) of a [S, ·, D] slice (row stride `stride` elements) into shared [R][LD],
+// 16 bytes per cp.async; rows at or past S are zero-filled.
+template <typename T, int D, int R, int THREADS>
+__device__ __forceinline__ void load_rows_async(T* dst, const T* src, std::size_t stride, int row0, int S) {
+    constexpr int LD = D + 8, CPR = D / 8, TOTAL = R * CPR;
+#pragma unroll
+    for (int i = 0; i < (TOTAL + THREADS - 1) / THREADS; ++i) {
+        const int e = i * THREADS + static_cast<int>(threadIdx.x);
+        if (TOTAL % THREADS == 0 || e < TOTAL) {
+            const int r = e / CPR, c = (e % CPR) * 8;
+            const int row = row0 + r;
+            const bool valid = row < S;
+            cp_async16(dst + r * LD + c, src + static_cast<std::size_t>(valid ? row : 0) * stride + c, valid);
+        }
+    }
+}
+
+// The warp's R rows of a 16-bit result staged in shared [·][LD] (rows r0.., already written) →
+// global rows grow0.. (stride elements), 16-byte stores, rows at or past S skipped.
+template <typename T, int D, int R>
+__device__ __forceinline__ void store_rows_warp(T* dst, std::size_t stride, const T* stage, int grow0, int S) {
+    constexpr int LD = D + 8, CPR = D / 8;
+    const int lane = static_cast<int>(threadIdx.x % 32);
+#pragma unroll
+    for (int i = 0; i < R * CPR / 32; ++i) {
+        const int e = i * 32 + lane, r = e / CPR, c = (e % CPR) * 8;
+        if (grow0 + r < S)
+            *reinterpret_cast<uint4*>(dst + static_cast<std::size_t>(grow0 + r) * stride + c) =
+                *reinterpret_cast<const uint4*>(stage + r * LD + c);
+    }
+}
+
+// Writes a warp's fp32 accumulators acc[D/8][4] of 16 rows (times mult) as 16-bit values into
+// shared rows stage[0..16)[LD].
+template <typename T, int D>
+__device__ __forceinline__ void stage_acc(T* stage, const float (&acc)[D / 8][4], float mult) {
+    constexpr int LD = D + 8;
+    const int lane = static_cast<int>(threadIdx.x % 32), g = lane / 4, t2 = (lane % 4) * 2;
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) {
+        *reinterpret_cast<std::uint32_t*>(stage + g * LD + j * 8 + t2) = pack2<T>(acc[j][0] * mult, acc[j][1] * mult);
+        *reinterpret_cast<std::uint32_t*>(stage + (g + 8) * LD + j * 8 + t2) = pack2<T>(acc[j][2] * mult, acc[j][3] * mult);
+    }
+}
+
+// A fragments (16 rows × 16 columns at column 16kk) of the 16 rows starting at `rows` of a shared
+// [·][LD] tile.
+template <int LD>
+__device__ __forceinline__ void load_a(std::uint32_t (&a)[4], const void* rows, int kk) {
+    const int lane = static_cast<int>(threadIdx.x % 32);
+    const auto* base = static_cast<const unsigned char*>(rows);
+    ldsm_x4(a, smem_addr(base + ((lane % 16) * LD + kk * 16 + (lane / 16) * 8) * 2));
+}
+// B fragments of two n8 tiles (rows n0..n0+15 of a [n][k] row-major tile, k columns 16kk..+15):
+// b[0], b[1] for rows n0..n0+7; b[2], b[3] for rows n0+8..n0+15.
+template <int LD>
+__device__ __forceinline__ void load_b_nk(std::uint32_t (&b)[4], const void* tile, int n0, int kk) {
+    const int lane = static_cast<int>(threadIdx.x % 32);
+    const auto* base = static_cast<const unsigned char*>(tile);
+    ldsm_x4(b, smem_addr(base + ((n0 + (lane % 8) + 8 * (lane / 16)) * LD + kk * 16 + 8 * ((lane / 8) % 2)) * 2));
+}
+// B fragments of two n8 tiles from a [k][n] row-major tile (k rows 16kk..+15, n columns n0..n0+15):
+// b[0], b[1] for columns n0..n0+7; b[2], b[3] for columns n0+8..n0+15.
+template <int LD>
+__device__ __forceinline__ void load_b_kn(std::uint32_t (&b)[4], const void* tile, int kk, int n0) {
+    const int lane = static_cast<int>(threadIdx.x % 32);
+    const auto* base = static_cast<const unsigned char*>(tile);
+    ldsm_x4_t(b, smem_addr(base + ((kk * 16 + (lane % 8) + 8 * ((lane / 8) % 2)) * LD + n0 + 8 * (lane / 16)) * 2));
+}
+
+// acc[16 × 8NB] (+)= A[16 × D] · Bᵀ where A's fragments are `a` (registers) and B is the [n][D]
+// row-major shared tile `tile` (rows n0.., NB/2 pairs of n8 tiles).
+template <typename T, int D, int NB>
+__device__ __forceinline__ void mma_abt_regs(float (&acc)[NB][4], const std::uint32_t (&a)[D / 16][4], const T* tile) {
+    constexpr int LD = D + 8;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+        for (int np = 0; np < NB / 2; ++np) {
+            std::uint32_t b[4];
+            load_b_nk<LD>(b, tile, np * 16, kk);
+            mma16816<T>(acc[2 * np], a[kk], b[0], b[1]);
+            mma16816<T>(acc[2 * np + 1], a[kk], b[2], b[3]);
+        }
+    }
+}
+
+// P[16 × 16·KS] (accumulator layout, fp32) → A fragments of KS k16 steps.
+template <typename T, int KS>
+__device__ __forceinline__ void acc_to_a(std::uint32_t (&a)[KS][4], const float (&p)[2 * KS][4]) {
+#pragma unroll
+    for (int kk = 0; kk < KS; ++kk) {
+        a[kk][0] = pack2<T>(p[2 * kk][0], p[2 * kk][1]);
+        a[kk][1] = pack2<T>(p[2 * kk][2], p[2 * kk][3]);
+        a[kk][2] = pack2<T>(p[2 * kk + 1][0], p[2 * kk + 1][1]);
+        a[kk][3] = pack2<T>(p[2 * kk + 1][2], p[2 * kk + 1][3]);
+    }
+}
+
+// acc[16 × D] += A[16 × 16·KS] · B where B is the [k][D] row-major shared tile `tile`.
+template <typename T, int D, int KS>
+__device__ __forceinline__ void mma_ab_kn(float (&acc)[D / 8][4], const std::uint32_t (&a)[KS][4], const T* tile) {
+    constexpr int LD = D + 8;
+#pragma unroll
+    for (int kk = 0; kk < KS; ++kk) {
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+            std::uint32_t b[4];
+            load_b_kn<LD>(b, tile, kk, dp * 16);
+            mma16816<T>(acc[2 * dp], a[kk], b[0], b[1]);
+            mma16816<T>(acc[2 * dp + 1], a[kk], b[2], b[3]);
+        }
+    }
+}
+
+// --- forward -----------------------------------------------------------------------------------
+
+template <int D, int NW, int MT, int BN>
+struct FwdCfg {
+    static constexpr int BM = NW * 16 * MT;  // query rows per CTA
+    static constexpr int LD = D + 8;
+    static constexpr int kThreads = NW * 32;
+    static constexpr std::size_t smem = std::size_t{2} * (BM + 4 * BN) * LD;  // Q, 2 × (K, V)
 };
 
-template <typename T>
-using FragA = wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major>;
-template <typename T>
-using FragAT = wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::col_major>;
-template <typename T>
-using FragB = wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major>;
-template <typename T>
-using FragBT = wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major>;
-using FragC = wmma::fragment<wmma::accumulator, 16, 16, 16, float>;
-
-// rows [row0, row0 + TB) of a [S, heads, D] slice (row stride `stride` elements) into a
-// [TB][LDT] tile, 16 bytes per access; rows at or past S are zero.
-template <typename T, int D>
-__device__ __forceinline__ void load_tile(T* dst, const T* src, std::size_t stride, int row0, int S) {
-    constexpr int VPR = D / 8;
-    for (int e = threadIdx.x; e < TB * VPR; e += kTcThreads) {
-        const int r = e / VPR, c = (e % VPR) * 8;
-        uint4 val = make_uint4(0, 0, 0, 0);
-        if (row0 + r < S) val = *reinterpret_cast<const uint4*>(src + static_cast<std::size_t>(row0 + r) * stride + c);
-        *reinterpret_cast<uint4*>(dst + r * TcDims<D>::LDT + c) = val;
-    }
-}
-
-// C[TB][TB] (fp32, ld LDS) = A·Bᵀ with A, B both [TB][D] 16-bit tiles: 16 output fragments,
-// two per warp.
-template <typename T, int D>
-__device__ __forceinline__ void gemm_abt(float* c, const T* a, const T* b) {
-    const int warp = threadIdx.x / 32;
-    for (int t = warp; t < 16; t += kTcThreads / 32) {
-        const int ti = t / 4, tj = t % 4;
-        FragC acc;
-        wmma::fill_fragment(acc, 0.0f);
-#pragma unroll
-        for (int kk = 0; kk < D / 16; ++kk) {
-            FragA<T> fa;
-            FragBT<T> fb;
-            wmma::load_matrix_sync(fa, a + ti * 16 * TcDims<D>::LDT + kk * 16, TcDims<D>::LDT);
-            wmma::load_matrix_sync(fb, b + tj * 16 * TcDims<D>::LDT + kk * 16, TcDims<D>::LDT);
-            wmma::mma_sync(acc, fa, fb, acc);
-        }
-        wmma::store_matrix_sync(c + ti * 16 * LDS + tj * 16, acc, LDS, wmma::mem_row_major);
-    }
-}
-
-template <typename T, int D>
-__global__ void __launch_bounds__(kTcThreads) flash_tc_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                                  const T* __restrict__ v, T* __restrict__ out,
-                                                                  float* __restrict__ lse, int S, int H, int KV,
-                                                                  float scale) {
-    using L = TcDims<D>;
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB>
+__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
+                                                               const T* __restrict__ v, T* __restrict__ out,
+                                                               float* __restrict__ lse, int S, int H, int KV, int BH,
+                                                               int nqb, float scale_log2) {
+    using C = FwdCfg<D, NW, MT, BN>;
+    constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
     extern __shared__ __align__(128) unsigned char smem[];
     T* sQ = reinterpret_cast<T*>(smem);
-    T* sK = reinterpret_cast<T*>(smem + L::tile16);
-    T* sV = reinterpret_cast<T*>(smem + 2 * L::tile16);
-    float* sS = reinterpret_cast<float*>(smem + 3 * L::tile16);
-    T* sP = reinterpret_cast<T*>(smem + 3 * L::tile16 + L::scores);
-    float* sO = reinterpret_cast<float*>(smem + 3 * L::tile16 + L::scores + L::probs16);
-    const int tile = static_cast<int>(gridDim.x - 1 - blockIdx.x);  // the longest rows first
-    const int h = blockIdx.y, b = blockIdx.z, g = h / (H / KV);
-    const int q0 = tile * TB;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    T* sK = sQ + BM * LD;      // [2][BN][LD]
+    T* sV = sK + 2 * BN * LD;  // [2][BN][LD]
+
+    const int bid = static_cast<int>(blockIdx.x);
+    const int qb = nqb - 1 - bid / BH, bh = bid % BH;  // the longest rows first
+    const int h = bh % H, b = bh / H, g = h / (H / KV);
+    const int q0 = qb * BM;
+    const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
     const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
     const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
     const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
-    load_tile<T, D>(sQ, q + qoff, qs, q0, S);
-    for (int e = threadIdx.x; e < TB * L::LDO; e += kTcThreads) sO[e] = 0.0f;
-    constexpr int RPW = TB / (kTcThreads / 32);  // 8 rows per warp for the softmax
-    float m[RPW], l[RPW];
-#pragma unroll
-    for (int i = 0; i < RPW; ++i) {
-        m[i] = -INFINITY;
-        l[i] = 0.0f;
-    }
-    const int q_end = min(q0 + TB, S);
-    for (int k0 = 0; k0 < q_end; k0 += TB) {
-        __syncthreads();
-        load_tile<T, D>(sK, k + kvoff, ks, k0, S);
-        load_tile<T, D>(sV, v + kvoff, ks, k0, S);
-        __syncthreads();
-        gemm_abt<T, D>(sS, sQ, sK);
-        __syncthreads();
-#pragma unroll
-        for (int i = 0; i < RPW; ++i) {
-            const int r = warp * RPW + i, qi = q0 + r;
-            const int kj0 = k0 + lane, kj1 = kj0 + 32;
-            const bool v0 = kj0 <= qi && qi < S, v1 = kj1 <= qi && qi < S;
-            const float s0 = v0 ? sS[r * LDS + lane] * scale : -INFINITY;
-            const float s1 = v1 ? sS[r * LDS + lane + 32] * scale : -INFINITY;
-            const float mn = fmaxf(m[i], warp_max(fmaxf(s0, s1)));
-            const float corr = mn == -INFINITY ? 1.0f : __expf(m[i] - mn);
-            const float p0 = v0 ? __expf(s0 - mn) : 0.0f, p1 = v1 ? __expf(s1 - mn) : 0.0f;
-            l[i] = l[i] * corr + warp_sum(p0 + p1);
-            m[i] = mn;
-            sP[r * LDP + lane] = from_float<T>(p0);
-            sP[r * LDP + lane + 32] = from_float<T>(p1);
-            for (int c = lane; c < D; c += 32) sO[r * L::LDO + c] *= corr;
-        }
-        __syncthreads();
-        // O[TB][D] += P[TB][TB]·V[TB][D]: 4·D/16 fragments, D/32 per warp.
-        for (int t = warp; t < 4 * (D / 16); t += kTcThreads / 32) {
-            const int ti = t / (D / 16), tc = t % (D / 16);
-            FragC acc;
-            wmma::load_matrix_sync(acc, sO + ti * 16 * L::LDO + tc * 16, L::LDO, wmma::mem_row_major);
-#pragma unroll
-            for (int kk = 0; kk < TB / 16; ++kk) {
-                FragA<T> fa;
-                FragB<T> fb;
-                wmma::load_matrix_sync(fa, sP + ti * 16 * LDP + kk * 16, LDP);
-                wmma::load_matrix_sync(fb, sV + kk * 16 * L::LDT + tc * 16, L::LDT);
-                wmma::mma_sync(acc, fa, fb, acc);
-            }
-            wmma::store_matrix_sync(sO + ti * 16 * L::LDO + tc * 16, acc, L::LDO, wmma::mem_row_major);
-        }
-    }
-    __syncthreads();
-#pragma unroll
-    for (int i = 0; i < RPW; ++i) {
-        const int r = warp * RPW + i, qi = q0 + r;
-        if (qi >= S) continue;
-        const float inv = 1.0f / l[i];
-        T* o = out + qoff + static_cast<std::size_t>(qi) * qs;
-        for (int c = lane; c < D; c += 32) o[c] = from_float<T>(sO[r * L::LDO + c] * inv);
-        if (lane == 0) lse[(static_cast<std::size_t>(b) * H + h) * S + qi] = m[i] + logf(l[i]);
-    }
-}
+    const T* kp = k + kvoff;
+    const T* vp = v + kvoff;
 
-// Stores the warp's D/32 accumulator fragments of a [TB][D] result (times `mult`) through the
-// fp32 staging area to dst rows [row0, row0 + TB) with stride `stride`, rows ≥ S skipped.
-template <typename T, int D>
-__device__ __forceinline__ void write_fragments(FragC (&acc)[D / 32], float* stage, T* dst, std::size_t stride, int row0,
-                                                int S, float mult) {
-    using L = TcDims<D>;
-    const int warp = threadIdx.x / 32;
-    __syncthreads();
-#pragma unroll
-    for (int i = 0; i < D / 32; ++i) {
-        const int t = warp + 8 * i, ti = t / (D / 16), tc = t % (D / 16);
-        wmma::store_matrix_sync(stage + ti * 16 * L::LDO + tc * 16, acc[i], L::LDO, wmma::mem_row_major);
-    }
-    __syncthreads();
-    for (int e = threadIdx.x; e < TB * D; e += kTcThreads) {
-        const int r = e / D, c = e % D;
-        if (row0 + r < S) dst[static_cast<std::size_t>(row0 + r) * stride + c] = from_float<T>(stage[r * L::LDO + c] * mult);
-    }
-}
+    const int n_tiles = (min(q0 + BM, S) + BN - 1) / BN;
+    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S);
+    load_rows_async<T, D, BN, THREADS>(sK, kp, ks, 0, S);
+    load_rows_async<T, D, BN, THREADS>(sV, vp, ks, 0, S);
+    cp_async_commit();
 
-template <typename T, int D>
-__global__ void __launch_bounds__(kTcThreads) flash_tc_dq_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                                 const T* __restrict__ v, const T* __restrict__ dout,
-                                                                 const float* __restrict__ lse, const float* __restrict__ Dv,
-                                                                 T* __restrict__ dq, int S, int H, int KV, float scale) {
-    using L = TcDims<D>;
-    extern __shared__ __align__(128) unsigned char smem[];
-    T* sQ = reinterpret_cast<T*>(smem);
-    T* sO = reinterpret_cast<T*>(smem + L::tile16);  // dO
-    T* sK = reinterpret_cast<T*>(smem + 2 * L::tile16);
-    T* sV = reinterpret_cast<T*>(smem + 3 * L::tile16);
-    float* sS = reinterpret_cast<float*>(smem + 4 * L::tile16);
-    float* sdP = sS + TB * LDS;
-    T* sdS = reinterpret_cast<T*>(smem + 4 * L::tile16 + 2 * L::scores);
-    float* sL = reinterpret_cast<float*>(smem + 4 * L::tile16 + 2 * L::scores + 2 * L::probs16);
-    float* sD = sL + TB;
-    const int tile = static_cast<int>(gridDim.x - 1 - blockIdx.x);
-    const int h = blockIdx.y, b = blockIdx.z, g = h / (H / KV);
-    const int q0 = tile * TB;
-    const int warp = threadIdx.x / 32;
-    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
-    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
-    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
-    const std::size_t stat = (static_cast<std::size_t>(b) * H + h) * S;
-    load_tile<T, D>(sQ, q + qoff, qs, q0, S);
-    load_tile<T, D>(sO, dout + qoff, qs, q0, S);
-    if (threadIdx.x < TB) {
-        const int qi = q0 + threadIdx.x;
-        sL[threadIdx.x] = qi < S ? lse[stat + qi] : 0.0f;
-        sD[threadIdx.x] = qi < S ? Dv[stat + qi] : 0.0f;
-    }
-    FragC acc[D / 32];
+    const int wr0 = warp * 16 * MT;  // the warp's first row in the tile
+    const int w_first = q0 + wr0, w_last = w_first + 16 * MT - 1;
+    const int row_lo = lane / 4, col2 = (lane % 4) * 2;
+
+    std::uint32_t qf[MT][QREG ? D / 16 : 1][4];  // Q fragments, when kept in registers
+    float o[MT][D / 8][4];
+    float m[MT][2], l[MT][2];
 #pragma unroll
-    for (int i = 0; i < D / 32; ++i) wmma::fill_fragment(acc[i], 0.0f);
-    const int q_end = min(q0 + TB, S);
-    for (int k0 = 0; k0 < q_end; k0 += TB) {
-        __syncthreads();
-        load_tile<T, D>(sK, k + kvoff, ks, k0, S);
-        load_tile<T, D>(sV, v + kvoff, ks, k0, S);
-        __syncthreads();
-        gemm_abt<T, D>(sS, sQ, sK);
-        gemm_abt<T, D>(sdP, sO, sV);
-        __syncthreads();
-        for (int e = threadIdx.x; e < TB * TB; e += kTcThreads) {
-            const int r = e / TB, j = e % TB, qi = q0 + r, kj = k0 + j;
-            const bool valid = kj <= qi && qi < S;
-            const float p = valid ? __expf(sS[r * LDS + j] * scale - sL[r]) : 0.0f;
-            sdS[r * LDP + j] = from_float<T>(p * (sdP[r * LDS + j] - sD[r]));
+    for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int j = 0; j < D / 8; ++j) o[mt][j][0] = o[mt][j][1] = o[mt][j][2] = o[mt][j][3] = 0.0f;
+        m[mt][0] = m[mt][1] = -INFINITY;
+        l[mt][0] = l[mt][1] = 0.0f;
+    }
+
+    for (int t = 0; t < n_tiles; ++t) {
+        if (t + 1 < n_tiles) {
+            const int st = (t + 1) & 1;
+            load_rows_async<T, D, BN, THREADS>(sK + st * BN * LD, kp, ks, (t + 1) * BN, S);
+            load_rows_async<T, D, BN, THREADS>(sV + st * BN * LD, vp, ks, (t + 1) * BN, S);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
         }
         __syncthreads();
-        // dQ[TB][D] += dS[TB][TB]·K[TB][D].
+        if constexpr (QREG) {
+            if (t == 0) {
 #pragma unroll
-        for (int i = 0; i < D / 32; ++i) {
-            const int t = warp + 8 * i, ti = t / (D / 16), tc = t % (D / 16);
+                for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-            for (int kk = 0; kk < TB / 16; ++kk) {
-                FragA<T> fa;
-                FragB<T> fb;
-                wmma::load_matrix_sync(fa, sdS + ti * 16 * LDP + kk * 16, LDP);
-                wmma::load_matrix_sync(fb, sK + kk * 16 * L::LDT + tc * 16, L::LDT);
-                wmma::mma_sync(acc[i], fa, fb, acc[i]);
+                    for (int kk = 0; kk < D / 16; ++kk) load_a<LD>(qf[mt][kk], sQ + (wr0 + mt * 16) * LD, kk);
             }
         }
-    }
-    write_fragments<T, D>(acc, sS, dq + qoff, qs, q0, S, scale);
-}
-
-template <typename T, int D>
-__global__ void __launch_bounds__(kTcThreads) flash_tc_dkdv_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                                   const T* __restrict__ v, const T* __restrict__ dout,
-                                                                   const float* __restrict__ lse,
-                                                                   const float* __restrict__ Dv, T* __restrict__ dk,
-                                                                   T* __restrict__ dv, int S, int H, int KV, float scale) {
-    using L = TcDims<D>;
-    extern __shared__ __align__(128) unsigned char smem[];
-    T* sK = reinterpret_cast<T*>(smem);
-    T* sV = reinterpret_cast<T*>(smem + L::tile16);
-    T* sQ = reinterpret_cast<T*>(smem + 2 * L::tile16);
-    T* sO = reinterpret_cast<T*>(smem + 3 * L::tile16);  // dO
-    float* sS = reinterpret_cast<float*>(smem + 4 * L::tile16);
-    float* sdP = sS + TB * LDS;
-    T* sP = reinterpret_cast<T*>(smem + 4 * L::tile16 + 2 * L::scores);
-    T* sdS = reinterpret_cast<T*>(smem + 4 * L::tile16 + 2 * L::scores + L::probs16);
-    float* sL = reinterpret_cast<float*>(smem + 4 * L::tile16 + 2 * L::scores + 2 * L::probs16);
-    float* sD = sL + TB;
-    const int k0 = blockIdx.x * TB;  // tile 0 (the most queries) first
-    const int g = blockIdx.y, b = blockIdx.z, rep = H / KV;
-    const int warp = threadIdx.x / 32;
-    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
-    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
-    load_tile<T, D>(sK, k + kvoff, ks, k0, S);
-    load_tile<T, D>(sV, v + kvoff, ks, k0, S);
-    FragC gk[D / 32], gv[D / 32];
+        const int n0 = t * BN;
+        if (n0 <= w_last) {  // some row of the warp sees some key of the tile
+            const T* cK = sK + (t & 1) * BN * LD;
+            const T* cV = sV + (t & 1) * BN * LD;
+            float s[MT][BN / 8][4];
 #pragma unroll
-    for (int i = 0; i < D / 32; ++i) {
-        wmma::fill_fragment(gk[i], 0.0f);
-        wmma::fill_fragment(gv[i], 0.0f);
-    }
-    for (int hr = 0; hr < rep; ++hr) {
-        const int h = g * rep + hr;
-        const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
-        const std::size_t stat = (static_cast<std::size_t>(b) * H + h) * S;
-        for (int q0 = k0; q0 < S; q0 += TB) {  // queries before k0 see none of these keys
-            __syncthreads();
-            load_tile<T, D>(sQ, q + qoff, qs, q0, S);
-            load_tile<T, D>(sO, dout + qoff, qs, q0, S);
-            if (threadIdx.x < TB) {
-                const int qi = q0 + threadIdx.x;
-                sL[threadIdx.x] = qi < S ? lse[stat + qi] : 0.0f;
-                sD[threadIdx.x] = qi < S ? Dv[stat + qi] : 0.0f;
+            for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+                for (int j = 0; j < BN / 8; ++j) s[mt][j][0] = s[mt][j][1] = s[mt][j][2] = s[mt][j][3] = 0.0f;
+            // S = Q·Kᵀ
+#pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) {
+                std::uint32_t qa[MT][4];
+#pragma unroll
+                for (int mt = 0; mt < MT; ++mt) {
+                    if constexpr (QREG) {
+#pragma unroll
+                        for (int i = 0; i < 4; ++i) qa[mt][i] = qf[mt][kk][i];
+                    } else {
+                        load_a<LD>(qa[mt], sQ + (wr0 + mt * 16) * LD, kk);
+                    }
+                }
+#pragma unroll
+                for (int np = 0; np < BN / 16; ++np) {
+                    std::uint32_t bb[4];
+                    load_b_nk<LD>(bb, cK, np * 16, kk);
+#pragma unroll
+                    for (int mt = 0; mt < MT; ++mt) {
+                        mma16816<T>(s[mt][2 * np], qa[mt], bb[0], bb[1]);
+                        mma16816<T>(s[mt][2 * np + 1], qa[mt], bb[2], bb[3]);
+                    }
+                }
             }
-            __syncthreads();
-            gemm_abt<T, D>(sS, sQ, sK);   // S[q][k]
-            gemm_abt<T, D>(sdP, sO, sV);  // dP[q][k]
-            __syncthreads();
-            for (int e = threadIdx.x; e < TB * TB; e += kTcThreads) {
-                const int r = e / TB, j = e % TB, qi = q0 + r, kj = k0 + j;
-                const bool valid = kj <= qi && qi < S;
-                const float p = valid ? __expf(sS[r * LDS + j] * scale - sL[r]) : 0.0f;
-                sP[r * LDP + j] = from_float<T>(p);
-                sdS[r * LDP + j] = from_float<T>(p * (sdP[r * LDS + j] - sD[r]));
+            // Scale to base 2, mask the diagonal tile, online softmax.
+            const bool diag = n0 + BN - 1 > w_first;
+            std::uint32_t pa[MT][BN / 16][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+                for (int hi = 0; hi < 2; ++hi) {
+                    const int row = w_first + mt * 16 + row_lo + hi * 8;
+                    float mx = m[mt][hi];
+#pragma unroll
+                    for (int j = 0; j < BN / 8; ++j) {
+#pragma unroll
+                        for (int c = 0; c < 2; ++c) {
+                            float x = s[mt][j][2 * hi + c] * scale_log2;
+                            if (diag && n0 + j * 8 + col2 + c > row) x = -INFINITY;
+                            s[mt][j][2 * hi + c] = x;
+                            mx = fmaxf(mx, x);
+                        }
+                    }
+                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                    // mx is finite: every warp sees key 0 in tile 0 first.
+                    const float corr = ex2(m[mt][hi] - mx);
+                    m[mt][hi] = mx;
+                    float sum = 0.0f;
+#pragma unroll
+                    for (int j = 0; j < BN / 8; ++j) {
+#pragma unroll
+                        for (int c = 0; c < 2; ++c) {
+                            const float p = ex2(s[mt][j][2 * hi + c] - mx);
+                            s[mt][j][2 * hi + c] = p;
+                            sum += p;
+                        }
+                    }
+                    l[mt][hi] = l[mt][hi] * corr + sum;  // this thread's columns; the quad sums at the end
+#pragma unroll
+                    for (int j = 0; j < D / 8; ++j) {
+                        o[mt][j][2 * hi] *= corr;
+                        o[mt][j][2 * hi + 1] *= corr;
+                    }
+                }
+                acc_to_a<T, BN / 16>(pa[mt], s[mt]);
             }
-            __syncthreads();
-            // dV[TB(k)][D] += Pᵀ·dO, dK += dSᵀ·Q: Pᵀ is P read column-major.
+            // O += P·V
 #pragma unroll
-            for (int i = 0; i < D / 32; ++i) {
-                const int t = warp + 8 * i, tk = t / (D / 16), tc = t % (D / 16);
+            for (int kk = 0; kk < BN / 16; ++kk) {
 #pragma unroll
-                for (int kk = 0; kk < TB / 16; ++kk) {
-                    FragAT<T> fa;
-                    FragB<T> fb;
-                    wmma::load_matrix_sync(fa, sP + kk * 16 * LDP + tk * 16, LDP);
-                    wmma::load_matrix_sync(fb, sO + kk * 16 * L::LDT + tc * 16, L::LDT);
-                    wmma::mma_sync(gv[i], fa, fb, gv[i]);
-                    wmma::load_matrix_sync(fa, sdS + kk * 16 * LDP + tk * 16, LDP);
-                    wmma::load_matrix_sync(fb, sQ + kk * 16 * L::LDT + tc * 16, L::LDT);
-                    wmma::mma_sync(gk[i], fa, fb, gk[i]);
+                for (int dp = 0; dp < D / 16; ++dp) {
+                    std::uint32_t bb[4];
+                    load_b_kn<LD>(bb, cV, kk, dp * 16);
+#pragma unroll
+                    for (int mt = 0; mt < MT; ++mt) {
+                        mma16816<T>(o[mt][2 * dp], pa[mt][kk], bb[0], bb[1]);
+                        mma16816<T>(o[mt][2 * dp + 1], pa[mt][kk], bb[2], bb[3]);
+                    }
                 }
             }
         }
+        __syncthreads();
     }
-    write_fragments<T, D>(gk, sS, dk + kvoff, ks, k0, S, scale);
-    write_fragments<T, D>(gv, sS, dv + kvoff, ks, k0, S, 1.0f);
+
+    // Epilogue: O / l through the warp's own rows of sQ (only this warp read them), lse.
+    T* stage = sQ + wr0 * LD;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+        float inv[2];
+#pragma unroll
+        for (int hi = 0; hi < 2; ++hi) {
+            float sum = l[mt][hi];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            inv[hi] = 1.0f / sum;
+            const int row = w_first + mt * 16 + row_lo + hi * 8;
+            if (lane % 4 == 0 && row < S)
+                lse[static_cast<std::size_t>(bh) * S + row] = m[mt][hi] * kLn2 + logf(sum);
+        }
+#pragma unroll
+        for (int j = 0; j < D / 8; ++j) {
+            o[mt][j][0] *= inv[0];
+            o[mt][j][1] *= inv[0];
+            o[mt][j][2] *= inv[1];
+            o[mt][j][3] *= inv[1];
+        }
+        stage_acc<T, D>(stage + mt * 16 * LD, o[mt], 1.0f);
+    }
+    __syncwarp();
+    store_rows_warp<T, D, 16 * MT>(out + qoff, qs, stage, w_first, S);
 }
 
-template <typename T, int D, typename F>
-void with_tc(F&& f) {
-    f(T{}, std::integral_constant<int, D>{});
+// --- backward: dQ ------------------------------------------------------------------------------
+
+template <int D, int NW, int BN>
+struct DqCfg {
+    static constexpr int BM = NW * 16;
+    static constexpr int LD = D + 8;
+    static constexpr int kThreads = NW * 32;
+    static constexpr std::size_t smem = std::size_t{2} * (2 * BM + 4 * BN) * LD;  // Q, dO, 2 × (K, V)
+};
+
+template <typename T, int D, int NW, int BN, int MINB>
+__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dq_kernel(const T* __restrict__ q, const T* __restrict__ k,
+                                                              const T* __restrict__ v, const T* __restrict__ dout,
+                                                              const float* __restrict__ lse, const float* __restrict__ Dv,
+                                                              T* __restrict__ dq, int S, int H, int KV, int BH, int nqb,
+                                                              float scale_log2, float scale) {
+    using C = DqCfg<D, NW, BN>;
+    constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
+    extern __shared__ __align__(128) unsigned char smem[];
+    T* sQ = reinterpret_cast<T*>(smem);
+    T* sO = sQ + BM * LD;      // dO
+    T* sK = sO + BM * LD;      // [2][BN][LD]
+    T* sV = sK + 2 * BN * LD;  // [2][BN][LD]
+
+    const int bid = static_cast<int>(blockIdx.x);
+    const int qb = nqb - 1 - bid / BH, bh = bid % BH;
+    const int h = bh % H, b = bh / H, g = h / (H / KV);
+    const int q0 = qb * BM;
+    const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
+    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
+    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
+    const T* kp = k + kvoff;
+    const T* vp = v + kvoff;
+
+    const int n_tiles = (min(q0 + BM, S) + BN - 1) / BN;
+    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S);
+    load_rows_async<T, D, BM, THREADS>(sO, dout + qoff, qs, q0, S);
+    load_rows_async<T, D, BN, THREADS>(sK, kp, ks, 0, S);
+    load_rows_async<T, D, BN, THREADS>(sV, vp, ks, 0, S);
+    cp_async_commit();
+
+    const int wr0 = warp * 16;
+    const int w_first = q0 + wr0, w_last = w_first + 15;
+    const int row_lo = lane / 4, col2 = (lane % 4) * 2;
+    float lse2[2], dd[2];
+#pragma unroll
+    for (int hi = 0; hi < 2; ++hi) {
+        const int row = w_first + row_lo + hi * 8;
+        lse2[hi] = row < S ? lse[static_cast<std::size_t>(bh) * S + row] * kLog2e : 0.0f;
+        dd[hi] = row < S ? Dv[static_cast<std::size_t>(bh) * S + row] : 0.0f;
+    }
+
+    std::uint32_t qf[D / 16][4], of[D / 16][4];
+    float acc[D / 8][4];
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
+
+    for (int t = 0; t < n_tiles; ++t) {
+        if (t + 1 < n_tiles) {
+            const int st = (t + 1) & 1;
+            load_rows_async<T, D, BN, THREADS>(sK + st * BN * LD, kp, ks, (t + 1) * BN, S);
+            load_rows_async<T, D, BN, THREADS>(sV + st * BN * LD, vp, ks, (t + 1) * BN, S);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        if (t == 0) {
+#pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) {
+                load_a<LD>(qf[kk], sQ + wr0 * LD, kk);
+                load_a<LD>(of[kk], sO + wr0 * LD, kk);
+            }
+        }
+        const int n0 = t * BN;
+        if (n0 <= w_last) {
+            const T* cK = sK + (t & 1) * BN * LD;
+            const T* cV = sV + (t & 1) * BN * LD;
+            float s[BN / 8][4], dp[BN / 8][4];
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) {
+                s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+                dp[j][0] = dp[j][1] = dp[j][2] = dp[j][3] = 0.0f;
+            }
+            mma_abt_regs<T, D, BN / 8>(s, qf, cK);   // S = Q·Kᵀ
+            mma_abt_regs<T, D, BN / 8>(dp, of, cV);  // dP = dO·Vᵀ
+            const bool diag = n0 + BN - 1 > w_first;
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) {
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int hi = e / 2, row = w_first + row_lo + hi * 8, key = n0 + j * 8 + col2 + (e % 2);
+                    float p = ex2(fmaf(s[j][e], scale_log2, -lse2[hi]));
+                    if (diag && key > row) p = 0.0f;
+                    s[j][e] = p * (dp[j][e] - dd[hi]);  // dS
+                }
+            }
+            std::uint32_t da[BN / 16][4];
+            acc_to_a<T, BN / 16>(da, s);
+            mma_ab_kn<T, D, BN / 16>(acc, da, cK);  // dQ += dS·K
+        }
+        __syncthreads();
+    }
+    T* stage = sQ + wr0 * LD;
+    stage_acc<T, D>(stage, acc, scale);
+    __syncwarp();
+    store_rows_warp<T, D, 16>(dq + qoff, qs, stage, w_first, S);
+}
+
+// --- backward: dK, dV --------------------------------------------------------------------------
+
+template <int D, int NW, int BMQ>
+struct DkvCfg {
+    static constexpr int BN = NW * 16;  // keys per CTA
+    static constexpr int LD = D + 8;
+    static constexpr int kThreads = NW * 32;
+    // K, V, 2 × (Q, dO) 16-bit rows, 2 × (lse, D) floats.
+    static constexpr std::size_t smem = std::size_t{2} * (2 * BN + 4 * BMQ) * LD + std::size_t{4} * 4 * BMQ;
+    static_assert(2 * BMQ <= kThreads, "one thread per lse and D value");
+};
+
+template <typename T, int D, int NW, int BMQ, bool KVREG, int MINB>
+__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dkdv_kernel(const T* __restrict__ q, const T* __restrict__ k,
+                                                                const T* __restrict__ v, const T* __restrict__ dout,
+                                                                const float* __restrict__ lse,
+                                                                const float* __restrict__ Dv, T* __restrict__ dk,
+                                                                T* __restrict__ dv, int S, int H, int KV, int BKV,
+                                                                float scale_log2, float scale) {
+    using C = DkvCfg<D, NW, BMQ>;
+    constexpr int BN = C::BN, LD = C::LD, THREADS = C::kThreads;
+    extern __shared__ __align__(128) unsigned char smem[];
+    T* sK = reinterpret_cast<T*>(smem);
+    T* sV = sK + BN * LD;
+    T* sQ = sV + BN * LD;         // [2][BMQ][LD]
+    T* sO = sQ + 2 * BMQ * LD;    // dO, [2][BMQ][LD]
+    float* sL = reinterpret_cast<float*>(sO + 2 * BMQ * LD);  // lse, [2][BMQ]
+    float* sD = sL + 2 * BMQ;                                  // D, [2][BMQ]
+
+    const int bid = static_cast<int>(blockIdx.x);
+    const int kb = bid / BKV, bg = bid % BKV;  // key block 0 (the most queries) first
+    const int g = bg % KV, b = bg / KV, rep = H / KV;
+    const int k0 = kb * BN;
+    const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
+    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
+
+    const int qt0 = k0 / BMQ;                       // the first query tile that sees a key of the block
+    const int n_qt = (S + BMQ - 1) / BMQ - qt0;     // query tiles per head
+    const int total = rep * n_qt;
+
+    // Issues the loads of iteration `it` (head g·rep + it / n_qt, query tile qt0 + it % n_qt) into stage st.
+    auto issue = [&](int it, int st) {
+        const int h = g * rep + it / n_qt, q0 = (qt0 + it % n_qt) * BMQ;
+        const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
+        load_rows_async<T, D, BMQ, THREADS>(sQ + st * BMQ * LD, q + qoff, qs, q0, S);
+        load_rows_async<T, D, BMQ, THREADS>(sO + st * BMQ * LD, dout + qoff, qs, q0, S);
+        const int tid = static_cast<int>(threadIdx.x);
+        if (tid < 2 * BMQ) {
+            const int r = tid % BMQ, row = q0 + r;
+            const bool valid = row < S;
+            const std::size_t at = (static_cast<std::size_t>(b) * H + h) * S + (valid ? row : 0);
+            if (tid < BMQ) {
+                cp_async4(sL + st * BMQ + r, lse + at, valid);
+            } else {
+                cp_async4(sD + st * BMQ + r, Dv + at, valid);
+            }
+        }
+    };
+
+    load_rows_async<T, D, BN, THREADS>(sK, k + kvoff, ks, k0, S);
+    load_rows_async<T, D, BN, THREADS>(sV, v + kvoff, ks, k0, S);
+    issue(0, 0);
+    cp_async_commit();
+
+    const int wr0 = warp * 16;
+    const int w_first = k0 + wr0;  // the warp's first key
+    const int key_lo = lane / 4, col2 = (lane % 4) * 2;
+    const T* wK = sK + wr0 * LD;
+    const T* wV = sV + wr0 * LD;
+
+    std::uint32_t kf[KVREG ? D / 16 : 1][4], vf[KVREG ? D / 16 : 1][4];
+    float gk[D / 8][4], gv[D / 8][4];
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) {
+        gk[j][0] = gk[j][1] = gk[j][2] = gk[j][3] = 0.0f;
+        gv[j][0] = gv[j][1] = gv[j][2] = gv[j][3] = 0.0f;
+    }
+
+    for (int it = 0; it < total; ++it) {
+        if (it + 1 < total) {
+            issue(it + 1, (it + 1) & 1);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        if constexpr (KVREG) {
+            if (it == 0) {
+#pragma unroll
+                for (int kk = 0; kk < D / 16; ++kk) {
+                    load_a<LD>(kf[kk], wK, kk);
+                    load_a<LD>(vf[kk], wV, kk);
+                }
+            }
+        }
+        const int q0 = (qt0 + it % n_qt) * BMQ;
+        if (q0 + BMQ - 1 >= w_first) {  // some query of the tile sees some key of the warp
+            const int st = it & 1;
+            const T* cQ = sQ + st * BMQ * LD;
+            const T* cO = sO + st * BMQ * LD;
+            const float* cL = sL + st * BMQ;
+            const float* cD = sD + st * BMQ;
+            float s[BMQ / 8][4], dp[BMQ / 8][4];
+#pragma unroll
+            for (int j = 0; j < BMQ / 8; ++j) {
+                s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+                dp[j][0] = dp[j][1] = dp[j][2] = dp[j][3] = 0.0f;
+            }
+            // Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ (rows: the warp's 16 keys; columns: the tile's queries)
+#pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) {
+                std::uint32_t ka[4], va[4];
+                if constexpr (KVREG) {
+#pragma unroll
+                    for (int i = 0; i < 4; ++i) {
+                        ka[i] = kf[kk][i];
+                        va[i] = vf[kk][i];
+                    }
+                } else {
+                    load_a<LD>(ka, wK, kk);
+                    load_a<LD>(va, wV, kk);
+                }
+#pragma unroll
+                for (int np = 0; np < BMQ / 16; ++np) {
+                    std::uint32_t bb[4];
+                    load_b_nk<LD>(bb, cQ, np * 16, kk);
+                    mma16816<T>(s[2 * np], ka, bb[0], bb[1]);
+                    mma16816<T>(s[2 * np + 1], ka, bb[2], bb[3]);
+                    load_b_nk<LD>(bb, cO, np * 16, kk);
+                    mma16816<T>(dp[2 * np], va, bb[0], bb[1]);
+                    mma16816<T>(dp[2 * np + 1], va, bb[2], bb[3]);
+                }
+            }
+            const bool edge = q0 < w_first + 15 || q0 + BMQ > S;  // crosses the diagonal or the end
+#pragma unroll
+            for (int j = 0; j < BMQ / 8; ++j) {
+                const float2 l2 = *reinterpret_cast<const float2*>(cL + j * 8 + col2);
+                const float2 d2 = *reinterpret_cast<const float2*>(cD + j * 8 + col2);
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int key = w_first + key_lo + (e / 2) * 8, qi = q0 + j * 8 + col2 + (e % 2);
+                    const float lq = (e % 2) ? l2.y : l2.x, dq_ = (e % 2) ? d2.y : d2.x;
+                    float p = ex2(fmaf(s[j][e], scale_log2, -lq * kLog2e));
+                    if (edge && (key > qi || qi >= S)) p = 0.0f;
+                    s[j][e] = p;                        // Pᵀ
+                    dp[j][e] = p * (dp[j][e] - dq_);    // dSᵀ
+                }
+            }
+            std::uint32_t pa[BMQ / 16][4], da[BMQ / 16][4];
+            acc_to_a<T, BMQ / 16>(pa, s);
+            acc_to_a<T, BMQ / 16>(da, dp);
+            mma_ab_kn<T, D, BMQ / 16>(gv, pa, cO);  // dV += Pᵀ·dO
+            mma_ab_kn<T, D, BMQ / 16>(gk, da, cQ);  // dK += dSᵀ·Q
+        }
+        __syncthreads();
+    }
+    // The warp's own rows of sK / sV (only it read them) stage dK and dV.
+    T* stK = sK + wr0 * LD;
+    T* stV = sV + wr0 * LD;
+    stage_acc<T, D>(stK, gk, scale);
+    stage_acc<T, D>(stV, gv, 1.0f);
+    __syncwarp();
+    store_rows_warp<T, D, 16>(dk + kvoff, ks, stK, w_first, S);
+    store_rows_warp<T, D, 16>(dv + kvoff, ks, stV, w_first, S);
+}
+
+// --- launchers ---------------------------------------------------------------------------------
+
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB>
+void launch_fwd(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
+                int heads, int kv_heads, float scale) {
+    using C = FwdCfg<D, NW, MT, BN>;
+    const int nqb = (S + C::BM - 1) / C::BM;
+    const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB>,
+                                            cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
+    flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB><<<grid, C::kThreads, C::smem, stream>>>(
+        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
+        kv_heads, B * heads, nqb, scale * kLog2e);
+    LLMPLAN_CHECK_LAUNCH();
+}
+
+template <typename T, int D, int NW, int BN, int MINB>
+void launch_dq(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
+               const void* dout, void* dq, int B, int S, int heads, int kv_heads, float scale) {
+    using C = DqCfg<D, NW, BN>;
+    const int nqb = (S + C::BM - 1) / C::BM;
+    const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_dq_kernel<T, D, NW, BN, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                            static_cast<int>(C::smem)));
+    flash_tc_dq_kernel<T, D, NW, BN, MINB><<<grid, C::kThreads, C::smem, stream>>>(
+        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, Dv,
+        static_cast<T*>(dq), S, heads, kv_heads, B * heads, nqb, scale * kLog2e, scale);
+    LLMPLAN_CHECK_LAUNCH();
+}
+
+template <typename T, int D, int NW, int BMQ, bool KVREG, int MINB>
+void launch_dkdv(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
+                 const void* dout, void* dk, void* dv, int B, int S, int heads, int kv_heads, float scale) {
+    using C = DkvCfg<D, NW, BMQ>;
+    const int nkb = (S + C::BN - 1) / C::BN;
+    const unsigned grid = static_cast<unsigned>(nkb) * static_cast<unsigned>(B * kv_heads);
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_dkdv_kernel<T, D, NW, BMQ, KVREG, MINB>,
+                                            cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
+    flash_tc_dkdv_kernel<T, D, NW, BMQ, KVREG, MINB><<<grid, C::kThreads, C::smem, stream>>>(
+        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, Dv,
+        static_cast<T*>(dk), static_cast<T*>(dv), S, heads, kv_heads, B * kv_heads, scale * kLog2e, scale);
+    LLMPLAN_CHECK_LAUNCH();
+}
+
+// The shipped configurations (see the header comment).
+template <typename T, int D>
+void forward_impl(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
+                  int heads, int kv_heads, float scale) {
+    launch_fwd<T, D, 8, 1, 64, true, 1>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+}
+
+template <typename T, int D>
+void backward_impl(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
+                   const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, float scale) {
+    launch_dq<T, D, 4, 64, 1>(stream, q, k, v, lse, Dv, dout, dq, B, S, heads, kv_heads, scale);
+    launch_dkdv<T, D, 4, 64, (D <= 64), 1>(stream, q, k, v, lse, Dv, dout, dk, dv, B, S, heads, kv_heads, scale);
 }
 
 // Calls f(T{}, integral_constant<D>) for a supported (dt, d).
 template <typename F>
 void dispatch_tc(DType dt, int d, F&& f) {
     if (dt == DType::bf16) {
-        if (d == 64) return with_tc<bf16, 64>(f);
-        return with_tc<bf16, 128>(f);
+        if (d == 64) return f(bf16{}, std::integral_constant<int, 64>{});
+        return f(bf16{}, std::integral_constant<int, 128>{});
     }
-    if (d == 64) return with_tc<fp16, 64>(f);
-    return with_tc<fp16, 128>(f);
+    if (d == 64) return f(fp16{}, std::integral_constant<int, 64>{});
+    return f(fp16{}, std::integral_constant<int, 128>{});
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
@@ -361,17 +808,10 @@ bool flash_tc_supported(DType dt, int d, std::initializer_list<const void*> tens
 
 void flash_tc_forward(Context& ctx, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
                       int heads, int kv_heads, int d, DType dt, float scale) {
-    const dim3 grid(static_cast<unsigned>((S + TB - 1) / TB), static_cast<unsigned>(heads), static_cast<unsigned>(B));
     dispatch_tc(dt, d, [&](auto tag, auto dim) {
         using T = decltype(tag);
         constexpr int D = decltype(dim)::value;
-        constexpr std::size_t smem = TcDims<D>::fwd_bytes;
-        LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                static_cast<int>(smem)));
-        flash_tc_fwd_kernel<T, D><<<grid, kTcThreads, smem, ctx.stream()>>>(static_cast<const T*>(q), static_cast<const T*>(k),
-                                                                          static_cast<const T*>(v), static_cast<T*>(out), lse,
-                                                                          S, heads, kv_heads, scale);
-        LLMPLAN_CHECK_LAUNCH();
+        forward_impl<T, D>(ctx.stream(), q, k, v, out, lse, B, S, heads, kv_heads, scale);
     });
 }
 
@@ -381,21 +821,7 @@ void flash_tc_backward(Context& ctx, const void* q, const void* k, const void* v
     dispatch_tc(dt, d, [&](auto tag, auto dim) {
         using T = decltype(tag);
         constexpr int HD = decltype(dim)::value;
-        constexpr std::size_t smem = TcDims<HD>::bwd_bytes;
-        const dim3 qgrid(static_cast<unsigned>((S + TB - 1) / TB), static_cast<unsigned>(heads), static_cast<unsigned>(B));
-        LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_dq_kernel<T, HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                static_cast<int>(smem)));
-        flash_tc_dq_kernel<T, HD><<<qgrid, kTcThreads, smem, ctx.stream()>>>(
-            static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, D,
-            static_cast<T*>(dq), S, heads, kv_heads, scale);
-        LLMPLAN_CHECK_LAUNCH();
-        const dim3 kgrid(static_cast<unsigned>((S + TB - 1) / TB), static_cast<unsigned>(kv_heads), static_cast<unsigned>(B));
-        LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_dkdv_kernel<T, HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                static_cast<int>(smem)));
-        flash_tc_dkdv_kernel<T, HD><<<kgrid, kTcThreads, smem, ctx.stream()>>>(
-            static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, D,
-            static_cast<T*>(dk), static_cast<T*>(dv), S, heads, kv_heads, scale);
-        LLMPLAN_CHECK_LAUNCH();
+        backward_impl<T, HD>(ctx.stream(), q, k, v, lse, D, dout, dq, dk, dv, B, S, heads, kv_heads, scale);
     });
 }
 
