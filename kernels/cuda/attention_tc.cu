@@ -262,11 +262,173 @@ struct FwdCfg {
     static constexpr std::size_t smem = std::size_t{2} * (BM + 4 * BN) * LD;  // Q, 2 × (K, V)
 };
 
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB>
+// s = Q·Kᵀ for the warp's MT m16 tiles against the BN keys of the shared tile cK; Q fragments from
+// registers (QREG) or from the warp's rows of shared Q (sQw).
+template <typename T, int D, int MT, int BN, bool QREG>
+__device__ __forceinline__ void fwd_qk(float (&s)[MT][BN / 8][4], const std::uint32_t (&qf)[MT][QREG ? D / 16 : 1][4],
+                                       const T* sQw, const T* cK) {
+    constexpr int LD = D + 8;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int j = 0; j < BN / 8; ++j) s[mt][j][0] = s[mt][j][1] = s[mt][j][2] = s[mt][j][3] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+        std::uint32_t qa[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+            if constexpr (QREG) {
+#pragma unroll
+                for (int i = 0; i < 4; ++i) qa[mt][i] = qf[mt][kk][i];
+            } else {
+                load_a<LD>(qa[mt], sQw + mt * 16 * LD, kk);
+            }
+        }
+#pragma unroll
+        for (int np = 0; np < BN / 16; ++np) {
+            std::uint32_t bb[4];
+            load_b_nk<LD>(bb, cK, np * 16, kk);
+#pragma unroll
+            for (int mt = 0; mt < MT; ++mt) {
+                mma16816<T>(s[mt][2 * np], qa[mt], bb[0], bb[1]);
+                mma16816<T>(s[mt][2 * np + 1], qa[mt], bb[2], bb[3]);
+            }
+        }
+    }
+}
+
+// Online softmax of the raw scores s of keys n0.. (masked where a key follows the row), the
+// rescale of O, and O += P·V with V the shared tile cV. m is the reference maximum in scaled
+// base-2 units (scale·log2(e)·s), so that each probability is one FFMA and one ex2.
+// LAZY (as in FlashAttention-4): m moves only when a row's maximum exceeds it by more than
+// kLazyTau, so P ≤ 2^kLazyTau and O and l, which share the same reference, stay exact; the
+// rescale of O (and its exponentials) is skipped for the whole warp when no row moved, which
+// after the first tiles is nearly always.
+constexpr float kLazyTau = 8.0f;
+template <typename T, int D, int MT, int BN, bool LAZY>
+__device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float (&o)[MT][D / 8][4], float (&m)[MT][2],
+                                               float (&l)[MT][2], const T* cV, int n0, int w_first, float scale_log2) {
+    constexpr int LD = D + 8;
+    const int lane = static_cast<int>(threadIdx.x % 32), row_lo = lane / 4, col2 = (lane % 4) * 2;
+    const bool diag = n0 + BN - 1 > w_first;
+    std::uint32_t pa[MT][BN / 16][4];
+    float mnew[MT][2];
+    bool move = false;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int hi = 0; hi < 2; ++hi) {
+            const int row = w_first + mt * 16 + row_lo + hi * 8;
+            float mx = -INFINITY;
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) {
+#pragma unroll
+                for (int c = 0; c < 2; ++c) {
+                    if (diag && n0 + j * 8 + col2 + c > row) s[mt][j][2 * hi + c] = -INFINITY;
+                    mx = fmaxf(mx, s[mt][j][2 * hi + c]);
+                }
+            }
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            // The reference stays finite: every warp sees key 0 in tile 0 first (scale > 0 keeps
+            // the order of the raw scores).
+            mnew[mt][hi] = mx * scale_log2;
+            if constexpr (LAZY) {
+                move = move || mnew[mt][hi] > m[mt][hi] + kLazyTau;
+            } else {
+                move = true;
+            }
+        }
+    }
+    if (!LAZY || __any_sync(0xffffffffu, move)) {
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+            for (int hi = 0; hi < 2; ++hi) {
+                const float m_new = LAZY ? (mnew[mt][hi] > m[mt][hi] + kLazyTau ? mnew[mt][hi] : m[mt][hi])
+                                         : fmaxf(m[mt][hi], mnew[mt][hi]);
+                const float corr = ex2(m[mt][hi] - m_new);  // m = -inf before the first tile: 0
+                m[mt][hi] = m_new;
+                l[mt][hi] *= corr;
+#pragma unroll
+                for (int j = 0; j < D / 8; ++j) {
+                    o[mt][j][2 * hi] *= corr;
+                    o[mt][j][2 * hi + 1] *= corr;
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int hi = 0; hi < 2; ++hi) {
+            const float mneg = -m[mt][hi];
+            float sum = 0.0f;
+#pragma unroll
+            for (int j = 0; j < BN / 8; ++j) {
+#pragma unroll
+                for (int c = 0; c < 2; ++c) {
+                    const float p = ex2(fmaf(s[mt][j][2 * hi + c], scale_log2, mneg));
+                    s[mt][j][2 * hi + c] = p;
+                    sum += p;
+                }
+            }
+            l[mt][hi] += sum;  // this thread's columns; the quad sums at the end
+        }
+        acc_to_a<T, BN / 16>(pa[mt], s[mt]);
+    }
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk) {
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+            std::uint32_t bb[4];
+            load_b_kn<LD>(bb, cV, kk, dp * 16);
+#pragma unroll
+            for (int mt = 0; mt < MT; ++mt) {
+                mma16816<T>(o[mt][2 * dp], pa[mt][kk], bb[0], bb[1]);
+                mma16816<T>(o[mt][2 * dp + 1], pa[mt][kk], bb[2], bb[3]);
+            }
+        }
+    }
+}
+
+// O / l through the warp's own rows of shared Q (stage; only this warp reads them), and lse.
+template <typename T, int D, int MT>
+__device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const float (&m)[MT][2], const float (&l)[MT][2],
+                                             T* stage, T* out, std::size_t qs, float* lse_bh, int w_first, int S) {
+    constexpr int LD = D + 8;
+    const int lane = static_cast<int>(threadIdx.x % 32), row_lo = lane / 4;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+        float inv[2];
+#pragma unroll
+        for (int hi = 0; hi < 2; ++hi) {
+            float sum = l[mt][hi];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            inv[hi] = 1.0f / sum;
+            const int row = w_first + mt * 16 + row_lo + hi * 8;
+            if (lane % 4 == 0 && row < S) lse_bh[row] = m[mt][hi] * kLn2 + logf(sum);
+        }
+#pragma unroll
+        for (int j = 0; j < D / 8; ++j) {
+            o[mt][j][0] *= inv[0];
+            o[mt][j][1] *= inv[0];
+            o[mt][j][2] *= inv[1];
+            o[mt][j][3] *= inv[1];
+        }
+        stage_acc<T, D>(stage + mt * 16 * LD, o[mt], 1.0f);
+    }
+    __syncwarp();
+    store_rows_warp<T, D, 16 * MT>(out, qs, stage, w_first, S);
+}
+
+// Forward, one K/V tile per iteration: wait, S = Q·Kᵀ, softmax, O += P·V.
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
 __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                               const T* __restrict__ v, T* __restrict__ out,
-                                                               float* __restrict__ lse, int S, int H, int KV, int BH,
-                                                               int nqb, float scale_log2) {
+                                                                     const T* __restrict__ v, T* __restrict__ out,
+                                                                     float* __restrict__ lse, int S, int H, int KV,
+                                                                     int BH, int nqb, float scale_log2) {
     using C = FwdCfg<D, NW, MT, BN>;
     constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
     extern __shared__ __align__(128) unsigned char smem[];
@@ -278,7 +440,7 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
     const int qb = nqb - 1 - bid / BH, bh = bid % BH;  // the longest rows first
     const int h = bh % H, b = bh / H, g = h / (H / KV);
     const int q0 = qb * BM;
-    const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+    const int warp = static_cast<int>(threadIdx.x / 32);
     const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
     const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
     const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
@@ -293,7 +455,7 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
 
     const int wr0 = warp * 16 * MT;  // the warp's first row in the tile
     const int w_first = q0 + wr0, w_last = w_first + 16 * MT - 1;
-    const int row_lo = lane / 4, col2 = (lane % 4) * 2;
+    T* sQw = sQ + wr0 * LD;
 
     std::uint32_t qf[MT][QREG ? D / 16 : 1][4];  // Q fragments, when kept in registers
     float o[MT][D / 8][4];
@@ -322,129 +484,104 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
 #pragma unroll
                 for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-                    for (int kk = 0; kk < D / 16; ++kk) load_a<LD>(qf[mt][kk], sQ + (wr0 + mt * 16) * LD, kk);
+                    for (int kk = 0; kk < D / 16; ++kk) load_a<LD>(qf[mt][kk], sQw + mt * 16 * LD, kk);
             }
         }
         const int n0 = t * BN;
         if (n0 <= w_last) {  // some row of the warp sees some key of the tile
-            const T* cK = sK + (t & 1) * BN * LD;
-            const T* cV = sV + (t & 1) * BN * LD;
             float s[MT][BN / 8][4];
-#pragma unroll
-            for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-                for (int j = 0; j < BN / 8; ++j) s[mt][j][0] = s[mt][j][1] = s[mt][j][2] = s[mt][j][3] = 0.0f;
-            // S = Q·Kᵀ
-#pragma unroll
-            for (int kk = 0; kk < D / 16; ++kk) {
-                std::uint32_t qa[MT][4];
-#pragma unroll
-                for (int mt = 0; mt < MT; ++mt) {
-                    if constexpr (QREG) {
-#pragma unroll
-                        for (int i = 0; i < 4; ++i) qa[mt][i] = qf[mt][kk][i];
-                    } else {
-                        load_a<LD>(qa[mt], sQ + (wr0 + mt * 16) * LD, kk);
-                    }
-                }
-#pragma unroll
-                for (int np = 0; np < BN / 16; ++np) {
-                    std::uint32_t bb[4];
-                    load_b_nk<LD>(bb, cK, np * 16, kk);
-#pragma unroll
-                    for (int mt = 0; mt < MT; ++mt) {
-                        mma16816<T>(s[mt][2 * np], qa[mt], bb[0], bb[1]);
-                        mma16816<T>(s[mt][2 * np + 1], qa[mt], bb[2], bb[3]);
-                    }
-                }
-            }
-            // Scale to base 2, mask the diagonal tile, online softmax.
-            const bool diag = n0 + BN - 1 > w_first;
-            std::uint32_t pa[MT][BN / 16][4];
-#pragma unroll
-            for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-                for (int hi = 0; hi < 2; ++hi) {
-                    const int row = w_first + mt * 16 + row_lo + hi * 8;
-                    float mx = m[mt][hi];
-#pragma unroll
-                    for (int j = 0; j < BN / 8; ++j) {
-#pragma unroll
-                        for (int c = 0; c < 2; ++c) {
-                            float x = s[mt][j][2 * hi + c] * scale_log2;
-                            if (diag && n0 + j * 8 + col2 + c > row) x = -INFINITY;
-                            s[mt][j][2 * hi + c] = x;
-                            mx = fmaxf(mx, x);
-                        }
-                    }
-                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-                    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-                    // mx is finite: every warp sees key 0 in tile 0 first.
-                    const float corr = ex2(m[mt][hi] - mx);
-                    m[mt][hi] = mx;
-                    float sum = 0.0f;
-#pragma unroll
-                    for (int j = 0; j < BN / 8; ++j) {
-#pragma unroll
-                        for (int c = 0; c < 2; ++c) {
-                            const float p = ex2(s[mt][j][2 * hi + c] - mx);
-                            s[mt][j][2 * hi + c] = p;
-                            sum += p;
-                        }
-                    }
-                    l[mt][hi] = l[mt][hi] * corr + sum;  // this thread's columns; the quad sums at the end
-#pragma unroll
-                    for (int j = 0; j < D / 8; ++j) {
-                        o[mt][j][2 * hi] *= corr;
-                        o[mt][j][2 * hi + 1] *= corr;
-                    }
-                }
-                acc_to_a<T, BN / 16>(pa[mt], s[mt]);
-            }
-            // O += P·V
-#pragma unroll
-            for (int kk = 0; kk < BN / 16; ++kk) {
-#pragma unroll
-                for (int dp = 0; dp < D / 16; ++dp) {
-                    std::uint32_t bb[4];
-                    load_b_kn<LD>(bb, cV, kk, dp * 16);
-#pragma unroll
-                    for (int mt = 0; mt < MT; ++mt) {
-                        mma16816<T>(o[mt][2 * dp], pa[mt][kk], bb[0], bb[1]);
-                        mma16816<T>(o[mt][2 * dp + 1], pa[mt][kk], bb[2], bb[3]);
-                    }
-                }
-            }
+            fwd_qk<T, D, MT, BN, QREG>(s, qf, sQw, sK + (t & 1) * BN * LD);
+            fwd_softmax_pv<T, D, MT, BN, LAZY>(s, o, m, l, sV + (t & 1) * BN * LD, n0, w_first, scale_log2);
         }
         __syncthreads();
     }
+    fwd_epilogue<T, D, MT>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
+}
 
-    // Epilogue: O / l through the warp's own rows of sQ (only this warp read them), lse.
-    T* stage = sQ + wr0 * LD;
+// Forward, software-pipelined: while the softmax and P·V of key tile t run, the scores of tile
+// t + 1 are already being multiplied (S_{t+1} = Q·K_{t+1}ᵀ is issued in the same basic block,
+// independent of the softmax), so the tensor cores and the ALU / MUFU pipes overlap inside each
+// warp. Loads run one step ahead: iteration t fetches V_{t+1} and K_{t+2}.
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
+__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_pipe_kernel(const T* __restrict__ q,
+                                                                          const T* __restrict__ k,
+                                                                          const T* __restrict__ v, T* __restrict__ out,
+                                                                          float* __restrict__ lse, int S, int H, int KV,
+                                                                          int BH, int nqb, float scale_log2) {
+    using C = FwdCfg<D, NW, MT, BN>;
+    constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
+    extern __shared__ __align__(128) unsigned char smem[];
+    T* sQ = reinterpret_cast<T*>(smem);
+    T* sK = sQ + BM * LD;      // [2][BN][LD]: K_t in stage t & 1
+    T* sV = sK + 2 * BN * LD;  // [2][BN][LD]: V_t in stage t & 1
+
+    const int bid = static_cast<int>(blockIdx.x);
+    const int qb = nqb - 1 - bid / BH, bh = bid % BH;  // the longest rows first
+    const int h = bh % H, b = bh / H, g = h / (H / KV);
+    const int q0 = qb * BM;
+    const int warp = static_cast<int>(threadIdx.x / 32);
+    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
+    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
+    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
+    const T* kp = k + kvoff;
+    const T* vp = v + kvoff;
+
+    const int n_tiles = (min(q0 + BM, S) + BN - 1) / BN;
+    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S);
+    load_rows_async<T, D, BN, THREADS>(sK, kp, ks, 0, S);
+    cp_async_commit();
+    load_rows_async<T, D, BN, THREADS>(sV, vp, ks, 0, S);
+    if (n_tiles > 1) load_rows_async<T, D, BN, THREADS>(sK + BN * LD, kp, ks, BN, S);
+    cp_async_commit();
+
+    const int wr0 = warp * 16 * MT;
+    const int w_first = q0 + wr0, w_last = w_first + 16 * MT - 1;
+    T* sQw = sQ + wr0 * LD;
+
+    std::uint32_t qf[MT][QREG ? D / 16 : 1][4];
+    float o[MT][D / 8][4];
+    float m[MT][2], l[MT][2];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
-        float inv[2];
 #pragma unroll
-        for (int hi = 0; hi < 2; ++hi) {
-            float sum = l[mt][hi];
-            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-            inv[hi] = 1.0f / sum;
-            const int row = w_first + mt * 16 + row_lo + hi * 8;
-            if (lane % 4 == 0 && row < S)
-                lse[static_cast<std::size_t>(bh) * S + row] = m[mt][hi] * kLn2 + logf(sum);
-        }
-#pragma unroll
-        for (int j = 0; j < D / 8; ++j) {
-            o[mt][j][0] *= inv[0];
-            o[mt][j][1] *= inv[0];
-            o[mt][j][2] *= inv[1];
-            o[mt][j][3] *= inv[1];
-        }
-        stage_acc<T, D>(stage + mt * 16 * LD, o[mt], 1.0f);
+        for (int j = 0; j < D / 8; ++j) o[mt][j][0] = o[mt][j][1] = o[mt][j][2] = o[mt][j][3] = 0.0f;
+        m[mt][0] = m[mt][1] = -INFINITY;
+        l[mt][0] = l[mt][1] = 0.0f;
     }
-    __syncwarp();
-    store_rows_warp<T, D, 16 * MT>(out + qoff, qs, stage, w_first, S);
+    cp_async_wait<1>();  // Q, K_0
+    __syncthreads();
+    if constexpr (QREG) {
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int kk = 0; kk < D / 16; ++kk) load_a<LD>(qf[mt][kk], sQw + mt * 16 * LD, kk);
+    }
+    float sa[MT][BN / 8][4], sb[MT][BN / 8][4];
+    fwd_qk<T, D, MT, BN, QREG>(sa, qf, sQw, sK);  // every warp sees key 0
+
+    // One step: s_cur holds the raw scores of tile t; s_next receives those of tile t + 1.
+    auto step = [&](float (&s_cur)[MT][BN / 8][4], float (&s_next)[MT][BN / 8][4], int t) {
+        cp_async_wait<0>();  // V_t, K_{t+1}
+        __syncthreads();     // ... visible to all; every warp is done with V_{t-1} and K_t
+        if (t + 1 < n_tiles)
+            load_rows_async<T, D, BN, THREADS>(sV + ((t + 1) & 1) * BN * LD, vp, ks, (t + 1) * BN, S);
+        if (t + 2 < n_tiles) load_rows_async<T, D, BN, THREADS>(sK + (t & 1) * BN * LD, kp, ks, (t + 2) * BN, S);
+        cp_async_commit();
+        const T* cV = sV + (t & 1) * BN * LD;
+        if (t + 1 < n_tiles) {
+            // Branch-free body: a warp that sees none of tile t + 1 computes it anyway (masked to
+            // nothing, or unused after the last tile), so that both halves share one basic block.
+            fwd_qk<T, D, MT, BN, QREG>(s_next, qf, sQw, sK + ((t + 1) & 1) * BN * LD);
+            fwd_softmax_pv<T, D, MT, BN, LAZY>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+        } else if (t * BN <= w_last) {
+            fwd_softmax_pv<T, D, MT, BN, LAZY>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+        }
+    };
+    for (int t = 0; t < n_tiles; t += 2) {
+        step(sa, sb, t);
+        if (t + 1 < n_tiles) step(sb, sa, t + 1);
+    }
+    fwd_epilogue<T, D, MT>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
 }
 
 // --- backward: dQ ------------------------------------------------------------------------------
@@ -457,21 +594,20 @@ struct DqCfg {
     static constexpr std::size_t smem = std::size_t{2} * (2 * BM + 4 * BN) * LD;  // Q, dO, 2 × (K, V)
 };
 
-template <typename T, int D, int NW, int BN, int MINB>
-__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dq_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                              const T* __restrict__ v, const T* __restrict__ dout,
-                                                              const float* __restrict__ lse, const float* __restrict__ Dv,
-                                                              T* __restrict__ dq, int S, int H, int KV, int BH, int nqb,
-                                                              float scale_log2, float scale) {
+// One dQ block (query block × head × batch, block index bid; the last query blocks first).
+template <typename T, int D, int NW, int BN>
+__device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* __restrict__ q, const T* __restrict__ k,
+                                         const T* __restrict__ v, const T* __restrict__ dout,
+                                         const float* __restrict__ lse, const float* __restrict__ Dv,
+                                         T* __restrict__ dq, int S, int H, int KV, int BH, int nqb, float scale_log2,
+                                         float scale) {
     using C = DqCfg<D, NW, BN>;
     constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
-    extern __shared__ __align__(128) unsigned char smem[];
     T* sQ = reinterpret_cast<T*>(smem);
     T* sO = sQ + BM * LD;      // dO
     T* sK = sO + BM * LD;      // [2][BN][LD]
     T* sV = sK + 2 * BN * LD;  // [2][BN][LD]
 
-    const int bid = static_cast<int>(blockIdx.x);
     const int qb = nqb - 1 - bid / BH, bh = bid % BH;
     const int h = bh % H, b = bh / H, g = h / (H / KV);
     const int q0 = qb * BM;
@@ -558,6 +694,18 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dq_kernel(const T* __r
     store_rows_warp<T, D, 16>(dq + qoff, qs, stage, w_first, S);
 }
 
+template <typename T, int D, int NW, int BN, int MINB>
+__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dq_kernel(const T* __restrict__ q, const T* __restrict__ k,
+                                                                    const T* __restrict__ v, const T* __restrict__ dout,
+                                                                    const float* __restrict__ lse,
+                                                                    const float* __restrict__ Dv, T* __restrict__ dq,
+                                                                    int S, int H, int KV, int BH, int nqb,
+                                                                    float scale_log2, float scale) {
+    extern __shared__ __align__(128) unsigned char smem[];
+    dq_block<T, D, NW, BN>(smem, static_cast<int>(blockIdx.x), q, k, v, dout, lse, Dv, dq, S, H, KV, BH, nqb, scale_log2,
+                           scale);
+}
+
 // --- backward: dK, dV --------------------------------------------------------------------------
 
 template <int D, int NW, int BMQ>
@@ -570,16 +718,15 @@ struct DkvCfg {
     static_assert(2 * BMQ <= kThreads, "one thread per lse and D value");
 };
 
-template <typename T, int D, int NW, int BMQ, bool KVREG, int MINB>
-__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dkdv_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                                const T* __restrict__ v, const T* __restrict__ dout,
-                                                                const float* __restrict__ lse,
-                                                                const float* __restrict__ Dv, T* __restrict__ dk,
-                                                                T* __restrict__ dv, int S, int H, int KV, int BKV,
-                                                                float scale_log2, float scale) {
+// One dK/dV block (key block × kv head × batch, block index bid; key block 0 first).
+template <typename T, int D, int NW, int BMQ, bool KVREG>
+__device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T* __restrict__ q,
+                                           const T* __restrict__ k, const T* __restrict__ v,
+                                           const T* __restrict__ dout, const float* __restrict__ lse,
+                                           const float* __restrict__ Dv, T* __restrict__ dk, T* __restrict__ dv, int S,
+                                           int H, int KV, int BKV, float scale_log2, float scale) {
     using C = DkvCfg<D, NW, BMQ>;
     constexpr int BN = C::BN, LD = C::LD, THREADS = C::kThreads;
-    extern __shared__ __align__(128) unsigned char smem[];
     T* sK = reinterpret_cast<T*>(smem);
     T* sV = sK + BN * LD;
     T* sQ = sV + BN * LD;         // [2][BMQ][LD]
@@ -587,7 +734,6 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dkdv_kernel(const T* _
     float* sL = reinterpret_cast<float*>(sO + 2 * BMQ * LD);  // lse, [2][BMQ]
     float* sD = sL + 2 * BMQ;                                  // D, [2][BMQ]
 
-    const int bid = static_cast<int>(blockIdx.x);
     const int kb = bid / BKV, bg = bid % BKV;  // key block 0 (the most queries) first
     const int g = bg % KV, b = bg / KV, rep = H / KV;
     const int k0 = kb * BN;
@@ -726,17 +872,52 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dkdv_kernel(const T* _
     store_rows_warp<T, D, 16>(dv + kvoff, ks, stV, w_first, S);
 }
 
+template <typename T, int D, int NW, int BMQ, bool KVREG, int MINB>
+__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dkdv_kernel(const T* __restrict__ q, const T* __restrict__ k,
+                                                                      const T* __restrict__ v,
+                                                                      const T* __restrict__ dout,
+                                                                      const float* __restrict__ lse,
+                                                                      const float* __restrict__ Dv, T* __restrict__ dk,
+                                                                      T* __restrict__ dv, int S, int H, int KV, int BKV,
+                                                                      float scale_log2, float scale) {
+    extern __shared__ __align__(128) unsigned char smem[];
+    dkdv_block<T, D, NW, BMQ, KVREG>(smem, static_cast<int>(blockIdx.x), q, k, v, dout, lse, Dv, dk, dv, S, H, KV, BKV,
+                                     scale_log2, scale);
+}
+
+// The whole backward in one launch: the first n_kv blocks are dK/dV blocks (longest first), the
+// rest dQ blocks (longest first). dQ blocks fill the SMs while the long dK/dV blocks of the
+// first key blocks (which loop over every query tile of every head of their GQA group) finish,
+// so neither kernel's tail idles the GPU.
+template <typename T, int D, int NW, int BNQ, int BMQ, bool KVREG, int MINB>
+__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_bwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
+                                                                     const T* __restrict__ v, const T* __restrict__ dout,
+                                                                     const float* __restrict__ lse,
+                                                                     const float* __restrict__ Dv, T* __restrict__ dq,
+                                                                     T* __restrict__ dk, T* __restrict__ dv, int S, int H,
+                                                                     int KV, int n_kv, int nqb, float scale_log2,
+                                                                     float scale) {
+    extern __shared__ __align__(128) unsigned char smem[];
+    const int bid = static_cast<int>(blockIdx.x);
+    const int B = static_cast<int>(gridDim.x - n_kv) / (nqb * H);
+    if (bid < n_kv) {
+        dkdv_block<T, D, NW, BMQ, KVREG>(smem, bid, q, k, v, dout, lse, Dv, dk, dv, S, H, KV, B * KV, scale_log2, scale);
+    } else {
+        dq_block<T, D, NW, BNQ>(smem, bid - n_kv, q, k, v, dout, lse, Dv, dq, S, H, KV, B * H, nqb, scale_log2, scale);
+    }
+}
+
 // --- launchers ---------------------------------------------------------------------------------
 
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB>
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
 void launch_fwd(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
                 int heads, int kv_heads, float scale) {
     using C = FwdCfg<D, NW, MT, BN>;
     const int nqb = (S + C::BM - 1) / C::BM;
     const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
-    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB>,
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
-    flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB><<<grid, C::kThreads, C::smem, stream>>>(
+    flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY><<<grid, C::kThreads, C::smem, stream>>>(
         static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
         kv_heads, B * heads, nqb, scale * kLog2e);
     LLMPLAN_CHECK_LAUNCH();
@@ -770,18 +951,59 @@ void launch_dkdv(cudaStream_t stream, const void* q, const void* k, const void* 
     LLMPLAN_CHECK_LAUNCH();
 }
 
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
+void launch_fwd_pipe(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B,
+                     int S, int heads, int kv_heads, float scale) {
+    using C = FwdCfg<D, NW, MT, BN>;
+    const int nqb = (S + C::BM - 1) / C::BM;
+    const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY>,
+                                            cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
+    flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY><<<grid, C::kThreads, C::smem, stream>>>(
+        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
+        kv_heads, B * heads, nqb, scale * kLog2e);
+    LLMPLAN_CHECK_LAUNCH();
+}
+
+template <typename T, int D, int NW, int BNQ, int BMQ, bool KVREG, int MINB>
+void launch_bwd_fused(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
+                      const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads,
+                      float scale) {
+    using CQ = DqCfg<D, NW, BNQ>;
+    using CK = DkvCfg<D, NW, BMQ>;
+    const int nqb = (S + CQ::BM - 1) / CQ::BM, nkb = (S + CK::BN - 1) / CK::BN;
+    const int n_kv = nkb * B * kv_heads;
+    const unsigned grid = static_cast<unsigned>(n_kv) + static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
+    const std::size_t smem = CQ::smem > CK::smem ? CQ::smem : CK::smem;
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_bwd_kernel<T, D, NW, BNQ, BMQ, KVREG, MINB>,
+                                            cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+    flash_tc_bwd_kernel<T, D, NW, BNQ, BMQ, KVREG, MINB><<<grid, NW * 32, smem, stream>>>(
+        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, Dv,
+        static_cast<T*>(dq), static_cast<T*>(dk), static_cast<T*>(dv), S, heads, kv_heads, n_kv, nqb, scale * kLog2e,
+        scale);
+    LLMPLAN_CHECK_LAUNCH();
+}
+
 // The shipped configurations (see the header comment).
 template <typename T, int D>
 void forward_impl(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
                   int heads, int kv_heads, float scale) {
-    launch_fwd<T, D, 8, 1, 64, true, 1>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+    if constexpr (D == 64) {
+        launch_fwd<T, D, 4, 2, 64, true, 1, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+    } else {
+        launch_fwd_pipe<T, D, 8, 1, 64, true, 1, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+    }
 }
 
 template <typename T, int D>
 void backward_impl(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
                    const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, float scale) {
-    launch_dq<T, D, 4, 64, 1>(stream, q, k, v, lse, Dv, dout, dq, B, S, heads, kv_heads, scale);
-    launch_dkdv<T, D, 4, 64, (D <= 64), 1>(stream, q, k, v, lse, Dv, dout, dk, dv, B, S, heads, kv_heads, scale);
+    if constexpr (D == 64) {
+        launch_bwd_fused<T, D, 4, 32, 32, true, 3>(stream, q, k, v, lse, Dv, dout, dq, dk, dv, B, S, heads, kv_heads, scale);
+    } else {
+        launch_bwd_fused<T, D, 4, 32, 64, false, 1>(stream, q, k, v, lse, Dv, dout, dq, dk, dv, B, S, heads, kv_heads,
+                                                    scale);
+    }
 }
 
 // Calls f(T{}, integral_constant<D>) for a supported (dt, d).
