@@ -5,49 +5,67 @@
 // The algorithm is FlashAttention-2 (Tri Dao, "FlashAttention-2: Faster Attention with Better
 // Parallelism and Work Partitioning", 2023, arXiv:2307.08691): the S×S scores never leave the
 // chip; the forward keeps a running row maximum m and row sum l (online softmax) and rescales the
-// output accumulator by exp(m_old − m_new); the backward recomputes P = exp(S·scale − lse) from the
-// saved log-sum-exp. Every matrix product is a warp-level `mma.sync.m16n8k16` (bf16 or fp16
-// operands, fp32 accumulation) whose operands come from shared memory through `ldmatrix`
-// (`.trans` where the product needs the transposed layout) or straight from registers:
-//   * S and dP stay in the accumulator registers; the softmax works on them there (a row's 8
-//     key columns of an n8 tile live in one quad of 4 threads, so row reductions are two
-//     shuffles), and the 16-bit P (or dS) is re-used directly as the A operand of the next
-//     product — the m16n8k16 accumulator layout of two adjacent n8 tiles is exactly the
-//     A-fragment layout of one k16 step — so P never goes through shared memory.
+// output accumulator when m moves; the backward recomputes P = exp(S·scale − lse) from the saved
+// log-sum-exp. Every matrix product is a warp-level `mma.sync.m16n8k16` (bf16 or fp16 operands,
+// fp32 accumulation; sm_90 without the `a` features, so no wgmma) whose operands come from shared
+// memory through `ldmatrix` (`.trans` where the product needs the transposed layout) or straight
+// from registers:
+//   * S and dP stay in the accumulator registers; the softmax works on them there (a row's
+//     columns of an n8 tile live in one quad of 4 threads, so row reductions are two shuffles),
+//     and the 16-bit P (or dS) is re-used directly as the A operand of the next product — the
+//     m16n8k16 accumulator layout of two adjacent n8 tiles is exactly the A-fragment layout of
+//     one k16 step — so P never goes through shared memory.
 //   * Tiles move global → shared with 16-byte `cp.async`, double-buffered (the next tile loads
 //     while the current one is multiplied); rows at or past S are zero-filled. Shared rows are
 //     padded by 16 bytes (D + 8 elements), which makes every `ldmatrix` (8 rows of 16 bytes) and
-//     the epilogue's 4-byte stores conflict-free.
-//   * Softmax in base 2: the scores are pre-multiplied by scale·log2(e) and exponentiated with
-//     ex2.approx; lse is stored in natural-log units, lse = ln(Σ_j exp(scale·q·k_j)).
-//   * Causal: only tiles up to the diagonal are visited, the mask is applied only where a tile
-//     crosses the diagonal, and a warp skips a tile that none of its rows can see.
+//     the epilogues' 4-byte stores conflict-free.
+//   * Softmax in base 2: the maximum is taken on the raw scores and each probability is one FFMA
+//     and one ex2.approx, p = 2^(s·scale·log2e − m); lse is stored in natural-log units,
+//     lse = ln Σ_j exp(scale·q·k_j), as attention.cu and the SIMT kernels define it.
+//   * Causal: only tiles up to the diagonal are visited; the mask is a separate instantiation
+//     used only on tiles that cross the diagonal (otherwise the compiler predicates a compare and
+//     select onto every element of every tile), and a warp skips a tile none of its rows can see.
 //
-// Forward (one CTA per 128 query rows × head × batch; 8 warps, each owning 16 query rows):
-//   Q fragments are loaded once into registers; for each tile of 64 keys: S = Q·Kᵀ (registers),
-//   online softmax, O += P·V (registers). O is scaled by 1/l, staged through the warp's own Q rows
-//   in shared memory and written with 16-byte stores; lse = m·ln2 + ln l. The grid runs the last
-//   (longest) query blocks first. Shared memory: Q 128 rows + 2 stages × (K, V) 64 rows, each
-//   row D + 8 elements: 55 KB at d = 64 (several CTAs per SM), 104 KB at d = 128 (two per SM).
+// Forward — one CTA per 128 query rows × head × batch, the last (longest) query blocks first;
+// 4 warps × 32 rows (two m16 tiles per warp, so every K/V fragment read by ldmatrix feeds two
+// mma: the per-warp shared-memory traffic per flop is half that of 16-row warps), key tiles of
+// 64. Per tile: S = Q·Kᵀ (64 mma per warp), online softmax, O += P·V (64 mma), and the row sums
+// l on the tensor cores too (P times a column of ones: 8 mma instead of 64 FADD per thread).
+// d = 64 keeps the Q fragments in registers; d = 128 re-reads them from shared memory (O alone
+// takes 128 registers per thread there) and uses FlashAttention-4's lazy rescale (the reference
+// maximum moves only when a row's maximum grows by more than 2^8, which keeps O and l exact and
+// skips the O rescale almost always). O is scaled by 1/l, staged through the warp's own Q rows
+// in shared memory and written with 16-byte stores. Shared memory (Q + 2 × (K, V)):
+// (128 + 4·64)·(D + 8)·2 bytes = 54 KB at d = 64, 102 KB at d = 128; about 250 registers per
+// thread, so 2 CTAs (8 warps) per SM.
 //
-// Backward, deterministic (no float atomics), in two kernels (FA2's Algorithm 2 split so that
-// each output has one writer):
-//   dK/dV: one CTA per 64 keys × kv head × batch (4 warps, 16 keys each), looping over the query
-//     tiles (64 rows) at or after the diagonal, for every query head of the GQA group. It works on
-//     the transposed products, so that everything stays in registers: Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ,
-//     Pᵀ = exp(Sᵀ·scale − lse), dSᵀ = Pᵀ∘(dPᵀ − D), dV += Pᵀ·dO, dK += dSᵀ·Q (× scale at the end);
-//     K and V fragments sit in registers at d = 64 and are re-read from shared memory at d = 128
-//     (registers: dK and dV alone take 128 per thread there). Q, dO, lse and D tiles are
-//     double-buffered. Shared memory: 54 KB (d = 64), 102 KB (d = 128).
-//   dQ: one CTA per 64 query rows × head × batch (4 warps, 16 rows each), Q and dO fragments in
-//     registers, looping over key tiles of 64 up to the diagonal: S = Q·Kᵀ, dP = dO·Vᵀ,
-//     dS = P∘(dP − D), dQ += dS·K (× scale at the end). Shared memory: 54 / 102 KB.
-//   Both kernels recompute S and dP (7 tile products instead of FA2's 5 with dQ atomics): the
-//   price of a deterministic dQ without a workspace per key block.
+// Backward — deterministic (no float atomics), FA2's Algorithm 2 split so that every output has
+// one writer, both parts in ONE launch: blocks [0, n_kv) are dK/dV blocks (key block 0, which
+// sees the most queries, first), the rest dQ blocks (the last query block first), so the dQ
+// blocks fill the SMs while the long dK/dV blocks finish (with GQA each dK/dV block loops over
+// every query head of its group; 0.59 → 0.48 ms at B=1 S=2048 H=32 KV=8 d=128). 4 warps each.
+//   dK/dV: 64 keys (16 per warp) × kv head × batch, looping over the query tiles at or after the
+//     diagonal, for every query head of the GQA group. It works on the transposed products, so
+//     that everything stays in registers: Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ, Pᵀ = exp(Sᵀ·scale − lse),
+//     dSᵀ = Pᵀ∘(dPᵀ − D), dV += Pᵀ·dO, dK += dSᵀ·Q (× scale at the end). Query tiles of 32 rows
+//     with the K and V fragments in registers at d = 64; tiles of 64 with K and V re-read from
+//     shared memory at d = 128 (dK and dV alone take 128 registers per thread there). Q, dO, lse
+//     and D tiles are double-buffered.
+//   dQ: 64 query rows (16 per warp) × head × batch, Q and dO fragments in registers, looping over
+//     key tiles of 32 up to the diagonal: S = Q·Kᵀ, dP = dO·Vᵀ, dS = P∘(dP − D), dQ += dS·K
+//     (× scale at the end).
+//   Shared memory per CTA (the larger of the two parts): 36.5 KB at d = 64 (168 registers, 3 CTAs
+//   per SM), 103 KB at d = 128 (2 CTAs per SM). Both parts recompute S and dP (7 tile products
+//   instead of FA2's 5 with dQ atomics): the price of a deterministic dQ without a workspace.
 // P and dS are rounded to the storage type before their products, as FlashAttention-2 does.
+//
+// The kernels are templates over the tile configuration (warps, rows per warp, key tile, Q or
+// K/V in registers, minimum CTAs per SM, lazy rescale, tensor-core row sums); forward_impl and
+// backward_impl hold the shipped choices, measured against the alternatives on an H100.
 #include "kernels/cuda/attention_tc.cuh"
 
 #include <cstring>
+#include <type_traits>
 
 namespace llmplan::kernels::cuda {
 
@@ -138,18 +156,22 @@ __device__ __forceinline__ float ex2(float x) {  // 2^x; ex2(-inf) = 0
 // --- tile movement -----------------------------------------------------------------------------
 
 // Rows [row0, row0 + R) of a [S, ·, D] slice (row stride `stride` elements) into shared [R][LD],
-// 16 bytes per cp.async; rows at or past S are zero-filled.
+// 16 bytes per cp.async; rows at or past S are zero-filled. Thread t copies column (t % CPR)·8
+// of rows t / CPR + i·(THREADS / CPR): one 64-bit address and one compare per copy.
 template <typename T, int D, int R, int THREADS>
 __device__ __forceinline__ void load_rows_async(T* dst, const T* src, std::size_t stride, int row0, int S) {
-    constexpr int LD = D + 8, CPR = D / 8, TOTAL = R * CPR;
+    constexpr int LD = D + 8, CPR = D / 8, RSTEP = THREADS / CPR;
+    static_assert(THREADS % CPR == 0, "whole rows per pass");
+    const int tid = static_cast<int>(threadIdx.x);
+    const int r0 = tid / CPR, c = (tid % CPR) * 8;
+    const T* p = src + static_cast<std::ptrdiff_t>(row0 + r0) * static_cast<std::ptrdiff_t>(stride) + c;
+    const std::ptrdiff_t step = static_cast<std::ptrdiff_t>(RSTEP) * static_cast<std::ptrdiff_t>(stride);
+    T* d = dst + r0 * LD + c;
 #pragma unroll
-    for (int i = 0; i < (TOTAL + THREADS - 1) / THREADS; ++i) {
-        const int e = i * THREADS + static_cast<int>(threadIdx.x);
-        if (TOTAL % THREADS == 0 || e < TOTAL) {
-            const int r = e / CPR, c = (e % CPR) * 8;
-            const int row = row0 + r;
-            const bool valid = row < S;
-            cp_async16(dst + r * LD + c, src + static_cast<std::size_t>(valid ? row : 0) * stride + c, valid);
+    for (int i = 0; i < (R + RSTEP - 1) / RSTEP; ++i) {
+        if (R % RSTEP == 0 || r0 + i * RSTEP < R) {
+            const bool valid = row0 + r0 + i * RSTEP < S;
+            cp_async16(d + i * RSTEP * LD, valid ? p + i * step : src, valid);  // src: a mapped address
         }
     }
 }
@@ -305,12 +327,17 @@ __device__ __forceinline__ void fwd_qk(float (&s)[MT][BN / 8][4], const std::uin
 // rescale of O (and its exponentials) is skipped for the whole warp when no row moved, which
 // after the first tiles is nearly always.
 constexpr float kLazyTau = 8.0f;
-template <typename T, int D, int MT, int BN, bool LAZY>
+// MASK: the tile crosses the diagonal (a separate instantiation, so that the other tiles carry
+// no compare/select per element). MMASUM: the row sums l come from the tensor cores, P times a
+// column of ones (4 more mma per 16 rows and 64 keys instead of 32 FADD per thread); l is then
+// an accumulator fragment (l[mt][0] = l[mt][1]: row g, l[mt][2] = l[mt][3]: row g + 8) holding the
+// complete sums, else l[mt][0] and l[mt][2] hold this thread's partial sums of those rows.
+template <typename T, int D, int MT, int BN, bool LAZY, bool MASK, bool MMASUM>
 __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float (&o)[MT][D / 8][4], float (&m)[MT][2],
-                                               float (&l)[MT][2], const T* cV, int n0, int w_first, float scale_log2) {
+                                               float (&l)[MT][4], const T* cV, int n0, int w_first, float scale_log2) {
     constexpr int LD = D + 8;
+    constexpr std::uint32_t kOnes = std::is_same_v<T, bf16> ? 0x3F803F80u : 0x3C003C00u;  // (1, 1)
     const int lane = static_cast<int>(threadIdx.x % 32), row_lo = lane / 4, col2 = (lane % 4) * 2;
-    const bool diag = n0 + BN - 1 > w_first;
     std::uint32_t pa[MT][BN / 16][4];
     float mnew[MT][2];
     bool move = false;
@@ -318,16 +345,17 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int hi = 0; hi < 2; ++hi) {
-            const int row = w_first + mt * 16 + row_lo + hi * 8;
-            float mx = -INFINITY;
+            if constexpr (MASK) {
+                const int row = w_first + mt * 16 + row_lo + hi * 8;
 #pragma unroll
-            for (int j = 0; j < BN / 8; ++j) {
+                for (int j = 0; j < BN / 8; ++j)
 #pragma unroll
-                for (int c = 0; c < 2; ++c) {
-                    if (diag && n0 + j * 8 + col2 + c > row) s[mt][j][2 * hi + c] = -INFINITY;
-                    mx = fmaxf(mx, s[mt][j][2 * hi + c]);
-                }
+                    for (int c = 0; c < 2; ++c)
+                        if (n0 + j * 8 + col2 + c > row) s[mt][j][2 * hi + c] = -INFINITY;
             }
+            float mx = fmaxf(s[mt][0][2 * hi], s[mt][0][2 * hi + 1]);
+#pragma unroll
+            for (int j = 1; j < BN / 8; ++j) mx = fmaxf(mx, fmaxf(s[mt][j][2 * hi], s[mt][j][2 * hi + 1]));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
             // The reference stays finite: every warp sees key 0 in tile 0 first (scale > 0 keeps
@@ -349,7 +377,8 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
                                          : fmaxf(m[mt][hi], mnew[mt][hi]);
                 const float corr = ex2(m[mt][hi] - m_new);  // m = -inf before the first tile: 0
                 m[mt][hi] = m_new;
-                l[mt][hi] *= corr;
+                l[mt][2 * hi] *= corr;
+                l[mt][2 * hi + 1] *= corr;
 #pragma unroll
                 for (int j = 0; j < D / 8; ++j) {
                     o[mt][j][2 * hi] *= corr;
@@ -363,19 +392,22 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
 #pragma unroll
         for (int hi = 0; hi < 2; ++hi) {
             const float mneg = -m[mt][hi];
-            float sum = 0.0f;
 #pragma unroll
-            for (int j = 0; j < BN / 8; ++j) {
+            for (int j = 0; j < BN / 8; ++j)
 #pragma unroll
-                for (int c = 0; c < 2; ++c) {
-                    const float p = ex2(fmaf(s[mt][j][2 * hi + c], scale_log2, mneg));
-                    s[mt][j][2 * hi + c] = p;
-                    sum += p;
-                }
+                for (int c = 0; c < 2; ++c) s[mt][j][2 * hi + c] = ex2(fmaf(s[mt][j][2 * hi + c], scale_log2, mneg));
+            if constexpr (!MMASUM) {
+                float sum = s[mt][0][2 * hi] + s[mt][0][2 * hi + 1];
+#pragma unroll
+                for (int j = 1; j < BN / 8; ++j) sum += s[mt][j][2 * hi] + s[mt][j][2 * hi + 1];
+                l[mt][2 * hi] += sum;  // this thread's columns; the quad sums at the end
             }
-            l[mt][hi] += sum;  // this thread's columns; the quad sums at the end
         }
         acc_to_a<T, BN / 16>(pa[mt], s[mt]);
+        if constexpr (MMASUM) {
+#pragma unroll
+            for (int kk = 0; kk < BN / 16; ++kk) mma16816<T>(l[mt], pa[mt][kk], kOnes, kOnes);
+        }
     }
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) {
@@ -393,8 +425,8 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
 }
 
 // O / l through the warp's own rows of shared Q (stage; only this warp reads them), and lse.
-template <typename T, int D, int MT>
-__device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const float (&m)[MT][2], const float (&l)[MT][2],
+template <typename T, int D, int MT, bool MMASUM>
+__device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const float (&m)[MT][2], const float (&l)[MT][4],
                                              T* stage, T* out, std::size_t qs, float* lse_bh, int w_first, int S) {
     constexpr int LD = D + 8;
     const int lane = static_cast<int>(threadIdx.x % 32), row_lo = lane / 4;
@@ -403,9 +435,11 @@ __device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const flo
         float inv[2];
 #pragma unroll
         for (int hi = 0; hi < 2; ++hi) {
-            float sum = l[mt][hi];
-            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            float sum = l[mt][2 * hi];
+            if constexpr (!MMASUM) {
+                sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+                sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            }
             inv[hi] = 1.0f / sum;
             const int row = w_first + mt * 16 + row_lo + hi * 8;
             if (lane % 4 == 0 && row < S) lse_bh[row] = m[mt][hi] * kLn2 + logf(sum);
@@ -424,7 +458,7 @@ __device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const flo
 }
 
 // Forward, one K/V tile per iteration: wait, S = Q·Kᵀ, softmax, O += P·V.
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
 __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
                                                                      const T* __restrict__ v, T* __restrict__ out,
                                                                      float* __restrict__ lse, int S, int H, int KV,
@@ -459,13 +493,13 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
 
     std::uint32_t qf[MT][QREG ? D / 16 : 1][4];  // Q fragments, when kept in registers
     float o[MT][D / 8][4];
-    float m[MT][2], l[MT][2];
+    float m[MT][2], l[MT][4];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int j = 0; j < D / 8; ++j) o[mt][j][0] = o[mt][j][1] = o[mt][j][2] = o[mt][j][3] = 0.0f;
         m[mt][0] = m[mt][1] = -INFINITY;
-        l[mt][0] = l[mt][1] = 0.0f;
+        l[mt][0] = l[mt][1] = l[mt][2] = l[mt][3] = 0.0f;
     }
 
     for (int t = 0; t < n_tiles; ++t) {
@@ -491,18 +525,24 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
         if (n0 <= w_last) {  // some row of the warp sees some key of the tile
             float s[MT][BN / 8][4];
             fwd_qk<T, D, MT, BN, QREG>(s, qf, sQw, sK + (t & 1) * BN * LD);
-            fwd_softmax_pv<T, D, MT, BN, LAZY>(s, o, m, l, sV + (t & 1) * BN * LD, n0, w_first, scale_log2);
+            if (n0 + BN - 1 > w_first) {  // the tile crosses the diagonal of some row of the warp
+                fwd_softmax_pv<T, D, MT, BN, LAZY, true, MMASUM>(s, o, m, l, sV + (t & 1) * BN * LD, n0, w_first,
+                                                                 scale_log2);
+            } else {
+                fwd_softmax_pv<T, D, MT, BN, LAZY, false, MMASUM>(s, o, m, l, sV + (t & 1) * BN * LD, n0, w_first,
+                                                                  scale_log2);
+            }
         }
         __syncthreads();
     }
-    fwd_epilogue<T, D, MT>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
+    fwd_epilogue<T, D, MT, MMASUM>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
 }
 
 // Forward, software-pipelined: while the softmax and P·V of key tile t run, the scores of tile
 // t + 1 are already being multiplied (S_{t+1} = Q·K_{t+1}ᵀ is issued in the same basic block,
 // independent of the softmax), so the tensor cores and the ALU / MUFU pipes overlap inside each
 // warp. Loads run one step ahead: iteration t fetches V_{t+1} and K_{t+2}.
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
 __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_pipe_kernel(const T* __restrict__ q,
                                                                           const T* __restrict__ k,
                                                                           const T* __restrict__ v, T* __restrict__ out,
@@ -540,13 +580,13 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_pipe_kernel(const 
 
     std::uint32_t qf[MT][QREG ? D / 16 : 1][4];
     float o[MT][D / 8][4];
-    float m[MT][2], l[MT][2];
+    float m[MT][2], l[MT][4];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int j = 0; j < D / 8; ++j) o[mt][j][0] = o[mt][j][1] = o[mt][j][2] = o[mt][j][3] = 0.0f;
         m[mt][0] = m[mt][1] = -INFINITY;
-        l[mt][0] = l[mt][1] = 0.0f;
+        l[mt][0] = l[mt][1] = l[mt][2] = l[mt][3] = 0.0f;
     }
     cp_async_wait<1>();  // Q, K_0
     __syncthreads();
@@ -568,20 +608,31 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_pipe_kernel(const 
         if (t + 2 < n_tiles) load_rows_async<T, D, BN, THREADS>(sK + (t & 1) * BN * LD, kp, ks, (t + 2) * BN, S);
         cp_async_commit();
         const T* cV = sV + (t & 1) * BN * LD;
+        const bool diag = t * BN + BN - 1 > w_first;
         if (t + 1 < n_tiles) {
             // Branch-free body: a warp that sees none of tile t + 1 computes it anyway (masked to
             // nothing, or unused after the last tile), so that both halves share one basic block.
-            fwd_qk<T, D, MT, BN, QREG>(s_next, qf, sQw, sK + ((t + 1) & 1) * BN * LD);
-            fwd_softmax_pv<T, D, MT, BN, LAZY>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+            const T* cKn = sK + ((t + 1) & 1) * BN * LD;
+            if (diag) {
+                fwd_qk<T, D, MT, BN, QREG>(s_next, qf, sQw, cKn);
+                fwd_softmax_pv<T, D, MT, BN, LAZY, true, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+            } else {
+                fwd_qk<T, D, MT, BN, QREG>(s_next, qf, sQw, cKn);
+                fwd_softmax_pv<T, D, MT, BN, LAZY, false, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+            }
         } else if (t * BN <= w_last) {
-            fwd_softmax_pv<T, D, MT, BN, LAZY>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+            if (diag) {
+                fwd_softmax_pv<T, D, MT, BN, LAZY, true, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+            } else {
+                fwd_softmax_pv<T, D, MT, BN, LAZY, false, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
+            }
         }
     };
     for (int t = 0; t < n_tiles; t += 2) {
         step(sa, sb, t);
         if (t + 1 < n_tiles) step(sb, sa, t + 1);
     }
-    fwd_epilogue<T, D, MT>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
+    fwd_epilogue<T, D, MT, MMASUM>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
 }
 
 // --- backward: dQ ------------------------------------------------------------------------------
@@ -671,16 +722,23 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
             }
             mma_abt_regs<T, D, BN / 8>(s, qf, cK);   // S = Q·Kᵀ
             mma_abt_regs<T, D, BN / 8>(dp, of, cV);  // dP = dO·Vᵀ
-            const bool diag = n0 + BN - 1 > w_first;
+            // dS = P∘(dP − D), the causal mask only where the tile crosses the diagonal.
+            auto ds = [&](auto mask) {
 #pragma unroll
-            for (int j = 0; j < BN / 8; ++j) {
+                for (int j = 0; j < BN / 8; ++j) {
 #pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int hi = e / 2, row = w_first + row_lo + hi * 8, key = n0 + j * 8 + col2 + (e % 2);
-                    float p = ex2(fmaf(s[j][e], scale_log2, -lse2[hi]));
-                    if (diag && key > row) p = 0.0f;
-                    s[j][e] = p * (dp[j][e] - dd[hi]);  // dS
+                    for (int e = 0; e < 4; ++e) {
+                        const int hi = e / 2, row = w_first + row_lo + hi * 8, key = n0 + j * 8 + col2 + (e % 2);
+                        float p = ex2(fmaf(s[j][e], scale_log2, -lse2[hi]));
+                        if (decltype(mask)::value && key > row) p = 0.0f;
+                        s[j][e] = p * (dp[j][e] - dd[hi]);
+                    }
                 }
+            };
+            if (n0 + BN - 1 > w_first) {
+                ds(std::true_type{});
+            } else {
+                ds(std::false_type{});
             }
             std::uint32_t da[BN / 16][4];
             acc_to_a<T, BN / 16>(da, s);
@@ -839,20 +897,27 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
                     mma16816<T>(dp[2 * np + 1], va, bb[2], bb[3]);
                 }
             }
-            const bool edge = q0 < w_first + 15 || q0 + BMQ > S;  // crosses the diagonal or the end
+            // Pᵀ and dSᵀ = Pᵀ∘(dPᵀ − D); the mask only where the tiles cross the diagonal or the end.
+            auto pds = [&](auto mask) {
 #pragma unroll
-            for (int j = 0; j < BMQ / 8; ++j) {
-                const float2 l2 = *reinterpret_cast<const float2*>(cL + j * 8 + col2);
-                const float2 d2 = *reinterpret_cast<const float2*>(cD + j * 8 + col2);
+                for (int j = 0; j < BMQ / 8; ++j) {
+                    const float2 l2 = *reinterpret_cast<const float2*>(cL + j * 8 + col2);
+                    const float2 d2 = *reinterpret_cast<const float2*>(cD + j * 8 + col2);
 #pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int key = w_first + key_lo + (e / 2) * 8, qi = q0 + j * 8 + col2 + (e % 2);
-                    const float lq = (e % 2) ? l2.y : l2.x, dq_ = (e % 2) ? d2.y : d2.x;
-                    float p = ex2(fmaf(s[j][e], scale_log2, -lq * kLog2e));
-                    if (edge && (key > qi || qi >= S)) p = 0.0f;
-                    s[j][e] = p;                        // Pᵀ
-                    dp[j][e] = p * (dp[j][e] - dq_);    // dSᵀ
+                    for (int e = 0; e < 4; ++e) {
+                        const int key = w_first + key_lo + (e / 2) * 8, qi = q0 + j * 8 + col2 + (e % 2);
+                        const float lq = (e % 2) ? l2.y : l2.x, dq_ = (e % 2) ? d2.y : d2.x;
+                        float p = ex2(fmaf(s[j][e], scale_log2, -lq * kLog2e));
+                        if (decltype(mask)::value && (key > qi || qi >= S)) p = 0.0f;
+                        s[j][e] = p;                      // Pᵀ
+                        dp[j][e] = p * (dp[j][e] - dq_);  // dSᵀ
+                    }
                 }
+            };
+            if (q0 < w_first + 15 || q0 + BMQ > S) {
+                pds(std::true_type{});
+            } else {
+                pds(std::false_type{});
             }
             std::uint32_t pa[BMQ / 16][4], da[BMQ / 16][4];
             acc_to_a<T, BMQ / 16>(pa, s);
@@ -909,15 +974,15 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_bwd_kernel(const T* __
 
 // --- launchers ---------------------------------------------------------------------------------
 
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
 void launch_fwd(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
                 int heads, int kv_heads, float scale) {
     using C = FwdCfg<D, NW, MT, BN>;
     const int nqb = (S + C::BM - 1) / C::BM;
     const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
-    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY>,
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
-    flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY><<<grid, C::kThreads, C::smem, stream>>>(
+    flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM><<<grid, C::kThreads, C::smem, stream>>>(
         static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
         kv_heads, B * heads, nqb, scale * kLog2e);
     LLMPLAN_CHECK_LAUNCH();
@@ -951,15 +1016,15 @@ void launch_dkdv(cudaStream_t stream, const void* q, const void* k, const void* 
     LLMPLAN_CHECK_LAUNCH();
 }
 
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY>
+template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
 void launch_fwd_pipe(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B,
                      int S, int heads, int kv_heads, float scale) {
     using C = FwdCfg<D, NW, MT, BN>;
     const int nqb = (S + C::BM - 1) / C::BM;
     const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
-    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY>,
+    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
-    flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY><<<grid, C::kThreads, C::smem, stream>>>(
+    flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM><<<grid, C::kThreads, C::smem, stream>>>(
         static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
         kv_heads, B * heads, nqb, scale * kLog2e);
     LLMPLAN_CHECK_LAUNCH();
@@ -989,9 +1054,9 @@ template <typename T, int D>
 void forward_impl(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
                   int heads, int kv_heads, float scale) {
     if constexpr (D == 64) {
-        launch_fwd<T, D, 4, 2, 64, true, 1, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+        launch_fwd<T, D, 4, 2, 64, true, 1, false, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
     } else {
-        launch_fwd_pipe<T, D, 8, 1, 64, true, 1, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+        launch_fwd<T, D, 4, 2, 64, false, 1, true, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
     }
 }
 
