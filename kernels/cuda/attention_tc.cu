@@ -457,7 +457,7 @@ __device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const flo
     store_rows_warp<T, D, 16 * MT>(out, qs, stage, w_first, S);
 }
 
-// Forward, one K/V tile per iteration: wait, S = Q·Kᵀ, softmax, O += P·V.
+// Forward: per K/V tile, wait for it (the next one is already loading), S = Q·Kᵀ, softmax, O += P·V.
 template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
 __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
                                                                      const T* __restrict__ v, T* __restrict__ out,
@@ -534,103 +534,6 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
             }
         }
         __syncthreads();
-    }
-    fwd_epilogue<T, D, MT, MMASUM>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
-}
-
-// Forward, software-pipelined: while the softmax and P·V of key tile t run, the scores of tile
-// t + 1 are already being multiplied (S_{t+1} = Q·K_{t+1}ᵀ is issued in the same basic block,
-// independent of the softmax), so the tensor cores and the ALU / MUFU pipes overlap inside each
-// warp. Loads run one step ahead: iteration t fetches V_{t+1} and K_{t+2}.
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
-__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_pipe_kernel(const T* __restrict__ q,
-                                                                          const T* __restrict__ k,
-                                                                          const T* __restrict__ v, T* __restrict__ out,
-                                                                          float* __restrict__ lse, int S, int H, int KV,
-                                                                          int BH, int nqb, float scale_log2) {
-    using C = FwdCfg<D, NW, MT, BN>;
-    constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
-    extern __shared__ __align__(128) unsigned char smem[];
-    T* sQ = reinterpret_cast<T*>(smem);
-    T* sK = sQ + BM * LD;      // [2][BN][LD]: K_t in stage t & 1
-    T* sV = sK + 2 * BN * LD;  // [2][BN][LD]: V_t in stage t & 1
-
-    const int bid = static_cast<int>(blockIdx.x);
-    const int qb = nqb - 1 - bid / BH, bh = bid % BH;  // the longest rows first
-    const int h = bh % H, b = bh / H, g = h / (H / KV);
-    const int q0 = qb * BM;
-    const int warp = static_cast<int>(threadIdx.x / 32);
-    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
-    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
-    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
-    const T* kp = k + kvoff;
-    const T* vp = v + kvoff;
-
-    const int n_tiles = (min(q0 + BM, S) + BN - 1) / BN;
-    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S);
-    load_rows_async<T, D, BN, THREADS>(sK, kp, ks, 0, S);
-    cp_async_commit();
-    load_rows_async<T, D, BN, THREADS>(sV, vp, ks, 0, S);
-    if (n_tiles > 1) load_rows_async<T, D, BN, THREADS>(sK + BN * LD, kp, ks, BN, S);
-    cp_async_commit();
-
-    const int wr0 = warp * 16 * MT;
-    const int w_first = q0 + wr0, w_last = w_first + 16 * MT - 1;
-    T* sQw = sQ + wr0 * LD;
-
-    std::uint32_t qf[MT][QREG ? D / 16 : 1][4];
-    float o[MT][D / 8][4];
-    float m[MT][2], l[MT][4];
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-        for (int j = 0; j < D / 8; ++j) o[mt][j][0] = o[mt][j][1] = o[mt][j][2] = o[mt][j][3] = 0.0f;
-        m[mt][0] = m[mt][1] = -INFINITY;
-        l[mt][0] = l[mt][1] = l[mt][2] = l[mt][3] = 0.0f;
-    }
-    cp_async_wait<1>();  // Q, K_0
-    __syncthreads();
-    if constexpr (QREG) {
-#pragma unroll
-        for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-            for (int kk = 0; kk < D / 16; ++kk) load_a<LD>(qf[mt][kk], sQw + mt * 16 * LD, kk);
-    }
-    float sa[MT][BN / 8][4], sb[MT][BN / 8][4];
-    fwd_qk<T, D, MT, BN, QREG>(sa, qf, sQw, sK);  // every warp sees key 0
-
-    // One step: s_cur holds the raw scores of tile t; s_next receives those of tile t + 1.
-    auto step = [&](float (&s_cur)[MT][BN / 8][4], float (&s_next)[MT][BN / 8][4], int t) {
-        cp_async_wait<0>();  // V_t, K_{t+1}
-        __syncthreads();     // ... visible to all; every warp is done with V_{t-1} and K_t
-        if (t + 1 < n_tiles)
-            load_rows_async<T, D, BN, THREADS>(sV + ((t + 1) & 1) * BN * LD, vp, ks, (t + 1) * BN, S);
-        if (t + 2 < n_tiles) load_rows_async<T, D, BN, THREADS>(sK + (t & 1) * BN * LD, kp, ks, (t + 2) * BN, S);
-        cp_async_commit();
-        const T* cV = sV + (t & 1) * BN * LD;
-        const bool diag = t * BN + BN - 1 > w_first;
-        if (t + 1 < n_tiles) {
-            // Branch-free body: a warp that sees none of tile t + 1 computes it anyway (masked to
-            // nothing, or unused after the last tile), so that both halves share one basic block.
-            const T* cKn = sK + ((t + 1) & 1) * BN * LD;
-            if (diag) {
-                fwd_qk<T, D, MT, BN, QREG>(s_next, qf, sQw, cKn);
-                fwd_softmax_pv<T, D, MT, BN, LAZY, true, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
-            } else {
-                fwd_qk<T, D, MT, BN, QREG>(s_next, qf, sQw, cKn);
-                fwd_softmax_pv<T, D, MT, BN, LAZY, false, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
-            }
-        } else if (t * BN <= w_last) {
-            if (diag) {
-                fwd_softmax_pv<T, D, MT, BN, LAZY, true, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
-            } else {
-                fwd_softmax_pv<T, D, MT, BN, LAZY, false, MMASUM>(s_cur, o, m, l, cV, t * BN, w_first, scale_log2);
-            }
-        }
-    };
-    for (int t = 0; t < n_tiles; t += 2) {
-        step(sa, sb, t);
-        if (t + 1 < n_tiles) step(sb, sa, t + 1);
     }
     fwd_epilogue<T, D, MT, MMASUM>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
 }
@@ -750,18 +653,6 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
     stage_acc<T, D>(stage, acc, scale);
     __syncwarp();
     store_rows_warp<T, D, 16>(dq + qoff, qs, stage, w_first, S);
-}
-
-template <typename T, int D, int NW, int BN, int MINB>
-__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dq_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                                    const T* __restrict__ v, const T* __restrict__ dout,
-                                                                    const float* __restrict__ lse,
-                                                                    const float* __restrict__ Dv, T* __restrict__ dq,
-                                                                    int S, int H, int KV, int BH, int nqb,
-                                                                    float scale_log2, float scale) {
-    extern __shared__ __align__(128) unsigned char smem[];
-    dq_block<T, D, NW, BN>(smem, static_cast<int>(blockIdx.x), q, k, v, dout, lse, Dv, dq, S, H, KV, BH, nqb, scale_log2,
-                           scale);
 }
 
 // --- backward: dK, dV --------------------------------------------------------------------------
@@ -937,19 +828,6 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
     store_rows_warp<T, D, 16>(dv + kvoff, ks, stV, w_first, S);
 }
 
-template <typename T, int D, int NW, int BMQ, bool KVREG, int MINB>
-__global__ void __launch_bounds__(NW * 32, MINB) flash_tc_dkdv_kernel(const T* __restrict__ q, const T* __restrict__ k,
-                                                                      const T* __restrict__ v,
-                                                                      const T* __restrict__ dout,
-                                                                      const float* __restrict__ lse,
-                                                                      const float* __restrict__ Dv, T* __restrict__ dk,
-                                                                      T* __restrict__ dv, int S, int H, int KV, int BKV,
-                                                                      float scale_log2, float scale) {
-    extern __shared__ __align__(128) unsigned char smem[];
-    dkdv_block<T, D, NW, BMQ, KVREG>(smem, static_cast<int>(blockIdx.x), q, k, v, dout, lse, Dv, dk, dv, S, H, KV, BKV,
-                                     scale_log2, scale);
-}
-
 // The whole backward in one launch: the first n_kv blocks are dK/dV blocks (longest first), the
 // rest dQ blocks (longest first). dQ blocks fill the SMs while the long dK/dV blocks of the
 // first key blocks (which loop over every query tile of every head of their GQA group) finish,
@@ -983,48 +861,6 @@ void launch_fwd(cudaStream_t stream, const void* q, const void* k, const void* v
     LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM>,
                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
     flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM><<<grid, C::kThreads, C::smem, stream>>>(
-        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
-        kv_heads, B * heads, nqb, scale * kLog2e);
-    LLMPLAN_CHECK_LAUNCH();
-}
-
-template <typename T, int D, int NW, int BN, int MINB>
-void launch_dq(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
-               const void* dout, void* dq, int B, int S, int heads, int kv_heads, float scale) {
-    using C = DqCfg<D, NW, BN>;
-    const int nqb = (S + C::BM - 1) / C::BM;
-    const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
-    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_dq_kernel<T, D, NW, BN, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(C::smem)));
-    flash_tc_dq_kernel<T, D, NW, BN, MINB><<<grid, C::kThreads, C::smem, stream>>>(
-        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, Dv,
-        static_cast<T*>(dq), S, heads, kv_heads, B * heads, nqb, scale * kLog2e, scale);
-    LLMPLAN_CHECK_LAUNCH();
-}
-
-template <typename T, int D, int NW, int BMQ, bool KVREG, int MINB>
-void launch_dkdv(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
-                 const void* dout, void* dk, void* dv, int B, int S, int heads, int kv_heads, float scale) {
-    using C = DkvCfg<D, NW, BMQ>;
-    const int nkb = (S + C::BN - 1) / C::BN;
-    const unsigned grid = static_cast<unsigned>(nkb) * static_cast<unsigned>(B * kv_heads);
-    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_dkdv_kernel<T, D, NW, BMQ, KVREG, MINB>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
-    flash_tc_dkdv_kernel<T, D, NW, BMQ, KVREG, MINB><<<grid, C::kThreads, C::smem, stream>>>(
-        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, Dv,
-        static_cast<T*>(dk), static_cast<T*>(dv), S, heads, kv_heads, B * kv_heads, scale * kLog2e, scale);
-    LLMPLAN_CHECK_LAUNCH();
-}
-
-template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
-void launch_fwd_pipe(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B,
-                     int S, int heads, int kv_heads, float scale) {
-    using C = FwdCfg<D, NW, MT, BN>;
-    const int nqb = (S + C::BM - 1) / C::BM;
-    const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
-    LLMPLAN_CUDA_CHECK(cudaFuncSetAttribute(flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM>,
-                                            cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
-    flash_tc_fwd_pipe_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM><<<grid, C::kThreads, C::smem, stream>>>(
         static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
         kv_heads, B * heads, nqb, scale * kLog2e);
     LLMPLAN_CHECK_LAUNCH();
