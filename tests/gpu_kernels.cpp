@@ -586,10 +586,11 @@ int main(int argc, char** argv) {
                 int B, S, H, KV, d;
                 DType dt;
             };
-            // GPT-2 124M (micro-batch 4 × 1024) and a Llama-style layer (GQA 4:1, d = 128), plus the
+            // GPT-2 124M (micro-batch 4 × 1024, and 16 × 1024, the benchmark configuration) and a
+            // Llama-style layer (GQA 4:1, d = 128), plus the
             // SIMT flash kernels in fp32 for comparison.
-            for (const Shape s : {Shape{4, 1024, 12, 12, 64, DType::bf16}, Shape{1, 2048, 32, 8, 128, DType::bf16},
-                                  Shape{4, 1024, 12, 12, 64, DType::fp32}}) {
+            for (const Shape s : {Shape{4, 1024, 12, 12, 64, DType::bf16}, Shape{16, 1024, 12, 12, 64, DType::bf16},
+                                  Shape{1, 2048, 32, 8, 128, DType::bf16}, Shape{4, 1024, 12, 12, 64, DType::fp32}}) {
                 // Causal attention FLOPs: 4·B·S²·H·d / 2 forward (QKᵀ and PV, half masked), 2.5× that backward.
                 const double attn_flops = 4.0 * s.B * s.S * static_cast<double>(s.S) * s.H * s.d / 2.0;
                 for (AttentionKind kind : {AttentionKind::eager, AttentionKind::flash}) {
