@@ -102,8 +102,8 @@ __global__ void __launch_bounds__(kThreads) adamw_kernel(float* __restrict__ par
 
 // Below this many elements a tensor takes one element per thread (vectors = false): a thread's 8
 // elements, each with three IEEE divisions and a square root, are a longer serial chain than a
-// short kernel hides (H100, 2026-11-25: 768 to 786,432 elements ran 0.3 to 1.5 us faster one by
-// one; 2,359,296 and 38.6M ran 8% and 10% faster as vectors).
+// short kernel hides (bench/elem_bench on an H100, 2026-11-25, two runs: 768 to 786,432 elements
+// ran 0.3 to 1.6 us faster one by one; 2,359,296 ran 2 to 8% and 38.6M 10% faster as vectors).
 constexpr std::size_t kAdamVecMin = std::size_t{1} << 20;
 
 template <typename G, typename C>
