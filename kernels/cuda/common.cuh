@@ -1,5 +1,7 @@
 // common.cuh — shared device helpers of the kernels: storage-type conversion, dispatch from the
-// runtime DType to a template argument, warp and block reductions, launch sizes.
+// runtime DType to a template argument, warp and block reductions, launch sizes, and (at the end)
+// 16-byte vector loads/stores with fp32 conversion and the one-wave grid of a persistent
+// grid-stride kernel (the memory-bound kernels of elementwise.cu, norms.cu and optim.cu).
 #pragma once
 
 #include "kernels/cuda/check.cuh"
@@ -10,8 +12,10 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -100,6 +104,119 @@ inline unsigned grid_for(std::size_t n, int threads, unsigned cap = 65535u * 8u)
 
 inline void require(bool ok, const char* what) {
     if (!ok) throw std::invalid_argument(std::string("llmplan kernels: ") + what);
+}
+
+}  // namespace llmplan::kernels::cuda
+
+// --- 16-byte vector access and persistent grids (elementwise.cu, norms.cu, optim.cu) -------------
+namespace llmplan::kernels::cuda {
+
+// Elements of T in one 16-byte access: 4 fp32, 8 bf16/fp16.
+template <typename T>
+inline constexpr int kVec = 16 / static_cast<int>(sizeof(T));
+
+// One 16-byte word (kVec<T> values of T) to fp32 and back; stores round to nearest even, as
+// from_float. The address of a load or store must be 16-byte aligned.
+__device__ __forceinline__ void unpack16(const uint4& w, float* out, float) {
+    out[0] = __uint_as_float(w.x);
+    out[1] = __uint_as_float(w.y);
+    out[2] = __uint_as_float(w.z);
+    out[3] = __uint_as_float(w.w);
+}
+__device__ __forceinline__ void unpack16(const uint4& w, float* out, bf16) {
+    const unsigned u[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {  // low half first: the element at the lower address
+        out[2 * i] = __uint_as_float(u[i] << 16);
+        out[2 * i + 1] = __uint_as_float(u[i] & 0xffff0000u);
+    }
+}
+__device__ __forceinline__ void unpack16(const uint4& w, float* out, fp16) {
+    const unsigned u[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        __half2 h2;
+        memcpy(&h2, &u[i], 4);
+        const float2 f = __half22float2(h2);
+        out[2 * i] = f.x;
+        out[2 * i + 1] = f.y;
+    }
+}
+__device__ __forceinline__ uint4 pack16(const float* in, float) {
+    return make_uint4(__float_as_uint(in[0]), __float_as_uint(in[1]), __float_as_uint(in[2]), __float_as_uint(in[3]));
+}
+__device__ __forceinline__ uint4 pack16(const float* in, bf16) {
+    unsigned u[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const __nv_bfloat162 b = __floats2bfloat162_rn(in[2 * i], in[2 * i + 1]);
+        memcpy(&u[i], &b, 4);
+    }
+    return make_uint4(u[0], u[1], u[2], u[3]);
+}
+__device__ __forceinline__ uint4 pack16(const float* in, fp16) {
+    unsigned u[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const __half2 h2 = __floats2half2_rn(in[2 * i], in[2 * i + 1]);
+        memcpy(&u[i], &h2, 4);
+    }
+    return make_uint4(u[0], u[1], u[2], u[3]);
+}
+
+// N values (N·sizeof(T) a multiple of 16) at a 16-byte aligned address, as 16-byte accesses.
+template <typename T, int N>
+__device__ __forceinline__ void load_vec(const T* p, float (&out)[N]) {
+    static_assert(N % kVec<T> == 0, "load_vec: whole 16-byte words");
+#pragma unroll
+    for (int w = 0; w < N / kVec<T>; ++w) unpack16(reinterpret_cast<const uint4*>(p)[w], out + w * kVec<T>, T{});
+}
+template <typename T, int N>
+__device__ __forceinline__ void store_vec(T* p, const float (&in)[N]) {
+    static_assert(N % kVec<T> == 0, "store_vec: whole 16-byte words");
+#pragma unroll
+    for (int w = 0; w < N / kVec<T>; ++w) reinterpret_cast<uint4*>(p)[w] = pack16(in + w * kVec<T>, T{});
+}
+
+inline bool is_aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
+
+// Multiprocessors of the current device (cached per device).
+inline int device_multiprocessors() {
+    int dev = 0;
+    LLMPLAN_CUDA_CHECK(cudaGetDevice(&dev));
+    constexpr int kMaxDevices = 64;
+    static std::atomic<int> cached[kMaxDevices];  // static storage: zero until first set
+    if (dev >= 0 && dev < kMaxDevices) {
+        const int c = cached[dev].load(std::memory_order_relaxed);
+        if (c > 0) return c;
+    }
+    int count = 0;
+    LLMPLAN_CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev));
+    count = std::max(count, 1);
+    if (dev >= 0 && dev < kMaxDevices) cached[dev].store(count, std::memory_order_relaxed);
+    return count;
+}
+
+// The blocks of `threads` threads of Kernel that are resident on the current device at once
+// (multiprocessors × the occupancy calculator's blocks per multiprocessor, the latter cached per
+// kernel): the grid of a grid-stride kernel that fills the device in one wave.
+template <auto Kernel>
+unsigned resident_grid(int threads) {
+    static const int per_sm = [threads] {
+        int b = 0;
+        LLMPLAN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, Kernel, threads, 0));
+        return std::max(b, 1);
+    }();
+    return static_cast<unsigned>(per_sm) * static_cast<unsigned>(device_multiprocessors());
+}
+
+// The grid of a grid-stride kernel that wants `want` blocks: at most one resident wave, at least one
+// block. Small grids (≤ 128 blocks, a single wave on any GPU these kernels target) skip the device
+// query: launch-bound calls keep their host path short.
+template <auto Kernel>
+unsigned persistent_grid(std::size_t want, int threads) {
+    if (want <= 128) return static_cast<unsigned>(std::max<std::size_t>(want, 1));
+    return static_cast<unsigned>(std::min<std::size_t>(want, resident_grid<Kernel>(threads)));
 }
 
 }  // namespace llmplan::kernels::cuda
