@@ -239,9 +239,11 @@ TEST_CASE("engine time: calibration files are checked", "[engine_time]") {
 }
 
 // The fixtures of validation/engine (run_matrix.sh with CAL, on an H100) against the calibration
-// measured in the same device call (calibrate.sh): the issue's target is 10% on the profiled
-// configurations. The "offcal_" runs use a sequence length or micro-batch the calibration did not
-// measure (attention and the matmuls interpolated or extrapolated): reported, held to 15%.
+// measured in the same device session (calibrate.sh): the target is 10% on the profiled
+// configurations (issues 6 and 9). The "offcal_" runs use a sequence length or micro-batch the
+// calibration did not measure (attention and the matmuls interpolated or extrapolated): reported,
+// held to 15%. The "bench_" runs are issue 9's benchmark configurations (engine_vs_pytorch.sh).
+// validation/engine/v0/ keeps the first engine's matrix (issue 6), no longer the engine modelled.
 TEST_CASE("engine time: predicted step time of the H100 matrix within 10% of measured", "[engine_time]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine";
@@ -318,8 +320,10 @@ TEST_CASE("engine time: predicted step time of the H100 matrix within 10% of mea
         }
     }
     if (print) std::cout << "worst error over the matrix: " << 100 * worst << "%\n";
-    CHECK(checked >= 18);
-    CHECK(offcal >= 4);
+    // 18 matrix runs and 3 benchmark runs; 2 off-calibration runs (the two TinyLlama ones of
+    // run_matrix.sh did not finish within the session's device time, docs/validation/gpu_engine.md).
+    CHECK(checked >= 21);
+    CHECK(offcal >= 2);
     INFO("worst error over the matrix " << 100 * worst << "%");
     CHECK(worst <= 0.10);
 }
@@ -344,20 +348,24 @@ TEST_CASE("engine time: profile calibrate lists its shapes and refuses bad input
     const CliResult dry = run_cli({"profile", "calibrate", "--model", "gpt2-124m", "--micro-batch", "4", "--attention",
                                    "flash", "--dry-run"});
     REQUIRE(dry.code == 0);
-    // 28 distinct shapes, by hand: forward 12 (zero_grad; token and position embeddings; the
-    // residual add; LayerNorm; linear [T,768,768] (q, k, v and o alike), [T,768,3072],
-    // [T,3072,768], the head [T,768,50257]; flash attention; GELU; cross-entropy), backward 9
-    // (the four linear shapes, LayerNorm, GELU, attention, two embeddings), global norm, and AdamW
-    // at 6 tensor sizes (38,597,376, 786,432, 2,359,296, 589,824, 3,072, 768).
-    CHECK(dry.out.find("28 kernel shapes for gpt2-124m") != std::string::npos);
+    // 26 distinct shapes, by hand: forward 11 (zero_grad; token and position embeddings; the
+    // residual add; LayerNorm; linear [T,768,768] (q, k, v and o alike), [T,768,3072] with its GELU
+    // in the epilogue, [T,3072,768], the head [T,768,50257] with row stride 50,304; flash
+    // attention; cross-entropy), backward 8 (the four linear shapes, the down projection's through
+    // GELU', LayerNorm, attention, two embeddings), global norm, and AdamW at 6 tensor sizes
+    // (38,597,376, 786,432, 2,359,296, 589,824, 3,072, 768).
+    CHECK(dry.out.find("26 kernel shapes for gpt2-124m") != std::string::npos);
+    CHECK(dry.out.find("linear_forward            bf16   4096,768,50257,0,50304,0") != std::string::npos);
+    CHECK(dry.out.find("linear_forward            bf16   4096,768,3072,1,3072,1") != std::string::npos);
     CHECK(dry.out.find("attention_flash_backward  bf16   4,1024,12,12,64") != std::string::npos);
     // Plan reports the engine's time block.
     const CliResult plan = run_cli({"plan", "--model", "gpt2-124m", "--framework", "llmplan", "--micro-batch", "8", "--json"});
     REQUIRE(plan.code == 0);
     const nlohmann::json j = nlohmann::json::parse(plan.out);
     CHECK(j["time"]["engine"]["calibrated"] == false);
-    // 520 calls before the backward's q/k/v input gradients were summed inside the GEMMs: 24 adds fewer.
-    CHECK(j["time"]["engine"]["calls_roofline"].get<double>() == 496);
+    // 520 calls in the first engine; 24 adds fewer since the backward's q/k/v input gradients are
+    // summed inside the GEMMs, and 24 GELU kernels fewer since they run in the GEMMs' epilogues.
+    CHECK(j["time"]["engine"]["calls_roofline"].get<double>() == 472);
     CHECK(j["time"]["engine"]["kernels"][0]["kernel"] == "linear_backward");
     for (const auto& [args, needle] : std::vector<std::pair<std::vector<std::string>, std::string>>{
              {{"profile", "calibrate", "--model", "gpt2-124m", "--precision", "amp-bf16", "--dry-run"}, "--precision amp-bf16"},

@@ -249,14 +249,18 @@ TEST_CASE("engine books: the 2-GPU fixtures, per-rank peak within 2% of the pred
 }
 
 // The same fixtures against the two other targets of issue 8, recomputed here from their inputs:
-// the collectives' bytes per step equal the shard plan's (padded) volumes exactly, and the step
-// time predicted with the H100 calibration (validation/engine/calibration/h100.json, measured on
-// one GPU the same day) is within 10% of the slowest rank's median. The 1-GPU reference runs in
+// the collectives' bytes per step equal the shard plan's (padded) volumes exactly. Their step
+// time was predicted within 8.8% (issue 8) with the first engine's calibration; since issue 9 the
+// planner models the faster engine (padded logits, GELU in the GEMMs, the new attention and
+// element-wise kernels), which these runs predate, so the time is not compared here until the
+// 2-GPU matrix is measured again (docs/validation/multi_gpu_engine.md); the prediction is still
+// made, calibrated (v0 file), and printed with LLMPLAN_PRINT_TABLE. The 1-GPU reference runs in
 // the folder carry no "ranks" and are skipped.
-TEST_CASE("engine books: the 2-GPU fixtures, bytes exact and calibrated step time within 10%", "[llmplan_books]") {
+TEST_CASE("engine books: the 2-GPU fixtures, collective bytes exact", "[llmplan_books]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine_dist";
-    std::ifstream cal_in(fs::path(LLMPLAN_VALIDATION_DIR) / "engine" / "calibration" / "h100.json");
+    // The 2-GPU fixtures ran the first engine (issue 8, before issue 9's kernels): its calibration.
+    std::ifstream cal_in(fs::path(LLMPLAN_VALIDATION_DIR) / "engine" / "v0" / "calibration_h100.json");
     REQUIRE(cal_in);
     std::stringstream cal_text;
     cal_text << cal_in.rdbuf();
@@ -297,7 +301,6 @@ TEST_CASE("engine books: the 2-GPU fixtures, bytes exact and calibrated step tim
                                       << " ms (" << 100 * err << "%)");
         REQUIRE(p.engine_time.has_value());
         CHECK(p.engine_time->calibrated);
-        CHECK(std::fabs(err) <= 0.10);
         if (std::getenv("LLMPLAN_PRINT_TABLE"))
             std::cout << file.stem().string() << ": predicted " << p.step_seconds * 1e3 << " ms, measured "
                       << measured * 1e3 << " ms, " << 100 * err << "%\n";
