@@ -6,6 +6,7 @@
 
 #include "cli/app.h"
 #include "planner/perf.h"
+#include "kernels/dist/logits_stride.h"
 
 #include "core/error.h"
 #include "core/gpu.h"
@@ -212,6 +213,33 @@ TEST_CASE("engine time: plan_perf sums the engine's kernels for --framework llmp
     CHECK_FALSE(plan_perf(plan_memory(m, gpu, g), default_cluster(gpu, 8), o).engine_time.has_value());
 }
 
+TEST_CASE("engine time: the padded logits stride and the fused GELU's bytes, by hand", "[engine_time]") {
+    // kernels/dist/logits_stride.h: 16-bit storage rounds V up to 64, fp32 keeps it.
+    CHECK(dist::logits_row_stride(50257, true) == 50304);
+    CHECK(dist::logits_row_stride(50257, false) == 50257);
+    CHECK(dist::logits_row_stride(32000, true) == 32000);  // TinyLlama: already a multiple of 64
+    CHECK(dist::logits_row_stride(100, true) == 128);
+    CHECK(dist::logits_row_stride(64, true) == 64);
+    // GPT-2 124M's fc at T = 4,096 in bf16 with its GELU in the epilogue: 2·T·k·n FLOPs; bytes
+    // 2 × (x T·k + W n·k + y T·n + bias n + pre T·n) = 2 × (3,145,728 + 2,359,296 + 12,582,912
+    // + 3,072 + 12,582,912) = 61,347,840.
+    EngineKernelCall c;
+    c.kernel = EngineKernel::linear_forward;
+    c.dtype = "bf16";
+    c.dims = {4096, 768, 3072, 1, 3072, 1};
+    fill_engine_kernel_work(c);
+    CHECK(c.flops == 2.0 * 4096 * 768 * 3072);
+    CHECK(c.bytes == 61347840.0);
+    // The down projection's backward through GELU': 4·T·k·n FLOPs; bytes 2 × (2·T·n + 2·T·k + 3·n·k)
+    // + bias 2 × (T·n + 2·n) + pre 2·T·k, with k = 3,072, n = 768: 2 × (6,291,456 + 25,165,824 +
+    // 7,077,888) + 2 × (3,145,728 + 1,536) + 25,165,824 = 108,530,688.
+    c.kernel = EngineKernel::linear_backward;
+    c.dims = {4096, 3072, 768, 1, 768, 1};
+    fill_engine_kernel_work(c);
+    CHECK(c.flops == 4.0 * 4096 * 3072 * 768);
+    CHECK(c.bytes == 108530688.0);
+}
+
 TEST_CASE("engine time: calibration files are checked", "[engine_time]") {
     CHECK(parse_engine_calibration("{}", "f").kernels.empty());
     const EngineCalibration ok = parse_engine_calibration(
@@ -231,6 +259,15 @@ TEST_CASE("engine time: calibration files are checked", "[engine_time]") {
     CHECK_THROWS_WITH(parse_engine_calibration(R"({"engine_kernels": [{"kernel": "adamw", "dtype": "bf16", "dims": [1], "seconds": -1}]})", "f"),
                       Catch::Contains("seconds must be positive"));
     CHECK_THROWS_AS(parse_engine_calibration("[1", "f"), InputError);
+    // A linear entry from before the row stride and the GELU flag were dimensions reads as ld = n,
+    // no GELU; a linear entry of another length is refused.
+    const EngineCalibration old = parse_engine_calibration(
+        R"({"engine_kernels": [{"kernel": "linear_forward", "dtype": "bf16", "dims": [16384, 768, 50257, 0], "seconds": 0.0134}]})",
+        "f");
+    REQUIRE(old.kernels.size() == 1);
+    CHECK(old.kernels[0].dims == std::vector<std::int64_t>{16384, 768, 50257, 0, 50257, 0});
+    CHECK_THROWS_WITH(parse_engine_calibration(R"({"engine_kernels": [{"kernel": "linear_backward", "dtype": "bf16", "dims": [1, 2, 3], "seconds": 1}]})", "f"),
+                      Catch::Contains("linear_backward takes 6 dims"));
     // Every kernel name round-trips.
     for (int i = 0; i < kEngineKernels; ++i) {
         const auto k = static_cast<EngineKernel>(i);
