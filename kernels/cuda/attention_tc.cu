@@ -176,6 +176,24 @@ __device__ __forceinline__ void load_rows_async(T* dst, const T* src, std::size_
     }
 }
 
+// The K/V double buffer of the forward and dQ passes ([2][BN][LD] each): before tile t is used,
+// start copying tile t + 1 into the other half (when there is one), then wait until tile t has
+// landed (the older cp.async group).
+template <typename T, int D, int BN, int THREADS>
+__device__ __forceinline__ void next_kv_tile(T* sK, T* sV, const T* kp, const T* vp, std::size_t ks, int t, int n_tiles,
+                                             int S) {
+    constexpr int LD = D + 8;
+    if (t + 1 < n_tiles) {
+        const int st = (t + 1) & 1;
+        load_rows_async<T, D, BN, THREADS>(sK + st * BN * LD, kp, ks, (t + 1) * BN, S);
+        load_rows_async<T, D, BN, THREADS>(sV + st * BN * LD, vp, ks, (t + 1) * BN, S);
+        cp_async_commit();
+        cp_async_wait<1>();
+    } else {
+        cp_async_wait<0>();
+    }
+}
+
 // The warp's R rows of a 16-bit result staged in shared [·][LD] (rows r0.., already written) →
 // global rows grow0.. (stride elements), 16-byte stores, rows at or past S skipped.
 template <typename T, int D, int R>
@@ -503,15 +521,7 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
     }
 
     for (int t = 0; t < n_tiles; ++t) {
-        if (t + 1 < n_tiles) {
-            const int st = (t + 1) & 1;
-            load_rows_async<T, D, BN, THREADS>(sK + st * BN * LD, kp, ks, (t + 1) * BN, S);
-            load_rows_async<T, D, BN, THREADS>(sV + st * BN * LD, vp, ks, (t + 1) * BN, S);
-            cp_async_commit();
-            cp_async_wait<1>();
-        } else {
-            cp_async_wait<0>();
-        }
+        next_kv_tile<T, D, BN, THREADS>(sK, sV, kp, vp, ks, t, n_tiles, S);
         __syncthreads();
         if constexpr (QREG) {
             if (t == 0) {
@@ -596,15 +606,7 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
     for (int j = 0; j < D / 8; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
 
     for (int t = 0; t < n_tiles; ++t) {
-        if (t + 1 < n_tiles) {
-            const int st = (t + 1) & 1;
-            load_rows_async<T, D, BN, THREADS>(sK + st * BN * LD, kp, ks, (t + 1) * BN, S);
-            load_rows_async<T, D, BN, THREADS>(sV + st * BN * LD, vp, ks, (t + 1) * BN, S);
-            cp_async_commit();
-            cp_async_wait<1>();
-        } else {
-            cp_async_wait<0>();
-        }
+        next_kv_tile<T, D, BN, THREADS>(sK, sV, kp, vp, ks, t, n_tiles, S);
         __syncthreads();
         if (t == 0) {
 #pragma unroll
