@@ -49,13 +49,6 @@ int parse_positive(const std::string& text, const char* flag) {
     return static_cast<int>(parse_int(text, flag, 1, 1 << 20));
 }
 
-std::string fixed(double x, int decimals) {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s << std::setprecision(decimals) << x;
-    return s.str();
-}
-
 }  // namespace
 
 int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out, std::ostream& err) {

@@ -14,12 +14,6 @@ void setup_gpus(CLI::App& parent, GpusCommand& cmd) {
 }
 
 namespace {
-std::string fixed(double v, int digits) {
-    std::ostringstream s;
-    s.precision(digits);
-    s << std::fixed << v;
-    return s.str();
-}
 std::string tflops(double v) { return v > 0 ? fixed(v / 1e12, 1) : "-"; }
 }  // namespace
 

@@ -154,13 +154,6 @@ std::string duration(double s) {
     return o.str();
 }
 
-std::string fixed(double v, int digits) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    o << std::setprecision(digits) << v;
-    return o.str();
-}
-
 std::string pct(double v) { return fixed(100 * v, 1) + "%"; }
 
 std::string size(double bytes) {  // decimal units for message sizes, as nccl-tests prints them

@@ -85,24 +85,6 @@ Spread spread(std::vector<double> v) {
     return s;
 }
 
-double pct_error(double measured, double predicted) {
-    return measured != 0 ? 100.0 * (predicted - measured) / measured : 0.0;
-}
-
-std::string fixed(double x, int decimals) {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s << std::setprecision(decimals) << x;
-    return s.str();
-}
-
-// Bytes in the unit that suits them (tiny CPU models are KiB, GPU runs GiB).
-std::string bytes_text(double b) {
-    if (b >= 1024.0 * 1024 * 1024) return fixed(b / (1024.0 * 1024 * 1024), 3) + " GiB";
-    if (b >= 1024.0 * 1024) return fixed(b / (1024.0 * 1024), 2) + " MiB";
-    return fixed(b / 1024.0, 1) + " KiB";
-}
-
 std::string pct(double x) { return (x >= 0 ? "+" : "") + fixed(x, 1) + "%"; }
 
 // A loss scale: a whole number as such (65536, 1048576), else six significant digits.

@@ -264,10 +264,7 @@ int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostr
         throw InputError("--gpus: \"" + cmd.gpus + "\" GPUs asked, " + std::to_string(visible) + " visible (one process per GPU)");
 
     // A private folder for the unique-id file, the ranks' results and logs.
-    const std::filesystem::path tmp_root = std::filesystem::temp_directory_path();
-    std::string dir_template = (tmp_root / "llmplan-comm-XXXXXX").string();
-    if (!mkdtemp(dir_template.data())) throw std::runtime_error("cannot create a folder under " + tmp_root.string());
-    const std::filesystem::path dir = dir_template;
+    const std::filesystem::path dir = dist::make_private_dir("llmplan-comm");
 
     dist::LaunchOptions launch;
     launch.program = dist::self_executable();

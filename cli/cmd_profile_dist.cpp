@@ -46,20 +46,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string fixed(double x, int decimals) {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s << std::setprecision(decimals) << x;
-    return s.str();
-}
-std::string bytes_text(double b) {
-    if (b >= 1024.0 * 1024 * 1024) return fixed(b / (1024.0 * 1024 * 1024), 3) + " GiB";
-    if (b >= 1024.0 * 1024) return fixed(b / (1024.0 * 1024), 2) + " MiB";
-    return fixed(b / 1024.0, 1) + " KiB";
-}
-double pct_error(double measured, double predicted) {
-    return measured != 0 ? 100.0 * (predicted - measured) / measured : 0.0;
-}
 std::string pct(double x) { return (x >= 0 ? "+" : "") + fixed(x, 1) + "%"; }
 std::string ms(double seconds) { return fixed(seconds * 1e3, 2) + " ms"; }
 
@@ -234,10 +220,7 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
         throw InputError("--gpus: \"" + std::to_string(world) + "\" GPUs asked, " + std::to_string(visible) +
                          " visible (one process per GPU)");
 
-    const std::filesystem::path tmp_root = std::filesystem::temp_directory_path();
-    std::string dir_template = (tmp_root / "llmplan-profile-XXXXXX").string();
-    if (!mkdtemp(dir_template.data())) throw std::runtime_error("cannot create a folder under " + tmp_root.string());
-    const std::filesystem::path dir = dir_template;
+    const std::filesystem::path dir = dist::make_private_dir("llmplan-profile");
     dist::LaunchOptions launch;
     launch.program = dist::self_executable();
     launch.log_dir = dir.string();

@@ -46,13 +46,6 @@ std::vector<std::string> items(const std::string& list) {
     return out;
 }
 
-std::string fixed(double v, int digits) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    o << std::setprecision(digits) << v;
-    return o.str();
-}
-
 std::string step_time(double s) { return s < 1 ? fixed(s * 1e3, 1) + " ms" : fixed(s, 2) + " s"; }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #include "cli/table.h"
 
 #include <algorithm>
+#include <iomanip>
+#include <sstream>
 
 namespace llmplan::cli {
 
@@ -53,5 +55,20 @@ std::string Table::str(int indent) const {
     }
     return out;
 }
+
+std::string fixed(double x, int decimals) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s << std::setprecision(decimals) << x;
+    return s.str();
+}
+
+std::string bytes_text(double b) {
+    if (b >= 1024.0 * 1024 * 1024) return fixed(b / (1024.0 * 1024 * 1024), 3) + " GiB";
+    if (b >= 1024.0 * 1024) return fixed(b / (1024.0 * 1024), 2) + " MiB";
+    return fixed(b / 1024.0, 1) + " KiB";
+}
+
+double pct_error(double measured, double predicted) { return measured != 0 ? 100.0 * (predicted - measured) / measured : 0.0; }
 
 }  // namespace llmplan::cli

@@ -23,4 +23,11 @@ private:
 // Display width of UTF-8 text (code points; the tables use no wide characters).
 std::size_t display_width(const std::string& s);
 
+// Cell text shared by the commands: x with `decimals` digits after the point; bytes in the unit
+// that suits them (KiB, MiB with 2 decimals, GiB with 3: tiny CPU models are KiB, GPU runs GiB);
+// 100 · (predicted − measured) / measured (0 when nothing was measured).
+std::string fixed(double x, int decimals);
+std::string bytes_text(double b);
+double pct_error(double measured, double predicted);
+
 }  // namespace llmplan::cli

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -39,6 +40,13 @@ std::string self_executable() {
     const ssize_t n = readlink("/proc/self/exe", buf.data(), buf.size() - 1);
     if (n <= 0) throw std::runtime_error(std::string("cannot find the running executable (/proc/self/exe): ") + std::strerror(errno));
     return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
+std::string make_private_dir(const std::string& prefix) {
+    const std::filesystem::path root = std::filesystem::temp_directory_path();
+    std::string name = (root / (prefix + "-XXXXXX")).string();
+    if (!mkdtemp(name.data())) throw std::runtime_error("cannot create a folder under " + root.string());
+    return name;
 }
 
 std::string file_tail(const std::string& path, int lines) {

@@ -69,6 +69,11 @@ LaunchResult launch_ranks(const LaunchOptions& options);
 // The running executable (readlink /proc/self/exe); throws std::runtime_error if unknown.
 std::string self_executable();
 
+// A new folder only this user can enter, under the system's temporary directory, named
+// `prefix` + "-XXXXXX" (mkdtemp): for the NCCL id file, the ranks' results and logs. Throws
+// std::runtime_error if it cannot be created.
+std::string make_private_dir(const std::string& prefix);
+
 // The last non-empty lines (at most `lines`) of a text file, joined by " | " ("" if unreadable).
 std::string file_tail(const std::string& path, int lines = 3);
 
