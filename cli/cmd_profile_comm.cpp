@@ -3,21 +3,21 @@
 //
 // The command launches itself: the parent checks the flags and the GPUs, starts one child per GPU
 // (/proc/self/exe profile comm … with the hidden --rank/--world/--id-file/--result-file flags,
-// kernels/dist/launcher.h), forwards rank 0's progress, and waits. A child that fails or a run that
+// dist/launcher.h), forwards rank 0's progress, and waits. A child that fails or a run that
 // passes --timeout stops every rank and is reported in one line naming the rank and why (its last
 // log lines). The children's results become the llmplan.nccl_busbw/1 report (profiler/nccl_busbw.cu's
 // schema), printed as a table or --json, written with --report, and merged into a calibration file
 // (--out: its "collectives" key only). Without NCCL in the build or without GPUs it refuses in one
 // line (exit code 2). profiler/comm_bench.h has the measurement and the report.
-// Under mpirun (an MPI build, kernels/mpi_session.h) every process is a rank instead: GPU = its rank
+// Under mpirun (an MPI build, dist/mpi_session.h) every process is a rank instead: GPU = its rank
 // on the node, the unique id through MPI_Bcast, the results gathered to rank 0, which reports;
 // a build without MPI refuses there in one line.
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/error.h"
 #include "core/quantity.h"
-#include "kernels/dist/launcher.h"
-#include "kernels/mpi_session.h"
+#include "dist/launcher.h"
+#include "dist/mpi_session.h"
 #include "profiler/comm_bench.h"
 
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 //
 // The parent has checked every flag and made the prediction (cmd_profile.cpp); here it refuses in
 // one line where it cannot run (no NCCL in the build, fewer GPUs), starts itself once per GPU
-// (kernels/dist/launcher.h: the same flags, plus the hidden --rank, --id-file and --result-file),
+// (dist/launcher.h: the same flags, plus the hidden --rank, --id-file and --result-file),
 // forwards rank 0's progress and waits. A rank that fails, or a run past --timeout, stops every
 // rank and is reported in one line naming it (exit 1, never a silent hang); inside a rank, one
 // NCCL wait longer than --op-timeout aborts the communicator and fails the rank. Each rank runs
@@ -21,8 +21,8 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
-#include "kernels/dist/launcher.h"
-#include "kernels/dist/shard_plan.h"
+#include "dist/launcher.h"
+#include "engine/shard_plan.h"
 #include "planner/llmplan_profile.h"
 #include "profiler/comm_bench.h"
 

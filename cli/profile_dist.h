@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "kernels/mpi_session.h"
+#include "dist/mpi_session.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 #include "profiler/runner.h"
@@ -30,7 +30,7 @@ struct ProfileDistContext {
     std::string launch = "one process per GPU started by llmplan (fork/exec of itself), device = rank; NCCL unique id through a file";
 };
 
-// `mpirun -np N llmplan profile --gpus N …` (kernels/mpi_session.h; MPI builds only): the session
+// `mpirun -np N llmplan profile --gpus N …` (dist/mpi_session.h; MPI builds only): the session
 // and whether every rank has passed the start check. Before it, a rank's error joins the check
 // (MpiSession::first_error), so that every rank stops with exit 2 and rank 0 prints the one line;
 // after it, a rank that fails prints one line and MPI_Abort stops them all (no rank waits forever).
@@ -50,7 +50,7 @@ struct MpiRefused {
 int run_profile_mpi(const ProfileCommand& cmd, const ProfileDistContext& c, MpiRun& mpi, std::ostream& out, std::ostream& err);
 #endif
 
-// The parent: launches the ranks (kernels/dist/launcher.h), waits, reports. A rank that fails or
+// The parent: launches the ranks (dist/launcher.h), waits, reports. A rank that fails or
 // hangs stops the run with one line naming it (exit 1).
 int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, std::ostream& out, std::ostream& err);
 // A child (hidden --rank): runs the steps as rank r and writes its measurement to --result-file.

@@ -7,12 +7,12 @@
 // was found (kernels/CMakeLists.txt); callers guard their use with LLMPLAN_HAVE_NCCL.
 //
 // What it guarantees:
-//  * Setup: the ncclUniqueId travels through a file (kernels/dist/rendezvous.h: rank 0 writes it
+//  * Setup: the ncclUniqueId travels through a file (dist/rendezvous.h: rank 0 writes it
 //    atomically, the others poll with the timeout) or, under mpirun, through
-//    CommConfig::broadcast_id (an MPI_Bcast from rank 0, kernels/mpi_session.h), then ncclCommInitRankConfig with a blocking
+//    CommConfig::broadcast_id (an MPI_Bcast from rank 0, dist/mpi_session.h), then ncclCommInitRankConfig with a blocking
 //    communicator (a non-blocking one put a 70–180 µs floor under every collective: NCCL hands
 //    each launch to a helper thread); a rank that never joins is stopped, and named, by the
-//    launcher's timeout (kernels/dist/launcher.h).
+//    launcher's timeout (dist/launcher.h).
 //  * Collectives (all-reduce sum, reduce-scatter sum, all-gather; fp32, bf16, fp16) run on the
 //    communicator's own CUDA stream (cudaStreamNonBlocking); wait_for()/record() order it against
 //    compute streams through CUDA events.
@@ -25,7 +25,7 @@
 //    waiting on the peer) and throws CommError naming the rank, what it waited for and why.
 #pragma once
 
-#include "kernels/dist/collective.h"
+#include "dist/collective.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -55,7 +55,7 @@ struct CommConfig {
     int device = -1;               // CUDA device; -1: the rank (one node, one GPU per rank); mpirun: the local rank
     std::string id_file;           // where rank 0 publishes the ncclUniqueId (a fresh path per run)
     double timeout_seconds = 60;   // the longest one wait may take: the id file, init, a synchronize
-    // Set: the id travels through it instead of id_file (mpirun: kernels/mpi_session.h's
+    // Set: the id travels through it instead of id_file (mpirun: dist/mpi_session.h's
     // MpiSession::broadcast from rank 0). Every rank calls it once with the id's bytes, rank 0's
     // filled by ncclGetUniqueId; it must leave rank 0's bytes in every rank's buffer, or throw.
     std::function<void(void* data, std::size_t bytes)> broadcast_id;

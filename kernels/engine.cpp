@@ -1,12 +1,12 @@
 // engine.cpp — GpuModel (kernels/engine.h): the spec checks and the parameter layout of the
-// reference (kernels/reference/model.cpp), in C++20, over the engine proper (kernels/cuda/engine.cu).
+// reference (reference/model.cpp), in C++20, over the engine proper (kernels/cuda/engine.cu).
 #include "kernels/engine.h"
 
 #include "core/error.h"
 #include "core/model.h"
-#include "kernels/dist/engine_layout.h"
-#include "kernels/dist/shard_plan.h"
-#include "kernels/reference/model.h"
+#include "engine/engine_layout.h"
+#include "engine/shard_plan.h"
+#include "reference/model.h"
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,5 @@
 // engine.h — the GPU training engine: a whole decoder-only transformer trained on one CUDA GPU
-// from the kernels of kernels/cuda/ops.cuh, mirroring the CPU reference (kernels/reference/model.h).
+// from the kernels of kernels/cuda/ops.cuh, mirroring the CPU reference (reference/model.h).
 //
 // Plain C++20 host API, no CUDA type or header (llmplan_kernels, LLMPLAN_CUDA=ON only); nvcc code
 // sees only the C++17 types of kernels/engine_types.h (core/model.h is C++20). GpuModel
@@ -41,7 +41,7 @@
 //
 // Several GPUs (EngineOptions::world > 1, one process per GPU, each with its own Communicator of
 // kernels/comm.h created first): data parallelism over NCCL following the shard plan of
-// kernels/dist/shard_plan.h — DDP (zero 0: gradients all-reduced bucket by bucket in the backward,
+// engine/shard_plan.h — DDP (zero 0: gradients all-reduced bucket by bucket in the backward,
 // on the communicator's stream, overlapped with the rest of the backward), ZeRO-1 (gradients
 // reduce-scattered, fp32 master and AdamW moments for this rank's slices only, the updated weights
 // all-gathered after the optimizer), ZeRO-2 (also only the gradient slices: each bucket's gradient
@@ -78,7 +78,7 @@ EngineOptions engine_options(Recompute recompute, Attention attention, DType pre
 // The engine's shape and layout for a spec (the reference's), or InputError (see above); with
 // options.world > 1 also the rank's shard plan (engine_dist_plan).
 EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options);
-// The shard plan of kernels/dist/shard_plan.h for the shape's layout, this rank, the ZeRO stage
+// The shard plan of engine/shard_plan.h for the shape's layout, this rank, the ZeRO stage
 // and the bucket caps of `options` (storage element size from the precision); InputError for a
 // world < 2, a rank outside it or a stage not 0–3.
 EngineDistPlan engine_dist_plan(const EngineShape& shape, const EngineOptions& options);

@@ -2,7 +2,7 @@
 // (the host API, C++20) and kernels/cuda/engine.cu (nvcc, C++17): see kernels/engine.h.
 #pragma once
 
-#include "kernels/dist/collective.h"
+#include "dist/collective.h"
 #include "kernels/ops_gpu.h"
 
 #include <array>
@@ -59,7 +59,7 @@ struct EngineOptions {
     // state sharded; ZeRO-2 also the gradients; ZeRO-3 also the weights, gathered per layer unit).
     // world 1 (the default) is the single-GPU engine, unchanged; world > 1 needs `comm` (created
     // for this rank before the engine, on its GPU) and an NCCL build. The buckets follow
-    // kernels/dist/shard_plan.h with these caps (PyTorch DDP's defaults).
+    // engine/shard_plan.h with these caps (PyTorch DDP's defaults).
     int world = 1, rank = 0, zero = 0;
     Communicator* comm = nullptr;
     std::size_t bucket_cap_bytes = std::size_t{25} << 20;
@@ -79,7 +79,7 @@ struct EngineParam {
 };
 
 // One collective of a training step as it ran on the communication stream (world > 1).
-// purpose: the shard plan's (kernels/dist/shard_plan.h CommVolume::purpose) — "gradient
+// purpose: the shard plan's (engine/shard_plan.h CommVolume::purpose) — "gradient
 // all-reduce", "gradient reduce-scatter", "parameter all-gather" (ZeRO-1/2, after the optimizer),
 // "parameter all-gather, forward" / "…, backward" (ZeRO-3) — or "norm and overflow all-gather"
 // (ZeRO ≥ 1, and DDP in fp16: 16 bytes per rank, outside the shard plan).
@@ -120,7 +120,7 @@ struct EngineStepStats {
 // Whether a CUDA GPU can be used; when not, `why` (if given) says why in one line.
 bool engine_gpu_available(std::string* why = nullptr);
 
-// The shard plan (kernels/dist/shard_plan.h, C++20) as the engine needs it: filled by
+// The shard plan (engine/shard_plan.h, C++20) as the engine needs it: filled by
 // kernels/engine.cpp engine_shape() for world > 1. Units are DDP / ZeRO-1/2 buckets (backward
 // order) or ZeRO-3 layer units (layout order); sharded stages lay units out padded, in layout
 // order, at `padded_base` (the ZeRO-1/2 weight and gradient buffers, the ZeRO-3 gathered copy).

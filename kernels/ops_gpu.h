@@ -3,9 +3,9 @@
 // Plain C++17 on purpose (no CUDA type or header): each function uploads its std::vector<float>
 // inputs to the current GPU, converts them to the storage type `dt` there, runs the kernel,
 // converts the outputs back to fp32 and downloads them. It is the kernels' test surface
-// (tests/gpu_kernels.cpp checks each against kernels/reference/ops.h); the engine calls the
+// (tests/gpu_kernels.cpp checks each against reference/ops.h); the engine calls the
 // device-pointer functions of kernels/cuda/ops.cuh instead. Layouts, shapes and the
-// accumulate-vs-overwrite rules are those of kernels/reference/ops.h: parameter gradients
+// accumulate-vs-overwrite rules are those of reference/ops.h: parameter gradients
 // (dw, db, dgamma, dbeta, dtable) start from the `*_init` vectors given and are accumulated into;
 // input gradients are overwritten. Every function throws std::runtime_error (file:line and the
 // CUDA/cuBLAS error text) when a call fails; exists only with LLMPLAN_CUDA=ON (llmplan_kernels).

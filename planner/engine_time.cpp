@@ -3,7 +3,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "kernels/dist/logits_stride.h"
+#include "engine/logits_stride.h"
 #include "planner/perf.h"
 
 #include <nlohmann/json.hpp>

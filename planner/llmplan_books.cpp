@@ -5,8 +5,8 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
-#include "kernels/dist/engine_layout.h"
-#include "kernels/dist/shard_plan.h"
+#include "engine/engine_layout.h"
+#include "engine/shard_plan.h"
 
 #include <algorithm>
 #include <set>
@@ -248,7 +248,7 @@ StageMemory plan_llmplan_dist_stage(const ModelSpec& m, const TrainConfig& c) {
     s.reserved_estimate = s.peak_allocated;
     s.overhead = 0;
     s.device_total = s.reserved_estimate;
-    const std::string src = "kernels/cuda/engine_dist.inc (the engine's arenas, data parallel; kernels/dist/shard_plan.h)";
+    const std::string src = "kernels/cuda/engine_dist.inc (the engine's arenas, data parallel; engine/shard_plan.h)";
     const std::string eb = mixed ? std::string(c.precision == Precision::mixed_fp16 ? " × 2 B (fp16)" : " × 2 B (bf16)")
                                  : " × 4 B (fp32)";
     const std::string P = format_int(s.params_on_gpu), Pp = format_int(static_cast<std::int64_t>(b.padded_elements)),

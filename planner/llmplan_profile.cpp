@@ -4,7 +4,7 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
-#include "kernels/dist/logits_stride.h"
+#include "engine/logits_stride.h"
 
 #include <algorithm>
 
@@ -97,7 +97,7 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
     s.overhead = 0;
     s.device_total = s.reserved_estimate;
     const std::string src = mixed ? std::string("kernels/engine.h (the GPU engine's arenas, ") + to_string(c.precision) + ")"
-                                  : "kernels/reference/model.h (the engine's arenas)";
+                                  : "reference/model.h (the engine's arenas)";
     auto gib = [](double b) { return format_bytes(b, ByteUnit::gib); };
     const std::string half = fp16 ? "2 B (fp16)" : "2 B (bf16)";
     const std::string eb = mixed ? " × " + half : " × 4 B (fp32)";

@@ -1,6 +1,6 @@
 // llmplan_profile.h — `--framework llmplan`: the memory books of llmplan's own training engine.
 //
-// The engine (kernels/reference/model.h on the CPU, fp32; kernels/engine.h on the GPU, fp32,
+// The engine (reference/model.h on the CPU, fp32; kernels/engine.h on the GPU, fp32,
 // mixed-bf16 and mixed-fp16) allocates every buffer from per-category arenas, so its peak follows
 // exactly from the shapes. With e the bytes of the storage type (4 for fp32, 2 for mixed-bf16 and
 // mixed-fp16: half-precision weights, gradients, activations and logits; fp16's dynamic loss
@@ -24,7 +24,7 @@
 //
 // Several GPUs (--gpus N = N data-parallel ranks, --zero 0–3; no tp, pp, cp or ep): every rank
 // holds the same books (every slice is padded to the same size), worked out by
-// llmplan_engine_books below. They follow the shard plan (kernels/dist/shard_plan.h): DDP keeps the
+// llmplan_engine_books below. They follow the shard plan (engine/shard_plan.h): DDP keeps the
 // one-GPU books; ZeRO-1 pads weights and gradients to Ψ′ (units padded to n × 128 bytes) and keeps
 // fp32 master, m and v for its Ψ′/n slice; ZeRO-2 keeps only its gradient slice plus the staging
 // buffer of each bucket from the backward step that first writes it until the next bucket's

@@ -1,6 +1,6 @@
 // comm_bench.h — `llmplan profile comm`: NCCL bus bandwidth of all-reduce, all-gather and
 // reduce-scatter over message sizes, measured with one process per GPU (the launcher of
-// kernels/dist/launcher.h starts them; each runs run_comm_rank), reported in the schema of
+// dist/launcher.h starts them; each runs run_comm_rank), reported in the schema of
 // profiler/nccl_busbw.cu (llmplan.nccl_busbw/1) and merged into a calibration file
 // ("collectives", schema llmplan.calibration/1).
 //
@@ -9,7 +9,7 @@
 // calibration merge — is plain JSON work, unit-tested without a GPU (tests/test_profile_comm.cpp).
 #pragma once
 
-#include "kernels/dist/collective.h"
+#include "dist/collective.h"
 
 #include <nlohmann/json.hpp>
 

@@ -20,13 +20,13 @@
 // wrong results. Build: profiler/CMakeLists.txt (target llmplan_nccl_busbw, CUDA and NCCL only);
 // bench/nccl_busbw.sh builds and explains how to run it. `llmplan profile comm` measures the same
 // table with one process per GPU (profiler/comm_bench.cpp, kernels/cuda/nccl_comm.cu) and shares
-// the definitions (kernels/dist/collective.h) and the check kernels (kernels/cuda/nccl_check.cuh).
+// the definitions (dist/collective.h) and the check kernels (kernels/cuda/nccl_check.cuh).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <nccl.h>
 
 #include "kernels/cuda/nccl_check.cuh"  // fill and check kernels, shared with `llmplan profile comm`
-#include "kernels/dist/collective.h"   // nccl-tests conventions: busbw factor, sizes, rounding
+#include "dist/collective.h"   // nccl-tests conventions: busbw factor, sizes, rounding
 
 #include <algorithm>
 #include <cctype>

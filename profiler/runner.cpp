@@ -3,7 +3,7 @@
 #include "profiler/runner.h"
 
 #include "core/error.h"
-#include "kernels/reference/model.h"
+#include "reference/model.h"
 #if LLMPLAN_PROFILE_CUDA
 #include "kernels/engine.h"
 #endif

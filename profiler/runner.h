@@ -1,5 +1,5 @@
 // runner.h — runs real training steps for `llmplan profile` and measures them: on the GPU through
-// the CUDA engine (kernels/engine.h) or on the CPU through the reference (kernels/reference/model.h).
+// the CUDA engine (kernels/engine.h) or on the CPU through the reference (reference/model.h).
 // Plain C++ (no CUDA type): the CLI calls it in every build; with LLMPLAN_CUDA=OFF the cuda
 // device is refused (cuda_engine_built() is false).
 #pragma once
@@ -39,7 +39,7 @@ struct ProfileRequest {
     int world = 1, rank = 0, zero = 0;
     std::string id_file;
     double op_timeout = 120;
-    // Under mpirun (kernels/mpi_session.h): the GPU is the node-local rank (-1: the rank), and the
+    // Under mpirun (dist/mpi_session.h): the GPU is the node-local rank (-1: the rank), and the
     // unique id travels through this broadcast instead of id_file (kernels/comm.h CommConfig).
     int gpu = -1;
     std::function<void(void*, std::size_t)> broadcast_id;
@@ -70,7 +70,7 @@ struct StepTiming {
     double comm_ms = 0, exposed_ms = 0;
 };
 
-// The engine's six memory books (kernels/engine.h, kernels/reference/model.h).
+// The engine's six memory books (kernels/engine.h, reference/model.h).
 inline constexpr int kBooks = 6;
 inline constexpr const char* kBookNames[kBooks] = {"parameters", "gradients", "optimizer", "activations", "logits", "workspace"};
 

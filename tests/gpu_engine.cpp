@@ -1,5 +1,5 @@
 // gpu_engine.cpp — the GPU training engine (kernels/engine.h) against the CPU reference
-// (kernels/reference/model.h) on tiny models of both families (ctest: gpu.engine, label gpu).
+// (reference/model.h) on tiny models of both families (ctest: gpu.engine, label gpu).
 // Exits 77 (ctest "Skipped") where there is no driver or GPU, 0 when every check passes, 1
 // otherwise; prints one line per check.
 //   1. Same seed, same weights: the GPU engine's initial fp32 weights equal the reference's.
@@ -20,7 +20,7 @@
 //   6. The fast path over a run: 200 steps, GPU (tensor-core attention, padded logits) against
 //      the CPU reference, every step's loss within tolerance (curve()).
 #include "kernels/engine.h"
-#include "kernels/reference/model.h"
+#include "reference/model.h"
 #include "tiny_models.h"
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 // batch (ctest: gpu.engine_dist, label gpu). Exits 77 (ctest "Skipped") with fewer than 2 GPUs, 0
 // when every check passes, 1 otherwise; prints one line per check.
 //
-// The parent starts itself twice (kernels/dist/launcher.h, one process per GPU, as `llmplan
+// The parent starts itself twice (dist/launcher.h, one process per GPU, as `llmplan
 // profile --gpus 2` does). Each rank trains every configuration for 3 steps on its half of the
 // same seeded global batch (2 × B sequences; rank r takes rows r·B … r·B + B − 1) with small
 // gradient buckets (16 KiB first, 64 KiB after: several buckets, some padded, some one tensor
@@ -11,7 +11,7 @@
 //   * its books (every category's peak and the total peak) equal llmplan_engine_books (the
 //     planner's --framework llmplan books for 2 GPUs) to the byte;
 //   * every step's collectives: per purpose the calls and bytes equal the shard plan's
-//     (kernels/dist/shard_plan.h, padded units) exactly;
+//     (engine/shard_plan.h, padded units) exactly;
 // and writes its losses, skipped steps and final fp32 weights (ZeRO: all-gathered). The parent then
 // trains the one-GPU engine with micro-batch 2 × B on the same batches and checks:
 //   * the ranks' weights are bit for bit the same;
@@ -21,8 +21,8 @@
 //   * fp16 (bf16's tolerances), and with a loss scale that overflows: the ranks skip the same steps
 //     as one GPU does (each rank scales by S / 2, so the summed gradients carry S as one GPU's do).
 #include "kernels/comm.h"
-#include "kernels/dist/launcher.h"
-#include "kernels/dist/shard_plan.h"
+#include "dist/launcher.h"
+#include "engine/shard_plan.h"
 #include "kernels/engine.h"
 #include "planner/llmplan_profile.h"
 #include "tiny_models.h"

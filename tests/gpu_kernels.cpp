@@ -21,7 +21,7 @@
 // choice) are checked at bf16's tolerance, since their inputs are bf16 products.
 #include "kernels/device.h"
 #include "kernels/ops_gpu.h"
-#include "kernels/reference/ops.h"
+#include "reference/ops.h"
 
 #include <algorithm>
 #include <cmath>

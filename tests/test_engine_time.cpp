@@ -6,7 +6,7 @@
 
 #include "cli/app.h"
 #include "planner/perf.h"
-#include "kernels/dist/logits_stride.h"
+#include "engine/logits_stride.h"
 
 #include "core/error.h"
 #include "core/gpu.h"
@@ -214,7 +214,7 @@ TEST_CASE("engine time: plan_perf sums the engine's kernels for --framework llmp
 }
 
 TEST_CASE("engine time: the padded logits stride and the fused GELU's bytes, by hand", "[engine_time]") {
-    // kernels/dist/logits_stride.h: 16-bit storage rounds V up to 64, fp32 keeps it.
+    // engine/logits_stride.h: 16-bit storage rounds V up to 64, fp32 keeps it.
     CHECK(dist::logits_row_stride(50257, true) == 50304);
     CHECK(dist::logits_row_stride(50257, false) == 50257);
     CHECK(dist::logits_row_stride(32000, true) == 32000);  // TinyLlama: already a multiple of 64

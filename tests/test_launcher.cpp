@@ -1,8 +1,8 @@
-// test_launcher.cpp — the one-process-per-GPU launcher (kernels/dist/launcher.h) and the unique-id
-// file (kernels/dist/rendezvous.h), with /bin/sh ranks: no GPU needed. A failing rank stops the
+// test_launcher.cpp — the one-process-per-GPU launcher (dist/launcher.h) and the unique-id
+// file (dist/rendezvous.h), with /bin/sh ranks: no GPU needed. A failing rank stops the
 // others and is named; a hung run is stopped at its timeout; nothing waits forever.
-#include "kernels/dist/launcher.h"
-#include "kernels/dist/rendezvous.h"
+#include "dist/launcher.h"
+#include "dist/rendezvous.h"
 
 #include <catch2/catch.hpp>
 

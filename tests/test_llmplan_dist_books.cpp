@@ -8,8 +8,8 @@
 #include "core/config.h"
 #include "core/gpu.h"
 #include "core/presets.h"
-#include "kernels/dist/shard_plan.h"
-#include "kernels/reference/model.h"
+#include "engine/shard_plan.h"
+#include "reference/model.h"
 #include "tiny_models.h"
 
 #include <catch2/catch.hpp>

@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/gpu.h"
 #include "core/presets.h"
-#include "kernels/reference/model.h"
+#include "reference/model.h"
 #include "tiny_models.h"
 
 #include <catch2/catch.hpp>

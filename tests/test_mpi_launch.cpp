@@ -1,9 +1,9 @@
 // test_mpi_launch.cpp — `mpirun -np N llmplan profile …` without MPI or GPUs: how a process knows
-// that an MPI launcher started it (kernels/mpi_session.h, environment only), and the merge of the
+// that an MPI launcher started it (dist/mpi_session.h, environment only), and the merge of the
 // ranks' results that the launcher and mpirun share (cli/profile_dist.h report_profile_ranks)
 // refusing results that do not fit the run.
 #include "cli/profile_dist.h"
-#include "kernels/mpi_session.h"
+#include "dist/mpi_session.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// test_reference.cpp — the CPU reference engine (kernels/reference): every op's backward against
+// test_reference.cpp — the CPU reference engine (reference/): every op's backward against
 // central finite differences, attention's eager and flash paths, cross-entropy's ignore_index,
 // AdamW by hand, whole-model gradient checks of a tiny GPT-2-style and Llama-style model,
 // identical gradients for the three recompute modes, the loss falling on a learnable task, and
@@ -9,9 +9,9 @@
 // double, and a central difference with step ε carries ~|L|·6e-8/ε of rounding noise plus
 // O(ε²·f''') truncation. Each check below states its ε and tolerance; the tolerances are about
 // five to a hundred times the largest error measured (stated where it matters).
-#include "kernels/reference/model.h"
+#include "reference/model.h"
 #include "tiny_models.h"
-#include "kernels/reference/ops.h"
+#include "reference/ops.h"
 
 #include "core/error.h"
 #include "core/model.h"

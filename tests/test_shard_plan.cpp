@@ -1,12 +1,12 @@
-// test_shard_plan.cpp — the shard plan of DDP and ZeRO 1–3 (kernels/dist/shard_plan.h): a
+// test_shard_plan.cpp — the shard plan of DDP and ZeRO 1–3 (engine/shard_plan.h): a
 // five-parameter layout worked by hand for n = 2, 3, 4; invariants on real presets; and the
 // per-step volumes against the planner's collective list (planner/perf.cpp) for the same model.
-#include "kernels/dist/shard_plan.h"
+#include "engine/shard_plan.h"
 
 #include "core/error.h"
 #include "core/gpu.h"
 #include "core/presets.h"
-#include "kernels/reference/model.h"
+#include "reference/model.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 #include "tiny_models.h"

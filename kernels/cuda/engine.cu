@@ -1,11 +1,11 @@
 // engine.cu — the GPU training engine (kernels/engine.h): ReferenceModel's structure
-// (kernels/reference/model.cpp) on the device ops of kernels/cuda/ops.cuh.
+// (reference/model.cpp) on the device ops of kernels/cuda/ops.cuh.
 #include "kernels/engine_types.h"
 
 #include "kernels/comm.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/dist_ops.cuh"
-#include "kernels/dist/logits_stride.h"
+#include "engine/logits_stride.h"
 
 #include <algorithm>
 #include <cmath>
@@ -221,7 +221,7 @@ bool same_views(const ModelParams& a, const ModelParams& b) {
     return true;
 }
 
-struct SplitMix64 {  // as kernels/reference/model.cpp
+struct SplitMix64 {  // as reference/model.cpp
     std::uint64_t state;
     std::uint64_t next() {
         std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);

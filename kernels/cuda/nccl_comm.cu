@@ -6,7 +6,7 @@
 #include "kernels/comm.h"
 
 #include "kernels/cuda/nccl_check.cuh"
-#include "kernels/dist/rendezvous.h"
+#include "dist/rendezvous.h"
 
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -48,7 +48,7 @@ ncclDataType_t nccl_type(CommType t) {
 // hands every collective's launch to a helper thread: on 2 × H100 (2026-11-25) that put a
 // 70–180 µs floor under every call (1–32 MiB ran at a third to a half of the bus bandwidth the
 // single-process llmplan_nccl_busbw measures). A rank that hangs in init is stopped, and named,
-// by the launcher's timeout (kernels/dist/launcher.h); stuck collectives still time out in
+// by the launcher's timeout (dist/launcher.h); stuck collectives still time out in
 // synchronize(), which aborts the communicator.
 constexpr int kBlocking = 1;
 

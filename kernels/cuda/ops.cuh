@@ -2,7 +2,7 @@
 //
 // CUDA-side header (includes cuda_runtime.h, cuBLAS and cuBLASLt): only code compiled by nvcc in
 // kernels/ and profiler/ includes it; host code uses kernels/ops_gpu.h. Conventions are those of
-// kernels/reference/ops.h (row-major, linear weights [out, in], attention [B, S, heads, d],
+// reference/ops.h (row-major, linear weights [out, in], attention [B, S, heads, d],
 // causal, scale 1/√d, GQA head h reads kv head h / (heads / kv_heads); parameter gradients
 // accumulate, input gradients are overwritten). Tensors of activations and weights are `void*` in
 // the storage type `dt` (fp32, bf16 or fp16); statistics (mean, rstd, lse), master weights,

@@ -2,7 +2,7 @@
 #include "kernels/op_timing.h"
 
 #include "kernels/cuda/common.cuh"
-#include "kernels/dist/logits_stride.h"
+#include "engine/logits_stride.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,5 +1,5 @@
 // launcher.cpp — fork/exec of one process per rank, and the watch over them (launcher.h).
-#include "kernels/dist/launcher.h"
+#include "dist/launcher.h"
 
 #include <algorithm>
 #include <cerrno>

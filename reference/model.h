@@ -41,7 +41,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
-#include "kernels/reference/ops.h"
+#include "reference/ops.h"
 
 #include <array>
 #include <cstddef>

@@ -1,5 +1,5 @@
 // rendezvous.cpp — atomic publish and bounded wait of a small file (rendezvous.h).
-#include "kernels/dist/rendezvous.h"
+#include "dist/rendezvous.h"
 
 #include <cerrno>
 #include <chrono>

@@ -1,7 +1,7 @@
 // ops.h — the CPU reference of every op of llmplan's training engine (fp32, plain C++20, no CUDA).
 //
 // It is the ground truth the CUDA kernels (kernels/cuda) are tested against, and with
-// kernels/reference/model.h it runs whole training steps on the CPU (`llmplan profile --device
+// reference/model.h it runs whole training steps on the CPU (`llmplan profile --device
 // cpu`, the whole-model gradient check and the learning test in CI). Conventions:
 //  * row-major; T = tokens = batch × sequence; activations are [T, features];
 //  * linear weights are [out, in] (PyTorch's nn.Linear layout): y = x·Wᵀ + b;

@@ -4,7 +4,7 @@
 // it (docs/MULTI_GPU.md). All sizes are in elements of the flat buffer unless named *_bytes.
 //
 // Input: the engine's flat parameter layout (kernels/engine_types.h EngineParam,
-// kernels/reference/model.h ParamInfo: a list of {name, offset, size}, contiguous, in layout
+// reference/model.h ParamInfo: a list of {name, offset, size}, contiguous, in layout
 // order: embeddings, layers.0.* … layers.L−1.*, final norm, head), the world size n, the storage
 // element size and the ZeRO stage.
 //
@@ -53,7 +53,7 @@
 #pragma once
 
 #include "core/model.h"
-#include "kernels/dist/collective.h"
+#include "dist/collective.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -81,7 +81,7 @@ struct FlatLayout {
     std::size_t total() const { return params.empty() ? 0 : params.back().offset + params.back().size; }
 };
 
-// The engine's layout for a model (kernels/engine.cpp engine_shape, kernels/reference/model.cpp:
+// The engine's layout for a model (kernels/engine.cpp engine_shape, reference/model.cpp:
 // embeddings, layer 0 … L−1 in param_tensors() order with the layer index for "*", final norm,
 // head), the tied embedding named when tied. No shape checks (plain bookkeeping).
 FlatLayout engine_flat_layout(const ModelSpec& spec);
@@ -133,7 +133,7 @@ struct ParamOwnership {
     std::vector<ParamPiece> pieces;  // by rank, then by position
 };
 
-// CommKind, to_string(CommKind) and busbw_factor: kernels/dist/collective.h.
+// CommKind, to_string(CommKind) and busbw_factor: dist/collective.h.
 
 // One collective call of a step. bytes: nccl-tests' S of what NCCL moves (padded units);
 // unpadded_bytes: the same without the padding (the parameters' own bytes).

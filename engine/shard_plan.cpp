@@ -1,6 +1,6 @@
 // shard_plan.cpp — units, ownership, buckets, the ZeRO-3 schedule and the per-step volumes of
 // data parallelism and ZeRO 1–3; the rules and their sources are in shard_plan.h.
-#include "kernels/dist/shard_plan.h"
+#include "engine/shard_plan.h"
 
 #include "core/error.h"
 
@@ -11,7 +11,7 @@
 namespace llmplan::dist {
 
 FlatLayout engine_flat_layout(const ModelSpec& spec) {
-    // The same order as kernels/engine.cpp engine_shape and kernels/reference/model.cpp.
+    // The same order as kernels/engine.cpp engine_shape and reference/model.cpp.
     FlatLayout out;
     const std::vector<ParamTensor> tensors = param_tensors(spec);
     std::size_t offset = 0;

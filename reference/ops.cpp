@@ -4,7 +4,7 @@
 // statistics, softmax denominators, gradient sums over tokens) accumulates in double, softmax and
 // cross-entropy subtract the row maximum, and element-wise math runs in double before the final
 // cast to float. Element-wise ops (gelu, swiglu) allow their output to alias their input.
-#include "kernels/reference/ops.h"
+#include "reference/ops.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 // model.cpp — the CPU reference training step: parameter layout, forward, backward with the
 // three recompute modes, AdamW, and the memory books (model.h describes what is kept where).
-#include "kernels/reference/model.h"
+#include "reference/model.h"
 
 #include "core/error.h"
 

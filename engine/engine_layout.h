@@ -5,8 +5,8 @@
 // buffer and in which backward step its gradients are first written. Header-only, C++20.
 #pragma once
 
-#include "kernels/dist/logits_stride.h"
-#include "kernels/dist/shard_plan.h"
+#include "engine/logits_stride.h"
+#include "engine/shard_plan.h"
 
 #include <algorithm>
 #include <cstddef>

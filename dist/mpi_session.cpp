@@ -1,8 +1,8 @@
-// mpi_session.cpp — MpiSession of kernels/mpi_session.h: the MPI calls behind `mpirun -np N
+// mpi_session.cpp — MpiSession of dist/mpi_session.h: the MPI calls behind `mpirun -np N
 // llmplan profile …`. Built into llmplan_comm only when MPI was found (kernels/CMakeLists.txt).
 // Every call's result is checked (MPI_ERRORS_RETURN on MPI_COMM_WORLD, MPI-3.1 §8.3); a failure
 // throws std::runtime_error naming the call and MPI_Error_string's text.
-#include "kernels/mpi_session.h"
+#include "dist/mpi_session.h"
 
 #include <mpi.h>
 

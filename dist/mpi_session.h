@@ -15,7 +15,7 @@
 //    then stops every rank, so a failed rank never leaves the others hanging). Every MPI call is
 //    checked: a failure throws std::runtime_error naming the call (the session sets
 //    MPI_ERRORS_RETURN on MPI_COMM_WORLD so errors come back as codes, MPI-3.1 §8.3).
-// Implemented in kernels/mpi_session.cpp (built into llmplan_comm only with MPI).
+// Implemented in dist/mpi_session.cpp (built into llmplan_comm only with MPI).
 #pragma once
 
 #include <cstddef>
