@@ -1,4 +1,5 @@
-// hf_config.cpp — Hugging Face config.json <-> ModelSpec, one reader and one writer per model_type.
+// hf_config.cpp — Hugging Face config.json <-> ModelSpec: one table of families (kFamilies), each
+// with its reader, what its config can express and its writer.
 //
 // Field names and defaults are those of the transformers config classes
 // (src/transformers/models/<type>/configuration_<type>.py) and the layouts of their modeling
@@ -242,14 +243,145 @@ ModelSpec read_gpt_neox(const Reader& r) {
     return m;
 }
 
-struct TypeEntry {
+// ---- writers: the fields of each family's config class ------------------------------------------
+
+// Refuses, in one line, a spec the family's config cannot express.
+struct Require {
+    const ModelSpec& m;
+    const std::string& type;
+    void operator()(bool ok, const std::string& why) const {
+        if (!ok) throw InputError("cannot write model \"" + m.name + "\" as a Hugging Face \"" + type + "\" config: " + why);
+    }
+};
+
+void write_gpt2(const ModelSpec& m, json& j, const Require& require) {
+    // GPT2Config field names.
+    require(m.qkv_bias && m.out_bias && m.mlp_bias, "every GPT-2 projection has a bias");
+    j["architectures"] = {"GPT2LMHeadModel"};
+    j["n_embd"] = m.d_model;
+    j["n_layer"] = m.n_layers;
+    j["n_head"] = m.n_heads;
+    j["n_inner"] = m.d_ff;
+    j["n_positions"] = m.max_positions;
+    j["vocab_size"] = m.vocab_size;
+    j["activation_function"] = "gelu_new";
+    j["tie_word_embeddings"] = m.tied_embeddings;
+}
+
+void write_gpt_neox(const ModelSpec& m, json& j, const Require& require) {
+    // GPTNeoXConfig field names.
+    require(m.qkv_bias == m.out_bias, "attention_bias covers both query_key_value and dense");
+    require(m.mlp_bias, "its MLP always has biases");
+    j["architectures"] = {"GPTNeoXForCausalLM"};
+    j["hidden_size"] = m.d_model;
+    j["num_hidden_layers"] = m.n_layers;
+    j["num_attention_heads"] = m.n_heads;
+    j["intermediate_size"] = m.d_ff;
+    j["vocab_size"] = m.vocab_size;
+    j["max_position_embeddings"] = m.max_positions;
+    j["hidden_act"] = "gelu";
+    j["rotary_pct"] = m.rotary_pct;
+    j["use_parallel_residual"] = m.parallel_residual;
+    j["attention_bias"] = m.qkv_bias;
+    j["tie_word_embeddings"] = m.tied_embeddings;
+}
+
+// The fields LlamaConfig, MistralConfig, MixtralConfig and Qwen2Config share.
+void write_llama_like(const ModelSpec& m, json& j, const char* architecture) {
+    j["architectures"] = {architecture};
+    j["hidden_size"] = m.d_model;
+    j["intermediate_size"] = m.d_ff;
+    j["num_hidden_layers"] = m.n_layers;
+    j["num_attention_heads"] = m.n_heads;
+    j["num_key_value_heads"] = m.n_kv_heads;
+    j["head_dim"] = m.head_dim;
+    j["vocab_size"] = m.vocab_size;
+    j["max_position_embeddings"] = m.max_positions;
+    j["hidden_act"] = "silu";
+    j["tie_word_embeddings"] = m.tied_embeddings;
+}
+
+json window_or_null(const ModelSpec& m) { return m.sliding_window > 0 ? json(m.sliding_window) : json(nullptr); }
+
+void write_llama(const ModelSpec& m, json& j, const Require& require) {
+    require(m.qkv_bias == m.out_bias, "attention_bias covers q, k, v and o_proj alike");
+    write_llama_like(m, j, "LlamaForCausalLM");
+    j["attention_bias"] = m.qkv_bias;
+    j["mlp_bias"] = m.mlp_bias;
+}
+
+void write_mistral(const ModelSpec& m, json& j, const Require& require) {
+    require(!m.qkv_bias && !m.out_bias && !m.mlp_bias, "it has no biases");
+    write_llama_like(m, j, "MistralForCausalLM");
+    j["sliding_window"] = window_or_null(m);
+}
+
+void write_mixtral(const ModelSpec& m, json& j, const Require& require) {
+    require(!m.qkv_bias && !m.out_bias && !m.mlp_bias, "it has no biases");
+    write_llama_like(m, j, "MixtralForCausalLM");
+    j["sliding_window"] = window_or_null(m);
+    j["num_local_experts"] = m.n_experts;
+    j["num_experts_per_tok"] = m.top_k;
+}
+
+void write_qwen2(const ModelSpec& m, json& j, const Require& require) {
+    require(m.qkv_bias && !m.out_bias && !m.mlp_bias, "Qwen2 has biases on q, k, v_proj only");
+    write_llama_like(m, j, "Qwen2ForCausalLM");
+    j["use_sliding_window"] = m.sliding_window > 0;
+    j["sliding_window"] = window_or_null(m);
+}
+
+// ---- the families -------------------------------------------------------------------------------
+
+// One Hugging Face model_type: how to read its config, what its config can express (checked in
+// this order before writing; the refusals name the families that can), and how to write it.
+struct HfFamily {
     const char* type;
     ModelSpec (*read)(const Reader&);
+    Norm norm;
+    Activation activation;
+    PositionEmbedding position;
+    bool experts = false;            // MoE MLPs
+    bool parallel_residual = false;  // attention and MLP both read the layer input
+    bool partial_rotary = false;     // rotary on a fraction of each head
+    bool sliding_window = false;
+    bool free_heads = false;         // grouped-query attention and head_dim ≠ d_model / n_heads
+    void (*write)(const ModelSpec&, json&, const Require&);
 };
-constexpr TypeEntry kTypes[] = {
-    {"gpt2", read_gpt2},       {"llama", read_llama}, {"mistral", read_mistral},
-    {"mixtral", read_mixtral}, {"qwen2", read_qwen2}, {"gpt_neox", read_gpt_neox},
+
+// To add a model family: its reader and writer above, one row here (docs/ARCHITECTURE.md, "How to
+// add a model family").
+const HfFamily kFamilies[] = {
+    {"gpt2", read_gpt2, Norm::layernorm, Activation::gelu, PositionEmbedding::learned, false, false, false, false, false,
+     write_gpt2},
+    {"llama", read_llama, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, false, true,
+     write_llama},
+    {"mistral", read_mistral, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, true,
+     true, write_mistral},
+    {"mixtral", read_mixtral, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false, true,
+     true, write_mixtral},
+    {"qwen2", read_qwen2, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, true, true,
+     write_qwen2},
+    {"gpt_neox", read_gpt_neox, Norm::layernorm, Activation::gelu, PositionEmbedding::rotary, false, true, true, false,
+     false, write_gpt_neox},
 };
+
+const HfFamily* find_family(std::string_view type) {
+    for (const HfFamily& f : kFamilies)
+        if (type == f.type) return &f;
+    return nullptr;
+}
+
+// The families with a feature, as "a", "a or b", "a, b or c".
+std::string families_with(bool HfFamily::*feature) {
+    std::vector<std::string> names;
+    for (const HfFamily& f : kFamilies)
+        if (f.*feature) names.emplace_back(f.type);
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    return out;
+}
 
 std::string unsupported_type(std::string_view type) {
     // Quoted as JSON, so that a stray newline in the value cannot break the one-line message.
@@ -266,7 +398,7 @@ std::string unsupported_type(std::string_view type) {
 const std::vector<std::string>& supported_hf_model_types() {
     static const std::vector<std::string> types = [] {
         std::vector<std::string> out;
-        for (const TypeEntry& e : kTypes) out.emplace_back(e.type);
+        for (const HfFamily& f : kFamilies) out.emplace_back(f.type);
         return out;
     }();
     return types;
@@ -280,10 +412,9 @@ ModelSpec model_from_hf_config(const nlohmann::json& cfg, std::string_view what)
     if (!type_it->is_string())
         throw InputError(where + ": field \"model_type\" must be a string (got " + describe(*type_it) + ")");
     const std::string type = type_it->get<std::string>();
-    for (const TypeEntry& e : kTypes) {
-        if (type != e.type) continue;
+    if (const HfFamily* family = find_family(type)) {
         const Reader reader(cfg, what, type);
-        ModelSpec m = e.read(reader);
+        ModelSpec m = family->read(reader);
         m.family = type;
         m.name = "hf:" + type;
         if (const auto it = cfg.find("_name_or_path"); it != cfg.end() && it->is_string() && !it->get<std::string>().empty())
@@ -319,104 +450,32 @@ ModelSpec model_from_hf_config_file(const std::string& path, std::string_view fl
 
 nlohmann::json hf_config_from_model(const ModelSpec& m, std::string_view model_type) {
     const std::string type(model_type);
-    bool known = false;
-    for (const TypeEntry& e : kTypes) known = known || type == e.type;
-    if (!known) throw InputError("hf_config_from_model: " + unsupported_type(type));
+    const HfFamily* family = find_family(type);
+    if (!family) throw InputError("hf_config_from_model: " + unsupported_type(type));
     validate_model(m, "model \"" + m.name + "\"");
 
-    auto require = [&](bool ok, const std::string& why) {
-        if (!ok)
-            throw InputError("cannot write model \"" + m.name + "\" as a Hugging Face \"" + type + "\" config: " + why);
-    };
-    const bool gpt2 = type == "gpt2", neox = type == "gpt_neox", llama_like = !gpt2 && !neox;
-    const Norm norm = llama_like ? Norm::rmsnorm : Norm::layernorm;
-    require(m.norm == norm, std::string("it needs ") + to_string(norm) + " (the model has " + to_string(m.norm) + ")");
-    const Activation act = llama_like ? Activation::swiglu : Activation::gelu;
-    require(m.activation == act,
-            std::string("it needs a ") + to_string(act) + " MLP (the model's is " + to_string(m.activation) + ")");
-    const PositionEmbedding pos = gpt2 ? PositionEmbedding::learned : PositionEmbedding::rotary;
-    require(m.position == pos, std::string("it needs ") + to_string(pos) + " positions (the model has " +
-                                   to_string(m.position) + ")");
-    require(type == "mixtral" || !m.is_moe(), "it has no experts (use mixtral)");
-    require(neox || !m.parallel_residual, "it has no parallel residual (use gpt_neox)");
-    require(neox || m.rotary_pct == 1.0, "only gpt_neox has a partial rotary_pct (the model has " +
-                                              json(m.rotary_pct).dump() + ")");
-    require(m.sliding_window == 0 || type == "mistral" || type == "mixtral" || type == "qwen2",
-            "it has no sliding window (use mistral, mixtral or qwen2)");
-    if (!llama_like) {
+    const Require require{m, type};
+    const HfFamily& f = *family;
+    require(m.norm == f.norm, std::string("it needs ") + to_string(f.norm) + " (the model has " + to_string(m.norm) + ")");
+    require(m.activation == f.activation, std::string("it needs a ") + to_string(f.activation) +
+                                              " MLP (the model's is " + to_string(m.activation) + ")");
+    require(m.position == f.position, std::string("it needs ") + to_string(f.position) + " positions (the model has " +
+                                          to_string(m.position) + ")");
+    require(f.experts || !m.is_moe(), "it has no experts (use " + families_with(&HfFamily::experts) + ")");
+    require(f.parallel_residual || !m.parallel_residual,
+            "it has no parallel residual (use " + families_with(&HfFamily::parallel_residual) + ")");
+    require(f.partial_rotary || m.rotary_pct == 1.0, "only " + families_with(&HfFamily::partial_rotary) +
+                                                         " has a partial rotary_pct (the model has " +
+                                                         json(m.rotary_pct).dump() + ")");
+    require(f.sliding_window || m.sliding_window == 0,
+            "it has no sliding window (use " + families_with(&HfFamily::sliding_window) + ")");
+    if (!f.free_heads) {
         require(m.n_kv_heads == m.n_heads, "it has no grouped-query attention (n_kv_heads must equal n_heads)");
         require(static_cast<std::int64_t>(m.head_dim) * m.n_heads == m.d_model, "its head_dim is d_model / n_heads");
     }
-
     json j;
     j["model_type"] = type;
-    if (gpt2) {
-        // GPT2Config field names.
-        require(m.qkv_bias && m.out_bias && m.mlp_bias, "every GPT-2 projection has a bias");
-        j["architectures"] = {"GPT2LMHeadModel"};
-        j["n_embd"] = m.d_model;
-        j["n_layer"] = m.n_layers;
-        j["n_head"] = m.n_heads;
-        j["n_inner"] = m.d_ff;
-        j["n_positions"] = m.max_positions;
-        j["vocab_size"] = m.vocab_size;
-        j["activation_function"] = "gelu_new";
-        j["tie_word_embeddings"] = m.tied_embeddings;
-        return j;
-    }
-    if (neox) {
-        // GPTNeoXConfig field names.
-        require(m.qkv_bias == m.out_bias, "attention_bias covers both query_key_value and dense");
-        require(m.mlp_bias, "its MLP always has biases");
-        j["architectures"] = {"GPTNeoXForCausalLM"};
-        j["hidden_size"] = m.d_model;
-        j["num_hidden_layers"] = m.n_layers;
-        j["num_attention_heads"] = m.n_heads;
-        j["intermediate_size"] = m.d_ff;
-        j["vocab_size"] = m.vocab_size;
-        j["max_position_embeddings"] = m.max_positions;
-        j["hidden_act"] = "gelu";
-        j["rotary_pct"] = m.rotary_pct;
-        j["use_parallel_residual"] = m.parallel_residual;
-        j["attention_bias"] = m.qkv_bias;
-        j["tie_word_embeddings"] = m.tied_embeddings;
-        return j;
-    }
-    // LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config field names.
-    if (type == "llama") {
-        require(m.qkv_bias == m.out_bias, "attention_bias covers q, k, v and o_proj alike");
-    } else if (type == "qwen2") {
-        require(m.qkv_bias && !m.out_bias && !m.mlp_bias, "Qwen2 has biases on q, k, v_proj only");
-    } else {
-        require(!m.qkv_bias && !m.out_bias && !m.mlp_bias, "it has no biases");
-    }
-    const char* arch = type == "llama" ? "LlamaForCausalLM" : type == "mistral" ? "MistralForCausalLM"
-                     : type == "mixtral" ? "MixtralForCausalLM" : "Qwen2ForCausalLM";
-    j["architectures"] = {arch};
-    j["hidden_size"] = m.d_model;
-    j["intermediate_size"] = m.d_ff;
-    j["num_hidden_layers"] = m.n_layers;
-    j["num_attention_heads"] = m.n_heads;
-    j["num_key_value_heads"] = m.n_kv_heads;
-    j["head_dim"] = m.head_dim;
-    j["vocab_size"] = m.vocab_size;
-    j["max_position_embeddings"] = m.max_positions;
-    j["hidden_act"] = "silu";
-    j["tie_word_embeddings"] = m.tied_embeddings;
-    if (type == "llama") {
-        j["attention_bias"] = m.qkv_bias;
-        j["mlp_bias"] = m.mlp_bias;
-    }
-    if (type == "mistral" || type == "mixtral")
-        j["sliding_window"] = m.sliding_window > 0 ? json(m.sliding_window) : json(nullptr);
-    if (type == "qwen2") {
-        j["use_sliding_window"] = m.sliding_window > 0;
-        j["sliding_window"] = m.sliding_window > 0 ? json(m.sliding_window) : json(nullptr);
-    }
-    if (type == "mixtral") {
-        j["num_local_experts"] = m.n_experts;
-        j["num_experts_per_tok"] = m.top_k;
-    }
+    f.write(m, j, require);
     return j;
 }
 
