@@ -721,25 +721,17 @@ bool MainWindow::save_scenario(const QString& path, QString* error) {
 }
 
 bool MainWindow::export_report(const QString& path, QString* error) {
-    if (mode() == Mode::inference) {  // the same llmplan.infer/1 report as `llmplan infer --json`
-        if (!current_infer_ || showing_error()) {
-            if (error) *error = "no valid inference plan to export: " + error_message();
-            return false;
-        }
-        try {
-            write_text_file(path.toStdString(), infer_to_json(current_infer_->plan, current_infer_->origin).dump(2) + "\n");
-            return true;
-        } catch (const std::exception& e) {
-            if (error) *error = e.what();
-            return false;
-        }
-    }
-    if (!current_ || showing_error()) {
-        if (error) *error = "no valid plan to export: " + error_message();
+    // Training: the same llmplan.plan/1 report as `llmplan plan --json`; inference: the same
+    // llmplan.infer/1 report as `llmplan infer --json`.
+    const bool infer = mode() == Mode::inference;
+    if (showing_error() || (infer ? !current_infer_ : !current_)) {
+        if (error) *error = (infer ? "no valid inference plan to export: " : "no valid plan to export: ") + error_message();
         return false;
     }
     try {
-        write_text_file(path.toStdString(), report_json(*current_).dump(2) + "\n");
+        const nlohmann::ordered_json report =
+            infer ? infer_to_json(current_infer_->plan, current_infer_->origin) : report_json(*current_);
+        write_text_file(path.toStdString(), report.dump(2) + "\n");
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();
