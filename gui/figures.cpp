@@ -151,6 +151,13 @@ std::vector<MemorySegment> infer_segments(const InferEvaluation& e) {
     return out;
 }
 
+std::map<std::string, Figure> figures_by_key(const Evaluation* e) {
+    std::map<std::string, Figure> by_key;
+    if (e)
+        for (Figure& f : key_figures(*e)) by_key[f.key] = std::move(f);
+    return by_key;
+}
+
 std::vector<MemorySegment> memory_segments(const Evaluation& e) {
     const StageMemory& w = e.memory.worst();
     std::vector<MemorySegment> out;

@@ -4,6 +4,7 @@
 
 #include "gui/scenario.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct Figure {
 
 // Memory, time, throughput, run and cost figures of an evaluation, in display order.
 std::vector<Figure> key_figures(const Evaluation& e);
+// key_figures(*e) by key (nothing for nullptr): A's figures, for the Δs against a pinned plan.
+std::map<std::string, Figure> figures_by_key(const Evaluation* e);
 
 // A memory term of the most loaded GPU, as the stacked bar shows it (GiB).
 struct MemorySegment {

@@ -1,11 +1,12 @@
-// main_window.h — llmplan-gui's window: the inputs panel on the left, the planner's figures and
-// views on the right (memory, step time, communication, scaling, search, A/B compare, measured).
-// In inference mode the right side is the serving view of plan_inference instead (memory terms
-// against capacity, fit, largest batch and context, vLLM blocks, latency, throughput).
+// main_window.h — llmplan-gui's window: the inputs panel on the left; on the right the headline
+// (verdict and key figures) over the training views, one tab each (gui/tabs/: memory, step time,
+// communication, scaling, search, A/B compare, measured). In inference mode the right side is the
+// serving view of plan_inference instead (gui/tabs/inference_page.h).
 //
-// Every input change re-plans synchronously (the planner takes a few milliseconds) and refreshes
-// every view; invalid input shows the planner's InputError message above the views, which keep
-// the last valid plan (greyed) until the input is valid again. docs/GUI.md describes the views.
+// Every input change re-plans synchronously (the planner takes a few milliseconds) and hands the
+// plan to every view; invalid input shows the planner's InputError message above the views, which
+// keep the last valid plan (greyed) until the input is valid again. The window owns what the views
+// draw over the plan: the pinned plan A and a measured run. docs/GUI.md describes the views.
 #pragma once
 
 #include "gui/chart_view.h"
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
@@ -25,14 +27,19 @@ class QFormLayout;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
-class QPushButton;
 class QSpinBox;
 class QStackedWidget;
 class QTabWidget;
-class QTableWidget;
 class QWidget;
 
 namespace llmplan::gui {
+
+class Tab;
+class MemoryTab;
+class TimeTab;
+class ScalingTab;
+class SearchTab;
+class InferencePage;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -53,11 +60,11 @@ public:
     bool showing_error() const;
 
     // The data last handed to the charts (what the tests compare with the planner).
-    const StackedBarChart& memory_chart() const { return memory_data_; }
-    const StackedBarChart& time_chart() const { return time_data_; }
-    const StackedBarChart& infer_chart() const { return infer_data_; }
-    const LineChart& scaling_chart() const { return scaling_data_; }
-    const SearchResult& search_result() const { return search_; }
+    const StackedBarChart& memory_chart() const;
+    const StackedBarChart& time_chart() const;
+    const StackedBarChart& infer_chart() const;
+    const LineChart& scaling_chart() const;
+    const SearchResult& search_result() const;
 
     // File actions; false (and *error set) on failure. The app stays alive either way.
     bool load_scenario(const QString& path, QString* error = nullptr);
@@ -89,30 +96,17 @@ private:
     QWidget* build_inputs();
     QGroupBox* build_lora_inputs();
     QGroupBox* build_infer_inputs();
-    QWidget* build_infer_page();
-    void update_mode();
-    void refresh_inference();
-    void refresh_lora_label();
     QWidget* build_summary();
-    QWidget* build_memory_tab();
-    QWidget* build_time_tab();
-    QWidget* build_comm_tab();
-    QWidget* build_scaling_tab();
-    QWidget* build_search_tab();
-    QWidget* build_compare_tab();
-    QWidget* build_measured_tab();
+    QTabWidget* build_tabs();
     void build_menus();
     void connect_inputs();
+    void update_mode();
     void update_model_source_page();
     void show_error(const QString& message);
     void refresh_views();
     void refresh_summary();
-    void refresh_memory();
-    void refresh_time();
-    void refresh_comm();
-    void refresh_scaling();
-    void refresh_compare();
-    void refresh_measured();
+    void refresh_lora_label();
+    void open_profile_dialog();
     ChartView* current_chart() const;
 
     // Inputs.
@@ -140,31 +134,22 @@ private:
     QDoubleSpinBox* inf_util_;
     ModelSpec loaded_shape_;  // the shape of a scenario loaded with ModelSource::shape
 
-    // Views.
+    // Headline and views.
     QLabel *error_, *status_, *verdict_;
     std::map<std::string, QLabel*> figure_labels_;
-    QWidget* views_;
-    QStackedWidget* pages_;  // 0: training views, 1: inference view
-    QLabel* infer_verdict_;
-    std::map<std::string, QLabel*> infer_labels_;
-    ChartView* infer_view_;
-    QTableWidget* infer_table_;
+    QStackedWidget* pages_;  // 0: headline and training tabs, 1: inference page
     QTabWidget* tabs_;
-    ChartView *memory_view_, *time_view_, *scaling_view_;
-    QTableWidget *memory_table_, *time_table_, *comm_table_, *search_table_, *compare_table_, *measured_table_;
-    QComboBox* law_;
-    QLabel *scaling_text_, *search_status_, *compare_status_, *measured_status_;
-    QSpinBox* search_top_;
+    std::vector<Tab*> tab_list_;  // the pages of tabs_, in order
+    MemoryTab* memory_tab_;
+    TimeTab* time_tab_;
+    ScalingTab* scaling_tab_;
+    SearchTab* search_tab_;
+    InferencePage* infer_page_;
 
     std::optional<Evaluation> current_, pinned_;
     std::optional<InferEvaluation> current_infer_;
-    StackedBarChart infer_data_;
     QString pinned_name_;
-    StackedBarChart memory_data_, time_data_;
-    LineChart scaling_data_;
-    SearchResult search_;
     std::map<std::string, double> measured_;  // report key → measured value (open_profile)
-    QString measured_name_;
     bool updating_ = false;
     double last_seconds_ = 0;
 };

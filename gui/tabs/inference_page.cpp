@@ -1,0 +1,108 @@
+// inference_page.cpp — see inference_page.h.
+#include "gui/tabs/inference_page.h"
+
+#include "core/quantity.h"
+#include "gui/figures.h"
+#include "gui/widgets.h"
+
+#include <QLabel>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace llmplan::gui {
+
+InferencePage::InferencePage(QWidget* parent) : QWidget(parent) {
+    auto* l = new QVBoxLayout(this);
+    l->setContentsMargins(0, 0, 0, 0);
+    Headline h = make_headline("inferVerdict", "infer_",
+                               {{"device_total", "device total"},
+                                {"headroom", "headroom"},
+                                {"max_batch", "largest batch"},
+                                {"max_context", "longest context"},
+                                {"ttft", "time to first token"},
+                                {"token_latency", "per-token latency"},
+                                {"tokens_per_second", "tok/s per sequence"},
+                                {"tokens_per_second_per_gpu", "tok/s per GPU"},
+                                {"peak_allocated", "peak allocated"},
+                                {"kv_cache", "KV cache"},
+                                {"vllm_kv_blocks", "vLLM KV blocks"},
+                                {"vllm_max_sequences", "vLLM sequences"}});
+    verdict_ = h.verdict;
+    verdict_->setWordWrap(true);
+    labels_ = std::move(h.values);
+    l->addWidget(h.widget);
+    view_ = make_chart_view(this);
+    view_->setObjectName("inferChart");
+    l->addWidget(view_, 3);
+    table_ = make_table({"term", "GiB", "how (hover for the source)"}, "inferTerms");
+    l->addWidget(table_, 2);
+}
+
+void InferencePage::refresh(const InferEvaluation& e) {
+    const InferPlan& p = e.plan;
+    const InferConfig& c = p.config;
+    const bool vllm = c.framework == InferFramework::vllm;
+    set_verdict(verdict_, p.fits,
+                q((p.fits ? "FITS — headroom " : "DOES NOT FIT — short by ") + format_bytes(std::abs(p.headroom)) +
+                  (vllm ? " of vLLM's reservation (" + format_fixed(100 * c.gpu_memory_utilization, 0) + "% of " +
+                              format_bytes(p.capacity) + ")"
+                        : " of " + format_bytes(p.capacity)) +
+                  " on " + (c.tp > 1 ? std::to_string(c.tp) + " × " : "") + e.gpu.display_name + "\n" +
+                  std::to_string(c.batch) + " × (" + std::to_string(c.prompt) + " + " + std::to_string(c.generate) +
+                  ") tokens, weights " + to_string(c.weights.format) + ", KV cache " + to_string(c.kv) + ", " +
+                  to_string(c.framework)));
+    for (auto& [key, label] : labels_) {
+        label->setText("–");
+        label->setToolTip(vllm ? QString() : QString("vLLM only (framework vllm)"));
+    }
+    for (const Figure& f : infer_figures(e)) {
+        auto it = labels_.find(f.key);
+        if (it == labels_.end()) continue;
+        it->second->setText(q(f.text));
+        it->second->setToolTip(q(f.how));
+    }
+
+    const std::vector<MemorySegment> segs = infer_segments(e);
+    StackedBarChart chart;
+    chart.title = q("Serving memory per GPU (" + e.model.name + " on " + e.gpu.name + ", framework " + to_string(c.framework) + ")");
+    chart.value_axis = "GiB";
+    chart.categories = {"current"};
+    for (const MemorySegment& sg : segs) chart.stacks.push_back({q(sg.label), {sg.gib}, {q(sg.tooltip)}});
+    chart.limit = p.capacity / kGiB;
+    chart.limit_label = q("capacity " + format_bytes(p.capacity));
+    // The terms are the planner's parts; the device total is max(prefill, decode) + context (or
+    // vLLM's reservation + context), so it is marked rather than implied by the stack's height.
+    chart.marker_label = q(vllm ? "device total (vLLM reservation + context)" : "device total (peak + context)");
+    chart.markers = {p.device_total / kGiB};
+    data_ = chart;
+    view_->show_stacked_bars(chart);
+
+    table_->setRowCount(static_cast<int>(p.terms.size()) + 2);
+    int row = 0;
+    for (std::size_t i = 0; i < p.terms.size(); ++i) {
+        const MemoryTerm& t = p.terms[i];
+        const QString tip = q(segs[i].tooltip);
+        set_cell(table_, row, 0, q(t.label), tip);
+        set_number(table_, row, 1, q(format_fixed(t.bytes / kGiB, 2)), t.bytes, tip);
+        set_cell(table_, row, 2, q(t.formula), tip);
+        ++row;
+    }
+    set_cell(table_, row, 0, "peak allocated");
+    set_number(table_, row, 1, q(format_fixed(p.peak / kGiB, 2)), p.peak);
+    set_cell(table_, row, 2,
+             vllm ? "weights + activations + graphs + this batch's KV blocks"
+                  : "max(prefill: weights + prompt KV + activations, last decode step: weights + full KV)");
+    ++row;
+    set_cell(table_, row, 0, "device total");
+    set_number(table_, row, 1, q(format_fixed(p.device_total / kGiB, 2)), p.device_total);
+    set_cell(table_, row, 2,
+             q("of " + format_bytes(p.capacity) + ": " + (p.fits ? "fits" : "does not fit") +
+               (vllm ? "; vLLM: " + std::to_string(p.vllm_kv_blocks) + " KV blocks of " + std::to_string(c.block_size) +
+                           " tokens → up to " + std::to_string(p.vllm_max_sequences) + " sequences at once"
+                     : "")));
+    table_->resizeColumnsToContents();
+}
+
+}  // namespace llmplan::gui

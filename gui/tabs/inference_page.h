@@ -1,0 +1,33 @@
+// inference_page.h — the serving view, shown instead of the headline and tabs in inference mode:
+// fits / does not fit with the headroom (of the card, or of vLLM's reservation), the key serving
+// figures, the InferPlan's memory terms as a stacked bar against the capacity line with the device
+// total marked, and the terms table with each formula and source.
+#pragma once
+
+#include "gui/chart_view.h"
+#include "gui/scenario.h"
+
+#include <map>
+#include <string>
+
+class QLabel;
+class QTableWidget;
+
+namespace llmplan::gui {
+
+class InferencePage : public QWidget {
+public:
+    explicit InferencePage(QWidget* parent = nullptr);
+    void refresh(const InferEvaluation& current);
+    ChartView* chart() const { return view_; }
+    const StackedBarChart& chart_data() const { return data_; }  // what the chart was last handed
+
+private:
+    QLabel* verdict_;
+    std::map<std::string, QLabel*> labels_;
+    ChartView* view_;
+    QTableWidget* table_;
+    StackedBarChart data_;
+};
+
+}  // namespace llmplan::gui

@@ -1,0 +1,50 @@
+// tab.h — what the training views (the tabs under the headline) have in common.
+//
+// MainWindow plans once per input change (evaluate(), gui/scenario.h) and hands the result to
+// every tab's refresh(), with what is drawn over it: the pinned plan A of the A/B comparison and
+// the values of a measured run (File ▸ Open profiler report). Tabs compute nothing themselves.
+#pragma once
+
+#include "gui/chart_view.h"
+#include "gui/scenario.h"
+
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include <limits>
+#include <map>
+#include <string>
+
+namespace llmplan::gui {
+
+// A measured run: report key ("peak_allocated", "step_seconds", …) → measured value (bytes, s, …).
+using Measured = std::map<std::string, double>;
+
+// What the views draw over the current plan (B).
+struct Overlays {
+    const Evaluation* pinned = nullptr;  // A, when a plan is pinned
+    QString pinned_name;
+    const Measured& measured;  // empty: no measured run open
+
+    // The bars of a chart: A and B when pinned, else the current plan alone.
+    QStringList categories() const { return pinned ? QStringList{"A: " + pinned_name, "B: current"} : QStringList{"current"}; }
+    // A chart's markers for a value of the current plan (none on A's bar).
+    QVector<double> markers(double current) const {
+        QVector<double> m;
+        if (pinned) m.push_back(std::numeric_limits<double>::quiet_NaN());
+        m.push_back(current);
+        return m;
+    }
+};
+
+class Tab : public QWidget {
+public:
+    using QWidget::QWidget;
+    // Shows `current` (the last valid plan) with `overlays`.
+    virtual void refresh(const Evaluation& current, const Overlays& overlays) = 0;
+    // The chart File ▸ Export chart writes while this tab is shown; nullptr: the tab has none.
+    virtual ChartView* chart() const { return nullptr; }
+};
+
+}  // namespace llmplan::gui
