@@ -26,7 +26,8 @@ EngineStepOptions engine_step_options(const TrainConfig& c) {
 std::string engine_supports(const ModelSpec& m, const EngineStepOptions& o) {
     const auto model = [&](const std::string& what) {
         return "model " + m.name + ": " + what +
-               " is not supported by llmplan's engine (it trains GPT-2 and Llama-style decoders)";
+               " is not supported by llmplan's engine (it trains GPT-2 and Llama-style decoders: no MoE, relative "
+               "positions, parallel residual, partial rotary or sliding window)";
     };
     if (m.is_moe()) return model("mixture of experts");
     if (m.position == PositionEmbedding::relative) return model("relative position embedding");
@@ -40,8 +41,7 @@ std::string engine_supports(const ModelSpec& m, const EngineStepOptions& o) {
         return "--attention flash: the engine's flash attention takes head_dim up to 256 (model " + m.name + ": " +
                std::to_string(m.head_dim) + "); use --attention eager";
     if (o.precision != Precision::fp32 && o.precision != Precision::mixed_bf16 && o.precision != Precision::mixed_fp16)
-        return std::string("--precision ") + to_string(o.precision) +
-               ": --framework llmplan models the engine's fp32, mixed-bf16 and mixed-fp16 steps";
+        return std::string("--precision ") + to_string(o.precision) + ": the engine runs fp32, mixed-bf16 and mixed-fp16";
     if (o.world < 1) return "--gpus " + std::to_string(o.world) + ": needs at least one GPU";
     if (o.zero < 0 || o.zero > 3) return "--zero " + std::to_string(o.zero) + ": the engine runs ZeRO 0, 1, 2 or 3";
     return "";
@@ -50,8 +50,8 @@ std::string engine_supports(const ModelSpec& m, const EngineStepOptions& o) {
 std::string engine_supports(const ModelSpec& m, const TrainConfig& c) {
     const ParallelLayout& p = c.parallel;
     if (p.tp != 1 || p.pp != 1 || p.cp != 1 || p.ep != 1)
-        return "--framework llmplan: the engine runs data parallel only (--tp, --pp, --cp and --ep 1; --gpus N = N "
-               "data-parallel ranks with --zero 0-3)";
+        return "--tp, --pp, --cp, --ep: the engine runs data parallel only (1 each; --gpus N = N data-parallel ranks "
+               "with --zero 0-3)";
     if (p.zero < 0 || p.zero > 3) return "--zero " + std::to_string(p.zero) + ": the engine runs ZeRO 0, 1, 2 or 3";
     if (const std::string why = engine_supports(m, engine_step_options(c)); !why.empty()) return why;
     if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam)

@@ -189,7 +189,7 @@ std::string engine_dtype(Precision p) {
         default: break;
     }
     throw InputError(std::string("--precision ") + to_string(p) +
-                     ": the engine runs fp32, mixed-bf16 and mixed-fp16 (--framework llmplan)");
+                     ": the engine runs fp32, mixed-bf16 and mixed-fp16");
 }
 
 // The engine's step, call by call: the kernel events of its program (engine/program.h), in order.
