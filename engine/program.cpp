@@ -124,7 +124,6 @@ const char* to_string(StepMark m) {
         case StepMark::head_forward: return "head_forward";
         case StepMark::forward_end: return "forward_end";
         case StepMark::head_backward: return "head_backward";
-        case StepMark::backward_head: return "backward_head";
         case StepMark::final_norm_backward: return "final_norm_backward";
         case StepMark::backward_workspace: return "backward_workspace";
         case StepMark::layer_backward: return "layer_backward";
@@ -457,7 +456,6 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     };
     before(L + 1);
     galloc(GradField::ln, T * d);  // dL/d(final-norm output)
-    b.mark(StepMark::backward_head);
     b.mark(StepMark::head_backward);
     b.kernel(K::linear_backward, {T, d, V, 0, p.logits_row, 0});
     b.release(logits);

@@ -130,11 +130,11 @@ struct ProgramBuffer {
 };
 
 // The points of the step at which a consumer does one stretch of work (the reference's math runs
-// at each; the books read the total at forward_end, backward_head, backward_workspace,
-// optimizer_step).
+// at each; the books read the total at forward_end, head_backward — the forward's state and
+// dL/d(final-norm output) —, backward_workspace and optimizer_step).
 enum class StepMark {
     embed_forward, layer_forward, final_norm_forward, head_forward, forward_end,
-    head_backward, backward_head, final_norm_backward, backward_workspace, layer_backward, embed_backward,
+    head_backward, final_norm_backward, backward_workspace, layer_backward, embed_backward,
     optimizer_step
 };
 const char* to_string(StepMark m);

@@ -44,7 +44,7 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
     // one [T, d] gradient) or once the gradient buffers exist (the logits, the final-norm output
     // and statistics freed); the peak stays with the first when they tie.
     s.phases = {{"forward_end", books.at_mark(StepMark::forward_end)},
-                {"backward_head", books.at_mark(StepMark::backward_head)},
+                {"backward_head", books.at_mark(StepMark::head_backward)},
                 {"backward_workspace", books.at_mark(StepMark::backward_workspace)},
                 {"optimizer_step", books.at_mark(StepMark::optimizer_step)}};
     const bool head = s.logits > 0;

@@ -499,7 +499,6 @@ struct ReferenceModel::Impl {
                 break;
             }
             case StepMark::forward_end:
-            case StepMark::backward_head:
             case StepMark::backward_workspace:
             case StepMark::optimizer_step: break;  // points the books read
         }

@@ -67,7 +67,7 @@ TEST_CASE("engine program: a tiny GPT-2's step by hand", "[engine_program]") {
     const double statics = 16 * 108544;  // 1,736,704
     CHECK(r.statics == statics);
     CHECK(r.at_mark(StepMark::forward_end) == statics + 280832 + 12800);
-    CHECK(r.at_mark(StepMark::backward_head) == statics + 280832 + 12800 + 8192);
+    CHECK(r.at_mark(StepMark::head_backward) == statics + 280832 + 12800 + 8192);
     // The gradient buffers exist once the logits, final-norm output (8,192) and stats (256) are freed.
     CHECK(r.at_mark(StepMark::backward_workspace) == statics + 280832 - 8448 + 122880);
     CHECK(r.total_peak == 2131968);
