@@ -116,23 +116,6 @@ const char* to_string(StepPhase p) {
     return "?";
 }
 
-const char* to_string(StepMark m) {
-    switch (m) {
-        case StepMark::embed_forward: return "embed_forward";
-        case StepMark::layer_forward: return "layer_forward";
-        case StepMark::final_norm_forward: return "final_norm_forward";
-        case StepMark::head_forward: return "head_forward";
-        case StepMark::forward_end: return "forward_end";
-        case StepMark::head_backward: return "head_backward";
-        case StepMark::final_norm_backward: return "final_norm_backward";
-        case StepMark::backward_workspace: return "backward_workspace";
-        case StepMark::layer_backward: return "layer_backward";
-        case StepMark::embed_backward: return "embed_backward";
-        case StepMark::optimizer_step: return "optimizer_step";
-    }
-    return "?";
-}
-
 namespace {
 
 constexpr std::array<const char*, kLayerFields> kLayerFieldNames = {

@@ -137,7 +137,6 @@ enum class StepMark {
     head_backward, final_norm_backward, backward_workspace, layer_backward, embed_backward,
     optimizer_step
 };
-const char* to_string(StepMark m);
 
 struct ProgramEvent {
     enum class Kind { phase, alloc, free, kernel, mark };
