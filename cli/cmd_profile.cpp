@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "engine/program.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 #include "profiler/runner.h"
@@ -116,8 +117,9 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     const GpuSpec gpu = resolve_gpu(cmd.job);
     const TrainConfig config = resolve_defaults(model.spec, resolve_job(cmd.job, gpu));
     const ParallelLayout& layout = config.parallel;
-    if (layout.tp != 1 || layout.pp != 1 || layout.cp != 1 || layout.ep != 1)
-        throw InputError("llmplan profile runs data parallel only: --gpus N starts N ranks (--tp, --pp, --cp and --ep 1)");
+    // What the engine runs (engine/program.h): data parallel only, fp32 / mixed-bf16 / mixed-fp16,
+    // AdamW, every weight on the GPU, no dropout, GPT-2 and Llama-style decoders.
+    if (const std::string why = engine_supports(model.spec, config); !why.empty()) throw InputError(why);
     if (config.grad_accum() != 1)
         throw InputError("llmplan profile runs one micro-batch per step on each GPU (no --global-batch other than "
                          "--micro-batch × --gpus)");
@@ -131,13 +133,6 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
                          " processes (the MPI world size); pass --gpus " + std::to_string(mpi->session.world()) +
                          " or mpirun -np " + std::to_string(world));
 #endif
-    if (config.precision != Precision::fp32 && config.precision != Precision::mixed_bf16 &&
-        config.precision != Precision::mixed_fp16)
-        throw InputError(std::string("--precision ") + to_string(config.precision) +
-                         ": the engine runs fp32, mixed-bf16 and mixed-fp16 (with dynamic loss scaling)");
-    if (config.optimizer != Optimizer::adamw) throw InputError("the engine's optimizer is AdamW (--optimizer adamw)");
-    if (config.lora.enabled() || config.offload != Offload::none || config.dropout != 0)
-        throw InputError("the engine trains every weight on the GPU without dropout (no LoRA, offload or dropout)");
     req.model = model.spec;
     req.recompute = config.recompute;
     req.attention = config.attention;

@@ -1,6 +1,6 @@
 // engine_layout.h — facts of the GPU engine's layout that the engine (kernels/engine.cpp,
-// kernels/cuda/engine.cu) and the planner's books (planner/llmplan_profile.cpp,
-// planner/llmplan_books.cpp) and time model (planner/engine_time.cpp) must agree on: the logits'
+// kernels/cuda/engine.cu) and the step program (engine/program.cpp, which the planner's books and
+// time model replay) must agree on: the logits'
 // row stride (logits_stride.h), and, following from the shard plan (shard_plan.h), where each unit sits in a padded
 // buffer and in which backward step its gradients are first written. Header-only, C++20.
 #pragma once

@@ -3,6 +3,7 @@
 #include "engine/shard_plan.h"
 
 #include "core/error.h"
+#include "engine/program.h"
 
 #include <algorithm>
 #include <charconv>
@@ -11,27 +12,8 @@
 namespace llmplan::dist {
 
 FlatLayout engine_flat_layout(const ModelSpec& spec) {
-    // The same order as kernels/engine.cpp engine_shape and reference/model.cpp.
     FlatLayout out;
-    const std::vector<ParamTensor> tensors = param_tensors(spec);
-    std::size_t offset = 0;
-    auto push = [&](const ParamTensor& t, std::string name) {
-        const auto size = static_cast<std::size_t>(t.elements());
-        out.params.push_back({std::move(name), offset, size});
-        offset += size;
-    };
-    for (const ParamTensor& t : tensors)
-        if (t.block == Block::embedding) push(t, t.name);
-    for (int l = 0; l < spec.n_layers; ++l)
-        for (const ParamTensor& t : tensors)
-            if (t.block == Block::layer) {
-                std::string name = t.name;
-                const std::size_t star = name.find('*');
-                if (star != std::string::npos) name.replace(star, 1, std::to_string(l));
-                push(t, name);
-            }
-    for (const ParamTensor& t : tensors)
-        if (t.block == Block::final_norm || t.block == Block::head) push(t, t.name);
+    for (EngineParamSlot& p : engine_param_layout(spec)) out.params.push_back({std::move(p.name), p.offset, p.size});
     if (spec.tied_embeddings) out.tied_head = "embed_tokens.weight";
     return out;
 }

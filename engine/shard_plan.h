@@ -81,9 +81,9 @@ struct FlatLayout {
     std::size_t total() const { return params.empty() ? 0 : params.back().offset + params.back().size; }
 };
 
-// The engine's layout for a model (kernels/engine.cpp engine_shape, reference/model.cpp:
-// embeddings, layer 0 … L−1 in param_tensors() order with the layer index for "*", final norm,
-// head), the tied embedding named when tied. No shape checks (plain bookkeeping).
+// The engine's layout for a model (engine/program.h engine_param_layout: embeddings, layer 0 …
+// L−1 in param_tensors() order with the layer index for "*", final norm, head), the tied
+// embedding named when tied. No shape checks (plain bookkeeping).
 FlatLayout engine_flat_layout(const ModelSpec& spec);
 
 struct ShardOptions {

@@ -1,12 +1,13 @@
-// engine.cpp — GpuModel (kernels/engine.h): the spec checks and the parameter layout of the
-// reference (reference/model.cpp), in C++20, over the engine proper (kernels/cuda/engine.cu).
+// engine.cpp — GpuModel (kernels/engine.h): the spec checks (engine_supports) and the parameter
+// layout (engine_param_layout) of the step program, engine/program.h, in C++20, over the engine
+// proper (kernels/cuda/engine.cu).
 #include "kernels/engine.h"
 
 #include "core/error.h"
 #include "core/model.h"
 #include "engine/engine_layout.h"
+#include "engine/program.h"
 #include "engine/shard_plan.h"
-#include "reference/model.h"
 
 #include <cmath>
 #include <limits>
@@ -26,10 +27,15 @@ EngineOptions engine_options(Recompute recompute, Attention attention, DType pre
 }
 
 EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
-    reference::check_engine_supports(spec, "GPU engine model", "the GPU engine");  // the shapes the reference trains
-    auto refuse = [&](const std::string& what) {
-        throw InputError("GPU engine model " + spec.name + ": " + what + " is not supported by the GPU engine");
-    };
+    validate_model(spec, "GPU engine model " + spec.name);
+    EngineStepOptions step;  // what engine/program.h engine_supports reads
+    step.precision = options.precision == DType::fp32   ? Precision::fp32
+                     : options.precision == DType::bf16 ? Precision::mixed_bf16
+                                                        : Precision::mixed_fp16;
+    step.attention = options.eager ? Attention::eager : Attention::flash;
+    step.world = options.world;
+    step.zero = options.world > 1 ? options.zero : 0;
+    if (const std::string why = engine_supports(spec, step); !why.empty()) throw InputError(why);
     if (options.precision == DType::fp16) {
         const EngineOptions& o = options;
         if (!(o.loss_scale > 0) || !std::isfinite(o.loss_scale) || !(o.loss_scale_growth >= 1) ||
@@ -40,7 +46,6 @@ EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
                              std::to_string(o.loss_scale_growth) + ", " + std::to_string(o.loss_scale_backoff) + ", " +
                              std::to_string(o.loss_scale_interval) + ")");
     }
-    if (!options.eager && spec.head_dim > 256) refuse("flash attention with head_dim > 256");
 
     EngineShape s;
     s.name = spec.name;
@@ -56,33 +61,8 @@ EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
     s.swiglu = spec.activation == Activation::swiglu;
     s.rotary = spec.position == PositionEmbedding::rotary;
     s.tied = spec.tied_embeddings;
-    // Layout: embeddings, layer 0 … L−1 (each in param_tensors() order), final norm, head.
-    const std::vector<ParamTensor> tensors = param_tensors(spec);
-    std::size_t offset = 0;
-    auto push = [&](const ParamTensor& t, std::string name) {
-        EngineParam p;
-        p.name = std::move(name);
-        p.offset = offset;
-        p.size = static_cast<std::size_t>(t.elements());
-        p.rows = t.rows;
-        p.cols = t.cols;
-        p.decay = t.is_matrix();
-        offset += p.size;
-        s.params.push_back(std::move(p));
-    };
-    for (const ParamTensor& t : tensors)
-        if (t.block == Block::embedding) push(t, t.name);
-    for (int l = 0; l < s.layers; ++l)
-        for (const ParamTensor& t : tensors)
-            if (t.block == Block::layer) {
-                std::string name = t.name;
-                const std::size_t star = name.find('*');
-                if (star == std::string::npos) throw std::logic_error("GPU engine: unexpected tensor name " + name);
-                name.replace(star, 1, std::to_string(l));
-                push(t, name);
-            }
-    for (const ParamTensor& t : tensors)
-        if (t.block == Block::final_norm || t.block == Block::head) push(t, t.name);
+    for (const EngineParamSlot& p : engine_param_layout(spec))  // engine/program.h
+        s.params.push_back({p.name, p.offset, p.size, p.rows, p.cols, p.decay});
     if (options.world != 1) s.dist = engine_dist_plan(s, options);
     return s;
 }

@@ -3,7 +3,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "engine/logits_stride.h"
+#include "engine/program.h"
 #include "planner/perf.h"
 
 #include <nlohmann/json.hpp>
@@ -17,37 +17,6 @@
 namespace llmplan {
 
 namespace {
-
-constexpr std::array<const char*, kEngineKernels> kKernelNames = {
-    "linear_forward", "linear_backward",
-    "layernorm_forward", "layernorm_backward", "rmsnorm_forward", "rmsnorm_backward",
-    "gelu_forward", "gelu_backward", "swiglu_forward", "swiglu_backward",
-    "rotary_forward", "rotary_backward", "residual_add",
-    "attention_eager_forward", "attention_eager_backward", "attention_flash_forward", "attention_flash_backward",
-    "cross_entropy", "embedding_forward", "embedding_backward",
-    "zero_grad", "global_norm", "adamw", "check_nonfinite"};
-
-// The number of dimensions each kernel's key has (engine_time.h).
-int dims_of(EngineKernel k) {
-    switch (k) {
-        case EngineKernel::linear_forward:
-        case EngineKernel::linear_backward: return 6;
-        case EngineKernel::layernorm_forward:
-        case EngineKernel::layernorm_backward:
-        case EngineKernel::rmsnorm_forward:
-        case EngineKernel::rmsnorm_backward:
-        case EngineKernel::cross_entropy: return 2;
-        case EngineKernel::rotary_forward:
-        case EngineKernel::rotary_backward: return 4;
-        case EngineKernel::attention_eager_forward:
-        case EngineKernel::attention_eager_backward:
-        case EngineKernel::attention_flash_forward:
-        case EngineKernel::attention_flash_backward: return 5;
-        case EngineKernel::embedding_forward:
-        case EngineKernel::embedding_backward: return 3;
-        default: return 1;
-    }
-}
 
 double dtype_size(const std::string& dt) { return dt == "fp32" ? 4 : 2; }
 
@@ -193,14 +162,6 @@ struct Bracket {
 
 }  // namespace
 
-const char* to_string(EngineKernel k) { return kKernelNames[static_cast<std::size_t>(k)]; }
-
-std::optional<EngineKernel> parse_engine_kernel(std::string_view name) {
-    for (std::size_t i = 0; i < kKernelNames.size(); ++i)
-        if (name == kKernelNames[i]) return static_cast<EngineKernel>(i);
-    return std::nullopt;
-}
-
 const char* to_string(EngineTimePhase p) {
     switch (p) {
         case EngineTimePhase::forward: return "forward";
@@ -228,115 +189,23 @@ std::string engine_dtype(Precision p) {
         default: break;
     }
     throw InputError(std::string("--precision ") + to_string(p) +
-                     ": the engine runs fp32, mixed-bf16 and mixed-fp16 (--framework llmplan)");
+                     ": the engine runs fp32, mixed-bf16 and mixed-fp16");
 }
 
-// The engine's step, call by call, as kernels/cuda/engine.cu issues it (EngineCore::Impl::forward,
-// layer_forward, backward, layer_backward, optimizer).
+// The engine's step, call by call: the kernel events of its program (engine/program.h), in order.
 std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const TrainConfig& c) {
-    if (m.is_moe() || m.position == PositionEmbedding::relative || m.parallel_residual || m.rotary_pct < 1 ||
-        m.sliding_window > 0)
-        throw InputError("--framework llmplan: the engine trains GPT-2 and Llama-style decoders (no MoE, relative "
-                         "positions, parallel residual, partial rotary or sliding window)");
-    if (c.parallel.gpus != 1)
-        throw InputError("--framework llmplan: the engine's time model covers one device (multi-GPU is issue 8)");
+    if (const std::string why = engine_supports(m, c); !why.empty()) throw InputError(why);
+    if (c.parallel.gpus != 1) throw InputError("--gpus " + std::to_string(c.parallel.gpus) + ": the engine's time model covers one device");
+    const EngineProgram program = build_engine_program(m, engine_step_options(c));
     StepList s(engine_dtype(c.precision));
-    using K = EngineKernel;
-    using P = EngineTimePhase;
-    const std::int64_t B = c.micro_batch, S = c.seq, T = B * S, d = m.d_model, q = m.q_dim(), kv = m.kv_dim(),
-                       f = m.d_ff, V = m.vocab_size, L = m.n_layers, H = m.n_heads, KVH = m.n_kv_heads,
-                       hd = m.head_dim;
-    const bool ln = m.norm == Norm::layernorm, swiglu = m.activation == Activation::swiglu,
-               rotary = m.position == PositionEmbedding::rotary, learned = m.position == PositionEmbedding::learned,
-               eager = c.attention == Attention::eager;
-    const std::int64_t qkv_b = m.qkv_bias ? 1 : 0, out_b = m.out_bias ? 1 : 0, mlp_b = m.mlp_bias ? 1 : 0;
-    const K norm_f = ln ? K::layernorm_forward : K::rmsnorm_forward, norm_b = ln ? K::layernorm_backward : K::rmsnorm_backward;
-    const K att_f = eager ? K::attention_eager_forward : K::attention_flash_forward,
-            att_b = eager ? K::attention_eager_backward : K::attention_flash_backward;
-    const std::vector<std::int64_t> att_dims = {B, S, H, KVH, hd};
-    // GPT-2's GELU runs in cuBLASLt's epilogues in 16-bit storage when d_ff is a multiple of 8
-    // (kernels/cuda/linear.cu, fused_gelu).
-    const bool gelu_fused = !swiglu && c.precision != Precision::fp32 && f % 8 == 0;
-    const std::int64_t N = count_params(m).total();
-
-    // layer_forward: with_out = false is the full-recompute re-run (stops after the activation).
-    auto layer_forward = [&](P ph, double n, bool with_out) {
-        s.add(norm_f, {T, d}, ph, n);
-        s.add(K::linear_forward, {T, d, q, qkv_b, q, 0}, ph, n);
-        s.add(K::linear_forward, {T, d, kv, qkv_b, kv, 0}, ph, 2 * n);
-        if (rotary) {
-            s.add(K::rotary_forward, {B, S, H, hd}, ph, n);
-            s.add(K::rotary_forward, {B, S, KVH, hd}, ph, n);
-        }
-        s.add(att_f, att_dims, ph, n);
-        s.add(K::linear_forward, {T, q, d, out_b, d, 0}, ph, n);
-        s.add(K::residual_add, {T * d}, ph, n);
-        s.add(norm_f, {T, d}, ph, n);
-        if (swiglu) {
-            s.add(K::linear_forward, {T, d, f, mlp_b, f, 0}, ph, 2 * n);
-            s.add(K::swiglu_forward, {T * f}, ph, n);
-        } else if (gelu_fused) {  // the GELU in the fc GEMM's epilogue (kernels/cuda/linear.cu)
-            s.add(K::linear_forward, {T, d, f, mlp_b, f, 1}, ph, n);
-        } else {
-            s.add(K::linear_forward, {T, d, f, mlp_b, f, 0}, ph, n);
-            s.add(K::gelu_forward, {T * f}, ph, n);
-        }
-        if (!with_out) return;
-        s.add(K::linear_forward, {T, f, d, mlp_b, d, 0}, ph, n);
-        s.add(K::residual_add, {T * d}, ph, n);
-    };
-
-    // Forward phase (the step's first event precedes zero_grad).
-    s.add(K::zero_grad, {N * static_cast<std::int64_t>(dtype_size(engine_dtype(c.precision)))}, P::forward);
-    s.add(K::embedding_forward, {T, d, V}, P::forward);
-    if (learned) {
-        s.add(K::embedding_forward, {T, d, m.max_positions}, P::forward);
-        s.add(K::residual_add, {T * d}, P::forward);
-    }
-    layer_forward(P::forward, static_cast<double>(L), true);
-    s.add(norm_f, {T, d}, P::forward);
-    // The output layer writes the logits with their padded row stride (kernels/engine.h).
-    const std::int64_t Vrow = dist::logits_row_stride(V, c.precision != Precision::fp32);
-    s.add(K::linear_forward, {T, d, V, 0, Vrow, 0}, P::forward);
-    s.add(K::cross_entropy, {T, V}, P::forward);
-
-    // Backward phase.
-    const double nL = static_cast<double>(L);
-    s.add(K::linear_backward, {T, d, V, 0, Vrow, 0}, P::backward);
-    s.add(norm_b, {T, d}, P::backward);
-    if (c.recompute == Recompute::full) layer_forward(P::backward, nL, false);
-    if (c.recompute == Recompute::selective) s.add(att_f, att_dims, P::backward, nL);
-    // The down projection; GPT-2 in 16-bit storage: its dx through GELU' in the same GEMM.
-    s.add(K::linear_backward, {T, f, d, mlp_b, d, gelu_fused ? 1 : 0}, P::backward, nL);
-    if (swiglu) {
-        s.add(K::swiglu_backward, {T * f}, P::backward, nL);
-        s.add(K::linear_backward, {T, d, f, mlp_b, f, 0}, P::backward, 2 * nL);  // up's dx accumulates into gate's
-    } else {
-        if (!gelu_fused) s.add(K::gelu_backward, {T * f}, P::backward, nL);
-        s.add(K::linear_backward, {T, d, f, mlp_b, f, 0}, P::backward, nL);
-    }
-    s.add(norm_b, {T, d}, P::backward, nL);
-    s.add(K::residual_add, {T * d}, P::backward, nL);
-    s.add(K::linear_backward, {T, q, d, out_b, d, 0}, P::backward, nL);
-    s.add(att_b, att_dims, P::backward, nL);
-    if (rotary) {
-        s.add(K::rotary_backward, {B, S, H, hd}, P::backward, nL);
-        s.add(K::rotary_backward, {B, S, KVH, hd}, P::backward, nL);
-    }
-    s.add(K::linear_backward, {T, d, q, qkv_b, q, 0}, P::backward, nL);
-    s.add(K::linear_backward, {T, d, kv, qkv_b, kv, 0}, P::backward, 2 * nL);  // k's and v's dx accumulate into q's
-    s.add(norm_b, {T, d}, P::backward, nL);
-    s.add(K::residual_add, {T * d}, P::backward, nL);
-    s.add(K::embedding_backward, {T, d, V}, P::backward);
-    if (learned) s.add(K::embedding_backward, {T, d, m.max_positions}, P::backward);
-
-    // Optimizer phase: (fp16: the inf/NaN check of the scaled gradients) the global norm over the
-    // flat gradient, one AdamW launch per tensor.
-    if (c.precision == Precision::mixed_fp16) s.add(K::check_nonfinite, {N}, P::optimizer);
-    s.add(K::global_norm, {N}, P::optimizer);
-    for (const ParamTensor& t : param_tensors(m)) {
-        const double copies = t.block == Block::layer ? nL : 1;
-        s.add(K::adamw, {t.elements()}, P::optimizer, copies);
+    EngineTimePhase phase = EngineTimePhase::forward;
+    for (const ProgramEvent& e : program.events) {
+        if (e.kind == ProgramEvent::Kind::phase)
+            phase = e.phase == StepPhase::backward ? EngineTimePhase::backward
+                    : e.phase == StepPhase::optimizer ? EngineTimePhase::optimizer
+                                                      : EngineTimePhase::forward;
+        if (e.kind != ProgramEvent::Kind::kernel) continue;
+        s.add(e.kernel, {e.dims.begin(), e.dims.begin() + engine_kernel_dims(e.kernel)}, phase, e.calls);
     }
     return s.take();
 }
@@ -465,8 +334,8 @@ EngineCalibration parse_engine_calibration(const std::string& text, const std::s
             t.dims.push_back(t.dims[2]);
             t.dims.push_back(0);
         }
-        if (static_cast<int>(t.dims.size()) != dims_of(t.kernel))
-            throw InputError(where + ": " + name + " takes " + std::to_string(dims_of(t.kernel)) + " dims");
+        if (static_cast<int>(t.dims.size()) != engine_kernel_dims(t.kernel))
+            throw InputError(where + ": " + name + " takes " + std::to_string(engine_kernel_dims(t.kernel)) + " dims");
         if (t.dims[0] <= 0) throw InputError(where + ": dims[0] must be positive");
         t.seconds = e["seconds"].get<double>();
         if (!(t.seconds > 0 && t.seconds < 1e4)) throw InputError(where + ": seconds must be positive");

@@ -3,7 +3,8 @@
 //
 // The engine (kernels/cuda/engine.cu) runs one CUDA stream, one kernel after another, with no
 // overlap between kernels: its step time is the sum of its kernels' times. engine_step_kernels()
-// lists every kernel call of one training step in the engine's order, grouped by identical
+// lists every kernel call of one training step (the program of engine/program.h) in the engine's
+// order, grouped by identical
 // shape (kernel, storage type, dimensions) with a call count and the phase it is timed in:
 //   forward    zero_grad, embeddings, the L layers, final norm, output projection and the fused
 //              cross-entropy (whose backward runs in the same kernel);
@@ -36,6 +37,7 @@
 #include "core/config.h"
 #include "core/gpu.h"
 #include "core/model.h"
+#include "engine/engine_kernels.h"
 
 #include <array>
 #include <cstdint>
@@ -46,37 +48,7 @@
 
 namespace llmplan {
 
-// The engine's kernels (kernels/cuda/ops.cuh). dims, by kernel:
-//   linear_forward, linear_backward       {T, k, n, bias (0/1), ld, gelu (0/1)}
-//                                         y[T,n] = x[T,k]·W[n,k]ᵀ (+ b), y's row stride ld (n, or
-//                                         the padded logits' stride for the output layer); gelu:
-//                                         GPT-2's GELU in the GEMM's epilogue (forward: y = GELU(pre),
-//                                         pre written too; backward: dx through GELU'); a
-//                                         calibration file's 4-dim entries, from before ld and gelu
-//                                         were dimensions, read as ld = n, gelu 0
-//   layernorm_*, rmsnorm_*                {T, h}
-//   gelu_*, swiglu_*, residual_add        {n}                      elements of one operand
-//   rotary_forward, rotary_backward       {B, S, heads, head_dim}
-//   attention_{eager,flash}_{forward,backward}  {B, S, heads, kv_heads, head_dim}
-//   cross_entropy                         {T, V}                   forward and backward, fused
-//   embedding_forward, embedding_backward {T, h, rows}
-//   zero_grad                             {bytes}                  cudaMemsetAsync of the gradients
-//   global_norm                           {n}
-//   adamw                                 {n}                      one parameter tensor
-//   check_nonfinite                       {n}                      fp16: inf/NaN in the scaled gradients
-enum class EngineKernel {
-    linear_forward, linear_backward,
-    layernorm_forward, layernorm_backward, rmsnorm_forward, rmsnorm_backward,
-    gelu_forward, gelu_backward, swiglu_forward, swiglu_backward,
-    rotary_forward, rotary_backward, residual_add,
-    attention_eager_forward, attention_eager_backward, attention_flash_forward, attention_flash_backward,
-    cross_entropy, embedding_forward, embedding_backward,
-    zero_grad, global_norm, adamw, check_nonfinite
-};
-inline constexpr int kEngineKernels = 24;
-const char* to_string(EngineKernel k);
-std::optional<EngineKernel> parse_engine_kernel(std::string_view name);
-
+// The engine's kernels and their dims: engine/engine_kernels.h.
 enum class EngineTimePhase { forward, backward, optimizer };
 const char* to_string(EngineTimePhase p);
 
@@ -96,8 +68,9 @@ void fill_engine_kernel_work(EngineKernelCall& call);
 // The engine's storage type for a precision ("fp32", "bf16", "fp16"); InputError for others.
 std::string engine_dtype(Precision p);
 
-// Every kernel call of one training step (one micro-batch), grouped; InputError for what the
-// engine does not run (planner/llmplan_profile.h's refusals).
+// Every kernel call of one training step (one micro-batch): the kernel events of the step's
+// program (engine/program.h), grouped; InputError for what the engine does not run
+// (engine_supports) and for more than one GPU.
 std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const TrainConfig& c);
 
 // One measured kernel time.

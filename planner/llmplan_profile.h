@@ -2,9 +2,11 @@
 //
 // The engine (reference/model.h on the CPU, fp32; kernels/engine.h on the GPU, fp32,
 // mixed-bf16 and mixed-fp16) allocates every buffer from per-category arenas, so its peak follows
-// exactly from the shapes. With e the bytes of the storage type (4 for fp32, 2 for mixed-bf16 and
-// mixed-fp16: half-precision weights, gradients, activations and logits; fp16's dynamic loss
-// scale adds no buffer) and P the parameters:
+// exactly from the shapes. Its step is described once, in engine/program.h: the books here are
+// the replay of that program's alloc/free events (replay_engine_books), printed term by term.
+// With e the bytes of the storage type (4 for fp32, 2 for mixed-bf16 and mixed-fp16:
+// half-precision weights, gradients, activations and logits; fp16's dynamic loss scale adds no
+// buffer) and P the parameters:
 //   parameters e·P, gradients e·P; optimizer: AdamW m and v (fp32) and, in mixed precision, the
 //     fp32 master weights: 8·P or 12·P (16·P of statics in every precision);
 //   activations: the residual stream at each of the L + 1 layer boundaries (e·T·d each), the final
@@ -19,8 +21,7 @@
 // [T, d] gradient) or once the gradient buffers exist (the logits and the final-norm output and
 // statistics freed). fp32 equals the CPU engine's measured peak to the byte; mixed-bf16 and
 // mixed-fp16 the books of kernels/engine.h (and the GPU engine's measured peaks in
-// validation/engine/). One device, AdamW, fp32, mixed-bf16 or mixed-fp16; anything else is
-// refused with the flag named.
+// validation/engine/). What the engine does not run is refused with engine_supports' line.
 //
 // Several GPUs (--gpus N = N data-parallel ranks, --zero 0–3; no tp, pp, cp or ep): every rank
 // holds the same books (every slice is padded to the same size), worked out by
@@ -42,6 +43,7 @@
 
 namespace llmplan {
 
+// InputError with engine_supports(m, c)'s line (engine/program.h) when the engine does not run it.
 void validate_llmplan_profile(const ModelSpec& m, const TrainConfig& c);
 StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c);
 // gpus > 1 (plan_llmplan_stage calls it): the StageMemory of llmplan_engine_books — each term the
@@ -63,10 +65,10 @@ struct EngineBooks {
     std::size_t total_elements = 0, padded_elements = 0, shard_elements = 0, units = 0;
     double max_gathered_bytes = 0, max_staging_bytes = 0;  // ZeRO-3 gathered units, ZeRO-2/3 gradient staging
 };
-// One rank's books for one training step (one micro-batch), from the engine's allocation sequence
-// (kernels/cuda/engine.cu and engine_dist.inc) replayed over the closed-form sizes: statics, then
-// the forward's allocations step by step (ZeRO-3 gathers first), the backward's (gathers and
-// gradient staging at the start of each step, frees after it), no allocation in the optimizer.
+// One rank's books for one training step (one micro-batch): the step program of engine/program.h
+// for this rank replayed — statics, then the forward's allocations step by step (ZeRO-3 gathers
+// first), the backward's (gathers and gradient staging at the start of each step, frees after
+// it), no allocation in the optimizer.
 // The bucket caps are the engine's (EngineOptions); the defaults are PyTorch DDP's.
 EngineBooks llmplan_engine_books(const ModelSpec& m, const TrainConfig& c,
                                  std::size_t bucket_cap_bytes = std::size_t{25} << 20,

@@ -1,5 +1,6 @@
-// model.cpp — the CPU reference training step: parameter layout, forward, backward with the
-// three recompute modes, AdamW, and the memory books (model.h describes what is kept where).
+// model.cpp — the CPU reference training step: the step program's (engine/program.h) buffers
+// allocated and freed as its events say, the math of each of its stretches (forward, backward
+// with the three recompute modes), AdamW, and the memory books (model.h).
 #include "reference/model.h"
 
 #include "core/error.h"
@@ -13,28 +14,6 @@
 namespace llmplan::reference {
 
 // --- arena and buffers -------------------------------------------------------------------------
-
-const char* to_string(MemCategory c) {
-    switch (c) {
-        case MemCategory::parameters: return "parameters";
-        case MemCategory::gradients: return "gradients";
-        case MemCategory::optimizer: return "optimizer";
-        case MemCategory::activations: return "activations";
-        case MemCategory::logits: return "logits";
-        case MemCategory::workspace: return "workspace";
-    }
-    return "?";
-}
-
-const char* to_string(Phase p) {
-    switch (p) {
-        case Phase::idle: return "idle";
-        case Phase::forward: return "forward";
-        case Phase::backward: return "backward";
-        case Phase::optimizer: return "optimizer";
-    }
-    return "?";
-}
 
 void Arena::allocate(MemCategory c, std::size_t bytes) {
     const auto i = static_cast<std::size_t>(c);
@@ -98,14 +77,9 @@ namespace {
 using std::size_t;
 inline size_t sz(int a) { return static_cast<size_t>(a); }
 
-// The tensors of one layer's forward, by role (model.h lists which ones each mode keeps).
-enum Field : int {
-    f_ln1_mean, f_ln1_rstd, f_ln1_out, f_q, f_k, f_v, f_probs, f_lse, f_att,
-    f_x_mid, f_ln2_mean, f_ln2_rstd, f_ln2_out, f_fc, f_up, f_act, kFields
-};
-
-using LayerBuffers = std::array<Buffer, kFields>;
-using LayerView = std::array<float*, kFields>;
+// One layer's tensors, indexed by LayerField (engine/program.h).
+using LayerView = std::array<float*, kLayerFields>;
+inline size_t fi(LayerField f) { return static_cast<size_t>(f); }
 
 // Pointers into the flat parameter (or gradient) buffer for one layer; null where absent.
 struct LayerParams {
@@ -153,18 +127,23 @@ struct ReferenceModel::Impl {
     int d = 0, L = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
     bool layernorm = true, swiglu = false, rotary = false, eager = false;
 
-    // Forward state kept for the backward.
-    std::vector<Buffer> resid;             // resid[l]: input of layer l; resid[L]: final-norm input
-    std::vector<LayerBuffers> saved;       // per layer, the fields the mode keeps
-    LayerBuffers scratch;                  // the fields it does not keep (workspace, one layer)
-    Buffer lnf_mean, lnf_rstd, lnf_out, logits;
+    // The step's program for the current B × S (engine/program.h): its buffers, allocated and
+    // freed as its events say, and which buffer holds what.
+    EngineProgram prog;
+    std::vector<Buffer> bufs;               // by program buffer index
+    std::vector<int> resid;                 // x_l: input of layer l; x_L: final-norm input
+    std::vector<std::array<int, kLayerFields>> saved;  // per layer, the fields the mode keeps
+    std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
+    std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
+    int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
+    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the phases
     std::vector<int> ids_copy;
-    Recompute mode = Recompute::none;
 
     // ---- setup ----
 
     Impl(const ModelSpec& s, const TrainOptions& o, std::uint64_t seed) : spec(s), opt(o) {
-        check_engine_supports(spec, "reference model", "the CPU reference");
+        validate_model(spec, "reference model " + spec.name);
+        const EngineProgram statics = build_engine_program(spec, step_options(1, 1));
         d = spec.d_model;
         L = spec.n_layers;
         H = spec.n_heads;
@@ -178,45 +157,33 @@ struct ReferenceModel::Impl {
         swiglu = spec.activation == Activation::swiglu;
         rotary = spec.position == PositionEmbedding::rotary;
         eager = opt.attention == Attention::eager;
-
-        // Layout: embeddings, layer 0 … L−1 (each in param_tensors() order), final norm, head.
-        const std::vector<ParamTensor> tensors = param_tensors(spec);
-        size_t offset = 0;
-        auto push = [&](const ParamTensor& t, std::string name) {
-            ParamInfo p;
-            p.name = std::move(name);
-            p.offset = offset;
-            p.size = static_cast<size_t>(t.elements());
-            p.rows = t.rows;
-            p.cols = t.cols;
-            p.decay = t.is_matrix();
-            offset += p.size;
-            infos.push_back(std::move(p));
-        };
-        for (const ParamTensor& t : tensors)
-            if (t.block == Block::embedding) push(t, t.name);
-        for (int l = 0; l < L; ++l)
-            for (const ParamTensor& t : tensors)
-                if (t.block == Block::layer) {
-                    std::string name = t.name;
-                    const size_t star = name.find('*');
-                    if (star == std::string::npos || name.find('*', star + 1) != std::string::npos)
-                        throw std::logic_error("reference model: unexpected tensor name " + name);
-                    name.replace(star, 1, std::to_string(l));
-                    push(t, name);
-                }
-        for (const ParamTensor& t : tensors)
-            if (t.block == Block::final_norm || t.block == Block::head) push(t, t.name);
-
-        params = Buffer(arena, MemCategory::parameters, offset);
-        grads = Buffer(arena, MemCategory::gradients, offset);
-        m = Buffer(arena, MemCategory::optimizer, offset);
-        v = Buffer(arena, MemCategory::optimizer, offset);
+        infos = statics.layout;
+        // Weights, gradients, AdamW m and v: the program's allocations before its first phase.
+        for (const ProgramEvent& e : statics.events) {
+            if (e.kind == ProgramEvent::Kind::phase) break;
+            if (e.kind != ProgramEvent::Kind::alloc) continue;
+            const ProgramBuffer& pb = statics.buffers[sz(e.buffer)];
+            Buffer buf(arena, pb.category, pb.elements);
+            switch (pb.role) {
+                case BufferRole::weights: params = std::move(buf); break;
+                case BufferRole::gradients: grads = std::move(buf); break;
+                case BufferRole::adam_m: m = std::move(buf); break;
+                case BufferRole::adam_v: v = std::move(buf); break;
+                default: throw std::logic_error("reference model: unexpected static buffer " + pb.name());
+            }
+        }
         P = views(params.data());
         G = views(grads.data());
         init(seed);
-        saved.resize(sz(L));
-        resid.resize(sz(L + 1));
+    }
+
+    EngineStepOptions step_options(int batch, int seq) const {
+        EngineStepOptions o;
+        o.recompute = opt.recompute;
+        o.attention = opt.attention;
+        o.micro_batch = batch;
+        o.seq = seq;
+        return o;
     }
 
     const ParamInfo* find(std::string_view name) const {
@@ -308,67 +275,83 @@ struct ReferenceModel::Impl {
         S = seq;
         T = static_cast<int>(tokens);
         ids_copy.assign(ids.begin(), ids.end());
+        program_for(batch, seq);
     }
 
-    size_t field_size(int fld) const {
-        const size_t t = sz(T);
-        switch (fld) {
-            case f_ln1_mean: case f_ln2_mean: return layernorm ? t : 0;
-            case f_ln1_rstd: case f_ln2_rstd: return t;
-            case f_ln1_out: case f_x_mid: case f_ln2_out: return t * sz(d);
-            case f_q: case f_att: return t * sz(qd);
-            case f_k: case f_v: return t * sz(kvd);
-            case f_probs: return eager ? sz(B) * sz(H) * sz(S) * sz(S) : 0;
-            case f_lse: return eager ? 0 : sz(B) * sz(H) * sz(S);
-            case f_fc: case f_act: return t * sz(f);
-            case f_up: return swiglu ? t * sz(f) : 0;
-            default: return 0;
-        }
-    }
-
-    static bool kept(int fld, Recompute r) {
-        switch (r) {
-            case Recompute::none: return true;
-            case Recompute::selective: return fld != f_probs && fld != f_lse;
-            case Recompute::full: return false;
-        }
-        return false;
-    }
-
-    float* scratch_field(int fld) {
-        const size_t n = field_size(fld);
-        if (n == 0) return nullptr;
-        Buffer& b = scratch[sz(fld)];
-        if (b.size() != n) b = Buffer(arena, MemCategory::workspace, n);
-        return b.data();
-    }
-
-    // Pointers for layer l: kept fields from saved[l] (allocated if `allocate`), the rest scratch.
-    LayerView layer_view(int l, bool train, bool allocate) {
-        LayerView view{};
-        for (int fld = 0; fld < kFields; ++fld) {
-            const size_t n = field_size(fld);
-            if (n == 0) continue;
-            if (train && kept(fld, mode)) {
-                Buffer& b = saved[sz(l)][sz(fld)];
-                if (allocate) b = Buffer(arena, MemCategory::activations, n);
-                view[sz(fld)] = b.data();
-            } else {
-                view[sz(fld)] = scratch_field(fld);
+    // The program for B × S and its index of buffers by role (built when B or S changes).
+    void program_for(int batch, int seq) {
+        if (!bufs.empty() && prog.options.micro_batch == batch && prog.options.seq == seq) return;
+        prog = build_engine_program(spec, step_options(batch, seq));
+        if (prog.element_bytes != 4) throw std::logic_error("reference model: the program is not fp32");
+        bufs = std::vector<Buffer>(prog.buffers.size());
+        resid.assign(sz(L + 1), -1);
+        saved.assign(sz(L), {});
+        for (auto& a : saved) a.fill(-1);
+        scratch.fill(-1);
+        gradw.fill(-1);
+        for (size_t i = 0; i < prog.buffers.size(); ++i) {
+            const ProgramBuffer& b = prog.buffers[i];
+            const int id = static_cast<int>(i);
+            switch (b.role) {
+                case BufferRole::residual: resid[sz(b.layer)] = id; break;
+                case BufferRole::layer_field: saved[sz(b.layer)][sz(b.field)] = id; break;
+                case BufferRole::layer_scratch: scratch[sz(b.field)] = id; break;
+                case BufferRole::grad: gradw[sz(b.field)] = id; break;
+                case BufferRole::final_norm_mean: lnf_mean = id; break;
+                case BufferRole::final_norm_rstd: lnf_rstd = id; break;
+                case BufferRole::final_norm_out: lnf_out = id; break;
+                case BufferRole::logits: logits = id; break;
+                default: break;  // the statics, allocated at construction
             }
         }
+        forward_begin = backward_begin = 0;
+        for (size_t i = 0; i < prog.events.size(); ++i) {
+            const ProgramEvent& e = prog.events[i];
+            if (e.kind != ProgramEvent::Kind::phase) continue;
+            if (e.phase == StepPhase::forward) forward_begin = i;
+            if (e.phase == StepPhase::backward) backward_begin = i;
+        }
+    }
+
+    float* ptr(int id) { return id < 0 ? nullptr : bufs[sz(id)].data(); }
+
+    // Pointers for layer l: the kept fields from saved[l], the rest from the shared scratch.
+    LayerView layer_view(int l) {
+        LayerView view{};
+        for (int i = 0; i < kLayerFields; ++i) view[sz(i)] = ptr(saved[sz(l)][sz(i)] >= 0 ? saved[sz(l)][sz(i)] : scratch[sz(i)]);
         return view;
     }
 
     void release_forward_state() {
-        for (Buffer& b : resid) b.reset();
-        for (LayerBuffers& lb : saved)
-            for (Buffer& b : lb) b.reset();
-        for (Buffer& b : scratch) b.reset();
-        lnf_mean.reset();
-        lnf_rstd.reset();
-        lnf_out.reset();
-        logits.reset();
+        for (Buffer& b : bufs) b.reset();
+    }
+
+    // Runs the program's events from `begin` up to (not including) the first event of `until`
+    // phase — or its forward_end mark when `until` is backward: allocations and frees on the
+    // arena, the math of each stretch at its mark. Returns the loss (head_forward).
+    float run(size_t begin, StepPhase until, std::span<const int> targets, bool train) {
+        float loss = 0;
+        for (size_t i = begin; i < prog.events.size(); ++i) {
+            const ProgramEvent& e = prog.events[i];
+            switch (e.kind) {
+                case ProgramEvent::Kind::phase:
+                    if (i != begin && e.phase == until) return loss;
+                    arena.set_phase(e.phase);
+                    break;
+                case ProgramEvent::Kind::alloc: {
+                    const ProgramBuffer& b = prog.buffers[sz(e.buffer)];
+                    bufs[sz(e.buffer)] = Buffer(arena, b.category, b.elements);
+                    break;
+                }
+                case ProgramEvent::Kind::free: bufs[sz(e.buffer)].reset(); break;
+                case ProgramEvent::Kind::kernel: break;  // the math runs per stretch, at the marks
+                case ProgramEvent::Kind::mark:
+                    if (e.mark == StepMark::forward_end && until == StepPhase::backward) return loss;
+                    loss = step(e, targets, train, loss);
+                    break;
+            }
+        }
+        return loss;
     }
 
     // ---- math ----
@@ -389,158 +372,151 @@ struct ReferenceModel::Impl {
     }
 
     void attention_core(const LayerView& a) const {
-        attention_forward(a[f_q], a[f_k], a[f_v], a[f_att], a[f_probs], a[f_lse], B, S, H, KVH, hd, eager);
+        attention_forward(a[fi(LayerField::q)], a[fi(LayerField::k)], a[fi(LayerField::v)], a[fi(LayerField::att)], a[fi(LayerField::probs)], a[fi(LayerField::lse)], B, S, H, KVH, hd, eager);
     }
 
     // One layer's forward from x into the view; x_out null: stop before the down projection (the
     // recompute in the backward needs everything but the layer's output).
     void layer_forward(const LayerParams& p, const float* x, const LayerView& a, float* x_out) const {
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
-        norm_forward(x, p.ln1_w, p.ln1_b, a[f_ln1_out], a[f_ln1_mean], a[f_ln1_rstd]);
-        linear_forward(a[f_ln1_out], p.wq, p.bq, a[f_q], T, d, qd);
-        linear_forward(a[f_ln1_out], p.wk, p.bk, a[f_k], T, d, kvd);
-        linear_forward(a[f_ln1_out], p.wv, p.bv, a[f_v], T, d, kvd);
+        norm_forward(x, p.ln1_w, p.ln1_b, a[fi(LayerField::ln1_out)], a[fi(LayerField::ln1_mean)], a[fi(LayerField::ln1_rstd)]);
+        linear_forward(a[fi(LayerField::ln1_out)], p.wq, p.bq, a[fi(LayerField::q)], T, d, qd);
+        linear_forward(a[fi(LayerField::ln1_out)], p.wk, p.bk, a[fi(LayerField::k)], T, d, kvd);
+        linear_forward(a[fi(LayerField::ln1_out)], p.wv, p.bv, a[fi(LayerField::v)], T, d, kvd);
         if (rotary) {
-            rotary_forward(a[f_q], B, S, H, hd, opt.rope_base);
-            rotary_forward(a[f_k], B, S, KVH, hd, opt.rope_base);
+            rotary_forward(a[fi(LayerField::q)], B, S, H, hd, opt.rope_base);
+            rotary_forward(a[fi(LayerField::k)], B, S, KVH, hd, opt.rope_base);
         }
         attention_core(a);
-        linear_forward(a[f_att], p.wo, p.bo, a[f_x_mid], T, qd, d);
-        add_into(a[f_x_mid], x, td);
-        norm_forward(a[f_x_mid], p.ln2_w, p.ln2_b, a[f_ln2_out], a[f_ln2_mean], a[f_ln2_rstd]);
+        linear_forward(a[fi(LayerField::att)], p.wo, p.bo, a[fi(LayerField::x_mid)], T, qd, d);
+        add_into(a[fi(LayerField::x_mid)], x, td);
+        norm_forward(a[fi(LayerField::x_mid)], p.ln2_w, p.ln2_b, a[fi(LayerField::ln2_out)], a[fi(LayerField::ln2_mean)], a[fi(LayerField::ln2_rstd)]);
         if (swiglu) {
-            linear_forward(a[f_ln2_out], p.wg, p.bg, a[f_fc], T, d, f);
-            linear_forward(a[f_ln2_out], p.wu, p.bu, a[f_up], T, d, f);
-            swiglu_forward(a[f_fc], a[f_up], a[f_act], tf);
+            linear_forward(a[fi(LayerField::ln2_out)], p.wg, p.bg, a[fi(LayerField::fc)], T, d, f);
+            linear_forward(a[fi(LayerField::ln2_out)], p.wu, p.bu, a[fi(LayerField::up)], T, d, f);
+            swiglu_forward(a[fi(LayerField::fc)], a[fi(LayerField::up)], a[fi(LayerField::act)], tf);
         } else {
-            linear_forward(a[f_ln2_out], p.wu, p.bu, a[f_fc], T, d, f);
-            gelu_forward(a[f_fc], a[f_act], tf);
+            linear_forward(a[fi(LayerField::ln2_out)], p.wu, p.bu, a[fi(LayerField::fc)], T, d, f);
+            gelu_forward(a[fi(LayerField::fc)], a[fi(LayerField::act)], tf);
         }
         if (!x_out) return;
-        linear_forward(a[f_act], p.wd, p.bd, x_out, T, f, d);
-        add_into(x_out, a[f_x_mid], td);
+        linear_forward(a[fi(LayerField::act)], p.wd, p.bd, x_out, T, f, d);
+        add_into(x_out, a[fi(LayerField::x_mid)], td);
     }
 
     // Gradient workspace of the backward.
     struct GradWork {
-        Buffer res, ln, tmp, att, dq, dk, dv, act, fc, up;
+        float *ln, *res, *tmp, *att, *dq, *dk, *dv, *act, *fc, *up;
     };
+    GradWork grad_work() {
+        auto g = [&](GradField x) { return ptr(gradw[static_cast<size_t>(x)]); };
+        return {g(GradField::ln), g(GradField::res), g(GradField::tmp), g(GradField::att), g(GradField::dq),
+                g(GradField::dk), g(GradField::dv), g(GradField::act), g(GradField::fc), g(GradField::up)};
+    }
 
     // d.res holds dL/d(x_out) on entry and dL/d(x) on exit.
     void layer_backward(const LayerParams& p, LayerParams& g, const float* x, const LayerView& a, GradWork& w) const {
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
         // MLP.
-        linear_backward(a[f_act], p.wd, w.res.data(), w.act.data(), g.wd, g.bd, T, f, d);
+        linear_backward(a[fi(LayerField::act)], p.wd, w.res, w.act, g.wd, g.bd, T, f, d);
         if (swiglu) {
-            swiglu_backward(a[f_fc], a[f_up], w.act.data(), w.fc.data(), w.up.data(), tf);
-            linear_backward(a[f_ln2_out], p.wg, w.fc.data(), w.ln.data(), g.wg, g.bg, T, d, f);
-            linear_backward(a[f_ln2_out], p.wu, w.up.data(), w.tmp.data(), g.wu, g.bu, T, d, f);
-            add_into(w.ln.data(), w.tmp.data(), td);
+            swiglu_backward(a[fi(LayerField::fc)], a[fi(LayerField::up)], w.act, w.fc, w.up, tf);
+            linear_backward(a[fi(LayerField::ln2_out)], p.wg, w.fc, w.ln, g.wg, g.bg, T, d, f);
+            linear_backward(a[fi(LayerField::ln2_out)], p.wu, w.up, w.tmp, g.wu, g.bu, T, d, f);
+            add_into(w.ln, w.tmp, td);
         } else {
-            gelu_backward(a[f_fc], w.act.data(), w.fc.data(), tf);
-            linear_backward(a[f_ln2_out], p.wu, w.fc.data(), w.ln.data(), g.wu, g.bu, T, d, f);
+            gelu_backward(a[fi(LayerField::fc)], w.act, w.fc, tf);
+            linear_backward(a[fi(LayerField::ln2_out)], p.wu, w.fc, w.ln, g.wu, g.bu, T, d, f);
         }
-        norm_backward(a[f_x_mid], p.ln2_w, a[f_ln2_mean], a[f_ln2_rstd], w.ln.data(), w.tmp.data(), g.ln2_w, g.ln2_b);
-        add_into(w.res.data(), w.tmp.data(), td);  // residual: dL/dx_mid
+        norm_backward(a[fi(LayerField::x_mid)], p.ln2_w, a[fi(LayerField::ln2_mean)], a[fi(LayerField::ln2_rstd)], w.ln, w.tmp, g.ln2_w, g.ln2_b);
+        add_into(w.res, w.tmp, td);  // residual: dL/dx_mid
         // Attention.
-        linear_backward(a[f_att], p.wo, w.res.data(), w.att.data(), g.wo, g.bo, T, qd, d);
-        attention_backward(a[f_q], a[f_k], a[f_v], a[f_att], a[f_probs], a[f_lse], w.att.data(), w.dq.data(), w.dk.data(),
-                           w.dv.data(), B, S, H, KVH, hd, eager);
+        linear_backward(a[fi(LayerField::att)], p.wo, w.res, w.att, g.wo, g.bo, T, qd, d);
+        attention_backward(a[fi(LayerField::q)], a[fi(LayerField::k)], a[fi(LayerField::v)], a[fi(LayerField::att)], a[fi(LayerField::probs)], a[fi(LayerField::lse)], w.att, w.dq, w.dk,
+                           w.dv, B, S, H, KVH, hd, eager);
         if (rotary) {
-            rotary_backward(w.dq.data(), B, S, H, hd, opt.rope_base);
-            rotary_backward(w.dk.data(), B, S, KVH, hd, opt.rope_base);
+            rotary_backward(w.dq, B, S, H, hd, opt.rope_base);
+            rotary_backward(w.dk, B, S, KVH, hd, opt.rope_base);
         }
-        linear_backward(a[f_ln1_out], p.wq, w.dq.data(), w.ln.data(), g.wq, g.bq, T, d, qd);
-        linear_backward(a[f_ln1_out], p.wk, w.dk.data(), w.tmp.data(), g.wk, g.bk, T, d, kvd);
-        add_into(w.ln.data(), w.tmp.data(), td);
-        linear_backward(a[f_ln1_out], p.wv, w.dv.data(), w.tmp.data(), g.wv, g.bv, T, d, kvd);
-        add_into(w.ln.data(), w.tmp.data(), td);
-        norm_backward(x, p.ln1_w, a[f_ln1_mean], a[f_ln1_rstd], w.ln.data(), w.tmp.data(), g.ln1_w, g.ln1_b);
-        add_into(w.res.data(), w.tmp.data(), td);  // residual: dL/dx
+        linear_backward(a[fi(LayerField::ln1_out)], p.wq, w.dq, w.ln, g.wq, g.bq, T, d, qd);
+        linear_backward(a[fi(LayerField::ln1_out)], p.wk, w.dk, w.tmp, g.wk, g.bk, T, d, kvd);
+        add_into(w.ln, w.tmp, td);
+        linear_backward(a[fi(LayerField::ln1_out)], p.wv, w.dv, w.tmp, g.wv, g.bv, T, d, kvd);
+        add_into(w.ln, w.tmp, td);
+        norm_backward(x, p.ln1_w, a[fi(LayerField::ln1_mean)], a[fi(LayerField::ln1_rstd)], w.ln, w.tmp, g.ln1_w, g.ln1_b);
+        add_into(w.res, w.tmp, td);  // residual: dL/dx
     }
 
     // ---- passes ----
 
-    // Forward over the batch set by begin(). train: keep what the backward needs (per the
-    // recompute mode) and leave dlogits in `logits`; otherwise keep nothing. Returns the loss.
-    float forward(std::span<const int> targets, bool train) {
-        arena.set_phase(Phase::forward);
-        mode = opt.recompute;
-        const size_t td = sz(T) * sz(d);
-        const MemCategory keep = train ? MemCategory::activations : MemCategory::workspace;
-        // Residual stream: one buffer per layer boundary when training; two, alternating, otherwise.
-        Buffer pingpong[2];
-        std::vector<float*> x(sz(L + 1));
-        for (int l = 0; l <= L; ++l) {
-            if (train) {
-                resid[sz(l)] = Buffer(arena, MemCategory::activations, td);
-                x[sz(l)] = resid[sz(l)].data();
-            } else {
-                if (pingpong[l % 2].empty()) pingpong[l % 2] = Buffer(arena, MemCategory::workspace, td);
-                x[sz(l)] = pingpong[l % 2].data();
-            }
-            if (l == 0) {
-                embedding_forward(P.wte, ids_copy.data(), x[0], T, d);
+    // One stretch of the step, at its mark (engine/program.h StepMark).
+    float step(const ProgramEvent& e, std::span<const int> targets, bool train, float loss) {
+        switch (e.mark) {
+            case StepMark::embed_forward: {
+                float* x0 = ptr(resid[0]);
+                embedding_forward(P.wte, ids_copy.data(), x0, T, d);
                 if (P.wpe)
-                    for (int t = 0; t < T; ++t) add_into(x[0] + sz(t) * sz(d), P.wpe + sz(t % S) * sz(d), sz(d));
-            } else {
-                const LayerView a = layer_view(l - 1, train, true);
-                layer_forward(P.layers[sz(l - 1)], x[sz(l - 1)], a, x[sz(l)]);
+                    for (int t = 0; t < T; ++t) add_into(x0 + sz(t) * sz(d), P.wpe + sz(t % S) * sz(d), sz(d));
+                break;
             }
+            case StepMark::layer_forward:
+                layer_forward(P.layers[sz(e.layer)], ptr(resid[sz(e.layer)]), layer_view(e.layer), ptr(resid[sz(e.layer + 1)]));
+                break;
+            case StepMark::final_norm_forward:
+                norm_forward(ptr(resid[sz(L)]), P.lnf_w, P.lnf_b, ptr(lnf_out), ptr(lnf_mean), ptr(lnf_rstd));
+                break;
+            case StepMark::head_forward:
+                linear_forward(ptr(lnf_out), P.head, nullptr, ptr(logits), T, d, V);
+                // Training: fused, the gradient overwrites the logits in place.
+                return train ? cross_entropy_forward_backward(ptr(logits), targets.data(), ptr(logits), T, V)
+                             : cross_entropy_forward(ptr(logits), targets.data(), T, V);
+            case StepMark::head_backward: {
+                // lm_head (tied: into the token embedding's gradient); logits hold dlogits.
+                const GradWork w = grad_work();
+                linear_backward(ptr(lnf_out), P.head, ptr(logits), w.ln, G.head, nullptr, T, d, V);
+                break;
+            }
+            case StepMark::final_norm_backward: {
+                const GradWork w = grad_work();
+                norm_backward(ptr(resid[sz(L)]), P.lnf_w, ptr(lnf_mean), ptr(lnf_rstd), w.ln, w.res, G.lnf_w, G.lnf_b);
+                break;
+            }
+            case StepMark::layer_backward: {
+                GradWork w = grad_work();
+                const int l = e.layer;
+                const LayerView a = layer_view(l);
+                const float* x = ptr(resid[sz(l)]);
+                if (opt.recompute == Recompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
+                if (opt.recompute == Recompute::selective) attention_core(a);  // rewrites the kept output with the same values
+                layer_backward(P.layers[sz(l)], G.layers[sz(l)], x, a, w);
+                break;
+            }
+            case StepMark::embed_backward: {
+                const GradWork w = grad_work();
+                embedding_backward(ids_copy.data(), w.res, G.wte, T, d);
+                if (G.wpe)
+                    for (int t = 0; t < T; ++t) add_into(G.wpe + sz(t % S) * sz(d), w.res + sz(t) * sz(d), sz(d));
+                break;
+            }
+            case StepMark::forward_end:
+            case StepMark::backward_workspace:
+            case StepMark::optimizer_step: break;  // points the books read
         }
-        if (layernorm) lnf_mean = Buffer(arena, keep, sz(T));
-        lnf_rstd = Buffer(arena, keep, sz(T));
-        lnf_out = Buffer(arena, keep, td);
-        norm_forward(x[sz(L)], P.lnf_w, P.lnf_b, lnf_out.data(), lnf_mean.data(), lnf_rstd.data());
-        logits = Buffer(arena, MemCategory::logits, sz(T) * sz(V));
-        linear_forward(lnf_out.data(), P.head, nullptr, logits.data(), T, d, V);
-        float loss;
-        if (train) {
-            // Fused: the gradient overwrites the logits in place.
-            loss = cross_entropy_forward_backward(logits.data(), targets.data(), logits.data(), T, V);
-        } else {
-            loss = cross_entropy_forward(logits.data(), targets.data(), T, V);
-            release_forward_state();
-        }
+        return loss;
+    }
+
+    // The program's forward. train: keep what the backward needs (per the recompute mode) and
+    // leave dlogits in the logits; otherwise the same buffers, all freed after the loss.
+    float forward(std::span<const int> targets, bool train) {
+        const float loss = run(forward_begin, StepPhase::backward, targets, train);
+        if (!train) release_forward_state();
         arena.set_phase(Phase::idle);
         return loss;
     }
 
+    // The program's backward (up to its optimizer phase).
     void backward() {
-        arena.set_phase(Phase::backward);
-        const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
-        GradWork w;
-        w.ln = Buffer(arena, MemCategory::workspace, td);
-        // lm_head (tied: into the token embedding's gradient); logits hold dlogits.
-        linear_backward(lnf_out.data(), P.head, logits.data(), w.ln.data(), G.head, nullptr, T, d, V);
-        logits.reset();
-        lnf_out.reset();
-        w.res = Buffer(arena, MemCategory::workspace, td);
-        w.tmp = Buffer(arena, MemCategory::workspace, td);
-        norm_backward(resid[sz(L)].data(), P.lnf_w, lnf_mean.data(), lnf_rstd.data(), w.ln.data(), w.res.data(), G.lnf_w,
-                      G.lnf_b);
-        lnf_mean.reset();
-        lnf_rstd.reset();
-        w.att = Buffer(arena, MemCategory::workspace, sz(T) * sz(qd));
-        w.dq = Buffer(arena, MemCategory::workspace, sz(T) * sz(qd));
-        w.dk = Buffer(arena, MemCategory::workspace, sz(T) * sz(kvd));
-        w.dv = Buffer(arena, MemCategory::workspace, sz(T) * sz(kvd));
-        w.act = Buffer(arena, MemCategory::workspace, tf);
-        w.fc = Buffer(arena, MemCategory::workspace, tf);
-        if (swiglu) w.up = Buffer(arena, MemCategory::workspace, tf);
-        for (int l = L - 1; l >= 0; --l) {
-            resid[sz(l + 1)].reset();  // layer l's output: no longer needed
-            const LayerView a = layer_view(l, true, false);
-            const float* x = resid[sz(l)].data();
-            if (mode == Recompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
-            if (mode == Recompute::selective) attention_core(a);  // rewrites the kept output with the same values
-            layer_backward(P.layers[sz(l)], G.layers[sz(l)], x, a, w);
-            for (Buffer& b : saved[sz(l)]) b.reset();
-        }
-        embedding_backward(ids_copy.data(), w.res.data(), G.wte, T, d);
-        if (G.wpe)
-            for (int t = 0; t < T; ++t) add_into(G.wpe + sz(t % S) * sz(d), w.res.data() + sz(t) * sz(d), sz(d));
-        release_forward_state();
+        run(backward_begin, StepPhase::optimizer, {}, true);
         arena.set_phase(Phase::idle);
     }
 
@@ -559,21 +535,6 @@ struct ReferenceModel::Impl {
 
     void zero_grad() { std::fill(grads.data(), grads.data() + grads.size(), 0.0f); }
 };
-
-void check_engine_supports(const ModelSpec& spec, const std::string& who, const std::string& engine) {
-    validate_model(spec, who + " " + spec.name);
-    auto refuse = [&](const std::string& what) {
-        throw InputError(who + " " + spec.name + ": " + what + " is not supported by " + engine);
-    };
-    if (spec.is_moe()) refuse("mixture of experts");
-    if (spec.position == PositionEmbedding::relative) refuse("relative position embedding");
-    if (spec.parallel_residual) refuse("parallel residual");
-    if (spec.position == PositionEmbedding::rotary && spec.rotary_pct != 1.0) refuse("partial rotary (rotary_pct < 1)");
-    if (spec.position == PositionEmbedding::rotary && spec.head_dim % 2 != 0) refuse("rotary with an odd head_dim");
-    if (spec.sliding_window != 0) refuse("sliding-window attention");
-    if (spec.vocab_size > std::numeric_limits<int>::max() || spec.max_positions > std::numeric_limits<int>::max())
-        refuse("a vocabulary or context over 2^31");
-}
 
 ReferenceModel::ReferenceModel(const ModelSpec& spec, const TrainOptions& options, std::uint64_t seed)
     : impl_(std::make_unique<Impl>(spec, options, seed)) {}

@@ -4,8 +4,9 @@
 // its flags rather than its family string: Norm (layernorm | rmsnorm), Activation (gelu |
 // swiglu), PositionEmbedding (learned table | rotary, base TrainOptions::rope_base), the q/k/v,
 // output and MLP biases, GQA (n_kv_heads), head_dim, d_ff and tied or untied embeddings.
-// Unsupported (InputError): mixture of experts, relative positions, parallel residual, partial
-// rotary (rotary_pct < 1) and sliding-window attention. Layers are pre-norm:
+// Unsupported (InputError with engine/program.h engine_supports' reason): mixture of experts,
+// relative positions, parallel residual, partial rotary (rotary_pct < 1) and sliding-window
+// attention. Layers are pre-norm:
 //   x_mid = x + o_proj(attention(rope(q_proj(n1(x))), rope(k_proj(n1(x))), v_proj(n1(x))))
 //   x_out = x_mid + down_proj(gelu(up_proj(n2(x_mid))))            (GELU MLP)
 //   x_out = x_mid + down_proj(silu(gate_proj(n2)) · up_proj(n2))   (SwiGLU MLP)
@@ -14,7 +15,10 @@
 //
 // Memory is accounted like a real engine's (llm.c style): every buffer is a Buffer registered
 // with the model's Arena under one category, and the arena keeps current and peak bytes per
-// category and the phase (forward / backward / optimizer) of each peak:
+// category and the phase (forward / backward / optimizer) of each peak. The buffers, their sizes,
+// categories and order are the step program's (engine/program.h): the model walks its events,
+// allocating and freeing as they say and running its math at each mark, so its books equal
+// replay_engine_books of the program by construction:
 //   parameters   all weights, one buffer, allocated at construction;
 //   gradients    one buffer the size of the parameters, allocated at construction;
 //   optimizer    AdamW m and v (fp32), allocated at construction;
@@ -41,6 +45,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "engine/program.h"
 #include "reference/ops.h"
 
 #include <array>
@@ -56,12 +61,11 @@ namespace llmplan::reference {
 
 // --- memory accounting -------------------------------------------------------------------------
 
-enum class MemCategory { parameters, gradients, optimizer, activations, logits, workspace };
-inline constexpr int kMemCategories = 6;
-// idle: construction and between calls.
-enum class Phase { idle, forward, backward, optimizer };
-const char* to_string(MemCategory c);
-const char* to_string(Phase p);
+// The engine's memory categories and phases (engine/program.h).
+using MemCategory = BufferCategory;
+inline constexpr int kMemCategories = kBufferCategories;
+using Phase = StepPhase;
+using llmplan::to_string;  // of MemCategory and Phase
 
 struct MemoryStats {
     std::array<std::size_t, kMemCategories> current{};  // bytes allocated now, per category
@@ -119,12 +123,6 @@ private:
 
 // --- the model ---------------------------------------------------------------------------------
 
-// The model shapes both engines (this CPU reference and the GPU engine, kernels/engine.h) train:
-// validate_model, then an InputError "<who> <name>: <what> is not supported by <engine>" for MoE,
-// relative positions, parallel residual, partial or odd-width rotary, sliding windows and sizes
-// over 2^31.
-void check_engine_supports(const ModelSpec& spec, const std::string& who, const std::string& engine);
-
 struct TrainOptions {
     Recompute recompute = Recompute::none;
     Attention attention = Attention::flash;  // eager: keep the probabilities; flash: keep the log-sum-exp
@@ -133,16 +131,10 @@ struct TrainOptions {
     float init_std = 0.02f;                  // weights ~ normal(0, init_std)
 };
 
-// One parameter tensor: a slice [offset, offset + size) of the flat parameter (and gradient)
-// buffer. Names are core/model.cpp's param_tensors() names with the layer index for "*"
-// (e.g. "layers.0.attn.q_proj.weight"); shapes are [rows, cols] (rows = 1 for vectors).
-struct ParamInfo {
-    std::string name;
-    std::size_t offset = 0;
-    std::size_t size = 0;
-    std::int64_t rows = 0, cols = 0;
-    bool decay = false;  // AdamW weight decay: matrices (linear weights, embeddings) yes; norms and biases no
-};
+// One parameter tensor: a slice of the flat parameter (and gradient) buffer, in the layout of
+// engine/program.h engine_param_layout (names "layers.0.attn.q_proj.weight", shapes [rows, cols],
+// decay on matrices only).
+using ParamInfo = EngineParamSlot;
 
 struct StepStats {
     float loss = 0;        // mean cross-entropy of the step's tokens
@@ -170,7 +162,7 @@ public:
     // added to when `accumulate` (gradient accumulation: the caller scales the loss).
     float forward_backward(std::span<const int> ids, std::span<const int> targets, int B, int S,
                            bool accumulate = false);
-    // The loss only, keeping nothing for a backward (workspace buffers only).
+    // The loss only: the step's forward (the same buffers), all freed after the loss.
     float loss_only(std::span<const int> ids, std::span<const int> targets, int B, int S);
     // Global-norm clipping (AdamW::max_grad_norm; ≤ 0: none) then AdamW on every tensor, weight
     // decay on ParamInfo::decay tensors only. Returns the gradient norm before clipping.

@@ -102,7 +102,7 @@ expect_one_line_refusal("--device cpu runs the fp32 CPU reference only; pass --p
 expect_run(2 profile --hf-config ${gpt2} --device cpu --precision amp-fp16 --micro-batch 2 --seq 16)
 expect_one_line_refusal("--precision amp-fp16: the engine runs fp32, mixed-bf16 and mixed-fp16")
 expect_run(2 plan --hf-config ${gpt2} --framework llmplan --precision amp-fp16 --micro-batch 2 --seq 16)
-expect_one_line_refusal("--precision amp-fp16: --framework llmplan models the engine's fp32, mixed-bf16 and mixed-fp16")
+expect_one_line_refusal("--precision amp-fp16: the engine runs fp32, mixed-bf16 and mixed-fp16")
 expect_run(2 profile --hf-config ${gpt2} --device tpu)
 expect_one_line_refusal("--device: \"tpu\"")
 expect_run(2 profile --hf-config ${gpt2} --device cpu --precision fp32 --seq 16 --steps 0)

@@ -1,0 +1,148 @@
+// test_engine_program.cpp — the engine's step program (engine/program.h): a tiny model's program
+// checked by hand, the CPU reference's measured books equal to the program's replay, and one
+// refusal message everywhere.
+#include "core/error.h"
+#include "engine/program.h"
+#include "planner/engine_time.h"
+#include "planner/llmplan_profile.h"
+#include "reference/model.h"
+#include "tests/tiny_models.h"
+
+#include <catch2/catch.hpp>
+
+using namespace llmplan;
+
+namespace {
+
+std::size_t count_events(const EngineProgram& p, ProgramEvent::Kind k) {
+    std::size_t n = 0;
+    for (const ProgramEvent& e : p.events) n += e.kind == k ? 1 : 0;
+    return n;
+}
+
+double bytes_in(const EngineProgram& p, BufferCategory c) {
+    double b = 0;
+    for (const ProgramBuffer& x : p.buffers) b += x.category == c ? x.bytes() : 0;
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("engine program: a tiny GPT-2's step by hand", "[engine_program]") {
+    // 2 layers, d 64, 4 heads (head_dim 16), d_ff 256, V 100, 32 learned positions, tied; B 2, S 16
+    // (T = 32), fp32, no recompute, flash attention.
+    const ModelSpec m = test::gpt2_like(2, 64, 4, 256, 100, 32);
+    EngineStepOptions o;
+    o.micro_batch = 2;
+    o.seq = 16;
+    const EngineProgram p = build_engine_program(m, o);
+    // Ψ: wte 100·64 + wpe 32·64 + 2 layers × (4 norm + 3·(64·64 + 64) q, k, v + 64·64 + 64 o +
+    // 256·64 + 256 up + 64·256 + 64 down) + final norm 128 = 6,400 + 2,048 + 2 × 49,984 + 128.
+    REQUIRE(p.layout.size() == 2 + 2 * 16 + 2);
+    CHECK(p.layout.back().offset + p.layout.back().size == 108544);
+    CHECK(p.layout[2].name == "layers.0.attn_norm.weight");
+    // Kernels: forward zero_grad, 2 embeddings + their add, 2 × 12 per layer (norm, q, k, v,
+    // attention, o, add, norm, up, GELU, down, add), final norm, head, cross-entropy = 31;
+    // backward head, final norm, 2 × 12 per layer, 2 embeddings = 28; optimizer global norm + 36
+    // AdamW (one per tensor) = 37.
+    CHECK(count_events(p, ProgramEvent::Kind::kernel) == 31 + 28 + 37);
+    // Buffers: 4 statics; forward 3 residuals, 2 × 14 kept fields (no probabilities, no up: GELU),
+    // final norm mean, rstd and output, logits; backward 9 gradient buffers (no up: GELU).
+    CHECK(p.buffers.size() == 4 + 3 + 28 + 3 + 1 + 9);
+    CHECK(count_events(p, ProgramEvent::Kind::alloc) == p.buffers.size());
+    CHECK(count_events(p, ProgramEvent::Kind::free) == p.buffers.size() - 4);  // all but the statics
+    CHECK(bytes_in(p, BufferCategory::parameters) == 4 * 108544);
+    CHECK(bytes_in(p, BufferCategory::gradients) == 4 * 108544);
+    CHECK(bytes_in(p, BufferCategory::optimizer) == 8 * 108544);
+    // One layer kept: stats 4·(32 + 32) · 2 norms, [T,d] ln1_out q k v att x_mid ln2_out = 7 × 2,048
+    // floats, lse 2·4·16 = 128 floats, up and GELU outputs 2 × 8,192 floats = 123,904 B.
+    CHECK(p.bytes_of(BufferRole::layer_field, 0) == 123904);
+    // Activations: 3 residuals 3 × 8,192 + final norm 256 + 8,192 + 2 layers = 280,832 B.
+    CHECK(bytes_in(p, BufferCategory::activations) == 280832);
+    CHECK(bytes_in(p, BufferCategory::logits) == 32 * 100 * 4);
+    // Workspace: the gradient buffers 4·(3·2,048 + 2·2,048 + 2·2,048 + 2·8,192) = 122,880 B.
+    CHECK(bytes_in(p, BufferCategory::workspace) == 122880);
+
+    const EngineBooksReplay r = replay_engine_books(p);
+    const double statics = 16 * 108544;  // 1,736,704
+    CHECK(r.statics == statics);
+    CHECK(r.at_mark(StepMark::forward_end) == statics + 280832 + 12800);
+    CHECK(r.at_mark(StepMark::head_backward) == statics + 280832 + 12800 + 8192);
+    // The gradient buffers exist once the logits, final-norm output (8,192) and stats (256) are freed.
+    CHECK(r.at_mark(StepMark::backward_workspace) == statics + 280832 - 8448 + 122880);
+    CHECK(r.total_peak == 2131968);
+    CHECK(r.total_peak_phase == StepPhase::backward);
+    CHECK(r.at_peak[static_cast<std::size_t>(BufferCategory::activations)] == 272384);
+    CHECK(r.at_peak[static_cast<std::size_t>(BufferCategory::logits)] == 0);
+    CHECK(r.at_peak[static_cast<std::size_t>(BufferCategory::workspace)] == 122880);
+    CHECK(r.peak[static_cast<std::size_t>(BufferCategory::activations)] == 280832);
+    CHECK(r.peak_phase[static_cast<std::size_t>(BufferCategory::activations)] == StepPhase::forward);
+    CHECK(r.at_mark(StepMark::optimizer_step) == statics);  // everything else freed
+}
+
+TEST_CASE("engine program: the CPU reference's books are the program's replay", "[engine_program]") {
+    const ModelSpec models[] = {test::gpt2_like(2, 32, 4, 96, 50, 16), test::llama_like(3, 32, 4, 2, 80, 60, 64)};
+    for (const ModelSpec& m : models)
+        for (const Recompute rc : {Recompute::none, Recompute::selective, Recompute::full})
+            for (const Attention at : {Attention::eager, Attention::flash}) {
+                const int B = 2, S = 12;
+                reference::TrainOptions to;
+                to.recompute = rc;
+                to.attention = at;
+                reference::ReferenceModel model(m, to, 1);
+                const test::Tokens tok = test::random_tokens(m, B, S);
+                const reference::StepStats st = model.train_step(tok.ids, tok.targets, B, S, reference::AdamW{});
+                EngineStepOptions o;
+                o.recompute = rc;
+                o.attention = at;
+                o.micro_batch = B;
+                o.seq = S;
+                const EngineProgram p = build_engine_program(m, o);
+                const EngineBooksReplay r = replay_engine_books(p);
+                INFO(m.name << " recompute " << to_string(rc) << ", " << to_string(at));
+                for (std::size_t c = 0; c < kBufferCategories; ++c) {
+                    CHECK(static_cast<double>(st.memory.peak[c]) == r.peak[c]);
+                    CHECK(st.memory.peak_phase[c] == r.peak_phase[c]);
+                    CHECK(static_cast<double>(st.memory.current[c]) ==
+                          (c <= static_cast<std::size_t>(BufferCategory::optimizer) ? r.peak[c] : 0.0));
+                }
+                CHECK(static_cast<double>(st.memory.total_peak) == r.total_peak);
+                CHECK(st.memory.total_peak_phase == r.total_peak_phase);
+                // The reference's layout is the program's.
+                REQUIRE(model.params().size() == p.layout.size());
+                for (std::size_t i = 0; i < p.layout.size(); ++i) {
+                    CHECK(model.params()[i].name == p.layout[i].name);
+                    CHECK(model.params()[i].offset == p.layout[i].offset);
+                }
+            }
+}
+
+TEST_CASE("engine program: one refusal, the same message everywhere", "[engine_program]") {
+    ModelSpec moe = test::llama_like(2, 32, 4, 2, 80, 60);
+    moe.n_experts = 4;
+    moe.top_k = 2;
+    TrainConfig c;
+    c.framework = Framework::llmplan;
+    c.precision = Precision::fp32;
+    const std::string why = engine_supports(moe, c);
+    CHECK(why == "model llama-like: mixture of experts is not supported by llmplan's engine (it trains GPT-2 and "
+                 "Llama-style decoders: no MoE, relative positions, parallel residual, partial rotary or sliding window)");
+    CHECK_THROWS_WITH(validate_llmplan_profile(moe, c), why);
+    CHECK_THROWS_WITH(engine_step_kernels(moe, c), why);
+    CHECK_THROWS_WITH(reference::ReferenceModel(moe), why);
+    CHECK_THROWS_WITH(build_engine_program(moe, engine_step_options(c)), why);
+    // Flags are named.
+    const ModelSpec ok = test::tiny_llama();
+    c.precision = Precision::amp_fp16;
+    CHECK(engine_supports(ok, c) == "--precision amp-fp16: the engine runs fp32, mixed-bf16 and mixed-fp16");
+    c.precision = Precision::fp32;
+    c.dropout = 0.1;
+    CHECK(engine_supports(ok, c) == "--dropout: the engine has no dropout");
+    c.dropout = 0;
+    CHECK(engine_supports(ok, c).empty());
+    ModelSpec wide = test::llama_like(1, 1024, 2, 2, 64, 60);  // head_dim 512
+    c.attention = Attention::flash;
+    CHECK(engine_supports(wide, c).starts_with("--attention flash: "));
+    c.attention = Attention::eager;
+    CHECK(engine_supports(wide, c).empty());
+}
