@@ -100,7 +100,7 @@ std::string scale_text(double x) {
 namespace {
 
 // The whole command; `mpi` is set when this process is a rank of mpirun (run_profile below).
-int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err, [[maybe_unused]] MpiRun* mpi) {
+int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err, MpiRun* mpi) {
     profiler::ProfileRequest req;
     const std::string device = to_lower(cmd.device);
     if (device == "cuda") {

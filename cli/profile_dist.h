@@ -32,9 +32,10 @@ struct ProfileDistContext {
 };
 
 // `mpirun -np N llmplan profile --gpus N …` (dist/mpi_session.h; a GPU backend module with MPI):
-// the session and whether every rank has passed the start check. Before it, a rank's error joins the check
-// (MpiSession::first_error), so that every rank stops with exit 2 and rank 0 prints the one line;
-// after it, a rank that fails prints one line and MPI_Abort stops them all (no rank waits forever).
+// the session and whether every rank has passed the start check. Before it, a rank's error joins
+// the check (MpiSession::first_error), so that every rank stops with exit 2 and rank 0 prints the
+// one line; after it, a rank that fails prints one line and MPI_Abort stops them all (no rank
+// waits forever).
 struct MpiRun {
     kernels::MpiSession& session;
     bool agreed = false;
