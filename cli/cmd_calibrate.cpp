@@ -95,6 +95,7 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
             existing = text.str();
         }
     }
+    (void)profiler::calibration_gpu();  // refuse in one line before any output
     err << "llmplan profile calibrate: " << req.model.name << ": timing " << shapes.size() << " kernel shapes\n";
     int last_percent = -1;
     const profiler::CalibrationRun run =

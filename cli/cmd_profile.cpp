@@ -101,7 +101,7 @@ std::string scale_text(double x) {
 namespace {
 
 // The whole command; `mpi` is set when this process is a rank of mpirun (run_profile below).
-int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err, [[maybe_unused]] MpiRun* mpi) {
+int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err, MpiRun* mpi) {
     profiler::ProfileRequest req;
     const std::string device = to_lower(cmd.device);
     if (device == "cuda") {
@@ -127,12 +127,10 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     if (world > 1 && req.device != profiler::ProfileDevice::cuda)
         throw InputError("--gpus " + std::to_string(world) + ": the CPU reference runs on one device; --gpus N > 1 needs --device cuda");
     if (!cmd.rank.empty() && world < 2) throw InputError("--rank: set by llmplan for the ranks of --gpus N > 1 only");
-#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
     if (mpi && world != mpi->session.world())
         throw InputError("--gpus " + std::to_string(world) + ": mpirun started " + std::to_string(mpi->session.world()) +
                          " processes (the MPI world size); pass --gpus " + std::to_string(mpi->session.world()) +
                          " or mpirun -np " + std::to_string(world));
-#endif
     req.model = model.spec;
     req.recompute = config.recompute;
     req.attention = config.attention;
@@ -168,9 +166,7 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
                              st.peak_phase + "); lower --micro-batch or --seq, use a higher --zero or --recompute full, "
                              "or pass --force to try anyway");
         ProfileDistContext dc{model, gpu, config, plan, perf, perf_in, req, run_timeout};
-#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
         if (mpi) return run_profile_mpi(cmd, dc, *mpi, out, err);
-#endif
         return run_profile_ranks(cmd, dc, out, err);
     }
 
@@ -351,11 +347,8 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
 int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err) {
     // Started by mpirun (and not as a child of llmplan's own launcher): every process is a rank.
     if (!cmd.rank.empty() || !kernels::launched_by_mpi()) return profile_body(cmd, out, err, nullptr);
-    if constexpr (!kernels::mpi_built())
-        throw InputError("this llmplan was built without MPI; run `llmplan profile --gpus N` without mpirun (it starts "
-                         "one process per GPU itself), or rebuild with MPI (libopenmpi-dev) for mpirun");
-#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
-    kernels::MpiSession session;
+    const std::unique_ptr<kernels::MpiSession> started = start_mpi("llmplan profile --gpus N");
+    kernels::MpiSession& session = *started;
     MpiRun mpi{session};
     try {
         return profile_body(cmd, out, err, &mpi);
@@ -375,9 +368,6 @@ int run_profile(const ProfileCommand& cmd, std::ostream& out, std::ostream& err)
         if (session.rank() == 0) throw InputError(verdict);
         return 2;
     }
-#else
-    return 2;
-#endif
 }
 
 }  // namespace llmplan::cli

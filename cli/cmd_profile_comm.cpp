@@ -5,15 +5,16 @@
 // (/proc/self/exe profile comm … with the hidden --rank/--world/--id-file/--result-file flags,
 // dist/launcher.h), forwards rank 0's progress, and waits. A child that fails or a run that
 // passes --timeout stops every rank and is reported in one line naming the rank and why (its last
-// log lines). The children's results become the llmplan.nccl_busbw/1 report (profiler/nccl_busbw.cu's
-// schema), printed as a table or --json, written with --report, and merged into a calibration file
-// (--out: its "collectives" key only). Without NCCL in the build or without GPUs it refuses in one
+// log lines). The children's results become the llmplan.nccl_busbw/1 report (docs/BENCHMARKS.md),
+// printed as a table or --json, written with --report, and merged into a calibration file (--out:
+// its "collectives" key only). Without the GPU backend module, NCCL in it or GPUs it refuses in one
 // line (exit code 2). profiler/comm_bench.h has the measurement and the report.
-// Under mpirun (an MPI build, dist/mpi_session.h) every process is a rank instead: GPU = its rank
-// on the node, the unique id through MPI_Bcast, the results gathered to rank 0, which reports;
-// a build without MPI refuses there in one line.
+// Under mpirun (dist/mpi_session.h, a module with MPI) every process is a rank instead: GPU = its
+// rank on the node, the unique id through MPI_Bcast, the results gathered to rank 0, which
+// reports; without MPI in the module it refuses there in one line.
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/profile_dist.h"
 #include "core/error.h"
 #include "core/quantity.h"
 #include "dist/launcher.h"
@@ -171,13 +172,13 @@ int report_comm(const ProfileCommCommand& cmd, const profiler::CommBenchOptions&
 
 }  // namespace
 
-#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
 // `mpirun -np N llmplan profile comm`: this process is rank session.rank() (GPU = its rank on the
 // node), the unique id through MPI_Bcast, the results gathered to rank 0, which reports. A refusal
 // before the start check (MpiSession::first_error) stops every rank with exit 2, rank 0 printing
 // the one line; a rank that fails after it prints one line and MPI_Abort stops them all.
 int run_profile_comm_mpi(const ProfileCommCommand& cmd, std::ostream& out, std::ostream& err) {
-    kernels::MpiSession s;
+    const std::unique_ptr<kernels::MpiSession> session = start_mpi("llmplan profile comm");
+    kernels::MpiSession& s = *session;
     profiler::CommBenchOptions options;
     double op_timeout = 0;
     std::string refusal;
@@ -191,7 +192,7 @@ int run_profile_comm_mpi(const ProfileCommCommand& cmd, std::ostream& out, std::
             throw InputError("--gpus " + cmd.gpus + ": mpirun started " + std::to_string(s.world()) +
                              " processes (the MPI world size); pass --gpus " + std::to_string(s.world()) + " or mpirun -np " +
                              cmd.gpus);
-        std::string why;  // an MPI build has NCCL (kernels/CMakeLists.txt)
+        std::string why;  // a module with MPI has NCCL (backend/CMakeLists.txt)
         if (profiler::comm_visible_gpus(&why) == 0) throw InputError("needs a GPU: " + why);
     } catch (const std::exception& e) {
         refusal = e.what();
@@ -234,17 +235,9 @@ int run_profile_comm_mpi(const ProfileCommCommand& cmd, std::ostream& out, std::
                            " ranks), device = the rank on its node; NCCL unique id through MPI_Bcast",
                        out, err);
 }
-#endif
 
 int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostream& err) {
-    if (cmd.rank.empty() && kernels::launched_by_mpi()) {
-        if constexpr (!kernels::mpi_built())
-            throw InputError("this llmplan was built without MPI; run `llmplan profile comm` without mpirun (it starts "
-                             "one process per GPU itself), or rebuild with MPI (libopenmpi-dev) for mpirun");
-#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
-        return run_profile_comm_mpi(cmd, out, err);
-#endif
-    }
+    if (cmd.rank.empty() && kernels::launched_by_mpi()) return run_profile_comm_mpi(cmd, out, err);
     // Every flag is checked before any GPU is touched.
     const profiler::CommBenchOptions options = bench_options(cmd);
     const double timeout = parse_real(cmd.timeout, "--timeout", 1, 86400);
@@ -257,7 +250,6 @@ int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostr
 
     std::string why;
     const int visible = profiler::comm_visible_gpus(&why);
-    if (!profiler::comm_bench_built()) throw InputError(why);  // "this llmplan was built without NCCL (...)"
     if (visible == 0) throw InputError("needs a GPU: " + why);
     if (gpus == 0) gpus = visible;
     if (gpus > visible)

@@ -2,7 +2,7 @@
 // on N GPUs of one node, one process per GPU.
 //
 // The parent has checked every flag and made the prediction (cmd_profile.cpp); here it refuses in
-// one line where it cannot run (no NCCL in the build, fewer GPUs), starts itself once per GPU
+// one line where it cannot run (no GPU backend module or no NCCL in it, fewer GPUs), starts itself once per GPU
 // (dist/launcher.h: the same flags, plus the hidden --rank, --id-file and --result-file),
 // forwards rank 0's progress and waits. A rank that fails, or a run past --timeout, stops every
 // rank and is reported in one line naming it (exit 1, never a silent hang); inside a rank, one
@@ -14,6 +14,7 @@
 // the bytes against the shard plan (exact) and the planner's collective list (the padding apart),
 // the time on the NCCL stream and the exposed time (docs/REPORTS.md, llmplan.profile/1 ranks[] and
 // communication).
+#include "backend/loader.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/profile_dist.h"
@@ -214,7 +215,6 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
     const int world = req.world;
     std::string why;
     const int visible = profiler::comm_visible_gpus(&why);
-    if (!profiler::comm_bench_built()) throw InputError("--gpus " + std::to_string(world) + ": " + why);
     if (visible == 0) throw InputError("--gpus " + std::to_string(world) + ": needs GPUs: " + why);
     if (world > visible)
         throw InputError("--gpus: \"" + std::to_string(world) + "\" GPUs asked, " + std::to_string(visible) +
@@ -596,7 +596,17 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
     return 0;
 }
 
-#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+std::unique_ptr<kernels::MpiSession> start_mpi(const std::string& command) {
+    std::string why;
+    backend::GpuBackend* gpu = backend::gpu_backend(&why);
+    std::unique_ptr<kernels::MpiSession> session = gpu ? gpu->mpi_session(&why) : nullptr;
+    if (!session)
+        throw InputError("started by mpirun, but " + why + "; run `" + command +
+                         "` without mpirun (it starts one process per GPU itself), or build the GPU backend with MPI "
+                         "(libopenmpi-dev) for mpirun");
+    return session;
+}
+
 void MpiRun::agree(const std::string& error) {
     const std::string verdict = session.first_error(error);
     agreed = true;
@@ -635,6 +645,5 @@ int run_profile_mpi(const ProfileCommand& cmd, const ProfileDistContext& c, MpiR
                 " ranks), device = the rank on its node; NCCL unique id through MPI_Bcast";
     return report_profile_ranks(cmd, rc, results, out, err);
 }
-#endif
 
 }  // namespace llmplan::cli

@@ -11,6 +11,7 @@
 #include "planner/perf.h"
 #include "profiler/runner.h"
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -30,12 +31,11 @@ struct ProfileDistContext {
     std::string launch = "one process per GPU started by llmplan (fork/exec of itself), device = rank; NCCL unique id through a file";
 };
 
-// `mpirun -np N llmplan profile --gpus N …` (dist/mpi_session.h; MPI builds only): the session
-// and whether every rank has passed the start check. Before it, a rank's error joins the check
-// (MpiSession::first_error), so that every rank stops with exit 2 and rank 0 prints the one line;
-// after it, a rank that fails prints one line and MPI_Abort stops them all (no rank waits forever).
-struct MpiRun;
-#if defined(LLMPLAN_HAVE_MPI) && LLMPLAN_HAVE_MPI
+// `mpirun -np N llmplan profile --gpus N …` (dist/mpi_session.h; a GPU backend module with MPI):
+// the session and whether every rank has passed the start check. Before it, a rank's error joins
+// the check (MpiSession::first_error), so that every rank stops with exit 2 and rank 0 prints the
+// one line; after it, a rank that fails prints one line and MPI_Abort stops them all (no rank
+// waits forever).
 struct MpiRun {
     kernels::MpiSession& session;
     bool agreed = false;
@@ -48,7 +48,9 @@ struct MpiRefused {
 // This process as rank session.rank() of the run (c.request.world = session.world()): the steps on
 // GPU local_rank(), the per-rank results gathered to rank 0, which reports as run_profile_ranks does.
 int run_profile_mpi(const ProfileCommand& cmd, const ProfileDistContext& c, MpiRun& mpi, std::ostream& out, std::ostream& err);
-#endif
+// Under mpirun: MPI started through the GPU backend module (backend/backend.h), or InputError in one
+// line saying why not (no module, or one without MPI) and what `command` does instead.
+std::unique_ptr<kernels::MpiSession> start_mpi(const std::string& command);
 
 // The parent: launches the ranks (dist/launcher.h), waits, reports. A rank that fails or
 // hangs stops the run with one line naming it (exit 1).

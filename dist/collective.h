@@ -1,6 +1,6 @@
 // collective.h — the three collectives data parallelism uses and nccl-tests' conventions for
 // them, shared by the shard plan (shard_plan.h), the NCCL communicator (kernels/comm.h,
-// kernels/cuda/nccl_comm.cu), `llmplan profile comm` and profiler/nccl_busbw.cu. Header-only and
+// kernels/cuda/nccl_comm.cu) and `llmplan profile comm`. Header-only and
 // C++17-clean (nvcc compiles the .cu files as C++17).
 //
 // nccl-tests doc/PERFORMANCE.md: S is the all-reduce's buffer, the all-gather's output and the
@@ -19,7 +19,7 @@ namespace llmplan::dist {
 
 enum class CommKind { all_reduce, reduce_scatter, all_gather };
 
-// nccl_busbw's names (the "collective" key of llmplan.nccl_busbw/1).
+// nccl-tests' names (the "collective" key of llmplan.nccl_busbw/1).
 inline const char* to_string(CommKind k) {
     switch (k) {
         case CommKind::all_reduce: return "all_reduce";

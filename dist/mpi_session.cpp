@@ -1,5 +1,5 @@
 // mpi_session.cpp — MpiSession of dist/mpi_session.h: the MPI calls behind `mpirun -np N
-// llmplan profile …`. Built into llmplan_comm only when MPI was found (kernels/CMakeLists.txt).
+// llmplan profile …`. Built into the GPU backend module only, when MPI was found (backend/CMakeLists.txt).
 // Every call's result is checked (MPI_ERRORS_RETURN on MPI_COMM_WORLD, MPI-3.1 §8.3); a failure
 // throws std::runtime_error naming the call and MPI_Error_string's text.
 #include "dist/mpi_session.h"
@@ -28,9 +28,27 @@ int int_size(std::size_t bytes, const char* what) {
     return static_cast<int>(bytes);
 }
 
-}  // namespace
+class MpiSessionImpl final : public MpiSession {
+public:
+    MpiSessionImpl();
+    ~MpiSessionImpl() override;
+    MpiSessionImpl(const MpiSessionImpl&) = delete;
+    MpiSessionImpl& operator=(const MpiSessionImpl&) = delete;
 
-MpiSession::MpiSession() {
+    int rank() const override { return rank_; }
+    int world() const override { return world_; }
+    int local_rank() const override { return local_rank_; }
+    void broadcast(void* data, std::size_t bytes, int root) override;
+    std::vector<std::string> gather(const std::string& text, int root) override;
+    std::string first_error(const std::string& error) override;
+    [[noreturn]] void abort(int code) override;
+
+private:
+    int rank_ = 0, world_ = 1, local_rank_ = 0;
+    bool finalize_ = false;
+};
+
+MpiSessionImpl::MpiSessionImpl() {
     int initialized = 0;
     check(MPI_Initialized(&initialized), "MPI_Initialized");
     if (initialized) throw std::runtime_error("MPI_Init_thread: MPI is already initialized in this process");
@@ -66,15 +84,15 @@ MpiSession::MpiSession() {
     }
 }
 
-MpiSession::~MpiSession() {
+MpiSessionImpl::~MpiSessionImpl() {
     if (finalize_) (void)MPI_Finalize();
 }
 
-void MpiSession::broadcast(void* data, std::size_t bytes, int root) {
+void MpiSessionImpl::broadcast(void* data, std::size_t bytes, int root) {
     check(MPI_Bcast(data, int_size(bytes, "MPI_Bcast"), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
 }
 
-std::vector<std::string> MpiSession::gather(const std::string& text, int root) {
+std::vector<std::string> MpiSessionImpl::gather(const std::string& text, int root) {
     const int length = int_size(text.size(), "MPI_Gather");
     std::vector<int> lengths(rank_ == root ? static_cast<std::size_t>(world_) : 0);
     check(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, root, MPI_COMM_WORLD), "MPI_Gather");
@@ -95,7 +113,7 @@ std::vector<std::string> MpiSession::gather(const std::string& text, int root) {
     return out;
 }
 
-std::string MpiSession::first_error(const std::string& error) {
+std::string MpiSessionImpl::first_error(const std::string& error) {
     std::string verdict;
     if (rank_ == 0) {
         const std::vector<std::string> all = gather(error, 0);
@@ -111,9 +129,13 @@ std::string MpiSession::first_error(const std::string& error) {
     return verdict;
 }
 
-void MpiSession::abort(int code) {
+void MpiSessionImpl::abort(int code) {
     (void)MPI_Abort(MPI_COMM_WORLD, code);
     std::_Exit(code);  // MPI_Abort should not return (MPI-3.1 §8.7); if it does, leave anyway
 }
+
+}  // namespace
+
+std::unique_ptr<MpiSession> start_mpi_session() { return std::make_unique<MpiSessionImpl>(); }
 
 }  // namespace llmplan::kernels

@@ -12,7 +12,7 @@
 //    6.6 / 14 / 8.4, per NVLink hop 0.6 / 1.9 / 3.4, per network hop 2.7 / 4.0 / 14. LL moves 8
 //    bytes of payload per 16-byte line (half the bandwidth), LL128 120 of 128 bytes; NCCL picks
 //    the fastest protocol and algorithm for each size, and so does this model.
-// Calibrated on the lent GPUs (validation/nccl, 2 × H100 NV18, NCCL 2.28, profiler/nccl_busbw.cu):
+// Calibrated on the lent GPUs (validation/nccl, 2 × H100 NV18, NCCL 2.28, bench/nccl_busbw.sh):
 // every call also pays a launch/synchronisation latency the tuning table leaves out, and NCCL's
 // all-gather and reduce-scatter reach a lower bus bandwidth than its all-reduce (constants below).
 // Model and validation: docs/PERFORMANCE_MODEL.md §3.

@@ -2,11 +2,8 @@
 #include "profiler/calibrate.h"
 
 #include "core/error.h"
+#include "backend/loader.h"
 #include "profiler/runner.h"
-#if LLMPLAN_PROFILE_CUDA
-#include "kernels/device.h"
-#include "kernels/op_timing.h"
-#endif
 
 #include <nlohmann/json.hpp>
 
@@ -21,7 +18,7 @@ namespace llmplan::profiler {
 
 namespace {
 
-[[maybe_unused]] std::string describe(EngineKernel k, const std::string& dtype, const std::vector<std::int64_t>& dims) {
+std::string describe(EngineKernel k, const std::string& dtype, const std::vector<std::int64_t>& dims) {
     std::ostringstream s;
     s << to_string(k) << " " << dtype << " [";
     for (std::size_t i = 0; i < dims.size(); ++i) s << (i ? "," : "") << dims[i];
@@ -62,18 +59,22 @@ std::vector<EngineKernelCall> calibration_shapes(const CalibrateRequest& r) {
     return out;
 }
 
-CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<void(int, int, const std::string&)>& progress) {
+backend::GpuBackend& calibration_gpu() {
     std::string why;
     if (!cuda_device_available(&why)) throw InputError("llmplan profile calibrate needs a GPU: " + why);
+    return *backend::gpu_backend(nullptr);  // loaded: cuda_device_available said so
+}
+
+CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<void(int, int, const std::string&)>& progress) {
+    backend::GpuBackend& gpu = calibration_gpu();
     const std::vector<EngineKernelCall> shapes = calibration_shapes(r);
     CalibrationRun run;
-#if LLMPLAN_PROFILE_CUDA
     using namespace kernels;
     const auto t0 = std::chrono::steady_clock::now();
-    const DeviceQuery q = query_devices();
+    const DeviceQuery q = gpu.query_devices();
     run.gpu = q.ok && !q.devices.empty() ? q.devices.front().name : "unknown GPU";
-    run.launch_seconds = gpu_launch_seconds();
-    run.copy_bandwidth = gpu_copy_bandwidth(std::size_t{1} << 30);
+    run.launch_seconds = gpu.launch_seconds();
+    run.copy_bandwidth = gpu.copy_bandwidth(std::size_t{1} << 30);
     const int total = static_cast<int>(shapes.size());
     int done = 0;
     for (const EngineKernelCall& s : shapes) {
@@ -87,7 +88,7 @@ CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<vo
             t.kernel = s.kernel;
             t.dtype = s.dtype;
             t.dims = s.dims;
-            t.seconds = gpu_time_engine_kernel(shape);
+            t.seconds = gpu.time_engine_kernel(shape);
             run.kernels.push_back(std::move(t));
         } catch (const std::exception& e) {
             run.skipped.push_back(what + ": " + e.what());
@@ -95,10 +96,6 @@ CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<vo
         if (progress) progress(++done, total, what);
     }
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-#else
-    (void)progress;
-    (void)shapes;
-#endif
     return run;
 }
 

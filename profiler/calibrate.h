@@ -4,8 +4,8 @@
 // file (schema "llmplan.calibration/1") that `plan --calibration FILE --framework llmplan` and
 // `profile --calibration FILE` use for the engine's step time.
 //
-// Plain C++ (no CUDA type): the CLI calls it in every build; without CUDA it refuses
-// (profiler::cuda_device_available says why).
+// Plain C++ (no CUDA type): the kernels are timed by the GPU backend module (backend/backend.h);
+// without it, a driver or a GPU it refuses (profiler::cuda_device_available says why).
 #pragma once
 
 #include "core/config.h"
@@ -16,6 +16,10 @@
 #include <map>
 #include <string>
 #include <vector>
+
+namespace llmplan::backend {
+class GpuBackend;
+}
 
 namespace llmplan::profiler {
 
@@ -40,8 +44,12 @@ struct CalibrationRun {
     double seconds = 0;                    // wall time of the calibration
 };
 
+// The GPU backend that times the kernels; InputError in one line when none can be used (no module,
+// no driver, no GPU: profiler::cuda_device_available's reason).
+backend::GpuBackend& calibration_gpu();
+
 // Times every shape; progress(done, total, shape description) after each. Throws InputError when
-// no GPU can be used.
+// no GPU can be used (calibration_gpu).
 CalibrationRun run_calibration(const CalibrateRequest& request,
                                const std::function<void(int, int, const std::string&)>& progress);
 

@@ -1,12 +1,9 @@
-// comm_bench.cpp — `llmplan profile comm`'s measurement per rank (CUDA + NCCL builds) and its
-// report, table and calibration merge (every build); see comm_bench.h.
+// comm_bench.cpp — `llmplan profile comm`'s measurement per rank (through the GPU backend module,
+// backend/backend.h) and its report, table and calibration merge; see comm_bench.h.
 #include "profiler/comm_bench.h"
 
+#include "backend/loader.h"
 #include "core/error.h"
-
-#if defined(LLMPLAN_HAVE_NCCL)
-#include "kernels/comm.h"
-#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -23,7 +20,7 @@ std::string lower(std::string s) {
 }
 
 std::string version_text(int code, bool nccl) {
-    // NCCL ≥ 2.9: major·10000 + minor·100 + patch; CUDA: major·1000 + minor·10 (as nccl_busbw.cu).
+    // NCCL ≥ 2.9: major·10000 + minor·100 + patch; CUDA: major·1000 + minor·10 (cudaRuntimeGetVersion).
     if (nccl) return std::to_string(code / 10000) + "." + std::to_string(code / 100 % 100) + "." + std::to_string(code % 100);
     return std::to_string(code / 1000) + "." + std::to_string(code % 1000 / 10);
 }
@@ -64,10 +61,6 @@ std::vector<dist::CommKind> parse_comm_kinds(const std::string& text, const std:
     return out;
 }
 
-#if defined(LLMPLAN_HAVE_NCCL)
-
-bool comm_bench_built() { return true; }
-
 namespace {
 std::string fixed(double v, int digits) {
     char buf[64];
@@ -76,7 +69,10 @@ std::string fixed(double v, int digits) {
 }
 }  // namespace
 
-int comm_visible_gpus(std::string* why) { return kernels::comm_visible_gpus(why); }
+int comm_visible_gpus(std::string* why) {
+    backend::GpuBackend* gpu = backend::gpu_backend(why);
+    return gpu ? gpu->comm_visible_gpus(why) : 0;
+}
 
 nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_file, const CommBenchOptions& o,
                                      double timeout_seconds, const std::function<void(const std::string&)>& progress,
@@ -88,22 +84,29 @@ nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_
     config.device = device;
     config.broadcast_id = broadcast_id;
     config.timeout_seconds = timeout_seconds;
-    kernels::Communicator comm(config);
-    const kernels::CommDeviceInfo d = comm.device_info();
-    if (progress)
-        progress("rank " + std::to_string(rank) + " of " + std::to_string(world) + " on GPU " + std::to_string(d.index) + " (" +
-                 d.name + ", " + d.pci_bus_id + "), NCCL " + version_text(d.nccl_version, true));
+    std::string why;
+    backend::GpuBackend* gpu = backend::gpu_backend(&why);
+    if (!gpu) throw InputError(why);
     kernels::BusbwOptions b;
     b.kinds = o.kinds;
     b.sizes = dist::busbw_sizes(o.min_bytes, o.max_bytes);
     b.iters = o.iters;
     b.warmup = o.warmup;
     b.type = o.dtype == "float" ? kernels::CommType::fp32 : o.dtype == "bfloat16" ? kernels::CommType::bf16 : kernels::CommType::fp16;
-    const std::vector<kernels::BusbwSample> samples = comm.measure_busbw(b, [&](const kernels::BusbwSample& s) {
-        if (progress)
-            progress(std::string(dist::to_string(s.kind)) + " " + std::to_string(s.bytes) + " bytes: " + fixed(s.time_us, 2) +
-                     " us, " + std::to_string(s.errors) + " wrong elements");
-    });
+    kernels::CommDeviceInfo d;
+    const std::vector<kernels::BusbwSample> samples = gpu->measure_busbw(
+        config, b,
+        [&](const kernels::CommDeviceInfo& ready) {
+            d = ready;
+            if (progress)
+                progress("rank " + std::to_string(rank) + " of " + std::to_string(world) + " on GPU " + std::to_string(d.index) +
+                         " (" + d.name + ", " + d.pci_bus_id + "), NCCL " + version_text(d.nccl_version, true));
+        },
+        [&](const kernels::BusbwSample& s) {
+            if (progress)
+                progress(std::string(dist::to_string(s.kind)) + " " + std::to_string(s.bytes) + " bytes: " + fixed(s.time_us, 2) +
+                         " us, " + std::to_string(s.errors) + " wrong elements");
+        });
     nlohmann::ordered_json j;
     j["rank"] = rank;
     j["world"] = world;
@@ -125,22 +128,6 @@ nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_
     return j;
 }
 
-#else
-
-bool comm_bench_built() { return false; }
-
-int comm_visible_gpus(std::string* why) {
-    if (why) *why = "this llmplan was built without NCCL (CUDA off, or no nccl.h/libnccl at configure time)";
-    return 0;
-}
-
-nlohmann::ordered_json run_comm_rank(int, int, const std::string&, const CommBenchOptions&, double,
-                                     const std::function<void(const std::string&)>&, int,
-                                     const std::function<void(void*, std::size_t)>&) {
-    throw InputError("llmplan profile comm: this llmplan was built without NCCL");
-}
-
-#endif
 
 nlohmann::ordered_json busbw_report(const std::vector<nlohmann::ordered_json>& ranks, const CommBenchOptions& o,
                                     const BusbwRunInfo& info) {

@@ -1,12 +1,12 @@
 // comm_bench.h — `llmplan profile comm`: NCCL bus bandwidth of all-reduce, all-gather and
 // reduce-scatter over message sizes, measured with one process per GPU (the launcher of
 // dist/launcher.h starts them; each runs run_comm_rank), reported in the schema of
-// profiler/nccl_busbw.cu (llmplan.nccl_busbw/1) and merged into a calibration file
+// llmplan.nccl_busbw/1 (docs/BENCHMARKS.md) and merged into a calibration file
 // ("collectives", schema llmplan.calibration/1).
 //
-// Plain C++ (no CUDA or NCCL type): the CLI calls it in every build. run_comm_rank needs a build
-// with CUDA and NCCL (comm_bench_built()); everything else — the report, the table, the
-// calibration merge — is plain JSON work, unit-tested without a GPU (tests/test_profile_comm.cpp).
+// Plain C++ (no CUDA or NCCL type): run_comm_rank measures through the GPU backend module
+// (backend/backend.h: CUDA and NCCL); everything else — the report, the table, the calibration
+// merge — is plain JSON work, unit-tested without a GPU (tests/test_profile_comm.cpp).
 #pragma once
 
 #include "dist/collective.h"
@@ -27,7 +27,7 @@ inline constexpr const char* kCalibrationSchema = "llmplan.calibration/1";
 struct CommBenchOptions {
     std::vector<dist::CommKind> kinds{dist::CommKind::all_reduce, dist::CommKind::all_gather,
                                       dist::CommKind::reduce_scatter};
-    std::uint64_t min_bytes = std::uint64_t{1} << 20;  // 1 MiB, as nccl_busbw
+    std::uint64_t min_bytes = std::uint64_t{1} << 20;  // 1 MiB
     std::uint64_t max_bytes = std::uint64_t{2} << 30;  // 2 GiB
     int iters = 20, warmup = 5;
     std::string dtype = "float";  // nccl-tests' names: float, bfloat16, half
@@ -39,9 +39,8 @@ std::string parse_comm_dtype(const std::string& text, const std::string& flag);
 // "all_reduce,all_gather" (allreduce etc. too; "all" = the three) → kinds; throws InputError.
 std::vector<dist::CommKind> parse_comm_kinds(const std::string& text, const std::string& flag);
 
-// Whether this build carries the NCCL communicator (CUDA on and NCCL found at configure time).
-bool comm_bench_built();
-// GPUs this process sees; 0 with the reason in `why` (no NCCL in this build, no driver, no GPU).
+// GPUs this process sees; 0 with the reason in `why` (no GPU backend module, no NCCL in it, no
+// driver, no GPU).
 int comm_visible_gpus(std::string* why);
 
 // One rank's measurement (a child of the launcher): sets up the communicator through `id_file`

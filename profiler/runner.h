@@ -1,7 +1,8 @@
 // runner.h — runs real training steps for `llmplan profile` and measures them: on the GPU through
-// the CUDA engine (kernels/engine.h) or on the CPU through the reference (reference/model.h).
-// Plain C++ (no CUDA type): the CLI calls it in every build; with LLMPLAN_CUDA=OFF the cuda
-// device is refused (cuda_engine_built() is false).
+// the CUDA engine (kernels/engine.h, in the GPU backend module that backend/loader.h opens at run
+// time) or on the CPU through the reference (reference/model.h). Plain C++ (no CUDA type): the CLI
+// builds it the same way everywhere; without the module, a driver or a GPU the cuda device is
+// refused in one line (cuda_device_available says why).
 #pragma once
 
 #include "core/config.h"
@@ -45,7 +46,7 @@ struct ProfileRequest {
     std::function<void(void*, std::size_t)> broadcast_id;
 };
 
-// One collective of a step (world > 1): kind (nccl_busbw's names), the shard plan's purpose,
+// One collective of a step (world > 1): kind (nccl-tests' names, dist/collective.h), the shard plan's purpose,
 // nccl-tests' S in bytes, milliseconds on the communication stream.
 struct CommRecord {
     std::string kind, purpose;
@@ -92,8 +93,9 @@ struct ProfileMeasurement {
 // The storage type a request asks for (storage, or bf16 when only the older flag is set).
 ProfileStorage storage_of(const ProfileRequest& request);
 
-bool cuda_engine_built();
-// Whether --device cuda can run here; when not, `why` says why in one line.
+// Whether --device cuda can run here (the GPU backend module loads and sees a usable GPU); when
+// not, `why` says why in one line: the module file looked for and the dlopen error, or the
+// backend's "no driver"/"no device" reason.
 bool cuda_device_available(std::string* why);
 
 // progress(step, total, timing, warmup) after each step (warm-up steps included, counted first).

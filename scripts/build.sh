@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# build.sh — install what is missing, configure a Release build in build/ and build the CLI.
-# Afterwards the CLI is at build/llmplan. Extra arguments go to the configure step
-# (e.g. -DLLMPLAN_CUDA=OFF).
+# build.sh — install what is missing, configure a Release build in build/ and build the CLI and,
+# in a CUDA build, its GPU backend module. Afterwards the CLI is at build/llmplan and the module at
+# build/libllmplan_cuda.so (opened at run time by `llmplan profile`; docs/ARCHITECTURE.md).
+# Extra arguments go to the configure step (e.g. -DLLMPLAN_CUDA=OFF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build build --target llmplan -j "$(nproc)"
+targets=(llmplan)
+grep -q '^LLMPLAN_CUDA:BOOL=ON$' build/CMakeCache.txt && targets+=(llmplan_cuda)
+cmake --build build --target "${targets[@]}" -j "$(nproc)"

@@ -85,7 +85,7 @@ TEST_CASE("comm: all-gather and reduce-scatter run at 0.83 of the all-reduce bus
 }
 
 TEST_CASE("comm: the NCCL model against 2 × H100 measured here, within 10% from 16 MiB", "[comm][validation]") {
-    // validation/nccl/nccl_busbw_2gpu_h100.json: profiler/nccl_busbw.cu on the lent 2 × H100 (NV18),
+    // validation/nccl/nccl_busbw_2gpu_h100.json: bench/nccl_busbw.sh on the lent 2 × H100 (NV18),
     // NCCL 2.28.3, fp32, 20 timed iterations per size. The model: H100's default cluster, a group of
     // 2 on NVLink (nvlink_group_busbw), the fastest algorithm and protocol.
     std::ifstream in(std::string(LLMPLAN_VALIDATION_DIR) + "/nccl/nccl_busbw_2gpu_h100.json");

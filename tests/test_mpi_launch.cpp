@@ -54,11 +54,6 @@ TEST_CASE("launched_by_mpi reads the launchers' environment variables", "[mpi]")
     CHECK(llmplan::kernels::launched_by_mpi());
 }
 
-TEST_CASE("mpi_built is false where the includer was not given LLMPLAN_HAVE_MPI", "[mpi]") {
-    // The unit tests do not link llmplan_mpi: MpiSession is the CLI's alone.
-    STATIC_REQUIRE_FALSE(llmplan::kernels::mpi_built());
-}
-
 TEST_CASE("report_profile_ranks refuses results that do not fit the run", "[mpi][profile]") {
     using namespace llmplan;
     const cli::ResolvedModel model{};

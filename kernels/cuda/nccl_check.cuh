@@ -1,6 +1,5 @@
-// nccl_check.cuh — the device side of llmplan's NCCL bandwidth measurements, shared by
-// profiler/nccl_busbw.cu (one process, every GPU) and kernels/cuda/nccl_comm.cu (one process per
-// GPU, `llmplan profile comm`): fill a send buffer with rank + 1, then count the output elements
+// nccl_check.cuh — the device side of llmplan's NCCL bandwidth measurement, `llmplan profile comm`
+// (kernels/cuda/nccl_comm.cu, one process per GPU): fill a send buffer with rank + 1, then count the output elements
 // that differ from their exact value (all-reduce and reduce-scatter: n(n+1)/2, exact in fp32,
 // bf16 and fp16 for n ≤ 22; all-gather block j: j + 1).
 #pragma once

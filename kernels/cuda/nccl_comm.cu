@@ -46,8 +46,8 @@ ncclDataType_t nccl_type(CommType t) {
 // Blocking communicators (ncclConfig_t::blocking = 1). A non-blocking one (blocking = 0) would
 // turn a peer that never joins into a timeout here rather than at the launcher, but NCCL then
 // hands every collective's launch to a helper thread: on 2 × H100 (2026-11-25) that put a
-// 70–180 µs floor under every call (1–32 MiB ran at a third to a half of the bus bandwidth the
-// single-process llmplan_nccl_busbw measures). A rank that hangs in init is stopped, and named,
+// 70–180 µs floor under every call (1–32 MiB ran at a third to a half of the bus bandwidth a
+// single process driving both GPUs measured: validation/nccl/nccl_busbw_2gpu_h100.json). A rank that hangs in init is stopped, and named,
 // by the launcher's timeout (dist/launcher.h); stuck collectives still time out in
 // synchronize(), which aborts the communicator.
 constexpr int kBlocking = 1;
