@@ -19,6 +19,7 @@
 #include "cli/profile_dist.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "dist/launcher.h"
@@ -33,7 +34,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -54,14 +54,6 @@ double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return "";
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 // ---- a rank's measurement through its result file ----
@@ -243,7 +235,13 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
     follow.forward(err, true);
     if (!result.ok) throw std::runtime_error(result.summary());
     std::vector<std::string> texts;
-    for (int r = 0; r < world; ++r) texts.push_back(read_text((dir / ("rank" + std::to_string(r) + ".json")).string()));
+    for (int r = 0; r < world; ++r) {
+        try {
+            texts.push_back(read_text_file((dir / ("rank" + std::to_string(r) + ".json")).string(), "its result"));
+        } catch (const InputError& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + " finished but " + e.what());
+        }
+    }
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     return report_profile_ranks(cmd, c, texts, out, err);

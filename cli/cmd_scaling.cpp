@@ -6,6 +6,7 @@
 #include "cli/table.h"
 #include "core/derive.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/gpu.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -16,7 +17,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -73,14 +73,6 @@ nlohmann::json optimum_json(const ComputeOptimum& o) {
             {"tokens_per_parameter", o.tokens_per_parameter()}};
 }
 
-std::string read_text(const std::string& path, const std::string& flag) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(flag + " " + path + ": cannot open the file");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // The architecture `plan --params N` would use, as text and JSON (nothing for sizes it rejects).
 void architecture(double n, std::string& text, nlohmann::json& j) {
     try {
@@ -109,7 +101,7 @@ int run_scaling(const ScalingCommand& cmd, std::ostream& out, std::ostream& err)
         FitOptions fo;
         fo.bootstrap = static_cast<int>(parse_int(cmd.bootstrap, "--bootstrap", 0, 100000));
         fo.drop_highest_loss = static_cast<int>(parse_int(cmd.drop, "--drop-highest-loss", 0, 1000000));
-        const std::vector<ScalingRun> runs = parse_runs_csv(read_text(cmd.fit, "--fit"), "--fit " + cmd.fit);
+        const std::vector<ScalingRun> runs = parse_runs_csv(read_text_file(cmd.fit, "--fit"), "--fit " + cmd.fit);
         if (!cmd.json && fo.bootstrap > 50) err << "llmplan scaling: fitting " << runs.size() << " runs, "
                                                           << fo.bootstrap << " bootstrap resamples...\n";
         FitResult r = fit_scaling_law(runs, fo);
@@ -156,7 +148,7 @@ int run_scaling(const ScalingCommand& cmd, std::ostream& out, std::ostream& err)
     // --- the law -----------------------------------------------------------------------------------
     const LawChoice law = cmd.law_file.empty()
                               ? law_choice(cmd.law, parse_real(cmd.ratio, "--tokens-per-param", 1e-6, 1e9), "--law")
-                              : law_from_json(read_text(cmd.law_file, "--law-file"), "--law-file " + cmd.law_file);
+                              : law_from_json(read_text_file(cmd.law_file, "--law-file"), "--law-file " + cmd.law_file);
     {
         nlohmann::json lj = {{"name", law.name}, {"source", law.source}};
         if (law.kind == LawKind::parametric)

@@ -6,6 +6,7 @@
 #include "planner/plan_json.h"
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "core/quantity.h"
@@ -1385,11 +1386,9 @@ QWidget* MainWindow::build_measured_tab() {
 }
 
 bool MainWindow::open_profile(const QString& path, QString* error) {
-    std::ifstream in(path.toStdString());
     nlohmann::json j;
     try {
-        if (!in) throw InputError(path.toStdString() + ": cannot open the file");
-        j = nlohmann::json::parse(in);
+        j = read_json_file(path.toStdString(), "profile report");
     } catch (const std::exception& e) {
         if (error) *error = e.what();
         return false;

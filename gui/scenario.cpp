@@ -3,6 +3,7 @@
 
 #include "core/derive.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/job_text.h"
 #include "core/gpu.h"
 #include "core/hf_config.h"
@@ -385,15 +386,7 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
 }
 
 Scenario load_scenario_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": cannot open the file");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
-    return scenario_from_json(j, path);
+    return scenario_from_json(read_json_file(path, "scenario"), path);
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
