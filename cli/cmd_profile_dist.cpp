@@ -25,6 +25,7 @@
 #include "dist/launcher.h"
 #include "engine/shard_plan.h"
 #include "planner/llmplan_profile.h"
+#include "planner/report.h"
 #include "profiler/comm_bench.h"
 
 #include <nlohmann/json.hpp>
@@ -408,9 +409,7 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
     ct.add({"step total", "", "", "", "", ms(median(comm_s)), ms(pred_comm), ms(median(exposed_s)), ms(pred_exposed)});
 
     // ---- the report ----
-    json j;
-    j["schema"] = "llmplan.profile/1";
-    j["model"] = {{"name", spec.name}, {"origin", c.model.origin}};
+    json j = report_header(kProfileSchema, spec.name, c.model.origin);
     j["job"] = {{"device", "cuda"},
                 {"device_name", ranks.front().device_name},
                 {"gpu_planned", c.gpu.name},

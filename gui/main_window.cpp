@@ -3,7 +3,7 @@
 // PerfPlan, InferPlan, SearchResult, LoraCount or scaling-law results, formatted.
 #include "gui/main_window.h"
 
-#include "planner/plan_json.h"
+#include "planner/report.h"
 
 #include "core/error.h"
 #include "core/file.h"
