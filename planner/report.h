@@ -59,7 +59,7 @@ nlohmann::ordered_json search_to_json(const SearchResult& result, const std::str
 nlohmann::json scaling_optimum_json(const ComputeOptimum& o);
 nlohmann::json scaling_law_json(const LawChoice& law);
 nlohmann::ordered_json scaling_fit_law_json(const FitResult& fit);   // "law" of a --fit report
-nlohmann::ordered_json scaling_fit_json(const FitResult& fit);       // "fit" (incl. N/D at 5.76e23 FLOPs)
+nlohmann::ordered_json scaling_fit_json(const FitResult& fit);       // "fit", with tokens per parameter at 5.76e23 FLOPs
 nlohmann::ordered_json scaling_budget_json(const std::string& gpu, double gpu_hours, double mfu, double peak_flops);
 nlohmann::ordered_json scaling_assessment_json(double parameters, double tokens, const RunAssessment& a);
 nlohmann::ordered_json scaling_inference_json(double target_loss, double inference_tokens, const InferenceAware& ia);
