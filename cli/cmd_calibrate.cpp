@@ -5,6 +5,7 @@
 #include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "profiler/calibrate.h"
@@ -12,7 +13,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <map>
@@ -86,15 +86,7 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
         return 0;
     }
     if (cmd.out.empty()) throw InputError("--out: give the calibration file to write (or --dry-run to list the shapes)");
-    std::string existing;
-    {
-        std::ifstream in(cmd.out);
-        if (in) {
-            std::stringstream text;
-            text << in.rdbuf();
-            existing = text.str();
-        }
-    }
+    const std::string existing = read_text_file_if_present(cmd.out, "--out").value_or("");
     (void)profiler::calibration_gpu();  // refuse in one line before any output
     err << "llmplan profile calibrate: " << req.model.name << ": timing " << shapes.size() << " kernel shapes\n";
     int last_percent = -1;

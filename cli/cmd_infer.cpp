@@ -8,7 +8,7 @@
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/infer.h"
-#include "planner/plan_json.h"
+#include "planner/report.h"
 
 #include <nlohmann/json.hpp>
 

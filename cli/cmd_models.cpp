@@ -8,6 +8,7 @@
 #include "core/presets.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "planner/report.h"
 
 #include <sstream>
 
@@ -71,21 +72,14 @@ int run_models(const ModelsCommand& cmd, std::ostream& out, std::ostream&) {
         const ModelSpec m = cmd.name.empty() ? model_from_hf_config_file(cmd.hf_config, "--hf-config")
                                              : preset_or_throw(cmd.name, "models");
         if (cmd.json) {
-            nlohmann::json j = {{"schema", "llmplan.model/1"}, {"shape", model_shape_json(m)},
-                                {"parameters", param_breakdown_json(count_params(m))}};
-            if (preset) j["source"] = preset->source;
-            out << j.dump(2) << "\n";
+            out << model_to_json(m, preset).dump(2) << "\n";
         } else {
             out << detail(m, preset ? preset->source : "from " + cmd.hf_config);
         }
         return 0;
     }
     if (cmd.json) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const Preset& p : model_presets())
-            list.push_back({{"name", p.name}, {"description", p.description}, {"parameters", count_params(p.spec).total()},
-                            {"shape", model_shape_json(p.spec)}, {"source", p.source}});
-        out << nlohmann::json{{"schema", "llmplan.models/1"}, {"models", list}}.dump(2) << "\n";
+        out << models_to_json(model_presets()).dump(2) << "\n";
         return 0;
     }
     Table t({"name", "parameters", "layers", "d_model", "heads", "kv", "d_ff", "vocab", "description"},

@@ -7,7 +7,7 @@
 #include "core/text.h"
 #include "planner/memory.h"
 #include "planner/lora.h"
-#include "planner/plan_json.h"
+#include "planner/report.h"
 
 #include <cmath>
 #include <iomanip>
@@ -261,14 +261,8 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
     const ResolvedPerf perf_in = resolve_perf(cmd.perf, gpu, plan.config);
     const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
 
-    nlohmann::ordered_json report = plan_to_json(plan);
-    add_perf_json(report, perf, perf_in.cluster);
-    if (!perf_in.options.calibration.empty()) report["time"]["calibration"] = perf_in.options.calibration;
-    if (config.lora.enabled()) {
-        const LoraCount lc = count_lora(plan.model, plan.config.lora);
-        report["lora"] = {{"trainable_parameters", lc.adapter_params}, {"per_layer", lc.per_layer},
-                          {"modules_per_layer", lc.modules_per_layer}, {"modules", lc.description}};
-    }
+    nlohmann::ordered_json report =
+        plan_to_json(plan, perf, perf_in.cluster, model.origin, model.derived, perf_in.options.calibration);
     std::string comparison;
     if (cmd.compare_finetune) {
         // Full fine-tuning vs LoRA vs QLoRA for the same model, GPUs and batch.
@@ -302,17 +296,12 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
                  << (pf.step_seconds < 1 ? " ms" : " s");
             t.add({row.name, format_count(trainable), format_bytes(mp.worst().device_total, unit).substr(0, format_bytes(mp.worst().device_total, unit).find(' ')),
                    mp.fits ? "yes" : "NO", step.str(), format_count(pf.tokens_per_second), std::to_string(mp.max_micro_batch)});
-            cmp.push_back({{"method", row.name}, {"trainable_parameters", trainable},
-                           {"device_total_bytes", mp.worst().device_total}, {"fits", mp.fits},
-                           {"step_seconds", pf.step_seconds}, {"tokens_per_second", pf.tokens_per_second},
-                           {"max_micro_batch", mp.max_micro_batch}});
+            cmp.push_back(finetune_row_json(row.name, trainable, mp, pf));
         }
         report["finetune_comparison"] = cmp;
         comparison = "\nFull fine-tuning vs LoRA (r " + std::to_string(rank) + ", " + lora_targets_string(config.lora.targets) +
                      ") vs QLoRA, same GPUs and batch\n" + t.str();
     }
-    report["model"]["origin"] = model.origin;
-    report["model"]["derived"] = model.derived;
     const std::string json_text = report.dump(2) + "\n";
     if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
     if (cmd.json) {

@@ -11,6 +11,7 @@
 #include "engine/program.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
+#include "planner/report.h"
 #include "profiler/runner.h"
 
 #include <nlohmann/json.hpp>
@@ -219,9 +220,7 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     // Predicted books: the planner's terms mapped onto the engine's categories.
     const double pred_books[profiler::kBooks] = {st.parameters, st.gradients, st.optimizer(), st.activations, st.logits,
                                                  st.recompute_working + st.temporary};
-    nlohmann::ordered_json j;
-    j["schema"] = "llmplan.profile/1";
-    j["model"] = {{"name", model.spec.name}, {"origin", model.origin}};
+    nlohmann::ordered_json j = report_header(kProfileSchema, model.spec.name, model.origin);
     j["job"] = {{"device", req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu"},
                 {"device_name", m.device_name},
                 {"gpu_planned", gpu.name},

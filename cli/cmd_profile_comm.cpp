@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "cli/profile_dist.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/quantity.h"
 #include "dist/launcher.h"
 #include "dist/mpi_session.h"
@@ -28,7 +29,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <unistd.h>
@@ -102,14 +102,6 @@ std::string utc_now() {
     return buf;
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return "";
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // A child: one rank's measurement, its result written atomically where the parent reads it.
 int run_rank(const ProfileCommCommand& cmd, const profiler::CommBenchOptions& o, double op_timeout, std::ostream& err) {
     const int world = static_cast<int>(parse_int(cmd.world, "--world", 1, 4096));
@@ -154,7 +146,7 @@ int report_comm(const ProfileCommCommand& cmd, const profiler::CommBenchOptions&
     // Files first (whole or nothing), then the output.
     if (!cmd.report.empty()) write_file_atomically(cmd.report, report.dump(1) + "\n", "--report");
     if (!cmd.out.empty() && errors == 0)
-        write_file_atomically(cmd.out, profiler::merge_collectives(read_text(cmd.out), report, "--out " + cmd.out), "--out");
+        write_file_atomically(cmd.out, profiler::merge_collectives(read_text_file_if_present(cmd.out, "--out").value_or(""), report, "--out " + cmd.out), "--out");
     if (cmd.json) {
         out << report.dump(1) << "\n";
     } else {
@@ -285,9 +277,9 @@ int run_profile_comm(const ProfileCommCommand& cmd, std::ostream& out, std::ostr
     for (int r = 0; r < gpus; ++r) {
         const std::string path = (dir / ("rank" + std::to_string(r) + ".json")).string();
         try {
-            ranks.push_back(nlohmann::ordered_json::parse(read_text(path)));
-        } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error("rank " + std::to_string(r) + " finished but its result " + path + " is unreadable (" + e.what() + ")");
+            ranks.push_back(read_json_file<nlohmann::ordered_json>(path, "its result"));
+        } catch (const InputError& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + " finished but " + e.what());
         }
     }
     std::error_code ec;

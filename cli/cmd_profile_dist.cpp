@@ -20,11 +20,13 @@
 #include "cli/profile_dist.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "dist/launcher.h"
 #include "engine/shard_plan.h"
 #include "planner/llmplan_profile.h"
+#include "planner/report.h"
 #include "profiler/comm_bench.h"
 
 #include <nlohmann/json.hpp>
@@ -34,7 +36,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -55,14 +56,6 @@ double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return "";
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 // ---- a rank's measurement through its result file ----
@@ -243,7 +236,13 @@ int run_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c, st
     follow.forward(err, true);
     if (!result.ok) throw std::runtime_error(result.summary());
     std::vector<std::string> texts;
-    for (int r = 0; r < world; ++r) texts.push_back(read_text((dir / ("rank" + std::to_string(r) + ".json")).string()));
+    for (int r = 0; r < world; ++r) {
+        try {
+            texts.push_back(read_text_file((dir / ("rank" + std::to_string(r) + ".json")).string(), "its result"));
+        } catch (const InputError& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + " finished but " + e.what());
+        }
+    }
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     return report_profile_ranks(cmd, c, texts, out, err);
@@ -410,9 +409,7 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
     ct.add({"step total", "", "", "", "", ms(median(comm_s)), ms(pred_comm), ms(median(exposed_s)), ms(pred_exposed)});
 
     // ---- the report ----
-    json j;
-    j["schema"] = "llmplan.profile/1";
-    j["model"] = {{"name", spec.name}, {"origin", c.model.origin}};
+    json j = report_header(kProfileSchema, spec.name, c.model.origin);
     j["job"] = {{"device", "cuda"},
                 {"device_name", ranks.front().device_name},
                 {"gpu_planned", c.gpu.name},

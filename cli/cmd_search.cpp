@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "planner/report.h"
 #include "planner/search.h"
 
 #include <nlohmann/json.hpp>
@@ -99,29 +100,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     const double rate = r.seconds > 0 ? static_cast<double>(r.evaluated) / r.seconds : 0;
 
     if (cmd.json) {
-        nlohmann::ordered_json j;
-        j["schema"] = "llmplan.search/1";
-        j["model"] = {{"name", model.spec.name}, {"origin", model.origin}};
-        j["gpu"] = gpu.name;
-        j["gpus"] = base.parallel.gpus;
-        j["evaluated"] = r.evaluated;
-        j["fitting"] = r.fitting;
-        j["rejected"] = r.rejected;
-        j["seconds"] = r.seconds;
-        j["layouts_per_second"] = rate;
-        nlohmann::json layouts = nlohmann::json::array();
-        for (const SearchCandidate& c : r.top) {
-            const ParallelLayout& p = c.config.parallel;
-            layouts.push_back({{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp()}, {"cp", p.cp}, {"ep", p.ep},
-                               {"virtual_stages", p.virtual_stages}, {"sp", p.sp}, {"zero", p.zero},
-                               {"micro_batch", c.config.micro_batch}, {"global_batch", c.config.global_batch},
-                               {"seq", c.config.seq}, {"recompute", to_string(c.config.recompute)},
-                               {"device_total_bytes", c.device_total}, {"headroom_bytes", c.headroom},
-                               {"step_seconds", c.step_seconds}, {"tokens_per_second", c.tokens_per_second},
-                               {"mfu", c.mfu}, {"training_seconds", c.training_seconds}, {"cost", c.cost}});
-        }
-        j["layouts"] = layouts;
-        j["why"] = r.why;
+        const nlohmann::ordered_json j = search_to_json(r, model.spec.name, model.origin, gpu.name, base.parallel.gpus);
         out << j.dump(2) << "\n";
         return r.top.empty() ? 1 : 0;
     }

@@ -5,13 +5,13 @@
 
 #include "core/derive.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/hf_config.h"
 #include "core/presets.h"
 #include "core/quantity.h"
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -45,22 +45,16 @@ void add_perf_options(CLI::App& app, PerfFlags& o) {
 namespace {
 
 nlohmann::json read_cluster(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError("--cluster " + path + ": cannot open the file");
-    try {
-        nlohmann::json j = nlohmann::json::parse(in);
-        if (!j.is_object()) throw InputError("--cluster " + path + ": expected a JSON object");
-        static const char* kKeys[] = {"gpu", "gpus", "gpus_per_node", "inter_node_bandwidth", "nvlink_bandwidth",
-                                      "price_per_gpu_hour", "pue", "grid_intensity"};
-        for (const auto& [key, value] : j.items()) {
-            bool known = false;
-            for (const char* k : kKeys) known = known || key == k;
-            if (!known) throw InputError("--cluster " + path + ": unknown key \"" + key + "\"");
-        }
-        return j;
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError("--cluster " + path + ": not valid JSON (" + std::string(e.what()) + ")");
+    const nlohmann::json j = read_json_file(path, "--cluster");
+    if (!j.is_object()) throw InputError("--cluster " + path + ": expected a JSON object");
+    static const char* kKeys[] = {"gpu", "gpus", "gpus_per_node", "inter_node_bandwidth", "nvlink_bandwidth",
+                                  "price_per_gpu_hour", "pue", "grid_intensity"};
+    for (const auto& [key, value] : j.items()) {
+        bool known = false;
+        for (const char* k : kKeys) known = known || key == k;
+        if (!known) throw InputError("--cluster " + path + ": unknown key \"" + key + "\"");
     }
+    return j;
 }
 
 // A cluster value as text (numbers are written as they are).
@@ -107,11 +101,7 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
     if (!f.tokens.empty()) r.options.tokens = static_cast<double>(parse_count(f.tokens, "--tokens"));
     r.options.pue = parse_real(f.pue, "--pue", 1, 10);
     if (!f.calibration.empty()) {
-        std::ifstream in(f.calibration);
-        if (!in) throw InputError("--calibration " + f.calibration + ": cannot open the file");
-        std::stringstream text;
-        text << in.rdbuf();
-        apply_calibration(text.str(), "--calibration " + f.calibration, r.options);
+        apply_calibration(read_text_file(f.calibration, "--calibration"), "--calibration " + f.calibration, r.options);
     }
     r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
     return r;

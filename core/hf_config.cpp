@@ -9,12 +9,11 @@
 #include "core/hf_config.h"
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/text.h"
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 
@@ -426,26 +425,7 @@ ModelSpec model_from_hf_config(const nlohmann::json& cfg, std::string_view what)
 }
 
 ModelSpec model_from_hf_config_file(const std::string& path, std::string_view flag) {
-    const std::string where = std::string(flag) + " " + path;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw InputError(where + ": no such file");
-    if (std::filesystem::is_directory(path, ec)) throw InputError(where + ": is a directory, not a config.json file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(where + ": cannot open the file for reading");
-    json cfg;
-    try {
-        cfg = json::parse(in);
-    } catch (const json::parse_error& e) {
-        // e.what(): "[json.exception.parse_error.101] parse error at line 1, column 1: ..." — keep
-        // the part after the bracketed id, on one line.
-        std::string detail = e.what();
-        if (const std::size_t close = detail.find("] "); detail.rfind("[json.exception", 0) == 0 && close != std::string::npos)
-            detail = detail.substr(close + 2);
-        for (char& c : detail)
-            if (c == '\n' || c == '\r') c = ' ';
-        throw InputError(where + ": not valid JSON (" + detail + ")");
-    }
-    return model_from_hf_config(cfg, where);
+    return model_from_hf_config(read_json_file(path, std::string(flag)), std::string(flag) + " " + path);
 }
 
 nlohmann::json hf_config_from_model(const ModelSpec& m, std::string_view model_type) {

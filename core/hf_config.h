@@ -26,7 +26,8 @@ namespace llmplan {
 ModelSpec model_from_hf_config(const nlohmann::json& cfg, std::string_view what);
 
 // Reads and parses `path`, then model_from_hf_config(json, flag + " " + path). A missing or
-// unreadable file, or one that is not JSON, throws a one-line InputError naming flag and path.
+// unreadable file, or one that is not JSON, throws a one-line InputError naming flag and path
+// (read_json_file, core/file.h).
 ModelSpec model_from_hf_config_file(const std::string& path, std::string_view flag);
 
 // A config.json of `model_type` describing `spec`. Throws InputError if the type is unsupported

@@ -2,6 +2,7 @@
 #include "core/json.h"
 
 #include "core/error.h"
+#include "core/file.h"
 
 #include <cmath>
 
@@ -81,12 +82,7 @@ nlohmann::json config_json(const TrainConfig& c) {
 }
 
 nlohmann::json parse_json_object(const std::string& text, const std::string& what) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError(what + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
+    const nlohmann::json j = parse_json_text(text, what);
     if (!j.is_object()) throw InputError(what + ": expected a JSON object");
     return j;
 }

@@ -20,8 +20,8 @@ nlohmann::json config_json(const TrainConfig& c);           // as resolved
 // A byte count as a plain JSON number: an integer where it is one (exact below 2^53).
 nlohmann::json bytes_json(double bytes);
 
-// Parses a file's text that must hold a JSON object; InputError "WHAT: not valid JSON (…)" or
-// "WHAT: expected a JSON object" otherwise.
+// Parses a file's text that must hold a JSON object (parse_json_text, core/file.h: the position
+// of a syntax error, the depth limit); InputError "WHAT: expected a JSON object" otherwise.
 nlohmann::json parse_json_object(const std::string& text, const std::string& what);
 
 }  // namespace llmplan

@@ -50,6 +50,7 @@ std::string make_private_dir(const std::string& prefix) {
 }
 
 std::string file_tail(const std::string& path, int lines) {
+    // Not read_text_file (core/file.h): a log may outgrow its size cap, and "" is the answer here.
     std::ifstream in(path, std::ios::binary);
     if (!in) return "";
     std::vector<std::string> all;
@@ -281,6 +282,7 @@ void LogFollower::forward(std::ostream& out, bool now) {
     const auto t = std::chrono::steady_clock::now();
     if (!now && t - last_ < std::chrono::milliseconds(200)) return;
     last_ = t;
+    // Not read_text_file (core/file.h): this reads a growing log from an offset, and quietly waits.
     std::ifstream in(path_, std::ios::binary);
     if (!in) return;
     in.seekg(static_cast<std::streamoff>(offset_));

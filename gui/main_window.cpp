@@ -4,7 +4,10 @@
 // results, formatted.
 #include "gui/main_window.h"
 
+#include "planner/report.h"
+
 #include "core/error.h"
+#include "core/file.h"
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "core/quantity.h"
@@ -19,7 +22,6 @@
 #include "gui/tabs/time_tab.h"
 #include "gui/widgets.h"
 #include "planner/lora.h"
-#include "planner/plan_json.h"
 #include "planner/quant.h"
 
 #include <QApplication>

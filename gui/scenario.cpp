@@ -3,6 +3,7 @@
 
 #include "core/derive.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/job_text.h"
 #include "core/gpu.h"
 #include "core/hf_config.h"
@@ -10,7 +11,7 @@
 #include "core/presets.h"
 #include "core/quantity.h"
 #include "planner/lora.h"
-#include "planner/plan_json.h"
+#include "planner/report.h"
 
 #include <charconv>
 #include <chrono>
@@ -152,16 +153,7 @@ double trainable_parameters(const Evaluation& e) {
 }
 
 nlohmann::ordered_json report_json(const Evaluation& e) {
-    nlohmann::ordered_json report = plan_to_json(e.memory);
-    add_perf_json(report, e.perf, e.cluster);
-    if (e.memory.config.lora.enabled()) {  // as cli/cmd_plan.cpp
-        const LoraCount lc = count_lora(e.memory.model, e.memory.config.lora);
-        report["lora"] = {{"trainable_parameters", lc.adapter_params}, {"per_layer", lc.per_layer},
-                          {"modules_per_layer", lc.modules_per_layer}, {"modules", lc.description}};
-    }
-    report["model"]["origin"] = e.origin;
-    report["model"]["derived"] = e.derived;
-    return report;
+    return plan_to_json(e.memory, e.perf, e.cluster, e.origin, e.derived);
 }
 
 nlohmann::ordered_json scenario_to_json(const Scenario& s, const Evaluation* resolved) {
@@ -385,15 +377,7 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
 }
 
 Scenario load_scenario_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": cannot open the file");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
-    return scenario_from_json(j, path);
+    return scenario_from_json(read_json_file(path, "scenario"), path);
 }
 
 void write_text_file(const std::string& path, const std::string& text) {

@@ -3,6 +3,7 @@
 
 #include "core/derive.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "planner/flops.h"
 #include "core/text.h"
 
@@ -126,12 +127,7 @@ LawChoice law_choice(const std::string& name_in, double ratio, const std::string
 }
 
 LawChoice law_from_json(const std::string& text, const std::string& what) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError(what + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
+    nlohmann::json j = parse_json_text(text, what);
     if (j.contains("law") && j["law"].is_object()) j = j["law"];  // a `scaling --fit --json` report
     LawChoice c;
     c.kind = LawKind::parametric;

@@ -174,20 +174,19 @@ void Sim::alloc_during_backward(int first, int last, double bytes, Cat cat) {
     nodes_[static_cast<std::size_t>(first)].free_after.push_back(1);
 }
 
-// view() and split(): views sharing x's storage, one alias node routing their gradients to x.
-std::vector<V> Sim::alias(V x, const std::vector<double>& elements, const std::string& name) {
+// Views sharing x's storage, one node gathering their gradients into one gradient of x.
+std::vector<V> Sim::split(V x, const std::vector<double>& elements) {
     const Value base = values_[static_cast<std::size_t>(x)];
     const bool rg = base.requires_grad && grad_enabled;
     std::vector<V> out;
     for (double e : elements) {
         if (base.storage >= 0) ref_py(base.storage);
-        out.push_back(new_value(base.storage, e < 0 ? base.elements : e, base.dtype, rg, base.name + "." + name));
+        out.push_back(new_value(base.storage, e, base.dtype, rg, base.name + ".split"));
     }
     if (rg) {
         Node n;
-        n.name = name;
+        n.name = "split";
         n.where = where_;
-        n.alias = true;
         n.region = open_region_;
         n.inputs = {x};
         n.outputs = out;
@@ -196,10 +195,6 @@ std::vector<V> Sim::alias(V x, const std::vector<double>& elements, const std::s
     }
     return out;
 }
-
-V Sim::view(V x, double elements) { return alias(x, {elements}, "view")[0]; }
-
-std::vector<V> Sim::split(V x, const std::vector<double>& elements) { return alias(x, elements, "split"); }
 
 void Sim::drop(V x) {
     if (x < 0) return;
@@ -273,24 +268,13 @@ void Sim::backward(V loss) {
             recompute(regions_[static_cast<std::size_t>(n.region)]);
         where_ = "backward: " + n.where + " " + n.name;
         for (const auto& [bytes, cat] : n.alloc_before) pending_.push_back(new_storage(bytes, cat));
-        if (n.alias && n.outputs.size() == 1 && !n.inputs.empty()) {
-            Value& out = values_[static_cast<std::size_t>(n.outputs[0])];
-            Value& in = values_[static_cast<std::size_t>(n.inputs[0])];
-            if (!in.is_param && in.grad < 0) {
-                in.grad = out.grad;  // the gradient of a view is a view of the output's gradient
-                out.grad = -1;
-            } else {
-                grad_into(n.inputs[0], in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)));
-            }
-        } else {
-            for (V x : n.inputs) {
-                const Value& in = values_[static_cast<std::size_t>(x)];
-                grad_into(x, in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)));
-            }
-            if (n.backward_temp > 0) {
-                const int tmp = new_storage(n.backward_temp, Cat::temporary);
-                maybe_free(tmp);
-            }
+        for (V x : n.inputs) {
+            const Value& in = values_[static_cast<std::size_t>(x)];
+            grad_into(x, in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)));
+        }
+        if (n.backward_temp > 0) {
+            const int tmp = new_storage(n.backward_temp, Cat::temporary);
+            maybe_free(tmp);
         }
         for (int s : n.saved) {
             --storages_[static_cast<std::size_t>(s)].saved;

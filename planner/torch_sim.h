@@ -60,8 +60,6 @@ public:
     // inputs or of its output). `backward_temp` bytes are allocated transiently by its backward.
     V op(const std::string& name, const std::vector<V>& inputs, double elements, DType dtype,
          const std::vector<V>& saved = {}, Cat cat = Cat::activation, double backward_temp = 0);
-    // A view of x (same storage, new shape): no allocation; its gradient flows to x unchanged.
-    V view(V x, double elements = -1);
     // Several views of x sharing one node (split): their gradients are gathered into one
     // gradient of x's size.
     std::vector<V> split(V x, const std::vector<double>& elements);
@@ -134,7 +132,6 @@ private:
         std::vector<int> saved;  // storages (after recompute for checkpointed nodes)
         std::vector<int> slots;  // checkpointed: indices into its region's slots
         int region = -1;
-        bool alias = false;      // view / split: input gradient is built from the output gradients
         double backward_temp = 0;
         std::string where;
         std::vector<std::pair<double, Cat>> alloc_before;  // backward: allocated before it runs
@@ -158,7 +155,6 @@ private:
     void ref_py(int s) { ++storages_[static_cast<std::size_t>(s)].py; }
     void maybe_free(int s);
     void note();
-    std::vector<V> alias(V x, const std::vector<double>& elements, const std::string& name);
     V new_value(int storage, double elements, DType dtype, bool requires_grad, const std::string& name);
     void save(Node& n, V x);
     void grad_into(V x, double bytes);

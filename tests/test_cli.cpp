@@ -4,6 +4,7 @@
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "planner/memory.h"
+#include "planner/report.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -329,4 +330,36 @@ TEST_CASE("profile: a predicted out-of-memory is refused before running, unless 
     const Result r = run(forced);
     CHECK(r.code == 0);  // the CPU reference has the memory the 256 KB "GPU" lacks
     CHECK(r.err.find("running anyway (--force)") != std::string::npos);
+}
+
+TEST_CASE("every report starts with its schema from planner/report; one model's reports name it and its origin", "[cli][json]") {
+    struct Case {
+        std::vector<std::string> args;
+        const char* schema;
+        const char* model;  // "model" {name, origin} right after "schema" (nullptr: not a one-model header)
+    };
+    const std::vector<Case> cases = {
+        {{"plan", "--model", "gpt2-124m", "--json"}, kPlanSchema, nullptr},
+        {{"infer", "--model", "llama-2-7b", "--json"}, kInferSchema, "llama-2-7b"},
+        {{"search", "--model", "llama-2-7b", "--gpus", "8", "--top", "1", "--json"}, kSearchSchema, "llama-2-7b"},
+        {{"scaling", "--compute", "1e21", "--json"}, kScalingSchema, nullptr},
+    };
+    for (const Case& c : cases) {
+        const Result r = run(c.args);
+        INFO(Catch::Detail::stringify(c.args));
+        REQUIRE(r.code == 0);
+        const nlohmann::ordered_json j = nlohmann::ordered_json::parse(r.out);
+        CHECK(j.begin().key() == "schema");
+        CHECK(j["schema"] == c.schema);
+        if (c.model) {
+            CHECK(std::next(j.begin()).key() == "model");
+            CHECK(j["model"].begin().key() == "name");
+            CHECK(j["model"]["name"] == c.model);
+            CHECK(j["model"]["origin"] == std::string("preset ") + c.model);
+        }
+    }
+    // The catalogs are sorted objects: the schema is there, not first.
+    CHECK(nlohmann::json::parse(run({"gpus", "--json"}).out)["schema"] == kGpusSchema);
+    CHECK(nlohmann::json::parse(run({"models", "--json"}).out)["schema"] == kModelsSchema);
+    CHECK(nlohmann::json::parse(run({"models", "gpt2-124m", "--json"}).out)["schema"] == kModelSchema);
 }

@@ -387,10 +387,10 @@ TEST_CASE("bad configs give one-line errors naming the source and the field", "[
 TEST_CASE("files: missing, a directory, not JSON, not an object", "[hf_config][errors]") {
     const std::string missing = fixture("no-such-model.json");
     CHECK_THROWS_WITH(model_from_hf_config_file(missing, "--hf-config"),
-                      "--hf-config " + missing + ": no such file");
+                      "--hf-config " + missing + ": cannot open the file (No such file or directory)");
     const std::string dir = std::string(LLMPLAN_TEST_DATA) + "/hf";
     CHECK_THROWS_WITH(model_from_hf_config_file(dir, "--hf-config"),
-                      "--hf-config " + dir + ": is a directory, not a config.json file");
+                      "--hf-config " + dir + ": is a directory, not a file");
 
     const std::string bad = temp_file("bad.json", "{\"model_type\": \"llama\",\n \"hidden_size\": 4096,\n oops}\n");
     CHECK_THROWS_WITH(model_from_hf_config_file(bad, "--hf-config"),

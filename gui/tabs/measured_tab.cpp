@@ -2,6 +2,7 @@
 #include "gui/tabs/measured_tab.h"
 
 #include "core/error.h"
+#include "core/file.h"
 #include "gui/figures.h"
 #include "gui/widgets.h"
 
@@ -12,7 +13,6 @@
 #include <QVBoxLayout>
 
 #include <cmath>
-#include <fstream>
 #include <limits>
 
 namespace llmplan::gui {
@@ -67,11 +67,9 @@ const std::vector<Measurable>& measurables() {
 }  // namespace
 
 bool read_measured(const QString& path, Measured* found, QString* error) {
-    std::ifstream in(path.toStdString());
     nlohmann::json j;
     try {
-        if (!in) throw InputError(path.toStdString() + ": cannot open the file");
-        j = nlohmann::json::parse(in);
+        j = read_json_file(path.toStdString(), "profile report");
     } catch (const std::exception& e) {
         if (error) *error = e.what();
         return false;

@@ -1,10 +1,13 @@
-// plan_json.cpp — serialises a MemoryPlan: inputs as resolved, model, per-GPU memory by term,
-// phases, every pipeline stage, fit and headroom. All sizes are plain JSON numbers in bytes.
-#include "planner/plan_json.h"
+// report.cpp — every report's JSON (report.h). The plan report serialises a MemoryPlan (inputs as
+// resolved, model, per-GPU memory by term, phases, every pipeline stage, fit and headroom) and a
+// PerfPlan; all sizes are plain JSON numbers in bytes.
+#include "planner/report.h"
 
 #include "core/json.h"
+#include "planner/lora.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace llmplan {
 
@@ -47,9 +50,8 @@ nlohmann::json stage_json(const StageMemory& s, bool with_terms) {
     return j;
 }
 
-}  // namespace
-
-nlohmann::ordered_json plan_to_json(const MemoryPlan& plan) {
+// The memory half of the plan report: schema, version, inputs, model, gpu, memory, warnings.
+nlohmann::ordered_json memory_json(const MemoryPlan& plan) {
     const StageMemory& w = plan.worst();
     nlohmann::json memory = stage_json(w, true);
     memory["gpu_capacity_bytes"] = bytes_json(plan.capacity_bytes);
@@ -72,8 +74,7 @@ nlohmann::ordered_json plan_to_json(const MemoryPlan& plan) {
     nlohmann::json inputs = config_json(plan.config);
     inputs["model"] = model_shape_json(plan.model);
     inputs["gpu"] = plan.gpu.name;
-    nlohmann::ordered_json report;
-    report["schema"] = kPlanSchema;
+    nlohmann::ordered_json report = report_header(kPlanSchema);
     report["llmplan_version"] = LLMPLAN_VERSION;
     report["inputs"] = inputs;
     report["model"] = model;
@@ -83,6 +84,7 @@ nlohmann::ordered_json plan_to_json(const MemoryPlan& plan) {
     return report;
 }
 
+// The time half of the plan report: compute, communication, time, training.
 void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const ClusterSpec& cl) {
     nlohmann::json compute = {
         {"flops_per_token_model", r.per_token.model},
@@ -172,12 +174,48 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
 }
 
 
+}  // namespace
+
+nlohmann::ordered_json report_header(const char* schema) {
+    nlohmann::ordered_json j;
+    j["schema"] = schema;
+    return j;
+}
+
+nlohmann::ordered_json report_header(const char* schema, const std::string& model_name, const std::string& origin) {
+    nlohmann::ordered_json j = report_header(schema);
+    j["model"] = {{"name", model_name}, {"origin", origin}};
+    return j;
+}
+
+nlohmann::ordered_json plan_to_json(const MemoryPlan& plan, const PerfPlan& perf, const ClusterSpec& cluster,
+                                    const std::string& origin, bool derived, const std::string& calibration) {
+    nlohmann::ordered_json report = memory_json(plan);
+    add_perf_json(report, perf, cluster);
+    if (!calibration.empty()) report["time"]["calibration"] = calibration;
+    if (plan.config.lora.enabled()) {
+        const LoraCount lc = count_lora(plan.model, plan.config.lora);
+        report["lora"] = {{"trainable_parameters", lc.adapter_params}, {"per_layer", lc.per_layer},
+                          {"modules_per_layer", lc.modules_per_layer}, {"modules", lc.description}};
+    }
+    report["model"]["origin"] = origin;
+    report["model"]["derived"] = derived;
+    return report;
+}
+
+nlohmann::json finetune_row_json(const std::string& method, double trainable_parameters, const MemoryPlan& plan,
+                                 const PerfPlan& perf) {
+    return {{"method", method}, {"trainable_parameters", trainable_parameters},
+            {"device_total_bytes", plan.worst().device_total}, {"fits", plan.fits},
+            {"step_seconds", perf.step_seconds}, {"tokens_per_second", perf.tokens_per_second},
+            {"max_micro_batch", plan.max_micro_batch}};
+}
+
 nlohmann::ordered_json infer_to_json(const InferPlan& p, const std::string& origin) {
     const ModelSpec& m = p.model;
     const InferConfig& c = p.config;
-    nlohmann::ordered_json j;
-    j["schema"] = "llmplan.infer/1";
-    j["model"] = {{"name", m.name}, {"origin", origin}, {"parameters", count_params(m).total()}};
+    nlohmann::ordered_json j = report_header(kInferSchema, m.name, origin);
+    j["model"]["parameters"] = count_params(m).total();
     j["gpu"] = p.gpu.name;
     j["inputs"] = {{"weights", to_string(c.weights.format)}, {"group_size", c.weights.group_size},
                    {"double_quant", c.weights.double_quant}, {"kv_cache", to_string(c.kv)}, {"batch", c.batch},
@@ -200,6 +238,126 @@ nlohmann::ordered_json infer_to_json(const InferPlan& p, const std::string& orig
                  {"decode_compute_bound", p.decode_compute_bound},
                  {"tokens_per_second_per_sequence", p.tokens_per_second_per_sequence},
                  {"tokens_per_second_per_gpu", p.tokens_per_second_per_gpu}, {"total_seconds", p.total_seconds}};
+    return j;
+}
+
+nlohmann::ordered_json search_to_json(const SearchResult& r, const std::string& model_name, const std::string& origin,
+                                      const std::string& gpu, int gpus) {
+    nlohmann::ordered_json j = report_header(kSearchSchema, model_name, origin);
+    j["gpu"] = gpu;
+    j["gpus"] = gpus;
+    j["evaluated"] = r.evaluated;
+    j["fitting"] = r.fitting;
+    j["rejected"] = r.rejected;
+    j["seconds"] = r.seconds;
+    j["layouts_per_second"] = r.seconds > 0 ? static_cast<double>(r.evaluated) / r.seconds : 0;
+    nlohmann::json layouts = nlohmann::json::array();
+    for (const SearchCandidate& c : r.top) {
+        const ParallelLayout& p = c.config.parallel;
+        layouts.push_back({{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp()}, {"cp", p.cp}, {"ep", p.ep},
+                           {"virtual_stages", p.virtual_stages}, {"sp", p.sp}, {"zero", p.zero},
+                           {"micro_batch", c.config.micro_batch}, {"global_batch", c.config.global_batch},
+                           {"seq", c.config.seq}, {"recompute", to_string(c.config.recompute)},
+                           {"device_total_bytes", c.device_total}, {"headroom_bytes", c.headroom},
+                           {"step_seconds", c.step_seconds}, {"tokens_per_second", c.tokens_per_second},
+                           {"mfu", c.mfu}, {"training_seconds", c.training_seconds}, {"cost", c.cost}});
+    }
+    j["layouts"] = layouts;
+    j["why"] = r.why;
+    return j;
+}
+
+nlohmann::json scaling_optimum_json(const ComputeOptimum& o) {
+    return {{"compute_flops", o.compute}, {"parameters", o.parameters}, {"tokens", o.tokens},
+            {"loss", std::isfinite(o.loss) ? nlohmann::json(o.loss) : nlohmann::json(nullptr)},
+            {"tokens_per_parameter", o.tokens_per_parameter()}};
+}
+
+nlohmann::json scaling_law_json(const LawChoice& law) {
+    nlohmann::json lj = {{"name", law.name}, {"source", law.source}};
+    if (law.kind == LawKind::parametric)
+        lj.update({{"E", law.law.E}, {"A", law.law.A}, {"B", law.law.B}, {"alpha", law.law.alpha}, {"beta", law.law.beta},
+                   {"frontier_a", law.law.a()}, {"frontier_b", law.law.b()}});
+    if (law.kind == LawKind::ratio) lj["tokens_per_parameter"] = law.ratio;
+    return lj;
+}
+
+nlohmann::ordered_json scaling_fit_law_json(const FitResult& r) {
+    return {{"name", "fit"}, {"E", r.law.E}, {"A", r.law.A}, {"B", r.law.B}, {"alpha", r.law.alpha},
+            {"beta", r.law.beta}, {"source", r.law.source}};
+}
+
+nlohmann::ordered_json scaling_fit_json(const FitResult& r) {
+    auto stat = [&](const FitParameterStats& s) {
+        nlohmann::json j = {{"value", s.value}};
+        if (r.bootstrap > 1) {
+            j["standard_error"] = s.standard_error;
+            j["ci95"] = {s.low, s.high};
+        }
+        return j;
+    };
+    return {{"runs", r.runs}, {"dropped_highest_loss", r.dropped}, {"starts", r.starts},
+            {"objective", r.objective}, {"bootstrap", r.bootstrap},
+            {"E", stat(r.E)}, {"A", stat(r.A)}, {"B", stat(r.B)}, {"alpha", stat(r.alpha)},
+            {"beta", stat(r.beta)}, {"frontier_a", stat(r.a)}, {"frontier_b", stat(r.b)},
+            {"tokens_per_parameter_at_5.76e23", compute_optimal(r.law, 5.76e23).tokens_per_parameter()}};
+}
+
+nlohmann::ordered_json scaling_budget_json(const std::string& gpu, double gpu_hours, double mfu, double peak_flops) {
+    return {{"gpu", gpu}, {"gpu_hours", gpu_hours}, {"mfu", mfu}, {"peak_flops", peak_flops}};
+}
+
+nlohmann::ordered_json scaling_assessment_json(double n, double d, const RunAssessment& a) {
+    return {{"parameters", n}, {"tokens", d}, {"compute_flops", a.compute}, {"loss", a.loss},
+            {"optimal_at_same_compute", scaling_optimum_json(a.optimal)}, {"loss_gap", a.loss_gap},
+            {"compute_for_same_loss", a.compute_for_same_loss},
+            {"tokens_per_parameter", a.tokens_per_parameter},
+            {"optimal_tokens_per_parameter", a.optimal_tokens_per_parameter},
+            {"overtraining_factor", a.overtraining}};
+}
+
+nlohmann::ordered_json scaling_inference_json(double target, double t_inf, const InferenceAware& ia) {
+    return {{"target_loss", target}, {"inference_tokens", t_inf},
+            {"chinchilla", scaling_optimum_json(ia.chinchilla)},
+            {"chinchilla_total_flops", ia.chinchilla_total_flops},
+            {"parameters", ia.params}, {"tokens", ia.tokens}, {"training_flops", ia.training_flops},
+            {"total_flops", ia.total_flops}, {"saved_flops", ia.saved_flops},
+            {"saved_fraction", ia.saved_fraction}};
+}
+
+nlohmann::json scaling_isoflop_json(double c, const ComputeOptimum& optimal, const std::vector<IsoflopPoint>& points) {
+    nlohmann::json pts = nlohmann::json::array();
+    for (const IsoflopPoint& p : points) pts.push_back({{"parameters", p.params}, {"tokens", p.tokens}, {"loss", p.loss}});
+    return {{"compute_flops", c}, {"optimal", scaling_optimum_json(optimal)}, {"points", pts}};
+}
+
+nlohmann::json scaling_architecture_json(const ModelSpec& m) {
+    return {{"layers", m.n_layers}, {"d_model", m.d_model}, {"heads", m.n_heads}, {"d_ff", m.d_ff},
+            {"parameters", count_params(m).total()}};
+}
+
+nlohmann::json gpus_to_json(const std::vector<GpuSpec>& catalog) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const GpuSpec& g : catalog) {
+        nlohmann::json j = gpu_json(g);
+        j["source"] = g.source;
+        list.push_back(j);
+    }
+    return {{"schema", kGpusSchema}, {"gpus", list}};
+}
+
+nlohmann::json models_to_json(const std::vector<Preset>& presets) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const Preset& p : presets)
+        list.push_back({{"name", p.name}, {"description", p.description}, {"parameters", count_params(p.spec).total()},
+                        {"shape", model_shape_json(p.spec)}, {"source", p.source}});
+    return {{"schema", kModelsSchema}, {"models", list}};
+}
+
+nlohmann::json model_to_json(const ModelSpec& m, const Preset* preset) {
+    nlohmann::json j = {{"schema", kModelSchema}, {"shape", model_shape_json(m)},
+                        {"parameters", param_breakdown_json(count_params(m))}};
+    if (preset) j["source"] = preset->source;
     return j;
 }
 
