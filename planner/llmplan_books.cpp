@@ -21,8 +21,8 @@ enum Book { kParams = 0, kGrads = 1, kOptim = 2, kActs = 3, kLogits = 4, kWork =
 // The engine's Pools (kernels/cuda/engine.cu): current and peak bytes per category and in total,
 // the phase a peak was first reached in (a peak moves only when strictly passed).
 struct Replay {
-    std::array<double, kEngineBookCount> cur{}, peak{}, at_peak{};
-    std::array<std::string, kEngineBookCount> peak_phase{"idle", "idle", "idle", "idle", "idle", "idle"};
+    std::array<double, kMemoryCategories> cur{}, peak{}, at_peak{};
+    std::array<std::string, kMemoryCategories> peak_phase{"idle", "idle", "idle", "idle", "idle", "idle"};
     double total = 0, total_peak = 0, forward_peak = 0, backward_peak = 0;
     std::string phase = "idle", total_phase = "idle";
     void alloc(Book c, double bytes) {
@@ -248,7 +248,7 @@ StageMemory plan_llmplan_dist_stage(const ModelSpec& m, const TrainConfig& c) {
     s.reserved_estimate = s.peak_allocated;
     s.overhead = 0;
     s.device_total = s.reserved_estimate;
-    const std::string src = "kernels/cuda/engine_dist.inc (the engine's arenas, data parallel; engine/shard_plan.h)";
+    const std::string src = "kernels/cuda/data_parallel.cu (the engine's arenas, data parallel; engine/shard_plan.h)";
     const std::string eb = mixed ? std::string(c.precision == Precision::mixed_fp16 ? " × 2 B (fp16)" : " × 2 B (bf16)")
                                  : " × 4 B (fp32)";
     const std::string P = format_int(s.params_on_gpu), Pp = format_int(static_cast<std::int64_t>(b.padded_elements)),

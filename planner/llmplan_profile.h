@@ -34,6 +34,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "core/vocab.h"
 #include "planner/memory.h"
 
 #include <array>
@@ -48,13 +49,11 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c);
 // category at the total peak.
 StageMemory plan_llmplan_dist_stage(const ModelSpec& m, const TrainConfig& c);
 
-// The engine's six books as `llmplan profile` measures them (kernels/engine_types.h
-// EngineCategory order: parameters, gradients, optimizer, activations, logits, workspace).
-inline constexpr int kEngineBookCount = 6;
+// The engine's six books as `llmplan profile` measures them, in MemoryCategory order (core/vocab.h).
 struct EngineBooks {
-    std::array<double, kEngineBookCount> peak{};           // each category's own peak in a step
-    std::array<std::string, kEngineBookCount> peak_phase;  // idle, forward, backward (first reached)
-    std::array<double, kEngineBookCount> at_peak{};        // each category when the total peaks
+    std::array<double, kMemoryCategories> peak{};           // each category's own peak in a step
+    std::array<std::string, kMemoryCategories> peak_phase;  // idle, forward, backward (first reached)
+    std::array<double, kMemoryCategories> at_peak{};        // each category when the total peaks
     double total_peak = 0;
     std::string total_peak_phase;
     double forward_peak = 0, backward_peak = 0, statics = 0;  // the total's largest in each pass; between steps
@@ -64,7 +63,7 @@ struct EngineBooks {
     double max_gathered_bytes = 0, max_staging_bytes = 0;  // ZeRO-3 gathered units, ZeRO-2/3 gradient staging
 };
 // One rank's books for one training step (one micro-batch), from the engine's allocation sequence
-// (kernels/cuda/engine.cu and engine_dist.inc) replayed over the closed-form sizes: statics, then
+// (kernels/cuda/engine.cu and data_parallel.cu) replayed over the closed-form sizes: statics, then
 // the forward's allocations step by step (ZeRO-3 gathers first), the backward's (gathers and
 // gradient staging at the start of each step, frees after it), no allocation in the optimizer.
 // The bucket caps are the engine's (EngineOptions); the defaults are PyTorch DDP's.

@@ -3,6 +3,7 @@
 #include "profiler/comm_bench.h"
 
 #include "core/error.h"
+#include "core/vocab.h"
 
 #if defined(LLMPLAN_HAVE_NCCL)
 #include "kernels/comm.h"
@@ -98,7 +99,8 @@ nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_
     b.sizes = dist::busbw_sizes(o.min_bytes, o.max_bytes);
     b.iters = o.iters;
     b.warmup = o.warmup;
-    b.type = o.dtype == "float" ? kernels::CommType::fp32 : o.dtype == "bfloat16" ? kernels::CommType::bf16 : kernels::CommType::fp16;
+    for (const DTypeTraits& t : kDTypes)
+        if (o.dtype == t.nccl_name) b.type = t.type;
     const std::vector<kernels::BusbwSample> samples = comm.measure_busbw(b, [&](const kernels::BusbwSample& s) {
         if (progress)
             progress(std::string(dist::to_string(s.kind)) + " " + std::to_string(s.bytes) + " bytes: " + fixed(s.time_us, 2) +

@@ -92,28 +92,8 @@ const char* kUsage =
     "  --collectives LIST  comma-separated subset of all_reduce,all_gather,reduce_scatter (default all)\n"
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n";
 
-enum class Collective { AllReduce, AllGather, ReduceScatter };
-
-const char* collective_name(Collective c) {
-    switch (c) {
-        case Collective::AllReduce: return "all_reduce";
-        case Collective::AllGather: return "all_gather";
-        case Collective::ReduceScatter: return "reduce_scatter";
-    }
-    return "?";
-}
-
-llmplan::dist::CommKind comm_kind(Collective c) {
-    switch (c) {
-        case Collective::AllReduce: return llmplan::dist::CommKind::all_reduce;
-        case Collective::AllGather: return llmplan::dist::CommKind::all_gather;
-        case Collective::ReduceScatter: return llmplan::dist::CommKind::reduce_scatter;
-    }
-    return llmplan::dist::CommKind::all_reduce;
-}
-
-// nccl-tests' bus-bandwidth factor for n ranks (0 for n == 1: nothing crosses a link).
-double busbw_factor(Collective c, int n) { return llmplan::dist::busbw_factor(comm_kind(c), n); }
+// The collectives: dist::CommKind (dist/collective.h), with its names and nccl-tests' conventions.
+using llmplan::dist::CommKind;
 
 struct Options {
     int gpus = 0;  // 0: all visible
@@ -122,7 +102,7 @@ struct Options {
     int iters = 20;
     int warmup = 5;
     std::string dtype = "float";
-    std::vector<Collective> collectives{Collective::AllReduce, Collective::AllGather, Collective::ReduceScatter};
+    std::vector<CommKind> collectives{CommKind::all_reduce, CommKind::all_gather, CommKind::reduce_scatter};
     std::string out;
 };
 
@@ -162,19 +142,13 @@ int parse_count(const std::string& flag, const std::string& text, int minimum) {
     return value;
 }
 
-std::vector<Collective> parse_collectives(const std::string& text) {
-    std::vector<Collective> result;
+std::vector<CommKind> parse_collectives(const std::string& text) {
+    std::vector<CommKind> result;
     std::stringstream stream(text);
     std::string item;
     while (std::getline(stream, item, ',')) {
-        Collective c;
-        if (item == "all_reduce" || item == "allreduce") {
-            c = Collective::AllReduce;
-        } else if (item == "all_gather" || item == "allgather") {
-            c = Collective::AllGather;
-        } else if (item == "reduce_scatter" || item == "reducescatter") {
-            c = Collective::ReduceScatter;
-        } else {
+        CommKind c;
+        if (!llmplan::dist::parse_comm_kind(item, c)) {
             throw UsageError("--collectives: unknown collective '" + item +
                              "' (choose from all_reduce, all_gather, reduce_scatter)");
         }
@@ -245,7 +219,7 @@ using llmplan::kernels::cuda::nccl_check::kThreads;
 // --- host side -------------------------------------------------------------------------------
 
 struct Row {
-    Collective collective;
+    CommKind collective;
     std::uint64_t bytes;        // S
     std::size_t count;          // elements per rank passed to NCCL (output count for all-reduce,
                                 // send count for all-gather, receive count for reduce-scatter)
@@ -413,11 +387,11 @@ public:
                      options_.iters);
         std::fprintf(stderr, "%-15s %14s %12s %12s %12s %8s\n", "collective", "bytes", "time_us", "algbw_GB/s",
                      "busbw_GB/s", "errors");
-        for (const Collective c : options_.collectives) {
+        for (const CommKind c : options_.collectives) {
             for (const std::uint64_t s : sizes()) {
                 const Row row = measure(c, s);
                 if (row.count == 0) continue;  // S too small to split into n blocks of whole elements
-                std::fprintf(stderr, "%-15s %14llu %12.1f %12.2f %12.2f %8llu\n", collective_name(c),
+                std::fprintf(stderr, "%-15s %14llu %12.1f %12.2f %12.2f %8llu\n", llmplan::dist::to_string(c),
                              static_cast<unsigned long long>(row.bytes), row.time_us, row.algbw_gbps, row.busbw_gbps,
                              row.errors);
                 rows_.push_back(row);
@@ -461,17 +435,17 @@ private:
         }
     }
 
-    void launch(Collective c, std::size_t count) {
+    void launch(CommKind c, std::size_t count) {
         CHECK_NCCL(ncclGroupStart());
         for (const Gpu& g : gpus_) {
             switch (c) {
-                case Collective::AllReduce:
+                case CommKind::all_reduce:
                     CHECK_NCCL(ncclAllReduce(g.send, g.recv, count, nccl_type_, ncclSum, g.comm, g.stream));
                     break;
-                case Collective::AllGather:
+                case CommKind::all_gather:
                     CHECK_NCCL(ncclAllGather(g.send, g.recv, count, nccl_type_, g.comm, g.stream));
                     break;
-                case Collective::ReduceScatter:
+                case CommKind::reduce_scatter:
                     CHECK_NCCL(ncclReduceScatter(g.send, g.recv, count, nccl_type_, ncclSum, g.comm, g.stream));
                     break;
             }
@@ -479,15 +453,15 @@ private:
         CHECK_NCCL(ncclGroupEnd());
     }
 
-    Row measure(Collective c, std::uint64_t requested) {
+    Row measure(CommKind c, std::uint64_t requested) {
         const std::size_t n = gpus_.size();
         // S must split into n equal blocks of whole elements (nccl-tests rounds down the same way).
         const auto bytes = static_cast<std::size_t>(
-            llmplan::dist::busbw_round_bytes(comm_kind(c), requested, esize_, static_cast<int>(n)));
-        Row row{c, bytes, 0, 0, 0, 0, 0, busbw_factor(c, static_cast<int>(n)), 0};
+            llmplan::dist::busbw_round_bytes(c, requested, esize_, static_cast<int>(n)));
+        Row row{c, bytes, 0, 0, 0, 0, 0, llmplan::dist::busbw_factor(c, static_cast<int>(n)), 0};
         if (bytes == 0) return row;
-        const std::size_t count = llmplan::dist::busbw_count(comm_kind(c), bytes, esize_, static_cast<int>(n));
-        const std::size_t out_count = c == Collective::ReduceScatter ? count : bytes / esize_;
+        const std::size_t count = llmplan::dist::busbw_count(c, bytes, esize_, static_cast<int>(n));
+        const std::size_t out_count = c == CommKind::reduce_scatter ? count : bytes / esize_;
         row.count = count;
 
         for (const Gpu& g : gpus_) {
@@ -525,8 +499,8 @@ private:
         const float sum = static_cast<float>(n * (n + 1) / 2);
         for (const Gpu& g : gpus_) {
             CHECK_CUDA(cudaSetDevice(g.device));
-            launch_check(g, out_count, c == Collective::AllGather ? 0.0f : sum,
-                         c == Collective::AllGather ? count : 0);
+            launch_check(g, out_count, c == CommKind::all_gather ? 0.0f : sum,
+                         c == CommKind::all_gather ? count : 0);
         }
         sync_all();
         for (const Gpu& g : gpus_) {
@@ -605,7 +579,7 @@ private:
         j << "  \"results\": [";
         for (std::size_t i = 0; i < rows_.size(); ++i) {
             const Row& r = rows_[i];
-            j << (i ? ",\n" : "\n") << "    {\"collective\": " << json_escape(collective_name(r.collective))
+            j << (i ? ",\n" : "\n") << "    {\"collective\": " << json_escape(llmplan::dist::to_string(r.collective))
               << ", \"bytes\": " << r.bytes << ", \"count\": " << r.count << ", \"time_us\": " << fixed(r.time_us, 2)
               << ", \"min_gpu_time_us\": " << fixed(r.min_gpu_time_us, 2)
               << ", \"algbw_GBps\": " << fixed(r.algbw_gbps, 3) << ", \"busbw_factor\": " << fixed(r.factor, 6)

@@ -34,8 +34,8 @@ Batch make_batch(std::mt19937_64& gen, int tokens, int vocab) {
 }
 
 ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int, int, const StepTiming&, bool)>& progress) {
-    const ProfileStorage storage = storage_of(r);
-    if (storage != ProfileStorage::fp32)
+    const DType storage = storage_of(r);
+    if (storage != DType::fp32)
         throw InputError(std::string("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (mixed-") +
                          to_string(storage) + " needs --device cuda)");
     reference::TrainOptions o;
@@ -61,12 +61,12 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
     const reference::MemoryStats& s = model.memory();
-    for (int c = 0; c < kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         m.peak_bytes[static_cast<std::size_t>(c)] = static_cast<double>(s.peak[static_cast<std::size_t>(c)]);
-        m.peak_phase[static_cast<std::size_t>(c)] = reference::to_string(s.peak_phase[static_cast<std::size_t>(c)]);
+        m.peak_phase[static_cast<std::size_t>(c)] = to_string(s.peak_phase[static_cast<std::size_t>(c)]);
     }
     m.total_peak_bytes = static_cast<double>(s.total_peak);
-    m.total_peak_phase = reference::to_string(s.total_peak_phase);
+    m.total_peak_phase = to_string(s.total_peak_phase);
     return m;
 }
 
@@ -80,11 +80,7 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
 #if LLMPLAN_PROFILE_CUDA
 ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(int, int, const StepTiming&, bool)>& progress) {
     using namespace kernels;
-    const ProfileStorage storage = storage_of(r);
-    const DType dt = storage == ProfileStorage::bf16   ? DType::bf16
-                     : storage == ProfileStorage::fp16 ? DType::fp16
-                                                       : DType::fp32;
-    EngineOptions options = engine_options(r.recompute, r.attention, dt);
+    EngineOptions options = engine_options(r.recompute, r.attention, storage_of(r));
 #if LLMPLAN_HAVE_NCCL
     // The communicator first: it selects this rank's GPU, on which the engine then allocates.
     std::unique_ptr<Communicator> comm;
@@ -135,12 +131,12 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
         mem = st.memory;
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
-    for (int c = 0; c < kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         m.peak_bytes[static_cast<std::size_t>(c)] = static_cast<double>(mem.peak[static_cast<std::size_t>(c)]);
-        m.peak_phase[static_cast<std::size_t>(c)] = engine_phase_name(mem.peak_phase[static_cast<std::size_t>(c)]);
+        m.peak_phase[static_cast<std::size_t>(c)] = to_string(mem.peak_phase[static_cast<std::size_t>(c)]);
     }
     m.total_peak_bytes = static_cast<double>(mem.total_peak);
-    m.total_peak_phase = engine_phase_name(mem.total_peak_phase);
+    m.total_peak_phase = to_string(mem.total_peak_phase);
     m.library_bytes = static_cast<double>(mem.library_bytes);
     m.final_loss_scale = model.loss_scale();
     m.rank = r.rank;
@@ -151,17 +147,8 @@ ProfileMeasurement run_cuda(const ProfileRequest& r, const std::function<void(in
 
 }  // namespace
 
-const char* to_string(ProfileStorage s) {
-    switch (s) {
-        case ProfileStorage::fp32: return "fp32";
-        case ProfileStorage::bf16: return "bf16";
-        case ProfileStorage::fp16: return "fp16";
-    }
-    return "?";
-}
-
-ProfileStorage storage_of(const ProfileRequest& r) {
-    return r.storage == ProfileStorage::fp32 && r.bf16 ? ProfileStorage::bf16 : r.storage;
+DType storage_of(const ProfileRequest& r) {
+    return r.storage == DType::fp32 && r.bf16 ? DType::bf16 : r.storage;
 }
 
 bool cuda_engine_built() { return LLMPLAN_PROFILE_CUDA != 0; }

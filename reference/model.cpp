@@ -14,29 +14,7 @@ namespace llmplan::reference {
 
 // --- arena and buffers -------------------------------------------------------------------------
 
-const char* to_string(MemCategory c) {
-    switch (c) {
-        case MemCategory::parameters: return "parameters";
-        case MemCategory::gradients: return "gradients";
-        case MemCategory::optimizer: return "optimizer";
-        case MemCategory::activations: return "activations";
-        case MemCategory::logits: return "logits";
-        case MemCategory::workspace: return "workspace";
-    }
-    return "?";
-}
-
-const char* to_string(Phase p) {
-    switch (p) {
-        case Phase::idle: return "idle";
-        case Phase::forward: return "forward";
-        case Phase::backward: return "backward";
-        case Phase::optimizer: return "optimizer";
-    }
-    return "?";
-}
-
-void Arena::allocate(MemCategory c, std::size_t bytes) {
+void Arena::allocate(MemoryCategory c, std::size_t bytes) {
     const auto i = static_cast<std::size_t>(c);
     stats_.current[i] += bytes;
     stats_.total_current += bytes;
@@ -50,7 +28,7 @@ void Arena::allocate(MemCategory c, std::size_t bytes) {
     }
 }
 
-void Arena::release(MemCategory c, std::size_t bytes) {
+void Arena::release(MemoryCategory c, std::size_t bytes) {
     const auto i = static_cast<std::size_t>(c);
     if (bytes > stats_.current[i]) throw std::logic_error("Arena: releasing more than was allocated");
     stats_.current[i] -= bytes;
@@ -64,7 +42,7 @@ void Arena::reset_peaks() {
     stats_.total_peak_phase = phase_;
 }
 
-Buffer::Buffer(Arena& arena, MemCategory category, std::size_t elements)
+Buffer::Buffer(Arena& arena, MemoryCategory category, std::size_t elements)
     : data_(std::make_unique<float[]>(elements)), size_(elements), arena_(&arena), category_(category) {
     arena.allocate(category, bytes());
 }
@@ -208,10 +186,10 @@ struct ReferenceModel::Impl {
         for (const ParamTensor& t : tensors)
             if (t.block == Block::final_norm || t.block == Block::head) push(t, t.name);
 
-        params = Buffer(arena, MemCategory::parameters, offset);
-        grads = Buffer(arena, MemCategory::gradients, offset);
-        m = Buffer(arena, MemCategory::optimizer, offset);
-        v = Buffer(arena, MemCategory::optimizer, offset);
+        params = Buffer(arena, MemoryCategory::parameters, offset);
+        grads = Buffer(arena, MemoryCategory::gradients, offset);
+        m = Buffer(arena, MemoryCategory::optimizer, offset);
+        v = Buffer(arena, MemoryCategory::optimizer, offset);
         P = views(params.data());
         G = views(grads.data());
         init(seed);
@@ -339,7 +317,7 @@ struct ReferenceModel::Impl {
         const size_t n = field_size(fld);
         if (n == 0) return nullptr;
         Buffer& b = scratch[sz(fld)];
-        if (b.size() != n) b = Buffer(arena, MemCategory::workspace, n);
+        if (b.size() != n) b = Buffer(arena, MemoryCategory::workspace, n);
         return b.data();
     }
 
@@ -351,7 +329,7 @@ struct ReferenceModel::Impl {
             if (n == 0) continue;
             if (train && kept(fld, mode)) {
                 Buffer& b = saved[sz(l)][sz(fld)];
-                if (allocate) b = Buffer(arena, MemCategory::activations, n);
+                if (allocate) b = Buffer(arena, MemoryCategory::activations, n);
                 view[sz(fld)] = b.data();
             } else {
                 view[sz(fld)] = scratch_field(fld);
@@ -464,19 +442,19 @@ struct ReferenceModel::Impl {
     // Forward over the batch set by begin(). train: keep what the backward needs (per the
     // recompute mode) and leave dlogits in `logits`; otherwise keep nothing. Returns the loss.
     float forward(std::span<const int> targets, bool train) {
-        arena.set_phase(Phase::forward);
+        arena.set_phase(MemoryPhase::forward);
         mode = opt.recompute;
         const size_t td = sz(T) * sz(d);
-        const MemCategory keep = train ? MemCategory::activations : MemCategory::workspace;
+        const MemoryCategory keep = train ? MemoryCategory::activations : MemoryCategory::workspace;
         // Residual stream: one buffer per layer boundary when training; two, alternating, otherwise.
         Buffer pingpong[2];
         std::vector<float*> x(sz(L + 1));
         for (int l = 0; l <= L; ++l) {
             if (train) {
-                resid[sz(l)] = Buffer(arena, MemCategory::activations, td);
+                resid[sz(l)] = Buffer(arena, MemoryCategory::activations, td);
                 x[sz(l)] = resid[sz(l)].data();
             } else {
-                if (pingpong[l % 2].empty()) pingpong[l % 2] = Buffer(arena, MemCategory::workspace, td);
+                if (pingpong[l % 2].empty()) pingpong[l % 2] = Buffer(arena, MemoryCategory::workspace, td);
                 x[sz(l)] = pingpong[l % 2].data();
             }
             if (l == 0) {
@@ -492,7 +470,7 @@ struct ReferenceModel::Impl {
         lnf_rstd = Buffer(arena, keep, sz(T));
         lnf_out = Buffer(arena, keep, td);
         norm_forward(x[sz(L)], P.lnf_w, P.lnf_b, lnf_out.data(), lnf_mean.data(), lnf_rstd.data());
-        logits = Buffer(arena, MemCategory::logits, sz(T) * sz(V));
+        logits = Buffer(arena, MemoryCategory::logits, sz(T) * sz(V));
         linear_forward(lnf_out.data(), P.head, nullptr, logits.data(), T, d, V);
         float loss;
         if (train) {
@@ -502,32 +480,32 @@ struct ReferenceModel::Impl {
             loss = cross_entropy_forward(logits.data(), targets.data(), T, V);
             release_forward_state();
         }
-        arena.set_phase(Phase::idle);
+        arena.set_phase(MemoryPhase::idle);
         return loss;
     }
 
     void backward() {
-        arena.set_phase(Phase::backward);
+        arena.set_phase(MemoryPhase::backward);
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
         GradWork w;
-        w.ln = Buffer(arena, MemCategory::workspace, td);
+        w.ln = Buffer(arena, MemoryCategory::workspace, td);
         // lm_head (tied: into the token embedding's gradient); logits hold dlogits.
         linear_backward(lnf_out.data(), P.head, logits.data(), w.ln.data(), G.head, nullptr, T, d, V);
         logits.reset();
         lnf_out.reset();
-        w.res = Buffer(arena, MemCategory::workspace, td);
-        w.tmp = Buffer(arena, MemCategory::workspace, td);
+        w.res = Buffer(arena, MemoryCategory::workspace, td);
+        w.tmp = Buffer(arena, MemoryCategory::workspace, td);
         norm_backward(resid[sz(L)].data(), P.lnf_w, lnf_mean.data(), lnf_rstd.data(), w.ln.data(), w.res.data(), G.lnf_w,
                       G.lnf_b);
         lnf_mean.reset();
         lnf_rstd.reset();
-        w.att = Buffer(arena, MemCategory::workspace, sz(T) * sz(qd));
-        w.dq = Buffer(arena, MemCategory::workspace, sz(T) * sz(qd));
-        w.dk = Buffer(arena, MemCategory::workspace, sz(T) * sz(kvd));
-        w.dv = Buffer(arena, MemCategory::workspace, sz(T) * sz(kvd));
-        w.act = Buffer(arena, MemCategory::workspace, tf);
-        w.fc = Buffer(arena, MemCategory::workspace, tf);
-        if (swiglu) w.up = Buffer(arena, MemCategory::workspace, tf);
+        w.att = Buffer(arena, MemoryCategory::workspace, sz(T) * sz(qd));
+        w.dq = Buffer(arena, MemoryCategory::workspace, sz(T) * sz(qd));
+        w.dk = Buffer(arena, MemoryCategory::workspace, sz(T) * sz(kvd));
+        w.dv = Buffer(arena, MemoryCategory::workspace, sz(T) * sz(kvd));
+        w.act = Buffer(arena, MemoryCategory::workspace, tf);
+        w.fc = Buffer(arena, MemoryCategory::workspace, tf);
+        if (swiglu) w.up = Buffer(arena, MemoryCategory::workspace, tf);
         for (int l = L - 1; l >= 0; --l) {
             resid[sz(l + 1)].reset();  // layer l's output: no longer needed
             const LayerView a = layer_view(l, true, false);
@@ -541,11 +519,11 @@ struct ReferenceModel::Impl {
         if (G.wpe)
             for (int t = 0; t < T; ++t) add_into(G.wpe + sz(t % S) * sz(d), w.res.data() + sz(t) * sz(d), sz(d));
         release_forward_state();
-        arena.set_phase(Phase::idle);
+        arena.set_phase(MemoryPhase::idle);
     }
 
     float optimizer(const AdamW& o) {
-        arena.set_phase(Phase::optimizer);
+        arena.set_phase(MemoryPhase::optimizer);
         const float norm = global_norm({{grads.data(), grads.size()}});
         float scale = 1.0f;
         if (o.max_grad_norm > 0 && norm > o.max_grad_norm) scale = o.max_grad_norm / norm;
@@ -553,7 +531,7 @@ struct ReferenceModel::Impl {
         for (const ParamInfo& p : infos)
             adamw_update(params.data() + p.offset, grads.data() + p.offset, m.data() + p.offset, v.data() + p.offset, p.size,
                          o, steps, scale, p.decay);
-        arena.set_phase(Phase::idle);
+        arena.set_phase(MemoryPhase::idle);
         return norm;
     }
 
