@@ -56,9 +56,6 @@ constexpr std::optional<DType> parse_dtype(std::string_view text) {
 //   workspace    the backward's activation gradients and one layer of unkept tensors.
 enum class MemoryCategory { parameters, gradients, optimizer, activations, logits, workspace };
 inline constexpr int kMemoryCategories = 6;
-inline constexpr std::array<MemoryCategory, kMemoryCategories> kMemoryCategoryList{
-    MemoryCategory::parameters, MemoryCategory::gradients, MemoryCategory::optimizer,
-    MemoryCategory::activations, MemoryCategory::logits, MemoryCategory::workspace};
 inline constexpr std::array<const char*, kMemoryCategories> kMemoryCategoryNames{
     "parameters", "gradients", "optimizer", "activations", "logits", "workspace"};
 constexpr const char* to_string(MemoryCategory c) { return kMemoryCategoryNames[static_cast<std::size_t>(c)]; }
