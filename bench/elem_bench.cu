@@ -21,6 +21,7 @@
 
 using namespace llmplan::kernels;
 using namespace llmplan::kernels::cuda;
+using llmplan::DType;
 
 namespace llmplan::kernels::cuda::bench {
 template <int U>

@@ -78,7 +78,7 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
         for (const EngineKernelCall& s : shapes) {
             std::string dims;
             for (std::size_t i = 0; i < s.dims.size(); ++i) dims += (i ? "," : "") + std::to_string(s.dims[i]);
-            t.add({to_string(s.kernel), s.dtype, dims, fixed(s.flops / 1e9, 2), fixed(s.bytes / 1e6, 2)});
+            t.add({to_string(s.kernel), to_string(s.dtype), dims, fixed(s.flops / 1e9, 2), fixed(s.bytes / 1e6, 2)});
         }
         out << "llmplan profile calibrate: " << shapes.size() << " kernel shapes for " << req.model.name
             << " (--dry-run: nothing measured)\n\n"

@@ -135,11 +135,11 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     req.model = model.spec;
     req.recompute = config.recompute;
     req.attention = config.attention;
-    req.storage = config.precision == Precision::mixed_bf16   ? profiler::ProfileStorage::bf16
-                  : config.precision == Precision::mixed_fp16 ? profiler::ProfileStorage::fp16
-                                                              : profiler::ProfileStorage::fp32;
-    const bool fp16 = req.storage == profiler::ProfileStorage::fp16;
-    if (req.storage != profiler::ProfileStorage::fp32 && req.device == profiler::ProfileDevice::cpu)
+    req.storage = config.precision == Precision::mixed_bf16   ? DType::bf16
+                  : config.precision == Precision::mixed_fp16 ? DType::fp16
+                                                              : DType::fp32;
+    const bool fp16 = req.storage == DType::fp16;
+    if (req.storage != DType::fp32 && req.device == profiler::ProfileDevice::cpu)
         throw InputError(std::string("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (") +
                          to_string(config.precision) + " needs --device cuda)");
     req.batch = static_cast<int>(config.micro_batch);
@@ -218,7 +218,7 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
                            : 0;
 
     // Predicted books: the planner's terms mapped onto the engine's categories.
-    const double pred_books[profiler::kBooks] = {st.parameters, st.gradients, st.optimizer(), st.activations, st.logits,
+    const double pred_books[kMemoryCategories] = {st.parameters, st.gradients, st.optimizer(), st.activations, st.logits,
                                                  st.recompute_working + st.temporary};
     nlohmann::ordered_json j = report_header(kProfileSchema, model.spec.name, model.origin);
     j["job"] = {{"device", req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu"},
@@ -233,11 +233,11 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
                 {"warmup", req.warmup},
                 {"seed", req.seed}};
     nlohmann::ordered_json pm, mm, em;
-    for (int c = 0; c < profiler::kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         const auto i = static_cast<std::size_t>(c);
-        pm["memory"][profiler::kBookNames[c]] = pred_books[c];
-        mm["memory"][profiler::kBookNames[c]] = {{"peak_bytes", m.peak_bytes[i]}, {"phase", m.peak_phase[i]}};
-        em["memory_pct"][profiler::kBookNames[c]] = pct_error(m.peak_bytes[i], pred_books[c]);
+        pm["memory"][kMemoryCategoryNames[c]] = pred_books[c];
+        mm["memory"][kMemoryCategoryNames[c]] = {{"peak_bytes", m.peak_bytes[i]}, {"phase", m.peak_phase[i]}};
+        em["memory_pct"][kMemoryCategoryNames[c]] = pct_error(m.peak_bytes[i], pred_books[c]);
     }
     pm["memory"]["peak_allocated"] = st.peak_allocated;
     pm["memory"]["peak_phase"] = st.peak_phase;
@@ -294,9 +294,9 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
         << to_string(config.recompute) << ", " << to_string(config.attention) << " attention; " << req.steps
         << " measured steps after " << req.warmup << " warm-up; predicted for " << gpu.name << "\n\n";
     Table mem({"memory", "predicted", "measured", "phase of peak", "error"}, {false, true, true, false, true});
-    for (int c = 0; c < profiler::kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         const auto i = static_cast<std::size_t>(c);
-        mem.add({profiler::kBookNames[c], bytes_text(pred_books[c]),
+        mem.add({kMemoryCategoryNames[c], bytes_text(pred_books[c]),
                  bytes_text(m.peak_bytes[i]), m.peak_phase[i],
                  pct(pct_error(m.peak_bytes[i], pred_books[c]))});
     }

@@ -65,9 +65,9 @@ json to_json(const profiler::ProfileMeasurement& m) {
     j["rank"] = m.rank;
     j["world"] = m.world;
     j["device_name"] = m.device_name;
-    for (int c = 0; c < profiler::kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         const auto i = static_cast<std::size_t>(c);
-        j["memory"][profiler::kBookNames[c]] = {{"peak_bytes", m.peak_bytes[i]}, {"phase", m.peak_phase[i]}};
+        j["memory"][kMemoryCategoryNames[c]] = {{"peak_bytes", m.peak_bytes[i]}, {"phase", m.peak_phase[i]}};
     }
     j["total_peak_bytes"] = m.total_peak_bytes;
     j["total_peak_phase"] = m.total_peak_phase;
@@ -97,9 +97,9 @@ profiler::ProfileMeasurement from_json(const nlohmann::json& j) {
     m.rank = j.at("rank").get<int>();
     m.world = j.at("world").get<int>();
     m.device_name = j.at("device_name").get<std::string>();
-    for (int c = 0; c < profiler::kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         const auto i = static_cast<std::size_t>(c);
-        const nlohmann::json& b = j.at("memory").at(profiler::kBookNames[c]);
+        const nlohmann::json& b = j.at("memory").at(kMemoryCategoryNames[c]);
         m.peak_bytes[i] = b.at("peak_bytes").get<double>();
         m.peak_phase[i] = b.at("phase").get<std::string>();
     }
@@ -426,7 +426,7 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
                 {"seed", req.seed},
                 {"launch", c.launch}};
     json pm, mm, em;
-    for (int k = 0; k < profiler::kBooks; ++k) {
+    for (int k = 0; k < kMemoryCategories; ++k) {
         const auto i = static_cast<std::size_t>(k);
         double worst = 0;
         std::string phase;
@@ -435,9 +435,9 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
                 worst = m.peak_bytes[i];
                 phase = m.peak_phase[i];
             }
-        pm["memory"][profiler::kBookNames[k]] = books.peak[i];
-        mm["memory"][profiler::kBookNames[k]] = {{"peak_bytes", worst}, {"phase", phase}};
-        em["memory_pct"][profiler::kBookNames[k]] = pct_error(worst, books.peak[i]);
+        pm["memory"][kMemoryCategoryNames[k]] = books.peak[i];
+        mm["memory"][kMemoryCategoryNames[k]] = {{"peak_bytes", worst}, {"phase", phase}};
+        em["memory_pct"][kMemoryCategoryNames[k]] = pct_error(worst, books.peak[i]);
     }
     double worst_total = 0;
     std::string worst_phase;
@@ -449,7 +449,7 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
     pm["memory"]["peak_allocated"] = books.total_peak;
     pm["memory"]["peak_phase"] = books.total_peak_phase;
     json at_peak;
-    for (int k = 0; k < profiler::kBooks; ++k) at_peak[profiler::kBookNames[k]] = books.at_peak[static_cast<std::size_t>(k)];
+    for (int k = 0; k < kMemoryCategories; ++k) at_peak[kMemoryCategoryNames[k]] = books.at_peak[static_cast<std::size_t>(k)];
     pm["memory"]["at_peak"] = at_peak;
     mm["memory"]["peak_allocated"] = {{"peak_bytes", worst_total}, {"phase", worst_phase}};
     mm["memory"]["outside_books_bytes"] = ranks.front().library_bytes;
@@ -484,9 +484,9 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
         json r;
         r["rank"] = m.rank;
         r["device_name"] = m.device_name;
-        for (int k = 0; k < profiler::kBooks; ++k) {
+        for (int k = 0; k < kMemoryCategories; ++k) {
             const auto i = static_cast<std::size_t>(k);
-            r["memory"][profiler::kBookNames[k]] = {{"peak_bytes", m.peak_bytes[i]},
+            r["memory"][kMemoryCategoryNames[k]] = {{"peak_bytes", m.peak_bytes[i]},
                                                      {"phase", m.peak_phase[i]},
                                                      {"predicted_bytes", books.peak[i]}};
         }
@@ -545,12 +545,12 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
     align.push_back(false);
     align.push_back(true);
     Table mem(head, align);
-    for (int k = 0; k <= profiler::kBooks; ++k) {
-        const bool total = k == profiler::kBooks;
-        const auto i = static_cast<std::size_t>(std::min(k, profiler::kBooks - 1));
+    for (int k = 0; k <= kMemoryCategories; ++k) {
+        const bool total = k == kMemoryCategories;
+        const auto i = static_cast<std::size_t>(std::min(k, kMemoryCategories - 1));
         if (total) mem.rule();
         const double predicted = total ? books.total_peak : books.peak[i];
-        std::vector<std::string> cells = {total ? "peak allocated" : profiler::kBookNames[k], bytes_text(predicted)};
+        std::vector<std::string> cells = {total ? "peak allocated" : kMemoryCategoryNames[k], bytes_text(predicted)};
         double worst_err = 0;
         for (const profiler::ProfileMeasurement& m : ranks) {
             const double measured = total ? m.total_peak_bytes : m.peak_bytes[i];

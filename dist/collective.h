@@ -1,7 +1,6 @@
 // collective.h — the three collectives data parallelism uses and nccl-tests' conventions for
 // them, shared by the shard plan (shard_plan.h), the NCCL communicator (kernels/comm.h,
-// kernels/cuda/nccl_comm.cu) and `llmplan profile comm`. Header-only and
-// C++17-clean (nvcc compiles the .cu files as C++17).
+// kernels/cuda/nccl_comm.cu) and `llmplan profile comm`. Header-only.
 //
 // nccl-tests doc/PERFORMANCE.md: S is the all-reduce's buffer, the all-gather's output and the
 // reduce-scatter's input; algbw = S / time; busbw = algbw × factor, factor 2(n−1)/n for

@@ -1,6 +1,6 @@
 // logits_stride.h — the GPU engine's logits row stride, which the engine (kernels/cuda/engine.cu,
 // kernels/cuda/timing.cu) and the planner (planner/llmplan_profile.cpp, planner/engine_time.cpp)
-// must agree on. Header-only and C++17, so that nvcc-compiled code can include it.
+// must agree on. Header-only.
 #pragma once
 
 #include <cstdint>

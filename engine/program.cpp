@@ -94,28 +94,6 @@ std::vector<EngineParamSlot> engine_param_layout(const ModelSpec& spec) {
     return out;
 }
 
-const char* to_string(BufferCategory c) {
-    switch (c) {
-        case BufferCategory::parameters: return "parameters";
-        case BufferCategory::gradients: return "gradients";
-        case BufferCategory::optimizer: return "optimizer";
-        case BufferCategory::activations: return "activations";
-        case BufferCategory::logits: return "logits";
-        case BufferCategory::workspace: return "workspace";
-    }
-    return "?";
-}
-
-const char* to_string(StepPhase p) {
-    switch (p) {
-        case StepPhase::idle: return "idle";
-        case StepPhase::forward: return "forward";
-        case StepPhase::backward: return "backward";
-        case StepPhase::optimizer: return "optimizer";
-    }
-    return "?";
-}
-
 namespace {
 
 constexpr std::array<const char*, kLayerFields> kLayerFieldNames = {
@@ -172,7 +150,7 @@ namespace {
 class Builder {
 public:
     explicit Builder(EngineProgram& p) : p_(p) {}
-    int alloc(BufferRole role, BufferCategory cat, std::size_t elements, std::size_t element_bytes, int layer = -1,
+    int alloc(BufferRole role, MemoryCategory cat, std::size_t elements, std::size_t element_bytes, int layer = -1,
               int field = -1) {
         if (elements == 0) return -1;  // an empty buffer allocates nothing
         ProgramBuffer b;
@@ -197,7 +175,7 @@ public:
         e.buffer = id;
         p_.events.push_back(e);
     }
-    void phase(StepPhase ph) {
+    void phase(MemoryPhase ph) {
         ProgramEvent e;
         e.kind = ProgramEvent::Kind::phase;
         e.phase = ph;
@@ -242,7 +220,7 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     Builder b(p);
     using K = EngineKernel;
     using R = BufferRole;
-    using C = BufferCategory;
+    using C = MemoryCategory;
     const auto u = [](std::int64_t x) { return static_cast<std::size_t>(x); };
     const std::int64_t B = o.micro_batch, S = o.seq, T = B * S, d = m.d_model, q = m.q_dim(), kv = m.kv_dim(),
                        f = m.d_ff, V = m.vocab_size, H = m.n_heads, KVH = m.n_kv_heads, hd = m.head_dim;
@@ -359,7 +337,7 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     std::array<int, kLayerFields> scratch;
     scratch.fill(-1);
     int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
-    b.phase(StepPhase::forward);
+    b.phase(MemoryPhase::forward);
     b.kernel(K::zero_grad, {N * static_cast<std::int64_t>(e)});
     for (int pos = 0; pos <= L + 1; ++pos) {
         gather(plan.forward.gathers, pos);
@@ -402,7 +380,7 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     // The backward: step k = L + 1 … 0, pass position L + 1 − k. ZeRO-2/3 allocate a unit's
     // gradient staging at the start of the step that first writes it and free it once the compute
     // stream waited for its reduce-scatter (when the next units' reduce-scatters are issued).
-    b.phase(StepPhase::backward);
+    b.phase(MemoryPhase::backward);
     std::set<int> staged;
     std::vector<int> staging(plan.units.size(), -1), in_flight;
     const auto before = [&](int k) {
@@ -505,12 +483,12 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
 
     // The optimizer: (fp16: the inf/NaN check of the scaled gradients) the global norm over the
     // flat gradient, one AdamW launch per tensor.
-    b.phase(StepPhase::optimizer);
+    b.phase(MemoryPhase::optimizer);
     b.mark(StepMark::optimizer_step);
     if (o.precision == Precision::mixed_fp16) b.kernel(K::check_nonfinite, {N});
     b.kernel(K::global_norm, {N});
     for (const EngineParamSlot& s : p.layout) b.kernel(K::adamw, {static_cast<std::int64_t>(s.size)});
-    b.phase(StepPhase::idle);
+    b.phase(MemoryPhase::idle);
     return p;
 }
 
@@ -522,9 +500,9 @@ double EngineBooksReplay::at_mark(StepMark m) const {
 
 EngineBooksReplay replay_engine_books(const EngineProgram& p) {
     EngineBooksReplay r;
-    std::array<double, kBufferCategories> cur{};
+    std::array<double, kMemoryCategories> cur{};
     double total = 0, staging = 0;
-    StepPhase phase = StepPhase::idle;
+    MemoryPhase phase = MemoryPhase::idle;
     bool statics_taken = false;
     for (const ProgramEvent& ev : p.events) {
         switch (ev.kind) {
@@ -549,8 +527,8 @@ EngineBooksReplay replay_engine_books(const EngineProgram& p) {
                     r.total_peak_phase = phase;
                     r.at_peak = cur;
                 }
-                if (phase == StepPhase::forward) r.forward_peak = std::max(r.forward_peak, total);
-                if (phase == StepPhase::backward) r.backward_peak = std::max(r.backward_peak, total);
+                if (phase == MemoryPhase::forward) r.forward_peak = std::max(r.forward_peak, total);
+                if (phase == MemoryPhase::backward) r.backward_peak = std::max(r.backward_peak, total);
                 if (buf.role == BufferRole::staging) {
                     staging += buf.bytes();
                     r.max_staging_bytes = std::max(r.max_staging_bytes, staging);

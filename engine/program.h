@@ -34,6 +34,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "core/vocab.h"
 #include "engine/engine_kernels.h"
 #include "engine/shard_plan.h"
 
@@ -88,13 +89,7 @@ std::vector<EngineParamSlot> engine_param_layout(const ModelSpec& spec);
 
 // --- the step --------------------------------------------------------------------------------------
 
-enum class BufferCategory { parameters, gradients, optimizer, activations, logits, workspace };
-inline constexpr int kBufferCategories = 6;
-const char* to_string(BufferCategory c);
-
-// idle: construction and between steps.
-enum class StepPhase { idle, forward, backward, optimizer };
-const char* to_string(StepPhase p);
+// Memory categories (the six books) and phases: MemoryCategory and MemoryPhase of core/vocab.h.
 
 // The tensors of one layer's forward, by role (which ones each recompute mode keeps: program.cpp).
 enum class LayerField : int {
@@ -122,7 +117,7 @@ struct ProgramBuffer {
     BufferRole role = BufferRole::weights;
     int layer = -1;  // the layer (residual, layer_field), the unit (gathered, staging); −1 otherwise
     int field = -1;  // LayerField (layer_field, layer_scratch) or GradField (grad); −1 otherwise
-    BufferCategory category = BufferCategory::workspace;
+    MemoryCategory category = MemoryCategory::workspace;
     std::size_t elements = 0;
     std::size_t element_bytes = 4;
     double bytes() const { return static_cast<double>(elements) * static_cast<double>(element_bytes); }
@@ -141,7 +136,7 @@ enum class StepMark {
 struct ProgramEvent {
     enum class Kind { phase, alloc, free, kernel, mark };
     Kind kind = Kind::mark;
-    StepPhase phase = StepPhase::idle;  // phase: the phase entered
+    MemoryPhase phase = MemoryPhase::idle;  // phase: the phase entered
     int buffer = -1;                    // alloc, free: index into EngineProgram::buffers
     StepMark mark = StepMark::forward_end;
     int layer = -1;                     // mark: layer_forward, layer_backward
@@ -169,10 +164,10 @@ EngineProgram build_engine_program(const ModelSpec& spec, const EngineStepOption
 // and peak bytes per category, the phase each peak was first reached in (a peak moves only when
 // strictly passed), each category when the total peaked, the total at each mark.
 struct EngineBooksReplay {
-    std::array<double, kBufferCategories> peak{}, at_peak{};
-    std::array<StepPhase, kBufferCategories> peak_phase{};
+    std::array<double, kMemoryCategories> peak{}, at_peak{};
+    std::array<MemoryPhase, kMemoryCategories> peak_phase{};
     double total_peak = 0;
-    StepPhase total_peak_phase = StepPhase::idle;
+    MemoryPhase total_peak_phase = MemoryPhase::idle;
     double forward_peak = 0, backward_peak = 0;  // the total's largest in each pass
     double statics = 0;                          // the total between steps
     double max_staging_bytes = 0;                // ZeRO-2/3 gradient staging held at once

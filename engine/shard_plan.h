@@ -3,7 +3,7 @@
 // (target llmplan_dist), unit-tested in CI (tests/test_shard_plan.cpp); the CUDA engine follows
 // it (docs/MULTI_GPU.md). All sizes are in elements of the flat buffer unless named *_bytes.
 //
-// Input: the engine's flat parameter layout (kernels/engine_types.h EngineParam,
+// Input: the engine's flat parameter layout (kernels/engine.h EngineParam,
 // reference/model.h ParamInfo: a list of {name, offset, size}, contiguous, in layout
 // order: embeddings, layers.0.* … layers.L−1.*, final norm, head), the world size n, the storage
 // element size and the ZeRO stage.

@@ -1,7 +1,7 @@
 // comm.h — NCCL collectives for the engine's data parallelism and for `llmplan profile comm`:
 // one Communicator per process (one process per GPU, device = rank on one node).
 //
-// Plain C++17 (no CUDA or NCCL type: streams, events and device buffers travel as void*), so
+// Plain C++ (no CUDA or NCCL type: streams, events and device buffers travel as void*), so
 // host code, the C++20 engine face and nvcc alike can include it. Implemented in
 // kernels/cuda/nccl_comm.cu, target llmplan_comm, which exists only when CUDA is on and NCCL
 // was found (kernels/CMakeLists.txt); callers guard their use with LLMPLAN_HAVE_NCCL.
@@ -13,7 +13,7 @@
 //    communicator (a non-blocking one put a 70–180 µs floor under every collective: NCCL hands
 //    each launch to a helper thread); a rank that never joins is stopped, and named, by the
 //    launcher's timeout (dist/launcher.h).
-//  * Collectives (all-reduce sum, reduce-scatter sum, all-gather; fp32, bf16, fp16) run on the
+//  * Collectives (all-reduce sum, reduce-scatter sum, all-gather; DType fp32, bf16, fp16) run on the
 //    communicator's own CUDA stream (cudaStreamNonBlocking); wait_for()/record() order it against
 //    compute streams through CUDA events.
 //  * Every call is timed with a CUDA event pair on that stream and counted in bytes (nccl-tests'
@@ -25,6 +25,7 @@
 //    waiting on the peer) and throws CommError naming the rank, what it waited for and why.
 #pragma once
 
+#include "core/vocab.h"
 #include "dist/collective.h"
 
 #include <cstddef>
@@ -37,12 +38,6 @@
 
 namespace llmplan::kernels {
 
-enum class CommType { fp32, bf16, fp16 };
-inline std::size_t comm_type_bytes(CommType t) { return t == CommType::fp32 ? 4 : 2; }
-// nccl-tests' names (the "dtype" key of llmplan.nccl_busbw/1): float, bfloat16, half.
-inline const char* comm_type_name(CommType t) {
-    return t == CommType::fp32 ? "float" : t == CommType::bf16 ? "bfloat16" : "half";
-}
 
 // A failed or timed-out collective, or a failed setup: the message is one line naming the rank.
 class CommError : public std::runtime_error {
@@ -64,7 +59,7 @@ struct CommConfig {
 // One collective as it ran.
 struct CommCall {
     dist::CommKind kind = dist::CommKind::all_reduce;
-    CommType type = CommType::fp32;
+    DType type = DType::fp32;
     std::size_t count = 0;     // elements per rank as NCCL took them
     std::uint64_t bytes = 0;   // nccl-tests' S
     double ms = 0;             // CUDA-event time on the communication stream
@@ -93,7 +88,7 @@ struct BusbwOptions {
                                       dist::CommKind::reduce_scatter};
     std::vector<std::uint64_t> sizes;  // requested S, bytes
     int iters = 20, warmup = 5;
-    CommType type = CommType::fp32;
+    DType type = DType::fp32;
 };
 struct BusbwSample {
     dist::CommKind kind = dist::CommKind::all_reduce;
@@ -119,9 +114,9 @@ public:
     // Device pointers of this rank's GPU; enqueued on the communication stream. count is NCCL's:
     // all_reduce: the buffer's elements; reduce_scatter: the receive count (send = count × world);
     // all_gather: the send count (receive = count × world). In place is allowed as NCCL allows it.
-    void all_reduce(const void* send, void* recv, std::size_t count, CommType type);
-    void reduce_scatter(const void* send, void* recv, std::size_t recv_count, CommType type);
-    void all_gather(const void* send, void* recv, std::size_t send_count, CommType type);
+    void all_reduce(const void* send, void* recv, std::size_t count, DType type);
+    void reduce_scatter(const void* send, void* recv, std::size_t recv_count, DType type);
+    void all_gather(const void* send, void* recv, std::size_t send_count, DType type);
 
     void* stream() const;               // the communication stream (cudaStream_t)
     void wait_for(void* cuda_event);    // the communication stream waits for an event of another stream

@@ -1,8 +1,12 @@
 // engine.h — the GPU training engine: a whole decoder-only transformer trained on one CUDA GPU
 // from the kernels of kernels/cuda/ops.cuh, mirroring the CPU reference (reference/model.h).
 //
-// Plain C++20 host API, no CUDA type or header (llmplan_kernels, LLMPLAN_CUDA=ON only); nvcc code
-// sees only the C++17 types of kernels/engine_types.h (core/model.h is C++20). GpuModel
+// Plain C++20 host API, no CUDA type or header (llmplan_kernels, LLMPLAN_CUDA=ON only): GpuModel
+// is the engine itself, its state a pimpl (GpuModel::Impl, kernels/cuda/engine.cu) that nvcc
+// compiles against this header; the data parallelism is an object it owns (DataParallel,
+// kernels/cuda/data_parallel.cuh); kernels/engine.cpp holds the host-side helpers (the spec checks,
+// the layout, the shard plan). The vocabulary (DType, MemoryCategory, MemoryPhase) is
+// core/vocab.h's, the recompute mode core/config.h's Recompute. GpuModel
 // follows ReferenceModel exactly: the same shapes (GPT-2 style and Llama style, from the
 // ModelSpec's flags; the same refusals), the same parameter layout and names, the same
 // initialisation from the same seed (so both can be compared tensor by tensor), the same layer
@@ -61,7 +65,10 @@
 #pragma once
 
 #include "core/config.h"
-#include "kernels/engine_types.h"
+#include "core/model.h"
+#include "core/vocab.h"
+#include "dist/collective.h"
+#include "engine/shard_plan.h"
 #include "kernels/ops_gpu.h"
 
 #include <array>
@@ -73,15 +80,121 @@
 
 namespace llmplan::kernels {
 
-// Options: EngineOptions (engine_types.h) plus the planner's Recompute and Attention.
+class Communicator;  // kernels/comm.h (NCCL, one per process); the engine only holds a pointer
+
+// The books: one entry per MemoryCategory (core/vocab.h), in its order.
+struct EngineMemory {
+    std::array<std::size_t, kMemoryCategories> current{};   // bytes handed out now
+    std::array<std::size_t, kMemoryCategories> peak{};      // the most each category held
+    std::array<MemoryPhase, kMemoryCategories> peak_phase{};
+    std::array<std::size_t, kMemoryCategories> reserved{};  // device bytes each arena holds
+    std::size_t total_current = 0, total_peak = 0;
+    MemoryPhase total_peak_phase = MemoryPhase::idle;
+    std::size_t library_bytes = 0;  // outside the books: cuBLASLt workspace, kernel scratch, ids/targets
+    std::size_t peak_of(MemoryCategory c) const { return peak[static_cast<std::size_t>(c)]; }
+    MemoryPhase peak_phase_of(MemoryCategory c) const { return peak_phase[static_cast<std::size_t>(c)]; }
+};
+
+struct EngineOptions {
+    Recompute recompute = Recompute::none;
+    bool eager = false;  // attention: eager (probabilities kept) or flash (log-sum-exp kept)
+    DType precision = DType::fp32;  // storage type: fp32, or bf16 / fp16 (mixed precision)
+    float norm_eps = 1e-5f;
+    float rope_base = 10000.0f;
+    float init_std = 0.02f;
+    // fp16's dynamic loss scale (ignored otherwise): PyTorch GradScaler's defaults and rule
+    // (torch.amp.GradScaler: init_scale 2^16, growth_factor 2, backoff_factor 0.5,
+    // growth_interval 2000). A step whose gradients hold an inf or NaN is skipped and the scale
+    // multiplied by the backoff; after `loss_scale_interval` good steps in a row it is multiplied
+    // by the growth (unless that would overflow fp32).
+    float loss_scale = 65536.0f;
+    float loss_scale_growth = 2.0f;
+    float loss_scale_backoff = 0.5f;
+    int loss_scale_interval = 2000;
+    // Data parallelism over `world` ranks (one process per GPU, docs/MULTI_GPU.md): each rank trains
+    // the same model on its own micro-batch; gradients are summed over the ranks by the
+    // communicator (averaged inside AdamW: grad_scale 1/world) with DDP (zero 0: all-reduce per
+    // bucket during the backward) or ZeRO 1–3 (reduce-scatter per bucket / layer unit, optimizer
+    // state sharded; ZeRO-2 also the gradients; ZeRO-3 also the weights, gathered per layer unit).
+    // world 1 (the default) is the single-GPU engine, unchanged; world > 1 needs `comm` (created
+    // for this rank before the engine, on its GPU) and an NCCL build. The buckets follow
+    // engine/shard_plan.h with these caps (PyTorch DDP's defaults).
+    int world = 1, rank = 0, zero = 0;
+    Communicator* comm = nullptr;
+    std::size_t bucket_cap_bytes = std::size_t{25} << 20;
+    std::size_t first_bucket_bytes = std::size_t{1} << 20;
+};
+
+struct EngineAdamW {
+    float lr = 3e-4f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f, weight_decay = 0.1f, max_grad_norm = 1.0f;
+};
+
+// As reference::ParamInfo: a slice of the flat parameter (and gradient) buffer, in elements.
+struct EngineParam {
+    std::string name;
+    std::size_t offset = 0, size = 0;
+    std::int64_t rows = 0, cols = 0;
+    bool decay = false;
+};
+
+// One collective of a training step as it ran on the communication stream (world > 1).
+// purpose: the shard plan's (engine/shard_plan.h CommVolume::purpose) — "gradient
+// all-reduce", "gradient reduce-scatter", "parameter all-gather" (ZeRO-1/2, after the optimizer),
+// "parameter all-gather, forward" / "…, backward" (ZeRO-3) — or "norm and overflow all-gather"
+// (ZeRO ≥ 1, and DDP in fp16: 16 bytes per rank, outside the shard plan).
+struct EngineCommCall {
+    dist::CommKind kind = dist::CommKind::all_reduce;
+    std::string purpose;
+    std::uint64_t bytes = 0;  // nccl-tests' S
+    std::size_t count = 0;    // elements per rank as NCCL took them
+    double ms = 0;            // CUDA-event time on the communication stream
+};
+
+// A wait of the compute stream for the communication stream, named by the purpose of the
+// collective it waited for; ms = the compute stream's event after the wait − the one before it.
+struct EngineCommWait {
+    std::string purpose;
+    double ms = 0;
+};
+
+struct EngineStepStats {
+    // loss: unscaled. grad_norm: the true (unscaled) global norm before clipping; inf or NaN on a
+    // skipped fp16 step (that is how the overflow shows).
+    float loss = 0, grad_norm = 0;
+    float loss_scale = 1;  // the scale this step's gradients carried (fp16; 1 in fp32 and bf16)
+    bool skipped = false;  // fp16: inf/NaN gradients, so no optimizer step (weights, moments and step count unchanged)
+    // CUDA-event times of the step's phases (forward includes the fused loss and its gradient;
+    // optimizer: global norm, clipping and AdamW).
+    double forward_ms = 0, backward_ms = 0, optimizer_ms = 0, total_ms = 0;
+    EngineMemory memory;
+    // world > 1: the step's collectives in issue order; comm_ms = Σ their times on the
+    // communication stream; exposed_ms = the time the compute stream stood waiting for the
+    // communication stream: Σ over its waits of (event recorded after the wait − event recorded
+    // before it), both on the compute stream (0 where the collective had already finished).
+    std::vector<EngineCommCall> comm;
+    std::vector<EngineCommWait> waits;
+    double comm_ms = 0, exposed_ms = 0;
+};
+
+// Whether a CUDA GPU can be used; when not, `why` (if given) says why in one line.
+bool engine_gpu_available(std::string* why = nullptr);
+
+// The model's shape as the engine needs it (filled from a ModelSpec by kernels/engine.cpp).
+struct EngineShape {
+    std::string name;
+    int d = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, d_ff = 0, vocab = 0, max_positions = 0;
+    bool layernorm = true, swiglu = false, rotary = false, tied = false;
+    std::vector<EngineParam> params;  // the layout, in order
+    dist::ShardPlan plan;             // world > 1 only: the shard plan of engine/shard_plan.h (every rank's)
+};
+
+// Options: EngineOptions plus the planner's Recompute and Attention.
 EngineOptions engine_options(Recompute recompute, Attention attention, DType precision);
 // The engine's shape and layout for a spec (the reference's), or InputError (see above); with
-// options.world > 1 also the rank's shard plan (engine_dist_plan).
-EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options);
-// The shard plan of engine/shard_plan.h for the shape's layout, this rank, the ZeRO stage
-// and the bucket caps of `options` (storage element size from the precision); InputError for a
+// options.world > 1 also the shard plan of engine/shard_plan.h for the layout, the ZeRO stage
+// and the bucket caps of `options` (storage element size from the precision): InputError for a
 // world < 2, a rank outside it or a stage not 0–3.
-EngineDistPlan engine_dist_plan(const EngineShape& shape, const EngineOptions& options);
+EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options);
 
 class GpuModel {
 public:
@@ -120,9 +233,10 @@ public:
     const EngineOptions& options() const;
     std::string device_name() const;
 
+    struct Impl;  // kernels/cuda/engine.cu
+
 private:
-    EngineShape shape_;
-    std::unique_ptr<EngineCore> core_;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace llmplan::kernels

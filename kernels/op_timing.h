@@ -2,7 +2,7 @@
 // `llmplan profile calibrate` (profiler/calibrate.h) and the engine's step-time model
 // (planner/engine_time.h, whose kernel names and dimension conventions these are).
 //
-// Plain C++17 (no CUDA type or header); exists only with LLMPLAN_CUDA=ON (llmplan_kernels).
+// Plain C++ (no CUDA type or header); exists only with LLMPLAN_CUDA=ON (llmplan_kernels).
 // Each call allocates the kernel's operands on the current GPU, fills them on the device with
 // deterministic pseudo-random values of a realistic scale (activations ~U(−1, 1), weights
 // ~U(−0.02, 0.02), valid token ids, positive norm statistics), runs the kernel exactly as

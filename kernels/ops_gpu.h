@@ -1,6 +1,6 @@
 // ops_gpu.h — host-callable wrappers of the CUDA kernels of llmplan's training engine, for tests.
 //
-// Plain C++17 on purpose (no CUDA type or header): each function uploads its std::vector<float>
+// Plain C++ on purpose (no CUDA type or header): each function uploads its std::vector<float>
 // inputs to the current GPU, converts them to the storage type `dt` there, runs the kernel,
 // converts the outputs back to fp32 and downloads them. It is the kernels' test surface
 // (tests/gpu_kernels.cpp checks each against reference/ops.h); the engine calls the
@@ -11,17 +11,17 @@
 // CUDA/cuBLAS error text) when a call fails; exists only with LLMPLAN_CUDA=ON (llmplan_kernels).
 #pragma once
 
+#include "core/vocab.h"
+
 #include <cstddef>
 #include <string>
 #include <vector>
 
 namespace llmplan::kernels {
 
-// Storage type of a tensor on the GPU. Arithmetic is fp32 in every kernel (fp32 accumulation in
-// the GEMMs: CUBLAS_COMPUTE_32F, no TF32); bf16/fp16 are rounded to nearest even on store.
-enum class DType { fp32, bf16, fp16 };
-const char* dtype_name(DType dt);
-std::size_t dtype_bytes(DType dt);
+// The storage type of a tensor on the GPU is DType (core/vocab.h). Arithmetic is fp32 in every
+// kernel (fp32 accumulation in the GEMMs: CUBLAS_COMPUTE_32F, no TF32); bf16/fp16 are rounded to
+// nearest even on store.
 
 // The values as the GPU stores them in `dt` (round to nearest even), back in fp32: tests feed
 // the same rounded inputs to the reference so that only the kernel's own error is measured.

@@ -18,7 +18,6 @@ namespace llmplan {
 
 namespace {
 
-double dtype_size(const std::string& dt) { return dt == "fp32" ? 4 : 2; }
 
 bool is_attention(EngineKernel k) {
     return k == EngineKernel::attention_eager_forward || k == EngineKernel::attention_eager_backward ||
@@ -33,7 +32,7 @@ bool is_linear(EngineKernel k) { return k == EngineKernel::linear_forward || k =
 }  // namespace
 
 void fill_engine_kernel_work(EngineKernelCall& c) {
-    const double e = dtype_size(c.dtype);
+    const double e = static_cast<double>(dtype_bytes(c.dtype));
     auto D = [&](std::size_t i) { return static_cast<double>(c.dims.at(i)); };
     double f = 0, b = 0;
     switch (c.kernel) {
@@ -86,7 +85,7 @@ void fill_engine_kernel_work(EngineKernelCall& c) {
         case EngineKernel::global_norm: b = e * D(0); break;
         case EngineKernel::check_nonfinite: b = e * D(0); break;  // reads the gradients once
         case EngineKernel::adamw:  // fp32 weight, m, v read and written, the gradient read, the copy written
-            b = D(0) * (24 + e + (c.dtype == "fp32" ? 0 : e));
+            b = D(0) * (24 + e + (c.dtype == DType::fp32 ? 0 : e));
             break;
     }
     c.flops = f;
@@ -98,7 +97,7 @@ namespace {
 // Groups calls of identical (kernel, dims, phase) as the step list is built.
 class StepList {
 public:
-    explicit StepList(std::string dtype) : dtype_(std::move(dtype)) {}
+    explicit StepList(DType dtype) : dtype_(dtype) {}
     void add(EngineKernel k, std::vector<std::int64_t> dims, EngineTimePhase phase, double calls = 1) {
         for (EngineKernelCall& c : calls_)
             if (c.kernel == k && c.phase == phase && c.dims == dims) {
@@ -117,12 +116,12 @@ public:
     std::vector<EngineKernelCall> take() { return std::move(calls_); }
 
 private:
-    std::string dtype_;
+    DType dtype_;
     std::vector<EngineKernelCall> calls_;
 };
 
 double roofline_seconds(const EngineKernelCall& c, const GpuSpec& g) {
-    const double peak = c.dtype == "fp32" ? g.peak_fp32 : c.dtype == "fp16" ? g.peak_fp16 : g.peak_bf16;
+    const double peak = c.dtype == DType::fp32 ? g.peak_fp32 : c.dtype == DType::fp16 ? g.peak_fp16 : g.peak_bf16;
     // Matmuls at the architecture's GEMM efficiency (perf.h); attention kernels at half of it (a
     // guess: they are fused kernels with softmax work between the matmuls).
     const double eff = gemm_efficiency_for(g) * (is_attention(c.kernel) ? 0.5 : 1.0);
@@ -181,11 +180,11 @@ const char* to_string(KernelTimeSource s) {
     return "?";
 }
 
-std::string engine_dtype(Precision p) {
+DType engine_dtype(Precision p) {
     switch (p) {
-        case Precision::fp32: return "fp32";
-        case Precision::mixed_bf16: return "bf16";
-        case Precision::mixed_fp16: return "fp16";
+        case Precision::fp32: return DType::fp32;
+        case Precision::mixed_bf16: return DType::bf16;
+        case Precision::mixed_fp16: return DType::fp16;
         default: break;
     }
     throw InputError(std::string("--precision ") + to_string(p) +
@@ -201,8 +200,8 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     EngineTimePhase phase = EngineTimePhase::forward;
     for (const ProgramEvent& e : program.events) {
         if (e.kind == ProgramEvent::Kind::phase)
-            phase = e.phase == StepPhase::backward ? EngineTimePhase::backward
-                    : e.phase == StepPhase::optimizer ? EngineTimePhase::optimizer
+            phase = e.phase == MemoryPhase::backward ? EngineTimePhase::backward
+                    : e.phase == MemoryPhase::optimizer ? EngineTimePhase::optimizer
                                                       : EngineTimePhase::forward;
         if (e.kind != ProgramEvent::Kind::kernel) continue;
         s.add(e.kernel, {e.dims.begin(), e.dims.begin() + engine_kernel_dims(e.kernel)}, phase, e.calls);
@@ -321,9 +320,10 @@ EngineCalibration parse_engine_calibration(const std::string& text, const std::s
         const std::optional<EngineKernel> k = parse_engine_kernel(name);
         if (!k) throw InputError(where + ": unknown kernel \"" + name + "\"");
         t.kernel = *k;
-        t.dtype = e["dtype"].get<std::string>();
-        if (t.dtype != "fp32" && t.dtype != "bf16" && t.dtype != "fp16")
-            throw InputError(where + ": dtype \"" + t.dtype + "\" is not fp32, bf16 or fp16");
+        const std::string dtype = e["dtype"].get<std::string>();
+        const std::optional<DType> dt = parse_dtype(dtype);
+        if (!dt) throw InputError(where + ": dtype \"" + dtype + "\" is not fp32, bf16 or fp16");
+        t.dtype = *dt;
         for (const nlohmann::json& v : e["dims"]) {
             if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
                 throw InputError(where + ": dims must be whole numbers ≥ 0");

@@ -37,6 +37,7 @@
 #include "core/config.h"
 #include "core/gpu.h"
 #include "core/model.h"
+#include "core/vocab.h"
 #include "engine/engine_kernels.h"
 
 #include <array>
@@ -54,7 +55,7 @@ const char* to_string(EngineTimePhase p);
 
 struct EngineKernelCall {
     EngineKernel kernel = EngineKernel::linear_forward;
-    std::string dtype;                 // storage type: "fp32", "bf16" or "fp16"
+    DType dtype = DType::bf16;         // storage type
     std::vector<std::int64_t> dims;    // see EngineKernel
     EngineTimePhase phase = EngineTimePhase::forward;
     double calls = 0;                  // per step
@@ -65,8 +66,8 @@ struct EngineKernelCall {
 // Fills call.flops and call.bytes from its kernel, dtype and dims (formulas in engine_time.cpp).
 void fill_engine_kernel_work(EngineKernelCall& call);
 
-// The engine's storage type for a precision ("fp32", "bf16", "fp16"); InputError for others.
-std::string engine_dtype(Precision p);
+// The engine's storage type for a precision (fp32, mixed-bf16, mixed-fp16); InputError for others.
+DType engine_dtype(Precision p);
 
 // Every kernel call of one training step (one micro-batch): the kernel events of the step's
 // program (engine/program.h), grouped; InputError for what the engine does not run
@@ -76,7 +77,7 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
 // One measured kernel time.
 struct EngineKernelTiming {
     EngineKernel kernel = EngineKernel::linear_forward;
-    std::string dtype;
+    DType dtype = DType::bf16;
     std::vector<std::int64_t> dims;
     double seconds = 0;  // one call, median of repeated back-to-back launches
 };

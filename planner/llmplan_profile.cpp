@@ -19,7 +19,7 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
     if (c.parallel.gpus > 1) return plan_llmplan_dist_stage(m, c);  // llmplan_books.cpp
     const EngineProgram prog = build_engine_program(m, engine_step_options(c));
     const EngineBooksReplay books = replay_engine_books(prog);
-    const auto at = [&](BufferCategory k) { return books.at_peak[static_cast<std::size_t>(k)]; };
+    const auto at = [&](MemoryCategory k) { return books.at_peak[static_cast<std::size_t>(k)]; };
     const bool fp16 = c.precision == Precision::mixed_fp16;
     const bool mixed = c.precision == Precision::mixed_bf16 || fp16;
     // What the terms explain, summed from the program's buffers: one layer's kept fields (model.h
@@ -31,15 +31,15 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c) {
     s.layers = m.n_layers;
     s.placement = "whole model";
     s.params_on_gpu = count_params(m).total();
-    s.parameters = at(BufferCategory::parameters);
-    s.gradients = at(BufferCategory::gradients);
-    s.optimizer_states = at(BufferCategory::optimizer);
-    s.activations = at(BufferCategory::activations);
+    s.parameters = at(MemoryCategory::parameters);
+    s.gradients = at(MemoryCategory::gradients);
+    s.optimizer_states = at(MemoryCategory::optimizer);
+    s.activations = at(MemoryCategory::activations);
     s.activations_per_layer = kept;
     s.layer_microbatches = m.n_layers;
     s.microbatches_in_flight = 1;
-    s.logits = at(BufferCategory::logits);
-    s.temporary = at(BufferCategory::workspace);
+    s.logits = at(MemoryCategory::logits);
+    s.temporary = at(MemoryCategory::workspace);
     // The step peaks in the backward: during the output layer's backward (the forward's state and
     // one [T, d] gradient) or once the gradient buffers exist (the logits, the final-norm output
     // and statistics freed); the peak stays with the first when they tie.

@@ -35,6 +35,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "core/vocab.h"
 #include "planner/memory.h"
 
 #include <array>
@@ -50,13 +51,11 @@ StageMemory plan_llmplan_stage(const ModelSpec& m, const TrainConfig& c);
 // category at the total peak.
 StageMemory plan_llmplan_dist_stage(const ModelSpec& m, const TrainConfig& c);
 
-// The engine's six books as `llmplan profile` measures them (kernels/engine_types.h
-// EngineCategory order: parameters, gradients, optimizer, activations, logits, workspace).
-inline constexpr int kEngineBookCount = 6;
+// The engine's six books as `llmplan profile` measures them, in MemoryCategory order (core/vocab.h).
 struct EngineBooks {
-    std::array<double, kEngineBookCount> peak{};           // each category's own peak in a step
-    std::array<std::string, kEngineBookCount> peak_phase;  // idle, forward, backward (first reached)
-    std::array<double, kEngineBookCount> at_peak{};        // each category when the total peaks
+    std::array<double, kMemoryCategories> peak{};           // each category's own peak in a step
+    std::array<std::string, kMemoryCategories> peak_phase;  // idle, forward, backward (first reached)
+    std::array<double, kMemoryCategories> at_peak{};        // each category when the total peaks
     double total_peak = 0;
     std::string total_peak_phase;
     double forward_peak = 0, backward_peak = 0, statics = 0;  // the total's largest in each pass; between steps

@@ -18,9 +18,9 @@ namespace llmplan::profiler {
 
 namespace {
 
-std::string describe(EngineKernel k, const std::string& dtype, const std::vector<std::int64_t>& dims) {
+std::string describe(EngineKernel k, DType dtype, const std::vector<std::int64_t>& dims) {
     std::ostringstream s;
-    s << to_string(k) << " " << dtype << " [";
+    s << to_string(k) << " " << to_string(dtype) << " [";
     for (std::size_t i = 0; i < dims.size(); ++i) s << (i ? "," : "") << dims[i];
     s << "]";
     return s.str();
@@ -81,7 +81,7 @@ CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<vo
         const std::string what = describe(s.kernel, s.dtype, s.dims);
         EngineKernelShape shape;
         shape.kernel = to_string(s.kernel);
-        shape.dt = s.dtype == "fp32" ? DType::fp32 : s.dtype == "fp16" ? DType::fp16 : DType::bf16;
+        shape.dt = s.dtype;
         shape.dims = s.dims;
         try {
             EngineKernelTiming t;
@@ -109,7 +109,7 @@ std::map<std::string, BestRates> best_rates(const std::vector<EngineKernelTiming
         fill_engine_kernel_work(c);
         if (c.flops <= 0) continue;
         const bool matmul = t.kernel == EngineKernel::linear_forward || t.kernel == EngineKernel::linear_backward;
-        double& best = matmul ? out[t.dtype].matmul_flops : out[t.dtype].attention_flops;
+        double& best = matmul ? out[to_string(t.dtype)].matmul_flops : out[to_string(t.dtype)].attention_flops;
         best = std::max(best, c.flops / t.seconds);
     }
     return out;
@@ -165,7 +165,7 @@ std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& 
         c.dims = t.dims;
         nlohmann::ordered_json e;
         e["kernel"] = to_string(t.kernel);
-        e["dtype"] = t.dtype;
+        e["dtype"] = to_string(t.dtype);
         e["dims"] = t.dims;
         e["seconds"] = t.seconds;
         fill_engine_kernel_work(c);
@@ -174,7 +174,7 @@ std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& 
             e["tflops"] = std::round(flops / t.seconds / 1e10) / 100;
         } else {
             e["gbps"] = std::round(bytes / t.seconds / 1e8) / 10;
-            if (t.seconds > 20 * run.launch_seconds) bandwidths[t.dtype].push_back(bytes / t.seconds);
+            if (t.seconds > 20 * run.launch_seconds) bandwidths[to_string(t.dtype)].push_back(bytes / t.seconds);
         }
         list.push_back(e);
     }

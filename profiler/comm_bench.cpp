@@ -4,6 +4,7 @@
 
 #include "backend/loader.h"
 #include "core/error.h"
+#include "core/vocab.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -92,7 +93,8 @@ nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_
     b.sizes = dist::busbw_sizes(o.min_bytes, o.max_bytes);
     b.iters = o.iters;
     b.warmup = o.warmup;
-    b.type = o.dtype == "float" ? kernels::CommType::fp32 : o.dtype == "bfloat16" ? kernels::CommType::bf16 : kernels::CommType::fp16;
+    for (const DTypeTraits& t : kDTypes)
+        if (o.dtype == t.nccl_name) b.type = t.type;
     kernels::CommDeviceInfo d;
     const std::vector<kernels::BusbwSample> samples = gpu->measure_busbw(
         config, b,

@@ -14,8 +14,8 @@ namespace llmplan::profiler {
 namespace {
 
 ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int, int, const StepTiming&, bool)>& progress) {
-    const ProfileStorage storage = storage_of(r);
-    if (storage != ProfileStorage::fp32)
+    const DType storage = storage_of(r);
+    if (storage != DType::fp32)
         throw InputError(std::string("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (mixed-") +
                          to_string(storage) + " needs --device cuda)");
     reference::TrainOptions o;
@@ -41,28 +41,19 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
     const reference::MemoryStats& s = model.memory();
-    for (int c = 0; c < kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         m.peak_bytes[static_cast<std::size_t>(c)] = static_cast<double>(s.peak[static_cast<std::size_t>(c)]);
-        m.peak_phase[static_cast<std::size_t>(c)] = reference::to_string(s.peak_phase[static_cast<std::size_t>(c)]);
+        m.peak_phase[static_cast<std::size_t>(c)] = to_string(s.peak_phase[static_cast<std::size_t>(c)]);
     }
     m.total_peak_bytes = static_cast<double>(s.total_peak);
-    m.total_peak_phase = reference::to_string(s.total_peak_phase);
+    m.total_peak_phase = to_string(s.total_peak_phase);
     return m;
 }
 
 }  // namespace
 
-const char* to_string(ProfileStorage s) {
-    switch (s) {
-        case ProfileStorage::fp32: return "fp32";
-        case ProfileStorage::bf16: return "bf16";
-        case ProfileStorage::fp16: return "fp16";
-    }
-    return "?";
-}
-
-ProfileStorage storage_of(const ProfileRequest& r) {
-    return r.storage == ProfileStorage::fp32 && r.bf16 ? ProfileStorage::bf16 : r.storage;
+DType storage_of(const ProfileRequest& r) {
+    return r.storage == DType::fp32 && r.bf16 ? DType::bf16 : r.storage;
 }
 
 bool cuda_device_available(std::string* why) {

@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "core/vocab.h"
 
 #include <array>
 #include <cstddef>
@@ -18,16 +19,14 @@
 namespace llmplan::profiler {
 
 enum class ProfileDevice { cpu, cuda };
-// The engine's storage type: fp32; bf16 or fp16 in mixed precision (fp32 master weights and AdamW
-// moments; fp16 with dynamic loss scaling, kernels/engine.h). The CPU reference runs fp32 only.
-enum class ProfileStorage { fp32, bf16, fp16 };
-const char* to_string(ProfileStorage s);
 
 struct ProfileRequest {
     ModelSpec model;
     Recompute recompute = Recompute::none;
     Attention attention = Attention::flash;
-    ProfileStorage storage = ProfileStorage::fp32;
+    // The engine's storage type: fp32; bf16 or fp16 in mixed precision (fp32 master weights and AdamW
+    // moments; fp16 with dynamic loss scaling, kernels/engine.h). The CPU reference runs fp32 only.
+    DType storage = DType::fp32;
     bool bf16 = false;  // the older spelling of storage = bf16, still honoured when storage is fp32
     int batch = 1, seq = 1, steps = 10, warmup = 2;
     std::uint64_t seed = 0;
@@ -65,20 +64,16 @@ struct StepTiming {
     float loss_scale = 1;  // fp16: the loss scale of this step's gradients (1 otherwise)
     bool skipped = false;  // fp16: inf/NaN gradients, the optimizer step was skipped
     // world > 1: the collectives (comm_ms their sum on the communication stream) and the compute
-    // stream's waits for them (exposed_ms their sum; kernels/engine_types.h EngineStepStats).
+    // stream's waits for them (exposed_ms their sum; kernels/engine.h EngineStepStats).
     std::vector<CommRecord> comm;
     std::vector<CommWait> waits;
     double comm_ms = 0, exposed_ms = 0;
 };
 
-// The engine's six memory books (kernels/engine.h, reference/model.h).
-inline constexpr int kBooks = 6;
-inline constexpr const char* kBookNames[kBooks] = {"parameters", "gradients", "optimizer", "activations", "logits", "workspace"};
-
 struct ProfileMeasurement {
     std::string device_name;
-    std::array<double, kBooks> peak_bytes{};
-    std::array<std::string, kBooks> peak_phase{};
+    std::array<double, kMemoryCategories> peak_bytes{};  // MemoryCategory order (core/vocab.h)
+    std::array<std::string, kMemoryCategories> peak_phase{};
     double total_peak_bytes = 0;
     std::string total_peak_phase;
     double library_bytes = 0;       // outside the books (cuBLASLt workspace, kernel scratch, ids)
@@ -91,7 +86,7 @@ struct ProfileMeasurement {
 };
 
 // The storage type a request asks for (storage, or bf16 when only the older flag is set).
-ProfileStorage storage_of(const ProfileRequest& request);
+DType storage_of(const ProfileRequest& request);
 
 // Whether --device cuda can run here (the GPU backend module loads and sees a usable GPU); when
 // not, `why` says why in one line: the module file looked for and the dlopen error, or the

@@ -15,7 +15,7 @@ namespace llmplan::reference {
 
 // --- arena and buffers -------------------------------------------------------------------------
 
-void Arena::allocate(MemCategory c, std::size_t bytes) {
+void Arena::allocate(MemoryCategory c, std::size_t bytes) {
     const auto i = static_cast<std::size_t>(c);
     stats_.current[i] += bytes;
     stats_.total_current += bytes;
@@ -29,7 +29,7 @@ void Arena::allocate(MemCategory c, std::size_t bytes) {
     }
 }
 
-void Arena::release(MemCategory c, std::size_t bytes) {
+void Arena::release(MemoryCategory c, std::size_t bytes) {
     const auto i = static_cast<std::size_t>(c);
     if (bytes > stats_.current[i]) throw std::logic_error("Arena: releasing more than was allocated");
     stats_.current[i] -= bytes;
@@ -43,7 +43,7 @@ void Arena::reset_peaks() {
     stats_.total_peak_phase = phase_;
 }
 
-Buffer::Buffer(Arena& arena, MemCategory category, std::size_t elements)
+Buffer::Buffer(Arena& arena, MemoryCategory category, std::size_t elements)
     : data_(std::make_unique<float[]>(elements)), size_(elements), arena_(&arena), category_(category) {
     arena.allocate(category, bytes());
 }
@@ -308,8 +308,8 @@ struct ReferenceModel::Impl {
         for (size_t i = 0; i < prog.events.size(); ++i) {
             const ProgramEvent& e = prog.events[i];
             if (e.kind != ProgramEvent::Kind::phase) continue;
-            if (e.phase == StepPhase::forward) forward_begin = i;
-            if (e.phase == StepPhase::backward) backward_begin = i;
+            if (e.phase == MemoryPhase::forward) forward_begin = i;
+            if (e.phase == MemoryPhase::backward) backward_begin = i;
         }
     }
 
@@ -329,7 +329,7 @@ struct ReferenceModel::Impl {
     // Runs the program's events from `begin` up to (not including) the first event of `until`
     // phase — or its forward_end mark when `until` is backward: allocations and frees on the
     // arena, the math of each stretch at its mark. Returns the loss (head_forward).
-    float run(size_t begin, StepPhase until, std::span<const int> targets, bool train) {
+    float run(size_t begin, MemoryPhase until, std::span<const int> targets, bool train) {
         float loss = 0;
         for (size_t i = begin; i < prog.events.size(); ++i) {
             const ProgramEvent& e = prog.events[i];
@@ -346,7 +346,7 @@ struct ReferenceModel::Impl {
                 case ProgramEvent::Kind::free: bufs[sz(e.buffer)].reset(); break;
                 case ProgramEvent::Kind::kernel: break;  // the math runs per stretch, at the marks
                 case ProgramEvent::Kind::mark:
-                    if (e.mark == StepMark::forward_end && until == StepPhase::backward) return loss;
+                    if (e.mark == StepMark::forward_end && until == MemoryPhase::backward) return loss;
                     loss = step(e, targets, train, loss);
                     break;
             }
@@ -508,20 +508,20 @@ struct ReferenceModel::Impl {
     // The program's forward. train: keep what the backward needs (per the recompute mode) and
     // leave dlogits in the logits; otherwise the same buffers, all freed after the loss.
     float forward(std::span<const int> targets, bool train) {
-        const float loss = run(forward_begin, StepPhase::backward, targets, train);
+        const float loss = run(forward_begin, MemoryPhase::backward, targets, train);
         if (!train) release_forward_state();
-        arena.set_phase(Phase::idle);
+        arena.set_phase(MemoryPhase::idle);
         return loss;
     }
 
     // The program's backward (up to its optimizer phase).
     void backward() {
-        run(backward_begin, StepPhase::optimizer, {}, true);
-        arena.set_phase(Phase::idle);
+        run(backward_begin, MemoryPhase::optimizer, {}, true);
+        arena.set_phase(MemoryPhase::idle);
     }
 
     float optimizer(const AdamW& o) {
-        arena.set_phase(Phase::optimizer);
+        arena.set_phase(MemoryPhase::optimizer);
         const float norm = global_norm({{grads.data(), grads.size()}});
         float scale = 1.0f;
         if (o.max_grad_norm > 0 && norm > o.max_grad_norm) scale = o.max_grad_norm / norm;
@@ -529,7 +529,7 @@ struct ReferenceModel::Impl {
         for (const ParamInfo& p : infos)
             adamw_update(params.data() + p.offset, grads.data() + p.offset, m.data() + p.offset, v.data() + p.offset, p.size,
                          o, steps, scale, p.decay);
-        arena.set_phase(Phase::idle);
+        arena.set_phase(MemoryPhase::idle);
         return norm;
     }
 

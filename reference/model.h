@@ -45,6 +45,7 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "core/vocab.h"
 #include "engine/program.h"
 #include "reference/ops.h"
 
@@ -61,37 +62,33 @@ namespace llmplan::reference {
 
 // --- memory accounting -------------------------------------------------------------------------
 
-// The engine's memory categories and phases (engine/program.h).
-using MemCategory = BufferCategory;
-inline constexpr int kMemCategories = kBufferCategories;
-using Phase = StepPhase;
-using llmplan::to_string;  // of MemCategory and Phase
+// The books and phases: MemoryCategory and MemoryPhase (core/vocab.h).
 
 struct MemoryStats {
-    std::array<std::size_t, kMemCategories> current{};  // bytes allocated now, per category
-    std::array<std::size_t, kMemCategories> peak{};     // the most each category ever held
-    std::array<Phase, kMemCategories> peak_phase{};     // the phase in which that peak was reached
+    std::array<std::size_t, kMemoryCategories> current{};  // bytes allocated now, per category
+    std::array<std::size_t, kMemoryCategories> peak{};     // the most each category ever held
+    std::array<MemoryPhase, kMemoryCategories> peak_phase{};     // the phase in which that peak was reached
     std::size_t total_current = 0;
     std::size_t total_peak = 0;                         // the most all categories held together
-    Phase total_peak_phase = Phase::idle;
-    std::size_t current_of(MemCategory c) const { return current[static_cast<std::size_t>(c)]; }
-    std::size_t peak_of(MemCategory c) const { return peak[static_cast<std::size_t>(c)]; }
-    Phase peak_phase_of(MemCategory c) const { return peak_phase[static_cast<std::size_t>(c)]; }
+    MemoryPhase total_peak_phase = MemoryPhase::idle;
+    std::size_t current_of(MemoryCategory c) const { return current[static_cast<std::size_t>(c)]; }
+    std::size_t peak_of(MemoryCategory c) const { return peak[static_cast<std::size_t>(c)]; }
+    MemoryPhase peak_phase_of(MemoryCategory c) const { return peak_phase[static_cast<std::size_t>(c)]; }
 };
 
 // Keeps the books: every Buffer reports its bytes here when allocated and when released.
 class Arena {
 public:
-    void allocate(MemCategory c, std::size_t bytes);
-    void release(MemCategory c, std::size_t bytes);
-    void set_phase(Phase p) { phase_ = p; }
-    Phase phase() const { return phase_; }
+    void allocate(MemoryCategory c, std::size_t bytes);
+    void release(MemoryCategory c, std::size_t bytes);
+    void set_phase(MemoryPhase p) { phase_ = p; }
+    MemoryPhase phase() const { return phase_; }
     const MemoryStats& stats() const { return stats_; }
     void reset_peaks();  // peaks := current (phase: the current one)
 
 private:
     MemoryStats stats_;
-    Phase phase_ = Phase::idle;
+    MemoryPhase phase_ = MemoryPhase::idle;
 };
 
 // An owned, zero-initialised fp32 buffer whose bytes are booked in an Arena for its lifetime.
@@ -99,7 +96,7 @@ private:
 class Buffer {
 public:
     Buffer() = default;
-    Buffer(Arena& arena, MemCategory category, std::size_t elements);
+    Buffer(Arena& arena, MemoryCategory category, std::size_t elements);
     Buffer(Buffer&& other) noexcept;
     Buffer& operator=(Buffer&& other) noexcept;
     Buffer(const Buffer&) = delete;
@@ -118,7 +115,7 @@ private:
     std::unique_ptr<float[]> data_;
     std::size_t size_ = 0;
     Arena* arena_ = nullptr;
-    MemCategory category_ = MemCategory::workspace;
+    MemoryCategory category_ = MemoryCategory::workspace;
 };
 
 // --- the model ---------------------------------------------------------------------------------

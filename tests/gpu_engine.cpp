@@ -35,8 +35,8 @@
 namespace {
 
 using namespace llmplan;
-using kernels::DType;
-using kernels::EngineCategory;
+using llmplan::DType;
+using llmplan::MemoryCategory;
 using kernels::GpuModel;
 namespace ref = llmplan::reference;
 
@@ -67,7 +67,7 @@ struct Expected {
     std::size_t parameters, gradients, optimizer, activations, logits;
 };
 Expected expected_books(const ModelSpec& m, std::size_t N, DType dt, Recompute r, bool eager, int B, int S) {
-    const std::size_t eb = kernels::dtype_bytes(dt), T = static_cast<std::size_t>(B) * S;
+    const std::size_t eb = dtype_bytes(dt), T = static_cast<std::size_t>(B) * S;
     const std::size_t d = m.d_model, q = m.n_heads * m.head_dim, kv = m.n_kv_heads * m.head_dim, f = m.d_ff;
     const bool ln = m.norm == Norm::layernorm, swiglu = m.activation == Activation::swiglu;
     const std::size_t stats = T * 4 * (ln ? 2 : 1);  // mean (LayerNorm) and rstd, fp32
@@ -104,7 +104,7 @@ Tolerance tolerance(DType dt) {
 }
 
 void compare(const ModelSpec& spec, DType dt, Recompute r, Attention att) {
-    const std::string tag = spec.name + " " + kernels::dtype_name(dt) + " recompute " + rname(r) + " " +
+    const std::string tag = spec.name + " " + to_string(dt) + " recompute " + rname(r) + " " +
                             (att == Attention::eager ? "eager" : "flash");
     ref::TrainOptions ro;
     ro.recompute = r;
@@ -187,7 +187,7 @@ void compare(const ModelSpec& spec, DType dt, Recompute r, Attention att) {
     bool books = true;
     std::string detail;
     for (int c = 0; c < 5; ++c) {
-        const auto cat = static_cast<EngineCategory>(c);
+        const auto cat = static_cast<MemoryCategory>(c);
         const std::size_t got = gm.peak_of(cat);
         bool ok = got == want[c];
         if (fp32)
@@ -195,7 +195,7 @@ void compare(const ModelSpec& spec, DType dt, Recompute r, Attention att) {
                  static_cast<int>(gm.peak_phase_of(cat)) == static_cast<int>(cm.peak_phase[static_cast<std::size_t>(c)]);
         if (!ok) {
             books = false;
-            detail += std::string(" ") + kernels::engine_category_name(cat) + " " + std::to_string(got) + " vs " +
+            detail += std::string(" ") + to_string(cat) + " " + std::to_string(got) + " vs " +
                       std::to_string(want[c]) + (fp32 ? " (reference " + std::to_string(cm.peak[static_cast<std::size_t>(c)]) + ")" : "");
         }
     }
@@ -374,7 +374,7 @@ void learn(const ModelSpec& spec, DType dt) {
         if (!std::isfinite(st.loss)) break;
     }
     char buf[260];
-    std::snprintf(buf, sizeof buf, " %s: copy task loss %.3f -> %.3f in %d steps (%.3f ms/step)", kernels::dtype_name(dt),
+    std::snprintf(buf, sizeof buf, " %s: copy task loss %.3f -> %.3f in %d steps (%.3f ms/step)", to_string(dt),
                   first, last, steps, ms / steps);
     if (dt == DType::fp16)
         std::snprintf(buf + std::strlen(buf), sizeof buf - std::strlen(buf), "; %d steps skipped, loss scale %g at the end",
@@ -442,7 +442,7 @@ void curve(const ModelSpec& spec, DType dt) {
     char buf[300];
     std::snprintf(buf, sizeof buf,
                   " %s: %d steps, loss %.4f -> GPU %.4f / reference %.4f; worst |diff| / (%.2f + %.0f%% loss) %.2f at step %d",
-                  kernels::dtype_name(dt), steps, first, last_gpu, last_cpu, a, 100 * r, worst, worst_step);
+                  to_string(dt), steps, first, last_gpu, last_cpu, a, 100 * r, worst, worst_step);
     std::printf("      curve (step:GPU/reference)%s\n", trace.c_str());
     check(worst <= 1.0 && last_cpu < 0.5f * first, spec.name + buf);
 }

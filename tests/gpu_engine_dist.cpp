@@ -46,7 +46,7 @@
 namespace {
 
 using namespace llmplan;
-using kernels::DType;
+using llmplan::DType;
 
 constexpr int kSteps = 3, kB = 2, kS = 16;
 constexpr std::size_t kCap = 64 << 10, kFirst = 16 << 10;
@@ -139,7 +139,7 @@ int rank_main(int rank, const std::string& id_file, const std::string& dir) {
         dist::ShardOptions so;
         so.world = 2;
         so.zero = c.zero;
-        so.element_bytes = kernels::dtype_bytes(c.dt);
+        so.element_bytes = dtype_bytes(c.dt);
         so.bucket_cap_bytes = kCap;
         so.first_bucket_bytes = kFirst;
         const dist::ShardPlan plan = dist::plan_shards(dist::engine_flat_layout(c.spec), so);
@@ -191,10 +191,10 @@ int rank_main(int rank, const std::string& id_file, const std::string& dir) {
         bool same = mem.total_peak == static_cast<std::size_t>(books.total_peak);
         std::ostringstream detail;
         detail << " total " << mem.total_peak << " vs " << books.total_peak << ";";
-        for (std::size_t k = 0; k < static_cast<std::size_t>(kernels::kEngineCategories); ++k) {
+        for (std::size_t k = 0; k < static_cast<std::size_t>(kMemoryCategories); ++k) {
             if (mem.peak[k] != static_cast<std::size_t>(books.peak[k])) {
                 same = false;
-                detail << " " << kernels::engine_category_name(static_cast<kernels::EngineCategory>(k)) << " " << mem.peak[k]
+                detail << " " << to_string(static_cast<MemoryCategory>(k)) << " " << mem.peak[k]
                        << " vs " << books.peak[k] << ";";
             }
         }

@@ -36,7 +36,7 @@
 namespace {
 
 using llmplan::kernels::AttentionKind;
-using llmplan::kernels::DType;
+using llmplan::DType;
 namespace gpu = llmplan::kernels;
 namespace ref = llmplan::reference;
 
@@ -115,7 +115,7 @@ Row make_row(const Case& c, const std::string& tensor) {
     Row r;
     r.op = c.op;
     r.shape = c.shape;
-    r.dtype = gpu::dtype_name(c.dt);
+    r.dtype = to_string(c.dt);
     r.tensor = tensor;
     return r;
 }
@@ -601,7 +601,7 @@ int main(int argc, char** argv) {
                     std::printf("  attention %s%s B=%d S=%d heads=%d kv=%d d=%d %s: forward %.3f ms (%.1f TFLOP/s causal), "
                                 "backward %.3f ms (%.1f TFLOP/s)\n",
                                 gpu::attention_kind_name(kind), path.c_str(), s.B, s.S, s.H, s.KV, s.d,
-                                gpu::dtype_name(s.dt), t.forward_ms, attn_flops / t.forward_ms * 1e-9, t.backward_ms,
+                                to_string(s.dt), t.forward_ms, attn_flops / t.forward_ms * 1e-9, t.backward_ms,
                                 2.5 * attn_flops / t.backward_ms * 1e-9);
                 }
             }

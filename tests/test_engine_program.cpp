@@ -20,7 +20,7 @@ std::size_t count_events(const EngineProgram& p, ProgramEvent::Kind k) {
     return n;
 }
 
-double bytes_in(const EngineProgram& p, BufferCategory c) {
+double bytes_in(const EngineProgram& p, MemoryCategory c) {
     double b = 0;
     for (const ProgramBuffer& x : p.buffers) b += x.category == c ? x.bytes() : 0;
     return b;
@@ -51,17 +51,17 @@ TEST_CASE("engine program: a tiny GPT-2's step by hand", "[engine_program]") {
     CHECK(p.buffers.size() == 4 + 3 + 28 + 3 + 1 + 9);
     CHECK(count_events(p, ProgramEvent::Kind::alloc) == p.buffers.size());
     CHECK(count_events(p, ProgramEvent::Kind::free) == p.buffers.size() - 4);  // all but the statics
-    CHECK(bytes_in(p, BufferCategory::parameters) == 4 * 108544);
-    CHECK(bytes_in(p, BufferCategory::gradients) == 4 * 108544);
-    CHECK(bytes_in(p, BufferCategory::optimizer) == 8 * 108544);
+    CHECK(bytes_in(p, MemoryCategory::parameters) == 4 * 108544);
+    CHECK(bytes_in(p, MemoryCategory::gradients) == 4 * 108544);
+    CHECK(bytes_in(p, MemoryCategory::optimizer) == 8 * 108544);
     // One layer kept: stats 4·(32 + 32) · 2 norms, [T,d] ln1_out q k v att x_mid ln2_out = 7 × 2,048
     // floats, lse 2·4·16 = 128 floats, up and GELU outputs 2 × 8,192 floats = 123,904 B.
     CHECK(p.bytes_of(BufferRole::layer_field, 0) == 123904);
     // Activations: 3 residuals 3 × 8,192 + final norm 256 + 8,192 + 2 layers = 280,832 B.
-    CHECK(bytes_in(p, BufferCategory::activations) == 280832);
-    CHECK(bytes_in(p, BufferCategory::logits) == 32 * 100 * 4);
+    CHECK(bytes_in(p, MemoryCategory::activations) == 280832);
+    CHECK(bytes_in(p, MemoryCategory::logits) == 32 * 100 * 4);
     // Workspace: the gradient buffers 4·(3·2,048 + 2·2,048 + 2·2,048 + 2·8,192) = 122,880 B.
-    CHECK(bytes_in(p, BufferCategory::workspace) == 122880);
+    CHECK(bytes_in(p, MemoryCategory::workspace) == 122880);
 
     const EngineBooksReplay r = replay_engine_books(p);
     const double statics = 16 * 108544;  // 1,736,704
@@ -71,12 +71,12 @@ TEST_CASE("engine program: a tiny GPT-2's step by hand", "[engine_program]") {
     // The gradient buffers exist once the logits, final-norm output (8,192) and stats (256) are freed.
     CHECK(r.at_mark(StepMark::backward_workspace) == statics + 280832 - 8448 + 122880);
     CHECK(r.total_peak == 2131968);
-    CHECK(r.total_peak_phase == StepPhase::backward);
-    CHECK(r.at_peak[static_cast<std::size_t>(BufferCategory::activations)] == 272384);
-    CHECK(r.at_peak[static_cast<std::size_t>(BufferCategory::logits)] == 0);
-    CHECK(r.at_peak[static_cast<std::size_t>(BufferCategory::workspace)] == 122880);
-    CHECK(r.peak[static_cast<std::size_t>(BufferCategory::activations)] == 280832);
-    CHECK(r.peak_phase[static_cast<std::size_t>(BufferCategory::activations)] == StepPhase::forward);
+    CHECK(r.total_peak_phase == MemoryPhase::backward);
+    CHECK(r.at_peak[static_cast<std::size_t>(MemoryCategory::activations)] == 272384);
+    CHECK(r.at_peak[static_cast<std::size_t>(MemoryCategory::logits)] == 0);
+    CHECK(r.at_peak[static_cast<std::size_t>(MemoryCategory::workspace)] == 122880);
+    CHECK(r.peak[static_cast<std::size_t>(MemoryCategory::activations)] == 280832);
+    CHECK(r.peak_phase[static_cast<std::size_t>(MemoryCategory::activations)] == MemoryPhase::forward);
     CHECK(r.at_mark(StepMark::optimizer_step) == statics);  // everything else freed
 }
 
@@ -100,11 +100,11 @@ TEST_CASE("engine program: the CPU reference's books are the program's replay", 
                 const EngineProgram p = build_engine_program(m, o);
                 const EngineBooksReplay r = replay_engine_books(p);
                 INFO(m.name << " recompute " << to_string(rc) << ", " << to_string(at));
-                for (std::size_t c = 0; c < kBufferCategories; ++c) {
+                for (std::size_t c = 0; c < kMemoryCategories; ++c) {
                     CHECK(static_cast<double>(st.memory.peak[c]) == r.peak[c]);
                     CHECK(st.memory.peak_phase[c] == r.peak_phase[c]);
                     CHECK(static_cast<double>(st.memory.current[c]) ==
-                          (c <= static_cast<std::size_t>(BufferCategory::optimizer) ? r.peak[c] : 0.0));
+                          (c <= static_cast<std::size_t>(MemoryCategory::optimizer) ? r.peak[c] : 0.0));
                 }
                 CHECK(static_cast<double>(st.memory.total_peak) == r.total_peak);
                 CHECK(st.memory.total_peak_phase == r.total_peak_phase);

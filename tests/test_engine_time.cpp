@@ -108,7 +108,7 @@ TEST_CASE("engine time: GPT-2 124M's kernel calls, counted by hand from engine.c
     for (const EngineKernelCall& c : list) {
         if (c.phase == EngineTimePhase::optimizer)
             CHECK((c.kernel == EngineKernel::adamw || c.kernel == EngineKernel::global_norm));
-        CHECK(c.dtype == "bf16");
+        CHECK(c.dtype == DType::bf16);
     }
 }
 
@@ -143,11 +143,11 @@ TEST_CASE("engine time: calibration lookup — measured, interpolated, scaled, r
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     EngineCalibration cal;
     cal.launch_seconds = 2e-6;
-    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {1024, 768, 3072, 1, 3072, 0}, 1e-3});
-    cal.kernels.push_back({EngineKernel::linear_forward, "bf16", {4096, 768, 3072, 1, 3072, 0}, 3e-3});
+    cal.kernels.push_back({EngineKernel::linear_forward, DType::bf16, {1024, 768, 3072, 1, 3072, 0}, 1e-3});
+    cal.kernels.push_back({EngineKernel::linear_forward, DType::bf16, {4096, 768, 3072, 1, 3072, 0}, 3e-3});
     EngineKernelCall c;
     c.kernel = EngineKernel::linear_forward;
-    c.dtype = "bf16";
+    c.dtype = DType::bf16;
     KernelTimeSource src{};
     auto at = [&](std::vector<std::int64_t> dims) {
         c.dims = std::move(dims);
@@ -175,7 +175,7 @@ TEST_CASE("engine time: calibration lookup — measured, interpolated, scaled, r
     CHECK(at({2048, 3072, 768, 1, 768, 0}) == Approx(1.5e-3).epsilon(1e-12));
     CHECK(src == KernelTimeSource::scaled);
     // Another dtype: nothing measured, the roofline: FLOPs ÷ (989 TFLOP/s × 0.63) + bytes ÷ (0.8 × 3.35 TB/s) + 4 µs.
-    c.dtype = "fp16";
+    c.dtype = DType::fp16;
     c.dims = {4096, 768, 3072, 1, 3072, 0};
     fill_engine_kernel_work(c);
     const double expected = c.flops / (gpu.peak_fp16 * kGemmEfficiencyHopper) + c.bytes / (0.8 * gpu.memory_bandwidth) + 4e-6;
@@ -225,7 +225,7 @@ TEST_CASE("engine time: the padded logits stride and the fused GELU's bytes, by 
     // + 3,072 + 12,582,912) = 61,347,840.
     EngineKernelCall c;
     c.kernel = EngineKernel::linear_forward;
-    c.dtype = "bf16";
+    c.dtype = DType::bf16;
     c.dims = {4096, 768, 3072, 1, 3072, 1};
     fill_engine_kernel_work(c);
     CHECK(c.flops == 2.0 * 4096 * 768 * 3072);

@@ -86,13 +86,13 @@ TEST_CASE("engine books: the replay equals the CPU engine on one device", "[llmp
             c.seq = S;
             const EngineBooks b = llmplan_engine_books(m, c);
             INFO(m.name << " recompute " << to_string(r) << ", " << to_string(a));
-            for (std::size_t k = 0; k < static_cast<std::size_t>(kEngineBookCount); ++k) {
+            for (std::size_t k = 0; k < static_cast<std::size_t>(kMemoryCategories); ++k) {
                 INFO("category " << k);
                 CHECK(b.peak[k] == static_cast<double>(st.memory.peak[k]));
-                CHECK(b.peak_phase[k] == reference::to_string(st.memory.peak_phase[k]));
+                CHECK(b.peak_phase[k] == to_string(st.memory.peak_phase[k]));
             }
             CHECK(b.total_peak == static_cast<double>(st.memory.total_peak));
-            CHECK(b.total_peak_phase == reference::to_string(st.memory.total_peak_phase));
+            CHECK(b.total_peak_phase == to_string(st.memory.total_peak_phase));
             CHECK(b.total_peak == plan_memory(m, *find_gpu("h100-sxm"), c).worst().peak_allocated);
         }
 }

@@ -409,9 +409,9 @@ TEST_CASE("reference model: parameter layout matches the planner's inventory; un
             CHECK(p.offset == expected_offset);
             expected_offset += p.size;
         }
-        CHECK(model.memory().current_of(MemCategory::parameters) == model.param_count() * 4);
-        CHECK(model.memory().current_of(MemCategory::gradients) == model.param_count() * 4);
-        CHECK(model.memory().current_of(MemCategory::optimizer) == model.param_count() * 8);
+        CHECK(model.memory().current_of(MemoryCategory::parameters) == model.param_count() * 4);
+        CHECK(model.memory().current_of(MemoryCategory::gradients) == model.param_count() * 4);
+        CHECK(model.memory().current_of(MemoryCategory::optimizer) == model.param_count() * 8);
     }
     ReferenceModel gpt(tiny_gpt2(), {}, 7);
     CHECK(gpt.param("layers.1.attn.q_proj.weight").size() == 16 * 16);
@@ -544,9 +544,9 @@ TEST_CASE("reference model: recompute none, selective and full give identical gr
             // to the largest gradient).
             CHECK(max_abs_diff(g, reference_grads) <= 1e-6 * max_abs(reference_grads));
             // Every activation, logit and workspace byte is released after the step.
-            CHECK(model.memory().current_of(MemCategory::activations) == 0);
-            CHECK(model.memory().current_of(MemCategory::logits) == 0);
-            CHECK(model.memory().current_of(MemCategory::workspace) == 0);
+            CHECK(model.memory().current_of(MemoryCategory::activations) == 0);
+            CHECK(model.memory().current_of(MemoryCategory::logits) == 0);
+            CHECK(model.memory().current_of(MemoryCategory::workspace) == 0);
         }
     }
     // Gradient accumulation: a second pass with accumulate doubles the gradients.
@@ -583,14 +583,14 @@ TEST_CASE("reference model: memory books per recompute and attention mode, to th
         opt.attention = a;
         ReferenceModel model(m, opt, 1);
         const StepStats st = model.train_step(batch.ids, batch.targets, B, S, AdamW{});
-        CHECK(st.memory.peak_of(MemCategory::logits) == T * V * 4);  // one [T, V] buffer, gradient in place
-        CHECK(st.memory.peak_phase_of(MemCategory::activations) == Phase::forward);
-        CHECK(st.memory.total_peak_phase == Phase::backward);  // forward's activations + backward's first buffers
+        CHECK(st.memory.peak_of(MemoryCategory::logits) == T * V * 4);  // one [T, V] buffer, gradient in place
+        CHECK(st.memory.peak_phase_of(MemoryCategory::activations) == MemoryPhase::forward);
+        CHECK(st.memory.total_peak_phase == MemoryPhase::backward);  // forward's activations + backward's first buffers
         CHECK(st.forward_s > 0);
         CHECK(st.backward_s > 0);
         CHECK(st.optimizer_s > 0);
         CHECK(st.total_s == Approx(st.forward_s + st.backward_s + st.optimizer_s));
-        return st.memory.peak_of(MemCategory::activations);
+        return st.memory.peak_of(MemoryCategory::activations);
     };
     const std::size_t none_eager = peak_activations(Recompute::none, Attention::eager);
     const std::size_t none_flash = peak_activations(Recompute::none, Attention::flash);

@@ -57,8 +57,8 @@ void dispatch_grad(DType dt, DType grad_dt, F&& f) {
     } else if (grad_dt == dt) {
         f(T{});
     } else {
-        throw std::invalid_argument(std::string("llmplan kernels: gradient type ") + dtype_name(grad_dt) +
-                                    " must be fp32 or the storage type " + dtype_name(dt));
+        throw std::invalid_argument(std::string("llmplan kernels: gradient type ") + to_string(grad_dt) +
+                                    " must be fp32 or the storage type " + to_string(dt));
     }
 }
 

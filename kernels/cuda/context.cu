@@ -5,21 +5,6 @@
 #include <cstdint>
 #include <vector>
 
-namespace llmplan::kernels {
-
-const char* dtype_name(DType dt) {
-    switch (dt) {
-    case DType::fp32: return "fp32";
-    case DType::bf16: return "bf16";
-    case DType::fp16: return "fp16";
-    }
-    return "?";
-}
-
-std::size_t dtype_bytes(DType dt) { return dt == DType::fp32 ? 4 : 2; }
-
-}  // namespace llmplan::kernels
-
 namespace llmplan::kernels::cuda {
 
 cudaDataType_t cuda_type(DType dt) {
@@ -171,7 +156,7 @@ void lt_matmul(Context& ctx, bool trans_a, bool trans_b, int m, int n, int k, fl
                                                             &result, &found));
         if (found == 0)
             throw std::runtime_error(std::string(__FILE__) + ": cuBLASLt found no algorithm for a " + std::to_string(m) +
-                                     "×" + std::to_string(n) + "×" + std::to_string(k) + " " + dtype_name(ab_dt) +
+                                     "×" + std::to_string(n) + "×" + std::to_string(k) + " " + to_string(ab_dt) +
                                      " matmul");
         plan.algo = result.algo;
         plan.workspace = result.workspaceSize;

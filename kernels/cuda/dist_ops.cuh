@@ -1,6 +1,6 @@
 // dist_ops.cuh — the few device helpers the engine's data parallelism needs besides NCCL
 // (kernels/cuda/engine.cu): a rank's partial sum of squares of its gradient slices and the
-// exchange of that sum and of fp16's overflow flag between ranks. nvcc only (C++17).
+// exchange of that sum and of fp16's overflow flag between ranks. nvcc only.
 //
 // The exchange record of one rank is 16 bytes: the partial sum of squares as a double (bytes 0–7),
 // the overflow flag as a float 0 or 1 (bytes 8–11) and 4 bytes of zeros. The ranks all-gather

@@ -1,11 +1,13 @@
-// engine.cu — the GPU training engine (kernels/engine.h): ReferenceModel's structure
-// (reference/model.cpp) on the device ops of kernels/cuda/ops.cuh.
-#include "kernels/engine_types.h"
+// engine.cu — the GPU training engine (kernels/engine.h): GpuModel and its state GpuModel::Impl,
+// ReferenceModel's structure (reference/model.cpp) on the device ops of kernels/cuda/ops.cuh; the
+// data parallelism is the DataParallel it owns (kernels/cuda/data_parallel.cuh).
+#include "kernels/engine.h"
 
-#include "kernels/comm.h"
-#include "kernels/cuda/common.cuh"
-#include "kernels/cuda/dist_ops.cuh"
+#include "core/error.h"
 #include "engine/logits_stride.h"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/data_parallel.cuh"
+#include "kernels/cuda/engine_state.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -17,28 +19,6 @@
 #include <utility>
 
 namespace llmplan::kernels {
-
-const char* engine_category_name(EngineCategory c) {
-    switch (c) {
-        case EngineCategory::parameters: return "parameters";
-        case EngineCategory::gradients: return "gradients";
-        case EngineCategory::optimizer: return "optimizer";
-        case EngineCategory::activations: return "activations";
-        case EngineCategory::logits: return "logits";
-        case EngineCategory::workspace: return "workspace";
-    }
-    return "?";
-}
-
-const char* engine_phase_name(EnginePhase p) {
-    switch (p) {
-        case EnginePhase::idle: return "idle";
-        case EnginePhase::forward: return "forward";
-        case EnginePhase::backward: return "backward";
-        case EnginePhase::optimizer: return "optimizer";
-    }
-    return "?";
-}
 
 bool engine_gpu_available(std::string* why) {
     int n = 0;
@@ -59,120 +39,11 @@ namespace {
 
 using std::size_t;
 using cuda::Context;
-inline size_t sz(int a) { return static_cast<size_t>(a); }
-
-// The books and the caching arenas, one per category.
-class Pools {
-public:
-    ~Pools() {
-        for (auto& fl : free_)
-            for (auto& [bytes, p] : fl) cudaFree(p);
-    }
-    void* allocate(EngineCategory c, size_t bytes) {
-        const auto i = static_cast<size_t>(c);
-        void* p = nullptr;
-        auto it = free_[i].find(bytes);
-        if (it != free_[i].end()) {
-            p = it->second;
-            free_[i].erase(it);
-        } else {
-            const cudaError_t err = cudaMalloc(&p, bytes);
-            if (err != cudaSuccess) {
-                cudaGetLastError();
-                throw std::runtime_error(std::string("GPU engine: out of memory allocating ") + std::to_string(bytes) +
-                                         " bytes of " + engine_category_name(c) + " during the " +
-                                         engine_phase_name(phase_) + " phase (" + cudaGetErrorString(err) + ")");
-            }
-            s_.reserved[i] += bytes;
-        }
-        s_.current[i] += bytes;
-        s_.total_current += bytes;
-        if (s_.current[i] > s_.peak[i]) {
-            s_.peak[i] = s_.current[i];
-            s_.peak_phase[i] = phase_;
-        }
-        if (s_.total_current > s_.total_peak) {
-            s_.total_peak = s_.total_current;
-            s_.total_peak_phase = phase_;
-        }
-        return p;
-    }
-    void release(EngineCategory c, void* p, size_t bytes) {
-        const auto i = static_cast<size_t>(c);
-        s_.current[i] -= bytes;
-        s_.total_current -= bytes;
-        free_[i].emplace(bytes, p);
-    }
-    void set_phase(EnginePhase p) { phase_ = p; }
-    void reset_peaks() {
-        s_.peak = s_.current;
-        s_.peak_phase.fill(phase_);
-        s_.total_peak = s_.total_current;
-        s_.total_peak_phase = phase_;
-    }
-    const EngineMemory& stats() const { return s_; }
-
-private:
-    EngineMemory s_;
-    EnginePhase phase_ = EnginePhase::idle;
-    std::array<std::multimap<size_t, void*>, kEngineCategories> free_;
-};
-
-// A device buffer booked in one category for its lifetime. Move-only.
-class DBuf {
-public:
-    DBuf() = default;
-    DBuf(Pools& pools, EngineCategory c, size_t bytes) : pools_(&pools), cat_(c), bytes_(bytes) {
-        if (bytes > 0) p_ = pools.allocate(c, bytes);
-    }
-    DBuf(DBuf&& o) noexcept
-        : pools_(std::exchange(o.pools_, nullptr)), cat_(o.cat_), p_(std::exchange(o.p_, nullptr)),
-          bytes_(std::exchange(o.bytes_, 0)) {}
-    DBuf& operator=(DBuf&& o) noexcept {
-        if (this != &o) {
-            reset();
-            pools_ = std::exchange(o.pools_, nullptr);
-            cat_ = o.cat_;
-            p_ = std::exchange(o.p_, nullptr);
-            bytes_ = std::exchange(o.bytes_, 0);
-        }
-        return *this;
-    }
-    DBuf(const DBuf&) = delete;
-    DBuf& operator=(const DBuf&) = delete;
-    ~DBuf() { reset(); }
-    void reset() {
-        if (pools_ && p_) pools_->release(cat_, p_, bytes_);
-        pools_ = nullptr;
-        p_ = nullptr;
-        bytes_ = 0;
-    }
-    void* get() const { return p_; }
-    float* f() const { return static_cast<float*>(p_); }
-    size_t bytes() const { return bytes_; }
-
-private:
-    Pools* pools_ = nullptr;
-    EngineCategory cat_ = EngineCategory::workspace;
-    void* p_ = nullptr;
-    size_t bytes_ = 0;
-};
-
-// Unbooked device memory (ids, targets, scalars).
-struct Raw {
-    void* p = nullptr;
-    size_t bytes = 0;
-    ~Raw() {
-        if (p) cudaFree(p);
-    }
-    void ensure(size_t b) {
-        if (b <= bytes) return;
-        if (p) LLMPLAN_CUDA_CHECK(cudaFree(p));
-        p = nullptr;
-        LLMPLAN_CUDA_CHECK(cudaMalloc(&p, b));
-        bytes = b;
-    }
-};
+using cuda::DBuf;
+using cuda::LayerParams;
+using cuda::ModelParams;
+using cuda::Raw;
+using cuda::sz;
 
 enum Field : int {
     f_ln1_mean, f_ln1_rstd, f_ln1_out, f_q, f_k, f_v, f_probs, f_lse, f_att,
@@ -182,43 +53,6 @@ using LayerBuffers = std::array<DBuf, kFields>;
 using LayerView = std::array<void*, kFields>;
 inline bool is_stat(int fld) {
     return fld == f_ln1_mean || fld == f_ln1_rstd || fld == f_ln2_mean || fld == f_ln2_rstd || fld == f_lse;
-}
-
-struct LayerParams {
-    void *ln1_w = nullptr, *ln1_b = nullptr, *wq = nullptr, *bq = nullptr, *wk = nullptr, *bk = nullptr, *wv = nullptr,
-         *bv = nullptr, *wo = nullptr, *bo = nullptr, *ln2_w = nullptr, *ln2_b = nullptr, *wg = nullptr, *bg = nullptr,
-         *wu = nullptr, *bu = nullptr, *wd = nullptr, *bd = nullptr;
-};
-struct ModelParams {
-    void *wte = nullptr, *wpe = nullptr, *lnf_w = nullptr, *lnf_b = nullptr, *head = nullptr;
-    std::vector<LayerParams> layers;
-};
-
-// The field of a layer's view for a parameter name after "layers.N." (the names of views()).
-using LayerField = void* LayerParams::*;
-LayerField layer_field(const std::string& f) {
-    static const std::pair<const char*, LayerField> table[] = {
-        {"attn_norm.weight", &LayerParams::ln1_w},    {"attn_norm.bias", &LayerParams::ln1_b},
-        {"attn.q_proj.weight", &LayerParams::wq},     {"attn.q_proj.bias", &LayerParams::bq},
-        {"attn.k_proj.weight", &LayerParams::wk},     {"attn.k_proj.bias", &LayerParams::bk},
-        {"attn.v_proj.weight", &LayerParams::wv},     {"attn.v_proj.bias", &LayerParams::bv},
-        {"attn.o_proj.weight", &LayerParams::wo},     {"attn.o_proj.bias", &LayerParams::bo},
-        {"mlp_norm.weight", &LayerParams::ln2_w},     {"mlp_norm.bias", &LayerParams::ln2_b},
-        {"mlp.gate_proj.weight", &LayerParams::wg},   {"mlp.gate_proj.bias", &LayerParams::bg},
-        {"mlp.up_proj.weight", &LayerParams::wu},     {"mlp.up_proj.bias", &LayerParams::bu},
-        {"mlp.down_proj.weight", &LayerParams::wd},   {"mlp.down_proj.bias", &LayerParams::bd}};
-    for (const auto& [name, member] : table)
-        if (f == name) return member;
-    return nullptr;
-}
-
-bool same_views(const ModelParams& a, const ModelParams& b) {
-    if (a.wte != b.wte || a.wpe != b.wpe || a.lnf_w != b.lnf_w || a.lnf_b != b.lnf_b || a.head != b.head ||
-        a.layers.size() != b.layers.size())
-        return false;
-    for (std::size_t l = 0; l < a.layers.size(); ++l)
-        if (std::memcmp(&a.layers[l], &b.layers[l], sizeof(LayerParams)) != 0) return false;
-    return true;
 }
 
 struct SplitMix64 {  // as reference/model.cpp
@@ -238,26 +72,87 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-struct EngineCore::Impl {
-    EngineShape spec;
-    EngineOptions opt;
-    DType dt = DType::fp32;
-    size_t eb = 4;  // bytes per stored element
-    std::unique_ptr<Context> ctx;
-    Pools pools;
-    std::vector<EngineParam> infos;
-    size_t N = 0;
-    DBuf params, grads, master, m, v;
-    ModelParams P, G;
-    int steps = 0;  // optimizer steps taken (AdamW's bias correction counts them from 1)
-    // fp16's dynamic loss scale, kept on the host (see optimizer() and finish_step()): `scale` is
-    // the one the next backward uses, `step_scale` the one the latest backward used (the gradients
-    // in `grads` carry it), `good_steps` the run of finite steps since the last change.
-    float scale = 1.0f, step_scale = 1.0f;
-    int good_steps = 0;
+namespace cuda {
 
+EngineState::EngineState(const EngineShape& shape, const EngineOptions& o) : spec(shape), opt(o) {
+    dt = opt.precision;
+    eb = dtype_bytes(dt);
+    L = spec.layers;
+    infos = spec.params;
+    N = 0;
+    for (const EngineParam& p : infos) N = std::max(N, p.offset + p.size);
+}
+
+const EngineParam* EngineState::find(const std::string& name) const {
+    for (const EngineParam& p : infos)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+ModelParams EngineState::views(void* base) const {
+    auto at = [&](const std::string& name) -> void* {
+        const EngineParam* p = find(name);
+        return p ? static_cast<char*>(base) + p->offset * eb : nullptr;
+    };
+    ModelParams mp;
+    mp.wte = at("embed_tokens.weight");
+    mp.wpe = at("embed_positions.weight");
+    mp.lnf_w = at("final_norm.weight");
+    mp.lnf_b = at("final_norm.bias");
+    mp.head = spec.tied ? mp.wte : at("lm_head.weight");
+    for (int l = 0; l < L; ++l) {
+        const std::string p = "layers." + std::to_string(l) + ".";
+        LayerParams lp;
+        lp.ln1_w = at(p + "attn_norm.weight");
+        lp.ln1_b = at(p + "attn_norm.bias");
+        lp.wq = at(p + "attn.q_proj.weight");
+        lp.bq = at(p + "attn.q_proj.bias");
+        lp.wk = at(p + "attn.k_proj.weight");
+        lp.bk = at(p + "attn.k_proj.bias");
+        lp.wv = at(p + "attn.v_proj.weight");
+        lp.bv = at(p + "attn.v_proj.bias");
+        lp.wo = at(p + "attn.o_proj.weight");
+        lp.bo = at(p + "attn.o_proj.bias");
+        lp.ln2_w = at(p + "mlp_norm.weight");
+        lp.ln2_b = at(p + "mlp_norm.bias");
+        lp.wg = at(p + "mlp.gate_proj.weight");
+        lp.bg = at(p + "mlp.gate_proj.bias");
+        lp.wu = at(p + "mlp.up_proj.weight");
+        lp.bu = at(p + "mlp.up_proj.bias");
+        lp.wd = at(p + "mlp.down_proj.weight");
+        lp.bd = at(p + "mlp.down_proj.bias");
+        mp.layers.push_back(lp);
+    }
+    return mp;
+}
+
+std::vector<float> EngineState::initial_weights(std::uint64_t seed) const {
+    std::vector<float> host(N);
+    SplitMix64 rng{seed};
+    constexpr double two_pi = 6.283185307179586;
+    for (const EngineParam& p : infos) {
+        float* w = host.data() + p.offset;
+        const bool is_bias = ends_with(p.name, ".bias");
+        const bool is_norm = p.name.find("norm") != std::string::npos;
+        if (p.rows > 1 && p.cols > 1) {
+            for (size_t i = 0; i < p.size; i += 2) {
+                const double r = std::sqrt(-2.0 * std::log(rng.uniform())), a = two_pi * rng.uniform();
+                w[i] = static_cast<float>(opt.init_std * r * std::cos(a));
+                if (i + 1 < p.size) w[i + 1] = static_cast<float>(opt.init_std * r * std::sin(a));
+            }
+        } else {
+            const float value = is_norm && !is_bias ? 1.0f : 0.0f;
+            for (size_t i = 0; i < p.size; ++i) w[i] = value;
+        }
+    }
+    return host;
+}
+
+}  // namespace cuda
+
+struct GpuModel::Impl : cuda::EngineState {
     int B = 0, S = 0, T = 0;
-    int d = 0, L = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
+    int d = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
     int Vp = 0;  // the logits' row stride (dist::logits_row_stride: V padded to 64 in 16-bit storage)
     bool layernorm = true, swiglu = false, rotary = false, eager = false;
 
@@ -265,37 +160,16 @@ struct EngineCore::Impl {
     std::vector<LayerBuffers> saved;
     LayerBuffers scratch;
     DBuf lnf_mean, lnf_rstd, lnf_out, logits;
-    Raw ids_dev, targets_dev, pos_dev, scalars;  // scalars: loss, norm (fp32), fp16's overflow flag (int)
-    EngineRecompute mode = EngineRecompute::none;
+    Raw ids_dev, targets_dev, pos_dev;
+    Recompute mode = Recompute::none;
     cudaEvent_t ev[4] = {nullptr, nullptr, nullptr, nullptr};
     bool has_wpe = false;  // learned positions (P.wpe is only a view: ZeRO-3 sets it while the unit is gathered)
+    // Data parallelism (world > 1; docs/MULTI_GPU.md "The engine"), null on one GPU.
+    std::unique_ptr<cuda::DataParallel> dp;
 
-    // ---- data parallelism (world > 1; docs/MULTI_GPU.md "The engine") ----
-    // The compute stream is ctx->stream(); collectives run on the communicator's stream, ordered
-    // by CUDA events: comm_after_compute() before a collective reads or writes what compute
-    // produced or used, compute_wait() before compute touches what a collective produced.
-    EngineDistPlan dp;
-    Communicator* comm = nullptr;
-    int world = 1, rank = 0, zero = 0;
-    std::vector<size_t> pos;          // each parameter's element position in the weight/gradient buffers
-    DBuf param_shard, grad_shard;     // ZeRO-3 weights, ZeRO-2/3 gradients: this rank's slices
-    std::vector<DBuf> staging;        // ZeRO-2/3: per unit, the full (padded) gradient while the backward fills it
-    std::vector<DBuf> gathered;       // ZeRO-3: per unit, the all-gathered weights while a pass uses them
-    std::vector<int> in_flight;       // ZeRO-2/3: units reduce-scattered whose staging is still held
-    std::vector<cudaEvent_t> gather_ev, reduce_ev;  // per unit: recorded on the comm stream after its call
-    cudaEvent_t comp_ev = nullptr, comm_ev = nullptr;
-    std::vector<std::pair<cudaEvent_t, cudaEvent_t>> wait_ev;  // around each compute-stream wait (exposed time)
-    size_t waits = 0;
-    std::vector<const char*> wait_purposes;
-    std::vector<std::string> purposes;  // of the collectives issued since the last take, in order
-    Raw exchange;                     // 4 floats of this rank's record + world × 4 gathered (dist_ops.cuh)
-
-    Impl(const EngineShape& shape, const EngineOptions& o, std::uint64_t seed) : spec(shape), opt(o) {
-        dt = opt.precision;
-        eb = dtype_bytes(dt);
+    Impl(const EngineShape& shape, const EngineOptions& o, std::uint64_t seed) : EngineState(shape, o) {
         if (dt == DType::fp16) scale = step_scale = opt.loss_scale;
         d = spec.d;
-        L = spec.layers;
         H = spec.heads;
         KVH = spec.kv_heads;
         hd = spec.head_dim;
@@ -308,19 +182,16 @@ struct EngineCore::Impl {
         swiglu = spec.swiglu;
         rotary = spec.rotary;
         eager = opt.eager;
-        infos = spec.params;
-        N = 0;
-        for (const EngineParam& p : infos) N = std::max(N, p.offset + p.size);
         has_wpe = find("embed_positions.weight") != nullptr;
-        if (spec.dist.world > 1 || opt.world > 1) setup_dist();  // before any device work: checks the communicator
+        if (opt.world > 1) dp = std::make_unique<cuda::DataParallel>(*this);  // before any device work: checks the communicator
         ctx = std::make_unique<Context>(nullptr);
         for (auto& e : ev) LLMPLAN_CUDA_CHECK(cudaEventCreate(&e));
-        if (!dist()) {
-            params = DBuf(pools, EngineCategory::parameters, N * eb);
-            grads = DBuf(pools, EngineCategory::gradients, N * eb);
-            if (dt != DType::fp32) master = DBuf(pools, EngineCategory::optimizer, N * 4);
-            m = DBuf(pools, EngineCategory::optimizer, N * 4);
-            v = DBuf(pools, EngineCategory::optimizer, N * 4);
+        if (!dp) {
+            params = DBuf(pools, MemoryCategory::parameters, N * eb);
+            grads = DBuf(pools, MemoryCategory::gradients, N * eb);
+            if (dt != DType::fp32) master = DBuf(pools, MemoryCategory::optimizer, N * 4);
+            m = DBuf(pools, MemoryCategory::optimizer, N * 4);
+            v = DBuf(pools, MemoryCategory::optimizer, N * 4);
             LLMPLAN_CUDA_CHECK(cudaMemset(m.get(), 0, m.bytes()));
             LLMPLAN_CUDA_CHECK(cudaMemset(v.get(), 0, v.bytes()));
             LLMPLAN_CUDA_CHECK(cudaMemset(grads.get(), 0, grads.bytes()));
@@ -328,8 +199,8 @@ struct EngineCore::Impl {
             G = views(grads.get());
             init(seed);
         } else {
-            allocate_dist();
-            init_dist(seed);
+            dp->allocate();
+            dp->init(seed);
         }
         saved.resize(sz(L));
         resid.resize(sz(L + 1));
@@ -339,70 +210,9 @@ struct EngineCore::Impl {
     ~Impl() {
         release_forward_state();
         if (ctx) cudaStreamSynchronize(ctx->stream());
-        if (comm && dist()) {
-            try {
-                comm_synchronize();
-            } catch (const std::exception&) {  // the communicator aborted itself; the buffers may go
-            }
-        }
-        staging.clear();
-        gathered.clear();
+        if (dp) dp->shutdown();
         for (auto& e : ev)
             if (e) cudaEventDestroy(e);
-        for (cudaEvent_t e : gather_ev) cudaEventDestroy(e);
-        for (cudaEvent_t e : reduce_ev) cudaEventDestroy(e);
-        for (auto& [a, b] : wait_ev) {
-            cudaEventDestroy(a);
-            cudaEventDestroy(b);
-        }
-        if (comp_ev) cudaEventDestroy(comp_ev);
-        if (comm_ev) cudaEventDestroy(comm_ev);
-    }
-
-    float* fp32_weights() const { return dt == DType::fp32 ? params.f() : master.f(); }
-    bool dist() const { return world > 1; }
-
-    const EngineParam* find(const std::string& name) const {
-        for (const EngineParam& p : infos)
-            if (p.name == name) return &p;
-        return nullptr;
-    }
-
-    ModelParams views(void* base) const {
-        auto at = [&](const std::string& name) -> void* {
-            const EngineParam* p = find(name);
-            return p ? static_cast<char*>(base) + p->offset * eb : nullptr;
-        };
-        ModelParams mp;
-        mp.wte = at("embed_tokens.weight");
-        mp.wpe = at("embed_positions.weight");
-        mp.lnf_w = at("final_norm.weight");
-        mp.lnf_b = at("final_norm.bias");
-        mp.head = spec.tied ? mp.wte : at("lm_head.weight");
-        for (int l = 0; l < L; ++l) {
-            const std::string p = "layers." + std::to_string(l) + ".";
-            LayerParams lp;
-            lp.ln1_w = at(p + "attn_norm.weight");
-            lp.ln1_b = at(p + "attn_norm.bias");
-            lp.wq = at(p + "attn.q_proj.weight");
-            lp.bq = at(p + "attn.q_proj.bias");
-            lp.wk = at(p + "attn.k_proj.weight");
-            lp.bk = at(p + "attn.k_proj.bias");
-            lp.wv = at(p + "attn.v_proj.weight");
-            lp.bv = at(p + "attn.v_proj.bias");
-            lp.wo = at(p + "attn.o_proj.weight");
-            lp.bo = at(p + "attn.o_proj.bias");
-            lp.ln2_w = at(p + "mlp_norm.weight");
-            lp.ln2_b = at(p + "mlp_norm.bias");
-            lp.wg = at(p + "mlp.gate_proj.weight");
-            lp.bg = at(p + "mlp.gate_proj.bias");
-            lp.wu = at(p + "mlp.up_proj.weight");
-            lp.bu = at(p + "mlp.up_proj.bias");
-            lp.wd = at(p + "mlp.down_proj.weight");
-            lp.bd = at(p + "mlp.down_proj.bias");
-            mp.layers.push_back(lp);
-        }
-        return mp;
     }
 
     // The reference's initialisation, computed on the host and uploaded.
@@ -412,28 +222,6 @@ struct EngineCore::Impl {
         LLMPLAN_CUDA_CHECK(cudaMemcpy(w32, host.data(), N * 4, cudaMemcpyHostToDevice));
         if (dt != DType::fp32) cuda::convert(*ctx, w32, DType::fp32, params.get(), dt, N);
         LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));
-    }
-
-    std::vector<float> initial_weights(std::uint64_t seed) const {
-        std::vector<float> host(N);
-        SplitMix64 rng{seed};
-        constexpr double two_pi = 6.283185307179586;
-        for (const EngineParam& p : infos) {
-            float* w = host.data() + p.offset;
-            const bool is_bias = ends_with(p.name, ".bias");
-            const bool is_norm = p.name.find("norm") != std::string::npos;
-            if (p.rows > 1 && p.cols > 1) {
-                for (size_t i = 0; i < p.size; i += 2) {
-                    const double r = std::sqrt(-2.0 * std::log(rng.uniform())), a = two_pi * rng.uniform();
-                    w[i] = static_cast<float>(opt.init_std * r * std::cos(a));
-                    if (i + 1 < p.size) w[i + 1] = static_cast<float>(opt.init_std * r * std::sin(a));
-                }
-            } else {
-                const float value = is_norm && !is_bias ? 1.0f : 0.0f;
-                for (size_t i = 0; i < p.size; ++i) w[i] = value;
-            }
-        }
-        return host;
     }
 
     // ---- geometry and storage ----
@@ -492,11 +280,11 @@ struct EngineCore::Impl {
     }
     size_t field_bytes(int fld) const { return field_elems(fld) * (is_stat(fld) ? 4 : eb); }
 
-    static bool kept(int fld, EngineRecompute r) {
+    static bool kept(int fld, Recompute r) {
         switch (r) {
-            case EngineRecompute::none: return true;
-            case EngineRecompute::selective: return fld != f_probs && fld != f_lse;
-            case EngineRecompute::full: return false;
+            case Recompute::none: return true;
+            case Recompute::selective: return fld != f_probs && fld != f_lse;
+            case Recompute::full: return false;
         }
         return false;
     }
@@ -505,7 +293,7 @@ struct EngineCore::Impl {
         const size_t n = field_bytes(fld);
         if (n == 0) return nullptr;
         DBuf& b = scratch[sz(fld)];
-        if (b.bytes() != n) b = DBuf(pools, EngineCategory::workspace, n);
+        if (b.bytes() != n) b = DBuf(pools, MemoryCategory::workspace, n);
         return b.get();
     }
 
@@ -516,7 +304,7 @@ struct EngineCore::Impl {
             if (n == 0) continue;
             if (kept(fld, mode)) {
                 DBuf& b = saved[sz(l)][sz(fld)];
-                if (allocate) b = DBuf(pools, EngineCategory::activations, n);
+                if (allocate) b = DBuf(pools, MemoryCategory::activations, n);
                 view[sz(fld)] = b.get();
             } else {
                 view[sz(fld)] = scratch_field(fld);
@@ -643,12 +431,12 @@ struct EngineCore::Impl {
     // ---- passes ----
 
     void forward() {
-        pools.set_phase(EnginePhase::forward);
+        pools.set_phase(MemoryPhase::forward);
         mode = opt.recompute;
         const size_t td = sz(T) * sz(d);
         for (int l = 0; l <= L; ++l) {
-            if (dist()) forward_before(l);
-            resid[sz(l)] = DBuf(pools, EngineCategory::activations, td * eb);
+            if (dp) dp->forward_before(l);
+            resid[sz(l)] = DBuf(pools, MemoryCategory::activations, td * eb);
             void* x = resid[sz(l)].get();
             if (l == 0) {
                 cuda::embedding_forward(*ctx, P.wte, static_cast<const int*>(ids_dev.p), x, T, d, dt);
@@ -661,73 +449,69 @@ struct EngineCore::Impl {
                 const LayerView a = layer_view(l - 1, true);
                 layer_forward(P.layers[sz(l - 1)], resid[sz(l - 1)].get(), a, x);
             }
-            if (dist()) forward_after(l);
+            if (dp) dp->forward_after(l);
         }
-        if (dist()) forward_before(L + 1);
-        if (layernorm) lnf_mean = DBuf(pools, EngineCategory::activations, sz(T) * 4);
-        lnf_rstd = DBuf(pools, EngineCategory::activations, sz(T) * 4);
-        lnf_out = DBuf(pools, EngineCategory::activations, td * eb);
+        if (dp) dp->forward_before(L + 1);
+        if (layernorm) lnf_mean = DBuf(pools, MemoryCategory::activations, sz(T) * 4);
+        lnf_rstd = DBuf(pools, MemoryCategory::activations, sz(T) * 4);
+        lnf_out = DBuf(pools, MemoryCategory::activations, td * eb);
         norm_forward(resid[sz(L)].get(), P.lnf_w, P.lnf_b, lnf_out.get(), lnf_mean.get(), lnf_rstd.get());
-        logits = DBuf(pools, EngineCategory::logits, sz(T) * sz(Vp) * eb);
+        logits = DBuf(pools, MemoryCategory::logits, sz(T) * sz(Vp) * eb);
         cuda::linear_forward(*ctx, lnf_out.get(), P.head, nullptr, logits.get(), T, d, V, dt, Vp);
         // fp16: the loss gradient is multiplied by the loss scale S inside the fused cross-entropy
         // (the backward of S·loss, no extra pass over [T, V]); every gradient downstream carries S.
         step_scale = scaled() ? scale : 1.0f;
         cuda::cross_entropy(*ctx, logits.get(), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt, true,
                             step_scale, Vp);
-        if (dist()) forward_after(L + 1);
-        pools.set_phase(EnginePhase::idle);
+        if (dp) dp->forward_after(L + 1);
+        pools.set_phase(MemoryPhase::idle);
     }
 
-    bool scaled() const { return dt == DType::fp16; }
-    float* scalars_loss() const { return static_cast<float*>(scalars.p); }
-    float* scalars_norm() const { return static_cast<float*>(scalars.p) + 1; }
-    int* scalars_overflow() const { return reinterpret_cast<int*>(static_cast<float*>(scalars.p) + 2); }
 
     void backward() {
-        pools.set_phase(EnginePhase::backward);
+        pools.set_phase(MemoryPhase::backward);
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
-        if (dist()) backward_before(L + 1);
+        if (dp) dp->backward_before(L + 1);
         GradWork w;
-        w.ln = DBuf(pools, EngineCategory::workspace, td * eb);
+        w.ln = DBuf(pools, MemoryCategory::workspace, td * eb);
         cuda::linear_backward(*ctx, lnf_out.get(), P.head, logits.get(), w.ln.get(), G.head, nullptr, T, d, V, dt, gdt(), Vp);
         logits.reset();
         lnf_out.reset();
-        w.res = DBuf(pools, EngineCategory::workspace, td * eb);
-        w.tmp = DBuf(pools, EngineCategory::workspace, td * eb);
+        w.res = DBuf(pools, MemoryCategory::workspace, td * eb);
+        w.tmp = DBuf(pools, MemoryCategory::workspace, td * eb);
         norm_backward(resid[sz(L)].get(), P.lnf_w, lnf_mean.get(), lnf_rstd.get(), w.ln.get(), w.res.get(), G.lnf_w,
                       G.lnf_b);
         lnf_mean.reset();
         lnf_rstd.reset();
-        if (dist()) backward_after(L + 1);
-        w.att = DBuf(pools, EngineCategory::workspace, sz(T) * sz(qd) * eb);
-        w.dq = DBuf(pools, EngineCategory::workspace, sz(T) * sz(qd) * eb);
-        w.dk = DBuf(pools, EngineCategory::workspace, sz(T) * sz(kvd) * eb);
-        w.dv = DBuf(pools, EngineCategory::workspace, sz(T) * sz(kvd) * eb);
-        w.act = DBuf(pools, EngineCategory::workspace, tf * eb);
-        w.fc = DBuf(pools, EngineCategory::workspace, tf * eb);
-        if (swiglu) w.up = DBuf(pools, EngineCategory::workspace, tf * eb);
+        if (dp) dp->backward_after(L + 1);
+        w.att = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(qd) * eb);
+        w.dq = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(qd) * eb);
+        w.dk = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(kvd) * eb);
+        w.dv = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(kvd) * eb);
+        w.act = DBuf(pools, MemoryCategory::workspace, tf * eb);
+        w.fc = DBuf(pools, MemoryCategory::workspace, tf * eb);
+        if (swiglu) w.up = DBuf(pools, MemoryCategory::workspace, tf * eb);
         for (int l = L - 1; l >= 0; --l) {
             resid[sz(l + 1)].reset();
-            if (dist()) backward_before(l + 1);
+            if (dp) dp->backward_before(l + 1);
             const LayerView a = layer_view(l, false);
             const void* x = resid[sz(l)].get();
-            if (mode == EngineRecompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
-            if (mode == EngineRecompute::selective) attention_core(a);
+            if (mode == Recompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
+            if (mode == Recompute::selective) attention_core(a);
             layer_backward(P.layers[sz(l)], G.layers[sz(l)], x, a, w);
             for (DBuf& b : saved[sz(l)]) b.reset();
-            if (dist()) backward_after(l + 1);
+            if (dp) dp->backward_after(l + 1);
         }
-        if (dist()) backward_before(0);
+        if (dp) dp->backward_before(0);
         cuda::embedding_backward(*ctx, static_cast<const int*>(ids_dev.p), w.res.get(), G.wte, T, d, dt, gdt());
         if (G.wpe)
             cuda::embedding_backward(*ctx, static_cast<const int*>(pos_dev.p), w.res.get(), G.wpe, T, d, dt, gdt());
-        if (dist()) backward_after(0);
+        if (dp) dp->backward_after(0);
         // Device memory handed back to the arenas is reused by later kernels on the same stream
         // only, so no synchronisation is needed before releasing it.
         release_forward_state();
-        if (dist()) backward_finish();
-        pools.set_phase(EnginePhase::idle);
+        if (dp) dp->backward_finish();
+        pools.set_phase(MemoryPhase::idle);
     }
 
     // fp32 and bf16: global norm, then AdamW with clipping. fp16 (gradients ×S): the overflow flag
@@ -743,11 +527,11 @@ struct EngineCore::Impl {
     // of the step; here the flag is read once per step after the end-of-step synchronisation that
     // train_step makes anyway for the loss and the timings.)
     void optimizer(const EngineAdamW& o) {
-        if (dist()) {
-            optimizer_dist(o);
+        if (dp) {
+            dp->optimizer(o);
             return;
         }
-        pools.set_phase(EnginePhase::optimizer);
+        pools.set_phase(MemoryPhase::optimizer);
         int* overflow = nullptr;
         if (scaled()) {
             overflow = scalars_overflow();
@@ -772,7 +556,7 @@ struct EngineCore::Impl {
                                m.f() + p.offset, v.f() + p.offset, p.size, h, step, grad_scale,
                                clip ? scalars_norm() : nullptr, o.max_grad_norm, p.decay, overflow, copy, dt);
         }
-        pools.set_phase(EnginePhase::idle);
+        pools.set_phase(MemoryPhase::idle);
     }
 
     // fp16, once the step's kernels are done: reads the overflow flag (one 4-byte device→host
@@ -838,17 +622,17 @@ struct EngineCore::Impl {
             const double inv = 1.0 / static_cast<double>(step_scale);
             for (float& x : g) x = static_cast<float>(x * inv);
         }
-        if (dist()) {
-            const double inv = 1.0 / static_cast<double>(world);
+        if (dp) {
+            const double inv = 1.0 / static_cast<double>(dp->world());
             for (float& x : g) x = static_cast<float>(x * inv);
         }
         return g;
     }
 
     void whole_state(const char* what) const {
-        if (dist() && zero >= 1)
+        if (dp && dp->zero() >= 1)
             throw std::logic_error(std::string("GPU engine: ") + what + " is not available with ZeRO-" +
-                                   std::to_string(zero) + ": each rank holds only its slices");
+                                   std::to_string(dp->zero()) + ": each rank holds only its slices");
     }
 
     std::vector<float> download_fp32(const float* p, size_t n) const {
@@ -861,72 +645,79 @@ struct EngineCore::Impl {
     EngineMemory memory() const {
         EngineMemory m2 = pools.stats();
         m2.library_bytes = ctx->lt_workspace_bytes() + ctx->scratch_bytes() + ids_dev.bytes + targets_dev.bytes +
-                           pos_dev.bytes + scalars.bytes + exchange.bytes;
+                           pos_dev.bytes + scalars.bytes + (dp ? dp->library_bytes() : 0);
         return m2;
     }
 
-#include "kernels/cuda/engine_dist.inc"
-
 };
 
-EngineCore::EngineCore(const EngineShape& spec, const EngineOptions& options, std::uint64_t seed)
-    : impl_(std::make_unique<Impl>(spec, options, seed)) {}
-EngineCore::~EngineCore() = default;
+GpuModel::GpuModel(const ModelSpec& spec, const EngineOptions& options, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>(engine_shape(spec, options), options, seed)) {}
+GpuModel::~GpuModel() = default;
 
-float EngineCore::forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S) {
-    impl_->begin(ids, targets, B, S);
-    impl_->zero_grad();
-    impl_->forward();
-    impl_->backward();
-    return impl_->read_scalar(impl_->scalars_loss());
+// Bad ids, targets or sizes are the caller's input (std::invalid_argument inside): InputError.
+float GpuModel::forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S) {
+    try {
+        impl_->begin(ids, targets, B, S);
+        impl_->zero_grad();
+        impl_->forward();
+        impl_->backward();
+        return impl_->read_scalar(impl_->scalars_loss());
+    } catch (const std::invalid_argument& e) {
+        throw InputError(e.what());
+    }
 }
 
-float EngineCore::optimizer_step(const EngineAdamW& opt) {
+float GpuModel::optimizer_step(const EngineAdamW& opt) {
     impl_->optimizer(opt);
     const float norm = impl_->read_scalar(impl_->scalars_norm());
     impl_->finish_step();
-    if (impl_->dist()) impl_->drain_comm();
+    if (impl_->dp) impl_->dp->drain_comm();
     return norm;
 }
 
-EngineStepStats EngineCore::train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
+EngineStepStats GpuModel::train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
                                      const EngineAdamW& opt) {
-    Impl& im = *impl_;
-    im.begin(ids, targets, B, S);
-    const cudaStream_t s = im.ctx->stream();
-    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[0], s));
-    im.zero_grad();
-    im.forward();
-    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[1], s));
-    im.backward();
-    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[2], s));
-    im.optimizer(opt);
-    LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[3], s));
-    LLMPLAN_CUDA_CHECK(cudaEventSynchronize(im.ev[3]));
-    EngineStepStats st;
-    float ms = 0;
-    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[1]));
-    st.forward_ms = ms;
-    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[1], im.ev[2]));
-    st.backward_ms = ms;
-    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[2], im.ev[3]));
-    st.optimizer_ms = ms;
-    LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[3]));
-    st.total_ms = ms;
-    st.loss = im.read_scalar(im.scalars_loss());
-    st.grad_norm = im.read_scalar(im.scalars_norm());
-    st.loss_scale = im.dist() ? im.step_scale * static_cast<float>(im.world) : im.step_scale;
-    st.skipped = im.finish_step();
-    st.memory = im.memory();
-    if (im.dist()) im.take_step_comm(st);
-    return st;
+    try {
+        Impl& im = *impl_;
+        im.begin(ids, targets, B, S);
+        const cudaStream_t s = im.ctx->stream();
+        LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[0], s));
+        im.zero_grad();
+        im.forward();
+        LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[1], s));
+        im.backward();
+        LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[2], s));
+        im.optimizer(opt);
+        LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[3], s));
+        LLMPLAN_CUDA_CHECK(cudaEventSynchronize(im.ev[3]));
+        EngineStepStats st;
+        float ms = 0;
+        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[1]));
+        st.forward_ms = ms;
+        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[1], im.ev[2]));
+        st.backward_ms = ms;
+        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[2], im.ev[3]));
+        st.optimizer_ms = ms;
+        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[3]));
+        st.total_ms = ms;
+        st.loss = im.read_scalar(im.scalars_loss());
+        st.grad_norm = im.read_scalar(im.scalars_norm());
+        st.loss_scale = im.dp ? im.step_scale * static_cast<float>(im.dp->world()) : im.step_scale;
+        st.skipped = im.finish_step();
+        st.memory = im.memory();
+        if (im.dp) im.dp->take_step_comm(st);
+        return st;
+    } catch (const std::invalid_argument& e) {
+        throw InputError(e.what());
+    }
 }
 
-const std::vector<EngineParam>& EngineCore::params() const { return impl_->infos; }
-std::size_t EngineCore::param_count() const { return impl_->N; }
+const std::vector<EngineParam>& GpuModel::params() const { return impl_->infos; }
+std::size_t GpuModel::param_count() const { return impl_->N; }
 
-std::vector<float> EngineCore::parameters() const {
-    if (impl_->dist()) return impl_->dist_parameters();
+std::vector<float> GpuModel::parameters() const {
+    if (impl_->dp) return impl_->dp->parameters();
     LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(impl_->ctx->stream()));
     std::vector<float> out(impl_->N);
     LLMPLAN_CUDA_CHECK(cudaMemcpy(out.data(), impl_->fp32_weights(), impl_->N * 4, cudaMemcpyDeviceToHost));
@@ -936,36 +727,36 @@ std::vector<float> EngineCore::parameters() const {
 // fp16 gradients are stored ×S; these return them divided by S (the true gradients).
 // Data parallel: the gradients are the ranks' sum (DDP: whole on every rank, divided here by the
 // world size as AdamW does); ZeRO keeps only slices of them and of the moments.
-std::vector<float> EngineCore::gradients() const {
+std::vector<float> GpuModel::gradients() const {
     impl_->whole_state("gradients()");
     return impl_->unscale(impl_->download(impl_->grads.get(), impl_->N));
 }
 
-std::vector<float> EngineCore::grad(const std::string& name) const {
+std::vector<float> GpuModel::grad(const std::string& name) const {
     impl_->whole_state("grad()");
     const EngineParam* p = impl_->find(name);
     if (!p) throw std::out_of_range("GPU engine: no parameter named " + name);
     return impl_->unscale(impl_->download(static_cast<const char*>(impl_->grads.get()) + p->offset * impl_->eb, p->size));
 }
 
-std::vector<float> EngineCore::adam_m() const {
+std::vector<float> GpuModel::adam_m() const {
     impl_->whole_state("adam_m()");
     return impl_->download_fp32(impl_->m.f(), impl_->N);
 }
-std::vector<float> EngineCore::adam_v() const {
+std::vector<float> GpuModel::adam_v() const {
     impl_->whole_state("adam_v()");
     return impl_->download_fp32(impl_->v.f(), impl_->N);
 }
-int EngineCore::optimizer_steps() const { return impl_->steps; }
-float EngineCore::loss_scale() const {
-    return impl_->dist() ? impl_->scale * static_cast<float>(impl_->world) : impl_->scale;
+int GpuModel::optimizer_steps() const { return impl_->steps; }
+float GpuModel::loss_scale() const {
+    return impl_->dp ? impl_->scale * static_cast<float>(impl_->dp->world()) : impl_->scale;
 }
 
-std::vector<float> EngineCore::param(const std::string& name) const {
+std::vector<float> GpuModel::param(const std::string& name) const {
     const EngineParam* p = impl_->find(name);
     if (!p) throw std::out_of_range("GPU engine: no parameter named " + name);
-    if (impl_->dist()) {
-        const std::vector<float> all = impl_->dist_parameters();
+    if (impl_->dp) {
+        const std::vector<float> all = impl_->dp->parameters();
         return std::vector<float>(all.begin() + static_cast<std::ptrdiff_t>(p->offset),
                                   all.begin() + static_cast<std::ptrdiff_t>(p->offset + p->size));
     }
@@ -976,11 +767,11 @@ std::vector<float> EngineCore::param(const std::string& name) const {
     return out;
 }
 
-EngineMemory EngineCore::memory() const { return impl_->memory(); }
-void EngineCore::reset_peaks() { impl_->pools.reset_peaks(); }
-const EngineOptions& EngineCore::options() const { return impl_->opt; }
+EngineMemory GpuModel::memory() const { return impl_->memory(); }
+void GpuModel::reset_peaks() { impl_->pools.reset_peaks(); }
+const EngineOptions& GpuModel::options() const { return impl_->opt; }
 
-std::string EngineCore::device_name() const {
+std::string GpuModel::device_name() const {
     int dev = 0;
     LLMPLAN_CUDA_CHECK(cudaGetDevice(&dev));
     cudaDeviceProp prop{};

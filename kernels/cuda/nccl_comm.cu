@@ -34,11 +34,11 @@ std::string seconds_text(double s) {
     return buf;
 }
 
-ncclDataType_t nccl_type(CommType t) {
+ncclDataType_t nccl_type(DType t) {
     switch (t) {
-        case CommType::fp32: return ncclFloat32;
-        case CommType::bf16: return ncclBfloat16;
-        case CommType::fp16: return ncclFloat16;
+        case DType::fp32: return ncclFloat32;
+        case DType::bf16: return ncclBfloat16;
+        case DType::fp16: return ncclFloat16;
     }
     return ncclFloat32;
 }
@@ -219,9 +219,9 @@ struct Communicator::Impl {
         return e;
     }
 
-    void launch(dist::CommKind kind, const void* s, void* r, std::size_t count, CommType type, bool timed) {
+    void launch(dist::CommKind kind, const void* s, void* r, std::size_t count, DType type, bool timed) {
         usable();
-        const std::size_t eb = comm_type_bytes(type);
+        const std::size_t eb = dtype_bytes(type);
         const auto world = static_cast<std::uint64_t>(config.world);
         Pending p;
         p.call.kind = kind;
@@ -348,13 +348,13 @@ CommDeviceInfo Communicator::device_info() const {
     return d;
 }
 
-void Communicator::all_reduce(const void* send, void* recv, std::size_t count, CommType type) {
+void Communicator::all_reduce(const void* send, void* recv, std::size_t count, DType type) {
     impl_->launch(dist::CommKind::all_reduce, send, recv, count, type, impl_->timing);
 }
-void Communicator::reduce_scatter(const void* send, void* recv, std::size_t recv_count, CommType type) {
+void Communicator::reduce_scatter(const void* send, void* recv, std::size_t recv_count, DType type) {
     impl_->launch(dist::CommKind::reduce_scatter, send, recv, recv_count, type, impl_->timing);
 }
-void Communicator::all_gather(const void* send, void* recv, std::size_t send_count, CommType type) {
+void Communicator::all_gather(const void* send, void* recv, std::size_t send_count, DType type) {
     impl_->launch(dist::CommKind::all_gather, send, recv, send_count, type, impl_->timing);
 }
 
@@ -394,7 +394,7 @@ std::vector<BusbwSample> Communicator::measure_busbw(const BusbwOptions& o,
     m.usable();
     if (o.iters < 1 || o.warmup < 0) throw std::invalid_argument("measure_busbw: iters ≥ 1 and warmup ≥ 0");
     const int n = m.config.world;
-    const std::size_t eb = comm_type_bytes(o.type);
+    const std::size_t eb = dtype_bytes(o.type);
     std::uint64_t largest = 0;
     for (const std::uint64_t s : o.sizes) largest = std::max(largest, s);
     largest = largest / eb * eb;
@@ -420,9 +420,9 @@ std::vector<BusbwSample> Communicator::measure_busbw(const BusbwOptions& o,
     if (!m.bench_stop) m.check_cuda(cudaEventCreate(&m.bench_stop), "cudaEventCreate");
     const float mine = static_cast<float>(m.config.rank + 1);
     switch (o.type) {
-        case CommType::fp32: m.fill<float>(m.buffer_bytes / eb, mine); break;
-        case CommType::bf16: m.fill<__nv_bfloat16>(m.buffer_bytes / eb, mine); break;
-        case CommType::fp16: m.fill<__half>(m.buffer_bytes / eb, mine); break;
+        case DType::fp32: m.fill<float>(m.buffer_bytes / eb, mine); break;
+        case DType::bf16: m.fill<__nv_bfloat16>(m.buffer_bytes / eb, mine); break;
+        case DType::fp16: m.fill<__half>(m.buffer_bytes / eb, mine); break;
     }
     m.synchronize("filling the send buffer");
 
@@ -452,9 +452,9 @@ std::vector<BusbwSample> Communicator::measure_busbw(const BusbwOptions& o,
             const float expected = kind == dist::CommKind::all_gather ? 0.0f : sum;
             const std::size_t block = kind == dist::CommKind::all_gather ? s.count : 0;
             switch (o.type) {
-                case CommType::fp32: m.check_output<float>(out_count, expected, block); break;
-                case CommType::bf16: m.check_output<__nv_bfloat16>(out_count, expected, block); break;
-                case CommType::fp16: m.check_output<__half>(out_count, expected, block); break;
+                case DType::fp32: m.check_output<float>(out_count, expected, block); break;
+                case DType::bf16: m.check_output<__nv_bfloat16>(out_count, expected, block); break;
+                case DType::fp16: m.check_output<__half>(out_count, expected, block); break;
             }
             m.synchronize("checking the " + what);
             unsigned long long errors = 0;

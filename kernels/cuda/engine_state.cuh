@@ -1,0 +1,217 @@
+// engine_state.cuh — what the GPU training engine (kernels/cuda/engine.cu, GpuModel::Impl) and its
+// data parallelism (kernels/cuda/data_parallel.cuh, DataParallel) share: the booked device
+// buffers (one caching arena per MemoryCategory), the parameter views by layer, and EngineState —
+// the model's weights, gradients and optimizer state with the options, the layout and the loss
+// scale. nvcc only.
+#pragma once
+
+#include "core/vocab.h"
+#include "kernels/cuda/check.cuh"
+#include "kernels/cuda/ops.cuh"
+#include "kernels/engine.h"
+
+#include <cuda_runtime.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llmplan::kernels::cuda {
+
+inline std::size_t sz(int a) { return static_cast<std::size_t>(a); }
+
+// The books and the caching arenas, one per category.
+class Pools {
+public:
+    ~Pools() {
+        for (auto& fl : free_)
+            for (auto& [bytes, p] : fl) cudaFree(p);
+    }
+    void* allocate(MemoryCategory c, size_t bytes) {
+        const auto i = static_cast<size_t>(c);
+        void* p = nullptr;
+        auto it = free_[i].find(bytes);
+        if (it != free_[i].end()) {
+            p = it->second;
+            free_[i].erase(it);
+        } else {
+            const cudaError_t err = cudaMalloc(&p, bytes);
+            if (err != cudaSuccess) {
+                cudaGetLastError();
+                throw std::runtime_error(std::string("GPU engine: out of memory allocating ") + std::to_string(bytes) +
+                                         " bytes of " + to_string(c) + " during the " +
+                                         to_string(phase_) + " phase (" + cudaGetErrorString(err) + ")");
+            }
+            s_.reserved[i] += bytes;
+        }
+        s_.current[i] += bytes;
+        s_.total_current += bytes;
+        if (s_.current[i] > s_.peak[i]) {
+            s_.peak[i] = s_.current[i];
+            s_.peak_phase[i] = phase_;
+        }
+        if (s_.total_current > s_.total_peak) {
+            s_.total_peak = s_.total_current;
+            s_.total_peak_phase = phase_;
+        }
+        return p;
+    }
+    void release(MemoryCategory c, void* p, size_t bytes) {
+        const auto i = static_cast<size_t>(c);
+        s_.current[i] -= bytes;
+        s_.total_current -= bytes;
+        free_[i].emplace(bytes, p);
+    }
+    void set_phase(MemoryPhase p) { phase_ = p; }
+    void reset_peaks() {
+        s_.peak = s_.current;
+        s_.peak_phase.fill(phase_);
+        s_.total_peak = s_.total_current;
+        s_.total_peak_phase = phase_;
+    }
+    const EngineMemory& stats() const { return s_; }
+
+private:
+    EngineMemory s_;
+    MemoryPhase phase_ = MemoryPhase::idle;
+    std::array<std::multimap<size_t, void*>, kMemoryCategories> free_;
+};
+
+// A device buffer booked in one category for its lifetime. Move-only.
+class DBuf {
+public:
+    DBuf() = default;
+    DBuf(Pools& pools, MemoryCategory c, size_t bytes) : pools_(&pools), cat_(c), bytes_(bytes) {
+        if (bytes > 0) p_ = pools.allocate(c, bytes);
+    }
+    DBuf(DBuf&& o) noexcept
+        : pools_(std::exchange(o.pools_, nullptr)), cat_(o.cat_), p_(std::exchange(o.p_, nullptr)),
+          bytes_(std::exchange(o.bytes_, 0)) {}
+    DBuf& operator=(DBuf&& o) noexcept {
+        if (this != &o) {
+            reset();
+            pools_ = std::exchange(o.pools_, nullptr);
+            cat_ = o.cat_;
+            p_ = std::exchange(o.p_, nullptr);
+            bytes_ = std::exchange(o.bytes_, 0);
+        }
+        return *this;
+    }
+    DBuf(const DBuf&) = delete;
+    DBuf& operator=(const DBuf&) = delete;
+    ~DBuf() { reset(); }
+    void reset() {
+        if (pools_ && p_) pools_->release(cat_, p_, bytes_);
+        pools_ = nullptr;
+        p_ = nullptr;
+        bytes_ = 0;
+    }
+    void* get() const { return p_; }
+    float* f() const { return static_cast<float*>(p_); }
+    size_t bytes() const { return bytes_; }
+
+private:
+    Pools* pools_ = nullptr;
+    MemoryCategory cat_ = MemoryCategory::workspace;
+    void* p_ = nullptr;
+    size_t bytes_ = 0;
+};
+
+// Unbooked device memory (ids, targets, scalars).
+struct Raw {
+    void* p = nullptr;
+    size_t bytes = 0;
+    ~Raw() {
+        if (p) cudaFree(p);
+    }
+    void ensure(size_t b) {
+        if (b <= bytes) return;
+        if (p) LLMPLAN_CUDA_CHECK(cudaFree(p));
+        p = nullptr;
+        LLMPLAN_CUDA_CHECK(cudaMalloc(&p, b));
+        bytes = b;
+    }
+};
+
+struct LayerParams {
+    void *ln1_w = nullptr, *ln1_b = nullptr, *wq = nullptr, *bq = nullptr, *wk = nullptr, *bk = nullptr, *wv = nullptr,
+         *bv = nullptr, *wo = nullptr, *bo = nullptr, *ln2_w = nullptr, *ln2_b = nullptr, *wg = nullptr, *bg = nullptr,
+         *wu = nullptr, *bu = nullptr, *wd = nullptr, *bd = nullptr;
+};
+struct ModelParams {
+    void *wte = nullptr, *wpe = nullptr, *lnf_w = nullptr, *lnf_b = nullptr, *head = nullptr;
+    std::vector<LayerParams> layers;
+};
+
+// The field of a layer's view for a parameter name after "layers.N." (the names of views()).
+using LayerField = void* LayerParams::*;
+inline LayerField layer_field(const std::string& f) {
+    static const std::pair<const char*, LayerField> table[] = {
+        {"attn_norm.weight", &LayerParams::ln1_w},    {"attn_norm.bias", &LayerParams::ln1_b},
+        {"attn.q_proj.weight", &LayerParams::wq},     {"attn.q_proj.bias", &LayerParams::bq},
+        {"attn.k_proj.weight", &LayerParams::wk},     {"attn.k_proj.bias", &LayerParams::bk},
+        {"attn.v_proj.weight", &LayerParams::wv},     {"attn.v_proj.bias", &LayerParams::bv},
+        {"attn.o_proj.weight", &LayerParams::wo},     {"attn.o_proj.bias", &LayerParams::bo},
+        {"mlp_norm.weight", &LayerParams::ln2_w},     {"mlp_norm.bias", &LayerParams::ln2_b},
+        {"mlp.gate_proj.weight", &LayerParams::wg},   {"mlp.gate_proj.bias", &LayerParams::bg},
+        {"mlp.up_proj.weight", &LayerParams::wu},     {"mlp.up_proj.bias", &LayerParams::bu},
+        {"mlp.down_proj.weight", &LayerParams::wd},   {"mlp.down_proj.bias", &LayerParams::bd}};
+    for (const auto& [name, member] : table)
+        if (f == name) return member;
+    return nullptr;
+}
+
+inline bool same_views(const ModelParams& a, const ModelParams& b) {
+    if (a.wte != b.wte || a.wpe != b.wpe || a.lnf_w != b.lnf_w || a.lnf_b != b.lnf_b || a.head != b.head ||
+        a.layers.size() != b.layers.size())
+        return false;
+    for (std::size_t l = 0; l < a.layers.size(); ++l)
+        if (std::memcmp(&a.layers[l], &b.layers[l], sizeof(LayerParams)) != 0) return false;
+    return true;
+}
+
+// The model's state: options and layout, the weights, gradients and optimizer state (booked), their
+// views, the optimizer step count and fp16's loss scale. GpuModel::Impl (engine.cu) derives from it;
+// DataParallel allocates and updates it for world > 1.
+struct EngineState {
+    EngineShape spec;
+    EngineOptions opt;
+    DType dt = DType::fp32;
+    std::size_t eb = 4;  // bytes per stored element
+    int L = 0;           // layers
+    std::unique_ptr<Context> ctx;
+    Pools pools;
+    std::vector<EngineParam> infos;
+    std::size_t N = 0;
+    DBuf params, grads, master, m, v;
+    ModelParams P, G;
+    int steps = 0;  // optimizer steps taken (AdamW's bias correction counts them from 1)
+    // fp16's dynamic loss scale, kept on the host (engine.cu, optimizer() and finish_step()): `scale`
+    // is the one the next backward uses, `step_scale` the one the latest backward used (the
+    // gradients in `grads` carry it), `good_steps` the run of finite steps since the last change.
+    float scale = 1.0f, step_scale = 1.0f;
+    int good_steps = 0;
+    Raw scalars;  // loss, norm (fp32), fp16's overflow flag (int)
+
+    EngineState(const EngineShape& shape, const EngineOptions& o);
+
+    float* fp32_weights() const { return dt == DType::fp32 ? params.f() : master.f(); }
+    bool scaled() const { return dt == DType::fp16; }
+    float* scalars_loss() const { return static_cast<float*>(scalars.p); }
+    float* scalars_norm() const { return static_cast<float*>(scalars.p) + 1; }
+    int* scalars_overflow() const { return reinterpret_cast<int*>(static_cast<float*>(scalars.p) + 2); }
+    const EngineParam* find(const std::string& name) const;
+    // The views of a buffer in the compact layout (params() order from `base`).
+    ModelParams views(void* base) const;
+    // The reference's initialisation (reference/model.cpp), computed on the host.
+    std::vector<float> initial_weights(std::uint64_t seed) const;
+};
+
+}  // namespace llmplan::kernels::cuda
