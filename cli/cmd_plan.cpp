@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "planner/framework.h"
 #include "planner/memory.h"
 #include "planner/lora.h"
 #include "planner/report.h"
@@ -66,15 +67,8 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     if (p.sp) o << ", sequence parallel";
     o << " (" << p.gpus_per_node << " GPUs per node); ZeRO-" << p.zero << "; " << to_string(c.precision) << "; "
       << to_string(c.optimizer) << "\n";
-    if (c.framework == Framework::pytorch)
-        o << "  as      PyTorch eager + Hugging Face transformers"
-          << (p.gpus == 1 ? std::string()
-                          : p.zero <= 1 ? std::string(p.zero == 0 ? ", DistributedDataParallel" : ", DDP + ZeroRedundancyOptimizer")
-                                        : std::string(", FSDP2 fully_shard per layer, reshard_after_forward=") +
-                                              (p.zero == 3 ? "True" : "False"))
-          << (c.precision == Precision::amp_bf16 && !(p.gpus > 1 && p.zero >= 2) ? ", torch.autocast(bfloat16)" : "")
-          << (c.recompute == Recompute::full ? ", gradient_checkpointing_enable()" : "")
-          << ", attn_implementation=" << (c.attention == Attention::eager ? "eager" : "sdpa") << ", AdamW(fused=True)\n";
+    const FrameworkProfile& framework = framework_profile(c.framework);
+    if (const std::string stack = framework.stack_description(c); !stack.empty()) o << "  as      " << stack << "\n";
     if (c.lora.enabled()) {
         const LoraCount lc = count_lora(plan.model, c.lora);
         o << "  tune    LoRA r " << c.lora.rank << ", alpha " << c.lora.alpha << " on " << lc.description << ": "
@@ -107,8 +101,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     t.add({"peak allocated", b(w.peak_allocated), phases.str()});
     std::ostringstream frag;
     frag << "peak × " << 1 + plan.allocator_fragmentation
-         << (c.framework == Framework::pytorch ? " (caching-allocator reserve, fitted to 40 measured runs)"
-                                               : " (allocator fragmentation, assumed)");
+         << " (" << framework.reserve_note() << ")";
     t.add({"reserved estimate", b(w.reserved_estimate), frag.str()});
     for (const MemoryTerm& term : w.terms)
         if (term.key == "overhead") t.add({"+ " + term.label, b(term.bytes), term.formula});
@@ -127,9 +120,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
           << " per step): " << plan.max_micro_batch << "\n";
     else
         o << "No micro-batch fits: even --micro-batch 1 needs " << format_bytes(w.device_total, unit)
-          << (c.framework == Framework::pytorch
-                  ? "; try more GPUs with --zero 3 (FSDP2), --recompute full or --precision bf16\n"
-                  : "; try more GPUs, a higher --zero stage, --tp/--pp, --recompute full or --offload\n");
+          << framework.no_fit_hint();
     if (p.pp > 1) {
         o << "\nPer pipeline stage (" << u << "):\n";
         Table st({"stage", "holds", "params/GPU", "activations", "peak allocated", "device total"}, {true, false, true, true, true, true});

@@ -9,6 +9,7 @@
 #include "core/quantity.h"
 #include "core/text.h"
 #include "engine/program.h"
+#include "planner/framework.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 #include "planner/report.h"
@@ -327,17 +328,14 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
             << " measured steps skipped (inf/NaN gradients), " << m.warmup_skipped_steps << " of " << req.warmup
             << " warm-up steps; loss scale " << scale_text(m.final_loss_scale) << " after the last step\n";
     out << "\n  error = (predicted − measured) / measured. Predicted with --framework " << to_string(config.framework)
-        << (config.framework == Framework::llmplan ? " (the engine's own books)"
-                                                   : "; --framework llmplan predicts the engine's own books")
-        << ".\n";
+        << framework_profile(config.framework).profile_prediction_note() << ".\n";
     if (perf.engine_time)
         out << "  Step time: the engine's kernels summed, "
             << (perf.engine_time->calibrated ? "timed from " + perf_in.options.calibration
                                              : std::string("uncalibrated (roofline); llmplan profile calibrate measures them"))
             << ".\n";
-    else if (config.framework != Framework::llmplan)
-        out << "  Step time: the generic time model (a PyTorch-class stack); --framework llmplan with --calibration times "
-               "the engine's own kernels.\n";
+    else
+        out << framework_profile(config.framework).profile_step_time_note();
     return 0;
 }
 

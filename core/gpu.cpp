@@ -49,6 +49,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // DGX-1 (8 × V100 SXM2, hybrid cube-mesh NVLink)
         .tdp_watts = 300,                    // V100 datasheet (SXM2): 300 W
         .source = "NVIDIA Tesla V100 GPU Accelerator datasheet (SXM2 column); NVIDIA Tesla V100 GPU Architecture whitepaper (2017)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 100,                      // EDR / HDR-100 class (DGX-1 era); assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Ampere ------------------------------------------------------------------------
@@ -74,6 +79,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
         .tdp_watts = 400,                    // A100 datasheet (SXM): 400 W
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "fitted: Korthikanti et al. 2022 Table 5, A100 runs (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 200,                      // DGX A100: one HDR 200 Gb/s HCA per GPU
+        .nic_description = "HDR InfiniBand 200 Gb/s",
+        .price_per_gpu_hour = 1.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
     c.push_back(GpuSpec{
         .name = "a100-80g",
@@ -95,6 +105,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
         .tdp_watts = 400,                    // A100 datasheet (80GB SXM): 400 W
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "fitted: Korthikanti et al. 2022 Table 5, A100 runs (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 200,                      // DGX A100: one HDR 200 Gb/s HCA per GPU
+        .nic_description = "HDR InfiniBand 200 Gb/s",
+        .price_per_gpu_hour = 1.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Hopper ------------------------------------------------------------------------
@@ -125,6 +140,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // DGX H100 / HGX H100 8-GPU (NVSwitch)
         .tdp_watts = 700,                    // H100 datasheet (SXM): up to 700 W (configurable)
         .source = "NVIDIA H100 Tensor Core GPU datasheet (SXM column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
+        .gemm_efficiency = kGemmEfficiencyHopper,
+        .gemm_efficiency_source = "fitted: GPT-2 124M / 350M training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 400,                      // DGX H100: one ConnectX-7 NDR 400 Gb/s per GPU
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
     c.push_back(GpuSpec{
         .name = "h100-pcie",
@@ -148,6 +168,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // mainstream 8-card PCIe servers (H100 PCIe is a dual-slot passive card)
         .tdp_watts = 350,                    // H100 datasheet (PCIe): 300–350 W configurable; the maximum
         .source = "NVIDIA H100 Tensor Core GPU datasheet (PCIe column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
+        .gemm_efficiency = kGemmEfficiencyHopper,
+        .gemm_efficiency_source = "the H100 SXM fit: GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 400,                      // one NDR 400 Gb/s NIC per GPU, as the SXM part
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
     // H200 SXM: the same GH100 SXM5 configuration as the H100 SXM (132 SMs, same clocks), so the
     // H100 whitepaper's unrounded compute figures apply; the H200 datasheet's rounded ones
@@ -172,6 +197,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // HGX H200 8-GPU
         .tdp_watts = 700,                    // H200 datasheet (SXM): up to 700 W (configurable)
         .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
+        .gemm_efficiency = kGemmEfficiencyHopper,
+        .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 400,                      // HGX H200: one ConnectX-7 NDR 400 Gb/s per GPU
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Blackwell ---------------------------------------------------------------------
@@ -201,6 +231,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // HGX B200 / DGX B200 8-GPU
         .tdp_watts = 1000,                   // HGX B200 datasheet: configurable up to 1,000 W per GPU
         .source = "NVIDIA HGX B200 datasheet (8-GPU totals ÷ 8, sparse ÷ 2); NVIDIA DGX B200 datasheet",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 400,                      // DGX B200: one ConnectX-7 400 Gb/s per GPU
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- AMD CDNA 3 ---------------------------------------------------------------------------
@@ -227,6 +262,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // AMD Instinct MI300X Platform: 8 OAM modules
         .tdp_watts = 750,                    // MI300X datasheet: 750 W peak TBP
         .source = "AMD Instinct MI300X Accelerator datasheet (2023); AMD CDNA 3 Architecture whitepaper (2023)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 400,                      // one 400 Gb/s NIC per OAM module, as NVIDIA's 8-GPU servers (assumed)
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Turing ---------------------------------------------------------------------------
@@ -253,6 +293,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 1,          // a single card (Colab, cloud inference instances)
         .tdp_watts = 70,                     // T4 datasheet: 70 W
         .source = "NVIDIA T4 Tensor Core GPU datasheet (2019); NVIDIA Turing architecture whitepaper (FP64 ratio)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 100,                      // cloud inference instances; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Ada Lovelace ------------------------------------------------------------------
@@ -280,6 +325,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 8,          // NVIDIA-Certified L40S / OVX servers hold up to 8 dual-slot passive cards
         .tdp_watts = 350,                    // L40S datasheet: max power consumption 350 W
         .source = "NVIDIA L40S datasheet (2023); NVIDIA Ada Lovelace GPU Architecture whitepaper (FP64 ratio)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 100,                      // PCIe servers; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
     c.push_back(GpuSpec{
         .name = "rtx-4090",
@@ -305,6 +355,11 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 4,          // a workstation: four 3-slot cards fill an ATX/EATX tower; 8-card rigs are rarer
         .tdp_watts = 450,                    // Ada whitepaper / RTX 4090 spec page: total graphics power 450 W
         .source = "NVIDIA Ada Lovelace GPU Architecture whitepaper (2022), Appendix A (GeForce RTX 4090); NVIDIA GeForce RTX 4090 specifications page",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 100,                      // workstations; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
     return c;
 }
@@ -341,9 +396,47 @@ double GpuSpec::peak_flops(NumberFormat f) const {
     return 0;
 }
 
-const std::vector<GpuSpec>& gpu_catalog() {
-    static const std::vector<GpuSpec> catalog = build_catalog();
+namespace {
+
+std::deque<GpuSpec>& catalog_rows() {
+    static std::deque<GpuSpec> catalog = [] {
+        std::vector<GpuSpec> rows = build_catalog();
+        return std::deque<GpuSpec>(rows.begin(), rows.end());
+    }();
     return catalog;
+}
+
+std::size_t builtin_rows() {
+    static const std::size_t n = build_catalog().size();
+    return n;
+}
+
+}  // namespace
+
+const std::deque<GpuSpec>& gpu_catalog() { return catalog_rows(); }
+
+const GpuSpec& register_gpu(GpuSpec gpu) {
+    const std::string what = "GPU \"" + gpu.name + "\"";
+    if (gpu.name.empty() || gpu.name != lower(gpu.name)) throw InputError(what + ": the key must be non-empty and lower case");
+    if (find_gpu(gpu.name)) throw InputError(what + ": already in the catalog");
+    if (!(gpu.memory_bytes > 0) || !(gpu.memory_bandwidth > 0))
+        throw InputError(what + ": memory capacity and bandwidth must be positive");
+    if (!(gpu.peak_bf16 > 0) && !(gpu.peak_fp16 > 0)) throw InputError(what + ": needs a bf16 or fp16 peak");
+    if (!(gpu.gemm_efficiency > 0 && gpu.gemm_efficiency <= 1)) throw InputError(what + ": gemm_efficiency must be in (0, 1]");
+    std::deque<GpuSpec>& rows = catalog_rows();
+    rows.push_back(std::move(gpu));
+    return rows.back();
+}
+
+bool unregister_gpu(std::string_view name) {
+    std::deque<GpuSpec>& rows = catalog_rows();
+    const std::string key = lower(name);
+    for (std::size_t i = builtin_rows(); i < rows.size(); ++i)
+        if (rows[i].name == key) {
+            rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(i));
+            return true;
+        }
+    return false;
 }
 
 const GpuSpec* find_gpu(std::string_view name) {

@@ -5,11 +5,19 @@
 // gpu.cpp; docs/GPUS.md tabulates them with notes on units and on dense vs sparse peaks.
 #pragma once
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace llmplan {
+
+// GEMM efficiency (docs/PERFORMANCE_MODEL.md §2): the fraction of the dense peak a large GEMM
+// reaches in training, everything the time model does not itemise included. Fitted to
+// Korthikanti et al. Table 5 (A100) — the default for every GPU without its own fit — and, for
+// Hopper, to GPT-2 124M / 350M training measured on the lent H100 (docs/REFERENCES.md §7).
+inline constexpr double kGemmEfficiency = 0.82;        // A100 fit; the default
+inline constexpr double kGemmEfficiencyHopper = 0.63;  // H100 fit (H100, H200)
 
 // The input format of a matrix multiply (what the tensor / matrix cores read).
 enum class NumberFormat { fp64, fp32, tf32, fp16, bf16, fp8, int8 };
@@ -44,12 +52,31 @@ struct GpuSpec {
     double tdp_watts = 0;               // board power (TDP / TBP), datasheet maximum
     std::string source;                 // datasheet(s) this row comes from
 
+    // What the time and cost models assume of the part (docs/GPUS.md, "Planning defaults"). A row
+    // built elsewhere (a test, a custom GPU) that leaves these out gets the defaults below: the A100
+    // GEMM fit, a 100 Gb/s NIC per GPU and 1.00 USD per GPU-hour.
+    double gemm_efficiency = kGemmEfficiency;  // fraction of the dense peak a large GEMM reaches
+    std::string gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)";
+    double nic_gbps = 100;                     // the usual network card per GPU, Gb/s line rate
+    std::string nic_description = "100 Gb/s";  // what the cluster line prints
+    double price_per_gpu_hour = 1.00;          // USD, typical cloud on-demand (assumed)
+    std::string price_source = "typical 2026 cloud on-demand price (assumed)";
+
     // The dense peak for matmuls whose inputs are in format f (0: not supported).
     double peak_flops(NumberFormat f) const;
 };
 
-// Every GPU llmplan knows, in catalog order (by vendor, then generation).
-const std::vector<GpuSpec>& gpu_catalog();
+// Every GPU llmplan knows, in catalog order (by vendor, then generation), then the rows added by
+// register_gpu. A deque: references to rows stay valid while rows are added.
+const std::deque<GpuSpec>& gpu_catalog();
+
+// Adds a row to the catalog (after the built-in ones), so --gpu, find_gpu and the planner see it.
+// Throws InputError for an empty, upper-case or already-known key, a non-positive capacity,
+// memory bandwidth or bf16/fp16 peak. Not thread-safe: register before planning starts.
+const GpuSpec& register_gpu(GpuSpec gpu);
+// Removes a row added by register_gpu (false: no such added row). References to rows added after
+// it become invalid; remove in the reverse order of registration.
+bool unregister_gpu(std::string_view name);
 
 // Case-insensitive lookup by catalog key or alias ("h100" -> h100-sxm, "a100" -> a100-80g,
 // "4090" -> rtx-4090, "mi300" -> mi300x, "v100" -> v100-32g, "h200-sxm" -> h200); nullptr if unknown.

@@ -9,6 +9,8 @@
 // reduce-scatter (nccl-tests rounds S down the same way).
 #pragma once
 
+#include "core/collective.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,11 +44,19 @@ inline bool parse_comm_kind(const std::string& text, CommKind& out) {
     return true;
 }
 
-// nccl-tests doc/PERFORMANCE.md bus-bandwidth factor (0 for n = 1: nothing crosses a link).
-inline double busbw_factor(CommKind k, int n) {
-    const double N = n;
-    return k == CommKind::all_reduce ? 2.0 * (N - 1.0) / N : (N - 1.0) / N;
+// The planner's Collective of a CommKind.
+inline Collective to_collective(CommKind k) {
+    switch (k) {
+        case CommKind::all_reduce: return Collective::all_reduce;
+        case CommKind::reduce_scatter: return Collective::reduce_scatter;
+        case CommKind::all_gather: return Collective::all_gather;
+    }
+    return Collective::all_reduce;
 }
+
+// nccl-tests doc/PERFORMANCE.md bus-bandwidth factor (0 for n = 1: nothing crosses a link); the
+// one definition is core/collective.h.
+inline double busbw_factor(CommKind k, int n) { return llmplan::busbw_factor(to_collective(k), n); }
 
 // S rounded down to what n ranks can run with elements of `element_bytes`: a multiple of the
 // element for all-reduce, of n elements for all-gather and reduce-scatter (0: too small).

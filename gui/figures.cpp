@@ -2,6 +2,7 @@
 #include "gui/figures.h"
 
 #include "core/quantity.h"
+#include "planner/framework.h"
 
 #include <cmath>
 #include <iomanip>
@@ -176,8 +177,7 @@ std::vector<MemorySegment> memory_segments(const Evaluation& e) {
     out.push_back({"allocator_reserve", "allocator reserve", reserve / kGiB,
                    tip("allocator reserve", reserve,
                        "reserved estimate − peak allocated = peak × " + format_fixed(e.memory.allocator_fragmentation, 3),
-                       e.memory.config.framework == Framework::pytorch ? "caching-allocator reserve, fitted to 40 measured runs"
-                                                                       : "allocator fragmentation (assumed; docs/MEMORY_MODEL.md §6)")});
+                       framework_profile(e.memory.config.framework).reserve_source())});
     if (overhead) out.push_back({overhead->key, overhead->label, overhead->bytes / kGiB,
                                  tip(overhead->label, overhead->bytes, overhead->formula, overhead->source)});
     return out;

@@ -31,20 +31,6 @@ const char* to_string(NcclProtocol p) {
     return "?";
 }
 
-double busbw_factor(Collective c, int n) {
-    const double N = n;
-    switch (c) {
-        case Collective::all_reduce: return 2 * (N - 1) / N;  // nccl-tests PERFORMANCE.md
-        case Collective::all_gather:
-        case Collective::reduce_scatter:
-        case Collective::all_to_all: return (N - 1) / N;
-        case Collective::broadcast:
-        case Collective::reduce:
-        case Collective::send_recv: return 1;
-    }
-    return 1;
-}
-
 namespace {
 
 // NCCL src/graph/tuning.cc latencies in µs: base (ring) and per hop, per protocol.

@@ -1,10 +1,9 @@
 // comm.h — time of one NCCL collective: the alpha-beta model of NCCL's ring and tree algorithms.
 //
-// Sources (../shared/REFERENCES.md §4):
-//  * nccl-tests doc/PERFORMANCE.md: bus bandwidth = algorithm bandwidth × factor, factor
-//    2(n−1)/n for all-reduce, (n−1)/n for all-gather, reduce-scatter and all-to-all (S = the
-//    whole gathered buffer), 1 for broadcast, reduce and send/recv. A collective of S bytes thus
-//    moves S × factor bytes through each GPU's link, and takes S × factor / busbw at full speed.
+// Sources (docs/REFERENCES.md §4):
+//  * nccl-tests doc/PERFORMANCE.md: bus bandwidth = algorithm bandwidth × factor (busbw_factor,
+//    core/collective.h, with the Collective kinds). A collective of S bytes thus moves S × factor
+//    bytes through each GPU's link, and takes S × factor / busbw at full speed.
 //  * Ring cost: all-reduce 2(n−1)·α + 2(n−1)/n·S·β; all-gather / reduce-scatter (n−1)·α +
 //    (n−1)/n·S·β (Thakur et al. 2005; Patarasuk & Yuan 2009). Tree all-reduce (NCCL's double
 //    binary tree): 2·⌈log2 n⌉·α latency, same bandwidth term.
@@ -18,11 +17,12 @@
 // Model and validation: docs/PERFORMANCE_MODEL.md §3.
 #pragma once
 
+#include "core/collective.h"
+
 #include <string>
 
 namespace llmplan {
 
-enum class Collective { all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all, send_recv };
 enum class LinkKind { nvlink, network };
 enum class NcclAlgorithm { ring, tree };
 enum class NcclProtocol { ll, ll128, simple };
@@ -37,9 +37,6 @@ const char* to_string(Collective c);
 const char* to_string(LinkKind k);
 const char* to_string(NcclAlgorithm a);
 const char* to_string(NcclProtocol p);
-
-// nccl-tests' bus-bandwidth factor for a group of n ranks (0 for all-reduce etc. when n = 1).
-double busbw_factor(Collective c, int n);
 
 // A link class as NCCL sees it: the bus bandwidth a large all-reduce reaches over it (bytes/s,
 // e.g. 324e9 for 2 H100s and 370e9 for 8 over NVLink, 47e9 per GPU for NDR InfiniBand) and the

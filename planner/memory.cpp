@@ -1,15 +1,15 @@
 // memory.cpp — the generic (textbook) memory model: ZeRO paper §3 for model states,
-// Korthikanti et al. 2022 for activations, 1F1B / interleaved in-flight counts from Megatron-LM.
+// Korthikanti et al. 2022 for activations, 1F1B / interleaved in-flight counts from Megatron-LM;
+// plan_memory, which plans each stage through the job's framework profile (framework.h).
 #include "planner/memory.h"
 
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/activations.h"
+#include "planner/framework.h"
 #include "planner/lora.h"
 #include "planner/model_states.h"
-#include "planner/llmplan_profile.h"
-#include "planner/pytorch_profile.h"
 
 #include <algorithm>
 #include <cmath>
@@ -127,6 +127,8 @@ std::string placement(const ModelSpec& m, int stage, int pp, int first_layer, in
     return join(parts, " + ");
 }
 
+}  // namespace
+
 StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
                                bool explain) {
     const ParallelLayout& p = c.parallel;
@@ -164,7 +166,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
                                             (p.ep > 1 ? ", experts ÷ ep " + std::to_string(p.ep) : "") + ")"
                                       : "";
         const std::string on_gpu = num(sp.dense + sp.expert) + " params" + split;
-        const char* weight_desc = pb.weight == 4 ? "fp32" : (c.precision == Precision::mixed_fp16 ? "fp16" : "bf16");
+        const char* weight_desc = precision_traits(c.precision).weight_format;
         const char* grad_desc = pb.grad == 4 ? "fp32" : weight_desc;
         params_formula = on_gpu + " × " + dec(pb.weight) + " B (" + weight_desc + " weights)" + zero_note(3);
         grads_formula = on_gpu + " × " + dec(pb.grad) + " B (" + grad_desc + " gradients)" + zero_note(2);
@@ -342,11 +344,12 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     return s;
 }
 
+namespace {
+
+// One stage as the job's framework plans it (framework.h).
 StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
                        bool explain = true) {
-    if (c.framework == Framework::pytorch) return plan_pytorch_stage(m, c);
-    if (c.framework == Framework::llmplan) return plan_llmplan_stage(m, c);
-    return plan_generic_stage(m, tensors, c, i, explain);
+    return framework_profile(c.framework).plan_stage(m, tensors, c, i, explain);
 }
 
 // Largest device_total over stages for a micro-batch, keeping micro-batches per step fixed.
@@ -373,16 +376,9 @@ MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainCo
     plan.config = resolve_defaults(model, config);
     plan.warnings = validate_config(model, plan.config);
     plan.params = count_params(model);
-    plan.allocator_fragmentation = kGenericFragmentation;
-    if (plan.config.framework == Framework::llmplan) {
-        validate_llmplan_profile(model, plan.config);
-        plan.allocator_fragmentation = 0;
-    }
-    if (plan.config.framework == Framework::pytorch) {
-        validate_pytorch_profile(model, plan.config);
-        plan.allocator_fragmentation =
-            plan.config.recompute == Recompute::full ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;
-    }
+    const FrameworkProfile& framework = framework_profile(plan.config.framework);
+    framework.validate(model, plan.config);
+    plan.allocator_fragmentation = framework.allocator_reserve(plan.config);
     plan.capacity_bytes = gpu.memory_bytes;
 
     const std::vector<ParamTensor> tensors = param_tensors(model);
@@ -421,8 +417,7 @@ MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTens
     plan.gpu = gpu;
     plan.config = resolve_defaults(model, config);
     plan.warnings = validate_config(model, plan.config);
-    if (plan.config.framework == Framework::pytorch) validate_pytorch_profile(model, plan.config);
-    if (plan.config.framework == Framework::llmplan) validate_llmplan_profile(model, plan.config);
+    framework_profile(plan.config.framework).validate(model, plan.config);
     plan.params = params;
     plan.capacity_bytes = gpu.memory_bytes;
     const int pp = plan.config.parallel.pp;

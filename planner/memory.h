@@ -93,6 +93,12 @@ MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainCo
 MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const ParamBreakdown& params,
                              const GpuSpec& gpu, const TrainConfig& config);
 
+// One GPU of pipeline stage `stage` in the generic (textbook) model: the `generic` framework
+// profile's plan_stage (framework.h). `tensors` is param_tensors(model); explain = false leaves out
+// the terms and formulas.
+StageMemory plan_generic_stage(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const TrainConfig& config,
+                               int stage, bool explain);
+
 // Assumptions of the generic profile (documented in docs/MEMORY_MODEL.md §6).
 inline constexpr double kGenericFragmentation = 0.05;                   // allocator reserve over peak
 // CUDA context and library workspaces outside the allocator: device used − PyTorch reserved,

@@ -6,26 +6,7 @@
 
 namespace llmplan {
 
-PrecisionBytes precision_bytes(Precision p) {
-    switch (p) {
-        // fp32 everywhere: 4 + 4 bytes, fp32 states, fp32 activations.
-        case Precision::fp32: return {4, 4, 0, 4, 4, 4, 0};
-        // PyTorch autocast (AMP): fp32 weights and grads, no separate master; half activations
-        // (REFERENCES §1: 4 + 4 + 8 with Adam).
-        case Precision::amp_bf16:
-        case Precision::amp_fp16: return {4, 4, 0, 4, 2, 2, 0};
-        // ZeRO paper §3: half weights and grads, fp32 master + fp32 states (2 + 2 + 12 with Adam).
-        case Precision::mixed_bf16:
-        case Precision::mixed_fp16: return {2, 2, 4, 4, 2, 2, 0};
-        // Pure bf16 (REFERENCES §1): 2 + 2 + 4 with Adam (states in bf16).
-        case Precision::bf16: return {2, 2, 0, 2, 2, 2, 0};
-        // Transformer Engine fp8 (Micikevicius et al. 2022, "FP8 formats for deep learning"; TE docs):
-        // bf16 weights with fp32 master as mixed-bf16; linear-layer inputs are cast to fp8 and saved
-        // in fp8 for the weight gradient; each matmul weight has an fp8 copy and (Hopper) its fp8 transpose.
-        case Precision::fp8: return {2, 2, 4, 4, 2, 1, 2};
-    }
-    throw std::logic_error("precision_bytes: unknown precision");
-}
+PrecisionBytes precision_bytes(Precision p) { return precision_traits(p).bytes; }
 
 double optimizer_state_bytes(Optimizer o, std::int64_t rows, std::int64_t cols, double s) {
     const double n = static_cast<double>(rows) * static_cast<double>(cols);

@@ -8,19 +8,12 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "core/precision.h"
 
 namespace llmplan {
 
-// Storage sizes (bytes per element) a precision implies.
-struct PrecisionBytes {
-    double weight;        // working copy used by forward/backward
-    double grad;          // gradient as produced by backward and reduced across ranks
-    double master;        // separate fp32 master copy (mixed precision), 0 if none
-    double state;         // one optimizer-state element (fp32, or bf16 under pure bf16)
-    double activation;    // saved activations
-    double linear_input;  // saved inputs of linear layers (fp8 under Transformer Engine's fp8)
-    double fp8_weight_cache;  // fp8 copies of matmul weights (+ transpose) kept during the step
-};
+// Storage sizes (bytes per element) a precision implies: the row of the precision table
+// (core/precision.h).
 PrecisionBytes precision_bytes(Precision p);
 
 // Optimizer-state bytes for one tensor of rows × cols elements (one copy, unsharded).

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "planner/activations.h"
+#include "planner/framework.h"
 #include "planner/lora.h"
 #include "planner/model_states.h"
 
@@ -19,8 +20,6 @@ namespace llmplan {
 namespace {
 
 constexpr double kGbit = 1e9 / 8;  // bytes/s in one Gb/s
-
-bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
 // Where a parallel group of `size` ranks with rank stride `stride` runs (Megatron's order:
 // tensor innermost, then context, data (expert within it), pipeline outermost).
@@ -50,105 +49,77 @@ double nvlink_group_busbw(const ClusterSpec& cl, int n) {
     return cl.nvlink_bus_bandwidth * (1 - kNvlinkRingLoss / std::max(1, n));
 }
 
-double gemm_efficiency_for(const GpuSpec& g) {
-    return g.architecture == "Hopper" ? kGemmEfficiencyHopper : kGemmEfficiency;
-}
+double gemm_efficiency_for(const GpuSpec& g) { return g.gemm_efficiency; }
 
-double peak_for(const GpuSpec& g, Precision p) {
-    switch (p) {
-        case Precision::fp32: return g.peak_tf32 > 0 ? g.peak_tf32 : g.peak_fp32;
-        case Precision::amp_fp16:
-        case Precision::mixed_fp16: return g.peak_fp16;
-        case Precision::fp8: return g.peak_fp8 > 0 ? g.peak_fp8 : g.peak_bf16;
-        case Precision::amp_bf16:
-        case Precision::mixed_bf16:
-        case Precision::bf16: return g.peak_bf16 > 0 ? g.peak_bf16 : g.peak_fp16;
-    }
-    return g.peak_bf16;
-}
+double peak_for(const GpuSpec& g, Precision p) { return precision_peak_flops(g, p); }
 
 ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node) {
     ClusterSpec c;
     c.gpus_per_node = gpus_per_node;
     c.nvlink_bus_bandwidth = kNvlinkBusbwFraction * gpu.intra_node_bandwidth;
-    const std::string& a = gpu.architecture;
-    double gbps = 100;  // EDR/HDR-100 class
-    std::string nic = "100 Gb/s";
-    if (a == "Hopper" || a == "Blackwell" || starts_with(gpu.name, "mi3")) {
-        gbps = 400;
-        nic = "NDR InfiniBand 400 Gb/s";
-    } else if (a == "Ampere" || a == "CDNA 2") {
-        gbps = 200;
-        nic = "HDR InfiniBand 200 Gb/s";
-    }
+    // One NIC per GPU, its line rate from the catalog row (docs/GPUS.md, "Planning defaults").
     // 46–48 GB/s measured busbw per 400 Gb/s NIC (nccl-tests #290): 94% of the line rate.
-    c.network_per_gpu = 0.94 * gbps * kGbit;
-    c.network_description = std::to_string(gpus_per_node) + " × " + nic + " per node (one NIC per GPU)";
-    // Typical on-demand cloud prices per GPU-hour in 2026 (assumed; --price-per-gpu-hour overrides).
-    if (starts_with(gpu.name, "h200") || starts_with(gpu.name, "b200")) c.price_per_gpu_hour = 3.50;
-    else if (starts_with(gpu.name, "h100")) c.price_per_gpu_hour = 2.50;
-    else if (starts_with(gpu.name, "a100")) c.price_per_gpu_hour = 1.50;
-    else if (starts_with(gpu.name, "mi300")) c.price_per_gpu_hour = 2.50;
-    else c.price_per_gpu_hour = 1.00;
-    c.price_source = "typical 2026 cloud on-demand price (assumed)";
+    c.network_per_gpu = kNicBusbwFraction * gpu.nic_gbps * kGbit;
+    c.network_description = std::to_string(gpus_per_node) + " × " + gpu.nic_description + " per node (one NIC per GPU)";
+    // The catalog row's on-demand price per GPU-hour (assumed; --price-per-gpu-hour overrides).
+    c.price_per_gpu_hour = gpu.price_per_gpu_hour;
+    c.price_source = gpu.price_source;
     return c;
 }
 
-PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOptions& opt) {
-    if (!(opt.pue >= 1)) throw InputError("--pue " + std::to_string(opt.pue) + ": must be at least 1");
-    if (!(opt.grid_intensity >= 0)) throw InputError("--grid-intensity: must not be negative");
-    if (!(cl.price_per_gpu_hour >= 0)) throw InputError("--price-per-gpu-hour: must not be negative");
-    if (!(cl.network_per_gpu > 0) || !(cl.nvlink_bus_bandwidth > 0))
-        throw InputError("--inter-node-bandwidth: link bandwidths must be positive");
-    if (opt.mfu < 0 || opt.mfu > 1) throw InputError("--mfu " + std::to_string(opt.mfu) + ": must be between 0 and 1");
-    if (opt.tokens < 0) throw InputError("--tokens: must not be negative");
+StepFlops step_flops(const MemoryPlan& plan) {
+    const ModelSpec& m = plan.model;
+    const TrainConfig& c = plan.config;
+    StepFlops r;
+    r.forward_per_token = forward_flops_per_token(m, c.seq);
+    r.per_token = training_flops_per_token(m, c.seq, c.recompute);
+    if (c.lora.enabled()) {
+        // A frozen base computes no weight gradients: forward + input gradients (2 × forward), plus
+        // the adapters' 6 FLOPs per parameter; recompute adds what it adds without LoRA.
+        const LoraCount lc = count_lora(m, c.lora);
+        const double extra = r.per_token.hardware - r.per_token.model;
+        const ForwardFlops fw = forward_flops_per_token(m, c.seq);
+        r.per_token.model = 2 * fw.total() + 6 * lc.adapter_params;
+        r.per_token.hardware = r.per_token.model + extra;
+    }
+    const double L = m.n_layers, d = m.d_model, T = static_cast<double>(c.seq);
+    const double active = static_cast<double>(plan.params.active);
+    r.flops_6n = flops_6n(active);
+    r.flops_6n_attention = flops_6n_causal_attention(active, L, d, T);
+    r.flops_palm = flops_palm(active, L, d, T);
+    r.tokens_per_step = static_cast<double>(c.global_batch) * T;
+    r.model_flops_per_step = r.per_token.model * r.tokens_per_step;
+    r.hardware_flops_per_step = r.per_token.hardware * r.tokens_per_step;
+    return r;
+}
 
+ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt, const StepFlops& flops) {
     const ModelSpec& m = plan.model;
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
     const GpuSpec& g = plan.gpu;
     // The last stage is the slowest (it also runs the output layer); all stages hold the same layers.
     const StageMemory& st = plan.stages.back();
-    const PrecisionBytes pb = precision_bytes(c.precision);
-    PerfPlan r;
-
-    // --- FLOPs (flops.h; PaLM App. B for MFU / HFU) ----------------------------------------------
-    r.forward_per_token = forward_flops_per_token(m, c.seq);
-    r.per_token = training_flops_per_token(m, c.seq, c.recompute);
     const bool lora = c.lora.enabled();
-    const LoraCount lc = count_lora(m, c.lora);
-    if (lora) {
-        // A frozen base computes no weight gradients: forward + input gradients (2 × forward), plus
-        // the adapters' 6 FLOPs per parameter; recompute adds what it adds without LoRA.
-        const double extra = r.per_token.hardware - r.per_token.model;
-        const ForwardFlops fw = forward_flops_per_token(m, c.seq);
-        r.per_token.model = 2 * fw.total() + 6 * lc.adapter_params;
-        r.per_token.hardware = r.per_token.model + extra;
-    }
-    const double N = static_cast<double>(plan.params.total()), L = m.n_layers, d = m.d_model,
-                 T = static_cast<double>(c.seq);
-    r.flops_6n = flops_6n(static_cast<double>(plan.params.active));
-    r.flops_6n_attention = flops_6n_causal_attention(static_cast<double>(plan.params.active), L, d, T);
-    r.flops_palm = flops_palm(static_cast<double>(plan.params.active), L, d, T);
-    r.tokens_per_step = static_cast<double>(c.global_batch) * T;
-    r.model_flops_per_step = r.per_token.model * r.tokens_per_step;
-    r.hardware_flops_per_step = r.per_token.hardware * r.tokens_per_step;
-
-    // --- compute on the worst stage ---------------------------------------------------------------
+    const double L = m.n_layers, d = m.d_model, T = static_cast<double>(c.seq);
+    ComputeTime r;
     r.peak_flops = peak_for(g, c.precision);
     const double tokens_mb = static_cast<double>(c.micro_batch) * T / p.cp;  // tokens one GPU processes
     const double layers = static_cast<double>(st.layers);
+    r.layers = layers;
+    r.tokens_per_gpu = tokens_mb;
     const bool last = st.stage == p.pp - 1;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
     r.gemm_efficiency = (opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g)) * n_min / (n_min + 128);
-    const ForwardFlops& f = r.forward_per_token;
+    const ForwardFlops& f = flops.forward_per_token;
     const double layer_fwd = (f.total() - f.logits) / L;  // per token per layer
     const double fwd_flops = (layer_fwd * layers + (last ? f.logits : 0)) * tokens_mb / p.tp;
     double recompute_flops = 0;
     if (c.recompute == Recompute::full) recompute_flops = layer_fwd * layers * tokens_mb / p.tp;
     if (c.recompute == Recompute::selective) recompute_flops = f.attention / L * layers * tokens_mb / p.tp;
     const double rate = r.peak_flops * r.gemm_efficiency;
+    r.matmul_rate = rate;
     const ActivationShape shape = activation_shape(c);
     const double act = saved_bytes(layer_saved_tensors(m, c, Recompute::none), shape) * layers;
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
@@ -171,6 +142,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
         r.microbatch_backward_seconds += dq * (passes - 1);
     }
     const double mb = static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
+    r.micro_batches = mb;
     const double t_mb = r.microbatch_forward_seconds + r.microbatch_backward_seconds;
     r.matmul_seconds = mb * ((1 + bwd_mult) * fwd_flops + recompute_flops) / rate;
     r.compute_seconds = mb * t_mb;
@@ -179,35 +151,26 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;  // (p − 1)/(v·m) of the compute
     // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
     r.optimizer_seconds = (2 * (st.parameters + st.master + st.optimizer_states) + st.gradients) / hbm;
-    // llmplan's own engine on one device: its kernels one after another on one stream, each timed
-    // from the calibration (engine_time.h) — replaces the generic compute terms above. Data
-    // parallel (tp = pp = cp = ep = 1, docs/MULTI_GPU.md §5): every rank runs the one-GPU step on
-    // its micro-batch, and with ZeRO ≥ 1 AdamW on its 1/N slices; the collectives' exposed time
-    // is added below as for any framework.
-    const bool engine_dp = p.tp == 1 && p.pp == 1 && p.cp == 1 && p.ep == 1;
-    if (c.framework == Framework::llmplan && engine_dp && !lora) {
-        TrainConfig one = c;
-        one.parallel.gpus = 1;
-        one.parallel.zero = 0;
-        one.global_batch = c.micro_batch * static_cast<std::int64_t>(mb);
-        const EngineStepTime et = engine_step_time(m, one, g, opt.engine_calibration.get());
-        r.microbatch_forward_seconds = et.forward_seconds;
-        r.microbatch_backward_seconds = et.backward_seconds;
-        r.optimizer_seconds = et.optimizer_seconds / (p.gpus > 1 && p.zero >= 1 ? p.gpus : 1);
-        r.matmul_seconds = mb * et.matmul_seconds;
-        r.compute_seconds = mb * (et.forward_seconds + et.backward_seconds);
-        r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;
-        r.bubble_seconds = 0;
-        r.engine_time = et;
-    }
+    // The framework's own time model, where it has one (llmplan: the engine's calibrated kernels).
+    framework_profile(c.framework).step_time(plan, opt, r);
+    return r;
+}
 
-    // --- communication ------------------------------------------------------------------------------
+std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOptions& opt,
+                                            const ComputeTime& t) {
+    const ModelSpec& m = plan.model;
+    const TrainConfig& c = plan.config;
+    const ParallelLayout& p = c.parallel;
+    const StageMemory& st = plan.stages.back();
+    const PrecisionBytes pb = precision_bytes(c.precision);
+    const bool lora = c.lora.enabled();
+    const double T = static_cast<double>(c.seq), d = m.d_model, layers = t.layers, mb = t.micro_batches;
     const int dpN = p.shard_group();
     const double P_local = static_cast<double>(st.params_on_gpu);
     const double act_b = pb.activation;
-    r.collectives.reserve(16);  // add() returns references that must stay valid (at most 8 entries)
+    std::vector<CollectiveUse> out;
     auto add = [&](std::string purpose, Collective kind, int group, int stride, double bytes, double count,
-                   std::string overlap) -> CollectiveUse& {
+                   OverlapRule rule, std::string overlap) {
         CollectiveUse u;
         u.purpose = std::move(purpose);
         u.kind = kind;
@@ -219,58 +182,49 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
         u.bus_bandwidth = pl.busbw;
         u.each = collective_time(kind, bytes, group, LinkModel{pl.link, pl.busbw});
         if (pl.link == LinkKind::nvlink) {
-            const double t = measured_collective_seconds(opt.measured_collectives, kind, group, bytes);
-            if (t > 0) {
-                u.each.seconds = t;
+            const double measured = measured_collective_seconds(opt.measured_collectives, kind, group, bytes);
+            if (measured > 0) {
+                u.each.seconds = measured;
                 u.measured_time = true;
             }
         }
         u.seconds = count * u.each.seconds;
         u.exposed_seconds = u.seconds;
+        u.overlap_rule = rule;
         u.overlap = std::move(overlap);
-        r.collectives.push_back(u);
-        return r.collectives.back();
+        out.push_back(std::move(u));
     };
-    const double t_fwd = r.microbatch_forward_seconds, t_bwd = r.microbatch_backward_seconds;
-    // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
-    auto hidden_by = [&](double comm, double window) { return std::max(comm / std::max(1.0, layers), comm - window); };
     const int dp_stride = p.tp * p.cp;
     if (dpN > 1) {
         // LoRA: only the adapters' gradients are reduced (fp32); ZeRO-3 still gathers the frozen base.
-        const double adapters = lc.adapter_params * st.layers / m.n_layers / p.tp;
+        const double adapters = count_lora(m, c.lora).adapter_params * st.layers / m.n_layers / p.tp;
         const double grads = lora ? adapters * 4 : P_local * pb.grad;
         const double weights = p.zero >= 3 ? st.parameters * dpN : (lora ? adapters * 4 : P_local * pb.weight);
+        const char* last_backward = "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)";
         if (p.zero == 0) {
-            CollectiveUse& u = add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,
-                                   "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)");
-            u.exposed_seconds = hidden_by(u.seconds, t_bwd);
+            add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,
+                OverlapRule::bucketed_last_backward, last_backward);
         } else if (p.zero == 1) {
-            CollectiveUse& u = add("ZeRO-1 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, 1,
-                                   "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)");
-            u.exposed_seconds = hidden_by(u.seconds, t_bwd);
+            add("ZeRO-1 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, 1,
+                OverlapRule::bucketed_last_backward, last_backward);
             add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
-                "exposed: runs after the optimizer step");
+                OverlapRule::exposed, "exposed: runs after the optimizer step");
         } else if (p.zero == 2) {
             // A rank keeps only its gradient slice, so the full gradient cannot be accumulated over
             // micro-batches: every micro-batch's backward reduce-scatters (DeepSpeed stage 2;
             // ZeRO §5.2: gradients reduced as they are produced).
-            CollectiveUse& u = add("ZeRO-2 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
-                                   "bucketed during every micro-batch's backward: max(one layer's bucket, comm − backward) each");
-            u.exposed_seconds = mb * hidden_by(u.each.seconds, t_bwd);
+            add("ZeRO-2 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
+                OverlapRule::bucketed_every_backward,
+                "bucketed during every micro-batch's backward: max(one layer's bucket, comm − backward) each");
             add("ZeRO-2 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
-                "exposed: runs after the optimizer step");
+                OverlapRule::exposed, "exposed: runs after the optimizer step");
         } else {
-            CollectiveUse& f1 = add("ZeRO-3 parameter all-gather, forward", Collective::all_gather, dpN, dp_stride, weights, mb,
-                                    "prefetched layer by layer under the forward: max(one layer, comm − forward)");
-            f1.exposed_seconds = mb * hidden_by(f1.each.seconds, t_fwd);
-            CollectiveUse& b1 = add("ZeRO-3 parameter all-gather, backward", Collective::all_gather, dpN, dp_stride, weights, mb,
-                                    "prefetched under the backward, sharing it with the reduce-scatter");
-            CollectiveUse& b2 = add("ZeRO-3 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
-                                    "under the backward, sharing it with the all-gather");
-            const double both = b1.each.seconds + b2.each.seconds;
-            const double exposed = mb * hidden_by(both, t_bwd);
-            b1.exposed_seconds = exposed * b1.each.seconds / both;
-            b2.exposed_seconds = exposed * b2.each.seconds / both;
+            add("ZeRO-3 parameter all-gather, forward", Collective::all_gather, dpN, dp_stride, weights, mb,
+                OverlapRule::prefetched_forward, "prefetched layer by layer under the forward: max(one layer, comm − forward)");
+            add("ZeRO-3 parameter all-gather, backward", Collective::all_gather, dpN, dp_stride, weights, mb,
+                OverlapRule::shared_backward, "prefetched under the backward, sharing it with the reduce-scatter");
+            add("ZeRO-3 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
+                OverlapRule::shared_backward, "under the backward, sharing it with the all-gather");
         }
     }
     if (p.tp > 1) {
@@ -280,29 +234,68 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
         if (!p.sp) {
             add("tensor-parallel all-reduce (2 forward + 2 backward per layer" +
                     std::string(c.recompute == Recompute::full ? " + 2 recomputed" : "") + ")",
-                Collective::all_reduce, p.tp, 1, S, per_layer * layers * mb, why);
+                Collective::all_reduce, p.tp, 1, S, per_layer * layers * mb, OverlapRule::exposed, why);
         } else {
-            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * layers * mb, why);
-            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * layers * mb, why);
+            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * layers * mb,
+                OverlapRule::exposed, why);
+            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * layers * mb,
+                OverlapRule::exposed, why);
         }
     }
     if (p.pp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b / (p.sp ? p.tp : 1);
         add("pipeline send/recv (activations forward, gradients backward)", Collective::send_recv, 2,
-            p.tp * p.cp * p.dp(), S, 2 * mb * p.virtual_stages, "exposed: between dependent stages (1F1B)");
+            p.tp * p.cp * p.dp(), S, 2 * mb * p.virtual_stages, OverlapRule::exposed,
+            "exposed: between dependent stages (1F1B)");
     }
     if (p.cp > 1) {
         const double S = 2 * static_cast<double>(c.micro_batch) * T / p.cp * static_cast<double>(m.kv_dim()) * act_b / p.tp;
-        CollectiveUse& u = add("context-parallel ring exchange of K and V blocks", Collective::send_recv, p.cp, p.tp, S,
-                               3 * (p.cp - 1) * layers * mb, "overlapped with the attention blocks it feeds");
-        const double attention = mb * 3 * f.attention / L * layers * tokens_mb / p.tp / rate;
-        u.exposed_seconds = std::max(0.0, u.seconds - attention);
+        add("context-parallel ring exchange of K and V blocks", Collective::send_recv, p.cp, p.tp, S,
+            3 * (p.cp - 1) * layers * mb, OverlapRule::under_attention, "overlapped with the attention blocks it feeds");
     }
     if (m.is_moe() && p.ep > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * m.top_k * act_b / (p.sp ? p.tp : 1);
         add("MoE all-to-all (dispatch + combine, forward and backward)", Collective::all_to_all, p.ep, p.tp * p.cp, S,
-            (4 + (c.recompute == Recompute::full ? 2 : 0)) * layers * mb, "exposed: tokens wait for their experts");
+            (4 + (c.recompute == Recompute::full ? 2 : 0)) * layers * mb, OverlapRule::exposed,
+            "exposed: tokens wait for their experts");
     }
+    return out;
+}
+
+void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const StepFlops& flops,
+                   const ComputeTime& t) {
+    const ModelSpec& m = plan.model;
+    const ParallelLayout& p = plan.config.parallel;
+    const double L = m.n_layers, layers = t.layers, mb = t.micro_batches;
+    const double t_fwd = t.microbatch_forward_seconds, t_bwd = t.microbatch_backward_seconds;
+    // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
+    auto hidden_by = [&](double comm, double window) { return std::max(comm / std::max(1.0, layers), comm - window); };
+    double shared_each = 0;  // ZeRO-3's backward gather and reduce-scatter share one window
+    for (const CollectiveUse& u : collectives)
+        if (u.overlap_rule == OverlapRule::shared_backward) shared_each += u.each.seconds;
+    for (CollectiveUse& u : collectives) {
+        switch (u.overlap_rule) {
+            case OverlapRule::exposed: u.exposed_seconds = u.seconds; break;
+            case OverlapRule::bucketed_last_backward: u.exposed_seconds = hidden_by(u.seconds, t_bwd); break;
+            case OverlapRule::bucketed_every_backward: u.exposed_seconds = mb * hidden_by(u.each.seconds, t_bwd); break;
+            case OverlapRule::prefetched_forward: u.exposed_seconds = mb * hidden_by(u.each.seconds, t_fwd); break;
+            case OverlapRule::shared_backward: {
+                const double exposed = mb * hidden_by(shared_each, t_bwd);
+                u.exposed_seconds = exposed * u.each.seconds / shared_each;
+                break;
+            }
+            case OverlapRule::under_attention: {
+                const double attention =
+                    mb * 3 * flops.forward_per_token.attention / L * layers * t.tokens_per_gpu / p.tp / t.matmul_rate;
+                u.exposed_seconds = std::max(0.0, u.seconds - attention);
+                break;
+            }
+        }
+    }
+}
+
+void step_and_run_totals(PerfPlan& r, const MemoryPlan& plan, const ClusterSpec& cl, const PerfOptions& opt) {
+    const ParallelLayout& p = plan.config.parallel;
     for (const CollectiveUse& u : r.collectives) {
         r.comm_bytes_per_gpu += u.count * u.bytes * busbw_factor(u.kind, u.kind == Collective::send_recv ? 2 : u.group);
         r.comm_seconds += u.seconds;
@@ -320,6 +313,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.hfu = r.hardware_flops_per_step / (r.step_seconds * p.gpus * r.peak_flops);
 
     // --- the run -------------------------------------------------------------------------------------
+    const double N = static_cast<double>(plan.params.total());
     r.tokens_default = opt.tokens <= 0;
     r.training_tokens = r.tokens_default ? 20 * N : opt.tokens;  // Chinchilla: ~20 tokens per parameter
     r.steps = std::ceil(r.training_tokens / r.tokens_per_step);
@@ -329,9 +323,49 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     // Board power: 30% while waiting (communication, bubble), full TDP while computing.
     r.busy_fraction = std::min(1.0, r.compute_seconds / r.step_seconds);
     if (r.mfu_given) r.busy_fraction = 1;
-    r.average_power_watts = g.tdp_watts * (0.3 + 0.7 * r.busy_fraction);
+    r.average_power_watts = plan.gpu.tdp_watts * (0.3 + 0.7 * r.busy_fraction);
     r.energy_kwh = p.gpus * r.average_power_watts * r.training_seconds / 3.6e6 * opt.pue;
     r.co2_kg = r.energy_kwh * opt.grid_intensity;
+}
+
+PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOptions& opt) {
+    if (!(opt.pue >= 1)) throw InputError("--pue " + std::to_string(opt.pue) + ": must be at least 1");
+    if (!(opt.grid_intensity >= 0)) throw InputError("--grid-intensity: must not be negative");
+    if (!(cl.price_per_gpu_hour >= 0)) throw InputError("--price-per-gpu-hour: must not be negative");
+    if (!(cl.network_per_gpu > 0) || !(cl.nvlink_bus_bandwidth > 0))
+        throw InputError("--inter-node-bandwidth: link bandwidths must be positive");
+    if (opt.mfu < 0 || opt.mfu > 1) throw InputError("--mfu " + std::to_string(opt.mfu) + ": must be between 0 and 1");
+    if (opt.tokens < 0) throw InputError("--tokens: must not be negative");
+
+    PerfPlan r;
+    // 1. FLOPs (flops.h; PaLM App. B for MFU / HFU)
+    const StepFlops flops = step_flops(plan);
+    r.forward_per_token = flops.forward_per_token;
+    r.per_token = flops.per_token;
+    r.flops_6n = flops.flops_6n;
+    r.flops_6n_attention = flops.flops_6n_attention;
+    r.flops_palm = flops.flops_palm;
+    r.tokens_per_step = flops.tokens_per_step;
+    r.model_flops_per_step = flops.model_flops_per_step;
+    r.hardware_flops_per_step = flops.hardware_flops_per_step;
+    // 2. compute on the worst stage, the framework's time model included
+    ComputeTime t = compute_time(plan, opt, flops);
+    r.peak_flops = t.peak_flops;
+    r.gemm_efficiency = t.gemm_efficiency;
+    r.microbatch_forward_seconds = t.microbatch_forward_seconds;
+    r.microbatch_backward_seconds = t.microbatch_backward_seconds;
+    r.matmul_seconds = t.matmul_seconds;
+    r.elementwise_seconds = t.elementwise_seconds;
+    r.compute_seconds = t.compute_seconds;
+    r.bubble_seconds = t.bubble_seconds;
+    r.bubble_fraction = t.bubble_fraction;
+    r.optimizer_seconds = t.optimizer_seconds;
+    r.engine_time = std::move(t.engine_time);
+    // 3–4. communication and what of it compute hides
+    r.collectives = step_collectives(plan, cl, opt, t);
+    apply_overlap(r.collectives, plan, flops, t);
+    // 5. the step and the run
+    step_and_run_totals(r, plan, cl, opt);
     return r;
 }
 

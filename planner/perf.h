@@ -27,6 +27,7 @@
 namespace llmplan {
 
 struct ClusterSpec;
+struct PerfPlan;
 
 // What links the GPUs: NVLink (or PCIe) inside a node, a network between nodes.
 struct ClusterSpec {
@@ -47,20 +48,20 @@ inline constexpr double kNvlinkBusbwFraction = 0.856;
 inline constexpr double kNvlinkRingLoss = 0.318;
 double nvlink_group_busbw(const ClusterSpec& cluster, int n);
 
-// Defaults for a GPU: NVLink as above; network = one NIC per GPU (Hopper and later: NDR 400 Gb/s, Ampere: HDR
-// 200 Gb/s, older: 100 Gb/s) at 94% (46–48 of 50 GB/s measured, nccl-tests #290); a typical 2026
-// cloud price per GPU-hour (assumed, override with --price-per-gpu-hour).
+// Defaults for a GPU, all read from its catalog row (docs/GPUS.md, "Planning defaults"): NVLink as
+// above; network = one NIC per GPU (GpuSpec::nic_gbps) at kNicBusbwFraction of its line rate; the
+// row's typical cloud price per GPU-hour (assumed, override with --price-per-gpu-hour).
 ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node);
+// 46–48 of 50 GB/s busbw measured per 400 Gb/s NIC (nccl-tests #290).
+inline constexpr double kNicBusbwFraction = 0.94;
 
 // Calibration of the compute model (docs/PERFORMANCE_MODEL.md §2): the fraction of peak a large
-// GEMM reaches in training (everything the model does not itemise included), and how many times
-// its activation bytes a layer moves through HBM in element-wise kernels per forward + backward.
-// Both fitted to Korthikanti et al. Table 5 (A100); Hopper's GEMM fraction fitted to GPT-2
-// 124M / 350M training measured on the lent H100 (REFERENCES.md §7).
-inline constexpr double kGemmEfficiency = 0.82;          // Ampere (and the default)
-inline constexpr double kGemmEfficiencyHopper = 0.63;    // H100, H200
+// GEMM reaches in training is a field of the GPU's catalog row (GpuSpec::gemm_efficiency, with
+// kGemmEfficiency and kGemmEfficiencyHopper in core/gpu.h); how many times its activation bytes a
+// layer moves through HBM in element-wise kernels per forward + backward is fitted to Korthikanti
+// et al. Table 5 (A100).
 inline constexpr double kElementwiseTraffic = 6.5;
-// The GEMM fraction for a GPU's architecture.
+// The GEMM fraction of a GPU: its catalog row's gemm_efficiency.
 double gemm_efficiency_for(const GpuSpec& gpu);
 
 // One measured collective: nccl-tests' S and the time of one call (slowest rank).
@@ -102,6 +103,16 @@ struct PerfOptions {
 // llmplan. Throws InputError naming `what` for bad JSON or values.
 void apply_calibration(const std::string& json_text, const std::string& what, PerfOptions& options);
 
+// How a collective's time hides under compute (apply_overlap; docs/PERFORMANCE_MODEL.md §3).
+enum class OverlapRule {
+    exposed,                  // on the critical path
+    bucketed_last_backward,   // layer buckets during the last micro-batch's backward
+    bucketed_every_backward,  // layer buckets during every micro-batch's backward
+    prefetched_forward,       // prefetched layer by layer under every forward
+    shared_backward,          // ZeRO-3: gather and reduce-scatter share every backward
+    under_attention,          // context parallel: under the attention blocks it feeds
+};
+
 // One collective as one GPU of the worst pipeline stage runs it.
 struct CollectiveUse {
     std::string purpose;       // "data-parallel gradient all-reduce", ...
@@ -115,8 +126,52 @@ struct CollectiveUse {
     double seconds = 0;        // count × each
     double exposed_seconds = 0;
     std::string overlap;       // how the exposed part follows
+    OverlapRule overlap_rule = OverlapRule::exposed;
     bool measured_time = false;  // timed from the calibration's measured collectives
 };
+
+// plan_perf in named steps, each a function of the memory plan and the steps before it.
+
+// 1. FLOPs of a step (flops.h; PaLM App. B): per token, the approximations, whole cluster per step.
+struct StepFlops {
+    ForwardFlops forward_per_token;
+    TrainingFlops per_token;   // LoRA: forward + input gradients + the adapters' 6 per parameter
+    double flops_6n = 0, flops_6n_attention = 0, flops_palm = 0;
+    double tokens_per_step = 0;
+    double model_flops_per_step = 0, hardware_flops_per_step = 0;
+};
+StepFlops step_flops(const MemoryPlan& plan);
+
+// 2. Compute time of the worst stage: the generic model (matmul FLOPs at peak × GEMM efficiency ×
+// shape factor, element-wise HBM traffic, QLoRA dequantization, bubble, optimizer), then the
+// framework's step_time hook (framework.h) replaces what its own time model gives.
+struct ComputeTime {
+    double micro_batches = 1;   // m, per step per data-parallel rank
+    double layers = 0;          // transformer layers of the worst stage
+    double tokens_per_gpu = 0;  // tokens one GPU processes per micro-batch
+    double peak_flops = 0;      // per GPU, for the precision
+    double gemm_efficiency = 0; // with the shape factor
+    double matmul_rate = 0;     // peak × gemm_efficiency (the generic model's FLOP/s)
+    double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
+    double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
+    double bubble_seconds = 0, bubble_fraction = 0;
+    double optimizer_seconds = 0;
+    std::optional<EngineStepTime> engine_time;  // set by the llmplan profile
+};
+ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& options, const StepFlops& flops);
+
+// 3. The collectives of a step on one GPU: kind, group, bytes, count, link and time of each
+// (alpha-beta, or measured), all still fully exposed.
+std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const ClusterSpec& cluster, const PerfOptions& options,
+                                            const ComputeTime& compute);
+
+// 4. Overlap: each collective's exposed_seconds from its overlap_rule and the compute windows.
+void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const StepFlops& flops,
+                   const ComputeTime& compute);
+
+// 5. Totals: communication sums, the step, MFU/HFU, then the run (tokens, steps, time, GPU-hours,
+// cost, energy, CO2). `r` holds steps 1–4; fills the rest.
+void step_and_run_totals(PerfPlan& r, const MemoryPlan& plan, const ClusterSpec& cluster, const PerfOptions& options);
 
 struct PerfPlan {
     // FLOPs
@@ -158,7 +213,8 @@ struct PerfPlan {
 // Throws InputError (naming the flag) for impossible options (negative price, PUE < 1, ...).
 PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cluster, const PerfOptions& options);
 
-// Peak dense FLOP/s of the GPU for a precision's matmul inputs (fp32 uses TF32 tensor cores).
+// Peak dense FLOP/s of the GPU for a precision's matmul inputs: precision_peak_flops (core/precision.h;
+// fp32 uses TF32 tensor cores, a format the GPU lacks falls back as the precision table says).
 double peak_for(const GpuSpec& gpu, Precision p);
 
 

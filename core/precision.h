@@ -1,0 +1,40 @@
+// precision.h — what each training precision (the --precision values, core/config.h) means for
+// storage and for the matrix units, as one table (precision.cpp) the planner reads.
+//
+// Sources (docs/MEMORY_MODEL.md §1): ZeRO paper §3 (mixed precision: 2 + 2 bytes, fp32 master and
+// states); PyTorch autocast (fp32 weights and grads, half activations); pure bf16 (2 + 2, bf16
+// states); Transformer Engine fp8 (Micikevicius et al. 2022; TE docs: bf16 weights with an fp32
+// master, fp8 linear inputs, fp8 weight copies + transposes). Peaks: docs/GPUS.md.
+#pragma once
+
+#include "core/config.h"
+#include "core/gpu.h"
+
+namespace llmplan {
+
+// Storage sizes (bytes per element) a precision implies.
+struct PrecisionBytes {
+    double weight;        // working copy used by forward/backward
+    double grad;          // gradient as produced by backward and reduced across ranks
+    double master;        // separate fp32 master copy (mixed precision), 0 if none
+    double state;         // one optimizer-state element (fp32, or bf16 under pure bf16)
+    double activation;    // saved activations
+    double linear_input;  // saved inputs of linear layers (fp8 under Transformer Engine's fp8)
+    double fp8_weight_cache;  // fp8 copies of matmul weights (+ transpose) kept during the step
+};
+
+struct PrecisionTraits {
+    Precision precision;
+    PrecisionBytes bytes;
+    const char* weight_format;    // the working weights' format, as explanations name it
+    NumberFormat matmul;          // the matrix-unit input format whose dense peak the matmuls run at
+    NumberFormat matmul_fallback; // the format used where the GPU lacks `matmul` (peak 0)
+};
+
+// The row of p (every Precision has one).
+const PrecisionTraits& precision_traits(Precision p);
+
+// Dense peak FLOP/s of `gpu` for p's matmuls: matmul, or matmul_fallback where that is 0.
+double precision_peak_flops(const GpuSpec& gpu, Precision p);
+
+}  // namespace llmplan

@@ -1,0 +1,79 @@
+// framework.cpp — the registry of framework profiles, the generic profile and the defaults of
+// FrameworkProfile's texts; the interface is described in framework.h.
+#include "planner/framework.h"
+
+#include "planner/perf.h"
+
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+namespace llmplan {
+
+void FrameworkProfile::validate(const ModelSpec&, const TrainConfig&) const {}
+
+void FrameworkProfile::step_time(const MemoryPlan&, const PerfOptions&, ComputeTime&) const {}
+
+std::string FrameworkProfile::reserve_note() const { return "allocator fragmentation, assumed"; }
+
+std::string FrameworkProfile::reserve_source() const { return "allocator fragmentation (assumed; docs/MEMORY_MODEL.md §6)"; }
+
+std::string FrameworkProfile::stack_description(const TrainConfig&) const { return {}; }
+
+std::string FrameworkProfile::no_fit_hint() const {
+    return "; try more GPUs, a higher --zero stage, --tp/--pp, --recompute full or --offload\n";
+}
+
+std::string FrameworkProfile::profile_prediction_note() const { return "; --framework llmplan predicts the engine's own books"; }
+
+std::string FrameworkProfile::profile_step_time_note() const {
+    return "  Step time: the generic time model (a PyTorch-class stack); --framework llmplan with --calibration times "
+           "the engine's own kernels.\n";
+}
+
+namespace {
+
+// The textbook model: ZeRO §3 model states and Korthikanti et al. activations per stage
+// (planner/memory.cpp, plan_generic_stage), a fixed allocator fragmentation, the generic time model.
+class GenericProfile final : public FrameworkProfile {
+public:
+    Framework framework() const override { return Framework::generic; }
+    double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }
+    StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int stage,
+                           bool explain) const override {
+        return plan_generic_stage(m, tensors, c, stage, explain);
+    }
+};
+
+using Registry = std::map<Framework, std::shared_ptr<const FrameworkProfile>>;
+
+Registry& registry() {
+    static Registry r = [] {
+        Registry built_in;
+        // One line per built-in framework profile.
+        for (std::shared_ptr<const FrameworkProfile> p : {make_generic_profile(), make_pytorch_profile(), make_llmplan_profile()})
+            built_in[p->framework()] = std::move(p);
+        return built_in;
+    }();
+    return r;
+}
+
+}  // namespace
+
+std::shared_ptr<const FrameworkProfile> make_generic_profile() { return std::make_shared<const GenericProfile>(); }
+
+const FrameworkProfile& framework_profile(Framework f) {
+    const Registry& r = registry();
+    const auto it = r.find(f);
+    if (it == r.end() || !it->second)
+        throw std::logic_error(std::string("no framework profile registered for --framework ") + to_string(f));
+    return *it->second;
+}
+
+std::shared_ptr<const FrameworkProfile> register_framework_profile(std::shared_ptr<const FrameworkProfile> profile) {
+    if (!profile) throw std::invalid_argument("register_framework_profile: null profile");
+    std::shared_ptr<const FrameworkProfile>& slot = registry()[profile->framework()];
+    return std::exchange(slot, std::move(profile));
+}
+
+}  // namespace llmplan

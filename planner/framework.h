@@ -1,0 +1,77 @@
+// framework.h — what `--framework` changes in a plan, behind one interface.
+//
+// A FrameworkProfile answers, for one value of the Framework enum (core/config.h, whose string
+// forms stay the one vocabulary of the CLI, the GUI and the JSON report):
+//  * validate: what the framework cannot run (throws InputError naming the flag);
+//  * plan_stage: the memory of one GPU of one pipeline stage (StageMemory, planner/memory.h) and
+//    allocator_reserve, the reserve over the peak it assumes;
+//  * step_time: where the framework changes the time model (planner/perf.h, ComputeTime) — the
+//    llmplan engine sums its calibrated kernels; the others keep the generic model;
+//  * the texts the CLI table, `llmplan profile` and the GUI print for it.
+// The registry maps each Framework to its profile; plan_memory, plan_perf, the CLI and the GUI
+// reach the framework only through framework_profile(). Adding a framework: a new file with the
+// profile and its make_… function, a value in the Framework enum and its string (core/config),
+// and one registration line in framework.cpp (docs/ARCHITECTURE.md, "How to add a framework
+// profile").
+#pragma once
+
+#include "core/config.h"
+#include "core/model.h"
+#include "planner/memory.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llmplan {
+
+struct PerfOptions;
+struct ComputeTime;
+
+class FrameworkProfile {
+public:
+    virtual ~FrameworkProfile() = default;
+
+    // The enum value this profile models (the registry's key).
+    virtual Framework framework() const = 0;
+
+    // Throws InputError for a (model, config) the framework cannot run; default: accepts all.
+    virtual void validate(const ModelSpec& model, const TrainConfig& config) const;
+    // Allocator reserve over the peak allocated bytes (MemoryPlan::allocator_fragmentation).
+    virtual double allocator_reserve(const TrainConfig& config) const = 0;
+    // One GPU of pipeline stage `stage` (config with defaults resolved); `tensors` is
+    // param_tensors(model); explain = false leaves out terms and formulas (the search's quick path).
+    virtual StageMemory plan_stage(const ModelSpec& model, const std::vector<ParamTensor>& tensors,
+                                   const TrainConfig& config, int stage, bool explain) const = 0;
+
+    // The step-time hook: given the generic model's compute terms of the worst stage, replace those
+    // the framework times differently. Default: keep the generic model.
+    virtual void step_time(const MemoryPlan& plan, const PerfOptions& options, ComputeTime& time) const;
+
+    // Texts. The reserve: the CLI table's "peak × f (…)" note and the GUI tooltip's source.
+    virtual std::string reserve_note() const;
+    virtual std::string reserve_source() const;
+    // The plan's "as" line: the software stack as the framework runs the job ("" = no line).
+    virtual std::string stack_description(const TrainConfig& config) const;
+    // What the plan suggests when no micro-batch fits (starts with "; ", ends with a newline).
+    virtual std::string no_fit_hint() const;
+    // `llmplan profile`: what follows "Predicted with --framework NAME", and the step-time line
+    // printed when the framework supplied no engine time ("" = none).
+    virtual std::string profile_prediction_note() const;
+    virtual std::string profile_step_time_note() const;
+};
+
+// The profile registered for f (every Framework value has one). Throws std::logic_error if none.
+const FrameworkProfile& framework_profile(Framework f);
+
+// Registers `profile` under profile->framework(), replacing the current one, which is returned
+// (nullptr if none) so that a caller (a test) can put it back. Not synchronised: register before
+// planning starts.
+std::shared_ptr<const FrameworkProfile> register_framework_profile(std::shared_ptr<const FrameworkProfile> profile);
+
+// The built-in profiles (framework.cpp registers them).
+std::shared_ptr<const FrameworkProfile> make_generic_profile();   // framework.cpp
+std::shared_ptr<const FrameworkProfile> make_pytorch_profile();   // framework_pytorch.cpp
+std::shared_ptr<const FrameworkProfile> make_llmplan_profile();   // framework_llmplan.cpp
+
+}  // namespace llmplan

@@ -1,0 +1,44 @@
+// framework_pytorch.cpp — the `pytorch` framework profile: PyTorch 2.x eager training of Hugging
+// Face transformers models, op by op (planner/pytorch_profile.h, replayed by planner/torch_sim.h),
+// with the caching allocator's fitted reserve; the generic time model.
+#include "planner/framework.h"
+#include "planner/pytorch_profile.h"
+
+namespace llmplan {
+
+namespace {
+
+class PytorchProfile final : public FrameworkProfile {
+public:
+    Framework framework() const override { return Framework::pytorch; }
+    void validate(const ModelSpec& m, const TrainConfig& c) const override { validate_pytorch_profile(m, c); }
+    double allocator_reserve(const TrainConfig& c) const override {
+        return c.recompute == Recompute::full ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;
+    }
+    StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>&, const TrainConfig& c, int,
+                           bool) const override {
+        return plan_pytorch_stage(m, c);
+    }
+    std::string reserve_note() const override { return "caching-allocator reserve, fitted to 40 measured runs"; }
+    std::string reserve_source() const override { return "caching-allocator reserve, fitted to 40 measured runs"; }
+    std::string stack_description(const TrainConfig& c) const override {
+        const ParallelLayout& p = c.parallel;
+        return std::string("PyTorch eager + Hugging Face transformers") +
+               (p.gpus == 1 ? std::string()
+                            : p.zero <= 1 ? std::string(p.zero == 0 ? ", DistributedDataParallel" : ", DDP + ZeroRedundancyOptimizer")
+                                          : std::string(", FSDP2 fully_shard per layer, reshard_after_forward=") +
+                                                (p.zero == 3 ? "True" : "False")) +
+               (c.precision == Precision::amp_bf16 && !(p.gpus > 1 && p.zero >= 2) ? ", torch.autocast(bfloat16)" : "") +
+               (c.recompute == Recompute::full ? ", gradient_checkpointing_enable()" : "") +
+               ", attn_implementation=" + (c.attention == Attention::eager ? "eager" : "sdpa") + ", AdamW(fused=True)";
+    }
+    std::string no_fit_hint() const override {
+        return "; try more GPUs with --zero 3 (FSDP2), --recompute full or --precision bf16\n";
+    }
+};
+
+}  // namespace
+
+std::shared_ptr<const FrameworkProfile> make_pytorch_profile() { return std::make_shared<const PytorchProfile>(); }
+
+}  // namespace llmplan

@@ -1,0 +1,331 @@
+// test_extension_points.cpp — the extension points as a later change uses them: a GPU added to
+// the catalog and planned end to end (library and CLI), the catalog's planning fields equal to
+// the numbers the planner used before they were data, a framework profile registered and
+// selected (the registry is the only dispatch), the precision table and the one busbw factor.
+#include "cli/app.h"
+
+#include "core/collective.h"
+#include "core/error.h"
+#include "core/gpu.h"
+#include "core/precision.h"
+#include "core/presets.h"
+#include "kernels/dist/collective.h"
+#include "planner/framework.h"
+#include "planner/memory.h"
+#include "planner/model_states.h"
+#include "planner/perf.h"
+#include "planner/pytorch_profile.h"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace llmplan;
+
+namespace {
+
+constexpr double GiB = 1024.0 * 1024.0 * 1024.0;
+
+int run_cli(std::vector<std::string> args, std::string& out) {
+    std::ostringstream o, e;
+    const int code = cli::run(args, o, e);
+    out = o.str();
+    return code;
+}
+
+// A part no catalog row describes: 96 GiB, 4 TB/s, 1.2 PFLOP/s bf16, an 800 Gb/s NIC.
+GpuSpec test_gpu() {
+    GpuSpec g;
+    g.name = "test-gpu-x1";
+    g.display_name = "Test GPU X1 96GB";
+    g.vendor = "NVIDIA";
+    g.architecture = "Test";
+    g.memory_bytes = 96 * GiB;
+    g.memory_kind = "HBM3e";
+    g.memory_bandwidth = 4e12;
+    g.peak_fp32 = 60e12;
+    g.peak_tf32 = 600e12;
+    g.peak_fp16 = 1.2e15;
+    g.peak_bf16 = 1.2e15;
+    g.peak_fp8 = 2.4e15;
+    g.intra_node_link = "NVLink (test)";
+    g.intra_node_bandwidth = 500e9;
+    g.default_gpus_per_node = 4;
+    g.tdp_watts = 800;
+    g.source = "test row (tests/test_extension_points.cpp)";
+    g.gemm_efficiency = 0.7;
+    g.gemm_efficiency_source = "test value";
+    g.nic_gbps = 800;
+    g.nic_description = "XDR 800 Gb/s (test)";
+    g.price_per_gpu_hour = 4.25;
+    g.price_source = "test price";
+    return g;
+}
+
+// Registers the test row for one test case and removes it after.
+struct ScopedGpu {
+    explicit ScopedGpu(GpuSpec g) : name(g.name) { register_gpu(std::move(g)); }
+    ~ScopedGpu() { unregister_gpu(name); }
+    ScopedGpu(const ScopedGpu&) = delete;
+    ScopedGpu& operator=(const ScopedGpu&) = delete;
+    std::string name;
+};
+
+}  // namespace
+
+TEST_CASE("catalog planning fields equal the numbers the planner used before they were data", "[gpu][extension]") {
+    struct Golden {
+        const char* name;
+        double gemm, nic_gbps;
+        const char* nic;
+        double price;
+    };
+    // Before: GEMM efficiency 0.63 for architecture "Hopper", else 0.82; NIC 400 Gb/s for Hopper,
+    // Blackwell and "mi3…", 200 for Ampere, else 100; price by name prefix (h200/b200 3.50,
+    // h100 2.50, a100 1.50, mi300 2.50, else 1.00).
+    const Golden golden[] = {
+        {"v100-32g", 0.82, 100, "100 Gb/s", 1.00},
+        {"a100-40g", 0.82, 200, "HDR InfiniBand 200 Gb/s", 1.50},
+        {"a100-80g", 0.82, 200, "HDR InfiniBand 200 Gb/s", 1.50},
+        {"h100-sxm", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
+        {"h100-pcie", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
+        {"h200", 0.63, 400, "NDR InfiniBand 400 Gb/s", 3.50},
+        {"b200", 0.82, 400, "NDR InfiniBand 400 Gb/s", 3.50},
+        {"mi300x", 0.82, 400, "NDR InfiniBand 400 Gb/s", 2.50},
+        {"t4", 0.82, 100, "100 Gb/s", 1.00},
+        {"l40s", 0.82, 100, "100 Gb/s", 1.00},
+        {"rtx-4090", 0.82, 100, "100 Gb/s", 1.00},
+    };
+    for (const Golden& e : golden) {
+        CAPTURE(e.name);
+        const GpuSpec& g = gpu_or_throw(e.name, "--gpu");
+        CHECK(g.gemm_efficiency == e.gemm);
+        CHECK(gemm_efficiency_for(g) == e.gemm);
+        CHECK(g.nic_gbps == e.nic_gbps);
+        CHECK(g.nic_description == e.nic);
+        CHECK(g.price_per_gpu_hour == e.price);
+        CHECK_FALSE(g.gemm_efficiency_source.empty());
+        const ClusterSpec cl = default_cluster(g, 8);
+        CHECK(cl.network_per_gpu == 0.94 * e.nic_gbps * (1e9 / 8));
+        CHECK(cl.network_description == std::string("8 × ") + e.nic + " per node (one NIC per GPU)");
+        CHECK(cl.price_per_gpu_hour == e.price);
+        CHECK(cl.price_source == "typical 2026 cloud on-demand price (assumed)");
+        CHECK(cl.nvlink_bus_bandwidth == kNvlinkBusbwFraction * g.intra_node_bandwidth);
+    }
+    CHECK(kGemmEfficiency == 0.82);
+    CHECK(kGemmEfficiencyHopper == 0.63);
+}
+
+TEST_CASE("a GPU row built outside the catalog gets the documented defaults", "[gpu][extension]") {
+    const GpuSpec g{};
+    CHECK(g.gemm_efficiency == kGemmEfficiency);
+    CHECK(g.nic_gbps == 100);
+    CHECK(g.nic_description == "100 Gb/s");
+    CHECK(g.price_per_gpu_hour == 1.00);
+    CHECK(g.price_source == "typical 2026 cloud on-demand price (assumed)");
+    // --gpu-memory-style overrides copy a row: the planning fields travel with it.
+    GpuSpec h = gpu_or_throw("h100", "--gpu");
+    h.memory_bytes = 40 * GiB;
+    CHECK(gemm_efficiency_for(h) == kGemmEfficiencyHopper);
+}
+
+TEST_CASE("register_gpu refuses bad rows and duplicate keys", "[gpu][extension]") {
+    GpuSpec dup = test_gpu();
+    dup.name = "h100-sxm";
+    CHECK_THROWS_AS(register_gpu(dup), InputError);
+    GpuSpec upper = test_gpu();
+    upper.name = "Test-GPU";
+    CHECK_THROWS_AS(register_gpu(upper), InputError);
+    GpuSpec no_peak = test_gpu();
+    no_peak.peak_bf16 = no_peak.peak_fp16 = 0;
+    CHECK_THROWS_AS(register_gpu(no_peak), InputError);
+    CHECK_FALSE(unregister_gpu("h100-sxm"));  // built-in rows stay
+    CHECK(find_gpu("h100-sxm") != nullptr);
+}
+
+TEST_CASE("a GPU added to the catalog is planned end to end", "[gpu][extension]") {
+    const std::size_t before = gpu_catalog().size();
+    const GpuSpec* h100 = find_gpu("h100-sxm");
+    {
+        ScopedGpu added(test_gpu());
+        CHECK(gpu_catalog().size() == before + 1);
+        CHECK(find_gpu("h100-sxm") == h100);  // references to other rows stay valid
+        const GpuSpec& g = gpu_or_throw("TEST-GPU-X1", "--gpu");
+        CHECK(g.name == "test-gpu-x1");
+
+        const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+        TrainConfig c;
+        c.parallel.gpus = 16;  // 4 nodes of 4: the data-parallel collectives cross the network
+        c.parallel.gpus_per_node = g.default_gpus_per_node;
+        c.parallel.zero = 3;
+        c.seq = 4096;
+        const MemoryPlan mp = plan_memory(m, g, c);
+        CHECK(mp.capacity_bytes == 96 * GiB);
+        CHECK(mp.fits);
+        const ClusterSpec cl = default_cluster(g, 4);
+        CHECK(cl.network_per_gpu == 0.94 * 800 * 1e9 / 8);
+        CHECK(cl.price_per_gpu_hour == 4.25);
+        const PerfPlan p = plan_perf(mp, cl, PerfOptions{});
+        CHECK(p.peak_flops == 1.2e15);
+        // the row's GEMM efficiency, times the shape factor n/(n + 128) of the smallest dimension
+        const double n = 4096;
+        CHECK(p.gemm_efficiency == Approx(0.7 * n / (n + 128)).epsilon(1e-12));
+        bool network = false;
+        for (const CollectiveUse& u : p.collectives) network = network || u.link == LinkKind::network;
+        CHECK(network);
+        CHECK(p.cost == Approx(p.gpu_hours * 4.25));
+        CHECK(p.average_power_watts <= 800);
+        CHECK(p.step_seconds > 0);
+
+        // The CLI finds it by name like any row.
+        std::string out;
+        REQUIRE(run_cli({"plan", "--model", "llama-2-7b", "--gpu", "test-gpu-x1", "--gpus", "16", "--zero", "3"}, out) == 0);
+        CHECK(out.find("Test GPU X1 96GB") != std::string::npos);
+        CHECK(out.find("XDR 800 Gb/s (test)") != std::string::npos);
+        CHECK(out.find("$4.25 per GPU-hour (test price)") != std::string::npos);
+    }
+    CHECK(find_gpu("test-gpu-x1") == nullptr);
+    CHECK(gpu_catalog().size() == before);
+}
+
+namespace {
+
+// A framework profile no built-in one resembles: fixed memory, fixed compute, its own texts.
+class TestProfile final : public FrameworkProfile {
+public:
+    Framework framework() const override { return Framework::pytorch; }
+    void validate(const ModelSpec&, const TrainConfig& c) const override {
+        if (c.parallel.tp > 1) throw InputError("--tp: the test framework has no tensor parallelism");
+    }
+    double allocator_reserve(const TrainConfig&) const override { return 0.5; }
+    StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>&, const TrainConfig& c, int stage,
+                           bool) const override {
+        StageMemory s;
+        s.stage = stage;
+        s.layers = m.n_layers / c.parallel.pp;
+        s.first_layer = stage * s.layers;
+        s.placement = "test";
+        s.parameters = 1 * GiB;
+        s.activations = static_cast<double>(c.micro_batch) * GiB;
+        s.peak_allocated = s.parameters + s.activations;
+        s.peak_phase = "backward";
+        s.phases = {{"backward", s.peak_allocated}};
+        s.reserved_estimate = 1.5 * s.peak_allocated;
+        s.device_total = s.reserved_estimate;
+        s.terms = {{"parameters", "parameters", s.parameters, "test", "test"},
+                   {"activations", "activations", s.activations, "test", "test"}};
+        return s;
+    }
+    void step_time(const MemoryPlan&, const PerfOptions&, ComputeTime& t) const override {
+        t.microbatch_forward_seconds = 0.1;
+        t.microbatch_backward_seconds = 0.2;
+        t.compute_seconds = t.micro_batches * 0.3;
+        t.matmul_seconds = t.compute_seconds;
+        t.elementwise_seconds = 0;
+        t.bubble_seconds = 0;
+        t.optimizer_seconds = 0.05;
+    }
+    std::string reserve_note() const override { return "test reserve note"; }
+    std::string stack_description(const TrainConfig&) const override { return "the test stack"; }
+};
+
+// Registers a profile for one test case and puts the previous one back after.
+struct ScopedProfile {
+    explicit ScopedProfile(std::shared_ptr<const FrameworkProfile> p) : previous(register_framework_profile(std::move(p))) {}
+    ~ScopedProfile() { register_framework_profile(previous); }
+    ScopedProfile(const ScopedProfile&) = delete;
+    ScopedProfile& operator=(const ScopedProfile&) = delete;
+    std::shared_ptr<const FrameworkProfile> previous;
+};
+
+}  // namespace
+
+TEST_CASE("a registered framework profile is what plan, perf and the CLI use", "[framework][extension]") {
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const GpuSpec& g = gpu_or_throw("h100", "--gpu");
+    TrainConfig c;
+    c.framework = Framework::pytorch;
+    c.precision = Precision::amp_bf16;
+    c.micro_batch = 2;
+    c.global_batch = 8;  // 4 micro-batches per step
+    const MemoryPlan before = plan_memory(m, g, c);
+    CHECK(before.allocator_fragmentation == kPytorchReserveFactor);
+    {
+        ScopedProfile test(std::make_shared<const TestProfile>());
+        const MemoryPlan mp = plan_memory(m, g, c);
+        CHECK(mp.allocator_fragmentation == 0.5);
+        REQUIRE(mp.stages.size() == 1);
+        CHECK(mp.worst().device_total == 1.5 * 3 * GiB);
+        // the largest micro-batch: 1.5 × (1 + b) GiB ≤ 79.18 GiB
+        CHECK(mp.max_micro_batch == static_cast<std::int64_t>(g.memory_bytes / GiB / 1.5 - 1));
+        const PerfPlan p = plan_perf(mp, default_cluster(g, 8), PerfOptions{});
+        CHECK(p.microbatch_forward_seconds == 0.1);
+        CHECK(p.compute_seconds == Approx(4 * 0.3));
+        CHECK(p.step_seconds == Approx(4 * 0.3 + 0.05));
+        TrainConfig tp = c;
+        tp.parallel.gpus = 2;
+        tp.parallel.tp = 2;
+        CHECK_THROWS_AS(plan_memory(m, g, tp), InputError);
+
+        std::string out;
+        REQUIRE(run_cli({"plan", "--model", "gpt2-124m", "--gpu", "h100", "--framework", "pytorch", "--precision", "amp-bf16"},
+                        out) == 0);
+        CHECK(out.find("  as      the test stack\n") != std::string::npos);
+        CHECK(out.find("(test reserve note)") != std::string::npos);
+        CHECK(out.find("caching-allocator") == std::string::npos);
+    }
+    // the built-in profile is back
+    const MemoryPlan after = plan_memory(m, g, c);
+    CHECK(after.allocator_fragmentation == before.allocator_fragmentation);
+    CHECK(after.worst().device_total == before.worst().device_total);
+    CHECK(framework_profile(Framework::pytorch).reserve_note() == "caching-allocator reserve, fitted to 40 measured runs");
+}
+
+TEST_CASE("every framework value has a registered profile of that value", "[framework][extension]") {
+    for (Framework f : {Framework::generic, Framework::pytorch, Framework::llmplan}) {
+        CAPTURE(to_string(f));
+        CHECK(framework_profile(f).framework() == f);
+    }
+    CHECK(framework_profile(Framework::generic).allocator_reserve(TrainConfig{}) == kGenericFragmentation);
+    CHECK(framework_profile(Framework::llmplan).allocator_reserve(TrainConfig{}) == 0);
+    CHECK(framework_profile(Framework::llmplan).profile_step_time_note().empty());
+    CHECK(framework_profile(Framework::generic).stack_description(TrainConfig{}).empty());
+}
+
+TEST_CASE("the precision table: bytes, working format and matmul peaks with fallbacks", "[precision][extension]") {
+    for (Precision p : {Precision::fp32, Precision::amp_bf16, Precision::amp_fp16, Precision::mixed_bf16,
+                        Precision::mixed_fp16, Precision::bf16, Precision::fp8}) {
+        CAPTURE(to_string(p));
+        const PrecisionTraits& t = precision_traits(p);
+        CHECK(t.precision == p);
+        CHECK(precision_bytes(p).weight == t.bytes.weight);
+        CHECK(precision_bytes(p).master == t.bytes.master);
+        CHECK(std::string(t.weight_format) == (t.bytes.weight == 4 ? "fp32" : p == Precision::mixed_fp16 ? "fp16" : "bf16"));
+    }
+    // ZeRO §3: 2 + 2 + 4 (master) + 8 (Adam states) = 16 bytes per parameter under mixed precision
+    const PrecisionBytes mixed = precision_bytes(Precision::mixed_bf16);
+    CHECK(mixed.weight + mixed.grad + mixed.master + 2 * mixed.state == 16);
+    const GpuSpec& v100 = gpu_or_throw("v100", "--gpu");
+    const GpuSpec& a100 = gpu_or_throw("a100", "--gpu");
+    CHECK(peak_for(v100, Precision::mixed_bf16) == v100.peak_fp16);  // no bf16 on Volta: fp16
+    CHECK(peak_for(v100, Precision::fp32) == v100.peak_fp32);        // no TF32 on Volta
+    CHECK(peak_for(a100, Precision::fp32) == a100.peak_tf32);
+    CHECK(peak_for(a100, Precision::fp8) == a100.peak_bf16);         // no fp8 on Ampere: bf16
+    CHECK(peak_for(a100, Precision::mixed_fp16) == a100.peak_fp16);
+    CHECK(peak_for(gpu_or_throw("h100", "--gpu"), Precision::fp8) == 1978.9e12);
+}
+
+TEST_CASE("one bus-bandwidth factor for the planner and kernels/dist", "[comm][extension]") {
+    for (int n = 1; n <= 16; ++n) {
+        CAPTURE(n);
+        CHECK(dist::busbw_factor(dist::CommKind::all_reduce, n) == busbw_factor(Collective::all_reduce, n));
+        CHECK(dist::busbw_factor(dist::CommKind::all_gather, n) == busbw_factor(Collective::all_gather, n));
+        CHECK(dist::busbw_factor(dist::CommKind::reduce_scatter, n) == busbw_factor(Collective::reduce_scatter, n));
+        CHECK(busbw_factor(Collective::all_reduce, n) == 2.0 * (n - 1) / n);
+        CHECK(busbw_factor(Collective::send_recv, n) == 1);
+    }
+    CHECK(std::string(dist::to_string(dist::CommKind::all_gather)) == "all_gather");  // names unchanged
+    CHECK(std::string(to_string(Collective::all_gather)) == "all-gather");
+}
