@@ -1,6 +1,6 @@
 // collective.h — the collective operations llmplan times and plans, and nccl-tests' bus-bandwidth
 // factor for each: the one definition the planner (planner/comm.h) and the multi-GPU code
-// (kernels/dist/collective.h, whose CommKind maps onto Collective) share. Header-only and
+// (dist/collective.h, whose CommKind maps onto Collective) share. Header-only and
 // C++17-clean: nvcc compiles the .cu files that include it as C++17.
 //
 // nccl-tests doc/PERFORMANCE.md (docs/REFERENCES.md §4): busbw = algbw × factor, factor 2(n−1)/n

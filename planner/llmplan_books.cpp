@@ -37,7 +37,7 @@ EngineBooks llmplan_engine_books(const ModelSpec& m, const TrainConfig& c, std::
             static_cast<double>(std::max(prog.shards.forward.max_gathered, prog.shards.backward.max_gathered)) *
             prog.element_bytes;
     out.max_staging_bytes = r.max_staging_bytes;
-    for (std::size_t i = 0; i < kEngineBookCount; ++i) out.peak_phase[i] = to_string(r.peak_phase[i]);
+    for (std::size_t i = 0; i < kMemoryCategories; ++i) out.peak_phase[i] = to_string(r.peak_phase[i]);
     out.peak = r.peak;
     out.at_peak = r.at_peak;
     out.total_peak = r.total_peak;

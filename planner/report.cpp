@@ -336,7 +336,7 @@ nlohmann::json scaling_architecture_json(const ModelSpec& m) {
             {"parameters", count_params(m).total()}};
 }
 
-nlohmann::json gpus_to_json(const std::vector<GpuSpec>& catalog) {
+nlohmann::json gpus_to_json(const std::deque<GpuSpec>& catalog) {
     nlohmann::json list = nlohmann::json::array();
     for (const GpuSpec& g : catalog) {
         nlohmann::json j = gpu_json(g);

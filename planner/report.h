@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,7 @@ nlohmann::json scaling_isoflop_json(double compute, const ComputeOptimum& optima
 nlohmann::json scaling_architecture_json(const ModelSpec& m);  // the --params shape of the answer
 
 // ---- llmplan.gpus/1, llmplan.models/1, llmplan.model/1 -----------------------------------------
-nlohmann::json gpus_to_json(const std::vector<GpuSpec>& catalog);
+nlohmann::json gpus_to_json(const std::deque<GpuSpec>& catalog);
 nlohmann::json models_to_json(const std::vector<Preset>& presets);
 nlohmann::json model_to_json(const ModelSpec& m, const Preset* preset);  // preset: adds its "source"
 

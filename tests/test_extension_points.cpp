@@ -9,7 +9,7 @@
 #include "core/gpu.h"
 #include "core/precision.h"
 #include "core/presets.h"
-#include "kernels/dist/collective.h"
+#include "dist/collective.h"
 #include "planner/framework.h"
 #include "planner/memory.h"
 #include "planner/model_states.h"
@@ -317,7 +317,7 @@ TEST_CASE("the precision table: bytes, working format and matmul peaks with fall
     CHECK(peak_for(gpu_or_throw("h100", "--gpu"), Precision::fp8) == 1978.9e12);
 }
 
-TEST_CASE("one bus-bandwidth factor for the planner and kernels/dist", "[comm][extension]") {
+TEST_CASE("one bus-bandwidth factor for the planner and dist/", "[comm][extension]") {
     for (int n = 1; n <= 16; ++n) {
         CAPTURE(n);
         CHECK(dist::busbw_factor(dist::CommKind::all_reduce, n) == busbw_factor(Collective::all_reduce, n));

@@ -20,11 +20,7 @@ using namespace profiler;
 
 ProfileMeasurement run_engine_profile(const ProfileRequest& r, const StepProgress& progress) {
     using namespace kernels;
-    const ProfileStorage storage = r.storage;  // resolved by profiler::run_profile
-    const DType dt = storage == ProfileStorage::bf16   ? DType::bf16
-                     : storage == ProfileStorage::fp16 ? DType::fp16
-                                                       : DType::fp32;
-    EngineOptions options = engine_options(r.recompute, r.attention, dt);
+    EngineOptions options = engine_options(r.recompute, r.attention, r.storage);  // storage resolved by profiler::run_profile
 #if LLMPLAN_HAVE_NCCL
     // The communicator first: it selects this rank's GPU, on which the engine then allocates.
     std::unique_ptr<Communicator> comm;
@@ -75,12 +71,12 @@ ProfileMeasurement run_engine_profile(const ProfileRequest& r, const StepProgres
         mem = st.memory;
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
-    for (int c = 0; c < kBooks; ++c) {
+    for (int c = 0; c < kMemoryCategories; ++c) {
         m.peak_bytes[static_cast<std::size_t>(c)] = static_cast<double>(mem.peak[static_cast<std::size_t>(c)]);
-        m.peak_phase[static_cast<std::size_t>(c)] = engine_phase_name(mem.peak_phase[static_cast<std::size_t>(c)]);
+        m.peak_phase[static_cast<std::size_t>(c)] = to_string(mem.peak_phase[static_cast<std::size_t>(c)]);
     }
     m.total_peak_bytes = static_cast<double>(mem.total_peak);
-    m.total_peak_phase = engine_phase_name(mem.total_peak_phase);
+    m.total_peak_phase = to_string(mem.total_peak_phase);
     m.library_bytes = static_cast<double>(mem.library_bytes);
     m.final_loss_scale = model.loss_scale();
     m.rank = r.rank;
