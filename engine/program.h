@@ -7,9 +7,13 @@
 //   the planner's time model (planner/engine_time.cpp engine_step_kernels) groups its kernel calls;
 //   the CPU reference (reference/model.cpp) allocates its buffers from its events and runs its
 //     math at its marks, so its measured books equal the replay by construction;
-//   the CUDA engine (kernels/engine.cpp) takes its layout and its refusals from here.
+//   the CUDA engine (kernels/engine.cpp, kernels/cuda/engine.cu) takes its layout and its refusals
+//     from here and iterates it as the reference does: its statics and per-step buffers (ZeRO's
+//     gathered units and gradient staging too, kernels/cuda/data_parallel.cu) allocated and freed
+//     on its events through the engine's arenas, its kernels launched at its marks, so its books
+//     equal the replay by construction (tests/gpu_engine.cpp checks it).
 //
-// The step, as the engine runs it (kernels/cuda/engine.cu, engine_dist.inc; reference/model.cpp).
+// The step, as the engine runs it (kernels/cuda/engine.cu, data_parallel.cu; reference/model.cpp).
 // e = bytes of the storage type (4 fp32; 2 bf16 / fp16), T = B·S tokens, q = heads·head_dim,
 // kv = kv_heads·head_dim, f = d_ff; statistics and the flash log-sum-exp are fp32:
 //   idle      weights e·Ψ, gradients e·Ψ, optimizer: fp32 (master in mixed precision,) AdamW m, v

@@ -25,16 +25,25 @@ EngineOptions engine_options(Recompute recompute, Attention attention, DType pre
     return o;
 }
 
-EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
-    validate_model(spec, "GPU engine model " + spec.name);
-    EngineStepOptions step;  // what engine/program.h engine_supports reads
+EngineStepOptions engine_step_options(const EngineOptions& options, std::int64_t B, std::int64_t S) {
+    EngineStepOptions step;
     step.precision = options.precision == DType::fp32   ? Precision::fp32
                      : options.precision == DType::bf16 ? Precision::mixed_bf16
                                                         : Precision::mixed_fp16;
+    step.recompute = options.recompute;
     step.attention = options.eager ? Attention::eager : Attention::flash;
+    step.micro_batch = B;
+    step.seq = S;
     step.world = options.world;
     step.zero = options.world > 1 ? options.zero : 0;
-    if (const std::string why = engine_supports(spec, step); !why.empty()) throw InputError(why);
+    step.bucket_cap_bytes = options.bucket_cap_bytes;
+    step.first_bucket_bytes = options.first_bucket_bytes;
+    return step;
+}
+
+EngineShape engine_shape(const ModelSpec& spec, const EngineOptions& options) {
+    validate_model(spec, "GPU engine model " + spec.name);
+    if (const std::string why = engine_supports(spec, engine_step_options(options)); !why.empty()) throw InputError(why);
     if (options.precision == DType::fp16) {
         const EngineOptions& o = options;
         if (!(o.loss_scale > 0) || !std::isfinite(o.loss_scale) || !(o.loss_scale_growth >= 1) ||

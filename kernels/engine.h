@@ -20,8 +20,15 @@
 //                each row is padded to a multiple of 64 elements (dist::logits_row_stride:
 //                GPT-2's 50,257 → 50,304) so the output layer's GEMMs run on TMA kernels;
 //   workspace    the backward's activation gradients and one layer of unkept tensors.
-// With fp32 storage every book equals the reference's byte for byte; fp16's books are bf16's (2
-// bytes per stored element, the same buffers). Each category allocates from its own caching arena
+// Like the reference, the engine iterates the step program of engine/program.h (built from
+// engine_step_options below, once per B × S): the weights, gradients and optimizer state are the
+// program's allocations before its first phase, every per-step buffer is allocated and freed on
+// the program's events (looked up by role, layer and field: residuals, kept LayerFields, the
+// layer scratch, the final norm's, the logits, the GradField buffers, ZeRO's gathered units and
+// gradient staging), and each stretch's kernels are launched at the program's mark, in the order
+// of its kernel events — so the books equal replay_engine_books of the same program by
+// construction. With fp32 storage every book equals the reference's byte for byte; fp16's books
+// are bf16's (2 bytes per stored element, the same buffers). Each category allocates from its own caching arena
 // (device blocks reused by size, like PyTorch's caching allocator, so that steady-state steps do
 // not call cudaMalloc); the books count the bytes handed out (current, peak, phase of the peak),
 // `reserved` the device bytes the arena holds. Outside the books (reported in `library_bytes`):
@@ -68,6 +75,7 @@
 #include "core/model.h"
 #include "core/vocab.h"
 #include "dist/collective.h"
+#include "engine/program.h"
 #include "engine/shard_plan.h"
 #include "kernels/ops_gpu.h"
 
@@ -190,6 +198,10 @@ struct EngineShape {
 
 // Options: EngineOptions plus the planner's Recompute and Attention.
 EngineOptions engine_options(Recompute recompute, Attention attention, DType precision);
+// The step program's options (engine/program.h) for these engine options and a B × S step: the
+// storage type's precision, the recompute mode, eager or flash, the world, the ZeRO stage and the
+// bucket caps. GpuModel builds its program from them; a test replays the same program's books.
+EngineStepOptions engine_step_options(const EngineOptions& options, std::int64_t B = 1, std::int64_t S = 1);
 // The engine's shape and layout for a spec (the reference's), or InputError (see above); with
 // options.world > 1 also the shard plan of engine/shard_plan.h for the layout, the ZeRO stage
 // and the bucket caps of `options` (storage element size from the precision): InputError for a

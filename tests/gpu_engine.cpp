@@ -11,7 +11,8 @@
 //      recompute none/selective/full, eager and flash attention.
 //   3. Memory books: with fp32 storage every category's peak, its phase and the total peak equal
 //      the reference's byte for byte; with bf16 and fp16 they equal the formulas of
-//      kernels/engine.h (fp16's = bf16's).
+//      kernels/engine.h (fp16's = bf16's); in every precision, recompute mode and attention they
+//      equal replay_engine_books of the same step program (engine/program.h), peaks and phases.
 //   4. Learning: the loss falls on the reference test's copy task (400 steps, lr 1e-2).
 //   5. fp16's dynamic loss scale: a scale that overflows fp16 skips the step (weights and AdamW
 //      moments unchanged bit for bit, the step count does not advance) and halves; the first
@@ -19,6 +20,7 @@
 //      `loss_scale_interval` good steps.
 //   6. The fast path over a run: 200 steps, GPU (tensor-core attention, padded logits) against
 //      the CPU reference, every step's loss within tolerance (curve()).
+#include "engine/program.h"
 #include "kernels/engine.h"
 #include "reference/model.h"
 #include "tiny_models.h"
@@ -87,6 +89,23 @@ Expected expected_books(const ModelSpec& m, std::size_t N, DType dt, Recompute r
     const std::size_t V = m.vocab_size, stride = dt == DType::fp32 ? V : (V + 63) / 64 * 64;
     e.logits = T * stride * eb;
     return e;
+}
+
+// The engine's books against the replay of the step program it ran (engine/program.h): every
+// category's peak and its phase, the total peak and its phase.
+void same_books_as_program(const std::string& tag, const ModelSpec& spec, const GpuModel& gpu, int B, int S) {
+    const EngineBooksReplay r = replay_engine_books(build_engine_program(spec, kernels::engine_step_options(gpu.options(), B, S)));
+    const kernels::EngineMemory m = gpu.memory();
+    bool same = static_cast<double>(m.total_peak) == r.total_peak && m.total_peak_phase == r.total_peak_phase;
+    std::string detail;
+    for (std::size_t c = 0; c < static_cast<std::size_t>(kMemoryCategories); ++c)
+        if (static_cast<double>(m.peak[c]) != r.peak[c] || m.peak_phase[c] != r.peak_phase[c]) {
+            same = false;
+            detail += std::string(" ") + to_string(static_cast<MemoryCategory>(c)) + " " + std::to_string(m.peak[c]) +
+                      " vs " + std::to_string(static_cast<std::size_t>(r.peak[c])) + ";";
+        }
+    check(same, tag + ": every book's peak and phase and the total peak (" + std::to_string(m.total_peak) +
+                    " B) equal the step program's replay" + detail);
 }
 
 // Tolerances per storage type: loss (relative), gradients (‖Δ‖/‖g‖ over all, worst tensor),
@@ -208,6 +227,7 @@ void compare(const ModelSpec& spec, DType dt, Recompute r, Attention att) {
                                                        std::to_string(gm.total_peak) + " B)"
                                                  : "equal the formulas (total peak " + std::to_string(gm.total_peak) + " B)") +
                      detail);
+    same_books_as_program(tag, spec, gpu, B, S);
 }
 
 // fp16 against bf16 on the same step: the same books, byte for byte (fp16's loss scale adds none).
@@ -225,9 +245,10 @@ void same_books_as_bf16(const ModelSpec& spec, Recompute r, Attention att) {
     const kernels::EngineMemory b = brain.train_step(ids, targets, B, S, opt).memory;
     bool same = a.total_peak == b.total_peak && a.total_peak_phase == b.total_peak_phase;
     for (std::size_t c = 0; c < a.peak.size(); ++c) same = same && a.peak[c] == b.peak[c] && a.peak_phase[c] == b.peak_phase[c];
-    check(same, spec.name + " fp16 recompute " + rname(r) + " " + (att == Attention::eager ? "eager" : "flash") +
-                    ": every book's peak and phase = bf16's (total " + std::to_string(a.total_peak) + " vs " +
+    const std::string tag = spec.name + " fp16 recompute " + rname(r) + " " + (att == Attention::eager ? "eager" : "flash");
+    check(same, tag + ": every book's peak and phase = bf16's (total " + std::to_string(a.total_peak) + " vs " +
                     std::to_string(b.total_peak) + " B)");
+    same_books_as_program(tag + " (train_step)", spec, half, B, S);
 }
 
 // One fixed batch for the loss-scale tests.

@@ -9,7 +9,8 @@
 // gradient buckets (16 KiB first, 64 KiB after: several buckets, some padded, some one tensor
 // larger than the cap) and checks on its own:
 //   * its books (every category's peak and the total peak) equal llmplan_engine_books (the
-//     planner's --framework llmplan books for 2 GPUs) to the byte;
+//     planner's --framework llmplan books for 2 GPUs) and replay_engine_books of the rank's step
+//     program (engine/program.h) to the byte;
 //   * every step's collectives: per purpose the calls and bytes equal the shard plan's
 //     (engine/shard_plan.h, padded units) exactly;
 // and writes its losses, skipped steps and final fp32 weights (ZeRO: all-gathered). The parent then
@@ -22,6 +23,7 @@
 //     as one GPU does (each rank scales by S / 2, so the summed gradients carry S as one GPU's do).
 #include "kernels/comm.h"
 #include "dist/launcher.h"
+#include "engine/program.h"
 #include "engine/shard_plan.h"
 #include "kernels/engine.h"
 #include "planner/llmplan_profile.h"
@@ -199,6 +201,12 @@ int rank_main(int rank, const std::string& id_file, const std::string& dir) {
             }
         }
         check(same, c.name + ": books equal the planner's (every category's peak and the total)" + detail.str());
+        const EngineBooksReplay replay = replay_engine_books(build_engine_program(c.spec, kernels::engine_step_options(o, kB, kS)));
+        bool replayed = static_cast<double>(mem.total_peak) == replay.total_peak;
+        for (std::size_t k = 0; k < static_cast<std::size_t>(kMemoryCategories); ++k)
+            replayed = replayed && static_cast<double>(mem.peak[k]) == replay.peak[k];
+        check(replayed, c.name + ": books equal the step program's replay (every category's peak and the total, " +
+                            std::to_string(mem.total_peak) + " vs " + std::to_string(static_cast<std::size_t>(replay.total_peak)) + " B)");
         const std::vector<float> w = model.parameters();  // ZeRO: all-gathered (both ranks call it)
         std::ofstream wf(file_of(dir, c, rank, "weights"), std::ios::binary);
         wf.write(reinterpret_cast<const char*>(w.data()), static_cast<std::streamsize>(w.size() * sizeof(float)));

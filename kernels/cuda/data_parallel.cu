@@ -60,11 +60,9 @@ void DataParallel::shutdown() noexcept {
     if (comm_) {
         try {
             comm_synchronize();
-        } catch (const std::exception&) {  // the communicator aborted itself; the buffers may go
+        } catch (const std::exception&) {  // the communicator aborted itself
         }
     }
-    staging_.clear();
-    gathered_.clear();
 }
 
 // ---- views into padded and per-unit buffers ----
@@ -91,7 +89,7 @@ void DataParallel::set_view(ModelParams& mp, size_t i, void* ptr) const {
     } else if (name.rfind("layers.", 0) == 0) {
         const size_t dot = name.find('.', 7);
         const int l = dot == std::string::npos ? -1 : std::atoi(name.substr(7, dot - 7).c_str());
-        LayerField field = dot == std::string::npos ? nullptr : layer_field(name.substr(dot + 1));
+        LayerParamField field = dot == std::string::npos ? nullptr : layer_param_field(name.substr(dot + 1));
         if (field && l >= 0 && l < s_.L) slot = &(mp.layers[sz(l)].*field);
     }
     if (!slot) throw std::logic_error("GPU engine: no view for parameter " + name);
@@ -114,7 +112,18 @@ void DataParallel::unit_views(ModelParams& mp, int u, void* base) const {
 
 // ---- buffers and initial weights ----
 
-void DataParallel::allocate() {
+DBuf* DataParallel::shard(BufferRole role) {
+    if (role == BufferRole::weights && zero_ == 3) return &param_shard_;
+    if (role == BufferRole::gradients && zero_ >= 2) return &grad_shard_;
+    return nullptr;
+}
+
+void DataParallel::attach(const ProgramBuffer& buffer, void* p) {
+    if (buffer.role == BufferRole::gathered) gathered_[sz(buffer.layer)] = p;
+    if (buffer.role == BufferRole::staging) staging_[sz(buffer.layer)] = p;
+}
+
+void DataParallel::setup() {
     // fp16: each rank scales its loss by S / world, so that the ranks' summed gradients carry S, as
     // one GPU's do: the same overflow threshold as one GPU on the global batch (PyTorch DDP divides
     // by the world size before its all-reduce for the same reason). loss_scale() reports S.
@@ -127,20 +136,6 @@ void DataParallel::allocate() {
         compact[i] = s_.infos[i].offset;
         pos_[i] = zero_ >= 1 ? base_[sz(un.index)] + (s_.infos[i].offset - un.flat.begin) : s_.infos[i].offset;
     }
-    const size_t full = zero_ >= 1 ? plan_.padded_total : s_.N;
-    const size_t shard = plan_.shard_elements;
-    const size_t states = zero_ >= 1 ? shard : s_.N;
-    if (zero_ <= 2)
-        s_.params = DBuf(s_.pools, MemoryCategory::parameters, full * s_.eb);
-    else
-        param_shard_ = DBuf(s_.pools, MemoryCategory::parameters, shard * s_.eb);
-    if (zero_ <= 1)
-        s_.grads = DBuf(s_.pools, MemoryCategory::gradients, full * s_.eb);
-    else
-        grad_shard_ = DBuf(s_.pools, MemoryCategory::gradients, shard * s_.eb);
-    if (s_.dt != DType::fp32) s_.master = DBuf(s_.pools, MemoryCategory::optimizer, states * 4);
-    s_.m = DBuf(s_.pools, MemoryCategory::optimizer, states * 4);
-    s_.v = DBuf(s_.pools, MemoryCategory::optimizer, states * 4);
     LLMPLAN_CUDA_CHECK(cudaMemset(s_.m.get(), 0, s_.m.bytes()));
     LLMPLAN_CUDA_CHECK(cudaMemset(s_.v.get(), 0, s_.v.bytes()));
     if (s_.grads.get()) LLMPLAN_CUDA_CHECK(cudaMemset(s_.grads.get(), 0, s_.grads.bytes()));
@@ -154,8 +149,8 @@ void DataParallel::allocate() {
         s_.P = empty_views();
     }
     s_.G = s_.grads.get() ? views_at(s_.grads.get(), pos_) : empty_views();
-    staging_.resize(U);
-    gathered_.resize(U);
+    staging_.assign(U, nullptr);
+    gathered_.assign(U, nullptr);
     gather_ev_.assign(U, nullptr);
     reduce_ev_.assign(U, nullptr);
     for (cudaEvent_t& e : gather_ev_) LLMPLAN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
@@ -286,11 +281,12 @@ void DataParallel::compute_wait(cudaEvent_t e, const char* purpose) {
 
 void DataParallel::gather_unit(int u, const char* purpose) {
     const dist::Unit& un = plan_.units[sz(u)];
-    gathered_[sz(u)] = DBuf(s_.pools, MemoryCategory::parameters, un.padded * s_.eb);
-    unit_views(s_.P, u, gathered_[sz(u)].get());
+    void* buffer = gathered_[sz(u)];
+    if (!buffer) throw std::logic_error("GPU engine: the program allocated no buffer to gather unit " + std::to_string(u) + " into");
+    unit_views(s_.P, u, buffer);
     comm_after_compute();  // the block may have been compute's until now
     collective(dist::CommKind::all_gather, static_cast<const char*>(param_shard_.get()) + un.shard_offset * s_.eb,
-               gathered_[sz(u)].get(), un.shard, purpose, s_.dt);
+               buffer, un.shard, purpose, s_.dt);
     comm_record(gather_ev_[sz(u)]);
 }
 
@@ -302,12 +298,6 @@ void DataParallel::forward_before(int p) {
         if (g.first_use == p) compute_wait(gather_ev_[sz(g.unit)], "parameter all-gather, forward");
 }
 
-void DataParallel::forward_after(int p) {
-    if (zero_ != 3) return;
-    for (const dist::GatherEvent& g : plan_.forward.gathers)
-        if (g.last_use == p) gathered_[sz(g.unit)].reset();
-}
-
 void DataParallel::backward_before(int k) {
     const int p = s_.L + 1 - k;
     if (zero_ == 3)
@@ -315,10 +305,11 @@ void DataParallel::backward_before(int k) {
             if (g.issue_at == p) gather_unit(g.unit, "parameter all-gather, backward");
     if (zero_ >= 2)
         for (size_t u = 0; u < plan_.units.size(); ++u) {
-            if (first_grad_[u] != k || staging_[u].get()) continue;
-            staging_[u] = DBuf(s_.pools, MemoryCategory::gradients, plan_.units[u].padded * s_.eb);
-            LLMPLAN_CUDA_CHECK(cudaMemsetAsync(staging_[u].get(), 0, staging_[u].bytes(), s_.ctx->stream()));
-            unit_views(s_.G, static_cast<int>(u), staging_[u].get());
+            if (first_grad_[u] != k) continue;
+            if (!staging_[u])
+                throw std::logic_error("GPU engine: the program allocated no gradient staging for unit " + std::to_string(u));
+            LLMPLAN_CUDA_CHECK(cudaMemsetAsync(staging_[u], 0, plan_.units[u].padded * s_.eb, s_.ctx->stream()));
+            unit_views(s_.G, static_cast<int>(u), staging_[u]);
         }
     if (zero_ == 3)
         for (const dist::GatherEvent& g : plan_.backward.gathers)
@@ -326,11 +317,10 @@ void DataParallel::backward_before(int k) {
 }
 
 // The staging buffers whose reduce-scatter was issued earlier: compute waits for the latest (the
-// communication stream runs in order), then they go back to the arena.
+// communication stream runs in order); the program's free events then give them back.
 void DataParallel::release_in_flight() {
     if (in_flight_.empty()) return;
     compute_wait(reduce_ev_[sz(in_flight_.back())], "gradient reduce-scatter");
-    for (const int u : in_flight_) staging_[sz(u)].reset();
     in_flight_.clear();
 }
 
@@ -357,7 +347,7 @@ void DataParallel::backward_after(int k) {
                 collective(dist::CommKind::reduce_scatter, b, b + sz(rank_) * un.shard * s_.eb, un.shard,
                            "gradient reduce-scatter", s_.dt);
             } else {
-                collective(dist::CommKind::reduce_scatter, staging_[sz(u)].get(),
+                collective(dist::CommKind::reduce_scatter, staging_[sz(u)],
                            static_cast<char*>(grad_shard_.get()) + un.shard_offset * s_.eb, un.shard,
                            "gradient reduce-scatter", s_.dt);
                 comm_record(reduce_ev_[sz(u)]);
@@ -365,19 +355,17 @@ void DataParallel::backward_after(int k) {
             }
         }
     }
-    if (zero_ == 3)
-        for (const dist::GatherEvent& g : plan_.backward.gathers)
-            if (g.last_use == p) gathered_[sz(g.unit)].reset();
 }
 
-// End of the backward: compute waits for every collective; the last staging buffers go.
+// End of the backward: compute waits for every collective; the last staging buffers (the program
+// frees them next) must be the ones whose reduce-scatter is in flight.
 void DataParallel::backward_finish() {
     comm_record(comm_ev_);
     compute_wait(comm_ev_, zero_ == 0 ? "gradient all-reduce" : "gradient reduce-scatter");
-    for (const int u : in_flight_) staging_[sz(u)].reset();
+    for (size_t u = 0; u < staging_.size(); ++u)
+        if (staging_[u] && std::find(in_flight_.begin(), in_flight_.end(), static_cast<int>(u)) == in_flight_.end())
+            throw std::logic_error("GPU engine: a gradient staging buffer was never reduce-scattered");
     in_flight_.clear();
-    for (const DBuf& b : staging_)
-        if (b.get()) throw std::logic_error("GPU engine: a gradient staging buffer was never reduce-scattered");
 }
 
 // ---- the optimizer over this rank's slices ----

@@ -25,18 +25,23 @@
 //    buffer before its forward and again before its backward, issued one step early on the
 //    communication stream (prefetch) and freed after its last use in the pass; its gradients are
 //    staged and reduce-scattered as ZeRO-2's.
+//  * The buffers are the step program's (engine/program.h): the engine allocates the statics
+//    (shard() names the ZeRO-3 weight shard's and the ZeRO-2/3 gradient shard's slots) and the
+//    gathered units and gradient staging on the program's alloc and free events, and hands their
+//    addresses here (attach()); the hooks issue the collectives and waits into them.
 //  * Global-norm clipping and fp16's overflow: each rank's sum of squares over its slices and its
 //    overflow flag are all-gathered (16 bytes a rank) and combined identically on every rank
 //    (kernels/cuda/dist_ops.cuh), so that every rank clips by the same norm and skips together.
 //
 // Hook points (p: position in the pass; k: compute step, 0 embeddings, 1 … L layers, L + 1 the
-// final norm and head): forward_before(p) / forward_after(p) around each forward step (ZeRO-3
-// gathers and frees); backward_before(k) / backward_after(k) around each backward step (ZeRO-3
-// gathers, ZeRO-2/3 gradient staging, the bucket's reduction once it is complete);
+// final norm and head), at the program's marks: forward_before(p) before each forward step (ZeRO-3
+// gathers and their waits); backward_before(k) / backward_after(k) around each backward step
+// (ZeRO-3 gathers, ZeRO-2/3 gradient staging zeroed, the bucket's reduction once it is complete);
 // backward_finish() at the end of the backward; optimizer() instead of the one-GPU optimizer;
 // take_step_comm() once the step is synchronised.
 #pragma once
 
+#include "engine/program.h"
 #include "engine/shard_plan.h"
 #include "kernels/comm.h"
 #include "kernels/cuda/engine_state.cuh"
@@ -64,16 +69,21 @@ public:
     int zero() const { return zero_; }
     std::size_t library_bytes() const { return exchange_.bytes; }  // outside the books
 
-    // The weights, gradients and optimizer state as the stage keeps them (booked), the views, the
-    // events; then the initial weights (the one-GPU engine's, laid out as the stage keeps them).
-    void allocate();
+    // The slot of a static buffer the stage keeps outside EngineState (ZeRO-3's weight shard,
+    // ZeRO-2/3's gradient shard), else null: the engine allocates the program's statics into it.
+    DBuf* shard(BufferRole role);
+    // Once the statics are allocated: the loss scale, the views, the events; then the initial
+    // weights (the one-GPU engine's, laid out as the stage keeps them).
+    void setup();
     void init(std::uint64_t seed);
+    // A gathered unit or a unit's gradient staging (program roles gathered, staging) at `p` from
+    // its alloc event, null from its free event; other buffers are ignored.
+    void attach(const ProgramBuffer& buffer, void* p);
     // Before the engine goes: waits for the communication stream (errors ignored: the communicator
-    // aborted itself) and frees the staging and gathered buffers.
+    // aborted itself).
     void shutdown() noexcept;
 
     void forward_before(int p);
-    void forward_after(int p);
     void backward_before(int k);
     void backward_after(int k);
     void backward_finish();
@@ -115,8 +125,8 @@ private:
     std::vector<Piece> pieces_;            // this rank's, in layout order
     std::vector<std::size_t> pos_;         // each parameter's element position in the weight/gradient buffers
     DBuf param_shard_, grad_shard_;        // ZeRO-3 weights, ZeRO-2/3 gradients: this rank's slices
-    std::vector<DBuf> staging_;            // ZeRO-2/3: per unit, the full (padded) gradient while the backward fills it
-    std::vector<DBuf> gathered_;           // ZeRO-3: per unit, the all-gathered weights while a pass uses them
+    std::vector<void*> staging_;           // ZeRO-2/3: per unit, the full (padded) gradient while the backward fills it
+    std::vector<void*> gathered_;          // ZeRO-3: per unit, the all-gathered weights while a pass uses them
     std::vector<int> in_flight_;           // ZeRO-2/3: units reduce-scattered whose staging is still held
     std::vector<cudaEvent_t> gather_ev_, reduce_ev_;  // per unit: recorded on the comm stream after its call
     cudaEvent_t comp_ev_ = nullptr, comm_ev_ = nullptr;

@@ -1,6 +1,9 @@
 // engine.cu — the GPU training engine (kernels/engine.h): GpuModel and its state GpuModel::Impl,
 // ReferenceModel's structure (reference/model.cpp) on the device ops of kernels/cuda/ops.cuh; the
-// data parallelism is the DataParallel it owns (kernels/cuda/data_parallel.cuh).
+// data parallelism is the DataParallel it owns (kernels/cuda/data_parallel.cuh). The step is the
+// program of engine/program.h, iterated as the reference iterates it: run() walks its events
+// (phases on the arenas, buffers allocated and freed through them, by program buffer id) and
+// stretch() launches each mark's kernels in the order of the program's kernel events.
 #include "kernels/engine.h"
 
 #include "core/error.h"
@@ -45,15 +48,10 @@ using cuda::ModelParams;
 using cuda::Raw;
 using cuda::sz;
 
-enum Field : int {
-    f_ln1_mean, f_ln1_rstd, f_ln1_out, f_q, f_k, f_v, f_probs, f_lse, f_att,
-    f_x_mid, f_ln2_mean, f_ln2_rstd, f_ln2_out, f_fc, f_up, f_act, kFields
-};
-using LayerBuffers = std::array<DBuf, kFields>;
-using LayerView = std::array<void*, kFields>;
-inline bool is_stat(int fld) {
-    return fld == f_ln1_mean || fld == f_ln1_rstd || fld == f_ln2_mean || fld == f_ln2_rstd || fld == f_lse;
-}
+// One layer's tensors, indexed by LayerField (engine/program.h).
+using LayerView = std::array<void*, kLayerFields>;
+using F = LayerField;
+constexpr size_t fi(LayerField f) { return static_cast<size_t>(f); }  // a[fi(F::q)]
 
 struct SplitMix64 {  // as reference/model.cpp
     std::uint64_t state;
@@ -156,18 +154,27 @@ struct GpuModel::Impl : cuda::EngineState {
     int Vp = 0;  // the logits' row stride (dist::logits_row_stride: V padded to 64 in 16-bit storage)
     bool layernorm = true, swiglu = false, rotary = false, eager = false;
 
-    std::vector<DBuf> resid;
-    std::vector<LayerBuffers> saved;
-    LayerBuffers scratch;
-    DBuf lnf_mean, lnf_rstd, lnf_out, logits;
+    ModelSpec model;  // what the step program is built from
+
+    // The step's program for the current B × S (engine/program.h), as the reference's
+    // (reference/model.cpp program_for): its buffers, allocated and freed on its events through
+    // the arenas (bufs, by program buffer index), and which buffer holds what.
+    EngineProgram prog;
+    std::vector<DBuf> bufs;
+    std::vector<int> resid;                             // x_l: input of layer l; x_L: final-norm input
+    std::vector<std::array<int, kLayerFields>> saved;  // per layer, the fields the mode keeps
+    std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
+    std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
+    int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
+    size_t forward_begin = 0, backward_begin = 0;      // event indices of the phases
     Raw ids_dev, targets_dev, pos_dev;
-    Recompute mode = Recompute::none;
     cudaEvent_t ev[4] = {nullptr, nullptr, nullptr, nullptr};
     bool has_wpe = false;  // learned positions (P.wpe is only a view: ZeRO-3 sets it while the unit is gathered)
     // Data parallelism (world > 1; docs/MULTI_GPU.md "The engine"), null on one GPU.
     std::unique_ptr<cuda::DataParallel> dp;
 
-    Impl(const EngineShape& shape, const EngineOptions& o, std::uint64_t seed) : EngineState(shape, o) {
+    Impl(const ModelSpec& model_spec, const EngineShape& shape, const EngineOptions& o, std::uint64_t seed)
+        : EngineState(shape, o), model(model_spec) {
         if (dt == DType::fp16) scale = step_scale = opt.loss_scale;
         d = spec.d;
         H = spec.heads;
@@ -186,12 +193,8 @@ struct GpuModel::Impl : cuda::EngineState {
         if (opt.world > 1) dp = std::make_unique<cuda::DataParallel>(*this);  // before any device work: checks the communicator
         ctx = std::make_unique<Context>(nullptr);
         for (auto& e : ev) LLMPLAN_CUDA_CHECK(cudaEventCreate(&e));
+        allocate_statics(build_engine_program(model, engine_step_options(opt)));
         if (!dp) {
-            params = DBuf(pools, MemoryCategory::parameters, N * eb);
-            grads = DBuf(pools, MemoryCategory::gradients, N * eb);
-            if (dt != DType::fp32) master = DBuf(pools, MemoryCategory::optimizer, N * 4);
-            m = DBuf(pools, MemoryCategory::optimizer, N * 4);
-            v = DBuf(pools, MemoryCategory::optimizer, N * 4);
             LLMPLAN_CUDA_CHECK(cudaMemset(m.get(), 0, m.bytes()));
             LLMPLAN_CUDA_CHECK(cudaMemset(v.get(), 0, v.bytes()));
             LLMPLAN_CUDA_CHECK(cudaMemset(grads.get(), 0, grads.bytes()));
@@ -199,20 +202,47 @@ struct GpuModel::Impl : cuda::EngineState {
             G = views(grads.get());
             init(seed);
         } else {
-            dp->allocate();
+            dp->setup();
             dp->init(seed);
         }
-        saved.resize(sz(L));
-        resid.resize(sz(L + 1));
         scalars.ensure(256);
     }
 
+    // The step's buffers go back to the arenas with `bufs` (host bookkeeping only; the arenas'
+    // device memory is freed last, with EngineState).
     ~Impl() {
-        release_forward_state();
         if (ctx) cudaStreamSynchronize(ctx->stream());
         if (dp) dp->shutdown();
         for (auto& e : ev)
             if (e) cudaEventDestroy(e);
+    }
+
+    // The weights, gradients, master weights and AdamW moments: the program's allocations before
+    // its first phase event, each in its slot (ZeRO's shards in DataParallel's).
+    void allocate_statics(const EngineProgram& statics) {
+        if (dp && (statics.shards.padded_total != spec.plan.padded_total ||
+                   statics.shards.shard_elements != spec.plan.shard_elements))
+            throw std::logic_error("GPU engine: the step program's shard plan is not the engine's");
+        for (const ProgramEvent& e : statics.events) {
+            if (e.kind == ProgramEvent::Kind::phase) break;
+            if (e.kind != ProgramEvent::Kind::alloc) continue;
+            const ProgramBuffer& b = statics.buffers[sz(e.buffer)];
+            static_buffer(b) = DBuf(pools, b.category, b.elements * b.element_bytes);
+        }
+    }
+
+    DBuf& static_buffer(const ProgramBuffer& b) {
+        if (dp)
+            if (DBuf* shard = dp->shard(b.role)) return *shard;
+        switch (b.role) {
+            case BufferRole::weights: return params;
+            case BufferRole::gradients: return grads;
+            case BufferRole::master: return master;
+            case BufferRole::adam_m: return m;
+            case BufferRole::adam_v: return v;
+            default: break;
+        }
+        throw std::logic_error("GPU engine: unexpected static buffer " + b.name());
     }
 
     // The reference's initialisation, computed on the host and uploaded.
@@ -261,67 +291,52 @@ struct GpuModel::Impl : cuda::EngineState {
             LLMPLAN_CUDA_CHECK(cudaMemcpy(pos_dev.p, positions.data(), bytes, cudaMemcpyHostToDevice));
         }
         LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));  // the host vectors may go
+        program_for(batch, seq);
     }
 
-    size_t field_elems(int fld) const {
-        const size_t t = sz(T);
-        switch (fld) {
-            case f_ln1_mean: case f_ln2_mean: return layernorm ? t : 0;
-            case f_ln1_rstd: case f_ln2_rstd: return t;
-            case f_ln1_out: case f_x_mid: case f_ln2_out: return t * sz(d);
-            case f_q: case f_att: return t * sz(qd);
-            case f_k: case f_v: return t * sz(kvd);
-            case f_probs: return eager ? sz(B) * sz(H) * sz(S) * sz(S) : 0;
-            case f_lse: return eager ? 0 : sz(B) * sz(H) * sz(S);
-            case f_fc: case f_act: return t * sz(f);
-            case f_up: return swiglu ? t * sz(f) : 0;
-            default: return 0;
-        }
-    }
-    size_t field_bytes(int fld) const { return field_elems(fld) * (is_stat(fld) ? 4 : eb); }
-
-    static bool kept(int fld, Recompute r) {
-        switch (r) {
-            case Recompute::none: return true;
-            case Recompute::selective: return fld != f_probs && fld != f_lse;
-            case Recompute::full: return false;
-        }
-        return false;
-    }
-
-    void* scratch_field(int fld) {
-        const size_t n = field_bytes(fld);
-        if (n == 0) return nullptr;
-        DBuf& b = scratch[sz(fld)];
-        if (b.bytes() != n) b = DBuf(pools, MemoryCategory::workspace, n);
-        return b.get();
-    }
-
-    LayerView layer_view(int l, bool allocate) {
-        LayerView view{};
-        for (int fld = 0; fld < kFields; ++fld) {
-            const size_t n = field_bytes(fld);
-            if (n == 0) continue;
-            if (kept(fld, mode)) {
-                DBuf& b = saved[sz(l)][sz(fld)];
-                if (allocate) b = DBuf(pools, MemoryCategory::activations, n);
-                view[sz(fld)] = b.get();
-            } else {
-                view[sz(fld)] = scratch_field(fld);
+    // The program for B × S and its index of buffers by role (built when B or S changes).
+    void program_for(int batch, int seq) {
+        if (!bufs.empty() && prog.options.micro_batch == batch && prog.options.seq == seq) return;
+        prog = build_engine_program(model, engine_step_options(opt, batch, seq));
+        if (prog.element_bytes != static_cast<double>(eb) || prog.logits_row != Vp)
+            throw std::logic_error("GPU engine: the step program's storage is not the engine's");
+        bufs = std::vector<DBuf>(prog.buffers.size());
+        resid.assign(sz(L + 1), -1);
+        saved.assign(sz(L), {});
+        for (auto& a : saved) a.fill(-1);
+        scratch.fill(-1);
+        gradw.fill(-1);
+        for (size_t i = 0; i < prog.buffers.size(); ++i) {
+            const ProgramBuffer& b = prog.buffers[i];
+            const int id = static_cast<int>(i);
+            switch (b.role) {
+                case BufferRole::residual: resid[sz(b.layer)] = id; break;
+                case BufferRole::layer_field: saved[sz(b.layer)][sz(b.field)] = id; break;
+                case BufferRole::layer_scratch: scratch[sz(b.field)] = id; break;
+                case BufferRole::grad: gradw[sz(b.field)] = id; break;
+                case BufferRole::final_norm_mean: lnf_mean = id; break;
+                case BufferRole::final_norm_rstd: lnf_rstd = id; break;
+                case BufferRole::final_norm_out: lnf_out = id; break;
+                case BufferRole::logits: logits = id; break;
+                default: break;  // the statics (allocated at construction), ZeRO's gathered units and staging
             }
         }
-        return view;
+        forward_begin = backward_begin = 0;
+        for (size_t i = 0; i < prog.events.size(); ++i) {
+            const ProgramEvent& e = prog.events[i];
+            if (e.kind != ProgramEvent::Kind::phase) continue;
+            if (e.phase == MemoryPhase::forward) forward_begin = i;
+            if (e.phase == MemoryPhase::backward) backward_begin = i;
+        }
     }
 
-    void release_forward_state() {
-        for (DBuf& b : resid) b.reset();
-        for (LayerBuffers& lb : saved)
-            for (DBuf& b : lb) b.reset();
-        for (DBuf& b : scratch) b.reset();
-        lnf_mean.reset();
-        lnf_rstd.reset();
-        lnf_out.reset();
-        logits.reset();
+    void* ptr(int id) const { return id < 0 ? nullptr : bufs[sz(id)].get(); }
+
+    // Pointers for layer l: the kept fields from saved[l], the rest from the shared scratch.
+    LayerView layer_view(int l) const {
+        LayerView view{};
+        for (size_t i = 0; i < sz(kLayerFields); ++i) view[i] = ptr(saved[sz(l)][i] >= 0 ? saved[sz(l)][i] : scratch[i]);
+        return view;
     }
 
     // ---- math ----
@@ -347,10 +362,11 @@ struct GpuModel::Impl : cuda::EngineState {
 
     void attention_core(const LayerView& a) {
         if (eager)
-            cuda::attention_eager_forward(*ctx, a[f_q], a[f_k], a[f_v], a[f_att], a[f_probs], B, S, H, KVH, hd, dt);
+            cuda::attention_eager_forward(*ctx, a[fi(F::q)], a[fi(F::k)], a[fi(F::v)], a[fi(F::att)], a[fi(F::probs)], B,
+                                          S, H, KVH, hd, dt);
         else
-            cuda::attention_flash_forward(*ctx, a[f_q], a[f_k], a[f_v], a[f_att], static_cast<float*>(a[f_lse]), B, S, H,
-                                          KVH, hd, dt);
+            cuda::attention_flash_forward(*ctx, a[fi(F::q)], a[fi(F::k)], a[fi(F::v)], a[fi(F::att)],
+                                          static_cast<float*>(a[fi(F::lse)]), B, S, H, KVH, hd, dt);
     }
 
     void linear(const void* x, const void* w, const void* b, void* y, int k, int n) {
@@ -366,151 +382,198 @@ struct GpuModel::Impl : cuda::EngineState {
 
     void layer_forward(const LayerParams& p, const void* x, const LayerView& a, void* x_out) {
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
-        norm_forward(x, p.ln1_w, p.ln1_b, a[f_ln1_out], a[f_ln1_mean], a[f_ln1_rstd]);
-        linear(a[f_ln1_out], p.wq, p.bq, a[f_q], d, qd);
-        linear(a[f_ln1_out], p.wk, p.bk, a[f_k], d, kvd);
-        linear(a[f_ln1_out], p.wv, p.bv, a[f_v], d, kvd);
+        norm_forward(x, p.ln1_w, p.ln1_b, a[fi(F::ln1_out)], a[fi(F::ln1_mean)], a[fi(F::ln1_rstd)]);
+        linear(a[fi(F::ln1_out)], p.wq, p.bq, a[fi(F::q)], d, qd);
+        linear(a[fi(F::ln1_out)], p.wk, p.bk, a[fi(F::k)], d, kvd);
+        linear(a[fi(F::ln1_out)], p.wv, p.bv, a[fi(F::v)], d, kvd);
         if (rotary) {
-            cuda::rotary_forward(*ctx, a[f_q], B, S, H, hd, opt.rope_base, dt);
-            cuda::rotary_forward(*ctx, a[f_k], B, S, KVH, hd, opt.rope_base, dt);
+            cuda::rotary_forward(*ctx, a[fi(F::q)], B, S, H, hd, opt.rope_base, dt);
+            cuda::rotary_forward(*ctx, a[fi(F::k)], B, S, KVH, hd, opt.rope_base, dt);
         }
         attention_core(a);
-        linear(a[f_att], p.wo, p.bo, a[f_x_mid], qd, d);
-        add(a[f_x_mid], x, td);
-        norm_forward(a[f_x_mid], p.ln2_w, p.ln2_b, a[f_ln2_out], a[f_ln2_mean], a[f_ln2_rstd]);
+        linear(a[fi(F::att)], p.wo, p.bo, a[fi(F::x_mid)], qd, d);
+        add(a[fi(F::x_mid)], x, td);
+        norm_forward(a[fi(F::x_mid)], p.ln2_w, p.ln2_b, a[fi(F::ln2_out)], a[fi(F::ln2_mean)], a[fi(F::ln2_rstd)]);
         if (swiglu) {
-            linear(a[f_ln2_out], p.wg, p.bg, a[f_fc], d, f);
-            linear(a[f_ln2_out], p.wu, p.bu, a[f_up], d, f);
-            cuda::swiglu_forward(*ctx, a[f_fc], a[f_up], a[f_act], tf, dt);
+            linear(a[fi(F::ln2_out)], p.wg, p.bg, a[fi(F::fc)], d, f);
+            linear(a[fi(F::ln2_out)], p.wu, p.bu, a[fi(F::up)], d, f);
+            cuda::swiglu_forward(*ctx, a[fi(F::fc)], a[fi(F::up)], a[fi(F::act)], tf, dt);
         } else {  // fc and its GELU in one GEMM in 16-bit storage (linear.cu)
-            cuda::linear_gelu_forward(*ctx, a[f_ln2_out], p.wu, p.bu, a[f_fc], a[f_act], T, d, f, dt);
+            cuda::linear_gelu_forward(*ctx, a[fi(F::ln2_out)], p.wu, p.bu, a[fi(F::fc)], a[fi(F::act)], T, d, f, dt);
         }
         if (!x_out) return;
-        linear(a[f_act], p.wd, p.bd, x_out, f, d);
-        add(x_out, a[f_x_mid], td);
+        linear(a[fi(F::act)], p.wd, p.bd, x_out, f, d);
+        add(x_out, a[fi(F::x_mid)], td);
     }
 
+    // The backward's gradient buffers (engine/program.h GradField).
     struct GradWork {
-        DBuf res, ln, tmp, att, dq, dk, dv, act, fc, up;
+        void *ln, *res, *tmp, *att, *dq, *dk, *dv, *act, *fc, *up;
     };
+    GradWork grad_work() const {
+        auto g = [&](GradField x) { return ptr(gradw[static_cast<size_t>(x)]); };
+        return {g(GradField::ln), g(GradField::res), g(GradField::tmp), g(GradField::att), g(GradField::dq),
+                g(GradField::dk), g(GradField::dv), g(GradField::act), g(GradField::fc), g(GradField::up)};
+    }
 
-    void layer_backward(const LayerParams& p, LayerParams& g, const void* x, const LayerView& a, GradWork& w) {
+    // w.res holds dL/d(x_out) on entry and dL/d(x) on exit.
+    void layer_backward(const LayerParams& p, LayerParams& g, const void* x, const LayerView& a, const GradWork& w) {
         const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
         if (swiglu)
-            linear_back(a[f_act], p.wd, w.res.get(), w.act.get(), g.wd, g.bd, f, d);
+            linear_back(a[fi(F::act)], p.wd, w.res, w.act, g.wd, g.bd, f, d);
         else  // the down projection's dx through GELU' in one GEMM: the gradient of fc's output
-            cuda::linear_backward(*ctx, a[f_act], p.wd, w.res.get(), w.fc.get(), g.wd, g.bd, T, f, d, dt, gdt(), 0, false,
-                                  a[f_fc]);
+            cuda::linear_backward(*ctx, a[fi(F::act)], p.wd, w.res, w.fc, g.wd, g.bd, T, f, d, dt, gdt(), 0, false,
+                                  a[fi(F::fc)]);
         if (swiglu) {
-            cuda::swiglu_backward(*ctx, a[f_fc], a[f_up], w.act.get(), w.fc.get(), w.up.get(), tf, dt);
-            linear_back(a[f_ln2_out], p.wg, w.fc.get(), w.ln.get(), g.wg, g.bg, d, f);
-            linear_back(a[f_ln2_out], p.wu, w.up.get(), w.ln.get(), g.wu, g.bu, d, f, true);
+            cuda::swiglu_backward(*ctx, a[fi(F::fc)], a[fi(F::up)], w.act, w.fc, w.up, tf, dt);
+            linear_back(a[fi(F::ln2_out)], p.wg, w.fc, w.ln, g.wg, g.bg, d, f);
+            linear_back(a[fi(F::ln2_out)], p.wu, w.up, w.ln, g.wu, g.bu, d, f, true);
         } else {
-            linear_back(a[f_ln2_out], p.wu, w.fc.get(), w.ln.get(), g.wu, g.bu, d, f);
+            linear_back(a[fi(F::ln2_out)], p.wu, w.fc, w.ln, g.wu, g.bu, d, f);
         }
-        norm_backward(a[f_x_mid], p.ln2_w, a[f_ln2_mean], a[f_ln2_rstd], w.ln.get(), w.tmp.get(), g.ln2_w, g.ln2_b);
-        add(w.res.get(), w.tmp.get(), td);
-        linear_back(a[f_att], p.wo, w.res.get(), w.att.get(), g.wo, g.bo, qd, d);
+        norm_backward(a[fi(F::x_mid)], p.ln2_w, a[fi(F::ln2_mean)], a[fi(F::ln2_rstd)], w.ln, w.tmp, g.ln2_w, g.ln2_b);
+        add(w.res, w.tmp, td);
+        linear_back(a[fi(F::att)], p.wo, w.res, w.att, g.wo, g.bo, qd, d);
         if (eager)
-            cuda::attention_eager_backward(*ctx, a[f_q], a[f_k], a[f_v], a[f_probs], w.att.get(), w.dq.get(), w.dk.get(),
-                                           w.dv.get(), B, S, H, KVH, hd, dt);
+            cuda::attention_eager_backward(*ctx, a[fi(F::q)], a[fi(F::k)], a[fi(F::v)], a[fi(F::probs)], w.att, w.dq, w.dk,
+                                           w.dv, B, S, H, KVH, hd, dt);
         else
-            cuda::attention_flash_backward(*ctx, a[f_q], a[f_k], a[f_v], a[f_att], static_cast<const float*>(a[f_lse]),
-                                           w.att.get(), w.dq.get(), w.dk.get(), w.dv.get(), B, S, H, KVH, hd, dt);
+            cuda::attention_flash_backward(*ctx, a[fi(F::q)], a[fi(F::k)], a[fi(F::v)], a[fi(F::att)],
+                                           static_cast<const float*>(a[fi(F::lse)]), w.att, w.dq, w.dk, w.dv, B, S, H, KVH,
+                                           hd, dt);
         if (rotary) {
-            cuda::rotary_backward(*ctx, w.dq.get(), B, S, H, hd, opt.rope_base, dt);
-            cuda::rotary_backward(*ctx, w.dk.get(), B, S, KVH, hd, opt.rope_base, dt);
+            cuda::rotary_backward(*ctx, w.dq, B, S, H, hd, opt.rope_base, dt);
+            cuda::rotary_backward(*ctx, w.dk, B, S, KVH, hd, opt.rope_base, dt);
         }
-        linear_back(a[f_ln1_out], p.wq, w.dq.get(), w.ln.get(), g.wq, g.bq, d, qd);
-        linear_back(a[f_ln1_out], p.wk, w.dk.get(), w.ln.get(), g.wk, g.bk, d, kvd, true);
-        linear_back(a[f_ln1_out], p.wv, w.dv.get(), w.ln.get(), g.wv, g.bv, d, kvd, true);
-        norm_backward(x, p.ln1_w, a[f_ln1_mean], a[f_ln1_rstd], w.ln.get(), w.tmp.get(), g.ln1_w, g.ln1_b);
-        add(w.res.get(), w.tmp.get(), td);
+        linear_back(a[fi(F::ln1_out)], p.wq, w.dq, w.ln, g.wq, g.bq, d, qd);
+        linear_back(a[fi(F::ln1_out)], p.wk, w.dk, w.ln, g.wk, g.bk, d, kvd, true);
+        linear_back(a[fi(F::ln1_out)], p.wv, w.dv, w.ln, g.wv, g.bv, d, kvd, true);
+        norm_backward(x, p.ln1_w, a[fi(F::ln1_mean)], a[fi(F::ln1_rstd)], w.ln, w.tmp, g.ln1_w, g.ln1_b);
+        add(w.res, w.tmp, td);
     }
 
     // ---- passes ----
 
-    void forward() {
-        pools.set_phase(MemoryPhase::forward);
-        mode = opt.recompute;
+    // Runs the program's events from `begin` up to (not including) the first event of phase
+    // `until` — or its forward_end mark when `until` is backward (as reference/model.cpp run): the
+    // phases on the arenas, each allocation and free through them (ZeRO's gathered units and
+    // gradient staging handed to DataParallel), each stretch's kernels at its mark.
+    void run(size_t begin, MemoryPhase until) {
+        for (size_t i = begin; i < prog.events.size(); ++i) {
+            const ProgramEvent& e = prog.events[i];
+            switch (e.kind) {
+                case ProgramEvent::Kind::phase:
+                    if (i != begin && e.phase == until) return;
+                    pools.set_phase(e.phase);
+                    break;
+                case ProgramEvent::Kind::alloc: {
+                    const ProgramBuffer& b = prog.buffers[sz(e.buffer)];
+                    DBuf& buf = bufs[sz(e.buffer)];
+                    buf = DBuf(pools, b.category, b.elements * b.element_bytes);
+                    if (dp) dp->attach(b, buf.get());
+                    break;
+                }
+                case ProgramEvent::Kind::free:
+                    if (dp) dp->attach(prog.buffers[sz(e.buffer)], nullptr);
+                    // Device memory handed back to the arenas is reused by later kernels on the
+                    // same stream only, so no synchronisation is needed before releasing it.
+                    bufs[sz(e.buffer)].reset();
+                    break;
+                case ProgramEvent::Kind::kernel: break;  // launched by the stretch at the mark before it
+                case ProgramEvent::Kind::mark:
+                    if (e.mark == StepMark::forward_end && until == MemoryPhase::backward) return;
+                    stretch(e);
+                    break;
+            }
+        }
+    }
+
+    // One stretch of the step, at its mark (engine/program.h StepMark), with the data-parallel
+    // hooks around it: forward_before(p) before forward step p (0 embeddings, 1 … L layers, L + 1
+    // the final norm and head); backward_before(k) and backward_after(k) around backward step k
+    // (L + 1 the head and final norm, L … 1 the layers, 0 the embeddings), backward_finish() last.
+    void stretch(const ProgramEvent& e) {
         const size_t td = sz(T) * sz(d);
-        for (int l = 0; l <= L; ++l) {
-            if (dp) dp->forward_before(l);
-            resid[sz(l)] = DBuf(pools, MemoryCategory::activations, td * eb);
-            void* x = resid[sz(l)].get();
-            if (l == 0) {
+        switch (e.mark) {
+            case StepMark::embed_forward: {
+                if (dp) dp->forward_before(0);
+                void* x = ptr(resid[0]);
                 cuda::embedding_forward(*ctx, P.wte, static_cast<const int*>(ids_dev.p), x, T, d, dt);
                 if (P.wpe) {
                     void* pe = ctx->scratch(td * eb);  // kernel scratch: dead after the add
                     cuda::embedding_forward(*ctx, P.wpe, static_cast<const int*>(pos_dev.p), pe, T, d, dt);
                     add(x, pe, td);
                 }
-            } else {
-                const LayerView a = layer_view(l - 1, true);
-                layer_forward(P.layers[sz(l - 1)], resid[sz(l - 1)].get(), a, x);
+                break;
             }
-            if (dp) dp->forward_after(l);
+            case StepMark::layer_forward: {
+                const int l = e.layer;
+                if (dp) dp->forward_before(l + 1);
+                layer_forward(P.layers[sz(l)], ptr(resid[sz(l)]), layer_view(l), ptr(resid[sz(l + 1)]));
+                break;
+            }
+            case StepMark::final_norm_forward:
+                if (dp) dp->forward_before(L + 1);
+                norm_forward(ptr(resid[sz(L)]), P.lnf_w, P.lnf_b, ptr(lnf_out), ptr(lnf_mean), ptr(lnf_rstd));
+                break;
+            case StepMark::head_forward:
+                cuda::linear_forward(*ctx, ptr(lnf_out), P.head, nullptr, ptr(logits), T, d, V, dt, Vp);
+                // fp16: the loss gradient is multiplied by the loss scale S inside the fused
+                // cross-entropy (the backward of S·loss, no extra pass over [T, V]); every gradient
+                // downstream carries S.
+                step_scale = scaled() ? scale : 1.0f;
+                cuda::cross_entropy(*ctx, ptr(logits), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt,
+                                    true, step_scale, Vp);
+                break;
+            case StepMark::head_backward:
+                if (dp) dp->backward_before(L + 1);
+                cuda::linear_backward(*ctx, ptr(lnf_out), P.head, ptr(logits), grad_work().ln, G.head, nullptr, T, d, V, dt,
+                                      gdt(), Vp);
+                break;
+            case StepMark::final_norm_backward: {
+                const GradWork w = grad_work();
+                norm_backward(ptr(resid[sz(L)]), P.lnf_w, ptr(lnf_mean), ptr(lnf_rstd), w.ln, w.res, G.lnf_w, G.lnf_b);
+                if (dp) dp->backward_after(L + 1);
+                break;
+            }
+            case StepMark::layer_backward: {
+                const int l = e.layer;
+                if (dp) dp->backward_before(l + 1);
+                const LayerView a = layer_view(l);
+                const void* x = ptr(resid[sz(l)]);
+                if (opt.recompute == Recompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
+                if (opt.recompute == Recompute::selective) attention_core(a);
+                layer_backward(P.layers[sz(l)], G.layers[sz(l)], x, a, grad_work());
+                if (dp) dp->backward_after(l + 1);
+                break;
+            }
+            case StepMark::embed_backward: {
+                if (dp) dp->backward_before(0);
+                const GradWork w = grad_work();
+                cuda::embedding_backward(*ctx, static_cast<const int*>(ids_dev.p), w.res, G.wte, T, d, dt, gdt());
+                if (G.wpe)
+                    cuda::embedding_backward(*ctx, static_cast<const int*>(pos_dev.p), w.res, G.wpe, T, d, dt, gdt());
+                if (dp) {
+                    dp->backward_after(0);
+                    dp->backward_finish();
+                }
+                break;
+            }
+            case StepMark::forward_end:
+            case StepMark::backward_workspace:
+            case StepMark::optimizer_step: break;  // points the books read
         }
-        if (dp) dp->forward_before(L + 1);
-        if (layernorm) lnf_mean = DBuf(pools, MemoryCategory::activations, sz(T) * 4);
-        lnf_rstd = DBuf(pools, MemoryCategory::activations, sz(T) * 4);
-        lnf_out = DBuf(pools, MemoryCategory::activations, td * eb);
-        norm_forward(resid[sz(L)].get(), P.lnf_w, P.lnf_b, lnf_out.get(), lnf_mean.get(), lnf_rstd.get());
-        logits = DBuf(pools, MemoryCategory::logits, sz(T) * sz(Vp) * eb);
-        cuda::linear_forward(*ctx, lnf_out.get(), P.head, nullptr, logits.get(), T, d, V, dt, Vp);
-        // fp16: the loss gradient is multiplied by the loss scale S inside the fused cross-entropy
-        // (the backward of S·loss, no extra pass over [T, V]); every gradient downstream carries S.
-        step_scale = scaled() ? scale : 1.0f;
-        cuda::cross_entropy(*ctx, logits.get(), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt, true,
-                            step_scale, Vp);
-        if (dp) dp->forward_after(L + 1);
+    }
+
+    // The program's forward (its loss and, fused, the logits' gradient in place of the logits).
+    void forward() {
+        run(forward_begin, MemoryPhase::backward);
         pools.set_phase(MemoryPhase::idle);
     }
 
-
+    // The program's backward (up to its optimizer phase): every per-step buffer is freed by its end.
     void backward() {
-        pools.set_phase(MemoryPhase::backward);
-        const size_t td = sz(T) * sz(d), tf = sz(T) * sz(f);
-        if (dp) dp->backward_before(L + 1);
-        GradWork w;
-        w.ln = DBuf(pools, MemoryCategory::workspace, td * eb);
-        cuda::linear_backward(*ctx, lnf_out.get(), P.head, logits.get(), w.ln.get(), G.head, nullptr, T, d, V, dt, gdt(), Vp);
-        logits.reset();
-        lnf_out.reset();
-        w.res = DBuf(pools, MemoryCategory::workspace, td * eb);
-        w.tmp = DBuf(pools, MemoryCategory::workspace, td * eb);
-        norm_backward(resid[sz(L)].get(), P.lnf_w, lnf_mean.get(), lnf_rstd.get(), w.ln.get(), w.res.get(), G.lnf_w,
-                      G.lnf_b);
-        lnf_mean.reset();
-        lnf_rstd.reset();
-        if (dp) dp->backward_after(L + 1);
-        w.att = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(qd) * eb);
-        w.dq = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(qd) * eb);
-        w.dk = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(kvd) * eb);
-        w.dv = DBuf(pools, MemoryCategory::workspace, sz(T) * sz(kvd) * eb);
-        w.act = DBuf(pools, MemoryCategory::workspace, tf * eb);
-        w.fc = DBuf(pools, MemoryCategory::workspace, tf * eb);
-        if (swiglu) w.up = DBuf(pools, MemoryCategory::workspace, tf * eb);
-        for (int l = L - 1; l >= 0; --l) {
-            resid[sz(l + 1)].reset();
-            if (dp) dp->backward_before(l + 1);
-            const LayerView a = layer_view(l, false);
-            const void* x = resid[sz(l)].get();
-            if (mode == Recompute::full) layer_forward(P.layers[sz(l)], x, a, nullptr);
-            if (mode == Recompute::selective) attention_core(a);
-            layer_backward(P.layers[sz(l)], G.layers[sz(l)], x, a, w);
-            for (DBuf& b : saved[sz(l)]) b.reset();
-            if (dp) dp->backward_after(l + 1);
-        }
-        if (dp) dp->backward_before(0);
-        cuda::embedding_backward(*ctx, static_cast<const int*>(ids_dev.p), w.res.get(), G.wte, T, d, dt, gdt());
-        if (G.wpe)
-            cuda::embedding_backward(*ctx, static_cast<const int*>(pos_dev.p), w.res.get(), G.wpe, T, d, dt, gdt());
-        if (dp) dp->backward_after(0);
-        // Device memory handed back to the arenas is reused by later kernels on the same stream
-        // only, so no synchronisation is needed before releasing it.
-        release_forward_state();
-        if (dp) dp->backward_finish();
+        run(backward_begin, MemoryPhase::optimizer);
         pools.set_phase(MemoryPhase::idle);
     }
 
@@ -652,7 +715,7 @@ struct GpuModel::Impl : cuda::EngineState {
 };
 
 GpuModel::GpuModel(const ModelSpec& spec, const EngineOptions& options, std::uint64_t seed)
-    : impl_(std::make_unique<Impl>(engine_shape(spec, options), options, seed)) {}
+    : impl_(std::make_unique<Impl>(spec, engine_shape(spec, options), options, seed)) {}
 GpuModel::~GpuModel() = default;
 
 // Bad ids, targets or sizes are the caller's input (std::invalid_argument inside): InputError.

@@ -151,9 +151,9 @@ struct ModelParams {
 };
 
 // The field of a layer's view for a parameter name after "layers.N." (the names of views()).
-using LayerField = void* LayerParams::*;
-inline LayerField layer_field(const std::string& f) {
-    static const std::pair<const char*, LayerField> table[] = {
+using LayerParamField = void* LayerParams::*;
+inline LayerParamField layer_param_field(const std::string& f) {
+    static const std::pair<const char*, LayerParamField> table[] = {
         {"attn_norm.weight", &LayerParams::ln1_w},    {"attn_norm.bias", &LayerParams::ln1_b},
         {"attn.q_proj.weight", &LayerParams::wq},     {"attn.q_proj.bias", &LayerParams::bq},
         {"attn.k_proj.weight", &LayerParams::wk},     {"attn.k_proj.bias", &LayerParams::bk},
