@@ -120,7 +120,10 @@ DBuf* DataParallel::shard(BufferRole role) {
 
 void DataParallel::attach(const ProgramBuffer& buffer, void* p) {
     if (buffer.role == BufferRole::gathered) gathered_[sz(buffer.layer)] = p;
-    if (buffer.role == BufferRole::staging) staging_[sz(buffer.layer)] = p;
+    if (buffer.role == BufferRole::staging) {
+        staging_[sz(buffer.layer)] = p;
+        reduced_[sz(buffer.layer)] = 0;
+    }
 }
 
 void DataParallel::setup() {
@@ -150,6 +153,7 @@ void DataParallel::setup() {
     }
     s_.G = s_.grads.get() ? views_at(s_.grads.get(), pos_) : empty_views();
     staging_.assign(U, nullptr);
+    reduced_.assign(U, 0);
     gathered_.assign(U, nullptr);
     gather_ev_.assign(U, nullptr);
     reduce_ev_.assign(U, nullptr);
@@ -282,7 +286,8 @@ void DataParallel::compute_wait(cudaEvent_t e, const char* purpose) {
 void DataParallel::gather_unit(int u, const char* purpose) {
     const dist::Unit& un = plan_.units[sz(u)];
     void* buffer = gathered_[sz(u)];
-    if (!buffer) throw std::logic_error("GPU engine: the program allocated no buffer to gather unit " + std::to_string(u) + " into");
+    if (!buffer)
+        throw std::logic_error("GPU engine: the program allocated no buffer to gather unit " + std::to_string(u) + " into");
     unit_views(s_.P, u, buffer);
     comm_after_compute();  // the block may have been compute's until now
     collective(dist::CommKind::all_gather, static_cast<const char*>(param_shard_.get()) + un.shard_offset * s_.eb,
@@ -351,19 +356,20 @@ void DataParallel::backward_after(int k) {
                            static_cast<char*>(grad_shard_.get()) + un.shard_offset * s_.eb, un.shard,
                            "gradient reduce-scatter", s_.dt);
                 comm_record(reduce_ev_[sz(u)]);
+                reduced_[sz(u)] = 1;
                 in_flight_.push_back(u);
             }
         }
     }
 }
 
-// End of the backward: compute waits for every collective; the last staging buffers (the program
-// frees them next) must be the ones whose reduce-scatter is in flight.
+// End of the backward: compute waits for every collective; every staging buffer still held (the
+// program frees them next) must have been reduce-scattered.
 void DataParallel::backward_finish() {
     comm_record(comm_ev_);
     compute_wait(comm_ev_, zero_ == 0 ? "gradient all-reduce" : "gradient reduce-scatter");
     for (size_t u = 0; u < staging_.size(); ++u)
-        if (staging_[u] && std::find(in_flight_.begin(), in_flight_.end(), static_cast<int>(u)) == in_flight_.end())
+        if (staging_[u] && !reduced_[u])
             throw std::logic_error("GPU engine: a gradient staging buffer was never reduce-scattered");
     in_flight_.clear();
 }

@@ -126,6 +126,7 @@ private:
     std::vector<std::size_t> pos_;         // each parameter's element position in the weight/gradient buffers
     DBuf param_shard_, grad_shard_;        // ZeRO-3 weights, ZeRO-2/3 gradients: this rank's slices
     std::vector<void*> staging_;           // ZeRO-2/3: per unit, the full (padded) gradient while the backward fills it
+    std::vector<char> reduced_;            // ZeRO-2/3: per unit, whether its staging's reduce-scatter was issued
     std::vector<void*> gathered_;          // ZeRO-3: per unit, the all-gathered weights while a pass uses them
     std::vector<int> in_flight_;           // ZeRO-2/3: units reduce-scattered whose staging is still held
     std::vector<cudaEvent_t> gather_ev_, reduce_ev_;  // per unit: recorded on the comm stream after its call
