@@ -256,7 +256,7 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
                       states = zero >= 1 ? shard : P;
     const auto unit_elements = [&](int unit) { return plan.units[static_cast<std::size_t>(unit)].padded; };
 
-    // Between steps (kernels/cuda/engine.cu; engine_dist.inc allocate_dist).
+    // Between steps (kernels/cuda/engine.cu; kernels/cuda/engine_dist.inc's allocate_dist).
     b.alloc(R::weights, C::parameters, zero <= 2 ? full : shard, e);
     b.alloc(R::gradients, C::gradients, zero <= 1 ? full : shard, e);
     if (mixed) b.alloc(R::master, C::optimizer, states, 4);

@@ -9,7 +9,7 @@
 //     math at its marks, so its measured books equal the replay by construction;
 //   the CUDA engine (kernels/engine.cpp) takes its layout and its refusals from here.
 //
-// The step, as the engine runs it (kernels/cuda/engine.cu, engine_dist.inc; reference/model.cpp).
+// The step, as the engine runs it (kernels/cuda/engine.cu, kernels/cuda/engine_dist.inc; reference/model.cpp).
 // e = bytes of the storage type (4 fp32; 2 bf16 / fp16), T = B·S tokens, q = heads·head_dim,
 // kv = kv_heads·head_dim, f = d_ff; statistics and the flash log-sum-exp are fp32:
 //   idle      weights e·Ψ, gradients e·Ψ, optimizer: fp32 (master in mixed precision,) AdamW m, v
