@@ -1,15 +1,16 @@
-// collective.h — the three collectives data parallelism uses and nccl-tests' conventions for
-// them, shared by the shard plan (shard_plan.h), the NCCL communicator (kernels/comm.h,
-// kernels/cuda/nccl_comm.cu) and `llmplan profile comm`. Header-only.
+// collective.h — nccl-tests' conventions for the three collectives data parallelism uses
+// (all-reduce, reduce-scatter, all-gather), shared by the shard plan (engine/shard_plan.h), the
+// NCCL communicator (kernels/comm.h, kernels/cuda/nccl_comm.cu) and `llmplan profile comm`.
+// Header-only. The kinds, their names and the bus-bandwidth factor are the vocabulary's
+// (core/vocab.h: Collective, nccl_name, busbw_factor).
 //
-// nccl-tests doc/PERFORMANCE.md: S is the all-reduce's buffer, the all-gather's output and the
-// reduce-scatter's input; algbw = S / time; busbw = algbw × factor, factor 2(n−1)/n for
-// all-reduce and (n−1)/n for all-gather and reduce-scatter; S × factor is what crosses each
-// GPU's links. S must split into n equal blocks of whole elements for all-gather and
-// reduce-scatter (nccl-tests rounds S down the same way).
+// nccl-tests doc/PERFORMANCE.md (docs/REFERENCES.md §4): S is the all-reduce's buffer, the
+// all-gather's output and the reduce-scatter's input; algbw = S / time; busbw = algbw × factor.
+// S must split into n equal blocks of whole elements for all-gather and reduce-scatter
+// (nccl-tests rounds S down the same way).
 #pragma once
 
-#include "core/collective.h"
+#include "core/vocab.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -18,58 +19,37 @@
 
 namespace llmplan::dist {
 
-enum class CommKind { all_reduce, reduce_scatter, all_gather };
+// The kernels (kernels/comm.h, kernels/cuda/) still spell the kind dist::CommKind and its
+// nccl-tests name dist::to_string; both are the vocabulary's Collective and nccl_name.
+using CommKind = Collective;
+inline const char* to_string(Collective k) { return nccl_name(k); }
 
-// nccl-tests' names (the "collective" key of llmplan.nccl_busbw/1).
-inline const char* to_string(CommKind k) {
-    switch (k) {
-        case CommKind::all_reduce: return "all_reduce";
-        case CommKind::reduce_scatter: return "reduce_scatter";
-        case CommKind::all_gather: return "all_gather";
+// One of the three data-parallel collectives by nccl-tests' name, with or without the underscore
+// ("all_reduce" / "allreduce" → all_reduce, etc.); false for anything else.
+inline bool parse_dp_collective(const std::string& text, Collective& out) {
+    for (const Collective c : {Collective::all_reduce, Collective::all_gather, Collective::reduce_scatter}) {
+        std::string joined = nccl_name(c);
+        joined.erase(joined.find('_'), 1);
+        if (text == nccl_name(c) || text == joined) {
+            out = c;
+            return true;
+        }
     }
-    return "?";
+    return false;
 }
-
-// "all_reduce" / "allreduce" → all_reduce, etc.; false for anything else.
-inline bool parse_comm_kind(const std::string& text, CommKind& out) {
-    if (text == "all_reduce" || text == "allreduce") {
-        out = CommKind::all_reduce;
-    } else if (text == "all_gather" || text == "allgather") {
-        out = CommKind::all_gather;
-    } else if (text == "reduce_scatter" || text == "reducescatter") {
-        out = CommKind::reduce_scatter;
-    } else {
-        return false;
-    }
-    return true;
-}
-
-// The planner's Collective of a CommKind.
-inline Collective to_collective(CommKind k) {
-    switch (k) {
-        case CommKind::all_reduce: return Collective::all_reduce;
-        case CommKind::reduce_scatter: return Collective::reduce_scatter;
-        case CommKind::all_gather: return Collective::all_gather;
-    }
-    return Collective::all_reduce;
-}
-
-// nccl-tests doc/PERFORMANCE.md bus-bandwidth factor (0 for n = 1: nothing crosses a link); the
-// one definition is core/collective.h.
-inline double busbw_factor(CommKind k, int n) { return llmplan::busbw_factor(to_collective(k), n); }
 
 // S rounded down to what n ranks can run with elements of `element_bytes`: a multiple of the
 // element for all-reduce, of n elements for all-gather and reduce-scatter (0: too small).
-inline std::uint64_t busbw_round_bytes(CommKind k, std::uint64_t requested, std::size_t element_bytes, int n) {
-    const std::uint64_t unit = k == CommKind::all_reduce ? element_bytes : element_bytes * static_cast<std::uint64_t>(n);
+inline std::uint64_t busbw_round_bytes(Collective k, std::uint64_t requested, std::size_t element_bytes, int n) {
+    const std::uint64_t unit = k == Collective::all_reduce ? element_bytes : element_bytes * static_cast<std::uint64_t>(n);
     return unit == 0 ? 0 : requested / unit * unit;
 }
 
 // The element count NCCL takes for S bytes: the buffer (all-reduce), the receive count
 // (reduce-scatter: S / n) or the send count (all-gather: S / n).
-inline std::size_t busbw_count(CommKind k, std::uint64_t bytes, std::size_t element_bytes, int n) {
+inline std::size_t busbw_count(Collective k, std::uint64_t bytes, std::size_t element_bytes, int n) {
     const std::uint64_t elems = bytes / element_bytes;
-    return static_cast<std::size_t>(k == CommKind::all_reduce ? elems : elems / static_cast<std::uint64_t>(n));
+    return static_cast<std::size_t>(k == Collective::all_reduce ? elems : elems / static_cast<std::uint64_t>(n));
 }
 
 // min, 2·min, 4·min, … up to max (max itself only when it is min times a power of two).
