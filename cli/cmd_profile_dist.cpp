@@ -324,7 +324,7 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
         rows.push_back({purpose, "", 0, 0, true, std::vector<double>(steps, 0.0), std::vector<double>(steps, 0.0)});
         return rows.back();
     };
-    for (const dist::CommVolume& v : shards.volumes) row(v.purpose).kind = nccl_name(v.kind);
+    for (const dist::CommVolume& v : shards.volumes) row(v.purpose).kind = dist::to_string(v.kind);
     for (std::size_t i = 0; i < steps; ++i) {
         std::map<std::string, double> calls0, bytes0;
         for (const profiler::ProfileMeasurement& m : ranks) {

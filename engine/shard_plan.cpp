@@ -242,42 +242,42 @@ ShardPlan plan_shards(const FlatLayout& layout, const ShardOptions& o) {
     // The step's collectives.
     const int m = o.micro_batches;
     const std::size_t eb = o.element_bytes;
-    auto call = [&](Collective kind, std::string phase, const Unit& u, int per_step) {
+    auto call = [&](CommKind kind, std::string phase, const Unit& u, int per_step) {
         CommCall c;
         c.kind = kind;
         c.phase = std::move(phase);
         c.unit = u.index;
         c.bytes = static_cast<std::uint64_t>(u.padded) * eb;
         c.unpadded_bytes = static_cast<std::uint64_t>(u.flat.size()) * eb;
-        c.count = kind == Collective::all_reduce ? u.padded : u.shard;
+        c.count = kind == CommKind::all_reduce ? u.padded : u.shard;
         c.per_step = per_step;
         s.calls.push_back(c);
     };
     if (o.world > 1) {
         if (o.zero == 0) {
-            for (const Unit& u : s.units) call(Collective::all_reduce, "backward", u, 1);
+            for (const Unit& u : s.units) call(CommKind::all_reduce, "backward", u, 1);
         } else if (o.zero <= 2) {
-            for (const Unit& u : s.units) call(Collective::reduce_scatter, "backward", u, o.zero == 2 ? m : 1);
-            for (const Unit& u : s.units) call(Collective::all_gather, "after optimizer", u, 1);
+            for (const Unit& u : s.units) call(CommKind::reduce_scatter, "backward", u, o.zero == 2 ? m : 1);
+            for (const Unit& u : s.units) call(CommKind::all_gather, "after optimizer", u, 1);
         } else {
             for (const GatherEvent& g : s.forward.gathers)
-                call(Collective::all_gather, "forward", s.units[static_cast<std::size_t>(g.unit)], m);
+                call(CommKind::all_gather, "forward", s.units[static_cast<std::size_t>(g.unit)], m);
             // Backward: gathers and reduce-scatters interleaved by position.
             std::size_t gi = 0, ri = 0;
             const auto& G = s.backward.gathers;
             const auto& R = s.backward.reduces;
             while (gi < G.size() || ri < R.size()) {
                 if (ri >= R.size() || (gi < G.size() && G[gi].issue_at <= R[ri].after)) {
-                    call(Collective::all_gather, "backward", s.units[static_cast<std::size_t>(G[gi++].unit)], m);
+                    call(CommKind::all_gather, "backward", s.units[static_cast<std::size_t>(G[gi++].unit)], m);
                 } else {
-                    call(Collective::reduce_scatter, "backward", s.units[static_cast<std::size_t>(R[ri++].unit)], m);
+                    call(CommKind::reduce_scatter, "backward", s.units[static_cast<std::size_t>(R[ri++].unit)], m);
                 }
             }
         }
     }
     auto purpose_of = [&](const CommCall& c) -> std::string {
-        if (c.kind == Collective::all_reduce) return "gradient all-reduce";
-        if (c.kind == Collective::reduce_scatter) return "gradient reduce-scatter";
+        if (c.kind == CommKind::all_reduce) return "gradient all-reduce";
+        if (c.kind == CommKind::reduce_scatter) return "gradient reduce-scatter";
         if (o.zero == 3) return "parameter all-gather, " + c.phase;
         return "parameter all-gather";
     };
@@ -307,14 +307,14 @@ const CommVolume* ShardPlan::volume(const std::string& purpose) const {
     return nullptr;
 }
 
-std::uint64_t ShardPlan::bytes_per_step(Collective k) const {
+std::uint64_t ShardPlan::bytes_per_step(CommKind k) const {
     std::uint64_t b = 0;
     for (const CommVolume& v : volumes)
         if (v.kind == k) b += v.bytes_per_step;
     return b;
 }
 
-std::uint64_t ShardPlan::unpadded_bytes_per_step(Collective k) const {
+std::uint64_t ShardPlan::unpadded_bytes_per_step(CommKind k) const {
     std::uint64_t b = 0;
     for (const CommVolume& v : volumes)
         if (v.kind == k) b += v.unpadded_bytes_per_step;

@@ -133,13 +133,12 @@ struct ParamOwnership {
     std::vector<ParamPiece> pieces;  // by rank, then by position
 };
 
-// The kinds (Collective), their names (nccl_name) and busbw_factor: core/vocab.h; nccl-tests'
-// size conventions: dist/collective.h.
+// CommKind, to_string(CommKind) and busbw_factor: dist/collective.h (over core/vocab.h's Collective).
 
 // One collective call of a step. bytes: nccl-tests' S of what NCCL moves (padded units);
 // unpadded_bytes: the same without the padding (the parameters' own bytes).
 struct CommCall {
-    Collective kind = Collective::all_reduce;
+    CommKind kind = CommKind::all_reduce;
     std::string phase;       // "backward", "after optimizer", "forward"
     int unit = 0;
     std::uint64_t bytes = 0, unpadded_bytes = 0;
@@ -150,7 +149,7 @@ struct CommCall {
 
 // The calls of one kind and purpose, summed over a step.
 struct CommVolume {
-    Collective kind = Collective::all_reduce;
+    CommKind kind = CommKind::all_reduce;
     std::string purpose;             // "gradient all-reduce", "parameter all-gather, forward", ...
     std::uint64_t calls_per_step = 0;
     std::uint64_t bytes_per_step = 0;           // Σ S × calls (padded)
@@ -197,8 +196,8 @@ struct ShardPlan {
     std::size_t param_elements_per_rank = 0, grad_elements_per_rank = 0, optimizer_elements_per_rank = 0;
 
     const CommVolume* volume(const std::string& purpose) const;  // nullptr if none
-    std::uint64_t bytes_per_step(Collective k) const;               // Σ over purposes (padded)
-    std::uint64_t unpadded_bytes_per_step(Collective k) const;
+    std::uint64_t bytes_per_step(CommKind k) const;               // Σ over purposes (padded)
+    std::uint64_t unpadded_bytes_per_step(CommKind k) const;
     double link_bytes_per_step() const;                           // Σ over everything
 };
 

@@ -42,19 +42,19 @@ std::string parse_comm_dtype(const std::string& text, const std::string& flag) {
     throw InputError(flag + ": \"" + text + "\" is not a collective data type (use float, bfloat16 or half)");
 }
 
-std::vector<Collective> parse_comm_kinds(const std::string& text, const std::string& flag) {
-    std::vector<Collective> out;
+std::vector<dist::CommKind> parse_comm_kinds(const std::string& text, const std::string& flag) {
+    std::vector<dist::CommKind> out;
     std::stringstream in(text);
     std::string item;
     while (std::getline(in, item, ',')) {
         item = lower(item);
         if (item == "all") {
-            for (const Collective k : {Collective::all_reduce, Collective::all_gather, Collective::reduce_scatter})
+            for (const dist::CommKind k : {dist::CommKind::all_reduce, dist::CommKind::all_gather, dist::CommKind::reduce_scatter})
                 if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
             continue;
         }
-        Collective k;
-        if (!dist::parse_dp_collective(item, k))
+        dist::CommKind k;
+        if (!dist::parse_comm_kind(item, k))
             throw InputError(flag + ": \"" + item + "\" is not a collective (use all_reduce, all_gather, reduce_scatter or all)");
         if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
     }
@@ -106,7 +106,7 @@ nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_
         },
         [&](const kernels::BusbwSample& s) {
             if (progress)
-                progress(std::string(nccl_name(s.kind)) + " " + std::to_string(s.bytes) + " bytes: " + fixed(s.time_us, 2) +
+                progress(std::string(dist::to_string(s.kind)) + " " + std::to_string(s.bytes) + " bytes: " + fixed(s.time_us, 2) +
                          " us, " + std::to_string(s.errors) + " wrong elements");
         });
     nlohmann::ordered_json j;
@@ -121,7 +121,7 @@ nlohmann::ordered_json run_comm_rank(int rank, int world, const std::string& id_
     j["cuda_driver_version_code"] = d.cuda_driver_version;
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     for (const kernels::BusbwSample& s : samples)
-        rows.push_back({{"collective", nccl_name(s.kind)},
+        rows.push_back({{"collective", dist::to_string(s.kind)},
                         {"bytes", s.bytes},
                         {"count", s.count},
                         {"time_us", s.time_us},
@@ -211,10 +211,10 @@ nlohmann::ordered_json busbw_report(const std::vector<nlohmann::ordered_json>& r
             errors += row.at("errors").get<unsigned long long>();
         }
         const std::string name = rows0[i].at("collective").get<std::string>();
-        Collective kind;
-        if (!dist::parse_dp_collective(name, kind)) throw std::runtime_error("profile comm: unknown collective " + name);
+        dist::CommKind kind;
+        if (!dist::parse_comm_kind(name, kind)) throw std::runtime_error("profile comm: unknown collective " + name);
         const auto bytes = rows0[i].at("bytes").get<std::uint64_t>();
-        const double factor = busbw_factor(kind, n);
+        const double factor = dist::busbw_factor(kind, n);
         const double algbw = slowest > 0 ? static_cast<double>(bytes) / (slowest * 1e-6) / 1e9 : 0;
         results.push_back({{"collective", name},
                            {"bytes", bytes},

@@ -25,8 +25,8 @@ inline constexpr const char* kBusbwSchema = "llmplan.nccl_busbw/1";
 inline constexpr const char* kCalibrationSchema = "llmplan.calibration/1";
 
 struct CommBenchOptions {
-    std::vector<Collective> kinds{Collective::all_reduce, Collective::all_gather,
-                                      Collective::reduce_scatter};
+    std::vector<dist::CommKind> kinds{dist::CommKind::all_reduce, dist::CommKind::all_gather,
+                                      dist::CommKind::reduce_scatter};
     std::uint64_t min_bytes = std::uint64_t{1} << 20;  // 1 MiB
     std::uint64_t max_bytes = std::uint64_t{2} << 30;  // 2 GiB
     int iters = 20, warmup = 5;
@@ -37,7 +37,7 @@ struct CommBenchOptions {
 // InputError naming `flag` otherwise.
 std::string parse_comm_dtype(const std::string& text, const std::string& flag);
 // "all_reduce,all_gather" (allreduce etc. too; "all" = the three) → kinds; throws InputError.
-std::vector<Collective> parse_comm_kinds(const std::string& text, const std::string& flag);
+std::vector<dist::CommKind> parse_comm_kinds(const std::string& text, const std::string& flag);
 
 // GPUs this process sees; 0 with the reason in `why` (no GPU backend module, no NCCL in it, no
 // driver, no GPU).

@@ -20,7 +20,6 @@
 
 #include <sstream>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 using namespace llmplan;
@@ -319,15 +318,24 @@ TEST_CASE("the precision table: bytes, working format and matmul peaks with fall
 }
 
 TEST_CASE("one collective vocabulary and bus-bandwidth factor for the planner and dist/", "[comm][extension]") {
-    static_assert(std::is_same_v<dist::CommKind, Collective>);  // the kernels' spelling of the kind
+    // dist::CommKind is the data-parallel subset of Collective, with the same values.
+    static_assert(dist::to_collective(dist::CommKind::all_reduce) == Collective::all_reduce);
+    static_assert(dist::to_collective(dist::CommKind::reduce_scatter) == Collective::reduce_scatter);
+    static_assert(dist::to_collective(dist::CommKind::all_gather) == Collective::all_gather);
     for (int n = 1; n <= 16; ++n) {
         CAPTURE(n);
+        CHECK(dist::busbw_factor(dist::CommKind::all_reduce, n) == busbw_factor(Collective::all_reduce, n));
+        CHECK(dist::busbw_factor(dist::CommKind::all_gather, n) == busbw_factor(Collective::all_gather, n));
+        CHECK(dist::busbw_factor(dist::CommKind::reduce_scatter, n) == busbw_factor(Collective::reduce_scatter, n));
         CHECK(busbw_factor(Collective::all_reduce, n) == 2.0 * (n - 1) / n);
-        CHECK(busbw_factor(Collective::all_gather, n) == static_cast<double>(n - 1) / n);
-        CHECK(busbw_factor(Collective::reduce_scatter, n) == static_cast<double>(n - 1) / n);
         CHECK(busbw_factor(Collective::send_recv, n) == 1);
     }
     CHECK(std::string(dist::to_string(dist::CommKind::all_gather)) == "all_gather");  // names unchanged
+    CHECK(std::string(dist::to_string(dist::CommKind::reduce_scatter)) == "reduce_scatter");
+    dist::CommKind k = dist::CommKind::all_reduce;
+    CHECK((dist::parse_comm_kind("allgather", k) && k == dist::CommKind::all_gather));
+    CHECK((dist::parse_comm_kind("reduce_scatter", k) && k == dist::CommKind::reduce_scatter));
+    CHECK_FALSE(dist::parse_comm_kind("broadcast", k));
     CHECK(std::string(nccl_name(Collective::all_gather)) == "all_gather");
     CHECK(std::string(to_string(Collective::all_gather)) == "all-gather");
 }

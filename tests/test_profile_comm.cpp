@@ -96,7 +96,7 @@ TEST_CASE("profile comm: bad flags are refused before any GPU is touched, naming
 TEST_CASE("profile comm: ranks' results make an llmplan.nccl_busbw/1 report (slowest rank, nccl-tests busbw)",
           "[profile][comm]") {
     profiler::CommBenchOptions o;
-    o.kinds = {Collective::all_reduce, Collective::all_gather};
+    o.kinds = {dist::CommKind::all_reduce, dist::CommKind::all_gather};
     // The order of the ranks' files does not matter.
     const ordered_json report = profiler::busbw_report({rank_result(1, 2, {40.0, 20.0}, 3), rank_result(0, 2, {35.0, 25.0})}, o, info());
     CHECK(report["schema"] == "llmplan.nccl_busbw/1");
@@ -179,10 +179,10 @@ TEST_CASE("profile comm: collectives and dtypes as the flags name them", "[profi
     CHECK(profiler::parse_comm_dtype("fp16", "--dtype") == "half");
     CHECK(profiler::parse_comm_kinds("all", "--collectives").size() == 3);
     CHECK(profiler::parse_comm_kinds("reducescatter,all_reduce,reduce_scatter", "--collectives") ==
-          std::vector<Collective>{Collective::reduce_scatter, Collective::all_reduce});
+          std::vector<dist::CommKind>{dist::CommKind::reduce_scatter, dist::CommKind::all_reduce});
     CHECK_THROWS_AS(profiler::parse_comm_kinds(",", "--collectives"), InputError);
     CHECK(dist::busbw_sizes(1 << 20, 3 << 20) == std::vector<std::uint64_t>{1 << 20, 2 << 20});
-    CHECK(dist::busbw_round_bytes(Collective::all_gather, 1000, 4, 3) == 996);
-    CHECK(dist::busbw_count(Collective::reduce_scatter, 996, 4, 3) == 83);
-    CHECK(dist::busbw_count(Collective::all_reduce, 996, 4, 3) == 249);
+    CHECK(dist::busbw_round_bytes(dist::CommKind::all_gather, 1000, 4, 3) == 996);
+    CHECK(dist::busbw_count(dist::CommKind::reduce_scatter, 996, 4, 3) == 83);
+    CHECK(dist::busbw_count(dist::CommKind::all_reduce, 996, 4, 3) == 249);
 }

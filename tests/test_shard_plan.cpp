@@ -102,7 +102,7 @@ TEST_CASE("shard plan: buckets of a five-parameter layout in backward order, by 
     CHECK(s.units[1].last_param == 4);
     // DDP: one all-reduce per bucket, unpadded, every rank holds everything.
     REQUIRE(s.calls.size() == 4);
-    CHECK(s.calls[1].kind == Collective::all_reduce);
+    CHECK(s.calls[1].kind == CommKind::all_reduce);
     CHECK(s.calls[1].count == 9);
     CHECK(s.calls[1].bytes == 36);
     REQUIRE(s.volumes.size() == 1);
@@ -147,11 +147,11 @@ TEST_CASE("shard plan: ZeRO-2 slices of the five-parameter layout for n = 2, 3, 
         CHECK(s.optimizer_elements_per_rank == 15);
         // Reduce-scatter per bucket in the backward, all-gather per bucket after the optimizer.
         REQUIRE(s.calls.size() == 8);
-        CHECK(s.calls[1].kind == Collective::reduce_scatter);
+        CHECK(s.calls[1].kind == CommKind::reduce_scatter);
         CHECK(s.calls[1].count == 5);
         CHECK(s.calls[1].bytes == 40);
         CHECK(s.calls[1].unpadded_bytes == 36);
-        CHECK(s.calls[4].kind == Collective::all_gather);
+        CHECK(s.calls[4].kind == CommKind::all_gather);
         CHECK(s.calls[4].phase == "after optimizer");
         const CommVolume* rs = s.volume("gradient reduce-scatter");
         const CommVolume* ag = s.volume("parameter all-gather");
@@ -222,13 +222,13 @@ TEST_CASE("shard plan: ZeRO-3 layer units, gathers with one-step prefetch, by ha
         CHECK(s.backward.reduces[0].unit == 3);
         CHECK(s.backward.reduces[3].unit == 0);
         // Backward issue order: AG post, AG layers.1, RS post, AG layers.0, RS layers.1, AG pre, RS layers.0, RS pre.
-        std::vector<std::pair<Collective, int>> order;
+        std::vector<std::pair<CommKind, int>> order;
         for (const CommCall& c : s.calls)
             if (c.phase == "backward") order.emplace_back(c.kind, c.unit);
-        const std::vector<std::pair<Collective, int>> want = {
-            {Collective::all_gather, 3},     {Collective::all_gather, 2}, {Collective::reduce_scatter, 3},
-            {Collective::all_gather, 1},     {Collective::reduce_scatter, 2}, {Collective::all_gather, 0},
-            {Collective::reduce_scatter, 1}, {Collective::reduce_scatter, 0}};
+        const std::vector<std::pair<CommKind, int>> want = {
+            {CommKind::all_gather, 3},     {CommKind::all_gather, 2}, {CommKind::reduce_scatter, 3},
+            {CommKind::all_gather, 1},     {CommKind::reduce_scatter, 2}, {CommKind::all_gather, 0},
+            {CommKind::reduce_scatter, 1}, {CommKind::reduce_scatter, 0}};
         CHECK(order == want);
         // Per micro-batch (m = 2): Ψ' = 30 elements gathered twice and reduce-scattered once.
         CHECK(s.volume("parameter all-gather, forward")->calls_per_step == 8);
@@ -408,7 +408,7 @@ TEST_CASE("shard plan: per-step volumes equal the planner's collective list (gpt
                             CHECK(mine("gradient reduce-scatter", true) - mine("gradient reduce-scatter", false) == rs_calls * pad);
                             CHECK(mine("parameter all-gather", true) - mine("parameter all-gather", false) == pad);
                             CHECK(s.link_bytes_per_step() - perf.comm_bytes_per_gpu ==
-                                  Approx((rs_calls + 1) * pad * busbw_factor(Collective::all_gather, n)).margin(1e-3));
+                                  Approx((rs_calls + 1) * pad * busbw_factor(CommKind::all_gather, n)).margin(1e-3));
                         } else {
                             // The planner's ZeRO-3 gathers already pad Ψ to ⌈Ψ/n⌉·n elements.
                             const double planner_padded = std::ceil(psi / n) * n * static_cast<double>(eb) * m;

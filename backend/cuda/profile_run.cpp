@@ -62,7 +62,7 @@ ProfileMeasurement run_engine_profile(const ProfileRequest& r, const StepProgres
         t.optimizer_ms = st.optimizer_ms;
         t.loss_scale = st.loss_scale;
         t.skipped = st.skipped;
-        for (const EngineCommCall& c : st.comm) t.comm.push_back({nccl_name(c.kind), c.purpose, c.bytes, c.ms});
+        for (const EngineCommCall& c : st.comm) t.comm.push_back({dist::to_string(c.kind), c.purpose, c.bytes, c.ms});
         for (const EngineCommWait& w : st.waits) t.waits.push_back({w.purpose, w.ms});
         t.comm_ms = st.comm_ms;
         t.exposed_ms = st.exposed_ms;
