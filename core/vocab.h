@@ -16,7 +16,8 @@
 // core/precision.h, because it names the GPU catalog's number formats and peaks (core/gpu.h); the
 // flags' parsers with their InputError messages, and the planner-only job enums (Optimizer,
 // Offload, Framework, BaseQuant), are core/config.h's; nccl-tests' size conventions for the three
-// collectives data parallelism runs (S, element counts, size sweeps) are dist/collective.h's.
+// collectives data parallelism runs (S, element counts, size sweeps) are dist/collective.h's, with
+// dist::CommKind, that subset of Collective (same values) which the engine's kernels switch on.
 #pragma once
 
 #include <array>
