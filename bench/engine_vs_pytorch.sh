@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# engine_vs_pytorch.sh — issue 9's side-by-side: llmplan's engine (`llmplan profile`, mixed-bf16,
+# engine_vs_pytorch.sh — the side-by-side: llmplan's engine (`llmplan profile`, mixed-bf16,
 # flash attention, no recompute) and the PyTorch baseline (bench/pytorch_baseline.py: torch.compile,
 # bf16 autocast, flash SDPA, fused AdamW) on the same model, batch and sequence, in one call on one
 # GPU. Writes OUT/<config>.{engine,pytorch}.json and prints the table of bench/NOTES.md last.

@@ -1,4 +1,4 @@
-// gemm_ld_probe.cu — issue 9, lever 1: does padding the logits' row stride (or the vocabulary)
+// gemm_ld_probe.cu — the engine-speed work, lever 1 (bench/NOTES.md): does padding the logits' row stride (or the vocabulary)
 // bring GPT-2's output-layer GEMMs to the speed of the model's other linears?
 //
 // Times, through cuBLASLt with the engine's own conventions (kernels/cuda/linear.cu: row-major

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""pytorch_baseline.py — the PyTorch training step llmplan's engine is measured against (issue 9).
+"""pytorch_baseline.py — the PyTorch training step llmplan's engine is measured against.
 
 A compact decoder-only transformer written here (no transformers import), trained the way a user
 runs it on one GPU: bf16 autocast, flash SDPA (F.scaled_dot_product_attention, is_causal),

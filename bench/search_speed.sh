@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# search_speed.sh — how fast `llmplan search` evaluates layouts (issue 4 target: at least 100,000
+# search_speed.sh — how fast `llmplan search` evaluates layouts (target: at least 100,000
 # layouts per second on one core; the whole space for llama-3-70b on 1,024 H100s under a second).
 # Each case runs 5 times; the tool itself reports layouts evaluated and its own wall time, and
 # the whole process is timed too. Usage: bench/search_speed.sh [build/llmplan]

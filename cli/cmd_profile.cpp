@@ -18,10 +18,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <iomanip>
 #include <limits>
 #include <new>
+#include <optional>
 #include <sstream>
 
 namespace llmplan::cli {
@@ -102,44 +104,77 @@ std::string scale_text(double x) {
 
 namespace {
 
-// The whole command; `mpi` is set when this process is a rank of mpirun (run_profile below).
-int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err, MpiRun* mpi) {
+// What one `llmplan profile` runs: the resolved job and the engine's request.
+struct ProfileJob {
+    ResolvedModel model;
+    GpuSpec gpu;
+    TrainConfig config;
     profiler::ProfileRequest req;
+    double run_timeout = 0;  // the whole run (--timeout)
+};
+
+// The planner's prediction for the job (it needs no GPU).
+struct ProfilePrediction {
+    MemoryPlan plan;
+    ResolvedPerf perf_in;
+    PerfPlan perf;
+    const StageMemory& worst() const { return plan.worst(); }
+};
+
+// The measured steps in seconds, as median / min / max, and what follows from the step's median.
+struct ProfileSpreads {
+    Spread total, fwd, bwd, opt;
+    double tps = 0, mfu = 0;
+    std::array<double, kMemoryCategories> pred_books{};  // the planner's terms in the engine's books
+};
+
+// Resolve the request: the device, the model, the GPU and the job as planned.
+ProfileJob resolve_request(const ProfileCommand& cmd) {
+    ProfileJob job;
     const std::string device = to_lower(cmd.device);
     if (device == "cuda") {
-        req.device = profiler::ProfileDevice::cuda;
+        job.req.device = profiler::ProfileDevice::cuda;
         std::string why;
         if (!profiler::cuda_device_available(&why)) throw InputError("--device cuda: " + why);
     } else if (device == "cpu") {
-        req.device = profiler::ProfileDevice::cpu;
+        job.req.device = profiler::ProfileDevice::cpu;
     } else {
         throw InputError("--device: \"" + cmd.device + "\" is not a device; use cuda or cpu");
     }
-    const ResolvedModel model = resolve_model(cmd.model);
-    const GpuSpec gpu = resolve_gpu(cmd.job);
-    const TrainConfig config = resolve_defaults(model.spec, resolve_job(cmd.job, gpu));
-    const ParallelLayout& layout = config.parallel;
-    // What the engine runs (engine/program.h): data parallel only, fp32 / mixed-bf16 / mixed-fp16,
-    // AdamW, every weight on the GPU, no dropout, GPT-2 and Llama-style decoders.
-    if (const std::string why = engine_supports(model.spec, config); !why.empty()) throw InputError(why);
-    if (config.grad_accum() != 1)
+    job.model = resolve_model(cmd.model);
+    job.gpu = resolve_gpu(cmd.job);
+    job.config = resolve_defaults(job.model.spec, resolve_job(cmd.job, job.gpu));
+    return job;
+}
+
+// Check that the engine runs the job (engine/program.h): data parallel only, fp32 / mixed-bf16 /
+// mixed-fp16, AdamW, every weight on the GPU, no dropout, GPT-2 and Llama-style decoders; one
+// micro-batch per step; several GPUs on CUDA only, as many as mpirun started.
+void check_request(const ProfileJob& job, const ProfileCommand& cmd, const MpiRun* mpi) {
+    if (const std::string why = engine_supports(job.model.spec, job.config); !why.empty()) throw InputError(why);
+    if (job.config.grad_accum() != 1)
         throw InputError("llmplan profile runs one micro-batch per step on each GPU (no --global-batch other than "
                          "--micro-batch × --gpus)");
-    const int world = layout.gpus;
-    if (world > 1 && req.device != profiler::ProfileDevice::cuda)
+    const int world = job.config.parallel.gpus;
+    if (world > 1 && job.req.device != profiler::ProfileDevice::cuda)
         throw InputError("--gpus " + std::to_string(world) + ": the CPU reference runs on one device; --gpus N > 1 needs --device cuda");
     if (!cmd.rank.empty() && world < 2) throw InputError("--rank: set by llmplan for the ranks of --gpus N > 1 only");
     if (mpi && world != mpi->session.world())
         throw InputError("--gpus " + std::to_string(world) + ": mpirun started " + std::to_string(mpi->session.world()) +
                          " processes (the MPI world size); pass --gpus " + std::to_string(mpi->session.world()) +
                          " or mpirun -np " + std::to_string(world));
-    req.model = model.spec;
+}
+
+// The engine's request: shape, storage type, steps, seed, ranks and time limits.
+void fill_request(ProfileJob& job, const ProfileCommand& cmd) {
+    const TrainConfig& config = job.config;
+    profiler::ProfileRequest& req = job.req;
+    req.model = job.model.spec;
     req.recompute = config.recompute;
     req.attention = config.attention;
     req.storage = config.precision == Precision::mixed_bf16   ? DType::bf16
                   : config.precision == Precision::mixed_fp16 ? DType::fp16
                                                               : DType::fp32;
-    const bool fp16 = req.storage == DType::fp16;
     if (req.storage != DType::fp32 && req.device == profiler::ProfileDevice::cpu)
         throw InputError(std::string("--device cpu runs the fp32 CPU reference only; pass --precision fp32 (") +
                          to_string(config.precision) + " needs --device cuda)");
@@ -148,45 +183,51 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     req.steps = parse_int(cmd.steps, "--steps", 1);
     req.warmup = parse_int(cmd.warmup, "--warmup", 0);
     req.seed = static_cast<std::uint64_t>(parse_int(cmd.seed, "--seed", 0));
-    req.world = world;
-    req.zero = world > 1 ? layout.zero : 0;
-    const double run_timeout = llmplan::parse_real(cmd.timeout, "--timeout", 1, 7 * 86400.0);
+    req.world = config.parallel.gpus;
+    req.zero = req.world > 1 ? config.parallel.zero : 0;
+    job.run_timeout = llmplan::parse_real(cmd.timeout, "--timeout", 1, 7 * 86400.0);
     req.op_timeout = llmplan::parse_real(cmd.op_timeout, "--op-timeout", 1, 86400);
-    if (!cmd.rank.empty()) return run_profile_rank(cmd, req, err);  // a process of --gpus N (cmd_profile_dist.cpp)
+}
 
-    // The prediction first: it needs no GPU.
-    const MemoryPlan plan = plan_memory(model.spec, gpu, config);
+ProfilePrediction predict(const ProfileJob& job, const ProfileCommand& cmd) {
+    ProfilePrediction p;
+    p.plan = plan_memory(job.model.spec, job.gpu, job.config);
     PerfFlags perf_flags;
     perf_flags.calibration = cmd.calibration;
-    const ResolvedPerf perf_in = resolve_perf(perf_flags, gpu, plan.config);
-    const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
-    const StageMemory& st = plan.worst();
-    if (world > 1) {
-        if (!plan.fits && !cmd.force)
-            throw InputError("the plan predicts out of memory: " + format_bytes(st.device_total) + " needed of " +
-                             format_bytes(plan.capacity_bytes) + " per GPU on the " + gpu.name + " (peak at " +
-                             st.peak_phase + "); lower --micro-batch or --seq, use a higher --zero or --recompute full, "
-                             "or pass --force to try anyway");
-        ProfileDistContext dc{model, gpu, config, plan, perf, perf_in, req, run_timeout};
-        if (mpi) return run_profile_mpi(cmd, dc, *mpi, out, err);
-        return run_profile_ranks(cmd, dc, out, err);
-    }
+    p.perf_in = resolve_perf(perf_flags, job.gpu, p.plan.config);
+    p.perf = plan_perf(p.plan, p.perf_in.cluster, p.perf_in.options);
+    return p;
+}
 
-    // Predicted out of memory: refuse before touching the device, unless --force.
-    if (!plan.fits && !cmd.force)
+// Predicted out of memory: refuse before touching the device, unless --force (then warn).
+void check_fits(const ProfileJob& job, const ProfilePrediction& p, const ProfileCommand& cmd, std::ostream& err) {
+    const StageMemory& st = p.worst();
+    const bool dist = job.req.world > 1;
+    if (!p.plan.fits && !cmd.force)
         throw InputError("the plan predicts out of memory: " + format_bytes(st.device_total) + " needed of " +
-                         format_bytes(plan.capacity_bytes) + " on the " + gpu.name + " (peak at " + st.peak_phase +
-                         "); lower --micro-batch or --seq, use --recompute full, or pass --force to try anyway");
-    if (!plan.fits)
+                         format_bytes(p.plan.capacity_bytes) + (dist ? " per GPU" : "") + " on the " + job.gpu.name +
+                         " (peak at " + st.peak_phase + "); lower --micro-batch or --seq, use " +
+                         (dist ? "a higher --zero or --recompute full, " : "--recompute full, ") +
+                         "or pass --force to try anyway");
+    if (!p.plan.fits && !dist)
         err << "llmplan profile: warning: the plan predicts out of memory (" << format_bytes(st.device_total) << " of "
-            << format_bytes(plan.capacity_bytes) << "); running anyway (--force)\n";
-    err << "llmplan profile: " << model.spec.name << ", " << req.batch << " × " << req.seq << " tokens, "
+            << format_bytes(p.plan.capacity_bytes) << "); running anyway (--force)\n";
+}
+
+// Run the steps on one device, printing each step's progress; nothing when the run failed (the
+// reason is printed).
+std::optional<profiler::ProfileMeasurement> run_steps(const ProfileJob& job, const ProfilePrediction& p,
+                                                      std::ostream& err) {
+    const profiler::ProfileRequest& req = job.req;
+    const TrainConfig& config = job.config;
+    const StageMemory& st = p.worst();
+    const bool fp16 = req.storage == DType::fp16;
+    err << "llmplan profile: " << job.model.spec.name << ", " << req.batch << " × " << req.seq << " tokens, "
         << to_string(config.precision) << ", recompute " << to_string(config.recompute) << ", "
         << to_string(config.attention) << " attention on " << (req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu")
         << ": " << req.warmup << " warm-up + " << req.steps << " steps\n";
-    profiler::ProfileMeasurement m;
     try {
-        m = profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
+        return profiler::run_profile(req, [&](int step, int total, const profiler::StepTiming& t, bool warm) {
             err << "llmplan profile: step " << step << "/" << total << (warm ? " (warm-up)" : "") << "  loss "
                 << fixed(t.loss, 4) << "  " << fixed(t.total_ms, 2) << " ms";
             if (fp16) err << "  loss scale " << scale_text(t.loss_scale) << (t.skipped ? " (inf/NaN gradients: skipped)" : "");
@@ -197,13 +238,14 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     } catch (const std::bad_alloc&) {
         err << "llmplan profile: out of memory (host allocation failed); predicted " << format_bytes(st.device_total)
             << " at " << st.peak_phase << "\n";
-        return 1;
     } catch (const std::exception& e) {  // the engine names the arena category and the phase
         err << "llmplan profile: the run failed: " << e.what() << " (predicted " << format_bytes(st.device_total) << " of "
-            << format_bytes(plan.capacity_bytes) << ", peak at " << st.peak_phase << ")\n";
-        return 1;
+            << format_bytes(p.plan.capacity_bytes) << ", peak at " << st.peak_phase << ")\n";
     }
+    return std::nullopt;
+}
 
+ProfileSpreads spreads(const ProfileJob& job, const ProfilePrediction& p, const profiler::ProfileMeasurement& m) {
     std::vector<double> total, fwd, bwd, opt;
     for (const profiler::StepTiming& t : m.steps) {
         total.push_back(t.total_ms / 1e3);
@@ -211,20 +253,33 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
         bwd.push_back(t.backward_ms / 1e3);
         opt.push_back(t.optimizer_ms / 1e3);
     }
-    const Spread s_total = spread(total), s_fwd = spread(fwd), s_bwd = spread(bwd), s_opt = spread(opt);
-    const double tokens = static_cast<double>(req.batch) * req.seq;
-    const double tps = s_total.median > 0 ? tokens / s_total.median : 0;
-    const double mfu = s_total.median > 0 && perf.peak_flops > 0
-                           ? perf.model_flops_per_step / s_total.median / perf.peak_flops
-                           : 0;
-
+    ProfileSpreads s;
+    s.total = spread(total);
+    s.fwd = spread(fwd);
+    s.bwd = spread(bwd);
+    s.opt = spread(opt);
+    const double tokens = static_cast<double>(job.req.batch) * job.req.seq;
+    s.tps = s.total.median > 0 ? tokens / s.total.median : 0;
+    s.mfu = s.total.median > 0 && p.perf.peak_flops > 0 ? p.perf.model_flops_per_step / s.total.median / p.perf.peak_flops
+                                                        : 0;
     // Predicted books: the planner's terms mapped onto the engine's categories.
-    const double pred_books[kMemoryCategories] = {st.parameters, st.gradients, st.optimizer(), st.activations, st.logits,
-                                                 st.recompute_working + st.temporary};
-    nlohmann::ordered_json j = report_header(kProfileSchema, model.spec.name, model.origin);
+    const StageMemory& st = p.worst();
+    s.pred_books = {st.parameters, st.gradients, st.optimizer(), st.activations, st.logits,
+                    st.recompute_working + st.temporary};
+    return s;
+}
+
+// Build the report (llmplan.profile/1, docs/REPORTS.md): the job, predicted, measured, error.
+nlohmann::ordered_json build_report(const ProfileJob& job, const ProfilePrediction& p,
+                                    const profiler::ProfileMeasurement& m, const ProfileSpreads& s) {
+    const profiler::ProfileRequest& req = job.req;
+    const TrainConfig& config = job.config;
+    const PerfPlan& perf = p.perf;
+    const StageMemory& st = p.worst();
+    nlohmann::ordered_json j = report_header(kProfileSchema, job.model.spec.name, job.model.origin);
     j["job"] = {{"device", req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu"},
                 {"device_name", m.device_name},
-                {"gpu_planned", gpu.name},
+                {"gpu_planned", job.gpu.name},
                 {"precision", to_string(config.precision)},
                 {"recompute", to_string(config.recompute)},
                 {"attention", to_string(config.attention)},
@@ -236,9 +291,9 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     nlohmann::ordered_json pm, mm, em;
     for (int c = 0; c < kMemoryCategories; ++c) {
         const auto i = static_cast<std::size_t>(c);
-        pm["memory"][kMemoryCategoryNames[c]] = pred_books[c];
-        mm["memory"][kMemoryCategoryNames[c]] = {{"peak_bytes", m.peak_bytes[i]}, {"phase", m.peak_phase[i]}};
-        em["memory_pct"][kMemoryCategoryNames[c]] = pct_error(m.peak_bytes[i], pred_books[c]);
+        pm["memory"][kMemoryCategoryNames[i]] = s.pred_books[i];
+        mm["memory"][kMemoryCategoryNames[i]] = {{"peak_bytes", m.peak_bytes[i]}, {"phase", m.peak_phase[i]}};
+        em["memory_pct"][kMemoryCategoryNames[i]] = pct_error(m.peak_bytes[i], s.pred_books[i]);
     }
     pm["memory"]["peak_allocated"] = st.peak_allocated;
     pm["memory"]["peak_phase"] = st.peak_phase;
@@ -254,16 +309,16 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
                   {"model", perf.engine_time ? (perf.engine_time->calibrated ? "engine kernels, calibrated"
                                                                              : "engine kernels, uncalibrated roofline")
                                              : "generic"}};
-    if (!perf_in.options.calibration.empty()) pm["time"]["calibration"] = perf_in.options.calibration;
-    auto spread_json = [](const Spread& s) {
-        return nlohmann::ordered_json{{"median", s.median}, {"min", s.min}, {"max", s.max}};
+    if (!p.perf_in.options.calibration.empty()) pm["time"]["calibration"] = p.perf_in.options.calibration;
+    auto spread_json = [](const Spread& x) {
+        return nlohmann::ordered_json{{"median", x.median}, {"min", x.min}, {"max", x.max}};
     };
-    mm["time"] = {{"step_seconds", spread_json(s_total)},
-                  {"forward_seconds", spread_json(s_fwd)},
-                  {"backward_seconds", spread_json(s_bwd)},
-                  {"optimizer_seconds", spread_json(s_opt)},
-                  {"tokens_per_second", tps},
-                  {"mfu", mfu}};
+    mm["time"] = {{"step_seconds", spread_json(s.total)},
+                  {"forward_seconds", spread_json(s.fwd)},
+                  {"backward_seconds", spread_json(s.bwd)},
+                  {"optimizer_seconds", spread_json(s.opt)},
+                  {"tokens_per_second", s.tps},
+                  {"mfu", s.mfu}};
     nlohmann::ordered_json losses = nlohmann::ordered_json::array();
     for (const profiler::StepTiming& t : m.steps) losses.push_back(t.loss);
     mm["losses"] = losses;
@@ -273,33 +328,36 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     mm["skipped_steps"] = m.skipped_steps;
     mm["warmup_skipped_steps"] = m.warmup_skipped_steps;
     mm["loss_scale"] = m.final_loss_scale;
-    em["time_pct"] = {{"step_seconds", pct_error(s_total.median, perf.step_seconds)},
-                      {"forward_seconds", pct_error(s_fwd.median, perf.microbatch_forward_seconds)},
-                      {"backward_seconds", pct_error(s_bwd.median, perf.microbatch_backward_seconds)},
-                      {"optimizer_seconds", pct_error(s_opt.median, perf.optimizer_seconds)},
-                      {"tokens_per_second", pct_error(tps, perf.tokens_per_second)},
-                      {"mfu", pct_error(mfu, perf.mfu)}};
+    em["time_pct"] = {{"step_seconds", pct_error(s.total.median, perf.step_seconds)},
+                      {"forward_seconds", pct_error(s.fwd.median, perf.microbatch_forward_seconds)},
+                      {"backward_seconds", pct_error(s.bwd.median, perf.microbatch_backward_seconds)},
+                      {"optimizer_seconds", pct_error(s.opt.median, perf.optimizer_seconds)},
+                      {"tokens_per_second", pct_error(s.tps, perf.tokens_per_second)},
+                      {"mfu", pct_error(s.mfu, perf.mfu)}};
     em["note"] = "percent error = (predicted − measured) / measured";
     j["predicted"] = pm;
     j["measured"] = mm;
     j["error"] = em;
-    const std::string json_text = j.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
-    if (cmd.json) {
-        out << json_text;
-        return 0;
-    }
+    return j;
+}
 
-    out << "llmplan profile: " << model.spec.name << " (" << model.origin << ") on " << m.device_name << "\n"
+// Build the tables: memory by book and time by phase, predicted beside measured, and the notes.
+std::string build_tables(const ProfileJob& job, const ProfilePrediction& p, const profiler::ProfileMeasurement& m,
+                         const ProfileSpreads& s) {
+    const profiler::ProfileRequest& req = job.req;
+    const TrainConfig& config = job.config;
+    const PerfPlan& perf = p.perf;
+    const StageMemory& st = p.worst();
+    std::ostringstream out;
+    out << "llmplan profile: " << job.model.spec.name << " (" << job.model.origin << ") on " << m.device_name << "\n"
         << "  " << req.batch << " × " << req.seq << " tokens, " << to_string(config.precision) << ", recompute "
         << to_string(config.recompute) << ", " << to_string(config.attention) << " attention; " << req.steps
-        << " measured steps after " << req.warmup << " warm-up; predicted for " << gpu.name << "\n\n";
+        << " measured steps after " << req.warmup << " warm-up; predicted for " << job.gpu.name << "\n\n";
     Table mem({"memory", "predicted", "measured", "phase of peak", "error"}, {false, true, true, false, true});
     for (int c = 0; c < kMemoryCategories; ++c) {
         const auto i = static_cast<std::size_t>(c);
-        mem.add({kMemoryCategoryNames[c], bytes_text(pred_books[c]),
-                 bytes_text(m.peak_bytes[i]), m.peak_phase[i],
-                 pct(pct_error(m.peak_bytes[i], pred_books[c]))});
+        mem.add({kMemoryCategoryNames[i], bytes_text(s.pred_books[i]), bytes_text(m.peak_bytes[i]), m.peak_phase[i],
+                 pct(pct_error(m.peak_bytes[i], s.pred_books[i]))});
     }
     mem.rule();
     mem.add({"peak allocated", bytes_text(st.peak_allocated),
@@ -310,20 +368,20 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
         out << "  outside the books (cuBLASLt workspace, kernel scratch, token ids): "
             << bytes_text(m.library_bytes) << "\n";
     Table time({"time", "predicted", "measured (median)", "min – max", "error"}, {false, true, true, true, true});
-    auto ms = [](double s) { return fixed(s * 1e3, 2) + " ms"; };
-    time.add({"step", ms(perf.step_seconds), ms(s_total.median), ms(s_total.min) + " – " + ms(s_total.max),
-              pct(pct_error(s_total.median, perf.step_seconds))});
-    time.add({"  forward", ms(perf.microbatch_forward_seconds), ms(s_fwd.median), ms(s_fwd.min) + " – " + ms(s_fwd.max),
-              pct(pct_error(s_fwd.median, perf.microbatch_forward_seconds))});
-    time.add({"  backward", ms(perf.microbatch_backward_seconds), ms(s_bwd.median), ms(s_bwd.min) + " – " + ms(s_bwd.max),
-              pct(pct_error(s_bwd.median, perf.microbatch_backward_seconds))});
-    time.add({"  optimizer", ms(perf.optimizer_seconds), ms(s_opt.median), ms(s_opt.min) + " – " + ms(s_opt.max),
-              pct(pct_error(s_opt.median, perf.optimizer_seconds))});
-    time.add({"tokens/s", format_count(perf.tokens_per_second), format_count(tps), "",
-              pct(pct_error(tps, perf.tokens_per_second))});
-    time.add({"MFU", fixed(100 * perf.mfu, 1) + "%", fixed(100 * mfu, 2) + "%", "", pct(pct_error(mfu, perf.mfu))});
+    auto ms = [](double x) { return fixed(x * 1e3, 2) + " ms"; };
+    auto row = [&](const char* what, double predicted, const Spread& measured) {
+        time.add({what, ms(predicted), ms(measured.median), ms(measured.min) + " – " + ms(measured.max),
+                  pct(pct_error(measured.median, predicted))});
+    };
+    row("step", perf.step_seconds, s.total);
+    row("  forward", perf.microbatch_forward_seconds, s.fwd);
+    row("  backward", perf.microbatch_backward_seconds, s.bwd);
+    row("  optimizer", perf.optimizer_seconds, s.opt);
+    time.add({"tokens/s", format_count(perf.tokens_per_second), format_count(s.tps), "",
+              pct(pct_error(s.tps, perf.tokens_per_second))});
+    time.add({"MFU", fixed(100 * perf.mfu, 1) + "%", fixed(100 * s.mfu, 2) + "%", "", pct(pct_error(s.mfu, perf.mfu))});
     out << "\n" << time.str();
-    if (fp16)
+    if (req.storage == DType::fp16)
         out << "\n  fp16 dynamic loss scaling: " << m.skipped_steps << " of " << req.steps
             << " measured steps skipped (inf/NaN gradients), " << m.warmup_skipped_steps << " of " << req.warmup
             << " warm-up steps; loss scale " << scale_text(m.final_loss_scale) << " after the last step\n";
@@ -331,11 +389,37 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
         << framework_profile(config.framework).profile_prediction_note() << ".\n";
     if (perf.engine_time)
         out << "  Step time: the engine's kernels summed, "
-            << (perf.engine_time->calibrated ? "timed from " + perf_in.options.calibration
+            << (perf.engine_time->calibrated ? "timed from " + p.perf_in.options.calibration
                                              : std::string("uncalibrated (roofline); llmplan profile calibrate measures them"))
             << ".\n";
     else
         out << framework_profile(config.framework).profile_step_time_note();
+    return out.str();
+}
+
+// The whole command; `mpi` is set when this process is a rank of mpirun (run_profile below).
+int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err, MpiRun* mpi) {
+    ProfileJob job = resolve_request(cmd);
+    check_request(job, cmd, mpi);
+    fill_request(job, cmd);
+    if (!cmd.rank.empty()) return run_profile_rank(cmd, job.req, err);  // a process of --gpus N (cmd_profile_dist.cpp)
+
+    const ProfilePrediction p = predict(job, cmd);  // first: it needs no GPU
+    check_fits(job, p, cmd, err);
+    if (job.req.world > 1) {
+        ProfileDistContext dc{job.model, job.gpu, job.config, p.plan, p.perf, p.perf_in, job.req, job.run_timeout};
+        if (mpi) return run_profile_mpi(cmd, dc, *mpi, out, err);
+        return run_profile_ranks(cmd, dc, out, err);
+    }
+    const std::optional<profiler::ProfileMeasurement> m = run_steps(job, p, err);
+    if (!m) return 1;
+    const ProfileSpreads s = spreads(job, p, *m);
+    const std::string json_text = build_report(job, p, *m, s).dump(2) + "\n";
+    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    if (cmd.json)
+        out << json_text;
+    else
+        out << build_tables(job, p, *m, s);
     return 0;
 }
 

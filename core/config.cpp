@@ -15,13 +15,6 @@ namespace {
 template <typename E, std::size_t N>
 using Names = std::array<std::pair<const char*, E>, N>;
 
-constexpr Names<Precision, 7> kPrecisions{{{"fp32", Precision::fp32},
-                                           {"amp-bf16", Precision::amp_bf16},
-                                           {"amp-fp16", Precision::amp_fp16},
-                                           {"mixed-bf16", Precision::mixed_bf16},
-                                           {"mixed-fp16", Precision::mixed_fp16},
-                                           {"bf16", Precision::bf16},
-                                           {"fp8", Precision::fp8}}};
 constexpr Names<Optimizer, 7> kOptimizers{{{"adamw", Optimizer::adamw},
                                            {"adam", Optimizer::adam},
                                            {"sgd", Optimizer::sgd},
@@ -29,13 +22,21 @@ constexpr Names<Optimizer, 7> kOptimizers{{{"adamw", Optimizer::adamw},
                                            {"adafactor", Optimizer::adafactor},
                                            {"lion", Optimizer::lion},
                                            {"adamw-8bit", Optimizer::adamw_8bit}}};
-constexpr Names<Recompute, 3> kRecomputes{
-    {{"none", Recompute::none}, {"selective", Recompute::selective}, {"full", Recompute::full}}};
-constexpr Names<Attention, 2> kAttentions{{{"flash", Attention::flash}, {"eager", Attention::eager}}};
 constexpr Names<Offload, 3> kOffloads{
     {{"none", Offload::none}, {"optimizer", Offload::optimizer}, {"optimizer+params", Offload::optimizer_params}}};
 constexpr Names<Framework, 3> kFrameworks{
     {{"generic", Framework::generic}, {"pytorch", Framework::pytorch}, {"llmplan", Framework::llmplan}}};
+
+// The (name, value) pairs of an enum whose names core/vocab.h lists in enum order.
+template <typename E, std::size_t N>
+constexpr Names<E, N> indexed(const std::array<const char*, N>& names) {
+    Names<E, N> out{};
+    for (std::size_t i = 0; i < N; ++i) out[i] = {names[i], static_cast<E>(i)};
+    return out;
+}
+constexpr auto kPrecisions = indexed<Precision>(kPrecisionNames);
+constexpr auto kRecomputes = indexed<Recompute>(kRecomputeNames);
+constexpr auto kAttentions = indexed<Attention>(kAttentionNames);
 
 template <typename E, std::size_t N>
 const char* name_of(const Names<E, N>& names, E value) {
@@ -68,10 +69,7 @@ std::string str(std::int64_t v) { return std::to_string(v); }
 
 }  // namespace
 
-const char* to_string(Precision p) { return name_of(kPrecisions, p); }
 const char* to_string(Optimizer o) { return name_of(kOptimizers, o); }
-const char* to_string(Recompute r) { return name_of(kRecomputes, r); }
-const char* to_string(Attention a) { return name_of(kAttentions, a); }
 const char* to_string(Offload o) { return name_of(kOffloads, o); }
 const char* to_string(Framework f) { return name_of(kFrameworks, f); }
 

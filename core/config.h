@@ -1,11 +1,13 @@
 // config.h — what a training job is: precision, optimizer, parallel layout, batch, recompute.
 //
 // The enums map one-to-one onto `llmplan plan` flags (their string forms are the flag values),
-// so the CLI, the GUI and the JSON report share one vocabulary. validate_config() turns a
+// so the CLI, the GUI and the JSON report share one vocabulary; those the engine shares too
+// (Precision, Recompute, Attention) are core/vocab.h's. validate_config() turns a
 // (model, config) pair into either warnings or one clear InputError naming the flag at fault.
 #pragma once
 
 #include "core/model.h"
+#include "core/vocab.h"
 
 #include <cstdint>
 #include <string>
@@ -14,11 +16,7 @@
 
 namespace llmplan {
 
-// How weights, gradients, optimizer states and activations are stored (docs/MEMORY_MODEL.md §1).
-enum class Precision { fp32, amp_bf16, amp_fp16, mixed_bf16, mixed_fp16, bf16, fp8 };
 enum class Optimizer { adamw, adam, sgd, sgd_momentum, adafactor, lion, adamw_8bit };
-enum class Recompute { none, selective, full };
-enum class Attention { flash, eager };
 enum class Offload { none, optimizer, optimizer_params };
 // Whose memory behaviour to model. generic: the textbook model (ZeRO paper + Korthikanti et al.);
 // pytorch: PyTorch 2.x eager training of Hugging Face transformers models, op by op
@@ -86,11 +84,9 @@ TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig config);
 // 32 attention heads of llama-2-7b") or returns warnings (e.g. ZeRO-3 on one data-parallel rank).
 std::vector<std::string> validate_config(const ModelSpec& model, const TrainConfig& config);
 
-// String forms (the flag values) and parsers that throw InputError naming `flag`.
-const char* to_string(Precision p);
+// String forms (the flag values; Precision's, Recompute's and Attention's: core/vocab.h) and parsers
+// that throw InputError naming `flag`.
 const char* to_string(Optimizer o);
-const char* to_string(Recompute r);
-const char* to_string(Attention a);
 const char* to_string(Offload o);
 const char* to_string(Framework f);
 Precision parse_precision(std::string_view text, std::string_view flag);

@@ -7,7 +7,7 @@
 //     q/k/v/o_proj, post_attention_layernorm, gate/up/down_proj; norm; lm_head.
 //   Mixtral (modeling_mixtral.py): the MLP is n_experts × (w1, w3, w2) plus a router (gate, no bias).
 //   GPT-NeoX (modeling_gpt_neox.py): like GPT-2 with untied embed_out and parallel residual.
-// The sums reproduce ../shared/REFERENCES.md §6 exactly (tests/test_model.cpp).
+// The sums reproduce docs/REFERENCES.md §6 exactly (tests/test_model.cpp).
 #include "core/model.h"
 
 #include "core/error.h"

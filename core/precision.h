@@ -1,4 +1,4 @@
-// precision.h — what each training precision (the --precision values, core/config.h) means for
+// precision.h — what each training precision (Precision, the --precision values: core/vocab.h) means for
 // storage and for the matrix units, as one table (precision.cpp) the planner reads.
 //
 // Sources (docs/MEMORY_MODEL.md §1): ZeRO paper §3 (mixed precision: 2 + 2 bytes, fp32 master and

@@ -1,7 +1,7 @@
 // presets.cpp — the preset table: every shape copied from its Hugging Face config.json or paper
 // table (cited beside it), with the exact published parameter count where one exists.
 //
-// Counts marked "REFERENCES §6" are ../shared/REFERENCES.md §6; those marked "HF checkpoint"
+// Counts cited as "docs/REFERENCES.md §6" are the published figures there; those marked "HF checkpoint"
 // (gpt2-large, gpt2-xl, Llama-3.1-405B) are the parameter counts of the released Hugging Face
 // checkpoints as given in the project brief. tests/test_presets.cpp checks all of them.
 #include "core/presets.h"
@@ -41,12 +41,12 @@ std::vector<Preset> build_presets() {
     std::vector<Preset> p;
 
     // ---- GPT-2 (Radford et al. 2019, Table 2; shapes from the HF config.json of each size) ----
-    // HF "gpt2": n_layer 12, n_embd 768, n_head 12. 124,439,808: REFERENCES §6.
+    // HF "gpt2": n_layer 12, n_embd 768, n_head 12. 124,439,808: docs/REFERENCES.md §6.
     p.push_back({"gpt2-124m", "GPT-2 small (OpenAI 2019)", gpt2_like("gpt2-124m", 12, 768, 12), 124'439'808,
-                 "Hugging Face gpt2 config.json (n_layer 12, n_embd 768, n_head 12); count: REFERENCES.md §6"});
-    // HF "gpt2-medium": n_layer 24, n_embd 1024, n_head 16. 354,823,168: REFERENCES §6.
+                 "Hugging Face gpt2 config.json (n_layer 12, n_embd 768, n_head 12); count: docs/REFERENCES.md §6"});
+    // HF "gpt2-medium": n_layer 24, n_embd 1024, n_head 16. 354,823,168: docs/REFERENCES.md §6.
     p.push_back({"gpt2-350m", "GPT-2 medium (OpenAI 2019)", gpt2_like("gpt2-350m", 24, 1024, 16), 354'823'168,
-                 "Hugging Face gpt2-medium config.json (n_layer 24, n_embd 1024, n_head 16); count: REFERENCES.md §6"});
+                 "Hugging Face gpt2-medium config.json (n_layer 24, n_embd 1024, n_head 16); count: docs/REFERENCES.md §6"});
     // HF "gpt2-large": n_layer 36, n_embd 1280, n_head 20. 774,030,080 = the checkpoint's tensors
     // (wte + wpe + h.*; lm_head tied).
     p.push_back({"gpt2-774m", "GPT-2 large (OpenAI 2019)", gpt2_like("gpt2-774m", 36, 1280, 20), 774'030'080,
@@ -61,35 +61,35 @@ std::vector<Preset> build_presets() {
     // vocab_size 32000, max_position_embeddings 2048, tie_word_embeddings false.
     p.push_back({"tinyllama-1.1b", "TinyLlama 1.1B (Llama-2 architecture, GQA 4 kv heads)",
                  llama_like("tinyllama-1.1b", "llama", 22, 2048, 32, 4, 5632, 32000, 2048), 1'100'048'384,
-                 "Hugging Face TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T config.json; count: REFERENCES.md §6"});
+                 "Hugging Face TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T config.json; count: docs/REFERENCES.md §6"});
 
     // ---- Llama 2 (Touvron et al. 2023, Table 1: context 4k; GQA for 70B only) ----
     // HF meta-llama/Llama-2-7b-hf: hidden 4096, layers 32, heads 32 (kv 32), intermediate 11008,
     // vocab 32000, max_position_embeddings 4096.
     p.push_back({"llama-2-7b", "Llama 2 7B (Meta 2023)",
                  llama_like("llama-2-7b", "llama", 32, 4096, 32, 32, 11008, 32000, 4096), 6'738'415'616,
-                 "Hugging Face meta-llama/Llama-2-7b-hf config.json; Touvron et al. 2023 Table 1; count: REFERENCES.md §6"});
+                 "Hugging Face meta-llama/Llama-2-7b-hf config.json; Touvron et al. 2023 Table 1; count: docs/REFERENCES.md §6"});
     // HF meta-llama/Llama-2-13b-hf: hidden 5120, layers 40, heads 40 (kv 40), intermediate 13824.
     p.push_back({"llama-2-13b", "Llama 2 13B (Meta 2023)",
                  llama_like("llama-2-13b", "llama", 40, 5120, 40, 40, 13824, 32000, 4096), 13'015'864'320,
-                 "Hugging Face meta-llama/Llama-2-13b-hf config.json; Touvron et al. 2023 Table 1; count: REFERENCES.md §6"});
+                 "Hugging Face meta-llama/Llama-2-13b-hf config.json; Touvron et al. 2023 Table 1; count: docs/REFERENCES.md §6"});
     // HF meta-llama/Llama-2-70b-hf: hidden 8192, layers 80, heads 64, num_key_value_heads 8,
     // intermediate 28672.
     p.push_back({"llama-2-70b", "Llama 2 70B (Meta 2023, GQA 8 kv heads)",
                  llama_like("llama-2-70b", "llama", 80, 8192, 64, 8, 28672, 32000, 4096), 68'976'648'192,
-                 "Hugging Face meta-llama/Llama-2-70b-hf config.json; Touvron et al. 2023 Table 1; count: REFERENCES.md §6"});
+                 "Hugging Face meta-llama/Llama-2-70b-hf config.json; Touvron et al. 2023 Table 1; count: docs/REFERENCES.md §6"});
 
     // ---- Llama 3 / 3.1 (Grattafiori et al. 2024, "The Llama 3 Herd of Models", Table 3) ----
     // HF meta-llama/Meta-Llama-3-8B: hidden 4096, layers 32, heads 32, kv 8, intermediate 14336,
     // vocab_size 128256, max_position_embeddings 8192.
     p.push_back({"llama-3-8b", "Llama 3 8B (Meta 2024, GQA 8 kv heads, 128K vocabulary)",
                  llama_like("llama-3-8b", "llama", 32, 4096, 32, 8, 14336, 128256, 8192), 8'030'261'248,
-                 "Hugging Face meta-llama/Meta-Llama-3-8B config.json; count: REFERENCES.md §6"});
+                 "Hugging Face meta-llama/Meta-Llama-3-8B config.json; count: docs/REFERENCES.md §6"});
     // HF meta-llama/Meta-Llama-3-70B: hidden 8192, layers 80, heads 64, kv 8, intermediate 28672,
     // vocab 128256, max_position_embeddings 8192.
     p.push_back({"llama-3-70b", "Llama 3 70B (Meta 2024, GQA 8 kv heads, 128K vocabulary)",
                  llama_like("llama-3-70b", "llama", 80, 8192, 64, 8, 28672, 128256, 8192), 70'553'706'496,
-                 "Hugging Face meta-llama/Meta-Llama-3-70B config.json; count: REFERENCES.md §6"});
+                 "Hugging Face meta-llama/Meta-Llama-3-70B config.json; count: docs/REFERENCES.md §6"});
     // HF meta-llama/Llama-3.1-405B: hidden 16384, layers 126, heads 128, kv 8, intermediate 53248,
     // vocab 128256, max_position_embeddings 131072 (Llama 3 paper Table 3: 126 layers, 16,384,
     // FFN 53,248, 128 heads, 8 kv heads). 405,853,388,800 = the checkpoint's tensors.
@@ -104,7 +104,7 @@ std::vector<Preset> build_presets() {
         ModelSpec m = llama_like("mistral-7b", "mistral", 32, 4096, 32, 8, 14336, 32000, 32768);
         m.sliding_window = 4096;
         p.push_back({"mistral-7b", "Mistral 7B v0.1 (2023, GQA 8 kv heads, sliding window 4096)", m, 7'241'732'096,
-                     "Hugging Face mistralai/Mistral-7B-v0.1 config.json; Jiang et al. 2023 Table 1; count: REFERENCES.md §6"});
+                     "Hugging Face mistralai/Mistral-7B-v0.1 config.json; Jiang et al. 2023 Table 1; count: docs/REFERENCES.md §6"});
     }
 
     // ---- Mixtral 8x7B (Jiang et al. 2024, Table 1) ----
@@ -116,7 +116,7 @@ std::vector<Preset> build_presets() {
         m.n_experts = 8;
         m.top_k = 2;
         p.push_back({"mixtral-8x7b", "Mixtral 8x7B (Mistral AI 2024, 8 experts, top-2)", m, 46'702'792'704,
-                     "Hugging Face mistralai/Mixtral-8x7B-v0.1 config.json; Jiang et al. 2024 Table 1; count: REFERENCES.md §6"});
+                     "Hugging Face mistralai/Mixtral-8x7B-v0.1 config.json; Jiang et al. 2024 Table 1; count: docs/REFERENCES.md §6"});
     }
 
     // ---- GPT-3 175B (Brown et al. 2020, Table 2.1 and §2.1) ----

@@ -2,7 +2,7 @@
 //
 // Each preset carries its source (Hugging Face config.json or paper table) and, where the authors
 // published an exact figure, the parameter count; tests/test_presets.cpp checks that
-// count_params() reproduces every published figure exactly (../shared/REFERENCES.md §6).
+// count_params() reproduces every published figure exactly (docs/REFERENCES.md §6).
 #pragma once
 
 #include "core/model.h"

@@ -1,11 +1,23 @@
-// vocab.h — the words the engine, its CPU reference, the profiler and the planner's engine models
-// share, each defined once with its traits: the storage type of a tensor (DType: byte size, name,
-// nccl-tests' name) and the engine's memory books (MemoryCategory, MemoryPhase: names, order).
-// Header-only, plain C++20 (no CUDA, no Qt), so nvcc-compiled code includes it too.
+// vocab.h — the project's vocabulary: the words the planner, the engine, its CPU reference, the
+// profiler and the multi-GPU code share, each defined once with its names and traits. Read this
+// header first. Header-only, plain C++20 (no CUDA, no Qt, no other project header), so
+// nvcc-compiled code includes it too.
 //
-// Where the rest of the vocabulary lives (docs/ARCHITECTURE.md "Choices"): the recompute mode
-// (Recompute) and the job's precision (Precision) in core/config.h, the collective kinds
-// (dist::CommKind and nccl-tests' conventions for them) in dist/collective.h.
+//   DType           how a tensor is stored (byte size, llmplan's name, nccl-tests' name)
+//   Precision       the job's training precision (the --precision values)
+//   Recompute       activation recomputation (--recompute)
+//   Attention       the attention kernel: eager or flash (--attention)
+//   Collective      the collective operations, their names and nccl-tests' bus-bandwidth factor
+//   MemoryCategory  the engine's memory books, in report order
+//   MemoryPhase     the phase of a step in which memory is booked
+//
+// Where the rest lives (docs/ARCHITECTURE.md "Choices"): what each Precision means for storage and
+// for the matrix units (bytes per weight, gradient, master, state; matmul format) is the table of
+// core/precision.h, because it names the GPU catalog's number formats and peaks (core/gpu.h); the
+// flags' parsers with their InputError messages, and the planner-only job enums (Optimizer,
+// Offload, Framework, BaseQuant), are core/config.h's; nccl-tests' size conventions for the three
+// collectives data parallelism runs (S, element counts, size sweeps) are dist/collective.h's, with
+// dist::CommKind, that subset of Collective (same values) which the engine's kernels switch on.
 #pragma once
 
 #include <array>
@@ -42,6 +54,72 @@ constexpr std::optional<DType> parse_dtype(std::string_view text) {
     for (const DTypeTraits& t : kDTypes)
         if (text == t.name) return t.type;
     return std::nullopt;
+}
+
+// --- the training job -----------------------------------------------------------------------------
+
+// How weights, gradients, optimizer states and activations are stored (docs/MEMORY_MODEL.md §1;
+// the bytes and matmul formats of each: core/precision.h). The engine runs fp32, mixed_bf16 and
+// mixed_fp16.
+enum class Precision { fp32, amp_bf16, amp_fp16, mixed_bf16, mixed_fp16, bf16, fp8 };
+// The flag values, in enum order.
+inline constexpr std::array<const char*, 7> kPrecisionNames{"fp32",       "amp-bf16", "amp-fp16", "mixed-bf16",
+                                                            "mixed-fp16", "bf16",     "fp8"};
+constexpr const char* to_string(Precision p) { return kPrecisionNames[static_cast<std::size_t>(p)]; }
+
+// Activation recomputation: none, selective (attention's inner tensors, Korthikanti et al. 2022),
+// full (each layer's input only).
+enum class Recompute { none, selective, full };
+inline constexpr std::array<const char*, 3> kRecomputeNames{"none", "selective", "full"};
+constexpr const char* to_string(Recompute r) { return kRecomputeNames[static_cast<std::size_t>(r)]; }
+
+// The attention kernel: flash keeps the log-sum-exp for the backward, eager the probabilities.
+enum class Attention { flash, eager };
+inline constexpr std::array<const char*, 2> kAttentionNames{"flash", "eager"};
+constexpr const char* to_string(Attention a) { return kAttentionNames[static_cast<std::size_t>(a)]; }
+
+// --- collectives ----------------------------------------------------------------------------------
+
+// The collective operations llmplan times and plans: the planner's communication model
+// (planner/comm.h) and the multi-GPU engine's calls (dist/collective.h, engine/shard_plan.h).
+enum class Collective { all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all, send_recv };
+
+struct CollectiveTraits {
+    Collective kind;
+    const char* name;       // as reports and explanations write it: "all-reduce"
+    const char* nccl_name;  // nccl-tests' (the "collective" key of llmplan.nccl_busbw/1 and engine runs)
+};
+// In enum order.
+inline constexpr std::array<CollectiveTraits, 7> kCollectives{{
+    {Collective::all_reduce, "all-reduce", "all_reduce"},
+    {Collective::all_gather, "all-gather", "all_gather"},
+    {Collective::reduce_scatter, "reduce-scatter", "reduce_scatter"},
+    {Collective::broadcast, "broadcast", "broadcast"},
+    {Collective::reduce, "reduce", "reduce"},
+    {Collective::all_to_all, "all-to-all", "alltoall"},
+    {Collective::send_recv, "send/recv", "sendrecv"},
+}};
+
+constexpr const CollectiveTraits& traits(Collective c) { return kCollectives[static_cast<std::size_t>(c)]; }
+constexpr const char* to_string(Collective c) { return traits(c).name; }
+constexpr const char* nccl_name(Collective c) { return traits(c).nccl_name; }
+
+// nccl-tests doc/PERFORMANCE.md (docs/REFERENCES.md §4): busbw = algbw × factor, factor 2(n−1)/n
+// for all-reduce, (n−1)/n for all-gather, reduce-scatter and all-to-all (S = the whole gathered
+// buffer), 1 for broadcast, reduce and send/recv. A collective of S bytes thus moves S × factor
+// bytes through each GPU's link; 0 for all-reduce etc. when n = 1 (nothing crosses a link).
+constexpr double busbw_factor(Collective c, int n) {
+    const double N = n;
+    switch (c) {
+        case Collective::all_reduce: return 2 * (N - 1) / N;
+        case Collective::all_gather:
+        case Collective::reduce_scatter:
+        case Collective::all_to_all: return (N - 1) / N;
+        case Collective::broadcast:
+        case Collective::reduce:
+        case Collective::send_recv: return 1;
+    }
+    return 1;
 }
 
 // --- memory books ---------------------------------------------------------------------------------

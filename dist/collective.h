@@ -1,15 +1,16 @@
-// collective.h — the three collectives data parallelism uses and nccl-tests' conventions for
-// them, shared by the shard plan (shard_plan.h), the NCCL communicator (kernels/comm.h,
-// kernels/cuda/nccl_comm.cu) and `llmplan profile comm`. Header-only.
+// collective.h — nccl-tests' conventions for the three collectives data parallelism uses
+// (all-reduce, reduce-scatter, all-gather), shared by the shard plan (engine/shard_plan.h), the
+// NCCL communicator (kernels/comm.h, kernels/cuda/nccl_comm.cu) and `llmplan profile comm`.
+// Header-only. The kinds' values, their names and the bus-bandwidth factor are the vocabulary's
+// (core/vocab.h: Collective, nccl_name, busbw_factor).
 //
-// nccl-tests doc/PERFORMANCE.md: S is the all-reduce's buffer, the all-gather's output and the
-// reduce-scatter's input; algbw = S / time; busbw = algbw × factor, factor 2(n−1)/n for
-// all-reduce and (n−1)/n for all-gather and reduce-scatter; S × factor is what crosses each
-// GPU's links. S must split into n equal blocks of whole elements for all-gather and
-// reduce-scatter (nccl-tests rounds S down the same way).
+// nccl-tests doc/PERFORMANCE.md (docs/REFERENCES.md §4): S is the all-reduce's buffer, the
+// all-gather's output and the reduce-scatter's input; algbw = S / time; busbw = algbw × factor.
+// S must split into n equal blocks of whole elements for all-gather and reduce-scatter
+// (nccl-tests rounds S down the same way).
 #pragma once
 
-#include "core/collective.h"
+#include "core/vocab.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -18,44 +19,34 @@
 
 namespace llmplan::dist {
 
-enum class CommKind { all_reduce, reduce_scatter, all_gather };
+// The three collectives data parallelism runs: a subset of the vocabulary's Collective with the
+// same values (to_collective is a cast), kept as its own type so that the engine's switches over
+// it (kernels/cuda/nccl_comm.cu, data_parallel.cu) stay exhaustive.
+enum class CommKind {
+    all_reduce = static_cast<int>(Collective::all_reduce),
+    reduce_scatter = static_cast<int>(Collective::reduce_scatter),
+    all_gather = static_cast<int>(Collective::all_gather),
+};
+constexpr Collective to_collective(CommKind k) { return static_cast<Collective>(k); }
 
-// nccl-tests' names (the "collective" key of llmplan.nccl_busbw/1).
-inline const char* to_string(CommKind k) {
-    switch (k) {
-        case CommKind::all_reduce: return "all_reduce";
-        case CommKind::reduce_scatter: return "reduce_scatter";
-        case CommKind::all_gather: return "all_gather";
-    }
-    return "?";
-}
+// nccl-tests' names (the "collective" key of llmplan.nccl_busbw/1): the vocabulary's nccl_name.
+inline const char* to_string(CommKind k) { return nccl_name(to_collective(k)); }
 
-// "all_reduce" / "allreduce" → all_reduce, etc.; false for anything else.
+// By nccl-tests' name, with or without the underscore ("all_reduce" / "allreduce" → all_reduce,
+// etc.); false for anything else.
 inline bool parse_comm_kind(const std::string& text, CommKind& out) {
-    if (text == "all_reduce" || text == "allreduce") {
-        out = CommKind::all_reduce;
-    } else if (text == "all_gather" || text == "allgather") {
-        out = CommKind::all_gather;
-    } else if (text == "reduce_scatter" || text == "reducescatter") {
-        out = CommKind::reduce_scatter;
-    } else {
-        return false;
+    for (const CommKind k : {CommKind::all_reduce, CommKind::all_gather, CommKind::reduce_scatter}) {
+        std::string joined = to_string(k);
+        joined.erase(joined.find('_'), 1);
+        if (text == to_string(k) || text == joined) {
+            out = k;
+            return true;
+        }
     }
-    return true;
+    return false;
 }
 
-// The planner's Collective of a CommKind.
-inline Collective to_collective(CommKind k) {
-    switch (k) {
-        case CommKind::all_reduce: return Collective::all_reduce;
-        case CommKind::reduce_scatter: return Collective::reduce_scatter;
-        case CommKind::all_gather: return Collective::all_gather;
-    }
-    return Collective::all_reduce;
-}
-
-// nccl-tests doc/PERFORMANCE.md bus-bandwidth factor (0 for n = 1: nothing crosses a link); the
-// one definition is core/collective.h.
+// nccl-tests' bus-bandwidth factor (0 for n = 1: nothing crosses a link): core/vocab.h's.
 inline double busbw_factor(CommKind k, int n) { return llmplan::busbw_factor(to_collective(k), n); }
 
 // S rounded down to what n ranks can run with elements of `element_bytes`: a multiple of the

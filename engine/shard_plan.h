@@ -133,7 +133,7 @@ struct ParamOwnership {
     std::vector<ParamPiece> pieces;  // by rank, then by position
 };
 
-// CommKind, to_string(CommKind) and busbw_factor: dist/collective.h.
+// CommKind, to_string(CommKind) and busbw_factor: dist/collective.h (over core/vocab.h's Collective).
 
 // One collective call of a step. bytes: nccl-tests' S of what NCCL moves (padded units);
 // unpadded_bytes: the same without the padding (the parameters' own bytes).

@@ -8,18 +8,6 @@
 
 namespace llmplan {
 
-const char* to_string(Collective c) {
-    switch (c) {
-        case Collective::all_reduce: return "all-reduce";
-        case Collective::all_gather: return "all-gather";
-        case Collective::reduce_scatter: return "reduce-scatter";
-        case Collective::broadcast: return "broadcast";
-        case Collective::reduce: return "reduce";
-        case Collective::all_to_all: return "all-to-all";
-        case Collective::send_recv: return "send/recv";
-    }
-    return "?";
-}
 const char* to_string(LinkKind k) { return k == LinkKind::nvlink ? "nvlink" : "network"; }
 const char* to_string(NcclAlgorithm a) { return a == NcclAlgorithm::ring ? "ring" : "tree"; }
 const char* to_string(NcclProtocol p) {

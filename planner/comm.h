@@ -2,7 +2,7 @@
 //
 // Sources (docs/REFERENCES.md §4):
 //  * nccl-tests doc/PERFORMANCE.md: bus bandwidth = algorithm bandwidth × factor (busbw_factor,
-//    core/collective.h, with the Collective kinds). A collective of S bytes thus moves S × factor
+//    core/vocab.h, with the Collective kinds and their names). A collective of S bytes thus moves S × factor
 //    bytes through each GPU's link, and takes S × factor / busbw at full speed.
 //  * Ring cost: all-reduce 2(n−1)·α + 2(n−1)/n·S·β; all-gather / reduce-scatter (n−1)·α +
 //    (n−1)/n·S·β (Thakur et al. 2005; Patarasuk & Yuan 2009). Tree all-reduce (NCCL's double
@@ -17,7 +17,7 @@
 // Model and validation: docs/PERFORMANCE_MODEL.md §3.
 #pragma once
 
-#include "core/collective.h"
+#include "core/vocab.h"
 
 #include <string>
 
@@ -33,7 +33,6 @@ enum class NcclProtocol { ll, ll128, simple };
 inline constexpr double kCollectiveCallLatency = 14e-6;
 inline constexpr double kGatherScatterBusbwRatio = 0.83;
 
-const char* to_string(Collective c);
 const char* to_string(LinkKind k);
 const char* to_string(NcclAlgorithm a);
 const char* to_string(NcclProtocol p);

@@ -1,5 +1,5 @@
 // flops.h — floating-point operations of a training step, exactly from the model spec, beside the
-// published approximations (issue 4 builds step time and MFU on these).
+// published approximations (planner/perf.h builds step time and MFU on these).
 //
 // Counting convention: a matmul of (m × k)·(k × n) is 2mkn FLOPs; element-wise ops, norms, softmax
 // and biases are not counted (as in Kaplan et al. 2020 §2.1, Narayanan et al. 2021 App., PaLM App. B).

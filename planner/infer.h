@@ -94,7 +94,7 @@ struct InferPlan {
 InferPlan plan_inference(const ModelSpec& model, const GpuSpec& gpu, const InferConfig& config);
 
 // Decode steps read weights and KV at this fraction of the HBM bandwidth (measured copy: 3.0 of
-// 3.35 TB/s on H100, REFERENCES.md §7: 0.9; reads alone run a little lower).
+// 3.35 TB/s on H100, docs/REFERENCES.md §7: 0.9; reads alone run a little lower).
 inline constexpr double kDecodeBandwidthEfficiency = 0.85;
 // Per-step host overhead of a decode step (kernel launches, Python): per layer, by framework.
 // hf: transformers eager generate; vllm and generic: CUDA-graph captured decoding.

@@ -58,7 +58,7 @@ ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node) {
     c.gpus_per_node = gpus_per_node;
     c.nvlink_bus_bandwidth = kNvlinkBusbwFraction * gpu.intra_node_bandwidth;
     // One NIC per GPU, its line rate from the catalog row (docs/GPUS.md, "Planning defaults").
-    // 46–48 GB/s measured busbw per 400 Gb/s NIC (nccl-tests #290): 94% of the line rate.
+    // 46–48 GB/s measured busbw per 400 Gb/s NIC (docs/REFERENCES.md §4, nccl-tests issue #290): 94% of the line rate.
     c.network_per_gpu = kNicBusbwFraction * gpu.nic_gbps * kGbit;
     c.network_description = std::to_string(gpus_per_node) + " × " + gpu.nic_description + " per node (one NIC per GPU)";
     // The catalog row's on-demand price per GPU-hour (assumed; --price-per-gpu-hour overrides).

@@ -21,7 +21,7 @@
 namespace llmplan {
 
 using torchsim::Cat;
-using torchsim::DType;
+using torchsim::TensorType;
 using torchsim::Sim;
 using torchsim::V;
 
@@ -31,23 +31,23 @@ bool is_gpt2(const ModelSpec& m) { return m.family == "gpt2"; }
 
 bool fsdp(const TrainConfig& c) { return c.parallel.gpus > 1 && c.parallel.zero >= 2; }
 
-DType promote(DType a, DType b) { return (a == DType::f32 || b == DType::f32) ? DType::f32 : DType::bf16; }
+TensorType promote(TensorType a, TensorType b) { return (a == TensorType::f32 || b == TensorType::f32) ? TensorType::f32 : TensorType::bf16; }
 
 struct Program {
     const ModelSpec& m;
     const TrainConfig& c;
     Sim sim;
     bool amp = false;       // forward under autocast(bfloat16)
-    DType pd = DType::f32;  // parameter dtype in the forward (FSDP2: bf16 gathered copies)
-    DType cd = DType::f32;  // matmul output dtype
+    TensorType pd = TensorType::f32;  // parameter dtype in the forward (FSDP2: bf16 gathered copies)
+    TensorType cd = TensorType::f32;  // matmul output dtype
     double b = 1, s = 1, T = 1;
     std::map<V, V> cast_cache;  // autocast's weight cache
     int layer = -1;
 
     Program(const ModelSpec& model, const TrainConfig& config) : m(model), c(config) {
         amp = c.precision == Precision::amp_bf16 && !fsdp(c);
-        pd = (c.precision == Precision::bf16 || fsdp(c)) ? DType::bf16 : DType::f32;
-        cd = (amp || pd == DType::bf16) ? DType::bf16 : DType::f32;
+        pd = (c.precision == Precision::bf16 || fsdp(c)) ? TensorType::bf16 : TensorType::f32;
+        cd = (amp || pd == TensorType::bf16) ? TensorType::bf16 : TensorType::f32;
         b = static_cast<double>(c.micro_batch);
         s = static_cast<double>(c.seq);
         T = b * s;
@@ -71,7 +71,7 @@ struct Program {
         if (!amp) return w;
         auto it = cast_cache.find(w);
         if (it != cast_cache.end()) return it->second;
-        const V cw = sim.op("cast_weight", {w}, sim.dtype_elements(w), DType::bf16, {}, Cat::weight_cast);
+        const V cw = sim.op("cast_weight", {w}, sim.dtype_elements(w), TensorType::bf16, {}, Cat::weight_cast);
         cast_cache[w] = cw;
         return cw;
     }
@@ -83,8 +83,8 @@ struct Program {
     // nn.Linear / Conv1D: (add)mm(x, W) saves its (bf16-cast under autocast) input and weight.
     V linear(V x, V w, double out_features, Cat cat = Cat::activation, bool lora_here = false) {
         V xin = x;
-        const bool cast = amp && sim.dtype(x) == DType::f32;
-        if (cast) xin = sim.op("cast_input", {x}, sim.dtype_elements(x), DType::bf16);
+        const bool cast = amp && sim.dtype(x) == TensorType::f32;
+        if (cast) xin = sim.op("cast_input", {x}, sim.dtype_elements(x), TensorType::bf16);
         const V cw = weight(w);
         const double in_features = sim.dtype_elements(w) / out_features;
         const double rows = sim.dtype_elements(x) / in_features;
@@ -100,19 +100,19 @@ struct Program {
     // result = result + lora_B(lora_A(dropout(x))) * scaling; result.to(base dtype).
     V lora_branch(V x, V y, double rows, double in_features, double out_features) {
         const double r = c.lora.rank;
-        const V A = sim.param(r * in_features, DType::f32, 4, "lora_A");
-        const V B = sim.param(out_features * r, DType::f32, 4, "lora_B");
+        const V A = sim.param(r * in_features, TensorType::f32, 4, "lora_A");
+        const V B = sim.param(out_features * r, TensorType::f32, 4, "lora_B");
         V xa = x;
-        if (sim.dtype(x) != DType::f32) xa = sim.op("to_fp32", {x}, sim.dtype_elements(x), DType::f32);
-        const V a = sim.op("lora_A", {xa, A}, rows * r, DType::f32, {xa, A});
+        if (sim.dtype(x) != TensorType::f32) xa = sim.op("to_fp32", {x}, sim.dtype_elements(x), TensorType::f32);
+        const V a = sim.op("lora_A", {xa, A}, rows * r, TensorType::f32, {xa, A});
         if (xa != x) sim.drop(xa);
-        const V bo = sim.op("lora_B", {a, B}, rows * out_features, DType::f32, {a, B});
+        const V bo = sim.op("lora_B", {a, B}, rows * out_features, TensorType::f32, {a, B});
         sim.drop(a);
-        const V scaled = sim.op("scaling", {bo}, rows * out_features, DType::f32);
+        const V scaled = sim.op("scaling", {bo}, rows * out_features, TensorType::f32);
         sim.drop(bo);
-        const V sum = sim.op("add", {y, scaled}, rows * out_features, promote(sim.dtype(y), DType::f32));
+        const V sum = sim.op("add", {y, scaled}, rows * out_features, promote(sim.dtype(y), TensorType::f32));
         sim.drop({y, scaled});
-        if (sim.dtype(sum) == sim.dtype(x) || sim.dtype(x) == DType::f32) return sum;
+        if (sim.dtype(sum) == sim.dtype(x) || sim.dtype(x) == TensorType::f32) return sum;
         const V back = sim.op("to_dtype", {sum}, rows * out_features, sim.dtype(x));
         sim.drop(sum);
         return back;
@@ -120,8 +120,8 @@ struct Program {
 
     // nn.LayerNorm (native_layer_norm): saves input, mean and rstd; fp32 under autocast.
     V layer_norm(V x, V w) {
-        const V stats = sim.tensor(2 * T, DType::f32, Cat::activation, "mean+rstd");
-        const V y = sim.op("layer_norm", {x, w}, T * m.d_model, amp ? DType::f32 : sim.dtype(x), {x, stats}, Cat::activation,
+        const V stats = sim.tensor(2 * T, TensorType::f32, Cat::activation, "mean+rstd");
+        const V y = sim.op("layer_norm", {x, w}, T * m.d_model, amp ? TensorType::f32 : sim.dtype(x), {x, stats}, Cat::activation,
                            2 * T * m.d_model * 4);
         sim.drop(stats);
         return y;
@@ -131,20 +131,20 @@ struct Program {
     V rms_norm(V x, V w) {
         const double n = T * m.d_model;
         V xf = x;
-        if (sim.dtype(x) != DType::f32) xf = sim.op("to_fp32", {x}, n, DType::f32);
-        const V p = sim.op("pow", {xf}, n, DType::f32, {xf});
-        const V mean = sim.op("mean", {p}, T, DType::f32);
+        if (sim.dtype(x) != TensorType::f32) xf = sim.op("to_fp32", {x}, n, TensorType::f32);
+        const V p = sim.op("pow", {xf}, n, TensorType::f32, {xf});
+        const V mean = sim.op("mean", {p}, T, TensorType::f32);
         sim.drop(p);
-        const V var = sim.op("add_eps", {mean}, T, DType::f32);
+        const V var = sim.op("add_eps", {mean}, T, TensorType::f32);
         sim.drop(mean);
-        const V r = sim.op("rsqrt", {var}, T, DType::f32);
+        const V r = sim.op("rsqrt", {var}, T, TensorType::f32);
         sim.save_output(r);
         sim.drop(var);
-        const V nrm = sim.op("mul", {xf, r}, n, DType::f32, {xf, r}, Cat::activation, 2 * n * 4);
+        const V nrm = sim.op("mul", {xf, r}, n, TensorType::f32, {xf, r}, Cat::activation, 2 * n * 4);
         sim.drop(r);
         if (xf != x) sim.drop(xf);
         V nd = nrm;
-        if (sim.dtype(x) != DType::f32) {
+        if (sim.dtype(x) != TensorType::f32) {
             nd = sim.op("to_dtype", {nrm}, n, sim.dtype(x));
             sim.drop(nrm);
         }
@@ -160,7 +160,7 @@ struct Program {
     V dropout(V x) {
         if (c.dropout <= 0) return x;
         const double n = sim.dtype_elements(x);
-        const V mask = sim.tensor(n, DType::b8, Cat::activation, "dropout mask");
+        const V mask = sim.tensor(n, TensorType::b8, Cat::activation, "dropout mask");
         const V y = sim.op("dropout", {x}, n, sim.dtype(x), {mask});
         sim.drop({mask, x});
         return y;
@@ -174,11 +174,11 @@ struct Program {
     // autocast runs pow in fp32 (a cast copy of x), so the rest is fp32.
     V gelu_new(V x) {
         const double n = sim.dtype_elements(x);
-        const DType xd = sim.dtype(x);
+        const TensorType xd = sim.dtype(x);
         const V half = sim.op("mul_half", {x}, n, xd);
         V xp = x;
-        if (amp && xd != DType::f32) xp = sim.op("cast_pow", {x}, n, DType::f32);
-        const DType pdt = sim.dtype(xp);
+        if (amp && xd != TensorType::f32) xp = sim.op("cast_pow", {x}, n, TensorType::f32);
+        const TensorType pdt = sim.dtype(xp);
         const V p = sim.op("pow", {xp}, n, pdt, {xp});
         if (xp != x) sim.drop(xp);
         const V p2 = sim.op("mul", {p}, n, pdt);
@@ -211,8 +211,8 @@ struct Program {
         // matmul(q, kᵀ): autocast casts fp32 q / k to bf16; bmm needs contiguous operands.
         V qm = q, km = kr;
         std::vector<V> tmp;
-        if (amp && sim.dtype(q) == DType::f32) { qm = sim.op("cast_q", {q}, n, DType::bf16); tmp.push_back(qm); }
-        if (amp && sim.dtype(kr) == DType::f32) { km = sim.op("cast_k", {kr}, n, DType::bf16); tmp.push_back(km); }
+        if (amp && sim.dtype(q) == TensorType::f32) { qm = sim.op("cast_q", {q}, n, TensorType::bf16); tmp.push_back(qm); }
+        if (amp && sim.dtype(kr) == TensorType::f32) { km = sim.op("cast_k", {kr}, n, TensorType::bf16); tmp.push_back(km); }
         if (!llama) {  // GPT-2: q and k are strided views of the fused qkv output
             qm = sim.op("clone_q", {qm}, n, sim.dtype(qm));
             tmp.push_back(qm);
@@ -227,11 +227,11 @@ struct Program {
         const V masked = sim.op("add_mask", {scaled, mask}, S2, promote(sim.dtype(scaled), sim.dtype(mask)));
         sim.drop(scaled);
         // Llama: softmax(dtype=float32).to(query.dtype); GPT-2: softmax (fp32 under autocast).type(v.dtype).
-        const DType smd = llama ? DType::f32 : (amp ? DType::f32 : sim.dtype(masked));
+        const TensorType smd = llama ? TensorType::f32 : (amp ? TensorType::f32 : sim.dtype(masked));
         const V p = sim.op("softmax", {masked}, S2, smd);
         sim.save_output(p);
         sim.drop(masked);
-        const DType target = llama ? sim.dtype(q) : sim.dtype(v);
+        const TensorType target = llama ? sim.dtype(q) : sim.dtype(v);
         V pt = p;
         if (target != smd) { pt = sim.op("to_dtype", {p}, S2, target); sim.drop(p); }
         if (pt == p) {  // dropout would drop Python's reference to the softmax output
@@ -240,7 +240,7 @@ struct Program {
             pt = dropout(pt);
         }
         V pm = pt;
-        if (amp && sim.dtype(pt) == DType::f32) pm = sim.op("cast_p", {pt}, S2, DType::bf16);
+        if (amp && sim.dtype(pt) == TensorType::f32) pm = sim.op("cast_p", {pt}, S2, TensorType::bf16);
         V vm = vr;
         if (!llama) vm = sim.op("clone_v", {vr}, n, sim.dtype(vr));
         const V o = sim.op("bmm_pv", {pm, vm}, n, sim.dtype(pm), {pm, vm});
@@ -259,17 +259,17 @@ struct Program {
         const double a = m.n_heads, d = m.head_dim, n = T * a * d, S2 = b * a * s * s;
         V qm = q, km = k;
         std::vector<V> tmp;
-        if (amp && sim.dtype(q) == DType::f32) { qm = sim.op("cast_q", {q}, n, DType::bf16); tmp.push_back(qm); }
-        if (amp && sim.dtype(k) == DType::f32) {
-            km = sim.op("cast_k", {k}, sim.dtype_elements(k), DType::bf16);
+        if (amp && sim.dtype(q) == TensorType::f32) { qm = sim.op("cast_q", {q}, n, TensorType::bf16); tmp.push_back(qm); }
+        if (amp && sim.dtype(k) == TensorType::f32) {
+            km = sim.op("cast_k", {k}, sim.dtype_elements(k), TensorType::bf16);
             tmp.push_back(km);
         }
         // transformers passes enable_gqa=True; with grouped heads only the math backend takes it in fp32.
-        if (sim.dtype(qm) == DType::bf16 || !enable_gqa || m.n_kv_heads == m.n_heads) {
+        if (sim.dtype(qm) == TensorType::bf16 || !enable_gqa || m.n_kv_heads == m.n_heads) {
             // cuDNN / memory-efficient: saves q, k, v, out and the fp32 log-sum-exp (b·a·s).
-            const double lse_len = sim.dtype(qm) == DType::bf16 ? s : std::ceil(s / 32) * 32;
-            const V lse = sim.tensor(b * a * lse_len, DType::f32, Cat::activation, "lse");
-            const V out = sim.op(sim.dtype(qm) == DType::bf16 ? "sdpa_cudnn" : "sdpa_efficient", {qm, km, v}, n,
+            const double lse_len = sim.dtype(qm) == TensorType::bf16 ? s : std::ceil(s / 32) * 32;
+            const V lse = sim.tensor(b * a * lse_len, TensorType::f32, Cat::activation, "lse");
+            const V out = sim.op(sim.dtype(qm) == TensorType::bf16 ? "sdpa_cudnn" : "sdpa_efficient", {qm, km, v}, n,
                                  sim.dtype(qm), {qm, km, v, lse});
             sim.save_output(out);
             sim.drop(lse);
@@ -278,38 +278,38 @@ struct Program {
         }
         // Math fallback (aten _scaled_dot_product_attention_math): q·√scale, kᵀ·√scale,
         // repeat_interleave of K and V for GQA, an s×s causal mask per call, fp32 softmax.
-        const V qs = sim.op("q_scale", {qm}, n, DType::f32);
-        const V ones = sim.tensor(s * s, DType::b8, Cat::temporary, "ones");
-        const V tril = sim.tensor(s * s, DType::b8, Cat::temporary, "tril");
+        const V qs = sim.op("q_scale", {qm}, n, TensorType::f32);
+        const V ones = sim.tensor(s * s, TensorType::b8, Cat::temporary, "ones");
+        const V tril = sim.tensor(s * s, TensorType::b8, Cat::temporary, "tril");
         sim.drop(ones);
-        const V mask = sim.tensor(s * s, DType::f32, Cat::temporary, "causal mask");
+        const V mask = sim.tensor(s * s, TensorType::f32, Cat::temporary, "causal mask");
         sim.drop(tril);
-        const V kr = sim.op("repeat_k", {km}, n, DType::f32);
-        const V vr = sim.op("repeat_v", {v}, n, DType::f32);
-        const V ks = sim.op("k_scale", {kr}, n, DType::f32);
+        const V kr = sim.op("repeat_k", {km}, n, TensorType::f32);
+        const V vr = sim.op("repeat_v", {v}, n, TensorType::f32);
+        const V ks = sim.op("k_scale", {kr}, n, TensorType::f32);
         sim.drop(kr);
-        const V kc = sim.op("clone_kT", {ks}, n, DType::f32);
+        const V kc = sim.op("clone_kT", {ks}, n, TensorType::f32);
         sim.drop(ks);
-        const V sc = sim.op("bmm_qk", {qs, kc}, S2, DType::f32, {qs, kc});
+        const V sc = sim.op("bmm_qk", {qs, kc}, S2, TensorType::f32, {qs, kc});
         sim.drop({qs, kc});
-        const V masked = sim.op("add_mask", {sc, mask}, S2, DType::f32);
+        const V masked = sim.op("add_mask", {sc, mask}, S2, TensorType::f32);
         sim.drop(sc);
-        const V p = sim.op("softmax", {masked}, S2, DType::f32);
+        const V p = sim.op("softmax", {masked}, S2, TensorType::f32);
         sim.save_output(p);
         sim.drop(masked);
-        const V o = sim.op("bmm_pv", {p, vr}, n, DType::f32, {p, vr});
+        const V o = sim.op("bmm_pv", {p, vr}, n, TensorType::f32, {p, vr});
         sim.drop({p, vr, mask});
         sim.drop(tmp);
-        const V out = sim.op("contiguous", {o}, n, DType::f32);  // HF: reshape(...).contiguous()
+        const V out = sim.op("contiguous", {o}, n, TensorType::f32);  // HF: reshape(...).contiguous()
         sim.drop(o);
         return out;
     }
 
     // Rotary embedding (apply_rotary_pos_emb): x·cos + rotate_half(x)·sin; cos/sin are fp32
     // under autocast, so the result is fp32 there.
-    V rope(V x, DType cos_dtype) {
+    V rope(V x, TensorType cos_dtype) {
         const double n = sim.dtype_elements(x);
-        const DType out = promote(sim.dtype(x), cos_dtype);
+        const TensorType out = promote(sim.dtype(x), cos_dtype);
         const V m1 = sim.op("mul_cos", {x}, n, out);
         const V ng = sim.op("neg", {x}, n / 2, sim.dtype(x));
         const V ct = sim.op("cat", {ng, x}, n, sim.dtype(x));
@@ -379,7 +379,7 @@ struct Program {
         return h3;
     }
 
-    V llama_layer(V hs, const LayerParams& p, V mask, DType cos_dtype) {
+    V llama_layer(V hs, const LayerParams& p, V mask, TensorType cos_dtype) {
         const double h = m.d_model;
         where(at("input norm + attention"));
         const V x = rms_norm(hs, p.norm1);
@@ -431,8 +431,8 @@ struct Program {
         const bool ckpt = c.recompute == Recompute::full;
         const bool z3 = fsdp(c) && c.parallel.zero == 3;
         Result r;
-        const V ids = sim.tensor(T, DType::i64, Cat::temporary, "input_ids");
-        const V labels = sim.tensor(T, DType::i64, Cat::temporary, "labels");
+        const V ids = sim.tensor(T, TensorType::i64, Cat::temporary, "input_ids");
+        const V labels = sim.tensor(T, TensorType::i64, Cat::temporary, "labels");
         sim.start_phase("forward");
         where("embedding");
         const V wte = param(V_ * h, "embed_tokens");
@@ -441,9 +441,9 @@ struct Program {
         // reshard_after_forward=False).
         const double root_params = static_cast<double>(count_params(m).total()) - m.n_layers * static_cast<double>(params_per_layer(m));
         V root_gather = -1;
-        if (fsdp(c)) root_gather = sim.tensor(root_params, DType::bf16, Cat::weight_cast, "FSDP root all-gather");
+        if (fsdp(c)) root_gather = sim.tensor(root_params, TensorType::bf16, Cat::weight_cast, "FSDP root all-gather");
         V hs = sim.op("embedding", {wte}, T * h, pd, {ids}, Cat::activation, 4 * T * 8);
-        DType cos_dtype = pd;
+        TensorType cos_dtype = pd;
         V cosv = -1, sinv = -1;
         if (gpt2) {
             const V wpe = param(static_cast<double>(m.max_positions) * h, "wpe");
@@ -452,7 +452,7 @@ struct Program {
             sim.drop({hs, pe});
             hs = dropout(sum);  // embd_pdrop
         } else {
-            cos_dtype = amp ? DType::f32 : pd;
+            cos_dtype = amp ? TensorType::f32 : pd;
             cosv = sim.tensor(s * m.head_dim, cos_dtype, Cat::activation, "cos");
             sinv = sim.tensor(s * m.head_dim, cos_dtype, Cat::activation, "sin");
         }
@@ -463,7 +463,7 @@ struct Program {
             layer = l;
             const LayerParams p = layer_params();
             V gathered = -1;
-            if (fsdp(c)) gathered = sim.tensor(p.elements, DType::bf16, Cat::weight_cast, "FSDP layer all-gather");
+            if (fsdp(c)) gathered = sim.tensor(p.elements, TensorType::bf16, Cat::weight_cast, "FSDP layer all-gather");
             std::vector<V> cp_inputs{hs};
             if (mask >= 0) cp_inputs.push_back(mask);
             if (ckpt) sim.begin_checkpoint(cp_inputs);
@@ -508,11 +508,11 @@ struct Program {
         where("loss (fp32 upcast, log_softmax)");
         // ForCausalLMLoss: logits.float(); cross_entropy = log_softmax (saves its output) + nll_loss.
         V lf = logits;
-        if (sim.dtype(logits) != DType::f32) lf = sim.op("logits.float", {logits}, T * V_, DType::f32, {}, Cat::logits);
-        const V shifted = sim.tensor(T * 2, DType::i64, Cat::temporary, "shift_labels");
-        const V ls = sim.op("log_softmax", {lf}, T * V_, DType::f32, {}, Cat::logits);
+        if (sim.dtype(logits) != TensorType::f32) lf = sim.op("logits.float", {logits}, T * V_, TensorType::f32, {}, Cat::logits);
+        const V shifted = sim.tensor(T * 2, TensorType::i64, Cat::temporary, "shift_labels");
+        const V ls = sim.op("log_softmax", {lf}, T * V_, TensorType::f32, {}, Cat::logits);
         sim.save_output(ls);
-        const V loss = sim.op("nll_loss", {ls}, 1, DType::f32, {}, Cat::logits);
+        const V loss = sim.op("nll_loss", {ls}, 1, TensorType::f32, {}, Cat::logits);
         if (lf != logits) sim.drop(lf);
         sim.drop(ls);
         sim.drop(shifted);
@@ -705,13 +705,13 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     st.terms.push_back({"activations", "activations (alive at the peak)", st.activations,
                         "tensors saved for backward by every op of " + std::to_string(m.n_layers) + " layers (" +
                             (prog.amp ? "autocast's bf16 input casts, fp32 norms, GELU and softmax"
-                                      : std::string(prog.pd == DType::bf16 ? "bf16, with fp32 norm and softmax copies"
+                                      : std::string(prog.pd == TensorType::bf16 ? "bf16, with fp32 norm and softmax copies"
                                                                            : "fp32")) +
                             ", as PyTorch stores them), at " +
                             (backward_peak ? r.backward_where : r.forward_where),
                         src});
     st.terms.push_back({"logits", "logits and loss tensors", st.logits,
-                        "logits (" + std::string(prog.cd == DType::f32 ? "fp32" : "bf16") + "), the fp32 upcast, log_softmax output and its gradients alive at the peak: b·s·V = " +
+                        "logits (" + std::string(prog.cd == TensorType::f32 ? "fp32" : "bf16") + "), the fp32 upcast, log_softmax output and its gradients alive at the peak: b·s·V = " +
                             format_int(static_cast<std::int64_t>(prog.T)) + " × " + std::to_string(m.vocab_size),
                         "transformers ForCausalLMLoss (logits.float(), cross_entropy)"});
     st.terms.push_back({"weight_casts", fs ? "gathered bf16 parameters" : "autocast weight copies", st.zero3_gathered,

@@ -1,6 +1,6 @@
 // scaling.h — parametric scaling laws L(N, D) = E + A/N^α + B/D^β and their compute-optimal
 // frontier under C = 6·N·D (Hoffmann et al. 2022, approach 3; Besiroglu et al. 2024).
-// The `llmplan scaling` command (issue 5) builds on these; constants: ../shared/REFERENCES.md §5.
+// The `llmplan scaling` command builds on these; constants: docs/REFERENCES.md §5.
 #pragma once
 
 #include <cstdint>

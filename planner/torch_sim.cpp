@@ -7,22 +7,22 @@
 
 namespace llmplan::torchsim {
 
-double dtype_bytes(DType t) {
+double dtype_bytes(TensorType t) {
     switch (t) {
-        case DType::f32: return 4;
-        case DType::bf16: return 2;
-        case DType::i64: return 8;
-        case DType::b8: return 1;
+        case TensorType::f32: return 4;
+        case TensorType::bf16: return 2;
+        case TensorType::i64: return 8;
+        case TensorType::b8: return 1;
     }
     return 4;
 }
 
-const char* to_string(DType t) {
+const char* to_string(TensorType t) {
     switch (t) {
-        case DType::f32: return "fp32";
-        case DType::bf16: return "bf16";
-        case DType::i64: return "int64";
-        case DType::b8: return "bool";
+        case TensorType::f32: return "fp32";
+        case TensorType::bf16: return "bf16";
+        case TensorType::i64: return "int64";
+        case TensorType::b8: return "bool";
     }
     return "?";
 }
@@ -77,7 +77,7 @@ void Sim::maybe_free(int id) {
     by_cat_[static_cast<std::size_t>(s.cat)] -= s.bytes;
 }
 
-V Sim::new_value(int storage, double elements, DType dtype, bool requires_grad, const std::string& name) {
+V Sim::new_value(int storage, double elements, TensorType dtype, bool requires_grad, const std::string& name) {
     Value v;
     v.storage = storage;
     v.elements = elements;
@@ -88,14 +88,14 @@ V Sim::new_value(int storage, double elements, DType dtype, bool requires_grad, 
     return static_cast<V>(values_.size()) - 1;
 }
 
-V Sim::param(double elements, DType dtype, double grad_bytes_per_element, std::string name, bool trainable) {
+V Sim::param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable) {
     const V v = new_value(-1, elements, dtype, trainable, name);
     values_.back().is_param = true;
     values_.back().param_grad_bytes = grad_bytes_per_element;
     return v;
 }
 
-V Sim::tensor(double elements, DType dtype, Cat cat, std::string name) {
+V Sim::tensor(double elements, TensorType dtype, Cat cat, std::string name) {
     const int s = new_storage(elements * dtype_bytes(dtype), cat);
     ref_py(s);
     return new_value(s, elements, dtype, false, name);
@@ -126,7 +126,7 @@ void Sim::save(Node& n, V x) {
     n.saved.push_back(s);
 }
 
-V Sim::op(const std::string& name, const std::vector<V>& inputs, double elements, DType dtype,
+V Sim::op(const std::string& name, const std::vector<V>& inputs, double elements, TensorType dtype,
           const std::vector<V>& saved, Cat cat, double backward_temp) {
     bool needs_grad = false;
     for (V x : inputs)

@@ -29,9 +29,11 @@
 
 namespace llmplan::torchsim {
 
-enum class DType { f32, bf16, i64, b8 };
-double dtype_bytes(DType t);
-const char* to_string(DType t);
+// A tensor's element type in the simulated PyTorch step: llmplan::DType (core/vocab.h) is the engine's
+// storage type; PyTorch's step also holds int64 indices and bool masks.
+enum class TensorType { f32, bf16, i64, b8 };
+double dtype_bytes(TensorType t);
+const char* to_string(TensorType t);
 
 // What a storage is, for the explanation of the peak.
 enum class Cat {
@@ -51,14 +53,14 @@ class Sim {
 public:
     // A parameter: static memory (counted outside the simulator), receives a .grad in backward
     // unless frozen (trainable = false: requires_grad False, as LoRA leaves the base).
-    V param(double elements, DType dtype, double grad_bytes_per_element, std::string name, bool trainable = true);
+    V param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable = true);
     bool requires_grad(V x) const { return values_[static_cast<std::size_t>(x)].requires_grad; }
     // A new tensor (allocated now), held by Python.
-    V tensor(double elements, DType dtype, Cat cat, std::string name);
+    V tensor(double elements, TensorType dtype, Cat cat, std::string name);
     // The result of an op on `inputs`: allocated now, held by Python. With gradient mode on and an
     // input that needs a gradient, an autograd node is created saving `saved` (values of this op's
     // inputs or of its output). `backward_temp` bytes are allocated transiently by its backward.
-    V op(const std::string& name, const std::vector<V>& inputs, double elements, DType dtype,
+    V op(const std::string& name, const std::vector<V>& inputs, double elements, TensorType dtype,
          const std::vector<V>& saved = {}, Cat cat = Cat::activation, double backward_temp = 0);
     // Several views of x sharing one node (split): their gradients are gathered into one
     // gradient of x's size.
@@ -101,7 +103,7 @@ public:
     void set_where(const std::string& where) { where_ = where; }
     const std::string& where() const { return where_; }
     double dtype_elements(V x) const { return values_[static_cast<std::size_t>(x)].elements; }
-    DType dtype(V x) const { return values_[static_cast<std::size_t>(x)].dtype; }
+    TensorType dtype(V x) const { return values_[static_cast<std::size_t>(x)].dtype; }
 
 private:
     struct Storage {
@@ -116,7 +118,7 @@ private:
     struct Value {
         int storage = -1;
         double elements = 0;
-        DType dtype = DType::f32;
+        TensorType dtype = TensorType::f32;
         bool requires_grad = false;
         bool is_param = false;
         double param_grad_bytes = 0;
@@ -155,7 +157,7 @@ private:
     void ref_py(int s) { ++storages_[static_cast<std::size_t>(s)].py; }
     void maybe_free(int s);
     void note();
-    V new_value(int storage, double elements, DType dtype, bool requires_grad, const std::string& name);
+    V new_value(int storage, double elements, TensorType dtype, bool requires_grad, const std::string& name);
     void save(Node& n, V x);
     void grad_into(V x, double bytes);
     void recompute(Region& r);

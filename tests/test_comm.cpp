@@ -1,4 +1,4 @@
-// test_comm.cpp — the NCCL alpha-beta model on sums worked out by hand (REFERENCES.md §4).
+// test_comm.cpp — the NCCL alpha-beta model on sums worked out by hand (docs/REFERENCES.md §4).
 #include "planner/comm.h"
 #include "planner/perf.h"
 

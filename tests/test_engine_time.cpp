@@ -277,10 +277,10 @@ TEST_CASE("engine time: calibration files are checked", "[engine_time]") {
 
 // The fixtures of validation/engine (run_matrix.sh with CAL, on an H100) against the calibration
 // measured in the same device session (calibrate.sh): the target is 10% on the profiled
-// configurations (issues 6 and 9). The "offcal_" runs use a sequence length or micro-batch the
+// configurations. The "offcal_" runs use a sequence length or micro-batch the
 // calibration did not measure (attention and the matmuls interpolated or extrapolated): reported,
-// held to 15%. The "bench_" runs are issue 9's benchmark configurations (engine_vs_pytorch.sh).
-// validation/engine/v0/ keeps the first engine's matrix (issue 6), no longer the engine modelled.
+// held to 15%. The "bench_" runs are the benchmark configurations of bench/engine_vs_pytorch.sh.
+// validation/engine/v0/ keeps the first engine's matrix, no longer the engine modelled.
 TEST_CASE("engine time: predicted step time of the H100 matrix within 10% of measured", "[engine_time]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine";

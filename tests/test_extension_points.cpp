@@ -1,14 +1,14 @@
 // test_extension_points.cpp — the extension points as a later change uses them: a GPU added to
 // the catalog and planned end to end (library and CLI), the catalog's planning fields equal to
 // the numbers the planner used before they were data, a framework profile registered and
-// selected (the registry is the only dispatch), the precision table and the one busbw factor.
+// selected (the registry is the only dispatch), the precision table and the one collective vocabulary (core/vocab.h).
 #include "cli/app.h"
 
-#include "core/collective.h"
 #include "core/error.h"
 #include "core/gpu.h"
 #include "core/precision.h"
 #include "core/presets.h"
+#include "core/vocab.h"
 #include "dist/collective.h"
 #include "planner/framework.h"
 #include "planner/memory.h"
@@ -317,7 +317,11 @@ TEST_CASE("the precision table: bytes, working format and matmul peaks with fall
     CHECK(peak_for(gpu_or_throw("h100", "--gpu"), Precision::fp8) == 1978.9e12);
 }
 
-TEST_CASE("one bus-bandwidth factor for the planner and dist/", "[comm][extension]") {
+TEST_CASE("one collective vocabulary and bus-bandwidth factor for the planner and dist/", "[comm][extension]") {
+    // dist::CommKind is the data-parallel subset of Collective, with the same values.
+    static_assert(dist::to_collective(dist::CommKind::all_reduce) == Collective::all_reduce);
+    static_assert(dist::to_collective(dist::CommKind::reduce_scatter) == Collective::reduce_scatter);
+    static_assert(dist::to_collective(dist::CommKind::all_gather) == Collective::all_gather);
     for (int n = 1; n <= 16; ++n) {
         CAPTURE(n);
         CHECK(dist::busbw_factor(dist::CommKind::all_reduce, n) == busbw_factor(Collective::all_reduce, n));
@@ -327,5 +331,11 @@ TEST_CASE("one bus-bandwidth factor for the planner and dist/", "[comm][extensio
         CHECK(busbw_factor(Collective::send_recv, n) == 1);
     }
     CHECK(std::string(dist::to_string(dist::CommKind::all_gather)) == "all_gather");  // names unchanged
+    CHECK(std::string(dist::to_string(dist::CommKind::reduce_scatter)) == "reduce_scatter");
+    dist::CommKind k = dist::CommKind::all_reduce;
+    CHECK((dist::parse_comm_kind("allgather", k) && k == dist::CommKind::all_gather));
+    CHECK((dist::parse_comm_kind("reduce_scatter", k) && k == dist::CommKind::reduce_scatter));
+    CHECK_FALSE(dist::parse_comm_kind("broadcast", k));
+    CHECK(std::string(nccl_name(Collective::all_gather)) == "all_gather");
     CHECK(std::string(to_string(Collective::all_gather)) == "all-gather");
 }

@@ -1,4 +1,4 @@
-// test_gpu.cpp — the GPU catalog: required keys, the REFERENCES.md §3 dense bf16 peaks, aliases,
+// test_gpu.cpp — the GPU catalog: required keys, the docs/REFERENCES.md §3 dense bf16 peaks, aliases,
 // case-insensitive lookup, the unknown-GPU message, and invariants every row must satisfy.
 #include "core/gpu.h"
 
@@ -41,8 +41,8 @@ TEST_CASE("the catalog holds every required GPU", "[gpu]") {
     CHECK(gpu_catalog().size() >= 10);
 }
 
-TEST_CASE("dense bf16 peaks match REFERENCES.md §3 at 3 significant figures", "[gpu]") {
-    // REFERENCES.md §3: A100 312 TFLOP/s, H100 SXM 989, H200 989 (dense, never the sparsity figure).
+TEST_CASE("dense bf16 peaks match docs/REFERENCES.md §3 at 3 significant figures", "[gpu]") {
+    // docs/REFERENCES.md §3: A100 312 TFLOP/s, H100 SXM 989, H200 989 (dense, never the sparsity figure).
     CHECK(sig3(gpu_or_throw("a100-40g", "t").peak_bf16 / 1e12) == 312);
     CHECK(sig3(gpu_or_throw("a100-80g", "t").peak_bf16 / 1e12) == 312);
     CHECK(sig3(gpu_or_throw("h100-sxm", "t").peak_bf16 / 1e12) == 989);

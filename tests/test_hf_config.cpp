@@ -58,7 +58,7 @@ TEST_CASE("fixtures import to the exact published counts and equal the presets",
         const char* preset;  // "" when there is no preset
         std::int64_t params;
     };
-    // Counts: REFERENCES.md §6; qwen2-0.5b and pythia-160m worked out in the next test cases.
+    // Counts: docs/REFERENCES.md §6; qwen2-0.5b and pythia-160m worked out in the next test cases.
     const Case cases[] = {
         {"gpt2.json", "gpt2-124m", 124'439'808},
         {"gpt2-medium.json", "gpt2-350m", 354'823'168},

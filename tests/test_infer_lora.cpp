@@ -170,7 +170,7 @@ nlohmann::json validation_json(const std::string& path) {
 TEST_CASE("infer --framework hf against 10 measured transformers runs on an H100", "[infer][validation]") {
     // validation/inference/infer_h100.json (measure_infer.py; PyTorch 2.11, transformers 5.17):
     // forward passes (no_grad and autograd) and generate, bf16 and fp32, three families.
-    // Target (issue 10): peak within 5% of torch.cuda.max_memory_allocated().
+    // Target: peak within 5% of torch.cuda.max_memory_allocated().
     const nlohmann::json doc = validation_json("inference/infer_h100.json");
     const nlohmann::json shapes = validation_json("pytorch_memory/shapes.json");
     int checked = 0;
@@ -202,7 +202,7 @@ TEST_CASE("infer --framework hf against 10 measured transformers runs on an H100
 TEST_CASE("LoRA with PEFT: --framework pytorch against 8 measured fine-tuning runs on an H100", "[lora][validation]") {
     // validation/inference/lora_h100.json (measure_lora.py; PyTorch 2.11, transformers 5.17, PEFT):
     // LoRA r 8/16 on q,v / all linear layers, bf16 and amp-bf16 bases, GPT-2 and Llama families,
-    // eager and SDPA. Target (issue 10): peak within 5% of torch.cuda.max_memory_allocated(); the
+    // eager and SDPA. Target: peak within 5% of torch.cuda.max_memory_allocated(); the
     // trainable-parameter counts must equal PEFT's exactly.
     const nlohmann::json doc = validation_json("inference/lora_h100.json");
     const nlohmann::json shapes = validation_json("pytorch_memory/shapes.json");

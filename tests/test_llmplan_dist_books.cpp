@@ -248,9 +248,9 @@ TEST_CASE("engine books: the 2-GPU fixtures, per-rank peak within 2% of the pred
     }
 }
 
-// The same fixtures against the two other targets of issue 8, recomputed here from their inputs:
+// The same fixtures against the two other targets of the multi-GPU engine (docs/MULTI_GPU.md), recomputed here from their inputs:
 // the collectives' bytes per step equal the shard plan's (padded) volumes exactly. Their step
-// time was predicted within 8.8% (issue 8) with the first engine's calibration; since issue 9 the
+// time was predicted within 8.8% with the first engine's calibration; since then the
 // planner models the faster engine (padded logits, GELU in the GEMMs, the new attention and
 // element-wise kernels), which these runs predate, so the time is not compared here until the
 // 2-GPU matrix is measured again (docs/validation/multi_gpu_engine.md); the prediction is still
@@ -259,7 +259,7 @@ TEST_CASE("engine books: the 2-GPU fixtures, per-rank peak within 2% of the pred
 TEST_CASE("engine books: the 2-GPU fixtures, collective bytes exact", "[llmplan_books]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine_dist";
-    // The 2-GPU fixtures ran the first engine (issue 8, before issue 9's kernels): its calibration.
+    // The 2-GPU fixtures ran the first engine (before the fused kernels): its calibration.
     std::ifstream cal_in(fs::path(LLMPLAN_VALIDATION_DIR) / "engine" / "v0" / "calibration_h100.json");
     REQUIRE(cal_in);
     std::stringstream cal_text;

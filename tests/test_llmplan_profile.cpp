@@ -1,5 +1,5 @@
 // test_llmplan_profile.cpp — `--framework llmplan` against the engine it describes: the planner's
-// peak must equal the arena peak the CPU reference engine measures (issue 6 target: within 1%).
+// peak must equal the arena peak the CPU reference engine measures (target: within 1%).
 #include "planner/llmplan_profile.h"
 #include "planner/memory.h"
 
@@ -163,7 +163,7 @@ TEST_CASE("framework llmplan: mixed-bf16 and mixed-fp16 books, worked by hand", 
 // The H100 validation matrix (docs/validation/gpu_engine.md): every `llmplan profile --device cuda
 // --framework llmplan --json` output kept in validation/engine/. The prediction is recomputed here
 // from the fixture's inputs (model preset, precision, recompute, attention, micro-batch, sequence)
-// and must be within 1% of the peak the GPU engine measured (issue 6's target).
+// and must be within 1% of the peak the GPU engine measured (the target).
 TEST_CASE("framework llmplan: the H100 matrix, predicted peak within 1% of measured", "[llmplan_profile]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine";

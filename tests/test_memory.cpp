@@ -1,5 +1,5 @@
 // test_memory.cpp — whole memory plans, checked against sums worked out by hand in the comments
-// (model states from REFERENCES.md §1, activations per tensor as in test_activations.cpp).
+// (model states from docs/REFERENCES.md §1, activations per tensor as in test_activations.cpp).
 #include "planner/memory.h"
 
 #include "core/error.h"

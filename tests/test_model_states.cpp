@@ -1,6 +1,6 @@
 // test_model_states.cpp — weights, gradients, master copies and optimizer state per parameter,
 // against the ZeRO paper's Fig. 1 and a hand-computed table for every precision × optimizer ×
-// ZeRO stage (values in the table were computed by hand from REFERENCES.md §1, not by the code).
+// ZeRO stage (values in the table were computed by hand from docs/REFERENCES.md §1, not by the code).
 #include "planner/model_states.h"
 
 #include <catch2/catch.hpp>
@@ -33,7 +33,7 @@ TEST_CASE("the 16-byte split: 2 weights + 2 grads + 12 optimizer (master + m + v
     CHECK(m.master == 4);
     CHECK(m.optimizer_states == 8);
     CHECK(m.optimizer() == 12);
-    // AMP: 4 + 4 + 8, no master (REFERENCES §1); pure bf16: 2 + 2 + 4.
+    // AMP: 4 + 4 + 8, no master (docs/REFERENCES.md §1); pure bf16: 2 + 2 + 4.
     const ModelStateBytes amp = model_state_bytes(1.0, Precision::amp_bf16, Optimizer::adamw, 0, 1);
     CHECK((amp.parameters == 4 && amp.gradients == 4 && amp.master == 0 && amp.optimizer_states == 8));
     const ModelStateBytes pure = model_state_bytes(1.0, Precision::bf16, Optimizer::adamw, 0, 1);

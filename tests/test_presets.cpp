@@ -1,5 +1,5 @@
 // test_presets.cpp — every preset reproduces its published parameter count exactly
-// (../shared/REFERENCES.md §6 and the HF checkpoints), breakdowns worked by hand, and lookup errors.
+// (docs/REFERENCES.md §6 and the HF checkpoints), breakdowns worked by hand, and lookup errors.
 #include "core/presets.h"
 
 #include "core/error.h"
@@ -32,7 +32,7 @@ TEST_CASE("the preset list is the documented one, each spec named after its pres
 }
 
 TEST_CASE("every published parameter count is reproduced exactly", "[presets][golden]") {
-    // REFERENCES.md §6 for the first ten; gpt2-large, gpt2-xl and Llama-3.1-405B from their HF
+    // docs/REFERENCES.md §6 for the first ten; gpt2-large, gpt2-xl and Llama-3.1-405B from their HF
     // checkpoints. Listed here again so that a wrong published_params cannot hide a wrong shape.
     const std::vector<std::pair<std::string, std::int64_t>> published = {
         {"gpt2-124m", 124'439'808},          {"gpt2-350m", 354'823'168},

@@ -1,4 +1,4 @@
-// test_scaling.cpp — the compute-optimal frontier of the parametric laws (REFERENCES.md §5).
+// test_scaling.cpp — the compute-optimal frontier of the parametric laws (docs/REFERENCES.md §5).
 #include "planner/scaling.h"
 
 #include "core/error.h"
@@ -59,7 +59,7 @@ TEST_CASE("unknown laws name the flag and suggest", "[scaling][errors]") {
                       Catch::Contains("--law: unknown scaling law \"chinchila\"") && Catch::Contains("did you mean \"chinchilla\"?"));
 }
 
-// ---- issue 5: questions, Kaplan, inference-aware sizing, iso-FLOP curves, fitting -------------
+// ---- questions, Kaplan, inference-aware sizing, iso-FLOP curves, fitting ----------------------
 
 #include "planner/scaling_fit.h"
 #include "core/derive.h"

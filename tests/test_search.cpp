@@ -83,7 +83,7 @@ TEST_CASE("search: nothing fits → an empty result, not an error; no GPUs → a
 }
 
 TEST_CASE("perf on H100: GPT-2 training throughput within 10% of the lent GPU's measurements", "[perf][validation]") {
-    // REFERENCES.md §7: one H100, PyTorch 2.11, torch.compile, flash SDPA, fused AdamW, bf16:
+    // docs/REFERENCES.md §7: one H100, PyTorch 2.11, torch.compile, flash SDPA, fused AdamW, bf16:
     // GPT-2 124M at batch 16 × 1024: 448,000 tokens/s; at batch 32: 480,000; GPT-2 350M at 16: 177,000.
     struct Case {
         const char* model;

@@ -11,7 +11,7 @@ TEST_CASE("torch_sim: allocations round up to 512 bytes", "[torch_sim]") {
     CHECK(round_alloc(513) == 1024);
     CHECK(round_alloc(0) == 0);
     Sim s;
-    const V a = s.tensor(3, DType::f32, Cat::activation, "a");  // 12 B -> 512 B
+    const V a = s.tensor(3, TensorType::f32, Cat::activation, "a");  // 12 B -> 512 B
     CHECK(s.allocated() == 512);
     s.drop(a);
     CHECK(s.allocated() == 0);
@@ -20,17 +20,17 @@ TEST_CASE("torch_sim: allocations round up to 512 bytes", "[torch_sim]") {
 
 TEST_CASE("torch_sim: saved tensors outlive Python, and backward frees them", "[torch_sim]") {
     Sim s;
-    const V w = s.param(1024, DType::f32, 4, "w");               // static: not counted
-    const V x = s.tensor(1024, DType::f32, Cat::activation, "x");  // 4 KiB
+    const V w = s.param(1024, TensorType::f32, 4, "w");               // static: not counted
+    const V x = s.tensor(1024, TensorType::f32, Cat::activation, "x");  // 4 KiB
     // y = x·w saves x; z = tanh(y) saves its output; loss = sum(z).
-    const V y = s.op("mul", {x, w}, 1024, DType::f32, {x});
+    const V y = s.op("mul", {x, w}, 1024, TensorType::f32, {x});
     s.drop(x);                                 // Python forgets x: saved, stays
     CHECK(s.allocated() == 8192);
-    const V z = s.op("tanh", {y}, 1024, DType::f32);
+    const V z = s.op("tanh", {y}, 1024, TensorType::f32);
     s.save_output(z);
     s.drop(y);                                 // not saved by anyone: freed
     CHECK(s.allocated() == 8192);
-    const V loss = s.op("sum", {z}, 1, DType::f32);
+    const V loss = s.op("sum", {z}, 1, TensorType::f32);
     s.drop(z);                                 // saved by tanh
     CHECK(s.allocated() == 8192 + 512);
     s.start_phase("backward");
@@ -44,16 +44,16 @@ TEST_CASE("torch_sim: saved tensors outlive Python, and backward frees them", "[
 
 TEST_CASE("torch_sim: a checkpointed region keeps nothing and recomputes in backward", "[torch_sim]") {
     Sim s;
-    const V w = s.param(1024, DType::f32, 4, "w");
-    const V x = s.op("leaf_op", {w}, 1024, DType::f32);  // 4 KiB, requires grad
+    const V w = s.param(1024, TensorType::f32, 4, "w");
+    const V x = s.op("leaf_op", {w}, 1024, TensorType::f32);  // 4 KiB, requires grad
     s.begin_checkpoint({x});
-    const V y = s.op("mul", {x, w}, 1024, DType::f32, {x});
-    const V z = s.op("gelu", {y}, 1024, DType::f32, {y});
+    const V y = s.op("mul", {x, w}, 1024, TensorType::f32, {x});
+    const V z = s.op("gelu", {y}, 1024, TensorType::f32, {y});
     s.drop(y);  // would be saved by gelu without checkpointing
     s.end_checkpoint();
     s.drop(x);  // held by the checkpoint
     CHECK(s.allocated() == 8192);  // x and z only
-    const V loss = s.op("sum", {z}, 1, DType::f32);
+    const V loss = s.op("sum", {z}, 1, TensorType::f32);
     s.drop(z);
     s.backward(loss);
     CHECK(s.allocated() == 4096);  // w.grad

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """measure_infer.py — what PyTorch + transformers allocate when serving a model.
 
-For `llmplan infer --framework hf` (issue 10): each configuration runs in a fresh process on a
+For `llmplan infer --framework hf`: each configuration runs in a fresh process on a
 randomly initialised model (no download; shapes from validation/pytorch_memory/shapes.json) and
 records torch.cuda.max_memory_allocated() counting from an empty GPU:
   forward   — model(input_ids) once, under torch.no_grad() or recording autograd (the seed lecture)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""measure_lora.py — LoRA fine-tuning memory with PyTorch + transformers + PEFT (issue 10).
+"""measure_lora.py — LoRA fine-tuning memory with PyTorch + transformers + PEFT.
 
 Each configuration is a fresh process: a randomly initialised model (shapes from
 validation/pytorch_memory/shapes.json) in bf16 (or fp32 under autocast), PEFT LoRA adapters

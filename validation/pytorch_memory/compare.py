@@ -213,7 +213,7 @@ def main():
               "framework (half-precision gradients for the `mixed-*` precisions, fp32 logits `4sbV` only, no "
               "autocast weight caches, a fused in-place loss gradient, textbook per-layer activations). This report documents how far "
               "that is from a plain PyTorch eager + Hugging Face transformers training loop. The "
-              "`--framework pytorch` profile (issue 3) is the one to be held to 3% of these measurements.\n")
+              "`--framework pytorch` profile is the one to be held to 3% of these measurements.\n")
     md.append("## What was compared\n")
     md.append(f"- **Measurements:** `{rel(args.measurements)}`, produced by `validation/pytorch_memory/measure.py` "
               f"on a lent {gpu} ({MEASURED_ON}): PyTorch {versions.get('torch', '?')}, transformers "
@@ -374,7 +374,7 @@ def discussion(rows):
         "`--framework generic` should not be used to size a plain PyTorch/transformers run, and why a "
         "`pytorch` framework profile that models the fp32 activations kept under autocast, the unfused per-layer "
         "intermediates of transformers' modules, the autocast weight cache, "
-        "the loss-path logits copies and the loss gradient (issue 3) is the one to be validated to 3% "
+        "the loss-path logits copies and the loss gradient is the one to be validated to 3% "
         "against these measurements.")
     return "\n\n".join(paras)
 

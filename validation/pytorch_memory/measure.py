@@ -5,7 +5,7 @@ Runs a few training steps of a randomly initialised transformers model (no downl
 built from a config) and records torch.cuda.max_memory_allocated / max_memory_reserved, the
 allocated bytes after each phase, and the device's used memory, as JSON. Each configuration runs
 in a fresh process so the caching allocator starts empty, exactly what `llmplan plan
---framework pytorch` predicts (issue 3).
+--framework pytorch` predicts.
 
   python3 measure.py --list                       # the configuration matrix
   python3 measure.py --run NAME                   # one configuration, JSON to stdout

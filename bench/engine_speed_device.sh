@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# issue9_device.sh — issue 9's measurements in one device call, in the order that keeps the most
+# engine_speed_device.sh — the engine-speed measurements in one device call, in the order that keeps the most
 # useful results if the call is cut: the calibration (validation/engine/calibrate.sh plus the
 # benchmark's own Llama shape at 2,048 tokens), the side-by-side with PyTorch
 # (engine_vs_pytorch.sh, with that calibration so each engine JSON carries the predicted step
 # time), then the validation matrix (validation/engine/run_matrix.sh). Everything lands in
-# $OUT/issue9.tar after each stage (the device tool returns a few files only).
-# Usage: bench/issue9_device.sh BIN_DIR   (BIN_DIR holds llmplan; $OUT from the device tool)
+# $OUT/engine_speed.tar after each stage (the device tool returns a few files only).
+# Usage: bench/engine_speed_device.sh BIN_DIR   (BIN_DIR holds llmplan; $OUT from the device tool)
 # Stages can be skipped: SKIP="matrix pytorch calibrate".
 set -u
 bin=$1/llmplan
@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 work=$OUT/work
 mkdir -p "$work"
-pack() { tar -cf "$OUT/issue9.tar" -C "$work" .; }
+pack() { tar -cf "$OUT/engine_speed.tar" -C "$work" .; }
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee "$work/device.txt"
 date -u +%FT%TZ >>"$work/device.txt"
 skip() { case " ${SKIP:-} " in *" $1 "*) return 0 ;; esac; return 1; }
