@@ -6,7 +6,7 @@
 // compiles against this header; the data parallelism is an object it owns (DataParallel,
 // kernels/cuda/data_parallel.cuh); kernels/engine.cpp holds the host-side helpers (the spec checks,
 // the layout, the shard plan). The vocabulary (DType, MemoryCategory, MemoryPhase) is
-// core/vocab.h's, the recompute mode core/config.h's Recompute. GpuModel
+// core/vocab.h's, the recompute mode core/vocab.h's Recompute. GpuModel
 // follows ReferenceModel exactly: the same shapes (GPT-2 style and Llama style, from the
 // ModelSpec's flags; the same refusals), the same parameter layout and names, the same
 // initialisation from the same seed (so both can be compared tensor by tensor), the same layer

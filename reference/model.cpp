@@ -4,6 +4,7 @@
 #include "reference/model.h"
 
 #include "core/error.h"
+#include "engine/param_views.h"
 
 #include <chrono>
 #include <cmath>
@@ -82,16 +83,9 @@ using LayerView = std::array<float*, kLayerFields>;
 inline size_t fi(LayerField f) { return static_cast<size_t>(f); }
 
 // Pointers into the flat parameter (or gradient) buffer for one layer; null where absent.
-struct LayerParams {
-    float *ln1_w = nullptr, *ln1_b = nullptr, *wq = nullptr, *bq = nullptr, *wk = nullptr, *bk = nullptr,
-          *wv = nullptr, *bv = nullptr, *wo = nullptr, *bo = nullptr, *ln2_w = nullptr, *ln2_b = nullptr,
-          *wg = nullptr, *bg = nullptr, *wu = nullptr, *bu = nullptr, *wd = nullptr, *bd = nullptr;
-};
-
-struct ModelParams {
-    float *wte = nullptr, *wpe = nullptr, *lnf_w = nullptr, *lnf_b = nullptr, *head = nullptr;
-    std::vector<LayerParams> layers;
-};
+// The named views of the flat parameter buffer (engine/param_views.h).
+using LayerParams = EngineLayerViews<float*>;
+using ModelParams = EngineModelViews<float*>;
 
 // splitmix64 (Steele et al. 2014): a tiny generator with the same output everywhere.
 struct SplitMix64 {
@@ -192,42 +186,7 @@ struct ReferenceModel::Impl {
         return nullptr;
     }
 
-    ModelParams views(float* base) const {
-        auto at = [&](const std::string& name) -> float* {
-            const ParamInfo* p = find(name);
-            return p ? base + p->offset : nullptr;
-        };
-        ModelParams mp;
-        mp.wte = at("embed_tokens.weight");
-        mp.wpe = at("embed_positions.weight");
-        mp.lnf_w = at("final_norm.weight");
-        mp.lnf_b = at("final_norm.bias");
-        mp.head = spec.tied_embeddings ? mp.wte : at("lm_head.weight");
-        for (int l = 0; l < L; ++l) {
-            const std::string p = "layers." + std::to_string(l) + ".";
-            LayerParams lp;
-            lp.ln1_w = at(p + "attn_norm.weight");
-            lp.ln1_b = at(p + "attn_norm.bias");
-            lp.wq = at(p + "attn.q_proj.weight");
-            lp.bq = at(p + "attn.q_proj.bias");
-            lp.wk = at(p + "attn.k_proj.weight");
-            lp.bk = at(p + "attn.k_proj.bias");
-            lp.wv = at(p + "attn.v_proj.weight");
-            lp.bv = at(p + "attn.v_proj.bias");
-            lp.wo = at(p + "attn.o_proj.weight");
-            lp.bo = at(p + "attn.o_proj.bias");
-            lp.ln2_w = at(p + "mlp_norm.weight");
-            lp.ln2_b = at(p + "mlp_norm.bias");
-            lp.wg = at(p + "mlp.gate_proj.weight");
-            lp.bg = at(p + "mlp.gate_proj.bias");
-            lp.wu = at(p + "mlp.up_proj.weight");
-            lp.bu = at(p + "mlp.up_proj.bias");
-            lp.wd = at(p + "mlp.down_proj.weight");
-            lp.bd = at(p + "mlp.down_proj.bias");
-            mp.layers.push_back(lp);
-        }
-        return mp;
-    }
+    ModelParams views(float* base) const { return engine_param_views(infos, L, spec.tied_embeddings, base, sizeof(float)); }
 
     void init(std::uint64_t seed) {
         SplitMix64 rng{seed};

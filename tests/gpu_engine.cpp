@@ -403,7 +403,7 @@ void learn(const ModelSpec& spec, DType dt) {
     check(std::isfinite(last) && last < 0.5f * first && last < 1.2f, spec.name + buf);
 }
 
-// 6. The fast path against the reference over a training run (issue 9): models whose head size
+// 6. The fast path against the reference over a training run: models whose head size
 // (64) sends bf16 attention to the tensor-core flash kernels and whose vocabulary (100) gives
 // padded logits (row stride 128, output GEMMs split at 64), 200 AdamW steps (lr 1e-3) of a
 // synthetic task (each token's successor under a fixed random map of 32 tokens) on the GPU engine

@@ -4,6 +4,7 @@
 #include "planner/memory.h"
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "reference/model.h"
@@ -193,5 +194,38 @@ TEST_CASE("framework llmplan: the H100 matrix, predicted peak within 1% of measu
                                       << 100 * err << "%)");
         CHECK(std::fabs(err) <= 0.01);
         CHECK(predicted == j.at("predicted").at("memory").at("peak_allocated").get<double>());
+    }
+}
+
+// The same matrix measured again on an H200 after the engine was rebuilt around engine/program.h
+// (validation/engine/h200_2026-12-04/run_gpu.sh, through the GPU backend module): the predicted
+// peak equals the measured one to the byte in every run, and so does each category's peak.
+TEST_CASE("framework llmplan: the H200 re-run of the matrix, predicted = measured to the byte", "[llmplan_profile]") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(LLMPLAN_VALIDATION_DIR) / "engine" / "h200_2026-12-04";
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    REQUIRE(files.size() == 22);
+    for (const fs::path& file : files) {
+        INFO(file.filename().string());
+        const nlohmann::json j = read_json_file(file.string(), "fixture");
+        const nlohmann::json& job = j.at("job");
+        const ModelSpec m = preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
+        TrainConfig c;
+        c.framework = Framework::llmplan;
+        c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
+        c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
+        c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
+        c.micro_batch = job.at("micro_batch").get<int>();
+        c.seq = job.at("seq").get<int>();
+        const double predicted = plan_memory(m, *find_gpu("h200"), c).worst().peak_allocated;
+        CHECK(predicted == j.at("measured").at("memory").at("peak_allocated").at("peak_bytes").get<double>());
+        const EngineBooks books = llmplan_engine_books(m, c);
+        for (int k = 0; k < kMemoryCategories; ++k) {
+            const char* name = to_string(static_cast<MemoryCategory>(k));
+            CHECK(books.peak[static_cast<std::size_t>(k)] == j.at("measured").at("memory").at(name).at("peak_bytes").get<double>());
+        }
     }
 }

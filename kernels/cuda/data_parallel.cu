@@ -74,27 +74,7 @@ ModelParams DataParallel::empty_views() const {
 }
 
 void DataParallel::set_view(ModelParams& mp, size_t i, void* ptr) const {
-    const std::string& name = s_.infos[i].name;
-    void** slot = nullptr;
-    if (name == "embed_tokens.weight") {
-        slot = &mp.wte;
-    } else if (name == "embed_positions.weight") {
-        slot = &mp.wpe;
-    } else if (name == "final_norm.weight") {
-        slot = &mp.lnf_w;
-    } else if (name == "final_norm.bias") {
-        slot = &mp.lnf_b;
-    } else if (name == "lm_head.weight") {
-        slot = &mp.head;
-    } else if (name.rfind("layers.", 0) == 0) {
-        const size_t dot = name.find('.', 7);
-        const int l = dot == std::string::npos ? -1 : std::atoi(name.substr(7, dot - 7).c_str());
-        LayerParamField field = dot == std::string::npos ? nullptr : layer_param_field(name.substr(dot + 1));
-        if (field && l >= 0 && l < s_.L) slot = &(mp.layers[sz(l)].*field);
-    }
-    if (!slot) throw std::logic_error("GPU engine: no view for parameter " + name);
-    *slot = ptr;
-    if (s_.spec.tied && name == "embed_tokens.weight") mp.head = ptr;
+    set_engine_view(mp, s_.infos[i].name, ptr, s_.spec.tied);
 }
 
 ModelParams DataParallel::views_at(void* base, const std::vector<size_t>& at) const {
@@ -133,10 +113,8 @@ void DataParallel::setup() {
     if (s_.scaled()) s_.scale = s_.step_scale = s_.opt.loss_scale / static_cast<float>(world_);
     const size_t U = plan_.units.size();
     pos_.assign(s_.infos.size(), 0);
-    std::vector<size_t> compact(s_.infos.size(), 0);
     for (size_t i = 0; i < s_.infos.size(); ++i) {
         const dist::Unit& un = plan_.units[sz(plan_.ownership[i].unit)];
-        compact[i] = s_.infos[i].offset;
         pos_[i] = zero_ >= 1 ? base_[sz(un.index)] + (s_.infos[i].offset - un.flat.begin) : s_.infos[i].offset;
     }
     LLMPLAN_CUDA_CHECK(cudaMemset(s_.m.get(), 0, s_.m.bytes()));
@@ -144,9 +122,6 @@ void DataParallel::setup() {
     if (s_.grads.get()) LLMPLAN_CUDA_CHECK(cudaMemset(s_.grads.get(), 0, s_.grads.bytes()));
     if (grad_shard_.get()) LLMPLAN_CUDA_CHECK(cudaMemset(grad_shard_.get(), 0, grad_shard_.bytes()));
     if (s_.params.get()) {
-        // The name table of set_view() must give what views() gives (checked once, on the host).
-        if (!same_views(views_at(s_.params.get(), compact), s_.views(s_.params.get())))
-            throw std::logic_error("GPU engine: the parameter views by name disagree with views()");
         s_.P = views_at(s_.params.get(), pos_);
     } else {
         s_.P = empty_views();

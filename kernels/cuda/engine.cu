@@ -87,42 +87,7 @@ const EngineParam* EngineState::find(const std::string& name) const {
     return nullptr;
 }
 
-ModelParams EngineState::views(void* base) const {
-    auto at = [&](const std::string& name) -> void* {
-        const EngineParam* p = find(name);
-        return p ? static_cast<char*>(base) + p->offset * eb : nullptr;
-    };
-    ModelParams mp;
-    mp.wte = at("embed_tokens.weight");
-    mp.wpe = at("embed_positions.weight");
-    mp.lnf_w = at("final_norm.weight");
-    mp.lnf_b = at("final_norm.bias");
-    mp.head = spec.tied ? mp.wte : at("lm_head.weight");
-    for (int l = 0; l < L; ++l) {
-        const std::string p = "layers." + std::to_string(l) + ".";
-        LayerParams lp;
-        lp.ln1_w = at(p + "attn_norm.weight");
-        lp.ln1_b = at(p + "attn_norm.bias");
-        lp.wq = at(p + "attn.q_proj.weight");
-        lp.bq = at(p + "attn.q_proj.bias");
-        lp.wk = at(p + "attn.k_proj.weight");
-        lp.bk = at(p + "attn.k_proj.bias");
-        lp.wv = at(p + "attn.v_proj.weight");
-        lp.bv = at(p + "attn.v_proj.bias");
-        lp.wo = at(p + "attn.o_proj.weight");
-        lp.bo = at(p + "attn.o_proj.bias");
-        lp.ln2_w = at(p + "mlp_norm.weight");
-        lp.ln2_b = at(p + "mlp_norm.bias");
-        lp.wg = at(p + "mlp.gate_proj.weight");
-        lp.bg = at(p + "mlp.gate_proj.bias");
-        lp.wu = at(p + "mlp.up_proj.weight");
-        lp.bu = at(p + "mlp.up_proj.bias");
-        lp.wd = at(p + "mlp.down_proj.weight");
-        lp.bd = at(p + "mlp.down_proj.bias");
-        mp.layers.push_back(lp);
-    }
-    return mp;
-}
+ModelParams EngineState::views(void* base) const { return engine_param_views(infos, L, spec.tied, base, eb); }
 
 std::vector<float> EngineState::initial_weights(std::uint64_t seed) const {
     std::vector<float> host(N);

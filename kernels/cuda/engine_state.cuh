@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/vocab.h"
+#include "engine/param_views.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/ops.cuh"
 #include "kernels/engine.h"
@@ -15,7 +16,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -140,42 +140,9 @@ struct Raw {
     }
 };
 
-struct LayerParams {
-    void *ln1_w = nullptr, *ln1_b = nullptr, *wq = nullptr, *bq = nullptr, *wk = nullptr, *bk = nullptr, *wv = nullptr,
-         *bv = nullptr, *wo = nullptr, *bo = nullptr, *ln2_w = nullptr, *ln2_b = nullptr, *wg = nullptr, *bg = nullptr,
-         *wu = nullptr, *bu = nullptr, *wd = nullptr, *bd = nullptr;
-};
-struct ModelParams {
-    void *wte = nullptr, *wpe = nullptr, *lnf_w = nullptr, *lnf_b = nullptr, *head = nullptr;
-    std::vector<LayerParams> layers;
-};
-
-// The field of a layer's view for a parameter name after "layers.N." (the names of views()).
-using LayerParamField = void* LayerParams::*;
-inline LayerParamField layer_param_field(const std::string& f) {
-    static const std::pair<const char*, LayerParamField> table[] = {
-        {"attn_norm.weight", &LayerParams::ln1_w},    {"attn_norm.bias", &LayerParams::ln1_b},
-        {"attn.q_proj.weight", &LayerParams::wq},     {"attn.q_proj.bias", &LayerParams::bq},
-        {"attn.k_proj.weight", &LayerParams::wk},     {"attn.k_proj.bias", &LayerParams::bk},
-        {"attn.v_proj.weight", &LayerParams::wv},     {"attn.v_proj.bias", &LayerParams::bv},
-        {"attn.o_proj.weight", &LayerParams::wo},     {"attn.o_proj.bias", &LayerParams::bo},
-        {"mlp_norm.weight", &LayerParams::ln2_w},     {"mlp_norm.bias", &LayerParams::ln2_b},
-        {"mlp.gate_proj.weight", &LayerParams::wg},   {"mlp.gate_proj.bias", &LayerParams::bg},
-        {"mlp.up_proj.weight", &LayerParams::wu},     {"mlp.up_proj.bias", &LayerParams::bu},
-        {"mlp.down_proj.weight", &LayerParams::wd},   {"mlp.down_proj.bias", &LayerParams::bd}};
-    for (const auto& [name, member] : table)
-        if (f == name) return member;
-    return nullptr;
-}
-
-inline bool same_views(const ModelParams& a, const ModelParams& b) {
-    if (a.wte != b.wte || a.wpe != b.wpe || a.lnf_w != b.lnf_w || a.lnf_b != b.lnf_b || a.head != b.head ||
-        a.layers.size() != b.layers.size())
-        return false;
-    for (std::size_t l = 0; l < a.layers.size(); ++l)
-        if (std::memcmp(&a.layers[l], &b.layers[l], sizeof(LayerParams)) != 0) return false;
-    return true;
-}
+// The named views of the flat parameter buffer (engine/param_views.h), into device memory.
+using LayerParams = EngineLayerViews<void*>;
+using ModelParams = EngineModelViews<void*>;
 
 // The model's state: options and layout, the weights, gradients and optimizer state (booked), their
 // views, the optimizer step count and fp16's loss scale. GpuModel::Impl (engine.cu) derives from it;
