@@ -35,6 +35,22 @@ double phase(const StageMemory& s, const std::string& name) {
     return 0;
 }
 
+// A `llmplan profile --json` fixture's model (a preset) and job, as --framework llmplan plans it.
+ModelSpec fixture_model(const nlohmann::json& j) {
+    return preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
+}
+TrainConfig fixture_config(const nlohmann::json& j) {
+    const nlohmann::json& job = j.at("job");
+    TrainConfig c;
+    c.framework = Framework::llmplan;
+    c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
+    c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
+    c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
+    c.micro_batch = job.at("micro_batch").get<int>();
+    c.seq = job.at("seq").get<int>();
+    return c;
+}
+
 }  // namespace
 
 TEST_CASE("framework llmplan: predicts the engine's measured peak exactly", "[llmplan_profile]") {
@@ -177,16 +193,9 @@ TEST_CASE("framework llmplan: the H100 matrix, predicted peak within 1% of measu
         std::ifstream in(file);
         const nlohmann::json j = nlohmann::json::parse(in);
         REQUIRE(j.at("schema") == "llmplan.profile/1");
-        const nlohmann::json& job = j.at("job");
-        REQUIRE(job.at("device") == "cuda");
-        const ModelSpec m = preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
-        TrainConfig c;
-        c.framework = Framework::llmplan;
-        c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
-        c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
-        c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
-        c.micro_batch = job.at("micro_batch").get<int>();
-        c.seq = job.at("seq").get<int>();
+        REQUIRE(j.at("job").at("device") == "cuda");
+        const ModelSpec m = fixture_model(j);
+        const TrainConfig c = fixture_config(j);
         const double predicted = plan_memory(m, *find_gpu("h100-sxm"), c).worst().peak_allocated;
         const double measured = j.at("measured").at("memory").at("peak_allocated").at("peak_bytes").get<double>();
         const double err = (predicted - measured) / measured;
@@ -211,15 +220,8 @@ TEST_CASE("framework llmplan: the H200 re-run of the matrix, predicted = measure
     for (const fs::path& file : files) {
         INFO(file.filename().string());
         const nlohmann::json j = read_json_file(file.string(), "fixture");
-        const nlohmann::json& job = j.at("job");
-        const ModelSpec m = preset_or_throw(j.at("model").at("name").get<std::string>(), "--model");
-        TrainConfig c;
-        c.framework = Framework::llmplan;
-        c.precision = parse_precision(job.at("precision").get<std::string>(), "--precision");
-        c.recompute = parse_recompute(job.at("recompute").get<std::string>(), "--recompute");
-        c.attention = parse_attention(job.at("attention").get<std::string>(), "--attention");
-        c.micro_batch = job.at("micro_batch").get<int>();
-        c.seq = job.at("seq").get<int>();
+        const ModelSpec m = fixture_model(j);
+        const TrainConfig c = fixture_config(j);
         const double predicted = plan_memory(m, *find_gpu("h200"), c).worst().peak_allocated;
         CHECK(predicted == j.at("measured").at("memory").at("peak_allocated").at("peak_bytes").get<double>());
         const EngineBooks books = llmplan_engine_books(m, c);
