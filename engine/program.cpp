@@ -547,4 +547,36 @@ EngineBooksReplay replay_engine_books(const EngineProgram& p) {
     return r;
 }
 
+ProgramIndex index_program(const EngineProgram& program, int layers) {
+    ProgramIndex x;
+    const auto at = [](int i) { return static_cast<std::size_t>(i); };
+    x.resid.assign(at(layers + 1), -1);
+    x.saved.assign(at(layers), {});
+    for (auto& a : x.saved) a.fill(-1);
+    x.scratch.fill(-1);
+    x.gradw.fill(-1);
+    for (std::size_t i = 0; i < program.buffers.size(); ++i) {
+        const ProgramBuffer& b = program.buffers[i];
+        const int id = static_cast<int>(i);
+        switch (b.role) {
+            case BufferRole::residual: x.resid[at(b.layer)] = id; break;
+            case BufferRole::layer_field: x.saved[at(b.layer)][at(b.field)] = id; break;
+            case BufferRole::layer_scratch: x.scratch[at(b.field)] = id; break;
+            case BufferRole::grad: x.gradw[at(b.field)] = id; break;
+            case BufferRole::final_norm_mean: x.lnf_mean = id; break;
+            case BufferRole::final_norm_rstd: x.lnf_rstd = id; break;
+            case BufferRole::final_norm_out: x.lnf_out = id; break;
+            case BufferRole::logits: x.logits = id; break;
+            default: break;  // the statics, ZeRO's gathered units and staging
+        }
+    }
+    for (std::size_t i = 0; i < program.events.size(); ++i) {
+        const ProgramEvent& e = program.events[i];
+        if (e.kind != ProgramEvent::Kind::phase) continue;
+        if (e.phase == MemoryPhase::forward) x.forward_begin = i;
+        if (e.phase == MemoryPhase::backward) x.backward_begin = i;
+    }
+    return x;
+}
+
 }  // namespace llmplan

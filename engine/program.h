@@ -161,6 +161,19 @@ struct EngineProgram {
     double bytes_of(BufferRole role, int layer = -1) const;
 };
 
+// Which program buffer holds what (ids into EngineProgram::buffers, −1: none) and where the
+// forward and the backward begin in its events: the index the CPU reference and the CUDA engine
+// look their per-step buffers up in (the statics, ZeRO's gathered units and staging are not in it).
+struct ProgramIndex {
+    std::vector<int> resid;                            // x_l: input of layer l; x_L: final-norm input
+    std::vector<std::array<int, kLayerFields>> saved;  // per layer, the fields the mode keeps
+    std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
+    std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
+    int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
+    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the phases
+};
+ProgramIndex index_program(const EngineProgram& program, int layers);
+
 // The step for one rank; InputError with engine_supports' reason when the engine does not run it.
 EngineProgram build_engine_program(const ModelSpec& spec, const EngineStepOptions& options);
 

@@ -98,7 +98,7 @@ namespace {
 class StepList {
 public:
     explicit StepList(DType dtype) : dtype_(dtype) {}
-    void add(EngineKernel k, std::vector<std::int64_t> dims, EngineTimePhase phase, double calls = 1) {
+    void add(EngineKernel k, std::vector<std::int64_t> dims, MemoryPhase phase, double calls = 1) {
         for (EngineKernelCall& c : calls_)
             if (c.kernel == k && c.phase == phase && c.dims == dims) {
                 c.calls += calls;
@@ -161,15 +161,6 @@ struct Bracket {
 
 }  // namespace
 
-const char* to_string(EngineTimePhase p) {
-    switch (p) {
-        case EngineTimePhase::forward: return "forward";
-        case EngineTimePhase::backward: return "backward";
-        case EngineTimePhase::optimizer: return "optimizer";
-    }
-    return "?";
-}
-
 const char* to_string(KernelTimeSource s) {
     switch (s) {
         case KernelTimeSource::measured: return "measured";
@@ -197,12 +188,10 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     if (c.parallel.gpus != 1) throw InputError("--gpus " + std::to_string(c.parallel.gpus) + ": the engine's time model covers one device");
     const EngineProgram program = build_engine_program(m, engine_step_options(c));
     StepList s(engine_dtype(c.precision));
-    EngineTimePhase phase = EngineTimePhase::forward;
+    MemoryPhase phase = MemoryPhase::forward;
     for (const ProgramEvent& e : program.events) {
         if (e.kind == ProgramEvent::Kind::phase)
-            phase = e.phase == MemoryPhase::backward ? EngineTimePhase::backward
-                    : e.phase == MemoryPhase::optimizer ? EngineTimePhase::optimizer
-                                                      : EngineTimePhase::forward;
+            phase = e.phase == MemoryPhase::idle ? MemoryPhase::forward : e.phase;
         if (e.kind != ProgramEvent::Kind::kernel) continue;
         s.add(e.kernel, {e.dims.begin(), e.dims.begin() + engine_kernel_dims(e.kernel)}, phase, e.calls);
     }
@@ -276,9 +265,10 @@ EngineStepTime engine_step_time(const ModelSpec& m, const TrainConfig& c, const 
         KernelTimeSource src = KernelTimeSource::roofline;
         const double t = call.calls * engine_kernel_seconds(call, r.calibrated ? cal : nullptr, gpu, &src);
         switch (call.phase) {
-            case EngineTimePhase::forward: r.forward_seconds += t; break;
-            case EngineTimePhase::backward: r.backward_seconds += t; break;
-            case EngineTimePhase::optimizer: r.optimizer_seconds += t; break;
+            case MemoryPhase::idle:  // never: the step's calls start in its forward
+            case MemoryPhase::forward: r.forward_seconds += t; break;
+            case MemoryPhase::backward: r.backward_seconds += t; break;
+            case MemoryPhase::optimizer: r.optimizer_seconds += t; break;
         }
         if (is_linear(call.kernel)) r.matmul_seconds += t;
         if (is_attention(call.kernel)) r.attention_seconds += t;

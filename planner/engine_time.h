@@ -50,14 +50,12 @@
 namespace llmplan {
 
 // The engine's kernels and their dims: engine/engine_kernels.h.
-enum class EngineTimePhase { forward, backward, optimizer };
-const char* to_string(EngineTimePhase p);
 
 struct EngineKernelCall {
     EngineKernel kernel = EngineKernel::linear_forward;
     DType dtype = DType::bf16;         // storage type
     std::vector<std::int64_t> dims;    // see EngineKernel
-    EngineTimePhase phase = EngineTimePhase::forward;
+    MemoryPhase phase = MemoryPhase::forward;
     double calls = 0;                  // per step
     double flops = 0;                  // one call: matmul / attention FLOPs (0 for memory-bound kernels)
     double bytes = 0;                  // one call: ideal HBM traffic (each operand read or written once)

@@ -107,7 +107,7 @@ void add_into(float* y, const float* x, size_t n) {
 
 }  // namespace
 
-struct ReferenceModel::Impl {
+struct ReferenceModel::Impl : ProgramIndex {
     ModelSpec spec;
     TrainOptions opt;
     Arena arena;
@@ -125,12 +125,6 @@ struct ReferenceModel::Impl {
     // freed as its events say, and which buffer holds what.
     EngineProgram prog;
     std::vector<Buffer> bufs;               // by program buffer index
-    std::vector<int> resid;                 // x_l: input of layer l; x_L: final-norm input
-    std::vector<std::array<int, kLayerFields>> saved;  // per layer, the fields the mode keeps
-    std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
-    std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
-    int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
-    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the phases
     std::vector<int> ids_copy;
 
     // ---- setup ----
@@ -243,33 +237,7 @@ struct ReferenceModel::Impl {
         prog = build_engine_program(spec, step_options(batch, seq));
         if (prog.element_bytes != 4) throw std::logic_error("reference model: the program is not fp32");
         bufs = std::vector<Buffer>(prog.buffers.size());
-        resid.assign(sz(L + 1), -1);
-        saved.assign(sz(L), {});
-        for (auto& a : saved) a.fill(-1);
-        scratch.fill(-1);
-        gradw.fill(-1);
-        for (size_t i = 0; i < prog.buffers.size(); ++i) {
-            const ProgramBuffer& b = prog.buffers[i];
-            const int id = static_cast<int>(i);
-            switch (b.role) {
-                case BufferRole::residual: resid[sz(b.layer)] = id; break;
-                case BufferRole::layer_field: saved[sz(b.layer)][sz(b.field)] = id; break;
-                case BufferRole::layer_scratch: scratch[sz(b.field)] = id; break;
-                case BufferRole::grad: gradw[sz(b.field)] = id; break;
-                case BufferRole::final_norm_mean: lnf_mean = id; break;
-                case BufferRole::final_norm_rstd: lnf_rstd = id; break;
-                case BufferRole::final_norm_out: lnf_out = id; break;
-                case BufferRole::logits: logits = id; break;
-                default: break;  // the statics, allocated at construction
-            }
-        }
-        forward_begin = backward_begin = 0;
-        for (size_t i = 0; i < prog.events.size(); ++i) {
-            const ProgramEvent& e = prog.events[i];
-            if (e.kind != ProgramEvent::Kind::phase) continue;
-            if (e.phase == MemoryPhase::forward) forward_begin = i;
-            if (e.phase == MemoryPhase::backward) backward_begin = i;
-        }
+        static_cast<ProgramIndex&>(*this) = index_program(prog, L);
     }
 
     float* ptr(int id) { return id < 0 ? nullptr : bufs[sz(id)].data(); }

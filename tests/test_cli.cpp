@@ -1,5 +1,6 @@
 // test_cli.cpp — the command line in-process: exit codes, one-line errors, tables and JSON.
 #include "cli/app.h"
+#include "cli_run.h"
 
 #include "core/gpu.h"
 #include "core/presets.h"
@@ -17,16 +18,8 @@ using namespace llmplan;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-    std::ostringstream out, err;
-    const int code = cli::run(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = test::CliResult;
+Result run(std::vector<std::string> args) { return test::run_cli(std::move(args)); }
 
 int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 

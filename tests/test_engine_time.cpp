@@ -2,6 +2,7 @@
 // against hand counts of kernels/cuda/engine.cu, the calibration lookup rules, the parser's
 // refusals, and plan_perf's use of it for --framework llmplan.
 #include "planner/engine_time.h"
+#include "cli_run.h"
 #include "planner/memory.h"
 
 #include "cli/app.h"
@@ -106,7 +107,7 @@ TEST_CASE("engine time: GPT-2 124M's kernel calls, counted by hand from engine.c
     CHECK(total(list, EngineKernel::zero_grad, &EngineKernelCall::bytes) == 124439808.0 * 2);
     // Every call has its phase; the optimizer holds only the norm and AdamW.
     for (const EngineKernelCall& c : list) {
-        if (c.phase == EngineTimePhase::optimizer)
+        if (c.phase == MemoryPhase::optimizer)
             CHECK((c.kernel == EngineKernel::adamw || c.kernel == EngineKernel::global_norm));
         CHECK(c.dtype == DType::bf16);
     }
@@ -190,10 +191,10 @@ TEST_CASE("engine time: plan_perf sums the engine's kernels for --framework llmp
     // A calibration that measures every shape at 10 µs: the step is 10 µs × the calls per phase.
     auto cal = std::make_shared<EngineCalibration>();
     const auto list = engine_step_kernels(m, c);
-    double calls[3] = {0, 0, 0};
+    double calls[3] = {0, 0, 0};  // forward, backward, optimizer
     for (const EngineKernelCall& k : list) {
         cal->kernels.push_back({k.kernel, k.dtype, k.dims, 1e-5});
-        calls[static_cast<int>(k.phase)] += k.calls;
+        calls[static_cast<int>(k.phase) - static_cast<int>(MemoryPhase::forward)] += k.calls;
     }
     PerfOptions o;
     o.engine_calibration = cal;
@@ -367,16 +368,8 @@ TEST_CASE("engine time: predicted step time of the H100 matrix within 10% of mea
 
 namespace {
 
-struct CliResult {
-    int code;
-    std::string out, err;
-};
-
-CliResult run_cli(std::vector<std::string> args) {
-    std::ostringstream out, err;
-    const int code = cli::run(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using test::CliResult;
+using test::run_cli;
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // test_file.cpp — core/file.h: the one file reader and its one error policy, every failure mode,
 // the JSON depth limit; and the reader reached through each command (cli::run).
 #include "cli/app.h"
+#include "cli_run.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -56,16 +57,8 @@ std::string message_of(const std::function<void()>& f) {
 
 std::string nested(int depth) { return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']'); }
 
-struct CliResult {
-    int code;
-    std::string out, err;
-};
-
-CliResult run_cli(std::vector<std::string> args) {
-    std::ostringstream out, err;
-    const int code = cli::run(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using test::CliResult;
+using test::run_cli;
 
 // Exit 2, nothing on stdout, exactly one line on stderr, equal to `line`.
 void expect_one_line(const std::vector<std::string>& args, const std::string& line) {

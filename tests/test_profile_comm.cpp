@@ -2,6 +2,7 @@
 // where the GPU backend module, NCCL in it or GPUs are missing, its flag checks, and the report, table and calibration merge
 // built from ranks' results (profiler/comm_bench.h) as the children would return them.
 #include "cli/app.h"
+#include "cli_run.h"
 #include "core/error.h"
 #include "profiler/comm_bench.h"
 
@@ -16,16 +17,8 @@ using nlohmann::ordered_json;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-    std::ostringstream out, err;
-    const int code = cli::run(args, out, err);
-    return {code, out.str(), err.str()};
-}
+using Result = test::CliResult;
+Result run(std::vector<std::string> args) { return test::run_cli(std::move(args)); }
 
 void expect_refusal(std::vector<std::string> args, const std::string& needle) {
     const Result r = run(args);

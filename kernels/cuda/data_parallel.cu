@@ -392,12 +392,7 @@ void DataParallel::optimizer(const EngineAdamW& o) {
     }
     const int step = s_.scaled() ? s_.steps + 1 : ++s_.steps;
     const float grad_scale = static_cast<float>(1.0 / divide_by);
-    AdamWHyper h;
-    h.lr = o.lr;
-    h.beta1 = o.beta1;
-    h.beta2 = o.beta2;
-    h.eps = o.eps;
-    h.weight_decay = o.weight_decay;
+    const AdamWHyper h = adamw_hyper(o);
     const float* clip = o.max_grad_norm > 0 ? s_.scalars_norm() : nullptr;
     if (zero_ == 0) {
         for (const EngineParam& p : s_.infos) {

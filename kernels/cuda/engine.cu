@@ -113,7 +113,7 @@ std::vector<float> EngineState::initial_weights(std::uint64_t seed) const {
 
 }  // namespace cuda
 
-struct GpuModel::Impl : cuda::EngineState {
+struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
     int B = 0, S = 0, T = 0;
     int d = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
     int Vp = 0;  // the logits' row stride (dist::logits_row_stride: V padded to 64 in 16-bit storage)
@@ -126,12 +126,6 @@ struct GpuModel::Impl : cuda::EngineState {
     // the arenas (bufs, by program buffer index), and which buffer holds what.
     EngineProgram prog;
     std::vector<DBuf> bufs;
-    std::vector<int> resid;                             // x_l: input of layer l; x_L: final-norm input
-    std::vector<std::array<int, kLayerFields>> saved;  // per layer, the fields the mode keeps
-    std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
-    std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
-    int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
-    size_t forward_begin = 0, backward_begin = 0;      // event indices of the phases
     Raw ids_dev, targets_dev, pos_dev;
     cudaEvent_t ev[4] = {nullptr, nullptr, nullptr, nullptr};
     bool has_wpe = false;  // learned positions (P.wpe is only a view: ZeRO-3 sets it while the unit is gathered)
@@ -266,33 +260,7 @@ struct GpuModel::Impl : cuda::EngineState {
         if (prog.element_bytes != static_cast<double>(eb) || prog.logits_row != Vp)
             throw std::logic_error("GPU engine: the step program's storage is not the engine's");
         bufs = std::vector<DBuf>(prog.buffers.size());
-        resid.assign(sz(L + 1), -1);
-        saved.assign(sz(L), {});
-        for (auto& a : saved) a.fill(-1);
-        scratch.fill(-1);
-        gradw.fill(-1);
-        for (size_t i = 0; i < prog.buffers.size(); ++i) {
-            const ProgramBuffer& b = prog.buffers[i];
-            const int id = static_cast<int>(i);
-            switch (b.role) {
-                case BufferRole::residual: resid[sz(b.layer)] = id; break;
-                case BufferRole::layer_field: saved[sz(b.layer)][sz(b.field)] = id; break;
-                case BufferRole::layer_scratch: scratch[sz(b.field)] = id; break;
-                case BufferRole::grad: gradw[sz(b.field)] = id; break;
-                case BufferRole::final_norm_mean: lnf_mean = id; break;
-                case BufferRole::final_norm_rstd: lnf_rstd = id; break;
-                case BufferRole::final_norm_out: lnf_out = id; break;
-                case BufferRole::logits: logits = id; break;
-                default: break;  // the statics (allocated at construction), ZeRO's gathered units and staging
-            }
-        }
-        forward_begin = backward_begin = 0;
-        for (size_t i = 0; i < prog.events.size(); ++i) {
-            const ProgramEvent& e = prog.events[i];
-            if (e.kind != ProgramEvent::Kind::phase) continue;
-            if (e.phase == MemoryPhase::forward) forward_begin = i;
-            if (e.phase == MemoryPhase::backward) backward_begin = i;
-        }
+        static_cast<ProgramIndex&>(*this) = index_program(prog, L);
     }
 
     void* ptr(int id) const { return id < 0 ? nullptr : bufs[sz(id)].get(); }
@@ -571,12 +539,7 @@ struct GpuModel::Impl : cuda::EngineState {
         }
         const int step = scaled() ? steps + 1 : ++steps;
         const float grad_scale = scaled() ? 1.0f / step_scale : 1.0f;
-        AdamWHyper h;
-        h.lr = o.lr;
-        h.beta1 = o.beta1;
-        h.beta2 = o.beta2;
-        h.eps = o.eps;
-        h.weight_decay = o.weight_decay;
+        const AdamWHyper h = cuda::adamw_hyper(o);
         const bool clip = o.max_grad_norm > 0;
         for (const EngineParam& p : infos) {
             void* copy = dt == DType::fp32 ? nullptr : static_cast<char*>(params.get()) + p.offset * eb;

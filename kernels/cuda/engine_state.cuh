@@ -140,6 +140,17 @@ struct Raw {
     }
 };
 
+// AdamW's hyper-parameters of a step as the kernels take them (ops_gpu.h).
+inline AdamWHyper adamw_hyper(const EngineAdamW& o) {
+    AdamWHyper h;
+    h.lr = o.lr;
+    h.beta1 = o.beta1;
+    h.beta2 = o.beta2;
+    h.eps = o.eps;
+    h.weight_decay = o.weight_decay;
+    return h;
+}
+
 // The named views of the flat parameter buffer (engine/param_views.h), into device memory.
 using LayerParams = EngineLayerViews<void*>;
 using ModelParams = EngineModelViews<void*>;
