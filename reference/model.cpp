@@ -4,6 +4,7 @@
 #include "reference/model.h"
 
 #include "core/error.h"
+#include "engine/init.h"
 #include "engine/param_views.h"
 
 #include <chrono>
@@ -87,20 +88,6 @@ inline size_t fi(LayerField f) { return static_cast<size_t>(f); }
 using LayerParams = EngineLayerViews<float*>;
 using ModelParams = EngineModelViews<float*>;
 
-// splitmix64 (Steele et al. 2014): a tiny generator with the same output everywhere.
-struct SplitMix64 {
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    double uniform() {  // (0, 1]
-        return (static_cast<double>(next() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-    }
-};
-
 void add_into(float* y, const float* x, size_t n) {
     for (size_t i = 0; i < n; ++i) y[i] += x[i];
 }
@@ -182,25 +169,7 @@ struct ReferenceModel::Impl : ProgramIndex {
 
     ModelParams views(float* base) const { return engine_param_views(infos, L, spec.tied_embeddings, base, sizeof(float)); }
 
-    void init(std::uint64_t seed) {
-        SplitMix64 rng{seed};
-        constexpr double two_pi = 6.283185307179586;
-        for (const ParamInfo& p : infos) {
-            float* w = params.data() + p.offset;
-            const bool is_bias = p.name.ends_with(".bias");
-            const bool is_norm = p.name.find("norm") != std::string::npos;
-            if (p.rows > 1 && p.cols > 1) {
-                for (size_t i = 0; i < p.size; i += 2) {  // Box–Muller: two normals per pair of uniforms
-                    const double r = std::sqrt(-2.0 * std::log(rng.uniform())), a = two_pi * rng.uniform();
-                    w[i] = static_cast<float>(opt.init_std * r * std::cos(a));
-                    if (i + 1 < p.size) w[i + 1] = static_cast<float>(opt.init_std * r * std::sin(a));
-                }
-            } else {
-                const float value = is_norm && !is_bias ? 1.0f : 0.0f;
-                for (size_t i = 0; i < p.size; ++i) w[i] = value;
-            }
-        }
-    }
+    void init(std::uint64_t seed) { engine_initial_weights(infos, seed, opt.init_std, params.data()); }
 
     // ---- geometry and storage ----
 

@@ -7,6 +7,7 @@
 #include "kernels/engine.h"
 
 #include "core/error.h"
+#include "engine/init.h"
 #include "engine/logits_stride.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/data_parallel.cuh"
@@ -53,21 +54,6 @@ using LayerView = std::array<void*, kLayerFields>;
 using F = LayerField;
 constexpr size_t fi(LayerField f) { return static_cast<size_t>(f); }  // a[fi(F::q)]
 
-struct SplitMix64 {  // as reference/model.cpp
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    double uniform() { return (static_cast<double>(next() >> 11) + 1.0) * (1.0 / 9007199254740992.0); }
-};
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 namespace cuda {
@@ -91,23 +77,7 @@ ModelParams EngineState::views(void* base) const { return engine_param_views(inf
 
 std::vector<float> EngineState::initial_weights(std::uint64_t seed) const {
     std::vector<float> host(N);
-    SplitMix64 rng{seed};
-    constexpr double two_pi = 6.283185307179586;
-    for (const EngineParam& p : infos) {
-        float* w = host.data() + p.offset;
-        const bool is_bias = ends_with(p.name, ".bias");
-        const bool is_norm = p.name.find("norm") != std::string::npos;
-        if (p.rows > 1 && p.cols > 1) {
-            for (size_t i = 0; i < p.size; i += 2) {
-                const double r = std::sqrt(-2.0 * std::log(rng.uniform())), a = two_pi * rng.uniform();
-                w[i] = static_cast<float>(opt.init_std * r * std::cos(a));
-                if (i + 1 < p.size) w[i + 1] = static_cast<float>(opt.init_std * r * std::sin(a));
-            }
-        } else {
-            const float value = is_norm && !is_bias ? 1.0f : 0.0f;
-            for (size_t i = 0; i < p.size; ++i) w[i] = value;
-        }
-    }
+    engine_initial_weights(infos, seed, opt.init_std, host.data());  // engine/init.h, as the reference
     return host;
 }
 
