@@ -1,18 +1,7 @@
 # cli_process_cases.cmake — runs the real build/llmplan binary as a user would (ctest -P script):
 # success exits 0 with a table; bad input exits 2 with one line on stderr and nothing on stdout;
 # a report that cannot be written exits non-zero and leaves no file; a good one is valid JSON.
-file(REMOVE_RECURSE "${WORKDIR}")
-file(MAKE_DIRECTORY "${WORKDIR}")
-
-function(expect_run expected_code)
-  execute_process(COMMAND ${LLMPLAN} ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err
-                  WORKING_DIRECTORY "${WORKDIR}")
-  if(NOT code EQUAL expected_code)
-    message(FATAL_ERROR "llmplan ${ARGN}: exit ${code}, expected ${expected_code}\nstdout: ${out}\nstderr: ${err}")
-  endif()
-  set(last_out "${out}" PARENT_SCOPE)
-  set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_cases_common.cmake)  # WORKDIR, expect_run
 
 expect_run(0 plan --params 7B --gpus 8 --zero 3)
 if(NOT last_out MATCHES "device total" OR NOT last_out MATCHES "FITS")

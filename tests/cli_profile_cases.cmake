@@ -2,19 +2,7 @@
 # reference on tiny HF configs (tests/data/profile), the JSON report's schema and blocks, the
 # books that must match the planner exactly in fp32 (parameters, gradients, optimizer, logits), and
 # one-line refusals (exit 2). --device cuda either runs (a GPU is present) or refuses in one line.
-file(REMOVE_RECURSE "${WORKDIR}")
-file(MAKE_DIRECTORY "${WORKDIR}")
-
-function(expect_run expected_code)
-  execute_process(COMMAND ${LLMPLAN} ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err
-                  WORKING_DIRECTORY "${WORKDIR}")
-  if(NOT code EQUAL expected_code)
-    message(FATAL_ERROR "llmplan ${ARGN}: exit ${code}, expected ${expected_code}\nstdout: ${out}\nstderr: ${err}")
-  endif()
-  set(last_code "${code}" PARENT_SCOPE)
-  set(last_out "${out}" PARENT_SCOPE)
-  set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_cases_common.cmake)  # WORKDIR, expect_run
 
 function(expect_one_line_refusal what)
   string(REGEX MATCHALL "\n" newlines "${last_err}")
