@@ -143,4 +143,48 @@ enum class MemoryPhase { idle, forward, backward, optimizer };
 inline constexpr std::array<const char*, 4> kMemoryPhaseNames{"idle", "forward", "backward", "optimizer"};
 constexpr const char* to_string(MemoryPhase p) { return kMemoryPhaseNames[static_cast<std::size_t>(p)]; }
 
+// The engine's memory books (the CPU reference's Arena, reference/model.h, and the CUDA engine's
+// arenas, kernels/cuda/engine_state.cuh, keep the same ones): per category and in total the bytes
+// held now, the most ever held, and the phase in which that peak was first reached (a peak moves
+// only when strictly passed). docs/MEMORY_MODEL.md §8.
+struct MemoryBooks {
+    std::array<std::size_t, kMemoryCategories> current{};  // bytes held now
+    std::array<std::size_t, kMemoryCategories> peak{};     // the most each category held
+    std::array<MemoryPhase, kMemoryCategories> peak_phase{};
+    std::size_t total_current = 0, total_peak = 0;        // all categories together
+    MemoryPhase total_peak_phase = MemoryPhase::idle;
+
+    void add(MemoryCategory c, std::size_t bytes, MemoryPhase phase) {
+        const auto i = static_cast<std::size_t>(c);
+        current[i] += bytes;
+        total_current += bytes;
+        if (current[i] > peak[i]) {
+            peak[i] = current[i];
+            peak_phase[i] = phase;
+        }
+        if (total_current > total_peak) {
+            total_peak = total_current;
+            total_peak_phase = phase;
+        }
+    }
+    // False (and nothing changed) when more would be released than the category holds.
+    bool remove(MemoryCategory c, std::size_t bytes) {
+        const auto i = static_cast<std::size_t>(c);
+        if (bytes > current[i]) return false;
+        current[i] -= bytes;
+        total_current -= bytes;
+        return true;
+    }
+    // The peaks restart from what is held now, in `phase`.
+    void reset_peaks(MemoryPhase phase) {
+        peak = current;
+        peak_phase.fill(phase);
+        total_peak = total_current;
+        total_peak_phase = phase;
+    }
+    std::size_t current_of(MemoryCategory c) const { return current[static_cast<std::size_t>(c)]; }
+    std::size_t peak_of(MemoryCategory c) const { return peak[static_cast<std::size_t>(c)]; }
+    MemoryPhase peak_phase_of(MemoryCategory c) const { return peak_phase[static_cast<std::size_t>(c)]; }
+};
+
 }  // namespace llmplan

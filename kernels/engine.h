@@ -91,16 +91,9 @@ namespace llmplan::kernels {
 class Communicator;  // kernels/comm.h (NCCL, one per process); the engine only holds a pointer
 
 // The books: one entry per MemoryCategory (core/vocab.h), in its order.
-struct EngineMemory {
-    std::array<std::size_t, kMemoryCategories> current{};   // bytes handed out now
-    std::array<std::size_t, kMemoryCategories> peak{};      // the most each category held
-    std::array<MemoryPhase, kMemoryCategories> peak_phase{};
+struct EngineMemory : MemoryBooks {  // the books (core/vocab.h), and what the arenas hold beyond them
     std::array<std::size_t, kMemoryCategories> reserved{};  // device bytes each arena holds
-    std::size_t total_current = 0, total_peak = 0;
-    MemoryPhase total_peak_phase = MemoryPhase::idle;
     std::size_t library_bytes = 0;  // outside the books: cuBLASLt workspace, kernel scratch, ids/targets
-    std::size_t peak_of(MemoryCategory c) const { return peak[static_cast<std::size_t>(c)]; }
-    MemoryPhase peak_phase_of(MemoryCategory c) const { return peak_phase[static_cast<std::size_t>(c)]; }
 };
 
 struct EngineOptions {

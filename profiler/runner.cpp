@@ -40,7 +40,7 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
         if (i >= r.warmup) m.steps.push_back(t);
         if (progress) progress(i + 1, total, t, i < r.warmup);
     }
-    const reference::MemoryStats& s = model.memory();
+    const MemoryBooks& s = model.memory();
     for (int c = 0; c < kMemoryCategories; ++c) {
         m.peak_bytes[static_cast<std::size_t>(c)] = static_cast<double>(s.peak[static_cast<std::size_t>(c)]);
         m.peak_phase[static_cast<std::size_t>(c)] = to_string(s.peak_phase[static_cast<std::size_t>(c)]);

@@ -17,33 +17,13 @@ namespace llmplan::reference {
 
 // --- arena and buffers -------------------------------------------------------------------------
 
-void Arena::allocate(MemoryCategory c, std::size_t bytes) {
-    const auto i = static_cast<std::size_t>(c);
-    stats_.current[i] += bytes;
-    stats_.total_current += bytes;
-    if (stats_.current[i] > stats_.peak[i]) {
-        stats_.peak[i] = stats_.current[i];
-        stats_.peak_phase[i] = phase_;
-    }
-    if (stats_.total_current > stats_.total_peak) {
-        stats_.total_peak = stats_.total_current;
-        stats_.total_peak_phase = phase_;
-    }
-}
+void Arena::allocate(MemoryCategory c, std::size_t bytes) { stats_.add(c, bytes, phase_); }
 
 void Arena::release(MemoryCategory c, std::size_t bytes) {
-    const auto i = static_cast<std::size_t>(c);
-    if (bytes > stats_.current[i]) throw std::logic_error("Arena: releasing more than was allocated");
-    stats_.current[i] -= bytes;
-    stats_.total_current -= bytes;
+    if (!stats_.remove(c, bytes)) throw std::logic_error("Arena: releasing more than was allocated");
 }
 
-void Arena::reset_peaks() {
-    stats_.peak = stats_.current;
-    stats_.peak_phase.fill(phase_);
-    stats_.total_peak = stats_.total_current;
-    stats_.total_peak_phase = phase_;
-}
+void Arena::reset_peaks() { stats_.reset_peaks(phase_); }
 
 Buffer::Buffer(Arena& arena, MemoryCategory category, std::size_t elements)
     : data_(std::make_unique<float[]>(elements)), size_(elements), arena_(&arena), category_(category) {
@@ -500,7 +480,7 @@ std::span<float> ReferenceModel::parameters() { return impl_->params.span(); }
 std::span<float> ReferenceModel::gradients() { return impl_->grads.span(); }
 std::size_t ReferenceModel::param_count() const { return impl_->params.size(); }
 int ReferenceModel::steps_taken() const { return impl_->steps; }
-const MemoryStats& ReferenceModel::memory() const { return impl_->arena.stats(); }
+const MemoryBooks& ReferenceModel::memory() const { return impl_->arena.stats(); }
 void ReferenceModel::reset_peaks() { impl_->arena.reset_peaks(); }
 const ModelSpec& ReferenceModel::spec() const { return impl_->spec; }
 const TrainOptions& ReferenceModel::options() const { return impl_->opt; }

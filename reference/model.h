@@ -64,18 +64,6 @@ namespace llmplan::reference {
 
 // The books and phases: MemoryCategory and MemoryPhase (core/vocab.h).
 
-struct MemoryStats {
-    std::array<std::size_t, kMemoryCategories> current{};  // bytes allocated now, per category
-    std::array<std::size_t, kMemoryCategories> peak{};     // the most each category ever held
-    std::array<MemoryPhase, kMemoryCategories> peak_phase{};     // the phase in which that peak was reached
-    std::size_t total_current = 0;
-    std::size_t total_peak = 0;                         // the most all categories held together
-    MemoryPhase total_peak_phase = MemoryPhase::idle;
-    std::size_t current_of(MemoryCategory c) const { return current[static_cast<std::size_t>(c)]; }
-    std::size_t peak_of(MemoryCategory c) const { return peak[static_cast<std::size_t>(c)]; }
-    MemoryPhase peak_phase_of(MemoryCategory c) const { return peak_phase[static_cast<std::size_t>(c)]; }
-};
-
 // Keeps the books: every Buffer reports its bytes here when allocated and when released.
 class Arena {
 public:
@@ -83,11 +71,11 @@ public:
     void release(MemoryCategory c, std::size_t bytes);
     void set_phase(MemoryPhase p) { phase_ = p; }
     MemoryPhase phase() const { return phase_; }
-    const MemoryStats& stats() const { return stats_; }
+    const MemoryBooks& stats() const { return stats_; }
     void reset_peaks();  // peaks := current (phase: the current one)
 
 private:
-    MemoryStats stats_;
+    MemoryBooks stats_;
     MemoryPhase phase_ = MemoryPhase::idle;
 };
 
@@ -140,7 +128,7 @@ struct StepStats {
     double backward_s = 0;
     double optimizer_s = 0;  // clipping and AdamW
     double total_s = 0;
-    MemoryStats memory;    // the arena after the step (peaks since construction or reset_peaks)
+    MemoryBooks memory;    // the arena after the step (peaks since construction or reset_peaks)
 };
 
 class ReferenceModel {
@@ -177,7 +165,7 @@ public:
     std::size_t param_count() const;
     int steps_taken() const;  // optimizer steps so far
 
-    const MemoryStats& memory() const;
+    const MemoryBooks& memory() const;
     void reset_peaks();
     const ModelSpec& spec() const;
     const TrainOptions& options() const;

@@ -200,7 +200,7 @@ void compare(const ModelSpec& spec, DType dt, Recompute r, Attention att) {
 
     // The books.
     const kernels::EngineMemory gm = gpu.memory();
-    const ref::MemoryStats& cm = cpu.memory();
+    const MemoryBooks& cm = cpu.memory();
     const Expected e = expected_books(spec, gpu.param_count(), dt, r, att == Attention::eager, B, S);
     const std::size_t want[] = {e.parameters, e.gradients, e.optimizer, e.activations, e.logits};
     bool books = true;

@@ -51,31 +51,15 @@ public:
             }
             s_.reserved[i] += bytes;
         }
-        s_.current[i] += bytes;
-        s_.total_current += bytes;
-        if (s_.current[i] > s_.peak[i]) {
-            s_.peak[i] = s_.current[i];
-            s_.peak_phase[i] = phase_;
-        }
-        if (s_.total_current > s_.total_peak) {
-            s_.total_peak = s_.total_current;
-            s_.total_peak_phase = phase_;
-        }
+        s_.add(c, bytes, phase_);
         return p;
     }
     void release(MemoryCategory c, void* p, size_t bytes) {
-        const auto i = static_cast<size_t>(c);
-        s_.current[i] -= bytes;
-        s_.total_current -= bytes;
-        free_[i].emplace(bytes, p);
+        s_.remove(c, bytes);
+        free_[static_cast<size_t>(c)].emplace(bytes, p);
     }
     void set_phase(MemoryPhase p) { phase_ = p; }
-    void reset_peaks() {
-        s_.peak = s_.current;
-        s_.peak_phase.fill(phase_);
-        s_.total_peak = s_.total_current;
-        s_.total_peak_phase = phase_;
-    }
+    void reset_peaks() { s_.reset_peaks(phase_); }
     const EngineMemory& stats() const { return s_; }
 
 private:
