@@ -13,14 +13,8 @@
 
 namespace llmplan::gui {
 
-MemoryTab::MemoryTab(QWidget* parent) : Tab(parent) {
-    auto* l = new QVBoxLayout(this);
-    view_ = make_chart_view(this);
-    view_->setObjectName("memoryChart");
-    l->addWidget(view_, 3);
-    table_ = make_table({"term", "GiB", "A GiB", "Δ", "how (hover for the source)"}, "memoryTerms");
-    l->addWidget(table_, 2);
-}
+MemoryTab::MemoryTab(QWidget* parent)
+    : BarChartTab(parent, "memoryChart", {"term", "GiB", "A GiB", "Δ", "how (hover for the source)"}, "memoryTerms") {}
 
 void MemoryTab::refresh(const Evaluation& e, const Overlays& o) {
     const std::vector<MemorySegment> b = memory_segments(e);

@@ -5,21 +5,12 @@
 
 #include "gui/tabs/tab.h"
 
-class QTableWidget;
-
 namespace llmplan::gui {
 
-class MemoryTab : public Tab {
+class MemoryTab : public BarChartTab {
 public:
     explicit MemoryTab(QWidget* parent = nullptr);
     void refresh(const Evaluation& current, const Overlays& overlays) override;
-    ChartView* chart() const override { return view_; }
-    const StackedBarChart& chart_data() const { return data_; }  // what the chart was last handed
-
-private:
-    ChartView* view_;
-    QTableWidget* table_;
-    StackedBarChart data_;
 };
 
 }  // namespace llmplan::gui

@@ -7,9 +7,12 @@
 
 #include "gui/chart_view.h"
 #include "gui/scenario.h"
+#include "gui/widgets.h"
 
 #include <QString>
 #include <QStringList>
+#include <QTableWidget>
+#include <QVBoxLayout>
 #include <QVector>
 
 #include <limits>
@@ -45,6 +48,28 @@ public:
     virtual void refresh(const Evaluation& current, const Overlays& overlays) = 0;
     // The chart File ▸ Export chart writes while this tab is shown; nullptr: the tab has none.
     virtual ChartView* chart() const { return nullptr; }
+};
+
+// A tab that shows a stacked bar chart above a table (Memory, Step time): the two widgets, laid
+// out 3 : 2, and the chart data last handed to the view.
+class BarChartTab : public Tab {
+public:
+    BarChartTab(QWidget* parent, const char* chart_name, const QStringList& headers, const char* table_name)
+        : Tab(parent) {
+        auto* l = new QVBoxLayout(this);
+        view_ = make_chart_view(this);
+        view_->setObjectName(chart_name);
+        l->addWidget(view_, 3);
+        table_ = make_table(headers, table_name);
+        l->addWidget(table_, 2);
+    }
+    ChartView* chart() const override { return view_; }
+    const StackedBarChart& chart_data() const { return data_; }  // what the chart was last handed
+
+protected:
+    ChartView* view_;
+    QTableWidget* table_;
+    StackedBarChart data_;
 };
 
 }  // namespace llmplan::gui

@@ -10,14 +10,7 @@
 
 namespace llmplan::gui {
 
-TimeTab::TimeTab(QWidget* parent) : Tab(parent) {
-    auto* l = new QVBoxLayout(this);
-    view_ = make_chart_view(this);
-    view_->setObjectName("timeChart");
-    l->addWidget(view_, 3);
-    table_ = make_table({"figure", "value", "A", "Δ", "how"}, "timeFigures");
-    l->addWidget(table_, 2);
-}
+TimeTab::TimeTab(QWidget* parent) : BarChartTab(parent, "timeChart", {"figure", "value", "A", "Δ", "how"}, "timeFigures") {}
 
 void TimeTab::refresh(const Evaluation& e, const Overlays& o) {
     const std::vector<TimeSegment> b = time_segments(e);

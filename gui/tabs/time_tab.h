@@ -6,21 +6,12 @@
 
 #include "gui/tabs/tab.h"
 
-class QTableWidget;
-
 namespace llmplan::gui {
 
-class TimeTab : public Tab {
+class TimeTab : public BarChartTab {
 public:
     explicit TimeTab(QWidget* parent = nullptr);
     void refresh(const Evaluation& current, const Overlays& overlays) override;
-    ChartView* chart() const override { return view_; }
-    const StackedBarChart& chart_data() const { return data_; }  // what the chart was last handed
-
-private:
-    ChartView* view_;
-    QTableWidget* table_;
-    StackedBarChart data_;
 };
 
 }  // namespace llmplan::gui
