@@ -36,13 +36,49 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
     if (m.parallel_residual) j["parallel_residual"] = true;
     if (m.rotary_pct != 1.0) j["rotary_pct"] = m.rotary_pct;
     if (m.sliding_window > 0) j["sliding_window"] = m.sliding_window;
+    // Today's variants, written only when present (docs/MODEL_FAMILIES.md).
+    if (m.is_mla())
+        j["mla"] = {{"q_lora_rank", m.mla.q_lora_rank}, {"kv_lora_rank", m.mla.kv_lora_rank},
+                    {"qk_nope_head_dim", m.mla.qk_nope_head_dim}, {"qk_rope_head_dim", m.mla.qk_rope_head_dim},
+                    {"v_head_dim", m.mla.v_head_dim}};
+    if (m.qk_norm != QkNorm::none) j["qk_norm"] = to_string(m.qk_norm);
+    if (m.attention_sinks) j["attention_sinks"] = true;
+    if (m.attn_softcap > 0) j["attn_softcap"] = m.attn_softcap;
+    if (m.final_softcap > 0) j["final_softcap"] = m.final_softcap;
+    if (m.attention_chunk > 0) j["attention_chunk"] = m.attention_chunk;
+    if (m.norms_per_layer != 2) j["norms_per_layer"] = m.norms_per_layer;
+    if (m.embedding_norm) j["embedding_norm"] = true;
+    if (m.moe_d_ff > 0) j["moe_d_ff"] = m.moe_d_ff;
+    if (m.shared_d_ff > 0) j["shared_d_ff"] = m.shared_d_ff;
+    if (m.shared_expert_gate) j["shared_expert_gate"] = true;
+    if (m.router_bias) j["router_bias"] = true;
+    if (m.expert_bias) j["expert_bias"] = true;
+    if (m.capacity_factor > 0) j["capacity_factor"] = m.capacity_factor;
+    if (m.mtp_layers > 0) j["mtp_layers"] = m.mtp_layers;
+    if (m.heterogeneous()) {
+        // Run-length form: [{"count": 3, "moe": false, "attention": "global", "rope": true}, ...]
+        nlohmann::json runs = nlohmann::json::array();
+        for (int i = 0; i < m.n_layers;) {
+            const LayerKind k = m.layer(i);
+            int n = 1;
+            while (i + n < m.n_layers && m.layer(i + n) == k) ++n;
+            runs.push_back({{"count", n}, {"moe", k.moe}, {"attention", to_string(k.attention)}, {"rope", k.rope}});
+            i += n;
+        }
+        j["layer_pattern"] = runs;
+    }
     return j;
 }
 
 nlohmann::json param_breakdown_json(const ParamBreakdown& b) {
-    return {{"embedding", b.embedding}, {"attention", b.attention}, {"mlp", b.mlp},
-            {"norm", b.norm},           {"head", b.head},           {"total", b.total()},
-            {"active", b.active}};
+    nlohmann::json j = {{"embedding", b.embedding}, {"attention", b.attention}, {"mlp", b.mlp},
+                        {"norm", b.norm},           {"head", b.head},           {"total", b.total()},
+                        {"active", b.active}};
+    if (b.routed_experts > 0)  // the MLP's parts, for MoE models
+        j["mlp_parts"] = {{"dense", b.mlp_dense}, {"routed_experts", b.routed_experts},
+                          {"shared_experts", b.shared_experts}, {"router", b.router}};
+    if (b.mtp > 0) j["mtp"] = b.mtp;  // outside total: not part of the served model
+    return j;
 }
 
 nlohmann::json gpu_json(const GpuSpec& g) {

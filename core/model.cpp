@@ -7,106 +7,252 @@
 //     q/k/v/o_proj, post_attention_layernorm, gate/up/down_proj; norm; lm_head.
 //   Mixtral (modeling_mixtral.py): the MLP is n_experts × (w1, w3, w2) plus a router (gate, no bias).
 //   GPT-NeoX (modeling_gpt_neox.py): like GPT-2 with untied embed_out and parallel residual.
+//   Today's families (Qwen3, Qwen2/3-MoE, DeepSeek-V2/V3, Gemma 2/3, GPT-OSS, Llama 4, Phi-3,
+//   OLMo 2, BLOOM): docs/MODEL_FAMILIES.md lists every tensor each builds; fused tensors
+//   (Phi-3's qkv_proj, GPT-OSS's gate_up_proj) are listed here as their parts, same count.
 // The sums reproduce docs/REFERENCES.md §6 exactly (tests/test_model.cpp).
 #include "core/model.h"
 
 #include "core/error.h"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 namespace llmplan {
 
 namespace {
 
-void add(std::vector<ParamTensor>& out, std::string name, ParamGroup group, Block block,
-         std::int64_t rows, std::int64_t cols, std::int64_t count, TpSplit tp,
-         bool expert = false, bool matmul = false) {
-    out.push_back(ParamTensor{std::move(name), group, block, rows, cols, count, tp, expert, matmul});
+// Appends tensors for one part of the model. In an MTP module every tensor belongs to the
+// `mtp` group and block; elsewhere each keeps its own group.
+struct Tensors {
+    std::vector<ParamTensor>& out;
+    std::string prefix;        // "layers.*." or "mtp.*."
+    Block block = Block::layer;
+    bool mtp = false;
+
+    void add(const std::string& name, ParamGroup group, std::int64_t rows, std::int64_t cols, std::int64_t count,
+             TpSplit tp, LayerSet layers = LayerSet::all, bool expert = false, bool matmul = false) const {
+        if (count <= 0) return;  // e.g. the dense MLP of a model whose every layer is MoE
+        out.push_back(ParamTensor{prefix + name, mtp ? ParamGroup::mtp : group, block, rows, cols, count, tp, expert,
+                                  matmul, block == Block::layer ? layers : LayerSet::all});
+    }
+    // A norm has a weight, and a bias when it is a LayerNorm.
+    void norm(const std::string& name, std::int64_t d, std::int64_t count, Norm kind,
+              LayerSet layers = LayerSet::all) const {
+        add(name + ".weight", ParamGroup::norm, 1, d, count, TpSplit::replicated, layers);
+        if (kind == Norm::layernorm) add(name + ".bias", ParamGroup::norm, 1, d, count, TpSplit::replicated, layers);
+    }
+    // A matmul weight rows × cols and, when `bias`, its bias (split with the columns it produces
+    // under column parallelism, replicated under row parallelism: Megatron §3).
+    void linear(const std::string& name, ParamGroup group, std::int64_t rows, std::int64_t cols, std::int64_t count,
+                TpSplit tp, bool bias, LayerSet layers = LayerSet::all, bool expert = false) const {
+        add(name + ".weight", group, rows, cols, count, tp, layers, expert, true);
+        if (bias)
+            add(name + ".bias", group, 1, rows, count,
+                tp == TpSplit::column ? TpSplit::column : TpSplit::replicated, layers, expert);
+    }
+};
+
+// Attention of `n` layers: standard (q, k, v, o) or MLA (docs/MODEL_FAMILIES.md). q, k, v and the
+// MLA up-projections are column-parallel, o row-parallel (Megatron §3); MLA's down-projections
+// and their norms are replicated (each rank needs the whole latent).
+void attention_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
+    const std::int64_t d = m.d_model, h = m.n_heads;
+    using G = ParamGroup;
+    if (m.is_mla()) {
+        const MlaShape& a = m.mla;
+        if (a.q_lora_rank > 0) {
+            t.linear("attn.q_a_proj", G::attention, a.q_lora_rank, d, n, TpSplit::replicated, m.qkv_bias);
+            t.norm("attn.q_a_norm", a.q_lora_rank, n, m.norm);
+            t.linear("attn.q_b_proj", G::attention, h * a.qk_head_dim(), a.q_lora_rank, n, TpSplit::column, false);
+        } else {
+            t.linear("attn.q_proj", G::attention, h * a.qk_head_dim(), d, n, TpSplit::column, false);
+        }
+        t.linear("attn.kv_a_proj", G::attention, a.kv_lora_rank + a.qk_rope_head_dim, d, n, TpSplit::replicated,
+                 m.qkv_bias);
+        t.norm("attn.kv_a_norm", a.kv_lora_rank, n, m.norm);
+        t.linear("attn.kv_b_proj", G::attention, h * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank, n,
+                 TpSplit::column, false);
+    } else {
+        const std::int64_t q = m.q_dim(), kv = m.kv_dim();
+        t.add("attn.q_proj.weight", G::attention, q, d, n, TpSplit::column, LayerSet::all, false, true);
+        t.add("attn.k_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::all, false, true);
+        t.add("attn.v_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::all, false, true);
+        if (m.qkv_bias) {
+            t.add("attn.q_proj.bias", G::attention, 1, q, n, TpSplit::column);
+            t.add("attn.k_proj.bias", G::attention, 1, kv, n, TpSplit::column);
+            t.add("attn.v_proj.bias", G::attention, 1, kv, n, TpSplit::column);
+        }
+        switch (m.qk_norm) {
+            case QkNorm::none:
+            case QkNorm::unweighted: break;
+            case QkNorm::per_head:  // one weight of head_dim, shared by the heads
+                t.norm("attn.q_norm", m.head_dim, n, Norm::rmsnorm);
+                t.norm("attn.k_norm", m.head_dim, n, Norm::rmsnorm);
+                break;
+            case QkNorm::full_width:  // over the whole projection, so split with it
+                t.add("attn.q_norm.weight", G::norm, 1, q, n, TpSplit::column);
+                t.add("attn.k_norm.weight", G::norm, 1, kv, n, TpSplit::column);
+                break;
+        }
+    }
+    t.add("attn.o_proj.weight", G::attention, d, m.attn_out_dim(), n, TpSplit::row, LayerSet::all, false, true);
+    if (m.out_bias) t.add("attn.o_proj.bias", G::attention, 1, d, n, TpSplit::replicated);
+    if (m.attention_sinks) t.add("attn.sinks", G::attention, 1, h, n, TpSplit::column);  // one logit per head
+    if (m.position == PositionEmbedding::relative) {
+        // Transformer-XL (Dai et al. 2019, §3.3): W_{k,R} projects relative positions; u, v biases.
+        const std::int64_t q = m.q_dim();
+        t.add("attn.r_proj.weight", G::attention, q, d, n, TpSplit::column, LayerSet::all, false, true);
+        t.add("attn.r_u_bias", G::attention, 1, q, n, TpSplit::column);
+        t.add("attn.r_v_bias", G::attention, 1, q, n, TpSplit::column);
+    }
 }
 
-// A norm has a weight, and a bias when it is a LayerNorm.
-void add_norm(std::vector<ParamTensor>& out, const std::string& name, Block block,
-              std::int64_t d, std::int64_t count, Norm norm) {
-    add(out, name + ".weight", ParamGroup::norm, block, 1, d, count, TpSplit::replicated);
-    if (norm == Norm::layernorm)
-        add(out, name + ".bias", ParamGroup::norm, block, 1, d, count, TpSplit::replicated);
+// One MLP of inner size f (gate/up column-parallel, down row-parallel), `copies` times.
+void mlp_tensors(const Tensors& t, const ModelSpec& m, const std::string& prefix, ParamGroup group, std::int64_t f,
+                 std::int64_t copies, bool bias, LayerSet layers, bool expert) {
+    const std::int64_t d = m.d_model;
+    if (m.activation == Activation::swiglu)
+        t.add(prefix + "gate_proj.weight", group, f, d, copies, TpSplit::column, layers, expert, true);
+    t.add(prefix + "up_proj.weight", group, f, d, copies, TpSplit::column, layers, expert, true);
+    if (bias) {
+        if (m.activation == Activation::swiglu)
+            t.add(prefix + "gate_proj.bias", group, 1, f, copies, TpSplit::column, layers, expert);
+        t.add(prefix + "up_proj.bias", group, 1, f, copies, TpSplit::column, layers, expert);
+    }
+    t.add(prefix + "down_proj.weight", group, d, f, copies, TpSplit::row, layers, expert, true);
+    if (bias) t.add(prefix + "down_proj.bias", group, 1, d, copies, TpSplit::replicated, layers, expert);
+}
+
+// The layers' tensors: `dense` layers with the dense MLP and `moe` layers with router, routed
+// experts and shared expert.
+void layer_tensors(const Tensors& t, const ModelSpec& m, std::int64_t dense, std::int64_t moe) {
+    const std::int64_t all = dense + moe, d = m.d_model;
+    t.norm("attn_norm", d, all, m.norm);
+    attention_tensors(t, m, all);
+    if (m.norms_per_layer == 4) t.norm("post_attn_norm", d, all, m.norm);
+    t.norm("mlp_norm", d, all, m.norm);
+    if (m.norms_per_layer == 4) t.norm("post_mlp_norm", d, all, m.norm);
+    if (moe > 0) {
+        // Router: d → n_experts, replicated (Mixtral's `gate`; GPT-OSS's has a bias).
+        t.add("router.weight", ParamGroup::router, m.n_experts, d, moe, TpSplit::replicated, LayerSet::moe);
+        if (m.router_bias) t.add("router.bias", ParamGroup::router, 1, m.n_experts, moe, TpSplit::replicated, LayerSet::moe);
+        mlp_tensors(t, m, "experts.*.", ParamGroup::experts, m.expert_d_ff(), moe * m.n_experts, m.expert_bias,
+                    LayerSet::moe, true);
+        if (m.shared_d_ff > 0) {
+            mlp_tensors(t, m, "shared_expert.", ParamGroup::shared_experts, m.shared_d_ff, moe, false, LayerSet::moe,
+                        false);
+            if (m.shared_expert_gate)  // Qwen2-MoE: sigmoid(x·w) scales the shared expert's output
+                t.add("shared_expert_gate.weight", ParamGroup::shared_experts, 1, d, moe, TpSplit::replicated,
+                      LayerSet::moe);
+        }
+    }
+    mlp_tensors(t, m, "mlp.", ParamGroup::mlp, m.d_ff, dense, m.mlp_bias, LayerSet::dense, false);
 }
 
 }  // namespace
 
+LayerKind ModelSpec::layer(int i) const {
+    if (!layer_kinds.empty()) return layer_kinds.at(static_cast<std::size_t>(i));
+    return LayerKind{is_moe(), sliding_window > 0 ? LayerAttention::sliding : LayerAttention::global, true};
+}
+
+std::vector<LayerGroup> layer_groups(const ModelSpec& m, int first, int count) {
+    std::vector<LayerGroup> groups;
+    for (int i = first; i < first + count; ++i) {
+        const LayerKind k = m.layer(i);
+        auto it = std::find_if(groups.begin(), groups.end(), [&](const LayerGroup& g) { return g.kind == k; });
+        if (it == groups.end()) groups.push_back({k, 1});
+        else ++it->count;
+    }
+    return groups;
+}
+std::vector<LayerGroup> layer_groups(const ModelSpec& m) { return layer_groups(m, 0, m.n_layers); }
+
+int moe_layer_count(const ModelSpec& m, int first, int count) {
+    if (m.layer_kinds.empty()) return m.is_moe() ? count : 0;
+    int n = 0;
+    for (int i = first; i < first + count; ++i) n += m.layer(i).moe ? 1 : 0;
+    return n;
+}
+int moe_layer_count(const ModelSpec& m) { return moe_layer_count(m, 0, m.n_layers); }
+
 std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
-    std::vector<ParamTensor> t;
-    const std::int64_t d = m.d_model, L = m.n_layers, q = m.q_dim(), kv = m.kv_dim(), f = m.d_ff;
-    const std::int64_t V = m.vocab_size;
+    std::vector<ParamTensor> out;
+    const std::int64_t d = m.d_model, V = m.vocab_size;
+    const Tensors top{out, "", Block::embedding};
 
     // Embeddings (vocab-parallel under tensor parallelism, Megatron VocabParallelEmbedding).
-    add(t, "embed_tokens.weight", ParamGroup::embedding, Block::embedding, V, d, 1, TpSplit::vocab);
+    top.add("embed_tokens.weight", ParamGroup::embedding, V, d, 1, TpSplit::vocab);
     if (m.position == PositionEmbedding::learned)
-        add(t, "embed_positions.weight", ParamGroup::embedding, Block::embedding, m.max_positions, d, 1,
-            TpSplit::replicated);
+        top.add("embed_positions.weight", ParamGroup::embedding, m.max_positions, d, 1, TpSplit::replicated);
+    if (m.embedding_norm) top.norm("embed_norm", d, 1, m.norm);  // BLOOM's word_embeddings_layernorm
 
-    // Attention: q, k, v are column-parallel, o is row-parallel (Megatron §3).
-    add_norm(t, "layers.*.attn_norm", Block::layer, d, L, m.norm);
-    add(t, "layers.*.attn.q_proj.weight", ParamGroup::attention, Block::layer, q, d, L, TpSplit::column, false, true);
-    add(t, "layers.*.attn.k_proj.weight", ParamGroup::attention, Block::layer, kv, d, L, TpSplit::column, false, true);
-    add(t, "layers.*.attn.v_proj.weight", ParamGroup::attention, Block::layer, kv, d, L, TpSplit::column, false, true);
-    if (m.qkv_bias) {
-        add(t, "layers.*.attn.q_proj.bias", ParamGroup::attention, Block::layer, 1, q, L, TpSplit::column);
-        add(t, "layers.*.attn.k_proj.bias", ParamGroup::attention, Block::layer, 1, kv, L, TpSplit::column);
-        add(t, "layers.*.attn.v_proj.bias", ParamGroup::attention, Block::layer, 1, kv, L, TpSplit::column);
-    }
-    add(t, "layers.*.attn.o_proj.weight", ParamGroup::attention, Block::layer, d, q, L, TpSplit::row, false, true);
-    if (m.out_bias)
-        add(t, "layers.*.attn.o_proj.bias", ParamGroup::attention, Block::layer, 1, d, L, TpSplit::replicated);
-    if (m.position == PositionEmbedding::relative) {
-        // Transformer-XL (Dai et al. 2019, §3.3): W_{k,R} projects relative positions; u, v biases.
-        add(t, "layers.*.attn.r_proj.weight", ParamGroup::attention, Block::layer, q, d, L, TpSplit::column, false, true);
-        add(t, "layers.*.attn.r_u_bias", ParamGroup::attention, Block::layer, 1, q, L, TpSplit::column);
-        add(t, "layers.*.attn.r_v_bias", ParamGroup::attention, Block::layer, 1, q, L, TpSplit::column);
-    }
+    const std::int64_t moe = moe_layer_count(m);
+    layer_tensors(Tensors{out, "layers.*.", Block::layer}, m, m.n_layers - moe, moe);
 
-    // MLP: up/gate column-parallel, down row-parallel.
-    add_norm(t, "layers.*.mlp_norm", Block::layer, d, L, m.norm);
-    const bool moe = m.is_moe();
-    const std::int64_t copies = moe ? L * m.n_experts : L;
-    const std::string mlp = moe ? "layers.*.experts.*." : "layers.*.mlp.";
-    if (moe)  // router: d -> n_experts, replicated (Mixtral's `gate`, no bias)
-        add(t, "layers.*.router.weight", ParamGroup::mlp, Block::layer, m.n_experts, d, L, TpSplit::replicated);
-    if (m.activation == Activation::swiglu)
-        add(t, mlp + "gate_proj.weight", ParamGroup::mlp, Block::layer, f, d, copies, TpSplit::column, moe, true);
-    add(t, mlp + "up_proj.weight", ParamGroup::mlp, Block::layer, f, d, copies, TpSplit::column, moe, true);
-    if (m.mlp_bias) {
-        if (m.activation == Activation::swiglu)
-            add(t, mlp + "gate_proj.bias", ParamGroup::mlp, Block::layer, 1, f, copies, TpSplit::column, moe);
-        add(t, mlp + "up_proj.bias", ParamGroup::mlp, Block::layer, 1, f, copies, TpSplit::column, moe);
-    }
-    add(t, mlp + "down_proj.weight", ParamGroup::mlp, Block::layer, d, f, copies, TpSplit::row, moe, true);
-    if (m.mlp_bias)
-        add(t, mlp + "down_proj.bias", ParamGroup::mlp, Block::layer, 1, d, copies, TpSplit::replicated, moe);
-
-    add_norm(t, "final_norm", Block::final_norm, d, 1, m.norm);
+    Tensors(out, "", Block::final_norm).norm("final_norm", d, 1, m.norm);
     if (!m.tied_embeddings)
-        add(t, "lm_head.weight", ParamGroup::head, Block::head, V, d, 1, TpSplit::vocab, false, true);
-    return t;
+        Tensors(out, "", Block::head).add("lm_head.weight", ParamGroup::head, V, d, 1, TpSplit::vocab, LayerSet::all,
+                                          false, true);
+
+    if (m.mtp_layers > 0) {
+        // DeepSeek-V3 §2.2: each MTP module has two RMSNorms (of the hidden state and of the next
+        // token's embedding), a projection 2d → d, one transformer layer (an MoE layer) and the
+        // output norm; embedding and output head are shared with the main model.
+        const Tensors t{out, "mtp.*.", Block::mtp, true};
+        const std::int64_t n = m.mtp_layers;
+        t.norm("hidden_norm", d, n, m.norm);
+        t.norm("embed_norm", d, n, m.norm);
+        t.add("eh_proj.weight", ParamGroup::mtp, d, 2 * d, n, TpSplit::replicated, LayerSet::all, false, true);
+        layer_tensors(t, m, m.is_moe() ? 0 : n, m.is_moe() ? n : 0);
+        t.norm("final_norm", d, n, m.norm);
+    }
+    return out;
 }
 
 ParamBreakdown count_params(const ModelSpec& m) {
     ParamBreakdown b;
-    std::int64_t expert_params = 0;
+    std::int64_t unused_experts = 0;
     for (const ParamTensor& p : param_tensors(m)) {
         const std::int64_t n = p.total_elements();
         switch (p.group) {
             case ParamGroup::embedding: b.embedding += n; break;
             case ParamGroup::attention: b.attention += n; break;
-            case ParamGroup::mlp: b.mlp += n; break;
+            case ParamGroup::mlp: b.mlp_dense += n; break;
+            case ParamGroup::experts:
+                b.routed_experts += n;
+                // A token passes through top_k of the n_experts experts of each MoE layer
+                // (Mixtral: "47B total, 13B active"; DeepSeek-V3: 671B total, 37B activated).
+                unused_experts += n / m.n_experts * (m.n_experts - m.top_k);
+                break;
+            case ParamGroup::shared_experts: b.shared_experts += n; break;
+            case ParamGroup::router: b.router += n; break;
             case ParamGroup::norm: b.norm += n; break;
             case ParamGroup::head: b.head += n; break;
+            case ParamGroup::mtp: b.mtp += n; break;
         }
-        if (p.expert) expert_params += n;
     }
-    // A token passes through top_k of n_experts experts (Mixtral: "47B total, 13B active").
-    b.active = b.total() - (m.is_moe() ? expert_params - expert_params / m.n_experts * m.top_k : 0);
+    b.mlp = b.mlp_dense + b.routed_experts + b.shared_experts + b.router;
+    b.active = b.total() - unused_experts;
     return b;
+}
+
+double copies_in_layers(const ParamTensor& t, const ModelSpec& m, int first, int count) {
+    if (t.block != Block::layer) return static_cast<double>(t.count);
+    const int moe_here = moe_layer_count(m, first, count), moe_all = moe_layer_count(m);
+    int here = count, holding = m.n_layers;
+    if (t.layers == LayerSet::moe) here = moe_here, holding = moe_all;
+    if (t.layers == LayerSet::dense) here = count - moe_here, holding = m.n_layers - moe_all;
+    return holding > 0 ? static_cast<double>(t.count) / holding * here : 0.0;
+}
+
+std::int64_t params_in_layers(const ModelSpec& m, int first, int count) {
+    double n = 0;
+    for (const ParamTensor& p : param_tensors(m))
+        if (p.block == Block::layer) n += static_cast<double>(p.elements()) * copies_in_layers(p, m, first, count);
+    return static_cast<std::int64_t>(std::llround(n));
 }
 
 std::int64_t params_per_layer(const ModelSpec& m) {
@@ -142,10 +288,55 @@ void validate_model(const ModelSpec& m, const std::string& what) {
         fail("top_k (" + std::to_string(m.top_k) + ") exceeds the number of experts (" +
              std::to_string(m.n_experts) + ")");
     if (!(m.rotary_pct > 0.0 && m.rotary_pct <= 1.0)) fail("rotary_pct must be in (0, 1]");
+    auto non_negative = [&](std::int64_t v, const char* field) {
+        if (v < 0) fail(std::string(field) + " must be zero or a positive integer (got " + std::to_string(v) + ")");
+    };
+    non_negative(m.sliding_window, "sliding_window");
+    non_negative(m.attention_chunk, "attention_chunk");
+    non_negative(m.moe_d_ff, "moe_intermediate_size");
+    non_negative(m.shared_d_ff, "shared expert intermediate size");
+    non_negative(m.mtp_layers, "mtp_layers");
+    if (m.norms_per_layer != 2 && m.norms_per_layer != 4) fail("norms_per_layer must be 2 or 4");
+    if (!(std::isfinite(m.capacity_factor) && m.capacity_factor >= 0 && m.capacity_factor <= 1000))
+        fail("capacity_factor must be 0 (dropless) or in (0, 1000]");
+    for (double cap : {m.attn_softcap, m.final_softcap})
+        if (!(std::isfinite(cap) && cap >= 0)) fail("logit soft-capping must be zero (none) or positive");
+    if (!m.is_moe() && (m.shared_d_ff > 0 || m.moe_d_ff > 0 || m.router_bias || m.expert_bias))
+        fail("shared experts, expert sizes and router biases need routed experts (n_experts > 1)");
+    if (m.is_mla()) {
+        const MlaShape& a = m.mla;
+        non_negative(a.q_lora_rank, "q_lora_rank");
+        positive(a.kv_lora_rank, "kv_lora_rank");
+        positive(a.qk_rope_head_dim, "qk_rope_head_dim");
+        positive(a.v_head_dim, "v_head_dim");
+        non_negative(a.qk_nope_head_dim, "qk_nope_head_dim");
+        if (m.qk_norm != QkNorm::none || m.attention_sinks)
+            fail("QK-norm and attention sinks are not defined for multi-head latent attention");
+        if (a.q_lora_rank > (1 << 20) || a.kv_lora_rank > (1 << 20) || a.qk_nope_head_dim > 65536 ||
+            a.qk_rope_head_dim > 65536 || a.v_head_dim > 65536)
+            fail("MLA sizes are implausibly large (ranks <= 1,048,576, head dims <= 65,536)");
+    }
+    if (!m.layer_kinds.empty()) {
+        if (m.layer_kinds.size() != static_cast<std::size_t>(m.n_layers))
+            fail("the layer pattern lists " + std::to_string(m.layer_kinds.size()) + " layers but the model has " +
+                 std::to_string(m.n_layers));
+        for (std::size_t i = 0; i < m.layer_kinds.size(); ++i) {
+            const LayerKind& k = m.layer_kinds[i];
+            const std::string layer = "layer " + std::to_string(i);
+            if (k.moe && !m.is_moe()) fail(layer + " is an MoE layer but the model has no routed experts");
+            if (k.attention == LayerAttention::sliding && m.sliding_window <= 0)
+                fail(layer + " uses sliding-window attention but no sliding_window is set");
+            if (k.attention == LayerAttention::chunked && m.attention_chunk <= 0)
+                fail(layer + " uses chunked attention but no attention_chunk is set");
+        }
+    } else if (m.attention_chunk > 0) {
+        fail("chunked attention needs a layer pattern saying which layers are chunked");
+    }
     // Guard the arithmetic: every count below stays far inside int64 and exact in a double.
     if (m.d_model > (1 << 20) || m.d_ff > (1 << 24) || m.n_layers > 100000 || m.vocab_size > (1LL << 32) ||
         m.n_experts > 100000 || m.max_positions > (1LL << 32) || m.n_heads > 65536 || m.head_dim > 65536 ||
-        m.q_dim() > (1 << 24))
+        m.q_dim() > (1 << 24) || m.moe_d_ff > (1 << 24) || m.shared_d_ff > (1 << 26) || m.mtp_layers > 1000 ||
+        m.sliding_window > (1LL << 32) || m.attention_chunk > (1LL << 32))
         fail("sizes are implausibly large (d_model <= 1,048,576, d_ff <= 16,777,216, layers <= 100,000, "
              "vocab <= 2^32, heads and head_dim <= 65,536)");
 }
@@ -157,6 +348,7 @@ const char* to_string(PositionEmbedding p) {
         case PositionEmbedding::learned: return "learned";
         case PositionEmbedding::rotary: return "rotary";
         case PositionEmbedding::relative: return "relative";
+        case PositionEmbedding::alibi: return "alibi";
     }
     return "?";
 }
@@ -165,8 +357,30 @@ const char* to_string(ParamGroup g) {
         case ParamGroup::embedding: return "embedding";
         case ParamGroup::attention: return "attention";
         case ParamGroup::mlp: return "mlp";
+        case ParamGroup::experts: return "routed_experts";
+        case ParamGroup::shared_experts: return "shared_experts";
+        case ParamGroup::router: return "router";
         case ParamGroup::norm: return "norm";
         case ParamGroup::head: return "head";
+        case ParamGroup::mtp: return "mtp";
+    }
+    return "?";
+}
+const char* to_string(AttentionForm f) { return f == AttentionForm::mla ? "mla" : "standard"; }
+const char* to_string(QkNorm n) {
+    switch (n) {
+        case QkNorm::none: return "none";
+        case QkNorm::per_head: return "per_head";
+        case QkNorm::full_width: return "full_width";
+        case QkNorm::unweighted: return "unweighted";
+    }
+    return "?";
+}
+const char* to_string(LayerAttention a) {
+    switch (a) {
+        case LayerAttention::global: return "global";
+        case LayerAttention::sliding: return "sliding";
+        case LayerAttention::chunked: return "chunked";
     }
     return "?";
 }

@@ -12,12 +12,55 @@
 
 namespace llmplan {
 
+// gelu: a two-matrix MLP (up, act, down); swiglu: a gated three-matrix MLP act(gate(x))·up(x) then
+// down, whatever the activation (SiLU for SwiGLU, tanh-GELU for Gemma's GeGLU: same parameters
+// and FLOPs).
 enum class Activation { gelu, swiglu };
 enum class Norm { layernorm, rmsnorm };
 // learned: a position table (GPT-2); rotary: RoPE, no parameters (Llama);
 // relative: Transformer-XL relative attention (Gopher/Chinchilla): one extra d×d projection and
-// two bias vectors per layer.
-enum class PositionEmbedding { learned, rotary, relative };
+// two bias vectors per layer; alibi: linear biases on the scores, no parameters (BLOOM).
+enum class PositionEmbedding { learned, rotary, relative, alibi };
+
+// How queries, keys and values are projected (docs/MODEL_FAMILIES.md).
+//   standard: q, k, v, o projections of n_heads / n_kv_heads heads of head_dim (MHA, GQA, MQA);
+//   mla: DeepSeek-V2's Multi-head Latent Attention (DeepSeek-AI 2024, §2.1.2): keys and values
+//        are up-projected from a shared compressed latent of kv_lora_rank plus a decoupled RoPE
+//        key of qk_rope_head_dim shared by all heads; queries optionally through a q_lora_rank
+//        bottleneck.
+enum class AttentionForm { standard, mla };
+
+struct MlaShape {
+    int q_lora_rank = 0;       // 0: queries projected directly (DeepSeek-V2-Lite's q_proj)
+    int kv_lora_rank = 0;      // compressed latent c_KV: what an MLA KV cache holds per token and layer
+    int qk_nope_head_dim = 0;  // per-head query/key width without RoPE
+    int qk_rope_head_dim = 0;  // decoupled RoPE width (one key of this width shared by the heads)
+    int v_head_dim = 0;        // per-head value width
+    int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+    friend bool operator==(const MlaShape&, const MlaShape&) = default;
+};
+
+// Normalisation of queries and keys before the dot product (docs/MODEL_FAMILIES.md):
+//   per_head: one RMSNorm weight of head_dim shared by the heads (Qwen3, Gemma 3);
+//   full_width: an RMSNorm over the whole q (n_heads·head_dim) and k (n_kv_heads·head_dim)
+//               projections (OLMo 2);
+//   unweighted: an L2 norm without parameters (Llama 4).
+enum class QkNorm { none, per_head, full_width, unweighted };
+
+// Which keys a layer's queries attend to.
+//   global: every earlier position (causal);
+//   sliding: the last `sliding_window` positions (Mistral, Gemma 2/3's local layers, GPT-OSS's
+//            banded layers);
+//   chunked: positions of the same `attention_chunk`-token chunk (Llama 4's RoPE layers).
+enum class LayerAttention { global, sliding, chunked };
+
+// What one layer is, where layers differ along depth.
+struct LayerKind {
+    bool moe = false;                                  // routed experts (else the dense MLP)
+    LayerAttention attention = LayerAttention::global;
+    bool rope = true;                                  // false: a NoPE layer (Llama 4's every 4th layer)
+    friend bool operator==(const LayerKind&, const LayerKind&) = default;
+};
 
 struct ModelSpec {
     std::string name = "custom";   // preset name, "hf:<model_type>" or "derived"
@@ -37,23 +80,78 @@ struct ModelSpec {
     bool out_bias = false;          // bias on the attention output projection
     bool mlp_bias = false;          // bias on the MLP projections
     bool tied_embeddings = false;   // lm_head shares the token embedding matrix
-    int n_experts = 1;              // > 1: mixture of experts (every layer's MLP)
-    int top_k = 1;                  // experts per token
+    int n_experts = 1;              // > 1: mixture of experts: routed experts of each MoE layer
+    int top_k = 1;                  // routed experts per token
     bool parallel_residual = false; // GPT-NeoX: attention and MLP read the same residual input
     double rotary_pct = 1.0;        // GPT-NeoX: fraction of head_dim that is rotated
-    int sliding_window = 0;         // Mistral: attention window (0 = none)
+    int sliding_window = 0;         // window of the `sliding` layers (0 = none)
+
+    // Attention variants (docs/MODEL_FAMILIES.md).
+    AttentionForm attention_form = AttentionForm::standard;
+    MlaShape mla;                   // attention_form == mla
+    QkNorm qk_norm = QkNorm::none;
+    bool attention_sinks = false;   // GPT-OSS: one learned sink logit per head and layer
+    double attn_softcap = 0;        // Gemma 2: scores → c·tanh(scores / c) (0 = none)
+    double final_softcap = 0;       // Gemma 2: the same on the output logits
+    int attention_chunk = 0;        // Llama 4: the chunk of the `chunked` layers (0 = none)
+    int norms_per_layer = 2;        // Gemma 2/3: 4 (pre and post norms around attention and MLP)
+    bool embedding_norm = false;    // BLOOM: a LayerNorm right after the token embedding
+
+    // Mixture-of-experts variants (docs/MODEL_FAMILIES.md).
+    int moe_d_ff = 0;               // a routed expert's inner size (0: d_ff, as in Mixtral)
+    std::int64_t shared_d_ff = 0;   // inner size of the always-active shared-expert MLP (0 = none;
+                                    // DeepSeek: n_shared_experts × moe_intermediate_size)
+    bool shared_expert_gate = false;// Qwen2-MoE: a sigmoid gate d → 1 on the shared expert
+    bool router_bias = false;       // GPT-OSS: the router has a bias
+    bool expert_bias = false;       // GPT-OSS: every expert projection has a bias
+    double capacity_factor = 0;     // tokens an expert accepts, × the balanced share (0 = dropless)
+    int mtp_layers = 0;             // DeepSeek-V3 multi-token prediction modules (trained, not served)
+
+    // The kind of each layer, when layers differ (empty: every layer is layer(0)'s default kind).
+    std::vector<LayerKind> layer_kinds;
 
     bool is_moe() const { return n_experts > 1; }
-    std::int64_t q_dim() const { return std::int64_t{n_heads} * head_dim; }      // width of Q (and of attention output)
-    std::int64_t kv_dim() const { return std::int64_t{n_kv_heads} * head_dim; }  // width of K and of V
+    bool is_mla() const { return attention_form == AttentionForm::mla; }
+    int expert_d_ff() const { return moe_d_ff > 0 ? moe_d_ff : d_ff; }
+    // Width of Q·Kᵀ per head and of V per head.
+    int qk_head_dim() const { return is_mla() ? mla.qk_head_dim() : head_dim; }
+    int v_head_dim() const { return is_mla() ? mla.v_head_dim : head_dim; }
+    std::int64_t q_dim() const { return std::int64_t{n_heads} * qk_head_dim(); }  // width of Q
+    // Width of K and of V as the attention kernel reads them (MLA: up-projected, per head).
+    std::int64_t k_dim() const { return is_mla() ? std::int64_t{n_heads} * mla.qk_head_dim() : kv_dim(); }
+    std::int64_t v_dim() const { return is_mla() ? std::int64_t{n_heads} * mla.v_head_dim : kv_dim(); }
+    std::int64_t kv_dim() const { return std::int64_t{n_kv_heads} * head_dim; }  // standard attention's K (= V) width
+    std::int64_t attn_out_dim() const { return std::int64_t{n_heads} * v_head_dim(); }  // input of o_proj
+
+    // The kind of layer i (0-based): layer_kinds[i], or the uniform default (MoE iff experts,
+    // sliding iff a window is set).
+    LayerKind layer(int i) const;
+    bool heterogeneous() const { return !layer_kinds.empty(); }
     friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
 };
 
-// Which part of the model a parameter belongs to, for the breakdown that `plan` and `models` print.
-enum class ParamGroup { embedding, attention, mlp, norm, head };
+// Layers [first, first + count) grouped by kind, in order of first appearance, with how many of each.
+struct LayerGroup {
+    LayerKind kind;
+    int count = 0;
+};
+std::vector<LayerGroup> layer_groups(const ModelSpec& spec, int first, int count);
+std::vector<LayerGroup> layer_groups(const ModelSpec& spec);  // all layers
+int moe_layer_count(const ModelSpec& spec, int first, int count);
+int moe_layer_count(const ModelSpec& spec);
 
-// Where a tensor lives along the depth of the model (pipeline stages split by this).
-enum class Block { embedding, layer, final_norm, head };
+// Which part of the model a parameter belongs to, for the breakdown that `plan` and `models` print.
+//   mlp: the dense MLP; experts: routed experts; shared_experts: the always-active expert MLP and
+//   its gate; router: the routing projection; mtp: DeepSeek-V3's multi-token-prediction modules
+//   (outside the served model: transformers does not build them).
+enum class ParamGroup { embedding, attention, mlp, experts, shared_experts, router, norm, head, mtp };
+
+// Where a tensor lives along the depth of the model (pipeline stages split by this). The MTP
+// modules sit after the output layer, on the last stage (DeepSeek-AI 2024, V3 report §2.2).
+enum class Block { embedding, layer, final_norm, head, mtp };
+
+// Which layers hold a per-layer tensor (Block::layer): all of them, the dense ones or the MoE ones.
+enum class LayerSet { all, dense, moe };
 
 // How Megatron-style tensor parallelism splits a tensor over `tp` ranks
 // (Shoeybi et al. 2019, §3): column-parallel weights and their biases are split, row-parallel
@@ -66,10 +164,11 @@ struct ParamTensor {
     Block block;
     std::int64_t rows;      // output features (vocab for embeddings); 1 for vectors
     std::int64_t cols;      // input features; the length for vectors
-    std::int64_t count;     // copies in the model: n_layers for per-layer tensors (× n_experts for experts)
+    std::int64_t count;     // copies in the model: the layers holding it for per-layer tensors (× n_experts for experts)
     TpSplit tp;
-    bool expert = false;        // part of an MoE expert (sharded by expert parallelism)
+    bool expert = false;        // part of a routed MoE expert (sharded by expert parallelism)
     bool matmul_weight = false; // 2-D weight that feeds a matmul (fp8 casts, LoRA targets)
+    LayerSet layers = LayerSet::all;  // for Block::layer: which layers hold it
     bool is_matrix() const { return rows > 1 && cols > 1; }
     std::int64_t elements() const { return rows * cols; }       // one copy
     std::int64_t total_elements() const { return rows * cols * count; }
@@ -77,13 +176,18 @@ struct ParamTensor {
 
 struct ParamBreakdown {
     std::int64_t embedding = 0;  // token (+ learned position) embeddings
-    std::int64_t attention = 0;  // q, k, v, o (+ biases, + relative-position projections)
-    std::int64_t mlp = 0;        // dense MLP or all experts, + router
-    std::int64_t norm = 0;       // every layer norm, including the final one
+    std::int64_t attention = 0;  // q, k, v, o (+ biases, sinks, MLA projections, relative-position projections)
+    std::int64_t mlp = 0;        // every MLP parameter: mlp_dense + routed_experts + shared_experts + router
+    std::int64_t norm = 0;       // every norm, including the final one and QK-norms
     std::int64_t head = 0;       // untied output projection (0 when tied)
     std::int64_t total() const { return embedding + attention + mlp + norm + head; }
-    // Parameters a token actually uses in a MoE forward pass (top_k of n_experts).
+    // The parts of `mlp`.
+    std::int64_t mlp_dense = 0, routed_experts = 0, shared_experts = 0, router = 0;
+    // Parameters a token actually uses in a forward pass: all but the routed experts it skips
+    // (top_k of n_experts in each MoE layer).
     std::int64_t active = 0;
+    // Multi-token-prediction modules, outside total() (not part of the served model).
+    std::int64_t mtp = 0;
 };
 
 // Every parameter tensor of the model, per-layer tensors listed once with count = n_layers.
@@ -92,8 +196,15 @@ std::vector<ParamTensor> param_tensors(const ModelSpec& spec);
 // Exact parameter count by group.
 ParamBreakdown count_params(const ModelSpec& spec);
 
-// Parameters of one transformer layer (all experts included).
+// Parameters of one transformer layer (all experts included), averaged over the layers.
 std::int64_t params_per_layer(const ModelSpec& spec);
+
+// Parameters of layers [first, first + count) (all experts included).
+std::int64_t params_in_layers(const ModelSpec& spec, int first, int count);
+
+// Copies of a per-layer tensor in layers [first, first + count): count / (layers holding it) ×
+// (those among [first, first + count)). For other blocks: its count.
+double copies_in_layers(const ParamTensor& t, const ModelSpec& spec, int first, int count);
 
 // Throws InputError (naming `what`, e.g. "--hf-config llama.json") if the shape is inconsistent:
 // non-positive sizes, kv heads not dividing heads, top_k > experts, ...
@@ -103,5 +214,8 @@ const char* to_string(Activation a);
 const char* to_string(Norm n);
 const char* to_string(PositionEmbedding p);
 const char* to_string(ParamGroup g);
+const char* to_string(AttentionForm f);
+const char* to_string(QkNorm n);
+const char* to_string(LayerAttention a);
 
 }  // namespace llmplan

@@ -77,11 +77,18 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
             case Block::embedding:
                 if (first) account(t, count, embed_block, count);
                 break;
-            case Block::layer:  // equal stages; count is n_layers (× n_experts)
-                account(t, count / p.pp, layer_block, count / m.n_layers);
+            case Block::layer: {  // equal stages of L / pp layers; dense and MoE layers where they fall
+                const int layers = m.n_layers / p.pp;
+                const double here = copies_in_layers(t, m, stage * layers, layers);
+                const double holding = t.layers == LayerSet::all ? m.n_layers
+                                       : t.layers == LayerSet::moe ? moe_layer_count(m)
+                                                                   : m.n_layers - moe_layer_count(m);
+                account(t, here, layer_block, holding > 0 ? count / holding : 0);
                 break;
+            }
             case Block::final_norm:
             case Block::head:
+            case Block::mtp:  // DeepSeek-V3's MTP modules follow the output layer (last stage)
                 if (last) account(t, count, head_block, count);
                 break;
         }
