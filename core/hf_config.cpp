@@ -750,7 +750,7 @@ const HfFamily* find_family(std::string_view type) {
 std::string families_with(bool HfFamily::*feature) {
     std::vector<std::string> names;
     for (const HfFamily& f : kFamilies)
-        if (f.*feature) names.emplace_back(f.type);
+        if (f.*feature && f.write) names.emplace_back(f.type);  // only those a config can be written as
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i)
         out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
