@@ -354,7 +354,7 @@ TEST_CASE("malformed ORG/NAME: one line, never a path outside the hub folder", "
         CHECK_NOTHROW(check_hf_model_id(id, "--model"));
 }
 
-TEST_CASE("names without a slash are presets; unknown ones get \"did you mean\" and the other ways",
+TEST_CASE("names without a slash are presets, unknown ones get a suggestion and the other ways",
           "[model_source][errors]") {
     Env env;
     const NamedModel m = model_from_name("Llama-2-7B", "--model");
@@ -372,7 +372,7 @@ TEST_CASE("names without a slash are presets; unknown ones get \"did you mean\" 
                       "ORG/NAME in the local cache, or --hf-config PATH, works too)");
 }
 
-TEST_CASE("--hf-config: a file, or a folder holding config.json", "[model_source]") {
+TEST_CASE("hf-config paths: a file, or a folder holding config.json", "[model_source]") {
     FakeCache cache;
     const std::string snapshot = (cache.snapshots / "aaaa1111").string();
 

@@ -147,7 +147,7 @@ TEST_CASE("shape details that do not show in the count", "[presets]") {
     CHECK(chin.head_dim == 128);
 }
 
-TEST_CASE("find_preset is case-insensitive; unknown names get a suggestion", "[presets][errors]") {
+TEST_CASE("find_preset is case-insensitive, unknown names get a suggestion", "[presets][errors]") {
     REQUIRE(find_preset("Llama-2-7B") != nullptr);
     CHECK(find_preset("Llama-2-7B")->name == "llama-2-7b");
     CHECK(find_preset("GPT2-124M") == find_preset("gpt2-124m"));
