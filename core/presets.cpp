@@ -279,7 +279,7 @@ ModelSpec preset_or_throw(std::string_view name, std::string_view flag) {
     const std::optional<std::string> suggestion = closest_match(to_lower(name), names);
     std::string message = std::string(flag) + ": unknown model \"" + std::string(name) + "\" (";
     if (suggestion) message += "did you mean \"" + *suggestion + "\"? ";
-    message += "`llmplan models` lists all)";
+    message += "`llmplan models` lists the presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)";
     throw InputError(message);
 }
 

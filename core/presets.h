@@ -42,8 +42,10 @@ const std::vector<Preset>& model_presets();
 // The preset of that name (case-insensitive), or nullptr.
 const Preset* find_preset(std::string_view name);
 
-// The preset's spec; an unknown name throws InputError naming `flag`, with a suggestion:
-//   --model: unknown model "llama2-7b" (did you mean "llama-2-7b"? `llmplan models` lists all)
+// The preset's spec; an unknown name throws InputError naming `flag`, with a suggestion and the
+// other ways to name a model (core/model_source.h), in one line:
+//   --model: unknown model "llama2-7b" (did you mean "llama-2-7b"? `llmplan models` lists the presets;
+//   a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)
 ModelSpec preset_or_throw(std::string_view name, std::string_view flag);
 
 // The Llama layout (RMSNorm, SwiGLU, rotary, no biases, untied head; head_dim = d / heads), shared

@@ -183,7 +183,7 @@ TEST_CASE("shape details that do not show in the count", "[presets]") {
     CHECK(chin.head_dim == 128);
 }
 
-TEST_CASE("find_preset is case-insensitive; unknown names get a suggestion", "[presets][errors]") {
+TEST_CASE("find_preset is case-insensitive, unknown names get a suggestion", "[presets][errors]") {
     REQUIRE(find_preset("Llama-2-7B") != nullptr);
     CHECK(find_preset("Llama-2-7B")->name == "llama-2-7b");
     CHECK(find_preset("GPT2-124M") == find_preset("gpt2-124m"));
@@ -192,9 +192,11 @@ TEST_CASE("find_preset is case-insensitive; unknown names get a suggestion", "[p
 
     CHECK_THROWS_AS(preset_or_throw("llama2-7b", "--model"), InputError);
     CHECK_THROWS_WITH(preset_or_throw("llama2-7b", "--model"),
-                      "--model: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists all)");
+                      "--model: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists the "
+                      "presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)");
     CHECK_THROWS_WITH(preset_or_throw("Mistral-7B-v0.1", "models"),
                       Catch::StartsWith("models: unknown model \"Mistral-7B-v0.1\" (") &&
-                          Catch::EndsWith("`llmplan models` lists all)"));
+                          Catch::EndsWith("`llmplan models` lists the presets; a Hugging Face ORG/NAME in the local "
+                                          "cache, or --hf-config PATH, works too)"));
     CHECK_THROWS_WITH(preset_or_throw("", "--model"), Catch::StartsWith("--model: unknown model \"\" ("));
 }
