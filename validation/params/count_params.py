@@ -9,7 +9,7 @@ file name. Composite image-text configs (gemma3, llama4) are built as the text C
 text_config only, as llmplan counts only the language model.
 
 Usage: count_params.py [DIR ...] [--out FILE]
-  defaults: DIR = tests/data/hf validation/params/configs, FILE = validation/params/transformers_counts.json
+  defaults: DIR = models tests/data/hf, FILE = validation/params/transformers_counts.json
 """
 
 import argparse
@@ -110,7 +110,7 @@ def count_one(raw):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dirs", nargs="*", default=["tests/data/hf", "validation/params/configs"])
+    parser.add_argument("dirs", nargs="*", default=["models", "tests/data/hf"])
     parser.add_argument("--out", default="validation/params/transformers_counts.json")
     args = parser.parse_args(argv)
     results, failed = {}, 0
