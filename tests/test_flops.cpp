@@ -183,3 +183,31 @@ TEST_CASE("sliding-window and chunked attention: exact mean keys per query, by h
     pattern.layer_kinds = {LayerKind{false, LayerAttention::sliding, true}, LayerKind{false, LayerAttention::global, true}};
     CHECK(forward_flops_per_token(pattern, 16).attention == 7552.0);
 }
+
+TEST_CASE("today's presets: every active matmul weight is used once per token (2 FLOPs each)", "[flops][golden]") {
+    // Independent of the FLOP formulas: the parameter inventory (core/model.cpp) counts the
+    // weights; a token multiplies by each active one once. None of these models has biases; a tied
+    // output layer reuses the embedding (V·d weights used once more).
+    for (const char* name : {"deepseek-v3", "deepseek-v2-lite", "qwen3-30b-a3b", "qwen3-235b-a22b", "llama-4-scout",
+                             "llama-4-maverick", "gemma-2-9b", "gemma-3-27b", "qwen3-8b", "phi-3-mini"}) {
+        const ModelSpec m = preset_or_throw(name, "t");
+        const ParamBreakdown b = count_params(m);
+        const ForwardFlops f = forward_flops_per_token(m, 4096);
+        const double tied = m.tied_embeddings ? static_cast<double>(m.vocab_size) * m.d_model : 0;
+        INFO(name);
+        CHECK(f.dense_matmuls() == 2.0 * (static_cast<double>(b.active - b.embedding - b.norm) + tied));
+    }
+}
+
+TEST_CASE("DeepSeek-V3: three dense layers, 58 MoE layers and one MTP module, by hand", "[flops][golden]") {
+    const ModelSpec m = preset_or_throw("deepseek-v3", "t");
+    const ForwardFlops f = forward_flops_per_token(m, 4096);
+    // Dense MLP 6·7168·18432 = 792,723,456; MoE: 8 routed + 1 shared expert of 2048, 6·7168·2048
+    // = 88,080,384 each, + router 2·7168·256 = 3,670,016 → 796,393,472.
+    CHECK(f.mlp == 3 * 792723456.0 + 58 * 796393472.0);
+    // MLA attention core: 128 heads × (192 + 128) × 2 × (4096 + 1)/2 per layer.
+    CHECK(f.attention == 61 * 2.0 * 128 * (192 + 128) * 4097 / 2);
+    // MTP: 2·(2·7168)·7168 + one MoE layer + logits 2·7168·129,280.
+    const ForwardFlops moe_layer = layer_forward_flops(m, m.layer(3), 4096);
+    CHECK(f.mtp == 2.0 * 2 * 7168 * 7168 + moe_layer.layers() + 2.0 * 7168 * 129280);
+}
