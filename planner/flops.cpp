@@ -86,6 +86,8 @@ ForwardFlops layers_forward_flops(const ModelSpec& m, int first, int count, std:
     return out;
 }
 
+double logits_flops(const ModelSpec& m) { return 2 * static_cast<double>(m.d_model) * static_cast<double>(m.vocab_size); }
+
 ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq) {
     ForwardFlops out;
     if (m.mtp_layers <= 0) return out;
@@ -97,13 +99,13 @@ ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq) {
     const ForwardFlops layer = layer_forward_flops(m, LayerKind{m.is_moe(), LayerAttention::global, true}, seq);
     out.mtp_transformer = n * layer.layers();
     out.mtp_attention = n * layer.attention;
-    out.mtp = n * (2 * (2 * d) * d + 2 * d * static_cast<double>(m.vocab_size)) + out.mtp_transformer;
+    out.mtp = n * (2 * (2 * d) * d + logits_flops(m)) + out.mtp_transformer;
     return out;
 }
 
 ForwardFlops forward_flops_per_token(const ModelSpec& m, std::int64_t seq) {
     ForwardFlops out = layers_forward_flops(m, 0, m.n_layers, seq);
-    out.logits = 2 * static_cast<double>(m.d_model) * static_cast<double>(m.vocab_size);
+    out.logits = logits_flops(m);
     add_scaled(out, mtp_forward_flops(m, seq), 1);
     return out;
 }

@@ -44,6 +44,8 @@ ForwardFlops forward_flops_per_token(const ModelSpec& m, std::int64_t seq);
 ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::int64_t seq);
 // The same summed over layers [first, first + count), by kind (layer_groups).
 ForwardFlops layers_forward_flops(const ModelSpec& m, int first, int count, std::int64_t seq);
+// The output layer's forward FLOPs per token, 2·d·V.
+double logits_flops(const ModelSpec& m);
 // Forward FLOPs per token of the MTP modules alone (in `mtp`, `mtp_transformer`, `mtp_attention`).
 ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq);
 

@@ -72,11 +72,11 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
         f.mlp += part.mlp;
     }
     if (stage == p.pp - 1) {
-        const ForwardFlops whole = forward_flops_per_token(m, seq);
-        f.logits = whole.logits;
-        f.mtp = whole.mtp;
-        f.mtp_transformer = whole.mtp_transformer;
-        f.mtp_attention = whole.mtp_attention;
+        const ForwardFlops mtp = mtp_forward_flops(m, seq);
+        f.logits = logits_flops(m);
+        f.mtp = mtp.mtp;
+        f.mtp_transformer = mtp.mtp_transformer;
+        f.mtp_attention = mtp.mtp_attention;
     }
     return f;
 }
@@ -138,9 +138,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // last also the output layer (and MTP modules); dense and MoE layers, attention kinds differ.
     ComputeTime r;
     ForwardFlops stage_fwd;
-    for (int i = 0; i < p.pp; ++i) {
-        ForwardFlops f = stage_forward_flops(m, p, i, c.seq);
-        if (i == 0 || f.total() + f.mtp >= stage_fwd.total() + stage_fwd.mtp) {
+    // Layers all alike: every stage runs the same, the last also the output layer.
+    for (int i = m.heterogeneous() ? 0 : p.pp - 1; i < p.pp; ++i) {
+        const ForwardFlops f = stage_forward_flops(m, p, i, c.seq);
+        if (f.total() + f.mtp >= stage_fwd.total() + stage_fwd.mtp) {
             stage_fwd = f;
             r.stage = i;
         }
