@@ -36,15 +36,15 @@ double mean_keys_per_query(const ModelSpec& m, LayerAttention a, std::int64_t se
     const double T = static_cast<double>(seq);
     // Σ_{t<n} (t + 1) = n(n + 1)/2 keys over the first n positions of a causal block.
     auto triangle = [](double n) { return n * (n + 1) / 2; };
-    if (a == LayerAttention::sliding && seq > m.sliding_window) {
+    if (a == LayerAttention::sliding && m.sliding_window > 0 && seq > m.sliding_window) {
         const double w = static_cast<double>(m.sliding_window);  // positions ≥ w meet exactly w keys
         return (triangle(w) + (T - w) * w) / T;
     }
-    if (a == LayerAttention::chunked && seq > m.attention_chunk) {
+    if (a == LayerAttention::chunked && m.attention_chunk > 0 && seq > m.attention_chunk) {
         const std::int64_t c = m.attention_chunk, n = seq / c, r = seq % c;
         return (static_cast<double>(n) * triangle(static_cast<double>(c)) + triangle(static_cast<double>(r))) / T;
     }
-    return (T + 1) / 2;  // every earlier position (also a window or chunk that holds the whole sequence)
+    return (T + 1) / 2;  // every earlier position (also a window or chunk that holds the whole sequence, or none set)
 }
 
 ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::int64_t seq) {

@@ -53,6 +53,7 @@ ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq);
 //   global: position t meets t + 1 keys → (T + 1)/2;
 //   sliding (window w): min(t + 1, w) → (T + 1)/2 for T ≤ w, (w(w + 1)/2 + (T − w)·w)/T beyond;
 //   chunked (chunk c): (t mod c) + 1 → (n·c(c + 1)/2 + r(r + 1)/2)/T for T = n·c + r.
+// A window or chunk of 0 (none set; validate_model refuses such layers) counts as global.
 double mean_keys_per_query(const ModelSpec& m, LayerAttention a, std::int64_t seq);
 
 // Training FLOPs per token: model FLOPs (forward + backward = 3 × forward, MTP modules included)
