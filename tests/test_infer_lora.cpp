@@ -341,6 +341,42 @@ TEST_CASE("infer: vLLM's hybrid KV cache manager — groups, blocks per request,
     CHECK(v.vllm_max_sequences == v.vllm_kv_blocks / 1670);
 }
 
+TEST_CASE("infer: KV cache of today's presets, read from their config.json", "[infer][golden]") {
+    const GpuSpec& h200 = *find_gpu("h200");
+    InferConfig c;
+    c.prompt = 8000;
+    c.generate = 192;
+    const auto plan = [&](const std::string& name) { return plan_inference(preset_or_throw(name, "--model"), h200, c); };
+    // DeepSeek-V3: 61 × (512 + 64) × 2 B.
+    CHECK(plan("deepseek-v3").kv_bytes_per_token == 70272);
+    // Qwen3-32B: 2 × 64 layers × 8 kv heads × 128 × 2 B.
+    CHECK(plan("qwen3-32b").kv_bytes_per_token == 262144);
+    // Gemma-3-27B: every 6th of 62 layers global, the others sliding over 1,024 tokens; 16 kv heads of 128.
+    const InferPlan gemma = plan("gemma-3-27b");
+    REQUIRE(gemma.kv.groups.size() == 2);
+    CHECK(gemma.kv.groups[0].attention == LayerAttention::sliding);
+    CHECK(gemma.kv.groups[0].layers == 52);
+    CHECK(gemma.kv.groups[0].window == 1024);
+    CHECK(gemma.kv_cache == 1107296256.0);
+    // gpt-oss-120b: 18 sliding (128) and 18 full layers of 2 × 8 × 64 × 2 B; vLLM: 2 groups of 18.
+    c.framework = InferFramework::vllm;
+    c.tp = 8;
+    const InferPlan oss = plan("gpt-oss-120b");
+    CHECK(oss.kv.groups[0].window == 128);
+    CHECK(oss.kv_bytes_per_token == 36 * 2 * 1 * 64 * 2);
+    CHECK(oss.vllm_pool.group_size == 18);
+    CHECK(oss.vllm_pool.padding_layers() == 0);
+    // 8,192 tokens, every prompt in one step: full cdiv(8192, 16) = 512; sliding cdiv(min(127 + 8000, 8192), 16) + 1 = 509.
+    CHECK(oss.vllm_blocks_per_sequence == 512 + 509);
+    // Llama 4 Scout: 36 chunked layers (8,192-token chunks) and 12 global NoPE layers.
+    const InferPlan scout = plan("llama-4-scout");
+    REQUIRE(scout.kv.groups.size() == 2);
+    CHECK(scout.kv.groups[0].attention == LayerAttention::chunked);
+    CHECK(scout.kv.groups[0].layers == 36);
+    CHECK(scout.kv.groups[0].window == 8192);
+    CHECK(scout.vllm_pool.group_size == 12);
+}
+
 TEST_CASE("infer: the seed lecture's TinyLlama, fp32, 100 prompts on a T4", "[infer][validation]") {
     // Seed lecture 003: `model(input_ids)` on 100 chat prompts (about 25 tokens each after the
     // template and padding) with TinyLlama-1.1B in fp32 on a T4 (14.75 GiB): CUDA out of memory.
