@@ -253,7 +253,7 @@ std::string kv_formula(const ModelSpec& m, const KvLayout& kv, const InferConfig
         if (pool.kinds.size() > 1 || pool.padding_layers() > 0) {
             f << " (KV cache groups:";
             for (std::size_t i = 0; i < pool.kinds.size(); ++i)
-                f << (i ? " +" : " ") << pool.kinds[i].groups << " " << to_string(pool.kinds[i].kind.attention);
+                f << (i ? " + " : " ") << pool.kinds[i].groups << " " << to_string(pool.kinds[i].kind.attention);
             if (pool.padding_layers() > 0) f << ", " << pool.padding_layers() << " padding layers";
             f << ")";
         }
