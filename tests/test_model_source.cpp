@@ -367,8 +367,8 @@ TEST_CASE("names without a slash are presets, unknown ones get a suggestion and 
     CHECK_THROWS_WITH(model_from_name("llama2-7b", "--model"),
                       "--model: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists the "
                       "presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)");
-    CHECK_THROWS_WITH(model_from_name("Qwen3-8B", "--model"),
-                      "--model: unknown model \"Qwen3-8B\" (`llmplan models` lists the presets; a Hugging Face "
+    CHECK_THROWS_WITH(model_from_name("Grok-1", "--model"),
+                      "--model: unknown model \"Grok-1\" (`llmplan models` lists the presets; a Hugging Face "
                       "ORG/NAME in the local cache, or --hf-config PATH, works too)");
 }
 
