@@ -418,7 +418,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
               << "× the routed-token tensors: " << gib(s.activations + dropless_more) << " (+" << gib(dropless_more) << ")";
         }
         s.terms.push_back({"activations", "activations", s.activations, f.str(),
-                           "Korthikanti et al. 2022 §4 (Table 2), extended per tensor (docs/MEMORY_MODEL.md §3)"});
+                           "Korthikanti et al. 2022 §4 (Table 2), extended per tensor and layer kind (docs/MEMORY_MODEL.md §4)"});
     }
     if (last)
         s.terms.push_back({"logits", "logits (fp32, for the loss)", s.logits,
