@@ -14,7 +14,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.set_version_flag("--version", std::string("llmplan ") + LLMPLAN_VERSION);
     app.require_subcommand(0, 1);
     app.footer("Examples:\n  llmplan plan --params 7B --gpus 8 --zero 3\n  llmplan plan --model llama-3-8b --gpu a100-80g "
-               "--micro-batch 2 --recompute full --json\n  llmplan search --model llama-3-70b --gpus 1024\n"
+               "--micro-batch 2 --recompute full --json\n"
+               "  llmplan plan --model Qwen/Qwen3-8B --gpus 8 --zero 3   (after: hf download Qwen/Qwen3-8B config.json)\n"
+               "  llmplan search --model llama-3-70b --gpus 1024\n"
                "  llmplan scaling --compute 5.76e23\n  llmplan infer --model llama-3-8b --weights int4 --batch 32\n"
                "  llmplan profile --model gpt2-124m --micro-batch 16 --seq 1024\n"
                "  llmplan models llama-2-70b\n"

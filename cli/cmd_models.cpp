@@ -1,11 +1,10 @@
-// cmd_models.cpp — `llmplan models [NAME] [--hf-config FILE]`: the presets, or one model's shape
-// and exact parameter breakdown.
+// cmd_models.cpp — `llmplan models [NAME] [--hf-config PATH]`: the presets, or one model's shape
+// and exact parameter breakdown (NAME: a preset or a Hugging Face ORG/NAME, core/model_source.h).
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
-#include "core/hf_config.h"
 #include "core/json.h"
-#include "core/presets.h"
+#include "core/model_source.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/report.h"
@@ -16,8 +15,12 @@ namespace llmplan::cli {
 
 void setup_models(CLI::App& parent, ModelsCommand& cmd) {
     cmd.app = parent.add_subcommand("models", "List the model presets, or show one model's shape and parameter count");
-    cmd.app->add_option("name", cmd.name, "A preset to show in detail")->type_name("NAME");
-    cmd.app->add_option("--hf-config", cmd.hf_config, "Show the model described by a Hugging Face config.json")->type_name("FILE");
+    cmd.app->add_option("name", cmd.name,
+                        "A preset, or a Hugging Face ORG/NAME from the local Hugging Face cache, to show in detail")
+        ->type_name("NAME");
+    cmd.app->add_option("--hf-config", cmd.hf_config,
+                        "Show the model described by a Hugging Face config.json, or by a folder holding one")
+        ->type_name("PATH");
     cmd.app->add_flag("--json", cmd.json, "Print JSON");
 }
 
@@ -66,15 +69,14 @@ std::string detail(const ModelSpec& m, const std::string& source) {
 
 int run_models(const ModelsCommand& cmd, std::ostream& out, std::ostream&) {
     if (!cmd.name.empty() && !cmd.hf_config.empty())
-        throw InputError("give either a preset name or --hf-config, not both");
+        throw InputError("give either a model name or --hf-config, not both");
     if (!cmd.name.empty() || !cmd.hf_config.empty()) {
-        const Preset* preset = cmd.name.empty() ? nullptr : find_preset(cmd.name);
-        const ModelSpec m = cmd.name.empty() ? model_from_hf_config_file(cmd.hf_config, "--hf-config")
-                                             : preset_or_throw(cmd.name, "models");
+        const NamedModel m =
+            cmd.name.empty() ? model_from_hf_path(cmd.hf_config, "--hf-config") : model_from_name(cmd.name, "models");
         if (cmd.json) {
-            out << model_to_json(m, preset).dump(2) << "\n";
+            out << model_to_json(m.spec, m.preset).dump(2) << "\n";
         } else {
-            out << detail(m, preset ? preset->source : "from " + cmd.hf_config);
+            out << detail(m.spec, m.preset ? m.preset->source : "from " + m.file);
         }
         return 0;
     }

@@ -6,20 +6,24 @@
 #include "core/derive.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "core/hf_config.h"
-#include "core/presets.h"
+#include "core/model_source.h"
 #include "core/quantity.h"
 
 #include <nlohmann/json.hpp>
 
 #include <limits>
 #include <sstream>
+#include <utility>
 
 namespace llmplan::cli {
 
 void add_model_options(CLI::App& app, ModelOptions& o) {
-    app.add_option("--model,-m", o.model, "Model preset (see `llmplan models`), e.g. llama-2-7b")->type_name("NAME");
-    app.add_option("--hf-config", o.hf_config, "Hugging Face config.json of the model")->type_name("FILE");
+    app.add_option("--model,-m", o.model,
+                   "Model: a preset (see `llmplan models`), e.g. llama-2-7b, or a Hugging Face ORG/NAME whose "
+                   "config.json is in the local Hugging Face cache, e.g. Qwen/Qwen3-8B")
+        ->type_name("NAME");
+    app.add_option("--hf-config", o.hf_config, "Hugging Face config.json of the model, or a folder holding one")
+        ->type_name("PATH");
     app.add_option("--params", o.params, "Parameter count; derives a standard Llama-style shape (7B, 124M, 1.1e9)")
         ->type_name("N");
 }
@@ -151,10 +155,13 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
 ResolvedModel resolve_model(const ModelOptions& o) {
     const int given = !o.model.empty() + !o.hf_config.empty() + !o.params.empty();
     if (given == 0)
-        throw InputError("no model given: use --model NAME (see `llmplan models`), --hf-config FILE or --params N (e.g. --params 7B)");
+        throw InputError("no model given: use --model NAME (see `llmplan models`) or ORG/NAME (from the Hugging Face cache), "
+                         "--hf-config PATH or --params N (e.g. --params 7B)");
     if (given > 1) throw InputError("--model, --hf-config and --params each name the model; give only one of them");
-    if (!o.model.empty()) return {preset_or_throw(o.model, "--model"), "preset " + o.model, false};
-    if (!o.hf_config.empty()) return {model_from_hf_config_file(o.hf_config, "--hf-config"), "--hf-config " + o.hf_config, false};
+    if (!o.model.empty() || !o.hf_config.empty()) {
+        NamedModel m = o.model.empty() ? model_from_hf_path(o.hf_config, "--hf-config") : model_from_name(o.model, "--model");
+        return {std::move(m.spec), std::move(m.origin), false};
+    }
     const std::int64_t n = parse_count(o.params, "--params");
     return {derive_shape(n, "--params"), "--params " + o.params, true};
 }

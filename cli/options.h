@@ -15,8 +15,8 @@
 namespace llmplan::cli {
 
 struct ModelOptions {
-    std::string model;      // --model NAME (preset)
-    std::string hf_config;  // --hf-config FILE
+    std::string model;      // --model NAME (a preset or a Hugging Face ORG/NAME: core/model_source.h)
+    std::string hf_config;  // --hf-config PATH (a config.json or a folder holding one)
     std::string params;     // --params N (derive a standard shape)
 };
 
@@ -47,7 +47,8 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
 // layout = false leaves out the flags `search` chooses itself (--tp, --pp, --zero, --micro-batch, ...).
 void add_job_options(CLI::App& app, JobOptions& o, bool layout = true);
 
-// How the model was chosen, for the report header ("preset", "--hf-config x.json", "--params 7B").
+// How the model was chosen, for the report header ("preset llama-2-7b", "Hugging Face cache FILE",
+// "--hf-config x.json", "--params 7B").
 struct ResolvedModel {
     ModelSpec spec;
     std::string origin;

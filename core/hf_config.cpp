@@ -13,7 +13,9 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 
@@ -71,8 +73,49 @@ public:
     }
 
     std::int64_t required_int64(const char* key) const {
-        if (!present(key)) fail("missing required field \"" + std::string(key) + "\" for model_type \"" + type_ + "\"");
+        if (!present(key)) {
+            // The text part of a composite config (gemma3, llama4) is written as a diff against
+            // the text config class: absent fields take the class's defaults.
+            if (defaults_ && defaults_->contains(key)) return count(key, defaults_->at(key));
+            fail("missing required field \"" + std::string(key) + "\" for model_type \"" + type_ + "\"");
+        }
         return count(key, cfg_.at(key));
+    }
+    // The first of two names a field goes by (BLOOM: hidden_size or n_embed).
+    int required_int_alias(const char* key, const char* alias) const {
+        return required_int(!present(key) && present(alias) ? alias : key);
+    }
+    void use_defaults(const json* defaults) { defaults_ = defaults; }
+
+    // A list of non-negative integers (mlp_only_layers, moe_layers, no_rope_layers); absent or
+    // null -> empty.
+    std::vector<int> int_list(const char* key) const {
+        std::vector<int> out;
+        const json* v = get(key);
+        if (!v) return out;
+        if (!v->is_array()) fail("field \"" + std::string(key) + "\" must be a list of integers (got " + describe(*v) + ")");
+        for (const json& e : *v) out.push_back(narrow(key, count(key, e, 0)));
+        return out;
+    }
+    // A list of strings (layer_types); absent or null -> empty.
+    std::vector<std::string> string_list(const char* key) const {
+        std::vector<std::string> out;
+        const json* v = get(key);
+        if (!v) return out;
+        if (!v->is_array()) fail("field \"" + std::string(key) + "\" must be a list of strings (got " + describe(*v) + ")");
+        for (const json& e : *v) {
+            if (!e.is_string()) fail("field \"" + std::string(key) + "\" must be a list of strings (got " + describe(e) + " in it)");
+            out.push_back(e.get<std::string>());
+        }
+        return out;
+    }
+    // A non-negative number; absent or null -> `fallback`.
+    double optional_real(const char* key, double fallback) const {
+        const std::optional<double> v = optional_number(cfg_, key);
+        if (!v) return fallback;
+        if (!(*v >= 0) || !std::isfinite(*v))
+            fail("field \"" + std::string(key) + "\" must be a non-negative number (got " + json(*v).dump() + ")");
+        return *v;
     }
     int required_int(const char* key) const { return narrow(key, required_int64(key)); }
 
@@ -124,6 +167,7 @@ private:
     const json& cfg_;
     std::string what_;
     std::string type_;
+    const json* defaults_ = nullptr;
 };
 
 // GPT2Config (configuration_gpt2.py) and modeling_gpt2.py: n_inner None -> 4 * n_embd (GPT2Block),
@@ -239,6 +283,293 @@ ModelSpec read_gpt_neox(const Reader& r) {
         if (const json* rope = r.get("rope_parameters"); rope && rope->is_object())
             pct = r.optional_number(*rope, "partial_rotary_factor");
     m.rotary_pct = pct.value_or(0.25);
+    return m;
+}
+
+// ---- today's families (docs/MODEL_FAMILIES.md lists each one's fields, defaults and tensors) ----
+
+// Keeps a per-layer pattern only when layers differ from the uniform default (ModelSpec::layer).
+void set_pattern(ModelSpec& m, std::vector<LayerKind> kinds) {
+    m.layer_kinds.clear();
+    bool uniform = true;
+    for (int i = 0; i < m.n_layers && uniform; ++i) uniform = kinds[static_cast<std::size_t>(i)] == m.layer(i);
+    if (!uniform) m.layer_kinds = std::move(kinds);
+}
+
+// transformers 5 `layer_types`: "full_attention", "sliding_attention" or "chunked_attention"
+// per layer. Absent: `fallback(i)`.
+std::vector<LayerKind> attention_pattern(const Reader& r, const ModelSpec& m,
+                                         const std::function<LayerAttention(int)>& fallback) {
+    const std::vector<std::string> types = r.string_list("layer_types");
+    if (!types.empty() && types.size() != static_cast<std::size_t>(m.n_layers))
+        r.fail("field \"layer_types\" lists " + std::to_string(types.size()) + " layers but num_hidden_layers is " +
+               std::to_string(m.n_layers));
+    std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers));
+    for (int i = 0; i < m.n_layers; ++i) {
+        LayerKind& k = kinds[static_cast<std::size_t>(i)];
+        k.moe = m.is_moe();
+        if (types.empty()) {
+            k.attention = fallback(i);
+            continue;
+        }
+        const std::string& t = types[static_cast<std::size_t>(i)];
+        if (t == "full_attention") k.attention = LayerAttention::global;
+        else if (t == "sliding_attention") k.attention = LayerAttention::sliding;
+        else if (t == "chunked_attention") k.attention = LayerAttention::chunked;
+        else
+            r.fail("field \"layer_types\": layer " + std::to_string(i) + " is \"" + t +
+                   "\" (supported: full_attention, sliding_attention, chunked_attention)");
+    }
+    return kinds;
+}
+// Gemma 2 and GPT-OSS: sliding on even layers, full on odd ones (their configs' layer_types default).
+LayerAttention even_sliding(int i) { return i % 2 == 0 ? LayerAttention::sliding : LayerAttention::global; }
+
+// Qwen2/Qwen3-MoE (Qwen2MoeDecoderLayer): layer i is MoE iff i is not in mlp_only_layers and
+// (i + 1) % decoder_sparse_step == 0.
+void qwen_moe_layers(const Reader& r, ModelSpec& m, std::vector<LayerKind>& kinds) {
+    const int step = r.optional_int("decoder_sparse_step", 1, 1).value_or(1);
+    const std::vector<int> dense = r.int_list("mlp_only_layers");
+    for (int i = 0; i < m.n_layers; ++i)
+        kinds[static_cast<std::size_t>(i)].moe =
+            (i + 1) % step == 0 && std::find(dense.begin(), dense.end(), i) == dense.end();
+}
+
+ModelSpec read_qwen3(const Reader& r) {
+    // Qwen3Config: head_dim defaults to 128 (not d / H); num_key_value_heads None -> H;
+    // attention_bias (q, k, v, o) default False; q_norm and k_norm of head_dim per layer.
+    ModelSpec m = read_llama_like(r, std::nullopt);
+    m.head_dim = r.optional_int("head_dim", 128, 128).value_or(128);
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    m.qk_norm = QkNorm::per_head;
+    // Qwen3Config: use_sliding_window (default False) windows the layers from max_window_layers
+    // (default 28) on; transformers 5 writes the result as layer_types.
+    if (r.optional_bool("use_sliding_window", false))
+        m.sliding_window = r.optional_int("sliding_window", 4096, 0, 0).value_or(0);
+    const int from = r.optional_int("max_window_layers", 28, 28, 0).value_or(28);
+    set_pattern(m, attention_pattern(r, m, [&](int i) {
+                    return m.sliding_window > 0 && i >= from ? LayerAttention::sliding : LayerAttention::global;
+                }));
+    return m;
+}
+
+// Qwen3-MoE and Qwen2-MoE: routed experts of moe_intermediate_size in the layers the sparse step
+// picks, a dense MLP of intermediate_size elsewhere.
+ModelSpec read_qwen_moe(const Reader& r, std::optional<int> default_kv_heads) {
+    ModelSpec m = read_llama_like(r, default_kv_heads);
+    m.n_experts = r.required_int("num_experts");
+    m.top_k = r.required_int("num_experts_per_tok");
+    m.moe_d_ff = r.required_int("moe_intermediate_size");
+    std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers));
+    qwen_moe_layers(r, m, kinds);
+    if (std::none_of(kinds.begin(), kinds.end(), [](const LayerKind& k) { return k.moe; }))
+        r.fail("no layer is an MoE layer (check decoder_sparse_step and mlp_only_layers)");
+    set_pattern(m, kinds);
+    return m;
+}
+
+ModelSpec read_qwen3_moe(const Reader& r) {
+    // Qwen3MoeConfig: num_key_value_heads default 4; no bias; q_norm / k_norm of head_dim.
+    ModelSpec m = read_qwen_moe(r, 4);
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    m.qk_norm = QkNorm::per_head;
+    return m;
+}
+
+ModelSpec read_qwen2_moe(const Reader& r) {
+    // Qwen2MoeConfig: num_key_value_heads default 16; qkv_bias (q, k, v; default True), o_proj
+    // unbiased; one shared expert of shared_expert_intermediate_size with a sigmoid gate d -> 1.
+    ModelSpec m = read_qwen_moe(r, 16);
+    m.qkv_bias = r.optional_bool("qkv_bias", true);
+    m.shared_d_ff = r.optional_int("shared_expert_intermediate_size", 5632, 5632, 0).value_or(5632);
+    m.shared_expert_gate = m.shared_d_ff > 0;
+    return m;
+}
+
+// DeepSeek-V2 / V3: MLA attention; the first first_k_dense_replace layers are dense (intermediate_size),
+// the rest MoE with n_routed_experts of moe_intermediate_size and n_shared_experts shared ones.
+ModelSpec read_deepseek(const Reader& r, int default_dense, std::optional<int> default_shared) {
+    ModelSpec m;
+    m.d_model = r.required_int("hidden_size");
+    m.d_ff = r.required_int("intermediate_size");
+    m.n_layers = r.required_int("num_hidden_layers");
+    m.n_heads = m.n_kv_heads = r.required_int("num_attention_heads");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.max_positions = r.required_int64("max_position_embeddings");
+    r.optional_string("hidden_act");
+    m.attention_form = AttentionForm::mla;
+    m.mla.q_lora_rank = r.optional_int("q_lora_rank", 1536, 0, 0).value_or(0);  // null: a plain q_proj
+    m.mla.kv_lora_rank = r.required_int("kv_lora_rank");
+    m.mla.qk_nope_head_dim = r.required_int("qk_nope_head_dim");
+    m.mla.qk_rope_head_dim = r.required_int("qk_rope_head_dim");
+    m.mla.v_head_dim = r.required_int("v_head_dim");
+    m.head_dim = m.mla.qk_head_dim();
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);  // q_a, kv_a and o_proj
+    m.mlp_bias = r.optional_bool("mlp_bias", false);                      // the dense MLP (V2)
+    m.tied_embeddings = r.optional_bool("tie_word_embeddings", false);
+    const std::optional<int> routed = r.optional_int("n_routed_experts", std::nullopt, std::nullopt);
+    if (routed && *routed > 1) {
+        m.n_experts = *routed;
+        m.top_k = r.required_int("num_experts_per_tok");
+        m.moe_d_ff = r.required_int("moe_intermediate_size");
+        const int shared = r.optional_int("n_shared_experts", default_shared, 0, 0).value_or(0);
+        m.shared_d_ff = std::int64_t{shared} * m.moe_d_ff;
+        const int dense = r.optional_int("first_k_dense_replace", default_dense, 0, 0).value_or(0);
+        std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers));
+        for (int i = 0; i < m.n_layers; ++i) kinds[static_cast<std::size_t>(i)].moe = i >= dense;
+        if (dense >= m.n_layers) r.fail("first_k_dense_replace (" + std::to_string(dense) + ") leaves no MoE layer");
+        set_pattern(m, kinds);
+    }
+    return m;
+}
+
+ModelSpec read_deepseek_v2(const Reader& r) {
+    // DeepseekV2Config: first_k_dense_replace 0, n_shared_experts 2 (None: no shared expert).
+    return read_deepseek(r, 0, 2);
+}
+
+ModelSpec read_deepseek_v3(const Reader& r) {
+    // DeepseekV3Config: first_k_dense_replace 3, n_shared_experts 1. num_nextn_predict_layers
+    // (the checkpoint's MTP modules, which transformers does not build) is kept as mtp_layers.
+    ModelSpec m = read_deepseek(r, 3, 1);
+    m.mtp_layers = r.optional_int("num_nextn_predict_layers", 0, 0, 0).value_or(0);
+    return m;
+}
+
+ModelSpec read_gpt_oss(const Reader& r) {
+    // GptOssConfig: every layer MoE (num_local_experts of intermediate_size, biased, router
+    // biased); attention biased (attention_bias default True) with one sink per head; head_dim 64;
+    // num_key_value_heads 8; layer_types default: sliding (window 128) on even layers.
+    ModelSpec m = read_llama_like(r, 8);
+    m.head_dim = r.optional_int("head_dim", 64, std::nullopt).value_or(m.d_model / m.n_heads);
+    m.n_experts = r.required_int(r.present("num_local_experts") ? "num_local_experts" : "num_experts");
+    m.top_k = r.optional_int("num_experts_per_tok", 4, 4).value_or(4);
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", true);
+    m.attention_sinks = m.router_bias = m.expert_bias = true;
+    m.sliding_window = r.optional_int("sliding_window", 128, 0, 0).value_or(0);
+    set_pattern(m, attention_pattern(r, m, even_sliding));
+    return m;
+}
+
+// Gemma 2 and 3: head_dim (default 256) independent of d / H, GeGLU MLP, four RMSNorms per layer,
+// tied embeddings by default.
+ModelSpec read_gemma(const Reader& r, std::optional<int> default_kv_heads) {
+    ModelSpec m = read_llama_like(r, default_kv_heads);
+    m.head_dim = r.optional_int("head_dim", 256, 256).value_or(256);
+    r.optional_string("hidden_activation");
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    m.tied_embeddings = r.optional_bool("tie_word_embeddings", true);
+    m.norms_per_layer = 4;
+    m.sliding_window = r.optional_int("sliding_window", 4096, 0, 0).value_or(0);
+    return m;
+}
+
+ModelSpec read_gemma2(const Reader& r) {
+    // Gemma2Config: attn_logit_softcapping 50, final_logit_softcapping 30 (None: off);
+    // layer_types default: sliding on even layers.
+    ModelSpec m = read_gemma(r, 4);
+    m.attn_softcap = r.present("attn_logit_softcapping") ? r.optional_real("attn_logit_softcapping", 0) : 50.0;
+    m.final_softcap = r.present("final_logit_softcapping") ? r.optional_real("final_logit_softcapping", 0) : 30.0;
+    set_pattern(m, attention_pattern(r, m, even_sliding));
+    return m;
+}
+
+ModelSpec read_gemma3_text(const Reader& r) {
+    // Gemma3TextConfig: q_norm / k_norm of head_dim; soft-capping off by default; every
+    // sliding_window_pattern-th layer (default 6) global, the others sliding.
+    ModelSpec m = read_gemma(r, 4);
+    m.qk_norm = QkNorm::per_head;
+    m.attn_softcap = r.optional_real("attn_logit_softcapping", 0);
+    m.final_softcap = r.optional_real("final_logit_softcapping", 0);
+    const int pattern =
+        r.optional_int(r.present("sliding_window_pattern") ? "sliding_window_pattern" : "_sliding_window_pattern", 6, 6)
+            .value_or(6);
+    set_pattern(m, attention_pattern(r, m, [&](int i) {
+                    return (i + 1) % pattern == 0 ? LayerAttention::global : LayerAttention::sliding;
+                }));
+    return m;
+}
+
+ModelSpec read_llama4_text(const Reader& r) {
+    // Llama4TextConfig: routed and shared experts of intermediate_size, dense layers of
+    // intermediate_size_mlp; MoE layers moe_layers, else every interleave_moe_layer_step-th
+    // (default 1: all); NoPE layers: no_rope_layers[i] == 0, else every
+    // no_rope_layer_interval-th (default 4); RoPE layers use chunked attention
+    // (attention_chunk_size 8192), NoPE layers full attention; the QK L2 norm has no weights.
+    ModelSpec m = read_llama_like(r, std::nullopt);
+    m.head_dim = r.optional_int("head_dim", 128, std::nullopt).value_or(m.d_model / m.n_heads);
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    if (r.optional_bool("use_qk_norm", true)) m.qk_norm = QkNorm::unweighted;
+    m.n_experts = r.required_int("num_local_experts");
+    m.top_k = r.optional_int("num_experts_per_tok", 1, 1).value_or(1);
+    m.moe_d_ff = m.d_ff;  // intermediate_size
+    m.shared_d_ff = m.d_ff;
+    m.d_ff = r.optional_int("intermediate_size_mlp", 16384, 16384).value_or(16384);
+    m.attention_chunk = r.optional_int("attention_chunk_size", 8192, 0, 0).value_or(0);
+    std::vector<int> moe = r.int_list("moe_layers");
+    if (moe.empty()) {
+        const int step = r.optional_int("interleave_moe_layer_step", 1, 1).value_or(1);
+        for (int i = step - 1; i < m.n_layers; i += step) moe.push_back(i);
+    }
+    const std::vector<int> rope = r.int_list("no_rope_layers");
+    if (!rope.empty() && rope.size() != static_cast<std::size_t>(m.n_layers))
+        r.fail("field \"no_rope_layers\" lists " + std::to_string(rope.size()) + " layers but num_hidden_layers is " +
+               std::to_string(m.n_layers));
+    const int interval = r.optional_int("no_rope_layer_interval", 4, 4).value_or(4);
+    std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers));
+    for (int i = 0; i < m.n_layers; ++i) {
+        LayerKind& k = kinds[static_cast<std::size_t>(i)];
+        k.moe = std::find(moe.begin(), moe.end(), i) != moe.end();
+        k.rope = rope.empty() ? (i + 1) % interval != 0 : rope[static_cast<std::size_t>(i)] != 0;
+        k.attention = k.rope && m.attention_chunk > 0 ? LayerAttention::chunked : LayerAttention::global;
+    }
+    if (m.attention_chunk > 0 && std::none_of(kinds.begin(), kinds.end(), [](const LayerKind& k) {
+            return k.attention == LayerAttention::chunked;
+        }))
+        m.attention_chunk = 0;
+    m.layer_kinds = kinds;  // always heterogeneous enough to keep (chunked or NoPE layers)
+    if (std::none_of(kinds.begin(), kinds.end(), [](const LayerKind& k) { return k.moe; }))
+        r.fail("no layer is an MoE layer (check moe_layers and interleave_moe_layer_step)");
+    return m;
+}
+
+ModelSpec read_phi3(const Reader& r) {
+    // Phi3Config: fused qkv_proj and gate_up_proj (the same counts as separate ones), no biases;
+    // sliding_window (None: none) on every layer, as Mistral's.
+    ModelSpec m = read_llama_like(r, std::nullopt);
+    m.sliding_window = r.optional_int("sliding_window", 0, 0, 0).value_or(0);
+    return m;
+}
+
+ModelSpec read_olmo2(const Reader& r) {
+    // Olmo2Config: attention_bias default False; q_norm / k_norm over the whole projection;
+    // post-norms (two per layer).
+    ModelSpec m = read_llama_like(r, std::nullopt);
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    m.qk_norm = QkNorm::full_width;
+    return m;
+}
+
+ModelSpec read_bloom(const Reader& r) {
+    // BloomConfig: hidden_size (alias n_embed), n_layer, n_head; LayerNorm, ALiBi (no position
+    // parameters), a LayerNorm on the word embedding, fused biased query_key_value and dense,
+    // an MLP of always 4·hidden_size (n_inner is ignored), tied embeddings by default. ALiBi has
+    // no position limit; the planner's default sequence is BLOOM's training length, seq_length
+    // (2048, Scao et al. 2022, Table 3) when the config lacks it.
+    ModelSpec m;
+    m.d_model = r.required_int_alias("hidden_size", "n_embed");
+    m.n_layers = r.required_int_alias("n_layer", "num_hidden_layers");
+    m.n_heads = m.n_kv_heads = r.required_int_alias("n_head", "num_attention_heads");
+    m.head_dim = r.derived_head_dim(m, "hidden_size", "n_head");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.max_positions = r.optional_int("seq_length", 2048, 2048).value_or(2048);
+    m.d_ff = static_cast<int>(std::min<std::int64_t>(4LL * m.d_model, std::numeric_limits<int>::max()));
+    m.activation = Activation::gelu;
+    m.norm = Norm::layernorm;
+    m.position = PositionEmbedding::alibi;
+    m.qkv_bias = m.out_bias = m.mlp_bias = true;
+    m.embedding_norm = true;
+    m.tied_embeddings = r.optional_bool("tie_word_embeddings", true);
     return m;
 }
 
@@ -363,6 +694,50 @@ const HfFamily kFamilies[] = {
      write_qwen2},
     {"gpt_neox", read_gpt_neox, Norm::layernorm, Activation::gelu, PositionEmbedding::rotary, false, true, true, false,
      false, write_gpt_neox},
+    // Read only (no writer): today's families.
+    {"qwen3", read_qwen3, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, true, true,
+     nullptr},
+    {"qwen3_moe", read_qwen3_moe, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false,
+     false, true, nullptr},
+    {"qwen2_moe", read_qwen2_moe, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false,
+     false, true, nullptr},
+    {"deepseek_v2", read_deepseek_v2, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false,
+     false, true, nullptr},
+    {"deepseek_v3", read_deepseek_v3, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false,
+     false, true, nullptr},
+    {"gemma2", read_gemma2, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, true,
+     true, nullptr},
+    {"gemma3_text", read_gemma3_text, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false,
+     true, true, nullptr},
+    {"phi3", read_phi3, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, true, true,
+     nullptr},
+    {"gpt_oss", read_gpt_oss, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false, true,
+     true, nullptr},
+    {"llama4_text", read_llama4_text, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false,
+     false, true, nullptr},
+    {"olmo2", read_olmo2, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, false,
+     true, nullptr},
+    {"bloom", read_bloom, Norm::layernorm, Activation::gelu, PositionEmbedding::alibi, false, false, false, false,
+     false, nullptr},
+};
+
+// Image-text models whose language model is a text family built from the config's "text_config"
+// (fields it lacks take the text config class's defaults; the vision tower is not planned).
+struct CompositeFamily {
+    const char* type;
+    const char* text_type;
+    const char* defaults;  // the text config class's defaults for the fields that fix the shape
+};
+const CompositeFamily kComposites[] = {
+    // Gemma3TextConfig (configuration_gemma3.py)
+    {"gemma3", "gemma3_text",
+     R"({"vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+         "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131072})"},
+    // Llama4TextConfig (configuration_llama4.py)
+    {"llama4", "llama4_text",
+     R"({"vocab_size": 202048, "hidden_size": 5120, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+         "num_hidden_layers": 48, "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
+         "num_local_experts": 16, "max_position_embeddings": 131072})"},
 };
 
 const HfFamily* find_family(std::string_view type) {
@@ -375,7 +750,7 @@ const HfFamily* find_family(std::string_view type) {
 std::string families_with(bool HfFamily::*feature) {
     std::vector<std::string> names;
     for (const HfFamily& f : kFamilies)
-        if (f.*feature) names.emplace_back(f.type);
+        if (f.*feature && f.write) names.emplace_back(f.type);  // only those a config can be written as
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i)
         out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
@@ -398,6 +773,7 @@ const std::vector<std::string>& supported_hf_model_types() {
     static const std::vector<std::string> types = [] {
         std::vector<std::string> out;
         for (const HfFamily& f : kFamilies) out.emplace_back(f.type);
+        for (const CompositeFamily& c : kComposites) out.emplace_back(c.type);
         return out;
     }();
     return types;
@@ -411,10 +787,23 @@ ModelSpec model_from_hf_config(const nlohmann::json& cfg, std::string_view what)
     if (!type_it->is_string())
         throw InputError(where + ": field \"model_type\" must be a string (got " + describe(*type_it) + ")");
     const std::string type = type_it->get<std::string>();
-    if (const HfFamily* family = find_family(type)) {
-        const Reader reader(cfg, what, type);
+    const json* text = &cfg;
+    std::string read_type = type;
+    json defaults;
+    for (const CompositeFamily& c : kComposites) {
+        if (type != c.type) continue;
+        const auto it = cfg.find("text_config");
+        if (it == cfg.end() || !it->is_object())
+            throw InputError(where + ": model_type \"" + type + "\" needs a \"text_config\" object (its language model)");
+        text = &*it;
+        read_type = c.text_type;
+        defaults = json::parse(c.defaults);
+    }
+    if (const HfFamily* family = find_family(read_type)) {
+        Reader reader(*text, text == &cfg ? std::string(what) : where + " text_config", read_type);
+        if (!defaults.is_null()) reader.use_defaults(&defaults);
         ModelSpec m = family->read(reader);
-        m.family = type;
+        m.family = read_type;
         m.name = "hf:" + type;
         if (const auto it = cfg.find("_name_or_path"); it != cfg.end() && it->is_string() && !it->get<std::string>().empty())
             m.name = "hf:" + it->get<std::string>();
@@ -436,6 +825,12 @@ nlohmann::json hf_config_from_model(const ModelSpec& m, std::string_view model_t
 
     const Require require{m, type};
     const HfFamily& f = *family;
+    if (!f.write) {
+        std::vector<std::string> writable;
+        for (const HfFamily& w : kFamilies)
+            if (w.write) writable.emplace_back(w.type);
+        require(false, "llmplan reads " + type + " configs but writes only " + join(writable, ", "));
+    }
     require(m.norm == f.norm, std::string("it needs ") + to_string(f.norm) + " (the model has " + to_string(m.norm) + ")");
     require(m.activation == f.activation, std::string("it needs a ") + to_string(f.activation) +
                                               " MLP (the model's is " + to_string(m.activation) + ")");

@@ -1,7 +1,9 @@
 // hf_config.h — read and write Hugging Face transformers `config.json` files as ModelSpecs.
 //
 // Import follows the transformers config classes field by field, defaults included (GPT2Config,
-// LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, GPTNeoXConfig). Fields that fix the
+// LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, GPTNeoXConfig, and the families of
+// docs/MODEL_FAMILIES.md: Qwen3, Qwen3-MoE, Qwen2-MoE, DeepSeek-V2/V3, Gemma 2, Gemma 3 (text or
+// the text_config of the image-text config), Phi-3, GPT-OSS, Llama 4 (likewise), OLMo 2, BLOOM). Fields that fix the
 // shape (sizes, layers, heads, vocabulary, positions, experts) are required; fields that older
 // configs may lack (num_key_value_heads, head_dim, biases, tie_word_embeddings, ...) take the
 // class's default. Unknown fields are ignored. Export is the inverse: importing an exported
@@ -34,7 +36,7 @@ ModelSpec model_from_hf_config_file(const std::string& path, std::string_view fl
 // or cannot express the spec (e.g. RMSNorm as gpt2, biases as mistral, experts as llama).
 nlohmann::json hf_config_from_model(const ModelSpec& spec, std::string_view model_type);
 
-// The model_type values understood above: gpt2, llama, mistral, mixtral, qwen2, gpt_neox.
+// The model_type values understood above (export: gpt2, llama, mistral, mixtral, qwen2, gpt_neox).
 const std::vector<std::string>& supported_hf_model_types();
 
 }  // namespace llmplan

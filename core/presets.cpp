@@ -7,9 +7,13 @@
 #include "core/presets.h"
 
 #include "core/error.h"
+#include "core/hf_config.h"
+#include "core/model_configs.h"
 #include "core/text.h"
 
+#include <algorithm>
 #include <optional>
+#include <stdexcept>
 
 namespace llmplan {
 
@@ -159,6 +163,76 @@ std::vector<Preset> build_presets() {
                      "Hoffmann et al. 2022, Table 4 (80 layers, d_model 8192, 64 heads, kv size 128); Gopher "
                      "architecture (Rae et al. 2021); published \"70B\" is rounded, exact count unpublished"});
     }
+    // ---- today's models, read from their config.json in models/ (docs/PRESETS.md: the origin
+    //      of each file and of each published figure) ----
+    struct FromConfig {
+        const char* name;
+        const char* description;
+        std::int64_t exact;  // an exact published count, else 0
+        PublishedCount published;
+        const char* source;
+    };
+    constexpr double B = 1e9;
+    const FromConfig from_config[] = {
+        {"llama-3.1-8b", "Llama 3.1 8B (Meta 2024, GQA 8 kv heads, 128K context)", 8'030'261'248, {8.0 * B, 0, B},
+         "meta-llama/Llama-3.1-8B config.json; count: the HF checkpoint (as Llama 3 8B, docs/REFERENCES.md §6)"},
+        {"llama-3.1-70b", "Llama 3.1 70B (Meta 2024, GQA 8 kv heads, 128K context)", 70'553'706'496, {70 * B, 0, B},
+         "meta-llama/Llama-3.1-70B config.json; count: the HF checkpoint (as Llama 3 70B, docs/REFERENCES.md §6)"},
+        {"qwen2.5-7b", "Qwen2.5 7B (Alibaba 2024, GQA 4 kv heads, q/k/v biases)", 0, {7.61 * B, 0, 0.01 * B},
+         "Qwen/Qwen2.5-7B config.json; model card: 7.61B"},
+        {"qwen2.5-72b", "Qwen2.5 72B (Alibaba 2024, GQA 8 kv heads, q/k/v biases)", 0, {72.7 * B, 0, 0.1 * B},
+         "Qwen/Qwen2.5-72B config.json; model card: 72.7B"},
+        {"qwen3-0.6b", "Qwen3 0.6B (Alibaba 2025, QK-norm, tied embeddings)", 0, {0.6 * B, 0, 0.1 * B},
+         "Qwen/Qwen3-0.6B config.json; model card: 0.6B"},
+        {"qwen3-8b", "Qwen3 8B (Alibaba 2025, QK-norm, head_dim 128)", 0, {8.2 * B, 0, 0.1 * B},
+         "Qwen/Qwen3-8B config.json; model card: 8.2B"},
+        {"qwen3-32b", "Qwen3 32B (Alibaba 2025, QK-norm, 64 heads of 128)", 0, {32.8 * B, 0, 0.1 * B},
+         "Qwen/Qwen3-32B config.json; model card: 32.8B"},
+        {"qwen3-30b-a3b", "Qwen3 30B-A3B (Alibaba 2025, MoE: 128 experts of 768, top-8)", 0, {30.5 * B, 3.3 * B, 0.1 * B},
+         "Qwen/Qwen3-30B-A3B config.json; model card: 30.5B total, 3.3B activated"},
+        {"qwen3-235b-a22b", "Qwen3 235B-A22B (Alibaba 2025, MoE: 128 experts of 1536, top-8)", 0, {235 * B, 22 * B, B},
+         "Qwen/Qwen3-235B-A22B config.json; model card: 235B total, 22B activated"},
+        {"qwen1.5-moe-a2.7b", "Qwen1.5-MoE-A2.7B (Alibaba 2024, 60 experts top-4 + a gated shared expert)", 0,
+         {14.3 * B, 2.7 * B, 0.1 * B}, "Qwen/Qwen1.5-MoE-A2.7B config.json; model card: 14.3B total, 2.7B activated"},
+        {"deepseek-v2-lite", "DeepSeek-V2-Lite (2024, MLA, 64 experts top-6 + 2 shared)", 0,
+         {15.7 * B, 2.4 * B, 0.1 * B, true},
+         "deepseek-ai/DeepSeek-V2-Lite config.json; model card: 15.7B total, 2.4B activated (without the input embedding)"},
+        {"deepseek-v3", "DeepSeek-V3 (2024, MLA, 256 experts top-8 + 1 shared, 1 MTP module)", 0, {671 * B, 37 * B, B},
+         "deepseek-ai/DeepSeek-V3 config.json; DeepSeek-V3 technical report: 671B total, 37B activated (MTP apart)"},
+        {"gemma-2-9b", "Gemma 2 9B (Google 2024, local/global layers, soft-capping)", 0, {9 * B, 0, B},
+         "google/gemma-2-9b config.json (reconstructed: docs/PRESETS.md §2); model card: 9B; Gemma 2 report Table 2: "
+         "8,324,201,984 non-embedding"},
+        {"gemma-3-27b", "Gemma 3 27B, language model (Google 2025, 5 local : 1 global, QK-norm)", 0, {27 * B, 0, B},
+         "google/gemma-3-27b-pt config.json (text_config); model card: 27B"},
+        {"gpt-oss-20b", "gpt-oss-20b (OpenAI 2025, 32 experts top-4, sinks, banded window 128)", 0,
+         {20.91 * B, 3.61 * B, 0.01 * B, true},
+         "openai/gpt-oss-20b config.json; model card: 20.91B total, 3.61B active (without the input embedding)"},
+        {"gpt-oss-120b", "gpt-oss-120b (OpenAI 2025, 128 experts top-4, sinks, banded window 128)", 0,
+         {116.83 * B, 5.13 * B, 0.01 * B, true},
+         "openai/gpt-oss-120b config.json; model card: 116.83B total, 5.13B active (without the input embedding)"},
+        {"llama-4-scout", "Llama 4 Scout, language model (Meta 2025, 16 experts top-1 + shared, chunked attention)", 0,
+         {0, 17 * B, B},
+         "meta-llama/Llama-4-Scout-17B-16E config.json (text_config); model card: 17B active (its 109B total includes "
+         "the vision encoder)"},
+        {"llama-4-maverick", "Llama 4 Maverick, language model (Meta 2025, 128 experts top-1 + shared, MoE every 2nd layer)",
+         0, {400 * B, 17 * B, B},
+         "meta-llama/Llama-4-Maverick-17B-128E config.json (text_config); model card: 400B total, 17B active"},
+        {"phi-3-mini", "Phi-3-mini 4K (Microsoft 2024, sliding window 2047)", 0, {3.8 * B, 0, 0.1 * B},
+         "microsoft/Phi-3-mini-4k-instruct config.json; model card: 3.8B"},
+        {"olmo-2-7b", "OLMo 2 7B (AI2 2024, post-norms, QK-norm over the projection)", 0, {7 * B, 0, B},
+         "allenai/OLMo-2-1124-7B config.json; model card: 7B"},
+        {"bloom-560m", "BLOOM 560M (BigScience 2022, ALiBi, embedding LayerNorm)", 559'214'592, {559.2 * 1e6, 0, 1e5},
+         "bigscience/bloom-560m config.json (reconstructed: docs/PRESETS.md §2); model card: 559,214,592"},
+    };
+    for (const FromConfig& f : from_config) {
+        const auto& configs = bundled_model_configs();
+        const auto it = std::find_if(configs.begin(), configs.end(),
+                                     [&](const ModelConfigText& c) { return c.name == f.name; });
+        if (it == configs.end()) throw std::logic_error(std::string("preset ") + f.name + ": models/" + f.name + ".json is not bundled");
+        ModelSpec m = model_from_hf_config(nlohmann::json::parse(it->json), std::string("models/") + f.name + ".json");
+        m.name = f.name;
+        p.push_back({f.name, f.description, m, f.exact, f.source, f.published});
+    }
     return p;
 }
 
@@ -205,7 +279,7 @@ ModelSpec preset_or_throw(std::string_view name, std::string_view flag) {
     const std::optional<std::string> suggestion = closest_match(to_lower(name), names);
     std::string message = std::string(flag) + ": unknown model \"" + std::string(name) + "\" (";
     if (suggestion) message += "did you mean \"" + *suggestion + "\"? ";
-    message += "`llmplan models` lists all)";
+    message += "`llmplan models` lists the presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)";
     throw InputError(message);
 }
 

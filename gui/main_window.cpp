@@ -122,6 +122,11 @@ QWidget* MainWindow::build_inputs() {
     preset_ = combo("modelPreset", names);
     for (int i = 0; i < preset_->count(); ++i)
         preset_->setItemData(i, q(model_presets()[static_cast<std::size_t>(i)].description), Qt::ToolTipRole);
+    // Editable: a Hugging Face ORG/NAME from the local cache is typed in, as --model takes it.
+    preset_->setEditable(true);
+    preset_->setInsertPolicy(QComboBox::NoInsert);
+    preset_->setToolTip("A preset, or a Hugging Face ORG/NAME whose config.json is in the local Hugging Face cache "
+                        "(hf download ORG/NAME config.json), e.g. Qwen/Qwen3-8B");
     source_pages_->addWidget(preset_);
     auto* hf = new QWidget();
     auto* hl = new QHBoxLayout(hf);
@@ -353,7 +358,8 @@ void MainWindow::connect_inputs() {
         update_model_source_page();
         changed();
     });
-    for (QComboBox* c : {preset_, gpu_, zero_, precision_, optimizer_, recompute_, attention_, framework_, offload_, base_quant_,
+    connect(preset_, &QComboBox::currentTextChanged, this, changed);  // editable: a choice or typed text
+    for (QComboBox* c : {gpu_, zero_, precision_, optimizer_, recompute_, attention_, framework_, offload_, base_quant_,
                          inf_weights_, inf_kv_, inf_attention_, inf_framework_})
         connect(c, &QComboBox::currentIndexChanged, this, changed);
     for (QSpinBox* s : {gpus_, gpus_per_node_, tp_, pp_, cp_, ep_, virtual_stages_, micro_batch_, global_batch_, seq_, lora_rank_,
@@ -379,7 +385,7 @@ Scenario MainWindow::scenario() const {
              : src == "shape"     ? ModelSource::shape
                                   : ModelSource::preset;
     switch (s.source) {
-        case ModelSource::preset: s.model = data_of(preset_); break;
+        case ModelSource::preset: s.model = preset_->currentText().trimmed().toStdString(); break;
         case ModelSource::hf_config: s.model = hf_path_->text().trimmed().toStdString(); break;
         case ModelSource::params: s.model = params_->text().toStdString(); break;
         case ModelSource::shape: s.model = loaded_shape_.name; break;

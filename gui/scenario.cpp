@@ -6,8 +6,8 @@
 #include "core/file.h"
 #include "core/job_text.h"
 #include "core/gpu.h"
-#include "core/hf_config.h"
 #include "core/json.h"
+#include "core/model_source.h"
 #include "core/presets.h"
 #include "core/quantity.h"
 #include "planner/lora.h"
@@ -52,13 +52,15 @@ ModelSpec resolve_model(const Scenario& s, std::string* origin, bool* derived) {
         if (derived) *derived = d;
     };
     switch (s.source) {
-        case ModelSource::preset:
-            set("preset " + s.model, false);
-            return preset_or_throw(s.model, "--model");
-        case ModelSource::hf_config:
-            if (s.model.empty()) throw InputError("--hf-config: no config.json chosen (use Browse…)");
-            set("--hf-config " + s.model, false);
-            return model_from_hf_config_file(s.model, "--hf-config");
+        case ModelSource::preset:  // a preset or a Hugging Face ORG/NAME, as --model takes them
+        case ModelSource::hf_config: {
+            if (s.source == ModelSource::hf_config && s.model.empty())
+                throw InputError("--hf-config: no config.json chosen (use Browse…)");
+            NamedModel m = s.source == ModelSource::preset ? model_from_name(s.model, "--model")
+                                                           : model_from_hf_path(s.model, "--hf-config");
+            set(std::move(m.origin), false);
+            return std::move(m.spec);
+        }
         case ModelSource::params:
             set("--params " + s.model, true);
             return derive_shape(parse_count(s.model, "--params"), "--params");
@@ -364,12 +366,22 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
     if (r.has("model_source")) {
         const Reader ms{j["model_source"], what + " model_source"};
         const std::string kind = ms.text("kind", "shape"), value = ms.text("value", "");
-        if (kind == "preset") s.source = ModelSource::preset, s.model = value;
+        // A file, or a Hugging Face ORG/NAME, that this machine lacks leaves the shape in use.
+        const auto in_hf_cache = [&] {
+            try {
+                find_cached_hf_config(value, "--model");
+                return true;
+            } catch (const InputError&) {
+                return false;
+            }
+        };
+        if (kind != "preset" && kind != "params" && kind != "hf_config" && kind != "shape")
+            ms.bad("kind", "preset, hf_config, params or shape");
+        if (kind == "preset" && (value.find('/') == std::string::npos || !r.has("model") || in_hf_cache()))
+            s.source = ModelSource::preset, s.model = value;
         else if (kind == "params") s.source = ModelSource::params, s.model = value;
         else if (kind == "hf_config" && (std::filesystem::exists(value) || !r.has("model")))
             s.source = ModelSource::hf_config, s.model = value;
-        else if (kind != "shape" && kind != "hf_config")
-            ms.bad("kind", "preset, hf_config, params or shape");
     } else if (!r.has("model")) {
         throw InputError(what + ": no \"model\" (a shape) or \"model_source\"");
     }

@@ -266,7 +266,7 @@ TEST_CASE("scaling: compute-optimal answer as table and JSON, and the hand-off t
     CHECK(then.out.find("Training run") != std::string::npos);
 }
 
-TEST_CASE("scaling: --fit writes a law that --law-file reads; CSV curves; bad input", "[cli][scaling]") {
+TEST_CASE("scaling: --fit writes a law that --law-file reads: CSV curves: bad input", "[cli][scaling]") {
     const std::string law = "fitted_law_test.json";
     const Result f = run({"scaling", "--fit", std::string(LLMPLAN_TEST_DATA) + "/chinchilla_fig4_points.csv",
                           "--drop-highest-loss", "5", "--out", law});
@@ -325,7 +325,7 @@ TEST_CASE("profile: a predicted out-of-memory is refused before running, unless 
     CHECK(r.err.find("running anyway (--force)") != std::string::npos);
 }
 
-TEST_CASE("every report starts with its schema from planner/report; one model's reports name it and its origin", "[cli][json]") {
+TEST_CASE("every report starts with its schema from planner/report: one model's reports name it and its origin", "[cli][json]") {
     struct Case {
         std::vector<std::string> args;
         const char* schema;

@@ -177,7 +177,7 @@ TEST_CASE("every command reads its files through the one reader: one line, exit 
     expect_one_line({"search", "--model", "gpt2-124m", "--gpus", "8", "--cluster", dir},
                     "--cluster " + dir + ": is a directory, not a file\n");
     // infer, models, profile calibrate: --hf-config / --out
-    expect_one_line({"infer", "--hf-config", dir}, "--hf-config " + dir + ": is a directory, not a file\n");
+    expect_one_line({"infer", "--hf-config", dir}, "--hf-config " + dir + ": the folder has no config.json\n");
     expect_one_line({"models", "--hf-config", missing}, "--hf-config " + missing + ": cannot open the file (No such file or directory)\n");
     expect_one_line({"profile", "calibrate", "--model", "gpt2-124m", "--out", dir}, "--out " + dir + ": is a directory, not a file\n");
     // scaling: --fit, --law-file

@@ -105,7 +105,7 @@ TEST_CASE("an unknown GPU names the flag and value and suggests the closest key"
                       "--gpu: unknown GPU \"quantum-accelerator-9000\" (`llmplan gpus` lists all)");
 }
 
-TEST_CASE("peak_flops returns the field for each format; formats have names", "[gpu]") {
+TEST_CASE("peak_flops returns the field for each format: formats have names", "[gpu]") {
     const GpuSpec& g = gpu_or_throw("h100-sxm", "t");
     CHECK(g.peak_flops(NumberFormat::fp64) == g.peak_fp64);
     CHECK(g.peak_flops(NumberFormat::fp32) == g.peak_fp32);

@@ -25,6 +25,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 using namespace llmplan;
@@ -218,6 +219,55 @@ private slots:
         QCOMPARE(b.evaluation()->memory.params.total(), a.evaluation()->memory.params.total());
         QVERIFY(a.export_chart_png(dir.filePath("chart.png"), &err));
         QVERIFY(QFileInfo(dir.filePath("chart.png")).size() > 0);
+    }
+
+    void hf_model_id_in_the_preset_field() {
+        // A Hugging Face cache with one snapshot whose config.json links into blobs (core/model_source.h).
+        QTemporaryDir dir;
+        const std::filesystem::path hub = dir.filePath("hub").toStdString();
+        const std::filesystem::path repo = hub / "models--TinyLlama--TinyLlama-1.1B";
+        std::filesystem::create_directories(repo / "blobs");
+        std::filesystem::create_directories(repo / "snapshots/aaaa1111");
+        std::filesystem::copy_file(std::string(LLMPLAN_SOURCE_DIR) + "/tests/data/hf/tinyllama-1.1b.json", repo / "blobs/tiny");
+        std::filesystem::create_symlink("../../blobs/tiny", repo / "snapshots/aaaa1111/config.json");
+        const QByteArray saved = qgetenv("HF_HUB_CACHE");
+        const bool had = qEnvironmentVariableIsSet("HF_HUB_CACHE");
+        qputenv("HF_HUB_CACHE", QByteArray::fromStdString(hub.string()));
+
+        MainWindow a;
+        choose(a, "modelSource", "preset");
+        child<QSpinBox>(a, "gpus")->setValue(1);
+        auto* preset = child<QComboBox>(a, "modelPreset");
+        QVERIFY(preset->isEditable());
+        preset->setEditText("TinyLlama/TinyLlama-1.1B");
+        QVERIFY2(!a.showing_error(), qPrintable(a.error_message()));
+        QCOMPARE(a.evaluation()->model.name, std::string("TinyLlama/TinyLlama-1.1B"));
+        QCOMPARE(a.evaluation()->origin,
+                 "Hugging Face cache " + (repo / "snapshots/aaaa1111/config.json").string());
+        QCOMPARE(a.evaluation()->memory.params.total(), std::int64_t{1100048384});
+        // Saved and loaded as typed.
+        QString err;
+        const QString path = dir.filePath("tiny.json");
+        QVERIFY2(a.save_scenario(path, &err), qPrintable(err));
+        MainWindow b;
+        QVERIFY2(b.load_scenario(path, &err), qPrintable(err));
+        QCOMPARE(b.scenario().source, ModelSource::preset);
+        QCOMPARE(b.scenario().model, std::string("TinyLlama/TinyLlama-1.1B"));
+        QCOMPARE(b.evaluation()->memory.params.total(), std::int64_t{1100048384});
+        // Not in the cache: the CLI's one line.
+        preset->setEditText("Qwen/Qwen3-8B");
+        QVERIFY(a.showing_error());
+        QCOMPARE(a.error_message(), QString::fromStdString("--model Qwen/Qwen3-8B: not a preset and not in the Hugging Face "
+                                                           "cache (looked in " + (hub / "models--Qwen--Qwen3-8B").string() +
+                                                           "); fetch its config with: hf download Qwen/Qwen3-8B config.json"));
+        // On a machine whose cache lacks it, the scenario's saved shape is used.
+        qputenv("HF_HUB_CACHE", QByteArray::fromStdString((hub / "elsewhere").string()));
+        MainWindow c;
+        QVERIFY2(c.load_scenario(path, &err), qPrintable(err));
+        QCOMPARE(c.scenario().source, ModelSource::shape);
+        QCOMPARE(c.evaluation()->memory.params.total(), std::int64_t{1100048384});
+        if (had) qputenv("HF_HUB_CACHE", saved);
+        else qunsetenv("HF_HUB_CACHE");
     }
 
     void pin_compares_a_and_b() {

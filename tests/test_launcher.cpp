@@ -120,7 +120,7 @@ TEST_CASE("launcher: a rank whose program cannot start fails with exit code 127"
     CHECK(r.summary().find("could not start the program") != std::string::npos);
 }
 
-TEST_CASE("rendezvous: the id file is published whole and read back; a missing one times out", "[dist][launcher]") {
+TEST_CASE("rendezvous: the id file is published whole and read back: a missing one times out", "[dist][launcher]") {
     TempDir dir;
     const std::string path = (dir.path / "nccl_id").string();
     std::vector<unsigned char> id(128);

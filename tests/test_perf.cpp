@@ -96,7 +96,7 @@ TEST_CASE("perf: pipeline bubble (p − 1)/m for 1F1B, (p − 1)/(v·m) interlea
     CHECK(two.bubble_fraction == Approx(3.0 / 16));
 }
 
-TEST_CASE("perf: --mfu fixes the step time; the run's totals follow by hand", "[perf][golden]") {
+TEST_CASE("perf: --mfu fixes the step time: the run's totals follow by hand", "[perf][golden]") {
     const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
     TrainConfig c = dp_job(8, 1);
     c.global_batch = 256;  // 256 × 4096 = 1,048,576 tokens per step

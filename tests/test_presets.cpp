@@ -3,9 +3,12 @@
 #include "core/presets.h"
 
 #include "core/error.h"
+#include "core/hf_config.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 using namespace llmplan;
@@ -14,7 +17,12 @@ TEST_CASE("the preset list is the documented one, each spec named after its pres
     const std::vector<std::string> expected = {
         "gpt2-124m",  "gpt2-350m",   "gpt2-774m",   "gpt2-1.5b",      "tinyllama-1.1b",
         "llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b",     "llama-3-70b",
-        "llama-3.1-405b", "mistral-7b", "mixtral-8x7b", "gpt3-175b",  "chinchilla-70b"};
+        "llama-3.1-405b", "mistral-7b", "mixtral-8x7b", "gpt3-175b",  "chinchilla-70b",
+        // read from models/*.json
+        "llama-3.1-8b", "llama-3.1-70b", "qwen2.5-7b", "qwen2.5-72b", "qwen3-0.6b", "qwen3-8b", "qwen3-32b",
+        "qwen3-30b-a3b", "qwen3-235b-a22b", "qwen1.5-moe-a2.7b", "deepseek-v2-lite", "deepseek-v3", "gemma-2-9b",
+        "gemma-3-27b", "gpt-oss-20b", "gpt-oss-120b", "llama-4-scout", "llama-4-maverick", "phi-3-mini",
+        "olmo-2-7b", "bloom-560m"};
     std::vector<std::string> names;
     for (const Preset& p : model_presets()) names.push_back(p.name);
     CHECK(names == expected);
@@ -23,8 +31,12 @@ TEST_CASE("the preset list is the documented one, each spec named after its pres
     for (const Preset& p : model_presets()) {
         INFO(p.name);
         CHECK(p.spec.name == p.name);
-        CHECK(families.count(p.spec.family) == 1);
-        CHECK(p.spec.head_dim * p.spec.n_heads == p.spec.d_model);
+        // The hand-written presets: head_dim = d / heads; the others follow their config's model_type.
+        if (families.count(p.spec.family) == 1 && p.spec.family != "llama")
+            CHECK(p.spec.head_dim * p.spec.n_heads == p.spec.d_model);
+        CHECK((families.count(p.spec.family) == 1 ||
+               std::find(supported_hf_model_types().begin(), supported_hf_model_types().end(), p.spec.family) !=
+                   supported_hf_model_types().end()));
         CHECK_FALSE(p.description.empty());
         CHECK_FALSE(p.source.empty());
         CHECK_NOTHROW(validate_model(p.spec, p.name));
@@ -56,7 +68,31 @@ TEST_CASE("every published parameter count is reproduced exactly", "[presets][go
         ++with_count;
         CHECK(count_params(p.spec).total() == p.published_params);
     }
-    CHECK(with_count == 13);  // all but gpt3-175b and chinchilla-70b (rounded figures only)
+    CHECK(with_count == 16);  // + llama-3.1-8b and -70b (the Llama 3 checkpoints' shapes) and bloom-560m
+}
+
+TEST_CASE("every model card's rounded figure is reproduced to its rounding", "[presets][golden]") {
+    // docs/PRESETS.md §3. A figure "8.2B" admits [8.15B, 8.25B]; model cards also truncate (Qwen2.5-7B:
+    // 7.6156B is "7.61B"), so within one unit of the last digit. Active counts that leave out the
+    // input embedding (gpt-oss, DeepSeek-V2-Lite) are compared without it.
+    int checked = 0;
+    for (const Preset& p : model_presets()) {
+        if (p.published.step == 0) continue;
+        INFO(p.name);
+        const ParamBreakdown b = count_params(p.spec);
+        if (p.published.total > 0) CHECK(std::abs(static_cast<double>(b.total()) - p.published.total) <= p.published.step);
+        if (p.published.active > 0) {
+            const double active = static_cast<double>(b.active) -
+                                  (p.published.active_excludes_embedding ? static_cast<double>(b.embedding) : 0.0);
+            CHECK(std::abs(active - p.published.active) <= p.published.step);
+        }
+        ++checked;
+    }
+    CHECK(checked == 21);
+    // Exact figures of docs/PRESETS.md §3 that the rounded ones stand for:
+    CHECK(count_params(preset_or_throw("bloom-560m", "--model")).total() == 559'214'592);  // model card
+    const ParamBreakdown gemma2 = count_params(preset_or_throw("gemma-2-9b", "--model"));
+    CHECK(gemma2.total() - gemma2.embedding == 8'324'201'984);  // Gemma 2 report Table 2, non-embedding
 }
 
 TEST_CASE("gpt2-124m breakdown by hand", "[presets][golden]") {
@@ -147,7 +183,7 @@ TEST_CASE("shape details that do not show in the count", "[presets]") {
     CHECK(chin.head_dim == 128);
 }
 
-TEST_CASE("find_preset is case-insensitive; unknown names get a suggestion", "[presets][errors]") {
+TEST_CASE("find_preset is case-insensitive, unknown names get a suggestion", "[presets][errors]") {
     REQUIRE(find_preset("Llama-2-7B") != nullptr);
     CHECK(find_preset("Llama-2-7B")->name == "llama-2-7b");
     CHECK(find_preset("GPT2-124M") == find_preset("gpt2-124m"));
@@ -156,9 +192,11 @@ TEST_CASE("find_preset is case-insensitive; unknown names get a suggestion", "[p
 
     CHECK_THROWS_AS(preset_or_throw("llama2-7b", "--model"), InputError);
     CHECK_THROWS_WITH(preset_or_throw("llama2-7b", "--model"),
-                      "--model: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists all)");
+                      "--model: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists the "
+                      "presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)");
     CHECK_THROWS_WITH(preset_or_throw("Mistral-7B-v0.1", "models"),
                       Catch::StartsWith("models: unknown model \"Mistral-7B-v0.1\" (") &&
-                          Catch::EndsWith("`llmplan models` lists all)"));
+                          Catch::EndsWith("`llmplan models` lists the presets; a Hugging Face ORG/NAME in the local "
+                                          "cache, or --hf-config PATH, works too)"));
     CHECK_THROWS_WITH(preset_or_throw("", "--model"), Catch::StartsWith("--model: unknown model \"\" ("));
 }

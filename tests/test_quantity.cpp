@@ -214,7 +214,7 @@ TEST_CASE("parse_flops accepts plain numbers and FLOP suffixes", "[quantity]") {
     CHECK(parse_flops("1e40", "--flops") == 1e40);
 }
 
-TEST_CASE("parse_flops accepts SI prefixes; a trailing E alone is exa", "[quantity]") {
+TEST_CASE("parse_flops accepts SI prefixes: a trailing E alone is exa", "[quantity]") {
     CHECK(parse_flops("2K", "--flops") == 2e3);
     CHECK(parse_flops("2M", "--flops") == 2e6);
     CHECK(parse_flops("2G", "--flops") == 2e9);

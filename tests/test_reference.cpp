@@ -399,7 +399,7 @@ TEST_CASE("reference embedding, global norm and AdamW", "[reference]") {
 
 // --- the whole model ---------------------------------------------------------------------------
 
-TEST_CASE("reference model: parameter layout matches the planner's inventory; unsupported shapes refused",
+TEST_CASE("reference model: parameter layout matches the planner's inventory: unsupported shapes refused",
           "[reference]") {
     for (const ModelSpec& spec : {tiny_gpt2(), tiny_llama()}) {
         ReferenceModel model(spec);
@@ -514,7 +514,7 @@ TEST_CASE("reference model: whole-model gradient check of tiny GPT-2 and Llama m
     }
 }
 
-TEST_CASE("reference model: recompute none, selective and full give identical gradients; eager ≈ flash",
+TEST_CASE("reference model: recompute none, selective and full give identical gradients: eager ≈ flash",
           "[reference]") {
     const bool llama = GENERATE(false, true);
     const ModelSpec spec = llama ? tiny_llama() : tiny_gpt2();

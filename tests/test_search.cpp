@@ -69,7 +69,7 @@ TEST_CASE("search: the winner's numbers are plan's numbers for the same layout",
     CHECK(mem.top.front().device_total <= w.device_total);
 }
 
-TEST_CASE("search: nothing fits → an empty result, not an error; no GPUs → an error", "[search]") {
+TEST_CASE("search: nothing fits → an empty result, not an error: no GPUs → an error", "[search]") {
     const ModelSpec m = preset_or_throw("llama-3.1-405b", "--model");
     const GpuSpec& gpu = *find_gpu("rtx-4090");
     const SearchResult r = search_layouts(m, gpu, base_job(2), default_cluster(gpu, 8), PerfOptions{}, SearchSpace{},

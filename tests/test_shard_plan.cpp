@@ -262,7 +262,7 @@ TEST_CASE("shard plan: ZeRO-3 layer units, gathers with one-step prefetch, by ha
     }
 }
 
-TEST_CASE("shard plan: one rank communicates nothing; bad layouts and options are refused", "[dist][shard][errors]") {
+TEST_CASE("shard plan: one rank communicates nothing: bad layouts and options are refused", "[dist][shard][errors]") {
     CHECK(plan_shards(tiny_layout(), tiny_options(1, 3)).calls.empty());
     FlatLayout gap = tiny_layout();
     gap.params[2].offset = 17;
@@ -353,7 +353,7 @@ TEST_CASE("shard plan: invariants on presets (slices tile the buffer once, bucke
 // The planner's collective list (plan_perf) for the same model, precision, n, ZeRO stage and
 // micro-batches per step, against the plan's volumes: the unpadded bytes equal the planner's
 // bytes × count exactly; the padded bytes exceed them by the padding exactly.
-TEST_CASE("shard plan: per-step volumes equal the planner's collective list (gpt2-124m, tinyllama-1.1b, llama-2-7b; n = 2, 4, 8)",
+TEST_CASE("shard plan: per-step volumes equal the planner's collective list (gpt2-124m, tinyllama-1.1b, llama-2-7b: n = 2, 4, 8)",
           "[dist][shard][planner]") {
     for (const char* name : {"gpt2-124m", "tinyllama-1.1b", "llama-2-7b"}) {
         const ModelSpec spec = preset_or_throw(name, "--model");

@@ -1,0 +1,147 @@
+// test_model_families.cpp — exact parameter counts of today's model families, component by
+// component, for every bundled config (models/*.json: the presets' published config.json files)
+// and every test config (tests/data/hf/, including one tiny-<model_type>.json per family).
+//
+// References, in order of authority:
+//   validation/params/transformers_counts.json — numel() of every parameter transformers 5.17
+//     registers for the config (validation/params/count_params.py, run on a lent machine); used
+//     whenever the file exists;
+//   validation/params/hand_counts.json — an independent implementation of the layouts of
+//     docs/MODEL_FAMILIES.md in Python (validation/params/hand_count.py), written by another
+//     engineer from the transformers source; always checked.
+// Both key the same components (docs/MODEL_FAMILIES.md, "Conventions used below").
+#include "core/hf_config.h"
+#include "core/file.h"
+#include "core/model.h"
+#include "core/presets.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+using namespace llmplan;
+using nlohmann::json;
+
+namespace {
+
+const std::string kModels = std::string(LLMPLAN_SOURCE_DIR) + "/models/";
+const std::string kTestConfigs = std::string(LLMPLAN_TEST_DATA) + "/hf/";
+
+std::string config_path(const std::string& file) {
+    return std::filesystem::exists(kModels + file) ? kModels + file : kTestConfigs + file;
+}
+
+// Our breakdown in the references' component names.
+json components(const ParamBreakdown& b) {
+    return {{"embedding", b.embedding},         {"attention", b.attention},   {"dense_mlp", b.mlp_dense},
+            {"routed_experts", b.routed_experts}, {"shared_experts", b.shared_experts}, {"router", b.router},
+            {"norm", b.norm},                   {"head", b.head}};
+}
+
+void check_against(const json& reference, const std::string& what) {
+    int checked = 0;
+    for (const auto& [file, expected] : reference.items()) {
+        INFO(what << ": " << file);
+        if (!std::filesystem::exists(config_path(file))) continue;  // a config no longer shipped
+        const ModelSpec m = model_from_hf_config_file(config_path(file), "--hf-config");
+        const ParamBreakdown b = count_params(m);
+        CHECK(b.total() == expected.at("total").get<std::int64_t>());
+        CHECK(b.active == expected.at("active").get<std::int64_t>());
+        const json ours = components(b);
+        for (const auto& [component, value] : expected.at("components").items()) {
+            INFO(component);
+            CHECK(ours.at(component) == value);
+        }
+        ++checked;
+    }
+    CHECK(checked >= 40);
+}
+
+}  // namespace
+
+TEST_CASE("every config's parameter count equals the hand count of docs/MODEL_FAMILIES.md, by component",
+          "[model_families][golden]") {
+    check_against(read_json_file(std::string(LLMPLAN_VALIDATION_DIR) + "/params/hand_counts.json", "hand counts"),
+                  "hand_count.py");
+}
+
+TEST_CASE("every config's parameter count equals what transformers builds, when measured",
+          "[model_families][golden]") {
+    const std::string measured = std::string(LLMPLAN_VALIDATION_DIR) + "/params/transformers_counts.json";
+    if (!std::filesystem::exists(measured)) {
+        WARN("validation/params/transformers_counts.json not measured yet (count_params.py on a machine with "
+             "transformers); checked against the hand counts only");
+        return;
+    }
+    check_against(read_json_file(measured, "transformers counts"), "transformers");
+}
+
+TEST_CASE("every supported model_type has a config whose count is checked", "[model_families]") {
+    const json hand = read_json_file(std::string(LLMPLAN_VALIDATION_DIR) + "/params/hand_counts.json", "hand counts");
+    for (const std::string& type : supported_hf_model_types()) {
+        INFO(type);
+        bool found = false;
+        for (const auto& [file, expected] : hand.items())  // the config's own model_type (gemma3, not its text part)
+            found = found || read_json_file(config_path(file), file).at("model_type").get<std::string>() == type;
+        CHECK(found);
+    }
+}
+
+TEST_CASE("DeepSeek-V3 by hand: 671B total, 37.6B active, MTP apart", "[model_families][golden]") {
+    // d 7168, V 129280, 61 layers (3 dense of 18432, 58 MoE: 256 routed of 2048, top-8, 1 shared),
+    // 128 heads; MLA q_lora 1536, kv_lora 512, nope 128, rope 64, v 128.
+    const ModelSpec m = preset_or_throw("deepseek-v3", "--model");
+    const ParamBreakdown b = count_params(m);
+    const std::int64_t d = 7168, V = 129280, h = 128;
+    // MLA per layer: q_a 1536·d, q_a_norm 1536, q_b h·192·1536, kv_a (512+64)·d, kv_a_norm 512,
+    // kv_b h·(128+128)·512, o d·h·128.
+    const std::int64_t attn = 1536 * d + h * 192 * 1536 + 576 * d + h * 256 * 512 + d * h * 128;
+    CHECK(b.attention == 61 * attn);
+    CHECK(b.embedding == V * d);
+    CHECK(b.head == V * d);
+    CHECK(b.mlp_dense == 3 * 3 * d * 18432);
+    CHECK(b.routed_experts == 58LL * 256 * 3 * d * 2048);
+    CHECK(b.shared_experts == 58LL * 3 * d * 2048);
+    CHECK(b.router == 58LL * 256 * d);
+    // norms: 2 per layer of d, q_a_norm 1536 and kv_a_norm 512 per layer, final norm.
+    CHECK(b.norm == 61 * (2 * d + 1536 + 512) + d);
+    CHECK(b.total() == 671'026'404'352);
+    CHECK(b.active == b.total() - 58LL * (256 - 8) * 3 * d * 2048);
+    CHECK(b.active == 37'552'282'624);
+    // One MTP module: two norms, eh_proj 2d→d, an MoE layer, its output norm (V3 report §2.2).
+    const std::int64_t moe_layer = attn + 2 * d + 1536 + 512 + 256 * 3 * d * 2048 + 3 * d * 2048 + 256 * d;
+    CHECK(b.mtp == 2 * d + 2 * d * d + moe_layer + d);
+    CHECK(b.mtp == 11'610'067'968);
+}
+
+TEST_CASE("layer patterns read from configs", "[model_families]") {
+    auto kinds = [](const std::string& file) {
+        const ModelSpec m = model_from_hf_config_file(config_path(file), "--hf-config");
+        std::string s;
+        for (int i = 0; i < m.n_layers; ++i) {
+            const LayerKind k = m.layer(i);
+            s += k.moe ? 'M' : 'D';
+            s += k.attention == LayerAttention::global ? 'g' : k.attention == LayerAttention::sliding ? 's' : 'c';
+            s += k.rope ? "" : "0";
+            s += ' ';
+        }
+        return s;
+    };
+    CHECK(kinds("tiny-qwen3_moe.json") == "Mg Dg Mg Mg ");            // mlp_only_layers [1]
+    CHECK(kinds("tiny-qwen2_moe.json") == "Dg Mg Dg Mg ");            // decoder_sparse_step 2
+    CHECK(kinds("tiny-deepseek_v3.json") == "Dg Mg Mg ");             // first_k_dense_replace 1
+    CHECK(kinds("tiny-gemma2.json") == "Ds Dg Ds Dg ");               // sliding on even layers
+    CHECK(kinds("tiny-gemma3_text.json") == "Ds Ds Dg Ds ");          // pattern 3: layer 2 global
+    CHECK(kinds("tiny-gpt_oss.json") == "Ms Mg Ms Mg ");
+    CHECK(kinds("tiny-llama4_text.json") == "Dc Mc Dc Mg0 ");         // MoE every 2nd; NoPE layer 3 global
+    const ModelSpec gemma3 = preset_or_throw("gemma-3-27b", "--model");
+    CHECK(gemma3.sliding_window == 1024);
+    int global = 0;
+    for (int i = 0; i < gemma3.n_layers; ++i) global += gemma3.layer(i).attention == LayerAttention::global;
+    CHECK(global == 10);  // 62 layers, every 6th global: layers 5, 11, ..., 59
+    const ModelSpec scout = preset_or_throw("llama-4-scout", "--model");
+    CHECK(moe_layer_count(scout) == 48);
+    CHECK(scout.attention_chunk == 8192);
+    const ModelSpec maverick = preset_or_throw("llama-4-maverick", "--model");
+    CHECK(moe_layer_count(maverick) == 24);
+}

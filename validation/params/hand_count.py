@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""Parameter counts of Hugging Face causal LMs, computed by hand from config.json.
+
+Independent of transformers and torch (Python 3 standard library only). Every shape and class
+default used here is the one docs/MODEL_FAMILIES.md cites from the transformers source; the
+section names below match that file. validation/params/count_params.py measures the same numbers
+with transformers; validation/params/README.md says how the two are used.
+
+Usage: hand_count.py PATH [PATH ...] [--out FILE]
+  PATH is a config.json file or a directory of *.json configs. Prints one JSON object keyed by
+  file name: total, active, components, layer counts, and (DeepSeek-V3) mtp outside the total.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+COMPONENTS = ("embedding", "attention", "dense_mlp", "routed_experts", "shared_experts",
+              "router", "norm", "head")
+
+
+class ConfigError(Exception):
+    pass
+
+
+# Class defaults of the transformers config classes (docs/MODEL_FAMILIES.md, one section each).
+DEFAULTS = {
+    "llama": dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+                  num_attention_heads=32, num_key_value_heads=None, head_dim=None,
+                  attention_bias=False, mlp_bias=False, tie_word_embeddings=False),
+    "mistral": dict(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                    num_attention_heads=32, num_key_value_heads=8, head_dim=None,
+                    tie_word_embeddings=False),
+    "mixtral": dict(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                    num_attention_heads=32, num_key_value_heads=8, head_dim=None, num_local_experts=8,
+                    num_experts_per_tok=2, tie_word_embeddings=False),
+    "qwen2": dict(vocab_size=151936, hidden_size=4096, intermediate_size=22016, num_hidden_layers=32,
+                  num_attention_heads=32, num_key_value_heads=32, head_dim=None,
+                  tie_word_embeddings=False),
+    "qwen3": dict(vocab_size=151936, hidden_size=4096, intermediate_size=22016, num_hidden_layers=32,
+                  num_attention_heads=32, num_key_value_heads=32, head_dim=128, attention_bias=False,
+                  tie_word_embeddings=False),
+    "qwen3_moe": dict(vocab_size=151936, hidden_size=2048, intermediate_size=6144, num_hidden_layers=24,
+                      num_attention_heads=32, num_key_value_heads=4, head_dim=None, attention_bias=False,
+                      moe_intermediate_size=768, num_experts=128, num_experts_per_tok=8,
+                      decoder_sparse_step=1, mlp_only_layers=None, tie_word_embeddings=False),
+    "qwen2_moe": dict(vocab_size=151936, hidden_size=2048, intermediate_size=5632, num_hidden_layers=24,
+                      num_attention_heads=16, num_key_value_heads=16, head_dim=None,
+                      moe_intermediate_size=1408, shared_expert_intermediate_size=5632, num_experts=60,
+                      num_experts_per_tok=4, decoder_sparse_step=1, mlp_only_layers=None, qkv_bias=True,
+                      tie_word_embeddings=False),
+    "phi3": dict(vocab_size=32064, hidden_size=3072, intermediate_size=8192, num_hidden_layers=32,
+                 num_attention_heads=32, num_key_value_heads=None, head_dim=None,
+                 tie_word_embeddings=False),
+    "olmo2": dict(vocab_size=50304, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+                  num_attention_heads=32, num_key_value_heads=None, head_dim=None, attention_bias=False,
+                  tie_word_embeddings=False),
+    "gemma2": dict(vocab_size=256000, hidden_size=2304, intermediate_size=9216, num_hidden_layers=26,
+                   num_attention_heads=8, num_key_value_heads=4, head_dim=256, attention_bias=False,
+                   tie_word_embeddings=True),
+    "gemma3_text": dict(vocab_size=262208, hidden_size=2304, intermediate_size=9216, num_hidden_layers=26,
+                        num_attention_heads=8, num_key_value_heads=4, head_dim=256, attention_bias=False,
+                        tie_word_embeddings=True),
+    "gpt_oss": dict(vocab_size=201088, hidden_size=2880, intermediate_size=2880, num_hidden_layers=36,
+                    num_attention_heads=64, num_key_value_heads=8, head_dim=64, num_local_experts=128,
+                    num_experts_per_tok=4, attention_bias=True, tie_word_embeddings=False),
+    "llama4_text": dict(vocab_size=202048, hidden_size=5120, intermediate_size=8192,
+                        intermediate_size_mlp=16384, num_hidden_layers=48, num_attention_heads=40,
+                        num_key_value_heads=8, head_dim=128, num_local_experts=16, num_experts_per_tok=1,
+                        moe_layers=None, interleave_moe_layer_step=1, attention_bias=False,
+                        tie_word_embeddings=False),
+    "deepseek_v3": dict(vocab_size=129280, hidden_size=7168, intermediate_size=18432,
+                        moe_intermediate_size=2048, num_hidden_layers=61, num_attention_heads=128,
+                        n_shared_experts=1, n_routed_experts=256, num_experts_per_tok=8,
+                        first_k_dense_replace=3, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+                        qk_rope_head_dim=64, v_head_dim=128, attention_bias=False, mlp_bias=False,
+                        tie_word_embeddings=False, num_nextn_predict_layers=0),
+    "deepseek_v2": dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008,
+                        moe_intermediate_size=1407, num_hidden_layers=32, num_attention_heads=32,
+                        n_shared_experts=2, n_routed_experts=64, num_experts_per_tok=None,
+                        first_k_dense_replace=0, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+                        qk_rope_head_dim=64, v_head_dim=128, attention_bias=False, mlp_bias=False,
+                        tie_word_embeddings=False),
+    "gpt_neox": dict(vocab_size=50432, hidden_size=6144, num_hidden_layers=44, num_attention_heads=64,
+                     intermediate_size=24576, attention_bias=True, tie_word_embeddings=False),
+    "gpt2": dict(vocab_size=50257, n_positions=1024, hidden_size=768, num_hidden_layers=12,
+                 num_attention_heads=12, n_inner=None, add_cross_attention=False, tie_word_embeddings=True),
+    "bloom": dict(vocab_size=250880, hidden_size=64, num_hidden_layers=2, num_attention_heads=8,
+                  tie_word_embeddings=True),
+}
+
+# config.json names that mean the same field (the config classes' attribute_map / __init__ aliases).
+ALIASES = {
+    "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
+             "max_position_embeddings": "n_positions"},
+    "bloom": {"n_embed": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads"},
+    "mixtral": {"num_experts": "num_local_experts"},
+    "gpt_oss": {"num_experts": "num_local_experts"},
+    "qwen3_moe": {"num_local_experts": "num_experts"},
+    "deepseek_v3": {"num_local_experts": "n_routed_experts"},
+}
+
+# Composite image-text configs: only the language model (built from text_config) is counted.
+COMPOSITE = {"gemma3": "gemma3_text", "llama4": "llama4_text"}
+
+
+class Cfg:
+    """config.json values over the family's class defaults."""
+
+    def __init__(self, model_type, raw):
+        self.model_type = model_type
+        self.values = dict(DEFAULTS[model_type])
+        aliases = ALIASES.get(model_type, {})
+        for key, value in raw.items():
+            self.values[aliases.get(key, key)] = value
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+    def get(self, key, default=None):
+        value = self.values.get(key, default)
+        return default if value is None else value
+
+    def kv_heads(self):
+        return self.get("num_key_value_heads", self["num_attention_heads"])
+
+    def head_dim(self):
+        # `head_dim or d // H`: a null or absent head_dim falls back to d/H except where the class
+        # default (qwen3 128, gemma 256, gpt_oss 64, llama4 128) is not null.
+        return self.get("head_dim", self["hidden_size"] // self["num_attention_heads"])
+
+
+def linear(n_in, n_out, bias):
+    return n_in * n_out + (n_out if bias else 0)
+
+
+def gated_mlp(d, width, bias=False):
+    """gate_proj + up_proj (d→width) and down_proj (width→d)."""
+    return 2 * linear(d, width, bias) + linear(width, d, bias)
+
+
+def new_counts():
+    return {name: 0 for name in COMPONENTS}
+
+
+def finish(cfg, comps, layers, routed_active_fraction, extra=None):
+    total = sum(comps.values())
+    active = None  # experts per token not set: the active count is undefined
+    if routed_active_fraction is not None:
+        active = total - comps["routed_experts"] + round(comps["routed_experts"] * routed_active_fraction)
+    out = {"model_type": cfg.model_type, "total": total, "active": active, "components": comps,
+           "layers": layers}
+    if extra:
+        out.update(extra)
+    return out
+
+
+def embed_and_head(cfg, comps):
+    V, d = cfg["vocab_size"], cfg["hidden_size"]
+    comps["embedding"] += V * d
+    comps["head"] += 0 if cfg["tie_word_embeddings"] else V * d
+
+
+def gqa_attention(cfg, q_bias, kv_bias, o_bias):
+    d, H, K, hd = cfg["hidden_size"], cfg["num_attention_heads"], cfg.kv_heads(), cfg.head_dim()
+    return (linear(d, H * hd, q_bias) + 2 * linear(d, K * hd, kv_bias) + linear(H * hd, d, o_bias))
+
+
+def count_dense_llama_like(cfg):
+    """llama, mistral, qwen2, qwen3, phi3, olmo2, gemma2, gemma3_text."""
+    t = cfg.model_type
+    d, L, I = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["intermediate_size"]
+    H, K, hd = cfg["num_attention_heads"], cfg.kv_heads(), cfg.head_dim()
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    if t == "qwen2":
+        attn = gqa_attention(cfg, True, True, False)
+    elif t in ("mistral", "phi3"):
+        attn = gqa_attention(cfg, False, False, False)
+    else:
+        b = bool(cfg.get("attention_bias", False))
+        attn = gqa_attention(cfg, b, b, b)
+    mlp = gated_mlp(d, I, bool(cfg.get("mlp_bias", False)) if t == "llama" else False)
+    norms = {"gemma2": 4 * d, "gemma3_text": 4 * d + 2 * hd, "qwen3": 2 * d + 2 * hd,
+             "olmo2": 2 * d + H * hd + K * hd}.get(t, 2 * d)
+    comps["attention"] = L * attn
+    comps["dense_mlp"] = L * mlp
+    comps["norm"] = L * norms + d
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
+def qwen_moe_layers(cfg):
+    L = cfg["num_hidden_layers"]
+    only = cfg.get("mlp_only_layers", [])
+    step = cfg["decoder_sparse_step"]
+    E = cfg["num_experts"]
+    return [(i not in only) and E > 0 and (i + 1) % step == 0 for i in range(L)]
+
+
+def count_qwen_moe(cfg):
+    """qwen3_moe, qwen2_moe."""
+    t = cfg.model_type
+    d, I, Im = cfg["hidden_size"], cfg["intermediate_size"], cfg["moe_intermediate_size"]
+    E, k, hd = cfg["num_experts"], cfg["num_experts_per_tok"], cfg.head_dim()
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    is_moe = qwen_moe_layers(cfg)
+    n_moe = sum(is_moe)
+    n_dense = len(is_moe) - n_moe
+    if t == "qwen3_moe":
+        b = bool(cfg.get("attention_bias", False))
+        attn = gqa_attention(cfg, b, b, b)
+        layer_norms = 2 * d + 2 * hd
+        shared = 0
+    else:
+        qkv = bool(cfg["qkv_bias"])
+        attn = gqa_attention(cfg, qkv, qkv, False)
+        layer_norms = 2 * d
+        shared = gated_mlp(d, cfg["shared_expert_intermediate_size"]) + d  # + shared_expert_gate d→1
+    L = len(is_moe)
+    comps["attention"] = L * attn
+    comps["norm"] = L * layer_norms + d
+    comps["dense_mlp"] = n_dense * gated_mlp(d, I)
+    comps["routed_experts"] = n_moe * E * gated_mlp(d, Im)
+    comps["shared_experts"] = n_moe * shared
+    comps["router"] = n_moe * E * d
+    return finish(cfg, comps, {"dense": n_dense, "moe": n_moe}, k / E if E else 1.0)
+
+
+def count_mixtral(cfg):
+    d, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    E, k = cfg["num_local_experts"], cfg["num_experts_per_tok"]
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * gqa_attention(cfg, False, False, False)
+    comps["norm"] = L * 2 * d + d
+    comps["routed_experts"] = L * E * gated_mlp(d, I)
+    comps["router"] = L * E * d
+    return finish(cfg, comps, {"dense": 0, "moe": L}, k / E)
+
+
+def mla_attention(cfg):
+    """DeepSeek-V2/V3 multi-head latent attention: (projection parameters, norm parameters)."""
+    d, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    qr, kvr = cfg.get("q_lora_rank"), cfg["kv_lora_rank"]
+    nope, rope, v = cfg["qk_nope_head_dim"], cfg["qk_rope_head_dim"], cfg["v_head_dim"]
+    b = bool(cfg.get("attention_bias", False))
+    qh = nope + rope
+    if qr is None:
+        proj, norms = linear(d, H * qh, False), 0
+    else:
+        proj, norms = linear(d, qr, b) + linear(qr, H * qh, False), qr  # q_a_proj, q_b_proj; q_a_layernorm
+    proj += linear(d, kvr + rope, b) + linear(kvr, H * (nope + v), False) + linear(H * v, d, b)
+    norms += kvr  # kv_a_layernorm
+    return proj, norms
+
+
+def count_deepseek(cfg):
+    """deepseek_v3, deepseek_v2."""
+    t = cfg.model_type
+    d, I, Im, L = (cfg["hidden_size"], cfg["intermediate_size"], cfg["moe_intermediate_size"],
+                   cfg["num_hidden_layers"])
+    E, k = cfg["n_routed_experts"], cfg.get("num_experts_per_tok")
+    ns = cfg.get("n_shared_experts")
+    mlp_bias = bool(cfg.get("mlp_bias", False)) if t == "deepseek_v2" else False
+    first_dense = cfg["first_k_dense_replace"]
+    n_dense = min(first_dense, L)
+    n_moe = L - n_dense
+    attn, attn_norms = mla_attention(cfg)
+    shared = gated_mlp(d, Im * ns, mlp_bias) if ns is not None else 0
+    moe_routed, moe_router = E * gated_mlp(d, Im), E * d
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * attn
+    comps["norm"] = L * (2 * d + attn_norms) + d
+    comps["dense_mlp"] = n_dense * gated_mlp(d, I, mlp_bias)
+    comps["routed_experts"] = n_moe * moe_routed
+    comps["shared_experts"] = n_moe * shared
+    comps["router"] = n_moe * moe_router
+    extra = None
+    if t == "deepseek_v3":
+        n_mtp = cfg.get("num_nextn_predict_layers", 0)
+        # One MTP depth: enorm, hnorm, eh_proj (2d→d), a MoE decoder layer, shared_head.norm, plus
+        # the checkpoint's copies of embed_tokens and shared_head.head (docs/MODEL_FAMILIES.md).
+        block = 2 * d + 2 * d * d + attn + 2 * d + attn_norms + moe_routed + shared + moe_router + d
+        copies = 2 * cfg["vocab_size"] * d
+        extra = {"mtp": {"layers": n_mtp, "block": n_mtp * block, "embed_head_copies": n_mtp * copies,
+                         "total": n_mtp * (block + copies), "built_by_transformers": False}}
+    return finish(cfg, comps, {"dense": n_dense, "moe": n_moe}, None if k is None else k / E, extra)
+
+
+def count_gpt_oss(cfg):
+    d, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    E, k, H = cfg["num_local_experts"], cfg["num_experts_per_tok"], cfg["num_attention_heads"]
+    b = bool(cfg["attention_bias"])
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * (gqa_attention(cfg, b, b, b) + H)  # + sinks [H]
+    comps["norm"] = L * 2 * d + d
+    # gate_up_proj [E, d, 2I] + bias [E, 2I], down_proj [E, I, d] + bias [E, d]
+    comps["routed_experts"] = L * E * (d * 2 * I + 2 * I + I * d + d)
+    comps["router"] = L * (E * d + E)
+    return finish(cfg, comps, {"dense": 0, "moe": L}, k / E)
+
+
+def count_llama4(cfg):
+    d, I, Imlp, L = (cfg["hidden_size"], cfg["intermediate_size"], cfg["intermediate_size_mlp"],
+                     cfg["num_hidden_layers"])
+    E, k = cfg["num_local_experts"], cfg["num_experts_per_tok"]
+    step = cfg["interleave_moe_layer_step"]
+    moe_layers = cfg.get("moe_layers", list(range(step - 1, L, step)))
+    n_moe = sum(1 for i in range(L) if i in moe_layers)
+    n_dense = L - n_moe
+    b = bool(cfg.get("attention_bias", False))
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * gqa_attention(cfg, b, b, b)
+    comps["norm"] = L * 2 * d + d
+    comps["dense_mlp"] = n_dense * gated_mlp(d, Imlp)
+    comps["routed_experts"] = n_moe * E * gated_mlp(d, I)
+    comps["shared_experts"] = n_moe * gated_mlp(d, I)
+    comps["router"] = n_moe * E * d
+    return finish(cfg, comps, {"dense": n_dense, "moe": n_moe}, k / E)
+
+
+def count_gpt2(cfg):
+    if cfg.get("add_cross_attention", False):
+        raise ConfigError("gpt2: add_cross_attention=true (encoder-decoder use) is not counted")
+    V, d, L, P = cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["n_positions"]
+    inner = cfg.get("n_inner", 4 * d)
+    comps = new_counts()
+    comps["embedding"] = V * d + P * d
+    comps["head"] = 0 if cfg["tie_word_embeddings"] else V * d
+    comps["attention"] = L * (linear(d, 3 * d, True) + linear(d, d, True))
+    comps["dense_mlp"] = L * (linear(d, inner, True) + linear(inner, d, True))
+    comps["norm"] = L * 2 * (2 * d) + 2 * d
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
+def count_bloom(cfg):
+    d, L = cfg["hidden_size"], cfg["num_hidden_layers"]
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * (linear(d, 3 * d, True) + linear(d, d, True))
+    comps["dense_mlp"] = L * (linear(d, 4 * d, True) + linear(4 * d, d, True))
+    comps["norm"] = 2 * d + L * 2 * (2 * d) + 2 * d  # embedding LayerNorm, 2 per layer, ln_f
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
+def count_gpt_neox(cfg):
+    d, L, I = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["intermediate_size"]
+    b = bool(cfg["attention_bias"])
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * (linear(d, 3 * d, b) + linear(d, d, b))
+    comps["dense_mlp"] = L * (linear(d, I, True) + linear(I, d, True))
+    comps["norm"] = L * 2 * (2 * d) + 2 * d
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
+COUNTERS = {
+    "llama": count_dense_llama_like, "mistral": count_dense_llama_like, "qwen2": count_dense_llama_like,
+    "qwen3": count_dense_llama_like, "phi3": count_dense_llama_like, "olmo2": count_dense_llama_like,
+    "gemma2": count_dense_llama_like, "gemma3_text": count_dense_llama_like,
+    "qwen3_moe": count_qwen_moe, "qwen2_moe": count_qwen_moe, "mixtral": count_mixtral,
+    "deepseek_v3": count_deepseek, "deepseek_v2": count_deepseek, "gpt_oss": count_gpt_oss,
+    "llama4_text": count_llama4, "gpt2": count_gpt2, "bloom": count_bloom, "gpt_neox": count_gpt_neox,
+}
+
+
+def count_config(raw):
+    model_type = raw.get("model_type")
+    note = None
+    if model_type in COMPOSITE:
+        text = raw.get("text_config") or {}
+        note = f"{model_type}: language model only, built from text_config as {COMPOSITE[model_type]}"
+        model_type = COMPOSITE[model_type]
+        raw = text
+    if model_type not in COUNTERS:
+        raise ConfigError(f"model_type {model_type!r} is not one of {', '.join(sorted(COUNTERS))}")
+    out = COUNTERS[model_type](Cfg(model_type, raw))
+    if note:
+        out["note"] = note
+    return out
+
+
+def config_paths(paths):
+    for path in paths:
+        if os.path.isdir(path):
+            for name in sorted(os.listdir(path)):
+                if name.endswith(".json"):
+                    yield os.path.join(path, name)
+        else:
+            yield path
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", help="config.json files or directories of them")
+    parser.add_argument("--out", help="also write the JSON to this file")
+    args = parser.parse_args(argv)
+    results = {}
+    for path in config_paths(args.paths):
+        try:
+            with open(path, encoding="utf-8") as f:
+                raw = json.load(f)
+            name = os.path.basename(path)
+            if name in results:
+                raise ConfigError(f"a second config named {name} (results are keyed by file name)")
+            results[name] = count_config(raw)
+        except (OSError, ValueError, KeyError, TypeError, ConfigError) as e:
+            print(f"hand_count.py: {path}: {type(e).__name__}: {e}", file=sys.stderr)
+            return 1
+    text = json.dumps(results, indent=2, sort_keys=True) + "\n"
+    sys.stdout.write(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
