@@ -106,7 +106,7 @@ TEST_CASE("MLA + MoE on pp 2: stage 0 holds the dense layer, stage 1 two MoE lay
     CHECK(formula(s0, "activations").find("average of 1 × dense layer") != std::string::npos);
 }
 
-TEST_CASE("expert parallelism splits routed experts; shared expert, router and dense layers stay whole", "[memory][layers][golden]") {
+TEST_CASE("expert parallelism splits routed experts, the shared expert, router and dense layers stay whole", "[memory][layers][golden]") {
     // 4 GPUs = pp 2 × dp 2, ep 2: each rank holds 4 of the 8 experts of each MoE layer.
     const MemoryPlan plan = plan_memory(mla_moe(), h100(), job(4, 1, 2));
     const StageMemory& s0 = plan.stages[0];
