@@ -104,13 +104,15 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
     t.push_back({"mlp.input", sb * h, lin, T::replicated});                // norm output (2sbh)
     if (kind.moe) {
         // Router logits in fp32 for the softmax/top-k; the tokens permuted to their experts (the
-        // dispatch buffer each expert's first matmul reads); the expert outputs kept for the
-        // weighted combine (the unpermute). Balanced routing: top_k copies of each token, or
-        // top_k × capacity_factor slots when experts take a fixed capacity (dropped tokens padded).
+        // dispatch buffer each expert's first matmul reads: the token copies this rank receives);
+        // the expert outputs kept for the weighted combine (the unpermute, on the rank that sent
+        // the tokens, after the return all-to-all: its own copies). Balanced routing: top_k copies
+        // of each token, or top_k × capacity_factor slots when experts take a fixed capacity
+        // (dropped tokens padded).
         const double copies = m.top_k * (m.capacity_factor > 0 ? m.capacity_factor : 1.0);
         t.push_back({"moe.router_logits", sb * m.n_experts, 4.0, T::replicated});
         t.push_back({"moe.dispatched_input", copies * sb * h, lin, T::replicated, true});
-        t.push_back({"moe.expert_output", copies * sb * h, act, T::replicated, true});
+        t.push_back({"moe.expert_output", copies * sb * h, act, T::replicated});
         mlp_inner(t, m, "moe.experts.", copies * sb, m.expert_d_ff(), act, lin, true);
         if (m.shared_d_ff > 0) {
             // The always-active shared expert reads the MLP input like a dense MLP.

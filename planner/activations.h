@@ -31,7 +31,7 @@ struct SavedTensor {
     double elements;        // per layer, per micro-batch, before any parallel split
     double element_bytes;   // storage size
     TpShard shard;
-    bool routed = false;    // one per routed token copy (MoE dispatch): scales with the tokens an EP rank receives
+    bool routed = false;    // one per routed token copy an expert-parallel rank receives (MoE dispatch)
     double bytes_per_rank(int tp, bool sp) const {
         const bool divided = shard == TpShard::split || sp;
         return elements * element_bytes / (divided ? tp : 1);
@@ -65,8 +65,9 @@ double layers_saved_bytes(const ModelSpec& m, const TrainConfig& c, Recompute mo
 // rank may receive min(top_k, experts on the rank) copies of every token of the ep ranks of its
 // expert-parallel group, instead of the balanced top_k copies of one rank's tokens. The ratio of
 // the two, ep · min(top_k, n_experts/ep) / top_k (1 for dense models, ep 1 or a capacity factor),
-// and the bytes one layer of `kind` then keeps on one rank for one micro-batch (its routed-token
-// tensors scaled by the ratio). Not planned: the plan uses the balanced expectation.
+// and the bytes one layer of `kind` then keeps on one rank for one micro-batch (the received
+// tokens and the expert MLP tensors scaled by the ratio; the combine, on the sending rank, holds
+// its own tokens' copies). Not planned: the plan uses the balanced expectation.
 double dropless_worst_case_ratio(const ModelSpec& m, const TrainConfig& c);
 double dropless_worst_case_bytes(const ModelSpec& m, const TrainConfig& c, Recompute mode, const LayerKind& kind);
 

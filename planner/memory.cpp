@@ -415,7 +415,8 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
             f << "; not planned, dropless routing's worst case: an expert-parallel rank can receive min(top_k "
               << m.top_k << ", " << dec(per_rank) << " experts per rank) copies of each of the ep " << p.ep
               << " × s·b tokens of its group instead of the balanced " << m.top_k << " × s·b, " << dec(dropless_worst_case_ratio(m, c))
-              << "× the routed-token tensors: " << gib(s.activations + dropless_more) << " (+" << gib(dropless_more) << ")";
+              << "× the received tokens and expert MLP tensors: " << gib(s.activations + dropless_more) << " (+"
+              << gib(dropless_more) << ")";
         }
         s.terms.push_back({"activations", "activations", s.activations, f.str(),
                            "Korthikanti et al. 2022 §4 (Table 2), extended per tensor and layer kind (docs/MEMORY_MODEL.md §4)"});

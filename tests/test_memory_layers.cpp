@@ -123,8 +123,10 @@ TEST_CASE("expert parallelism splits routed experts, the shared expert, router a
     CHECK(s0.optimizer_states == 8.0 * 88240);
     // Balanced routing: an MoE layer's activations do not depend on ep.
     CHECK(s0.activations == 154624.0);
-    // The dropless worst case is reported, not planned: 2× the routed-token tensors (14,336 bytes)
-    // of the MoE layer × 2 micro-batches in flight = + 28,672 bytes.
+    // The dropless worst case is reported, not planned: 2× the received tokens and expert tensors
+    // (10,240 bytes) of the MoE layer × 2 micro-batches in flight = + 20,480 bytes.
+    const LayerKind moe{true, LayerAttention::global, true};
+    CHECK(2 * (dropless_worst_case_bytes(plan.model, plan.config, Recompute::none, moe) - 43008.0) == 20480.0);
     CHECK(formula(s0, "activations").find("dropless routing's worst case") != std::string::npos);
     CHECK(formula(s0, "activations").find("min(top_k 2, 4 experts per rank)") != std::string::npos);
 }
