@@ -4,7 +4,8 @@
 // traced on an H100 (validation/pytorch_memory/trace_ops.py); the comments name the aten ops the
 // trace shows. The Qwen3, Gemma 2/3 and GPT-NeoX modules (modeling_qwen3.py, modular_gemma2.py,
 // modeling_gemma3.py, modular_gpt_neox.py, masking_utils.py; versions cited in
-// docs/validation/pytorch_memory.md) are written from the sources, not yet traced. Autocast rules: torch/csrc/autograd/autocast_mode / aten/src/ATen/autocast_mode.cpp
+// docs/validation/pytorch_memory.md) are written from the sources, not yet traced.
+// Autocast rules: torch/csrc/autograd/autocast_mode / aten/src/ATen/autocast_mode.cpp
 // (mm/addmm/bmm/sdpa in bf16, layer_norm/pow/softmax/log_softmax in fp32, weight casts of leaf
 // tensors cached until autocast exits).
 #include "planner/pytorch_profile.h"
@@ -30,7 +31,8 @@ using torchsim::V;
 namespace {
 
 // The decoder blocks the profile writes op by op (transformers 5 modules; docs/MODEL_FAMILIES.md
-// lists each family's tensors, docs/MEMORY_MODEL.md §7 what each family's forward allocates).
+// lists each family's tensors, docs/validation/pytorch_memory.md what each family's forward
+// allocates beyond Llama's).
 enum class Arch {
     gpt2,   // modeling_gpt2.py: LayerNorm, fused c_attn, gelu_new MLP, learned positions
     llama,  // modeling_llama.py and the families built from it (Mistral, Qwen2, Qwen3, Gemma 2/3)
