@@ -92,11 +92,11 @@ ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq) {
     ForwardFlops out;
     if (m.mtp_layers <= 0) return out;
     // DeepSeek-V3 §2.2: each module projects [RMSNorm(h); RMSNorm(embedding)] 2d → d, runs one
-    // transformer layer (an MoE layer in an MoE model, as core/model.cpp builds it; full
-    // attention) and the shared output head. Megatron-Core runs it on every position (the
-    // inputs rolled along the sequence), so it counts per token like the main model.
+    // transformer layer (core/model.h mtp_layer_kind) and the shared output head. Megatron-Core
+    // runs it on every position (the inputs rolled along the sequence), so it counts per token
+    // like the main model.
     const double d = m.d_model, n = m.mtp_layers;
-    const ForwardFlops layer = layer_forward_flops(m, LayerKind{m.is_moe(), LayerAttention::global, true}, seq);
+    const ForwardFlops layer = layer_forward_flops(m, mtp_layer_kind(m), seq);
     out.mtp_transformer = n * layer.layers();
     out.mtp_attention = n * layer.attention;
     out.mtp = n * (2 * (2 * d) * d + logits_flops(m)) + out.mtp_transformer;

@@ -55,21 +55,14 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
 
 }  // namespace
 
-std::vector<LayerRange> stage_layer_ranges(int n_layers, const ParallelLayout& p, int stage) {
-    const int chunk = n_layers / (p.pp * p.virtual_stages);
-    std::vector<LayerRange> out;
-    for (int v = 0; v < p.virtual_stages; ++v) out.push_back({(v * p.pp + stage) * chunk, chunk});
-    return out;
-}
-
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
     ForwardFlops f;
-    for (const LayerRange& range : stage_layer_ranges(m.n_layers, p, stage)) {
-        const ForwardFlops part = layers_forward_flops(m, range.first, range.count, seq);
-        f.qkv += part.qkv;
-        f.attention += part.attention;
-        f.output_proj += part.output_proj;
-        f.mlp += part.mlp;
+    for (const LayerGroup& g : stage_layer_groups(m, p, stage)) {
+        const ForwardFlops layer = layer_forward_flops(m, g.kind, seq);
+        f.qkv += g.count * layer.qkv;
+        f.attention += g.count * layer.attention;
+        f.output_proj += g.count * layer.output_proj;
+        f.mlp += g.count * layer.mlp;
     }
     if (stage == p.pp - 1) {
         const ForwardFlops mtp = mtp_forward_flops(m, seq);
@@ -156,9 +149,9 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.stage_forward = stage_fwd;
     const bool last = r.stage == p.pp - 1;
     r.mtp_layers = last ? m.mtp_layers : 0;
-    for (const LayerRange& range : stage_layer_ranges(m.n_layers, p, r.stage))
-        r.moe_layers += moe_layer_count(m, range.first, range.count);
-    if (m.is_moe()) r.moe_layers += r.mtp_layers;  // an MoE model's MTP layer is an MoE layer (core/model.cpp)
+    for (const LayerGroup& group : stage_layer_groups(m, p, r.stage))
+        if (group.kind.moe) r.moe_layers += group.count;
+    if (mtp_layer_kind(m).moe) r.moe_layers += r.mtp_layers;
     r.tokens_per_gpu = tokens_mb;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
@@ -167,8 +160,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
     const double rate = r.peak_flops * r.gemm_efficiency;
     r.matmul_rate = rate;
-    const ActivationShape shape = activation_shape(c);
-    const double act = saved_bytes(layer_saved_tensors(m, c, Recompute::none), shape) * layers;
+    const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
     r.microbatch_forward_seconds = fwd_flops / rate + elem / 3;

@@ -142,15 +142,8 @@ struct StepFlops {
 };
 StepFlops step_flops(const MemoryPlan& plan);
 
-// The transformer layers pipeline stage `stage` runs, as [first, first + count) ranges: one block
-// of L/pp layers, or with v virtual stages the model chunks stage, stage + pp, stage + 2pp, … of
-// L/(pp·v) layers each (Narayanan et al. 2021 §2.2, Megatron-LM's interleaved schedule).
-struct LayerRange {
-    int first = 0, count = 0;
-};
-std::vector<LayerRange> stage_layer_ranges(int n_layers, const ParallelLayout& p, int stage);
-
-// Forward FLOPs per token of pipeline stage `stage`: its layers by kind (flops.h), and on the last
+// Forward FLOPs per token of pipeline stage `stage`: its layers by kind (memory.h
+// stage_layer_groups, interleaved chunks included; flops.h per kind), and on the last
 // stage the output layer and DeepSeek-V3's MTP modules (which follow it, core/model.h Block::mtp).
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq);
 
