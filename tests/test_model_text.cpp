@@ -5,7 +5,10 @@
 #include "core/model_text.h"
 
 #include "cli_run.h"
+#include "core/file.h"
+#include "core/hf_config.h"
 #include "core/presets.h"
+#include "core/text.h"
 
 #include <catch2/catch.hpp>
 
@@ -193,3 +196,20 @@ TEST_CASE("plan and models print these lines, and models lists the active parame
     CHECK(infer.out.rfind("llmplan infer: deepseek-v3 (671B parameters, 37.6B active per token) on 8 × ", 0) == 0);
 }
 
+TEST_CASE("the README names every preset and, in order, every family --hf-config reads", "[model_text][docs]") {
+    const std::string readme = read_text_file(std::string(LLMPLAN_SOURCE_DIR) + "/README.md", "README.md");
+    for (const Preset& p : model_presets()) {
+        INFO(p.name);
+        CHECK(readme.find("`" + p.name + "`") != std::string::npos);
+    }
+    const std::string lead = "Families read (its `model_type`): ";
+    const std::size_t at = readme.find(lead);
+    REQUIRE(at != std::string::npos);
+    std::string listed = readme.substr(at + lead.size(), readme.find(" (the last two", at) - at - lead.size());
+    for (char& c : listed)
+        if (c == '\n') c = ' ';
+    std::string compact;  // the README wraps the list: one space between names
+    for (char c : listed)
+        if (c != ' ' || (!compact.empty() && compact.back() != ' ')) compact += c;
+    CHECK(compact == join(supported_hf_model_types(), ", "));
+}
