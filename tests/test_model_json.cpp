@@ -3,6 +3,7 @@
 // shapes fail with one line naming the field.
 #include "core/json.h"
 
+#include "cli_run.h"
 #include "core/error.h"
 #include "core/presets.h"
 
@@ -138,4 +139,36 @@ TEST_CASE("bad shapes: one line naming the field", "[json][model][errors]") {
     bad = j;
     bad["top_k"] = 300;
     CHECK(error_of(bad) == "s.json model: top_k (300) exceeds the number of experts (256)");
+}
+
+TEST_CASE("the JSON reports carry the shape and the active count: infer, models, models NAME, plan", "[json][model][cli]") {
+    const ModelSpec& v3 = find_preset("deepseek-v3")->spec;
+    const test::CliResult infer = test::run_cli({"infer", "--model", "deepseek-v3", "--gpu", "h200", "--tp", "8", "--json"});
+    REQUIRE(infer.code == 0);
+    const nlohmann::json i = nlohmann::json::parse(infer.out);
+    CHECK(i["model"]["parameters"] == 671'026'404'352);
+    CHECK(i["model"]["active_parameters"] == 37'552'282'624);
+    CHECK(model_shape_from_json(i["model"]["shape"], "infer report") == v3);
+
+    const nlohmann::json list = nlohmann::json::parse(test::run_cli({"models", "--json"}).out);
+    REQUIRE(list["models"].size() == model_presets().size());
+    for (const nlohmann::json& e : list["models"]) {
+        const Preset& p = *find_preset(e["name"].get<std::string>());
+        INFO(p.name);
+        CHECK(e["active_parameters"] == count_params(p.spec).active);
+        CHECK(model_shape_from_json(e["shape"], p.name) == p.spec);
+    }
+    CHECK(list["models"][0]["active_parameters"] == 124'439'808);  // gpt2-124m: dense, all of them
+
+    const nlohmann::json one = nlohmann::json::parse(test::run_cli({"models", "deepseek-v3", "--json"}).out);
+    CHECK(one["parameters"]["mlp_parts"] == nlohmann::json({{"dense", 1'189'085'184}, {"routed_experts", 653'908'770'816},
+                                                            {"shared_experts", 2'554'331'136}, {"router", 106'430'464}}));
+    CHECK(one["parameters"]["mtp"] == 11'610'067'968);
+    CHECK(one["parameters"]["total"] == 671'026'404'352);
+
+    const test::CliResult plan = test::run_cli({"plan", "--model", "gemma-3-27b", "--gpus", "8", "--zero", "3", "--json"});
+    REQUIRE(plan.code == 0);
+    const nlohmann::json p = nlohmann::json::parse(plan.out);
+    CHECK(model_shape_from_json(p["inputs"]["model"], "plan report") == find_preset("gemma-3-27b")->spec);
+    CHECK(p["model"]["shape"]["layer_pattern"].size() == 21);  // (5 sliding, 1 global) × 10, then 2 sliding
 }
