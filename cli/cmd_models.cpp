@@ -54,7 +54,8 @@ std::string detail(const ModelSpec& m, const std::string& source) {
     } else {
         if (moe < m.n_layers)
             shape.add({"d_ff", std::to_string(m.d_ff) + " (" + to_string(m.activation) + "), in " +
-                                   std::to_string(m.n_layers - moe) + " dense layers"});
+                                   std::to_string(m.n_layers - moe) + " dense layer" +
+                                   (m.n_layers - moe == 1 ? "" : "s")});
         shape.add({"experts", std::to_string(m.n_experts) + " of " + std::to_string(m.expert_d_ff()) + " (" +
                                   to_string(m.activation) + "), top-" + std::to_string(m.top_k) +
                                   (moe == m.n_layers ? ", in every layer"

@@ -174,6 +174,8 @@ TEST_CASE("plan and models print these lines, and models lists the active parame
         INFO(one.out);
         CHECK(one.out.find(row) != std::string::npos);
     }
+    CHECK(test::run_cli({"models", "deepseek-v2-lite"}).out.find("  d_ff                      10944 (swiglu), in 1 dense layer\n") !=
+          std::string::npos);
     const test::CliResult gemma = test::run_cli({"models", "gemma-3-27b"});
     CHECK(gemma.out.find("  attention layers             52 sliding (1024) + 10 global\n") != std::string::npos);
     CHECK(gemma.out.find("  QK-norm                      per head\n") != std::string::npos);
