@@ -111,18 +111,25 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
     out << t.str();
     out << "  largest batch at " << (c.prompt + c.generate) << " tokens: " << p.max_batch << "; longest context at batch "
         << c.batch << ": " << p.max_context << " tokens\n";
-    if (c.framework == InferFramework::vllm)
-        out << "  vLLM KV blocks: " << p.vllm_kv_blocks << " of " << c.block_size << " tokens → up to " << p.vllm_max_sequences
-            << " sequences of " << (c.prompt + c.generate) << " tokens at once\n";
+    if (c.framework == InferFramework::vllm) {
+        out << "  vLLM KV blocks: " << p.vllm_kv_blocks << " of " << c.block_size << " tokens";
+        if (p.vllm_pool.group_size != model.spec.n_layers) out << " × " << p.vllm_pool.group_size << " layers";
+        out << ", " << p.vllm_blocks_per_sequence << " per sequence → up to " << p.vllm_max_sequences << " sequences of "
+            << (c.prompt + c.generate) << " tokens at once\n";
+    }
     out << "\nSpeed\n";
     Table s({"", "value", "how"}, {false, true, false});
     s.add({"time to first token", ms(p.prefill_seconds),
            format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model"});
     s.add({"per-token latency", ms(p.decode_step_seconds),
            std::string(p.decode_compute_bound ? "compute-bound" : "memory-bound: ") +
-               (p.decode_compute_bound ? "" : format_bytes(p.decode_bytes_per_step, ByteUnit::gb) + " (weights + KV) per step at " +
-                                                   fix(100 * kDecodeBandwidthEfficiency, 0) + "% of " +
-                                                   fix(gpu.memory_bandwidth / 1e12, 2) + " TB/s") +
+               (p.decode_compute_bound ? "" : format_bytes(p.decode_bytes_per_step, ByteUnit::gb) + " (weights" +
+                                                   (model.spec.is_moe() ? " with " + fix(p.experts_touched, 1) + " of " +
+                                                                              std::to_string(model.spec.n_experts) +
+                                                                              " routed experts per layer"
+                                                                        : std::string()) +
+                                                   " + KV) per step at " + fix(100 * kDecodeBandwidthEfficiency, 0) +
+                                                   "% of " + fix(gpu.memory_bandwidth / 1e12, 2) + " TB/s") +
                " + framework overhead"});
     s.add({"decode speed", fix(p.tokens_per_second_per_sequence, 1) + " tok/s",
            "per sequence; " + format_count(p.tokens_per_second_per_gpu) + " tok/s per GPU for the batch"});

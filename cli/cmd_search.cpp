@@ -30,6 +30,8 @@ void setup_search(CLI::App& parent, SearchCommand& cmd) {
     cmd.app->add_option("--recompute", cmd.recompute, "Recompute modes to try")->capture_default_str()->type_name("LIST");
     cmd.app->add_option("--micro-batches", cmd.micro_batches, "Micro-batches to try (default: 1, 2, 4, ... 64)")->type_name("LIST");
     cmd.app->add_option("--cp", cmd.cp, "Context-parallel sizes to try")->capture_default_str()->type_name("LIST");
+    cmd.app->add_option("--ep", cmd.ep, "Expert-parallel sizes to try for an MoE model (default: every divisor of the expert count)")
+        ->type_name("LIST");
     cmd.app->add_option("--virtual-stages", cmd.virtual_stages, "Interleaving depths to try (with pp > 1)")
         ->capture_default_str()->type_name("LIST");
     cmd.app->add_flag("--json", cmd.json, "Print the result as JSON (schema llmplan.search/1)");
@@ -71,6 +73,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     for (const std::string& b : items(cmd.micro_batches)) space.micro_batches.push_back(parse_int(b, "--micro-batches", 1, 1 << 20));
     space.cp.clear();
     for (const std::string& c : items(cmd.cp)) space.cp.push_back(static_cast<int>(parse_int(c, "--cp", 1, 1 << 20)));
+    for (const std::string& e : items(cmd.ep)) space.ep.push_back(static_cast<int>(parse_int(e, "--ep", 1, 1 << 20)));
     space.virtual_stages.clear();
     for (const std::string& v : items(cmd.virtual_stages))
         space.virtual_stages.push_back(static_cast<int>(parse_int(v, "--virtual-stages", 1, 1024)));
@@ -134,17 +137,28 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
         out << "No layout fits. Try more GPUs, --recompute full, a smaller --seq or --global-batch, or a GPU with more memory.\n";
         return 1;
     }
-    Table t({"#", "tp", "pp", "dp", "cp", "sp", "ZeRO", "micro", "recompute", "GiB/GPU", "step", "tokens/s", "MFU", "days", "cost"},
-            {true, true, true, true, true, false, true, true, false, true, true, true, true, true, true});
+    // MoE models get an expert-parallel column.
+    const bool moe = model.spec.is_moe();
+    std::vector<std::string> head = {"#", "tp", "pp", "dp", "cp", "sp", "ZeRO", "micro", "recompute", "GiB/GPU", "step",
+                                     "tokens/s", "MFU", "days", "cost"};
+    std::vector<bool> right = {true, true, true, true, true, false, true, true, false, true, true, true, true, true, true};
+    if (moe) {
+        head.insert(head.begin() + 5, "ep");
+        right.insert(right.begin() + 5, true);
+    }
+    Table t(head, right);
     int i = 0;
     for (const SearchCandidate& c : r.top) {
         const ParallelLayout& p = c.config.parallel;
-        t.add({std::to_string(++i), std::to_string(p.tp),
-               std::to_string(p.pp) + (p.virtual_stages > 1 ? "×" + std::to_string(p.virtual_stages) : ""),
-               std::to_string(p.dp()), std::to_string(p.cp), p.sp ? "yes" : "", std::to_string(p.zero),
-               std::to_string(c.config.micro_batch), to_string(c.config.recompute), fixed(c.device_total / (1 << 30), 1),
-               step_time(c.step_seconds), format_count(c.tokens_per_second), fixed(100 * c.mfu, 1) + "%",
-               fixed(c.training_seconds / 86400, 1), "$" + format_count(c.cost)});
+        std::vector<std::string> row = {
+            std::to_string(++i), std::to_string(p.tp),
+            std::to_string(p.pp) + (p.virtual_stages > 1 ? "×" + std::to_string(p.virtual_stages) : ""),
+            std::to_string(p.dp()), std::to_string(p.cp), p.sp ? "yes" : "", std::to_string(p.zero),
+            std::to_string(c.config.micro_batch), to_string(c.config.recompute), fixed(c.device_total / (1 << 30), 1),
+            step_time(c.step_seconds), format_count(c.tokens_per_second), fixed(100 * c.mfu, 1) + "%",
+            fixed(c.training_seconds / 86400, 1), "$" + format_count(c.cost)};
+        if (moe) row.insert(row.begin() + 5, std::to_string(p.ep));
+        t.add(row);
     }
     out << t.str() << "\nWhy #1:\n";
     for (const std::string& w : r.why) out << "  - " << w << "\n";
@@ -156,6 +170,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
         << " --gpu " << gpu.name << " --gpus " << p.gpus << " --tp " << p.tp << " --pp " << p.pp;
     if (p.virtual_stages > 1) out << " --virtual-stages " << p.virtual_stages;
     if (p.cp > 1) out << " --cp " << p.cp;
+    if (p.ep > 1) out << " --ep " << p.ep;
     if (p.sp) out << " --sp";
     out << " --zero " << p.zero << " --micro-batch " << w.config.micro_batch << " --global-batch " << w.config.global_batch
         << " --seq " << w.config.seq << " --recompute " << to_string(w.config.recompute) << "\n";

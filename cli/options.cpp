@@ -119,7 +119,7 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     if (layout) app.add_option("--tp", o.tp, "Tensor-parallel size")->capture_default_str()->type_name("N");
     if (layout) app.add_option("--pp", o.pp, "Pipeline-parallel size (1F1B)")->capture_default_str()->type_name("N");
     if (layout) app.add_option("--cp", o.cp, "Context-parallel size (ring attention)")->capture_default_str()->type_name("N");
-    app.add_option("--ep", o.ep, "Expert-parallel size (MoE)")->capture_default_str()->type_name("N");
+    if (layout) app.add_option("--ep", o.ep, "Expert-parallel size (MoE)")->capture_default_str()->type_name("N");
     if (layout)
         app.add_option("--virtual-stages", o.virtual_stages, "Interleaved pipeline: model chunks per pipeline rank")
             ->capture_default_str()->type_name("V");

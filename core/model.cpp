@@ -178,6 +178,8 @@ int moe_layer_count(const ModelSpec& m, int first, int count) {
 }
 int moe_layer_count(const ModelSpec& m) { return moe_layer_count(m, 0, m.n_layers); }
 
+LayerKind mtp_layer_kind(const ModelSpec& m) { return LayerKind{m.is_moe(), LayerAttention::global, true}; }
+
 std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
     std::vector<ParamTensor> out;
     const std::int64_t d = m.d_model, V = m.vocab_size;
@@ -206,7 +208,8 @@ std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
         t.norm("hidden_norm", d, n, m.norm);
         t.norm("embed_norm", d, n, m.norm);
         t.add("eh_proj.weight", ParamGroup::mtp, d, 2 * d, n, TpSplit::replicated, LayerSet::all, false, true);
-        layer_tensors(t, m, m.is_moe() ? 0 : n, m.is_moe() ? n : 0);
+        const bool mtp_moe = mtp_layer_kind(m).moe;
+        layer_tensors(t, m, mtp_moe ? 0 : n, mtp_moe ? n : 0);
         t.norm("final_norm", d, n, m.norm);
     }
     return out;

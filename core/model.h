@@ -139,6 +139,9 @@ std::vector<LayerGroup> layer_groups(const ModelSpec& spec, int first, int count
 std::vector<LayerGroup> layer_groups(const ModelSpec& spec);  // all layers
 int moe_layer_count(const ModelSpec& spec, int first, int count);
 int moe_layer_count(const ModelSpec& spec);
+// The transformer layer of a multi-token-prediction module: an MoE layer when the model has routed
+// experts, full attention with RoPE (DeepSeek-AI 2024, V3 report §2.2).
+LayerKind mtp_layer_kind(const ModelSpec& spec);
 
 // Which part of the model a parameter belongs to, for the breakdown that `plan` and `models` print.
 //   mlp: the dense MLP; experts: routed experts; shared_experts: the always-active expert MLP and

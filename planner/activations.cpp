@@ -3,20 +3,43 @@
 
 #include "planner/model_states.h"
 
+#include <algorithm>
+
 namespace llmplan {
+
+namespace {
+
+// An MLP's inner tensors for `tokens` token passes of width f (Korthikanti's 8sbh + 8sbh for GELU
+// with f = 4h; SwiGLU keeps the gate and up outputs, then their product for the down projection).
+void mlp_inner(std::vector<SavedTensor>& t, const ModelSpec& m, const std::string& prefix, double tokens, double f,
+               double act, double lin, bool routed) {
+    using T = TpShard;
+    if (m.activation == Activation::gelu) {
+        t.push_back({prefix + "activation_input", tokens * f, act, T::split, routed});  // GELU input (8sbh)
+        t.push_back({prefix + "down_input", tokens * f, lin, T::split, routed});        // GELU output (8sbh)
+    } else {
+        t.push_back({prefix + "gate_output", tokens * f, act, T::split, routed});       // SiLU input
+        t.push_back({prefix + "up_output", tokens * f, act, T::split, routed});         // multiplied with SiLU(gate)
+        t.push_back({prefix + "down_input", tokens * f, lin, T::split, routed});        // SiLU(gate)·up
+    }
+}
+
+}  // namespace
 
 ActivationShape activation_shape(const TrainConfig& c) {
     return ActivationShape{static_cast<double>(c.seq) / c.parallel.cp, static_cast<double>(c.micro_batch),
                            c.parallel.tp, c.parallel.sp};
 }
 
-std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConfig& c, Recompute mode) {
+std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConfig& c, Recompute mode,
+                                             const LayerKind& kind) {
     const PrecisionBytes pb = precision_bytes(c.precision);
     const double act = pb.activation, lin = pb.linear_input, mask = 1.0;  // masks: 1 byte (torch.bool)
     const ActivationShape g = activation_shape(c);
     const double sb = g.s * g.b;
-    const double h = m.d_model, q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim()), f = m.d_ff,
-                 a = m.n_heads;
+    const double h = m.d_model, a = m.n_heads;
+    const double q = static_cast<double>(m.q_dim()), k = static_cast<double>(m.k_dim()),
+                 v = static_cast<double>(m.v_dim()), o = static_cast<double>(m.attn_out_dim());
     const bool dropout = c.dropout > 0.0;
     using T = TpShard;
     std::vector<SavedTensor> t;
@@ -28,45 +51,82 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
     }
     // Attention block: Korthikanti's 11sbh + 5as²b.
     t.push_back({"attention.norm_input", sb * h, act, T::replicated});     // LayerNorm/RMSNorm input (2sbh)
-    t.push_back({"attention.qkv_input", sb * h, lin, T::replicated});      // norm output, shared by Q,K,V matmuls (2sbh)
+    t.push_back({"attention.qkv_input", sb * h, lin, T::replicated});      // norm output, shared by the Q,K,V (MLA: down) matmuls (2sbh)
+    if (m.is_mla()) {
+        // Multi-head latent attention (DeepSeek-V2 §2.1.2; Megatron-LM MLASelfAttention): the
+        // down-projections are replicated over tensor-parallel ranks, so their outputs are too.
+        const MlaShape& l = m.mla;
+        if (l.q_lora_rank > 0) {
+            t.push_back({"attention.q_latent", sb * l.q_lora_rank, act, T::replicated});            // q_a_proj output: its norm's input
+            t.push_back({"attention.q_latent_norm_output", sb * l.q_lora_rank, lin, T::replicated});  // q_b_proj input
+        }
+        // kv_a_proj output: the kv latent and the shared RoPE key; the norm reads the latent as a
+        // view of it, which keeps the whole tensor alive.
+        t.push_back({"attention.kv_latent", sb * (l.kv_lora_rank + l.qk_rope_head_dim), act, T::replicated});
+        t.push_back({"attention.kv_latent_norm_output", sb * l.kv_lora_rank, lin, T::replicated});  // kv_b_proj input
+    }
+    // QK-norm normalises the q and k projections before RoPE: its inputs are kept besides Q and K.
+    // Llama 4's weightless L2 norm sits on its RoPE layers only (docs/MODEL_FAMILIES.md, llama4).
+    if (m.qk_norm != QkNorm::none && (m.qk_norm != QkNorm::unweighted || kind.rope)) {
+        t.push_back({"attention.q_norm_input", sb * q, act, T::split});
+        t.push_back({"attention.k_norm_input", sb * static_cast<double>(m.kv_dim()), act, T::split});
+    }
     t.push_back({"attention.q", sb * q, act, T::split});                   // Q for QKᵀ (2sbh)
-    t.push_back({"attention.k", sb * kv, act, T::split});                  // K for QKᵀ (2sbh; GQA: kv/h of it)
-    t.push_back({"attention.v", sb * kv, act, T::split});                  // V for softmax·V (2sbh)
+    t.push_back({"attention.k", sb * k, act, T::split});                   // K for QKᵀ (2sbh; GQA: kv/h of it; MLA: up-projected, per head)
+    t.push_back({"attention.v", sb * v, act, T::split});                   // V for softmax·V (2sbh)
+    // Sliding-window and chunked layers keep the same tensors as global ones: eager attention
+    // (Hugging Face's eager_attention_forward) computes the whole s × s score matrix and masks it,
+    // and flash attention keeps one log-sum-exp per query row whatever the window.
     if (c.attention == Attention::eager) {
         if (mode != Recompute::selective) {
             // Materialised scores: softmax output (2as²b); with dropout its mask (as²b) and output (2as²b).
-            t.push_back({"attention.softmax_output", a * g.s * g.s * g.b, act, T::split});
+            // Attention sinks (GPT-OSS) add one column to the softmax: s × (s + 1) per head.
+            const double scores = a * g.s * g.s * g.b;
+            t.push_back({"attention.softmax_output", scores + (m.attention_sinks ? a * sb : 0), act, T::split});
+            // Gemma 2's soft-capping c·tanh(scores/c) keeps the tanh output for its backward.
+            if (m.attn_softcap > 0) t.push_back({"attention.softcap_tanh_output", scores, act, T::split});
             if (dropout) {
-                t.push_back({"attention.dropout_mask", a * g.s * g.s * g.b, mask, T::split});
-                t.push_back({"attention.dropout_output", a * g.s * g.s * g.b, act, T::split});
+                t.push_back({"attention.dropout_mask", scores, mask, T::split});
+                t.push_back({"attention.dropout_output", scores, act, T::split});
             }
         }
     } else if (mode != Recompute::selective) {
         // Flash attention keeps the fp32 row log-sum-exp (a·s·b·4) and recomputes scores in backward.
         t.push_back({"attention.logsumexp", a * sb, 4.0, T::split});
     }
-    t.push_back({"attention.output_proj_input", sb * q, lin, T::split});   // attention output O (2sbh)
+    t.push_back({"attention.output_proj_input", sb * o, lin, T::split});   // attention output O (2sbh)
+    if (m.norms_per_layer == 4)  // Gemma 2/3: a norm on the attention output before the residual add
+        t.push_back({"attention.post_norm_input", sb * h, act, T::replicated});
     if (dropout) t.push_back({"attention.residual_dropout_mask", sb * h, mask, T::replicated});  // (sbh)
 
     // MLP block: Korthikanti's 19sbh for GELU with f = 4h.
     t.push_back({"mlp.norm_input", sb * h, act, T::replicated});           // (2sbh)
     t.push_back({"mlp.input", sb * h, lin, T::replicated});                // norm output (2sbh)
-    const double tokens = m.is_moe() ? m.top_k : 1.0;  // each token visits top_k experts
-    if (m.is_moe()) {
-        // Router logits in fp32 for the softmax/top-k, and the tokens permuted to their experts;
-        // expert outputs kept for the weighted combine (balanced routing, capacity factor 1).
+    if (kind.moe) {
+        // Router logits in fp32 for the softmax/top-k; the tokens permuted to their experts (the
+        // dispatch buffer each expert's first matmul reads: the token copies this rank receives);
+        // the expert outputs kept for the weighted combine (the unpermute, on the rank that sent
+        // the tokens, after the return all-to-all: its own copies). Balanced routing: top_k copies
+        // of each token, or top_k × capacity_factor slots when experts take a fixed capacity
+        // (dropped tokens padded).
+        const double copies = m.top_k * (m.capacity_factor > 0 ? m.capacity_factor : 1.0);
         t.push_back({"moe.router_logits", sb * m.n_experts, 4.0, T::replicated});
-        t.push_back({"moe.dispatched_input", tokens * sb * h, lin, T::replicated});
-        t.push_back({"moe.expert_output", tokens * sb * h, act, T::replicated});
-    }
-    if (m.activation == Activation::gelu) {
-        t.push_back({"mlp.activation_input", tokens * sb * f, act, T::split});  // GELU input (8sbh)
-        t.push_back({"mlp.down_input", tokens * sb * f, lin, T::split});        // GELU output (8sbh)
+        t.push_back({"moe.dispatched_input", copies * sb * h, lin, T::replicated, true});
+        t.push_back({"moe.expert_output", copies * sb * h, act, T::replicated});
+        mlp_inner(t, m, "moe.experts.", copies * sb, m.expert_d_ff(), act, lin, true);
+        if (m.shared_d_ff > 0) {
+            // The always-active shared expert reads the MLP input like a dense MLP.
+            mlp_inner(t, m, "moe.shared_expert.", sb, static_cast<double>(m.shared_d_ff), act, lin, false);
+            if (m.shared_expert_gate) {  // Qwen2-MoE: sigmoid(x·w) × shared output keeps both factors
+                t.push_back({"moe.shared_expert_gate_output", sb, act, T::replicated});
+                t.push_back({"moe.shared_expert_output", sb * h, act, T::replicated});
+            }
+        }
     } else {
-        t.push_back({"mlp.gate_output", tokens * sb * f, act, T::split});       // SiLU input
-        t.push_back({"mlp.up_output", tokens * sb * f, act, T::split});         // multiplied with SiLU(gate)
-        t.push_back({"mlp.down_input", tokens * sb * f, lin, T::split});        // SiLU(gate)·up
+        mlp_inner(t, m, "mlp.", sb, m.d_ff, act, lin, false);
     }
+    if (m.norms_per_layer == 4)  // Gemma 2/3: the post-feed-forward norm's input
+        t.push_back({"mlp.post_norm_input", sb * h, act, T::replicated});
     if (dropout) t.push_back({"mlp.dropout_mask", sb * h, mask, T::replicated});  // (sbh)
     return t;
 }
@@ -74,6 +134,29 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
 double saved_bytes(const std::vector<SavedTensor>& tensors, const ActivationShape& g) {
     double total = 0;
     for (const SavedTensor& t : tensors) total += t.bytes_per_rank(g.tp, g.sp);
+    return total;
+}
+
+double layers_saved_bytes(const ModelSpec& m, const TrainConfig& c, Recompute mode, const std::vector<LayerGroup>& groups) {
+    const ActivationShape g = activation_shape(c);
+    double total = 0;
+    for (const LayerGroup& lg : groups) total += lg.count * saved_bytes(layer_saved_tensors(m, c, mode, lg.kind), g);
+    return total;
+}
+
+double dropless_worst_case_ratio(const ModelSpec& m, const TrainConfig& c) {
+    if (!m.is_moe() || m.capacity_factor > 0) return 1.0;
+    const int ep = c.parallel.ep;
+    const double experts_per_rank = static_cast<double>(m.n_experts) / ep;
+    return ep * std::min<double>(m.top_k, experts_per_rank) / m.top_k;
+}
+
+double dropless_worst_case_bytes(const ModelSpec& m, const TrainConfig& c, Recompute mode, const LayerKind& kind) {
+    const ActivationShape g = activation_shape(c);
+    const double ratio = dropless_worst_case_ratio(m, c);
+    double total = 0;
+    for (const SavedTensor& t : layer_saved_tensors(m, c, mode, kind))
+        total += t.bytes_per_rank(g.tp, g.sp) * (t.routed ? ratio : 1.0);
     return total;
 }
 
@@ -92,10 +175,28 @@ std::vector<SavedTensor> last_stage_saved_tensors(const ModelSpec& m, const Trai
             {"output_layer.input", sbh, pb.linear_input, TpShard::replicated}};
 }
 
+std::vector<SavedTensor> mtp_saved_tensors(const ModelSpec& m, const TrainConfig& c, Recompute mode) {
+    const PrecisionBytes pb = precision_bytes(c.precision);
+    const ActivationShape g = activation_shape(c);
+    const double sbh = g.s * g.b * m.d_model;
+    using T = TpShard;
+    std::vector<SavedTensor> t{{"mtp.embedding_norm_input", sbh, pb.activation, T::replicated},  // Emb(t_{i+k})
+                               {"mtp.projection_input", 2 * sbh, pb.linear_input, T::replicated}};  // [norm(h); norm(e)]
+    for (SavedTensor& s : layer_saved_tensors(m, c, mode, mtp_layer_kind(m))) {
+        s.name = "mtp." + s.name;
+        t.push_back(std::move(s));
+    }
+    t.push_back({"mtp.final_norm_input", sbh, pb.activation, T::replicated});
+    t.push_back({"mtp.output_layer_input", sbh, pb.linear_input, T::replicated});
+    return t;
+}
+
 double logits_bytes(const ModelSpec& m, const TrainConfig& c) {
     const ActivationShape g = activation_shape(c);
     const double vocab_per_rank = static_cast<double>((m.vocab_size + c.parallel.tp - 1) / c.parallel.tp);
-    return 4.0 * g.s * g.b * vocab_per_rank;
+    // Gemma 2's final soft-capping c·tanh(logits/c) keeps its tanh output (Hugging Face
+    // Gemma2ForCausalLM) beside the logits the loss reads.
+    return (m.final_softcap > 0 ? 2.0 : 1.0) * 4.0 * g.s * g.b * vocab_per_rank;
 }
 
 double korthikanti_layer_bytes(double s, double b, double h, double a, int t, bool sp, Recompute r) {

@@ -10,6 +10,8 @@
 
 namespace llmplan {
 
+ModelSpec FrameworkProfile::trained_model(const ModelSpec& model) const { return model; }
+
 void FrameworkProfile::validate(const ModelSpec&, const TrainConfig&) const {}
 
 void FrameworkProfile::step_time(const MemoryPlan&, const PerfOptions&, ComputeTime&) const {}

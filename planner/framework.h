@@ -2,6 +2,7 @@
 //
 // A FrameworkProfile answers, for one value of the Framework enum (core/config.h, whose string
 // forms stay the one vocabulary of the CLI, the GUI and the JSON report):
+//  * trained_model: the model as the framework builds it (transformers drops DeepSeek-V3's MTP modules);
 //  * validate: what the framework cannot run (throws InputError naming the flag);
 //  * plan_stage: the memory of one GPU of one pipeline stage (StageMemory, planner/memory.h) and
 //    allocator_reserve, the reserve over the peak it assumes;
@@ -35,6 +36,9 @@ public:
     // The enum value this profile models (the registry's key).
     virtual Framework framework() const = 0;
 
+    // The model as the framework builds it for training; default: as given. Every plan under the
+    // framework (memory, time) is of this model.
+    virtual ModelSpec trained_model(const ModelSpec& model) const;
     // Throws InputError for a (model, config) the framework cannot run; default: accepts all.
     virtual void validate(const ModelSpec& model, const TrainConfig& config) const;
     // Allocator reserve over the peak allocated bytes (MemoryPlan::allocator_fragmentation).

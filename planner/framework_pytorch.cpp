@@ -11,6 +11,14 @@ namespace {
 class PytorchProfile final : public FrameworkProfile {
 public:
     Framework framework() const override { return Framework::pytorch; }
+    // transformers builds no multi-token-prediction module: DeepseekV3Model builds
+    // num_hidden_layers decoder layers and drops the checkpoint's MTP layer on load
+    // (docs/MODEL_FAMILIES.md, deepseek_v3), so a Hugging Face training step has none.
+    ModelSpec trained_model(const ModelSpec& model) const override {
+        ModelSpec m = model;
+        m.mtp_layers = 0;
+        return m;
+    }
     void validate(const ModelSpec& m, const TrainConfig& c) const override { validate_pytorch_profile(m, c); }
     double allocator_reserve(const TrainConfig& c) const override {
         return c.recompute == Recompute::full ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;

@@ -5,7 +5,6 @@
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/comm.h"
-#include "planner/flops.h"
 #include "planner/perf.h"
 #include "planner/pytorch_profile.h"
 
@@ -36,76 +35,150 @@ namespace {
 
 std::string gib(double b) { return format_bytes(b, ByteUnit::gib); }
 std::string num(double v) { return format_int(static_cast<std::int64_t>(std::llround(v))); }
+double kv_element_bytes(WeightFormat f) {
+    return f == WeightFormat::fp32 ? 4 : (f == WeightFormat::fp8 || f == WeightFormat::int8) ? 1 : 2;
+}
 
 struct Sizes {
     double weights = 0, largest_matrix = 0;  // bytes per GPU; largest quantized matrix (elements)
-    double matmul_params = 0;                // layer matmul parameters per GPU (for FLOPs)
+    double routed_expert_bytes = 0;          // the part of `weights` in routed experts
+    double matmul_flops = 0;                 // per token per GPU: 2 × active layer matmul parameters (router included)
     std::string weights_formula;
 };
 
+// Bytes per GPU of what is served. The multi-token-prediction modules are left out: transformers
+// does not build them and vLLM loads them only as a speculative-decoding draft (docs/INFERENCE.md).
 Sizes weight_sizes(const ModelSpec& m, const InferConfig& c) {
     Sizes s;
     const double other = unquantized_bytes(c.weights.format);
     double quantized = 0, plain = 0, qbytes = 0;
     for (const ParamTensor& t : param_tensors(m)) {
+        if (t.block == Block::mtp) continue;
         const bool split = t.tp != TpSplit::replicated;
         const double elems = static_cast<double>(t.total_elements()) / (split ? c.tp : 1);
+        // A token runs top_k of the n_experts experts of an MoE layer (count_params' `active`).
+        const double active = t.expert ? static_cast<double>(m.top_k) / m.n_experts : 1.0;
+        double bytes = 0;
         if (t.matmul_weight && t.block == Block::layer) {
             quantized += elems;
-            qbytes += elems * weight_bytes_per_element(c.weights, static_cast<double>(t.cols));
+            bytes = elems * weight_bytes_per_element(c.weights, static_cast<double>(t.cols));
+            qbytes += bytes;
             s.largest_matrix = std::max(s.largest_matrix, static_cast<double>(t.elements()) / (split ? c.tp : 1));
-            s.matmul_params += elems / (t.expert ? m.n_experts / std::max(1, m.top_k) : 1);
+            s.matmul_flops += 2 * elems * active;
         } else {
             plain += elems;
+            bytes = elems * other;
+            // The router is a matmul too (planner/flops.h counts its 2·d·E), though no format quantizes it.
+            if (t.group == ParamGroup::router && t.is_matrix()) s.matmul_flops += 2 * elems;
         }
+        if (t.expert) s.routed_expert_bytes += bytes;
     }
     s.weights = qbytes + plain * other;
     std::ostringstream f;
     f << num(quantized) << " layer matmul weights × " << weight_format_formula(c.weights, static_cast<double>(m.d_model))
       << " + " << num(plain) << " embedding/norm/head parameters × " << other << " B" << (c.tp > 1 ? " (÷ tp where split)" : "");
+    if (m.mtp_layers > 0) f << "; the " << m.mtp_layers << " multi-token-prediction module(s) are not served";
     s.weights_formula = f.str();
     return s;
 }
 
+// Keys a token attends to, averaged over the T positions of a prompt (causal): all earlier
+// positions and itself for global layers, at most the window for sliding ones, those of its own
+// chunk for chunked ones.
+double mean_keys_in_prompt(const KvGroup& g, double T) {
+    switch (g.attention) {
+        case LayerAttention::global: break;
+        case LayerAttention::sliding: {
+            const double w = static_cast<double>(g.window);
+            if (T > w) return (w * (w + 1) / 2 + (T - w) * w) / T;
+            break;
+        }
+        case LayerAttention::chunked: {
+            const double C = static_cast<double>(g.window), full = std::floor(T / C), r = T - full * C;
+            return (full * C * (C + 1) / 2 + r * (r + 1) / 2) / T;
+        }
+    }
+    return (T + 1) / 2;
+}
+
+// FLOPs of Q·Kᵀ and softmax·V per key, one layer, every head: 2 multiply-adds per element of the
+// query and of the value. MLA as the kernels run it: expanded per head (prefill, and transformers'
+// cache), or against the latent itself when the cache holds it (decode: keys are the kv_lora_rank
+// + qk_rope_head_dim latent, values its kv_lora_rank part; DeepSeek-V2 §2.1.2 "absorbed" W^UK, W^UV).
+double attention_flops_per_key(const ModelSpec& m, bool latent) {
+    const double h = m.n_heads;
+    if (m.is_mla() && latent) return 2 * h * (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) + 2 * h * m.mla.kv_lora_rank;
+    return 2 * h * m.qk_head_dim() + 2 * h * m.v_head_dim();
+}
+
 struct Memory {
-    double kv = 0, kv_waste = 0, activations = 0, logits = 0, framework = 0, prefill_peak = 0, decode_peak = 0, peak = 0;
+    double kv = 0, kv_waste = 0, kv_prompt = 0, activations = 0, logits = 0, framework = 0, prefill_peak = 0,
+           decode_peak = 0, peak = 0;
+    std::int64_t vllm_blocks_per_sequence = 0;
     std::string act_formula;
 };
 
-Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, double kv_per_token) {
+// Tokens vLLM schedules per step (its max_num_batched_tokens): the prefill chunk, or every prompt
+// of the batch when the prefill is not chunked.
+std::int64_t batched_tokens(const InferConfig& c) { return c.prefill_chunk > 0 ? c.prefill_chunk : c.batch * c.prompt; }
+
+Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, const KvLayout& kv) {
     Memory r;
-    const double ctx = static_cast<double>(c.prompt + c.generate), b = static_cast<double>(c.batch);
-    const double tokens_needed = b * ctx;
+    const std::int64_t ctx = c.prompt + c.generate;
+    const double b = static_cast<double>(c.batch);
+    const double needed = b * kv.bytes_at(static_cast<double>(ctx));
     if (c.framework == InferFramework::vllm) {
-        const double blocks = std::ceil(ctx / c.block_size);
-        r.kv = b * blocks * c.block_size * kv_per_token;
-        r.kv_waste = r.kv - tokens_needed * kv_per_token;
+        const VllmKvPool pool = vllm_kv_pool(kv, c.block_size);
+        r.vllm_blocks_per_sequence = vllm_blocks_per_request(pool, c.block_size, ctx, batched_tokens(c));
+        r.kv = b * static_cast<double>(r.vllm_blocks_per_sequence) * pool.block_bytes;
+        r.kv_waste = r.kv - needed;
     } else {
-        r.kv = tokens_needed * kv_per_token;
+        r.kv = needed;
     }
+    // The prompt's KV when the prefill ends. transformers keeps every layer's whole prompt: a
+    // sliding layer's cache is a view of the prompt-long K and V until the first decode step
+    // replaces it (DynamicSlidingWindowLayer.update).
+    const double all_prompt = b * static_cast<double>(c.prompt);
+    r.kv_prompt = c.framework == InferFramework::hf ? all_prompt * kv.bytes_per_token()
+                                                     : b * kv.bytes_at(static_cast<double>(c.prompt));
+    const double one_layer = b * kv.largest_layer_at(static_cast<double>(ctx));
     // Prefill working set of one layer (nothing is kept for backward at inference).
     const double ab = c.weights.format == WeightFormat::fp32 ? 4 : 2;
-    const double all_prompt = b * static_cast<double>(c.prompt);
     const double pass = c.prefill_chunk > 0 ? std::min<double>(static_cast<double>(c.prefill_chunk), all_prompt) : all_prompt;
     const double seqs = std::max(1.0, std::ceil(pass / static_cast<double>(c.prompt)));
-    const double h = m.d_model, q = static_cast<double>(m.q_dim()) / c.tp,
-                 kv = static_cast<double>(m.kv_dim()) / std::min(c.tp, m.n_kv_heads) * 1.0, f = static_cast<double>(m.d_ff) / c.tp;
+    const double h = m.d_model, tp = c.tp;
     const double hidden = 3 * pass * h * ab;  // residual stream, normed input, block output
-    double attn = pass * (2 * q + 2 * kv) * ab;
+    // q, k, v as the attention kernel reads them, and its output. Standard k, v: the kv heads of
+    // this GPU (replicated when fewer than tp). MLA: expanded per head, plus the latents.
+    double q = static_cast<double>(m.q_dim()) / tp, out = static_cast<double>(m.attn_out_dim()) / tp, k = 0, v = 0;
     std::string attn_text = "q, k, v, out";
+    if (m.is_mla()) {
+        k = static_cast<double>(m.k_dim()) / tp;
+        v = static_cast<double>(m.v_dim()) / tp;
+        q += m.mla.q_lora_rank + m.mla.kv_lora_rank + m.mla.qk_rope_head_dim;
+        attn_text = "q, expanded k and v, out, MLA latents";
+    } else {
+        k = v = static_cast<double>(m.kv_dim()) / std::min(c.tp, m.n_kv_heads);
+    }
+    double attn = pass * (q + k + v + out) * ab;
     if (c.attention == Attention::eager) {
         const double a_local = static_cast<double>(m.n_heads) / c.tp, s = static_cast<double>(c.prompt);
         attn += seqs * a_local * s * s * (ab + 4);
         attn_text += " + scores and fp32 softmax b·a·s²·" + std::to_string(static_cast<int>(ab + 4)) + " B";
     }
+    // The MLP's gate/up/product of the widest layer kind: a dense layer's d_ff, or an MoE layer's
+    // top_k routed experts plus its shared expert.
     const double mlp_k = m.activation == Activation::swiglu ? 3 : 2;
-    const double mlp = pass * f * mlp_k * ab * (m.is_moe() ? m.top_k : 1);
+    double widest = 0;
+    if (moe_layer_count(m) < m.n_layers) widest = m.d_ff;
+    if (moe_layer_count(m) > 0)
+        widest = std::max(widest, static_cast<double>(m.expert_d_ff()) * m.top_k + static_cast<double>(m.shared_d_ff));
+    const double mlp = pass * widest / tp * mlp_k * ab;
     double dequant = 0;
     if (c.weights.format == WeightFormat::int4 || c.weights.format == WeightFormat::int3 ||
         c.weights.format == WeightFormat::nf4 || c.weights.format == WeightFormat::int8)
         dequant = w.largest_matrix * 2;  // one matrix dequantized to fp16 for its matmul
     r.activations = hidden + std::max(attn, mlp) + dequant;
-    const double kv_prompt = all_prompt * kv_per_token;
     if (c.framework == InferFramework::hf && c.tp == 1) {
         // transformers: replay the forward op by op (pytorch_profile), when the family is modelled.
         TrainConfig tc;
@@ -124,14 +197,13 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, doub
               << " of " << c.batch << " × " << c.prompt << " tokens replayed op by op (torch_sim), peak at " << pf.where
               << "; + cuBLAS workspace 32 MiB" << (dequant > 0 ? " + one dequantized matrix" : "");
             r.act_formula = ft.str();
-            const double cache = c.forward_only ? kv_prompt : kv_prompt;  // use_cache=True keeps the prompt's K and V
-            r.kv = c.forward_only ? kv_prompt : r.kv;
-            r.framework = c.forward_only ? 0 : r.kv / m.n_layers;
+            if (c.forward_only) r.kv = r.kv_prompt;  // use_cache=True keeps the prompt's K and V
+            r.framework = c.forward_only ? 0 : one_layer;
             // generate's prefill holds three more [b, prompt, h] tensors than a plain no_grad forward:
             // measured on 4 generate runs (validation/inference), not yet traced to their ops.
             const double generate_extra = c.forward_only ? 0 : kHfGeneratePrefillHidden * all_prompt * h * ab;
             r.framework += generate_extra;
-            r.prefill_peak = w.weights + cache + r.activations + r.logits + generate_extra;
+            r.prefill_peak = w.weights + r.kv_prompt + r.activations + r.logits + generate_extra;
             r.decode_peak = c.forward_only ? 0 : w.weights + r.kv + r.framework + b * static_cast<double>(m.vocab_size) * (ab + 4);
             r.peak = std::max(r.prefill_peak, r.decode_peak);
             return r;
@@ -147,14 +219,161 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, doub
     // Logits of the last position of every sequence (compute dtype + the sampler's fp32 copy).
     r.logits = b * static_cast<double>(m.vocab_size) / c.tp * (ab + 4);
     // transformers' DynamicCache grows by torch.cat: one layer's cache exists twice for a moment.
-    if (c.framework == InferFramework::hf) r.framework = r.kv / m.n_layers;
-    r.prefill_peak = w.weights + kv_prompt + r.activations + r.logits;
+    if (c.framework == InferFramework::hf) r.framework = one_layer;
+    r.prefill_peak = w.weights + r.kv_prompt + r.activations + r.logits;
     r.decode_peak = w.weights + r.kv + r.framework + r.logits + b * h * ab * 8;
     r.peak = std::max(r.prefill_peak, r.decode_peak);
     return r;
 }
 
+// "2 × 32 layers × 8 kv heads × 128 × 2 B = … per token × 16 sequences × 1024 tokens", or per
+// kind of layer with its window.
+std::string kv_formula(const ModelSpec& m, const KvLayout& kv, const InferConfig& c, const Memory& mem,
+                       const VllmKvPool& pool) {
+    std::ostringstream f;
+    const std::int64_t ctx = c.prompt + c.generate;
+    const bool uniform = kv.groups.size() == 1 && kv.groups[0].attention == LayerAttention::global;
+    if (uniform && !m.is_mla()) {
+        f << "2 × " << m.n_layers << " layers × " << std::ceil(static_cast<double>(m.n_kv_heads) / c.tp) << " kv heads × "
+          << m.head_dim << " × " << kv_element_bytes(c.kv) << " B = " << format_bytes(kv.bytes_per_token(), ByteUnit::gib, 6)
+          << " per token × " << c.batch << " sequences × " << ctx << " tokens";
+    } else {
+        f << kv.per_layer_formula << " per token and layer; ";
+        for (std::size_t i = 0; i < kv.groups.size(); ++i) {
+            const KvGroup& g = kv.groups[i];
+            f << (i ? " + " : "") << g.layers << " " << to_string(g.attention) << " layers × ";
+            if (g.attention == LayerAttention::global) f << ctx;
+            else f << "min(" << ctx << ", " << g.window << ")";
+        }
+        f << " tokens × " << c.batch << " sequences";
+    }
+    if (c.framework == InferFramework::vllm) {
+        f << " in blocks of " << c.block_size << " tokens × " << pool.group_size << " layers, " << mem.vllm_blocks_per_sequence
+          << " per sequence";
+        if (pool.kinds.size() > 1 || pool.padding_layers() > 0) {
+            f << " (KV cache groups:";
+            for (std::size_t i = 0; i < pool.kinds.size(); ++i)
+                f << (i ? " + " : " ") << pool.kinds[i].groups << " " << to_string(pool.kinds[i].kind.attention);
+            if (pool.padding_layers() > 0) f << ", " << pool.padding_layers() << " padding layers";
+            f << ")";
+        }
+        f << " (waste " << gib(mem.kv_waste) << ")";
+    }
+    return f.str();
+}
+
 }  // namespace
+
+double KvLayout::bytes_per_token() const {
+    double b = 0;
+    for (const KvGroup& g : groups) b += g.layers * g.bytes_per_token;
+    return b;
+}
+
+double KvLayout::tokens_held(const KvGroup& g, double n) {
+    return g.attention == LayerAttention::global ? n : std::min(n, static_cast<double>(g.window));
+}
+
+double KvLayout::bytes_at(double n) const {
+    double b = 0;
+    for (const KvGroup& g : groups) b += g.layers * g.bytes_per_token * tokens_held(g, n);
+    return b;
+}
+
+double KvLayout::largest_layer_at(double n) const {
+    double b = 0;
+    for (const KvGroup& g : groups) b = std::max(b, g.bytes_per_token * tokens_held(g, n));
+    return b;
+}
+
+KvLayout kv_layout(const ModelSpec& m, const InferConfig& c) {
+    KvLayout kv;
+    const double e = kv_element_bytes(c.kv);
+    std::ostringstream f;
+    double per_layer = 0;
+    if (m.is_mla() && c.framework != InferFramework::hf) {
+        // The latent c_KV and the decoupled RoPE key, shared by every head (DeepSeek-V2 §2.1.2,
+        // Table 1): vLLM (MLAAttentionSpec, one "kv head" of kv_lora_rank + qk_rope_head_dim),
+        // SGLang (MLATokenToKVPool) and DeepSeek's own inference code ("absorb") store it; every
+        // tensor-parallel rank holds all of it (vLLM's get_num_kv_heads: 1 for MLA).
+        kv.mla_latent = true;
+        per_layer = (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) * e;
+        f << "(" << m.mla.kv_lora_rank << " + " << m.mla.qk_rope_head_dim << ") × " << e
+          << " B (MLA latent + RoPE key, on every GPU)";
+    } else if (m.is_mla()) {
+        // transformers' DeepseekV3Attention caches the up-projected keys (qk_nope + qk_rope per head,
+        // the RoPE key repeated per head) and values.
+        const double heads = static_cast<double>(m.n_heads) / c.tp;
+        per_layer = heads * (m.mla.qk_head_dim() + m.mla.v_head_dim) * e;
+        f << heads << " heads × (" << m.mla.qk_head_dim() << " + " << m.mla.v_head_dim << ") × " << e
+          << " B (MLA expanded K and V)";
+    } else {
+        // K and V of this GPU's kv heads, replicated when there are fewer kv heads than GPUs
+        // (vLLM's get_num_kv_heads: max(1, kv_heads / tp)).
+        const double heads = std::ceil(static_cast<double>(m.n_kv_heads) / c.tp);
+        per_layer = 2 * heads * m.head_dim * e;
+        f << "2 × " << heads << " kv heads × " << m.head_dim << " × " << e << " B";
+    }
+    kv.per_layer_formula = f.str() + " = " + num(per_layer) + " B";
+    for (const LayerGroup& lg : layer_groups(m)) {
+        auto it = std::find_if(kv.groups.begin(), kv.groups.end(),
+                               [&](const KvGroup& g) { return g.attention == lg.kind.attention; });
+        if (it == kv.groups.end()) {
+            const std::int64_t window = lg.kind.attention == LayerAttention::sliding   ? m.sliding_window
+                                        : lg.kind.attention == LayerAttention::chunked ? m.attention_chunk
+                                                                                       : 0;
+            kv.groups.push_back({lg.kind.attention, lg.count, window, per_layer});
+        } else {
+            it->layers += lg.count;
+        }
+    }
+    return kv;
+}
+
+int VllmKvPool::padding_layers() const {
+    int n = 0;
+    for (const VllmKvGroups& k : kinds) n += k.groups * group_size - k.kind.layers;
+    return n;
+}
+
+VllmKvPool vllm_kv_pool(const KvLayout& kv, int block_size) {
+    // _get_kv_cache_groups_uniform_page_size: the group size is the smallest kind's layer count,
+    // or the largest when it is under 1.5 × the smallest (fewer padding layers).
+    VllmKvPool pool;
+    int fewest = 0, most = 0;
+    for (const KvGroup& g : kv.groups) {
+        fewest = fewest == 0 ? g.layers : std::min(fewest, g.layers);
+        most = std::max(most, g.layers);
+    }
+    pool.group_size = most < 1.5 * fewest ? most : fewest;
+    for (const KvGroup& g : kv.groups) pool.kinds.push_back({g, (g.layers + pool.group_size - 1) / pool.group_size});
+    // Every layer's KV is alike in size (one page size for the pool): block_size tokens of one layer, × group_size.
+    pool.block_bytes = static_cast<double>(block_size) * pool.group_size * (kv.groups.empty() ? 0 : kv.groups[0].bytes_per_token);
+    return pool;
+}
+
+std::int64_t vllm_blocks_per_request(const VllmKvPool& pool, int block_size, std::int64_t context, std::int64_t batched) {
+    const auto cdiv = [&](std::int64_t t) { return (t + block_size - 1) / block_size; };
+    std::int64_t blocks = 0;
+    for (const VllmKvGroups& k : pool.kinds) {
+        std::int64_t per_group = 0;
+        switch (k.kind.attention) {
+            case LayerAttention::global: per_group = cdiv(context); break;  // FullAttentionSpec
+            // SlidingWindowSpec: the last window − 1 computed tokens plus those scheduled in a step;
+            // + 1 as the window need not start at a block boundary.
+            case LayerAttention::sliding: per_group = cdiv(std::min(k.kind.window - 1 + batched, context)) + 1; break;
+            // ChunkedLocalAttentionSpec: at most a chunk of computed tokens plus those scheduled.
+            case LayerAttention::chunked: per_group = cdiv(std::min(k.kind.window + batched, context)); break;
+        }
+        blocks += per_group * k.groups;
+    }
+    return blocks;
+}
+
+double expected_experts_touched(int experts, int top_k, double tokens) {
+    const double e = experts;
+    return e * (1 - std::pow(1 - top_k / e, tokens));
+}
 
 InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConfig& c) {
     validate_model(m, "model " + m.name);
@@ -184,12 +403,11 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     p.overhead = kGenericCudaContextBytes;
     const Sizes w = weight_sizes(m, c);
     p.weights = w.weights;
-    const double kv_heads_local = std::ceil(static_cast<double>(m.n_kv_heads) / c.tp);
-    const double kvb = c.kv == WeightFormat::fp32 ? 4 : (c.kv == WeightFormat::fp8 || c.kv == WeightFormat::int8) ? 1 : 2;
-    p.kv_bytes_per_token = 2.0 * m.n_layers * kv_heads_local * m.head_dim * kvb;  // K and V (Pope et al. 2022)
+    p.kv = kv_layout(m, c);
+    p.kv_bytes_per_token = p.kv.bytes_per_token();
 
     auto fits_with = [&](const InferConfig& cc) {
-        const Memory mm = memory_for(m, cc, w, p.kv_bytes_per_token);
+        const Memory mm = memory_for(m, cc, w, p.kv);
         if (cc.framework == InferFramework::vllm) {
             const double budget = cc.gpu_memory_utilization * p.capacity;
             return w.weights + mm.activations + mm.logits + kVllmGraphBytes + mm.kv <= budget &&
@@ -198,8 +416,9 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
         return mm.peak + p.overhead <= p.capacity;
     };
 
-    const Memory mem = memory_for(m, c, w, p.kv_bytes_per_token);
+    const Memory mem = memory_for(m, c, w, p.kv);
     p.kv_cache = mem.kv;
+    p.kv_prefill = mem.kv_prompt;
     p.kv_waste = mem.kv_waste;
     p.activations = mem.activations;
     p.logits = mem.logits;
@@ -211,9 +430,11 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
         p.peak = w.weights + mem.activations + mem.logits + kVllmGraphBytes + mem.kv;
         p.device_total = budget + p.overhead;
         const double free_for_kv = budget - (w.weights + mem.activations + mem.logits + kVllmGraphBytes);
-        p.vllm_kv_blocks = free_for_kv > 0 ? static_cast<std::int64_t>(free_for_kv / (c.block_size * p.kv_bytes_per_token)) : 0;
-        const std::int64_t per_seq = static_cast<std::int64_t>(std::ceil(static_cast<double>(c.prompt + c.generate) / c.block_size));
-        p.vllm_max_sequences = per_seq > 0 ? p.vllm_kv_blocks / per_seq : 0;
+        // get_num_blocks: the memory left ÷ (page size × layers per group); every group draws from this pool.
+        p.vllm_pool = vllm_kv_pool(p.kv, c.block_size);
+        p.vllm_kv_blocks = free_for_kv > 0 ? static_cast<std::int64_t>(free_for_kv / p.vllm_pool.block_bytes) : 0;
+        p.vllm_blocks_per_sequence = mem.vllm_blocks_per_sequence;
+        p.vllm_max_sequences = p.vllm_blocks_per_sequence > 0 ? p.vllm_kv_blocks / p.vllm_blocks_per_sequence : 0;
     } else {
         p.device_total = p.peak + p.overhead;
     }
@@ -254,17 +475,31 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
                               : c.weights.format == WeightFormat::fp8 ? Precision::fp8
                                                                        : Precision::mixed_bf16;
     const double peak_flops = peak_for(gpu, compute);
-    const ForwardFlops ff = forward_flops_per_token(m, c.prompt);
-    const double b = static_cast<double>(c.batch), prompt = static_cast<double>(c.prompt);
-    p.prefill_flops = b * prompt * (ff.total() - ff.logits) / c.tp + b * ff.logits / c.tp;
+    const double b = static_cast<double>(c.batch), prompt = static_cast<double>(c.prompt), tp = c.tp;
+    // Matmul FLOPs: 2 per active parameter and token (weight_sizes), the logits 2·d·V of the last
+    // position only; attention per layer kind over the keys each position meets. Prefill runs MLA
+    // expanded per head (vLLM's and SGLang's compute-friendly path), decode against the latent.
+    const double logits_flops = 2.0 * m.d_model * static_cast<double>(m.vocab_size) / tp;
+    double prefill_attention = 0, decode_attention = 0;
+    const double mean_ctx = prompt + static_cast<double>(c.generate) / 2;
+    for (const KvGroup& g : p.kv.groups) {
+        prefill_attention += g.layers * mean_keys_in_prompt(g, prompt) * attention_flops_per_key(m, false) / tp;
+        decode_attention += g.layers * KvLayout::tokens_held(g, mean_ctx) * attention_flops_per_key(m, p.kv.mla_latent) / tp;
+    }
+    p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention) + b * logits_flops;
     const double n_pre = std::min<double>(m.d_model, b * prompt);
     const double eff_pre = gemm_efficiency_for(gpu) * n_pre / (n_pre + 128);
     p.prefill_seconds = p.prefill_flops / (peak_flops * eff_pre);
-    const double mean_ctx = prompt + static_cast<double>(c.generate) / 2;
-    p.decode_bytes_per_step = p.weights + b * mean_ctx * p.kv_bytes_per_token;
+    // A decode step reads every weight but the routed experts no token of the batch picks, and
+    // every sequence's KV at the mean context.
+    p.decode_weight_bytes = p.weights;
+    if (m.is_moe()) {
+        p.experts_touched = expected_experts_touched(m.n_experts, m.top_k, b);
+        p.decode_weight_bytes -= w.routed_expert_bytes * (1 - p.experts_touched / m.n_experts);
+    }
+    p.decode_bytes_per_step = p.decode_weight_bytes + b * p.kv.bytes_at(mean_ctx);
     const double t_mem = p.decode_bytes_per_step / (gpu.memory_bandwidth * kDecodeBandwidthEfficiency);
-    const ForwardFlops fd = forward_flops_per_token(m, static_cast<std::int64_t>(mean_ctx) * 2);  // attention over mean_ctx keys
-    const double decode_flops = b * fd.total() / c.tp;
+    const double decode_flops = b * (w.matmul_flops + decode_attention + logits_flops);
     const double eff_dec = gemm_efficiency_for(gpu) * b / (b + 128);
     const double t_comp = decode_flops / (peak_flops * eff_dec);
     p.decode_compute_bound = t_comp > t_mem;
@@ -281,17 +516,15 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     p.total_seconds = p.prefill_seconds + static_cast<double>(c.generate) * t_step;
 
     // --- the explanation -------------------------------------------------------------------------
-    const std::string src_kv = "K and V per layer (Pope et al. 2022, 'Efficiently Scaling Transformer Inference')";
+    std::string src_kv = m.is_mla() ? (p.kv.mla_latent ? "MLA's compressed latent and RoPE key per layer (DeepSeek-V2 §2.1.2, Table 1), as vLLM and SGLang store it"
+                                                        : "MLA expanded to per-head K and V, as transformers' DeepseekV3Attention caches it")
+                                    : "K and V per layer (Pope et al. 2022, 'Efficiently Scaling Transformer Inference')";
+    if (p.kv.groups.size() > 1 || p.kv.groups[0].attention != LayerAttention::global)
+        src_kv += "; sliding/chunked layers keep at most their window (docs/INFERENCE.md)";
+    if (c.framework == InferFramework::vllm)
+        src_kv += "; vLLM paged attention (Kwon et al. 2023), hybrid KV cache manager's groups and max_memory_usage_bytes";
     p.terms.push_back({"weights", "weights", p.weights, w.weights_formula, "quant.h: LLM.int8, GPTQ, AWQ, QLoRA NF4"});
-    {
-        std::ostringstream f;
-        f << "2 × " << m.n_layers << " layers × " << kv_heads_local << " kv heads × " << m.head_dim << " × "
-          << kvb << " B = " << format_bytes(p.kv_bytes_per_token, ByteUnit::gib, 6) << " per token × " << c.batch
-          << " sequences × " << (c.prompt + c.generate) << " tokens";
-        if (c.framework == InferFramework::vllm)
-            f << " in blocks of " << c.block_size << " (waste " << gib(p.kv_waste) << ")";
-        p.terms.push_back({"kv_cache", "KV cache", p.kv_cache, f.str(), src_kv + (c.framework == InferFramework::vllm ? "; vLLM paged attention (Kwon et al. 2023)" : "")});
-    }
+    p.terms.push_back({"kv_cache", "KV cache", p.kv_cache, kv_formula(m, p.kv, c, mem, p.vllm_pool), src_kv});
     p.terms.push_back({"activations", c.autograd ? "activations kept by autograd" : "prefill activations (one layer)",
                        p.activations, mem.act_formula,
                        c.autograd ? std::string("PyTorch keeps what backward would need when the forward records autograd")

@@ -4,9 +4,12 @@
 //
 //  * weights: matmul weights of the layers in the chosen format (quant.h), embeddings, norms and
 //    the output layer unquantized (fp16/bf16; fp32 for fp32) — what GPTQ/AWQ/bitsandbytes leave;
-//  * KV cache: 2 · layers · kv_heads · head_dim · bytes per token (K and V), for batch × (prompt +
-//    generated) tokens; with `vllm` allocated in blocks of 16 tokens (Kwon et al. 2023, the
-//    "waste" is the unused tail of each sequence's last block);
+//    multi-token-prediction modules are not served (not loaded without speculative decoding);
+//  * KV cache, per kind of layer (KvLayout): K and V of kv_heads · head_dim per token and layer
+//    (Pope et al. 2022), or MLA's compressed latent kv_lora_rank + qk_rope_head_dim (DeepSeek-V2
+//    §2.1.2) where the framework stores it; sliding-window layers keep at most the window, chunked
+//    layers at most the chunk; with `vllm` counted in blocks as vLLM's hybrid KV cache manager
+//    allocates them (VllmKvPool);
 //  * activations: inference keeps nothing for backward, so the peak is one layer's transient
 //    working set (the MLP's gate/up/product, q/k/v and attention out; eager attention's scores
 //    and fp32 softmax) for the prefill chunk, plus the logits of the last position;
@@ -16,10 +19,12 @@
 //  * frameworks: generic (allocate what is needed), hf (transformers `generate`: DynamicCache grows
 //    by concatenation, so one layer's cache is briefly held twice), vllm (reserves
 //    gpu_memory_utilization of the card up front; what weights and activations leave is KV blocks);
-//  * time: prefill is compute-bound (2·N·tokens + causal attention FLOPs at the GEMM efficiency of
-//    the time model); a decode step is memory-bound (weights + every sequence's KV read once, at
-//    kDecodeBandwidthEfficiency of HBM bandwidth), or compute-bound for large batches, plus tensor-
-//    parallel all-reduces and a per-step framework overhead.
+//  * time: prefill is compute-bound (2 FLOPs per active matmul parameter and token + causal,
+//    window-limited attention, at the GEMM efficiency of the time model); a decode step is
+//    memory-bound (the weights a step touches — every dense weight, and of the routed experts
+//    those the batch's tokens pick, expected_experts_touched — plus every sequence's KV read once,
+//    at kDecodeBandwidthEfficiency of HBM bandwidth), or compute-bound for large batches, plus
+//    tensor-parallel all-reduces and a per-step framework overhead.
 #pragma once
 
 #include "core/config.h"
@@ -67,13 +72,68 @@ struct InferText {
 // Throws InputError naming the flag.
 InferConfig infer_config_from_text(const InferText& t);
 
+// ---- KV cache by kind of layer (docs/INFERENCE.md "KV cache") --------------------------------
+
+// The layers of one attention kind as the KV cache sees them.
+struct KvGroup {
+    LayerAttention attention = LayerAttention::global;
+    int layers = 0;
+    std::int64_t window = 0;      // sliding: sliding_window; chunked: attention_chunk; global: 0 (every token)
+    double bytes_per_token = 0;   // K and V (or MLA's latent) of one token in one layer, per GPU
+};
+
+// What one sequence's KV cache holds, per GPU.
+struct KvLayout {
+    std::vector<KvGroup> groups;  // global, sliding, chunked: those the model has
+    bool mla_latent = false;      // MLA stored as its compressed latent (else expanded per head)
+    std::string per_layer_formula;  // bytes per token and layer, numbers substituted
+    double bytes_per_token() const;  // every layer, before any window
+    // Tokens a layer of `g` holds once a sequence has n: min(n, window), n for global layers.
+    static double tokens_held(const KvGroup& g, double n);
+    double bytes_at(double n) const;           // one sequence of n tokens, every layer
+    double largest_layer_at(double n) const;   // the largest single layer's share of that
+};
+// Throws nothing: the model is validated by the caller (plan_inference).
+KvLayout kv_layout(const ModelSpec& m, const InferConfig& c);
+
+// vLLM's hybrid KV cache manager (vllm/v1/core/kv_cache_utils.py): layers are split into KV cache
+// groups of one attention kind and `group_size` layers each (the smallest kind's layer count, or
+// the largest when it is under 1.5 × the smallest; the last group of a kind padded); one block
+// holds block_size tokens of one group, i.e. of group_size layers, and every group draws blocks
+// from one pool.
+struct VllmKvGroups {
+    KvGroup kind;
+    int groups = 0;  // KV cache groups of this kind
+};
+struct VllmKvPool {
+    int group_size = 0;              // layers per KV cache group
+    std::vector<VllmKvGroups> kinds;
+    double block_bytes = 0;          // block_size tokens × group_size layers
+    int padding_layers() const;      // groups × group_size − layers
+};
+VllmKvPool vllm_kv_pool(const KvLayout& kv, int block_size);
+// Blocks one request of `context` tokens needs at its peak by vLLM's own estimate (each group's
+// KVCacheSpec.max_memory_usage_bytes, the figure behind vLLM's "Maximum concurrency" line):
+// full attention cdiv(context, block); sliding cdiv(min(window − 1 + batched, context), block) + 1;
+// chunked cdiv(min(chunk + batched, context), block), `batched` = tokens scheduled per step.
+std::int64_t vllm_blocks_per_request(const VllmKvPool& pool, int block_size, std::int64_t context,
+                                     std::int64_t batched_tokens);
+
+// Expected distinct routed experts of one MoE layer that `tokens` tokens touch, each picking
+// top_k of `experts` uniformly at random and independently of the others: an expert is missed by
+// one token with probability 1 − k/E, by all of them with (1 − k/E)^tokens, so
+// E · (1 − (1 − k/E)^tokens) (docs/INFERENCE.md "Decode of a mixture of experts").
+double expected_experts_touched(int experts, int top_k, double tokens);
+
 struct InferPlan {
     ModelSpec model;
     GpuSpec gpu;
     InferConfig config;
     std::vector<MemoryTerm> terms;   // weights, kv_cache, activations, logits, framework, overhead
     double weights = 0, kv_cache = 0, kv_waste = 0, activations = 0, logits = 0, framework_extra = 0, overhead = 0;
-    double kv_bytes_per_token = 0;   // per GPU
+    KvLayout kv;
+    double kv_bytes_per_token = 0;   // per GPU, every layer, before sliding windows and chunks
+    double kv_prefill = 0;           // KV held when the prefill ends (generic, hf; vLLM: its blocks, kv_cache)
     double peak = 0;                 // allocated at the peak (prefill end / last decode step)
     double device_total = 0;         // peak + overhead (or vLLM's reservation + overhead)
     double capacity = 0;
@@ -82,9 +142,13 @@ struct InferPlan {
     std::int64_t max_batch = 0;      // largest batch that fits at prompt + generate tokens
     std::int64_t max_context = 0;    // longest prompt + generate that fits at this batch
     std::int64_t vllm_kv_blocks = 0, vllm_max_sequences = 0;
+    std::int64_t vllm_blocks_per_sequence = 0;  // at prompt + generate tokens (vllm_blocks_per_request)
+    VllmKvPool vllm_pool;
     // time
     double prefill_flops = 0, prefill_seconds = 0;    // whole batch; = time to first token
     double decode_bytes_per_step = 0, decode_step_seconds = 0;  // per GPU, at the mean context
+    double decode_weight_bytes = 0;  // the weights one decode step reads (per GPU)
+    double experts_touched = 0;      // routed experts per MoE layer the batch's tokens pick (expected)
     bool decode_compute_bound = false;
     double tokens_per_second_per_sequence = 0, tokens_per_second_per_gpu = 0;
     double total_seconds = 0;        // prefill + all decode steps

@@ -49,47 +49,71 @@ void local_shape(const ParamTensor& p, int t, double& rows, double& cols) {
     }
 }
 
+// Copies of a tensor on a stage: for per-layer tensors those in the stage's layer ranges
+// (core/model.h copies_in_layers: dense and MoE layers counted where they fall).
+double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<LayerRange>& ranges) {
+    if (t.block != Block::layer) return static_cast<double>(t.count);
+    double n = 0;
+    for (const LayerRange& r : ranges) n += copies_in_layers(t, m, r.first, r.count);
+    return n;
+}
+
+// "one layer", or "one MoE layer" / "one dense layer" where the model has both.
+std::string layer_name(const ModelSpec& m, const LayerKind& k) {
+    const int moe = moe_layer_count(m);
+    if (moe == 0 || moe == m.n_layers) return "one layer";
+    return k.moe ? "one MoE layer" : "one dense layer";
+}
+
 StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c,
                          int stage) {
     const ParallelLayout& p = c.parallel;
     const bool first = stage == 0, last = stage == p.pp - 1;
     const double state_elem = precision_bytes(c.precision).state;
+    const std::vector<LayerRange> ranges = stage_layer_ranges(m, p, stage);
+    // The first layer of each kind on the stage: a ZeRO-3 gather unit is one layer, so the largest
+    // unit is the largest single layer (an MoE layer's experts, not a dense MLP added to them).
+    std::vector<int> kind_layer;
+    for (const LayerRange& r : ranges)
+        for (int l = r.first; l < r.first + r.count; ++l)
+            if (std::none_of(kind_layer.begin(), kind_layer.end(), [&](int k) { return m.layer(k) == m.layer(l); }))
+                kind_layer.push_back(l);
+    std::vector<double> layer_block(kind_layer.size(), 0.0);
     StageParams sp;
-    double embed_block = 0, layer_block = 0, head_block = 0;
-    auto account = [&](const ParamTensor& t, double copies, double& block, double block_copies) {
+    double embed_block = 0, head_block = 0, mtp_block = 0;
+    // Adds `copies` of t to the stage; returns the elements of one copy on this GPU (÷ tp).
+    auto account = [&](const ParamTensor& t, double copies) {
         double rows = 0, cols = 0;
         local_shape(t, p.tp, rows, cols);
-        if (t.expert) {
-            copies /= p.ep;
-            block_copies /= p.ep;
-        }
+        if (t.expert) copies /= p.ep;
         const double elems = rows * cols;
         const double state = optimizer_state_bytes(c.optimizer, static_cast<std::int64_t>(rows),
                                                    static_cast<std::int64_t>(cols), state_elem);
         (t.expert ? sp.expert : sp.dense) += elems * copies;
         (t.expert ? sp.expert_state : sp.dense_state) += state * copies;
         if (t.matmul_weight) sp.matmul += elems * copies;
-        block += elems * block_copies;
+        return elems;
     };
+    // Elements of `copies` of t in one gather unit on this GPU (routed experts ÷ ep).
+    auto unit = [&](const ParamTensor& t, double elems, double copies) { return elems * (t.expert ? copies / p.ep : copies); };
     for (const ParamTensor& t : tensors) {
         const double count = static_cast<double>(t.count);
         switch (t.block) {
             case Block::embedding:
-                if (first) account(t, count, embed_block, count);
+                if (first) embed_block += unit(t, account(t, count), count);
                 break;
-            case Block::layer: {  // equal stages of L / pp layers; dense and MoE layers where they fall
-                const int layers = m.n_layers / p.pp;
-                const double here = copies_in_layers(t, m, stage * layers, layers);
-                const double holding = t.layers == LayerSet::all ? m.n_layers
-                                       : t.layers == LayerSet::moe ? moe_layer_count(m)
-                                                                   : m.n_layers - moe_layer_count(m);
-                account(t, here, layer_block, holding > 0 ? count / holding : 0);
+            case Block::layer: {  // the stage's layers; dense and MoE layers where they fall
+                const double elems = account(t, stage_copies(t, m, ranges));
+                for (std::size_t k = 0; k < kind_layer.size(); ++k)
+                    layer_block[k] += unit(t, elems, copies_in_layers(t, m, kind_layer[k], 1));
                 break;
             }
             case Block::final_norm:
             case Block::head:
-            case Block::mtp:  // DeepSeek-V3's MTP modules follow the output layer (last stage)
-                if (last) account(t, count, head_block, count);
+                if (last) head_block += unit(t, account(t, count), count);
+                break;
+            case Block::mtp:  // DeepSeek-V3's MTP modules follow the output layer (last stage); one module a unit
+                if (last) mtp_block += unit(t, account(t, count), count / m.mtp_layers);
                 break;
         }
     }
@@ -97,11 +121,15 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
     // for the output layer (Megatron-LM, "shared embedding" all-reduced between first and last stage).
     if (m.tied_embeddings && p.pp > 1 && last)
         for (const ParamTensor& t : tensors)
-            if (t.block == Block::embedding && t.tp == TpSplit::vocab) account(t, 1, head_block, 1);
-    sp.largest_block = layer_block;
-    sp.largest_block_name = "one layer";
+            if (t.block == Block::embedding && t.tp == TpSplit::vocab) head_block += unit(t, account(t, 1), 1);
+    for (std::size_t k = 0; k < kind_layer.size(); ++k)
+        if (k == 0 || layer_block[k] > sp.largest_block) {
+            sp.largest_block = layer_block[k];
+            sp.largest_block_name = layer_name(m, m.layer(kind_layer[k]));
+        }
     if (embed_block > sp.largest_block) { sp.largest_block = embed_block; sp.largest_block_name = "the embedding"; }
     if (head_block > sp.largest_block) { sp.largest_block = head_block; sp.largest_block_name = "the output layer"; }
+    if (mtp_block > sp.largest_block) { sp.largest_block = mtp_block; sp.largest_block_name = "one MTP module"; }
     return sp;
 }
 
@@ -121,17 +149,42 @@ double layer_microbatches(const ModelSpec& m, const ParallelLayout& p, int i, st
     return chunks * L / (pp * v);
 }
 
-std::string placement(const ModelSpec& m, int stage, int pp, int first_layer, int layers) {
-    std::vector<std::string> parts;
+std::string placement(const ModelSpec& m, int stage, int pp, const std::vector<LayerRange>& ranges) {
+    std::vector<std::string> parts, runs;
     if (stage == 0) parts.emplace_back("embedding");
-    parts.push_back(layers == 1 ? "layer " + std::to_string(first_layer)
-                                : "layers " + std::to_string(first_layer) + "-" + std::to_string(first_layer + layers - 1));
+    int layers = 0, moe = 0;
+    for (const LayerRange& r : ranges) {
+        runs.push_back(r.count == 1 ? std::to_string(r.first)
+                                    : std::to_string(r.first) + "-" + std::to_string(r.first + r.count - 1));
+        layers += r.count;
+        moe += moe_layer_count(m, r.first, r.count);
+    }
+    std::string held = (layers == 1 ? "layer " : "layers ") + join(runs, ", ");
+    if (moe_layer_count(m) > 0 && moe_layer_count(m) < m.n_layers) {  // dense and MoE layers: how many of each here
+        std::vector<std::string> kinds;
+        if (layers > moe) kinds.push_back(std::to_string(layers - moe) + " dense");
+        if (moe > 0) kinds.push_back(std::to_string(moe) + " MoE");
+        held += " (" + join(kinds, ", ") + ")";
+    }
+    parts.push_back(held);
     if (stage == pp - 1) {
         parts.emplace_back("final norm");
         parts.emplace_back(m.tied_embeddings ? (pp > 1 ? "output layer (copy of the tied embedding)" : "output layer (tied)")
                                              : "output layer");
+        if (m.mtp_layers > 0) parts.push_back(std::to_string(m.mtp_layers) + (m.mtp_layers == 1 ? " MTP module" : " MTP modules"));
     }
     return join(parts, " + ");
+}
+
+// "MoE sliding layer": what distinguishes a layer kind in this model.
+std::string kind_name(const ModelSpec& m, const LayerKind& k) {
+    std::vector<std::string> words;
+    if (m.is_moe()) words.emplace_back(k.moe ? "MoE" : "dense");
+    if (k.attention != LayerAttention::global || m.sliding_window > 0 || m.attention_chunk > 0)
+        words.emplace_back(to_string(k.attention));
+    if (!k.rope) words.emplace_back("NoPE");
+    words.emplace_back("layer");
+    return join(words, " ");
 }
 
 }  // namespace
@@ -145,9 +198,12 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     const ActivationShape shape = activation_shape(c);
     StageMemory s;
     s.stage = i;
+    const std::vector<LayerRange> ranges = stage_layer_ranges(m, p, i);
+    const std::vector<LayerGroup> groups = stage_layer_groups(m, p, i);
+    const bool last = i == p.pp - 1;
     s.layers = m.n_layers / p.pp;
-    s.first_layer = i * s.layers;
-    s.placement = placement(m, i, p.pp, s.first_layer, s.layers);
+    s.first_layer = ranges.front().first;
+    s.placement = placement(m, i, p.pp, ranges);
 
     // --- model states (ZeRO paper §3) -----------------------------------------------------------
     const StageParams sp = stage_params(m, tensors, c, i);
@@ -188,19 +244,20 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     // --base-quant); adapters are fp32 (PEFT's autocast_adapter_dtype) with fp32 gradients and
     // optimizer state; ZeRO shards apply as usual.
     double lora_adapters = 0, lora_dequant = 0, lora_largest = 0;
-    LoraCount lora;
     if (c.lora.enabled()) {
-        lora = count_lora(m, c.lora);
-        lora_adapters = lora.adapter_params * s.layers / m.n_layers / p.tp;
+        // The adapters of this stage's layers, those on routed experts split by expert parallelism.
+        const LoraCount lora = count_lora(m, c.lora, groups);
+        lora_adapters = (lora.adapter_params - lora.expert_adapter_params) / p.tp + lora.expert_adapter_params / p.tp / p.ep;
         double base_bytes = 0, base_elems = 0;
-        const bool first = i == 0, last = i == p.pp - 1;
+        const bool first = i == 0;
         for (const ParamTensor& t : tensors) {
             const bool here = t.block == Block::layer || (first && t.block == Block::embedding) ||
-                              (last && (t.block == Block::final_norm || t.block == Block::head));
+                              (last && (t.block == Block::final_norm || t.block == Block::head || t.block == Block::mtp));
             if (!here) continue;
             double rows = 0, cols = 0;
             local_shape(t, p.tp, rows, cols);
-            const double copies = t.block == Block::layer ? static_cast<double>(t.count) / p.pp : static_cast<double>(t.count);
+            const double copies = stage_copies(t, m, ranges) / (t.expert ? p.ep : 1);
+            if (copies <= 0) continue;  // e.g. the dense MLP on a stage of MoE layers
             const double el = rows * cols * copies;
             base_elems += el;
             if (t.block == Block::layer && t.matmul_weight) {
@@ -246,23 +303,51 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
         }
     }
 
-    // --- activations (Korthikanti et al. 2022) ----------------------------------------------------
+    // --- activations (Korthikanti et al. 2022), per layer kind -----------------------------------
     const std::int64_t micro_batches = std::max<std::int64_t>(1, c.grad_accum());
     s.layer_microbatches = layer_microbatches(m, p, i, micro_batches, s.microbatches_in_flight);
-    const auto layer_tensors = layer_saved_tensors(m, c, c.recompute);
-    s.activations_per_layer = saved_bytes(layer_tensors, shape);
+    // One layer of each kind on the stage, one micro-batch; with LoRA each adapter also keeps its
+    // rank-r intermediate (lora_A's output) for lora_B.
+    auto saved = [&](const LayerKind& k, Recompute mode) { return saved_bytes(layer_saved_tensors(m, c, mode, k), shape); };
+    // What dropless routing could add to one layer at worst (activations.h; not planned).
+    auto dropless_extra = [&](const LayerKind& k) { return dropless_worst_case_bytes(m, c, c.recompute, k) - saved(k, c.recompute); };
+    std::vector<double> kind_bytes;
+    double stage_bytes = 0, stage_dropless = 0;
+    for (const LayerGroup& g : groups) {
+        double b = saved(g.kind, c.recompute);
+        if (c.lora.enabled())
+            b += count_lora(m, c.lora, {{g.kind, 1}}).intermediates_per_token * shape.s * shape.b * pb.activation;
+        kind_bytes.push_back(b);
+        stage_bytes += g.count * b;
+        if (explain) stage_dropless += g.count * dropless_extra(g.kind);
+    }
+    // Layers of several kinds: their average, so that activations = per layer × layer·micro-batches
+    // (exact with 1F1B; with interleaving each chunk is taken at the stage's average in-flight count).
+    s.activations_per_layer = groups.size() == 1 ? kind_bytes.front() : stage_bytes / s.layers;
     const double first_extra = i == 0 ? saved_bytes(first_stage_saved_tensors(m, c), shape) : 0;
     const double first_in_flight = std::min<double>(p.pp, static_cast<double>(micro_batches));
-    const double last_extra = i == p.pp - 1 ? saved_bytes(last_stage_saved_tensors(m, c), shape) : 0;
-    if (c.lora.enabled())  // each adapter keeps its rank-r intermediate (lora_A's output) for lora_B
-        s.activations_per_layer += lora.modules_per_layer * shape.s * shape.b * c.lora.rank * pb.activation;
-    s.activations = s.activations_per_layer * s.layer_microbatches + first_extra * first_in_flight + last_extra;
-    s.logits = i == p.pp - 1 ? logits_bytes(m, c) : 0;
+    const double last_extra = last ? saved_bytes(last_stage_saved_tensors(m, c), shape) : 0;
+    // DeepSeek-V3's MTP modules run after the output layer on the last stage, one micro-batch at a
+    // time like it, each with its own output head (logits).
+    const int mtp = last ? m.mtp_layers : 0;
+    const LayerKind mtp_kind = mtp_layer_kind(m);
+    const double mtp_extra = mtp * saved_bytes(mtp_saved_tensors(m, c, c.recompute), shape);
+    s.activations = s.activations_per_layer * s.layer_microbatches + first_extra * first_in_flight + last_extra + mtp_extra;
+    s.logits = last ? (1 + mtp) * logits_bytes(m, c) : 0;
+    const double dropless_more = explain ? stage_dropless * s.layer_microbatches / s.layers +
+                                               (mtp > 0 ? mtp * dropless_extra(mtp_kind) : 0)
+                                         : 0;
 
-    const double full_layer = saved_bytes(layer_saved_tensors(m, c, Recompute::none), shape);
-    if (c.recompute == Recompute::full) s.recompute_working = full_layer;
-    if (c.recompute == Recompute::selective)
-        s.recompute_working = full_layer - saved_bytes(layer_saved_tensors(m, c, Recompute::selective), shape);
+    // Backward rematerialises one layer at a time: the largest of the stage's layer kinds.
+    std::vector<LayerKind> kinds;
+    for (const LayerGroup& g : groups) kinds.push_back(g.kind);
+    if (mtp > 0) kinds.push_back(mtp_kind);
+    for (const LayerKind& k : kinds) {
+        const double full_layer = saved(k, Recompute::none);
+        if (c.recompute == Recompute::full) s.recompute_working = std::max(s.recompute_working, full_layer);
+        if (c.recompute == Recompute::selective)
+            s.recompute_working = std::max(s.recompute_working, full_layer - saved(k, Recompute::selective));
+    }
 
     // --- buffers ---------------------------------------------------------------------------------
     std::vector<std::string> comm_parts;
@@ -305,21 +390,45 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
                        zero_src + "; optimizer papers (docs/MEMORY_MODEL.md §2)"});
     {
         std::ostringstream f;
-        f << gib(s.activations_per_layer) << " per layer per micro-batch (recompute " << to_string(c.recompute) << ", "
-          << to_string(c.attention) << " attention, s " << dec(shape.s) << ", b " << c.micro_batch
-          << (c.dropout > 0 ? ", dropout" : ", no dropout") << ") × " << dec(s.layer_microbatches)
-          << " layer·micro-batches in flight (" << s.layers << " layers × " << dec(s.microbatches_in_flight)
-          << (p.virtual_stages > 1 ? " interleaved" : "") << ")";
+        f << gib(s.activations_per_layer) << " per layer per micro-batch (";
+        if (groups.size() > 1) {  // the average of the stage's layer kinds
+            std::vector<std::string> parts;
+            for (std::size_t g = 0; g < groups.size(); ++g)
+                parts.push_back(std::to_string(groups[g].count) + " × " + kind_name(m, groups[g].kind) + " " + gib(kind_bytes[g]));
+            f << "average of " << join(parts, ", ") << "; ";
+        }
+        f << "recompute " << to_string(c.recompute) << ", " << to_string(c.attention) << " attention, s "
+          << dec(shape.s) << ", b " << c.micro_batch << (c.dropout > 0 ? ", dropout" : ", no dropout") << ") × "
+          << dec(s.layer_microbatches) << " layer·micro-batches in flight (" << s.layers << " layers × "
+          << dec(s.microbatches_in_flight) << (p.virtual_stages > 1 ? " interleaved" : "") << ")";
         if (first_extra > 0) f << " + embedding dropout masks " << gib(first_extra * first_in_flight);
         if (last_extra > 0) f << " + final-norm and output-layer inputs " << gib(last_extra);
+        if (mtp > 0)
+            f << " + " << mtp << " MTP module" << (mtp > 1 ? "s" : "") << " " << gib(mtp_extra)
+              << " (each: its " << kind_name(m, mtp_kind) << ", the embedding-norm, 2d projection, final-norm and output-layer inputs)";
+        const bool banded = std::any_of(groups.begin(), groups.end(),
+                                        [](const LayerGroup& g) { return g.kind.attention != LayerAttention::global; });
+        if (banded && c.attention == Attention::eager)
+            f << "; sliding-window and chunked layers keep the full s × s scores (Hugging Face eager attention masks a whole score matrix)";
+        if (dropless_more > 0) {
+            const double per_rank = static_cast<double>(m.n_experts) / p.ep;
+            f << "; not planned, dropless routing's worst case: an expert-parallel rank can receive min(top_k "
+              << m.top_k << ", " << dec(per_rank) << " experts per rank) copies of each of the ep " << p.ep
+              << " × s·b tokens of its group instead of the balanced " << m.top_k << " × s·b, " << dec(dropless_worst_case_ratio(m, c))
+              << "× the received tokens and expert MLP tensors: " << gib(s.activations + dropless_more) << " (+"
+              << gib(dropless_more) << ")";
+        }
         s.terms.push_back({"activations", "activations", s.activations, f.str(),
-                           "Korthikanti et al. 2022 §4 (Table 2), extended per tensor (docs/MEMORY_MODEL.md §3)"});
+                           "Korthikanti et al. 2022 §4 (Table 2), extended per tensor and layer kind (docs/MEMORY_MODEL.md §4)"});
     }
-    if (i == p.pp - 1)
+    if (last)
         s.terms.push_back({"logits", "logits (fp32, for the loss)", s.logits,
                            "4 B × s " + dec(shape.s) + " × b " + std::to_string(c.micro_batch) + " × vocab " +
-                               std::to_string(m.vocab_size) + (p.tp > 1 ? " ÷ tp " + std::to_string(p.tp) : ""),
-                           "Korthikanti et al. 2022 §4.3 (4sbv/t)"});
+                               std::to_string(m.vocab_size) + (p.tp > 1 ? " ÷ tp " + std::to_string(p.tp) : "") +
+                               (m.final_softcap > 0 ? " × 2 (final soft-capping keeps its tanh output)" : "") +
+                               (mtp > 0 ? " × (1 + " + std::to_string(mtp) + " MTP output heads)" : ""),
+                           std::string("Korthikanti et al. 2022 §4.3 (4sbv/t)") +
+                               (mtp > 0 ? "; DeepSeek-V3 report §2.2 (one output head per MTP module)" : "")});
     s.terms.push_back({"communication_buffers", "communication buffers", s.communication_buffers,
                        comm_parts.empty() ? std::string("none: gradients are reduced in place in their buffer")
                                           : join(comm_parts, "; "),
@@ -359,6 +468,17 @@ StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tenso
     return framework_profile(c.framework).plan_stage(m, tensors, c, i, explain);
 }
 
+// The stages that can be the most loaded. With alike layers, stage 0 (the most micro-batches in
+// flight and the embedding) or the last (the logits): middle stages hold fewer activations than
+// stage 0 and no extras. With layers of several kinds a middle stage may hold more parameters
+// (MoE layers where stage 0 holds dense ones): every stage.
+std::vector<int> loaded_stages(const ModelSpec& m, int pp) {
+    std::vector<int> stages;
+    for (int i = 0; i < pp; ++i)
+        if (i == 0 || i == pp - 1 || m.heterogeneous()) stages.push_back(i);
+    return stages;
+}
+
 // Largest device_total over stages for a micro-batch, keeping micro-batches per step fixed.
 double worst_device_total(const ModelSpec& m, const std::vector<ParamTensor>& tensors, TrainConfig c,
                           std::int64_t micro_batch) {
@@ -366,24 +486,40 @@ double worst_device_total(const ModelSpec& m, const std::vector<ParamTensor>& te
     c.micro_batch = micro_batch;
     c.global_batch = micro_batch * c.parallel.dp() * accum;
     double worst = 0;
-    // Stage 0 holds the most micro-batches in flight and the embedding, the last the logits: one of
-    // them is the most loaded (middle stages hold fewer activations than stage 0 and no extras).
-    worst = plan_stage(m, tensors, c, 0, false).device_total;
-    if (c.parallel.pp > 1) worst = std::max(worst, plan_stage(m, tensors, c, c.parallel.pp - 1, false).device_total);
+    for (int i : loaded_stages(m, c.parallel.pp)) worst = std::max(worst, plan_stage(m, tensors, c, i, false).device_total);
     return worst;
 }
 
 }  // namespace
 
-MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainConfig& config) {
-    validate_model(model, "model " + model.name);
+std::vector<LayerRange> stage_layer_ranges(const ModelSpec& m, const ParallelLayout& p, int stage) {
+    const int v = std::max(1, p.virtual_stages), chunk = m.n_layers / (p.pp * v);
+    std::vector<LayerRange> ranges;
+    for (int j = 0; j < v; ++j) ranges.push_back({(stage + j * p.pp) * chunk, chunk});
+    return ranges;
+}
+
+std::vector<LayerGroup> stage_layer_groups(const ModelSpec& m, const ParallelLayout& p, int stage) {
+    std::vector<LayerGroup> groups;
+    for (const LayerRange& r : stage_layer_ranges(m, p, stage))
+        for (const LayerGroup& g : layer_groups(m, r.first, r.count)) {
+            auto it = std::find_if(groups.begin(), groups.end(), [&](const LayerGroup& x) { return x.kind == g.kind; });
+            if (it == groups.end()) groups.push_back(g);
+            else it->count += g.count;
+        }
+    return groups;
+}
+
+MemoryPlan plan_memory(const ModelSpec& given, const GpuSpec& gpu, const TrainConfig& config) {
+    validate_model(given, "model " + given.name);
     MemoryPlan plan;
-    plan.model = model;
     plan.gpu = gpu;
-    plan.config = resolve_defaults(model, config);
+    plan.config = resolve_defaults(given, config);
+    const FrameworkProfile& framework = framework_profile(plan.config.framework);
+    const ModelSpec model = framework.trained_model(given);  // what the framework builds and trains
+    plan.model = model;
     plan.warnings = validate_config(model, plan.config);
     plan.params = count_params(model);
-    const FrameworkProfile& framework = framework_profile(plan.config.framework);
     framework.validate(model, plan.config);
     plan.allocator_fragmentation = framework.allocator_reserve(plan.config);
     plan.capacity_bytes = gpu.memory_bytes;
@@ -417,21 +553,25 @@ MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainCo
     return plan;
 }
 
-MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const ParamBreakdown& params,
-                             const GpuSpec& gpu, const TrainConfig& config) {
+MemoryPlan plan_memory_quick(const ModelSpec& given, const std::vector<ParamTensor>& given_tensors,
+                             const ParamBreakdown& given_params, const GpuSpec& gpu, const TrainConfig& config) {
     MemoryPlan plan;
-    plan.model = model;
     plan.gpu = gpu;
-    plan.config = resolve_defaults(model, config);
+    plan.config = resolve_defaults(given, config);
+    const FrameworkProfile& framework = framework_profile(plan.config.framework);
+    const ModelSpec model = framework.trained_model(given);
+    const bool same = model == given;
+    const std::vector<ParamTensor> own_tensors = same ? std::vector<ParamTensor>{} : param_tensors(model);
+    const std::vector<ParamTensor>& tensors = same ? given_tensors : own_tensors;
+    plan.model = model;
     plan.warnings = validate_config(model, plan.config);
-    framework_profile(plan.config.framework).validate(model, plan.config);
-    plan.params = params;
+    framework.validate(model, plan.config);
+    plan.params = same ? given_params : count_params(model);
     plan.capacity_bytes = gpu.memory_bytes;
-    const int pp = plan.config.parallel.pp;
-    plan.stages.push_back(plan_stage(model, tensors, plan.config, 0, false));
-    if (pp > 1) {
-        plan.stages.push_back(plan_stage(model, tensors, plan.config, pp - 1, false));
-        if (plan.stages[1].device_total > plan.stages[0].device_total) plan.worst_stage = 1;
+    for (int i : loaded_stages(model, plan.config.parallel.pp)) {
+        plan.stages.push_back(plan_stage(model, tensors, plan.config, i, false));
+        if (plan.stages.back().device_total > plan.worst().device_total)
+            plan.worst_stage = static_cast<int>(plan.stages.size()) - 1;
     }
     const double total = plan.worst().device_total;
     plan.fits = total <= plan.capacity_bytes;

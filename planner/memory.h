@@ -35,8 +35,8 @@ struct PhaseTotal {
 // What one GPU of one pipeline stage holds.
 struct StageMemory {
     int stage = 0;
-    int first_layer = 0;           // transformer layers [first_layer, first_layer + layers)
-    int layers = 0;
+    int first_layer = 0;           // transformer layers [first_layer, first_layer + layers), or with
+    int layers = 0;                //   virtual stages the first of its chunks (stage_layer_ranges)
     std::string placement;         // "embedding + layers 0-31 + final norm + head"
     std::int64_t params_on_gpu = 0;  // after tensor/pipeline/expert splits, before ZeRO sharding
     double layer_microbatches = 0;   // activation sets held: layers × micro-batches in flight
@@ -49,7 +49,7 @@ struct StageMemory {
     double optimizer_states = 0;  // m, v, ... (part of optimizer)
     double optimizer() const { return master + optimizer_states; }
     double activations = 0;       // saved for backward, all micro-batches in flight
-    double activations_per_layer = 0;  // one layer, one micro-batch
+    double activations_per_layer = 0;  // one layer, one micro-batch (layers of several kinds: their average)
     double logits = 0;
     double communication_buffers = 0;
     double zero3_gathered = 0;
@@ -83,15 +83,28 @@ struct MemoryPlan {
     const StageMemory& worst() const { return stages[static_cast<std::size_t>(worst_stage)]; }
 };
 
-// Plans memory. Throws InputError (naming the flag) for invalid combinations.
+// Plans memory for the model as the job's framework builds it (FrameworkProfile::trained_model;
+// MemoryPlan::model is that model). Throws InputError (naming the flag) for invalid combinations.
 MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainConfig& config);
 
 // The fast path `llmplan search` evaluates layouts with: the same numbers as plan_memory for the
-// stages that can be the most loaded (the first and the last; `stages` holds those), without the
-// explanations and without the largest-micro-batch search (max_micro_batch stays 0).
+// stages that can be the most loaded (the first and the last, or every stage of a model whose
+// layers differ; `stages` holds those in order), without the explanations and without the
+// largest-micro-batch search (max_micro_batch stays 0).
 // `tensors` and `params` are param_tensors(model) and count_params(model), computed once.
 MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const ParamBreakdown& params,
                              const GpuSpec& gpu, const TrainConfig& config);
+
+// The transformer layers pipeline stage `stage` holds: L/p consecutive layers, or with v virtual
+// stages its v model chunks of L/(p·v) layers, chunk j holding virtual chunk stage + j·p
+// (Megatron-LM's interleaved placement, get_transformer_layer_offset; Narayanan et al. 2021 §2.2).
+struct LayerRange {
+    int first = 0;
+    int count = 0;
+};
+std::vector<LayerRange> stage_layer_ranges(const ModelSpec& model, const ParallelLayout& parallel, int stage);
+// Those layers grouped by kind (core/model.h layer_groups) over all the stage's ranges.
+std::vector<LayerGroup> stage_layer_groups(const ModelSpec& model, const ParallelLayout& parallel, int stage);
 
 // One GPU of pipeline stage `stage` in the generic (textbook) model: the `generic` framework
 // profile's plan_stage (framework.h). `tensors` is param_tensors(model); explain = false leaves out

@@ -120,8 +120,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt, const S
     if (c.recompute == Recompute::selective) recompute_flops = f.attention / L * layers * tokens_mb / p.tp;
     const double rate = r.peak_flops * r.gemm_efficiency;
     r.matmul_rate = rate;
-    const ActivationShape shape = activation_shape(c);
-    const double act = saved_bytes(layer_saved_tensors(m, c, Recompute::none), shape) * layers;
+    const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
     r.microbatch_forward_seconds = fwd_flops / rate + elem / 3;

@@ -2,7 +2,10 @@
 // simulator. Each function mirrors one transformers 5.17 module (modeling_gpt2.py,
 // modeling_llama.py, integrations/sdpa_attention.py, loss/loss_utils.py, activations.py) as
 // traced on an H100 (validation/pytorch_memory/trace_ops.py); the comments name the aten ops the
-// trace shows. Autocast rules: torch/csrc/autograd/autocast_mode / aten/src/ATen/autocast_mode.cpp
+// trace shows. The Qwen3, Gemma 2/3 and GPT-NeoX modules (modeling_qwen3.py, modular_gemma2.py,
+// modeling_gemma3.py, modular_gpt_neox.py, masking_utils.py; versions cited in
+// docs/validation/pytorch_memory.md) are written from the sources, not yet traced.
+// Autocast rules: torch/csrc/autograd/autocast_mode / aten/src/ATen/autocast_mode.cpp
 // (mm/addmm/bmm/sdpa in bf16, layer_norm/pow/softmax/log_softmax in fp32, weight casts of leaf
 // tensors cached until autocast exits).
 #include "planner/pytorch_profile.h"
@@ -27,7 +30,52 @@ using torchsim::V;
 
 namespace {
 
-bool is_gpt2(const ModelSpec& m) { return m.family == "gpt2"; }
+// The decoder blocks the profile writes op by op (transformers 5 modules; docs/MODEL_FAMILIES.md
+// lists each family's tensors, docs/validation/pytorch_memory.md what each family's forward
+// allocates beyond Llama's).
+enum class Arch {
+    gpt2,   // modeling_gpt2.py: LayerNorm, fused c_attn, gelu_new MLP, learned positions
+    llama,  // modeling_llama.py and the families built from it (Mistral, Qwen2, Qwen3, Gemma 2/3)
+    neox    // modeling_gpt_neox.py: LayerNorm, fused query_key_value, partial rotary, GELU MLP,
+            // parallel residual
+};
+
+struct Family {
+    const char* name;   // HF model_type
+    Arch arch;
+    bool gemma;         // GemmaRMSNorm (fp32 · (1 + w), then type_as), four norms per layer,
+                        // embedding × √d, GeGLU
+    bool qk_norm_inline;// Qwen3: q_norm right after q_proj, k_norm after k_proj (Gemma 3: after v_proj)
+    bool attn_softcap;  // Gemma 2's eager attention caps the scores (Gemma 3 does not pass softcap)
+    bool local_rope;    // Gemma 3: a second rotary table (rope_local_base_freq) for sliding layers
+    bool window_only;   // Mistral: a window replaces the causal mask (one mask for every layer)
+    bool both_masks;    // Gemma 2/3 build the full and the sliding mask whatever the layer types
+    bool legacy_linear; // GPT-2 / Llama / Mistral / Qwen2 as measured (see Program::linear)
+};
+
+// The families the profile models; validate_pytorch_profile refuses every other one.
+constexpr Family kFamilies[] = {
+    {"gpt2", Arch::gpt2, false, false, false, false, false, false, true},
+    {"llama", Arch::llama, false, false, false, false, false, false, true},
+    {"mistral", Arch::llama, false, false, false, false, true, false, true},
+    {"qwen2", Arch::llama, false, false, false, false, false, false, true},
+    {"qwen3", Arch::llama, false, true, false, false, false, false, false},
+    {"gemma2", Arch::llama, true, false, true, false, false, true, false},
+    {"gemma3_text", Arch::llama, true, false, false, true, false, true, false},
+    {"gpt_neox", Arch::neox, false, false, false, false, false, false, false},
+};
+
+const Family* find_family(const std::string& name) {
+    for (const Family& f : kFamilies)
+        if (name == f.name) return &f;
+    return nullptr;
+}
+
+std::string family_list() {
+    std::string out;
+    for (const Family& f : kFamilies) out += (out.empty() ? "" : ", ") + std::string(f.name);
+    return out;
+}
 
 bool fsdp(const TrainConfig& c) { return c.parallel.gpus > 1 && c.parallel.zero >= 2; }
 
@@ -36,6 +84,7 @@ TensorType promote(TensorType a, TensorType b) { return (a == TensorType::f32 ||
 struct Program {
     const ModelSpec& m;
     const TrainConfig& c;
+    const Family& fam;  // validate_pytorch_profile has checked that the family is one of kFamilies
     Sim sim;
     bool amp = false;       // forward under autocast(bfloat16)
     TensorType pd = TensorType::f32;  // parameter dtype in the forward (FSDP2: bf16 gathered copies)
@@ -44,7 +93,8 @@ struct Program {
     std::map<V, V> cast_cache;  // autocast's weight cache
     int layer = -1;
 
-    Program(const ModelSpec& model, const TrainConfig& config) : m(model), c(config) {
+    Program(const ModelSpec& model, const TrainConfig& config)
+        : m(model), c(config), fam(*find_family(model.family)) {
         amp = c.precision == Precision::amp_bf16 && !fsdp(c);
         pd = (c.precision == Precision::bf16 || fsdp(c)) ? TensorType::bf16 : TensorType::f32;
         cd = (amp || pd == TensorType::bf16) ? TensorType::bf16 : TensorType::f32;
@@ -81,12 +131,16 @@ struct Program {
     }
 
     // nn.Linear / Conv1D: (add)mm(x, W) saves its (bf16-cast under autocast) input and weight.
-    V linear(V x, V w, double out_features, Cat cat = Cat::activation, bool lora_here = false) {
+    // `w` holds the weight and its bias. The families measured first (legacy_linear) take the input
+    // width as w's elements / out_features, which counts a bias as one more input column (the
+    // output is short by 1/(in + 1) for GPT-2's and Qwen2's biased projections); kept so that
+    // their measured fixtures stay bit-identical. The other families use in_features.
+    V linear(V x, V w, double in_features, double out_features, Cat cat = Cat::activation, bool lora_here = false) {
         V xin = x;
         const bool cast = amp && sim.dtype(x) == TensorType::f32;
         if (cast) xin = sim.op("cast_input", {x}, sim.dtype_elements(x), TensorType::bf16);
         const V cw = weight(w);
-        const double in_features = sim.dtype_elements(w) / out_features;
+        if (fam.legacy_linear) in_features = sim.dtype_elements(w) / out_features;
         const double rows = sim.dtype_elements(x) / in_features;
         // autograd saves the input only when the weight needs a gradient (frozen base: W alone).
         const std::vector<V> saved = sim.requires_grad(w) ? std::vector<V>{xin, cw} : std::vector<V>{cw};
@@ -127,22 +181,31 @@ struct Program {
         return y;
     }
 
-    // LlamaRMSNorm: x.to(fp32); pow(2).mean; rsqrt; x·rsqrt; .to(dtype); weight·x.
-    V rms_norm(V x, V w) {
-        const double n = T * m.d_model;
+    // The fp32 core of every RMSNorm here: x.float(); pow(2).mean(-1); + eps; rsqrt; x·rsqrt.
+    // Returns x·rsqrt (fp32); `width` is the normalised (last) dimension.
+    V rms_core(V x, double width) {
+        const double n = sim.dtype_elements(x), rows = n / width;
         V xf = x;
         if (sim.dtype(x) != TensorType::f32) xf = sim.op("to_fp32", {x}, n, TensorType::f32);
         const V p = sim.op("pow", {xf}, n, TensorType::f32, {xf});
-        const V mean = sim.op("mean", {p}, T, TensorType::f32);
+        const V mean = sim.op("mean", {p}, rows, TensorType::f32);
         sim.drop(p);
-        const V var = sim.op("add_eps", {mean}, T, TensorType::f32);
+        const V var = sim.op("add_eps", {mean}, rows, TensorType::f32);
         sim.drop(mean);
-        const V r = sim.op("rsqrt", {var}, T, TensorType::f32);
+        const V r = sim.op("rsqrt", {var}, rows, TensorType::f32);
         sim.save_output(r);
         sim.drop(var);
         const V nrm = sim.op("mul", {xf, r}, n, TensorType::f32, {xf, r}, Cat::activation, 2 * n * 4);
         sim.drop(r);
         if (xf != x) sim.drop(xf);
+        return nrm;
+    }
+
+    // LlamaRMSNorm (also Qwen3's, and its per-head q_norm / k_norm with width head_dim):
+    // rms_core; .to(input dtype); weight·x.
+    V rms_norm(V x, V w, double width) {
+        const double n = sim.dtype_elements(x);
+        const V nrm = rms_core(x, width);
         V nd = nrm;
         if (sim.dtype(x) != TensorType::f32) {
             nd = sim.op("to_dtype", {nrm}, n, sim.dtype(x));
@@ -154,6 +217,31 @@ struct Program {
         sim.drop(nd);
         return y;
     }
+
+    // GemmaRMSNorm (Gemma 2 and 3, also their q_norm / k_norm): output = rms_core(x) · (1 +
+    // weight.float()), in fp32, then .type_as(x). Unlike Llama's the product is taken in fp32, so
+    // it saves the fp32 normalised x (and the small 1 + w) and, for a bf16 input, makes an fp32
+    // product and a bf16 copy of it.
+    V gemma_norm(V x, V w, double width) {
+        const double n = sim.dtype_elements(x);
+        const V nrm = rms_core(x, width);
+        V wf = w;
+        if (pd != TensorType::f32) wf = sim.op("weight.float", {w}, width, TensorType::f32);
+        const V w1 = sim.op("one_plus_w", {wf}, width, TensorType::f32);
+        if (wf != w) sim.drop(wf);
+        // (x · (1 + w)) saves x for the weight's gradient and 1 + w for x's.
+        std::vector<V> saved{w1};
+        if (sim.requires_grad(w)) saved.insert(saved.begin(), nrm);
+        const V y = sim.op("mul_1pw", {nrm, w1}, n, TensorType::f32, saved);
+        sim.drop({nrm, w1});
+        if (sim.dtype(x) == TensorType::f32) return y;
+        const V yd = sim.op("type_as", {y}, n, sim.dtype(x));
+        sim.drop(y);
+        return yd;
+    }
+
+    // The norm of the Llama-architecture families: Gemma's or Llama's.
+    V norm(V x, V w, double width) { return fam.gemma ? gemma_norm(x, w, width) : rms_norm(x, w, width); }
 
     // nn.Dropout / F.dropout in training: native_dropout keeps a 1-byte mask for backward; with
     // p = 0 it returns its input (aten dropout's shortcut), so nothing is stored.
@@ -198,8 +286,9 @@ struct Program {
     }
 
     // Eager attention's matmul(q, kᵀ)·scale + mask → softmax → matmul(p, v); q, k, v are
-    // [b, heads, s, d]; returns the output made contiguous as [b, s, heads·d].
-    V eager_attention(V q, V k, V v, V mask, bool llama) {
+    // [b, heads, s, d]; returns the output made contiguous as [b, s, heads·d]. softcap: Gemma 2's
+    // scores / cap → tanh (saves its output) → · cap before the mask, in the scores' dtype.
+    V eager_attention(V q, V k, V v, V mask, bool llama, bool softcap = false) {
         const double a = m.n_heads, d = m.head_dim, S2 = b * a * s * s, n = T * a * d;
         const int rep = m.n_heads / m.n_kv_heads;
         // repeat_kv (Llama): expand + reshape copies K and V to all heads when grouped.
@@ -222,8 +311,17 @@ struct Program {
         if (llama && rep > 1) sim.drop(kr);
         const V sc = sim.op("bmm_qk", {qm, kc}, S2, sim.dtype(qm), {qm, kc});
         sim.drop(tmp);
-        const V scaled = sim.op("scale", {sc}, S2, sim.dtype(sc));
+        V scaled = sim.op("scale", {sc}, S2, sim.dtype(sc));
         sim.drop(sc);
+        if (softcap) {
+            const V dv = sim.op("softcap_div", {scaled}, S2, sim.dtype(scaled));
+            sim.drop(scaled);
+            const V t = sim.op("softcap_tanh", {dv}, S2, sim.dtype(dv));
+            sim.save_output(t);
+            sim.drop(dv);
+            scaled = sim.op("softcap_mul", {t}, S2, sim.dtype(t));
+            sim.drop(t);
+        }
         const V masked = sim.op("add_mask", {scaled, mask}, S2, promote(sim.dtype(scaled), sim.dtype(mask)));
         sim.drop(scaled);
         // Llama: softmax(dtype=float32).to(query.dtype); GPT-2: softmax (fp32 under autocast).type(v.dtype).
@@ -255,7 +353,9 @@ struct Program {
 
     // SDPA: cuDNN attention for bf16 (GQA natively), memory-efficient for fp32 without
     // enable_gqa (GPT-2), the math fallback for fp32 with enable_gqa (transformers' Llama).
-    V sdpa_attention(V q, V k, V v, bool enable_gqa) {
+    // With a materialised mask (a sliding window shorter than the sequence) see sdpa_masked.
+    V sdpa_attention(V q, V k, V v, bool enable_gqa, V mask = -1) {
+        if (mask >= 0) return sdpa_masked(q, k, v, mask);
         const double a = m.n_heads, d = m.head_dim, n = T * a * d, S2 = b * a * s * s;
         V qm = q, km = k;
         std::vector<V> tmp;
@@ -282,7 +382,7 @@ struct Program {
         const V ones = sim.tensor(s * s, TensorType::b8, Cat::temporary, "ones");
         const V tril = sim.tensor(s * s, TensorType::b8, Cat::temporary, "tril");
         sim.drop(ones);
-        const V mask = sim.tensor(s * s, TensorType::f32, Cat::temporary, "causal mask");
+        const V causal = sim.tensor(s * s, TensorType::f32, Cat::temporary, "causal mask");
         sim.drop(tril);
         const V kr = sim.op("repeat_k", {km}, n, TensorType::f32);
         const V vr = sim.op("repeat_v", {v}, n, TensorType::f32);
@@ -292,16 +392,53 @@ struct Program {
         sim.drop(ks);
         const V sc = sim.op("bmm_qk", {qs, kc}, S2, TensorType::f32, {qs, kc});
         sim.drop({qs, kc});
-        const V masked = sim.op("add_mask", {sc, mask}, S2, TensorType::f32);
+        const V masked = sim.op("add_mask", {sc, causal}, S2, TensorType::f32);
         sim.drop(sc);
         const V p = sim.op("softmax", {masked}, S2, TensorType::f32);
         sim.save_output(p);
         sim.drop(masked);
         const V o = sim.op("bmm_pv", {p, vr}, n, TensorType::f32, {p, vr});
-        sim.drop({p, vr, mask});
+        sim.drop({p, vr, causal});
         sim.drop(tmp);
         const V out = sim.op("contiguous", {o}, n, TensorType::f32);  // HF: reshape(...).contiguous()
         sim.drop(o);
+        return out;
+    }
+
+    // SDPA with a boolean mask (integrations/sdpa_attention.py): transformers then repeats K and V
+    // to every head (use_gqa_in_sdpa needs attention_mask None), autocast casts q, k, v, and
+    // aten's scaled_dot_product_attention turns the bool mask into an additive one in the query
+    // dtype (convert_boolean_attn_mask: logical_not, then where) that the kernel saves for backward:
+    // cuDNN for bf16, memory-efficient for fp32 (both accept a bias; flash does not).
+    V sdpa_masked(V q, V k, V v, V mask) {
+        const double a = m.n_heads, d = m.head_dim, n = T * a * d;
+        const int rep = m.n_heads / m.n_kv_heads;
+        V kr = k, vr = v;
+        if (rep > 1) {
+            kr = sim.op("repeat_kv", {k}, n, sim.dtype(k));
+            vr = sim.op("repeat_kv", {v}, n, sim.dtype(v));
+        }
+        V qm = q, km = kr, vm = vr;
+        std::vector<V> tmp;
+        if (amp && sim.dtype(q) == TensorType::f32) { qm = sim.op("cast_q", {q}, n, TensorType::bf16); tmp.push_back(qm); }
+        if (amp && sim.dtype(kr) == TensorType::f32) { km = sim.op("cast_k", {kr}, n, TensorType::bf16); tmp.push_back(km); }
+        if (amp && sim.dtype(vr) == TensorType::f32) { vm = sim.op("cast_v", {vr}, n, TensorType::bf16); tmp.push_back(vm); }
+        if (km != kr && kr != k) sim.drop(kr);  // the fp32 repeat is only the cast's input
+        if (vm != vr && vr != v) sim.drop(vr);
+        const double mask_elements = b * s * s;  // the [b, 1, s, s] broadcast of the mask
+        const V inv = sim.op("mask.logical_not", {mask}, mask_elements, TensorType::b8, {}, Cat::temporary);
+        const V bias = sim.op("sdpa additive mask", {inv}, mask_elements, sim.dtype(qm));
+        sim.drop(inv);
+        const bool bf = sim.dtype(qm) == TensorType::bf16;
+        const double lse_len = bf ? s : std::ceil(s / 32) * 32;
+        const V lse = sim.tensor(b * a * lse_len, TensorType::f32, Cat::activation, "lse");
+        const V out = sim.op(bf ? "sdpa_cudnn_masked" : "sdpa_efficient_masked", {qm, km, vm}, n, sim.dtype(qm),
+                             {qm, km, vm, lse, bias});
+        sim.save_output(out);
+        sim.drop({lse, bias});
+        sim.drop(tmp);
+        if (km == kr && kr != k) sim.drop(kr);
+        if (vm == vr && vr != v) sim.drop(vr);
         return out;
     }
 
@@ -321,15 +458,83 @@ struct Program {
         return e;
     }
 
+    // GPT-NeoX rotates rotary_ndims = int(head_size · rotary_pct) dimensions of each head.
+    double rotary_dims() const { return fam.arch == Arch::neox ? std::floor(m.head_dim * m.rotary_pct) : m.head_dim; }
+
+    // GPT-NeoX's apply_rotary_pos_emb: rope on the first rotary_dims of each head (a view), then
+    // torch.cat([rotated, pass], -1): a full-size copy in the promoted dtype, even when every
+    // dimension rotates.
+    V rope_partial(V x, TensorType cos_dtype) {
+        const double n = sim.dtype_elements(x), rot = n * rotary_dims() / m.head_dim;
+        const TensorType out = promote(sim.dtype(x), cos_dtype);
+        const V m1 = sim.op("mul_cos", {x}, rot, out);
+        const V ng = sim.op("neg", {x}, rot / 2, sim.dtype(x));
+        const V ct = sim.op("cat", {ng, x}, rot, sim.dtype(x));
+        sim.drop(ng);
+        const V m2 = sim.op("mul_sin", {ct}, rot, out);
+        sim.drop(ct);
+        const V e = sim.op("add", {m1, m2}, rot, out);
+        sim.drop({m1, m2});
+        const V full = sim.op("cat_pass", {e, x}, n, out);
+        sim.drop(e);
+        return full;
+    }
+
+    // GPT-NeoX's eager_attention_forward: baddbmm(zeros, q, kᵀ, alpha=scaling) on [b·heads, s, d]
+    // views (a zeros tensor of the scores' size in the query dtype, cast to bf16 with q and k under
+    // autocast, where baddbmm runs in bf16; kᵀ needs no copy), + mask, softmax without a dtype
+    // (fp32 under autocast, else the scores' dtype) .to(v dtype), dropout, matmul with v (a strided
+    // view of query_key_value: the matmul's reshape copies it), transpose(1, 2).contiguous().
+    V neox_eager_attention(V q, V k, V v, V mask) {
+        const double a = m.n_heads, d = m.head_dim, S2 = b * a * s * s, n = T * a * d;
+        std::vector<V> tmp{sim.tensor(S2, sim.dtype(q), Cat::temporary, "attn_scores zeros")};
+        V qm = q, km = k;
+        if (amp && sim.dtype(q) == TensorType::f32) {
+            tmp.push_back(sim.tensor(S2, TensorType::bf16, Cat::temporary, "cast zeros"));
+            qm = sim.op("cast_q", {q}, n, TensorType::bf16);
+            tmp.push_back(qm);
+        }
+        if (amp && sim.dtype(k) == TensorType::f32) { km = sim.op("cast_k", {k}, n, TensorType::bf16); tmp.push_back(km); }
+        const V sc = sim.op("baddbmm_qk", {qm, km}, S2, sim.dtype(qm), {qm, km});
+        sim.drop(tmp);
+        const V masked = sim.op("add_mask", {sc, mask}, S2, promote(sim.dtype(sc), sim.dtype(mask)));
+        sim.drop(sc);
+        const TensorType smd = amp ? TensorType::f32 : sim.dtype(masked);
+        const V p = sim.op("softmax", {masked}, S2, smd);
+        sim.save_output(p);
+        sim.drop(masked);
+        V pt = p;
+        if (sim.dtype(v) != smd) { pt = sim.op("to_dtype", {p}, S2, sim.dtype(v)); sim.drop(p); }
+        pt = dropout(pt);
+        const V vm = sim.op("clone_v", {v}, n, sim.dtype(v));
+        const V o = sim.op("bmm_pv", {pt, vm}, n, sim.dtype(pt), {pt, vm});
+        sim.drop({pt, vm});
+        const V out = sim.op("contiguous", {o}, n, sim.dtype(o));
+        sim.drop(o);
+        return out;
+    }
+
+    // An activation that saves its input and keeps its dtype (not an autocast fp32 op):
+    // nn.functional.gelu (GPT-NeoX's "gelu"), gelu(approximate="tanh") (Gemma's
+    // gelu_pytorch_tanh), silu.
+    V act(V x, const char* name) { return sim.op(name, {x}, sim.dtype_elements(x), sim.dtype(x), {x}); }
+
     struct LayerParams {
-        V norm1, norm2, wq, wk, wv, wqkv, wo, wfc, wproj, wgate, wup, wdown;
+        V norm1, norm2, norm3, norm4, q_norm, k_norm, wq, wk, wv, wqkv, wo, wfc, wproj, wgate, wup, wdown;
         double elements = 0;
     };
     LayerParams layer_params() {
         const double h = m.d_model, q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim()),
                      f = m.d_ff;
         LayerParams p{};
-        if (is_gpt2(m)) {
+        if (fam.arch == Arch::neox) {
+            p.norm1 = param(2 * h, "input_layernorm");
+            p.wqkv = param(h * 3 * h + (m.qkv_bias ? 3 * h : 0), "query_key_value");
+            p.wo = param(h * h + (m.out_bias ? h : 0), "dense");
+            p.norm2 = param(2 * h, "post_attention_layernorm");
+            p.wfc = param(h * f + f, "dense_h_to_4h");
+            p.wproj = param(f * h + h, "dense_4h_to_h");
+        } else if (fam.arch == Arch::gpt2) {
             p.norm1 = param(2 * h, "ln_1");
             p.wqkv = param(h * 3 * h + 3 * h, "c_attn");
             p.wo = param(h * h + h, "attn.c_proj");
@@ -341,11 +546,19 @@ struct Program {
             p.wq = param(h * q + (m.qkv_bias ? q : 0), "q_proj");
             p.wk = param(h * kv + (m.qkv_bias ? kv : 0), "k_proj");
             p.wv = param(h * kv + (m.qkv_bias ? kv : 0), "v_proj");
-            p.wo = param(q * h, "o_proj");
+            p.wo = param(q * h + (m.out_bias ? h : 0), "o_proj");
             p.norm2 = param(h, "post_attention_layernorm");
             p.wgate = param(h * f, "gate_proj");
             p.wup = param(h * f, "up_proj");
             p.wdown = param(f * h, "down_proj");
+            if (m.qk_norm == QkNorm::per_head) {
+                p.q_norm = param(m.head_dim, "q_norm");
+                p.k_norm = param(m.head_dim, "k_norm");
+            }
+            if (fam.gemma) {
+                p.norm3 = param(h, "pre_feedforward_layernorm");
+                p.norm4 = param(h, "post_feedforward_layernorm");
+            }
         }
         p.elements = static_cast<double>(params_per_layer(m));
         return p;
@@ -355,79 +568,198 @@ struct Program {
         const double h = m.d_model;
         where(at("ln_1 + attention"));
         const V x = layer_norm(hs, p.norm1);
-        const V qkv = linear(x, p.wqkv, 3 * h, Cat::activation, targeted(lora_q | lora_k | lora_v));
+        const V qkv = linear(x, p.wqkv, h, 3 * h, Cat::activation, targeted(lora_q | lora_k | lora_v));
         sim.drop(x);
         const std::vector<V> parts = sim.split(qkv, {T * h, T * h, T * h});
         sim.drop(qkv);
         const V attn = c.attention == Attention::eager ? eager_attention(parts[0], parts[1], parts[2], mask, false)
                                                       : sdpa_attention(parts[0], parts[1], parts[2], false);
         sim.drop(parts);
-        const V o = dropout(linear(attn, p.wo, h, Cat::activation, targeted(lora_o)));  // resid_dropout
+        const V o = dropout(linear(attn, p.wo, h, h, Cat::activation, targeted(lora_o)));  // resid_dropout
         sim.drop(attn);
         const V h2 = add(o, hs);
         sim.drop({o, hs});
         where(at("ln_2 + MLP"));
         const V x2 = layer_norm(h2, p.norm2);
-        const V f1 = linear(x2, p.wfc, m.d_ff, Cat::activation, targeted(lora_up));
+        const V f1 = linear(x2, p.wfc, h, m.d_ff, Cat::activation, targeted(lora_up));
         sim.drop(x2);
         const V g = gelu_new(f1);
         sim.drop(f1);
-        const V mo = dropout(linear(g, p.wproj, h, Cat::activation, targeted(lora_down)));  // mlp.dropout
+        const V mo = dropout(linear(g, p.wproj, m.d_ff, h, Cat::activation, targeted(lora_down)));  // mlp.dropout
         sim.drop(g);
         const V h3 = add(h2, mo);
         sim.drop({mo, h2});
         return h3;
     }
 
-    V llama_layer(V hs, const LayerParams& p, V mask, TensorType cos_dtype) {
-        const double h = m.d_model;
-        where(at("input norm + attention"));
-        const V x = rms_norm(hs, p.norm1);
-        const V q = linear(x, p.wq, static_cast<double>(m.q_dim()), Cat::activation, targeted(lora_q));
-        const V k = linear(x, p.wk, static_cast<double>(m.kv_dim()), Cat::activation, targeted(lora_k));
-        const V v = linear(x, p.wv, static_cast<double>(m.kv_dim()), Cat::activation, targeted(lora_v));
+    // Self-attention of the Llama-architecture families, from the normed input x to o_proj's
+    // output: q/k/v projections, QK-norm (Qwen3 right after each projection, Gemma 3 after all
+    // three), rotary embedding, eager or SDPA attention (with the layer's mask), o_proj.
+    V llama_attention(V x, const LayerParams& p, V mask, TensorType cos_dtype) {
+        const double h = m.d_model, q_dim = static_cast<double>(m.q_dim()), kv_dim = static_cast<double>(m.kv_dim());
+        const bool qk = m.qk_norm == QkNorm::per_head;
+        V q = linear(x, p.wq, h, q_dim, Cat::activation, targeted(lora_q));
+        if (qk && fam.qk_norm_inline) q = swap(q, norm(q, p.q_norm, m.head_dim));
+        V k = linear(x, p.wk, h, kv_dim, Cat::activation, targeted(lora_k));
+        if (qk && fam.qk_norm_inline) k = swap(k, norm(k, p.k_norm, m.head_dim));
+        const V v = linear(x, p.wv, h, kv_dim, Cat::activation, targeted(lora_v));
+        if (qk && !fam.qk_norm_inline) {
+            q = swap(q, norm(q, p.q_norm, m.head_dim));
+            k = swap(k, norm(k, p.k_norm, m.head_dim));
+        }
         sim.drop(x);
         const V qe = rope(q, cos_dtype);
         const V ke = rope(k, cos_dtype);
         sim.drop({q, k});
-        const V attn = c.attention == Attention::eager ? eager_attention(qe, ke, v, mask, true)
-                                                      : sdpa_attention(qe, ke, v, true);
+        const bool softcap = fam.attn_softcap && m.attn_softcap > 0;
+        const V attn = c.attention == Attention::eager ? eager_attention(qe, ke, v, mask, true, softcap)
+                                                      : sdpa_attention(qe, ke, v, true, mask);
         sim.drop({qe, ke, v});
-        const V o = linear(attn, p.wo, h, Cat::activation, targeted(lora_o));
+        const V o = linear(attn, p.wo, q_dim, h, Cat::activation, targeted(lora_o));
         sim.drop(attn);
+        return o;
+    }
+
+    // Replaces x by y (y computed from x): drops Python's reference to x.
+    V swap(V x, V y) {
+        sim.drop(x);
+        return y;
+    }
+
+    V llama_layer(V hs, const LayerParams& p, V mask, TensorType cos_dtype) {
+        const double h = m.d_model;
+        where(at("input norm + attention"));
+        const V x = rms_norm(hs, p.norm1, h);
+        const V o = llama_attention(x, p, mask, cos_dtype);
         const V h2 = add(hs, o);
         sim.drop({o, hs});
         where(at("post-attention norm + MLP"));
-        const V x2 = rms_norm(h2, p.norm2);
-        const V g = linear(x2, p.wgate, m.d_ff, Cat::activation, targeted(lora_gate));
-        const V sg = sim.op("silu", {g}, T * m.d_ff, sim.dtype(g), {g});
+        const V x2 = rms_norm(h2, p.norm2, h);
+        const V g = linear(x2, p.wgate, h, m.d_ff, Cat::activation, targeted(lora_gate));
+        const V sg = act(g, "silu");
         sim.drop(g);
-        const V u = linear(x2, p.wup, m.d_ff, Cat::activation, targeted(lora_up));
+        const V u = linear(x2, p.wup, h, m.d_ff, Cat::activation, targeted(lora_up));
         sim.drop(x2);
         const V mu = sim.op("mul", {sg, u}, T * m.d_ff, promote(sim.dtype(sg), sim.dtype(u)), {sg, u});
         sim.drop({sg, u});
-        const V dn = linear(mu, p.wdown, h, Cat::activation, targeted(lora_down));
+        const V dn = linear(mu, p.wdown, m.d_ff, h, Cat::activation, targeted(lora_down));
         sim.drop(mu);
         const V h3 = add(h2, dn);
         sim.drop({dn, h2});
         return h3;
     }
 
+    // Gemma2DecoderLayer / Gemma3DecoderLayer: input norm → attention → post-attention norm →
+    // residual add; pre-feedforward norm → GeGLU MLP (gelu_pytorch_tanh) → post-feedforward norm
+    // → residual add. Every norm is a GemmaRMSNorm.
+    V gemma_layer(V hs, const LayerParams& p, V mask, TensorType cos_dtype) {
+        const double h = m.d_model;
+        where(at("input norm + attention"));
+        const V x = gemma_norm(hs, p.norm1, h);
+        const V o = llama_attention(x, p, mask, cos_dtype);
+        const V on = gemma_norm(o, p.norm2, h);  // post_attention_layernorm
+        sim.drop(o);
+        const V h2 = add(hs, on);
+        sim.drop({on, hs});
+        where(at("pre-feedforward norm + MLP"));
+        const V x2 = gemma_norm(h2, p.norm3, h);
+        const V g = linear(x2, p.wgate, h, m.d_ff, Cat::activation, targeted(lora_gate));
+        const V sg = act(g, "gelu_tanh");
+        sim.drop(g);
+        const V u = linear(x2, p.wup, h, m.d_ff, Cat::activation, targeted(lora_up));
+        sim.drop(x2);
+        const V mu = sim.op("mul", {sg, u}, T * m.d_ff, promote(sim.dtype(sg), sim.dtype(u)), {sg, u});
+        sim.drop({sg, u});
+        const V dn = linear(mu, p.wdown, m.d_ff, h, Cat::activation, targeted(lora_down));
+        sim.drop(mu);
+        const V dnn = gemma_norm(dn, p.norm4, h);  // post_feedforward_layernorm
+        sim.drop(dn);
+        const V h3 = add(h2, dnn);
+        sim.drop({dnn, h2});
+        return h3;
+    }
+
+    // GPTNeoXLayer: attention on input_layernorm(x); parallel residual (the default):
+    // x + attn(ln1(x)) + mlp(ln2(x)), evaluated as (mlp + attn) + x; otherwise sequential.
+    // hidden_dropout (post_attention_dropout, post_mlp_dropout) is 0 by default: not modelled.
+    V neox_layer(V hs, const LayerParams& p, V mask, TensorType cos_dtype) {
+        const double h = m.d_model;
+        where(at("input layernorm + attention"));
+        const V x = layer_norm(hs, p.norm1);
+        const V qkv = linear(x, p.wqkv, h, 3 * h, Cat::activation, targeted(lora_q | lora_k | lora_v));
+        sim.drop(x);
+        // [b, s, heads, 3·head_size] viewed and sliced: q, k, v are strided views of one storage.
+        const std::vector<V> parts = sim.split(qkv, {T * h, T * h, T * h});
+        sim.drop(qkv);
+        const V qe = rope_partial(parts[0], cos_dtype);
+        const V ke = rope_partial(parts[1], cos_dtype);
+        // GPTNeoXAttention has no num_key_value_groups: SDPA runs without enable_gqa (MHA).
+        const V attn = c.attention == Attention::eager ? neox_eager_attention(qe, ke, parts[2], mask)
+                                                      : sdpa_attention(qe, ke, parts[2], false);
+        sim.drop({qe, ke});
+        sim.drop(parts);
+        const V o = linear(attn, p.wo, h, h, Cat::activation, targeted(lora_o));
+        sim.drop(attn);
+        where(at("post-attention layernorm + MLP"));
+        V a = hs;
+        if (!m.parallel_residual) {
+            a = add(o, hs);
+            sim.drop({o, hs});
+        }
+        const V x2 = layer_norm(a, p.norm2);
+        const V f1 = linear(x2, p.wfc, h, m.d_ff, Cat::activation, targeted(lora_up));
+        sim.drop(x2);
+        const V g = act(f1, "gelu");
+        sim.drop(f1);
+        const V mo = linear(g, p.wproj, m.d_ff, h, Cat::activation, targeted(lora_down));
+        sim.drop(g);
+        if (!m.parallel_residual) {
+            const V out = add(mo, a);
+            sim.drop({mo, a});
+            return out;
+        }
+        const V s1 = add(mo, o);
+        sim.drop({mo, o});
+        const V out = add(s1, hs);
+        sim.drop({s1, hs});
+        return out;
+    }
+
     struct Result {
         double forward_peak = 0, forward_end = 0, backward_peak = 0;
         std::vector<double> forward_cats, backward_cats;
         std::string forward_where, backward_where;
+        std::vector<Sim::Saved> layer_saved;  // what layer `saved_layer` keeps (no checkpointing)
     };
+    int saved_layer = 0;
 
     // Forward only (inference / a notebook's `model(input_ids)`): with record_grad false the ops
     // run as under torch.no_grad() (nothing saved); last_logits_only computes the head for the
     // last position of each sequence (generate's logits_to_keep=1).
     bool forward_only = false, record_grad = true, last_logits_only = false;
+    // Autograd nodes [first, last] of each decoder layer (in forward order).
+    std::vector<std::pair<int, int>> layer_nodes;
+
+    // Gemma's final_logit_softcapping (Gemma2ForCausalLM.forward): logits / cap → tanh (saves
+    // its output) → · cap, each a new logits-sized tensor in the head's dtype; the output keeps the
+    // last one, backward adds three logits-sized gradients.
+    V logit_softcap(V logits) {
+        const double n = sim.dtype_elements(logits);
+        const TensorType dt = sim.dtype(logits);
+        const V dv = sim.op("softcap_div", {logits}, n, dt, {}, Cat::logits);
+        sim.drop(logits);
+        const V t = sim.op("softcap_tanh", {dv}, n, dt, {}, Cat::logits);
+        sim.save_output(t);
+        sim.drop(dv);
+        const V out = sim.op("softcap_mul", {t}, n, dt, {}, Cat::logits);
+        sim.drop(t);
+        return out;
+    }
 
     Result run() {
         const double h = m.d_model, V_ = static_cast<double>(m.vocab_size);
         sim.grad_enabled = record_grad;
-        const bool gpt2 = is_gpt2(m);
+        const bool gpt2 = fam.arch == Arch::gpt2;
         const bool ckpt = c.recompute == Recompute::full;
         const bool z3 = fsdp(c) && c.parallel.zero == 3;
         Result r;
@@ -443,8 +775,11 @@ struct Program {
         V root_gather = -1;
         if (fsdp(c)) root_gather = sim.tensor(root_params, TensorType::bf16, Cat::weight_cast, "FSDP root all-gather");
         V hs = sim.op("embedding", {wte}, T * h, pd, {ids}, Cat::activation, 4 * T * 8);
+        // Gemma 2: hidden_states * normalizer (√d as a 0-d tensor of the embedding dtype); Gemma 3:
+        // Gemma3TextScaledWordEmbedding's lookup · embed_scale. A new tensor; the lookup is freed.
+        if (fam.gemma) hs = swap(hs, sim.op("embed_scale", {hs}, T * h, pd));
         TensorType cos_dtype = pd;
-        V cosv = -1, sinv = -1;
+        std::vector<V> tables;  // rotary cos, sin (Gemma 3: also the local pair)
         if (gpt2) {
             const V wpe = param(static_cast<double>(m.max_positions) * h, "wpe");
             const V pe = sim.op("embedding", {wpe}, s * h, pd, {ids});
@@ -453,22 +788,44 @@ struct Program {
             hs = dropout(sum);  // embd_pdrop
         } else {
             cos_dtype = amp ? TensorType::f32 : pd;
-            cosv = sim.tensor(s * m.head_dim, cos_dtype, Cat::activation, "cos");
-            sinv = sim.tensor(s * m.head_dim, cos_dtype, Cat::activation, "sin");
+            for (int t = 0; t < (fam.local_rope ? 2 : 1); ++t) {
+                tables.push_back(sim.tensor(s * rotary_dims(), cos_dtype, Cat::activation, "cos"));
+                tables.push_back(sim.tensor(s * rotary_dims(), cos_dtype, Cat::activation, "sin"));
+            }
         }
-        V mask = -1;
-        if (c.attention == Attention::eager)  // masking_utils.eager_mask: [b, 1, s, s] in the embedding dtype
-            mask = sim.tensor(b * s * s, sim.dtype(hs), Cat::activation, "attention mask");
+        // Masks (masking_utils.create_causal_mask / create_sliding_window_causal_mask), built once
+        // per forward for the kinds of layer the model has (Gemma 2/3: both always; Mistral: the
+        // window replaces the causal mask). Eager: eager_mask's where() output, a float
+        // [b, 1, s, s] in the embedding dtype. SDPA: no causal mask (is_causal); a sliding-window
+        // mask only when s >= window (_ignore_causal_mask_sdpa skips it while kv_length <
+        // local_size), a bool [b, 1, s, s] that vmap expands from one [s, s] result (s² bytes).
+        const bool window = m.sliding_window > 0;
+        bool any_sliding = false;
+        for (int l = 0; l < m.n_layers; ++l) any_sliding = any_sliding || m.layer(l).attention == LayerAttention::sliding;
+        const bool full_mask = !(fam.window_only && window);
+        const bool sliding_mask = window && (fam.both_masks || any_sliding);
+        V mask_full = -1, mask_sliding = -1;
+        if (c.attention == Attention::eager) {
+            if (full_mask) mask_full = sim.tensor(b * s * s, sim.dtype(hs), Cat::activation, "attention mask");
+            if (sliding_mask) mask_sliding = sim.tensor(b * s * s, sim.dtype(hs), Cat::activation, "sliding-window mask");
+        } else if (sliding_mask && s >= m.sliding_window) {
+            mask_sliding = sim.tensor(s * s, TensorType::b8, Cat::activation, "sliding-window mask (bool)");
+        }
         for (int l = 0; l < m.n_layers; ++l) {
             layer = l;
             const LayerParams p = layer_params();
             V gathered = -1;
             if (fsdp(c)) gathered = sim.tensor(p.elements, TensorType::bf16, Cat::weight_cast, "FSDP layer all-gather");
+            const V mask = window && m.layer(l).attention == LayerAttention::sliding ? mask_sliding : mask_full;
             std::vector<V> cp_inputs{hs};
             if (mask >= 0) cp_inputs.push_back(mask);
             if (ckpt) sim.begin_checkpoint(cp_inputs);
             const int first_node = sim.next_node();
-            const V out = gpt2 ? gpt2_block(hs, p, mask) : llama_layer(hs, p, mask, cos_dtype);
+            const V out = gpt2                   ? gpt2_block(hs, p, mask)
+                          : fam.arch == Arch::neox ? neox_layer(hs, p, mask, cos_dtype)
+                          : fam.gemma              ? gemma_layer(hs, p, mask, cos_dtype)
+                                                   : llama_layer(hs, p, mask, cos_dtype);
+            layer_nodes.emplace_back(first_node, sim.next_node() - 1);
             const int last_node = sim.next_node() - 1;
             if (ckpt) sim.end_checkpoint();
             if (gathered >= 0) {
@@ -487,21 +844,31 @@ struct Program {
         }
         layer = -1;
         where("final norm + head");
-        const V x = gpt2 ? layer_norm(hs, param(2 * h, "ln_f")) : rms_norm(hs, param(h, "norm"));
+        const V x = gpt2                   ? layer_norm(hs, param(2 * h, "ln_f"))
+                    : fam.arch == Arch::neox ? layer_norm(hs, param(2 * h, "final_layer_norm"))
+                                             : norm(hs, param(h, "norm"), h);
         sim.drop(hs);
         const V head = m.tied_embeddings ? wte : param(V_ * h, "lm_head");
         V head_in = x;
         if (last_logits_only) head_in = sim.op("last_position", {x}, b * h, sim.dtype(x));
-        const V logits = linear(head_in, head, V_, Cat::logits);
+        V logits = linear(head_in, head, h, V_, Cat::logits);
         if (head_in != x) sim.drop(head_in);
+        if (m.final_softcap > 0) logits = logit_softcap(logits);
+        const auto drop_model_tensors = [&] {
+            sim.drop(x);
+            if (mask_full >= 0) sim.drop(mask_full);
+            if (mask_sliding >= 0) sim.drop(mask_sliding);
+            sim.drop(tables);
+        };
+        if (saved_layer < static_cast<int>(layer_nodes.size()))
+            r.layer_saved = sim.saved_by_nodes(layer_nodes[static_cast<std::size_t>(saved_layer)].first,
+                                               layer_nodes[static_cast<std::size_t>(saved_layer)].second);
         if (forward_only) {
             if (amp) exit_autocast();
             r.forward_peak = sim.peak();
             r.forward_cats = sim.peak_by_cat();
             r.forward_where = sim.peak_where();
-            sim.drop(x);
-            if (mask >= 0) sim.drop(mask);
-            if (cosv >= 0) sim.drop({cosv, sinv});
+            drop_model_tensors();
             r.forward_end = sim.allocated();  // the output keeps the logits
             return r;
         }
@@ -522,9 +889,7 @@ struct Program {
         r.forward_where = sim.peak_where();
         // Leaving the model: last hidden state, mask, rotary tables, FSDP root gather are dropped;
         // `out` keeps the logits until after backward.
-        sim.drop(x);
-        if (mask >= 0) sim.drop(mask);
-        if (cosv >= 0) sim.drop({cosv, sinv});
+        drop_model_tensors();
         sim.keep(logits);
         r.forward_end = sim.allocated();
         sim.start_phase("backward");
@@ -545,10 +910,15 @@ std::string gib(double bytes) { return format_bytes(bytes, ByteUnit::gib); }
 void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
     const auto fail = [](const std::string& msg) { throw InputError(msg); };
     const std::string fam = m.family;
-    if (m.is_moe()) fail("--framework pytorch: mixture-of-experts models are not modelled; use --framework generic");
-    if (fam != "gpt2" && fam != "llama" && fam != "mistral" && fam != "qwen2")
-        fail("--framework pytorch: models of family \"" + fam +
-             "\" are not modelled (gpt2, llama, mistral, qwen2 are); use --framework generic");
+    if (m.is_moe())
+        fail("--framework pytorch: mixture-of-experts models (family \"" + fam +
+             "\") are not modelled (" + family_list() + " are); use --framework generic");
+    if (!find_family(fam))
+        fail("--framework pytorch: models of family \"" + fam + "\" are not modelled (" + family_list() +
+             " are); use --framework generic");
+    if (fam == "gpt_neox" && c.lora.enabled())
+        fail("--lora-rank with a gpt_neox model is not modelled under --framework pytorch (PEFT targets its fused "
+             "query_key_value, which the adapter count does not describe); use --framework generic");
     if (c.precision != Precision::fp32 && c.precision != Precision::amp_bf16 && c.precision != Precision::bf16)
         fail(std::string("--precision ") + to_string(c.precision) +
              ": the pytorch profile models fp32, amp-bf16 and bf16 (use --framework generic)");
@@ -591,6 +961,21 @@ PytorchForward pytorch_forward(const ModelSpec& m, const TrainConfig& c, bool re
     f.logits = r.forward_cats[static_cast<std::size_t>(Cat::logits)];
     f.other = f.peak - f.activations - f.logits;
     return f;
+}
+
+std::vector<PytorchSavedTensor> pytorch_layer_saved(const ModelSpec& m, const TrainConfig& c, int layer) {
+    TrainConfig cc = c;
+    cc.recompute = Recompute::none;
+    validate_pytorch_profile(m, cc);
+    if (layer < 0 || layer >= m.n_layers)
+        throw InputError("pytorch_layer_saved: layer " + std::to_string(layer) + " is not one of the model's " +
+                         std::to_string(m.n_layers) + " layers");
+    Program prog(m, cc);
+    prog.saved_layer = layer;
+    const Program::Result r = prog.run();
+    std::vector<PytorchSavedTensor> out;
+    for (const Sim::Saved& t : r.layer_saved) out.push_back({t.name, t.bytes, torchsim::to_string(t.cat)});
+    return out;
 }
 
 StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
@@ -702,16 +1087,25 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                                            : ""),
                         "torch.optim.AdamW(fused=True) state; torch.distributed.optim.ZeroRedundancyOptimizer"});
     }
+    std::string layer0;  // what one layer keeps (without checkpointing: the saved tensors are listed)
+    if (!r.layer_saved.empty()) {
+        double bytes = 0;
+        for (const Sim::Saved& t : r.layer_saved) bytes += t.bytes;
+        layer0 = "; layer 0 keeps " + std::to_string(r.layer_saved.size()) + " tensors, " + gib(bytes) +
+                 " for backward";
+    }
     st.terms.push_back({"activations", "activations (alive at the peak)", st.activations,
                         "tensors saved for backward by every op of " + std::to_string(m.n_layers) + " layers (" +
                             (prog.amp ? "autocast's bf16 input casts, fp32 norms, GELU and softmax"
                                       : std::string(prog.pd == TensorType::bf16 ? "bf16, with fp32 norm and softmax copies"
                                                                            : "fp32")) +
                             ", as PyTorch stores them), at " +
-                            (backward_peak ? r.backward_where : r.forward_where),
+                            (backward_peak ? r.backward_where : r.forward_where) + layer0,
                         src});
     st.terms.push_back({"logits", "logits and loss tensors", st.logits,
-                        "logits (" + std::string(prog.cd == TensorType::f32 ? "fp32" : "bf16") + "), the fp32 upcast, log_softmax output and its gradients alive at the peak: b·s·V = " +
+                        "logits (" + std::string(prog.cd == TensorType::f32 ? "fp32" : "bf16") + "), " +
+                            (m.final_softcap > 0 ? "final_logit_softcapping's tanh and product, " : "") +
+                            "the fp32 upcast, log_softmax output and its gradients alive at the peak: b·s·V = " +
                             format_int(static_cast<std::int64_t>(prog.T)) + " × " + std::to_string(m.vocab_size),
                         "transformers ForCausalLMLoss (logits.float(), cross_entropy)"});
     st.terms.push_back({"weight_casts", fs ? "gathered bf16 parameters" : "autocast weight copies", st.zero3_gathered,

@@ -3,7 +3,14 @@
 //
 // The step is replayed op by op in the allocator/autograd simulator (torch_sim.h) following the
 // transformers 5 modules (GPT-2: modeling_gpt2.py; Llama, Mistral, Qwen2: modeling_llama.py), as
-// traced on an H100 by validation/pytorch_memory/trace_ops.py. Flags under this profile:
+// traced on an H100 by validation/pytorch_memory/trace_ops.py. Also written from the transformers
+// 5 sources, but not yet traced or measured (docs/validation/pytorch_memory.md, "Modelled, not
+// yet measured"): Qwen3 (per-head q_norm / k_norm, head_dim independent of hidden / heads), Gemma 2
+// and Gemma 3 text (GemmaRMSNorm in fp32 · (1 + w), four norms per layer, embedding × √d, GeGLU,
+// Gemma 2's soft-capping of eager attention scores and of the logits, Gemma 3's QK-norm and second
+// rotary table, sliding-window masks), GPT-NeoX (LayerNorm, fused query_key_value, partial
+// rotary, parallel residual, GELU MLP with biases). Mixture-of-experts families are refused.
+// Flags under this profile:
 //   --precision fp32      fp32 model, no autocast
 //   --precision amp-bf16  fp32 model, forward under torch.autocast(bfloat16) (cached bf16 weight
 //                         copies, per-linear bf16 input casts, fp32 norms / softmax / GELU pow)
@@ -29,7 +36,8 @@
 namespace llmplan {
 
 // Checks that the pytorch profile models this job; throws InputError naming the flag otherwise
-// (tensor/pipeline/context/expert parallelism, offload, fp16/fp8 precisions, MoE, other families).
+// (tensor/pipeline/context/expert parallelism, offload, fp16/fp8 precisions, MoE, families other
+// than gpt2, llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gpt_neox; LoRA on gpt_neox).
 void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c);
 
 // One pipeline stage (the whole model: the profile has no pipeline) under the pytorch profile.
@@ -45,6 +53,18 @@ struct PytorchForward {
     std::string where;                     // the op at the peak
 };
 PytorchForward pytorch_forward(const ModelSpec& m, const TrainConfig& c, bool record_grad, bool last_logits_only);
+
+// What autograd keeps for backward from decoder layer `layer` once the forward pass is done (the
+// job's flags, without checkpointing): each distinct storage that the layer's autograd nodes
+// saved, named by the op that allocated it, with its allocated bytes (512-byte rounded) and
+// category (torch_sim.h Cat). Tensors the layer received and saved (its input hidden states, the
+// attention mask, autocast's bf16 weight copies) are listed; parameters (static memory) are not.
+struct PytorchSavedTensor {
+    std::string name;
+    double bytes = 0;
+    std::string category;
+};
+std::vector<PytorchSavedTensor> pytorch_layer_saved(const ModelSpec& m, const TrainConfig& c, int layer);
 
 // Allocator reserve over the peak, fitted to the 40 measured runs (docs/validation/pytorch_memory.md):
 // max_memory_reserved ≈ peak × (1 + f), f larger with checkpointing (recomputed layers interleave

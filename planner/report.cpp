@@ -230,14 +230,26 @@ nlohmann::ordered_json infer_to_json(const InferPlan& p, const std::string& orig
     for (const MemoryTerm& t : p.terms)
         terms.push_back({{"key", t.key}, {"label", t.label}, {"bytes", t.bytes}, {"formula", t.formula}, {"source", t.source}});
     j["memory"] = {{"weights_bytes", p.weights}, {"kv_cache_bytes", p.kv_cache}, {"kv_waste_bytes", p.kv_waste},
+                   {"kv_prefill_bytes", p.kv_prefill},
                    {"kv_bytes_per_token", p.kv_bytes_per_token}, {"activations_bytes", p.activations},
                    {"logits_bytes", p.logits}, {"framework_bytes", p.framework_extra}, {"overhead_bytes", p.overhead},
                    {"peak_allocated_bytes", p.peak}, {"device_total_bytes", p.device_total},
                    {"gpu_capacity_bytes", p.capacity}, {"fits", p.fits}, {"headroom_bytes", p.headroom},
                    {"max_batch", p.max_batch}, {"max_context", p.max_context}, {"terms", terms}};
-    if (c.framework == InferFramework::vllm) j["memory"]["vllm"] = {{"kv_blocks", p.vllm_kv_blocks}, {"max_sequences", p.vllm_max_sequences}};
+    nlohmann::json kv_layers = nlohmann::json::array();
+    for (const KvGroup& g : p.kv.groups)
+        kv_layers.push_back({{"attention", to_string(g.attention)}, {"layers", g.layers}, {"window", g.window},
+                             {"bytes_per_token", g.bytes_per_token}});
+    j["memory"]["kv_layers"] = kv_layers;
+    j["memory"]["kv_mla_latent"] = p.kv.mla_latent;
+    if (c.framework == InferFramework::vllm)
+        j["memory"]["vllm"] = {{"kv_blocks", p.vllm_kv_blocks}, {"max_sequences", p.vllm_max_sequences},
+                               {"blocks_per_sequence", p.vllm_blocks_per_sequence},
+                               {"layers_per_group", p.vllm_pool.group_size},
+                               {"padding_layers", p.vllm_pool.padding_layers()}};
     j["time"] = {{"prefill_flops", p.prefill_flops}, {"time_to_first_token_seconds", p.prefill_seconds},
-                 {"decode_bytes_per_step", p.decode_bytes_per_step}, {"decode_step_seconds", p.decode_step_seconds},
+                 {"decode_bytes_per_step", p.decode_bytes_per_step}, {"decode_weight_bytes", p.decode_weight_bytes},
+                 {"experts_touched_per_layer", p.experts_touched}, {"decode_step_seconds", p.decode_step_seconds},
                  {"decode_compute_bound", p.decode_compute_bound},
                  {"tokens_per_second_per_sequence", p.tokens_per_second_per_sequence},
                  {"tokens_per_second_per_gpu", p.tokens_per_second_per_gpu}, {"total_seconds", p.total_seconds}};

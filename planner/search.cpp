@@ -94,6 +94,13 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
         while (g < G) g *= 2;
         base.global_batch = g;
     }
+    for (int ep : space.ep) {
+        if (ep > 1 && !model.is_moe())
+            throw InputError("--ep " + std::to_string(ep) + " needs a mixture-of-experts model; " + model.name + " is dense");
+        if (ep < 1 || (model.is_moe() && model.n_experts % ep))
+            throw InputError("--ep " + std::to_string(ep) + " does not divide the " + std::to_string(model.n_experts) +
+                             " experts of " + model.name);
+    }
     const int max_tp = space.max_tp > 0 ? space.max_tp : base.parallel.gpus_per_node;
     const std::vector<ParamTensor> tensors = param_tensors(model);
     const ParamBreakdown params = count_params(model);
@@ -102,6 +109,7 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
     std::vector<TrainConfig> todo;
     for (int tp : divisors(G)) {
         if (tp > max_tp || model.n_heads % tp || model.n_kv_heads % tp || model.d_ff % tp) continue;
+        if (model.is_moe() && (model.expert_d_ff() % tp || model.shared_d_ff % tp)) continue;
         for (int cp : space.cp) {
             if (cp < 1 || (G / tp) % cp || base.seq % cp || (cp > 1 && base.attention != Attention::flash)) continue;
             for (int pp : divisors(G / (tp * cp))) {
@@ -109,6 +117,14 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                 const int dp = G / (tp * cp * pp);
                 if (base.global_batch % dp) continue;
                 const std::int64_t per_rank = base.global_batch / dp;
+                // Expert parallelism splits the experts over ranks of the data × context group.
+                std::vector<int> eps{1};
+                if (model.is_moe()) {
+                    eps.clear();
+                    for (int ep : space.ep.empty() ? divisors(model.n_experts) : space.ep)
+                        if (ep >= 1 && model.n_experts % ep == 0 && (dp * cp) % ep == 0) eps.push_back(ep);
+                }
+                for (int ep : eps)
                 for (int v : space.virtual_stages) {
                     if (v > 1 && (pp == 1 || model.n_layers % (pp * v))) continue;
                     for (bool sp : {false, true}) {
@@ -127,6 +143,7 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                                     c.parallel.tp = tp;
                                     c.parallel.cp = cp;
                                     c.parallel.pp = pp;
+                                    c.parallel.ep = ep;
                                     c.parallel.virtual_stages = v;
                                     c.parallel.sp = sp;
                                     c.parallel.zero = zero;

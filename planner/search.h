@@ -1,7 +1,7 @@
 // search.h — `llmplan search`: the best parallel layout for a model on a cluster.
 //
-// Enumerates tensor × context × pipeline × data parallel sizes, interleaving, sequence
-// parallelism, ZeRO stage, recompute and micro-batch for a fixed GPU count and global batch;
+// Enumerates tensor × context × pipeline × data parallel sizes, expert parallelism (MoE models),
+// interleaving, sequence parallelism, ZeRO stage, recompute and micro-batch for a fixed GPU count and global batch;
 // keeps the layouts whose most loaded GPU fits; ranks them by step time (equivalently cost, the
 // GPU count being fixed) or by memory. Each layout is evaluated with the same models as
 // `llmplan plan` (plan_memory_quick + plan_perf), so a search result and `plan` on it agree.
@@ -25,6 +25,9 @@ struct SearchSpace {
     std::vector<std::int64_t> micro_batches;  // empty: powers of two up to 64 that divide the batch
     std::vector<int> cp{1};                   // context-parallel sizes to try
     std::vector<int> virtual_stages{1, 2, 4};
+    // Expert-parallel sizes to try for an MoE model (empty: every divisor of the expert count that
+    // divides data × context parallel); dense models use 1.
+    std::vector<int> ep;
     int max_tp = 0;  // 0: GPUs per node (tensor parallelism stays inside a node)
     int max_pp = 0;  // 0: no limit
 };

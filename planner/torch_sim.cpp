@@ -43,8 +43,9 @@ const char* to_string(Cat c) {
 // CUDACachingAllocator rounds every request up to a multiple of kMinBlockSize = 512 bytes.
 double round_alloc(double bytes) { return bytes <= 0 ? 0 : std::ceil(bytes / 512.0) * 512.0; }
 
-int Sim::new_storage(double bytes, Cat cat) {
+int Sim::new_storage(double bytes, Cat cat, const std::string& name) {
     Storage s;
+    s.name = name;
     s.bytes = round_alloc(bytes);
     s.cat = cat;
     s.alive = true;
@@ -96,7 +97,7 @@ V Sim::param(double elements, TensorType dtype, double grad_bytes_per_element, s
 }
 
 V Sim::tensor(double elements, TensorType dtype, Cat cat, std::string name) {
-    const int s = new_storage(elements * dtype_bytes(dtype), cat);
+    const int s = new_storage(elements * dtype_bytes(dtype), cat, name);
     ref_py(s);
     return new_value(s, elements, dtype, false, name);
 }
@@ -159,6 +160,19 @@ void Sim::save_output(V out) {
     const int idx = values_[static_cast<std::size_t>(out)].producer;
     if (idx < 0) return;
     save(nodes_[static_cast<std::size_t>(idx)], out);
+}
+
+std::vector<Sim::Saved> Sim::saved_by_nodes(int first, int last) const {
+    std::vector<Saved> out;
+    std::vector<int> seen;
+    for (int i = std::max(first, 0); i <= last && i < next_node(); ++i)
+        for (int s : nodes_[static_cast<std::size_t>(i)].saved) {
+            if (std::find(seen.begin(), seen.end(), s) != seen.end()) continue;
+            seen.push_back(s);
+            const Storage& st = storages_[static_cast<std::size_t>(s)];
+            out.push_back({st.name, st.bytes, st.cat});
+        }
+    return out;
 }
 
 void Sim::hold_until_node(V x, int node) {

@@ -105,8 +105,18 @@ public:
     double dtype_elements(V x) const { return values_[static_cast<std::size_t>(x)].elements; }
     TensorType dtype(V x) const { return values_[static_cast<std::size_t>(x)].dtype; }
 
+    // The distinct storages that nodes [first, last] hold for backward now (before backward, no
+    // checkpointing): what a module keeps alive, each with the name of the op that allocated it.
+    struct Saved {
+        std::string name;
+        double bytes = 0;
+        Cat cat = Cat::activation;
+    };
+    std::vector<Saved> saved_by_nodes(int first, int last) const;
+
 private:
     struct Storage {
+        std::string name;  // the op (or tensor) that allocated it
         double bytes = 0;
         Cat cat = Cat::activation;
         int py = 0;        // Python references (through any view)
@@ -153,7 +163,7 @@ private:
         bool recomputed = false;
     };
 
-    int new_storage(double bytes, Cat cat);
+    int new_storage(double bytes, Cat cat, const std::string& name = "");
     void ref_py(int s) { ++storages_[static_cast<std::size_t>(s)].py; }
     void maybe_free(int s);
     void note();

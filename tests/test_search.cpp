@@ -51,6 +51,44 @@ TEST_CASE("search: the enumerated space, counted by hand", "[search]") {
     for (const SearchCandidate& c : r.top) CHECK(c.device_total <= gpu.memory_bytes);
 }
 
+TEST_CASE("search: MoE models also try expert parallelism, counted by hand", "[search]") {
+    // mixtral-8x7b (8 experts) on 8 H100s, tp 1 only (max_tp 1), pp ∈ {1, 2, 4, 8} (all divide 32
+    // layers), ZeRO 0, recompute none, micro-batch 1, no interleaving, no sp (tp 1):
+    //   dp = 8, 4, 2, 1; ep ∈ divisors of 8 that divide dp: 4 + 3 + 2 + 1 = 10 layouts.
+    SearchSpace space;
+    space.zero = {0};
+    space.recompute = {Recompute::none};
+    space.micro_batches = {1};
+    space.virtual_stages = {1};
+    space.max_tp = 1;
+    const ModelSpec m = preset_or_throw("mixtral-8x7b", "--model");
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const SearchResult all = search_layouts(m, gpu, base_job(8), default_cluster(gpu, 8), PerfOptions{}, space,
+                                            SearchRank::memory, 1000);
+    CHECK(all.evaluated == 10);
+    CHECK(all.rejected == 0);
+    // Splitting the experts 8 ways leaves each GPU an eighth of the expert weights (plan_memory).
+    TrainConfig c = base_job(8);
+    c.micro_batch = 1;
+    c.parallel.ep = 8;
+    const double split = plan_memory(m, gpu, c).worst().parameters;
+    c.parallel.ep = 1;
+    const double whole = plan_memory(m, gpu, c).worst().parameters;
+    const ParamBreakdown b = count_params(m);
+    CHECK(whole - split == Approx(2.0 * static_cast<double>(b.routed_experts) * 7 / 8));  // bf16 weights
+    space.ep = {2};  // only ep 2: the dp 8, 4, 2 rows
+    CHECK(search_layouts(m, gpu, base_job(8), default_cluster(gpu, 8), PerfOptions{}, space, SearchRank::memory, 1000)
+              .evaluated == 3);
+    space.ep = {3};
+    CHECK_THROWS_WITH(search_layouts(m, gpu, base_job(8), default_cluster(gpu, 8), PerfOptions{}, space,
+                                     SearchRank::memory, 10),
+                      "--ep 3 does not divide the 8 experts of mixtral-8x7b");
+    space.ep = {2};
+    CHECK_THROWS_WITH(search_layouts(preset_or_throw("llama-2-7b", "--model"), gpu, base_job(8),
+                                     default_cluster(gpu, 8), PerfOptions{}, space, SearchRank::memory, 10),
+                      "--ep 2 needs a mixture-of-experts model; llama-2-7b is dense");
+}
+
 TEST_CASE("search: the winner's numbers are plan's numbers for the same layout", "[search]") {
     const ModelSpec m = preset_or_throw("llama-2-13b", "--model");
     const GpuSpec& gpu = *find_gpu("a100-80g");

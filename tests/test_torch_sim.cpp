@@ -60,3 +60,22 @@ TEST_CASE("torch_sim: a checkpointed region keeps nothing and recomputes in back
     // The recompute rebuilt y (4 KiB) next to x, z's gradient and loss scalars.
     CHECK(s.peak() >= 4096 * 3);
 }
+
+TEST_CASE("torch_sim: saved_by_nodes lists each storage a range of nodes keeps, once", "[torch_sim]") {
+    Sim s;
+    const V w = s.param(1024, TensorType::f32, 4, "w");
+    const V x = s.tensor(1024, TensorType::f32, Cat::activation, "x");  // 4 KiB
+    const int first = s.next_node();
+    const V y = s.op("mul", {x, w}, 1024, TensorType::bf16, {x, w});  // saves x (w is a parameter: static)
+    const V z = s.op("mul2", {y, x}, 1024, TensorType::f32, {y, x});  // saves y (2 KiB) and x again
+    const int last = s.next_node() - 1;
+    const std::vector<Sim::Saved> saved = s.saved_by_nodes(first, last);
+    REQUIRE(saved.size() == 2);
+    CHECK(saved[0].name == "x");
+    CHECK(saved[0].bytes == 4096);
+    CHECK(saved[1].name == "mul");
+    CHECK(saved[1].bytes == 2048);
+    CHECK(s.saved_by_nodes(last, last).size() == 2);
+    CHECK(s.saved_by_nodes(first, first).size() == 1);
+    s.drop({x, y, z});
+}
