@@ -5,6 +5,7 @@
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/gpu.h"
+#include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/infer.h"
@@ -89,8 +90,8 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
         out << text;
         return 0;
     }
-    out << "llmplan infer: " << model.spec.name << " (" << format_count(static_cast<double>(count_params(model.spec).total()))
-        << " parameters) on " << (c.tp > 1 ? std::to_string(c.tp) + " × " : "") << gpu.display_name << "\n";
+    out << "llmplan infer: " << model.spec.name << " (" << model_size_text(model.spec, count_params(model.spec))
+        << ") on " << (c.tp > 1 ? std::to_string(c.tp) + " × " : "") << gpu.display_name << "\n";
     out << "  serving " << c.batch << " sequence" << (c.batch == 1 ? "" : "s") << " × (" << c.prompt << " prompt + " << c.generate
         << " generated) tokens; weights " << to_string(c.weights.format) << ", KV cache " << to_string(c.kv) << ", "
         << to_string(c.attention) << " attention, framework " << to_string(c.framework) << "\n\nMemory per GPU (GiB)\n";
