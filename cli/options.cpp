@@ -150,6 +150,10 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
         ->capture_default_str()->type_name("Q");
     app.add_flag("--paged-optimizer", o.paged_optimizer, "LoRA: bitsandbytes paged optimizer (state in unified memory)");
     app.add_option("--framework", o.framework, "Whose behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op) or llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration)")->capture_default_str()->type_name("F");
+    app.add_option("--framework-option", o.framework_options,
+                   "A setting of the framework as KEY=VALUE (repeatable), e.g. reduce_bucket_size=2e8 under deepspeed; "
+                   "`llmplan plan` prints the keys a framework takes when one is wrong (docs/MEMORY_MODEL.md §9-§11)")
+        ->type_name("KEY=VALUE");
 }
 
 ResolvedModel resolve_model(const ModelOptions& o) {

@@ -79,6 +79,7 @@ Recompute parse_recompute(std::string_view t, std::string_view flag) { return pa
 Attention parse_attention(std::string_view t, std::string_view flag) { return parse_named(kAttentions, t, flag, "attention"); }
 Offload parse_offload(std::string_view t, std::string_view flag) { return parse_named(kOffloads, t, flag, "offload mode"); }
 Framework parse_framework(std::string_view t, std::string_view flag) { return parse_named(kFrameworks, t, flag, "framework"); }
+std::vector<std::string> framework_names() { return all_names(kFrameworks); }
 std::vector<std::string> precision_names() { return all_names(kPrecisions); }
 std::vector<std::string> optimizer_names() { return all_names(kOptimizers); }
 

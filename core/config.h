@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace llmplan {
@@ -67,6 +68,9 @@ struct TrainConfig {
     std::int64_t global_batch = 0;    // sequences per optimizer step; 0 = micro × dp × pp
     Offload offload = Offload::none;
     Framework framework = Framework::generic;
+    // The framework's own settings (--framework-option KEY=VALUE), in the order given, keys
+    // unique; which keys a framework takes and their defaults: its profile (planner/framework.h).
+    std::vector<std::pair<std::string, std::string>> framework_options{};
     LoraConfig lora;
 
     std::int64_t grad_accum() const {  // micro-batches per optimizer step per data-parallel rank
@@ -95,6 +99,7 @@ Recompute parse_recompute(std::string_view text, std::string_view flag);
 Attention parse_attention(std::string_view text, std::string_view flag);
 Offload parse_offload(std::string_view text, std::string_view flag);
 Framework parse_framework(std::string_view text, std::string_view flag);
+std::vector<std::string> framework_names();
 std::vector<std::string> precision_names();
 const char* to_string(BaseQuant q);
 BaseQuant parse_base_quant(std::string_view text, std::string_view flag);

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/quantity.h"
+#include "core/text.h"
 
 namespace llmplan {
 
@@ -35,6 +36,16 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     if (!o.seq.empty()) c.seq = parse_int(o.seq, "--seq", 1, std::int64_t{1} << 24);
     if (!o.global_batch.empty()) c.global_batch = parse_int(o.global_batch, "--global-batch", 1, kMaxBatch);
     c.offload = parse_offload(o.offload, "--offload");
+    for (const std::string& option : o.framework_options) {
+        const std::size_t eq = option.find('=');
+        const std::string key = eq == std::string::npos ? std::string() : to_lower(trim(option.substr(0, eq)));
+        const std::string value = eq == std::string::npos ? std::string() : trim(option.substr(eq + 1));
+        if (key.empty() || value.empty())
+            throw InputError("--framework-option \"" + option + "\": expected KEY=VALUE, e.g. reduce_bucket_size=5e8");
+        for (const auto& [k, v] : c.framework_options)
+            if (k == key) throw InputError("--framework-option " + key + ": given twice (\"" + v + "\" and \"" + value + "\")");
+        c.framework_options.emplace_back(key, value);
+    }
     c.lora.rank = static_cast<int>(parse_int(o.lora_rank, "--lora-rank", 0, 1 << 20));
     c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);
     c.lora.targets = parse_lora_targets(o.lora_targets, "--lora-targets");

@@ -7,6 +7,7 @@
 #include "core/config.h"
 
 #include <string>
+#include <vector>
 
 namespace llmplan {
 
@@ -18,12 +19,14 @@ struct JobText {
     std::string dropout = "0", micro_batch = "1";
     std::string seq = "", global_batch = "";  // empty: the defaults (resolve_defaults)
     std::string offload = "none", framework = "generic";
+    std::vector<std::string> framework_options{};  // --framework-option KEY=VALUE, each as typed
     std::string lora_rank = "0", lora_alpha = "16", lora_targets = "q,v", base_quant = "none";
     bool paged_optimizer = false;
 };
 
 // Throws InputError naming the flag (--gpus, --micro-batch, …) for a value out of range or
-// unknown. An empty gpus_per_node takes `default_gpus_per_node` (the GPU's usual server).
+// unknown; a --framework-option that is not KEY=VALUE or repeats a key. (Whether the framework
+// takes the key and the value is the profile's check: planner/framework.h.) An empty gpus_per_node takes `default_gpus_per_node` (the GPU's usual server).
 TrainConfig train_config_from_text(const JobText& t, int default_gpus_per_node);
 
 }  // namespace llmplan

@@ -261,7 +261,7 @@ nlohmann::json parallel_json(const ParallelLayout& p) {
 }
 
 nlohmann::json config_json(const TrainConfig& c) {
-    return {{"precision", to_string(c.precision)},
+    nlohmann::json j = {{"precision", to_string(c.precision)},
             {"optimizer", to_string(c.optimizer)},
             {"parallel", parallel_json(c.parallel)},
             {"recompute", to_string(c.recompute)},
@@ -275,6 +275,12 @@ nlohmann::json config_json(const TrainConfig& c) {
             {"lora", {{"rank", c.lora.rank}, {"alpha", c.lora.alpha}, {"targets", lora_targets_string(c.lora.targets)},
                       {"base_quant", to_string(c.lora.base_quant)}, {"paged_optimizer", c.lora.paged_optimizer}}},
             {"framework", to_string(c.framework)}};
+    if (!c.framework_options.empty()) {  // --framework-option KEY=VALUE, as given
+        nlohmann::json options = nlohmann::json::object();
+        for (const auto& [key, value] : c.framework_options) options[key] = value;
+        j["framework_options"] = options;
+    }
+    return j;
 }
 
 nlohmann::json parse_json_object(const std::string& text, const std::string& what) {

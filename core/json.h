@@ -25,7 +25,7 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
 nlohmann::json param_breakdown_json(const ParamBreakdown& b);
 nlohmann::json gpu_json(const GpuSpec& g);
 nlohmann::json parallel_json(const ParallelLayout& p);      // incl. derived dp
-nlohmann::json config_json(const TrainConfig& c);           // as resolved
+nlohmann::json config_json(const TrainConfig& c);           // as resolved; "framework_options" only when given
 
 // A byte count as a plain JSON number: an integer where it is one (exact below 2^53).
 nlohmann::json bytes_json(double bytes);

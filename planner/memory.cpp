@@ -520,6 +520,7 @@ MemoryPlan plan_memory(const ModelSpec& given, const GpuSpec& gpu, const TrainCo
     plan.model = model;
     plan.warnings = validate_config(model, plan.config);
     plan.params = count_params(model);
+    check_framework_options(plan.config);
     framework.validate(model, plan.config);
     plan.allocator_fragmentation = framework.allocator_reserve(plan.config);
     plan.capacity_bytes = gpu.memory_bytes;
@@ -565,6 +566,7 @@ MemoryPlan plan_memory_quick(const ModelSpec& given, const std::vector<ParamTens
     const std::vector<ParamTensor>& tensors = same ? given_tensors : own_tensors;
     plan.model = model;
     plan.warnings = validate_config(model, plan.config);
+    check_framework_options(plan.config);
     framework.validate(model, plan.config);
     plan.params = same ? given_params : count_params(model);
     plan.capacity_bytes = gpu.memory_bytes;
