@@ -28,16 +28,8 @@ std::string dec(double v) {
 }
 double ceil_div(double a, double b) { return std::ceil(a / b); }
 
-// Parameters one GPU of a stage holds, before ZeRO sharding, split by shard group.
-struct StageParams {
-    double dense = 0, expert = 0;               // elements
-    double dense_state = 0, expert_state = 0;   // unsharded optimizer-state bytes
-    double matmul = 0;                          // elements of matmul weights (fp8 copies)
-    double largest_block = 0;                   // elements of the largest gather unit (ZeRO-3)
-    std::string largest_block_name;
-};
+}  // namespace
 
-// Local shape of a tensor under tensor parallelism (Megatron §3; biases are 1 × n vectors).
 void local_shape(const ParamTensor& p, int t, double& rows, double& cols) {
     rows = static_cast<double>(p.rows);
     cols = static_cast<double>(p.cols);
@@ -49,8 +41,6 @@ void local_shape(const ParamTensor& p, int t, double& rows, double& cols) {
     }
 }
 
-// Copies of a tensor on a stage: for per-layer tensors those in the stage's layer ranges
-// (core/model.h copies_in_layers: dense and MoE layers counted where they fall).
 double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<LayerRange>& ranges) {
     if (t.block != Block::layer) return static_cast<double>(t.count);
     double n = 0;
@@ -58,12 +48,16 @@ double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<
     return n;
 }
 
+namespace {
+
 // "one layer", or "one MoE layer" / "one dense layer" where the model has both.
 std::string layer_name(const ModelSpec& m, const LayerKind& k) {
     const int moe = moe_layer_count(m);
     if (moe == 0 || moe == m.n_layers) return "one layer";
     return k.moe ? "one MoE layer" : "one dense layer";
 }
+
+}  // namespace
 
 StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c,
                          int stage) {
@@ -132,6 +126,8 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
     if (mtp_block > sp.largest_block) { sp.largest_block = mtp_block; sp.largest_block_name = "one MTP module"; }
     return sp;
 }
+
+namespace {
 
 // Layer × micro-batch activation sets stage `i` holds at the 1F1B steady state.
 // 1F1B (Narayanan et al. 2021, §2.2): stage i has min(p − i, m) micro-batches in flight.

@@ -106,6 +106,24 @@ std::vector<LayerRange> stage_layer_ranges(const ModelSpec& model, const Paralle
 // Those layers grouped by kind (core/model.h layer_groups) over all the stage's ranges.
 std::vector<LayerGroup> stage_layer_groups(const ModelSpec& model, const ParallelLayout& parallel, int stage);
 
+// Parameters one GPU of pipeline stage `stage` holds (after the tensor, pipeline and expert
+// splits, before ZeRO sharding), split by shard group: the generic model's and the framework
+// profiles' common count. `tensors` is param_tensors(model).
+struct StageParams {
+    double dense = 0, expert = 0;               // elements
+    double dense_state = 0, expert_state = 0;   // unsharded optimizer-state bytes
+    double matmul = 0;                          // elements of matmul weights (fp8 copies)
+    double largest_block = 0;                   // elements of the largest gather unit (ZeRO-3)
+    std::string largest_block_name;
+};
+StageParams stage_params(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const TrainConfig& config,
+                         int stage);
+// Local shape of a tensor under tensor parallelism t (Megatron §3; biases are 1 × n vectors).
+void local_shape(const ParamTensor& tensor, int t, double& rows, double& cols);
+// Copies of a tensor on a stage: for per-layer tensors those in the stage's layer ranges
+// (core/model.h copies_in_layers: dense and MoE layers counted where they fall).
+double stage_copies(const ParamTensor& tensor, const ModelSpec& model, const std::vector<LayerRange>& ranges);
+
 // One GPU of pipeline stage `stage` in the generic (textbook) model: the `generic` framework
 // profile's plan_stage (framework.h). `tensors` is param_tensors(model); explain = false leaves out
 // the terms and formulas.
