@@ -149,7 +149,12 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_option("--base-quant", o.base_quant, "Frozen base weights for LoRA: none | nf4 (QLoRA) | int8")
         ->capture_default_str()->type_name("Q");
     app.add_flag("--paged-optimizer", o.paged_optimizer, "LoRA: bitsandbytes paged optimizer (state in unified memory)");
-    app.add_option("--framework", o.framework, "Whose behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op) or llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration)")->capture_default_str()->type_name("F");
+    app.add_option("--framework", o.framework,
+                   "Whose behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op), "
+                   "llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration), "
+                   "megatron (Megatron-LM / Megatron-Core), deepspeed (DeepSpeed ZeRO) or torchtitan (FSDP2); "
+                   "docs/MEMORY_MODEL.md §7-§11")
+        ->capture_default_str()->type_name("F");
     app.add_option("--framework-option", o.framework_options,
                    "A setting of the framework as KEY=VALUE (repeatable), e.g. reduce_bucket_size=2e8 under deepspeed; "
                    "`llmplan plan` prints the keys a framework takes when one is wrong (docs/MEMORY_MODEL.md §9-§11)")

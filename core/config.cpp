@@ -24,8 +24,12 @@ constexpr Names<Optimizer, 7> kOptimizers{{{"adamw", Optimizer::adamw},
                                            {"adamw-8bit", Optimizer::adamw_8bit}}};
 constexpr Names<Offload, 3> kOffloads{
     {{"none", Offload::none}, {"optimizer", Offload::optimizer}, {"optimizer+params", Offload::optimizer_params}}};
-constexpr Names<Framework, 3> kFrameworks{
-    {{"generic", Framework::generic}, {"pytorch", Framework::pytorch}, {"llmplan", Framework::llmplan}}};
+constexpr Names<Framework, 6> kFrameworks{{{"generic", Framework::generic},
+                                            {"pytorch", Framework::pytorch},
+                                            {"llmplan", Framework::llmplan},
+                                            {"megatron", Framework::megatron},
+                                            {"deepspeed", Framework::deepspeed},
+                                            {"torchtitan", Framework::torchtitan}}};
 
 // The (name, value) pairs of an enum whose names core/vocab.h lists in enum order.
 template <typename E, std::size_t N>

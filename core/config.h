@@ -21,8 +21,10 @@ enum class Optimizer { adamw, adam, sgd, sgd_momentum, adafactor, lion, adamw_8b
 enum class Offload { none, optimizer, optimizer_params };
 // Whose memory behaviour to model. generic: the textbook model (ZeRO paper + Korthikanti et al.);
 // pytorch: PyTorch 2.x eager training of Hugging Face transformers models, op by op
-// (planner/pytorch_profile.h); llmplan: llmplan's own engine's memory books (planner/llmplan_profile.h).
-enum class Framework { generic, pytorch, llmplan };
+// (planner/pytorch_profile.h); llmplan: llmplan's own engine's memory books (planner/llmplan_profile.h);
+// megatron, deepspeed, torchtitan: those frameworks' own conventions, read from their code
+// (planner/framework_megatron.cpp, framework_deepspeed.cpp, framework_torchtitan.cpp).
+enum class Framework { generic, pytorch, llmplan, megatron, deepspeed, torchtitan };
 
 // Fine-tuning with LoRA adapters (Hu et al. 2021) as PEFT implements them; with a quantized frozen
 // base it is QLoRA (Dettmers et al. 2023). rank 0 = full training.

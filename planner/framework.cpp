@@ -59,7 +59,9 @@ Registry& registry() {
     static Registry r = [] {
         Registry built_in;
         // One line per built-in framework profile.
-        for (std::shared_ptr<const FrameworkProfile> p : {make_generic_profile(), make_pytorch_profile(), make_llmplan_profile()})
+        for (std::shared_ptr<const FrameworkProfile> p :
+             {make_generic_profile(), make_pytorch_profile(), make_llmplan_profile(), make_megatron_profile(),
+              make_deepspeed_profile(), make_torchtitan_profile()})
             built_in[p->framework()] = std::move(p);
         return built_in;
     }();

@@ -100,8 +100,11 @@ std::string framework_option_choice(const TrainConfig& config, const std::string
                                     const std::vector<std::string>& choices);
 
 // The built-in profiles (framework.cpp registers them).
-std::shared_ptr<const FrameworkProfile> make_generic_profile();   // framework.cpp
-std::shared_ptr<const FrameworkProfile> make_pytorch_profile();   // framework_pytorch.cpp
-std::shared_ptr<const FrameworkProfile> make_llmplan_profile();   // framework_llmplan.cpp
+std::shared_ptr<const FrameworkProfile> make_generic_profile();     // framework.cpp
+std::shared_ptr<const FrameworkProfile> make_pytorch_profile();     // framework_pytorch.cpp
+std::shared_ptr<const FrameworkProfile> make_llmplan_profile();     // framework_llmplan.cpp
+std::shared_ptr<const FrameworkProfile> make_megatron_profile();    // framework_megatron.cpp
+std::shared_ptr<const FrameworkProfile> make_deepspeed_profile();   // framework_deepspeed.cpp
+std::shared_ptr<const FrameworkProfile> make_torchtitan_profile();  // framework_torchtitan.cpp
 
 }  // namespace llmplan

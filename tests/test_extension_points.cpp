@@ -284,10 +284,13 @@ TEST_CASE("a registered framework profile is what plan, perf and the CLI use", "
 }
 
 TEST_CASE("every framework value has a registered profile of that value", "[framework][extension]") {
-    for (Framework f : {Framework::generic, Framework::pytorch, Framework::llmplan}) {
-        CAPTURE(to_string(f));
+    for (const std::string& name : framework_names()) {
+        CAPTURE(name);
+        const Framework f = parse_framework(name, "--framework");
+        CHECK(to_string(f) == name);
         CHECK(framework_profile(f).framework() == f);
     }
+    CHECK(framework_names().size() == 6);
     CHECK(framework_profile(Framework::generic).allocator_reserve(TrainConfig{}) == kGenericFragmentation);
     CHECK(framework_profile(Framework::llmplan).allocator_reserve(TrainConfig{}) == 0);
     CHECK(framework_profile(Framework::llmplan).profile_step_time_note().empty());
