@@ -8,6 +8,7 @@
 #include "cli_run.h"
 #include "core/error.h"
 #include "core/gpu.h"
+#include "core/job_text.h"
 #include "core/presets.h"
 
 #include <catch2/catch.hpp>
@@ -62,7 +63,7 @@ double terms_sum(const StageMemory& s) {
 
 }  // namespace
 
-TEST_CASE("deepspeed ZeRO-2: llama-2-7b on 8 GPUs, every term by hand; the step equals DeepSpeed's estimator",
+TEST_CASE("deepspeed ZeRO-2: llama-2-7b on 8 GPUs, every term by hand, the step equals DeepSpeed's estimator",
           "[framework][deepspeed][golden]") {
     const StageMemory s = plan("llama-2-7b", job(Framework::deepspeed, 8, 2)).worst();
     CHECK(term(s, "parameters").bytes == 2 * kPsi);                 // bit16_groups_flat, whole
@@ -227,7 +228,7 @@ TEST_CASE("megatron: fp8 keeps the layers' linears in fp8, recompute methods, th
     CHECK(term(mx, "moe_dispatcher").bytes == 8 * 4096.0 * (2 * 4096 + 5 * 8));
 }
 
-TEST_CASE("torchtitan FSDP2: fp32 shards, one prefetched block, fp32 reduce-scatter input; every term by hand",
+TEST_CASE("torchtitan FSDP2: fp32 shards, one prefetched block, fp32 reduce-scatter input, every term by hand",
           "[framework][torchtitan][golden]") {
     const StageMemory s = plan("llama-2-7b", job(Framework::torchtitan, 8, 3)).worst();
     CHECK(term(s, "parameters").bytes == 4 * kShard);   // fp32 sharded parameters: the only copy
@@ -318,7 +319,7 @@ TEST_CASE("framework profiles refuse what the framework cannot run, in one line"
     CHECK_THROWS_AS(plan_memory(preset_or_throw("mixtral-8x7b", "m"), gpu_or_throw("h100-sxm", "g"), sac), InputError);
 }
 
-TEST_CASE("the CLI: --framework NAME prints the conventions; --framework-option is checked", "[framework][cli]") {
+TEST_CASE("the CLI: --framework NAME prints the conventions, --framework-option is checked", "[framework][cli]") {
     const test::CliResult ds = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "2", "--framework",
                                               "deepspeed", "--framework-option", "reduce_bucket_size=2e8"});
     REQUIRE(ds.code == 0);
@@ -333,4 +334,20 @@ TEST_CASE("the CLI: --framework NAME prints the conventions; --framework-option 
     const test::CliResult bad = test::run_cli({"plan", "--model", "llama-2-7b", "--framework-option", "nokey"});
     CHECK(bad.code != 0);
     CHECK(bad.err.find("--framework-option \"nokey\": expected KEY=VALUE") != std::string::npos);
+}
+
+TEST_CASE("framework options as typed: KEY=VALUE, keys in lower case, each once", "[framework][job_text]") {
+    JobText t;
+    t.framework = "deepspeed";
+    t.framework_options = {" Reduce_Bucket_Size = 2e8", "overlap_comm=true"};
+    const TrainConfig c = train_config_from_text(t, 8);
+    REQUIRE(c.framework_options.size() == 2);
+    CHECK(c.framework_options[0] == std::pair<std::string, std::string>{"reduce_bucket_size", "2e8"});
+    CHECK(c.framework_options[1] == std::pair<std::string, std::string>{"overlap_comm", "true"});
+    CHECK(framework_option(c, "reduce_bucket_size") == "2e8");
+    CHECK(framework_option(c, "contiguous_gradients") == "true");  // DeepSpeed's default
+    t.framework_options = {"overlap_comm=true", "overlap_comm=false"};
+    CHECK_THROWS_WITH(train_config_from_text(t, 8), "--framework-option overlap_comm: given twice (\"true\" and \"false\")");
+    t.framework_options = {"=1"};
+    CHECK_THROWS_AS(train_config_from_text(t, 8), InputError);
 }
