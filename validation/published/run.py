@@ -203,6 +203,11 @@ def summarise(results):
     return {"parts": parts, "groups": by_group}
 
 
+def esc(text):
+    """A table cell's free text: '|' would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def pct(x, signed=True):
     return ("%+.1f%%" if signed else "%.1f%%") % (100 * x)
 
@@ -253,7 +258,7 @@ def render(results, summary, runs_by_id):
         lay = run["layout"]
         layout = f"{lay['tp']}·{lay['pp']}·{lay['dp']}·{lay['cp']}·{lay['ep']}, v{lay['virtual_stages']}, z{lay['zero']}" + (", sp" if lay["sp"] else "")
         p, m, e = r["predicted"], r["measured"], r["error"]
-        L.append(f"| `{r['id']}` | {r['split']} | {run['gpu']['count']} × {run['gpu']['llmplan']} | {layout} | {m['basis']} | "
+        L.append(f"| `{r['id']}` | {r['split']} | {run['gpu']['count']} × {run['gpu']['llmplan']} | {layout} | {esc(m['basis'])} | "
                  f"{num(m['tokens_per_s_per_gpu'])} | {num(p['tokens_per_s_per_gpu'])} | {pct(e['throughput'])} | "
                  f"{num(m['step_s'])} | {num(p['step_s'])} | {pct(e['step_time'])} | {pct(e['measured_mfu_llmplan_flops'], False)} | "
                  f"{pct(p['mfu'], False)} | {'yes' if p['fits'] else 'no (%.0f GiB)' % p['device_gib']} |")
@@ -265,7 +270,7 @@ def render(results, summary, runs_by_id):
         L.append("| run | part | llmplan's message |")
         L.append("| --- | --- | --- |")
         for r in refused:
-            L.append(f"| `{r['id']}` | {r['split']} | {r['status'][len('llmplan refused: '):]} |")
+            L.append(f"| `{r['id']}` | {r['split']} | {esc(r['status'][len('llmplan refused: '):])} |")
     L.append("")
     L.append("### Not expressible yet")
     L.append("")
@@ -275,7 +280,7 @@ def render(results, summary, runs_by_id):
         if r["status"].startswith("not expressible yet"):
             m = r["measured"]
             tps = "—" if m["tokens_per_s_per_gpu"] is None else num(m["tokens_per_s_per_gpu"])
-            L.append(f"| `{r['id']}` | {r['split']} | {tps} ({m['basis']}) | {r['status'][len('not expressible yet: '):]} |")
+            L.append(f"| `{r['id']}` | {r['split']} | {tps} ({esc(m['basis'])}) | {esc(r['status'][len('not expressible yet: '):])} |")
     return "\n".join(L) + "\n"
 
 
