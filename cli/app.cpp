@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/text.h"
 
 #include <algorithm>
 
@@ -77,13 +78,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         }
         std::string msg = e.what();
         std::replace(msg.begin(), msg.end(), '\n', ' ');
-        err << context << ": error: " << msg << " (see " << context << " --help)\n";
+        err << context << ": error: " << escape_controls(msg) << " (see " << context << " --help)\n";
         return 2;
     } catch (const InputError& e) {
-        err << context << ": error: " << e.what() << "\n";
+        err << context << ": error: " << escape_controls(e.what()) << "\n";
         return 2;
     } catch (const std::exception& e) {
-        err << context << ": error: " << e.what() << "\n";
+        err << context << ": error: " << escape_controls(e.what()) << "\n";
         return 1;
     }
 }
