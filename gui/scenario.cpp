@@ -16,7 +16,6 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace llmplan::gui {
@@ -390,27 +389,6 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
 
 Scenario load_scenario_file(const std::string& path) {
     return scenario_from_json(read_json_file(path, "scenario"), path);
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError(path + ": cannot write the file");
-        out << text;
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw InputError(path + ": cannot write the file");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw InputError(path + ": cannot write the file (" + ec.message() + ")");
-    }
 }
 
 }  // namespace llmplan::gui
