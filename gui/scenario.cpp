@@ -363,6 +363,7 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
         }
     }
     if (r.has("model_source")) {
+        if (!j["model_source"].is_object()) r.bad("model_source", "an object {\"kind\", \"value\"}");
         const Reader ms{j["model_source"], what + " model_source"};
         const std::string kind = ms.text("kind", "shape"), value = ms.text("value", "");
         // A file, or a Hugging Face ORG/NAME, that this machine lacks leaves the shape in use.

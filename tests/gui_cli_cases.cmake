@@ -42,6 +42,8 @@ expect_gui(2 "profile report ${f}: not valid JSON at line 2, column 2: the text 
 # A scenario that is not an object.
 file(WRITE "${f}" "[1]")
 expect_gui(2 "${f}: expected a JSON object (a scenario or an llmplan plan report)" --scenario ${f} --screenshot ${shot})
+file(WRITE "${f}" "{\"model_source\": []}")
+expect_gui(2 "${f}: \"model_source\" must be an object {\"kind\", \"value\"}" --scenario ${f} --screenshot ${shot})
 
 # A screenshot that cannot be written: a folder; one that can: a small PNG.
 expect_gui(1 "--screenshot: cannot write \"${WORKDIR}\": it is a directory" --size 200x100 --screenshot ${WORKDIR})
