@@ -1,9 +1,9 @@
 // cmd_infer.cpp — `llmplan infer`: serving memory (weights by format, KV cache, activations), the
 // largest batch and context, time to first token and decode speed. Model: planner/infer.h.
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/gpu.h"
 #include "core/model_text.h"
 #include "core/quantity.h"
@@ -85,7 +85,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
 
     const nlohmann::ordered_json j = infer_to_json(p, model.origin);
     const std::string text = j.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, text, "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, text, "--report");
     if (cmd.json) {
         out << text;
         return 0;

@@ -1,8 +1,8 @@
 // cmd_plan.cpp — `llmplan plan`: per-GPU training memory, term by term.
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -282,7 +282,7 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
                      ") vs QLoRA, same GPUs and batch\n" + t.str();
     }
     const std::string json_text = report.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json) {
         out << json_text;
     } else {
