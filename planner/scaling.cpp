@@ -4,6 +4,7 @@
 #include "core/derive.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/quantity.h"
 #include "planner/flops.h"
 #include "core/text.h"
 
@@ -36,6 +37,20 @@ const ScalingLaw& scaling_law_or_throw(const std::string& name, const std::strin
     throw InputError(msg + "; choose one of " + join(names, ", "));
 }
 
+void validate_law(const ScalingLaw& law, const std::string& what) {
+    auto in = [&](const char* key, double v, double lo, double hi, bool open_low) {
+        if (std::isfinite(v) && (open_low ? v > lo : v >= lo) && v <= hi) return;
+        throw InputError(what + ": \"" + key + "\" = " + format_sci(std::isfinite(v) ? v : 0, 3) +
+                         (std::isfinite(v) ? "" : " (not finite)") + " is outside " + (open_low ? "(" : "[") +
+                         format_sci(lo, 3) + ", " + format_sci(hi, 3) + "]: the law is degenerate");
+    };
+    in("E", law.E, 0, 100, true);
+    in("A", law.A, 0, 1e20, true);
+    in("B", law.B, 0, 1e20, true);
+    in("alpha", law.alpha, 0.01, 5, false);
+    in("beta", law.beta, 0.01, 5, false);
+}
+
 ComputeOptimum compute_optimal(const ScalingLaw& law, double compute) {
     const double c6 = compute / 6;
     ComputeOptimum o;
@@ -43,6 +58,12 @@ ComputeOptimum compute_optimal(const ScalingLaw& law, double compute) {
     o.parameters = law.G() * std::pow(c6, law.a());
     o.tokens = std::pow(c6, law.b()) / law.G();
     o.loss = law.loss(o.parameters, o.tokens);
+    auto sane = [](double v) { return std::isfinite(v) && v >= 1 && v <= 1e30; };
+    if (!sane(o.parameters) || !sane(o.tokens) || !std::isfinite(o.loss))
+        throw InputError("scaling law \"" + law.name + "\" (" + law.source + ") is degenerate at " + format_sci(compute, 3) +
+                         " FLOPs: G = (alpha·A / (beta·B))^(1/(alpha+beta)) with alpha " + format_sci(law.alpha, 3) +
+                         ", beta " + format_sci(law.beta, 3) + ", A " + format_sci(law.A, 3) + ", B " +
+                         format_sci(law.B, 3) + " puts N_opt or D_opt outside [1, 1e30]");
     return o;
 }
 
@@ -149,6 +170,7 @@ LawChoice law_from_json(const std::string& text, const std::string& what) {
     };
     c.law.name = string_of("name", "file");
     c.law.source = string_of("source", what);
+    validate_law(c.law, what);
     c.name = c.law.name;
     c.source = c.law.source;
     return c;
