@@ -27,18 +27,28 @@ bool ends_with(const std::string& s, const char* suffix) {
 // An amount that cannot be negative, by its key (check_report, json.h). A headroom (capacity minus
 // need) is negative where a plan does not fit.
 bool non_negative_key(const std::string& key) {
-    if (key.rfind("headroom", 0) == 0) return false;
+    if (key.empty() || key.rfind("headroom", 0) == 0) return false;
     for (const char* suffix : {"_bytes", "_seconds", "_flops", "_usd", "_hours", "_per_second"})
         if (ends_with(key, suffix)) return true;
     return key == "parameters" || key == "tokens" || key == "days";
 }
 
+// Under a key that names a difference ("error", "pct", "delta", "diff") amounts may be negative:
+// error.time_pct.step_seconds is the step time's error in percent.
+bool signed_context(const std::string& key) {
+    for (const char* part : {"error", "pct", "delta", "diff"})
+        if (key.find(part) != std::string::npos) return true;
+    return false;
+}
+
 template <typename Json>
-void check_node(const Json& j, const std::string& path, const std::string& key, const std::string& what) {
+void check_node(const Json& j, const std::string& path, std::string key, const std::string& what, bool is_signed = false) {
+    if (is_signed) key.clear();  // no amount rule below a difference
     if (j.is_object()) {
-        for (auto it = j.begin(); it != j.end(); ++it) check_node(it.value(), path + "." + it.key(), it.key(), what);
+        for (auto it = j.begin(); it != j.end(); ++it)
+            check_node(it.value(), path + "." + it.key(), it.key(), what, is_signed || signed_context(it.key()));
     } else if (j.is_array()) {
-        for (std::size_t i = 0; i < j.size(); ++i) check_node(j[i], path + "[" + std::to_string(i) + "]", key, what);
+        for (std::size_t i = 0; i < j.size(); ++i) check_node(j[i], path + "[" + std::to_string(i) + "]", key, what, is_signed);
     } else if (j.is_number_float()) {
         const double v = j.template get<double>();
         const char* problem = std::isnan(v)                      ? "is NaN"

@@ -34,7 +34,8 @@ nlohmann::json bytes_json(double bytes);
 // or written. A NaN or an infinity anywhere (nlohmann would print it as null), a negative zero, or a
 // negative number under a key that names an amount that cannot be negative (a key ending in
 // "_bytes", "_seconds", "_flops", "_usd", "_hours" or "_per_second", but not "headroom…", or one
-// named "parameters", "tokens", "days") is an llmplan bug: std::logic_error naming `what` and the key path, e.g.
+// named "parameters", "tokens", "days"; not below a key naming a difference: "error", "pct",
+// "delta", "diff") is an llmplan bug: std::logic_error naming `what` and the key path, e.g.
 //   plan report: $.perf.step_seconds is NaN (an llmplan bug: every reported number must be finite)
 void check_report(const nlohmann::json& report, const std::string& what);
 void check_report(const nlohmann::ordered_json& report, const std::string& what);
