@@ -96,10 +96,10 @@ public:
         if (p.cp > 1)
             throw InputError("--cp under --framework deepspeed: DeepSpeed's sequence parallelism is Ulysses (all-to-all "
                              "over heads), which this profile does not model");
-        if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::lion)
+        if (c.optimizer == Optimizer::adafactor || c.optimizer == Optimizer::adamw_8bit)
             throw InputError(std::string("--optimizer ") + to_string(c.optimizer) +
-                             " under --framework deepspeed: DeepSpeed's own optimizers are Adam/AdamW (FusedAdam, "
-                             "DeepSpeedCPUAdam) and Lion");
+                             " under --framework deepspeed: not modelled (ZeRO steps flat fp32 partitions; adafactor's "
+                             "factored and bitsandbytes' 8-bit states are per tensor)");
         if (c.offload != Offload::none && p.zero == 0)
             throw InputError("--offload " + std::string(to_string(c.offload)) +
                              " under --framework deepspeed needs --zero 1, 2 or 3 (offload_optimizer is a ZeRO setting)");

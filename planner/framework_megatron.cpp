@@ -69,10 +69,11 @@ public:
                              " under --framework megatron: the distributed optimizer (--use-distributed-optimizer) is "
                              "--zero 1 and keeps the whole gradient buffer; sharded gradients and parameters are "
                              "Megatron FSDP, which this profile does not model");
-        if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd)
+        if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
+            c.optimizer != Optimizer::sgd_momentum && c.optimizer != Optimizer::lion)
             throw InputError(std::string("--optimizer ") + to_string(c.optimizer) +
-                             " under --framework megatron: Megatron-LM's --optimizer is adam (decoupled weight decay) "
-                             "or sgd");
+                             " under --framework megatron: Megatron-LM's --optimizer is adam (decoupled weight decay), "
+                             "sgd or lion (arguments.py; muon and soap are not modelled)");
         if (c.offload != Offload::none)
             throw InputError("--offload under --framework megatron: Megatron's --optimizer-cpu-offload is not modelled; "
                              "use --framework deepspeed for ZeRO-Offload");
@@ -101,9 +102,6 @@ public:
             throw InputError("--framework-option accumulate_allreduce_grads_in_fp32=true is for --precision mixed-fp16; "
                              "under --bf16 it is always on");
         framework_option_choice(c, "moe_token_dispatcher_type", {"allgather", "alltoall", "flex"});
-        if (m.is_moe() && p.tp > 1 && !p.sp)
-            throw InputError("--tp " + std::to_string(p.tp) + " with a mixture-of-experts model under --framework megatron "
-                             "needs --sp (Megatron-Core requires sequence parallelism for MoE with tensor parallelism)");
     }
 
     double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }
@@ -196,11 +194,14 @@ public:
                               kSource + ": pipeline_parallel/p2p_communication.py"}});
         if (const double moe_layers = stage_moe_layers(m, p, i);
             moe_layers > 0 && p.tp * p.ep > 1 && framework_option(c, "moe_token_dispatcher_type") == "allgather") {
-            const double tokens = static_cast<double>(c.seq) / p.cp * static_cast<double>(c.micro_batch) * p.ep;  // the tp·ep group's, with sp
+            // The tp·ep group's tokens: each rank's s·b (÷ tp with sequence parallelism) × tp·ep.
+            const double tokens =
+                static_cast<double>(c.seq) / p.cp * static_cast<double>(c.micro_batch) * p.ep * (p.sp ? 1 : p.tp);
             const double bytes = tokens * (m.d_model * 2.0 + m.n_experts * 5.0);
             parts.push_back({StageField::temporary, in_forward_and_backward,
                              {"moe_dispatcher", "MoE allgather token dispatcher", bytes,
-                              "one MoE layer's gathered tokens of the tp × ep group: ep " + std::to_string(p.ep) + " × s·b = " +
+                              "one MoE layer's gathered tokens of the tp × ep group: " +
+                                  (p.sp ? "ep " + std::to_string(p.ep) : "tp × ep " + std::to_string(p.tp * p.ep)) + " × s·b = " +
                                   stage_count(tokens) + " tokens × (h × 2 B hidden + E " + std::to_string(m.n_experts) +
                                   " × (4 B probabilities + 1 B routing map))",
                               kSource + ": transformer/moe/token_dispatcher.py (MoEAllGatherTokenDispatcher)"}});
