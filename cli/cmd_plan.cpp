@@ -31,6 +31,17 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
 
 namespace {
 
+// Where an uneven split came from, in the words of its flag.
+std::string split_origin(const PipelineSplit& s) {
+    if (s.balanced) return "--pp-layers balanced: the remainder on the middle stages";
+    if (!s.layers.empty()) return "--pp-layers";
+    if (s.first >= 0 || s.last >= 0) return "--pp-first-last";
+    std::vector<std::string> parts;
+    if (s.embedding_as_layer) parts.emplace_back("the embedding");
+    if (s.loss_as_layer) parts.emplace_back("the loss");
+    return join(parts, " and ") + " counted as a layer";
+}
+
 std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit unit) {
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
@@ -52,6 +63,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     if (p.cp > 1) o << " × cp " << p.cp;
     if (p.ep > 1) o << ", ep " << p.ep;
     if (p.virtual_stages > 1) o << ", " << p.virtual_stages << " virtual stages";
+    if (!p.split.even()) o << ", layers per stage " << stage_layers_text(plan.model.n_layers, p) << " (" << split_origin(p.split) << ")";
     if (p.sp) o << ", sequence parallel";
     o << " (" << p.gpus_per_node << " GPUs per node); ZeRO-" << p.zero << "; " << to_string(c.precision) << "; "
       << to_string(c.optimizer) << "\n";

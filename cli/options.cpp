@@ -123,6 +123,22 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     if (layout)
         app.add_option("--virtual-stages", o.virtual_stages, "Interleaved pipeline: model chunks per pipeline rank")
             ->capture_default_str()->type_name("V");
+    if (layout)
+        app.add_option("--pp-layers", o.pp_layers,
+                       "Uneven pipeline stages: transformer layers per stage (7,8,8,8,8,8,7,7), per model chunk with "
+                       "--virtual-stages, or 'balanced' (the remainder on the middle stages)")
+            ->type_name("LIST");
+    if (layout)
+        app.add_option("--pp-first-last", o.pp_first_last,
+                       "Layers on the first and last pipeline stages, the rest spread equally (Megatron-LM's "
+                       "--decoder-first/last-pipeline-num-layers); either may be left out: 3, or ,4")
+            ->type_name("F,L");
+    if (layout)
+        app.add_flag("--account-for-embedding-in-pipeline-split", o.embedding_in_pipeline_split,
+                     "Count the embedding as a layer of the pipeline split: stage 0 holds one layer fewer (Megatron-LM)");
+    if (layout)
+        app.add_flag("--account-for-loss-in-pipeline-split", o.loss_in_pipeline_split,
+                     "Count the loss as a layer of the pipeline split: the last stage holds one layer fewer (Megatron-LM)");
     if (layout) app.add_flag("--sp", o.sp, "Megatron sequence parallelism (with --tp > 1)");
     if (layout) app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
     app.add_option("--precision", o.precision,

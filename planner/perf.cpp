@@ -53,6 +53,14 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     return p;
 }
 
+// The memory plan of pipeline stage `stage`: every stage compute_time can pick is planned
+// (plan_memory plans them all; plan_memory_quick the last, or all when stages differ).
+const StageMemory& stage_memory(const MemoryPlan& plan, int stage) {
+    for (const StageMemory& s : plan.stages)
+        if (s.stage == stage) return s;
+    return plan.stages.back();
+}
+
 }  // namespace
 
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
@@ -127,19 +135,20 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
     const GpuSpec& g = plan.gpu;
-    // The stage with the most forward matmul FLOPs is the slowest: all stages hold L/pp layers, the
-    // last also the output layer (and MTP modules); dense and MoE layers, attention kinds differ.
+    // The stage with the most forward matmul FLOPs is the slowest: the last also runs the output
+    // layer (and MTP modules); dense and MoE layers, attention kinds and, with an uneven split,
+    // the number of layers differ.
     ComputeTime r;
     ForwardFlops stage_fwd;
-    // Layers all alike: every stage runs the same, the last also the output layer.
-    for (int i = m.heterogeneous() ? 0 : p.pp - 1; i < p.pp; ++i) {
+    // Layers all alike on equal stages: every stage runs the same, the last also the output layer.
+    for (int i = m.heterogeneous() || !p.split.even() ? 0 : p.pp - 1; i < p.pp; ++i) {
         const ForwardFlops f = stage_forward_flops(m, p, i, c.seq);
         if (f.total() + f.mtp >= stage_fwd.total() + stage_fwd.mtp) {
             stage_fwd = f;
             r.stage = i;
         }
     }
-    const StageMemory& st = plan.stages.back();
+    const StageMemory& st = stage_memory(plan, r.stage);
     const bool lora = c.lora.enabled();
     const double L = m.n_layers, d = m.d_model, T = static_cast<double>(c.seq);
     r.peak_flops = peak_for(g, c.precision);
@@ -200,7 +209,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const ModelSpec& m = plan.model;
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
-    const StageMemory& st = plan.stages.back();
+    const StageMemory& st = stage_memory(plan, t.stage);
     const PrecisionBytes pb = precision_bytes(c.precision);
     const bool lora = c.lora.enabled();
     const double T = static_cast<double>(c.seq), d = m.d_model, layers = t.layers, mb = t.micro_batches;

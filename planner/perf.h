@@ -150,8 +150,9 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
 // 2. Compute time of the worst stage: the generic model (matmul FLOPs at peak × GEMM efficiency ×
 // shape factor, element-wise HBM traffic, QLoRA dequantization, bubble, optimizer), then the
 // framework's step_time hook (framework.h) replaces what its own time model gives. The worst
-// stage is the one with the most forward matmul FLOPs (the last on a tie): stages hold equal
-// numbers of layers, but dense and MoE layers, attention kinds and the output layer differ.
+// stage is the one with the most forward matmul FLOPs (the last on a tie): dense and MoE layers,
+// attention kinds, the output layer and, with an uneven split, the number of layers differ. Its
+// memory plan supplies the activation bytes and the optimizer's state (and step_collectives' sizes).
 struct ComputeTime {
     double micro_batches = 1;   // m, per step per data-parallel rank
     int stage = 0;              // the worst pipeline stage

@@ -72,6 +72,11 @@ nlohmann::ordered_json memory_json(const MemoryPlan& plan) {
                             {"parameters_breakdown", param_breakdown_json(plan.params)},
                             {"shape", model_shape_json(plan.model)}};
     nlohmann::json inputs = config_json(plan.config);
+    if (!plan.config.parallel.split.even()) {  // the split resolved: transformer layers per stage
+        std::vector<int> per_stage;
+        for (int i = 0; i < plan.config.parallel.pp; ++i) per_stage.push_back(stage_layer_count(plan.model, plan.config.parallel, i));
+        inputs["parallel"]["pipeline_split"]["stage_layers"] = per_stage;
+    }
     inputs["model"] = model_shape_json(plan.model);
     inputs["gpu"] = plan.gpu.name;
     nlohmann::ordered_json report = report_header(kPlanSchema);
@@ -278,6 +283,7 @@ nlohmann::ordered_json search_to_json(const SearchResult& r, const std::string& 
                            {"device_total_bytes", c.device_total}, {"headroom_bytes", c.headroom},
                            {"step_seconds", c.step_seconds}, {"tokens_per_second", c.tokens_per_second},
                            {"mfu", c.mfu}, {"training_seconds", c.training_seconds}, {"cost", c.cost}});
+        if (p.split.balanced) layouts.back()["pp_layers"] = "balanced";  // pp does not divide the layers
     }
     j["layouts"] = layouts;
     j["why"] = r.why;
