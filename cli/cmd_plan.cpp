@@ -1,8 +1,9 @@
 // cmd_plan.cpp — `llmplan plan`: per-GPU training memory, term by term.
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
+#include "core/json.h"
 #include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -73,8 +74,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
         const LoraCount lc = count_lora(plan.model, c.lora);
         o << "  tune    LoRA r " << c.lora.rank << ", alpha " << c.lora.alpha << " on " << lc.description << ": "
           << format_int(static_cast<std::int64_t>(lc.adapter_params)) << " trainable parameters ("
-          << std::fixed << std::setprecision(4) << 100 * lc.adapter_params / static_cast<double>(plan.params.total())
-          << std::defaultfloat << std::setprecision(6) << "% of "
+          << format_fixed(100 * lc.adapter_params / static_cast<double>(plan.params.total()), 4) << "% of "
           << format_count(static_cast<double>(plan.params.total())) << ")"
           << (c.lora.base_quant != BaseQuant::none ? std::string(", frozen base in ") + to_string(c.lora.base_quant) + " (QLoRA)" : "")
           << "\n";
@@ -134,15 +134,12 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
 }
 
 std::string duration(double s) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    if (s < 1e-3) o << std::setprecision(1) << s * 1e6 << " µs";
-    else if (s < 1) o << std::setprecision(1) << s * 1e3 << " ms";
-    else if (s < 120) o << std::setprecision(2) << s << " s";
-    else if (s < 7200) o << std::setprecision(1) << s / 60 << " min";
-    else if (s < 3 * 86400) o << std::setprecision(1) << s / 3600 << " h";
-    else o << std::setprecision(1) << s / 86400 << " days";
-    return o.str();
+    if (s < 1e-3) return format_fixed(s * 1e6, 1) + " µs";
+    if (s < 1) return format_fixed(s * 1e3, 1) + " ms";
+    if (s < 120) return format_fixed(s, 2) + " s";
+    if (s < 7200) return format_fixed(s / 60, 1) + " min";
+    if (s < 3 * 86400) return format_fixed(s / 3600, 1) + " h";
+    return format_fixed(s / 86400, 1) + " days";
 }
 
 std::string pct(double v) { return fixed(100 * v, 1) + "%"; }
@@ -308,20 +305,18 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
             const PerfPlan pf = plan_perf(mp, perf_in.cluster, perf_in.options);
             const double trainable = row.c.lora.enabled() ? count_lora(model.spec, row.c.lora).adapter_params
                                                           : static_cast<double>(mp.params.total());
-            std::ostringstream step;
-            step.setf(std::ios::fixed);
-            step << std::setprecision(pf.step_seconds < 1 ? 1 : 2) << (pf.step_seconds < 1 ? pf.step_seconds * 1e3 : pf.step_seconds)
-                 << (pf.step_seconds < 1 ? " ms" : " s");
+            const std::string step = pf.step_seconds < 1 ? format_fixed(pf.step_seconds * 1e3, 1) + " ms"
+                                                         : format_fixed(pf.step_seconds, 2) + " s";
             t.add({row.name, format_count(trainable), format_bytes(mp.worst().device_total, unit).substr(0, format_bytes(mp.worst().device_total, unit).find(' ')),
-                   mp.fits ? "yes" : "NO", step.str(), format_count(pf.tokens_per_second), std::to_string(mp.max_micro_batch)});
+                   mp.fits ? "yes" : "NO", step, format_count(pf.tokens_per_second), std::to_string(mp.max_micro_batch)});
             cmp.push_back(finetune_row_json(row.name, trainable, mp, pf));
         }
         report["finetune_comparison"] = cmp;
         comparison = "\nFull fine-tuning vs LoRA (r " + std::to_string(rank) + ", " + lora_targets_string(config.lora.targets) +
                      ") vs QLoRA, same GPUs and batch\n" + t.str();
     }
-    const std::string json_text = report.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    const std::string json_text = report_text(report, "plan report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json) {
         out << json_text;
     } else {

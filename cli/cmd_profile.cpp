@@ -2,10 +2,11 @@
 // engine, or the CPU reference with --device cpu), measures peak memory by category and phase and
 // step time, and prints them beside the planner's prediction (plan_memory + plan_perf).
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/profile_dist.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "engine/program.h"
@@ -414,8 +415,8 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     const std::optional<profiler::ProfileMeasurement> m = run_steps(job, p, err);
     if (!m) return 1;
     const ProfileSpreads s = spreads(job, p, *m);
-    const std::string json_text = build_report(job, p, *m, s).dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    const std::string json_text = report_text(build_report(job, p, *m, s), "profile report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json)
         out << json_text;
     else

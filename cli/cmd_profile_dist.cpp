@@ -16,11 +16,11 @@
 // communication).
 #include "backend/loader.h"
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/profile_dist.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "dist/launcher.h"
@@ -182,7 +182,7 @@ std::string measure_profile_rank(const profiler::ProfileRequest& req, std::ostre
                       << fixed(t.exposed_ms, 2) << " ms" << (t.skipped ? "  (inf/NaN gradients: skipped)" : "") << "\n"
                       << std::flush;
         });
-    return to_json(m).dump(1) + "\n";
+    return report_text(to_json(m), "profile result", 1);
 }
 
 int run_profile_rank(const ProfileCommand& cmd, profiler::ProfileRequest req, std::ostream& err) {
@@ -199,7 +199,7 @@ int run_profile_rank(const ProfileCommand& cmd, profiler::ProfileRequest req, st
         err << "llmplan profile: rank " << req.rank << ": the run failed: " << e.what() << "\n";
         return 1;
     }
-    write_file_atomically(cmd.result_file, result, "--result-file");
+    write_output_file(cmd.result_file, result, "--result-file");
     return 0;
 }
 
@@ -257,9 +257,12 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
     std::vector<profiler::ProfileMeasurement> ranks;
     for (int r = 0; r < world; ++r) {
         try {
-            ranks.push_back(from_json(nlohmann::json::parse(rank_results[static_cast<std::size_t>(r)])));
-        } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error("rank " + std::to_string(r) + " finished but its result is unreadable (" + e.what() + ")");
+            ranks.push_back(from_json(parse_json_text(rank_results[static_cast<std::size_t>(r)], "its result is unreadable")));
+        } catch (const InputError& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + " finished but " + e.what());
+        } catch (const nlohmann::json::exception&) {  // a key missing or of another type
+            throw std::runtime_error("rank " + std::to_string(r) +
+                                     " finished but its result is unreadable: not a complete rank result");
         }
         if (ranks.back().rank != r || ranks.back().world != world)
             throw std::runtime_error("rank " + std::to_string(r) + "'s result says rank " + std::to_string(ranks.back().rank) +
@@ -521,8 +524,8 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
          "events around each call on the communication stream, summed per step, the slowest rank, median over the "
          "steps; exposed: the compute stream's waits for the communication stream (an event before and after each "
          "wait on the compute stream), summed the same way"}};
-    const std::string json_text = j.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    const std::string json_text = report_text(j, "profile report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json) {
         out << json_text;
         return bytes_exact ? 0 : 1;

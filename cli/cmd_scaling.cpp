@@ -3,12 +3,12 @@
 // dispatcher (run_scaling). The laws live in planner/scaling, the report's sections in planner/report.
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/derive.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gpu.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/perf.h"
@@ -62,12 +62,7 @@ namespace {
 
 std::string sci(double v) { return format_sci(v, 3); }
 
-std::string fix(double v, int d) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    o << std::setprecision(d) << v;
-    return o.str();
-}
+std::string fix(double v, int d) { return format_fixed(v, d); }
 
 // The report and the table text of one run of `llmplan scaling`; --json prints the one, else the other.
 struct Answer {
@@ -76,7 +71,7 @@ struct Answer {
 };
 
 int print(const ScalingCommand& cmd, const Answer& a, std::ostream& out) {
-    out << (cmd.json ? a.report.dump(2) + "\n" : a.text.str());
+    out << (cmd.json ? report_text(a.report, "scaling report") : a.text.str());
     return 0;
 }
 
@@ -94,7 +89,7 @@ int run_fit(const ScalingCommand& cmd, std::ostream& out, std::ostream& err) {
     Answer a;
     a.report["fit"] = scaling_fit_json(r);
     a.report["law"] = scaling_fit_law_json(r);
-    if (!cmd.out.empty()) write_file_atomically(cmd.out, law_to_json(r.law) + "\n", "--out");
+    if (!cmd.out.empty()) write_output_file(cmd.out, law_to_json(r.law) + "\n", "--out");
     a.text << "llmplan scaling --fit: " << r.runs << " runs" << (r.dropped ? " (" + std::to_string(r.dropped) + " highest-loss left out)" : "")
            << ", Huber δ 1e-3 on log-loss residuals, L-BFGS from " << r.starts << " starting points"
            << (r.bootstrap ? ", " + std::to_string(r.bootstrap) + " bootstrap resamples" : "") << "\n\n";

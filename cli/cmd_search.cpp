@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -105,7 +106,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
 
     if (cmd.json) {
         const nlohmann::ordered_json j = search_to_json(r, model.spec.name, model.origin, gpu.name, base.parallel.gpus);
-        out << j.dump(2) << "\n";
+        out << report_text(j, "search report");
         return r.top.empty() ? 1 : 0;
     }
     if (cmd.csv) {

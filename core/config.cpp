@@ -1,11 +1,13 @@
 // config.cpp — string forms of the training-config enums, defaults, and combination checks.
 #include "core/config.h"
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "core/text.h"
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
 
 namespace llmplan {
@@ -283,6 +285,11 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
 
     // Batch.
     if (c.global_batch != 0) {
+        // Tokens per step in 64-bit integers: checked, and at most 10^15 (exact in a double).
+        const std::optional<std::int64_t> tokens = checked_mul(c.global_batch, c.seq);
+        if (!tokens || *tokens > kMaxTokensPerStep)
+            fail("--global-batch " + str(c.global_batch) + " × --seq " + str(c.seq) +
+                 " is more than 10^15 tokens per step");
         const std::int64_t per_step = c.micro_batch * p.dp();
         if (c.global_batch < per_step || c.global_batch % per_step != 0)
             fail("--global-batch " + str(c.global_batch) + " is not a multiple of --micro-batch × data parallel = " +

@@ -111,6 +111,10 @@ std::int64_t default_seq(const ModelSpec& model);
 // Fills seq and global_batch defaults; returns the config as it will be planned.
 TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig config);
 
+// The most tokens one optimizer step may hold (global batch × sequence): 10^15, a million times
+// today's largest batches, and exact in a double.
+inline constexpr std::int64_t kMaxTokensPerStep = 1'000'000'000'000'000;
+
 // Checks the combination; throws InputError naming the flag (e.g. "--tp 3 does not divide the
 // 32 attention heads of llama-2-7b") or returns warnings (e.g. ZeRO-3 on one data-parallel rank).
 std::vector<std::string> validate_config(const ModelSpec& model, const TrainConfig& config);

@@ -5,7 +5,9 @@
 #include "core/file.h"
 
 #include <cmath>
+#include <cstdint>
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 
 namespace llmplan {
@@ -13,6 +15,67 @@ namespace llmplan {
 nlohmann::json bytes_json(double bytes) {
     if (std::isfinite(bytes) && std::abs(bytes) < 9.0e15) return static_cast<std::int64_t>(std::llround(bytes));
     return bytes;
+}
+
+namespace {
+
+bool ends_with(const std::string& s, const char* suffix) {
+    const std::string t(suffix);
+    return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+}
+
+// An amount that cannot be negative, by its key (check_report, json.h). A headroom (capacity minus
+// need) is negative where a plan does not fit.
+bool non_negative_key(const std::string& key) {
+    if (key.empty() || key.rfind("headroom", 0) == 0) return false;
+    for (const char* suffix : {"_bytes", "_seconds", "_flops", "_usd", "_hours", "_per_second"})
+        if (ends_with(key, suffix)) return true;
+    return key == "parameters" || key == "tokens" || key == "days";
+}
+
+// Under a key that names a difference ("error", "pct", "delta", "diff") amounts may be negative:
+// error.time_pct.step_seconds is the step time's error in percent.
+bool signed_context(const std::string& key) {
+    for (const char* part : {"error", "pct", "delta", "diff"})
+        if (key.find(part) != std::string::npos) return true;
+    return false;
+}
+
+template <typename Json>
+void check_node(const Json& j, const std::string& path, std::string key, const std::string& what, bool is_signed = false) {
+    if (is_signed) key.clear();  // no amount rule below a difference
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it)
+            check_node(it.value(), path + "." + it.key(), it.key(), what, is_signed || signed_context(it.key()));
+    } else if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i) check_node(j[i], path + "[" + std::to_string(i) + "]", key, what, is_signed);
+    } else if (j.is_number_float()) {
+        const double v = j.template get<double>();
+        const char* problem = std::isnan(v)                      ? "is NaN"
+                              : std::isinf(v)                    ? "is infinite"
+                              : v == 0 && std::signbit(v)        ? "is a negative zero"
+                              : v < 0 && non_negative_key(key)   ? "is negative"
+                                                                 : nullptr;
+        if (problem)
+            throw std::logic_error(what + ": " + path + " " + problem +
+                                   " (an llmplan bug: every reported number must be finite and meaningful)");
+    } else if (j.is_number_integer() && !j.is_number_unsigned() && j.template get<std::int64_t>() < 0 && non_negative_key(key)) {
+        throw std::logic_error(what + ": " + path + " is negative (an llmplan bug: every reported number must be meaningful)");
+    }
+}
+
+}  // namespace
+
+void check_report(const nlohmann::json& report, const std::string& what) { check_node(report, "$", "", what); }
+void check_report(const nlohmann::ordered_json& report, const std::string& what) { check_node(report, "$", "", what); }
+
+std::string report_text(const nlohmann::json& report, const std::string& what, int indent) {
+    check_report(report, what);
+    return report.dump(indent) + "\n";
+}
+std::string report_text(const nlohmann::ordered_json& report, const std::string& what, int indent) {
+    check_report(report, what);
+    return report.dump(indent) + "\n";
 }
 
 nlohmann::json model_shape_json(const ModelSpec& m) {

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gpu.h"
+#include "core/json.h"
 #include "core/model_text.h"
 #include "core/presets.h"
 #include "core/quantity.h"
@@ -745,7 +746,7 @@ bool MainWindow::save_scenario(const QString& path, QString* error) {
         const Scenario s = scenario();
         // The training plan is current only in training mode (the model may have changed since).
         const Evaluation* resolved = showing_error() || s.mode == Mode::inference ? nullptr : evaluation();
-        write_text_file(path.toStdString(), scenario_to_json(s, resolved).dump(2) + "\n");
+        write_output_file(path.toStdString(), scenario_to_json(s, resolved).dump(2) + "\n", "scenario");
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();
@@ -764,7 +765,7 @@ bool MainWindow::export_report(const QString& path, QString* error) {
     try {
         const nlohmann::ordered_json report =
             infer ? infer_to_json(current_infer_->plan, current_infer_->origin) : report_json(*current_);
-        write_text_file(path.toStdString(), report.dump(2) + "\n");
+        write_output_file(path.toStdString(), report_text(report, "report"), "report");
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();
@@ -778,20 +779,29 @@ ChartView* MainWindow::current_chart() const {
     return chart ? chart : memory_tab_->chart();  // a tab without a chart: the memory chart
 }
 
-bool MainWindow::export_chart_png(const QString& path, QString* error) {
-    if (!current_chart()->save_png(path)) {
-        if (error) *error = path + ": cannot write the PNG";
+namespace {
+
+// Writes encoded chart bytes with write_output_file (core/file.h); false and the reason on failure.
+bool write_chart(const QString& path, const QByteArray& bytes, const char* format, QString* error) {
+    try {
+        if (bytes.isEmpty()) throw std::runtime_error(std::string("chart: cannot render the ") + format);
+        write_output_file(path.toStdString(), std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())),
+                          "chart");
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = q(e.what());
         return false;
     }
-    return true;
+}
+
+}  // namespace
+
+bool MainWindow::export_chart_png(const QString& path, QString* error) {
+    return write_chart(path, current_chart()->png(), "PNG", error);
 }
 
 bool MainWindow::export_chart_svg(const QString& path, QString* error) {
-    if (!current_chart()->save_svg(path)) {
-        if (error) *error = path + ": cannot write the SVG";
-        return false;
-    }
-    return true;
+    return write_chart(path, current_chart()->svg(), "SVG", error);
 }
 
 bool MainWindow::export_chart(const QString& path, QString* error) {

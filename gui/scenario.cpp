@@ -16,7 +16,6 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace llmplan::gui {
@@ -323,6 +322,7 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
         }
     }
     if (r.has("model_source")) {
+        if (!j["model_source"].is_object()) r.bad("model_source", "an object {\"kind\", \"value\"}");
         const Reader ms{j["model_source"], what + " model_source"};
         const std::string kind = ms.text("kind", "shape"), value = ms.text("value", "");
         // A file, or a Hugging Face ORG/NAME, that this machine lacks leaves the shape in use.
@@ -349,27 +349,6 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
 
 Scenario load_scenario_file(const std::string& path) {
     return scenario_from_json(read_json_file(path, "scenario"), path);
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError(path + ": cannot write the file");
-        out << text;
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw InputError(path + ": cannot write the file");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw InputError(path + ": cannot write the file (" + ec.message() + ")");
-    }
 }
 
 }  // namespace llmplan::gui

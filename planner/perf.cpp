@@ -560,11 +560,18 @@ void apply_calibration(const std::string& text, const std::string& what, PerfOpt
                 c.kind = Collective::reduce_scatter;
             else
                 throw InputError(where + ": unknown collective \"" + kind + "\"");
-            c.gpus = e["gpus"].get<int>();
-            c.bytes = e["bytes"].get<double>();
-            c.seconds = e["time_us"].get<double>() * 1e-6;
-            if (c.gpus < 1 || !(c.bytes > 0) || !(c.seconds > 0))
-                throw InputError(where + ": gpus, bytes and time_us must be positive");
+            // Ranges (docs/RELIABILITY.md): 1 to 2^24 GPUs, 1 byte to 1e15 bytes (a petabyte), 1 ns
+            // to 1e10 µs (about 3 hours) per call; a measurement outside them is not one.
+            const double gpus = e["gpus"].get<double>(), bytes = e["bytes"].get<double>(), us = e["time_us"].get<double>();
+            if (!(gpus >= 1 && gpus <= (1 << 24)))
+                throw InputError(where + ": \"gpus\" = " + e["gpus"].dump() + " is outside [1, 16777216]");
+            if (!(bytes >= 1 && bytes <= 1e15))
+                throw InputError(where + ": \"bytes\" = " + e["bytes"].dump() + " is outside [1, 1e15]");
+            if (!(us >= 1e-3 && us <= 1e10))
+                throw InputError(where + ": \"time_us\" = " + e["time_us"].dump() + " is outside [0.001, 1e10]");
+            c.gpus = static_cast<int>(gpus);
+            c.bytes = bytes;
+            c.seconds = us * 1e-6;
             o.measured_collectives.push_back(c);
         }
     }

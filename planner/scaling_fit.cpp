@@ -1,7 +1,10 @@
 // scaling_fit.cpp — Huber / LSE / L-BFGS fit of a parametric scaling law; see scaling_fit.h.
 #include "planner/scaling_fit.h"
 
+#include "core/csv.h"
 #include "core/error.h"
+#include "core/model.h"
+#include "core/quantity.h"
 #include "core/text.h"
 #include "planner/lbfgs.h"
 
@@ -14,16 +17,10 @@ namespace llmplan {
 
 namespace {
 
-std::string unquote(std::string s) {
-    s = trim(s);
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-    return trim(s);
-}
-
-int find_column(const std::vector<std::string>& header, std::initializer_list<const char*> names) {
+int find_column(const CsvRecord& header, std::initializer_list<const char*> names) {
     for (std::size_t i = 0; i < header.size(); ++i)
         for (const char* n : names)
-            if (to_lower(header[i]) == n) return static_cast<int>(i);
+            if (to_lower(trim(header[i].text)) == n) return static_cast<int>(i);
     return -1;
 }
 
@@ -105,16 +102,9 @@ FitParameterStats stats(double value, std::vector<double> samples) {
 }  // namespace
 
 std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::string& what) {
-    std::vector<std::vector<std::string>> rows;
-    for (std::string line : split(text, '\n')) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (trim(line).empty()) continue;
-        std::vector<std::string> cells;
-        for (const std::string& c : split(line, ',')) cells.push_back(unquote(c));
-        rows.push_back(cells);
-    }
+    const std::vector<CsvRecord> rows = parse_csv(text, what);
     if (rows.empty()) throw InputError(what + ": the file is empty (expected a header and one row per run)");
-    const std::vector<std::string>& header = rows.front();
+    const CsvRecord& header = rows.front();
     const int cn = find_column(header, {"parameters", "params", "n", "model size", "model_size", "size"});
     const int cd = find_column(header, {"tokens", "d", "data", "training tokens", "training_tokens"});
     const int cc = find_column(header, {"flops", "flop", "compute", "c", "training flop", "training flops", "training_flop"});
@@ -124,22 +114,42 @@ std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::strin
     if (cd < 0 && cc < 0) throw InputError(what + ": no tokens column and no FLOPs column to derive tokens from (tokens = FLOPs / (6·N))");
     std::vector<ScalingRun> runs;
     for (std::size_t r = 1; r < rows.size(); ++r) {
-        const std::vector<std::string>& row = rows[r];
+        const CsvRecord& row = rows[r];
         auto value = [&](int col, const char* name) {
-            const std::string where = what + " row " + std::to_string(r + 1) + ", " + name;
-            if (col >= static_cast<int>(row.size())) throw InputError(where + ": missing value");
-            const std::string& cell = row[static_cast<std::size_t>(col)];
-            char* end = nullptr;
-            const double v = std::strtod(cell.c_str(), &end);
-            if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(v))
-                throw InputError(where + ": \"" + cell + "\" is not a finite number");
-            if (v <= 0) throw InputError(where + ": " + cell + " must be positive");
+            if (col >= static_cast<int>(row.size()))
+                throw InputError(what + " line " + std::to_string(row.front().line) + " (" + name + "): missing value (" +
+                                 std::to_string(row.size()) + " fields, the header has " + std::to_string(header.size()) + ")");
+            const CsvField& cell = row[static_cast<std::size_t>(col)];
+            const double v = csv_number(cell, what, name);
+            if (v <= 0)
+                throw InputError(what + " line " + std::to_string(cell.line) + ", column " + std::to_string(cell.column) + " (" +
+                                 name + "): " + cell.text + " must be positive");
+            return v;
+        };
+        // Ranges (docs/RELIABILITY.md): a run of at least one parameter and one token, at most
+        // 1e15 parameters and 1e18 tokens, a loss of at most 100 nats.
+        auto bounded = [&](int col, const char* name, double lo, double hi) {
+            const double v = value(col, name);
+            if (v < lo || v > hi) {
+                const CsvField& cell = row[static_cast<std::size_t>(col)];
+                throw InputError(what + " line " + std::to_string(cell.line) + ", column " + std::to_string(cell.column) +
+                                 " (" + name + "): " + cell.text + " is outside [" + format_sci(lo, 3) + ", " +
+                                 format_sci(hi, 3) + "]");
+            }
             return v;
         };
         ScalingRun run;
-        run.params = value(cn, "parameters");
-        run.loss = value(cl, "loss");
-        run.tokens = cd >= 0 ? value(cd, "tokens") : value(cc, "FLOPs") / (6 * run.params);
+        run.params = bounded(cn, "parameters", 1, static_cast<double>(kMaxParameters));
+        run.loss = bounded(cl, "loss", 0, 100);
+        if (cd >= 0) {
+            run.tokens = bounded(cd, "tokens", 1, 1e18);
+        } else {
+            const CsvField& cell = row[static_cast<std::size_t>(cc)];
+            run.tokens = bounded(cc, "FLOPs", 1, 1e40) / (6 * run.params);
+            if (!(run.tokens >= 1 && run.tokens <= 1e18))
+                throw InputError(what + " line " + std::to_string(cell.line) + " (FLOPs): " + cell.text +
+                                 " FLOPs give " + format_sci(run.tokens, 3) + " tokens (FLOPs / (6·N)), outside [1, 1e18]");
+        }
         runs.push_back(run);
     }
     return runs;
@@ -155,6 +165,18 @@ FitResult fit_scaling_law(const std::vector<ScalingRun>& all_runs, const FitOpti
         throw InputError("--fit: " + std::to_string(runs.size()) + " runs are too few to fit 5 constants (need at least 6)");
     if (!(options.huber_delta > 0)) throw InputError("--huber-delta: must be positive");
     if (options.bootstrap < 0) throw InputError("--bootstrap: must not be negative");
+    // L(N, D) separates the terms in N and in D only across several model sizes and token counts.
+    auto varies = [&](double ScalingRun::*field) {
+        for (const ScalingRun& r : runs)
+            if (r.*field != runs.front().*field) return true;
+        return false;
+    };
+    if (!varies(&ScalingRun::params))
+        throw InputError("--fit: every run has " + format_sci(runs.front().params, 3) +
+                         " parameters; fitting A and alpha needs runs at two or more model sizes");
+    if (!varies(&ScalingRun::tokens))
+        throw InputError("--fit: every run has " + format_sci(runs.front().tokens, 3) +
+                         " tokens; fitting B and beta needs runs at two or more token counts");
     Data d;
     for (const ScalingRun& r : runs) {
         d.log_n.push_back(std::log(r.params));
@@ -178,6 +200,7 @@ FitResult fit_scaling_law(const std::vector<ScalingRun>& all_runs, const FitOpti
     if (best.empty()) throw InputError("--fit: the fit did not converge from any starting point");
     out.law = to_law(best);
     out.objective = best_value;
+    validate_law(out.law, "--fit: the fitted law");
 
     std::vector<double> sE, sA, sB, sal, sbe, sa, sb;
     std::mt19937_64 rng(options.seed);

@@ -333,6 +333,19 @@ private slots:
             out << R"({"nothing": 1})";
         }
         QVERIFY(!w.open_profile(path, &err));
+        QCOMPARE(err, path + ": no measured quantity found (see the Measured tab for the keys read)");
+        // Any JSON at all is a message, never an abort: an array, a number, a profile report with
+        // a field of another type.
+        for (const char* text : {"[1, 2, 3]", "42", "\"text\"", "null"}) {
+            std::ofstream(path.toStdString()) << text;
+            QVERIFY(!w.open_profile(path, &err));
+            QCOMPARE(err, path + ": no measured quantity found (see the Measured tab for the keys read)");
+        }
+        std::ofstream(path.toStdString()) << R"({"schema": "llmplan.profile/1", "measured": {"memory": [], "time": 1}})";
+        QVERIFY(!w.open_profile(path, &err));
+        QCOMPARE(err, path + ": not a complete llmplan.profile/1 report (no number at measured.memory.peak_allocated.peak_bytes)");
+        std::ofstream(path.toStdString()) << R"({"schema": 7, "mfu": 0.5})";  // not the profile schema: read tolerantly
+        QVERIFY2(w.open_profile(path, &err), qPrintable(err));
         // An `llmplan profile --json` report (validation/engine fixture): peak, step time, tokens/s, MFU.
         const QString profile = QString::fromStdString(std::string(LLMPLAN_SOURCE_DIR) +
                                                        "/validation/engine/gpt2-124m_bf16_full_flash_b32.json");
@@ -681,7 +694,17 @@ private slots:
         QVERIFY(QFileInfo(dir.filePath("infer.svg")).size() > 0);
         QVERIFY(w.export_chart(dir.filePath("infer.png"), &err));
         QVERIFY(!w.export_chart("/nonexistent/dir/chart.svg", &err));
-        QVERIFY(err.contains("SVG"));
+        QCOMPARE(err, QString("chart: cannot write \"/nonexistent/dir/chart.svg\": No such file or directory"));
+        // Through write_output_file (core/file.h): a folder is refused, a link keeps pointing at
+        // the chart it now holds.
+        QVERIFY(!w.export_chart(dir.path(), &err));
+        QCOMPARE(err, "chart: cannot write \"" + dir.path() + "\": it is a directory");
+        QVERIFY(QFile::link("infer.png", dir.filePath("latest.png")));
+        QVERIFY2(w.export_chart(dir.filePath("latest.png"), &err), qPrintable(err));
+        QVERIFY(QFileInfo(dir.filePath("latest.png")).isSymLink());
+        QFile png(dir.filePath("infer.png"));
+        QVERIFY(png.open(QIODevice::ReadOnly));
+        QVERIFY(png.read(8) == QByteArray("\x89PNG\r\n\x1a\n", 8));
     }
 };
 
