@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/quantity.h"
 #include "planner/activations.h"
 #include "planner/framework.h"
 #include "planner/lora.h"
@@ -14,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <sstream>
 
 namespace llmplan {
 
@@ -54,11 +54,15 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     return p;
 }
 
-// A number as a person types it: 600, 0.5, 1e+06.
+// A number as a person types it, in messages: 600, 0.5, 7.5 (three decimals at most).
 std::string plain(double v) {
-    std::ostringstream o;
-    o << v;
-    return o.str();
+    std::string s = format_fixed(v, 3);
+    while (s.find('.') != std::string::npos && (s.back() == '0' || s.back() == '.')) {
+        const bool point = s.back() == '.';
+        s.pop_back();
+        if (point) break;
+    }
+    return s;
 }
 
 // The memory plan of pipeline stage `stage`: every stage compute_time can pick is planned
