@@ -164,7 +164,17 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     ComputeTime r;
     ForwardFlops stage_fwd;
     // Layers all alike on equal stages: every stage runs the same, the last also the output layer.
-    for (int i = m.heterogeneous() || !p.split.even() ? 0 : p.pp - 1; i < p.pp; ++i) {
+    // Alike layers on uneven stages: the stages the memory plan holds (plan_memory_quick keeps the
+    // last of each run of stages with equally many layers, the one a tie picks here).
+    std::vector<int> candidates;
+    if (m.heterogeneous()) {
+        for (int i = 0; i < p.pp; ++i) candidates.push_back(i);
+    } else if (!p.split.even()) {
+        for (const StageMemory& s : plan.stages) candidates.push_back(s.stage);
+    } else {
+        candidates.push_back(p.pp - 1);
+    }
+    for (int i : candidates) {
         const ForwardFlops f = stage_forward_flops(m, p, i, c.seq);
         if (f.total() + f.mtp >= stage_fwd.total() + stage_fwd.mtp) {
             stage_fwd = f;
