@@ -32,6 +32,17 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
 
 namespace {
 
+// Where an uneven split came from, in the words of its flag.
+std::string split_origin(const PipelineSplit& s) {
+    if (s.balanced) return "--pp-layers balanced: the remainder on the middle stages";
+    if (!s.layers.empty()) return "--pp-layers";
+    if (s.first >= 0 || s.last >= 0) return "--pp-first-last";
+    std::vector<std::string> parts;
+    if (s.embedding_as_layer) parts.emplace_back("the embedding");
+    if (s.loss_as_layer) parts.emplace_back("the loss");
+    return join(parts, " and ") + " counted as a layer";
+}
+
 std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit unit) {
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
@@ -53,6 +64,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     if (p.cp > 1) o << " × cp " << p.cp;
     if (p.ep > 1) o << ", ep " << p.ep;
     if (p.virtual_stages > 1) o << ", " << p.virtual_stages << " virtual stages";
+    if (!p.split.even()) o << ", layers per stage " << stage_layers_text(plan.model.n_layers, p) << " (" << split_origin(p.split) << ")";
     if (p.sp) o << ", sequence parallel";
     o << " (" << p.gpus_per_node << " GPUs per node); ZeRO-" << p.zero << "; " << to_string(c.precision) << "; "
       << to_string(c.optimizer) << "\n";
@@ -168,9 +180,14 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
             top += (i ? ", " : "") + std::string(to_string(e.by_kernel[i].kernel)) + " " + duration(e.by_kernel[i].seconds);
         t.add({"  slowest kernels", "", top});
     } else {
+        std::string peak = fixed(r.peak_flops / 1e12, 0) + " TFLOP/s" + (r.peak_given ? " (--peak-flops)" : "");
+        if (r.clock_fraction < 1)
+            peak += " × clock " + fixed(r.clock_fraction, 3) + " (--power-limit " + fixed(r.board_watts, 0) + " W of " +
+                    fixed(plan.gpu.tdp_watts, 0) + " W: ((c − 0.36)/0.64)^(1/3), c = " + fixed(r.board_watts / plan.gpu.tdp_watts, 3) +
+                    "; fitted to Zeus's power-limit traces)";
         t.add({"compute", duration(r.compute_seconds),
-               "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " +
-                   fixed(r.peak_flops / 1e12, 0) + " TFLOP/s + element-wise " + duration(r.elementwise_seconds) +
+               "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " + peak +
+                   " + element-wise " + duration(r.elementwise_seconds) +
                    " (activation bytes × traffic ÷ HBM bandwidth" + (calibration.empty() ? "" : "; calibrated: " + calibration) + ")"});
     }
     if (p.pp > 1)
@@ -203,18 +220,40 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
         o << c.str();
     }
     o << "\nTraining run\n";
-    Table tr({"", "value", "how"}, {false, true, false});
-    tr.add({"tokens", format_count(r.training_tokens),
-            r.tokens_default ? "20 per parameter (Chinchilla; --tokens to set)" : std::string("--tokens")});
-    tr.add({"steps", format_int(static_cast<std::int64_t>(r.steps)), "tokens ÷ tokens per step"});
-    tr.add({"wall time", duration(r.training_seconds), "steps × step time"});
-    tr.add({"GPU-hours", format_count(r.gpu_hours), std::to_string(p.gpus) + " GPUs"});
-    tr.add({"cost", "$" + format_count(r.cost),
-            "$" + fixed(cl.price_per_gpu_hour, 2) + " per GPU-hour (" + cl.price_source + ")"});
-    tr.add({"energy", format_count(r.energy_kwh) + " kWh",
-            fixed(r.average_power_watts, 0) + " W per GPU (" + fixed(plan.gpu.tdp_watts, 0) + " W × (0.3 + 0.7 × busy " +
-                pct(r.busy_fraction) + ")) × PUE"});
-    tr.add({"CO2", format_count(r.co2_kg / 1000) + " t", "energy × grid intensity"});
+    const RunGoodput& g = r.goodput;
+    // With a goodput model the expected run stands beside the steady state.
+    Table tr(g.modelled ? std::vector<std::string>{"", "steady state", "expected", "how"} : std::vector<std::string>{"", "value", "how"},
+             g.modelled ? std::vector<bool>{false, true, true, false} : std::vector<bool>{false, true, false});
+    auto row = [&](const std::string& what, const std::string& steady, const std::string& expected, const std::string& how) {
+        if (g.modelled) tr.add({what, steady, expected, how});
+        else tr.add({what, steady, how});
+    };
+    row("tokens", format_count(r.training_tokens), "",
+        r.tokens_default ? "20 per parameter (Chinchilla; --tokens to set)" : std::string("--tokens"));
+    row("steps", format_int(static_cast<std::int64_t>(r.steps)), "", "tokens ÷ tokens per step");
+    if (g.modelled) {
+        std::vector<std::string> parts;
+        if (g.given) parts.push_back("--goodput " + fixed(g.goodput, 3));
+        if (g.job_mtbf_hours > 0)
+            parts.push_back("a failure every " + duration(g.job_mtbf_hours * 3600) + " (--mtbf-hours ÷ " + std::to_string(p.gpus) +
+                            " GPUs): checkpoints " + pct(g.checkpoint_fraction) + " (every " +
+                            duration(g.checkpoint_interval_hours * 3600) + ", Young's √(2δM)), lost work " +
+                            pct(g.lost_work_fraction) + ", restarts " + pct(g.restart_fraction) + " of wall time");
+        if (g.rampup_tokens > 0)
+            parts.push_back("batch ramp-up over " + format_count(g.rampup_tokens) + " tokens: " +
+                            format_int(std::llround(g.rampup_steps)) + " steps, +" + duration(g.rampup_extra_seconds));
+        row("goodput", pct(1.0), pct(g.goodput), join(parts, "; "));
+    }
+    row("wall time", duration(r.training_seconds), g.modelled ? duration(g.expected_seconds) : "",
+        g.modelled ? "steps × step time; expected: (steady + ramp-up) ÷ goodput" : "steps × step time");
+    row("GPU-hours", format_count(r.gpu_hours), g.modelled ? format_count(g.expected_gpu_hours) : "", std::to_string(p.gpus) + " GPUs");
+    row("cost", "$" + format_count(r.cost), g.modelled ? "$" + format_count(g.expected_cost) : "",
+        "$" + fixed(cl.price_per_gpu_hour, 2) + " per GPU-hour (" + cl.price_source + ")");
+    row("energy", format_count(r.energy_kwh) + " kWh", "",
+        fixed(r.average_power_watts, 0) + " W per GPU (" + fixed(r.board_watts, 0) + " W" +
+            (r.board_watts < plan.gpu.tdp_watts ? " power limit" : "") + " × (0.3 + 0.7 × busy " + pct(r.busy_fraction) +
+            ")) × PUE" + (g.modelled ? "; steady state" : ""));
+    row("CO2", format_count(r.co2_kg / 1000) + " t", "", "energy × grid intensity");
     o << tr.str();
     return o.str();
 }

@@ -41,6 +41,28 @@ struct LoraConfig {
     bool enabled() const { return rank > 0; }
 };
 
+// How pipeline stages split the transformer layers (docs/MEMORY_MODEL.md §3). Default (nothing
+// set): equal stages, L/(p·v) layers per model chunk, which p × v must divide (Megatron-LM's default).
+struct PipelineSplit {
+    // --pp-layers L0,L1,…: layers per pipeline stage (p entries; with v virtual stages each split
+    // into v equal chunks), or per model chunk in the order the model runs them (p·v entries,
+    // chunk j·p + i being stage i's j-th; Megatron-LM's --pipeline-model-parallel-layout order).
+    std::vector<int> layers;
+    // --pp-first-last F,L: Megatron-LM's --decoder-first-pipeline-num-layers and
+    // --decoder-last-pipeline-num-layers; the other stages share the rest equally. -1: not given.
+    int first = -1, last = -1;
+    // --pp-layers balanced, and `search` where p does not divide L: ⌊L/p⌋ layers per stage, one
+    // more on L mod p stages — the middle stages from the last backwards, then the last stage.
+    bool balanced = false;
+    // Megatron-LM's --account-for-embedding-in-pipeline-split / --account-for-loss-in-pipeline-split:
+    // the embedding (the loss) counts as one layer of the split, so the first (last) stage holds one
+    // transformer layer fewer: (L + 1 or 2)/p per stage.
+    bool embedding_as_layer = false, loss_as_layer = false;
+    bool even() const {
+        return layers.empty() && first < 0 && last < 0 && !balanced && !embedding_as_layer && !loss_as_layer;
+    }
+};
+
 struct ParallelLayout {
     int gpus = 1;           // total GPUs
     int gpus_per_node = 8;  // for node counts and CPU memory per node
@@ -51,6 +73,7 @@ struct ParallelLayout {
     int virtual_stages = 1; // interleaved pipeline: model chunks per pipeline rank
     bool sp = false;        // Megatron sequence parallelism (with tp > 1)
     int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
+    PipelineSplit split;    // layers per pipeline stage (default: equal)
     int dp() const { return gpus / (tp * pp * cp); }
     // ZeRO shards dense states over data × context parallel ranks (Megatron-Core's
     // distributed optimizer uses the dp×cp group), expert states over that ÷ ep.
@@ -79,6 +102,14 @@ struct TrainConfig {
         return global_batch / (micro_batch * parallel.dp());
     }
 };
+
+// The transformer layers of each model chunk, in the order the model runs them: p × v entries,
+// chunk j·p + i being pipeline stage i's j-th (Megatron-LM's interleaved placement; v = 1: one
+// chunk per stage). Throws InputError naming the flag when the split does not fit the n_layers
+// layers (every chunk holds at least one layer).
+std::vector<int> pipeline_chunk_layers(int n_layers, const ParallelLayout& parallel);
+// "7,7,8,8,8,8,8,7": the layers of each pipeline stage.
+std::string stage_layers_text(int n_layers, const ParallelLayout& parallel);
 
 // Default training sequence length for a model: its context, capped at 4,096 tokens.
 std::int64_t default_seq(const ModelSpec& model);

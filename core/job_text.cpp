@@ -23,6 +23,22 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     p.virtual_stages = small(o.virtual_stages, "--virtual-stages", 1, 1024);
     p.sp = o.sp;
     p.zero = small(o.zero, "--zero", 0, 3);
+    if (to_lower(trim(o.pp_layers)) == "balanced") {
+        p.split.balanced = true;
+    } else if (!trim(o.pp_layers).empty()) {
+        for (const std::string& n : split(o.pp_layers, ','))
+            p.split.layers.push_back(small(n, "--pp-layers", 0, 1 << 20));
+    }
+    if (!trim(o.pp_first_last).empty()) {
+        const std::vector<std::string> fl = split(o.pp_first_last, ',');
+        if (fl.size() != 2 || (fl[0].empty() && fl[1].empty()))
+            throw InputError("--pp-first-last: \"" + o.pp_first_last +
+                             "\" is not F,L (the first and last stages' layers; either may be left out: 3, or ,4)");
+        if (!fl[0].empty()) p.split.first = small(fl[0], "--pp-first-last", 1, 1 << 20);
+        if (!fl[1].empty()) p.split.last = small(fl[1], "--pp-first-last", 1, 1 << 20);
+    }
+    p.split.embedding_as_layer = o.embedding_in_pipeline_split;
+    p.split.loss_as_layer = o.loss_in_pipeline_split;
     c.framework = parse_framework(o.framework, "--framework");
     if (o.precision.empty())  // PyTorch's mixed precision is autocast over an fp32 model
         c.precision = c.framework == Framework::pytorch ? Precision::amp_bf16 : Precision::mixed_bf16;

@@ -14,6 +14,9 @@ namespace llmplan {
 struct JobText {
     std::string gpus = "1", gpus_per_node = "", tp = "1", pp = "1", cp = "1", ep = "1", virtual_stages = "1", zero = "0";
     bool sp = false;
+    // Uneven pipeline stages (core/config.h PipelineSplit): "7,8,8,7" or "balanced"; "F,L" (either may be empty).
+    std::string pp_layers = "", pp_first_last = "";
+    bool embedding_in_pipeline_split = false, loss_in_pipeline_split = false;
     std::string precision = "";  // empty: mixed-bf16, or amp-bf16 under --framework pytorch
     std::string optimizer = "adamw", recompute = "none", attention = "flash";
     std::string dropout = "0", micro_batch = "1";

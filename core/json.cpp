@@ -317,10 +317,20 @@ nlohmann::json gpu_json(const GpuSpec& g) {
 }
 
 nlohmann::json parallel_json(const ParallelLayout& p) {
-    return {{"gpus", p.gpus}, {"gpus_per_node", p.gpus_per_node}, {"dp", p.dp()},
-            {"tp", p.tp},     {"pp", p.pp},                       {"cp", p.cp},
-            {"ep", p.ep},     {"virtual_stages", p.virtual_stages}, {"sp", p.sp},
-            {"zero", p.zero}};
+    nlohmann::json j = {{"gpus", p.gpus}, {"gpus_per_node", p.gpus_per_node}, {"dp", p.dp()},
+                        {"tp", p.tp},     {"pp", p.pp},                       {"cp", p.cp},
+                        {"ep", p.ep},     {"virtual_stages", p.virtual_stages}, {"sp", p.sp},
+                        {"zero", p.zero}};
+    if (!p.split.even()) {  // an uneven split as given (the layers each stage holds: memory.stages[].layers)
+        const PipelineSplit& s = p.split;
+        j["pipeline_split"] = {{"layers", s.layers},
+                               {"first", s.first >= 0 ? nlohmann::json(s.first) : nlohmann::json(nullptr)},
+                               {"last", s.last >= 0 ? nlohmann::json(s.last) : nlohmann::json(nullptr)},
+                               {"balanced", s.balanced},
+                               {"account_for_embedding", s.embedding_as_layer},
+                               {"account_for_loss", s.loss_as_layer}};
+    }
+    return j;
 }
 
 nlohmann::json config_json(const TrainConfig& c) {
