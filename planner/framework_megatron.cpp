@@ -57,7 +57,7 @@ public:
         };
     }
 
-    void validate(const ModelSpec& m, const TrainConfig& c) const override {
+    void validate(const ModelSpec&, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp8 &&
             c.precision != Precision::fp32)
@@ -78,7 +78,7 @@ public:
             throw InputError("--offload under --framework megatron: Megatron's --optimizer-cpu-offload is not modelled; "
                              "use --framework deepspeed for ZeRO-Offload");
         if (c.lora.enabled()) throw InputError("--lora-rank under --framework megatron: not modelled (use --framework generic)");
-        const std::string method = framework_option_choice(c, "recompute_method", {"uniform", "block"});
+        framework_option_choice(c, "recompute_method", {"uniform", "block"});
         const double units = framework_option_number(c, "recompute_num_layers", 1, 1 << 20);
         if (units != std::floor(units))
             throw InputError("--framework-option recompute_num_layers=" + framework_option(c, "recompute_num_layers") +
@@ -89,10 +89,6 @@ public:
         if (method_given && c.recompute != Recompute::full)
             throw InputError("--framework-option recompute_method / recompute_num_layers: Megatron takes them with "
                              "--recompute full only (selective recomputes the core attention of every layer)");
-        if (method == "uniform" && units > 1 && m.n_layers / (p.pp * p.virtual_stages) % static_cast<int>(units) != 0)
-            throw InputError("--framework-option recompute_num_layers=" + framework_option(c, "recompute_num_layers") +
-                             " does not divide the " + std::to_string(m.n_layers / (p.pp * p.virtual_stages)) +
-                             " layers of a model chunk (recompute_method uniform)");
         if (framework_option_flag(c, "fp8_param_gather") && c.precision != Precision::fp8)
             throw InputError("--framework-option fp8_param_gather=true needs --precision fp8 (Transformer Engine)");
         if (framework_option_flag(c, "grad_reduce_in_bf16") && c.precision != Precision::mixed_bf16 &&
@@ -115,12 +111,20 @@ public:
         // --- activations: the generic saved tensors, with Megatron's full-recompute methods ---------
         StageMemory g;
         if (c.recompute == Recompute::full) {
+            // Per model chunk (recompute.py): uniform checkpoints units of k layers (the last may be
+            // shorter), block the first k layers one by one.
             const std::string method = framework_option(c, "recompute_method");
             const int k = static_cast<int>(framework_option_number(c, "recompute_num_layers", 1, 1 << 20));
-            const int chunk = m.n_layers / (p.pp * p.virtual_stages);
-            const double recomputed = method == "uniform" ? chunk * p.virtual_stages : std::min(k, chunk) * p.virtual_stages;
+            const bool uniform = method == "uniform";
+            double recomputed = 0, units = 0;
+            int unit = 1;
+            for (const LayerRange& r : stage_layer_ranges(m, p, i)) {
+                recomputed += uniform ? r.count : std::min(k, r.count);
+                units += uniform ? (r.count + k - 1) / k : std::min(k, r.count);
+                if (uniform) unit = std::max(unit, std::min(k, r.count));
+            }
             g = generic_stage_with_layer_recompute(
-                m, tensors, c, i, recomputed, method == "uniform" ? k : 1,
+                m, tensors, c, i, recomputed, units, unit,
                 "--recompute-granularity full --recompute-method " + method + " --recompute-num-layers " + std::to_string(k),
                 explain);
         } else {

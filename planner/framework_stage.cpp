@@ -132,8 +132,8 @@ double stage_layer_matmul_elements(const ModelSpec& m, const std::vector<ParamTe
 }
 
 StageMemory generic_stage_with_layer_recompute(const ModelSpec& m, const std::vector<ParamTensor>& tensors,
-                                               const TrainConfig& c, int stage, double recomputed, int unit,
-                                               const std::string& how, bool explain) {
+                                               const TrainConfig& c, int stage, double recomputed, double units,
+                                               int unit, const std::string& how, bool explain) {
     TrainConfig none = c, full = c;
     none.recompute = Recompute::none;
     full.recompute = Recompute::full;
@@ -142,15 +142,15 @@ StageMemory generic_stage_with_layer_recompute(const ModelSpec& m, const std::ve
     const double n = a.layers, r = std::clamp(recomputed, 0.0, n), u = std::max(1, unit);
     const double kept = a.activations_per_layer, input = f.activations_per_layer;
     const double extras = a.activations - kept * a.layer_microbatches;
-    const double per_layer = ((n - r) * kept + r / u * input) / n;
+    const double per_layer = ((n - r) * kept + units * input) / n;
     a.activations = per_layer * a.layer_microbatches + extras;
     a.activations_per_layer = per_layer;
     a.recompute_working = r > 0 ? u * f.recompute_working : 0;
     if (explain) {
         std::ostringstream s;
         s << stage_gib(per_layer) << " per layer per micro-batch: " << stage_number(r) << " of " << stage_number(n)
-          << " layers recomputed (" << how << "), each recomputed unit of " << stage_number(u) << " layer"
-          << (u > 1 ? "s" : "") << " keeping its input (" << stage_gib(input) << "), the others every tensor ("
+          << " layers recomputed (" << how << ") in " << stage_number(units) << " unit" << (units == 1 ? "" : "s")
+          << " of at most " << stage_number(u) << " layer" << (u > 1 ? "s" : "") << ", each keeping its input (" << stage_gib(input) << "), the others every tensor ("
           << stage_gib(kept) << ") × " << stage_number(a.layer_microbatches) << " layer·micro-batches in flight";
         if (extras > 0) s << " + " << stage_gib(extras) << " outside the layers";
         for (MemoryTerm& t : a.terms)

@@ -56,16 +56,16 @@ StageMemory compose_stage(StageMemory base, const std::vector<StagePart>& parts,
 // and backward) and the recompute working set (backward), with g's formulas.
 std::vector<StagePart> generic_activation_parts(const StageMemory& g, const std::string& activation_source);
 
-// The generic stage (plan_generic_stage) with `recomputed` of its `g.layers` layers fully recomputed
-// in units of `unit` consecutive layers (each unit keeps its input; the backward rematerialises one
-// unit at a time) and the rest keeping every tensor (recompute none): Megatron-LM's
-// recompute_method uniform (all layers, units of recompute_num_layers) and block (the first
-// recompute_num_layers layers, units of one), torchtitan's layer SAC (every k-th layer, units of one).
-// The layers' activations mix the two per-layer sizes over the stage's layer·micro-batches.
-// `how` describes the choice for the activations term.
+// The generic stage (plan_generic_stage) with `recomputed` of its layers fully recomputed in units
+// of at most `unit` consecutive layers — `units` of them, each keeping its input; the backward
+// rematerialises one unit at a time — and the rest keeping every tensor (recompute none):
+// Megatron-LM's recompute_method uniform (every layer, units of recompute_num_layers) and block
+// (the first recompute_num_layers layers of each chunk, units of one), torchtitan's layer SAC
+// (every k-th layer, units of one). The layers' activations mix the two per-layer sizes over the
+// stage's layer·micro-batches. `how` describes the choice for the activations term.
 StageMemory generic_stage_with_layer_recompute(const ModelSpec& model, const std::vector<ParamTensor>& tensors,
-                                               const TrainConfig& config, int stage, double recomputed, int unit,
-                                               const std::string& how, bool explain);
+                                               const TrainConfig& config, int stage, double recomputed, double units,
+                                               int unit, const std::string& how, bool explain);
 
 // Elements on one GPU of stage `stage` of the matmul weights inside its transformer layers and, on
 // the last stage, its MTP modules (the linears Transformer Engine and torchao run in fp8; not the

@@ -174,9 +174,8 @@ public:
             const int period = layer_sac_period(c);
             if (period > 0) {
                 // The counter runs over the blocks this rank builds (all its model chunks).
-                int rank_layers = 0;
-                for (const LayerRange& r : stage_layer_ranges(m, p, i)) rank_layers += r.count;
-                g = generic_stage_with_layer_recompute(m, tensors, act, i, rank_layers / period, 1,
+                const int rank_layers = stage_layer_count(m, p, i);
+                g = generic_stage_with_layer_recompute(m, tensors, act, i, rank_layers / period, rank_layers / period, 1,
                                                        "layer SAC: every " + std::to_string(period) + "th block of the rank",
                                                        explain);
             } else {

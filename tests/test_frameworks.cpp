@@ -351,3 +351,29 @@ TEST_CASE("framework options as typed: KEY=VALUE, keys in lower case, each once"
     t.framework_options = {"=1"};
     CHECK_THROWS_AS(train_config_from_text(t, 8), InputError);
 }
+
+TEST_CASE("megatron and torchtitan on an uneven pipeline split: recompute units per chunk, the stage's own layers",
+          "[framework][megatron][torchtitan]") {
+    // --pp-layers 15,17: Megatron's uniform recompute in units of 4 layers keeps ⌈17/4⌉ = 5 unit
+    // inputs (2sbh = 33,554,432 each) on the 17-layer stage, the last unit 1 layer long.
+    TrainConfig c = job(Framework::megatron, 8, 1);
+    c.parallel.pp = 2;
+    c.parallel.split.layers = {15, 17};
+    c.global_batch = 8;
+    c.recompute = Recompute::full;
+    c.framework_options = {{"recompute_method", "uniform"}, {"recompute_num_layers", "4"}};
+    const MemoryPlan mp = plan("llama-2-7b", c);
+    CHECK(mp.stages[1].layers == 17);
+    CHECK(mp.stages[1].activations_per_layer == 5 * 33554432.0 / 17);
+    CHECK(mp.stages[0].activations_per_layer == 4 * 33554432.0 / 15);  // ⌈15/4⌉ = 4 units
+    // torchtitan: the 17-layer stage's unsharded parameters and fp32 gradient accumulators.
+    TrainConfig t = job(Framework::torchtitan, 8, 3);
+    t.parallel.pp = 2;
+    t.parallel.split.layers = {15, 17};
+    t.global_batch = 8;
+    const MemoryPlan tp = plan("llama-2-7b", t);
+    const StageMemory& last = tp.stages[1];
+    const double params = 17 * kLayer + 4096 + kEmbedding;  // 17 layers, final norm, lm_head
+    CHECK(term(last, "gathered").bytes == 2 * params);
+    CHECK(term(last, "unsharded_gradients").bytes == 4 * params);
+}
