@@ -16,7 +16,8 @@ and strings are passed as text ("7B", "80GiB" work as on the command line).
 
 Bad input (an unknown flag, a bad value, an invalid combination: the command line's exit code 2)
 raises ValueError with the command line's one-line message; any other failure (exit code 1)
-raises RuntimeError. Warnings the command line prints on standard error are issued as
+raises RuntimeError, except where the program answers "none" with its whole report (search
+where no layout fits: exit code 1, no error line), which is returned. Warnings the command line prints on standard error are issued as
 llmplan.LlmplanWarning. Usage and an example: docs/PYTHON.md.
 """
 
@@ -79,7 +80,11 @@ def _report(command, positional, options):
     lines = [line for line in err.splitlines() if line.strip()]
     if code == 2:
         raise ValueError(lines[-1] if lines else f"llmplan {command}: bad input (exit code 2)")
-    if code != 0:
+    if code == 1 and not lines and out.strip():
+        # The program's answer "none" (search: no layout fits) comes with its whole report and
+        # no error line: the report says so (`layouts` empty, `fitting` 0).
+        pass
+    elif code != 0:
         raise RuntimeError(lines[-1] if lines else f"llmplan {command}: failed (exit code {code})")
     for line in lines:
         _warnings.warn(line, LlmplanWarning, stacklevel=3)

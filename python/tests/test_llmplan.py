@@ -125,6 +125,18 @@ def test_same_report_as_the_cli(function, positional, options, command_line):
     assert got == want
 
 
+def test_search_without_a_fitting_layout_returns_its_report():
+    # The program exits 1 with its whole report and no error line: the answer is "none".
+    code, out, err = cli("search --model llama-2-70b --gpus 30 --rank memory --max-pp 6 --quiet --json")
+    assert (code, err) == (1, "")
+    want = strict_loads(out)
+    got = llmplan.search(model="llama-2-70b", gpus=30, rank="memory", max_pp=6)
+    for key in SEARCH_TIMING:
+        got.pop(key), want.pop(key)
+    assert got == want
+    assert got["layouts"] == [] and got["fitting"] == 0
+
+
 def test_schema_names():
     assert llmplan.plan(model="gpt2-124m")["schema"] == "llmplan.plan/1"
     assert llmplan.infer(model="gpt2-124m")["schema"] == "llmplan.infer/1"
