@@ -16,6 +16,7 @@ import copy
 import glob
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -214,7 +215,6 @@ def test_every_schema_name_in_the_code_has_a_schema_file():
         for path in glob.glob(os.path.join(SOURCE, folder, "*.[ch]*")):
             with open(path, encoding="utf-8") as f:
                 text = f.read()
-            import re
             names.update(re.findall(r'"(llmplan\.[a-z_]+/[0-9]+)"', text))
     assert len(names) >= 11, names
     missing = [n for n in sorted(names) if not os.path.exists(os.path.join(SCHEMAS, schema_file(n)))]
