@@ -27,7 +27,7 @@ import warnings as _warnings
 from . import _llmplan
 
 __version__ = _llmplan.__version__
-__all__ = ["plan", "search", "scaling", "infer", "models", "gpus", "LlmplanWarning", "__version__"]
+__all__ = ["plan", "search", "scaling", "infer", "models", "gpus", "LlmplanWarning"]
 
 
 class LlmplanWarning(UserWarning):
@@ -80,11 +80,10 @@ def _report(command, positional, options):
     lines = [line for line in err.splitlines() if line.strip()]
     if code == 2:
         raise ValueError(lines[-1] if lines else f"llmplan {command}: bad input (exit code 2)")
-    if code == 1 and not lines and out.strip():
-        # The program's answer "none" (search: no layout fits) comes with its whole report and
-        # no error line: the report says so (`layouts` empty, `fitting` 0).
-        pass
-    elif code != 0:
+    # Exit code 1 with the whole report and no error line is the program's answer "none"
+    # (search: no layout fits), which the report says itself (`layouts` empty, `fitting` 0).
+    answered_none = code == 1 and not lines and out.strip()
+    if code != 0 and not answered_none:
         raise RuntimeError(lines[-1] if lines else f"llmplan {command}: failed (exit code {code})")
     for line in lines:
         _warnings.warn(line, LlmplanWarning, stacklevel=3)
