@@ -20,8 +20,13 @@ public:
         return m;
     }
     void validate(const ModelSpec& m, const TrainConfig& c) const override { validate_pytorch_profile(m, c); }
+    // optimizer_impl: torch.optim's implementation (default: PyTorch's own default, foreach; fused
+    // under trainer=hf); trainer: hf = the Hugging Face Trainer's defaults (pytorch_profile.h).
+    std::vector<FrameworkOption> options() const override {
+        return {{"optimizer_impl", "default"}, {"trainer", "none"}};
+    }
     double allocator_reserve(const TrainConfig& c) const override {
-        return c.recompute == Recompute::full ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;
+        return c.recompute != Recompute::none ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;
     }
     StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>&, const TrainConfig& c, int,
                            bool) const override {
@@ -31,14 +36,19 @@ public:
     std::string reserve_source() const override { return "caching-allocator reserve, fitted to 40 measured runs"; }
     std::string stack_description(const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
-        return std::string("PyTorch eager + Hugging Face transformers") +
+        std::string impl;
+        pytorch_optimizer_impl(c, &impl);
+        return std::string(pytorch_hf_trainer(c) ? "Hugging Face Trainer: " : "") + "PyTorch eager + Hugging Face transformers" +
                (p.gpus == 1 ? std::string()
                             : p.zero <= 1 ? std::string(p.zero == 0 ? ", DistributedDataParallel" : ", DDP + ZeroRedundancyOptimizer")
                                           : std::string(", FSDP2 fully_shard per layer, reshard_after_forward=") +
                                                 (p.zero == 3 ? "True" : "False")) +
                (c.precision == Precision::amp_bf16 && !(p.gpus > 1 && p.zero >= 2) ? ", torch.autocast(bfloat16)" : "") +
                (c.recompute == Recompute::full ? ", gradient_checkpointing_enable()" : "") +
-               ", attn_implementation=" + (c.attention == Attention::eager ? "eager" : "sdpa") + ", AdamW(fused=True)";
+               (c.recompute == Recompute::selective ? ", selective checkpointing (" + pytorch_sac_policy() + ")" : "") +
+               ", attn_implementation=" + (c.attention == Attention::eager ? "eager" : "sdpa") + ", " +
+               to_string(c.optimizer) + " " + impl +
+               (c.grad_accum() > 1 ? ", " + std::to_string(c.grad_accum()) + " micro-batches accumulated per step" : "");
     }
     std::string no_fit_hint() const override {
         return "; try more GPUs with --zero 3 (FSDP2), --recompute full or --precision bf16\n";

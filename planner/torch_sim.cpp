@@ -89,9 +89,11 @@ V Sim::new_value(int storage, double elements, TensorType dtype, bool requires_g
     return static_cast<V>(values_.size()) - 1;
 }
 
-V Sim::param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable) {
+V Sim::param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable,
+                bool grad_exists) {
     const V v = new_value(-1, elements, dtype, trainable, name);
     values_.back().is_param = true;
+    values_.back().grad_exists = grad_exists;
     values_.back().param_grad_bytes = grad_bytes_per_element;
     return v;
 }
@@ -115,7 +117,9 @@ void Sim::save(Node& n, V x) {
             Slot sl;
             sl.bytes = storages_[static_cast<std::size_t>(s)].bytes;
             sl.cat = storages_[static_cast<std::size_t>(s)].cat;
-            if (std::find(r.inputs.begin(), r.inputs.end(), s) != r.inputs.end()) sl.existing = s;
+            if (std::find(r.inputs.begin(), r.inputs.end(), s) != r.inputs.end() ||
+                std::find(r.cached.begin(), r.cached.end(), s) != r.cached.end())
+                sl.existing = s;
             r.slots.push_back(sl);
             slot = static_cast<int>(r.slots.size()) - 1;
             r.slot_of[s] = slot;
@@ -233,6 +237,16 @@ void Sim::begin_checkpoint(const std::vector<V>& inputs) {
 
 void Sim::end_checkpoint() { open_region_ = -1; }
 
+void Sim::sac_save(V x) {
+    if (open_region_ < 0 || x < 0) return;
+    const int s = values_[static_cast<std::size_t>(x)].storage;
+    if (s < 0) return;
+    Region& r = regions_[static_cast<std::size_t>(open_region_)];
+    if (std::find(r.cached.begin(), r.cached.end(), s) != r.cached.end()) return;
+    ref_py(s);  // the selective-checkpoint cache's reference
+    r.cached.push_back(s);
+}
+
 void Sim::recompute(Region& r) {
     for (Slot& sl : r.slots) {
         if (sl.existing >= 0) {
@@ -250,12 +264,22 @@ void Sim::recompute(Region& r) {
         }
         n.slots.clear();
     }
+    for (int s : r.cached) {  // popped from the cache by the recomputation
+        --storages_[static_cast<std::size_t>(s)].py;
+        maybe_free(s);
+    }
+    r.cached.clear();
     r.recomputed = true;
 }
 
 void Sim::grad_into(V x, double bytes) {
     Value& v = values_[static_cast<std::size_t>(x)];
     int& target = v.is_param ? v.param_grad : v.grad;
+    if (v.is_param && v.grad_exists) {  // accumulated in place into the existing .grad
+        const int tmp = new_storage(bytes, Cat::grad_flow);
+        maybe_free(tmp);
+        return;
+    }
     if (target < 0) {
         target = new_storage(bytes, v.is_param ? Cat::gradient : Cat::grad_flow);
         ++storages_[static_cast<std::size_t>(target)].grad_refs;

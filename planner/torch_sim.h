@@ -17,6 +17,13 @@
 //  * non-reentrant activation checkpointing (torch.utils.checkpoint, use_reentrant=False, what
 //    transformers' gradient_checkpointing_enable() uses) keeps no saved tensors in forward and
 //    recomputes a checkpointed region's saved tensors when backward first reaches it;
+//  * selective activation checkpointing (checkpoint with context_fn =
+//    create_selective_checkpoint_contexts(policy), torch/utils/checkpoint.py): the outputs of the
+//    ops the policy marks MUST_SAVE are cached in forward and handed to the recomputation instead
+//    of being recomputed; the recomputation pops them from the cache, after which only the nodes
+//    that saved them hold them;
+//  * gradient accumulation: a parameter whose .grad already exists (a later micro-batch) gets
+//    its new gradient computed into a temporary and added in place (AccumulateGrad);
 //  * every allocation is rounded up to the allocator's 512-byte granularity
 //    (c10/cuda/CUDACachingAllocator.cpp, kMinBlockSize).
 #pragma once
@@ -53,7 +60,10 @@ class Sim {
 public:
     // A parameter: static memory (counted outside the simulator), receives a .grad in backward
     // unless frozen (trainable = false: requires_grad False, as LoRA leaves the base).
-    V param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable = true);
+    // grad_exists: its .grad is already allocated (a later micro-batch of gradient accumulation:
+    // counted outside, like the parameter).
+    V param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable = true,
+            bool grad_exists = false);
     bool requires_grad(V x) const { return values_[static_cast<std::size_t>(x)].requires_grad; }
     // A new tensor (allocated now), held by Python.
     V tensor(double elements, TensorType dtype, Cat cat, std::string name);
@@ -88,6 +98,10 @@ public:
     // recomputes them (allocating them again) when it reaches the region's last node.
     void begin_checkpoint(const std::vector<V>& inputs);
     void end_checkpoint();
+    // Selective checkpointing: inside an open region, x (an op's output) is cached for the
+    // recomputation (the policy's MUST_SAVE) rather than recomputed; no-op outside a region.
+    void sac_save(V x);
+    bool in_checkpoint() const { return open_region_ >= 0; }
 
     // Runs backward from `loss` (a scalar); drops the kept values and Python's loss reference
     // at the end, like `del out`.
@@ -131,6 +145,7 @@ private:
         TensorType dtype = TensorType::f32;
         bool requires_grad = false;
         bool is_param = false;
+        bool grad_exists = false;
         double param_grad_bytes = 0;
         int producer = -1;  // node index
         int grad = -1;      // storage of its gradient during backward
@@ -159,6 +174,7 @@ private:
         std::vector<Slot> slots;
         std::map<int, int> slot_of;  // forward storage -> slot
         std::vector<int> inputs;     // storages of the region's inputs (held until its backward)
+        std::vector<int> cached;     // selective checkpointing: op outputs cached until the recompute
         int first_node = -1, last_node = -1;
         bool recomputed = false;
     };

@@ -81,6 +81,10 @@ MemoryPlan plan_for(const json& cfg, const json& shapes) {
     c.dropout = cfg["dropout"].get<double>();
     c.parallel.gpus = cfg["gpus"].get<int>();
     c.parallel.zero = cfg["zero"].get<int>();
+    // The first fixtures were all measured with torch.optim.AdamW(fused=True) and record no
+    // implementation; later ones name it (measure.py --optimizer-impl).
+    c.framework_options.push_back({"optimizer_impl", cfg.value("optimizer_impl", std::string("fused"))});
+    if (cfg.contains("global_batch")) c.global_batch = cfg["global_batch"].get<std::int64_t>();
     return plan_memory(m, *find_gpu("h100-sxm"), c);
 }
 
