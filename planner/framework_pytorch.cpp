@@ -1,6 +1,6 @@
 // framework_pytorch.cpp — the `pytorch` framework profile: PyTorch 2.x eager training of Hugging
 // Face transformers models, op by op (planner/pytorch_profile.h, replayed by planner/torch_sim.h),
-// with the caching allocator's fitted reserve; the generic time model.
+// with PyTorch's caching allocator replayed for the reserved bytes; the generic time model.
 #include "planner/framework.h"
 #include "planner/pytorch_profile.h"
 
@@ -23,17 +23,20 @@ public:
     // optimizer_impl: torch.optim's implementation (default: PyTorch's own default, foreach; fused
     // under trainer=hf); trainer: hf = the Hugging Face Trainer's defaults (pytorch_profile.h).
     std::vector<FrameworkOption> options() const override {
-        return {{"optimizer_impl", "default"}, {"trainer", "none"}};
+        // expandable_segments: PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (torch_alloc.h).
+        return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}};
     }
-    double allocator_reserve(const TrainConfig& c) const override {
-        return c.recompute != Recompute::none ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;
-    }
+    // No ratio: each plan replays the caching allocator over the run (planner/torch_alloc.h), and
+    // StageMemory::reserved_estimate is the replay's max_memory_reserved.
+    double allocator_reserve(const TrainConfig&) const override { return 0; }
     StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>&, const TrainConfig& c, int,
                            bool) const override {
         return plan_pytorch_stage(m, c);
     }
-    std::string reserve_note() const override { return "caching-allocator reserve, fitted to 40 measured runs"; }
-    std::string reserve_source() const override { return "caching-allocator reserve, fitted to 40 measured runs"; }
+    std::string reserve_note() const override { return "PyTorch's caching allocator replayed over the run's allocations"; }
+    std::string reserve_source() const override {
+        return "c10/cuda/CUDACachingAllocator.cpp block rules, replayed (planner/torch_alloc.h, docs/MEMORY_MODEL.md §12)";
+    }
     std::string stack_description(const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         std::string impl;

@@ -15,11 +15,13 @@
 #include "core/text.h"
 #include "planner/framework.h"
 #include "planner/lora.h"
+#include "planner/torch_alloc.h"
 #include "planner/torch_sim.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <sstream>
 
 namespace llmplan {
@@ -933,6 +935,72 @@ std::string gib(double bytes) { return format_bytes(bytes, ByteUnit::gib); }
 
 }  // namespace
 
+// The run measure.py makes, as the caching allocator sees it: the parameters moved to the GPU
+// tensor by tensor, DDP's buckets, the library workspaces, then kPytorchMeasuredSteps steps of
+// (micro-batches of) forward and backward as the simulator replayed them, the optimizer step (its
+// state created in the first step, its temporaries) and zero_grad(set_to_none=True). Returns the
+// replayed allocator (max_memory_reserved = peak_reserved()).
+struct RunShape {
+    std::vector<double> params;     // bytes of each parameter tensor on this GPU, in module order
+    std::vector<double> buckets;    // DDP reducer buckets (bytes), built at wrap time and again in step 2
+    std::vector<double> workspace;  // library workspaces (bytes), made in the first step
+    std::vector<double> states;     // optimizer state tensors (bytes) created in the first step
+    OptimizerImpl impl = OptimizerImpl::foreach;
+    std::vector<double> updated;    // bytes of each tensor the step updates (its temporaries' sizes)
+    bool adam = true;
+    std::int64_t accum = 1;
+};
+
+torchsim::CachingAllocator replay_run(const RunShape& run, const Sim& first, const Sim* later, bool expandable) {
+    torchsim::CachingAllocator a(expandable);
+    std::int64_t next_static = std::int64_t{1} << 50;
+    std::vector<std::int64_t> held;
+    const auto hold = [&](double bytes) {
+        a.allocate(next_static, bytes);
+        held.push_back(next_static++);
+    };
+    for (double b : run.params) hold(b);
+    for (double b : run.buckets) hold(b);
+    const std::vector<int> grads = first.grad_storages();
+    for (int step = 1; step <= kPytorchMeasuredSteps; ++step) {
+        if (step == 1)
+            for (double b : run.workspace) hold(b);
+        if (step == 2)  // the reducer rebuilds its buckets in gradient-ready order (the first set stays)
+            for (double b : run.buckets) hold(b);
+        for (std::int64_t k = 0; k < run.accum; ++k) {
+            const Sim& sim = k == 0 || !later ? first : *later;
+            const std::int64_t base = (static_cast<std::int64_t>(step) * 1000 + k) * 100'000'000;
+            for (const Sim::Event& e : sim.events()) {
+                if (e.bytes > 0)
+                    a.allocate(base + e.storage, e.bytes);
+                else
+                    a.release(base + e.storage);
+            }
+        }
+        if (step == 1)
+            for (double b : run.states) hold(b);
+        if (run.adam && run.impl == OptimizerImpl::foreach) {  // _foreach_sqrt's list, freed after addcdiv_
+            std::vector<std::int64_t> tmp;
+            for (double b : run.updated) {
+                a.allocate(next_static, b);
+                tmp.push_back(next_static++);
+            }
+            for (std::int64_t id : tmp) a.release(id);
+        } else if (run.adam && run.impl == OptimizerImpl::forloop) {  // sqrt, then its quotient, per tensor
+            for (double b : run.updated) {
+                a.allocate(next_static, b);
+                a.allocate(next_static + 1, b);
+                a.release(next_static);
+                a.release(next_static + 1);
+                next_static += 2;
+            }
+        }
+        const std::int64_t base = (static_cast<std::int64_t>(step) * 1000) * 100'000'000;
+        for (int g : grads) a.release(base + g);  // zero_grad(set_to_none=True)
+    }
+    return a;
+}
+
 const char* to_string(OptimizerImpl impl) {
     switch (impl) {
         case OptimizerImpl::foreach: return "foreach";
@@ -1156,10 +1224,11 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     const std::int64_t accum = std::max<std::int64_t>(1, c.grad_accum());
     Program::Result later;
     double fwd2 = 0, bwd2 = 0;
+    std::unique_ptr<Program> later_prog;
     if (accum > 1) {
-        Program p2(m, c);
-        p2.grads_exist = true;
-        later = p2.run();
+        later_prog = std::make_unique<Program>(m, c);
+        later_prog->grads_exist = true;
+        later = later_prog->run();
         fwd2 = static_bytes + st.gradients + later.forward_peak;
         bwd2 = static_bytes + st.gradients + later.backward_peak;
         st.phases.push_back({"later_microbatch_forward_peak", fwd2});
@@ -1184,8 +1253,63 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     st.temporary = cat(Cat::temporary) + cat(Cat::grad_flow);
     const double grads_at_peak = later_peak || step_peak ? st.gradients : cat(Cat::gradient);
     st.overhead = kGenericCudaContextBytes;
-    st.reserved_estimate =
-        st.peak_allocated * (1 + (checkpointed ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor));
+    // Reserved: the caching allocator replayed over the run's allocations and frees.
+    RunShape run;
+    run.accum = accum;
+    run.impl = impl;
+    run.adam = c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam;
+    {
+        const std::vector<ParamTensor> tensors = param_tensors(m);
+        const auto add = [&](const ParamTensor& t) {
+            const double e = fs ? std::ceil(static_cast<double>(t.rows) / N) * static_cast<double>(t.cols)
+                                : static_cast<double>(t.elements());
+            run.params.push_back(e * w);
+        };
+        for (Block blk : {Block::embedding, Block::layer, Block::final_norm, Block::head}) {
+            if (blk == Block::layer) {
+                for (int l = 0; l < m.n_layers; ++l)
+                    for (const ParamTensor& t : tensors)
+                        if (t.block == Block::layer) add(t);
+            } else {
+                for (const ParamTensor& t : tensors)
+                    if (t.block == blk)
+                        for (std::int64_t k = 0; k < t.count; ++k) add(t);
+            }
+        }
+        for (double e : local) {
+            run.updated.push_back(e * state_bytes);
+            if (run.adam && impl == OptimizerImpl::fused) run.states.push_back(4);
+            for (int k = 0; k < static_cast<int>(state_per_param); ++k) run.states.push_back(e * state_bytes);
+        }
+        if (c.lora.enabled())
+            for (double e : local) run.params.push_back(e * 4);
+        if (ddp) {
+            // DistributedDataParallel: fp32 buckets over the trainable tensors in reverse order, the
+            // first capped at 1 MiB (_DEFAULT_FIRST_BUCKET_BYTES), the others at bucket_cap_mb = 25.
+            std::vector<double> grads_fp32;
+            if (c.lora.enabled())
+                for (double e : local) grads_fp32.push_back(e * 4);
+            else
+                for (double b : run.params) grads_fp32.push_back(b / w * 4);
+            double bucket = 0, cap = 1024.0 * 1024;
+            for (auto it = grads_fp32.rbegin(); it != grads_fp32.rend(); ++it) {
+                bucket += *it;
+                if (bucket >= cap) {
+                    run.buckets.push_back(bucket);
+                    bucket = 0;
+                    cap = 25.0 * 1024 * 1024;
+                }
+            }
+            if (bucket > 0) run.buckets.push_back(bucket);
+        }
+        // The library workspaces: two cuBLAS workspaces (forward and autograd threads) and the
+        // rest of the measured 65 MiB (+1 MiB with checkpointing) as one more block.
+        const double half = 32.0 * 1024 * 1024;
+        run.workspace = {half, half, workspace - 2 * half};
+    }
+    const bool expandable = framework_option_flag(c, "expandable_segments");
+    const torchsim::CachingAllocator alloc = replay_run(run, prog.sim, later_prog ? &later_prog->sim : nullptr, expandable);
+    st.reserved_estimate = std::max(alloc.peak_reserved(), st.peak_allocated);
     st.device_total = st.reserved_estimate + st.overhead;
     st.layer_microbatches = m.n_layers;
     st.microbatches_in_flight = 1;

@@ -111,12 +111,10 @@ std::vector<double> zero_partition_largest(std::vector<double> elements, int ran
 // The op policy of --recompute selective, as the output states it.
 std::string pytorch_sac_policy();
 
-// Allocator reserve over the peak, fitted to the 40 measured runs (docs/validation/pytorch_memory.md):
-// max_memory_reserved ≈ peak × (1 + f), f larger with checkpointing (recomputed layers interleave
-// with freed gradients and fragment the cached segments; selective checkpointing, unmeasured,
-// takes the checkpointing factor).
-inline constexpr double kPytorchReserveFactor = 0.05;
-inline constexpr double kPytorchReserveFactorCheckpoint = 0.20;
+// The steps measure.py runs (validation/pytorch_memory): the caching allocator's replay covers
+// as many, so that segments cached in step 1 are reused or outgrown in steps 2 and 3.
+inline constexpr int kPytorchMeasuredSteps = 3;
+
 
 // Library workspaces the caching allocator holds at the start of every step after the first:
 // cuBLAS/cuBLASLt workspaces of the forward and the autograd threads; measured 65 MiB

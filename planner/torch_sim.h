@@ -16,7 +16,9 @@
 //    AccumulateGrad), a parameter's first gradient becomes its .grad (AccumulateGrad steals it);
 //  * non-reentrant activation checkpointing (torch.utils.checkpoint, use_reentrant=False, what
 //    transformers' gradient_checkpointing_enable() uses) keeps no saved tensors in forward and
-//    recomputes a checkpointed region's saved tensors when backward first reaches it;
+//    recomputes a checkpointed region when backward first reaches it: its forward's allocations
+//    and frees are made again in order, the saved tensors kept, the others freed as in forward
+//    (and what outlived the region in forward freed at the end of the recomputation);
 //  * selective activation checkpointing (checkpoint with context_fn =
 //    create_selective_checkpoint_contexts(policy), torch/utils/checkpoint.py): the outputs of the
 //    ops the policy marks MUST_SAVE are cached in forward and handed to the recomputation instead
@@ -128,6 +130,16 @@ public:
     };
     std::vector<Saved> saved_by_nodes(int first, int last) const;
 
+    // Every allocation and free of the replay, in order (storage ids; bytes already 512-rounded),
+    // for the caching allocator's replay (torch_alloc.h). Parameter .grad storages are never
+    // freed here (they outlive backward): grad_storages() lists them.
+    struct Event {
+        int storage = -1;
+        double bytes = 0;  // > 0: allocated; 0: freed
+    };
+    const std::vector<Event>& events() const { return events_; }
+    std::vector<int> grad_storages() const;
+
 private:
     struct Storage {
         std::string name;  // the op (or tensor) that allocated it
@@ -175,6 +187,7 @@ private:
         std::map<int, int> slot_of;  // forward storage -> slot
         std::vector<int> inputs;     // storages of the region's inputs (held until its backward)
         std::vector<int> cached;     // selective checkpointing: op outputs cached until the recompute
+        std::vector<std::pair<int, bool>> forward;  // the region's allocations (true) and frees in forward
         int first_node = -1, last_node = -1;
         bool recomputed = false;
     };
@@ -194,6 +207,7 @@ private:
     std::vector<Region> regions_;
     std::vector<V> kept_;
     std::vector<int> pending_;  // alloc_during_backward storages not yet released
+    std::vector<Event> events_;
     int open_region_ = -1;
     double allocated_ = 0, peak_ = 0;
     std::vector<double> by_cat_ = std::vector<double>(static_cast<std::size_t>(Cat::count), 0.0);
