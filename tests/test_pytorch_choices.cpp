@@ -3,7 +3,7 @@
 // gradient accumulation, selective activation checkpointing, the Hugging Face Trainer preset and
 // the families added after the first measurements. None of these is measured yet
 // (docs/validation/pytorch_memory.md, "Prepared, not yet measured"); the values below are counted
-// by hand from the PyTorch sources cited in docs/MEMORY_MODEL.md §12.
+// by hand from the PyTorch sources cited in docs/MEMORY_MODEL.md §7.1.
 //
 // Model: a tiny Llama (hidden 64, MLP 128, 2 layers, 2 query heads of 32, 1 KV head, vocabulary
 // 256, untied), trained on batch 2 × sequence 32 (T = 64 tokens). Its 21 parameter tensors:

@@ -87,8 +87,15 @@ MemoryPlan plan_for(const json& cfg, const json& shapes) {
     c.parallel.zero = cfg["zero"].get<int>();
     // The first fixtures were all measured with torch.optim.AdamW(fused=True) and record no
     // implementation; later ones name it (measure.py --optimizer-impl).
-    c.framework_options.push_back({"optimizer_impl", cfg.value("optimizer_impl", std::string("fused"))});
-    if (cfg.contains("global_batch")) c.global_batch = cfg["global_batch"].get<std::int64_t>();
+    // measure.py's later settings: the Trainer (its own default implementation), k micro-batches
+    // per step, PYTORCH_CUDA_ALLOC_CONF.
+    if (cfg.value("trainer", std::string()) == "hf")
+        c.framework_options.push_back({"trainer", "hf"});
+    else
+        c.framework_options.push_back({"optimizer_impl", cfg.value("optimizer_impl", std::string("fused"))});
+    c.global_batch = cfg.value("accum", 1) * c.micro_batch * c.parallel.gpus;
+    if (cfg.value("alloc_conf", std::string()) == "expandable_segments:True")
+        c.framework_options.push_back({"expandable_segments", "true"});
     return plan_memory(m, *find_gpu("h100-sxm"), c);
 }
 
