@@ -35,7 +35,7 @@ public:
     }
     std::string reserve_note() const override { return "PyTorch's caching allocator replayed over the run's allocations"; }
     std::string reserve_source() const override {
-        return "c10/cuda/CUDACachingAllocator.cpp block rules, replayed (planner/torch_alloc.h, docs/MEMORY_MODEL.md §12)";
+        return "c10/cuda/CUDACachingAllocator.cpp block rules, replayed (planner/torch_alloc.h, docs/MEMORY_MODEL.md §7.1)";
     }
     std::string stack_description(const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;

@@ -967,7 +967,9 @@ torchsim::CachingAllocator replay_run(const RunShape& run, const Sim& first, con
             for (double b : run.workspace) hold(b);
         if (step == 2)  // the reducer rebuilds its buckets in gradient-ready order (the first set stays)
             for (double b : run.buckets) hold(b);
-        for (std::int64_t k = 0; k < run.accum; ++k) {
+        // Micro-batches 3.. repeat micro-batch 2's allocations and frees on a cache that already
+        // holds what they need: at most three are replayed.
+        for (std::int64_t k = 0; k < std::min<std::int64_t>(run.accum, 3); ++k) {
             const Sim& sim = k == 0 || !later ? first : *later;
             const std::int64_t base = (static_cast<std::int64_t>(step) * 1000 + k) * 100'000'000;
             for (const Sim::Event& e : sim.events()) {
@@ -1364,7 +1366,7 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                                      : "sqrt and quotient of the largest tensor, " + gib(step.temporaries)) +
                                 " (the step peaks at " + gib(opt) + ")",
                             "torch/optim/adam.py, adamw.py (_init_group, _multi_tensor_adam, _single_tensor_adam); "
-                            "ZeroRedundancyOptimizer._partition_parameters (docs/MEMORY_MODEL.md §12)"});
+                            "ZeroRedundancyOptimizer._partition_parameters (docs/MEMORY_MODEL.md §7.1)"});
     }
     std::string layer0;  // what one layer keeps (without checkpointing: the saved tensors are listed)
     if (!r.layer_saved.empty()) {

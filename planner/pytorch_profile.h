@@ -33,7 +33,7 @@
 //   trainer=none|hf       hf: the Hugging Face Trainer's defaults (optim adamw_torch_fused)
 // Optimizer: torch.optim.AdamW (also adam; sgd, sgd-momentum). Validation and the accuracy table:
 // docs/validation/pytorch_memory.md; the sources of the optimizer, SAC and accumulation models:
-// docs/MEMORY_MODEL.md §12.
+// docs/MEMORY_MODEL.md §7.1.
 #pragma once
 
 #include "core/config.h"

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace llmplan::torchsim {
 
@@ -27,24 +28,6 @@ bool should_split(bool small, double remaining) { return small ? remaining >= kM
 
 }  // namespace
 
-std::pair<int, int> CachingAllocator::best_fit(bool small, double size) const {
-    std::pair<int, int> best{-1, -1};
-    double best_size = 0;
-    for (std::size_t s = 0; s < segments_.size(); ++s) {
-        const Segment& seg = segments_[s];
-        if (seg.small != small) continue;
-        for (std::size_t b = 0; b < seg.blocks.size(); ++b) {
-            const Block& blk = seg.blocks[b];
-            if (blk.owner >= 0 || blk.size < size) continue;
-            if (best.first < 0 || blk.size < best_size) {  // ties: the earlier (lower) address stays
-                best = {static_cast<int>(s), static_cast<int>(b)};
-                best_size = blk.size;
-            }
-        }
-    }
-    return best;
-}
-
 void CachingAllocator::grow_expandable(bool small, double size) {
     const double page = small ? kSmallBuffer : kLargeBuffer;
     auto it = std::find_if(segments_.begin(), segments_.end(), [&](const Segment& s) { return s.small == small; });
@@ -53,14 +36,20 @@ void CachingAllocator::grow_expandable(bool small, double size) {
         it = segments_.end() - 1;
         ++device_allocs_;
     }
+    const int index = static_cast<int>(it - segments_.begin());
     Segment& seg = *it;
-    const bool tail_free = !seg.blocks.empty() && seg.blocks.back().owner < 0;
-    const double have = tail_free ? seg.blocks.back().size : 0;
+    const bool tail_free = !seg.blocks.empty() && seg.blocks.rbegin()->second.owner < 0;
+    const double have = tail_free ? seg.blocks.rbegin()->second.size : 0;
     const double grow = round_up(size - have, page);
-    if (tail_free)
-        seg.blocks.back().size += grow;
-    else
-        seg.blocks.push_back(Block{seg.size, grow, -1});
+    if (tail_free) {
+        auto& [offset, blk] = *seg.blocks.rbegin();
+        free_set(small).erase({blk.size, index, offset});
+        blk.size += grow;
+        free_set(small).insert({blk.size, index, offset});
+    } else {
+        seg.blocks[seg.size] = Block{grow, -1};
+        free_set(small).insert({grow, index, seg.size});
+    }
     seg.size += grow;
     reserved_ += grow;
     peak_reserved_ = std::max(peak_reserved_, reserved_);
@@ -69,50 +58,63 @@ void CachingAllocator::grow_expandable(bool small, double size) {
 void CachingAllocator::allocate(std::int64_t id, double bytes) {
     const double size = std::max(kMinBlockSize, round_up(bytes, kMinBlockSize));
     const bool small = size <= kSmallSize;
-    std::pair<int, int> at = best_fit(small, size);
-    if (at.first < 0) {
+    std::set<FreeKey>& pool = free_set(small);
+    auto fit = pool.lower_bound({size, -1, -1.0});  // best fit: the smallest, then the lowest address
+    if (fit == pool.end()) {
         if (expandable_) {
             grow_expandable(small, size);
         } else {
             const double seg = segment_size(size);
-            segments_.push_back(Segment{small, seg, {Block{0, seg, -1}}});
+            segments_.push_back(Segment{small, seg, {{0.0, Block{seg, -1}}}});
+            pool.insert({seg, static_cast<int>(segments_.size()) - 1, 0.0});
             reserved_ += seg;
             peak_reserved_ = std::max(peak_reserved_, reserved_);
             ++device_allocs_;
         }
-        at = best_fit(small, size);
+        fit = pool.lower_bound({size, -1, -1.0});
     }
-    Segment& seg = segments_[static_cast<std::size_t>(at.first)];
-    const std::size_t b = static_cast<std::size_t>(at.second);
-    const double remaining = seg.blocks[b].size - size;
+    const auto [block_size, index, offset] = *fit;
+    pool.erase(fit);
+    Segment& seg = segments_[static_cast<std::size_t>(index)];
+    Block& blk = seg.blocks.at(offset);
+    const double remaining = block_size - size;
     if (should_split(small, remaining)) {
-        const Block rest{seg.blocks[b].offset + size, remaining, -1};
-        seg.blocks[b].size = size;
-        seg.blocks.insert(seg.blocks.begin() + static_cast<std::ptrdiff_t>(b) + 1, rest);
+        blk.size = size;
+        seg.blocks[offset + size] = Block{remaining, -1};
+        pool.insert({remaining, index, offset + size});
     }
-    seg.blocks[b].owner = id;
-    allocated_ += seg.blocks[b].size;
-    segment_of_[id] = at.first;
+    seg.blocks.at(offset).owner = id;
+    allocated_ += seg.blocks.at(offset).size;
+    where_[id] = {index, offset};
 }
 
 void CachingAllocator::release(std::int64_t id) {
-    const auto it = segment_of_.find(id);
-    if (it == segment_of_.end()) return;
-    Segment& seg = segments_[static_cast<std::size_t>(it->second)];
-    segment_of_.erase(it);
-    auto blk = std::find_if(seg.blocks.begin(), seg.blocks.end(), [&](const Block& b) { return b.owner == id; });
-    if (blk == seg.blocks.end()) return;
-    allocated_ -= blk->size;
-    blk->owner = -1;
-    // Merge with the free neighbours (the block set keeps prev/next pointers within a segment).
-    if (blk + 1 != seg.blocks.end() && (blk + 1)->owner < 0) {
-        blk->size += (blk + 1)->size;
-        blk = seg.blocks.erase(blk + 1) - 1;
+    const auto it = where_.find(id);
+    if (it == where_.end()) return;
+    const auto [index, at] = it->second;
+    where_.erase(it);
+    Segment& seg = segments_[static_cast<std::size_t>(index)];
+    std::set<FreeKey>& pool = free_set(seg.small);
+    auto blk = seg.blocks.find(at);
+    allocated_ -= blk->second.size;
+    blk->second.owner = -1;
+    // Merge with the free neighbours (the allocator keeps prev/next pointers within a segment).
+    const auto next = std::next(blk);
+    if (next != seg.blocks.end() && next->second.owner < 0) {
+        pool.erase({next->second.size, index, next->first});
+        blk->second.size += next->second.size;
+        seg.blocks.erase(next);
     }
-    if (blk != seg.blocks.begin() && (blk - 1)->owner < 0) {
-        (blk - 1)->size += blk->size;
-        seg.blocks.erase(blk);
+    if (blk != seg.blocks.begin()) {
+        const auto prev = std::prev(blk);
+        if (prev->second.owner < 0) {
+            pool.erase({prev->second.size, index, prev->first});
+            prev->second.size += blk->second.size;
+            seg.blocks.erase(blk);
+            blk = prev;
+        }
     }
+    pool.insert({blk->second.size, index, blk->first});
 }
 
 }  // namespace llmplan::torchsim

@@ -2,7 +2,7 @@
 // constants in c10/core/AllocatorConfig.h), replayed over a training step's allocations and frees
 // to predict torch.cuda.max_memory_reserved().
 //
-// The rules modelled (docs/MEMORY_MODEL.md §12, "Reserved memory"):
+// The rules modelled (docs/MEMORY_MODEL.md §7.1, "Reserved memory"):
 //  * a request is rounded up to a multiple of 512 B (kMinBlockSize);
 //  * requests of at most 1 MiB (kSmallSize) use the small pool, larger ones the large pool;
 //  * a request takes the smallest cached free block of its pool that is large enough (the block
@@ -22,7 +22,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace llmplan::torchsim {
@@ -42,21 +46,24 @@ public:
 
 private:
     struct Block {
-        double offset = 0, size = 0;
+        double size = 0;
         std::int64_t owner = -1;  // -1: free
     };
     struct Segment {
         bool small = false;
         double size = 0;
-        std::vector<Block> blocks;  // by offset, covering [0, size)
+        std::map<double, Block> blocks;  // by offset, covering [0, size)
     };
-    // The (segment, block) of the best-fitting free block of the pool, or {-1, -1}.
-    std::pair<int, int> best_fit(bool small, double size) const;
+    // Free blocks of each pool ordered as the allocator's block set: size, then address (segment
+    // index, offset).
+    using FreeKey = std::tuple<double, int, double>;
+    std::set<FreeKey>& free_set(bool small) { return small ? free_small_ : free_large_; }
     void grow_expandable(bool small, double size);
 
     bool expandable_;
     std::vector<Segment> segments_;
-    std::unordered_map<std::int64_t, int> segment_of_;  // live tensor -> segment
+    std::set<FreeKey> free_small_, free_large_;
+    std::unordered_map<std::int64_t, std::pair<int, double>> where_;  // live tensor -> segment, offset
     double reserved_ = 0, peak_reserved_ = 0, allocated_ = 0;
     int device_allocs_ = 0;
 };
