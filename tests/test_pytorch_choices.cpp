@@ -10,6 +10,8 @@
 // embed_tokens and lm_head 256·64 = 16,384 elements each, per layer two norms of 64, q_proj and
 // o_proj 64·64 = 4,096, k_proj and v_proj 64·32 = 2,048, gate/up/down 64·128 = 8,192; the final
 // norm 64 — P = 2·16,384 + 2·36,992 + 64 = 106,816 parameters. Allocations round up to 512 B.
+#include "cli_run.h"
+
 #include "planner/memory.h"
 #include "planner/pytorch_profile.h"
 
@@ -209,4 +211,31 @@ TEST_CASE("pytorch profile: Pythia, Qwen3 and Gemma plan end to end", "[pytorch]
             CHECK(std::isfinite(s.reserved_estimate));
         }
     }
+}
+
+TEST_CASE("plan --framework pytorch: the choices on the command line", "[pytorch][cli]") {
+    using llmplan::test::run_cli;
+    const std::string cfg = std::string(LLMPLAN_TEST_DATA) + "/hf/tiny-qwen3.json";
+    const auto r = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--micro-batch", "2", "--seq", "64",
+                            "--recompute", "selective", "--global-batch", "8"});
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("selective checkpointing (torch.utils.checkpoint per decoder layer with torchtitan's op policy") !=
+          std::string::npos);
+    CHECK(r.out.find("adamw foreach (PyTorch's default for CUDA parameters") != std::string::npos);
+    CHECK(r.out.find("4 micro-batches accumulated per step") != std::string::npos);
+    CHECK(r.out.find("later_microbatch_backward") != std::string::npos);
+    const auto hf = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--framework-option", "trainer=hf"});
+    REQUIRE(hf.code == 0);
+    CHECK(hf.out.find("Hugging Face Trainer: PyTorch eager") != std::string::npos);
+    CHECK(hf.out.find("adamw fused (the Hugging Face Trainer's default optim adamw_torch_fused)") != std::string::npos);
+    const auto bad = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--framework-option",
+                              "optimizer_impl=apex"});
+    CHECK(bad.code == 2);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.find("--framework-option optimizer_impl=apex: choose one of default, foreach, fused, forloop") !=
+          std::string::npos);
+    const auto lora = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--recompute", "selective",
+                               "--lora-rank", "8"});
+    CHECK(lora.code == 2);
+    CHECK(lora.err.find("--recompute selective with --lora-rank is not modelled") != std::string::npos);
 }
