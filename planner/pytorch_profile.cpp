@@ -1153,7 +1153,10 @@ std::vector<PytorchSavedTensor> pytorch_layer_saved(const ModelSpec& m, const Tr
     return out;
 }
 
-StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
+namespace {
+
+// The stage and the number of segments the replayed allocator reserved (its cudaMalloc calls).
+StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* segments) {
     validate_pytorch_profile(m, c);
     Program prog(m, c);
     const Program::Result r = prog.run();
@@ -1318,6 +1321,7 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     const bool expandable = framework_option_flag(c, "expandable_segments");
     const torchsim::CachingAllocator alloc = replay_run(run, prog.sim, later_prog ? &later_prog->sim : nullptr, expandable);
     st.reserved_estimate = std::max(alloc.peak_reserved(), st.peak_allocated);
+    if (segments) *segments = alloc.device_allocations();
     st.device_total = st.reserved_estimate + st.overhead;
     st.layer_microbatches = m.n_layers;
     st.microbatches_in_flight = 1;
@@ -1417,6 +1421,16 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                         gib(st.overhead) + " per GPU (context, kernels, NCCL)",
                         "measured: device used minus PyTorch reserved (docs/MEMORY_MODEL.md §6)"});
     return st;
+}
+
+}  // namespace
+
+StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) { return plan_stage_replayed(m, c, nullptr); }
+
+int pytorch_allocator_segments(const ModelSpec& m, const TrainConfig& c) {
+    int segments = 0;
+    plan_stage_replayed(m, c, &segments);
+    return segments;
 }
 
 }  // namespace llmplan

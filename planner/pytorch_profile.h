@@ -52,6 +52,9 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c);
 
 // One pipeline stage (the whole model: the profile has no pipeline) under the pytorch profile.
 StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c);
+// The segments the replayed caching allocator reserves over the run (cudaMalloc calls:
+// torch.cuda.memory_stats()["num_device_alloc"]); c with its defaults resolved.
+int pytorch_allocator_segments(const ModelSpec& m, const TrainConfig& c);
 
 // One forward pass as PyTorch + transformers run it, for inference (`llmplan infer --framework
 // hf`): dynamic bytes only (weights and library workspaces are not included). record_grad = false
