@@ -19,7 +19,10 @@
 #                                        gradient accumulation and selective checkpointing
 #                                        (accum_sac, accum2), the Hugging Face Trainer and the caching
 #                                        allocator's segments (trainer_alloc), torch.compile next to
-#                                        eager (compile). Held-out runs are marked in measure.py.
+#                                        eager (compile); alloc_history/*.pickle: the allocator's
+#                                        history of the two reserved misses (torch.cuda.memory
+#                                        snapshots, for pytorch.org/memory_viz). Held-out runs are
+#                                        marked in measure.py.
 # Each step runs even when an earlier one fails; the last line of each file says its exit code.
 set -u
 bin=$1
@@ -49,6 +52,8 @@ pt pt_optim optim --group optim --jobs 2
 pt pt_optim2 optim2 --group optim --gpus 2
 pt pt_accum_sac accum_sac --group accum,sac --jobs 2
 pt pt_accum2 accum2 --group accum --gpus 2
+mkdir -p "$out/alloc_history"
+export LLMPLAN_HISTORY_DIR="$out/alloc_history"
 pt pt_trainer_alloc trainer_alloc --group trainer,alloc --jobs 2
 pt pt_compile compile --group compile --jobs 2
 tail -n 1 "$out"/*.txt 2>/dev/null

@@ -181,17 +181,22 @@ CONFIGS = [
     cfg("hf-l400gqa-fp32-sdpa-b2-s1024", "llama-gqa-400m", "fp32", "sdpa", 2, 1024, trainer="hf", group="trainer"),
     cfg("hf-q3-amp-sdpa-b4-s1024-k4", "qwen3-0.6b", "amp-bf16", "sdpa", 4, 1024, accum=4, trainer="hf",
         group="trainer", held_out=True),
-    # The caching allocator (group "alloc"): reserved bytes and segments, default and expandable
-    # segments, on jobs of the first 40 (their allocated peaks are known).
+    # The caching allocator (group "alloc"): reserved bytes and segments on jobs of the first 40,
+    # with the default allocator (repeats of in-sample runs; the two reserved misses also record
+    # the allocator's history, torch.cuda.memory._record_memory_history, for their diagnosis) and
+    # with expandable_segments:True (new: two of them held out).
     *[cfg(f"alloc-{tag}{'-exp' if exp else ''}", shape, prec, att, b, s_, recompute=rc, optimizer_impl="fused",
-          group="alloc", held_out=ho, **({"alloc_conf": "expandable_segments:True"} if exp else {}))
+          group="alloc", held_out=exp and ho,
+          **({"alloc_conf": "expandable_segments:True"} if exp else {}),
+          **({"record_history": True} if (miss and not exp) else {}))
       for exp in (False, True)
-      for (tag, shape, prec, att, b, s_, rc, ho) in (
-          ("g124-amp-sdpa-b16-s1024", "gpt2-124m", "amp-bf16", "sdpa", 16, 1024, "none", False),
-          ("l160-bf16-sdpa-b16-s1024", "llama-160m", "bf16", "sdpa", 16, 1024, "none", False),
-          ("tl1b-amp-sdpa-b8-s2048-ckpt", "tinyllama-1.1b", "amp-bf16", "sdpa", 8, 2048, "full", False),
-          ("l1b128k-bf16-eager-b2-s2048-ckpt", "llama3-1b-128k", "bf16", "eager", 2, 2048, "full", True),
-          ("l400gqa-amp-eager-b2-s2048", "llama-gqa-400m", "amp-bf16", "eager", 2, 2048, "none", True))],
+      for (tag, shape, prec, att, b, s_, rc, ho, miss) in (
+          ("g124-amp-sdpa-b16-s1024", "gpt2-124m", "amp-bf16", "sdpa", 16, 1024, "none", False, False),
+          ("l160-bf16-sdpa-b16-s1024", "llama-160m", "bf16", "sdpa", 16, 1024, "none", False, False),
+          ("tl1b-amp-sdpa-b8-s2048-ckpt", "tinyllama-1.1b", "amp-bf16", "sdpa", 8, 2048, "full", True, False),
+          ("g124-fp32-eager-b4-s1024-ckpt", "gpt2-124m", "fp32", "eager", 4, 1024, "full", False, True),
+          ("l1b128k-bf16-eager-b2-s2048-ckpt", "llama3-1b-128k", "bf16", "eager", 2, 2048, "full", False, True),
+          ("l400gqa-amp-eager-b2-s2048", "llama-gqa-400m", "amp-bf16", "eager", 2, 2048, "none", True, False))],
     # torch.compile (group "compile"): each compiled run next to its eager twin (the eager twins of
     # the first 40 are re-run here with foreach so that both halves share the optimizer).
     *[cfg(f"cmp-{tag}{'-compiled' if comp else ''}", shape, prec, att, b, s_, recompute=rc, optimizer_impl="foreach",
@@ -382,6 +387,8 @@ def run_one(c):
     ids = torch.randint(0, vocab, (c["batch"], c["seq"]), generator=g).to(dev)
     autocast = c["precision"] == "amp-bf16" and not (distributed and c["zero"] >= 2)
     steps = []
+    if c.get("record_history"):  # every allocation and free with its stack, for the allocator model
+        torch.cuda.memory._record_memory_history(max_entries=1_000_000)
     torch.cuda.synchronize()
     for step in range(STEPS):
         torch.cuda.reset_peak_memory_stats()
@@ -414,6 +421,9 @@ def run_one(c):
                           backward_end=bwd_end, optimizer_peak=opt_peak, optimizer_end=opt_end,
                           loss=float(loss.item()), seconds=time.perf_counter() - t0,
                           **(dict(microbatches=micro) if accum > 1 else {})))
+    if c.get("record_history") and os.environ.get("LLMPLAN_HISTORY_DIR"):
+        torch.cuda.memory._dump_snapshot(os.path.join(os.environ["LLMPLAN_HISTORY_DIR"], c["name"] + ".pickle"))
+        torch.cuda.memory._record_memory_history(enabled=None)
     # Whole-run peaks (what max_memory_allocated reports over the steps, counting from empty).
     peak_allocated = max(max(s["forward_peak"], s["backward_peak"], s["optimizer_peak"]) for s in steps)
     free, total = torch.cuda.mem_get_info()
