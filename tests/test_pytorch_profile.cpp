@@ -106,7 +106,7 @@ double err(double predicted, double measured) { return 100.0 * (predicted - meas
 
 }  // namespace
 
-TEST_CASE("pytorch profile: every measured run within 3% (peak) and 6% (reserved; two known misses)",
+TEST_CASE("pytorch profile: every measured run within 3% (peak) and 6% (reserved) but two known misses",
           "[pytorch][validation]") {
     const json shapes = load("shapes.json");
     const std::vector<Case> all = cases();
