@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include <limits>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -93,24 +95,26 @@ std::string text_of(const nlohmann::json& v) {
 
 }  // namespace
 
-void apply_cluster_file(const CLI::App& app, const PerfFlags& p, JobOptions& job) {
+void apply_cluster_file(const CLI::App& app, PerfFlags& p, JobOptions& job) {
     if (p.cluster.empty()) return;
     const nlohmann::json j = read_cluster(p.cluster);
-    if (j.contains("gpu") && app.count("--gpu") == 0) job.gpu = text_of(j["gpu"]);
-    if (j.contains("gpus") && app.count("--gpus") == 0) job.gpus = text_of(j["gpus"]);
-    if (j.contains("gpus_per_node") && app.count("--gpus-per-node") == 0) job.gpus_per_node = text_of(j["gpus_per_node"]);
+    // The file fills what the command line (or --config) did not give: an explicit flag wins even
+    // when its value is the default (CLI11's count(), never a comparison with the default text).
+    auto fill = [&](const char* key, const char* flag, std::string& slot) {
+        if (j.contains(key) && app.count(flag) == 0) slot = text_of(j[key]);
+    };
+    fill("gpu", "--gpu", job.gpu);
+    fill("gpus", "--gpus", job.gpus);
+    fill("gpus_per_node", "--gpus-per-node", job.gpus_per_node);
+    fill("inter_node_bandwidth", "--inter-node-bandwidth", p.inter_node_bandwidth);
+    fill("nvlink_bandwidth", "--nvlink-bandwidth", p.nvlink_bandwidth);
+    fill("price_per_gpu_hour", "--price-per-gpu-hour", p.price);
+    fill("pue", "--pue", p.pue);
+    fill("grid_intensity", "--grid-intensity", p.grid_intensity);
 }
 
 ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config) {
-    PerfFlags f = o;
-    if (!o.cluster.empty()) {  // the file fills what the flags left unset
-        const nlohmann::json j = read_cluster(o.cluster);
-        if (f.inter_node_bandwidth.empty() && j.contains("inter_node_bandwidth")) f.inter_node_bandwidth = text_of(j["inter_node_bandwidth"]);
-        if (f.nvlink_bandwidth.empty() && j.contains("nvlink_bandwidth")) f.nvlink_bandwidth = text_of(j["nvlink_bandwidth"]);
-        if (f.price.empty() && j.contains("price_per_gpu_hour")) f.price = text_of(j["price_per_gpu_hour"]);
-        if (j.contains("pue") && o.pue == "1.2") f.pue = text_of(j["pue"]);
-        if (j.contains("grid_intensity") && o.grid_intensity == "0.4") f.grid_intensity = text_of(j["grid_intensity"]);
-    }
+    const PerfFlags& f = o;
     ResolvedPerf r;
     r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
     if (!f.inter_node_bandwidth.empty()) {
@@ -228,6 +232,150 @@ GpuSpec resolve_gpu(const JobOptions& o) {
 
 TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
     return train_config_from_text(o, gpu.default_gpus_per_node);
+}
+
+}  // namespace llmplan::cli
+
+namespace llmplan::cli {
+
+void add_config_options(CLI::App& app, std::string& write_config) {
+    app.set_config("--config", "",
+                   "Read flags from a TOML job file: one `long-flag-name = value` per line (as --write-config writes "
+                   "it); flags on the command line win")
+        ->type_name("FILE");
+    app.add_option("--write-config", write_config,
+                   "Write the resolved job (the flags given and the values the imports set) as a TOML job file for --config")
+        ->type_name("FILE");
+}
+
+void add_import_options(CLI::App& app, ImportFlags& o) {
+    add_config_options(app, o.write_config);
+    app.add_option("--deepspeed", o.deepspeed,
+                   "Import a DeepSpeed ds_config.json (ZeRO stage, offload, bf16/fp16, batch sizes, bucket sizes); "
+                   "explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE");
+    app.add_option("--megatron-args", o.megatron_args,
+                   "Import a Megatron-LM argument list, a file or the arguments themselves (model shape, parallel "
+                   "sizes, recompute, batch, precision); explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE|ARGS");
+    app.add_option("--torchtitan", o.torchtitan,
+                   "Import a torchtitan job TOML (model flavour, parallelism degrees, activation checkpointing, float8, "
+                   "batch and sequence); explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE");
+}
+
+std::string argument_list_text(const std::string& value, const char* flag, std::string* source) {
+    // A value without blanks that names a file is the file; anything else is the arguments.
+    const bool one_word = value.find_first_of(" \t\n") == std::string::npos && value.rfind("--", 0) != 0;
+    if (one_word) {
+        *source = value;
+        return read_text_file(value, flag);
+    }
+    *source = "'" + (value.size() > 60 ? value.substr(0, 57) + "..." : value) + "'";
+    return value;
+}
+
+PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOptions& j, const PerfFlags& p,
+                        const ImportFlags& imports, std::ostream& err) {
+    PreparedJob r{{}, j, p, {}};
+    apply_cluster_file(app, r.perf, r.job);
+    const int kinds = !imports.deepspeed.empty() + !imports.megatron_args.empty() + !imports.torchtitan.empty();
+    if (kinds > 1) throw InputError("--deepspeed, --megatron-args and --torchtitan each describe the job; give only one of them");
+    const FlagGiven given = [&](std::string_view flag) {  // a flag this command lacks (search: --tp) counts as not given
+        const CLI::Option* o = app.get_option_no_throw(std::string(flag));
+        return o != nullptr && o->count() > 0;
+    };
+    const bool model_given = !m.model.empty() || !m.hf_config.empty() || !m.params.empty();
+    std::optional<ResolvedModel> model;
+    if (model_given) model = resolve_model(m);
+    if (!imports.deepspeed.empty()) {
+        r.imports.push_back(import_deepspeed(read_text_file(imports.deepspeed, "--deepspeed"), imports.deepspeed, r.job, given,
+                                             model ? &model->spec : nullptr));
+    } else if (!imports.megatron_args.empty()) {
+        std::string source;
+        const std::string text = argument_list_text(imports.megatron_args, "--megatron-args", &source);
+        r.imports.push_back(import_megatron(text, source, r.job, given));
+    } else if (!imports.torchtitan.empty()) {
+        r.imports.push_back(import_torchtitan(read_text_file(imports.torchtitan, "--torchtitan"), imports.torchtitan, r.job, given));
+    }
+    for (const JobImport& imp : r.imports) {
+        if (!model && imp.model) model = ResolvedModel{*imp.model, imp.flag + " " + imp.source, false};
+        if (!model && !imp.model_name.empty()) {
+            ModelOptions named;
+            named.model = imp.model_name;
+            model = resolve_model(named);
+        }
+        if (!imp.tokens.empty()) r.perf.tokens = imp.tokens;
+        err << import_text(imp);
+    }
+    r.model = model ? std::move(*model) : resolve_model(m);  // the latter: "no model given"
+    if (!imports.write_config.empty()) write_job_config(app, r.imports, imports.write_config);
+    return r;
+}
+
+namespace {
+
+std::string toml_string(const std::string& s) {
+    std::string o = "\"";
+    for (const char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (c == '\n') { o += "\\n"; continue; }
+        o += c;
+    }
+    return o + "\"";
+}
+
+}  // namespace
+
+void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports, const std::string& path) {
+    // name → values, in the order of the command's options.
+    std::vector<std::pair<std::string, std::vector<std::string>>> entries;
+    std::vector<bool> is_flag;
+    auto slot = [&](const std::string& name) -> std::vector<std::string>* {
+        for (auto& [n, v] : entries)
+            if (n == name) return &v;
+        return nullptr;
+    };
+    static const std::set<std::string> kNotJob{"help", "config", "write-config", "json", "csv", "report", "deepspeed", "torchtitan",
+                                               "vllm-args", "quiet", "out"};
+    bool megatron_model = false;
+    for (const JobImport& imp : imports) megatron_model = megatron_model || (imp.flag == "--megatron-args" && imp.model);
+    for (const CLI::Option* opt : app.get_options()) {
+        if (opt->get_lnames().empty()) continue;
+        const std::string name = opt->get_lnames().front();
+        if (kNotJob.count(name) || (name == "megatron-args" && !megatron_model)) continue;
+        const bool flag = opt->get_type_size() == 0;
+        std::vector<std::string> values;
+        if (opt->count() > 0) values = flag ? std::vector<std::string>{"true"} : opt->results();
+        entries.emplace_back(name, values);
+        is_flag.push_back(flag);
+    }
+    for (const JobImport& imp : imports)
+        for (const ImportedValue& v : imp.applied()) {
+            if (v.flag.rfind("--", 0) != 0) continue;  // not a flag: "(model) vocabulary"
+            std::vector<std::string>* s = slot(v.flag.substr(2));
+            if (!s) continue;
+            if (v.flag == "--framework-option") s->push_back(v.value);
+            else *s = {v.value};
+        }
+    std::ostringstream o;
+    o << "# llmplan " << app.get_name() << " job file: read it back with `llmplan " << app.get_name() << " --config FILE`.\n";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& [name, values] = entries[i];
+        if (values.empty()) continue;
+        o << name << " = ";
+        if (is_flag[i]) {
+            o << (values.front() == "false" ? "false" : "true");
+        } else if (values.size() > 1 || name == "framework-option") {
+            o << "[";
+            for (std::size_t k = 0; k < values.size(); ++k) o << (k ? ", " : "") << toml_string(values[k]);
+            o << "]";
+        } else {
+            o << toml_string(values.front());
+        }
+        o << "\n";
+    }
+    write_output_file(path, o.str(), "--write-config");
 }
 
 }  // namespace llmplan::cli
