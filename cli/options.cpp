@@ -239,9 +239,9 @@ TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
 namespace llmplan::cli {
 
 void add_config_options(CLI::App& app, std::string& write_config) {
-    app.set_config("--config", "",
-                   "Read flags from a TOML job file: one `long-flag-name = value` per line (as --write-config writes "
-                   "it); flags on the command line win")
+    // Read by apply_job_file after parsing (CLI11 reads a config file only for the top-level app).
+    app.add_option("--config", "Read flags from a TOML job file: one `long-flag-name = value` per line (as "
+                               "--write-config writes it); flags on the command line win")
         ->type_name("FILE");
     app.add_option("--write-config", write_config,
                    "Write the resolved job (the flags given and the values the imports set) as a TOML job file for --config")
@@ -262,6 +262,40 @@ void add_import_options(CLI::App& app, ImportFlags& o) {
                    "Import a torchtitan job TOML (model flavour, parallelism degrees, activation checkpointing, float8, "
                    "batch and sequence); explicit flags win (docs/IMPORTS.md)")
         ->type_name("FILE");
+}
+
+void apply_job_file(CLI::App& app) {
+    const CLI::Option* config = app.get_option_no_throw("--config");
+    if (config == nullptr || config->count() == 0) return;
+    const std::string path = config->as<std::string>();
+    const std::string what = "--config " + path;
+    std::istringstream text(read_text_file(path, "--config"));
+    std::vector<CLI::ConfigItem> items;
+    try {
+        items = CLI::ConfigTOML().from_config(text);  // CLI11's own TOML reader
+    } catch (const CLI::ParseError& e) {
+        throw InputError(what + ": " + e.what());
+    }
+    for (const CLI::ConfigItem& item : items) {
+        if (item.name == "++" || item.name == "--") continue;  // CLI11's section markers
+        if (!item.parents.empty() && !(item.parents.size() == 1 && item.parents[0] == app.get_name()))
+            throw InputError(what + ": [" + item.parents[0] + "] " + item.name + ": not a section of `llmplan " + app.get_name() + "`");
+        CLI::Option* opt = app.get_option_no_throw("--" + item.name);
+        if (opt == nullptr || item.name == "config" || item.name == "help")
+            throw InputError(what + ": \"" + item.name + "\" is not a flag of `llmplan " + app.get_name() + "`");
+        if (opt->count() > 0) continue;  // the command line wins
+        try {
+            if (opt->get_type_size() == 0) {
+                if (item.inputs.size() != 1 || (item.inputs[0] != "true" && item.inputs[0] != "false"))
+                    throw InputError(what + ": " + item.name + ": expected true or false");
+                if (item.inputs[0] == "false") continue;
+            }
+            opt->add_result(item.inputs);
+            opt->run_callback();
+        } catch (const CLI::ParseError& e) {
+            throw InputError(what + ": " + item.name + ": " + e.what());
+        }
+    }
 }
 
 std::string argument_list_text(const std::string& value, const char* flag, std::string* source) {

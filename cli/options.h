@@ -71,6 +71,9 @@ struct ImportFlags {
 // --config and --write-config only (infer and scaling take the job file too).
 void add_config_options(CLI::App& app, std::string& write_config);
 void add_import_options(CLI::App& app, ImportFlags& o);
+// --config FILE of the parsed subcommand: each KEY = VALUE sets the flag --KEY unless it was given
+// on the command line; an unknown key is an InputError naming the file. Called right after parsing.
+void apply_job_file(CLI::App& app);
 
 // The job as it will be planned: the flags, then (where a flag was not given) --cluster and the
 // imports; the model from the flags or, failing them, from the import. Prints what each import
