@@ -154,7 +154,8 @@ JobImport import_deepspeed(const std::string& text, const std::string& source, J
         if (!zused.count(k)) rec.ignore("zero_optimization." + k, "not modelled");
 
     // Batch: train_batch_size = train_micro_batch_size_per_gpu × gradient_accumulation_steps × data-parallel size
-    // (DeepSpeed's _batch_assertion; any two give the third).
+    // (runtime/config.py _batch_assertion); any two give the third, and a missing
+    // gradient_accumulation_steps is 1 (_set_batch_related_parameters).
     for (const char* key : {"train_micro_batch_size_per_gpu", "gradient_accumulation_steps", "train_batch_size"})
         if (j.contains(key)) used.insert(key);
     const std::optional<std::int64_t> micro = count(j, "train_micro_batch_size_per_gpu", "train_micro_batch_size_per_gpu"),
@@ -172,6 +173,12 @@ JobImport import_deepspeed(const std::string& text, const std::string& source, J
                                                  std::to_string(*gas) + " × data-parallel size " + std::to_string(dp));
             rec.derive("--micro-batch", job.micro_batch, std::to_string(*total / (*gas * dp)),
                        "train_batch_size ÷ (gradient_accumulation_steps × data-parallel size " + std::to_string(dp) + ")");
+        }
+        if (!micro && !gas && !j.contains("train_micro_batch_size_per_gpu") && !j.contains("gradient_accumulation_steps")) {
+            if (*total % dp != 0)
+                rec.fail("train_batch_size", std::to_string(*total) + " is not a multiple of the data-parallel size " + std::to_string(dp));
+            rec.derive("--micro-batch", job.micro_batch, std::to_string(*total / dp),
+                       "train_batch_size ÷ data-parallel size " + std::to_string(dp) + " (gradient_accumulation_steps 1, DeepSpeed's rule)");
         }
         if (micro && gas && *micro * *gas * dp != *total)
             rec.fail("train_batch_size", std::to_string(*total) + " ≠ train_micro_batch_size_per_gpu " + std::to_string(*micro) +

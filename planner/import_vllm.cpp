@@ -122,8 +122,8 @@ JobImport import_vllm(const std::string& args, const std::string& source, InferT
         const std::string k = to_lower(a.at("--kv-cache-dtype"));
         if (k == "auto") rec.ignore("--kv-cache-dtype", "auto: the model's dtype (--kv-cache's default)");
         else if (k == "fp8" || k == "fp8_e4m3" || k == "fp8_e5m2") rec.take("--kv-cache", job.kv, "fp8", "--kv-cache-dtype " + k);
-        else if (k == "bfloat16") rec.take("--kv-cache", job.kv, "bf16", "--kv-cache-dtype " + k);
-        else rec.fail("--kv-cache-dtype", "\"" + k + "\" is not auto, fp8, fp8_e4m3, fp8_e5m2 or bfloat16");
+        else if (k == "bfloat16" || k == "float16") rec.take("--kv-cache", job.kv, k == "bfloat16" ? "bf16" : "fp16", "--kv-cache-dtype " + k);
+        else rec.fail("--kv-cache-dtype", "\"" + k + "\" is not modelled (auto, float16, bfloat16, fp8, fp8_e4m3, fp8_e5m2)");
     }
     for (const std::string& n : order)
         if (!used.count(n)) rec.ignore(n, "not used by the plan");

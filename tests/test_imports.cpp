@@ -58,7 +58,7 @@ const nlohmann::json* find_value(const nlohmann::json& list, const std::string& 
 
 }  // namespace
 
-TEST_CASE("--deepspeed: the plan of the equivalent flags; auto bucket sizes from the hidden size", "[imports]") {
+TEST_CASE("imports: deepspeed gives the plan of the equivalent flags and auto bucket sizes from the hidden size", "[imports]") {
     const nlohmann::json imported = run_json({"plan", "--model", "llama-2-7b", "--gpus", "16", "--deepspeed",
                                               kData + "ds_zero3_offload.json", "--json"});
     const nlohmann::json flags = run_json(
@@ -83,7 +83,7 @@ TEST_CASE("--deepspeed: the plan of the equivalent flags; auto bucket sizes from
                                               "scheduler", "steps_per_print", "wall_clock_breakdown"});
 }
 
-TEST_CASE("--deepspeed: explicit flags win and are recorded as overriding", "[imports]") {
+TEST_CASE("imports: explicit flags beat a deepspeed config and are recorded as overriding", "[imports]") {
     const test::CliResult r = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--deepspeed",
                                              kData + "ds_zero3_offload.json", "--zero", "2", "--framework-option",
                                              "reduce_bucket_size=5e8", "--json"});
@@ -96,12 +96,17 @@ TEST_CASE("--deepspeed: explicit flags win and are recorded as overriding", "[im
     CHECK(r.err.find("took    --zero 3  ← zero_optimization.stage  (overridden by the explicit --zero)") != std::string::npos);
 }
 
-TEST_CASE("--deepspeed: micro-batch from train_batch_size and gradient_accumulation_steps; bad files", "[imports][errors]") {
+TEST_CASE("imports: deepspeed batch sizes follow DeepSpeed's rules and bad files are one line", "[imports][errors]") {
     const std::string path = "imports_ds_test.json";
     write(path, R"({"train_batch_size": 64, "gradient_accumulation_steps": 4, "zero_optimization": {"stage": 1}})");
     const nlohmann::json j = run_json({"plan", "--model", "llama-2-7b", "--gpus", "8", "--deepspeed", path, "--json"});
     CHECK(j["inputs"]["micro_batch"] == 2);  // 64 ÷ (4 × 8)
     CHECK(j["inputs"]["precision"] == "fp32");  // neither bf16 nor fp16: DeepSpeed's fp32
+    write(path, R"({"train_batch_size": 64, "bf16": {"enabled": "auto"}})");  // alone: gradient_accumulation_steps 1
+    const nlohmann::json alone = run_json({"plan", "--model", "llama-2-7b", "--gpus", "8", "--deepspeed", path, "--json"});
+    CHECK(alone["inputs"]["micro_batch"] == 8);
+    CHECK(alone["inputs"]["grad_accum"] == 1);
+    CHECK(alone["inputs"]["precision"] == "mixed-bf16");  // "auto": llmplan's default
     write(path, R"({"train_batch_size": 64, "train_micro_batch_size_per_gpu": 4, "gradient_accumulation_steps": 4})");
     expect_one_line_error({"plan", "--model", "llama-2-7b", "--gpus", "8", "--deepspeed", path},
                           "llmplan plan: error: --deepspeed imports_ds_test.json: train_batch_size: 64 ≠ "
@@ -117,7 +122,7 @@ TEST_CASE("--deepspeed: micro-batch from train_batch_size and gradient_accumulat
     std::remove(path.c_str());
 }
 
-TEST_CASE("--megatron-args: the shape and the job of a pretrain_gpt.py launch", "[imports]") {
+TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.py launch", "[imports]") {
     const nlohmann::json imported = run_json({"plan", "--gpus", "16", "--megatron-args", kData + "megatron_llama2_7b.sh", "--json"});
     const nlohmann::json flags = run_json({"plan", "--model", "llama-2-7b", "--gpus", "16", "--framework", "megatron", "--tp", "2",
                                            "--pp", "2", "--sp", "--zero", "1", "--precision", "mixed-bf16", "--recompute",
@@ -150,7 +155,7 @@ TEST_CASE("--megatron-args: the shape and the job of a pretrain_gpt.py launch", 
                           "--tensor-model-parallel-size: \"two\" must be a positive integer");
 }
 
-TEST_CASE("--torchtitan: a job TOML gives the preset and the plan of the equivalent flags", "[imports]") {
+TEST_CASE("imports: a torchtitan job TOML gives the preset and the plan of the equivalent flags", "[imports]") {
     const nlohmann::json imported = run_json({"plan", "--torchtitan", kData + "torchtitan_llama3_8b.toml", "--json"});
     const nlohmann::json flags = run_json({"plan", "--model", "llama-3.1-8b", "--gpus", "16", "--framework", "torchtitan", "--tp", "2",
                                            "--sp", "--zero", "3", "--micro-batch", "2", "--global-batch", "16", "--seq", "8192",
@@ -172,7 +177,7 @@ TEST_CASE("--torchtitan: a job TOML gives the preset and the plan of the equival
     std::remove(path.c_str());
 }
 
-TEST_CASE("infer --vllm-args: a vllm serve command line", "[imports]") {
+TEST_CASE("imports: infer takes a vllm serve command line", "[imports]") {
     const nlohmann::json imported = run_json({"infer", "--vllm-args", slurp(kData + "vllm_serve.sh"), "--json"});
     const nlohmann::json flags = run_json({"infer", "--model", "llama-3-8b", "--tp", "2", "--gpu-memory-utilization", "0.85",
                                            "--block-size", "32", "--batch", "64", "--kv-cache", "fp8", "--framework", "vllm",
@@ -186,7 +191,7 @@ TEST_CASE("infer --vllm-args: a vllm serve command line", "[imports]") {
                           "modelled (awq, gptq, fp8, bitsandbytes)");
 }
 
-TEST_CASE("--config and --write-config: the resolved job round-trips", "[imports][config]") {
+TEST_CASE("imports: the job file written by write-config reads back through config", "[imports][config]") {
     const std::string job = "imports_job_test.toml";
     const nlohmann::json imported = run_json({"plan", "--model", "llama-2-7b", "--gpus", "16", "--deepspeed",
                                               kData + "ds_zero3_offload.json", "--write-config", job, "--json"});
@@ -211,7 +216,7 @@ TEST_CASE("--config and --write-config: the resolved job round-trips", "[imports
     std::remove(job.c_str());
 }
 
-TEST_CASE("--cluster fills only what no flag gave, even a flag at its default value", "[imports][precedence]") {
+TEST_CASE("imports: a cluster file fills only what no flag gave even when the flag is at its default", "[imports][precedence]") {
     const std::string path = "imports_cluster_test.json";
     write(path, R"({"gpu": "a100-80g", "pue": 1.5, "grid_intensity": 0.2, "price_per_gpu_hour": 3})");
     const nlohmann::json file = run_json({"plan", "--model", "llama-2-7b", "--cluster", path, "--json"});
@@ -227,9 +232,51 @@ TEST_CASE("--cluster fills only what no flag gave, even a flag at its default va
     std::remove(path.c_str());
 }
 
-TEST_CASE("split_argument_words: quotes, escapes, continued lines, comments", "[imports]") {
+TEST_CASE("imports: split_argument_words handles quotes and escapes and continued lines and comments", "[imports]") {
     CHECK(split_argument_words("a 'b c' \"d e\" f\\ g \\\n h # note\n--x=1", "t") ==
           std::vector<std::string>{"a", "b c", "d e", "f g", "h", "--x=1"});
     CHECK_THROWS_WITH(split_argument_words("--data-path 'x", "--megatron-args t"),
                       "--megatron-args t: the ' quote at character 13 is not closed");
+}
+
+TEST_CASE("imports: scaling fit reads a spreadsheet's CSV as the plain one", "[imports][csv]") {
+    // The Chinchilla points as Excel's "CSV UTF-8" writes them: a byte-order mark, CRLF, a quoted
+    // first column holding commas, quotes and a line break, and quoted numbers.
+    const std::string plain = slurp(std::string(LLMPLAN_TEST_DATA) + "/chinchilla_fig4_points.csv");
+    std::string excel = "\xEF\xBB\xBF\"run\",";
+    std::size_t row = 0, at = 0;
+    while (at < plain.size()) {
+        std::size_t eol = plain.find('\n', at);
+        if (eol == std::string::npos) eol = plain.size();
+        const std::string line = plain.substr(at, eol - at);
+        at = eol + 1;
+        if (line.empty()) continue;
+        if (row > 0) {
+            excel += "\"run ";
+            excel += std::to_string(row);
+            excel += ", ablation \"\"b\"\"\r\nsecond line\",";
+        }
+        // Quote every field of the original line.
+        std::string quoted;
+        std::size_t from = 0;
+        for (;;) {
+            const std::size_t comma = line.find(',', from);
+            quoted += '"';
+            quoted += line.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+            quoted += '"';
+            if (comma == std::string::npos) break;
+            quoted += ",";
+            from = comma + 1;
+        }
+        excel += quoted;
+        excel += "\r\n";
+        ++row;
+    }
+    const std::string path = "imports_fit_excel.csv";
+    write(path, excel);
+    const nlohmann::json a = run_json({"scaling", "--fit", std::string(LLMPLAN_TEST_DATA) + "/chinchilla_fig4_points.csv", "--json"});
+    const nlohmann::json b = run_json({"scaling", "--fit", path, "--json"});
+    std::remove(path.c_str());
+    CHECK(a["fit"]["runs"] == 245);
+    CHECK(b["fit"] == a["fit"]);
 }
