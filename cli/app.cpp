@@ -50,6 +50,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         for (CLI::App* sub : app.get_subcommands()) {
             context = "llmplan " + sub->get_name();
             apply_job_file(*sub);
+            apply_scenario_file(*sub);
             for (CLI::App* nested : sub->get_subcommands()) apply_job_file(*nested);
         }
         if (plan.app->parsed()) { context = "llmplan plan"; return run_plan(plan, out, err); }

@@ -46,6 +46,7 @@ void setup_infer(CLI::App& parent, InferCommand& cmd) {
     a.add_flag("--json", cmd.json, "Print JSON (schema llmplan.infer/1)");
     a.add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
     add_config_options(a, cmd.write_config);
+    add_scenario_option(a, nullptr);
     a.add_option("--vllm-args", cmd.vllm_args,
                  "Import a `vllm serve` command line, a file or the arguments themselves (model, tensor-parallel-size, "
                  "max-model-len, gpu-memory-utilization, kv-cache-dtype, quantization, max-num-seqs, block-size); "

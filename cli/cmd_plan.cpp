@@ -24,6 +24,7 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
     add_job_options(*cmd.app, cmd.job);
     add_perf_options(*cmd.app, cmd.perf);
     add_import_options(*cmd.app, cmd.imports);
+    add_scenario_option(*cmd.app, &cmd.write_scenario);
     cmd.app->add_flag("--compare-finetune", cmd.compare_finetune,
                       "Also compare full fine-tuning, LoRA and QLoRA (nf4 base) for this job: memory, fit, step time");
     cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.plan/1) instead of a table");
@@ -274,6 +275,10 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
     const TrainConfig config = resolve_job(prepared.job, gpu);
     const MemoryPlan plan = plan_memory(model.spec, gpu, config);
     const ResolvedPerf perf_in = resolve_perf(prepared.perf, gpu, plan.config);
+    if (!cmd.write_scenario.empty())
+        write_output_file(cmd.write_scenario,
+                          report_text(gui::scenario_to_json(scenario_from_job(cmd.model, prepared, config)), "scenario"),
+                          "--write-scenario");
     const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
 
     nlohmann::ordered_json report =

@@ -18,7 +18,7 @@ struct PlanCommand {
     PerfFlags perf;
     ImportFlags imports;
     bool json = false, compare_finetune = false;
-    std::string report;
+    std::string report, write_scenario;
     std::string units = "gib";
 };
 void setup_plan(CLI::App& parent, PlanCommand& cmd);

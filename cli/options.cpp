@@ -8,6 +8,9 @@
 #include "core/file.h"
 #include "core/model_source.h"
 #include "core/quantity.h"
+#include "core/text.h"
+
+#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -285,7 +288,7 @@ void apply_job_file(CLI::App& app) {
             throw InputError(what + ": \"" + item.name + "\" is not a flag of `llmplan " + app.get_name() + "`");
         if (opt->count() > 0) continue;  // the command line wins
         try {
-            if (opt->get_type_size() == 0) {
+            if (opt->get_expected_max() == 0) {
                 if (item.inputs.size() != 1 || (item.inputs[0] != "true" && item.inputs[0] != "false"))
                     throw InputError(what + ": " + item.name + ": expected true or false");
                 if (item.inputs[0] == "false") continue;
@@ -370,7 +373,7 @@ void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports
             if (n == name) return &v;
         return nullptr;
     };
-    static const std::set<std::string> kNotJob{"help", "config", "write-config", "json", "csv", "report", "deepspeed", "torchtitan",
+    static const std::set<std::string> kNotJob{"help", "config", "write-config", "scenario", "write-scenario", "json", "csv", "report", "deepspeed", "torchtitan",
                                                "vllm-args", "quiet", "out"};
     bool megatron_model = false;
     for (const JobImport& imp : imports) megatron_model = megatron_model || (imp.flag == "--megatron-args" && imp.model);
@@ -378,7 +381,7 @@ void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports
         if (opt->get_lnames().empty()) continue;
         const std::string name = opt->get_lnames().front();
         if (kNotJob.count(name) || (name == "megatron-args" && !megatron_model)) continue;
-        const bool flag = opt->get_type_size() == 0;
+        const bool flag = opt->get_expected_max() == 0;
         std::vector<std::string> values;
         if (opt->count() > 0) values = flag ? std::vector<std::string>{"true"} : opt->results();
         entries.emplace_back(name, values);
@@ -410,6 +413,147 @@ void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports
         o << "\n";
     }
     write_output_file(path, o.str(), "--write-config");
+}
+
+}  // namespace llmplan::cli
+
+namespace llmplan::cli {
+
+namespace {
+
+std::string number_text(double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+void add_scenario_option(CLI::App& app, std::string* write_scenario) {
+    app.add_option("--scenario", "Read the job from a GUI scenario file (llmplan.scenario/1, or a plan report); flags "
+                                 "on the command line and in --config win")
+        ->type_name("FILE");
+    if (write_scenario)
+        app.add_option("--write-scenario", *write_scenario, "Write the resolved job as a GUI scenario file (File → Open in llmplan-gui)")
+            ->type_name("FILE");
+}
+
+void apply_scenario_file(CLI::App& app) {
+    const CLI::Option* option = app.get_option_no_throw("--scenario");
+    if (option == nullptr || option->count() == 0) return;
+    const std::string path = option->as<std::string>();
+    const gui::Scenario s = gui::load_scenario_file(path);
+    const bool infer = app.get_name() == "infer";
+    if ((s.mode == gui::Mode::inference) != infer)
+        throw InputError("--scenario " + path + ": a " + gui::to_string(s.mode) + " scenario; use `llmplan " +
+                         (infer ? "plan" : "infer") + " --scenario`");
+    auto set = [&](const char* flag, const std::string& value) {
+        CLI::Option* o = app.get_option(flag);
+        if (o->count() > 0) return;  // the command line and --config win
+        if (o->get_expected_max() == 0) {
+            if (value != "true") return;
+            o->add_result("true");
+        } else {
+            o->add_result(value);
+        }
+        o->run_callback();
+    };
+    auto integer = [](std::int64_t v) { return std::to_string(v); };
+    if (app.count("--model") + app.count("--hf-config") + app.count("--params") == 0) {
+        switch (s.source) {
+            case gui::ModelSource::preset: set("--model", s.model); break;
+            case gui::ModelSource::hf_config: set("--hf-config", s.model); break;
+            case gui::ModelSource::params: set("--params", s.model); break;
+            case gui::ModelSource::shape:
+                throw InputError("--scenario " + path + ": its model is a shape (\"" + s.shape.name +
+                                 "\") with no preset, config.json or parameter count; give --model, --hf-config or --params");
+        }
+    }
+    set("--gpu", s.gpu);
+    if (infer) {
+        const gui::InferInputs& in = s.infer;
+        set("--weights", in.weights);
+        set("--group-size", integer(in.group_size));
+        set("--no-double-quant", in.double_quant ? "false" : "true");
+        if (!in.kv_cache.empty()) set("--kv-cache", in.kv_cache);
+        set("--batch", integer(in.batch));
+        set("--prompt", integer(in.prompt));
+        set("--generate", integer(in.generate));
+        if (in.prefill_chunk != 0) set("--prefill-chunk", integer(in.prefill_chunk));
+        set("--tp", integer(in.tp));
+        set("--attention", in.attention);
+        set("--framework", in.framework);
+        set("--gpu-memory-utilization", number_text(in.gpu_memory_utilization));
+        set("--block-size", integer(in.block_size));
+        return;
+    }
+    set("--gpus", integer(s.gpus));
+    set("--gpus-per-node", integer(s.gpus_per_node));
+    set("--tp", integer(s.tp));
+    set("--pp", integer(s.pp));
+    set("--cp", integer(s.cp));
+    set("--ep", integer(s.ep));
+    set("--virtual-stages", integer(s.virtual_stages));
+    set("--sp", s.sp ? "true" : "false");
+    set("--zero", integer(s.zero));
+    if (!s.precision.empty()) set("--precision", s.precision);
+    set("--optimizer", s.optimizer);
+    set("--recompute", s.recompute);
+    set("--attention", s.attention);
+    set("--offload", s.offload);
+    set("--framework", s.framework);
+    set("--dropout", number_text(s.dropout));
+    set("--micro-batch", integer(s.micro_batch));
+    if (s.global_batch != 0) set("--global-batch", integer(s.global_batch));
+    if (s.seq != 0) set("--seq", integer(s.seq));
+    if (!s.tokens.empty()) set("--tokens", s.tokens);
+    if (!s.price.empty()) set("--price-per-gpu-hour", s.price);
+    set("--lora-rank", integer(s.lora_rank));
+    set("--lora-alpha", number_text(s.lora_alpha));
+    set("--lora-targets", s.lora_targets);
+    set("--base-quant", s.base_quant);
+    set("--paged-optimizer", s.paged_optimizer ? "true" : "false");
+}
+
+gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& prepared, const TrainConfig& c) {
+    const JobOptions& j = prepared.job;
+    const PerfFlags& p = prepared.perf;
+    // What a scenario cannot hold is refused, never dropped.
+    std::vector<std::string> lost;
+    if (!c.parallel.split.even()) lost.emplace_back("an uneven pipeline split");
+    if (!c.framework_options.empty()) lost.emplace_back("--framework-option");
+    if (!j.gpu_memory.empty()) lost.emplace_back("--gpu-memory");
+    const PerfFlags defaults;
+    for (const auto& [text, flag] : std::vector<std::pair<std::string, const char*>>{
+             {p.inter_node_bandwidth, "--inter-node-bandwidth"}, {p.nvlink_bandwidth, "--nvlink-bandwidth"}, {p.mfu, "--mfu"},
+             {p.calibration, "--calibration"}, {p.peak_flops, "--peak-flops"}, {p.power_limit, "--power-limit"},
+             {p.goodput, "--goodput"}, {p.mtbf_hours, "--mtbf-hours"}, {p.checkpoint_minutes, "--checkpoint-minutes"},
+             {p.restart_minutes, "--restart-minutes"}, {p.batch_rampup, "--batch-rampup"}})
+        if (!text.empty()) lost.emplace_back(flag);
+    if (parse_real(p.pue, "--pue", 1, 10) != parse_real(defaults.pue, "--pue", 1, 10)) lost.emplace_back("--pue");
+    if (parse_real(p.grid_intensity, "--grid-intensity", 0, 10) != parse_real(defaults.grid_intensity, "--grid-intensity", 0, 10))
+        lost.emplace_back("--grid-intensity");
+    if (!lost.empty())
+        throw InputError("--write-scenario: a GUI scenario cannot hold " + join(lost, ", ") + "; use --write-config");
+    gui::Scenario s;
+    if (!flags.model.empty()) s.source = gui::ModelSource::preset, s.model = flags.model;
+    else if (!flags.hf_config.empty()) s.source = gui::ModelSource::hf_config, s.model = flags.hf_config;
+    else if (!flags.params.empty()) s.source = gui::ModelSource::params, s.model = flags.params;
+    else s.source = gui::ModelSource::shape, s.shape = prepared.model.spec, s.model = prepared.model.spec.name;
+    s.gpu = j.gpu;
+    const ParallelLayout& l = c.parallel;
+    s.gpus = l.gpus, s.gpus_per_node = l.gpus_per_node, s.tp = l.tp, s.pp = l.pp, s.cp = l.cp, s.ep = l.ep;
+    s.virtual_stages = l.virtual_stages, s.sp = l.sp, s.zero = l.zero;
+    s.precision = j.precision.empty() ? "" : to_string(c.precision);
+    s.optimizer = to_string(c.optimizer), s.recompute = to_string(c.recompute), s.attention = to_string(c.attention);
+    s.offload = to_string(c.offload), s.framework = to_string(c.framework);
+    s.dropout = c.dropout, s.micro_batch = c.micro_batch;
+    s.global_batch = j.global_batch.empty() ? 0 : c.global_batch;
+    s.seq = j.seq.empty() ? 0 : c.seq;
+    s.tokens = p.tokens, s.price = p.price;
+    s.lora_rank = c.lora.rank, s.lora_alpha = c.lora.alpha, s.lora_targets = j.lora_targets, s.base_quant = to_string(c.lora.base_quant);
+    s.paged_optimizer = c.lora.paged_optimizer;
+    return s;
 }
 
 }  // namespace llmplan::cli

@@ -6,6 +6,7 @@
 #include "core/gpu.h"
 #include "core/job_text.h"
 #include "core/model.h"
+#include "gui/scenario.h"
 #include "planner/job_import.h"
 #include "planner/perf.h"
 
@@ -90,6 +91,14 @@ PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOpt
 // --write-config FILE: the options given (command line, --config) with the values the imports set
 // on top, as a TOML job file that --config reads back.
 void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports, const std::string& path);
+// --scenario FILE (a GUI scenario, gui/scenario.h) on plan and infer, and --write-scenario FILE
+// (plan) when `write_scenario` is given. apply_scenario_file sets each flag the scenario holds that
+// was not given (command line, --config); called right after apply_job_file.
+void add_scenario_option(CLI::App& app, std::string* write_scenario);
+void apply_scenario_file(CLI::App& app);
+// The resolved training job as a GUI scenario; an InputError names what a scenario cannot hold.
+gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& prepared, const TrainConfig& resolved);
+
 // The text of a --megatron-args / --vllm-args value: the file it names, or the arguments themselves.
 std::string argument_list_text(const std::string& value, const char* flag, std::string* source);
 

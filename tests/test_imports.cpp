@@ -3,6 +3,7 @@
 // explicit flags win; bad files are one line naming the file and the field; --config and
 // --write-config round-trip; --cluster never beats an explicit flag.
 #include "cli_run.h"
+#include "gui/scenario.h"
 #include "planner/job_import.h"
 
 #include <catch2/catch.hpp>
@@ -279,4 +280,49 @@ TEST_CASE("imports: scaling fit reads a spreadsheet's CSV as the plain one", "[i
     std::remove(path.c_str());
     CHECK(a["fit"]["runs"] == 245);
     CHECK(b["fit"] == a["fit"]);
+}
+
+TEST_CASE("imports: a GUI scenario reruns from the CLI and converts to a job file and back", "[imports][config][scenario]") {
+    gui::Scenario s;
+    s.model = "llama-3-8b";
+    s.gpus = 16;
+    s.tp = 2;
+    s.sp = true;
+    s.zero = 1;
+    s.recompute = "selective";
+    s.micro_batch = 2;
+    s.seq = 4096;
+    s.global_batch = 128;
+    s.tokens = "1T";
+    s.price = "2.5";
+    s.dropout = 0.1;
+    const std::string scenario = "imports_scenario_test.json", job = "imports_scenario_job.toml", back = "imports_scenario_back.json";
+    write(scenario, gui::scenario_to_json(s).dump(2));
+    // The plan the GUI shows for it (gui/scenario.h evaluate) is the plan the CLI makes from the file.
+    const nlohmann::json gui_report = gui::report_json(gui::evaluate(s));
+    const nlohmann::json cli = run_json({"plan", "--scenario", scenario, "--write-config", job, "--json"});
+    CHECK(plan_part(cli) == plan_part(nlohmann::json::parse(gui_report.dump())));
+    // The job file reruns it, and writes the same scenario back.
+    const nlohmann::json rerun = run_json({"plan", "--config", job, "--write-scenario", back, "--json"});
+    CHECK(rerun == cli);
+    // (as the GUI itself saves and reopens it: the file carries the preset's shape too)
+    CHECK(gui::load_scenario_file(back) == gui::scenario_from_json(gui::scenario_to_json(s), "gui"));
+    // The command line beats the scenario.
+    CHECK(run_json({"plan", "--scenario", scenario, "--tp", "4", "--json"})["inputs"]["parallel"]["tp"] == 4);
+    // What a scenario cannot hold is refused, not dropped.
+    expect_one_line_error({"plan", "--config", job, "--framework", "deepspeed", "--framework-option", "reduce_bucket_size=1e8",
+                           "--zero", "2", "--write-scenario", back},
+                          "llmplan plan: error: --write-scenario: a GUI scenario cannot hold --framework-option; use --write-config");
+    expect_one_line_error({"infer", "--scenario", scenario},
+                          "llmplan infer: error: --scenario imports_scenario_test.json: a training scenario; use `llmplan plan --scenario`");
+    // A serving scenario drives infer.
+    s.mode = gui::Mode::inference;
+    s.infer.batch = 16;
+    s.infer.weights = "int4";
+    s.infer.framework = "vllm";
+    write(scenario, gui::scenario_to_json(s).dump(2));
+    const nlohmann::json served = run_json({"infer", "--scenario", scenario, "--json"});
+    const nlohmann::json flags = run_json({"infer", "--model", "llama-3-8b", "--batch", "16", "--weights", "int4", "--framework", "vllm", "--json"});
+    CHECK(served == flags);
+    for (const std::string& f : {scenario, job, back}) std::remove(f.c_str());
 }
