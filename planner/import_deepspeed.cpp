@@ -1,8 +1,9 @@
 // import_deepspeed.cpp — a DeepSpeed ds_config.json as llmplan flags (job_import.h). The keys and
 // defaults are DeepSpeed's (runtime/config.py, runtime/constants.py, runtime/zero/config.py,
-// runtime/zero/offload_config.py); "auto" is Hugging Face Trainer's placeholder, filled as its
-// HfTrainerDeepSpeedConfig does (transformers/integrations/deepspeed.py): docs/REFERENCES.md §
-// "Importing framework configs", every field in docs/IMPORTS.md.
+// runtime/zero/offload_config.py, at edaa7221); "auto" is Hugging Face Trainer's placeholder,
+// filled as its HfTrainerDeepSpeedConfig.trainer_config_finalize does
+// (src/transformers/integrations/deepspeed.py at 02348331): docs/REFERENCES.md §11, every field
+// in docs/IMPORTS.md.
 #include "planner/job_import.h"
 #include "planner/job_import_detail.h"
 
@@ -135,8 +136,13 @@ JobImport import_deepspeed(const std::string& text, const std::string& source, J
             std::int64_t filled = 0;
             std::string rule;
             if (fo.key == "reduce_bucket_size") filled = h * h, rule = "hidden_size²";
-            else if (fo.key == "stage3_prefetch_bucket_size") filled = static_cast<std::int64_t>(0.9 * static_cast<double>(h * h)), rule = "0.9 · hidden_size²";
+            else if (fo.key == "stage3_prefetch_bucket_size") filled = static_cast<std::int64_t>(0.9 * static_cast<double>(h * h)), rule = "0.9 · hidden_size², truncated";
             else if (fo.key == "stage3_param_persistence_threshold") filled = 10 * h, rule = "10 · hidden_size";
+            const bool stage3_key = fo.key.rfind("stage3_", 0) == 0;
+            if (stage3_key && job.zero != "3") {  // Hugging Face fills these for ZeRO-3 only
+                rec.ignore(path, "\"auto\" at ZeRO stage " + job.zero + ": not filled (a stage-3 setting)");
+                continue;
+            }
             if (filled > 0)
                 rec.option(job.framework_options, fo.key, std::to_string(filled),
                            path + " \"auto\" = " + rule + " (hidden_size " + std::to_string(h) + "; Hugging Face Trainer's rule)", true);

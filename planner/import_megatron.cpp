@@ -2,7 +2,7 @@
 // model shape (job_import.h). Names and defaults are Megatron-LM's at d98e8a64:
 // megatron/training/arguments.py, megatron/core/transformer/transformer_config.py,
 // megatron/core/model_parallel_config.py, megatron/training/config/training_config.py
-// (docs/REFERENCES.md "Importing framework configs"; every argument in docs/IMPORTS.md).
+// (docs/REFERENCES.md §11; every argument in docs/IMPORTS.md).
 #include "planner/job_import.h"
 #include "planner/job_import_detail.h"
 

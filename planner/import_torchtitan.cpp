@@ -1,7 +1,7 @@
 // import_torchtitan.cpp — a torchtitan job TOML as llmplan flags (job_import.h). Sections, keys
 // and defaults are torchtitan's torchtitan/config/job_config.py at 238fa995 (the last TOML job
 // config before its move to Python config files), its llama3 flavours from
-// torchtitan/models/llama3/__init__.py (docs/REFERENCES.md "Importing framework configs"; every
+// torchtitan/models/llama3/__init__.py (docs/REFERENCES.md §11; every
 // key in docs/IMPORTS.md). Read with toml++ (Debian's libtomlplusplus-dev).
 #include "planner/job_import.h"
 #include "planner/job_import_detail.h"

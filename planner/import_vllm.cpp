@@ -1,7 +1,8 @@
 // import_vllm.cpp — a `vllm serve` command line as `llmplan infer` flags (job_import.h). Names
-// and defaults are vLLM's EngineArgs (vllm/engine/arg_utils.py) and CacheConfig
-// (vllm/config/cache.py): docs/REFERENCES.md "Importing framework configs", every argument in
-// docs/IMPORTS.md. vLLM accepts '_' for '-' in argument names; so does this import.
+// are vLLM's engine arguments (vllm/engine/arg_utils.py: EngineArgs fields as --kebab-case, with
+// -tp, -pp, -dp and -q), defaults and KV-cache types its CacheConfig's (vllm/config/cache.py at
+// 002f10e0): docs/REFERENCES.md §11, every argument in docs/IMPORTS.md. vLLM accepts '_' for '-'
+// in argument names; so does this import.
 #include "planner/job_import.h"
 #include "planner/job_import_detail.h"
 
@@ -37,7 +38,9 @@ JobImport import_vllm(const std::string& args, const std::string& source, InferT
     const std::vector<std::string> words = split_argument_words(args, "--vllm-args " + source);
     for (std::size_t i = 0; i < words.size(); ++i) {
         std::string w = words[i];
-        if (w == "-tp" || w == "-q" || w == "-pp") w = w == "-tp" ? "--tensor-parallel-size" : w == "-q" ? "--quantization" : "--pipeline-parallel-size";
+        static const std::map<std::string, std::string> kShort{
+            {"-tp", "--tensor-parallel-size"}, {"-pp", "--pipeline-parallel-size"}, {"-dp", "--data-parallel-size"}, {"-q", "--quantization"}};
+        if (const auto it = kShort.find(w); it != kShort.end()) w = it->second;
         if (w.rfind("--", 0) != 0) {
             positional.push_back(w);
             continue;
@@ -82,6 +85,8 @@ JobImport import_vllm(const std::string& args, const std::string& source, InferT
                  "--tensor-parallel-size");
     if (has("--pipeline-parallel-size") && rec.integer("--pipeline-parallel-size", a.at("--pipeline-parallel-size"), 1, 1 << 20) > 1)
         rec.fail("--pipeline-parallel-size", "pipeline-parallel serving is not modelled (use tensor parallelism)");
+    if (has("--data-parallel-size"))
+        rec.ignore("--data-parallel-size", "replicas of the same server: each GPU's plan is the same");
     if (has("--gpu-memory-utilization")) {
         rec.real("--gpu-memory-utilization", a.at("--gpu-memory-utilization"), 0.01, 1);
         rec.take("--gpu-memory-utilization", job.utilization, a.at("--gpu-memory-utilization"), "--gpu-memory-utilization");
