@@ -79,6 +79,21 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
 
     rec.derive("--framework", job.framework, "megatron", "a Megatron-LM argument list: Megatron-Core's memory and time");
 
+    // torchrun's --nproc-per-node × --nnodes (either spelling), when the launch line is there.
+    {
+        const char* per[] = {"--nproc_per_node", "--nproc-per-node"};
+        const char* nodes[] = {"--nnodes", "--nnodes"};
+        for (int k = 0; k < 2; ++k) {
+            if (!a.count(per[k])) continue;
+            const std::string n = a.count(nodes[k]) ? a.at(nodes[k]) : "1";
+            if (n.find_first_not_of("0123456789") != std::string::npos) break;  // elastic "1:4": no fixed count
+            const std::int64_t gpus = integer(per[k], 1, 1 << 20) * (a.count(nodes[k]) ? integer(nodes[k], 1, 1 << 20) : 1);
+            rec.derive("--gpus", job.gpus, std::to_string(gpus), "torchrun --nproc-per-node × --nnodes");
+            used.insert(per[k]);
+            used.insert(nodes[k]);
+            break;
+        }
+    }
     // Parallelism (model_parallel_config.py; default 1 each).
     if (has("--tensor-model-parallel-size")) rec.take("--tp", job.tp, text_int("--tensor-model-parallel-size", 1, 1 << 20), "--tensor-model-parallel-size");
     if (has("--pipeline-model-parallel-size")) rec.take("--pp", job.pp, text_int("--pipeline-model-parallel-size", 1, 1 << 20), "--pipeline-model-parallel-size");

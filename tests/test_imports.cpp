@@ -124,7 +124,8 @@ TEST_CASE("imports: deepspeed batch sizes follow DeepSpeed's rules and bad files
 }
 
 TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.py launch", "[imports]") {
-    const nlohmann::json imported = run_json({"plan", "--gpus", "16", "--megatron-args", kData + "megatron_llama2_7b.sh", "--json"});
+    // --gpus 16 from the launch line: torchrun --nproc_per_node 8 --nnodes 2.
+    const nlohmann::json imported = run_json({"plan", "--megatron-args", kData + "megatron_llama2_7b.sh", "--json"});
     const nlohmann::json flags = run_json({"plan", "--model", "llama-2-7b", "--gpus", "16", "--framework", "megatron", "--tp", "2",
                                            "--pp", "2", "--sp", "--zero", "1", "--precision", "mixed-bf16", "--recompute",
                                            "selective", "--dropout", "0.0", "--micro-batch", "1", "--seq", "4096",
