@@ -58,7 +58,8 @@ std::string step_time(double s) { return s < 1 ? fixed(s * 1e3, 1) + " ms" : fix
 
 int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     if (cmd.json && cmd.csv) throw InputError("--json and --csv: choose one output format");
-    const PreparedJob prepared = prepare_job(*cmd.app, cmd.model, cmd.job, cmd.perf, cmd.imports, err);
+    const PreparedJob prepared =
+        prepare_job(*cmd.app, cmd.model, cmd.job, cmd.perf, cmd.imports, err, {"--recompute", "--cp", "--ep", "--virtual-stages"});
     const ResolvedModel& model = prepared.model;
     const JobOptions& job = prepared.job;
     const GpuSpec gpu = resolve_gpu(job);
@@ -167,9 +168,14 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     for (const std::string& w : r.why) out << "  - " << w << "\n";
     const SearchCandidate& w = r.top.front();
     const ParallelLayout& p = w.config.parallel;
-    out << "\nPlan it term by term:\n  llmplan plan --" << (cmd.model.model.empty() ? (cmd.model.hf_config.empty() ? "params " + cmd.model.params
-                                                                                                : "hf-config " + cmd.model.hf_config)
-                                                                   : "model " + cmd.model.model)
+    std::string model_words = !cmd.model.model.empty()       ? "model " + cmd.model.model
+                              : !cmd.model.hf_config.empty() ? "hf-config " + cmd.model.hf_config
+                              : !cmd.model.params.empty()    ? "params " + cmd.model.params
+                                                             : "model " + model.spec.name;
+    for (const JobImport& imp : prepared.imports)  // a shape only the import spells out
+        if (cmd.model.model.empty() && cmd.model.hf_config.empty() && cmd.model.params.empty() && imp.model)
+            model_words = imp.flag.substr(2) + " " + imp.source;
+    out << "\nPlan it term by term:\n  llmplan plan --" << model_words
         << " --gpu " << gpu.name << " --gpus " << p.gpus << " --tp " << p.tp << " --pp " << p.pp;
     if (p.virtual_stages > 1) out << " --virtual-stages " << p.virtual_stages;
     if (p.split.balanced) out << " --pp-layers balanced";

@@ -313,7 +313,7 @@ std::string argument_list_text(const std::string& value, const char* flag, std::
 }
 
 PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOptions& j, const PerfFlags& p,
-                        const ImportFlags& imports, std::ostream& err) {
+                        const ImportFlags& imports, std::ostream& err, const std::set<std::string>& search_space) {
     PreparedJob r{{}, j, p, {}};
     apply_cluster_file(app, r.perf, r.job);
     const int kinds = !imports.deepspeed.empty() + !imports.megatron_args.empty() + !imports.torchtitan.empty();
@@ -335,7 +335,19 @@ PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOpt
     } else if (!imports.torchtitan.empty()) {
         r.imports.push_back(import_torchtitan(read_text_file(imports.torchtitan, "--torchtitan"), imports.torchtitan, r.job, given));
     }
-    for (const JobImport& imp : r.imports) {
+    for (JobImport& imp : r.imports) {
+        // A flag this command does not take (search chooses --tp, --zero, ... itself) was not used.
+        for (auto* list : {&imp.taken, &imp.derived}) {
+            std::vector<ImportedValue> kept;
+            for (ImportedValue& v : *list) {
+                if (v.flag.rfind("--", 0) == 0 && (app.get_option_no_throw(v.flag) == nullptr || search_space.count(v.flag)))
+                    imp.ignored.push_back({v.field + " (" + v.flag + " " + v.value + ")",
+                                           "`llmplan " + app.get_name() + "` chooses " + v.flag + " itself"});
+                else
+                    kept.push_back(std::move(v));
+            }
+            *list = std::move(kept);
+        }
         if (!model && imp.model) model = ResolvedModel{*imp.model, imp.flag + " " + imp.source, false};
         if (!model && !imp.model_name.empty()) {
             ModelOptions named;

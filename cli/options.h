@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <set>
 #include <string>
 
 namespace llmplan::cli {
@@ -85,8 +86,11 @@ struct PreparedJob {
     PerfFlags perf;
     std::vector<JobImport> imports;
 };
+// `search_space`: flags the command takes as lists of candidates rather than the job's value
+// (search: --recompute, --cp, ...); an import's value for one is listed as ignored, as is one for a
+// flag the command lacks.
 PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOptions& j, const PerfFlags& p,
-                        const ImportFlags& imports, std::ostream& err);
+                        const ImportFlags& imports, std::ostream& err, const std::set<std::string>& search_space = {});
 
 // --write-config FILE: the options given (command line, --config) with the values the imports set
 // on top, as a TOML job file that --config reads back.

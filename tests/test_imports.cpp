@@ -327,3 +327,13 @@ TEST_CASE("imports: a GUI scenario reruns from the CLI and converts to a job fil
     CHECK(served == flags);
     for (const std::string& f : {scenario, job, back}) std::remove(f.c_str());
 }
+
+TEST_CASE("imports: search takes the job from an import and lists the layout it searches itself as ignored", "[imports]") {
+    const test::CliResult r = test::run_cli({"search", "--megatron-args", kData + "megatron_llama2_7b.sh", "--top", "1", "--json"});
+    REQUIRE(r.code == 0);
+    CHECK(nlohmann::json::parse(r.out)["model"]["name"] == "llama-2-7b");
+    CHECK(r.err.find("ignored --tensor-model-parallel-size (--tp 2): `llmplan search` chooses --tp itself") != std::string::npos);
+    CHECK(r.err.find("ignored --recompute-granularity (--recompute selective): `llmplan search` chooses --recompute itself") !=
+          std::string::npos);
+    CHECK(r.err.find("derived --gpus 16  ← torchrun --nproc-per-node × --nnodes") != std::string::npos);
+}
