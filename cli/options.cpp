@@ -117,7 +117,7 @@ void apply_cluster_file(const CLI::App& app, PerfFlags& p, JobOptions& job) {
 }
 
 ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config) {
-    const PerfFlags& f = o;
+    const PerfFlags& f = o;  // apply_cluster_file has filled it from --cluster
     ResolvedPerf r;
     r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
     if (!f.inter_node_bandwidth.empty()) {
@@ -237,9 +237,6 @@ TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
     return train_config_from_text(o, gpu.default_gpus_per_node);
 }
 
-}  // namespace llmplan::cli
-
-namespace llmplan::cli {
 
 void add_config_options(CLI::App& app, std::string& write_config) {
     // Read by apply_job_file after parsing (CLI11 reads a config file only for the top-level app).
@@ -427,9 +424,6 @@ void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports
     write_output_file(path, o.str(), "--write-config");
 }
 
-}  // namespace llmplan::cli
-
-namespace llmplan::cli {
 
 namespace {
 
