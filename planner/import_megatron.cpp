@@ -212,6 +212,9 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
         m.n_kv_heads = has("--group-query-attention") && has("--num-query-groups") ? static_cast<int>(integer("--num-query-groups", 1, 1 << 20)) : m.n_heads;
         if (!has("--group-query-attention") && has("--num-query-groups"))
             rec.ignore("--num-query-groups", "without --group-query-attention Megatron-LM uses multi-head attention");
+        if (m.n_heads % m.n_kv_heads != 0)  // each group serves the same number of query heads
+            rec.fail("--num-query-groups", std::to_string(m.n_kv_heads) + " does not divide --num-attention-heads " + std::to_string(m.n_heads));
+        // kv_channels defaults to hidden_size // num_attention_heads (transformer_config.py __post_init__).
         m.head_dim = has("--kv-channels") ? static_cast<int>(integer("--kv-channels", 1, 1 << 20)) : m.d_model / m.n_heads;
         m.d_ff = has("--ffn-hidden-size") ? static_cast<int>(integer("--ffn-hidden-size", 1, 1 << 26)) : 4 * m.d_model;
         m.activation = has("--swiglu") ? Activation::swiglu : Activation::gelu;

@@ -113,6 +113,11 @@ JobImport import_torchtitan(const std::string& text, const std::string& source, 
     if (shard_in > 0)
         rec.derive("--gpus", job.gpus, std::to_string(rep * shard_in * tp * pp * cp),
                    "data_parallel_replicate_degree × data_parallel_shard_degree × tensor × pipeline × context degrees");
+    if (shard_in > 0 && rec.value_of(job.gpus, "--gpus") != rep * shard_in * tp * pp * cp)
+        rec.fail("parallelism", "replicate " + std::to_string(rep) + " × shard " + std::to_string(shard_in) + " × tensor " +
+                                    std::to_string(tp) + " × pipeline " + std::to_string(pp) + " × context " + std::to_string(cp) +
+                                    " = " + std::to_string(rep * shard_in * tp * pp * cp) + " GPUs, but --gpus " + job.gpus +
+                                    " (torchtitan needs the product to be the world size)");
     const std::int64_t dp = rec.data_parallel(job);
     const std::int64_t shard = shard_in > 0 ? shard_in : dp / rep;
     if (shard_in < 0 && dp % rep != 0)

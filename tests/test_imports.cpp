@@ -152,6 +152,10 @@ TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.p
     expect_one_line_error({"plan", "--megatron-args", "--num-layers 12 --hidden-size 768 --num-attention-heads 12 --seq-length 1024"},
                           "llmplan plan: error: --megatron-args '--num-layers 12 --hidden-size 768 --num-attention-heads 1...': "
                           "--vocab-size: missing: the model's shape needs --vocab-size or --padded-vocab-size");
+    expect_one_line_error({"plan", "--megatron-args", "--num-layers 2 --hidden-size 128 --num-attention-heads 6 --group-query-attention "
+                                                      "--num-query-groups 4 --vocab-size 100 --seq-length 64"},
+                          "llmplan plan: error: --megatron-args '--num-layers 2 --hidden-size 128 --num-attention-heads 6 ...': "
+                          "--num-query-groups: 4 does not divide --num-attention-heads 6");
     expect_one_line_error({"plan", "--params", "7B", "--megatron-args", "--tensor-model-parallel-size two"},
                           "llmplan plan: error: --megatron-args '--tensor-model-parallel-size two': "
                           "--tensor-model-parallel-size: \"two\" must be a positive integer");
@@ -172,6 +176,10 @@ TEST_CASE("imports: a torchtitan job TOML gives the preset and the plan of the e
     write(path, "[parallelism]\ntensor_parallel_degree = \"two\"\n");
     expect_one_line_error({"plan", "--params", "1B", "--torchtitan", path},
                           "llmplan plan: error: --torchtitan imports_tt_test.toml: parallelism.tensor_parallel_degree: expected an integer");
+    expect_one_line_error({"plan", "--torchtitan", kData + "torchtitan_llama3_8b.toml", "--gpus", "32"},
+                          "llmplan plan: error: --torchtitan " + kData + "torchtitan_llama3_8b.toml: parallelism: replicate 1 × "
+                          "shard 8 × tensor 2 × pipeline 1 × context 1 = 16 GPUs, but --gpus 32 (torchtitan needs the product "
+                          "to be the world size)");
     write(path, "[training\nseq_len = 4\n");
     const test::CliResult bad = test::run_cli({"plan", "--params", "1B", "--torchtitan", path});
     CHECK(bad.code == 2);
