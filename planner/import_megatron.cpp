@@ -271,7 +271,9 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
                 break;
             }
         }
-        result.model = m;
+        const bool over = given("--model") || given("--hf-config") || given("--params");
+        rec.r.taken.push_back({"(model) shape", m.name, "--num-layers, --hidden-size, --num-attention-heads, ...", "", over});
+        if (!over) result.model = m;
     }
     for (const std::string& n : order)
         if (!used.count(n)) rec.ignore(n, "not used by the plan");

@@ -34,16 +34,24 @@ nlohmann::ordered_json import_json(const JobImport& r) {
     return j;
 }
 
+namespace {
+
+std::string overridden_note(const ImportedValue& v) {
+    if (!v.overridden) return "";
+    return v.flag.rfind("--", 0) == 0 ? "  (overridden by the explicit " + v.flag + ")"
+                                      : std::string("  (overridden by --model, --hf-config or --params)");
+}
+
+}  // namespace
+
 std::string import_text(const JobImport& r) {
     std::string s;
     const std::string head = "  ";
     s += r.flag + " " + escape_controls(r.source) + ":\n";
     for (const ImportedValue& v : r.taken)
-        s += head + "took    " + v.flag + " " + v.value + "  ← " + v.field +
-             (v.overridden ? "  (overridden by the explicit " + v.flag + ")" : "") + "\n";
+        s += head + "took    " + v.flag + " " + v.value + "  ← " + v.field + overridden_note(v) + "\n";
     for (const ImportedValue& v : r.derived)
-        s += head + "derived " + v.flag + " " + v.value + "  ← " + v.how +
-             (v.overridden ? "  (overridden by the explicit " + v.flag + ")" : "") + "\n";
+        s += head + "derived " + v.flag + " " + v.value + "  ← " + v.how + overridden_note(v) + "\n";
     for (const ImportIgnored& i : r.ignored) s += head + "ignored " + escape_controls(i.field) + ": " + i.why + "\n";
     return s;
 }

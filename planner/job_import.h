@@ -43,7 +43,7 @@ struct JobImport {
     std::string source;  // the file, or the argument text as given
     std::vector<ImportedValue> taken, derived;
     std::vector<ImportIgnored> ignored;
-    std::optional<ModelSpec> model;  // a shape the file spells out (Megatron's --num-layers, ...)
+    std::optional<ModelSpec> model;  // a shape the file spells out (Megatron's --num-layers, ...), unless a model flag was given
     std::string model_name;          // a model the file names (a preset, a Hugging Face ORG/NAME)
     std::string tokens;              // training tokens the file implies (steps × batch × sequence)
     // The values that were used (not overridden), taken and derived, in order.
