@@ -9,6 +9,7 @@ packages=(
   g++ make cmake            # C++20 toolchain, CMake >= 3.25
   libcli11-dev              # CLI11 (command line)
   nlohmann-json3-dev        # nlohmann/json (reports, HF configs)
+  libtomlplusplus-dev       # toml++ (torchtitan job TOMLs for --torchtitan)
   catch2                    # Catch2 v2 (tests)
   qt6-base-dev qt6-charts-dev  # Qt 6 Widgets + Charts (GUI)
   qt6-svg-dev               # Qt 6 Svg: the GUI's chart export as SVG (QSvgGenerator)
