@@ -211,6 +211,14 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
                    "A setting of the framework as KEY=VALUE (repeatable), e.g. reduce_bucket_size=2e8 under deepspeed; "
                    "`llmplan plan` prints the keys a framework takes when one is wrong (docs/MEMORY_MODEL.md §9-§11)")
         ->type_name("KEY=VALUE");
+    app.add_option("--optimizer-impl", o.optimizer_impl,
+                   "Under --framework pytorch: torch.optim's implementation, fused | foreach | forloop (default: PyTorch's "
+                   "own, foreach for AdamW on CUDA); the same as --framework-option optimizer_impl=IMPL (docs/MEMORY_MODEL.md §7.1)")
+        ->type_name("IMPL");
+    app.add_option("--trainer", o.trainer,
+                   "Under --framework pytorch: hf plans the Hugging Face Trainer's defaults (fused AdamW); the same as "
+                   "--framework-option trainer=hf (docs/MEMORY_MODEL.md §7.1)")
+        ->type_name("T");
 }
 
 ResolvedModel resolve_model(const ModelOptions& o) {

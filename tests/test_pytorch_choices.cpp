@@ -239,3 +239,27 @@ TEST_CASE("plan --framework pytorch: the choices on the command line", "[pytorch
     CHECK(lora.code == 2);
     CHECK(lora.err.find("--recompute selective with --lora-rank is not modelled") != std::string::npos);
 }
+
+TEST_CASE("plan --optimizer-impl and --trainer: the pytorch profile's options under their own flags", "[pytorch][cli]") {
+    using llmplan::test::run_cli;
+    const std::string cfg = std::string(LLMPLAN_TEST_DATA) + "/hf/tiny-qwen3.json";
+    // The flag gives the same plan as the option it names.
+    const auto flag = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--optimizer-impl", "forloop", "--json"});
+    const auto option = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--framework-option",
+                                 "optimizer_impl=forloop", "--json"});
+    REQUIRE(flag.code == 0);
+    CHECK(flag.out == option.out);
+    CHECK(flag.out.find("forloop") != std::string::npos);
+    const auto trainer = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--trainer", "HF"});
+    REQUIRE(trainer.code == 0);
+    CHECK(trainer.out.find("adamw fused (the Hugging Face Trainer's default optim adamw_torch_fused)") != std::string::npos);
+    // Both spellings of one option at once, and the option under a framework that takes none.
+    const auto both = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--optimizer-impl", "fused",
+                               "--framework-option", "optimizer_impl=foreach"});
+    CHECK(both.code == 2);
+    CHECK(both.err == "llmplan plan: error: --optimizer-impl fused: --framework-option optimizer_impl=foreach sets it too; "
+                      "give one of them\n");
+    const auto generic = run_cli({"plan", "--hf-config", cfg, "--optimizer-impl", "fused"});
+    CHECK(generic.code == 2);
+    CHECK(generic.err.find("optimizer_impl: --framework generic takes no options") != std::string::npos);
+}
