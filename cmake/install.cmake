@@ -34,7 +34,6 @@ endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME llmplan)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(LLMPLAN_PACKAGE_MAINTAINER "llmplan maintainers <maintainers@llmplan.invalid>" CACHE STRING
     "The Maintainer field of the .deb packages")
 set(CPACK_PACKAGE_CONTACT "${LLMPLAN_PACKAGE_MAINTAINER}")
@@ -48,14 +47,16 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME llmplan)
 set(CPACK_DEBIAN_GUI_PACKAGE_NAME llmplan-gui)
 set(CPACK_DEBIAN_CUDA_PACKAGE_NAME llmplan-cuda)
-set(CPACK_COMPONENT_CLI_DESCRIPTION "LLM training and serving planner (command line)
- Per-GPU memory, step time, communication, cost and energy of large-language-model training and
- serving jobs, a search for the best parallel layout, and scaling-law budgets.")
-set(CPACK_COMPONENT_GUI_DESCRIPTION "LLM training and serving planner (desktop GUI)
- The Qt 6 desktop front end of llmplan: memory, time and cost views, what-if and comparisons.")
-set(CPACK_COMPONENT_CUDA_DESCRIPTION "LLM training and serving planner (GPU backend for profiling)
- The CUDA module that llmplan profile opens at run time to measure real training steps. Needs
- NVIDIA's driver and the CUDA runtime libraries it was built against (cuBLAS, NCCL).")
+# Each package's description: the project's description (CMakeLists.txt's project(), CPack's
+# summary line), then the component's text.
+set(CPACK_COMPONENT_CLI_DESCRIPTION "The command line, llmplan: per-GPU memory, step time, communication, cost
+and energy of large-language-model training and serving jobs, a search for the best parallel
+layout, and scaling-law budgets. Needs no GPU.")
+set(CPACK_COMPONENT_GUI_DESCRIPTION "The Qt 6 desktop front end, llmplan-gui: memory, time and cost views,
+what-if and comparisons.")
+set(CPACK_COMPONENT_CUDA_DESCRIPTION "The GPU backend module that llmplan profile opens at run time to
+measure real training steps. Needs NVIDIA's driver and the CUDA runtime libraries it was built
+against (cuBLAS, NCCL).")
 # The module must come from the same llmplan as the CLI (the loader refuses another interface version).
 set(CPACK_DEBIAN_CUDA_PACKAGE_DEPENDS "llmplan (= ${PROJECT_VERSION})")
 # Dependencies of the CLI and the GUI from their ELF files (dpkg-shlibdeps, package dpkg-dev; CPack
