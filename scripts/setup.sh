@@ -13,6 +13,8 @@ packages=(
   qt6-base-dev qt6-charts-dev  # Qt 6 Widgets + Charts (GUI)
   qt6-svg-dev               # Qt 6 Svg: the GUI's chart export as SVG (QSvgGenerator)
   libqt6opengl6-dev         # Qt6OpenGL: Qt6Charts' CMake package needs it, qt6-charts-dev does not pull it in
+  dpkg-dev file             # the .deb packages: dpkg-shlibdeps computes their dependencies, CPack finds ELF files with file
+  man-db                    # man -l: the install.deb test renders every generated man page
 )
 
 missing=()
