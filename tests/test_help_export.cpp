@@ -36,7 +36,7 @@ struct Toy {
 
 }  // namespace
 
-TEST_CASE("--version: the project version and, from a git checkout, the commit", "[cli][install]") {
+TEST_CASE("llmplan --version: the project version and, from a git checkout, the commit", "[cli][install]") {
     const auto r = run_cli({"--version"});
     CHECK(r.code == 0);
     CHECK(r.err.empty());
@@ -125,7 +125,7 @@ TEST_CASE("man pages: one per command, roff from the definition", "[cli][install
     CHECK(deep.find(".SH SEE ALSO\n\\fBllmplan\\-run\\fR(1)\n") != std::string::npos);
 }
 
-TEST_CASE("llmplan --help-man DIR writes every command's page; bad use is one line", "[cli][install]") {
+TEST_CASE("llmplan --help-man DIR writes every command's page, and bad use is one line", "[cli][install]") {
     const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("llmplan_man_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
