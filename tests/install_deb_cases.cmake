@@ -88,6 +88,17 @@ if(NOT EXISTS "${WORKDIR}/root/usr/${MODULE_DIR}/libllmplan_cuda.so")  # a CUDA 
   expect_run(2 ${env} "${bin}/llmplan" ${profile_cuda})
   expect_match("${last_err}" "${WORKDIR}/root/usr/${MODULE_DIR}/libllmplan_cuda\\.so is a GPU backend of another llmplan"
                "profile --device cuda with a module in ${MODULE_DIR}")
+else()
+  # A CUDA build: the module comes in llmplan-cuda, tied to this exact llmplan, and the unpacked
+  # CLI finds it (it then runs, or refuses for want of a GPU or a CUDA library, never "not found").
+  file(GLOB cuda_deb "${WORKDIR}/pkg/llmplan-cuda_${VERSION}_*.deb")
+  expect_run(0 ${DPKG_DEB} -f "${cuda_deb}" Depends)
+  expect_match("${last_out}" "^llmplan \\(= ${version_re}\\)\n$" "llmplan-cuda's dependencies")
+  execute_process(COMMAND ${env} "${bin}/llmplan" ${profile_cuda} --steps 1 --warmup 0 RESULT_VARIABLE code
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(err MATCHES "was not found in")
+    message(FATAL_ERROR "the unpacked llmplan did not find its module in ${MODULE_DIR}: ${err}")
+  endif()
 endif()
 
 # --- man pages: every command has one, each renders without a groff warning -----------------------
