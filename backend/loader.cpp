@@ -51,7 +51,11 @@ LoadResult search() {
         return r;
     }
     std::vector<std::string> dirs;
-    if (const std::string d = exe_dir(); !d.empty()) dirs.push_back(d);
+    if (const std::string d = exe_dir(); !d.empty()) {
+        dirs.push_back(d);
+        // An installed tree (cmake --install, the .deb): bin/../lib/<triplet>/llmplan, say.
+        dirs.push_back((std::filesystem::path(d) / LLMPLAN_MODULE_RELDIR).lexically_normal().string());
+    }
     const char* env_path = std::getenv("LLMPLAN_BACKEND_PATH");
     for (const std::string& d : split_path(env_path)) dirs.push_back(d);
     for (const std::string& d : dirs) {

@@ -4,10 +4,13 @@
 // Where it looks, first hit wins (docs/ARCHITECTURE.md, "Why the GPU backend is a dlopen-ed module"):
 //   1. LLMPLAN_BACKEND=FILE: exactly that file (nothing else is tried);
 //   2. libllmplan_cuda.so next to the executable (the directory of /proc/self/exe: build/ for a
-//      build tree, bin/ after an install next to the CLI);
-//   3. libllmplan_cuda.so in each directory of LLMPLAN_BACKEND_PATH (colon-separated);
-//   4. the system's dlopen search (LD_LIBRARY_PATH, the ld.so cache, /usr/lib…).
-// A file that exists in 2 or 3 is the one meant: if it does not open, that is the answer (the
+//      build tree);
+//   3. libllmplan_cuda.so where an install puts it, relative to the executable's directory
+//      (LLMPLAN_INSTALL_MODULEDIR from bin/, e.g. bin/../lib/llmplan/, the same in an unpacked .deb:
+//      backend/CMakeLists.txt, cmake/install.cmake);
+//   4. libllmplan_cuda.so in each directory of LLMPLAN_BACKEND_PATH (colon-separated);
+//   5. the system's dlopen search (LD_LIBRARY_PATH, the ld.so cache, /usr/lib…).
+// A file that exists in 2, 3 or 4 is the one meant: if it does not open, that is the answer (the
 // dlerror text names, e.g., the missing libcublasLt.so.13) and later places are not tried.
 // The module must export llmplan_backend_entry() with this build's kAbiVersion; any other version
 // is refused. Every refusal is one line naming the file and the reason.

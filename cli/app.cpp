@@ -3,7 +3,10 @@
 #include "cli/app.h"
 
 #include "cli/commands.h"
+#include "cli/help_export.h"
+#include "core/build_info.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/text.h"
 
 #include <nlohmann/json.hpp>
@@ -14,7 +17,7 @@ namespace llmplan::cli {
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     CLI::App app{"llmplan — what an LLM training or serving job will cost, before it runs.", "llmplan"};
-    app.set_version_flag("--version", std::string("llmplan ") + LLMPLAN_VERSION);
+    app.set_version_flag("--version", std::string("llmplan ") + build_version());
     app.require_subcommand(0, 1);
     app.footer("Examples:\n  llmplan plan --params 7B --gpus 8 --zero 3\n  llmplan plan --model llama-3-8b --gpu a100-80g "
                "--micro-batch 2 --recompute full --json\n"
@@ -46,6 +49,22 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     std::string context = "llmplan";
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments last-first
+        // Not in --help: the build writes the man pages and the bash completion from this very app
+        // (cli/help_export.h, cli/CMakeLists.txt): --help-man DIR and/or --bash-completion FILE, alone.
+        if (!args.empty() && (args[0] == "--help-man" || args[0] == "--bash-completion")) {
+            for (std::size_t i = 0; i < args.size(); i += 2) {
+                if (args[i] != "--help-man" && args[i] != "--bash-completion")
+                    throw InputError("\"" + args[i] + "\": --help-man DIR and --bash-completion FILE take nothing else");
+                if (i + 1 >= args.size() || args[i + 1].empty()) throw InputError(args[i] + " needs a value");
+                if (args[i] == "--help-man") {
+                    for (const auto& [name, page] : man_pages(app, LLMPLAN_VERSION))
+                        write_output_file(args[i + 1] + "/" + name, page, "--help-man");
+                } else {
+                    write_output_file(args[i + 1], bash_completion(app), "--bash-completion");
+                }
+            }
+            return 0;
+        }
         app.parse(reversed);
         for (CLI::App* sub : app.get_subcommands()) {
             context = "llmplan " + sub->get_name();

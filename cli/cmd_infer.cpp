@@ -1,6 +1,7 @@
 // cmd_infer.cpp — `llmplan infer`: serving memory (weights by format, KV cache, activations), the
 // largest batch and context, time to first token and decode speed. Model: planner/infer.h.
 #include "cli/commands.h"
+#include "cli/help_export.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -23,10 +24,10 @@ void setup_infer(CLI::App& parent, InferCommand& cmd) {
     cmd.app = parent.add_subcommand("infer", "Serving a model: memory (weights, KV cache), largest batch/context, latency and throughput");
     CLI::App& a = *cmd.app;
     add_model_options(a, cmd.model);
-    a.add_option("--gpu", cmd.gpu, "GPU type (see `llmplan gpus`)")->capture_default_str()->type_name("NAME");
+    a.add_option("--gpu", cmd.gpu, "GPU type (see `llmplan gpus`)")->capture_default_str()->type_name("NAME")->check(values_of(ValueSet::gpu));
     a.add_option("--gpu-memory", cmd.gpu_memory, "Override the GPU memory capacity (80GB, 80GiB)")->type_name("BYTES");
     a.add_option("--weights", cmd.weights, "Weight format: fp32 | fp16 | bf16 | fp8 | int8 | int4 | int3 | nf4")
-        ->capture_default_str()->type_name("F");
+        ->capture_default_str()->type_name("F")->check(values_of(ValueSet::weights));
     a.add_option("--group-size", cmd.group_size, "Quantization group for int4/int3 (GPTQ, AWQ)")->capture_default_str()->type_name("G");
     a.add_flag("--no-double-quant", cmd.no_double_quant, "nf4 without QLoRA's double quantization of the absmax");
     a.add_option("--kv-cache", cmd.kv, "KV-cache element: bf16 | fp16 | fp32 | fp8 | int8 (default: bf16, fp32 for fp32 weights)")
@@ -37,7 +38,7 @@ void setup_infer(CLI::App& parent, InferCommand& cmd) {
     a.add_option("--prefill-chunk", cmd.prefill_chunk, "Tokens per prefill pass (chunked prefill; default: all prompts at once)")
         ->type_name("T");
     a.add_option("--tp", cmd.tp, "Tensor-parallel GPUs")->capture_default_str()->type_name("N");
-    a.add_option("--attention", cmd.attention, "flash | eager")->capture_default_str()->type_name("A");
+    a.add_option("--attention", cmd.attention, "flash | eager")->capture_default_str()->type_name("A")->check(values_of(ValueSet::attention));
     a.add_option("--framework", cmd.framework, "generic | hf (transformers generate) | vllm")->capture_default_str()->type_name("F");
     a.add_option("--gpu-memory-utilization", cmd.utilization, "vLLM's reservation of the card")->capture_default_str()->type_name("X");
     a.add_option("--block-size", cmd.block_size, "vLLM paged-attention block (tokens)")->capture_default_str()->type_name("N");

@@ -1,6 +1,7 @@
 // cmd_models.cpp — `llmplan models [NAME] [--hf-config PATH]`: the presets, or one model's shape
 // and exact parameter breakdown (NAME: a preset or a Hugging Face ORG/NAME, core/model_source.h).
 #include "cli/commands.h"
+#include "cli/help_export.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -18,7 +19,7 @@ void setup_models(CLI::App& parent, ModelsCommand& cmd) {
     cmd.app = parent.add_subcommand("models", "List the model presets, or show one model's shape and parameter count");
     cmd.app->add_option("name", cmd.name,
                         "A preset, or a Hugging Face ORG/NAME from the local Hugging Face cache, to show in detail")
-        ->type_name("NAME");
+        ->type_name("NAME")->check(values_of(ValueSet::model));
     cmd.app->add_option("--hf-config", cmd.hf_config,
                         "Show the model described by a Hugging Face config.json, or by a folder holding one")
         ->type_name("PATH");

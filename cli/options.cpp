@@ -3,6 +3,7 @@
 // kind of one-line message naming the flag.
 #include "cli/options.h"
 
+#include "cli/help_export.h"
 #include "core/derive.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -26,7 +27,7 @@ void add_model_options(CLI::App& app, ModelOptions& o) {
     app.add_option("--model,-m", o.model,
                    "Model: a preset (see `llmplan models`), e.g. llama-2-7b, or a Hugging Face ORG/NAME whose "
                    "config.json is in the local Hugging Face cache, e.g. Qwen/Qwen3-8B")
-        ->type_name("NAME");
+        ->type_name("NAME")->check(values_of(ValueSet::model));
     app.add_option("--hf-config", o.hf_config, "Hugging Face config.json of the model, or a folder holding one")
         ->type_name("PATH");
     app.add_option("--params", o.params, "Parameter count; derives a standard Llama-style shape (7B, 124M, 1.1e9)")
@@ -148,7 +149,7 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
 }
 
 void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
-    app.add_option("--gpu", o.gpu, "GPU type (see `llmplan gpus`)")->capture_default_str()->type_name("NAME");
+    app.add_option("--gpu", o.gpu, "GPU type (see `llmplan gpus`)")->capture_default_str()->type_name("NAME")->check(values_of(ValueSet::gpu));
     app.add_option("--gpu-memory", o.gpu_memory, "Override the GPU memory capacity (80GB, 80GiB)")->type_name("BYTES");
     app.add_option("--gpus", o.gpus, "Total number of GPUs")->capture_default_str()->type_name("N");
     app.add_option("--gpus-per-node", o.gpus_per_node, "GPUs per node (default: the GPU's usual server)")->type_name("N");
@@ -179,12 +180,12 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     if (layout) app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
     app.add_option("--precision", o.precision,
                    "fp32 | amp-bf16 | amp-fp16 | mixed-bf16 | mixed-fp16 | bf16 | fp8 "
-                   "(default mixed-bf16; amp-bf16 under --framework pytorch)")->type_name("P");
+                   "(default mixed-bf16; amp-bf16 under --framework pytorch)")->type_name("P")->check(values_of(ValueSet::precision));
     app.add_option("--optimizer", o.optimizer, "adamw | adam | sgd | sgd-momentum | adafactor | lion | adamw-8bit")
-        ->capture_default_str()->type_name("O");
-    if (layout) app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective | full")->capture_default_str()->type_name("R");
+        ->capture_default_str()->type_name("O")->check(values_of(ValueSet::optimizer));
+    if (layout) app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective | full")->capture_default_str()->type_name("R")->check(values_of(ValueSet::recompute));
     app.add_option("--attention", o.attention, "flash (fused, no s² storage) | eager (materialised scores)")
-        ->capture_default_str()->type_name("A");
+        ->capture_default_str()->type_name("A")->check(values_of(ValueSet::attention));
     app.add_option("--dropout", o.dropout, "Dropout probability (0: no dropout, no masks stored)")->capture_default_str()->type_name("P");
     if (layout) app.add_option("--micro-batch", o.micro_batch, "Sequences per GPU per forward pass")->capture_default_str()->type_name("B");
     app.add_option("--seq", o.seq, "Tokens per sequence (default: the model's context, at most 4096)")->type_name("T");
@@ -206,7 +207,7 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
                    "llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration), "
                    "megatron (Megatron-LM / Megatron-Core), deepspeed (DeepSpeed ZeRO) or torchtitan (FSDP2); "
                    "docs/MEMORY_MODEL.md §7-§11")
-        ->capture_default_str()->type_name("F");
+        ->capture_default_str()->type_name("F")->check(values_of(ValueSet::framework));
     app.add_option("--framework-option", o.framework_options,
                    "A setting of the framework as KEY=VALUE (repeatable), e.g. reduce_bucket_size=2e8 under deepspeed; "
                    "`llmplan plan` prints the keys a framework takes when one is wrong (docs/MEMORY_MODEL.md §9-§11)")

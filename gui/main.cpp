@@ -1,5 +1,6 @@
 // main.cpp — llmplan-gui. With --screenshot it renders the window offscreen and exits:
 //   llmplan-gui --scenario docs/images/gui_scenario.json --screenshot docs/images/gui.png [--tab memory] [--pin A.json] [--profile run.json]
+#include "core/build_info.h"
 #include "core/file.h"
 #include "core/text.h"
 #include "gui/main_window.h"
@@ -38,6 +39,13 @@ std::optional<QSize> parse_size(const QString& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // --version before QApplication, which needs a display (or QT_QPA_PLATFORM) to start; the text is
+    // the one Qt's own version option prints (name, space, version).
+    for (int i = 1; i < argc; ++i)
+        if (QByteArray(argv[i]) == "--version" || QByteArray(argv[i]) == "-v") {
+            std::printf("llmplan-gui %s\n", llmplan::build_version());
+            return 0;
+        }
     bool screenshot = false;
     for (int i = 1; i < argc; ++i)
         if (QByteArray(argv[i]) == "--screenshot" || QByteArray(argv[i]).startsWith("--screenshot=")) screenshot = true;
@@ -45,9 +53,11 @@ int main(int argc, char** argv) {
 
     QApplication app(argc, argv);
     QApplication::setApplicationName("llmplan-gui");
+    QApplication::setApplicationVersion(llmplan::build_version());
     QCommandLineParser parser;
     parser.setApplicationDescription("llmplan desktop GUI: training and serving memory, time and cost, what-if (docs/GUI.md)");
     parser.addHelpOption();
+    parser.addVersionOption();
     QCommandLineOption scenario_opt("scenario", "Open this scenario (or llmplan plan report) JSON.", "FILE");
     QCommandLineOption pin_opt("pin", "Pin this scenario as A, then open --scenario as B.", "FILE");
     QCommandLineOption shot_opt("screenshot", "Render the window offscreen to this PNG and exit.", "OUT.png");

@@ -18,6 +18,8 @@ packages=(
   python3-setuptools        # pip install --no-build-isolation ./python, offline
   python3-pytest            # the Python tests (python.api, python.docs_example, schemas.reports)
   python3-jsonschema        # the reports against schemas/ (schemas.reports)
+  dpkg-dev file             # the .deb packages: dpkg-shlibdeps computes their dependencies, CPack finds ELF files with file
+  man-db                    # man -l: the install.deb test renders every generated man page
 )
 
 missing=()

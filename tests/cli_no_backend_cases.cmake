@@ -57,7 +57,8 @@ file(COPY "${LLMPLAN}" DESTINATION "${WORKDIR}/bin")
 get_filename_component(name "${LLMPLAN}" NAME)
 expect_run(2 ${CMAKE_COMMAND} -E env --unset=LLMPLAN_BACKEND LLMPLAN_BACKEND_PATH=${WORKDIR}/empty
            ${WORKDIR}/bin/${name} profile --hf-config ${gpt2} --device cuda --micro-batch 2 --seq 16)
-expect_one_line_refusal("the GPU backend libllmplan_cuda.so was not found in ${WORKDIR}/bin, ${WORKDIR}/empty nor by the system's library search"
+# MODULE_DIR: where an install puts the module (LLMPLAN_INSTALL_MODULEDIR), looked for from bin/.
+expect_one_line_refusal("the GPU backend libllmplan_cuda.so was not found in ${WORKDIR}/bin, ${WORKDIR}/${MODULE_DIR}, ${WORKDIR}/empty nor by the system's library search"
                         "cannot open shared object file")
 if(EXISTS "${WORKDIR}/cal.json")
   message(FATAL_ERROR "a refused profile calibrate wrote a file")
