@@ -204,13 +204,34 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
     const double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
     r.matmul_rate = rate;
+    // FP8 recipes cast only the transformer layers' linear layers to FP8: the attention core (QKᵀ,
+    // softmax·V) and the output layer stay in 16 bits (Transformer Engine: FP8 attention only with
+    // fp8_dpa, off by default; Megatron-Core's output layer is not a TE module; torchao's Float8
+    // swaps nn.Linear and torchtitan filters "output"; docs/PERFORMANCE_MODEL.md §2).
+    r.fp8_linears_only = c.precision == Precision::fp8;
+    r.peak_16bit = r.peak_flops;
+    if (r.fp8_linears_only)
+        r.peak_16bit = peak_for(g, Precision::mixed_bf16) * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1);
+    const double rate16 = r.peak_16bit * r.clock_fraction * r.gemm_efficiency;
+    // FlashAttention's backward recomputes the scores S = QKᵀ and P = softmax(S) from Q, K and the
+    // saved log-sum-exp before its four gradient matmuls: 5 matmuls of the forward's 2 (Dao et al.
+    // 2022, Algorithm 4), 2.5 × the forward attention FLOPs; eager attention keeps P (2 ×).
+    r.attention_backward_factor = c.attention == Attention::flash ? 2.5 : 2.0;
+    const double attn_fwd = (stage_fwd.attention + stage_fwd.mtp_attention) * tokens_mb / p.tp;
+    const double logits_fwd = stage_fwd.logits * tokens_mb / p.tp;
+    const double linear_fwd = fwd_flops - attn_fwd - logits_fwd;
+    const double attn_recompute = c.recompute == Recompute::none ? 0 : attn_fwd;  // selective and full run it again
+    const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
+    const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
+    r.attention_matmul_seconds = (attn_fwd + attn_bwd) / rate16;
+    const double matmul_fwd = linear_fwd / rate + (attn_fwd + logits_fwd) / rate16;
+    const double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate +
+                              (bwd_mult * logits_fwd + attn_recompute) / rate16 + attn_bwd / rate16;
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
-    r.microbatch_forward_seconds = fwd_flops / rate + elem / 3;
-    const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
-    r.microbatch_backward_seconds = (bwd_mult * fwd_flops + recompute_flops) / rate + elem * 2 / 3 +
-                                    (c.recompute == Recompute::full ? elem / 3 : 0);
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3;
+    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + (c.recompute == Recompute::full ? elem / 3 : 0);
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -227,7 +248,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double mb = static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
     r.micro_batches = mb;
     const double t_mb = r.microbatch_forward_seconds + r.microbatch_backward_seconds;
-    r.matmul_seconds = mb * ((1 + bwd_mult) * fwd_flops + recompute_flops) / rate;
+    r.matmul_seconds = mb * (matmul_fwd + matmul_bwd);
     r.compute_seconds = mb * t_mb;
     r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;
     r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * mb);
@@ -360,8 +381,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     return out;
 }
 
-void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const ComputeTime& t) {
-    const ParallelLayout& p = plan.config.parallel;
+void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan&, const ComputeTime& t) {
     const double layers = t.layers, mb = t.micro_batches;
     const double t_fwd = t.microbatch_forward_seconds, t_bwd = t.microbatch_backward_seconds;
     // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
@@ -381,8 +401,7 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                 break;
             }
             case OverlapRule::under_attention: {
-                const double attention = mb * 3 * (t.stage_forward.attention + t.stage_forward.mtp_attention) *
-                                         t.tokens_per_gpu / p.tp / t.matmul_rate;
+                const double attention = mb * t.attention_matmul_seconds;
                 u.exposed_seconds = std::max(0.0, u.seconds - attention);
                 break;
             }
@@ -504,6 +523,9 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.clock_fraction = t.clock_fraction;
     r.compute_stage = t.stage;
     r.gemm_efficiency = t.gemm_efficiency;
+    r.fp8_linears_only = t.fp8_linears_only;
+    r.peak_16bit = t.peak_16bit;
+    r.attention_backward_factor = t.attention_backward_factor;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
     r.microbatch_backward_seconds = t.microbatch_backward_seconds;
     r.matmul_seconds = t.matmul_seconds;

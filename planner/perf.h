@@ -205,6 +205,10 @@ struct ComputeTime {
     double clock_fraction = 1;  // under --power-limit (power_capped_clock); matmuls run at peak × this
     double gemm_efficiency = 0; // with the shape factor
     double matmul_rate = 0;     // peak × clock_fraction × gemm_efficiency (the generic model's FLOP/s)
+    bool fp8_linears_only = false;  // fp8: only the layers' linear matmuls at the FP8 rate
+    double peak_16bit = 0;          // the attention core's and output layer's peak (= peak_flops unless fp8)
+    double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash 2.5)
+    double attention_matmul_seconds = 0;   // one micro-batch's attention core, forward + backward
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -239,6 +243,9 @@ struct PerfPlan {
     double board_watts = 0;           // the TDP, or --power-limit
     int compute_stage = 0;            // the slowest pipeline stage (ComputeTime::stage), which the times below are for
     double gemm_efficiency = 0;       // achieved / peak for this GPU and the per-GPU matmul shapes
+    bool fp8_linears_only = false;    // fp8: attention core and output layer at peak_16bit
+    double peak_16bit = 0;            // their peak (= peak_flops unless fp8)
+    double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash: 2.5)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
     double compute_seconds = 0;       // per step (m micro-batches), worst stage
