@@ -190,9 +190,12 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                    " + element-wise " + duration(r.elementwise_seconds) +
                    " (activation bytes × traffic ÷ HBM bandwidth" + (calibration.empty() ? "" : "; calibrated: " + calibration) + ")"});
         std::string attention = "attention core backward " + fixed(r.attention_backward_factor, 1) + " × its forward FLOPs" +
-                                (plan.config.attention == Attention::flash ? " (FlashAttention recomputes QKᵀ and softmax)" : "");
+                                (plan.config.attention == Attention::flash ? " (FlashAttention recomputes QKᵀ and softmax)" : "") +
+                                ", at " + pct(r.attention_efficiency) + " of the 16-bit peak" +
+                                (r.attention_efficiency_source.empty() ? std::string(" (the GEMM efficiency)")
+                                                                       : " (" + r.attention_efficiency_source + ")");
         if (r.fp8_linears_only)
-            attention += "; it and the output layer at the 16-bit peak " + fixed(r.peak_16bit / 1e12, 0) +
+            attention += "; it and the output layer on the 16-bit peak " + fixed(r.peak_16bit / 1e12, 0) +
                          " TFLOP/s (fp8 recipes cast only the layers' linear matmuls)";
         t.add({"  matmuls by kind", "", attention});
     }

@@ -204,6 +204,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H100 Tensor Core GPU datasheet (SXM column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "fitted: GPT-2 124M / 350M training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // DGX H100: one ConnectX-7 NDR 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -237,6 +239,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "torchtitan benchmarks/llama3_h100_202412_torchtitan.md, Hardware (memory, bandwidth, power); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // torchtitan benchmarks: backend RDMA network with 400 Gb/s per GPU
         .nic_description = "RDMA 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the H100 SXM (assumed; --price-per-gpu-hour overrides)
@@ -265,6 +269,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H100 Tensor Core GPU datasheet (PCIe column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit: GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // one NDR 400 Gb/s NIC per GPU, as the SXM part
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -296,6 +302,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H100 Tensor Core GPU product page, technical specifications (H100 NVL column; sparse ÷ 2)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SMs): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // one NDR 400 Gb/s NIC per GPU, as the H100 PCIe (assumed)
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -325,6 +333,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // HGX H200: one ConnectX-7 NDR 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -355,6 +365,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H800 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // DeepSeek-V3 report §3.2.2: InfiniBand at 50 GB/s (400 Gb/s) per H800
         .nic_description = "InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.00,           // DeepSeek-V3 report Table 1: 2 USD per H800 GPU-hour (assumed rental price)
@@ -387,6 +399,8 @@ std::vector<GpuSpec> build_catalog() {
                   "the 96 GB SXM5 SKU is listed in NVIDIA AI Enterprise's Hopper vGPU reference)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (Hopper SMs): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // one 400 Gb/s NIC per GPU, as HGX H100 (assumed)
         .nic_description = "400 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)

@@ -213,6 +213,15 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     if (r.fp8_linears_only)
         r.peak_16bit = peak_for(g, Precision::mixed_bf16) * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1);
     const double rate16 = r.peak_16bit * r.clock_fraction * r.gemm_efficiency;
+    // The fused attention kernel has its own published efficiency on some parts (GpuSpec::
+    // attention_efficiency: FlashAttention-2 on Hopper); eager attention runs batched GEMMs, and a
+    // calibrated gemm_efficiency replaces both.
+    r.attention_efficiency = r.gemm_efficiency;
+    if (c.attention == Attention::flash && g.attention_efficiency > 0 && !(opt.gemm_efficiency > 0)) {
+        r.attention_efficiency = g.attention_efficiency;
+        r.attention_efficiency_source = g.attention_efficiency_source;
+    }
+    const double rate_attn = r.peak_16bit * r.clock_fraction * r.attention_efficiency;
     // FlashAttention's backward recomputes the scores S = QKᵀ and P = softmax(S) from Q, K and the
     // saved log-sum-exp before its four gradient matmuls: 5 matmuls of the forward's 2 (Dao et al.
     // 2022, Algorithm 4), 2.5 × the forward attention FLOPs; eager attention keeps P (2 ×).
@@ -223,10 +232,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double attn_recompute = c.recompute == Recompute::none ? 0 : attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
-    r.attention_matmul_seconds = (attn_fwd + attn_bwd) / rate16;
-    const double matmul_fwd = linear_fwd / rate + (attn_fwd + logits_fwd) / rate16;
-    const double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate +
-                              (bwd_mult * logits_fwd + attn_recompute) / rate16 + attn_bwd / rate16;
+    r.attention_matmul_seconds = (attn_fwd + attn_bwd) / rate_attn;
+    const double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
+    const double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * logits_fwd / rate16 +
+                              (attn_recompute + attn_bwd) / rate_attn;
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
@@ -526,6 +535,8 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.fp8_linears_only = t.fp8_linears_only;
     r.peak_16bit = t.peak_16bit;
     r.attention_backward_factor = t.attention_backward_factor;
+    r.attention_efficiency = t.attention_efficiency;
+    r.attention_efficiency_source = t.attention_efficiency_source;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
     r.microbatch_backward_seconds = t.microbatch_backward_seconds;
     r.matmul_seconds = t.matmul_seconds;

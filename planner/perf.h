@@ -209,6 +209,8 @@ struct ComputeTime {
     double peak_16bit = 0;          // the attention core's and output layer's peak (= peak_flops unless fp8)
     double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash 2.5)
     double attention_matmul_seconds = 0;   // one micro-batch's attention core, forward + backward
+    double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
+    std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -246,6 +248,8 @@ struct PerfPlan {
     bool fp8_linears_only = false;    // fp8: attention core and output layer at peak_16bit
     double peak_16bit = 0;            // their peak (= peak_flops unless fp8)
     double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash: 2.5)
+    double attention_efficiency = 0;  // the attention core's fraction of peak_16bit
+    std::string attention_efficiency_source;  // empty: the GEMM efficiency
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
     double compute_seconds = 0;       // per step (m micro-batches), worst stage

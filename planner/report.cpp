@@ -110,6 +110,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         {"peak_flops_per_gpu", r.peak_flops},
         {"gemm_efficiency", r.gemm_efficiency},
         {"attention_backward_factor", r.attention_backward_factor},
+        {"attention_efficiency", r.attention_efficiency},
         {"attention_and_output_layer_peak_flops", r.peak_16bit}};
     if (r.peak_given) compute["peak_flops_given"] = true;  // --peak-flops
     if (r.clock_fraction < 1) {                            // --power-limit
