@@ -196,7 +196,8 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                                                                        : " (" + r.attention_efficiency_source + ")");
         if (r.fp8_linears_only)
             attention += "; it and the output layer on the 16-bit peak " + fixed(r.peak_16bit / 1e12, 0) +
-                         " TFLOP/s (fp8 recipes cast only the layers' linear matmuls)";
+                         " TFLOP/s (fp8 recipes cast only the layers' linear matmuls); element-wise includes " +
+                         duration(r.fp8_cast_seconds) + " of FP8 casts (amax + cast of each operand: 5 bytes per 16-bit element)";
         t.add({"  matmuls by kind", "", attention});
     }
     if (p.pp > 1)

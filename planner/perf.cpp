@@ -73,6 +73,38 @@ const StageMemory& stage_memory(const MemoryPlan& plan, int stage) {
     return plan.stages.back();
 }
 
+// FP8 casts of one layer's linear layers on one rank, per token (activations) and per pass
+// (weights), in elements: every FP8 GEMM operand is produced from its 16-bit copy — the forward's
+// inputs and weights, the backward's output gradients and weights again (a transposed copy).
+// Fused projections (q/k/v, gate/up) count once. Under tensor parallelism column-parallel inputs
+// are whole (gathered) and row-parallel inputs split; routed experts: top_k of them per token, the
+// rank's E/ep experts' weights.
+struct Fp8CastElements {
+    double forward_per_token = 0, backward_per_token = 0, weights = 0;
+};
+Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, const LayerKind& kind) {
+    const double d = m.d_model, t = p.tp, q = static_cast<double>(m.q_dim());
+    const double qkv_out = q + static_cast<double>(m.k_dim() + m.v_dim());
+    const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();  // the output projection's input
+    const double mats = m.activation == Activation::swiglu ? 2 : 1;  // gate and up, or up
+    Fp8CastElements e;
+    e.forward_per_token = d + attn_in / t;
+    e.backward_per_token = qkv_out / t + d;
+    e.weights = (d * qkv_out + attn_in * d) / t;
+    auto mlp = [&](double f, double per_token, double copies) {
+        e.forward_per_token += per_token * (d + f / t);
+        e.backward_per_token += per_token * (mats * f / t + d);
+        e.weights += copies * (mats + 1) * d * f / t;
+    };
+    if (kind.moe) {
+        mlp(m.expert_d_ff(), m.top_k, static_cast<double>(m.n_experts) / p.ep);
+        if (m.shared_d_ff > 0) mlp(static_cast<double>(m.shared_d_ff), 1, 1);
+    } else {
+        mlp(m.d_ff, 1, 1);
+    }
+    return e;
+}
+
 }  // namespace
 
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
@@ -239,8 +271,23 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
-    r.microbatch_forward_seconds = matmul_fwd + elem / 3;
-    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + (c.recompute == Recompute::full ? elem / 3 : 0);
+    // FP8 casts (fp8 only): each cast finds the tensor's absolute maximum (one read of the 16-bit
+    // tensor) and then scales and writes it (a second read, a 1-byte write): 5 bytes per element,
+    // HBM-bound (dynamic per-tensor scaling: torchao float8 "tensorwise", Transformer Engine's
+    // current scaling; Micikevicius et al. 2022 §4.3 on per-tensor scale factors).
+    double cast_fwd = 0, cast_bwd = 0;
+    if (r.fp8_linears_only) {
+        for (const LayerGroup& group : stage_layer_groups(m, p, st.stage)) {
+            const Fp8CastElements e = fp8_cast_elements(m, p, group.kind);
+            cast_fwd += group.count * (e.forward_per_token * tokens_mb + e.weights);
+            cast_bwd += group.count * (e.backward_per_token * tokens_mb + e.weights);
+        }
+        cast_fwd *= kFp8CastBytesPerElement / hbm;
+        cast_bwd *= kFp8CastBytesPerElement / hbm;
+    }
+    r.fp8_cast_seconds = (cast_fwd + cast_bwd + (c.recompute == Recompute::full ? cast_fwd : 0)) * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd;
+    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + (c.recompute == Recompute::full ? elem / 3 + cast_fwd : 0) + cast_bwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -537,6 +584,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.attention_backward_factor = t.attention_backward_factor;
     r.attention_efficiency = t.attention_efficiency;
     r.attention_efficiency_source = t.attention_efficiency_source;
+    r.fp8_cast_seconds = t.fp8_cast_seconds;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
     r.microbatch_backward_seconds = t.microbatch_backward_seconds;
     r.matmul_seconds = t.matmul_seconds;

@@ -192,6 +192,10 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
 // stage is the one with the most forward matmul FLOPs (the last on a tie): dense and MoE layers,
 // attention kinds, the output layer and, with an uneven split, the number of layers differ. Its
 // memory plan supplies the activation bytes and the optimizer's state (and step_collectives' sizes).
+// Bytes one FP8 cast moves per element of a 16-bit tensor: read it for its absolute maximum, read
+// it again to scale and cast, write one byte (docs/PERFORMANCE_MODEL.md §2).
+inline constexpr double kFp8CastBytesPerElement = 5;
+
 struct ComputeTime {
     double micro_batches = 1;   // m, per step per data-parallel rank
     int stage = 0;              // the worst pipeline stage
@@ -211,6 +215,7 @@ struct ComputeTime {
     double attention_matmul_seconds = 0;   // one micro-batch's attention core, forward + backward
     double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)
+    double fp8_cast_seconds = 0;           // per step, fp8 only: the casts of the linears' operands (in elementwise)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -250,6 +255,7 @@ struct PerfPlan {
     double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash: 2.5)
     double attention_efficiency = 0;  // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // empty: the GEMM efficiency
+    double fp8_cast_seconds = 0;      // per step, of elementwise_seconds: fp8 casts of the linears' operands
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
     double compute_seconds = 0;       // per step (m micro-batches), worst stage

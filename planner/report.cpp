@@ -145,6 +145,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"compute_seconds", r.compute_seconds},
                            {"matmul_seconds", r.matmul_seconds},
                            {"elementwise_seconds", r.elementwise_seconds},
+                           {"fp8_cast_seconds", r.fp8_cast_seconds},
                            {"bubble_seconds", r.bubble_seconds},
                            {"bubble_fraction", r.bubble_fraction},
                            {"exposed_communication_seconds", r.comm_exposed_seconds},
