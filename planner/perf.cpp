@@ -274,7 +274,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // FP8 casts (fp8 only): each cast finds the tensor's absolute maximum (one read of the 16-bit
     // tensor) and then scales and writes it (a second read, a 1-byte write): 5 bytes per element,
     // HBM-bound (dynamic per-tensor scaling: torchao float8 "tensorwise", Transformer Engine's
-    // current scaling; Micikevicius et al. 2022 §4.3 on per-tensor scale factors).
+    // current scaling; Micikevicius et al. 2022 on per-tensor scale factors; docs/REFERENCES.md §11).
     double cast_fwd = 0, cast_bwd = 0;
     if (r.fp8_linears_only) {
         for (const LayerGroup& group : stage_layer_groups(m, p, st.stage)) {
