@@ -359,7 +359,11 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         // LoRA: only the adapters' gradients are reduced (fp32); ZeRO-3 still gathers the frozen base.
         const double adapters = count_lora(m, c.lora).adapter_params * st.layers / m.n_layers / p.tp;
         const double grads = lora ? adapters * 4 : P_local * pb.grad;
-        const double weights = p.zero >= 3 ? st.parameters * dpN : (lora ? adapters * 4 : P_local * pb.weight);
+        // ZeRO-3 gathers the parameters in the dtype the layers compute with (FSDP2's
+        // MixedPrecisionPolicy param_dtype: "the dtype for the unsharded parameter and hence ... the
+        // parameter all-gather"), even where the shards are kept in fp32 (torchtitan); a LoRA base
+        // is gathered as it is stored (quantized under QLoRA).
+        const double weights = p.zero >= 3 ? (lora ? st.parameters * dpN : P_local * pb.weight) : (lora ? adapters * 4 : P_local * pb.weight);
         const char* last_backward = "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)";
         if (p.zero == 0) {
             add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,

@@ -347,3 +347,17 @@ TEST_CASE("perf: fp8 runs only the layers' linears at the FP8 rate, FlashAttenti
     CHECK(q.fp8_cast_seconds == 0);
     CHECK(q.matmul_seconds == Approx(3 * (linear + logits + attention) / (989.4e12 * e)).epsilon(1e-9));
 }
+
+TEST_CASE("perf: ZeRO-3 gathers the parameters in the compute dtype, also where the shards are fp32", "[perf]") {
+    // llama-2-7b (6,738,415,616 parameters) on 8 GPUs, ZeRO-3, mixed-bf16: the generic model keeps
+    // bf16 shards, torchtitan's FSDP2 fp32 ones; both all-gather bf16 (param_dtype): 2 B each.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    for (const Framework f : {Framework::generic, Framework::torchtitan}) {
+        TrainConfig c = dp_job(8, 3);
+        c.framework = f;
+        const PerfPlan p = perf_of(m, "h100-sxm", c);
+        REQUIRE_FALSE(p.collectives.empty());
+        CHECK(p.collectives.front().purpose == "ZeRO-3 parameter all-gather, forward");
+        CHECK(p.collectives.front().bytes == 2 * 6738415616.0);
+    }
+}
