@@ -265,6 +265,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
     r.attention_matmul_seconds = (attn_fwd + attn_bwd) / rate_attn;
+    r.linear_matmul_seconds = ((1 + bwd_mult) * linear_fwd + recompute_flops - attn_recompute) / rate;
     const double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
     const double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * logits_fwd / rate16 +
                               (attn_recompute + attn_bwd) / rate_attn;
@@ -328,6 +329,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const int dpN = p.shard_group();
     const double P_local = static_cast<double>(st.params_on_gpu);
     const double act_b = pb.activation;
+    const CommOverlap fw_overlap = framework_profile(c.framework).comm_overlap(c);
     std::vector<CollectiveUse> out;
     auto add = [&](std::string purpose, Collective kind, int group, int stride, double bytes, double count,
                    OverlapRule rule, std::string overlap) {
@@ -371,8 +373,13 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         } else if (p.zero == 1) {
             add("ZeRO-1 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, 1,
                 OverlapRule::bucketed_last_backward, last_backward);
-            add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
-                OverlapRule::exposed, "exposed: runs after the optimizer step");
+            if (fw_overlap.param_gather_with_forward)
+                add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                    OverlapRule::under_first_forward,
+                    "bucket by bucket under the next forward (" + fw_overlap.source + "): max(one layer's bucket, comm − forward)");
+            else
+                add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                    OverlapRule::exposed, "exposed: runs after the optimizer step");
         } else if (p.zero == 2) {
             // A rank keeps only its gradient slice, so the full gradient cannot be accumulated over
             // micro-batches: every micro-batch's backward reduce-scatters (DeepSpeed stage 2;
@@ -396,16 +403,17 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
         const double per_layer = 4 + (c.recompute == Recompute::full ? 2 : 0);
-        const std::string why = "exposed: on the critical path of every layer (Megatron)";
+        const OverlapRule rule = fw_overlap.tp_with_linears ? OverlapRule::under_linears : OverlapRule::exposed;
+        const std::string why = fw_overlap.tp_with_linears
+                                    ? "pipelined with the linear layers' GEMMs (" + fw_overlap.source + "): max(one call, comm − GEMMs)"
+                                    : "exposed: on the critical path of every layer (Megatron)";
         if (!p.sp) {
             add("tensor-parallel all-reduce (2 forward + 2 backward per layer" +
                     std::string(c.recompute == Recompute::full ? " + 2 recomputed" : "") + ")",
-                Collective::all_reduce, p.tp, 1, S, per_layer * stage_layers * mb, OverlapRule::exposed, why);
+                Collective::all_reduce, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
         } else {
-            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * stage_layers * mb,
-                OverlapRule::exposed, why);
-            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * stage_layers * mb,
-                OverlapRule::exposed, why);
+            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
+            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
         }
     }
     if (p.pp > 1) {
@@ -447,8 +455,17 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan&, c
     // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
     auto hidden_by = [&](double comm, double window) { return std::max(comm / std::max(1.0, layers), comm - window); };
     double shared_each = 0;  // ZeRO-3's backward gather and reduce-scatter share one window
-    for (const CollectiveUse& u : collectives)
+    double tp_seconds = 0, tp_calls = 0;  // the tensor-parallel collectives pipelined with the linears
+    for (const CollectiveUse& u : collectives) {
         if (u.overlap_rule == OverlapRule::shared_backward) shared_each += u.each.seconds;
+        if (u.overlap_rule == OverlapRule::under_linears) {
+            tp_seconds += u.seconds;
+            tp_calls += u.count;
+        }
+    }
+    // Per micro-batch, all but max(one call, comm − the linears' GEMMs) hides under the GEMMs.
+    const double tp_exposed =
+        tp_calls > 0 ? mb * std::max(tp_seconds / tp_calls, tp_seconds / mb - t.linear_matmul_seconds) : 0;
     for (CollectiveUse& u : collectives) {
         switch (u.overlap_rule) {
             case OverlapRule::exposed: u.exposed_seconds = u.seconds; break;
@@ -460,6 +477,8 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan&, c
                 u.exposed_seconds = exposed * u.each.seconds / shared_each;
                 break;
             }
+            case OverlapRule::under_linears: u.exposed_seconds = tp_exposed * u.seconds / tp_seconds; break;
+            case OverlapRule::under_first_forward: u.exposed_seconds = hidden_by(u.seconds, t_fwd); break;
             case OverlapRule::under_attention: {
                 const double attention = mb * t.attention_matmul_seconds;
                 u.exposed_seconds = std::max(0.0, u.seconds - attention);

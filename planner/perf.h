@@ -150,6 +150,8 @@ enum class OverlapRule {
     prefetched_forward,       // prefetched layer by layer under every forward
     shared_backward,          // ZeRO-3: gather and reduce-scatter share every backward
     under_attention,          // context parallel: under the attention blocks it feeds
+    under_linears,            // tensor parallel with the framework's TP overlap: pipelined with the linears' GEMMs
+    under_first_forward,      // ZeRO-1 parameter all-gather with the framework's overlap: under the next forward
 };
 
 // One collective as one GPU of the worst pipeline stage runs it.
@@ -213,6 +215,7 @@ struct ComputeTime {
     double peak_16bit = 0;          // the attention core's and output layer's peak (= peak_flops unless fp8)
     double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash 2.5)
     double attention_matmul_seconds = 0;   // one micro-batch's attention core, forward + backward
+    double linear_matmul_seconds = 0;      // one micro-batch's linear layers (not the output layer), forward + backward
     double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)
     double fp8_cast_seconds = 0;           // per step, fp8 only: the casts of the linears' operands (in elementwise)

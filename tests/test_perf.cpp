@@ -361,3 +361,49 @@ TEST_CASE("perf: ZeRO-3 gathers the parameters in the compute dtype, also where 
         CHECK(p.collectives.front().bytes == 2 * 6738415616.0);
     }
 }
+
+TEST_CASE("perf: Megatron's --tp-comm-overlap and --overlap-param-gather hide TP and the parameter all-gather", "[perf]") {
+    // llama-2-7b on 16 H100s: tp 8 with sequence parallelism, dp 2 with the distributed optimizer
+    // (ZeRO-1), 4 micro-batches of 1 × 4096 tokens.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    TrainConfig c;
+    c.framework = Framework::megatron;
+    c.parallel.gpus = 16;
+    c.parallel.tp = 8;
+    c.parallel.sp = true;
+    c.parallel.zero = 1;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 8;
+    auto collective = [](const PerfPlan& p, const std::string& purpose) {
+        for (const CollectiveUse& u : p.collectives)
+            if (u.purpose == purpose) return u;
+        FAIL("no collective " << purpose);
+        return CollectiveUse{};
+    };
+    const PerfPlan plain = perf_of(m, "h100-sxm", c);
+    CHECK(collective(plain, "sequence-parallel all-gather").exposed_seconds == collective(plain, "sequence-parallel all-gather").seconds);
+    const CollectiveUse gather0 = collective(plain, "ZeRO-1 parameter all-gather after the optimizer step");
+    CHECK(gather0.exposed_seconds == gather0.seconds);
+
+    c.framework_options = {{"tp_comm_overlap", "true"}, {"overlap_param_gather", "true"}};
+    const MemoryPlan plan = plan_memory(m, *find_gpu("h100-sxm"), c);
+    const ComputeTime t = compute_time(plan, {});
+    const PerfPlan p = plan_perf(plan, default_cluster(plan.gpu, 8), PerfOptions{});
+    const CollectiveUse ag = collective(p, "sequence-parallel all-gather"), rs = collective(p, "sequence-parallel reduce-scatter");
+    // 4 collectives of each kind per layer per micro-batch, 32 layers, 4 micro-batches: 512 calls each.
+    CHECK(ag.count == 512);
+    CHECK(rs.count == 512);
+    // Per micro-batch all but max(one call, TP comm − the linears' GEMMs) is hidden.
+    const double comm = ag.seconds + rs.seconds, mb = 4;
+    const double exposed = mb * std::max(comm / 1024, comm / mb - t.linear_matmul_seconds);
+    CHECK(ag.exposed_seconds + rs.exposed_seconds == Approx(exposed).epsilon(1e-12));
+    CHECK(ag.exposed_seconds == Approx(exposed * ag.seconds / comm).epsilon(1e-12));
+    CHECK(ag.overlap.find("--tp-comm-overlap") != std::string::npos);
+    // The parameter all-gather: bucket by bucket under the next forward (one micro-batch's).
+    const CollectiveUse gather = collective(p, "ZeRO-1 parameter all-gather after the optimizer step");
+    CHECK(gather.seconds == Approx(gather0.seconds).epsilon(1e-12));
+    CHECK(gather.exposed_seconds ==
+          Approx(std::max(gather.seconds / 32, gather.seconds - t.microbatch_forward_seconds)).epsilon(1e-12));
+    CHECK(p.step_seconds < plain.step_seconds);
+}

@@ -132,10 +132,11 @@ def plan_args(run, tmpdir):
 def framework_flags(run):
     """The --framework profile matching the run's own framework (second prediction), or None."""
     f = run["framework"]
+    options = [a for o in run.get("framework_options", []) for a in ("--framework-option", o)]
     if f.startswith(("Megatron-LM", "Megatron-Core", "NeMo")):
-        return ["--framework", "megatron"]
+        return ["--framework", "megatron"] + options
     if f.startswith("torchtitan"):
-        return ["--framework", "torchtitan"]
+        return ["--framework", "torchtitan"] + options
     return None
 
 
@@ -315,7 +316,7 @@ def render(results, summary, runs_by_id):
         fw = r.get("framework")
         if not fw:
             continue
-        name = fw["flags"][-1]
+        name = " ".join(fw["flags"][1:]).replace("--framework-option ", "")
         if fw["status"] != "planned":
             L.append(f"| `{r['id']}` | {r['split']} | {name} | {esc(fw['status'])} | | | |")
             continue
@@ -399,9 +400,9 @@ def compare(fresh, recorded, tolerance):
         elif fw and fw["status"] == "planned":
             a, b = fw["predicted"]["tokens_per_s_per_gpu"], ofw["predicted"]["tokens_per_s_per_gpu"]
             if abs(a / b - 1) > tolerance:
-                problems.append(f"{r['id']}: with {fw['flags'][-1]} predicted {a:.6g} tokens/s/GPU, recorded {b:.6g}")
+                problems.append(f"{r['id']}: with {fw['flags'][1]} predicted {a:.6g} tokens/s/GPU, recorded {b:.6g}")
             if fw["predicted"]["fits"] != ofw["predicted"]["fits"]:
-                problems.append(f"{r['id']}: with {fw['flags'][-1]} fits now {fw['predicted']['fits']}")
+                problems.append(f"{r['id']}: with {fw['flags'][1]} fits now {fw['predicted']['fits']}")
     return problems
 
 
