@@ -100,7 +100,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     phases << ")";
     t.add({"peak allocated", b(w.peak_allocated), phases.str()});
     std::ostringstream frag;
-    frag << "peak × " << 1 + plan.allocator_fragmentation
+    frag << "peak × " << (w.peak_allocated > 0 ? w.reserved_estimate / w.peak_allocated : 1 + plan.allocator_fragmentation)
          << " (" << framework.reserve_note() << ")";
     t.add({"reserved estimate", b(w.reserved_estimate), frag.str()});
     for (const MemoryTerm& term : w.terms)
