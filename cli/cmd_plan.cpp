@@ -191,6 +191,16 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " + peak +
                    " + element-wise " + duration(r.elementwise_seconds) +
                    " (activation bytes × traffic ÷ HBM bandwidth" + (calibration.empty() ? "" : "; calibrated: " + calibration) + ")"});
+        std::string attention = "attention core backward " + fixed(r.attention_backward_factor, 1) + " × its forward FLOPs" +
+                                (plan.config.attention == Attention::flash ? " (FlashAttention recomputes QKᵀ and softmax)" : "") +
+                                ", at " + pct(r.attention_efficiency) + " of the 16-bit peak" +
+                                (r.attention_efficiency_source.empty() ? std::string(" (the GEMM efficiency)")
+                                                                       : " (" + r.attention_efficiency_source + ")");
+        if (r.fp8_linears_only)
+            attention += "; it and the output layer on the 16-bit peak " + fixed(r.peak_16bit / 1e12, 0) +
+                         " TFLOP/s (fp8 recipes cast only the layers' linear matmuls); element-wise includes " +
+                         duration(r.fp8_cast_seconds) + " of FP8 casts (amax + cast of each operand: 5 bytes per 16-bit element)";
+        t.add({"  matmuls by kind", "", attention});
     }
     if (p.pp > 1)
         t.add({"pipeline bubble", duration(r.bubble_seconds),

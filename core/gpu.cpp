@@ -204,9 +204,46 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H100 Tensor Core GPU datasheet (SXM column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "fitted: GPT-2 124M / 350M training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // DGX H100: one ConnectX-7 NDR 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
+    // H100 SXM5 with 96 GB of HBM2e (Meta's Grand Teton hosts, where torchtitan's H100 benchmarks
+    // ran). No NVIDIA datasheet is public; torchtitan's benchmark page
+    // (benchmarks/llama3_h100_202412_torchtitan.md, "Hardware") gives its memory, bandwidth and
+    // power: 96 GB HBM2e, 2.4 TB/s, a default 500 W limit of a 700 W TDP. Its compute is the
+    // GH100 SXM5's (the H100 whitepaper's figures, as for the H200); that page's footnote says the
+    // part's real peak lies between the SXM and the NVL and is not known: plan it with
+    // --power-limit 500 as it runs, or --peak-flops.
+    c.push_back(GpuSpec{
+        .name = "h100-sxm-96g",
+        .display_name = "NVIDIA H100 SXM5 96GB HBM2e",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 96 * GiB,            // torchtitan benchmarks, Hardware: 96GB HBM2e
+        .memory_kind = "HBM2e",
+        .memory_bandwidth = 2.4 * TBps,      // torchtitan benchmarks, Hardware: 2.4 TB/sec peak memory bandwidth
+        .peak_fp64 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): FP64 Tensor 66.9
+        .peak_fp32 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): 66.9
+        .peak_tf32 = 494.7 * TFLOPS,         // H100 whitepaper (SXM5): 494.7 (989.4 with sparsity)
+        .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4
+        .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (1,979 with sparsity)
+        .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (3,958 with sparsity)
+        .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS
+        .intra_node_link = "NVLink 4 (18 links)",
+        .intra_node_bandwidth = 450 * GBps,  // torchtitan benchmarks: 8 H100 fully connected with NVLink (the SXM5's 900 GB/s bidirectional)
+        .default_gpus_per_node = 8,          // torchtitan benchmarks: 8 H100 per host
+        .tdp_watts = 700,                    // torchtitan benchmarks: "the default 500W power limit ... up to 700W TDP"
+        .source = "torchtitan benchmarks/llama3_h100_202412_torchtitan.md, Hardware (memory, bandwidth, power); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
+        .gemm_efficiency = kGemmEfficiencyHopper,
+        .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
+        .nic_gbps = 400,                      // torchtitan benchmarks: backend RDMA network with 400 Gb/s per GPU
+        .nic_description = "RDMA 400 Gb/s",
+        .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the H100 SXM (assumed; --price-per-gpu-hour overrides)
     });
     c.push_back(GpuSpec{
         .name = "h100-pcie",
@@ -232,6 +269,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H100 Tensor Core GPU datasheet (PCIe column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit: GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // one NDR 400 Gb/s NIC per GPU, as the SXM part
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -263,6 +302,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H100 Tensor Core GPU product page, technical specifications (H100 NVL column; sparse ÷ 2)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SMs): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // one NDR 400 Gb/s NIC per GPU, as the H100 PCIe (assumed)
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -292,6 +333,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // HGX H200: one ConnectX-7 NDR 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -322,6 +365,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA H800 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // DeepSeek-V3 report §3.2.2: InfiniBand at 50 GB/s (400 Gb/s) per H800
         .nic_description = "InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.00,           // DeepSeek-V3 report Table 1: 2 USD per H800 GPU-hour (assumed rental price)
@@ -354,6 +399,8 @@ std::vector<GpuSpec> build_catalog() {
                   "the 96 GB SXM5 SKU is listed in NVIDIA AI Enterprise's Hopper vGPU reference)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (Hopper SMs): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .nic_gbps = 400,                      // one 400 Gb/s NIC per GPU, as HGX H100 (assumed)
         .nic_description = "400 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)

@@ -19,6 +19,13 @@ namespace llmplan {
 inline constexpr double kGemmEfficiency = 0.82;        // A100 fit; the default
 inline constexpr double kGemmEfficiencyHopper = 0.63;  // H100 fit (H100, H200)
 
+// Attention-core efficiency (docs/PERFORMANCE_MODEL.md §2): the fraction of the 16-bit dense peak
+// the fused attention kernel of a PyTorch-class stack (SDPA's flash backend: FlashAttention-2)
+// reaches. On Hopper FlashAttention-2 "achieves only 35% utilization on the H100" (Shah et al.
+// 2024, FlashAttention-3, abstract and §1); rows without a published figure use their GEMM
+// efficiency with its shape factor.
+inline constexpr double kAttentionEfficiencyHopperFa2 = 0.35;
+
 // The input format of a matrix multiply (what the tensor / matrix cores read).
 enum class NumberFormat { fp64, fp32, tf32, fp16, bf16, fp8, int8 };
 
@@ -57,6 +64,8 @@ struct GpuSpec {
     // GEMM fit, a 100 Gb/s NIC per GPU and 1.00 USD per GPU-hour.
     double gemm_efficiency = kGemmEfficiency;  // fraction of the dense peak a large GEMM reaches
     std::string gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)";
+    double attention_efficiency = 0;           // of the 16-bit peak, the attention core's kernel (0: gemm_efficiency)
+    std::string attention_efficiency_source = {};  // where attention_efficiency comes from
     double nic_gbps = 100;                     // the usual network card per GPU, Gb/s line rate
     std::string nic_description = "100 Gb/s";  // what the cluster line prints
     double price_per_gpu_hour = 1.00;          // USD, typical cloud on-demand (assumed)

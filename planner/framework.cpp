@@ -21,6 +21,7 @@ void FrameworkProfile::validate(const ModelSpec&, const TrainConfig&) const {}
 std::vector<FrameworkOption> FrameworkProfile::options() const { return {}; }
 
 void FrameworkProfile::step_time(const MemoryPlan&, const PerfOptions&, ComputeTime&) const {}
+CommOverlap FrameworkProfile::comm_overlap(const TrainConfig&) const { return {}; }
 
 std::string FrameworkProfile::reserve_note() const { return "allocator fragmentation, assumed"; }
 

@@ -8,6 +8,8 @@
 //    allocator_reserve, the reserve over the peak it assumes;
 //  * step_time: where the framework changes the time model (planner/perf.h, ComputeTime) — the
 //    llmplan engine sums its calibrated kernels; the others keep the generic model;
+//  * comm_overlap: collectives the framework hides behind computation (Megatron's
+//    --tp-comm-overlap and --overlap-param-gather);
 //  * options: the framework's own settings a job may give (--framework-option KEY=VALUE), each with
 //    the framework's default and name for it;
 //  * the texts the CLI table, `llmplan profile` and the GUI print for it.
@@ -38,6 +40,14 @@ struct FrameworkOption {
     std::string default_value;  // the framework's own default, as the option would be written
 };
 
+// Collectives a framework overlaps with computation beyond the generic overlap model
+// (docs/PERFORMANCE_MODEL.md §3).
+struct CommOverlap {
+    bool tp_with_linears = false;         // tensor-parallel collectives pipelined with the linears' GEMMs
+    bool param_gather_with_forward = false;  // ZeRO-1's parameter all-gather under the next forward
+    std::string source;                   // the framework's flags that turn them on
+};
+
 class FrameworkProfile {
 public:
     virtual ~FrameworkProfile() = default;
@@ -63,6 +73,8 @@ public:
     // The step-time hook: given the generic model's compute terms of the worst stage, replace those
     // the framework times differently. Default: keep the generic model.
     virtual void step_time(const MemoryPlan& plan, const PerfOptions& options, ComputeTime& time) const;
+    // The collectives the framework overlaps beyond the generic rules; default: none.
+    virtual CommOverlap comm_overlap(const TrainConfig& config) const;
 
     // Texts. The reserve: the CLI table's "peak × f (…)" note and the GUI tooltip's source.
     virtual std::string reserve_note() const;

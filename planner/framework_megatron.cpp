@@ -24,6 +24,7 @@
 #include "planner/model_states.h"
 
 #include "core/error.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -54,7 +55,26 @@ public:
             {"recompute_method", "uniform"},                  // --recompute-method (with --recompute full): uniform | block
             {"recompute_num_layers", "1"},                    // --recompute-num-layers
             {"moe_token_dispatcher_type", "allgather"},       // --moe-token-dispatcher-type: allgather | alltoall | flex
+            {"tp_comm_overlap", "false"},                     // --tp-comm-overlap: TE userbuffers overlap TP with GEMMs
+            {"overlap_param_gather", "false"},                // --overlap-param-gather: the distributed optimizer's all-gather under the next forward
         };
+    }
+
+    // Time only (docs/PERFORMANCE_MODEL.md §3): --tp-comm-overlap pipelines sequence parallelism's
+    // all-gather and reduce-scatter (and the all-reduce without it) with the linear layers' GEMMs
+    // in chunks (Transformer Engine userbuffers; megatron/training/arguments.py, megatron/core/
+    // model_parallel_config.py tp_comm_overlap); --overlap-param-gather issues the distributed
+    // optimizer's parameter all-gather bucket by bucket and waits for each bucket only before its
+    // first use in the next forward (megatron/core/distributed/distributed_data_parallel.py).
+    CommOverlap comm_overlap(const TrainConfig& c) const override {
+        CommOverlap o;
+        o.tp_with_linears = c.parallel.tp > 1 && framework_option_flag(c, "tp_comm_overlap");
+        o.param_gather_with_forward = c.parallel.zero == 1 && framework_option_flag(c, "overlap_param_gather");
+        std::vector<std::string> flags;
+        if (o.tp_with_linears) flags.emplace_back("--tp-comm-overlap");
+        if (o.param_gather_with_forward) flags.emplace_back("--overlap-param-gather");
+        o.source = join(flags, " ");
+        return o;
     }
 
     void validate(const ModelSpec&, const TrainConfig& c) const override {

@@ -73,6 +73,38 @@ const StageMemory& stage_memory(const MemoryPlan& plan, int stage) {
     return plan.stages.back();
 }
 
+// FP8 casts of one layer's linear layers on one rank, per token (activations) and per pass
+// (weights), in elements: every FP8 GEMM operand is produced from its 16-bit copy — the forward's
+// inputs and weights, the backward's output gradients and weights again (a transposed copy).
+// Fused projections (q/k/v, gate/up) count once. Under tensor parallelism column-parallel inputs
+// are whole (gathered) and row-parallel inputs split; routed experts: top_k of them per token, the
+// rank's E/ep experts' weights.
+struct Fp8CastElements {
+    double forward_per_token = 0, backward_per_token = 0, weights = 0;
+};
+Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, const LayerKind& kind) {
+    const double d = m.d_model, t = p.tp, q = static_cast<double>(m.q_dim());
+    const double qkv_out = q + static_cast<double>(m.k_dim() + m.v_dim());
+    const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();  // the output projection's input
+    const double mats = m.activation == Activation::swiglu ? 2 : 1;  // gate and up, or up
+    Fp8CastElements e;
+    e.forward_per_token = d + attn_in / t;
+    e.backward_per_token = qkv_out / t + d;
+    e.weights = (d * qkv_out + attn_in * d) / t;
+    auto mlp = [&](double f, double per_token, double copies) {
+        e.forward_per_token += per_token * (d + f / t);
+        e.backward_per_token += per_token * (mats * f / t + d);
+        e.weights += copies * (mats + 1) * d * f / t;
+    };
+    if (kind.moe) {
+        mlp(m.expert_d_ff(), m.top_k, static_cast<double>(m.n_experts) / p.ep);
+        if (m.shared_d_ff > 0) mlp(static_cast<double>(m.shared_d_ff), 1, 1);
+    } else {
+        mlp(m.d_ff, 1, 1);
+    }
+    return e;
+}
+
 }  // namespace
 
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
@@ -204,13 +236,59 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
     const double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
     r.matmul_rate = rate;
+    // FP8 recipes cast only the transformer layers' linear layers to FP8: the attention core (QKᵀ,
+    // softmax·V) and the output layer stay in 16 bits (Transformer Engine: FP8 attention only with
+    // fp8_dpa, off by default; Megatron-Core's output layer is not a TE module; torchao's Float8
+    // swaps nn.Linear and torchtitan filters "output"; docs/PERFORMANCE_MODEL.md §2).
+    r.fp8_linears_only = c.precision == Precision::fp8;
+    r.peak_16bit = r.peak_flops;
+    if (r.fp8_linears_only)
+        r.peak_16bit = peak_for(g, Precision::mixed_bf16) * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1);
+    const double rate16 = r.peak_16bit * r.clock_fraction * r.gemm_efficiency;
+    // The fused attention kernel has its own published efficiency on some parts (GpuSpec::
+    // attention_efficiency: FlashAttention-2 on Hopper); eager attention runs batched GEMMs, and a
+    // calibrated gemm_efficiency replaces both.
+    r.attention_efficiency = r.gemm_efficiency;
+    if (c.attention == Attention::flash && g.attention_efficiency > 0 && !(opt.gemm_efficiency > 0)) {
+        r.attention_efficiency = g.attention_efficiency;
+        r.attention_efficiency_source = g.attention_efficiency_source;
+    }
+    const double rate_attn = r.peak_16bit * r.clock_fraction * r.attention_efficiency;
+    // FlashAttention's backward recomputes the scores S = QKᵀ and P = softmax(S) from Q, K and the
+    // saved log-sum-exp before its four gradient matmuls: 5 matmuls of the forward's 2 (Dao et al.
+    // 2022, Algorithm 4), 2.5 × the forward attention FLOPs; eager attention keeps P (2 ×).
+    r.attention_backward_factor = c.attention == Attention::flash ? 2.5 : 2.0;
+    const double attn_fwd = (stage_fwd.attention + stage_fwd.mtp_attention) * tokens_mb / p.tp;
+    const double logits_fwd = stage_fwd.logits * tokens_mb / p.tp;
+    const double linear_fwd = fwd_flops - attn_fwd - logits_fwd;
+    const double attn_recompute = c.recompute == Recompute::none ? 0 : attn_fwd;  // selective and full run it again
+    const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
+    const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
+    r.attention_matmul_seconds = (attn_fwd + attn_bwd) / rate_attn;
+    r.linear_matmul_seconds = ((1 + bwd_mult) * linear_fwd + recompute_flops - attn_recompute) / rate;
+    const double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
+    const double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * logits_fwd / rate16 +
+                              (attn_recompute + attn_bwd) / rate_attn;
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
-    r.microbatch_forward_seconds = fwd_flops / rate + elem / 3;
-    const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
-    r.microbatch_backward_seconds = (bwd_mult * fwd_flops + recompute_flops) / rate + elem * 2 / 3 +
-                                    (c.recompute == Recompute::full ? elem / 3 : 0);
+    // FP8 casts (fp8 only): each cast finds the tensor's absolute maximum (one read of the 16-bit
+    // tensor) and then scales and writes it (a second read, a 1-byte write): 5 bytes per element,
+    // HBM-bound (dynamic per-tensor scaling: torchao float8 "tensorwise", Transformer Engine's
+    // current scaling; Micikevicius et al. 2022 on per-tensor scale factors; docs/REFERENCES.md §12).
+    double cast_fwd = 0, cast_bwd = 0;
+    if (r.fp8_linears_only) {
+        for (const LayerGroup& group : stage_layer_groups(m, p, st.stage)) {
+            const Fp8CastElements e = fp8_cast_elements(m, p, group.kind);
+            cast_fwd += group.count * (e.forward_per_token * tokens_mb + e.weights);
+            cast_bwd += group.count * (e.backward_per_token * tokens_mb + e.weights);
+        }
+        cast_fwd *= kFp8CastBytesPerElement / hbm;
+        cast_bwd *= kFp8CastBytesPerElement / hbm;
+    }
+    r.fp8_cast_seconds = (cast_fwd + cast_bwd + (c.recompute == Recompute::full ? cast_fwd : 0)) * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd;
+    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + (c.recompute == Recompute::full ? elem / 3 + cast_fwd : 0) + cast_bwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -227,7 +305,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double mb = static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
     r.micro_batches = mb;
     const double t_mb = r.microbatch_forward_seconds + r.microbatch_backward_seconds;
-    r.matmul_seconds = mb * ((1 + bwd_mult) * fwd_flops + recompute_flops) / rate;
+    r.matmul_seconds = mb * (matmul_fwd + matmul_bwd);
     r.compute_seconds = mb * t_mb;
     r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;
     r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * mb);
@@ -251,6 +329,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const int dpN = p.shard_group();
     const double P_local = static_cast<double>(st.params_on_gpu);
     const double act_b = pb.activation;
+    const CommOverlap fw_overlap = framework_profile(c.framework).comm_overlap(c);
     std::vector<CollectiveUse> out;
     auto add = [&](std::string purpose, Collective kind, int group, int stride, double bytes, double count,
                    OverlapRule rule, std::string overlap) {
@@ -282,7 +361,11 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         // LoRA: only the adapters' gradients are reduced (fp32); ZeRO-3 still gathers the frozen base.
         const double adapters = count_lora(m, c.lora).adapter_params * st.layers / m.n_layers / p.tp;
         const double grads = lora ? adapters * 4 : P_local * pb.grad;
-        const double weights = p.zero >= 3 ? st.parameters * dpN : (lora ? adapters * 4 : P_local * pb.weight);
+        // ZeRO-3 gathers the parameters in the dtype the layers compute with (FSDP2's
+        // MixedPrecisionPolicy param_dtype: "the dtype for the unsharded parameter and hence ... the
+        // parameter all-gather"), even where the shards are kept in fp32 (torchtitan); a LoRA base
+        // is gathered as it is stored (quantized under QLoRA).
+        const double weights = p.zero >= 3 ? (lora ? st.parameters * dpN : P_local * pb.weight) : (lora ? adapters * 4 : P_local * pb.weight);
         const char* last_backward = "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)";
         if (p.zero == 0) {
             add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,
@@ -290,8 +373,13 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         } else if (p.zero == 1) {
             add("ZeRO-1 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, 1,
                 OverlapRule::bucketed_last_backward, last_backward);
-            add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
-                OverlapRule::exposed, "exposed: runs after the optimizer step");
+            if (fw_overlap.param_gather_with_forward)
+                add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                    OverlapRule::under_first_forward,
+                    "bucket by bucket under the next forward (" + fw_overlap.source + "): max(one layer's bucket, comm − forward)");
+            else
+                add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                    OverlapRule::exposed, "exposed: runs after the optimizer step");
         } else if (p.zero == 2) {
             // A rank keeps only its gradient slice, so the full gradient cannot be accumulated over
             // micro-batches: every micro-batch's backward reduce-scatters (DeepSpeed stage 2;
@@ -315,16 +403,17 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
         const double per_layer = 4 + (c.recompute == Recompute::full ? 2 : 0);
-        const std::string why = "exposed: on the critical path of every layer (Megatron)";
+        const OverlapRule rule = fw_overlap.tp_with_linears ? OverlapRule::under_linears : OverlapRule::exposed;
+        const std::string why = fw_overlap.tp_with_linears
+                                    ? "pipelined with the linear layers' GEMMs (" + fw_overlap.source + "): max(one call, comm − GEMMs)"
+                                    : "exposed: on the critical path of every layer (Megatron)";
         if (!p.sp) {
             add("tensor-parallel all-reduce (2 forward + 2 backward per layer" +
                     std::string(c.recompute == Recompute::full ? " + 2 recomputed" : "") + ")",
-                Collective::all_reduce, p.tp, 1, S, per_layer * stage_layers * mb, OverlapRule::exposed, why);
+                Collective::all_reduce, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
         } else {
-            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * stage_layers * mb,
-                OverlapRule::exposed, why);
-            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * stage_layers * mb,
-                OverlapRule::exposed, why);
+            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
+            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
         }
     }
     if (p.pp > 1) {
@@ -360,15 +449,23 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     return out;
 }
 
-void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const ComputeTime& t) {
-    const ParallelLayout& p = plan.config.parallel;
+void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan&, const ComputeTime& t) {
     const double layers = t.layers, mb = t.micro_batches;
     const double t_fwd = t.microbatch_forward_seconds, t_bwd = t.microbatch_backward_seconds;
     // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
     auto hidden_by = [&](double comm, double window) { return std::max(comm / std::max(1.0, layers), comm - window); };
     double shared_each = 0;  // ZeRO-3's backward gather and reduce-scatter share one window
-    for (const CollectiveUse& u : collectives)
+    double tp_seconds = 0, tp_calls = 0;  // the tensor-parallel collectives pipelined with the linears
+    for (const CollectiveUse& u : collectives) {
         if (u.overlap_rule == OverlapRule::shared_backward) shared_each += u.each.seconds;
+        if (u.overlap_rule == OverlapRule::under_linears) {
+            tp_seconds += u.seconds;
+            tp_calls += u.count;
+        }
+    }
+    // Per micro-batch, all but max(one call, comm − the linears' GEMMs) hides under the GEMMs.
+    const double tp_exposed =
+        tp_calls > 0 ? mb * std::max(tp_seconds / tp_calls, tp_seconds / mb - t.linear_matmul_seconds) : 0;
     for (CollectiveUse& u : collectives) {
         switch (u.overlap_rule) {
             case OverlapRule::exposed: u.exposed_seconds = u.seconds; break;
@@ -380,9 +477,10 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                 u.exposed_seconds = exposed * u.each.seconds / shared_each;
                 break;
             }
+            case OverlapRule::under_linears: u.exposed_seconds = tp_exposed * u.seconds / tp_seconds; break;
+            case OverlapRule::under_first_forward: u.exposed_seconds = hidden_by(u.seconds, t_fwd); break;
             case OverlapRule::under_attention: {
-                const double attention = mb * 3 * (t.stage_forward.attention + t.stage_forward.mtp_attention) *
-                                         t.tokens_per_gpu / p.tp / t.matmul_rate;
+                const double attention = mb * t.attention_matmul_seconds;
                 u.exposed_seconds = std::max(0.0, u.seconds - attention);
                 break;
             }
@@ -504,6 +602,12 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.clock_fraction = t.clock_fraction;
     r.compute_stage = t.stage;
     r.gemm_efficiency = t.gemm_efficiency;
+    r.fp8_linears_only = t.fp8_linears_only;
+    r.peak_16bit = t.peak_16bit;
+    r.attention_backward_factor = t.attention_backward_factor;
+    r.attention_efficiency = t.attention_efficiency;
+    r.attention_efficiency_source = t.attention_efficiency_source;
+    r.fp8_cast_seconds = t.fp8_cast_seconds;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
     r.microbatch_backward_seconds = t.microbatch_backward_seconds;
     r.matmul_seconds = t.matmul_seconds;

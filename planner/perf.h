@@ -150,6 +150,8 @@ enum class OverlapRule {
     prefetched_forward,       // prefetched layer by layer under every forward
     shared_backward,          // ZeRO-3: gather and reduce-scatter share every backward
     under_attention,          // context parallel: under the attention blocks it feeds
+    under_linears,            // tensor parallel with the framework's TP overlap: pipelined with the linears' GEMMs
+    under_first_forward,      // ZeRO-1 parameter all-gather with the framework's overlap: under the next forward
 };
 
 // One collective as one GPU of the worst pipeline stage runs it.
@@ -192,6 +194,10 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
 // stage is the one with the most forward matmul FLOPs (the last on a tie): dense and MoE layers,
 // attention kinds, the output layer and, with an uneven split, the number of layers differ. Its
 // memory plan supplies the activation bytes and the optimizer's state (and step_collectives' sizes).
+// Bytes one FP8 cast moves per element of a 16-bit tensor: read it for its absolute maximum, read
+// it again to scale and cast, write one byte (docs/PERFORMANCE_MODEL.md §2).
+inline constexpr double kFp8CastBytesPerElement = 5;
+
 struct ComputeTime {
     double micro_batches = 1;   // m, per step per data-parallel rank
     int stage = 0;              // the worst pipeline stage
@@ -205,6 +211,14 @@ struct ComputeTime {
     double clock_fraction = 1;  // under --power-limit (power_capped_clock); matmuls run at peak × this
     double gemm_efficiency = 0; // with the shape factor
     double matmul_rate = 0;     // peak × clock_fraction × gemm_efficiency (the generic model's FLOP/s)
+    bool fp8_linears_only = false;  // fp8: only the layers' linear matmuls at the FP8 rate
+    double peak_16bit = 0;          // the attention core's and output layer's peak (= peak_flops unless fp8)
+    double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash 2.5)
+    double attention_matmul_seconds = 0;   // one micro-batch's attention core, forward + backward
+    double linear_matmul_seconds = 0;      // one micro-batch's linear layers (not the output layer), forward + backward
+    double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
+    std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)
+    double fp8_cast_seconds = 0;           // per step, fp8 only: the casts of the linears' operands (in elementwise)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -239,6 +253,12 @@ struct PerfPlan {
     double board_watts = 0;           // the TDP, or --power-limit
     int compute_stage = 0;            // the slowest pipeline stage (ComputeTime::stage), which the times below are for
     double gemm_efficiency = 0;       // achieved / peak for this GPU and the per-GPU matmul shapes
+    bool fp8_linears_only = false;    // fp8: attention core and output layer at peak_16bit
+    double peak_16bit = 0;            // their peak (= peak_flops unless fp8)
+    double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash: 2.5)
+    double attention_efficiency = 0;  // the attention core's fraction of peak_16bit
+    std::string attention_efficiency_source;  // empty: the GEMM efficiency
+    double fp8_cast_seconds = 0;      // per step, of elementwise_seconds: fp8 casts of the linears' operands
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
     double compute_seconds = 0;       // per step (m micro-batches), worst stage

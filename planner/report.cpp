@@ -108,7 +108,10 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         {"hardware_flops_per_step", r.hardware_flops_per_step},
         {"tokens_per_step", r.tokens_per_step},
         {"peak_flops_per_gpu", r.peak_flops},
-        {"gemm_efficiency", r.gemm_efficiency}};
+        {"gemm_efficiency", r.gemm_efficiency},
+        {"attention_backward_factor", r.attention_backward_factor},
+        {"attention_efficiency", r.attention_efficiency},
+        {"attention_and_output_layer_peak_flops", r.peak_16bit}};
     if (r.peak_given) compute["peak_flops_given"] = true;  // --peak-flops
     if (r.clock_fraction < 1) {                            // --power-limit
         compute["power_limit_watts"] = r.board_watts;
@@ -142,6 +145,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"compute_seconds", r.compute_seconds},
                            {"matmul_seconds", r.matmul_seconds},
                            {"elementwise_seconds", r.elementwise_seconds},
+                           {"fp8_cast_seconds", r.fp8_cast_seconds},
                            {"bubble_seconds", r.bubble_seconds},
                            {"bubble_fraction", r.bubble_fraction},
                            {"exposed_communication_seconds", r.comm_exposed_seconds},

@@ -298,13 +298,21 @@ TEST_CASE("plan --calibration: a measured compute model replaces the built-in co
         std::ofstream f(path);
         f << R"({"gemm_efficiency": 0.4, "elementwise_traffic": 6.5, "memory_bandwidth": 2.0e12, "source": "test"})";
     }
-    const Result base = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--json"});
-    const Result cal = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--calibration", path, "--json"});
+    // Eager attention: every matmul at the GEMM efficiency (flash attention has its own on the H100).
+    const Result base = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--attention", "eager", "--json"});
+    const Result cal = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--attention", "eager",
+                            "--calibration", path, "--json"});
     REQUIRE(base.code == 0);
     REQUIRE(cal.code == 0);
     const nlohmann::json jb = nlohmann::json::parse(base.out), jc = nlohmann::json::parse(cal.out);
     // H100's built-in GEMM fraction is 0.63: 0.4 makes the matmuls 0.63/0.4 times longer.
     CHECK(jc["time"]["matmul_seconds"].get<double>() == Approx(jb["time"]["matmul_seconds"].get<double>() * 0.63 / 0.4));
+    // With flash attention the calibrated efficiency replaces the FlashAttention-2 figure too.
+    const Result flash = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--calibration", path, "--json"});
+    REQUIRE(flash.code == 0);
+    const nlohmann::json jf = nlohmann::json::parse(flash.out);
+    CHECK(jf["compute"]["attention_efficiency"].get<double>() == jf["compute"]["gemm_efficiency"].get<double>());
+    CHECK(jb["compute"]["attention_efficiency"].get<double>() == jb["compute"]["gemm_efficiency"].get<double>());
     CHECK(jc["time"]["calibration"].get<std::string>().find("test") != std::string::npos);
     {
         std::ofstream f(path);

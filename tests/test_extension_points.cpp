@@ -104,6 +104,7 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         {"gb200", 0.82, 400, "NDR InfiniBand 400 Gb/s", 3.50},
         {"mi325x", 0.82, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"rtx-5090", 0.82, 100, "100 Gb/s", 1.00},
+        {"h100-sxm-96g", 0.63, 400, "RDMA 400 Gb/s", 2.50},
     };
     for (const Golden& e : golden) {
         CAPTURE(e.name);
@@ -123,6 +124,14 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
     }
     CHECK(kGemmEfficiency == 0.82);
     CHECK(kGemmEfficiencyHopper == 0.63);
+    // The attention core's own efficiency: FlashAttention-2 on every Hopper row (35%, the
+    // FlashAttention-3 paper), none elsewhere (the GEMM efficiency applies).
+    CHECK(kAttentionEfficiencyHopperFa2 == 0.35);
+    for (const GpuSpec& g : gpu_catalog()) {
+        CAPTURE(g.name);
+        CHECK(g.attention_efficiency == (g.architecture == "Hopper" ? kAttentionEfficiencyHopperFa2 : 0.0));
+        CHECK(g.attention_efficiency_source.empty() == (g.architecture != "Hopper"));
+    }
 }
 
 TEST_CASE("a GPU row built outside the catalog gets the documented defaults", "[gpu][extension]") {

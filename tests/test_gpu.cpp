@@ -178,6 +178,8 @@ TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[
         {"rtx-3090", 24, 0.936, 35.6 / 64, 35.6, 35.6, 71, 0, 284, 32, 350, 4},
         // H100 product page, NVL column: 835*, 1,671*, 3,341* with sparsity.
         {"h100-nvl", 94, 3.9, 60, 60, 417.5, 835.5, 1670.5, 1670.5, 64, 400, 8},
+        // torchtitan's benchmark page (96 GB HBM2e, 2.4 TB/s, 700 W TDP) with the H100 SXM5's compute.
+        {"h100-sxm-96g", 96, 2.4, 66.9, 66.9, 494.7, 989.4, 1978.9, 1978.9, 450, 700, 8},
         // H800 datasheet (FP64 1, NVLink 400 GB/s) with the H100 SXM5's compute.
         {"h800", 80, 3.35, 1, 66.9, 494.7, 989.4, 1978.9, 1978.9, 200, 700, 8},
         // H20 as published (dense): 148 bf16, 296 fp8.

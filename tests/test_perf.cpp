@@ -180,7 +180,11 @@ TEST_CASE("perf: the pipeline stage with the most FLOPs sets the compute, hetero
     CHECK(t.stage == 0);
     CHECK(t.stage_forward.total() == stage0);
     CHECK(t.moe_layers == 0);
-    CHECK(t.matmul_seconds == Approx(4 * 3 * stage0 * 1024 / t.matmul_rate).epsilon(1e-12));
+    // The attention core (2 × 4,198,400 per token) runs forward + FlashAttention's 2.5 × backward at
+    // the H100's FlashAttention-2 efficiency (0.35 of 989.4 TFLOP/s); the rest 3 × at the GEMM rate.
+    const double attention = 2 * 4198400.0;
+    CHECK(t.matmul_seconds ==
+          Approx(4 * 1024 * (3 * (stage0 - attention) / t.matmul_rate + 3.5 * attention / (989.4e12 * 0.35))).epsilon(1e-12));
 }
 
 TEST_CASE("perf: data-parallel volumes follow ZeRO §7 (2Ψ for DDP and ZeRO-1/2, 3Ψ for ZeRO-3)", "[perf][golden]") {
@@ -298,4 +302,108 @@ TEST_CASE("perf: bad options name their flag", "[perf][errors]") {
     o = {};
     o.mfu = 1.5;
     CHECK_THROWS_WITH(perf_of(m, "h100-sxm", dp_job(8, 0), o), Catch::Contains("--mfu"));
+}
+
+TEST_CASE("perf: fp8 runs only the layers' linears at the FP8 rate, FlashAttention's backward and FP8 casts by hand", "[perf]") {
+    // GPT-2 124M (d 768, 12 layers, 12 heads, f 3072, GELU, V 50257) on one H100 SXM, micro-batch 1
+    // × 1,024 tokens. Forward FLOPs per token: per layer qkv 2·768·2304 = 3,538,944, attention core
+    // 2·(768 + 768)·512.5 = 1,574,400, output 2·768·768 = 1,179,648, MLP 4·768·3072 = 9,437,184;
+    // logits 2·768·50257 = 77,194,752. GEMM efficiency 0.63 × 768/896 (the smallest dimension d).
+    TrainConfig c;
+    c.precision = Precision::fp8;
+    c.micro_batch = 1;
+    c.global_batch = 1;
+    c.seq = 1024;
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const PerfPlan p = perf_of(m, "h100-sxm", c);
+    const double T = 1024, linear = 12 * 14155776.0 * T, attention = 12 * 1574400.0 * T, logits = 77194752.0 * T;
+    const double e = 0.63 * 768 / 896;
+    CHECK(p.gemm_efficiency == Approx(e).epsilon(1e-12));
+    CHECK(p.fp8_linears_only);
+    CHECK(p.peak_flops == Approx(1978.9e12).epsilon(1e-12));
+    CHECK(p.peak_16bit == Approx(989.4e12).epsilon(1e-12));
+    CHECK(p.attention_backward_factor == 2.5);
+    CHECK(p.attention_efficiency == 0.35);
+    // Linears forward + 2 × backward at 1978.9 × e; logits at 989.4 × e; the attention core
+    // (1 + 2.5) × its forward at 989.4 × 0.35: 1.1277 ms.
+    const double matmuls = 3 * linear / (1978.9e12 * e) + 3 * logits / (989.4e12 * e) + 3.5 * attention / (989.4e12 * 0.35);
+    CHECK(matmuls == Approx(0.0011277279593).epsilon(1e-9));
+    CHECK(p.matmul_seconds == Approx(matmuls).epsilon(1e-9));
+    // FP8 casts per layer: forward inputs 768 + 768 + 768 + 3072 = 5,376 per token, backward output
+    // gradients 2304 + 768 + 3072 + 768 = 6,912 per token, weights 7,077,888 in each pass:
+    // 12 × ((5376 + 6912)·1024 + 2 × 7,077,888) = 320,864,256 elements × 5 bytes ÷ 3.35 TB/s.
+    CHECK(p.fp8_cast_seconds == Approx(320864256.0 * 5 / 3.35e12).epsilon(1e-9));
+    CHECK(p.elementwise_seconds > p.fp8_cast_seconds);
+
+    // mixed-bf16 with eager attention: one rate for every matmul, the attention backward 2 × its
+    // forward (the scores are kept), the GEMM efficiency for the batched attention GEMMs, no casts.
+    c.precision = Precision::mixed_bf16;
+    c.attention = Attention::eager;
+    const PerfPlan q = perf_of(m, "h100-sxm", c);
+    CHECK_FALSE(q.fp8_linears_only);
+    CHECK(q.peak_16bit == q.peak_flops);
+    CHECK(q.attention_backward_factor == 2.0);
+    CHECK(q.attention_efficiency == Approx(e).epsilon(1e-12));
+    CHECK(q.fp8_cast_seconds == 0);
+    CHECK(q.matmul_seconds == Approx(3 * (linear + logits + attention) / (989.4e12 * e)).epsilon(1e-9));
+}
+
+TEST_CASE("perf: ZeRO-3 gathers the parameters in the compute dtype, also where the shards are fp32", "[perf]") {
+    // llama-2-7b (6,738,415,616 parameters) on 8 GPUs, ZeRO-3, mixed-bf16: the generic model keeps
+    // bf16 shards, torchtitan's FSDP2 fp32 ones; both all-gather bf16 (param_dtype): 2 B each.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    for (const Framework f : {Framework::generic, Framework::torchtitan}) {
+        TrainConfig c = dp_job(8, 3);
+        c.framework = f;
+        const PerfPlan p = perf_of(m, "h100-sxm", c);
+        REQUIRE_FALSE(p.collectives.empty());
+        CHECK(p.collectives.front().purpose == "ZeRO-3 parameter all-gather, forward");
+        CHECK(p.collectives.front().bytes == 2 * 6738415616.0);
+    }
+}
+
+TEST_CASE("perf: Megatron's --tp-comm-overlap and --overlap-param-gather hide TP and the parameter all-gather", "[perf]") {
+    // llama-2-7b on 16 H100s: tp 8 with sequence parallelism, dp 2 with the distributed optimizer
+    // (ZeRO-1), 4 micro-batches of 1 × 4096 tokens.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    TrainConfig c;
+    c.framework = Framework::megatron;
+    c.parallel.gpus = 16;
+    c.parallel.tp = 8;
+    c.parallel.sp = true;
+    c.parallel.zero = 1;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 8;
+    auto collective = [](const PerfPlan& p, const std::string& purpose) {
+        for (const CollectiveUse& u : p.collectives)
+            if (u.purpose == purpose) return u;
+        FAIL("no collective " << purpose);
+        return CollectiveUse{};
+    };
+    const PerfPlan plain = perf_of(m, "h100-sxm", c);
+    CHECK(collective(plain, "sequence-parallel all-gather").exposed_seconds == collective(plain, "sequence-parallel all-gather").seconds);
+    const CollectiveUse gather0 = collective(plain, "ZeRO-1 parameter all-gather after the optimizer step");
+    CHECK(gather0.exposed_seconds == gather0.seconds);
+
+    c.framework_options = {{"tp_comm_overlap", "true"}, {"overlap_param_gather", "true"}};
+    const MemoryPlan plan = plan_memory(m, *find_gpu("h100-sxm"), c);
+    const ComputeTime t = compute_time(plan, {});
+    const PerfPlan p = plan_perf(plan, default_cluster(plan.gpu, 8), PerfOptions{});
+    const CollectiveUse ag = collective(p, "sequence-parallel all-gather"), rs = collective(p, "sequence-parallel reduce-scatter");
+    // 4 collectives of each kind per layer per micro-batch, 32 layers, 4 micro-batches: 512 calls each.
+    CHECK(ag.count == 512);
+    CHECK(rs.count == 512);
+    // Per micro-batch all but max(one call, TP comm − the linears' GEMMs) is hidden.
+    const double comm = ag.seconds + rs.seconds, mb = 4;
+    const double exposed = mb * std::max(comm / 1024, comm / mb - t.linear_matmul_seconds);
+    CHECK(ag.exposed_seconds + rs.exposed_seconds == Approx(exposed).epsilon(1e-12));
+    CHECK(ag.exposed_seconds == Approx(exposed * ag.seconds / comm).epsilon(1e-12));
+    CHECK(ag.overlap.find("--tp-comm-overlap") != std::string::npos);
+    // The parameter all-gather: bucket by bucket under the next forward (one micro-batch's).
+    const CollectiveUse gather = collective(p, "ZeRO-1 parameter all-gather after the optimizer step");
+    CHECK(gather.seconds == Approx(gather0.seconds).epsilon(1e-12));
+    CHECK(gather.exposed_seconds ==
+          Approx(std::max(gather.seconds / 32, gather.seconds - t.microbatch_forward_seconds)).epsilon(1e-12));
+    CHECK(p.step_seconds < plain.step_seconds);
 }

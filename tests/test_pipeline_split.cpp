@@ -212,14 +212,20 @@ TEST_CASE("61 layers over 8 stages: the most loaded stage's memory and the slowe
     CHECK(t.layers == 8);
     CHECK(t.stage_forward.total() == 3506503680.0);
     // 989.4 TFLOP/s × 0.63 (H100 fit) × 4096/(4096 + 128) = 604.43 TFLOP/s; 8 micro-batches of 4096
-    // tokens, forward + backward = 3 × forward: 8 · 3 · 3,506,503,680 · 4096 / rate = 0.57031 s.
+    // tokens; the linears forward + backward = 3 × forward: 8 · 3 · (3,506,503,680 − 268,500,992) ·
+    // 4096 / rate = 0.52664 s; the attention core (8 × 33,562,624 = 268,500,992 per token) forward +
+    // FlashAttention's 2.5 × backward at 0.35 × 989.4 TFLOP/s (FlashAttention-2 on Hopper):
+    // 8 · 3.5 · 268,500,992 · 4096 / 346.29e12 = 0.08892 s; together 0.61555 s.
     const double rate = 989.4e12 * 0.63 * 4096 / 4224;
     CHECK(t.matmul_rate == Approx(rate).epsilon(1e-12));
-    CHECK(t.matmul_seconds == Approx(8 * 3 * 3506503680.0 * 4096 / rate).epsilon(1e-12));
+    const double attention = 8 * 33562624.0;
+    CHECK(t.matmul_seconds == Approx(8 * 4096 * (3 * (3506503680.0 - attention) / rate + 3.5 * attention / (989.4e12 * 0.35)))
+                                  .epsilon(1e-12));
+    CHECK(t.matmul_seconds == Approx(0.6155481046).epsilon(1e-9));
     // Element-wise: 6.5 × the 8 layers' 4,315,938,816 activation bytes ÷ 3.35 TB/s per micro-batch.
     CHECK(t.elementwise_seconds == Approx(8 * 6.5 * 8 * 539492352.0 / 3.35e12).epsilon(1e-9));
-    CHECK(t.compute_seconds == Approx(0.6372853034).epsilon(1e-9));
-    CHECK(t.bubble_seconds == Approx(7 * 0.6372853034 / 8).epsilon(1e-9));
+    CHECK(t.compute_seconds == Approx(0.6825417818).epsilon(1e-9));
+    CHECK(t.bubble_seconds == Approx(7 * 0.6825417818 / 8).epsilon(1e-9));
     // Optimizer step of stage 6's 1,619,066,880 parameters: (2 × (2 + 4 + 8) + 2) B each ÷ 3.35 TB/s.
     CHECK(t.optimizer_seconds == Approx(30 * 1619066880.0 / 3.35e12).epsilon(1e-12));
 }

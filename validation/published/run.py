@@ -129,8 +129,19 @@ def plan_args(run, tmpdir):
     return args + run.get("extra_flags", [])
 
 
-def plan(llmplan, run, tmpdir):
-    args = plan_args(run, tmpdir)
+def framework_flags(run):
+    """The --framework profile matching the run's own framework (second prediction), or None."""
+    f = run["framework"]
+    options = [a for o in run.get("framework_options", []) for a in ("--framework-option", o)]
+    if f.startswith(("Megatron-LM", "Megatron-Core", "NeMo")):
+        return ["--framework", "megatron"] + options
+    if f.startswith("torchtitan"):
+        return ["--framework", "torchtitan"] + options
+    return None
+
+
+def plan(llmplan, run, tmpdir, extra=()):
+    args = plan_args(run, tmpdir) + list(extra)
     p = subprocess.run([llmplan, "plan", "--json"] + args, capture_output=True, text=True)
     shown = ["llmplan", "plan"] + [("<hf_config of " + run["id"] + ">") if a.startswith(tmpdir) else
                                    os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in args]
@@ -176,6 +187,17 @@ def evaluate(llmplan, runs):
                 row["error"] = {"throughput": e, "step_time": 1 / (1 + e) - 1,
                                 # the measured run's MFU counted as llmplan counts FLOPs
                                 "measured_mfu_llmplan_flops": pred["mfu"] * meas / pred["tokens_per_s_per_gpu"]}
+            flags = framework_flags(run)
+            if flags:
+                _, fpred, ferr = plan(llmplan, run, tmpdir, flags)
+                row["framework"] = {"flags": flags}
+                if fpred is None:
+                    row["framework"]["status"] = "llmplan refused: " + ferr
+                else:
+                    row["framework"]["status"] = "planned"
+                    row["framework"]["predicted"] = fpred
+                    if meas is not None:
+                        row["framework"]["error"] = {"throughput": fpred["tokens_per_s_per_gpu"] / meas - 1}
             out.append(row)
     return out
 
@@ -200,7 +222,15 @@ def summarise(results):
     for r in scored:
         groups.setdefault(r["group"], {}).setdefault(r["split"], []).append(r)
     by_group = {g: {s: stats(rs) for s, rs in parts_.items()} for g, parts_ in groups.items()}
-    return {"parts": parts, "groups": by_group}
+    # The same runs planned with their framework's profile (where llmplan has one), beside the
+    # generic prediction of those runs.
+    fw = [r for r in scored if "error" in r.get("framework", {})]
+    framework = {}
+    for part in ("fit", "held_out"):
+        rows = [r for r in fw if r["split"] == part]
+        framework[part] = {"generic": stats(rows),
+                           "framework": stats([{"id": r["id"], "error": r["framework"]["error"]} for r in rows])}
+    return {"parts": parts, "groups": by_group, "framework": framework}
 
 
 def esc(text):
@@ -262,6 +292,39 @@ def render(results, summary, runs_by_id):
                  f"{num(m['tokens_per_s_per_gpu'])} | {num(p['tokens_per_s_per_gpu'])} | {pct(e['throughput'])} | "
                  f"{num(m['step_s'])} | {num(p['step_s'])} | {pct(e['step_time'])} | {pct(e['measured_mfu_llmplan_flops'], False)} | "
                  f"{pct(p['mfu'], False)} | {'yes' if p['fits'] else 'no (%.0f GiB)' % p['device_gib']} |")
+    L.append("")
+    L.append("### With the framework's own profile")
+    L.append("")
+    L.append("The runs whose framework llmplan has a profile for, planned again with it (`--framework megatron` for "
+             "Megatron-LM, Megatron-Core and NeMo; `--framework torchtitan`), everything else as above. The profiles "
+             "change the memory conventions (docs/MEMORY_MODEL.md §9-§11) and, through them, the element-wise and "
+             "optimizer time; their compute and communication time is the generic model's.")
+    L.append("")
+    L.append("| part | runs | generic: median abs. / mean signed | with the profile: median abs. / mean signed | beyond ±25%: generic / profile |")
+    L.append("| --- | ---: | --- | --- | --- |")
+    for part in ("fit", "held_out"):
+        f = summary.get("framework", {}).get(part)
+        if not f or f["generic"] is None:
+            continue
+        g, p_ = f["generic"], f["framework"]
+        L.append(f"| {part} | {g['runs']} | {pct(g['median_abs'], False)} / {pct(g['mean_signed'])} | "
+                 f"{pct(p_['median_abs'], False)} / {pct(p_['mean_signed'])} | {g['runs'] - g['within_25']} / {p_['runs'] - p_['within_25']} |")
+    L.append("")
+    L.append("| run | part | profile | predicted tok/s/GPU | throughput error | generic error | fits |")
+    L.append("| --- | --- | --- | ---: | ---: | ---: | --- |")
+    for r in results:
+        fw = r.get("framework")
+        if not fw:
+            continue
+        name = " ".join(fw["flags"][1:]).replace("--framework-option ", "")
+        if fw["status"] != "planned":
+            L.append(f"| `{r['id']}` | {r['split']} | {name} | {esc(fw['status'])} | | | |")
+            continue
+        p_ = fw["predicted"]
+        err = pct(fw["error"]["throughput"]) if "error" in fw else "—"
+        gen = pct(r["error"]["throughput"]) if "error" in r else "—"
+        L.append(f"| `{r['id']}` | {r['split']} | {name} | {num(p_['tokens_per_s_per_gpu'])} | {err} | {gen} | "
+                 f"{'yes' if p_['fits'] else 'no (%.0f GiB)' % p_['device_gib']} |")
     refused = [r for r in results if r["status"].startswith("llmplan refused")]
     if refused:
         L.append("")
@@ -331,6 +394,15 @@ def compare(fresh, recorded, tolerance):
                 problems.append(f"{r['id']}: predicted {key} {a:.6g}, recorded {b:.6g} ({pct(a / b - 1)})")
         if r["predicted"]["fits"] != old["predicted"]["fits"]:
             problems.append(f"{r['id']}: fits now {r['predicted']['fits']}, recorded {old['predicted']['fits']}")
+        fw, ofw = r.get("framework"), old.get("framework")
+        if (fw is None) != (ofw is None) or (fw and fw["status"] != ofw["status"]):
+            problems.append(f"{r['id']}: the framework profile's status moved")
+        elif fw and fw["status"] == "planned":
+            a, b = fw["predicted"]["tokens_per_s_per_gpu"], ofw["predicted"]["tokens_per_s_per_gpu"]
+            if abs(a / b - 1) > tolerance:
+                problems.append(f"{r['id']}: with {fw['flags'][1]} predicted {a:.6g} tokens/s/GPU, recorded {b:.6g}")
+            if fw["predicted"]["fits"] != ofw["predicted"]["fits"]:
+                problems.append(f"{r['id']}: with {fw['flags'][1]} fits now {fw['predicted']['fits']}")
     return problems
 
 
