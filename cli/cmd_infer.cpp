@@ -55,7 +55,7 @@ std::string ms(double s) { return s < 1 ? fix(s * 1e3, 2) + " ms" : fix(s, 2) + 
 
 }  // namespace
 
-int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
+int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err) {
     const ResolvedModel model = resolve_model(cmd.model);
     GpuSpec gpu = gpu_or_throw(cmd.gpu, "--gpu");
     if (!cmd.gpu_memory.empty()) gpu.memory_bytes = parse_bytes(cmd.gpu_memory, "--gpu-memory");
@@ -84,6 +84,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
     if (!cmd.report.empty()) write_output_file(cmd.report, text, "--report");
     if (cmd.json) {
         out << text;
+        for (const std::string& w : p.warnings) err << "llmplan infer: warning: " << w << "\n";
         return 0;
     }
     out << "llmplan infer: " << model.spec.name << " (" << model_size_text(model.spec, count_params(model.spec))
@@ -131,6 +132,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
            "per sequence; " + format_count(p.tokens_per_second_per_gpu) + " tok/s per GPU for the batch"});
     s.add({"whole request", ms(p.total_seconds), "prefill + " + std::to_string(c.generate) + " decode steps"});
     out << s.str();
+    for (const std::string& w : p.warnings) out << "warning: " << w << "\n";
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "gui/widgets.h"
 #include "planner/lora.h"
 #include "planner/quant.h"
+#include "planner/search.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -41,7 +42,9 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QRegularExpression>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
@@ -50,6 +53,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -60,9 +64,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle("llmplan — training and serving memory, time and cost");
     auto* splitter = new QSplitter(this);
     auto* scroll = new QScrollArea();
-    scroll->setWidget(build_inputs());
+    QWidget* inputs = build_inputs();
+    wheel_only_when_focused(inputs);
+    scroll->setWidget(inputs);
     scroll->setWidgetResizable(true);
-    scroll->setMinimumWidth(330);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(300);
     splitter->addWidget(scroll);
 
     auto* right = new QWidget();
@@ -92,8 +99,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addWidget(status_, 1);
     build_menus();
     connect_inputs();
-    resize(1480, 940);
-    recompute();
+    // The first window: 1480 × 940, or 90% of the screen where that is smaller.
+    QSize size(1480, 940);
+    if (const QScreen* screen = QGuiApplication::primaryScreen())
+        size = size.boundedTo(screen->availableGeometry().size() * 0.9);
+    resize(size);
+    set_scenario(default_scenario());  // the CLI's defaults (plans once)
 }
 
 // ---- inputs ---------------------------------------------------------------------------------------
@@ -552,11 +563,85 @@ void MainWindow::recompute() {
 }
 
 void MainWindow::show_error(const QString& message) {
-    error_->setText(message);
+    const QString suggestion = mark_invalid_inputs(message);
+    error_->setText(suggestion.isEmpty() ? message : message + "\n" + suggestion);
     error_->setVisible(!message.isEmpty());
-    pages_->setEnabled(message.isEmpty());
+    set_stale(!message.isEmpty());
     const bool have = mode() == Mode::inference ? current_infer_.has_value() : current_.has_value();
     if (!message.isEmpty()) status_->setText(have ? "input error: showing the last valid plan (greyed)" : "input error");
+}
+
+void MainWindow::set_stale(bool stale) {
+    for (Tab* tab : tab_list_) {
+        if (tab == search_tab_) continue;  // Search finds a valid layout: it stays usable
+        tab->setEnabled(!stale);
+        if (ChartView* chart = tab->chart()) chart->set_stale(stale);
+    }
+    summary_->setEnabled(!stale);
+    infer_page_->set_stale(stale);
+    if (stale) {
+        if (current_) set_verdict(verdict_, VerdictStyle::stale, "Input invalid — the last valid plan, greyed: " + verdict_text_);
+    } else if (current_ && mode() == Mode::training) {
+        refresh_summary();
+    }
+}
+
+QString MainWindow::mark_invalid_inputs(const QString& message) {
+    const bool infer = mode() == Mode::inference;
+    // The CLI flag each input stands for (the planner's messages name the flag at fault).
+    const std::vector<std::pair<const char*, QWidget*>> shared = {
+        {"--model", preset_}, {"--hf-config", hf_path_}, {"--params", params_}, {"--gpu", gpu_}};
+    const std::vector<std::pair<const char*, QWidget*>> training = {
+        {"--gpus", gpus_}, {"--gpus-per-node", gpus_per_node_}, {"--tp", tp_}, {"--pp", pp_}, {"--cp", cp_}, {"--ep", ep_},
+        {"--virtual-stages", virtual_stages_}, {"--zero", zero_}, {"--sp", sp_}, {"--precision", precision_},
+        {"--optimizer", optimizer_}, {"--recompute", recompute_}, {"--attention", attention_}, {"--offload", offload_},
+        {"--framework", framework_}, {"--dropout", dropout_}, {"--micro-batch", micro_batch_},
+        {"--global-batch", global_batch_}, {"--seq", seq_}, {"--tokens", tokens_}, {"--price-per-gpu-hour", price_},
+        {"--lora-rank", lora_rank_}, {"--lora-alpha", lora_alpha_}, {"--lora-targets", lora_targets_},
+        {"--base-quant", base_quant_}, {"--paged-optimizer", paged_optimizer_}};
+    const std::vector<std::pair<const char*, QWidget*>> serving = {
+        {"--weights", inf_weights_}, {"--group-size", inf_group_}, {"--kv-cache", inf_kv_}, {"--batch", inf_batch_},
+        {"--prompt", inf_prompt_}, {"--generate", inf_generate_}, {"--prefill-chunk", inf_chunk_}, {"--tp", inf_tp_},
+        {"--attention", inf_attention_}, {"--framework", inf_framework_}, {"--gpu-memory-utilization", inf_util_},
+        {"--block-size", inf_block_}};
+    for (const auto* list : {&shared, &training, &serving})
+        for (const auto& [flag, input] : *list) mark_invalid(input, false);
+    if (message.isEmpty()) return {};
+    const auto& own = infer ? serving : training;
+    auto input_of = [&](const QString& flag) -> QWidget* {
+        for (const auto* list : {&own, &shared})
+            for (const auto& [f, input] : *list)
+                if (flag == f) return input;
+        return nullptr;
+    };
+    // The layout sizes that are wrong on their own: marked, with the valid values nearest them.
+    QStringList suggestions;
+    if (!infer) {
+        try {
+            const Scenario s = scenario();
+            const ModelSpec model = resolve_model(s);
+            const TrainConfig config = resolve_config(s);
+            const std::vector<std::pair<const char*, int>> sizes = {
+                {"--tp", s.tp}, {"--pp", s.pp}, {"--cp", s.cp}, {"--ep", s.ep}, {"--virtual-stages", s.virtual_stages}};
+            for (const auto& [flag, value] : sizes) {
+                const std::vector<int> ok = valid_layout_values(model, config, flag, 6);
+                if (ok.empty() || std::find(ok.begin(), ok.end(), value) != ok.end()) continue;
+                mark_invalid(input_of(flag), true);
+                QStringList values;
+                for (int v : ok) values << QString::number(v);
+                const QString name = QString(flag).mid(2).toUpper().replace("VIRTUAL-STAGES", "virtual stages");
+                suggestions << name + " " + values.join(", ");
+            }
+        } catch (const std::exception&) {  // the model or a field does not parse: the message says which
+        }
+    }
+    if (suggestions.isEmpty()) {  // else the flag the message names first
+        static const QRegularExpression flag_re("--[a-z][a-z0-9-]*");
+        if (const QRegularExpressionMatch m = flag_re.match(message); m.hasMatch())
+            if (QWidget* input = input_of(m.captured(0))) mark_invalid(input, true);
+        return {};
+    }
+    return "Valid with the other inputs as they are: " + suggestions.join("; ");
 }
 
 QString MainWindow::error_message() const { return error_->text(); }
@@ -620,15 +705,27 @@ QWidget* MainWindow::build_summary() {
                                 {"trainable", "trainable"}});
     verdict_ = h.verdict;
     figure_labels_ = std::move(h.values);
+    figure_names_ = std::move(h.names);
+    summary_ = h.widget;
     return h.widget;
 }
 
 void MainWindow::refresh_summary() {
     const Evaluation& e = *current_;
     const MemoryPlan& m = e.memory;
-    set_verdict(verdict_, m.fits,
-                q((m.fits ? "FITS — headroom " : "DOES NOT FIT — short by ") + format_bytes(std::abs(m.headroom_bytes)) + " of " +
-                  format_bytes(m.capacity_bytes) + " on " + std::to_string(m.config.parallel.gpus) + " × " + m.gpu.display_name));
+    const FitState state = fit_state(m.headroom_bytes, m.capacity_bytes);
+    const std::string on = " of " + format_bytes(m.capacity_bytes) + " on " + std::to_string(m.config.parallel.gpus) + " × " +
+                           m.gpu.display_name;
+    const std::string pct = format_fixed(100 * m.headroom_bytes / m.capacity_bytes, 1) + "%";
+    verdict_text_ = q(state == FitState::fits ? "FITS — headroom " + format_bytes(m.headroom_bytes) + " (" + pct + ")" + on
+                      : state == FitState::tight
+                          ? "TIGHT — fits with only " + format_bytes(m.headroom_bytes) + " (" + pct + ") free" + on +
+                                ", under the " + format_fixed(100 * kHeadroomMargin, 0) + "% margin"
+                          : "DOES NOT FIT — short by " + format_bytes(-m.headroom_bytes) + on);
+    set_verdict(verdict_, state == FitState::fits ? VerdictStyle::fits : state == FitState::tight ? VerdictStyle::tight
+                                                                                                  : VerdictStyle::does_not_fit,
+                verdict_text_);
+    for (const std::string& w : m.warnings) verdict_->setText(verdict_->text() + q("\nwarning: " + w));
     const std::map<std::string, Figure> a = figures_by_key(pinned_ ? &*pinned_ : nullptr);
     for (const Figure& f : key_figures(e)) {
         auto it = figure_labels_.find(f.key);
@@ -638,6 +735,7 @@ void MainWindow::refresh_summary() {
             text += q("  (Δ " + format_signed_delta(f.value - pa->second.value, f.unit) + ")");
         it->second->setText(text);
         it->second->setToolTip(q(f.how));
+        if (f.key == "headroom") figure_names_.at(f.key)->setText(q(f.label + ":"));  // "short by:" when it does not fit
     }
 }
 

@@ -103,6 +103,11 @@ private:
     void update_mode();
     void update_model_source_page();
     void show_error(const QString& message);
+    // Greys the verdict, charts and the views that show the plan while the input is invalid (the
+    // Search tab stays usable: it chooses the layout itself).
+    void set_stale(bool stale);
+    // Marks the inputs at fault and returns the line of valid values to suggest ("" if none).
+    QString mark_invalid_inputs(const QString& message);
     void refresh_views();
     void refresh_summary();
     void refresh_lora_label();
@@ -137,7 +142,9 @@ private:
 
     // Headline and views.
     QLabel *error_, *status_, *verdict_;
-    std::map<std::string, QLabel*> figure_labels_;
+    std::map<std::string, QLabel*> figure_labels_, figure_names_;
+    QWidget* summary_ = nullptr;
+    QString verdict_text_;  // the verdict of the last valid plan
     QStackedWidget* pages_;  // 0: headline and training tabs, 1: inference page
     QTabWidget* tabs_;
     std::vector<Tab*> tab_list_;  // the pages of tabs_, in order

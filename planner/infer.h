@@ -130,6 +130,7 @@ struct InferPlan {
     GpuSpec gpu;
     InferConfig config;
     std::vector<MemoryTerm> terms;   // weights, kv_cache, activations, logits, framework, overhead
+    std::vector<std::string> warnings;  // e.g. bf16 weights on a GPU without bf16 (precision_fallback_warning)
     double weights = 0, kv_cache = 0, kv_waste = 0, activations = 0, logits = 0, framework_extra = 0, overhead = 0;
     KvLayout kv;
     double kv_bytes_per_token = 0;   // per GPU, every layer, before sliding windows and chunks

@@ -3,10 +3,13 @@
 // with the planner's message, and round-trip scenarios through JSON.
 #include "core/error.h"
 #include "core/gpu.h"
+#include "core/job_text.h"
 #include "core/presets.h"
 #include "core/quantity.h"
 #include "gui/figures.h"
 #include "gui/main_window.h"
+#include "gui/widgets.h"
+#include "planner/search.h"
 #include "planner/infer.h"
 #include "planner/lora.h"
 #include "planner/memory.h"
@@ -19,13 +22,19 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QHeaderView>
+#include <QPushButton>
+#include <QTabWidget>
 #include <QTableWidget>
+#include <QWheelEvent>
 #include <QTemporaryDir>
 #include <QXmlStreamReader>
 #include <QtTest>
 
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <fstream>
 
 using namespace llmplan;
@@ -33,7 +42,7 @@ using namespace llmplan::gui;
 
 namespace {
 
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+// (kGiB: gui/widgets.h.)
 
 template <typename T>
 T* child(const MainWindow& w, const char* name) {
@@ -138,9 +147,42 @@ private slots:
             expected = e.what();
         }
         QVERIFY(!expected.isEmpty());
-        QCOMPARE(w.error_message(), expected);
+        // The planner's message, then the valid sizes nearest the one typed (valid_layout_values):
+        // TP must divide the 8 GPUs and the 32 heads.
+        QCOMPARE(w.error_message(), expected + "\nValid with the other inputs as they are: TP 1, 2, 4, 8");
         QVERIFY(child<QLabel>(w, "errorMessage")->isVisibleTo(&w));
         QCOMPARE(w.evaluation()->memory.worst().device_total, before);  // the last valid plan stays
+        // The field at fault is marked, no other.
+        QVERIFY(child<QSpinBox>(w, "tp")->property("invalid").toBool());
+        QVERIFY(!child<QSpinBox>(w, "pp")->property("invalid").toBool());
+        QVERIFY(!child<QSpinBox>(w, "gpus")->property("invalid").toBool());
+        // The verdict and the charts are greyed: they show the last valid plan, not this input.
+        auto* verdict = child<QLabel>(w, "verdict");
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::stale));
+        QVERIFY(verdict->text().startsWith("Input invalid — the last valid plan, greyed: "));
+        QVERIFY(!verdict->styleSheet().contains("#1b7a2e"));  // not green
+        QVERIFY(child<ChartView>(w, "memoryChart")->stale());
+        QVERIFY(child<ChartView>(w, "timeChart")->stale());
+        // A model that changes while the input is invalid does not change the greyed verdict's claim.
+        choose(w, "modelPreset", "llama-3.1-405b");
+        QVERIFY(w.showing_error());
+        QVERIFY(verdict->text().startsWith("Input invalid"));
+        choose(w, "modelPreset", "llama-2-7b");
+        // The Search tab stays usable (it chooses the layout itself); the views of the plan do not.
+        auto* views = child<QTabWidget>(w, "views");
+        for (int i = 0; i < views->count(); ++i)
+            QCOMPARE(views->widget(i)->isEnabled(), views->tabText(i) == "Search");
+        QVERIFY(child<QPushButton>(w, "runSearch")->isEnabled());
+        QVERIFY(w.run_search());
+        QVERIFY(!w.search_result().top.empty());
+        w.apply_search_row(0);  // a valid layout: the error, the marks and the grey go
+        QVERIFY2(!w.showing_error(), qPrintable(w.error_message()));
+        QVERIFY(!child<QSpinBox>(w, "tp")->property("invalid").toBool());
+        QVERIFY(!child<ChartView>(w, "memoryChart")->stale());
+        QVERIFY(verdict->property("verdictStyle").toInt() != static_cast<int>(VerdictStyle::stale));
+        for (int i = 0; i < views->count(); ++i) QVERIFY(views->widget(i)->isEnabled());
+        child<QSpinBox>(w, "tp")->setValue(1);
+        child<QSpinBox>(w, "pp")->setValue(1);
         // A bad parameter count: parse_count's message.
         child<QSpinBox>(w, "tp")->setValue(1);
         QVERIFY(!w.showing_error());
@@ -268,6 +310,203 @@ private slots:
         QCOMPARE(c.evaluation()->memory.params.total(), std::int64_t{1100048384});
         if (had) qputenv("HF_HUB_CACHE", saved);
         else qunsetenv("HF_HUB_CACHE");
+    }
+
+    void defaults_are_the_clis() {
+        // The window opens on the CLI's defaults, read from the same structs the CLI reads
+        // (JobText, InferText, kDefaultGpu), with the GUI's start model: a plan that fits.
+        MainWindow w;
+        const Scenario s = w.scenario();
+        QCOMPARE(s, default_scenario());
+        QCOMPARE(s.gpu, std::string(kDefaultGpu));
+        QCOMPARE(s.model, std::string(kStartModel));
+        const GpuSpec& gpu = gpu_or_throw(kDefaultGpu, "--gpu");
+        const TrainConfig cli = train_config_from_text(JobText{}, gpu.default_gpus_per_node);
+        const TrainConfig gui = resolve_config(s);
+        QCOMPARE(gui.parallel.gpus, cli.parallel.gpus);
+        QCOMPARE(gui.parallel.gpus_per_node, cli.parallel.gpus_per_node);
+        QCOMPARE(gui.parallel.tp, cli.parallel.tp);
+        QCOMPARE(gui.parallel.zero, cli.parallel.zero);
+        QCOMPARE(gui.precision, cli.precision);
+        QCOMPARE(gui.optimizer, cli.optimizer);
+        QCOMPARE(gui.recompute, cli.recompute);
+        QCOMPARE(gui.micro_batch, cli.micro_batch);
+        QCOMPARE(gui.parallel.zero, 0);  // hand-checked: `llmplan plan` without --zero is ZeRO-0 on 1 GPU
+        QCOMPARE(gui.parallel.gpus, 1);
+        const InferConfig infer_cli = infer_config_from_text(InferText{});
+        const InferConfig infer_gui = resolve_infer_config(s);
+        QCOMPARE(infer_gui.weights.format, infer_cli.weights.format);
+        QCOMPARE(infer_gui.kv, infer_cli.kv);
+        QCOMPARE(infer_gui.kv, WeightFormat::bf16);
+        QCOMPARE(infer_gui.batch, infer_cli.batch);
+        QCOMPARE(infer_gui.prompt, infer_cli.prompt);
+        QCOMPARE(infer_gui.generate, infer_cli.generate);
+        QCOMPARE(infer_gui.framework, infer_cli.framework);
+        // The widgets show it: the H100, ZeRO-0, bf16 weights; and the first screen fits.
+        QCOMPARE(child<QComboBox>(w, "gpu")->currentData().toString(), QString(kDefaultGpu));
+        QCOMPARE(child<QComboBox>(w, "zero")->currentData().toString(), QString("0"));
+        QCOMPARE(child<QComboBox>(w, "inferWeights")->currentData().toString(), QString("bf16"));
+        QVERIFY(!w.showing_error());
+        QVERIFY(w.evaluation()->memory.fits);
+        QCOMPARE(child<QLabel>(w, "verdict")->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::fits));
+        // A saved scenario stores those defaults (bf16 weights, the default KV cache).
+        QTemporaryDir dir;
+        QString err;
+        QVERIFY2(w.save_scenario(dir.filePath("s.json"), &err), qPrintable(err));
+        const Scenario back = load_scenario_file(dir.filePath("s.json").toStdString());
+        QCOMPARE(back.infer.weights, std::string("bf16"));
+        QCOMPARE(back.infer.kv_cache, std::string(""));
+        QCOMPARE(back.zero, 0);
+    }
+
+    void bf16_without_bf16_warns() {
+        // The planner's warning (precision_fallback_warning), shown under the verdict in both modes.
+        MainWindow w;
+        choose(w, "gpu", "v100-32g");
+        choose(w, "modelPreset", "gpt2-124m");
+        QVERIFY(!w.showing_error());
+        const QString text = child<QLabel>(w, "verdict")->text();
+        QVERIFY2(text.contains("\nwarning: --precision mixed-bf16: the v100-32g (NVIDIA Tesla V100 SXM2 32GB) has no bf16 "
+                               "tensor cores"),
+                 qPrintable(text));
+        choose(w, "precision", "mixed-fp16");
+        QVERIFY(!child<QLabel>(w, "verdict")->text().contains("warning"));
+        choose(w, "mode", "inference");
+        QVERIFY(child<QLabel>(w, "inferVerdict")->text().contains("warning: --weights bf16: the v100-32g"));
+        choose(w, "inferWeights", "fp16");
+        QVERIFY(!child<QLabel>(w, "inferVerdict")->text().contains("warning"));
+    }
+
+    void wheel_changes_only_focused_inputs() {
+        MainWindow w;
+        w.show();
+        auto* optimizer = child<QComboBox>(w, "optimizer");
+        auto* gpus = child<QSpinBox>(w, "gpus");
+        QCOMPARE(optimizer->focusPolicy(), Qt::StrongFocus);
+        const int before = optimizer->currentIndex();
+        const int gpus_before = gpus->value();
+        for (QWidget* input : {static_cast<QWidget*>(optimizer), static_cast<QWidget*>(gpus)}) {
+            QVERIFY(!input->hasFocus());
+            const QPointF at(input->width() / 2.0, input->height() / 2.0);
+            QWheelEvent down(at, input->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                             Qt::NoScrollPhase, false);
+            QApplication::sendEvent(input, &down);
+            QVERIFY(!down.isAccepted());  // left to the scroll area
+        }
+        QCOMPARE(optimizer->currentIndex(), before);
+        QCOMPARE(gpus->value(), gpus_before);
+    }
+
+    void verdict_states_and_shortfall() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        auto* verdict = child<QLabel>(w, "verdict");
+        // ZeRO-2, micro-batch 3: 78.24 of 79.18 GiB (hand-checked with `llmplan plan`): fits, 0.94 GiB
+        // free, under the 5% margin: tight, in amber.
+        choose(w, "zero", "2");
+        child<QSpinBox>(w, "microBatch")->setValue(3);
+        QVERIFY(w.evaluation()->memory.fits);
+        QCOMPARE(fit_state(w.evaluation()->memory.headroom_bytes, w.evaluation()->memory.capacity_bytes), FitState::tight);
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::tight));
+        QVERIFY2(verdict->text().startsWith("TIGHT — fits with only 0.94 GiB (1.2%) free of 79.18 GiB on 8 × "), qPrintable(verdict->text()));
+        QVERIFY(verdict->text().contains("under the 5% margin"));
+        QCOMPARE(child<QLabel>(w, "figure_headroom_name")->text(), QString("headroom:"));
+        // ZeRO-1, micro-batch 3: 89.37 GiB, short by 10.19 GiB: said so, not as a positive "headroom".
+        choose(w, "zero", "1");
+        QVERIFY(!w.evaluation()->memory.fits);
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::does_not_fit));
+        QVERIFY(verdict->text().startsWith("DOES NOT FIT — short by 10.19 GiB of 79.18 GiB"));
+        QCOMPARE(child<QLabel>(w, "figure_headroom_name")->text(), QString("short by:"));
+        QCOMPARE(child<QLabel>(w, "figure_headroom")->text(), QString("10.19 GiB"));
+        // micro-batch 1: 54.45 GiB, 24.73 GiB free: fits.
+        child<QSpinBox>(w, "microBatch")->setValue(1);
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::fits));
+        QVERIFY(verdict->text().startsWith("FITS — headroom 24.73 GiB (31.2%) of 79.18 GiB"));
+    }
+
+    void search_is_best_first_with_a_margin() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        w.select_tab("search");
+        QVERIFY(w.run_search());
+        const SearchResult& r = w.search_result();
+        QVERIFY(r.top.size() > 3);
+        // Every layout leaves the 5% margin free (search_layouts' min_headroom = kHeadroomMargin).
+        for (const SearchCandidate& c : r.top) QVERIFY(c.headroom >= kHeadroomMargin * (c.device_total + c.headroom) * (1 - 1e-12));
+        // The table shows rank 1 (the fastest) first, in order.
+        auto* table = child<QTableWidget>(w, "searchResults");
+        QCOMPARE(table->rowCount(), static_cast<int>(r.top.size()));
+        for (int row = 0; row < table->rowCount(); ++row) QCOMPARE(table->item(row, 0)->text(), QString::number(row + 1));
+        QCOMPARE(table->horizontalHeader()->sortIndicatorOrder(), Qt::AscendingOrder);
+        // The explanation is structured: the winner, then why not each alternative, as a list.
+        const QString why = child<QLabel>(w, "searchStatus")->text();
+        QVERIFY(why.contains("<b>Winner (row 1):</b> fits: "));
+        QVERIFY(why.contains("<b>Why not the alternatives:</b></p><ul><li>"));
+    }
+
+    void deltas_in_their_units() {
+        QCOMPARE(format_signed_delta(48456, "ms"), std::string("+48.46 s"));
+        QCOMPARE(format_signed_delta(-2053823, "USD"), std::string("−$2.05M"));
+        QCOMPARE(format_signed_delta(4, ""), std::string("+4"));
+        QCOMPARE(format_signed_delta(0, ""), std::string("±0"));
+        QCOMPARE(format_signed_delta(-1.5, "days"), std::string("−36.0 h"));  // as format_duration shows times
+        QCOMPARE(format_signed_delta(4, "days"), std::string("+4.0 days"));
+        QCOMPARE(format_signed_delta(2.5, "GiB"), std::string("+2.50 GiB"));
+        QCOMPARE(format_signed_delta(-12.26, "%"), std::string("−12.3%"));
+        QCOMPARE(format_signed_delta(12300, "tok/s"), std::string("+12.3K tok/s"));
+        // In the window: pinned A (ZeRO-1) against B (ZeRO-3); every Δ is formatted like its values.
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        choose(w, "zero", "1");
+        QVERIFY(w.pin());
+        choose(w, "zero", "3");
+        auto* table = child<QTableWidget>(w, "compareTable");
+        const std::vector<Figure> a = key_figures(*w.evaluation());
+        bool step = false, cost = false, batch = false;
+        for (int row = 0; row < table->rowCount(); ++row) {
+            const QString delta = table->item(row, 3)->text();
+            if (table->item(row, 0)->text() == "step time") step = delta.endsWith(" s") || delta.endsWith(" ms");
+            if (table->item(row, 0)->text() == "cost") cost = delta.contains("$");
+            if (table->item(row, 0)->text() == "largest micro-batch that fits") batch = !delta.contains(".");
+        }
+        QVERIFY(step);
+        QVERIFY(cost);
+        QVERIFY(batch);
+    }
+
+    void colours_are_fixed_per_term() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        // Every term key the planner produces here has a colour of its own, the same in every chart.
+        std::map<QString, QRgb> seen;
+        auto check = [&](const StackedBarChart& c) {
+            std::set<QRgb> in_chart;
+            for (const auto& st : c.stacks) {
+                QVERIFY2(!st.key.isEmpty(), qPrintable(st.name));
+                const QColor colour = term_color(st.key);
+                QVERIFY2(in_chart.insert(colour.rgb()).second, qPrintable("two terms share a colour: " + st.key));
+                QVERIFY2(colour.lightnessF() < 0.75, qPrintable(st.key + " is too pale"));
+                if (auto it = seen.find(st.key); it != seen.end()) QCOMPARE(it->second, colour.rgb());
+                seen[st.key] = colour.rgb();
+            }
+        };
+        check(w.memory_chart());
+        check(w.time_chart());
+        choose(w, "zero", "3");  // other terms (the gathered ZeRO-3 parameters), another order
+        check(w.memory_chart());
+        QVERIFY(w.pin());
+        choose(w, "recompute", "full");
+        check(w.memory_chart());
+        choose(w, "mode", "inference");
+        check(w.infer_chart());
+        choose(w, "inferFramework", "vllm");
+        check(w.infer_chart());
+        QCOMPARE(term_color("parameters"), term_color("weights"));  // the same memory, trained or served
+        QVERIFY(seen.size() >= 10);
     }
 
     void pin_compares_a_and_b() {

@@ -32,6 +32,8 @@ InferencePage::InferencePage(QWidget* parent) : QWidget(parent) {
     verdict_ = h.verdict;
     verdict_->setWordWrap(true);
     labels_ = std::move(h.values);
+    names_ = std::move(h.names);
+    headline_ = h.widget;
     l->addWidget(h.widget);
     view_ = make_chart_view(this);
     view_->setObjectName("inferChart");
@@ -44,15 +46,27 @@ void InferencePage::refresh(const InferEvaluation& e) {
     const InferPlan& p = e.plan;
     const InferConfig& c = p.config;
     const bool vllm = c.framework == InferFramework::vllm;
-    set_verdict(verdict_, p.fits,
-                q((p.fits ? "FITS — headroom " : "DOES NOT FIT — short by ") + format_bytes(std::abs(p.headroom)) +
-                  (vllm ? " of vLLM's reservation (" + format_fixed(100 * c.gpu_memory_utilization, 0) + "% of " +
-                              format_bytes(p.capacity) + ")"
-                        : " of " + format_bytes(p.capacity)) +
-                  " on " + (c.tp > 1 ? std::to_string(c.tp) + " × " : "") + e.gpu.display_name + "\n" +
-                  std::to_string(c.batch) + " × (" + std::to_string(c.prompt) + " + " + std::to_string(c.generate) +
-                  ") tokens, weights " + to_string(c.weights.format) + ", KV cache " + to_string(c.kv) + ", " +
-                  to_string(c.framework)));
+    // Against the card (generic, hf) or vLLM's reservation of it; tight under kHeadroomMargin of the card.
+    const FitState state = fit_state(p.headroom, p.capacity);
+    const std::string of = vllm ? " of vLLM's reservation (" + format_fixed(100 * c.gpu_memory_utilization, 0) + "% of " +
+                                      format_bytes(p.capacity) + ")"
+                                : " of " + format_bytes(p.capacity);
+    const std::string head = state == FitState::fits  ? "FITS — headroom " + format_bytes(p.headroom) + of
+                             : state == FitState::tight ? "TIGHT — fits with only " + format_bytes(p.headroom) + " free" + of +
+                                                              ", under the " + format_fixed(100 * kHeadroomMargin, 0) +
+                                                              "% margin of the card"
+                                                        : "DOES NOT FIT — short by " + format_bytes(-p.headroom) + of;
+    std::string text = head + " on " + (c.tp > 1 ? std::to_string(c.tp) + " × " : "") + e.gpu.display_name + "\n" +
+                       std::to_string(c.batch) + " × (" + std::to_string(c.prompt) + " + " + std::to_string(c.generate) +
+                       ") tokens, weights " + to_string(c.weights.format) + ", KV cache " + to_string(c.kv) + ", " +
+                       to_string(c.framework);
+    for (const std::string& w : p.warnings) text += "\nwarning: " + w;
+    verdict_text_ = q(text);
+    const VerdictStyle style = state == FitState::fits    ? VerdictStyle::fits
+                               : state == FitState::tight ? VerdictStyle::tight
+                                                          : VerdictStyle::does_not_fit;
+    verdict_style_ = static_cast<int>(style);
+    set_verdict(verdict_, style, verdict_text_);
     for (auto& [key, label] : labels_) {
         label->setText("–");
         label->setToolTip(vllm ? QString() : QString("vLLM only (framework vllm)"));
@@ -62,6 +76,7 @@ void InferencePage::refresh(const InferEvaluation& e) {
         if (it == labels_.end()) continue;
         it->second->setText(q(f.text));
         it->second->setToolTip(q(f.how));
+        if (f.key == "headroom") names_.at(f.key)->setText(q(f.label + ":"));  // "short by:" when it does not fit
     }
 
     const std::vector<MemorySegment> segs = infer_segments(e);
@@ -69,7 +84,7 @@ void InferencePage::refresh(const InferEvaluation& e) {
     chart.title = q("Serving memory per GPU (" + e.model.name + " on " + e.gpu.name + ", framework " + to_string(c.framework) + ")");
     chart.value_axis = "GiB";
     chart.categories = {"current"};
-    for (const MemorySegment& sg : segs) chart.stacks.push_back({q(sg.label), {sg.gib}, {q(sg.tooltip)}});
+    for (const MemorySegment& sg : segs) chart.stacks.push_back({q(sg.key), q(sg.label), {sg.gib}, {q(sg.tooltip)}});
     chart.limit = p.capacity / kGiB;
     chart.limit_label = q("capacity " + format_bytes(p.capacity));
     // The terms are the planner's parts; the device total is max(prefill, decode) + context (or
@@ -103,6 +118,15 @@ void InferencePage::refresh(const InferEvaluation& e) {
                            " tokens → up to " + std::to_string(p.vllm_max_sequences) + " sequences at once"
                      : "")));
     table_->resizeColumnsToContents();
+}
+
+void InferencePage::set_stale(bool stale) {
+    headline_->setEnabled(!stale);
+    table_->setEnabled(!stale);
+    view_->set_stale(stale);
+    if (verdict_text_.isEmpty()) return;
+    if (stale) set_verdict(verdict_, VerdictStyle::stale, "Input invalid — the last valid plan, greyed: " + verdict_text_);
+    else set_verdict(verdict_, static_cast<VerdictStyle>(verdict_style_), verdict_text_);
 }
 
 }  // namespace llmplan::gui

@@ -21,10 +21,15 @@ public:
     void refresh(const InferEvaluation& current);
     ChartView* chart() const { return view_; }
     const StackedBarChart& chart_data() const { return data_; }  // what the chart was last handed
+    // While the input is invalid: the verdict, figures and chart greyed (the last valid plan).
+    void set_stale(bool stale);
 
 private:
     QLabel* verdict_;
-    std::map<std::string, QLabel*> labels_;
+    std::map<std::string, QLabel*> labels_, names_;
+    QWidget* headline_ = nullptr;
+    QString verdict_text_;
+    int verdict_style_ = 0;
     ChartView* view_;
     QTableWidget* table_;
     StackedBarChart data_;

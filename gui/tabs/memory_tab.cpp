@@ -37,6 +37,7 @@ void MemoryTab::refresh(const Evaluation& e, const Overlays& o) {
         StackedBarChart::Stack st;
         const MemorySegment* sb = find(b, key);
         const MemorySegment* sa = find(a, key);
+        st.key = q(key);
         st.name = q((sb ? sb : sa)->label);
         if (o.pinned) {
             st.values.push_back(sa ? sa->gib : 0);

@@ -22,6 +22,7 @@ void TimeTab::refresh(const Evaluation& e, const Overlays& o) {
     c.categories = o.categories();
     for (std::size_t i = 0; i < b.size(); ++i) {
         StackedBarChart::Stack st;
+        st.key = q(b[i].key);
         st.name = q(b[i].label);
         if (o.pinned) {
             st.values.push_back(a[i].ms);
