@@ -221,6 +221,13 @@ private:
         chart->setOpacity(stale_ ? 0.3 : 1.0);
         chart->setTitle(title);
         chart->legend()->setAlignment(Qt::AlignRight);
+        // A smaller legend keeps every entry (the capacity line and a measured marker come last)
+        // in a short chart; an entry cut short shows its whole name on hover.
+        QFont small = chart->legend()->font();
+        small.setPointSizeF(small.pointSizeF() * 0.85);
+        chart->legend()->setFont(small);
+        chart->legend()->setShowToolTips(true);
+        chart->setMargins(QMargins(4, 4, 4, 4));
         chart->setAnimationOptions(QChart::NoAnimation);
         QChart* old = view_->chart();
         view_->setChart(chart);  // the view owns the new chart; the old one is ours to delete

@@ -42,7 +42,7 @@ std::string format_value(double v, const std::string& unit) {
 }
 
 std::string format_signed_delta(double delta, const std::string& unit) {
-    if (delta == 0) return prefixed("±", format_value(0, unit));
+    if (delta == 0) return "±0";
     return prefixed(delta > 0 ? "+" : "−", format_value(std::abs(delta), unit));
 }
 

@@ -54,7 +54,7 @@ std::string format_duration(double seconds);
 // durations ("48.5 s", "3.2 days"); "USD" "$2.05M"; "%" one decimal; "tok/s", "GPU·h", "kWh", "t"
 // with format_count; "" (counts) whole numbers below a million exactly ("4", "1,024"), else format_count.
 std::string format_value(double value, const std::string& unit);
-// A change of a Figure's value, in the same unit and style with its sign: "+48.5 s", "−$2.05M", "+4", "±0".
+// A change of a Figure's value, in the same unit and style with its sign: "+48.5 s", "−$2.05M", "+4"; no change is "±0".
 std::string format_signed_delta(double delta, const std::string& unit);
 
 }  // namespace llmplan::gui

@@ -36,6 +36,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -45,6 +46,7 @@
 #include <QRegularExpression>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollBar>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
@@ -69,7 +71,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     scroll->setWidget(inputs);
     scroll->setWidgetResizable(true);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(300);
+    inputs_scroll_ = scroll;
+    fit_inputs_panel();
     splitter->addWidget(scroll);
 
     auto* right = new QWidget();
@@ -90,9 +93,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     pages_->setObjectName("pages");
     pages_->addWidget(views);
     pages_->addWidget(infer_page_ = new InferencePage());
-    rl->addWidget(pages_, 1);
+    // Below the views' smallest height (a short screen, a large scale factor) they scroll rather
+    // than squeeze; the headline's figures wrap to the width (make_headline), so nothing scrolls sideways.
+    auto* pages_scroll = new QScrollArea();
+    pages_scroll->setObjectName("viewsScroll");
+    pages_scroll->setWidget(pages_);
+    pages_scroll->setWidgetResizable(true);
+    pages_scroll->setFrameShape(QFrame::NoFrame);
+    pages_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    rl->addWidget(pages_scroll, 1);
     splitter->addWidget(right);
+    splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
+    splitter->setChildrenCollapsible(false);
     setCentralWidget(splitter);
     status_ = new QLabel();
     status_->setObjectName("recomputeStatus");
@@ -104,6 +117,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     if (const QScreen* screen = QGuiApplication::primaryScreen())
         size = size.boundedTo(screen->availableGeometry().size() * 0.9);
     resize(size);
+    // The inputs panel: about a third of the window, 300 to 430 pixels (at least its minimum); the views take the rest
+    // and every later change of the window's width.
+    const int panel = std::max(scroll->minimumWidth(), std::clamp(size.width() / 3, 300, 430));
+    splitter->setSizes({panel, size.width() - panel});
     set_scenario(default_scenario());  // the CLI's defaults (plans once)
 }
 
@@ -266,8 +283,12 @@ QWidget* MainWindow::build_inputs() {
     layout->addWidget(run_box);
     layout->addWidget(build_infer_inputs());
     layout->addStretch(1);
-    select_data(zero_, "1");
-    select_data(preset_, "llama-2-7b");
+    // Combo boxes as narrow as the panel (their long items show in full in the open list), so the
+    // panel never needs a horizontal scroll bar.
+    for (QComboBox* c : panel->findChildren<QComboBox*>()) {
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(8);
+    }
     return panel;
 }
 
@@ -365,6 +386,13 @@ void MainWindow::update_mode() {
     gpus_form_->setRowVisible(gpus_, !infer);  // serving uses the inference TP's GPUs
     gpus_form_->setRowVisible(gpus_per_node_, !infer);
     pages_->setCurrentIndex(infer ? 1 : 0);
+    if (inputs_scroll_) fit_inputs_panel();
+}
+
+void MainWindow::fit_inputs_panel() {
+    // As narrow as the inputs shown allow (they differ by mode), with room for the vertical scroll bar.
+    QScrollArea* a = inputs_scroll_;
+    a->setMinimumWidth(a->widget()->minimumSizeHint().width() + a->verticalScrollBar()->sizeHint().width() + 2 * a->frameWidth());
 }
 
 void MainWindow::connect_inputs() {

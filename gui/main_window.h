@@ -27,6 +27,7 @@ class QFormLayout;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
+class QScrollArea;
 class QSpinBox;
 class QStackedWidget;
 class QTabWidget;
@@ -101,6 +102,7 @@ private:
     void build_menus();
     void connect_inputs();
     void update_mode();
+    void fit_inputs_panel();
     void update_model_source_page();
     void show_error(const QString& message);
     // Greys the verdict, charts and the views that show the plan while the input is invalid (the
@@ -121,6 +123,7 @@ private:
     QLineEdit *hf_path_, *params_, *tokens_, *price_;
     QLabel *shape_label_, *dp_label_, *model_label_;
     QStackedWidget* source_pages_;
+    QScrollArea* inputs_scroll_ = nullptr;
     QSpinBox *gpus_, *gpus_per_node_, *tp_, *pp_, *cp_, *ep_, *virtual_stages_, *micro_batch_, *global_batch_, *seq_;
     QCheckBox* sp_;
     QDoubleSpinBox* dropout_;

@@ -18,7 +18,11 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QDir>
 #include <QFile>
+#include <QFontMetrics>
+#include <QScreen>
+#include <QScrollArea>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -74,6 +78,44 @@ double stack_total(const StackedBarChart& chart, int category) {
     double sum = 0;
     for (const auto& s : chart.stacks) sum += s.values[category];
     return sum;
+}
+
+// Lets the layouts finish: a shown page lays out in posted events, some of which post more.
+void settle() {
+    for (int i = 0; i < 3; ++i) QApplication::processEvents();
+}
+
+// Every visible label whose text does not fit its box: "name: text (needs W×H, has w×h)".
+// One-line labels: each line's advance within the width; word-wrapped ones: heightForWidth within
+// the height. Rich text is measured as QLabel lays it out (heightForWidth).
+QStringList clipped_labels(const QWidget& root) {
+    QStringList out;
+    // A panel that scrolls only vertically must be no wider than its viewport (else its right edge is cut).
+    for (const QScrollArea* a : root.findChildren<QScrollArea*>())
+        if (a->isVisible() && a->widget() && a->horizontalScrollBarPolicy() == Qt::ScrollBarAlwaysOff &&
+            a->widget()->width() > a->viewport()->width() + 1)
+            out << QString("%1 is %2 wide in a %3 viewport").arg(a->objectName().isEmpty() ? QString("a scroll area") : a->objectName())
+                       .arg(a->widget()->width()).arg(a->viewport()->width());
+    for (const QLabel* l : root.findChildren<QLabel*>()) {
+        if (!l->isVisible() || l->text().isEmpty() || l->width() <= 0) continue;
+        const QRect box = l->contentsRect();
+        const bool rich = l->textFormat() == Qt::RichText || (l->textFormat() == Qt::AutoText && Qt::mightBeRichText(l->text()));
+        int need_w = 0, need_h = 0;
+        if (l->wordWrap() || rich) {
+            need_h = l->heightForWidth(l->width());
+            need_w = 0;
+            if (need_h <= l->height() + 1) continue;
+        } else {
+            const QFontMetrics fm(l->font());
+            for (const QString& line : l->text().split('\n')) need_w = std::max(need_w, fm.horizontalAdvance(line));
+            need_h = fm.height() * static_cast<int>(l->text().count('\n') + 1);
+            if (need_w <= box.width() + 1 && need_h <= box.height() + 2) continue;
+        }
+        out << QString("%1 \"%2\" (needs %3×%4, has %5×%6)")
+                   .arg(l->objectName().isEmpty() ? QString("label") : l->objectName(), l->text().left(60))
+                   .arg(need_w).arg(need_h).arg(box.width()).arg(box.height());
+    }
+    return out;
 }
 
 }  // namespace
@@ -507,6 +549,54 @@ private slots:
         check(w.infer_chart());
         QCOMPARE(term_color("parameters"), term_color("weights"));  // the same memory, trained or served
         QVERIFY(seen.size() >= 10);
+    }
+
+    void layout_fits_small_screens() {
+        // The window opens within the screen (ctest's offscreen screen: 1920 × 1080; with
+        // QT_SCALE_FACTOR=2, 960 × 540 logical pixels) and can be made as small as 1024 × 640.
+        const QSize screen = QGuiApplication::primaryScreen()->availableGeometry().size();
+        const QString scale = qEnvironmentVariable("QT_SCALE_FACTOR", "1");
+        MainWindow w;
+        w.show();
+        QVERIFY2(w.width() <= screen.width() && w.height() <= screen.height(),
+                 qPrintable(QString("opens %1×%2 on a %3×%4 screen").arg(w.width()).arg(w.height()).arg(screen.width()).arg(screen.height())));
+        const QSize smallest = QSize(1024, 640).boundedTo(screen);
+        QVERIFY2(w.minimumSizeHint().width() <= smallest.width() && w.minimumSizeHint().height() <= smallest.height(),
+                 qPrintable(QString("minimum %1×%2").arg(w.minimumSizeHint().width()).arg(w.minimumSizeHint().height())));
+        // A plan with a pinned A, a measured run and a long model name: the most text there is.
+        QVERIFY(w.load_scenario(LLMPLAN_SOURCE_DIR "/docs/images/gui_scenario.json"));
+        QVERIFY(w.pin());
+        child<QSpinBox>(w, "microBatch")->setValue(2);
+        const QString shots = qEnvironmentVariable("LLMPLAN_GUI_SHOTS", QDir::currentPath());
+        for (const QSize size : {QSize(1024, 640), QSize(1280, 720), QSize(1920, 1080)}) {
+            const QSize want = size.boundedTo(screen);
+            w.resize(want);
+            settle();
+            QCOMPARE(w.size(), want);  // nothing holds the window larger
+            for (const char* tab : {"memory", "time", "communication", "scaling", "search", "compare", "measured"}) {
+                w.select_tab(tab);
+                if (QString(tab) == "search") w.run_search();
+                settle();
+                const QStringList clipped = clipped_labels(w);
+                QVERIFY2(clipped.isEmpty(), qPrintable(QString("%1×%2 %3 tab: ").arg(want.width()).arg(want.height()).arg(tab) +
+                                                       clipped.join("; ")));
+                if (QString(tab) == "memory" || QString(tab) == "search")
+                    QVERIFY(w.grab().save(QString("%1/gui_%2x%3_scale%4_%5.png").arg(shots).arg(want.width()).arg(want.height())
+                                              .arg(scale, tab)));
+            }
+            // Pinning does not resize the window.
+            w.unpin();
+            QApplication::processEvents();
+            QVERIFY(w.pin());
+            QApplication::processEvents();
+            QCOMPARE(w.size(), want);
+            choose(w, "mode", "inference");
+            settle();
+            const QStringList clipped = clipped_labels(w);
+            QVERIFY2(clipped.isEmpty(), qPrintable(QString("%1×%2 inference: ").arg(want.width()).arg(want.height()) + clipped.join("; ")));
+            QVERIFY(w.grab().save(QString("%1/gui_%2x%3_scale%4_inference.png").arg(shots).arg(want.width()).arg(want.height()).arg(scale)));
+            choose(w, "mode", "training");
+        }
     }
 
     void pin_compares_a_and_b() {

@@ -11,6 +11,8 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QFrame>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -41,7 +43,16 @@ SearchTab::SearchTab(QWidget* parent) : Tab(parent) {
     status_ = new QLabel("Press “Search layouts”: the fastest layouts that fit, for the current model and GPUs.");
     status_->setObjectName("searchStatus");
     status_->setWordWrap(true);
-    l->addWidget(status_);
+    status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // The explanation scrolls when it is longer than a short window leaves room for.
+    auto* explanation = new QScrollArea();
+    explanation->setWidget(status_);
+    explanation->setWidgetResizable(true);
+    explanation->setFrameShape(QFrame::NoFrame);
+    explanation->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    explanation->setMinimumHeight(60);
+    explanation->setMaximumHeight(220);
+    l->addWidget(explanation);
     table_ = make_table({"rank", "tp", "pp", "dp", "cp", "v", "sp", "ZeRO", "recompute", "micro", "global", "GiB/GPU", "step",
                          "tok/s", "MFU", "days", "cost"},
                         "searchResults");

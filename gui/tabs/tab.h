@@ -31,7 +31,8 @@ struct Overlays {
     const Measured& measured;  // empty: no measured run open
 
     // The bars of a chart: A and B when pinned, else the current plan alone.
-    QStringList categories() const { return pinned ? QStringList{"A: " + pinned_name, "B: current"} : QStringList{"current"}; }
+    // (Short labels, so an axis never cuts them; the Compare tab and the bars' tooltips name A.)
+    QStringList categories() const { return pinned ? QStringList{"A (pinned)", "B (current)"} : QStringList{"current"}; }
     // A chart's markers for a value of the current plan (none on A's bar).
     QVector<double> markers(double current) const {
         QVector<double> m;
@@ -61,6 +62,7 @@ public:
         view_->setObjectName(chart_name);
         l->addWidget(view_, 3);
         table_ = make_table(headers, table_name);
+        table_->setMinimumHeight(120);  // the header and a few rows, however short the window
         l->addWidget(table_, 2);
     }
     ChartView* chart() const override { return view_; }
