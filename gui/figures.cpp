@@ -123,12 +123,22 @@ std::vector<Figure> infer_figures(const InferEvaluation& e) {
         vllm ? "weights + activations + graphs + this batch's KV blocks"
              : "max(prefill: weights + prompt KV + activations, last decode step: weights + full KV)");
     gib("kv_cache", "KV cache", p.kv_cache, format_bytes(p.kv_bytes_per_token) + " per token per GPU");
-    count("max_batch", "largest batch", p.max_batch, "sequences of " + std::to_string(c.prompt + c.generate) + " tokens that fit");
-    count("max_context", "longest context", p.max_context, "prompt + generated tokens that fit at batch " + std::to_string(c.batch));
+    // With the CLI's qualifiers: the batch at this request length, the context at this batch.
+    const std::string tokens = std::to_string(c.prompt + c.generate);
+    count("max_batch", ("largest batch of " + tokens + " tokens").c_str(), p.max_batch,
+          "sequences of " + tokens + " tokens that fit" +
+              (vllm ? " in the whole peak (weights, activations, graphs and KV); vLLM sequences count the KV blocks alone" : ""));
+    count("max_context", ("longest context at batch " + std::to_string(c.batch)).c_str(), p.max_context,
+          "prompt + generated tokens that fit at batch " + std::to_string(c.batch));
+    if (p.max_context == 0) {
+        f.back().text = "none";
+        f.back().how = "not even a one-token prompt fits at batch " + std::to_string(c.batch);
+    }
     if (vllm) {
         count("vllm_kv_blocks", "vLLM KV blocks", p.vllm_kv_blocks, "of " + std::to_string(c.block_size) + " tokens");
-        count("vllm_max_sequences", "vLLM sequences at once", p.vllm_max_sequences,
-              "KV blocks ÷ blocks per sequence of " + std::to_string(c.prompt + c.generate) + " tokens");
+        count("vllm_max_sequences", ("vLLM sequences of " + tokens + " tokens its KV blocks hold").c_str(), p.vllm_max_sequences,
+              "KV blocks ÷ blocks per sequence of " + tokens +
+                  " tokens: how many sequences vLLM's block pool admits at once (the largest batch also counts activations)");
     }
     secs("ttft", "time to first token", p.prefill_seconds,
          format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model");

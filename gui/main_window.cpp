@@ -46,6 +46,7 @@
 #include <QRegularExpression>
 #include <QPushButton>
 #include <QScreen>
+#include <QSignalBlocker>
 #include <QScrollBar>
 #include <QScrollArea>
 #include <QSpinBox>
@@ -200,23 +201,24 @@ QWidget* MainWindow::build_inputs() {
         gpu_->setItemData(gpu_->count() - 1, q(g.source), Qt::ToolTipRole);
     }
     cf->addRow("GPU", gpu_);
-    gpus_ = spin("gpus", 1, 1 << 24, 8);
+    // Sizes accept 0 (and the planner says why it is wrong) rather than silently reverting to 1.
+    gpus_ = spin("gpus", 0, 1 << 24, 8);
     cf->addRow("GPUs", gpus_);
-    gpus_per_node_ = spin("gpusPerNode", 1, 1024, 8);
+    gpus_per_node_ = spin("gpusPerNode", 0, 1024, 8);
     cf->addRow("per node", gpus_per_node_);
     layout->addWidget(cluster_box);
 
     auto* layout_box = layout_box_ = new QGroupBox("Parallel layout");
     auto* lf = new QFormLayout(layout_box);
-    tp_ = spin("tp", 1, 1 << 20, 1);
+    tp_ = spin("tp", 0, 1 << 20, 1);
     tp_->setToolTip("tensor parallel (Megatron; Shoeybi et al. 2019)");
-    pp_ = spin("pp", 1, 1 << 20, 1);
+    pp_ = spin("pp", 0, 1 << 20, 1);
     pp_->setToolTip("pipeline parallel (1F1B)");
-    cp_ = spin("cp", 1, 1 << 20, 1);
+    cp_ = spin("cp", 0, 1 << 20, 1);
     cp_->setToolTip("context parallel (ring attention)");
-    ep_ = spin("ep", 1, 1 << 20, 1);
+    ep_ = spin("ep", 0, 1 << 20, 1);
     ep_->setToolTip("expert parallel (MoE)");
-    virtual_stages_ = spin("virtualStages", 1, 1024, 1);
+    virtual_stages_ = spin("virtualStages", 0, 1024, 1);
     virtual_stages_->setToolTip("interleaved pipeline: model chunks per pipeline rank");
     dp_label_ = new QLabel();
     dp_label_->setObjectName("dp");
@@ -252,7 +254,7 @@ QWidget* MainWindow::build_inputs() {
     dropout_->setRange(0, 0.999);
     dropout_->setSingleStep(0.05);
     dropout_->setDecimals(3);
-    micro_batch_ = spin("microBatch", 1, 1 << 20, 1);
+    micro_batch_ = spin("microBatch", 0, 1 << 20, 1);
     global_batch_ = spin("globalBatch", 0, std::numeric_limits<int>::max(), 0, "default (micro × dp × pp)");
     seq_ = spin("seq", 0, 1 << 24, 0, "default (context, ≤ 4096)");
     seq_->setSingleStep(512);
@@ -328,7 +330,7 @@ QGroupBox* MainWindow::build_infer_inputs() {
     auto* f = new QFormLayout(infer_box_);
     inf_weights_ = combo("inferWeights", weight_format_names());
     inf_weights_->setToolTip("--weights: format of the layers' matmul weights (LLM.int8, GPTQ/AWQ int4/int3, NF4)");
-    inf_group_ = spin("inferGroupSize", 1, 1 << 20, 128);
+    inf_group_ = spin("inferGroupSize", 0, 1 << 20, 128);
     inf_group_->setToolTip("--group-size: quantization group for int4/int3 (GPTQ, AWQ)");
     inf_double_quant_ = new QCheckBox("nf4 double quantization");
     inf_double_quant_->setObjectName("inferDoubleQuant");
@@ -337,15 +339,15 @@ QGroupBox* MainWindow::build_infer_inputs() {
     for (const char* k : {"bf16", "fp16", "fp32", "fp8", "int8"}) kv.push_back(k);
     inf_kv_ = combo("inferKvCache", kv);
     inf_kv_->setItemText(0, "default (bf16; fp32 for fp32 weights)");
-    inf_batch_ = spin("inferBatch", 1, 1 << 24, 1);
+    inf_batch_ = spin("inferBatch", 0, 1 << 24, 1);
     inf_batch_->setToolTip("--batch: sequences decoded together");
-    inf_prompt_ = spin("inferPrompt", 1, 1 << 24, 512);
+    inf_prompt_ = spin("inferPrompt", 0, 1 << 24, 512);
     inf_prompt_->setSingleStep(256);
     inf_generate_ = spin("inferGenerate", 0, 1 << 24, 256);
     inf_generate_->setSingleStep(128);
     inf_chunk_ = spin("inferPrefillChunk", 0, 1 << 30, 0, "whole prompts");
     inf_chunk_->setToolTip("--prefill-chunk: tokens per prefill pass (chunked prefill)");
-    inf_tp_ = spin("inferTp", 1, 1024, 1);
+    inf_tp_ = spin("inferTp", 0, 1024, 1);
     inf_tp_->setToolTip("--tp: tensor-parallel GPUs serving the model");
     inf_attention_ = combo("inferAttention", {"flash", "eager"});
     inf_framework_ = combo("inferFramework", {"generic", "hf", "vllm"});
@@ -358,7 +360,7 @@ QGroupBox* MainWindow::build_infer_inputs() {
     inf_util_->setDecimals(3);
     inf_util_->setValue(0.9);
     inf_util_->setToolTip("--gpu-memory-utilization: vLLM's reservation of the card");
-    inf_block_ = spin("inferBlockSize", 1, 1 << 16, 16);
+    inf_block_ = spin("inferBlockSize", 0, 1 << 16, 16);
     inf_block_->setToolTip("--block-size: vLLM paged-attention block (tokens)");
     f->addRow("weights", inf_weights_);
     f->addRow("group size", inf_group_);
@@ -397,6 +399,7 @@ void MainWindow::fit_inputs_panel() {
 
 void MainWindow::connect_inputs() {
     auto changed = [this] {
+        update_applicable_inputs();
         if (!updating_) recompute();
     };
     connect(mode_, &QComboBox::currentIndexChanged, this, [this, changed] {
@@ -404,6 +407,15 @@ void MainWindow::connect_inputs() {
         changed();
     });
     connect(source_, &QComboBox::currentIndexChanged, this, [this, changed] {
+        // "parameter count" starts from the size of the model planned so far, not an unrelated 7B.
+        if (!updating_ && data_of(source_) == "params") {
+            const std::int64_t n = mode() == Mode::inference ? (current_infer_ ? count_params(current_infer_->model).total() : 0)
+                                                             : (current_ ? current_->memory.params.total() : 0);
+            if (n > 0) {
+                const QSignalBlocker quiet(params_);
+                params_->setText(q(format_count(static_cast<double>(n))));
+            }
+        }
         update_model_source_page();
         changed();
     });
@@ -424,6 +436,20 @@ void MainWindow::connect_inputs() {
 }
 
 void MainWindow::update_model_source_page() { source_pages_->setCurrentIndex(source_->currentIndex()); }
+
+void MainWindow::update_applicable_inputs() {
+    // Inputs that the other inputs make irrelevant are disabled (their values are kept).
+    const std::string weights = data_of(inf_weights_);
+    inf_double_quant_->setEnabled(weights == "nf4");
+    inf_group_->setEnabled(weights == "int4" || weights == "int3");
+    const bool vllm = data_of(inf_framework_) == "vllm";
+    inf_util_->setEnabled(vllm);
+    inf_block_->setEnabled(vllm);
+    const bool lora = lora_rank_->value() > 0;
+    for (QWidget* input : std::initializer_list<QWidget*>{lora_alpha_, lora_targets_, base_quant_, paged_optimizer_})
+        input->setEnabled(lora);
+    virtual_stages_->setEnabled(pp_->value() > 1 || virtual_stages_->value() > 1);
+}
 
 Scenario MainWindow::scenario() const {
     Scenario s;
@@ -541,6 +567,7 @@ void MainWindow::set_scenario(const Scenario& s) {
     inf_util_->setValue(in.gpu_memory_utilization);
     clamp(inf_block_, in.block_size);
     updating_ = false;
+    update_applicable_inputs();
     recompute();
 }
 
@@ -555,7 +582,7 @@ void MainWindow::recompute() {
             current_infer_ = evaluate_inference(s);
             show_error({});
             refresh_model_label(current_infer_->model, count_params(current_infer_->model));
-            infer_page_->refresh(*current_infer_);
+            infer_page_->refresh(*current_infer_, pinned_infer_ ? &*pinned_infer_ : nullptr);
             last_seconds_ = static_cast<double>(timer.nsecsElapsed()) * 1e-9;
             status_->setText(QString("planned in %1 ms, views updated in %2 ms · %3 · %4")
                                  .arg(current_infer_->seconds * 1e3, 0, 'f', 2)
@@ -829,7 +856,13 @@ void MainWindow::apply_search_row(int index) {
 // ---- A/B and measured -----------------------------------------------------------------------------
 
 bool MainWindow::pin() {
-    if (!current_ || mode() == Mode::inference) return false;  // A/B compares training plans
+    if (mode() == Mode::inference) {
+        if (!current_infer_) return false;
+        pinned_infer_ = current_infer_;
+        if (!showing_error()) infer_page_->refresh(*current_infer_, &*pinned_infer_);
+        return true;
+    }
+    if (!current_) return false;
     pinned_ = current_;
     const Scenario s = scenario();
     pinned_name_ = q(current_->memory.model.name + ", " + std::to_string(s.gpus) + " GPUs, tp" + std::to_string(s.tp) + " pp" +
@@ -839,6 +872,11 @@ bool MainWindow::pin() {
 }
 
 void MainWindow::unpin() {
+    if (mode() == Mode::inference) {
+        pinned_infer_.reset();
+        if (current_infer_ && !showing_error()) infer_page_->refresh(*current_infer_, nullptr);
+        return;
+    }
     pinned_.reset();
     if (current_ && !showing_error()) refresh_views();
 }
@@ -951,7 +989,9 @@ void MainWindow::build_menus() {
     });
     file->addSeparator();
     file->addAction("Export &report JSON…", this, [this, report] {
-        const QString f = QFileDialog::getSaveFileName(this, "Export report (llmplan.plan/1)", "plan.json", "JSON (*.json)");
+        const bool infer = mode() == Mode::inference;  // the schema export_report writes
+        const QString f = QFileDialog::getSaveFileName(this, infer ? "Export report (llmplan.infer/1)" : "Export report (llmplan.plan/1)",
+                                                       infer ? "infer.json" : "plan.json", "JSON (*.json)");
         QString err;
         if (!f.isEmpty()) report(export_report(f, &err), err);
     });

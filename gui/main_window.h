@@ -76,10 +76,11 @@ public:
     bool export_chart(const QString& path, QString* error = nullptr);      // by suffix: .svg, else PNG
     bool open_profile(const QString& path, QString* error = nullptr);
 
-    // What-if: pin the current plan as A; the views then compare the current one (B) with it.
+    // What-if: pin the current plan as A; the views then compare the current one (B) with it (in
+    // inference mode the serving plans: their chart and figures).
     bool pin();
     void unpin();
-    bool pinned() const { return pinned_.has_value(); }
+    bool pinned() const { return mode() == Mode::inference ? pinned_infer_.has_value() : pinned_.has_value(); }
 
     // Search with the current model, GPUs and job; apply one row of the result to the inputs.
     bool run_search();
@@ -104,6 +105,7 @@ private:
     void update_mode();
     void fit_inputs_panel();
     void update_model_source_page();
+    void update_applicable_inputs();
     void show_error(const QString& message);
     // Greys the verdict, charts and the views that show the plan while the input is invalid (the
     // Search tab stays usable: it chooses the layout itself).
@@ -158,7 +160,7 @@ private:
     InferencePage* infer_page_;
 
     std::optional<Evaluation> current_, pinned_;
-    std::optional<InferEvaluation> current_infer_;
+    std::optional<InferEvaluation> current_infer_, pinned_infer_;
     QString pinned_name_;
     std::map<std::string, double> measured_;  // report key → measured value (open_profile)
     bool updating_ = false;

@@ -453,6 +453,11 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
         return fits_with(cc);
     });
     if (m.position == PositionEmbedding::learned && m.max_positions > 0) p.max_context = std::min<std::int64_t>(p.max_context, m.max_positions);
+    {  // not even a one-token prompt fits (e.g. the weights alone exceed the card): no context at all
+        InferConfig one = c;
+        one.prompt = 1;
+        if (p.max_context <= c.generate && !fits_with(one)) p.max_context = 0;
+    }
 
     // --- time ------------------------------------------------------------------------------------
     // The matmuls: fp32 and fp8 in their own format, fp16 weights in fp16, every other format in bf16.

@@ -141,7 +141,7 @@ struct InferPlan {
     bool fits = false;
     double headroom = 0;
     std::int64_t max_batch = 0;      // largest batch that fits at prompt + generate tokens
-    std::int64_t max_context = 0;    // longest prompt + generate that fits at this batch
+    std::int64_t max_context = 0;    // longest prompt + generate that fits at this batch; 0: not even a 1-token prompt
     std::int64_t vllm_kv_blocks = 0, vllm_max_sequences = 0;
     std::int64_t vllm_blocks_per_sequence = 0;  // at prompt + generate tokens (vllm_blocks_per_request)
     VllmKvPool vllm_pool;

@@ -599,6 +599,66 @@ private slots:
         }
     }
 
+    void inputs_say_what_applies() {
+        MainWindow w;
+        // 0 GPUs: the planner's message and the field marked, not a silent revert.
+        child<QSpinBox>(w, "gpus")->setValue(0);
+        QCOMPARE(child<QSpinBox>(w, "gpus")->value(), 0);
+        QVERIFY(w.showing_error());
+        QVERIFY2(w.error_message().startsWith("--gpus"), qPrintable(w.error_message()));
+        QVERIFY(child<QSpinBox>(w, "gpus")->property("invalid").toBool());
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        QVERIFY(!w.showing_error());
+        QVERIFY(!child<QSpinBox>(w, "gpus")->property("invalid").toBool());
+        // "parameter count" starts from the model planned so far: llama-3-70b stays about 70B.
+        choose(w, "modelPreset", "llama-3-70b");
+        choose(w, "modelSource", "params");
+        QCOMPARE(child<QLineEdit>(w, "params")->text(), QString::fromStdString(format_count(70553706496.0)));
+        QVERIFY(!w.showing_error());
+        QVERIFY(std::abs(static_cast<double>(w.evaluation()->memory.params.total()) / 70553706496.0 - 1) < 0.05);
+        // Inputs that do not apply are disabled: nf4 double quantization without nf4, vLLM's
+        // settings outside vLLM, group size without int4/int3, LoRA settings without LoRA.
+        choose(w, "inferWeights", "bf16");
+        QVERIFY(!child<QCheckBox>(w, "inferDoubleQuant")->isEnabled());
+        QVERIFY(!child<QSpinBox>(w, "inferGroupSize")->isEnabled());
+        choose(w, "inferWeights", "nf4");
+        QVERIFY(child<QCheckBox>(w, "inferDoubleQuant")->isEnabled());
+        choose(w, "inferWeights", "int4");
+        QVERIFY(child<QSpinBox>(w, "inferGroupSize")->isEnabled());
+        QVERIFY(!child<QDoubleSpinBox>(w, "inferGpuMemoryUtilization")->isEnabled());
+        QVERIFY(!child<QSpinBox>(w, "inferBlockSize")->isEnabled());
+        choose(w, "inferFramework", "vllm");
+        QVERIFY(child<QDoubleSpinBox>(w, "inferGpuMemoryUtilization")->isEnabled());
+        QVERIFY(child<QSpinBox>(w, "inferBlockSize")->isEnabled());
+        QVERIFY(!child<QComboBox>(w, "baseQuant")->isEnabled());
+        child<QSpinBox>(w, "loraRank")->setValue(16);
+        QVERIFY(child<QComboBox>(w, "baseQuant")->isEnabled());
+    }
+
+    void inference_pins_and_qualifies() {
+        MainWindow w;
+        choose(w, "mode", "inference");
+        choose(w, "modelPreset", "llama-2-7b");
+        QVERIFY(w.pin());  // A/B in inference mode too
+        QVERIFY(w.pinned());
+        child<QSpinBox>(w, "inferBatch")->setValue(32);
+        QVERIFY(!w.showing_error());
+        QCOMPARE(w.infer_chart().categories, QStringList({"A (pinned)", "B (current)"}));
+        QVERIFY(std::abs(stack_total(w.infer_chart(), 1) - stack_total(w.infer_chart(), 0)) > 0.5);  // B's KV cache is larger
+        QVERIFY(child<QLabel>(w, "infer_kv_cache")->text().contains("(Δ +"));
+        // The CLI's qualifiers: the context at this batch, the batch at this request length.
+        QCOMPARE(child<QLabel>(w, "infer_max_context_name")->text(), QString("longest context at batch 32:"));
+        QCOMPARE(child<QLabel>(w, "infer_max_batch_name")->text(), QString("largest batch of 768 tokens:"));
+        w.unpin();
+        QVERIFY(!w.pinned());
+        QCOMPARE(w.infer_chart().categories, QStringList({"current"}));
+        // Weights larger than the card: no context fits, not "256".
+        choose(w, "modelPreset", "llama-3-70b");
+        QCOMPARE(child<QLabel>(w, "infer_max_context")->text(), QString("none"));
+        QCOMPARE(w.inference()->plan.max_context, std::int64_t{0});
+        QCOMPARE(child<QLabel>(w, "infer_headroom_name")->text(), QString("short by:"));
+    }
+
     void pin_compares_a_and_b() {
         MainWindow w;
         choose(w, "modelPreset", "llama-2-7b");

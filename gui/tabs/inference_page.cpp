@@ -9,7 +9,10 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace llmplan::gui {
 
@@ -42,7 +45,7 @@ InferencePage::InferencePage(QWidget* parent) : QWidget(parent) {
     l->addWidget(table_, 2);
 }
 
-void InferencePage::refresh(const InferEvaluation& e) {
+void InferencePage::refresh(const InferEvaluation& e, const InferEvaluation* pinned) {
     const InferPlan& p = e.plan;
     const InferConfig& c = p.config;
     const bool vllm = c.framework == InferFramework::vllm;
@@ -71,26 +74,62 @@ void InferencePage::refresh(const InferEvaluation& e) {
         label->setText("–");
         label->setToolTip(vllm ? QString() : QString("vLLM only (framework vllm)"));
     }
+    std::map<std::string, Figure> a;
+    if (pinned)
+        for (Figure& f : infer_figures(*pinned)) a[f.key] = std::move(f);
     for (const Figure& f : infer_figures(e)) {
         auto it = labels_.find(f.key);
         if (it == labels_.end()) continue;
-        it->second->setText(q(f.text));
+        QString shown = q(f.text);
+        if (auto pa = a.find(f.key); pa != a.end()) shown += q("  (Δ " + format_signed_delta(f.value - pa->second.value, f.unit) + ")");
+        it->second->setText(shown);
         it->second->setToolTip(q(f.how));
-        if (f.key == "headroom") names_.at(f.key)->setText(q(f.label + ":"));  // "short by:" when it does not fit
+        // "short by:" when it does not fit; the batch and context with the CLI's qualifiers.
+        if (f.key == "headroom" || f.key == "max_batch" || f.key == "max_context" || f.key == "vllm_max_sequences")
+            names_.at(f.key)->setText(q(f.label + ":"));
     }
 
     const std::vector<MemorySegment> segs = infer_segments(e);
+    const std::vector<MemorySegment> segs_a = pinned ? infer_segments(*pinned) : std::vector<MemorySegment>{};
     StackedBarChart chart;
     chart.title = q("Serving memory per GPU (" + e.model.name + " on " + e.gpu.name + ", framework " + to_string(c.framework) + ")");
     chart.value_axis = "GiB";
-    chart.categories = {"current"};
-    for (const MemorySegment& sg : segs) chart.stacks.push_back({q(sg.key), q(sg.label), {sg.gib}, {q(sg.tooltip)}});
+    chart.categories = pinned ? QStringList{"A (pinned)", "B (current)"} : QStringList{"current"};
+    // One stack per term key of B, then of A (the same key, the same colour: term_color).
+    std::vector<std::string> keys;
+    for (const auto* list : {&segs, &segs_a})
+        for (const MemorySegment& sg : *list)
+            if (std::find(keys.begin(), keys.end(), sg.key) == keys.end()) keys.push_back(sg.key);
+    auto sum = [](const std::vector<MemorySegment>& v, const std::string& key) {
+        double gib = 0;
+        std::string tip;
+        for (const MemorySegment& sg : v)
+            if (sg.key == key) gib += sg.gib, tip = sg.tooltip;
+        return std::pair{gib, tip};
+    };
+    for (const std::string& key : keys) {
+        StackedBarChart::Stack st;
+        st.key = q(key);
+        for (const auto* list : {&segs, &segs_a})
+            for (const MemorySegment& sg : *list)
+                if (sg.key == key && st.name.isEmpty()) st.name = q(sg.label);
+        if (pinned) {
+            const auto [gib, tip] = sum(segs_a, key);
+            st.values.push_back(gib);
+            st.tooltips.push_back(q(tip.empty() ? "not in A" : "A — " + tip));
+        }
+        const auto [gib, tip] = sum(segs, key);
+        st.values.push_back(gib);
+        st.tooltips.push_back(q(tip.empty() ? "not in this plan" : tip));
+        chart.stacks.push_back(std::move(st));
+    }
     chart.limit = p.capacity / kGiB;
     chart.limit_label = q("capacity " + format_bytes(p.capacity));
     // The terms are the planner's parts; the device total is max(prefill, decode) + context (or
     // vLLM's reservation + context), so it is marked rather than implied by the stack's height.
     chart.marker_label = q(vllm ? "device total (vLLM reservation + context)" : "device total (peak + context)");
     chart.markers = {p.device_total / kGiB};
+    if (pinned) chart.markers = {pinned->plan.device_total / kGiB, p.device_total / kGiB};
     data_ = chart;
     view_->show_stacked_bars(chart);
 
