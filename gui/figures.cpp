@@ -125,7 +125,7 @@ std::vector<Figure> infer_figures(const InferEvaluation& e) {
     gib("kv_cache", "KV cache", p.kv_cache, format_bytes(p.kv_bytes_per_token) + " per token per GPU");
     // With the CLI's qualifiers: the batch at this request length, the context at this batch.
     const std::string tokens = std::to_string(c.prompt + c.generate);
-    count("max_batch", ("largest batch of " + tokens + " tokens").c_str(), p.max_batch,
+    count("max_batch", ("largest batch at " + tokens + " tokens").c_str(), p.max_batch,
           "sequences of " + tokens + " tokens that fit" +
               (vllm ? " in the whole peak (weights, activations, graphs and KV); vLLM sequences count the KV blocks alone" : ""));
     count("max_context", ("longest context at batch " + std::to_string(c.batch)).c_str(), p.max_context,

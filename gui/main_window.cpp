@@ -706,7 +706,10 @@ void MainWindow::refresh_views() {
     dp_label_->setText(QString::number(current_->memory.config.parallel.dp()));
     refresh_lora_label();
     refresh_summary();
-    const Overlays overlays{pinned_ ? &*pinned_ : nullptr, pinned_name_, measured_};
+    QStringList mismatch;
+    if (!measured_.empty())
+        for (const std::string& m : measured_run_mismatches(measured_run_, current_->memory)) mismatch << q(m);
+    const Overlays overlays{pinned_ ? &*pinned_ : nullptr, pinned_name_, measured_, mismatch.join(", ")};
     for (Tab* tab : tab_list_) tab->refresh(*current_, overlays);
 }
 
@@ -882,7 +885,7 @@ void MainWindow::unpin() {
 }
 
 bool MainWindow::open_profile(const QString& path, QString* error) {
-    if (!read_measured(path, &measured_, error)) return false;
+    if (!read_measured(path, &measured_, error, &measured_run_)) return false;
     if (current_ && !showing_error()) refresh_views();
     return true;
 }

@@ -11,6 +11,7 @@
 
 #include "gui/chart_view.h"
 #include "gui/scenario.h"
+#include "planner/report.h"
 #include "planner/search.h"
 
 #include <QMainWindow>
@@ -163,6 +164,7 @@ private:
     std::optional<InferEvaluation> current_infer_, pinned_infer_;
     QString pinned_name_;
     std::map<std::string, double> measured_;  // report key → measured value (open_profile)
+    MeasuredRun measured_run_;                // what that run was
     bool updating_ = false;
     double last_seconds_ = 0;
 };

@@ -648,7 +648,7 @@ private slots:
         QVERIFY(child<QLabel>(w, "infer_kv_cache")->text().contains("(Δ +"));
         // The CLI's qualifiers: the context at this batch, the batch at this request length.
         QCOMPARE(child<QLabel>(w, "infer_max_context_name")->text(), QString("longest context at batch 32:"));
-        QCOMPARE(child<QLabel>(w, "infer_max_batch_name")->text(), QString("largest batch of 768 tokens:"));
+        QCOMPARE(child<QLabel>(w, "infer_max_batch_name")->text(), QString("largest batch at 768 tokens:"));
         w.unpin();
         QVERIFY(!w.pinned());
         QCOMPARE(w.infer_chart().categories, QStringList({"current"}));
@@ -740,7 +740,26 @@ private slots:
                                                        "/validation/engine/gpt2-124m_bf16_full_flash_b32.json");
         QVERIFY2(w.open_profile(profile, &err), qPrintable(err));
         QCOMPARE(child<QTableWidget>(w, "measuredTable")->rowCount(), 4);
+        // The run is gpt2-124m, micro-batch 32 × 1024, recompute full: against the default plan it is
+        // another job, said so, and not drawn on the charts.
+        auto* warning = child<QLabel>(w, "measuredMismatch");
+        QVERIFY(!warning->isHidden());
+        QVERIFY2(warning->text().contains("model gpt2-124m, not " + QString(kStartModel)), qPrintable(warning->text()));
+        QVERIFY(warning->text().contains("micro-batch 32, not 1"));
+        QVERIFY(w.memory_chart().markers.isEmpty());
+        QVERIFY(w.time_chart().markers.isEmpty());
+        // Its own job: compared, and marked on the charts.
+        choose(w, "modelPreset", "gpt2-124m");
+        child<QSpinBox>(w, "microBatch")->setValue(32);
+        child<QSpinBox>(w, "seq")->setValue(1024);
+        choose(w, "recompute", "full");
+        QVERIFY(!w.showing_error());
+        QVERIFY2(warning->isHidden(), qPrintable(warning->text()));
         QVERIFY(std::abs(w.memory_chart().markers[0] - 6800068608.0 / kGiB) < 1e-9);
+        QCOMPARE(w.time_chart().markers.size(), 1);
+        // A change of model hides the marker again.
+        choose(w, "modelPreset", "gpt2-350m");
+        QVERIFY(w.memory_chart().markers.isEmpty());
     }
 
     void lora_inputs_follow_the_planner() {

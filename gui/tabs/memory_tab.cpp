@@ -49,10 +49,10 @@ void MemoryTab::refresh(const Evaluation& e, const Overlays& o) {
     }
     c.limit = e.memory.capacity_bytes / kGiB;
     c.limit_label = q("capacity " + format_bytes(e.memory.capacity_bytes));
-    const auto it = o.measured.find("device_total");
-    const auto pk = o.measured.find("peak_allocated");
-    const auto pick = it != o.measured.end() ? it : pk;
-    if (pick != o.measured.end()) {
+    const auto it = o.markers_source().find("device_total");
+    const auto pk = o.markers_source().find("peak_allocated");
+    const auto pick = it != o.markers_source().end() ? it : pk;
+    if (pick != o.markers_source().end()) {
         c.marker_label = pick == it ? "measured device total" : "measured peak allocated";
         c.markers = o.markers(pick->second / kGiB);
     }

@@ -29,6 +29,13 @@ struct Overlays {
     const Evaluation* pinned = nullptr;  // A, when a plan is pinned
     QString pinned_name;
     const Measured& measured;  // empty: no measured run open
+    // How the measured run differs from the current plan (measured_run_mismatches); "" if it
+    // matches. The charts draw the measured markers only on a match.
+    QString measured_mismatch = {};
+    const Measured& markers_source() const {
+        static const Measured none;
+        return measured_mismatch.isEmpty() ? measured : none;
+    }
 
     // The bars of a chart: A and B when pinned, else the current plan alone.
     // (Short labels, so an axis never cuts them; the Compare tab and the bars' tooltips name A.)

@@ -32,7 +32,7 @@ void TimeTab::refresh(const Evaluation& e, const Overlays& o) {
         st.tooltips.push_back(q(b[i].tooltip));
         c.stacks.push_back(std::move(st));
     }
-    if (const auto it = o.measured.find("step_seconds"); it != o.measured.end()) {
+    if (const auto it = o.markers_source().find("step_seconds"); it != o.markers_source().end()) {
         c.marker_label = "measured step time";
         c.markers = o.markers(it->second * 1e3);
     }
