@@ -130,6 +130,8 @@ public:
         }
         y->setRange(0, top > 0 ? top * 1.08 : 1);
         y->applyNiceNumbers();
+        // As many decimals as the scale needs: "80", "7.5", "0.25" (not "50000.0").
+        y->setLabelFormat(top >= 100 ? "%.0f" : top >= 10 ? "%.1f" : "%.2f");
     }
 
     void show_lines(const LineChart& c) override {
@@ -198,7 +200,7 @@ public:
         svg.setOutputDevice(&buffer);
         svg.setSize(area.size());
         svg.setViewBox(area);
-        svg.setTitle(view_->chart()->title());
+        svg.setTitle(title_);
         svg.setDescription("llmplan-gui chart");
         QPainter painter;
         if (!painter.begin(&svg)) return {};
@@ -219,7 +221,8 @@ private:
     QChart* fresh(const QString& title) {
         auto* chart = new QChart();
         chart->setOpacity(stale_ ? 0.3 : 1.0);
-        chart->setTitle(title);
+        title_ = title;
+        chart->setTitle(title.toHtmlEscaped().replace("\n", "<br>"));  // a second line: the plan
         chart->legend()->setAlignment(Qt::AlignRight);
         // A smaller legend keeps every entry (the capacity line and a measured marker come last)
         // in a short chart; an entry cut short shows its whole name on hover.
@@ -237,6 +240,7 @@ private:
 
     QChartView* view_;
     bool stale_ = false;
+    QString title_;  // as given (plain text)
 };
 
 }  // namespace

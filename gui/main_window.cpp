@@ -118,10 +118,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     if (const QScreen* screen = QGuiApplication::primaryScreen())
         size = size.boundedTo(screen->availableGeometry().size() * 0.9);
     resize(size);
-    // The inputs panel: about a third of the window, 300 to 430 pixels (at least its minimum); the views take the rest
-    // and every later change of the window's width.
-    const int panel = std::max(scroll->minimumWidth(), std::clamp(size.width() / 3, 300, 430));
-    splitter->setSizes({panel, size.width() - panel});
+    splitter_ = splitter;
     set_scenario(default_scenario());  // the CLI's defaults (plans once)
 }
 
@@ -389,6 +386,16 @@ void MainWindow::update_mode() {
     gpus_form_->setRowVisible(gpus_per_node_, !infer);
     pages_->setCurrentIndex(infer ? 1 : 0);
     if (inputs_scroll_) fit_inputs_panel();
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (shown_) return;
+    shown_ = true;
+    // The inputs panel: about a third of the first window, 300 to 430 pixels (at least its
+    // minimum); the views take the rest and every later change of the window's width.
+    const int panel = std::max(inputs_scroll_->minimumWidth(), std::clamp(width() / 3, 300, 430));
+    splitter_->setSizes({panel, std::max(1, width() - panel)});
 }
 
 void MainWindow::fit_inputs_panel() {
@@ -709,7 +716,15 @@ void MainWindow::refresh_views() {
     QStringList mismatch;
     if (!measured_.empty())
         for (const std::string& m : measured_run_mismatches(measured_run_, current_->memory)) mismatch << q(m);
-    const Overlays overlays{pinned_ ? &*pinned_ : nullptr, pinned_name_, measured_, mismatch.join(", ")};
+    const ParallelLayout& p = current_->memory.config.parallel;
+    const FitState state = fit_state(current_->memory.headroom_bytes, current_->memory.capacity_bytes);
+    const QString caption = q(current_->memory.model.name + " · " + std::to_string(p.gpus) + " × " + current_->gpu.name + " · tp " +
+                              std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp()) +
+                              ", ZeRO-" + std::to_string(p.zero) + ", micro-batch " +
+                              std::to_string(current_->memory.config.micro_batch) + " · " +
+                              (state == FitState::fits ? "fits" : state == FitState::tight ? "tight" : "does not fit")) +
+                            (pinned_ ? " · A: " + pinned_name_ : QString());
+    const Overlays overlays{pinned_ ? &*pinned_ : nullptr, pinned_name_, measured_, mismatch.join(", "), caption};
     for (Tab* tab : tab_list_) tab->refresh(*current_, overlays);
 }
 
@@ -942,8 +957,7 @@ bool MainWindow::export_report(const QString& path, QString* error) {
 
 ChartView* MainWindow::current_chart() const {
     if (mode() == Mode::inference) return infer_page_->chart();
-    ChartView* chart = tab_list_[static_cast<std::size_t>(tabs_->currentIndex())]->chart();
-    return chart ? chart : memory_tab_->chart();  // a tab without a chart: the memory chart
+    return tab_list_[static_cast<std::size_t>(tabs_->currentIndex())]->chart();  // nullptr: a tab without a chart
 }
 
 namespace {
@@ -963,12 +977,26 @@ bool write_chart(const QString& path, const QByteArray& bytes, const char* forma
 
 }  // namespace
 
+namespace {
+
+// The refusal to export from a tab without a chart (rather than some other tab's chart).
+bool no_chart(const QTabWidget* tabs, QString* error) {
+    if (error)
+        *error = "chart: the " + tabs->tabText(tabs->currentIndex()) +
+                 " tab has no chart; choose Memory, Step time or Scaling to export one";
+    return false;
+}
+
+}  // namespace
+
 bool MainWindow::export_chart_png(const QString& path, QString* error) {
-    return write_chart(path, current_chart()->png(), "PNG", error);
+    ChartView* chart = current_chart();
+    return chart ? write_chart(path, chart->png(), "PNG", error) : no_chart(tabs_, error);
 }
 
 bool MainWindow::export_chart_svg(const QString& path, QString* error) {
-    return write_chart(path, current_chart()->svg(), "SVG", error);
+    ChartView* chart = current_chart();
+    return chart ? write_chart(path, chart->svg(), "SVG", error) : no_chart(tabs_, error);
 }
 
 bool MainWindow::export_chart(const QString& path, QString* error) {

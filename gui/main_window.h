@@ -29,6 +29,8 @@ class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QScrollArea;
+class QShowEvent;
+class QSplitter;
 class QSpinBox;
 class QStackedWidget;
 class QTabWidget;
@@ -95,6 +97,9 @@ public:
 public slots:
     void recompute();
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
     QWidget* build_inputs();
     QGroupBox* build_lora_inputs();
@@ -127,6 +132,8 @@ private:
     QLabel *shape_label_, *dp_label_, *model_label_;
     QStackedWidget* source_pages_;
     QScrollArea* inputs_scroll_ = nullptr;
+    QSplitter* splitter_ = nullptr;
+    bool shown_ = false;
     QSpinBox *gpus_, *gpus_per_node_, *tp_, *pp_, *cp_, *ep_, *virtual_stages_, *micro_batch_, *global_batch_, *seq_;
     QCheckBox* sp_;
     QDoubleSpinBox* dropout_;

@@ -659,6 +659,33 @@ private slots:
         QCOMPARE(child<QLabel>(w, "infer_headroom_name")->text(), QString("short by:"));
     }
 
+    void exports_say_what_they_show() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        choose(w, "zero", "1");
+        // The chart's title carries the model, the GPUs, the layout and the verdict.
+        QCOMPARE(w.memory_chart().title, QString("Memory per GPU, most loaded stage (h100-sxm)\n"
+                                                 "llama-2-7b · 8 × h100-sxm · tp 1, pp 1, dp 8, ZeRO-1, micro-batch 1 · fits"));
+        QVERIFY(w.time_chart().title.endsWith("ZeRO-1, micro-batch 1 · fits"));
+        // A step of 41.5 s (global batch 1024, as `llmplan search` picks) is drawn in seconds, not as 41530 ms.
+        child<QSpinBox>(w, "globalBatch")->setValue(1024);
+        QVERIFY(w.evaluation()->perf.step_seconds > 10);
+        QCOMPARE(w.time_chart().value_axis, QString("s per step"));
+        double total = 0;
+        for (const auto& st : w.time_chart().stacks) total += st.values[0];
+        QVERIFY(std::abs(total - w.evaluation()->perf.step_seconds) < 1e-9 * w.evaluation()->perf.step_seconds);
+        // A tab without a chart exports nothing rather than another tab's chart.
+        QTemporaryDir dir;
+        QString err;
+        w.select_tab("search");
+        QVERIFY(!w.export_chart(dir.filePath("search.png"), &err));
+        QCOMPARE(err, QString("chart: the Search tab has no chart; choose Memory, Step time or Scaling to export one"));
+        QVERIFY(!QFileInfo::exists(dir.filePath("search.png")));
+        w.select_tab("memory");
+        QVERIFY2(w.export_chart(dir.filePath("memory.png"), &err), qPrintable(err));
+    }
+
     void pin_compares_a_and_b() {
         MainWindow w;
         choose(w, "modelPreset", "llama-2-7b");

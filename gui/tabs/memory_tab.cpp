@@ -21,7 +21,7 @@ void MemoryTab::refresh(const Evaluation& e, const Overlays& o) {
     std::vector<MemorySegment> a;
     if (o.pinned) a = memory_segments(*o.pinned);
     StackedBarChart c;
-    c.title = q("Memory per GPU, most loaded stage (" + e.memory.gpu.name + ")");
+    c.title = q("Memory per GPU, most loaded stage (" + e.memory.gpu.name + ")\n") + o.caption;
     c.value_axis = "GiB";
     c.categories = o.categories();
     std::vector<std::string> keys;

@@ -32,6 +32,9 @@ struct Overlays {
     // How the measured run differs from the current plan (measured_run_mismatches); "" if it
     // matches. The charts draw the measured markers only on a match.
     QString measured_mismatch = {};
+    // The plan in one line (model, GPUs, layout, verdict): under each chart's title, so that an
+    // exported chart says what it shows.
+    QString caption = {};
     const Measured& markers_source() const {
         static const Measured none;
         return measured_mismatch.isEmpty() ? measured : none;
