@@ -65,6 +65,8 @@ public:
         layout->setContentsMargins(0, 0, 0, 0);
         layout->addWidget(view_);
         view_->setRenderHint(QPainter::Antialiasing);
+        view_->setMouseTracking(true);  // hover events for the bar segments' tooltips
+        view_->viewport()->setMouseTracking(true);
         setMinimumHeight(260);
     }
 
@@ -82,8 +84,9 @@ public:
                 if (i < totals.size()) totals[i] += stack.values[i];
             }
             const QStringList tips = stack.tooltips;
-            QObject::connect(set, &QBarSet::hovered, set, [tips](bool on, int index) {
-                if (on && index >= 0 && index < tips.size()) QToolTip::showText(QCursor::pos(), tips[index]);
+            // Shown for the view (so the tooltip stays while the pointer is over it).
+            QObject::connect(set, &QBarSet::hovered, set, [this, tips](bool on, int index) {
+                if (on && index >= 0 && index < tips.size()) QToolTip::showText(QCursor::pos(), tips[index], view_);
                 else QToolTip::hideText();
             });
             series->append(set);

@@ -1037,6 +1037,21 @@ void MainWindow::build_menus() {
     file->addAction("Open &profiler report…", this, &MainWindow::open_profile_dialog);
     file->addSeparator();
     file->addAction("&Quit", QKeySequence::Quit, qApp, &QApplication::quit);
+    // Keyboard: every view and the search have a shortcut, listed here.
+    QMenu* view = menuBar()->addMenu("&View");
+    const std::vector<std::pair<const char*, const char*>> views = {
+        {"&Memory", "memory"}, {"Step &time", "time"}, {"&Communication", "communication"}, {"Sc&aling", "scaling"},
+        {"&Search", "search"}, {"Compare &A/B", "compare"}, {"M&easured", "measured"}};
+    for (std::size_t i = 0; i < views.size(); ++i) {
+        const QString name = views[i].second;
+        view->addAction(views[i].first, QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + static_cast<int>(i))), this,
+                        [this, name] { select_tab(name); });
+    }
+    view->addSeparator();
+    view->addAction("Search &layouts", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F), this, [this] {
+        select_tab("search");
+        run_search();
+    });
     QMenu* cmp = menuBar()->addMenu("&Compare");
     cmp->addAction("&Pin current as A", QKeySequence(Qt::CTRL | Qt::Key_P), this, [this] { pin(); });
     cmp->addAction("&Unpin", this, [this] { unpin(); });

@@ -15,6 +15,7 @@
 #include "planner/memory.h"
 #include "planner/perf.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -684,6 +685,32 @@ private slots:
         QVERIFY(!QFileInfo::exists(dir.filePath("search.png")));
         w.select_tab("memory");
         QVERIFY2(w.export_chart(dir.filePath("memory.png"), &err), qPrintable(err));
+    }
+
+    void keyboard_shortcuts_are_listed() {
+        // Every view has a shortcut in the View menu (Ctrl+1 … Ctrl+7) and Ctrl+Shift+F searches.
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        auto* views = child<QTabWidget>(w, "views");
+        QAction* search = nullptr;
+        int found = 0;
+        for (QAction* a : w.findChildren<QAction*>()) {
+            const QKeySequence k = a->shortcut();
+            for (int i = 0; i < 7; ++i)
+                if (k == QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i))) {
+                    a->trigger();
+                    QCOMPARE(views->currentIndex(), i);
+                    ++found;
+                }
+            if (k == QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F)) search = a;
+        }
+        QCOMPARE(found, 7);
+        QVERIFY(search);
+        views->setCurrentIndex(0);
+        search->trigger();
+        QCOMPARE(views->tabText(views->currentIndex()), QString("Search"));
+        QVERIFY(!w.search_result().top.empty());
     }
 
     void pin_compares_a_and_b() {
