@@ -17,6 +17,7 @@
 #include "gui/figures.h"
 #include "gui/tabs/comm_tab.h"
 #include "gui/tabs/compare_tab.h"
+#include "gui/tabs/fits_tab.h"
 #include "gui/tabs/inference_page.h"
 #include "gui/tabs/measured_tab.h"
 #include "gui/tabs/memory_tab.h"
@@ -635,7 +636,7 @@ void MainWindow::show_error(const QString& message) {
 
 void MainWindow::set_stale(bool stale) {
     for (Tab* tab : tab_list_) {
-        if (tab == search_tab_) continue;  // Search finds a valid layout: it stays usable
+        if (tab == search_tab_ || tab == fits_tab_) continue;  // Search and What fits choose the layout: they stay usable
         tab->setEnabled(!stale);
         if (ChartView* chart = tab->chart()) chart->set_stale(stale);
     }
@@ -833,6 +834,8 @@ QTabWidget* MainWindow::build_tabs() {
     auto* measured = new MeasuredTab();
     add(measured, "Measured");
     connect(measured, &MeasuredTab::open_requested, this, &MainWindow::open_profile_dialog);
+    add(fits_tab_ = new FitsTab(), "What fits");
+    connect(fits_tab_, &FitsTab::check_requested, this, [this] { run_what_fits(); });
     return tabs_;
 }
 
@@ -843,7 +846,7 @@ const LineChart& MainWindow::scaling_chart() const { return scaling_tab_->chart_
 const SearchResult& MainWindow::search_result() const { return search_tab_->result(); }
 
 void MainWindow::select_tab(const QString& name) {
-    const QStringList names = {"memory", "time", "communication", "scaling", "search", "compare", "measured"};
+    const QStringList names = {"memory", "time", "communication", "scaling", "search", "compare", "measured", "fits"};
     const auto i = names.indexOf(name.toLower());
     if (i >= 0) tabs_->setCurrentIndex(static_cast<int>(i));
 }
@@ -851,6 +854,9 @@ void MainWindow::select_tab(const QString& name) {
 // ---- search ---------------------------------------------------------------------------------------
 
 bool MainWindow::run_search() { return search_tab_->run(scenario()); }
+
+bool MainWindow::run_what_fits() { return fits_tab_->run(scenario()); }
+const std::vector<ModelFit>& MainWindow::what_fits_result() const { return fits_tab_->result(); }
 
 void MainWindow::apply_search_row(int index) {
     const SearchResult& r = search_tab_->result();
@@ -1041,7 +1047,7 @@ void MainWindow::build_menus() {
     QMenu* view = menuBar()->addMenu("&View");
     const std::vector<std::pair<const char*, const char*>> views = {
         {"&Memory", "memory"}, {"Step &time", "time"}, {"&Communication", "communication"}, {"Sc&aling", "scaling"},
-        {"&Search", "search"}, {"Compare &A/B", "compare"}, {"M&easured", "measured"}};
+        {"&Search", "search"}, {"Compare &A/B", "compare"}, {"M&easured", "measured"}, {"What &fits", "fits"}};
     for (std::size_t i = 0; i < views.size(); ++i) {
         const QString name = views[i].second;
         view->addAction(views[i].first, QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + static_cast<int>(i))), this,

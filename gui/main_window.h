@@ -13,6 +13,7 @@
 #include "gui/scenario.h"
 #include "planner/report.h"
 #include "planner/search.h"
+#include "planner/what_fits.h"
 
 #include <QMainWindow>
 
@@ -43,6 +44,7 @@ class MemoryTab;
 class TimeTab;
 class ScalingTab;
 class SearchTab;
+class FitsTab;
 class InferencePage;
 
 class MainWindow : public QMainWindow {
@@ -88,8 +90,11 @@ public:
     // Search with the current model, GPUs and job; apply one row of the result to the inputs.
     bool run_search();
     void apply_search_row(int row);
+    // What fits: every preset on the current GPU, GPU count and job (planner/what_fits.h).
+    bool run_what_fits();
+    const std::vector<ModelFit>& what_fits_result() const;
 
-    // Shows the tab of that name: memory, time, communication, scaling, search, compare, measured.
+    // Shows the tab of that name: memory, time, communication, scaling, search, compare, measured, fits.
     void select_tab(const QString& name);
     // Wall time of the last successful recompute: planner calls and every view's refresh.
     double last_recompute_seconds() const { return last_seconds_; }
@@ -165,6 +170,7 @@ private:
     TimeTab* time_tab_;
     ScalingTab* scaling_tab_;
     SearchTab* search_tab_;
+    FitsTab* fits_tab_;
     InferencePage* infer_page_;
 
     std::optional<Evaluation> current_, pinned_;

@@ -211,10 +211,10 @@ private slots:
         QVERIFY(w.showing_error());
         QVERIFY(verdict->text().startsWith("Input invalid"));
         choose(w, "modelPreset", "llama-2-7b");
-        // The Search tab stays usable (it chooses the layout itself); the views of the plan do not.
+        // The Search and What fits tabs stay usable (they choose the layout); the views of the plan do not.
         auto* views = child<QTabWidget>(w, "views");
         for (int i = 0; i < views->count(); ++i)
-            QCOMPARE(views->widget(i)->isEnabled(), views->tabText(i) == "Search");
+            QCOMPARE(views->widget(i)->isEnabled(), views->tabText(i) == "Search" || views->tabText(i) == "What fits");
         QVERIFY(child<QPushButton>(w, "runSearch")->isEnabled());
         QVERIFY(w.run_search());
         QVERIFY(!w.search_result().top.empty());
@@ -574,9 +574,10 @@ private slots:
             w.resize(want);
             settle();
             QCOMPARE(w.size(), want);  // nothing holds the window larger
-            for (const char* tab : {"memory", "time", "communication", "scaling", "search", "compare", "measured"}) {
+            for (const char* tab : {"memory", "time", "communication", "scaling", "search", "compare", "measured", "fits"}) {
                 w.select_tab(tab);
                 if (QString(tab) == "search") w.run_search();
+                if (QString(tab) == "fits" && w.what_fits_result().empty()) w.run_what_fits();
                 settle();
                 const QStringList clipped = clipped_labels(w);
                 QVERIFY2(clipped.isEmpty(), qPrintable(QString("%1×%2 %3 tab: ").arg(want.width()).arg(want.height()).arg(tab) +
@@ -688,7 +689,7 @@ private slots:
     }
 
     void keyboard_shortcuts_are_listed() {
-        // Every view has a shortcut in the View menu (Ctrl+1 … Ctrl+7) and Ctrl+Shift+F searches.
+        // Every view has a shortcut in the View menu (Ctrl+1 … Ctrl+8) and Ctrl+Shift+F searches.
         MainWindow w;
         choose(w, "modelPreset", "llama-2-7b");
         child<QSpinBox>(w, "gpus")->setValue(8);
@@ -697,7 +698,7 @@ private slots:
         int found = 0;
         for (QAction* a : w.findChildren<QAction*>()) {
             const QKeySequence k = a->shortcut();
-            for (int i = 0; i < 7; ++i)
+            for (int i = 0; i < 8; ++i)
                 if (k == QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i))) {
                     a->trigger();
                     QCOMPARE(views->currentIndex(), i);
@@ -705,12 +706,30 @@ private slots:
                 }
             if (k == QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F)) search = a;
         }
-        QCOMPARE(found, 7);
+        QCOMPARE(found, 8);
         QVERIFY(search);
         views->setCurrentIndex(0);
         search->trigger();
         QCOMPARE(views->tabText(views->currentIndex()), QString("Search"));
         QVERIFY(!w.search_result().top.empty());
+    }
+
+    void what_fits_lists_every_preset() {
+        MainWindow w;  // one H100 (the CLI's defaults)
+        w.select_tab("fits");
+        QVERIFY(w.run_what_fits());
+        QCOMPARE(w.what_fits_result().size(), model_presets().size());
+        auto* table = child<QTableWidget>(w, "fitsTable");
+        QCOMPARE(table->rowCount(), static_cast<int>(model_presets().size()));
+        // Exactly what_fits for each preset: llama-2-7b serves on one GPU but does not train in full.
+        for (int row = 0; row < table->rowCount(); ++row) {
+            if (table->item(row, 0)->text() != "llama-2-7b") continue;
+            QCOMPARE(table->item(row, 2)->text(), QString("no"));
+            QVERIFY(table->item(row, 3)->text().startsWith("yes, "));
+            QVERIFY(table->item(row, 5)->text().startsWith("tp 1: batch up to "));
+        }
+        // Smallest first.
+        QCOMPARE(table->item(0, 0)->text(), QString("gpt2-124m"));
     }
 
     void pin_compares_a_and_b() {

@@ -6,6 +6,7 @@
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "planner/memory.h"
+#include "planner/what_fits.h"
 
 #include <catch2/catch.hpp>
 
@@ -192,4 +193,36 @@ TEST_CASE("valid_layout_values: the sizes the checks accept, nearest first", "[s
     c.parallel.tp = 3;
     CHECK(valid_layout_values(m, c, "--tp", 10) == std::vector<int>{1, 2});
     CHECK(valid_layout_values(m, c, "--gpus", 10).empty());  // not a layout size
+}
+
+TEST_CASE("what_fits: training, LoRA, QLoRA and serving on one and two H100s", "[search]") {
+    const GpuSpec& h100 = *find_gpu("h100-sxm");
+    TrainConfig one;  // the CLI's defaults: 1 GPU, mixed-bf16, AdamW
+    one.parallel.gpus_per_node = 8;
+    // llama-2-7b on one H100: full training needs 16 bytes per parameter (108 GiB): no; LoRA and
+    // QLoRA fit (`llmplan plan --lora-rank 16 [--base-quant nf4]`: 31.53 and 22.22 GiB with no
+    // recompute; the search may pick another layout); serving fits one GPU (`llmplan infer`: 13.68 GiB).
+    const ModelFit small = what_fits(preset_or_throw("llama-2-7b", "--model"), h100, one, kHeadroomMargin);
+    CHECK(small.model == "llama-2-7b");
+    CHECK(small.parameters == 6738415616.0);
+    CHECK(!small.full.fits);
+    CHECK(small.lora.fits);
+    CHECK(small.qlora.fits);
+    CHECK(small.lora.device_total > small.qlora.device_total);  // the nf4 base is a quarter of bf16
+    CHECK(small.lora.device_total <= 0.95 * h100.memory_bytes);
+    CHECK(small.serves);
+    CHECK(small.serve_tp == 1);
+    CHECK(small.serve_max_batch > 1);
+    // llama-2-70b: 128.5 GiB of bf16 weights: no training, no LoRA on one card; served on 2 H100s
+    // (`llmplan infer --tp 2`: 64.24 GiB of weights each).
+    TrainConfig two = one;
+    two.parallel.gpus = 2;
+    const ModelFit big = what_fits(preset_or_throw("llama-2-70b", "--model"), h100, two, kHeadroomMargin);
+    CHECK(!big.full.fits);
+    CHECK(big.serves);
+    CHECK(big.serve_tp == 2);
+    const ModelFit big_one = what_fits(preset_or_throw("llama-2-70b", "--model"), h100, one, kHeadroomMargin);
+    CHECK(!big_one.serves);
+    CHECK(big_one.serve_tp == 0);
+    CHECK(!big_one.lora.fits);
 }
