@@ -568,7 +568,7 @@ private slots:
         QVERIFY(w.load_scenario(LLMPLAN_SOURCE_DIR "/docs/images/gui_scenario.json"));
         QVERIFY(w.pin());
         child<QSpinBox>(w, "microBatch")->setValue(2);
-        const QString shots = qEnvironmentVariable("LLMPLAN_GUI_SHOTS", QDir::currentPath());
+        const QString shots = qEnvironmentVariable("LLMPLAN_GUI_SHOTS", QCoreApplication::applicationDirPath());
         for (const QSize size : {QSize(1024, 640), QSize(1280, 720), QSize(1920, 1080)}) {
             const QSize want = size.boundedTo(screen);
             w.resize(want);
