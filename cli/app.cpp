@@ -47,6 +47,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments last-first
         app.parse(reversed);
+        for (CLI::App* sub : app.get_subcommands()) {
+            context = "llmplan " + sub->get_name();
+            apply_job_file(*sub);
+            apply_scenario_file(*sub);
+            for (CLI::App* nested : sub->get_subcommands()) apply_job_file(*nested);
+        }
         if (plan.app->parsed()) { context = "llmplan plan"; return run_plan(plan, out, err); }
         if (search.app->parsed()) { context = "llmplan search"; return run_search(search, out, err); }
         if (scaling.app->parsed()) { context = "llmplan scaling"; return run_scaling(scaling, out, err); }

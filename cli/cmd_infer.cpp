@@ -45,6 +45,13 @@ void setup_infer(CLI::App& parent, InferCommand& cmd) {
     a.add_flag("--autograd", cmd.autograd, "hf: the forward records autograd (called without torch.no_grad())");
     a.add_flag("--json", cmd.json, "Print JSON (schema llmplan.infer/1)");
     a.add_option("--report", cmd.report, "Also write the JSON report to FILE")->type_name("FILE");
+    add_config_options(a, cmd.write_config);
+    add_scenario_option(a, nullptr);
+    a.add_option("--vllm-args", cmd.vllm_args,
+                 "Import a `vllm serve` command line, a file or the arguments themselves (model, tensor-parallel-size, "
+                 "max-model-len, gpu-memory-utilization, kv-cache-dtype, quantization, max-num-seqs, block-size); "
+                 "explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE|ARGS");
 }
 
 namespace {
@@ -56,9 +63,6 @@ std::string ms(double s) { return s < 1 ? fix(s * 1e3, 2) + " ms" : fix(s, 2) + 
 }  // namespace
 
 int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err) {
-    const ResolvedModel model = resolve_model(cmd.model);
-    GpuSpec gpu = gpu_or_throw(cmd.gpu, "--gpu");
-    if (!cmd.gpu_memory.empty()) gpu.memory_bytes = parse_bytes(cmd.gpu_memory, "--gpu-memory");
     InferText text_in;
     text_in.weights = cmd.weights;
     text_in.group_size = cmd.group_size;
@@ -73,13 +77,34 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err) {
     text_in.framework = cmd.framework;
     text_in.utilization = cmd.utilization;
     text_in.block_size = cmd.block_size;
+    std::vector<JobImport> imports;
+    ModelOptions model_flags = cmd.model;
+    if (!cmd.vllm_args.empty()) {
+        std::string source;
+        const std::string args = argument_list_text(cmd.vllm_args, "--vllm-args", &source);
+        const CLI::App& app = *cmd.app;
+        imports.push_back(import_vllm(args, source, text_in, [&](std::string_view flag) {
+            const CLI::Option* o = app.get_option_no_throw(std::string(flag));
+            return o != nullptr && o->count() > 0;
+        }));
+        if (!imports.back().model_name.empty()) model_flags.model = imports.back().model_name;
+        err << import_text(imports.back());
+    }
+    if (!cmd.write_config.empty()) write_job_config(*cmd.app, imports, cmd.write_config);
+    const ResolvedModel model = resolve_model(model_flags);
+    GpuSpec gpu = gpu_or_throw(cmd.gpu, "--gpu");
+    if (!cmd.gpu_memory.empty()) gpu.memory_bytes = parse_bytes(cmd.gpu_memory, "--gpu-memory");
     InferConfig c = infer_config_from_text(text_in);
     c.forward_only = cmd.forward_only;
     c.autograd = cmd.autograd;
     if (c.forward_only) c.generate = 0;
     const InferPlan p = plan_inference(model.spec, gpu, c);
 
-    const nlohmann::ordered_json j = infer_to_json(p, model.origin);
+    nlohmann::ordered_json j = infer_to_json(p, model.origin);
+    if (!imports.empty()) {
+        j["imports"] = nlohmann::ordered_json::array();
+        for (const JobImport& imp : imports) j["imports"].push_back(import_json(imp));
+    }
     const std::string text = report_text(j, "infer report");
     if (!cmd.report.empty()) write_output_file(cmd.report, text, "--report");
     if (cmd.json) {

@@ -23,6 +23,8 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
     add_model_options(*cmd.app, cmd.model);
     add_job_options(*cmd.app, cmd.job);
     add_perf_options(*cmd.app, cmd.perf);
+    add_import_options(*cmd.app, cmd.imports);
+    add_scenario_option(*cmd.app, &cmd.write_scenario);
     cmd.app->add_flag("--compare-finetune", cmd.compare_finetune,
                       "Also compare full fine-tuning, LoRA and QLoRA (nf4 base) for this job: memory, fit, step time");
     cmd.app->add_flag("--json", cmd.json, "Print the report as JSON (schema llmplan.plan/1) instead of a table");
@@ -100,7 +102,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     phases << ")";
     t.add({"peak allocated", b(w.peak_allocated), phases.str()});
     std::ostringstream frag;
-    frag << "peak × " << 1 + plan.allocator_fragmentation
+    frag << "peak × " << (w.peak_allocated > 0 ? w.reserved_estimate / w.peak_allocated : 1 + plan.allocator_fragmentation)
          << " (" << framework.reserve_note() << ")";
     t.add({"reserved estimate", b(w.reserved_estimate), frag.str()});
     for (const MemoryTerm& term : w.terms)
@@ -267,17 +269,24 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
         if (u == "gb") return ByteUnit::gb;
         throw InputError("--units: \"" + cmd.units + "\" is not a unit; use gib (2^30 bytes) or gb (10^9 bytes)");
     }();
-    const ResolvedModel model = resolve_model(cmd.model);
-    JobOptions job = cmd.job;
-    apply_cluster_file(*cmd.app, cmd.perf, job);
-    const GpuSpec gpu = resolve_gpu(job);
-    const TrainConfig config = resolve_job(job, gpu);
+    const PreparedJob prepared = prepare_job(*cmd.app, cmd.model, cmd.job, cmd.perf, cmd.imports, err);
+    const ResolvedModel& model = prepared.model;
+    const GpuSpec gpu = resolve_gpu(prepared.job);
+    const TrainConfig config = resolve_job(prepared.job, gpu);
     const MemoryPlan plan = plan_memory(model.spec, gpu, config);
-    const ResolvedPerf perf_in = resolve_perf(cmd.perf, gpu, plan.config);
+    const ResolvedPerf perf_in = resolve_perf(prepared.perf, gpu, plan.config);
+    if (!cmd.write_scenario.empty())
+        write_output_file(cmd.write_scenario,
+                          report_text(gui::scenario_to_json(scenario_from_job(cmd.model, prepared, config)), "scenario"),
+                          "--write-scenario");
     const PerfPlan perf = plan_perf(plan, perf_in.cluster, perf_in.options);
 
     nlohmann::ordered_json report =
         plan_to_json(plan, perf, perf_in.cluster, model.origin, model.derived, perf_in.options.calibration);
+    if (!prepared.imports.empty()) {
+        report["imports"] = nlohmann::ordered_json::array();
+        for (const JobImport& imp : prepared.imports) report["imports"].push_back(import_json(imp));
+    }
     std::string comparison;
     if (cmd.compare_finetune) {
         // Full fine-tuning vs LoRA vs QLoRA for the same model, GPUs and batch.

@@ -27,6 +27,7 @@ namespace llmplan::cli {
 void setup_scaling(CLI::App& parent, ScalingCommand& cmd) {
     cmd.app = parent.add_subcommand("scaling", "Compute-optimal model size and tokens, loss prediction, fitting your own runs");
     CLI::App& a = *cmd.app;
+    add_config_options(a, cmd.write_config);
     a.add_option("--law", cmd.law, "chinchilla | chinchilla-unrounded | epoch | kaplan | tokens-per-param")
         ->capture_default_str()->type_name("LAW");
     a.add_option("--tokens-per-param", cmd.ratio, "R for --law tokens-per-param")->capture_default_str()->type_name("R");
@@ -282,6 +283,7 @@ int hand_off(const ScalingCommand& cmd, const ComputeOptimum& answer, Answer& a,
 
 int run_scaling(const ScalingCommand& cmd, std::ostream& out, std::ostream& err) {
     if (cmd.json && cmd.csv) throw InputError("--json and --csv: choose one output format");
+    if (!cmd.write_config.empty()) write_job_config(*cmd.app, {}, cmd.write_config);
     if (!cmd.fit.empty()) return run_fit(cmd, out, err);
 
     const LawChoice law = cmd.law_file.empty()

@@ -22,6 +22,7 @@ void setup_search(CLI::App& parent, SearchCommand& cmd) {
     add_model_options(*cmd.app, cmd.model);
     add_job_options(*cmd.app, cmd.job, false);
     add_perf_options(*cmd.app, cmd.perf);
+    add_import_options(*cmd.app, cmd.imports);
     cmd.app->add_option("--top", cmd.top, "How many layouts to show")->capture_default_str()->type_name("N");
     cmd.app->add_option("--rank", cmd.rank, "Order by: time (step time; the same as cost at a fixed GPU count) | memory")
         ->capture_default_str()->type_name("R");
@@ -61,14 +62,15 @@ std::string step_time(double s) { return s < 1 ? fixed(s * 1e3, 1) + " ms" : fix
 
 int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     if (cmd.json && cmd.csv) throw InputError("--json and --csv: choose one output format");
-    const ResolvedModel model = resolve_model(cmd.model);
-    JobOptions job = cmd.job;
-    apply_cluster_file(*cmd.app, cmd.perf, job);
+    const PreparedJob prepared =
+        prepare_job(*cmd.app, cmd.model, cmd.job, cmd.perf, cmd.imports, err, {"--recompute", "--cp", "--ep", "--virtual-stages"});
+    const ResolvedModel& model = prepared.model;
+    const JobOptions& job = prepared.job;
     const GpuSpec gpu = resolve_gpu(job);
     TrainConfig base = resolve_job(job, gpu);
     if (!job.global_batch.empty()) base.global_batch = parse_int(job.global_batch, "--global-batch", 1, std::int64_t{1} << 40);
     else base.global_batch = 0;  // the search picks about 4M tokens per step
-    const ResolvedPerf perf = resolve_perf(cmd.perf, gpu, base);
+    const ResolvedPerf perf = resolve_perf(prepared.perf, gpu, base);
 
     SearchSpace space;
     space.zero.clear();
@@ -177,9 +179,14 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     for (const std::string& w : r.why) out << "  - " << w << "\n";
     const SearchCandidate& w = r.top.front();
     const ParallelLayout& p = w.config.parallel;
-    out << "\nPlan it term by term:\n  llmplan plan --" << (cmd.model.model.empty() ? (cmd.model.hf_config.empty() ? "params " + cmd.model.params
-                                                                                                : "hf-config " + cmd.model.hf_config)
-                                                                   : "model " + cmd.model.model)
+    std::string model_words = !cmd.model.model.empty()       ? "model " + cmd.model.model
+                              : !cmd.model.hf_config.empty() ? "hf-config " + cmd.model.hf_config
+                              : !cmd.model.params.empty()    ? "params " + cmd.model.params
+                                                             : "model " + model.spec.name;
+    for (const JobImport& imp : prepared.imports)  // a shape only the import spells out
+        if (cmd.model.model.empty() && cmd.model.hf_config.empty() && cmd.model.params.empty() && imp.model)
+            model_words = imp.flag.substr(2) + " " + imp.source;
+    out << "\nPlan it term by term:\n  llmplan plan --" << model_words
         << " --gpu " << gpu.name << " --gpus " << p.gpus << " --tp " << p.tp << " --pp " << p.pp;
     if (p.virtual_stages > 1) out << " --virtual-stages " << p.virtual_stages;
     if (p.split.balanced) out << " --pp-layers balanced";

@@ -16,8 +16,9 @@ struct PlanCommand {
     ModelOptions model;
     JobOptions job;
     PerfFlags perf;
+    ImportFlags imports;
     bool json = false, compare_finetune = false;
-    std::string report;
+    std::string report, write_scenario;
     std::string units = "gib";
 };
 void setup_plan(CLI::App& parent, PlanCommand& cmd);
@@ -28,6 +29,7 @@ struct SearchCommand {
     ModelOptions model;
     JobOptions job;
     PerfFlags perf;
+    ImportFlags imports;
     std::string top = "10", rank = "time", max_tp, max_pp, zero = "0,1,2,3", recompute = "none,selective,full",
                 micro_batches, cp = "1", virtual_stages = "1,2,4", ep, headroom = "0";
     bool json = false, csv = false, quiet = false;
@@ -40,7 +42,7 @@ struct ScalingCommand {
     std::string law = "epoch", ratio = "20", law_file;
     std::string compute, params, tokens, gpu_hours, budget, price, gpus, days, gpu = kDefaultGpu, mfu = "0.4";
     std::string inference_tokens, target_loss, isoflop, points = "21", flops = "6nd", seq = "2048";
-    std::string fit, bootstrap = "0", drop = "0", out;
+    std::string fit, bootstrap = "0", drop = "0", out, write_config;
     bool then_plan = false, json = false, csv = false;
 };
 void setup_scaling(CLI::App& parent, ScalingCommand& cmd);
@@ -51,7 +53,7 @@ struct InferCommand {
     ModelOptions model;
     std::string gpu = kDefaultGpu, gpu_memory, weights = "bf16", group_size = "128", kv, batch = "1", prompt = "512",
                 generate = "256", prefill_chunk, tp = "1", attention = "flash", framework = "generic", utilization = "0.9",
-                block_size = "16", report;
+                block_size = "16", report, vllm_args, write_config;
     bool no_double_quant = false, json = false, forward_only = false, autograd = false;
 };
 void setup_infer(CLI::App& parent, InferCommand& cmd);

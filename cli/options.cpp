@@ -8,10 +8,15 @@
 #include "core/file.h"
 #include "core/model_source.h"
 #include "core/quantity.h"
+#include "core/text.h"
+
+#include <charconv>
 
 #include <nlohmann/json.hpp>
 
 #include <limits>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -93,24 +98,26 @@ std::string text_of(const nlohmann::json& v) {
 
 }  // namespace
 
-void apply_cluster_file(const CLI::App& app, const PerfFlags& p, JobOptions& job) {
+void apply_cluster_file(const CLI::App& app, PerfFlags& p, JobOptions& job) {
     if (p.cluster.empty()) return;
     const nlohmann::json j = read_cluster(p.cluster);
-    if (j.contains("gpu") && app.count("--gpu") == 0) job.gpu = text_of(j["gpu"]);
-    if (j.contains("gpus") && app.count("--gpus") == 0) job.gpus = text_of(j["gpus"]);
-    if (j.contains("gpus_per_node") && app.count("--gpus-per-node") == 0) job.gpus_per_node = text_of(j["gpus_per_node"]);
+    // The file fills what the command line (or --config) did not give: an explicit flag wins even
+    // when its value is the default (CLI11's count(), never a comparison with the default text).
+    auto fill = [&](const char* key, const char* flag, std::string& slot) {
+        if (j.contains(key) && app.count(flag) == 0) slot = text_of(j[key]);
+    };
+    fill("gpu", "--gpu", job.gpu);
+    fill("gpus", "--gpus", job.gpus);
+    fill("gpus_per_node", "--gpus-per-node", job.gpus_per_node);
+    fill("inter_node_bandwidth", "--inter-node-bandwidth", p.inter_node_bandwidth);
+    fill("nvlink_bandwidth", "--nvlink-bandwidth", p.nvlink_bandwidth);
+    fill("price_per_gpu_hour", "--price-per-gpu-hour", p.price);
+    fill("pue", "--pue", p.pue);
+    fill("grid_intensity", "--grid-intensity", p.grid_intensity);
 }
 
 ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config) {
-    PerfFlags f = o;
-    if (!o.cluster.empty()) {  // the file fills what the flags left unset
-        const nlohmann::json j = read_cluster(o.cluster);
-        if (f.inter_node_bandwidth.empty() && j.contains("inter_node_bandwidth")) f.inter_node_bandwidth = text_of(j["inter_node_bandwidth"]);
-        if (f.nvlink_bandwidth.empty() && j.contains("nvlink_bandwidth")) f.nvlink_bandwidth = text_of(j["nvlink_bandwidth"]);
-        if (f.price.empty() && j.contains("price_per_gpu_hour")) f.price = text_of(j["price_per_gpu_hour"]);
-        if (j.contains("pue") && o.pue == "1.2") f.pue = text_of(j["pue"]);
-        if (j.contains("grid_intensity") && o.grid_intensity == "0.4") f.grid_intensity = text_of(j["grid_intensity"]);
-    }
+    const PerfFlags& f = o;  // apply_cluster_file has filled it from --cluster
     ResolvedPerf r;
     r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
     if (!f.inter_node_bandwidth.empty()) {
@@ -204,6 +211,14 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
                    "A setting of the framework as KEY=VALUE (repeatable), e.g. reduce_bucket_size=2e8 under deepspeed; "
                    "`llmplan plan` prints the keys a framework takes when one is wrong (docs/MEMORY_MODEL.md §9-§11)")
         ->type_name("KEY=VALUE");
+    app.add_option("--optimizer-impl", o.optimizer_impl,
+                   "Under --framework pytorch: torch.optim's implementation, fused | foreach | forloop (default: PyTorch's "
+                   "own, foreach for AdamW on CUDA); the same as --framework-option optimizer_impl=IMPL (docs/MEMORY_MODEL.md §7.1)")
+        ->type_name("IMPL");
+    app.add_option("--trainer", o.trainer,
+                   "Under --framework pytorch: hf plans the Hugging Face Trainer's defaults (fused AdamW); the same as "
+                   "--framework-option trainer=hf (docs/MEMORY_MODEL.md §7.1)")
+        ->type_name("T");
 }
 
 ResolvedModel resolve_model(const ModelOptions& o) {
@@ -228,6 +243,331 @@ GpuSpec resolve_gpu(const JobOptions& o) {
 
 TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu) {
     return train_config_from_text(o, gpu.default_gpus_per_node);
+}
+
+
+void add_config_options(CLI::App& app, std::string& write_config) {
+    // Read by apply_job_file after parsing (CLI11 reads a config file only for the top-level app).
+    app.add_option("--config", "Read flags from a TOML job file: one `long-flag-name = value` per line (as "
+                               "--write-config writes it); flags on the command line win")
+        ->type_name("FILE");
+    app.add_option("--write-config", write_config,
+                   "Write the resolved job (the flags given and the values the imports set) as a TOML job file for --config")
+        ->type_name("FILE");
+}
+
+void add_import_options(CLI::App& app, ImportFlags& o) {
+    add_config_options(app, o.write_config);
+    app.add_option("--deepspeed", o.deepspeed,
+                   "Import a DeepSpeed ds_config.json (ZeRO stage, offload, bf16/fp16, batch sizes, bucket sizes); "
+                   "explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE");
+    app.add_option("--megatron-args", o.megatron_args,
+                   "Import a Megatron-LM argument list, a file or the arguments themselves (model shape, parallel "
+                   "sizes, recompute, batch, precision); explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE|ARGS");
+    app.add_option("--torchtitan", o.torchtitan,
+                   "Import a torchtitan job TOML (model flavour, parallelism degrees, activation checkpointing, float8, "
+                   "batch and sequence); explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE");
+}
+
+void apply_job_file(CLI::App& app) {
+    const CLI::Option* config = app.get_option_no_throw("--config");
+    if (config == nullptr || config->count() == 0) return;
+    const std::string path = config->as<std::string>();
+    const std::string what = "--config " + path;
+    std::istringstream text(read_text_file(path, "--config"));
+    std::vector<CLI::ConfigItem> items;
+    try {
+        items = CLI::ConfigTOML().from_config(text);  // CLI11's own TOML reader
+    } catch (const CLI::ParseError& e) {
+        throw InputError(what + ": " + e.what());
+    }
+    for (const CLI::ConfigItem& item : items) {
+        if (item.name == "++" || item.name == "--") continue;  // CLI11's section markers
+        if (!item.parents.empty() && !(item.parents.size() == 1 && item.parents[0] == app.get_name()))
+            throw InputError(what + ": [" + item.parents[0] + "] " + item.name + ": not a section of `llmplan " + app.get_name() + "`");
+        CLI::Option* opt = app.get_option_no_throw("--" + item.name);
+        if (opt == nullptr || item.name == "config" || item.name == "help")
+            throw InputError(what + ": \"" + item.name + "\" is not a flag of `llmplan " + app.get_name() + "`");
+        if (opt->count() > 0) continue;  // the command line wins
+        try {
+            if (opt->get_expected_max() == 0) {
+                if (item.inputs.size() != 1 || (item.inputs[0] != "true" && item.inputs[0] != "false"))
+                    throw InputError(what + ": " + item.name + ": expected true or false");
+                if (item.inputs[0] == "false") continue;
+            }
+            opt->add_result(item.inputs);
+            opt->run_callback();
+        } catch (const CLI::ParseError& e) {
+            throw InputError(what + ": " + item.name + ": " + e.what());
+        }
+    }
+}
+
+std::string argument_list_text(const std::string& value, const char* flag, std::string* source) {
+    // A value without blanks that names a file is the file; anything else is the arguments.
+    const bool one_word = value.find_first_of(" \t\n") == std::string::npos && value.rfind("--", 0) != 0;
+    if (one_word) {
+        *source = value;
+        return read_text_file(value, flag);
+    }
+    *source = "'" + (value.size() > 60 ? value.substr(0, 57) + "..." : value) + "'";
+    return value;
+}
+
+PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOptions& j, const PerfFlags& p,
+                        const ImportFlags& imports, std::ostream& err, const std::set<std::string>& search_space) {
+    PreparedJob r{{}, j, p, {}};
+    apply_cluster_file(app, r.perf, r.job);
+    const int kinds = !imports.deepspeed.empty() + !imports.megatron_args.empty() + !imports.torchtitan.empty();
+    if (kinds > 1) throw InputError("--deepspeed, --megatron-args and --torchtitan each describe the job; give only one of them");
+    const FlagGiven given = [&](std::string_view flag) {  // a flag this command lacks (search: --tp) counts as not given
+        const CLI::Option* o = app.get_option_no_throw(std::string(flag));
+        return o != nullptr && o->count() > 0;
+    };
+    const bool model_given = !m.model.empty() || !m.hf_config.empty() || !m.params.empty();
+    std::optional<ResolvedModel> model;
+    if (model_given) model = resolve_model(m);
+    if (!imports.deepspeed.empty()) {
+        r.imports.push_back(import_deepspeed(read_text_file(imports.deepspeed, "--deepspeed"), imports.deepspeed, r.job, given,
+                                             model ? &model->spec : nullptr));
+    } else if (!imports.megatron_args.empty()) {
+        std::string source;
+        const std::string text = argument_list_text(imports.megatron_args, "--megatron-args", &source);
+        r.imports.push_back(import_megatron(text, source, r.job, given));
+    } else if (!imports.torchtitan.empty()) {
+        r.imports.push_back(import_torchtitan(read_text_file(imports.torchtitan, "--torchtitan"), imports.torchtitan, r.job, given));
+    }
+    for (JobImport& imp : r.imports) {
+        // A flag this command does not take (search chooses --tp, --zero, ... itself) was not used.
+        for (auto* list : {&imp.taken, &imp.derived}) {
+            std::vector<ImportedValue> kept;
+            for (ImportedValue& v : *list) {
+                if (v.flag.rfind("--", 0) == 0 && (app.get_option_no_throw(v.flag) == nullptr || search_space.count(v.flag)))
+                    imp.ignored.push_back({v.field + " (" + v.flag + " " + v.value + ")",
+                                           "`llmplan " + app.get_name() + "` chooses " + v.flag + " itself"});
+                else
+                    kept.push_back(std::move(v));
+            }
+            *list = std::move(kept);
+        }
+        if (!model && imp.model) model = ResolvedModel{*imp.model, imp.flag + " " + imp.source, false};
+        if (!model && !imp.model_name.empty()) {
+            ModelOptions named;
+            named.model = imp.model_name;
+            model = resolve_model(named);
+        }
+        if (!imp.tokens.empty()) r.perf.tokens = imp.tokens;
+        err << import_text(imp);
+    }
+    r.model = model ? std::move(*model) : resolve_model(m);  // the latter: "no model given"
+    if (!imports.write_config.empty()) write_job_config(app, r.imports, imports.write_config);
+    return r;
+}
+
+namespace {
+
+std::string toml_string(const std::string& s) {
+    std::string o = "\"";
+    for (const char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (c == '\n') { o += "\\n"; continue; }
+        o += c;
+    }
+    return o + "\"";
+}
+
+}  // namespace
+
+void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports, const std::string& path) {
+    // name → values, in the order of the command's options.
+    std::vector<std::pair<std::string, std::vector<std::string>>> entries;
+    std::vector<bool> is_flag;
+    auto slot = [&](const std::string& name) -> std::vector<std::string>* {
+        for (auto& [n, v] : entries)
+            if (n == name) return &v;
+        return nullptr;
+    };
+    static const std::set<std::string> kNotJob{"help", "config", "write-config", "scenario", "write-scenario", "json", "csv", "report", "deepspeed", "torchtitan",
+                                               "vllm-args", "quiet", "out"};
+    bool megatron_model = false;
+    for (const JobImport& imp : imports) megatron_model = megatron_model || (imp.flag == "--megatron-args" && imp.model);
+    for (const CLI::Option* opt : app.get_options()) {
+        if (opt->get_lnames().empty()) continue;
+        const std::string name = opt->get_lnames().front();
+        if (kNotJob.count(name) || (name == "megatron-args" && !megatron_model)) continue;
+        const bool flag = opt->get_expected_max() == 0;
+        std::vector<std::string> values;
+        if (opt->count() > 0) values = flag ? std::vector<std::string>{"true"} : opt->results();
+        entries.emplace_back(name, values);
+        is_flag.push_back(flag);
+    }
+    for (const JobImport& imp : imports)
+        for (const ImportedValue& v : imp.applied()) {
+            if (v.flag.rfind("--", 0) != 0) continue;  // not a flag: "(model) vocabulary"
+            std::vector<std::string>* s = slot(v.flag.substr(2));
+            if (!s) continue;
+            if (v.flag == "--framework-option") s->push_back(v.value);
+            else *s = {v.value};
+        }
+    std::ostringstream o;
+    o << "# llmplan " << app.get_name() << " job file: read it back with `llmplan " << app.get_name() << " --config FILE`.\n";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& [name, values] = entries[i];
+        if (values.empty()) continue;
+        o << name << " = ";
+        if (is_flag[i]) {
+            o << (values.front() == "false" ? "false" : "true");
+        } else if (values.size() > 1 || name == "framework-option") {
+            o << "[";
+            for (std::size_t k = 0; k < values.size(); ++k) o << (k ? ", " : "") << toml_string(values[k]);
+            o << "]";
+        } else {
+            o << toml_string(values.front());
+        }
+        o << "\n";
+    }
+    write_output_file(path, o.str(), "--write-config");
+}
+
+
+namespace {
+
+std::string number_text(double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+void add_scenario_option(CLI::App& app, std::string* write_scenario) {
+    app.add_option("--scenario", "Read the job from a GUI scenario file (llmplan.scenario/1, or a plan report); flags "
+                                 "on the command line and in --config win")
+        ->type_name("FILE");
+    if (write_scenario)
+        app.add_option("--write-scenario", *write_scenario, "Write the resolved job as a GUI scenario file (File → Open in llmplan-gui)")
+            ->type_name("FILE");
+}
+
+void apply_scenario_file(CLI::App& app) {
+    const CLI::Option* option = app.get_option_no_throw("--scenario");
+    if (option == nullptr || option->count() == 0) return;
+    const std::string path = option->as<std::string>();
+    const gui::Scenario s = gui::load_scenario_file(path);
+    const bool infer = app.get_name() == "infer";
+    if ((s.mode == gui::Mode::inference) != infer)
+        throw InputError("--scenario " + path + ": a " + gui::to_string(s.mode) + " scenario; use `llmplan " +
+                         (infer ? "plan" : "infer") + " --scenario`");
+    auto set = [&](const char* flag, const std::string& value) {
+        CLI::Option* o = app.get_option(flag);
+        if (o->count() > 0) return;  // the command line and --config win
+        if (o->get_expected_max() == 0) {
+            if (value != "true") return;
+            o->add_result("true");
+        } else {
+            o->add_result(value);
+        }
+        o->run_callback();
+    };
+    auto integer = [](std::int64_t v) { return std::to_string(v); };
+    if (app.count("--model") + app.count("--hf-config") + app.count("--params") == 0) {
+        switch (s.source) {
+            case gui::ModelSource::preset: set("--model", s.model); break;
+            case gui::ModelSource::hf_config: set("--hf-config", s.model); break;
+            case gui::ModelSource::params: set("--params", s.model); break;
+            case gui::ModelSource::shape:
+                throw InputError("--scenario " + path + ": its model is a shape (\"" + s.shape.name +
+                                 "\") with no preset, config.json or parameter count; give --model, --hf-config or --params");
+        }
+    }
+    set("--gpu", s.gpu);
+    if (infer) {
+        const gui::InferInputs& in = s.infer;
+        set("--weights", in.weights);
+        set("--group-size", integer(in.group_size));
+        set("--no-double-quant", in.double_quant ? "false" : "true");
+        if (!in.kv_cache.empty()) set("--kv-cache", in.kv_cache);
+        set("--batch", integer(in.batch));
+        set("--prompt", integer(in.prompt));
+        set("--generate", integer(in.generate));
+        if (in.prefill_chunk != 0) set("--prefill-chunk", integer(in.prefill_chunk));
+        set("--tp", integer(in.tp));
+        set("--attention", in.attention);
+        set("--framework", in.framework);
+        set("--gpu-memory-utilization", number_text(in.gpu_memory_utilization));
+        set("--block-size", integer(in.block_size));
+        return;
+    }
+    set("--gpus", integer(s.gpus));
+    set("--gpus-per-node", integer(s.gpus_per_node));
+    set("--tp", integer(s.tp));
+    set("--pp", integer(s.pp));
+    set("--cp", integer(s.cp));
+    set("--ep", integer(s.ep));
+    set("--virtual-stages", integer(s.virtual_stages));
+    set("--sp", s.sp ? "true" : "false");
+    set("--zero", integer(s.zero));
+    if (!s.precision.empty()) set("--precision", s.precision);
+    set("--optimizer", s.optimizer);
+    set("--recompute", s.recompute);
+    set("--attention", s.attention);
+    set("--offload", s.offload);
+    set("--framework", s.framework);
+    set("--dropout", number_text(s.dropout));
+    set("--micro-batch", integer(s.micro_batch));
+    if (s.global_batch != 0) set("--global-batch", integer(s.global_batch));
+    if (s.seq != 0) set("--seq", integer(s.seq));
+    if (!s.tokens.empty()) set("--tokens", s.tokens);
+    if (!s.price.empty()) set("--price-per-gpu-hour", s.price);
+    set("--lora-rank", integer(s.lora_rank));
+    set("--lora-alpha", number_text(s.lora_alpha));
+    set("--lora-targets", s.lora_targets);
+    set("--base-quant", s.base_quant);
+    set("--paged-optimizer", s.paged_optimizer ? "true" : "false");
+}
+
+gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& prepared, const TrainConfig& c) {
+    const JobOptions& j = prepared.job;
+    const PerfFlags& p = prepared.perf;
+    // What a scenario cannot hold is refused, never dropped.
+    std::vector<std::string> lost;
+    if (!c.parallel.split.even()) lost.emplace_back("an uneven pipeline split");
+    if (!c.framework_options.empty()) lost.emplace_back("--framework-option");
+    if (!j.gpu_memory.empty()) lost.emplace_back("--gpu-memory");
+    const PerfFlags defaults;
+    for (const auto& [text, flag] : std::vector<std::pair<std::string, const char*>>{
+             {p.inter_node_bandwidth, "--inter-node-bandwidth"}, {p.nvlink_bandwidth, "--nvlink-bandwidth"}, {p.mfu, "--mfu"},
+             {p.calibration, "--calibration"}, {p.peak_flops, "--peak-flops"}, {p.power_limit, "--power-limit"},
+             {p.goodput, "--goodput"}, {p.mtbf_hours, "--mtbf-hours"}, {p.checkpoint_minutes, "--checkpoint-minutes"},
+             {p.restart_minutes, "--restart-minutes"}, {p.batch_rampup, "--batch-rampup"}})
+        if (!text.empty()) lost.emplace_back(flag);
+    if (parse_real(p.pue, "--pue", 1, 10) != parse_real(defaults.pue, "--pue", 1, 10)) lost.emplace_back("--pue");
+    if (parse_real(p.grid_intensity, "--grid-intensity", 0, 10) != parse_real(defaults.grid_intensity, "--grid-intensity", 0, 10))
+        lost.emplace_back("--grid-intensity");
+    if (!lost.empty())
+        throw InputError("--write-scenario: a GUI scenario cannot hold " + join(lost, ", ") + "; use --write-config");
+    gui::Scenario s;
+    if (!flags.model.empty()) s.source = gui::ModelSource::preset, s.model = flags.model;
+    else if (!flags.hf_config.empty()) s.source = gui::ModelSource::hf_config, s.model = flags.hf_config;
+    else if (!flags.params.empty()) s.source = gui::ModelSource::params, s.model = flags.params;
+    else s.source = gui::ModelSource::shape, s.shape = prepared.model.spec, s.model = prepared.model.spec.name;
+    s.gpu = j.gpu;
+    const ParallelLayout& l = c.parallel;
+    s.gpus = l.gpus, s.gpus_per_node = l.gpus_per_node, s.tp = l.tp, s.pp = l.pp, s.cp = l.cp, s.ep = l.ep;
+    s.virtual_stages = l.virtual_stages, s.sp = l.sp, s.zero = l.zero;
+    s.precision = j.precision.empty() ? "" : to_string(c.precision);
+    s.optimizer = to_string(c.optimizer), s.recompute = to_string(c.recompute), s.attention = to_string(c.attention);
+    s.offload = to_string(c.offload), s.framework = to_string(c.framework);
+    s.dropout = c.dropout, s.micro_batch = c.micro_batch;
+    s.global_batch = j.global_batch.empty() ? 0 : c.global_batch;
+    s.seq = j.seq.empty() ? 0 : c.seq;
+    s.tokens = p.tokens, s.price = p.price;
+    s.lora_rank = c.lora.rank, s.lora_alpha = c.lora.alpha, s.lora_targets = j.lora_targets, s.base_quant = to_string(c.lora.base_quant);
+    s.paged_optimizer = c.lora.paged_optimizer;
+    return s;
 }
 
 }  // namespace llmplan::cli

@@ -6,10 +6,13 @@
 #include "core/gpu.h"
 #include "core/job_text.h"
 #include "core/model.h"
+#include "gui/scenario.h"
+#include "planner/job_import.h"
 #include "planner/perf.h"
 
 #include <CLI/CLI.hpp>
 
+#include <set>
 #include <string>
 
 namespace llmplan::cli {
@@ -39,8 +42,9 @@ struct PerfFlags {
 
 void add_model_options(CLI::App& app, ModelOptions& o);
 void add_perf_options(CLI::App& app, PerfFlags& o);
-// Fills --gpu, --gpus and --gpus-per-node from --cluster FILE where the flags were not given.
-void apply_cluster_file(const CLI::App& app, const PerfFlags& p, JobOptions& job);
+// Fills the job's --gpu, --gpus, --gpus-per-node and the cluster flags of `p` from --cluster FILE
+// where the flags were not given (app.count(flag) == 0).
+void apply_cluster_file(const CLI::App& app, PerfFlags& p, JobOptions& job);
 struct ResolvedPerf {
     ClusterSpec cluster;
     PerfOptions options;
@@ -59,5 +63,47 @@ struct ResolvedModel {
 ResolvedModel resolve_model(const ModelOptions& o);
 GpuSpec resolve_gpu(const JobOptions& o);
 TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu);
+
+// The job file and the imports of the training commands (plan, search): --config FILE (CLI11's
+// TOML config: KEY = VALUE per long flag), --write-config FILE, --deepspeed FILE,
+// --megatron-args FILE|'ARGS', --torchtitan FILE (planner/job_import.h).
+struct ImportFlags {
+    std::string deepspeed, megatron_args, torchtitan, write_config;
+};
+// --config and --write-config only (infer and scaling take the job file too).
+void add_config_options(CLI::App& app, std::string& write_config);
+void add_import_options(CLI::App& app, ImportFlags& o);
+// --config FILE of the parsed subcommand: each KEY = VALUE sets the flag --KEY unless it was given
+// on the command line; an unknown key is an InputError naming the file. Called right after parsing.
+void apply_job_file(CLI::App& app);
+
+// The job as it will be planned: the flags, then (where a flag was not given) --cluster and the
+// imports; the model from the flags or, failing them, from the import. Prints what each import
+// took, derived and ignored on `err`, and writes --write-config.
+struct PreparedJob {
+    ResolvedModel model;
+    JobOptions job;
+    PerfFlags perf;
+    std::vector<JobImport> imports;
+};
+// `search_space`: flags the command takes as lists of candidates rather than the job's value
+// (search: --recompute, --cp, ...); an import's value for one is listed as ignored, as is one for a
+// flag the command lacks.
+PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOptions& j, const PerfFlags& p,
+                        const ImportFlags& imports, std::ostream& err, const std::set<std::string>& search_space = {});
+
+// --write-config FILE: the options given (command line, --config) with the values the imports set
+// on top, as a TOML job file that --config reads back.
+void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports, const std::string& path);
+// --scenario FILE (a GUI scenario, gui/scenario.h) on plan and infer, and --write-scenario FILE
+// (plan) when `write_scenario` is given. apply_scenario_file sets each flag the scenario holds that
+// was not given (command line, --config); called right after apply_job_file.
+void add_scenario_option(CLI::App& app, std::string* write_scenario);
+void apply_scenario_file(CLI::App& app);
+// The resolved training job as a GUI scenario; an InputError names what a scenario cannot hold.
+gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& prepared, const TrainConfig& resolved);
+
+// The text of a --megatron-args / --vllm-args value: the file it names, or the arguments themselves.
+std::string argument_list_text(const std::string& value, const char* flag, std::string* source);
 
 }  // namespace llmplan::cli

@@ -1,6 +1,8 @@
 // job_text.cpp — see job_text.h. The ranges are the CLI's (they were cli/options.cpp's).
 #include "core/job_text.h"
 
+#include <tuple>
+
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -61,6 +63,14 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
         for (const auto& [k, v] : c.framework_options)
             if (k == key) throw InputError("--framework-option " + key + ": given twice (\"" + v + "\" and \"" + value + "\")");
         c.framework_options.emplace_back(key, value);
+    }
+    for (const auto& [flag, key, value] : {std::tuple<const char*, const char*, const std::string&>{"--optimizer-impl", "optimizer_impl", o.optimizer_impl},
+                                           {"--trainer", "trainer", o.trainer}}) {
+        if (value.empty()) continue;
+        for (const auto& [k, v] : c.framework_options)
+            if (k == key)
+                throw InputError(std::string(flag) + " " + value + ": --framework-option " + key + "=" + v + " sets it too; give one of them");
+        c.framework_options.emplace_back(key, to_lower(trim(value)));
     }
     c.lora.rank = static_cast<int>(parse_int(o.lora_rank, "--lora-rank", 0, 1 << 20));
     c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);

@@ -23,6 +23,9 @@ struct JobText {
     std::string seq = "", global_batch = "";  // empty: the defaults (resolve_defaults)
     std::string offload = "none", framework = "generic";
     std::vector<std::string> framework_options{};  // --framework-option KEY=VALUE, each as typed
+    // --optimizer-impl and --trainer: the pytorch profile's options optimizer_impl and trainer
+    // under their own flags (empty: not given); the same as --framework-option KEY=VALUE.
+    std::string optimizer_impl = "", trainer = "";
     std::string lora_rank = "0", lora_alpha = "16", lora_targets = "q,v", base_quant = "none";
     bool paged_optimizer = false;
 };

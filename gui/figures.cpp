@@ -187,7 +187,8 @@ std::vector<MemorySegment> memory_segments(const Evaluation& e) {
     const double reserve = w.reserved_estimate - w.peak_allocated;
     out.push_back({"allocator_reserve", "allocator reserve", reserve / kGiB,
                    tip("allocator reserve", reserve,
-                       "reserved estimate − peak allocated = peak × " + format_fixed(e.memory.allocator_fragmentation, 3),
+                       "reserved estimate − peak allocated = peak × " +
+                           format_fixed(w.peak_allocated > 0 ? reserve / w.peak_allocated : e.memory.allocator_fragmentation, 3),
                        framework_profile(e.memory.config.framework).reserve_source())});
     if (overhead) out.push_back({overhead->key, overhead->label, overhead->bytes / kGiB,
                                  tip(overhead->label, overhead->bytes, overhead->formula, overhead->source)});

@@ -1,6 +1,6 @@
 // framework_pytorch.cpp — the `pytorch` framework profile: PyTorch 2.x eager training of Hugging
 // Face transformers models, op by op (planner/pytorch_profile.h, replayed by planner/torch_sim.h),
-// with the caching allocator's fitted reserve; the generic time model.
+// with PyTorch's caching allocator replayed for the reserved bytes; the generic time model.
 #include "planner/framework.h"
 #include "planner/pytorch_profile.h"
 
@@ -20,25 +20,38 @@ public:
         return m;
     }
     void validate(const ModelSpec& m, const TrainConfig& c) const override { validate_pytorch_profile(m, c); }
-    double allocator_reserve(const TrainConfig& c) const override {
-        return c.recompute == Recompute::full ? kPytorchReserveFactorCheckpoint : kPytorchReserveFactor;
+    // optimizer_impl: torch.optim's implementation (default: PyTorch's own default, foreach; fused
+    // under trainer=hf); trainer: hf = the Hugging Face Trainer's defaults (pytorch_profile.h).
+    std::vector<FrameworkOption> options() const override {
+        // expandable_segments: PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (torch_alloc.h).
+        return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}};
     }
+    // No ratio: each plan replays the caching allocator over the run (planner/torch_alloc.h), and
+    // StageMemory::reserved_estimate is the replay's max_memory_reserved.
+    double allocator_reserve(const TrainConfig&) const override { return 0; }
     StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>&, const TrainConfig& c, int,
                            bool) const override {
         return plan_pytorch_stage(m, c);
     }
-    std::string reserve_note() const override { return "caching-allocator reserve, fitted to 40 measured runs"; }
-    std::string reserve_source() const override { return "caching-allocator reserve, fitted to 40 measured runs"; }
+    std::string reserve_note() const override { return "PyTorch's caching allocator replayed over the run's allocations"; }
+    std::string reserve_source() const override {
+        return "c10/cuda/CUDACachingAllocator.cpp block rules, replayed (planner/torch_alloc.h, docs/MEMORY_MODEL.md §7.1)";
+    }
     std::string stack_description(const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
-        return std::string("PyTorch eager + Hugging Face transformers") +
+        std::string impl;
+        pytorch_optimizer_impl(c, &impl);
+        return std::string(pytorch_hf_trainer(c) ? "Hugging Face Trainer: " : "") + "PyTorch eager + Hugging Face transformers" +
                (p.gpus == 1 ? std::string()
                             : p.zero <= 1 ? std::string(p.zero == 0 ? ", DistributedDataParallel" : ", DDP + ZeroRedundancyOptimizer")
                                           : std::string(", FSDP2 fully_shard per layer, reshard_after_forward=") +
                                                 (p.zero == 3 ? "True" : "False")) +
                (c.precision == Precision::amp_bf16 && !(p.gpus > 1 && p.zero >= 2) ? ", torch.autocast(bfloat16)" : "") +
                (c.recompute == Recompute::full ? ", gradient_checkpointing_enable()" : "") +
-               ", attn_implementation=" + (c.attention == Attention::eager ? "eager" : "sdpa") + ", AdamW(fused=True)";
+               (c.recompute == Recompute::selective ? ", selective checkpointing (" + pytorch_sac_policy() + ")" : "") +
+               ", attn_implementation=" + (c.attention == Attention::eager ? "eager" : "sdpa") + ", " +
+               to_string(c.optimizer) + " " + impl +
+               (c.grad_accum() > 1 ? ", " + std::to_string(c.grad_accum()) + " micro-batches accumulated per step" : "");
     }
     std::string no_fit_hint() const override {
         return "; try more GPUs with --zero 3 (FSDP2), --recompute full or --precision bf16\n";

@@ -13,12 +13,15 @@
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "planner/framework.h"
 #include "planner/lora.h"
+#include "planner/torch_alloc.h"
 #include "planner/torch_sim.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <sstream>
 
 namespace llmplan {
@@ -92,6 +95,12 @@ struct Program {
     double b = 1, s = 1, T = 1;
     std::map<V, V> cast_cache;  // autocast's weight cache
     int layer = -1;
+    // --recompute selective: each decoder layer under torch.utils.checkpoint with the op policy of
+    // sac_policy(); mm_count counts the layer's bias-free matmuls (the policy saves every second).
+    bool sac = false;
+    int mm_count = 0;
+    // A later micro-batch of gradient accumulation: every .grad already exists.
+    bool grads_exist = false;
 
     Program(const ModelSpec& model, const TrainConfig& config)
         : m(model), c(config), fam(*find_family(model.family)) {
@@ -101,6 +110,7 @@ struct Program {
         b = static_cast<double>(c.micro_batch);
         s = static_cast<double>(c.seq);
         T = b * s;
+        sac = c.recompute == Recompute::selective;
     }
 
     double grad_bytes() const {
@@ -108,7 +118,9 @@ struct Program {
         return c.precision == Precision::bf16 ? 2.0 : 4.0;
     }
     // With LoRA the base is frozen (requires_grad False); adapters are fp32 trainable parameters.
-    V param(double elements, const std::string& name) { return sim.param(elements, pd, grad_bytes(), name, !c.lora.enabled()); }
+    V param(double elements, const std::string& name) {
+        return sim.param(elements, pd, grad_bytes(), name, !c.lora.enabled(), grads_exist);
+    }
     bool targeted(unsigned bit) const { return c.lora.enabled() && (c.lora.targets & bit); }
 
     void where(const std::string& w) { sim.set_where(w); }
@@ -130,6 +142,15 @@ struct Program {
         cast_cache.clear();
     }
 
+    // The op policy of --recompute selective (pytorch_sac_policy() states it): a bias-free
+    // matmul (aten.mm) is saved when it is the odd one counted in its layer (1st, 3rd, ...); a
+    // biased one (aten.addmm: at::linear's 2-D and contiguous 3-D paths, GPT-2's Conv1D) is not in
+    // the list, so it is recomputed and not counted; the fused SDPA kernels' outputs are saved.
+    bool sac_saves_matmul(bool bias) { return !bias && ++mm_count % 2 == 1; }
+    void sac_save_attention(V x) {
+        if (sac && sim.in_checkpoint()) sim.sac_save(x);
+    }
+
     // nn.Linear / Conv1D: (add)mm(x, W) saves its (bf16-cast under autocast) input and weight.
     // `w` holds the weight and its bias. The families measured first (legacy_linear) take the input
     // width as w's elements / out_features, which counts a bias as one more input column (the
@@ -140,11 +161,13 @@ struct Program {
         const bool cast = amp && sim.dtype(x) == TensorType::f32;
         if (cast) xin = sim.op("cast_input", {x}, sim.dtype_elements(x), TensorType::bf16);
         const V cw = weight(w);
+        const bool bias = sim.dtype_elements(w) > in_features * out_features;  // addmm rather than mm
         if (fam.legacy_linear) in_features = sim.dtype_elements(w) / out_features;
         const double rows = sim.dtype_elements(x) / in_features;
         // autograd saves the input only when the weight needs a gradient (frozen base: W alone).
         const std::vector<V> saved = sim.requires_grad(w) ? std::vector<V>{xin, cw} : std::vector<V>{cw};
         V y = sim.op("mm", {xin, cw}, rows * out_features, cd, saved, cat);
+        if (sac && sim.in_checkpoint() && sac_saves_matmul(bias)) sim.sac_save(y);
         if (cast) sim.drop(xin);
         if (lora_here) y = lora_branch(x, y, rows, in_features, out_features);
         return y;
@@ -369,8 +392,10 @@ struct Program {
             // cuDNN / memory-efficient: saves q, k, v, out and the fp32 log-sum-exp (b·a·s).
             const double lse_len = sim.dtype(qm) == TensorType::bf16 ? s : std::ceil(s / 32) * 32;
             const V lse = sim.tensor(b * a * lse_len, TensorType::f32, Cat::activation, "lse");
+            sac_save_attention(lse);
             const V out = sim.op(sim.dtype(qm) == TensorType::bf16 ? "sdpa_cudnn" : "sdpa_efficient", {qm, km, v}, n,
                                  sim.dtype(qm), {qm, km, v, lse});
+            sac_save_attention(out);
             sim.save_output(out);
             sim.drop(lse);
             sim.drop(tmp);
@@ -432,8 +457,10 @@ struct Program {
         const bool bf = sim.dtype(qm) == TensorType::bf16;
         const double lse_len = bf ? s : std::ceil(s / 32) * 32;
         const V lse = sim.tensor(b * a * lse_len, TensorType::f32, Cat::activation, "lse");
+        sac_save_attention(lse);
         const V out = sim.op(bf ? "sdpa_cudnn_masked" : "sdpa_efficient_masked", {qm, km, vm}, n, sim.dtype(qm),
                              {qm, km, vm, lse, bias});
+        sac_save_attention(out);
         sim.save_output(out);
         sim.drop({lse, bias});
         sim.drop(tmp);
@@ -760,7 +787,7 @@ struct Program {
         const double h = m.d_model, V_ = static_cast<double>(m.vocab_size);
         sim.grad_enabled = record_grad;
         const bool gpt2 = fam.arch == Arch::gpt2;
-        const bool ckpt = c.recompute == Recompute::full;
+        const bool ckpt = c.recompute == Recompute::full || sac;
         const bool z3 = fsdp(c) && c.parallel.zero == 3;
         Result r;
         const V ids = sim.tensor(T, TensorType::i64, Cat::temporary, "input_ids");
@@ -820,6 +847,7 @@ struct Program {
             std::vector<V> cp_inputs{hs};
             if (mask >= 0) cp_inputs.push_back(mask);
             if (ckpt) sim.begin_checkpoint(cp_inputs);
+            mm_count = 0;
             const int first_node = sim.next_node();
             const V out = gpt2                   ? gpt2_block(hs, p, mask)
                           : fam.arch == Arch::neox ? neox_layer(hs, p, mask, cos_dtype)
@@ -907,6 +935,151 @@ std::string gib(double bytes) { return format_bytes(bytes, ByteUnit::gib); }
 
 }  // namespace
 
+// The run measure.py makes, as the caching allocator sees it: the parameters moved to the GPU
+// tensor by tensor, DDP's buckets, the library workspaces, then kPytorchMeasuredSteps steps of
+// (micro-batches of) forward and backward as the simulator replayed them, the optimizer step (its
+// state created in the first step, its temporaries) and zero_grad(set_to_none=True). Returns the
+// replayed allocator (max_memory_reserved = peak_reserved()).
+struct RunShape {
+    std::vector<double> params;     // bytes of each parameter tensor on this GPU, in module order
+    std::vector<double> buckets;    // DDP reducer buckets (bytes), built at wrap time and again in step 2
+    std::vector<double> workspace;  // library workspaces (bytes), made in the first step
+    std::vector<double> states;     // optimizer state tensors (bytes) created in the first step
+    OptimizerImpl impl = OptimizerImpl::foreach;
+    std::vector<double> updated;    // bytes of each tensor the step updates (its temporaries' sizes)
+    bool adam = true;
+    std::int64_t accum = 1;
+};
+
+torchsim::CachingAllocator replay_run(const RunShape& run, const Sim& first, const Sim* later, bool expandable) {
+    torchsim::CachingAllocator a(expandable);
+    std::int64_t next_static = std::int64_t{1} << 50;
+    std::vector<std::int64_t> held;
+    const auto hold = [&](double bytes) {
+        a.allocate(next_static, bytes);
+        held.push_back(next_static++);
+    };
+    for (double b : run.params) hold(b);
+    std::vector<std::int64_t> first_buckets;
+    for (double b : run.buckets) {
+        hold(b);
+        first_buckets.push_back(held.back());
+    }
+    const std::vector<int> grads = first.grad_storages();
+    for (int step = 1; step <= kPytorchMeasuredSteps; ++step) {
+        if (step == 1)
+            for (double b : run.workspace) hold(b);
+        if (step == 2)  // the reducer rebuilds its buckets in gradient-ready order in iteration 2's forward
+            for (double b : run.buckets) hold(b);
+        // Micro-batches 3.. repeat micro-batch 2's allocations and frees on a cache that already
+        // holds what they need: at most three are replayed.
+        for (std::int64_t k = 0; k < std::min<std::int64_t>(run.accum, 3); ++k) {
+            const Sim& sim = k == 0 || !later ? first : *later;
+            const std::int64_t base = (static_cast<std::int64_t>(step) * 1000 + k) * 100'000'000;
+            for (const Sim::Event& e : sim.events()) {
+                if (e.bytes > 0)
+                    a.allocate(base + e.storage, e.bytes);
+                else
+                    a.release(base + e.storage);
+            }
+        }
+        if (step == 2)  // the first set is gone by the end of iteration 2's backward (measured)
+            for (std::int64_t id : first_buckets) a.release(id);
+        if (step == 1)
+            for (double b : run.states) hold(b);
+        if (run.adam && run.impl == OptimizerImpl::foreach) {  // _foreach_sqrt's list, freed after addcdiv_
+            std::vector<std::int64_t> tmp;
+            for (double b : run.updated) {
+                a.allocate(next_static, b);
+                tmp.push_back(next_static++);
+            }
+            for (std::int64_t id : tmp) a.release(id);
+        } else if (run.adam && run.impl == OptimizerImpl::forloop) {  // sqrt, then its quotient, per tensor
+            for (double b : run.updated) {
+                a.allocate(next_static, b);
+                a.allocate(next_static + 1, b);
+                a.release(next_static);
+                a.release(next_static + 1);
+                next_static += 2;
+            }
+        }
+        const std::int64_t base = (static_cast<std::int64_t>(step) * 1000) * 100'000'000;
+        for (int g : grads) a.release(base + g);  // zero_grad(set_to_none=True)
+    }
+    return a;
+}
+
+const char* to_string(OptimizerImpl impl) {
+    switch (impl) {
+        case OptimizerImpl::foreach: return "foreach";
+        case OptimizerImpl::fused: return "fused";
+        case OptimizerImpl::forloop: return "forloop";
+    }
+    return "?";
+}
+
+bool pytorch_hf_trainer(const TrainConfig& c) {
+    return framework_option_choice(c, "trainer", {"none", "hf"}) == "hf";
+}
+
+OptimizerImpl pytorch_optimizer_impl(const TrainConfig& c, std::string* stated) {
+    const std::string v = framework_option_choice(c, "optimizer_impl", {"default", "foreach", "fused", "forloop"});
+    const bool hf = pytorch_hf_trainer(c);
+    OptimizerImpl impl = OptimizerImpl::foreach;
+    std::string why;
+    if (v == "fused" || (v == "default" && hf)) impl = OptimizerImpl::fused;
+    if (v == "forloop") impl = OptimizerImpl::forloop;
+    if (v != "default") {
+        why = "as given";
+    } else if (hf) {
+        // transformers TrainingArguments: optim defaults to "adamw_torch_fused" with torch >= 2.8.
+        why = "the Hugging Face Trainer's default optim adamw_torch_fused";
+    } else {
+        // torch.optim.AdamW/Adam/SGD with foreach=None, fused=None: _default_to_fused_or_foreach(
+        // use_fused=False) picks foreach for CUDA tensors.
+        why = "PyTorch's default for CUDA parameters; --framework-option optimizer_impl=fused|forloop to change";
+    }
+    if (stated) *stated = std::string(to_string(impl)) + " (" + why + ")";
+    return impl;
+}
+
+OptimizerStep pytorch_optimizer_step(Optimizer opt, OptimizerImpl impl, const std::vector<double>& elements,
+                                     double state_bytes) {
+    OptimizerStep out;
+    if (opt != Optimizer::adamw && opt != Optimizer::adam) return out;  // SGD: in place, no step counter
+    if (impl == OptimizerImpl::fused) {
+        out.step_tensors = static_cast<double>(elements.size()) * torchsim::round_alloc(4);
+        return out;
+    }
+    if (impl == OptimizerImpl::foreach) {
+        for (double e : elements) out.temporaries += torchsim::round_alloc(e * state_bytes);
+        return out;
+    }
+    double largest = 0;
+    for (double e : elements) largest = std::max(largest, e);
+    out.temporaries = 2 * torchsim::round_alloc(largest * state_bytes);
+    return out;
+}
+
+std::vector<double> zero_partition_largest(std::vector<double> elements, int ranks) {
+    std::stable_sort(elements.begin(), elements.end(), [](double a, double b) { return a > b; });
+    std::vector<std::vector<double>> parts(static_cast<std::size_t>(std::max(ranks, 1)));
+    std::vector<double> sizes(parts.size(), 0.0);
+    for (double e : elements) {
+        const std::size_t r = static_cast<std::size_t>(std::min_element(sizes.begin(), sizes.end()) - sizes.begin());
+        parts[r].push_back(e);
+        sizes[r] += e;
+    }
+    const std::size_t most = static_cast<std::size_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+    return parts[most];
+}
+
+std::string pytorch_sac_policy() {
+    return "torch.utils.checkpoint per decoder layer with torchtitan's op policy: save aten.mm outputs 1, 3, 5, ... of "
+           "each layer (Llama: q_proj, v_proj, gate_proj, down_proj), the cuDNN / memory-efficient SDPA outputs and "
+           "log-sum-exp; recompute everything else (biased linears run aten.addmm: recomputed)";
+}
+
 void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
     const auto fail = [](const std::string& msg) { throw InputError(msg); };
     const std::string fam = m.family;
@@ -932,8 +1105,10 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
     if (c.lora.paged_optimizer) fail("--paged-optimizer: bitsandbytes is not modelled under --framework pytorch");
     if (c.lora.enabled() && p.gpus > 1 && p.zero >= 2)
         fail("--lora-rank with FSDP (--zero 2/3) is not modelled under --framework pytorch");
-    if (c.recompute == Recompute::selective)
-        fail("--recompute selective: Hugging Face checkpointing is per decoder layer; use none or full");
+    if (c.recompute == Recompute::selective && c.lora.enabled())
+        fail("--recompute selective with --lora-rank is not modelled under --framework pytorch (the policy would count "
+             "the adapters' matmuls); use --recompute full or none");
+    pytorch_optimizer_impl(c);  // the option's value is checked here (InputError naming it)
     if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
         c.optimizer != Optimizer::sgd_momentum)
         fail(std::string("--optimizer ") + to_string(c.optimizer) +
@@ -978,7 +1153,10 @@ std::vector<PytorchSavedTensor> pytorch_layer_saved(const ModelSpec& m, const Tr
     return out;
 }
 
-StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
+namespace {
+
+// The stage and the number of segments the replayed allocator reserved (its cudaMalloc calls).
+StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* segments) {
     validate_pytorch_profile(m, c);
     Program prog(m, c);
     const Program::Result r = prog.run();
@@ -995,18 +1173,36 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     const double P = static_cast<double>(pb.total());
     st.params_on_gpu = pb.total();
     const double w = c.precision == Precision::bf16 ? 2 : 4;  // stored parameter bytes
-    double n_tensors = 0;  // parameter tensors (weights and biases of every layer + embeddings)
-    for (const ParamTensor& t : param_tensors(m)) n_tensors += static_cast<double>(t.count);
     const double state_per_param = c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam ? 2
                                    : c.optimizer == Optimizer::sgd_momentum                        ? 1
                                                                                                    : 0;
     const double shard = fs ? N : 1;
     st.parameters = P * w / shard;
-    double opt_shard = shard;
-    if (ddp && p.zero == 1) opt_shard = N;
-    // AdamW(fused=True): exp_avg, exp_avg_sq in the parameter's dtype + a 4-byte step tensor per parameter.
-    st.optimizer_states = state_per_param * P * w / opt_shard +
-                          (state_per_param > 0 ? n_tensors / opt_shard * 512 : 0);
+    // The tensors this GPU's optimizer updates (elements each): all of them; the largest
+    // ZeroRedundancyOptimizer partition; FSDP2's dim-0 shard of each (rank 0 gets ceil(rows/N)).
+    std::vector<double> local;
+    double state_bytes = w;
+    if (c.lora.enabled()) {
+        // PEFT adapters (fp32): 2 tensors per targeted module and layer; their shapes differ
+        // (r × in, out × r), each is taken at the mean size (the for-loop temporary is then low by
+        // at most the spread of the adapter sizes).
+        const LoraCount lc = count_lora(m, c.lora);
+        const double adapter_tensors = 2.0 * lc.modules_per_layer * m.n_layers;
+        local.assign(static_cast<std::size_t>(adapter_tensors), lc.adapter_params / adapter_tensors);
+        state_bytes = 4;
+    } else {
+        for (const ParamTensor& t : param_tensors(m))
+            for (std::int64_t k = 0; k < t.count; ++k)
+                local.push_back(fs ? std::ceil(static_cast<double>(t.rows) / N) * static_cast<double>(t.cols)
+                                   : static_cast<double>(t.elements()));
+    }
+    if (ddp && p.zero == 1) local = zero_partition_largest(local, N);
+    double local_elements = 0;
+    for (double e : local) local_elements += e;
+    std::string impl_stated;
+    const OptimizerImpl impl = pytorch_optimizer_impl(c, &impl_stated);
+    const OptimizerStep step = pytorch_optimizer_step(c.optimizer, impl, local, state_bytes);
+    st.optimizer_states = state_per_param * local_elements * state_bytes + step.step_tensors;
     st.master = 0;
     st.gradients = P * (fs ? 4.0 / N : w);
     double trainable = P;
@@ -1014,11 +1210,8 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
         // PEFT: the base is frozen (weights only); fp32 adapters with fp32 gradients and AdamW state.
         const LoraCount lc = count_lora(m, c.lora);
         trainable = lc.adapter_params;
-        const double adapter_tensors = 2.0 * lc.modules_per_layer * m.n_layers;
         st.parameters = P * w + 4 * lc.adapter_params;
         st.gradients = 4 * lc.adapter_params;
-        st.optimizer_states = state_per_param * 4 * lc.adapter_params / opt_shard +
-                              (state_per_param > 0 ? adapter_tensors / opt_shard * 512 : 0);
     }
     // DDP: reducer buckets hold a flat copy of every gradient (fp32, gradient_as_bucket_view=False);
     // the second iteration rebuilds the buckets in gradient-ready order while the first set is
@@ -1026,27 +1219,109 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     const double buckets = ddp ? trainable * 4 : 0;
     const double rebuild = ddp ? trainable * 4 : 0;
     st.communication_buffers = buckets + rebuild;
-    const double workspace = kPytorchWorkspaceBytes + (c.recompute == Recompute::full ? kPytorchCheckpointExtraBytes : 0);
+    const bool checkpointed = c.recompute != Recompute::none;
+    const double workspace = kPytorchWorkspaceBytes + (checkpointed ? kPytorchCheckpointExtraBytes : 0);
     const double static_bytes = st.parameters + st.optimizer_states + st.communication_buffers + workspace;
 
     const double fwd = static_bytes + r.forward_peak;
     const double fwd_end = static_bytes + r.forward_end;
     const double bwd = static_bytes + r.backward_peak;
-    const double opt = static_bytes + st.gradients;
+    // The step: states (allocated in the first step before the update runs), every .grad and the
+    // implementation's temporaries.
+    const double opt = static_bytes + st.gradients + step.temporaries;
     st.phases = {{"forward_peak", fwd}, {"forward_end", fwd_end}, {"backward", bwd}, {"optimizer_step", opt}};
-    const bool backward_peak = bwd >= fwd;
-    st.peak_phase = backward_peak ? "backward" : "forward";
-    st.peak_allocated = std::max({fwd, bwd, opt});
-    const std::vector<double>& cats = backward_peak ? r.backward_cats : r.forward_cats;
+    // Gradient accumulation: micro-batches 2..k run with every .grad allocated (zero_grad
+    // set_to_none frees them only after the step) and add their gradients in place.
+    const std::int64_t accum = std::max<std::int64_t>(1, c.grad_accum());
+    Program::Result later;
+    double fwd2 = 0, bwd2 = 0;
+    std::unique_ptr<Program> later_prog;
+    if (accum > 1) {
+        later_prog = std::make_unique<Program>(m, c);
+        later_prog->grads_exist = true;
+        later = later_prog->run();
+        fwd2 = static_bytes + st.gradients + later.forward_peak;
+        bwd2 = static_bytes + st.gradients + later.backward_peak;
+        st.phases.push_back({"later_microbatch_forward_peak", fwd2});
+        st.phases.push_back({"later_microbatch_backward", bwd2});
+    }
+    const bool later_peak = accum > 1 && std::max(fwd2, bwd2) > std::max(fwd, bwd);
+    const bool backward_peak = later_peak ? bwd2 >= fwd2 : bwd >= fwd;
+    st.peak_allocated = std::max({fwd, bwd, opt, fwd2, bwd2});
+    const bool step_peak = opt >= st.peak_allocated && opt > std::max({fwd, bwd, fwd2, bwd2});
+    st.peak_phase = step_peak ? "optimizer_step"
+                              : std::string(later_peak ? "later_microbatch_" : "") + (backward_peak ? "backward" : "forward");
+    const Program::Result& at_peak = later_peak ? later : r;
+    std::vector<double> cats = backward_peak ? at_peak.backward_cats : at_peak.forward_cats;
+    if (step_peak) {  // nothing of the forward or backward is alive in the step
+        cats.assign(cats.size(), 0.0);
+        cats[static_cast<std::size_t>(Cat::temporary)] = step.temporaries;
+    }
     auto cat = [&](Cat k) { return cats[static_cast<std::size_t>(k)]; };
     st.activations = cat(Cat::activation);
     st.logits = cat(Cat::logits);
     st.zero3_gathered = cat(Cat::weight_cast);
     st.temporary = cat(Cat::temporary) + cat(Cat::grad_flow);
-    const double grads_at_peak = cat(Cat::gradient);
+    const double grads_at_peak = later_peak || step_peak ? st.gradients : cat(Cat::gradient);
     st.overhead = kGenericCudaContextBytes;
-    st.reserved_estimate = st.peak_allocated * (1 + (c.recompute == Recompute::full ? kPytorchReserveFactorCheckpoint
-                                                                                     : kPytorchReserveFactor));
+    // Reserved: the caching allocator replayed over the run's allocations and frees.
+    RunShape run;
+    run.accum = accum;
+    run.impl = impl;
+    run.adam = c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam;
+    {
+        const std::vector<ParamTensor> tensors = param_tensors(m);
+        const auto add = [&](const ParamTensor& t) {
+            const double e = fs ? std::ceil(static_cast<double>(t.rows) / N) * static_cast<double>(t.cols)
+                                : static_cast<double>(t.elements());
+            run.params.push_back(e * w);
+        };
+        for (Block blk : {Block::embedding, Block::layer, Block::final_norm, Block::head}) {
+            if (blk == Block::layer) {
+                for (int l = 0; l < m.n_layers; ++l)
+                    for (const ParamTensor& t : tensors)
+                        if (t.block == Block::layer) add(t);
+            } else {
+                for (const ParamTensor& t : tensors)
+                    if (t.block == blk)
+                        for (std::int64_t k = 0; k < t.count; ++k) add(t);
+            }
+        }
+        for (double e : local) {
+            run.updated.push_back(e * state_bytes);
+            if (run.adam && impl == OptimizerImpl::fused) run.states.push_back(4);
+            for (int k = 0; k < static_cast<int>(state_per_param); ++k) run.states.push_back(e * state_bytes);
+        }
+        if (c.lora.enabled())
+            for (double e : local) run.params.push_back(e * 4);
+        if (ddp) {
+            // DistributedDataParallel: fp32 buckets over the trainable tensors in reverse order, the
+            // first capped at 1 MiB (_DEFAULT_FIRST_BUCKET_BYTES), the others at bucket_cap_mb = 25.
+            std::vector<double> grads_fp32;
+            if (c.lora.enabled())
+                for (double e : local) grads_fp32.push_back(e * 4);
+            else
+                for (double b : run.params) grads_fp32.push_back(b / w * 4);
+            double bucket = 0, cap = 1024.0 * 1024;
+            for (auto it = grads_fp32.rbegin(); it != grads_fp32.rend(); ++it) {
+                bucket += *it;
+                if (bucket >= cap) {
+                    run.buckets.push_back(bucket);
+                    bucket = 0;
+                    cap = 25.0 * 1024 * 1024;
+                }
+            }
+            if (bucket > 0) run.buckets.push_back(bucket);
+        }
+        // The library workspaces: two cuBLAS workspaces (forward and autograd threads) and the
+        // rest of the measured 65 MiB (+1 MiB with checkpointing) as one more block.
+        const double half = 32.0 * 1024 * 1024;
+        run.workspace = {half, half, workspace - 2 * half};
+    }
+    const bool expandable = framework_option_flag(c, "expandable_segments");
+    const torchsim::CachingAllocator alloc = replay_run(run, prog.sim, later_prog ? &later_prog->sim : nullptr, expandable);
+    st.reserved_estimate = std::max(alloc.peak_reserved(), st.peak_allocated);
+    if (segments) *segments = alloc.device_allocations();
     st.device_total = st.reserved_estimate + st.overhead;
     st.layer_microbatches = m.n_layers;
     st.microbatches_in_flight = 1;
@@ -1064,9 +1339,7 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                             "peft LoraModel; model.to(dtype)"});
         st.terms.push_back({"gradients", "gradients (at the peak)", grads_at_peak,
                             "LoRA adapters only: " + a + " × 4 B = " + gib(st.gradients) + " when all exist", "AccumulateGrad"});
-        st.terms.push_back({"optimizer", "optimizer state", st.optimizer_states,
-                            "AdamW exp_avg, exp_avg_sq of the " + a + " adapter params in fp32 + 512 B step tensors",
-                            "torch.optim.AdamW(fused=True) state"});
+
     } else {
     st.terms.push_back({"parameters", "parameters", st.parameters,
                         format_int(pb.total()) + " params × " + std::to_string(static_cast<int>(w)) + " B (" + wd + ")" +
@@ -1075,17 +1348,35 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
     st.terms.push_back({"gradients", "gradients (at the peak)", grads_at_peak,
                         "parameter .grad tensors allocated so far in backward (all of them: " + gib(st.gradients) + " = " +
                             format_int(pb.total()) + " × " + (fs ? "4 B ÷ " + std::to_string(N) : std::to_string(static_cast<int>(w)) + " B") +
-                            "); freed by zero_grad(set_to_none=True)",
+                            "); freed by zero_grad(set_to_none=True)" +
+                            (accum > 1 ? "; " + std::to_string(accum) + " micro-batches per step: the first peaks at " +
+                                             gib(std::max(fwd, bwd)) + ", the later ones (every .grad allocated, added in place) at " +
+                                             gib(std::max(fwd2, bwd2))
+                                       : std::string()),
                         "AccumulateGrad; torch.optim.Optimizer.zero_grad"});
-    st.terms.push_back({"optimizer", "optimizer state", st.optimizer_states,
-                        std::to_string(static_cast<int>(state_per_param)) + " × " + format_int(pb.total()) + " × " +
-                            std::to_string(static_cast<int>(w)) + " B (" + to_string(c.optimizer) +
-                            " exp_avg, exp_avg_sq in the parameter dtype) + 512 B step tensor × " +
-                            format_int(static_cast<std::int64_t>(n_tensors)) +
-                            (opt_shard > 1 ? " ÷ " + std::to_string(static_cast<int>(opt_shard)) +
-                                                 (fs ? " (FSDP2 shards)" : " (ZeroRedundancyOptimizer partitions)")
-                                           : ""),
-                        "torch.optim.AdamW(fused=True) state; torch.distributed.optim.ZeroRedundancyOptimizer"});
+    }
+    {
+        const std::string part = ddp && p.zero == 1 ? " (the largest ZeroRedundancyOptimizer partition: " +
+                                                         format_int(static_cast<std::int64_t>(local.size())) + " tensors)"
+                                 : fs ? " (FSDP2 dim-0 shards, rank 0's)"
+                                      : "";
+        st.terms.push_back({"optimizer", "optimizer state", st.optimizer_states,
+                            std::to_string(static_cast<int>(state_per_param)) + " × " +
+                                format_int(static_cast<std::int64_t>(local_elements)) + " elements" + part + " × " +
+                                std::to_string(static_cast<int>(state_bytes)) + " B (" + to_string(c.optimizer) +
+                                " state in the parameter dtype)" +
+                                (step.step_tensors > 0 ? " + 512 B step tensor × " +
+                                                             format_int(static_cast<std::int64_t>(local.size())) + " (fused: on the GPU)"
+                                                       : std::string(" (step counters on the CPU)")) +
+                                "; " + impl_stated + ", step temporaries " +
+                                (step.temporaries == 0 ? std::string("none")
+                                 : impl == OptimizerImpl::foreach
+                                     ? "_foreach_sqrt(exp_avg_sqs) over " + format_int(static_cast<std::int64_t>(local.size())) +
+                                           " tensors, " + gib(step.temporaries)
+                                     : "sqrt and quotient of the largest tensor, " + gib(step.temporaries)) +
+                                " (the step peaks at " + gib(opt) + ")",
+                            "torch/optim/adam.py, adamw.py (_init_group, _multi_tensor_adam, _single_tensor_adam); "
+                            "ZeroRedundancyOptimizer._partition_parameters (docs/MEMORY_MODEL.md §7.1)"});
     }
     std::string layer0;  // what one layer keeps (without checkpointing: the saved tensors are listed)
     if (!r.layer_saved.empty()) {
@@ -1100,7 +1391,7 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                                       : std::string(prog.pd == TensorType::bf16 ? "bf16, with fp32 norm and softmax copies"
                                                                            : "fp32")) +
                             ", as PyTorch stores them), at " +
-                            (backward_peak ? r.backward_where : r.forward_where) + layer0,
+                            (step_peak ? std::string("the optimizer step") : backward_peak ? at_peak.backward_where : at_peak.forward_where) + layer0,
                         src});
     st.terms.push_back({"logits", "logits and loss tensors", st.logits,
                         "logits (" + std::string(prog.cd == TensorType::f32 ? "fp32" : "bf16") + "), " +
@@ -1114,7 +1405,9 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                         fs ? "torch.distributed.fsdp.fully_shard (MixedPrecisionPolicy param_dtype=bfloat16)"
                            : "autocast weight cache (aten/src/ATen/autocast_mode.cpp)"});
     st.terms.push_back({"communication_buffers", "communication buffers", st.communication_buffers,
-                        ddp ? "DDP buckets " + gib(buckets) + " (P × 4 B) + bucket rebuild in iteration 2 " + gib(rebuild)
+                        ddp ? "DDP buckets " + gib(buckets) + " (P × 4 B) + bucket rebuild in iteration 2 " + gib(rebuild) +
+                                  " (the old set is freed by that iteration's backward end: from iteration 3 the backward "
+                                  "peaks at " + gib(bwd - rebuild) + "; measured on at least one rank of each 2-GPU DDP run)"
                             : std::string("none (FSDP2 reduce-scatter buffers are per layer: in temporary)"),
                         "torch.nn.parallel.DistributedDataParallel reducer"});
     st.terms.push_back({"temporary", "temporaries and gradients in flight", st.temporary,
@@ -1128,6 +1421,16 @@ StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) {
                         gib(st.overhead) + " per GPU (context, kernels, NCCL)",
                         "measured: device used minus PyTorch reserved (docs/MEMORY_MODEL.md §6)"});
     return st;
+}
+
+}  // namespace
+
+StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c) { return plan_stage_replayed(m, c, nullptr); }
+
+int pytorch_allocator_segments(const ModelSpec& m, const TrainConfig& c) {
+    int segments = 0;
+    plan_stage_replayed(m, c, &segments);
+    return segments;
 }
 
 }  // namespace llmplan

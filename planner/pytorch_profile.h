@@ -19,11 +19,21 @@
 //                         bf16, memory-efficient for fp32 MHA in GPT-2, the math fallback for fp32
 //                         Llama: transformers passes enable_gqa, which only math supports in fp32)
 //   --recompute full      model.gradient_checkpointing_enable() (non-reentrant, per decoder layer)
+//   --recompute selective each decoder layer under torch.utils.checkpoint with an op policy
+//                         (torchtitan's SelectiveAC list: pytorch_sac_policy())
+//   --global-batch        > micro-batch × GPUs: gradient accumulation (.grad accumulated in place;
+//                         the later micro-batches run with every gradient allocated)
 //   --gpus N --zero 0|1   DDP (+ ZeroRedundancyOptimizer for 1), fp32 reduction buckets
 //   --gpus N --zero 2|3   FSDP2 fully_shard per decoder layer and root, bf16 parameters,
 //                         fp32 reduction, reshard_after_forward False | True
-// Optimizer: torch.optim.AdamW(fused=True) (also adam; sgd without state). Validation and the
-// accuracy table: docs/validation/pytorch_memory.md.
+// Framework options (--framework-option KEY=VALUE):
+//   optimizer_impl=foreach|fused|forloop  torch.optim's implementation (default: PyTorch's own
+//                         default on CUDA, foreach; fused under trainer=hf); what each allocates:
+//                         pytorch_optimizer_step
+//   trainer=none|hf       hf: the Hugging Face Trainer's defaults (optim adamw_torch_fused)
+// Optimizer: torch.optim.AdamW (also adam; sgd, sgd-momentum). Validation and the accuracy table:
+// docs/validation/pytorch_memory.md; the sources of the optimizer, SAC and accumulation models:
+// docs/MEMORY_MODEL.md §7.1.
 #pragma once
 
 #include "core/config.h"
@@ -42,6 +52,9 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c);
 
 // One pipeline stage (the whole model: the profile has no pipeline) under the pytorch profile.
 StageMemory plan_pytorch_stage(const ModelSpec& m, const TrainConfig& c);
+// The segments the replayed caching allocator reserves over the run (cudaMalloc calls:
+// torch.cuda.memory_stats()["num_device_alloc"]); c with its defaults resolved.
+int pytorch_allocator_segments(const ModelSpec& m, const TrainConfig& c);
 
 // One forward pass as PyTorch + transformers run it, for inference (`llmplan infer --framework
 // hf`): dynamic bytes only (weights and library workspaces are not included). record_grad = false
@@ -66,11 +79,45 @@ struct PytorchSavedTensor {
 };
 std::vector<PytorchSavedTensor> pytorch_layer_saved(const ModelSpec& m, const TrainConfig& c, int layer);
 
-// Allocator reserve over the peak, fitted to the 40 measured runs (docs/validation/pytorch_memory.md):
-// max_memory_reserved ≈ peak × (1 + f), f larger with checkpointing (recomputed layers interleave
-// with freed gradients and fragment the cached segments).
-inline constexpr double kPytorchReserveFactor = 0.05;
-inline constexpr double kPytorchReserveFactorCheckpoint = 0.20;
+// torch.optim's three implementations of an optimizer step (torch/optim/adam.py, adamw.py).
+enum class OptimizerImpl { foreach, fused, forloop };
+const char* to_string(OptimizerImpl impl);
+// The job's implementation: --framework-option optimizer_impl, else trainer=hf's fused, else
+// foreach (_default_to_fused_or_foreach with use_fused=False on CUDA tensors). `stated`: how the
+// output names it, e.g. "foreach (PyTorch's default; --framework-option optimizer_impl=...)".
+OptimizerImpl pytorch_optimizer_impl(const TrainConfig& c, std::string* stated = nullptr);
+bool pytorch_hf_trainer(const TrainConfig& c);
+
+// What the optimizer step allocates on one GPU besides the states, for the parameter tensors the
+// GPU's optimizer updates (`elements`: one entry per tensor, its local elements; `state_bytes`:
+// bytes per element of the states, the parameter's dtype):
+//  * step_tensors: the 0-d `step` tensor per parameter, on the GPU only with fused (or
+//    capturable); foreach and for-loop keep it on the CPU (AdamW.init_state_per_param /
+//    Adam._init_group);
+//  * temporaries: the most the step holds at once beyond the states — foreach: exp_avg_sq_sqrt =
+//    _foreach_sqrt(exp_avg_sqs), one tensor per parameter of the (device, dtype) group, alive until
+//    the step's addcdiv (Adam with weight decay first makes a same-sized grad + λ·param list and
+//    frees it before the sqrt); for-loop: exp_avg_sq.sqrt() and its division by the bias
+//    correction, both of the largest tensor; fused: none. SGD (with or without momentum, no
+//    nesterov) updates in place: none.
+struct OptimizerStep {
+    double step_tensors = 0, temporaries = 0;
+};
+OptimizerStep pytorch_optimizer_step(Optimizer opt, OptimizerImpl impl, const std::vector<double>& elements,
+                                     double state_bytes);
+
+// ZeroRedundancyOptimizer's partition (_partition_parameters): parameters sorted by size, largest
+// first, each given to the rank with the fewest elements so far (the first such rank). Returns
+// the tensors (elements) of the rank that receives the most.
+std::vector<double> zero_partition_largest(std::vector<double> elements, int ranks);
+
+// The op policy of --recompute selective, as the output states it.
+std::string pytorch_sac_policy();
+
+// The steps measure.py runs (validation/pytorch_memory): the caching allocator's replay covers
+// as many, so that segments cached in step 1 are reused or outgrown in steps 2 and 3.
+inline constexpr int kPytorchMeasuredSteps = 3;
+
 
 // Library workspaces the caching allocator holds at the start of every step after the first:
 // cuBLAS/cuBLASLt workspaces of the forward and the autograd threads; measured 65 MiB

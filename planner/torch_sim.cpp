@@ -53,7 +53,10 @@ int Sim::new_storage(double bytes, Cat cat, const std::string& name) {
     allocated_ += s.bytes;
     by_cat_[static_cast<std::size_t>(cat)] += s.bytes;
     note();
-    return static_cast<int>(storages_.size()) - 1;
+    const int id = static_cast<int>(storages_.size()) - 1;
+    events_.push_back({id, s.bytes});
+    if (open_region_ >= 0) regions_[static_cast<std::size_t>(open_region_)].forward.emplace_back(id, true);
+    return id;
 }
 
 void Sim::note() {
@@ -76,6 +79,15 @@ void Sim::maybe_free(int id) {
     s.alive = false;
     allocated_ -= s.bytes;
     by_cat_[static_cast<std::size_t>(s.cat)] -= s.bytes;
+    events_.push_back({id, 0});
+    if (open_region_ >= 0) regions_[static_cast<std::size_t>(open_region_)].forward.emplace_back(id, false);
+}
+
+std::vector<int> Sim::grad_storages() const {
+    std::vector<int> out;
+    for (const Value& v : values_)
+        if (v.is_param && v.param_grad >= 0) out.push_back(v.param_grad);
+    return out;
 }
 
 V Sim::new_value(int storage, double elements, TensorType dtype, bool requires_grad, const std::string& name) {
@@ -89,9 +101,11 @@ V Sim::new_value(int storage, double elements, TensorType dtype, bool requires_g
     return static_cast<V>(values_.size()) - 1;
 }
 
-V Sim::param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable) {
+V Sim::param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable,
+                bool grad_exists) {
     const V v = new_value(-1, elements, dtype, trainable, name);
     values_.back().is_param = true;
+    values_.back().grad_exists = grad_exists;
     values_.back().param_grad_bytes = grad_bytes_per_element;
     return v;
 }
@@ -115,7 +129,9 @@ void Sim::save(Node& n, V x) {
             Slot sl;
             sl.bytes = storages_[static_cast<std::size_t>(s)].bytes;
             sl.cat = storages_[static_cast<std::size_t>(s)].cat;
-            if (std::find(r.inputs.begin(), r.inputs.end(), s) != r.inputs.end()) sl.existing = s;
+            if (std::find(r.inputs.begin(), r.inputs.end(), s) != r.inputs.end() ||
+                std::find(r.cached.begin(), r.cached.end(), s) != r.cached.end())
+                sl.existing = s;
             r.slots.push_back(sl);
             slot = static_cast<int>(r.slots.size()) - 1;
             r.slot_of[s] = slot;
@@ -233,13 +249,44 @@ void Sim::begin_checkpoint(const std::vector<V>& inputs) {
 
 void Sim::end_checkpoint() { open_region_ = -1; }
 
+void Sim::sac_save(V x) {
+    if (open_region_ < 0 || x < 0) return;
+    const int s = values_[static_cast<std::size_t>(x)].storage;
+    if (s < 0) return;
+    Region& r = regions_[static_cast<std::size_t>(open_region_)];
+    if (std::find(r.cached.begin(), r.cached.end(), s) != r.cached.end()) return;
+    ref_py(s);  // the selective-checkpoint cache's reference
+    r.cached.push_back(s);
+}
+
 void Sim::recompute(Region& r) {
-    for (Slot& sl : r.slots) {
-        if (sl.existing >= 0) {
-            sl.storage = sl.existing;
-        } else {
-            sl.storage = new_storage(sl.bytes, sl.cat);
+    // The region's forward again: saved tensors (slots) are allocated and kept, the other outputs
+    // allocated and freed where forward freed them; region inputs and cached outputs are reused.
+    std::map<int, int> again;  // forward storage -> its recomputed temporary
+    for (const auto& [s, alloc] : r.forward) {
+        const auto slot = r.slot_of.find(s);
+        const bool reused = std::find(r.inputs.begin(), r.inputs.end(), s) != r.inputs.end() ||
+                            std::find(r.cached.begin(), r.cached.end(), s) != r.cached.end();
+        if (reused) continue;
+        if (slot != r.slot_of.end()) {
+            Slot& sl = r.slots[static_cast<std::size_t>(slot->second)];
+            if (alloc && sl.existing < 0 && sl.storage < 0) sl.storage = new_storage(sl.bytes, sl.cat);
+            continue;  // kept: its nodes hold it below
         }
+        const Storage& orig = storages_[static_cast<std::size_t>(s)];
+        if (alloc) {
+            again[s] = new_storage(orig.bytes, orig.cat, orig.name);
+        } else if (auto it = again.find(s); it != again.end()) {
+            maybe_free(it->second);
+            again.erase(it);
+        }
+    }
+    for (const auto& [s, t] : again) maybe_free(t);  // outlived the region in forward: dropped now
+    for (Slot& sl : r.slots) {
+        if (sl.existing >= 0)
+            sl.storage = sl.existing;
+        else if (sl.storage < 0)  // allocated outside the region's forward
+            sl.storage = new_storage(sl.bytes, sl.cat);
     }
     for (int i = r.first_node; i <= r.last_node; ++i) {
         Node& n = nodes_[static_cast<std::size_t>(i)];
@@ -250,12 +297,22 @@ void Sim::recompute(Region& r) {
         }
         n.slots.clear();
     }
+    for (int s : r.cached) {  // popped from the cache by the recomputation
+        --storages_[static_cast<std::size_t>(s)].py;
+        maybe_free(s);
+    }
+    r.cached.clear();
     r.recomputed = true;
 }
 
 void Sim::grad_into(V x, double bytes) {
     Value& v = values_[static_cast<std::size_t>(x)];
     int& target = v.is_param ? v.param_grad : v.grad;
+    if (v.is_param && v.grad_exists) {  // accumulated in place into the existing .grad
+        const int tmp = new_storage(bytes, Cat::grad_flow);
+        maybe_free(tmp);
+        return;
+    }
     if (target < 0) {
         target = new_storage(bytes, v.is_param ? Cat::gradient : Cat::grad_flow);
         ++storages_[static_cast<std::size_t>(target)].grad_refs;

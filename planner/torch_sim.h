@@ -16,7 +16,16 @@
 //    AccumulateGrad), a parameter's first gradient becomes its .grad (AccumulateGrad steals it);
 //  * non-reentrant activation checkpointing (torch.utils.checkpoint, use_reentrant=False, what
 //    transformers' gradient_checkpointing_enable() uses) keeps no saved tensors in forward and
-//    recomputes a checkpointed region's saved tensors when backward first reaches it;
+//    recomputes a checkpointed region when backward first reaches it: its forward's allocations
+//    and frees are made again in order, the saved tensors kept, the others freed as in forward
+//    (and what outlived the region in forward freed at the end of the recomputation);
+//  * selective activation checkpointing (checkpoint with context_fn =
+//    create_selective_checkpoint_contexts(policy), torch/utils/checkpoint.py): the outputs of the
+//    ops the policy marks MUST_SAVE are cached in forward and handed to the recomputation instead
+//    of being recomputed; the recomputation pops them from the cache, after which only the nodes
+//    that saved them hold them;
+//  * gradient accumulation: a parameter whose .grad already exists (a later micro-batch) gets
+//    its new gradient computed into a temporary and added in place (AccumulateGrad);
 //  * every allocation is rounded up to the allocator's 512-byte granularity
 //    (c10/cuda/CUDACachingAllocator.cpp, kMinBlockSize).
 #pragma once
@@ -53,7 +62,10 @@ class Sim {
 public:
     // A parameter: static memory (counted outside the simulator), receives a .grad in backward
     // unless frozen (trainable = false: requires_grad False, as LoRA leaves the base).
-    V param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable = true);
+    // grad_exists: its .grad is already allocated (a later micro-batch of gradient accumulation:
+    // counted outside, like the parameter).
+    V param(double elements, TensorType dtype, double grad_bytes_per_element, std::string name, bool trainable = true,
+            bool grad_exists = false);
     bool requires_grad(V x) const { return values_[static_cast<std::size_t>(x)].requires_grad; }
     // A new tensor (allocated now), held by Python.
     V tensor(double elements, TensorType dtype, Cat cat, std::string name);
@@ -88,6 +100,10 @@ public:
     // recomputes them (allocating them again) when it reaches the region's last node.
     void begin_checkpoint(const std::vector<V>& inputs);
     void end_checkpoint();
+    // Selective checkpointing: inside an open region, x (an op's output) is cached for the
+    // recomputation (the policy's MUST_SAVE) rather than recomputed; no-op outside a region.
+    void sac_save(V x);
+    bool in_checkpoint() const { return open_region_ >= 0; }
 
     // Runs backward from `loss` (a scalar); drops the kept values and Python's loss reference
     // at the end, like `del out`.
@@ -114,6 +130,16 @@ public:
     };
     std::vector<Saved> saved_by_nodes(int first, int last) const;
 
+    // Every allocation and free of the replay, in order (storage ids; bytes already 512-rounded),
+    // for the caching allocator's replay (torch_alloc.h). Parameter .grad storages are never
+    // freed here (they outlive backward): grad_storages() lists them.
+    struct Event {
+        int storage = -1;
+        double bytes = 0;  // > 0: allocated; 0: freed
+    };
+    const std::vector<Event>& events() const { return events_; }
+    std::vector<int> grad_storages() const;
+
 private:
     struct Storage {
         std::string name;  // the op (or tensor) that allocated it
@@ -131,6 +157,7 @@ private:
         TensorType dtype = TensorType::f32;
         bool requires_grad = false;
         bool is_param = false;
+        bool grad_exists = false;
         double param_grad_bytes = 0;
         int producer = -1;  // node index
         int grad = -1;      // storage of its gradient during backward
@@ -159,6 +186,8 @@ private:
         std::vector<Slot> slots;
         std::map<int, int> slot_of;  // forward storage -> slot
         std::vector<int> inputs;     // storages of the region's inputs (held until its backward)
+        std::vector<int> cached;     // selective checkpointing: op outputs cached until the recompute
+        std::vector<std::pair<int, bool>> forward;  // the region's allocations (true) and frees in forward
         int first_node = -1, last_node = -1;
         bool recomputed = false;
     };
@@ -178,6 +207,7 @@ private:
     std::vector<Region> regions_;
     std::vector<V> kept_;
     std::vector<int> pending_;  // alloc_during_backward storages not yet released
+    std::vector<Event> events_;
     int open_region_ = -1;
     double allocated_ = 0, peak_ = 0;
     std::vector<double> by_cat_ = std::vector<double>(static_cast<std::size_t>(Cat::count), 0.0);

@@ -9,10 +9,15 @@ packages=(
   g++ make cmake            # C++20 toolchain, CMake >= 3.25
   libcli11-dev              # CLI11 (command line)
   nlohmann-json3-dev        # nlohmann/json (reports, HF configs)
+  libtomlplusplus-dev       # toml++ (torchtitan job TOMLs for --torchtitan)
   catch2                    # Catch2 v2 (tests)
   qt6-base-dev qt6-charts-dev  # Qt 6 Widgets + Charts (GUI)
   qt6-svg-dev               # Qt 6 Svg: the GUI's chart export as SVG (QSvgGenerator)
   libqt6opengl6-dev         # Qt6OpenGL: Qt6Charts' CMake package needs it, qt6-charts-dev does not pull it in
+  pybind11-dev python3-dev  # the Python package (python/, docs/PYTHON.md): pybind11 and Python's headers
+  python3-setuptools        # pip install --no-build-isolation ./python, offline
+  python3-pytest            # the Python tests (python.api, python.docs_example, schemas.reports)
+  python3-jsonschema        # the reports against schemas/ (schemas.reports)
 )
 
 missing=()

@@ -146,7 +146,8 @@ TEST_CASE("plan --framework pytorch: TinyLlama as measured on an H100", "[cli][p
     // Measured (validation/pytorch_memory/pytorch_1gpu_h100.json, tl1b-amp-sdpa-b4-s2048):
     // max_memory_allocated 38,578,835,968 B with autocast bf16, SDPA, AdamW(fused), b 4, s 2048.
     const std::string cfg = std::string(LLMPLAN_TEST_DATA) + "/hf/tinyllama-1.1b.json";
-    const Result r = run({"plan", "--hf-config", cfg, "--framework", "pytorch", "--micro-batch", "4", "--seq", "2048", "--json"});
+    const Result r = run({"plan", "--hf-config", cfg, "--framework", "pytorch", "--micro-batch", "4", "--seq", "2048",
+                          "--framework-option", "optimizer_impl=fused", "--json"});
     REQUIRE(r.code == 0);
     const nlohmann::json j = nlohmann::json::parse(r.out);
     CHECK(j["inputs"]["framework"] == "pytorch");
@@ -158,6 +159,8 @@ TEST_CASE("plan --framework pytorch: TinyLlama as measured on an H100", "[cli][p
     REQUIRE(t.code == 0);
     CHECK(t.out.find("torch.autocast(bfloat16)") != std::string::npos);
     CHECK(t.out.find("autocast weight copies") != std::string::npos);
+    // Without the option the run is planned with PyTorch's default implementation, and says so.
+    CHECK(t.out.find("adamw foreach (PyTorch's default for CUDA parameters") != std::string::npos);
 }
 
 TEST_CASE("plan --framework pytorch refuses what it does not model, naming the flag", "[cli][pytorch][errors]") {

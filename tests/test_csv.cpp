@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <clocale>
+#include <locale>
 #include <string>
 #include <vector>
 
@@ -86,4 +87,18 @@ TEST_CASE("csv_number: std::from_chars, whatever the locale", "[csv]") {
     CHECK_THROWS_WITH(number("inf"), "--fit r.csv line 3, column 7 (loss): \"inf\" is not a finite number");
     CHECK_THROWS_WITH(number("nan"), "--fit r.csv line 3, column 7 (loss): \"nan\" is not a finite number");
     CHECK_THROWS_WITH(number("1\n2"), "--fit r.csv line 3, column 7 (loss): \"1\\n2\" is not a number");
+}
+
+TEST_CASE("csv_number: a global C++ locale with a decimal comma changes nothing", "[csv]") {
+    // Runs on every machine (the C-level test above needs a de_DE or fr_FR locale installed).
+    struct DecimalComma : std::numpunct<char> {
+        char do_decimal_point() const override { return ','; }
+        char do_thousands_sep() const override { return '.'; }
+        std::string do_grouping() const override { return "\3"; }
+    };
+    const std::locale old = std::locale::global(std::locale(std::locale::classic(), new DecimalComma));
+    const CsvField field{"1234.5", 2, 1};
+    const double v = csv_number(field, "--fit r.csv", "loss");
+    std::locale::global(old);
+    CHECK(v == 1234.5);
 }

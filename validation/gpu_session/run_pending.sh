@@ -1,8 +1,10 @@
 #!/bin/bash
 # Every GPU measurement the repository waits for. Run from the repository root on the lent machine:
 #   validation/gpu_session/run_pending.sh BIN OUT [STEPS]
-# STEPS (default all): a comma list of tests, counts, traces, measure — one device call is at
-# most 10 minutes, so run "tests,counts" in one call and "traces" and "measure" in others.
+# STEPS (default all): a comma list of tests, counts, traces, measure, pt_optim, pt_optim2, pt_accum2,
+# pt_accum_sac, pt_trainer_alloc, pt_compile — one device call is at most 10 minutes, so run
+# "tests,counts" in one call and each other step in a call of its own (the pt_* steps need
+# PyTorch 2.11 + transformers 5.17; pt_optim2 and pt_accum2 need 2 GPUs).
 # BIN holds build/llmplan, build/libllmplan_cuda.so and build/tests/llmplan_gpu_{kernels,engine}
 # built on the CPU machine (CUDA 13, sm_90) and carried over; OUT receives:
 #   gpu_kernels.txt, gpu_engine.txt      the GPU tests of the engine on this tree;
@@ -11,12 +13,21 @@
 #                                        tests/data/hf/*.json (meta device, no memory needed);
 #   pytorch_1gpu_families.json           validation/pytorch_memory/measure.py for the Qwen3,
 #                                        Gemma 2/3 and GPT-NeoX shapes (held-out runs marked);
-#   traces_families/                     trace_ops.py op traces of the same families.
+#   traces_families/                     trace_ops.py op traces of the same families;
+#   pytorch_choices_*.json               measure.py --group ...: the optimizer implementations
+#                                        (optim: 1 GPU; optim2: DDP + ZeroRedundancyOptimizer, FSDP2),
+#                                        gradient accumulation and selective checkpointing
+#                                        (accum_sac, accum2), the Hugging Face Trainer and the caching
+#                                        allocator's segments (trainer_alloc), torch.compile next to
+#                                        eager (compile); alloc_history/*.pickle: the allocator's
+#                                        history of the two reserved misses (torch.cuda.memory
+#                                        snapshots, for pytorch.org/memory_viz). Held-out runs are
+#                                        marked in measure.py.
 # Each step runs even when an earlier one fails; the last line of each file says its exit code.
 set -u
 bin=$1
 out=$2
-steps=,${3:-tests,counts,traces,measure},
+steps=,${3:-tests,counts,traces,measure,pt_optim,pt_optim2,pt_accum_sac,pt_accum2,pt_trainer_alloc,pt_compile},
 want() { [[ $steps == *",$1,"* ]]; }
 mkdir -p "$out"
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}
@@ -32,4 +43,17 @@ want traces && (timeout 560 python3 validation/pytorch_memory/trace_ops.py --out
 want measure && (timeout 560 python3 validation/pytorch_memory/measure.py --all \
      --shapes qwen3-0.6b,gemma2-300m,gemma3-270m,pythia-410m --jobs 2 \
      --out "$out/pytorch_1gpu_families.json"; echo "measure rc=$?") >"$out/measure.txt" 2>&1
+pt() {  # step name, output stem, measure.py arguments
+  local step=$1 stem=$2; shift 2
+  want "$step" && (timeout 570 python3 validation/pytorch_memory/measure.py --all "$@" \
+     --out "$out/pytorch_choices_$stem.json"; echo "$step rc=$?") >"$out/$stem.txt" 2>&1
+}
+pt pt_optim optim --group optim --jobs 2
+pt pt_optim2 optim2 --group optim --gpus 2
+pt pt_accum_sac accum_sac --group accum,sac --jobs 2
+pt pt_accum2 accum2 --group accum --gpus 2
+mkdir -p "$out/alloc_history"
+export LLMPLAN_HISTORY_DIR="$out/alloc_history"
+pt pt_trainer_alloc trainer_alloc --group trainer,alloc --jobs 2
+pt pt_compile compile --group compile --jobs 2
 tail -n 1 "$out"/*.txt 2>/dev/null

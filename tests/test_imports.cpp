@@ -1,0 +1,347 @@
+// test_imports.cpp — the configs people already have (planner/job_import.h) through the CLI: each
+// real-looking file in tests/data/imports gives exactly the plan of the equivalent llmplan flags;
+// explicit flags win; bad files are one line naming the file and the field; --config and
+// --write-config round-trip; --cluster never beats an explicit flag.
+#include "cli_run.h"
+#include "gui/scenario.h"
+#include "planner/job_import.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace llmplan;
+
+namespace {
+
+const std::string kData = std::string(LLMPLAN_TEST_DATA) + "/imports/";
+
+nlohmann::json run_json(std::vector<std::string> args) {
+    const test::CliResult r = test::run_cli(std::move(args));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out);
+}
+
+// The report without what differs by construction: the import record and the model's origin text.
+nlohmann::json plan_part(nlohmann::json j) {
+    j.erase("imports");
+    if (j.contains("model") && j["model"].is_object()) j["model"].erase("origin");
+    return j;
+}
+
+void expect_one_line_error(std::vector<std::string> args, const std::string& expected) {
+    const test::CliResult r = test::run_cli(std::move(args));
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == expected + "\n");
+}
+
+void write(const std::string& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+const nlohmann::json* find_value(const nlohmann::json& list, const std::string& flag, const std::string& value) {
+    for (const nlohmann::json& v : list)
+        if (v["flag"] == flag && v["value"] == value) return &v;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("imports: deepspeed gives the plan of the equivalent flags and auto bucket sizes from the hidden size", "[imports]") {
+    const nlohmann::json imported = run_json({"plan", "--model", "llama-2-7b", "--gpus", "16", "--deepspeed",
+                                              kData + "ds_zero3_offload.json", "--json"});
+    const nlohmann::json flags = run_json(
+        {"plan", "--model", "llama-2-7b", "--gpus", "16", "--framework", "deepspeed", "--precision", "mixed-bf16", "--zero", "3",
+         "--offload", "optimizer", "--micro-batch", "2", "--global-batch", "256", "--optimizer", "adamw",
+         "--framework-option", "reduce_bucket_size=200000000", "--framework-option", "contiguous_gradients=true",
+         "--framework-option", "overlap_comm=true", "--framework-option", "stage3_param_persistence_threshold=1000000",
+         "--framework-option", "stage3_max_live_parameters=1000000000",
+         // "auto": 0.9 × 4096² = 15099494.4, truncated as Hugging Face's int(0.9 * hidden * hidden)
+         "--framework-option", "stage3_prefetch_bucket_size=15099494", "--json"});
+    CHECK(plan_part(imported) == plan_part(flags));
+    CHECK(imported["inputs"]["grad_accum"] == 8);  // 256 = 2 × 8 × 16
+    const nlohmann::json& rec = imported["imports"][0];
+    CHECK(rec["flag"] == "--deepspeed");
+    CHECK(find_value(rec["taken"], "--zero", "3")->at("field") == "zero_optimization.stage");
+    CHECK(find_value(rec["derived"], "--framework", "deepspeed") != nullptr);
+    std::vector<std::string> ignored;
+    for (const nlohmann::json& i : rec["ignored"]) ignored.push_back(i["field"]);
+    CHECK(ignored == std::vector<std::string>{"fp16.loss_scale", "zero_optimization.offload_optimizer.pin_memory",
+                                              "zero_optimization.stage3_gather_16bit_weights_on_model_save",
+                                              "gradient_accumulation_steps", "optimizer.params", "gradient_clipping",
+                                              "scheduler", "steps_per_print", "wall_clock_breakdown"});
+}
+
+TEST_CASE("imports: explicit flags beat a deepspeed config and are recorded as overriding", "[imports]") {
+    const test::CliResult r = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--deepspeed",
+                                             kData + "ds_zero3_offload.json", "--zero", "2", "--framework-option",
+                                             "reduce_bucket_size=5e8", "--json"});
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(j["inputs"]["parallel"]["zero"] == 2);
+    CHECK(j["inputs"]["framework_options"]["reduce_bucket_size"] == "5e8");
+    CHECK(find_value(j["imports"][0]["taken"], "--zero", "3")->at("overridden") == true);
+    CHECK(find_value(j["imports"][0]["taken"], "--framework-option", "reduce_bucket_size=200000000")->at("overridden") == true);
+    CHECK(r.err.find("took    --zero 3  ← zero_optimization.stage  (overridden by the explicit --zero)") != std::string::npos);
+}
+
+TEST_CASE("imports: deepspeed batch sizes follow DeepSpeed's rules and bad files are one line", "[imports][errors]") {
+    const std::string path = "imports_ds_test.json";
+    write(path, R"({"train_batch_size": 64, "gradient_accumulation_steps": 4, "zero_optimization": {"stage": 1}})");
+    const nlohmann::json j = run_json({"plan", "--model", "llama-2-7b", "--gpus", "8", "--deepspeed", path, "--json"});
+    CHECK(j["inputs"]["micro_batch"] == 2);  // 64 ÷ (4 × 8)
+    CHECK(j["inputs"]["precision"] == "fp32");  // neither bf16 nor fp16: DeepSpeed's fp32
+    write(path, R"({"train_batch_size": 64, "bf16": {"enabled": "auto"}})");  // alone: gradient_accumulation_steps 1
+    const nlohmann::json alone = run_json({"plan", "--model", "llama-2-7b", "--gpus", "8", "--deepspeed", path, "--json"});
+    CHECK(alone["inputs"]["micro_batch"] == 8);
+    CHECK(alone["inputs"]["grad_accum"] == 1);
+    CHECK(alone["inputs"]["precision"] == "mixed-bf16");  // "auto": llmplan's default
+    write(path, R"({"train_batch_size": 64, "train_micro_batch_size_per_gpu": 4, "gradient_accumulation_steps": 4})");
+    expect_one_line_error({"plan", "--model", "llama-2-7b", "--gpus", "8", "--deepspeed", path},
+                          "llmplan plan: error: --deepspeed imports_ds_test.json: train_batch_size: 64 ≠ "
+                          "train_micro_batch_size_per_gpu 4 × gradient_accumulation_steps 4 × data-parallel size 8 "
+                          "(--gpus ÷ (--tp × --pp × --cp))");
+    write(path, R"({"zero_optimization": {"stage": "three"}})");
+    expect_one_line_error({"plan", "--model", "llama-2-7b", "--deepspeed", path},
+                          "llmplan plan: error: --deepspeed imports_ds_test.json: zero_optimization.stage: expected 0, 1, 2 or 3");
+    write(path, R"({"zero_optimization": {"stage": 3, "offload_param": {"device": "disk"}}})");
+    expect_one_line_error({"plan", "--model", "llama-2-7b", "--deepspeed", path},
+                          "llmplan plan: error: --deepspeed imports_ds_test.json: zero_optimization.offload_param.device: "
+                          "\"disk\" is not cpu, nvme or none");
+    std::remove(path.c_str());
+}
+
+TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.py launch", "[imports]") {
+    // --gpus 16 from the launch line: torchrun --nproc_per_node 8 --nnodes 2.
+    const nlohmann::json imported = run_json({"plan", "--megatron-args", kData + "megatron_llama2_7b.sh", "--json"});
+    const nlohmann::json flags = run_json({"plan", "--model", "llama-2-7b", "--gpus", "16", "--framework", "megatron", "--tp", "2",
+                                           "--pp", "2", "--sp", "--zero", "1", "--precision", "mixed-bf16", "--recompute",
+                                           "selective", "--dropout", "0.0", "--micro-batch", "1", "--seq", "4096",
+                                           "--global-batch", "64", "--optimizer", "adamw",
+                                           "--tokens", "262144000",  // --train-iters 1000 × 64 × 4096
+                                           "--json"});
+    CHECK(plan_part(imported) == plan_part(flags));
+    CHECK(imported["model"]["name"] == "llama-2-7b");  // the shape is the preset's
+    CHECK(imported["model"]["origin"] == "--megatron-args " + kData + "megatron_llama2_7b.sh");
+    // The same arguments inline, and Megatron's defaults where they are left out.
+    const nlohmann::json inline_args = run_json(
+        {"plan", "--gpus", "8", "--megatron-args",
+         "--num-layers 12 --hidden-size 768 --num-attention-heads 12 --seq-length 1024 --max-position-embeddings 1024 "
+         "--vocab-size 50257 --micro-batch-size 4",
+         "--json"});
+    CHECK(inline_args["inputs"]["precision"] == "fp32");
+    CHECK(inline_args["inputs"]["dropout"] == 0.1);
+    CHECK(inline_args["inputs"]["global_batch"] == 32);  // micro 4 × dp 8
+    CHECK(inline_args["model"]["name"] == "megatron");
+    CHECK(inline_args["inputs"]["model"]["vocab_size"] == 50304);  // 50257 padded to a multiple of 128
+    CHECK(inline_args["inputs"]["model"]["d_ff"] == 3072);          // 4 × hidden
+    CHECK(inline_args["inputs"]["model"]["tied_embeddings"] == true);
+    CHECK(inline_args["inputs"]["model"]["position_embedding"] == "learned");
+    expect_one_line_error({"plan", "--megatron-args", "--num-layers 12 --hidden-size 768 --num-attention-heads 12 --seq-length 1024"},
+                          "llmplan plan: error: --megatron-args '--num-layers 12 --hidden-size 768 --num-attention-heads 1...': "
+                          "--vocab-size: missing: the model's shape needs --vocab-size or --padded-vocab-size");
+    expect_one_line_error({"plan", "--megatron-args", "--num-layers 2 --hidden-size 128 --num-attention-heads 6 --group-query-attention "
+                                                      "--num-query-groups 4 --vocab-size 100 --seq-length 64"},
+                          "llmplan plan: error: --megatron-args '--num-layers 2 --hidden-size 128 --num-attention-heads 6 ...': "
+                          "--num-query-groups: 4 does not divide --num-attention-heads 6");
+    expect_one_line_error({"plan", "--params", "7B", "--megatron-args", "--tensor-model-parallel-size two"},
+                          "llmplan plan: error: --megatron-args '--tensor-model-parallel-size two': "
+                          "--tensor-model-parallel-size: \"two\" must be a positive integer");
+}
+
+TEST_CASE("imports: a torchtitan job TOML gives the preset and the plan of the equivalent flags", "[imports]") {
+    const nlohmann::json imported = run_json({"plan", "--torchtitan", kData + "torchtitan_llama3_8b.toml", "--json"});
+    const nlohmann::json flags = run_json({"plan", "--model", "llama-3.1-8b", "--gpus", "16", "--framework", "torchtitan", "--tp", "2",
+                                           "--sp", "--zero", "3", "--micro-batch", "2", "--global-batch", "16", "--seq", "8192",
+                                           "--recompute", "selective", "--framework-option", "selective_ac_option=op",
+                                           "--precision", "mixed-bf16", "--optimizer", "adamw",
+                                           "--tokens", "131072000",  // training.steps 1000 × 16 × 8192
+                                           "--json"});
+    CHECK(imported.dump() != flags.dump());  // the import record is there
+    CHECK(plan_part(imported) == plan_part(flags));
+    CHECK(imported["model"]["origin"] == flags["model"]["origin"]);
+    const std::string path = "imports_tt_test.toml";
+    write(path, "[parallelism]\ntensor_parallel_degree = \"two\"\n");
+    expect_one_line_error({"plan", "--params", "1B", "--torchtitan", path},
+                          "llmplan plan: error: --torchtitan imports_tt_test.toml: parallelism.tensor_parallel_degree: expected an integer");
+    expect_one_line_error({"plan", "--torchtitan", kData + "torchtitan_llama3_8b.toml", "--gpus", "32"},
+                          "llmplan plan: error: --torchtitan " + kData + "torchtitan_llama3_8b.toml: parallelism: replicate 1 × "
+                          "shard 8 × tensor 2 × pipeline 1 × context 1 = 16 GPUs, but --gpus 32 (torchtitan needs the product "
+                          "to be the world size)");
+    write(path, "[training\nseq_len = 4\n");
+    const test::CliResult bad = test::run_cli({"plan", "--params", "1B", "--torchtitan", path});
+    CHECK(bad.code == 2);
+    CHECK(bad.err.rfind("llmplan plan: error: --torchtitan imports_tt_test.toml: line 1, column ", 0) == 0);
+    std::remove(path.c_str());
+}
+
+TEST_CASE("imports: infer takes a vllm serve command line", "[imports]") {
+    const nlohmann::json imported = run_json({"infer", "--vllm-args", slurp(kData + "vllm_serve.sh"), "--json"});
+    const nlohmann::json flags = run_json({"infer", "--model", "llama-3-8b", "--tp", "2", "--gpu-memory-utilization", "0.85",
+                                           "--block-size", "32", "--batch", "64", "--kv-cache", "fp8", "--framework", "vllm",
+                                           "--prompt", "7936",  // --max-model-len 8192 − --generate 256
+                                           "--json"});
+    CHECK(plan_part(imported) == plan_part(flags));
+    const nlohmann::json from_file = run_json({"infer", "--vllm-args", kData + "vllm_serve.sh", "--tp", "4", "--json"});
+    CHECK(from_file["inputs"]["tp"] == 4);
+    expect_one_line_error({"infer", "--model", "llama-3-8b", "--vllm-args", "--quantization squeezellm"},
+                          "llmplan infer: error: --vllm-args '--quantization squeezellm': --quantization: \"squeezellm\" is not "
+                          "modelled (awq, gptq, fp8, bitsandbytes)");
+}
+
+TEST_CASE("imports: the job file written by write-config reads back through config", "[imports][config]") {
+    const std::string job = "imports_job_test.toml";
+    const nlohmann::json imported = run_json({"plan", "--model", "llama-2-7b", "--gpus", "16", "--deepspeed",
+                                              kData + "ds_zero3_offload.json", "--write-config", job, "--json"});
+    const std::string text = slurp(job);
+    CHECK(text.find("zero = \"3\"\n") != std::string::npos);
+    CHECK(text.find("\ndeepspeed = ") == std::string::npos);  // its values are written, not the import
+    const nlohmann::json rerun = run_json({"plan", "--config", job, "--json"});
+    CHECK(plan_part(rerun) == plan_part(imported));
+    // The command line beats the job file.
+    CHECK(run_json({"plan", "--config", job, "--zero", "2", "--json"})["inputs"]["parallel"]["zero"] == 2);
+    write(job, "model = \"llama-2-7b\"\nsp = true\ntp = \"2\"\nframework-option = [\"recompute_method=block\"]\n"
+               "framework = \"megatron\"\nrecompute = \"full\"\ngpus = \"8\"\n");
+    const nlohmann::json j = run_json({"plan", "--config", job, "--json"});
+    CHECK(j["inputs"]["parallel"]["sp"] == true);
+    CHECK(j["inputs"]["parallel"]["tp"] == 2);
+    CHECK(j["inputs"]["framework_options"]["recompute_method"] == "block");
+    write(job, "modle = \"llama-2-7b\"\n");
+    expect_one_line_error({"plan", "--config", job}, "llmplan plan: error: --config imports_job_test.toml: \"modle\" is not a flag of `llmplan plan`");
+    // Every command takes one: infer too.
+    write(job, "model = \"llama-3-8b\"\nbatch = \"8\"\n");
+    CHECK(run_json({"infer", "--config", job, "--json"})["inputs"]["batch"] == 8);
+    std::remove(job.c_str());
+}
+
+TEST_CASE("imports: a cluster file fills only what no flag gave even when the flag is at its default", "[imports][precedence]") {
+    const std::string path = "imports_cluster_test.json";
+    write(path, R"({"gpu": "a100-80g", "pue": 1.5, "grid_intensity": 0.2, "price_per_gpu_hour": 3})");
+    const nlohmann::json file = run_json({"plan", "--model", "llama-2-7b", "--cluster", path, "--json"});
+    const nlohmann::json flags = run_json({"plan", "--model", "llama-2-7b", "--cluster", path, "--pue", "1.2", "--grid-intensity",
+                                           "0.4", "--gpu", "h100-sxm", "--json"});
+    const nlohmann::json plain = run_json({"plan", "--model", "llama-2-7b", "--price-per-gpu-hour", "3", "--json"});
+    CHECK(file["inputs"]["gpu"] == "a100-80g");
+    CHECK(flags["inputs"]["gpu"] == "h100-sxm");
+    // Explicit --pue 1.2 and --grid-intensity 0.4 (the defaults) win over the file's 1.5 and 0.2.
+    CHECK(flags["training"]["energy_kwh"] == plain["training"]["energy_kwh"]);
+    CHECK(flags["training"]["co2_kg"] == plain["training"]["co2_kg"]);
+    CHECK(file["training"]["co2_kg"].get<double>() != plain["training"]["co2_kg"].get<double>());
+    std::remove(path.c_str());
+}
+
+TEST_CASE("imports: split_argument_words handles quotes and escapes and continued lines and comments", "[imports]") {
+    CHECK(split_argument_words("a 'b c' \"d e\" f\\ g \\\n h # note\n--x=1", "t") ==
+          std::vector<std::string>{"a", "b c", "d e", "f g", "h", "--x=1"});
+    CHECK_THROWS_WITH(split_argument_words("--data-path 'x", "--megatron-args t"),
+                      "--megatron-args t: the ' quote at character 13 is not closed");
+}
+
+TEST_CASE("imports: scaling fit reads a spreadsheet's CSV as the plain one", "[imports][csv]") {
+    // The Chinchilla points as Excel's "CSV UTF-8" writes them: a byte-order mark, CRLF, a quoted
+    // first column holding commas, quotes and a line break, and quoted numbers.
+    const std::string plain = slurp(std::string(LLMPLAN_TEST_DATA) + "/chinchilla_fig4_points.csv");
+    std::string excel = "\xEF\xBB\xBF\"run\",";
+    std::size_t row = 0, at = 0;
+    while (at < plain.size()) {
+        std::size_t eol = plain.find('\n', at);
+        if (eol == std::string::npos) eol = plain.size();
+        const std::string line = plain.substr(at, eol - at);
+        at = eol + 1;
+        if (line.empty()) continue;
+        if (row > 0) {
+            excel += "\"run ";
+            excel += std::to_string(row);
+            excel += ", ablation \"\"b\"\"\r\nsecond line\",";
+        }
+        // Quote every field of the original line.
+        std::string quoted;
+        std::size_t from = 0;
+        for (;;) {
+            const std::size_t comma = line.find(',', from);
+            quoted += '"';
+            quoted += line.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+            quoted += '"';
+            if (comma == std::string::npos) break;
+            quoted += ",";
+            from = comma + 1;
+        }
+        excel += quoted;
+        excel += "\r\n";
+        ++row;
+    }
+    const std::string path = "imports_fit_excel.csv";
+    write(path, excel);
+    const nlohmann::json a = run_json({"scaling", "--fit", std::string(LLMPLAN_TEST_DATA) + "/chinchilla_fig4_points.csv", "--json"});
+    const nlohmann::json b = run_json({"scaling", "--fit", path, "--json"});
+    std::remove(path.c_str());
+    CHECK(a["fit"]["runs"] == 245);
+    CHECK(b["fit"] == a["fit"]);
+}
+
+TEST_CASE("imports: a GUI scenario reruns from the CLI and converts to a job file and back", "[imports][config][scenario]") {
+    gui::Scenario s;
+    s.model = "llama-3-8b";
+    s.gpus = 16;
+    s.tp = 2;
+    s.sp = true;
+    s.zero = 1;
+    s.recompute = "selective";
+    s.micro_batch = 2;
+    s.seq = 4096;
+    s.global_batch = 128;
+    s.tokens = "1T";
+    s.price = "2.5";
+    s.dropout = 0.1;
+    const std::string scenario = "imports_scenario_test.json", job = "imports_scenario_job.toml", back = "imports_scenario_back.json";
+    write(scenario, gui::scenario_to_json(s).dump(2));
+    // The plan the GUI shows for it (gui/scenario.h evaluate) is the plan the CLI makes from the file.
+    const nlohmann::json gui_report = gui::report_json(gui::evaluate(s));
+    const nlohmann::json cli = run_json({"plan", "--scenario", scenario, "--write-config", job, "--json"});
+    CHECK(plan_part(cli) == plan_part(nlohmann::json::parse(gui_report.dump())));
+    // The job file reruns it, and writes the same scenario back.
+    const nlohmann::json rerun = run_json({"plan", "--config", job, "--write-scenario", back, "--json"});
+    CHECK(rerun == cli);
+    // (as the GUI itself saves and reopens it: the file carries the preset's shape too)
+    CHECK(gui::load_scenario_file(back) == gui::scenario_from_json(gui::scenario_to_json(s), "gui"));
+    // The command line beats the scenario.
+    CHECK(run_json({"plan", "--scenario", scenario, "--tp", "4", "--json"})["inputs"]["parallel"]["tp"] == 4);
+    // What a scenario cannot hold is refused, not dropped.
+    expect_one_line_error({"plan", "--config", job, "--framework", "deepspeed", "--framework-option", "reduce_bucket_size=1e8",
+                           "--zero", "2", "--write-scenario", back},
+                          "llmplan plan: error: --write-scenario: a GUI scenario cannot hold --framework-option; use --write-config");
+    expect_one_line_error({"infer", "--scenario", scenario},
+                          "llmplan infer: error: --scenario imports_scenario_test.json: a training scenario; use `llmplan plan --scenario`");
+    // A serving scenario drives infer.
+    s.mode = gui::Mode::inference;
+    s.infer.batch = 16;
+    s.infer.weights = "int4";
+    s.infer.framework = "vllm";
+    write(scenario, gui::scenario_to_json(s).dump(2));
+    const nlohmann::json served = run_json({"infer", "--scenario", scenario, "--json"});
+    const nlohmann::json flags = run_json({"infer", "--model", "llama-3-8b", "--batch", "16", "--weights", "int4", "--framework", "vllm", "--json"});
+    CHECK(served == flags);
+    for (const std::string& f : {scenario, job, back}) std::remove(f.c_str());
+}
+
+TEST_CASE("imports: search takes the job from an import and lists the layout it searches itself as ignored", "[imports]") {
+    const test::CliResult r = test::run_cli({"search", "--megatron-args", kData + "megatron_llama2_7b.sh", "--top", "1", "--json"});
+    REQUIRE(r.code == 0);
+    CHECK(nlohmann::json::parse(r.out)["model"]["name"] == "llama-2-7b");
+    CHECK(r.err.find("ignored --tensor-model-parallel-size (--tp 2): `llmplan search` chooses --tp itself") != std::string::npos);
+    CHECK(r.err.find("ignored --recompute-granularity (--recompute selective): `llmplan search` chooses --recompute itself") !=
+          std::string::npos);
+    CHECK(r.err.find("derived --gpus 16  ← torchrun --nproc-per-node × --nnodes") != std::string::npos);
+}
