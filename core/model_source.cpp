@@ -200,6 +200,28 @@ CachedConfig find_cached_hf_config(std::string_view id, std::string_view flag) {
     return {path_join(path_join(snapshots, chosen->revision), "config.json"), chosen->revision};
 }
 
+std::vector<std::string> cached_hf_model_ids() {
+    std::vector<std::string> ids;
+    std::error_code ec;
+    for (fs::directory_iterator it(hf_hub_cache_dir(), ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string folder = it->path().filename().string();
+        constexpr std::string_view kPrefix = "models--";
+        if (folder.rfind(kPrefix, 0) != 0) continue;
+        // A valid id has no "--" in ORG or NAME (check_hf_model_id), so the first one splits them.
+        const std::size_t split = folder.find("--", kPrefix.size());
+        if (split == std::string::npos) continue;
+        const std::string id = folder.substr(kPrefix.size(), split - kPrefix.size()) + "/" + folder.substr(split + 2);
+        try {
+            find_cached_hf_config(id, "--model");  // checks the id and that a snapshot holds config.json
+        } catch (const InputError&) {
+            continue;
+        }
+        ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
 NamedModel model_from_name(std::string_view name, std::string_view flag) {
     const Preset* preset = find_preset(name);
     if (preset || name.find('/') == std::string_view::npos)  // not a preset: preset_or_throw's "did you mean" line

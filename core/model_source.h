@@ -16,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace llmplan {
 
@@ -50,6 +51,12 @@ struct CachedConfig {
     std::string revision;
 };
 CachedConfig find_cached_hf_config(std::string_view id, std::string_view flag);
+
+// The models of the hub cache, as ORG/NAME ids, sorted: every models--ORG--NAME folder whose id
+// check_hf_model_id accepts and one of whose snapshots holds config.json (what --model ORG/NAME
+// would read). Other folders (datasets--…, spaces--…, anything else) are skipped; an unreadable or
+// missing hub folder gives an empty list.
+std::vector<std::string> cached_hf_model_ids();
 
 // --model NAME: a preset (unknown names without "/": preset_or_throw's "did you mean" line), else
 // an ORG/NAME from the hub cache, parsed by model_from_hf_config_file.

@@ -715,12 +715,26 @@ private slots:
     }
 
     void what_fits_lists_every_preset() {
+        // A hub cache holding one model (core/model_source.h): it is listed after the presets.
+        QTemporaryDir dir;
+        const std::filesystem::path hub = dir.filePath("hub").toStdString();
+        const std::filesystem::path snapshot = hub / "models--TinyLlama--TinyLlama-1.1B/snapshots/aaaa1111";
+        std::filesystem::create_directories(snapshot);
+        std::filesystem::copy_file(std::string(LLMPLAN_SOURCE_DIR) + "/tests/data/hf/tinyllama-1.1b.json",
+                                   snapshot / "config.json");
+        const QByteArray saved = qgetenv("HF_HUB_CACHE");
+        const bool had = qEnvironmentVariableIsSet("HF_HUB_CACHE");
+        qputenv("HF_HUB_CACHE", QByteArray::fromStdString(hub.string()));
         MainWindow w;  // one H100 (the CLI's defaults)
         w.select_tab("fits");
         QVERIFY(w.run_what_fits());
-        QCOMPARE(w.what_fits_result().size(), model_presets().size());
+        if (had) qputenv("HF_HUB_CACHE", saved);
+        else qunsetenv("HF_HUB_CACHE");
+        QCOMPARE(w.what_fits_result().size(), model_presets().size() + 1);
+        QCOMPARE(w.what_fits_result().back().model, std::string("TinyLlama/TinyLlama-1.1B"));
+        QVERIFY(child<QLabel>(w, "fitsStatus")->text().contains("and 1 model of the Hugging Face cache"));
         auto* table = child<QTableWidget>(w, "fitsTable");
-        QCOMPARE(table->rowCount(), static_cast<int>(model_presets().size()));
+        QCOMPARE(table->rowCount(), static_cast<int>(model_presets().size()) + 1);
         // Exactly what_fits for each preset: llama-2-7b serves on one GPU but does not train in full.
         for (int row = 0; row < table->rowCount(); ++row) {
             if (table->item(row, 0)->text() != "llama-2-7b") continue;

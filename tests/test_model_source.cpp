@@ -275,6 +275,25 @@ TEST_CASE("ORG/NAME: the snapshot refs/main names, else the newest holding confi
     }
 }
 
+TEST_CASE("the models of the hub cache: every models--ORG--NAME with a snapshot holding config.json", "[model_source]") {
+    Env env;
+    FakeCache cache;
+    env.set("HF_HUB_CACHE", cache.hub.string());
+    CHECK(cached_hf_model_ids() == std::vector<std::string>{"TinyLlama/TinyLlama-1.1B"});
+    // Another model (listed in order), one whose only snapshot lacks config.json, a dataset, a
+    // folder name that is no valid id, a stray file: only the model joins the list.
+    write(cache.hub / "models--Qwen--Qwen3-0.6B/snapshots/ffff/config.json", read(fixture("llama-2-7b.json")));
+    fs::create_directories(cache.hub / "models--gpt2--gpt2/snapshots/eeee");
+    write(cache.hub / "models--gpt2--gpt2/snapshots/eeee/tokenizer.json", "{}");
+    write(cache.hub / "datasets--org--set/snapshots/1111/config.json", "{}");
+    write(cache.hub / "models--bad..id--x/snapshots/2222/config.json", "{}");
+    write(cache.hub / "models--stray", "not a folder");
+    CHECK(cached_hf_model_ids() == std::vector<std::string>{"Qwen/Qwen3-0.6B", "TinyLlama/TinyLlama-1.1B"});
+    // No hub folder at all: nothing, no error.
+    env.set("HF_HUB_CACHE", (cache.root / "nowhere").string());
+    CHECK(cached_hf_model_ids().empty());
+}
+
 TEST_CASE("ORG/NAME not in the cache: one line with the folder looked in and the command to fetch it",
           "[model_source][errors]") {
     Env env;

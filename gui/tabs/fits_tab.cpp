@@ -1,7 +1,9 @@
 // fits_tab.cpp — see fits_tab.h.
 #include "gui/tabs/fits_tab.h"
 
+#include "core/error.h"
 #include "core/gpu.h"
+#include "core/model_source.h"
 #include "core/presets.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -20,9 +22,9 @@ namespace llmplan::gui {
 FitsTab::FitsTab(QWidget* parent) : Tab(parent) {
     auto* l = new QVBoxLayout(this);
     auto* top = new QHBoxLayout();
-    auto* run = new QPushButton("Check every preset");
+    auto* run = new QPushButton("Check every model");
     run->setObjectName("runFits");
-    run->setToolTip("what_fits for every preset on this GPU and GPU count, with this precision, optimizer and sequence");
+    run->setToolTip("what_fits for every preset and every model of the local Hugging Face cache on this GPU and GPU count, with this precision, optimizer and sequence");
     connect(run, &QPushButton::clicked, this, &FitsTab::check_requested);
     top->addWidget(run);
     top->addStretch(1);
@@ -56,7 +58,21 @@ bool FitsTab::run(const Scenario& s) {
         job.paged_optimizer = false;
         const TrainConfig config = resolve_config(job);
         for (const Preset& p : model_presets()) result_.push_back(what_fits(p.spec, gpu, config, kHeadroomMargin));
-        status_->setText(QString("%1 presets on %2 × %3:").arg(result_.size()).arg(config.parallel.gpus).arg(q(gpu.display_name)));
+        // Then the models of the local Hugging Face cache (core/model_source.h), as --model ORG/NAME reads them.
+        std::size_t cached = 0, unreadable = 0;
+        for (const std::string& id : cached_hf_model_ids()) {
+            try {
+                result_.push_back(what_fits(model_from_name(id, "--model").spec, gpu, config, kHeadroomMargin));
+                ++cached;
+            } catch (const InputError&) {
+                ++unreadable;  // a config this build cannot plan (an unsupported model_type, ...)
+            }
+        }
+        QString text = QString("%1 presets").arg(model_presets().size());
+        if (cached) text += QString(" and %1 model%2 of the Hugging Face cache").arg(cached).arg(cached == 1 ? "" : "s");
+        text += QString(" on %1 × %2").arg(config.parallel.gpus).arg(q(gpu.display_name));
+        if (unreadable) text += QString(" (%1 cached models skipped: their config.json cannot be planned)").arg(unreadable);
+        status_->setText(text + ":");
     } catch (const std::exception& e) {
         table_->setRowCount(0);
         status_->setText(QString("what fits: ") + e.what());
