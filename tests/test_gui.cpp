@@ -714,6 +714,31 @@ private slots:
         QVERIFY(!w.search_result().top.empty());
     }
 
+    void every_framework_of_the_cli() {
+        // The framework box lists the registry's names (core/config.h framework_names), as --framework.
+        MainWindow w;
+        auto* box = child<QComboBox>(w, "framework");
+        const std::vector<std::string> names = framework_names();
+        QCOMPARE(box->count(), static_cast<int>(names.size()));
+        for (int i = 0; i < box->count(); ++i) QCOMPARE(box->itemData(i).toString().toStdString(), names[i]);
+        // Megatron's and DeepSpeed's conventions plan as the planner plans them.
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        // Each with a ZeRO stage it runs: the distributed optimizer, ZeRO-2, FSDP2's full shard.
+        for (const auto& [name, zero] : {std::pair{"megatron", 1}, {"deepspeed", 2}, {"torchtitan", 3}}) {
+            choose(w, "zero", QString::number(zero));
+            choose(w, "framework", name);
+            QVERIFY2(!w.showing_error(), qPrintable(w.error_message()));
+            TrainConfig c;
+            c.parallel.gpus = 8;
+            c.parallel.gpus_per_node = 8;
+            c.parallel.zero = zero;
+            c.framework = parse_framework(name, "--framework");
+            const MemoryPlan expected = plan_memory(preset_or_throw("llama-2-7b", "--model"), gpu_or_throw("h100-sxm", "--gpu"), c);
+            QCOMPARE(w.evaluation()->memory.worst().device_total, expected.worst().device_total);
+        }
+    }
+
     void what_fits_lists_every_preset() {
         // A hub cache holding one model (core/model_source.h): it is listed after the presets.
         QTemporaryDir dir;
