@@ -110,6 +110,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err) {
     if (!cmd.report.empty()) write_output_file(cmd.report, text, "--report");
     if (cmd.json) {
         out << text;
+        for (const std::string& w : p.warnings) err << "llmplan infer: warning: " << w << "\n";
         return 0;
     }
     out << "llmplan infer: " << model.spec.name << " (" << model_size_text(model.spec, count_params(model.spec))
@@ -157,6 +158,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err) {
            "per sequence; " + format_count(p.tokens_per_second_per_gpu) + " tok/s per GPU for the batch"});
     s.add({"whole request", ms(p.total_seconds), "prefill + " + std::to_string(c.generate) + " decode steps"});
     out << s.str();
+    for (const std::string& w : p.warnings) out << "warning: " << w << "\n";
     return 0;
 }
 

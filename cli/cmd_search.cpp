@@ -28,6 +28,10 @@ void setup_search(CLI::App& parent, SearchCommand& cmd) {
         ->capture_default_str()->type_name("R");
     cmd.app->add_option("--max-tp", cmd.max_tp, "Largest tensor-parallel size (default: GPUs per node)")->type_name("N");
     cmd.app->add_option("--max-pp", cmd.max_pp, "Largest pipeline-parallel size (default: no limit)")->type_name("N");
+    cmd.app->add_option("--headroom", cmd.headroom,
+                        "Keep only layouts that leave this share of the GPU's memory free, in percent (e.g. 5 or 5%; "
+                        "the GUI's search keeps 5%)")
+        ->capture_default_str()->type_name("PCT");
     cmd.app->add_option("--zero-stages", cmd.zero, "ZeRO stages to try")->capture_default_str()->type_name("LIST");
     cmd.app->add_option("--recompute", cmd.recompute, "Recompute modes to try")->capture_default_str()->type_name("LIST");
     cmd.app->add_option("--micro-batches", cmd.micro_batches, "Micro-batches to try (default: 1, 2, 4, ... 64)")->type_name("LIST");
@@ -86,6 +90,11 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     if (space.virtual_stages.empty()) throw InputError("--virtual-stages: give at least one depth (e.g. 1)");
     if (!cmd.max_tp.empty()) space.max_tp = static_cast<int>(parse_int(cmd.max_tp, "--max-tp", 1, 1 << 20));
     if (!cmd.max_pp.empty()) space.max_pp = static_cast<int>(parse_int(cmd.max_pp, "--max-pp", 1, 1 << 20));
+    {
+        std::string pct = trim(cmd.headroom);
+        if (!pct.empty() && pct.back() == '%') pct.pop_back();
+        space.min_headroom = parse_real(pct, "--headroom", 0, 99) / 100;
+    }
     const std::size_t top = static_cast<std::size_t>(parse_int(cmd.top, "--top", 1, 1000000));
     const std::string rank_text = to_lower(cmd.rank);
     if (rank_text != "time" && rank_text != "memory" && rank_text != "cost")
@@ -135,7 +144,9 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
         << (rank == SearchRank::memory ? "memory" : "step time") << "\n";
     out << "  " << format_int(static_cast<std::int64_t>(r.evaluated)) << " layouts in " << fixed(r.seconds * 1e3, 1) << " ms ("
         << format_count(rate) << " layouts/s), " << format_int(static_cast<std::int64_t>(r.fitting)) << " fit in "
-        << format_bytes(gpu.memory_bytes) << "\n\n";
+        << format_bytes(gpu.memory_bytes)
+        << (space.min_headroom > 0 ? " with " + fixed(100 * space.min_headroom, 1) + "% of it free (--headroom)" : std::string())
+        << "\n\n";
     if (r.top.empty()) {
         out << "No layout fits. Try more GPUs, --recompute full, a smaller --seq or --global-batch, or a GPU with more memory.\n";
         return 1;

@@ -31,7 +31,7 @@ struct SearchCommand {
     PerfFlags perf;
     ImportFlags imports;
     std::string top = "10", rank = "time", max_tp, max_pp, zero = "0,1,2,3", recompute = "none,selective,full",
-                micro_batches, cp = "1", virtual_stages = "1,2,4", ep;
+                micro_batches, cp = "1", virtual_stages = "1,2,4", ep, headroom = "0";
     bool json = false, csv = false, quiet = false;
 };
 void setup_search(CLI::App& parent, SearchCommand& cmd);
@@ -40,7 +40,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err);
 struct ScalingCommand {
     CLI::App* app = nullptr;
     std::string law = "epoch", ratio = "20", law_file;
-    std::string compute, params, tokens, gpu_hours, budget, price, gpus, days, gpu = "h100-sxm", mfu = "0.4";
+    std::string compute, params, tokens, gpu_hours, budget, price, gpus, days, gpu = kDefaultGpu, mfu = "0.4";
     std::string inference_tokens, target_loss, isoflop, points = "21", flops = "6nd", seq = "2048";
     std::string fit, bootstrap = "0", drop = "0", out, write_config;
     bool then_plan = false, json = false, csv = false;
@@ -51,7 +51,7 @@ int run_scaling(const ScalingCommand& cmd, std::ostream& out, std::ostream& err)
 struct InferCommand {
     CLI::App* app = nullptr;
     ModelOptions model;
-    std::string gpu = "h100-sxm", gpu_memory, weights = "bf16", group_size = "128", kv, batch = "1", prompt = "512",
+    std::string gpu = kDefaultGpu, gpu_memory, weights = "bf16", group_size = "128", kv, batch = "1", prompt = "512",
                 generate = "256", prefill_chunk, tp = "1", attention = "flash", framework = "generic", utilization = "0.9",
                 block_size = "16", report, vllm_args, write_config;
     bool no_double_quant = false, json = false, forward_only = false, autograd = false;

@@ -25,7 +25,7 @@ struct ModelOptions {
 
 // The job's flags are core's JobText (core/job_text.h, shared with the GUI) plus the GPU.
 struct JobOptions : JobText {
-    std::string gpu = "h100-sxm";
+    std::string gpu = kDefaultGpu;
     std::string gpu_memory;  // override of the card's capacity
 };
 

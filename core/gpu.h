@@ -12,6 +12,9 @@
 
 namespace llmplan {
 
+// The GPU a plan is for when none is named: the default of the CLI's --gpu and the GUI's first screen.
+inline constexpr const char* kDefaultGpu = "h100-sxm";
+
 // GEMM efficiency (docs/PERFORMANCE_MODEL.md §2): the fraction of the dense peak a large GEMM
 // reaches in training, everything the time model does not itemise included. Fitted to
 // Korthikanti et al. Table 5 (A100) — the default for every GPU without its own fit — and, for

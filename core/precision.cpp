@@ -64,4 +64,13 @@ double precision_peak_flops(const GpuSpec& gpu, Precision p, std::string_view fl
                      formats + " matrix throughput (docs/GPUS.md); choose one of " + join(usable, ", "));
 }
 
+std::string precision_fallback_warning(const GpuSpec& gpu, Precision p, std::string_view flag, std::string_view value) {
+    const PrecisionTraits& t = precision_traits(p);
+    if (gpu.peak_flops(t.matmul) > 0 || gpu.peak_flops(t.matmul_fallback) <= 0) return {};
+    return std::string(flag) + " " + std::string(value.empty() ? std::string_view(to_string(p)) : value) + ": the " + gpu.name + " (" + gpu.display_name + ") has no " +
+           to_string(t.matmul) + " tensor cores (docs/GPUS.md); its matmuls are timed at the " + to_string(t.matmul_fallback) +
+           " peak, which " + to_string(t.matmul) + " does not reach there (use " + to_string(t.matmul_fallback) +
+           " on this GPU)";
+}
+
 }  // namespace llmplan

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/gpu.h"
 
+#include <string>
 #include <string_view>
 
 namespace llmplan {
@@ -42,5 +43,13 @@ const PrecisionTraits& precision_traits(Precision p);
 //   --precision fp8: the v100-32g (NVIDIA Tesla V100 SXM2 32GB) has no fp8 or bf16 matrix throughput
 //   (docs/GPUS.md); choose one of fp32, amp-fp16, mixed-fp16
 double precision_peak_flops(const GpuSpec& gpu, Precision p, std::string_view flag = "--precision");
+
+// A warning where `gpu` lacks p's matmul format but has its fallback (bf16 on a V100: Volta's
+// tensor cores take fp16 only), so p's matmuls are timed at the fallback's peak, which p itself does
+// not reach there; "" where the GPU has the format (or has neither: precision_peak_flops refuses).
+// The planner adds it to its plans' warnings (plan_memory, plan_inference); the CLI and the GUI show them.
+// `flag` and `value` name the input (default: --precision and p's name).
+std::string precision_fallback_warning(const GpuSpec& gpu, Precision p, std::string_view flag = "--precision",
+                                       std::string_view value = {});
 
 }  // namespace llmplan

@@ -20,9 +20,41 @@
 #include <QValueAxis>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 
 namespace llmplan::gui {
+
+QColor term_color(const QString& key) {
+    // Okabe & Ito (2008), "Color Universal Design": blue, sky blue, bluish green, orange,
+    // vermillion, reddish purple; then Tableau 10's brown, olive, cyan and grey, and darker tones.
+    static const std::map<QString, QColor> kFixed = {
+        // memory per GPU (training: planner/memory.cpp, framework profiles; serving: planner/infer.cpp)
+        {"parameters", QColor(0x00, 0x72, 0xB2)},
+        {"weights", QColor(0x00, 0x72, 0xB2)},
+        {"gradients", QColor(0x56, 0xB4, 0xE9)},
+        {"optimizer", QColor(0x00, 0x9E, 0x73)},
+        {"activations", QColor(0xE6, 0x9F, 0x00)},
+        {"logits", QColor(0xD5, 0x5E, 0x00)},
+        {"communication_buffers", QColor(0xCC, 0x79, 0xA7)},
+        {"zero3_gathered", QColor(0x8C, 0x56, 0x4B)},
+        {"temporary", QColor(0x7F, 0x7F, 0x7F)},
+        {"workspace", QColor(0x9A, 0x9B, 0x1C)},
+        {"weight_casts", QColor(0x17, 0x9E, 0xAF)},
+        {"kv_cache", QColor(0x88, 0x22, 0x55)},
+        {"framework", QColor(0x44, 0xAA, 0x99)},
+        {"allocator_reserve", QColor(0xA6, 0x76, 0x1D)},
+        {"overhead", QColor(0x3B, 0x3B, 0x3B)},
+        // the step time
+        {"compute", QColor(0x00, 0x72, 0xB2)},
+        {"exposed_comm", QColor(0xCC, 0x79, 0xA7)},
+        {"bubble", QColor(0xE6, 0x9F, 0x00)},
+    };
+    if (auto it = kFixed.find(key); it != kFixed.end()) return it->second;
+    static const QColor kOthers[] = {QColor(0x33, 0x22, 0x88), QColor(0x11, 0x77, 0x33), QColor(0x99, 0x99, 0x33),
+                                     QColor(0xAA, 0x44, 0x99), QColor(0x66, 0x33, 0x00), QColor(0x00, 0x55, 0x66)};
+    return kOthers[qHash(key) % (sizeof kOthers / sizeof kOthers[0])];
+}
 
 namespace {
 
@@ -33,6 +65,8 @@ public:
         layout->setContentsMargins(0, 0, 0, 0);
         layout->addWidget(view_);
         view_->setRenderHint(QPainter::Antialiasing);
+        view_->setMouseTracking(true);  // hover events for the bar segments' tooltips
+        view_->viewport()->setMouseTracking(true);
         setMinimumHeight(260);
     }
 
@@ -43,13 +77,16 @@ public:
         QVector<double> totals(c.categories.size(), 0.0);
         for (const auto& stack : c.stacks) {
             auto* set = new QBarSet(stack.name);
+            set->setColor(term_color(stack.key));
+            set->setBorderColor(term_color(stack.key).darker(130));
             for (qsizetype i = 0; i < stack.values.size(); ++i) {
                 set->append(stack.values[i]);
                 if (i < totals.size()) totals[i] += stack.values[i];
             }
             const QStringList tips = stack.tooltips;
-            QObject::connect(set, &QBarSet::hovered, set, [tips](bool on, int index) {
-                if (on && index >= 0 && index < tips.size()) QToolTip::showText(QCursor::pos(), tips[index]);
+            // Shown for the view (so the tooltip stays while the pointer is over it).
+            QObject::connect(set, &QBarSet::hovered, set, [this, tips](bool on, int index) {
+                if (on && index >= 0 && index < tips.size()) QToolTip::showText(QCursor::pos(), tips[index], view_);
                 else QToolTip::hideText();
             });
             series->append(set);
@@ -96,6 +133,8 @@ public:
         }
         y->setRange(0, top > 0 ? top * 1.08 : 1);
         y->applyNiceNumbers();
+        // As many decimals as the scale needs: "80", "7.5", "0.25" (not "50000.0").
+        y->setLabelFormat(top >= 100 ? "%.0f" : top >= 10 ? "%.1f" : "%.2f");
     }
 
     void show_lines(const LineChart& c) override {
@@ -164,7 +203,7 @@ public:
         svg.setOutputDevice(&buffer);
         svg.setSize(area.size());
         svg.setViewBox(area);
-        svg.setTitle(view_->chart()->title());
+        svg.setTitle(title_);
         svg.setDescription("llmplan-gui chart");
         QPainter painter;
         if (!painter.begin(&svg)) return {};
@@ -175,11 +214,26 @@ public:
         return bytes;
     }
 
+    void set_stale(bool stale) override {
+        stale_ = stale;
+        if (view_->chart()) view_->chart()->setOpacity(stale ? 0.3 : 1.0);
+    }
+    bool stale() const override { return stale_; }
+
 private:
     QChart* fresh(const QString& title) {
         auto* chart = new QChart();
-        chart->setTitle(title);
+        chart->setOpacity(stale_ ? 0.3 : 1.0);
+        title_ = title;
+        chart->setTitle(title.toHtmlEscaped().replace("\n", "<br>"));  // a second line: the plan
         chart->legend()->setAlignment(Qt::AlignRight);
+        // A smaller legend keeps every entry (the capacity line and a measured marker come last)
+        // in a short chart; an entry cut short shows its whole name on hover.
+        QFont small = chart->legend()->font();
+        small.setPointSizeF(small.pointSizeF() * 0.85);
+        chart->legend()->setFont(small);
+        chart->legend()->setShowToolTips(true);
+        chart->setMargins(QMargins(4, 4, 4, 4));
         chart->setAnimationOptions(QChart::NoAnimation);
         QChart* old = view_->chart();
         view_->setChart(chart);  // the view owns the new chart; the old one is ours to delete
@@ -188,6 +242,8 @@ private:
     }
 
     QChartView* view_;
+    bool stale_ = false;
+    QString title_;  // as given (plain text)
 };
 
 }  // namespace

@@ -24,6 +24,7 @@ struct StackedBarChart {
     QString title, value_axis;
     QStringList categories;
     struct Stack {
+        QString key;              // the term's key (MemoryTerm::key, "compute", …): its colour (term_color)
         QString name;             // legend entry (a memory term, a part of the step)
         QVector<double> values;   // one per category
         QStringList tooltips;     // one per category: formula and source
@@ -58,8 +59,16 @@ public:
     virtual QByteArray png() = 0;
     // The chart as SVG (vector, QSvgGenerator); empty if it cannot be rendered.
     virtual QByteArray svg() = 0;
+    // Stale: the chart shows the last valid plan while the input is invalid, faded.
+    virtual void set_stale(bool stale) = 0;
+    virtual bool stale() const = 0;
 };
 
 ChartView* make_chart_view(QWidget* parent);
+
+// The colour of a term, the same in every chart and comparison: a fixed, distinct colour per
+// known key (Okabe–Ito's colour-blind-safe palette first, then darker Tableau hues; none pale),
+// a colour of the same palette chosen by the key's hash for any other key.
+QColor term_color(const QString& key);
 
 }  // namespace llmplan::gui

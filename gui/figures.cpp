@@ -2,6 +2,7 @@
 #include "gui/figures.h"
 
 #include "core/quantity.h"
+#include "core/text.h"
 #include "planner/framework.h"
 
 #include <cmath>
@@ -28,12 +29,21 @@ std::string format_duration(double s) {
     return format_fixed(s / 86400, 1) + " days";
 }
 
+std::string format_value(double v, const std::string& unit) {
+    if (!std::isfinite(v)) return "–";
+    if (unit == "GiB") return format_fixed(v, 2) + " GiB";
+    if (unit == "ms") return format_duration(v / 1e3);
+    if (unit == "days") return format_duration(v * 86400);
+    if (unit == "USD") return prefixed("$", format_count(v));
+    if (unit == "%") return format_fixed(v, 1) + "%";
+    if (unit.empty())  // a count: exact while it is a whole number a person reads at a glance
+        return v == std::floor(v) && std::abs(v) < 1e6 ? format_int(static_cast<std::int64_t>(v)) : format_count(v);
+    return format_count(v) + " " + unit;
+}
+
 std::string format_signed_delta(double delta, const std::string& unit) {
-    const double a = std::abs(delta);
-    const int digits = a >= 100 ? 0 : a >= 1 ? 2 : 3;
-    std::string s = prefixed(delta > 0 ? "+" : delta < 0 ? "−" : "±", format_fixed(a, digits));
-    if (!unit.empty()) s += " " + unit;
-    return s;
+    if (delta == 0) return "±0";
+    return prefixed(delta > 0 ? "+" : "−", format_value(std::abs(delta), unit));
 }
 
 std::vector<Figure> key_figures(const Evaluation& e) {
@@ -42,10 +52,10 @@ std::vector<Figure> key_figures(const Evaluation& e) {
     const PerfPlan& p = e.perf;
     std::vector<Figure> f;
     auto gib = [&](const char* key, const char* label, double bytes, std::string how) {
-        f.push_back({key, label, bytes / kGiB, "GiB", format_fixed(bytes / kGiB, 2) + " GiB", std::move(how)});
+        f.push_back({key, label, bytes / kGiB, "GiB", format_value(bytes / kGiB, "GiB"), std::move(how)});
     };
     auto ms = [&](const char* key, const char* label, double seconds, std::string how) {
-        f.push_back({key, label, seconds * 1e3, "ms", format_duration(seconds), std::move(how)});
+        f.push_back({key, label, seconds * 1e3, "ms", format_value(seconds * 1e3, "ms"), std::move(how)});
     };
     gib("device_total", "device total per GPU", w.device_total,
         "reserved estimate + CUDA context and workspaces, most loaded pipeline stage (docs/MEMORY_MODEL.md §6)");
@@ -56,7 +66,7 @@ std::vector<Figure> key_figures(const Evaluation& e) {
     {
         const double trainable = trainable_parameters(e), total = static_cast<double>(m.params.total());
         const LoraConfig& l = m.config.lora;
-        f.push_back({"trainable", "trainable parameters", trainable, "", format_count(trainable),
+        f.push_back({"trainable", "trainable parameters", trainable, "", format_value(trainable, ""),
                      l.enabled() ? "LoRA r " + std::to_string(l.rank) + " on " + lora_targets_string(l.targets) + ": " +
                                        format_fixed(100 * trainable / total, 3) + "% of " + format_count(total) +
                                        (l.base_quant != BaseQuant::none ? std::string(", frozen base in ") + to_string(l.base_quant) : "") +
@@ -64,7 +74,7 @@ std::vector<Figure> key_figures(const Evaluation& e) {
                                  : "every parameter (full training)"});
     }
     f.push_back({"max_micro_batch", "largest micro-batch that fits", static_cast<double>(m.max_micro_batch), "",
-                 std::to_string(m.max_micro_batch), "same micro-batches per step"});
+                 format_value(static_cast<double>(m.max_micro_batch), ""), "same micro-batches per step"});
     ms("step_time", "step time", p.step_seconds, p.mfu_given ? "from the given MFU" : "compute + exposed communication + bubble + optimizer");
     ms("compute", "compute", p.compute_seconds, "matmuls " + format_duration(p.matmul_seconds) + " at " +
                                                      format_fixed(100 * p.gemm_efficiency, 1) + "% of peak + element-wise " +
@@ -73,19 +83,19 @@ std::vector<Figure> key_figures(const Evaluation& e) {
        "of " + format_duration(p.comm_seconds) + " on the links (overlap model: Communication tab)");
     ms("bubble", "pipeline bubble", p.bubble_seconds, "(p − 1)/(v·m) = " + format_fixed(100 * p.bubble_fraction, 1) + "% of compute");
     ms("optimizer", "optimizer step", p.optimizer_seconds, "weights, master copy, states and gradients through HBM once");
-    f.push_back({"tokens_per_second", "throughput", p.tokens_per_second, "tok/s", format_count(p.tokens_per_second) + " tok/s",
+    f.push_back({"tokens_per_second", "throughput", p.tokens_per_second, "tok/s", format_value(p.tokens_per_second, "tok/s"),
                  format_count(p.tokens_per_second / m.config.parallel.gpus) + " per GPU"});
-    f.push_back({"mfu", "MFU", 100 * p.mfu, "%", format_fixed(100 * p.mfu, 1) + "%",
+    f.push_back({"mfu", "MFU", 100 * p.mfu, "%", format_value(100 * p.mfu, "%"),
                  "model FLOPs utilisation; HFU " + format_fixed(100 * p.hfu, 1) + "% (PaLM App. B)"});
-    f.push_back({"training_days", "training time", p.training_seconds / 86400, "days", format_duration(p.training_seconds),
+    f.push_back({"training_days", "training time", p.training_seconds / 86400, "days", format_value(p.training_seconds / 86400, "days"),
                  format_count(p.training_tokens) + " tokens" + (p.tokens_default ? " (20 per parameter, Chinchilla)" : "") +
                      ", " + format_count(p.steps) + " steps"});
-    f.push_back({"gpu_hours", "GPU-hours", p.gpu_hours, "GPU·h", format_count(p.gpu_hours), std::to_string(m.config.parallel.gpus) + " GPUs"});
-    f.push_back({"cost", "cost", p.cost, "USD", prefixed("$", format_count(p.cost)),
+    f.push_back({"gpu_hours", "GPU-hours", p.gpu_hours, "GPU·h", format_value(p.gpu_hours, "GPU·h"), std::to_string(m.config.parallel.gpus) + " GPUs"});
+    f.push_back({"cost", "cost", p.cost, "USD", format_value(p.cost, "USD"),
                  prefixed("$", format_fixed(e.cluster.price_per_gpu_hour, 2)) + " per GPU-hour (" + e.cluster.price_source + ")"});
-    f.push_back({"energy", "energy", p.energy_kwh, "kWh", format_count(p.energy_kwh) + " kWh",
+    f.push_back({"energy", "energy", p.energy_kwh, "kWh", format_value(p.energy_kwh, "kWh"),
                  format_fixed(p.average_power_watts, 0) + " W per GPU × PUE " + format_fixed(e.perf_options.pue, 2)});
-    f.push_back({"co2", "CO₂", p.co2_kg / 1000, "t", format_count(p.co2_kg / 1000) + " t",
+    f.push_back({"co2", "CO₂", p.co2_kg / 1000, "t", format_value(p.co2_kg / 1000, "t"),
                  "energy × " + format_fixed(e.perf_options.grid_intensity, 2) + " kg/kWh"});
     return f;
 }
@@ -113,12 +123,22 @@ std::vector<Figure> infer_figures(const InferEvaluation& e) {
         vllm ? "weights + activations + graphs + this batch's KV blocks"
              : "max(prefill: weights + prompt KV + activations, last decode step: weights + full KV)");
     gib("kv_cache", "KV cache", p.kv_cache, format_bytes(p.kv_bytes_per_token) + " per token per GPU");
-    count("max_batch", "largest batch", p.max_batch, "sequences of " + std::to_string(c.prompt + c.generate) + " tokens that fit");
-    count("max_context", "longest context", p.max_context, "prompt + generated tokens that fit at batch " + std::to_string(c.batch));
+    // With the CLI's qualifiers: the batch at this request length, the context at this batch.
+    const std::string tokens = std::to_string(c.prompt + c.generate);
+    count("max_batch", ("largest batch at " + tokens + " tokens").c_str(), p.max_batch,
+          "sequences of " + tokens + " tokens that fit" +
+              (vllm ? " in the whole peak (weights, activations, graphs and KV); vLLM sequences count the KV blocks alone" : ""));
+    count("max_context", ("longest context at batch " + std::to_string(c.batch)).c_str(), p.max_context,
+          "prompt + generated tokens that fit at batch " + std::to_string(c.batch));
+    if (p.max_context == 0) {
+        f.back().text = "none";
+        f.back().how = "not even a one-token prompt fits at batch " + std::to_string(c.batch);
+    }
     if (vllm) {
         count("vllm_kv_blocks", "vLLM KV blocks", p.vllm_kv_blocks, "of " + std::to_string(c.block_size) + " tokens");
-        count("vllm_max_sequences", "vLLM sequences at once", p.vllm_max_sequences,
-              "KV blocks ÷ blocks per sequence of " + std::to_string(c.prompt + c.generate) + " tokens");
+        count("vllm_max_sequences", ("vLLM sequences of " + tokens + " tokens its KV blocks hold").c_str(), p.vllm_max_sequences,
+              "KV blocks ÷ blocks per sequence of " + tokens +
+                  " tokens: how many sequences vLLM's block pool admits at once (the largest batch also counts activations)");
     }
     secs("ttft", "time to first token", p.prefill_seconds,
          format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model");

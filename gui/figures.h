@@ -50,6 +50,11 @@ std::vector<MemorySegment> infer_segments(const InferEvaluation& e);
 
 // (Fixed-point numbers: format_fixed, core/quantity.h.)
 std::string format_duration(double seconds);
+// A value in a Figure's unit as the figure shows it: "GiB" two decimals; "ms" and "days" as
+// durations ("48.5 s", "3.2 days"); "USD" "$2.05M"; "%" one decimal; "tok/s", "GPU·h", "kWh", "t"
+// with format_count; "" (counts) whole numbers below a million exactly ("4", "1,024"), else format_count.
+std::string format_value(double value, const std::string& unit);
+// A change of a Figure's value, in the same unit and style with its sign: "+48.5 s", "−$2.05M", "+4"; no change is "±0".
 std::string format_signed_delta(double delta, const std::string& unit);
 
 }  // namespace llmplan::gui

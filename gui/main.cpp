@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     QCommandLineOption scenario_opt("scenario", "Open this scenario (or llmplan plan report) JSON.", "FILE");
     QCommandLineOption pin_opt("pin", "Pin this scenario as A, then open --scenario as B.", "FILE");
     QCommandLineOption shot_opt("screenshot", "Render the window offscreen to this PNG and exit.", "OUT.png");
-    QCommandLineOption tab_opt("tab", "Tab to show: memory, time, communication, scaling, search, compare, measured.", "NAME");
+    QCommandLineOption tab_opt("tab", "Tab to show: memory, time, communication, scaling, search, compare, measured, fits.", "NAME");
     QCommandLineOption profile_opt("profile", "Open this measured-run JSON (Measured tab overlay).", "FILE");
     QCommandLineOption size_opt(
         "size", "Window size for --screenshot, WxH, each side 1 to 16384 pixels (default 1480x940).", "WxH");
@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(tab_opt)) {
         window.select_tab(parser.value(tab_opt));
         if (parser.value(tab_opt) == "search") window.run_search();
+        if (parser.value(tab_opt) == "fits") window.run_what_fits();
     }
     if (parser.isSet(shot_opt)) {
         if (size) window.resize(*size);

@@ -17,6 +17,7 @@
 #include "gui/figures.h"
 #include "gui/tabs/comm_tab.h"
 #include "gui/tabs/compare_tab.h"
+#include "gui/tabs/fits_tab.h"
 #include "gui/tabs/inference_page.h"
 #include "gui/tabs/measured_tab.h"
 #include "gui/tabs/memory_tab.h"
@@ -26,6 +27,7 @@
 #include "gui/widgets.h"
 #include "planner/lora.h"
 #include "planner/quant.h"
+#include "planner/search.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -35,13 +37,18 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QRegularExpression>
 #include <QPushButton>
+#include <QScreen>
+#include <QSignalBlocker>
+#include <QScrollBar>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
@@ -50,6 +57,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -60,9 +68,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle("llmplan — training and serving memory, time and cost");
     auto* splitter = new QSplitter(this);
     auto* scroll = new QScrollArea();
-    scroll->setWidget(build_inputs());
+    QWidget* inputs = build_inputs();
+    wheel_only_when_focused(inputs);
+    scroll->setWidget(inputs);
     scroll->setWidgetResizable(true);
-    scroll->setMinimumWidth(330);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    inputs_scroll_ = scroll;
+    fit_inputs_panel();
     splitter->addWidget(scroll);
 
     auto* right = new QWidget();
@@ -83,17 +95,32 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     pages_->setObjectName("pages");
     pages_->addWidget(views);
     pages_->addWidget(infer_page_ = new InferencePage());
-    rl->addWidget(pages_, 1);
+    // Below the views' smallest height (a short screen, a large scale factor) they scroll rather
+    // than squeeze; the headline's figures wrap to the width (make_headline), so nothing scrolls sideways.
+    auto* pages_scroll = new QScrollArea();
+    pages_scroll->setObjectName("viewsScroll");
+    pages_scroll->setWidget(pages_);
+    pages_scroll->setWidgetResizable(true);
+    pages_scroll->setFrameShape(QFrame::NoFrame);
+    pages_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    rl->addWidget(pages_scroll, 1);
     splitter->addWidget(right);
+    splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
+    splitter->setChildrenCollapsible(false);
     setCentralWidget(splitter);
     status_ = new QLabel();
     status_->setObjectName("recomputeStatus");
     statusBar()->addWidget(status_, 1);
     build_menus();
     connect_inputs();
-    resize(1480, 940);
-    recompute();
+    // The first window: 1480 × 940, or 90% of the screen where that is smaller.
+    QSize size(1480, 940);
+    if (const QScreen* screen = QGuiApplication::primaryScreen())
+        size = size.boundedTo(screen->availableGeometry().size() * 0.9);
+    resize(size);
+    splitter_ = splitter;
+    set_scenario(default_scenario());  // the CLI's defaults (plans once)
 }
 
 // ---- inputs ---------------------------------------------------------------------------------------
@@ -172,23 +199,24 @@ QWidget* MainWindow::build_inputs() {
         gpu_->setItemData(gpu_->count() - 1, q(g.source), Qt::ToolTipRole);
     }
     cf->addRow("GPU", gpu_);
-    gpus_ = spin("gpus", 1, 1 << 24, 8);
+    // Sizes accept 0 (and the planner says why it is wrong) rather than silently reverting to 1.
+    gpus_ = spin("gpus", 0, 1 << 24, 8);
     cf->addRow("GPUs", gpus_);
-    gpus_per_node_ = spin("gpusPerNode", 1, 1024, 8);
+    gpus_per_node_ = spin("gpusPerNode", 0, 1024, 8);
     cf->addRow("per node", gpus_per_node_);
     layout->addWidget(cluster_box);
 
     auto* layout_box = layout_box_ = new QGroupBox("Parallel layout");
     auto* lf = new QFormLayout(layout_box);
-    tp_ = spin("tp", 1, 1 << 20, 1);
+    tp_ = spin("tp", 0, 1 << 20, 1);
     tp_->setToolTip("tensor parallel (Megatron; Shoeybi et al. 2019)");
-    pp_ = spin("pp", 1, 1 << 20, 1);
+    pp_ = spin("pp", 0, 1 << 20, 1);
     pp_->setToolTip("pipeline parallel (1F1B)");
-    cp_ = spin("cp", 1, 1 << 20, 1);
+    cp_ = spin("cp", 0, 1 << 20, 1);
     cp_->setToolTip("context parallel (ring attention)");
-    ep_ = spin("ep", 1, 1 << 20, 1);
+    ep_ = spin("ep", 0, 1 << 20, 1);
     ep_->setToolTip("expert parallel (MoE)");
-    virtual_stages_ = spin("virtualStages", 1, 1024, 1);
+    virtual_stages_ = spin("virtualStages", 0, 1024, 1);
     virtual_stages_->setToolTip("interleaved pipeline: model chunks per pipeline rank");
     dp_label_ = new QLabel();
     dp_label_->setObjectName("dp");
@@ -224,7 +252,7 @@ QWidget* MainWindow::build_inputs() {
     dropout_->setRange(0, 0.999);
     dropout_->setSingleStep(0.05);
     dropout_->setDecimals(3);
-    micro_batch_ = spin("microBatch", 1, 1 << 20, 1);
+    micro_batch_ = spin("microBatch", 0, 1 << 20, 1);
     global_batch_ = spin("globalBatch", 0, std::numeric_limits<int>::max(), 0, "default (micro × dp × pp)");
     seq_ = spin("seq", 0, 1 << 24, 0, "default (context, ≤ 4096)");
     seq_->setSingleStep(512);
@@ -255,8 +283,12 @@ QWidget* MainWindow::build_inputs() {
     layout->addWidget(run_box);
     layout->addWidget(build_infer_inputs());
     layout->addStretch(1);
-    select_data(zero_, "1");
-    select_data(preset_, "llama-2-7b");
+    // Combo boxes as narrow as the panel (their long items show in full in the open list), so the
+    // panel never needs a horizontal scroll bar.
+    for (QComboBox* c : panel->findChildren<QComboBox*>()) {
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(8);
+    }
     return panel;
 }
 
@@ -296,7 +328,7 @@ QGroupBox* MainWindow::build_infer_inputs() {
     auto* f = new QFormLayout(infer_box_);
     inf_weights_ = combo("inferWeights", weight_format_names());
     inf_weights_->setToolTip("--weights: format of the layers' matmul weights (LLM.int8, GPTQ/AWQ int4/int3, NF4)");
-    inf_group_ = spin("inferGroupSize", 1, 1 << 20, 128);
+    inf_group_ = spin("inferGroupSize", 0, 1 << 20, 128);
     inf_group_->setToolTip("--group-size: quantization group for int4/int3 (GPTQ, AWQ)");
     inf_double_quant_ = new QCheckBox("nf4 double quantization");
     inf_double_quant_->setObjectName("inferDoubleQuant");
@@ -305,15 +337,15 @@ QGroupBox* MainWindow::build_infer_inputs() {
     for (const char* k : {"bf16", "fp16", "fp32", "fp8", "int8"}) kv.push_back(k);
     inf_kv_ = combo("inferKvCache", kv);
     inf_kv_->setItemText(0, "default (bf16; fp32 for fp32 weights)");
-    inf_batch_ = spin("inferBatch", 1, 1 << 24, 1);
+    inf_batch_ = spin("inferBatch", 0, 1 << 24, 1);
     inf_batch_->setToolTip("--batch: sequences decoded together");
-    inf_prompt_ = spin("inferPrompt", 1, 1 << 24, 512);
+    inf_prompt_ = spin("inferPrompt", 0, 1 << 24, 512);
     inf_prompt_->setSingleStep(256);
     inf_generate_ = spin("inferGenerate", 0, 1 << 24, 256);
     inf_generate_->setSingleStep(128);
     inf_chunk_ = spin("inferPrefillChunk", 0, 1 << 30, 0, "whole prompts");
     inf_chunk_->setToolTip("--prefill-chunk: tokens per prefill pass (chunked prefill)");
-    inf_tp_ = spin("inferTp", 1, 1024, 1);
+    inf_tp_ = spin("inferTp", 0, 1024, 1);
     inf_tp_->setToolTip("--tp: tensor-parallel GPUs serving the model");
     inf_attention_ = combo("inferAttention", {"flash", "eager"});
     inf_framework_ = combo("inferFramework", {"generic", "hf", "vllm"});
@@ -326,7 +358,7 @@ QGroupBox* MainWindow::build_infer_inputs() {
     inf_util_->setDecimals(3);
     inf_util_->setValue(0.9);
     inf_util_->setToolTip("--gpu-memory-utilization: vLLM's reservation of the card");
-    inf_block_ = spin("inferBlockSize", 1, 1 << 16, 16);
+    inf_block_ = spin("inferBlockSize", 0, 1 << 16, 16);
     inf_block_->setToolTip("--block-size: vLLM paged-attention block (tokens)");
     f->addRow("weights", inf_weights_);
     f->addRow("group size", inf_group_);
@@ -354,10 +386,28 @@ void MainWindow::update_mode() {
     gpus_form_->setRowVisible(gpus_, !infer);  // serving uses the inference TP's GPUs
     gpus_form_->setRowVisible(gpus_per_node_, !infer);
     pages_->setCurrentIndex(infer ? 1 : 0);
+    if (inputs_scroll_) fit_inputs_panel();
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (shown_) return;
+    shown_ = true;
+    // The inputs panel: about a third of the first window, 300 to 430 pixels (at least its
+    // minimum); the views take the rest and every later change of the window's width.
+    const int panel = std::max(inputs_scroll_->minimumWidth(), std::clamp(width() / 3, 300, 430));
+    splitter_->setSizes({panel, std::max(1, width() - panel)});
+}
+
+void MainWindow::fit_inputs_panel() {
+    // As narrow as the inputs shown allow (they differ by mode), with room for the vertical scroll bar.
+    QScrollArea* a = inputs_scroll_;
+    a->setMinimumWidth(a->widget()->minimumSizeHint().width() + a->verticalScrollBar()->sizeHint().width() + 2 * a->frameWidth());
 }
 
 void MainWindow::connect_inputs() {
     auto changed = [this] {
+        update_applicable_inputs();
         if (!updating_) recompute();
     };
     connect(mode_, &QComboBox::currentIndexChanged, this, [this, changed] {
@@ -365,6 +415,15 @@ void MainWindow::connect_inputs() {
         changed();
     });
     connect(source_, &QComboBox::currentIndexChanged, this, [this, changed] {
+        // "parameter count" starts from the size of the model planned so far, not an unrelated 7B.
+        if (!updating_ && data_of(source_) == "params") {
+            const std::int64_t n = mode() == Mode::inference ? (current_infer_ ? count_params(current_infer_->model).total() : 0)
+                                                             : (current_ ? current_->memory.params.total() : 0);
+            if (n > 0) {
+                const QSignalBlocker quiet(params_);
+                params_->setText(q(format_count(static_cast<double>(n))));
+            }
+        }
         update_model_source_page();
         changed();
     });
@@ -385,6 +444,20 @@ void MainWindow::connect_inputs() {
 }
 
 void MainWindow::update_model_source_page() { source_pages_->setCurrentIndex(source_->currentIndex()); }
+
+void MainWindow::update_applicable_inputs() {
+    // Inputs that the other inputs make irrelevant are disabled (their values are kept).
+    const std::string weights = data_of(inf_weights_);
+    inf_double_quant_->setEnabled(weights == "nf4");
+    inf_group_->setEnabled(weights == "int4" || weights == "int3");
+    const bool vllm = data_of(inf_framework_) == "vllm";
+    inf_util_->setEnabled(vllm);
+    inf_block_->setEnabled(vllm);
+    const bool lora = lora_rank_->value() > 0;
+    for (QWidget* input : std::initializer_list<QWidget*>{lora_alpha_, lora_targets_, base_quant_, paged_optimizer_})
+        input->setEnabled(lora);
+    virtual_stages_->setEnabled(pp_->value() > 1 || virtual_stages_->value() > 1);
+}
 
 Scenario MainWindow::scenario() const {
     Scenario s;
@@ -502,6 +575,7 @@ void MainWindow::set_scenario(const Scenario& s) {
     inf_util_->setValue(in.gpu_memory_utilization);
     clamp(inf_block_, in.block_size);
     updating_ = false;
+    update_applicable_inputs();
     recompute();
 }
 
@@ -516,7 +590,7 @@ void MainWindow::recompute() {
             current_infer_ = evaluate_inference(s);
             show_error({});
             refresh_model_label(current_infer_->model, count_params(current_infer_->model));
-            infer_page_->refresh(*current_infer_);
+            infer_page_->refresh(*current_infer_, pinned_infer_ ? &*pinned_infer_ : nullptr);
             last_seconds_ = static_cast<double>(timer.nsecsElapsed()) * 1e-9;
             status_->setText(QString("planned in %1 ms, views updated in %2 ms · %3 · %4")
                                  .arg(current_infer_->seconds * 1e3, 0, 'f', 2)
@@ -552,11 +626,85 @@ void MainWindow::recompute() {
 }
 
 void MainWindow::show_error(const QString& message) {
-    error_->setText(message);
+    const QString suggestion = mark_invalid_inputs(message);
+    error_->setText(suggestion.isEmpty() ? message : message + "\n" + suggestion);
     error_->setVisible(!message.isEmpty());
-    pages_->setEnabled(message.isEmpty());
+    set_stale(!message.isEmpty());
     const bool have = mode() == Mode::inference ? current_infer_.has_value() : current_.has_value();
     if (!message.isEmpty()) status_->setText(have ? "input error: showing the last valid plan (greyed)" : "input error");
+}
+
+void MainWindow::set_stale(bool stale) {
+    for (Tab* tab : tab_list_) {
+        if (tab == search_tab_ || tab == fits_tab_) continue;  // Search and What fits choose the layout: they stay usable
+        tab->setEnabled(!stale);
+        if (ChartView* chart = tab->chart()) chart->set_stale(stale);
+    }
+    summary_->setEnabled(!stale);
+    infer_page_->set_stale(stale);
+    if (stale) {
+        if (current_) set_verdict(verdict_, VerdictStyle::stale, "Input invalid — the last valid plan, greyed: " + verdict_text_);
+    } else if (current_ && mode() == Mode::training) {
+        refresh_summary();
+    }
+}
+
+QString MainWindow::mark_invalid_inputs(const QString& message) {
+    const bool infer = mode() == Mode::inference;
+    // The CLI flag each input stands for (the planner's messages name the flag at fault).
+    const std::vector<std::pair<const char*, QWidget*>> shared = {
+        {"--model", preset_}, {"--hf-config", hf_path_}, {"--params", params_}, {"--gpu", gpu_}};
+    const std::vector<std::pair<const char*, QWidget*>> training = {
+        {"--gpus", gpus_}, {"--gpus-per-node", gpus_per_node_}, {"--tp", tp_}, {"--pp", pp_}, {"--cp", cp_}, {"--ep", ep_},
+        {"--virtual-stages", virtual_stages_}, {"--zero", zero_}, {"--sp", sp_}, {"--precision", precision_},
+        {"--optimizer", optimizer_}, {"--recompute", recompute_}, {"--attention", attention_}, {"--offload", offload_},
+        {"--framework", framework_}, {"--dropout", dropout_}, {"--micro-batch", micro_batch_},
+        {"--global-batch", global_batch_}, {"--seq", seq_}, {"--tokens", tokens_}, {"--price-per-gpu-hour", price_},
+        {"--lora-rank", lora_rank_}, {"--lora-alpha", lora_alpha_}, {"--lora-targets", lora_targets_},
+        {"--base-quant", base_quant_}, {"--paged-optimizer", paged_optimizer_}};
+    const std::vector<std::pair<const char*, QWidget*>> serving = {
+        {"--weights", inf_weights_}, {"--group-size", inf_group_}, {"--kv-cache", inf_kv_}, {"--batch", inf_batch_},
+        {"--prompt", inf_prompt_}, {"--generate", inf_generate_}, {"--prefill-chunk", inf_chunk_}, {"--tp", inf_tp_},
+        {"--attention", inf_attention_}, {"--framework", inf_framework_}, {"--gpu-memory-utilization", inf_util_},
+        {"--block-size", inf_block_}};
+    for (const auto* list : {&shared, &training, &serving})
+        for (const auto& [flag, input] : *list) mark_invalid(input, false);
+    if (message.isEmpty()) return {};
+    const auto& own = infer ? serving : training;
+    auto input_of = [&](const QString& flag) -> QWidget* {
+        for (const auto* list : {&own, &shared})
+            for (const auto& [f, input] : *list)
+                if (flag == f) return input;
+        return nullptr;
+    };
+    // The layout sizes that are wrong on their own: marked, with the valid values nearest them.
+    QStringList suggestions;
+    if (!infer) {
+        try {
+            const Scenario s = scenario();
+            const ModelSpec model = resolve_model(s);
+            const TrainConfig config = resolve_config(s);
+            const std::vector<std::pair<const char*, int>> sizes = {
+                {"--tp", s.tp}, {"--pp", s.pp}, {"--cp", s.cp}, {"--ep", s.ep}, {"--virtual-stages", s.virtual_stages}};
+            for (const auto& [flag, value] : sizes) {
+                const std::vector<int> ok = valid_layout_values(model, config, flag, 6);
+                if (ok.empty() || std::find(ok.begin(), ok.end(), value) != ok.end()) continue;
+                mark_invalid(input_of(flag), true);
+                QStringList values;
+                for (int v : ok) values << QString::number(v);
+                const QString name = QString(flag).mid(2).toUpper().replace("VIRTUAL-STAGES", "virtual stages");
+                suggestions << name + " " + values.join(", ");
+            }
+        } catch (const std::exception&) {  // the model or a field does not parse: the message says which
+        }
+    }
+    if (suggestions.isEmpty()) {  // else the flag the message names first
+        static const QRegularExpression flag_re("--[a-z][a-z0-9-]*");
+        if (const QRegularExpressionMatch m = flag_re.match(message); m.hasMatch())
+            if (QWidget* input = input_of(m.captured(0))) mark_invalid(input, true);
+        return {};
+    }
+    return "Valid with the other inputs as they are: " + suggestions.join("; ");
 }
 
 QString MainWindow::error_message() const { return error_->text(); }
@@ -566,7 +714,18 @@ void MainWindow::refresh_views() {
     dp_label_->setText(QString::number(current_->memory.config.parallel.dp()));
     refresh_lora_label();
     refresh_summary();
-    const Overlays overlays{pinned_ ? &*pinned_ : nullptr, pinned_name_, measured_};
+    QStringList mismatch;
+    if (!measured_.empty())
+        for (const std::string& m : measured_run_mismatches(measured_run_, current_->memory)) mismatch << q(m);
+    const ParallelLayout& p = current_->memory.config.parallel;
+    const FitState state = fit_state(current_->memory.headroom_bytes, current_->memory.capacity_bytes);
+    const QString caption = q(current_->memory.model.name + " · " + std::to_string(p.gpus) + " × " + current_->gpu.name + " · tp " +
+                              std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp()) +
+                              ", ZeRO-" + std::to_string(p.zero) + ", micro-batch " +
+                              std::to_string(current_->memory.config.micro_batch) + " · " +
+                              (state == FitState::fits ? "fits" : state == FitState::tight ? "tight" : "does not fit")) +
+                            (pinned_ ? " · A: " + pinned_name_ : QString());
+    const Overlays overlays{pinned_ ? &*pinned_ : nullptr, pinned_name_, measured_, mismatch.join(", "), caption};
     for (Tab* tab : tab_list_) tab->refresh(*current_, overlays);
 }
 
@@ -620,15 +779,27 @@ QWidget* MainWindow::build_summary() {
                                 {"trainable", "trainable"}});
     verdict_ = h.verdict;
     figure_labels_ = std::move(h.values);
+    figure_names_ = std::move(h.names);
+    summary_ = h.widget;
     return h.widget;
 }
 
 void MainWindow::refresh_summary() {
     const Evaluation& e = *current_;
     const MemoryPlan& m = e.memory;
-    set_verdict(verdict_, m.fits,
-                q((m.fits ? "FITS — headroom " : "DOES NOT FIT — short by ") + format_bytes(std::abs(m.headroom_bytes)) + " of " +
-                  format_bytes(m.capacity_bytes) + " on " + std::to_string(m.config.parallel.gpus) + " × " + m.gpu.display_name));
+    const FitState state = fit_state(m.headroom_bytes, m.capacity_bytes);
+    const std::string on = " of " + format_bytes(m.capacity_bytes) + " on " + std::to_string(m.config.parallel.gpus) + " × " +
+                           m.gpu.display_name;
+    const std::string pct = format_fixed(100 * m.headroom_bytes / m.capacity_bytes, 1) + "%";
+    verdict_text_ = q(state == FitState::fits ? "FITS — headroom " + format_bytes(m.headroom_bytes) + " (" + pct + ")" + on
+                      : state == FitState::tight
+                          ? "TIGHT — fits with only " + format_bytes(m.headroom_bytes) + " (" + pct + ") free" + on +
+                                ", under the " + format_fixed(100 * kHeadroomMargin, 0) + "% margin"
+                          : "DOES NOT FIT — short by " + format_bytes(-m.headroom_bytes) + on);
+    set_verdict(verdict_, state == FitState::fits ? VerdictStyle::fits : state == FitState::tight ? VerdictStyle::tight
+                                                                                                  : VerdictStyle::does_not_fit,
+                verdict_text_);
+    for (const std::string& w : m.warnings) verdict_->setText(verdict_->text() + q("\nwarning: " + w));
     const std::map<std::string, Figure> a = figures_by_key(pinned_ ? &*pinned_ : nullptr);
     for (const Figure& f : key_figures(e)) {
         auto it = figure_labels_.find(f.key);
@@ -638,6 +809,7 @@ void MainWindow::refresh_summary() {
             text += q("  (Δ " + format_signed_delta(f.value - pa->second.value, f.unit) + ")");
         it->second->setText(text);
         it->second->setToolTip(q(f.how));
+        if (f.key == "headroom") figure_names_.at(f.key)->setText(q(f.label + ":"));  // "short by:" when it does not fit
     }
 }
 
@@ -662,6 +834,8 @@ QTabWidget* MainWindow::build_tabs() {
     auto* measured = new MeasuredTab();
     add(measured, "Measured");
     connect(measured, &MeasuredTab::open_requested, this, &MainWindow::open_profile_dialog);
+    add(fits_tab_ = new FitsTab(), "What fits");
+    connect(fits_tab_, &FitsTab::check_requested, this, [this] { run_what_fits(); });
     return tabs_;
 }
 
@@ -672,7 +846,7 @@ const LineChart& MainWindow::scaling_chart() const { return scaling_tab_->chart_
 const SearchResult& MainWindow::search_result() const { return search_tab_->result(); }
 
 void MainWindow::select_tab(const QString& name) {
-    const QStringList names = {"memory", "time", "communication", "scaling", "search", "compare", "measured"};
+    const QStringList names = {"memory", "time", "communication", "scaling", "search", "compare", "measured", "fits"};
     const auto i = names.indexOf(name.toLower());
     if (i >= 0) tabs_->setCurrentIndex(static_cast<int>(i));
 }
@@ -680,6 +854,9 @@ void MainWindow::select_tab(const QString& name) {
 // ---- search ---------------------------------------------------------------------------------------
 
 bool MainWindow::run_search() { return search_tab_->run(scenario()); }
+
+bool MainWindow::run_what_fits() { return fits_tab_->run(scenario()); }
+const std::vector<ModelFit>& MainWindow::what_fits_result() const { return fits_tab_->result(); }
 
 void MainWindow::apply_search_row(int index) {
     const SearchResult& r = search_tab_->result();
@@ -703,7 +880,13 @@ void MainWindow::apply_search_row(int index) {
 // ---- A/B and measured -----------------------------------------------------------------------------
 
 bool MainWindow::pin() {
-    if (!current_ || mode() == Mode::inference) return false;  // A/B compares training plans
+    if (mode() == Mode::inference) {
+        if (!current_infer_) return false;
+        pinned_infer_ = current_infer_;
+        if (!showing_error()) infer_page_->refresh(*current_infer_, &*pinned_infer_);
+        return true;
+    }
+    if (!current_) return false;
     pinned_ = current_;
     const Scenario s = scenario();
     pinned_name_ = q(current_->memory.model.name + ", " + std::to_string(s.gpus) + " GPUs, tp" + std::to_string(s.tp) + " pp" +
@@ -713,12 +896,17 @@ bool MainWindow::pin() {
 }
 
 void MainWindow::unpin() {
+    if (mode() == Mode::inference) {
+        pinned_infer_.reset();
+        if (current_infer_ && !showing_error()) infer_page_->refresh(*current_infer_, nullptr);
+        return;
+    }
     pinned_.reset();
     if (current_ && !showing_error()) refresh_views();
 }
 
 bool MainWindow::open_profile(const QString& path, QString* error) {
-    if (!read_measured(path, &measured_, error)) return false;
+    if (!read_measured(path, &measured_, error, &measured_run_)) return false;
     if (current_ && !showing_error()) refresh_views();
     return true;
 }
@@ -775,8 +963,7 @@ bool MainWindow::export_report(const QString& path, QString* error) {
 
 ChartView* MainWindow::current_chart() const {
     if (mode() == Mode::inference) return infer_page_->chart();
-    ChartView* chart = tab_list_[static_cast<std::size_t>(tabs_->currentIndex())]->chart();
-    return chart ? chart : memory_tab_->chart();  // a tab without a chart: the memory chart
+    return tab_list_[static_cast<std::size_t>(tabs_->currentIndex())]->chart();  // nullptr: a tab without a chart
 }
 
 namespace {
@@ -796,12 +983,26 @@ bool write_chart(const QString& path, const QByteArray& bytes, const char* forma
 
 }  // namespace
 
+namespace {
+
+// The refusal to export from a tab without a chart (rather than some other tab's chart).
+bool no_chart(const QTabWidget* tabs, QString* error) {
+    if (error)
+        *error = "chart: the " + tabs->tabText(tabs->currentIndex()) +
+                 " tab has no chart; choose Memory, Step time or Scaling to export one";
+    return false;
+}
+
+}  // namespace
+
 bool MainWindow::export_chart_png(const QString& path, QString* error) {
-    return write_chart(path, current_chart()->png(), "PNG", error);
+    ChartView* chart = current_chart();
+    return chart ? write_chart(path, chart->png(), "PNG", error) : no_chart(tabs_, error);
 }
 
 bool MainWindow::export_chart_svg(const QString& path, QString* error) {
-    return write_chart(path, current_chart()->svg(), "SVG", error);
+    ChartView* chart = current_chart();
+    return chart ? write_chart(path, chart->svg(), "SVG", error) : no_chart(tabs_, error);
 }
 
 bool MainWindow::export_chart(const QString& path, QString* error) {
@@ -825,7 +1026,9 @@ void MainWindow::build_menus() {
     });
     file->addSeparator();
     file->addAction("Export &report JSON…", this, [this, report] {
-        const QString f = QFileDialog::getSaveFileName(this, "Export report (llmplan.plan/1)", "plan.json", "JSON (*.json)");
+        const bool infer = mode() == Mode::inference;  // the schema export_report writes
+        const QString f = QFileDialog::getSaveFileName(this, infer ? "Export report (llmplan.infer/1)" : "Export report (llmplan.plan/1)",
+                                                       infer ? "infer.json" : "plan.json", "JSON (*.json)");
         QString err;
         if (!f.isEmpty()) report(export_report(f, &err), err);
     });
@@ -840,6 +1043,21 @@ void MainWindow::build_menus() {
     file->addAction("Open &profiler report…", this, &MainWindow::open_profile_dialog);
     file->addSeparator();
     file->addAction("&Quit", QKeySequence::Quit, qApp, &QApplication::quit);
+    // Keyboard: every view and the search have a shortcut, listed here.
+    QMenu* view = menuBar()->addMenu("&View");
+    const std::vector<std::pair<const char*, const char*>> views = {
+        {"&Memory", "memory"}, {"Step &time", "time"}, {"&Communication", "communication"}, {"Sc&aling", "scaling"},
+        {"&Search", "search"}, {"Compare &A/B", "compare"}, {"M&easured", "measured"}, {"What &fits", "fits"}};
+    for (std::size_t i = 0; i < views.size(); ++i) {
+        const QString name = views[i].second;
+        view->addAction(views[i].first, QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + static_cast<int>(i))), this,
+                        [this, name] { select_tab(name); });
+    }
+    view->addSeparator();
+    view->addAction("Search &layouts", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F), this, [this] {
+        select_tab("search");
+        run_search();
+    });
     QMenu* cmp = menuBar()->addMenu("&Compare");
     cmp->addAction("&Pin current as A", QKeySequence(Qt::CTRL | Qt::Key_P), this, [this] { pin(); });
     cmp->addAction("&Unpin", this, [this] { unpin(); });

@@ -11,7 +11,9 @@
 
 #include "gui/chart_view.h"
 #include "gui/scenario.h"
+#include "planner/report.h"
 #include "planner/search.h"
+#include "planner/what_fits.h"
 
 #include <QMainWindow>
 
@@ -27,6 +29,9 @@ class QFormLayout;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
+class QScrollArea;
+class QShowEvent;
+class QSplitter;
 class QSpinBox;
 class QStackedWidget;
 class QTabWidget;
@@ -39,6 +44,7 @@ class MemoryTab;
 class TimeTab;
 class ScalingTab;
 class SearchTab;
+class FitsTab;
 class InferencePage;
 
 class MainWindow : public QMainWindow {
@@ -75,22 +81,29 @@ public:
     bool export_chart(const QString& path, QString* error = nullptr);      // by suffix: .svg, else PNG
     bool open_profile(const QString& path, QString* error = nullptr);
 
-    // What-if: pin the current plan as A; the views then compare the current one (B) with it.
+    // What-if: pin the current plan as A; the views then compare the current one (B) with it (in
+    // inference mode the serving plans: their chart and figures).
     bool pin();
     void unpin();
-    bool pinned() const { return pinned_.has_value(); }
+    bool pinned() const { return mode() == Mode::inference ? pinned_infer_.has_value() : pinned_.has_value(); }
 
     // Search with the current model, GPUs and job; apply one row of the result to the inputs.
     bool run_search();
     void apply_search_row(int row);
+    // What fits: every preset on the current GPU, GPU count and job (planner/what_fits.h).
+    bool run_what_fits();
+    const std::vector<ModelFit>& what_fits_result() const;
 
-    // Shows the tab of that name: memory, time, communication, scaling, search, compare, measured.
+    // Shows the tab of that name: memory, time, communication, scaling, search, compare, measured, fits.
     void select_tab(const QString& name);
     // Wall time of the last successful recompute: planner calls and every view's refresh.
     double last_recompute_seconds() const { return last_seconds_; }
 
 public slots:
     void recompute();
+
+protected:
+    void showEvent(QShowEvent* event) override;
 
 private:
     QWidget* build_inputs();
@@ -101,8 +114,15 @@ private:
     void build_menus();
     void connect_inputs();
     void update_mode();
+    void fit_inputs_panel();
     void update_model_source_page();
+    void update_applicable_inputs();
     void show_error(const QString& message);
+    // Greys the verdict, charts and the views that show the plan while the input is invalid (the
+    // Search tab stays usable: it chooses the layout itself).
+    void set_stale(bool stale);
+    // Marks the inputs at fault and returns the line of valid values to suggest ("" if none).
+    QString mark_invalid_inputs(const QString& message);
     void refresh_views();
     void refresh_summary();
     void refresh_lora_label();
@@ -116,6 +136,9 @@ private:
     QLineEdit *hf_path_, *params_, *tokens_, *price_;
     QLabel *shape_label_, *dp_label_, *model_label_;
     QStackedWidget* source_pages_;
+    QScrollArea* inputs_scroll_ = nullptr;
+    QSplitter* splitter_ = nullptr;
+    bool shown_ = false;
     QSpinBox *gpus_, *gpus_per_node_, *tp_, *pp_, *cp_, *ep_, *virtual_stages_, *micro_batch_, *global_batch_, *seq_;
     QCheckBox* sp_;
     QDoubleSpinBox* dropout_;
@@ -137,7 +160,9 @@ private:
 
     // Headline and views.
     QLabel *error_, *status_, *verdict_;
-    std::map<std::string, QLabel*> figure_labels_;
+    std::map<std::string, QLabel*> figure_labels_, figure_names_;
+    QWidget* summary_ = nullptr;
+    QString verdict_text_;  // the verdict of the last valid plan
     QStackedWidget* pages_;  // 0: headline and training tabs, 1: inference page
     QTabWidget* tabs_;
     std::vector<Tab*> tab_list_;  // the pages of tabs_, in order
@@ -145,12 +170,14 @@ private:
     TimeTab* time_tab_;
     ScalingTab* scaling_tab_;
     SearchTab* search_tab_;
+    FitsTab* fits_tab_;
     InferencePage* infer_page_;
 
     std::optional<Evaluation> current_, pinned_;
-    std::optional<InferEvaluation> current_infer_;
+    std::optional<InferEvaluation> current_infer_, pinned_infer_;
     QString pinned_name_;
     std::map<std::string, double> measured_;  // report key → measured value (open_profile)
+    MeasuredRun measured_run_;                // what that run was
     bool updating_ = false;
     double last_seconds_ = 0;
 };

@@ -45,6 +45,56 @@ std::string as_text(double v) {
 
 }  // namespace
 
+Scenario default_scenario() {
+    Scenario s;
+    s.source = ModelSource::preset;
+    s.model = kStartModel;
+    s.gpu = kDefaultGpu;
+    const JobText job;  // the CLI's job flags with nothing given
+    const TrainConfig c = train_config_from_text(job, gpu_or_throw(s.gpu, "--gpu").default_gpus_per_node);
+    s.gpus = c.parallel.gpus;
+    s.gpus_per_node = c.parallel.gpus_per_node;
+    s.tp = c.parallel.tp;
+    s.pp = c.parallel.pp;
+    s.cp = c.parallel.cp;
+    s.ep = c.parallel.ep;
+    s.virtual_stages = c.parallel.virtual_stages;
+    s.zero = c.parallel.zero;
+    s.sp = c.parallel.sp;
+    s.precision = job.precision;
+    s.optimizer = job.optimizer;
+    s.recompute = job.recompute;
+    s.attention = job.attention;
+    s.offload = job.offload;
+    s.framework = job.framework;
+    s.dropout = c.dropout;
+    s.micro_batch = c.micro_batch;
+    s.global_batch = c.global_batch;  // 0: resolved by the planner, as without --global-batch
+    s.seq = c.seq;                    // 0: the model's context, at most 4096
+    s.lora_rank = c.lora.rank;
+    s.lora_alpha = c.lora.alpha;
+    s.lora_targets = job.lora_targets;
+    s.base_quant = job.base_quant;
+    s.paged_optimizer = c.lora.paged_optimizer;
+    const InferText serve;  // the CLI's infer flags with nothing given
+    const InferConfig ic = infer_config_from_text(serve);
+    InferInputs& in = s.infer;
+    in.weights = serve.weights;
+    in.group_size = ic.weights.group_size;
+    in.double_quant = serve.double_quant;
+    in.kv_cache = serve.kv;
+    in.batch = ic.batch;
+    in.prompt = ic.prompt;
+    in.generate = ic.generate;
+    in.prefill_chunk = serve.prefill_chunk.empty() ? 0 : ic.prefill_chunk;
+    in.tp = ic.tp;
+    in.attention = serve.attention;
+    in.framework = serve.framework;
+    in.gpu_memory_utilization = ic.gpu_memory_utilization;
+    in.block_size = ic.block_size;
+    return s;
+}
+
 ModelSpec resolve_model(const Scenario& s, std::string* origin, bool* derived) {
     auto set = [&](std::string o, bool d) {
         if (origin) *origin = std::move(o);
@@ -250,7 +300,7 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
     const nlohmann::json& j = report ? input["inputs"] : input;
     if (!j.is_object()) throw InputError(what + ": \"inputs\" must be an object");
     const Reader r{j, what};
-    Scenario s;
+    Scenario s = default_scenario();
     s.gpu = r.text("gpu", s.gpu);
     s.precision = r.text("precision", "");
     s.optimizer = r.text("optimizer", s.optimizer);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "core/config.h"
+#include "core/gpu.h"
 #include "core/model.h"
 #include "planner/infer.h"
 #include "planner/memory.h"
@@ -46,12 +47,13 @@ struct InferInputs {
     friend bool operator==(const InferInputs&, const InferInputs&) = default;
 };
 
+// The member values only make a Scenario well-formed: default_scenario() is where the GUI starts.
 struct Scenario {
     Mode mode = Mode::training;
     ModelSource source = ModelSource::preset;
     std::string model = "llama-2-7b";  // preset name | config.json path | parameter count ("7B")
     ModelSpec shape;                    // source == shape: the shape a scenario file carried
-    std::string gpu = "h100-sxm";
+    std::string gpu = kDefaultGpu;
     int gpus = 8, gpus_per_node = 8;
     int tp = 1, pp = 1, cp = 1, ep = 1, virtual_stages = 1, zero = 1;
     bool sp = false;
@@ -71,6 +73,15 @@ struct Scenario {
     InferInputs infer;  // mode == inference (the model and GPU are shared)
     friend bool operator==(const Scenario&, const Scenario&) = default;
 };
+
+// The model the GUI opens on: the CLI requires one, so this is the GUI's own choice, a preset that
+// fits one GPU of kDefaultGpu for full training with the CLI's defaults (a green first screen).
+inline constexpr const char* kStartModel = "tinyllama-1.1b";
+
+// The scenario the window opens on and a scenario file's missing keys fall back to: every job and
+// serving field as the CLI defaults it (core/job_text.h JobText, planner/infer.h InferText,
+// core/gpu.h kDefaultGpu), read from those structs, not copied; the model kStartModel.
+Scenario default_scenario();
 
 // Everything the planner returned for a scenario.
 struct Evaluation {

@@ -36,16 +36,28 @@ QSpinBox* spin(const char* name, int lo, int hi, int value, const QString& speci
 void select_data(QComboBox* c, const std::string& value);
 std::string data_of(const QComboBox* c);
 
-// A headline: the verdict (bold, larger) over `figures` as "label: value" pairs, four per row.
-// The verdict is named `verdict_name`, each value label value_prefix + key; `values` maps key → label.
+// A headline: the verdict (bold, larger, wrapping) over `figures` as "label: value" pairs that flow
+// into as many rows as the width needs (a narrow window wraps them rather than growing).
+// The verdict is named `verdict_name`, each value label value_prefix + key, each name label
+// value_prefix + key + "_name"; `values` and `names` map key → label.
 struct Headline {
     QWidget* widget = nullptr;
     QLabel* verdict = nullptr;
-    std::map<std::string, QLabel*> values;
+    std::map<std::string, QLabel*> values, names;
 };
 Headline make_headline(const char* verdict_name, const char* value_prefix,
                        const std::vector<std::pair<const char*, const char*>>& figures);
-// The verdict's text in green (fits) or red (does not fit).
-void set_verdict(QLabel* verdict, bool fits, const QString& text);
+
+// The verdict's three states (FitState, planner/memory.h) and the stale one (input invalid: the
+// last valid plan, greyed): green, amber, red, grey.
+enum class VerdictStyle { fits, tight, does_not_fit, stale };
+void set_verdict(QLabel* verdict, VerdictStyle style, const QString& text);
+
+// Combo boxes and spin boxes under `root` take the mouse wheel only when they have the keyboard
+// focus (click or Tab into them); otherwise the wheel scrolls the panel that holds them.
+void wheel_only_when_focused(QWidget* root);
+
+// Marks an input as invalid (a red frame; property "invalid" true) or clears the mark.
+void mark_invalid(QWidget* input, bool invalid);
 
 }  // namespace llmplan::gui

@@ -453,11 +453,20 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
         return fits_with(cc);
     });
     if (m.position == PositionEmbedding::learned && m.max_positions > 0) p.max_context = std::min<std::int64_t>(p.max_context, m.max_positions);
+    {  // not even a one-token prompt fits (e.g. the weights alone exceed the card): no context at all
+        InferConfig one = c;
+        one.prompt = 1;
+        if (p.max_context <= c.generate && !fits_with(one)) p.max_context = 0;
+    }
 
     // --- time ------------------------------------------------------------------------------------
-    const Precision compute = c.weights.format == WeightFormat::fp32 ? Precision::fp32
-                              : c.weights.format == WeightFormat::fp8 ? Precision::fp8
+    // The matmuls: fp32 and fp8 in their own format, fp16 weights in fp16, every other format in bf16.
+    const Precision compute = c.weights.format == WeightFormat::fp32   ? Precision::fp32
+                              : c.weights.format == WeightFormat::fp8  ? Precision::fp8
+                              : c.weights.format == WeightFormat::fp16 ? Precision::mixed_fp16
                                                                        : Precision::mixed_bf16;
+    if (std::string note = precision_fallback_warning(gpu, compute, "--weights", to_string(c.weights.format)); !note.empty())
+        p.warnings.push_back(std::move(note));
     const double peak_flops = precision_peak_flops(gpu, compute, "--weights");
     const double b = static_cast<double>(c.batch), prompt = static_cast<double>(c.prompt), tp = c.tp;
     // Matmul FLOPs: 2 per active parameter and token (weight_sizes), the logits 2·d·V of the last

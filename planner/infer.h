@@ -130,6 +130,7 @@ struct InferPlan {
     GpuSpec gpu;
     InferConfig config;
     std::vector<MemoryTerm> terms;   // weights, kv_cache, activations, logits, framework, overhead
+    std::vector<std::string> warnings;  // e.g. bf16 weights on a GPU without bf16 (precision_fallback_warning)
     double weights = 0, kv_cache = 0, kv_waste = 0, activations = 0, logits = 0, framework_extra = 0, overhead = 0;
     KvLayout kv;
     double kv_bytes_per_token = 0;   // per GPU, every layer, before sliding windows and chunks
@@ -140,7 +141,7 @@ struct InferPlan {
     bool fits = false;
     double headroom = 0;
     std::int64_t max_batch = 0;      // largest batch that fits at prompt + generate tokens
-    std::int64_t max_context = 0;    // longest prompt + generate that fits at this batch
+    std::int64_t max_context = 0;    // longest prompt + generate that fits at this batch; 0: not even a 1-token prompt
     std::int64_t vllm_kv_blocks = 0, vllm_max_sequences = 0;
     std::int64_t vllm_blocks_per_sequence = 0;  // at prompt + generate tokens (vllm_blocks_per_request)
     VllmKvPool vllm_pool;

@@ -4,6 +4,7 @@
 #include "planner/memory.h"
 
 #include "core/error.h"
+#include "core/precision.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/activations.h"
@@ -538,6 +539,11 @@ std::vector<LayerGroup> stage_layer_groups(const ModelSpec& m, const ParallelLay
     return groups;
 }
 
+FitState fit_state(double headroom_bytes, double capacity_bytes, double margin) {
+    if (headroom_bytes < 0) return FitState::does_not_fit;
+    return headroom_bytes < margin * capacity_bytes ? FitState::tight : FitState::fits;
+}
+
 MemoryPlan plan_memory(const ModelSpec& given, const GpuSpec& gpu, const TrainConfig& config) {
     validate_model(given, "model " + given.name);
     MemoryPlan plan;
@@ -547,6 +553,7 @@ MemoryPlan plan_memory(const ModelSpec& given, const GpuSpec& gpu, const TrainCo
     const ModelSpec model = framework.trained_model(given);  // what the framework builds and trains
     plan.model = model;
     plan.warnings = validate_config(model, plan.config);
+    if (std::string w = precision_fallback_warning(gpu, plan.config.precision); !w.empty()) plan.warnings.push_back(std::move(w));
     plan.params = count_params(model);
     check_framework_options(plan.config);
     framework.validate(model, plan.config);

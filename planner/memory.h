@@ -83,6 +83,14 @@ struct MemoryPlan {
     const StageMemory& worst() const { return stages[static_cast<std::size_t>(worst_stage)]; }
 };
 
+// How a plan sits against the card. A plan that fits with less than `margin` of the capacity to
+// spare is tight: the estimate's own error and run-to-run allocator variation (docs/MEMORY_MODEL.md
+// "Headroom margin") can take that much. kHeadroomMargin is a convention, not a measured figure;
+// the GUI's verdict and search use it, `llmplan search --headroom` sets a margin (default: none).
+inline constexpr double kHeadroomMargin = 0.05;
+enum class FitState { fits, tight, does_not_fit };
+FitState fit_state(double headroom_bytes, double capacity_bytes, double margin = kHeadroomMargin);
+
 // Plans memory for the model as the job's framework builds it (FrameworkProfile::trained_model;
 // MemoryPlan::model is that model). Throws InputError (naming the flag) for invalid combinations.
 MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainConfig& config);

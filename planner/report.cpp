@@ -417,4 +417,46 @@ nlohmann::json model_to_json(const ModelSpec& m, const Preset* preset) {
     return j;
 }
 
+MeasuredRun measured_run_from_json(const nlohmann::json& report) {
+    MeasuredRun r;
+    if (!report.is_object()) return r;
+    const auto text = [](const nlohmann::json& j, const char* key) {
+        return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    };
+    const auto integer = [](const nlohmann::json& j, const char* key) -> std::int64_t {
+        return j.is_object() && j.contains(key) && j[key].is_number_integer() ? j[key].get<std::int64_t>() : 0;
+    };
+    if (report.contains("model")) r.model = report["model"].is_string() ? report["model"].get<std::string>() : text(report["model"], "name");
+    const nlohmann::json& job = report.contains("job") && report["job"].is_object() ? report["job"] : report;
+    r.precision = text(job, "precision");
+    r.recompute = text(job, "recompute");
+    r.micro_batch = integer(job, "micro_batch");
+    r.seq = integer(job, "seq");
+    r.gpus = integer(job, "gpus");
+    r.tp = integer(job, "tp");
+    r.pp = integer(job, "pp");
+    return r;
+}
+
+std::vector<std::string> measured_run_mismatches(const MeasuredRun& run, const MemoryPlan& plan) {
+    std::vector<std::string> out;
+    const TrainConfig& c = plan.config;
+    const auto differs = [&](const char* what, const std::string& measured, const std::string& planned) {
+        if (!measured.empty() && measured != planned) out.push_back(std::string(what) + " " + measured + ", not " + planned);
+    };
+    const auto differs_n = [&](const char* what, std::int64_t measured, std::int64_t planned) {
+        if (measured != 0 && measured != planned)
+            out.push_back(std::string(what) + " " + std::to_string(measured) + ", not " + std::to_string(planned));
+    };
+    differs("model", run.model, plan.model.name);
+    differs("precision", run.precision, to_string(c.precision));
+    differs("recompute", run.recompute, to_string(c.recompute));
+    differs_n("micro-batch", run.micro_batch, c.micro_batch);
+    differs_n("sequence", run.seq, c.seq);
+    differs_n("GPUs", run.gpus, c.parallel.gpus);
+    differs_n("tp", run.tp, c.parallel.tp);
+    differs_n("pp", run.pp, c.parallel.pp);
+    return out;
+}
+
 }  // namespace llmplan

@@ -72,4 +72,17 @@ nlohmann::json gpus_to_json(const std::deque<GpuSpec>& catalog);
 nlohmann::json models_to_json(const std::vector<Preset>& presets);
 nlohmann::json model_to_json(const ModelSpec& m, const Preset* preset);  // preset: adds its "source"
 
+// What a measured run was (the model and the job), as far as its report says: an `llmplan
+// profile --json` report's model.name and job (micro_batch, seq, precision, recompute, gpus, tp,
+// pp), or the same keys at the top of any JSON ("model" may be a name). Empty or unset: unknown.
+struct MeasuredRun {
+    std::string model;
+    std::string precision, recompute;
+    std::int64_t micro_batch = 0, seq = 0, gpus = 0, tp = 0, pp = 0;  // 0: not in the report
+};
+MeasuredRun measured_run_from_json(const nlohmann::json& report);
+// How the measured run differs from the plan ("model gpt2-350m, not llama-3-70b", "micro-batch 8,
+// not 1", …): measurements compare with a plan only where this is empty. Unknown fields match.
+std::vector<std::string> measured_run_mismatches(const MeasuredRun& run, const MemoryPlan& plan);
+
 }  // namespace llmplan

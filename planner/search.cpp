@@ -2,11 +2,13 @@
 #include "planner/search.h"
 
 #include "core/error.h"
+#include "planner/framework.h"
 #include "planner/memory.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 namespace llmplan {
@@ -179,7 +181,7 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
         ++result.evaluated;
         try {
             const MemoryPlan mp = plan_memory_quick(model, tensors, params, gpu, c);
-            if (!mp.fits) continue;
+            if (!mp.fits || mp.headroom_bytes < space.min_headroom * mp.capacity_bytes) continue;
             ++result.fitting;
             const PerfPlan pf = plan_perf(mp, cluster, options);
             SearchCandidate s;
@@ -237,6 +239,35 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
     result.top = std::move(fitting);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
+}
+
+std::vector<int> valid_layout_values(const ModelSpec& model, const TrainConfig& config, const std::string& flag, std::size_t n) {
+    int* field = nullptr;
+    TrainConfig c = config;
+    if (flag == "--tp") field = &c.parallel.tp;
+    else if (flag == "--pp") field = &c.parallel.pp;
+    else if (flag == "--cp") field = &c.parallel.cp;
+    else if (flag == "--ep") field = &c.parallel.ep;
+    else if (flag == "--virtual-stages") field = &c.parallel.virtual_stages;
+    if (!field || n == 0) return {};
+    const int own = *field;
+    // Every size up to the GPU count (expert parallel: up to the experts; interleaving: the layers).
+    const int limit = flag == "--virtual-stages" ? model.n_layers : flag == "--ep" ? std::max(1, model.n_experts) : c.parallel.gpus;
+    std::vector<int> ok;
+    for (int v = 1; v <= std::min(limit, 1 << 16); ++v) {
+        *field = v;
+        try {
+            const TrainConfig r = resolve_defaults(model, c);
+            validate_config(model, r);
+            framework_profile(r.framework).validate(model, r);
+            ok.push_back(v);
+        } catch (const InputError&) {
+        }
+    }
+    std::stable_sort(ok.begin(), ok.end(), [own](int a, int b) { return std::abs(a - own) < std::abs(b - own); });
+    if (ok.size() > n) ok.resize(n);
+    std::sort(ok.begin(), ok.end());
+    return ok;
 }
 
 }  // namespace llmplan

@@ -30,6 +30,9 @@ struct SearchSpace {
     std::vector<int> ep;
     int max_tp = 0;  // 0: GPUs per node (tensor parallelism stays inside a node)
     int max_pp = 0;  // 0: no limit
+    // The share of the GPU's memory a layout must leave free (--headroom; the GUI: kHeadroomMargin,
+    // planner/memory.h); 0: every layout that fits.
+    double min_headroom = 0;
 };
 
 enum class SearchRank { time, memory };
@@ -58,5 +61,11 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                             const ClusterSpec& cluster, const PerfOptions& options, const SearchSpace& space,
                             SearchRank rank, std::size_t top_n,
                             const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+// The values of one layout flag (--tp, --pp, --cp, --ep or --virtual-stages; others: none) that the
+// model and config checks (validate_config, the framework's) accept with the rest of `config` as
+// given: at most n, those nearest the config's own value first, returned in increasing order.
+// What an input error suggests ("--tp 3 does not divide …": 1, 2, 4, 8).
+std::vector<int> valid_layout_values(const ModelSpec& model, const TrainConfig& config, const std::string& flag, std::size_t n);
 
 }  // namespace llmplan

@@ -245,6 +245,27 @@ TEST_CASE("search: a table with the winner first, JSON and CSV, bad flags", "[cl
     CHECK(none.out.find("No layout fits") != std::string::npos);
 }
 
+TEST_CASE("search --headroom keeps only layouts with that share of the card free, infer warns on bf16 without bf16", "[cli][search]") {
+    const Result h = run({"search", "--model", "llama-2-7b", "--gpus", "8", "--headroom", "5%", "--top", "500", "--json"});
+    REQUIRE(h.code == 0);
+    const nlohmann::json layouts = nlohmann::json::parse(h.out)["layouts"];
+    CHECK(layouts.size() > 10);
+    for (const auto& l : layouts) {  // headroom ≥ 5% of the capacity (device total + headroom)
+        const double headroom = l["headroom_bytes"].get<double>(), total = l["device_total_bytes"].get<double>();
+        CHECK(headroom >= 0.05 * (total + headroom) * (1 - 1e-12));
+    }
+    const Result t = run({"search", "--model", "llama-2-7b", "--gpus", "8", "--headroom", "5", "--quiet"});
+    REQUIRE(t.code == 0);
+    CHECK(t.out.find("with 5.0% of it free (--headroom)") != std::string::npos);
+    expect_input_error({"search", "--model", "llama-2-7b", "--gpus", "8", "--headroom", "100"}, "--headroom");
+    expect_input_error({"search", "--model", "llama-2-7b", "--gpus", "8", "--headroom", "five"}, "--headroom");
+    const Result i = run({"infer", "--model", "llama-2-7b", "--gpu", "v100-32g"});
+    REQUIRE(i.code == 0);
+    CHECK(i.out.find("warning: --weights bf16: the v100-32g (NVIDIA Tesla V100 SXM2 32GB) has no bf16 tensor cores") !=
+          std::string::npos);
+    CHECK(run({"infer", "--model", "llama-2-7b"}).out.find("warning:") == std::string::npos);
+}
+
 TEST_CASE("scaling: compute-optimal answer as table and JSON, and the hand-off to plan", "[cli][scaling]") {
     const Result t = run({"scaling", "--compute", "5.76e23"});
     REQUIRE(t.code == 0);

@@ -18,6 +18,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -335,6 +336,23 @@ TEST_CASE("the precision table: bytes, working format and matmul peaks with fall
     CHECK(peak_for(a100, Precision::fp8) == a100.peak_bf16);         // no fp8 on Ampere: bf16
     CHECK(peak_for(a100, Precision::mixed_fp16) == a100.peak_fp16);
     CHECK(peak_for(gpu_or_throw("h100", "--gpu"), Precision::fp8) == 1978.9e12);
+    // Where a precision falls back, the plans say so: one warning, from the planner, in `plan` and `infer`.
+    const std::string bf16_on_volta =
+        "--precision mixed-bf16: the v100-32g (NVIDIA Tesla V100 SXM2 32GB) has no bf16 tensor cores (docs/GPUS.md); its "
+        "matmuls are timed at the fp16 peak, which bf16 does not reach there (use fp16 on this GPU)";
+    CHECK(precision_fallback_warning(v100, Precision::mixed_bf16) == bf16_on_volta);
+    CHECK(precision_fallback_warning(v100, Precision::mixed_fp16).empty());
+    CHECK(precision_fallback_warning(v100, Precision::fp8).empty());  // refused outright (precision_peak_flops)
+    CHECK(precision_fallback_warning(a100, Precision::mixed_bf16).empty());
+    CHECK(precision_fallback_warning(a100, Precision::fp8) ==
+          "--precision fp8: the a100-80g (NVIDIA A100 SXM4 80GB) has no fp8 tensor cores (docs/GPUS.md); its matmuls are "
+          "timed at the bf16 peak, which fp8 does not reach there (use bf16 on this GPU)");
+    TrainConfig c;
+    c.parallel.gpus = 8;
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const std::vector<std::string> w = plan_memory(m, v100, c).warnings;
+    CHECK(std::count(w.begin(), w.end(), bf16_on_volta) == 1);
+    CHECK(plan_memory(m, gpu_or_throw("h100", "--gpu"), c).warnings.empty());
 }
 
 TEST_CASE("one collective vocabulary and bus-bandwidth factor for the planner and dist/", "[comm][extension]") {

@@ -3,29 +3,43 @@
 // with the planner's message, and round-trip scenarios through JSON.
 #include "core/error.h"
 #include "core/gpu.h"
+#include "core/job_text.h"
 #include "core/presets.h"
 #include "core/quantity.h"
 #include "gui/figures.h"
 #include "gui/main_window.h"
+#include "gui/widgets.h"
+#include "planner/search.h"
 #include "planner/infer.h"
 #include "planner/lora.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QDir>
 #include <QFile>
+#include <QFontMetrics>
+#include <QScreen>
+#include <QScrollArea>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QHeaderView>
+#include <QPushButton>
+#include <QTabWidget>
 #include <QTableWidget>
+#include <QWheelEvent>
 #include <QTemporaryDir>
 #include <QXmlStreamReader>
 #include <QtTest>
 
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <fstream>
 
 using namespace llmplan;
@@ -33,7 +47,7 @@ using namespace llmplan::gui;
 
 namespace {
 
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+// (kGiB: gui/widgets.h.)
 
 template <typename T>
 T* child(const MainWindow& w, const char* name) {
@@ -65,6 +79,44 @@ double stack_total(const StackedBarChart& chart, int category) {
     double sum = 0;
     for (const auto& s : chart.stacks) sum += s.values[category];
     return sum;
+}
+
+// Lets the layouts finish: a shown page lays out in posted events, some of which post more.
+void settle() {
+    for (int i = 0; i < 3; ++i) QApplication::processEvents();
+}
+
+// Every visible label whose text does not fit its box: "name: text (needs W×H, has w×h)".
+// One-line labels: each line's advance within the width; word-wrapped ones: heightForWidth within
+// the height. Rich text is measured as QLabel lays it out (heightForWidth).
+QStringList clipped_labels(const QWidget& root) {
+    QStringList out;
+    // A panel that scrolls only vertically must be no wider than its viewport (else its right edge is cut).
+    for (const QScrollArea* a : root.findChildren<QScrollArea*>())
+        if (a->isVisible() && a->widget() && a->horizontalScrollBarPolicy() == Qt::ScrollBarAlwaysOff &&
+            a->widget()->width() > a->viewport()->width() + 1)
+            out << QString("%1 is %2 wide in a %3 viewport").arg(a->objectName().isEmpty() ? QString("a scroll area") : a->objectName())
+                       .arg(a->widget()->width()).arg(a->viewport()->width());
+    for (const QLabel* l : root.findChildren<QLabel*>()) {
+        if (!l->isVisible() || l->text().isEmpty() || l->width() <= 0) continue;
+        const QRect box = l->contentsRect();
+        const bool rich = l->textFormat() == Qt::RichText || (l->textFormat() == Qt::AutoText && Qt::mightBeRichText(l->text()));
+        int need_w = 0, need_h = 0;
+        if (l->wordWrap() || rich) {
+            need_h = l->heightForWidth(l->width());
+            need_w = 0;
+            if (need_h <= l->height() + 1) continue;
+        } else {
+            const QFontMetrics fm(l->font());
+            for (const QString& line : l->text().split('\n')) need_w = std::max(need_w, fm.horizontalAdvance(line));
+            need_h = fm.height() * static_cast<int>(l->text().count('\n') + 1);
+            if (need_w <= box.width() + 1 && need_h <= box.height() + 2) continue;
+        }
+        out << QString("%1 \"%2\" (needs %3×%4, has %5×%6)")
+                   .arg(l->objectName().isEmpty() ? QString("label") : l->objectName(), l->text().left(60))
+                   .arg(need_w).arg(need_h).arg(box.width()).arg(box.height());
+    }
+    return out;
 }
 
 }  // namespace
@@ -138,9 +190,42 @@ private slots:
             expected = e.what();
         }
         QVERIFY(!expected.isEmpty());
-        QCOMPARE(w.error_message(), expected);
+        // The planner's message, then the valid sizes nearest the one typed (valid_layout_values):
+        // TP must divide the 8 GPUs and the 32 heads.
+        QCOMPARE(w.error_message(), expected + "\nValid with the other inputs as they are: TP 1, 2, 4, 8");
         QVERIFY(child<QLabel>(w, "errorMessage")->isVisibleTo(&w));
         QCOMPARE(w.evaluation()->memory.worst().device_total, before);  // the last valid plan stays
+        // The field at fault is marked, no other.
+        QVERIFY(child<QSpinBox>(w, "tp")->property("invalid").toBool());
+        QVERIFY(!child<QSpinBox>(w, "pp")->property("invalid").toBool());
+        QVERIFY(!child<QSpinBox>(w, "gpus")->property("invalid").toBool());
+        // The verdict and the charts are greyed: they show the last valid plan, not this input.
+        auto* verdict = child<QLabel>(w, "verdict");
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::stale));
+        QVERIFY(verdict->text().startsWith("Input invalid — the last valid plan, greyed: "));
+        QVERIFY(!verdict->styleSheet().contains("#1b7a2e"));  // not green
+        QVERIFY(child<ChartView>(w, "memoryChart")->stale());
+        QVERIFY(child<ChartView>(w, "timeChart")->stale());
+        // A model that changes while the input is invalid does not change the greyed verdict's claim.
+        choose(w, "modelPreset", "llama-3.1-405b");
+        QVERIFY(w.showing_error());
+        QVERIFY(verdict->text().startsWith("Input invalid"));
+        choose(w, "modelPreset", "llama-2-7b");
+        // The Search and What fits tabs stay usable (they choose the layout); the views of the plan do not.
+        auto* views = child<QTabWidget>(w, "views");
+        for (int i = 0; i < views->count(); ++i)
+            QCOMPARE(views->widget(i)->isEnabled(), views->tabText(i) == "Search" || views->tabText(i) == "What fits");
+        QVERIFY(child<QPushButton>(w, "runSearch")->isEnabled());
+        QVERIFY(w.run_search());
+        QVERIFY(!w.search_result().top.empty());
+        w.apply_search_row(0);  // a valid layout: the error, the marks and the grey go
+        QVERIFY2(!w.showing_error(), qPrintable(w.error_message()));
+        QVERIFY(!child<QSpinBox>(w, "tp")->property("invalid").toBool());
+        QVERIFY(!child<ChartView>(w, "memoryChart")->stale());
+        QVERIFY(verdict->property("verdictStyle").toInt() != static_cast<int>(VerdictStyle::stale));
+        for (int i = 0; i < views->count(); ++i) QVERIFY(views->widget(i)->isEnabled());
+        child<QSpinBox>(w, "tp")->setValue(1);
+        child<QSpinBox>(w, "pp")->setValue(1);
         // A bad parameter count: parse_count's message.
         child<QSpinBox>(w, "tp")->setValue(1);
         QVERIFY(!w.showing_error());
@@ -270,6 +355,383 @@ private slots:
         else qunsetenv("HF_HUB_CACHE");
     }
 
+    void defaults_are_the_clis() {
+        // The window opens on the CLI's defaults, read from the same structs the CLI reads
+        // (JobText, InferText, kDefaultGpu), with the GUI's start model: a plan that fits.
+        MainWindow w;
+        const Scenario s = w.scenario();
+        QCOMPARE(s, default_scenario());
+        QCOMPARE(s.gpu, std::string(kDefaultGpu));
+        QCOMPARE(s.model, std::string(kStartModel));
+        const GpuSpec& gpu = gpu_or_throw(kDefaultGpu, "--gpu");
+        const TrainConfig cli = train_config_from_text(JobText{}, gpu.default_gpus_per_node);
+        const TrainConfig gui = resolve_config(s);
+        QCOMPARE(gui.parallel.gpus, cli.parallel.gpus);
+        QCOMPARE(gui.parallel.gpus_per_node, cli.parallel.gpus_per_node);
+        QCOMPARE(gui.parallel.tp, cli.parallel.tp);
+        QCOMPARE(gui.parallel.zero, cli.parallel.zero);
+        QCOMPARE(gui.precision, cli.precision);
+        QCOMPARE(gui.optimizer, cli.optimizer);
+        QCOMPARE(gui.recompute, cli.recompute);
+        QCOMPARE(gui.micro_batch, cli.micro_batch);
+        QCOMPARE(gui.parallel.zero, 0);  // hand-checked: `llmplan plan` without --zero is ZeRO-0 on 1 GPU
+        QCOMPARE(gui.parallel.gpus, 1);
+        const InferConfig infer_cli = infer_config_from_text(InferText{});
+        const InferConfig infer_gui = resolve_infer_config(s);
+        QCOMPARE(infer_gui.weights.format, infer_cli.weights.format);
+        QCOMPARE(infer_gui.kv, infer_cli.kv);
+        QCOMPARE(infer_gui.kv, WeightFormat::bf16);
+        QCOMPARE(infer_gui.batch, infer_cli.batch);
+        QCOMPARE(infer_gui.prompt, infer_cli.prompt);
+        QCOMPARE(infer_gui.generate, infer_cli.generate);
+        QCOMPARE(infer_gui.framework, infer_cli.framework);
+        // The widgets show it: the H100, ZeRO-0, bf16 weights; and the first screen fits.
+        QCOMPARE(child<QComboBox>(w, "gpu")->currentData().toString(), QString(kDefaultGpu));
+        QCOMPARE(child<QComboBox>(w, "zero")->currentData().toString(), QString("0"));
+        QCOMPARE(child<QComboBox>(w, "inferWeights")->currentData().toString(), QString("bf16"));
+        QVERIFY(!w.showing_error());
+        QVERIFY(w.evaluation()->memory.fits);
+        QCOMPARE(child<QLabel>(w, "verdict")->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::fits));
+        // A saved scenario stores those defaults (bf16 weights, the default KV cache).
+        QTemporaryDir dir;
+        QString err;
+        QVERIFY2(w.save_scenario(dir.filePath("s.json"), &err), qPrintable(err));
+        const Scenario back = load_scenario_file(dir.filePath("s.json").toStdString());
+        QCOMPARE(back.infer.weights, std::string("bf16"));
+        QCOMPARE(back.infer.kv_cache, std::string(""));
+        QCOMPARE(back.zero, 0);
+    }
+
+    void bf16_without_bf16_warns() {
+        // The planner's warning (precision_fallback_warning), shown under the verdict in both modes.
+        MainWindow w;
+        choose(w, "gpu", "v100-32g");
+        choose(w, "modelPreset", "gpt2-124m");
+        QVERIFY(!w.showing_error());
+        const QString text = child<QLabel>(w, "verdict")->text();
+        QVERIFY2(text.contains("\nwarning: --precision mixed-bf16: the v100-32g (NVIDIA Tesla V100 SXM2 32GB) has no bf16 "
+                               "tensor cores"),
+                 qPrintable(text));
+        choose(w, "precision", "mixed-fp16");
+        QVERIFY(!child<QLabel>(w, "verdict")->text().contains("warning"));
+        choose(w, "mode", "inference");
+        QVERIFY(child<QLabel>(w, "inferVerdict")->text().contains("warning: --weights bf16: the v100-32g"));
+        choose(w, "inferWeights", "fp16");
+        QVERIFY(!child<QLabel>(w, "inferVerdict")->text().contains("warning"));
+    }
+
+    void wheel_changes_only_focused_inputs() {
+        MainWindow w;
+        w.show();
+        auto* optimizer = child<QComboBox>(w, "optimizer");
+        auto* gpus = child<QSpinBox>(w, "gpus");
+        QCOMPARE(optimizer->focusPolicy(), Qt::StrongFocus);
+        const int before = optimizer->currentIndex();
+        const int gpus_before = gpus->value();
+        for (QWidget* input : {static_cast<QWidget*>(optimizer), static_cast<QWidget*>(gpus)}) {
+            QVERIFY(!input->hasFocus());
+            const QPointF at(input->width() / 2.0, input->height() / 2.0);
+            QWheelEvent down(at, input->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                             Qt::NoScrollPhase, false);
+            QApplication::sendEvent(input, &down);
+            QVERIFY(!down.isAccepted());  // left to the scroll area
+        }
+        QCOMPARE(optimizer->currentIndex(), before);
+        QCOMPARE(gpus->value(), gpus_before);
+    }
+
+    void verdict_states_and_shortfall() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        auto* verdict = child<QLabel>(w, "verdict");
+        // ZeRO-2, micro-batch 3: 78.24 of 79.18 GiB (hand-checked with `llmplan plan`): fits, 0.94 GiB
+        // free, under the 5% margin: tight, in amber.
+        choose(w, "zero", "2");
+        child<QSpinBox>(w, "microBatch")->setValue(3);
+        QVERIFY(w.evaluation()->memory.fits);
+        QCOMPARE(fit_state(w.evaluation()->memory.headroom_bytes, w.evaluation()->memory.capacity_bytes), FitState::tight);
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::tight));
+        QVERIFY2(verdict->text().startsWith("TIGHT — fits with only 0.94 GiB (1.2%) free of 79.18 GiB on 8 × "), qPrintable(verdict->text()));
+        QVERIFY(verdict->text().contains("under the 5% margin"));
+        QCOMPARE(child<QLabel>(w, "figure_headroom_name")->text(), QString("headroom:"));
+        // ZeRO-1, micro-batch 3: 89.37 GiB, short by 10.19 GiB: said so, not as a positive "headroom".
+        choose(w, "zero", "1");
+        QVERIFY(!w.evaluation()->memory.fits);
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::does_not_fit));
+        QVERIFY(verdict->text().startsWith("DOES NOT FIT — short by 10.19 GiB of 79.18 GiB"));
+        QCOMPARE(child<QLabel>(w, "figure_headroom_name")->text(), QString("short by:"));
+        QCOMPARE(child<QLabel>(w, "figure_headroom")->text(), QString("10.19 GiB"));
+        // micro-batch 1: 54.45 GiB, 24.73 GiB free: fits.
+        child<QSpinBox>(w, "microBatch")->setValue(1);
+        QCOMPARE(verdict->property("verdictStyle").toInt(), static_cast<int>(VerdictStyle::fits));
+        QVERIFY(verdict->text().startsWith("FITS — headroom 24.73 GiB (31.2%) of 79.18 GiB"));
+    }
+
+    void search_is_best_first_with_a_margin() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        w.select_tab("search");
+        QVERIFY(w.run_search());
+        const SearchResult& r = w.search_result();
+        QVERIFY(r.top.size() > 3);
+        // Every layout leaves the 5% margin free (search_layouts' min_headroom = kHeadroomMargin).
+        for (const SearchCandidate& c : r.top) QVERIFY(c.headroom >= kHeadroomMargin * (c.device_total + c.headroom) * (1 - 1e-12));
+        // The table shows rank 1 (the fastest) first, in order.
+        auto* table = child<QTableWidget>(w, "searchResults");
+        QCOMPARE(table->rowCount(), static_cast<int>(r.top.size()));
+        for (int row = 0; row < table->rowCount(); ++row) QCOMPARE(table->item(row, 0)->text(), QString::number(row + 1));
+        QCOMPARE(table->horizontalHeader()->sortIndicatorOrder(), Qt::AscendingOrder);
+        // The explanation is structured: the winner, then why not each alternative, as a list.
+        const QString why = child<QLabel>(w, "searchStatus")->text();
+        QVERIFY(why.contains("<b>Winner (row 1):</b> fits: "));
+        QVERIFY(why.contains("<b>Why not the alternatives:</b></p><ul><li>"));
+    }
+
+    void deltas_in_their_units() {
+        QCOMPARE(format_signed_delta(48456, "ms"), std::string("+48.46 s"));
+        QCOMPARE(format_signed_delta(-2053823, "USD"), std::string("−$2.05M"));
+        QCOMPARE(format_signed_delta(4, ""), std::string("+4"));
+        QCOMPARE(format_signed_delta(0, ""), std::string("±0"));
+        QCOMPARE(format_signed_delta(-1.5, "days"), std::string("−36.0 h"));  // as format_duration shows times
+        QCOMPARE(format_signed_delta(4, "days"), std::string("+4.0 days"));
+        QCOMPARE(format_signed_delta(2.5, "GiB"), std::string("+2.50 GiB"));
+        QCOMPARE(format_signed_delta(-12.26, "%"), std::string("−12.3%"));
+        QCOMPARE(format_signed_delta(12300, "tok/s"), std::string("+12.3K tok/s"));
+        // In the window: pinned A (ZeRO-1) against B (ZeRO-3); every Δ is formatted like its values.
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        choose(w, "zero", "1");
+        QVERIFY(w.pin());
+        choose(w, "zero", "3");
+        auto* table = child<QTableWidget>(w, "compareTable");
+        const std::vector<Figure> a = key_figures(*w.evaluation());
+        bool step = false, cost = false, batch = false;
+        for (int row = 0; row < table->rowCount(); ++row) {
+            const QString delta = table->item(row, 3)->text();
+            if (table->item(row, 0)->text() == "step time") step = delta.endsWith(" s") || delta.endsWith(" ms");
+            if (table->item(row, 0)->text() == "cost") cost = delta.contains("$");
+            if (table->item(row, 0)->text() == "largest micro-batch that fits") batch = !delta.contains(".");
+        }
+        QVERIFY(step);
+        QVERIFY(cost);
+        QVERIFY(batch);
+    }
+
+    void colours_are_fixed_per_term() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        // Every term key the planner produces here has a colour of its own, the same in every chart.
+        std::map<QString, QRgb> seen;
+        auto check = [&](const StackedBarChart& c) {
+            std::set<QRgb> in_chart;
+            for (const auto& st : c.stacks) {
+                QVERIFY2(!st.key.isEmpty(), qPrintable(st.name));
+                const QColor colour = term_color(st.key);
+                QVERIFY2(in_chart.insert(colour.rgb()).second, qPrintable("two terms share a colour: " + st.key));
+                QVERIFY2(colour.lightnessF() < 0.75, qPrintable(st.key + " is too pale"));
+                if (auto it = seen.find(st.key); it != seen.end()) QCOMPARE(it->second, colour.rgb());
+                seen[st.key] = colour.rgb();
+            }
+        };
+        check(w.memory_chart());
+        check(w.time_chart());
+        choose(w, "zero", "3");  // other terms (the gathered ZeRO-3 parameters), another order
+        check(w.memory_chart());
+        QVERIFY(w.pin());
+        choose(w, "recompute", "full");
+        check(w.memory_chart());
+        choose(w, "mode", "inference");
+        check(w.infer_chart());
+        choose(w, "inferFramework", "vllm");
+        check(w.infer_chart());
+        QCOMPARE(term_color("parameters"), term_color("weights"));  // the same memory, trained or served
+        QVERIFY(seen.size() >= 10);
+    }
+
+    void layout_fits_small_screens() {
+        // The window opens within the screen (ctest's offscreen screen: 1920 × 1080; with
+        // QT_SCALE_FACTOR=2, 960 × 540 logical pixels) and can be made as small as 1024 × 640.
+        const QSize screen = QGuiApplication::primaryScreen()->availableGeometry().size();
+        const QString scale = qEnvironmentVariable("QT_SCALE_FACTOR", "1");
+        MainWindow w;
+        w.show();
+        QVERIFY2(w.width() <= screen.width() && w.height() <= screen.height(),
+                 qPrintable(QString("opens %1×%2 on a %3×%4 screen").arg(w.width()).arg(w.height()).arg(screen.width()).arg(screen.height())));
+        const QSize smallest = QSize(1024, 640).boundedTo(screen);
+        QVERIFY2(w.minimumSizeHint().width() <= smallest.width() && w.minimumSizeHint().height() <= smallest.height(),
+                 qPrintable(QString("minimum %1×%2").arg(w.minimumSizeHint().width()).arg(w.minimumSizeHint().height())));
+        // A plan with a pinned A, a measured run and a long model name: the most text there is.
+        QVERIFY(w.load_scenario(LLMPLAN_SOURCE_DIR "/docs/images/gui_scenario.json"));
+        QVERIFY(w.pin());
+        child<QSpinBox>(w, "microBatch")->setValue(2);
+        const QString shots = qEnvironmentVariable("LLMPLAN_GUI_SHOTS", QCoreApplication::applicationDirPath());
+        for (const QSize size : {QSize(1024, 640), QSize(1280, 720), QSize(1920, 1080)}) {
+            const QSize want = size.boundedTo(screen);
+            w.resize(want);
+            settle();
+            QCOMPARE(w.size(), want);  // nothing holds the window larger
+            for (const char* tab : {"memory", "time", "communication", "scaling", "search", "compare", "measured", "fits"}) {
+                w.select_tab(tab);
+                if (QString(tab) == "search") w.run_search();
+                if (QString(tab) == "fits" && w.what_fits_result().empty()) w.run_what_fits();
+                settle();
+                const QStringList clipped = clipped_labels(w);
+                QVERIFY2(clipped.isEmpty(), qPrintable(QString("%1×%2 %3 tab: ").arg(want.width()).arg(want.height()).arg(tab) +
+                                                       clipped.join("; ")));
+                if (QString(tab) == "memory" || QString(tab) == "search")
+                    QVERIFY(w.grab().save(QString("%1/gui_%2x%3_scale%4_%5.png").arg(shots).arg(want.width()).arg(want.height())
+                                              .arg(scale, tab)));
+            }
+            // Pinning does not resize the window.
+            w.unpin();
+            QApplication::processEvents();
+            QVERIFY(w.pin());
+            QApplication::processEvents();
+            QCOMPARE(w.size(), want);
+            choose(w, "mode", "inference");
+            settle();
+            const QStringList clipped = clipped_labels(w);
+            QVERIFY2(clipped.isEmpty(), qPrintable(QString("%1×%2 inference: ").arg(want.width()).arg(want.height()) + clipped.join("; ")));
+            QVERIFY(w.grab().save(QString("%1/gui_%2x%3_scale%4_inference.png").arg(shots).arg(want.width()).arg(want.height()).arg(scale)));
+            choose(w, "mode", "training");
+        }
+    }
+
+    void inputs_say_what_applies() {
+        MainWindow w;
+        // 0 GPUs: the planner's message and the field marked, not a silent revert.
+        child<QSpinBox>(w, "gpus")->setValue(0);
+        QCOMPARE(child<QSpinBox>(w, "gpus")->value(), 0);
+        QVERIFY(w.showing_error());
+        QVERIFY2(w.error_message().startsWith("--gpus"), qPrintable(w.error_message()));
+        QVERIFY(child<QSpinBox>(w, "gpus")->property("invalid").toBool());
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        QVERIFY(!w.showing_error());
+        QVERIFY(!child<QSpinBox>(w, "gpus")->property("invalid").toBool());
+        // "parameter count" starts from the model planned so far: llama-3-70b stays about 70B.
+        choose(w, "modelPreset", "llama-3-70b");
+        choose(w, "modelSource", "params");
+        QCOMPARE(child<QLineEdit>(w, "params")->text(), QString::fromStdString(format_count(70553706496.0)));
+        QVERIFY(!w.showing_error());
+        QVERIFY(std::abs(static_cast<double>(w.evaluation()->memory.params.total()) / 70553706496.0 - 1) < 0.05);
+        // Inputs that do not apply are disabled: nf4 double quantization without nf4, vLLM's
+        // settings outside vLLM, group size without int4/int3, LoRA settings without LoRA.
+        choose(w, "inferWeights", "bf16");
+        QVERIFY(!child<QCheckBox>(w, "inferDoubleQuant")->isEnabled());
+        QVERIFY(!child<QSpinBox>(w, "inferGroupSize")->isEnabled());
+        choose(w, "inferWeights", "nf4");
+        QVERIFY(child<QCheckBox>(w, "inferDoubleQuant")->isEnabled());
+        choose(w, "inferWeights", "int4");
+        QVERIFY(child<QSpinBox>(w, "inferGroupSize")->isEnabled());
+        QVERIFY(!child<QDoubleSpinBox>(w, "inferGpuMemoryUtilization")->isEnabled());
+        QVERIFY(!child<QSpinBox>(w, "inferBlockSize")->isEnabled());
+        choose(w, "inferFramework", "vllm");
+        QVERIFY(child<QDoubleSpinBox>(w, "inferGpuMemoryUtilization")->isEnabled());
+        QVERIFY(child<QSpinBox>(w, "inferBlockSize")->isEnabled());
+        QVERIFY(!child<QComboBox>(w, "baseQuant")->isEnabled());
+        child<QSpinBox>(w, "loraRank")->setValue(16);
+        QVERIFY(child<QComboBox>(w, "baseQuant")->isEnabled());
+    }
+
+    void inference_pins_and_qualifies() {
+        MainWindow w;
+        choose(w, "mode", "inference");
+        choose(w, "modelPreset", "llama-2-7b");
+        QVERIFY(w.pin());  // A/B in inference mode too
+        QVERIFY(w.pinned());
+        child<QSpinBox>(w, "inferBatch")->setValue(32);
+        QVERIFY(!w.showing_error());
+        QCOMPARE(w.infer_chart().categories, QStringList({"A (pinned)", "B (current)"}));
+        QVERIFY(std::abs(stack_total(w.infer_chart(), 1) - stack_total(w.infer_chart(), 0)) > 0.5);  // B's KV cache is larger
+        QVERIFY(child<QLabel>(w, "infer_kv_cache")->text().contains("(Δ +"));
+        // The CLI's qualifiers: the context at this batch, the batch at this request length.
+        QCOMPARE(child<QLabel>(w, "infer_max_context_name")->text(), QString("longest context at batch 32:"));
+        QCOMPARE(child<QLabel>(w, "infer_max_batch_name")->text(), QString("largest batch at 768 tokens:"));
+        w.unpin();
+        QVERIFY(!w.pinned());
+        QCOMPARE(w.infer_chart().categories, QStringList({"current"}));
+        // Weights larger than the card: no context fits, not "256".
+        choose(w, "modelPreset", "llama-3-70b");
+        QCOMPARE(child<QLabel>(w, "infer_max_context")->text(), QString("none"));
+        QCOMPARE(w.inference()->plan.max_context, std::int64_t{0});
+        QCOMPARE(child<QLabel>(w, "infer_headroom_name")->text(), QString("short by:"));
+    }
+
+    void exports_say_what_they_show() {
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        choose(w, "zero", "1");
+        // The chart's title carries the model, the GPUs, the layout and the verdict.
+        QCOMPARE(w.memory_chart().title, QString("Memory per GPU, most loaded stage (h100-sxm)\n"
+                                                 "llama-2-7b · 8 × h100-sxm · tp 1, pp 1, dp 8, ZeRO-1, micro-batch 1 · fits"));
+        QVERIFY(w.time_chart().title.endsWith("ZeRO-1, micro-batch 1 · fits"));
+        // A step of 41.5 s (global batch 1024, as `llmplan search` picks) is drawn in seconds, not as 41530 ms.
+        child<QSpinBox>(w, "globalBatch")->setValue(1024);
+        QVERIFY(w.evaluation()->perf.step_seconds > 10);
+        QCOMPARE(w.time_chart().value_axis, QString("s per step"));
+        double total = 0;
+        for (const auto& st : w.time_chart().stacks) total += st.values[0];
+        QVERIFY(std::abs(total - w.evaluation()->perf.step_seconds) < 1e-9 * w.evaluation()->perf.step_seconds);
+        // A tab without a chart exports nothing rather than another tab's chart.
+        QTemporaryDir dir;
+        QString err;
+        w.select_tab("search");
+        QVERIFY(!w.export_chart(dir.filePath("search.png"), &err));
+        QCOMPARE(err, QString("chart: the Search tab has no chart; choose Memory, Step time or Scaling to export one"));
+        QVERIFY(!QFileInfo::exists(dir.filePath("search.png")));
+        w.select_tab("memory");
+        QVERIFY2(w.export_chart(dir.filePath("memory.png"), &err), qPrintable(err));
+    }
+
+    void keyboard_shortcuts_are_listed() {
+        // Every view has a shortcut in the View menu (Ctrl+1 … Ctrl+8) and Ctrl+Shift+F searches.
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        auto* views = child<QTabWidget>(w, "views");
+        QAction* search = nullptr;
+        int found = 0;
+        for (QAction* a : w.findChildren<QAction*>()) {
+            const QKeySequence k = a->shortcut();
+            for (int i = 0; i < 8; ++i)
+                if (k == QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i))) {
+                    a->trigger();
+                    QCOMPARE(views->currentIndex(), i);
+                    ++found;
+                }
+            if (k == QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F)) search = a;
+        }
+        QCOMPARE(found, 8);
+        QVERIFY(search);
+        views->setCurrentIndex(0);
+        search->trigger();
+        QCOMPARE(views->tabText(views->currentIndex()), QString("Search"));
+        QVERIFY(!w.search_result().top.empty());
+    }
+
+    void what_fits_lists_every_preset() {
+        MainWindow w;  // one H100 (the CLI's defaults)
+        w.select_tab("fits");
+        QVERIFY(w.run_what_fits());
+        QCOMPARE(w.what_fits_result().size(), model_presets().size());
+        auto* table = child<QTableWidget>(w, "fitsTable");
+        QCOMPARE(table->rowCount(), static_cast<int>(model_presets().size()));
+        // Exactly what_fits for each preset: llama-2-7b serves on one GPU but does not train in full.
+        for (int row = 0; row < table->rowCount(); ++row) {
+            if (table->item(row, 0)->text() != "llama-2-7b") continue;
+            QCOMPARE(table->item(row, 2)->text(), QString("no"));
+            QVERIFY(table->item(row, 3)->text().startsWith("yes, "));
+            QVERIFY(table->item(row, 5)->text().startsWith("tp 1: batch up to "));
+        }
+        // Smallest first.
+        QCOMPARE(table->item(0, 0)->text(), QString("gpt2-124m"));
+    }
+
     void pin_compares_a_and_b() {
         MainWindow w;
         choose(w, "modelPreset", "llama-2-7b");
@@ -351,7 +813,26 @@ private slots:
                                                        "/validation/engine/gpt2-124m_bf16_full_flash_b32.json");
         QVERIFY2(w.open_profile(profile, &err), qPrintable(err));
         QCOMPARE(child<QTableWidget>(w, "measuredTable")->rowCount(), 4);
+        // The run is gpt2-124m, micro-batch 32 × 1024, recompute full: against the default plan it is
+        // another job, said so, and not drawn on the charts.
+        auto* warning = child<QLabel>(w, "measuredMismatch");
+        QVERIFY(!warning->isHidden());
+        QVERIFY2(warning->text().contains("model gpt2-124m, not " + QString(kStartModel)), qPrintable(warning->text()));
+        QVERIFY(warning->text().contains("micro-batch 32, not 1"));
+        QVERIFY(w.memory_chart().markers.isEmpty());
+        QVERIFY(w.time_chart().markers.isEmpty());
+        // Its own job: compared, and marked on the charts.
+        choose(w, "modelPreset", "gpt2-124m");
+        child<QSpinBox>(w, "microBatch")->setValue(32);
+        child<QSpinBox>(w, "seq")->setValue(1024);
+        choose(w, "recompute", "full");
+        QVERIFY(!w.showing_error());
+        QVERIFY2(warning->isHidden(), qPrintable(warning->text()));
         QVERIFY(std::abs(w.memory_chart().markers[0] - 6800068608.0 / kGiB) < 1e-9);
+        QCOMPARE(w.time_chart().markers.size(), 1);
+        // A change of model hides the marker again.
+        choose(w, "modelPreset", "gpt2-350m");
+        QVERIFY(w.memory_chart().markers.isEmpty());
     }
 
     void lora_inputs_follow_the_planner() {

@@ -6,6 +6,7 @@
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "planner/memory.h"
+#include "planner/what_fits.h"
 
 #include <catch2/catch.hpp>
 
@@ -138,4 +139,90 @@ TEST_CASE("perf on H100: GPT-2 training throughput within 10% of the lent GPU's 
         INFO(k.model << " b" << k.batch << ": predicted " << p.tokens_per_second << " tokens/s, measured " << k.measured);
         CHECK(std::fabs(p.tokens_per_second - k.measured) / k.measured < 0.10);
     }
+}
+
+TEST_CASE("search: a headroom margin keeps only layouts with that share of the card free", "[search]") {
+    // ZeRO 0–2, micro-batches 1–3, global batch 96: with a 5% margin a layout must leave
+    // 0.05 × 79.18 GiB free; ZeRO-2, micro-batch 3 on tp 1 (78.24 GiB, `llmplan plan`) fits without it.
+    SearchSpace space;
+    space.zero = {0, 1, 2};
+    space.recompute = {Recompute::none};
+    space.micro_batches = {1, 2, 3};
+    space.virtual_stages = {1};
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    TrainConfig job = base_job(8);
+    job.global_batch = 96;
+    const SearchResult all = search_layouts(m, gpu, job, default_cluster(gpu, 8), PerfOptions{}, space, SearchRank::time, 1000);
+    space.min_headroom = 0.05;
+    const SearchResult kept = search_layouts(m, gpu, job, default_cluster(gpu, 8), PerfOptions{}, space, SearchRank::time, 1000);
+    std::size_t with_margin = 0;
+    for (const SearchCandidate& c : all.top) with_margin += c.headroom >= 0.05 * gpu.memory_bytes ? 1 : 0;
+    CHECK(kept.fitting == with_margin);
+    CHECK(kept.fitting < all.fitting);  // some layouts fit with less than 5% to spare
+    CHECK(kept.fitting > 0);
+    for (const SearchCandidate& c : kept.top) CHECK(c.headroom >= 0.05 * gpu.memory_bytes);
+}
+
+TEST_CASE("fit_state: tight below the margin, short when negative", "[search]") {
+    CHECK(fit_state(-1, 100) == FitState::does_not_fit);
+    CHECK(fit_state(0, 100) == FitState::tight);
+    CHECK(fit_state(4.99, 100) == FitState::tight);
+    CHECK(fit_state(5, 100) == FitState::fits);
+    CHECK(fit_state(5, 100, 0) == FitState::fits);
+    CHECK(kHeadroomMargin == 0.05);
+}
+
+TEST_CASE("valid_layout_values: the sizes the checks accept, nearest first", "[search]") {
+    // llama-2-7b: 32 heads, 32 kv heads, d_ff 11008, 32 layers. On 8 GPUs tp must divide 8 and 32:
+    // 1, 2, 4, 8; asked for the 2 nearest to tp 3: 2 and 4.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    TrainConfig c;
+    c.parallel.gpus = 8;
+    c.parallel.gpus_per_node = 8;
+    c.parallel.tp = 3;
+    CHECK(valid_layout_values(m, c, "--tp", 10) == std::vector<int>{1, 2, 4, 8});
+    CHECK(valid_layout_values(m, c, "--tp", 2) == std::vector<int>{2, 4});
+    // pp with tp 1 on 8 GPUs: divisors of 8 that divide the 32 layers.
+    c.parallel.tp = 1;
+    c.parallel.pp = 3;
+    CHECK(valid_layout_values(m, c, "--pp", 10) == std::vector<int>{1, 2, 4, 8});
+    // On 6 GPUs tp must divide 6 and 32: 1 and 2.
+    c.parallel.pp = 1;
+    c.parallel.gpus = 6;
+    c.parallel.tp = 3;
+    CHECK(valid_layout_values(m, c, "--tp", 10) == std::vector<int>{1, 2});
+    CHECK(valid_layout_values(m, c, "--gpus", 10).empty());  // not a layout size
+}
+
+TEST_CASE("what_fits: training, LoRA, QLoRA and serving on one and two H100s", "[search]") {
+    const GpuSpec& h100 = *find_gpu("h100-sxm");
+    TrainConfig one;  // the CLI's defaults: 1 GPU, mixed-bf16, AdamW
+    one.parallel.gpus_per_node = 8;
+    // llama-2-7b on one H100: full training needs 16 bytes per parameter (108 GiB): no; LoRA and
+    // QLoRA fit (`llmplan plan --lora-rank 16 [--base-quant nf4]`: 31.53 and 22.22 GiB with no
+    // recompute; the search may pick another layout); serving fits one GPU (`llmplan infer`: 13.68 GiB).
+    const ModelFit small = what_fits(preset_or_throw("llama-2-7b", "--model"), h100, one, kHeadroomMargin);
+    CHECK(small.model == "llama-2-7b");
+    CHECK(small.parameters == 6738415616.0);
+    CHECK(!small.full.fits);
+    CHECK(small.lora.fits);
+    CHECK(small.qlora.fits);
+    CHECK(small.lora.device_total > small.qlora.device_total);  // the nf4 base is a quarter of bf16
+    CHECK(small.lora.device_total <= 0.95 * h100.memory_bytes);
+    CHECK(small.serves);
+    CHECK(small.serve_tp == 1);
+    CHECK(small.serve_max_batch > 1);
+    // llama-2-70b: 128.5 GiB of bf16 weights: no training, no LoRA on one card; served on 2 H100s
+    // (`llmplan infer --tp 2`: 64.24 GiB of weights each).
+    TrainConfig two = one;
+    two.parallel.gpus = 2;
+    const ModelFit big = what_fits(preset_or_throw("llama-2-70b", "--model"), h100, two, kHeadroomMargin);
+    CHECK(!big.full.fits);
+    CHECK(big.serves);
+    CHECK(big.serve_tp == 2);
+    const ModelFit big_one = what_fits(preset_or_throw("llama-2-70b", "--model"), h100, one, kHeadroomMargin);
+    CHECK(!big_one.serves);
+    CHECK(big_one.serve_tp == 0);
+    CHECK(!big_one.lora.fits);
 }

@@ -60,7 +60,7 @@ void CommTab::refresh(const Evaluation& e, const Overlays& o) {
         set_cell(table_, row, 1, to_string(u.kind));
         set_number(table_, row, 2, QString::number(u.group), u.group);
         set_cell(table_, row, 3, q(std::string(to_string(u.link)) + " " + format_fixed(u.bus_bandwidth / 1e9, 0) + " GB/s"));
-        set_number(table_, row, 4, q(format_fixed(u.bytes / 1e6, 1) + " MB"), u.bytes);
+        set_number(table_, row, 4, q(u.bytes >= 1e9 ? format_bytes(u.bytes, ByteUnit::gb) : format_fixed(u.bytes / 1e6, 1) + " MB"), u.bytes);
         set_number(table_, row, 5, q(format_fixed(u.count, 0)), u.count);
         set_number(table_, row, 6, q(format_duration(u.seconds)), u.seconds);
         set_number(table_, row, 7, q(format_duration(u.exposed_seconds)), u.exposed_seconds);

@@ -1,6 +1,7 @@
 // compare_tab.cpp — see compare_tab.h.
 #include "gui/tabs/compare_tab.h"
 
+#include "core/quantity.h"
 #include "gui/figures.h"
 #include "gui/widgets.h"
 
@@ -20,7 +21,8 @@ const char* const kUnpinned = "Pin a scenario as A, then change inputs: every fi
 
 std::string percent_delta(double a, double b) {
     if (a == 0) return b == 0 ? "0%" : "–";
-    return format_signed_delta(100 * (b - a) / std::abs(a), "") + "%";
+    const double pct = 100 * (b - a) / std::abs(a);
+    return std::string(pct > 0 ? "+" : pct < 0 ? "−" : "±") + format_fixed(std::abs(pct), 1) + "%";
 }
 
 }  // namespace

@@ -18,13 +18,19 @@ namespace llmplan::gui {
 class InferencePage : public QWidget {
 public:
     explicit InferencePage(QWidget* parent = nullptr);
-    void refresh(const InferEvaluation& current);
+    // `pinned`: plan A of an A/B comparison (nullptr: none): its bar beside the current one, Δs in the figures.
+    void refresh(const InferEvaluation& current, const InferEvaluation* pinned = nullptr);
     ChartView* chart() const { return view_; }
     const StackedBarChart& chart_data() const { return data_; }  // what the chart was last handed
+    // While the input is invalid: the verdict, figures and chart greyed (the last valid plan).
+    void set_stale(bool stale);
 
 private:
     QLabel* verdict_;
-    std::map<std::string, QLabel*> labels_;
+    std::map<std::string, QLabel*> labels_, names_;
+    QWidget* headline_ = nullptr;
+    QString verdict_text_;
+    int verdict_style_ = 0;
     ChartView* view_;
     QTableWidget* table_;
     StackedBarChart data_;

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/quantity.h"
 #include "gui/figures.h"
 #include "gui/widgets.h"
 
@@ -68,7 +69,7 @@ const std::vector<Measurable>& measurables() {
 
 }  // namespace
 
-bool read_measured(const QString& path, Measured* found, QString* error) {
+bool read_measured(const QString& path, Measured* found, QString* error, MeasuredRun* run) {
     nlohmann::json j;
     try {
         j = read_json_file(path.toStdString(), "profile report");
@@ -119,6 +120,7 @@ bool read_measured(const QString& path, Measured* found, QString* error) {
         return false;
     }
     *found = std::move(m);
+    if (run) *run = measured_run_from_json(j);
     return true;
 }
 
@@ -138,11 +140,20 @@ MeasuredTab::MeasuredTab(QWidget* parent) : Tab(parent) {
     status->setObjectName("measuredStatus");
     status->setWordWrap(true);
     l->addWidget(status);
+    warning_ = new QLabel();
+    warning_->setObjectName("measuredMismatch");
+    warning_->setWordWrap(true);
+    warning_->setStyleSheet("QLabel { background: #fff4ce; color: #6b4a00; border: 1px solid #e0c46c; padding: 6px; }");
+    warning_->hide();
+    l->addWidget(warning_);
     table_ = make_table({"quantity", "predicted", "measured", "error"}, "measuredTable");
     l->addWidget(table_, 1);
 }
 
 void MeasuredTab::refresh(const Evaluation& e, const Overlays& o) {
+    warning_->setText("The measured run does not match this plan (" + o.measured_mismatch +
+                      "): it is not compared on the charts; the errors below compare different jobs.");
+    warning_->setVisible(!o.measured.empty() && !o.measured_mismatch.isEmpty());
     if (o.measured.empty()) {
         table_->setRowCount(0);
         return;
@@ -157,7 +168,9 @@ void MeasuredTab::refresh(const Evaluation& e, const Overlays& o) {
         set_number(table_, row, 1, q(format_fixed(predicted / m.scale, 2) + " " + m.unit), predicted);
         set_number(table_, row, 2, q(format_fixed(measured / m.scale, 2) + " " + m.unit), measured);
         set_number(table_, row, 3,
-                   measured != 0 ? q(format_signed_delta(100 * (predicted - measured) / measured, "") + "%") : "–",
+                   measured != 0 ? q(std::string(predicted >= measured ? "+" : "−") +
+                                     format_fixed(std::abs(100 * (predicted - measured) / measured), 1) + "%")
+                                 : "–",
                    measured != 0 ? (predicted - measured) / measured : 0);
         ++row;
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gui/tabs/tab.h"
+#include "planner/report.h"
 
 class QLabel;
 class QTableWidget;
@@ -13,7 +14,8 @@ namespace llmplan::gui {
 
 // Reads the measured quantities of a profiler report into *found; false (and *error set) if the
 // file cannot be read, is an incomplete llmplan.profile/1 report, or measures nothing known.
-bool read_measured(const QString& path, Measured* found, QString* error);
+// *run: what the run was (measured_run_from_json, planner/report.h), where given.
+bool read_measured(const QString& path, Measured* found, QString* error, MeasuredRun* run = nullptr);
 
 class MeasuredTab : public Tab {
     Q_OBJECT
@@ -26,6 +28,7 @@ signals:
     void open_requested();  // “Open profiler report…” pressed
 
 private:
+    QLabel* warning_;
     QTableWidget* table_;
 };
 

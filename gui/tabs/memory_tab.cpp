@@ -21,7 +21,7 @@ void MemoryTab::refresh(const Evaluation& e, const Overlays& o) {
     std::vector<MemorySegment> a;
     if (o.pinned) a = memory_segments(*o.pinned);
     StackedBarChart c;
-    c.title = q("Memory per GPU, most loaded stage (" + e.memory.gpu.name + ")");
+    c.title = q("Memory per GPU, most loaded stage (" + e.memory.gpu.name + ")\n") + o.caption;
     c.value_axis = "GiB";
     c.categories = o.categories();
     std::vector<std::string> keys;
@@ -37,6 +37,7 @@ void MemoryTab::refresh(const Evaluation& e, const Overlays& o) {
         StackedBarChart::Stack st;
         const MemorySegment* sb = find(b, key);
         const MemorySegment* sa = find(a, key);
+        st.key = q(key);
         st.name = q((sb ? sb : sa)->label);
         if (o.pinned) {
             st.values.push_back(sa ? sa->gib : 0);
@@ -48,10 +49,10 @@ void MemoryTab::refresh(const Evaluation& e, const Overlays& o) {
     }
     c.limit = e.memory.capacity_bytes / kGiB;
     c.limit_label = q("capacity " + format_bytes(e.memory.capacity_bytes));
-    const auto it = o.measured.find("device_total");
-    const auto pk = o.measured.find("peak_allocated");
-    const auto pick = it != o.measured.end() ? it : pk;
-    if (pick != o.measured.end()) {
+    const auto it = o.markers_source().find("device_total");
+    const auto pk = o.markers_source().find("peak_allocated");
+    const auto pick = it != o.markers_source().end() ? it : pk;
+    if (pick != o.markers_source().end()) {
         c.marker_label = pick == it ? "measured device total" : "measured peak allocated";
         c.markers = o.markers(pick->second / kGiB);
     }

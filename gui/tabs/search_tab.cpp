@@ -5,11 +5,14 @@
 #include "core/quantity.h"
 #include "gui/figures.h"
 #include "gui/widgets.h"
+#include "planner/memory.h"
 
 #include <QHBoxLayout>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QFrame>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -40,7 +43,16 @@ SearchTab::SearchTab(QWidget* parent) : Tab(parent) {
     status_ = new QLabel("Press “Search layouts”: the fastest layouts that fit, for the current model and GPUs.");
     status_->setObjectName("searchStatus");
     status_->setWordWrap(true);
-    l->addWidget(status_);
+    status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // The explanation scrolls when it is longer than a short window leaves room for.
+    auto* explanation = new QScrollArea();
+    explanation->setWidget(status_);
+    explanation->setWidgetResizable(true);
+    explanation->setFrameShape(QFrame::NoFrame);
+    explanation->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    explanation->setMinimumHeight(60);
+    explanation->setMaximumHeight(220);
+    l->addWidget(explanation);
     table_ = make_table({"rank", "tp", "pp", "dp", "cp", "v", "sp", "ZeRO", "recompute", "micro", "global", "GiB/GPU", "step",
                          "tok/s", "MFU", "days", "cost"},
                         "searchResults");
@@ -56,7 +68,13 @@ bool SearchTab::run(const Scenario& s) {
     try {
         const ModelSpec model = resolve_model(s);
         const GpuSpec gpu = gpu_or_throw(s.gpu, "--gpu");
-        TrainConfig base = resolve_config(s);
+        // The layout is what the search chooses: the inputs' own (perhaps invalid) layout is not its concern.
+        Scenario job = s;
+        job.tp = job.pp = job.cp = job.ep = job.virtual_stages = 1;
+        job.sp = false;
+        job.zero = 0;
+        job.micro_batch = 1;
+        TrainConfig base = resolve_config(job);
         ClusterSpec cluster = default_cluster(gpu, base.parallel.gpus_per_node);
         if (!s.price.empty()) {
             cluster.price_per_gpu_hour = parse_real(s.price, "--price-per-gpu-hour", 0, 1e6);
@@ -64,22 +82,36 @@ bool SearchTab::run(const Scenario& s) {
         }
         PerfOptions options;
         if (!s.tokens.empty()) options.tokens = static_cast<double>(parse_count(s.tokens, "--tokens"));
-        result_ = search_layouts(model, gpu, base, cluster, options, SearchSpace{}, SearchRank::time,
+        SearchSpace space;
+        space.min_headroom = kHeadroomMargin;  // a safety margin (planner/memory.h), as the verdict's "tight"
+        result_ = search_layouts(model, gpu, base, cluster, options, space, SearchRank::time,
                                  static_cast<std::size_t>(top_->value()));
     } catch (const std::exception& e) {
         result_ = {};
         table_->setRowCount(0);
+        status_->setTextFormat(Qt::PlainText);
         status_->setText(QString("search: ") + e.what());
         return false;
     }
-    QString why;
-    for (const std::string& w : result_.why) why += q(w) + " ";
-    status_->setText(QString("%1 layouts evaluated, %2 fit, in %3 ms. %4 Double-click a row (or select it and "
-                             "press Apply) to use it.")
-                         .arg(result_.evaluated)
-                         .arg(result_.fitting)
-                         .arg(result_.seconds * 1e3, 0, 'f', 1)
-                         .arg(why));
+    // The explanation, structured: what was searched, the winner, then why it beats each alternative.
+    QString text = QString("<p>%1 layouts evaluated, %2 fit with at least %3% of the memory free, in %4 ms.</p>")
+                       .arg(result_.evaluated)
+                       .arg(result_.fitting)
+                       .arg(100 * kHeadroomMargin, 0, 'f', 0)
+                       .arg(result_.seconds * 1e3, 0, 'f', 1);
+    if (!result_.why.empty()) {
+        text += "<p><b>Winner (row 1):</b> " + q(result_.why.front()).toHtmlEscaped() + "</p>";
+        if (result_.why.size() > 1) {
+            text += "<p><b>Why not the alternatives:</b></p><ul>";
+            for (std::size_t i = 1; i < result_.why.size(); ++i) text += "<li>" + q(result_.why[i]).toHtmlEscaped() + "</li>";
+            text += "</ul>";
+        }
+    } else {
+        text += "<p>No layout fits with that margin: try more GPUs, a smaller sequence or global batch, or a GPU with more memory.</p>";
+    }
+    text += "<p>Double-click a row (or select it and press Apply) to use it.</p>";
+    status_->setTextFormat(Qt::RichText);
+    status_->setText(text);
     table_->setSortingEnabled(false);
     table_->setRowCount(static_cast<int>(result_.top.size()));
     int row = 0;
@@ -106,6 +138,7 @@ bool SearchTab::run(const Scenario& s) {
         ++row;
     }
     table_->setSortingEnabled(true);
+    table_->sortByColumn(0, Qt::AscendingOrder);  // best first (rank 1 at the top)
     table_->resizeColumnsToContents();
     return true;
 }

@@ -29,9 +29,20 @@ struct Overlays {
     const Evaluation* pinned = nullptr;  // A, when a plan is pinned
     QString pinned_name;
     const Measured& measured;  // empty: no measured run open
+    // How the measured run differs from the current plan (measured_run_mismatches); "" if it
+    // matches. The charts draw the measured markers only on a match.
+    QString measured_mismatch = {};
+    // The plan in one line (model, GPUs, layout, verdict): under each chart's title, so that an
+    // exported chart says what it shows.
+    QString caption = {};
+    const Measured& markers_source() const {
+        static const Measured none;
+        return measured_mismatch.isEmpty() ? measured : none;
+    }
 
     // The bars of a chart: A and B when pinned, else the current plan alone.
-    QStringList categories() const { return pinned ? QStringList{"A: " + pinned_name, "B: current"} : QStringList{"current"}; }
+    // (Short labels, so an axis never cuts them; the Compare tab and the bars' tooltips name A.)
+    QStringList categories() const { return pinned ? QStringList{"A (pinned)", "B (current)"} : QStringList{"current"}; }
     // A chart's markers for a value of the current plan (none on A's bar).
     QVector<double> markers(double current) const {
         QVector<double> m;
@@ -61,6 +72,7 @@ public:
         view_->setObjectName(chart_name);
         l->addWidget(view_, 3);
         table_ = make_table(headers, table_name);
+        table_->setMinimumHeight(120);  // the header and a few rows, however short the window
         l->addWidget(table_, 2);
     }
     ChartView* chart() const override { return view_; }

@@ -1,6 +1,8 @@
 // time_tab.cpp — see time_tab.h.
 #include "gui/tabs/time_tab.h"
 
+#include <algorithm>
+
 #include "core/quantity.h"
 #include "gui/figures.h"
 #include "gui/widgets.h"
@@ -17,23 +19,27 @@ void TimeTab::refresh(const Evaluation& e, const Overlays& o) {
     std::vector<TimeSegment> a;
     if (o.pinned) a = time_segments(*o.pinned);
     StackedBarChart c;
-    c.title = "Step time split (slowest stage)";
-    c.value_axis = "ms per step";
+    c.title = "Step time split (slowest stage)\n" + o.caption;
+    // Milliseconds, or seconds once a step takes more than ten (no "50000.0 ms" on the axis).
+    const double step_ms = std::max(e.perf.step_seconds, o.pinned ? o.pinned->perf.step_seconds : 0.0) * 1e3;
+    const double scale = step_ms > 1e4 ? 1e3 : 1;
+    c.value_axis = scale > 1 ? "s per step" : "ms per step";
     c.categories = o.categories();
     for (std::size_t i = 0; i < b.size(); ++i) {
         StackedBarChart::Stack st;
+        st.key = q(b[i].key);
         st.name = q(b[i].label);
         if (o.pinned) {
-            st.values.push_back(a[i].ms);
+            st.values.push_back(a[i].ms / scale);
             st.tooltips.push_back(q("A — " + a[i].tooltip));
         }
-        st.values.push_back(b[i].ms);
+        st.values.push_back(b[i].ms / scale);
         st.tooltips.push_back(q(b[i].tooltip));
         c.stacks.push_back(std::move(st));
     }
-    if (const auto it = o.measured.find("step_seconds"); it != o.measured.end()) {
+    if (const auto it = o.markers_source().find("step_seconds"); it != o.markers_source().end()) {
         c.marker_label = "measured step time";
-        c.markers = o.markers(it->second * 1e3);
+        c.markers = o.markers(it->second * 1e3 / scale);
     }
     data_ = c;
     view_->show_stacked_bars(c);
