@@ -231,7 +231,8 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.tokens_per_gpu = tokens_mb;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
-    r.gemm_efficiency = (opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g)) * n_min / (n_min + 128);
+    const double base_efficiency = opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g);
+    r.gemm_efficiency = base_efficiency * n_min / (n_min + 128);
     const double fwd_flops = (stage_fwd.total() + stage_fwd.mtp) * tokens_mb / p.tp;
     const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
     const double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
@@ -266,11 +267,42 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
     r.attention_matmul_seconds = (attn_fwd + attn_bwd) / rate_attn;
     r.linear_matmul_seconds = ((1 + bwd_mult) * linear_fwd + recompute_flops - attn_recompute) / rate;
-    const double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
-    const double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * logits_fwd / rate16 +
-                              (attn_recompute + attn_bwd) / rate_attn;
-    const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
+    double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
+    double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * logits_fwd / rate16 +
+                        (attn_recompute + attn_bwd) / rate_attn;
+    // Routed experts run as grouped GEMMs, one per local expert over the tokens routed to it: with
+    // balanced routing m_e = (the expert group's tokens) × top_k × C ÷ E rows (Megatron-Core's
+    // GroupedMLP / TEGroupedMLP; Switch Transformer §2.2 for C), each of width f_e ÷ tp. The same
+    // shape factor n/(n + 128) as the dense matmuls applies per expert GEMM at its own smallest
+    // dimension (docs/PERFORMANCE_MODEL.md §2, "Mixture of experts").
+    const PrecisionBytes pb = precision_bytes(c.precision);
+    const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
+    double permute_fwd = 0;
+    if (r.moe_layers > 0) {
+        const double f_e = static_cast<double>(m.expert_d_ff());
+        const double mats = m.activation == Activation::swiglu ? 3 : 2;  // gate, up, down or up, down
+        const double routed_fwd = r.moe_layers * 2 * mats * d * f_e * m.top_k * tokens_mb / p.tp;
+        r.expert_tokens = tokens_mb * p.ep * m.top_k * capacity / m.n_experts;
+        const double n_e = std::min({d, f_e / p.tp, r.expert_tokens});
+        r.expert_gemm_efficiency = base_efficiency * n_e / (n_e + 128);
+        const double rate_e = r.peak_flops * r.clock_fraction * r.expert_gemm_efficiency;
+        const double extra = 1 / rate_e - 1 / rate;  // the routed experts' FLOPs at rate_e instead of rate
+        const double routed_recompute = c.recompute == Recompute::full ? routed_fwd : 0;
+        matmul_fwd += routed_fwd * extra;
+        matmul_bwd += (bwd_mult * routed_fwd + routed_recompute) * extra;
+        r.linear_matmul_seconds += ((1 + bwd_mult) * routed_fwd + routed_recompute) * extra;
+        // Token permutation (Megatron-Core's all-to-all dispatcher, moe_utils permute/unpermute and
+        // sort_chunks_by_idxs): the forward reads each token's d-vector and writes top_k copies in
+        // expert order (permute), and with several local experts after the all-to-all sorts the
+        // received copies by local expert (read + write), and the reverse before the combine
+        // (read + write), then reads the top_k results and writes their weighted sum (unpermute):
+        // 2·d + (2 + 4)·top_k·d·C elements, HBM-bound; the backward moves the same gradients.
+        const double sorts = p.ep > 1 && m.n_experts / p.ep > 1 ? 4 : 0;
+        const double elements = 2 * d + (2 + sorts) * m.top_k * d * capacity;
+        permute_fwd = r.moe_layers * tokens_mb / (p.sp ? p.tp : 1) * elements * pb.activation / hbm;
+    }
+    const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
     // FP8 casts (fp8 only): each cast finds the tensor's absolute maximum (one read of the 16-bit
     // tensor) and then scales and writes it (a second read, a 1-byte write): 5 bytes per element,
@@ -287,8 +319,11 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         cast_bwd *= kFp8CastBytesPerElement / hbm;
     }
     r.fp8_cast_seconds = (cast_fwd + cast_bwd + (c.recompute == Recompute::full ? cast_fwd : 0)) * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
-    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd;
-    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + (c.recompute == Recompute::full ? elem / 3 + cast_fwd : 0) + cast_bwd;
+    const double recomputed_fwd = c.recompute == Recompute::full ? 1 : 0;  // full recompute runs the forward again
+    r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd;
+    r.microbatch_backward_seconds =
+        matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_fwd + permute_fwd) + cast_bwd + permute_fwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -608,6 +643,9 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.attention_efficiency = t.attention_efficiency;
     r.attention_efficiency_source = t.attention_efficiency_source;
     r.fp8_cast_seconds = t.fp8_cast_seconds;
+    r.moe_permute_seconds = t.moe_permute_seconds;
+    r.expert_gemm_efficiency = t.expert_gemm_efficiency;
+    r.expert_tokens = t.expert_tokens;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
     r.microbatch_backward_seconds = t.microbatch_backward_seconds;
     r.matmul_seconds = t.matmul_seconds;

@@ -113,6 +113,10 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         {"attention_efficiency", r.attention_efficiency},
         {"attention_and_output_layer_peak_flops", r.peak_16bit}};
     if (r.peak_given) compute["peak_flops_given"] = true;  // --peak-flops
+    if (r.expert_gemm_efficiency > 0) {  // MoE layers on the slowest stage
+        compute["expert_gemm_efficiency"] = r.expert_gemm_efficiency;
+        compute["expert_tokens_per_micro_batch"] = r.expert_tokens;
+    }
     if (r.clock_fraction < 1) {                            // --power-limit
         compute["power_limit_watts"] = r.board_watts;
         compute["clock_fraction"] = r.clock_fraction;
@@ -146,6 +150,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"matmul_seconds", r.matmul_seconds},
                            {"elementwise_seconds", r.elementwise_seconds},
                            {"fp8_cast_seconds", r.fp8_cast_seconds},
+                           {"moe_permute_seconds", r.moe_permute_seconds},
                            {"bubble_seconds", r.bubble_seconds},
                            {"bubble_fraction", r.bubble_fraction},
                            {"exposed_communication_seconds", r.comm_exposed_seconds},

@@ -122,6 +122,55 @@ TEST_CASE("perf: expert-parallel all-to-all bytes by hand for a fine-grained MoE
     CHECK(find_collective(perf_of(capped, "h100-sxm", c), Collective::all_to_all).bytes == 167772160.0);
 }
 
+TEST_CASE("perf: routed experts as grouped GEMMs at their own shape, and the token permutation, by hand", "[perf][golden]") {
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 8;
+    c.parallel.ep = 8;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 8;  // one micro-batch per step
+    c.recompute = Recompute::none;
+    const PerfPlan r = perf_of(m, "h100-sxm", c);
+    // Each expert receives 4,096 tokens × ep 8 × top-8 ÷ 64 experts = 4,096 rows; its GEMMs are
+    // 1,408 wide, the smallest dimension: 0.63 × 1408/1536. The dense matmuls: n = d = 2,048.
+    CHECK(r.expert_tokens == 4096.0);
+    CHECK(r.expert_gemm_efficiency == Approx(0.63 * 1408 / 1536).epsilon(1e-12));
+    const double e = 0.63 * 2048 / 2176, e_e = 0.63 * 1408 / 1536, peak = 989.4e12, T = 4096;
+    CHECK(r.gemm_efficiency == Approx(e).epsilon(1e-12));
+    // Routed experts: top-8 × 6·d·f_e = 8 · 6 · 2048 · 1408 = 138,412,032 forward FLOPs per token in
+    // each of the 3 MoE layers, forward + 2 × backward at peak × e_e; the rest of the linears and
+    // the logits at peak × e; the attention core (1 + 2.5) × its forward at 35%.
+    const ForwardFlops& f = r.forward_per_token;
+    const double routed = 3 * 138412032.0;
+    CHECK(f.mlp == Approx(10944.0 * 6 * 2048 + 3 * (138412032.0 + 2816.0 * 6 * 2048 + 2.0 * 2048 * 64)).epsilon(1e-12));
+    const double matmuls = 3 * T * ((f.qkv + f.output_proj + f.mlp - routed + f.logits) / (peak * e) + routed / (peak * e_e)) +
+                           3.5 * T * f.attention / (peak * 0.35);
+    CHECK(r.matmul_seconds == Approx(matmuls).epsilon(1e-9));
+    // Permutation, 8 local experts (sorted after the dispatch, back before the combine):
+    // 2·2048 + 6·8·2048 = 102,400 elements per token and MoE layer × 2 bytes × 3 layers × 4,096
+    // tokens = 2,516,582,400 bytes forward, the same backward, at 3.35 TB/s.
+    CHECK(r.moe_permute_seconds == Approx(2 * 2516582400.0 / 3.35e12).epsilon(1e-9));
+    // Full recompute moves the forward's once more.
+    c.recompute = Recompute::full;
+    CHECK(perf_of(m, "h100-sxm", c).moe_permute_seconds == Approx(3 * 2516582400.0 / 3.35e12).epsilon(1e-9));
+    // Without expert parallelism every rank holds all 64 experts and sees only its own 4,096 tokens:
+    // 4096 × 8 ÷ 64 = 512 rows per expert, the smallest dimension; no sort: 2·2048 + 2·8·2048 =
+    // 36,864 elements per token and layer.
+    c.recompute = Recompute::none;
+    c.parallel.ep = 1;
+    const PerfPlan q = perf_of(m, "h100-sxm", c);
+    CHECK(q.expert_tokens == 512.0);
+    CHECK(q.expert_gemm_efficiency == Approx(0.63 * 512 / 640).epsilon(1e-12));
+    CHECK(q.moe_permute_seconds == Approx(2 * 36864.0 * 2 * 3 * 4096 / 3.35e12).epsilon(1e-9));
+    // A dense model has neither.
+    c.seq = 1024;
+    const PerfPlan dense = perf_of(preset_or_throw("gpt2-124m", "--model"), "h100-sxm", c);
+    CHECK(dense.expert_gemm_efficiency == 0);
+    CHECK(dense.moe_permute_seconds == 0);
+}
+
 TEST_CASE("perf: an all-to-all across nodes runs at one NIC per rank beside NVLink", "[perf][golden]") {
     const ModelSpec m = fine_grained_moe();
     TrainConfig c;
