@@ -18,6 +18,8 @@ EngineStepOptions engine_step_options(const TrainConfig& c) {
     o.attention = c.attention;
     o.micro_batch = c.micro_batch;
     o.seq = c.seq;
+    // --global-batch over --micro-batch × data parallel; 0 (not yet resolved): one micro-batch.
+    o.accumulation = c.global_batch > 0 ? c.grad_accum() : 1;
     o.world = c.parallel.gpus;
     o.zero = c.parallel.gpus > 1 ? c.parallel.zero : 0;
     return o;
@@ -42,6 +44,10 @@ std::string engine_supports(const ModelSpec& m, const EngineStepOptions& o) {
                std::to_string(m.head_dim) + "); use --attention eager";
     if (o.precision != Precision::fp32 && o.precision != Precision::mixed_bf16 && o.precision != Precision::mixed_fp16)
         return std::string("--precision ") + to_string(o.precision) + ": the engine runs fp32, mixed-bf16 and mixed-fp16";
+    if (o.accumulation < 1)
+        return "--global-batch: " + std::to_string(o.accumulation) +
+               " micro-batches per step; the global batch must be a positive multiple of --micro-batch × the data-parallel "
+               "ranks";
     if (o.world < 1) return "--gpus " + std::to_string(o.world) + ": needs at least one GPU";
     if (o.zero < 0 || o.zero > 3) return "--zero " + std::to_string(o.zero) + ": the engine runs ZeRO 0, 1, 2 or 3";
     return "";
@@ -59,6 +65,14 @@ std::string engine_supports(const ModelSpec& m, const TrainConfig& c) {
     if (c.offload != Offload::none) return "--offload: the engine keeps everything on the device";
     if (c.lora.enabled()) return "--lora-rank: the engine trains every parameter";
     if (c.dropout > 0) return "--dropout: the engine has no dropout";
+    return "";
+}
+
+std::string cuda_engine_supports(const EngineStepOptions& o) {
+    if (o.accumulation != 1)
+        return "--global-batch: " + std::to_string(o.accumulation) +
+               " micro-batches per step; the CUDA engine runs one micro-batch per step (--global-batch = --micro-batch × "
+               "--gpus); gradient accumulation runs on --device cpu and in the planner (--framework llmplan)";
     return "";
 }
 
@@ -337,6 +351,7 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     std::array<int, kLayerFields> scratch;
     scratch.fill(-1);
     int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
+    const std::size_t micro_begin = p.events.size();  // the first micro-batch's forward phase
     b.phase(MemoryPhase::forward);
     b.kernel(K::zero_grad, {N * static_cast<std::int64_t>(e)});
     for (int pos = 0; pos <= L + 1; ++pos) {
@@ -481,6 +496,16 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     for (const int id : scratch) b.release(id);
     for (const int id : grad) b.release(id);
 
+    // Accumulation: micro-batches 2 … A run the same forward and backward on the same buffers
+    // (their events again, without zero_grad: their backward adds to the gradients).
+    const std::size_t micro_end = p.events.size();
+    for (std::int64_t a = 1; a < o.accumulation; ++a)
+        for (std::size_t i = micro_begin; i < micro_end; ++i) {
+            const ProgramEvent ev = p.events[i];
+            if (ev.kind == ProgramEvent::Kind::kernel && ev.kernel == K::zero_grad) continue;
+            p.events.push_back(ev);
+        }
+
     // The optimizer: (fp16: the inf/NaN check of the scaled gradients) the global norm over the
     // flat gradient, one AdamW launch per tensor.
     b.phase(MemoryPhase::optimizer);
@@ -573,9 +598,11 @@ ProgramIndex index_program(const EngineProgram& program, int layers) {
     for (std::size_t i = 0; i < program.events.size(); ++i) {
         const ProgramEvent& e = program.events[i];
         if (e.kind != ProgramEvent::Kind::phase) continue;
-        if (e.phase == MemoryPhase::forward) x.forward_begin = i;
-        if (e.phase == MemoryPhase::backward) x.backward_begin = i;
+        if (e.phase == MemoryPhase::forward) x.micro_forward.push_back(i);
+        if (e.phase == MemoryPhase::backward) x.micro_backward.push_back(i);
     }
+    if (!x.micro_forward.empty()) x.forward_begin = x.micro_forward.front();
+    if (!x.micro_backward.empty()) x.backward_begin = x.micro_backward.front();
     return x;
 }
 

@@ -32,7 +32,13 @@
 //             the recompute mode's re-run, the layer's backward, its kept fields freed, the
 //             reduce-scatters issued after it (ZeRO-2/3 free the previous ones' staging); the
 //             embeddings' backward; then x0, the layer workspace and the gradient buffers freed;
-//   optimizer (fp16: the inf/NaN check) the global norm and one AdamW per parameter tensor.
+//   accumulation (A = EngineStepOptions::accumulation micro-batches per optimizer step): the
+//             forward and backward above run A times, micro-batch after micro-batch, on the same
+//             buffers (each micro-batch allocates and frees them again, so the books' peaks are
+//             one micro-batch's); zero_grad once, before the first, so the first micro-batch's
+//             backward writes the gradients and the later ones add to them in place (no second
+//             gradient buffer); ZeRO's gathers and reduce-scatters repeat with each micro-batch;
+//   optimizer (fp16: the inf/NaN check) the global norm and one AdamW per parameter tensor, once.
 // docs/MEMORY_MODEL.md §8 (the books), docs/PERFORMANCE_MODEL.md §7 (the kernels).
 #pragma once
 
@@ -59,7 +65,8 @@ struct EngineStepOptions {
     Precision precision = Precision::fp32;  // fp32, mixed_bf16 or mixed_fp16
     Recompute recompute = Recompute::none;
     Attention attention = Attention::flash;
-    std::int64_t micro_batch = 1, seq = 1;  // B and S of one step
+    std::int64_t micro_batch = 1, seq = 1;  // B and S of one micro-batch
+    std::int64_t accumulation = 1;          // A: micro-batches per optimizer step (--global-batch)
     int world = 1, zero = 0;                // data-parallel ranks and ZeRO stage (zero is 0 when world is 1)
     std::size_t bucket_cap_bytes = std::size_t{25} << 20;   // PyTorch DDP's defaults
     std::size_t first_bucket_bytes = std::size_t{1} << 20;
@@ -74,6 +81,10 @@ std::string engine_supports(const ModelSpec& spec, const EngineStepOptions& opti
 // The same, plus what a TrainConfig can ask for that the engine does not do: tensor, pipeline,
 // context or expert parallelism, an optimizer other than AdamW, offload, LoRA, dropout.
 std::string engine_supports(const ModelSpec& spec, const TrainConfig& config);
+// What the CUDA engine (kernels/cuda) does not run yet of what the step program describes: "" or
+// the one-line reason, naming the flag. It runs one micro-batch per step (no accumulation), which
+// the CPU reference (`llmplan profile --device cpu`) and the planner (--framework llmplan) run.
+std::string cuda_engine_supports(const EngineStepOptions& options);
 
 // --- the parameter layout --------------------------------------------------------------------------
 
@@ -170,7 +181,8 @@ struct ProgramIndex {
     std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
     std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
     int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
-    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the phases
+    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the first micro-batch's phases
+    std::vector<std::size_t> micro_forward, micro_backward;  // per micro-batch (accumulation: A of each)
 };
 ProgramIndex index_program(const EngineProgram& program, int layers);
 
@@ -185,10 +197,10 @@ struct EngineBooksReplay {
     std::array<MemoryPhase, kMemoryCategories> peak_phase{};
     double total_peak = 0;
     MemoryPhase total_peak_phase = MemoryPhase::idle;
-    double forward_peak = 0, backward_peak = 0;  // the total's largest in each pass
+    double forward_peak = 0, backward_peak = 0;  // the total's largest in each pass (over all micro-batches)
     double statics = 0;                          // the total between steps
     double max_staging_bytes = 0;                // ZeRO-2/3 gradient staging held at once
-    std::vector<std::pair<StepMark, double>> marks;  // the total at each mark
+    std::vector<std::pair<StepMark, double>> marks;  // the total at each mark (each micro-batch's)
     double at_mark(StepMark m) const;                // the first one's
 };
 EngineBooksReplay replay_engine_books(const EngineProgram& program);

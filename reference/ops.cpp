@@ -386,12 +386,14 @@ double row_lse(const float* r, int V) {
 }
 }  // namespace
 
-float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V) {
+float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V,
+                                     int denominator) {
     int count = 0;
     for (int t = 0; t < T; ++t) {
         check_target(targets[t], V, t);
         if (targets[t] >= 0) ++count;
     }
+    if (denominator > 0) count = denominator;
     const double inv = count > 0 ? 1.0 / count : 0.0;
     double loss = 0;
     for (int t = 0; t < T; ++t) {

@@ -69,7 +69,11 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
 // dlogits may alias logits (the engine overwrites the logits in place: no second [T,V] buffer).
 // (Reference: no counted row → loss 0 and zero gradient; a target outside [−1, V) throws
 // std::invalid_argument.)
-float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V);
+// denominator > 0 (gradient accumulation: the step's counted rows over all its micro-batches)
+// replaces count: loss = Σ row losses / denominator and dlogits = (softmax − onehot) / denominator,
+// so that the micro-batches' losses and gradients sum to the whole batch's.
+float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V,
+                                     int denominator = 0);
 // Loss only.
 float cross_entropy_forward(const float* logits, const int* targets, int T, int V);
 
