@@ -28,6 +28,13 @@ inline size_t bshd(int b, int s, int h, int S, int heads, int d) {
     return ((sz(b) * sz(S) + sz(s)) * sz(heads) + sz(h)) * sz(d);
 }
 
+void check_window(int window) {
+    if (window < 0) throw std::invalid_argument("attention: window " + std::to_string(window) + " is negative");
+}
+
+// The first key query i sees: 0 (causal), or i − W + 1 with a sliding window of W keys (ops.h).
+inline int first_key(int i, int window) { return window > 0 ? std::max(0, i - window + 1) : 0; }
+
 void check_gqa(int heads, int kv_heads) {
     if (heads <= 0 || kv_heads <= 0 || heads % kv_heads != 0)
         throw std::invalid_argument("attention: kv_heads (" + std::to_string(kv_heads) + ") must divide heads (" +
@@ -262,8 +269,9 @@ void rotary_backward(float* dx, int B, int S, int heads, int head_dim, float bas
 // --- attention ---------------------------------------------------------------------------------
 
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* probs, float* lse, int B, int S,
-                       int heads, int kv_heads, int d, bool keep_probs) {
+                       int heads, int kv_heads, int d, bool keep_probs, int window) {
     check_gqa(heads, kv_heads);
+    check_window(window);
     const int group = heads / kv_heads;
     const double scale = 1.0 / std::sqrt(static_cast<double>(d));
     std::vector<double> sc(sz(S)), acc(sz(d));
@@ -272,8 +280,9 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
             const int kvh = h / group;
             for (int i = 0; i < S; ++i) {
                 const float* qi = q + bshd(b, i, h, S, heads, d);
+                const int j0 = first_key(i, window);
                 double mx = -std::numeric_limits<double>::infinity();
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     const float* kj = k + bshd(b, j, kvh, S, kv_heads, d);
                     double dot = 0;
                     for (int c = 0; c < d; ++c) dot += static_cast<double>(qi[c]) * kj[c];
@@ -281,18 +290,20 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
                     mx = std::max(mx, sc[sz(j)]);
                 }
                 double sum = 0;
-                for (int j = 0; j <= i; ++j) sum += std::exp(sc[sz(j)] - mx);
+                for (int j = j0; j <= i; ++j) sum += std::exp(sc[sz(j)] - mx);
                 const double row_lse = mx + std::log(sum);
                 std::fill(acc.begin(), acc.end(), 0.0);
                 const size_t prow = ((sz(b) * sz(heads) + sz(h)) * sz(S) + sz(i)) * sz(S);
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     const double p = std::exp(sc[sz(j)] - row_lse);
                     const float* vj = v + bshd(b, j, kvh, S, kv_heads, d);
                     for (int c = 0; c < d; ++c) acc[sz(c)] += p * vj[c];
                     if (keep_probs && probs) probs[prow + sz(j)] = to_f(p);
                 }
-                if (keep_probs && probs)
-                    for (int j = i + 1; j < S; ++j) probs[prow + sz(j)] = 0.0f;  // masked: exactly zero
+                if (keep_probs && probs) {  // masked: exactly zero
+                    for (int j = 0; j < j0; ++j) probs[prow + sz(j)] = 0.0f;
+                    for (int j = i + 1; j < S; ++j) probs[prow + sz(j)] = 0.0f;
+                }
                 if (lse) lse[(sz(b) * sz(heads) + sz(h)) * sz(S) + sz(i)] = to_f(row_lse);
                 float* oi = out + bshd(b, i, h, S, heads, d);
                 for (int c = 0; c < d; ++c) oi[c] = to_f(acc[sz(c)]);
@@ -302,8 +313,9 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
 
 void attention_backward(const float* q, const float* k, const float* v, const float* out, const float* probs,
                         const float* lse, const float* dout, float* dq, float* dk, float* dv, int B, int S, int heads,
-                        int kv_heads, int d, bool keep_probs) {
+                        int kv_heads, int d, bool keep_probs, int window) {
     check_gqa(heads, kv_heads);
+    check_window(window);
     if (keep_probs ? probs == nullptr : lse == nullptr)
         throw std::invalid_argument(keep_probs ? "attention_backward: keep_probs needs probs"
                                                : "attention_backward: the flash path needs lse");
@@ -325,8 +337,9 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
                 const float* oi = out + bshd(b, i, h, S, heads, d);
                 const float* doi = dout + bshd(b, i, h, S, heads, d);
                 const size_t row = (sz(b) * sz(heads) + sz(h)) * sz(S) + sz(i);
+                const int j0 = first_key(i, window);
                 // P: saved (eager) or recomputed from the scores and the saved log-sum-exp (flash).
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     if (keep_probs) {
                         p[sz(j)] = probs[row * sz(S) + sz(j)];
                     } else {
@@ -340,7 +353,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
                 double D = 0;
                 for (int c = 0; c < d; ++c) D += static_cast<double>(doi[c]) * oi[c];
                 std::fill(dqi.begin(), dqi.end(), 0.0);
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     const float* kj = k + bshd(b, j, kvh, S, kv_heads, d);
                     const float* vj = v + bshd(b, j, kvh, S, kv_heads, d);
                     double dp = 0;

@@ -56,13 +56,17 @@ void rotary_backward(float* dx, int B, int S, int heads, int head_dim, float bas
 // (Reference behaviour: `lse` is written whenever it is non-null, also with keep_probs, and
 // `probs` only with keep_probs; masked entries j > i of `probs` are exactly 0. The output uses
 // the unrounded probabilities, so both paths give identical `out`.)
+// window W > 0: sliding-window causal attention, query i sees keys i − W < j ≤ i (W keys, its own
+// included: Hugging Face transformers' sliding-window mask `kv_idx > q_idx − sliding_window`;
+// Mistral 7B §2, docs/REFERENCES.md §3); 0: every earlier key. The keys outside the window are
+// masked like the future (exactly 0 in `probs`), in the forward and the backward of both paths.
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* probs, float* lse, int B, int S,
-                       int heads, int kv_heads, int d, bool keep_probs);
+                       int heads, int kv_heads, int d, bool keep_probs, int window = 0);
 // dq, dk, dv overwritten. Uses `probs` when keep_probs, else recomputes them from q, k and `lse`.
 // (Reference: the softmax-gradient row term is D_i = Σ_c dout_ic·out_ic, FlashAttention-2's form.)
 void attention_backward(const float* q, const float* k, const float* v, const float* out, const float* probs,
                         const float* lse, const float* dout, float* dq, float* dk, float* dv, int B, int S, int heads,
-                        int kv_heads, int d, bool keep_probs);
+                        int kv_heads, int d, bool keep_probs, int window = 0);
 
 // Softmax cross-entropy over V classes, fused: returns the mean loss over rows whose target is
 // ≥ 0 (−1 = ignored) and writes dlogits = (softmax − onehot) / count (zero rows for ignored).

@@ -309,6 +309,74 @@ TEST_CASE("reference attention: causal softmax, eager and flash backward against
     check_gradient(loss, v, dv, 1e-2f, 2e-4, 1e-3);
 }
 
+TEST_CASE("reference attention: sliding window, masks by hand, eager and flash backward against finite differences",
+          "[reference]") {
+    const int B = 2, S = 7, d = 4, W = 3;
+    const std::pair<int, int> heads = GENERATE(std::pair{2, 2}, std::pair{4, 2}, std::pair{4, 1});
+    const int H = heads.first, KVH = heads.second;  // MHA, GQA 2:1, MQA
+    CAPTURE(H, KVH);
+    const std::size_t nq = static_cast<std::size_t>(B * S * H * d), nkv = static_cast<std::size_t>(B * S * KVH * d);
+    std::vector<float> q = randn(nq, 50), k = randn(nkv, 51), v = randn(nkv, 52), r = randn(nq, 53);
+    std::vector<float> out(nq), out_flash(nq), out_causal(nq), out_wide(nq);
+    std::vector<float> probs(static_cast<std::size_t>(B * H * S * S)), lse(static_cast<std::size_t>(B * H * S));
+    attention_forward(q.data(), k.data(), v.data(), out.data(), probs.data(), nullptr, B, S, H, KVH, d, true, W);
+    attention_forward(q.data(), k.data(), v.data(), out_flash.data(), nullptr, lse.data(), B, S, H, KVH, d, false, W);
+    CHECK(out == out_flash);  // same arithmetic: identical outputs
+    // Query i sees keys i − 2, i − 1, i only: exactly 0 elsewhere, rows sum to 1.
+    for (int row = 0; row < B * H * S; ++row) {
+        const int i = row % S;
+        double s = 0;
+        for (int j = 0; j < S; ++j) {
+            const float p = probs[static_cast<std::size_t>(row * S + j)];
+            if (j > i || j <= i - W) CHECK(p == 0.0f);
+            if (j <= i && j > i - W) CHECK(p > 0.0f);
+            s += p;
+        }
+        CHECK(s == Approx(1.0).epsilon(1e-6));
+    }
+    // The first W queries see what causal attention sees; the later ones do not.
+    attention_forward(q.data(), k.data(), v.data(), out_causal.data(), nullptr, lse.data(), B, S, H, KVH, d, false);
+    const auto at = [&](const std::vector<float>& x, int i) { return x[static_cast<std::size_t>(i * H * d)]; };  // b 0, head 0
+    for (int i = 0; i < W; ++i) CHECK(at(out, i) == at(out_causal, i));
+    CHECK(at(out, S - 1) != at(out_causal, S - 1));
+    // A window of S or more is plain causal attention, bit for bit.
+    attention_forward(q.data(), k.data(), v.data(), out_wide.data(), nullptr, lse.data(), B, S, H, KVH, d, false, S);
+    CHECK(out_wide == out_causal);
+    // W = 1: each query sees only itself, out = its kv head's v.
+    attention_forward(q.data(), k.data(), v.data(), out_wide.data(), nullptr, lse.data(), B, S, H, KVH, d, false, 1);
+    for (int i = 0; i < S; ++i)
+        for (int c = 0; c < d; ++c)
+            CHECK(out_wide[static_cast<std::size_t>(i * H * d + (H - 1) * d + c)] ==
+                  Approx(v[static_cast<std::size_t>(i * KVH * d + (KVH - 1) * d + c)]));
+    CHECK_THROWS_AS(attention_forward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), B, S, H, KVH, d, false, -1),
+                    std::invalid_argument);
+
+    attention_forward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), B, S, H, KVH, d, false, W);
+    std::vector<float> dq(nq, 99.0f), dk(nkv, 99.0f), dv(nkv, 99.0f);
+    std::vector<float> dq2(nq, 99.0f), dk2(nkv, 99.0f), dv2(nkv, 99.0f);
+    attention_backward(q.data(), k.data(), v.data(), out.data(), probs.data(), nullptr, r.data(), dq.data(), dk.data(),
+                       dv.data(), B, S, H, KVH, d, true, W);
+    attention_backward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), r.data(), dq2.data(), dk2.data(),
+                       dv2.data(), B, S, H, KVH, d, false, W);
+    CHECK(max_abs_diff(dq, dq2) <= 1e-6 * max_abs(dq));
+    CHECK(max_abs_diff(dk, dk2) <= 1e-6 * max_abs(dk));
+    CHECK(max_abs_diff(dv, dv2) <= 1e-6 * max_abs(dv));
+    auto loss = [&] {
+        attention_forward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), B, S, H, KVH, d, false, W);
+        return dot(r, out);
+    };
+    // As for causal attention: ε 1e-2 on unit-scale inputs, atol 2e-4, rtol 1e-3.
+    check_gradient(loss, q, dq, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, k, dk, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, v, dv, 1e-2f, 2e-4, 1e-3);
+    // The eager path's gradient against finite differences too.
+    auto loss_eager = [&] {
+        attention_forward(q.data(), k.data(), v.data(), out.data(), probs.data(), nullptr, B, S, H, KVH, d, true, W);
+        return dot(r, out);
+    };
+    check_gradient(loss_eager, k, dk, 1e-2f, 2e-4, 1e-3);
+}
+
 TEST_CASE("reference cross-entropy: loss by hand, ignore_index, in place, finite differences", "[reference]") {
     // Two classes, logits (0, ln 3): p = (1/4, 3/4); target 1: loss −ln(3/4).
     const std::vector<float> two{0.0f, static_cast<float>(std::log(3.0))};
