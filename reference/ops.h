@@ -68,6 +68,40 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
                         const float* lse, const float* dout, float* dq, float* dk, float* dv, int B, int S, int heads,
                         int kv_heads, int d, bool keep_probs, int window = 0);
 
+// A mixture-of-experts MLP (the CPU reference only; the step program and the CUDA engine do not
+// run it yet). Per token x_t [d]: router logits r = x_t·Wrᵀ [E], p = softmax(r); the top_k experts
+// by p (ties: the lower index); gates g_e = p_e (DeepSeek-V2 §2.1, no renormalisation) or, with
+// normalize_top_k, p_e / Σ_top-k p (= softmax over the top-k logits: Mixtral, Jiang et al. 2024);
+//   out_t = Σ_{e ∈ top-k} g_e · expert_e(x_t) + shared(x_t),
+// every expert (and the optional shared expert, DeepSeekMoE, Dai et al. 2024) a SwiGLU MLP
+// down·(silu(gate·x) ⊙ up·x) with its own weights. No auxiliary load-balancing loss, no capacity
+// limit (no token dropped). docs/REFERENCES.md §3 (fine-grained and shared experts).
+struct MoeShape {
+    int T = 0, d = 0;
+    int experts = 0, top_k = 0, expert_ff = 0;
+    int shared_ff = 0;  // 0: no shared expert
+    bool normalize_top_k = false;
+};
+struct MoeWeights {  // linear weights [out, in]; experts stacked: gate, up [E, f, d], down [E, d, f]
+    const float *router = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
+    const float *shared_gate = nullptr, *shared_up = nullptr, *shared_down = nullptr;  // [fs, d], [fs, d], [d, fs]
+};
+struct MoeGrads {  // accumulated (+=), the same shapes; shared ones may be null without a shared expert
+    float *router = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
+    float *shared_gate = nullptr, *shared_up = nullptr, *shared_down = nullptr;
+};
+// What the forward keeps for the backward: each token's router probabilities [T, E], its experts
+// and gates [T, top_k] (the experts' hidden states are recomputed from x in the backward).
+struct MoeRouting {
+    std::vector<float> probs, gates;
+    std::vector<int> experts;
+};
+void moe_forward(const float* x, const MoeWeights& w, const MoeShape& s, float* out, MoeRouting& routing);
+// dx overwritten; the weight gradients accumulated. The routing is held fixed (top-k selection
+// has no gradient); the gates' gradient flows into the router through the softmax.
+void moe_backward(const float* x, const MoeWeights& w, const MoeShape& s, const MoeRouting& routing, const float* dout,
+                  float* dx, const MoeGrads& g);
+
 // Softmax cross-entropy over V classes, fused: returns the mean loss over rows whose target is
 // ≥ 0 (−1 = ignored) and writes dlogits = (softmax − onehot) / count (zero rows for ignored).
 // dlogits may alias logits (the engine overwrites the logits in place: no second [T,V] buffer).
