@@ -6,7 +6,8 @@
 //  * row-major; T = tokens = batch × sequence; activations are [T, features];
 //  * linear weights are [out, in] (PyTorch's nn.Linear layout): y = x·Wᵀ + b;
 //  * attention tensors are [B, S, heads, head_dim]; K and V have kv_heads ≤ heads (GQA: query
-//    head h reads kv head h / (heads / kv_heads)); attention is causal, scale 1/√head_dim;
+//    head h reads kv head h / (heads / kv_heads)); attention is causal (optionally within a
+//    sliding window), scale 1/√head_dim;
 //  * every backward ACCUMULATES (+=) into parameter gradients (dW, db, dgamma, dbeta, dtable) and
 //    OVERWRITES (=) input gradients (dx, dq, dk, dv, dgate, dup) unless stated otherwise.
 #pragma once
@@ -70,7 +71,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
 
 // A mixture-of-experts MLP (the CPU reference only; the step program and the CUDA engine do not
 // run it yet). Per token x_t [d]: router logits r = x_t·Wrᵀ [E], p = softmax(r); the top_k experts
-// by p (ties: the lower index); gates g_e = p_e (DeepSeek-V2 §2.1, no renormalisation) or, with
+// by p (ties: the lower index); gates g_e = p_e (DeepSeek-V2 §2.2.1, no renormalisation) or, with
 // normalize_top_k, p_e / Σ_top-k p (= softmax over the top-k logits: Mixtral, Jiang et al. 2024);
 //   out_t = Σ_{e ∈ top-k} g_e · expert_e(x_t) + shared(x_t),
 // every expert (and the optional shared expert, DeepSeekMoE, Dai et al. 2024) a SwiGLU MLP
