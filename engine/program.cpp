@@ -351,7 +351,7 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     std::array<int, kLayerFields> scratch;
     scratch.fill(-1);
     int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
-    const std::size_t micro_begin = p.events.size();  // the first micro-batch's forward phase
+    p.micro_begin = p.events.size();  // the micro-batch's forward phase
     b.phase(MemoryPhase::forward);
     b.kernel(K::zero_grad, {N * static_cast<std::int64_t>(e)});
     for (int pos = 0; pos <= L + 1; ++pos) {
@@ -496,15 +496,8 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     for (const int id : scratch) b.release(id);
     for (const int id : grad) b.release(id);
 
-    // Accumulation: micro-batches 2 … A run the same forward and backward on the same buffers
-    // (their events again, without zero_grad: their backward adds to the gradients).
-    const std::size_t micro_end = p.events.size();
-    for (std::int64_t a = 1; a < o.accumulation; ++a)
-        for (std::size_t i = micro_begin; i < micro_end; ++i) {
-            const ProgramEvent ev = p.events[i];
-            if (ev.kind == ProgramEvent::Kind::kernel && ev.kernel == K::zero_grad) continue;
-            p.events.push_back(ev);
-        }
+    // Accumulation: the micro-batch's events, run A times (for_each_step_event).
+    p.micro_end = p.events.size();
 
     // The optimizer: (fp16: the inf/NaN check of the scaled gradients) the global norm over the
     // flat gradient, one AdamW launch per tensor.
@@ -529,7 +522,7 @@ EngineBooksReplay replay_engine_books(const EngineProgram& p) {
     double total = 0, staging = 0;
     MemoryPhase phase = MemoryPhase::idle;
     bool statics_taken = false;
-    for (const ProgramEvent& ev : p.events) {
+    for_each_step_event(p, [&](const ProgramEvent& ev, std::int64_t) {
         switch (ev.kind) {
             case ProgramEvent::Kind::phase:
                 if (!statics_taken) r.statics = total;
@@ -568,7 +561,7 @@ EngineBooksReplay replay_engine_books(const EngineProgram& p) {
                 break;
             }
         }
-    }
+    });
     return r;
 }
 
@@ -598,11 +591,9 @@ ProgramIndex index_program(const EngineProgram& program, int layers) {
     for (std::size_t i = 0; i < program.events.size(); ++i) {
         const ProgramEvent& e = program.events[i];
         if (e.kind != ProgramEvent::Kind::phase) continue;
-        if (e.phase == MemoryPhase::forward) x.micro_forward.push_back(i);
-        if (e.phase == MemoryPhase::backward) x.micro_backward.push_back(i);
+        if (e.phase == MemoryPhase::forward) x.forward_begin = i;
+        if (e.phase == MemoryPhase::backward) x.backward_begin = i;
     }
-    if (!x.micro_forward.empty()) x.forward_begin = x.micro_forward.front();
-    if (!x.micro_backward.empty()) x.backward_begin = x.micro_backward.front();
     return x;
 }
 

@@ -33,11 +33,13 @@
 //             reduce-scatters issued after it (ZeRO-2/3 free the previous ones' staging); the
 //             embeddings' backward; then x0, the layer workspace and the gradient buffers freed;
 //   accumulation (A = EngineStepOptions::accumulation micro-batches per optimizer step): the
-//             forward and backward above run A times, micro-batch after micro-batch, on the same
-//             buffers (each micro-batch allocates and frees them again, so the books' peaks are
-//             one micro-batch's); zero_grad once, before the first, so the first micro-batch's
-//             backward writes the gradients and the later ones add to them in place (no second
-//             gradient buffer); ZeRO's gathers and reduce-scatters repeat with each micro-batch;
+//             forward and backward above are one micro-batch's events, [micro_begin, micro_end),
+//             and run A times, micro-batch after micro-batch, on the same buffers (each
+//             micro-batch allocates and frees them again, so the books' peaks are one
+//             micro-batch's); zero_grad only in the first, so its backward writes the gradients
+//             and the later ones add to them in place (no second gradient buffer); ZeRO's gathers
+//             and reduce-scatters repeat with each micro-batch. for_each_step_event walks the
+//             step in this order (the events are stored once, whatever A);
 //   optimizer (fp16: the inf/NaN check) the global norm and one AdamW per parameter tensor, once.
 // docs/MEMORY_MODEL.md §8 (the books), docs/PERFORMANCE_MODEL.md §7 (the kernels).
 #pragma once
@@ -168,6 +170,8 @@ struct EngineProgram {
     dist::ShardPlan shards;    // world > 1 only
     std::vector<ProgramBuffer> buffers;
     std::vector<ProgramEvent> events;
+    // One micro-batch's events (its forward and backward phases), run options.accumulation times.
+    std::size_t micro_begin = 0, micro_end = 0;
     // The bytes of every buffer with this role (and layer, when ≥ 0).
     double bytes_of(BufferRole role, int layer = -1) const;
 };
@@ -181,13 +185,29 @@ struct ProgramIndex {
     std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
     std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
     int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
-    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the first micro-batch's phases
-    std::vector<std::size_t> micro_forward, micro_backward;  // per micro-batch (accumulation: A of each)
+    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the phases (every micro-batch's)
 };
 ProgramIndex index_program(const EngineProgram& program, int layers);
 
 // The step for one rank; InputError with engine_supports' reason when the engine does not run it.
 EngineProgram build_engine_program(const ModelSpec& spec, const EngineStepOptions& options);
+
+// Calls f(event, micro) for every event of the step in the order the engine runs it: the events
+// before the micro-batch, its events once per micro-batch (micro = 0 … A − 1; zero_grad in the
+// first only), the optimizer's (micro = A − 1). The books, the time model and the reference walk
+// the step through it (the reference runs one micro-batch's forward and backward at a time).
+template <class F>
+void for_each_step_event(const EngineProgram& p, F&& f) {
+    const std::int64_t A = p.options.accumulation;
+    for (std::size_t i = 0; i < p.micro_begin; ++i) f(p.events[i], std::int64_t{0});
+    for (std::int64_t a = 0; a < A; ++a)
+        for (std::size_t i = p.micro_begin; i < p.micro_end; ++i) {
+            const ProgramEvent& e = p.events[i];
+            if (a > 0 && e.kind == ProgramEvent::Kind::kernel && e.kernel == EngineKernel::zero_grad) continue;
+            f(e, a);
+        }
+    for (std::size_t i = p.micro_end; i < p.events.size(); ++i) f(p.events[i], A - 1);
+}
 
 // The books of one step, its alloc/free events replayed (the engine's per-category arenas): current
 // and peak bytes per category, the phase each peak was first reached in (a peak moves only when

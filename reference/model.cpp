@@ -402,7 +402,7 @@ struct ReferenceModel::Impl : ProgramIndex {
     // The program's forward. train: keep what the backward needs (per the recompute mode) and
     // leave dlogits in the logits; otherwise the same buffers, all freed after the loss.
     float forward(std::span<const int> targets, bool train) {
-        const float loss = run(micro_forward[sz(micro)], MemoryPhase::backward, targets.subspan(sz(micro) * sz(T), sz(T)), train);
+        const float loss = run(forward_begin, MemoryPhase::backward, targets.subspan(sz(micro) * sz(T), sz(T)), train);
         if (!train) release_forward_state();
         arena.set_phase(MemoryPhase::idle);
         return loss;
@@ -410,7 +410,7 @@ struct ReferenceModel::Impl : ProgramIndex {
 
     // The program's backward (up to its optimizer phase).
     void backward() {
-        run(micro_backward[sz(micro)], MemoryPhase::optimizer, {}, true);
+        run(backward_begin, MemoryPhase::optimizer, {}, true);
         arena.set_phase(MemoryPhase::idle);
     }
 

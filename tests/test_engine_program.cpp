@@ -19,7 +19,7 @@ namespace {
 
 std::size_t count_events(const EngineProgram& p, ProgramEvent::Kind k) {
     std::size_t n = 0;
-    for (const ProgramEvent& e : p.events) n += e.kind == k ? 1 : 0;
+    for_each_step_event(p, [&](const ProgramEvent& e, std::int64_t) { n += e.kind == k ? 1 : 0; });
     return n;
 }
 
@@ -172,14 +172,20 @@ TEST_CASE("engine program: gradient accumulation repeats the micro-batch, the bo
     CHECK(count_events(p, ProgramEvent::Kind::free) == 3 * 44);
     // Phases: 3 × (forward, backward), optimizer, idle.
     CHECK(count_events(p, ProgramEvent::Kind::phase) == 3 * 2 + 2);
+    // Stored once, whatever A: the micro-batch's events from its forward phase to its backward's end.
+    CHECK(p.events.size() == one.events.size());
     const ProgramIndex x = index_program(p, m.n_layers);
-    REQUIRE(x.micro_forward.size() == 3);
-    REQUIRE(x.micro_backward.size() == 3);
-    CHECK(x.forward_begin == x.micro_forward[0]);
-    CHECK(x.micro_forward[0] < x.micro_backward[0]);
-    CHECK(x.micro_backward[0] < x.micro_forward[1]);
-    // Each micro-batch's events, the first's with zero_grad too.
-    CHECK(x.micro_forward[2] - x.micro_forward[1] == x.micro_forward[1] - x.micro_forward[0] - 1);
+    CHECK(p.micro_begin == x.forward_begin);
+    CHECK(p.micro_begin < x.backward_begin);
+    CHECK(x.backward_begin < p.micro_end);
+    CHECK(p.events[p.micro_end].kind == ProgramEvent::Kind::phase);
+    CHECK(p.events[p.micro_end].phase == MemoryPhase::optimizer);
+    // The walk: micro-batch 0, 1, 2 in order, the optimizer's events as the last micro-batch's.
+    std::vector<std::int64_t> seen;
+    for_each_step_event(p, [&](const ProgramEvent& e, std::int64_t a) {
+        if (e.kind == ProgramEvent::Kind::phase && e.phase == MemoryPhase::forward) seen.push_back(a);
+    });
+    CHECK(seen == std::vector<std::int64_t>{0, 1, 2});
     // The books: the same numbers as one micro-batch (hand-checked in the first test): each
     // micro-batch frees what it allocated, and the gradients are accumulated in place.
     const EngineBooksReplay r = replay_engine_books(p);
