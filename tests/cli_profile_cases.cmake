@@ -71,6 +71,10 @@ expect_run(0 profile --hf-config ${llama} --device cpu --precision fp32 --framew
            --global-batch 6 --seq 16 --steps 1 --warmup 0 --json)
 string(JSON p GET "${last_out}" predicted memory peak_allocated)
 string(JSON m GET "${last_out}" measured memory peak_allocated peak_bytes)
+string(JSON gb GET "${last_out}" job global_batch)
+if(NOT gb EQUAL 6)
+  message(FATAL_ERROR "--global-batch 6: the report's job says global_batch ${gb}")
+endif()
 expect_run(0 profile --hf-config ${llama} --device cpu --precision fp32 --framework llmplan --micro-batch 2
            --seq 16 --steps 1 --warmup 0 --json)
 string(JSON m1 GET "${last_out}" measured memory peak_allocated peak_bytes)
