@@ -6,7 +6,8 @@
 // output and MLP biases, GQA (n_kv_heads), head_dim, d_ff and tied or untied embeddings.
 // Unsupported (InputError with engine/program.h engine_supports' reason): mixture of experts,
 // relative positions, parallel residual, partial rotary (rotary_pct < 1) and sliding-window
-// attention. Layers are pre-norm:
+// attention (reference/ops.h already has sliding-window attention and an MoE layer; the model and
+// the step program do not use them yet). Layers are pre-norm:
 //   x_mid = x + o_proj(attention(rope(q_proj(n1(x))), rope(k_proj(n1(x))), v_proj(n1(x))))
 //   x_out = x_mid + down_proj(gelu(up_proj(n2(x_mid))))            (GELU MLP)
 //   x_out = x_mid + down_proj(silu(gate_proj(n2)) · up_proj(n2))   (SwiGLU MLP)

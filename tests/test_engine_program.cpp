@@ -5,6 +5,7 @@
 #include "engine/program.h"
 #include "planner/engine_time.h"
 #include "planner/llmplan_profile.h"
+#include "profiler/runner.h"
 #include "reference/model.h"
 #include "tests/tiny_models.h"
 
@@ -251,6 +252,25 @@ TEST_CASE("engine program: accumulation runs on the CPU reference and in the pla
           "--micro-batch × --gpus); gradient accumulation runs on --device cpu and in the planner (--framework llmplan)");
     c.global_batch = 2;
     CHECK(cuda_engine_supports(engine_step_options(c)).empty());
+    // The profiler: the CPU reference runs 3 micro-batches a step, its books the program's replay;
+    // the CUDA path refuses before looking for a GPU.
+    profiler::ProfileRequest req;
+    req.model = m;
+    req.batch = 2;
+    req.seq = 16;
+    req.accumulation = 3;
+    req.steps = 1;
+    req.warmup = 0;
+    req.device = profiler::ProfileDevice::cpu;
+    const profiler::ProfileMeasurement run = profiler::run_profile(req, {});
+    EngineStepOptions o;
+    o.micro_batch = 2;
+    o.seq = 16;
+    o.accumulation = 3;
+    CHECK(run.total_peak_bytes == replay_engine_books(build_engine_program(m, o)).total_peak);
+    REQUIRE(run.steps.size() == 1);
+    req.device = profiler::ProfileDevice::cuda;
+    CHECK_THROWS_WITH(profiler::run_profile(req, {}), cuda_engine_supports(o));
 }
 
 TEST_CASE("engine program: A micro-batches of b on the CPU reference equal one batch of A·b", "[engine_program]") {
