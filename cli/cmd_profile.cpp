@@ -129,14 +129,26 @@ struct ProfileSpreads {
     std::array<double, kMemoryCategories> pred_books{};  // the planner's terms in the engine's books
 };
 
+// The step's predicted forward and backward, as measured: every micro-batch's (accumulation).
+double step_forward(const profiler::ProfileRequest& req, const PerfPlan& perf) {
+    return req.accumulation * perf.microbatch_forward_seconds;
+}
+double step_backward(const profiler::ProfileRequest& req, const PerfPlan& perf) {
+    return req.accumulation * perf.microbatch_backward_seconds;
+}
+
+// "B × S tokens", or "A micro-batches of B × S tokens" with gradient accumulation.
+std::string step_tokens_text(const profiler::ProfileRequest& req) {
+    const std::string micro = std::to_string(req.batch) + " × " + std::to_string(req.seq) + " tokens";
+    return req.accumulation > 1 ? std::to_string(req.accumulation) + " micro-batches of " + micro : micro;
+}
+
 // Resolve the request: the device, the model, the GPU and the job as planned.
 ProfileJob resolve_request(const ProfileCommand& cmd) {
     ProfileJob job;
     const std::string device = to_lower(cmd.device);
     if (device == "cuda") {
         job.req.device = profiler::ProfileDevice::cuda;
-        std::string why;
-        if (!profiler::cuda_device_available(&why)) throw InputError("--device cuda: " + why);
     } else if (device == "cpu") {
         job.req.device = profiler::ProfileDevice::cpu;
     } else {
@@ -145,17 +157,21 @@ ProfileJob resolve_request(const ProfileCommand& cmd) {
     job.model = resolve_model(cmd.model);
     job.gpu = resolve_gpu(cmd.job);
     job.config = resolve_defaults(job.model.spec, resolve_job(cmd.job, job.gpu));
+    if (job.req.device == profiler::ProfileDevice::cuda) {
+        // What the CUDA engine does not run yet (engine/program.h), before the device is looked at.
+        if (const std::string why = cuda_engine_supports(engine_step_options(job.config)); !why.empty())
+            throw InputError(why);
+        std::string why;
+        if (!profiler::cuda_device_available(&why)) throw InputError("--device cuda: " + why);
+    }
     return job;
 }
 
 // Check that the engine runs the job (engine/program.h): data parallel only, fp32 / mixed-bf16 /
-// mixed-fp16, AdamW, every weight on the GPU, no dropout, GPT-2 and Llama-style decoders; one
-// micro-batch per step; several GPUs on CUDA only, as many as mpirun started.
+// mixed-fp16, AdamW, every weight on the GPU, no dropout, GPT-2 and Llama-style decoders (on CUDA
+// one micro-batch per step: resolve_request); several GPUs on CUDA only, as many as mpirun started.
 void check_request(const ProfileJob& job, const ProfileCommand& cmd, const MpiRun* mpi) {
     if (const std::string why = engine_supports(job.model.spec, job.config); !why.empty()) throw InputError(why);
-    if (job.config.grad_accum() != 1)
-        throw InputError("llmplan profile runs one micro-batch per step on each GPU (no --global-batch other than "
-                         "--micro-batch × --gpus)");
     const int world = job.config.parallel.gpus;
     if (world > 1 && job.req.device != profiler::ProfileDevice::cuda)
         throw InputError("--gpus " + std::to_string(world) + ": the CPU reference runs on one device; --gpus N > 1 needs --device cuda");
@@ -181,6 +197,7 @@ void fill_request(ProfileJob& job, const ProfileCommand& cmd) {
                          to_string(config.precision) + " needs --device cuda)");
     req.batch = static_cast<int>(config.micro_batch);
     req.seq = static_cast<int>(config.seq);
+    req.accumulation = static_cast<int>(engine_step_options(config).accumulation);
     req.steps = parse_int(cmd.steps, "--steps", 1);
     req.warmup = parse_int(cmd.warmup, "--warmup", 0);
     req.seed = static_cast<std::uint64_t>(parse_int(cmd.seed, "--seed", 0));
@@ -223,7 +240,7 @@ std::optional<profiler::ProfileMeasurement> run_steps(const ProfileJob& job, con
     const TrainConfig& config = job.config;
     const StageMemory& st = p.worst();
     const bool fp16 = req.storage == DType::fp16;
-    err << "llmplan profile: " << job.model.spec.name << ", " << req.batch << " × " << req.seq << " tokens, "
+    err << "llmplan profile: " << job.model.spec.name << ", " << step_tokens_text(req) << ", "
         << to_string(config.precision) << ", recompute " << to_string(config.recompute) << ", "
         << to_string(config.attention) << " attention on " << (req.device == profiler::ProfileDevice::cuda ? "cuda" : "cpu")
         << ": " << req.warmup << " warm-up + " << req.steps << " steps\n";
@@ -259,7 +276,7 @@ ProfileSpreads spreads(const ProfileJob& job, const ProfilePrediction& p, const 
     s.fwd = spread(fwd);
     s.bwd = spread(bwd);
     s.opt = spread(opt);
-    const double tokens = static_cast<double>(job.req.batch) * job.req.seq;
+    const double tokens = static_cast<double>(job.req.accumulation) * job.req.batch * job.req.seq;  // a step's
     s.tps = s.total.median > 0 ? tokens / s.total.median : 0;
     s.mfu = s.total.median > 0 && p.perf.peak_flops > 0 ? p.perf.model_flops_per_step / s.total.median / p.perf.peak_flops
                                                         : 0;
@@ -286,6 +303,7 @@ nlohmann::ordered_json build_report(const ProfileJob& job, const ProfilePredicti
                 {"attention", to_string(config.attention)},
                 {"micro_batch", req.batch},
                 {"seq", req.seq},
+                {"global_batch", static_cast<std::int64_t>(req.accumulation) * req.batch},
                 {"steps", req.steps},
                 {"warmup", req.warmup},
                 {"seed", req.seed}};
@@ -302,8 +320,8 @@ nlohmann::ordered_json build_report(const ProfileJob& job, const ProfilePredicti
     mm["memory"]["outside_books_bytes"] = m.library_bytes;
     em["memory_pct"]["peak_allocated"] = pct_error(m.total_peak_bytes, st.peak_allocated);
     pm["time"] = {{"step_seconds", perf.step_seconds},
-                  {"forward_seconds", perf.microbatch_forward_seconds},
-                  {"backward_seconds", perf.microbatch_backward_seconds},
+                  {"forward_seconds", step_forward(job.req, perf)},
+                  {"backward_seconds", step_backward(job.req, perf)},
                   {"optimizer_seconds", perf.optimizer_seconds},
                   {"tokens_per_second", perf.tokens_per_second},
                   {"mfu", perf.mfu},
@@ -330,8 +348,8 @@ nlohmann::ordered_json build_report(const ProfileJob& job, const ProfilePredicti
     mm["warmup_skipped_steps"] = m.warmup_skipped_steps;
     mm["loss_scale"] = m.final_loss_scale;
     em["time_pct"] = {{"step_seconds", pct_error(s.total.median, perf.step_seconds)},
-                      {"forward_seconds", pct_error(s.fwd.median, perf.microbatch_forward_seconds)},
-                      {"backward_seconds", pct_error(s.bwd.median, perf.microbatch_backward_seconds)},
+                      {"forward_seconds", pct_error(s.fwd.median, step_forward(job.req, perf))},
+                      {"backward_seconds", pct_error(s.bwd.median, step_backward(job.req, perf))},
                       {"optimizer_seconds", pct_error(s.opt.median, perf.optimizer_seconds)},
                       {"tokens_per_second", pct_error(s.tps, perf.tokens_per_second)},
                       {"mfu", pct_error(s.mfu, perf.mfu)}};
@@ -351,7 +369,7 @@ std::string build_tables(const ProfileJob& job, const ProfilePrediction& p, cons
     const StageMemory& st = p.worst();
     std::ostringstream out;
     out << "llmplan profile: " << job.model.spec.name << " (" << job.model.origin << ") on " << m.device_name << "\n"
-        << "  " << req.batch << " × " << req.seq << " tokens, " << to_string(config.precision) << ", recompute "
+        << "  " << step_tokens_text(req) << ", " << to_string(config.precision) << ", recompute "
         << to_string(config.recompute) << ", " << to_string(config.attention) << " attention; " << req.steps
         << " measured steps after " << req.warmup << " warm-up; predicted for " << job.gpu.name << "\n\n";
     Table mem({"memory", "predicted", "measured", "phase of peak", "error"}, {false, true, true, false, true});
@@ -375,8 +393,8 @@ std::string build_tables(const ProfileJob& job, const ProfilePrediction& p, cons
                   pct(pct_error(measured.median, predicted))});
     };
     row("step", perf.step_seconds, s.total);
-    row("  forward", perf.microbatch_forward_seconds, s.fwd);
-    row("  backward", perf.microbatch_backward_seconds, s.bwd);
+    row("  forward", step_forward(job.req, perf), s.fwd);
+    row("  backward", step_backward(job.req, perf), s.bwd);
     row("  optimizer", perf.optimizer_seconds, s.opt);
     time.add({"tokens/s", format_count(perf.tokens_per_second), format_count(s.tps), "",
               pct(pct_error(s.tps, perf.tokens_per_second))});

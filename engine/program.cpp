@@ -18,6 +18,8 @@ EngineStepOptions engine_step_options(const TrainConfig& c) {
     o.attention = c.attention;
     o.micro_batch = c.micro_batch;
     o.seq = c.seq;
+    // --global-batch over --micro-batch × data parallel; 0 (not yet resolved): one micro-batch.
+    o.accumulation = c.global_batch > 0 ? c.grad_accum() : 1;
     o.world = c.parallel.gpus;
     o.zero = c.parallel.gpus > 1 ? c.parallel.zero : 0;
     return o;
@@ -42,6 +44,10 @@ std::string engine_supports(const ModelSpec& m, const EngineStepOptions& o) {
                std::to_string(m.head_dim) + "); use --attention eager";
     if (o.precision != Precision::fp32 && o.precision != Precision::mixed_bf16 && o.precision != Precision::mixed_fp16)
         return std::string("--precision ") + to_string(o.precision) + ": the engine runs fp32, mixed-bf16 and mixed-fp16";
+    if (o.accumulation < 1)
+        return "--global-batch: " + std::to_string(o.accumulation) +
+               " micro-batches per step; the global batch must be a positive multiple of --micro-batch × the data-parallel "
+               "ranks";
     if (o.world < 1) return "--gpus " + std::to_string(o.world) + ": needs at least one GPU";
     if (o.zero < 0 || o.zero > 3) return "--zero " + std::to_string(o.zero) + ": the engine runs ZeRO 0, 1, 2 or 3";
     return "";
@@ -59,6 +65,14 @@ std::string engine_supports(const ModelSpec& m, const TrainConfig& c) {
     if (c.offload != Offload::none) return "--offload: the engine keeps everything on the device";
     if (c.lora.enabled()) return "--lora-rank: the engine trains every parameter";
     if (c.dropout > 0) return "--dropout: the engine has no dropout";
+    return "";
+}
+
+std::string cuda_engine_supports(const EngineStepOptions& o) {
+    if (o.accumulation != 1)
+        return "--global-batch: " + std::to_string(o.accumulation) +
+               " micro-batches per step; the CUDA engine runs one micro-batch per step (--global-batch = --micro-batch × "
+               "--gpus); gradient accumulation runs on --device cpu and in the planner (--framework llmplan)";
     return "";
 }
 
@@ -337,6 +351,7 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     std::array<int, kLayerFields> scratch;
     scratch.fill(-1);
     int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
+    p.micro_begin = p.events.size();  // the micro-batch's forward phase
     b.phase(MemoryPhase::forward);
     b.kernel(K::zero_grad, {N * static_cast<std::int64_t>(e)});
     for (int pos = 0; pos <= L + 1; ++pos) {
@@ -481,6 +496,9 @@ EngineProgram build_engine_program(const ModelSpec& m, const EngineStepOptions& 
     for (const int id : scratch) b.release(id);
     for (const int id : grad) b.release(id);
 
+    // Accumulation: the micro-batch's events, run A times (for_each_step_event).
+    p.micro_end = p.events.size();
+
     // The optimizer: (fp16: the inf/NaN check of the scaled gradients) the global norm over the
     // flat gradient, one AdamW launch per tensor.
     b.phase(MemoryPhase::optimizer);
@@ -504,7 +522,7 @@ EngineBooksReplay replay_engine_books(const EngineProgram& p) {
     double total = 0, staging = 0;
     MemoryPhase phase = MemoryPhase::idle;
     bool statics_taken = false;
-    for (const ProgramEvent& ev : p.events) {
+    for_each_step_event(p, [&](const ProgramEvent& ev, std::int64_t) {
         switch (ev.kind) {
             case ProgramEvent::Kind::phase:
                 if (!statics_taken) r.statics = total;
@@ -543,7 +561,7 @@ EngineBooksReplay replay_engine_books(const EngineProgram& p) {
                 break;
             }
         }
-    }
+    });
     return r;
 }
 

@@ -32,7 +32,15 @@
 //             the recompute mode's re-run, the layer's backward, its kept fields freed, the
 //             reduce-scatters issued after it (ZeRO-2/3 free the previous ones' staging); the
 //             embeddings' backward; then x0, the layer workspace and the gradient buffers freed;
-//   optimizer (fp16: the inf/NaN check) the global norm and one AdamW per parameter tensor.
+//   accumulation (A = EngineStepOptions::accumulation micro-batches per optimizer step): the
+//             forward and backward above are one micro-batch's events, [micro_begin, micro_end),
+//             and run A times, micro-batch after micro-batch, on the same buffers (each
+//             micro-batch allocates and frees them again, so the books' peaks are one
+//             micro-batch's); zero_grad only in the first, so its backward writes the gradients
+//             and the later ones add to them in place (no second gradient buffer); ZeRO's gathers
+//             and reduce-scatters repeat with each micro-batch. for_each_step_event walks the
+//             step in this order (the events are stored once, whatever A);
+//   optimizer (fp16: the inf/NaN check) the global norm and one AdamW per parameter tensor, once.
 // docs/MEMORY_MODEL.md §8 (the books), docs/PERFORMANCE_MODEL.md §7 (the kernels).
 #pragma once
 
@@ -59,7 +67,8 @@ struct EngineStepOptions {
     Precision precision = Precision::fp32;  // fp32, mixed_bf16 or mixed_fp16
     Recompute recompute = Recompute::none;
     Attention attention = Attention::flash;
-    std::int64_t micro_batch = 1, seq = 1;  // B and S of one step
+    std::int64_t micro_batch = 1, seq = 1;  // B and S of one micro-batch
+    std::int64_t accumulation = 1;          // A: micro-batches per optimizer step (--global-batch)
     int world = 1, zero = 0;                // data-parallel ranks and ZeRO stage (zero is 0 when world is 1)
     std::size_t bucket_cap_bytes = std::size_t{25} << 20;   // PyTorch DDP's defaults
     std::size_t first_bucket_bytes = std::size_t{1} << 20;
@@ -74,6 +83,10 @@ std::string engine_supports(const ModelSpec& spec, const EngineStepOptions& opti
 // The same, plus what a TrainConfig can ask for that the engine does not do: tensor, pipeline,
 // context or expert parallelism, an optimizer other than AdamW, offload, LoRA, dropout.
 std::string engine_supports(const ModelSpec& spec, const TrainConfig& config);
+// What the CUDA engine (kernels/cuda) does not run yet of what the step program describes: "" or
+// the one-line reason, naming the flag. It runs one micro-batch per step (no accumulation), which
+// the CPU reference (`llmplan profile --device cpu`) and the planner (--framework llmplan) run.
+std::string cuda_engine_supports(const EngineStepOptions& options);
 
 // --- the parameter layout --------------------------------------------------------------------------
 
@@ -157,6 +170,8 @@ struct EngineProgram {
     dist::ShardPlan shards;    // world > 1 only
     std::vector<ProgramBuffer> buffers;
     std::vector<ProgramEvent> events;
+    // One micro-batch's events (its forward and backward phases), run options.accumulation times.
+    std::size_t micro_begin = 0, micro_end = 0;
     // The bytes of every buffer with this role (and layer, when ≥ 0).
     double bytes_of(BufferRole role, int layer = -1) const;
 };
@@ -170,12 +185,29 @@ struct ProgramIndex {
     std::array<int, kLayerFields> scratch{};           // the fields it does not keep (one layer)
     std::array<int, kGradFields> gradw{};              // the backward's gradient buffers
     int lnf_mean = -1, lnf_rstd = -1, lnf_out = -1, logits = -1;
-    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the phases
+    std::size_t forward_begin = 0, backward_begin = 0;  // event indices of the phases (every micro-batch's)
 };
 ProgramIndex index_program(const EngineProgram& program, int layers);
 
 // The step for one rank; InputError with engine_supports' reason when the engine does not run it.
 EngineProgram build_engine_program(const ModelSpec& spec, const EngineStepOptions& options);
+
+// Calls f(event, micro) for every event of the step in the order the engine runs it: the events
+// before the micro-batch, its events once per micro-batch (micro = 0 … A − 1; zero_grad in the
+// first only), the optimizer's (micro = A − 1). The books, the time model and the reference walk
+// the step through it (the reference runs one micro-batch's forward and backward at a time).
+template <class F>
+void for_each_step_event(const EngineProgram& p, F&& f) {
+    const std::int64_t A = p.options.accumulation;
+    for (std::size_t i = 0; i < p.micro_begin; ++i) f(p.events[i], std::int64_t{0});
+    for (std::int64_t a = 0; a < A; ++a)
+        for (std::size_t i = p.micro_begin; i < p.micro_end; ++i) {
+            const ProgramEvent& e = p.events[i];
+            if (a > 0 && e.kind == ProgramEvent::Kind::kernel && e.kernel == EngineKernel::zero_grad) continue;
+            f(e, a);
+        }
+    for (std::size_t i = p.micro_end; i < p.events.size(); ++i) f(p.events[i], A - 1);
+}
 
 // The books of one step, its alloc/free events replayed (the engine's per-category arenas): current
 // and peak bytes per category, the phase each peak was first reached in (a peak moves only when
@@ -185,10 +217,10 @@ struct EngineBooksReplay {
     std::array<MemoryPhase, kMemoryCategories> peak_phase{};
     double total_peak = 0;
     MemoryPhase total_peak_phase = MemoryPhase::idle;
-    double forward_peak = 0, backward_peak = 0;  // the total's largest in each pass
+    double forward_peak = 0, backward_peak = 0;  // the total's largest in each pass (over all micro-batches)
     double statics = 0;                          // the total between steps
     double max_staging_bytes = 0;                // ZeRO-2/3 gradient staging held at once
-    std::vector<std::pair<StepMark, double>> marks;  // the total at each mark
+    std::vector<std::pair<StepMark, double>> marks;  // the total at each mark (each micro-batch's)
     double at_mark(StepMark m) const;                // the first one's
 };
 EngineBooksReplay replay_engine_books(const EngineProgram& program);

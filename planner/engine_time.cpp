@@ -189,12 +189,12 @@ std::vector<EngineKernelCall> engine_step_kernels(const ModelSpec& m, const Trai
     const EngineProgram program = build_engine_program(m, engine_step_options(c));
     StepList s(engine_dtype(c.precision));
     MemoryPhase phase = MemoryPhase::forward;
-    for (const ProgramEvent& e : program.events) {
+    for_each_step_event(program, [&](const ProgramEvent& e, std::int64_t) {  // A micro-batches with accumulation
         if (e.kind == ProgramEvent::Kind::phase)
             phase = e.phase == MemoryPhase::idle ? MemoryPhase::forward : e.phase;
-        if (e.kind != ProgramEvent::Kind::kernel) continue;
+        if (e.kind != ProgramEvent::Kind::kernel) return;
         s.add(e.kernel, {e.dims.begin(), e.dims.begin() + engine_kernel_dims(e.kernel)}, phase, e.calls);
-    }
+    });
     return s.take();
 }
 

@@ -36,12 +36,14 @@ public:
         one.parallel.gpus = 1;
         one.parallel.zero = 0;
         one.global_batch = c.micro_batch * static_cast<std::int64_t>(mb);
+        // The step program runs the mb micro-batches (engine/program.h: accumulation), so its
+        // kernels' forward and backward are the step's; one micro-batch's is their mb-th.
         const EngineStepTime et = engine_step_time(plan.model, one, plan.gpu, opt.engine_calibration.get());
-        t.microbatch_forward_seconds = et.forward_seconds;
-        t.microbatch_backward_seconds = et.backward_seconds;
+        t.microbatch_forward_seconds = et.forward_seconds / mb;
+        t.microbatch_backward_seconds = et.backward_seconds / mb;
         t.optimizer_seconds = et.optimizer_seconds / (p.gpus > 1 && p.zero >= 1 ? p.gpus : 1);
-        t.matmul_seconds = mb * et.matmul_seconds;
-        t.compute_seconds = mb * (et.forward_seconds + et.backward_seconds);
+        t.matmul_seconds = et.matmul_seconds;
+        t.compute_seconds = et.forward_seconds + et.backward_seconds;
         t.elementwise_seconds = t.compute_seconds - t.matmul_seconds;
         t.bubble_seconds = 0;
         t.engine_time = et;

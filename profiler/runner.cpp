@@ -28,9 +28,9 @@ ProfileMeasurement run_cpu(const ProfileRequest& r, const std::function<void(int
     m.device_name = "CPU (llmplan reference engine, fp32)";
     const int total = r.warmup + r.steps;
     for (int i = 0; i < total; ++i) {
-        const Batch b = make_batch(gen, r.batch * r.seq, static_cast<int>(r.model.vocab_size));
+        const Batch b = make_batch(gen, r.accumulation * r.batch * r.seq, static_cast<int>(r.model.vocab_size));
         if (i == r.warmup) model.reset_peaks();
-        const reference::StepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt);
+        const reference::StepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt, r.accumulation);
         StepTiming t;
         t.loss = st.loss;
         t.total_ms = st.total_s * 1e3;
@@ -70,7 +70,11 @@ ProfileMeasurement run_profile(const ProfileRequest& r, const std::function<void
     if (r.world < 1 || r.rank < 0 || r.rank >= r.world)
         throw InputError("rank " + std::to_string(r.rank) + " of " + std::to_string(r.world) + " is out of range");
     if (r.world > 1 && r.device != ProfileDevice::cuda) throw InputError("--gpus: several ranks need --device cuda");
+    if (r.accumulation < 1) throw InputError("--global-batch: needs at least one micro-batch per step");
     if (r.device == ProfileDevice::cpu) return run_cpu(r, progress);
+    EngineStepOptions step;
+    step.accumulation = r.accumulation;
+    if (const std::string refused = cuda_engine_supports(step); !refused.empty()) throw InputError(refused);
     std::string why;
     backend::GpuBackend* gpu = backend::gpu_backend(&why);
     if (!gpu) throw InputError("--device cuda: " + why);

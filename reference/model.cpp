@@ -7,6 +7,7 @@
 #include "engine/init.h"
 #include "engine/param_views.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -84,7 +85,9 @@ struct ReferenceModel::Impl : ProgramIndex {
     int steps = 0;
 
     // Geometry of the current pass.
-    int B = 0, S = 0, T = 0;
+    int B = 0, S = 0, T = 0;  // T: one micro-batch's tokens
+    int A = 1, micro = 0;     // micro-batches per step and the one running
+    int counted = 0;          // the step's targets ≥ 0 (the cross-entropy's denominator)
     int d = 0, L = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
     bool layernorm = true, swiglu = false, rotary = false, eager = false;
 
@@ -92,13 +95,14 @@ struct ReferenceModel::Impl : ProgramIndex {
     // freed as its events say, and which buffer holds what.
     EngineProgram prog;
     std::vector<Buffer> bufs;               // by program buffer index
-    std::vector<int> ids_copy;
+    std::vector<int> ids_copy;              // all A micro-batches'
+    const int* micro_ids() const { return ids_copy.data() + sz(micro) * sz(T); }
 
     // ---- setup ----
 
     Impl(const ModelSpec& s, const TrainOptions& o, std::uint64_t seed) : spec(s), opt(o) {
         validate_model(spec, "reference model " + spec.name);
-        const EngineProgram statics = build_engine_program(spec, step_options(1, 1));
+        const EngineProgram statics = build_engine_program(spec, step_options(1, 1, 1));
         d = spec.d_model;
         L = spec.n_layers;
         H = spec.n_heads;
@@ -132,8 +136,9 @@ struct ReferenceModel::Impl : ProgramIndex {
         init(seed);
     }
 
-    EngineStepOptions step_options(int batch, int seq) const {
+    EngineStepOptions step_options(int batch, int seq, int accumulation) const {
         EngineStepOptions o;
+        o.accumulation = accumulation;
         o.recompute = opt.recompute;
         o.attention = opt.attention;
         o.micro_batch = batch;
@@ -153,7 +158,10 @@ struct ReferenceModel::Impl : ProgramIndex {
 
     // ---- geometry and storage ----
 
-    void begin(std::span<const int> ids, std::span<const int> targets, int batch, int seq) {
+    void begin(std::span<const int> ids, std::span<const int> targets, int batch, int seq, int accumulation = 1) {
+        if (accumulation <= 0)
+            throw InputError("reference model: micro-batches per step must be positive (got " +
+                             std::to_string(accumulation) + ")");
         if (batch <= 0 || seq <= 0)
             throw InputError("reference model: batch and sequence must be positive (got " + std::to_string(batch) + " × " +
                              std::to_string(seq) + ")");
@@ -161,10 +169,13 @@ struct ReferenceModel::Impl : ProgramIndex {
             throw InputError("reference model: sequence " + std::to_string(seq) + " exceeds the " +
                              std::to_string(spec.max_positions) + " learned positions");
         const auto tokens = static_cast<std::int64_t>(batch) * seq;
-        if (tokens > std::numeric_limits<int>::max()) throw InputError("reference model: too many tokens in one pass");
-        if (ids.size() != static_cast<size_t>(tokens) || targets.size() != static_cast<size_t>(tokens))
-            throw InputError("reference model: ids and targets must hold batch × sequence = " + std::to_string(tokens) +
-                             " tokens (got " + std::to_string(ids.size()) + " and " + std::to_string(targets.size()) + ")");
+        if (tokens * accumulation > std::numeric_limits<int>::max())
+            throw InputError("reference model: too many tokens in one step");
+        const auto all = static_cast<size_t>(tokens * accumulation);
+        if (ids.size() != all || targets.size() != all)
+            throw InputError("reference model: ids and targets must hold micro-batches × batch × sequence = " +
+                             std::to_string(all) + " tokens (got " + std::to_string(ids.size()) + " and " +
+                             std::to_string(targets.size()) + ")");
         for (int id : ids)
             if (id < 0 || id >= V)
                 throw InputError("reference model: token id " + std::to_string(id) + " is outside the vocabulary [0, " +
@@ -176,14 +187,19 @@ struct ReferenceModel::Impl : ProgramIndex {
         B = batch;
         S = seq;
         T = static_cast<int>(tokens);
+        A = accumulation;
+        micro = 0;
+        counted = static_cast<int>(std::count_if(targets.begin(), targets.end(), [](int t) { return t >= 0; }));
         ids_copy.assign(ids.begin(), ids.end());
-        program_for(batch, seq);
+        program_for(batch, seq, accumulation);
     }
 
     // The program for B × S and its index of buffers by role (built when B or S changes).
-    void program_for(int batch, int seq) {
-        if (!bufs.empty() && prog.options.micro_batch == batch && prog.options.seq == seq) return;
-        prog = build_engine_program(spec, step_options(batch, seq));
+    void program_for(int batch, int seq, int accumulation) {
+        if (!bufs.empty() && prog.options.micro_batch == batch && prog.options.seq == seq &&
+            prog.options.accumulation == accumulation)
+            return;
+        prog = build_engine_program(spec, step_options(batch, seq, accumulation));
         if (prog.element_bytes != 4) throw std::logic_error("reference model: the program is not fp32");
         bufs = std::vector<Buffer>(prog.buffers.size());
         static_cast<ProgramIndex&>(*this) = index_program(prog, L);
@@ -202,16 +218,16 @@ struct ReferenceModel::Impl : ProgramIndex {
         for (Buffer& b : bufs) b.reset();
     }
 
-    // Runs the program's events from `begin` up to (not including) the first event of `until`
-    // phase — or its forward_end mark when `until` is backward: allocations and frees on the
-    // arena, the math of each stretch at its mark. Returns the loss (head_forward).
+    // Runs the program's events from `begin` (a phase event) up to (not including) the next phase
+    // event — or the forward_end mark when `until` is backward: allocations and frees on the arena,
+    // the math of each stretch at its mark. Returns the loss (head_forward).
     float run(size_t begin, MemoryPhase until, std::span<const int> targets, bool train) {
         float loss = 0;
         for (size_t i = begin; i < prog.events.size(); ++i) {
             const ProgramEvent& e = prog.events[i];
             switch (e.kind) {
                 case ProgramEvent::Kind::phase:
-                    if (i != begin && e.phase == until) return loss;
+                    if (i != begin) return loss;
                     arena.set_phase(e.phase);
                     break;
                 case ProgramEvent::Kind::alloc: {
@@ -330,7 +346,7 @@ struct ReferenceModel::Impl : ProgramIndex {
         switch (e.mark) {
             case StepMark::embed_forward: {
                 float* x0 = ptr(resid[0]);
-                embedding_forward(P.wte, ids_copy.data(), x0, T, d);
+                embedding_forward(P.wte, micro_ids(), x0, T, d);
                 if (P.wpe)
                     for (int t = 0; t < T; ++t) add_into(x0 + sz(t) * sz(d), P.wpe + sz(t % S) * sz(d), sz(d));
                 break;
@@ -344,7 +360,9 @@ struct ReferenceModel::Impl : ProgramIndex {
             case StepMark::head_forward:
                 linear_forward(ptr(lnf_out), P.head, nullptr, ptr(logits), T, d, V);
                 // Training: fused, the gradient overwrites the logits in place.
-                return train ? cross_entropy_forward_backward(ptr(logits), targets.data(), ptr(logits), T, V)
+                // Accumulation: each micro-batch's share of the step's mean (the step's count).
+                return train ? cross_entropy_forward_backward(ptr(logits), targets.data(), ptr(logits), T, V,
+                                                              A > 1 ? std::max(counted, 1) : 0)
                              : cross_entropy_forward(ptr(logits), targets.data(), T, V);
             case StepMark::head_backward: {
                 // lm_head (tied: into the token embedding's gradient); logits hold dlogits.
@@ -369,7 +387,7 @@ struct ReferenceModel::Impl : ProgramIndex {
             }
             case StepMark::embed_backward: {
                 const GradWork w = grad_work();
-                embedding_backward(ids_copy.data(), w.res, G.wte, T, d);
+                embedding_backward(micro_ids(), w.res, G.wte, T, d);
                 if (G.wpe)
                     for (int t = 0; t < T; ++t) add_into(G.wpe + sz(t % S) * sz(d), w.res + sz(t) * sz(d), sz(d));
                 break;
@@ -384,7 +402,7 @@ struct ReferenceModel::Impl : ProgramIndex {
     // The program's forward. train: keep what the backward needs (per the recompute mode) and
     // leave dlogits in the logits; otherwise the same buffers, all freed after the loss.
     float forward(std::span<const int> targets, bool train) {
-        const float loss = run(forward_begin, MemoryPhase::backward, targets, train);
+        const float loss = run(forward_begin, MemoryPhase::backward, targets.subspan(sz(micro) * sz(T), sz(T)), train);
         if (!train) release_forward_state();
         arena.set_phase(MemoryPhase::idle);
         return loss;
@@ -419,11 +437,14 @@ ReferenceModel::ReferenceModel(ReferenceModel&&) noexcept = default;
 ReferenceModel& ReferenceModel::operator=(ReferenceModel&&) noexcept = default;
 
 float ReferenceModel::forward_backward(std::span<const int> ids, std::span<const int> targets, int B, int S,
-                                       bool accumulate) {
-    impl_->begin(ids, targets, B, S);
+                                       bool accumulate, int A) {
+    impl_->begin(ids, targets, B, S, A);
     if (!accumulate) impl_->zero_grad();
-    const float loss = impl_->forward(targets, true);
-    impl_->backward();
+    float loss = 0;
+    for (impl_->micro = 0; impl_->micro < A; ++impl_->micro) {
+        loss += impl_->forward(targets, true);
+        impl_->backward();
+    }
     return loss;
 }
 
@@ -435,22 +456,25 @@ float ReferenceModel::loss_only(std::span<const int> ids, std::span<const int> t
 float ReferenceModel::optimizer_step(const AdamW& opt) { return impl_->optimizer(opt); }
 
 StepStats ReferenceModel::train_step(std::span<const int> ids, std::span<const int> targets, int B, int S,
-                                     const AdamW& opt) {
+                                     const AdamW& opt, int A) {
     using clock = std::chrono::steady_clock;
     auto seconds = [](clock::time_point a, clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
     StepStats st;
     const auto t0 = clock::now();
-    impl_->begin(ids, targets, B, S);
+    impl_->begin(ids, targets, B, S, A);
     impl_->zero_grad();
-    st.loss = impl_->forward(targets, true);
-    const auto t1 = clock::now();
-    impl_->backward();
-    const auto t2 = clock::now();
+    auto t = t0;  // the micro-batches' forward and backward times, back to back
+    for (impl_->micro = 0; impl_->micro < A; ++impl_->micro) {
+        st.loss += impl_->forward(targets, true);
+        const auto t1 = clock::now();
+        st.forward_s += seconds(t, t1);
+        impl_->backward();
+        t = clock::now();
+        st.backward_s += seconds(t1, t);
+    }
     st.grad_norm = impl_->optimizer(opt);
     const auto t3 = clock::now();
-    st.forward_s = seconds(t0, t1);
-    st.backward_s = seconds(t1, t2);
-    st.optimizer_s = seconds(t2, t3);
+    st.optimizer_s = seconds(t, t3);
     st.total_s = seconds(t0, t3);
     st.memory = impl_->arena.stats();
     return st;

@@ -6,7 +6,8 @@
 // output and MLP biases, GQA (n_kv_heads), head_dim, d_ff and tied or untied embeddings.
 // Unsupported (InputError with engine/program.h engine_supports' reason): mixture of experts,
 // relative positions, parallel residual, partial rotary (rotary_pct < 1) and sliding-window
-// attention. Layers are pre-norm:
+// attention (reference/ops.h already has sliding-window attention and an MoE layer; the model and
+// the step program do not use them yet). Layers are pre-norm:
 //   x_mid = x + o_proj(attention(rope(q_proj(n1(x))), rope(k_proj(n1(x))), v_proj(n1(x))))
 //   x_out = x_mid + down_proj(gelu(up_proj(n2(x_mid))))            (GELU MLP)
 //   x_out = x_mid + down_proj(silu(gate_proj(n2)) · up_proj(n2))   (SwiGLU MLP)
@@ -124,8 +125,8 @@ using ParamInfo = EngineParamSlot;
 struct StepStats {
     float loss = 0;        // mean cross-entropy of the step's tokens
     float grad_norm = 0;   // global L2 norm of the gradients before clipping
-    double forward_s = 0;  // wall time: forward pass including the fused loss and its gradient
-    double backward_s = 0;
+    double forward_s = 0;  // wall time: forward passes including the fused loss and its gradient
+    double backward_s = 0;  // (accumulation: summed over the micro-batches)
     double optimizer_s = 0;  // clipping and AdamW
     double total_s = 0;
     MemoryBooks memory;    // the arena after the step (peaks since construction or reset_peaks)
@@ -144,16 +145,22 @@ public:
 
     // Forward and backward over B sequences of S tokens (ids and targets [B·S], row-major by
     // sequence; targets −1 are ignored). Returns the loss; the gradients are overwritten, or
-    // added to when `accumulate` (gradient accumulation: the caller scales the loss).
+    // added to when `accumulate` (the caller scales the loss).
+    // A > 1: gradient accumulation as the step program runs it (engine/program.h): ids and targets
+    // hold A micro-batches of B × S ([A·B·S], micro-batch after micro-batch), each run forward and
+    // backward on the same buffers, the gradients written by the first and added to by the others;
+    // the loss and gradients are those of the mean over the step's counted targets, i.e. equal to
+    // one pass over A·B sequences (to fp32 rounding).
     float forward_backward(std::span<const int> ids, std::span<const int> targets, int B, int S,
-                           bool accumulate = false);
+                           bool accumulate = false, int A = 1);
     // The loss only: the step's forward (the same buffers), all freed after the loss.
     float loss_only(std::span<const int> ids, std::span<const int> targets, int B, int S);
     // Global-norm clipping (AdamW::max_grad_norm; ≤ 0: none) then AdamW on every tensor, weight
     // decay on ParamInfo::decay tensors only. Returns the gradient norm before clipping.
     float optimizer_step(const AdamW& opt);
-    // forward_backward + optimizer_step, timed (std::chrono::steady_clock).
-    StepStats train_step(std::span<const int> ids, std::span<const int> targets, int B, int S, const AdamW& opt);
+    // forward_backward (A micro-batches) + optimizer_step, timed (std::chrono::steady_clock).
+    StepStats train_step(std::span<const int> ids, std::span<const int> targets, int B, int S, const AdamW& opt,
+                         int A = 1);
     void zero_grad();
 
     const std::vector<ParamInfo>& params() const;

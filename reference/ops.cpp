@@ -28,6 +28,13 @@ inline size_t bshd(int b, int s, int h, int S, int heads, int d) {
     return ((sz(b) * sz(S) + sz(s)) * sz(heads) + sz(h)) * sz(d);
 }
 
+void check_window(int window) {
+    if (window < 0) throw std::invalid_argument("attention: window " + std::to_string(window) + " is negative");
+}
+
+// The first key query i sees: 0 (causal), or i − W + 1 with a sliding window of W keys (ops.h).
+inline int first_key(int i, int window) { return window > 0 ? std::max(0, i - window + 1) : 0; }
+
 void check_gqa(int heads, int kv_heads) {
     if (heads <= 0 || kv_heads <= 0 || heads % kv_heads != 0)
         throw std::invalid_argument("attention: kv_heads (" + std::to_string(kv_heads) + ") must divide heads (" +
@@ -262,8 +269,9 @@ void rotary_backward(float* dx, int B, int S, int heads, int head_dim, float bas
 // --- attention ---------------------------------------------------------------------------------
 
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* probs, float* lse, int B, int S,
-                       int heads, int kv_heads, int d, bool keep_probs) {
+                       int heads, int kv_heads, int d, bool keep_probs, int window) {
     check_gqa(heads, kv_heads);
+    check_window(window);
     const int group = heads / kv_heads;
     const double scale = 1.0 / std::sqrt(static_cast<double>(d));
     std::vector<double> sc(sz(S)), acc(sz(d));
@@ -272,8 +280,9 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
             const int kvh = h / group;
             for (int i = 0; i < S; ++i) {
                 const float* qi = q + bshd(b, i, h, S, heads, d);
+                const int j0 = first_key(i, window);
                 double mx = -std::numeric_limits<double>::infinity();
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     const float* kj = k + bshd(b, j, kvh, S, kv_heads, d);
                     double dot = 0;
                     for (int c = 0; c < d; ++c) dot += static_cast<double>(qi[c]) * kj[c];
@@ -281,18 +290,20 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
                     mx = std::max(mx, sc[sz(j)]);
                 }
                 double sum = 0;
-                for (int j = 0; j <= i; ++j) sum += std::exp(sc[sz(j)] - mx);
+                for (int j = j0; j <= i; ++j) sum += std::exp(sc[sz(j)] - mx);
                 const double row_lse = mx + std::log(sum);
                 std::fill(acc.begin(), acc.end(), 0.0);
                 const size_t prow = ((sz(b) * sz(heads) + sz(h)) * sz(S) + sz(i)) * sz(S);
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     const double p = std::exp(sc[sz(j)] - row_lse);
                     const float* vj = v + bshd(b, j, kvh, S, kv_heads, d);
                     for (int c = 0; c < d; ++c) acc[sz(c)] += p * vj[c];
                     if (keep_probs && probs) probs[prow + sz(j)] = to_f(p);
                 }
-                if (keep_probs && probs)
-                    for (int j = i + 1; j < S; ++j) probs[prow + sz(j)] = 0.0f;  // masked: exactly zero
+                if (keep_probs && probs) {  // masked: exactly zero
+                    for (int j = 0; j < j0; ++j) probs[prow + sz(j)] = 0.0f;
+                    for (int j = i + 1; j < S; ++j) probs[prow + sz(j)] = 0.0f;
+                }
                 if (lse) lse[(sz(b) * sz(heads) + sz(h)) * sz(S) + sz(i)] = to_f(row_lse);
                 float* oi = out + bshd(b, i, h, S, heads, d);
                 for (int c = 0; c < d; ++c) oi[c] = to_f(acc[sz(c)]);
@@ -302,8 +313,9 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
 
 void attention_backward(const float* q, const float* k, const float* v, const float* out, const float* probs,
                         const float* lse, const float* dout, float* dq, float* dk, float* dv, int B, int S, int heads,
-                        int kv_heads, int d, bool keep_probs) {
+                        int kv_heads, int d, bool keep_probs, int window) {
     check_gqa(heads, kv_heads);
+    check_window(window);
     if (keep_probs ? probs == nullptr : lse == nullptr)
         throw std::invalid_argument(keep_probs ? "attention_backward: keep_probs needs probs"
                                                : "attention_backward: the flash path needs lse");
@@ -325,8 +337,9 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
                 const float* oi = out + bshd(b, i, h, S, heads, d);
                 const float* doi = dout + bshd(b, i, h, S, heads, d);
                 const size_t row = (sz(b) * sz(heads) + sz(h)) * sz(S) + sz(i);
+                const int j0 = first_key(i, window);
                 // P: saved (eager) or recomputed from the scores and the saved log-sum-exp (flash).
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     if (keep_probs) {
                         p[sz(j)] = probs[row * sz(S) + sz(j)];
                     } else {
@@ -340,7 +353,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
                 double D = 0;
                 for (int c = 0; c < d; ++c) D += static_cast<double>(doi[c]) * oi[c];
                 std::fill(dqi.begin(), dqi.end(), 0.0);
-                for (int j = 0; j <= i; ++j) {
+                for (int j = j0; j <= i; ++j) {
                     const float* kj = k + bshd(b, j, kvh, S, kv_heads, d);
                     const float* vj = v + bshd(b, j, kvh, S, kv_heads, d);
                     double dp = 0;
@@ -386,12 +399,14 @@ double row_lse(const float* r, int V) {
 }
 }  // namespace
 
-float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V) {
+float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V,
+                                     int denominator) {
     int count = 0;
     for (int t = 0; t < T; ++t) {
         check_target(targets[t], V, t);
         if (targets[t] >= 0) ++count;
     }
+    if (denominator > 0) count = denominator;
     const double inv = count > 0 ? 1.0 / count : 0.0;
     double loss = 0;
     for (int t = 0; t < T; ++t) {
@@ -423,6 +438,169 @@ float cross_entropy_forward(const float* logits, const int* targets, int T, int 
         ++count;
     }
     return count > 0 ? to_f(loss / count) : 0.0f;
+}
+
+// --- mixture of experts ------------------------------------------------------------------------
+
+namespace {
+
+void check_moe(const MoeShape& s, const MoeWeights& w) {
+    if (s.T < 0 || s.d <= 0 || s.experts <= 0 || s.top_k <= 0 || s.top_k > s.experts || s.expert_ff <= 0 || s.shared_ff < 0)
+        throw std::invalid_argument("moe: needs d, experts, expert_ff > 0, 0 < top_k ≤ experts, shared_ff ≥ 0");
+    if (s.shared_ff > 0 && (!w.shared_gate || !w.shared_up || !w.shared_down))
+        throw std::invalid_argument("moe: shared_ff > 0 needs the shared expert's weights");
+}
+
+// One SwiGLU expert on n rows: fc = x·Wgᵀ, up = x·Wuᵀ, h = silu(fc)·up, y = h·Wdᵀ.
+struct ExpertWork {
+    std::vector<float> fc, up, h, y;
+    void forward(const float* x, const float* wg, const float* wu, const float* wd, int n, int d, int f) {
+        fc.resize(sz(n) * sz(f));
+        up.resize(fc.size());
+        h.resize(fc.size());
+        y.resize(sz(n) * sz(d));
+        linear_forward(x, wg, nullptr, fc.data(), n, d, f);
+        linear_forward(x, wu, nullptr, up.data(), n, d, f);
+        swiglu_forward(fc.data(), up.data(), h.data(), fc.size());
+        linear_forward(h.data(), wd, nullptr, y.data(), n, f, d);
+    }
+    // dx (overwritten) from dy; the weight gradients accumulated.
+    void backward(const float* x, const float* wg, const float* wu, const float* wd, const float* dy, float* dx, float* dwg,
+                  float* dwu, float* dwd, int n, int d, int f) {
+        std::vector<float> dh(fc.size()), dfc(fc.size()), dup(fc.size()), tmp(sz(n) * sz(d));
+        linear_backward(h.data(), wd, dy, dh.data(), dwd, nullptr, n, f, d);
+        swiglu_backward(fc.data(), up.data(), dh.data(), dfc.data(), dup.data(), fc.size());
+        linear_backward(x, wg, dfc.data(), dx, dwg, nullptr, n, d, f);
+        linear_backward(x, wu, dup.data(), tmp.data(), dwu, nullptr, n, d, f);
+        for (size_t i = 0; i < tmp.size(); ++i) dx[i] += tmp[i];
+    }
+};
+
+// The rows routed to expert e: (token, slot in its top-k).
+std::vector<std::pair<int, int>> routed_to(const MoeRouting& r, const MoeShape& s, int e) {
+    std::vector<std::pair<int, int>> rows;
+    for (int t = 0; t < s.T; ++t)
+        for (int k = 0; k < s.top_k; ++k)
+            if (r.experts[sz(t) * sz(s.top_k) + sz(k)] == e) rows.emplace_back(t, k);
+    return rows;
+}
+
+std::vector<float> gather_rows(const float* x, const std::vector<std::pair<int, int>>& rows, int d) {
+    std::vector<float> out(rows.size() * sz(d));
+    for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x + sz(rows[i].first) * sz(d), sz(d), out.data() + i * sz(d));
+    return out;
+}
+
+}  // namespace
+
+void moe_forward(const float* x, const MoeWeights& w, const MoeShape& s, float* out, MoeRouting& r) {
+    check_moe(s, w);
+    const int E = s.experts, K = s.top_k, d = s.d, f = s.expert_ff;
+    r.probs.assign(sz(s.T) * sz(E), 0.0f);
+    r.gates.assign(sz(s.T) * sz(K), 0.0f);
+    r.experts.assign(sz(s.T) * sz(K), 0);
+    // Router: softmax over the experts, top-k by probability (ties: the lower index).
+    std::vector<float> logits(sz(s.T) * sz(E));
+    linear_forward(x, w.router, nullptr, logits.data(), s.T, d, E);
+    std::vector<int> order(sz(E));
+    for (int t = 0; t < s.T; ++t) {
+        const float* lr = logits.data() + sz(t) * sz(E);
+        float* pr = r.probs.data() + sz(t) * sz(E);
+        const double lse = row_lse(lr, E);
+        for (int e = 0; e < E; ++e) pr[e] = to_f(std::exp(lr[e] - lse));
+        for (int e = 0; e < E; ++e) order[sz(e)] = e;
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return pr[a] > pr[b]; });
+        double kept = 0;
+        for (int k = 0; k < K; ++k) kept += pr[order[sz(k)]];
+        for (int k = 0; k < K; ++k) {
+            const int e = order[sz(k)];
+            r.experts[sz(t) * sz(K) + sz(k)] = e;
+            r.gates[sz(t) * sz(K) + sz(k)] = s.normalize_top_k ? to_f(pr[e] / kept) : pr[e];
+        }
+    }
+    std::fill(out, out + sz(s.T) * sz(d), 0.0f);
+    // The routed experts, one GEMM chain per expert over the rows routed to it.
+    ExpertWork work;
+    for (int e = 0; e < E; ++e) {
+        const auto rows = routed_to(r, s, e);
+        if (rows.empty()) continue;
+        const std::vector<float> xe = gather_rows(x, rows, d);
+        const size_t fd = sz(f) * sz(d);
+        work.forward(xe.data(), w.gate + sz(e) * fd, w.up + sz(e) * fd, w.down + sz(e) * fd, static_cast<int>(rows.size()), d, f);
+        for (size_t i = 0; i < rows.size(); ++i) {
+            const float g = r.gates[sz(rows[i].first) * sz(K) + sz(rows[i].second)];
+            float* o = out + sz(rows[i].first) * sz(d);
+            for (int c = 0; c < d; ++c) o[c] += g * work.y[i * sz(d) + sz(c)];
+        }
+    }
+    if (s.shared_ff > 0) {
+        work.forward(x, w.shared_gate, w.shared_up, w.shared_down, s.T, d, s.shared_ff);
+        for (size_t i = 0; i < work.y.size(); ++i) out[i] += work.y[i];
+    }
+}
+
+void moe_backward(const float* x, const MoeWeights& w, const MoeShape& s, const MoeRouting& r, const float* dout, float* dx,
+                  const MoeGrads& g) {
+    check_moe(s, w);
+    const int E = s.experts, K = s.top_k, d = s.d, f = s.expert_ff;
+    std::fill(dx, dx + sz(s.T) * sz(d), 0.0f);
+    std::vector<double> dgate(sz(s.T) * sz(K), 0.0);  // dL/dg per token and slot
+    ExpertWork work;
+    for (int e = 0; e < E; ++e) {
+        const auto rows = routed_to(r, s, e);
+        if (rows.empty()) continue;
+        const int n = static_cast<int>(rows.size());
+        const std::vector<float> xe = gather_rows(x, rows, d);
+        const size_t fd = sz(f) * sz(d);
+        work.forward(xe.data(), w.gate + sz(e) * fd, w.up + sz(e) * fd, w.down + sz(e) * fd, n, d, f);  // recomputed
+        std::vector<float> dy(sz(n) * sz(d)), dxe(sz(n) * sz(d));
+        for (size_t i = 0; i < rows.size(); ++i) {
+            const size_t slot = sz(rows[i].first) * sz(K) + sz(rows[i].second);
+            const float* dor = dout + sz(rows[i].first) * sz(d);
+            double dg = 0;
+            for (int c = 0; c < d; ++c) {
+                dy[i * sz(d) + sz(c)] = r.gates[slot] * dor[c];
+                dg += static_cast<double>(dor[c]) * work.y[i * sz(d) + sz(c)];
+            }
+            dgate[slot] = dg;
+        }
+        work.backward(xe.data(), w.gate + sz(e) * fd, w.up + sz(e) * fd, w.down + sz(e) * fd, dy.data(), dxe.data(),
+                      g.gate + sz(e) * fd, g.up + sz(e) * fd, g.down + sz(e) * fd, n, d, f);
+        for (size_t i = 0; i < rows.size(); ++i)
+            for (int c = 0; c < d; ++c) dx[sz(rows[i].first) * sz(d) + sz(c)] += dxe[i * sz(d) + sz(c)];
+    }
+    // The gates through the softmax into the router logits. Without renormalisation g_e = p_e:
+    // dr_j = Σ_e dg_e·p_e·(δ_ej − p_j). With it g = softmax over the top-k logits:
+    // dr_j = g_j·(dg_j − Σ_e dg_e·g_e) for j in the top-k, 0 for the others.
+    std::vector<float> dlogits(sz(s.T) * sz(E), 0.0f);
+    for (int t = 0; t < s.T; ++t) {
+        const float* pr = r.probs.data() + sz(t) * sz(E);
+        float* dr = dlogits.data() + sz(t) * sz(E);
+        const size_t base = sz(t) * sz(K);
+        if (s.normalize_top_k) {
+            double sum = 0;
+            for (int k = 0; k < K; ++k) sum += dgate[base + sz(k)] * r.gates[base + sz(k)];
+            for (int k = 0; k < K; ++k)
+                dr[r.experts[base + sz(k)]] = to_f(r.gates[base + sz(k)] * (dgate[base + sz(k)] - sum));
+        } else {
+            double sum = 0;
+            for (int k = 0; k < K; ++k) sum += dgate[base + sz(k)] * pr[r.experts[base + sz(k)]];
+            for (int j = 0; j < E; ++j) dr[j] = to_f(-pr[j] * sum);
+            for (int k = 0; k < K; ++k) {
+                const int e = r.experts[base + sz(k)];
+                dr[e] = to_f(dr[e] + dgate[base + sz(k)] * pr[e]);
+            }
+        }
+    }
+    std::vector<float> tmp(sz(s.T) * sz(d));
+    linear_backward(x, w.router, dlogits.data(), tmp.data(), g.router, nullptr, s.T, d, E);
+    for (size_t i = 0; i < tmp.size(); ++i) dx[i] += tmp[i];
+    if (s.shared_ff > 0) {
+        work.forward(x, w.shared_gate, w.shared_up, w.shared_down, s.T, d, s.shared_ff);
+        work.backward(x, w.shared_gate, w.shared_up, w.shared_down, dout, tmp.data(), g.shared_gate, g.shared_up,
+                      g.shared_down, s.T, d, s.shared_ff);
+        for (size_t i = 0; i < tmp.size(); ++i) dx[i] += tmp[i];
+    }
 }
 
 // --- embedding ---------------------------------------------------------------------------------

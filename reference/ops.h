@@ -6,7 +6,8 @@
 //  * row-major; T = tokens = batch × sequence; activations are [T, features];
 //  * linear weights are [out, in] (PyTorch's nn.Linear layout): y = x·Wᵀ + b;
 //  * attention tensors are [B, S, heads, head_dim]; K and V have kv_heads ≤ heads (GQA: query
-//    head h reads kv head h / (heads / kv_heads)); attention is causal, scale 1/√head_dim;
+//    head h reads kv head h / (heads / kv_heads)); attention is causal (optionally within a
+//    sliding window), scale 1/√head_dim;
 //  * every backward ACCUMULATES (+=) into parameter gradients (dW, db, dgamma, dbeta, dtable) and
 //    OVERWRITES (=) input gradients (dx, dq, dk, dv, dgate, dup) unless stated otherwise.
 #pragma once
@@ -56,20 +57,62 @@ void rotary_backward(float* dx, int B, int S, int heads, int head_dim, float bas
 // (Reference behaviour: `lse` is written whenever it is non-null, also with keep_probs, and
 // `probs` only with keep_probs; masked entries j > i of `probs` are exactly 0. The output uses
 // the unrounded probabilities, so both paths give identical `out`.)
+// window W > 0: sliding-window causal attention, query i sees keys i − W < j ≤ i (W keys, its own
+// included: Hugging Face transformers' sliding-window mask `kv_idx > q_idx − sliding_window`;
+// Mistral 7B §2, docs/REFERENCES.md §3); 0: every earlier key. The keys outside the window are
+// masked like the future (exactly 0 in `probs`), in the forward and the backward of both paths.
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* probs, float* lse, int B, int S,
-                       int heads, int kv_heads, int d, bool keep_probs);
+                       int heads, int kv_heads, int d, bool keep_probs, int window = 0);
 // dq, dk, dv overwritten. Uses `probs` when keep_probs, else recomputes them from q, k and `lse`.
 // (Reference: the softmax-gradient row term is D_i = Σ_c dout_ic·out_ic, FlashAttention-2's form.)
 void attention_backward(const float* q, const float* k, const float* v, const float* out, const float* probs,
                         const float* lse, const float* dout, float* dq, float* dk, float* dv, int B, int S, int heads,
-                        int kv_heads, int d, bool keep_probs);
+                        int kv_heads, int d, bool keep_probs, int window = 0);
+
+// A mixture-of-experts MLP (the CPU reference only; the step program and the CUDA engine do not
+// run it yet). Per token x_t [d]: router logits r = x_t·Wrᵀ [E], p = softmax(r); the top_k experts
+// by p (ties: the lower index); gates g_e = p_e (DeepSeek-V2 §2.2.1, no renormalisation) or, with
+// normalize_top_k, p_e / Σ_top-k p (= softmax over the top-k logits: Mixtral, Jiang et al. 2024);
+//   out_t = Σ_{e ∈ top-k} g_e · expert_e(x_t) + shared(x_t),
+// every expert (and the optional shared expert, DeepSeekMoE, Dai et al. 2024) a SwiGLU MLP
+// down·(silu(gate·x) ⊙ up·x) with its own weights. No auxiliary load-balancing loss, no capacity
+// limit (no token dropped). docs/REFERENCES.md §3 (fine-grained and shared experts).
+struct MoeShape {
+    int T = 0, d = 0;
+    int experts = 0, top_k = 0, expert_ff = 0;
+    int shared_ff = 0;  // 0: no shared expert
+    bool normalize_top_k = false;
+};
+struct MoeWeights {  // linear weights [out, in]; experts stacked: gate, up [E, f, d], down [E, d, f]
+    const float *router = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
+    const float *shared_gate = nullptr, *shared_up = nullptr, *shared_down = nullptr;  // [fs, d], [fs, d], [d, fs]
+};
+struct MoeGrads {  // accumulated (+=), the same shapes; shared ones may be null without a shared expert
+    float *router = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
+    float *shared_gate = nullptr, *shared_up = nullptr, *shared_down = nullptr;
+};
+// What the forward keeps for the backward: each token's router probabilities [T, E], its experts
+// and gates [T, top_k] (the experts' hidden states are recomputed from x in the backward).
+struct MoeRouting {
+    std::vector<float> probs, gates;
+    std::vector<int> experts;
+};
+void moe_forward(const float* x, const MoeWeights& w, const MoeShape& s, float* out, MoeRouting& routing);
+// dx overwritten; the weight gradients accumulated. The routing is held fixed (top-k selection
+// has no gradient); the gates' gradient flows into the router through the softmax.
+void moe_backward(const float* x, const MoeWeights& w, const MoeShape& s, const MoeRouting& routing, const float* dout,
+                  float* dx, const MoeGrads& g);
 
 // Softmax cross-entropy over V classes, fused: returns the mean loss over rows whose target is
 // ≥ 0 (−1 = ignored) and writes dlogits = (softmax − onehot) / count (zero rows for ignored).
 // dlogits may alias logits (the engine overwrites the logits in place: no second [T,V] buffer).
 // (Reference: no counted row → loss 0 and zero gradient; a target outside [−1, V) throws
 // std::invalid_argument.)
-float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V);
+// denominator > 0 (gradient accumulation: the step's counted rows over all its micro-batches)
+// replaces count: loss = Σ row losses / denominator and dlogits = (softmax − onehot) / denominator,
+// so that the micro-batches' losses and gradients sum to the whole batch's.
+float cross_entropy_forward_backward(const float* logits, const int* targets, float* dlogits, int T, int V,
+                                     int denominator = 0);
 // Loss only.
 float cross_entropy_forward(const float* logits, const int* targets, int T, int V);
 

@@ -65,6 +65,26 @@ foreach(cfg gpt2 llama)
   endforeach()
 endforeach()
 
+# Gradient accumulation (--global-batch 6 = 3 micro-batches of 2): the CPU reference runs it and
+# the planner's books of the engine predict its peak exactly (one micro-batch's: engine/program.h).
+expect_run(0 profile --hf-config ${llama} --device cpu --precision fp32 --framework llmplan --micro-batch 2
+           --global-batch 6 --seq 16 --steps 1 --warmup 0 --json)
+string(JSON p GET "${last_out}" predicted memory peak_allocated)
+string(JSON m GET "${last_out}" measured memory peak_allocated peak_bytes)
+string(JSON gb GET "${last_out}" job global_batch)
+if(NOT gb EQUAL 6)
+  message(FATAL_ERROR "--global-batch 6: the report's job says global_batch ${gb}")
+endif()
+expect_run(0 profile --hf-config ${llama} --device cpu --precision fp32 --framework llmplan --micro-batch 2
+           --seq 16 --steps 1 --warmup 0 --json)
+string(JSON m1 GET "${last_out}" measured memory peak_allocated peak_bytes)
+if(NOT p EQUAL m OR NOT m EQUAL m1)
+  message(FATAL_ERROR "--global-batch 6: predicted peak ${p}, measured ${m}; one micro-batch measured ${m1}")
+endif()
+# The CUDA engine runs one micro-batch per step: refused in one line before any device is looked at.
+expect_run(2 profile --hf-config ${gpt2} --device cuda --micro-batch 2 --global-batch 4 --seq 16)
+expect_one_line_refusal("--global-batch: 2 micro-batches per step; the CUDA engine runs one micro-batch per step")
+
 # mixed-fp16 (dynamic loss scaling) in the planner's books of the engine: the same bytes as
 # mixed-bf16 for every term and phase (2-byte storage; the loss scale is a host value).
 foreach(rc none full)

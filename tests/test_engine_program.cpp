@@ -5,10 +5,14 @@
 #include "engine/program.h"
 #include "planner/engine_time.h"
 #include "planner/llmplan_profile.h"
+#include "profiler/runner.h"
 #include "reference/model.h"
 #include "tests/tiny_models.h"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 using namespace llmplan;
 
@@ -16,7 +20,7 @@ namespace {
 
 std::size_t count_events(const EngineProgram& p, ProgramEvent::Kind k) {
     std::size_t n = 0;
-    for (const ProgramEvent& e : p.events) n += e.kind == k ? 1 : 0;
+    for_each_step_event(p, [&](const ProgramEvent& e, std::int64_t) { n += e.kind == k ? 1 : 0; });
     return n;
 }
 
@@ -145,4 +149,177 @@ TEST_CASE("engine program: one refusal, the same message everywhere", "[engine_p
     CHECK(engine_supports(wide, c).starts_with("--attention flash: "));
     c.attention = Attention::eager;
     CHECK(engine_supports(wide, c).empty());
+}
+
+TEST_CASE("engine program: gradient accumulation repeats the micro-batch, the books stay one micro-batch's",
+          "[engine_program]") {
+    // The tiny GPT-2 of the first test (B 2, S 16), A = 3 micro-batches per optimizer step.
+    const ModelSpec m = test::gpt2_like(2, 64, 4, 256, 100, 32);
+    EngineStepOptions o;
+    o.micro_batch = 2;
+    o.seq = 16;
+    const EngineProgram one = build_engine_program(m, o);
+    o.accumulation = 3;
+    const EngineProgram p = build_engine_program(m, o);
+    // Kernels: zero_grad once, then 3 × (30 forward without it + 28 backward), then the optimizer's
+    // 37: 1 + 174 + 37 = 212 (one micro-batch: 31 + 28 + 37 = 96).
+    CHECK(count_events(one, ProgramEvent::Kind::kernel) == 96);
+    CHECK(count_events(p, ProgramEvent::Kind::kernel) == 212);
+    // The same 48 buffers, allocated and freed again by each micro-batch: the 4 statics once, the
+    // 44 per-step buffers 3 times.
+    CHECK(p.buffers.size() == one.buffers.size());
+    CHECK(p.buffers.size() == 48);
+    CHECK(count_events(p, ProgramEvent::Kind::alloc) == 4 + 3 * 44);
+    CHECK(count_events(p, ProgramEvent::Kind::free) == 3 * 44);
+    // Phases: 3 × (forward, backward), optimizer, idle.
+    CHECK(count_events(p, ProgramEvent::Kind::phase) == 3 * 2 + 2);
+    // Stored once, whatever A: the micro-batch's events from its forward phase to its backward's end.
+    CHECK(p.events.size() == one.events.size());
+    const ProgramIndex x = index_program(p, m.n_layers);
+    CHECK(p.micro_begin == x.forward_begin);
+    CHECK(p.micro_begin < x.backward_begin);
+    CHECK(x.backward_begin < p.micro_end);
+    CHECK(p.events[p.micro_end].kind == ProgramEvent::Kind::phase);
+    CHECK(p.events[p.micro_end].phase == MemoryPhase::optimizer);
+    // The walk: micro-batch 0, 1, 2 in order, the optimizer's events as the last micro-batch's.
+    std::vector<std::int64_t> seen;
+    for_each_step_event(p, [&](const ProgramEvent& e, std::int64_t a) {
+        if (e.kind == ProgramEvent::Kind::phase && e.phase == MemoryPhase::forward) seen.push_back(a);
+    });
+    CHECK(seen == std::vector<std::int64_t>{0, 1, 2});
+    // The books: the same numbers as one micro-batch (hand-checked in the first test): each
+    // micro-batch frees what it allocated, and the gradients are accumulated in place.
+    const EngineBooksReplay r = replay_engine_books(p);
+    const double statics = 16 * 108544;
+    CHECK(r.statics == statics);
+    CHECK(r.total_peak == 2131968);
+    CHECK(r.total_peak_phase == MemoryPhase::backward);
+    CHECK(r.forward_peak == statics + 280832 + 12800);
+    CHECK(r.at_peak[static_cast<std::size_t>(MemoryCategory::activations)] == 272384);
+    CHECK(r.at_peak[static_cast<std::size_t>(MemoryCategory::workspace)] == 122880);
+    CHECK(r.peak[static_cast<std::size_t>(MemoryCategory::gradients)] == 4 * 108544);
+    std::size_t ends = 0;
+    for (const auto& [mark, bytes] : r.marks)
+        if (mark == StepMark::forward_end) {
+            ++ends;
+            CHECK(bytes == statics + 280832 + 12800);  // every micro-batch's forward holds the same
+        }
+    CHECK(ends == 3);
+    CHECK(r.at_mark(StepMark::optimizer_step) == statics);
+    // Zero micro-batches is refused, naming the flag.
+    o.accumulation = 0;
+    CHECK(engine_supports(m, o).starts_with("--global-batch: 0 micro-batches per step"));
+}
+
+TEST_CASE("engine program: accumulation in the time model: the step's kernels are A micro-batches'",
+          "[engine_program]") {
+    const ModelSpec m = test::tiny_llama();
+    TrainConfig c;
+    c.framework = Framework::llmplan;
+    c.precision = Precision::mixed_bf16;
+    c.micro_batch = 2;
+    c.seq = 16;
+    c.global_batch = 2;
+    const auto calls = [&](MemoryPhase ph) {
+        double n = 0;
+        for (const EngineKernelCall& k : engine_step_kernels(m, c)) n += k.phase == ph ? k.calls : 0;
+        return n;
+    };
+    const double f1 = calls(MemoryPhase::forward), b1 = calls(MemoryPhase::backward), o1 = calls(MemoryPhase::optimizer);
+    c.global_batch = 8;  // 4 micro-batches of 2
+    CHECK(engine_step_options(c).accumulation == 4);
+    CHECK(calls(MemoryPhase::forward) == 4 * f1 - 3);  // zero_grad once
+    CHECK(calls(MemoryPhase::backward) == 4 * b1);
+    CHECK(calls(MemoryPhase::optimizer) == o1);
+}
+
+TEST_CASE("engine program: accumulation runs on the CPU reference and in the planner, not on the CUDA engine",
+          "[engine_program]") {
+    const ModelSpec m = test::tiny_llama();
+    TrainConfig c;
+    c.framework = Framework::llmplan;
+    c.precision = Precision::fp32;
+    c.micro_batch = 2;
+    c.seq = 16;
+    c.global_batch = 6;
+    // The step program, the reference and the planner's books accept it ...
+    CHECK(engine_supports(m, c).empty());
+    CHECK_NOTHROW(validate_llmplan_profile(m, c));
+    CHECK(engine_step_options(c).accumulation == 3);
+    // ... the CUDA engine does not, in one line naming the flag.
+    CHECK(cuda_engine_supports(engine_step_options(c)) ==
+          "--global-batch: 3 micro-batches per step; the CUDA engine runs one micro-batch per step (--global-batch = "
+          "--micro-batch × --gpus); gradient accumulation runs on --device cpu and in the planner (--framework llmplan)");
+    c.global_batch = 2;
+    CHECK(cuda_engine_supports(engine_step_options(c)).empty());
+    // The profiler: the CPU reference runs 3 micro-batches a step, its books the program's replay;
+    // the CUDA path refuses before looking for a GPU.
+    profiler::ProfileRequest req;
+    req.model = m;
+    req.batch = 2;
+    req.seq = 16;
+    req.accumulation = 3;
+    req.steps = 1;
+    req.warmup = 0;
+    req.device = profiler::ProfileDevice::cpu;
+    const profiler::ProfileMeasurement run = profiler::run_profile(req, {});
+    EngineStepOptions o;
+    o.micro_batch = 2;
+    o.seq = 16;
+    o.accumulation = 3;
+    CHECK(run.total_peak_bytes == replay_engine_books(build_engine_program(m, o)).total_peak);
+    REQUIRE(run.steps.size() == 1);
+    req.device = profiler::ProfileDevice::cuda;
+    CHECK_THROWS_WITH(profiler::run_profile(req, {}), cuda_engine_supports(o));
+}
+
+TEST_CASE("engine program: A micro-batches of b on the CPU reference equal one batch of A·b", "[engine_program]") {
+    const ModelSpec models[] = {test::gpt2_like(2, 32, 4, 96, 50, 16), test::llama_like(2, 32, 4, 2, 80, 60, 64)};
+    for (const ModelSpec& m : models)
+        for (const Recompute rc : {Recompute::none, Recompute::full}) {
+            const int A = 3, b = 2, S = 8;
+            reference::TrainOptions to;
+            to.recompute = rc;
+            reference::ReferenceModel acc(m, to, 5), whole(m, to, 5);
+            test::Tokens tok = test::random_tokens(m, A * b, S, 11);
+            // Ignored targets, unevenly: 5 in the first micro-batch, none in the others (the step's
+            // mean is over its 43 counted targets, not the mean of the micro-batches' means).
+            for (int i = 0; i < 5; ++i) tok.targets[static_cast<std::size_t>(3 * i)] = -1;
+            const reference::AdamW opt;
+            const reference::StepStats sa = acc.train_step(tok.ids, tok.targets, b, S, opt, A);
+            const reference::StepStats sw = whole.train_step(tok.ids, tok.targets, A * b, S, opt);
+            INFO(m.name << " recompute " << to_string(rc));
+            CHECK(sa.loss == Approx(sw.loss).epsilon(1e-6));
+            CHECK(sa.grad_norm == Approx(sw.grad_norm).epsilon(1e-5));
+            // The gradients (after the step: those the optimizer used) and the updated weights.
+            const auto ga = acc.gradients(), gw = whole.gradients();
+            const auto pa = acc.parameters(), pw = whole.parameters();
+            double gmax = 0, gdiff = 0, pdiff = 0;
+            for (std::size_t i = 0; i < ga.size(); ++i) {
+                gmax = std::max(gmax, static_cast<double>(std::abs(gw[i])));
+                gdiff = std::max(gdiff, static_cast<double>(std::abs(ga[i] - gw[i])));
+                pdiff = std::max(pdiff, static_cast<double>(std::abs(pa[i] - pw[i])));
+            }
+            CHECK(gmax > 1e-3);
+            CHECK(gdiff <= 1e-5 * gmax);
+            CHECK(pdiff <= 1e-6);
+            // The books: the program's replay with accumulation, which are one micro-batch of b's.
+            EngineStepOptions o;
+            o.recompute = rc;
+            o.micro_batch = b;
+            o.seq = S;
+            o.accumulation = A;
+            const EngineBooksReplay r = replay_engine_books(build_engine_program(m, o));
+            o.accumulation = 1;
+            const EngineBooksReplay r1 = replay_engine_books(build_engine_program(m, o));
+            CHECK(r.total_peak == r1.total_peak);
+            CHECK(static_cast<double>(sa.memory.total_peak) == r.total_peak);
+            CHECK(sa.memory.total_peak_phase == r.total_peak_phase);
+            for (std::size_t c = 0; c < kMemoryCategories; ++c) {
+                CHECK(static_cast<double>(sa.memory.peak[c]) == r.peak[c]);
+                CHECK(sa.memory.peak_phase[c] == r.peak_phase[c]);
+            }
+            // The whole batch's peak is larger: accumulation is what keeps it down.
+            CHECK(static_cast<double>(sw.memory.total_peak) > r.total_peak);
+        }
 }

@@ -309,6 +309,171 @@ TEST_CASE("reference attention: causal softmax, eager and flash backward against
     check_gradient(loss, v, dv, 1e-2f, 2e-4, 1e-3);
 }
 
+TEST_CASE("reference attention: sliding window, masks by hand, eager and flash backward against finite differences",
+          "[reference]") {
+    const int B = 2, S = 7, d = 4, W = 3;
+    const std::pair<int, int> heads = GENERATE(std::pair{2, 2}, std::pair{4, 2}, std::pair{4, 1});
+    const int H = heads.first, KVH = heads.second;  // MHA, GQA 2:1, MQA
+    CAPTURE(H, KVH);
+    const std::size_t nq = static_cast<std::size_t>(B * S * H * d), nkv = static_cast<std::size_t>(B * S * KVH * d);
+    std::vector<float> q = randn(nq, 50), k = randn(nkv, 51), v = randn(nkv, 52), r = randn(nq, 53);
+    std::vector<float> out(nq), out_flash(nq), out_causal(nq), out_wide(nq);
+    std::vector<float> probs(static_cast<std::size_t>(B * H * S * S)), lse(static_cast<std::size_t>(B * H * S));
+    attention_forward(q.data(), k.data(), v.data(), out.data(), probs.data(), nullptr, B, S, H, KVH, d, true, W);
+    attention_forward(q.data(), k.data(), v.data(), out_flash.data(), nullptr, lse.data(), B, S, H, KVH, d, false, W);
+    CHECK(out == out_flash);  // same arithmetic: identical outputs
+    // Query i sees keys i − 2, i − 1, i only: exactly 0 elsewhere, rows sum to 1.
+    for (int row = 0; row < B * H * S; ++row) {
+        const int i = row % S;
+        double s = 0;
+        for (int j = 0; j < S; ++j) {
+            const float p = probs[static_cast<std::size_t>(row * S + j)];
+            if (j > i || j <= i - W) CHECK(p == 0.0f);
+            if (j <= i && j > i - W) CHECK(p > 0.0f);
+            s += p;
+        }
+        CHECK(s == Approx(1.0).epsilon(1e-6));
+    }
+    // The first W queries see what causal attention sees; the later ones do not.
+    attention_forward(q.data(), k.data(), v.data(), out_causal.data(), nullptr, lse.data(), B, S, H, KVH, d, false);
+    const auto at = [&](const std::vector<float>& x, int i) { return x[static_cast<std::size_t>(i * H * d)]; };  // b 0, head 0
+    for (int i = 0; i < W; ++i) CHECK(at(out, i) == at(out_causal, i));
+    CHECK(at(out, S - 1) != at(out_causal, S - 1));
+    // A window of S or more is plain causal attention, bit for bit.
+    attention_forward(q.data(), k.data(), v.data(), out_wide.data(), nullptr, lse.data(), B, S, H, KVH, d, false, S);
+    CHECK(out_wide == out_causal);
+    // W = 1: each query sees only itself, out = its kv head's v.
+    attention_forward(q.data(), k.data(), v.data(), out_wide.data(), nullptr, lse.data(), B, S, H, KVH, d, false, 1);
+    for (int i = 0; i < S; ++i)
+        for (int c = 0; c < d; ++c)
+            CHECK(out_wide[static_cast<std::size_t>(i * H * d + (H - 1) * d + c)] ==
+                  Approx(v[static_cast<std::size_t>(i * KVH * d + (KVH - 1) * d + c)]));
+    CHECK_THROWS_AS(attention_forward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), B, S, H, KVH, d, false, -1),
+                    std::invalid_argument);
+
+    attention_forward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), B, S, H, KVH, d, false, W);
+    std::vector<float> dq(nq, 99.0f), dk(nkv, 99.0f), dv(nkv, 99.0f);
+    std::vector<float> dq2(nq, 99.0f), dk2(nkv, 99.0f), dv2(nkv, 99.0f);
+    attention_backward(q.data(), k.data(), v.data(), out.data(), probs.data(), nullptr, r.data(), dq.data(), dk.data(),
+                       dv.data(), B, S, H, KVH, d, true, W);
+    attention_backward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), r.data(), dq2.data(), dk2.data(),
+                       dv2.data(), B, S, H, KVH, d, false, W);
+    CHECK(max_abs_diff(dq, dq2) <= 1e-6 * max_abs(dq));
+    CHECK(max_abs_diff(dk, dk2) <= 1e-6 * max_abs(dk));
+    CHECK(max_abs_diff(dv, dv2) <= 1e-6 * max_abs(dv));
+    auto loss = [&] {
+        attention_forward(q.data(), k.data(), v.data(), out.data(), nullptr, lse.data(), B, S, H, KVH, d, false, W);
+        return dot(r, out);
+    };
+    // As for causal attention: ε 1e-2 on unit-scale inputs, atol 2e-4, rtol 1e-3.
+    check_gradient(loss, q, dq, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, k, dk, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, v, dv, 1e-2f, 2e-4, 1e-3);
+    // The eager path's gradient against finite differences too.
+    auto loss_eager = [&] {
+        attention_forward(q.data(), k.data(), v.data(), out.data(), probs.data(), nullptr, B, S, H, KVH, d, true, W);
+        return dot(r, out);
+    };
+    check_gradient(loss_eager, k, dk, 1e-2f, 2e-4, 1e-3);
+}
+
+TEST_CASE("reference MoE: routing by hand, one expert is its SwiGLU MLP, backward against finite differences",
+          "[reference]") {
+    const std::pair<bool, int> cfg = GENERATE(std::pair{false, 0}, std::pair{true, 0}, std::pair{false, 3}, std::pair{true, 3});
+    MoeShape s;
+    s.T = 6;
+    s.d = 4;
+    s.experts = 4;
+    s.top_k = 2;
+    s.expert_ff = 5;
+    s.normalize_top_k = cfg.first;
+    s.shared_ff = cfg.second;
+    CAPTURE(s.normalize_top_k, s.shared_ff);
+    const std::size_t E = 4, d = 4, f = 5, fs = 3, T = 6;
+    std::vector<float> x = randn(T * d, 60), router = randn(E * d, 61), gate = randn(E * f * d, 62, 0.5f),
+                       up = randn(E * f * d, 63, 0.5f), down = randn(E * d * f, 64, 0.5f), sg = randn(fs * d, 65, 0.5f),
+                       su = randn(fs * d, 66, 0.5f), sd = randn(d * fs, 67, 0.5f), r = randn(T * d, 68);
+    MoeWeights w{router.data(), gate.data(), up.data(), down.data(), sg.data(), su.data(), sd.data()};
+    std::vector<float> out(T * d);
+    MoeRouting routing;
+    moe_forward(x.data(), w, s, out.data(), routing);
+    // Routing: probabilities sum to 1 per token; the two experts are the two most probable, in
+    // order; gates = their probabilities, or those over their sum with normalize_top_k.
+    double min_gap = 1;
+    for (std::size_t t = 0; t < T; ++t) {
+        const float* p = routing.probs.data() + t * E;
+        double sum = 0;
+        for (std::size_t e = 0; e < E; ++e) sum += p[e];
+        CHECK(sum == Approx(1.0).epsilon(1e-6));
+        std::vector<float> sorted(p, p + E);
+        std::sort(sorted.begin(), sorted.end(), std::greater<>());
+        const int e0 = routing.experts[2 * t], e1 = routing.experts[2 * t + 1];
+        CHECK(p[e0] == sorted[0]);
+        CHECK(p[e1] == sorted[1]);
+        min_gap = std::min(min_gap, static_cast<double>(sorted[1] - sorted[2]));
+        const float g0 = routing.gates[2 * t], g1 = routing.gates[2 * t + 1];
+        if (s.normalize_top_k) {
+            CHECK(g0 + g1 == Approx(1.0f));
+            CHECK(g0 / g1 == Approx(p[e0] / p[e1]));
+        } else {
+            CHECK(g0 == p[e0]);
+            CHECK(g1 == p[e1]);
+        }
+    }
+    // Every token's top-k is clear of the next expert by more than the finite differences move it.
+    CHECK(min_gap > 0.01);
+
+    std::vector<float> dx(T * d, 99.0f), drouter(E * d), dgate(E * f * d), dup(E * f * d), ddown(E * d * f), dsg(fs * d),
+        dsu(fs * d), dsd(d * fs);
+    MoeGrads g{drouter.data(), dgate.data(), dup.data(), ddown.data(), dsg.data(), dsu.data(), dsd.data()};
+    moe_backward(x.data(), w, s, routing, r.data(), dx.data(), g);
+    auto loss = [&] {
+        MoeRouting rr;
+        moe_forward(x.data(), w, s, out.data(), rr);
+        return dot(r, out);
+    };
+    // ε 1e-2: atol 2e-4, rtol 1e-3 as for the other ops.
+    check_gradient(loss, x, dx, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, router, drouter, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, gate, dgate, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, up, dup, 1e-2f, 2e-4, 1e-3);
+    check_gradient(loss, down, ddown, 1e-2f, 2e-4, 1e-3);
+    if (s.shared_ff > 0) {
+        check_gradient(loss, sg, dsg, 1e-2f, 2e-4, 1e-3);
+        check_gradient(loss, su, dsu, 1e-2f, 2e-4, 1e-3);
+        check_gradient(loss, sd, dsd, 1e-2f, 2e-4, 1e-3);
+    }
+    // The router's gradient is not zero: the gates carry the loss into it.
+    CHECK(max_abs(drouter) > 1e-3);
+
+    // One expert, top-1, renormalised: the gate is 1 and the layer is that expert's SwiGLU MLP
+    // plus the shared one, computed here from the plain ops.
+    MoeShape one = s;
+    one.experts = 1;
+    one.top_k = 1;
+    one.normalize_top_k = true;
+    moe_forward(x.data(), w, one, out.data(), routing);
+    std::vector<float> fc(T * f), upo(T * f), h(T * f), y(T * d);
+    linear_forward(x.data(), gate.data(), nullptr, fc.data(), 6, 4, 5);
+    linear_forward(x.data(), up.data(), nullptr, upo.data(), 6, 4, 5);
+    swiglu_forward(fc.data(), upo.data(), h.data(), T * f);
+    linear_forward(h.data(), down.data(), nullptr, y.data(), 6, 5, 4);
+    if (s.shared_ff > 0) {
+        std::vector<float> sfc(T * fs), sup(T * fs), sh(T * fs), sy(T * d);
+        linear_forward(x.data(), sg.data(), nullptr, sfc.data(), 6, 4, 3);
+        linear_forward(x.data(), su.data(), nullptr, sup.data(), 6, 4, 3);
+        swiglu_forward(sfc.data(), sup.data(), sh.data(), T * fs);
+        linear_forward(sh.data(), sd.data(), nullptr, sy.data(), 6, 3, 4);
+        for (std::size_t i = 0; i < y.size(); ++i) y[i] += sy[i];
+    }
+    for (std::size_t t = 0; t < T; ++t) CHECK(routing.gates[t] == 1.0f);
+    CHECK(out == y);
+    // Bad shapes are refused.
+    MoeShape bad = s;
+    bad.top_k = 5;
+    CHECK_THROWS_AS(moe_forward(x.data(), w, bad, out.data(), routing), std::invalid_argument);
+}
+
 TEST_CASE("reference cross-entropy: loss by hand, ignore_index, in place, finite differences", "[reference]") {
     // Two classes, logits (0, ln 3): p = (1/4, 3/4); target 1: loss −ln(3/4).
     const std::vector<float> two{0.0f, static_cast<float>(std::log(3.0))};
