@@ -48,7 +48,9 @@ struct ParallelLayout {
     int virtual_stages = 1; // interleaved pipeline: model chunks per pipeline rank
     bool sp = false;        // Megatron sequence parallelism (with tp > 1)
     int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
-    int dp() const { return gpus / (tp * pp * cp); }
+    // In 64 bits: tp, pp and cp of up to 2^24 each (the flags' ranges) overflow an int; a layout
+    // whose tp × pp × cp exceeds the GPUs has dp 0, which validate_config refuses.
+    int dp() const { return static_cast<int>(gpus / (std::int64_t{tp} * pp * cp)); }
     // ZeRO shards dense states over data × context parallel ranks (Megatron-Core's
     // distributed optimizer uses the dp×cp group), expert states over that ÷ ep.
     int shard_group() const { return dp() * cp; }

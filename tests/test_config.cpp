@@ -33,6 +33,20 @@ TEST_CASE("defaults: sequence from the model, one micro-batch per pipeline stage
     CHECK(r.grad_accum() == 2);
 }
 
+TEST_CASE("a layout whose tp × pp × cp overflows an int has no data parallelism and is refused", "[config][errors]") {
+    // tp, pp and cp may each be up to 2^24 (core/job_text.cpp); their product used to overflow in
+    // dp() (found by fuzz/fuzz_job_text under UBSan).
+    const ModelSpec m = preset_or_throw("llama-2-7b", "t");
+    TrainConfig c;
+    c.parallel.gpus = 1 << 24;
+    c.parallel.tp = c.parallel.pp = 1 << 24;
+    c.parallel.cp = 1 << 10;
+    CHECK(c.parallel.dp() == 0);
+    const TrainConfig r = resolve_defaults(m, c);
+    CHECK(r.global_batch == 0);  // no default from a layout without data parallelism
+    CHECK_THROWS_WITH(validate_config(m, r), Catch::Contains("--gpus 16777216 is not divisible by tp × pp × cp = 288230376151711744"));
+}
+
 TEST_CASE("validate_config: errors name the flag, warnings do not stop", "[config][errors]") {
     const ModelSpec m = preset_or_throw("llama-2-7b", "t");
     auto check = [&](TrainConfig c) { return validate_config(m, resolve_defaults(m, c)); };
