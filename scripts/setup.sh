@@ -3,6 +3,8 @@
 # Idempotent: a second run installs nothing and prints one line. Used by scripts/build.sh and
 # scripts/test.sh; run it alone to prepare a machine. CUDA is not installed here: the CUDA
 # engine is built only when nvcc is present (e.g. /usr/local/cuda), and skipped otherwise.
+#   scripts/setup.sh          the build's packages
+#   scripts/setup.sh --fuzz   those and clang's, for the fuzz targets (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -14,6 +16,13 @@ packages=(
   qt6-svg-dev               # Qt 6 Svg: the GUI's chart export as SVG (QSvgGenerator)
   libqt6opengl6-dev         # Qt6OpenGL: Qt6Charts' CMake package needs it, qt6-charts-dev does not pull it in
 )
+# Only for scripts/fuzz.sh: libFuzzer needs clang. -fsanitize=fuzzer,address,undefined links the
+# runtimes of libclang-rt-14-dev (libclang_rt.fuzzer, .asan, .ubsan_standalone), which clang-14
+# only recommends (not installed with --no-install-recommends). libfuzzer-14-dev is not needed:
+# it holds a standalone libFuzzer.a for linking by hand, which -fsanitize=fuzzer does not use.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
