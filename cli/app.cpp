@@ -4,6 +4,9 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/text.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -77,13 +80,19 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         }
         std::string msg = e.what();
         std::replace(msg.begin(), msg.end(), '\n', ' ');
-        err << context << ": error: " << msg << " (see " << context << " --help)\n";
+        err << context << ": error: " << escape_controls(msg) << " (see " << context << " --help)\n";
         return 2;
     } catch (const InputError& e) {
-        err << context << ": error: " << e.what() << "\n";
+        err << context << ": error: " << escape_controls(e.what()) << "\n";
         return 2;
+    } catch (const nlohmann::json::exception& e) {
+        // Every reader checks types before it reads (docs/RELIABILITY.md): one that did not is a
+        // bug, reported in one line without the library's text.
+        err << context << ": error: a JSON value of an unexpected type or a missing key reached a reader unchecked "
+            << "(an llmplan bug; JSON error " << e.id << ")\n";
+        return 1;
     } catch (const std::exception& e) {
-        err << context << ": error: " << e.what() << "\n";
+        err << context << ": error: " << escape_controls(e.what()) << "\n";
         return 1;
     }
 }

@@ -2,7 +2,6 @@
 // a model on this GPU (profiler/calibrate.h) and writes the calibration file that
 // `plan --framework llmplan --calibration FILE` and `profile --calibration FILE` use.
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -99,7 +98,7 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
             }
         });
     const std::string text = profiler::calibration_json(run, req, existing, "--out " + cmd.out);
-    write_file_atomically(cmd.out, text, "--out");
+    write_output_file(cmd.out, text, "--out");
 
     const std::map<std::string, profiler::BestRates> rates = profiler::best_rates(run.kernels);
     out << "llmplan profile calibrate: " << run.kernels.size() << " kernel shapes of " << req.model.name << " timed on "

@@ -1,10 +1,11 @@
 // cmd_infer.cpp — `llmplan infer`: serving memory (weights by format, KV cache, activations), the
 // largest batch and context, time to first token and decode speed. Model: planner/infer.h.
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/gpu.h"
+#include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/infer.h"
@@ -84,13 +85,13 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
 
     const nlohmann::ordered_json j = infer_to_json(p, model.origin);
     const std::string text = j.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, text, "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, text, "--report");
     if (cmd.json) {
         out << text;
         return 0;
     }
-    out << "llmplan infer: " << model.spec.name << " (" << format_count(static_cast<double>(count_params(model.spec).total()))
-        << " parameters) on " << (c.tp > 1 ? std::to_string(c.tp) + " × " : "") << gpu.display_name << "\n";
+    out << "llmplan infer: " << model.spec.name << " (" << model_size_text(model.spec, count_params(model.spec))
+        << ") on " << (c.tp > 1 ? std::to_string(c.tp) + " × " : "") << gpu.display_name << "\n";
     out << "  serving " << c.batch << " sequence" << (c.batch == 1 ? "" : "s") << " × (" << c.prompt << " prompt + " << c.generate
         << " generated) tokens; weights " << to_string(c.weights.format) << ", KV cache " << to_string(c.kv) << ", "
         << to_string(c.attention) << " attention, framework " << to_string(c.framework) << "\n\nMemory per GPU (GiB)\n";

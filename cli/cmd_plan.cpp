@@ -1,8 +1,9 @@
 // cmd_plan.cpp — `llmplan plan`: per-GPU training memory, term by term.
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
+#include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/framework.h"
@@ -30,17 +31,6 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
 
 namespace {
 
-std::string shape_line(const ModelSpec& m) {
-    std::ostringstream s;
-    s << m.n_layers << " layers, d_model " << m.d_model << ", " << m.n_heads << " heads";
-    if (m.n_kv_heads != m.n_heads) s << " (" << m.n_kv_heads << " kv)";
-    s << " × " << m.head_dim << ", d_ff " << m.d_ff << " " << to_string(m.activation);
-    if (m.is_moe()) s << ", " << m.n_experts << " experts top-" << m.top_k;
-    s << ", " << to_string(m.norm) << ", vocab " << m.vocab_size << ", " << to_string(m.position) << " positions"
-      << (m.tied_embeddings ? ", tied head" : "");
-    return s.str();
-}
-
 std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit unit) {
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
@@ -53,11 +43,9 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     std::ostringstream o;
     o << "llmplan plan: " << (rm.derived ? "derived model (" + rm.origin + ")" : plan.model.name) << " on "
       << p.gpus << " × " << plan.gpu.display_name << "\n";
-    o << "  model   " << shape_line(plan.model) << "\n";
-    o << "          " << format_int(plan.params.total()) << " parameters (" << format_count(static_cast<double>(plan.params.total()))
-      << ")";
-    if (plan.model.is_moe()) o << ", " << format_count(static_cast<double>(plan.params.active)) << " active per token";
-    o << "\n";
+    o << "  model   " << model_shape_line(plan.model) << "\n";
+    if (const std::string detail = model_detail_line(plan.model); !detail.empty()) o << "          " << detail << "\n";
+    o << "          " << model_params_line(plan.model, plan.params) << "\n";
     if (rm.derived)
         o << "          shape derived by llmplan's rule (Llama-2 style, width/depth near 128; docs/MEMORY_MODEL.md §0)\n";
     o << "  layout  dp " << p.dp() << " × tp " << p.tp << " × pp " << p.pp;
@@ -294,7 +282,7 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
                      ") vs QLoRA, same GPUs and batch\n" + t.str();
     }
     const std::string json_text = report.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json) {
         out << json_text;
     } else {

@@ -2,10 +2,10 @@
 // engine, or the CPU reference with --device cpu), measures peak memory by category and phase and
 // step time, and prints them beside the planner's prediction (plan_memory + plan_perf).
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/profile_dist.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "engine/program.h"
@@ -415,7 +415,7 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     if (!m) return 1;
     const ProfileSpreads s = spreads(job, p, *m);
     const std::string json_text = build_report(job, p, *m, s).dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json)
         out << json_text;
     else

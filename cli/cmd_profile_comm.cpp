@@ -13,7 +13,6 @@
 // rank on the node, the unique id through MPI_Bcast, the results gathered to rank 0, which
 // reports; without MPI in the module it refuses there in one line.
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/profile_dist.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -111,7 +110,7 @@ int run_rank(const ProfileCommCommand& cmd, const profiler::CommBenchOptions& o,
     const nlohmann::ordered_json result = profiler::run_comm_rank(rank, world, cmd.id_file, o, op_timeout, [&](const std::string& line) {
         err << "rank " << rank << ": " << line << "\n" << std::flush;
     });
-    write_file_atomically(cmd.result_file, result.dump(1) + "\n", "--result-file");
+    write_output_file(cmd.result_file, result.dump(1) + "\n", "--result-file");
     return 0;
 }
 
@@ -144,9 +143,9 @@ int report_comm(const ProfileCommCommand& cmd, const profiler::CommBenchOptions&
     const unsigned long long errors = profiler::busbw_errors(report);
 
     // Files first (whole or nothing), then the output.
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, report.dump(1) + "\n", "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, report.dump(1) + "\n", "--report");
     if (!cmd.out.empty() && errors == 0)
-        write_file_atomically(cmd.out, profiler::merge_collectives(read_text_file_if_present(cmd.out, "--out").value_or(""), report, "--out " + cmd.out), "--out");
+        write_output_file(cmd.out, profiler::merge_collectives(read_text_file_if_present(cmd.out, "--out").value_or(""), report, "--out " + cmd.out), "--out");
     if (cmd.json) {
         out << report.dump(1) << "\n";
     } else {
@@ -217,9 +216,9 @@ int run_profile_comm_mpi(const ProfileCommCommand& cmd, std::ostream& out, std::
     std::vector<nlohmann::ordered_json> ranks;
     for (std::size_t r = 0; r < results.size(); ++r) {
         try {
-            ranks.push_back(nlohmann::ordered_json::parse(results[r]));
-        } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error("rank " + std::to_string(r) + "'s result is unreadable (" + e.what() + ")");
+            ranks.push_back(parse_json_text<nlohmann::ordered_json>(results[r], "its result"));
+        } catch (const InputError& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + ": " + e.what());
         }
     }
     return report_comm(cmd, options, s.world(), ranks,

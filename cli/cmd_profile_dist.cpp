@@ -16,7 +16,6 @@
 // communication).
 #include "backend/loader.h"
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/profile_dist.h"
 #include "cli/table.h"
 #include "core/error.h"
@@ -199,7 +198,7 @@ int run_profile_rank(const ProfileCommand& cmd, profiler::ProfileRequest req, st
         err << "llmplan profile: rank " << req.rank << ": the run failed: " << e.what() << "\n";
         return 1;
     }
-    write_file_atomically(cmd.result_file, result, "--result-file");
+    write_output_file(cmd.result_file, result, "--result-file");
     return 0;
 }
 
@@ -257,9 +256,12 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
     std::vector<profiler::ProfileMeasurement> ranks;
     for (int r = 0; r < world; ++r) {
         try {
-            ranks.push_back(from_json(nlohmann::json::parse(rank_results[static_cast<std::size_t>(r)])));
-        } catch (const nlohmann::json::exception& e) {
-            throw std::runtime_error("rank " + std::to_string(r) + " finished but its result is unreadable (" + e.what() + ")");
+            ranks.push_back(from_json(parse_json_text(rank_results[static_cast<std::size_t>(r)], "its result is unreadable")));
+        } catch (const InputError& e) {
+            throw std::runtime_error("rank " + std::to_string(r) + " finished but " + e.what());
+        } catch (const nlohmann::json::exception&) {  // a key missing or of another type
+            throw std::runtime_error("rank " + std::to_string(r) +
+                                     " finished but its result is unreadable: not a complete rank result");
         }
         if (ranks.back().rank != r || ranks.back().world != world)
             throw std::runtime_error("rank " + std::to_string(r) + "'s result says rank " + std::to_string(ranks.back().rank) +
@@ -522,7 +524,7 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
          "steps; exposed: the compute stream's waits for the communication stream (an event before and after each "
          "wait on the compute stream), summed the same way"}};
     const std::string json_text = j.dump(2) + "\n";
-    if (!cmd.report.empty()) write_file_atomically(cmd.report, json_text, "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json) {
         out << json_text;
         return bytes_exact ? 0 : 1;

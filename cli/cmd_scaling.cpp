@@ -3,7 +3,6 @@
 // dispatcher (run_scaling). The laws live in planner/scaling, the report's sections in planner/report.
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "cli/table.h"
 #include "core/derive.h"
 #include "core/error.h"
@@ -94,7 +93,7 @@ int run_fit(const ScalingCommand& cmd, std::ostream& out, std::ostream& err) {
     Answer a;
     a.report["fit"] = scaling_fit_json(r);
     a.report["law"] = scaling_fit_law_json(r);
-    if (!cmd.out.empty()) write_file_atomically(cmd.out, law_to_json(r.law) + "\n", "--out");
+    if (!cmd.out.empty()) write_output_file(cmd.out, law_to_json(r.law) + "\n", "--out");
     a.text << "llmplan scaling --fit: " << r.runs << " runs" << (r.dropped ? " (" + std::to_string(r.dropped) + " highest-loss left out)" : "")
            << ", Huber δ 1e-3 on log-loss residuals, L-BFGS from " << r.starts << " starting points"
            << (r.bootstrap ? ", " + std::to_string(r.bootstrap) + " bootstrap resamples" : "") << "\n\n";

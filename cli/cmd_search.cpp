@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/report.h"
@@ -121,8 +122,8 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
         }
         return r.top.empty() ? 1 : 0;
     }
-    out << "llmplan search: " << model.spec.name << " (" << format_count(static_cast<double>(count_params(model.spec).total()))
-        << " parameters) on " << base.parallel.gpus << " × " << gpu.display_name << " (" << base.parallel.gpus_per_node
+    out << "llmplan search: " << model.spec.name << " (" << model_size_text(model.spec, count_params(model.spec))
+        << ") on " << base.parallel.gpus << " × " << gpu.display_name << " (" << base.parallel.gpus_per_node
         << " per node)\n";
     const std::int64_t gb = r.top.empty() ? base.global_batch : r.top.front().config.global_batch;
     const std::int64_t seq = r.top.empty() ? base.seq : r.top.front().config.seq;

@@ -1,5 +1,6 @@
 // file.h — the one way llmplan reads an input file (a --cluster, --calibration, --hf-config, --fit
-// or --law-file file, a GUI scenario, a rank's result), with one error policy.
+// or --law-file file, a GUI scenario, a rank's result), and the one way it writes an output file
+// (a --report, --out or --result-file, a GUI save or export), each with one error policy.
 //
 // Every failure is one InputError line "WHAT PATH: REASON", WHAT naming the flag or the file's
 // role ("--cluster", "scenario"):
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace llmplan {
 
@@ -52,5 +54,24 @@ template <class Json = nlohmann::json>
 Json read_json_file(const std::string& path, const std::string& what, std::uint64_t max_bytes = kMaxInputFileBytes) {
     return parse_json_text<Json>(read_text_file(path, what, max_bytes), what.empty() ? path : what + " " + path);
 }
+
+// Writes `content` to `path` whole, or fails and leaves what was there. By what `path` is:
+//   nothing (or a regular file): a temporary in the same folder, then rename(2) over the name, so a
+//     reader never sees half a file and a failure leaves the old file (or none). The temporary's
+//     name is short (".llmplan-XXXXXXXX.tmp"), so a name up to NAME_MAX works; an existing
+//     file's permission bits are kept; one the user may not write is not replaced.
+//   a symbolic link to a regular file: the file it points to, as above; the link stays.
+//   a character device or a FIFO (/dev/null, /dev/full, a terminal, a pipe): opened and written
+//     as it is, never created, truncated or replaced (a FIFO waits for its reader, as a shell's
+//     redirection does).
+//   this process's standard output or error (/dev/stdout redirected to a file): written through
+//     that descriptor, so the two do not overwrite each other.
+//   a directory, a block device, a socket, a link to nothing: refused.
+// Every failure throws std::runtime_error, one line "WHAT: cannot write \"PATH\": REASON", e.g.
+//   --report: cannot write "/tmp/d": it is a directory
+//   --report: cannot write "/dev/full": No space left on device
+// Front ends treat it as a failure to write (the CLI exits 1). SIGINT, SIGTERM, SIGHUP and SIGQUIT
+// are held back in the calling thread while a temporary exists, so a stop leaves no stray file.
+void write_output_file(const std::string& path, std::string_view content, const std::string& what);
 
 }  // namespace llmplan

@@ -5,6 +5,8 @@
 #include "core/file.h"
 
 #include <cmath>
+#include <initializer_list>
+#include <string>
 
 namespace llmplan {
 
@@ -68,6 +70,164 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
         j["layer_pattern"] = runs;
     }
     return j;
+}
+
+namespace {
+
+// Reads the fields of one JSON object, naming each failure by its path ("mla.kv_lora_rank").
+struct ShapeReader {
+    const nlohmann::json& j;
+    std::string what;    // "scenario.json model"
+    std::string prefix;  // "" or "mla." or "layer_pattern[2]."
+
+    bool has(const char* key) const { return j.contains(key) && !j[key].is_null(); }
+    [[noreturn]] void bad(const std::string& key, const std::string& expected) const {
+        throw InputError(what + ": \"" + prefix + key + "\" must be " + expected);
+    }
+    std::int64_t integer(const char* key, std::int64_t fallback, std::int64_t max = std::int64_t{1} << 53) const {
+        if (!has(key)) return fallback;
+        if (!j[key].is_number_integer()) bad(key, "an integer");
+        const std::int64_t v = j[key].is_number_unsigned() && j[key].get<std::uint64_t>() > std::uint64_t{1} << 62
+                                   ? max + 1
+                                   : j[key].get<std::int64_t>();
+        if (v < -max || v > max) bad(key, "an integer from -" + std::to_string(max) + " to " + std::to_string(max));
+        return v;
+    }
+    int small(const char* key, int fallback) const {  // an int field of ModelSpec
+        return static_cast<int>(integer(key, fallback, std::int64_t{1} << 30));
+    }
+    double real(const char* key, double fallback) const {
+        if (!has(key)) return fallback;
+        if (!j[key].is_number()) bad(key, "a number");
+        return j[key].get<double>();
+    }
+    bool boolean(const char* key, bool fallback) const {
+        if (!has(key)) return fallback;
+        if (!j[key].is_boolean()) bad(key, "true or false");
+        return j[key].get<bool>();
+    }
+    std::string text(const char* key, const std::string& fallback) const {
+        if (!has(key)) return fallback;
+        if (!j[key].is_string()) bad(key, "a string");
+        return j[key].get<std::string>();
+    }
+    // One of an enum's names, as to_string writes them.
+    template <typename E, std::size_t N>
+    E name_of(const char* key, const E (&values)[N], E fallback) const {
+        const std::string t = text(key, to_string(fallback));
+        std::string names;
+        for (E v : values) {
+            if (t == to_string(v)) return v;
+            names += std::string(names.empty() ? "" : ", ") + to_string(v);
+        }
+        bad(key, "one of " + names + " (got \"" + t + "\")");
+    }
+    // Only the fields model_shape_json writes.
+    void only(std::initializer_list<const char*> keys) const {
+        for (const auto& [key, value] : j.items()) {
+            bool known = false;
+            for (const char* k : keys) known = known || key == k;
+            if (!known)
+                throw InputError(what + ": unknown field \"" + prefix + key +
+                                 "\" (docs/REPORTS.md lists the fields of a model shape)");
+        }
+    }
+};
+
+}  // namespace
+
+ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what) {
+    if (!j.is_object()) throw InputError(what + ": a model shape must be a JSON object");
+    const ShapeReader r{j, what, ""};
+    r.only({"name", "family", "layers", "d_model", "heads", "kv_heads", "head_dim", "d_ff", "activation", "norm",
+            "vocab_size", "max_positions", "position_embedding", "qkv_bias", "out_bias", "mlp_bias",
+            "tied_embeddings", "experts", "top_k", "parallel_residual", "rotary_pct", "sliding_window", "mla",
+            "qk_norm", "attention_sinks", "attn_softcap", "final_softcap", "attention_chunk", "norms_per_layer",
+            "embedding_norm", "moe_d_ff", "shared_d_ff", "shared_expert_gate", "router_bias", "expert_bias",
+            "capacity_factor", "mtp_layers", "layer_pattern"});
+    static const Activation kActivations[] = {Activation::gelu, Activation::swiglu};
+    static const Norm kNorms[] = {Norm::layernorm, Norm::rmsnorm};
+    static const PositionEmbedding kPositions[] = {PositionEmbedding::learned, PositionEmbedding::rotary,
+                                                   PositionEmbedding::relative, PositionEmbedding::alibi};
+    static const QkNorm kQkNorms[] = {QkNorm::none, QkNorm::per_head, QkNorm::full_width, QkNorm::unweighted};
+    static const LayerAttention kAttention[] = {LayerAttention::global, LayerAttention::sliding,
+                                                LayerAttention::chunked};
+    ModelSpec m;
+    m.name = r.text("name", "custom");
+    m.family = r.text("family", "llama");
+    m.n_layers = r.small("layers", 0);
+    m.d_model = r.small("d_model", 0);
+    m.n_heads = r.small("heads", 0);
+    m.n_kv_heads = r.small("kv_heads", m.n_heads);
+    m.head_dim = r.small("head_dim", m.n_heads > 0 ? m.d_model / m.n_heads : 0);
+    m.d_ff = r.small("d_ff", 0);
+    m.activation = r.name_of("activation", kActivations, m.activation);
+    m.norm = r.name_of("norm", kNorms, m.norm);
+    m.vocab_size = r.integer("vocab_size", 0);
+    m.max_positions = r.integer("max_positions", 0);
+    m.position = r.name_of("position_embedding", kPositions, m.position);
+    m.qkv_bias = r.boolean("qkv_bias", false);
+    m.out_bias = r.boolean("out_bias", false);
+    m.mlp_bias = r.boolean("mlp_bias", false);
+    m.tied_embeddings = r.boolean("tied_embeddings", false);
+    m.n_experts = r.small("experts", 1);
+    m.top_k = r.small("top_k", 1);
+    m.parallel_residual = r.boolean("parallel_residual", m.parallel_residual);
+    m.rotary_pct = r.real("rotary_pct", m.rotary_pct);
+    m.sliding_window = r.small("sliding_window", m.sliding_window);
+    if (r.has("mla")) {
+        if (!j["mla"].is_object()) r.bad("mla", "an object");
+        const ShapeReader a{j["mla"], what, "mla."};
+        a.only({"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"});
+        m.attention_form = AttentionForm::mla;
+        m.mla.q_lora_rank = a.small("q_lora_rank", 0);
+        m.mla.kv_lora_rank = a.small("kv_lora_rank", 0);
+        m.mla.qk_nope_head_dim = a.small("qk_nope_head_dim", 0);
+        m.mla.qk_rope_head_dim = a.small("qk_rope_head_dim", 0);
+        m.mla.v_head_dim = a.small("v_head_dim", 0);
+    }
+    m.qk_norm = r.name_of("qk_norm", kQkNorms, m.qk_norm);
+    m.attention_sinks = r.boolean("attention_sinks", m.attention_sinks);
+    m.attn_softcap = r.real("attn_softcap", m.attn_softcap);
+    m.final_softcap = r.real("final_softcap", m.final_softcap);
+    m.attention_chunk = r.small("attention_chunk", m.attention_chunk);
+    m.norms_per_layer = r.small("norms_per_layer", m.norms_per_layer);
+    m.embedding_norm = r.boolean("embedding_norm", m.embedding_norm);
+    m.moe_d_ff = r.small("moe_d_ff", m.moe_d_ff);
+    m.shared_d_ff = r.integer("shared_d_ff", m.shared_d_ff);
+    m.shared_expert_gate = r.boolean("shared_expert_gate", m.shared_expert_gate);
+    m.router_bias = r.boolean("router_bias", m.router_bias);
+    m.expert_bias = r.boolean("expert_bias", m.expert_bias);
+    m.capacity_factor = r.real("capacity_factor", m.capacity_factor);
+    m.mtp_layers = r.small("mtp_layers", m.mtp_layers);
+    if (r.has("layer_pattern")) {
+        // Runs of equal layers, as model_shape_json writes them; together exactly `layers` long.
+        const nlohmann::json& runs = j["layer_pattern"];
+        if (m.n_layers <= 0) r.bad("layers", "a positive integer (the layer_pattern runs add up to it)");
+        if (!runs.is_array()) r.bad("layer_pattern", "an array of runs {count, moe, attention, rope}");
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            const std::string at = "layer_pattern[" + std::to_string(i) + "]";
+            if (!runs[i].is_object()) r.bad(at, "an object {count, moe, attention, rope}");
+            const ShapeReader run{runs[i], what, at + "."};
+            run.only({"count", "moe", "attention", "rope"});
+            if (!run.has("count")) run.bad("count", "given (the layers in this run)");
+            const std::int64_t count = run.integer("count", 0);
+            if (count < 1 || count > m.n_layers - static_cast<std::int64_t>(m.layer_kinds.size()))
+                run.bad("count", "between 1 and the layers not yet listed (" +
+                                     std::to_string(m.n_layers - static_cast<std::int64_t>(m.layer_kinds.size())) +
+                                     "; got " + std::to_string(count) + ")");
+            LayerKind k;
+            k.moe = run.boolean("moe", k.moe);
+            k.attention = run.name_of("attention", kAttention, k.attention);
+            k.rope = run.boolean("rope", k.rope);
+            m.layer_kinds.insert(m.layer_kinds.end(), static_cast<std::size_t>(count), k);
+        }
+        if (m.layer_kinds.size() != static_cast<std::size_t>(m.n_layers))
+            r.bad("layer_pattern", "runs covering all " + std::to_string(m.n_layers) + " layers (they cover " +
+                                       std::to_string(m.layer_kinds.size()) + ")");
+    }
+    validate_model(m, what);
+    return m;
 }
 
 nlohmann::json param_breakdown_json(const ParamBreakdown& b) {

@@ -12,6 +12,16 @@
 namespace llmplan {
 
 nlohmann::json model_shape_json(const ModelSpec& m);       // every ModelSpec field
+
+// The exact inverse of model_shape_json: model_shape_from_json(model_shape_json(m), ...) == m for
+// every valid m (tests/test_model_json.cpp checks every preset). The fields model_shape_json always
+// writes may be left out of a hand-written shape: kv_heads defaults to heads, head_dim to
+// d_model / heads, experts and top_k to 1, the booleans to false, name to "custom", family to
+// "llama"; the others default to ModelSpec's defaults (absent = not present in the model). Then
+// validate_model. Every failure is one InputError line naming `what` and the field, e.g.
+//   scenario.json model: "mla.kv_lora_rank" must be an integer
+//   scenario.json model: unknown field "expert" (docs/REPORTS.md lists a shape's fields)
+ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what);
 nlohmann::json param_breakdown_json(const ParamBreakdown& b);
 nlohmann::json gpu_json(const GpuSpec& g);
 nlohmann::json parallel_json(const ParallelLayout& p);      // incl. derived dp

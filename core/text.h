@@ -40,6 +40,11 @@ int edit_distance(std::string_view a, std::string_view b);
 // Ties go to the option listed first.
 std::optional<std::string> closest_match(std::string_view value, const std::vector<std::string>& options);
 
+// Text safe to print on one line: \n, \r and \t as those two-character escapes, every other ASCII
+// control character (and DEL) as \xHH; everything else (UTF-8 included) unchanged. For echoing a
+// value the user typed, or a whole message, so that an error stays one line on a terminal.
+std::string escape_controls(std::string_view text);
+
 // Decimal with ',' between groups of three digits: 6738415616 -> "6,738,415,616", -1234 -> "-1,234".
 std::string format_int(std::int64_t n);
 

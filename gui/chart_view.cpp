@@ -3,10 +3,10 @@
 
 #include <QBarCategoryAxis>
 #include <QBarSet>
+#include <QBuffer>
 #include <QChart>
 #include <QChartView>
 #include <QCursor>
-#include <QFile>
 #include <QGraphicsScene>
 #include <QPainter>
 #include <QLineSeries>
@@ -148,26 +148,31 @@ public:
         }
     }
 
-    bool save_png(const QString& path) override { return view_->grab().save(path, "PNG"); }
+    QByteArray png() override {
+        QByteArray bytes;
+        QBuffer buffer(&bytes);
+        if (!buffer.open(QIODevice::WriteOnly) || !view_->grab().save(&buffer, "PNG")) return {};
+        return bytes;
+    }
 
-    bool save_svg(const QString& path) override {
-        {  // QSvgGenerator reports no write errors: check that the file can be created first
-            QFile probe(path);
-            if (!probe.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
-        }
+    QByteArray svg() override {
+        QByteArray bytes;
+        QBuffer buffer(&bytes);
+        if (!buffer.open(QIODevice::WriteOnly)) return {};
         const QRect area = view_->viewport()->rect();
         QSvgGenerator svg;
-        svg.setFileName(path);
+        svg.setOutputDevice(&buffer);
         svg.setSize(area.size());
         svg.setViewBox(area);
         svg.setTitle(view_->chart()->title());
         svg.setDescription("llmplan-gui chart");
         QPainter painter;
-        if (!painter.begin(&svg)) return false;
+        if (!painter.begin(&svg)) return {};
         painter.setRenderHint(QPainter::Antialiasing);
         // The scene as the view shows it, as vector paths and text (not a bitmap).
         view_->scene()->render(&painter, QRectF(area), view_->mapToScene(area).boundingRect());
-        return painter.end();
+        if (!painter.end()) return {};
+        return bytes;
     }
 
 private:

@@ -6,6 +6,7 @@
 // implementation of this interface, nothing else.
 #pragma once
 
+#include <QByteArray>
 #include <QColor>
 #include <QPointF>
 #include <QString>
@@ -52,10 +53,11 @@ public:
     ~ChartView() override = default;
     virtual void show_stacked_bars(const StackedBarChart& chart) = 0;
     virtual void show_lines(const LineChart& chart) = 0;
-    // Writes the chart as PNG; false if the file cannot be written.
-    virtual bool save_png(const QString& path) = 0;
-    // Writes the chart as SVG (vector, QSvgGenerator); false if the file cannot be written.
-    virtual bool save_svg(const QString& path) = 0;
+    // The chart as PNG bytes; empty if it cannot be encoded. (The caller writes the file:
+    // write_output_file, core/file.h.)
+    virtual QByteArray png() = 0;
+    // The chart as SVG (vector, QSvgGenerator); empty if it cannot be rendered.
+    virtual QByteArray svg() = 0;
 };
 
 ChartView* make_chart_view(QWidget* parent);

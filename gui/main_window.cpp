@@ -9,8 +9,10 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gpu.h"
+#include "core/model_text.h"
 #include "core/presets.h"
 #include "core/quantity.h"
+#include "core/text.h"
 #include "gui/figures.h"
 #include "gui/tabs/comm_tab.h"
 #include "gui/tabs/compare_tab.h"
@@ -49,6 +51,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace llmplan::gui {
 
@@ -150,6 +153,12 @@ QWidget* MainWindow::build_inputs() {
     shape_label_->setWordWrap(true);
     source_pages_->addWidget(shape_label_);
     mf->addRow("model", source_pages_);
+    // What the planner plans: the model as `llmplan plan` describes it (core/model_text.h).
+    model_label_ = new QLabel();
+    model_label_->setObjectName("modelSummary");
+    model_label_->setWordWrap(true);
+    model_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mf->addRow(model_label_);
     layout->addWidget(model_box);
 
     auto* cluster_box = new QGroupBox("GPUs");
@@ -505,14 +514,14 @@ void MainWindow::recompute() {
             timer.start();
             current_infer_ = evaluate_inference(s);
             show_error({});
+            refresh_model_label(current_infer_->model, count_params(current_infer_->model));
             infer_page_->refresh(*current_infer_);
             last_seconds_ = static_cast<double>(timer.nsecsElapsed()) * 1e-9;
             status_->setText(QString("planned in %1 ms, views updated in %2 ms · %3 · %4")
                                  .arg(current_infer_->seconds * 1e3, 0, 'f', 2)
                                  .arg((last_seconds_ - current_infer_->seconds) * 1e3, 0, 'f', 1)
                                  .arg(q(current_infer_->origin))
-                                 .arg(q(format_count(static_cast<double>(count_params(current_infer_->model).total())) +
-                                        " parameters")));
+                                 .arg(q(model_size_text(current_infer_->model, count_params(current_infer_->model)))));
         } catch (const InputError& e) {
             show_error(q(e.what()));
         } catch (const std::exception& e) {
@@ -526,13 +535,14 @@ void MainWindow::recompute() {
         Evaluation e = evaluate(s);
         current_ = std::move(e);
         show_error({});
+        refresh_model_label(current_->model, current_->memory.params);
         refresh_views();
         last_seconds_ = static_cast<double>(timer.nsecsElapsed()) * 1e-9;
         status_->setText(QString("planned in %1 ms, views updated in %2 ms · %3 · %4")
                              .arg(current_->seconds * 1e3, 0, 'f', 1)
                              .arg((last_seconds_ - current_->seconds) * 1e3, 0, 'f', 1)
                              .arg(q(current_->origin))
-                             .arg(q(format_count(static_cast<double>(current_->memory.params.total())) + " parameters")));
+                             .arg(q(model_size_text(current_->model, current_->memory.params))));
     } catch (const InputError& e) {
         show_error(q(e.what()));
     } catch (const std::exception& e) {  // a planner bug must not take the window down
@@ -557,6 +567,21 @@ void MainWindow::refresh_views() {
     refresh_summary();
     const Overlays overlays{pinned_ ? &*pinned_ : nullptr, pinned_name_, measured_};
     for (Tab* tab : tab_list_) tab->refresh(*current_, overlays);
+}
+
+void MainWindow::refresh_model_label(const ModelSpec& m, const ParamBreakdown& b) {
+    std::string text = model_shape_line(m);
+    if (const std::string detail = model_detail_line(m); !detail.empty()) text += "\n" + detail;
+    model_label_->setText(q(text + "\n" + model_params_line(m, b)));
+    // Hover: the exact breakdown, as `llmplan models NAME` lists it.
+    std::ostringstream tip;  // (not string concatenation: GCC 12 -O3 reports a false -Wrestrict on it)
+    tip << "Parameters (count_params, core/model.h)";
+    for (const BreakdownRow& r : param_breakdown_rows(b))
+        tip << "\n" << (r.depth > 0 ? "    " : "") << r.label << ": " << format_int(r.parameters);
+    tip << "\ntotal: " << format_int(b.total());
+    if (m.is_moe()) tip << "\nactive per token: " << format_int(b.active);
+    if (b.mtp > 0) tip << "\nMTP modules, not served: " << format_int(b.mtp);
+    model_label_->setToolTip(q(tip.str()));
 }
 
 void MainWindow::refresh_lora_label() {
@@ -720,7 +745,7 @@ bool MainWindow::save_scenario(const QString& path, QString* error) {
         const Scenario s = scenario();
         // The training plan is current only in training mode (the model may have changed since).
         const Evaluation* resolved = showing_error() || s.mode == Mode::inference ? nullptr : evaluation();
-        write_text_file(path.toStdString(), scenario_to_json(s, resolved).dump(2) + "\n");
+        write_output_file(path.toStdString(), scenario_to_json(s, resolved).dump(2) + "\n", "scenario");
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();
@@ -739,7 +764,7 @@ bool MainWindow::export_report(const QString& path, QString* error) {
     try {
         const nlohmann::ordered_json report =
             infer ? infer_to_json(current_infer_->plan, current_infer_->origin) : report_json(*current_);
-        write_text_file(path.toStdString(), report.dump(2) + "\n");
+        write_output_file(path.toStdString(), report.dump(2) + "\n", "report");
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();
@@ -753,20 +778,29 @@ ChartView* MainWindow::current_chart() const {
     return chart ? chart : memory_tab_->chart();  // a tab without a chart: the memory chart
 }
 
-bool MainWindow::export_chart_png(const QString& path, QString* error) {
-    if (!current_chart()->save_png(path)) {
-        if (error) *error = path + ": cannot write the PNG";
+namespace {
+
+// Writes encoded chart bytes with write_output_file (core/file.h); false and the reason on failure.
+bool write_chart(const QString& path, const QByteArray& bytes, const char* format, QString* error) {
+    try {
+        if (bytes.isEmpty()) throw std::runtime_error(std::string("chart: cannot render the ") + format);
+        write_output_file(path.toStdString(), std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())),
+                          "chart");
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = q(e.what());
         return false;
     }
-    return true;
+}
+
+}  // namespace
+
+bool MainWindow::export_chart_png(const QString& path, QString* error) {
+    return write_chart(path, current_chart()->png(), "PNG", error);
 }
 
 bool MainWindow::export_chart_svg(const QString& path, QString* error) {
-    if (!current_chart()->save_svg(path)) {
-        if (error) *error = path + ": cannot write the SVG";
-        return false;
-    }
-    return true;
+    return write_chart(path, current_chart()->svg(), "SVG", error);
 }
 
 bool MainWindow::export_chart(const QString& path, QString* error) {

@@ -106,6 +106,7 @@ private:
     void refresh_views();
     void refresh_summary();
     void refresh_lora_label();
+    void refresh_model_label(const ModelSpec& m, const ParamBreakdown& b);
     void open_profile_dialog();
     ChartView* current_chart() const;
 
@@ -113,7 +114,7 @@ private:
     QComboBox *mode_, *source_, *preset_, *gpu_, *zero_, *precision_, *optimizer_, *recompute_, *attention_, *framework_,
         *offload_;
     QLineEdit *hf_path_, *params_, *tokens_, *price_;
-    QLabel *shape_label_, *dp_label_;
+    QLabel *shape_label_, *dp_label_, *model_label_;
     QStackedWidget* source_pages_;
     QSpinBox *gpus_, *gpus_per_node_, *tp_, *pp_, *cp_, *ep_, *virtual_stages_, *micro_batch_, *global_batch_, *seq_;
     QCheckBox* sp_;

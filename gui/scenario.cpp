@@ -16,7 +16,6 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace llmplan::gui {
@@ -240,48 +239,6 @@ struct Reader {
     }
 };
 
-template <typename E, std::size_t N>
-E enum_of(const Reader& r, const char* key, const E (&values)[N], E fallback) {
-    const std::string t = r.text(key, to_string(fallback));
-    for (E v : values)
-        if (t == to_string(v)) return v;
-    r.bad(key, "one of the names `llmplan plan` prints");
-}
-
-ModelSpec shape_from_json(const nlohmann::json& j, const std::string& what) {
-    if (!j.is_object()) throw InputError(what + ": \"model\" must be an object (a model shape)");
-    const Reader r{j, what + " model"};
-    ModelSpec m;
-    m.name = r.text("name", "custom");
-    m.family = r.text("family", "llama");
-    m.n_layers = r.small("layers", 0);
-    m.d_model = r.small("d_model", 0);
-    m.n_heads = r.small("heads", 0);
-    m.n_kv_heads = r.small("kv_heads", m.n_heads);
-    m.head_dim = r.small("head_dim", m.n_heads > 0 ? m.d_model / m.n_heads : 0);
-    m.d_ff = r.small("d_ff", 0);
-    static const Activation kAct[] = {Activation::gelu, Activation::swiglu};
-    static const Norm kNorm[] = {Norm::layernorm, Norm::rmsnorm};
-    static const PositionEmbedding kPos[] = {PositionEmbedding::learned, PositionEmbedding::rotary,
-                                             PositionEmbedding::relative};
-    m.activation = enum_of(r, "activation", kAct, m.activation);
-    m.norm = enum_of(r, "norm", kNorm, m.norm);
-    m.position = enum_of(r, "position_embedding", kPos, m.position);
-    m.vocab_size = r.integer("vocab_size", 0);
-    m.max_positions = r.integer("max_positions", 0);
-    m.qkv_bias = r.boolean("qkv_bias", false);
-    m.out_bias = r.boolean("out_bias", false);
-    m.mlp_bias = r.boolean("mlp_bias", false);
-    m.tied_embeddings = r.boolean("tied_embeddings", false);
-    m.n_experts = r.small("experts", 1);
-    m.top_k = r.small("top_k", 1);
-    m.parallel_residual = r.boolean("parallel_residual", false);
-    m.rotary_pct = r.real("rotary_pct", 1.0);
-    m.sliding_window = r.small("sliding_window", 0);
-    validate_model(m, what + " model");
-    return m;
-}
-
 }  // namespace
 
 Scenario scenario_from_json(const nlohmann::json& input, const std::string& what) {
@@ -355,7 +312,8 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
     }
     // The model: model_source where it is usable, else the shape (a preset when it is one).
     if (r.has("model")) {
-        s.shape = shape_from_json(j["model"], what);
+        if (!j["model"].is_object()) r.bad("model", "an object (a model shape)");
+        s.shape = model_shape_from_json(j["model"], what + " model");
         s.source = ModelSource::shape;
         s.model = s.shape.name;
         if (const Preset* preset = find_preset(s.shape.name); preset && preset->spec == s.shape) {
@@ -364,6 +322,7 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
         }
     }
     if (r.has("model_source")) {
+        if (!j["model_source"].is_object()) r.bad("model_source", "an object {\"kind\", \"value\"}");
         const Reader ms{j["model_source"], what + " model_source"};
         const std::string kind = ms.text("kind", "shape"), value = ms.text("value", "");
         // A file, or a Hugging Face ORG/NAME, that this machine lacks leaves the shape in use.
@@ -390,27 +349,6 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
 
 Scenario load_scenario_file(const std::string& path) {
     return scenario_from_json(read_json_file(path, "scenario"), path);
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError(path + ": cannot write the file");
-        out << text;
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw InputError(path + ": cannot write the file");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw InputError(path + ": cannot write the file (" + ec.message() + ")");
-    }
 }
 
 }  // namespace llmplan::gui

@@ -118,7 +118,5 @@ nlohmann::ordered_json scenario_to_json(const Scenario& s, const Evaluation* res
 // Reads a scenario, or the `inputs` of a plan report. Throws InputError naming `what` and the key.
 Scenario scenario_from_json(const nlohmann::json& j, const std::string& what);
 Scenario load_scenario_file(const std::string& path);
-// Writes text to path atomically (temporary + rename); throws InputError on failure.
-void write_text_file(const std::string& path, const std::string& text);
 
 }  // namespace llmplan::gui

@@ -45,6 +45,10 @@ double latency_steps(Collective c, int n, NcclAlgorithm a) {
     }
 }
 
+// Send/recv and all-to-all run on NCCL's point-to-point path, which picks LL (up to
+// NCCL_P2P_LL_THRESHOLD per channel) or Simple, never LL128 (src/enqueue.cc, addP2pToPlan).
+bool point_to_point(Collective c) { return c == Collective::send_recv || c == Collective::all_to_all; }
+
 }  // namespace
 
 CollectiveTime collective_time(Collective c, double bytes, int n, const LinkModel& link, NcclAlgorithm a,
@@ -71,6 +75,7 @@ CollectiveTime collective_time(Collective c, double bytes, int n, const LinkMode
     for (NcclAlgorithm a : {NcclAlgorithm::ring, NcclAlgorithm::tree}) {
         if (a == NcclAlgorithm::tree && (c != Collective::all_reduce || link.kind != LinkKind::network)) continue;
         for (NcclProtocol p : {NcclProtocol::ll, NcclProtocol::ll128, NcclProtocol::simple}) {
+            if (p == NcclProtocol::ll128 && point_to_point(c)) continue;
             const CollectiveTime t = collective_time(c, bytes, n, link, a, p);
             if (t.seconds < best.seconds) best = t;
         }

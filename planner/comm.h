@@ -55,7 +55,8 @@ struct CollectiveTime {
 
 // Fastest algorithm × protocol for one collective of `bytes` (nccl-tests' S) over n ranks.
 // Tree is considered for all-reduce over the network only (NCCL's tree supports all-reduce; inside
-// a node its tree is a chain, which the ring beats at every size). Throws InputError
+// a node its tree is a chain, which the ring beats at every size); send/recv and all-to-all, on
+// NCCL's point-to-point path, use LL or Simple only (never LL128). Throws InputError
 // for n < 1, negative bytes or a non-positive bandwidth.
 CollectiveTime collective_time(Collective c, double bytes, int n, const LinkModel& link);
 

@@ -1,33 +1,120 @@
-// flops.cpp — matmul FLOPs of a decoder-only transformer, component by component.
+// flops.cpp — matmul FLOPs of a decoder-only transformer, layer kind by layer kind; conventions
+// and sources in flops.h and docs/PERFORMANCE_MODEL.md §1.
 #include "planner/flops.h"
 
 namespace llmplan {
 
-ForwardFlops forward_flops_per_token(const ModelSpec& m, std::int64_t seq) {
-    const double L = m.n_layers, d = m.d_model, q = static_cast<double>(m.q_dim()),
-                 kv = static_cast<double>(m.kv_dim()), f = m.d_ff, V = static_cast<double>(m.vocab_size),
-                 T = static_cast<double>(seq);
-    ForwardFlops out;
-    out.qkv = L * 2 * d * (q + 2 * kv);
-    if (m.position == PositionEmbedding::relative) out.qkv += L * 2 * d * q;  // W_{k,R} (Transformer-XL)
-    // Causal: averaged over positions, a token meets (T + 1)/2 keys; scores and values cost 2·q each.
-    out.attention = L * 2 * (2 * q * (T + 1) / 2);
-    out.output_proj = L * 2 * q * d;
-    // Each token runs top_k expert MLPs (1 for a dense model) and, for MoE, the router.
+namespace {
+
+// a += n × b, component by component.
+void add_scaled(ForwardFlops& a, const ForwardFlops& b, double n) {
+    a.qkv += n * b.qkv;
+    a.attention += n * b.attention;
+    a.output_proj += n * b.output_proj;
+    a.mlp += n * b.mlp;
+    a.logits += n * b.logits;
+    a.mtp += n * b.mtp;
+    a.mtp_transformer += n * b.mtp_transformer;
+    a.mtp_attention += n * b.mtp_attention;
+}
+
+// One MLP of inner size f: GELU two matrices, SwiGLU / GeGLU three, 2·d·f FLOPs each.
+double mlp_flops(const ModelSpec& m, double f) {
     const double matrices = m.activation == Activation::swiglu ? 3 : 2;
-    const double router = m.is_moe() ? 2 * d * m.n_experts : 0;
-    out.mlp = L * (m.top_k * matrices * 2 * d * f + router);
-    out.logits = 2 * d * V;
+    return matrices * 2 * m.d_model * f;
+}
+
+}  // namespace
+
+double ForwardFlops::recomputed(Recompute r) const {
+    if (r == Recompute::full) return layers() + mtp_transformer;
+    if (r == Recompute::selective) return attention + mtp_attention;
+    return 0;
+}
+
+double mean_keys_per_query(const ModelSpec& m, LayerAttention a, std::int64_t seq) {
+    const double T = static_cast<double>(seq);
+    // Σ_{t<n} (t + 1) = n(n + 1)/2 keys over the first n positions of a causal block.
+    auto triangle = [](double n) { return n * (n + 1) / 2; };
+    if (a == LayerAttention::sliding && m.sliding_window > 0 && seq > m.sliding_window) {
+        const double w = static_cast<double>(m.sliding_window);  // positions ≥ w meet exactly w keys
+        return (triangle(w) + (T - w) * w) / T;
+    }
+    if (a == LayerAttention::chunked && m.attention_chunk > 0 && seq > m.attention_chunk) {
+        const std::int64_t c = m.attention_chunk, n = seq / c, r = seq % c;
+        return (static_cast<double>(n) * triangle(static_cast<double>(c)) + triangle(static_cast<double>(r))) / T;
+    }
+    return (T + 1) / 2;  // every earlier position (also a window or chunk that holds the whole sequence, or none set)
+}
+
+ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::int64_t seq) {
+    const double d = m.d_model, h = m.n_heads;
+    ForwardFlops out;
+    if (m.is_mla()) {
+        // DeepSeek-V2 §2.1.2 (docs/MODEL_FAMILIES.md deepseek_v3): every projection weight is used
+        // once per token. Queries: d → q_lora_rank → H·qk_head_dim, or d → H·qk_head_dim directly;
+        // kv_a: d → kv_lora_rank + qk_rope_head_dim; kv_b: kv_lora_rank → H·(qk_nope + v_head_dim).
+        const MlaShape& a = m.mla;
+        const double q_out = h * a.qk_head_dim();
+        out.qkv = a.q_lora_rank > 0 ? 2 * d * a.q_lora_rank + 2.0 * a.q_lora_rank * q_out : 2 * d * q_out;
+        out.qkv += 2 * d * (a.kv_lora_rank + a.qk_rope_head_dim);
+        out.qkv += 2.0 * a.kv_lora_rank * h * (a.qk_nope_head_dim + a.v_head_dim);
+    } else {
+        out.qkv = 2 * d * static_cast<double>(m.q_dim() + 2 * m.kv_dim());
+    }
+    if (m.position == PositionEmbedding::relative)
+        out.qkv += 2 * d * static_cast<double>(m.q_dim());  // W_{k,R} (Transformer-XL)
+    // Scores Q·Kᵀ over H·qk_head_dim and values over H·v_head_dim, per key the query meets.
+    const double keys = mean_keys_per_query(m, k.attention, seq);
+    out.attention = 2 * static_cast<double>(m.q_dim() + m.attn_out_dim()) * keys;
+    out.output_proj = 2 * static_cast<double>(m.attn_out_dim()) * d;
+    if (k.moe) {
+        // Each token runs top_k routed experts of expert_d_ff, the shared expert (if any) and the
+        // router d → E; Qwen2-MoE's shared-expert gate d → 1 is a matmul too.
+        out.mlp = m.top_k * mlp_flops(m, m.expert_d_ff()) + 2 * d * m.n_experts;
+        if (m.shared_d_ff > 0) out.mlp += mlp_flops(m, static_cast<double>(m.shared_d_ff));
+        if (m.shared_d_ff > 0 && m.shared_expert_gate) out.mlp += 2 * d;
+    } else {
+        out.mlp = mlp_flops(m, m.d_ff);
+    }
+    return out;
+}
+
+ForwardFlops layers_forward_flops(const ModelSpec& m, int first, int count, std::int64_t seq) {
+    ForwardFlops out;
+    for (const LayerGroup& g : layer_groups(m, first, count)) add_scaled(out, layer_forward_flops(m, g.kind, seq), g.count);
+    return out;
+}
+
+double logits_flops(const ModelSpec& m) { return 2 * static_cast<double>(m.d_model) * static_cast<double>(m.vocab_size); }
+
+ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq) {
+    ForwardFlops out;
+    if (m.mtp_layers <= 0) return out;
+    // DeepSeek-V3 §2.2: each module projects [RMSNorm(h); RMSNorm(embedding)] 2d → d, runs one
+    // transformer layer (core/model.h mtp_layer_kind) and the shared output head. Megatron-Core
+    // runs it on every position (the inputs rolled along the sequence), so it counts per token
+    // like the main model.
+    const double d = m.d_model, n = m.mtp_layers;
+    const ForwardFlops layer = layer_forward_flops(m, mtp_layer_kind(m), seq);
+    out.mtp_transformer = n * layer.layers();
+    out.mtp_attention = n * layer.attention;
+    out.mtp = n * (2 * (2 * d) * d + logits_flops(m)) + out.mtp_transformer;
+    return out;
+}
+
+ForwardFlops forward_flops_per_token(const ModelSpec& m, std::int64_t seq) {
+    ForwardFlops out = layers_forward_flops(m, 0, m.n_layers, seq);
+    out.logits = logits_flops(m);
+    add_scaled(out, mtp_forward_flops(m, seq), 1);
     return out;
 }
 
 TrainingFlops training_flops_per_token(const ModelSpec& m, std::int64_t seq, Recompute recompute) {
     const ForwardFlops f = forward_flops_per_token(m, seq);
     TrainingFlops t;
-    t.model = 3 * f.total();
-    t.hardware = t.model;
-    if (recompute == Recompute::full) t.hardware += f.total() - f.logits;  // the layers run forward again
-    if (recompute == Recompute::selective) t.hardware += f.attention;    // only the core attention
+    t.model = 3 * (f.total() + f.mtp);
+    t.hardware = t.model + f.recomputed(recompute);
     return t;
 }
 

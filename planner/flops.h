@@ -2,8 +2,12 @@
 // published approximations (planner/perf.h builds step time and MFU on these).
 //
 // Counting convention: a matmul of (m × k)·(k × n) is 2mkn FLOPs; element-wise ops, norms, softmax
-// and biases are not counted (as in Kaplan et al. 2020 §2.1, Narayanan et al. 2021 App., PaLM App. B).
-// Backward costs twice the forward (gradients with respect to inputs and to weights).
+// and biases are not counted (as in Kaplan et al. 2020 §2.1, Narayanan et al. 2021 App., PaLM App. B);
+// neither are attention sinks, logit soft-capping and QK-norm (element-wise on the scores or on
+// q and k). Backward costs twice the forward (gradients with respect to inputs and to weights).
+// Layers are counted by kind (core/model.h layer_groups): dense or MoE MLP; global, sliding-window
+// or chunked attention; standard or MLA projections. docs/PERFORMANCE_MODEL.md §1 gives each term
+// and its source.
 #pragma once
 
 #include "core/config.h"
@@ -13,21 +17,49 @@
 
 namespace llmplan {
 
-// Forward FLOPs per token of one sequence of `seq` tokens, by component (whole model).
+// Forward FLOPs per token of one sequence of `seq` tokens, by component (whole model, or the
+// layers asked for).
 struct ForwardFlops {
-    double qkv = 0;          // 2·d·(q + 2·kv) per layer (+ the relative-position projection)
-    double attention = 0;    // QKᵀ and softmax·V, causal: token t attends to t+1 keys → 2·q·(T+1) per layer
-    double output_proj = 0;  // 2·q·d per layer
-    double mlp = 0;          // GELU 4·d·f, SwiGLU 6·d·f per layer; MoE × top_k + router 2·d·E
+    double qkv = 0;          // standard: 2·d·(q + k + v) (+ the relative-position projection);
+                             // MLA: q (direct or through q_lora_rank), kv_a, kv_b
+    double attention = 0;    // QKᵀ and softmax·V: 2·(H·qk_head_dim + H·v_head_dim) × mean keys per query
+    double output_proj = 0;  // 2·(H·v_head_dim)·d
+    double mlp = 0;          // dense: GELU 4·d·f, SwiGLU 6·d·f; MoE: top_k routed experts + shared expert + router 2·d·E
     double logits = 0;       // 2·d·V
+    // DeepSeek-V3's multi-token-prediction modules (trained, not served; outside total()): per
+    // module the projection 2·(2d)·d, one layer and the logits 2·d·V.
+    double mtp = 0;
+    double mtp_transformer = 0;  // of `mtp`, their transformer layers (full recompute runs them again)
+    double mtp_attention = 0;    // of `mtp`, their QKᵀ and softmax·V (selective recompute runs them again)
     double total() const { return qkv + attention + output_proj + mlp + logits; }
     double dense_matmuls() const { return qkv + output_proj + mlp + logits; }  // ≈ 2 × active parameters
+    double layers() const { return qkv + attention + output_proj + mlp; }      // the transformer layers
+    // What recompute runs again in the backward: full: every layer's forward (not the logits);
+    // selective: the attention core (Korthikanti et al. 2022 §5).
+    double recomputed(Recompute r) const;
 };
 ForwardFlops forward_flops_per_token(const ModelSpec& m, std::int64_t seq);
 
-// Training FLOPs per token: model FLOPs (forward + backward = 3 × forward) and hardware FLOPs,
-// which add what recomputation runs again (full: the layers' forward; selective: the attention
-// scores and softmax·V) — the MFU / HFU distinction of PaLM App. B and Korthikanti §5.
+// Forward FLOPs per token of one layer of kind `k` (logits and MTP 0).
+ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::int64_t seq);
+// The same summed over layers [first, first + count), by kind (layer_groups).
+ForwardFlops layers_forward_flops(const ModelSpec& m, int first, int count, std::int64_t seq);
+// The output layer's forward FLOPs per token, 2·d·V.
+double logits_flops(const ModelSpec& m);
+// Forward FLOPs per token of the MTP modules alone (in `mtp`, `mtp_transformer`, `mtp_attention`).
+ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq);
+
+// Keys a query meets, averaged exactly over the positions 0 … seq − 1 of one sequence:
+//   global: position t meets t + 1 keys → (T + 1)/2;
+//   sliding (window w): min(t + 1, w) → (T + 1)/2 for T ≤ w, (w(w + 1)/2 + (T − w)·w)/T beyond;
+//   chunked (chunk c): (t mod c) + 1 → (n·c(c + 1)/2 + r(r + 1)/2)/T for T = n·c + r.
+// A window or chunk of 0 (none set; validate_model refuses such layers) counts as global.
+double mean_keys_per_query(const ModelSpec& m, LayerAttention a, std::int64_t seq);
+
+// Training FLOPs per token: model FLOPs (forward + backward = 3 × forward, MTP modules included)
+// and hardware FLOPs, which add what recomputation runs again (full: the layers' forward;
+// selective: the attention scores and softmax·V) — the MFU / HFU distinction of PaLM App. B and
+// Korthikanti §5.
 struct TrainingFlops {
     double model = 0;
     double hardware = 0;

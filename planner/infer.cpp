@@ -1,6 +1,8 @@
 // infer.cpp — serving memory and speed; the model is described in infer.h and docs/INFERENCE.md.
 #include "planner/infer.h"
 
+#include "planner/flops.h"
+
 #include "core/error.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -80,25 +82,6 @@ Sizes weight_sizes(const ModelSpec& m, const InferConfig& c) {
     if (m.mtp_layers > 0) f << "; the " << m.mtp_layers << " multi-token-prediction module(s) are not served";
     s.weights_formula = f.str();
     return s;
-}
-
-// Keys a token attends to, averaged over the T positions of a prompt (causal): all earlier
-// positions and itself for global layers, at most the window for sliding ones, those of its own
-// chunk for chunked ones.
-double mean_keys_in_prompt(const KvGroup& g, double T) {
-    switch (g.attention) {
-        case LayerAttention::global: break;
-        case LayerAttention::sliding: {
-            const double w = static_cast<double>(g.window);
-            if (T > w) return (w * (w + 1) / 2 + (T - w) * w) / T;
-            break;
-        }
-        case LayerAttention::chunked: {
-            const double C = static_cast<double>(g.window), full = std::floor(T / C), r = T - full * C;
-            return (full * C * (C + 1) / 2 + r * (r + 1) / 2) / T;
-        }
-    }
-    return (T + 1) / 2;
 }
 
 // FLOPs of Q·Kᵀ and softmax·V per key, one layer, every head: 2 multiply-adds per element of the
@@ -483,7 +466,7 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     double prefill_attention = 0, decode_attention = 0;
     const double mean_ctx = prompt + static_cast<double>(c.generate) / 2;
     for (const KvGroup& g : p.kv.groups) {
-        prefill_attention += g.layers * mean_keys_in_prompt(g, prompt) * attention_flops_per_key(m, false) / tp;
+        prefill_attention += g.layers * mean_keys_per_query(m, g.attention, c.prompt) * attention_flops_per_key(m, false) / tp;
         decode_attention += g.layers * KvLayout::tokens_held(g, mean_ctx) * attention_flops_per_key(m, p.kv.mla_latent) / tp;
     }
     p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention) + b * logits_flops;

@@ -27,23 +27,52 @@ struct Placement {
     LinkKind link = LinkKind::nvlink;
     double busbw = 0;
 };
-Placement place(const ClusterSpec& cl, int gpus, int size, int stride) {
+Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int stride) {
     Placement p;
     const bool spans = gpus > cl.gpus_per_node && static_cast<long long>(size) * stride > cl.gpus_per_node;
     if (!spans) {
         p.busbw = nvlink_group_busbw(cl, size);
         return p;
     }
+    const int per_node = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
+    p.link = LinkKind::network;
+    if (kind == Collective::all_to_all) {
+        // An all-to-all cannot aggregate NICs (nccl-tests issue #267): each rank sends the
+        // (n − g)/n of its buffer bound for other nodes through its own NIC while (g − 1)/n goes
+        // over NVLink to the g − 1 members in its node, at the same time. The bus bandwidth
+        // ((n − 1)/n · S ÷ time) is then (n − 1) / max((n − g)/network, (g − 1)/NVLink).
+        const double n = size, g = per_node;
+        const double nvlink = g > 1 ? (g - 1) / nvlink_group_busbw(cl, per_node) : 0;
+        p.busbw = (n - 1) / std::max((n - g) / cl.network_per_gpu, nvlink);
+        return p;
+    }
     // Across nodes: NCCL runs one ring per NIC ("rails"); members of the group in one node share
     // their NICs, so the group's bus bandwidth is the network per GPU × members per node, capped
     // by what NVLink inside the node carries.
-    const int per_node = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
-    p.link = LinkKind::network;
     p.busbw = std::min(nvlink_group_busbw(cl, per_node), per_node * cl.network_per_gpu);
     return p;
 }
 
 }  // namespace
+
+ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
+    ForwardFlops f;
+    for (const LayerGroup& g : stage_layer_groups(m, p, stage)) {
+        const ForwardFlops layer = layer_forward_flops(m, g.kind, seq);
+        f.qkv += g.count * layer.qkv;
+        f.attention += g.count * layer.attention;
+        f.output_proj += g.count * layer.output_proj;
+        f.mlp += g.count * layer.mlp;
+    }
+    if (stage == p.pp - 1) {
+        const ForwardFlops mtp = mtp_forward_flops(m, seq);
+        f.logits = logits_flops(m);
+        f.mtp = mtp.mtp;
+        f.mtp_transformer = mtp.mtp_transformer;
+        f.mtp_attention = mtp.mtp_attention;
+    }
+    return f;
+}
 
 double nvlink_group_busbw(const ClusterSpec& cl, int n) {
     return cl.nvlink_bus_bandwidth * (1 - kNvlinkRingLoss / std::max(1, n));
@@ -79,7 +108,7 @@ StepFlops step_flops(const MemoryPlan& plan) {
         const LoraCount lc = count_lora(m, c.lora);
         const double extra = r.per_token.hardware - r.per_token.model;
         const ForwardFlops fw = forward_flops_per_token(m, c.seq);
-        r.per_token.model = 2 * fw.total() + 6 * lc.adapter_params;
+        r.per_token.model = 2 * (fw.total() + fw.mtp) + 6 * lc.adapter_params;
         r.per_token.hardware = r.per_token.model + extra;
     }
     const double L = m.n_layers, d = m.d_model, T = static_cast<double>(c.seq);
@@ -93,31 +122,42 @@ StepFlops step_flops(const MemoryPlan& plan) {
     return r;
 }
 
-ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt, const StepFlops& flops) {
+ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const ModelSpec& m = plan.model;
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
     const GpuSpec& g = plan.gpu;
-    // The last stage is the slowest (it also runs the output layer); all stages hold the same layers.
+    // The stage with the most forward matmul FLOPs is the slowest: all stages hold L/pp layers, the
+    // last also the output layer (and MTP modules); dense and MoE layers, attention kinds differ.
+    ComputeTime r;
+    ForwardFlops stage_fwd;
+    // Layers all alike: every stage runs the same, the last also the output layer.
+    for (int i = m.heterogeneous() ? 0 : p.pp - 1; i < p.pp; ++i) {
+        const ForwardFlops f = stage_forward_flops(m, p, i, c.seq);
+        if (f.total() + f.mtp >= stage_fwd.total() + stage_fwd.mtp) {
+            stage_fwd = f;
+            r.stage = i;
+        }
+    }
     const StageMemory& st = plan.stages.back();
     const bool lora = c.lora.enabled();
     const double L = m.n_layers, d = m.d_model, T = static_cast<double>(c.seq);
-    ComputeTime r;
     r.peak_flops = peak_for(g, c.precision);
     const double tokens_mb = static_cast<double>(c.micro_batch) * T / p.cp;  // tokens one GPU processes
     const double layers = static_cast<double>(st.layers);
     r.layers = layers;
+    r.stage_forward = stage_fwd;
+    const bool last = r.stage == p.pp - 1;
+    r.mtp_layers = last ? m.mtp_layers : 0;
+    for (const LayerGroup& group : stage_layer_groups(m, p, r.stage))
+        if (group.kind.moe) r.moe_layers += group.count;
+    if (mtp_layer_kind(m).moe) r.moe_layers += r.mtp_layers;
     r.tokens_per_gpu = tokens_mb;
-    const bool last = st.stage == p.pp - 1;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
     r.gemm_efficiency = (opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g)) * n_min / (n_min + 128);
-    const ForwardFlops& f = flops.forward_per_token;
-    const double layer_fwd = (f.total() - f.logits) / L;  // per token per layer
-    const double fwd_flops = (layer_fwd * layers + (last ? f.logits : 0)) * tokens_mb / p.tp;
-    double recompute_flops = 0;
-    if (c.recompute == Recompute::full) recompute_flops = layer_fwd * layers * tokens_mb / p.tp;
-    if (c.recompute == Recompute::selective) recompute_flops = f.attention / L * layers * tokens_mb / p.tp;
+    const double fwd_flops = (stage_fwd.total() + stage_fwd.mtp) * tokens_mb / p.tp;
+    const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
     const double rate = r.peak_flops * r.gemm_efficiency;
     r.matmul_rate = rate;
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
@@ -176,7 +216,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         u.group = group;
         u.bytes = bytes;
         u.count = count;
-        const Placement pl = place(cl, p.gpus, kind == Collective::send_recv ? 2 : group, stride);
+        const Placement pl = place(cl, p.gpus, kind, kind == Collective::send_recv ? 2 : group, stride);
         u.link = pl.link;
         u.bus_bandwidth = pl.busbw;
         u.each = collective_time(kind, bytes, group, LinkModel{pl.link, pl.busbw});
@@ -226,6 +266,8 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
                 OverlapRule::shared_backward, "under the backward, sharing it with the all-gather");
         }
     }
+    // Transformer layers this GPU runs: the stage's, and the MTP modules' on the last stage.
+    const double stage_layers = layers + t.mtp_layers;
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
         const double per_layer = 4 + (c.recompute == Recompute::full ? 2 : 0);
@@ -233,11 +275,11 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         if (!p.sp) {
             add("tensor-parallel all-reduce (2 forward + 2 backward per layer" +
                     std::string(c.recompute == Recompute::full ? " + 2 recomputed" : "") + ")",
-                Collective::all_reduce, p.tp, 1, S, per_layer * layers * mb, OverlapRule::exposed, why);
+                Collective::all_reduce, p.tp, 1, S, per_layer * stage_layers * mb, OverlapRule::exposed, why);
         } else {
-            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * layers * mb,
+            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * stage_layers * mb,
                 OverlapRule::exposed, why);
-            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * layers * mb,
+            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * stage_layers * mb,
                 OverlapRule::exposed, why);
         }
     }
@@ -248,24 +290,35 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
             "exposed: between dependent stages (1F1B)");
     }
     if (p.cp > 1) {
-        const double S = 2 * static_cast<double>(c.micro_batch) * T / p.cp * static_cast<double>(m.kv_dim()) * act_b / p.tp;
+        // K and V as the attention kernel reads them (MLA: up-projected per head, k_dim + v_dim).
+        const double S = static_cast<double>(c.micro_batch) * T / p.cp * static_cast<double>(m.k_dim() + m.v_dim()) *
+                         act_b / p.tp;
         add("context-parallel ring exchange of K and V blocks", Collective::send_recv, p.cp, p.tp, S,
-            3 * (p.cp - 1) * layers * mb, OverlapRule::under_attention, "overlapped with the attention blocks it feeds");
+            3 * (p.cp - 1) * stage_layers * mb, OverlapRule::under_attention, "overlapped with the attention blocks it feeds");
     }
-    if (m.is_moe() && p.ep > 1) {
-        const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * m.top_k * act_b / (p.sp ? p.tp : 1);
+    if (t.moe_layers > 0 && p.ep > 1) {
+        // Expert parallelism (GShard, Lepikhin et al. 2020; Megatron-Core's all-to-all token
+        // dispatcher): every MoE layer dispatches each token's d-vector to its top_k experts and
+        // combines the results back, in the forward and again in the backward (4 all-to-alls per
+        // MoE layer per micro-batch, +2 when full recompute re-runs the forward). The buffer holds
+        // top_k copies of the rank's tokens (÷ tp under sequence parallelism); with balanced
+        // routing (ep − 1)/ep of it leaves the rank (nccl-tests' all-to-all factor). A capacity
+        // factor C sizes each expert's buffer at C × its balanced share (Switch Transformer, Fedus
+        // et al. 2021 §2.2: padded when C > 1, tokens dropped when C < 1). Shared experts and dense
+        // layers stay on the rank: no all-to-all. docs/PERFORMANCE_MODEL.md §3.
+        const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
+        const double S =
+            static_cast<double>(c.micro_batch) * T / p.cp * d * m.top_k * act_b / (p.sp ? p.tp : 1) * capacity;
         add("MoE all-to-all (dispatch + combine, forward and backward)", Collective::all_to_all, p.ep, p.tp * p.cp, S,
-            (4 + (c.recompute == Recompute::full ? 2 : 0)) * layers * mb, OverlapRule::exposed,
-            "exposed: tokens wait for their experts");
+            (4 + (c.recompute == Recompute::full ? 2 : 0)) * t.moe_layers * mb, OverlapRule::exposed,
+            "exposed: tokens wait for their experts (no dispatch/compute overlap such as DeepSeek-V3's DualPipe)");
     }
     return out;
 }
 
-void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const StepFlops& flops,
-                   const ComputeTime& t) {
-    const ModelSpec& m = plan.model;
+void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const ComputeTime& t) {
     const ParallelLayout& p = plan.config.parallel;
-    const double L = m.n_layers, layers = t.layers, mb = t.micro_batches;
+    const double layers = t.layers, mb = t.micro_batches;
     const double t_fwd = t.microbatch_forward_seconds, t_bwd = t.microbatch_backward_seconds;
     // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
     auto hidden_by = [&](double comm, double window) { return std::max(comm / std::max(1.0, layers), comm - window); };
@@ -284,8 +337,8 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                 break;
             }
             case OverlapRule::under_attention: {
-                const double attention =
-                    mb * 3 * flops.forward_per_token.attention / L * layers * t.tokens_per_gpu / p.tp / t.matmul_rate;
+                const double attention = mb * 3 * (t.stage_forward.attention + t.stage_forward.mtp_attention) *
+                                         t.tokens_per_gpu / p.tp / t.matmul_rate;
                 u.exposed_seconds = std::max(0.0, u.seconds - attention);
                 break;
             }
@@ -348,8 +401,9 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.model_flops_per_step = flops.model_flops_per_step;
     r.hardware_flops_per_step = flops.hardware_flops_per_step;
     // 2. compute on the worst stage, the framework's time model included
-    ComputeTime t = compute_time(plan, opt, flops);
+    ComputeTime t = compute_time(plan, opt);
     r.peak_flops = t.peak_flops;
+    r.compute_stage = t.stage;
     r.gemm_efficiency = t.gemm_efficiency;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
     r.microbatch_backward_seconds = t.microbatch_backward_seconds;
@@ -362,7 +416,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.engine_time = std::move(t.engine_time);
     // 3–4. communication and what of it compute hides
     r.collectives = step_collectives(plan, cl, opt, t);
-    apply_overlap(r.collectives, plan, flops, t);
+    apply_overlap(r.collectives, plan, t);
     // 5. the step and the run
     step_and_run_totals(r, plan, cl, opt);
     return r;

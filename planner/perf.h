@@ -142,12 +142,23 @@ struct StepFlops {
 };
 StepFlops step_flops(const MemoryPlan& plan);
 
+// Forward FLOPs per token of pipeline stage `stage`: its layers by kind (memory.h
+// stage_layer_groups, interleaved chunks included; flops.h per kind), and on the last
+// stage the output layer and DeepSeek-V3's MTP modules (which follow it, core/model.h Block::mtp).
+ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq);
+
 // 2. Compute time of the worst stage: the generic model (matmul FLOPs at peak × GEMM efficiency ×
 // shape factor, element-wise HBM traffic, QLoRA dequantization, bubble, optimizer), then the
-// framework's step_time hook (framework.h) replaces what its own time model gives.
+// framework's step_time hook (framework.h) replaces what its own time model gives. The worst
+// stage is the one with the most forward matmul FLOPs (the last on a tie): stages hold equal
+// numbers of layers, but dense and MoE layers, attention kinds and the output layer differ.
 struct ComputeTime {
     double micro_batches = 1;   // m, per step per data-parallel rank
+    int stage = 0;              // the worst pipeline stage
     double layers = 0;          // transformer layers of the worst stage
+    double moe_layers = 0;      // of them, MoE layers (with the MTP modules' on the last stage)
+    double mtp_layers = 0;      // MTP modules on the worst stage (the last stage holds them all)
+    ForwardFlops stage_forward; // forward FLOPs per token of the worst stage (stage_forward_flops)
     double tokens_per_gpu = 0;  // tokens one GPU processes per micro-batch
     double peak_flops = 0;      // per GPU, for the precision
     double gemm_efficiency = 0; // with the shape factor
@@ -158,7 +169,7 @@ struct ComputeTime {
     double optimizer_seconds = 0;
     std::optional<EngineStepTime> engine_time;  // set by the llmplan profile
 };
-ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& options, const StepFlops& flops);
+ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& options);
 
 // 3. The collectives of a step on one GPU: kind, group, bytes, count, link and time of each
 // (alpha-beta, or measured), all still fully exposed.
@@ -166,8 +177,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
                                             const ComputeTime& compute);
 
 // 4. Overlap: each collective's exposed_seconds from its overlap_rule and the compute windows.
-void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const StepFlops& flops,
-                   const ComputeTime& compute);
+void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const ComputeTime& compute);
 
 // 5. Totals: communication sums, the step, MFU/HFU, then the run (tokens, steps, time, GPU-hours,
 // cost, energy, CO2). `r` holds steps 1–4; fills the rest.
@@ -182,6 +192,7 @@ struct PerfPlan {
     double model_flops_per_step = 0, hardware_flops_per_step = 0;  // whole cluster
     // Compute model
     double peak_flops = 0;            // per GPU, for the precision
+    int compute_stage = 0;            // the slowest pipeline stage (ComputeTime::stage), which the times below are for
     double gemm_efficiency = 0;       // achieved / peak for this GPU and the per-GPU matmul shapes
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage

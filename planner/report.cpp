@@ -96,7 +96,9 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                                      {"attention", r.forward_per_token.attention},
                                      {"output_projection", r.forward_per_token.output_proj},
                                      {"mlp", r.forward_per_token.mlp},
-                                     {"logits", r.forward_per_token.logits}}},
+                                     {"logits", r.forward_per_token.logits},
+                                     {"mtp", r.forward_per_token.mtp}}},
+        {"slowest_stage", r.compute_stage},
         {"flops_per_step", r.model_flops_per_step},
         {"hardware_flops_per_step", r.hardware_flops_per_step},
         {"tokens_per_step", r.tokens_per_step},
@@ -215,7 +217,10 @@ nlohmann::ordered_json infer_to_json(const InferPlan& p, const std::string& orig
     const ModelSpec& m = p.model;
     const InferConfig& c = p.config;
     nlohmann::ordered_json j = report_header(kInferSchema, m.name, origin);
-    j["model"]["parameters"] = count_params(m).total();
+    const ParamBreakdown params = count_params(m);
+    j["model"]["parameters"] = params.total();
+    j["model"]["active_parameters"] = params.active;  // per token (MoE); = parameters for a dense model
+    j["model"]["shape"] = model_shape_json(m);
     j["gpu"] = p.gpu.name;
     j["inputs"] = {{"weights", to_string(c.weights.format)}, {"group_size", c.weights.group_size},
                    {"double_quant", c.weights.double_quant}, {"kv_cache", to_string(c.kv)}, {"batch", c.batch},
@@ -360,9 +365,11 @@ nlohmann::json gpus_to_json(const std::deque<GpuSpec>& catalog) {
 
 nlohmann::json models_to_json(const std::vector<Preset>& presets) {
     nlohmann::json list = nlohmann::json::array();
-    for (const Preset& p : presets)
-        list.push_back({{"name", p.name}, {"description", p.description}, {"parameters", count_params(p.spec).total()},
-                        {"shape", model_shape_json(p.spec)}, {"source", p.source}});
+    for (const Preset& p : presets) {
+        const ParamBreakdown b = count_params(p.spec);
+        list.push_back({{"name", p.name}, {"description", p.description}, {"parameters", b.total()},
+                        {"active_parameters", b.active}, {"shape", model_shape_json(p.spec)}, {"source", p.source}});
+    }
     return {{"schema", kModelsSchema}, {"models", list}};
 }
 

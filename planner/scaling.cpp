@@ -142,8 +142,13 @@ LawChoice law_from_json(const std::string& text, const std::string& what) {
     c.law.B = num("B");
     c.law.alpha = num("alpha");
     c.law.beta = num("beta");
-    c.law.name = j.value("name", std::string("file"));
-    c.law.source = j.value("source", what);
+    auto string_of = [&](const char* key, const std::string& otherwise) {
+        if (!j.contains(key)) return otherwise;
+        if (!j[key].is_string()) throw InputError(what + ": \"" + std::string(key) + "\" must be a string");
+        return j[key].get<std::string>();
+    };
+    c.law.name = string_of("name", "file");
+    c.law.source = string_of("source", what);
     c.name = c.law.name;
     c.source = c.law.source;
     return c;

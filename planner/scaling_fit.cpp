@@ -1,6 +1,7 @@
 // scaling_fit.cpp — Huber / LSE / L-BFGS fit of a parametric scaling law; see scaling_fit.h.
 #include "planner/scaling_fit.h"
 
+#include "core/csv.h"
 #include "core/error.h"
 #include "core/text.h"
 #include "planner/lbfgs.h"
@@ -14,16 +15,10 @@ namespace llmplan {
 
 namespace {
 
-std::string unquote(std::string s) {
-    s = trim(s);
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-    return trim(s);
-}
-
-int find_column(const std::vector<std::string>& header, std::initializer_list<const char*> names) {
+int find_column(const CsvRecord& header, std::initializer_list<const char*> names) {
     for (std::size_t i = 0; i < header.size(); ++i)
         for (const char* n : names)
-            if (to_lower(header[i]) == n) return static_cast<int>(i);
+            if (to_lower(trim(header[i].text)) == n) return static_cast<int>(i);
     return -1;
 }
 
@@ -105,16 +100,9 @@ FitParameterStats stats(double value, std::vector<double> samples) {
 }  // namespace
 
 std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::string& what) {
-    std::vector<std::vector<std::string>> rows;
-    for (std::string line : split(text, '\n')) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (trim(line).empty()) continue;
-        std::vector<std::string> cells;
-        for (const std::string& c : split(line, ',')) cells.push_back(unquote(c));
-        rows.push_back(cells);
-    }
+    const std::vector<CsvRecord> rows = parse_csv(text, what);
     if (rows.empty()) throw InputError(what + ": the file is empty (expected a header and one row per run)");
-    const std::vector<std::string>& header = rows.front();
+    const CsvRecord& header = rows.front();
     const int cn = find_column(header, {"parameters", "params", "n", "model size", "model_size", "size"});
     const int cd = find_column(header, {"tokens", "d", "data", "training tokens", "training_tokens"});
     const int cc = find_column(header, {"flops", "flop", "compute", "c", "training flop", "training flops", "training_flop"});
@@ -124,16 +112,16 @@ std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::strin
     if (cd < 0 && cc < 0) throw InputError(what + ": no tokens column and no FLOPs column to derive tokens from (tokens = FLOPs / (6·N))");
     std::vector<ScalingRun> runs;
     for (std::size_t r = 1; r < rows.size(); ++r) {
-        const std::vector<std::string>& row = rows[r];
+        const CsvRecord& row = rows[r];
         auto value = [&](int col, const char* name) {
-            const std::string where = what + " row " + std::to_string(r + 1) + ", " + name;
-            if (col >= static_cast<int>(row.size())) throw InputError(where + ": missing value");
-            const std::string& cell = row[static_cast<std::size_t>(col)];
-            char* end = nullptr;
-            const double v = std::strtod(cell.c_str(), &end);
-            if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(v))
-                throw InputError(where + ": \"" + cell + "\" is not a finite number");
-            if (v <= 0) throw InputError(where + ": " + cell + " must be positive");
+            if (col >= static_cast<int>(row.size()))
+                throw InputError(what + " line " + std::to_string(row.front().line) + " (" + name + "): missing value (" +
+                                 std::to_string(row.size()) + " fields, the header has " + std::to_string(header.size()) + ")");
+            const CsvField& cell = row[static_cast<std::size_t>(col)];
+            const double v = csv_number(cell, what, name);
+            if (v <= 0)
+                throw InputError(what + " line " + std::to_string(cell.line) + ", column " + std::to_string(cell.column) + " (" +
+                                 name + "): " + cell.text + " must be positive");
             return v;
         };
         ScalingRun run;

@@ -17,9 +17,11 @@ struct ScalingRun {
     double params = 0, tokens = 0, loss = 0;
 };
 
-// Runs from CSV text with a header: a parameters column (parameters, params, N, "Model Size"),
-// tokens (tokens, D) or FLOPs (flops, compute, "Training FLOP"; tokens = FLOPs / (6·N)), and loss.
-// Throws InputError naming `what` (e.g. "--fit runs.csv") and the row for a bad value.
+// Runs from CSV text (core/csv.h: RFC 4180 quoting, a UTF-8 byte-order mark, CRLF) with a header:
+// a parameters column (parameters, params, N, "Model Size"), tokens (tokens, D) or FLOPs (flops,
+// compute, "Training FLOP"; tokens = FLOPs / (6·N)), and loss; numbers read by std::from_chars,
+// whatever the locale. Throws InputError naming `what` (e.g. "--fit runs.csv"), the line and
+// column and the column's name for a bad value.
 std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::string& what);
 
 struct FitOptions {

@@ -2,6 +2,7 @@
 #include "profiler/calibrate.h"
 
 #include "core/error.h"
+#include "core/file.h"
 #include "backend/loader.h"
 #include "profiler/runner.h"
 
@@ -119,11 +120,7 @@ std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& 
                              const std::string& what) {
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
     if (!existing.empty()) {
-        try {
-            j = nlohmann::ordered_json::parse(existing);
-        } catch (const nlohmann::json::exception& e) {
-            throw InputError(what + ": the existing file is not valid JSON (" + std::string(e.what()) + ")");
-        }
+        j = parse_json_text<nlohmann::ordered_json>(existing, what);
         if (!j.is_object() || (j.contains("schema") && j["schema"] != "llmplan.calibration/1"))
             throw InputError(what + ": the existing file is not a llmplan.calibration/1 file");
         if (j.contains("gpu") && j["gpu"].is_string() && j["gpu"].get<std::string>() != run.gpu)

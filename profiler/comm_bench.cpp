@@ -4,6 +4,7 @@
 
 #include "backend/loader.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/vocab.h"
 
 #include <algorithm>
@@ -265,11 +266,7 @@ std::string merge_collectives(const std::string& existing, const nlohmann::order
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
     const bool fresh = existing.empty();
     if (!fresh) {
-        try {
-            j = nlohmann::ordered_json::parse(existing);
-        } catch (const nlohmann::json::exception& e) {
-            throw InputError(what + ": the existing file is not valid JSON (" + std::string(e.what()) + ")");
-        }
+        j = parse_json_text<nlohmann::ordered_json>(existing, what);
         if (!j.is_object() || (j.contains("schema") && j["schema"] != kCalibrationSchema))
             throw InputError(what + ": the existing file is not a " + std::string(kCalibrationSchema) + " file");
         if (j.contains("gpu") && j["gpu"].is_string() && j["gpu"].get<std::string>() != gpu)
@@ -291,8 +288,10 @@ std::string merge_collectives(const std::string& existing, const nlohmann::order
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     if (j.contains("collectives"))
         for (const auto& e : j["collectives"]) {
-            const bool same = e.is_object() && e.value("gpus", 0) == n && e.value("dtype", std::string()) == dtype &&
-                              std::find(measured.begin(), measured.end(), e.value("collective", std::string())) != measured.end();
+            // Compared as JSON values: an entry of another shape (a string for "gpus") is kept, not read.
+            const bool same = e.is_object() && e.contains("gpus") && e["gpus"] == n && e.contains("dtype") &&
+                              e["dtype"] == dtype && e.contains("collective") &&
+                              std::any_of(measured.begin(), measured.end(), [&](const std::string& c) { return e["collective"] == c; });
             if (!same) list.push_back(e);
         }
     for (const auto& r : report.at("results")) {

@@ -51,6 +51,21 @@ TEST_CASE("comm: small messages take the low-latency protocol", "[comm][golden]"
     CHECK(t.seconds == Approx(29.0e-6 + 1024 * 1.75 / 185e9));
 }
 
+TEST_CASE("comm: all-to-all and send/recv take LL or Simple, never LL128 (NCCL's point-to-point path)",
+          "[comm][golden]") {
+    const LinkModel ib{LinkKind::network, 47e9};
+    // 4 MiB over 16 ranks across nodes, 15 network hops, S·15/16 through each link:
+    //   Simple (8.4 + 15·14) µs + 14 µs + 3,932,160 B / 47 GB/s = 232.4 + 83.66 = 316.1 µs;
+    //   LL128  (14 + 15·4) + 14 + 3,932,160 / (47e9 · 120/128) = 88 + 89.24 = 177.2 µs;
+    //   LL     (6.6 + 15·2.7) + 14 + 3,932,160 / (47e9 / 2) = 61.1 + 167.33 = 228.4 µs.
+    // An all-gather of the same S takes LL128; the all-to-all LL.
+    CHECK(collective_time(Collective::all_gather, 4194304, 16, ib).protocol == NcclProtocol::ll128);
+    const CollectiveTime a2a = collective_time(Collective::all_to_all, 4194304, 16, ib);
+    CHECK(a2a.protocol == NcclProtocol::ll);
+    CHECK(a2a.seconds == Approx(61.1e-6 + 3932160.0 / 23.5e9));
+    CHECK(collective_time(Collective::send_recv, 4194304, 2, ib).protocol != NcclProtocol::ll128);
+}
+
 TEST_CASE("comm: across nodes the tree's log latency wins for all-reduce", "[comm][golden]") {
     const LinkModel ib{LinkKind::network, 47e9};  // NDR 400 Gb/s per GPU, measured 46-48 GB/s
     // 64 ranks, 8 MiB, Simple: ring 8.4 + 126 × 14 = 1772.4 µs; tree 8.4 + 2·6·14 = 176.4 µs;

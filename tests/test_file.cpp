@@ -1,5 +1,7 @@
 // test_file.cpp — core/file.h: the one file reader and its one error policy, every failure mode,
-// the JSON depth limit; and the reader reached through each command (cli::run).
+// the JSON depth limit; and the reader reached through each command (cli::run). The one writer on
+// every kind of path: regular files, links, folders, read-only places, long names, FIFOs, device
+// nodes (made inside the test's own folder, never /dev's), the process's standard output.
 #include "cli/app.h"
 #include "cli_run.h"
 #include "core/error.h"
@@ -9,12 +11,23 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <thread>
 
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace llmplan;
@@ -128,16 +141,17 @@ TEST_CASE("read_json_file: syntax errors with their position, on one line", "[fi
 
     const std::string bad = d.write("bad.json", "{\"a\": 1,\n \"b\": 2,\n oops}\n");
     const std::string m = message_of([&] { read_json_file(bad, "--cluster"); });
-    CHECK(m.rfind("--cluster " + bad + ": not valid JSON (parse error at line 3, column 2: syntax error", 0) == 0);
+    CHECK(m == "--cluster " + bad + ": not valid JSON at line 3, column 2: found a word that is not a value where an object "
+               "key should be (text needs double quotes; the literals are true, false and null)");
     CHECK(m.find('\n') == std::string::npos);
     CHECK(m.find("[json.exception") == std::string::npos);
     CHECK(message_of([&] { read_json_file(d.write("empty.json", ""), "--x"); })
-              .find(": not valid JSON (parse error at line 1, column 1: ") != std::string::npos);
+              .find(": not valid JSON: the text is empty, expected a value") != std::string::npos);
     // The file's own errors come first: a missing file is not "not valid JSON".
     CHECK(message_of([&] { read_json_file((d.path / "none.json").string(), "--x"); }).find("cannot open the file") !=
           std::string::npos);
     CHECK(message_of([&] { parse_json_text("[1,", "--calibration c.json"); })
-              .rfind("--calibration c.json: not valid JSON (parse error at line 1, column 4: ", 0) == 0);
+              .rfind("--calibration c.json: not valid JSON at line 1, column 4: the text ends where a value should be", 0) == 0);
 }
 
 TEST_CASE("parse_json_text: nesting deeper than kMaxJsonDepth is refused before parsing", "[file][json][errors]") {
@@ -169,7 +183,7 @@ TEST_CASE("every command reads its files through the one reader: one line, exit 
     expect_one_line({"plan", "--model", "gpt2-124m", "--cluster", missing},
                     "--cluster " + missing + ": cannot open the file (No such file or directory)\n");
     expect_one_line({"plan", "--model", "gpt2-124m", "--cluster", bad},
-                    "--cluster " + bad + ": not valid JSON (parse error at line 2, column 10: ");
+                    "--cluster " + bad + ": not valid JSON at line 2, column 10: found a word that is not a value where a value should be");
     expect_one_line({"plan", "--model", "gpt2-124m", "--framework", "llmplan", "--calibration", fifo},
                     "--calibration " + fifo + ": is a FIFO, not a regular file\n");
     expect_one_line({"plan", "--hf-config", deep}, "--hf-config " + deep + ": JSON nested deeper than 512 levels (line 1, column 513)\n");
@@ -185,4 +199,240 @@ TEST_CASE("every command reads its files through the one reader: one line, exit 
     expect_one_line({"scaling", "--compute", "1e21", "--law-file", deep},
                     "--law-file " + deep + ": JSON nested deeper than 512 levels (line 1, column 513)\n");
     expect_one_line({"scaling", "--compute", "1e21", "--law-file", fifo}, "--law-file " + fifo + ": is a FIFO, not a regular file\n");
+}
+
+// ---- write_output_file -------------------------------------------------------------------------
+
+namespace {
+
+std::string read_all(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The names in a folder, sorted (a leftover temporary would show here).
+std::vector<std::string> names_in(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// write_output_file's message, or "(written)".
+std::string write_message(const std::string& path, const std::string& content) {
+    try {
+        write_output_file(path, content, "--report");
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "(written)";
+}
+
+// A character device like /dev/null (1, 3) or /dev/full (1, 7), made inside the test's folder;
+// "" where mknod is not permitted (not root, or a container without CAP_MKNOD).
+std::string device_node(const TempDir& d, const std::string& name, unsigned minor) {
+    const fs::path p = d.path / name;
+    if (::mknod(p.c_str(), S_IFCHR | 0666, makedev(1, minor)) != 0) {
+        WARN("SKIP: cannot make a device node here (" << std::strerror(errno) << ")");
+        return "";
+    }
+    return p.string();
+}
+
+// Runs `f` in a child process and returns the text it returned. As root, the child first becomes
+// user and group 65534 (nobody), so that permissions apply to it. `f` must not use Catch.
+std::string in_child(const std::function<std::string()>& f, bool unprivileged) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string out;
+        if (unprivileged && ::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
+            out = "(cannot become nobody)";
+        else
+            out = f();
+        [[maybe_unused]] const ssize_t n = ::write(fds[1], out.data(), out.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("write_output_file: a regular file is replaced whole, nothing is left beside it", "[file][write]") {
+    const TempDir d;
+    const std::string fresh = (d.path / "r.json").string();
+    write_output_file(fresh, "{\"a\": 1}\n", "--report");
+    CHECK(read_all(fresh) == "{\"a\": 1}\n");
+    CHECK(names_in(d.path) == std::vector<std::string>{"r.json"});
+    // An existing file: new contents, its permission bits kept.
+    REQUIRE(::chmod(fresh.c_str(), 0640) == 0);
+    write_output_file(fresh, "second", "--report");
+    CHECK(read_all(fresh) == "second");
+    CHECK((fs::status(fresh).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+    CHECK(names_in(d.path) == std::vector<std::string>{"r.json"});
+    // A write that fails half-way (here: a file size limit) leaves the old file as it was and no
+    // temporary; the message is one line.
+    const std::string message = in_child(
+        [&] {
+            ::signal(SIGXFSZ, SIG_IGN);
+            const rlimit limit{100, 100};
+            ::setrlimit(RLIMIT_FSIZE, &limit);
+            return write_message(fresh, std::string(1000, 'x'));
+        },
+        false);
+    CHECK(message == "--report: cannot write \"" + fresh + "\": File too large");
+    CHECK(read_all(fresh) == "second");
+    CHECK(names_in(d.path) == std::vector<std::string>{"r.json"});
+}
+
+TEST_CASE("write_output_file: through a symbolic link the file is replaced and the link kept", "[file][write]") {
+    const TempDir d;
+    fs::create_directory(d.path / "sub");
+    const std::string target = d.write("sub/t.json", "old");
+    fs::create_symlink("sub/t.json", d.path / "l.json");
+    fs::create_symlink("l.json", d.path / "ll.json");  // a chain of links
+    write_output_file((d.path / "ll.json").string(), "new", "--report");
+    CHECK(fs::is_symlink(d.path / "l.json"));
+    CHECK(fs::is_symlink(d.path / "ll.json"));
+    CHECK(fs::read_symlink(d.path / "l.json") == "sub/t.json");
+    CHECK(read_all(target) == "new");
+    CHECK(names_in(d.path) == std::vector<std::string>{"l.json", "ll.json", "sub"});
+    CHECK(names_in(d.path / "sub") == std::vector<std::string>{"t.json"});
+    // A link to nothing, and a link to a folder: refused, the link untouched.
+    fs::create_symlink("missing.json", d.path / "dangling");
+    const std::string dangling = (d.path / "dangling").string();
+    CHECK(write_message(dangling, "x") == "--report: cannot write \"" + dangling + "\": it is a symbolic link to a file that does not exist");
+    CHECK(fs::is_symlink(dangling));
+    CHECK_FALSE(fs::exists(d.path / "missing.json"));
+    fs::create_directory_symlink("sub", d.path / "to_dir");
+    const std::string to_dir = (d.path / "to_dir").string();
+    CHECK(write_message(to_dir, "x") == "--report: cannot write \"" + to_dir + "\": it is a directory");
+    CHECK(fs::is_symlink(to_dir));
+}
+
+TEST_CASE("write_output_file: folders, missing folders and read-only places fail in one line", "[file][write][errors]") {
+    const TempDir d;
+    const std::string dir = d.path.string();
+    CHECK(write_message(dir, "x") == "--report: cannot write \"" + dir + "\": it is a directory");
+    CHECK(fs::is_directory(dir));
+    const std::string nowhere = (d.path / "missing" / "r.json").string();
+    CHECK(write_message(nowhere, "x") == "--report: cannot write \"" + nowhere + "\": No such file or directory");
+    // A read-only folder and a read-only file, as an unprivileged user (as root: as user nobody).
+    REQUIRE(::chmod(dir.c_str(), 0755) == 0);
+    fs::create_directory(d.path / "ro");
+    REQUIRE(::chmod((d.path / "ro").c_str(), 0555) == 0);
+    const std::string in_ro = (d.path / "ro" / "r.json").string();
+    CHECK(in_child([&] { return write_message(in_ro, "x"); }, true) ==
+          "--report: cannot write \"" + in_ro + "\": Permission denied");
+    CHECK(names_in(d.path / "ro").empty());
+    const std::string locked = d.write("locked.json", "keep");
+    REQUIRE(::chmod(locked.c_str(), 0444) == 0);
+    CHECK(in_child([&] { return write_message(locked, "x"); }, true) ==
+          "--report: cannot write \"" + locked + "\": Permission denied");
+    CHECK(read_all(locked) == "keep");
+}
+
+TEST_CASE("write_output_file: a name of NAME_MAX characters deep in folders", "[file][write]") {
+    const TempDir d;
+    fs::path deep = d.path;
+    for (int i = 0; i < 12; ++i) deep /= std::string(200, static_cast<char>('a' + i));  // ~2.4 kB of path
+    fs::create_directories(deep);
+    const std::string longest(NAME_MAX, 'r');
+    write_output_file((deep / longest).string(), "whole", "--report");
+    CHECK(read_all(deep / longest) == "whole");
+    write_output_file((deep / longest).string(), "again", "--report");  // and replaced
+    CHECK(read_all(deep / longest) == "again");
+    CHECK(names_in(deep) == std::vector<std::string>{longest});
+    const std::string too_long = (deep / std::string(NAME_MAX + 1, 'r')).string();
+    CHECK(write_message(too_long, "x") == "--report: cannot write \"" + too_long + "\": File name too long");
+    CHECK(names_in(deep) == std::vector<std::string>{longest});
+}
+
+TEST_CASE("write_output_file: a FIFO is written in place to its reader", "[file][write]") {
+    const TempDir d;
+    const std::string fifo = d.fifo("pipe");
+    std::string content(1 << 20, 'x');  // more than a pipe holds: the writer waits for the reader
+    for (std::size_t i = 0; i < content.size(); i += 4096) content[i] = static_cast<char>('a' + i / 4096 % 26);
+    std::string received;
+    std::thread reader([&] {
+        const int fd = ::open(fifo.c_str(), O_RDONLY);
+        char buf[65536];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) received.append(buf, static_cast<std::size_t>(n));
+        ::close(fd);
+    });
+    write_output_file(fifo, content, "--report");
+    reader.join();
+    CHECK(received == content);
+    struct stat st {};
+    REQUIRE(::stat(fifo.c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+    CHECK(names_in(d.path) == std::vector<std::string>{"pipe"});
+    // A reader that goes away: EPIPE, one line, and this process lives on (no SIGPIPE).
+    std::thread quitter([&] { ::close(::open(fifo.c_str(), O_RDONLY)); });
+    const std::string message = write_message(fifo, content);
+    quitter.join();
+    CHECK(message == "--report: cannot write \"" + fifo + "\": Broken pipe");
+    REQUIRE(::stat(fifo.c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+}
+
+TEST_CASE("write_output_file: device nodes are written in place, never replaced", "[file][write]") {
+    const TempDir d;
+    const auto is_device = [](const std::string& p, unsigned minor) {
+        struct stat st {};
+        return ::stat(p.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, minor);
+    };
+    const std::string null_node = device_node(d, "null", 3);
+    if (!null_node.empty()) {
+        write_output_file(null_node, "discarded", "--report");
+        CHECK(is_device(null_node, 3));
+        const std::string full_node = device_node(d, "full", 7);
+        CHECK(write_message(full_node, "no room") == "--report: cannot write \"" + full_node + "\": No space left on device");
+        CHECK(is_device(full_node, 7));
+        CHECK(names_in(d.path) == std::vector<std::string>{"full", "null"});
+    }
+}
+
+TEST_CASE("write_output_file: this process's standard output is written through its descriptor", "[file][write]") {
+    const TempDir d;
+    const fs::path out = d.path / "out.txt";
+    fs::create_symlink("/proc/self/fd/1", d.path / "stdout");  // as /dev/stdout is
+    const std::string message = in_child(
+        [&] {
+            const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd < 0 || ::dup2(fd, STDOUT_FILENO) < 0) return std::string("(cannot redirect)");
+            [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, "before ", 7);
+            const std::string m = write_message((d.path / "stdout").string(), "report ");
+            n = ::write(STDOUT_FILENO, "after", 5);
+            return m;
+        },
+        false);
+    CHECK(message == "(written)");
+    CHECK(read_all(out) == "before report after");  // not replaced by the report alone
+    CHECK(fs::is_symlink(d.path / "stdout"));
+}
+
+TEST_CASE("plan and infer reporting to a folder or a full device: exit 1, one line, nothing replaced", "[file][write][cli]") {
+    const TempDir d;
+    const std::string dir = d.path.string();
+    const CliResult r = run_cli({"plan", "--model", "gpt2-124m", "--report", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err == "llmplan plan: error: --report: cannot write \"" + dir + "\": it is a directory\n");
+    const std::string full_node = device_node(d, "full", 7);
+    if (!full_node.empty()) {
+        const CliResult f = run_cli({"infer", "--model", "gpt2-124m", "--report", full_node});
+        CHECK(f.code == 1);
+        CHECK(f.err == "llmplan infer: error: --report: cannot write \"" + full_node + "\": No space left on device\n");
+    }
 }

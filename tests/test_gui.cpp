@@ -333,6 +333,19 @@ private slots:
             out << R"({"nothing": 1})";
         }
         QVERIFY(!w.open_profile(path, &err));
+        QCOMPARE(err, path + ": no measured quantity found (see the Measured tab for the keys read)");
+        // Any JSON at all is a message, never an abort: an array, a number, a profile report with
+        // a field of another type.
+        for (const char* text : {"[1, 2, 3]", "42", "\"text\"", "null"}) {
+            std::ofstream(path.toStdString()) << text;
+            QVERIFY(!w.open_profile(path, &err));
+            QCOMPARE(err, path + ": no measured quantity found (see the Measured tab for the keys read)");
+        }
+        std::ofstream(path.toStdString()) << R"({"schema": "llmplan.profile/1", "measured": {"memory": [], "time": 1}})";
+        QVERIFY(!w.open_profile(path, &err));
+        QCOMPARE(err, path + ": not a complete llmplan.profile/1 report (no number at measured.memory.peak_allocated.peak_bytes)");
+        std::ofstream(path.toStdString()) << R"({"schema": 7, "mfu": 0.5})";  // not the profile schema: read tolerantly
+        QVERIFY2(w.open_profile(path, &err), qPrintable(err));
         // An `llmplan profile --json` report (validation/engine fixture): peak, step time, tokens/s, MFU.
         const QString profile = QString::fromStdString(std::string(LLMPLAN_SOURCE_DIR) +
                                                        "/validation/engine/gpt2-124m_bf16_full_flash_b32.json");
@@ -545,6 +558,111 @@ private slots:
         QCOMPARE(r.evaluation()->memory.worst().device_total, a.evaluation()->memory.worst().device_total);
     }
 
+    void todays_models_describe_and_plan() {
+        // deepseek-v3 (MLA, 256 fine-grained experts + a shared one, 3 dense layers, an MTP module): the
+        // model panel reads as `llmplan plan` prints it, and every view plans it as the planner does.
+        MainWindow w;
+        choose(w, "modelPreset", "deepseek-v3");
+        choose(w, "gpu", "h100-sxm");
+        child<QSpinBox>(w, "gpus")->setValue(64);
+        child<QSpinBox>(w, "gpusPerNode")->setValue(8);
+        child<QSpinBox>(w, "ep")->setValue(8);
+        choose(w, "zero", "3");
+        QVERIFY2(!w.showing_error(), qPrintable(w.error_message()));
+        const ModelSpec m = preset_or_throw("deepseek-v3", "--model");
+        auto* summary = child<QLabel>(w, "modelSummary");
+        QCOMPARE(summary->text(),
+                 QString::fromStdString(
+                     "61 layers, d_model 7168, 128 heads MLA (q rank 1536, kv rank 512, qk 128 + 64 rope, v 128), "
+                     "swiglu MLPs, rmsnorm, vocab 129280, rotary positions\n"
+                     "58 MoE layers of 256 experts (2048) top-8 + shared (2048); 3 dense layers (18432)\n"
+                     "671,026,404,352 parameters (671B), 37.6B active per token; + 11.6B in 1 MTP module, trained, "
+                     "not served"));
+        for (const char* part : {"routed experts: 653,908,770,816", "shared experts: 2,554,331,136",
+                                 "router: 106,430,464", "dense: 1,189,085,184", "active per token: 37,552,282,624",
+                                 "MTP modules, not served: 11,610,067,968"})
+            QVERIFY2(summary->toolTip().contains(part), part);
+
+        // Memory and step time: `llmplan plan --model deepseek-v3 --gpus 64 --ep 8 --zero 3`.
+        TrainConfig c;
+        c.parallel.gpus = 64;
+        c.parallel.gpus_per_node = 8;
+        c.parallel.ep = 8;
+        c.parallel.zero = 3;
+        const MemoryPlan expected = plan_memory(m, gpu_or_throw("h100-sxm", "--gpu"), c);
+        QCOMPARE(w.evaluation()->memory.params.total(), std::int64_t{671026404352});
+        QCOMPARE(w.evaluation()->memory.worst().device_total, expected.worst().device_total);
+        QVERIFY(std::abs(stack_total(w.memory_chart(), 0) - expected.worst().device_total / kGiB) < 1e-9);
+        const PerfPlan perf = plan_perf(expected, default_cluster(expected.gpu, 8), PerfOptions{});
+        QCOMPARE(w.evaluation()->perf.step_seconds, perf.step_seconds);
+        double split = 0;
+        for (const auto& st : w.time_chart().stacks) split += st.values[0];
+        QVERIFY(std::abs(split - perf.step_seconds * 1e3) < 1e-6 * perf.step_seconds * 1e3);
+
+        // Inference: plan_inference with the same model; the panel stays.
+        choose(w, "mode", "inference");
+        QVERIFY2(!w.showing_error(), qPrintable(w.error_message()));
+        const InferPlan served = plan_inference(m, gpu_or_throw("h100-sxm", "--gpu"), resolve_infer_config(w.scenario()));
+        QCOMPARE(w.inference()->plan.device_total, served.device_total);
+        QCOMPARE(w.inference()->plan.kv_bytes_per_token, served.kv_bytes_per_token);
+        QVERIFY(summary->text().contains("37.6B active per token"));
+        choose(w, "mode", "training");
+
+        // The shape alone (a scenario without model_source) reads back as the preset, through
+        // core/json's model_shape_from_json; with one field changed, as that shape.
+        QTemporaryDir dir;
+        QString err;
+        const QString path = dir.filePath("v3.json");
+        QVERIFY2(w.save_scenario(path, &err), qPrintable(err));
+        nlohmann::json j;
+        {
+            std::ifstream in(path.toStdString());
+            j = nlohmann::json::parse(in);
+        }
+        j.erase("model_source");
+        auto write = [&](const nlohmann::json& doc) {
+            std::ofstream out(path.toStdString());
+            out << doc.dump(2);
+        };
+        write(j);
+        MainWindow r;
+        QVERIFY2(r.load_scenario(path, &err), qPrintable(err));
+        QCOMPARE(r.scenario().source, ModelSource::preset);
+        QCOMPARE(r.scenario().model, std::string("deepseek-v3"));
+        QCOMPARE(r.evaluation()->memory.worst().device_total, expected.worst().device_total);
+        j["model"]["mtp_layers"] = 0;
+        write(j);
+        QVERIFY2(r.load_scenario(path, &err), qPrintable(err));
+        QCOMPARE(r.scenario().source, ModelSource::shape);
+        QVERIFY(r.scenario().shape.is_mla() && r.scenario().shape.layer_kinds.size() == 61);
+        QVERIFY(!child<QLabel>(r, "modelSummary")->text().contains("MTP"));
+        j["model"]["mla"]["kv_lora_rank"] = "512";
+        write(j);
+        QVERIFY(!r.load_scenario(path, &err));
+        QVERIFY2(err.contains("\"mla.kv_lora_rank\" must be an integer"), qPrintable(err));
+
+        // Today's other families plan in every view without error, and the panel names their parts.
+        const std::pair<const char*, const char*> others[] = {
+            {"qwen3-30b-a3b", "48 MoE layers of 128 experts (768) top-8; QK-norm per head"},
+            {"gemma-3-27b", "attention: 52 sliding (1024) + 10 global; QK-norm per head; 4 norms per layer"},
+            {"gpt-oss-20b", "router and expert biases; attention: 12 sliding (128) + 12 global; attention sinks"},
+            {"llama-4-scout", "48 MoE layers of 16 experts (8192) top-1 + shared (8192); attention: 36 chunked (8192) + "
+                              "12 global NoPE; QK L2-norm (no weights)"}};
+        child<QSpinBox>(w, "ep")->setValue(1);
+        for (const auto& [name, detail] : others) {
+            choose(w, "modelPreset", name);
+            QVERIFY2(!w.showing_error(), qPrintable(QString(name) + ": " + w.error_message()));
+            QCOMPARE(w.evaluation()->model.name, std::string(name));
+            QVERIFY2(summary->text().contains(detail), qPrintable(summary->text()));
+            QVERIFY(w.evaluation()->memory.worst().device_total > 0 && w.evaluation()->perf.step_seconds > 0);
+            choose(w, "mode", "inference");
+            QVERIFY2(!w.showing_error(), qPrintable(QString(name) + " (inference): " + w.error_message()));
+            QCOMPARE(w.inference()->model.name, std::string(name));
+            QVERIFY(w.inference()->plan.device_total > 0);
+            choose(w, "mode", "training");
+        }
+    }
+
     void chart_exports_as_svg() {
         QTemporaryDir dir;
         MainWindow w;
@@ -576,7 +694,17 @@ private slots:
         QVERIFY(QFileInfo(dir.filePath("infer.svg")).size() > 0);
         QVERIFY(w.export_chart(dir.filePath("infer.png"), &err));
         QVERIFY(!w.export_chart("/nonexistent/dir/chart.svg", &err));
-        QVERIFY(err.contains("SVG"));
+        QCOMPARE(err, QString("chart: cannot write \"/nonexistent/dir/chart.svg\": No such file or directory"));
+        // Through write_output_file (core/file.h): a folder is refused, a link keeps pointing at
+        // the chart it now holds.
+        QVERIFY(!w.export_chart(dir.path(), &err));
+        QCOMPARE(err, "chart: cannot write \"" + dir.path() + "\": it is a directory");
+        QVERIFY(QFile::link("infer.png", dir.filePath("latest.png")));
+        QVERIFY2(w.export_chart(dir.filePath("latest.png"), &err), qPrintable(err));
+        QVERIFY(QFileInfo(dir.filePath("latest.png")).isSymLink());
+        QFile png(dir.filePath("infer.png"));
+        QVERIFY(png.open(QIODevice::ReadOnly));
+        QVERIFY(png.read(8) == QByteArray("\x89PNG\r\n\x1a\n", 8));
     }
 };
 

@@ -410,7 +410,7 @@ TEST_CASE("files: missing, a directory, not JSON, not an object", "[hf_config][e
 
     const std::string bad = temp_file("bad.json", "{\"model_type\": \"llama\",\n \"hidden_size\": 4096,\n oops}\n");
     CHECK_THROWS_WITH(model_from_hf_config_file(bad, "--hf-config"),
-                      Catch::StartsWith("--hf-config " + bad + ": not valid JSON (parse error at line 3, column "));
+                      Catch::StartsWith("--hf-config " + bad + ": not valid JSON at line 3, column 2: "));
     std::string message;
     try {
         model_from_hf_config_file(bad, "--hf-config");
@@ -422,7 +422,7 @@ TEST_CASE("files: missing, a directory, not JSON, not an object", "[hf_config][e
 
     const std::string empty = temp_file("empty.json", "");
     CHECK_THROWS_WITH(model_from_hf_config_file(empty, "--hf-config"),
-                      Catch::StartsWith("--hf-config " + empty + ": not valid JSON ("));
+                      "--hf-config " + empty + ": not valid JSON: the text is empty, expected a value");
     const std::string list = temp_file("list.json", "[1, 2, 3]");
     CHECK_THROWS_WITH(model_from_hf_config_file(list, "--hf-config"),
                       "--hf-config " + list + ": expected a JSON object (got an array)");

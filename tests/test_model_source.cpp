@@ -313,7 +313,7 @@ TEST_CASE("a config in the cache that does not parse: the flag, the id and the f
                                         ": unsupported model_type \"bert\" ("));
     write(cfg, "{oops");
     CHECK_THROWS_WITH(model_from_name("google-bert/bert-base-uncased", "--model"),
-                      Catch::StartsWith("--model google-bert/bert-base-uncased " + cfg.string() + ": not valid JSON ("));
+                      Catch::StartsWith("--model google-bert/bert-base-uncased " + cfg.string() + ": not valid JSON at line 1, column 2: "));
 }
 
 TEST_CASE("malformed ORG/NAME: one line, never a path outside the hub folder", "[model_source][errors]") {

@@ -69,8 +69,8 @@ TEST_CASE("report_profile_ranks refuses results that do not fit the run", "[mpi]
     std::ostringstream out, err;
     CHECK_THROWS_WITH(cli::report_profile_ranks(cmd, c, {"{}"}, out, err), "1 rank results for 2 ranks");
     CHECK_THROWS_WITH(cli::report_profile_ranks(cmd, c, {"not json", "{}"}, out, err),
-                      Catch::StartsWith("rank 0 finished but its result is unreadable"));
+                      Catch::StartsWith("rank 0 finished but its result is unreadable: not valid JSON at line 1, column 2: "));
     CHECK_THROWS_WITH(cli::report_profile_ranks(cmd, c, {"{\"rank\": 0}", "{}"}, out, err),
-                      Catch::StartsWith("rank 0 finished but its result is unreadable"));
+                      Catch::Equals("rank 0 finished but its result is unreadable: not a complete rank result"));
     CHECK(out.str().empty());
 }

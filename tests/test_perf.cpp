@@ -61,7 +61,127 @@ ModelSpec korthikanti_model(const Korthikanti& k) {
     return m;
 }
 
+// A fine-grained MoE with a shared expert and a dense first layer (DeepSeek-MoE style, standard
+// attention): 4 layers (dense, MoE, MoE, MoE), 64 experts of 1,408, top-8, shared expert 2,816.
+ModelSpec fine_grained_moe() {
+    ModelSpec m;
+    m.name = "fine-grained-moe";
+    m.n_layers = 4;
+    m.d_model = 2048;
+    m.n_heads = m.n_kv_heads = 16;
+    m.head_dim = 128;
+    m.d_ff = 10944;
+    m.vocab_size = 32000;
+    m.max_positions = 4096;
+    m.n_experts = 64;
+    m.top_k = 8;
+    m.moe_d_ff = 1408;
+    m.shared_d_ff = 2816;
+    const LayerKind dense{false, LayerAttention::global, true}, moe{true, LayerAttention::global, true};
+    m.layer_kinds = {dense, moe, moe, moe};
+    return m;
+}
+
+const CollectiveUse& find_collective(const PerfPlan& r, Collective kind) {
+    for (const CollectiveUse& u : r.collectives)
+        if (u.kind == kind) return u;
+    FAIL("no such collective");
+    return r.collectives.front();
+}
+
 }  // namespace
+
+TEST_CASE("perf: expert-parallel all-to-all bytes by hand for a fine-grained MoE with shared experts",
+          "[perf][golden]") {
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 8;
+    c.parallel.ep = 8;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 8;  // one micro-batch per step
+    c.recompute = Recompute::none;
+    const PerfPlan r = perf_of(m, "h100-sxm", c);
+    const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
+    // S = tokens on the rank × top_k × d × 2 bytes = 4096 · 8 · 2048 · 2 = 134,217,728 (the shared
+    // expert and the expert width 1,408 add nothing: tokens travel as d-vectors).
+    CHECK(a2a.bytes == 134217728.0);
+    // Dispatch + combine, forward + backward, in the 3 MoE layers only (the dense layer has none).
+    CHECK(a2a.count == 4 * 3);
+    CHECK(a2a.group == 8);
+    CHECK(a2a.link == LinkKind::nvlink);  // 8 ranks of stride 1 in one 8-GPU node
+    CHECK(a2a.exposed_seconds == a2a.seconds);
+    // Leaving each rank: (ep − 1)/ep of S per call, 12 calls: 12 · 117,440,512 = 1,409,286,144.
+    CHECK(a2a.count * a2a.bytes * busbw_factor(Collective::all_to_all, 8) == 1409286144.0);
+    c.recompute = Recompute::full;  // the recomputed forward dispatches and combines again
+    CHECK(find_collective(perf_of(m, "h100-sxm", c), Collective::all_to_all).count == 6 * 3);
+    c.recompute = Recompute::none;
+    ModelSpec capped = m;
+    capped.capacity_factor = 1.25;  // each expert's buffer is 1.25 × its balanced share
+    CHECK(find_collective(perf_of(capped, "h100-sxm", c), Collective::all_to_all).bytes == 167772160.0);
+}
+
+TEST_CASE("perf: an all-to-all across nodes runs at one NIC per rank beside NVLink", "[perf][golden]") {
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 16;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const ClusterSpec cl = default_cluster(gpu, 8);
+    const PerfPlan r = plan_perf(plan_memory(m, gpu, c), cl, {});
+    const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
+    CHECK(a2a.link == LinkKind::network);
+    // 16 ranks, 8 per node: 8/16 of S crosses the NIC (47 GB/s), 7/16 stays on NVLink at the same
+    // time; the bus bandwidth (15/16 · S ÷ time) is 15 · 47 / 8 = 88.125 GB/s.
+    CHECK(cl.network_per_gpu == Approx(47e9));
+    CHECK(a2a.bus_bandwidth == Approx(15 * cl.network_per_gpu / 8));
+    CHECK(a2a.each.protocol == NcclProtocol::simple);  // NCCL's point-to-point path: LL or Simple
+    CHECK(a2a.each.bandwidth_seconds == Approx(134217728.0 / 2 / cl.network_per_gpu));
+}
+
+TEST_CASE("perf: the pipeline stage with the most FLOPs sets the compute, heterogeneous layers by kind",
+          "[perf][golden]") {
+    // 4 layers (dense, dense, MoE, MoE). Forward FLOPs per token at T = 1024 (d 2048, 16 heads of 128):
+    //   attention block: qkv 2·2048·3·2048 = 25,165,824 + o 2·2048·2048 = 8,388,608
+    //                    + scores·values 2·(2048 + 2048)·1025/2 = 4,198,400 → 37,752,832;
+    //   dense MLP 3·2·2048·10,944 = 134,479,872; MoE MLP 8·3·2·2048·1,408 + 3·2·2048·2,816
+    //                    + 2·2048·64 = 138,412,032 + 34,603,008 + 262,144 = 173,277,184; logits 2·2048·32,000 = 131,072,000.
+    ModelSpec m = fine_grained_moe();
+    const LayerKind dense{false, LayerAttention::global, true}, moe{true, LayerAttention::global, true};
+    m.layer_kinds = {dense, dense, moe, moe};
+    const double dense_layer = 37752832.0 + 134479872.0, moe_layer = 37752832.0 + 173277184.0, logits = 131072000.0;
+    ParallelLayout p;
+    p.pp = 2;
+    CHECK(stage_forward_flops(m, p, 0, 1024).total() == 2 * dense_layer);
+    CHECK(stage_forward_flops(m, p, 1, 1024).total() == 2 * moe_layer + logits);
+    // Interleaved (v = 2): stage 0 runs layers 0 and 2, stage 1 layers 1 and 3 and the output layer.
+    p.virtual_stages = 2;
+    CHECK(stage_forward_flops(m, p, 0, 1024).total() == dense_layer + moe_layer);
+    CHECK(stage_forward_flops(m, p, 1, 1024).total() == dense_layer + moe_layer + logits);
+
+    // Make the dense layers heavy enough that stage 0 (no output layer) is the slowest.
+    m.d_ff = 40000;  // dense MLP 3·2·2048·40,000 = 491,520,000
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 2;
+    c.parallel.pp = 2;
+    c.seq = 1024;
+    c.micro_batch = 1;
+    c.global_batch = 4;  // 4 micro-batches
+    c.recompute = Recompute::none;
+    const MemoryPlan plan = plan_memory(m, *find_gpu("h100-sxm"), c);
+    const ComputeTime t = compute_time(plan, {});
+    const double stage0 = 2 * (37752832.0 + 491520000.0);  // 1,058,545,664 > 2 · 211,030,016 + 131,072,000
+    CHECK(t.stage == 0);
+    CHECK(t.stage_forward.total() == stage0);
+    CHECK(t.moe_layers == 0);
+    CHECK(t.matmul_seconds == Approx(4 * 3 * stage0 * 1024 / t.matmul_rate).epsilon(1e-12));
+}
 
 TEST_CASE("perf: data-parallel volumes follow ZeRO §7 (2Ψ for DDP and ZeRO-1/2, 3Ψ for ZeRO-3)", "[perf][golden]") {
     const ModelSpec m = preset_or_throw("llama-2-7b", "--model");

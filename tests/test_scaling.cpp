@@ -183,14 +183,35 @@ TEST_CASE("scaling fit: a degenerate CSV gets one clear error", "[scaling][fit][
     CHECK_THROWS_WITH(parse_runs_csv("", "--fit x.csv"), Catch::Contains("empty"));
     CHECK_THROWS_WITH(parse_runs_csv("params,loss\n1e9,3\n", "--fit x.csv"), Catch::Contains("no tokens column"));
     CHECK_THROWS_WITH(parse_runs_csv("tokens,loss\n1e9,3\n", "--fit x.csv"), Catch::Contains("no parameters column"));
-    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,2e10,-1\n", "--fit x.csv"), Catch::Contains("row 2, loss"));
-    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,nan,3\n", "--fit x.csv"), Catch::Contains("not a finite number"));
-    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,2e10\n", "--fit x.csv"), Catch::Contains("missing value"));
+    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,2e10,-1\n", "--fit x.csv"),
+                      Catch::Equals("--fit x.csv line 2, column 10 (loss): -1 must be positive"));
+    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,nan,3\n", "--fit x.csv"),
+                      Catch::Equals("--fit x.csv line 2, column 5 (tokens): \"nan\" is not a finite number"));
+    CHECK_THROWS_WITH(parse_runs_csv(header + "1e9,2e10\n", "--fit x.csv"),
+                      Catch::Equals("--fit x.csv line 2 (loss): missing value (2 fields, the header has 3)"));
     const std::vector<ScalingRun> few = parse_runs_csv(header + "1e9,2e10,3\n2e9,4e10,2.9\n", "--fit x.csv");
     CHECK_THROWS_WITH(fit_scaling_law(few), Catch::Contains("too few"));
     // FLOPs instead of tokens: tokens = FLOPs / (6N).
     const std::vector<ScalingRun> viaC = parse_runs_csv("N,FLOPs,loss\n1e9,1.2e20,3\n", "--fit x.csv");
     CHECK(viaC[0].tokens == Approx(2e10));
+}
+
+TEST_CASE("scaling fit: CSV as spreadsheets write it: a byte-order mark, CRLF, quoted fields", "[scaling][fit]") {
+    // Excel's "CSV UTF-8": a BOM, CRLF, a quoted header name with a comma and one with a line break.
+    const std::string excel = "\xEF\xBB\xBF\"Model Size\",\"Training\r\nTokens\",\"loss, final\",tokens,loss\r\n"
+                              "\"1e9\",x,y,2e10,3.5\r\n"
+                              "2.5E+9 , ,, \"4e10\" ,\"+2.75\"\r\n";
+    const std::vector<ScalingRun> runs = parse_runs_csv(excel, "--fit x.csv");
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].params == 1e9);
+    CHECK(runs[0].tokens == 2e10);
+    CHECK(runs[0].loss == 3.5);
+    CHECK(runs[1].params == 2.5e9);
+    CHECK(runs[1].tokens == 4e10);
+    CHECK(runs[1].loss == 2.75);
+    // Lines count the line break inside the quoted header name: the sixth line holds the bad value.
+    CHECK_THROWS_WITH(parse_runs_csv(excel + "1e9,,,2e10,3,5\r\n1e9,,,2e10,\"3,5\"\r\n", "--fit x.csv"),
+                      Catch::Equals("--fit x.csv line 6, column 12 (loss): \"3,5\" is not a number"));
 }
 
 TEST_CASE("scaling: a law from JSON, and its errors", "[scaling]") {
@@ -199,6 +220,8 @@ TEST_CASE("scaling: a law from JSON, and its errors", "[scaling]") {
     CHECK(law_from_json(law_to_json(l.law), "round trip").law.B == 2000);
     CHECK_THROWS_WITH(law_from_json(R"({"E": 1.8})", "--law-file x"), Catch::Contains("\"A\""));
     CHECK_THROWS_WITH(law_from_json("not json", "--law-file x"), Catch::Contains("not valid JSON"));
+    CHECK_THROWS_WITH(law_from_json(R"({"E": 1.8, "A": 400, "B": 2000, "alpha": 0.34, "beta": 0.36, "name": 7})", "--law-file x"),
+                      Catch::Equals("--law-file x: \"name\" must be a string"));
     CHECK_THROWS_WITH(law_choice("chinchila", 20, "--law"), Catch::Contains("did you mean \"chinchilla\""));
 }
 

@@ -132,3 +132,10 @@ TEST_CASE("format_int groups digits in threes", "[text]") {
     CHECK(format_int(std::numeric_limits<std::int64_t>::max()) == "9,223,372,036,854,775,807");
     CHECK(format_int(std::numeric_limits<std::int64_t>::min()) == "-9,223,372,036,854,775,808");
 }
+
+TEST_CASE("escape_controls keeps a message on one line", "[text]") {
+    CHECK(escape_controls("plain text, UTF-8 \xc3\xa9") == "plain text, UTF-8 \xc3\xa9");
+    CHECK(escape_controls("a\nb\rc\td") == "a\\nb\\rc\\td");
+    CHECK(escape_controls(std::string("\x00\x1b[31m\x7f", 7)) == "\\x00\\x1b[31m\\x7f");
+    CHECK(escape_controls("").empty());
+}

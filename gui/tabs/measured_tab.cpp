@@ -14,6 +14,8 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <vector>
 
 namespace llmplan::gui {
 
@@ -75,18 +77,36 @@ bool read_measured(const QString& path, Measured* found, QString* error) {
         return false;
     }
     Measured m;
-    const nlohmann::json& root = j.contains("measured") ? j["measured"] : j;
-    if (j.value("schema", std::string()) == "llmplan.profile/1") {
+    const bool object = j.is_object();
+    const nlohmann::json& root = object && j.contains("measured") ? j["measured"] : j;
+    if (object && j.contains("schema") && j["schema"] == "llmplan.profile/1") {
         // `llmplan profile`'s report: measured.memory.peak_allocated.peak_bytes, measured.time.
         // step_seconds.median, measured.time.tokens_per_second and mfu.
-        try {
-            m["peak_allocated"] = root.at("memory").at("peak_allocated").at("peak_bytes").get<double>();
-            m["step_seconds"] = root.at("time").at("step_seconds").at("median").get<double>();
-            m["tokens_per_second"] = root.at("time").at("tokens_per_second").get<double>();
-            m["mfu"] = root.at("time").at("mfu").get<double>();
-        } catch (const nlohmann::json::exception& e) {
-            if (error) *error = path + ": not a complete llmplan.profile/1 report (" + QString(e.what()) + ")";
-            return false;
+        const auto number_at = [&](const std::vector<const char*>& keys) -> std::optional<double> {
+            const nlohmann::json* v = &root;
+            for (const char* k : keys) {
+                if (!v->is_object() || !v->contains(k)) return std::nullopt;
+                v = &(*v)[k];
+            }
+            if (!v->is_number()) return std::nullopt;
+            return v->get<double>();
+        };
+        const struct {
+            const char* key;
+            std::vector<const char*> keys;
+        } wanted[] = {{"peak_allocated", {"memory", "peak_allocated", "peak_bytes"}},
+                      {"step_seconds", {"time", "step_seconds", "median"}},
+                      {"tokens_per_second", {"time", "tokens_per_second"}},
+                      {"mfu", {"time", "mfu"}}};
+        for (const auto& [key, keys] : wanted) {
+            const std::optional<double> v = number_at(keys);
+            if (!v) {
+                QString at = "measured";
+                for (const char* k : keys) at += QString(".") + k;
+                if (error) *error = path + ": not a complete llmplan.profile/1 report (no number at " + at + ")";
+                return false;
+            }
+            m[key] = *v;
         }
     } else {
         for (const Measurable& k : measurables()) {

@@ -1,0 +1,158 @@
+// model_text.cpp — the words for a model's shape (core/model_text.h).
+#include "core/model_text.h"
+
+#include "core/quantity.h"
+#include "core/text.h"
+
+#include <charconv>
+#include <sstream>
+
+namespace llmplan {
+
+namespace {
+
+std::string shortest(double v) {  // 50, 1.25: the digits the config.json had
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+bool uniform_experts(const ModelSpec& m) {
+    return m.is_moe() && moe_layer_count(m) == m.n_layers && m.expert_d_ff() == m.d_ff && m.shared_d_ff == 0;
+}
+
+std::string mla_text(const ModelSpec& m) {
+    if (!m.is_mla()) return "";
+    const MlaShape& a = m.mla;
+    std::ostringstream s;
+    s << "MLA (";
+    if (a.q_lora_rank > 0) s << "q rank " << a.q_lora_rank << ", ";
+    s << "kv rank " << a.kv_lora_rank << ", qk " << a.qk_nope_head_dim << " + " << a.qk_rope_head_dim << " rope, v "
+      << a.v_head_dim << ")";
+    return s.str();
+}
+
+std::string layer_pattern_text(const ModelSpec& m) {
+    struct Run {
+        LayerAttention attention;
+        bool rope;
+        int count;
+    };
+    std::vector<Run> runs;  // by kind of attention, in order of first appearance
+    for (const LayerGroup& g : layer_groups(m)) {
+        bool merged = false;
+        for (Run& r : runs)
+            if (r.attention == g.kind.attention && r.rope == g.kind.rope) r.count += g.count, merged = true;
+        if (!merged) runs.push_back({g.kind.attention, g.kind.rope, g.count});
+    }
+    if (runs.size() == 1 && runs[0].attention == LayerAttention::global && runs[0].rope) return "";
+    std::vector<std::string> parts;
+    for (const Run& r : runs) {
+        std::string p = std::to_string(r.count) + " " + to_string(r.attention);
+        if (r.attention == LayerAttention::sliding) p += " (" + std::to_string(m.sliding_window) + ")";
+        if (r.attention == LayerAttention::chunked) p += " (" + std::to_string(m.attention_chunk) + ")";
+        if (!r.rope) p += " NoPE";
+        parts.push_back(p);
+    }
+    return join(parts, " + ");
+}
+
+std::string experts_text(const ModelSpec& m) {
+    if (!m.is_moe()) return "";
+    std::ostringstream s;
+    if (uniform_experts(m)) {
+        s << m.n_experts << " experts top-" << m.top_k;
+        return s.str();
+    }
+    const int moe = moe_layer_count(m);
+    s << moe << " MoE layers of " << m.n_experts << " experts (" << m.expert_d_ff() << ") top-" << m.top_k;
+    if (m.shared_d_ff > 0) s << " + " << (m.shared_expert_gate ? "gated " : "") << "shared (" << m.shared_d_ff << ")";
+    if (moe < m.n_layers)
+        s << "; " << m.n_layers - moe << " dense layer" << (m.n_layers - moe == 1 ? "" : "s") << " (" << m.d_ff << ")";
+    return s.str();
+}
+
+std::string qk_norm_text(QkNorm n) {
+    switch (n) {
+        case QkNorm::none: return "";
+        case QkNorm::per_head: return "per head";
+        case QkNorm::full_width: return "full width";
+        case QkNorm::unweighted: return "L2, no weights";
+    }
+    return "";
+}
+
+std::string softcap_text(const ModelSpec& m) {
+    std::vector<std::string> parts;
+    if (m.attn_softcap > 0) parts.push_back("attention " + shortest(m.attn_softcap));
+    if (m.final_softcap > 0) parts.push_back("final " + shortest(m.final_softcap));
+    return join(parts, ", ");
+}
+
+std::string model_shape_line(const ModelSpec& m) {
+    std::ostringstream s;
+    s << m.n_layers << " layers, d_model " << m.d_model << ", " << m.n_heads << " heads";
+    if (m.is_mla()) {
+        s << " " << mla_text(m);
+    } else {
+        if (m.n_kv_heads != m.n_heads) s << " (" << m.n_kv_heads << " kv)";
+        s << " × " << m.head_dim;
+    }
+    if (!m.is_moe() || uniform_experts(m)) s << ", d_ff " << m.d_ff << " " << to_string(m.activation);
+    else s << ", " << to_string(m.activation) << " MLPs";  // their widths: model_detail_line
+    if (uniform_experts(m)) s << ", " << experts_text(m);
+    s << ", " << to_string(m.norm) << ", vocab " << m.vocab_size << ", " << to_string(m.position) << " positions"
+      << (m.tied_embeddings ? ", tied head" : "");
+    return s.str();
+}
+
+std::string model_detail_line(const ModelSpec& m) {
+    std::vector<std::string> parts;
+    if (m.is_moe() && !uniform_experts(m)) parts.push_back(experts_text(m));
+    if (m.router_bias || m.expert_bias)
+        parts.push_back(m.router_bias && m.expert_bias ? "router and expert biases"
+                        : m.router_bias                ? "router bias"
+                                                       : "expert biases");
+    if (m.capacity_factor > 0) parts.push_back("capacity factor " + shortest(m.capacity_factor));
+    if (const std::string p = layer_pattern_text(m); !p.empty()) parts.push_back("attention: " + p);
+    if (m.qk_norm != QkNorm::none)
+        parts.push_back(m.qk_norm == QkNorm::unweighted ? "QK L2-norm (no weights)" : "QK-norm " + qk_norm_text(m.qk_norm));
+    if (m.attention_sinks) parts.push_back("attention sinks");
+    if (const std::string c = softcap_text(m); !c.empty()) parts.push_back("logits soft-capped: " + c);
+    if (m.norms_per_layer != 2) parts.push_back(std::to_string(m.norms_per_layer) + " norms per layer");
+    if (m.embedding_norm) parts.push_back("embedding norm");
+    return join(parts, "; ");
+}
+
+std::vector<BreakdownRow> param_breakdown_rows(const ParamBreakdown& b) {
+    std::vector<BreakdownRow> rows = {{"embedding", b.embedding, 0}, {"attention", b.attention, 0}, {"mlp", b.mlp, 0}};
+    if (b.routed_experts > 0) {  // the MLP's parts (docs/MODEL_FAMILIES.md's components)
+        if (b.mlp_dense > 0) rows.push_back({"dense", b.mlp_dense, 1});
+        rows.push_back({"routed experts", b.routed_experts, 1});
+        if (b.shared_experts > 0) rows.push_back({"shared experts", b.shared_experts, 1});
+        rows.push_back({"router", b.router, 1});
+    }
+    rows.push_back({"norm", b.norm, 0});
+    rows.push_back({"head", b.head, 0});
+    return rows;
+}
+
+std::string model_size_text(const ModelSpec& m, const ParamBreakdown& b) {
+    std::string s = format_count(static_cast<double>(b.total())) + " parameters";
+    if (m.is_moe()) s += ", " + format_count(static_cast<double>(b.active)) + " active per token";
+    return s;
+}
+
+std::string model_params_line(const ModelSpec& m, const ParamBreakdown& b) {
+    std::ostringstream o;
+    o << format_int(b.total()) << " parameters (" << format_count(static_cast<double>(b.total())) << ")";
+    if (m.is_moe()) o << ", " << format_count(static_cast<double>(b.active)) << " active per token";
+    if (b.mtp > 0)
+        o << "; + " << format_count(static_cast<double>(b.mtp)) << " in " << m.mtp_layers << " MTP module"
+          << (m.mtp_layers == 1 ? "" : "s") << ", trained, not served";
+    return o.str();
+}
+
+}  // namespace llmplan
