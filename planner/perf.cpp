@@ -475,11 +475,15 @@ void apply_calibration(const std::string& text, const std::string& what, PerfOpt
                 c.kind = Collective::reduce_scatter;
             else
                 throw InputError(where + ": unknown collective \"" + kind + "\"");
-            c.gpus = e["gpus"].get<int>();
+            // Bounded before narrowing (get<int>() wrapped 2^32 + 1 to 1): at most 2^24 GPUs, as --gpus.
+            const nlohmann::json& g = e["gpus"];
+            if (g.is_number_unsigned() ? g.get<std::uint64_t>() > (1u << 24) : g.get<std::int64_t>() > (1 << 24))
+                throw InputError(where + ": gpus " + g.dump() + " is more than 16,777,216");
             c.bytes = e["bytes"].get<double>();
             c.seconds = e["time_us"].get<double>() * 1e-6;
-            if (c.gpus < 1 || !(c.bytes > 0) || !(c.seconds > 0))
+            if (g.get<std::int64_t>() < 1 || !(c.bytes > 0) || !(c.seconds > 0))
                 throw InputError(where + ": gpus, bytes and time_us must be positive");
+            c.gpus = static_cast<int>(g.get<std::int64_t>());
             o.measured_collectives.push_back(c);
         }
     }
