@@ -71,8 +71,12 @@ struct TrainConfig {
     Framework framework = Framework::generic;
     LoraConfig lora;
 
-    std::int64_t grad_accum() const {  // micro-batches per optimizer step per data-parallel rank
-        return global_batch / (micro_batch * parallel.dp());
+    // Micro-batches per optimizer step per data-parallel rank; 0 for a layout without data
+    // parallelism (tp × pp × cp above the GPUs: validate_config refuses it, but a GUI scenario is
+    // written before it is validated).
+    std::int64_t grad_accum() const {
+        const std::int64_t per_rank_step = micro_batch * parallel.dp();
+        return per_rank_step > 0 ? global_batch / per_rank_step : 0;
     }
 };
 

@@ -2,6 +2,7 @@
 #include "core/config.h"
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/presets.h"
 
 #include <catch2/catch.hpp>
@@ -45,6 +46,21 @@ TEST_CASE("a layout whose tp × pp × cp overflows an int has no data parallelis
     const TrainConfig r = resolve_defaults(m, c);
     CHECK(r.global_batch == 0);  // no default from a layout without data parallelism
     CHECK_THROWS_WITH(validate_config(m, r), Catch::Contains("--gpus 16777216 is not divisible by tp × pp × cp = 288230376151711744"));
+}
+
+TEST_CASE("grad_accum of a layout without data parallelism is 0, and its JSON is written", "[config][errors]") {
+    // 8 GPUs, tp 8 × pp 2: dp 0. grad_accum() divided by it (SIGFPE) when the GUI wrote such a
+    // scenario before validating it (found by fuzz/fuzz_scenario under UBSan).
+    TrainConfig c;
+    c.parallel.gpus = 8;
+    c.parallel.tp = 8;
+    c.parallel.pp = 2;
+    c.global_batch = 512;
+    CHECK(c.parallel.dp() == 0);
+    CHECK(c.grad_accum() == 0);
+    CHECK(config_json(c)["grad_accum"] == 0);
+    c.parallel.pp = 1;
+    CHECK(c.grad_accum() == 512);
 }
 
 TEST_CASE("validate_config: errors name the flag, warnings do not stop", "[config][errors]") {
