@@ -1,6 +1,7 @@
 // cmd_gpus.cpp — `llmplan gpus`: the GPU catalog (capacity, bandwidth, dense peaks, links, power).
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "planner/report.h"
 
@@ -19,7 +20,7 @@ std::string tflops(double v) { return v > 0 ? fixed(v / 1e12, 1) : "-"; }
 
 int run_gpus(const GpusCommand& cmd, std::ostream& out, std::ostream&) {
     if (cmd.json) {
-        out << gpus_to_json(gpu_catalog()).dump(2) << "\n";
+        out << report_text(gpus_to_json(gpu_catalog()), "gpus report");
         return 0;
     }
     Table t({"name", "GPU", "memory GiB", "HBM TB/s", "bf16 TF", "fp8 TF", "tf32 TF", "fp32 TF", "link (GB/s per direction)", "W"},

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gpu.h"
+#include "core/json.h"
 #include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -48,12 +49,7 @@ void setup_infer(CLI::App& parent, InferCommand& cmd) {
 
 namespace {
 
-std::string fix(double v, int d) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    o << std::setprecision(d) << v;
-    return o.str();
-}
+std::string fix(double v, int d) { return format_fixed(v, d); }
 
 std::string ms(double s) { return s < 1 ? fix(s * 1e3, 2) + " ms" : fix(s, 2) + " s"; }
 
@@ -84,7 +80,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream&) {
     const InferPlan p = plan_inference(model.spec, gpu, c);
 
     const nlohmann::ordered_json j = infer_to_json(p, model.origin);
-    const std::string text = j.dump(2) + "\n";
+    const std::string text = report_text(j, "infer report");
     if (!cmd.report.empty()) write_output_file(cmd.report, text, "--report");
     if (cmd.json) {
         out << text;

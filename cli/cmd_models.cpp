@@ -107,14 +107,14 @@ int run_models(const ModelsCommand& cmd, std::ostream& out, std::ostream&) {
         const NamedModel m =
             cmd.name.empty() ? model_from_hf_path(cmd.hf_config, "--hf-config") : model_from_name(cmd.name, "models");
         if (cmd.json) {
-            out << model_to_json(m.spec, m.preset).dump(2) << "\n";
+            out << report_text(model_to_json(m.spec, m.preset), "models report");
         } else {
             out << detail(m.spec, m.preset ? m.preset->source : "from " + m.file);
         }
         return 0;
     }
     if (cmd.json) {
-        out << models_to_json(model_presets()).dump(2) << "\n";
+        out << report_text(models_to_json(model_presets()), "models report");
         return 0;
     }
     // active: per token, for mixture-of-experts models (count_params; "" for dense models, where all are).

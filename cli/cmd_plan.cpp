@@ -3,6 +3,7 @@
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -31,6 +32,17 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
 
 namespace {
 
+// Where an uneven split came from, in the words of its flag.
+std::string split_origin(const PipelineSplit& s) {
+    if (s.balanced) return "--pp-layers balanced: the remainder on the middle stages";
+    if (!s.layers.empty()) return "--pp-layers";
+    if (s.first >= 0 || s.last >= 0) return "--pp-first-last";
+    std::vector<std::string> parts;
+    if (s.embedding_as_layer) parts.emplace_back("the embedding");
+    if (s.loss_as_layer) parts.emplace_back("the loss");
+    return join(parts, " and ") + " counted as a layer";
+}
+
 std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit unit) {
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
@@ -52,6 +64,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     if (p.cp > 1) o << " × cp " << p.cp;
     if (p.ep > 1) o << ", ep " << p.ep;
     if (p.virtual_stages > 1) o << ", " << p.virtual_stages << " virtual stages";
+    if (!p.split.even()) o << ", layers per stage " << stage_layers_text(plan.model.n_layers, p) << " (" << split_origin(p.split) << ")";
     if (p.sp) o << ", sequence parallel";
     o << " (" << p.gpus_per_node << " GPUs per node); ZeRO-" << p.zero << "; " << to_string(c.precision) << "; "
       << to_string(c.optimizer) << "\n";
@@ -61,8 +74,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
         const LoraCount lc = count_lora(plan.model, c.lora);
         o << "  tune    LoRA r " << c.lora.rank << ", alpha " << c.lora.alpha << " on " << lc.description << ": "
           << format_int(static_cast<std::int64_t>(lc.adapter_params)) << " trainable parameters ("
-          << std::fixed << std::setprecision(4) << 100 * lc.adapter_params / static_cast<double>(plan.params.total())
-          << std::defaultfloat << std::setprecision(6) << "% of "
+          << format_fixed(100 * lc.adapter_params / static_cast<double>(plan.params.total()), 4) << "% of "
           << format_count(static_cast<double>(plan.params.total())) << ")"
           << (c.lora.base_quant != BaseQuant::none ? std::string(", frozen base in ") + to_string(c.lora.base_quant) + " (QLoRA)" : "")
           << "\n";
@@ -122,15 +134,12 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
 }
 
 std::string duration(double s) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    if (s < 1e-3) o << std::setprecision(1) << s * 1e6 << " µs";
-    else if (s < 1) o << std::setprecision(1) << s * 1e3 << " ms";
-    else if (s < 120) o << std::setprecision(2) << s << " s";
-    else if (s < 7200) o << std::setprecision(1) << s / 60 << " min";
-    else if (s < 3 * 86400) o << std::setprecision(1) << s / 3600 << " h";
-    else o << std::setprecision(1) << s / 86400 << " days";
-    return o.str();
+    if (s < 1e-3) return format_fixed(s * 1e6, 1) + " µs";
+    if (s < 1) return format_fixed(s * 1e3, 1) + " ms";
+    if (s < 120) return format_fixed(s, 2) + " s";
+    if (s < 7200) return format_fixed(s / 60, 1) + " min";
+    if (s < 3 * 86400) return format_fixed(s / 3600, 1) + " h";
+    return format_fixed(s / 86400, 1) + " days";
 }
 
 std::string pct(double v) { return fixed(100 * v, 1) + "%"; }
@@ -171,9 +180,14 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
             top += (i ? ", " : "") + std::string(to_string(e.by_kernel[i].kernel)) + " " + duration(e.by_kernel[i].seconds);
         t.add({"  slowest kernels", "", top});
     } else {
+        std::string peak = fixed(r.peak_flops / 1e12, 0) + " TFLOP/s" + (r.peak_given ? " (--peak-flops)" : "");
+        if (r.clock_fraction < 1)
+            peak += " × clock " + fixed(r.clock_fraction, 3) + " (--power-limit " + fixed(r.board_watts, 0) + " W of " +
+                    fixed(plan.gpu.tdp_watts, 0) + " W: ((c − 0.36)/0.64)^(1/3), c = " + fixed(r.board_watts / plan.gpu.tdp_watts, 3) +
+                    "; fitted to Zeus's power-limit traces)";
         t.add({"compute", duration(r.compute_seconds),
-               "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " +
-                   fixed(r.peak_flops / 1e12, 0) + " TFLOP/s + element-wise " + duration(r.elementwise_seconds) +
+               "matmuls " + duration(r.matmul_seconds) + " at " + pct(r.gemm_efficiency) + " of " + peak +
+                   " + element-wise " + duration(r.elementwise_seconds) +
                    " (activation bytes × traffic ÷ HBM bandwidth" + (calibration.empty() ? "" : "; calibrated: " + calibration) + ")"});
     }
     if (p.pp > 1)
@@ -206,18 +220,40 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
         o << c.str();
     }
     o << "\nTraining run\n";
-    Table tr({"", "value", "how"}, {false, true, false});
-    tr.add({"tokens", format_count(r.training_tokens),
-            r.tokens_default ? "20 per parameter (Chinchilla; --tokens to set)" : std::string("--tokens")});
-    tr.add({"steps", format_int(static_cast<std::int64_t>(r.steps)), "tokens ÷ tokens per step"});
-    tr.add({"wall time", duration(r.training_seconds), "steps × step time"});
-    tr.add({"GPU-hours", format_count(r.gpu_hours), std::to_string(p.gpus) + " GPUs"});
-    tr.add({"cost", "$" + format_count(r.cost),
-            "$" + fixed(cl.price_per_gpu_hour, 2) + " per GPU-hour (" + cl.price_source + ")"});
-    tr.add({"energy", format_count(r.energy_kwh) + " kWh",
-            fixed(r.average_power_watts, 0) + " W per GPU (" + fixed(plan.gpu.tdp_watts, 0) + " W × (0.3 + 0.7 × busy " +
-                pct(r.busy_fraction) + ")) × PUE"});
-    tr.add({"CO2", format_count(r.co2_kg / 1000) + " t", "energy × grid intensity"});
+    const RunGoodput& g = r.goodput;
+    // With a goodput model the expected run stands beside the steady state.
+    Table tr(g.modelled ? std::vector<std::string>{"", "steady state", "expected", "how"} : std::vector<std::string>{"", "value", "how"},
+             g.modelled ? std::vector<bool>{false, true, true, false} : std::vector<bool>{false, true, false});
+    auto row = [&](const std::string& what, const std::string& steady, const std::string& expected, const std::string& how) {
+        if (g.modelled) tr.add({what, steady, expected, how});
+        else tr.add({what, steady, how});
+    };
+    row("tokens", format_count(r.training_tokens), "",
+        r.tokens_default ? "20 per parameter (Chinchilla; --tokens to set)" : std::string("--tokens"));
+    row("steps", format_int(static_cast<std::int64_t>(r.steps)), "", "tokens ÷ tokens per step");
+    if (g.modelled) {
+        std::vector<std::string> parts;
+        if (g.given) parts.push_back("--goodput " + fixed(g.goodput, 3));
+        if (g.job_mtbf_hours > 0)
+            parts.push_back("a failure every " + duration(g.job_mtbf_hours * 3600) + " (--mtbf-hours ÷ " + std::to_string(p.gpus) +
+                            " GPUs): checkpoints " + pct(g.checkpoint_fraction) + " (every " +
+                            duration(g.checkpoint_interval_hours * 3600) + ", Young's √(2δM)), lost work " +
+                            pct(g.lost_work_fraction) + ", restarts " + pct(g.restart_fraction) + " of wall time");
+        if (g.rampup_tokens > 0)
+            parts.push_back("batch ramp-up over " + format_count(g.rampup_tokens) + " tokens: " +
+                            format_int(std::llround(g.rampup_steps)) + " steps, +" + duration(g.rampup_extra_seconds));
+        row("goodput", pct(1.0), pct(g.goodput), join(parts, "; "));
+    }
+    row("wall time", duration(r.training_seconds), g.modelled ? duration(g.expected_seconds) : "",
+        g.modelled ? "steps × step time; expected: (steady + ramp-up) ÷ goodput" : "steps × step time");
+    row("GPU-hours", format_count(r.gpu_hours), g.modelled ? format_count(g.expected_gpu_hours) : "", std::to_string(p.gpus) + " GPUs");
+    row("cost", "$" + format_count(r.cost), g.modelled ? "$" + format_count(g.expected_cost) : "",
+        "$" + fixed(cl.price_per_gpu_hour, 2) + " per GPU-hour (" + cl.price_source + ")");
+    row("energy", format_count(r.energy_kwh) + " kWh", "",
+        fixed(r.average_power_watts, 0) + " W per GPU (" + fixed(r.board_watts, 0) + " W" +
+            (r.board_watts < plan.gpu.tdp_watts ? " power limit" : "") + " × (0.3 + 0.7 × busy " + pct(r.busy_fraction) +
+            ")) × PUE" + (g.modelled ? "; steady state" : ""));
+    row("CO2", format_count(r.co2_kg / 1000) + " t", "", "energy × grid intensity");
     o << tr.str();
     return o.str();
 }
@@ -269,19 +305,17 @@ int run_plan(const PlanCommand& cmd, std::ostream& out, std::ostream& err) {
             const PerfPlan pf = plan_perf(mp, perf_in.cluster, perf_in.options);
             const double trainable = row.c.lora.enabled() ? count_lora(model.spec, row.c.lora).adapter_params
                                                           : static_cast<double>(mp.params.total());
-            std::ostringstream step;
-            step.setf(std::ios::fixed);
-            step << std::setprecision(pf.step_seconds < 1 ? 1 : 2) << (pf.step_seconds < 1 ? pf.step_seconds * 1e3 : pf.step_seconds)
-                 << (pf.step_seconds < 1 ? " ms" : " s");
+            const std::string step = pf.step_seconds < 1 ? format_fixed(pf.step_seconds * 1e3, 1) + " ms"
+                                                         : format_fixed(pf.step_seconds, 2) + " s";
             t.add({row.name, format_count(trainable), format_bytes(mp.worst().device_total, unit).substr(0, format_bytes(mp.worst().device_total, unit).find(' ')),
-                   mp.fits ? "yes" : "NO", step.str(), format_count(pf.tokens_per_second), std::to_string(mp.max_micro_batch)});
+                   mp.fits ? "yes" : "NO", step, format_count(pf.tokens_per_second), std::to_string(mp.max_micro_batch)});
             cmp.push_back(finetune_row_json(row.name, trainable, mp, pf));
         }
         report["finetune_comparison"] = cmp;
         comparison = "\nFull fine-tuning vs LoRA (r " + std::to_string(rank) + ", " + lora_targets_string(config.lora.targets) +
                      ") vs QLoRA, same GPUs and batch\n" + t.str();
     }
-    const std::string json_text = report.dump(2) + "\n";
+    const std::string json_text = report_text(report, "plan report");
     if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json) {
         out << json_text;

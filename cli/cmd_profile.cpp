@@ -6,6 +6,7 @@
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "engine/program.h"
@@ -414,7 +415,7 @@ int profile_body(const ProfileCommand& cmd, std::ostream& out, std::ostream& err
     const std::optional<profiler::ProfileMeasurement> m = run_steps(job, p, err);
     if (!m) return 1;
     const ProfileSpreads s = spreads(job, p, *m);
-    const std::string json_text = build_report(job, p, *m, s).dump(2) + "\n";
+    const std::string json_text = report_text(build_report(job, p, *m, s), "profile report");
     if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json)
         out << json_text;

@@ -16,6 +16,7 @@
 #include "cli/profile_dist.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "dist/launcher.h"
 #include "dist/mpi_session.h"
@@ -110,7 +111,7 @@ int run_rank(const ProfileCommCommand& cmd, const profiler::CommBenchOptions& o,
     const nlohmann::ordered_json result = profiler::run_comm_rank(rank, world, cmd.id_file, o, op_timeout, [&](const std::string& line) {
         err << "rank " << rank << ": " << line << "\n" << std::flush;
     });
-    write_output_file(cmd.result_file, result.dump(1) + "\n", "--result-file");
+    write_output_file(cmd.result_file, report_text(result, "profile comm result", 1), "--result-file");
     return 0;
 }
 
@@ -143,11 +144,11 @@ int report_comm(const ProfileCommCommand& cmd, const profiler::CommBenchOptions&
     const unsigned long long errors = profiler::busbw_errors(report);
 
     // Files first (whole or nothing), then the output.
-    if (!cmd.report.empty()) write_output_file(cmd.report, report.dump(1) + "\n", "--report");
+    if (!cmd.report.empty()) write_output_file(cmd.report, report_text(report, "profile comm report", 1), "--report");
     if (!cmd.out.empty() && errors == 0)
         write_output_file(cmd.out, profiler::merge_collectives(read_text_file_if_present(cmd.out, "--out").value_or(""), report, "--out " + cmd.out), "--out");
     if (cmd.json) {
-        out << report.dump(1) << "\n";
+        out << report_text(report, "profile comm report", 1);
     } else {
         out << "llmplan profile comm: NCCL bus bandwidth\n" << profiler::busbw_table(report);
         if (!cmd.out.empty() && errors == 0) out << "\n  collectives merged into " << cmd.out << "\n";

@@ -20,6 +20,7 @@
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "dist/launcher.h"
@@ -181,7 +182,7 @@ std::string measure_profile_rank(const profiler::ProfileRequest& req, std::ostre
                       << fixed(t.exposed_ms, 2) << " ms" << (t.skipped ? "  (inf/NaN gradients: skipped)" : "") << "\n"
                       << std::flush;
         });
-    return to_json(m).dump(1) + "\n";
+    return report_text(to_json(m), "profile result", 1);
 }
 
 int run_profile_rank(const ProfileCommand& cmd, profiler::ProfileRequest req, std::ostream& err) {
@@ -523,7 +524,7 @@ int report_profile_ranks(const ProfileCommand& cmd, const ProfileDistContext& c,
          "events around each call on the communication stream, summed per step, the slowest rank, median over the "
          "steps; exposed: the compute stream's waits for the communication stream (an event before and after each "
          "wait on the compute stream), summed the same way"}};
-    const std::string json_text = j.dump(2) + "\n";
+    const std::string json_text = report_text(j, "profile report");
     if (!cmd.report.empty()) write_output_file(cmd.report, json_text, "--report");
     if (cmd.json) {
         out << json_text;

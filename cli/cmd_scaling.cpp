@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gpu.h"
+#include "core/json.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/perf.h"
@@ -61,12 +62,7 @@ namespace {
 
 std::string sci(double v) { return format_sci(v, 3); }
 
-std::string fix(double v, int d) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    o << std::setprecision(d) << v;
-    return o.str();
-}
+std::string fix(double v, int d) { return format_fixed(v, d); }
 
 // The report and the table text of one run of `llmplan scaling`; --json prints the one, else the other.
 struct Answer {
@@ -75,7 +71,7 @@ struct Answer {
 };
 
 int print(const ScalingCommand& cmd, const Answer& a, std::ostream& out) {
-    out << (cmd.json ? a.report.dump(2) + "\n" : a.text.str());
+    out << (cmd.json ? report_text(a.report, "scaling report") : a.text.str());
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/model_text.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -105,7 +106,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
 
     if (cmd.json) {
         const nlohmann::ordered_json j = search_to_json(r, model.spec.name, model.origin, gpu.name, base.parallel.gpus);
-        out << j.dump(2) << "\n";
+        out << report_text(j, "search report");
         return r.top.empty() ? 1 : 0;
     }
     if (cmd.csv) {
@@ -152,7 +153,8 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
         const ParallelLayout& p = c.config.parallel;
         std::vector<std::string> row = {
             std::to_string(++i), std::to_string(p.tp),
-            std::to_string(p.pp) + (p.virtual_stages > 1 ? "×" + std::to_string(p.virtual_stages) : ""),
+            std::to_string(p.pp) + (p.virtual_stages > 1 ? "×" + std::to_string(p.virtual_stages) : "") +
+                (p.split.balanced ? " (uneven)" : ""),
             std::to_string(p.dp()), std::to_string(p.cp), p.sp ? "yes" : "", std::to_string(p.zero),
             std::to_string(c.config.micro_batch), to_string(c.config.recompute), fixed(c.device_total / (1 << 30), 1),
             step_time(c.step_seconds), format_count(c.tokens_per_second), fixed(100 * c.mfu, 1) + "%",
@@ -169,6 +171,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
                                                                    : "model " + cmd.model.model)
         << " --gpu " << gpu.name << " --gpus " << p.gpus << " --tp " << p.tp << " --pp " << p.pp;
     if (p.virtual_stages > 1) out << " --virtual-stages " << p.virtual_stages;
+    if (p.split.balanced) out << " --pp-layers balanced";
     if (p.cp > 1) out << " --cp " << p.cp;
     if (p.ep > 1) out << " --ep " << p.ep;
     if (p.sp) out << " --sp";

@@ -42,6 +42,28 @@ void add_perf_options(CLI::App& app, PerfFlags& o) {
     app.add_option("--tokens", o.tokens, "Training tokens (default: 20 per parameter, Chinchilla)")->type_name("N");
     app.add_option("--calibration", o.calibration,
                    "Compute-model calibration JSON (gemm_efficiency, elementwise_traffic, memory_bandwidth)")->type_name("FILE");
+    app.add_option("--peak-flops", o.peak_flops,
+                   "Dense peak FLOP/s of one GPU for the job's precision, instead of the catalog's (989T, 1.2e15)")
+        ->type_name("F");
+    app.add_option("--power-limit", o.power_limit,
+                   "Board power limit in watts (40-100% of the GPU's TDP): lowers the sustained matmul clock "
+                   "(docs/PERFORMANCE_MODEL.md §2) and the board power in the energy")
+        ->type_name("W");
+    app.add_option("--goodput", o.goodput, "Fraction of the run's wall time that trains (0-1): expected time = steady state ÷ X")
+        ->type_name("X");
+    app.add_option("--mtbf-hours", o.mtbf_hours,
+                   "Mean time between failures of one GPU with its share of host and network, in hours (Llama 3: about "
+                   "50,700); the job's is this ÷ GPUs")
+        ->type_name("H");
+    app.add_option("--checkpoint-minutes", o.checkpoint_minutes,
+                   "Minutes training stops to write one checkpoint (with --mtbf-hours; interval: Young's optimum)")
+        ->type_name("MIN");
+    app.add_option("--restart-minutes", o.restart_minutes,
+                   "Minutes from a failure to training again: detect, reschedule, load the checkpoint (with --mtbf-hours)")
+        ->type_name("MIN");
+    app.add_option("--batch-rampup", o.batch_rampup,
+                   "Tokens over which the global batch grows linearly from one micro-batch per data-parallel rank")
+        ->type_name("TOKENS");
     app.add_option("--pue", o.pue, "Data-centre power usage effectiveness")->capture_default_str()->type_name("X");
     app.add_option("--grid-intensity", o.grid_intensity, "kg CO2e per kWh of the grid")->capture_default_str()->type_name("X");
 }
@@ -108,6 +130,13 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
         apply_calibration(read_text_file(f.calibration, "--calibration"), "--calibration " + f.calibration, r.options);
     }
     r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
+    if (!f.peak_flops.empty()) r.options.peak_flops = parse_flops(f.peak_flops, "--peak-flops");
+    if (!f.power_limit.empty()) r.options.power_limit_watts = parse_real(f.power_limit, "--power-limit", 1, 1e5);
+    if (!f.goodput.empty()) r.options.goodput = parse_real(f.goodput, "--goodput", 1e-3, 1);
+    if (!f.mtbf_hours.empty()) r.options.mtbf_hours = parse_real(f.mtbf_hours, "--mtbf-hours", 1e-3, 1e12);
+    if (!f.checkpoint_minutes.empty()) r.options.checkpoint_minutes = parse_real(f.checkpoint_minutes, "--checkpoint-minutes", 0, 1e6);
+    if (!f.restart_minutes.empty()) r.options.restart_minutes = parse_real(f.restart_minutes, "--restart-minutes", 0, 1e6);
+    if (!f.batch_rampup.empty()) r.options.rampup_tokens = static_cast<double>(parse_count(f.batch_rampup, "--batch-rampup"));
     return r;
 }
 
@@ -123,6 +152,22 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     if (layout)
         app.add_option("--virtual-stages", o.virtual_stages, "Interleaved pipeline: model chunks per pipeline rank")
             ->capture_default_str()->type_name("V");
+    if (layout)
+        app.add_option("--pp-layers", o.pp_layers,
+                       "Uneven pipeline stages: transformer layers per stage (7,8,8,8,8,8,7,7), per model chunk with "
+                       "--virtual-stages, or 'balanced' (the remainder on the middle stages)")
+            ->type_name("LIST");
+    if (layout)
+        app.add_option("--pp-first-last", o.pp_first_last,
+                       "Layers on the first and last pipeline stages, the rest spread equally (Megatron-LM's "
+                       "--decoder-first/last-pipeline-num-layers); either may be left out: 3, or ,4")
+            ->type_name("F,L");
+    if (layout)
+        app.add_flag("--account-for-embedding-in-pipeline-split", o.embedding_in_pipeline_split,
+                     "Count the embedding as a layer of the pipeline split: stage 0 holds one layer fewer (Megatron-LM)");
+    if (layout)
+        app.add_flag("--account-for-loss-in-pipeline-split", o.loss_in_pipeline_split,
+                     "Count the loss as a layer of the pipeline split: the last stage holds one layer fewer (Megatron-LM)");
     if (layout) app.add_flag("--sp", o.sp, "Megatron sequence parallelism (with --tp > 1)");
     if (layout) app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
     app.add_option("--precision", o.precision,
@@ -149,7 +194,16 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_option("--base-quant", o.base_quant, "Frozen base weights for LoRA: none | nf4 (QLoRA) | int8")
         ->capture_default_str()->type_name("Q");
     app.add_flag("--paged-optimizer", o.paged_optimizer, "LoRA: bitsandbytes paged optimizer (state in unified memory)");
-    app.add_option("--framework", o.framework, "Whose behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op) or llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration)")->capture_default_str()->type_name("F");
+    app.add_option("--framework", o.framework,
+                   "Whose behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op), "
+                   "llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration), "
+                   "megatron (Megatron-LM / Megatron-Core), deepspeed (DeepSpeed ZeRO) or torchtitan (FSDP2); "
+                   "docs/MEMORY_MODEL.md §7-§11")
+        ->capture_default_str()->type_name("F");
+    app.add_option("--framework-option", o.framework_options,
+                   "A setting of the framework as KEY=VALUE (repeatable), e.g. reduce_bucket_size=2e8 under deepspeed; "
+                   "`llmplan plan` prints the keys a framework takes when one is wrong (docs/MEMORY_MODEL.md §9-§11)")
+        ->type_name("KEY=VALUE");
 }
 
 ResolvedModel resolve_model(const ModelOptions& o) {

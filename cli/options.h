@@ -33,6 +33,8 @@ struct PerfFlags {
     std::string nvlink_bandwidth;      // bus bandwidth inside a node
     std::string price, mfu, tokens, pue = "1.2", grid_intensity = "0.4";
     std::string calibration;           // --calibration FILE (llmplan.calibration/1)
+    std::string peak_flops, power_limit;  // the GPU's matmul speed (PerfOptions)
+    std::string goodput, mtbf_hours, checkpoint_minutes, restart_minutes, batch_rampup;  // the run's goodput
 };
 
 void add_model_options(CLI::App& app, ModelOptions& o);

@@ -1,9 +1,11 @@
 // table.cpp — column widths, alignment and rules for the CLI's tables.
 #include "cli/table.h"
 
+#include "core/quantity.h"
+
 #include <algorithm>
-#include <iomanip>
-#include <sstream>
+#include <cctype>
+#include <stdexcept>
 
 namespace llmplan::cli {
 
@@ -17,7 +19,28 @@ Table::Table(std::vector<std::string> headers, std::vector<bool> right_align)
     right_.resize(headers_.size(), false);
 }
 
+namespace {
+
+// A cell that prints "nan" or "inf" as a word (as to_chars and iostreams print them) came from a number that bypassed the
+// format_* functions (core/quantity.h): an llmplan bug, caught here for every table.
+void check_cell(const std::string& cell) {
+    std::string word;
+    for (std::size_t i = 0; i <= cell.size(); ++i) {
+        const char c = i < cell.size() ? cell[i] : ' ';
+        if (std::isalpha(static_cast<unsigned char>(c))) {
+            word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            continue;
+        }
+        if (word == "nan" || word == "inf")
+            throw std::logic_error("table cell \"" + cell + "\" prints a non-finite number (an llmplan bug)");
+        word.clear();
+    }
+}
+
+}  // namespace
+
 void Table::add(std::vector<std::string> row) {
+    for (const std::string& cell : row) check_cell(cell);
     row.resize(headers_.size());
     rows_.push_back(std::move(row));
 }
@@ -56,12 +79,7 @@ std::string Table::str(int indent) const {
     return out;
 }
 
-std::string fixed(double x, int decimals) {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s << std::setprecision(decimals) << x;
-    return s.str();
-}
+std::string fixed(double x, int decimals) { return format_fixed(x, decimals); }
 
 std::string bytes_text(double b) {
     if (b >= 1024.0 * 1024 * 1024) return fixed(b / (1024.0 * 1024 * 1024), 3) + " GiB";

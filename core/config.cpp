@@ -1,11 +1,13 @@
 // config.cpp — string forms of the training-config enums, defaults, and combination checks.
 #include "core/config.h"
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "core/text.h"
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
 
 namespace llmplan {
@@ -24,8 +26,12 @@ constexpr Names<Optimizer, 7> kOptimizers{{{"adamw", Optimizer::adamw},
                                            {"adamw-8bit", Optimizer::adamw_8bit}}};
 constexpr Names<Offload, 3> kOffloads{
     {{"none", Offload::none}, {"optimizer", Offload::optimizer}, {"optimizer+params", Offload::optimizer_params}}};
-constexpr Names<Framework, 3> kFrameworks{
-    {{"generic", Framework::generic}, {"pytorch", Framework::pytorch}, {"llmplan", Framework::llmplan}}};
+constexpr Names<Framework, 6> kFrameworks{{{"generic", Framework::generic},
+                                            {"pytorch", Framework::pytorch},
+                                            {"llmplan", Framework::llmplan},
+                                            {"megatron", Framework::megatron},
+                                            {"deepspeed", Framework::deepspeed},
+                                            {"torchtitan", Framework::torchtitan}}};
 
 // The (name, value) pairs of an enum whose names core/vocab.h lists in enum order.
 template <typename E, std::size_t N>
@@ -79,8 +85,115 @@ Recompute parse_recompute(std::string_view t, std::string_view flag) { return pa
 Attention parse_attention(std::string_view t, std::string_view flag) { return parse_named(kAttentions, t, flag, "attention"); }
 Offload parse_offload(std::string_view t, std::string_view flag) { return parse_named(kOffloads, t, flag, "offload mode"); }
 Framework parse_framework(std::string_view t, std::string_view flag) { return parse_named(kFrameworks, t, flag, "framework"); }
+std::vector<std::string> framework_names() { return all_names(kFrameworks); }
 std::vector<std::string> precision_names() { return all_names(kPrecisions); }
 std::vector<std::string> optimizer_names() { return all_names(kOptimizers); }
+
+std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
+    const PipelineSplit& sp = p.split;
+    const int pp = p.pp, v = std::max(1, p.virtual_stages), chunks = pp * v;
+    const std::string layers_of = " the " + std::to_string(L) + " layers";
+    // The flags as typed, for the messages: "--pp-layers 7,8,8,7", "--pp-first-last 7,".
+    std::vector<std::string> counts;
+    for (int n : sp.layers) counts.push_back(std::to_string(n));
+    const std::string layers_flag = "--pp-layers " + join(counts, ",");
+    const std::string first_last_flag = "--pp-first-last " + (sp.first >= 0 ? std::to_string(sp.first) : std::string()) + "," +
+                                        (sp.last >= 0 ? std::to_string(sp.last) : std::string());
+    // Stage i's layers as v equal chunks, in the model's order (chunk j·p + i).
+    auto from_stages = [&](const std::vector<int>& stages, const char* flag) {
+        std::vector<int> out(static_cast<std::size_t>(chunks));
+        for (int i = 0; i < pp; ++i) {
+            if (stages[static_cast<std::size_t>(i)] % v != 0)
+                fail(std::string(flag) + ": stage " + std::to_string(i) + "'s " + std::to_string(stages[static_cast<std::size_t>(i)]) +
+                     " layers do not split into --virtual-stages " + std::to_string(v) +
+                     " equal model chunks (--pp-layers takes the layers of each of the " + std::to_string(chunks) + " chunks)");
+            for (int j = 0; j < v; ++j) out[static_cast<std::size_t>(j * pp + i)] = stages[static_cast<std::size_t>(i)] / v;
+        }
+        return out;
+    };
+    auto check = [&](std::vector<int> out, const std::string& flag) {
+        int sum = 0;
+        for (std::size_t k = 0; k < out.size(); ++k) {
+            if (out[k] < 1)
+                fail(flag + ": " + (v > 1 ? "model chunk " + std::to_string(k) + " (stage " + std::to_string(static_cast<int>(k) % pp) + ")"
+                                          : "stage " + std::to_string(k)) +
+                     " would hold no transformer layer");
+            sum += out[k];
+        }
+        if (sum != L) fail(flag + ": the stages hold " + std::to_string(sum) + " layers, not" + layers_of + " of the model");
+        return out;
+    };
+    const int ways = !sp.layers.empty() + (sp.first >= 0 || sp.last >= 0) + sp.balanced;
+    if (ways > 1) fail("--pp-layers and --pp-first-last each set the layers per stage; give only one of them");
+    if ((sp.embedding_as_layer || sp.loss_as_layer) && ways > 0)
+        fail("--account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split split equal stages; "
+             "with --pp-layers or --pp-first-last give the transformer layers of each stage instead");
+    if (!sp.even() && pp == 1) {
+        const std::string flag = sp.balanced ? "--pp-layers balanced"
+                                 : !sp.layers.empty() ? layers_flag
+                                 : ways > 0 ? first_last_flag
+                                 : sp.embedding_as_layer ? "--account-for-embedding-in-pipeline-split"
+                                                         : "--account-for-loss-in-pipeline-split";
+        fail(flag + " splits pipeline stages: it needs --pp > 1");
+    }
+    if (!sp.layers.empty()) {  // --pp-layers L0,L1,…
+        const int n = static_cast<int>(sp.layers.size());
+        if (n == chunks) return check(sp.layers, layers_flag);
+        if (n != pp)
+            fail(layers_flag + ": " + std::to_string(n) + " counts for --pp " + std::to_string(pp) +
+                 (v > 1 ? " × --virtual-stages " + std::to_string(v) + ": give " + std::to_string(pp) +
+                              " (one per stage) or " + std::to_string(chunks) + " (one per model chunk)"
+                        : ": give one per stage"));
+        return check(from_stages(sp.layers, layers_flag.c_str()), layers_flag);
+    }
+    if (sp.first >= 0 || sp.last >= 0) {  // Megatron-LM's get_num_layers_to_build
+        const int given = (sp.first >= 0) + (sp.last >= 0);
+        const int rest = L - std::max(0, sp.first) - std::max(0, sp.last), middle = pp - given;
+        if (rest < 0)
+            fail(first_last_flag + ": more layers than" + layers_of + " of the model");
+        if ((middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
+            fail(first_last_flag + ": the other " + std::to_string(rest) + " of" + layers_of +
+                 (middle > 0 ? " do not split equally over the " + std::to_string(middle) + " other stages (Megatron-LM requires it)"
+                             : " are left for no stage"));
+        std::vector<int> stages(static_cast<std::size_t>(pp), middle > 0 ? rest / middle : 0);
+        if (sp.first >= 0) stages.front() = sp.first;
+        if (sp.last >= 0) stages.back() = sp.last;
+        return check(from_stages(stages, first_last_flag.c_str()), first_last_flag);
+    }
+    if (sp.balanced) {
+        if (v > 1) fail("--pp-layers balanced: with --virtual-stages give the layers of each model chunk instead");
+        std::vector<int> stages(static_cast<std::size_t>(pp), L / pp);
+        int extra = L % pp;
+        for (int i = pp - 2; i >= 1 && extra > 0; --i, --extra) ++stages[static_cast<std::size_t>(i)];
+        if (extra > 0) ++stages.back();
+        return check(stages, "--pp-layers balanced");
+    }
+    // Equal stages; the embedding and the loss as layers of the split (Megatron-LM).
+    const int counted = L + sp.embedding_as_layer + sp.loss_as_layer;
+    if (counted % chunks != 0) {
+        const std::string what = v > 1 ? "--pp × --virtual-stages = " + std::to_string(chunks) : "--pp " + std::to_string(pp);
+        if (sp.embedding_as_layer || sp.loss_as_layer)
+            fail(what + " does not divide the " + std::to_string(counted) + " layers of the split (" + std::to_string(L) +
+                 " transformer layers + " + (sp.embedding_as_layer && sp.loss_as_layer ? "the embedding and the loss" :
+                                             sp.embedding_as_layer ? "the embedding" : "the loss") + ")");
+        fail(what + " does not divide" + layers_of + " (--pp-layers sets uneven stages)");
+    }
+    std::vector<int> out(static_cast<std::size_t>(chunks), counted / chunks);
+    if (sp.embedding_as_layer) --out.front();  // the first chunk of stage 0
+    if (sp.loss_as_layer) --out.back();        // the last chunk of the last stage
+    return check(out, sp.embedding_as_layer ? "--account-for-embedding-in-pipeline-split" : "--account-for-loss-in-pipeline-split");
+}
+
+std::string stage_layers_text(int L, const ParallelLayout& p) {
+    const std::vector<int> chunks = pipeline_chunk_layers(L, p);
+    std::vector<std::string> parts;
+    for (int i = 0; i < p.pp; ++i) {
+        int n = 0;
+        for (std::size_t k = static_cast<std::size_t>(i); k < chunks.size(); k += static_cast<std::size_t>(p.pp)) n += chunks[k];
+        parts.push_back(std::to_string(n));
+    }
+    return join(parts, ",");
+}
 
 std::int64_t default_seq(const ModelSpec& model) { return std::min<std::int64_t>(model.max_positions, 4096); }
 
@@ -140,11 +253,16 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (p.sp && c.seq % p.tp != 0)
         fail("--seq " + str(c.seq) + " is not divisible by --tp " + std::to_string(p.tp) + " (sequence parallelism splits the sequence)");
 
-    // Pipeline: equal stages of whole layers (Megatron's default; 1F1B or interleaved).
-    const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
-    if (m.n_layers % chunks != 0)
-        fail((p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(chunks) : "--pp " + std::to_string(p.pp)) +
-             " does not divide the " + std::to_string(m.n_layers) + " layers of " + model);
+    // Pipeline: stages of whole layers, equal by default (Megatron's; 1F1B or interleaved).
+    if (p.split.even()) {
+        const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
+        if (m.n_layers % chunks != 0)
+            fail((p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(chunks) : "--pp " + std::to_string(p.pp)) +
+                 " does not divide the " + std::to_string(m.n_layers) + " layers of " + model +
+                 " (--pp-layers or --pp-first-last set uneven stages)");
+    } else {
+        pipeline_chunk_layers(m.n_layers, p);  // throws, naming the flag, if the split does not fit
+    }
     if (p.virtual_stages > 1 && p.pp == 1) fail("--virtual-stages " + std::to_string(p.virtual_stages) + " needs --pp > 1");
 
     // Context parallel: ring attention over sequence chunks, with a fused (flash) kernel.
@@ -172,6 +290,11 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
 
     // Batch.
     if (c.global_batch != 0) {
+        // Tokens per step in 64-bit integers: checked, and at most 10^15 (exact in a double).
+        const std::optional<std::int64_t> tokens = checked_mul(c.global_batch, c.seq);
+        if (!tokens || *tokens > kMaxTokensPerStep)
+            fail("--global-batch " + str(c.global_batch) + " × --seq " + str(c.seq) +
+                 " is more than 10^15 tokens per step");
         const std::int64_t per_step = c.micro_batch * p.dp();
         if (c.global_batch < per_step || c.global_batch % per_step != 0)
             fail("--global-batch " + str(c.global_batch) + " is not a multiple of --micro-batch × data parallel = " +

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace llmplan {
@@ -20,8 +21,10 @@ enum class Optimizer { adamw, adam, sgd, sgd_momentum, adafactor, lion, adamw_8b
 enum class Offload { none, optimizer, optimizer_params };
 // Whose memory behaviour to model. generic: the textbook model (ZeRO paper + Korthikanti et al.);
 // pytorch: PyTorch 2.x eager training of Hugging Face transformers models, op by op
-// (planner/pytorch_profile.h); llmplan: llmplan's own engine's memory books (planner/llmplan_profile.h).
-enum class Framework { generic, pytorch, llmplan };
+// (planner/pytorch_profile.h); llmplan: llmplan's own engine's memory books (planner/llmplan_profile.h);
+// megatron, deepspeed, torchtitan: those frameworks' own conventions, read from their code
+// (planner/framework_megatron.cpp, framework_deepspeed.cpp, framework_torchtitan.cpp).
+enum class Framework { generic, pytorch, llmplan, megatron, deepspeed, torchtitan };
 
 // Fine-tuning with LoRA adapters (Hu et al. 2021) as PEFT implements them; with a quantized frozen
 // base it is QLoRA (Dettmers et al. 2023). rank 0 = full training.
@@ -38,6 +41,28 @@ struct LoraConfig {
     bool enabled() const { return rank > 0; }
 };
 
+// How pipeline stages split the transformer layers (docs/MEMORY_MODEL.md §3). Default (nothing
+// set): equal stages, L/(p·v) layers per model chunk, which p × v must divide (Megatron-LM's default).
+struct PipelineSplit {
+    // --pp-layers L0,L1,…: layers per pipeline stage (p entries; with v virtual stages each split
+    // into v equal chunks), or per model chunk in the order the model runs them (p·v entries,
+    // chunk j·p + i being stage i's j-th; Megatron-LM's --pipeline-model-parallel-layout order).
+    std::vector<int> layers;
+    // --pp-first-last F,L: Megatron-LM's --decoder-first-pipeline-num-layers and
+    // --decoder-last-pipeline-num-layers; the other stages share the rest equally. -1: not given.
+    int first = -1, last = -1;
+    // --pp-layers balanced, and `search` where p does not divide L: ⌊L/p⌋ layers per stage, one
+    // more on L mod p stages — the middle stages from the last backwards, then the last stage.
+    bool balanced = false;
+    // Megatron-LM's --account-for-embedding-in-pipeline-split / --account-for-loss-in-pipeline-split:
+    // the embedding (the loss) counts as one layer of the split, so the first (last) stage holds one
+    // transformer layer fewer: (L + 1 or 2)/p per stage.
+    bool embedding_as_layer = false, loss_as_layer = false;
+    bool even() const {
+        return layers.empty() && first < 0 && last < 0 && !balanced && !embedding_as_layer && !loss_as_layer;
+    }
+};
+
 struct ParallelLayout {
     int gpus = 1;           // total GPUs
     int gpus_per_node = 8;  // for node counts and CPU memory per node
@@ -48,6 +73,7 @@ struct ParallelLayout {
     int virtual_stages = 1; // interleaved pipeline: model chunks per pipeline rank
     bool sp = false;        // Megatron sequence parallelism (with tp > 1)
     int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
+    PipelineSplit split;    // layers per pipeline stage (default: equal)
     // In 64 bits: tp, pp and cp of up to 2^24 each (the flags' ranges) overflow an int; a layout
     // whose tp × pp × cp exceeds the GPUs has dp 0, which validate_config refuses.
     int dp() const { return static_cast<int>(gpus / (std::int64_t{tp} * pp * cp)); }
@@ -69,6 +95,9 @@ struct TrainConfig {
     std::int64_t global_batch = 0;    // sequences per optimizer step; 0 = micro × dp × pp
     Offload offload = Offload::none;
     Framework framework = Framework::generic;
+    // The framework's own settings (--framework-option KEY=VALUE), in the order given, keys
+    // unique; which keys a framework takes and their defaults: its profile (planner/framework.h).
+    std::vector<std::pair<std::string, std::string>> framework_options{};
     LoraConfig lora;
 
     // Micro-batches per optimizer step per data-parallel rank; 0 for a layout without data
@@ -80,11 +109,23 @@ struct TrainConfig {
     }
 };
 
+// The transformer layers of each model chunk, in the order the model runs them: p × v entries,
+// chunk j·p + i being pipeline stage i's j-th (Megatron-LM's interleaved placement; v = 1: one
+// chunk per stage). Throws InputError naming the flag when the split does not fit the n_layers
+// layers (every chunk holds at least one layer).
+std::vector<int> pipeline_chunk_layers(int n_layers, const ParallelLayout& parallel);
+// "7,7,8,8,8,8,8,7": the layers of each pipeline stage.
+std::string stage_layers_text(int n_layers, const ParallelLayout& parallel);
+
 // Default training sequence length for a model: its context, capped at 4,096 tokens.
 std::int64_t default_seq(const ModelSpec& model);
 
 // Fills seq and global_batch defaults; returns the config as it will be planned.
 TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig config);
+
+// The most tokens one optimizer step may hold (global batch × sequence): 10^15, a million times
+// today's largest batches, and exact in a double.
+inline constexpr std::int64_t kMaxTokensPerStep = 1'000'000'000'000'000;
 
 // Checks the combination; throws InputError naming the flag (e.g. "--tp 3 does not divide the
 // 32 attention heads of llama-2-7b") or returns warnings (e.g. ZeRO-3 on one data-parallel rank).
@@ -101,6 +142,7 @@ Recompute parse_recompute(std::string_view text, std::string_view flag);
 Attention parse_attention(std::string_view text, std::string_view flag);
 Offload parse_offload(std::string_view text, std::string_view flag);
 Framework parse_framework(std::string_view text, std::string_view flag);
+std::vector<std::string> framework_names();
 std::vector<std::string> precision_names();
 const char* to_string(BaseQuant q);
 BaseQuant parse_base_quant(std::string_view text, std::string_view flag);

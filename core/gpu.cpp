@@ -112,6 +112,68 @@ std::vector<GpuSpec> build_catalog() {
         .price_per_gpu_hour = 1.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
+    // A10G: AWS's variant of the A10 (GA102), in EC2 G5 instances. NVIDIA publishes no A10G
+    // datasheet and AWS no peak figures, so the compute and memory figures are the A10 datasheet's
+    // (an assumption: reports give the A10G 80 SMs to the A10's 72); its power limit is what
+    // nvidia-smi reports on G5 instances, twice the A10's 150 W.
+    c.push_back(GpuSpec{
+        .name = "a10g",
+        .display_name = "NVIDIA A10G 24GB (AWS G5)",
+        .vendor = "NVIDIA",
+        .architecture = "Ampere",
+        .memory_bytes = 24 * GiB,            // A10 datasheet: 24 GB GDDR6
+        .memory_kind = "GDDR6",
+        .memory_bandwidth = 600 * GBps,      // A10 datasheet: 600 GB/s
+        .peak_fp64 = 31.2 / 64 * TFLOPS,     // FP32 ÷ 64 (GA10x rate, Ampere GA102 whitepaper): 0.49 TFLOPS
+        .peak_fp32 = 31.2 * TFLOPS,          // A10 datasheet: FP32 31.2 TFLOPS
+        .peak_tf32 = 62.5 * TFLOPS,          // A10 datasheet: TF32 Tensor Core 62.5 TFLOPS (125 with sparsity)
+        .peak_fp16 = 125 * TFLOPS,           // A10 datasheet: FP16 Tensor Core 125 TFLOPS (250 with sparsity)
+        .peak_bf16 = 125 * TFLOPS,           // A10 datasheet: BFLOAT16 Tensor Core 125 TFLOPS (250 with sparsity)
+        .peak_fp8 = 0,                       // FP8 arrives with Hopper / Ada
+        .peak_int8 = 250 * TFLOPS,           // A10 datasheet: INT8 Tensor Core 250 TOPS (500 with sparsity)
+        .intra_node_link = "PCIe 4.0 x16",
+        .intra_node_bandwidth = 32 * GBps,   // A10 datasheet: PCIe Gen4 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
+        .default_gpus_per_node = 8,          // g5.48xlarge: 8 A10G (the G5 instance with the most GPUs)
+        .tdp_watts = 300,                    // nvidia-smi power limit on G5 instances (AWS's table of its GPU instances); A10 datasheet: 150 W
+        .source = "NVIDIA A10 Tensor Core GPU datasheet (AWS publishes no separate A10G figures); AWS EC2 G5 instances (8 × A10G, 100 Gb/s)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 12.5,                     // g5.48xlarge: 100 Gb/s networking for 8 GPUs
+        .nic_description = "100 Gb/s ENA per 8 GPUs (g5.48xlarge)",
+        .price_per_gpu_hour = 2.036,          // AWS on-demand list price of g5.48xlarge, 16.288 USD/h for 8 A10G (us-east-1)
+        .price_source = "AWS on-demand list price: g5.48xlarge 16.288 USD/h ÷ 8 GPUs (us-east-1)",
+    });
+    // GeForce RTX 3090 (GA102): the Ampere GA102 whitepaper's Appendix A. GeForce runs fp16/bf16
+    // tensor ops at half rate with fp32 accumulation (71 TFLOPS; 142 with fp16 accumulation).
+    c.push_back(GpuSpec{
+        .name = "rtx-3090",
+        .display_name = "NVIDIA GeForce RTX 3090 24GB",
+        .vendor = "NVIDIA",
+        .architecture = "Ampere",
+        .memory_bytes = 24 * GiB,            // GA102 whitepaper, Appendix A: 24 GB GDDR6X
+        .memory_kind = "GDDR6X",
+        .memory_bandwidth = 936 * GBps,      // GA102 whitepaper, Appendix A: 936 GB/s (19.5 Gbps × 384-bit)
+        .peak_fp64 = 35.6 / 64 * TFLOPS,     // FP32 ÷ 64 (GA10x rate, GA102 whitepaper): 0.56 TFLOPS
+        .peak_fp32 = 35.6 * TFLOPS,          // GA102 whitepaper, Appendix A: peak FP32 35.6 TFLOPS
+        .peak_tf32 = 35.6 * TFLOPS,          // GA102 whitepaper, Appendix A: TF32 Tensor 35.6 TFLOPS (71 with sparsity)
+        .peak_fp16 = 71 * TFLOPS,            // GA102 whitepaper, Appendix A: FP16 Tensor, FP32 accumulate, 71 TFLOPS (142 with sparsity)
+        .peak_bf16 = 71 * TFLOPS,            // GA102 whitepaper, Appendix A: BF16 Tensor, FP32 accumulate, 71 TFLOPS (142 with sparsity)
+        .peak_fp8 = 0,                       // FP8 arrives with Hopper / Ada
+        .peak_int8 = 284 * TFLOPS,           // GA102 whitepaper, Appendix A: INT8 Tensor 284 TOPS (568 with sparsity)
+        // Its NVLink bridge joins two cards only (112.5 GB/s total, GA102 whitepaper), so
+        // collectives over a workstation of four go through PCIe.
+        .intra_node_link = "PCIe 4.0 x16",
+        .intra_node_bandwidth = 32 * GBps,   // PCIe 4.0 x16: 64 GB/s bidirectional (PCI-SIG) -> 32 GB/s each way
+        .default_gpus_per_node = 4,          // a workstation, as the RTX 4090
+        .tdp_watts = 350,                    // GA102 whitepaper, Appendix A: total graphics power 350 W
+        .source = "NVIDIA Ampere GA102 GPU Architecture whitepaper (2020), Appendix A (GeForce RTX 3090)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 100,                      // workstations; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
+
     // ---- NVIDIA Hopper ------------------------------------------------------------------------
     // The H100 whitepaper's comparison table gives the unrounded dense/sparse figures (SXM5:
     // BF16 989.4/1978.9, FP8 1978.9/3957.8, TF32 494.7/989.4, FP32 66.9, FP64 tensor 66.9);
@@ -174,6 +236,37 @@ std::vector<GpuSpec> build_catalog() {
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
+    // H100 NVL: a PCIe card with the SXM part's 132 SMs and six HBM3 stacks (94 GB), sold in
+    // NVLink-bridged pairs. NVIDIA's H100 product page (technical specifications, H100 NVL
+    // column) prints the sparse tensor figures: dense is half.
+    c.push_back(GpuSpec{
+        .name = "h100-nvl",
+        .display_name = "NVIDIA H100 NVL 94GB",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 94 * GiB,            // H100 product page (NVL): 94 GB HBM3
+        .memory_kind = "HBM3",
+        .memory_bandwidth = 3.9 * TBps,      // H100 product page (NVL): 3.9 TB/s
+        .peak_fp64 = 60 * TFLOPS,            // H100 product page (NVL): FP64 Tensor Core 60 TFLOPS (vector 30)
+        .peak_fp32 = 60 * TFLOPS,            // H100 product page (NVL): FP32 60 TFLOPS
+        .peak_tf32 = 417.5 * TFLOPS,         // H100 product page (NVL): TF32 Tensor Core 835 TFLOPS with sparsity -> 417.5
+        .peak_fp16 = 835.5 * TFLOPS,         // H100 product page (NVL): FP16 Tensor Core 1,671 TFLOPS with sparsity -> 835.5
+        .peak_bf16 = 835.5 * TFLOPS,         // H100 product page (NVL): BFLOAT16 Tensor Core 1,671 TFLOPS with sparsity -> 835.5
+        .peak_fp8 = 1670.5 * TFLOPS,         // H100 product page (NVL): FP8 Tensor Core 3,341 TFLOPS with sparsity -> 1670.5
+        .peak_int8 = 1670.5 * TFLOPS,        // H100 product page (NVL): INT8 Tensor Core 3,341 TOPS with sparsity -> 1670.5
+        // The NVLink bridge (600 GB/s bidirectional) joins pairs only, so collectives over a whole
+        // 8-GPU server go through PCIe, as for the H100 PCIe.
+        .intra_node_link = "PCIe 5.0 x16",
+        .intra_node_bandwidth = 64 * GBps,   // H100 product page (NVL): PCIe Gen5 128 GB/s bidirectional -> 64 GB/s each way
+        .default_gpus_per_node = 8,          // H100 product page (NVL): partner and NVIDIA-Certified systems with 1–8 GPUs
+        .tdp_watts = 400,                    // H100 product page (NVL): 350–400 W configurable; the maximum
+        .source = "NVIDIA H100 Tensor Core GPU product page, technical specifications (H100 NVL column; sparse ÷ 2)",
+        .gemm_efficiency = kGemmEfficiencyHopper,
+        .gemm_efficiency_source = "the H100 SXM fit (same GH100 SMs): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 400,                      // one NDR 400 Gb/s NIC per GPU, as the H100 PCIe (assumed)
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
     // H200 SXM: the same GH100 SXM5 configuration as the H100 SXM (132 SMs, same clocks), so the
     // H100 whitepaper's unrounded compute figures apply; the H200 datasheet's rounded ones
     // (FP32 67, BF16 1,979*, FP8 3,958* with sparsity) agree.
@@ -202,6 +295,68 @@ std::vector<GpuSpec> build_catalog() {
         .nic_gbps = 400,                      // HGX H200: one ConnectX-7 NDR 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
+
+    // H800 SXM: the H100 SXM for China (2022), NVLink cut to 400 GB/s and FP64 to 1 TFLOPS. Its
+    // datasheet's tensor figures (BF16 1,979*, FP8 3,958*, TF32 989*, with sparsity) are the H100
+    // SXM's, so the dense ones are the H100 whitepaper's as for the H200.
+    c.push_back(GpuSpec{
+        .name = "h800",
+        .display_name = "NVIDIA H800 SXM5 80GB",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 80 * GiB,            // H800 datasheet (SXM): 80 GB HBM3
+        .memory_kind = "HBM3",
+        .memory_bandwidth = 3.35 * TBps,     // H800 datasheet (SXM): 3.35 TB/s
+        .peak_fp64 = 1 * TFLOPS,             // H800 datasheet (SXM): FP64 and FP64 Tensor Core 1 TFLOPS
+        .peak_fp32 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): 66.9 (H800 datasheet: 67)
+        .peak_tf32 = 494.7 * TFLOPS,         // H100 whitepaper (SXM5): 494.7 (H800 datasheet: 989 with sparsity)
+        .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H800 datasheet: 1,979 with sparsity)
+        .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H800 datasheet: 1,979 with sparsity)
+        .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (H800 datasheet: 3,958 with sparsity)
+        .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (H800 datasheet: 3,958 with sparsity)
+        .intra_node_link = "NVLink 4 (reduced)",
+        .intra_node_bandwidth = 200 * GBps,  // H800 datasheet: NVLink 400 GB/s bidirectional -> 200 GB/s each way
+        .default_gpus_per_node = 8,          // HGX H800 8-GPU
+        .tdp_watts = 700,                    // H800 datasheet (SXM): up to 700 W
+        .source = "NVIDIA H800 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
+        .gemm_efficiency = kGemmEfficiencyHopper,
+        .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 400,                      // DeepSeek-V3 report §3.2.2: InfiniBand at 50 GB/s (400 Gb/s) per H800
+        .nic_description = "InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 2.00,           // DeepSeek-V3 report Table 1: 2 USD per H800 GPU-hour (assumed rental price)
+        .price_source = "DeepSeek-V3 report Table 1: 2 USD per H800 GPU-hour (their assumed rental price)",
+    });
+    // H20: the Hopper part for China (2024), 78 SMs at a reduced tensor rate. NVIDIA publishes no
+    // datasheet; its AI Enterprise documentation lists the 96 GB SXM5 SKU (and a later 141 GB one).
+    // The figures are the ones distributors and users publish, dense (Ant Group / LMSYS print them
+    // beside the H800's dense 989): no sparse figure has been published.
+    c.push_back(GpuSpec{
+        .name = "h20",
+        .display_name = "NVIDIA H20 96GB",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 96 * GiB,            // H20 specification (distributors): 96 GB HBM3; NVIDIA vGPU docs: H20 SXM5 96 GB
+        .memory_kind = "HBM3",
+        .memory_bandwidth = 4.0 * TBps,      // H20 specification: 4.0 TB/s
+        .peak_fp64 = 1 * TFLOPS,             // H20 specification: FP64 1 TFLOPS
+        .peak_fp32 = 44 * TFLOPS,            // H20 specification: FP32 44 TFLOPS
+        .peak_tf32 = 74 * TFLOPS,            // H20 specification: TF32 Tensor Core 74 TFLOPS (dense)
+        .peak_fp16 = 148 * TFLOPS,           // H20 specification: FP16 Tensor Core 148 TFLOPS (dense)
+        .peak_bf16 = 148 * TFLOPS,           // H20 specification: BF16 Tensor Core 148 TFLOPS (dense)
+        .peak_fp8 = 296 * TFLOPS,            // H20 specification: FP8 Tensor Core 296 TFLOPS (dense)
+        .peak_int8 = 296 * TFLOPS,           // H20 specification: INT8 Tensor Core 296 TOPS (dense)
+        .intra_node_link = "NVLink 4 (18 links)",
+        .intra_node_bandwidth = 450 * GBps,  // H20 specification: NVLink 900 GB/s bidirectional -> 450 GB/s each way
+        .default_gpus_per_node = 8,          // HGX H20 8-GPU (SXM5)
+        .tdp_watts = 400,                    // H20 specification: 400 W
+        .source = "NVIDIA H20 specification as published by distributors and Ant Group/LMSYS (no public NVIDIA datasheet; "
+                  "the 96 GB SXM5 SKU is listed in NVIDIA AI Enterprise's Hopper vGPU reference)",
+        .gemm_efficiency = kGemmEfficiencyHopper,
+        .gemm_efficiency_source = "the H100 SXM fit (Hopper SMs): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
+        .nic_gbps = 400,                      // one 400 Gb/s NIC per GPU, as HGX H100 (assumed)
+        .nic_description = "400 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Blackwell ---------------------------------------------------------------------
@@ -238,6 +393,37 @@ std::vector<GpuSpec> build_catalog() {
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
+    // GB200: one Blackwell GPU of a GB200 NVL72 rack (36 Grace CPUs, 72 GPUs in one NVLink
+    // domain). NVIDIA's GB200 NVL72 page gives per-GPU figures with sparsity (FP16/BF16 5 PFLOPS,
+    // FP8 10, TF32 2.5, INT8 10 POPS): dense is half.
+    c.push_back(GpuSpec{
+        .name = "gb200",
+        .display_name = "NVIDIA GB200 (one GPU of a GB200 NVL72)",
+        .vendor = "NVIDIA",
+        .architecture = "Blackwell",
+        .memory_bytes = 186 * GiB,           // GB200 NVL72 page: 186 GB HBM3E per GPU
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 8 * TBps,        // GB200 NVL72 page: 8 TB/s per GPU
+        .peak_fp64 = 40 * TFLOPS,            // GB200 NVL72 page: FP64 / FP64 Tensor Core 40 TFLOPS per GPU
+        .peak_fp32 = 80 * TFLOPS,            // GB200 NVL72 page: FP32 80 TFLOPS per GPU
+        .peak_tf32 = 1.25 * PFLOPS,          // GB200 NVL72 page: TF32 Tensor Core 2.5 PFLOPS with sparsity -> 1.25
+        .peak_fp16 = 2.5 * PFLOPS,           // GB200 NVL72 page: FP16/BF16 Tensor Core 5 PFLOPS with sparsity -> 2.5
+        .peak_bf16 = 2.5 * PFLOPS,           // GB200 NVL72 page: FP16/BF16 Tensor Core 5 PFLOPS with sparsity -> 2.5
+        .peak_fp8 = 5 * PFLOPS,              // GB200 NVL72 page: FP8/FP6 Tensor Core 10 PFLOPS with sparsity -> 5
+        .peak_int8 = 5 * PFLOPS,             // GB200 NVL72 page: INT8 Tensor Core 10 POPS with sparsity -> 5
+        .intra_node_link = "NVLink 5 (NVL72 domain)",
+        .intra_node_bandwidth = 900 * GBps,  // GB200 NVL72 page: fifth-generation NVLink 1.8 TB/s per GPU -> 900 GB/s each way
+        // The NVLink domain is the rack: all 72 GPUs reach each other over NVLink switches.
+        .default_gpus_per_node = 72,         // GB200 NVL72: 72 GPUs in one NVLink domain
+        .tdp_watts = 1200,                   // GB200 NVL72 page: configurable up to 1,200 W per GPU
+        .source = "NVIDIA GB200 NVL72 page, technical specifications (per-GPU column; sparse ÷ 2)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 400,                      // one ConnectX-7 400 Gb/s per GPU, as DGX B200 (assumed)
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 3.50,           // USD per GPU-hour, as the B200 (assumed; --price-per-gpu-hour overrides)
+    });
+
     // ---- AMD CDNA 3 ---------------------------------------------------------------------------
     c.push_back(GpuSpec{
         .name = "mi300x",
@@ -267,6 +453,34 @@ std::vector<GpuSpec> build_catalog() {
         .nic_gbps = 400,                      // one 400 Gb/s NIC per OAM module, as NVIDIA's 8-GPU servers (assumed)
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
+
+    // MI325X: the MI300X's CDNA 3 compute with 256 GB of HBM3E at 6 TB/s and a 1,000 W board.
+    c.push_back(GpuSpec{
+        .name = "mi325x",
+        .display_name = "AMD Instinct MI325X 256GB",
+        .vendor = "AMD",
+        .architecture = "CDNA 3",
+        .memory_bytes = 256 * GiB,           // MI325X datasheet: 256 GB HBM3E
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 6 * TBps,        // MI325X datasheet: 6 TB/s peak
+        .peak_fp64 = 163.4 * TFLOPS,         // MI325X datasheet: FP64 Matrix 163.4 TFLOPS (vector 81.7)
+        .peak_fp32 = 163.4 * TFLOPS,         // MI325X datasheet: FP32 Vector 163.4 TFLOPS
+        .peak_tf32 = 653.7 * TFLOPS,         // MI325X datasheet: TF32 Matrix 653.7 TFLOPS (1,307.4 with sparsity)
+        .peak_fp16 = 1307.4 * TFLOPS,        // MI325X datasheet: FP16 1,307.4 TFLOPS (2,614.9 with sparsity)
+        .peak_bf16 = 1307.4 * TFLOPS,        // MI325X datasheet: BF16 1,307.4 TFLOPS (2,614.9 with sparsity)
+        .peak_fp8 = 2614.9 * TFLOPS,         // MI325X datasheet: FP8 2,614.9 TFLOPS (5,229.8 with sparsity)
+        .peak_int8 = 2614.9 * TFLOPS,        // MI325X datasheet: INT8 2,614.9 TOPS (5,229.8 with sparsity)
+        .intra_node_link = "Infinity Fabric (7 links)",
+        .intra_node_bandwidth = 448 * GBps,  // MI325X datasheet: 7 links × 128 GB/s = 896 GB/s aggregate bidirectional -> 448 each way
+        .default_gpus_per_node = 8,          // AMD Instinct MI325X Platform: 8 OAM modules
+        .tdp_watts = 1000,                   // MI325X datasheet: 1000 W peak TBP
+        .source = "AMD Instinct MI325X Accelerator datasheet (2024); AMD CDNA 3 Architecture whitepaper (2023)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 400,                      // one 400 Gb/s NIC per OAM module (assumed), as the MI300X
+        .nic_description = "NDR InfiniBand 400 Gb/s",
+        .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the MI300X (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Turing ---------------------------------------------------------------------------
@@ -361,6 +575,35 @@ std::vector<GpuSpec> build_catalog() {
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
+    // ---- NVIDIA Blackwell (GeForce) -----------------------------------------------------------
+    // RTX 5090 (GB202): the RTX Blackwell whitepaper's Appendix A. As on the RTX 4090, fp16/bf16
+    // and fp8 tensor ops with fp32 accumulation run at half the fp16-accumulate rate.
+    c.push_back(GpuSpec{
+        .name = "rtx-5090",
+        .display_name = "NVIDIA GeForce RTX 5090 32GB",
+        .vendor = "NVIDIA",
+        .architecture = "Blackwell",
+        .memory_bytes = 32 * GiB,            // RTX Blackwell whitepaper, Appendix A: 32 GB GDDR7
+        .memory_kind = "GDDR7",
+        .memory_bandwidth = 1792 * GBps,     // RTX Blackwell whitepaper, Appendix A: 1792 GB/s (28 Gbps × 512-bit)
+        .peak_fp64 = 104.8 / 64 * TFLOPS,    // FP32 ÷ 64 (the GeForce rate): 1.64 TFLOPS
+        .peak_fp32 = 104.8 * TFLOPS,         // RTX Blackwell whitepaper, Appendix A: peak FP32 104.8 TFLOPS
+        .peak_tf32 = 104.8 * TFLOPS,         // RTX Blackwell whitepaper, Appendix A: TF32 Tensor 104.8 TFLOPS (209.5 with sparsity)
+        .peak_fp16 = 209.5 * TFLOPS,         // RTX Blackwell whitepaper, Appendix A: FP16 Tensor, FP32 accumulate, 209.5 TFLOPS
+        .peak_bf16 = 209.5 * TFLOPS,         // RTX Blackwell whitepaper, Appendix A: BF16 Tensor, FP32 accumulate, 209.5 TFLOPS
+        .peak_fp8 = 419 * TFLOPS,            // RTX Blackwell whitepaper, Appendix A: FP8 Tensor, FP32 accumulate, 419 TFLOPS
+        .peak_int8 = 838 * TFLOPS,           // RTX Blackwell whitepaper, Appendix A: INT8 Tensor 838 TOPS (1,676 with sparsity)
+        .intra_node_link = "PCIe 5.0 x16",
+        .intra_node_bandwidth = 64 * GBps,   // PCIe 5.0 x16: 128 GB/s bidirectional (PCI-SIG) -> 64 GB/s each way (no NVLink)
+        .default_gpus_per_node = 4,          // a workstation, as the RTX 4090
+        .tdp_watts = 575,                    // RTX Blackwell whitepaper, Appendix A: total graphics power 575 W
+        .source = "NVIDIA RTX Blackwell GPU Architecture whitepaper (2025), Appendix A (GeForce RTX 5090)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)",
+        .nic_gbps = 100,                      // workstations; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
     return c;
 }
 
@@ -372,13 +615,16 @@ std::string lower(std::string_view s) {
 }
 
 // Short names people type; each maps to one catalog key.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> aliases = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 9> aliases = {{
     {"h100", "h100-sxm"},
     {"a100", "a100-80g"},
     {"4090", "rtx-4090"},
     {"mi300", "mi300x"},
     {"v100", "v100-32g"},
     {"h200-sxm", "h200"},
+    {"3090", "rtx-3090"},
+    {"5090", "rtx-5090"},
+    {"mi325", "mi325x"},
 }};
 
 }  // namespace

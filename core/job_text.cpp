@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/quantity.h"
+#include "core/text.h"
 
 namespace llmplan {
 
@@ -22,6 +23,22 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     p.virtual_stages = small(o.virtual_stages, "--virtual-stages", 1, 1024);
     p.sp = o.sp;
     p.zero = small(o.zero, "--zero", 0, 3);
+    if (to_lower(trim(o.pp_layers)) == "balanced") {
+        p.split.balanced = true;
+    } else if (!trim(o.pp_layers).empty()) {
+        for (const std::string& n : split(o.pp_layers, ','))
+            p.split.layers.push_back(small(n, "--pp-layers", 0, 1 << 20));
+    }
+    if (!trim(o.pp_first_last).empty()) {
+        const std::vector<std::string> fl = split(o.pp_first_last, ',');
+        if (fl.size() != 2 || (fl[0].empty() && fl[1].empty()))
+            throw InputError("--pp-first-last: \"" + o.pp_first_last +
+                             "\" is not F,L (the first and last stages' layers; either may be left out: 3, or ,4)");
+        if (!fl[0].empty()) p.split.first = small(fl[0], "--pp-first-last", 1, 1 << 20);
+        if (!fl[1].empty()) p.split.last = small(fl[1], "--pp-first-last", 1, 1 << 20);
+    }
+    p.split.embedding_as_layer = o.embedding_in_pipeline_split;
+    p.split.loss_as_layer = o.loss_in_pipeline_split;
     c.framework = parse_framework(o.framework, "--framework");
     if (o.precision.empty())  // PyTorch's mixed precision is autocast over an fp32 model
         c.precision = c.framework == Framework::pytorch ? Precision::amp_bf16 : Precision::mixed_bf16;
@@ -35,6 +52,16 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     if (!o.seq.empty()) c.seq = parse_int(o.seq, "--seq", 1, std::int64_t{1} << 24);
     if (!o.global_batch.empty()) c.global_batch = parse_int(o.global_batch, "--global-batch", 1, kMaxBatch);
     c.offload = parse_offload(o.offload, "--offload");
+    for (const std::string& option : o.framework_options) {
+        const std::size_t eq = option.find('=');
+        const std::string key = eq == std::string::npos ? std::string() : to_lower(trim(option.substr(0, eq)));
+        const std::string value = eq == std::string::npos ? std::string() : trim(option.substr(eq + 1));
+        if (key.empty() || value.empty())
+            throw InputError("--framework-option \"" + option + "\": expected KEY=VALUE, e.g. reduce_bucket_size=5e8");
+        for (const auto& [k, v] : c.framework_options)
+            if (k == key) throw InputError("--framework-option " + key + ": given twice (\"" + v + "\" and \"" + value + "\")");
+        c.framework_options.emplace_back(key, value);
+    }
     c.lora.rank = static_cast<int>(parse_int(o.lora_rank, "--lora-rank", 0, 1 << 20));
     c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);
     c.lora.targets = parse_lora_targets(o.lora_targets, "--lora-targets");

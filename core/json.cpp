@@ -5,7 +5,9 @@
 #include "core/file.h"
 
 #include <cmath>
+#include <cstdint>
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 
 namespace llmplan {
@@ -13,6 +15,67 @@ namespace llmplan {
 nlohmann::json bytes_json(double bytes) {
     if (std::isfinite(bytes) && std::abs(bytes) < 9.0e15) return static_cast<std::int64_t>(std::llround(bytes));
     return bytes;
+}
+
+namespace {
+
+bool ends_with(const std::string& s, const char* suffix) {
+    const std::string t(suffix);
+    return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+}
+
+// An amount that cannot be negative, by its key (check_report, json.h). A headroom (capacity minus
+// need) is negative where a plan does not fit.
+bool non_negative_key(const std::string& key) {
+    if (key.empty() || key.rfind("headroom", 0) == 0) return false;
+    for (const char* suffix : {"_bytes", "_seconds", "_flops", "_usd", "_hours", "_per_second"})
+        if (ends_with(key, suffix)) return true;
+    return key == "parameters" || key == "tokens" || key == "days";
+}
+
+// Under a key that names a difference ("error", "pct", "delta", "diff") amounts may be negative:
+// error.time_pct.step_seconds is the step time's error in percent.
+bool signed_context(const std::string& key) {
+    for (const char* part : {"error", "pct", "delta", "diff"})
+        if (key.find(part) != std::string::npos) return true;
+    return false;
+}
+
+template <typename Json>
+void check_node(const Json& j, const std::string& path, std::string key, const std::string& what, bool is_signed = false) {
+    if (is_signed) key.clear();  // no amount rule below a difference
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it)
+            check_node(it.value(), path + "." + it.key(), it.key(), what, is_signed || signed_context(it.key()));
+    } else if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i) check_node(j[i], path + "[" + std::to_string(i) + "]", key, what, is_signed);
+    } else if (j.is_number_float()) {
+        const double v = j.template get<double>();
+        const char* problem = std::isnan(v)                      ? "is NaN"
+                              : std::isinf(v)                    ? "is infinite"
+                              : v == 0 && std::signbit(v)        ? "is a negative zero"
+                              : v < 0 && non_negative_key(key)   ? "is negative"
+                                                                 : nullptr;
+        if (problem)
+            throw std::logic_error(what + ": " + path + " " + problem +
+                                   " (an llmplan bug: every reported number must be finite and meaningful)");
+    } else if (j.is_number_integer() && !j.is_number_unsigned() && j.template get<std::int64_t>() < 0 && non_negative_key(key)) {
+        throw std::logic_error(what + ": " + path + " is negative (an llmplan bug: every reported number must be meaningful)");
+    }
+}
+
+}  // namespace
+
+void check_report(const nlohmann::json& report, const std::string& what) { check_node(report, "$", "", what); }
+void check_report(const nlohmann::ordered_json& report, const std::string& what) { check_node(report, "$", "", what); }
+
+std::string report_text(const nlohmann::json& report, const std::string& what, int indent) {
+    check_report(report, what);
+    return report.dump(indent) + "\n";
+}
+std::string report_text(const nlohmann::ordered_json& report, const std::string& what, int indent) {
+    check_report(report, what);
+    return report.dump(indent) + "\n";
 }
 
 nlohmann::json model_shape_json(const ModelSpec& m) {
@@ -254,14 +317,24 @@ nlohmann::json gpu_json(const GpuSpec& g) {
 }
 
 nlohmann::json parallel_json(const ParallelLayout& p) {
-    return {{"gpus", p.gpus}, {"gpus_per_node", p.gpus_per_node}, {"dp", p.dp()},
-            {"tp", p.tp},     {"pp", p.pp},                       {"cp", p.cp},
-            {"ep", p.ep},     {"virtual_stages", p.virtual_stages}, {"sp", p.sp},
-            {"zero", p.zero}};
+    nlohmann::json j = {{"gpus", p.gpus}, {"gpus_per_node", p.gpus_per_node}, {"dp", p.dp()},
+                        {"tp", p.tp},     {"pp", p.pp},                       {"cp", p.cp},
+                        {"ep", p.ep},     {"virtual_stages", p.virtual_stages}, {"sp", p.sp},
+                        {"zero", p.zero}};
+    if (!p.split.even()) {  // an uneven split as given (the layers each stage holds: memory.stages[].layers)
+        const PipelineSplit& s = p.split;
+        j["pipeline_split"] = {{"layers", s.layers},
+                               {"first", s.first >= 0 ? nlohmann::json(s.first) : nlohmann::json(nullptr)},
+                               {"last", s.last >= 0 ? nlohmann::json(s.last) : nlohmann::json(nullptr)},
+                               {"balanced", s.balanced},
+                               {"account_for_embedding", s.embedding_as_layer},
+                               {"account_for_loss", s.loss_as_layer}};
+    }
+    return j;
 }
 
 nlohmann::json config_json(const TrainConfig& c) {
-    return {{"precision", to_string(c.precision)},
+    nlohmann::json j = {{"precision", to_string(c.precision)},
             {"optimizer", to_string(c.optimizer)},
             {"parallel", parallel_json(c.parallel)},
             {"recompute", to_string(c.recompute)},
@@ -275,6 +348,12 @@ nlohmann::json config_json(const TrainConfig& c) {
             {"lora", {{"rank", c.lora.rank}, {"alpha", c.lora.alpha}, {"targets", lora_targets_string(c.lora.targets)},
                       {"base_quant", to_string(c.lora.base_quant)}, {"paged_optimizer", c.lora.paged_optimizer}}},
             {"framework", to_string(c.framework)}};
+    if (!c.framework_options.empty()) {  // --framework-option KEY=VALUE, as given
+        nlohmann::json options = nlohmann::json::object();
+        for (const auto& [key, value] : c.framework_options) options[key] = value;
+        j["framework_options"] = options;
+    }
+    return j;
 }
 
 nlohmann::json parse_json_object(const std::string& text, const std::string& what) {

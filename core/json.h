@@ -25,10 +25,24 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
 nlohmann::json param_breakdown_json(const ParamBreakdown& b);
 nlohmann::json gpu_json(const GpuSpec& g);
 nlohmann::json parallel_json(const ParallelLayout& p);      // incl. derived dp
-nlohmann::json config_json(const TrainConfig& c);           // as resolved
+nlohmann::json config_json(const TrainConfig& c);           // as resolved; "framework_options" only when given
 
 // A byte count as a plain JSON number: an integer where it is one (exact below 2^53).
 nlohmann::json bytes_json(double bytes);
+
+// Finite outputs (docs/RELIABILITY.md): every JSON report passes check_report before it is printed
+// or written. A NaN or an infinity anywhere (nlohmann would print it as null), a negative zero, or a
+// negative number under a key that names an amount that cannot be negative (a key ending in
+// "_bytes", "_seconds", "_flops", "_usd", "_hours" or "_per_second", but not "headroom…", or one
+// named "parameters", "tokens", "days"; not below a key naming a difference: "error", "pct",
+// "delta", "diff") is an llmplan bug: std::logic_error naming `what` and the key path, e.g.
+//   plan report: $.perf.step_seconds is NaN (an llmplan bug: every reported number must be finite)
+void check_report(const nlohmann::json& report, const std::string& what);
+void check_report(const nlohmann::ordered_json& report, const std::string& what);
+
+// check_report, then the text: report.dump(indent) + "\n". The one way a report becomes text.
+std::string report_text(const nlohmann::json& report, const std::string& what, int indent = 2);
+std::string report_text(const nlohmann::ordered_json& report, const std::string& what, int indent = 2);
 
 // Parses a file's text that must hold a JSON object (parse_json_text, core/file.h: the position
 // of a syntax error, the depth limit); InputError "WHAT: expected a JSON object" otherwise.

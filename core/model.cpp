@@ -14,6 +14,7 @@
 #include "core/model.h"
 
 #include "core/error.h"
+#include "core/quantity.h"
 
 #include <algorithm>
 #include <cmath>
@@ -342,6 +343,15 @@ void validate_model(const ModelSpec& m, const std::string& what) {
         m.sliding_window > (1LL << 32) || m.attention_chunk > (1LL << 32))
         fail("sizes are implausibly large (d_model <= 1,048,576, d_ff <= 16,777,216, layers <= 100,000, "
              "vocab <= 2^32, heads and head_dim <= 65,536)");
+    // The products of those sizes: each tensor's elements and the model's total stay at most 10^15
+    // (ParamTensor::total_elements and ParamBreakdown add them in int64; 10^15 is 1,500 times
+    // DeepSeek-V3's 671B). Summed in long double, so that the check itself cannot overflow.
+    long double total = 0;
+    for (const ParamTensor& t : param_tensors(m))
+        total += static_cast<long double>(t.rows) * static_cast<long double>(t.cols) * static_cast<long double>(t.count);
+    if (total > static_cast<long double>(kMaxParameters))
+        fail("the sizes give " + format_sci(static_cast<double>(total)) +
+             " parameters, more than 10^15 (d_model, d_ff, vocab_size, layers and experts multiply)");
 }
 
 const char* to_string(Activation a) { return a == Activation::gelu ? "gelu" : "swiglu"; }

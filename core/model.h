@@ -212,6 +212,8 @@ double copies_in_layers(const ParamTensor& t, const ModelSpec& spec, int first, 
 // Throws InputError (naming `what`, e.g. "--hf-config llama.json") if the shape is inconsistent:
 // non-positive sizes, kv heads not dividing heads, top_k > experts, ...
 void validate_model(const ModelSpec& spec, const std::string& what);
+// The most parameters validate_model accepts (all tensors, MTP modules included).
+inline constexpr std::int64_t kMaxParameters = 1'000'000'000'000'000;
 
 const char* to_string(Activation a);
 const char* to_string(Norm n);

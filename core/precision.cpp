@@ -1,8 +1,13 @@
 // precision.cpp — the precision table; what each column means and its sources: precision.h.
 #include "core/precision.h"
 
+#include "core/error.h"
+#include "core/text.h"
+
 #include <array>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace llmplan {
 
@@ -38,10 +43,25 @@ const PrecisionTraits& precision_traits(Precision p) {
     throw std::logic_error("precision_traits: unknown precision");
 }
 
-double precision_peak_flops(const GpuSpec& gpu, Precision p) {
-    const PrecisionTraits& t = precision_traits(p);
+namespace {
+
+double peak_or_zero(const GpuSpec& gpu, const PrecisionTraits& t) {
     const double peak = gpu.peak_flops(t.matmul);
     return peak > 0 ? peak : gpu.peak_flops(t.matmul_fallback);
+}
+
+}  // namespace
+
+double precision_peak_flops(const GpuSpec& gpu, Precision p, std::string_view flag) {
+    const PrecisionTraits& t = precision_traits(p);
+    if (const double peak = peak_or_zero(gpu, t); peak > 0) return peak;
+    std::vector<std::string> usable;
+    for (const PrecisionTraits& other : kPrecisionTraits)
+        if (peak_or_zero(gpu, other) > 0) usable.emplace_back(to_string(other.precision));
+    std::string formats = to_string(t.matmul);
+    if (t.matmul_fallback != t.matmul) formats += std::string(" or ") + to_string(t.matmul_fallback);
+    throw InputError(std::string(flag) + " " + to_string(p) + ": the " + gpu.name + " (" + gpu.display_name + ") has no " +
+                     formats + " matrix throughput (docs/GPUS.md); choose one of " + join(usable, ", "));
 }
 
 }  // namespace llmplan

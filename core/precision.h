@@ -10,6 +10,8 @@
 #include "core/config.h"
 #include "core/gpu.h"
 
+#include <string_view>
+
 namespace llmplan {
 
 // Storage sizes (bytes per element) a precision implies.
@@ -34,7 +36,11 @@ struct PrecisionTraits {
 // The row of p (every Precision has one).
 const PrecisionTraits& precision_traits(Precision p);
 
-// Dense peak FLOP/s of `gpu` for p's matmuls: matmul, or matmul_fallback where that is 0.
-double precision_peak_flops(const GpuSpec& gpu, Precision p);
+// Dense peak FLOP/s of `gpu` for p's matmuls: matmul, or matmul_fallback where that is 0. Where
+// both are 0 (fp8 on a V100: no fp8 and no bf16 tensor cores) p cannot run there: InputError naming
+// `flag`, p, the GPU and the precisions it can run, e.g.
+//   --precision fp8: the v100-32g (NVIDIA Tesla V100 SXM2 32GB) has no fp8 or bf16 matrix throughput
+//   (docs/GPUS.md); choose one of fp32, amp-fp16, mixed-fp16
+double precision_peak_flops(const GpuSpec& gpu, Precision p, std::string_view flag = "--precision");
 
 }  // namespace llmplan

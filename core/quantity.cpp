@@ -6,9 +6,11 @@
 #include "core/error.h"
 #include "core/text.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 
@@ -255,20 +257,44 @@ double parse_real(std::string_view text, std::string_view flag, double min, doub
     if (!num.ok || num.length != t.size()) fail(flag, text, "is not a number (expected a value " + range + ")");
     const double v = num.overflow ? (t[0] == '-' ? -HUGE_VAL : HUGE_VAL) : num.value;
     if (!(v >= min && v <= max)) fail(flag, text, "must be " + range);
-    return v;
+    return v == 0 ? 0.0 : v;  // "-0" is zero, and never prints as "$-0"
 }
 
-std::string format_bytes(double bytes, ByteUnit unit, int decimals) {
-    const double scaled = unit == ByteUnit::gib ? bytes / 1073741824.0 : bytes / 1e9;
-    if (decimals < 0) decimals = 0;
-    if (decimals > 20) decimals = 20;
+namespace {
+
+// The value a formatter may print: finite (else an llmplan bug, std::logic_error), zero unsigned.
+double printable(double v, const char* formatter) {
+    if (!std::isfinite(v))
+        throw std::logic_error(std::string(formatter) + ": asked to print " + (std::isnan(v) ? "NaN" : "an infinity") +
+                               " (an llmplan bug: every printed number must be finite)");
+    return v == 0 ? 0.0 : v;  // -0 becomes 0
+}
+
+// "-0.00" -> "0.00": a negative value that rounded to zero prints without its sign.
+std::string unsigned_zero(std::string s) {
+    if (!s.empty() && s[0] == '-' && s.find_first_of("123456789", 1) == std::string::npos) s.erase(0, 1);
+    return s;
+}
+
+std::string fixed_text(double v, int decimals) {
+    decimals = std::clamp(decimals, 0, 20);
     std::array<char, 512> buf{};
-    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), scaled, std::chars_format::fixed, decimals);
-    return std::string(buf.data(), res.ptr) + (unit == ByteUnit::gib ? " GiB" : " GB");
+    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::fixed, decimals);
+    return unsigned_zero(std::string(buf.data(), res.ptr));
+}
+
+}  // namespace
+
+std::string format_fixed(double v, int decimals) { return fixed_text(printable(v, "format_fixed"), decimals); }
+
+std::string format_bytes(double bytes, ByteUnit unit, int decimals) {
+    bytes = printable(bytes, "format_bytes");
+    const double scaled = unit == ByteUnit::gib ? bytes / 1073741824.0 : bytes / 1e9;
+    return fixed_text(scaled, decimals) + (unit == ByteUnit::gib ? " GiB" : " GB");
 }
 
 std::string format_count(double n) {
-    if (!std::isfinite(n)) return shortest(n);
+    n = printable(n, "format_count");
     if (n < 0) {  // (not "-" + ...: GCC 12 -O3 reports a false -Wrestrict on that)
         std::string out = format_count(-n);
         out.insert(out.begin(), '-');
@@ -295,15 +321,16 @@ std::string format_count(double n) {
         return s + suffix;
     }
     res = std::to_chars(buf.data(), buf.data() + buf.size(), r, std::chars_format::general, 3);
-    return std::string(buf.data(), res.ptr);
+    return unsigned_zero(std::string(buf.data(), res.ptr));
 }
 
 std::string format_sci(double v, int digits) {
+    v = printable(v, "format_sci");
     if (digits < 1) digits = 1;
     if (digits > 17) digits = 17;
     std::array<char, 64> buf{};
     const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::scientific, digits - 1);
-    return std::string(buf.data(), res.ptr);
+    return unsigned_zero(std::string(buf.data(), res.ptr));
 }
 
 }  // namespace llmplan

@@ -41,7 +41,17 @@ double parse_bandwidth(std::string_view text, std::string_view flag);
 std::int64_t parse_int(std::string_view text, std::string_view flag, std::int64_t min, std::int64_t max);
 
 // A finite decimal number ("0.1", "1e-3", "-2") in [min, max]; surrounding whitespace is ignored.
+// "-0" reads as 0.
 double parse_real(std::string_view text, std::string_view flag, double min, double max);
+
+// Printing. Every number the CLI prints goes through one of the format_* functions below (or
+// json_report_text, core/json.h, for JSON): a NaN or an infinity reaching one is an llmplan bug and
+// throws std::logic_error naming the formatter (docs/RELIABILITY.md, "Finite outputs"), so that a
+// test catches it instead of a user reading "inf days"; and zero never prints as "-0" (a value that
+// rounds to zero prints without a sign).
+
+// x with `decimals` digits after the point (0..20): format_fixed(2.345, 1) -> "2.3", format_fixed(-0.001, 2) -> "0.00".
+std::string format_fixed(double v, int decimals);
 
 // How byte sizes are printed: GiB = 2^30 bytes, GB = 10^9 bytes.
 enum class ByteUnit { gib, gb };

@@ -5,8 +5,6 @@
 #include "planner/framework.h"
 
 #include <cmath>
-#include <iomanip>
-#include <sstream>
 
 namespace llmplan::gui {
 
@@ -18,13 +16,6 @@ std::string prefixed(const char* prefix, const std::string& text) {
     s += text;
     return s;
 }
-}
-
-std::string format_fixed(double v, int digits) {
-    std::ostringstream o;
-    o.setf(std::ios::fixed);
-    o << std::setprecision(digits) << v;
-    return o.str();
 }
 
 std::string format_duration(double s) {

@@ -2,6 +2,7 @@
 // Display only: every value is a field the planner filled in (nothing is recomputed here).
 #pragma once
 
+#include "core/quantity.h"
 #include "gui/scenario.h"
 
 #include <map>
@@ -47,8 +48,8 @@ std::vector<Figure> infer_figures(const InferEvaluation& e);
 // The InferPlan's memory terms as the stacked bar shows them (GiB), in the planner's order.
 std::vector<MemorySegment> infer_segments(const InferEvaluation& e);
 
+// (Fixed-point numbers: format_fixed, core/quantity.h.)
 std::string format_duration(double seconds);
-std::string format_fixed(double v, int digits);
 std::string format_signed_delta(double delta, const std::string& unit);
 
 }  // namespace llmplan::gui

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gpu.h"
+#include "core/json.h"
 #include "core/model_text.h"
 #include "core/presets.h"
 #include "core/quantity.h"
@@ -764,7 +765,7 @@ bool MainWindow::export_report(const QString& path, QString* error) {
     try {
         const nlohmann::ordered_json report =
             infer ? infer_to_json(current_infer_->plan, current_infer_->origin) : report_json(*current_);
-        write_output_file(path.toStdString(), report.dump(2) + "\n", "report");
+        write_output_file(path.toStdString(), report_text(report, "report"), "report");
         return true;
     } catch (const std::exception& e) {
         if (error) *error = e.what();

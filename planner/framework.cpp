@@ -2,8 +2,12 @@
 // FrameworkProfile's texts; the interface is described in framework.h.
 #include "planner/framework.h"
 
+#include "core/error.h"
+#include "core/quantity.h"
+#include "core/text.h"
 #include "planner/perf.h"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <utility>
@@ -13,6 +17,8 @@ namespace llmplan {
 ModelSpec FrameworkProfile::trained_model(const ModelSpec& model) const { return model; }
 
 void FrameworkProfile::validate(const ModelSpec&, const TrainConfig&) const {}
+
+std::vector<FrameworkOption> FrameworkProfile::options() const { return {}; }
 
 void FrameworkProfile::step_time(const MemoryPlan&, const PerfOptions&, ComputeTime&) const {}
 
@@ -53,7 +59,9 @@ Registry& registry() {
     static Registry r = [] {
         Registry built_in;
         // One line per built-in framework profile.
-        for (std::shared_ptr<const FrameworkProfile> p : {make_generic_profile(), make_pytorch_profile(), make_llmplan_profile()})
+        for (std::shared_ptr<const FrameworkProfile> p :
+             {make_generic_profile(), make_pytorch_profile(), make_llmplan_profile(), make_megatron_profile(),
+              make_deepspeed_profile(), make_torchtitan_profile()})
             built_in[p->framework()] = std::move(p);
         return built_in;
     }();
@@ -70,6 +78,56 @@ const FrameworkProfile& framework_profile(Framework f) {
     if (it == r.end() || !it->second)
         throw std::logic_error(std::string("no framework profile registered for --framework ") + to_string(f));
     return *it->second;
+}
+
+namespace {
+
+const FrameworkOption* find_option(const std::vector<FrameworkOption>& options, const std::string& key) {
+    for (const FrameworkOption& o : options)
+        if (o.key == key) return &o;
+    return nullptr;
+}
+
+std::string option_flag(const std::string& key, const std::string& value) {
+    return "--framework-option " + key + "=" + value;
+}
+
+}  // namespace
+
+void check_framework_options(const TrainConfig& c) {
+    if (c.framework_options.empty()) return;
+    const std::vector<FrameworkOption> options = framework_profile(c.framework).options();
+    std::vector<std::string> keys;
+    for (const FrameworkOption& o : options) keys.push_back(o.key + " (default " + o.default_value + ")");
+    for (const auto& [key, value] : c.framework_options)
+        if (!find_option(options, key))
+            throw InputError("--framework-option " + key + ": --framework " + to_string(c.framework) +
+                             (keys.empty() ? std::string(" takes no options")
+                                           : " takes " + join(keys, ", ") + " (docs/MEMORY_MODEL.md)"));
+}
+
+std::string framework_option(const TrainConfig& c, const std::string& key) {
+    for (const auto& [k, v] : c.framework_options)
+        if (k == key) return to_lower(v);
+    const std::vector<FrameworkOption> options = framework_profile(c.framework).options();
+    if (const FrameworkOption* o = find_option(options, key)) return o->default_value;
+    throw std::logic_error("--framework " + std::string(to_string(c.framework)) + " declares no option " + key);
+}
+
+double framework_option_number(const TrainConfig& c, const std::string& key, double min, double max) {
+    const std::string value = framework_option(c, key);
+    return parse_real(value, option_flag(key, value), min, max);
+}
+
+bool framework_option_flag(const TrainConfig& c, const std::string& key) {
+    return framework_option_choice(c, key, {"true", "false"}) == "true";
+}
+
+std::string framework_option_choice(const TrainConfig& c, const std::string& key, const std::vector<std::string>& choices) {
+    const std::string value = framework_option(c, key);
+    if (std::find(choices.begin(), choices.end(), value) == choices.end())
+        throw InputError(option_flag(key, value) + ": choose one of " + join(choices, ", "));
+    return value;
 }
 
 std::shared_ptr<const FrameworkProfile> register_framework_profile(std::shared_ptr<const FrameworkProfile> profile) {

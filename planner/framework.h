@@ -8,6 +8,8 @@
 //    allocator_reserve, the reserve over the peak it assumes;
 //  * step_time: where the framework changes the time model (planner/perf.h, ComputeTime) — the
 //    llmplan engine sums its calibrated kernels; the others keep the generic model;
+//  * options: the framework's own settings a job may give (--framework-option KEY=VALUE), each with
+//    the framework's default and name for it;
 //  * the texts the CLI table, `llmplan profile` and the GUI print for it.
 // The registry maps each Framework to its profile; plan_memory, plan_perf, the CLI and the GUI
 // reach the framework only through framework_profile(). Adding a framework: a new file with the
@@ -29,6 +31,13 @@ namespace llmplan {
 struct PerfOptions;
 struct ComputeTime;
 
+// One setting a framework profile takes through --framework-option KEY=VALUE (what each sets:
+// the profile's comments and docs/MEMORY_MODEL.md §9-§11).
+struct FrameworkOption {
+    std::string key;            // "reduce_bucket_size", as the framework names it
+    std::string default_value;  // the framework's own default, as the option would be written
+};
+
 class FrameworkProfile {
 public:
     virtual ~FrameworkProfile() = default;
@@ -40,7 +49,10 @@ public:
     // framework (memory, time) is of this model.
     virtual ModelSpec trained_model(const ModelSpec& model) const;
     // Throws InputError for a (model, config) the framework cannot run; default: accepts all.
+    // Called after check_framework_options.
     virtual void validate(const ModelSpec& model, const TrainConfig& config) const;
+    // The settings the framework takes (--framework-option); default: none.
+    virtual std::vector<FrameworkOption> options() const;
     // Allocator reserve over the peak allocated bytes (MemoryPlan::allocator_fragmentation).
     virtual double allocator_reserve(const TrainConfig& config) const = 0;
     // One GPU of pipeline stage `stage` (config with defaults resolved); `tensors` is
@@ -73,9 +85,26 @@ const FrameworkProfile& framework_profile(Framework f);
 // planning starts.
 std::shared_ptr<const FrameworkProfile> register_framework_profile(std::shared_ptr<const FrameworkProfile> profile);
 
+// Throws InputError naming --framework-option for a key the job's framework does not take (the
+// message lists those it takes).
+void check_framework_options(const TrainConfig& config);
+// The value of `key` for the job (lower case): as given with --framework-option, else the
+// framework's default.
+// Throws std::logic_error when the job's framework declares no such option.
+std::string framework_option(const TrainConfig& config, const std::string& key);
+// framework_option read as a number in [min, max], as "true"/"false", or as one of `choices`;
+// InputError naming --framework-option KEY otherwise.
+double framework_option_number(const TrainConfig& config, const std::string& key, double min, double max);
+bool framework_option_flag(const TrainConfig& config, const std::string& key);
+std::string framework_option_choice(const TrainConfig& config, const std::string& key,
+                                    const std::vector<std::string>& choices);
+
 // The built-in profiles (framework.cpp registers them).
-std::shared_ptr<const FrameworkProfile> make_generic_profile();   // framework.cpp
-std::shared_ptr<const FrameworkProfile> make_pytorch_profile();   // framework_pytorch.cpp
-std::shared_ptr<const FrameworkProfile> make_llmplan_profile();   // framework_llmplan.cpp
+std::shared_ptr<const FrameworkProfile> make_generic_profile();     // framework.cpp
+std::shared_ptr<const FrameworkProfile> make_pytorch_profile();     // framework_pytorch.cpp
+std::shared_ptr<const FrameworkProfile> make_llmplan_profile();     // framework_llmplan.cpp
+std::shared_ptr<const FrameworkProfile> make_megatron_profile();    // framework_megatron.cpp
+std::shared_ptr<const FrameworkProfile> make_deepspeed_profile();   // framework_deepspeed.cpp
+std::shared_ptr<const FrameworkProfile> make_torchtitan_profile();  // framework_torchtitan.cpp
 
 }  // namespace llmplan

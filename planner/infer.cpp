@@ -4,6 +4,7 @@
 #include "planner/flops.h"
 
 #include "core/error.h"
+#include "core/precision.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/comm.h"
@@ -457,7 +458,7 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     const Precision compute = c.weights.format == WeightFormat::fp32 ? Precision::fp32
                               : c.weights.format == WeightFormat::fp8 ? Precision::fp8
                                                                        : Precision::mixed_bf16;
-    const double peak_flops = peak_for(gpu, compute);
+    const double peak_flops = precision_peak_flops(gpu, compute, "--weights");
     const double b = static_cast<double>(c.batch), prompt = static_cast<double>(c.prompt), tp = c.tp;
     // Matmul FLOPs: 2 per active parameter and token (weight_sizes), the logits 2·d·V of the last
     // position only; attention per layer kind over the keys each position meets. Prefill runs MLA

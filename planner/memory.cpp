@@ -28,16 +28,8 @@ std::string dec(double v) {
 }
 double ceil_div(double a, double b) { return std::ceil(a / b); }
 
-// Parameters one GPU of a stage holds, before ZeRO sharding, split by shard group.
-struct StageParams {
-    double dense = 0, expert = 0;               // elements
-    double dense_state = 0, expert_state = 0;   // unsharded optimizer-state bytes
-    double matmul = 0;                          // elements of matmul weights (fp8 copies)
-    double largest_block = 0;                   // elements of the largest gather unit (ZeRO-3)
-    std::string largest_block_name;
-};
+}  // namespace
 
-// Local shape of a tensor under tensor parallelism (Megatron §3; biases are 1 × n vectors).
 void local_shape(const ParamTensor& p, int t, double& rows, double& cols) {
     rows = static_cast<double>(p.rows);
     cols = static_cast<double>(p.cols);
@@ -49,8 +41,6 @@ void local_shape(const ParamTensor& p, int t, double& rows, double& cols) {
     }
 }
 
-// Copies of a tensor on a stage: for per-layer tensors those in the stage's layer ranges
-// (core/model.h copies_in_layers: dense and MoE layers counted where they fall).
 double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<LayerRange>& ranges) {
     if (t.block != Block::layer) return static_cast<double>(t.count);
     double n = 0;
@@ -58,12 +48,16 @@ double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<
     return n;
 }
 
+namespace {
+
 // "one layer", or "one MoE layer" / "one dense layer" where the model has both.
 std::string layer_name(const ModelSpec& m, const LayerKind& k) {
     const int moe = moe_layer_count(m);
     if (moe == 0 || moe == m.n_layers) return "one layer";
     return k.moe ? "one MoE layer" : "one dense layer";
 }
+
+}  // namespace
 
 StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c,
                          int stage) {
@@ -133,20 +127,22 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
     return sp;
 }
 
-// Layer × micro-batch activation sets stage `i` holds at the 1F1B steady state.
+namespace {
+
+// Layer × micro-batch activation sets stage `i`, holding `layers` layers, keeps at the 1F1B steady state.
 // 1F1B (Narayanan et al. 2021, §2.2): stage i has min(p − i, m) micro-batches in flight.
 // Interleaved (Megatron-LM schedules.py warm-up count): 2(p − i − 1) + (v − 1)p + 1 model chunks
-// of L/(p·v) layers; stage 0 gives Korthikanti's L·(1 + (p − 1)/(p·v)) (§4.2.3).
-double layer_microbatches(const ModelSpec& m, const ParallelLayout& p, int i, std::int64_t micro_batches,
-                          double& in_flight) {
-    const double L = m.n_layers, pp = p.pp, v = p.virtual_stages, mb = static_cast<double>(micro_batches);
+// of layers/v layers (equal stages: L/(p·v)); stage 0 gives Korthikanti's L·(1 + (p − 1)/(p·v))
+// (§4.2.3). Chunks of one stage that differ (uneven splits) are taken at their average.
+double layer_microbatches(const ParallelLayout& p, int i, double layers, std::int64_t micro_batches, double& in_flight) {
+    const double pp = p.pp, v = p.virtual_stages, mb = static_cast<double>(micro_batches);
     if (p.virtual_stages == 1) {
         in_flight = std::min(pp - i, mb);
-        return in_flight * L / pp;
+        return in_flight * layers;
     }
     const double chunks = std::min(2 * (pp - i - 1) + (v - 1) * pp + 1, mb * v);
     in_flight = chunks / v;
-    return chunks * L / (pp * v);
+    return chunks * layers / v;
 }
 
 std::string placement(const ModelSpec& m, int stage, int pp, const std::vector<LayerRange>& ranges) {
@@ -201,7 +197,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     const std::vector<LayerRange> ranges = stage_layer_ranges(m, p, i);
     const std::vector<LayerGroup> groups = stage_layer_groups(m, p, i);
     const bool last = i == p.pp - 1;
-    s.layers = m.n_layers / p.pp;
+    for (const LayerRange& r : ranges) s.layers += r.count;
     s.first_layer = ranges.front().first;
     s.placement = placement(m, i, p.pp, ranges);
 
@@ -305,7 +301,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
 
     // --- activations (Korthikanti et al. 2022), per layer kind -----------------------------------
     const std::int64_t micro_batches = std::max<std::int64_t>(1, c.grad_accum());
-    s.layer_microbatches = layer_microbatches(m, p, i, micro_batches, s.microbatches_in_flight);
+    s.layer_microbatches = layer_microbatches(p, i, s.layers, micro_batches, s.microbatches_in_flight);
     // One layer of each kind on the stage, one micro-batch; with LoRA each adapter also keeps its
     // rank-r intermediate (lora_A's output) for lora_B.
     auto saved = [&](const LayerKind& k, Recompute mode) { return saved_bytes(layer_saved_tensors(m, c, mode, k), shape); };
@@ -468,14 +464,29 @@ StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tenso
     return framework_profile(c.framework).plan_stage(m, tensors, c, i, explain);
 }
 
-// The stages that can be the most loaded. With alike layers, stage 0 (the most micro-batches in
-// flight and the embedding) or the last (the logits): middle stages hold fewer activations than
-// stage 0 and no extras. With layers of several kinds a middle stage may hold more parameters
-// (MoE layers where stage 0 holds dense ones): every stage.
-std::vector<int> loaded_stages(const ModelSpec& m, int pp) {
+// The stages that can be the most loaded, or the slowest (compute_time, perf.h, takes the last of
+// the stages with the most FLOPs). With alike layers on equal stages, stage 0 (the most
+// micro-batches in flight and the embedding) or the last (the logits and the output layer):
+// middle stages hold fewer activations than stage 0 and no extras. With uneven stages, also the
+// first and the last stage of each run of stages holding equally many layers: within a run the
+// first keeps the most micro-batches in flight and the last is the one timed. With layers of
+// several kinds a middle stage may hold more parameters (MoE layers where stage 0 holds dense
+// ones): every stage.
+std::vector<int> loaded_stages(const ModelSpec& m, const ParallelLayout& p) {
     std::vector<int> stages;
-    for (int i = 0; i < pp; ++i)
-        if (i == 0 || i == pp - 1 || m.heterogeneous()) stages.push_back(i);
+    if (m.heterogeneous()) {
+        for (int i = 0; i < p.pp; ++i) stages.push_back(i);
+        return stages;
+    }
+    std::vector<int> per_stage(static_cast<std::size_t>(p.pp), 0);
+    if (!p.split.even()) {
+        const std::vector<int> chunks = pipeline_chunk_layers(m.n_layers, p);
+        for (std::size_t k = 0; k < chunks.size(); ++k) per_stage[k % static_cast<std::size_t>(p.pp)] += chunks[k];
+    }
+    for (int i = 0; i < p.pp; ++i) {
+        const auto n = [&](int j) { return per_stage[static_cast<std::size_t>(j)]; };
+        if (i == 0 || i == p.pp - 1 || n(i) != n(i - 1) || n(i) != n(i + 1)) stages.push_back(i);
+    }
     return stages;
 }
 
@@ -486,17 +497,34 @@ double worst_device_total(const ModelSpec& m, const std::vector<ParamTensor>& te
     c.micro_batch = micro_batch;
     c.global_batch = micro_batch * c.parallel.dp() * accum;
     double worst = 0;
-    for (int i : loaded_stages(m, c.parallel.pp)) worst = std::max(worst, plan_stage(m, tensors, c, i, false).device_total);
+    for (int i : loaded_stages(m, c.parallel)) worst = std::max(worst, plan_stage(m, tensors, c, i, false).device_total);
     return worst;
 }
 
 }  // namespace
 
 std::vector<LayerRange> stage_layer_ranges(const ModelSpec& m, const ParallelLayout& p, int stage) {
-    const int v = std::max(1, p.virtual_stages), chunk = m.n_layers / (p.pp * v);
+    const int v = std::max(1, p.virtual_stages);
     std::vector<LayerRange> ranges;
-    for (int j = 0; j < v; ++j) ranges.push_back({(stage + j * p.pp) * chunk, chunk});
+    if (p.split.even()) {  // equal chunks: chunk k holds layers [k·c, (k + 1)·c)
+        const int chunk = m.n_layers / (p.pp * v);
+        for (int j = 0; j < v; ++j) ranges.push_back({(stage + j * p.pp) * chunk, chunk});
+        return ranges;
+    }
+    // Uneven chunks (core/config.h PipelineSplit): chunk k starts after chunks 0 … k − 1.
+    const std::vector<int> chunks = pipeline_chunk_layers(m.n_layers, p);
+    int first = 0;
+    for (int k = 0; k < static_cast<int>(chunks.size()); ++k) {
+        if (k % p.pp == stage) ranges.push_back({first, chunks[static_cast<std::size_t>(k)]});
+        first += chunks[static_cast<std::size_t>(k)];
+    }
     return ranges;
+}
+
+int stage_layer_count(const ModelSpec& m, const ParallelLayout& p, int stage) {
+    int n = 0;
+    for (const LayerRange& r : stage_layer_ranges(m, p, stage)) n += r.count;
+    return n;
 }
 
 std::vector<LayerGroup> stage_layer_groups(const ModelSpec& m, const ParallelLayout& p, int stage) {
@@ -520,6 +548,7 @@ MemoryPlan plan_memory(const ModelSpec& given, const GpuSpec& gpu, const TrainCo
     plan.model = model;
     plan.warnings = validate_config(model, plan.config);
     plan.params = count_params(model);
+    check_framework_options(plan.config);
     framework.validate(model, plan.config);
     plan.allocator_fragmentation = framework.allocator_reserve(plan.config);
     plan.capacity_bytes = gpu.memory_bytes;
@@ -565,10 +594,11 @@ MemoryPlan plan_memory_quick(const ModelSpec& given, const std::vector<ParamTens
     const std::vector<ParamTensor>& tensors = same ? given_tensors : own_tensors;
     plan.model = model;
     plan.warnings = validate_config(model, plan.config);
+    check_framework_options(plan.config);
     framework.validate(model, plan.config);
     plan.params = same ? given_params : count_params(model);
     plan.capacity_bytes = gpu.memory_bytes;
-    for (int i : loaded_stages(model, plan.config.parallel.pp)) {
+    for (int i : loaded_stages(model, plan.config.parallel)) {
         plan.stages.push_back(plan_stage(model, tensors, plan.config, i, false));
         if (plan.stages.back().device_total > plan.worst().device_total)
             plan.worst_stage = static_cast<int>(plan.stages.size()) - 1;

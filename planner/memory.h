@@ -36,7 +36,7 @@ struct PhaseTotal {
 struct StageMemory {
     int stage = 0;
     int first_layer = 0;           // transformer layers [first_layer, first_layer + layers), or with
-    int layers = 0;                //   virtual stages the first of its chunks (stage_layer_ranges)
+    int layers = 0;                //   virtual stages the first of its chunks and their total (stage_layer_ranges)
     std::string placement;         // "embedding + layers 0-31 + final norm + head"
     std::int64_t params_on_gpu = 0;  // after tensor/pipeline/expert splits, before ZeRO sharding
     double layer_microbatches = 0;   // activation sets held: layers × micro-batches in flight
@@ -88,7 +88,8 @@ struct MemoryPlan {
 MemoryPlan plan_memory(const ModelSpec& model, const GpuSpec& gpu, const TrainConfig& config);
 
 // The fast path `llmplan search` evaluates layouts with: the same numbers as plan_memory for the
-// stages that can be the most loaded (the first and the last, or every stage of a model whose
+// stages that can be the most loaded or the slowest (the first and the last; with an uneven split
+// also the ends of each run of stages holding equally many layers; every stage of a model whose
 // layers differ; `stages` holds those in order), without the explanations and without the
 // largest-micro-batch search (max_micro_batch stays 0).
 // `tensors` and `params` are param_tensors(model) and count_params(model), computed once.
@@ -97,14 +98,36 @@ MemoryPlan plan_memory_quick(const ModelSpec& model, const std::vector<ParamTens
 
 // The transformer layers pipeline stage `stage` holds: L/p consecutive layers, or with v virtual
 // stages its v model chunks of L/(p·v) layers, chunk j holding virtual chunk stage + j·p
-// (Megatron-LM's interleaved placement, get_transformer_layer_offset; Narayanan et al. 2021 §2.2).
+// (Megatron-LM's interleaved placement, get_transformer_layer_offset; Narayanan et al. 2021 §2.2);
+// with an uneven split (ParallelLayout::split) the chunks of pipeline_chunk_layers (core/config.h),
+// placed one after another in the model's order. The one placement the memory and time models use.
 struct LayerRange {
     int first = 0;
     int count = 0;
 };
 std::vector<LayerRange> stage_layer_ranges(const ModelSpec& model, const ParallelLayout& parallel, int stage);
+// The number of transformer layers on pipeline stage `stage` (its ranges' counts, summed).
+int stage_layer_count(const ModelSpec& model, const ParallelLayout& parallel, int stage);
 // Those layers grouped by kind (core/model.h layer_groups) over all the stage's ranges.
 std::vector<LayerGroup> stage_layer_groups(const ModelSpec& model, const ParallelLayout& parallel, int stage);
+
+// Parameters one GPU of pipeline stage `stage` holds (after the tensor, pipeline and expert
+// splits, before ZeRO sharding), split by shard group: the generic model's and the framework
+// profiles' common count. `tensors` is param_tensors(model).
+struct StageParams {
+    double dense = 0, expert = 0;               // elements
+    double dense_state = 0, expert_state = 0;   // unsharded optimizer-state bytes
+    double matmul = 0;                          // elements of matmul weights (fp8 copies)
+    double largest_block = 0;                   // elements of the largest gather unit (ZeRO-3)
+    std::string largest_block_name;
+};
+StageParams stage_params(const ModelSpec& model, const std::vector<ParamTensor>& tensors, const TrainConfig& config,
+                         int stage);
+// Local shape of a tensor under tensor parallelism t (Megatron §3; biases are 1 × n vectors).
+void local_shape(const ParamTensor& tensor, int t, double& rows, double& cols);
+// Copies of a tensor on a stage: for per-layer tensors those in the stage's layer ranges
+// (core/model.h copies_in_layers: dense and MoE layers counted where they fall).
+double stage_copies(const ParamTensor& tensor, const ModelSpec& model, const std::vector<LayerRange>& ranges);
 
 // One GPU of pipeline stage `stage` in the generic (textbook) model: the `generic` framework
 // profile's plan_stage (framework.h). `tensors` is param_tensors(model); explain = false leaves out

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/quantity.h"
 #include "planner/activations.h"
 #include "planner/framework.h"
 #include "planner/lora.h"
@@ -12,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <map>
 #include <cmath>
+#include <map>
 
 namespace llmplan {
 
@@ -53,6 +54,25 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     return p;
 }
 
+// A number as a person types it, in messages: 600, 0.5, 7.5 (three decimals at most).
+std::string plain(double v) {
+    std::string s = format_fixed(v, 3);
+    while (s.find('.') != std::string::npos && (s.back() == '0' || s.back() == '.')) {
+        const bool point = s.back() == '.';
+        s.pop_back();
+        if (point) break;
+    }
+    return s;
+}
+
+// The memory plan of pipeline stage `stage`: every stage compute_time can pick is planned
+// (plan_memory plans them all; plan_memory_quick the last, or all when stages differ).
+const StageMemory& stage_memory(const MemoryPlan& plan, int stage) {
+    for (const StageMemory& s : plan.stages)
+        if (s.stage == stage) return s;
+    return plan.stages.back();
+}
+
 }  // namespace
 
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
@@ -79,6 +99,17 @@ double nvlink_group_busbw(const ClusterSpec& cl, int n) {
 }
 
 double gemm_efficiency_for(const GpuSpec& g) { return g.gemm_efficiency; }
+
+double power_capped_clock(double limit, const GpuSpec& g) {
+    if (!(g.tdp_watts > 0))
+        throw InputError("--power-limit: the catalog has no board power (TDP) for the " + g.name + " to set a limit against");
+    const double c = limit / g.tdp_watts;
+    if (!(c >= kPowerLimitMinFraction && c <= 1))
+        throw InputError("--power-limit " + plain(limit) + " W: must be between " + plain(kPowerLimitMinFraction * g.tdp_watts) +
+                         " and " + plain(g.tdp_watts) + " W on the " + g.name + " (40–100% of its " + plain(g.tdp_watts) +
+                         " W board power, the range the clock model was fitted on)");
+    return std::cbrt((c - kPowerStaticShare) / (1 - kPowerStaticShare));
+}
 
 double peak_for(const GpuSpec& g, Precision p) { return precision_peak_flops(g, p); }
 
@@ -127,22 +158,35 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
     const GpuSpec& g = plan.gpu;
-    // The stage with the most forward matmul FLOPs is the slowest: all stages hold L/pp layers, the
-    // last also the output layer (and MTP modules); dense and MoE layers, attention kinds differ.
+    // The stage with the most forward matmul FLOPs is the slowest: the last also runs the output
+    // layer (and MTP modules); dense and MoE layers, attention kinds and, with an uneven split,
+    // the number of layers differ.
     ComputeTime r;
     ForwardFlops stage_fwd;
-    // Layers all alike: every stage runs the same, the last also the output layer.
-    for (int i = m.heterogeneous() ? 0 : p.pp - 1; i < p.pp; ++i) {
+    // Layers all alike on equal stages: every stage runs the same, the last also the output layer.
+    // Alike layers on uneven stages: the stages the memory plan holds (plan_memory_quick keeps the
+    // last of each run of stages with equally many layers, the one a tie picks here).
+    std::vector<int> candidates;
+    if (m.heterogeneous()) {
+        for (int i = 0; i < p.pp; ++i) candidates.push_back(i);
+    } else if (!p.split.even()) {
+        for (const StageMemory& s : plan.stages) candidates.push_back(s.stage);
+    } else {
+        candidates.push_back(p.pp - 1);
+    }
+    for (int i : candidates) {
         const ForwardFlops f = stage_forward_flops(m, p, i, c.seq);
         if (f.total() + f.mtp >= stage_fwd.total() + stage_fwd.mtp) {
             stage_fwd = f;
             r.stage = i;
         }
     }
-    const StageMemory& st = plan.stages.back();
+    const StageMemory& st = stage_memory(plan, r.stage);
     const bool lora = c.lora.enabled();
     const double L = m.n_layers, d = m.d_model, T = static_cast<double>(c.seq);
-    r.peak_flops = peak_for(g, c.precision);
+    r.peak_given = opt.peak_flops > 0;
+    r.peak_flops = r.peak_given ? opt.peak_flops : peak_for(g, c.precision);
+    r.clock_fraction = opt.power_limit_watts > 0 ? power_capped_clock(opt.power_limit_watts, g) : 1;
     const double tokens_mb = static_cast<double>(c.micro_batch) * T / p.cp;  // tokens one GPU processes
     const double layers = static_cast<double>(st.layers);
     r.layers = layers;
@@ -158,7 +202,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.gemm_efficiency = (opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g)) * n_min / (n_min + 128);
     const double fwd_flops = (stage_fwd.total() + stage_fwd.mtp) * tokens_mb / p.tp;
     const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
-    const double rate = r.peak_flops * r.gemm_efficiency;
+    const double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
     r.matmul_rate = rate;
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
@@ -200,7 +244,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const ModelSpec& m = plan.model;
     const TrainConfig& c = plan.config;
     const ParallelLayout& p = c.parallel;
-    const StageMemory& st = plan.stages.back();
+    const StageMemory& st = stage_memory(plan, t.stage);
     const PrecisionBytes pb = precision_bytes(c.precision);
     const bool lora = c.lora.enabled();
     const double T = static_cast<double>(c.seq), d = m.d_model, layers = t.layers, mb = t.micro_batches;
@@ -375,9 +419,52 @@ void step_and_run_totals(PerfPlan& r, const MemoryPlan& plan, const ClusterSpec&
     // Board power: 30% while waiting (communication, bubble), full TDP while computing.
     r.busy_fraction = std::min(1.0, r.compute_seconds / r.step_seconds);
     if (r.mfu_given) r.busy_fraction = 1;
-    r.average_power_watts = plan.gpu.tdp_watts * (0.3 + 0.7 * r.busy_fraction);
+    r.board_watts = opt.power_limit_watts > 0 ? opt.power_limit_watts : plan.gpu.tdp_watts;
+    r.average_power_watts = r.board_watts * (0.3 + 0.7 * r.busy_fraction);
     r.energy_kwh = p.gpus * r.average_power_watts * r.training_seconds / 3.6e6 * opt.pue;
     r.co2_kg = r.energy_kwh * opt.grid_intensity;
+
+    // --- goodput: the expected run (docs/PERFORMANCE_MODEL.md §5) -----------------------------------
+    RunGoodput& g = r.goodput;
+    g.modelled = opt.goodput > 0 || opt.mtbf_hours > 0 || opt.rampup_tokens > 0;
+    if (opt.goodput > 0) {
+        g.given = true;
+        g.goodput = opt.goodput;
+    } else if (opt.mtbf_hours > 0) {
+        // Failures at rate 1/M for the job (M = a GPU's MTBF ÷ GPUs, independent failures);
+        // checkpoints of δ every τ = √(2δM) (Young 1974's optimum); a failure loses τ/2 of work on
+        // average and R to restart. First order in δ/M and R/M: goodput = 1 − δ/τ − τ/(2M) − R/M.
+        const double M = opt.mtbf_hours / p.gpus, d = opt.checkpoint_minutes / 60, R = opt.restart_minutes / 60;
+        g.job_mtbf_hours = M;
+        g.checkpoint_interval_hours = std::sqrt(2 * d * M);
+        g.checkpoint_fraction = d > 0 ? d / g.checkpoint_interval_hours : 0;
+        g.lost_work_fraction = g.checkpoint_interval_hours / (2 * M);
+        g.restart_fraction = R / M;
+        g.goodput = 1 - g.checkpoint_fraction - g.lost_work_fraction - g.restart_fraction;
+        if (!(g.goodput > 0))
+            throw InputError("--mtbf-hours " + plain(opt.mtbf_hours) + ": the job (" + std::to_string(p.gpus) +
+                             " GPUs) fails every " + plain(M * 60) +
+                             " minutes, too often to make progress with these checkpoint and restart times");
+    }
+    if (opt.rampup_tokens > 0 && !r.mfu_given) {
+        // The global batch grows linearly in tokens from one micro-batch per data-parallel rank (b0
+        // sequences) to B over T_r tokens: ∫ dτ/(b(τ)·s) = T_r·ln(B/b0)/(s·(B − b0)) steps instead of
+        // T_r/(s·B). What a step costs whatever its batch — the bubble, the optimizer step and the
+        // collectives run once per step (gradient reduction, ZeRO's parameter all-gather) — is paid
+        // for the extra steps; compute and per-micro-batch collectives scale with the tokens.
+        const double B = static_cast<double>(plan.config.global_batch), S = static_cast<double>(plan.config.seq);
+        const double b0 = static_cast<double>(plan.config.micro_batch) * p.dp();
+        g.rampup_tokens = std::min(opt.rampup_tokens, r.training_tokens);
+        const double steady_steps = g.rampup_tokens / (B * S);
+        g.rampup_steps = B > b0 ? g.rampup_tokens * std::log(B / b0) / (S * (B - b0)) : steady_steps;
+        double per_step = r.bubble_seconds + r.optimizer_seconds;
+        for (const CollectiveUse& u : r.collectives)
+            if (u.count == 1) per_step += u.exposed_seconds;
+        g.rampup_extra_seconds = (g.rampup_steps - steady_steps) * per_step;
+    }
+    g.expected_seconds = (r.training_seconds + g.rampup_extra_seconds) / g.goodput;
+    g.expected_gpu_hours = p.gpus * g.expected_seconds / 3600;
+    g.expected_cost = g.expected_gpu_hours * cl.price_per_gpu_hour;
 }
 
 PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOptions& opt) {
@@ -388,6 +475,16 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
         throw InputError("--inter-node-bandwidth: link bandwidths must be positive");
     if (opt.mfu < 0 || opt.mfu > 1) throw InputError("--mfu " + std::to_string(opt.mfu) + ": must be between 0 and 1");
     if (opt.tokens < 0) throw InputError("--tokens: must not be negative");
+    if (opt.peak_flops < 0) throw InputError("--peak-flops: must be positive");
+    if (opt.power_limit_watts < 0) throw InputError("--power-limit: must be positive");
+    if (opt.goodput < 0 || opt.goodput > 1) throw InputError("--goodput " + plain(opt.goodput) + ": must be in (0, 1]");
+    if (opt.goodput > 0 && opt.mtbf_hours > 0)
+        throw InputError("--goodput and --mtbf-hours each set the run's goodput; give only one of them");
+    if (opt.mtbf_hours < 0 || opt.checkpoint_minutes < 0 || opt.restart_minutes < 0 || opt.rampup_tokens < 0)
+        throw InputError("--mtbf-hours, --checkpoint-minutes, --restart-minutes and --batch-rampup must not be negative");
+    if ((opt.checkpoint_minutes > 0 || opt.restart_minutes > 0) && !(opt.mtbf_hours > 0))
+        throw InputError(std::string(opt.checkpoint_minutes > 0 ? "--checkpoint-minutes" : "--restart-minutes") +
+                         " needs --mtbf-hours (how often a GPU fails)");
 
     PerfPlan r;
     // 1. FLOPs (flops.h; PaLM App. B for MFU / HFU)
@@ -403,6 +500,8 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     // 2. compute on the worst stage, the framework's time model included
     ComputeTime t = compute_time(plan, opt);
     r.peak_flops = t.peak_flops;
+    r.peak_given = t.peak_given;
+    r.clock_fraction = t.clock_fraction;
     r.compute_stage = t.stage;
     r.gemm_efficiency = t.gemm_efficiency;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
@@ -475,15 +574,18 @@ void apply_calibration(const std::string& text, const std::string& what, PerfOpt
                 c.kind = Collective::reduce_scatter;
             else
                 throw InputError(where + ": unknown collective \"" + kind + "\"");
-            // Bounded before narrowing (get<int>() wrapped 2^32 + 1 to 1): at most 2^24 GPUs, as --gpus.
-            const nlohmann::json& g = e["gpus"];
-            if (g.is_number_unsigned() ? g.get<std::uint64_t>() > (1u << 24) : g.get<std::int64_t>() > (1 << 24))
-                throw InputError(where + ": gpus " + g.dump() + " is more than 16,777,216");
-            c.bytes = e["bytes"].get<double>();
-            c.seconds = e["time_us"].get<double>() * 1e-6;
-            if (g.get<std::int64_t>() < 1 || !(c.bytes > 0) || !(c.seconds > 0))
-                throw InputError(where + ": gpus, bytes and time_us must be positive");
-            c.gpus = static_cast<int>(g.get<std::int64_t>());
+            // Ranges (docs/RELIABILITY.md): 1 to 2^24 GPUs, 1 byte to 1e15 bytes (a petabyte), 1 ns
+            // to 1e10 µs (about 3 hours) per call; a measurement outside them is not one.
+            const double gpus = e["gpus"].get<double>(), bytes = e["bytes"].get<double>(), us = e["time_us"].get<double>();
+            if (!(gpus >= 1 && gpus <= (1 << 24)))
+                throw InputError(where + ": \"gpus\" = " + e["gpus"].dump() + " is outside [1, 16777216]");
+            if (!(bytes >= 1 && bytes <= 1e15))
+                throw InputError(where + ": \"bytes\" = " + e["bytes"].dump() + " is outside [1, 1e15]");
+            if (!(us >= 1e-3 && us <= 1e10))
+                throw InputError(where + ": \"time_us\" = " + e["time_us"].dump() + " is outside [0.001, 1e10]");
+            c.gpus = static_cast<int>(gpus);
+            c.bytes = bytes;
+            c.seconds = us * 1e-6;
             o.measured_collectives.push_back(c);
         }
     }

@@ -94,6 +94,45 @@ struct PerfOptions {
     // "collectives"): a collective of the same kind over the same number of GPUs inside a node is
     // timed from them (measured_collective_seconds) instead of the alpha-beta model.
     std::vector<MeasuredCollective> measured_collectives;
+    // The GPU's matmul speed (docs/PERFORMANCE_MODEL.md §2): the dense peak for the job's precision
+    // given instead of the catalog's (--peak-flops), and a board power limit below the TDP
+    // (--power-limit) that lowers the sustained clock (power_capped_clock). 0: not given.
+    double peak_flops = 0;         // FLOP/s
+    double power_limit_watts = 0;  // W
+    // Goodput of the whole run (§5): a given fraction of wall time that trains (--goodput), or one
+    // from failures — a GPU's mean time between failures (--mtbf-hours, with its share of host and
+    // network), the time to write a checkpoint and to restart (--checkpoint-minutes,
+    // --restart-minutes) — and the tokens over which the global batch ramps up (--batch-rampup).
+    double goodput = 0;
+    double mtbf_hours = 0;
+    double checkpoint_minutes = 0;
+    double restart_minutes = 0;
+    double rampup_tokens = 0;
+};
+
+// The sustained clock under a board power limit, as a fraction of the clock at the TDP (the
+// limit a large training GEMM runs at): f = ((c − s)/(1 − s))^(1/3), c = limit ÷ TDP — dynamic
+// power ∝ f·V² with V ∝ f above a static share s of the board power — with s = kPowerStaticShare
+// fitted to the power-limit traces Zeus published (You et al., NSDI 2023: BERT-base training on
+// V100, A40 and RTX 6000, 237 points, rms 6.8 points of speed; validation/power/fit_power_cap.py;
+// docs/PERFORMANCE_MODEL.md §2). Throws InputError naming --power-limit outside
+// [kPowerLimitMinFraction × TDP, TDP] (the range measured) or for a GPU without a TDP.
+inline constexpr double kPowerStaticShare = 0.36;
+inline constexpr double kPowerLimitMinFraction = 0.40;
+double power_capped_clock(double limit_watts, const GpuSpec& gpu);
+
+// The run's goodput (docs/PERFORMANCE_MODEL.md §5): what failures, checkpoints and restarts cost
+// and what a batch ramp-up adds, and the run's expected totals beside its steady-state ones.
+struct RunGoodput {
+    bool modelled = false;         // a goodput option was given; otherwise expected = steady state
+    bool given = false;            // --goodput X (the fractions below stay 0)
+    double goodput = 1;            // fraction of wall time that trains
+    double job_mtbf_hours = 0;     // --mtbf-hours ÷ GPUs
+    double checkpoint_interval_hours = 0;  // Young's optimum √(2·δ·M)
+    double checkpoint_fraction = 0, lost_work_fraction = 0, restart_fraction = 0;  // of wall time
+    double rampup_tokens = 0, rampup_steps = 0;
+    double rampup_extra_seconds = 0;  // wall time the ramp-up adds to the steady state
+    double expected_seconds = 0, expected_gpu_hours = 0, expected_cost = 0;
 };
 
 // A calibration file (schema "llmplan.calibration/1", docs/PERFORMANCE_MODEL.md §2 and §8):
@@ -150,8 +189,9 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
 // 2. Compute time of the worst stage: the generic model (matmul FLOPs at peak × GEMM efficiency ×
 // shape factor, element-wise HBM traffic, QLoRA dequantization, bubble, optimizer), then the
 // framework's step_time hook (framework.h) replaces what its own time model gives. The worst
-// stage is the one with the most forward matmul FLOPs (the last on a tie): stages hold equal
-// numbers of layers, but dense and MoE layers, attention kinds and the output layer differ.
+// stage is the one with the most forward matmul FLOPs (the last on a tie): dense and MoE layers,
+// attention kinds, the output layer and, with an uneven split, the number of layers differ. Its
+// memory plan supplies the activation bytes and the optimizer's state (and step_collectives' sizes).
 struct ComputeTime {
     double micro_batches = 1;   // m, per step per data-parallel rank
     int stage = 0;              // the worst pipeline stage
@@ -160,9 +200,11 @@ struct ComputeTime {
     double mtp_layers = 0;      // MTP modules on the worst stage (the last stage holds them all)
     ForwardFlops stage_forward; // forward FLOPs per token of the worst stage (stage_forward_flops)
     double tokens_per_gpu = 0;  // tokens one GPU processes per micro-batch
-    double peak_flops = 0;      // per GPU, for the precision
+    double peak_flops = 0;      // per GPU, for the precision (the catalog's, or --peak-flops)
+    bool peak_given = false;    // --peak-flops
+    double clock_fraction = 1;  // under --power-limit (power_capped_clock); matmuls run at peak × this
     double gemm_efficiency = 0; // with the shape factor
-    double matmul_rate = 0;     // peak × gemm_efficiency (the generic model's FLOP/s)
+    double matmul_rate = 0;     // peak × clock_fraction × gemm_efficiency (the generic model's FLOP/s)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -191,7 +233,10 @@ struct PerfPlan {
     double tokens_per_step = 0;
     double model_flops_per_step = 0, hardware_flops_per_step = 0;  // whole cluster
     // Compute model
-    double peak_flops = 0;            // per GPU, for the precision
+    double peak_flops = 0;            // per GPU, for the precision (the MFU's denominator)
+    bool peak_given = false;          // --peak-flops
+    double clock_fraction = 1;        // under --power-limit
+    double board_watts = 0;           // the TDP, or --power-limit
     int compute_stage = 0;            // the slowest pipeline stage (ComputeTime::stage), which the times below are for
     double gemm_efficiency = 0;       // achieved / peak for this GPU and the per-GPU matmul shapes
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
@@ -219,6 +264,7 @@ struct PerfPlan {
     double training_seconds = 0, gpu_hours = 0, cost = 0;
     double busy_fraction = 0, average_power_watts = 0;  // per GPU
     double energy_kwh = 0, co2_kg = 0;
+    RunGoodput goodput;               // the expected run beside the steady state above
 };
 
 // Throws InputError (naming the flag) for impossible options (negative price, PUE < 1, ...).

@@ -72,6 +72,11 @@ nlohmann::ordered_json memory_json(const MemoryPlan& plan) {
                             {"parameters_breakdown", param_breakdown_json(plan.params)},
                             {"shape", model_shape_json(plan.model)}};
     nlohmann::json inputs = config_json(plan.config);
+    if (!plan.config.parallel.split.even()) {  // the split resolved: transformer layers per stage
+        std::vector<int> per_stage;
+        for (int i = 0; i < plan.config.parallel.pp; ++i) per_stage.push_back(stage_layer_count(plan.model, plan.config.parallel, i));
+        inputs["parallel"]["pipeline_split"]["stage_layers"] = per_stage;
+    }
     inputs["model"] = model_shape_json(plan.model);
     inputs["gpu"] = plan.gpu.name;
     nlohmann::ordered_json report = report_header(kPlanSchema);
@@ -104,6 +109,11 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         {"tokens_per_step", r.tokens_per_step},
         {"peak_flops_per_gpu", r.peak_flops},
         {"gemm_efficiency", r.gemm_efficiency}};
+    if (r.peak_given) compute["peak_flops_given"] = true;  // --peak-flops
+    if (r.clock_fraction < 1) {                            // --power-limit
+        compute["power_limit_watts"] = r.board_watts;
+        compute["clock_fraction"] = r.clock_fraction;
+    }
     nlohmann::json collectives = nlohmann::json::array();
     for (const CollectiveUse& u : r.collectives)
         collectives.push_back({{"purpose", u.purpose},
@@ -169,6 +179,23 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                                {"average_power_watts_per_gpu", r.average_power_watts},
                                {"energy_kwh", r.energy_kwh},
                                {"co2_kg", r.co2_kg}};
+    if (r.goodput.modelled) {  // the expected run beside the steady state above
+        const RunGoodput& g = r.goodput;
+        training["goodput"] = {{"goodput", g.goodput},
+                               {"given", g.given},
+                               {"job_mtbf_hours", g.job_mtbf_hours},
+                               {"checkpoint_interval_hours", g.checkpoint_interval_hours},
+                               {"checkpoint_fraction", g.checkpoint_fraction},
+                               {"lost_work_fraction", g.lost_work_fraction},
+                               {"restart_fraction", g.restart_fraction},
+                               {"rampup_tokens", g.rampup_tokens},
+                               {"rampup_steps", g.rampup_steps},
+                               {"rampup_extra_seconds", g.rampup_extra_seconds},
+                               {"expected_seconds", g.expected_seconds},
+                               {"expected_days", g.expected_seconds / 86400},
+                               {"expected_gpu_hours", g.expected_gpu_hours},
+                               {"expected_cost", g.expected_cost}};
+    }
     report["compute"] = compute;
     report["communication"] = communication;
     report["time"] = time;
@@ -278,6 +305,7 @@ nlohmann::ordered_json search_to_json(const SearchResult& r, const std::string& 
                            {"device_total_bytes", c.device_total}, {"headroom_bytes", c.headroom},
                            {"step_seconds", c.step_seconds}, {"tokens_per_second", c.tokens_per_second},
                            {"mfu", c.mfu}, {"training_seconds", c.training_seconds}, {"cost", c.cost}});
+        if (p.split.balanced) layouts.back()["pp_layers"] = "balanced";  // pp does not divide the layers
     }
     j["layouts"] = layouts;
     j["why"] = r.why;

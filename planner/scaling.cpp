@@ -4,6 +4,7 @@
 #include "core/derive.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/quantity.h"
 #include "planner/flops.h"
 #include "core/text.h"
 
@@ -36,6 +37,31 @@ const ScalingLaw& scaling_law_or_throw(const std::string& name, const std::strin
     throw InputError(msg + "; choose one of " + join(names, ", "));
 }
 
+void validate_law(const ScalingLaw& law, const std::string& what) {
+    auto in = [&](const char* key, double v, double lo, double hi, bool open_low) {
+        if (std::isfinite(v) && (open_low ? v > lo : v >= lo) && v <= hi) return;
+        throw InputError(what + ": \"" + key + "\" = " + format_sci(std::isfinite(v) ? v : 0, 3) +
+                         (std::isfinite(v) ? "" : " (not finite)") + " is outside " + (open_low ? "(" : "[") +
+                         format_sci(lo, 3) + ", " + format_sci(hi, 3) + "]: the law is degenerate");
+    };
+    in("E", law.E, 0, 100, true);
+    in("A", law.A, 0, 1e20, true);
+    in("B", law.B, 0, 1e20, true);
+    in("alpha", law.alpha, 0.01, 5, false);
+    in("beta", law.beta, 0.01, 5, false);
+}
+
+namespace {
+
+[[noreturn]] void degenerate(const ScalingLaw& law, const std::string& where) {
+    throw InputError("scaling law \"" + law.name + "\" (" + law.source + ") is degenerate " + where +
+                     ": G = (alpha·A / (beta·B))^(1/(alpha+beta)) with alpha " + format_sci(law.alpha, 3) + ", beta " +
+                     format_sci(law.beta, 3) + ", A " + format_sci(law.A, 3) + ", B " + format_sci(law.B, 3) +
+                     " puts N_opt or D_opt outside [1, 1e30]");
+}
+
+}  // namespace
+
 ComputeOptimum compute_optimal(const ScalingLaw& law, double compute) {
     const double c6 = compute / 6;
     ComputeOptimum o;
@@ -43,6 +69,9 @@ ComputeOptimum compute_optimal(const ScalingLaw& law, double compute) {
     o.parameters = law.G() * std::pow(c6, law.a());
     o.tokens = std::pow(c6, law.b()) / law.G();
     o.loss = law.loss(o.parameters, o.tokens);
+    auto sane = [](double v) { return std::isfinite(v) && v >= 1 && v <= 1e30; };
+    if (!sane(o.parameters) || !sane(o.tokens) || !std::isfinite(o.loss))
+        degenerate(law, "at " + format_sci(compute, 3) + " FLOPs");
     return o;
 }
 
@@ -149,6 +178,7 @@ LawChoice law_from_json(const std::string& text, const std::string& what) {
     };
     c.law.name = string_of("name", "file");
     c.law.source = string_of("source", what);
+    validate_law(c.law, what);
     c.name = c.law.name;
     c.source = c.law.source;
     return c;
@@ -184,7 +214,10 @@ ComputeOptimum optimum_for_params(const LawChoice& c, double n) {
     if (!(n > 0)) throw InputError("--params: must be positive");
     double compute = 0;
     switch (c.kind) {
-        case LawKind::parametric: compute = 6 * std::pow(n / c.law.G(), 1 / c.law.a()); break;  // N = G·(C/6)^a
+        case LawKind::parametric:
+            compute = 6 * std::pow(n / c.law.G(), 1 / c.law.a());  // N = G·(C/6)^a
+            if (!(std::isfinite(compute) && compute > 0)) degenerate(c.law, "for --params " + format_sci(n, 3));
+            break;
         case LawKind::kaplan: compute = kPetaflopDay * std::pow(n / 1.3e9, 1 / kKaplanExponent); break;
         case LawKind::ratio: compute = 6 * n * c.ratio * n; break;
     }
@@ -199,7 +232,10 @@ ComputeOptimum optimum_for_tokens(const LawChoice& c, double d) {
     if (!(d > 0)) throw InputError("--tokens: must be positive");
     double compute = 0;
     switch (c.kind) {
-        case LawKind::parametric: compute = 6 * std::pow(d * c.law.G(), 1 / c.law.b()); break;  // D = G⁻¹·(C/6)^b
+        case LawKind::parametric:
+            compute = 6 * std::pow(d * c.law.G(), 1 / c.law.b());  // D = G⁻¹·(C/6)^b
+            if (!(std::isfinite(compute) && compute > 0)) degenerate(c.law, "for --tokens " + format_sci(d, 3));
+            break;
         case LawKind::kaplan: {
             // D = C/(6·1.3e9·(C/PFd)^0.73) is increasing in C: solve by bisection in log C.
             double lo = 1e10, hi = 1e40;

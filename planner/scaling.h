@@ -22,6 +22,11 @@ struct ScalingLaw {
     double G() const;
 };
 
+// Bounds a law's constants to where the law means something (docs/RELIABILITY.md, "Ranges"):
+// E in (0, 100] nats, A and B in (0, 1e20], alpha and beta in [0.01, 5] (published exponents lie
+// between 0.07 and 0.5, docs/REFERENCES.md §5). InputError naming `what` and the constant.
+void validate_law(const ScalingLaw& law, const std::string& what);
+
 // chinchilla (approach 3, published rounding), chinchilla-unrounded, epoch (Besiroglu et al. 2024).
 const std::vector<ScalingLaw>& scaling_laws();
 const ScalingLaw& scaling_law_or_throw(const std::string& name, const std::string& flag);
@@ -33,6 +38,8 @@ struct ComputeOptimum {
     double loss;        // L(N_opt, D_opt)
     double tokens_per_parameter() const { return tokens / parameters; }
 };
+// Throws InputError naming the law and its exponents where the frontier leaves the finite numbers
+// (a degenerate law: G overflows, or N_opt or D_opt is below 1 or above 1e30).
 ComputeOptimum compute_optimal(const ScalingLaw& law, double compute);
 
 // Chinchilla approaches 1–2 as a rule: D = R·N, C = 6·N·D, so N = sqrt(C / (6R)).

@@ -3,6 +3,8 @@
 
 #include "core/csv.h"
 #include "core/error.h"
+#include "core/model.h"
+#include "core/quantity.h"
 #include "core/text.h"
 #include "planner/lbfgs.h"
 
@@ -124,10 +126,30 @@ std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::strin
                                  name + "): " + cell.text + " must be positive");
             return v;
         };
+        // Ranges (docs/RELIABILITY.md): a run of at least one parameter and one token, at most
+        // 1e15 parameters and 1e18 tokens, a loss of at most 100 nats.
+        auto bounded = [&](int col, const char* name, double lo, double hi) {
+            const double v = value(col, name);
+            if (v < lo || v > hi) {
+                const CsvField& cell = row[static_cast<std::size_t>(col)];
+                throw InputError(what + " line " + std::to_string(cell.line) + ", column " + std::to_string(cell.column) +
+                                 " (" + name + "): " + cell.text + " is outside [" + format_sci(lo, 3) + ", " +
+                                 format_sci(hi, 3) + "]");
+            }
+            return v;
+        };
         ScalingRun run;
-        run.params = value(cn, "parameters");
-        run.loss = value(cl, "loss");
-        run.tokens = cd >= 0 ? value(cd, "tokens") : value(cc, "FLOPs") / (6 * run.params);
+        run.params = bounded(cn, "parameters", 1, static_cast<double>(kMaxParameters));
+        run.loss = bounded(cl, "loss", 0, 100);
+        if (cd >= 0) {
+            run.tokens = bounded(cd, "tokens", 1, 1e18);
+        } else {
+            const CsvField& cell = row[static_cast<std::size_t>(cc)];
+            run.tokens = bounded(cc, "FLOPs", 1, 1e40) / (6 * run.params);
+            if (!(run.tokens >= 1 && run.tokens <= 1e18))
+                throw InputError(what + " line " + std::to_string(cell.line) + " (FLOPs): " + cell.text +
+                                 " FLOPs give " + format_sci(run.tokens, 3) + " tokens (FLOPs / (6·N)), outside [1, 1e18]");
+        }
         runs.push_back(run);
     }
     return runs;
@@ -143,6 +165,18 @@ FitResult fit_scaling_law(const std::vector<ScalingRun>& all_runs, const FitOpti
         throw InputError("--fit: " + std::to_string(runs.size()) + " runs are too few to fit 5 constants (need at least 6)");
     if (!(options.huber_delta > 0)) throw InputError("--huber-delta: must be positive");
     if (options.bootstrap < 0) throw InputError("--bootstrap: must not be negative");
+    // L(N, D) separates the terms in N and in D only across several model sizes and token counts.
+    auto varies = [&](double ScalingRun::*field) {
+        for (const ScalingRun& r : runs)
+            if (r.*field != runs.front().*field) return true;
+        return false;
+    };
+    if (!varies(&ScalingRun::params))
+        throw InputError("--fit: every run has " + format_sci(runs.front().params, 3) +
+                         " parameters; fitting A and alpha needs runs at two or more model sizes");
+    if (!varies(&ScalingRun::tokens))
+        throw InputError("--fit: every run has " + format_sci(runs.front().tokens, 3) +
+                         " tokens; fitting B and beta needs runs at two or more token counts");
     Data d;
     for (const ScalingRun& r : runs) {
         d.log_n.push_back(std::log(r.params));
@@ -166,6 +200,7 @@ FitResult fit_scaling_law(const std::vector<ScalingRun>& all_runs, const FitOpti
     if (best.empty()) throw InputError("--fit: the fit did not converge from any starting point");
     out.law = to_law(best);
     out.objective = best_value;
+    validate_law(out.law, "--fit: the fitted law");
 
     std::vector<double> sE, sA, sB, sal, sbe, sa, sb;
     std::mt19937_64 rng(options.seed);

@@ -25,6 +25,7 @@ std::string layout_name(const TrainConfig& c) {
     std::ostringstream s;
     s << "tp " << p.tp << (p.sp ? "+sp" : "") << ", pp " << p.pp;
     if (p.virtual_stages > 1) s << "×" << p.virtual_stages;
+    if (p.split.balanced) s << " (uneven stages)";
     if (p.cp > 1) s << ", cp " << p.cp;
     s << ", dp " << p.dp() << ", ZeRO-" << p.zero << ", micro-batch " << c.micro_batch << ", recompute "
       << to_string(c.recompute);
@@ -113,7 +114,10 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
         for (int cp : space.cp) {
             if (cp < 1 || (G / tp) % cp || base.seq % cp || (cp > 1 && base.attention != Attention::flash)) continue;
             for (int pp : divisors(G / (tp * cp))) {
-                if (model.n_layers % pp || (space.max_pp > 0 && pp > space.max_pp)) continue;
+                if (pp > model.n_layers || (space.max_pp > 0 && pp > space.max_pp)) continue;
+                // A pipeline size that does not divide the layers gets the balanced split
+                // (core/config.h PipelineSplit::balanced), without interleaving.
+                const bool uneven = model.n_layers % pp != 0;
                 const int dp = G / (tp * cp * pp);
                 if (base.global_batch % dp) continue;
                 const std::int64_t per_rank = base.global_batch / dp;
@@ -126,7 +130,7 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                 }
                 for (int ep : eps)
                 for (int v : space.virtual_stages) {
-                    if (v > 1 && (pp == 1 || model.n_layers % (pp * v))) continue;
+                    if (v > 1 && (pp == 1 || uneven || model.n_layers % (pp * v))) continue;
                     for (bool sp : {false, true}) {
                         if (sp && (tp == 1 || base.seq % tp)) continue;
                         for (int zero : space.zero) {
@@ -145,6 +149,8 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                                     c.parallel.pp = pp;
                                     c.parallel.ep = ep;
                                     c.parallel.virtual_stages = v;
+                                    c.parallel.split = PipelineSplit{};
+                                    c.parallel.split.balanced = uneven;
                                     c.parallel.sp = sp;
                                     c.parallel.zero = zero;
                                     c.recompute = rc;

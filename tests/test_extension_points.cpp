@@ -97,6 +97,13 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         {"t4", 0.82, 100, "100 Gb/s", 1.00},
         {"l40s", 0.82, 100, "100 Gb/s", 1.00},
         {"rtx-4090", 0.82, 100, "100 Gb/s", 1.00},
+        // Rows added later (a10g and h800 carry published prices: tests/test_gpu.cpp).
+        {"rtx-3090", 0.82, 100, "100 Gb/s", 1.00},
+        {"h100-nvl", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
+        {"h20", 0.63, 400, "400 Gb/s", 1.00},
+        {"gb200", 0.82, 400, "NDR InfiniBand 400 Gb/s", 3.50},
+        {"mi325x", 0.82, 400, "NDR InfiniBand 400 Gb/s", 2.50},
+        {"rtx-5090", 0.82, 100, "100 Gb/s", 1.00},
     };
     for (const Golden& e : golden) {
         CAPTURE(e.name);
@@ -284,10 +291,13 @@ TEST_CASE("a registered framework profile is what plan, perf and the CLI use", "
 }
 
 TEST_CASE("every framework value has a registered profile of that value", "[framework][extension]") {
-    for (Framework f : {Framework::generic, Framework::pytorch, Framework::llmplan}) {
-        CAPTURE(to_string(f));
+    for (const std::string& name : framework_names()) {
+        CAPTURE(name);
+        const Framework f = parse_framework(name, "--framework");
+        CHECK(to_string(f) == name);
         CHECK(framework_profile(f).framework() == f);
     }
+    CHECK(framework_names().size() == 6);
     CHECK(framework_profile(Framework::generic).allocator_reserve(TrainConfig{}) == kGenericFragmentation);
     CHECK(framework_profile(Framework::llmplan).allocator_reserve(TrainConfig{}) == 0);
     CHECK(framework_profile(Framework::llmplan).profile_step_time_note().empty());

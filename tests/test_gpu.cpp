@@ -31,14 +31,15 @@ const std::vector<NumberFormat> all_formats = {NumberFormat::fp64, NumberFormat:
 
 TEST_CASE("the catalog holds every required GPU", "[gpu]") {
     for (const char* key : {"v100-32g", "a100-40g", "a100-80g", "h100-sxm", "h100-pcie", "h200", "b200", "mi300x",
-                            "l40s", "rtx-4090"}) {
+                            "l40s", "rtx-4090", "a10g", "rtx-3090", "h100-nvl", "h800", "h20", "gb200", "mi325x",
+                            "rtx-5090"}) {
         CAPTURE(key);
         const GpuSpec* g = find_gpu(key);
         REQUIRE(g != nullptr);
         CHECK(g->name == key);
         CHECK(&gpu_or_throw(key, "--gpu") == g);
     }
-    CHECK(gpu_catalog().size() >= 10);
+    CHECK(gpu_catalog().size() >= 18);
 }
 
 TEST_CASE("dense bf16 peaks match docs/REFERENCES.md §3 at 3 significant figures", "[gpu]") {
@@ -142,7 +143,7 @@ TEST_CASE("every catalog row is sane", "[gpu]") {
         CHECK(g.intra_node_bandwidth > 0);
         CHECK(g.intra_node_bandwidth < g.memory_bandwidth);
         CHECK(g.default_gpus_per_node >= 1);
-        CHECK(g.default_gpus_per_node <= 8);
+        CHECK(g.default_gpus_per_node <= 72);  // GB200 NVL72: one NVLink domain of 72 GPUs
         CHECK(g.tdp_watts > 0);
         // peaks: non-negative, fp32 always there, the usual ordering where a format is supported
         for (NumberFormat f : all_formats) CHECK(g.peak_flops(f) >= 0);
@@ -160,4 +161,63 @@ TEST_CASE("every catalog row is sane", "[gpu]") {
         // dense figures stay below the sparse ones' scale: no part here exceeds 5 PFLOP/s dense bf16
         CHECK(g.peak_bf16 < 5e15);
     }
+}
+
+TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[gpu]") {
+    // Each figure as docs/GPUS.md cites it; tensor figures printed with sparsity are halved.
+    struct Row {
+        const char* name;
+        double gib, tbps, fp64, fp32, tf32, bf16, fp8, int8, link_gbps, tdp;
+        int per_node;
+    };
+    const double T = 1e12;
+    const Row rows[] = {
+        // A10 datasheet (AWS publishes no A10G figures); 300 W: nvidia-smi on G5.
+        {"a10g", 24, 0.6, 31.2 / 64, 31.2, 62.5, 125, 0, 250, 32, 300, 8},
+        // GA102 whitepaper, Appendix A (fp16/bf16 with fp32 accumulate).
+        {"rtx-3090", 24, 0.936, 35.6 / 64, 35.6, 35.6, 71, 0, 284, 32, 350, 4},
+        // H100 product page, NVL column: 835*, 1,671*, 3,341* with sparsity.
+        {"h100-nvl", 94, 3.9, 60, 60, 417.5, 835.5, 1670.5, 1670.5, 64, 400, 8},
+        // H800 datasheet (FP64 1, NVLink 400 GB/s) with the H100 SXM5's compute.
+        {"h800", 80, 3.35, 1, 66.9, 494.7, 989.4, 1978.9, 1978.9, 200, 700, 8},
+        // H20 as published (dense): 148 bf16, 296 fp8.
+        {"h20", 96, 4.0, 1, 44, 74, 148, 296, 296, 450, 400, 8},
+        // GB200 NVL72 page, per GPU: 5 / 10 / 2.5 PFLOPS with sparsity.
+        {"gb200", 186, 8, 40, 80, 1250, 2500, 5000, 5000, 900, 1200, 72},
+        // MI325X datasheet.
+        {"mi325x", 256, 6, 163.4, 163.4, 653.7, 1307.4, 2614.9, 2614.9, 448, 1000, 8},
+        // RTX Blackwell whitepaper, Appendix A (fp32 accumulate).
+        {"rtx-5090", 32, 1.792, 104.8 / 64, 104.8, 104.8, 209.5, 419, 838, 64, 575, 4},
+    };
+    for (const Row& r : rows) {
+        CAPTURE(r.name);
+        const GpuSpec& g = gpu_or_throw(r.name, "t");
+        CHECK(g.memory_bytes == r.gib * GiB);
+        CHECK(g.memory_bandwidth == Approx(r.tbps * 1e12).epsilon(1e-12));
+        CHECK(g.peak_fp64 == Approx(r.fp64 * T).epsilon(1e-12));
+        CHECK(g.peak_fp32 == Approx(r.fp32 * T).epsilon(1e-12));
+        CHECK(g.peak_tf32 == Approx(r.tf32 * T).epsilon(1e-12));
+        CHECK(g.peak_bf16 == Approx(r.bf16 * T).epsilon(1e-12));
+        CHECK(g.peak_fp16 == g.peak_bf16);
+        CHECK(g.peak_fp8 == Approx(r.fp8 * T).epsilon(1e-12));
+        CHECK(g.peak_int8 == Approx(r.int8 * T).epsilon(1e-12));
+        CHECK(g.intra_node_bandwidth == Approx(r.link_gbps * 1e9).epsilon(1e-12));
+        CHECK(g.tdp_watts == r.tdp);
+        CHECK(g.default_gpus_per_node == r.per_node);
+    }
+    // Planning defaults with a published source: the AWS list price of g5.48xlarge (8 A10G) and
+    // the H800 rental price DeepSeek-V3 assumed; the H800's 400 Gb/s InfiniBand per GPU.
+    const GpuSpec& a10g = gpu_or_throw("a10g", "t");
+    CHECK(a10g.price_per_gpu_hour == 2.036);
+    CHECK(a10g.nic_gbps == 12.5);
+    const GpuSpec& h800 = gpu_or_throw("h800", "t");
+    CHECK(h800.price_per_gpu_hour == 2.00);
+    CHECK(h800.nic_gbps == 400);
+    CHECK(h800.gemm_efficiency == kGemmEfficiencyHopper);
+    CHECK(gpu_or_throw("h20", "t").gemm_efficiency == kGemmEfficiencyHopper);
+    CHECK(gpu_or_throw("gb200", "t").gemm_efficiency == kGemmEfficiency);
+    // Aliases of the new rows.
+    CHECK(gpu_or_throw("3090", "--gpu").name == "rtx-3090");
+    CHECK(gpu_or_throw("5090", "--gpu").name == "rtx-5090");
+    CHECK(gpu_or_throw("mi325", "--gpu").name == "mi325x");
 }

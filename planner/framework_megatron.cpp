@@ -1,0 +1,256 @@
+// framework_megatron.cpp — the `megatron` framework profile: Megatron-LM / Megatron-Core training
+// (NeMo runs the same code), with the conventions of its own code, NVIDIA/Megatron-LM at commit
+// d98e8a64 (docs/MEMORY_MODEL.md §9 names the files):
+//  * --bf16 keeps bf16 parameters in DDP's contiguous param buffer and fp32 main gradients in its
+//    grad buffer (accumulate_allreduce_grads_in_fp32 is forced on for bf16, unless
+//    --grad-reduce-in-bf16), the whole buffer on every rank; --fp16 keeps fp16 gradients;
+//  * the distributed optimizer (--use-distributed-optimizer, --zero 1) shards the fp32 main
+//    parameters and Adam's states over the data × context parallel group and reduce-scatters into,
+//    and all-gathers from, those buffers in place; without it every rank keeps all of them;
+//  * Transformer Engine fp8 (--fp8-format): the linears of the transformer layers keep an fp8 copy
+//    and transpose of their weight during the step (with --fp8-param-gather the fp8 weight is the
+//    parameter itself), embedding, output layer, norms and router stay 16-bit; linear inputs are
+//    saved in fp8;
+//  * recompute: selective (core attention), full with recompute_method uniform (units of
+//    recompute_num_layers layers) or block (the first recompute_num_layers layers of each chunk);
+//  * 1F1B / interleaved in-flight counts and the activations as the generic model (Korthikanti et
+//    al., which Megatron's theoretical_memory_usage.py also follows);
+//  * the MoE allgather token dispatcher (Megatron-Core's default) gathers every token of the tp × ep
+//    group with its routing probabilities and map for each MoE layer.
+// The step time keeps the generic model (tensor-parallel communication exposed, as Megatron without
+// --tp-comm-overlap).
+#include "planner/framework.h"
+#include "planner/framework_stage.h"
+#include "planner/model_states.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace llmplan {
+
+namespace {
+
+const std::string kSource = "Megatron-LM d98e8a64 (docs/MEMORY_MODEL.md §9)";
+
+// Bytes of one gradient element in Megatron's grad buffer.
+double megatron_grad_bytes(const TrainConfig& c) {
+    if (c.precision == Precision::fp32) return 4;
+    if (c.precision == Precision::mixed_fp16) return framework_option_flag(c, "accumulate_allreduce_grads_in_fp32") ? 4 : 2;
+    return framework_option_flag(c, "grad_reduce_in_bf16") ? 2 : 4;  // --bf16 (and fp8 on top of it)
+}
+
+class MegatronProfile final : public FrameworkProfile {
+public:
+    Framework framework() const override { return Framework::megatron; }
+
+    std::vector<FrameworkOption> options() const override {
+        return {
+            {"grad_reduce_in_bf16", "false"},                 // --grad-reduce-in-bf16: bf16 main grads under --bf16
+            {"accumulate_allreduce_grads_in_fp32", "false"},  // fp32 main grads under --fp16 (forced on under --bf16)
+            {"fp8_param_gather", "false"},                    // --fp8-param-gather: the layers' linear weights in fp8
+            {"recompute_method", "uniform"},                  // --recompute-method (with --recompute full): uniform | block
+            {"recompute_num_layers", "1"},                    // --recompute-num-layers
+            {"moe_token_dispatcher_type", "allgather"},       // --moe-token-dispatcher-type: allgather | alltoall | flex
+        };
+    }
+
+    void validate(const ModelSpec&, const TrainConfig& c) const override {
+        const ParallelLayout& p = c.parallel;
+        if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp8 &&
+            c.precision != Precision::fp32)
+            throw InputError(std::string("--precision ") + to_string(c.precision) +
+                             " under --framework megatron: Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
+                             "(mixed-fp16) or Transformer Engine fp8 on top of --bf16 (fp8)");
+        if (p.zero > 1)
+            throw InputError("--zero " + std::to_string(p.zero) +
+                             " under --framework megatron: the distributed optimizer (--use-distributed-optimizer) is "
+                             "--zero 1 and keeps the whole gradient buffer; sharded gradients and parameters are "
+                             "Megatron FSDP, which this profile does not model");
+        if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
+            c.optimizer != Optimizer::sgd_momentum && c.optimizer != Optimizer::lion)
+            throw InputError(std::string("--optimizer ") + to_string(c.optimizer) +
+                             " under --framework megatron: Megatron-LM's --optimizer is adam (decoupled weight decay), "
+                             "sgd or lion (arguments.py; muon and soap are not modelled)");
+        if (c.offload != Offload::none)
+            throw InputError("--offload under --framework megatron: Megatron's --optimizer-cpu-offload is not modelled; "
+                             "use --framework deepspeed for ZeRO-Offload");
+        if (c.lora.enabled()) throw InputError("--lora-rank under --framework megatron: not modelled (use --framework generic)");
+        framework_option_choice(c, "recompute_method", {"uniform", "block"});
+        const double units = framework_option_number(c, "recompute_num_layers", 1, 1 << 20);
+        if (units != std::floor(units))
+            throw InputError("--framework-option recompute_num_layers=" + framework_option(c, "recompute_num_layers") +
+                             ": must be a whole number of layers");
+        const bool method_given = std::any_of(c.framework_options.begin(), c.framework_options.end(), [](const auto& o) {
+            return o.first == "recompute_method" || o.first == "recompute_num_layers";
+        });
+        if (method_given && c.recompute != Recompute::full)
+            throw InputError("--framework-option recompute_method / recompute_num_layers: Megatron takes them with "
+                             "--recompute full only (selective recomputes the core attention of every layer)");
+        if (framework_option_flag(c, "fp8_param_gather") && c.precision != Precision::fp8)
+            throw InputError("--framework-option fp8_param_gather=true needs --precision fp8 (Transformer Engine)");
+        if (framework_option_flag(c, "grad_reduce_in_bf16") && c.precision != Precision::mixed_bf16 &&
+            c.precision != Precision::fp8)
+            throw InputError("--framework-option grad_reduce_in_bf16=true needs --precision mixed-bf16 or fp8 (--bf16)");
+        if (framework_option_flag(c, "accumulate_allreduce_grads_in_fp32") && c.precision != Precision::mixed_fp16)
+            throw InputError("--framework-option accumulate_allreduce_grads_in_fp32=true is for --precision mixed-fp16; "
+                             "under --bf16 it is always on");
+        framework_option_choice(c, "moe_token_dispatcher_type", {"allgather", "alltoall", "flex"});
+    }
+
+    double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }
+
+    StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
+                           bool explain) const override {
+        const ParallelLayout& p = c.parallel;
+        const bool dist_opt = p.zero == 1;
+        const double N = dist_opt ? p.shard_group() : 1, Ne = dist_opt ? p.expert_shard_group() : 1;
+
+        // --- activations: the generic saved tensors, with Megatron's full-recompute methods ---------
+        StageMemory g;
+        if (c.recompute == Recompute::full) {
+            // Per model chunk (recompute.py): uniform checkpoints units of k layers (the last may be
+            // shorter), block the first k layers one by one.
+            const std::string method = framework_option(c, "recompute_method");
+            const int k = static_cast<int>(framework_option_number(c, "recompute_num_layers", 1, 1 << 20));
+            const bool uniform = method == "uniform";
+            double recomputed = 0, units = 0;
+            int unit = 1;
+            for (const LayerRange& r : stage_layer_ranges(m, p, i)) {
+                recomputed += uniform ? r.count : std::min(k, r.count);
+                units += uniform ? (r.count + k - 1) / k : std::min(k, r.count);
+                if (uniform) unit = std::max(unit, std::min(k, r.count));
+            }
+            g = generic_stage_with_layer_recompute(
+                m, tensors, c, i, recomputed, units, unit,
+                "--recompute-granularity full --recompute-method " + method + " --recompute-num-layers " + std::to_string(k),
+                explain);
+        } else {
+            g = plan_generic_stage(m, tensors, c, i, explain);
+        }
+
+        // --- model states ------------------------------------------------------------------------------
+        const StageParams sp = stage_params(m, tensors, c, i);
+        const double psi = sp.dense + sp.expert;
+        const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
+        const bool fp8 = c.precision == Precision::fp8, fp8_param = fp8 && framework_option_flag(c, "fp8_param_gather");
+        const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+        const std::string on_gpu = stage_count(psi) + " params";
+        const std::string shard_note =
+            dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
+                           (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
+                     : " (no distributed optimizer: every data-parallel rank keeps all)";
+        std::vector<StagePart> parts;
+        {
+            const double bytes = w * psi - (fp8_param ? (w - 1) * te_linear : 0);
+            parts.push_back({StageField::parameters, in_every_phase,
+                             {"parameters", "parameters", bytes,
+                              on_gpu + " × " + stage_number(w) + " B (" + (w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
+                                  (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in fp8, 1 B (--fp8-param-gather)" : std::string()) +
+                                  ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
+                              kSource + ": param_and_grad_buffer.py"}});
+        }
+        parts.push_back({StageField::gradients, in_every_phase,
+                         {"gradients", "main-grad buffer", gb * psi,
+                          on_gpu + " × " + stage_number(gb) + " B (" + (gb == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
+                              " main_grad, the whole buffer on every rank" +
+                              (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")",
+                          kSource + ": param_and_grad_buffer.py (grad_data), arguments.py (accumulate_allreduce_grads_in_fp32)"}});
+        const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (sp.dense / N + sp.expert / Ne);
+        if (main_params > 0)
+            parts.push_back({StageField::master, in_every_phase,
+                             {"main_params", "fp32 main parameters", main_params, on_gpu + " × 4 B" + shard_note,
+                              kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups)"}});
+        parts.push_back({StageField::optimizer_states, in_every_phase,
+                         {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
+                          on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
+                          kSource + ": optimizer/distrib_optimizer.py"}});
+        if (fp8) {
+            const double bytes = (fp8_param ? 1 : 2) * te_linear;
+            parts.push_back({StageField::fp8_weight_cache, in_every_phase,
+                             {"fp8_weights", "Transformer Engine fp8 weights", bytes,
+                              stage_count(te_linear) + " linear weights of the transformer layers × " +
+                                  (fp8_param ? "1 B (the fp8 transpose beside the fp8 parameter)" : "2 B (fp8 copy + fp8 transpose)") +
+                                  "; embedding, output layer, norms and router stay 16-bit",
+                              kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
+        }
+
+        // --- activations, logits, recompute, buffers ----------------------------------------------------
+        for (StagePart& part : generic_activation_parts(g, "Korthikanti et al. 2022 (docs/MEMORY_MODEL.md §4); "
+                                                            "Megatron's own estimate: training/theoretical_memory_usage.py"))
+            parts.push_back(std::move(part));
+        if (i == 0) {  // the embedding's int64 input token ids, one set per micro-batch in flight
+            const double in_flight =
+                std::min<double>(p.pp, static_cast<double>(std::max<std::int64_t>(1, c.grad_accum())));
+            const double ids = 8.0 * static_cast<double>(c.seq) / p.cp * static_cast<double>(c.micro_batch) * in_flight;
+            parts.push_back({StageField::activations, in_forward_and_backward,
+                             {"input_ids", "input token ids", ids,
+                              "8 B (int64) × s·b × " + stage_number(in_flight) + " micro-batches in flight",
+                              kSource + ": training/theoretical_memory_usage.py (\"input to embedding\")"}});
+        }
+        if (g.communication_buffers > 0)
+            parts.push_back({StageField::communication_buffers, in_every_phase,
+                             {"communication_buffers", "pipeline send/receive buffers", g.communication_buffers,
+                              "2 × s·b·h × activation bytes" + std::string(p.sp ? " ÷ tp" : "") +
+                                  " (no other: the distributed optimizer reduces and gathers in its buffers)",
+                              kSource + ": pipeline_parallel/p2p_communication.py"}});
+        if (const double moe_layers = stage_moe_layers(m, p, i);
+            moe_layers > 0 && p.tp * p.ep > 1 && framework_option(c, "moe_token_dispatcher_type") == "allgather") {
+            // The tp·ep group's tokens: each rank's s·b (÷ tp with sequence parallelism) × tp·ep.
+            const double tokens =
+                static_cast<double>(c.seq) / p.cp * static_cast<double>(c.micro_batch) * p.ep * (p.sp ? 1 : p.tp);
+            const double bytes = tokens * (m.d_model * 2.0 + m.n_experts * 5.0);
+            parts.push_back({StageField::temporary, in_forward_and_backward,
+                             {"moe_dispatcher", "MoE allgather token dispatcher", bytes,
+                              "one MoE layer's gathered tokens of the tp × ep group: " +
+                                  (p.sp ? "ep " + std::to_string(p.ep) : "tp × ep " + std::to_string(p.tp * p.ep)) + " × s·b = " +
+                                  stage_count(tokens) + " tokens × (h × 2 B hidden + E " + std::to_string(m.n_experts) +
+                                  " × (4 B probabilities + 1 B routing map))",
+                              kSource + ": transformer/moe/token_dispatcher.py (MoEAllGatherTokenDispatcher)"}});
+        }
+        return compose_stage(std::move(g), parts, kGenericFragmentation, explain);
+    }
+
+    std::string stack_description(const TrainConfig& c) const override {
+        const ParallelLayout& p = c.parallel;
+        std::string s = "Megatron-Core (Megatron-LM d98e8a64): ";
+        s += c.precision == Precision::fp32 ? "fp32" : c.precision == Precision::mixed_fp16 ? "--fp16" : "--bf16";
+        if (c.precision == Precision::fp8)
+            s += std::string(" + Transformer Engine fp8 (layers' linears") +
+                 (framework_option_flag(c, "fp8_param_gather") ? ", --fp8-param-gather" : "") + ")";
+        const double gb = megatron_grad_bytes(c);
+        s += std::string(", ") + (gb == 4 ? "fp32" : "16-bit") + " main-grad buffer";
+        s += p.zero == 1 ? ", --use-distributed-optimizer (fp32 main params + Adam over dp × cp)"
+                         : ", no distributed optimizer (fp32 main params + Adam on every rank)";
+        if (p.tp > 1) s += p.sp ? ", TP + sequence parallel" : ", TP";
+        if (p.cp > 1) s += ", context parallel";
+        if (p.pp > 1) s += p.virtual_stages > 1 ? ", interleaved 1F1B" : ", 1F1B";
+        if (c.recompute == Recompute::selective) s += ", --recompute-granularity selective (core_attn)";
+        if (c.recompute == Recompute::full)
+            s += ", --recompute-granularity full --recompute-method " + framework_option(c, "recompute_method") +
+                 " --recompute-num-layers " + framework_option(c, "recompute_num_layers");
+        if (p.ep > 1) s += ", MoE " + framework_option(c, "moe_token_dispatcher_type") + " token dispatcher";
+        return s;
+    }
+
+    std::string no_fit_hint() const override {
+        return "; try more GPUs, --zero 1 (distributed optimizer), --tp/--pp, --recompute selective or full\n";
+    }
+
+private:
+    // MoE layers on the stage (interleaved chunks included).
+    static double stage_moe_layers(const ModelSpec& m, const ParallelLayout& p, int stage) {
+        double n = 0;
+        for (const LayerGroup& g : stage_layer_groups(m, p, stage))
+            if (g.kind.moe) n += g.count;
+        return n;
+    }
+};
+
+}  // namespace
+
+std::shared_ptr<const FrameworkProfile> make_megatron_profile() { return std::make_shared<const MegatronProfile>(); }
+
+}  // namespace llmplan

@@ -1,0 +1,379 @@
+// test_frameworks.cpp — the megatron, deepspeed and torchtitan framework profiles: every memory
+// term by hand from each framework's own code, the frameworks' own estimators where they have one
+// (DeepSpeed's estimate_zero2/3_model_states_mem_needs, Megatron's theoretical_memory_usage.py),
+// and what each refuses (docs/MEMORY_MODEL.md §9-§11).
+#include "planner/framework.h"
+#include "planner/memory.h"
+
+#include "cli_run.h"
+#include "core/error.h"
+#include "core/gpu.h"
+#include "core/job_text.h"
+#include "core/presets.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace llmplan;
+
+namespace {
+
+// llama-2-7b: 6,738,415,616 params; 32 layers of 202,383,360; embedding and lm_head 32000 × 4096 =
+// 131,072,000 each; on 8 data-parallel ranks a shard is 842,301,952. At seq 4096, b 1, flash, no
+// dropout: activations 17,330,864,128 B, fp32 logits 524,288,000 B (tests/test_memory.cpp).
+constexpr double kPsi = 6738415616.0, kShard = 842301952.0, kLayer = 202383360.0, kEmbedding = 131072000.0;
+constexpr double kActivations = 17330864128.0, kLogits = 524288000.0;
+
+TrainConfig job(Framework f, int gpus, int zero) {
+    TrainConfig c;
+    c.framework = f;
+    c.parallel.gpus = gpus;
+    c.parallel.zero = zero;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    return c;  // mixed-bf16, AdamW, flash attention, no dropout, no recompute, one micro-batch per step
+}
+
+MemoryPlan plan(const char* model, const TrainConfig& c) {
+    return plan_memory(preset_or_throw(model, "--model"), gpu_or_throw("h100-sxm", "--gpu"), c);
+}
+
+const MemoryTerm& term(const StageMemory& s, const std::string& key) {
+    for (const MemoryTerm& t : s.terms)
+        if (t.key == key) return t;
+    FAIL("no term " << key);
+    return s.terms.front();
+}
+
+double phase(const StageMemory& s, const std::string& name) {
+    for (const PhaseTotal& p : s.phases)
+        if (p.name == name) return p.bytes;
+    FAIL("no phase " << name);
+    return 0;
+}
+
+// The terms of a plan add up to its peak (the CLI table and the GUI's bar stack them).
+double terms_sum(const StageMemory& s) {
+    double sum = 0;
+    for (const MemoryTerm& t : s.terms)
+        if (t.key != "overhead") sum += t.bytes;
+    return sum;
+}
+
+}  // namespace
+
+TEST_CASE("deepspeed ZeRO-2: llama-2-7b on 8 GPUs, every term by hand, the step equals DeepSpeed's estimator",
+          "[framework][deepspeed][golden]") {
+    const StageMemory s = plan("llama-2-7b", job(Framework::deepspeed, 8, 2)).worst();
+    CHECK(term(s, "parameters").bytes == 2 * kPsi);                 // bit16_groups_flat, whole
+    CHECK(term(s, "gradients").bytes == 2 * kShard);                // grads_in_partition
+    CHECK(term(s, "master").bytes == 4 * kShard);                   // single_partition_of_fp32_groups
+    CHECK(term(s, "optimizer").bytes == 8 * kShard);                // Adam m, v
+    CHECK(term(s, "reduce_bucket").bytes == 5e8 * 2);               // one ipg bucket (overlap_comm off for stage 2)
+    CHECK(term(s, "gradient_in_flight").bytes == 2 * kEmbedding);   // the largest parameter's gradient
+    CHECK(term(s, "gradient_fp32_partition").bytes == 0);           // not at the backward peak ...
+    // ... but at the step: 2Ψ + (2 + 4 + 4 + 8)Ψ/N, DeepSpeed's estimate_zero2_model_states_mem_needs
+    // (stage_1_and_2.py): gpu_mem = 2 × total_params + int(18 × total_params / total_gpus).
+    const double estimator = 2 * kPsi + static_cast<double>(static_cast<long long>(18 * kPsi / 8));
+    CHECK(estimator == 28638266368.0);
+    CHECK(phase(s, "optimizer_step") == estimator);
+    // Backward: model states + bucket + one gradient + activations + logits.
+    CHECK(phase(s, "backward") == 2 * kPsi + 14 * kShard + 1e9 + 2 * kEmbedding + kActivations + kLogits);
+    CHECK(phase(s, "backward") == 44386354688.0);
+    CHECK(phase(s, "forward_end") == 44124210688.0);
+    CHECK(s.peak_phase == "backward");
+    CHECK(s.peak_allocated == 44386354688.0);
+    CHECK(terms_sum(s) == s.peak_allocated);
+    CHECK(s.reserved_estimate == Approx(44386354688.0 * 1.05));
+
+    // overlap_comm doubles the bucket; a smaller reduce_bucket_size shrinks it.
+    TrainConfig c = job(Framework::deepspeed, 8, 2);
+    c.framework_options = {{"overlap_comm", "true"}, {"reduce_bucket_size", "2e8"}};
+    CHECK(term(plan("llama-2-7b", c).worst(), "reduce_bucket").bytes == 2 * 2e8 * 2);
+}
+
+TEST_CASE("deepspeed ZeRO-3: partitions, persistence, prefetch and the sub-group step, against DeepSpeed's estimator",
+          "[framework][deepspeed][golden]") {
+    const StageMemory s = plan("llama-2-7b", job(Framework::deepspeed, 8, 3)).worst();
+    // 65 RMSNorm weights of 4096 (< stage3_param_persistence_threshold 1e5) stay whole: 266,240
+    // elements; the rest is partitioned: 842,301,952 − 266,240/8 = 842,268,672 per rank.
+    CHECK(term(s, "parameters").bytes == 2 * (842268672.0 + 266240.0));
+    CHECK(term(s, "gradients").bytes == 2 * kShard);               // grad_partitions_flat_buffer (bf16)
+    CHECK(term(s, "reduce_bucket").bytes == 1e9);                  // allocated with the optimizer
+    CHECK(term(s, "master").bytes == 4 * kShard);
+    CHECK(term(s, "optimizer").bytes == 8 * kShard);
+    // The largest module is the embedding (131,072,000) + stage3_prefetch_bucket_size 5e7 ahead.
+    CHECK(term(s, "gathered").bytes == 2 * (kEmbedding + 5e7));
+    CHECK(term(s, "gradient_in_flight").bytes == 2 * kEmbedding);
+    // The step: + the fp32 gradient of one sub-group (the whole partition: < sub_group_size 1e9).
+    const double step = 2 * (842268672.0 + 266240.0) + 2 * kShard + 1e9 + 4 * kShard + 8 * kShard + 4 * kShard;
+    CHECK(phase(s, "optimizer_step") == step);
+    CHECK(step == 17846504960.0);
+    // DeepSpeed's estimate_zero3_model_states_mem_needs (stage3.py, no offload): 4 × largest layer +
+    // int(18 × total / gpus) = 15,685,723,136; this plan's step holds 2Ψ/N more (the bf16 gradient
+    // partition beside the fp32 sub-group gradient), the 1 GB bucket and the persistent norms, and
+    // not the largest layer's parameters and gradients (gathered only in forward and backward).
+    const double estimator = 4 * kEmbedding + static_cast<double>(static_cast<long long>(18 * kPsi / 8));
+    CHECK(estimator == 15685723136.0);
+    CHECK(step - estimator == 2 * kShard + 1e9 + 2 * 266240.0 * 7 / 8 - 4 * kEmbedding);
+    CHECK(phase(s, "backward") == 32956737280.0);
+    CHECK(s.peak_phase == "backward");
+    CHECK(terms_sum(s) == s.peak_allocated);
+}
+
+TEST_CASE("deepspeed ZeRO-0 and 1, and offload: the optimizer wrappers as they allocate", "[framework][deepspeed]") {
+    // bf16 without ZeRO is BF16_Optimizer: bf16 grads + a whole fp32 gradient buffer; master and
+    // Adam sharded over data-parallel ranks.
+    const StageMemory z0 = plan("llama-2-7b", job(Framework::deepspeed, 8, 0)).worst();
+    CHECK(term(z0, "gradients").bytes == 2 * kPsi);
+    CHECK(term(z0, "gradients_fp32").bytes == 4 * kPsi);
+    CHECK(term(z0, "master").bytes == 4 * kShard);
+    CHECK(phase(z0, "optimizer_step") == 2 * kPsi + 2 * kPsi + 4 * kPsi + 12 * kShard);
+    // fp16 without ZeRO is FP16_Optimizer: 2 + 2 + 4 + 8 on every rank.
+    TrainConfig fp16 = job(Framework::deepspeed, 8, 0);
+    fp16.precision = Precision::mixed_fp16;
+    CHECK(phase(plan("llama-2-7b", fp16).worst(), "optimizer_step") == 16 * kPsi);
+    // ZeRO-1: whole 16-bit gradients; the fp32 gradient partition at the step.
+    const StageMemory z1 = plan("llama-2-7b", job(Framework::deepspeed, 8, 1)).worst();
+    CHECK(term(z1, "gradients").bytes == 2 * kPsi);
+    CHECK(phase(z1, "optimizer_step") == 2 * kPsi + 2 * kPsi + 16 * kShard);
+    // ZeRO-2 + offload_optimizer: estimate_zero2_model_states_mem_needs(cpu_offload=True) keeps
+    // 2 × total_params on the GPU; so does the step here (the bucket is released by then).
+    TrainConfig off = job(Framework::deepspeed, 8, 2);
+    off.offload = Offload::optimizer;
+    const StageMemory z2o = plan("llama-2-7b", off).worst();
+    CHECK(phase(z2o, "optimizer_step") == 2 * kPsi);
+    CHECK(z2o.cpu_offload == 16 * kShard);  // fp32 master, Adam and the fp32 gradient partition
+    // ZeRO-3 + offload of parameters too: only the persistent norms, the bucket and the working set.
+    TrainConfig inf = job(Framework::deepspeed, 8, 3);
+    inf.offload = Offload::optimizer_params;
+    const StageMemory z3o = plan("llama-2-7b", inf).worst();
+    CHECK(phase(z3o, "optimizer_step") == 2 * 266240.0 + 1e9);
+    CHECK(z3o.cpu_offload == 2 * 842268672.0 + 2 * kShard + 16 * kShard);
+}
+
+TEST_CASE("megatron: distributed optimizer and fp32 main grads equal Megatron's theoretical_memory_usage",
+          "[framework][megatron][golden]") {
+    // compute_weight_and_optimizer_memory: params on the most loaded shard × (6 + 12/dp) with the
+    // distributed optimizer (bf16 params 2 + fp32 main grads 4 + fp32 main params and Adam 12/dp),
+    // × 18 without it. llama-2-7b on tp 1, pp 1: every parameter (its padded vocabulary is 32000).
+    const StageMemory d = plan("llama-2-7b", job(Framework::megatron, 8, 1)).worst();
+    CHECK(term(d, "parameters").bytes == 2 * kPsi);
+    CHECK(term(d, "gradients").bytes == 4 * kPsi);
+    CHECK(term(d, "main_params").bytes == 4 * kShard);
+    CHECK(term(d, "optimizer").bytes == 8 * kShard);
+    CHECK(phase(d, "optimizer_step") == kPsi * (6 + 12.0 / 8));
+    CHECK(phase(d, "optimizer_step") == 50538117120.0);
+    const StageMemory n = plan("llama-2-7b", job(Framework::megatron, 8, 0)).worst();
+    CHECK(phase(n, "optimizer_step") == 18 * kPsi);
+    // --grad-reduce-in-bf16: a bf16 grad buffer.
+    TrainConfig b = job(Framework::megatron, 8, 1);
+    b.framework_options = {{"grad_reduce_in_bf16", "true"}};
+    CHECK(term(plan("llama-2-7b", b).worst(), "gradients").bytes == 2 * kPsi);
+    // Activations at the peak: the generic tensors + the int64 token ids (8 B per token).
+    CHECK(term(d, "activations").bytes == kActivations);
+    CHECK(term(d, "input_ids").bytes == 8.0 * 4096);
+    CHECK(terms_sum(d) == d.peak_allocated);
+}
+
+TEST_CASE("megatron: activations equal theoretical_memory_usage's formula on a GPT (GELU 4h, dropout, selective)",
+          "[framework][megatron][golden]") {
+    // compute_activation_memory (Korthikanti Table 2): per layer s·b·h(18 + 4·ffn/h) = 34sbh, × L;
+    // + 8·s·b·p (input ids) + s·b·h·p (embedding dropout mask); with pp = 1 + 4sbh(1 + V/h) (final
+    // norm and output-layer inputs, fp32 logits); ÷ tp. gpt2-124m, s 1024, b 4, tp = pp = 1 (its
+    // vocabulary 50257 taken as Megatron's padded_vocab_size).
+    TrainConfig c = job(Framework::megatron, 1, 0);
+    c.seq = 1024;
+    c.micro_batch = 4;
+    c.dropout = 0.1;
+    c.recompute = Recompute::selective;
+    const StageMemory s = plan("gpt2-124m", c).worst();
+    const double sbh = 1024.0 * 4 * 768;
+    const double megatron = 34 * sbh * 12 + 8.0 * 1024 * 4 + sbh + (4 * sbh + 4.0 * 1024 * 4 * 50257);
+    CHECK(megatron == 2122629120.0);
+    CHECK(term(s, "activations").bytes + term(s, "input_ids").bytes + term(s, "logits").bytes == megatron);
+}
+
+TEST_CASE("megatron: fp8 keeps the layers' linears in fp8, recompute methods, the allgather dispatcher",
+          "[framework][megatron]") {
+    // Transformer Engine fp8: fp8 copy + transpose of the 32 × 202,375,168 linear weights (the
+    // layer's 202,383,360 less its two 4096 norms); embedding and lm_head stay bf16.
+    TrainConfig f = job(Framework::megatron, 8, 1);
+    f.precision = Precision::fp8;
+    const double linears = 32 * (kLayer - 2 * 4096);
+    CHECK(term(plan("llama-2-7b", f).worst(), "fp8_weights").bytes == 2 * linears);
+    f.framework_options = {{"fp8_param_gather", "true"}};
+    const StageMemory p = plan("llama-2-7b", f).worst();
+    CHECK(term(p, "parameters").bytes == 2 * kPsi - linears);  // the linears' parameters in fp8
+    CHECK(term(p, "fp8_weights").bytes == linears);            // their transposes
+    // --recompute full, method block, 8 layers: 8 layers keep their input (2sbh = 33,554,432), 24
+    // keep everything (539,492,352); the backward rematerialises one layer.
+    TrainConfig r = job(Framework::megatron, 8, 1);
+    r.recompute = Recompute::full;
+    r.framework_options = {{"recompute_method", "block"}, {"recompute_num_layers", "8"}};
+    const StageMemory blk = plan("llama-2-7b", r).worst();
+    CHECK(blk.activations_per_layer == (8 * 33554432.0 + 24 * 539492352.0) / 32);
+    CHECK(term(blk, "recompute_working").bytes == 539492352.0);
+    // uniform, units of 4 layers: 8 unit inputs, 4 layers rematerialised at a time.
+    r.framework_options = {{"recompute_method", "uniform"}, {"recompute_num_layers", "4"}};
+    const StageMemory uni = plan("llama-2-7b", r).worst();
+    CHECK(uni.activations_per_layer == 8 * 33554432.0 / 32);
+    CHECK(term(uni, "recompute_working").bytes == 4 * 539492352.0);
+    // MoE with ep 8 and the default allgather dispatcher: ep × s·b tokens × (2h + 5E) per MoE layer.
+    TrainConfig moe = job(Framework::megatron, 8, 1);
+    moe.parallel.ep = 8;
+    const ModelSpec mixtral = preset_or_throw("mixtral-8x7b", "--model");
+    const StageMemory mx = plan_memory(mixtral, gpu_or_throw("h100-sxm", "--gpu"), moe).worst();
+    CHECK(term(mx, "moe_dispatcher").bytes == 8 * 4096.0 * (2 * 4096 + 5 * 8));
+}
+
+TEST_CASE("torchtitan FSDP2: fp32 shards, one prefetched block, fp32 reduce-scatter input, every term by hand",
+          "[framework][torchtitan][golden]") {
+    const StageMemory s = plan("llama-2-7b", job(Framework::torchtitan, 8, 3)).worst();
+    CHECK(term(s, "parameters").bytes == 4 * kShard);   // fp32 sharded parameters: the only copy
+    CHECK(term(s, "gradients").bytes == 4 * kShard);    // fp32 sharded gradients
+    CHECK(term(s, "optimizer").bytes == 8 * kShard);
+    CHECK(term(s, "gathered").bytes == 2 * 2 * kLayer);  // the block computed + the one prefetched, bf16
+    CHECK(term(s, "gathered_head").bytes == 2 * (kEmbedding + 4096));  // norm + lm_head: not resharded
+    CHECK(term(s, "unit_gradients").bytes == (2 + 4) * kLayer);  // bf16 grads + fp32 reduce-scatter input
+    CHECK(phase(s, "optimizer_step") == 16 * kShard);
+    CHECK(phase(s, "optimizer_step") == 13476831232.0);
+    CHECK(phase(s, "backward") == 33617969152.0);
+    CHECK(phase(s, "forward_end") == 29034461184.0);  // no sharded gradients before the first backward
+    CHECK(terms_sum(s) == s.peak_allocated);
+    // --zero 2: reshard_after_forward=False, the whole model unsharded in bf16.
+    CHECK(term(plan("llama-2-7b", job(Framework::torchtitan, 8, 2)).worst(), "gathered").bytes == 2 * kPsi);
+    // Pipeline parallel: every unit unsharded and fp32 gradients accumulated unsharded; one receive
+    // buffer per micro-batch.
+    TrainConfig pp = job(Framework::torchtitan, 8, 3);
+    pp.parallel.pp = 2;
+    pp.global_batch = 16;  // 4 data-parallel ranks × 4 micro-batches
+    const MemoryPlan pl = plan("llama-2-7b", pp);
+    const StageMemory& first = pl.stages[0];
+    const double stage_params = 16 * kLayer + kEmbedding;
+    CHECK(term(first, "gathered").bytes == 2 * stage_params);
+    CHECK(term(first, "unsharded_gradients").bytes == 4 * stage_params);
+    CHECK(term(first, "pipeline_buffers").bytes == 4 * 4096.0 * 4096 * 2);
+}
+
+TEST_CASE("torchtitan SAC: by op (every second matmul, SDPA) and by layer", "[framework][torchtitan][golden]") {
+    // Per-op SAC on a llama-2-7b layer (s 4096, b 1, bf16): the block input, wq, wv, w1, w2 (the
+    // odd matmuls: wq wk wv wo w1 w3 w2) and SDPA's output and fp32 log-sum-exp:
+    // 5 × sbh·2 + sbf·2 + 32·s·4 = 258,473,984 (none: 539,492,352).
+    TrainConfig c = job(Framework::torchtitan, 8, 3);
+    c.recompute = Recompute::selective;
+    const StageMemory op = plan("llama-2-7b", c).worst();
+    CHECK(op.activations_per_layer == 258473984.0);
+    CHECK(term(op, "recompute_working").bytes == 539492352.0 - 258473984.0);
+    // float8 linears run _scaled_mm, which the policy saves without counting as mm: all seven kept.
+    c.precision = Precision::fp8;
+    CHECK(plan("llama-2-7b", c).worst().activations_per_layer == 415760384.0);
+    // Layer SAC every 4th block: 8 of 32 keep their input.
+    c.precision = Precision::mixed_bf16;
+    c.framework_options = {{"selective_ac_option", "4"}};
+    CHECK(plan("llama-2-7b", c).worst().activations_per_layer == (8 * 33554432.0 + 24 * 539492352.0) / 32);
+}
+
+TEST_CASE("framework profiles refuse what the framework cannot run, in one line", "[framework][validation]") {
+    auto refuses = [](TrainConfig c, const std::string& words) {
+        try {
+            plan("llama-2-7b", c);
+            FAIL("accepted: " << words);
+        } catch (const InputError& e) {
+            const std::string what = e.what();
+            CAPTURE(what);
+            CHECK(what.find(words) != std::string::npos);
+            CHECK(what.find('\n') == std::string::npos);
+        }
+    };
+    refuses(job(Framework::megatron, 8, 2), "--zero 2 under --framework megatron");
+    TrainConfig pp = job(Framework::deepspeed, 8, 2);
+    pp.parallel.pp = 2;
+    refuses(pp, "incompatible with pipeline parallelism");
+    TrainConfig tp = job(Framework::torchtitan, 8, 3);
+    tp.parallel.tp = 2;
+    refuses(tp, "needs --sp");
+    refuses(job(Framework::torchtitan, 8, 1), "--zero 1 under --framework torchtitan");
+    TrainConfig amp = job(Framework::deepspeed, 8, 2);
+    amp.precision = Precision::amp_bf16;
+    refuses(amp, "--precision amp-bf16 under --framework deepspeed");
+    TrainConfig off = job(Framework::deepspeed, 8, 2);
+    off.offload = Offload::optimizer_params;
+    refuses(off, "needs --zero 3");
+    TrainConfig key = job(Framework::deepspeed, 8, 2);
+    key.framework_options = {{"bucket", "1"}};
+    refuses(key, "--framework-option bucket: --framework deepspeed takes reduce_bucket_size");
+    TrainConfig none = job(Framework::generic, 8, 2);
+    none.framework_options = {{"x", "1"}};
+    refuses(none, "--framework generic takes no options");
+    TrainConfig value = job(Framework::deepspeed, 8, 2);
+    value.framework_options = {{"reduce_bucket_size", "lots"}};
+    refuses(value, "--framework-option reduce_bucket_size=lots");
+    TrainConfig method = job(Framework::megatron, 8, 1);
+    method.framework_options = {{"recompute_method", "block"}};
+    refuses(method, "with --recompute full only");
+    TrainConfig sac = job(Framework::torchtitan, 8, 3);
+    sac.recompute = Recompute::selective;
+    sac.parallel.ep = 8;
+    CHECK_THROWS_AS(plan_memory(preset_or_throw("mixtral-8x7b", "m"), gpu_or_throw("h100-sxm", "g"), sac), InputError);
+}
+
+TEST_CASE("the CLI: --framework NAME prints the conventions, --framework-option is checked", "[framework][cli]") {
+    const test::CliResult ds = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "2", "--framework",
+                                              "deepspeed", "--framework-option", "reduce_bucket_size=2e8"});
+    REQUIRE(ds.code == 0);
+    CHECK(ds.out.find("  as      DeepSpeed v0.16.5 engine: bf16, ZeRO stage 2; reduce_bucket_size 2e8, "
+                      "contiguous_gradients true, overlap_comm false\n") != std::string::npos);
+    const test::CliResult mg = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--framework", "megatron"});
+    REQUIRE(mg.code == 0);
+    CHECK(mg.out.find("--use-distributed-optimizer") != std::string::npos);
+    const test::CliResult tt = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "3", "--framework", "torchtitan"});
+    REQUIRE(tt.code == 0);
+    CHECK(tt.out.find("reshard_after_forward=True") != std::string::npos);
+    const test::CliResult bad = test::run_cli({"plan", "--model", "llama-2-7b", "--framework-option", "nokey"});
+    CHECK(bad.code != 0);
+    CHECK(bad.err.find("--framework-option \"nokey\": expected KEY=VALUE") != std::string::npos);
+}
+
+TEST_CASE("framework options as typed: KEY=VALUE, keys in lower case, each once", "[framework][job_text]") {
+    JobText t;
+    t.framework = "deepspeed";
+    t.framework_options = {" Reduce_Bucket_Size = 2e8", "overlap_comm=true"};
+    const TrainConfig c = train_config_from_text(t, 8);
+    REQUIRE(c.framework_options.size() == 2);
+    CHECK(c.framework_options[0] == std::pair<std::string, std::string>{"reduce_bucket_size", "2e8"});
+    CHECK(c.framework_options[1] == std::pair<std::string, std::string>{"overlap_comm", "true"});
+    CHECK(framework_option(c, "reduce_bucket_size") == "2e8");
+    CHECK(framework_option(c, "contiguous_gradients") == "true");  // DeepSpeed's default
+    t.framework_options = {"overlap_comm=true", "overlap_comm=false"};
+    CHECK_THROWS_WITH(train_config_from_text(t, 8), "--framework-option overlap_comm: given twice (\"true\" and \"false\")");
+    t.framework_options = {"=1"};
+    CHECK_THROWS_AS(train_config_from_text(t, 8), InputError);
+}
+
+TEST_CASE("megatron and torchtitan on an uneven pipeline split: recompute units per chunk, the stage's own layers",
+          "[framework][megatron][torchtitan]") {
+    // --pp-layers 15,17: Megatron's uniform recompute in units of 4 layers keeps ⌈17/4⌉ = 5 unit
+    // inputs (2sbh = 33,554,432 each) on the 17-layer stage, the last unit 1 layer long.
+    TrainConfig c = job(Framework::megatron, 8, 1);
+    c.parallel.pp = 2;
+    c.parallel.split.layers = {15, 17};
+    c.global_batch = 8;
+    c.recompute = Recompute::full;
+    c.framework_options = {{"recompute_method", "uniform"}, {"recompute_num_layers", "4"}};
+    const MemoryPlan mp = plan("llama-2-7b", c);
+    CHECK(mp.stages[1].layers == 17);
+    CHECK(mp.stages[1].activations_per_layer == 5 * 33554432.0 / 17);
+    CHECK(mp.stages[0].activations_per_layer == 4 * 33554432.0 / 15);  // ⌈15/4⌉ = 4 units
+    // torchtitan: the 17-layer stage's unsharded parameters and fp32 gradient accumulators.
+    TrainConfig t = job(Framework::torchtitan, 8, 3);
+    t.parallel.pp = 2;
+    t.parallel.split.layers = {15, 17};
+    t.global_batch = 8;
+    const MemoryPlan tp = plan("llama-2-7b", t);
+    const StageMemory& last = tp.stages[1];
+    const double params = 17 * kLayer + 4096 + kEmbedding;  // 17 layers, final norm, lm_head
+    CHECK(term(last, "gathered").bytes == 2 * params);
+    CHECK(term(last, "unsharded_gradients").bytes == 4 * params);
+}
