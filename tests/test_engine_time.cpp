@@ -469,10 +469,10 @@ TEST_CASE("measured collectives: interpolation by hand and the 2 x H100 calibrat
         CHECK_THROWS_WITH(apply_calibration(std::string(R"({"collectives": [{"collective": "all_reduce", "gpus": )") + gpus +
                                                 R"(, "bytes": 1, "time_us": 1}]})",
                                             "f", o),
-                          "f: collectives[0]: gpus " + std::string(gpus) + " is more than 16,777,216");
+                          "f: collectives[0]: \"gpus\" = " + std::string(gpus) + " is outside [1, 16777216]");
     for (const char* gpus : {"-3", "-4294967295"})  // the second wrapped to 1 as an int
         CHECK_THROWS_WITH(apply_calibration(std::string(R"({"collectives": [{"collective": "all_reduce", "gpus": )") + gpus +
                                                 R"(, "bytes": 1, "time_us": 1}]})",
                                             "f", o),
-                          "f: collectives[0]: gpus, bytes and time_us must be positive");
+                          "f: collectives[0]: \"gpus\" = " + std::string(gpus) + " is outside [1, 16777216]");
 }
