@@ -83,6 +83,7 @@ int run_fit(const ScalingCommand& cmd, std::ostream& out, std::ostream& err) {
     const std::vector<ScalingRun> runs = parse_runs_csv(read_text_file(cmd.fit, "--fit"), "--fit " + cmd.fit);
     if (!cmd.json && fo.bootstrap > 50) err << "llmplan scaling: fitting " << runs.size() << " runs, "
                                                       << fo.bootstrap << " bootstrap resamples...\n";
+    if (runs.size() >= kFitProgressRuns) fo.progress = [&err](const std::string& line) { err << "llmplan scaling --fit: " << line << std::endl; };
     FitResult r = fit_scaling_law(runs, fo);
     r.law.source = "llmplan scaling --fit " + cmd.fit;
     const ComputeOptimum at = compute_optimal(r.law, 5.76e23);
@@ -91,7 +92,7 @@ int run_fit(const ScalingCommand& cmd, std::ostream& out, std::ostream& err) {
     a.report["law"] = scaling_fit_law_json(r);
     if (!cmd.out.empty()) write_output_file(cmd.out, law_to_json(r.law) + "\n", "--out");
     a.text << "llmplan scaling --fit: " << r.runs << " runs" << (r.dropped ? " (" + std::to_string(r.dropped) + " highest-loss left out)" : "")
-           << ", Huber δ 1e-3 on log-loss residuals, L-BFGS from " << r.starts << " starting points"
+           << ", Huber δ 1e-3 on log-loss residuals, L-BFGS from the " << r.refined << " best of " << r.starts << " starting points"
            << (r.bootstrap ? ", " + std::to_string(r.bootstrap) + " bootstrap resamples" : "") << "\n\n";
     Table t({"constant", "value", "std. error", "95% interval"}, {false, true, true, false});
     auto row = [&](const char* name, const FitParameterStats& s, int d) {
