@@ -93,50 +93,83 @@ std::string text_of(const nlohmann::json& v) {
 
 }  // namespace
 
+// Parses the values a --cluster file gave with their flags' parsers; a refusal names the file and
+// its key (`--cluster c.json: "gpus": ...`), not a flag the user did not type.
+template <typename Parse>
+void parse_from_cluster(const std::string& path, const std::vector<std::pair<const char*, const char*>>& from_file,
+                        Parse&& parse) {
+    try {
+        parse();
+    } catch (const InputError& e) {
+        for (const auto& [flag, key] : from_file)
+            if (auto r = renamed(e, flag, "--cluster " + path + ": \"" + key + "\"")) throw *r;
+        throw;
+    }
+}
+
 void apply_cluster_file(const CLI::App& app, const PerfFlags& p, JobOptions& job) {
     if (p.cluster.empty()) return;
     const nlohmann::json j = read_cluster(p.cluster);
-    if (j.contains("gpu") && app.count("--gpu") == 0) job.gpu = text_of(j["gpu"]);
-    if (j.contains("gpus") && app.count("--gpus") == 0) job.gpus = text_of(j["gpus"]);
-    if (j.contains("gpus_per_node") && app.count("--gpus-per-node") == 0) job.gpus_per_node = text_of(j["gpus_per_node"]);
+    std::vector<std::pair<const char*, const char*>> from_file;
+    auto take = [&](const char* key, const char* flag, std::string& field) {
+        if (!j.contains(key) || app.count(flag) != 0) return;
+        field = text_of(j[key]);
+        from_file.emplace_back(flag, key);
+    };
+    take("gpu", "--gpu", job.gpu);
+    take("gpus", "--gpus", job.gpus);
+    take("gpus_per_node", "--gpus-per-node", job.gpus_per_node);
+    // Checked here, by the parsers resolve_gpu and resolve_job use, while the file can be named.
+    parse_from_cluster(p.cluster, from_file, [&] {
+        const GpuSpec gpu = resolve_gpu(job);
+        resolve_job(job, gpu);
+    });
 }
 
 ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config) {
     PerfFlags f = o;
+    std::vector<std::pair<const char*, const char*>> from_file;
     if (!o.cluster.empty()) {  // the file fills what the flags left unset
         const nlohmann::json j = read_cluster(o.cluster);
-        if (f.inter_node_bandwidth.empty() && j.contains("inter_node_bandwidth")) f.inter_node_bandwidth = text_of(j["inter_node_bandwidth"]);
-        if (f.nvlink_bandwidth.empty() && j.contains("nvlink_bandwidth")) f.nvlink_bandwidth = text_of(j["nvlink_bandwidth"]);
-        if (f.price.empty() && j.contains("price_per_gpu_hour")) f.price = text_of(j["price_per_gpu_hour"]);
-        if (j.contains("pue") && o.pue == "1.2") f.pue = text_of(j["pue"]);
-        if (j.contains("grid_intensity") && o.grid_intensity == "0.4") f.grid_intensity = text_of(j["grid_intensity"]);
+        auto take = [&](const char* key, const char* flag, std::string& field, bool unset) {
+            if (!unset || !j.contains(key)) return;
+            field = text_of(j[key]);
+            from_file.emplace_back(flag, key);
+        };
+        take("inter_node_bandwidth", "--inter-node-bandwidth", f.inter_node_bandwidth, f.inter_node_bandwidth.empty());
+        take("nvlink_bandwidth", "--nvlink-bandwidth", f.nvlink_bandwidth, f.nvlink_bandwidth.empty());
+        take("price_per_gpu_hour", "--price-per-gpu-hour", f.price, f.price.empty());
+        take("pue", "--pue", f.pue, o.pue == "1.2");
+        take("grid_intensity", "--grid-intensity", f.grid_intensity, o.grid_intensity == "0.4");
     }
     ResolvedPerf r;
-    r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
-    if (!f.inter_node_bandwidth.empty()) {
-        const double node = parse_bandwidth(f.inter_node_bandwidth, "--inter-node-bandwidth");
-        r.cluster.network_per_gpu = node / config.parallel.gpus_per_node;
-        r.cluster.network_description = f.inter_node_bandwidth + " per node (given)";
-    }
-    if (!f.nvlink_bandwidth.empty()) r.cluster.nvlink_bus_bandwidth = parse_bandwidth(f.nvlink_bandwidth, "--nvlink-bandwidth");
-    if (!f.price.empty()) {
-        r.cluster.price_per_gpu_hour = parse_real(f.price, "--price-per-gpu-hour", 0, 1e6);
-        r.cluster.price_source = "given";
-    }
-    if (!f.mfu.empty()) r.options.mfu = parse_real(f.mfu, "--mfu", 1e-4, 1);
-    if (!f.tokens.empty()) r.options.tokens = static_cast<double>(parse_count(f.tokens, "--tokens"));
-    r.options.pue = parse_real(f.pue, "--pue", 1, 10);
-    if (!f.calibration.empty()) {
-        apply_calibration(read_text_file(f.calibration, "--calibration"), "--calibration " + f.calibration, r.options);
-    }
-    r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
-    if (!f.peak_flops.empty()) r.options.peak_flops = parse_flops(f.peak_flops, "--peak-flops");
-    if (!f.power_limit.empty()) r.options.power_limit_watts = parse_real(f.power_limit, "--power-limit", 1, 1e5);
-    if (!f.goodput.empty()) r.options.goodput = parse_real(f.goodput, "--goodput", 1e-3, 1);
-    if (!f.mtbf_hours.empty()) r.options.mtbf_hours = parse_real(f.mtbf_hours, "--mtbf-hours", 1e-3, 1e12);
-    if (!f.checkpoint_minutes.empty()) r.options.checkpoint_minutes = parse_real(f.checkpoint_minutes, "--checkpoint-minutes", 0, 1e6);
-    if (!f.restart_minutes.empty()) r.options.restart_minutes = parse_real(f.restart_minutes, "--restart-minutes", 0, 1e6);
-    if (!f.batch_rampup.empty()) r.options.rampup_tokens = static_cast<double>(parse_count(f.batch_rampup, "--batch-rampup"));
+    parse_from_cluster(o.cluster, from_file, [&] {
+        r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
+        if (!f.inter_node_bandwidth.empty()) {
+            const double node = parse_bandwidth(f.inter_node_bandwidth, "--inter-node-bandwidth");
+            r.cluster.network_per_gpu = node / config.parallel.gpus_per_node;
+            r.cluster.network_description = f.inter_node_bandwidth + " per node (given)";
+        }
+        if (!f.nvlink_bandwidth.empty()) r.cluster.nvlink_bus_bandwidth = parse_bandwidth(f.nvlink_bandwidth, "--nvlink-bandwidth");
+        if (!f.price.empty()) {
+            r.cluster.price_per_gpu_hour = parse_real(f.price, "--price-per-gpu-hour", 0, 1e6);
+            r.cluster.price_source = "given";
+        }
+        if (!f.mfu.empty()) r.options.mfu = parse_real(f.mfu, "--mfu", 1e-4, 1);
+        if (!f.tokens.empty()) r.options.tokens = static_cast<double>(parse_count(f.tokens, "--tokens"));
+        r.options.pue = parse_real(f.pue, "--pue", 1, 10);
+        if (!f.calibration.empty()) {
+            apply_calibration(read_text_file(f.calibration, "--calibration"), "--calibration " + f.calibration, r.options);
+        }
+        r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
+        if (!f.peak_flops.empty()) r.options.peak_flops = parse_flops(f.peak_flops, "--peak-flops");
+        if (!f.power_limit.empty()) r.options.power_limit_watts = parse_real(f.power_limit, "--power-limit", 1, 1e5);
+        if (!f.goodput.empty()) r.options.goodput = parse_real(f.goodput, "--goodput", 1e-3, 1);
+        if (!f.mtbf_hours.empty()) r.options.mtbf_hours = parse_real(f.mtbf_hours, "--mtbf-hours", 1e-3, 1e12);
+        if (!f.checkpoint_minutes.empty()) r.options.checkpoint_minutes = parse_real(f.checkpoint_minutes, "--checkpoint-minutes", 0, 1e6);
+        if (!f.restart_minutes.empty()) r.options.restart_minutes = parse_real(f.restart_minutes, "--restart-minutes", 0, 1e6);
+        if (!f.batch_rampup.empty()) r.options.rampup_tokens = static_cast<double>(parse_count(f.batch_rampup, "--batch-rampup"));
+    });
     return r;
 }
 
