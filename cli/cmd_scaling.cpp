@@ -146,7 +146,7 @@ double budget_compute(const ScalingCommand& cmd, std::string& how, Answer& a) {
     if (!cmd.gpu_hours.empty()) hours = parse_real(cmd.gpu_hours, "--gpu-hours", 1e-9, 1e15);
     if (!cmd.budget.empty()) {
         const double price = cmd.price.empty() ? default_cluster(gpu, gpu.default_gpus_per_node).price_per_gpu_hour
-                                               : parse_real(cmd.price, "--price-per-gpu-hour", 1e-9, 1e6);
+                                               : parse_real(cmd.price, "--price-per-gpu-hour", 1e-9, kMaxPricePerGpuHour);
         hours = parse_real(cmd.budget, "--budget", 1e-9, 1e18) / price;
         how = "$" + cmd.budget + " at $" + fix(price, 2) + " per GPU-hour";
     }

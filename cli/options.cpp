@@ -152,7 +152,7 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
         }
         if (!f.nvlink_bandwidth.empty()) r.cluster.nvlink_bus_bandwidth = parse_bandwidth(f.nvlink_bandwidth, "--nvlink-bandwidth");
         if (!f.price.empty()) {
-            r.cluster.price_per_gpu_hour = parse_real(f.price, "--price-per-gpu-hour", 0, 1e6);
+            r.cluster.price_per_gpu_hour = parse_price_per_gpu_hour(f.price);
             r.cluster.price_source = "given";
         }
         if (!f.mfu.empty()) r.options.mfu = parse_real(f.mfu, "--mfu", 1e-4, 1);
