@@ -84,6 +84,7 @@ int run_fit(const ScalingCommand& cmd, std::ostream& out, std::ostream& err) {
     const std::vector<ScalingRun> runs = parse_runs_csv(read_text_file(cmd.fit, "--fit"), "--fit " + cmd.fit);
     if (!cmd.json && fo.bootstrap > 50) err << "llmplan scaling: fitting " << runs.size() << " runs, "
                                                       << fo.bootstrap << " bootstrap resamples...\n";
+    if (runs.size() >= kFitProgressRuns) fo.progress = [&err](const std::string& line) { err << "llmplan scaling --fit: " << line << std::endl; };
     FitResult r = fit_scaling_law(runs, fo);
     r.law.source = "llmplan scaling --fit " + cmd.fit;
     const ComputeOptimum at = compute_optimal(r.law, 5.76e23);
@@ -92,7 +93,7 @@ int run_fit(const ScalingCommand& cmd, std::ostream& out, std::ostream& err) {
     a.report["law"] = scaling_fit_law_json(r);
     if (!cmd.out.empty()) write_output_file(cmd.out, law_to_json(r.law) + "\n", "--out");
     a.text << "llmplan scaling --fit: " << r.runs << " runs" << (r.dropped ? " (" + std::to_string(r.dropped) + " highest-loss left out)" : "")
-           << ", Huber δ 1e-3 on log-loss residuals, L-BFGS from " << r.starts << " starting points"
+           << ", Huber δ 1e-3 on log-loss residuals, L-BFGS from the " << r.refined << " best of " << r.starts << " starting points"
            << (r.bootstrap ? ", " + std::to_string(r.bootstrap) + " bootstrap resamples" : "") << "\n\n";
     Table t({"constant", "value", "std. error", "95% interval"}, {false, true, true, false});
     auto row = [&](const char* name, const FitParameterStats& s, int d) {
@@ -146,7 +147,7 @@ double budget_compute(const ScalingCommand& cmd, std::string& how, Answer& a) {
     if (!cmd.gpu_hours.empty()) hours = parse_real(cmd.gpu_hours, "--gpu-hours", 1e-9, 1e15);
     if (!cmd.budget.empty()) {
         const double price = cmd.price.empty() ? default_cluster(gpu, gpu.default_gpus_per_node).price_per_gpu_hour
-                                               : parse_real(cmd.price, "--price-per-gpu-hour", 1e-9, 1e6);
+                                               : parse_real(cmd.price, "--price-per-gpu-hour", 1e-9, kMaxPricePerGpuHour);
         hours = parse_real(cmd.budget, "--budget", 1e-9, 1e18) / price;
         how = "$" + cmd.budget + " at $" + fix(price, 2) + " per GPU-hour";
     }

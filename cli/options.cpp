@@ -99,52 +99,78 @@ std::string text_of(const nlohmann::json& v) {
 
 }  // namespace
 
+// Parses the values a --cluster file gave with their flags' parsers; a refusal names the file and
+// its key (`--cluster c.json: "gpus": ...`), not a flag the user did not type.
+template <typename Parse>
+void parse_from_cluster(const std::string& path, const std::vector<std::pair<std::string, std::string>>& from_file,
+                        Parse&& parse) {
+    try {
+        parse();
+    } catch (const InputError& e) {
+        for (const auto& [flag, key] : from_file)
+            if (auto r = renamed(e, flag, "--cluster " + path + ": \"" + key + "\"")) throw *r;
+        throw;
+    }
+}
+
 void apply_cluster_file(const CLI::App& app, PerfFlags& p, JobOptions& job) {
     if (p.cluster.empty()) return;
     const nlohmann::json j = read_cluster(p.cluster);
     // The file fills what the command line (or --config) did not give: an explicit flag wins even
     // when its value is the default (CLI11's count(), never a comparison with the default text).
-    auto fill = [&](const char* key, const char* flag, std::string& slot) {
-        if (j.contains(key) && app.count(flag) == 0) slot = text_of(j[key]);
+    std::vector<std::pair<std::string, std::string>> job_from_file;
+    auto fill = [&](const char* key, const char* flag, std::string& slot, std::vector<std::pair<std::string, std::string>>& taken) {
+        if (!j.contains(key) || app.count(flag) != 0) return;
+        slot = text_of(j[key]);
+        taken.emplace_back(flag, key);
     };
-    fill("gpu", "--gpu", job.gpu);
-    fill("gpus", "--gpus", job.gpus);
-    fill("gpus_per_node", "--gpus-per-node", job.gpus_per_node);
-    fill("inter_node_bandwidth", "--inter-node-bandwidth", p.inter_node_bandwidth);
-    fill("nvlink_bandwidth", "--nvlink-bandwidth", p.nvlink_bandwidth);
-    fill("price_per_gpu_hour", "--price-per-gpu-hour", p.price);
-    fill("pue", "--pue", p.pue);
-    fill("grid_intensity", "--grid-intensity", p.grid_intensity);
+    fill("gpu", "--gpu", job.gpu, job_from_file);
+    fill("gpus", "--gpus", job.gpus, job_from_file);
+    fill("gpus_per_node", "--gpus-per-node", job.gpus_per_node, job_from_file);
+    fill("inter_node_bandwidth", "--inter-node-bandwidth", p.inter_node_bandwidth, p.from_cluster);
+    fill("nvlink_bandwidth", "--nvlink-bandwidth", p.nvlink_bandwidth, p.from_cluster);
+    fill("price_per_gpu_hour", "--price-per-gpu-hour", p.price, p.from_cluster);
+    fill("pue", "--pue", p.pue, p.from_cluster);
+    fill("grid_intensity", "--grid-intensity", p.grid_intensity, p.from_cluster);
+    // The job's values are checked here, by the parsers resolve_gpu and resolve_job use, while the
+    // file can be named; the cluster's own values where resolve_perf parses them.
+    if (!job_from_file.empty())
+        parse_from_cluster(p.cluster, job_from_file, [&] {
+            const GpuSpec gpu = resolve_gpu(job);
+            resolve_job(job, gpu);
+        });
 }
 
 ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainConfig& config) {
     const PerfFlags& f = o;  // apply_cluster_file has filled it from --cluster
     ResolvedPerf r;
-    r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
-    if (!f.inter_node_bandwidth.empty()) {
-        const double node = parse_bandwidth(f.inter_node_bandwidth, "--inter-node-bandwidth");
-        r.cluster.network_per_gpu = node / config.parallel.gpus_per_node;
-        r.cluster.network_description = f.inter_node_bandwidth + " per node (given)";
-    }
-    if (!f.nvlink_bandwidth.empty()) r.cluster.nvlink_bus_bandwidth = parse_bandwidth(f.nvlink_bandwidth, "--nvlink-bandwidth");
-    if (!f.price.empty()) {
-        r.cluster.price_per_gpu_hour = parse_real(f.price, "--price-per-gpu-hour", 0, 1e6);
-        r.cluster.price_source = "given";
-    }
-    if (!f.mfu.empty()) r.options.mfu = parse_real(f.mfu, "--mfu", 1e-4, 1);
-    if (!f.tokens.empty()) r.options.tokens = static_cast<double>(parse_count(f.tokens, "--tokens"));
-    r.options.pue = parse_real(f.pue, "--pue", 1, 10);
-    if (!f.calibration.empty()) {
-        apply_calibration(read_text_file(f.calibration, "--calibration"), "--calibration " + f.calibration, r.options);
-    }
-    r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
-    if (!f.peak_flops.empty()) r.options.peak_flops = parse_flops(f.peak_flops, "--peak-flops");
-    if (!f.power_limit.empty()) r.options.power_limit_watts = parse_real(f.power_limit, "--power-limit", 1, 1e5);
-    if (!f.goodput.empty()) r.options.goodput = parse_real(f.goodput, "--goodput", 1e-3, 1);
-    if (!f.mtbf_hours.empty()) r.options.mtbf_hours = parse_real(f.mtbf_hours, "--mtbf-hours", 1e-3, 1e12);
-    if (!f.checkpoint_minutes.empty()) r.options.checkpoint_minutes = parse_real(f.checkpoint_minutes, "--checkpoint-minutes", 0, 1e6);
-    if (!f.restart_minutes.empty()) r.options.restart_minutes = parse_real(f.restart_minutes, "--restart-minutes", 0, 1e6);
-    if (!f.batch_rampup.empty()) r.options.rampup_tokens = static_cast<double>(parse_count(f.batch_rampup, "--batch-rampup"));
+    parse_from_cluster(o.cluster, o.from_cluster, [&] {
+        r.cluster = default_cluster(gpu, config.parallel.gpus_per_node);
+        if (!f.inter_node_bandwidth.empty()) {
+            const double node = parse_bandwidth(f.inter_node_bandwidth, "--inter-node-bandwidth");
+            r.cluster.network_per_gpu = node / config.parallel.gpus_per_node;
+            r.cluster.network_description = f.inter_node_bandwidth + " per node (given)";
+        }
+        if (!f.nvlink_bandwidth.empty()) r.cluster.nvlink_bus_bandwidth = parse_bandwidth(f.nvlink_bandwidth, "--nvlink-bandwidth");
+        if (!f.price.empty()) {
+            r.cluster.price_per_gpu_hour = parse_price_per_gpu_hour(f.price);
+            r.cluster.price_source = "given";
+        }
+        if (!f.mfu.empty()) r.options.mfu = parse_real(f.mfu, "--mfu", 1e-4, 1);
+        if (!f.tokens.empty()) r.options.tokens = static_cast<double>(parse_count(f.tokens, "--tokens"));
+        r.options.pue = parse_real(f.pue, "--pue", 1, 10);
+        if (!f.calibration.empty()) {
+            apply_calibration(read_text_file(f.calibration, "--calibration"), "--calibration " + f.calibration, r.options);
+        }
+        r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
+        if (!f.peak_flops.empty()) r.options.peak_flops = parse_flops(f.peak_flops, "--peak-flops");
+        if (!f.power_limit.empty()) r.options.power_limit_watts = parse_real(f.power_limit, "--power-limit", 1, 1e5);
+        if (!f.goodput.empty()) r.options.goodput = parse_real(f.goodput, "--goodput", 1e-3, 1);
+        if (!f.mtbf_hours.empty()) r.options.mtbf_hours = parse_real(f.mtbf_hours, "--mtbf-hours", 1e-3, 1e12);
+        if (!f.checkpoint_minutes.empty()) r.options.checkpoint_minutes = parse_real(f.checkpoint_minutes, "--checkpoint-minutes", 0, 1e6);
+        if (!f.restart_minutes.empty()) r.options.restart_minutes = parse_real(f.restart_minutes, "--restart-minutes", 0, 1e6);
+        if (!f.batch_rampup.empty()) r.options.rampup_tokens = static_cast<double>(parse_count(f.batch_rampup, "--batch-rampup"));
+    });
     return r;
 }
 

@@ -38,6 +38,8 @@ struct PerfFlags {
     std::string calibration;           // --calibration FILE (llmplan.calibration/1)
     std::string peak_flops, power_limit;  // the GPU's matmul speed (PerfOptions)
     std::string goodput, mtbf_hours, checkpoint_minutes, restart_minutes, batch_rampup;  // the run's goodput
+    // (flag, key) of each value apply_cluster_file took from --cluster, so a refusal names the file.
+    std::vector<std::pair<std::string, std::string>> from_cluster{};
 };
 
 void add_model_options(CLI::App& app, ModelOptions& o);

@@ -74,7 +74,9 @@ struct ParallelLayout {
     bool sp = false;        // Megatron sequence parallelism (with tp > 1)
     int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
     PipelineSplit split;    // layers per pipeline stage (default: equal)
-    int dp() const { return gpus / (tp * pp * cp); }
+    // In 64 bits: tp, pp and cp of up to 2^24 each (the flags' ranges) overflow an int; a layout
+    // whose tp × pp × cp exceeds the GPUs has dp 0, which validate_config refuses.
+    int dp() const { return static_cast<int>(gpus / (std::int64_t{tp} * pp * cp)); }
     // ZeRO shards dense states over data × context parallel ranks (Megatron-Core's
     // distributed optimizer uses the dp×cp group), expert states over that ÷ ep.
     int shard_group() const { return dp() * cp; }
@@ -98,8 +100,12 @@ struct TrainConfig {
     std::vector<std::pair<std::string, std::string>> framework_options{};
     LoraConfig lora;
 
-    std::int64_t grad_accum() const {  // micro-batches per optimizer step per data-parallel rank
-        return global_batch / (micro_batch * parallel.dp());
+    // Micro-batches per optimizer step per data-parallel rank; 0 for a layout without data
+    // parallelism (tp × pp × cp above the GPUs: validate_config refuses it, but a GUI scenario is
+    // written before it is validated).
+    std::int64_t grad_accum() const {
+        const std::int64_t per_rank_step = micro_batch * parallel.dp();
+        return per_rank_step > 0 ? global_batch / per_rank_step : 0;
     }
 };
 

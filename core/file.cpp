@@ -100,12 +100,16 @@ std::string position(const std::string& text, std::size_t at) {
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-// Throws if arrays/objects nest deeper than kMaxJsonDepth (brackets inside strings do not count).
+// Throws if arrays/objects nest deeper than kMaxJsonDepth (brackets inside strings do not count),
+// or if the text holds a NUL byte: valid JSON never does, and nlohmann's parser takes one for the
+// end of its input, so `{"gpus": 8}` followed by NUL and anything at all would be accepted.
 void check_depth(const std::string& text, const std::string& where) {
     int depth = 0;
     bool in_string = false, escaped = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
+        if (c == '\0')
+            throw InputError(where + ": not valid JSON at " + position(text, i) + ": found a NUL byte (a binary file?)");
         if (in_string) {
             if (escaped) escaped = false;
             else if (c == '\\') escaped = true;

@@ -806,7 +806,7 @@ ModelSpec model_from_hf_config(const nlohmann::json& cfg, std::string_view what)
         m.family = read_type;
         m.name = "hf:" + type;
         if (const auto it = cfg.find("_name_or_path"); it != cfg.end() && it->is_string() && !it->get<std::string>().empty())
-            m.name = "hf:" + it->get<std::string>();
+            m.name = "hf:" + label_from_file(it->get<std::string>());
         validate_model(m, where);
         return m;
     }

@@ -195,9 +195,9 @@ std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
     const std::int64_t moe = moe_layer_count(m);
     layer_tensors(Tensors{out, "layers.*.", Block::layer}, m, m.n_layers - moe, moe);
 
-    Tensors(out, "", Block::final_norm).norm("final_norm", d, 1, m.norm);
+    Tensors{out, "", Block::final_norm}.norm("final_norm", d, 1, m.norm);
     if (!m.tied_embeddings)
-        Tensors(out, "", Block::head).add("lm_head.weight", ParamGroup::head, V, d, 1, TpSplit::vocab, LayerSet::all,
+        Tensors{out, "", Block::head}.add("lm_head.weight", ParamGroup::head, V, d, 1, TpSplit::vocab, LayerSet::all,
                                           false, true);
 
     if (m.mtp_layers > 0) {

@@ -163,13 +163,17 @@ double parse_bandwidth(std::string_view text, std::string_view flag) {
     const std::string expected = "is not a bandwidth (expected e.g. 400GB/s, 3.2Tb/s or 8x400Gb/s)";
     if (is_non_finite_word(t)) fail(flag, text, expected);
     double count = 1;
-    const std::size_t x = t.find_first_of("x*×");
+    // "8x400Gb/s": a count, then x, * or × (U+00D7: two bytes in UTF-8, found as a whole, so a
+    // stray byte of it is not taken for it), then the rate.
+    constexpr std::string_view kTimes = "×";
+    std::size_t x = t.find_first_of("x*"), width = 1;
+    if (const std::size_t times = t.find(kTimes); times < x) x = times, width = kTimes.size();
     if (x != std::string::npos && x > 0) {
         const std::string head = trim(std::string_view(t).substr(0, x));
         const Scanned c = scan_number(head);
         if (c.ok && c.length == head.size()) {
             count = c.value;
-            t = trim(std::string_view(t).substr(t[x] == 'x' || t[x] == '*' ? x + 1 : x + std::string("×").size()));
+            t = trim(std::string_view(t).substr(x + width));
         }
     }
     const Scanned num = scan_number(t);

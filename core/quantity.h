@@ -44,6 +44,14 @@ std::int64_t parse_int(std::string_view text, std::string_view flag, std::int64_
 // "-0" reads as 0.
 double parse_real(std::string_view text, std::string_view flag, double min, double max);
 
+// The price of one GPU-hour in US dollars, at most kMaxPricePerGpuHour; 0 is hardware already paid
+// for. One range for --price-per-gpu-hour, a --cluster file's "price_per_gpu_hour" and the GUI's
+// price field (gui/scenario.cpp); `scaling --budget` divides by it and so takes it from 1e-9.
+inline constexpr double kMaxPricePerGpuHour = 1e6;
+inline double parse_price_per_gpu_hour(std::string_view text, std::string_view flag = "--price-per-gpu-hour") {
+    return parse_real(text, flag, 0, kMaxPricePerGpuHour);
+}
+
 // Printing. Every number the CLI prints goes through one of the format_* functions below (or
 // json_report_text, core/json.h, for JSON): a NaN or an infinity reaching one is an llmplan bug and
 // throws std::logic_error naming the formatter (docs/RELIABILITY.md, "Finite outputs"), so that a

@@ -45,6 +45,11 @@ std::optional<std::string> closest_match(std::string_view value, const std::vect
 // value the user typed, or a whole message, so that an error stays one line on a terminal.
 std::string escape_controls(std::string_view text);
 
+// A name or label read from a file (a model's "_name_or_path", a scaling law's "name" and
+// "source", a calibration's "source"): it is printed in tables on stdout and in reports, so it is
+// kept with its control characters escaped (escape_controls) and never reaches a terminal raw.
+inline std::string label_from_file(std::string_view text) { return escape_controls(text); }
+
 // Decimal with ',' between groups of three digits: 6738415616 -> "6,738,415,616", -1234 -> "-1,234".
 std::string format_int(std::int64_t n);
 

@@ -179,7 +179,7 @@ Evaluation evaluate(const Scenario& s) {
     e.memory = plan_memory(e.model, e.gpu, resolve_config(s));
     e.cluster = default_cluster(e.gpu, e.memory.config.parallel.gpus_per_node);
     if (!s.price.empty()) {
-        e.cluster.price_per_gpu_hour = parse_real(s.price, "--price-per-gpu-hour", 0, 1e6);
+        e.cluster.price_per_gpu_hour = parse_price_per_gpu_hour(s.price);
         e.cluster.price_source = "given";
     }
     if (!s.tokens.empty()) e.perf_options.tokens = static_cast<double>(parse_count(s.tokens, "--tokens"));

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "engine/program.h"
 #include "planner/perf.h"
 
@@ -290,7 +291,7 @@ EngineStepTime engine_step_time(const ModelSpec& m, const TrainConfig& c, const 
 EngineCalibration parse_engine_calibration(const std::string& text, const std::string& what) {
     const nlohmann::json j = parse_json_object(text, what);
     EngineCalibration cal;
-    if (j.contains("gpu") && j["gpu"].is_string()) cal.gpu = j["gpu"].get<std::string>();
+    if (j.contains("gpu") && j["gpu"].is_string()) cal.gpu = label_from_file(j["gpu"].get<std::string>());
     if (j.contains("launch_seconds")) {
         if (!j["launch_seconds"].is_number() || j["launch_seconds"].get<double>() < 0 || j["launch_seconds"].get<double>() > 1)
             throw InputError(what + ": \"launch_seconds\" must be a number in [0, 1]");

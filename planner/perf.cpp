@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/quantity.h"
+#include "core/text.h"
 #include "planner/activations.h"
 #include "planner/framework.h"
 #include "planner/lora.h"
@@ -733,7 +734,7 @@ void apply_calibration(const std::string& text, const std::string& what, PerfOpt
     }
     EngineCalibration engine = parse_engine_calibration(text, what);
     if (!engine.kernels.empty()) o.engine_calibration = std::make_shared<const EngineCalibration>(std::move(engine));
-    o.calibration = what + (j.contains("source") && j["source"].is_string() ? " (" + j["source"].get<std::string>() + ")" : "");
+    o.calibration = what + (j.contains("source") && j["source"].is_string() ? " (" + label_from_file(j["source"].get<std::string>()) + ")" : "");
 }
 
 }  // namespace llmplan

@@ -350,7 +350,7 @@ nlohmann::ordered_json scaling_fit_json(const FitResult& r) {
         }
         return j;
     };
-    return {{"runs", r.runs}, {"dropped_highest_loss", r.dropped}, {"starts", r.starts},
+    return {{"runs", r.runs}, {"dropped_highest_loss", r.dropped}, {"starts", r.starts}, {"refined_starts", r.refined},
             {"objective", r.objective}, {"bootstrap", r.bootstrap},
             {"E", stat(r.E)}, {"A", stat(r.A)}, {"B", stat(r.B)}, {"alpha", stat(r.alpha)},
             {"beta", stat(r.beta)}, {"frontier_a", stat(r.a)}, {"frontier_b", stat(r.b)},

@@ -176,8 +176,8 @@ LawChoice law_from_json(const std::string& text, const std::string& what) {
         if (!j[key].is_string()) throw InputError(what + ": \"" + std::string(key) + "\" must be a string");
         return j[key].get<std::string>();
     };
-    c.law.name = string_of("name", "file");
-    c.law.source = string_of("source", what);
+    c.law.name = label_from_file(string_of("name", "file"));
+    c.law.source = label_from_file(string_of("source", what));
     validate_law(c.law, what);
     c.name = c.law.name;
     c.source = c.law.source;

@@ -8,6 +8,7 @@
 #include "planner/scaling.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,10 @@ struct ScalingRun {
 // compute, "Training FLOP"; tokens = FLOPs / (6·N)), and loss; numbers read by std::from_chars,
 // whatever the locale. Throws InputError naming `what` (e.g. "--fit runs.csv"), the line and
 // column and the column's name for a bad value.
+// At most kMaxFitRuns runs (more is refused, naming the limit): a million runs fit in about a
+// minute (docs/BENCHMARKS.md); from kFitProgressRuns on, the CLI shows the fit's progress.
 std::vector<ScalingRun> parse_runs_csv(const std::string& text, const std::string& what);
+inline constexpr std::size_t kMaxFitRuns = 1'000'000, kFitProgressRuns = 100'000;
 
 struct FitOptions {
     double huber_delta = 1e-3;
@@ -30,6 +34,10 @@ struct FitOptions {
     int drop_highest_loss = 0;    // leave out the K runs with the highest loss first (Besiroglu et
                                   // al. left out Chinchilla's 5 highest-loss points as outliers)
     std::uint64_t seed = 20240416;
+    int refine_starts = 32;       // L-BFGS from this many of the grid's starts, those with the lowest objective
+    // Called with one line at each stage of a long fit (the coarse pass, the refinement, every
+    // tenth of the bootstrap); the CLI prints them on stderr for large inputs.
+    std::function<void(const std::string&)> progress;
 };
 
 struct FitParameterStats {
@@ -41,7 +49,8 @@ struct FitResult {
     double objective = 0;          // Σ Huber(residual) at the optimum
     std::size_t runs = 0;          // runs fitted (after drop_highest_loss)
     std::size_t dropped = 0;
-    int starts = 0;                // grid starting points tried
+    int starts = 0;                // grid starting points evaluated
+    int refined = 0;               // of which L-BFGS started from (the lowest objective)
     int bootstrap = 0;             // resamples that converged
     FitParameterStats E, A, B, alpha, beta, a, b;  // a, b: frontier exponents β/(α+β), α/(α+β)
 };

@@ -3,6 +3,8 @@
 # Idempotent: a second run installs nothing and prints one line. Used by scripts/build.sh and
 # scripts/test.sh; run it alone to prepare a machine. CUDA is not installed here: the CUDA
 # engine is built only when nvcc is present (e.g. /usr/local/cuda), and skipped otherwise.
+#   scripts/setup.sh          the build's packages
+#   scripts/setup.sh --fuzz   those and clang's, for the fuzz targets (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -21,6 +23,13 @@ packages=(
   dpkg-dev file             # the .deb packages: dpkg-shlibdeps computes their dependencies, CPack finds ELF files with file
   man-db                    # man -l: the install.deb test renders every generated man page
 )
+# Only for scripts/fuzz.sh: libFuzzer needs clang. -fsanitize=fuzzer,address,undefined links the
+# runtimes of libclang-rt-14-dev (libclang_rt.fuzzer, .asan, .ubsan_standalone), which clang-14
+# only recommends (not installed with --no-install-recommends). libfuzzer-14-dev is not needed:
+# it holds a standalone libFuzzer.a for linking by hand, which -fsanitize=fuzzer does not use.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 #include "core/config.h"
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/presets.h"
 
 #include <catch2/catch.hpp>
@@ -31,6 +32,35 @@ TEST_CASE("defaults: sequence from the model, one micro-batch per pipeline stage
     const TrainConfig r = resolve_defaults(llama3, c);
     CHECK(r.global_batch == 2 * 8 * 2);
     CHECK(r.grad_accum() == 2);
+}
+
+TEST_CASE("a layout whose tp × pp × cp overflows an int has no data parallelism and is refused", "[config][errors]") {
+    // tp, pp and cp may each be up to 2^24 (core/job_text.cpp); their product used to overflow in
+    // dp() (found by fuzz/fuzz_job_text under UBSan).
+    const ModelSpec m = preset_or_throw("llama-2-7b", "t");
+    TrainConfig c;
+    c.parallel.gpus = 1 << 24;
+    c.parallel.tp = c.parallel.pp = 1 << 24;
+    c.parallel.cp = 1 << 10;
+    CHECK(c.parallel.dp() == 0);
+    const TrainConfig r = resolve_defaults(m, c);
+    CHECK(r.global_batch == 0);  // no default from a layout without data parallelism
+    CHECK_THROWS_WITH(validate_config(m, r), Catch::Contains("--gpus 16777216 is not divisible by tp × pp × cp = 288230376151711744"));
+}
+
+TEST_CASE("grad_accum of a layout without data parallelism is 0, and its JSON is written", "[config][errors]") {
+    // 8 GPUs, tp 8 × pp 2: dp 0. grad_accum() divided by it (SIGFPE) when the GUI wrote such a
+    // scenario before validating it (found by fuzz/fuzz_scenario under UBSan).
+    TrainConfig c;
+    c.parallel.gpus = 8;
+    c.parallel.tp = 8;
+    c.parallel.pp = 2;
+    c.global_batch = 512;
+    CHECK(c.parallel.dp() == 0);
+    CHECK(c.grad_accum() == 0);
+    CHECK(config_json(c)["grad_accum"] == 0);
+    c.parallel.pp = 1;
+    CHECK(c.grad_accum() == 512);
 }
 
 TEST_CASE("validate_config: errors name the flag, warnings do not stop", "[config][errors]") {

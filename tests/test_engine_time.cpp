@@ -464,4 +464,15 @@ TEST_CASE("measured collectives: interpolation by hand and the 2 x H100 calibrat
                       Catch::Contains("unknown collective \"broadcast\""));
     CHECK_THROWS_WITH(apply_calibration(R"({"collectives": [{"collective": "all_reduce", "gpus": 2, "bytes": 1}]})", "f", o),
                       Catch::Contains("collectives[0]"));
+    // 2^32 + 1 GPUs used to wrap to 1 (read as an int); refused, as is anything above 2^24.
+    for (const char* gpus : {"4294967297", "16777217", "18446744073709551615"})
+        CHECK_THROWS_WITH(apply_calibration(std::string(R"({"collectives": [{"collective": "all_reduce", "gpus": )") + gpus +
+                                                R"(, "bytes": 1, "time_us": 1}]})",
+                                            "f", o),
+                          "f: collectives[0]: \"gpus\" = " + std::string(gpus) + " is outside [1, 16777216]");
+    for (const char* gpus : {"-3", "-4294967295"})  // the second wrapped to 1 as an int
+        CHECK_THROWS_WITH(apply_calibration(std::string(R"({"collectives": [{"collective": "all_reduce", "gpus": )") + gpus +
+                                                R"(, "bytes": 1, "time_us": 1}]})",
+                                            "f", o),
+                          "f: collectives[0]: \"gpus\" = " + std::string(gpus) + " is outside [1, 16777216]");
 }

@@ -152,6 +152,13 @@ TEST_CASE("read_json_file: syntax errors with their position, on one line", "[fi
           std::string::npos);
     CHECK(message_of([&] { parse_json_text("[1,", "--calibration c.json"); })
               .rfind("--calibration c.json: not valid JSON at line 1, column 4: the text ends where a value should be", 0) == 0);
+    // nlohmann's parser stops at a NUL byte: without the scan, what follows one was ignored and
+    // the file accepted (tests/bad_inputs/files/nul_inside.json).
+    const std::string nul = std::string("{\"gpus\": 8}\n") + '\0' + "garbage";
+    CHECK(message_of([&] { parse_json_text(nul, "--cluster c.json"); }) ==
+          "--cluster c.json: not valid JSON at line 2, column 1: found a NUL byte (a binary file?)");
+    CHECK(message_of([&] { parse_json_text(std::string("[\"a") + '\0' + "\"]", "x"); }) ==
+          "x: not valid JSON at line 1, column 4: found a NUL byte (a binary file?)");
 }
 
 TEST_CASE("parse_json_text: nesting deeper than kMaxJsonDepth is refused before parsing", "[file][json][errors]") {

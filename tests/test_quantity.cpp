@@ -401,6 +401,11 @@ TEST_CASE("parse_bandwidth: bytes and bits per second, with a count", "[quantity
     CHECK(parse_bandwidth("1000B/s", "--x") == Approx(1000));
     for (const char* bad : {"", "400", "400GB", "400GiB/s", "abc/s", "-1GB/s", "0GB/s", "400Xb/s", "inf GB/s", "0x400Gb/s"})
         CHECK_THROWS_AS(parse_bandwidth(bad, "--inter-node-bandwidth"), InputError);
+    // One byte of "×" (0xC3 0x97) is not a "×": refused in one line (it used to throw
+    // std::out_of_range from substr, found by fuzz/fuzz_quantity).
+    for (const char* bad : {"3.3\xc3", "8\x97" "400Gb/s", "8\xc3" "400Gb/s", "8\xc3"})
+        CHECK_THROWS_WITH(parse_bandwidth(bad, "--nvlink-bandwidth"), Catch::StartsWith("--nvlink-bandwidth: \"") &&
+                                                                            Catch::Contains("is not a bandwidth"));
     try {
         parse_bandwidth("fast", "--inter-node-bandwidth");
     } catch (const InputError& e) {

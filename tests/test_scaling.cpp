@@ -166,6 +166,17 @@ TEST_CASE("scaling fit: Chinchilla's Figure 4 data gives Epoch's constants withi
     CHECK(std::fabs(r.law.B - 2085.43) < 1293.23);
     CHECK(std::fabs(r.law.alpha - 0.3478) < 0.02);
     CHECK(std::fabs(r.law.beta - 0.3658) < 0.02);
+    // The minimum itself, as L-BFGS from every one of the 4,500 starts found it (before the fit
+    // started from the 32 lowest only): E 1.8172181, A 477.82587, B 2143.4174, α 0.34731050,
+    // β 0.36717243, objective 0.00101827401780.
+    CHECK(r.starts == 4500);
+    CHECK(r.refined == 32);
+    CHECK(r.law.E == Approx(1.8172181).epsilon(1e-6));
+    CHECK(r.law.A == Approx(477.82587).epsilon(1e-5));
+    CHECK(r.law.B == Approx(2143.4174).epsilon(1e-5));
+    CHECK(r.law.alpha == Approx(0.34731050).epsilon(1e-6));
+    CHECK(r.law.beta == Approx(0.36717243).epsilon(1e-6));
+    CHECK(r.objective == Approx(0.00101827401780).epsilon(1e-10));
     // About 20 tokens per parameter at Chinchilla's budget.
     const double tpp = compute_optimal(r.law, 5.76e23).tokens_per_parameter();
     CHECK(tpp > 15);
@@ -176,6 +187,32 @@ TEST_CASE("scaling fit: Chinchilla's Figure 4 data gives Epoch's constants withi
     CHECK(r.E.standard_error < 0.06);
     CHECK(r.alpha.low < r.law.alpha);
     CHECK(r.alpha.high > r.law.alpha);
+}
+
+TEST_CASE("scaling fit: 20,000 runs on Chinchilla's law, fitted through the subsample, give its constants back", "[scaling][fit]") {
+    // Noise-free runs on a 200 × 100 grid of N in [1e7, 1e11] and D in [1e9, 1e13]: more than the
+    // 2,000 runs of the coarse pass, so the minima found on the subsample are refined on all.
+    const ScalingLaw truth{"t", 1.69, 406.4, 410.7, 0.34, 0.28, "Hoffmann et al. 2022"};
+    std::vector<ScalingRun> runs;
+    for (int i = 0; i < 200; ++i)
+        for (int j = 0; j < 100; ++j) {
+            const double n = std::pow(10.0, 7 + 4.0 * i / 199), d = std::pow(10.0, 9 + 4.0 * j / 99);
+            runs.push_back({n, d, truth.loss(n, d)});
+        }
+    std::vector<std::string> stages;
+    FitOptions o;
+    o.progress = [&](const std::string& line) { stages.push_back(line); };
+    const FitResult r = fit_scaling_law(runs, o);
+    CHECK(r.runs == 20000);
+    CHECK(r.law.E == Approx(1.69).epsilon(1e-4));
+    CHECK(r.law.A == Approx(406.4).epsilon(1e-3));
+    CHECK(r.law.B == Approx(410.7).epsilon(1e-3));
+    CHECK(r.law.alpha == Approx(0.34).epsilon(1e-4));
+    CHECK(r.law.beta == Approx(0.28).epsilon(1e-4));
+    REQUIRE(stages.size() >= 3);
+    CHECK(stages[0] == "coarse pass: the objective at 4,500 starting points on 2,000 of 20,000 runs");
+    CHECK(stages[1] == "L-BFGS from the 32 lowest starting points on the 2,000 runs");
+    CHECK(stages[2].rfind("L-BFGS from the ", 0) == 0);
 }
 
 TEST_CASE("scaling fit: a degenerate CSV gets one clear error", "[scaling][fit][errors]") {
@@ -191,6 +228,9 @@ TEST_CASE("scaling fit: a degenerate CSV gets one clear error", "[scaling][fit][
                       Catch::Equals("--fit x.csv line 2 (loss): missing value (2 fields, the header has 3)"));
     const std::vector<ScalingRun> few = parse_runs_csv(header + "1e9,2e10,3\n2e9,4e10,2.9\n", "--fit x.csv");
     CHECK_THROWS_WITH(fit_scaling_law(few), Catch::Contains("too few"));
+    std::string many = header;
+    for (std::size_t i = 0; i <= kMaxFitRuns; ++i) many += "1e9,2e10,3\n";
+    CHECK_THROWS_WITH(parse_runs_csv(many, "--fit x.csv"), Catch::Equals("--fit x.csv: 1,000,001 runs, more than the 1,000,000 a fit takes"));
     // FLOPs instead of tokens: tokens = FLOPs / (6N).
     const std::vector<ScalingRun> viaC = parse_runs_csv("N,FLOPs,loss\n1e9,1.2e20,3\n", "--fit x.csv");
     CHECK(viaC[0].tokens == Approx(2e10));
