@@ -39,7 +39,7 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     const int per_node = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
     p.link = LinkKind::network;
     if (kind == Collective::all_to_all) {
-        // An all-to-all cannot aggregate NICs (nccl-tests issue #267): each rank sends the
+        // An all-to-all cannot aggregate NICs (docs/REFERENCES.md §4): each rank sends the
         // (n − g)/n of its buffer bound for other nodes through its own NIC while (g − 1)/n goes
         // over NVLink to the g − 1 members in its node, at the same time. The bus bandwidth
         // ((n − 1)/n · S ÷ time) is then (n − 1) / max((n − g)/network, (g − 1)/NVLink).
@@ -151,7 +151,7 @@ ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node) {
     c.gpus_per_node = gpus_per_node;
     c.nvlink_bus_bandwidth = kNvlinkBusbwFraction * gpu.intra_node_bandwidth;
     // One NIC per GPU, its line rate from the catalog row (docs/GPUS.md, "Planning defaults").
-    // 46–48 GB/s measured busbw per 400 Gb/s NIC (docs/REFERENCES.md §4, nccl-tests issue #290): 94% of the line rate.
+    // 46–48 GB/s measured busbw per 400 Gb/s NIC (docs/REFERENCES.md §4): 94% of the line rate.
     c.network_per_gpu = kNicBusbwFraction * gpu.nic_gbps * kGbit;
     c.network_description = std::to_string(gpus_per_node) + " × " + gpu.nic_description + " per node (one NIC per GPU)";
     // The catalog row's on-demand price per GPU-hour (assumed; --price-per-gpu-hour overrides).

@@ -43,7 +43,7 @@ struct ClusterSpec {
 
 // NVLink all-reduce bus bandwidth of a group of n: B × (1 − kNvlinkRingLoss / n), with B =
 // kNvlinkBusbwFraction × the one-way link bandwidth. Fitted to 2 × H100 measured here (324 GB/s,
-// validation/nccl) and 8 × H100 published (≈ 370 GB/s, docs/REFERENCES.md §4, nccl-tests issue #212).
+// validation/nccl) and 8 × H100 published (≈ 370 GB/s, docs/REFERENCES.md §4).
 inline constexpr double kNvlinkBusbwFraction = 0.856;
 inline constexpr double kNvlinkRingLoss = 0.318;
 double nvlink_group_busbw(const ClusterSpec& cluster, int n);
@@ -52,7 +52,7 @@ double nvlink_group_busbw(const ClusterSpec& cluster, int n);
 // above; network = one NIC per GPU (GpuSpec::nic_gbps) at kNicBusbwFraction of its line rate; the
 // row's typical cloud price per GPU-hour (assumed, override with --price-per-gpu-hour).
 ClusterSpec default_cluster(const GpuSpec& gpu, int gpus_per_node);
-// 46–48 of 50 GB/s busbw measured per 400 Gb/s NIC (docs/REFERENCES.md §4, nccl-tests issue #290).
+// 46–48 of 50 GB/s busbw measured per 400 Gb/s NIC (docs/REFERENCES.md §4).
 inline constexpr double kNicBusbwFraction = 0.94;
 
 // Calibration of the compute model (docs/PERFORMANCE_MODEL.md §2): the fraction of peak a large
