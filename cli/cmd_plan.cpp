@@ -252,8 +252,12 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
         if (g.given) parts.push_back("--goodput " + fixed(g.goodput, 3));
         if (g.job_mtbf_hours > 0)
             parts.push_back("a failure every " + duration(g.job_mtbf_hours * 3600) + " (--mtbf-hours ÷ " + std::to_string(p.gpus) +
-                            " GPUs): checkpoints " + pct(g.checkpoint_fraction) + " (every " +
-                            duration(g.checkpoint_interval_hours * 3600) + ", Young's √(2δM)), lost work " +
+                            " GPUs): checkpoints " +
+                            (g.checkpoint_interval_hours > 0
+                                 ? pct(g.checkpoint_fraction) + " (every " + duration(g.checkpoint_interval_hours * 3600) +
+                                       ", Young's √(2δM))"
+                                 : std::string("cost nothing (--checkpoint-minutes 0: Young's √(2δM) is 0, no work is lost)")) +
+                            ", lost work " +
                             pct(g.lost_work_fraction) + ", restarts " + pct(g.restart_fraction) + " of wall time");
         if (g.rampup_tokens > 0)
             parts.push_back("batch ramp-up over " + format_count(g.rampup_tokens) + " tokens: " +

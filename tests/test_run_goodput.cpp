@@ -6,6 +6,7 @@
 #include "core/presets.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
+#include "cli_run.h"
 
 #include <catch2/catch.hpp>
 
@@ -170,4 +171,18 @@ TEST_CASE("batch ramp-up: the extra steps pay the per-step costs", "[perf][goodp
     CHECK(g.rampup_extra_seconds == Approx((34118.02134655099 - 9536.7431640625) * per_step).epsilon(1e-12));
     CHECK(g.goodput == 1);
     CHECK(g.expected_seconds == Approx(r.training_seconds + g.rampup_extra_seconds).epsilon(1e-12));
+}
+
+TEST_CASE("goodput: checkpoints that cost nothing are said so and not printed as an interval of 0", "[perf][goodput][cli]") {
+    // --checkpoint-minutes 0 (the default): Young's interval √(2δM) is 0, so no work is lost.
+    const auto r = llmplan::test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "64", "--zero", "1", "--mtbf-hours",
+                                           "1e12", "--restart-minutes", "1e6"});
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("checkpoints cost nothing (--checkpoint-minutes 0: Young's √(2δM) is 0, no work is lost)") !=
+          std::string::npos);
+    CHECK(r.out.find("0.0 µs") == std::string::npos);
+    const auto timed = llmplan::test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "64", "--zero", "1", "--mtbf-hours",
+                                               "50000", "--checkpoint-minutes", "2"});
+    REQUIRE(timed.code == 0);
+    CHECK(timed.out.find(", Young's √(2δM)), lost work ") != std::string::npos);
 }
