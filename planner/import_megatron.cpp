@@ -44,25 +44,11 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
     result.source = source;
     Recorder rec(result, given);
     // Megatron's arguments as NAME → value ("" for a switch); the last one given wins, as in argparse.
-    std::map<std::string, std::string> a;
-    std::vector<std::string> order;
-    const std::vector<std::string> words = split_argument_words(args, "--megatron-args " + source);
-    for (std::size_t i = 0; i < words.size(); ++i) {
-        const std::string& w = words[i];
-        if (w.rfind("--", 0) != 0 || w.size() == 2) {
-            rec.ignore(w, "not a Megatron argument (a launcher or script word)");
-            continue;
-        }
-        std::string name = w, value;
-        if (const std::size_t eq = w.find('='); eq != std::string::npos) {
-            name = w.substr(0, eq);
-            value = w.substr(eq + 1);
-        } else if (!switches().count(w) && i + 1 < words.size() && words[i + 1].rfind("--", 0) != 0) {
-            value = words[++i];
-        }
-        if (!a.count(name)) order.push_back(name);
-        a[name] = value;
-    }
+    const import_detail::ArgumentList list = import_detail::read_argument_list(
+        split_argument_words(args, "--megatron-args " + source), {switches()},
+        [&](const std::string& w) { rec.ignore(w, "not a Megatron argument (a launcher or script word)"); });
+    const std::map<std::string, std::string>& a = list.values;
+    const std::vector<std::string>& order = list.order;
     std::set<std::string> used;
     auto has = [&](const std::string& n) {
         if (!a.count(n)) return false;

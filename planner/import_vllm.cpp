@@ -33,30 +33,15 @@ JobImport import_vllm(const std::string& args, const std::string& source, InferT
     result.flag = "--vllm-args";
     result.source = source;
     Recorder rec(result, given);
-    std::map<std::string, std::string> a;
-    std::vector<std::string> order, positional;
-    const std::vector<std::string> words = split_argument_words(args, "--vllm-args " + source);
-    for (std::size_t i = 0; i < words.size(); ++i) {
-        std::string w = words[i];
-        static const std::map<std::string, std::string> kShort{
-            {"-tp", "--tensor-parallel-size"}, {"-pp", "--pipeline-parallel-size"}, {"-dp", "--data-parallel-size"}, {"-q", "--quantization"}};
-        if (const auto it = kShort.find(w); it != kShort.end()) w = it->second;
-        if (w.rfind("--", 0) != 0) {
-            positional.push_back(w);
-            continue;
-        }
-        std::string name = w, value;
-        if (const std::size_t eq = w.find('='); eq != std::string::npos) {
-            name = w.substr(0, eq);
-            value = w.substr(eq + 1);
-        }
-        for (char& c : name) c = c == '_' ? '-' : c;
-        if (w.find('=') == std::string::npos && !vllm_switches().count(name) && i + 1 < words.size() &&
-            words[i + 1].rfind("-", 0) != 0)
-            value = words[++i];
-        if (!a.count(name)) order.push_back(name);
-        a[name] = value;
-    }
+    std::vector<std::string> positional;
+    const import_detail::ArgumentList list = import_detail::read_argument_list(
+        split_argument_words(args, "--vllm-args " + source),
+        {vllm_switches(), "-",
+         {{"-tp", "--tensor-parallel-size"}, {"-pp", "--pipeline-parallel-size"}, {"-dp", "--data-parallel-size"}, {"-q", "--quantization"}},
+         true, false},
+        [&](const std::string& w) { positional.push_back(w); });
+    const std::map<std::string, std::string>& a = list.values;
+    const std::vector<std::string>& order = list.order;
     std::set<std::string> used;
     auto has = [&](const std::string& n) {
         if (!a.count(n)) return false;

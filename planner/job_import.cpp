@@ -56,6 +56,37 @@ std::string import_text(const JobImport& r) {
     return s;
 }
 
+namespace import_detail {
+
+ArgumentList read_argument_list(const std::vector<std::string>& words, const ArgumentSyntax& syntax,
+                                const std::function<void(const std::string&)>& word) {
+    ArgumentList a;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        std::string w = words[i];
+        if (const auto it = syntax.aliases.find(w); it != syntax.aliases.end()) w = it->second;
+        if (w.rfind("--", 0) != 0 || (syntax.bare_dashes_are_words && w.size() == 2)) {
+            word(w);
+            continue;
+        }
+        std::string name = w, value;
+        const std::size_t eq = w.find('=');
+        if (eq != std::string::npos) {
+            name = w.substr(0, eq);
+            value = w.substr(eq + 1);
+        }
+        if (syntax.underscores_as_dashes)
+            for (char& c : name) c = c == '_' ? '-' : c;
+        if (eq == std::string::npos && !syntax.switches.count(name) && i + 1 < words.size() &&
+            words[i + 1].rfind(syntax.value_stop, 0) != 0)
+            value = words[++i];
+        if (!a.values.count(name)) a.order.push_back(name);
+        a.values[name] = value;
+    }
+    return a;
+}
+
+}  // namespace import_detail
+
 std::vector<std::string> split_argument_words(const std::string& text, const std::string& what) {
     std::vector<std::string> words;
     std::string word;

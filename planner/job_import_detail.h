@@ -5,6 +5,9 @@
 #include "planner/job_import.h"
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,5 +39,22 @@ private:
     void record(std::vector<ImportedValue>& list, const std::string& flag, std::string& slot, const std::string& value,
                 const std::string& field, const std::string& how);
 };
+
+// An argparse-style argument list (Megatron-LM's, `vllm serve`'s) read as NAME → VALUE ("" for a
+// switch), the last one given winning as in argparse: `--NAME=VALUE`, or `--NAME VALUE` when NAME is
+// not a switch and the next word does not start with `value_stop`. Every other word goes to `word`.
+struct ArgumentSyntax {
+    const std::set<std::string>& switches;
+    std::string value_stop = "--";                     // Megatron: "--"; vLLM: "-"
+    std::map<std::string, std::string> aliases = {};   // whole words read as others (vLLM's -tp)
+    bool underscores_as_dashes = false;                // vLLM reads --max_model_len as --max-model-len
+    bool bare_dashes_are_words = true;                 // "--" alone is a word (Megatron), not a name
+};
+struct ArgumentList {
+    std::map<std::string, std::string> values;
+    std::vector<std::string> order;  // the names in the order first given
+};
+ArgumentList read_argument_list(const std::vector<std::string>& words, const ArgumentSyntax& syntax,
+                                const std::function<void(const std::string&)>& word);
 
 }  // namespace llmplan::import_detail
