@@ -865,13 +865,7 @@ void MainWindow::apply_search_row(int index) {
     if (index < 0 || index >= static_cast<int>(r.top.size())) return;
     const TrainConfig& c = r.top[static_cast<std::size_t>(index)].config;
     Scenario s = scenario();
-    s.tp = c.parallel.tp;
-    s.pp = c.parallel.pp;
-    s.cp = c.parallel.cp;
-    s.ep = c.parallel.ep;
-    s.virtual_stages = c.parallel.virtual_stages;
-    s.sp = c.parallel.sp;
-    s.zero = c.parallel.zero;
+    set_layout(s, c.parallel);
     s.recompute = to_string(c.recompute);
     s.micro_batch = c.micro_batch;
     s.global_batch = c.global_batch;

@@ -45,6 +45,16 @@ std::string as_text(double v) {
 
 }  // namespace
 
+void set_layout(Scenario& s, const ParallelLayout& p) {
+    s.tp = p.tp;
+    s.pp = p.pp;
+    s.cp = p.cp;
+    s.ep = p.ep;
+    s.virtual_stages = p.virtual_stages;
+    s.zero = p.zero;
+    s.sp = p.sp;
+}
+
 Scenario default_scenario() {
     Scenario s;
     s.source = ModelSource::preset;
@@ -54,13 +64,7 @@ Scenario default_scenario() {
     const TrainConfig c = train_config_from_text(job, gpu_or_throw(s.gpu, "--gpu").default_gpus_per_node);
     s.gpus = c.parallel.gpus;
     s.gpus_per_node = c.parallel.gpus_per_node;
-    s.tp = c.parallel.tp;
-    s.pp = c.parallel.pp;
-    s.cp = c.parallel.cp;
-    s.ep = c.parallel.ep;
-    s.virtual_stages = c.parallel.virtual_stages;
-    s.zero = c.parallel.zero;
-    s.sp = c.parallel.sp;
+    set_layout(s, c.parallel);
     s.precision = job.precision;
     s.optimizer = job.optimizer;
     s.recompute = job.recompute;

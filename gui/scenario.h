@@ -82,6 +82,9 @@ inline constexpr const char* kStartModel = "tinyllama-1.1b";
 // serving field as the CLI defaults it (core/job_text.h JobText, planner/infer.h InferText,
 // core/gpu.h kDefaultGpu), read from those structs, not copied; the model kStartModel.
 Scenario default_scenario();
+// Sets the scenario's layout fields (tp, pp, cp, ep, virtual stages, ZeRO stage, sequence
+// parallelism) from a layout; the GPU count and GPUs per node stay as they are.
+void set_layout(Scenario& s, const ParallelLayout& p);
 
 // Everything the planner returned for a scenario.
 struct Evaluation {
