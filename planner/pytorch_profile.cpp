@@ -915,10 +915,17 @@ struct Program {
         r.forward_peak = sim.peak();
         r.forward_cats = sim.peak_by_cat();
         r.forward_where = sim.peak_where();
-        // Leaving the model: last hidden state, mask, rotary tables, FSDP root gather are dropped;
-        // `out` keeps the logits until after backward.
+        // Leaving the model: last hidden state, mask, rotary tables, FSDP root gather are dropped.
+        // A plain loop's `out` keeps the logits until after backward (measure.py: `del out` after
+        // loss.backward()); the Hugging Face Trainer's compute_loss returns only the loss, so the
+        // outputs (the logits) are gone before training_step calls backward (transformers
+        // trainer.py; measured: the Trainer's backward peak is one logits tensor below the plain
+        // loop's, docs/validation/pytorch_memory.md).
         drop_model_tensors();
-        sim.keep(logits);
+        if (pytorch_hf_trainer(c))
+            sim.drop(logits);
+        else
+            sim.keep(logits);
         r.forward_end = sim.allocated();
         sim.start_phase("backward");
         sim.backward(loss);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 namespace llmplan::torchsim {
 
@@ -43,12 +44,12 @@ void CachingAllocator::grow_expandable(bool small, double size) {
     const double grow = round_up(size - have, page);
     if (tail_free) {
         auto& [offset, blk] = *seg.blocks.rbegin();
-        free_set(small).erase({blk.size, index, offset});
+        free_set(small).erase(free_key(blk.size, index, offset));
         blk.size += grow;
-        free_set(small).insert({blk.size, index, offset});
+        free_set(small).insert(free_key(blk.size, index, offset));
     } else {
         seg.blocks[seg.size] = Block{grow, -1};
-        free_set(small).insert({grow, index, seg.size});
+        free_set(small).insert(free_key(grow, index, seg.size));
     }
     seg.size += grow;
     reserved_ += grow;
@@ -59,21 +60,23 @@ void CachingAllocator::allocate(std::int64_t id, double bytes) {
     const double size = std::max(kMinBlockSize, round_up(bytes, kMinBlockSize));
     const bool small = size <= kSmallSize;
     std::set<FreeKey>& pool = free_set(small);
-    auto fit = pool.lower_bound({size, -1, -1.0});  // best fit: the smallest, then the lowest address
+    // Best fit: the smallest block, then the lowest address (the newest segment: free_key).
+    auto fit = pool.lower_bound({size, std::numeric_limits<int>::min(), -1.0});
     if (fit == pool.end()) {
         if (expandable_) {
             grow_expandable(small, size);
         } else {
             const double seg = segment_size(size);
             segments_.push_back(Segment{small, seg, {{0.0, Block{seg, -1}}}});
-            pool.insert({seg, static_cast<int>(segments_.size()) - 1, 0.0});
+            pool.insert(free_key(seg, static_cast<int>(segments_.size()) - 1, 0.0));
             reserved_ += seg;
             peak_reserved_ = std::max(peak_reserved_, reserved_);
             ++device_allocs_;
         }
-        fit = pool.lower_bound({size, -1, -1.0});
+        fit = pool.lower_bound({size, std::numeric_limits<int>::min(), -1.0});
     }
-    const auto [block_size, index, offset] = *fit;
+    const auto [block_size, rank, offset] = *fit;
+    const int index = -rank;
     pool.erase(fit);
     Segment& seg = segments_[static_cast<std::size_t>(index)];
     Block& blk = seg.blocks.at(offset);
@@ -81,7 +84,7 @@ void CachingAllocator::allocate(std::int64_t id, double bytes) {
     if (should_split(small, remaining)) {
         blk.size = size;
         seg.blocks[offset + size] = Block{remaining, -1};
-        pool.insert({remaining, index, offset + size});
+        pool.insert(free_key(remaining, index, offset + size));
     }
     seg.blocks.at(offset).owner = id;
     allocated_ += seg.blocks.at(offset).size;
@@ -101,20 +104,20 @@ void CachingAllocator::release(std::int64_t id) {
     // Merge with the free neighbours (the allocator keeps prev/next pointers within a segment).
     const auto next = std::next(blk);
     if (next != seg.blocks.end() && next->second.owner < 0) {
-        pool.erase({next->second.size, index, next->first});
+        pool.erase(free_key(next->second.size, index, next->first));
         blk->second.size += next->second.size;
         seg.blocks.erase(next);
     }
     if (blk != seg.blocks.begin()) {
         const auto prev = std::prev(blk);
         if (prev->second.owner < 0) {
-            pool.erase({prev->second.size, index, prev->first});
+            pool.erase(free_key(prev->second.size, index, prev->first));
             prev->second.size += blk->second.size;
             seg.blocks.erase(blk);
             blk = prev;
         }
     }
-    pool.insert({blk->second.size, index, blk->first});
+    pool.insert(free_key(blk->second.size, index, blk->first));
 }
 
 }  // namespace llmplan::torchsim

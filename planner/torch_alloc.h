@@ -6,7 +6,8 @@
 //  * a request is rounded up to a multiple of 512 B (kMinBlockSize);
 //  * requests of at most 1 MiB (kSmallSize) use the small pool, larger ones the large pool;
 //  * a request takes the smallest cached free block of its pool that is large enough (the block
-//    set is ordered by size, then address: best fit, lowest address first);
+//    set is ordered by size, then address: best fit, lowest address first; the newest segment
+//    has the lowest address, as cudaMalloc placed them in the measured histories);
 //  * a block larger than the request is split when the rest is at least 512 B (small pool) or
 //    more than 1 MiB (large pool); otherwise the request holds the whole block;
 //  * with no fitting block a new segment is reserved (cudaMalloc): 2 MiB (kSmallBuffer) for small
@@ -54,9 +55,12 @@ private:
         double size = 0;
         std::map<double, Block> blocks;  // by offset, covering [0, size)
     };
-    // Free blocks of each pool ordered as the allocator's block set: size, then address (segment
-    // index, offset).
+    // Free blocks of each pool ordered as the allocator's block set: size, then address. A
+    // segment's device address is cudaMalloc's choice; the driver placed each new segment below
+    // the earlier ones in the measured allocator histories (docs/MEMORY_MODEL.md §7.1), so the
+    // address order is the newest segment first: the key is (size, −segment index, offset).
     using FreeKey = std::tuple<double, int, double>;
+    static FreeKey free_key(double size, int index, double offset) { return {size, -index, offset}; }
     std::set<FreeKey>& free_set(bool small) { return small ? free_small_ : free_large_; }
     void grow_expandable(bool small, double size);
 
