@@ -53,19 +53,18 @@ struct Family {
     bool local_rope;    // Gemma 3: a second rotary table (rope_local_base_freq) for sliding layers
     bool window_only;   // Mistral: a window replaces the causal mask (one mask for every layer)
     bool both_masks;    // Gemma 2/3 build the full and the sliding mask whatever the layer types
-    bool legacy_linear; // GPT-2 / Llama / Mistral / Qwen2 as measured (see Program::linear)
 };
 
 // The families the profile models; validate_pytorch_profile refuses every other one.
 constexpr Family kFamilies[] = {
-    {"gpt2", Arch::gpt2, false, false, false, false, false, false, true},
-    {"llama", Arch::llama, false, false, false, false, false, false, true},
-    {"mistral", Arch::llama, false, false, false, false, true, false, true},
-    {"qwen2", Arch::llama, false, false, false, false, false, false, true},
-    {"qwen3", Arch::llama, false, true, false, false, false, false, false},
-    {"gemma2", Arch::llama, true, false, true, false, false, true, false},
-    {"gemma3_text", Arch::llama, true, false, false, true, false, true, false},
-    {"gpt_neox", Arch::neox, false, false, false, false, false, false, false},
+    {"gpt2", Arch::gpt2, false, false, false, false, false, false},
+    {"llama", Arch::llama, false, false, false, false, false, false},
+    {"mistral", Arch::llama, false, false, false, false, true, false},
+    {"qwen2", Arch::llama, false, false, false, false, false, false},
+    {"qwen3", Arch::llama, false, true, false, false, false, false},
+    {"gemma2", Arch::llama, true, false, true, false, false, true},
+    {"gemma3_text", Arch::llama, true, false, false, true, false, true},
+    {"gpt_neox", Arch::neox, false, false, false, false, false, false},
 };
 
 const Family* find_family(const std::string& name) {
@@ -152,17 +151,14 @@ struct Program {
     }
 
     // nn.Linear / Conv1D: (add)mm(x, W) saves its (bf16-cast under autocast) input and weight.
-    // `w` holds the weight and its bias. The families measured first (legacy_linear) take the input
-    // width as w's elements / out_features, which counts a bias as one more input column (the
-    // output is short by 1/(in + 1) for GPT-2's and Qwen2's biased projections); kept so that
-    // their measured fixtures stay bit-identical. The other families use in_features.
+    // `w` holds the weight and its bias: rows = x's elements / in_features (the allocator
+    // histories show GPT-2's c_attn output at exactly T·3h·4 B).
     V linear(V x, V w, double in_features, double out_features, Cat cat = Cat::activation, bool lora_here = false) {
         V xin = x;
         const bool cast = amp && sim.dtype(x) == TensorType::f32;
         if (cast) xin = sim.op("cast_input", {x}, sim.dtype_elements(x), TensorType::bf16);
         const V cw = weight(w);
         const bool bias = sim.dtype_elements(w) > in_features * out_features;  // addmm rather than mm
-        if (fam.legacy_linear) in_features = sim.dtype_elements(w) / out_features;
         const double rows = sim.dtype_elements(x) / in_features;
         // autograd saves the input only when the weight needs a gradient (frozen base: W alone).
         const std::vector<V> saved = sim.requires_grad(w) ? std::vector<V>{xin, cw} : std::vector<V>{cw};
@@ -311,7 +307,9 @@ struct Program {
     // Eager attention's matmul(q, kᵀ)·scale + mask → softmax → matmul(p, v); q, k, v are
     // [b, heads, s, d]; returns the output made contiguous as [b, s, heads·d]. softcap: Gemma 2's
     // scores / cap → tanh (saves its output) → · cap before the mask, in the scores' dtype.
-    V eager_attention(V q, V k, V v, V mask, bool llama, bool softcap = false) {
+    // The attention weights (after dropout) are returned to the decoder layer, whose local
+    // variable keeps them until the layer returns: *weights receives them (the caller drops them).
+    V eager_attention(V q, V k, V v, V mask, bool llama, bool softcap, V* weights) {
         const double a = m.n_heads, d = m.head_dim, S2 = b * a * s * s, n = T * a * d;
         const int rep = m.n_heads / m.n_kv_heads;
         // repeat_kv (Llama): expand + reshape copies K and V to all heads when grouped.
@@ -366,7 +364,7 @@ struct Program {
         if (!llama) vm = sim.op("clone_v", {vr}, n, sim.dtype(vr));
         const V o = sim.op("bmm_pv", {pm, vm}, n, sim.dtype(pm), {pm, vm});
         if (pm != pt) sim.drop(pm);
-        sim.drop(pt);
+        *weights = pt;
         if (vm != vr) sim.drop(vm);
         if (llama && rep > 1) sim.drop(vr);
         const V out = sim.op("contiguous", {o}, n, sim.dtype(o));  // transpose(1, 2).contiguous()
@@ -594,35 +592,43 @@ struct Program {
     V gpt2_block(V hs, const LayerParams& p, V mask) {
         const double h = m.d_model;
         where(at("ln_1 + attention"));
+        // GPT2Block.forward's local variables decide when Python lets go (allocator histories,
+        // docs/validation/pytorch_memory.md): hidden_states holds ln_1's output until the
+        // residual add and ln_2's until the second one; attn_output, the attention weights,
+        // the residual and feed_forward_hidden_states live until the block returns.
         const V x = layer_norm(hs, p.norm1);
         const V qkv = linear(x, p.wqkv, h, 3 * h, Cat::activation, targeted(lora_q | lora_k | lora_v));
-        sim.drop(x);
         const std::vector<V> parts = sim.split(qkv, {T * h, T * h, T * h});
         sim.drop(qkv);
-        const V attn = c.attention == Attention::eager ? eager_attention(parts[0], parts[1], parts[2], mask, false)
+        V weights = -1;
+        const V attn = c.attention == Attention::eager ? eager_attention(parts[0], parts[1], parts[2], mask, false, false, &weights)
                                                       : sdpa_attention(parts[0], parts[1], parts[2], false);
-        sim.drop(parts);
         const V o = dropout(linear(attn, p.wo, h, h, Cat::activation, targeted(lora_o)));  // resid_dropout
         sim.drop(attn);
+        sim.drop(parts);  // GPT2Attention's query/key/value views of c_attn's output, until it returns
         const V h2 = add(o, hs);
-        sim.drop({o, hs});
+        sim.drop({x, hs});
         where(at("ln_2 + MLP"));
         const V x2 = layer_norm(h2, p.norm2);
         const V f1 = linear(x2, p.wfc, h, m.d_ff, Cat::activation, targeted(lora_up));
-        sim.drop(x2);
         const V g = gelu_new(f1);
         sim.drop(f1);
         const V mo = dropout(linear(g, p.wproj, m.d_ff, h, Cat::activation, targeted(lora_down)));  // mlp.dropout
         sim.drop(g);
         const V h3 = add(h2, mo);
-        sim.drop({mo, h2});
+        sim.drop(x2);
+        sim.drop({h2, o});
+        if (weights >= 0) sim.drop(weights);
+        sim.drop(mo);
         return h3;
     }
 
     // Self-attention of the Llama-architecture families, from the normed input x to o_proj's
     // output: q/k/v projections, QK-norm (Qwen3 right after each projection, Gemma 3 after all
     // three), rotary embedding, eager or SDPA attention (with the layer's mask), o_proj.
-    V llama_attention(V x, const LayerParams& p, V mask, TensorType cos_dtype) {
+    // x stays the caller's (its hidden_states variable holds it until the attention returns);
+    // *weights receives eager attention's weights (the layer's `_` holds them until it returns).
+    V llama_attention(V x, const LayerParams& p, V mask, TensorType cos_dtype, V* weights) {
         const double h = m.d_model, q_dim = static_cast<double>(m.q_dim()), kv_dim = static_cast<double>(m.kv_dim());
         const bool qk = m.qk_norm == QkNorm::per_head;
         V q = linear(x, p.wq, h, q_dim, Cat::activation, targeted(lora_q));
@@ -634,12 +640,11 @@ struct Program {
             q = swap(q, norm(q, p.q_norm, m.head_dim));
             k = swap(k, norm(k, p.k_norm, m.head_dim));
         }
-        sim.drop(x);
         const V qe = rope(q, cos_dtype);
         const V ke = rope(k, cos_dtype);
         sim.drop({q, k});
         const bool softcap = fam.attn_softcap && m.attn_softcap > 0;
-        const V attn = c.attention == Attention::eager ? eager_attention(qe, ke, v, mask, true, softcap)
+        const V attn = c.attention == Attention::eager ? eager_attention(qe, ke, v, mask, true, softcap, weights)
                                                       : sdpa_attention(qe, ke, v, true, mask);
         sim.drop({qe, ke, v});
         const V o = linear(attn, p.wo, q_dim, h, Cat::activation, targeted(lora_o));
@@ -656,8 +661,13 @@ struct Program {
     V llama_layer(V hs, const LayerParams& p, V mask, TensorType cos_dtype) {
         const double h = m.d_model;
         where(at("input norm + attention"));
+        // LlamaDecoderLayer.forward: hidden_states holds the norm output until self_attn returns
+        // and post_attention_layernorm's until the MLP returns; `_` (the attention weights) lives
+        // until the layer returns.
         const V x = rms_norm(hs, p.norm1, h);
-        const V o = llama_attention(x, p, mask, cos_dtype);
+        V weights = -1;
+        const V o = llama_attention(x, p, mask, cos_dtype, &weights);
+        sim.drop(x);
         const V h2 = add(hs, o);
         sim.drop({o, hs});
         where(at("post-attention norm + MLP"));
@@ -666,13 +676,14 @@ struct Program {
         const V sg = act(g, "silu");
         sim.drop(g);
         const V u = linear(x2, p.wup, h, m.d_ff, Cat::activation, targeted(lora_up));
-        sim.drop(x2);
         const V mu = sim.op("mul", {sg, u}, T * m.d_ff, promote(sim.dtype(sg), sim.dtype(u)), {sg, u});
         sim.drop({sg, u});
         const V dn = linear(mu, p.wdown, m.d_ff, h, Cat::activation, targeted(lora_down));
         sim.drop(mu);
+        sim.drop(x2);
         const V h3 = add(h2, dn);
         sim.drop({dn, h2});
+        if (weights >= 0) sim.drop(weights);
         return h3;
     }
 
@@ -683,7 +694,9 @@ struct Program {
         const double h = m.d_model;
         where(at("input norm + attention"));
         const V x = gemma_norm(hs, p.norm1, h);
-        const V o = llama_attention(x, p, mask, cos_dtype);
+        V weights = -1;
+        const V o = llama_attention(x, p, mask, cos_dtype, &weights);
+        sim.drop(x);
         const V on = gemma_norm(o, p.norm2, h);  // post_attention_layernorm
         sim.drop(o);
         const V h2 = add(hs, on);
@@ -694,15 +707,16 @@ struct Program {
         const V sg = act(g, "gelu_tanh");
         sim.drop(g);
         const V u = linear(x2, p.wup, h, m.d_ff, Cat::activation, targeted(lora_up));
-        sim.drop(x2);
         const V mu = sim.op("mul", {sg, u}, T * m.d_ff, promote(sim.dtype(sg), sim.dtype(u)), {sg, u});
         sim.drop({sg, u});
         const V dn = linear(mu, p.wdown, m.d_ff, h, Cat::activation, targeted(lora_down));
         sim.drop(mu);
+        sim.drop(x2);
         const V dnn = gemma_norm(dn, p.norm4, h);  // post_feedforward_layernorm
         sim.drop(dn);
         const V h3 = add(h2, dnn);
         sim.drop({dnn, h2});
+        if (weights >= 0) sim.drop(weights);
         return h3;
     }
 
