@@ -226,14 +226,13 @@ struct Program {
         const double n = sim.dtype_elements(x);
         const V nrm = rms_core(x, width);
         V nd = nrm;
-        if (sim.dtype(x) != TensorType::f32) {
-            nd = sim.op("to_dtype", {nrm}, n, sim.dtype(x));
-            sim.drop(nrm);
-        }
+        if (sim.dtype(x) != TensorType::f32) nd = sim.op("to_dtype", {nrm}, n, sim.dtype(x));
         // weight · x saves x only for the weight's gradient (a frozen LoRA base keeps nothing here).
         const V y = sim.op("mul_weight", {w, nd}, n, promote(pd, sim.dtype(nd)),
                            sim.requires_grad(w) ? std::vector<V>{nd} : std::vector<V>{});
-        sim.drop(nd);
+        // LlamaRMSNorm.forward's hidden_states (the fp32 normalised x) lives until it returns.
+        if (nd != nrm) sim.drop(nd);
+        sim.drop(nrm);
         return y;
     }
 
@@ -347,9 +346,17 @@ struct Program {
         sim.drop(scaled);
         // Llama: softmax(dtype=float32).to(query.dtype); GPT-2: softmax (fp32 under autocast).type(v.dtype).
         const TensorType smd = llama ? TensorType::f32 : (amp ? TensorType::f32 : sim.dtype(masked));
-        const V p = sim.op("softmax", {masked}, S2, smd);
+        // softmax(x, dtype=float32) on bf16 scores converts x to fp32 first (ATen's softmax:
+        // input.toType(dtype), then _softmax), a copy freed once the output exists (allocator
+        // history of l1b128k-bf16-eager-b2-s2048-ckpt: two fp32 score-sized blocks, one freed).
+        V sm_in = masked;
+        if (llama && sim.dtype(masked) != smd) {
+            sm_in = sim.op("softmax_input_fp32", {masked}, S2, smd);
+            sim.drop(masked);
+        }
+        const V p = sim.op("softmax", {sm_in}, S2, smd);
         sim.save_output(p);
-        sim.drop(masked);
+        sim.drop(sm_in);
         const TensorType target = llama ? sim.dtype(q) : sim.dtype(v);
         V pt = p;
         if (target != smd) { pt = sim.op("to_dtype", {p}, S2, target); sim.drop(p); }
@@ -964,7 +971,7 @@ std::string gib(double bytes) { return format_bytes(bytes, ByteUnit::gib); }
 struct RunShape {
     std::vector<double> params;     // bytes of each parameter tensor on this GPU, in module order
     std::vector<double> buckets;    // DDP reducer buckets (bytes), built at wrap time and again in step 2
-    std::vector<double> workspace;  // library workspaces (bytes), made in the first step
+    std::vector<double> workspace;  // library workspaces (bytes) made in step 1: {forward thread, autograd thread, the rest}
     std::vector<double> states;     // optimizer state tensors (bytes) created in the first step
     OptimizerImpl impl = OptimizerImpl::foreach;
     std::vector<double> updated;    // bytes of each tensor the step updates (its temporaries' sizes)
@@ -987,9 +994,12 @@ torchsim::CachingAllocator replay_run(const RunShape& run, const Sim& first, con
         first_buckets.push_back(held.back());
     }
     const std::vector<int> grads = first.grad_storages();
+    // Step 1 creates the workspaces lazily: the forward thread's (workspace[0] and the rest,
+    // workspace[2]) at the forward's first matmul, the autograd thread's (workspace[1]) at the
+    // backward's first (allocator history of alloc-g124-fp32-eager-b4-s1024-ckpt: 32 + 1 MiB
+    // after c_attn's output, 32 MiB after lm_head's weight gradient).
+    const int fwd_ws = first.first_forward_matmul_event(), bwd_ws = first.first_backward_matmul_event();
     for (int step = 1; step <= kPytorchMeasuredSteps; ++step) {
-        if (step == 1)
-            for (double b : run.workspace) hold(b);
         if (step == 2)  // the reducer rebuilds its buckets in gradient-ready order in iteration 2's forward
             for (double b : run.buckets) hold(b);
         // Micro-batches 3.. repeat micro-batch 2's allocations and frees on a cache that already
@@ -997,7 +1007,17 @@ torchsim::CachingAllocator replay_run(const RunShape& run, const Sim& first, con
         for (std::int64_t k = 0; k < std::min<std::int64_t>(run.accum, 3); ++k) {
             const Sim& sim = k == 0 || !later ? first : *later;
             const std::int64_t base = (static_cast<std::int64_t>(step) * 1000 + k) * 100'000'000;
-            for (const Sim::Event& e : sim.events()) {
+            const std::vector<Sim::Event>& events = sim.events();
+            for (std::size_t i = 0; i <= events.size(); ++i) {
+                if (step == 1 && k == 0) {
+                    if (static_cast<int>(i) == std::max(fwd_ws, 0)) {
+                        hold(run.workspace[0]);
+                        hold(run.workspace[2]);
+                    }
+                    if (static_cast<int>(i) == (bwd_ws < 0 ? static_cast<int>(events.size()) : bwd_ws)) hold(run.workspace[1]);
+                }
+                if (i == events.size()) break;
+                const Sim::Event& e = events[i];
                 if (e.bytes > 0)
                     a.allocate(base + e.storage, e.bytes);
                 else

@@ -150,6 +150,7 @@ V Sim::op(const std::string& name, const std::vector<V>& inputs, double elements
         if (x >= 0 && values_[static_cast<std::size_t>(x)].requires_grad) needs_grad = true;
     needs_grad = needs_grad && grad_enabled;
     const V out = tensor(elements, dtype, cat, name);
+    if (name == "mm" && !in_backward_ && first_mm_event_[0] < 0) first_mm_event_[0] = static_cast<int>(events_.size());
     values_[static_cast<std::size_t>(out)].requires_grad = needs_grad;
     if (!needs_grad) return out;
     Node n;
@@ -324,6 +325,7 @@ void Sim::grad_into(V x, double bytes) {
 }
 
 void Sim::backward(V loss) {
+    in_backward_ = true;
     {
         const int g = new_storage(4, Cat::grad_flow);  // ones_like(loss)
         ++storages_[static_cast<std::size_t>(g)].grad_refs;
@@ -342,6 +344,7 @@ void Sim::backward(V loss) {
         for (V x : n.inputs) {
             const Value& in = values_[static_cast<std::size_t>(x)];
             grad_into(x, in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)));
+            if (n.name == "mm" && first_mm_event_[1] < 0) first_mm_event_[1] = static_cast<int>(events_.size());
         }
         if (n.backward_temp > 0) {
             const int tmp = new_storage(n.backward_temp, Cat::temporary);

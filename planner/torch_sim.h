@@ -138,6 +138,11 @@ public:
         double bytes = 0;  // > 0: allocated; 0: freed
     };
     const std::vector<Event>& events() const { return events_; }
+    // The number of events before the first matmul ("mm") of the forward and of the backward ran
+    // (its output is allocated, then cuBLAS creates the thread's workspace on first use; -1:
+    // none). The replay creates the forward and autograd threads' workspaces there in step 1.
+    int first_forward_matmul_event() const { return first_mm_event_[0]; }
+    int first_backward_matmul_event() const { return first_mm_event_[1]; }
     std::vector<int> grad_storages() const;
 
 private:
@@ -209,6 +214,8 @@ private:
     std::vector<int> pending_;  // alloc_during_backward storages not yet released
     std::vector<Event> events_;
     int open_region_ = -1;
+    int first_mm_event_[2] = {-1, -1};
+    bool in_backward_ = false;
     double allocated_ = 0, peak_ = 0;
     std::vector<double> by_cat_ = std::vector<double>(static_cast<std::size_t>(Cat::count), 0.0);
     std::vector<double> peak_by_cat_ = by_cat_;

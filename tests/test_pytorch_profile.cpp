@@ -127,14 +127,11 @@ struct ReservedMiss {
 };
 const std::vector<ReservedMiss> kReservedMisses{
     // In sample.
-    {"g124-fp32-eager-b4-s1024-ckpt", -14.0, -12.0},
-    {"alloc-g124-fp32-eager-b4-s1024-ckpt", -14.0, -12.0},
-    {"g2-amp-sdpa-b2-s2048", -15.0, -12.0},
-    {"g3-amp-eager-b2-s1024", -14.0, -11.0},
+    {"l1b128k-bf16-eager-b2-s2048-ckpt", -13.0, -10.0},
+    {"alloc-l1b128k-bf16-eager-b2-s2048-ckpt", -13.0, -10.0},
     {"nx-amp-sdpa-b8-s2048", 6.0, 9.0},
     // Held out.
-    {"sac-l1b128k-bf16-eager-b2-s2048", -7.0, -4.0},
-    {"nx-fp32-eager-b2-s1024-ckpt", 6.0, 9.0},
+    {"sac-l1b128k-bf16-eager-b2-s2048", -12.0, -9.0},
 };
 
 struct Summary {
