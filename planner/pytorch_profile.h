@@ -4,8 +4,8 @@
 // The step is replayed op by op in the allocator/autograd simulator (torch_sim.h) following the
 // transformers 5 modules (GPT-2: modeling_gpt2.py; Llama, Mistral, Qwen2: modeling_llama.py), as
 // traced on an H100 by validation/pytorch_memory/trace_ops.py. Also written from the transformers
-// 5 sources, but not yet traced or measured (docs/validation/pytorch_memory.md, "Modelled, not
-// yet measured"): Qwen3 (per-head q_norm / k_norm, head_dim independent of hidden / heads), Gemma 2
+// 5 sources, then measured on an H200 (docs/validation/pytorch_memory.md, "Qwen3, Gemma 2,
+// Gemma 3, GPT-NeoX"): Qwen3 (per-head q_norm / k_norm, head_dim independent of hidden / heads), Gemma 2
 // and Gemma 3 text (GemmaRMSNorm in fp32 · (1 + w), four norms per layer, embedding × √d, GeGLU,
 // Gemma 2's soft-capping of eager attention scores and of the logits, Gemma 3's QK-norm and second
 // rotary table, sliding-window masks), GPT-NeoX (LayerNorm, fused query_key_value, partial
