@@ -328,7 +328,6 @@ struct Program {
         }
         const V kc = sim.op("clone_kT", {km}, n, sim.dtype(km));
         tmp.push_back(kc);
-        if (llama && rep > 1) sim.drop(kr);
         const V sc = sim.op("bmm_qk", {qm, kc}, S2, sim.dtype(qm), {qm, kc});
         sim.drop(tmp);
         V scaled = sim.op("scale", {sc}, S2, sim.dtype(sc));
@@ -350,16 +349,18 @@ struct Program {
         // input.toType(dtype), then _softmax), a copy freed once the output exists (allocator
         // history of l1b128k-bf16-eager-b2-s2048-ckpt: two fp32 score-sized blocks, one freed).
         V sm_in = masked;
-        if (llama && sim.dtype(masked) != smd) {
-            sm_in = sim.op("softmax_input_fp32", {masked}, S2, smd);
-            sim.drop(masked);
-        }
+        if (llama && sim.dtype(masked) != smd) sm_in = sim.op("softmax_input_fp32", {masked}, S2, smd);
         const V p = sim.op("softmax", {sm_in}, S2, smd);
         sim.save_output(p);
-        sim.drop(sm_in);
+        if (sm_in != masked) sim.drop(sm_in);
+        // GPT-2 reassigns attn_weights at the softmax; Llama's one statement
+        // `attn_weights = softmax(attn_weights, dtype=float32).to(query.dtype)` keeps the masked
+        // scores until the cast exists (the l1b128k history frees them after it).
+        if (!llama) sim.drop(masked);
         const TensorType target = llama ? sim.dtype(q) : sim.dtype(v);
         V pt = p;
         if (target != smd) { pt = sim.op("to_dtype", {p}, S2, target); sim.drop(p); }
+        if (llama) sim.drop(masked);
         if (pt == p) {  // dropout would drop Python's reference to the softmax output
             pt = dropout(p);
         } else {
@@ -373,9 +374,10 @@ struct Program {
         if (pm != pt) sim.drop(pm);
         *weights = pt;
         if (vm != vr) sim.drop(vm);
-        if (llama && rep > 1) sim.drop(vr);
         const V out = sim.op("contiguous", {o}, n, sim.dtype(o));  // transpose(1, 2).contiguous()
         sim.drop(o);
+        // eager_attention_forward's repeat_kv copies (its key_states / value_states) live until it returns.
+        if (llama && rep > 1) sim.drop({kr, vr});
         return out;
     }
 
@@ -653,9 +655,9 @@ struct Program {
         const bool softcap = fam.attn_softcap && m.attn_softcap > 0;
         const V attn = c.attention == Attention::eager ? eager_attention(qe, ke, v, mask, true, softcap, weights)
                                                       : sdpa_attention(qe, ke, v, true, mask);
-        sim.drop({qe, ke, v});
         const V o = linear(attn, p.wo, q_dim, h, Cat::activation, targeted(lora_o));
         sim.drop(attn);
+        sim.drop({qe, ke, v});  // the attention module's query/key/value_states, until it returns
         return o;
     }
 

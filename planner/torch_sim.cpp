@@ -337,7 +337,9 @@ void Sim::backward(V loss) {
         for (V o : n.outputs)
             if (values_[static_cast<std::size_t>(o)].grad >= 0) reached = true;
         if (!reached) continue;
-        if (n.region >= 0 && !regions_[static_cast<std::size_t>(n.region)].recomputed)
+        // Non-reentrant checkpoint recomputes from its unpack hook: when backward first needs a
+        // saved tensor of the region, not at its first node (a residual add saves nothing).
+        if (n.region >= 0 && !n.slots.empty() && !regions_[static_cast<std::size_t>(n.region)].recomputed)
             recompute(regions_[static_cast<std::size_t>(n.region)]);
         where_ = "backward: " + n.where + " " + n.name;
         for (const auto& [bytes, cat] : n.alloc_before) pending_.push_back(new_storage(bytes, cat));
