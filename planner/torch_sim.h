@@ -16,7 +16,8 @@
 //    AccumulateGrad), a parameter's first gradient becomes its .grad (AccumulateGrad steals it);
 //  * non-reentrant activation checkpointing (torch.utils.checkpoint, use_reentrant=False, what
 //    transformers' gradient_checkpointing_enable() uses) keeps no saved tensors in forward and
-//    recomputes a checkpointed region when backward first reaches it: its forward's allocations
+//    recomputes a checkpointed region when backward first unpacks one of its saved tensors (the
+//    unpack hook; a node that saved nothing, e.g. a residual add, runs before): its forward's allocations
 //    and frees are made again in order, the saved tensors kept, the others freed as in forward
 //    (and what outlived the region in forward freed at the end of the recomputation);
 //  * selective activation checkpointing (checkpoint with context_fn =
@@ -97,7 +98,7 @@ public:
     bool grad_enabled = true;
 
     // Checkpointed region: nodes created between begin and end keep no saved tensors; backward
-    // recomputes them (allocating them again) when it reaches the region's last node.
+    // recomputes them (allocating them again) when it reaches the first of them that saved a tensor.
     void begin_checkpoint(const std::vector<V>& inputs);
     void end_checkpoint();
     // Selective checkpointing: inside an open region, x (an op's output) is cached for the
