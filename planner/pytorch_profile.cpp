@@ -1419,7 +1419,9 @@ StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* s
     st.terms.push_back({"logits", "logits and loss tensors", st.logits,
                         "logits (" + std::string(prog.cd == TensorType::f32 ? "fp32" : "bf16") + "), " +
                             (m.final_softcap > 0 ? "final_logit_softcapping's tanh and product, " : "") +
-                            "the fp32 upcast, log_softmax output and its gradients alive at the peak: b·s·V = " +
+                            (compiled ? "the compiled backward's zeros tangent of the logits and their gradient"
+                                      : "the fp32 upcast, log_softmax output and its gradients") +
+                            " alive at the peak: b·s·V = " +
                             format_int(static_cast<std::int64_t>(prog.T)) + " × " + std::to_string(m.vocab_size),
                         "transformers ForCausalLMLoss (logits.float(), cross_entropy)"});
     st.terms.push_back({"weight_casts", fs ? "gathered bf16 parameters" : "autocast weight copies", st.zero3_gathered,

@@ -18,7 +18,10 @@ using torchsim::TensorType;
 using torchsim::V;
 
 bool pytorch_compile(const TrainConfig& c) {
-    return framework_option_choice(c, "compile", {"none", "inductor"}) == "inductor";
+    // Only a given option is read (default none), so that a report on any pytorch plan can ask.
+    for (const auto& [key, value] : c.framework_options)
+        if (key == "compile") return framework_option_choice(c, key, {"none", "inductor"}) == "inductor";
+    return false;
 }
 
 void validate_pytorch_compile(const ModelSpec& m, const TrainConfig& c) {
