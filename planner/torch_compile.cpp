@@ -149,6 +149,7 @@ CompiledStep run_compiled_step(const ModelSpec& m, const TrainConfig& c, Sim& si
     const bool ckpt = c.recompute == Recompute::full;
     const double grad_bytes = c.precision == Precision::bf16 ? 2.0 : 4.0;
     const std::vector<Tensor> per_layer = layer_tensors(m, c);
+    const std::vector<ParamTensor> tensors = param_tensors(m);
     CompiledStep r;
     const V ids = sim.tensor(T, TensorType::i64, Cat::temporary, "input_ids");
     const V labels = sim.tensor(T, TensorType::i64, Cat::temporary, "labels");
@@ -167,7 +168,10 @@ CompiledStep run_compiled_step(const ModelSpec& m, const TrainConfig& c, Sim& si
         if (!is_input(x)) recomputed += bytes_of(x);
     for (int l = 0; l < m.n_layers; ++l) {
         sim.set_where("layer " + std::to_string(l) + " (compiled)");
-        const V w = sim.param(static_cast<double>(params_per_layer(m)), sh.pd, grad_bytes, "layer " + std::to_string(l));
+        // The layer's parameter tensors, each receiving its own .grad.
+        std::vector<V> inputs{hs};
+        for (const ParamTensor& p : tensors)
+            if (p.block == Block::layer) inputs.push_back(sim.param(static_cast<double>(p.elements()), sh.pd, grad_bytes, p.name));
         std::vector<V> saved{hs, mask}, made;
         if (!ckpt)
             for (const Tensor& x : per_layer) {
@@ -175,7 +179,7 @@ CompiledStep run_compiled_step(const ModelSpec& m, const TrainConfig& c, Sim& si
                 made.push_back(sim.tensor(x.elements, x.dtype, x.cat, x.name));
                 saved.push_back(made.back());
             }
-        const V out = sim.op("layer " + std::to_string(l), {hs, w}, T * h, sh.rd, saved, Cat::activation,
+        const V out = sim.op("layer " + std::to_string(l), inputs, T * h, sh.rd, saved, Cat::activation,
                              ckpt ? recomputed + mlp_grads : mlp_grads);
         sim.drop(made);
         sim.drop(hs);
