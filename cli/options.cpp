@@ -242,6 +242,10 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
                    "Under --framework pytorch: torch.optim's implementation, fused | foreach | forloop (default: PyTorch's "
                    "own, foreach for AdamW on CUDA); the same as --framework-option optimizer_impl=IMPL (docs/MEMORY_MODEL.md §7.1)")
         ->type_name("IMPL");
+    app.add_flag("--compile", o.compile,
+                 "Under --framework pytorch: the model wrapped in torch.compile (inductor, default mode, no CUDA graphs): "
+                 "the saved tensors AOTAutograd's min-cut partitioner keeps; the same as --framework-option compile=inductor "
+                 "(docs/MEMORY_MODEL.md §7.2)");
     app.add_option("--trainer", o.trainer,
                    "Under --framework pytorch: hf plans the Hugging Face Trainer's defaults (fused AdamW); the same as "
                    "--framework-option trainer=hf (docs/MEMORY_MODEL.md §7.1)")

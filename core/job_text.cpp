@@ -72,6 +72,14 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
                 throw InputError(std::string(flag) + " " + value + ": --framework-option " + key + "=" + v + " sets it too; give one of them");
         c.framework_options.emplace_back(key, to_lower(trim(value)));
     }
+    if (o.compile) {
+        if (c.framework != Framework::pytorch)
+            throw InputError(std::string("--compile: torch.compile is modelled only under --framework pytorch (not ") +
+                             to_string(c.framework) + ")");
+        for (const auto& [k, v] : c.framework_options)
+            if (k == "compile") throw InputError("--compile: --framework-option compile=" + v + " sets it too; give one of them");
+        c.framework_options.emplace_back("compile", "inductor");
+    }
     c.lora.rank = static_cast<int>(parse_int(o.lora_rank, "--lora-rank", 0, 1 << 20));
     c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);
     c.lora.targets = parse_lora_targets(o.lora_targets, "--lora-targets");

@@ -3,6 +3,7 @@
 // with PyTorch's caching allocator replayed for the reserved bytes; the generic time model.
 #include "planner/framework.h"
 #include "planner/pytorch_profile.h"
+#include "planner/torch_compile.h"
 
 namespace llmplan {
 
@@ -24,7 +25,8 @@ public:
     // under trainer=hf); trainer: hf = the Hugging Face Trainer's defaults (pytorch_profile.h).
     std::vector<FrameworkOption> options() const override {
         // expandable_segments: PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (torch_alloc.h).
-        return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}};
+        // compile: inductor = torch.compile(model), default mode (torch_compile.h; --compile).
+        return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}, {"compile", "none"}};
     }
     // No ratio: each plan replays the caching allocator over the run (planner/torch_alloc.h), and
     // StageMemory::reserved_estimate is the replay's max_memory_reserved.
@@ -41,7 +43,9 @@ public:
         const ParallelLayout& p = c.parallel;
         std::string impl;
         pytorch_optimizer_impl(c, &impl);
-        return std::string(pytorch_hf_trainer(c) ? "Hugging Face Trainer: " : "") + "PyTorch eager + Hugging Face transformers" +
+        return std::string(pytorch_hf_trainer(c) ? "Hugging Face Trainer: " : "") +
+               (pytorch_compile(c) ? "PyTorch + torch.compile(model) (inductor, default mode)" : "PyTorch eager") +
+               " + Hugging Face transformers" +
                (p.gpus == 1 ? std::string()
                             : p.zero <= 1 ? std::string(p.zero == 0 ? ", DistributedDataParallel" : ", DDP + ZeroRedundancyOptimizer")
                                           : std::string(", FSDP2 fully_shard per layer, reshard_after_forward=") +

@@ -16,6 +16,7 @@
 #include "planner/framework.h"
 #include "planner/lora.h"
 #include "planner/torch_alloc.h"
+#include "planner/torch_compile.h"
 #include "planner/torch_sim.h"
 
 #include <algorithm>
@@ -1152,6 +1153,7 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
         fail("--recompute selective with --lora-rank is not modelled under --framework pytorch (the policy would count "
              "the adapters' matmuls); use --recompute full or none");
     pytorch_optimizer_impl(c);  // the option's value is checked here (InputError naming it)
+    if (pytorch_compile(c)) validate_pytorch_compile(m, c);
     if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
         c.optimizer != Optimizer::sgd_momentum)
         fail(std::string("--optimizer ") + to_string(c.optimizer) +
@@ -1198,11 +1200,26 @@ std::vector<PytorchSavedTensor> pytorch_layer_saved(const ModelSpec& m, const Tr
 
 namespace {
 
+// --compile: the step as torch.compile runs it (torch_compile.h), in the program's simulator.
+Program::Result compiled_result(Program& prog) {
+    const CompiledStep k = run_compiled_step(prog.m, prog.c, prog.sim);
+    Program::Result r;
+    r.forward_peak = k.forward_peak;
+    r.forward_end = k.forward_end;
+    r.backward_peak = k.backward_peak;
+    r.forward_cats = k.forward_cats;
+    r.backward_cats = k.backward_cats;
+    r.forward_where = k.forward_where;
+    r.backward_where = k.backward_where;
+    return r;
+}
+
 // The stage and the number of segments the replayed allocator reserved (its cudaMalloc calls).
 StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* segments) {
     validate_pytorch_profile(m, c);
     Program prog(m, c);
-    const Program::Result r = prog.run();
+    const bool compiled = pytorch_compile(c);
+    const Program::Result r = compiled ? compiled_result(prog) : prog.run();
     const ParallelLayout& p = c.parallel;
     const int N = p.gpus;
     const bool ddp = N > 1 && p.zero <= 1, fs = N > 1 && p.zero >= 2;
@@ -1428,6 +1445,12 @@ StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* s
         layer0 = "; layer 0 keeps " + std::to_string(r.layer_saved.size()) + " tensors, " + gib(bytes) +
                  " for backward";
     }
+    if (compiled)
+        st.terms.push_back({"activations", "activations (alive at the peak)", st.activations,
+                            compiled_assumption(m, c) + "; at " +
+                                (step_peak ? std::string("the optimizer step") : backward_peak ? r.backward_where : r.forward_where),
+                            "torch/_functorch/partitioners.py min_cut_rematerialization_partition (docs/MEMORY_MODEL.md §7.2)"});
+    else
     st.terms.push_back({"activations", "activations (alive at the peak)", st.activations,
                         "tensors saved for backward by every op of " + std::to_string(m.n_layers) + " layers (" +
                             (prog.amp ? "autocast's bf16 input casts, fp32 norms, GELU and softmax"
@@ -1439,7 +1462,9 @@ StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* s
     st.terms.push_back({"logits", "logits and loss tensors", st.logits,
                         "logits (" + std::string(prog.cd == TensorType::f32 ? "fp32" : "bf16") + "), " +
                             (m.final_softcap > 0 ? "final_logit_softcapping's tanh and product, " : "") +
-                            "the fp32 upcast, log_softmax output and its gradients alive at the peak: b·s·V = " +
+                            (compiled ? "the compiled backward's zeros tangent of the logits and their gradient"
+                                      : "the fp32 upcast, log_softmax output and its gradients") +
+                            " alive at the peak: b·s·V = " +
                             format_int(static_cast<std::int64_t>(prog.T)) + " × " + std::to_string(m.vocab_size),
                         "transformers ForCausalLMLoss (logits.float(), cross_entropy)"});
     st.terms.push_back({"weight_casts", fs ? "gathered bf16 parameters" : "autocast weight copies", st.zero3_gathered,

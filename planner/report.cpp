@@ -5,6 +5,7 @@
 
 #include "core/json.h"
 #include "planner/lora.h"
+#include "planner/torch_compile.h"
 
 #include <algorithm>
 #include <cmath>
@@ -61,6 +62,18 @@ nlohmann::ordered_json memory_json(const MemoryPlan& plan) {
     memory["allocator_fragmentation"] = plan.allocator_fragmentation;
     memory["cpu_offload_bytes_per_node"] =
         bytes_json(w.cpu_offload * std::min(plan.config.parallel.gpus, plan.config.parallel.gpus_per_node));
+    if (plan.config.framework == Framework::pytorch && pytorch_compile(plan.config)) {
+        nlohmann::json saved = nlohmann::json::array();
+        double bytes = 0;
+        for (const CompiledSaved& t : compiled_layer_saved(plan.model, plan.config)) {
+            saved.push_back({{"name", t.name}, {"bytes", bytes_json(t.bytes)}, {"category", torchsim::to_string(t.cat)}});
+            bytes += t.bytes;
+        }
+        memory["torch_compile"] = {{"backend", "inductor"}, {"mode", "default"}, {"cudagraphs", false},
+                                   {"recompute", to_string(plan.config.recompute)}, {"layer_saved_tensors", saved},
+                                   {"layer_saved_bytes", bytes_json(bytes)},
+                                   {"assumed", compiled_assumption(plan.model, plan.config)}};
+    }
     if (plan.stages.size() > 1) {
         nlohmann::json stages = nlohmann::json::array();
         for (const StageMemory& s : plan.stages) stages.push_back(stage_json(s, false));

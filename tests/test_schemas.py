@@ -69,6 +69,7 @@ COMMANDS = [
     "plan --model gpt2-124m --framework pytorch --framework-option optimizer_impl=foreach --micro-batch 4 "
     "--global-batch 16 --recompute selective",
     "plan --model tinyllama-1.1b --framework pytorch --framework-option trainer=hf --gpus 2 --zero 1 --micro-batch 2",
+    "plan --model tinyllama-1.1b --framework pytorch --compile --micro-batch 2 --recompute full",
     f"plan --deepspeed {os.path.join(DATA, 'imports', 'ds_zero3_offload.json')} --model llama-2-7b --gpus 8",
     f"plan --megatron-args {os.path.join(DATA, 'imports', 'megatron_llama2_7b.sh')}",
     f"plan --torchtitan {os.path.join(DATA, 'imports', 'torchtitan_llama3_8b.toml')}",
