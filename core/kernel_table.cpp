@@ -127,7 +127,7 @@ KernelTable parse_kernel_table(const std::string& json_text, const std::string& 
 
 KernelTable read_kernel_table(const std::string& path, const std::string& flag) {
     const std::string what = flag + " " + path;
-    return parse_kernel_table(read_text_file(path, what), what);
+    return parse_kernel_table(read_text_file(path, flag), what);
 }
 
 const KernelTable* builtin_kernel_table(std::string_view key) {

@@ -498,7 +498,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double optimizer_bytes = 2 * (st.parameters + st.master + st.optimizer_states) + st.gradients;
     r.optimizer_seconds = optimizer_bytes / hbm_at(optimizer_bytes / 2);
     r.rate_sources.memory_bound =
-        tu.table && !(opt.memory_bandwidth > 0)
+        tu.table && !tu.table->memory_bound.empty() && !(opt.memory_bandwidth > 0)
             ? "kernel table: " + tu.source + " (harmonic mean of its memory-bound ops at each tensor's size) for FP8 casts, MoE permutation, dequantization and the optimizer; element-wise at the datasheet " + plain(hbm / 1e12) + " TB/s × fitted traffic"
             : (opt.memory_bandwidth > 0 ? "calibrated: " + opt.calibration : std::string("datasheet")) + " HBM bandwidth " + plain(hbm / 1e12) + " TB/s";
     for (const std::string& n : clamped) r.rate_sources.clamped += (r.rate_sources.clamped.empty() ? "" : "; ") + n;
