@@ -370,15 +370,17 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.attention_efficiency = 2 / (1 / rate16 + 1 / rate16_bwd) / (r.peak_16bit * r.clock_fraction);
         r.rate_sources.attention = "eager: the output layer's GEMM rate from the kernel table";
     } else if (tu.table && c.attention == Attention::flash && !(opt.gemm_efficiency > 0)) {
-        // PyTorch SDPA's flash backend (FlashAttention-2), at the rank's sequence chunk, the query
-        // head dim and the GQA ratio; causal (decoder training).
-        const KernelLookup a = attention_tflops(*tu.table, "flash_attention", T / p.cp, m.qk_head_dim(), true,
+        // The framework's fused kernel (FrameworkProfile::attention_kernel; PyTorch SDPA's flash
+        // backend, FlashAttention-2, by default) at the rank's sequence chunk, the query head dim
+        // and the GQA ratio; causal (decoder training).
+        const AttentionKernel kernel = framework_profile(c.framework).attention_kernel(c);
+        const KernelLookup a = attention_tflops(*tu.table, kernel.backend, T / p.cp, m.qk_head_dim(), true,
                                                 static_cast<double>(m.n_heads) / std::max(1, m.n_kv_heads));
         if (a.value > 0) {
             if (!a.clamped.empty()) clamped.insert("attention " + a.clamped);
             rate_attn = a.value * 1e12 * table_scale, rate_attn_bwd = a.backward * 1e12 * table_scale;
             r.attention_efficiency = 3.5 / (1 / rate_attn + 2.5 / rate_attn_bwd) / (r.peak_16bit * r.clock_fraction);
-            r.attention_efficiency_source = "kernel table: SDPA flash_attention (FlashAttention-2) rows, " + tu.source;
+            r.attention_efficiency_source = "kernel table: " + kernel.backend + " rows (" + kernel.source + "), " + tu.source;
             r.rate_sources.attention = r.attention_efficiency_source;
         }
     }

@@ -193,7 +193,8 @@ TEST_CASE("kernel table: a plan's matmul time worked by hand from a table, each 
     CHECK(p.gemm_efficiency == Approx(3 * linear / (linear / (400 * P) + layer_bwd) / 989.4e12).epsilon(1e-12));
     CHECK(p.attention_efficiency == Approx(3.5 / (1 / (150 * P) + 2.5 / (100 * P)) / 989.4e12).epsilon(1e-12));
     CHECK(p.rate_sources.gemm.find("kernel table: --kernel-table hand.json (bf16 rows") == 0);
-    CHECK(p.rate_sources.attention == "kernel table: SDPA flash_attention (FlashAttention-2) rows, --kernel-table hand.json");
+    CHECK(p.rate_sources.attention ==
+          "kernel table: flash_attention rows (PyTorch SDPA's flash backend (FlashAttention-2)), --kernel-table hand.json");
     CHECK(p.rate_sources.clamped.empty());
     // No memory-bound rows: the datasheet bandwidth.
     CHECK(p.rate_sources.memory_bound.find("kernel table") == std::string::npos);
