@@ -178,6 +178,7 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
                 KernelTable base = *builtin;  // as this GPU sees it: memory-bound rows at its bandwidth
                 for (KernelMemoryRow& row : base.memory_bound) row.gbps *= kernel_table_memory_scale(gpu);
                 table = merge_kernel_tables(base, table);
+                table.name += " over the built-in table, " + gpu.kernel_table_source;
             }
             r.options.kernel_table = std::make_shared<const KernelTable>(std::move(table));
         }

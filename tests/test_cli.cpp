@@ -5,6 +5,7 @@
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "planner/memory.h"
+#include "planner/perf.h"
 #include "planner/report.h"
 
 #include <catch2/catch.hpp>
@@ -311,6 +312,30 @@ TEST_CASE("scaling: --fit writes a law that --law-file reads: CSV curves: bad in
     expect_input_error({"scaling", "--compute", "1e21", "--params", "7B"}, "not both");
     expect_input_error({"scaling", "--fit", "no-such-runs.csv"}, "--fit");
     expect_input_error({"scaling", "--days", "3"}, "--days needs --gpus");
+}
+
+TEST_CASE("plan --kernel-table: a user's table is used and named, a bad one refused in one line", "[cli][perf][kernel_table]") {
+    const std::string path = "kernel_table_test.json";
+    {
+        std::ofstream f(path);
+        f << R"({"schema": "llmplan.kernel-tables/1", "gemm": [{"dtype": "bf16", "m": 4096, "n": 4096, "k": 4096, "tflops": 400}]})";
+    }
+    const Result r = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--kernel-table", path, "--json"});
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    // One bf16 point: every GEMM at 400 TFLOP/s × the sustained fraction; attention from the H100's
+    // built-in (derived) table, which the file's rows extend.
+    CHECK(j["compute"]["gemm_efficiency"].get<double>() == Approx(400e12 * kKernelTableSustained / 989.4e12).epsilon(1e-12));
+    CHECK(j["compute"]["rate_sources"]["gemm"].get<std::string>().find("kernel table: --kernel-table " + path) == 0);
+    CHECK(j["compute"]["rate_sources"]["attention"].get<std::string>().find("derived from H200 measurements") != std::string::npos);
+    {
+        std::ofstream f(path);
+        f << R"({"schema": "llmplan.kernel-tables/1", "gemm": [{"dtype": "bf16", "m": 4096, "n": 4096, "k": 4096, "tflops": "fast"}]})";
+    }
+    expect_input_error({"plan", "--model", "llama-2-7b", "--kernel-table", path},
+                       "--kernel-table " + path + ": gemm[0].tflops must be a positive number (is \"fast\")");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--kernel-table", "no-such-table.json"}, "--kernel-table no-such-table.json");
+    std::remove(path.c_str());
 }
 
 TEST_CASE("plan --calibration: a measured compute model replaces the built-in constants", "[cli][perf]") {

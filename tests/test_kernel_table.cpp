@@ -198,6 +198,16 @@ TEST_CASE("kernel table: a plan's matmul time worked by hand from a table, each 
     CHECK(p.rate_sources.clamped.empty());
     // No memory-bound rows: the datasheet bandwidth.
     CHECK(p.rate_sources.memory_bound.find("kernel table") == std::string::npos);
+    // --framework megatron runs Transformer Engine's cuDNN fused attention: the cudnn_attention rows
+    // of the H200 table (causal, hd 128, GQA 4 at seq 8192: 601.47 forward, 555.82 backward).
+    TrainConfig mc = c;
+    mc.framework = Framework::megatron;
+    mc.seq = 8192;
+    const MemoryPlan mp = plan_memory(preset_or_throw("llama-3.1-8b", "--model"), *find_gpu("h200"), mc);
+    const PerfPlan meg = plan_perf(mp, default_cluster(mp.gpu, 8), PerfOptions{});
+    CHECK(meg.attention_efficiency ==
+          Approx(3.5 / (1 / (601.47 * P) + 2.5 / (555.82 * P)) / 989.4e12).epsilon(1e-12));
+    CHECK(meg.rate_sources.attention.find("kernel table: cudnn_attention rows") == 0);
     // --kernel-table none: the catalog's fitted efficiencies again.
     PerfOptions none;
     none.no_kernel_table = true;
