@@ -269,21 +269,16 @@ KernelLookup attention_tflops(const KernelTable& t, std::string_view backend, do
     return out;
 }
 
-KernelLookup memory_gbps(const KernelTable& t, double bytes) {
+KernelLookup memory_gbps(const KernelTable& t, std::string_view op, double bytes) {
     KernelLookup out;
-    std::map<std::string, std::vector<std::pair<double, double>>> by_op;
-    for (const KernelMemoryRow& r : t.memory_bound) by_op[r.op].emplace_back(r.bytes, r.gbps);
-    if (by_op.empty() || !(bytes > 0)) return out;
-    double inv = 0, lo = 1e300, hi = 0;
-    for (auto& [op, pts] : by_op) {
-        pts = averaged(pts);
-        lo = std::min(lo, pts.front().first);
-        hi = std::max(hi, pts.back().first);
-        inv += 1 / interp_log(pts, bytes);
-    }
+    std::vector<std::pair<double, double>> pts;
+    for (const KernelMemoryRow& r : t.memory_bound)
+        if (r.op == op) pts.emplace_back(r.bytes, r.gbps);
+    if (pts.empty() || !(bytes > 0)) return out;
+    pts = averaged(pts);
     double x = 0;
-    add_note(out.clamped, clamp_note("bytes", bytes, lo, hi, x));
-    out.value = static_cast<double>(by_op.size()) / inv;
+    add_note(out.clamped, clamp_note((std::string(op) + " bytes").c_str(), bytes, pts.front().first, pts.back().first, x));
+    out.value = interp_log(pts, bytes);
     return out;
 }
 

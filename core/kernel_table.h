@@ -12,7 +12,7 @@
 //  * attention rows lie on lines of sequence length for each (head_dim, GQA ratio): linear in
 //    log2(seq) along each line (clamped to that line's range), then linear in log2(head_dim), then
 //    in log2(GQA ratio) between the measured lines;
-//  * memory-bound rows: linear in log2(bytes) for each op.
+//  * memory-bound rows: linear in log2(bytes) for the op asked.
 #pragma once
 
 #include <memory>
@@ -78,8 +78,8 @@ KernelLookup gemm_tflops(const KernelTable& t, std::string_view dtype, double m,
 // other mask's rows when the table has none of this one) at (seq, head_dim, heads ÷ kv_heads).
 KernelLookup attention_tflops(const KernelTable& t, std::string_view backend, double seq, double head_dim, bool causal,
                               double gqa_ratio);
-// The memory-bound bandwidth at a tensor of `bytes`: each op's GB/s interpolated in log2(bytes),
-// then their harmonic mean (the rate of a mix moving equal bytes through each op).
-KernelLookup memory_gbps(const KernelTable& t, double bytes);
+// The bandwidth of memory-bound op `op` at a tensor of `bytes`: linear in log2(bytes) between the
+// op's rows (0: no rows of the op).
+KernelLookup memory_gbps(const KernelTable& t, std::string_view op, double bytes);
 
 }  // namespace llmplan

@@ -347,9 +347,9 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             rate = lin.fwd, rate_bwd = lin.bwd, rate16 = out.fwd, rate16_bwd = out.bwd;
             const double bwd = lora ? 1 : 2;
             r.gemm_efficiency = (1 + bwd) / (1 / rate + bwd / rate_bwd) / (r.peak_flops * r.clock_fraction);
-            r.rate_sources.gemm = std::string("kernel table: ") + tu.source + " (" + gemm_dtype(c.precision, false) +
-                                  " rows; each GEMM at its per-GPU shape, forward and backward; × " + plain(kKernelTableSustained) +
-                                  " sustained in training)";
+            r.rate_sources.gemm = "kernel table (" + tu.source + "): " + gemm_dtype(c.precision, false) +
+                                  " rows, each GEMM at its per-GPU shape, forward and backward, × " + plain(kKernelTableSustained) +
+                                  " sustained in training";
         }
     }
     if (!table_gemm)
@@ -380,7 +380,9 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             if (!a.clamped.empty()) clamped.insert("attention " + a.clamped);
             rate_attn = a.value * 1e12 * table_scale, rate_attn_bwd = a.backward * 1e12 * table_scale;
             r.attention_efficiency = 3.5 / (1 / rate_attn + 2.5 / rate_attn_bwd) / (r.peak_16bit * r.clock_fraction);
-            r.attention_efficiency_source = "kernel table: " + kernel.backend + " rows (" + kernel.source + "), " + tu.source;
+            // The table's provenance is on the GEMM source unless only the attention rows applied.
+            r.attention_efficiency_source =
+                "kernel table: " + kernel.backend + " rows (" + kernel.source + ")" + (table_gemm ? "" : " (" + tu.source + ")");
             r.rate_sources.attention = r.attention_efficiency_source;
         }
     }
@@ -402,13 +404,13 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
     double matmul_bwd = (recompute_flops - attn_recompute) / rate + bwd_mult * linear_fwd / rate_bwd +
                         bwd_mult * logits_fwd / rate16_bwd + attn_recompute / rate_attn + attn_bwd / rate_attn_bwd;
-    // Memory-bound kernels that move a counted number of bytes (FP8 casts, MoE permutation, QLoRA
-    // dequantization, the optimizer) run at the table's measured bandwidth at their tensor's size
-    // where the GPU has a table; the element-wise term keeps the datasheet bandwidth its traffic
-    // multiple was fitted with.
+    // Memory-bound kernels whose bytes are counted as ideal streaming traffic (FP8 casts, MoE
+    // permutation, QLoRA dequantization, the optimizer step) run at the table's measured bandwidth
+    // of a copy — the achieved rate of ideal streaming — at their tensor's size, where the GPU has
+    // a table. The element-wise term keeps the datasheet bandwidth its traffic multiple was fitted with.
     auto hbm_at = [&](double bytes) {
         if (!tu.table || opt.memory_bandwidth > 0) return hbm;
-        const KernelLookup l = memory_gbps(*tu.table, bytes);
+        const KernelLookup l = memory_gbps(*tu.table, "copy", bytes);
         if (!(l.value > 0)) return hbm;
         if (!l.clamped.empty()) clamped.insert("memory-bound " + l.clamped);
         return l.value * 1e9 * tu.memory_scale;
@@ -501,7 +503,9 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.optimizer_seconds = optimizer_bytes / hbm_at(optimizer_bytes / 2);
     r.rate_sources.memory_bound =
         tu.table && !tu.table->memory_bound.empty() && !(opt.memory_bandwidth > 0)
-            ? "kernel table: " + tu.source + " (harmonic mean of its memory-bound ops at each tensor's size) for FP8 casts, MoE permutation, dequantization and the optimizer; element-wise at the datasheet " + plain(hbm / 1e12) + " TB/s × fitted traffic"
+            ? std::string("kernel table") + (table_gemm ? "" : " (" + tu.source + ")") +
+                  " copy rows at each tensor's size for FP8 casts, MoE permutation, dequantization and the optimizer; element-wise at the datasheet " +
+                  plain(hbm / 1e12) + " TB/s × fitted traffic"
             : (opt.memory_bandwidth > 0 ? "calibrated: " + opt.calibration : std::string("datasheet")) + " HBM bandwidth " + plain(hbm / 1e12) + " TB/s";
     for (const std::string& n : clamped) r.rate_sources.clamped += (r.rate_sources.clamped.empty() ? "" : "; ") + n;
     // The framework's own time model, where it has one (llmplan: the engine's calibrated kernels).
