@@ -22,12 +22,17 @@ const Json& member(const Json& o, const char* key, const std::string& where, con
     if (!o.is_object() || !o.contains(key)) throw InputError(what + ": " + where + "." + key + " is missing");
     return o.at(key);
 }
-double positive(const Json& o, const char* key, const std::string& where, const std::string& what) {
+// A positive number no larger than `max` (sizes: 1e15; TFLOP/s: 1e6, a thousand times any GPU's
+// peak; GB/s: 1e7), so that no rate or time derived from it overflows.
+double positive(const Json& o, const char* key, const std::string& where, const std::string& what, double max = 1e15) {
     const Json& v = member(o, key, where, what);
     if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() <= 0)
         throw InputError(what + ": " + where + "." + key + " must be a positive number (is " + v.dump() + ")");
+    if (v.get<double>() > max)
+        throw InputError(what + ": " + where + "." + key + " must be at most " + format_fixed(max, 0) + " (is " + v.dump() + ")");
     return v.get<double>();
 }
+constexpr double kMaxTflops = 1e6, kMaxGbps = 1e7;
 std::string text(const Json& o, const char* key, const std::string& where, const std::string& what) {
     const Json& v = member(o, key, where, what);
     if (!v.is_string() || v.get<std::string>().empty())
@@ -93,7 +98,7 @@ KernelTable parse_kernel_table(const std::string& json_text, const std::string& 
             const std::string where = "gemm[" + std::to_string(i) + "]";
             const Json& r = g->at(i);
             t.gemm.push_back({text(r, "dtype", where, what), positive(r, "m", where, what), positive(r, "n", where, what),
-                              positive(r, "k", where, what), positive(r, "tflops", where, what)});
+                              positive(r, "k", where, what), positive(r, "tflops", where, what, kMaxTflops)});
         }
     }
     if (const Json* a = rows(doc, "attention", what)) {
@@ -103,7 +108,8 @@ KernelTable parse_kernel_table(const std::string& json_text, const std::string& 
             KernelAttentionRow row{text(r, "backend", where, what), positive(r, "seq", where, what),
                                    positive(r, "heads", where, what), positive(r, "kv_heads", where, what),
                                    positive(r, "head_dim", where, what), true,
-                                   positive(r, "fwd_tflops", where, what), positive(r, "bwd_tflops", where, what)};
+                                   positive(r, "fwd_tflops", where, what, kMaxTflops),
+                                   positive(r, "bwd_tflops", where, what, kMaxTflops)};
             const Json& c = member(r, "causal", where, what);
             if (!c.is_boolean()) throw InputError(what + ": " + where + ".causal must be true or false (is " + c.dump() + ")");
             row.causal = c.get<bool>();
@@ -117,7 +123,7 @@ KernelTable parse_kernel_table(const std::string& json_text, const std::string& 
         for (std::size_t i = 0; i < mb->size(); ++i) {
             const std::string where = "memory_bound[" + std::to_string(i) + "]";
             const Json& r = mb->at(i);
-            t.memory_bound.push_back({text(r, "op", where, what), positive(r, "bytes", where, what), positive(r, "gbps", where, what)});
+            t.memory_bound.push_back({text(r, "op", where, what), positive(r, "bytes", where, what), positive(r, "gbps", where, what, kMaxGbps)});
         }
     }
     if (t.gemm.empty() && t.attention.empty() && t.memory_bound.empty())

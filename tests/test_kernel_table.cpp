@@ -122,6 +122,8 @@ TEST_CASE("kernel table: bad tables are refused in one line naming the file and 
     CHECK(refusal(table_text(R"("memory_bound": [{"op": "copy", "bytes": 1024, "gbps": "fast"}])")) ==
           "--kernel-table t.json: memory_bound[0].gbps must be a positive number (is \"fast\")");
     CHECK(refusal(table_text(R"("gemm": {"dtype": "bf16"})")) == "--kernel-table t.json: gemm must be a list of rows");
+    CHECK(refusal(table_text(R"("gemm": [{"dtype": "bf16", "m": 1, "n": 1, "k": 1, "tflops": 1e300}])")) ==
+          "--kernel-table t.json: gemm[0].tflops must be at most 1000000 (is 1e+300)");
     CHECK(refusal(table_text(R"("gemm": [])")) ==
           "--kernel-table t.json: gemm, attention and memory_bound are all missing or empty: nothing to use");
     CHECK(refusal("[1, 2]") == "--kernel-table t.json: a kernel table must be a JSON object");
