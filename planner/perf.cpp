@@ -160,6 +160,7 @@ PassRates table_gemm_rates(const KernelTable& t, const char* dtype, const std::v
         return l.value * 1e12 * scale;
     };
     for (const GemmShape& s : shapes) {
+        if (!(s.m > 0 && s.n > 0 && s.k > 0)) continue;  // an absent GEMM (no dense MLP): no FLOPs
         const double f = 2 * s.m * s.n * s.k;
         const double fwd = rate(s.m, s.n, s.k);
         if (!(fwd > 0)) return {};
@@ -172,6 +173,7 @@ PassRates table_gemm_rates(const KernelTable& t, const char* dtype, const std::v
             flops_bwd += f;
         }
     }
+    if (!(flops > 0)) return {};
     return {flops / t_fwd, flops_bwd / t_bwd};
 }
 
@@ -436,8 +438,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             const PassRates e = table_gemm_rates(*tu.table, gemm_dtype(c.precision, false),
                                                  {{r.expert_tokens, (mats - 1) * f_e / p.tp, d}, {r.expert_tokens, d, f_e / p.tp}},
                                                  !lora, table_scale, clamped);
-            rate_e = e.fwd, rate_e_bwd = e.bwd;
-            r.expert_gemm_efficiency = (1 + bwd_mult) / (1 / rate_e + bwd_mult / rate_e_bwd) / (r.peak_flops * r.clock_fraction);
+            if (e.fwd > 0) {
+                rate_e = e.fwd, rate_e_bwd = e.bwd;
+                r.expert_gemm_efficiency = (1 + bwd_mult) / (1 / rate_e + bwd_mult / rate_e_bwd) / (r.peak_flops * r.clock_fraction);
+            }
         }
         // the routed experts' FLOPs at rate_e instead of rate
         const double extra = 1 / rate_e - 1 / rate, extra_bwd = 1 / rate_e_bwd - 1 / rate_bwd;
@@ -502,7 +506,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double optimizer_bytes = 2 * (st.parameters + st.master + st.optimizer_states) + st.gradients;
     r.optimizer_seconds = optimizer_bytes / hbm_at(optimizer_bytes / 2);
     r.rate_sources.memory_bound =
-        tu.table && !tu.table->memory_bound.empty() && !(opt.memory_bandwidth > 0)
+        tu.table && memory_gbps(*tu.table, "copy", 1).value > 0 && !(opt.memory_bandwidth > 0)
             ? std::string("kernel table") + (table_gemm ? "" : " (" + tu.source + ")") +
                   " copy rows at each tensor's size for FP8 casts, MoE permutation, dequantization and the optimizer; element-wise at the datasheet " +
                   plain(hbm / 1e12) + " TB/s × fitted traffic"
