@@ -174,8 +174,7 @@ KernelTable merge_kernel_tables(const KernelTable& base, const KernelTable& over
 
 KernelLookup gemm_tflops(const KernelTable& t, std::string_view dtype, double m, double n, double k) {
     KernelLookup out;
-    // Distinct measured points of the dtype, rows of one point averaged.
-    std::map<std::array<double, 3>, std::pair<double, int>> points;
+    if (!(m > 0) || !(n > 0) || !(k > 0)) return out;
     std::array<double, 3> lo{1e300, 1e300, 1e300}, hi{0, 0, 0};  // the measured range of m, n, k
     for (const KernelGemmRow& r : t.gemm) {
         if (r.dtype != dtype) continue;
@@ -184,11 +183,8 @@ KernelLookup gemm_tflops(const KernelTable& t, std::string_view dtype, double m,
             lo[i] = std::min(lo[i], x[i]);
             hi[i] = std::max(hi[i], x[i]);
         }
-        auto& p = points[{std::log2(r.m), std::log2(r.n), std::log2(r.k)}];
-        p.first += r.tflops;
-        ++p.second;
     }
-    if (points.empty() || !(m > 0) || !(n > 0) || !(k > 0)) return out;
+    if (hi[0] == 0) return out;  // no rows of the dtype
     const std::array<double, 3> asked{m, n, k};
     const char* names[] = {"m", "n", "k"};
     std::array<double, 3> q{};
@@ -197,23 +193,50 @@ KernelLookup gemm_tflops(const KernelTable& t, std::string_view dtype, double m,
         add_note(out.clamped, clamp_note(names[i], asked[i], lo[i], hi[i], x));
         q[i] = std::log2(x);
     }
-    std::vector<std::pair<double, double>> near;  // (squared distance, value), nearest first
-    for (const auto& [x, v] : points) {
-        double d2 = 0;
-        for (int i = 0; i < 3; ++i) d2 += (x[i] - q[i]) * (x[i] - q[i]);
-        near.emplace_back(d2, v.first / v.second);
+    // Every row's squared distance in log2 space, nearest first; rows of one point (equal m, n, k)
+    // are then merged into their mean.
+    struct Near {
+        double d2;
+        const KernelGemmRow* row;
+    };
+    std::vector<Near> near;
+    near.reserve(t.gemm.size());
+    for (const KernelGemmRow& r : t.gemm) {
+        if (r.dtype != dtype) continue;
+        const double a = std::log2(r.m) - q[0], b = std::log2(r.n) - q[1], c = std::log2(r.k) - q[2];
+        near.push_back({a * a + b * b + c * c, &r});
     }
-    const std::size_t nn = std::min<std::size_t>(kKernelTableNeighbours, near.size());
-    std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(nn), near.end());
-    if (near.front().first < 1e-18) {
-        out.value = near.front().second;
+    std::stable_sort(near.begin(), near.end(), [](const Near& x, const Near& y) { return x.d2 < y.d2; });  // ties: row order
+    struct Point {
+        double d2, sum;
+        int count;
+        const KernelGemmRow* row;
+    };
+    std::vector<Point> points;  // the nearest distinct points, at most kKernelTableNeighbours
+    for (const Near& e : near) {
+        auto same = std::find_if(points.begin(), points.end(), [&](const Point& p) {
+            return p.row->m == e.row->m && p.row->n == e.row->n && p.row->k == e.row->k;
+        });
+        if (same != points.end()) {
+            same->sum += e.row->tflops;
+            ++same->count;
+            continue;
+        }
+        if (static_cast<int>(points.size()) == kKernelTableNeighbours) {
+            if (e.d2 > points.back().d2) break;  // farther than every kept point: no more merging either
+            continue;
+        }
+        points.push_back({e.d2, e.row->tflops, 1, e.row});
+    }
+    if (points.front().d2 < 1e-18) {  // a measured point: its value
+        out.value = points.front().sum / points.front().count;
         return out;
     }
     double wsum = 0, vsum = 0;
-    for (std::size_t i = 0; i < nn; ++i) {
-        const double w = 1 / near[i].first;
+    for (const Point& p : points) {
+        const double w = 1 / p.d2;
         wsum += w;
-        vsum += w * near[i].second;
+        vsum += w * p.sum / p.count;
     }
     out.value = vsum / wsum;
     return out;
