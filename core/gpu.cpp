@@ -244,7 +244,7 @@ std::vector<GpuSpec> build_catalog() {
         .attention_efficiency = kAttentionEfficiencyHopperFa2,
         .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
         .kernel_table = "h200",
-        .kernel_table_source = "derived from H200 measurements (validation/kernels/kernel_tables_h200.json): the same GH100 SXM5 die and 700 W TDP (its clock is not published, as for its peaks above); memory-bound rates scaled by HBM bandwidth",
+        .kernel_table_source = "derived from H200 measurements (validation/kernels/kernel_tables_h200.json): the GH100 SXM5 compute its peaks assume and 700 W TDP (its own clock is not published); memory-bound rates scaled by HBM bandwidth",
         .nic_gbps = 400,                      // torchtitan benchmarks: backend RDMA network with 400 Gb/s per GPU
         .nic_description = "RDMA 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the H100 SXM (assumed; --price-per-gpu-hour overrides)
