@@ -205,6 +205,9 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                          pct(r.expert_gemm_efficiency) + " (the shape factor at the expert GEMM's smallest dimension); element-wise includes " +
                          duration(r.moe_permute_seconds) + " of token permutation for the dispatch and combine";
         t.add({"  matmuls by kind", "", attention});
+        t.add({"  rates from", "", "GEMMs: " + r.rate_sources.gemm + "; attention: " + r.rate_sources.attention +
+                                        "; memory-bound: " + r.rate_sources.memory_bound +
+                                        (r.rate_sources.clamped.empty() ? "" : "; outside the table, clamped: " + r.rate_sources.clamped)});
     }
     if (p.pp > 1)
         t.add({"pipeline bubble", duration(r.bubble_seconds),

@@ -7,6 +7,7 @@
 #include "core/derive.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/kernel_table.h"
 #include "core/model_source.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -51,6 +52,10 @@ void add_perf_options(CLI::App& app, PerfFlags& o) {
     app.add_option("--peak-flops", o.peak_flops,
                    "Dense peak FLOP/s of one GPU for the job's precision, instead of the catalog's (989T, 1.2e15)")
         ->type_name("F");
+    app.add_option("--kernel-table", o.kernel_table,
+                   "Measured kernel rates (validation/kernels/measure_kernels.py on your GPU): its rows replace the "
+                   "GPU's built-in table's of the same dtype / backend / op; 'none': the catalog's efficiencies")
+        ->type_name("FILE");
     app.add_option("--power-limit", o.power_limit,
                    "Board power limit in watts (40-100% of the GPU's TDP): lowers the sustained matmul clock "
                    "(docs/PERFORMANCE_MODEL.md §2) and the board power in the energy")
@@ -165,6 +170,18 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
         r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
         if (!f.peak_flops.empty()) r.options.peak_flops = parse_flops(f.peak_flops, "--peak-flops");
         if (!f.power_limit.empty()) r.options.power_limit_watts = parse_real(f.power_limit, "--power-limit", 1, 1e5);
+        if (f.kernel_table == "none") {
+            r.options.no_kernel_table = true;
+        } else if (!f.kernel_table.empty()) {
+            KernelTable table = read_kernel_table(f.kernel_table, "--kernel-table");
+            if (const KernelTable* builtin = builtin_kernel_table(gpu.kernel_table)) {
+                KernelTable base = *builtin;  // as this GPU sees it: memory-bound rows at its bandwidth
+                for (KernelMemoryRow& row : base.memory_bound) row.gbps *= kernel_table_memory_scale(gpu);
+                table = merge_kernel_tables(base, table);
+                table.name += " over the built-in table, " + gpu.kernel_table_source;
+            }
+            r.options.kernel_table = std::make_shared<const KernelTable>(std::move(table));
+        }
         if (!f.goodput.empty()) r.options.goodput = parse_real(f.goodput, "--goodput", 1e-3, 1);
         if (!f.mtbf_hours.empty()) r.options.mtbf_hours = parse_real(f.mtbf_hours, "--mtbf-hours", 1e-3, 1e12);
         if (!f.checkpoint_minutes.empty()) r.options.checkpoint_minutes = parse_real(f.checkpoint_minutes, "--checkpoint-minutes", 0, 1e6);
@@ -571,7 +588,7 @@ gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& pr
     const PerfFlags defaults;
     for (const auto& [text, flag] : std::vector<std::pair<std::string, const char*>>{
              {p.inter_node_bandwidth, "--inter-node-bandwidth"}, {p.nvlink_bandwidth, "--nvlink-bandwidth"}, {p.mfu, "--mfu"},
-             {p.calibration, "--calibration"}, {p.peak_flops, "--peak-flops"}, {p.power_limit, "--power-limit"},
+             {p.calibration, "--calibration"}, {p.kernel_table, "--kernel-table"}, {p.peak_flops, "--peak-flops"}, {p.power_limit, "--power-limit"},
              {p.goodput, "--goodput"}, {p.mtbf_hours, "--mtbf-hours"}, {p.checkpoint_minutes, "--checkpoint-minutes"},
              {p.restart_minutes, "--restart-minutes"}, {p.batch_rampup, "--batch-rampup"}})
         if (!text.empty()) lost.emplace_back(flag);

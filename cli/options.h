@@ -37,6 +37,7 @@ struct PerfFlags {
     std::string price, mfu, tokens, pue = "1.2", grid_intensity = "0.4";
     std::string calibration;           // --calibration FILE (llmplan.calibration/1)
     std::string peak_flops, power_limit;  // the GPU's matmul speed (PerfOptions)
+    std::string kernel_table;          // --kernel-table FILE (llmplan.kernel-tables/1) or "none"
     std::string goodput, mtbf_hours, checkpoint_minutes, restart_minutes, batch_rampup;  // the run's goodput
     // (flag, key) of each value apply_cluster_file took from --cluster, so a refusal names the file.
     std::vector<std::pair<std::string, std::string>> from_cluster{};

@@ -206,6 +206,8 @@ std::vector<GpuSpec> build_catalog() {
         .gemm_efficiency_source = "fitted: GPT-2 124M / 350M training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
         .attention_efficiency = kAttentionEfficiencyHopperFa2,
         .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
+        .kernel_table = "h200",
+        .kernel_table_source = "derived from H200 measurements (validation/kernels/kernel_tables_h200.json): the same GH100 die, 132 SMs, 1980 MHz boost clock and 700 W; memory-bound rates scaled by HBM bandwidth",
         .nic_gbps = 400,                      // DGX H100: one ConnectX-7 NDR 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -241,6 +243,8 @@ std::vector<GpuSpec> build_catalog() {
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
         .attention_efficiency = kAttentionEfficiencyHopperFa2,
         .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
+        .kernel_table = "h200",
+        .kernel_table_source = "derived from H200 measurements (validation/kernels/kernel_tables_h200.json): the GH100 SXM5 compute its peaks assume and 700 W TDP (its own clock is not published); memory-bound rates scaled by HBM bandwidth",
         .nic_gbps = 400,                      // torchtitan benchmarks: backend RDMA network with 400 Gb/s per GPU
         .nic_description = "RDMA 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the H100 SXM (assumed; --price-per-gpu-hour overrides)
@@ -335,6 +339,8 @@ std::vector<GpuSpec> build_catalog() {
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
         .attention_efficiency = kAttentionEfficiencyHopperFa2,
         .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
+        .kernel_table = "h200",
+        .kernel_table_source = "measured on an H200 SXM 141GB at 700 W (validation/kernels/kernel_tables_h200.json, 2026-12-05)",
         .nic_gbps = 400,                      // HGX H200: one ConnectX-7 NDR 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)

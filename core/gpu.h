@@ -69,6 +69,11 @@ struct GpuSpec {
     std::string gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (not fitted on this part)";
     double attention_efficiency = 0;           // of the 16-bit peak, the attention core's kernel (0: gemm_efficiency)
     std::string attention_efficiency_source = {};  // where attention_efficiency comes from
+    // A measured kernel table compiled in (core/kernel_table.h; validation/kernels/kernel_tables_<key>.json):
+    // its key, "" for none. The table's key is the catalog key of the GPU it was measured on; on
+    // another part its memory-bound rates scale by this part's memory_bandwidth ÷ that GPU's.
+    std::string kernel_table = {};
+    std::string kernel_table_source = {};  // "measured on this part" or why another part's table applies
     double nic_gbps = 100;                     // the usual network card per GPU, Gb/s line rate
     std::string nic_description = "100 Gb/s";  // what the cluster line prints
     double price_per_gpu_hour = 1.00;          // USD, typical cloud on-demand (assumed)

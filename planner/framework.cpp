@@ -23,6 +23,8 @@ std::vector<FrameworkOption> FrameworkProfile::options() const { return {}; }
 void FrameworkProfile::step_time(const MemoryPlan&, const PerfOptions&, ComputeTime&) const {}
 CommOverlap FrameworkProfile::comm_overlap(const TrainConfig&) const { return {}; }
 
+AttentionKernel FrameworkProfile::attention_kernel(const TrainConfig&) const { return {}; }
+
 std::string FrameworkProfile::reserve_note() const { return "allocator fragmentation, assumed"; }
 
 std::string FrameworkProfile::reserve_source() const { return "allocator fragmentation (assumed; docs/MEMORY_MODEL.md §6)"; }

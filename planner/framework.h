@@ -48,6 +48,13 @@ struct CommOverlap {
     std::string source;                   // the framework's flags that turn them on
 };
 
+// The fused attention kernel a framework runs for --attention flash: the backend's rows in a
+// measured kernel table (core/kernel_table.h) and why.
+struct AttentionKernel {
+    std::string backend = "flash_attention";  // PyTorch SDPA's flash backend (FlashAttention-2)
+    std::string source = "PyTorch SDPA's flash backend (FlashAttention-2)";
+};
+
 class FrameworkProfile {
 public:
     virtual ~FrameworkProfile() = default;
@@ -75,6 +82,8 @@ public:
     virtual void step_time(const MemoryPlan& plan, const PerfOptions& options, ComputeTime& time) const;
     // The collectives the framework overlaps beyond the generic rules; default: none.
     virtual CommOverlap comm_overlap(const TrainConfig& config) const;
+    // The attention kernel the framework runs on a GPU with a kernel table; default: SDPA's flash.
+    virtual AttentionKernel attention_kernel(const TrainConfig& config) const;
 
     // Texts. The reserve: the CLI table's "peak × f (…)" note and the GUI tooltip's source.
     virtual std::string reserve_note() const;

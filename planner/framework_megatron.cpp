@@ -77,6 +77,15 @@ public:
         return o;
     }
 
+    // Megatron-Core's attention is Transformer Engine's DotProductAttention (TEDotProductAttention),
+    // whose get_attention_backend prefers FusedAttention (cuDNN, the F16_arbitrary_seqlen
+    // sub-backend) to FlashAttention on Hopper and later "for performance reasons"
+    // (transformer_engine/pytorch/attention/dot_product_attention/utils.py; docs/REFERENCES.md §12).
+    // The table's cuDNN rows are PyTorch SDPA's cuDNN backend, the same cuDNN fused attention.
+    AttentionKernel attention_kernel(const TrainConfig&) const override {
+        return {"cudnn_attention", "cuDNN fused attention: Transformer Engine's FusedAttention, preferred on Hopper+"};
+    }
+
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp8 &&

@@ -3,6 +3,7 @@
 #include "planner/perf.h"
 
 #include "core/error.h"
+#include "core/kernel_table.h"
 #include "core/json.h"
 #include "core/quantity.h"
 #include "core/text.h"
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace llmplan {
 
@@ -106,6 +108,75 @@ Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, c
     return e;
 }
 
+// The kernel table of the plan (--kernel-table FILE, else the GPU's built-in one), nullptr for none.
+struct TableUse {
+    const KernelTable* table = nullptr;
+    double memory_scale = 1;  // the GPU's memory bandwidth ÷ the measured GPU's (a built-in table of another part)
+    std::string source;
+};
+TableUse table_for(const GpuSpec& g, const PerfOptions& opt) {
+    TableUse u;
+    if (opt.no_kernel_table) return u;
+    if (opt.kernel_table) {
+        u.table = opt.kernel_table.get();
+        u.source = opt.kernel_table->name;
+        return u;
+    }
+    if (g.kernel_table.empty() || !(u.table = builtin_kernel_table(g.kernel_table))) return u;
+    u.memory_scale = kernel_table_memory_scale(g);
+    u.source = g.kernel_table_source;
+    return u;
+}
+
+// The table's GEMM input format for a precision's matmuls (fp32 runs on TF32 tensor cores, as
+// precision_peak_flops; fp8's 16-bit matmuls are bf16).
+const char* gemm_dtype(Precision p, bool sixteen_bit) {
+    switch (p) {
+        case Precision::fp32: return "tf32";
+        case Precision::amp_fp16:
+        case Precision::mixed_fp16: return "fp16";
+        case Precision::fp8: return sixteen_bit ? "bf16" : "fp8_e4m3";
+        default: return "bf16";
+    }
+}
+
+// One forward GEMM: out (m × n) = in (m × k) · W (k × n).
+struct GemmShape {
+    double m = 0, n = 0, k = 0;
+};
+struct PassRates {
+    double fwd = 0, bwd = 0;  // FLOP/s of the forward and of the backward GEMMs
+};
+// The GEMMs' rates from the table, each at its own shape: the forward (m, n, k); the backward's
+// input gradient dX = dY·Wᵀ (m, k, n) and weight gradient dW = Xᵀ·dY (k, n, m) (LoRA's frozen base:
+// input gradients only). A pass's rate is its FLOPs over the sum of its GEMMs' times. {0, 0} when
+// the table has no rows of the dtype.
+PassRates table_gemm_rates(const KernelTable& t, const char* dtype, const std::vector<GemmShape>& shapes, bool weight_grads,
+                           double scale, std::set<std::string>& clamped) {
+    double flops = 0, t_fwd = 0, t_bwd = 0, flops_bwd = 0;
+    auto rate = [&](double m, double n, double k) {
+        const KernelLookup l = gemm_tflops(t, dtype, m, n, k);
+        if (!l.clamped.empty()) clamped.insert(std::string(dtype) + " GEMM " + l.clamped);
+        return l.value * 1e12 * scale;
+    };
+    for (const GemmShape& s : shapes) {
+        if (!(s.m > 0 && s.n > 0 && s.k > 0)) continue;  // an absent GEMM (no dense MLP): no FLOPs
+        const double f = 2 * s.m * s.n * s.k;
+        const double fwd = rate(s.m, s.n, s.k);
+        if (!(fwd > 0)) return {};
+        flops += f;
+        t_fwd += f / fwd;
+        t_bwd += f / rate(s.m, s.k, s.n);
+        flops_bwd += f;
+        if (weight_grads) {
+            t_bwd += f / rate(s.k, s.n, s.m);
+            flops_bwd += f;
+        }
+    }
+    if (!(flops > 0)) return {};
+    return {flops / t_fwd, flops_bwd / t_bwd};
+}
+
 }  // namespace
 
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
@@ -132,6 +203,11 @@ double nvlink_group_busbw(const ClusterSpec& cl, int n) {
 }
 
 double gemm_efficiency_for(const GpuSpec& g) { return g.gemm_efficiency; }
+
+double kernel_table_memory_scale(const GpuSpec& g) {
+    const GpuSpec* measured = g.kernel_table.empty() ? nullptr : find_gpu(g.kernel_table);
+    return measured && measured->name != g.name && measured->memory_bandwidth > 0 ? g.memory_bandwidth / measured->memory_bandwidth : 1;
+}
 
 double power_capped_clock(double limit, const GpuSpec& g) {
     if (!(g.tdp_watts > 0))
@@ -236,8 +312,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.gemm_efficiency = base_efficiency * n_min / (n_min + 128);
     const double fwd_flops = (stage_fwd.total() + stage_fwd.mtp) * tokens_mb / p.tp;
     const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
-    const double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
-    r.matmul_rate = rate;
+    double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
     // FP8 recipes cast only the transformer layers' linear layers to FP8: the attention core (QKᵀ,
     // softmax·V) and the output layer stay in 16 bits (Transformer Engine: FP8 attention only with
     // fp8_dpa, off by default; Megatron-Core's output layer is not a TE module; torchao's Float8
@@ -246,7 +321,43 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.peak_16bit = r.peak_flops;
     if (r.fp8_linears_only)
         r.peak_16bit = peak_for(g, Precision::mixed_bf16) * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1);
-    const double rate16 = r.peak_16bit * r.clock_fraction * r.gemm_efficiency;
+    double rate16 = r.peak_16bit * r.clock_fraction * r.gemm_efficiency;
+    // Measured kernel tables (core/kernel_table.h; docs/PERFORMANCE_MODEL.md §2): each GEMM of a layer
+    // at its own per-GPU shape — QKV, attention output, MLP up (with gate: one GEMM of width 2f, as
+    // Megatron-Core's linear_fc1) and down, the output layer — forward and both backward GEMMs, at
+    // the table's rate × the clock under a power limit × kKernelTableSustained. A calibration's
+    // gemm_efficiency replaces the table.
+    const TableUse tu = table_for(g, opt);
+    std::set<std::string> clamped;
+    const double table_scale =
+        r.clock_fraction * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1) * kKernelTableSustained;
+    double rate_bwd = rate, rate16_bwd = rate16;
+    bool table_gemm = false;
+    const double d_ff = static_cast<double>(m.d_ff), mlp_in = m.activation == Activation::swiglu ? 2 : 1;
+    if (tu.table && !(opt.gemm_efficiency > 0)) {
+        const double q_out = static_cast<double>(m.q_dim() + m.k_dim() + m.v_dim());
+        const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();
+        const PassRates lin = table_gemm_rates(*tu.table, gemm_dtype(c.precision, false),
+                                               {{tokens_mb, q_out / p.tp, d}, {tokens_mb, d, attn_in / p.tp},
+                                                {tokens_mb, mlp_in * d_ff / p.tp, d}, {tokens_mb, d, d_ff / p.tp}},
+                                               !lora, table_scale, clamped);
+        const PassRates out = table_gemm_rates(*tu.table, gemm_dtype(c.precision, true),
+                                               {{tokens_mb, static_cast<double>(m.vocab_size) / p.tp, d}}, !lora,
+                                               table_scale, clamped);
+        if (lin.fwd > 0 && out.fwd > 0) {
+            table_gemm = true;
+            rate = lin.fwd, rate_bwd = lin.bwd, rate16 = out.fwd, rate16_bwd = out.bwd;
+            const double bwd = lora ? 1 : 2;
+            r.gemm_efficiency = (1 + bwd) / (1 / rate + bwd / rate_bwd) / (r.peak_flops * r.clock_fraction);
+            r.rate_sources.gemm = "kernel table (" + tu.source + "): " + gemm_dtype(c.precision, false) +
+                                  " rows, each GEMM at its per-GPU shape, forward and backward, × " + plain(kKernelTableSustained) +
+                                  " sustained in training";
+        }
+    }
+    if (!table_gemm)
+        r.rate_sources.gemm = (opt.gemm_efficiency > 0 ? "calibrated: " + opt.calibration : g.gemm_efficiency_source) +
+                              "; × shape factor n/(n + 128) at n = " + plain(n_min);
+    r.matmul_rate = rate;
     // The fused attention kernel has its own published efficiency on some parts (GpuSpec::
     // attention_efficiency: FlashAttention-2 on Hopper); eager attention runs batched GEMMs, and a
     // calibrated gemm_efficiency replaces both.
@@ -255,7 +366,30 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.attention_efficiency = g.attention_efficiency;
         r.attention_efficiency_source = g.attention_efficiency_source;
     }
-    const double rate_attn = r.peak_16bit * r.clock_fraction * r.attention_efficiency;
+    double rate_attn = r.peak_16bit * r.clock_fraction * r.attention_efficiency, rate_attn_bwd = rate_attn;
+    if (table_gemm && c.attention == Attention::eager) {  // batched GEMMs of the 16-bit format
+        rate_attn = rate16, rate_attn_bwd = rate16_bwd;
+        r.attention_efficiency = 2 / (1 / rate16 + 1 / rate16_bwd) / (r.peak_16bit * r.clock_fraction);
+        r.rate_sources.attention = "eager: the output layer's GEMM rate from the kernel table";
+    } else if (tu.table && c.attention == Attention::flash && !(opt.gemm_efficiency > 0)) {
+        // The framework's fused kernel (FrameworkProfile::attention_kernel; PyTorch SDPA's flash
+        // backend, FlashAttention-2, by default) at the rank's sequence chunk, the query head dim
+        // and the GQA ratio; causal (decoder training).
+        const AttentionKernel kernel = framework_profile(c.framework).attention_kernel(c);
+        const KernelLookup a = attention_tflops(*tu.table, kernel.backend, T / p.cp, m.qk_head_dim(), true,
+                                                static_cast<double>(m.n_heads) / std::max(1, m.n_kv_heads));
+        if (a.value > 0) {
+            if (!a.clamped.empty()) clamped.insert("attention " + a.clamped);
+            rate_attn = a.value * 1e12 * table_scale, rate_attn_bwd = a.backward * 1e12 * table_scale;
+            r.attention_efficiency = 3.5 / (1 / rate_attn + 2.5 / rate_attn_bwd) / (r.peak_16bit * r.clock_fraction);
+            // The table's provenance is on the GEMM source unless only the attention rows applied.
+            r.attention_efficiency_source =
+                "kernel table: " + kernel.backend + " rows (" + kernel.source + ")" + (table_gemm ? "" : " (" + tu.source + ")");
+            r.rate_sources.attention = r.attention_efficiency_source;
+        }
+    }
+    if (r.rate_sources.attention.empty())
+        r.rate_sources.attention = r.attention_efficiency_source.empty() ? "the GEMM efficiency" : r.attention_efficiency_source;
     // FlashAttention's backward recomputes the scores S = QKᵀ and P = softmax(S) from Q, K and the
     // saved log-sum-exp before its four gradient matmuls: 5 matmuls of the forward's 2 (Dao et al.
     // 2022, Algorithm 4), 2.5 × the forward attention FLOPs; eager attention keeps P (2 ×).
@@ -266,12 +400,24 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double attn_recompute = c.recompute == Recompute::none ? 0 : attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
-    r.attention_matmul_seconds = (attn_fwd + attn_bwd) / rate_attn;
-    r.linear_matmul_seconds = ((1 + bwd_mult) * linear_fwd + recompute_flops - attn_recompute) / rate;
+    r.attention_matmul_seconds = attn_fwd / rate_attn + attn_bwd / rate_attn_bwd;
+    r.linear_matmul_seconds = (linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * linear_fwd / rate_bwd;
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
-    double matmul_bwd = (bwd_mult * linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * logits_fwd / rate16 +
-                        (attn_recompute + attn_bwd) / rate_attn;
+    double matmul_bwd = (recompute_flops - attn_recompute) / rate + bwd_mult * linear_fwd / rate_bwd +
+                        bwd_mult * logits_fwd / rate16_bwd + attn_recompute / rate_attn + attn_bwd / rate_attn_bwd;
+    // Memory-bound kernels whose bytes are counted as ideal streaming traffic (FP8 casts, MoE
+    // permutation, QLoRA dequantization, the optimizer step) run at the table's measured bandwidth
+    // of a copy — the achieved rate of ideal streaming — at their tensor's size, where the GPU has
+    // a table. The element-wise term keeps the datasheet bandwidth its traffic multiple was fitted with.
+    auto hbm_at = [&](double bytes) {
+        if (!tu.table || opt.memory_bandwidth > 0) return hbm;
+        const KernelLookup l = memory_gbps(*tu.table, "copy", bytes);
+        if (!(l.value > 0)) return hbm;
+        if (!l.clamped.empty()) clamped.insert("memory-bound " + l.clamped);
+        return l.value * 1e9 * tu.memory_scale;
+    };
+    const double tensor_bytes = tokens_mb * d * 2;  // one 16-bit activation tensor of the micro-batch
     // Routed experts run as grouped GEMMs, one per local expert over the tokens routed to it: with
     // balanced routing m_e = (the expert group's tokens) × top_k × C ÷ E rows (Megatron-Core's
     // GroupedMLP / TEGroupedMLP; Switch Transformer §2.2 for C), each of width f_e ÷ tp. The same
@@ -287,12 +433,22 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.expert_tokens = tokens_mb * p.ep * m.top_k * capacity / m.n_experts;
         const double n_e = std::min({d, f_e / p.tp, r.expert_tokens});
         r.expert_gemm_efficiency = base_efficiency * n_e / (n_e + 128);
-        const double rate_e = r.peak_flops * r.clock_fraction * r.expert_gemm_efficiency;
-        const double extra = 1 / rate_e - 1 / rate;  // the routed experts' FLOPs at rate_e instead of rate
+        double rate_e = r.peak_flops * r.clock_fraction * r.expert_gemm_efficiency, rate_e_bwd = rate_e;
+        if (table_gemm) {  // the expert's up (with gate) and down GEMMs of expert_tokens rows
+            const PassRates e = table_gemm_rates(*tu.table, gemm_dtype(c.precision, false),
+                                                 {{r.expert_tokens, (mats - 1) * f_e / p.tp, d}, {r.expert_tokens, d, f_e / p.tp}},
+                                                 !lora, table_scale, clamped);
+            if (e.fwd > 0) {
+                rate_e = e.fwd, rate_e_bwd = e.bwd;
+                r.expert_gemm_efficiency = (1 + bwd_mult) / (1 / rate_e + bwd_mult / rate_e_bwd) / (r.peak_flops * r.clock_fraction);
+            }
+        }
+        // the routed experts' FLOPs at rate_e instead of rate
+        const double extra = 1 / rate_e - 1 / rate, extra_bwd = 1 / rate_e_bwd - 1 / rate_bwd;
         const double routed_recompute = c.recompute == Recompute::full ? routed_fwd : 0;
         matmul_fwd += routed_fwd * extra;
-        matmul_bwd += (bwd_mult * routed_fwd + routed_recompute) * extra;
-        r.linear_matmul_seconds += ((1 + bwd_mult) * routed_fwd + routed_recompute) * extra;
+        matmul_bwd += bwd_mult * routed_fwd * extra_bwd + routed_recompute * extra;
+        r.linear_matmul_seconds += (routed_fwd + routed_recompute) * extra + bwd_mult * routed_fwd * extra_bwd;
         // Token permutation (Megatron-Core's all-to-all dispatcher, moe_utils permute/unpermute and
         // sort_chunks_by_idxs): the forward reads each token's d-vector and writes top_k copies in
         // expert order (permute), and with several local experts after the all-to-all sorts the
@@ -301,7 +457,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         // 2·d + (2 + 4)·top_k·d·C elements, HBM-bound; the backward moves the same gradients.
         const double sorts = p.ep > 1 && m.n_experts / p.ep > 1 ? 4 : 0;
         const double elements = 2 * d + (2 + sorts) * m.top_k * d * capacity;
-        permute_fwd = r.moe_layers * tokens_mb / (p.sp ? p.tp : 1) * elements * pb.activation / hbm;
+        permute_fwd = r.moe_layers * tokens_mb / (p.sp ? p.tp : 1) * elements * pb.activation / hbm_at(tensor_bytes);
     }
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
@@ -316,8 +472,8 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             cast_fwd += group.count * (e.forward_per_token * tokens_mb + e.weights);
             cast_bwd += group.count * (e.backward_per_token * tokens_mb + e.weights);
         }
-        cast_fwd *= kFp8CastBytesPerElement / hbm;
-        cast_bwd *= kFp8CastBytesPerElement / hbm;
+        cast_fwd *= kFp8CastBytesPerElement / hbm_at(tensor_bytes);
+        cast_bwd *= kFp8CastBytesPerElement / hbm_at(tensor_bytes);
     }
     r.fp8_cast_seconds = (cast_fwd + cast_bwd + (c.recompute == Recompute::full ? cast_fwd : 0)) * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
     const double recomputed_fwd = c.recompute == Recompute::full ? 1 : 0;  // full recompute runs the forward again
@@ -334,7 +490,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         layer_matmul = layer_matmul * layers / L / p.tp;
         const double qbytes = c.lora.base_quant == BaseQuant::nf4 ? 0.516 : 1.0;
         const double passes = 2 + (c.recompute == Recompute::full ? 1 : 0);
-        const double dq = layer_matmul * (qbytes + 4) / hbm;
+        const double dq = layer_matmul * (qbytes + 4) / hbm_at(d * d * 2);
         r.microbatch_forward_seconds += dq;
         r.microbatch_backward_seconds += dq * (passes - 1);
     }
@@ -347,7 +503,15 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * mb);
     r.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;  // (p − 1)/(v·m) of the compute
     // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
-    r.optimizer_seconds = (2 * (st.parameters + st.master + st.optimizer_states) + st.gradients) / hbm;
+    const double optimizer_bytes = 2 * (st.parameters + st.master + st.optimizer_states) + st.gradients;
+    r.optimizer_seconds = optimizer_bytes / hbm_at(optimizer_bytes / 2);
+    r.rate_sources.memory_bound =
+        tu.table && memory_gbps(*tu.table, "copy", 1).value > 0 && !(opt.memory_bandwidth > 0)
+            ? std::string("kernel table") + (table_gemm ? "" : " (" + tu.source + ")") +
+                  " copy rows at each tensor's size for FP8 casts, MoE permutation, dequantization and the optimizer; element-wise at the datasheet " +
+                  plain(hbm / 1e12) + " TB/s × fitted traffic"
+            : (opt.memory_bandwidth > 0 ? "calibrated: " + opt.calibration : std::string("datasheet")) + " HBM bandwidth " + plain(hbm / 1e12) + " TB/s";
+    for (const std::string& n : clamped) r.rate_sources.clamped += (r.rate_sources.clamped.empty() ? "" : "; ") + n;
     // The framework's own time model, where it has one (llmplan: the engine's calibrated kernels).
     framework_profile(c.framework).step_time(plan, opt, r);
     return r;
@@ -633,6 +797,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.hardware_flops_per_step = flops.hardware_flops_per_step;
     // 2. compute on the worst stage, the framework's time model included
     ComputeTime t = compute_time(plan, opt);
+    r.rate_sources = t.rate_sources;
     r.peak_flops = t.peak_flops;
     r.peak_given = t.peak_given;
     r.clock_fraction = t.clock_fraction;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "core/gpu.h"
+#include "core/kernel_table.h"
 #include "planner/comm.h"
 #include "planner/engine_time.h"
 #include "planner/flops.h"
@@ -63,6 +64,9 @@ inline constexpr double kNicBusbwFraction = 0.94;
 inline constexpr double kElementwiseTraffic = 6.5;
 // The GEMM fraction of a GPU: its catalog row's gemm_efficiency.
 double gemm_efficiency_for(const GpuSpec& gpu);
+// A built-in kernel table measured on another GPU (GpuSpec::kernel_table names it): its
+// memory-bound rates scale by this GPU's memory bandwidth ÷ the measured GPU's; 1 on the GPU itself.
+double kernel_table_memory_scale(const GpuSpec& gpu);
 
 // One measured collective: nccl-tests' S and the time of one call (slowest rank).
 struct MeasuredCollective {
@@ -99,6 +103,12 @@ struct PerfOptions {
     // (--power-limit) that lowers the sustained clock (power_capped_clock). 0: not given.
     double peak_flops = 0;         // FLOP/s
     double power_limit_watts = 0;  // W
+    // Measured kernel rates (core/kernel_table.h; docs/PERFORMANCE_MODEL.md §2): a table given with
+    // --kernel-table FILE (already merged over the GPU's built-in one) instead of the GPU's
+    // built-in table (GpuSpec::kernel_table); no_kernel_table (--kernel-table none) uses the
+    // catalog's efficiencies even where the GPU has a table.
+    std::shared_ptr<const KernelTable> kernel_table;
+    bool no_kernel_table = false;
     // Goodput of the whole run (§5): a given fraction of wall time that trains (--goodput), or one
     // from failures — a GPU's mean time between failures (--mtbf-hours, with its share of host and
     // network), the time to write a checkpoint and to restart (--checkpoint-minutes,
@@ -198,7 +208,24 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
 // it again to scale and cast, write one byte (docs/PERFORMANCE_MODEL.md §2).
 inline constexpr double kFp8CastBytesPerElement = 5;
 
+// Where each rate of the compute model came from (printed beside the times, "rate_sources" in JSON).
+struct RateSources {
+    std::string gemm;          // the linear layers' and output layer's GEMMs
+    std::string attention;     // the attention core
+    std::string memory_bound;  // element-wise, casts, permutation, dequantization, optimizer
+    std::string clamped;       // kernel-table lookups outside the measured range ("" none)
+};
+
+// The kernel-table rates are of isolated kernels run back to back; a training step sustains this
+// fraction of them (what the table does not see: gaps between a step's many different kernels,
+// clocks and power over a long run, kernels the time model does not itemise). One constant, fitted
+// as the least-squares minimum of log(predicted ÷ measured throughput) over the 28 `fit` runs of
+// validation/published on GPUs with a table (h100-sxm, h100-sxm-96g, h200), on a grid of 0.005;
+// never on held-out runs (docs/PERFORMANCE_MODEL.md §2, docs/validation/published_runs.md).
+inline constexpr double kKernelTableSustained = 0.88;
+
 struct ComputeTime {
+    RateSources rate_sources;
     double micro_batches = 1;   // m, per step per data-parallel rank
     int stage = 0;              // the worst pipeline stage
     double layers = 0;          // transformer layers of the worst stage
@@ -250,6 +277,7 @@ struct PerfPlan {
     double tokens_per_step = 0;
     double model_flops_per_step = 0, hardware_flops_per_step = 0;  // whole cluster
     // Compute model
+    RateSources rate_sources;         // where the compute model's rates came from
     double peak_flops = 0;            // per GPU, for the precision (the MFU's denominator)
     bool peak_given = false;          // --peak-flops
     double clock_fraction = 1;        // under --power-limit

@@ -125,6 +125,10 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         {"attention_backward_factor", r.attention_backward_factor},
         {"attention_efficiency", r.attention_efficiency},
         {"attention_and_output_layer_peak_flops", r.peak_16bit}};
+    compute["rate_sources"] = {{"gemm", r.rate_sources.gemm},
+                               {"attention", r.rate_sources.attention},
+                               {"memory_bound", r.rate_sources.memory_bound}};
+    if (!r.rate_sources.clamped.empty()) compute["rate_sources"]["clamped"] = r.rate_sources.clamped;
     if (r.peak_given) compute["peak_flops_given"] = true;  // --peak-flops
     if (r.expert_gemm_efficiency > 0) {  // MoE layers on the slowest stage
         compute["expert_gemm_efficiency"] = r.expert_gemm_efficiency;

@@ -5,6 +5,7 @@
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "planner/memory.h"
+#include "planner/perf.h"
 #include "planner/report.h"
 
 #include <catch2/catch.hpp>
@@ -313,14 +314,41 @@ TEST_CASE("scaling: --fit writes a law that --law-file reads: CSV curves: bad in
     expect_input_error({"scaling", "--days", "3"}, "--days needs --gpus");
 }
 
+TEST_CASE("plan --kernel-table: a user's table is used and named, a bad one refused in one line", "[cli][perf][kernel_table]") {
+    const std::string path = "kernel_table_test.json";
+    {
+        std::ofstream f(path);
+        f << R"({"schema": "llmplan.kernel-tables/1", "gemm": [{"dtype": "bf16", "m": 4096, "n": 4096, "k": 4096, "tflops": 400}]})";
+    }
+    const Result r = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--kernel-table", path, "--json"});
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    // One bf16 point: every GEMM at 400 TFLOP/s × the sustained fraction; attention from the H100's
+    // built-in (derived) table, which the file's rows extend.
+    CHECK(j["compute"]["gemm_efficiency"].get<double>() == Approx(400e12 * kKernelTableSustained / 989.4e12).epsilon(1e-12));
+    const std::string gemm = j["compute"]["rate_sources"]["gemm"].get<std::string>();
+    CHECK(gemm.find("kernel table (--kernel-table " + path + " over the built-in table, derived from H200 measurements") == 0);
+    CHECK(j["compute"]["rate_sources"]["attention"].get<std::string>().find("kernel table: flash_attention rows") == 0);
+    {
+        std::ofstream f(path);
+        f << R"({"schema": "llmplan.kernel-tables/1", "gemm": [{"dtype": "bf16", "m": 4096, "n": 4096, "k": 4096, "tflops": "fast"}]})";
+    }
+    expect_input_error({"plan", "--model", "llama-2-7b", "--kernel-table", path},
+                       "--kernel-table " + path + ": gemm[0].tflops must be a positive number (is \"fast\")");
+    expect_input_error({"plan", "--model", "llama-2-7b", "--kernel-table", "no-such-table.json"}, "--kernel-table no-such-table.json");
+    std::remove(path.c_str());
+}
+
 TEST_CASE("plan --calibration: a measured compute model replaces the built-in constants", "[cli][perf]") {
     const std::string path = "calibration_test.json";
     {
         std::ofstream f(path);
         f << R"({"gemm_efficiency": 0.4, "elementwise_traffic": 6.5, "memory_bandwidth": 2.0e12, "source": "test"})";
     }
-    // Eager attention: every matmul at the GEMM efficiency (flash attention has its own on the H100).
-    const Result base = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--attention", "eager", "--json"});
+    // Eager attention: every matmul at the GEMM efficiency (flash attention has its own on the H100);
+    // the H100's fitted efficiency, not its kernel table (--kernel-table none).
+    const Result base = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--attention", "eager",
+                             "--kernel-table", "none", "--json"});
     const Result cal = run({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "1", "--attention", "eager",
                             "--calibration", path, "--json"});
     REQUIRE(base.code == 0);

@@ -22,6 +22,15 @@ PerfPlan perf_of(const ModelSpec& m, const char* gpu, TrainConfig c, PerfOptions
     return plan_perf(plan, default_cluster(plan.gpu, plan.config.parallel.gpus_per_node), o);
 }
 
+// The catalog's fitted efficiencies instead of the GPU's measured kernel table (--kernel-table none):
+// the hand computations below follow the efficiency model; the table model has its own tests
+// (test_kernel_table.cpp).
+PerfOptions fitted_efficiencies() {
+    PerfOptions o;
+    o.no_kernel_table = true;
+    return o;
+}
+
 TrainConfig dp_job(int gpus, int zero) {
     TrainConfig c;
     c.parallel.gpus = gpus;
@@ -132,7 +141,7 @@ TEST_CASE("perf: routed experts as grouped GEMMs at their own shape, and the tok
     c.micro_batch = 1;
     c.global_batch = 8;  // one micro-batch per step
     c.recompute = Recompute::none;
-    const PerfPlan r = perf_of(m, "h100-sxm", c);
+    const PerfPlan r = perf_of(m, "h100-sxm", c, fitted_efficiencies());
     // Each expert receives 4,096 tokens × ep 8 × top-8 ÷ 64 experts = 4,096 rows; its GEMMs are
     // 1,408 wide, the smallest dimension: 0.63 × 1408/1536. The dense matmuls: n = d = 2,048.
     CHECK(r.expert_tokens == 4096.0);
@@ -154,13 +163,13 @@ TEST_CASE("perf: routed experts as grouped GEMMs at their own shape, and the tok
     CHECK(r.moe_permute_seconds == Approx(2 * 2516582400.0 / 3.35e12).epsilon(1e-9));
     // Full recompute moves the forward's once more.
     c.recompute = Recompute::full;
-    CHECK(perf_of(m, "h100-sxm", c).moe_permute_seconds == Approx(3 * 2516582400.0 / 3.35e12).epsilon(1e-9));
+    CHECK(perf_of(m, "h100-sxm", c, fitted_efficiencies()).moe_permute_seconds == Approx(3 * 2516582400.0 / 3.35e12).epsilon(1e-9));
     // Without expert parallelism every rank holds all 64 experts and sees only its own 4,096 tokens:
     // 4096 × 8 ÷ 64 = 512 rows per expert, the smallest dimension; no sort: 2·2048 + 2·8·2048 =
     // 36,864 elements per token and layer.
     c.recompute = Recompute::none;
     c.parallel.ep = 1;
-    const PerfPlan q = perf_of(m, "h100-sxm", c);
+    const PerfPlan q = perf_of(m, "h100-sxm", c, fitted_efficiencies());
     CHECK(q.expert_tokens == 512.0);
     CHECK(q.expert_gemm_efficiency == Approx(0.63 * 512 / 640).epsilon(1e-12));
     CHECK(q.moe_permute_seconds == Approx(2 * 36864.0 * 2 * 3 * 4096 / 3.35e12).epsilon(1e-9));
@@ -224,7 +233,7 @@ TEST_CASE("perf: the pipeline stage with the most FLOPs sets the compute, hetero
     c.global_batch = 4;  // 4 micro-batches
     c.recompute = Recompute::none;
     const MemoryPlan plan = plan_memory(m, *find_gpu("h100-sxm"), c);
-    const ComputeTime t = compute_time(plan, {});
+    const ComputeTime t = compute_time(plan, fitted_efficiencies());
     const double stage0 = 2 * (37752832.0 + 491520000.0);  // 1,058,545,664 > 2 · 211,030,016 + 131,072,000
     CHECK(t.stage == 0);
     CHECK(t.stage_forward.total() == stage0);
@@ -364,7 +373,7 @@ TEST_CASE("perf: fp8 runs only the layers' linears at the FP8 rate, FlashAttenti
     c.global_batch = 1;
     c.seq = 1024;
     const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
-    const PerfPlan p = perf_of(m, "h100-sxm", c);
+    const PerfPlan p = perf_of(m, "h100-sxm", c, fitted_efficiencies());
     const double T = 1024, linear = 12 * 14155776.0 * T, attention = 12 * 1574400.0 * T, logits = 77194752.0 * T;
     const double e = 0.63 * 768 / 896;
     CHECK(p.gemm_efficiency == Approx(e).epsilon(1e-12));
@@ -388,7 +397,7 @@ TEST_CASE("perf: fp8 runs only the layers' linears at the FP8 rate, FlashAttenti
     // forward (the scores are kept), the GEMM efficiency for the batched attention GEMMs, no casts.
     c.precision = Precision::mixed_bf16;
     c.attention = Attention::eager;
-    const PerfPlan q = perf_of(m, "h100-sxm", c);
+    const PerfPlan q = perf_of(m, "h100-sxm", c, fitted_efficiencies());
     CHECK_FALSE(q.fp8_linears_only);
     CHECK(q.peak_16bit == q.peak_flops);
     CHECK(q.attention_backward_factor == 2.0);

@@ -27,6 +27,7 @@ Output schema "llmplan.kernel-tables/1"; the file is rewritten atomically
 (os.replace of FILE.tmp) after every row, so a kill leaves valid JSON.
 
 Usage: measure_kernels.py --out FILE [--budget-seconds S] [--quick]
+Then: llmplan plan ... --kernel-table FILE (docs/PERFORMANCE_MODEL.md §2, "Measured kernel tables").
 """
 import argparse
 import datetime
