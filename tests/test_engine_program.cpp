@@ -233,7 +233,7 @@ TEST_CASE("engine program: accumulation in the time model: the step's kernels ar
     CHECK(calls(MemoryPhase::optimizer) == o1);
 }
 
-TEST_CASE("engine program: accumulation runs on the CPU reference and in the planner, not on the CUDA engine",
+TEST_CASE("engine program: accumulation runs on the CPU reference, the planner and one GPU, not on several",
           "[engine_program]") {
     const ModelSpec m = test::tiny_llama();
     TrainConfig c;
@@ -246,12 +246,17 @@ TEST_CASE("engine program: accumulation runs on the CPU reference and in the pla
     CHECK(engine_supports(m, c).empty());
     CHECK_NOTHROW(validate_llmplan_profile(m, c));
     CHECK(engine_step_options(c).accumulation == 3);
-    // ... the CUDA engine does not, in one line naming the flag.
-    CHECK(cuda_engine_supports(engine_step_options(c)) ==
-          "--global-batch: 3 micro-batches per step; the CUDA engine runs one micro-batch per step (--global-batch = "
-          "--micro-batch × --gpus); gradient accumulation runs on --device cpu and in the planner (--framework llmplan)");
-    c.global_batch = 2;
+    // ... the CUDA engine too on one GPU; with several it refuses, in one line naming the flag.
     CHECK(cuda_engine_supports(engine_step_options(c)).empty());
+    c.parallel.gpus = 2;
+    c.global_batch = 12;
+    CHECK(cuda_engine_supports(engine_step_options(c)) ==
+          "--global-batch: 3 micro-batches per step on 2 GPUs; the CUDA engine accumulates gradients on one GPU only "
+          "(--global-batch = --micro-batch × --gpus with several); several ranks with accumulation run in the planner "
+          "(--framework llmplan)");
+    c.global_batch = 4;
+    CHECK(cuda_engine_supports(engine_step_options(c)).empty());
+    c.parallel.gpus = 1;
     // The profiler: the CPU reference runs 3 micro-batches a step, its books the program's replay;
     // the CUDA path refuses before looking for a GPU.
     profiler::ProfileRequest req;
@@ -269,7 +274,11 @@ TEST_CASE("engine program: accumulation runs on the CPU reference and in the pla
     o.accumulation = 3;
     CHECK(run.total_peak_bytes == replay_engine_books(build_engine_program(m, o)).total_peak);
     REQUIRE(run.steps.size() == 1);
+    // The CUDA path with 2 ranks refuses before looking for a GPU.
     req.device = profiler::ProfileDevice::cuda;
+    req.world = 2;
+    o.world = 2;
+    REQUIRE_FALSE(cuda_engine_supports(o).empty());
     CHECK_THROWS_WITH(profiler::run_profile(req, {}), cuda_engine_supports(o));
 }
 

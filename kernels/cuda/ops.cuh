@@ -144,8 +144,13 @@ void attention_flash_backward(Context& ctx, const void* q, const void* k, const 
 // here so that scaling the loss costs no extra pass over [T, V] (the backward of S·loss, as
 // PyTorch's GradScaler's scaler.scale(loss).backward()); *loss stays the unscaled loss. count 0:
 // loss 0 and zero gradients. ld: the logits' row stride (0 = V; ≥ V); columns ≥ V are untouched.
+// Gradient accumulation (one micro-batch of a step of several): `count_targets` [count_T] are the
+// whole step's targets, whose entries ≥ 0 are the count (so each micro-batch's loss and gradient
+// are its share of the step's mean, as the CPU reference's), and add_loss adds to *loss instead
+// of overwriting it (the step's loss is the sum of its micro-batches' shares). nullptr: `targets`.
 void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward,
-                   float grad_scale = 1.0f, int ld = 0);
+                   float grad_scale = 1.0f, int ld = 0, const int* count_targets = nullptr, int count_T = 0,
+                   bool add_loss = false);
 
 // --- embedding -----------------------------------------------------------------------------------
 void embedding_forward(Context& ctx, const void* table, const int* ids, void* y, int T, int h, DType dt);
