@@ -2,6 +2,7 @@
 // checked by hand, the CPU reference's measured books equal to the program's replay, and one
 // refusal message everywhere.
 #include "core/error.h"
+#include "engine/init.h"
 #include "engine/program.h"
 #include "planner/engine_time.h"
 #include "planner/llmplan_profile.h"
@@ -13,6 +14,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
 
 using namespace llmplan;
 
@@ -331,4 +335,40 @@ TEST_CASE("engine program: A micro-batches of b on the CPU reference equal one b
             // The whole batch's peak is larger: accumulation is what keeps it down.
             CHECK(static_cast<double>(sw.memory.total_peak) > r.total_peak);
         }
+}
+
+TEST_CASE("engine init: the threaded fill draws the one splitmix64 stream, bit for bit", "[engine_program]") {
+    // The matrices' normals as one sequential stream (the definition in engine/init.h): pairs of
+    // uniforms in layout order, an odd matrix drawing a whole last pair.
+    struct Slot {
+        std::string name;
+        std::size_t offset, size;
+        std::int64_t rows, cols;
+    };
+    const std::size_t big = (std::size_t{1} << 23) + 5;  // three chunks of 2^22, the last of 5 values
+    const std::vector<Slot> layout = {{"a.weight", 0, 15, 3, 5},
+                                      {"norm.weight", 15, 7, 1, 7},
+                                      {"b.weight", 22, big, 2, 2},
+                                      {"c.bias", 22 + big, 3, 1, 3},
+                                      {"d.weight", 25 + big, 9, 3, 3}};
+    const std::size_t n = 34 + big;
+    std::vector<float> want(n), got(n, -1.0f);
+    SplitMix64 rng{42};
+    const double std_dev = 0.02f;  // init_std is a float, widened as engine_normals widens it
+    for (const Slot& s : layout) {
+        float* w = want.data() + s.offset;
+        if (s.rows > 1 && s.cols > 1) {
+            for (std::size_t i = 0; i < s.size; i += 2) {
+                const double r = std::sqrt(-2.0 * std::log(rng.uniform())), a = 6.283185307179586 * rng.uniform();
+                w[i] = static_cast<float>(std_dev * r * std::cos(a));
+                if (i + 1 < s.size) w[i + 1] = static_cast<float>(std_dev * r * std::sin(a));
+            }
+        } else {
+            std::fill(w, w + s.size, s.name == "norm.weight" ? 1.0f : 0.0f);
+        }
+    }
+    engine_initial_weights(layout, 42, 0.02f, got.data());
+    CHECK(std::memcmp(want.data(), got.data(), n * sizeof(float)) == 0);
+    CHECK(got[15] == 1.0f);
+    CHECK(got[22 + big] == 0.0f);
 }
