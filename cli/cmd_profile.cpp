@@ -169,7 +169,7 @@ ProfileJob resolve_request(const ProfileCommand& cmd) {
 
 // Check that the engine runs the job (engine/program.h): data parallel only, fp32 / mixed-bf16 /
 // mixed-fp16, AdamW, every weight on the GPU, no dropout, GPT-2 and Llama-style decoders (on CUDA
-// one micro-batch per step: resolve_request); several GPUs on CUDA only, as many as mpirun started.
+// accumulation on one GPU only: resolve_request); several GPUs on CUDA only, as many as mpirun started.
 void check_request(const ProfileJob& job, const ProfileCommand& cmd, const MpiRun* mpi) {
     if (const std::string why = engine_supports(job.model.spec, job.config); !why.empty()) throw InputError(why);
     const int world = job.config.parallel.gpus;

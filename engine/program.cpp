@@ -69,10 +69,11 @@ std::string engine_supports(const ModelSpec& m, const TrainConfig& c) {
 }
 
 std::string cuda_engine_supports(const EngineStepOptions& o) {
-    if (o.accumulation != 1)
-        return "--global-batch: " + std::to_string(o.accumulation) +
-               " micro-batches per step; the CUDA engine runs one micro-batch per step (--global-batch = --micro-batch × "
-               "--gpus); gradient accumulation runs on --device cpu and in the planner (--framework llmplan)";
+    if (o.accumulation != 1 && o.world > 1)
+        return "--global-batch: " + std::to_string(o.accumulation) + " micro-batches per step on " +
+               std::to_string(o.world) +
+               " GPUs; the CUDA engine accumulates gradients on one GPU only (--global-batch = --micro-batch × --gpus "
+               "with several); several ranks with accumulation run in the planner (--framework llmplan)";
     return "";
 }
 

@@ -84,8 +84,8 @@ std::string engine_supports(const ModelSpec& spec, const EngineStepOptions& opti
 // context or expert parallelism, an optimizer other than AdamW, offload, LoRA, dropout.
 std::string engine_supports(const ModelSpec& spec, const TrainConfig& config);
 // What the CUDA engine (kernels/cuda) does not run yet of what the step program describes: "" or
-// the one-line reason, naming the flag. It runs one micro-batch per step (no accumulation), which
-// the CPU reference (`llmplan profile --device cpu`) and the planner (--framework llmplan) run.
+// the one-line reason, naming the flag. It accumulates gradients over several micro-batches on one
+// GPU only (not with data parallelism, whose per-micro-batch reductions the planner models).
 std::string cuda_engine_supports(const EngineStepOptions& options);
 
 // --- the parameter layout --------------------------------------------------------------------------

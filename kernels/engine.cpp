@@ -25,7 +25,7 @@ EngineOptions engine_options(Recompute recompute, Attention attention, DType pre
     return o;
 }
 
-EngineStepOptions engine_step_options(const EngineOptions& options, std::int64_t B, std::int64_t S) {
+EngineStepOptions engine_step_options(const EngineOptions& options, std::int64_t B, std::int64_t S, std::int64_t A) {
     EngineStepOptions step;
     step.precision = options.precision == DType::fp32   ? Precision::fp32
                      : options.precision == DType::bf16 ? Precision::mixed_bf16
@@ -34,6 +34,7 @@ EngineStepOptions engine_step_options(const EngineOptions& options, std::int64_t
     step.attention = options.eager ? Attention::eager : Attention::flash;
     step.micro_batch = B;
     step.seq = S;
+    step.accumulation = A;
     step.world = options.world;
     step.zero = options.world > 1 ? options.zero : 0;
     step.bucket_cap_bytes = options.bucket_cap_bytes;

@@ -192,9 +192,11 @@ struct EngineShape {
 // Options: EngineOptions plus the planner's Recompute and Attention.
 EngineOptions engine_options(Recompute recompute, Attention attention, DType precision);
 // The step program's options (engine/program.h) for these engine options and a B × S step: the
-// storage type's precision, the recompute mode, eager or flash, the world, the ZeRO stage and the
-// bucket caps. GpuModel builds its program from them; a test replays the same program's books.
-EngineStepOptions engine_step_options(const EngineOptions& options, std::int64_t B = 1, std::int64_t S = 1);
+// storage type's precision, the recompute mode, eager or flash, the world, the ZeRO stage, the
+// bucket caps and A micro-batches per step. GpuModel builds its program from them; a test replays
+// the same program's books.
+EngineStepOptions engine_step_options(const EngineOptions& options, std::int64_t B = 1, std::int64_t S = 1,
+                                      std::int64_t A = 1);
 // The engine's shape and layout for a spec (the reference's), or InputError (see above); with
 // options.world > 1 also the shard plan of engine/shard_plan.h for the layout, the ZeRO stage
 // and the bucket caps of `options` (storage element size from the precision): InputError for a
@@ -210,13 +212,18 @@ public:
     GpuModel(const GpuModel&) = delete;
     GpuModel& operator=(const GpuModel&) = delete;
 
-    // As ReferenceModel::forward_backward (ids and targets [B·S]; targets −1 ignored).
-    float forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S);
+    // As ReferenceModel::forward_backward (ids and targets [B·S]; targets −1 ignored). A > 1:
+    // gradient accumulation as the step program runs it (engine/program.h): ids and targets hold A
+    // micro-batches of B × S ([A·B·S], micro-batch after micro-batch), each run forward and
+    // backward on the same buffers, the gradients zeroed once and added to in place; loss and
+    // gradients are those of the mean over the step's counted targets (one batch of A·B). One GPU
+    // only (cuda_engine_supports refuses A > 1 with world > 1).
+    float forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S, int A = 1);
     // Returns the (true, unscaled) gradient norm before clipping; fp16: inf/NaN when the step was
     // skipped (then optimizer_steps() did not advance and loss_scale() shrank).
     float optimizer_step(const EngineAdamW& opt);
     EngineStepStats train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
-                               const EngineAdamW& opt);
+                               const EngineAdamW& opt, int A = 1);
 
     const std::vector<EngineParam>& params() const;
     std::size_t param_count() const;

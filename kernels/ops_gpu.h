@@ -95,22 +95,24 @@ enum class AttentionKind {
     flash,  // fused tiled kernel with online softmax, only lse [B,heads,S] kept
 };
 const char* attention_kind_name(AttentionKind kind);
-// Whether the flash kind runs on the tensor-core kernels (bf16/fp16, head_dim 64 or 128, aligned
-// tensors) rather than the SIMT ones (fp32 and other head sizes up to 256).
+// Whether the flash kind runs on the tensor-core kernels (bf16/fp16, head_dim a multiple of 4 up
+// to 128, aligned tensors) rather than the SIMT ones (fp32 and other head sizes up to 256).
 bool flash_uses_tensor_cores(DType dt, int d);
 struct AttentionForward {
     std::vector<float> out, probs, lse;  // probs (eager) or lse (flash, fp32); the other empty
 };
 AttentionForward gpu_attention_forward(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
-                                       int B, int S, int heads, int kv_heads, int d, AttentionKind kind, DType dt);
+                                       int B, int S, int heads, int kv_heads, int d, AttentionKind kind, DType dt,
+                                       int window = 0);
 struct AttentionGrads {
     std::vector<float> dq, dk, dv;
 };
-// probs is read by the eager kind, lse by the flash kind (pass the forward's outputs).
+// probs is read by the eager kind, lse by the flash kind (pass the forward's outputs). window > 0:
+// sliding-window causal attention (query i sees keys i − window < j ≤ i, reference/ops.h).
 AttentionGrads gpu_attention_backward(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
                                       const std::vector<float>& out, const std::vector<float>& probs,
                                       const std::vector<float>& lse, const std::vector<float>& dout, int B, int S, int heads,
-                                      int kv_heads, int d, AttentionKind kind, DType dt);
+                                      int kv_heads, int d, AttentionKind kind, DType dt, int window = 0);
 
 // --- loss, embedding ------------------------------------------------------------------------------
 struct CrossEntropyResult {

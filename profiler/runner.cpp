@@ -74,6 +74,7 @@ ProfileMeasurement run_profile(const ProfileRequest& r, const std::function<void
     if (r.device == ProfileDevice::cpu) return run_cpu(r, progress);
     EngineStepOptions step;
     step.accumulation = r.accumulation;
+    step.world = r.world;
     if (const std::string refused = cuda_engine_supports(step); !refused.empty()) throw InputError(refused);
     std::string why;
     backend::GpuBackend* gpu = backend::gpu_backend(&why);

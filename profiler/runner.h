@@ -30,7 +30,7 @@ struct ProfileRequest {
     bool bf16 = false;  // the older spelling of storage = bf16, still honoured when storage is fp32
     int batch = 1, seq = 1, steps = 10, warmup = 2;
     // Micro-batches of `batch` sequences per optimizer step (gradient accumulation): the CPU
-    // reference only; the CUDA engine refuses more than one (engine/program.h cuda_engine_supports).
+    // reference and the CUDA engine on one GPU (several ranks: engine/program.h cuda_engine_supports).
     int accumulation = 1;
     std::uint64_t seed = 0;
     ProfileDevice device = ProfileDevice::cuda;

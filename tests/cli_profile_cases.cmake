@@ -81,9 +81,10 @@ string(JSON m1 GET "${last_out}" measured memory peak_allocated peak_bytes)
 if(NOT p EQUAL m OR NOT m EQUAL m1)
   message(FATAL_ERROR "--global-batch 6: predicted peak ${p}, measured ${m}; one micro-batch measured ${m1}")
 endif()
-# The CUDA engine runs one micro-batch per step: refused in one line before any device is looked at.
-expect_run(2 profile --hf-config ${gpt2} --device cuda --micro-batch 2 --global-batch 4 --seq 16)
-expect_one_line_refusal("--global-batch: 2 micro-batches per step; the CUDA engine runs one micro-batch per step")
+# The CUDA engine accumulates on one GPU only: with several ranks refused in one line before any
+# device is looked at.
+expect_run(2 profile --hf-config ${gpt2} --device cuda --gpus 2 --micro-batch 2 --global-batch 8 --seq 16)
+expect_one_line_refusal("--global-batch: 2 micro-batches per step on 2 GPUs; the CUDA engine accumulates gradients on one GPU only")
 
 # mixed-fp16 (dynamic loss scaling) in the planner's books of the engine: the same bytes as
 # mixed-bf16 for every term and phase (2-byte storage; the loss scale is a host value).

@@ -20,6 +20,9 @@
 //      `loss_scale_interval` good steps.
 //   6. The fast path over a run: 200 steps, GPU (tensor-core attention, padded logits) against
 //      the CPU reference, every step's loss within tolerance (curve()).
+//   7. Gradient accumulation: A micro-batches of b on the GPU equal one batch of A·b on the CPU
+//      reference (loss, gradients, one AdamW step) within 2.'s tolerances; the books equal the A-micro-batch
+//      program's replay and one micro-batch's peaks byte for byte (accumulation()).
 #include "engine/program.h"
 #include "kernels/engine.h"
 #include "reference/model.h"
@@ -93,8 +96,9 @@ Expected expected_books(const ModelSpec& m, std::size_t N, DType dt, Recompute r
 
 // The engine's books against the replay of the step program it ran (engine/program.h): every
 // category's peak and its phase, the total peak and its phase.
-void same_books_as_program(const std::string& tag, const ModelSpec& spec, const GpuModel& gpu, int B, int S) {
-    const EngineBooksReplay r = replay_engine_books(build_engine_program(spec, kernels::engine_step_options(gpu.options(), B, S)));
+void same_books_as_program(const std::string& tag, const ModelSpec& spec, const GpuModel& gpu, int B, int S, int A = 1) {
+    const EngineBooksReplay r =
+        replay_engine_books(build_engine_program(spec, kernels::engine_step_options(gpu.options(), B, S, A)));
     const kernels::EngineMemory m = gpu.memory();
     bool same = static_cast<double>(m.total_peak) == r.total_peak && m.total_peak_phase == r.total_peak_phase;
     std::string detail;
@@ -470,6 +474,63 @@ void curve(const ModelSpec& spec, DType dt) {
 
 }  // namespace
 
+// Gradient accumulation: A micro-batches of b sequences on the GPU (one step of the program with
+// accumulation A) against the CPU reference's one batch of A·b sequences (the same tokens):
+// loss, gradients, the gradient norm and the weights after one AdamW step within the storage
+// type's tolerance; the GPU's books equal the replay of the A-micro-batch program (its peaks are
+// one micro-batch's: each micro-batch allocates and frees its buffers again) and the peak of an
+// A = 1 step of b sequences, byte for byte.
+void accumulation(const ModelSpec& spec, DType dt, Recompute r) {
+    const int A = 3, b = 2, S = 16;
+    const std::string tag = spec.name + " " + to_string(dt) + " recompute " + rname(r) + " flash, " + std::to_string(A) +
+                            " micro-batches of " + std::to_string(b) + " vs one batch of " + std::to_string(A * b);
+    ref::TrainOptions ro;
+    ro.recompute = r;
+    ref::ReferenceModel cpu(spec, ro, 7);
+    GpuModel gpu(spec, kernels::engine_options(r, Attention::flash, dt), 7);
+    std::mt19937 gen(13);
+    std::uniform_int_distribution<int> tok(0, static_cast<int>(spec.vocab_size) - 1);
+    std::vector<int> ids, targets;
+    for (int i = 0; i < A * b * S; ++i) {
+        ids.push_back(tok(gen));
+        targets.push_back(i % 5 == 2 ? -1 : tok(gen));
+    }
+    const Tolerance tol = tolerance(dt);
+    const float lc = cpu.forward_backward(ids, targets, A * b, S);
+    const float lg = gpu.forward_backward(ids, targets, b, S, A);
+    const double loss_err = std::fabs(static_cast<double>(lg) - lc) / std::fabs(static_cast<double>(lc));
+    const auto gc = cpu.gradients();
+    const double gerr = rel_err(gpu.gradients(), gc.data(), gc.size());
+    char buf[256];
+    std::snprintf(buf, sizeof buf, ": loss %.6f vs %.6f (rel err %.2e), gradients rel err %.2e", lg, lc, loss_err, gerr);
+    check(loss_err < tol.loss && gerr < tol.grads, tag + buf);
+    const float nc = cpu.optimizer_step(ref::AdamW{});
+    const float ng = gpu.optimizer_step(kernels::EngineAdamW{});
+    const auto wc = cpu.parameters();
+    const double nerr = std::fabs(static_cast<double>(ng) - nc) / nc, werr = rel_err(gpu.parameters(), wc.data(), wc.size());
+    std::snprintf(buf, sizeof buf, ": gradient norm rel err %.2e, weights after one AdamW step rel err %.2e", nerr, werr);
+    check(nerr < tol.grads && werr < tol.weights && gpu.optimizer_steps() == 1, tag + buf);
+    same_books_as_program(tag, spec, gpu, b, S, A);
+    // The same peaks as one step of one micro-batch (a fresh engine, b sequences, A = 1).
+    GpuModel one(spec, kernels::engine_options(r, Attention::flash, dt), 7);
+    const std::vector<int> ids1(ids.begin(), ids.begin() + b * S), targets1(targets.begin(), targets.begin() + b * S);
+    one.forward_backward(ids1, targets1, b, S);
+    one.optimizer_step(kernels::EngineAdamW{});
+    const kernels::EngineMemory ma = gpu.memory(), m1 = one.memory();
+    bool same = ma.total_peak == m1.total_peak;
+    for (std::size_t c = 0; c < static_cast<std::size_t>(kMemoryCategories); ++c) same = same && ma.peak[c] == m1.peak[c];
+    check(same, tag + ": every book's peak equals one micro-batch's step (total " + std::to_string(ma.total_peak) + " vs " +
+                    std::to_string(m1.total_peak) + " B)");
+    // train_step with A micro-batches: its loss is the step's (forward_backward's, same weights and
+    // tokens; to 1e-6 relative), its forward and backward times the micro-batches' sums.
+    GpuModel again(spec, kernels::engine_options(r, Attention::flash, dt), 7);
+    const kernels::EngineStepStats st = again.train_step(ids, targets, b, S, kernels::EngineAdamW{}, A);
+    std::snprintf(buf, sizeof buf, ": train_step loss %.6f vs forward_backward's %.6f, forward %.3f ms, backward %.3f ms",
+                  st.loss, lg, st.forward_ms, st.backward_ms);
+    check(std::fabs(st.loss - lg) <= 1e-6f * std::fabs(lg) && st.forward_ms > 0 && st.backward_ms > 0 && st.total_ms >= st.forward_ms + st.backward_ms,
+          tag + buf);
+}
+
 int main() {
     std::string why;
     if (!kernels::engine_gpu_available(&why)) {
@@ -490,6 +551,9 @@ int main() {
         }
         for (const ModelSpec& spec : {tiny_gpt2(), tiny_llama()})
             for (DType dt : {DType::fp32, DType::bf16, DType::fp16}) learn(spec, dt);
+        for (const ModelSpec& spec : {tiny_gpt2(), tiny_llama()})
+            for (DType dt : {DType::fp32, DType::bf16, DType::fp16})
+                for (Recompute r : {Recompute::none, Recompute::full}) accumulation(spec, dt, r);
         for (const ModelSpec& spec : {test::gpt2_like(2, 128, 2, 512, 100, 128, "gpt2-hd64"),
                                       test::llama_like(2, 128, 2, 1, 256, 100, 128, "llama-hd64-gqa")})
             for (DType dt : {DType::fp32, DType::bf16}) curve(spec, dt);

@@ -155,7 +155,10 @@ Vec randn_dt(std::size_t n, DType dt, float stddev = 1.0f, float mean = 0.0f) {
 
 std::string dims(std::initializer_list<std::pair<const char*, int>> ds) {
     std::string s;
-    for (const auto& [name, v] : ds) s += (s.empty() ? "" : " ") + std::string(name) + "=" + std::to_string(v);
+    for (const auto& [name, v] : ds) {
+        if (!s.empty()) s += ' ';
+        s.append(name).append("=").append(std::to_string(v));
+    }
     return s;
 }
 
@@ -346,18 +349,33 @@ void test_rotary() {
 void test_attention() {
     struct Shape {
         int B, S, H, KV, d;
+        int W = 0;  // sliding window (0: causal over every earlier key)
     };
     // MHA at a tile multiple; GQA 4:1 with S not a tile multiple; MQA with d = 128; odd d = 80
     // (not a multiple of 32) with GQA 2:1; a longer sequence with d = 32; GQA 4:1 over several
-    // 64-row tiles with d = 128. bf16/fp16 flash with d = 64 or 128 runs on the tensor-core
-    // kernels ("[tc]"), everything else on the SIMT ones ("[simt]").
-    const Shape shapes[] = {{2, 64, 4, 4, 64},   {1, 77, 8, 2, 64},  {2, 100, 4, 1, 128},
-                            {1, 45, 6, 3, 80},   {1, 300, 2, 1, 32}, {2, 200, 8, 2, 128}};
+    // 64-row tiles with d = 128; head sizes between the tiles' 64 and 128 (96, 112, 104 with MQA,
+    // 100 — a multiple of 4 only: 8-byte rows — with GQA), 40 below 64, and 256 (beyond the
+    // tensor-core tiles). bf16/fp16 flash with d a multiple of 4 up to 128 runs on the tensor-core
+    // kernels ("[tc]", the tiles padded to 64 or 128 columns), everything else on the SIMT ones ("[simt]").
+    const Shape shapes[] = {{2, 64, 4, 4, 64},   {1, 77, 8, 2, 64},   {2, 100, 4, 1, 128}, {1, 45, 6, 3, 80},
+                            {1, 300, 2, 1, 32},  {2, 200, 8, 2, 128}, {2, 150, 8, 2, 96},  {1, 130, 4, 4, 100},
+                            {2, 97, 6, 2, 112},  {1, 70, 4, 1, 104},  {1, 129, 4, 2, 100}, {1, 66, 2, 2, 40},
+                            {1, 90, 2, 1, 256},
+                            // Sliding windows (query i sees keys i − W < j ≤ i): shorter than a tile,
+                            // across several tiles, not a tile multiple, W = 1 (only itself), W ≥ S,
+                            // on both tensor-core tile sizes, a padded head, and the SIMT kernels (256).
+                            {1, 200, 4, 2, 64, 50},  {2, 300, 4, 1, 128, 130}, {1, 333, 2, 2, 100, 64},
+                            {1, 130, 4, 2, 80, 1},   {1, 64, 2, 2, 64, 100},   {1, 150, 2, 1, 256, 40},
+                            {1, 260, 2, 1, 32, 17}};
     for (const Shape s : shapes)
         for (AttentionKind kind : {AttentionKind::eager, AttentionKind::flash})
             for (DType dt : kTypes) {
+                const char* path = kind != AttentionKind::flash                  ? ""
+                                   : gpu::flash_uses_tensor_cores(dt, s.d) ? " [tc]"
+                                                                            : " [simt]";
                 std::string shape = dims({{"B", s.B}, {"S", s.S}, {"heads", s.H}, {"kv", s.KV}, {"d", s.d}});
-                if (kind == AttentionKind::flash) shape += gpu::flash_uses_tensor_cores(dt, s.d) ? " [tc]" : " [simt]";
+                if (s.W > 0) shape.append(" window=").append(std::to_string(s.W));
+                shape.append(path);
                 run_case({std::string("attention ") + gpu::attention_kind_name(kind), shape, dt}, [&](const Case& c) {
                     const bool eager = kind == AttentionKind::eager;
                     const std::size_t nq = sz(s.B) * sz(s.S) * sz(s.H) * sz(s.d);
@@ -365,8 +383,9 @@ void test_attention() {
                     const Vec q = randn_dt(nq, dt), k = randn_dt(nkv, dt), v = randn_dt(nkv, dt), dout = randn_dt(nq, dt);
                     Vec out(nq), probs(sz(s.B) * sz(s.H) * sz(s.S) * sz(s.S)), lse(sz(s.B) * sz(s.H) * sz(s.S));
                     ref::attention_forward(q.data(), k.data(), v.data(), out.data(), probs.data(), lse.data(), s.B, s.S, s.H,
-                                           s.KV, s.d, true);
-                    const gpu::AttentionForward f = gpu::gpu_attention_forward(q, k, v, s.B, s.S, s.H, s.KV, s.d, kind, dt);
+                                           s.KV, s.d, true, s.W);
+                    const gpu::AttentionForward f =
+                        gpu::gpu_attention_forward(q, k, v, s.B, s.S, s.H, s.KV, s.d, kind, dt, s.W);
                     c.check("out", f.out, out);
                     if (eager) {
                         c.check("probs", f.probs, probs);
@@ -377,9 +396,10 @@ void test_attention() {
                     const Vec out_dt = gpu::gpu_round(out, dt), probs_dt = gpu::gpu_round(probs, dt);
                     Vec dq(nq), dk(nkv), dv(nkv);
                     ref::attention_backward(q.data(), k.data(), v.data(), out_dt.data(), probs_dt.data(), lse.data(),
-                                            dout.data(), dq.data(), dk.data(), dv.data(), s.B, s.S, s.H, s.KV, s.d, eager);
-                    const gpu::AttentionGrads g = gpu::gpu_attention_backward(
-                        q, k, v, out_dt, eager ? probs_dt : Vec{}, eager ? Vec{} : lse, dout, s.B, s.S, s.H, s.KV, s.d, kind, dt);
+                                            dout.data(), dq.data(), dk.data(), dv.data(), s.B, s.S, s.H, s.KV, s.d, eager, s.W);
+                    const gpu::AttentionGrads g =
+                        gpu::gpu_attention_backward(q, k, v, out_dt, eager ? probs_dt : Vec{}, eager ? Vec{} : lse, dout, s.B,
+                                                    s.S, s.H, s.KV, s.d, kind, dt, s.W);
                     c.check("dq", g.dq, dq, Class::accumulating);
                     c.check("dk", g.dk, dk, Class::accumulating);
                     c.check("dv", g.dv, dv, Class::accumulating);
@@ -589,8 +609,11 @@ int main(int argc, char** argv) {
             // GPT-2 124M (micro-batch 4 × 1024, and 16 × 1024, the benchmark configuration) and a
             // Llama-style layer (GQA 4:1, d = 128), plus the
             // SIMT flash kernels in fp32 for comparison.
+            // The Llama-style 3.4B layer (d 3,200: 32 heads of 100) and head sizes 80 and 96.
             for (const Shape s : {Shape{4, 1024, 12, 12, 64, DType::bf16}, Shape{16, 1024, 12, 12, 64, DType::bf16},
-                                  Shape{1, 2048, 32, 8, 128, DType::bf16}, Shape{4, 1024, 12, 12, 64, DType::fp32}}) {
+                                  Shape{1, 2048, 32, 8, 128, DType::bf16}, Shape{4, 1024, 12, 12, 64, DType::fp32},
+                                  Shape{1, 2048, 32, 32, 100, DType::bf16}, Shape{1, 2048, 32, 8, 96, DType::bf16},
+                                  Shape{1, 2048, 32, 8, 80, DType::bf16}}) {
                 // Causal attention FLOPs: 4·B·S²·H·d / 2 forward (QKᵀ and PV, half masked), 2.5× that backward.
                 const double attn_flops = 4.0 * s.B * s.S * static_cast<double>(s.S) * s.H * s.d / 2.0;
                 for (AttentionKind kind : {AttentionKind::eager, AttentionKind::flash}) {

@@ -2,6 +2,7 @@
 // checked by hand, the CPU reference's measured books equal to the program's replay, and one
 // refusal message everywhere.
 #include "core/error.h"
+#include "engine/init.h"
 #include "engine/program.h"
 #include "planner/engine_time.h"
 #include "planner/llmplan_profile.h"
@@ -13,6 +14,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
 
 using namespace llmplan;
 
@@ -233,7 +237,7 @@ TEST_CASE("engine program: accumulation in the time model: the step's kernels ar
     CHECK(calls(MemoryPhase::optimizer) == o1);
 }
 
-TEST_CASE("engine program: accumulation runs on the CPU reference and in the planner, not on the CUDA engine",
+TEST_CASE("engine program: accumulation runs on the CPU reference, the planner and one GPU, not on several",
           "[engine_program]") {
     const ModelSpec m = test::tiny_llama();
     TrainConfig c;
@@ -246,12 +250,17 @@ TEST_CASE("engine program: accumulation runs on the CPU reference and in the pla
     CHECK(engine_supports(m, c).empty());
     CHECK_NOTHROW(validate_llmplan_profile(m, c));
     CHECK(engine_step_options(c).accumulation == 3);
-    // ... the CUDA engine does not, in one line naming the flag.
-    CHECK(cuda_engine_supports(engine_step_options(c)) ==
-          "--global-batch: 3 micro-batches per step; the CUDA engine runs one micro-batch per step (--global-batch = "
-          "--micro-batch × --gpus); gradient accumulation runs on --device cpu and in the planner (--framework llmplan)");
-    c.global_batch = 2;
+    // ... the CUDA engine too on one GPU; with several it refuses, in one line naming the flag.
     CHECK(cuda_engine_supports(engine_step_options(c)).empty());
+    c.parallel.gpus = 2;
+    c.global_batch = 12;
+    CHECK(cuda_engine_supports(engine_step_options(c)) ==
+          "--global-batch: 3 micro-batches per step on 2 GPUs; the CUDA engine accumulates gradients on one GPU only "
+          "(--global-batch = --micro-batch × --gpus with several); several ranks with accumulation run in the planner "
+          "(--framework llmplan)");
+    c.global_batch = 4;
+    CHECK(cuda_engine_supports(engine_step_options(c)).empty());
+    c.parallel.gpus = 1;
     // The profiler: the CPU reference runs 3 micro-batches a step, its books the program's replay;
     // the CUDA path refuses before looking for a GPU.
     profiler::ProfileRequest req;
@@ -269,7 +278,11 @@ TEST_CASE("engine program: accumulation runs on the CPU reference and in the pla
     o.accumulation = 3;
     CHECK(run.total_peak_bytes == replay_engine_books(build_engine_program(m, o)).total_peak);
     REQUIRE(run.steps.size() == 1);
+    // The CUDA path with 2 ranks refuses before looking for a GPU.
     req.device = profiler::ProfileDevice::cuda;
+    req.world = 2;
+    o.world = 2;
+    REQUIRE_FALSE(cuda_engine_supports(o).empty());
     CHECK_THROWS_WITH(profiler::run_profile(req, {}), cuda_engine_supports(o));
 }
 
@@ -322,4 +335,40 @@ TEST_CASE("engine program: A micro-batches of b on the CPU reference equal one b
             // The whole batch's peak is larger: accumulation is what keeps it down.
             CHECK(static_cast<double>(sw.memory.total_peak) > r.total_peak);
         }
+}
+
+TEST_CASE("engine init: the threaded fill draws the one splitmix64 stream, bit for bit", "[engine_program]") {
+    // The matrices' normals as one sequential stream (the definition in engine/init.h): pairs of
+    // uniforms in layout order, an odd matrix drawing a whole last pair.
+    struct Slot {
+        std::string name;
+        std::size_t offset, size;
+        std::int64_t rows, cols;
+    };
+    const std::size_t big = (std::size_t{1} << 23) + 5;  // three chunks of 2^22, the last of 5 values
+    const std::vector<Slot> layout = {{"a.weight", 0, 15, 3, 5},
+                                      {"norm.weight", 15, 7, 1, 7},
+                                      {"b.weight", 22, big, 2, 2},
+                                      {"c.bias", 22 + big, 3, 1, 3},
+                                      {"d.weight", 25 + big, 9, 3, 3}};
+    const std::size_t n = 34 + big;
+    std::vector<float> want(n), got(n, -1.0f);
+    SplitMix64 rng{42};
+    const double std_dev = 0.02f;  // init_std is a float, widened as engine_normals widens it
+    for (const Slot& s : layout) {
+        float* w = want.data() + s.offset;
+        if (s.rows > 1 && s.cols > 1) {
+            for (std::size_t i = 0; i < s.size; i += 2) {
+                const double r = std::sqrt(-2.0 * std::log(rng.uniform())), a = 6.283185307179586 * rng.uniform();
+                w[i] = static_cast<float>(std_dev * r * std::cos(a));
+                if (i + 1 < s.size) w[i + 1] = static_cast<float>(std_dev * r * std::sin(a));
+            }
+        } else {
+            std::fill(w, w + s.size, s.name == "norm.weight" ? 1.0f : 0.0f);
+        }
+    }
+    engine_initial_weights(layout, 42, 0.02f, got.data());
+    CHECK(std::memcmp(want.data(), got.data(), n * sizeof(float)) == 0);
+    CHECK(got[15] == 1.0f);
+    CHECK(got[22 + big] == 0.0f);
 }

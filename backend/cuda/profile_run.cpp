@@ -49,11 +49,13 @@ ProfileMeasurement run_engine_profile(const ProfileRequest& r, const StepProgres
     const int total = r.warmup + r.steps;
     EngineMemory mem;
     for (int i = 0; i < total; ++i) {
+        // One GPU: the step's r.accumulation micro-batches of r.batch sequences, micro-batch after
+        // micro-batch (the CPU reference's order, profiler/runner.cpp); several: one micro-batch each.
         const int tokens = r.batch * r.seq;
-        const Batch global = make_batch(gen, tokens * r.world, static_cast<int>(r.model.vocab_size));
+        const Batch global = make_batch(gen, tokens * r.world * r.accumulation, static_cast<int>(r.model.vocab_size));
         const Batch b = r.world > 1 ? rank_rows(global, r.rank, tokens) : global;
         if (i == r.warmup) model.reset_peaks();
-        const EngineStepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt);
+        const EngineStepStats st = model.train_step(b.ids, b.targets, r.batch, r.seq, opt, r.accumulation);
         StepTiming t;
         t.loss = st.loss;
         t.total_ms = st.total_ms;

@@ -6,9 +6,9 @@
 // dQ = dS·K, and dK, dV summed over the query heads of a kv group by one batched GEMM per head
 // of the group (beta = 1 after the first: no two GEMMs of one call write the same matrix).
 //
-// Flash-style (Dao 2022, FlashAttention-2 order): bf16/fp16 with head_dim 64 or 128 run on the
-// tensor cores (attention_tc.cu); everything else (fp32, other head sizes ≤ 256) on the SIMT
-// kernels below, where one block per 32 query rows of one head walks
+// Flash-style (Dao 2022, FlashAttention-2 order): bf16/fp16 with head_dim a multiple of 4 up to
+// 128 run on the tensor cores (attention_tc.cu); everything else (fp32, other head sizes ≤ 256)
+// on the SIMT kernels below, where one block per 32 query rows of one head walks
 // the key tiles up to the diagonal with an online softmax and keeps only the log-sum-exp per
 // row. Backward recomputes P from q, k and lse: one kernel for dQ (query tiles, like the
 // forward) and one for dK, dV (key tiles, over every query head of the group), so there are no
@@ -62,20 +62,22 @@ void batched_gemm(Context& ctx, void** ptrs, bool ta, bool tb, int m, int n, int
 
 constexpr int kSoftmaxThreads = 128;
 
-// In place on each score row (b, h, i): causal softmax over j ≤ i, exact zeros above.
+// In place on each score row (b, h, i): causal softmax over j0 ≤ j ≤ i (j0 = 0, or i − window + 1
+// with a sliding window), exact zeros elsewhere.
 template <typename T>
-__global__ void __launch_bounds__(kSoftmaxThreads) causal_softmax_kernel(T* __restrict__ p, int S) {
+__global__ void __launch_bounds__(kSoftmaxThreads) causal_softmax_kernel(T* __restrict__ p, int S, int window) {
     __shared__ float sh[32];
     const std::size_t row = blockIdx.x;
-    const int i = static_cast<int>(row % S);
+    const int i = static_cast<int>(row % S), j0 = window > 0 ? max(0, i - window + 1) : 0;
     T* r = p + row * S;
     float mx = -INFINITY;
-    for (int j = threadIdx.x; j <= i; j += blockDim.x) mx = fmaxf(mx, to_float(r[j]));
+    for (int j = j0 + static_cast<int>(threadIdx.x); j <= i; j += blockDim.x) mx = fmaxf(mx, to_float(r[j]));
     mx = block_max(mx, sh);
     float s = 0.0f;
-    for (int j = threadIdx.x; j <= i; j += blockDim.x) s += expf(to_float(r[j]) - mx);
+    for (int j = j0 + static_cast<int>(threadIdx.x); j <= i; j += blockDim.x) s += expf(to_float(r[j]) - mx);
     const float inv = 1.0f / block_sum(s, sh);
-    for (int j = threadIdx.x; j < S; j += blockDim.x) r[j] = from_float<T>(j <= i ? expf(to_float(r[j]) - mx) * inv : 0.0f);
+    for (int j = threadIdx.x; j < S; j += blockDim.x)
+        r[j] = from_float<T>(j0 <= j && j <= i ? expf(to_float(r[j]) - mx) * inv : 0.0f);
 }
 
 // In place on dP: dS = P∘(dP − Σ_j P∘dP)·scale (zero above the diagonal).
@@ -104,7 +106,7 @@ template <typename T, int CH>
 __global__ void __launch_bounds__(kFlashThreads) flash_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
                                                                   const T* __restrict__ v, T* __restrict__ out,
                                                                   float* __restrict__ lse, int S, int H, int KV, int d,
-                                                                  float scale) {
+                                                                  float scale, int window) {
     extern __shared__ float smem[];
     const int dp = d + 1;  // padded rows: lane j reading row j hits bank (j + c) mod 32
     float* sQ = smem;                   // [kBr][d]
@@ -131,7 +133,9 @@ __global__ void __launch_bounds__(kFlashThreads) flash_fwd_kernel(const T* __res
         for (int ch = 0; ch < CH; ++ch) acc[rr][ch] = 0.0f;
     }
     const int q_end = min(q0 + kBr, S);
-    for (int k0 = 0; k0 < q_end; k0 += kBc) {
+    // Sliding window: the tile's first key is q0 − window + 1 (rows seeing none of a tile's keys
+    // keep m = −∞ and add nothing).
+    for (int k0 = window > 0 ? max(0, q0 - window + 1) / kBc * kBc : 0; k0 < q_end; k0 += kBc) {
         __syncthreads();
         for (int e = tid; e < kBc * d; e += kFlashThreads) {
             const int r = e / d, c = e - r * d, kj = k0 + r;
@@ -155,7 +159,7 @@ __global__ void __launch_bounds__(kFlashThreads) flash_fwd_kernel(const T* __res
 #pragma unroll
         for (int rr = 0; rr < kRowsPerWarp; ++rr) {
             const int qi = q0 + warp * kRowsPerWarp + rr;
-            const bool valid = kj <= qi && qi < S;
+            const bool valid = kj <= qi && qi < S && (window == 0 || kj > qi - window);
             const float sc = valid ? s[rr] * scale : -INFINITY;
             const float mn = fmaxf(m[rr], warp_max(sc));
             const float corr = mn == -INFINITY ? 1.0f : __expf(m[rr] - mn);
@@ -216,7 +220,7 @@ __global__ void __launch_bounds__(kFlashThreads) flash_bwd_dq_kernel(const T* __
                                                                      const T* __restrict__ v, const T* __restrict__ dout,
                                                                      const float* __restrict__ lse,
                                                                      const float* __restrict__ D, T* __restrict__ dq, int S,
-                                                                     int H, int KV, int d, float scale) {
+                                                                     int H, int KV, int d, float scale, int window) {
     extern __shared__ float smem[];
     const int dp = d + 1;
     float* sQ = smem;               // [kBr][d]
@@ -248,7 +252,8 @@ __global__ void __launch_bounds__(kFlashThreads) flash_bwd_dq_kernel(const T* __
         for (int ch = 0; ch < CH; ++ch) acc[rr][ch] = 0.0f;
     }
     const int q_end = min(q0 + kBr, S);
-    for (int k0 = 0; k0 < q_end; k0 += kBc) {
+    // Sliding window: from the tile's first key, q0 − window + 1.
+    for (int k0 = window > 0 ? max(0, q0 - window + 1) / kBc * kBc : 0; k0 < q_end; k0 += kBc) {
         __syncthreads();
         for (int e = tid; e < kBc * d; e += kFlashThreads) {
             const int r = e / d, c = e - r * d, kj = k0 + r;
@@ -277,7 +282,7 @@ __global__ void __launch_bounds__(kFlashThreads) flash_bwd_dq_kernel(const T* __
 #pragma unroll
         for (int rr = 0; rr < kRowsPerWarp; ++rr) {
             const int qi = q0 + warp * kRowsPerWarp + rr;
-            const bool valid = kj <= qi && qi < S;
+            const bool valid = kj <= qi && qi < S && (window == 0 || kj > qi - window);
             const float p = valid ? __expf(s[rr] * scale - row_lse[rr]) : 0.0f;
             ds[rr] = p * (dpv[rr] - row_D[rr]);
         }
@@ -314,7 +319,7 @@ __global__ void __launch_bounds__(kFlashThreads) flash_bwd_dkdv_kernel(const T* 
                                                                        const float* __restrict__ lse,
                                                                        const float* __restrict__ D, T* __restrict__ dk,
                                                                        T* __restrict__ dv, int S, int H, int KV, int d,
-                                                                       float scale) {
+                                                                       float scale, int window) {
     extern __shared__ float smem[];
     const int dp = d + 1;
     float* sK = smem;               // [kBc][d]
@@ -345,8 +350,10 @@ __global__ void __launch_bounds__(kFlashThreads) flash_bwd_dkdv_kernel(const T* 
         const int h = g * rep + hr;
         const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * d;
         const std::size_t stat = (static_cast<std::size_t>(b) * H + h) * S;
-        // Queries before k0 see none of these keys (causal); kBr == kBc keeps tiles aligned.
-        for (int q0 = k0; q0 < S; q0 += kBr) {
+        // Queries before k0 see none of these keys (causal), nor (sliding window) queries after
+        // the tile's last key + window − 1; kBr == kBc keeps tiles aligned.
+        const int q_stop = window > 0 ? min(S, k0 + kBc + window - 1) : S;
+        for (int q0 = k0; q0 < q_stop; q0 += kBr) {
             __syncthreads();
             for (int e = tid; e < kBr * d; e += kFlashThreads) {
                 const int r = e / d, c = e - r * d, qi = q0 + r;
@@ -378,7 +385,7 @@ __global__ void __launch_bounds__(kFlashThreads) flash_bwd_dkdv_kernel(const T* 
 #pragma unroll
             for (int rr = 0; rr < kRowsPerWarp; ++rr) {
                 const int kj = k0 + warp * kRowsPerWarp + rr;
-                const bool valid = kj <= qi && qi < S;
+                const bool valid = kj <= qi && qi < S && (window == 0 || kj > qi - window);
                 p[rr] = valid ? __expf(s[rr] * scale - sL[lane]) : 0.0f;
                 ds[rr] = p[rr] * (dpv[rr] - sD[lane]);
             }
@@ -420,9 +427,10 @@ __global__ void __launch_bounds__(kFlashThreads) flash_bwd_dkdv_kernel(const T* 
     }
 }
 
-void check_attention(int B, int S, int heads, int kv_heads, int d) {
+void check_attention(int B, int S, int heads, int kv_heads, int d, int window = 0) {
     require(B > 0 && S > 0 && heads > 0 && kv_heads > 0 && d > 0, "attention: B, S, heads, kv_heads, d must be positive");
     require(heads % kv_heads == 0, "attention: kv_heads must divide heads");
+    require(window >= 0, "attention: the sliding window must not be negative");
 }
 
 // Calls f(std::integral_constant<int, CH>) for the smallest head-dim chunk count that fits d.
@@ -448,8 +456,8 @@ void allow_smem(Kernel kernel, std::size_t bytes) {
 }  // namespace
 
 void attention_eager_forward(Context& ctx, const void* q, const void* k, const void* v, void* out, void* probs, int B, int S,
-                             int heads, int kv_heads, int d, DType dt) {
-    check_attention(B, S, heads, kv_heads, d);
+                             int heads, int kv_heads, int d, DType dt, int window) {
+    check_attention(B, S, heads, kv_heads, d, window);
     const int count = B * heads, rep = heads / kv_heads;
     const long long sS = S, sd = d, sH = heads, sKV = kv_heads;
     void** ptrs = static_cast<void**>(ctx.scratch(3 * sizeof(void*) * static_cast<std::size_t>(count)));
@@ -464,7 +472,7 @@ void attention_eager_forward(Context& ctx, const void* q, const void* k, const v
     dispatch(dt, [&](auto tag) {
         using T = decltype(tag);
         causal_softmax_kernel<T><<<static_cast<unsigned>(count * S), kSoftmaxThreads, 0, ctx.stream()>>>(
-            static_cast<T*>(probs), S);
+            static_cast<T*>(probs), S, window);
         LLMPLAN_CHECK_LAUNCH();
     });
     // out_bhᵀ [d, S(i)] = V_bgᵀ [d, S(j)] · Pᵀ (P row-major = column-major [j, i]).
@@ -524,11 +532,11 @@ void attention_eager_backward(Context& ctx, const void* q, const void* k, const 
 }
 
 void attention_flash_forward(Context& ctx, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
-                             int heads, int kv_heads, int d, DType dt) {
-    check_attention(B, S, heads, kv_heads, d);
+                             int heads, int kv_heads, int d, DType dt, int window) {
+    check_attention(B, S, heads, kv_heads, d, window);
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
     if (flash_tc_supported(dt, d, {q, k, v, out})) {
-        flash_tc_forward(ctx, q, k, v, out, lse, B, S, heads, kv_heads, d, dt, scale);
+        flash_tc_forward(ctx, q, k, v, out, lse, B, S, heads, kv_heads, d, dt, scale, window);
         return;
     }
     const dim3 grid(static_cast<unsigned>((S + kBr - 1) / kBr), static_cast<unsigned>(heads), static_cast<unsigned>(B));
@@ -541,7 +549,7 @@ void attention_flash_forward(Context& ctx, const void* q, const void* k, const v
             allow_smem(flash_fwd_kernel<T, CH>, smem);
             flash_fwd_kernel<T, CH><<<grid, kFlashThreads, smem, ctx.stream()>>>(
                 static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S,
-                heads, kv_heads, d, scale);
+                heads, kv_heads, d, scale, window);
             LLMPLAN_CHECK_LAUNCH();
         });
     });
@@ -549,8 +557,8 @@ void attention_flash_forward(Context& ctx, const void* q, const void* k, const v
 
 void attention_flash_backward(Context& ctx, const void* q, const void* k, const void* v, const void* out, const float* lse,
                               const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, int d,
-                              DType dt) {
-    check_attention(B, S, heads, kv_heads, d);
+                              DType dt, int window) {
+    check_attention(B, S, heads, kv_heads, d, window);
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
     const std::size_t rows = static_cast<std::size_t>(B) * S * heads;
     float* D = static_cast<float*>(ctx.scratch(sizeof(float) * rows));
@@ -564,7 +572,7 @@ void attention_flash_backward(Context& ctx, const void* q, const void* k, const 
             static_cast<const T*>(out), static_cast<const T*>(dout), D, S, heads, d, rows);
         LLMPLAN_CHECK_LAUNCH();
         if (flash_tc_supported(dt, d, {q, k, v, out, dout, dq, dk, dv})) {
-            flash_tc_backward(ctx, q, k, v, lse, D, dout, dq, dk, dv, B, S, heads, kv_heads, d, dt, scale);
+            flash_tc_backward(ctx, q, k, v, lse, D, dout, dq, dk, dv, B, S, heads, kv_heads, d, dt, scale, window);
             return;
         }
         dispatch_chunks(d, [&](auto ch) {
@@ -574,14 +582,14 @@ void attention_flash_backward(Context& ctx, const void* q, const void* k, const 
             allow_smem(flash_bwd_dq_kernel<T, CH>, dq_smem);
             flash_bwd_dq_kernel<T, CH><<<qgrid, kFlashThreads, dq_smem, ctx.stream()>>>(
                 static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout),
-                lse, D, static_cast<T*>(dq), S, heads, kv_heads, d, scale);
+                lse, D, static_cast<T*>(dq), S, heads, kv_heads, d, scale, window);
             LLMPLAN_CHECK_LAUNCH();
             const dim3 kgrid(static_cast<unsigned>((S + kBc - 1) / kBc), static_cast<unsigned>(kv_heads),
                              static_cast<unsigned>(B));
             allow_smem(flash_bwd_dkdv_kernel<T, CH>, dkdv_smem);
             flash_bwd_dkdv_kernel<T, CH><<<kgrid, kFlashThreads, dkdv_smem, ctx.stream()>>>(
                 static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout),
-                lse, D, static_cast<T*>(dk), static_cast<T*>(dv), S, heads, kv_heads, d, scale);
+                lse, D, static_cast<T*>(dk), static_cast<T*>(dv), S, heads, kv_heads, d, scale, window);
             LLMPLAN_CHECK_LAUNCH();
         });
     });

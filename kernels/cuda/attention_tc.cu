@@ -1,6 +1,15 @@
 // attention_tc.cu — the tensor-core path of the flash-style attention (bf16/fp16 storage,
-// head_dim 64 or 128, 16-byte aligned tensors); attention.cu falls back to its SIMT kernels
-// otherwise (fp32, other head sizes).
+// head_dim a multiple of 4 up to 128, aligned tensors); attention.cu falls back to its SIMT
+// kernels otherwise (fp32, head sizes above 128 or not a multiple of 4).
+//
+// Head sizes: the kernels are instantiated for tiles of D = 64 and 128 columns; a head of hd
+// columns runs on the smallest that holds it (hd ≤ 64: 64, else 128), its tiles' columns hd … D − 1
+// zero-filled in shared memory by the loads and never stored: zero columns add nothing to Q·Kᵀ
+// and their outputs (O, dQ, dK, dV columns ≥ hd) are dropped. So 80, 96, 100, 104 and 112 run at
+// the cost of 128 (the Llama-style 3.4B's head of 100 pays 28% more attention FLOPs than exact
+// tiles would; attention is a few percent of that model's step). Rows are copied 16 bytes at a
+// time when hd is a multiple of 8 (every row 16-byte aligned) and 8 bytes at a time otherwise
+// (hd = 100: rows of 200 bytes are only 8-byte aligned); hd must be a multiple of 4.
 //
 // The algorithm is FlashAttention-2 (Tri Dao, "FlashAttention-2: Faster Attention with Better
 // Parallelism and Work Partitioning", 2023, arXiv:2307.08691): the S×S scores never leave the
@@ -86,6 +95,10 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool vali
     const int n = valid ? 16 : 0;
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(n));
 }
+__device__ __forceinline__ void cp_async8(void* dst, const void* src, bool valid) {
+    const int n = valid ? 8 : 0;
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(n));
+}
 __device__ __forceinline__ void cp_async4(void* dst, const void* src, bool valid) {
     const int n = valid ? 4 : 0;
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(n));
@@ -155,11 +168,14 @@ __device__ __forceinline__ float ex2(float x) {  // 2^x; ex2(-inf) = 0
 
 // --- tile movement -----------------------------------------------------------------------------
 
-// Rows [row0, row0 + R) of a [S, ·, D] slice (row stride `stride` elements) into shared [R][LD],
-// 16 bytes per cp.async; rows at or past S are zero-filled. Thread t copies column (t % CPR)·8
-// of rows t / CPR + i·(THREADS / CPR): one 64-bit address and one compare per copy.
+// Rows [row0, row0 + R) of a [S, ·, hd] slice (row stride `stride` elements) into shared [R][LD],
+// 16 bytes per cp.async; rows at or past S and columns at or past the head size hd ≤ D are
+// zero-filled (the tile's padding: zero columns add nothing to Q·Kᵀ, P·V or the gradients' products).
+// hd a multiple of 8: one 16-byte copy per 8 columns; else (a multiple of 4: rows 8-byte aligned)
+// two 8-byte copies. Thread t copies column (t % CPR)·8 of rows t / CPR + i·(THREADS / CPR): one
+// 64-bit address and two compares per copy.
 template <typename T, int D, int R, int THREADS>
-__device__ __forceinline__ void load_rows_async(T* dst, const T* src, std::size_t stride, int row0, int S) {
+__device__ __forceinline__ void load_rows_async(T* dst, const T* src, std::size_t stride, int row0, int S, int hd) {
     constexpr int LD = D + 8, CPR = D / 8, RSTEP = THREADS / CPR;
     static_assert(THREADS % CPR == 0, "whole rows per pass");
     const int tid = static_cast<int>(threadIdx.x);
@@ -171,7 +187,14 @@ __device__ __forceinline__ void load_rows_async(T* dst, const T* src, std::size_
     for (int i = 0; i < (R + RSTEP - 1) / RSTEP; ++i) {
         if (R % RSTEP == 0 || r0 + i * RSTEP < R) {
             const bool valid = row0 + r0 + i * RSTEP < S;
-            cp_async16(d + i * RSTEP * LD, valid ? p + i * step : src, valid);  // src: a mapped address
+            if (hd % 8 == 0) {
+                const bool ok = valid && c < hd;
+                cp_async16(d + i * RSTEP * LD, ok ? p + i * step : src, ok);  // src: a mapped address
+            } else {
+                const bool lo = valid && c < hd, hi = valid && c + 4 < hd;
+                cp_async8(d + i * RSTEP * LD, lo ? p + i * step : src, lo);
+                cp_async8(d + i * RSTEP * LD + 4, hi ? p + i * step + 4 : src, hi);
+            }
         }
     }
 }
@@ -181,12 +204,12 @@ __device__ __forceinline__ void load_rows_async(T* dst, const T* src, std::size_
 // landed (the older cp.async group).
 template <typename T, int D, int BN, int THREADS>
 __device__ __forceinline__ void next_kv_tile(T* sK, T* sV, const T* kp, const T* vp, std::size_t ks, int t, int n_tiles,
-                                             int S) {
+                                             int S, int hd) {
     constexpr int LD = D + 8;
     if (t + 1 < n_tiles) {
         const int st = (t + 1) & 1;
-        load_rows_async<T, D, BN, THREADS>(sK + st * BN * LD, kp, ks, (t + 1) * BN, S);
-        load_rows_async<T, D, BN, THREADS>(sV + st * BN * LD, vp, ks, (t + 1) * BN, S);
+        load_rows_async<T, D, BN, THREADS>(sK + st * BN * LD, kp, ks, (t + 1) * BN, S, hd);
+        load_rows_async<T, D, BN, THREADS>(sV + st * BN * LD, vp, ks, (t + 1) * BN, S, hd);
         cp_async_commit();
         cp_async_wait<1>();
     } else {
@@ -195,17 +218,24 @@ __device__ __forceinline__ void next_kv_tile(T* sK, T* sV, const T* kp, const T*
 }
 
 // The warp's R rows of a 16-bit result staged in shared [·][LD] (rows r0.., already written) →
-// global rows grow0.. (stride elements), 16-byte stores, rows at or past S skipped.
+// global rows grow0.. (stride elements), 16-byte stores (8-byte when hd is not a multiple of 8),
+// rows at or past S and the padding columns (at or past hd) skipped.
 template <typename T, int D, int R>
-__device__ __forceinline__ void store_rows_warp(T* dst, std::size_t stride, const T* stage, int grow0, int S) {
+__device__ __forceinline__ void store_rows_warp(T* dst, std::size_t stride, const T* stage, int grow0, int S, int hd) {
     constexpr int LD = D + 8, CPR = D / 8;
     const int lane = static_cast<int>(threadIdx.x % 32);
 #pragma unroll
     for (int i = 0; i < R * CPR / 32; ++i) {
         const int e = i * 32 + lane, r = e / CPR, c = (e % CPR) * 8;
-        if (grow0 + r < S)
-            *reinterpret_cast<uint4*>(dst + static_cast<std::size_t>(grow0 + r) * stride + c) =
-                *reinterpret_cast<const uint4*>(stage + r * LD + c);
+        if (grow0 + r < S && c < hd) {
+            T* to = dst + static_cast<std::size_t>(grow0 + r) * stride + c;
+            if (hd % 8 == 0) {
+                *reinterpret_cast<uint4*>(to) = *reinterpret_cast<const uint4*>(stage + r * LD + c);
+            } else {
+                *reinterpret_cast<uint2*>(to) = *reinterpret_cast<const uint2*>(stage + r * LD + c);
+                if (c + 4 < hd) *reinterpret_cast<uint2*>(to + 4) = *reinterpret_cast<const uint2*>(stage + r * LD + c + 4);
+            }
+        }
     }
 }
 
@@ -352,7 +382,8 @@ constexpr float kLazyTau = 8.0f;
 // complete sums, else l[mt][0] and l[mt][2] hold this thread's partial sums of those rows.
 template <typename T, int D, int MT, int BN, bool LAZY, bool MASK, bool MMASUM>
 __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float (&o)[MT][D / 8][4], float (&m)[MT][2],
-                                               float (&l)[MT][4], const T* cV, int n0, int w_first, float scale_log2) {
+                                               float (&l)[MT][4], const T* cV, int n0, int w_first, float scale_log2,
+                                               int window) {
     constexpr int LD = D + 8;
     constexpr std::uint32_t kOnes = std::is_same_v<T, bf16> ? 0x3F803F80u : 0x3C003C00u;  // (1, 1)
     const int lane = static_cast<int>(threadIdx.x % 32), row_lo = lane / 4, col2 = (lane % 4) * 2;
@@ -369,15 +400,18 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
                 for (int j = 0; j < BN / 8; ++j)
 #pragma unroll
                     for (int c = 0; c < 2; ++c)
-                        if (n0 + j * 8 + col2 + c > row) s[mt][j][2 * hi + c] = -INFINITY;
+                        if (n0 + j * 8 + col2 + c > row || (window > 0 && n0 + j * 8 + col2 + c <= row - window))
+                            s[mt][j][2 * hi + c] = -INFINITY;
             }
             float mx = fmaxf(s[mt][0][2 * hi], s[mt][0][2 * hi + 1]);
 #pragma unroll
             for (int j = 1; j < BN / 8; ++j) mx = fmaxf(mx, fmaxf(s[mt][j][2 * hi], s[mt][j][2 * hi + 1]));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            // The reference stays finite: every warp sees key 0 in tile 0 first (scale > 0 keeps
-            // the order of the raw scores).
+            // Causal: the reference is finite after the first tile (every warp sees key 0 in
+            // tile 0 first; scale > 0 keeps the order of the raw scores). A sliding window can
+            // mask a row's whole tile: its maximum stays −∞ until the row's first key (guarded
+            // below: no rescale by ex2(−∞ + ∞), no exponent offset of +∞).
             mnew[mt][hi] = mx * scale_log2;
             if constexpr (LAZY) {
                 move = move || mnew[mt][hi] > m[mt][hi] + kLazyTau;
@@ -393,7 +427,7 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
             for (int hi = 0; hi < 2; ++hi) {
                 const float m_new = LAZY ? (mnew[mt][hi] > m[mt][hi] + kLazyTau ? mnew[mt][hi] : m[mt][hi])
                                          : fmaxf(m[mt][hi], mnew[mt][hi]);
-                const float corr = ex2(m[mt][hi] - m_new);  // m = -inf before the first tile: 0
+                const float corr = m_new == -INFINITY ? 1.0f : ex2(m[mt][hi] - m_new);  // m = -inf before the first key: 0
                 m[mt][hi] = m_new;
                 l[mt][2 * hi] *= corr;
                 l[mt][2 * hi + 1] *= corr;
@@ -409,7 +443,7 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int hi = 0; hi < 2; ++hi) {
-            const float mneg = -m[mt][hi];
+            const float mneg = m[mt][hi] == -INFINITY ? 0.0f : -m[mt][hi];  // a row with no key yet: every p = 0
 #pragma unroll
             for (int j = 0; j < BN / 8; ++j)
 #pragma unroll
@@ -445,7 +479,8 @@ __device__ __forceinline__ void fwd_softmax_pv(float (&s)[MT][BN / 8][4], float 
 // O / l through the warp's own rows of shared Q (stage; only this warp reads them), and lse.
 template <typename T, int D, int MT, bool MMASUM>
 __device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const float (&m)[MT][2], const float (&l)[MT][4],
-                                             T* stage, T* out, std::size_t qs, float* lse_bh, int w_first, int S) {
+                                             T* stage, T* out, std::size_t qs, float* lse_bh, int w_first, int S,
+                                             int hd) {
     constexpr int LD = D + 8;
     const int lane = static_cast<int>(threadIdx.x % 32), row_lo = lane / 4;
 #pragma unroll
@@ -472,7 +507,7 @@ __device__ __forceinline__ void fwd_epilogue(float (&o)[MT][D / 8][4], const flo
         stage_acc<T, D>(stage + mt * 16 * LD, o[mt], 1.0f);
     }
     __syncwarp();
-    store_rows_warp<T, D, 16 * MT>(out, qs, stage, w_first, S);
+    store_rows_warp<T, D, 16 * MT>(out, qs, stage, w_first, S, hd);
 }
 
 // Forward: per K/V tile, wait for it (the next one is already loading), S = Q·Kᵀ, softmax, O += P·V.
@@ -480,7 +515,8 @@ template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool L
 __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k,
                                                                      const T* __restrict__ v, T* __restrict__ out,
                                                                      float* __restrict__ lse, int S, int H, int KV,
-                                                                     int BH, int nqb, float scale_log2) {
+                                                                     int BH, int nqb, float scale_log2, int hd,
+                                                                     int window) {
     using C = FwdCfg<D, NW, MT, BN>;
     constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
     extern __shared__ __align__(128) unsigned char smem[];
@@ -493,16 +529,18 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
     const int h = bh % H, b = bh / H, g = h / (H / KV);
     const int q0 = qb * BM;
     const int warp = static_cast<int>(threadIdx.x / 32);
-    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
-    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
-    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
+    const std::size_t qs = static_cast<std::size_t>(H) * hd, ks = static_cast<std::size_t>(KV) * hd;
+    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * hd;
+    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * hd;
     const T* kp = k + kvoff;
     const T* vp = v + kvoff;
 
     const int n_tiles = (min(q0 + BM, S) + BN - 1) / BN;
-    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S);
-    load_rows_async<T, D, BN, THREADS>(sK, kp, ks, 0, S);
-    load_rows_async<T, D, BN, THREADS>(sV, vp, ks, 0, S);
+    // Sliding window W: the block's first key is q0 − W + 1.
+    const int t_begin = window > 0 ? max(0, q0 - window + 1) / BN : 0;
+    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S, hd);
+    load_rows_async<T, D, BN, THREADS>(sK + (t_begin & 1) * BN * LD, kp, ks, t_begin * BN, S, hd);
+    load_rows_async<T, D, BN, THREADS>(sV + (t_begin & 1) * BN * LD, vp, ks, t_begin * BN, S, hd);
     cp_async_commit();
 
     const int wr0 = warp * 16 * MT;  // the warp's first row in the tile
@@ -520,11 +558,11 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
         l[mt][0] = l[mt][1] = l[mt][2] = l[mt][3] = 0.0f;
     }
 
-    for (int t = 0; t < n_tiles; ++t) {
-        next_kv_tile<T, D, BN, THREADS>(sK, sV, kp, vp, ks, t, n_tiles, S);
+    for (int t = t_begin; t < n_tiles; ++t) {
+        next_kv_tile<T, D, BN, THREADS>(sK, sV, kp, vp, ks, t, n_tiles, S, hd);
         __syncthreads();
         if constexpr (QREG) {
-            if (t == 0) {
+            if (t == t_begin) {
 #pragma unroll
                 for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
@@ -532,20 +570,22 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_fwd_kernel(const T* __
             }
         }
         const int n0 = t * BN;
-        if (n0 <= w_last) {  // some row of the warp sees some key of the tile
+        // Some row of the warp sees some key of the tile (causal; and within the window).
+        if (n0 <= w_last && (window == 0 || n0 + BN - 1 > w_first - window)) {
             float s[MT][BN / 8][4];
             fwd_qk<T, D, MT, BN, QREG>(s, qf, sQw, sK + (t & 1) * BN * LD);
-            if (n0 + BN - 1 > w_first) {  // the tile crosses the diagonal of some row of the warp
+            // The tile crosses the diagonal of some row of the warp, or the window's start.
+            if (n0 + BN - 1 > w_first || (window > 0 && n0 <= w_last - window)) {
                 fwd_softmax_pv<T, D, MT, BN, LAZY, true, MMASUM>(s, o, m, l, sV + (t & 1) * BN * LD, n0, w_first,
-                                                                 scale_log2);
+                                                                 scale_log2, window);
             } else {
                 fwd_softmax_pv<T, D, MT, BN, LAZY, false, MMASUM>(s, o, m, l, sV + (t & 1) * BN * LD, n0, w_first,
-                                                                  scale_log2);
+                                                                  scale_log2, window);
             }
         }
         __syncthreads();
     }
-    fwd_epilogue<T, D, MT, MMASUM>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S);
+    fwd_epilogue<T, D, MT, MMASUM>(o, m, l, sQw, out + qoff, qs, lse + static_cast<std::size_t>(bh) * S, w_first, S, hd);
 }
 
 // --- backward: dQ ------------------------------------------------------------------------------
@@ -564,7 +604,7 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
                                          const T* __restrict__ v, const T* __restrict__ dout,
                                          const float* __restrict__ lse, const float* __restrict__ Dv,
                                          T* __restrict__ dq, int S, int H, int KV, int BH, int nqb, float scale_log2,
-                                         float scale) {
+                                         float scale, int hd, int window) {
     using C = DqCfg<D, NW, BN>;
     constexpr int BM = C::BM, LD = C::LD, THREADS = C::kThreads;
     T* sQ = reinterpret_cast<T*>(smem);
@@ -576,17 +616,18 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
     const int h = bh % H, b = bh / H, g = h / (H / KV);
     const int q0 = qb * BM;
     const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
-    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
-    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
+    const std::size_t qs = static_cast<std::size_t>(H) * hd, ks = static_cast<std::size_t>(KV) * hd;
+    const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * hd;
+    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * hd;
     const T* kp = k + kvoff;
     const T* vp = v + kvoff;
 
     const int n_tiles = (min(q0 + BM, S) + BN - 1) / BN;
-    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S);
-    load_rows_async<T, D, BM, THREADS>(sO, dout + qoff, qs, q0, S);
-    load_rows_async<T, D, BN, THREADS>(sK, kp, ks, 0, S);
-    load_rows_async<T, D, BN, THREADS>(sV, vp, ks, 0, S);
+    const int t_begin = window > 0 ? max(0, q0 - window + 1) / BN : 0;  // the block's first key: q0 − W + 1
+    load_rows_async<T, D, BM, THREADS>(sQ, q + qoff, qs, q0, S, hd);
+    load_rows_async<T, D, BM, THREADS>(sO, dout + qoff, qs, q0, S, hd);
+    load_rows_async<T, D, BN, THREADS>(sK + (t_begin & 1) * BN * LD, kp, ks, t_begin * BN, S, hd);
+    load_rows_async<T, D, BN, THREADS>(sV + (t_begin & 1) * BN * LD, vp, ks, t_begin * BN, S, hd);
     cp_async_commit();
 
     const int wr0 = warp * 16;
@@ -605,10 +646,10 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
 #pragma unroll
     for (int j = 0; j < D / 8; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
 
-    for (int t = 0; t < n_tiles; ++t) {
-        next_kv_tile<T, D, BN, THREADS>(sK, sV, kp, vp, ks, t, n_tiles, S);
+    for (int t = t_begin; t < n_tiles; ++t) {
+        next_kv_tile<T, D, BN, THREADS>(sK, sV, kp, vp, ks, t, n_tiles, S, hd);
         __syncthreads();
-        if (t == 0) {
+        if (t == t_begin) {
 #pragma unroll
             for (int kk = 0; kk < D / 16; ++kk) {
                 load_a<LD>(qf[kk], sQ + wr0 * LD, kk);
@@ -616,7 +657,7 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
             }
         }
         const int n0 = t * BN;
-        if (n0 <= w_last) {
+        if (n0 <= w_last && (window == 0 || n0 + BN - 1 > w_first - window)) {
             const T* cK = sK + (t & 1) * BN * LD;
             const T* cV = sV + (t & 1) * BN * LD;
             float s[BN / 8][4], dp[BN / 8][4];
@@ -635,12 +676,12 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
                     for (int e = 0; e < 4; ++e) {
                         const int hi = e / 2, row = w_first + row_lo + hi * 8, key = n0 + j * 8 + col2 + (e % 2);
                         float p = ex2(fmaf(s[j][e], scale_log2, -lse2[hi]));
-                        if (decltype(mask)::value && key > row) p = 0.0f;
+                        if (decltype(mask)::value && (key > row || (window > 0 && key <= row - window))) p = 0.0f;
                         s[j][e] = p * (dp[j][e] - dd[hi]);
                     }
                 }
             };
-            if (n0 + BN - 1 > w_first) {
+            if (n0 + BN - 1 > w_first || (window > 0 && n0 <= w_last - window)) {
                 ds(std::true_type{});
             } else {
                 ds(std::false_type{});
@@ -654,7 +695,7 @@ __device__ __forceinline__ void dq_block(unsigned char* smem, int bid, const T* 
     T* stage = sQ + wr0 * LD;
     stage_acc<T, D>(stage, acc, scale);
     __syncwarp();
-    store_rows_warp<T, D, 16>(dq + qoff, qs, stage, w_first, S);
+    store_rows_warp<T, D, 16>(dq + qoff, qs, stage, w_first, S, hd);
 }
 
 // --- backward: dK, dV --------------------------------------------------------------------------
@@ -675,7 +716,8 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
                                            const T* __restrict__ k, const T* __restrict__ v,
                                            const T* __restrict__ dout, const float* __restrict__ lse,
                                            const float* __restrict__ Dv, T* __restrict__ dk, T* __restrict__ dv, int S,
-                                           int H, int KV, int BKV, float scale_log2, float scale) {
+                                           int H, int KV, int BKV, float scale_log2, float scale, int hd,
+                                           int window) {
     using C = DkvCfg<D, NW, BMQ>;
     constexpr int BN = C::BN, LD = C::LD, THREADS = C::kThreads;
     T* sK = reinterpret_cast<T*>(smem);
@@ -689,19 +731,20 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
     const int g = bg % KV, b = bg / KV, rep = H / KV;
     const int k0 = kb * BN;
     const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-    const std::size_t qs = static_cast<std::size_t>(H) * D, ks = static_cast<std::size_t>(KV) * D;
-    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * D;
+    const std::size_t qs = static_cast<std::size_t>(H) * hd, ks = static_cast<std::size_t>(KV) * hd;
+    const std::size_t kvoff = static_cast<std::size_t>(b) * S * ks + static_cast<std::size_t>(g) * hd;
 
     const int qt0 = k0 / BMQ;                       // the first query tile that sees a key of the block
-    const int n_qt = (S + BMQ - 1) / BMQ - qt0;     // query tiles per head
+    // Query tiles per head: to the end, or (sliding window W) to the block's last key + W − 1.
+    const int n_qt = (window > 0 ? min(S, k0 + BN + window - 1) + BMQ - 1 : S + BMQ - 1) / BMQ - qt0;
     const int total = rep * n_qt;
 
     // Issues the loads of iteration `it` (head g·rep + it / n_qt, query tile qt0 + it % n_qt) into stage st.
     auto issue = [&](int it, int st) {
         const int h = g * rep + it / n_qt, q0 = (qt0 + it % n_qt) * BMQ;
-        const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * D;
-        load_rows_async<T, D, BMQ, THREADS>(sQ + st * BMQ * LD, q + qoff, qs, q0, S);
-        load_rows_async<T, D, BMQ, THREADS>(sO + st * BMQ * LD, dout + qoff, qs, q0, S);
+        const std::size_t qoff = static_cast<std::size_t>(b) * S * qs + static_cast<std::size_t>(h) * hd;
+        load_rows_async<T, D, BMQ, THREADS>(sQ + st * BMQ * LD, q + qoff, qs, q0, S, hd);
+        load_rows_async<T, D, BMQ, THREADS>(sO + st * BMQ * LD, dout + qoff, qs, q0, S, hd);
         const int tid = static_cast<int>(threadIdx.x);
         if (tid < 2 * BMQ) {
             const int r = tid % BMQ, row = q0 + r;
@@ -715,8 +758,8 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
         }
     };
 
-    load_rows_async<T, D, BN, THREADS>(sK, k + kvoff, ks, k0, S);
-    load_rows_async<T, D, BN, THREADS>(sV, v + kvoff, ks, k0, S);
+    load_rows_async<T, D, BN, THREADS>(sK, k + kvoff, ks, k0, S, hd);
+    load_rows_async<T, D, BN, THREADS>(sV, v + kvoff, ks, k0, S, hd);
     issue(0, 0);
     cp_async_commit();
 
@@ -753,7 +796,8 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
             }
         }
         const int q0 = (qt0 + it % n_qt) * BMQ;
-        if (q0 + BMQ - 1 >= w_first) {  // some query of the tile sees some key of the warp
+        // Some query of the tile sees some key of the warp (causal; and within the window).
+        if (q0 + BMQ - 1 >= w_first && (window == 0 || q0 <= w_first + 15 + window - 1)) {
             const int st = it & 1;
             const T* cQ = sQ + st * BMQ * LD;
             const T* cO = sO + st * BMQ * LD;
@@ -801,13 +845,13 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
                         const int key = w_first + key_lo + (e / 2) * 8, qi = q0 + j * 8 + col2 + (e % 2);
                         const float lq = (e % 2) ? l2.y : l2.x, dq_ = (e % 2) ? d2.y : d2.x;
                         float p = ex2(fmaf(s[j][e], scale_log2, -lq * kLog2e));
-                        if (decltype(mask)::value && (key > qi || qi >= S)) p = 0.0f;
+                        if (decltype(mask)::value && (key > qi || qi >= S || (window > 0 && key <= qi - window))) p = 0.0f;
                         s[j][e] = p;                      // Pᵀ
                         dp[j][e] = p * (dp[j][e] - dq_);  // dSᵀ
                     }
                 }
             };
-            if (q0 < w_first + 15 || q0 + BMQ > S) {
+            if (q0 < w_first + 15 || q0 + BMQ > S || (window > 0 && q0 + BMQ - 1 >= w_first + window)) {
                 pds(std::true_type{});
             } else {
                 pds(std::false_type{});
@@ -826,8 +870,8 @@ __device__ __forceinline__ void dkdv_block(unsigned char* smem, int bid, const T
     stage_acc<T, D>(stK, gk, scale);
     stage_acc<T, D>(stV, gv, 1.0f);
     __syncwarp();
-    store_rows_warp<T, D, 16>(dk + kvoff, ks, stK, w_first, S);
-    store_rows_warp<T, D, 16>(dv + kvoff, ks, stV, w_first, S);
+    store_rows_warp<T, D, 16>(dk + kvoff, ks, stK, w_first, S, hd);
+    store_rows_warp<T, D, 16>(dv + kvoff, ks, stV, w_first, S, hd);
 }
 
 // The whole backward in one launch: the first n_kv blocks are dK/dV blocks (longest first), the
@@ -841,14 +885,16 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_bwd_kernel(const T* __
                                                                      const float* __restrict__ Dv, T* __restrict__ dq,
                                                                      T* __restrict__ dk, T* __restrict__ dv, int S, int H,
                                                                      int KV, int n_kv, int nqb, float scale_log2,
-                                                                     float scale) {
+                                                                     float scale, int hd, int window) {
     extern __shared__ __align__(128) unsigned char smem[];
     const int bid = static_cast<int>(blockIdx.x);
     const int B = static_cast<int>(gridDim.x - n_kv) / (nqb * H);
     if (bid < n_kv) {
-        dkdv_block<T, D, NW, BMQ, KVREG>(smem, bid, q, k, v, dout, lse, Dv, dk, dv, S, H, KV, B * KV, scale_log2, scale);
+        dkdv_block<T, D, NW, BMQ, KVREG>(smem, bid, q, k, v, dout, lse, Dv, dk, dv, S, H, KV, B * KV, scale_log2, scale,
+                                         hd, window);
     } else {
-        dq_block<T, D, NW, BNQ>(smem, bid - n_kv, q, k, v, dout, lse, Dv, dq, S, H, KV, B * H, nqb, scale_log2, scale);
+        dq_block<T, D, NW, BNQ>(smem, bid - n_kv, q, k, v, dout, lse, Dv, dq, S, H, KV, B * H, nqb, scale_log2, scale, hd,
+                                window);
     }
 }
 
@@ -856,7 +902,7 @@ __global__ void __launch_bounds__(NW * 32, MINB) flash_tc_bwd_kernel(const T* __
 
 template <typename T, int D, int NW, int MT, int BN, bool QREG, int MINB, bool LAZY, bool MMASUM>
 void launch_fwd(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
-                int heads, int kv_heads, float scale) {
+                int heads, int kv_heads, float scale, int hd, int window) {
     using C = FwdCfg<D, NW, MT, BN>;
     const int nqb = (S + C::BM - 1) / C::BM;
     const unsigned grid = static_cast<unsigned>(nqb) * static_cast<unsigned>(B * heads);
@@ -864,14 +910,14 @@ void launch_fwd(cudaStream_t stream, const void* q, const void* k, const void* v
                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(C::smem)));
     flash_tc_fwd_kernel<T, D, NW, MT, BN, QREG, MINB, LAZY, MMASUM><<<grid, C::kThreads, C::smem, stream>>>(
         static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<T*>(out), lse, S, heads,
-        kv_heads, B * heads, nqb, scale * kLog2e);
+        kv_heads, B * heads, nqb, scale * kLog2e, hd, window);
     LLMPLAN_CHECK_LAUNCH();
 }
 
 template <typename T, int D, int NW, int BNQ, int BMQ, bool KVREG, int MINB>
 void launch_bwd_fused(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
                       const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads,
-                      float scale) {
+                      float scale, int hd, int window) {
     using CQ = DqCfg<D, NW, BNQ>;
     using CK = DkvCfg<D, NW, BMQ>;
     const int nqb = (S + CQ::BM - 1) / CQ::BM, nkb = (S + CK::BN - 1) / CK::BN;
@@ -883,70 +929,75 @@ void launch_bwd_fused(cudaStream_t stream, const void* q, const void* k, const v
     flash_tc_bwd_kernel<T, D, NW, BNQ, BMQ, KVREG, MINB><<<grid, NW * 32, smem, stream>>>(
         static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), static_cast<const T*>(dout), lse, Dv,
         static_cast<T*>(dq), static_cast<T*>(dk), static_cast<T*>(dv), S, heads, kv_heads, n_kv, nqb, scale * kLog2e,
-        scale);
+        scale, hd, window);
     LLMPLAN_CHECK_LAUNCH();
 }
 
 // The shipped configurations (see the header comment).
 template <typename T, int D>
 void forward_impl(cudaStream_t stream, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
-                  int heads, int kv_heads, float scale) {
+                  int heads, int kv_heads, float scale, int hd, int window) {
     if constexpr (D == 64) {
-        launch_fwd<T, D, 4, 2, 64, true, 1, false, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+        launch_fwd<T, D, 4, 2, 64, true, 1, false, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale, hd,
+                                                         window);
     } else {
-        launch_fwd<T, D, 4, 2, 64, false, 1, true, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale);
+        launch_fwd<T, D, 4, 2, 64, false, 1, true, true>(stream, q, k, v, out, lse, B, S, heads, kv_heads, scale, hd,
+                                                         window);
     }
 }
 
 template <typename T, int D>
 void backward_impl(cudaStream_t stream, const void* q, const void* k, const void* v, const float* lse, const float* Dv,
-                   const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, float scale) {
+                   const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, float scale,
+                   int hd, int window) {
     if constexpr (D == 64) {
-        launch_bwd_fused<T, D, 4, 32, 32, true, 3>(stream, q, k, v, lse, Dv, dout, dq, dk, dv, B, S, heads, kv_heads, scale);
+        launch_bwd_fused<T, D, 4, 32, 32, true, 3>(stream, q, k, v, lse, Dv, dout, dq, dk, dv, B, S, heads, kv_heads, scale,
+                                                   hd, window);
     } else {
         launch_bwd_fused<T, D, 4, 32, 64, false, 1>(stream, q, k, v, lse, Dv, dout, dq, dk, dv, B, S, heads, kv_heads,
-                                                    scale);
+                                                    scale, hd, window);
     }
 }
 
-// Calls f(T{}, integral_constant<D>) for a supported (dt, d).
+// Calls f(T{}, integral_constant<D>) for a supported (dt, d): D, the tiles' head size, is d
+// rounded up to 64 or 128 (the padding columns are zero in shared memory, never stored).
 template <typename F>
 void dispatch_tc(DType dt, int d, F&& f) {
     if (dt == DType::bf16) {
-        if (d == 64) return f(bf16{}, std::integral_constant<int, 64>{});
+        if (d <= 64) return f(bf16{}, std::integral_constant<int, 64>{});
         return f(bf16{}, std::integral_constant<int, 128>{});
     }
-    if (d == 64) return f(fp16{}, std::integral_constant<int, 64>{});
+    if (d <= 64) return f(fp16{}, std::integral_constant<int, 64>{});
     return f(fp16{}, std::integral_constant<int, 128>{});
 }
-
-bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
 
 }  // namespace
 
 bool flash_tc_supported(DType dt, int d, std::initializer_list<const void*> tensors) {
-    if (dt == DType::fp32 || (d != 64 && d != 128)) return false;
+    if (dt == DType::fp32 || d < 4 || d > 128 || d % 4 != 0) return false;
+    // Rows are copied 16 bytes at a time when d is a multiple of 8, else 8 bytes at a time.
+    const std::uintptr_t align = d % 8 == 0 ? 16 : 8;
     for (const void* p : tensors)
-        if (!aligned16(p)) return false;
+        if (reinterpret_cast<std::uintptr_t>(p) % align != 0) return false;
     return true;
 }
 
 void flash_tc_forward(Context& ctx, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
-                      int heads, int kv_heads, int d, DType dt, float scale) {
+                      int heads, int kv_heads, int d, DType dt, float scale, int window) {
     dispatch_tc(dt, d, [&](auto tag, auto dim) {
         using T = decltype(tag);
         constexpr int D = decltype(dim)::value;
-        forward_impl<T, D>(ctx.stream(), q, k, v, out, lse, B, S, heads, kv_heads, scale);
+        forward_impl<T, D>(ctx.stream(), q, k, v, out, lse, B, S, heads, kv_heads, scale, d, window);
     });
 }
 
 void flash_tc_backward(Context& ctx, const void* q, const void* k, const void* v, const float* lse, const float* D,
                        const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, int d, DType dt,
-                       float scale) {
+                       float scale, int window) {
     dispatch_tc(dt, d, [&](auto tag, auto dim) {
         using T = decltype(tag);
         constexpr int HD = decltype(dim)::value;
-        backward_impl<T, HD>(ctx.stream(), q, k, v, lse, D, dout, dq, dk, dv, B, S, heads, kv_heads, scale);
+        backward_impl<T, HD>(ctx.stream(), q, k, v, lse, D, dout, dq, dk, dv, B, S, heads, kv_heads, scale, d, window);
     });
 }
 

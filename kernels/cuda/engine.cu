@@ -84,7 +84,8 @@ std::vector<float> EngineState::initial_weights(std::uint64_t seed) const {
 }  // namespace cuda
 
 struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
-    int B = 0, S = 0, T = 0;
+    int B = 0, S = 0, T = 0;  // T: one micro-batch's tokens
+    int A = 1, micro = 0;     // micro-batches per optimizer step (engine/program.h) and the one running
     int d = 0, H = 0, KVH = 0, hd = 0, qd = 0, kvd = 0, f = 0, V = 0;
     int Vp = 0;  // the logits' row stride (dist::logits_row_stride: V padded to 64 in 16-bit storage)
     bool layernorm = true, swiglu = false, rotary = false, eager = false;
@@ -98,6 +99,15 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
     std::vector<DBuf> bufs;
     Raw ids_dev, targets_dev, pos_dev;
     cudaEvent_t ev[4] = {nullptr, nullptr, nullptr, nullptr};
+    std::vector<cudaEvent_t> micro_ev;  // accumulation: after micro-batch 1 … A − 1's forward and backward
+    cudaEvent_t micro_event(int i) {
+        while (micro_ev.size() <= sz(i)) {
+            cudaEvent_t e = nullptr;
+            LLMPLAN_CUDA_CHECK(cudaEventCreate(&e));
+            micro_ev.push_back(e);
+        }
+        return micro_ev[sz(i)];
+    }
     bool has_wpe = false;  // learned positions (P.wpe is only a view: ZeRO-3 sets it while the unit is gathered)
     // Data parallelism (world > 1; docs/MULTI_GPU.md "The engine"), null on one GPU.
     std::unique_ptr<cuda::DataParallel> dp;
@@ -144,6 +154,7 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
         if (dp) dp->shutdown();
         for (auto& e : ev)
             if (e) cudaEventDestroy(e);
+        for (cudaEvent_t e : micro_ev) cudaEventDestroy(e);
     }
 
     // The weights, gradients, master weights and AdamW moments: the program's allocations before
@@ -185,7 +196,13 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
 
     // ---- geometry and storage ----
 
-    void begin(const std::vector<int>& ids, const std::vector<int>& targets, int batch, int seq) {
+    void begin(const std::vector<int>& ids, const std::vector<int>& targets, int batch, int seq, int accumulation) {
+        if (accumulation <= 0)
+            throw std::invalid_argument("GPU engine: micro-batches per step must be positive (got " +
+                                        std::to_string(accumulation) + ")");
+        if (accumulation > 1 && dp)
+            throw std::invalid_argument("GPU engine: gradient accumulation runs on one GPU (world " +
+                                        std::to_string(opt.world) + ")");
         if (batch <= 0 || seq <= 0)
             throw std::invalid_argument("GPU engine: batch and sequence must be positive (got " + std::to_string(batch) + " × " +
                              std::to_string(seq) + ")");
@@ -193,10 +210,13 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
             throw std::invalid_argument("GPU engine: sequence " + std::to_string(seq) + " exceeds the " +
                              std::to_string(spec.max_positions) + " learned positions");
         const auto tokens = static_cast<std::int64_t>(batch) * seq;
-        if (tokens > std::numeric_limits<int>::max()) throw std::invalid_argument("GPU engine: too many tokens in one pass");
-        if (ids.size() != static_cast<size_t>(tokens) || targets.size() != static_cast<size_t>(tokens))
-            throw std::invalid_argument("GPU engine: ids and targets must hold batch × sequence = " + std::to_string(tokens) +
-                             " tokens (got " + std::to_string(ids.size()) + " and " + std::to_string(targets.size()) + ")");
+        if (tokens * accumulation > std::numeric_limits<int>::max())
+            throw std::invalid_argument("GPU engine: too many tokens in one step");
+        const auto all = static_cast<size_t>(tokens * accumulation);
+        if (ids.size() != all || targets.size() != all)
+            throw std::invalid_argument("GPU engine: ids and targets must hold micro-batches × batch × sequence = " +
+                                        std::to_string(all) + " tokens (got " + std::to_string(ids.size()) + " and " +
+                                        std::to_string(targets.size()) + ")");
         for (int id : ids)
             if (id < 0 || id >= V)
                 throw std::invalid_argument("GPU engine: token id " + std::to_string(id) + " is outside the vocabulary [0, " +
@@ -208,11 +228,13 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
         B = batch;
         S = seq;
         T = static_cast<int>(tokens);
-        const size_t bytes = sz(T) * sizeof(int);
-        ids_dev.ensure(bytes);
-        targets_dev.ensure(bytes);
-        LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(ids_dev.p, ids.data(), bytes, cudaMemcpyHostToDevice, ctx->stream()));
-        LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(targets_dev.p, targets.data(), bytes, cudaMemcpyHostToDevice, ctx->stream()));
+        A = accumulation;
+        micro = 0;
+        const size_t all_bytes = all * sizeof(int), bytes = sz(T) * sizeof(int);
+        ids_dev.ensure(all_bytes);
+        targets_dev.ensure(all_bytes);
+        LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(ids_dev.p, ids.data(), all_bytes, cudaMemcpyHostToDevice, ctx->stream()));
+        LLMPLAN_CUDA_CHECK(cudaMemcpyAsync(targets_dev.p, targets.data(), all_bytes, cudaMemcpyHostToDevice, ctx->stream()));
         if (has_wpe) {
             std::vector<int> positions(sz(T));
             for (int t = 0; t < T; ++t) positions[sz(t)] = t % S;
@@ -220,13 +242,15 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
             LLMPLAN_CUDA_CHECK(cudaMemcpy(pos_dev.p, positions.data(), bytes, cudaMemcpyHostToDevice));
         }
         LLMPLAN_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));  // the host vectors may go
-        program_for(batch, seq);
+        program_for(batch, seq, accumulation);
     }
 
-    // The program for B × S and its index of buffers by role (built when B or S changes).
-    void program_for(int batch, int seq) {
-        if (!bufs.empty() && prog.options.micro_batch == batch && prog.options.seq == seq) return;
-        prog = build_engine_program(model, engine_step_options(opt, batch, seq));
+    // The program for B × S × A and its index of buffers by role (built when one of them changes).
+    void program_for(int batch, int seq, int accumulation) {
+        if (!bufs.empty() && prog.options.micro_batch == batch && prog.options.seq == seq &&
+            prog.options.accumulation == accumulation)
+            return;
+        prog = build_engine_program(model, engine_step_options(opt, batch, seq, accumulation));
         if (prog.element_bytes != static_cast<double>(eb) || prog.logits_row != Vp)
             throw std::logic_error("GPU engine: the step program's storage is not the engine's");
         bufs = std::vector<DBuf>(prog.buffers.size());
@@ -234,6 +258,9 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
     }
 
     void* ptr(int id) const { return id < 0 ? nullptr : bufs[sz(id)].get(); }
+    // The running micro-batch's token ids and targets (all A micro-batches are on the device).
+    const int* micro_ids() const { return static_cast<const int*>(ids_dev.p) + sz(micro) * sz(T); }
+    const int* micro_targets() const { return static_cast<const int*>(targets_dev.p) + sz(micro) * sz(T); }
 
     // Pointers for layer l: the kept fields from saved[l], the rest from the shared scratch.
     LayerView layer_view(int l) const {
@@ -401,7 +428,7 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
             case StepMark::embed_forward: {
                 if (dp) dp->forward_before(0);
                 void* x = ptr(resid[0]);
-                cuda::embedding_forward(*ctx, P.wte, static_cast<const int*>(ids_dev.p), x, T, d, dt);
+                cuda::embedding_forward(*ctx, P.wte, micro_ids(), x, T, d, dt);
                 if (P.wpe) {
                     void* pe = ctx->scratch(td * eb);  // kernel scratch: dead after the add
                     cuda::embedding_forward(*ctx, P.wpe, static_cast<const int*>(pos_dev.p), pe, T, d, dt);
@@ -425,8 +452,10 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
                 // cross-entropy (the backward of S·loss, no extra pass over [T, V]); every gradient
                 // downstream carries S.
                 step_scale = scaled() ? scale : 1.0f;
-                cuda::cross_entropy(*ctx, ptr(logits), static_cast<const int*>(targets_dev.p), scalars_loss(), T, V, dt,
-                                    true, step_scale, Vp);
+                // Accumulation: each micro-batch's share of the step's mean (counted over all A
+                // micro-batches' targets), the loss summed over them.
+                cuda::cross_entropy(*ctx, ptr(logits), micro_targets(), scalars_loss(), T, V, dt, true, step_scale, Vp,
+                                    static_cast<const int*>(targets_dev.p), T * A, micro > 0);
                 break;
             case StepMark::head_backward:
                 if (dp) dp->backward_before(L + 1);
@@ -453,7 +482,7 @@ struct GpuModel::Impl : cuda::EngineState, ProgramIndex {
             case StepMark::embed_backward: {
                 if (dp) dp->backward_before(0);
                 const GradWork w = grad_work();
-                cuda::embedding_backward(*ctx, static_cast<const int*>(ids_dev.p), w.res, G.wte, T, d, dt, gdt());
+                cuda::embedding_backward(*ctx, micro_ids(), w.res, G.wte, T, d, dt, gdt());
                 if (G.wpe)
                     cuda::embedding_backward(*ctx, static_cast<const int*>(pos_dev.p), w.res, G.wpe, T, d, dt, gdt());
                 if (dp) {
@@ -617,12 +646,14 @@ GpuModel::GpuModel(const ModelSpec& spec, const EngineOptions& options, std::uin
 GpuModel::~GpuModel() = default;
 
 // Bad ids, targets or sizes are the caller's input (std::invalid_argument inside): InputError.
-float GpuModel::forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S) {
+float GpuModel::forward_backward(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S, int A) {
     try {
-        impl_->begin(ids, targets, B, S);
+        impl_->begin(ids, targets, B, S, A);
         impl_->zero_grad();
-        impl_->forward();
-        impl_->backward();
+        for (impl_->micro = 0; impl_->micro < A; ++impl_->micro) {
+            impl_->forward();
+            impl_->backward();
+        }
         return impl_->read_scalar(impl_->scalars_loss());
     } catch (const std::invalid_argument& e) {
         throw InputError(e.what());
@@ -638,27 +669,35 @@ float GpuModel::optimizer_step(const EngineAdamW& opt) {
 }
 
 EngineStepStats GpuModel::train_step(const std::vector<int>& ids, const std::vector<int>& targets, int B, int S,
-                                     const EngineAdamW& opt) {
+                                     const EngineAdamW& opt, int A) {
     try {
         Impl& im = *impl_;
-        im.begin(ids, targets, B, S);
+        im.begin(ids, targets, B, S, A);
         const cudaStream_t s = im.ctx->stream();
         LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[0], s));
         im.zero_grad();
-        im.forward();
-        LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[1], s));
-        im.backward();
-        LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[2], s));
+        // Events: ev[0] the start, then after each micro-batch's forward and backward (A > 1: the
+        // later micro-batches' in micro_ev), ev[3] after the optimizer. forward_ms and backward_ms
+        // sum the micro-batches' passes.
+        auto after = [&](int a, int pass) { return a == 0 ? im.ev[1 + pass] : im.micro_event(2 * (a - 1) + pass); };
+        for (im.micro = 0; im.micro < A; ++im.micro) {
+            im.forward();
+            LLMPLAN_CUDA_CHECK(cudaEventRecord(after(im.micro, 0), s));
+            im.backward();
+            LLMPLAN_CUDA_CHECK(cudaEventRecord(after(im.micro, 1), s));
+        }
         im.optimizer(opt);
         LLMPLAN_CUDA_CHECK(cudaEventRecord(im.ev[3], s));
         LLMPLAN_CUDA_CHECK(cudaEventSynchronize(im.ev[3]));
         EngineStepStats st;
         float ms = 0;
-        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[1]));
-        st.forward_ms = ms;
-        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[1], im.ev[2]));
-        st.backward_ms = ms;
-        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[2], im.ev[3]));
+        for (int a = 0; a < A; ++a) {
+            LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, a == 0 ? im.ev[0] : after(a - 1, 1), after(a, 0)));
+            st.forward_ms += ms;
+            LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, after(a, 0), after(a, 1)));
+            st.backward_ms += ms;
+        }
+        LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, after(A - 1, 1), im.ev[3]));
         st.optimizer_ms = ms;
         LLMPLAN_CUDA_CHECK(cudaEventElapsedTime(&ms, im.ev[0], im.ev[3]));
         st.total_ms = ms;

@@ -91,26 +91,34 @@ __global__ void __launch_bounds__(kCeThreads) cross_entropy_kernel(T* logits, co
 }
 
 __global__ void mean_loss_kernel(const float* __restrict__ row_loss, const int* __restrict__ count, int T,
-                                 float* __restrict__ loss) {
+                                 float* __restrict__ loss, bool add) {
     __shared__ double sh[32];
     double s = 0.0;
     for (int t = threadIdx.x; t < T; t += blockDim.x) s += row_loss[t];
     s = block_sum(s, sh);
-    if (threadIdx.x == 0) *loss = *count > 0 ? static_cast<float>(s / *count) : 0.0f;
+    if (threadIdx.x == 0) {
+        const float mean = *count > 0 ? static_cast<float>(s / *count) : 0.0f;
+        *loss = add ? *loss + mean : mean;
+    }
 }
 
 }  // namespace
 
 void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward,
-                   float grad_scale, int ld) {
+                   float grad_scale, int ld, const int* count_targets, int count_T, bool add_loss) {
     if (ld == 0) ld = V;
+    if (!count_targets) {
+        count_targets = targets;
+        count_T = T;
+    }
+    require(count_T >= T, "cross_entropy: the counted targets must cover the rows");
     require(T > 0 && V > 0, "cross_entropy: T and V must be positive");
     require(ld >= V, "cross_entropy: the row stride must be at least V");
     require(grad_scale > 0 && std::isfinite(grad_scale), "cross_entropy: grad_scale must be positive and finite");
     char* scratch = static_cast<char*>(ctx.scratch(256 + sizeof(float) * static_cast<std::size_t>(T)));
     int* count = reinterpret_cast<int*>(scratch);
     float* row_loss = reinterpret_cast<float*>(scratch + 256);
-    count_targets_kernel<<<1, 1024, 0, ctx.stream()>>>(targets, T, count);
+    count_targets_kernel<<<1, 1024, 0, ctx.stream()>>>(count_targets, count_T, count);
     LLMPLAN_CHECK_LAUNCH();
     dispatch(dt, [&](auto tag) {
         using T_ = decltype(tag);
@@ -121,7 +129,7 @@ void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, 
                                                                                            grad_scale, vec);
         LLMPLAN_CHECK_LAUNCH();
     });
-    mean_loss_kernel<<<1, 1024, 0, ctx.stream()>>>(row_loss, count, T, loss);
+    mean_loss_kernel<<<1, 1024, 0, ctx.stream()>>>(row_loss, count, T, loss, add_loss);
     LLMPLAN_CHECK_LAUNCH();
 }
 

@@ -122,20 +122,23 @@ void rotary_backward(Context& ctx, void* dx, int B, int S, int heads, int d, flo
 void residual_add(Context& ctx, const void* a, const void* b, void* y, std::size_t n, DType dt);
 
 // --- attention ---------------------------------------------------------------------------------
+// Causal; window > 0: sliding-window causal attention, query i sees keys i − window < j ≤ i
+// (reference/ops.h's convention), 0: every earlier key.
 // Eager: probs [B,heads,S,S] in dt (masked entries exactly 0). Scratch: B·heads pointer triples.
+// Its backward needs no window: the masked probabilities are 0.
 void attention_eager_forward(Context& ctx, const void* q, const void* k, const void* v, void* out, void* probs, int B, int S,
-                             int heads, int kv_heads, int d, DType dt);
+                             int heads, int kv_heads, int d, DType dt, int window = 0);
 // dq, dk, dv overwritten. Scratch: a [B,heads,S,S] dS buffer in dt plus pointer arrays.
 void attention_eager_backward(Context& ctx, const void* q, const void* k, const void* v, const void* probs, const void* dout,
                               void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, int d, DType dt);
 std::size_t attention_eager_backward_scratch_bytes(int B, int S, int heads, int kv_heads, DType dt);
 // Flash-style: lse [B,heads,S] fp32; head_dim d ≤ 256.
 void attention_flash_forward(Context& ctx, const void* q, const void* k, const void* v, void* out, float* lse, int B, int S,
-                             int heads, int kv_heads, int d, DType dt);
+                             int heads, int kv_heads, int d, DType dt, int window = 0);
 // dq, dk, dv overwritten. Scratch: D = rowsum(dout∘out) [B,heads,S] fp32.
 void attention_flash_backward(Context& ctx, const void* q, const void* k, const void* v, const void* out, const float* lse,
                               const void* dout, void* dq, void* dk, void* dv, int B, int S, int heads, int kv_heads, int d,
-                              DType dt);
+                              DType dt, int window = 0);
 
 // --- loss ----------------------------------------------------------------------------------------
 // Mean softmax cross-entropy over rows whose target is ≥ 0 (−1 ignored) into *loss (device fp32);
@@ -144,8 +147,13 @@ void attention_flash_backward(Context& ctx, const void* q, const void* k, const 
 // here so that scaling the loss costs no extra pass over [T, V] (the backward of S·loss, as
 // PyTorch's GradScaler's scaler.scale(loss).backward()); *loss stays the unscaled loss. count 0:
 // loss 0 and zero gradients. ld: the logits' row stride (0 = V; ≥ V); columns ≥ V are untouched.
+// Gradient accumulation (one micro-batch of a step of several): `count_targets` [count_T] are the
+// whole step's targets, whose entries ≥ 0 are the count (so each micro-batch's loss and gradient
+// are its share of the step's mean, as the CPU reference's), and add_loss adds to *loss instead
+// of overwriting it (the step's loss is the sum of its micro-batches' shares). nullptr: `targets`.
 void cross_entropy(Context& ctx, void* logits, const int* targets, float* loss, int T, int V, DType dt, bool backward,
-                   float grad_scale = 1.0f, int ld = 0);
+                   float grad_scale = 1.0f, int ld = 0, const int* count_targets = nullptr, int count_T = 0,
+                   bool add_loss = false);
 
 // --- embedding -----------------------------------------------------------------------------------
 void embedding_forward(Context& ctx, const void* table, const int* ids, void* y, int T, int h, DType dt);

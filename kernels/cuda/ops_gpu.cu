@@ -335,7 +335,8 @@ const char* attention_kind_name(AttentionKind kind) { return kind == AttentionKi
 bool flash_uses_tensor_cores(DType dt, int d) { return cuda::flash_tc_supported(dt, d, {}); }
 
 AttentionForward gpu_attention_forward(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
-                                       int B, int S, int heads, int kv_heads, int d, AttentionKind kind, DType dt) {
+                                       int B, int S, int heads, int kv_heads, int d, AttentionKind kind, DType dt,
+                                       int window) {
     const std::size_t nq = count(B, S) * count(heads, d), nkv = count(B, S) * count(kv_heads, d);
     expect_size(q, nq, "q");
     expect_size(k, nkv, "k");
@@ -347,14 +348,14 @@ AttentionForward gpu_attention_forward(const std::vector<float>& q, const std::v
         const std::size_t np = count(B, heads) * count(S, S);
         DeviceBuffer d_p(np * dtype_bytes(dt));
         cuda::attention_eager_forward(context(), d_q.get(), d_k.get(), d_v.get(), d_o.get(), d_p.get(), B, S, heads, kv_heads,
-                                      d, dt);
+                                      d, dt, window);
         f.out = download(d_o.get(), nq, dt);
         f.probs = download(d_p.get(), np, dt);
     } else {
         const std::size_t nl = count(B, heads) * static_cast<std::size_t>(S);
         DeviceBuffer d_l(nl * sizeof(float));
         cuda::attention_flash_forward(context(), d_q.get(), d_k.get(), d_v.get(), d_o.get(), d_l.as<float>(), B, S, heads,
-                                      kv_heads, d, dt);
+                                      kv_heads, d, dt, window);
         f.out = download(d_o.get(), nq, dt);
         f.lse = download(d_l.get(), nl, DType::fp32);
     }
@@ -364,7 +365,7 @@ AttentionForward gpu_attention_forward(const std::vector<float>& q, const std::v
 AttentionGrads gpu_attention_backward(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
                                       const std::vector<float>& out, const std::vector<float>& probs,
                                       const std::vector<float>& lse, const std::vector<float>& dout, int B, int S, int heads,
-                                      int kv_heads, int d, AttentionKind kind, DType dt) {
+                                      int kv_heads, int d, AttentionKind kind, DType dt, int window) {
     const std::size_t nq = count(B, S) * count(heads, d), nkv = count(B, S) * count(kv_heads, d);
     expect_size(q, nq, "q");
     expect_size(k, nkv, "k");
@@ -384,7 +385,7 @@ AttentionGrads gpu_attention_backward(const std::vector<float>& q, const std::ve
         expect_size(lse, count(B, heads) * static_cast<std::size_t>(S), "lse");
         const DeviceBuffer d_l = upload(lse, DType::fp32);
         cuda::attention_flash_backward(context(), d_q.get(), d_k.get(), d_v.get(), d_o.get(), d_l.as<float>(), d_do.get(),
-                                       d_dq.get(), d_dk.get(), d_dv.get(), B, S, heads, kv_heads, d, dt);
+                                       d_dq.get(), d_dk.get(), d_dv.get(), B, S, heads, kv_heads, d, dt, window);
         LLMPLAN_CUDA_CHECK(cudaDeviceSynchronize());
     }
     AttentionGrads g;
