@@ -24,8 +24,9 @@
 //    transformers' gradient_checkpointing_enable() uses) keeps no saved tensors in forward and
 //    recomputes a checkpointed region when backward first unpacks one of its saved tensors (the
 //    unpack hook; a node that saved nothing, e.g. a residual add, runs before): its forward's allocations
-//    and frees are made again in order, the saved tensors kept, the others freed as in forward
-//    (and what outlived the region in forward freed at the end of the recomputation);
+//    and frees are made again in order up to the last saved tensor (checkpoint's early stop),
+//    the saved tensors kept, the others freed as in forward (and what is still alive when the
+//    recomputation stops freed then);
 //  * selective activation checkpointing (checkpoint with context_fn =
 //    create_selective_checkpoint_contexts(policy), torch/utils/checkpoint.py): the outputs of the
 //    ops the policy marks MUST_SAVE are cached in forward and handed to the recomputation instead
