@@ -96,7 +96,7 @@ std::vector<double> backward_events(const Sim& s, std::size_t from) {
 }
 }  // namespace
 
-TEST_CASE("torch_sim: an add hands its gradient on; a matmul's view gradient is added out of place",
+TEST_CASE("torch_sim: an add hands its gradient on, a matmul view gradient is added out of place",
           "[torch_sim]") {
     // y = x + x·w (a residual add), loss = sum(y). With pass_gradient the add allocates nothing:
     // x and x·w share y's gradient; the mul's gradient for x (4 KiB) is then added in place into
