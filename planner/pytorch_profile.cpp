@@ -184,7 +184,7 @@ struct Program {
         sim.drop(a);
         const V scaled = sim.op("scaling", {bo}, rows * out_features, TensorType::f32);
         sim.drop(bo);
-        const V sum = sim.op("add", {y, scaled}, rows * out_features, promote(sim.dtype(y), TensorType::f32));
+        const V sum = add(y, scaled, rows * out_features);
         sim.drop({y, scaled});
         if (sim.dtype(sum) == sim.dtype(x) || sim.dtype(x) == TensorType::f32) return sum;
         const V back = sim.op("to_dtype", {sum}, rows * out_features, sim.dtype(x));
@@ -201,13 +201,24 @@ struct Program {
         return y;
     }
 
+    // x ** k (saves x). PowBackward0 = grad · k · x^(k-1): x^(k-1) and its product with k are
+    // made before the gradient and freed after it (allocator history of
+    // l1b128k-bf16-eager-b2-s2048-ckpt: pow_Tensor_Scalar, mul_Scalar, then mul_Tensor).
+    V pow(V x) {
+        const double n = sim.dtype_elements(x), bytes = n * torchsim::dtype_bytes(sim.dtype(x));
+        const V p = sim.op("pow", {x}, n, sim.dtype(x), {x}, Cat::activation, bytes);
+        sim.backward_temp(p, bytes);
+        sim.backward_temp_first(p);
+        return p;
+    }
+
     // The fp32 core of every RMSNorm here: x.float(); pow(2).mean(-1); + eps; rsqrt; x·rsqrt.
     // Returns x·rsqrt (fp32); `width` is the normalised (last) dimension.
     V rms_core(V x, double width) {
         const double n = sim.dtype_elements(x), rows = n / width;
         V xf = x;
         if (sim.dtype(x) != TensorType::f32) xf = sim.op("to_fp32", {x}, n, TensorType::f32);
-        const V p = sim.op("pow", {xf}, n, TensorType::f32, {xf});
+        const V p = pow(xf);
         const V mean = sim.op("mean", {p}, rows, TensorType::f32);
         sim.drop(p);
         const V var = sim.op("add_eps", {mean}, rows, TensorType::f32);
@@ -215,7 +226,9 @@ struct Program {
         const V r = sim.op("rsqrt", {var}, rows, TensorType::f32);
         sim.save_output(r);
         sim.drop(var);
-        const V nrm = sim.op("mul", {xf, r}, n, TensorType::f32, {xf, r}, Cat::activation, 2 * n * 4);
+        // Its backward computes r's gradient first: grad·x (fp32) summed over the row, then x's.
+        const V nrm = sim.op("mul", {xf, r}, n, TensorType::f32, {xf, r}, Cat::activation, n * 4);
+        sim.backward_temp_first(nrm);
         sim.drop(r);
         if (xf != x) sim.drop(xf);
         return nrm;
@@ -229,8 +242,14 @@ struct Program {
         V nd = nrm;
         if (sim.dtype(x) != TensorType::f32) nd = sim.op("to_dtype", {nrm}, n, sim.dtype(x));
         // weight · x saves x only for the weight's gradient (a frozen LoRA base keeps nothing here).
-        const V y = sim.op("mul_weight", {w, nd}, n, promote(pd, sim.dtype(nd)),
-                           sim.requires_grad(w) ? std::vector<V>{nd} : std::vector<V>{});
+        // Backward: x's gradient (grad·w), then the weight's: grad·x at full size, summed over
+        // the rows through an fp32 buffer of twice that (allocator history of
+        // l1b128k-bf16-eager-b2-s2048-ckpt: 16 MiB mul_Tensor, 64 MiB sum_dim_IntList, both
+        // freed before the node returns).
+        const TensorType yd = promote(pd, sim.dtype(nd));
+        const V y = sim.op("mul_weight", {w, nd}, n, yd, sim.requires_grad(w) ? std::vector<V>{nd} : std::vector<V>{},
+                           Cat::activation, sim.requires_grad(w) ? n * torchsim::dtype_bytes(yd) : 0);
+        if (sim.requires_grad(w)) sim.backward_temp(y, 2 * n * 4);
         // LlamaRMSNorm.forward's hidden_states (the fp32 normalised x) lives until it returns.
         if (nd != nrm) sim.drop(nd);
         sim.drop(nrm);
@@ -273,8 +292,12 @@ struct Program {
         return y;
     }
 
-    V add(V x, V y) {
-        return sim.op("add", {x, y}, sim.dtype_elements(x), promote(sim.dtype(x), sim.dtype(y)));
+    // x + y: AddBackward0 hands its output's gradient to both (Sim::pass_gradient).
+    V add(V x, V y, double elements = -1) {
+        const V out = sim.op("add", {x, y}, elements < 0 ? sim.dtype_elements(x) : elements,
+                             promote(sim.dtype(x), sim.dtype(y)));
+        sim.pass_gradient(out);
+        return out;
     }
 
     // GPT-2's gelu_new (NewGELUActivation): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), op by op;
@@ -286,11 +309,11 @@ struct Program {
         V xp = x;
         if (amp && xd != TensorType::f32) xp = sim.op("cast_pow", {x}, n, TensorType::f32);
         const TensorType pdt = sim.dtype(xp);
-        const V p = sim.op("pow", {xp}, n, pdt, {xp});
+        const V p = pow(xp);
         if (xp != x) sim.drop(xp);
         const V p2 = sim.op("mul", {p}, n, pdt);
         sim.drop(p);
-        const V s1 = sim.op("add", {x, p2}, n, promote(xd, pdt));
+        const V s1 = add(x, p2, n);
         sim.drop(p2);
         const V s2 = sim.op("mul", {s1}, n, sim.dtype(s1));
         sim.drop(s1);
@@ -302,6 +325,27 @@ struct Program {
         const V g = sim.op("mul", {half, t1}, n, promote(xd, sim.dtype(t1)), {half, t1});
         sim.drop({half, t1});
         return g;
+    }
+
+    // softmax over the last dimension, saving its output. Its CUDA backward
+    // (softmax_backward_cuda_out) allocates grad_input, then a grad · output temporary of the
+    // same size freed inside the op (allocator histories of alloc-g124-fp32-eager-b4-s1024-ckpt
+    // and alloc-l1b128k-bf16-eager-b2-s2048-ckpt: a mul_Tensor block under
+    // _softmax_backward_data after its output, freed before SoftmaxBackward0 returns).
+    V softmax(V x, TensorType dtype) {
+        const double elements = sim.dtype_elements(x);
+        const V p = sim.op("softmax", {x}, elements, dtype, {}, Cat::activation, elements * torchsim::dtype_bytes(dtype));
+        sim.save_output(p);
+        return p;
+    }
+
+    // scores + additive mask (the mask needs no gradient): the scores receive the incoming
+    // gradient itself (Sim::pass_gradient).
+    V add_mask(V scores, V mask) {
+        const V out = sim.op("add_mask", {scores, mask}, sim.dtype_elements(scores),
+                             promote(sim.dtype(scores), sim.dtype(mask)));
+        sim.pass_gradient(out);
+        return out;
     }
 
     // Eager attention's matmul(q, kᵀ)·scale + mask → softmax → matmul(p, v); q, k, v are
@@ -323,12 +367,20 @@ struct Program {
         std::vector<V> tmp;
         if (amp && sim.dtype(q) == TensorType::f32) { qm = sim.op("cast_q", {q}, n, TensorType::bf16); tmp.push_back(qm); }
         if (amp && sim.dtype(kr) == TensorType::f32) { km = sim.op("cast_k", {kr}, n, TensorType::bf16); tmp.push_back(km); }
-        if (!llama) {  // GPT-2: q and k are strided views of the fused qkv output
-            qm = sim.op("clone_q", {qm}, n, sim.dtype(qm));
-            tmp.push_back(qm);
+        // bmm needs each operand's batch dimensions mergeable: q is in the transposed
+        // [b, s, heads, d] layout of its projection (GPT-2: a strided view of the fused qkv
+        // output), so matmul copies it; kᵀ too, unless repeat_kv has made k contiguous (the
+        // l1b128k history: one copy at the matmul, of q, saved with repeat_kv's k). Each copy's
+        // backward only reshapes the gradient (no allocation in the histories).
+        qm = sim.op("clone_q", {qm}, n, sim.dtype(qm));
+        sim.pass_gradient(qm);
+        tmp.push_back(qm);
+        V kc = km;
+        if (!llama || rep == 1) {
+            kc = sim.op("clone_kT", {km}, n, sim.dtype(km));
+            sim.pass_gradient(kc);
+            tmp.push_back(kc);
         }
-        const V kc = sim.op("clone_kT", {km}, n, sim.dtype(km));
-        tmp.push_back(kc);
         const V sc = sim.op("bmm_qk", {qm, kc}, S2, sim.dtype(qm), {qm, kc});
         sim.drop(tmp);
         V scaled = sim.op("scale", {sc}, S2, sim.dtype(sc));
@@ -342,7 +394,7 @@ struct Program {
             scaled = sim.op("softcap_mul", {t}, S2, sim.dtype(t));
             sim.drop(t);
         }
-        const V masked = sim.op("add_mask", {scaled, mask}, S2, promote(sim.dtype(scaled), sim.dtype(mask)));
+        const V masked = add_mask(scaled, mask);
         sim.drop(scaled);
         // Llama: softmax(dtype=float32).to(query.dtype); GPT-2: softmax (fp32 under autocast).type(v.dtype).
         const TensorType smd = llama ? TensorType::f32 : (amp ? TensorType::f32 : sim.dtype(masked));
@@ -351,8 +403,7 @@ struct Program {
         // history of l1b128k-bf16-eager-b2-s2048-ckpt: two fp32 score-sized blocks, one freed).
         V sm_in = masked;
         if (llama && sim.dtype(masked) != smd) sm_in = sim.op("softmax_input_fp32", {masked}, S2, smd);
-        const V p = sim.op("softmax", {sm_in}, S2, smd);
-        sim.save_output(p);
+        const V p = softmax(sm_in, smd);
         if (sm_in != masked) sim.drop(sm_in);
         // GPT-2 reassigns attn_weights at the softmax; Llama's one statement
         // `attn_weights = softmax(attn_weights, dtype=float32).to(query.dtype)` keeps the masked
@@ -425,10 +476,9 @@ struct Program {
         sim.drop(ks);
         const V sc = sim.op("bmm_qk", {qs, kc}, S2, TensorType::f32, {qs, kc});
         sim.drop({qs, kc});
-        const V masked = sim.op("add_mask", {sc, causal}, S2, TensorType::f32);
+        const V masked = add_mask(sc, causal);
         sim.drop(sc);
-        const V p = sim.op("softmax", {masked}, S2, TensorType::f32);
-        sim.save_output(p);
+        const V p = softmax(masked, TensorType::f32);
         sim.drop(masked);
         const V o = sim.op("bmm_pv", {p, vr}, n, TensorType::f32, {p, vr});
         sim.drop({p, vr, causal});
@@ -483,12 +533,20 @@ struct Program {
         const double n = sim.dtype_elements(x);
         const TensorType out = promote(sim.dtype(x), cos_dtype);
         const V m1 = sim.op("mul_cos", {x}, n, out);
-        const V ng = sim.op("neg", {x}, n / 2, sim.dtype(x));
-        const V ct = sim.op("cat", {ng, x}, n, sim.dtype(x));
+        // rotate_half: cat(-x2, x1) of the halves' views. Backward: cat hands each its slice of
+        // the gradient, neg makes x2's, and each half's SliceBackward0 a zero-filled gradient of
+        // x's size, the second added into the first (allocator history of
+        // l1b128k-bf16-eager-b2-s2048-ckpt: neg, zeros, zeros, the second freed).
+        const std::vector<V> halves = sim.split(x, {n / 2, n / 2});
+        sim.backward_temp(halves[0], n * torchsim::dtype_bytes(sim.dtype(x)));
+        const V ng = sim.op("neg", {halves[1]}, n / 2, sim.dtype(x));
+        const V ct = sim.op("cat", {ng, halves[0]}, n, sim.dtype(x));
+        sim.pass_gradient(ct, true);
+        sim.drop(halves);
         sim.drop(ng);
         const V m2 = sim.op("mul_sin", {ct}, n, out);
         sim.drop(ct);
-        const V e = sim.op("add", {m1, m2}, n, out);
+        const V e = add(m1, m2, n);
         sim.drop({m1, m2});
         return e;
     }
@@ -508,7 +566,7 @@ struct Program {
         sim.drop(ng);
         const V m2 = sim.op("mul_sin", {ct}, rot, out);
         sim.drop(ct);
-        const V e = sim.op("add", {m1, m2}, rot, out);
+        const V e = add(m1, m2, rot);
         sim.drop({m1, m2});
         const V full = sim.op("cat_pass", {e, x}, n, out);
         sim.drop(e);
@@ -532,11 +590,10 @@ struct Program {
         if (amp && sim.dtype(k) == TensorType::f32) { km = sim.op("cast_k", {k}, n, TensorType::bf16); tmp.push_back(km); }
         const V sc = sim.op("baddbmm_qk", {qm, km}, S2, sim.dtype(qm), {qm, km});
         sim.drop(tmp);
-        const V masked = sim.op("add_mask", {sc, mask}, S2, promote(sim.dtype(sc), sim.dtype(mask)));
+        const V masked = add_mask(sc, mask);
         sim.drop(sc);
         const TensorType smd = amp ? TensorType::f32 : sim.dtype(masked);
-        const V p = sim.op("softmax", {masked}, S2, smd);
-        sim.save_output(p);
+        const V p = softmax(masked, smd);
         sim.drop(masked);
         V pt = p;
         if (sim.dtype(v) != smd) { pt = sim.op("to_dtype", {p}, S2, sim.dtype(v)); sim.drop(p); }
@@ -837,12 +894,6 @@ struct Program {
             const V sum = add(hs, pe);
             sim.drop({hs, pe});
             hs = dropout(sum);  // embd_pdrop
-        } else {
-            cos_dtype = amp ? TensorType::f32 : pd;
-            for (int t = 0; t < (fam.local_rope ? 2 : 1); ++t) {
-                tables.push_back(sim.tensor(s * rotary_dims(), cos_dtype, Cat::activation, "cos"));
-                tables.push_back(sim.tensor(s * rotary_dims(), cos_dtype, Cat::activation, "sin"));
-            }
         }
         // Masks (masking_utils.create_causal_mask / create_sliding_window_causal_mask), built once
         // per forward for the kinds of layer the model has (Gemma 2/3: both always; Mistral: the
@@ -857,10 +908,30 @@ struct Program {
         const bool sliding_mask = window && (fam.both_masks || any_sliding);
         V mask_full = -1, mask_sliding = -1;
         if (c.attention == Attention::eager) {
-            if (full_mask) mask_full = sim.tensor(b * s * s, sim.dtype(hs), Cat::activation, "attention mask");
-            if (sliding_mask) mask_sliding = sim.tensor(b * s * s, sim.dtype(hs), Cat::activation, "sliding-window mask");
+            // sdpa_mask's bool [s, s] (causal_mask_function's comparison) lives until eager_mask's
+            // where() has made the float mask (allocator histories: an s²-byte le_Tensor block,
+            // freed after the where_self one).
+            const auto eager_mask = [&](const char* name) {
+                const V bool_mask = sim.tensor(s * s, TensorType::b8, Cat::temporary, "causal mask (bool)");
+                const V out = sim.tensor(b * s * s, sim.dtype(hs), Cat::activation, name);
+                sim.drop(bool_mask);
+                return out;
+            };
+            if (full_mask) mask_full = eager_mask("attention mask");
+            if (sliding_mask) mask_sliding = eager_mask("sliding-window mask");
         } else if (sliding_mask && s >= m.sliding_window) {
             mask_sliding = sim.tensor(s * s, TensorType::b8, Cat::activation, "sliding-window mask (bool)");
+        }
+        // The rotary tables after the masks (the decoder models' forward: create_causal_mask, then
+        // rotary_emb); rotary_emb's inv_freq @ positions is the forward's first matmul, where cuBLAS
+        // makes the thread's workspace (allocator history of l1b128k-bf16-eager-b2-s2048-ckpt).
+        if (!gpt2) {
+            cos_dtype = amp ? TensorType::f32 : pd;
+            sim.note_first_matmul();
+            for (int t = 0; t < (fam.local_rope ? 2 : 1); ++t) {
+                tables.push_back(sim.tensor(s * rotary_dims(), cos_dtype, Cat::activation, "cos"));
+                tables.push_back(sim.tensor(s * rotary_dims(), cos_dtype, Cat::activation, "sin"));
+            }
         }
         for (int l = 0; l < m.n_layers; ++l) {
             layer = l;
@@ -1002,6 +1073,7 @@ torchsim::CachingAllocator replay_run(const RunShape& run, const Sim& first, con
     // backward's first (allocator history of alloc-g124-fp32-eager-b4-s1024-ckpt: 32 + 1 MiB
     // after c_attn's output, 32 MiB after lm_head's weight gradient).
     const int fwd_ws = first.first_forward_matmul_event(), bwd_ws = first.first_backward_matmul_event();
+    constexpr double kLtWorkspace = 1024.0 * 1024;
     for (int step = 1; step <= kPytorchMeasuredSteps; ++step) {
         if (step == 2)  // the reducer rebuilds its buckets in gradient-ready order in iteration 2's forward
             for (double b : run.buckets) hold(b);
@@ -1015,7 +1087,9 @@ torchsim::CachingAllocator replay_run(const RunShape& run, const Sim& first, con
                 if (step == 1 && k == 0) {
                     if (static_cast<int>(i) == std::max(fwd_ws, 0)) {
                         hold(run.workspace[0]);
-                        hold(run.workspace[2]);
+                        // The rest in cuBLASLt's 1 MiB workspaces, small-pool requests (the
+                        // GPT-2 history: getCUDABlasLtWorkspace allocates 1 MiB per thread).
+                        for (double left = run.workspace[2]; left > 0; left -= kLtWorkspace) hold(std::min(left, kLtWorkspace));
                     }
                     if (static_cast<int>(i) == (bwd_ws < 0 ? static_cast<int>(events.size()) : bwd_ws)) hold(run.workspace[1]);
                 }
@@ -1374,7 +1448,7 @@ StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* s
             if (bucket > 0) run.buckets.push_back(bucket);
         }
         // The library workspaces: two cuBLAS workspaces (forward and autograd threads) and the
-        // rest of the measured 65 MiB (+1 MiB with checkpointing) as one more block.
+        // rest of the measured 65 MiB (+1 MiB with checkpointing), made as 1 MiB blocks.
         const double half = 32.0 * 1024 * 1024;
         run.workspace = {half, half, workspace - 2 * half};
     }

@@ -156,7 +156,7 @@ V Sim::op(const std::string& name, const std::vector<V>& inputs, double elements
     Node n;
     n.name = name;
     n.where = where_;
-    n.backward_temp = backward_temp;
+    if (backward_temp > 0) n.backward_temps.push_back(backward_temp);
     n.region = open_region_;
     for (V x : inputs)
         if (x >= 0 && values_[static_cast<std::size_t>(x)].requires_grad) n.inputs.push_back(x);
@@ -177,6 +177,24 @@ void Sim::save_output(V out) {
     const int idx = values_[static_cast<std::size_t>(out)].producer;
     if (idx < 0) return;
     save(nodes_[static_cast<std::size_t>(idx)], out);
+}
+
+void Sim::pass_gradient(V out, bool views) {
+    const int idx = values_[static_cast<std::size_t>(out)].producer;
+    if (idx < 0) return;
+    Node& n = nodes_[static_cast<std::size_t>(idx)];
+    n.pass_through = n.outputs.size() == 1;
+    n.pass_views = views;
+}
+
+void Sim::backward_temp(V out, double bytes) {
+    const int idx = values_[static_cast<std::size_t>(out)].producer;
+    if (idx >= 0 && bytes > 0) nodes_[static_cast<std::size_t>(idx)].backward_temps.push_back(bytes);
+}
+
+void Sim::backward_temp_first(V out) {
+    const int idx = values_[static_cast<std::size_t>(out)].producer;
+    if (idx >= 0) nodes_[static_cast<std::size_t>(idx)].temps_first = true;
 }
 
 std::vector<Sim::Saved> Sim::saved_by_nodes(int first, int last) const {
@@ -264,7 +282,19 @@ void Sim::recompute(Region& r) {
     // The region's forward again: saved tensors (slots) are allocated and kept, the other outputs
     // allocated and freed where forward freed them; region inputs and cached outputs are reused.
     std::map<int, int> again;  // forward storage -> its recomputed temporary
-    for (const auto& [s, alloc] : r.forward) {
+    // Early stop (torch.utils.checkpoint's default): the recomputation ends once the last saved
+    // tensor has been packed, i.e. before the next op allocates (allocator history of
+    // alloc-l1b128k-bf16-eager-b2-s2048-ckpt: each recomputed layer ends at the MLP product that
+    // down_proj saves; down_proj's output and the residual add are not made again).
+    std::size_t stop = 0;
+    for (std::size_t k = 0; k < r.forward.size(); ++k) {
+        const auto& [s, alloc] = r.forward[k];
+        const auto slot = r.slot_of.find(s);
+        if (alloc && slot != r.slot_of.end() && r.slots[static_cast<std::size_t>(slot->second)].existing < 0) stop = k + 1;
+    }
+    while (stop < r.forward.size() && !r.forward[stop].second) ++stop;
+    for (std::size_t k = 0; k < stop; ++k) {
+        const auto& [s, alloc] = r.forward[k];
         const auto slot = r.slot_of.find(s);
         const bool reused = std::find(r.inputs.begin(), r.inputs.end(), s) != r.inputs.end() ||
                             std::find(r.cached.begin(), r.cached.end(), s) != r.cached.end();
@@ -306,22 +336,53 @@ void Sim::recompute(Region& r) {
     r.recomputed = true;
 }
 
-void Sim::grad_into(V x, double bytes) {
+// The gradient `bytes` reaching x: computed by the node (allocated here) or, with shared >= 0,
+// the node's output gradient itself (pass_gradient). view: the node hands it back as a view
+// (a linear's matmul: the input gradient reshaped to the input's 3-D shape, the weight
+// gradient transposed), which the InputBuffer cannot add to in place. A gradient reaching a
+// tensor that already has one is returned (the storage to add) for accumulate(), which the
+// engine runs once the node has released its saved tensors and incoming gradient; -1 otherwise.
+int Sim::grad_into(V x, double bytes, bool view, int shared) {
     Value& v = values_[static_cast<std::size_t>(x)];
     int& target = v.is_param ? v.param_grad : v.grad;
-    if (v.is_param && v.grad_exists) {  // accumulated in place into the existing .grad
-        const int tmp = new_storage(bytes, Cat::grad_flow);
-        maybe_free(tmp);
-        return;
-    }
-    if (target < 0) {
-        target = new_storage(bytes, v.is_param ? Cat::gradient : Cat::grad_flow);
+    if (target < 0 && !(v.is_param && v.grad_exists)) {
+        target = shared >= 0 ? shared : new_storage(bytes, v.is_param ? Cat::gradient : Cat::grad_flow);
         ++storages_[static_cast<std::size_t>(target)].grad_refs;
         if (v.is_param) storages_[static_cast<std::size_t>(target)].is_param = true;  // .grad outlives backward
-    } else {
-        const int tmp = new_storage(bytes, Cat::grad_flow);  // computed, then added in place
-        maybe_free(tmp);
+        v.grad_view = view;
+        return -1;
     }
+    const int incoming = shared >= 0 ? shared : new_storage(bytes, Cat::grad_flow);
+    ++storages_[static_cast<std::size_t>(incoming)].grad_refs;
+    return incoming;
+}
+
+// Adds `incoming` to x's gradient. A parameter whose .grad exists (a later micro-batch):
+// AccumulateGrad adds in place. Otherwise InputBuffer::accumulate: old += new in place if the
+// buffered gradient is a plain tensor held only by the buffer, else old + new into a new tensor,
+// both addends released (allocator histories: lm_head's and the embedding's gradients of a tied
+// weight, the q/k/v and the gate/up projections' input gradients meet in an add_Tensor block
+// allocated after the projection's saved input is freed; a gradient reaching the residual
+// stream's shared one is added in place).
+void Sim::accumulate(V x, int incoming) {
+    Value& v = values_[static_cast<std::size_t>(x)];
+    int& target = v.is_param ? v.param_grad : v.grad;
+    if (!(v.is_param && v.grad_exists) &&
+        (v.grad_view || storages_[static_cast<std::size_t>(target)].grad_refs > 1)) {
+        const int old = target;
+        const double bytes = storages_[static_cast<std::size_t>(old)].bytes;
+        target = new_storage(bytes, v.is_param ? Cat::gradient : Cat::grad_flow);
+        ++storages_[static_cast<std::size_t>(target)].grad_refs;
+        if (v.is_param) {
+            storages_[static_cast<std::size_t>(target)].is_param = true;
+            storages_[static_cast<std::size_t>(old)].is_param = false;
+        }
+        v.grad_view = false;
+        --storages_[static_cast<std::size_t>(old)].grad_refs;
+        maybe_free(old);
+    }
+    --storages_[static_cast<std::size_t>(incoming)].grad_refs;
+    maybe_free(incoming);
 }
 
 void Sim::backward(V loss) {
@@ -343,15 +404,25 @@ void Sim::backward(V loss) {
             recompute(regions_[static_cast<std::size_t>(n.region)]);
         where_ = "backward: " + n.where + " " + n.name;
         for (const auto& [bytes, cat] : n.alloc_before) pending_.push_back(new_storage(bytes, cat));
-        for (V x : n.inputs) {
+        std::vector<int> temps;
+        const auto make_temps = [&] {
+            for (double bytes : n.backward_temps) temps.push_back(new_storage(bytes, Cat::temporary));
+        };
+        if (n.temps_first) make_temps();
+        std::vector<std::pair<V, int>> to_add;  // gradients for tensors that already have one
+        for (auto it = n.inputs.rbegin(); it != n.inputs.rend(); ++it) {
+            const V x = *it;
             const Value& in = values_[static_cast<std::size_t>(x)];
-            grad_into(x, in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)));
+            const Value& out = values_[static_cast<std::size_t>(n.outputs[0])];
+            const bool same = n.pass_through && !in.is_param &&
+                              (n.pass_views || (in.dtype == out.dtype && in.elements == out.elements));
+            const int add = grad_into(x, in.elements * (in.is_param ? in.param_grad_bytes : dtype_bytes(in.dtype)),
+                                      n.name == "mm", same ? out.grad : -1);
+            if (add >= 0) to_add.emplace_back(x, add);
             if (n.name == "mm" && first_mm_event_[1] < 0) first_mm_event_[1] = static_cast<int>(events_.size());
         }
-        if (n.backward_temp > 0) {
-            const int tmp = new_storage(n.backward_temp, Cat::temporary);
-            maybe_free(tmp);
-        }
+        if (!n.temps_first) make_temps();
+        for (auto it = temps.rbegin(); it != temps.rend(); ++it) maybe_free(*it);
         for (int s : n.saved) {
             --storages_[static_cast<std::size_t>(s)].saved;
             maybe_free(s);
@@ -369,6 +440,7 @@ void Sim::backward(V loss) {
             maybe_free(out.grad);
             out.grad = -1;
         }
+        for (const auto& [x, add] : to_add) accumulate(x, add);
         if (n.region >= 0 && regions_[static_cast<std::size_t>(n.region)].first_node == i) {
             for (int s : regions_[static_cast<std::size_t>(n.region)].inputs) {
                 --storages_[static_cast<std::size_t>(s)].py;

@@ -10,16 +10,23 @@
 //  * a storage lives while Python holds it, an autograd node has saved it, or it is a gradient
 //    buffer (PyTorch's reference counting; views share their base's storage);
 //  * backward runs nodes in reverse creation order (the engine's sequence-number priority);
-//    a node computes the gradients of its inputs while the gradient of its output and its saved
-//    tensors are alive, then releases both (Node::release_variables, retain_graph=False);
-//  * a gradient reaching a tensor that already has one is added in place (InputBuffer /
-//    AccumulateGrad), a parameter's first gradient becomes its .grad (AccumulateGrad steals it);
+//    a node computes the gradients of its inputs, the last input's first (the generated
+//    MmBackward0 / MulBackward0 / BmmBackward0: in the allocator histories a projection's weight
+//    gradient precedes its input gradient, w·x's x gradient precedes w's), while the gradient of
+//    its output and its saved tensors are alive, then releases both (Node::release_variables,
+//    retain_graph=False);
+//  * a gradient reaching a tensor that already has one is added to it (the engine's InputBuffer,
+//    torch/csrc/autograd/input_buffer.cpp accumulate): in place when the buffered one is a plain
+//    tensor held only there, else out of place into a new tensor (a view: what a linear's matmul
+//    hands back through its reshape or transpose; a gradient an add shares with another input);
+//    a parameter's first gradient becomes its .grad (AccumulateGrad steals it);
 //  * non-reentrant activation checkpointing (torch.utils.checkpoint, use_reentrant=False, what
 //    transformers' gradient_checkpointing_enable() uses) keeps no saved tensors in forward and
 //    recomputes a checkpointed region when backward first unpacks one of its saved tensors (the
 //    unpack hook; a node that saved nothing, e.g. a residual add, runs before): its forward's allocations
-//    and frees are made again in order, the saved tensors kept, the others freed as in forward
-//    (and what outlived the region in forward freed at the end of the recomputation);
+//    and frees are made again in order up to the last saved tensor (checkpoint's early stop),
+//    the saved tensors kept, the others freed as in forward (and what is still alive when the
+//    recomputation stops freed then);
 //  * selective activation checkpointing (checkpoint with context_fn =
 //    create_selective_checkpoint_contexts(policy), torch/utils/checkpoint.py): the outputs of the
 //    ops the policy marks MUST_SAVE are cached in forward and handed to the recomputation instead
@@ -81,6 +88,25 @@ public:
     // Also saves the op's own output in its node (ops whose backward uses their result:
     // softmax, log_softmax, tanh, rsqrt).
     void save_output(V out);
+    // The op's backward hands the gradient of its output to its inputs unchanged (AddBackward0
+    // returns grad itself for both operands): an input of the output's dtype and size receives
+    // that very tensor, nothing is allocated; another (promoted or broadcast) gets its own.
+    // Allocator histories of alloc-l1b128k-bf16-eager-b2-s2048-ckpt and
+    // alloc-g124-fp32-eager-b4-s1024-ckpt: the residual adds, rotary's add and the attention
+    // mask's add allocate nothing in backward.
+    // views = true: every input receives a view of the output's gradient whatever its size
+    // (CatBackward0 hands each input its slice of the gradient).
+    void pass_gradient(V out, bool views = false);
+    // One more transient block of the node's backward (allocated after `backward_temp` and the
+    // ones added before, all freed in reverse order before the node returns).
+    void backward_temp(V out, double bytes);
+    // The node's backward temporaries belong to the first gradient it computes (its last input's):
+    // allocated before any input gradient, freed after them.
+    void backward_temp_first(V out);
+    // A matmul outside the tracked ops ran now (rotary_emb's): the forward's first, if none before.
+    void note_first_matmul() {
+        if (!in_backward_ && first_mm_event_[0] < 0) first_mm_event_[0] = static_cast<int>(events_.size());
+    }
     // Index the next autograd node will get (to mark where a module's nodes begin and end).
     int next_node() const { return static_cast<int>(nodes_.size()); }
     // Keeps x alive until node `node` has run in backward (FSDP keeps a layer's gathered
@@ -164,6 +190,7 @@ private:
         bool requires_grad = false;
         bool is_param = false;
         bool grad_exists = false;
+        bool grad_view = false;  // its buffered gradient is a view (see grad_into)
         double param_grad_bytes = 0;
         int producer = -1;  // node index
         int grad = -1;      // storage of its gradient during backward
@@ -177,7 +204,10 @@ private:
         std::vector<int> saved;  // storages (after recompute for checkpointed nodes)
         std::vector<int> slots;  // checkpointed: indices into its region's slots
         int region = -1;
-        double backward_temp = 0;
+        std::vector<double> backward_temps;  // op() and backward_temp()
+        bool temps_first = false;            // backward_temp_first
+        bool pass_through = false;           // pass_gradient
+        bool pass_views = false;             // pass_gradient(views)
         std::string where;
         std::vector<std::pair<double, Cat>> alloc_before;  // backward: allocated before it runs
         std::vector<int> free_after;                        // backward: storages freed after it
@@ -204,7 +234,8 @@ private:
     void note();
     V new_value(int storage, double elements, TensorType dtype, bool requires_grad, const std::string& name);
     void save(Node& n, V x);
-    void grad_into(V x, double bytes);
+    int grad_into(V x, double bytes, bool view, int shared);
+    void accumulate(V x, int incoming);
     void recompute(Region& r);
 
     std::vector<Storage> storages_;

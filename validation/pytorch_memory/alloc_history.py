@@ -16,13 +16,21 @@ dicts. For each history it prints
 If a tie-break reproduces the measured reserved bytes and segment count, the allocator rules are
 right and any remaining miss of llmplan's replay comes from the op sequence it replays.
 
+With --requests MIB it lists instead every allocation of at least MIB MiB and its free, in order,
+each allocation labelled with what made it: the ATen op(s) (at::_ops::NAME), the autograd node
+whose backward ran it (e.g. SoftmaxBackward0) and the innermost Python frames (file:line:function)
+-- the sequence to hold llmplan's simulated requests against, op by op (how the backward of a
+checkpointed layer was aligned, docs/validation/pytorch_memory.md).
+
   python3 validation/pytorch_memory/alloc_history.py DIR_OR_PICKLE...
+  python3 validation/pytorch_memory/alloc_history.py --requests 1 PICKLE
 
 Standard library only. docs/validation/pytorch_memory.md quotes the output (2026-12-05).
 """
 import glob
 import os
 import pickle
+import re
 import sys
 
 MIB = 1 << 20
@@ -172,12 +180,51 @@ def report(path):
     print()
 
 
+def label(event):
+    """What made an allocation: ATen ops, the autograd node running it, the innermost Python frames."""
+    ops, py, node = [], [], None
+    for f in event.get("frames", []):
+        name = f["name"]
+        if node is None:
+            m = re.search(r"torch::autograd::(?:generated::)?(\w+)::apply", name)
+            if m:
+                node = m.group(1)
+        m = re.match(r"at::_ops::(\w+)::call", name)
+        if m and len(ops) < 2:
+            ops.append(m.group(1))
+        if f["filename"].endswith(".py") and len(py) < 3:
+            py.append(f"{os.path.basename(f['filename'])}:{f['line']}:{name}")
+    return f"{'/'.join(ops) or '?'} node={node} py={' < '.join(py)}"
+
+
+def requests(path, min_mib):
+    """Every alloc of at least min_mib MiB (and its free) in the recorded order."""
+    trace = load(path)["device_traces"][0]
+    live, total = {}, 0
+    for i, e in enumerate(trace):
+        if e["action"] == "segment_alloc" and e["size"] >= min_mib * MIB:
+            print(f"{i:7d} segment {e['size'] / MIB:10.2f} MiB")
+        elif e["action"] == "alloc":
+            live[e["addr"]] = (i, e["size"])
+            total += e["size"]
+            if e["size"] >= min_mib * MIB:
+                print(f"{i:7d} alloc   {e['size'] / MIB:10.2f} MiB  traced {total / MIB:9.0f}  {label(e)}")
+        elif e["action"] == "free_completed" and e["addr"] in live:
+            j, size = live.pop(e["addr"])
+            total -= size
+            if size >= min_mib * MIB:
+                print(f"{i:7d} free    {size / MIB:10.2f} MiB  traced {total / MIB:9.0f}  (alloc {j})")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--requests":
+        requests(sys.argv[3], float(sys.argv[2]))
+        return
     paths = []
     for arg in sys.argv[1:]:
         paths += sorted(glob.glob(os.path.join(arg, "*.pickle"))) if os.path.isdir(arg) else [arg]
     if not paths:
-        sys.exit("usage: alloc_history.py DIR_OR_PICKLE... (torch.cuda.memory snapshots)")
+        sys.exit("usage: alloc_history.py DIR_OR_PICKLE... | --requests MIB PICKLE (torch.cuda.memory snapshots)")
     for p in paths:
         report(p)
 
