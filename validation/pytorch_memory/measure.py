@@ -123,6 +123,10 @@ CONFIGS = [
     cfg("nx-fp32-sdpa-b4-s1024", "pythia-410m", "fp32", "sdpa", 4, 1024),
     cfg("nx-amp-eager-b4-s1024", "pythia-410m", "amp-bf16", "eager", 4, 1024),
     cfg("nx-amp-sdpa-b8-s2048-ckpt", "pythia-410m", "amp-bf16", "sdpa", 8, 2048, recompute="full"),
+    # The same job again with the allocator's history recorded (group "history": run by name only), to
+    # diagnose its reserved miss (docs/validation/pytorch_memory.md).
+    cfg("hist-nx-amp-sdpa-b8-s2048-ckpt", "pythia-410m", "amp-bf16", "sdpa", 8, 2048, recompute="full",
+        group="history", record_history=True),
     cfg("nx-fp32-eager-b2-s1024-ckpt", "pythia-410m", "fp32", "eager", 2, 1024, recompute="full", held_out=True),
     # Two GPUs, amp-bf16: DDP, ZeRO-1 (ZeroRedundancyOptimizer), FSDP2 without / with resharding.
     cfg("2gpu-tl1b-ddp-b4-s2048", "tinyllama-1.1b", "amp-bf16", "sdpa", 4, 2048, gpus=2, zero=0),
