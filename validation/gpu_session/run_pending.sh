@@ -1,36 +1,30 @@
 #!/bin/bash
-# Every GPU measurement the repository waits for. Run from the repository root on the lent machine:
+# Every GPU measurement the repository still waits for. Run from the repository root on the lent machine:
 #   validation/gpu_session/run_pending.sh BIN OUT [STEPS]
-# STEPS (default all): a comma list of tests, counts, traces, measure, pt_optim, pt_optim2, pt_accum2,
-# pt_accum_sac, pt_trainer_alloc, pt_compile — one device call is at most 10 minutes, so run
-# "tests,counts" in one call and each other step in a call of its own (the pt_* steps need
-# PyTorch 2.11 + transformers 5.17; pt_optim2 and pt_accum2 need 2 GPUs).
+# Done on 2026-12-05 on one H200 (validation/gpu_session/h200_2026-12-05/): tests, counts, traces,
+# measure and the 1-GPU groups (pt_optim, pt_accum_sac, pt_trainer_alloc, pt_compile), the kernel
+# tables (validation/kernels/). Still to run (STEPS, default all of these):
+#   tests        gpu.kernels / gpu.engine on the current tree (run whenever device code changes);
+#   step_time    validation/step_time/measure_steps.py: PyTorch step times on one GPU, held out,
+#                for the time model (compare with validation/step_time/compare.py); alone on the GPU;
+#   mfu34b       llmplan profile of the Llama-style 3.4B (head size 100, bench/data/llama-3.4b-hd100.json)
+#                on the CUDA engine: the MFU target of the engine (at least 180 s for the first run);
+#   history_nx   measure.py's hist-nx-amp-sdpa-b8-s2048-ckpt: the allocator history of the one
+#                PyTorch run whose reserved memory the replay misses (+17.6%);
+#   pt_optim2, pt_accum2   the 2-GPU PyTorch groups (need 2 GPUs: the multi-GPU issue).
+# One device call is at most 10 minutes: put "tests,step_time" in one call, the others in another.
 # BIN holds build/llmplan, build/libllmplan_cuda.so and build/tests/llmplan_gpu_{kernels,engine}
-# built on the CPU machine (CUDA 13, sm_90) and carried over; OUT receives:
-#   gpu_kernels.txt, gpu_engine.txt      the GPU tests of the engine on this tree;
-#   transformers_counts.json             validation/params/count_params.py: numel() of every
-#                                        parameter transformers builds for models/*.json and
-#                                        tests/data/hf/*.json (meta device, no memory needed);
-#   pytorch_1gpu_families.json           validation/pytorch_memory/measure.py for the Qwen3,
-#                                        Gemma 2/3 and GPT-NeoX shapes (held-out runs marked);
-#   traces_families/                     trace_ops.py op traces of the same families;
-#   pytorch_choices_*.json               measure.py --group ...: the optimizer implementations
-#                                        (optim: 1 GPU; optim2: DDP + ZeroRedundancyOptimizer, FSDP2),
-#                                        gradient accumulation and selective checkpointing
-#                                        (accum_sac, accum2), the Hugging Face Trainer and the caching
-#                                        allocator's segments (trainer_alloc), torch.compile next to
-#                                        eager (compile); alloc_history/*.pickle: the allocator's
-#                                        history of the two reserved misses (torch.cuda.memory
-#                                        snapshots, for pytorch.org/memory_viz). Held-out runs are
-#                                        marked in measure.py.
-# Each step runs even when an earlier one fails; the last line of each file says its exit code.
+# built on the CPU machine (CUDA 13, sm_90) and carried over (llmplan also needs
+# libtomlplusplus.so.3 from the build machine in BIN/lib). Each step runs even when an earlier one
+# fails; the last line of each output file says its exit code. Older steps stay available by name:
+# counts, traces, measure, pt_optim, pt_accum_sac, pt_trainer_alloc, pt_compile.
 set -u
 bin=$1
 out=$2
-steps=,${3:-tests,counts,traces,measure,pt_optim,pt_optim2,pt_accum_sac,pt_accum2,pt_trainer_alloc,pt_compile},
+steps=,${3:-tests,step_time,mfu34b,history_nx,pt_optim2,pt_accum2},
 want() { [[ $steps == *",$1,"* ]]; }
 mkdir -p "$out"
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}
+export LD_LIBRARY_PATH=$bin/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 if want tests; then
 (timeout 240 "$bin/llmplan_gpu_kernels"; echo "gpu.kernels rc=$?") >"$out/gpu_kernels.txt" 2>&1
@@ -56,4 +50,13 @@ mkdir -p "$out/alloc_history"
 export LLMPLAN_HISTORY_DIR="$out/alloc_history"
 pt pt_trainer_alloc trainer_alloc --group trainer,alloc --jobs 2
 pt pt_compile compile --group compile --jobs 2
+want step_time && (timeout 300 python3 validation/step_time/measure_steps.py --out "$out/step_time.json";
+ echo "step_time rc=$?") >"$out/step_time.txt" 2>&1
+want mfu34b && for rc in none selective full; do
+  (timeout 200 "$bin/llmplan" profile --device cuda --framework llmplan --hf-config bench/data/llama-3.4b-hd100.json \
+     --gpu h200 --precision mixed-bf16 --recompute $rc --micro-batch 4 --global-batch 4 --seq 2048 --steps 3 --warmup 1 \
+     --json --report "$out/mfu_3.4b_$rc.json"; echo "mfu34b $rc rc=$?") >"$out/mfu_3.4b_$rc.txt" 2>&1
+done
+want history_nx && (LLMPLAN_HISTORY_DIR="$out/alloc_history" timeout 120 python3 validation/pytorch_memory/measure.py \
+     --run hist-nx-amp-sdpa-b8-s2048-ckpt > "$out/hist_nx.json"; echo "history_nx rc=$?") >"$out/history_nx.txt" 2>&1
 tail -n 1 "$out"/*.txt 2>/dev/null
