@@ -19,6 +19,8 @@
 #include "core/gpu.h"
 #include "core/hf_config.h"
 
+#include "pytorch_fixtures.h"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -30,14 +32,6 @@ using namespace llmplan;
 using nlohmann::json;
 
 namespace {
-
-ModelSpec tiny_llama() {
-    const json cfg = {{"model_type", "llama"},     {"hidden_size", 64},       {"intermediate_size", 128},
-                      {"num_hidden_layers", 2},    {"num_attention_heads", 2}, {"num_key_value_heads", 1},
-                      {"head_dim", 32},            {"vocab_size", 256},       {"max_position_embeddings", 512},
-                      {"tie_word_embeddings", false}};
-    return model_from_hf_config(cfg, "tiny-llama");
-}
 
 TrainConfig job(Precision p = Precision::amp_bf16) {
     TrainConfig c;
@@ -102,7 +96,7 @@ TEST_CASE("pytorch optimizer step: foreach, fused and for-loop temporaries, by h
 }
 
 TEST_CASE("pytorch optimizer step: the implementation moves the step's peak and the state", "[pytorch][optimizer]") {
-    const ModelSpec m = tiny_llama();
+    const ModelSpec m = test::hf_tiny_llama();
     MemoryPlan a, b, d;
     const StageMemory& foreach_ = plan(m, job(), a);
     const StageMemory& fused = plan(m, with_option(job(), "optimizer_impl", "fused"), b);
@@ -130,10 +124,10 @@ TEST_CASE("pytorch optimizer step: the default and the option are stated, bad va
     CHECK(stated == "fused (the Hugging Face Trainer's default optim adamw_torch_fused)");
     CHECK(pytorch_optimizer_impl(with_option(with_option(job(), "trainer", "hf"), "optimizer_impl", "foreach")) ==
           OptimizerImpl::foreach);
-    CHECK_THROWS_WITH(validate_pytorch_profile(tiny_llama(), with_option(job(), "optimizer_impl", "apex")),
+    CHECK_THROWS_WITH(validate_pytorch_profile(test::hf_tiny_llama(), with_option(job(), "optimizer_impl", "apex")),
                       Catch::Contains("--framework-option optimizer_impl=apex") &&
                           Catch::Contains("default, foreach, fused, forloop"));
-    CHECK_THROWS_WITH(validate_pytorch_profile(tiny_llama(), with_option(job(), "trainer", "lightning")),
+    CHECK_THROWS_WITH(validate_pytorch_profile(test::hf_tiny_llama(), with_option(job(), "trainer", "lightning")),
                       Catch::Contains("--framework-option trainer=lightning"));
 }
 
@@ -153,12 +147,12 @@ TEST_CASE("ZeroRedundancyOptimizer partition: largest first onto the emptiest ra
     c.parallel.gpus = 2;
     c.parallel.zero = 1;
     MemoryPlan keep;
-    const StageMemory& s = plan(tiny_llama(), c, keep);
+    const StageMemory& s = plan(test::hf_tiny_llama(), c, keep);
     CHECK(s.optimizer_states == 2 * (53248 + 3 * 64) * 4);
 }
 
 TEST_CASE("pytorch gradient accumulation: later micro-batches start with every .grad", "[pytorch][accumulation]") {
-    const ModelSpec m = tiny_llama();
+    const ModelSpec m = test::hf_tiny_llama();
     TrainConfig c = job();
     MemoryPlan a, b;
     const StageMemory& one = plan(m, c, a);
@@ -178,7 +172,7 @@ TEST_CASE("pytorch gradient accumulation: later micro-batches start with every .
 }
 
 TEST_CASE("pytorch selective checkpointing: the policy's cached outputs, by hand", "[pytorch][sac]") {
-    const ModelSpec m = tiny_llama();
+    const ModelSpec m = test::hf_tiny_llama();
     TrainConfig c = job(Precision::bf16);
     MemoryPlan a, b;
     c.recompute = Recompute::full;

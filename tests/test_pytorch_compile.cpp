@@ -7,6 +7,7 @@
 // "torch.compile"). Each must be within 5% of max_memory_allocated(). LLMPLAN_PRINT_TABLE=1
 // prints the table of that section.
 #include "cli_run.h"
+#include "pytorch_fixtures.h"
 
 #include "planner/memory.h"
 #include "planner/pytorch_profile.h"
@@ -33,16 +34,6 @@ using nlohmann::json;
 
 namespace {
 
-// The tiny Llama of test_pytorch_choices.cpp: hidden 64, MLP 128, 2 layers, 2 query heads of 32,
-// 1 KV head, vocabulary 256, untied; batch 2 × sequence 32 (T = 64 tokens).
-ModelSpec tiny_llama() {
-    const json cfg = {{"model_type", "llama"},     {"hidden_size", 64},       {"intermediate_size", 128},
-                      {"num_hidden_layers", 2},    {"num_attention_heads", 2}, {"num_key_value_heads", 1},
-                      {"head_dim", 32},            {"vocab_size", 256},       {"max_position_embeddings", 512},
-                      {"tie_word_embeddings", false}};
-    return model_from_hf_config(cfg, "tiny-llama");
-}
-
 TrainConfig compiled_job(Precision p) {
     TrainConfig c;
     c.framework = Framework::pytorch;
@@ -52,14 +43,6 @@ TrainConfig compiled_job(Precision p) {
     c.seq = 32;
     c.framework_options.push_back({"compile", "inductor"});
     return c;
-}
-
-const std::string kDir = std::string(LLMPLAN_VALIDATION_DIR) + "/pytorch_memory/";
-
-json load(const std::string& name) {
-    std::ifstream in(kDir + name);
-    REQUIRE(in.good());
-    return json::parse(in);
 }
 
 }  // namespace
@@ -74,7 +57,7 @@ TEST_CASE("torch.compile: what the partitioner keeps from one tiny Llama layer, 
     //   36,864 elements) · 2 = 73,728.
     // 15 tensors: 16,384 + 512 + 5 · 8,192 + 512 + 16,384 + 512 + 8,192 + 3 · 16,384 = 132,608
     // activation bytes + 73,728 = 206,336.
-    const std::vector<CompiledSaved> amp = compiled_layer_saved(tiny_llama(), compiled_job(Precision::amp_bf16));
+    const std::vector<CompiledSaved> amp = compiled_layer_saved(test::hf_tiny_llama(), compiled_job(Precision::amp_bf16));
     REQUIRE(amp.size() == 15);
     double total = 0, casts = 0;
     for (const CompiledSaved& t : amp) {
@@ -88,7 +71,7 @@ TEST_CASE("torch.compile: what the partitioner keeps from one tiny Llama layer, 
     CHECK(amp[4].bytes == 8192);
     // bf16 model: no weight copies, the residual stream in bf16 (8,192 each): 14 tensors,
     // 132,608 − 2 · 8,192 = 116,224 bytes.
-    const std::vector<CompiledSaved> bf = compiled_layer_saved(tiny_llama(), compiled_job(Precision::bf16));
+    const std::vector<CompiledSaved> bf = compiled_layer_saved(test::hf_tiny_llama(), compiled_job(Precision::bf16));
     REQUIRE(bf.size() == 14);
     double bf_total = 0;
     for (const CompiledSaved& t : bf) bf_total += t.bytes;
@@ -97,13 +80,13 @@ TEST_CASE("torch.compile: what the partitioner keeps from one tiny Llama layer, 
     TrainConfig eager = compiled_job(Precision::amp_bf16);
     eager.framework_options.clear();
     double eager_total = 0;
-    for (const PytorchSavedTensor& t : pytorch_layer_saved(tiny_llama(), eager, 0)) eager_total += t.bytes;
+    for (const PytorchSavedTensor& t : pytorch_layer_saved(test::hf_tiny_llama(), eager, 0)) eager_total += t.bytes;
     CHECK(eager_total > total);
 }
 
 TEST_CASE("torch.compile: the measured compiled runs within 5% of max_memory_allocated", "[pytorch][compile][validation]") {
-    const json shapes = load("shapes.json");
-    const json doc = load("pytorch_choices_1gpu_h200.json");
+    const json shapes = test::load_pytorch_fixture("shapes.json");
+    const json doc = test::load_pytorch_fixture("pytorch_choices_1gpu_h200.json");
     const bool print = std::getenv("LLMPLAN_PRINT_TABLE") != nullptr;
     if (print)
         std::cout << "| run | part | measured peak GiB | predicted GiB | error | forward_end | backward | optimizer | "
@@ -114,16 +97,8 @@ TEST_CASE("torch.compile: the measured compiled runs within 5% of max_memory_all
         if (cfg.value("group", std::string()) != "compile" || !cfg.value("compile", false)) continue;
         ++n;
         const std::string name = cfg["name"].get<std::string>();
-        const ModelSpec m = model_from_hf_config(shapes.at(cfg["shape"].get<std::string>()), cfg["shape"].get<std::string>());
-        TrainConfig c;
-        c.framework = Framework::pytorch;
-        c.precision = parse_precision(cfg["precision"].get<std::string>(), "--precision");
-        c.attention = cfg["attention"] == "eager" ? Attention::eager : Attention::flash;
-        c.micro_batch = cfg["batch"].get<std::int64_t>();
-        c.seq = cfg["seq"].get<std::int64_t>();
-        c.recompute = parse_recompute(cfg["recompute"].get<std::string>(), "--recompute");
-        c.framework_options = {{"optimizer_impl", cfg["optimizer_impl"].get<std::string>()}, {"compile", "inductor"}};
-        const MemoryPlan plan = plan_memory(m, *find_gpu("h100-sxm"), c);
+        const MemoryPlan plan =
+            plan_memory(test::pytorch_fixture_model(cfg, shapes), *find_gpu("h100-sxm"), test::pytorch_fixture_job(cfg));
         const StageMemory& s = plan.worst();
         const double measured = r["max_memory_allocated"].get<double>();
         const double e = 100.0 * (s.peak_allocated - measured) / measured;

@@ -12,6 +12,8 @@
 // held_out in measure.py are held to the issue's targets (3% / 5%), in-sample runs to 3% / 6%;
 // the known reserved misses to their bands (docs/validation/pytorch_memory.md). With
 // LLMPLAN_PRINT_TABLE=1 the test also prints the markdown accuracy tables of that document.
+#include "pytorch_fixtures.h"
+
 #include "planner/memory.h"
 #include "planner/pytorch_profile.h"
 #include "planner/torch_sim.h"
@@ -39,14 +41,6 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kDir = std::string(LLMPLAN_VALIDATION_DIR) + "/pytorch_memory/";
-
-json load(const std::string& name) {
-    std::ifstream in(kDir + name);
-    REQUIRE(in.good());
-    return json::parse(in);
-}
-
 struct Case {
     std::string name, file;
     json config;
@@ -60,7 +54,7 @@ std::vector<Case> cases() {
     std::vector<Case> out;
     for (const char* file : {"pytorch_1gpu_h100.json", "pytorch_1gpu_rerun_h200.json", "pytorch_2gpu_h200.json",
                              "pytorch_1gpu_families_h200.json", "pytorch_choices_1gpu_h200.json"}) {
-        const json doc = load(file);
+        const json doc = test::load_pytorch_fixture(file);
         const json results = doc.contains("results") ? doc["results"] : json::array({doc});
         for (const json& r : results) {
             const json ranks = r.contains("ranks") ? r["ranks"] : json::array({r});
@@ -85,29 +79,7 @@ std::vector<Case> cases() {
 }
 
 MemoryPlan plan_for(const json& cfg, const json& shapes) {
-    const ModelSpec m = model_from_hf_config(shapes.at(cfg["shape"].get<std::string>()), cfg["shape"].get<std::string>());
-    TrainConfig c;
-    c.framework = Framework::pytorch;
-    c.precision = parse_precision(cfg["precision"].get<std::string>(), "--precision");
-    c.attention = cfg["attention"] == "eager" ? Attention::eager : Attention::flash;
-    c.micro_batch = cfg["batch"].get<std::int64_t>();
-    c.seq = cfg["seq"].get<std::int64_t>();
-    c.recompute = parse_recompute(cfg["recompute"].get<std::string>(), "--recompute");
-    c.dropout = cfg["dropout"].get<double>();
-    c.parallel.gpus = cfg["gpus"].get<int>();
-    c.parallel.zero = cfg["zero"].get<int>();
-    // The first fixtures were all measured with torch.optim.AdamW(fused=True) and record no
-    // implementation; later ones name it (measure.py --optimizer-impl).
-    // measure.py's later settings: the Trainer (its own default implementation), k micro-batches
-    // per step, PYTORCH_CUDA_ALLOC_CONF.
-    if (cfg.value("trainer", std::string()) == "hf")
-        c.framework_options.push_back({"trainer", "hf"});
-    else
-        c.framework_options.push_back({"optimizer_impl", cfg.value("optimizer_impl", std::string("fused"))});
-    c.global_batch = cfg.value("accum", 1) * c.micro_batch * c.parallel.gpus;
-    if (cfg.value("alloc_conf", std::string()) == "expandable_segments:True")
-        c.framework_options.push_back({"expandable_segments", "true"});
-    return plan_memory(m, *find_gpu("h100-sxm"), c);
+    return plan_memory(test::pytorch_fixture_model(cfg, shapes), *find_gpu("h100-sxm"), test::pytorch_fixture_job(cfg));
 }
 
 double err(double predicted, double measured) { return 100.0 * (predicted - measured) / measured; }
@@ -159,7 +131,7 @@ TEST_CASE("pytorch profile: every measured run within its tolerance (held out 3%
     // derived from them) are held to the targets, peak within 3% and reserved within 5%. In-sample
     // runs: peak within 3% and reserved within 6% (the worst in-sample run inside the tolerance,
     // 2026-12-05: 5.5%). The runs of kReservedMisses are held to their bands instead.
-    const json shapes = load("shapes.json");
+    const json shapes = test::load_pytorch_fixture("shapes.json");
     const std::vector<Case> all = cases();
     REQUIRE(all.size() == 102);  // 40 + 24 families (one failed to run) + 38 choices (compile excluded)
     const bool print = std::getenv("LLMPLAN_PRINT_TABLE") != nullptr;
@@ -220,7 +192,7 @@ TEST_CASE("pytorch profile: the replayed allocator reserves as many segments as 
     // 1 GPU within 20% (TinyLlama fp32 +16%, Pythia amp SDPA s2048 −19%), 2 GPUs within 30% (DDP /
     // ZeRO-1 on GPT-2 350M: +29%; the reducer's buckets are modelled coarsely). With expandable segments
     // the counter counts each mapping of more pages, not segments: those runs are not compared.
-    const json shapes = load("shapes.json");
+    const json shapes = test::load_pytorch_fixture("shapes.json");
     for (const Case& c : cases()) {
         if (c.segments <= 0 || c.config.contains("alloc_conf")) continue;
         const MemoryPlan plan = plan_for(c.config, shapes);
