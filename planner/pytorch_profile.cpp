@@ -833,10 +833,7 @@ struct Program {
         return out;
     }
 
-    struct Result {
-        double forward_peak = 0, forward_end = 0, backward_peak = 0;
-        std::vector<double> forward_cats, backward_cats;
-        std::string forward_where, backward_where;
+    struct Result : torchsim::StepPeaks {
         std::vector<Sim::Saved> layer_saved;  // what layer `saved_layer` keeps (no checkpointing)
     };
     int saved_layer = 0;
@@ -1275,18 +1272,7 @@ std::vector<PytorchSavedTensor> pytorch_layer_saved(const ModelSpec& m, const Tr
 namespace {
 
 // --compile: the step as torch.compile runs it (torch_compile.h), in the program's simulator.
-Program::Result compiled_result(Program& prog) {
-    const CompiledStep k = run_compiled_step(prog.m, prog.c, prog.sim);
-    Program::Result r;
-    r.forward_peak = k.forward_peak;
-    r.forward_end = k.forward_end;
-    r.backward_peak = k.backward_peak;
-    r.forward_cats = k.forward_cats;
-    r.backward_cats = k.backward_cats;
-    r.forward_where = k.forward_where;
-    r.backward_where = k.backward_where;
-    return r;
-}
+Program::Result compiled_result(Program& prog) { return {run_compiled_step(prog.m, prog.c, prog.sim), {}}; }
 
 // The stage and the number of segments the replayed allocator reserved (its cudaMalloc calls).
 StageMemory plan_stage_replayed(const ModelSpec& m, const TrainConfig& c, int* segments) {

@@ -143,14 +143,14 @@ std::vector<CompiledSaved> compiled_layer_saved(const ModelSpec& m, const TrainC
     return out;
 }
 
-CompiledStep run_compiled_step(const ModelSpec& m, const TrainConfig& c, Sim& sim) {
+torchsim::StepPeaks run_compiled_step(const ModelSpec& m, const TrainConfig& c, Sim& sim) {
     const Shape sh(m, c);
     const double T = sh.T, h = sh.h, V_ = sh.V;
     const bool ckpt = c.recompute == Recompute::full;
     const double grad_bytes = c.precision == Precision::bf16 ? 2.0 : 4.0;
     const std::vector<Tensor> per_layer = layer_tensors(m, c);
     const std::vector<ParamTensor> tensors = param_tensors(m);
-    CompiledStep r;
+    torchsim::StepPeaks r;
     const V ids = sim.tensor(T, TensorType::i64, Cat::temporary, "input_ids");
     const V labels = sim.tensor(T, TensorType::i64, Cat::temporary, "labels");
     sim.start_phase("forward");

@@ -59,12 +59,7 @@ std::vector<CompiledSaved> compiled_layer_saved(const ModelSpec& m, const TrainC
 // The compiled step replayed in `sim` (which must be fresh): one autograd node per decoder layer
 // holding its saved tensors, the final norm, the head and the loss; backward frees each layer's
 // tensors when it reaches it. The events feed the caching allocator's replay like the eager ones.
-struct CompiledStep {
-    double forward_peak = 0, forward_end = 0, backward_peak = 0;
-    std::vector<double> forward_cats, backward_cats;
-    std::string forward_where, backward_where;
-};
-CompiledStep run_compiled_step(const ModelSpec& m, const TrainConfig& c, torchsim::Sim& sim);
+torchsim::StepPeaks run_compiled_step(const ModelSpec& m, const TrainConfig& c, torchsim::Sim& sim);
 
 // One line for the plan: what the model assumed (mode, what a layer keeps, the loss's backward).
 std::string compiled_assumption(const ModelSpec& m, const TrainConfig& c);

@@ -66,6 +66,15 @@ const char* to_string(Cat c);
 
 using V = int;  // a tensor value (a view or a tensor); -1 = none
 
+// One replayed training step's phases (what the pytorch profile reports, eager or compiled): the
+// highest allocation of forward and of backward, what forward leaves allocated, and at each peak
+// the bytes by category and where it happened.
+struct StepPeaks {
+    double forward_peak = 0, forward_end = 0, backward_peak = 0;
+    std::vector<double> forward_cats, backward_cats;
+    std::string forward_where, backward_where;
+};
+
 class Sim {
 public:
     // A parameter: static memory (counted outside the simulator), receives a .grad in backward
