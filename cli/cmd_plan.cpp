@@ -199,7 +199,10 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
         if (r.fp8_linears_only)
             attention += "; it and the output layer on the 16-bit peak " + fixed(r.peak_16bit / 1e12, 0) +
                          " TFLOP/s (fp8 recipes cast only the layers' linear matmuls); element-wise includes " +
-                         duration(r.fp8_cast_seconds) + " of FP8 casts (amax + cast of each operand: 5 bytes per 16-bit element)";
+                         duration(r.fp8_cast_seconds) + " of FP8 casts (amax + cast of each operand: 5 bytes per 16-bit element; weights " +
+                         (r.fp8_weight_cast_source.empty() ? std::string("cast in every micro-batch")
+                                                           : "once per step: " + r.fp8_weight_cast_source) +
+                         ")";
         if (r.expert_gemm_efficiency > 0)
             attention += "; routed experts as grouped GEMMs of " + fixed(r.expert_tokens, 0) + " tokens each (balanced routing) at " +
                          pct(r.expert_gemm_efficiency) + " (the shape factor at the expert GEMM's smallest dimension); element-wise includes " +

@@ -25,6 +25,8 @@ CommOverlap FrameworkProfile::comm_overlap(const TrainConfig&) const { return {}
 
 AttentionKernel FrameworkProfile::attention_kernel(const TrainConfig&) const { return {}; }
 
+Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { return {}; }
+
 std::string FrameworkProfile::reserve_note() const { return "allocator fragmentation, assumed"; }
 
 std::string FrameworkProfile::reserve_source() const { return "allocator fragmentation (assumed; docs/MEMORY_MODEL.md §6)"; }

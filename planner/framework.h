@@ -10,6 +10,9 @@
 //    llmplan engine sums its calibrated kernels; the others keep the generic model;
 //  * comm_overlap: collectives the framework hides behind computation (Megatron's
 //    --tp-comm-overlap and --overlap-param-gather);
+//  * fp8_weight_casts: FP8 weights cast every micro-batch or once per step (Transformer Engine's
+//    cache under Megatron);
+//  * attention_kernel: the fused attention kernel whose kernel-table rows time the attention core;
 //  * options: the framework's own settings a job may give (--framework-option KEY=VALUE), each with
 //    the framework's default and name for it;
 //  * the texts the CLI table, `llmplan profile` and the GUI print for it.
@@ -48,6 +51,16 @@ struct CommOverlap {
     std::string source;                   // the framework's flags that turn them on
 };
 
+// How often a framework casts the layers' linear weights to FP8 (--precision fp8): every GEMM call
+// (the generic convention: each pass casts its weight operand), or once per optimizer step — the
+// weights do not change between the micro-batches of a step, and a framework that caches the FP8
+// copies (Transformer Engine's is_first_microbatch) casts them at the first micro-batch only
+// (docs/PERFORMANCE_MODEL.md §2, "FP8 casts").
+struct Fp8WeightCasts {
+    bool once_per_step = false;
+    std::string source;  // why (the framework's mechanism), printed with the casts
+};
+
 // The fused attention kernel a framework runs for --attention flash: the backend's rows in a
 // measured kernel table (core/kernel_table.h) and why.
 struct AttentionKernel {
@@ -82,6 +95,8 @@ public:
     virtual void step_time(const MemoryPlan& plan, const PerfOptions& options, ComputeTime& time) const;
     // The collectives the framework overlaps beyond the generic rules; default: none.
     virtual CommOverlap comm_overlap(const TrainConfig& config) const;
+    // How the framework casts FP8 weights; default: every pass of every micro-batch.
+    virtual Fp8WeightCasts fp8_weight_casts(const TrainConfig& config) const;
     // The attention kernel the framework runs on a GPU with a kernel table; default: SDPA's flash.
     virtual AttentionKernel attention_kernel(const TrainConfig& config) const;
 

@@ -86,6 +86,15 @@ public:
         return {"cudnn_attention", "cuDNN fused attention: Transformer Engine's FusedAttention, preferred on Hopper+"};
     }
 
+    // Megatron-Core's pipeline schedules call set_is_first_microbatch() on the model at the first
+    // micro-batch of each step, which tells Transformer Engine's linear modules to quantize their
+    // weights (and the transposed copy the backward uses) and keep them; later micro-batches reuse
+    // the cache (megatron/core/transformer/module.py set_is_first_microbatch; TE's
+    // is_first_microbatch argument, "caching FP8 versions of the weights"; docs/REFERENCES.md §12).
+    Fp8WeightCasts fp8_weight_casts(const TrainConfig&) const override {
+        return {true, "Transformer Engine caches the FP8 weights from the first micro-batch of a step (is_first_microbatch)"};
+    }
+
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp8 &&

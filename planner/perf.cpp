@@ -465,22 +465,34 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // tensor) and then scales and writes it (a second read, a 1-byte write): 5 bytes per element,
     // HBM-bound (dynamic per-tensor scaling: torchao float8 "tensorwise", Transformer Engine's
     // current scaling; Micikevicius et al. 2022 on per-tensor scale factors; docs/REFERENCES.md §12).
-    double cast_fwd = 0, cast_bwd = 0;
+    // The weights' casts (the forward's copy and the backward's transposed one) come with every
+    // micro-batch's passes, or once per step where the framework caches them
+    // (FrameworkProfile::fp8_weight_casts): then each micro-batch carries 1/m of them and the
+    // recomputed forward none.
+    const double micro = static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
+    double cast_fwd = 0, cast_bwd = 0, cast_recompute = 0;
     if (r.fp8_linears_only) {
+        const Fp8WeightCasts wc = framework_profile(c.framework).fp8_weight_casts(c);
+        r.fp8_weight_cast_source = wc.once_per_step ? wc.source : "";
+        double act_fwd = 0, act_bwd = 0, weights = 0;
         for (const LayerGroup& group : stage_layer_groups(m, p, st.stage)) {
             const Fp8CastElements e = fp8_cast_elements(m, p, group.kind);
-            cast_fwd += group.count * (e.forward_per_token * tokens_mb + e.weights);
-            cast_bwd += group.count * (e.backward_per_token * tokens_mb + e.weights);
+            act_fwd += group.count * e.forward_per_token * tokens_mb;
+            act_bwd += group.count * e.backward_per_token * tokens_mb;
+            weights += group.count * e.weights;
         }
-        cast_fwd *= kFp8CastBytesPerElement / hbm_at(tensor_bytes);
-        cast_bwd *= kFp8CastBytesPerElement / hbm_at(tensor_bytes);
+        const double weight_share = wc.once_per_step ? 1 / micro : 1;
+        const double per_element = kFp8CastBytesPerElement / hbm_at(tensor_bytes);
+        cast_fwd = (act_fwd + weights * weight_share) * per_element;
+        cast_bwd = (act_bwd + weights * weight_share) * per_element;
+        cast_recompute = (act_fwd + (wc.once_per_step ? 0 : weights)) * per_element;
     }
-    r.fp8_cast_seconds = (cast_fwd + cast_bwd + (c.recompute == Recompute::full ? cast_fwd : 0)) * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
     const double recomputed_fwd = c.recompute == Recompute::full ? 1 : 0;  // full recompute runs the forward again
+    r.fp8_cast_seconds = (cast_fwd + cast_bwd + recomputed_fwd * cast_recompute) * micro;
     r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
     r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd;
     r.microbatch_backward_seconds =
-        matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_fwd + permute_fwd) + cast_bwd + permute_fwd;
+        matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_recompute + permute_fwd) + cast_bwd + permute_fwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -809,6 +821,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.attention_efficiency = t.attention_efficiency;
     r.attention_efficiency_source = t.attention_efficiency_source;
     r.fp8_cast_seconds = t.fp8_cast_seconds;
+    r.fp8_weight_cast_source = t.fp8_weight_cast_source;
     r.moe_permute_seconds = t.moe_permute_seconds;
     r.expert_gemm_efficiency = t.expert_gemm_efficiency;
     r.expert_tokens = t.expert_tokens;

@@ -246,6 +246,7 @@ struct ComputeTime {
     double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)
     double fp8_cast_seconds = 0;           // per step, fp8 only: the casts of the linears' operands (in elementwise)
+    std::string fp8_weight_cast_source;    // fp8: why weights are cast once per step (empty: every micro-batch)
     double expert_tokens = 0;              // MoE: rows of each routed expert's grouped GEMM per micro-batch (balanced)
     double expert_gemm_efficiency = 0;     // MoE: the routed experts' GEMM efficiency at their own shape
     double moe_permute_seconds = 0;        // per step, MoE: token permutation for the dispatch and combine (in elementwise)
@@ -290,6 +291,7 @@ struct PerfPlan {
     double attention_efficiency = 0;  // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // empty: the GEMM efficiency
     double fp8_cast_seconds = 0;      // per step, of elementwise_seconds: fp8 casts of the linears' operands
+    std::string fp8_weight_cast_source;  // fp8: why weights are cast once per step (empty: every micro-batch)
     double expert_tokens = 0;         // MoE: rows of each routed expert's grouped GEMM per micro-batch (balanced routing)
     double expert_gemm_efficiency = 0;  // MoE: the routed experts' GEMM efficiency at their own shape (0: no MoE layer)
     double moe_permute_seconds = 0;   // per step, of elementwise_seconds: MoE token permutation (dispatch and combine)

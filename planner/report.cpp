@@ -167,6 +167,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"matmul_seconds", r.matmul_seconds},
                            {"elementwise_seconds", r.elementwise_seconds},
                            {"fp8_cast_seconds", r.fp8_cast_seconds},
+                           {"fp8_weights_cast_once_per_step", !r.fp8_weight_cast_source.empty()},
                            {"moe_permute_seconds", r.moe_permute_seconds},
                            {"bubble_seconds", r.bubble_seconds},
                            {"bubble_fraction", r.bubble_fraction},

@@ -406,6 +406,40 @@ TEST_CASE("perf: fp8 runs only the layers' linears at the FP8 rate, FlashAttenti
     CHECK(q.matmul_seconds == Approx(3 * (linear + logits + attention) / (989.4e12 * e)).epsilon(1e-9));
 }
 
+TEST_CASE("perf: fp8 weight casts every micro-batch (generic) or once per step (megatron: Transformer Engine's cache)", "[perf]") {
+    // GPT-2 124M on one H100 SXM, fp8, 4 micro-batches of 1 × 1,024 tokens. Per layer (the test
+    // above): activation casts (5,376 forward + 6,912 backward) per token, weights 7,077,888 in the
+    // forward and again (transposed) in the backward. Elements × 5 bytes ÷ 3.35 TB/s.
+    TrainConfig c;
+    c.precision = Precision::fp8;
+    c.micro_batch = 1;
+    c.global_batch = 4;
+    c.seq = 1024;
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const double act_fwd = 12 * 5376.0 * 1024, act_bwd = 12 * 6912.0 * 1024, weights = 12 * 7077888.0, per = 5 / 3.35e12;
+    // Generic: every micro-batch casts the weights in both passes:
+    // 4 × (66,060,288 + 84,934,656 + 2 × 84,934,656) = 4 × 320,864,256 elements.
+    const PerfPlan g = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+    CHECK(g.fp8_weight_cast_source.empty());
+    CHECK(g.fp8_cast_seconds == Approx(4 * (act_fwd + act_bwd + 2 * weights) * per).epsilon(1e-9));
+    CHECK(g.fp8_cast_seconds == Approx(4 * 320864256.0 * 5 / 3.35e12).epsilon(1e-9));
+    // Megatron: the weights' two casts once per step, the activations' every micro-batch:
+    // 4 × 150,994,944 + 2 × 84,934,656 = 773,849,088 elements.
+    c.framework = Framework::megatron;
+    const PerfPlan mg = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+    CHECK_FALSE(mg.fp8_weight_cast_source.empty());
+    CHECK(mg.fp8_cast_seconds == Approx((4 * (act_fwd + act_bwd) + 2 * weights) * per).epsilon(1e-9));
+    CHECK(mg.fp8_cast_seconds == Approx(773849088.0 * 5 / 3.35e12).epsilon(1e-9));
+    // Full recompute runs each micro-batch's forward again: its activation casts, and under the
+    // generic convention its weight casts too (4 × 84,934,656 more); the cache serves the recompute.
+    c.recompute = Recompute::full;
+    const PerfPlan mgr = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+    CHECK(mgr.fp8_cast_seconds == Approx((4 * (2 * act_fwd + act_bwd) + 2 * weights) * per).epsilon(1e-9));
+    c.framework = Framework::generic;
+    const PerfPlan gr = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+    CHECK(gr.fp8_cast_seconds == Approx(4 * (2 * act_fwd + act_bwd + 3 * weights) * per).epsilon(1e-9));
+}
+
 TEST_CASE("perf: ZeRO-3 gathers the parameters in the compute dtype, also where the shards are fp32", "[perf]") {
     // llama-2-7b (6,738,415,616 parameters) on 8 GPUs, ZeRO-3, mixed-bf16: the generic model keeps
     // bf16 shards, torchtitan's FSDP2 fp32 ones; both all-gather bf16 (param_dtype): 2 B each.
