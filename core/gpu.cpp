@@ -50,7 +50,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 300,                    // V100 datasheet (SXM2): 300 W
         .source = "NVIDIA Tesla V100 GPU Accelerator datasheet (SXM2 column); NVIDIA Tesla V100 GPU Architecture whitepaper (2017)",
         .gemm_efficiency = 0.641,  // V100-SXM2-16GB 94.84 ÷ H100 759.09 fp16 (same SXM2 compute as the 32GB); derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: torch-performance-test-data database, V100 SXM2 94.84 ÷ H100 759.09 TFLOP/s fp16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: V100 SXM2 94.84 vs H100 759.09 TFLOP/s fp16 in the torch-performance-test-data database, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 100,                      // EDR / HDR-100 class (DGX-1 era); assumed
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -168,7 +168,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 350,                    // GA102 whitepaper, Appendix A: total graphics power 350 W
         .source = "NVIDIA Ampere GA102 GPU Architecture whitepaper (2020), Appendix A (GeForce RTX 3090)",
         .gemm_efficiency = 0.948,  // RTX 3090 76.58 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: torch-performance-test-data database, RTX 3090 76.58 ÷ H100 790.6 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: RTX 3090 76.58 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 100,                      // workstations; assumed
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -440,7 +440,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 1000,                   // HGX B200 datasheet: configurable up to 1,000 W per GPU
         .source = "NVIDIA HGX B200 datasheet (8-GPU totals ÷ 8, sparse ÷ 2); NVIDIA DGX B200 datasheet",
         .gemm_efficiency = 0.622,  // MAMF: B200 1745.0 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: Bekman, ml-engineering, MAMF table, B200 1745.0 ÷ H100 794.5 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: B200 1745.0 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 400,                      // DGX B200: one ConnectX-7 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -471,7 +471,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 1200,                   // GB200 NVL72 page: configurable up to 1,200 W per GPU
         .source = "NVIDIA GB200 NVL72 page, technical specifications (per-GPU column; sparse ÷ 2)",
         .gemm_efficiency = 0.584,  // MAMF: GB200 1822.0 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: Bekman, ml-engineering, MAMF table, GB200 1822.0 ÷ H100 794.5 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: GB200 1822.0 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 400,                      // one ConnectX-7 400 Gb/s per GPU, as DGX B200 (assumed)
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, as the B200 (assumed; --price-per-gpu-hour overrides)
@@ -502,7 +502,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 750,                    // MI300X datasheet: 750 W peak TBP
         .source = "AMD Instinct MI300X Accelerator datasheet (2023); AMD CDNA 3 Architecture whitepaper (2023)",
         .gemm_efficiency = 0.410,  // MAMF: MI300X 668.4 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: Bekman, ml-engineering, MAMF table, MI300X 668.4 ÷ H100 794.5 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: MI300X 668.4 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 400,                      // one 400 Gb/s NIC per OAM module, as NVIDIA's 8-GPU servers (assumed)
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -530,7 +530,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 1000,                   // MI325X datasheet: 1000 W peak TBP
         .source = "AMD Instinct MI325X Accelerator datasheet (2024); AMD CDNA 3 Architecture whitepaper (2023)",
         .gemm_efficiency = 0.481,  // MAMF: MI325X 784.9 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: Bekman, ml-engineering, MAMF table, MI325X 784.9 ÷ H100 794.5 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: MI325X 784.9 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 400,                      // one 400 Gb/s NIC per OAM module (assumed), as the MI300X
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the MI300X (assumed; --price-per-gpu-hour overrides)
@@ -561,7 +561,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 70,                     // T4 datasheet: 70 W
         .source = "NVIDIA T4 Tensor Core GPU datasheet (2019); NVIDIA Turing architecture whitepaper (FP64 ratio)",
         .gemm_efficiency = 0.545,  // T4 41.93 ÷ H100 759.09 fp16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: torch-performance-test-data database, T4 41.93 ÷ H100 759.09 TFLOP/s fp16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: T4 41.93 vs H100 759.09 TFLOP/s fp16 in the torch-performance-test-data database, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 100,                      // cloud inference instances; assumed
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -593,7 +593,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 350,                    // L40S datasheet: max power consumption 350 W
         .source = "NVIDIA L40S datasheet (2023); NVIDIA Ada Lovelace GPU Architecture whitepaper (FP64 ratio)",
         .gemm_efficiency = 0.653,  // L40S 269.15 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: torch-performance-test-data database, L40S 269.15 ÷ H100 790.6 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: L40S 269.15 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 100,                      // PCIe servers; assumed
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -623,7 +623,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 450,                    // Ada whitepaper / RTX 4090 spec page: total graphics power 450 W
         .source = "NVIDIA Ada Lovelace GPU Architecture whitepaper (2022), Appendix A (GeForce RTX 4090); NVIDIA GeForce RTX 4090 specifications page",
         .gemm_efficiency = 0.879,  // RTX 4090 165.26 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: torch-performance-test-data database, RTX 4090 165.26 ÷ H100 790.6 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: RTX 4090 165.26 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 100,                      // workstations; assumed
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -652,7 +652,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 575,                    // RTX Blackwell whitepaper, Appendix A: total graphics power 575 W
         .source = "NVIDIA RTX Blackwell GPU Architecture whitepaper (2025), Appendix A (GeForce RTX 5090)",
         .gemm_efficiency = 0.999,  // RTX 5090 238.04 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: torch-performance-test-data database, RTX 5090 238.04 ÷ H100 790.6 TFLOP/s bf16, on the H200 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency_source = "derived: RTX 5090 238.04 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H200 kernel table × 0.88 (docs/GPUS.md)",
         .nic_gbps = 100,                      // workstations; assumed
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
