@@ -228,7 +228,7 @@ TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[
 }
 
 // The GEMM efficiencies derived from published GEMM benchmarks (docs/GPUS.md, "Planning defaults";
-// docs/REFERENCES.md §7), each recomputed here from the published figures, the H200 kernel table
+// docs/REFERENCES.md §12), each recomputed here from the published figures, the H200 kernel table
 // and kKernelTableSustained, and compared with the catalog's value rounded to 3 decimals:
 //   e = (rate_gpu ÷ rate_H100) × T × 0.88 ÷ (peak_gpu × s/(s + 128)).
 // By hand:
