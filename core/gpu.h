@@ -21,6 +21,14 @@ inline constexpr const char* kDefaultGpu = "h100-sxm";
 // Hopper, to GPT-2 124M / 350M training measured on the lent H100 (docs/REFERENCES.md §7).
 inline constexpr double kGemmEfficiency = 0.82;        // A100 fit; the default
 inline constexpr double kGemmEfficiencyHopper = 0.63;  // H100 fit (H100, H200)
+// Rows with neither a fit nor a kernel table of their own (B200, GB200, MI300X, MI325X, V100, T4,
+// L40S, RTX 3090/4090/5090) carry an efficiency DERIVED from a published GEMM benchmark that also
+// measured an H100 the same way (docs/GPUS.md, "Planning defaults"; docs/REFERENCES.md §12):
+//   e_gpu = (rate_gpu ÷ rate_H100, published) × T × kKernelTableSustained ÷ (peak_gpu × s/(s + 128))
+// (kKernelTableSustained = 0.88, planner/perf.h: the sustained fraction of table rates in training)
+// with T the H200 kernel table's rate (the h100-sxm row's table) at the benchmark's H100 shape and
+// s that shape's smallest dimension (the time model's shape factor, divided out so that
+// e_gpu × s/(s + 128) reproduces the anchored rate there). Checked by tests/test_gpu.cpp.
 
 // Attention-core efficiency (docs/PERFORMANCE_MODEL.md §2): the fraction of the 16-bit dense peak
 // the fused attention kernel of a PyTorch-class stack (SDPA's flash backend: FlashAttention-2)
