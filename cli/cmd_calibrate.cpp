@@ -36,10 +36,16 @@ void setup_profile_calibrate(CLI::App& profile_app, ProfileCalibrateCommand& cmd
     cmd.app->add_option("--out", cmd.out,
                         "Calibration file to write; an existing one (same GPU) keeps its other entries and keys")
         ->type_name("FILE");
+    cmd.app->add_option("--kernel-table", cmd.kernel_table,
+                        "Also write the measured GEMM (cuBLAS, the model's shapes) and copy rates as a kernel table: "
+                        "`plan --kernel-table FILE` reads it over the GPU's built-in table, or alone on a GPU without one")
+        ->type_name("FILE");
     cmd.app->add_flag("--dry-run", cmd.dry_run, "List the kernel shapes that would be measured, without a GPU");
     cmd.app->footer("Example:\n  llmplan profile calibrate --model gpt2-124m --precision mixed-bf16 --micro-batch 4,16 "
                     "--out h100.json\n  llmplan plan --model gpt2-124m --framework llmplan --micro-batch 8 --calibration "
-                    "h100.json");
+                    "h100.json\n  llmplan profile calibrate --model llama-3.1-8b --micro-batch 1,2,4 --seq 4096 --out cal.json "
+                    "--kernel-table my-gpu-kernels.json\n  llmplan plan --model llama-3.1-8b --gpu h100-sxm --kernel-table "
+                    "my-gpu-kernels.json");
 }
 
 namespace {
@@ -85,6 +91,8 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
         return 0;
     }
     if (cmd.out.empty()) throw InputError("--out: give the calibration file to write (or --dry-run to list the shapes)");
+    if (!cmd.kernel_table.empty() && cmd.kernel_table == cmd.out)
+        throw InputError("--kernel-table " + cmd.kernel_table + ": the same file as --out; give the kernel table its own file");
     const std::string existing = read_text_file_if_present(cmd.out, "--out").value_or("");
     (void)profiler::calibration_gpu();  // refuse in one line before any output
     err << "llmplan profile calibrate: " << req.model.name << ": timing " << shapes.size() << " kernel shapes\n";
@@ -98,7 +106,10 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
             }
         });
     const std::string text = profiler::calibration_json(run, req, existing, "--out " + cmd.out);
+    const std::string table =
+        cmd.kernel_table.empty() ? std::string() : profiler::kernel_table_json(run, "--kernel-table " + cmd.kernel_table);
     write_output_file(cmd.out, text, "--out");
+    if (!cmd.kernel_table.empty()) write_output_file(cmd.kernel_table, table, "--kernel-table");
 
     const std::map<std::string, profiler::BestRates> rates = profiler::best_rates(run.kernels);
     out << "llmplan profile calibrate: " << run.kernels.size() << " kernel shapes of " << req.model.name << " timed on "
@@ -113,6 +124,9 @@ int run_profile_calibrate(const ProfileCalibrateCommand& cmd, std::ostream& out,
         for (const std::string& s : run.skipped) out << "    " << s << "\n";
     }
     out << "  use: llmplan plan --model " << req.model.name << " --framework llmplan --calibration " << cmd.out << "\n";
+    if (!cmd.kernel_table.empty())
+        out << "  kernel table -> " << cmd.kernel_table << " (GEMM rows of the model's shapes and a copy row); use: "
+            << "llmplan plan --model " << req.model.name << " --kernel-table " << cmd.kernel_table << "\n";
     return 0;
 }
 

@@ -77,6 +77,7 @@ struct ProfileCalibrateCommand {
     CLI::App* app = nullptr;
     ModelOptions model;
     std::string precision = "mixed-bf16", micro_batch = "1,2,4,8", seq = "1024", attention = "flash,eager", out;
+    std::string kernel_table;  // also write the measured GEMM and copy rates as a kernel table
     bool dry_run = false;
 };
 void setup_profile_calibrate(CLI::App& profile_app, ProfileCalibrateCommand& cmd);

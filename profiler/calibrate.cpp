@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/kernel_table.h"
 #include "backend/loader.h"
 #include "profiler/runner.h"
 
@@ -75,7 +76,7 @@ CalibrationRun run_calibration(const CalibrateRequest& r, const std::function<vo
     const DeviceQuery q = gpu.query_devices();
     run.gpu = q.ok && !q.devices.empty() ? q.devices.front().name : "unknown GPU";
     run.launch_seconds = gpu.launch_seconds();
-    run.copy_bandwidth = gpu.copy_bandwidth(std::size_t{1} << 30);
+    run.copy_bandwidth = gpu.copy_bandwidth(static_cast<std::size_t>(kCalibrationCopyBytes));
     const int total = static_cast<int>(shapes.size());
     int done = 0;
     for (const EngineKernelCall& s : shapes) {
@@ -190,6 +191,36 @@ std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& 
     j["engine_kernels"] = list;
     if (!run.skipped.empty()) j["skipped"] = run.skipped;
     return j.dump(1) + "\n";
+}
+
+std::string kernel_table_json(const CalibrationRun& run, const std::string& what) {
+    nlohmann::ordered_json j;
+    j["schema"] = kKernelTableSchema;
+    j["meta"] = {{"device", run.gpu},
+                 {"date_utc", now_utc()},
+                 {"source", "llmplan profile calibrate: the training engine's linear_forward GEMMs (cuBLAS) and device copy"},
+                 {"timing", "median of repeated back-to-back launches (profiler/calibrate.h)"}};
+    nlohmann::ordered_json gemm = nlohmann::ordered_json::array();
+    for (const EngineKernelTiming& t : run.kernels) {
+        // linear_forward dims: {T, k, n, bias, ld, gelu} (engine/engine_kernels.h)
+        if (t.kernel != EngineKernel::linear_forward || t.dims.size() < 3 || !(t.seconds > 0)) continue;
+        if (t.dims.size() >= 6 && t.dims[5] != 0) continue;  // GELU in the epilogue: not a plain GEMM
+        const double m = static_cast<double>(t.dims[0]), k = static_cast<double>(t.dims[1]), n = static_cast<double>(t.dims[2]);
+        const char* dtype = t.dtype == DType::bf16 ? "bf16" : t.dtype == DType::fp16 ? "fp16" : "fp32";
+        gemm.push_back({{"dtype", dtype}, {"m", m}, {"n", n}, {"k", k}, {"us", t.seconds * 1e6},
+                        {"tflops", 2 * m * n * k / t.seconds / 1e12}});
+    }
+    if (gemm.empty())
+        throw InputError(what + ": the calibration timed no GEMM (linear_forward) to make a kernel table of");
+    j["gemm"] = gemm;
+    j["attention"] = nlohmann::ordered_json::array();
+    nlohmann::ordered_json memory = nlohmann::ordered_json::array();
+    if (run.copy_bandwidth > 0)
+        memory.push_back({{"op", "copy"}, {"bytes", kCalibrationCopyBytes}, {"gbps", run.copy_bandwidth / 1e9}});
+    j["memory_bound"] = memory;
+    std::string text = j.dump(1) + "\n";
+    (void)parse_kernel_table(text, what);  // what `plan --kernel-table` will read: refuse here, not there
+    return text;
 }
 
 }  // namespace llmplan::profiler

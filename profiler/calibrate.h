@@ -35,6 +35,9 @@ struct CalibrateRequest {
 // precisions, micro-batches and attention forms; recompute modes add no new shapes).
 std::vector<EngineKernelCall> calibration_shapes(const CalibrateRequest& request);
 
+// The size of the device-to-device copy whose bandwidth a calibration measures (1 GiB).
+inline constexpr double kCalibrationCopyBytes = 1073741824.0;
+
 struct CalibrationRun {
     std::string gpu;                       // device name
     double launch_seconds = 0;
@@ -65,5 +68,16 @@ std::map<std::string, BestRates> best_rates(const std::vector<EngineKernelTiming
 // is not a calibration file or was measured on another GPU.
 std::string calibration_json(const CalibrationRun& run, const CalibrateRequest& request, const std::string& existing,
                              const std::string& what);
+
+// The run's measured rates as a kernel table (core/kernel_table.h, schema "llmplan.kernel-tables/1")
+// for `plan --kernel-table FILE`, which reads it over the GPU's built-in table (its rows replace the
+// built-in rows of the same format and op) or alone on a GPU without one: every linear_forward timing without the
+// GELU epilogue as a GEMM row — m = T tokens, n outputs, k inputs, 2·m·n·k FLOPs over the measured
+// time, in the storage type's format (bf16, fp16; the engine's fp32 GEMMs are strict fp32, "fp32",
+// not TF32) — and the device copy as a "copy" row at kCalibrationCopyBytes. The engine's backward
+// kernels run two GEMMs in one timing and its attention is neither FlashAttention nor cuDNN's, so
+// they give no rows (the planner looks backward GEMM shapes up among the forward rows). Throws
+// InputError naming `what` when the run timed no GEMM.
+std::string kernel_table_json(const CalibrationRun& run, const std::string& what);
 
 }  // namespace llmplan::profiler

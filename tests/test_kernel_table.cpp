@@ -7,9 +7,11 @@
 #include "core/gpu.h"
 #include "core/presets.h"
 #include "planner/perf.h"
+#include "profiler/calibrate.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -218,4 +220,48 @@ TEST_CASE("kernel table: a plan's matmul time worked by hand from a table, each 
     const PerfPlan q = plan_perf(plan, default_cluster(plan.gpu, 8), none);
     CHECK(q.gemm_efficiency == Approx(0.63 * 768 / 896).epsilon(1e-12));
     CHECK(q.rate_sources.gemm.find("fitted: GPT-2") == 0);
+}
+
+TEST_CASE("kernel table: `profile calibrate --kernel-table` writes the engine's GEMM and copy timings as a table, by hand",
+          "[kernel_table][calibrate]") {
+    profiler::CalibrationRun run;
+    run.gpu = "Test GPU";
+    run.copy_bandwidth = 2.5e12;  // bytes read + written per second
+    // GPT-2 124M's QKV at 2 × 1,024 tokens (dims {T, k, n, bias, ld, gelu}) in 10 µs:
+    // 2 · 2048 · 2304 · 768 = 7,247,757,312 FLOP → 724.7757312 TFLOP/s.
+    run.kernels.push_back({EngineKernel::linear_forward, DType::bf16, {2048, 768, 2304, 1, 2304, 0}, 10e-6});
+    // The MLP's up projection with GELU in the epilogue: not a plain GEMM, no row.
+    run.kernels.push_back({EngineKernel::linear_forward, DType::bf16, {2048, 768, 3072, 1, 3072, 1}, 12e-6});
+    // A backward timing holds two GEMMs: no row.
+    run.kernels.push_back({EngineKernel::linear_backward, DType::bf16, {2048, 768, 2304, 1, 2304, 0}, 20e-6});
+    // Strict fp32: 2 · 1024 · 768 · 768 = 1,207,959,552 FLOP in 100 µs → 12.07959552 TFLOP/s.
+    run.kernels.push_back({EngineKernel::linear_forward, DType::fp32, {1024, 768, 768, 0, 768, 0}, 100e-6});
+    const std::string text = profiler::kernel_table_json(run, "--kernel-table t.json");
+    const KernelTable t = parse_kernel_table(text, "t.json");
+    CHECK(t.device == "Test GPU");
+    REQUIRE(t.gemm.size() == 2);
+    CHECK(t.gemm[0].dtype == "bf16");
+    CHECK(t.gemm[0].m == 2048);
+    CHECK(t.gemm[0].n == 2304);
+    CHECK(t.gemm[0].k == 768);
+    CHECK(t.gemm[0].tflops == Approx(724.7757312).epsilon(1e-12));
+    CHECK(t.gemm[1].dtype == "fp32");
+    CHECK(t.gemm[1].tflops == Approx(12.07959552).epsilon(1e-12));
+    CHECK(t.attention.empty());
+    REQUIRE(t.memory_bound.size() == 1);
+    CHECK(t.memory_bound[0].op == "copy");
+    CHECK(t.memory_bound[0].bytes == 1073741824.0);
+    CHECK(t.memory_bound[0].gbps == Approx(2500).epsilon(1e-12));
+    // Over a built-in table its bf16 rows replace the built-in bf16 rows; the rest stays.
+    const KernelTable merged = merge_kernel_tables(*builtin_kernel_table("h200"), t);
+    const auto bf16 = std::count_if(merged.gemm.begin(), merged.gemm.end(), [](const KernelGemmRow& r) { return r.dtype == "bf16"; });
+    CHECK(bf16 == 1);
+    CHECK(std::count_if(merged.gemm.begin(), merged.gemm.end(), [](const KernelGemmRow& r) { return r.dtype == "fp8_e4m3"; }) > 0);
+    CHECK(merged.attention.size() == builtin_kernel_table("h200")->attention.size());
+
+    profiler::CalibrationRun none;
+    none.copy_bandwidth = 1e12;
+    none.kernels.push_back({EngineKernel::linear_forward, DType::bf16, {2048, 768, 3072, 1, 3072, 1}, 12e-6});
+    CHECK_THROWS_WITH(profiler::kernel_table_json(none, "--kernel-table t.json"),
+                      Catch::Contains("--kernel-table t.json") && Catch::Contains("no GEMM"));
 }
