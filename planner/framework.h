@@ -9,7 +9,8 @@
 //  * step_time: where the framework changes the time model (planner/perf.h, ComputeTime) — the
 //    llmplan engine sums its calibrated kernels; the others keep the generic model;
 //  * comm_overlap: collectives the framework hides behind computation (Megatron's
-//    --tp-comm-overlap and --overlap-param-gather);
+//    --tp-comm-overlap, --overlap-param-gather and --overlap-moe-expert-parallel-comm) and how its
+//    MoE dispatcher crosses nodes (the flex dispatcher: once per node);
 //  * options: the framework's own settings a job may give (--framework-option KEY=VALUE), each with
 //    the framework's default and name for it;
 //  * the texts the CLI table, `llmplan profile` and the GUI print for it.
@@ -45,7 +46,16 @@ struct FrameworkOption {
 struct CommOverlap {
     bool tp_with_linears = false;         // tensor-parallel collectives pipelined with the linears' GEMMs
     bool param_gather_with_forward = false;  // ZeRO-1's parameter all-gather under the next forward
-    std::string source;                   // the framework's flags that turn them on
+    // The MoE dispatch and combine of one micro-batch hidden under the computation of another
+    // (Megatron-Core's --overlap-moe-expert-parallel-comm, the combined 1F1B schedule).
+    bool ep_a2a_with_other_microbatch = false;
+    std::string source;                   // the framework's flags that turn on the first two
+    std::string ep_source;                // and the one that turns on the MoE overlap
+    // How the MoE dispatcher moves tokens across nodes: false, an all-to-all that sends every
+    // routed copy (NCCL); true, once per destination node over the network and on to the experts
+    // over NVLink (DeepEP / HybridEP, Megatron-Core's flex dispatcher). Not an overlap, but the
+    // same hook: the framework's own communication of the step.
+    bool ep_dispatch_per_node = false;
 };
 
 // The fused attention kernel a framework runs for --attention flash: the backend's rows in a
