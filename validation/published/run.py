@@ -302,7 +302,9 @@ def render(results, summary, runs_by_id):
     L.append("The runs whose framework llmplan has a profile for, planned again with it (`--framework megatron` for "
              "Megatron-LM, Megatron-Core and NeMo; `--framework torchtitan`), everything else as above. The profiles "
              "change the memory conventions (docs/MEMORY_MODEL.md §9-§11) and, through them, the element-wise and "
-             "optimizer time; their compute and communication time is the generic model's.")
+             "optimizer time; their compute and communication time is the generic model's but for the attention kernel "
+             "(Megatron: cuDNN's) and the framework settings a run names (`framework_options`, `framework_recompute` in "
+             "runs.json: Megatron's communication overlaps, MoE token dispatcher and module recompute).")
     L.append("")
     L.append("| part | runs | generic: median abs. / mean signed | with the profile: median abs. / mean signed | beyond ±25%: generic / profile |")
     L.append("| --- | ---: | --- | --- | --- |")
