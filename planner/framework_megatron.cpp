@@ -250,6 +250,9 @@ public:
         if (modules_given && c.recompute != Recompute::selective)
             throw InputError("--framework-option recompute_modules: Megatron takes --recompute-modules with "
                              "--recompute-granularity selective (--recompute selective)");
+        if (c.recompute == Recompute::selective && recompute_modules(c).empty())
+            throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
+                             ": name at least one module (" + join(kRecomputeModules, ", ") + ")");
         for (const std::string& mod : recompute_modules(c))
             if (std::find(kRecomputeModules.begin(), kRecomputeModules.end(), mod) == kRecomputeModules.end())
                 throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
@@ -408,11 +411,16 @@ public:
         if (p.tp > 1) s += p.sp ? ", TP + sequence parallel" : ", TP";
         if (p.cp > 1) s += ", context parallel";
         if (p.pp > 1) s += p.virtual_stages > 1 ? ", interleaved 1F1B" : ", 1F1B";
-        if (c.recompute == Recompute::selective) s += ", --recompute-granularity selective (core_attn)";
+        if (c.recompute == Recompute::selective)
+            s += ", --recompute-granularity selective --recompute-modules " + join(recompute_modules(c), " ");
         if (c.recompute == Recompute::full)
             s += ", --recompute-granularity full --recompute-method " + framework_option(c, "recompute_method") +
                  " --recompute-num-layers " + framework_option(c, "recompute_num_layers");
-        if (p.ep > 1) s += ", MoE " + framework_option(c, "moe_token_dispatcher_type") + " token dispatcher";
+        if (p.ep > 1) {
+            const std::string d = framework_option(c, "moe_token_dispatcher_type");
+            s += ", MoE " + d + " token dispatcher" + (d == "flex" ? " (DeepEP/HybridEP: once per node across nodes)" : "");
+            if (framework_option_flag(c, "overlap_moe_expert_parallel_comm")) s += ", --overlap-moe-expert-parallel-comm";
+        }
         return s;
     }
 

@@ -414,4 +414,6 @@ TEST_CASE("megatron: --recompute-modules drop their tensors from the saved set, 
     c.recompute = Recompute::selective;
     c.framework_options = {{"recompute_modules", "moe"}};
     CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("'moe' is not modelled"));
+    c.framework_options = {{"recompute_modules", ","}};
+    CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("name at least one module"));
 }
