@@ -260,7 +260,6 @@ public:
                                  "; Megatron's moe and shared_experts are not)");
     }
 
-
     double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }
 
     StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
