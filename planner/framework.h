@@ -9,7 +9,8 @@
 //  * step_time: where the framework changes the time model (planner/perf.h, ComputeTime) — the
 //    llmplan engine sums its calibrated kernels; the others keep the generic model;
 //  * comm_overlap: collectives the framework hides behind computation (Megatron's
-//    --tp-comm-overlap and --overlap-param-gather);
+//    --tp-comm-overlap, --overlap-param-gather and --overlap-moe-expert-parallel-comm) and how its
+//    MoE dispatcher crosses nodes (the flex dispatcher: once per node);
 //  * fp8_weight_casts: FP8 weights cast every micro-batch or once per step (Transformer Engine's
 //    cache under Megatron);
 //  * attention_kernel: the fused attention kernel whose kernel-table rows time the attention core;
@@ -48,7 +49,16 @@ struct FrameworkOption {
 struct CommOverlap {
     bool tp_with_linears = false;         // tensor-parallel collectives pipelined with the linears' GEMMs
     bool param_gather_with_forward = false;  // ZeRO-1's parameter all-gather under the next forward
-    std::string source;                   // the framework's flags that turn them on
+    // The MoE dispatch and combine of one micro-batch hidden under the computation of another
+    // (Megatron-Core's --overlap-moe-expert-parallel-comm, the combined 1F1B schedule).
+    bool ep_a2a_with_other_microbatch = false;
+    std::string source;                   // the framework's flags that turn on the first two
+    std::string ep_source;                // and the one that turns on the MoE overlap
+    // How the MoE dispatcher moves tokens across nodes: false, an all-to-all that sends every
+    // routed copy (NCCL); true, once per destination node over the network and on to the experts
+    // over NVLink (DeepEP / HybridEP, Megatron-Core's flex dispatcher). Not an overlap, but the
+    // same hook: the framework's own communication of the step.
+    bool ep_dispatch_per_node = false;
 };
 
 // How often a framework casts the layers' linear weights to FP8 (--precision fp8): every GEMM call

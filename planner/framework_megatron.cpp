@@ -17,11 +17,18 @@
 //    al., which Megatron's theoretical_memory_usage.py also follows);
 //  * the MoE allgather token dispatcher (Megatron-Core's default) gathers every token of the tp × ep
 //    group with its routing probabilities and map for each MoE layer.
-// The step time keeps the generic model (tensor-parallel communication exposed, as Megatron without
-// --tp-comm-overlap).
+//  * --recompute-granularity selective --recompute-modules (--recompute selective with the option
+//    recompute_modules): core_attn, moe_act, layernorm, mla_up_proj, mlp drop their tensors from the
+//    saved set and run their forward again in the backward (transformer_config.py recompute_modules);
+//  * the flex token dispatcher (DeepEP / HybridEP) crosses nodes once per destination node, and
+//    --overlap-moe-expert-parallel-comm hides the MoE all-to-all under another micro-batch.
+// The step time otherwise keeps the generic model (tensor-parallel communication exposed, as Megatron
+// without --tp-comm-overlap).
 #include "planner/framework.h"
+#include "planner/activations.h"
 #include "planner/framework_stage.h"
 #include "planner/model_states.h"
+#include "planner/perf.h"
 
 #include "core/error.h"
 #include "core/text.h"
@@ -35,6 +42,67 @@ namespace llmplan {
 namespace {
 
 const std::string kSource = "Megatron-LM d98e8a64 (docs/MEMORY_MODEL.md §9)";
+
+// --recompute-modules under --recompute-granularity selective (Megatron-Core transformer_config.py,
+// recompute_modules; default core_attn): the modules this profile models.
+const std::vector<std::string> kRecomputeModules = {"core_attn", "moe_act", "layernorm", "mla_up_proj", "mlp"};
+std::vector<std::string> recompute_modules(const TrainConfig& c) {
+    std::vector<std::string> out;
+    if (c.recompute != Recompute::selective) return out;
+    const std::string v = framework_option(c, "recompute_modules");
+    std::string::size_type start = 0;
+    while (start <= v.size()) {
+        const std::string::size_type end = std::min(v.find(',', start), v.size());
+        if (end > start) out.push_back(v.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+bool recomputes(const std::vector<std::string>& modules, const std::string& name) {
+    return std::find(modules.begin(), modules.end(), name) != modules.end();
+}
+
+// The names of the tensors (planner/activations.h) one layer of `kind` no longer keeps when Megatron
+// recomputes `modules`: core_attn, what the generic selective recompute drops (the attention core's
+// own saved tensors); moe_act, the routed experts' activation output (the down projection's input;
+// output-discarding checkpoint of the activation, experts.py); layernorm, the outputs of the norms
+// that are modules of their own (TransformerLayer: not IdentityOp) — pre_mlp_layernorm in every
+// layer of an MoE model, input_layernorm with MLA (gpt_layer_specs.py; elsewhere Transformer
+// Engine fuses them into the next linear); mla_up_proj, the up-projected per-head Q, K and V
+// (multi_latent_attention.py, output-discarding checkpoint of the up projections and RoPE); mlp,
+// a dense layer's MLP from its input (checkpoint of the MLP module: its inner tensors, and the norm
+// output when the norm is fused into linear_fc1, a model without experts).
+std::vector<std::string> dropped_tensors(const ModelSpec& m, const TrainConfig& c, const LayerKind& kind,
+                                         const std::vector<std::string>& modules) {
+    std::vector<std::string> out;
+    if (recomputes(modules, "core_attn")) {
+        std::vector<std::string> kept;
+        for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::selective, kind)) kept.push_back(t.name);
+        for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, kind))
+            if (std::find(kept.begin(), kept.end(), t.name) == kept.end()) out.push_back(t.name);
+    }
+    if (recomputes(modules, "moe_act") && kind.moe) out.emplace_back("moe.experts.down_input");
+    if (recomputes(modules, "layernorm")) {
+        if (m.is_moe()) out.emplace_back("mlp.input");
+        if (m.is_mla()) out.emplace_back("attention.qkv_input");
+    }
+    if (recomputes(modules, "mla_up_proj") && m.is_mla())
+        for (const char* n : {"attention.q", "attention.k", "attention.v"}) out.emplace_back(n);
+    if (recomputes(modules, "mlp") && !kind.moe) {
+        for (const char* n : {"mlp.activation_input", "mlp.gate_output", "mlp.up_output", "mlp.down_input"}) out.emplace_back(n);
+        if (!m.is_moe()) out.emplace_back("mlp.input");
+    }
+    return out;
+}
+
+// Bytes one layer of `kind` keeps for one micro-batch on one rank without the dropped tensors.
+double kept_layer_bytes(const ModelSpec& m, const TrainConfig& c, const LayerKind& kind, const std::vector<std::string>& modules) {
+    const std::vector<std::string> drop = dropped_tensors(m, c, kind, modules);
+    std::vector<SavedTensor> kept;
+    for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, kind))
+        if (std::find(drop.begin(), drop.end(), t.name) == drop.end()) kept.push_back(t);
+    return saved_bytes(kept, activation_shape(c));
+}
 
 // Bytes of one gradient element in Megatron's grad buffer.
 double megatron_grad_bytes(const TrainConfig& c) {
@@ -55,6 +123,8 @@ public:
             {"recompute_method", "uniform"},                  // --recompute-method (with --recompute full): uniform | block
             {"recompute_num_layers", "1"},                    // --recompute-num-layers
             {"moe_token_dispatcher_type", "allgather"},       // --moe-token-dispatcher-type: allgather | alltoall | flex
+            {"overlap_moe_expert_parallel_comm", "false"},    // --overlap-moe-expert-parallel-comm: MoE all-to-all under another micro-batch
+            {"recompute_modules", "core_attn"},               // --recompute-modules (with --recompute selective), comma-separated
             {"tp_comm_overlap", "false"},                     // --tp-comm-overlap: TE userbuffers overlap TP with GEMMs
             {"overlap_param_gather", "false"},                // --overlap-param-gather: the distributed optimizer's all-gather under the next forward
         };
@@ -66,15 +136,53 @@ public:
     // model_parallel_config.py tp_comm_overlap); --overlap-param-gather issues the distributed
     // optimizer's parameter all-gather bucket by bucket and waits for each bucket only before its
     // first use in the next forward (megatron/core/distributed/distributed_data_parallel.py).
+    // MoE (docs/PERFORMANCE_MODEL.md §3, "MoE all-to-all"): --moe-token-dispatcher-type flex runs
+    // DeepEP or HybridEP, which "removes redundant tokens during cross-node communication"
+    // (megatron/core/transformer/moe/README.md, token dispatchers): a token crosses the network once
+    // per destination node. --overlap-moe-expert-parallel-comm overlaps "EP A2A communications with
+    // independent computations of different micro-batches in 1f1b phase" (model_parallel_config.py).
     CommOverlap comm_overlap(const TrainConfig& c) const override {
         CommOverlap o;
         o.tp_with_linears = c.parallel.tp > 1 && framework_option_flag(c, "tp_comm_overlap");
         o.param_gather_with_forward = c.parallel.zero == 1 && framework_option_flag(c, "overlap_param_gather");
+        o.ep_a2a_with_other_microbatch = c.parallel.ep > 1 && framework_option_flag(c, "overlap_moe_expert_parallel_comm");
+        o.ep_dispatch_per_node = framework_option(c, "moe_token_dispatcher_type") == "flex";
         std::vector<std::string> flags;
         if (o.tp_with_linears) flags.emplace_back("--tp-comm-overlap");
         if (o.param_gather_with_forward) flags.emplace_back("--overlap-param-gather");
         o.source = join(flags, " ");
+        if (o.ep_a2a_with_other_microbatch) o.ep_source = "--overlap-moe-expert-parallel-comm";
         return o;
+    }
+    // --recompute-modules: the forward of mla_up_proj's up projections and of mlp's dense MLPs again
+    // in the backward, at the layers' linear rate; core_attn left out of the list takes back the
+    // generic selective recompute of the attention core. The element-wise modules (layernorm,
+    // moe_act) re-read their inputs; their traffic is not added (the element-wise term's).
+    void step_time(const MemoryPlan& plan, const PerfOptions&, ComputeTime& t) const override {
+        const TrainConfig& c = plan.config;
+        if (c.recompute != Recompute::selective) return;
+        const std::vector<std::string> modules = recompute_modules(c);
+        const ModelSpec& m = plan.model;
+        const ParallelLayout& p = c.parallel;
+        double flops = 0;  // forward FLOPs per token recomputed on the stage
+        for (const LayerGroup& g : stage_layer_groups(m, p, t.stage)) {
+            if (recomputes(modules, "mla_up_proj") && m.is_mla()) {
+                const MlaShape& l = m.mla;
+                flops += g.count * 2.0 * m.n_heads *
+                         (static_cast<double>(l.q_lora_rank) * l.qk_head_dim() +
+                          static_cast<double>(l.kv_lora_rank) * (l.qk_nope_head_dim + l.v_head_dim));
+            }
+            if (recomputes(modules, "mlp") && !g.kind.moe)
+                flops += g.count * 2.0 * (m.activation == Activation::swiglu ? 3 : 2) * m.d_model * static_cast<double>(m.d_ff);
+        }
+        const double linears = flops * t.tokens_per_gpu / p.tp / t.matmul_rate;
+        const double extra = linears - (recomputes(modules, "core_attn") ? 0 : t.attention_forward_seconds);
+        t.microbatch_backward_seconds += extra;
+        t.matmul_seconds += t.micro_batches * extra;
+        t.linear_matmul_seconds += linears;
+        const double t_mb = t.microbatch_forward_seconds + t.microbatch_backward_seconds;
+        t.compute_seconds = t.micro_batches * t_mb;
+        t.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;
     }
 
     // Megatron-Core's attention is Transformer Engine's DotProductAttention (TEDotProductAttention),
@@ -135,7 +243,30 @@ public:
         if (framework_option_flag(c, "accumulate_allreduce_grads_in_fp32") && c.precision != Precision::mixed_fp16)
             throw InputError("--framework-option accumulate_allreduce_grads_in_fp32=true is for --precision mixed-fp16; "
                              "under --bf16 it is always on");
-        framework_option_choice(c, "moe_token_dispatcher_type", {"allgather", "alltoall", "flex"});
+        const std::string dispatcher = framework_option_choice(c, "moe_token_dispatcher_type", {"allgather", "alltoall", "flex"});
+        if (framework_option_flag(c, "overlap_moe_expert_parallel_comm")) {
+            // transformer_config.py __post_init__: expert parallelism, alltoall or flex, virtual
+            // pipeline stages when pipelined, no full recompute.
+            const std::string o = "--framework-option overlap_moe_expert_parallel_comm=true";
+            if (p.ep < 2) throw InputError(o + " needs expert parallelism (--ep > 1)");
+            if (dispatcher == "allgather") throw InputError(o + " needs moe_token_dispatcher_type alltoall or flex");
+            if (p.pp > 1 && p.virtual_stages < 2)
+                throw InputError(o + " with --pp > 1 needs --virtual-stages > 1 (Megatron: virtual pipeline stages)");
+            if (c.recompute == Recompute::full) throw InputError(o + " does not run with --recompute full");
+        }
+        const bool modules_given = std::any_of(c.framework_options.begin(), c.framework_options.end(),
+                                               [](const auto& o) { return o.first == "recompute_modules"; });
+        if (modules_given && c.recompute != Recompute::selective)
+            throw InputError("--framework-option recompute_modules: Megatron takes --recompute-modules with "
+                             "--recompute-granularity selective (--recompute selective)");
+        if (c.recompute == Recompute::selective && recompute_modules(c).empty())
+            throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
+                             ": name at least one module (" + join(kRecomputeModules, ", ") + ")");
+        for (const std::string& mod : recompute_modules(c))
+            if (std::find(kRecomputeModules.begin(), kRecomputeModules.end(), mod) == kRecomputeModules.end())
+                throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
+                                 ": '" + mod + "' is not modelled (modelled: " + join(kRecomputeModules, ", ") +
+                                 "; Megatron's moe and shared_experts are not)");
     }
 
     double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }
@@ -165,6 +296,29 @@ public:
                 m, tensors, c, i, recomputed, units, unit,
                 "--recompute-granularity full --recompute-method " + method + " --recompute-num-layers " + std::to_string(k),
                 explain);
+        } else if (const std::vector<std::string> modules = recompute_modules(c); !modules.empty()) {
+            // --recompute-modules: the generic stage without recompute, less the modules' tensors.
+            TrainConfig none = c;
+            none.recompute = Recompute::none;
+            g = plan_generic_stage(m, tensors, none, i, explain);
+            double kept = 0, layers = 0, working = 0;
+            for (const LayerGroup& lg : stage_layer_groups(m, p, i)) {
+                const double all = saved_bytes(layer_saved_tensors(m, none, Recompute::none, lg.kind), activation_shape(none));
+                const double k = kept_layer_bytes(m, none, lg.kind, modules);
+                kept += lg.count * k;
+                layers += lg.count;
+                working = std::max(working, all - k);  // one layer's recomputed tensors during its backward
+            }
+            const double before = g.activations_per_layer, per_layer = layers > 0 ? kept / layers : before;
+            g.activations -= (before - per_layer) * g.layer_microbatches;
+            g.activations_per_layer = per_layer;
+            g.recompute_working = working;
+            if (explain)
+                for (MemoryTerm& t : g.terms)
+                    if (t.key == "activations")
+                        t.formula = stage_gib(per_layer) + " per layer per micro-batch (--recompute-modules " +
+                                    join(modules, " ") + "; without them " + stage_gib(before) + ") × " +
+                                    stage_number(g.layer_microbatches) + " layer·micro-batches in flight";
         } else {
             g = plan_generic_stage(m, tensors, c, i, explain);
         }
@@ -265,11 +419,16 @@ public:
         if (p.tp > 1) s += p.sp ? ", TP + sequence parallel" : ", TP";
         if (p.cp > 1) s += ", context parallel";
         if (p.pp > 1) s += p.virtual_stages > 1 ? ", interleaved 1F1B" : ", 1F1B";
-        if (c.recompute == Recompute::selective) s += ", --recompute-granularity selective (core_attn)";
+        if (c.recompute == Recompute::selective)
+            s += ", --recompute-granularity selective --recompute-modules " + join(recompute_modules(c), " ");
         if (c.recompute == Recompute::full)
             s += ", --recompute-granularity full --recompute-method " + framework_option(c, "recompute_method") +
                  " --recompute-num-layers " + framework_option(c, "recompute_num_layers");
-        if (p.ep > 1) s += ", MoE " + framework_option(c, "moe_token_dispatcher_type") + " token dispatcher";
+        if (p.ep > 1) {
+            const std::string d = framework_option(c, "moe_token_dispatcher_type");
+            s += ", MoE " + d + " token dispatcher" + (d == "flex" ? " (DeepEP/HybridEP: once per node across nodes)" : "");
+            if (framework_option_flag(c, "overlap_moe_expert_parallel_comm")) s += ", --overlap-moe-expert-parallel-comm";
+        }
         return s;
     }
 

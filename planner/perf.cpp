@@ -57,6 +57,26 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     return p;
 }
 
+// The MoE dispatch and combine of a dispatcher that crosses nodes once per destination node (DeepEP,
+// HybridEP: Megatron-Core's flex dispatcher; docs/PERFORMANCE_MODEL.md §3, "MoE all-to-all"): a
+// token goes over the network once to each other node that holds one of its top_k experts and is
+// forwarded there over NVLink, where NCCL's all-to-all sends every routed copy. With balanced
+// (uniformly random) routing over E experts spread evenly over the group's nodes, a token reaches
+// R = (nodes − 1)·(1 − C(E − E/nodes, k)/C(E, k)) other nodes. The bus bandwidth that gives the
+// slower of the network (R/k of the buffer) and NVLink ((g − 1)/g of it, an upper bound) for
+// nccl-tests' all-to-all factor (n − 1)/n; 0 when the group stays in one node (nothing changes).
+double dispatch_per_node_busbw(const ClusterSpec& cl, int gpus, int size, int stride, int experts, int top_k) {
+    const bool spans = gpus > cl.gpus_per_node && static_cast<long long>(size) * stride > cl.gpus_per_node;
+    if (!spans || experts <= 0 || top_k <= 0) return 0;
+    const double g = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
+    const double n = size, nodes = n / g, E = experts, k = top_k;
+    double miss = 1;  // C(E − E/nodes, k) / C(E, k): no expert of the token on one given node
+    for (int i = 0; i < top_k; ++i) miss *= std::max(0.0, (E - E / nodes - i) / (E - i));
+    const double remote_nodes = (nodes - 1) * (1 - miss);
+    const double nvlink = g > 1 ? (g - 1) / g / nvlink_group_busbw(cl, static_cast<int>(g)) : 0;
+    return (n - 1) / n / std::max(remote_nodes / k / cl.network_per_gpu, nvlink);
+}
+
 // A number as a person types it, in messages: 600, 0.5, 7.5 (three decimals at most).
 std::string plain(double v) {
     std::string s = format_fixed(v, 3);
@@ -400,6 +420,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double attn_recompute = c.recompute == Recompute::none ? 0 : attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
+    r.attention_forward_seconds = attn_fwd / rate_attn;
     r.attention_matmul_seconds = attn_fwd / rate_attn + attn_bwd / rate_attn_bwd;
     r.linear_matmul_seconds = (linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * linear_fwd / rate_bwd;
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
@@ -654,14 +675,30 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
         const double S =
             static_cast<double>(c.micro_batch) * T / p.cp * d * m.top_k * act_b / (p.sp ? p.tp : 1) * capacity;
-        add("MoE all-to-all (dispatch + combine, forward and backward)", Collective::all_to_all, p.ep, p.tp * p.cp, S,
-            (4 + (c.recompute == Recompute::full ? 2 : 0)) * t.moe_layers * mb, OverlapRule::exposed,
-            "exposed: tokens wait for their experts (no dispatch/compute overlap such as DeepSeek-V3's DualPipe)");
+        // The framework's EP overlap (Megatron-Core's --overlap-moe-expert-parallel-comm) runs the
+        // dispatch and combine of one micro-batch under the computation of another (apply_overlap).
+        const bool other_mb = fw_overlap.ep_a2a_with_other_microbatch;
+        add(std::string("MoE all-to-all (dispatch + combine, forward and backward") +
+                (fw_overlap.ep_dispatch_per_node ? "; once per node across nodes" : "") + ")",
+            Collective::all_to_all, p.ep, p.tp * p.cp, S, (4 + (c.recompute == Recompute::full ? 2 : 0)) * t.moe_layers * mb,
+            other_mb ? OverlapRule::under_other_microbatch : OverlapRule::exposed,
+            other_mb ? "under another micro-batch's forward or backward (" + fw_overlap.ep_source +
+                           "): the warm-up and cool-down micro-batches' share exposed, the rest max(0, comm − compute)"
+                     : "exposed: tokens wait for their experts (no dispatch/compute overlap such as DeepSeek-V3's DualPipe)");
+        if (const double busbw = fw_overlap.ep_dispatch_per_node
+                                     ? dispatch_per_node_busbw(cl, p.gpus, p.ep, p.tp * p.cp, m.n_experts, m.top_k)
+                                     : 0;
+            busbw > 0) {
+            CollectiveUse& u = out.back();
+            u.bus_bandwidth = busbw;
+            u.each = collective_time(Collective::all_to_all, S, p.ep, LinkModel{LinkKind::network, busbw});
+            u.seconds = u.exposed_seconds = u.count * u.each.seconds;
+        }
     }
     return out;
 }
 
-void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan&, const ComputeTime& t) {
+void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const ComputeTime& t) {
     const double layers = t.layers, mb = t.micro_batches;
     const double t_fwd = t.microbatch_forward_seconds, t_bwd = t.microbatch_backward_seconds;
     // Overlap with a compute window: layer-wise buckets hide all but max(one bucket, comm − window).
@@ -691,6 +728,19 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan&, c
             }
             case OverlapRule::under_linears: u.exposed_seconds = tp_exposed * u.seconds / tp_seconds; break;
             case OverlapRule::under_first_forward: u.exposed_seconds = hidden_by(u.seconds, t_fwd); break;
+            case OverlapRule::under_other_microbatch: {
+                // Megatron-Core's combined 1F1B (pipeline_parallel/schedules.py, get_pp_rank_microbatches):
+                // in the steady state each model chunk's forward runs beside another's backward and
+                // each hides the other's all-to-alls; the first pipeline rank's warm-up forwards
+                // 2(p − 1) + (v − 1)·p + 1 (one extra for the overlap) of its m·v chunk passes, and
+                // as many cool-down backwards, have no partner (without pipelining: the first
+                // forward and the last backward, 1 of m).
+                const ParallelLayout& p = plan.config.parallel;
+                const double warmup = p.pp > 1 ? 2.0 * (p.pp - 1) + (p.virtual_stages - 1.0) * p.pp + 1 : 1;
+                const double unpaired = std::min(1.0, warmup / (mb * p.virtual_stages));
+                u.exposed_seconds = unpaired * u.seconds + (1 - unpaired) * std::max(0.0, u.seconds - mb * (t_fwd + t_bwd));
+                break;
+            }
             case OverlapRule::under_attention: {
                 const double attention = mb * t.attention_matmul_seconds;
                 u.exposed_seconds = std::max(0.0, u.seconds - attention);

@@ -162,6 +162,7 @@ enum class OverlapRule {
     under_attention,          // context parallel: under the attention blocks it feeds
     under_linears,            // tensor parallel with the framework's TP overlap: pipelined with the linears' GEMMs
     under_first_forward,      // ZeRO-1 parameter all-gather with the framework's overlap: under the next forward
+    under_other_microbatch,   // MoE all-to-all with the framework's EP overlap: under another micro-batch's compute
 };
 
 // One collective as one GPU of the worst pipeline stage runs it.
@@ -242,6 +243,7 @@ struct ComputeTime {
     double peak_16bit = 0;          // the attention core's and output layer's peak (= peak_flops unless fp8)
     double attention_backward_factor = 2;  // backward ÷ forward FLOPs of the attention core (flash 2.5)
     double attention_matmul_seconds = 0;   // one micro-batch's attention core, forward + backward
+    double attention_forward_seconds = 0;  // of it, the forward (what selective recompute runs again)
     double linear_matmul_seconds = 0;      // one micro-batch's linear layers (not the output layer), forward + backward
     double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)

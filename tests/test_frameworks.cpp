@@ -377,3 +377,43 @@ TEST_CASE("megatron and torchtitan on an uneven pipeline split: recompute units 
     CHECK(term(last, "gathered").bytes == 2 * params);
     CHECK(term(last, "unsharded_gradients").bytes == 4 * params);
 }
+
+TEST_CASE("megatron: --recompute-modules drop their tensors from the saved set, by hand", "[framework][megatron][golden]") {
+    // Mixtral 8x7B (32 MoE layers, h 4096, top-2 of 8 experts of 14,336), ep 8, s 4096, b 1, bf16,
+    // one micro-batch: layernorm drops pre_mlp_layernorm's output (its own module in an MoE model):
+    // s·b·h × 2 B = 33,554,432 B per layer; moe_act the experts' activation output, the down
+    // projections' input: 2 copies × s·b × 14,336 × 2 B = 234,881,024 B per layer.
+    TrainConfig c = job(Framework::megatron, 8, 1);
+    c.parallel.ep = 8;
+    c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}};
+    const ModelSpec mixtral = preset_or_throw("mixtral-8x7b", "--model");
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "--gpu");
+    const StageMemory none = plan_memory(mixtral, gpu, c).worst();
+    c.recompute = Recompute::selective;
+    c.framework_options.emplace_back("recompute_modules", "layernorm,moe_act");
+    const StageMemory mods = plan_memory(mixtral, gpu, c).worst();
+    CHECK(none.activations_per_layer - mods.activations_per_layer == 33554432.0 + 234881024.0);
+    CHECK(none.activations - mods.activations == 32 * (33554432.0 + 234881024.0));
+    CHECK(term(mods, "recompute_working").bytes == 33554432.0 + 234881024.0);  // one layer's, during its backward
+    // core_attn alone is the generic selective recompute (flash: the fp32 log-sum-exp, a·s·b·4 B).
+    c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}, {"recompute_modules", "core_attn"}};
+    CHECK(none.activations_per_layer - plan_memory(mixtral, gpu, c).worst().activations_per_layer == 32 * 4096 * 4.0);
+    // DeepSeek-V3 (MLA): mla_up_proj drops the up-projected per-head Q, K (128 × 192) and V
+    // (128 × 128): s·b × 65,536 × 2 B = 536,870,912 B in every layer.
+    TrainConfig d = job(Framework::megatron, 8, 1);
+    d.parallel.ep = 8;
+    const ModelSpec v3 = preset_or_throw("deepseek-v3", "--model");
+    d.framework_options = {{"moe_token_dispatcher_type", "alltoall"}};
+    const StageMemory v3_none = plan_memory(v3, gpu, d).worst();
+    d.recompute = Recompute::selective;
+    d.framework_options.emplace_back("recompute_modules", "mla_up_proj");
+    CHECK(v3_none.activations_per_layer - plan_memory(v3, gpu, d).worst().activations_per_layer == 536870912.0);
+    // Refused: modules without --recompute selective, and the modules not modelled.
+    c.recompute = Recompute::none;
+    CHECK_THROWS_AS(plan_memory(mixtral, gpu, c), InputError);
+    c.recompute = Recompute::selective;
+    c.framework_options = {{"recompute_modules", "moe"}};
+    CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("'moe' is not modelled"));
+    c.framework_options = {{"recompute_modules", ","}};
+    CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("name at least one module"));
+}

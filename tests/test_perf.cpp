@@ -499,3 +499,104 @@ TEST_CASE("perf: Megatron's --tp-comm-overlap and --overlap-param-gather hide TP
           Approx(std::max(gather.seconds / 32, gather.seconds - t.microbatch_forward_seconds)).epsilon(1e-12));
     CHECK(p.step_seconds < plain.step_seconds);
 }
+
+TEST_CASE("perf: Megatron's flex dispatcher crosses nodes once per destination node", "[perf][golden][megatron]") {
+    // The 16-rank all-to-all of the test above (8 ranks per node, two nodes) under --framework
+    // megatron with moe_token_dispatcher_type=flex (DeepEP / HybridEP). 64 experts, 32 per node,
+    // top-8 of them uniformly: a token has no expert on the other node with probability
+    // C(32, 8)/C(64, 8) = (32·31·30·29·28·27·26·25)/(64·63·62·61·60·59·58·57) = 0.0023763911, so it
+    // crosses the network R = 1 − 0.0023763911 = 0.9976236089 times instead of 8 · 8/16 = 4: R/8 =
+    // 0.1247029511 of the buffer through the NIC (47 GB/s), against 7/8 of it over NVLink at the
+    // 8-GPU group's 370 GB/s (2.365e-12 s/B < 2.653e-12 s/B: the network is the slower).
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.framework = Framework::megatron;
+    c.framework_options = {{"moe_token_dispatcher_type", "flex"}};
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 16;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const ClusterSpec cl = default_cluster(gpu, 8);
+    const PerfPlan r = plan_perf(plan_memory(m, gpu, c), cl, {});
+    const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
+    CHECK(a2a.link == LinkKind::network);
+    CHECK(a2a.bytes == 134217728.0);  // the buffer is as before: S = 4096 · 8 · 2048 · 2
+    CHECK(a2a.each.bandwidth_seconds == Approx(134217728.0 * 0.1247029511 / 47e9).epsilon(1e-9));
+    CHECK(a2a.bus_bandwidth == Approx(15.0 / 16 * 47e9 / 0.1247029511).epsilon(1e-9));  // 353.3 GB/s
+    CHECK(a2a.purpose.find("once per node") != std::string::npos);
+    // In one node nothing changes: the flat all-to-all over NVLink.
+    c.parallel.gpus = 8;
+    c.parallel.ep = 8;
+    c.global_batch = 8;
+    const PerfPlan one = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}};
+    const PerfPlan flat = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    CHECK(find_collective(one, Collective::all_to_all).seconds == find_collective(flat, Collective::all_to_all).seconds);
+}
+
+TEST_CASE("perf: --overlap-moe-expert-parallel-comm hides the all-to-all under another micro-batch", "[perf][golden][megatron]") {
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.framework = Framework::megatron;
+    c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}, {"overlap_moe_expert_parallel_comm", "true"}};
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 16 * 4;  // 4 micro-batches per rank
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const PerfPlan r = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
+    // Without pipelining the first forward and the last backward have no partner: 1 of m = 4
+    // exposed; the other 3/4 hide under the compute but for what exceeds it.
+    const double A = a2a.seconds, C = r.compute_seconds;
+    CHECK(a2a.exposed_seconds == Approx(A / 4 + 0.75 * std::max(0.0, A - C)).epsilon(1e-12));
+    CHECK(a2a.exposed_seconds < A);
+    // Interleaved 1F1B, pp 2 × v 2, m 8: the first rank's warm-up is 2(p − 1) + (v − 1)·p + 1 = 5 of
+    // its m·v = 16 chunk passes.
+    c.parallel.pp = 2;
+    c.parallel.virtual_stages = 2;
+    c.parallel.gpus = 32;
+    c.global_batch = 16 * 8;
+    const PerfPlan q = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const CollectiveUse& b = find_collective(q, Collective::all_to_all);
+    CHECK(b.exposed_seconds ==
+          Approx(5.0 / 16 * b.seconds + 11.0 / 16 * std::max(0.0, b.seconds - q.compute_seconds)).epsilon(1e-12));
+    // Megatron refuses it without virtual stages when pipelined, and with the allgather dispatcher.
+    c.parallel.virtual_stages = 1;
+    CHECK_THROWS_AS(plan_memory(m, gpu, c), InputError);
+    c.parallel.virtual_stages = 2;
+    c.framework_options = {{"overlap_moe_expert_parallel_comm", "true"}};
+    CHECK_THROWS_AS(plan_memory(m, gpu, c), InputError);
+}
+
+TEST_CASE("perf: Megatron's recompute_modules time: the MLA up projections again, core attention not", "[perf][golden][megatron]") {
+    // DeepSeek-V3's up projections per MLA layer and token: q_b 1536 → 128 × 192 and kv_b 512 →
+    // 128 × (128 + 128): 2 · 128 · (1536 · 192 + 512 · 256) = 109,051,904 FLOPs; 61 layers on one
+    // stage, 4,096 tokens per micro-batch, at the linears' rate.
+    const ModelSpec m = preset_or_throw("deepseek-v3", "--model");
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.framework = Framework::megatron;
+    c.recompute = Recompute::selective;
+    c.parallel.gpus = 8;
+    c.parallel.ep = 8;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 8;
+    const GpuSpec& gpu = *find_gpu("h200");
+    c.framework_options = {{"recompute_modules", "core_attn"}};
+    const ComputeTime attn = compute_time(plan_memory(m, gpu, c), {});
+    c.framework_options = {{"recompute_modules", "core_attn,mla_up_proj"}};
+    const ComputeTime both = compute_time(plan_memory(m, gpu, c), {});
+    CHECK(both.matmul_seconds - attn.matmul_seconds == Approx(61 * 109051904.0 * 4096 / both.matmul_rate).epsilon(1e-9));
+    c.framework_options = {{"recompute_modules", "mla_up_proj"}};
+    const ComputeTime up = compute_time(plan_memory(m, gpu, c), {});
+    CHECK(up.matmul_seconds == Approx(both.matmul_seconds - up.attention_forward_seconds).epsilon(1e-12));
+    CHECK(up.bubble_seconds == 0);
+    CHECK(up.compute_seconds == Approx(up.microbatch_forward_seconds + up.microbatch_backward_seconds).epsilon(1e-12));
+}

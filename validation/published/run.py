@@ -105,7 +105,10 @@ def measured_throughput(run):
 
 
 # ---------------------------------------------------------------- planning a run
-def plan_args(run, tmpdir):
+def plan_args(run, tmpdir, framework=False):
+    """The generic plan's flags; framework=True: the framework prediction's recompute where the run
+    gives one of its own (`framework_recompute`: Megatron's --recompute-granularity selective with
+    its --recompute-modules, which the generic model has no flag for)."""
     model = run["model"]
     if "preset" in model:
         args = ["--model", model["preset"]]
@@ -122,7 +125,8 @@ def plan_args(run, tmpdir):
              "--tp", str(lay["tp"]), "--pp", str(lay["pp"]), "--cp", str(lay["cp"]), "--ep", str(lay["ep"]),
              "--virtual-stages", str(lay["virtual_stages"]), "--zero", str(lay["zero"]),
              "--micro-batch", str(run["batch"]["micro"]), "--global-batch", str(run["batch"]["global"]),
-             "--seq", str(run["seq"]), "--precision", run["precision"], "--recompute", run["recompute"],
+             "--seq", str(run["seq"]), "--precision", run["precision"],
+             "--recompute", run.get("framework_recompute", run["recompute"]) if framework else run["recompute"],
              "--attention", run["attention"], "--dropout", repr(run["dropout"])]
     if lay["sp"]:
         args.append("--sp")
@@ -141,7 +145,7 @@ def framework_flags(run):
 
 
 def plan(llmplan, run, tmpdir, extra=()):
-    args = plan_args(run, tmpdir) + list(extra)
+    args = plan_args(run, tmpdir, framework=bool(extra)) + list(extra)
     p = subprocess.run([llmplan, "plan", "--json"] + args, capture_output=True, text=True)
     shown = ["llmplan", "plan"] + [("<hf_config of " + run["id"] + ">") if a.startswith(tmpdir) else
                                    os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in args]
@@ -303,8 +307,10 @@ def render(results, summary, runs_by_id):
     L.append("The runs whose framework llmplan has a profile for, planned again with it (`--framework megatron` for "
              "Megatron-LM, Megatron-Core and NeMo; `--framework torchtitan`), everything else as above. The profiles "
              "change the memory conventions (docs/MEMORY_MODEL.md §9-§11) and, through them, the element-wise and "
-             "optimizer time, and the time conventions each names (docs/PERFORMANCE_MODEL.md §2-§3: Megatron's "
-             "communication overlaps, cuDNN attention and FP8 weight cache); everything else is the generic model's.")
+             "optimizer time, and the time conventions each names (docs/PERFORMANCE_MODEL.md §2-§3): the attention "
+             "kernel (Megatron: cuDNN's), the FP8 weight cache, and the framework settings a run names "
+             "(`framework_options`, `framework_recompute` in runs.json: Megatron's communication overlaps, MoE token "
+             "dispatcher and module recompute); everything else is the generic model's.")
     L.append("")
     L.append("| part | runs | generic: median abs. / mean signed | with the profile: median abs. / mean signed | beyond ±25%: generic / profile |")
     L.append("| --- | ---: | --- | --- | --- |")
