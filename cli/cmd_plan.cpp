@@ -204,9 +204,12 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
             attention += "; routed experts as grouped GEMMs of " + fixed(r.expert_tokens, 0) + " tokens each (balanced routing) at " +
                          pct(r.expert_gemm_efficiency) + " (the shape factor at the expert GEMM's smallest dimension); element-wise includes " +
                          duration(r.moe_permute_seconds) + " of token permutation for the dispatch and combine";
+        if (r.elementwise.kernels == ElementwiseKernels::eager)
+            attention += "; element-wise includes " + duration(r.eager_extra_seconds) + " of eager ops' traffic beyond fused kernels (" +
+                         fixed(r.eager_extra_bytes_per_token / 1e6, 2) + " MB per token over the stage's layers, forward + backward)";
         t.add({"  matmuls by kind", "", attention});
         t.add({"  rates from", "", "GEMMs: " + r.rate_sources.gemm + "; attention: " + r.rate_sources.attention +
-                                        "; memory-bound: " + r.rate_sources.memory_bound +
+                                        "; memory-bound: " + r.rate_sources.memory_bound + "; element-wise kernels: " + r.rate_sources.elementwise +
                                         (r.rate_sources.clamped.empty() ? "" : "; outside the table, clamped: " + r.rate_sources.clamped)});
     }
     if (p.pp > 1)
