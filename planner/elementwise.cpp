@@ -1,6 +1,6 @@
 // elementwise.cpp — the eager ops of a transformer layer and the bytes they move beyond fused kernels
 // (elementwise.h; docs/PERFORMANCE_MODEL.md §2 "Eager element-wise kernels"; sources in
-// docs/REFERENCES.md §13).
+// docs/REFERENCES.md §14).
 //
 // Conventions, per element of the module's input (a = the activations' bytes, 2 in bf16; fp32 = 4):
 //  * a kernel reads each input once and writes its output once; a reduction over the hidden
