@@ -203,6 +203,12 @@ TEST_CASE("plan --elementwise and the torchtitan profile's compile option", "[el
             "change that setting instead");
     refused({"--framework", "torchtitan", "--framework-option", "compile=yes"},
             "--framework-option compile=yes: choose one of true, false");
+    // pytorch: --compile (compile=inductor) fixes fused kernels; without it --elementwise decides.
+    const test::CliResult pt = test::run_cli({"plan", "--model", "tinyllama-1.1b", "--framework", "pytorch", "--compile",
+                                              "--elementwise", "eager"});
+    CHECK(pt.code == 2);
+    CHECK(pt.err == "llmplan plan: error: --elementwise eager: under --framework pytorch the element-wise kernels follow "
+                    "--framework-option compile=inductor (torch.compile fuses the element-wise ops); change that setting instead\n");
     refused({"--framework", "megatron", "--compile"},
             "--compile: torch.compile is modelled only under --framework pytorch or torchtitan (not megatron)");
 }
