@@ -487,6 +487,12 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             const EagerTraffic e = eager_extra_bytes(m, c, group.kind, r.elementwise.code);
             eager_fwd += group.count * e.forward;
             eager_bwd += group.count * e.backward;
+            for (const EagerOp& op : e.ops) {
+                auto it = std::find_if(r.eager_modules.begin(), r.eager_modules.end(), [&](const EagerOp& o) { return o.name == op.name; });
+                if (it == r.eager_modules.end()) it = r.eager_modules.insert(r.eager_modules.end(), {op.name, 0, 0});
+                it->forward += group.count * op.forward;
+                it->backward += group.count * op.backward;
+            }
         }
         r.eager_extra_bytes_per_token = eager_fwd + eager_bwd;
         eager_fwd *= tokens_mb / hbm_at(tensor_bytes);
@@ -830,6 +836,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.moe_permute_seconds = t.moe_permute_seconds;
     r.elementwise = t.elementwise;
     r.eager_extra_bytes_per_token = t.eager_extra_bytes_per_token;
+    r.eager_modules = t.eager_modules;
     r.eager_extra_seconds = t.eager_extra_seconds;
     r.expert_gemm_efficiency = t.expert_gemm_efficiency;
     r.expert_tokens = t.expert_tokens;

@@ -256,6 +256,7 @@ struct ComputeTime {
     double moe_permute_seconds = 0;        // per step, MoE: token permutation for the dispatch and combine (in elementwise)
     ElementwiseChoice elementwise;         // fused or eager element-wise kernels, and what decided it
     double eager_extra_bytes_per_token = 0;  // eager: bytes the stage's layers move per token beyond fused kernels (forward + backward)
+    std::vector<EagerOp> eager_modules;      // eager: those bytes by module (eager_extra_bytes' names), summed over the stage's layers
     double eager_extra_seconds = 0;        // per step, eager: those bytes' time (in elementwise)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
@@ -303,6 +304,7 @@ struct PerfPlan {
     double moe_permute_seconds = 0;   // per step, of elementwise_seconds: MoE token permutation (dispatch and combine)
     ElementwiseChoice elementwise;    // fused or eager element-wise kernels, and what decided it
     double eager_extra_bytes_per_token = 0;  // eager: per token, the stage's layers, forward + backward
+    std::vector<EagerOp> eager_modules;      // eager: by module, per token over the stage's layers
     double eager_extra_seconds = 0;   // per step, of elementwise_seconds: eager ops' bytes beyond fused kernels
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage

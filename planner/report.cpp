@@ -132,6 +132,12 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
     if (!r.rate_sources.clamped.empty()) compute["rate_sources"]["clamped"] = r.rate_sources.clamped;
     compute["elementwise_kernels"] = to_string(r.elementwise.kernels);  // docs/PERFORMANCE_MODEL.md §2
     compute["eager_extra_bytes_per_token"] = r.eager_extra_bytes_per_token;
+    if (!r.eager_modules.empty()) {
+        nlohmann::json modules = nlohmann::json::array();
+        for (const EagerOp& op : r.eager_modules)
+            modules.push_back({{"module", op.name}, {"forward_bytes_per_token", op.forward}, {"backward_bytes_per_token", op.backward}});
+        compute["eager_extra_bytes_by_module"] = modules;
+    }
     if (r.peak_given) compute["peak_flops_given"] = true;  // --peak-flops
     if (r.expert_gemm_efficiency > 0) {  // MoE layers on the slowest stage
         compute["expert_gemm_efficiency"] = r.expert_gemm_efficiency;

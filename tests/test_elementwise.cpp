@@ -177,6 +177,14 @@ TEST_CASE("plan --elementwise and the torchtitan profile's compile option", "[el
     CHECK(eager["compute"]["elementwise_kernels"] == "eager");
     CHECK(eager["compute"]["eager_extra_bytes_per_token"] == 43319296.0);  // as in the test above
     CHECK(eager["time"]["eager_extra_seconds"].get<double>() > 0);
+    // By module, over the 32 layers: RMSNorm 32 × 8,192 × 32 and 86 × 8,192 × 32; RoPE (rotate_half)
+    // 16 × 5,120 × 32 and 26 × 5,120 × 32; SwiGLU 4 × 14,336 × 32 and 8 × 14,336 × 32.
+    const nlohmann::json modules = eager["compute"]["eager_extra_bytes_by_module"];
+    REQUIRE(modules.size() == 3);
+    CHECK(modules[0] == nlohmann::json{{"module", "RMSNorm"}, {"forward_bytes_per_token", 8388608.0}, {"backward_bytes_per_token", 22544384.0}});
+    CHECK(modules[1] == nlohmann::json{{"module", "RoPE (rotate_half)"}, {"forward_bytes_per_token", 2621440.0}, {"backward_bytes_per_token", 4259840.0}});
+    CHECK(modules[2] == nlohmann::json{{"module", "SwiGLU (silu, mul)"}, {"forward_bytes_per_token", 1835008.0}, {"backward_bytes_per_token", 3670016.0}});
+    CHECK_FALSE(fused["compute"].contains("eager_extra_bytes_by_module"));
     CHECK(eager["time"]["step_seconds"].get<double>() ==
           Approx(fused["time"]["step_seconds"].get<double>() + eager["time"]["eager_extra_seconds"].get<double>()).epsilon(1e-9));
     CHECK(plan_json({"--elementwise", "fused"})["time"] == fused["time"]);
