@@ -30,6 +30,8 @@
 #include "core/text.h"
 #include "planner/model_states.h"
 
+#include <algorithm>
+
 namespace llmplan {
 
 const char* to_string(ElementwiseKernels k) { return k == ElementwiseKernels::eager ? "eager" : "fused"; }
@@ -136,6 +138,22 @@ EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const L
     }
     // Dropout after the attention output projection and after the MLP.
     if (c.dropout > 0) add(dropout_add(a), 2 * d / seq_split);
+    return t;
+}
+
+EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const std::vector<LayerGroup>& groups, EagerCode code) {
+    EagerTraffic t;
+    for (const LayerGroup& group : groups) {
+        const EagerTraffic layer = eager_extra_bytes(m, c, group.kind, code);
+        t.forward += group.count * layer.forward;
+        t.backward += group.count * layer.backward;
+        for (const EagerOp& op : layer.ops) {
+            auto it = std::find_if(t.ops.begin(), t.ops.end(), [&](const EagerOp& o) { return o.name == op.name; });
+            if (it == t.ops.end()) it = t.ops.insert(t.ops.end(), {op.name, 0, 0});
+            it->forward += group.count * op.forward;
+            it->backward += group.count * op.backward;
+        }
+    }
     return t;
 }
 

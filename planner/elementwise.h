@@ -57,5 +57,8 @@ struct EagerTraffic {
 // Element sizes: the activations' (precision_bytes(c.precision).activation), fp32 where the module
 // computes in fp32.
 EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const LayerKind& kind, EagerCode code);
+// The layers `groups` (core/model.h layer_groups): Σ count × one layer's, each module's bytes summed
+// over the layers (ops in the order they first appear).
+EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const std::vector<LayerGroup>& groups, EagerCode code);
 
 }  // namespace llmplan

@@ -483,27 +483,19 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.elementwise = elementwise_choice(c, opt.elementwise);
     double eager_fwd = 0, eager_bwd = 0;
     if (r.elementwise.kernels == ElementwiseKernels::eager) {
-        for (const LayerGroup& group : stage_layer_groups(m, p, st.stage)) {
-            const EagerTraffic e = eager_extra_bytes(m, c, group.kind, r.elementwise.code);
-            eager_fwd += group.count * e.forward;
-            eager_bwd += group.count * e.backward;
-            for (const EagerOp& op : e.ops) {
-                auto it = std::find_if(r.eager_modules.begin(), r.eager_modules.end(), [&](const EagerOp& o) { return o.name == op.name; });
-                if (it == r.eager_modules.end()) it = r.eager_modules.insert(r.eager_modules.end(), {op.name, 0, 0});
-                it->forward += group.count * op.forward;
-                it->backward += group.count * op.backward;
-            }
-        }
-        r.eager_extra_bytes_per_token = eager_fwd + eager_bwd;
-        eager_fwd *= tokens_mb / hbm_at(tensor_bytes);
-        eager_bwd *= tokens_mb / hbm_at(tensor_bytes);
+        const EagerTraffic e = eager_extra_bytes(m, c, stage_layer_groups(m, p, st.stage), r.elementwise.code);
+        r.eager_modules = e.ops;
+        r.eager_extra_bytes_per_token = e.forward + e.backward;
+        eager_fwd = e.forward * tokens_mb / hbm_at(tensor_bytes);
+        eager_bwd = e.backward * tokens_mb / hbm_at(tensor_bytes);
     }
     r.eager_extra_seconds = (eager_fwd + eager_bwd + recomputed_fwd * eager_fwd) * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
     r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
-    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd + eager_fwd;
-    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 +
-                                    recomputed_fwd * (elem / 3 + cast_fwd + permute_fwd + eager_fwd) + cast_bwd +
-                                    permute_fwd + eager_bwd;
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd;
+    r.microbatch_backward_seconds =
+        matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_fwd + permute_fwd) + cast_bwd + permute_fwd;
+    r.microbatch_forward_seconds += eager_fwd;  // eager element-wise kernels (0 when fused)
+    r.microbatch_backward_seconds += eager_bwd + recomputed_fwd * eager_fwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {

@@ -81,6 +81,13 @@ TEST_CASE("eager element-wise bytes: a Llama-shaped layer by hand", "[elementwis
     LayerKind moe_layer;
     moe_layer.moe = true;
     CHECK(eager_extra_bytes(moe, job(), moe_layer, EagerCode::torchtitan).forward == 4096 + 1536 + 4 * 2 * 32);
+    // Over layer groups: 2 dense layers and 1 NoPE layer, each module summed over the layers.
+    const EagerTraffic three = eager_extra_bytes(m, job(), {{layer, 2}, {nope, 1}}, EagerCode::torchtitan);
+    CHECK(three.forward == 2 * 6272 + 4096 + 640);
+    REQUIRE(three.ops.size() == 3);
+    CHECK(three.ops[0].forward == 3 * 4096);
+    CHECK(three.ops[1].forward == 2 * 1536);
+    CHECK(three.ops[2].backward == 3 * 1280);
 }
 
 TEST_CASE("eager element-wise bytes: a GPT-2-shaped layer by hand", "[elementwise]") {
