@@ -48,10 +48,11 @@ namespace {
 
 // RMSNorm as eager PyTorch runs it, per element (torchtitan 9dec370 torchtitan/models/norms.py
 // RMSNorm: `x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)` on `x.float()`, `.type_as(x)`,
-// `* self.weight`; the same op sequence as transformers' LlamaRMSNorm (modeling_llama.py) and
-// ATen's composite rms_norm behind F.rms_norm / nn.RMSNorm (aten/src/ATen/native/layer_norm.cpp:
-// upcast, pow, mean, add, rsqrt, mul, type_as, mul by the weight)). `weighted` = false: an L2 norm
-// without a weight (Llama 4's QK L2Norm).
+// `* self.weight`; the same op sequence as transformers' LlamaRMSNorm (modeling_llama.py) and, in
+// PyTorch's 2024 releases, ATen's composite rms_norm behind F.rms_norm / nn.RMSNorm
+// (aten/src/ATen/native/layer_norm.cpp: upcast, pow, mean, add, rsqrt, mul, type_as, mul by the
+// weight); by 2.11 F.rms_norm is one kernel (docs/REFERENCES.md §14)). `weighted` = false: an L2
+// norm without a weight (Llama 4's QK L2Norm).
 //   forward:  float (a + 4), pow (4 + 4), mean (4), + eps and rsqrt (per token), x·rsqrt (4 + 4),
 //             type_as (4 + a), ·weight (a + a)                        = 2(a + 4) + 20 + 2a
 //   backward: ·weight: grad·w (a + a) and grad·y then sum_to_size (a + a + a, + a read)   = 6a
