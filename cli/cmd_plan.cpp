@@ -34,6 +34,13 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
 
 namespace {
 
+// "RMSNorm 30.9, RoPE (rotate_half) 6.9, SwiGLU (silu, mul) 5.5 MB" (forward + backward, per token).
+std::string eager_modules(const std::vector<EagerOp>& ops) {
+    std::string s;
+    for (const EagerOp& op : ops) s += (s.empty() ? "" : ", ") + op.name + " " + fixed((op.forward + op.backward) / 1e6, 1);
+    return s + " MB";
+}
+
 // Where an uneven split came from, in the words of its flag.
 std::string split_origin(const PipelineSplit& s) {
     if (s.balanced) return "--pp-layers balanced: the remainder on the middle stages";
@@ -207,9 +214,13 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
             attention += "; routed experts as grouped GEMMs of " + fixed(r.expert_tokens, 0) + " tokens each (balanced routing) at " +
                          pct(r.expert_gemm_efficiency) + " (the shape factor at the expert GEMM's smallest dimension); element-wise includes " +
                          duration(r.moe_permute_seconds) + " of token permutation for the dispatch and combine";
+        if (r.elementwise.kernels == ElementwiseKernels::eager)
+            attention += "; element-wise includes " + duration(r.eager_extra_seconds) + " of eager ops' traffic beyond fused kernels (" +
+                         fixed(r.eager_extra_bytes_per_token / 1e6, 2) + " MB per token over the stage's layers, forward + backward: " +
+                         eager_modules(r.eager_modules) + ")";
         t.add({"  matmuls by kind", "", attention});
         t.add({"  rates from", "", "GEMMs: " + r.rate_sources.gemm + "; attention: " + r.rate_sources.attention +
-                                        "; memory-bound: " + r.rate_sources.memory_bound +
+                                        "; memory-bound: " + r.rate_sources.memory_bound + "; element-wise kernels: " + r.rate_sources.elementwise +
                                         (r.rate_sources.clamped.empty() ? "" : "; outside the table, clamped: " + r.rate_sources.clamped)});
     }
     if (p.pp > 1)

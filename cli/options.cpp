@@ -11,6 +11,7 @@
 #include "core/model_source.h"
 #include "core/quantity.h"
 #include "core/text.h"
+#include "planner/framework.h"
 
 #include <charconv>
 
@@ -56,6 +57,11 @@ void add_perf_options(CLI::App& app, PerfFlags& o) {
                    "Measured kernel rates (validation/kernels/measure_kernels.py on your GPU): its rows replace the "
                    "GPU's built-in table's of the same dtype / backend / op; 'none': the catalog's efficiencies")
         ->type_name("FILE");
+    app.add_option("--elementwise", o.elementwise,
+                   "Element-wise kernels: fused (Megatron-LM / Transformer Engine, torch.compile; the default) or eager "
+                   "(PyTorch op by op: composite RMSNorm, RoPE and SwiGLU move more bytes); under --framework torchtitan "
+                   "its --framework-option compile decides (docs/PERFORMANCE_MODEL.md §2)")
+        ->type_name("K");
     app.add_option("--power-limit", o.power_limit,
                    "Board power limit in watts (40-100% of the GPU's TDP): lowers the sustained matmul clock "
                    "(docs/PERFORMANCE_MODEL.md §2) and the board power in the energy")
@@ -170,6 +176,10 @@ ResolvedPerf resolve_perf(const PerfFlags& o, const GpuSpec& gpu, const TrainCon
         r.options.grid_intensity = parse_real(f.grid_intensity, "--grid-intensity", 0, 10);
         if (!f.peak_flops.empty()) r.options.peak_flops = parse_flops(f.peak_flops, "--peak-flops");
         if (!f.power_limit.empty()) r.options.power_limit_watts = parse_real(f.power_limit, "--power-limit", 1, 1e5);
+        if (!f.elementwise.empty()) {
+            r.options.elementwise = parse_elementwise_kernels(f.elementwise, "--elementwise");
+            elementwise_choice(config, r.options.elementwise);  // refused here when the framework decides otherwise
+        }
         if (f.kernel_table == "none") {
             r.options.no_kernel_table = true;
         } else if (!f.kernel_table.empty()) {
@@ -262,7 +272,8 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_flag("--compile", o.compile,
                  "Under --framework pytorch: the model wrapped in torch.compile (inductor, default mode, no CUDA graphs): "
                  "the saved tensors AOTAutograd's min-cut partitioner keeps; the same as --framework-option compile=inductor "
-                 "(docs/MEMORY_MODEL.md §7.2)");
+                 "(docs/MEMORY_MODEL.md §7.2). Under --framework torchtitan: training.compile, fused element-wise kernels; "
+                 "the same as --framework-option compile=true (docs/PERFORMANCE_MODEL.md §2)");
     app.add_option("--trainer", o.trainer,
                    "Under --framework pytorch: hf plans the Hugging Face Trainer's defaults (fused AdamW); the same as "
                    "--framework-option trainer=hf (docs/MEMORY_MODEL.md §7.1)")
@@ -588,7 +599,7 @@ gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& pr
     const PerfFlags defaults;
     for (const auto& [text, flag] : std::vector<std::pair<std::string, const char*>>{
              {p.inter_node_bandwidth, "--inter-node-bandwidth"}, {p.nvlink_bandwidth, "--nvlink-bandwidth"}, {p.mfu, "--mfu"},
-             {p.calibration, "--calibration"}, {p.kernel_table, "--kernel-table"}, {p.peak_flops, "--peak-flops"}, {p.power_limit, "--power-limit"},
+             {p.calibration, "--calibration"}, {p.kernel_table, "--kernel-table"}, {p.peak_flops, "--peak-flops"}, {p.power_limit, "--power-limit"}, {p.elementwise, "--elementwise"},
              {p.goodput, "--goodput"}, {p.mtbf_hours, "--mtbf-hours"}, {p.checkpoint_minutes, "--checkpoint-minutes"},
              {p.restart_minutes, "--restart-minutes"}, {p.batch_rampup, "--batch-rampup"}})
         if (!text.empty()) lost.emplace_back(flag);

@@ -38,6 +38,7 @@ struct PerfFlags {
     std::string calibration;           // --calibration FILE (llmplan.calibration/1)
     std::string peak_flops, power_limit;  // the GPU's matmul speed (PerfOptions)
     std::string kernel_table;          // --kernel-table FILE (llmplan.kernel-tables/1) or "none"
+    std::string elementwise;           // --elementwise fused|eager (PerfOptions::elementwise)
     std::string goodput, mtbf_hours, checkpoint_minutes, restart_minutes, batch_rampup;  // the run's goodput
     // (flag, key) of each value apply_cluster_file took from --cluster, so a refusal names the file.
     std::vector<std::pair<std::string, std::string>> from_cluster{};

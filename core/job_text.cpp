@@ -73,12 +73,14 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
         c.framework_options.emplace_back(key, to_lower(trim(value)));
     }
     if (o.compile) {
-        if (c.framework != Framework::pytorch)
-            throw InputError(std::string("--compile: torch.compile is modelled only under --framework pytorch (not ") +
+        // pytorch: what torch.compile's partitioner saves (compile=inductor); torchtitan: its
+        // training.compile (compile=true: fused element-wise kernels, docs/PERFORMANCE_MODEL.md §2).
+        if (c.framework != Framework::pytorch && c.framework != Framework::torchtitan)
+            throw InputError(std::string("--compile: torch.compile is modelled only under --framework pytorch or torchtitan (not ") +
                              to_string(c.framework) + ")");
         for (const auto& [k, v] : c.framework_options)
             if (k == "compile") throw InputError("--compile: --framework-option compile=" + v + " sets it too; give one of them");
-        c.framework_options.emplace_back("compile", "inductor");
+        c.framework_options.emplace_back("compile", c.framework == Framework::pytorch ? "inductor" : "true");
     }
     c.lora.rank = static_cast<int>(parse_int(o.lora_rank, "--lora-rank", 0, 1 << 20));
     c.lora.alpha = parse_real(o.lora_alpha, "--lora-alpha", 1e-9, 1e9);

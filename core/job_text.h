@@ -26,7 +26,8 @@ struct JobText {
     // --optimizer-impl and --trainer: the pytorch profile's options optimizer_impl and trainer
     // under their own flags (empty: not given); the same as --framework-option KEY=VALUE.
     std::string optimizer_impl = "", trainer = "";
-    // --compile: the pytorch profile's option compile=inductor (torch.compile(model), default mode).
+    // --compile: the pytorch profile's option compile=inductor (torch.compile(model), default mode);
+    // the torchtitan profile's compile=true (training.compile).
     bool compile = false;
     std::string lora_rank = "0", lora_alpha = "16", lora_targets = "q,v", base_quant = "none";
     bool paged_optimizer = false;

@@ -27,6 +27,22 @@ AttentionKernel FrameworkProfile::attention_kernel(const TrainConfig&) const { r
 
 Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { return {}; }
 
+std::optional<ElementwiseChoice> FrameworkProfile::elementwise_kernels(const TrainConfig&) const { return std::nullopt; }
+
+ElementwiseChoice elementwise_choice(const TrainConfig& c, std::optional<ElementwiseKernels> given) {
+    if (std::optional<ElementwiseChoice> own = framework_profile(c.framework).elementwise_kernels(c)) {
+        if (given && *given != own->kernels)
+            throw InputError(std::string("--elementwise ") + to_string(*given) + ": under --framework " + to_string(c.framework) +
+                             " the element-wise kernels follow " + own->source + "; change that setting instead");
+        return *own;
+    }
+    if (given && *given == ElementwiseKernels::eager)
+        return {ElementwiseKernels::eager, EagerCode::transformers,
+                "--elementwise eager (PyTorch op by op; Hugging Face transformers' modules)"};
+    return {ElementwiseKernels::fused, EagerCode::transformers,
+            std::string(given ? "--elementwise fused" : "the default") + " (fused kernels, as Megatron-LM's that k was fitted on)"};
+}
+
 std::string FrameworkProfile::reserve_note() const { return "allocator fragmentation, assumed"; }
 
 std::string FrameworkProfile::reserve_source() const { return "allocator fragmentation (assumed; docs/MEMORY_MODEL.md §6)"; }

@@ -26,9 +26,11 @@
 
 #include "core/config.h"
 #include "core/model.h"
+#include "planner/elementwise.h"
 #include "planner/memory.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,6 +111,9 @@ public:
     virtual Fp8WeightCasts fp8_weight_casts(const TrainConfig& config) const;
     // The attention kernel the framework runs on a GPU with a kernel table; default: SDPA's flash.
     virtual AttentionKernel attention_kernel(const TrainConfig& config) const;
+    // The element-wise kernels where one of the framework's own settings decides them (torchtitan's
+    // compile); default: nullopt (--elementwise, else fused).
+    virtual std::optional<ElementwiseChoice> elementwise_kernels(const TrainConfig& config) const;
 
     // Texts. The reserve: the CLI table's "peak × f (…)" note and the GUI tooltip's source.
     virtual std::string reserve_note() const;
@@ -144,6 +149,11 @@ double framework_option_number(const TrainConfig& config, const std::string& key
 bool framework_option_flag(const TrainConfig& config, const std::string& key);
 std::string framework_option_choice(const TrainConfig& config, const std::string& key,
                                     const std::vector<std::string>& choices);
+
+// The job's element-wise kernels: the framework's where it decides them, else `given`
+// (--elementwise), else fused (the generic model's convention). A `given` that contradicts the
+// framework's is an InputError naming --elementwise and the framework's setting.
+ElementwiseChoice elementwise_choice(const TrainConfig& config, std::optional<ElementwiseKernels> given);
 
 // The built-in profiles (framework.cpp registers them).
 std::shared_ptr<const FrameworkProfile> make_generic_profile();     // framework.cpp

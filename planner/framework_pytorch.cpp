@@ -28,6 +28,14 @@ public:
         // compile: inductor = torch.compile(model), default mode (torch_compile.h; --compile).
         return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}, {"compile", "none"}};
     }
+    // compile=inductor: torch.compile fuses the element-wise ops (a contradicting --elementwise
+    // eager is refused); eager: --elementwise decides, fused by default (transformers' eager modules
+    // under autocast are not counted op by op yet: docs/PERFORMANCE_MODEL.md §2).
+    std::optional<ElementwiseChoice> elementwise_kernels(const TrainConfig& c) const override {
+        if (!pytorch_compile(c)) return std::nullopt;
+        return ElementwiseChoice{ElementwiseKernels::fused, EagerCode::transformers,
+                                 "--framework-option compile=inductor (torch.compile fuses the element-wise ops)"};
+    }
     // No ratio: each plan replays the caching allocator over the run (planner/torch_alloc.h), and
     // StageMemory::reserved_estimate is the replay's max_memory_reserved.
     double allocator_reserve(const TrainConfig&) const override { return 0; }

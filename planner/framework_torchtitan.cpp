@@ -109,11 +109,24 @@ public:
             // with --recompute selective: op (SelectiveAC) or k (every k-th block fully; torchtitan
             // before 114151ad4).
             {"selective_ac_option", "op"},
+            // training.compile (torchtitan 9dec370 config_manager.py: store_true, off by default;
+            // llama3_8b.toml compile = false): true = torch.compile per block, its element-wise
+            // ops fused; false = eager (docs/PERFORMANCE_MODEL.md §2, "Eager element-wise kernels").
+            {"compile", "false"},
         };
+    }
+
+    std::optional<ElementwiseChoice> elementwise_kernels(const TrainConfig& c) const override {
+        const bool compiled = framework_option_flag(c, "compile");
+        return ElementwiseChoice{compiled ? ElementwiseKernels::fused : ElementwiseKernels::eager, EagerCode::torchtitan,
+                                 std::string("--framework-option compile=") + (compiled ? "true" : "false") +
+                                     (compiled ? " (torch.compile fuses the element-wise ops)"
+                                               : " (torchtitan's default: eager, its RMSNorm, complex-multiply RoPE and SwiGLU op by op)")};
     }
 
     void validate(const ModelSpec& m, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
+        framework_option_flag(c, "compile");  // true or false, refused otherwise
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::bf16 && c.precision != Precision::fp32 &&
             c.precision != Precision::fp8)
             throw InputError(std::string("--precision ") + to_string(c.precision) +
@@ -314,6 +327,7 @@ public:
             s += to_lower(v) == "op" ? ", selective AC by op" : ", selective AC every " + v + " layers";
         }
         if (c.offload == Offload::optimizer_params) s += ", CPUOffloadPolicy";
+        s += framework_option_flag(c, "compile") ? ", torch.compile" : ", eager (no torch.compile)";
         return s;
     }
 

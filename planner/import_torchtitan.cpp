@@ -192,7 +192,9 @@ JobImport import_torchtitan(const std::string& text, const std::string& source, 
     } else {
         rec.fail("activation_checkpoint.mode", "\"" + mode + "\" is not modelled (none, selective or full)");
     }
-    if (boolean("compile", "enable", false)) rec.ignore("compile.enable", "torch.compile's fusions are not modelled");
+    // compile.enable: torch.compile's fused element-wise kernels (the profile's compile option;
+    // docs/PERFORMANCE_MODEL.md §2); torchtitan's default is eager.
+    if (boolean("compile", "enable", false)) rec.option(job.framework_options, "compile", "true", "compile.enable");
     if (doc["optimizer"]["name"]) {
         const std::string o = string("optimizer", "name", "AdamW");
         if (o == "AdamW") rec.take("--optimizer", job.optimizer, "adamw", "optimizer.name AdamW");

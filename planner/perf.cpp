@@ -510,10 +510,23 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     }
     const double recomputed_fwd = c.recompute == Recompute::full ? 1 : 0;  // full recompute runs the forward again
     r.fp8_cast_seconds = (cast_fwd + cast_bwd + recomputed_fwd * cast_recompute) * micro;
-    r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
-    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd;
-    r.microbatch_backward_seconds =
-        matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_recompute + permute_fwd) + cast_bwd + permute_fwd;
+    // Eager element-wise kernels (elementwise.h; docs/PERFORMANCE_MODEL.md §2): the fitted term
+    // above is fused kernels' traffic; eager PyTorch moves the bytes its composite modules' ops move
+    // beyond those kernels on top, HBM-bound at the table's streaming rate.
+    r.elementwise = elementwise_choice(c, opt.elementwise);
+    double eager_fwd = 0, eager_bwd = 0;
+    if (r.elementwise.kernels == ElementwiseKernels::eager) {
+        const EagerTraffic e = eager_extra_bytes(m, c, stage_layer_groups(m, p, st.stage), r.elementwise.code);
+        r.eager_modules = e.ops;
+        r.eager_extra_bytes_per_token = e.forward + e.backward;
+        eager_fwd = e.forward * tokens_mb / hbm_at(tensor_bytes);
+        eager_bwd = e.backward * tokens_mb / hbm_at(tensor_bytes);
+    }
+    r.eager_extra_seconds = (eager_fwd + eager_bwd + recomputed_fwd * eager_fwd) * micro;
+    r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * micro;
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd + eager_fwd;
+    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_recompute + permute_fwd + eager_fwd) +
+                                    cast_bwd + permute_fwd + eager_bwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -541,9 +554,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.rate_sources.memory_bound =
         tu.table && memory_gbps(*tu.table, "copy", 1).value > 0 && !(opt.memory_bandwidth > 0)
             ? std::string("kernel table") + (table_gemm ? "" : " (" + tu.source + ")") +
-                  " copy rows at each tensor's size for FP8 casts, MoE permutation, dequantization and the optimizer; element-wise at the datasheet " +
+                  " copy rows at each tensor's size for FP8 casts, MoE permutation, eager element-wise ops, dequantization and the optimizer; element-wise at the datasheet " +
                   plain(hbm / 1e12) + " TB/s × fitted traffic"
             : (opt.memory_bandwidth > 0 ? "calibrated: " + opt.calibration : std::string("datasheet")) + " HBM bandwidth " + plain(hbm / 1e12) + " TB/s";
+    r.rate_sources.elementwise = std::string(to_string(r.elementwise.kernels)) + ", " + r.elementwise.source;
     for (const std::string& n : clamped) r.rate_sources.clamped += (r.rate_sources.clamped.empty() ? "" : "; ") + n;
     // The framework's own time model, where it has one (llmplan: the engine's calibrated kernels).
     framework_profile(c.framework).step_time(plan, opt, r);
@@ -873,6 +887,10 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.fp8_cast_seconds = t.fp8_cast_seconds;
     r.fp8_weight_cast_source = t.fp8_weight_cast_source;
     r.moe_permute_seconds = t.moe_permute_seconds;
+    r.elementwise = t.elementwise;
+    r.eager_extra_bytes_per_token = t.eager_extra_bytes_per_token;
+    r.eager_modules = t.eager_modules;
+    r.eager_extra_seconds = t.eager_extra_seconds;
     r.expert_gemm_efficiency = t.expert_gemm_efficiency;
     r.expert_tokens = t.expert_tokens;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;

@@ -16,6 +16,7 @@
 #include "core/gpu.h"
 #include "core/kernel_table.h"
 #include "planner/comm.h"
+#include "planner/elementwise.h"
 #include "planner/engine_time.h"
 #include "planner/flops.h"
 #include "planner/memory.h"
@@ -118,6 +119,9 @@ struct PerfOptions {
     double checkpoint_minutes = 0;
     double restart_minutes = 0;
     double rampup_tokens = 0;
+    // The element-wise kernels (--elementwise fused|eager; docs/PERFORMANCE_MODEL.md §2, "Eager
+    // element-wise kernels"); nullopt: the framework's (torchtitan: its compile option), else fused.
+    std::optional<ElementwiseKernels> elementwise;
 };
 
 // The sustained clock under a board power limit, as a fraction of the clock at the TDP (the
@@ -214,6 +218,7 @@ struct RateSources {
     std::string gemm;          // the linear layers' and output layer's GEMMs
     std::string attention;     // the attention core
     std::string memory_bound;  // element-wise, casts, permutation, dequantization, optimizer
+    std::string elementwise;   // fused or eager element-wise kernels and what decided it
     std::string clamped;       // kernel-table lookups outside the measured range ("" none)
 };
 
@@ -252,6 +257,10 @@ struct ComputeTime {
     double expert_tokens = 0;              // MoE: rows of each routed expert's grouped GEMM per micro-batch (balanced)
     double expert_gemm_efficiency = 0;     // MoE: the routed experts' GEMM efficiency at their own shape
     double moe_permute_seconds = 0;        // per step, MoE: token permutation for the dispatch and combine (in elementwise)
+    ElementwiseChoice elementwise;         // fused or eager element-wise kernels, and what decided it
+    double eager_extra_bytes_per_token = 0;  // eager: bytes the stage's layers move per token beyond fused kernels (forward + backward)
+    std::vector<EagerOp> eager_modules;      // eager: those bytes by module (eager_extra_bytes' names), summed over the stage's layers
+    double eager_extra_seconds = 0;        // per step, eager: those bytes' time (in elementwise)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -297,6 +306,10 @@ struct PerfPlan {
     double expert_tokens = 0;         // MoE: rows of each routed expert's grouped GEMM per micro-batch (balanced routing)
     double expert_gemm_efficiency = 0;  // MoE: the routed experts' GEMM efficiency at their own shape (0: no MoE layer)
     double moe_permute_seconds = 0;   // per step, of elementwise_seconds: MoE token permutation (dispatch and combine)
+    ElementwiseChoice elementwise;    // fused or eager element-wise kernels, and what decided it
+    double eager_extra_bytes_per_token = 0;  // eager: per token, the stage's layers, forward + backward
+    std::vector<EagerOp> eager_modules;      // eager: by module, per token over the stage's layers
+    double eager_extra_seconds = 0;   // per step, of elementwise_seconds: eager ops' bytes beyond fused kernels
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
     double compute_seconds = 0;       // per step (m micro-batches), worst stage

@@ -127,8 +127,17 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         {"attention_and_output_layer_peak_flops", r.peak_16bit}};
     compute["rate_sources"] = {{"gemm", r.rate_sources.gemm},
                                {"attention", r.rate_sources.attention},
-                               {"memory_bound", r.rate_sources.memory_bound}};
+                               {"memory_bound", r.rate_sources.memory_bound},
+                               {"elementwise", r.rate_sources.elementwise}};
     if (!r.rate_sources.clamped.empty()) compute["rate_sources"]["clamped"] = r.rate_sources.clamped;
+    compute["elementwise_kernels"] = to_string(r.elementwise.kernels);  // docs/PERFORMANCE_MODEL.md §2
+    compute["eager_extra_bytes_per_token"] = r.eager_extra_bytes_per_token;
+    if (!r.eager_modules.empty()) {
+        nlohmann::json modules = nlohmann::json::array();
+        for (const EagerOp& op : r.eager_modules)
+            modules.push_back({{"module", op.name}, {"forward_bytes_per_token", op.forward}, {"backward_bytes_per_token", op.backward}});
+        compute["eager_extra_bytes_by_module"] = modules;
+    }
     if (r.peak_given) compute["peak_flops_given"] = true;  // --peak-flops
     if (r.expert_gemm_efficiency > 0) {  // MoE layers on the slowest stage
         compute["expert_gemm_efficiency"] = r.expert_gemm_efficiency;
@@ -169,6 +178,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"fp8_cast_seconds", r.fp8_cast_seconds},
                            {"fp8_weights_cast_once_per_step", !r.fp8_weight_cast_source.empty()},
                            {"moe_permute_seconds", r.moe_permute_seconds},
+                           {"eager_extra_seconds", r.eager_extra_seconds},
                            {"bubble_seconds", r.bubble_seconds},
                            {"bubble_fraction", r.bubble_fraction},
                            {"exposed_communication_seconds", r.comm_exposed_seconds},

@@ -166,6 +166,7 @@ TEST_CASE("imports: a torchtitan job TOML gives the preset and the plan of the e
     const nlohmann::json flags = run_json({"plan", "--model", "llama-3.1-8b", "--gpus", "16", "--framework", "torchtitan", "--tp", "2",
                                            "--sp", "--zero", "3", "--micro-batch", "2", "--global-batch", "16", "--seq", "8192",
                                            "--recompute", "selective", "--framework-option", "selective_ac_option=op",
+                                           "--framework-option", "compile=true",  // [compile] enable = true
                                            "--precision", "mixed-bf16", "--optimizer", "adamw",
                                            "--tokens", "131072000",  // training.steps 1000 × 16 × 8192
                                            "--json"});

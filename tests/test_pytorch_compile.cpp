@@ -149,7 +149,7 @@ TEST_CASE("plan --compile: the flag, its statement and its refusals", "[pytorch]
     // Refusals: one line naming the flag, exit 2.
     const auto generic = run_cli({"plan", "--hf-config", cfg, "--compile"});
     CHECK(generic.code == 2);
-    CHECK(generic.err == "llmplan plan: error: --compile: torch.compile is modelled only under --framework pytorch (not generic)\n");
+    CHECK(generic.err == "llmplan plan: error: --compile: torch.compile is modelled only under --framework pytorch or torchtitan (not generic)\n");
     const auto gpus = run_cli({"plan", "--hf-config", cfg, "--framework", "pytorch", "--compile", "--gpus", "2"});
     CHECK(gpus.code == 2);
     CHECK(gpus.err.find("--compile: --gpus 2 (DDP / FSDP2) is not modelled with torch.compile") != std::string::npos);

@@ -1,0 +1,229 @@
+// test_elementwise.cpp — eager against fused element-wise kernels (planner/elementwise.h;
+// docs/PERFORMANCE_MODEL.md §2 "Eager element-wise kernels"): the extra bytes of each module worked
+// by hand, their time in the step, the --elementwise flag and the torchtitan profile's compile option.
+#include "planner/elementwise.h"
+#include "planner/perf.h"
+
+#include "cli_run.h"
+#include "core/error.h"
+#include "core/gpu.h"
+#include "tiny_models.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace llmplan;
+
+namespace {
+
+TrainConfig job(Precision precision = Precision::mixed_bf16, int tp = 1, bool sp = false) {
+    TrainConfig c;
+    c.precision = precision;
+    c.parallel.gpus = tp;
+    c.parallel.tp = tp;
+    c.parallel.sp = sp;
+    c.seq = 64;
+    return c;
+}
+
+// A small Llama: d 64, 4 heads of 16 (q 64), 2 KV heads (k 32), SwiGLU of 160.
+ModelSpec small_llama() { return test::llama_like(2, 64, 4, 2, 160, 32, 64, "small-llama"); }
+
+}  // namespace
+
+TEST_CASE("eager element-wise bytes: a Llama-shaped layer by hand", "[elementwise]") {
+    const ModelSpec m = small_llama();
+    const LayerKind layer;
+    // bf16 (a = 2), per token, one layer, tp 1:
+    //   RMSNorm, per element 36 − 4 = 32 forward, 92 − 6 = 86 backward (elementwise.cpp), on 2 norms × 64:
+    //     32 × 128 = 4,096 and 86 × 128 = 11,008;
+    //   RoPE on q + k = 64 + 32 = 96 elements: torchtitan's complex multiply 16 each way (1,536, 1,536),
+    //     transformers' rotate_half 8a = 16 forward and 13a = 26 backward (1,536, 2,496);
+    //   SwiGLU on 160: 2a = 4 forward (640), 4a = 8 backward (1,280).
+    const EagerTraffic tt = eager_extra_bytes(m, job(), layer, EagerCode::torchtitan);
+    CHECK(tt.forward == 4096 + 1536 + 640);     // 6,272
+    CHECK(tt.backward == 11008 + 1536 + 1280);  // 13,824
+    REQUIRE(tt.ops.size() == 3);
+    CHECK(tt.ops[0].name == "RMSNorm");
+    CHECK(tt.ops[1].name == "RoPE (complex multiply)");
+    CHECK(tt.ops[2].name == "SwiGLU (silu, mul)");
+    const EagerTraffic hf = eager_extra_bytes(m, job(), layer, EagerCode::transformers);
+    CHECK(hf.forward == 6272);
+    CHECK(hf.backward == 11008 + 2496 + 1280);  // 14,784
+
+    // tp 2 without sequence parallelism: the norms see every token's full width (4,096 / 11,008),
+    // RoPE and SwiGLU the rank's half (768 / 768, 320 / 640).
+    const EagerTraffic tp2 = eager_extra_bytes(m, job(Precision::mixed_bf16, 2, false), layer, EagerCode::torchtitan);
+    CHECK(tp2.forward == 4096 + 768 + 320);
+    CHECK(tp2.backward == 11008 + 768 + 640);
+    // ... with sequence parallelism the norms' tokens split too: everything halves.
+    const EagerTraffic sp = eager_extra_bytes(m, job(Precision::mixed_bf16, 2, true), layer, EagerCode::torchtitan);
+    CHECK(sp.forward == 6272 / 2);
+    CHECK(sp.backward == 13824 / 2);
+
+    // fp32 (a = 4): no casts. RMSNorm 20 + 8 − 8 = 20 forward, 68 + 24 − 12 = 80 backward (× 128);
+    // the complex multiply is one fp32 kernel as a fused one would be (0); SwiGLU 8 and 16 (× 160).
+    const EagerTraffic f32 = eager_extra_bytes(m, job(Precision::fp32), layer, EagerCode::torchtitan);
+    CHECK(f32.forward == 20 * 128 + 8 * 160);
+    CHECK(f32.backward == 80 * 128 + 16 * 160);
+
+    // A NoPE layer has no RoPE; an MoE layer's SwiGLU is on top_k × the expert width.
+    LayerKind nope;
+    nope.rope = false;
+    CHECK(eager_extra_bytes(m, job(), nope, EagerCode::torchtitan).forward == 4096 + 640);
+    ModelSpec moe = m;
+    moe.n_experts = 8;
+    moe.top_k = 2;
+    moe.moe_d_ff = 32;
+    LayerKind moe_layer;
+    moe_layer.moe = true;
+    CHECK(eager_extra_bytes(moe, job(), moe_layer, EagerCode::torchtitan).forward == 4096 + 1536 + 4 * 2 * 32);
+    // Over layer groups: 2 dense layers and 1 NoPE layer, each module summed over the layers.
+    const EagerTraffic three = eager_extra_bytes(m, job(), {{layer, 2}, {nope, 1}}, EagerCode::torchtitan);
+    CHECK(three.forward == 2 * 6272 + 4096 + 640);
+    REQUIRE(three.ops.size() == 3);
+    CHECK(three.ops[0].forward == 3 * 4096);
+    CHECK(three.ops[1].forward == 2 * 1536);
+    CHECK(three.ops[2].backward == 3 * 1280);
+}
+
+TEST_CASE("eager element-wise bytes: a GPT-2-shaped layer by hand", "[elementwise]") {
+    // LayerNorm (F.layer_norm: one kernel each way), GELU (one kernel), biases inside addmm, learned
+    // positions: nothing beyond fused kernels without dropout.
+    const ModelSpec m = test::gpt2_like(2, 64, 4, 256, 32, 64);
+    const EagerTraffic none = eager_extra_bytes(m, job(), LayerKind{}, EagerCode::transformers);
+    CHECK(none.forward == 0);
+    CHECK(none.backward == 0);
+    CHECK(none.ops.empty());
+    // Dropout 0.1 after the attention output and the MLP: the dropped tensor written and read back
+    // once more than by a fused bias-dropout-add, 2a = 4 bytes per element forward, on 2 × 64.
+    TrainConfig c = job();
+    c.dropout = 0.1;
+    const EagerTraffic drop = eager_extra_bytes(m, c, LayerKind{}, EagerCode::transformers);
+    CHECK(drop.forward == 512);
+    CHECK(drop.backward == 0);
+    REQUIRE(drop.ops.size() == 1);
+    CHECK(drop.ops[0].name == "dropout, then residual add");
+}
+
+TEST_CASE("eager element-wise kernels in the step time and fused (the default) unchanged", "[elementwise][perf]") {
+    // Llama 3.1 8B-shaped, b 2 × s 2048, one A100 80GB with the catalog efficiencies (no kernel
+    // table: the bytes at the datasheet 2.039 TB/s).
+    const ModelSpec m = test::llama_like(32, 4096, 32, 8, 14336, 128256, 8192, "llama-8b-like");
+    TrainConfig c = job();
+    c.micro_batch = 2;
+    c.seq = 2048;
+    c.global_batch = 2;
+    const GpuSpec& gpu = *find_gpu("a100-80g");
+    PerfOptions fused;
+    fused.no_kernel_table = true;
+    const MemoryPlan plan = plan_memory(m, gpu, c);
+    const ComputeTime base = compute_time(plan, fused);
+    CHECK(base.elementwise.kernels == ElementwiseKernels::fused);
+    CHECK(base.eager_extra_seconds == 0);
+    CHECK(base.rate_sources.elementwise == "fused, the default (fused kernels, as Megatron-LM's that k was fitted on)");
+    PerfOptions given_fused = fused;
+    given_fused.elementwise = ElementwiseKernels::fused;
+    CHECK(compute_time(plan, given_fused).compute_seconds == base.compute_seconds);
+
+    PerfOptions eager = fused;
+    eager.elementwise = ElementwiseKernels::eager;
+    const ComputeTime e = compute_time(plan, eager);
+    // Per token and layer (transformers' code, bf16): norms 2 × 4096 × (32 + 86) = 966,656;
+    // RoPE (4096 + 1024) × (16 + 26) = 215,040; SwiGLU 14336 × (4 + 8) = 172,032: 1,353,728 bytes;
+    // × 32 layers = 43,319,296 per token; × 4,096 tokens ÷ 2.039e12 B/s = 87.02 ms.
+    CHECK(e.eager_extra_bytes_per_token == 43319296.0);
+    CHECK(e.eager_extra_seconds == Approx(43319296.0 * 4096 / gpu.memory_bandwidth).epsilon(1e-12));
+    CHECK(e.eager_extra_seconds == Approx(0.08702).epsilon(1e-3));
+    CHECK(e.compute_seconds == Approx(base.compute_seconds + e.eager_extra_seconds).epsilon(1e-12));
+    CHECK(e.matmul_seconds == base.matmul_seconds);
+    CHECK(e.rate_sources.elementwise == "eager, --elementwise eager (PyTorch op by op; Hugging Face transformers' modules)");
+
+    // Full recompute runs the forward's eager ops once more: per token and layer, forward, norms
+    // 8,192 × 32 = 262,144, RoPE 5,120 × 16 = 81,920, SwiGLU 14,336 × 4 = 57,344: 401,408; the
+    // step moves 43,319,296 + 32 × 401,408 = 56,164,352 bytes per token.
+    c.recompute = Recompute::full;
+    const ComputeTime full = compute_time(plan_memory(m, gpu, c), eager);
+    CHECK(full.eager_extra_seconds == Approx((43319296.0 + 32 * 401408.0) * 4096 / gpu.memory_bandwidth).epsilon(1e-12));
+}
+
+namespace {
+
+test::CliResult plan(std::vector<std::string> extra) {
+    std::vector<std::string> args{"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--gpus", "8", "--zero", "3",
+                                  "--micro-batch", "1", "--seq", "4096", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_cli(std::move(args));
+}
+
+nlohmann::json plan_json(std::vector<std::string> extra) {
+    const test::CliResult r = plan(std::move(extra));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out);
+}
+
+void refused(std::vector<std::string> extra, const std::string& line) {
+    const test::CliResult r = plan(std::move(extra));
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == "llmplan plan: error: " + line + "\n");
+}
+
+}  // namespace
+
+TEST_CASE("plan --elementwise and the torchtitan profile's compile option", "[elementwise][cli]") {
+    const nlohmann::json fused = plan_json({});
+    CHECK(fused["compute"]["elementwise_kernels"] == "fused");
+    CHECK(fused["compute"]["eager_extra_bytes_per_token"] == 0.0);
+    CHECK(fused["time"]["eager_extra_seconds"] == 0.0);
+    const nlohmann::json eager = plan_json({"--elementwise", "EAGER"});
+    CHECK(eager["compute"]["elementwise_kernels"] == "eager");
+    CHECK(eager["compute"]["eager_extra_bytes_per_token"] == 43319296.0);  // as in the test above
+    CHECK(eager["time"]["eager_extra_seconds"].get<double>() > 0);
+    // By module, over the 32 layers: RMSNorm 32 × 8,192 × 32 and 86 × 8,192 × 32; RoPE (rotate_half)
+    // 16 × 5,120 × 32 and 26 × 5,120 × 32; SwiGLU 4 × 14,336 × 32 and 8 × 14,336 × 32.
+    const nlohmann::json modules = eager["compute"]["eager_extra_bytes_by_module"];
+    REQUIRE(modules.size() == 3);
+    CHECK(modules[0] == nlohmann::json{{"module", "RMSNorm"}, {"forward_bytes_per_token", 8388608.0}, {"backward_bytes_per_token", 22544384.0}});
+    CHECK(modules[1] == nlohmann::json{{"module", "RoPE (rotate_half)"}, {"forward_bytes_per_token", 2621440.0}, {"backward_bytes_per_token", 4259840.0}});
+    CHECK(modules[2] == nlohmann::json{{"module", "SwiGLU (silu, mul)"}, {"forward_bytes_per_token", 1835008.0}, {"backward_bytes_per_token", 3670016.0}});
+    CHECK_FALSE(fused["compute"].contains("eager_extra_bytes_by_module"));
+    CHECK(eager["time"]["step_seconds"].get<double>() ==
+          Approx(fused["time"]["step_seconds"].get<double>() + eager["time"]["eager_extra_seconds"].get<double>()).epsilon(1e-9));
+    CHECK(plan_json({"--elementwise", "fused"})["time"] == fused["time"]);
+    refused({"--elementwise", "fast"}, "--elementwise fast: expected fused (Megatron-LM / Transformer Engine kernels, "
+                                       "torch.compile) or eager (PyTorch op by op, no torch.compile)");
+
+    // torchtitan: eager unless compile (its training.compile defaults to false).
+    const nlohmann::json tt = plan_json({"--framework", "torchtitan"});
+    CHECK(tt["compute"]["elementwise_kernels"] == "eager");
+    // torchtitan's complex-multiply RoPE: (4096 + 1024) × (16 + 16) = 163,840 per layer instead of
+    // transformers' 215,040: 43,319,296 − 32 × 51,200.
+    CHECK(tt["compute"]["eager_extra_bytes_per_token"] == 43319296.0 - 32 * 51200.0);
+    CHECK(tt["compute"]["rate_sources"]["elementwise"] ==
+          "eager, --framework-option compile=false (torchtitan's default: eager, its RMSNorm, complex-multiply RoPE and "
+          "SwiGLU op by op)");
+    CHECK(plan_json({"--framework", "torchtitan", "--elementwise", "eager"})["time"] == tt["time"]);
+    const nlohmann::json compiled = plan_json({"--framework", "torchtitan", "--framework-option", "compile=true"});
+    CHECK(compiled["compute"]["elementwise_kernels"] == "fused");
+    CHECK(compiled["time"]["eager_extra_seconds"] == 0.0);
+    CHECK(plan_json({"--framework", "torchtitan", "--compile"})["time"] == compiled["time"]);
+    refused({"--framework", "torchtitan", "--elementwise", "fused"},
+            "--elementwise fused: under --framework torchtitan the element-wise kernels follow --framework-option "
+            "compile=false (torchtitan's default: eager, its RMSNorm, complex-multiply RoPE and SwiGLU op by op); "
+            "change that setting instead");
+    refused({"--framework", "torchtitan", "--framework-option", "compile=yes"},
+            "--framework-option compile=yes: choose one of true, false");
+    // pytorch: --compile (compile=inductor) fixes fused kernels; without it --elementwise decides.
+    const test::CliResult pt = test::run_cli({"plan", "--model", "tinyllama-1.1b", "--framework", "pytorch", "--compile",
+                                              "--elementwise", "eager"});
+    CHECK(pt.code == 2);
+    CHECK(pt.err == "llmplan plan: error: --elementwise eager: under --framework pytorch the element-wise kernels follow "
+                    "--framework-option compile=inductor (torch.compile fuses the element-wise ops); change that setting instead\n");
+    refused({"--framework", "megatron", "--compile"},
+            "--compile: torch.compile is modelled only under --framework pytorch or torchtitan (not megatron)");
+}
