@@ -207,6 +207,8 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
             attention += "; routed experts as grouped GEMMs of " + fixed(r.expert_tokens, 0) + " tokens each (balanced routing) at " +
                          pct(r.expert_gemm_efficiency) + " (the shape factor at the expert GEMM's smallest dimension); element-wise includes " +
                          duration(r.moe_permute_seconds) + " of token permutation for the dispatch and combine";
+        if (r.loss_seconds > 0)
+            attention += "; element-wise includes " + duration(r.loss_seconds) + " of the loss over the logits (" + r.loss_source + ")";
         t.add({"  matmuls by kind", "", attention});
         t.add({"  rates from", "", "GEMMs: " + r.rate_sources.gemm + "; attention: " + r.rate_sources.attention +
                                         "; memory-bound: " + r.rate_sources.memory_bound +

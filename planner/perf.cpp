@@ -490,9 +490,23 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double recomputed_fwd = c.recompute == Recompute::full ? 1 : 0;  // full recompute runs the forward again
     r.fp8_cast_seconds = (cast_fwd + cast_bwd + recomputed_fwd * cast_recompute) * micro;
     r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
-    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd;
-    r.microbatch_backward_seconds =
-        matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_recompute + permute_fwd) + cast_bwd + permute_fwd;
+    // The loss (last stage): the framework's cross-entropy (FrameworkProfile::loss_kernel) over the
+    // s·b/cp × V/tp logits of each output head (the model's and each MTP module's), HBM-bound at the
+    // 16-bit logits' size; recompute does not repeat it.
+    double loss_fwd = 0, loss_bwd = 0;
+    if (last) {
+        const LossKernel lk = framework_profile(c.framework).loss_kernel(c);
+        const double vocab_per_rank = static_cast<double>((m.vocab_size + p.tp - 1) / p.tp);
+        const double logits = tokens_mb * vocab_per_rank * (1 + r.mtp_layers);
+        const double bw = hbm_at(logits * 2);
+        loss_fwd = logits * (lk.fused ? kCrossEntropyForwardBytesFused : kCrossEntropyForwardBytesFp32) / bw;
+        loss_bwd = logits * (lk.fused ? kCrossEntropyBackwardBytesFused : kCrossEntropyBackwardBytesFp32) / bw;
+        r.loss_source = lk.source;
+    }
+    r.loss_seconds = (loss_fwd + loss_bwd) * micro;
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd + loss_fwd;
+    r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_recompute + permute_fwd) +
+                                    cast_bwd + permute_fwd + loss_bwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -823,6 +837,8 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.fp8_cast_seconds = t.fp8_cast_seconds;
     r.fp8_weight_cast_source = t.fp8_weight_cast_source;
     r.moe_permute_seconds = t.moe_permute_seconds;
+    r.loss_seconds = t.loss_seconds;
+    r.loss_source = t.loss_source;
     r.expert_gemm_efficiency = t.expert_gemm_efficiency;
     r.expert_tokens = t.expert_tokens;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;
