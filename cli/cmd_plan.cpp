@@ -218,6 +218,8 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
             attention += "; element-wise includes " + duration(r.eager_extra_seconds) + " of eager ops' traffic beyond fused kernels (" +
                          fixed(r.eager_extra_bytes_per_token / 1e6, 2) + " MB per token over the stage's layers, forward + backward: " +
                          eager_modules(r.eager_modules) + ")";
+        if (r.loss_seconds > 0)
+            attention += "; element-wise includes " + duration(r.loss_seconds) + " of the loss over the logits (" + r.loss_source + ")";
         t.add({"  matmuls by kind", "", attention});
         t.add({"  rates from", "", "GEMMs: " + r.rate_sources.gemm + "; attention: " + r.rate_sources.attention +
                                         "; memory-bound: " + r.rate_sources.memory_bound + "; element-wise kernels: " + r.rate_sources.elementwise +

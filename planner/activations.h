@@ -77,9 +77,12 @@ std::vector<SavedTensor> first_stage_saved_tensors(const ModelSpec& m, const Tra
 std::vector<SavedTensor> last_stage_saved_tensors(const ModelSpec& m, const TrainConfig& c);
 
 // fp32 logits for the cross-entropy, vocabulary split over tensor-parallel ranks:
-// 4·s·b·V/t bytes (Korthikanti §4.3, "4sbv/t"); twice that with Gemma 2's final soft-capping
+// 4·s·b·V/t bytes (Korthikanti §4.3, "4sbv/t"), 2·s·b·V/t with a fused loss (FrameworkProfile::
+// loss_kernel: only the 16-bit logits); twice that with Gemma 2's final soft-capping
 // (its tanh output is kept for backward too). One output head: the main model's, or one MTP module's.
 double logits_bytes(const ModelSpec& m, const TrainConfig& c);
+// The memory table's name for them: "logits (fp32, for the loss)", or "(16-bit, fused loss)".
+std::string logits_label(const TrainConfig& c);
 
 // One DeepSeek-V3 multi-token-prediction module on the last stage (V3 report §2.2; Megatron-LM
 // MultiTokenPredictionLayer): the input of the next-token embedding's norm, the 2d-wide input of

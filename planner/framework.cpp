@@ -43,6 +43,8 @@ ElementwiseChoice elementwise_choice(const TrainConfig& c, std::optional<Element
             std::string(given ? "--elementwise fused" : "the default") + " (fused kernels, as Megatron-LM's that k was fitted on)"};
 }
 
+LossKernel FrameworkProfile::loss_kernel(const TrainConfig&) const { return {}; }
+
 std::string FrameworkProfile::reserve_note() const { return "allocator fragmentation, assumed"; }
 
 std::string FrameworkProfile::reserve_source() const { return "allocator fragmentation (assumed; docs/MEMORY_MODEL.md §6)"; }
@@ -67,6 +69,18 @@ namespace {
 class GenericProfile final : public FrameworkProfile {
 public:
     Framework framework() const override { return Framework::generic; }
+    // cross_entropy: fp32 (PyTorch's F.cross_entropy on an fp32 copy of the logits, the default) or
+    // fused (a fused cross-entropy kernel over the 16-bit logits: flash-attn's, Liger's, Transformer
+    // Engine's) — docs/PERFORMANCE_MODEL.md §2, "Loss".
+    std::vector<FrameworkOption> options() const override { return {{"cross_entropy", "fp32"}}; }
+    void validate(const ModelSpec&, const TrainConfig& c) const override {
+        framework_option_choice(c, "cross_entropy", {"fp32", "fused"});
+    }
+    LossKernel loss_kernel(const TrainConfig& c) const override {
+        if (framework_option(c, "cross_entropy") == "fused")
+            return {true, "a fused cross-entropy kernel over the 16-bit logits (--framework-option cross_entropy=fused)"};
+        return {};
+    }
     double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }
     StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int stage,
                            bool explain) const override {

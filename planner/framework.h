@@ -14,6 +14,7 @@
 //  * fp8_weight_casts: FP8 weights cast every micro-batch or once per step (Transformer Engine's
 //    cache under Megatron);
 //  * attention_kernel: the fused attention kernel whose kernel-table rows time the attention core;
+//  * loss_kernel: the cross-entropy over the logits (fp32 copy or fused), for memory and time;
 //  * options: the framework's own settings a job may give (--framework-option KEY=VALUE), each with
 //    the framework's default and name for it;
 //  * the texts the CLI table, `llmplan profile` and the GUI print for it.
@@ -73,6 +74,17 @@ struct Fp8WeightCasts {
     std::string source;  // why (the framework's mechanism), printed with the casts
 };
 
+// The loss kernel a framework runs over the output layer's 16-bit logits (docs/PERFORMANCE_MODEL.md
+// §2, "Loss"): PyTorch's cross-entropy on an fp32 copy, F.cross_entropy(logits.float(), labels) —
+// the generic model's, Hugging Face's and torchtitan's — which keeps the fp32 logits (the memory
+// model's 4 B per logit) and moves kCrossEntropyBytesFp32 per logit; or a fused kernel that reads
+// the 16-bit logits and writes their gradient in place (flash-attn's xentropy, Transformer Engine's
+// parallel cross-entropy, Liger's): no fp32 copy, kCrossEntropyBytesFused per logit.
+struct LossKernel {
+    bool fused = false;
+    std::string source = "PyTorch cross_entropy on an fp32 copy of the logits";
+};
+
 // The fused attention kernel a framework runs for --attention flash: the backend's rows in a
 // measured kernel table (core/kernel_table.h) and why.
 struct AttentionKernel {
@@ -107,6 +119,8 @@ public:
     virtual void step_time(const MemoryPlan& plan, const PerfOptions& options, ComputeTime& time) const;
     // The collectives the framework overlaps beyond the generic rules; default: none.
     virtual CommOverlap comm_overlap(const TrainConfig& config) const;
+    // The loss kernel over the logits; default: PyTorch's cross-entropy on fp32 logits.
+    virtual LossKernel loss_kernel(const TrainConfig& config) const;
     // How the framework casts FP8 weights; default: every pass of every micro-batch.
     virtual Fp8WeightCasts fp8_weight_casts(const TrainConfig& config) const;
     // The attention kernel the framework runs on a GPU with a kernel table; default: SDPA's flash.

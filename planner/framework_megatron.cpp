@@ -127,6 +127,7 @@ public:
             {"recompute_modules", "core_attn"},               // --recompute-modules (with --recompute selective), comma-separated
             {"tp_comm_overlap", "false"},                     // --tp-comm-overlap: TE userbuffers overlap TP with GEMMs
             {"overlap_param_gather", "false"},                // --overlap-param-gather: the distributed optimizer's all-gather under the next forward
+            {"cross_entropy_loss_fusion", "false"},           // --cross-entropy-loss-fusion: fused vocab-parallel cross-entropy
         };
     }
 
@@ -192,6 +193,17 @@ public:
     // The table's cuDNN rows are PyTorch SDPA's cuDNN backend, the same cuDNN fused attention.
     AttentionKernel attention_kernel(const TrainConfig&) const override {
         return {"cudnn_attention", "cuDNN fused attention: Transformer Engine's FusedAttention, preferred on Hopper+"};
+    }
+
+    // The loss: without --cross-entropy-loss-fusion, Megatron-Core's vocab-parallel cross-entropy
+    // upcasts the rank's logits to fp32 and works on that copy in place
+    // (megatron/core/tensor_parallel/cross_entropy.py, calculate_logits_max: .float()), moving about
+    // what PyTorch's fp32 cross-entropy moves; with it, the fused kernel (Megatron Bridge's
+    // GPTModelProvider turns it on by default; docs/REFERENCES.md §12).
+    LossKernel loss_kernel(const TrainConfig& c) const override {
+        if (framework_option_flag(c, "cross_entropy_loss_fusion"))
+            return {true, "Megatron's fused vocab-parallel cross-entropy (--cross-entropy-loss-fusion)"};
+        return {false, "Megatron-Core's vocab-parallel cross-entropy on an fp32 copy of the logits"};
     }
 
     // Megatron-Core's pipeline schedules call set_is_first_microbatch() on the model at the first

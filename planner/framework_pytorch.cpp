@@ -36,6 +36,15 @@ public:
         return ElementwiseChoice{ElementwiseKernels::fused, EagerCode::transformers,
                                  "--framework-option compile=inductor (torch.compile fuses the element-wise ops)"};
     }
+    // The loss: transformers' ForCausalLMLoss upcasts the logits (logits.float()) before
+    // cross_entropy (PyTorch's fp32 cross-entropy, the default); torch.compile(model) compiles the
+    // loss with the model (it is computed in the forward when labels are given) and inductor fuses
+    // the upcast, log-softmax and their backward over the 16-bit logits.
+    LossKernel loss_kernel(const TrainConfig& c) const override {
+        if (pytorch_compile(c))
+            return {true, "torch.compile(model): inductor's fused cross-entropy over the 16-bit logits"};
+        return {false, "transformers' loss: cross_entropy on logits.float()"};
+    }
     // No ratio: each plan replays the caching allocator over the run (planner/torch_alloc.h), and
     // StageMemory::reserved_estimate is the replay's max_memory_reserved.
     double allocator_reserve(const TrainConfig&) const override { return 0; }

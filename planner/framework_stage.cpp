@@ -106,7 +106,7 @@ std::vector<StagePart> generic_activation_parts(const StageMemory& g, const std:
                      {"activations", "activations", g.activations, act ? act->formula : std::string(), activation_source}});
     if (g.logits > 0)
         parts.push_back({StageField::logits, in_forward_and_backward,
-                         {"logits", "logits (fp32, for the loss)", g.logits, logits ? logits->formula : std::string(),
+                         {"logits", logits ? logits->label : std::string("logits"), g.logits, logits ? logits->formula : std::string(),
                           logits ? logits->source : std::string()}});
     if (g.recompute_working > 0)
         parts.push_back({StageField::temporary, at_backward,

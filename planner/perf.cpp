@@ -524,9 +524,23 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     }
     r.eager_extra_seconds = (eager_fwd + eager_bwd + recomputed_fwd * eager_fwd) * micro;
     r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * micro;
-    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd + eager_fwd;
+    // The loss (last stage): the framework's cross-entropy (FrameworkProfile::loss_kernel) over the
+    // s·b/cp × V/tp logits of each output head (the model's and each MTP module's), HBM-bound at the
+    // 16-bit logits' size; recompute does not repeat it.
+    double loss_fwd = 0, loss_bwd = 0;
+    if (last) {
+        const LossKernel lk = framework_profile(c.framework).loss_kernel(c);
+        const double vocab_per_rank = static_cast<double>((m.vocab_size + p.tp - 1) / p.tp);
+        const double logits = tokens_mb * vocab_per_rank * (1 + r.mtp_layers);
+        const double bw = hbm_at(logits * 2);
+        loss_fwd = logits * (lk.fused ? kCrossEntropyForwardBytesFused : kCrossEntropyForwardBytesFp32) / bw;
+        loss_bwd = logits * (lk.fused ? kCrossEntropyBackwardBytesFused : kCrossEntropyBackwardBytesFp32) / bw;
+        r.loss_source = lk.source;
+    }
+    r.loss_seconds = (loss_fwd + loss_bwd) * micro;
+    r.microbatch_forward_seconds = matmul_fwd + elem / 3 + cast_fwd + permute_fwd + eager_fwd + loss_fwd;
     r.microbatch_backward_seconds = matmul_bwd + elem * 2 / 3 + recomputed_fwd * (elem / 3 + cast_recompute + permute_fwd + eager_fwd) +
-                                    cast_bwd + permute_fwd + eager_bwd;
+                                    cast_bwd + permute_fwd + eager_bwd + loss_bwd;
     // QLoRA: every pass dequantizes the frozen matmul weights to bf16 (read the 4/8-bit codes,
     // write and read back 2 bytes per weight): HBM-bound, forward and backward (+ recompute).
     if (lora && c.lora.base_quant != BaseQuant::none) {
@@ -891,6 +905,8 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.eager_extra_bytes_per_token = t.eager_extra_bytes_per_token;
     r.eager_modules = t.eager_modules;
     r.eager_extra_seconds = t.eager_extra_seconds;
+    r.loss_seconds = t.loss_seconds;
+    r.loss_source = t.loss_source;
     r.expert_gemm_efficiency = t.expert_gemm_efficiency;
     r.expert_tokens = t.expert_tokens;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;

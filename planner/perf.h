@@ -212,6 +212,19 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
 // Bytes one FP8 cast moves per element of a 16-bit tensor: read it for its absolute maximum, read
 // it again to scale and cast, write one byte (docs/PERFORMANCE_MODEL.md §2).
 inline constexpr double kFp8CastBytesPerElement = 5;
+// Bytes one logit element moves through HBM in the loss, forward and backward (the logits are the
+// output layer's 16-bit s·b·V/tp; docs/PERFORMANCE_MODEL.md §2, "Loss"; PyTorch's kernels in
+// aten/src/ATen/native/cuda/SoftMax.cu and Loss.cu, docs/REFERENCES.md §12):
+//  * PyTorch's F.cross_entropy(logits.float(), labels): forward, the upcast (read 2, write 4) and
+//    log_softmax over rows longer than shared memory holds (three reads — max, sum of exponentials,
+//    the write pass — and a write: 16); backward, nll_loss's zero-filled gradient (write 4),
+//    log_softmax's backward (read the gradient for its row sum, then the gradient and the output
+//    again and write: 16) and the downcast (read 4, write 2): 22 + 26 = 48;
+//  * a fused kernel (flash-attn's xentropy, Transformer Engine's): the forward reads the 16-bit
+//    logits once (row statistics in registers), the backward reads them and writes the gradient in
+//    place: 2 + 4 = 6.
+inline constexpr double kCrossEntropyForwardBytesFp32 = 22, kCrossEntropyBackwardBytesFp32 = 26;
+inline constexpr double kCrossEntropyForwardBytesFused = 2, kCrossEntropyBackwardBytesFused = 4;
 
 // Where each rate of the compute model came from (printed beside the times, "rate_sources" in JSON).
 struct RateSources {
@@ -261,6 +274,8 @@ struct ComputeTime {
     double eager_extra_bytes_per_token = 0;  // eager: bytes the stage's layers move per token beyond fused kernels (forward + backward)
     std::vector<EagerOp> eager_modules;      // eager: those bytes by module (eager_extra_bytes' names), summed over the stage's layers
     double eager_extra_seconds = 0;        // per step, eager: those bytes' time (in elementwise)
+    double loss_seconds = 0;               // per step, last stage: the cross-entropy over the logits (in elementwise)
+    std::string loss_source;               // the loss kernel (FrameworkProfile::loss_kernel)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -310,6 +325,8 @@ struct PerfPlan {
     double eager_extra_bytes_per_token = 0;  // eager: per token, the stage's layers, forward + backward
     std::vector<EagerOp> eager_modules;      // eager: by module, per token over the stage's layers
     double eager_extra_seconds = 0;   // per step, of elementwise_seconds: eager ops' bytes beyond fused kernels
+    double loss_seconds = 0;          // per step, of elementwise_seconds: the cross-entropy over the logits (last stage)
+    std::string loss_source;          // the loss kernel it assumes
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
     double compute_seconds = 0;       // per step (m micro-batches), worst stage

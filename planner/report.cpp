@@ -179,6 +179,8 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"fp8_weights_cast_once_per_step", !r.fp8_weight_cast_source.empty()},
                            {"moe_permute_seconds", r.moe_permute_seconds},
                            {"eager_extra_seconds", r.eager_extra_seconds},
+                           {"loss_seconds", r.loss_seconds},
+                           {"loss_kernel", r.loss_source},
                            {"bubble_seconds", r.bubble_seconds},
                            {"bubble_fraction", r.bubble_fraction},
                            {"exposed_communication_seconds", r.comm_exposed_seconds},

@@ -306,7 +306,7 @@ TEST_CASE("framework profiles refuse what the framework cannot run, in one line"
     refuses(key, "--framework-option bucket: --framework deepspeed takes reduce_bucket_size");
     TrainConfig none = job(Framework::generic, 8, 2);
     none.framework_options = {{"x", "1"}};
-    refuses(none, "--framework generic takes no options");
+    refuses(none, "--framework-option x: --framework generic takes cross_entropy");
     TrainConfig value = job(Framework::deepspeed, 8, 2);
     value.framework_options = {{"reduce_bucket_size", "lots"}};
     refuses(value, "--framework-option reduce_bucket_size=lots");

@@ -440,6 +440,38 @@ TEST_CASE("perf: fp8 weight casts every micro-batch (generic) or once per step (
     CHECK(gr.fp8_cast_seconds == Approx(4 * (2 * act_fwd + act_bwd + 3 * weights) * per).epsilon(1e-9));
 }
 
+TEST_CASE("perf: the loss over the logits, fp32 cross-entropy or fused, in time and memory, by hand", "[perf]") {
+    // GPT-2 124M (V 50,257) on one H100 SXM (datasheet 3.35 TB/s), 2 micro-batches of 1 × 1,024
+    // tokens: 1,024 × 50,257 = 51,463,168 logits per micro-batch.
+    TrainConfig c;
+    c.micro_batch = 1;
+    c.global_batch = 2;
+    c.seq = 1024;
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const double logits = 1024 * 50257.0;
+    // Generic default, PyTorch's cross_entropy(logits.float()): 22 + 26 = 48 bytes per logit,
+    // 2 × 51,463,168 × 48 ÷ 3.35e12 = 1.474766 ms per step; memory keeps the fp32 copy, 4 B each.
+    const PerfPlan g = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+    CHECK(g.loss_seconds == Approx(2 * logits * 48 / 3.35e12).epsilon(1e-12));
+    CHECK(g.loss_seconds == Approx(1.4747666e-3).epsilon(1e-6));
+    CHECK(plan_memory(m, *find_gpu("h100-sxm"), c).worst().logits == 4 * logits);
+    // A fused kernel (--framework-option cross_entropy=fused): 2 + 4 = 6 bytes, the 16-bit logits only.
+    c.framework_options = {{"cross_entropy", "fused"}};
+    const PerfPlan f = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+    CHECK(f.loss_seconds == Approx(2 * logits * 6 / 3.35e12).epsilon(1e-12));
+    CHECK(plan_memory(m, *find_gpu("h100-sxm"), c).worst().logits == 2 * logits);
+    // The difference is all in the element-wise time: the step moves by 2 × 51,463,168 × 42 B.
+    CHECK(g.compute_seconds - f.compute_seconds == Approx(2 * logits * 42 / 3.35e12).epsilon(1e-9));
+    c.framework_options = {{"cross_entropy", "lots"}};
+    CHECK_THROWS_WITH(perf_of(m, "h100-sxm", c, fitted_efficiencies()), Catch::Contains("cross_entropy=lots"));
+    // Megatron: its vocab-parallel cross-entropy on fp32 logits, or fused with --cross-entropy-loss-fusion.
+    c.framework = Framework::megatron;
+    c.framework_options = {};
+    CHECK(perf_of(m, "h100-sxm", c, fitted_efficiencies()).loss_seconds == Approx(2 * logits * 48 / 3.35e12).epsilon(1e-12));
+    c.framework_options = {{"cross_entropy_loss_fusion", "true"}};
+    CHECK(perf_of(m, "h100-sxm", c, fitted_efficiencies()).loss_seconds == Approx(2 * logits * 6 / 3.35e12).epsilon(1e-12));
+}
+
 TEST_CASE("perf: ZeRO-3 gathers the parameters in the compute dtype, also where the shards are fp32", "[perf]") {
     // llama-2-7b (6,738,415,616 parameters) on 8 GPUs, ZeRO-3, mixed-bf16: the generic model keeps
     // bf16 shards, torchtitan's FSDP2 fp32 ones; both all-gather bf16 (param_dtype): 2 B each.

@@ -130,12 +130,15 @@ TEST_CASE("perf on H100: GPT-2 training throughput within 10% of the lent GPU's 
         double measured;
         double table_error;  // the kernel-table model's relative error, recorded (docs/PERFORMANCE_MODEL.md §2)
     };
-    for (const Case& k : {Case{"gpt2-124m", 16, 448000, -0.0809}, Case{"gpt2-124m", 32, 480000, -0.1333},
-                          Case{"gpt2-350m", 16, 177000, -0.1569}}) {
+    for (const Case& k : {Case{"gpt2-124m", 16, 448000, -0.1176}, Case{"gpt2-124m", 32, 480000, -0.1682},
+                          Case{"gpt2-350m", 16, 177000, -0.1693}}) {
         TrainConfig c;
         c.precision = Precision::amp_bf16;
         c.micro_batch = k.batch;
         c.seq = 1024;
+        // torch.compile fuses the loss (inductor's reduction and pointwise kernels over the 16-bit
+        // logits, no fp32 copy): the generic profile's fused cross-entropy.
+        c.framework_options = {{"cross_entropy", "fused"}};
         const MemoryPlan plan = plan_memory(preset_or_throw(k.model, "--model"), *find_gpu("h100-sxm"), c);
         // The fitted efficiency (0.63 was fitted on these runs: in-sample).
         PerfOptions fitted;
