@@ -81,6 +81,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
         .gemm_efficiency = kGemmEfficiency,
         .gemm_efficiency_source = "fitted: Korthikanti et al. 2022 Table 5, A100 runs (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyAmpereFa2,
+        .attention_efficiency_source = "FlashAttention-2 on A100: 50-73% of peak (Dao 2023, FlashAttention-2, abstract), the lower end for forward + backward",
         .nic_gbps = 200,                      // DGX A100: one HDR 200 Gb/s HCA per GPU
         .nic_description = "HDR InfiniBand 200 Gb/s",
         .price_per_gpu_hour = 1.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
@@ -107,6 +109,8 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
         .gemm_efficiency = kGemmEfficiency,
         .gemm_efficiency_source = "fitted: Korthikanti et al. 2022 Table 5, A100 runs (docs/PERFORMANCE_MODEL.md §2)",
+        .attention_efficiency = kAttentionEfficiencyAmpereFa2,
+        .attention_efficiency_source = "FlashAttention-2 on A100: 50-73% of peak (Dao 2023, FlashAttention-2, abstract), the lower end for forward + backward",
         .nic_gbps = 200,                      // DGX A100: one HDR 200 Gb/s HCA per GPU
         .nic_description = "HDR InfiniBand 200 Gb/s",
         .price_per_gpu_hour = 1.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)

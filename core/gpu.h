@@ -36,6 +36,11 @@ inline constexpr double kGemmEfficiencyHopper = 0.63;  // H100 fit (H100, H200)
 // 2024, FlashAttention-3, abstract and §1); rows without a published figure use their GEMM
 // efficiency with its shape factor.
 inline constexpr double kAttentionEfficiencyHopperFa2 = 0.35;
+// On the A100 FlashAttention-2 reaches "50-73% of the theoretical maximum FLOPs/s" (Dao 2023,
+// FlashAttention-2, abstract): the upper end is its forward pass at long sequences and head dim 128;
+// its backward (2.5 × the forward's FLOPs) runs below the forward (the paper's §4.1 figures), so a
+// training step's attention core is taken at the range's lower end.
+inline constexpr double kAttentionEfficiencyAmpereFa2 = 0.50;
 
 // The input format of a matrix multiply (what the tensor / matrix cores read).
 enum class NumberFormat { fp64, fp32, tf32, fp16, bf16, fp8, int8 };

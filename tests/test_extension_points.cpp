@@ -128,12 +128,16 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
     CHECK(kGemmEfficiency == 0.82);
     CHECK(kGemmEfficiencyHopper == 0.63);
     // The attention core's own efficiency: FlashAttention-2 on every Hopper row (35%, the
-    // FlashAttention-3 paper), none elsewhere (the GEMM efficiency applies).
+    // FlashAttention-3 paper) and on the A100s (50%, the low end of the FlashAttention-2 paper's
+    // 50-73%), none elsewhere (the GEMM efficiency applies).
     CHECK(kAttentionEfficiencyHopperFa2 == 0.35);
+    CHECK(kAttentionEfficiencyAmpereFa2 == 0.50);
     for (const GpuSpec& g : gpu_catalog()) {
         CAPTURE(g.name);
-        CHECK(g.attention_efficiency == (g.architecture == "Hopper" ? kAttentionEfficiencyHopperFa2 : 0.0));
-        CHECK(g.attention_efficiency_source.empty() == (g.architecture != "Hopper"));
+        const bool a100 = g.name == "a100-40g" || g.name == "a100-80g";
+        CHECK(g.attention_efficiency ==
+              (g.architecture == "Hopper" ? kAttentionEfficiencyHopperFa2 : a100 ? kAttentionEfficiencyAmpereFa2 : 0.0));
+        CHECK(g.attention_efficiency_source.empty() == (g.architecture != "Hopper" && !a100));
     }
 }
 

@@ -472,6 +472,22 @@ TEST_CASE("perf: the loss over the logits, fp32 cross-entropy or fused, in time 
     CHECK(perf_of(m, "h100-sxm", c, fitted_efficiencies()).loss_seconds == Approx(2 * logits * 6 / 3.35e12).epsilon(1e-12));
 }
 
+TEST_CASE("perf: the attention core on the A100 at FlashAttention-2's published efficiency, eager at the GEMM's", "[perf]") {
+    // GPT-2 124M on one A100 80GB (no kernel table): flash attention at 50% of the 312 TFLOP/s
+    // peak (FlashAttention-2 paper, 50-73%, its low end); eager attention's batched GEMMs at the
+    // GEMM efficiency 0.82 × 768/896 (the smallest dimension d = 768).
+    TrainConfig c;
+    c.micro_batch = 8;
+    c.global_batch = 8;
+    c.seq = 1024;
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const PerfPlan f = perf_of(m, "a100-80g", c);
+    CHECK(f.attention_efficiency == 0.50);
+    CHECK(f.attention_efficiency_source.find("FlashAttention-2") != std::string::npos);
+    c.attention = Attention::eager;
+    CHECK(perf_of(m, "a100-80g", c).attention_efficiency == Approx(0.82 * 768 / 896).epsilon(1e-12));
+}
+
 TEST_CASE("perf: ZeRO-3 gathers the parameters in the compute dtype, also where the shards are fp32", "[perf]") {
     // llama-2-7b (6,738,415,616 parameters) on 8 GPUs, ZeRO-3, mixed-bf16: the generic model keeps
     // bf16 shards, torchtitan's FSDP2 fp32 ones; both all-gather bf16 (param_dtype): 2 B each.
