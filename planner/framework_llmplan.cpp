@@ -17,6 +17,12 @@ public:
     Framework framework() const override { return Framework::llmplan; }
     void validate(const ModelSpec& m, const TrainConfig& c) const override { validate_llmplan_profile(m, c); }
     double allocator_reserve(const TrainConfig&) const override { return 0; }
+    // The engine's cross_entropy kernel computes the loss and the logits' gradient in one fused
+    // pass over the 16-bit logits (engine/engine_kernels.h); its step time is its calibrated
+    // kernels' (step_time), this names the convention for the plan's text.
+    LossKernel loss_kernel(const TrainConfig&) const override {
+        return {true, "llmplan's engine: one fused cross_entropy kernel (forward and backward)"};
+    }
     StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>&, const TrainConfig& c, int,
                            bool) const override {
         return plan_llmplan_stage(m, c);
