@@ -111,15 +111,24 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
         }
         return out;
     };
-    auto check = [&](std::vector<int> out, const std::string& flag) {
+    // Every chunk holds a transformer layer, but where the embedding (the first chunk) or the loss
+    // (the last) counts as a layer of the split that chunk may hold it alone (Megatron-LM builds a
+    // model chunk of no transformer layer there: 126 + 2 layers over 16 × 8 chunks), as long as
+    // each stage keeps one.
+    auto check = [&](std::vector<int> out, const std::string& flag, bool ends_may_be_empty = false) {
         int sum = 0;
+        std::vector<int> per_stage(static_cast<std::size_t>(pp), 0);
         for (std::size_t k = 0; k < out.size(); ++k) {
-            if (out[k] < 1)
+            const bool end = ends_may_be_empty && v > 1 && ((k == 0 && sp.embedding_as_layer) || (k + 1 == out.size() && sp.loss_as_layer));
+            if (out[k] < (end ? 0 : 1))
                 fail(flag + ": " + (v > 1 ? "model chunk " + std::to_string(k) + " (stage " + std::to_string(static_cast<int>(k) % pp) + ")"
                                           : "stage " + std::to_string(k)) +
                      " would hold no transformer layer");
             sum += out[k];
+            per_stage[k % static_cast<std::size_t>(pp)] += out[k];
         }
+        for (int i = 0; i < pp; ++i)
+            if (per_stage[static_cast<std::size_t>(i)] < 1) fail(flag + ": stage " + std::to_string(i) + " would hold no transformer layer");
         if (sum != L) fail(flag + ": the stages hold " + std::to_string(sum) + " layers, not" + layers_of + " of the model");
         return out;
     };
@@ -181,7 +190,8 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
     std::vector<int> out(static_cast<std::size_t>(chunks), counted / chunks);
     if (sp.embedding_as_layer) --out.front();  // the first chunk of stage 0
     if (sp.loss_as_layer) --out.back();        // the last chunk of the last stage
-    return check(out, sp.embedding_as_layer ? "--account-for-embedding-in-pipeline-split" : "--account-for-loss-in-pipeline-split");
+    return check(out, sp.embedding_as_layer ? "--account-for-embedding-in-pipeline-split" : "--account-for-loss-in-pipeline-split",
+                 true);
 }
 
 std::string stage_layers_text(int L, const ParallelLayout& p) {

@@ -82,6 +82,13 @@ TEST_CASE("pipeline split: the layers of each model chunk", "[pipeline]") {
     p = layout(4, 2);
     p.split.embedding_as_layer = true;
     CHECK(pipeline_chunk_layers(31, p) == std::vector<int>{3, 4, 4, 4, 4, 4, 4, 4});
+    // One layer per chunk: the first chunk holds the embedding alone and the last the loss alone
+    // (Megatron Bridge's Llama 3.1 405B at pp 16 × vp 8: (126 + 2)/128 = 1); here (14 + 2)/(4·4).
+    p = layout(4, 4);
+    p.split.embedding_as_layer = true;
+    p.split.loss_as_layer = true;
+    CHECK(pipeline_chunk_layers(14, p) == std::vector<int>{0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0});
+    CHECK(stage_layers_text(14, p) == "3,4,4,3");
 }
 
 TEST_CASE("pipeline split: balanced puts the remainder on the middle stages, from the last backwards", "[pipeline]") {
@@ -134,6 +141,11 @@ TEST_CASE("pipeline split: one clear refusal per bad split, naming the flag", "[
     p = layout(4, 2);
     p.split.balanced = true;
     CHECK_THROWS_WITH(pipeline_chunk_layers(30, p), Catch::StartsWith("--pp-layers balanced: with --virtual-stages"));
+    // Without interleaving the stage itself would be empty: refused.
+    p = layout(4);
+    p.split.embedding_as_layer = true;
+    p.split.loss_as_layer = true;  // (2 + 2)/4 = 1: stage 0 holds the embedding alone
+    CHECK_THROWS_WITH(pipeline_chunk_layers(2, p), "--account-for-embedding-in-pipeline-split: stage 0 would hold no transformer layer");
     p = layout(5);
     p.split.embedding_as_layer = true;  // 33 over 5
     CHECK_THROWS_WITH(pipeline_chunk_layers(32, p),
