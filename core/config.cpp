@@ -210,9 +210,16 @@ std::int64_t default_seq(const ModelSpec& model) { return std::min<std::int64_t>
 TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig c) {
     if (c.seq == 0) c.seq = default_seq(model);
     const ParallelLayout& p = c.parallel;
-    if (c.global_batch == 0 && p.gpus > 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && p.dp() > 0)
+    if (c.global_batch == 0 && p.gpus > 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && p.dp() > 0) {
         // One micro-batch per pipeline stage per step: the fewest that keep a 1F1B pipeline full.
-        c.global_batch = c.micro_batch * p.dp() * p.pp * p.virtual_stages;
+        const std::optional<std::int64_t> per_rank = checked_mul(c.micro_batch, std::int64_t{p.dp()} * p.pp);
+        const std::optional<std::int64_t> batch =
+            per_rank ? checked_mul(*per_rank, std::int64_t{std::max(1, p.virtual_stages)}) : std::nullopt;
+        if (!batch)
+            fail("--micro-batch " + str(c.micro_batch) + ": the default global batch (micro-batch × data-parallel × pipeline × "
+                 "virtual stages) is too large; give --global-batch");
+        c.global_batch = *batch;
+    }
     return c;
 }
 
@@ -242,9 +249,12 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (c.dropout < 0.0 || c.dropout >= 1.0) fail("--dropout: \"" + std::to_string(c.dropout) + "\" must be in [0, 1)");
 
     // Layout: gpus = dp × tp × pp × cp.
-    const std::int64_t model_parallel = std::int64_t{p.tp} * p.pp * p.cp;
-    if (p.gpus % model_parallel != 0)
-        fail("--gpus " + std::to_string(p.gpus) + " is not divisible by tp × pp × cp = " + str(model_parallel) +
+    // tp × pp × cp of int sizes can leave int64: an overflowing product is more than the GPUs.
+    const std::optional<std::int64_t> model_parallel = checked_mul(std::int64_t{p.tp} * p.pp, p.cp);
+    if (!model_parallel || p.gpus % *model_parallel != 0)
+        fail("--gpus " + std::to_string(p.gpus) + " is not divisible by tp × pp × cp = " +
+             (model_parallel ? str(*model_parallel)
+                             : std::to_string(p.tp) + " × " + std::to_string(p.pp) + " × " + std::to_string(p.cp)) +
              " (data parallel = gpus / (tp × pp × cp) must be a whole number)");
     if (p.gpus > p.gpus_per_node && p.gpus % p.gpus_per_node != 0)
         warnings.push_back("--gpus " + std::to_string(p.gpus) + " is not a whole number of nodes of --gpus-per-node " +

@@ -74,9 +74,13 @@ struct ParallelLayout {
     bool sp = false;        // Megatron sequence parallelism (with tp > 1)
     int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
     PipelineSplit split;    // layers per pipeline stage (default: equal)
-    // In 64 bits: tp, pp and cp of up to 2^24 each (the flags' ranges) overflow an int; a layout
-    // whose tp × pp × cp exceeds the GPUs has dp 0, which validate_config refuses.
-    int dp() const { return static_cast<int>(gpus / (std::int64_t{tp} * pp * cp)); }
+    // In 64 bits, and without overflow for any int sizes: tp × pp (< 2^62) first; past the GPUs the
+    // layout has dp 0 (which validate_config refuses) before cp multiplies it; a size below 1 too.
+    int dp() const {
+        const std::int64_t tp_pp = std::int64_t{tp} * pp;
+        if (tp < 1 || pp < 1 || cp < 1 || tp_pp > gpus) return 0;
+        return static_cast<int>(gpus / (tp_pp * cp));  // tp_pp ≤ gpus < 2^31, cp < 2^31
+    }
     // ZeRO shards dense states over data × context parallel ranks (Megatron-Core's
     // distributed optimizer uses the dp×cp group), expert states over that ÷ ep.
     int shard_group() const { return dp() * cp; }

@@ -48,6 +48,32 @@ TEST_CASE("a layout whose tp × pp × cp overflows an int has no data parallelis
     CHECK_THROWS_WITH(validate_config(m, r), Catch::Contains("--gpus 16777216 is not divisible by tp × pp × cp = 288230376151711744"));
 }
 
+TEST_CASE("tp × pp × cp beyond int64 has no data parallelism and is refused without overflow", "[config][errors]") {
+    // tp 6,409,664 × pp 6,410,964 × cp 640,296 ≈ 2.6e19 > 2^63 (found by fuzz/fuzz_job_text under
+    // UBSan in dp(), resolve_defaults and validate_config).
+    const ModelSpec m = preset_or_throw("llama-2-7b", "t");
+    TrainConfig c;
+    c.parallel.gpus = 6;
+    c.parallel.tp = 6409664;
+    c.parallel.pp = 6410964;
+    c.parallel.cp = 640296;
+    CHECK(c.parallel.dp() == 0);
+    const TrainConfig r = resolve_defaults(m, c);
+    CHECK(r.global_batch == 0);
+    CHECK_THROWS_WITH(validate_config(m, r),
+                      Catch::Contains("--gpus 6 is not divisible by tp × pp × cp = 6409664 × 6410964 × 640296"));
+    // Sizes below 1 have no data parallelism either (validate_config refuses them by name).
+    c.parallel.tp = 0;
+    CHECK(c.parallel.dp() == 0);
+    // A default global batch past int64 is refused in one line.
+    TrainConfig big;
+    big.parallel.gpus = 1 << 30;
+    big.parallel.pp = 1;
+    big.parallel.virtual_stages = 1 << 30;
+    big.micro_batch = std::int64_t{1} << 40;
+    CHECK_THROWS_WITH(resolve_defaults(m, big), Catch::StartsWith("--micro-batch 1099511627776: the default global batch"));
+}
+
 TEST_CASE("grad_accum of a layout without data parallelism is 0, and its JSON is written", "[config][errors]") {
     // 8 GPUs, tp 8 × pp 2: dp 0. grad_accum() divided by it (SIGFPE) when the GUI wrote such a
     // scenario before validating it (found by fuzz/fuzz_scenario under UBSan).
