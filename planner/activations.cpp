@@ -192,18 +192,25 @@ std::vector<SavedTensor> mtp_saved_tensors(const ModelSpec& m, const TrainConfig
     return t;
 }
 
-double logits_bytes(const ModelSpec& m, const TrainConfig& c) {
+double logits_per_rank(const ModelSpec& m, const TrainConfig& c) {
     const ActivationShape g = activation_shape(c);
-    const double vocab_per_rank = static_cast<double>((m.vocab_size + c.parallel.tp - 1) / c.parallel.tp);
-    // The loss keeps an fp32 copy of the logits (4 B each), or with a fused cross-entropy only the
-    // output layer's 16-bit logits (FrameworkProfile::loss_kernel). Gemma 2's final soft-capping
-    // c·tanh(logits/c) keeps its tanh output (Hugging Face Gemma2ForCausalLM) beside them.
-    const double per_logit = framework_profile(c.framework).loss_kernel(c).fused ? 2.0 : 4.0;
-    return (m.final_softcap > 0 ? 2.0 : 1.0) * per_logit * g.s * g.b * vocab_per_rank;
+    return g.s * g.b * static_cast<double>((m.vocab_size + c.parallel.tp - 1) / c.parallel.tp);
+}
+
+double logit_bytes_kept(const TrainConfig& c) {
+    // An fp32 copy of the logits (4 B each), or with a fused cross-entropy only the output layer's
+    // 16-bit logits (FrameworkProfile::loss_kernel).
+    return framework_profile(c.framework).loss_kernel(c).fused ? 2.0 : 4.0;
+}
+
+double logits_bytes(const ModelSpec& m, const TrainConfig& c) {
+    // Gemma 2's final soft-capping c·tanh(logits/c) keeps its tanh output (Hugging Face
+    // Gemma2ForCausalLM) beside the logits the loss reads.
+    return (m.final_softcap > 0 ? 2.0 : 1.0) * logit_bytes_kept(c) * logits_per_rank(m, c);
 }
 
 std::string logits_label(const TrainConfig& c) {
-    return framework_profile(c.framework).loss_kernel(c).fused ? "logits (16-bit, fused loss)" : "logits (fp32, for the loss)";
+    return logit_bytes_kept(c) == 2.0 ? "logits (16-bit, fused loss)" : "logits (fp32, for the loss)";
 }
 
 double korthikanti_layer_bytes(double s, double b, double h, double a, int t, bool sp, Recompute r) {

@@ -81,6 +81,10 @@ std::vector<SavedTensor> last_stage_saved_tensors(const ModelSpec& m, const Trai
 // loss_kernel: only the 16-bit logits); twice that with Gemma 2's final soft-capping
 // (its tanh output is kept for backward too). One output head: the main model's, or one MTP module's.
 double logits_bytes(const ModelSpec& m, const TrainConfig& c);
+// Its parts: the logits of one output head on a rank, s·b·⌈V/t⌉, and the bytes the loss keeps of
+// each, 4 (fp32 copy) or 2 (fused loss: the 16-bit logits).
+double logits_per_rank(const ModelSpec& m, const TrainConfig& c);
+double logit_bytes_kept(const TrainConfig& c);
 // The memory table's name for them: "logits (fp32, for the loss)", or "(16-bit, fused loss)".
 std::string logits_label(const TrainConfig& c);
 

@@ -77,9 +77,9 @@ struct Fp8WeightCasts {
 // The loss kernel a framework runs over the output layer's 16-bit logits (docs/PERFORMANCE_MODEL.md
 // §2, "Loss"): PyTorch's cross-entropy on an fp32 copy, F.cross_entropy(logits.float(), labels) —
 // the generic model's, Hugging Face's and torchtitan's — which keeps the fp32 logits (the memory
-// model's 4 B per logit) and moves kCrossEntropyBytesFp32 per logit; or a fused kernel that reads
-// the 16-bit logits and writes their gradient in place (flash-attn's xentropy, Transformer Engine's
-// parallel cross-entropy, Liger's): no fp32 copy, kCrossEntropyBytesFused per logit.
+// model's 4 B per logit) and moves kCrossEntropy*BytesFp32 per logit (planner/perf.h); or a fused
+// kernel that reads the 16-bit logits and writes their gradient in place (flash-attn's xentropy,
+// Transformer Engine's parallel cross-entropy, Liger's): no fp32 copy, kCrossEntropy*BytesFused.
 struct LossKernel {
     bool fused = false;
     std::string source = "PyTorch cross_entropy on an fp32 copy of the logits";

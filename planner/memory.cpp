@@ -420,7 +420,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     }
     if (last)
         s.terms.push_back({"logits", logits_label(c), s.logits,
-                           std::string(framework_profile(c.framework).loss_kernel(c).fused ? "2" : "4") + " B × s " + dec(shape.s) + " × b " + std::to_string(c.micro_batch) + " × vocab " +
+                           dec(logit_bytes_kept(c)) + " B × s " + dec(shape.s) + " × b " + std::to_string(c.micro_batch) + " × vocab " +
                                std::to_string(m.vocab_size) + (p.tp > 1 ? " ÷ tp " + std::to_string(p.tp) : "") +
                                (m.final_softcap > 0 ? " × 2 (final soft-capping keeps its tanh output)" : "") +
                                (mtp > 0 ? " × (1 + " + std::to_string(mtp) + " MTP output heads)" : ""),

@@ -530,8 +530,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     double loss_fwd = 0, loss_bwd = 0;
     if (last) {
         const LossKernel lk = framework_profile(c.framework).loss_kernel(c);
-        const double vocab_per_rank = static_cast<double>((m.vocab_size + p.tp - 1) / p.tp);
-        const double logits = tokens_mb * vocab_per_rank * (1 + r.mtp_layers);
+        const double logits = logits_per_rank(m, c) * (1 + r.mtp_layers);
         const double bw = hbm_at(logits * 2);
         loss_fwd = logits * (lk.fused ? kCrossEntropyForwardBytesFused : kCrossEntropyForwardBytesFp32) / bw;
         loss_bwd = logits * (lk.fused ? kCrossEntropyBackwardBytesFused : kCrossEntropyBackwardBytesFp32) / bw;
@@ -554,13 +553,12 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.microbatch_forward_seconds += dq;
         r.microbatch_backward_seconds += dq * (passes - 1);
     }
-    const double mb = static_cast<double>(std::max<std::int64_t>(1, c.grad_accum()));
-    r.micro_batches = mb;
+    r.micro_batches = micro;
     const double t_mb = r.microbatch_forward_seconds + r.microbatch_backward_seconds;
-    r.matmul_seconds = mb * (matmul_fwd + matmul_bwd);
-    r.compute_seconds = mb * t_mb;
+    r.matmul_seconds = micro * (matmul_fwd + matmul_bwd);
+    r.compute_seconds = micro * t_mb;
     r.elementwise_seconds = r.compute_seconds - r.matmul_seconds;
-    r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * mb);
+    r.bubble_fraction = (p.pp - 1.0) / (p.virtual_stages * micro);
     r.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;  // (p − 1)/(v·m) of the compute
     // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
     const double optimizer_bytes = 2 * (st.parameters + st.master + st.optimizer_states) + st.gradients;

@@ -31,6 +31,16 @@ PerfOptions fitted_efficiencies() {
     return o;
 }
 
+// The hand computations' job on one GPU: `micro_batches` micro-batches of 1 × 1,024 tokens per step.
+TrainConfig one_gpu_job(Precision precision, std::int64_t micro_batches) {
+    TrainConfig c;
+    c.precision = precision;
+    c.micro_batch = 1;
+    c.global_batch = micro_batches;
+    c.seq = 1024;
+    return c;
+}
+
 TrainConfig dp_job(int gpus, int zero) {
     TrainConfig c;
     c.parallel.gpus = gpus;
@@ -367,11 +377,7 @@ TEST_CASE("perf: fp8 runs only the layers' linears at the FP8 rate, FlashAttenti
     // × 1,024 tokens. Forward FLOPs per token: per layer qkv 2·768·2304 = 3,538,944, attention core
     // 2·(768 + 768)·512.5 = 1,574,400, output 2·768·768 = 1,179,648, MLP 4·768·3072 = 9,437,184;
     // logits 2·768·50257 = 77,194,752. GEMM efficiency 0.63 × 768/896 (the smallest dimension d).
-    TrainConfig c;
-    c.precision = Precision::fp8;
-    c.micro_batch = 1;
-    c.global_batch = 1;
-    c.seq = 1024;
+    TrainConfig c = one_gpu_job(Precision::fp8, 1);
     const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
     const PerfPlan p = perf_of(m, "h100-sxm", c, fitted_efficiencies());
     const double T = 1024, linear = 12 * 14155776.0 * T, attention = 12 * 1574400.0 * T, logits = 77194752.0 * T;
@@ -410,11 +416,7 @@ TEST_CASE("perf: fp8 weight casts every micro-batch (generic) or once per step (
     // GPT-2 124M on one H100 SXM, fp8, 4 micro-batches of 1 × 1,024 tokens. Per layer (the test
     // above): activation casts (5,376 forward + 6,912 backward) per token, weights 7,077,888 in the
     // forward and again (transposed) in the backward. Elements × 5 bytes ÷ 3.35 TB/s.
-    TrainConfig c;
-    c.precision = Precision::fp8;
-    c.micro_batch = 1;
-    c.global_batch = 4;
-    c.seq = 1024;
+    TrainConfig c = one_gpu_job(Precision::fp8, 4);
     const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
     const double act_fwd = 12 * 5376.0 * 1024, act_bwd = 12 * 6912.0 * 1024, weights = 12 * 7077888.0, per = 5 / 3.35e12;
     // Generic: every micro-batch casts the weights in both passes:
@@ -443,10 +445,7 @@ TEST_CASE("perf: fp8 weight casts every micro-batch (generic) or once per step (
 TEST_CASE("perf: the loss over the logits, fp32 cross-entropy or fused, in time and memory, by hand", "[perf]") {
     // GPT-2 124M (V 50,257) on one H100 SXM (datasheet 3.35 TB/s), 2 micro-batches of 1 × 1,024
     // tokens: 1,024 × 50,257 = 51,463,168 logits per micro-batch.
-    TrainConfig c;
-    c.micro_batch = 1;
-    c.global_batch = 2;
-    c.seq = 1024;
+    TrainConfig c = one_gpu_job(TrainConfig{}.precision, 2);
     const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
     const double logits = 1024 * 50257.0;
     // Generic default, PyTorch's cross_entropy(logits.float()): 22 + 26 = 48 bytes per logit,
