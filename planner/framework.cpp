@@ -25,6 +25,27 @@ CommOverlap FrameworkProfile::comm_overlap(const TrainConfig&) const { return {}
 
 AttentionKernel FrameworkProfile::attention_kernel(const TrainConfig&) const { return {}; }
 
+AttentionKernel attention_kernel_family(const std::string& name, const std::string& flag) {
+    AttentionKernel k;  // FlashAttention-2: the flash backend's rows as they are
+    if (name == "flash2") return k;
+    // Dao 2023, FlashAttention-2, §4.1 (A100 80GB, sequence 512-16k, head dim 64 and 128, with and
+    // without the causal mask; docs/REFERENCES.md §12): "FlashAttention-2 is around 2× faster than
+    // FlashAttention and FlashAttention in xformers ... around 1.3-1.5× faster than FlashAttention in
+    // Triton in the forward pass and around 2× faster in the backward pass". 1.4: the forward range's middle.
+    if (name == "flash1") {
+        k.forward_slowdown = 2, k.backward_slowdown = 2;
+        k.source = "FlashAttention v1 / xFormers: FlashAttention-2's rates ÷ 2 forward and backward (Dao 2023, FlashAttention-2, §4.1)";
+        return k;
+    }
+    if (name == "triton") {
+        k.forward_slowdown = 1.4, k.backward_slowdown = 2;
+        k.source = "FlashAttention in Triton (flash-attn v1's flash_attn_triton): FlashAttention-2's rates ÷ 1.4 forward, ÷ 2 "
+                   "backward (Dao 2023, FlashAttention-2, §4.1)";
+        return k;
+    }
+    throw InputError(flag + " " + name + ": expected flash2, flash1 or triton");
+}
+
 Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { return {}; }
 
 std::optional<ElementwiseChoice> FrameworkProfile::elementwise_kernels(const TrainConfig&) const { return std::nullopt; }
@@ -72,9 +93,16 @@ public:
     // cross_entropy: fp32 (PyTorch's F.cross_entropy on an fp32 copy of the logits, the default) or
     // fused (a fused cross-entropy kernel over the 16-bit logits: flash-attn's, Liger's, Transformer
     // Engine's) — docs/PERFORMANCE_MODEL.md §2, "Loss".
-    std::vector<FrameworkOption> options() const override { return {{"cross_entropy", "fp32"}}; }
+    // attention_kernel: flash2 (PyTorch SDPA's flash backend, the default), flash1 or triton
+    // (attention_kernel_family, framework.h) — docs/PERFORMANCE_MODEL.md §2, "Attention kernel".
+    std::vector<FrameworkOption> options() const override { return {{"cross_entropy", "fp32"}, {"attention_kernel", "flash2"}}; }
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         framework_option_choice(c, "cross_entropy", {"fp32", "fused"});
+        framework_option_choice(c, "attention_kernel", {"flash2", "flash1", "triton"});
+    }
+    AttentionKernel attention_kernel(const TrainConfig& c) const override {
+        const std::string name = framework_option(c, "attention_kernel");
+        return attention_kernel_family(name.empty() ? "flash2" : name, "--framework-option attention_kernel");
     }
     LossKernel loss_kernel(const TrainConfig& c) const override {
         if (framework_option(c, "cross_entropy") == "fused")

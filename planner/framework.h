@@ -90,7 +90,20 @@ struct LossKernel {
 struct AttentionKernel {
     std::string backend = "flash_attention";  // PyTorch SDPA's flash backend (FlashAttention-2)
     std::string source = "PyTorch SDPA's flash backend (FlashAttention-2)";
+    // An older kernel timed from FlashAttention-2's rates (the backend's rows, or the GPU's published
+    // FlashAttention-2 efficiency): its forward and backward passes run at those rates ÷ these
+    // (1: the backend itself). attention_kernel_family() holds the published ratios.
+    double forward_slowdown = 1, backward_slowdown = 1;
 };
+
+// The fused attention kernels a PyTorch-class stack may run for --attention flash, as the generic
+// profile's `attention_kernel` option names them: "flash2" (PyTorch SDPA's flash backend,
+// FlashAttention-2: the default), "flash1" (FlashAttention v1 and xFormers' kernels) and "triton"
+// (FlashAttention in Triton, flash-attn v1's flash_attn_triton.py: llm-foundry's attn_impl triton).
+// The slowdowns are FlashAttention-2's measured speed-ups over them on the A100 (Dao 2023,
+// FlashAttention-2, §4.1; docs/PERFORMANCE_MODEL.md §2, "Attention kernel"). Throws InputError
+// naming `flag` for another name.
+AttentionKernel attention_kernel_family(const std::string& name, const std::string& flag);
 
 class FrameworkProfile {
 public:

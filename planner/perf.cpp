@@ -382,6 +382,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // attention_efficiency: FlashAttention-2 on Hopper); eager attention runs batched GEMMs, and a
     // calibrated gemm_efficiency replaces both.
     r.attention_efficiency = r.gemm_efficiency;
+    const AttentionKernel kernel = framework_profile(c.framework).attention_kernel(c);
     if (c.attention == Attention::flash && g.attention_efficiency > 0 && !(opt.gemm_efficiency > 0)) {
         r.attention_efficiency = g.attention_efficiency;
         r.attention_efficiency_source = g.attention_efficiency_source;
@@ -395,7 +396,6 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         // The framework's fused kernel (FrameworkProfile::attention_kernel; PyTorch SDPA's flash
         // backend, FlashAttention-2, by default) at the rank's sequence chunk, the query head dim
         // and the GQA ratio; causal (decoder training).
-        const AttentionKernel kernel = framework_profile(c.framework).attention_kernel(c);
         const KernelLookup a = attention_tflops(*tu.table, kernel.backend, T / p.cp, m.qk_head_dim(), true,
                                                 static_cast<double>(m.n_heads) / std::max(1, m.n_kv_heads));
         if (a.value > 0) {
@@ -410,6 +410,17 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     }
     if (r.rate_sources.attention.empty())
         r.rate_sources.attention = r.attention_efficiency_source.empty() ? "the GEMM efficiency" : r.attention_efficiency_source;
+    // An older fused kernel (flash1, triton) at FlashAttention-2's rates above ÷ its published
+    // slowdowns, forward and backward apart (attention_kernel_family, planner/framework.h).
+    if (c.attention == Attention::flash && !(opt.gemm_efficiency > 0) &&
+        (kernel.forward_slowdown != 1 || kernel.backward_slowdown != 1)) {
+        rate_attn /= kernel.forward_slowdown, rate_attn_bwd /= kernel.backward_slowdown;
+        r.attention_efficiency = 3.5 / (1 / rate_attn + 2.5 / rate_attn_bwd) / (r.peak_16bit * r.clock_fraction);
+        if (r.rate_sources.attention.find(kernel.source) == std::string::npos) {  // the table's source names it already
+            r.attention_efficiency_source = r.rate_sources.attention + "; " + kernel.source;
+            r.rate_sources.attention = r.attention_efficiency_source;
+        }
+    }
     // FlashAttention's backward recomputes the scores S = QKᵀ and P = softmax(S) from Q, K and the
     // saved log-sum-exp before its four gradient matmuls: 5 matmuls of the forward's 2 (Dao et al.
     // 2022, Algorithm 4), 2.5 × the forward attention FLOPs; eager attention keeps P (2 ×).

@@ -1,5 +1,6 @@
 // test_perf.cpp — step time, communication and cost: closed forms worked by hand, ZeRO §7's
 // communication volumes, pipeline bubbles, and Korthikanti et al. 2022 Table 5 iteration times.
+#include "planner/framework.h"
 #include "planner/perf.h"
 
 #include "core/error.h"
@@ -485,6 +486,53 @@ TEST_CASE("perf: the attention core on the A100 at FlashAttention-2's published 
     CHECK(f.attention_efficiency_source.find("FlashAttention-2") != std::string::npos);
     c.attention = Attention::eager;
     CHECK(perf_of(m, "a100-80g", c).attention_efficiency == Approx(0.82 * 768 / 896).epsilon(1e-12));
+}
+
+TEST_CASE("perf: older attention kernels at FlashAttention-2's rates divided by the paper's speed-ups", "[perf]") {
+    // FlashAttention-2 §4.1: ~2× over FlashAttention v1 / xFormers; 1.3-1.5× (1.4) forward and ~2×
+    // backward over FlashAttention in Triton. attention_kernel_family holds the ratios.
+    CHECK(attention_kernel_family("flash2", "--x").forward_slowdown == 1);
+    CHECK(attention_kernel_family("flash2", "--x").backward_slowdown == 1);
+    CHECK(attention_kernel_family("flash1", "--x").forward_slowdown == 2);
+    CHECK(attention_kernel_family("flash1", "--x").backward_slowdown == 2);
+    CHECK(attention_kernel_family("triton", "--x").forward_slowdown == 1.4);
+    CHECK(attention_kernel_family("triton", "--x").backward_slowdown == 2);
+    CHECK(attention_kernel_family("triton", "--x").backend == "flash_attention");  // timed from the FA2 rows
+    CHECK_THROWS_WITH(attention_kernel_family("fa3", "--x"), Catch::Contains("--x fa3"));
+
+    // GPT-2 124M, micro-batch 8 × 1,024, one A100 80GB (no table; FA2 at 0.50 of 312 TFLOP/s):
+    //   triton: 3.5 ÷ (1.4/0.50 + 2.5 × 2/0.50) = 3.5 ÷ 12.8 = 0.2734375; flash1: 3.5 ÷ 14 = 0.25.
+    // The attention core's time, forward 1 + backward 2.5 at FA2's rate, becomes 1.4 + 5 of it.
+    TrainConfig c;
+    c.micro_batch = 8;
+    c.global_batch = 8;
+    c.seq = 1024;
+    const ModelSpec m = preset_or_throw("gpt2-124m", "--model");
+    const ComputeTime fa2 = compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {});
+    c.framework_options = {{"attention_kernel", "triton"}};
+    const ComputeTime tri = compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {});
+    CHECK(tri.attention_efficiency == Approx(0.2734375).epsilon(1e-12));
+    CHECK(tri.attention_forward_seconds == Approx(1.4 * fa2.attention_forward_seconds).epsilon(1e-12));
+    CHECK(tri.attention_matmul_seconds == Approx(6.4 / 3.5 * fa2.attention_matmul_seconds).epsilon(1e-12));
+    CHECK(tri.rate_sources.attention.find("FlashAttention in Triton") != std::string::npos);
+    CHECK(tri.linear_matmul_seconds == fa2.linear_matmul_seconds);  // the linears are untouched
+    c.framework_options = {{"attention_kernel", "flash1"}};
+    CHECK(compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {}).attention_efficiency == Approx(0.25).epsilon(1e-12));
+    // On the H200's kernel table: the flash_attention rows' forward ÷ 1.4 and backward ÷ 2.
+    c.framework_options = {};
+    const ComputeTime t_fa2 = compute_time(plan_memory(m, *find_gpu("h200"), c), {});
+    c.framework_options = {{"attention_kernel", "triton"}};
+    const ComputeTime t_tri = compute_time(plan_memory(m, *find_gpu("h200"), c), {});
+    CHECK(t_tri.attention_forward_seconds == Approx(1.4 * t_fa2.attention_forward_seconds).epsilon(1e-12));
+    CHECK(t_tri.attention_matmul_seconds - t_tri.attention_forward_seconds ==
+          Approx(2 * (t_fa2.attention_matmul_seconds - t_fa2.attention_forward_seconds)).epsilon(1e-12));
+    CHECK(t_tri.rate_sources.attention.find("kernel table: flash_attention rows (FlashAttention in Triton") == 0);
+    // Eager attention has no fused kernel to slow down; an unknown kernel is refused.
+    c.attention = Attention::eager;
+    CHECK(compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {}).attention_efficiency == Approx(0.82 * 768 / 896).epsilon(1e-12));
+    c.attention = Attention::flash;
+    c.framework_options = {{"attention_kernel", "fa3"}};
+    CHECK_THROWS_WITH(perf_of(m, "a100-80g", c), Catch::Contains("attention_kernel"));
 }
 
 TEST_CASE("perf: ZeRO-3 gathers the parameters in the compute dtype, also where the shards are fp32", "[perf]") {
