@@ -46,6 +46,15 @@ AttentionKernel attention_kernel_family(const std::string& name, const std::stri
     throw InputError(flag + " " + name + ": expected flash2, flash1 or triton");
 }
 
+AttentionKernel attention_kernel_option(const TrainConfig& c) {
+    const std::string name = framework_option(c, kAttentionKernelOption);
+    return attention_kernel_family(name.empty() ? "flash2" : name, std::string("--framework-option ") + kAttentionKernelOption);
+}
+
+void validate_attention_kernel_option(const TrainConfig& c) {
+    framework_option_choice(c, kAttentionKernelOption, {"flash2", "flash1", "triton"});
+}
+
 Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { return {}; }
 
 std::optional<ElementwiseChoice> FrameworkProfile::elementwise_kernels(const TrainConfig&) const { return std::nullopt; }
@@ -95,15 +104,12 @@ public:
     // Engine's) — docs/PERFORMANCE_MODEL.md §2, "Loss".
     // attention_kernel: flash2 (PyTorch SDPA's flash backend, the default), flash1 or triton
     // (attention_kernel_family, framework.h) — docs/PERFORMANCE_MODEL.md §2, "Attention kernel".
-    std::vector<FrameworkOption> options() const override { return {{"cross_entropy", "fp32"}, {"attention_kernel", "flash2"}}; }
+    std::vector<FrameworkOption> options() const override { return {{"cross_entropy", "fp32"}, {kAttentionKernelOption, "flash2"}}; }
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         framework_option_choice(c, "cross_entropy", {"fp32", "fused"});
-        framework_option_choice(c, "attention_kernel", {"flash2", "flash1", "triton"});
+        validate_attention_kernel_option(c);
     }
-    AttentionKernel attention_kernel(const TrainConfig& c) const override {
-        const std::string name = framework_option(c, "attention_kernel");
-        return attention_kernel_family(name.empty() ? "flash2" : name, "--framework-option attention_kernel");
-    }
+    AttentionKernel attention_kernel(const TrainConfig& c) const override { return attention_kernel_option(c); }
     LossKernel loss_kernel(const TrainConfig& c) const override {
         if (framework_option(c, "cross_entropy") == "fused")
             return {true, "a fused cross-entropy kernel over the 16-bit logits (--framework-option cross_entropy=fused)"};

@@ -104,6 +104,11 @@ struct AttentionKernel {
 // FlashAttention-2, §4.1; docs/PERFORMANCE_MODEL.md §2, "Attention kernel"). Throws InputError
 // naming `flag` for another name.
 AttentionKernel attention_kernel_family(const std::string& name, const std::string& flag);
+// The `attention_kernel` framework option of the profiles that take it (generic, deepspeed):
+// its kernel family (flash2 when not given); validate_attention_kernel_option refuses another name.
+inline constexpr const char* kAttentionKernelOption = "attention_kernel";
+AttentionKernel attention_kernel_option(const TrainConfig& config);
+void validate_attention_kernel_option(const TrainConfig& config);
 
 class FrameworkProfile {
 public:

@@ -80,8 +80,12 @@ public:
             {"stage3_param_persistence_threshold", "1e5"},   // smaller parameters stay whole
             {"stage3_max_live_parameters", "1e9"},           // elements gathered at most at once
             {"sub_group_size", "1e9"},                       // elements the optimizer steps at a time
+            // Megatron-DeepSpeed's fused attention: --use-flash-attn-v2 (flash2), --use-flash-attn-v1
+            // (flash1), --use-flash-attn-triton (triton); attention_kernel_family, framework.h.
+            {kAttentionKernelOption, "flash2"},
         };
     }
+    AttentionKernel attention_kernel(const TrainConfig& c) const override { return attention_kernel_option(c); }
 
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
@@ -112,6 +116,7 @@ public:
             option_count(c, key);
         framework_option_flag(c, "contiguous_gradients");
         framework_option_choice(c, "overlap_comm", {"default", "true", "false"});
+        validate_attention_kernel_option(c);
     }
 
     double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }

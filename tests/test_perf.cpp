@@ -518,6 +518,12 @@ TEST_CASE("perf: older attention kernels at FlashAttention-2's rates divided by 
     CHECK(tri.linear_matmul_seconds == fa2.linear_matmul_seconds);  // the linears are untouched
     c.framework_options = {{"attention_kernel", "flash1"}};
     CHECK(compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {}).attention_efficiency == Approx(0.25).epsilon(1e-12));
+    // Megatron-DeepSpeed's --use-flash-attn-v1: the deepspeed profile takes the same option.
+    c.framework = Framework::deepspeed;
+    c.parallel.zero = 1;
+    CHECK(compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {}).attention_efficiency == Approx(0.25).epsilon(1e-12));
+    c.framework = Framework::generic;
+    c.parallel.zero = 0;
     // On the H200's kernel table: the flash_attention rows' forward ÷ 1.4 and backward ÷ 2.
     c.framework_options = {};
     const ComputeTime t_fa2 = compute_time(plan_memory(m, *find_gpu("h200"), c), {});
