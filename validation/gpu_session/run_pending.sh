@@ -3,7 +3,11 @@
 #   validation/gpu_session/run_pending.sh BIN OUT [STEPS]
 # Done on 2026-12-05 on one H200 (validation/gpu_session/h200_2026-12-05/): tests, counts, traces,
 # measure and the 1-GPU groups (pt_optim, pt_accum_sac, pt_trainer_alloc, pt_compile), the kernel
-# tables (validation/kernels/). Still to run (STEPS, default all of these):
+# tables (validation/kernels/). Done on 2026-12-05 (second call, validation/gpu_session/h200_2026-12-05b/,
+# one H200, tree aa8820c): tests (gpu.kernels 919 checks, gpu.engine 322 checks, gpu.smoke: all pass),
+# step_time (7 of 9 runs; the two torch.compile runs fail in Dynamo with the flash backend forced),
+# and `profile calibrate --kernel-table` read back by `plan --kernel-table`. Not yet: an H100 kernel
+# table (validation/kernels/measure_kernels.py on a lent H100). Still to run (STEPS, default all of these):
 #   tests        gpu.kernels / gpu.engine on the current tree (run whenever device code changes);
 #   step_time    validation/step_time/measure_steps.py: PyTorch step times on one GPU, held out,
 #                for the time model (compare with validation/step_time/compare.py); alone on the GPU;
