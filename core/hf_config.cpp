@@ -141,10 +141,13 @@ public:
         return it->get<double>();
     }
 
-    // Only checks the type: the activation name does not change the parameter layout (below).
-    void optional_string(const char* key) const {
-        if (const json* v = get(key); v && !v->is_string())
-            fail("field \"" + std::string(key) + "\" must be a string (got " + describe(*v) + ")");
+    // A string field; absent or null -> std::nullopt. The activation names do not change the
+    // parameter layout (below); "gelu_new" says how eager PyTorch computes the GELU.
+    std::optional<std::string> optional_string(const char* key) const {
+        const json* v = get(key);
+        if (!v) return std::nullopt;
+        if (!v->is_string()) fail("field \"" + std::string(key) + "\" must be a string (got " + describe(*v) + ")");
+        return v->get<std::string>();
     }
 
     int narrow(const char* key, std::int64_t n) const {
@@ -184,7 +187,9 @@ ModelSpec read_gpt2(const Reader& r) {
     // (Clamped, not overflowed: validate_model rejects such a d_model anyway.)
     m.d_ff = r.optional_int("n_inner", std::nullopt, std::nullopt)
                  .value_or(static_cast<int>(std::min<std::int64_t>(4LL * m.d_model, std::numeric_limits<int>::max())));
-    r.optional_string("activation_function");  // gelu_new, gelu, relu, ...: always a 2-matrix MLP
+    // gelu_new (the class default), gelu, relu, ...: always a 2-matrix MLP; transformers computes
+    // gelu_new (NewGELUActivation, activations.py) op by op.
+    m.gelu_tanh_op_by_op = r.optional_string("activation_function").value_or("gelu_new") == "gelu_new";
     m.activation = Activation::gelu;
     m.norm = Norm::layernorm;
     m.position = PositionEmbedding::learned;
@@ -594,7 +599,7 @@ void write_gpt2(const ModelSpec& m, json& j, const Require& require) {
     j["n_inner"] = m.d_ff;
     j["n_positions"] = m.max_positions;
     j["vocab_size"] = m.vocab_size;
-    j["activation_function"] = "gelu_new";
+    j["activation_function"] = m.gelu_tanh_op_by_op ? "gelu_new" : "gelu";
     j["tie_word_embeddings"] = m.tied_embeddings;
 }
 

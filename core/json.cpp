@@ -98,6 +98,7 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
                         {"tied_embeddings", m.tied_embeddings},
                         {"experts", m.n_experts},
                         {"top_k", m.top_k}};
+    if (m.gelu_tanh_op_by_op) j["gelu_tanh_op_by_op"] = true;
     if (m.parallel_residual) j["parallel_residual"] = true;
     if (m.rotary_pct != 1.0) j["rotary_pct"] = m.rotary_pct;
     if (m.sliding_window > 0) j["sliding_window"] = m.sliding_window;
@@ -207,7 +208,7 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
             "tied_embeddings", "experts", "top_k", "parallel_residual", "rotary_pct", "sliding_window", "mla",
             "qk_norm", "attention_sinks", "attn_softcap", "final_softcap", "attention_chunk", "norms_per_layer",
             "embedding_norm", "moe_d_ff", "shared_d_ff", "shared_expert_gate", "router_bias", "expert_bias",
-            "capacity_factor", "mtp_layers", "layer_pattern"});
+            "capacity_factor", "mtp_layers", "layer_pattern", "gelu_tanh_op_by_op"});
     static const Activation kActivations[] = {Activation::gelu, Activation::swiglu};
     static const Norm kNorms[] = {Norm::layernorm, Norm::rmsnorm};
     static const PositionEmbedding kPositions[] = {PositionEmbedding::learned, PositionEmbedding::rotary,
@@ -235,6 +236,7 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
     m.tied_embeddings = r.boolean("tied_embeddings", false);
     m.n_experts = r.small("experts", 1);
     m.top_k = r.small("top_k", 1);
+    m.gelu_tanh_op_by_op = r.boolean("gelu_tanh_op_by_op", m.gelu_tanh_op_by_op);
     m.parallel_residual = r.boolean("parallel_residual", m.parallel_residual);
     m.rotary_pct = r.real("rotary_pct", m.rotary_pct);
     m.sliding_window = r.small("sliding_window", m.sliding_window);

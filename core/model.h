@@ -80,6 +80,10 @@ struct ModelSpec {
     bool out_bias = false;          // bias on the attention output projection
     bool mlp_bias = false;          // bias on the MLP projections
     bool tied_embeddings = false;   // lm_head shares the token embedding matrix
+    // GELU's tanh approximation written op by op, as transformers' NewGELUActivation (activation
+    // "gelu_new": GPT-2's) computes it: eight element-wise kernels in eager PyTorch where F.gelu is
+    // one (planner/elementwise.cpp). Parameters and FLOPs are GELU's either way.
+    bool gelu_tanh_op_by_op = false;
     int n_experts = 1;              // > 1: mixture of experts: routed experts of each MoE layer
     int top_k = 1;                  // routed experts per token
     bool parallel_residual = false; // GPT-NeoX: attention and MLP read the same residual input

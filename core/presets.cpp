@@ -38,6 +38,7 @@ ModelSpec gpt2_like(const char* name, int layers, int d, int heads) {
     m.position = PositionEmbedding::learned;
     m.qkv_bias = m.out_bias = m.mlp_bias = true;
     m.tied_embeddings = true;
+    m.gelu_tanh_op_by_op = true;  // GPT2Config's activation_function "gelu_new"
     return m;
 }
 

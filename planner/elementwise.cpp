@@ -21,7 +21,8 @@
 //    RoPE each way, 3a forward and 5a backward for SwiGLU (read the gate and up outputs, write h;
 //    read dh, gate and up, write their two gradients).
 // What eager runs as ONE kernel has no extra bytes: F.layer_norm (native_layer_norm and
-// native_layer_norm_backward), F.gelu (gelu and gelu_backward, exact or tanh), a bias inside the
+// native_layer_norm_backward), F.gelu (gelu and gelu_backward, exact or tanh; not transformers'
+// op-by-op "gelu_new", counted below), a bias inside the
 // matmul (addmm / cuBLASLt's bias epilogue), the residual add (Megatron's fused bias-dropout-add
 // also writes the sum once), the attention core (SDPA / FlashAttention).
 #include "planner/elementwise.h"
@@ -95,6 +96,29 @@ EagerOp rope(double a, EagerCode code) {
 //   SiluBackward0 (read grad and x, write: 3a) = 9a. Minus 3a and 5a: 2a and 4a.
 EagerOp swiglu(double a) { return {"SwiGLU (silu, mul)", 2 * a, 4 * a}; }
 
+// GELU's tanh approximation op by op, per element of the MLP's inner width: transformers'
+// NewGELUActivation (activation "gelu_new", GPT-2's; activations.py)
+//   0.5 * x * (1.0 + torch.tanh(sqrt(2/pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+// evaluated left to right: m = 0.5·x, p = pow(x, 3), q = 0.044715·p, u = x + q, v = c·u, t = tanh(v),
+// w = 1 + t, y = m·w. Under torch.autocast (amp) pow is on autocast's float32 list, so x is cast to
+// fp32 (a + 4) before it, and every op from there on runs in fp32 by type promotion (f = 4; without
+// autocast f = a); y, fp32, is cast back to a by the next matmul's autocast (4 + a).
+//   forward:  m (2a), pow (2f), ·0.044715 (2f), x + q (a + 2f), ·c (2f), tanh (2f), 1 + t (2f),
+//             m·w (a + 2f); amp: the two casts (2a + 8)                          = 4a + 14f (+ 2a + 8)
+//   backward: y's cast back (amp: a + 4); MulBackward0 grad·w (3f, amp: cast to a, f + a) and grad·m
+//             (2f + a); 1 + t passes the gradient; TanhBackward (3f); ·c (2f); x + q: x's gradient
+//             (amp: cast to a, f + a), q's passes; ·0.044715 (2f); PowBackward0 x.pow(2), 3·, grad·
+//             (7f), the cast's backward (amp: f + a); m's ·0.5 (2a); x's three gradients added (6a)
+//                                                                                  = 19f + 9a (+ 4a + 16)
+// Minus F.gelu's one kernel, 2a forward and 3a backward (gelu_backward reads dy and x, writes dx).
+// amp bf16 (a = 2, f = 4): 76 − 4 = 72 forward, 118 − 6 = 112 backward; bf16: 32 and 50; fp32: 64 and 100.
+EagerOp gelu_tanh(double a, bool autocast) {
+    const double f = autocast ? 4 : a;
+    const double fwd = 4 * a + 14 * f + (autocast ? 2 * a + 8 : 0);
+    const double bwd = 19 * f + 9 * a + (autocast ? 4 * a + 16 : 0);
+    return {"GELU tanh (gelu_new, op by op)", fwd - 2 * a, bwd - 3 * a};
+}
+
 // Dropout before a residual add, per element (nn.Dropout → native_dropout: writes the output and
 // a bool mask; then the add reads it back): the output is written and read once more than by a
 // fused bias-dropout-add, 2a forward; the backward (grad·mask·scale, the add passing its gradient)
@@ -130,12 +154,17 @@ EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const L
         add(rope(a, code), rotated);
     }
     // The MLP's activation: SwiGLU on the dense MLP's inner width, or on each routed token copy's
-    // expert width (top_k × capacity) and the shared experts'; GELU is one kernel.
+    // expert width (top_k × capacity) and the shared experts'; GELU is one kernel unless written op
+    // by op (gelu_new).
     if (m.activation == Activation::swiglu) {
         const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
         const double inner = kind.moe ? m.top_k * capacity * static_cast<double>(m.expert_d_ff()) + static_cast<double>(m.shared_d_ff)
                                       : static_cast<double>(m.d_ff);
         add(swiglu(a), inner / tp);
+    }
+    if (m.activation == Activation::gelu && m.gelu_tanh_op_by_op) {
+        const bool autocast = c.precision == Precision::amp_bf16 || c.precision == Precision::amp_fp16;
+        add(gelu_tanh(a, autocast), static_cast<double>(m.d_ff) / tp);
     }
     // Dropout after the attention output projection and after the MLP.
     if (c.dropout > 0) add(dropout_add(a), 2 * d / seq_split);

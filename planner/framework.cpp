@@ -59,6 +59,8 @@ Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { re
 
 std::optional<ElementwiseChoice> FrameworkProfile::elementwise_kernels(const TrainConfig&) const { return std::nullopt; }
 
+std::optional<ElementwiseChoice> FrameworkProfile::default_elementwise_kernels(const TrainConfig&) const { return std::nullopt; }
+
 ElementwiseChoice elementwise_choice(const TrainConfig& c, std::optional<ElementwiseKernels> given) {
     if (std::optional<ElementwiseChoice> own = framework_profile(c.framework).elementwise_kernels(c)) {
         if (given && *given != own->kernels)
@@ -69,6 +71,8 @@ ElementwiseChoice elementwise_choice(const TrainConfig& c, std::optional<Element
     if (given && *given == ElementwiseKernels::eager)
         return {ElementwiseKernels::eager, EagerCode::transformers,
                 "--elementwise eager (PyTorch op by op; Hugging Face transformers' modules)"};
+    if (!given)
+        if (std::optional<ElementwiseChoice> d = framework_profile(c.framework).default_elementwise_kernels(c)) return *d;
     return {ElementwiseKernels::fused, EagerCode::transformers,
             std::string(given ? "--elementwise fused" : "the default") + " (fused kernels, as Megatron-LM's that k was fitted on)"};
 }

@@ -146,6 +146,9 @@ public:
     // The element-wise kernels where one of the framework's own settings decides them (torchtitan's
     // compile); default: nullopt (--elementwise, else fused).
     virtual std::optional<ElementwiseChoice> elementwise_kernels(const TrainConfig& config) const;
+    // The element-wise kernels when --elementwise is not given and elementwise_kernels decides
+    // nothing (the pytorch profile: eager without torch.compile); nullopt: fused, the generic default.
+    virtual std::optional<ElementwiseChoice> default_elementwise_kernels(const TrainConfig& config) const;
 
     // Texts. The reserve: the CLI table's "peak × f (…)" note and the GUI tooltip's source.
     virtual std::string reserve_note() const;

@@ -29,12 +29,18 @@ public:
         return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}, {"compile", "none"}};
     }
     // compile=inductor: torch.compile fuses the element-wise ops (a contradicting --elementwise
-    // eager is refused); eager: --elementwise decides, fused by default (transformers' eager modules
-    // under autocast are not counted op by op yet: docs/PERFORMANCE_MODEL.md §2).
+    // eager is refused); without it transformers' modules run op by op: eager unless --elementwise
+    // fused is given (docs/PERFORMANCE_MODEL.md §2, "Eager element-wise kernels").
     std::optional<ElementwiseChoice> elementwise_kernels(const TrainConfig& c) const override {
         if (!pytorch_compile(c)) return std::nullopt;
         return ElementwiseChoice{ElementwiseKernels::fused, EagerCode::transformers,
                                  "--framework-option compile=inductor (torch.compile fuses the element-wise ops)"};
+    }
+    std::optional<ElementwiseChoice> default_elementwise_kernels(const TrainConfig& c) const override {
+        if (pytorch_compile(c)) return std::nullopt;
+        return ElementwiseChoice{ElementwiseKernels::eager, EagerCode::transformers,
+                                 "the pytorch profile without torch.compile (transformers' modules op by op; "
+                                 "--elementwise fused to change)"};
     }
     // The loss: transformers' ForCausalLMLoss upcasts the logits (logits.float()) before
     // cross_entropy (PyTorch's fp32 cross-entropy, the default); torch.compile(model) compiles the

@@ -2,6 +2,7 @@
 // docs/PERFORMANCE_MODEL.md §2 "Eager element-wise kernels"): the extra bytes of each module worked
 // by hand, their time in the step, the --elementwise flag and the torchtitan profile's compile option.
 #include "planner/elementwise.h"
+#include "planner/framework.h"
 #include "planner/perf.h"
 
 #include "cli_run.h"
@@ -107,6 +108,54 @@ TEST_CASE("eager element-wise bytes: a GPT-2-shaped layer by hand", "[elementwis
     CHECK(drop.backward == 0);
     REQUIRE(drop.ops.size() == 1);
     CHECK(drop.ops[0].name == "dropout, then residual add");
+}
+
+TEST_CASE("eager element-wise bytes: transformers' gelu_new, op by op, with and without autocast", "[elementwise]") {
+    // 0.5·x·(1 + tanh(c·(x + 0.044715·x³))) as eight kernels (planner/elementwise.cpp, by hand):
+    //   forward 4a + 14f (+ amp's two casts 2a + 8), backward 19f + 9a (+ amp's casts 4a + 16),
+    //   minus F.gelu's 2a and 3a. Per element of d_ff = 256:
+    //   amp-bf16 (a 2, f 4): 76 − 4 = 72 and 118 − 6 = 112; mixed-bf16 (no autocast, a = f = 2):
+    //   36 − 4 = 32 and 56 − 6 = 50; fp32 (a = f = 4): 72 − 8 = 64 and 112 − 12 = 100.
+    ModelSpec m = test::gpt2_like(2, 64, 4, 256, 32, 64);
+    m.gelu_tanh_op_by_op = true;
+    struct Case {
+        Precision precision;
+        double forward, backward;
+    };
+    for (const Case& k : {Case{Precision::amp_bf16, 72, 112}, Case{Precision::mixed_bf16, 32, 50}, Case{Precision::fp32, 64, 100}}) {
+        CAPTURE(to_string(k.precision));
+        const EagerTraffic t = eager_extra_bytes(m, job(k.precision), LayerKind{}, EagerCode::transformers);
+        CHECK(t.forward == k.forward * 256);
+        CHECK(t.backward == k.backward * 256);
+        REQUIRE(t.ops.size() == 1);
+        CHECK(t.ops[0].name == "GELU tanh (gelu_new, op by op)");
+    }
+    // Tensor parallelism splits d_ff: 256 / 2 per rank.
+    CHECK(eager_extra_bytes(m, job(Precision::amp_bf16, 2), LayerKind{}, EagerCode::transformers).forward == 72 * 128);
+    // Under fused kernels (or torch.compile) nothing of it is counted; eager: 2 layers × 256 × (72 + 112)
+    // = 94,208 bytes per token.
+    TrainConfig c = job(Precision::amp_bf16);
+    c.micro_batch = 2;
+    c.global_batch = 2;
+    const ModelSpec plain = test::gpt2_like(2, 64, 4, 256, 32, 64);
+    const GpuSpec& gpu = *find_gpu("a100-80g");
+    PerfOptions o;
+    o.no_kernel_table = true;
+    CHECK(compute_time(plan_memory(m, gpu, c), o).compute_seconds == compute_time(plan_memory(plain, gpu, c), o).compute_seconds);
+    o.elementwise = ElementwiseKernels::eager;
+    CHECK(compute_time(plan_memory(m, gpu, c), o).eager_extra_bytes_per_token == 94208.0);
+    CHECK(compute_time(plan_memory(plain, gpu, c), o).eager_extra_bytes_per_token == 0);
+    // The pytorch profile (eager transformers) counts them by default; --elementwise fused or its
+    // compile option fuse them.
+    c.framework = Framework::pytorch;
+    CHECK(elementwise_choice(c, std::nullopt).kernels == ElementwiseKernels::eager);
+    CHECK(elementwise_choice(c, std::nullopt).source.find("the pytorch profile without torch.compile") == 0);
+    CHECK(elementwise_choice(c, ElementwiseKernels::fused).kernels == ElementwiseKernels::fused);
+    o.elementwise.reset();
+    CHECK(compute_time(plan_memory(m, gpu, c), o).eager_extra_bytes_per_token == 94208.0);
+    c.framework_options = {{"compile", "inductor"}};
+    CHECK(elementwise_choice(c, std::nullopt).kernels == ElementwiseKernels::fused);
+    CHECK(compute_time(plan_memory(m, gpu, c), o).eager_extra_bytes_per_token == 0);
 }
 
 TEST_CASE("eager element-wise kernels in the step time and fused (the default) unchanged", "[elementwise][perf]") {

@@ -91,6 +91,21 @@ TEST_CASE("names come from _name_or_path, else from model_type", "[hf_config]") 
     CHECK(load("pythia-160m.json").name == "hf:gpt_neox");
 }
 
+TEST_CASE("gpt2: activation_function gelu_new (the class default) is GELU op by op, gelu is one kernel", "[hf_config]") {
+    json j = {{"model_type", "gpt2"}, {"n_embd", 64}, {"n_layer", 2}, {"n_head", 4}, {"n_positions", 128}, {"vocab_size", 100}};
+    CHECK(model_from_hf_config(j, "t").gelu_tanh_op_by_op);
+    j["activation_function"] = "gelu_new";
+    CHECK(model_from_hf_config(j, "t").gelu_tanh_op_by_op);
+    j["activation_function"] = "gelu";
+    const ModelSpec exact = model_from_hf_config(j, "t");
+    CHECK_FALSE(exact.gelu_tanh_op_by_op);
+    CHECK(exact.activation == Activation::gelu);  // the parameters are GELU's either way
+    j["activation_function"] = 3;
+    CHECK_THROWS_WITH(model_from_hf_config(j, "t"), Catch::Contains("activation_function"));
+    // The GPT-2 presets are gelu_new; the writer keeps the form.
+    CHECK(preset_or_throw("gpt2-124m", "--model").gelu_tanh_op_by_op);
+}
+
 TEST_CASE("qwen2-0.5b: biases on q, k, v only, tied embeddings", "[hf_config][golden]") {
     const ModelSpec m = load("qwen2-0.5b.json");
     CHECK(m.qkv_bias);

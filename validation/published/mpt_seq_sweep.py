@@ -11,7 +11,7 @@ neither fit nor held out (docs/validation/published_runs.md, "MPT sequence sweep
 
   python3 validation/published/mpt_seq_sweep.py [--llmplan build/llmplan] [--markdown]
 
-Each row is planned as runs.json's MPT runs are: a GPT-2-shaped model (vocabulary 50,368,
+Each row is planned as runs.json's MPT runs are: a GPT-2-shaped model (exact GELU, vocabulary 50,368,
 n_positions = the sequence), ZeRO-3 for FULL_SHARD and ZeRO-2 for SHARD_GRAD_OP, mixed-bf16,
 recompute full where the row checkpoints activations, --elementwise eager, flash-attn's fused
 cross-entropy. The parameter count of each plan is checked against the table's NumParams.
@@ -64,7 +64,7 @@ def main():
             layers, d, heads = doc["shapes"][row["model"]]
             cfg = os.path.join(tmp, f"{row['model']}-{row['seq']}.json")
             with open(cfg, "w") as f:
-                json.dump(dict(model_type="gpt2", n_layer=layers, n_embd=d, n_head=heads, n_positions=row["seq"],
+                json.dump(dict(model_type="gpt2", activation_function="gelu", n_layer=layers, n_embd=d, n_head=heads, n_positions=row["seq"],
                                vocab_size=50368), f)
             pred = {}
             for k in KERNELS:

@@ -4,8 +4,11 @@
 For every measured run it writes the run's transformers config to a temporary file and runs
 
   llmplan plan --hf-config CFG --gpu GPU --gpus 1 --micro-batch B --global-batch B --seq S
-               --precision mixed-bf16|bf16 --attention flash --recompute none --json
-               [--framework F]
+               --precision amp-bf16|bf16 --attention flash --recompute none --json
+               --framework F [--elementwise eager]
+
+(the runs are eager transformers under torch.autocast: amp-bf16, and --elementwise eager for the
+profiles that do not decide it themselves; the pytorch profile models eager transformers itself)
 
 for each framework profile asked for (default: generic), then prints a markdown table of measured
 and predicted step time and the error of the predicted throughput (+ = predicted faster), with
@@ -14,7 +17,7 @@ constant is fitted to them). Standard library only.
 
   python3 validation/step_time/compare.py [--llmplan build/llmplan] [--gpu h200]
       [--measurements validation/step_time/step_time_h200.json] [--frameworks generic,pytorch]
-      [--out docs/validation/step_time.md]
+      [--out docs/validation/step_time.md] [--max-error 0.10]
 """
 import argparse
 import json
@@ -26,7 +29,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PRECISION = {"amp-bf16": "mixed-bf16", "bf16": "bf16"}
+PRECISION = {"amp-bf16": "amp-bf16", "bf16": "bf16"}
 
 
 def plan(llmplan, cfg_path, r, gpu, framework):
@@ -34,6 +37,10 @@ def plan(llmplan, cfg_path, r, gpu, framework):
     cmd = [llmplan, "plan", "--hf-config", cfg_path, "--gpu", gpu, "--gpus", "1", "--micro-batch", str(c["batch"]),
            "--global-batch", str(c["batch"]), "--seq", str(c["seq"]), "--precision", PRECISION[c["precision"]],
            "--attention", "flash", "--recompute", "none", "--framework", framework, "--json"]
+    if c.get("compile"):
+        cmd += ["--compile"] if framework == "pytorch" else ["--elementwise", "fused"]
+    else:
+        cmd += ["--elementwise", "eager"]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         return None, (p.stderr.strip().splitlines() or ["?"])[-1]
@@ -47,6 +54,7 @@ def main():
     ap.add_argument("--measurements", default=os.path.join(HERE, "step_time_h200.json"))
     ap.add_argument("--frameworks", default="generic")
     ap.add_argument("--out")
+    ap.add_argument("--max-error", type=float, help="exit 1 when a planned run's |throughput error| exceeds this (ctest)")
     a = ap.parse_args()
     doc = json.load(open(a.measurements))
     frameworks = a.frameworks.split(",")
@@ -60,10 +68,10 @@ def main():
         for r in doc["results"]:
             c = r["config"]
             if "error" in r:
-                lines.append(f"| {c['name']} | | not measured: {r['error'][:80]} | " + " | ".join("" for _ in frameworks) + " |")
+                lines.append(f"| {c['name']} | | not measured: {' '.join(r['error'].split())[:80]} | " + " | ".join("" for _ in frameworks) + " |")
                 continue
-            if c.get("compile"):
-                continue  # the time model has no torch.compile term: not compared
+            if c.get("compile") and "pytorch" not in frameworks:
+                continue  # torch.compile: planned by the pytorch profile's --compile only
             path = os.path.join(tmp, c["name"] + ".json")
             with open(path, "w") as f:
                 json.dump(r["hf_config"], f)
@@ -88,6 +96,11 @@ def main():
     if a.out:
         with open(a.out, "w") as f:
             f.write(text)
+    if a.max_error is not None:
+        worst = max((abs(x) for e in errors.values() for x in e), default=None)
+        if worst is None or worst > a.max_error or any(not e for e in errors.values()):
+            print(f"FAIL: worst |error| {worst} against --max-error {a.max_error} (or a framework planned nothing)")
+            sys.exit(1)
 
 
 if __name__ == "__main__":
