@@ -388,6 +388,8 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.attention_efficiency_source = g.attention_efficiency_source;
     }
     double rate_attn = r.peak_16bit * r.clock_fraction * r.attention_efficiency, rate_attn_bwd = rate_attn;
+    // FlashAttention's forward (1) and backward (2.5 × its FLOPs) combined, as a fraction of the peak.
+    const auto flash_efficiency = [&] { return 3.5 / (1 / rate_attn + 2.5 / rate_attn_bwd) / (r.peak_16bit * r.clock_fraction); };
     if (table_gemm && c.attention == Attention::eager) {  // batched GEMMs of the 16-bit format
         rate_attn = rate16, rate_attn_bwd = rate16_bwd;
         r.attention_efficiency = 2 / (1 / rate16 + 1 / rate16_bwd) / (r.peak_16bit * r.clock_fraction);
@@ -401,7 +403,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         if (a.value > 0) {
             if (!a.clamped.empty()) clamped.insert("attention " + a.clamped);
             rate_attn = a.value * 1e12 * table_scale, rate_attn_bwd = a.backward * 1e12 * table_scale;
-            r.attention_efficiency = 3.5 / (1 / rate_attn + 2.5 / rate_attn_bwd) / (r.peak_16bit * r.clock_fraction);
+            r.attention_efficiency = flash_efficiency();
             // The table's provenance is on the GEMM source unless only the attention rows applied.
             r.attention_efficiency_source =
                 "kernel table: " + kernel.backend + " rows (" + kernel.source + ")" + (table_gemm ? "" : " (" + tu.source + ")");
@@ -415,7 +417,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     if (c.attention == Attention::flash && !(opt.gemm_efficiency > 0) &&
         (kernel.forward_slowdown != 1 || kernel.backward_slowdown != 1)) {
         rate_attn /= kernel.forward_slowdown, rate_attn_bwd /= kernel.backward_slowdown;
-        r.attention_efficiency = 3.5 / (1 / rate_attn + 2.5 / rate_attn_bwd) / (r.peak_16bit * r.clock_fraction);
+        r.attention_efficiency = flash_efficiency();
         if (r.rate_sources.attention.find(kernel.source) == std::string::npos) {  // the table's source names it already
             r.attention_efficiency_source = r.rate_sources.attention + "; " + kernel.source;
             r.rate_sources.attention = r.attention_efficiency_source;

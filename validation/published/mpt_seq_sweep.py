@@ -11,12 +11,13 @@ neither fit nor held out (docs/validation/published_runs.md, "MPT sequence sweep
 
   python3 validation/published/mpt_seq_sweep.py [--llmplan build/llmplan] [--markdown]
 
-Each row is planned as runs.json's MPT runs are: a GPT-2-shaped model (exact GELU, vocabulary 50,368,
-n_positions = the sequence), ZeRO-3 for FULL_SHARD and ZeRO-2 for SHARD_GRAD_OP, mixed-bf16,
-recompute full where the row checkpoints activations, --elementwise eager, flash-attn's fused
-cross-entropy. The parameter count of each plan is checked against the table's NumParams.
+Each row is planned as runs.json's MPT runs are — run.py's plan_args with the precision, attention
+and extra flags of the runs.json MPT run of the same table — on a GPT-2-shaped model (exact GELU,
+vocabulary 50,368, n_positions = the sequence), ZeRO-3 for FULL_SHARD and ZeRO-2 for SHARD_GRAD_OP,
+recompute full where the row checkpoints activations. The parameter count of each plan is checked against the table's NumParams.
 """
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -26,17 +27,28 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-GPUS = {"a100_80gb": "a100-80g", "a100_40gb": "a100-40g", "h100_80gb": "h100-sxm"}
 KERNELS = ("flash2", "triton")
 
 
-def plan(llmplan, cfg_path, row, kernel):
-    cmd = [llmplan, "plan", "--hf-config", cfg_path, "--gpu", GPUS[row["gpu"]], "--gpus", str(row["gpus"]),
-           "--zero", "3" if row["sharding"] == "FULL_SHARD" else "2", "--micro-batch", str(row["micro_batch"]),
-           "--global-batch", str(row["global_batch"]), "--seq", str(row["seq"]), "--precision", "mixed-bf16",
-           "--attention", "flash", "--recompute", "full" if row["activation_checkpointing"] else "none",
-           "--elementwise", "eager", "--framework-option", "cross_entropy=fused",
-           "--framework-option", "attention_kernel=" + kernel, "--json"]
+# The plan's flags are built by run.py's plan_args from a runs.json-style entry, with the flags
+# (extra_flags) of the runs.json MPT run of the same table: one place says how an MPT run is planned.
+_spec = importlib.util.spec_from_file_location("published_run", os.path.join(HERE, "run.py"))
+published = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(published)
+TEMPLATE_RUN = {"a100_80gb": "mpt-a100-80g-125m-8gpu", "a100_40gb": "mpt-a100-40g-125m-128gpu", "h100_80gb": "mpt-h100-7b-8gpu"}
+
+
+def plan(llmplan, cfg_path, row, kernel, template):
+    entry = {"id": f"{row['model']}-{row['seq']}", "model": {"hf_config_file": cfg_path},
+             "gpu": {"llmplan": template["gpu"]["llmplan"], "count": row["gpus"], "per_node": 8},
+             "layout": {"tp": 1, "pp": 1, "cp": 1, "ep": 1, "virtual_stages": 1, "sp": False,
+                        "zero": 3 if row["sharding"] == "FULL_SHARD" else 2},
+             "batch": {"micro": row["micro_batch"], "global": row["global_batch"]}, "seq": row["seq"],
+             "precision": template["precision"], "recompute": "full" if row["activation_checkpointing"] else "none",
+             "attention": template["attention"], "dropout": template["dropout"],
+             "extra_flags": [("attention_kernel=" + kernel) if f.startswith("attention_kernel=") else f
+                             for f in template["extra_flags"]]}
+    cmd = [llmplan, "plan", "--json"] + published.plan_args(entry, os.path.dirname(cfg_path))
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
@@ -58,6 +70,7 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="print the docs' tables")
     a = ap.parse_args()
     doc = json.load(open(a.sweep))
+    runs = {r["id"]: r for r in json.load(open(os.path.join(HERE, "runs.json")))["runs"]}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for row in doc["rows"]:
@@ -68,7 +81,7 @@ def main():
                                vocab_size=50368), f)
             pred = {}
             for k in KERNELS:
-                pred[k], params = plan(a.llmplan, cfg, row, k)
+                pred[k], params = plan(a.llmplan, cfg, row, k, runs[TEMPLATE_RUN[row["gpu"]]])
             if params != row["num_params"]:
                 print(f"warning: {row['model']} s={row['seq']}: {params} parameters planned, the table says "
                       f"{row['num_params']}", file=sys.stderr)
