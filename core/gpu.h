@@ -26,7 +26,7 @@ inline constexpr double kGemmEfficiencyHopper = 0.63;  // H100 fit (H100, H200)
 // measured an H100 the same way (docs/GPUS.md, "Planning defaults"; docs/REFERENCES.md §12):
 //   e_gpu = (rate_gpu ÷ rate_H100, published) × T × kKernelTableSustained ÷ (peak_gpu × s/(s + 128))
 // (kKernelTableSustained = 0.88, planner/perf.h: the sustained fraction of table rates in training)
-// with T the H200 kernel table's rate (the h100-sxm row's table) at the benchmark's H100 shape and
+// with T the H100 kernel table's rate (measured on the lent H100 SXM; the h100-sxm row's table) at the benchmark's H100 shape and
 // s that shape's smallest dimension (the time model's shape factor, divided out so that
 // e_gpu × s/(s + 128) reproduces the anchored rate there). Checked by tests/test_gpu.cpp.
 

@@ -67,7 +67,7 @@ EagerOp rms_norm(double a, bool weighted) {
     const double cast = a == 4 ? 0 : a + 4;
     const double w = weighted ? 1 : 0;
     return {weighted ? "RMSNorm" : "L2 norm", 2 * cast + 20 + w * 2 * a - 2 * a,
-            2 * cast + 24 + 4 + 28 + 12 + w * 6 * a - 3 * a};
+            2 * cast + 24 + 4 + 28 + 12 + w * 6 * a - 3 * a, 4};
 }
 
 // Rotary embedding, per rotated element.
@@ -85,16 +85,16 @@ EagerOp rms_norm(double a, bool weighted) {
 EagerOp rope(double a, EagerCode code) {
     if (code == EagerCode::torchtitan) {
         const double cast = a == 4 ? 0 : a + 4;
-        return {"RoPE (complex multiply)", 2 * cast + 8 - 2 * a, 2 * cast + 8 - 2 * a};
+        return {"RoPE (complex multiply)", 2 * cast + 8 - 2 * a, 2 * cast + 8 - 2 * a, 4};
     }
-    return {"RoPE (rotate_half)", 8 * a, 13 * a};
+    return {"RoPE (rotate_half)", 8 * a, 13 * a, a};
 }
 
 // SwiGLU, per element of the MLP's inner width (torchtitan FeedForward `w2(F.silu(w1(x)) * w3(x))`,
 // transformers' LlamaMLP `down_proj(act_fn(gate_proj(x)) * up_proj(x))`):
 //   forward: silu (2a), mul (3a) = 5a; backward: MulBackward0 grad·up and grad·silu (3a each),
 //   SiluBackward0 (read grad and x, write: 3a) = 9a. Minus 3a and 5a: 2a and 4a.
-EagerOp swiglu(double a) { return {"SwiGLU (silu, mul)", 2 * a, 4 * a}; }
+EagerOp swiglu(double a) { return {"SwiGLU (silu, mul)", 2 * a, 4 * a, a}; }
 
 // GELU's tanh approximation op by op, per element of the MLP's inner width: transformers'
 // NewGELUActivation (activation "gelu_new", GPT-2's; activations.py)
@@ -116,14 +116,14 @@ EagerOp gelu_tanh(double a, bool autocast) {
     const double f = autocast ? 4 : a;
     const double fwd = 4 * a + 14 * f + (autocast ? 2 * a + 8 : 0);
     const double bwd = 19 * f + 9 * a + (autocast ? 4 * a + 16 : 0);
-    return {"GELU tanh (gelu_new, op by op)", fwd - 2 * a, bwd - 3 * a};
+    return {"GELU tanh (gelu_new, op by op)", fwd - 2 * a, bwd - 3 * a, f};
 }
 
 // Dropout before a residual add, per element (nn.Dropout → native_dropout: writes the output and
 // a bool mask; then the add reads it back): the output is written and read once more than by a
 // fused bias-dropout-add, 2a forward; the backward (grad·mask·scale, the add passing its gradient)
 // moves what the fused kernel's backward moves.
-EagerOp dropout_add(double a) { return {"dropout, then residual add", 2 * a, 0}; }
+EagerOp dropout_add(double a) { return {"dropout, then residual add", 2 * a, 0, a}; }
 
 }  // namespace
 
@@ -133,25 +133,31 @@ EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const L
     const double tp = p.tp, seq_split = p.sp ? p.tp : 1;  // sequence-parallel regions: ÷ tp under --sp
     const double d = m.d_model;
     EagerTraffic t;
-    auto add = [&](EagerOp op, double elements) {
+    // op: per element, its tensor_bytes the element size; `elements` over all its kernels of the
+    // layer, `width` the elements per token of the largest one tensor they stream.
+    auto add = [&](EagerOp op, double elements, double width) {
         op.forward *= elements;
         op.backward *= elements;
+        op.tensor_bytes *= width;
         if (op.forward == 0 && op.backward == 0) return;
         t.forward += op.forward;
         t.backward += op.backward;
         t.ops.push_back(std::move(op));
     };
     // The layer's norms on the residual stream (2, Gemma's 4); LayerNorm is one kernel.
-    if (m.norm == Norm::rmsnorm) add(rms_norm(a, true), m.norms_per_layer * d / seq_split);
+    if (m.norm == Norm::rmsnorm) add(rms_norm(a, true), m.norms_per_layer * d / seq_split, d / seq_split);
     // QK-norm on the rank's query and key heads.
     if (m.qk_norm != QkNorm::none && m.norm == Norm::rmsnorm)
-        add(rms_norm(a, m.qk_norm != QkNorm::unweighted), static_cast<double>(m.q_dim() + m.k_dim()) / tp);
+        add(rms_norm(a, m.qk_norm != QkNorm::unweighted), static_cast<double>(m.q_dim() + m.k_dim()) / tp,
+            static_cast<double>(m.q_dim()) / tp);
     // Rotary embedding on the rank's queries and keys (MLA: the decoupled RoPE part of each query
     // head and the one shared RoPE key, replicated; GPT-NeoX: rotary_pct of each head).
     if (m.position == PositionEmbedding::rotary && kind.rope) {
-        const double rotated = m.is_mla() ? static_cast<double>(m.n_heads) * m.mla.qk_rope_head_dim / tp + m.mla.qk_rope_head_dim
+        const double rotated_q = m.is_mla() ? static_cast<double>(m.n_heads) * m.mla.qk_rope_head_dim / tp
+                                            : static_cast<double>(m.q_dim()) * m.rotary_pct / tp;
+        const double rotated = m.is_mla() ? rotated_q + m.mla.qk_rope_head_dim
                                           : static_cast<double>(m.q_dim() + m.k_dim()) * m.rotary_pct / tp;
-        add(rope(a, code), rotated);
+        add(rope(a, code), rotated, rotated_q);
     }
     // The MLP's activation: SwiGLU on the dense MLP's inner width, or on each routed token copy's
     // expert width (top_k × capacity) and the shared experts'; GELU is one kernel unless written op
@@ -160,14 +166,14 @@ EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const L
         const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
         const double inner = kind.moe ? m.top_k * capacity * static_cast<double>(m.expert_d_ff()) + static_cast<double>(m.shared_d_ff)
                                       : static_cast<double>(m.d_ff);
-        add(swiglu(a), inner / tp);
+        add(swiglu(a), inner / tp, inner / tp);
     }
     if (m.activation == Activation::gelu && m.gelu_tanh_op_by_op) {
         const bool autocast = c.precision == Precision::amp_bf16 || c.precision == Precision::amp_fp16;
-        add(gelu_tanh(a, autocast), static_cast<double>(m.d_ff) / tp);
+        add(gelu_tanh(a, autocast), static_cast<double>(m.d_ff) / tp, static_cast<double>(m.d_ff) / tp);
     }
     // Dropout after the attention output projection and after the MLP.
-    if (c.dropout > 0) add(dropout_add(a), 2 * d / seq_split);
+    if (c.dropout > 0) add(dropout_add(a), 2 * d / seq_split, d / seq_split);
     return t;
 }
 

@@ -46,6 +46,12 @@ struct ElementwiseChoice {
 struct EagerOp {
     std::string name;
     double forward = 0, backward = 0;
+    // The tensor its kernels stream, in bytes per token: the module's width on this rank × the
+    // element size its ops mostly run in (fp32 inside transformers' RMSNorm and torchtitan's RoPE,
+    // fp32 under autocast for gelu_new). The time model looks the op's bandwidth up at tokens × this
+    // (a kernel table's copy rows at that size), not at one activation tensor's size. Per layer
+    // (eager_extra_bytes of a layer kind); 0 in the sums over layers.
+    double tensor_bytes = 0;
 };
 struct EagerTraffic {
     std::vector<EagerOp> ops;  // the modules with extra traffic (none when every module is one kernel)

@@ -525,15 +525,22 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.fp8_cast_seconds = (cast_fwd + cast_bwd + recomputed_fwd * cast_recompute) * micro;
     // Eager element-wise kernels (elementwise.h; docs/PERFORMANCE_MODEL.md §2): the fitted term
     // above is fused kernels' traffic; eager PyTorch moves the bytes its composite modules' ops move
-    // beyond those kernels on top, HBM-bound at the table's streaming rate.
+    // beyond those kernels on top, HBM-bound: each module's bytes at the table's streaming rate at
+    // the size of the tensor its ops stream (EagerOp::tensor_bytes: a d_ff-wide fp32 GELU, not one
+    // 16-bit activation tensor; docs/PERFORMANCE_MODEL.md §2, "Eager element-wise kernels").
     r.elementwise = elementwise_choice(c, opt.elementwise);
     double eager_fwd = 0, eager_bwd = 0;
     if (r.elementwise.kernels == ElementwiseKernels::eager) {
-        const EagerTraffic e = eager_extra_bytes(m, c, stage_layer_groups(m, p, st.stage), r.elementwise.code);
+        const std::vector<LayerGroup> groups = stage_layer_groups(m, p, st.stage);
+        const EagerTraffic e = eager_extra_bytes(m, c, groups, r.elementwise.code);
         r.eager_modules = e.ops;
         r.eager_extra_bytes_per_token = e.forward + e.backward;
-        eager_fwd = e.forward * tokens_mb / hbm_at(tensor_bytes);
-        eager_bwd = e.backward * tokens_mb / hbm_at(tensor_bytes);
+        for (const LayerGroup& group : groups)
+            for (const EagerOp& op : eager_extra_bytes(m, c, group.kind, r.elementwise.code).ops) {
+                const double rate = hbm_at(op.tensor_bytes * tokens_mb);
+                eager_fwd += group.count * op.forward * tokens_mb / rate;
+                eager_bwd += group.count * op.backward * tokens_mb / rate;
+            }
     }
     r.eager_extra_seconds = (eager_fwd + eager_bwd + recomputed_fwd * eager_fwd) * micro;
     r.moe_permute_seconds = (2 + recomputed_fwd) * permute_fwd * micro;

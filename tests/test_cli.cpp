@@ -324,10 +324,10 @@ TEST_CASE("plan --kernel-table: a user's table is used and named, a bad one refu
     REQUIRE(r.code == 0);
     const nlohmann::json j = nlohmann::json::parse(r.out);
     // One bf16 point: every GEMM at 400 TFLOP/s × the sustained fraction; attention from the H100's
-    // built-in (derived) table, which the file's rows extend.
+    // built-in (measured) table, which the file's rows extend.
     CHECK(j["compute"]["gemm_efficiency"].get<double>() == Approx(400e12 * kKernelTableSustained / 989.4e12).epsilon(1e-12));
     const std::string gemm = j["compute"]["rate_sources"]["gemm"].get<std::string>();
-    CHECK(gemm.find("kernel table (--kernel-table " + path + " over the built-in table, derived from H200 measurements") == 0);
+    CHECK(gemm.find("kernel table (--kernel-table " + path + " over the built-in table, measured on an H100 SXM5 80GB") == 0);
     CHECK(j["compute"]["rate_sources"]["attention"].get<std::string>().find("kernel table: flash_attention rows") == 0);
     {
         std::ofstream f(path);

@@ -8,10 +8,13 @@
 #include "cli_run.h"
 #include "core/error.h"
 #include "core/gpu.h"
+#include "core/kernel_table.h"
 #include "tiny_models.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <cmath>
+#include <memory>
 
 #include <string>
 #include <vector>
@@ -197,6 +200,44 @@ TEST_CASE("eager element-wise kernels in the step time and fused (the default) u
     c.recompute = Recompute::full;
     const ComputeTime full = compute_time(plan_memory(m, gpu, c), eager);
     CHECK(full.eager_extra_seconds == Approx((43319296.0 + 32 * 401408.0) * 4096 / gpu.memory_bandwidth).epsilon(1e-12));
+}
+
+TEST_CASE("eager element-wise kernels: each module's bandwidth at the size of the tensor it streams", "[elementwise][perf][kernel_table]") {
+    // The job above (Llama 3.1 8B-shaped, b 2 × s 2048 = 4,096 tokens, tp 1, bf16 on an A100 80GB)
+    // with a kernel table of two copy rows: 32 MiB at 1,000 GB/s and 128 MiB at 2,000 GB/s, linear
+    // in log2 bytes between them. Each module's largest tensor per token and its size at 4,096 tokens:
+    //   RMSNorm  d 4096 × 4 B (fp32 inside) = 16,384 B -> 64 MiB:  1000 + 1000 × log2(2)/2    = 1,500 GB/s
+    //   RoPE     the queries, 4096 × 2 B    =  8,192 B -> 32 MiB:  1,000 GB/s
+    //   SwiGLU   14336 × 2 B                = 28,672 B -> 112 MiB: 1000 + 1000 × log2(3.5)/2  = 1,903.68 GB/s
+    // Bytes per token and layer (above): 966,656, 215,040 and 172,032; × 32 layers × 4,096 tokens
+    // ÷ each rate = 84.47 + 28.19 + 11.84 ms = 124.50 ms. At one 16-bit activation tensor's size
+    // (d × 2 B = 32 MiB: 1,000 GB/s) all three would take 177.43 ms.
+    const ModelSpec m = test::llama_like(32, 4096, 32, 8, 14336, 128256, 8192, "llama-8b-like");
+    TrainConfig c = job();
+    c.micro_batch = 2;
+    c.seq = 2048;
+    c.global_batch = 2;
+    const GpuSpec& gpu = *find_gpu("a100-80g");
+    PerfOptions o;
+    o.elementwise = ElementwiseKernels::eager;
+    o.kernel_table = std::make_shared<const KernelTable>(parse_kernel_table(
+        R"({"schema": "llmplan.kernel-tables/1", "memory_bound": [
+              {"op": "copy", "bytes": 33554432, "gbps": 1000}, {"op": "copy", "bytes": 134217728, "gbps": 2000}]})",
+        "t.json"));
+    const ComputeTime e = compute_time(plan_memory(m, gpu, c), o);
+    const auto rate = [](double mib) { return (1000 + 1000 * std::log2(mib / 32) / 2) * 1e9; };
+    CHECK(rate(112) == Approx(1903.677e9).epsilon(1e-6));
+    const double expected = 32 * 4096 * (966656 / rate(64) + 215040 / rate(32) + 172032 / rate(112));
+    CHECK(expected == Approx(0.12450).epsilon(1e-4));
+    CHECK(e.eager_extra_seconds == Approx(expected).epsilon(1e-12));
+    CHECK(e.eager_extra_bytes_per_token == 43319296.0);  // the bytes are the table-free case's
+    // The per-layer modules carry their tensors; the sums over the stage's layers do not.
+    const EagerTraffic layer = eager_extra_bytes(m, c, m.layer(0), EagerCode::transformers);
+    REQUIRE(layer.ops.size() == 3);
+    CHECK(layer.ops[0].tensor_bytes == 4096 * 4);
+    CHECK(layer.ops[1].tensor_bytes == 4096 * 2);
+    CHECK(layer.ops[2].tensor_bytes == 14336 * 2);
+    CHECK(e.eager_modules.front().tensor_bytes == 0);
 }
 
 namespace {

@@ -89,24 +89,24 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
     // table of their own carry an efficiency derived from a published GEMM benchmark (its
     // arithmetic is checked in tests/test_gpu.cpp); a10g keeps the A100 default.
     const Golden golden[] = {
-        {"v100-32g", 0.641, 100, "100 Gb/s", 1.00},
+        {"v100-32g", 0.687, 100, "100 Gb/s", 1.00},
         {"a100-40g", 0.82, 200, "HDR InfiniBand 200 Gb/s", 1.50},
         {"a100-80g", 0.82, 200, "HDR InfiniBand 200 Gb/s", 1.50},
         {"h100-sxm", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"h100-pcie", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"h200", 0.63, 400, "NDR InfiniBand 400 Gb/s", 3.50},
-        {"b200", 0.622, 400, "NDR InfiniBand 400 Gb/s", 3.50},
-        {"mi300x", 0.410, 400, "NDR InfiniBand 400 Gb/s", 2.50},
-        {"t4", 0.545, 100, "100 Gb/s", 1.00},
-        {"l40s", 0.653, 100, "100 Gb/s", 1.00},
-        {"rtx-4090", 0.879, 100, "100 Gb/s", 1.00},
+        {"b200", 0.625, 400, "NDR InfiniBand 400 Gb/s", 3.50},
+        {"mi300x", 0.412, 400, "NDR InfiniBand 400 Gb/s", 2.50},
+        {"t4", 0.584, 100, "100 Gb/s", 1.00},
+        {"l40s", 0.633, 100, "100 Gb/s", 1.00},
+        {"rtx-4090", 0.852, 100, "100 Gb/s", 1.00},
         // Rows added later (a10g and h800 carry published prices: tests/test_gpu.cpp).
-        {"rtx-3090", 0.948, 100, "100 Gb/s", 1.00},
+        {"rtx-3090", 0.919, 100, "100 Gb/s", 1.00},
         {"h100-nvl", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"h20", 0.63, 400, "400 Gb/s", 1.00},
-        {"gb200", 0.584, 400, "NDR InfiniBand 400 Gb/s", 3.50},
-        {"mi325x", 0.481, 400, "NDR InfiniBand 400 Gb/s", 2.50},
-        {"rtx-5090", 0.999, 100, "100 Gb/s", 1.00},
+        {"gb200", 0.587, 400, "NDR InfiniBand 400 Gb/s", 3.50},
+        {"mi325x", 0.484, 400, "NDR InfiniBand 400 Gb/s", 2.50},
+        {"rtx-5090", 0.968, 100, "100 Gb/s", 1.00},
         {"h100-sxm-96g", 0.63, 400, "RDMA 400 Gb/s", 2.50},
     };
     for (const Golden& e : golden) {

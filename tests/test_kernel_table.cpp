@@ -1,5 +1,5 @@
 // test_kernel_table.cpp — measured kernel tables (core/kernel_table.h): golden lookups at measured
-// points of the compiled-in H200 table, interpolation between two points by hand, refusals of bad
+// points of the compiled-in H100 and H200 tables, interpolation between two points by hand, refusals of bad
 // tables, and a plan whose matmul time is worked by hand from a table.
 #include "core/kernel_table.h"
 
@@ -36,7 +36,7 @@ TEST_CASE("kernel table: the compiled-in H200 table, exact at measured points", 
     CHECK(t.gemm.size() == 207);
     CHECK(t.attention.size() == 116);
     CHECK(t.memory_bound.size() == 35);
-    CHECK(builtin_kernel_table_keys() == std::vector<std::string>{"h200"});
+    CHECK(builtin_kernel_table_keys() == std::vector<std::string>{"h100", "h200"});
     // validation/kernels/kernel_tables_h200.json rows.
     CHECK(gemm_tflops(t, "bf16", 8192, 4096, 14336).value == 670.25);
     CHECK(gemm_tflops(t, "fp8_e4m3", 2048, 4096, 4096).value == 1052.16);
@@ -54,6 +54,29 @@ TEST_CASE("kernel table: the compiled-in H200 table, exact at measured points", 
     CHECK(memory_gbps(t, "add", 1073741824).value == 4375.2);
     CHECK(memory_gbps(t, "cast_bf16_fp32", 16777216).value == 1881.8);
     CHECK(memory_gbps(t, "softmax", 16777216).value == 0);  // not measured: the caller falls back
+}
+
+TEST_CASE("kernel table: the compiled-in H100 table, exact at measured points", "[kernel_table][golden]") {
+    const KernelTable* p = builtin_kernel_table("h100");
+    REQUIRE(p != nullptr);
+    const KernelTable& t = *p;
+    CHECK(t.device == "NVIDIA H100 80GB HBM3");
+    CHECK(t.gemm.size() == 207);
+    CHECK(t.attention.size() == 116);
+    CHECK(t.memory_bound.size() == 35);
+    // validation/kernels/kernel_tables_h100.json rows (the H200 table's script and shapes).
+    CHECK(gemm_tflops(t, "bf16", 8192, 4096, 14336).value == 708.37);
+    CHECK(gemm_tflops(t, "fp8_e4m3", 2048, 4096, 4096).value == 1148.25);
+    CHECK(gemm_tflops(t, "tf32", 32768, 50304, 768).value == 292.73);
+    CHECK(gemm_tflops(t, "bf16", 8192, 8192, 8192).value == Approx((714.66 + 687.85) / 2).epsilon(1e-15));
+    const KernelLookup a = attention_tflops(t, "flash_attention", 8192, 128, true, 4);
+    CHECK(a.value == 332.1);
+    CHECK(a.backward == 289.13);
+    const KernelLookup c = attention_tflops(t, "cudnn_attention", 131072, 128, true, 1);
+    CHECK(c.value == 560.97);
+    CHECK(c.backward == 583.8);
+    CHECK(memory_gbps(t, "add", 1073741824).value == 3103.5);
+    CHECK(memory_gbps(t, "cast_bf16_fp32", 16777216).value == 1719.1);
 }
 
 TEST_CASE("kernel table: interpolation in log space between measured points, by hand", "[kernel_table]") {
@@ -132,20 +155,28 @@ TEST_CASE("kernel table: bad tables are refused in one line naming the file and 
     CHECK_THROWS_WITH(read_kernel_table("no-such-table.json", "--kernel-table"), Catch::Contains("no-such-table.json"));
 }
 
-TEST_CASE("kernel table: the catalog names a table for the H200 (measured) and the H100 SXM parts (derived), no other",
+TEST_CASE("kernel table: the catalog names a table for the H100 SXM and H200 (measured) and the H100 SXM 96GB (derived), no other",
           "[kernel_table][gpu]") {
     for (const GpuSpec& g : gpu_catalog()) {
         INFO(g.name);
-        if (g.name == "h200" || g.name == "h100-sxm" || g.name == "h100-sxm-96g") {
+        if (g.name == "h200") {
             CHECK(g.kernel_table == "h200");
-            CHECK(builtin_kernel_table(g.kernel_table) != nullptr);
-            CHECK(g.kernel_table_source.find(g.name == "h200" ? "measured on an H200" : "derived from H200 measurements") == 0);
+            CHECK(g.kernel_table_source.find("measured on an H200") == 0);
+        } else if (g.name == "h100-sxm") {
+            CHECK(g.kernel_table == "h100");
+            CHECK(g.kernel_table_source.find("measured on an H100 SXM5 80GB") == 0);
+        } else if (g.name == "h100-sxm-96g") {
+            CHECK(g.kernel_table == "h100");
+            CHECK(g.kernel_table_source.find("derived from H100 SXM5 80GB measurements") == 0);
         } else {
             CHECK(g.kernel_table.empty());
         }
+        if (!g.kernel_table.empty()) CHECK(builtin_kernel_table(g.kernel_table) != nullptr);
     }
-    // Memory-bound rows scale by bandwidth: H100 SXM 3.35 of the H200's 4.8 TB/s.
-    CHECK(kernel_table_memory_scale(*find_gpu("h100-sxm")) == Approx(3.35 / 4.8).epsilon(1e-15));
+    // Memory-bound rows scale by bandwidth where the table was measured on another part: the
+    // 96GB's 2.4 of the H100 SXM's 3.35 TB/s; a part's own table is taken as is.
+    CHECK(kernel_table_memory_scale(*find_gpu("h100-sxm-96g")) == Approx(2.4 / 3.35).epsilon(1e-15));
+    CHECK(kernel_table_memory_scale(*find_gpu("h100-sxm")) == 1);
     CHECK(kernel_table_memory_scale(*find_gpu("h200")) == 1);
 }
 
