@@ -80,7 +80,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 400,                    // A100 datasheet (SXM): 400 W
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
         .gemm_efficiency = kGemmEfficiency,
-        .gemm_efficiency_source = "fitted: Korthikanti et al. 2022 Table 5, A100 runs (docs/PERFORMANCE_MODEL.md §2)",
+        .gemm_efficiency_source = "fitted: the 26 A100 runs of the published-runs validation's fit part (Korthikanti, Narayanan, MPT, BLOOM, OPT, MT-NLG; docs/PERFORMANCE_MODEL.md §2)",
         .attention_efficiency = kAttentionEfficiencyAmpereFa2,
         .attention_efficiency_source = "FlashAttention-2 on A100: 50-73% of peak (Dao 2023, FlashAttention-2, abstract), the lower end for forward + backward",
         .nic_gbps = 200,                      // DGX A100: one HDR 200 Gb/s HCA per GPU
@@ -108,7 +108,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 400,                    // A100 datasheet (80GB SXM): 400 W
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
         .gemm_efficiency = kGemmEfficiency,
-        .gemm_efficiency_source = "fitted: Korthikanti et al. 2022 Table 5, A100 runs (docs/PERFORMANCE_MODEL.md §2)",
+        .gemm_efficiency_source = "fitted: the 26 A100 runs of the published-runs validation's fit part (Korthikanti, Narayanan, MPT, BLOOM, OPT, MT-NLG; docs/PERFORMANCE_MODEL.md §2)",
         .attention_efficiency = kAttentionEfficiencyAmpereFa2,
         .attention_efficiency_source = "FlashAttention-2 on A100: 50-73% of peak (Dao 2023, FlashAttention-2, abstract), the lower end for forward + backward",
         .nic_gbps = 200,                      // DGX A100: one HDR 200 Gb/s HCA per GPU
@@ -141,7 +141,7 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 300,                    // nvidia-smi power limit on G5 instances (AWS's table of its GPU instances); A10 datasheet: 150 W
         .source = "NVIDIA A10 Tensor Core GPU datasheet (AWS publishes no separate A10G figures); AWS EC2 G5 instances (8 × A10G, 100 Gb/s)",
         .gemm_efficiency = kGemmEfficiency,
-        .gemm_efficiency_source = "default: the A100 fit to Korthikanti et al. Table 5 (no published GEMM measurement of the A10G found; docs/GPUS.md)",
+        .gemm_efficiency_source = "default: the A100 fit (no published GEMM measurement of the A10G found; docs/GPUS.md)",
         .nic_gbps = 12.5,                     // g5.48xlarge: 100 Gb/s networking for 8 GPUs
         .nic_description = "100 Gb/s ENA per 8 GPUs (g5.48xlarge)",
         .price_per_gpu_hour = 2.036,          // AWS on-demand list price of g5.48xlarge, 16.288 USD/h for 8 A10G (us-east-1)

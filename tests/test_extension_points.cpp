@@ -83,15 +83,15 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         const char* nic;
         double price;
     };
-    // Before: GEMM efficiency 0.63 for architecture "Hopper", else 0.82; NIC 400 Gb/s for Hopper,
+    // Before: GEMM efficiency 0.63 for architecture "Hopper", else 0.82 (the A100 fit, since refitted: 0.735); NIC 400 Gb/s for Hopper,
     // Blackwell and "mi3…", 200 for Ampere, else 100; price by name prefix (h200/b200 3.50,
     // h100 2.50, a100 1.50, mi300 2.50, else 1.00). Since then the rows without a fit or a kernel
     // table of their own carry an efficiency derived from a published GEMM benchmark (its
     // arithmetic is checked in tests/test_gpu.cpp); a10g keeps the A100 default.
     const Golden golden[] = {
         {"v100-32g", 0.687, 100, "100 Gb/s", 1.00},
-        {"a100-40g", 0.82, 200, "HDR InfiniBand 200 Gb/s", 1.50},
-        {"a100-80g", 0.82, 200, "HDR InfiniBand 200 Gb/s", 1.50},
+        {"a100-40g", 0.735, 200, "HDR InfiniBand 200 Gb/s", 1.50},
+        {"a100-80g", 0.735, 200, "HDR InfiniBand 200 Gb/s", 1.50},
         {"h100-sxm", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"h100-pcie", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"h200", 0.63, 400, "NDR InfiniBand 400 Gb/s", 3.50},
@@ -125,7 +125,7 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         CHECK(cl.price_source == "typical 2026 cloud on-demand price (assumed)");
         CHECK(cl.nvlink_bus_bandwidth == kNvlinkBusbwFraction * g.intra_node_bandwidth);
     }
-    CHECK(kGemmEfficiency == 0.82);
+    CHECK(kGemmEfficiency == 0.735);  // 0.82 until refitted on the 26 A100 `fit` published runs (docs/PERFORMANCE_MODEL.md §2)
     CHECK(kGemmEfficiencyHopper == 0.63);
     // The attention core's own efficiency: FlashAttention-2 on every Hopper row (35%, the
     // FlashAttention-3 paper) and on the A100s (50%, the low end of the FlashAttention-2 paper's

