@@ -36,7 +36,7 @@ def plan(llmplan, cfg_path, r, gpu, framework):
     c = r["config"]
     cmd = [llmplan, "plan", "--hf-config", cfg_path, "--gpu", gpu, "--gpus", "1", "--micro-batch", str(c["batch"]),
            "--global-batch", str(c["batch"]), "--seq", str(c["seq"]), "--precision", PRECISION[c["precision"]],
-           "--attention", "flash", "--recompute", "none", "--framework", framework, "--json"]
+           "--attention", "flash", "--recompute", c.get("recompute", "none"), "--framework", framework, "--json"]
     if c.get("compile"):
         cmd += ["--compile"] if framework == "pytorch" else ["--elementwise", "fused"]
     else:

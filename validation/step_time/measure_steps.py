@@ -7,14 +7,23 @@ the GPU, no download) with torch.optim.AdamW(fused=True) and times whole optimiz
 then STEPS timed steps; the median step is reported with tokens/s. Precision amp-bf16 = fp32
 parameters under torch.autocast(bfloat16) (llmplan --precision mixed-bf16); bf16 = the model in
 bfloat16 (llmplan --precision bf16). Attention is transformers' "sdpa" with PyTorch's
-FlashAttention-2 backend forced (torch.nn.attention.sdpa_kernel(SDPBackend.FLASH_ATTENTION);
-llmplan --attention flash); if that backend refuses the shape the run says so and is not timed.
-compile = torch.compile(model) (inductor, default mode).
+FlashAttention-2 backend forced (llmplan --attention flash): the other SDPA backends are switched
+off with torch.backends.cuda.enable_{mem_efficient,math,cudnn}_sdp(False) — global flags that
+torch.compile traces through (the sdpa_kernel context manager of the first H200 runs made Dynamo
+fail on the compiled runs); if the flash backend refuses the shape the run says so and is not timed.
+compile = torch.compile(model) (inductor, default mode); recompute full =
+model.gradient_checkpointing_enable() (llmplan --recompute full).
 
 These runs are held out: no constant of llmplan's time model is fitted to them; they are compared
 with `llmplan plan --gpu h200 --gpus 1 ...` by validation/step_time/compare.py.
 
-  python3 measure_steps.py --out FILE [--only NAME,...] [--list]
+  python3 measure_steps.py --out FILE [--only NAME,...] [--list] [--history DIR]
+
+--history DIR records the caching allocator's history (torch.cuda.memory._record_memory_history,
+Python stacks of the allocations) from the model's creation through the warm-up steps of each run
+and writes DIR/NAME.pickle.gz (torch.cuda.memory._dump_snapshot, gzipped), for
+validation/pytorch_memory/alloc_history.py; those runs' times are not comparable (recording slows
+the host) and are written to the JSON like the others, marked "history": true.
 """
 import argparse
 import json
@@ -41,8 +50,11 @@ SHAPES = {
 }
 
 
-def cfg(name, shape, precision, batch, seq, compile=False):
-    return dict(name=name, shape=shape, precision=precision, batch=batch, seq=seq, compile=compile)
+def cfg(name, shape, precision, batch, seq, compile=False, recompute="none"):
+    c = dict(name=name, shape=shape, precision=precision, batch=batch, seq=seq, compile=compile)
+    if recompute != "none":
+        c["recompute"] = recompute
+    return c
 
 
 CONFIGS = [
@@ -55,13 +67,23 @@ CONFIGS = [
     cfg("llama3-8b-8l-bf16-b1-s8192", "llama3-8b-8l", "bf16", 1, 8192),
     cfg("gpt2-124m-amp-b16-s1024-compiled", "gpt2-124m", "amp-bf16", 16, 1024, compile=True),
     cfg("llama3-1b-amp-b8-s2048-compiled", "llama3-1b", "amp-bf16", 8, 2048, compile=True),
+    # Added 2026-12-05 (fifth session, H100): gradient checkpointing, and a larger batch compiled.
+    cfg("llama3-1b-amp-b8-s2048-ckpt", "llama3-1b", "amp-bf16", 8, 2048, recompute="full"),
+    cfg("llama3-8b-8l-amp-b4-s4096-ckpt", "llama3-8b-8l", "amp-bf16", 4, 4096, recompute="full"),
+    cfg("gpt2-350m-amp-b16-s1024-compiled", "gpt2-350m", "amp-bf16", 16, 1024, compile=True),
 ]
 
 
-def run_one(c):
+def run_one(c, history=None):
     import torch
     import transformers
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    # FlashAttention-2 only (global flags: torch.compile traces through them).
+    torch.backends.cuda.enable_flash_sdp(True)
+    torch.backends.cuda.enable_mem_efficient_sdp(False)
+    torch.backends.cuda.enable_math_sdp(False)
+    torch.backends.cuda.enable_cudnn_sdp(False)
+    if history:
+        torch.cuda.memory._record_memory_history(enabled="all", context="alloc", stacks="python", max_entries=400000)
     shape = dict(SHAPES[c["shape"]])
     config = transformers.AutoConfig.for_model(shape.pop("model_type"), **shape)
     config.use_cache = False
@@ -73,6 +95,8 @@ def run_one(c):
     if c["precision"] == "bf16":
         model = model.to(torch.bfloat16)
     model.train()
+    if c.get("recompute") == "full":
+        model.gradient_checkpointing_enable()
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
     step_model = torch.compile(model) if c["compile"] else model
@@ -84,8 +108,7 @@ def run_one(c):
     for step in range(WARMUP + STEPS):
         torch.cuda.synchronize()
         t0 = time.perf_counter()
-        with sdpa_kernel([SDPBackend.FLASH_ATTENTION]), torch.autocast("cuda", dtype=torch.bfloat16,
-                                                                      enabled=autocast):
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
             loss = step_model(input_ids=ids, labels=ids).loss
             loss.backward()
         opt.step()
@@ -93,11 +116,23 @@ def run_one(c):
         torch.cuda.synchronize()
         if step >= WARMUP:
             times.append(time.perf_counter() - t0)
+        if history and step == WARMUP - 1:  # the allocator's history through the warm-up steps
+            import gzip
+            import shutil
+            path = os.path.join(history, c["name"] + ".pickle")
+            torch.cuda.memory._dump_snapshot(path)
+            torch.cuda.memory._record_memory_history(enabled=None)
+            with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.remove(path)
     step_s = statistics.median(times)
     tokens = c["batch"] * c["seq"]
     out = dict(config=c, hf_config=SHAPES[c["shape"]], parameters=n_params, step_s=step_s, steps_s=times,
                tokens_per_s=tokens / step_s, warmup_and_compile_s=time.perf_counter() - t_first - sum(times),
-               loss=float(loss.item()), max_memory_allocated=torch.cuda.max_memory_allocated())
+               loss=float(loss.item()), max_memory_allocated=torch.cuda.max_memory_allocated(),
+               max_memory_reserved=torch.cuda.max_memory_reserved())
+    if history:
+        out["history"] = True
     del model, step_model, opt, loss
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
@@ -109,6 +144,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--only")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--history")
     a = ap.parse_args()
     todo = [c for c in CONFIGS if not a.only or c["name"] in a.only.split(",")]
     if a.list:
@@ -128,7 +164,7 @@ def main():
     for c in todo:
         t0 = time.time()
         try:
-            r = run_one(c)
+            r = run_one(c, a.history)
             status = f"{r['step_s'] * 1e3:.1f} ms/step, {r['tokens_per_s']:.0f} tokens/s"
         except Exception as e:  # a backend refusing a shape, an out-of-memory: recorded, not timed
             import torch
