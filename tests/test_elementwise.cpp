@@ -161,14 +161,25 @@ TEST_CASE("eager element-wise bytes: transformers' gelu_new, op by op, with and 
     CHECK(compute_time(plan_memory(m, gpu, c), o).eager_extra_bytes_per_token == 0);
 }
 
-TEST_CASE("eager element-wise kernels in the step time and fused (the default) unchanged", "[elementwise][perf]") {
-    // Llama 3.1 8B-shaped, b 2 × s 2048, one A100 80GB with the catalog efficiencies (no kernel
-    // table: the bytes at the datasheet 2.039 TB/s).
-    const ModelSpec m = test::llama_like(32, 4096, 32, 8, 14336, 128256, 8192, "llama-8b-like");
+namespace {
+
+// The timed eager jobs below: Llama 3.1 8B-shaped, micro-batch 2 × 2,048 tokens, one GPU.
+ModelSpec llama8b_like() { return test::llama_like(32, 4096, 32, 8, 14336, 128256, 8192, "llama-8b-like"); }
+TrainConfig llama8b_job() {
     TrainConfig c = job();
     c.micro_batch = 2;
     c.seq = 2048;
     c.global_batch = 2;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("eager element-wise kernels in the step time and fused (the default) unchanged", "[elementwise][perf]") {
+    // Llama 3.1 8B-shaped, b 2 × s 2048, one A100 80GB with the catalog efficiencies (no kernel
+    // table: the bytes at the datasheet 2.039 TB/s).
+    const ModelSpec m = llama8b_like();
+    TrainConfig c = llama8b_job();
     const GpuSpec& gpu = *find_gpu("a100-80g");
     PerfOptions fused;
     fused.no_kernel_table = true;
@@ -212,11 +223,8 @@ TEST_CASE("eager element-wise kernels: each module's bandwidth at the size of th
     // Bytes per token and layer (above): 966,656, 215,040 and 172,032; × 32 layers × 4,096 tokens
     // ÷ each rate = 84.47 + 28.19 + 11.84 ms = 124.50 ms. At one 16-bit activation tensor's size
     // (d × 2 B = 32 MiB: 1,000 GB/s) all three would take 177.43 ms.
-    const ModelSpec m = test::llama_like(32, 4096, 32, 8, 14336, 128256, 8192, "llama-8b-like");
-    TrainConfig c = job();
-    c.micro_batch = 2;
-    c.seq = 2048;
-    c.global_batch = 2;
+    const ModelSpec m = llama8b_like();
+    TrainConfig c = llama8b_job();
     const GpuSpec& gpu = *find_gpu("a100-80g");
     PerfOptions o;
     o.elementwise = ElementwiseKernels::eager;
