@@ -537,9 +537,9 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.eager_extra_bytes_per_token = e.forward + e.backward;
         for (const LayerGroup& group : groups)
             for (const EagerOp& op : eager_extra_bytes(m, c, group.kind, r.elementwise.code).ops) {
-                const double rate = hbm_at(op.tensor_bytes * tokens_mb);
-                eager_fwd += group.count * op.forward * tokens_mb / rate;
-                eager_bwd += group.count * op.backward * tokens_mb / rate;
+                const double streaming = hbm_at(op.tensor_bytes * tokens_mb);
+                eager_fwd += group.count * op.forward * tokens_mb / streaming;
+                eager_bwd += group.count * op.backward * tokens_mb / streaming;
             }
     }
     r.eager_extra_seconds = (eager_fwd + eager_bwd + recomputed_fwd * eager_fwd) * micro;
