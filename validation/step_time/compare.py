@@ -16,7 +16,7 @@ the median |error| and the mean signed error. Every run is held out (measure_ste
 constant is fitted to them). Standard library only.
 
   python3 validation/step_time/compare.py [--llmplan build/llmplan] [--gpu h200]
-      [--measurements validation/step_time/step_time_h200.json] [--frameworks generic,pytorch]
+      [--measurements validation/step_time/step_time_h200.json[,MORE.json]] [--frameworks generic,pytorch]
       [--out docs/validation/step_time.md] [--max-error 0.10]
 """
 import argparse
@@ -56,11 +56,13 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--max-error", type=float, help="exit 1 when a planned run's |throughput error| exceeds this (ctest)")
     a = ap.parse_args()
-    doc = json.load(open(a.measurements))
+    docs = [json.load(open(path)) for path in a.measurements.split(",")]
     frameworks = a.frameworks.split(",")
     lines = [f"Measured: {doc['gpu']} ({doc['nvidia_smi']}), torch {doc['versions']['torch']}, transformers "
              f"{doc['versions']['transformers']}, {doc['date_utc']}; {doc['timed_steps']} timed steps after "
-             f"{doc['warmup_steps']} warm-up, median. All runs held out.", "",
+             f"{doc['warmup_steps']} warm-up, median. All runs held out." for doc in docs]
+    doc = {"results": [r for d in docs for r in d["results"]]}
+    lines += ["",
              "| run | params | measured step | " + " | ".join(f"{f}: predicted, error" for f in frameworks) + " |",
              "| --- | ---: | ---: | " + " | ".join("---:" for _ in frameworks) + " |"]
     errors = {f: [] for f in frameworks}
