@@ -9,7 +9,8 @@ parameters under torch.autocast(bfloat16) (llmplan --precision mixed-bf16); bf16
 bfloat16 (llmplan --precision bf16). Attention is transformers' "sdpa" with PyTorch's
 FlashAttention-2 backend forced (llmplan --attention flash): the other SDPA backends are switched
 off with torch.backends.cuda.enable_{mem_efficient,math,cudnn}_sdp(False) — global flags that
-torch.compile traces through (the sdpa_kernel context manager of the first H200 runs made Dynamo
+torch.compile traces through (the sdpa_kernel context manager, with which step_time_h200.json and
+step_time_h100.json were measured — the same backend — made Dynamo
 fail on the compiled runs); if the flash backend refuses the shape the run says so and is not timed.
 compile = torch.compile(model) (inductor, default mode); recompute full =
 model.gradient_checkpointing_enable() (llmplan --recompute full).
