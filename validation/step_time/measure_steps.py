@@ -5,7 +5,7 @@ Each configuration trains a randomly initialised transformers causal LM (built f
 the GPU, no download) with torch.optim.AdamW(fused=True) and times whole optimizer steps
 (forward, backward, optimizer) with torch.cuda.synchronize() around each: WARMUP steps first,
 then STEPS timed steps; the median step is reported with tokens/s. Precision amp-bf16 = fp32
-parameters under torch.autocast(bfloat16) (llmplan --precision mixed-bf16); bf16 = the model in
+parameters under torch.autocast(bfloat16) (llmplan --precision amp-bf16); bf16 = the model in
 bfloat16 (llmplan --precision bf16). Attention is transformers' "sdpa" with PyTorch's
 FlashAttention-2 backend forced (llmplan --attention flash): the other SDPA backends are switched
 off with torch.backends.cuda.enable_{mem_efficient,math,cudnn}_sdp(False) — global flags that
