@@ -155,9 +155,8 @@ EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const L
     if (m.position == PositionEmbedding::rotary && kind.rope) {
         const double rotated_q = m.is_mla() ? static_cast<double>(m.n_heads) * m.mla.qk_rope_head_dim / tp
                                             : static_cast<double>(m.q_dim()) * m.rotary_pct / tp;
-        const double rotated = m.is_mla() ? rotated_q + m.mla.qk_rope_head_dim
-                                          : static_cast<double>(m.q_dim() + m.k_dim()) * m.rotary_pct / tp;
-        add(rope(a, code), rotated, rotated_q);
+        const double rotated_k = m.is_mla() ? m.mla.qk_rope_head_dim : static_cast<double>(m.k_dim()) * m.rotary_pct / tp;
+        add(rope(a, code), rotated_q + rotated_k, rotated_q);
     }
     // The MLP's activation: SwiGLU on the dense MLP's inner width, or on each routed token copy's
     // expert width (top_k × capacity) and the shared experts'; GELU is one kernel unless written op
