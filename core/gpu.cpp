@@ -43,6 +43,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 125 * TFLOPS,           // V100 datasheet (SXM2): 125 TFLOPS tensor performance (fp16 in, fp32 accumulate)
         .peak_bf16 = 0,                      // Volta tensor cores take fp16 only (Volta whitepaper)
         .peak_fp8 = 0,                       // FP8 arrives with Hopper
+        .peak_fp4 = 0,                       // FP4 arrives with Blackwell
         .peak_int8 = 0,                      // no INT8 tensor cores; the datasheet gives no INT8 rate (DP4A on CUDA cores not counted)
         .intra_node_link = "NVLink 2 (6 links)",
         .intra_node_bandwidth = 150 * GBps,  // V100 datasheet: NVLink 300 GB/s bidirectional -> 150 GB/s each way
@@ -73,6 +74,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 312 * TFLOPS,           // A100 datasheet: FP16 Tensor Core 312 TFLOPS (624 with sparsity)
         .peak_bf16 = 312 * TFLOPS,           // A100 datasheet: BFLOAT16 Tensor Core 312 TFLOPS (624 with sparsity)
         .peak_fp8 = 0,                       // FP8 arrives with Hopper
+        .peak_fp4 = 0,                       // FP4 arrives with Blackwell
         .peak_int8 = 624 * TFLOPS,           // A100 datasheet: INT8 Tensor Core 624 TOPS (1,248 with sparsity)
         .intra_node_link = "NVLink 3 (12 links)",
         .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
@@ -101,6 +103,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 312 * TFLOPS,           // A100 datasheet: FP16 Tensor Core 312 TFLOPS (624 with sparsity)
         .peak_bf16 = 312 * TFLOPS,           // A100 datasheet: BFLOAT16 Tensor Core 312 TFLOPS (624 with sparsity)
         .peak_fp8 = 0,                       // FP8 arrives with Hopper
+        .peak_fp4 = 0,                       // FP4 arrives with Blackwell
         .peak_int8 = 624 * TFLOPS,           // A100 datasheet: INT8 Tensor Core 624 TOPS (1,248 with sparsity)
         .intra_node_link = "NVLink 3 (12 links)",
         .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
@@ -134,6 +137,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 125 * TFLOPS,           // A10 datasheet: FP16 Tensor Core 125 TFLOPS (250 with sparsity)
         .peak_bf16 = 125 * TFLOPS,           // A10 datasheet: BFLOAT16 Tensor Core 125 TFLOPS (250 with sparsity)
         .peak_fp8 = 0,                       // FP8 arrives with Hopper / Ada
+        .peak_fp4 = 0,                       // FP4 arrives with Blackwell
         .peak_int8 = 250 * TFLOPS,           // A10 datasheet: INT8 Tensor Core 250 TOPS (500 with sparsity)
         .intra_node_link = "PCIe 4.0 x16",
         .intra_node_bandwidth = 32 * GBps,   // A10 datasheet: PCIe Gen4 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
@@ -163,6 +167,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 71 * TFLOPS,            // GA102 whitepaper, Appendix A: FP16 Tensor, FP32 accumulate, 71 TFLOPS (142 with sparsity)
         .peak_bf16 = 71 * TFLOPS,            // GA102 whitepaper, Appendix A: BF16 Tensor, FP32 accumulate, 71 TFLOPS (142 with sparsity)
         .peak_fp8 = 0,                       // FP8 arrives with Hopper / Ada
+        .peak_fp4 = 0,                       // FP4 arrives with Blackwell
         .peak_int8 = 284 * TFLOPS,           // GA102 whitepaper, Appendix A: INT8 Tensor 284 TOPS (568 with sparsity)
         // Its NVLink bridge joins two cards only (112.5 GB/s total, GA102 whitepaper), so
         // collectives over a workstation of four go through PCIe.
@@ -200,6 +205,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper: FP16 Tensor, FP32 accumulate, 989.4 TFLOPS
         .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper: BF16 Tensor 989.4 TFLOPS (datasheet 1,979 with sparsity)
         .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper: FP8 Tensor 1978.9 TFLOPS (datasheet 3,958 with sparsity)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper (FP4 arrives with Blackwell)
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper: INT8 Tensor 1978.9 TOPS (3,958 with sparsity)
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // H100 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
@@ -237,6 +243,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4
         .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (1,979 with sparsity)
         .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (3,958 with sparsity)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // torchtitan benchmarks: 8 H100 fully connected with NVLink (the SXM5's 900 GB/s bidirectional)
@@ -267,6 +274,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 756 * TFLOPS,           // H100 whitepaper (PCIe): FP16 Tensor, FP32 accumulate, 756 TFLOPS
         .peak_bf16 = 756 * TFLOPS,           // H100 whitepaper (PCIe): BF16 Tensor 756 TFLOPS (datasheet 1,513 with sparsity)
         .peak_fp8 = 1513 * TFLOPS,           // H100 whitepaper (PCIe): FP8 Tensor 1513 TFLOPS (datasheet 3,026 with sparsity)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
         .peak_int8 = 1513 * TFLOPS,          // H100 whitepaper (PCIe): INT8 Tensor 1513 TOPS (3,026 with sparsity)
         // An optional NVLink bridge joins pairs only (600 GB/s bidirectional, H100 datasheet), so
         // collectives over a whole 8-GPU node go through PCIe.
@@ -300,6 +308,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 835.5 * TFLOPS,         // H100 product page (NVL): FP16 Tensor Core 1,671 TFLOPS with sparsity -> 835.5
         .peak_bf16 = 835.5 * TFLOPS,         // H100 product page (NVL): BFLOAT16 Tensor Core 1,671 TFLOPS with sparsity -> 835.5
         .peak_fp8 = 1670.5 * TFLOPS,         // H100 product page (NVL): FP8 Tensor Core 3,341 TFLOPS with sparsity -> 1670.5
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
         .peak_int8 = 1670.5 * TFLOPS,        // H100 product page (NVL): INT8 Tensor Core 3,341 TOPS with sparsity -> 1670.5
         // The NVLink bridge (600 GB/s bidirectional) joins pairs only, so collectives over a whole
         // 8-GPU server go through PCIe, as for the H100 PCIe.
@@ -333,6 +342,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H200 datasheet: 1,979 with sparsity)
         .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H200 datasheet: 1,979 with sparsity)
         .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (H200 datasheet: 3,958 with sparsity)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (H200 datasheet: 3,958 with sparsity)
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // H200 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
@@ -367,6 +377,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H800 datasheet: 1,979 with sparsity)
         .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (H800 datasheet: 1,979 with sparsity)
         .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (H800 datasheet: 3,958 with sparsity)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (H800 datasheet: 3,958 with sparsity)
         .intra_node_link = "NVLink 4 (reduced)",
         .intra_node_bandwidth = 200 * GBps,  // H800 datasheet: NVLink 400 GB/s bidirectional -> 200 GB/s each way
@@ -400,6 +411,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 148 * TFLOPS,           // H20 specification: FP16 Tensor Core 148 TFLOPS (dense)
         .peak_bf16 = 148 * TFLOPS,           // H20 specification: BF16 Tensor Core 148 TFLOPS (dense)
         .peak_fp8 = 296 * TFLOPS,            // H20 specification: FP8 Tensor Core 296 TFLOPS (dense)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
         .peak_int8 = 296 * TFLOPS,           // H20 specification: INT8 Tensor Core 296 TOPS (dense)
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // H20 specification: NVLink 900 GB/s bidirectional -> 450 GB/s each way
@@ -437,6 +449,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 2.25 * PFLOPS,          // HGX B200 datasheet: FP16/BF16 36 PFLOPS* per 8 -> 4.5* -> 2.25 dense
         .peak_bf16 = 2.25 * PFLOPS,          // HGX B200 datasheet: FP16/BF16 36 PFLOPS* per 8 -> 4.5* -> 2.25 dense
         .peak_fp8 = 4.5 * PFLOPS,            // HGX B200 datasheet: FP8/FP6 72 PFLOPS* per 8 -> 9* -> 4.5 dense
+        .peak_fp4 = 9 * PFLOPS,              // HGX B200 datasheet: FP4 Tensor Core 144 PFLOPS* per 8 -> 18* -> 9 dense
         .peak_int8 = 4.5 * PFLOPS,           // HGX B200 datasheet: INT8 72 POPS* per 8 -> 9* -> 4.5 dense
         .intra_node_link = "NVLink 5 (18 links)",
         .intra_node_bandwidth = 900 * GBps,  // HGX B200 datasheet: NVLink 1.8 TB/s bidirectional per GPU -> 900 GB/s each way
@@ -467,6 +480,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 2.5 * PFLOPS,           // GB200 NVL72 page: FP16/BF16 Tensor Core 5 PFLOPS with sparsity -> 2.5
         .peak_bf16 = 2.5 * PFLOPS,           // GB200 NVL72 page: FP16/BF16 Tensor Core 5 PFLOPS with sparsity -> 2.5
         .peak_fp8 = 5 * PFLOPS,              // GB200 NVL72 page: FP8/FP6 Tensor Core 10 PFLOPS with sparsity -> 5
+        .peak_fp4 = 10 * PFLOPS,             // GB200 NVL72 page: FP4 Tensor Core 1,440 PFLOPS* per 72 -> 20 with sparsity -> 10
         .peak_int8 = 5 * PFLOPS,             // GB200 NVL72 page: INT8 Tensor Core 10 POPS with sparsity -> 5
         .intra_node_link = "NVLink 5 (NVL72 domain)",
         .intra_node_bandwidth = 900 * GBps,  // GB200 NVL72 page: fifth-generation NVLink 1.8 TB/s per GPU -> 900 GB/s each way
@@ -479,6 +493,87 @@ std::vector<GpuSpec> build_catalog() {
         .nic_gbps = 400,                      // one ConnectX-7 400 Gb/s per GPU, as DGX B200 (assumed)
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, as the B200 (assumed; --price-per-gpu-hour overrides)
+    });
+
+    // ---- NVIDIA Blackwell Ultra ---------------------------------------------------------------
+    // B300 as it ships in HGX B300 / DGX B300 (8 GPUs per server). NVIDIA's HGX page gives 8-GPU
+    // totals with sparsity, as for the HGX B200: FP8/FP6 72 PFLOPS*, FP16/BF16 36*, TF32 18*,
+    // INT8 2 POPS*, FP32 600 TFLOPS, FP64 10 TFLOPS, and FP4 144 | 108 PFLOPS (with | without
+    // sparsity: Blackwell Ultra's FP4 sparsity gain is 1.33×, not 2×, so the dense figure is taken
+    // as printed, never halved). Per GPU: ÷ 8, and ÷ 2 for the starred figures. Memory, bandwidth
+    // and power: the HGX B300 per-GPU column of NVIDIA's Blackwell Architecture Technical Brief
+    // (v2.1, Table 3: 270 GB HBM3e, 7.7 TB/s, 1,100 W), whose compute rows round the same figures
+    // (FP4 14 | 18, BF16 2.2, TF32 1.1, FP64 1.2, INT8 0.15 | 0.30 P). Blackwell Ultra cut FP64
+    // (B200 37 -> 1.25 TFLOPS) and INT8 (4.5 -> 0.125 POPS dense) for 1.5× the B200's FP4.
+    // docs/GPUS.md, "Where two sources disagree", says why these figures and not the others.
+    c.push_back(GpuSpec{
+        .name = "b300",
+        .display_name = "NVIDIA B300 270GB (HGX B300)",
+        .vendor = "NVIDIA",
+        .architecture = "Blackwell Ultra",
+        .memory_bytes = 270 * GiB,           // Blackwell technical brief, HGX B300 per GPU: 270 GB HBM3e (DGX B300 datasheet: 2.3 TB per 8)
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 7.7 * TBps,      // Blackwell technical brief, HGX B300 per GPU: 7.7 TB/s
+        .peak_fp64 = 1.25 * TFLOPS,          // HGX B300 page: FP64/FP64 Tensor Core 10 TFLOPS per 8 -> 1.25
+        .peak_fp32 = 75 * TFLOPS,            // HGX B300 page: FP32 600 TFLOPS per 8 -> 75
+        .peak_tf32 = 1.125 * PFLOPS,         // HGX B300 page: TF32 Tensor Core 18 PFLOPS* per 8 -> 2.25* -> 1.125 dense
+        .peak_fp16 = 2.25 * PFLOPS,          // HGX B300 page: FP16/BF16 36 PFLOPS* per 8 -> 4.5* -> 2.25 dense
+        .peak_bf16 = 2.25 * PFLOPS,          // HGX B300 page: FP16/BF16 36 PFLOPS* per 8 -> 4.5* -> 2.25 dense
+        .peak_fp8 = 4.5 * PFLOPS,            // HGX B300 page: FP8/FP6 72 PFLOPS* per 8 -> 9* -> 4.5 dense
+        .peak_fp4 = 13.5 * PFLOPS,           // HGX B300 page: FP4 Tensor Core 144 | 108 PFLOPS (sparse | dense) per 8 -> 13.5 dense
+        .peak_int8 = 0.125 * PFLOPS,         // HGX B300 page: INT8 Tensor Core 2 POPS* per 8 -> 0.25* -> 0.125 dense
+        .intra_node_link = "NVLink 5 (18 links)",
+        .intra_node_bandwidth = 900 * GBps,  // HGX B300 page: NVLink GPU-to-GPU 1.8 TB/s bidirectional -> 900 GB/s each way
+        .default_gpus_per_node = 8,          // HGX B300 / DGX B300 8-GPU
+        .tdp_watts = 1100,                   // Blackwell technical brief, HGX B300 per GPU: max TDP 1,100 W
+        .source = "NVIDIA HGX B300 specifications (8-GPU totals ÷ 8, sparse ÷ 2; FP4 dense as printed); "
+                  "NVIDIA Blackwell Architecture Technical Brief v2.1, Table 3 (HGX B300 per GPU: memory, bandwidth, TDP); "
+                  "NVIDIA DGX B300 datasheet (networking)",
+        .gemm_efficiency = 0.625,  // the B200's derived value (docs/GPUS.md): same tensor cores and the same 2.25 PFLOP/s bf16 peak
+        .gemm_efficiency_source = "assumed: as the B200 (the same Blackwell tensor cores and the same 2.25 PFLOP/s dense bf16 peak; "
+                                  "no published GEMM measurement of the B300)",
+        .nic_gbps = 800,                      // DGX B300 datasheet: 8 × ConnectX-8 VPI, up to 800 Gb/s each (one per GPU)
+        .nic_description = "ConnectX-8 SuperNIC 800 Gb/s",
+        .price_per_gpu_hour = 4.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
+
+    // GB300: one Blackwell Ultra GPU of a GB300 NVL72 rack (36 Grace CPUs, 72 GPUs in one NVLink
+    // domain). NVIDIA's GB300 NVL72 page gives rack totals: FP4 1,440 | 1,080 PFLOPS (with |
+    // without sparsity), FP8/FP6 720 PFLOPS*, INT8 24 POPS*, FP16/BF16 360 PFLOPS*, TF32 180*,
+    // FP32 6 PFLOPS, FP64 100 TFLOPS, 20 TB HBM3e at 576 TB/s, NVLink 130 TB/s. Per GPU: ÷ 72,
+    // and ÷ 2 for the starred figures. The dense FP4 per GPU, 15 PFLOPS, is the one NVIDIA's
+    // "Inside NVIDIA Blackwell Ultra" prints for the chip. The 16-bit, TF32 and FP8 rates equal
+    // the GB200's; FP64 and INT8 are cut.
+    c.push_back(GpuSpec{
+        .name = "gb300",
+        .display_name = "NVIDIA GB300 (one GPU of a GB300 NVL72)",
+        .vendor = "NVIDIA",
+        .architecture = "Blackwell Ultra",
+        .memory_bytes = 279 * GiB,           // Blackwell technical brief: up to 279 GB HBM3e per GPU (NVL72 page: 20 TB per 72)
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 8 * TBps,        // GB300 NVL72 page: 576 TB/s per 72 -> 8 TB/s
+        .peak_fp64 = 100.0 / 72 * TFLOPS,    // GB300 NVL72 page: FP64/FP64 Tensor Core 100 TFLOPS per 72 -> 1.39
+        .peak_fp32 = 6000.0 / 72 * TFLOPS,   // GB300 NVL72 page: FP32 6 PFLOPS per 72 -> 83.3 TFLOPS
+        .peak_tf32 = 1.25 * PFLOPS,          // GB300 NVL72 page: TF32 Tensor Core 180 PFLOPS* per 72 -> 2.5* -> 1.25 dense
+        .peak_fp16 = 2.5 * PFLOPS,           // GB300 NVL72 page: FP16/BF16 Tensor Core 360 PFLOPS* per 72 -> 5* -> 2.5 dense
+        .peak_bf16 = 2.5 * PFLOPS,           // GB300 NVL72 page: FP16/BF16 Tensor Core 360 PFLOPS* per 72 -> 5* -> 2.5 dense
+        .peak_fp8 = 5 * PFLOPS,              // GB300 NVL72 page: FP8/FP6 Tensor Core 720 PFLOPS* per 72 -> 10* -> 5 dense
+        .peak_fp4 = 15 * PFLOPS,             // GB300 NVL72 page: FP4 Tensor Core 1,080 PFLOPS dense per 72 -> 15 (Inside Blackwell Ultra: 15 dense)
+        .peak_int8 = 24.0 / 72 / 2 * PFLOPS, // GB300 NVL72 page: INT8 Tensor Core 24 POPS* per 72 -> 0.333* -> 0.167 dense
+        .intra_node_link = "NVLink 5 (NVL72 domain)",
+        .intra_node_bandwidth = 900 * GBps,  // GB300 NVL72 page: NVLink 130 TB/s per 72 = 1.8 TB/s per GPU -> 900 GB/s each way
+        // The NVLink domain is the rack: all 72 GPUs reach each other over NVLink switches.
+        .default_gpus_per_node = 72,         // GB300 NVL72: 72 GPUs in one NVLink domain
+        .tdp_watts = 1400,                   // NVIDIA Hot Chips 2025, Blackwell Ultra: GPU TDP 1,400 W (GB200: 1,200 W)
+        .source = "NVIDIA GB300 NVL72 page, technical specifications (rack totals ÷ 72, sparse ÷ 2; FP4 dense as printed); "
+                  "NVIDIA Technical Blog, Inside NVIDIA Blackwell Ultra (2025); NVIDIA Blackwell Architecture Technical Brief v2.1; "
+                  "NVIDIA Hot Chips 2025 Blackwell Ultra presentation (TDP)",
+        .gemm_efficiency = 0.587,  // the GB200's derived value (docs/GPUS.md): same tensor cores and the same 2.5 PFLOP/s bf16 peak
+        .gemm_efficiency_source = "assumed: as the GB200 (the same Blackwell tensor cores and the same 2.5 PFLOP/s dense bf16 peak; "
+                                  "no published GEMM measurement of the GB300)",
+        .nic_gbps = 800,                      // GB300 NVL72: one ConnectX-8 SuperNIC, 800 Gb/s, per GPU
+        .nic_description = "ConnectX-8 SuperNIC 800 Gb/s",
+        .price_per_gpu_hour = 4.50,           // USD per GPU-hour, as the B300 (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- AMD CDNA 3 ---------------------------------------------------------------------------
@@ -496,6 +591,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 1307.4 * TFLOPS,        // MI300X datasheet: FP16 1,307.4 TFLOPS (2,614.9 with sparsity)
         .peak_bf16 = 1307.4 * TFLOPS,        // MI300X datasheet: BF16 1,307.4 TFLOPS (2,614.9 with sparsity)
         .peak_fp8 = 2614.9 * TFLOPS,         // MI300X datasheet: FP8 2,614.9 TFLOPS (5,229.8 with sparsity)
+        .peak_fp4 = 0,                       // MI300X datasheet / CDNA 3 whitepaper: no FP4 (or FP6) matrix format
         .peak_int8 = 2614.9 * TFLOPS,        // MI300X datasheet: INT8 2,614.9 TOPS (5,229.8 with sparsity)
         // Seven xGMI links, one to each peer in a fully connected 8-GPU platform: 128 GB/s
         // bidirectional each, 896 GB/s aggregate (datasheet). A collective that uses every link
@@ -527,6 +623,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 1307.4 * TFLOPS,        // MI325X datasheet: FP16 1,307.4 TFLOPS (2,614.9 with sparsity)
         .peak_bf16 = 1307.4 * TFLOPS,        // MI325X datasheet: BF16 1,307.4 TFLOPS (2,614.9 with sparsity)
         .peak_fp8 = 2614.9 * TFLOPS,         // MI325X datasheet: FP8 2,614.9 TFLOPS (5,229.8 with sparsity)
+        .peak_fp4 = 0,                       // MI325X datasheet / CDNA 3 whitepaper: no FP4 (or FP6) matrix format
         .peak_int8 = 2614.9 * TFLOPS,        // MI325X datasheet: INT8 2,614.9 TOPS (5,229.8 with sparsity)
         .intra_node_link = "Infinity Fabric (7 links)",
         .intra_node_bandwidth = 448 * GBps,  // MI325X datasheet: 7 links × 128 GB/s = 896 GB/s aggregate bidirectional -> 448 each way
@@ -558,6 +655,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 65 * TFLOPS,            // T4 datasheet: mixed precision (FP16/FP32) 65 TFLOPS
         .peak_bf16 = 0,                      // Turing has no bf16
         .peak_fp8 = 0,
+        .peak_fp4 = 0,
         .peak_int8 = 130 * TFLOPS,           // T4 datasheet: INT8 130 TOPS
         .intra_node_link = "PCIe 3.0 x16",
         .intra_node_bandwidth = 16 * GBps,   // T4 datasheet: PCIe Gen3 x16, 32 GB/s bidirectional -> 16 GB/s each way
@@ -590,6 +688,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 362.05 * TFLOPS,        // L40S datasheet: FP16 Tensor Core 362.05 TFLOPS (733 with sparsity)
         .peak_bf16 = 362.05 * TFLOPS,        // L40S datasheet: BFLOAT16 Tensor Core 362.05 TFLOPS (733 with sparsity)
         .peak_fp8 = 733 * TFLOPS,            // L40S datasheet: FP8 Tensor Core 733 TFLOPS (1,466 with sparsity)
+        .peak_fp4 = 0,                       // Ada has no FP4 tensor cores (FP4 arrives with Blackwell)
         .peak_int8 = 733 * TFLOPS,           // L40S datasheet: INT8 Tensor 733 TOPS (1,466 with sparsity)
         .intra_node_link = "PCIe 4.0 x16",
         .intra_node_bandwidth = 32 * GBps,   // L40S datasheet: PCIe Gen4 x16 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
@@ -618,6 +717,7 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 165.2 * TFLOPS,         // Ada whitepaper, Appendix A: FP16 Tensor, FP32 accumulate, 165.2 TFLOPS
         .peak_bf16 = 165.2 * TFLOPS,         // Ada whitepaper, Appendix A: BF16 Tensor, FP32 accumulate, 165.2 TFLOPS
         .peak_fp8 = 330.3 * TFLOPS,          // Ada whitepaper, Appendix A: FP8 Tensor, FP32 accumulate, 330.3 TFLOPS
+        .peak_fp4 = 0,                       // Ada has no FP4 tensor cores (FP4 arrives with Blackwell)
         .peak_int8 = 660.6 * TFLOPS,         // Ada whitepaper, Appendix A: INT8 Tensor 660.6 TOPS (1321.2 with sparsity)
         // No NVLink, and GeForce drivers disable PCIe peer-to-peer, so NCCL stages through host
         // memory: the real figure is lower than this link peak.
@@ -649,6 +749,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_fp16 = 209.5 * TFLOPS,         // RTX Blackwell whitepaper, Appendix A: FP16 Tensor, FP32 accumulate, 209.5 TFLOPS
         .peak_bf16 = 209.5 * TFLOPS,         // RTX Blackwell whitepaper, Appendix A: BF16 Tensor, FP32 accumulate, 209.5 TFLOPS
         .peak_fp8 = 419 * TFLOPS,            // RTX Blackwell whitepaper, Appendix A: FP8 Tensor, FP32 accumulate, 419 TFLOPS
+        // FP4 carries no fp32-accumulate halving on GeForce: the table's only FP4 row is 4 × its fp8 one.
+        .peak_fp4 = 1676 * TFLOPS,           // RTX Blackwell whitepaper, Appendix A: Peak FP4 Tensor TFLOPS with FP32 Accumulate 1676 (3352 with sparsity)
         .peak_int8 = 838 * TFLOPS,           // RTX Blackwell whitepaper, Appendix A: INT8 Tensor 838 TOPS (1,676 with sparsity)
         .intra_node_link = "PCIe 5.0 x16",
         .intra_node_bandwidth = 64 * GBps,   // PCIe 5.0 x16: 128 GB/s bidirectional (PCI-SIG) -> 64 GB/s each way (no NVLink)
@@ -694,6 +796,7 @@ double GpuSpec::peak_flops(NumberFormat f) const {
         case NumberFormat::fp16: return peak_fp16;
         case NumberFormat::bf16: return peak_bf16;
         case NumberFormat::fp8: return peak_fp8;
+        case NumberFormat::fp4: return peak_fp4;
         case NumberFormat::int8: return peak_int8;
     }
     return 0;
@@ -770,6 +873,7 @@ const char* to_string(NumberFormat f) {
         case NumberFormat::fp16: return "fp16";
         case NumberFormat::bf16: return "bf16";
         case NumberFormat::fp8: return "fp8";
+        case NumberFormat::fp4: return "fp4";
         case NumberFormat::int8: return "int8";
     }
     return "?";

@@ -31,6 +31,8 @@ inline constexpr double kGemmEfficiencyHopper = 0.63;  // H100 fit (H100, H200)
 // with T the H100 kernel table's rate (measured on the lent H100 SXM; the h100-sxm row's table) at the benchmark's H100 shape and
 // s that shape's smallest dimension (the time model's shape factor, divided out so that
 // e_gpu × s/(s + 128) reproduces the anchored rate there). Checked by tests/test_gpu.cpp.
+// B300 and GB300 (Blackwell Ultra), which no published benchmark has measured, carry the B200's
+// and the GB200's derived values ("assumed: …"): the same tensor cores and dense bf16 peaks.
 
 // Attention-core efficiency (docs/PERFORMANCE_MODEL.md §2): the fraction of the 16-bit dense peak
 // the fused attention kernel of a PyTorch-class stack (SDPA's flash backend: FlashAttention-2)
@@ -45,7 +47,7 @@ inline constexpr double kAttentionEfficiencyHopperFa2 = 0.35;
 inline constexpr double kAttentionEfficiencyAmpereFa2 = 0.50;
 
 // The input format of a matrix multiply (what the tensor / matrix cores read).
-enum class NumberFormat { fp64, fp32, tf32, fp16, bf16, fp8, int8 };
+enum class NumberFormat { fp64, fp32, tf32, fp16, bf16, fp8, fp4, int8 };
 
 struct GpuSpec {
     std::string name;          // catalog key, lower case, e.g. "h100-sxm"
@@ -68,6 +70,7 @@ struct GpuSpec {
     double peak_fp16 = 0;
     double peak_bf16 = 0;
     double peak_fp8 = 0;
+    double peak_fp4 = 0;   // FP4 (E2M1) inputs with block scales (NVFP4, MXFP4): Blackwell and later
     double peak_int8 = 0;  // OP/s
     std::string intra_node_link;        // "NVLink 4 (18 links)", "PCIe 4.0 x16", "Infinity Fabric"
     // Bytes/s per GPU in ONE direction: half the bidirectional figure datasheets print
@@ -118,7 +121,7 @@ const GpuSpec* find_gpu(std::string_view name);
 //   --gpu: unknown GPU "h300" (did you mean "h200"? `llmplan gpus` lists all)
 const GpuSpec& gpu_or_throw(std::string_view name, std::string_view flag);
 
-// "fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8".
+// "fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "fp4", "int8".
 const char* to_string(NumberFormat f);
 
 }  // namespace llmplan

@@ -312,7 +312,8 @@ nlohmann::json gpu_json(const GpuSpec& g) {
             {"memory_bytes", bytes_json(g.memory_bytes)},
             {"memory_bandwidth_bytes_per_s", g.memory_bandwidth},
             {"peak_dense_flops", {{"fp32", g.peak_fp32}, {"tf32", g.peak_tf32}, {"fp16", g.peak_fp16},
-                                  {"bf16", g.peak_bf16}, {"fp8", g.peak_fp8}, {"int8", g.peak_int8}}},
+                                  {"bf16", g.peak_bf16}, {"fp8", g.peak_fp8}, {"fp4", g.peak_fp4},
+                                  {"int8", g.peak_int8}}},
             {"intra_node_link", g.intra_node_link},
             {"intra_node_bandwidth_bytes_per_s", g.intra_node_bandwidth},
             {"tdp_watts", g.tdp_watts}};

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace llmplan;
@@ -28,21 +29,21 @@ double sig3(double x) {
 constexpr double GiB = 1024.0 * 1024.0 * 1024.0;
 
 const std::vector<NumberFormat> all_formats = {NumberFormat::fp64, NumberFormat::fp32, NumberFormat::tf32,
-                                               NumberFormat::fp16, NumberFormat::bf16, NumberFormat::fp8,
+                                               NumberFormat::fp16, NumberFormat::bf16, NumberFormat::fp8, NumberFormat::fp4,
                                                NumberFormat::int8};
 }  // namespace
 
 TEST_CASE("the catalog holds every required GPU", "[gpu]") {
     for (const char* key : {"v100-32g", "a100-40g", "a100-80g", "h100-sxm", "h100-pcie", "h200", "b200", "mi300x",
                             "l40s", "rtx-4090", "a10g", "rtx-3090", "h100-nvl", "h800", "h20", "gb200", "mi325x",
-                            "rtx-5090"}) {
+                            "rtx-5090", "b300", "gb300"}) {
         CAPTURE(key);
         const GpuSpec* g = find_gpu(key);
         REQUIRE(g != nullptr);
         CHECK(g->name == key);
         CHECK(&gpu_or_throw(key, "--gpu") == g);
     }
-    CHECK(gpu_catalog().size() >= 18);
+    CHECK(gpu_catalog().size() >= 20);
 }
 
 TEST_CASE("dense bf16 peaks match docs/REFERENCES.md §3 at 3 significant figures", "[gpu]") {
@@ -117,10 +118,11 @@ TEST_CASE("peak_flops returns the field for each format: formats have names", "[
     CHECK(g.peak_flops(NumberFormat::fp16) == g.peak_fp16);
     CHECK(g.peak_flops(NumberFormat::bf16) == g.peak_bf16);
     CHECK(g.peak_flops(NumberFormat::fp8) == g.peak_fp8);
+    CHECK(g.peak_flops(NumberFormat::fp4) == g.peak_fp4);
     CHECK(g.peak_flops(NumberFormat::int8) == g.peak_int8);
     std::set<std::string> names;
     for (NumberFormat f : all_formats) names.insert(to_string(f));
-    CHECK(names == std::set<std::string>{"fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"});
+    CHECK(names == std::set<std::string>{"fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "fp4", "int8"});
 }
 
 TEST_CASE("every catalog row is sane", "[gpu]") {
@@ -153,6 +155,7 @@ TEST_CASE("every catalog row is sane", "[gpu]") {
         CHECK(g.peak_fp32 > 0);
         CHECK(g.peak_fp16 > 0);
         if (g.peak_fp8 > 0) CHECK(g.peak_fp8 >= g.peak_bf16);
+        if (g.peak_fp4 > 0) CHECK(g.peak_fp4 >= g.peak_fp8);
         if (g.peak_bf16 > 0) {
             CHECK(g.peak_bf16 >= g.peak_tf32);
             CHECK(g.peak_bf16 == g.peak_fp16);  // same tensor-core rate on every part listed
@@ -160,7 +163,14 @@ TEST_CASE("every catalog row is sane", "[gpu]") {
         if (g.peak_tf32 > 0) CHECK(g.peak_tf32 >= g.peak_fp32);
         CHECK(g.peak_fp16 >= g.peak_fp32);
         CHECK(g.peak_fp64 <= g.peak_fp32 * 2);
-        if (g.peak_int8 > 0 && g.peak_fp8 > 0) CHECK(g.peak_int8 >= g.peak_fp8);
+        // INT8 runs at least at the FP8 rate, except on Blackwell Ultra, which cut INT8 to a
+        // fraction of it (B300 0.125, GB300 0.167 POPS dense against 4.5 and 5 PFLOPS FP8).
+        if (g.peak_int8 > 0 && g.peak_fp8 > 0) {
+            if (g.architecture == "Blackwell Ultra")
+                CHECK(g.peak_int8 < g.peak_fp8 / 20);
+            else
+                CHECK(g.peak_int8 >= g.peak_fp8);
+        }
         // dense figures stay below the sparse ones' scale: no part here exceeds 5 PFLOP/s dense bf16
         CHECK(g.peak_bf16 < 5e15);
     }
@@ -193,6 +203,12 @@ TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[
         {"mi325x", 256, 6, 163.4, 163.4, 653.7, 1307.4, 2614.9, 2614.9, 448, 1000, 8},
         // RTX Blackwell whitepaper, Appendix A (fp32 accumulate).
         {"rtx-5090", 32, 1.792, 104.8 / 64, 104.8, 104.8, 209.5, 419, 838, 64, 575, 4},
+        // HGX B300 page, 8-GPU totals: FP64 10 T, FP32 600 T, TF32 18 P*, BF16 36 P*, FP8 72 P*,
+        // INT8 2 P* (÷ 8, ÷ 2); Blackwell technical brief, HGX B300 per GPU: 270 GB, 7.7 TB/s, 1,100 W.
+        {"b300", 270, 7.7, 1.25, 75, 1125, 2250, 4500, 125, 900, 1100, 8},
+        // GB300 NVL72 page, rack totals ÷ 72: FP64 100 T, FP32 6 P, TF32 180 P*, BF16 360 P*,
+        // FP8 720 P*, INT8 24 P*, 576 TB/s; 279 GB per GPU (technical brief); 1,400 W.
+        {"gb300", 279, 8, 100.0 / 72, 6000.0 / 72, 1250, 2500, 5000, 24000.0 / 72 / 2, 900, 1400, 72},
     };
     for (const Row& r : rows) {
         CAPTURE(r.name);
@@ -221,10 +237,66 @@ TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[
     CHECK(h800.gemm_efficiency == kGemmEfficiencyHopper);
     CHECK(gpu_or_throw("h20", "t").gemm_efficiency == kGemmEfficiencyHopper);
     CHECK(gpu_or_throw("gb200", "t").gemm_efficiency == 0.587);  // derived: the test below
+    // Blackwell Ultra: no published GEMM measurement, so the Blackwell sibling with the same bf16
+    // peak lends its derived efficiency, and the source says so; 800 Gb/s ConnectX-8 per GPU.
+    for (const auto& [ultra, sibling] : {std::pair{"b300", "b200"}, std::pair{"gb300", "gb200"}}) {
+        CAPTURE(ultra);
+        const GpuSpec& u = gpu_or_throw(ultra, "t");
+        const GpuSpec& s = gpu_or_throw(sibling, "t");
+        CHECK(u.peak_bf16 == s.peak_bf16);
+        CHECK(u.gemm_efficiency == s.gemm_efficiency);
+        CHECK(u.gemm_efficiency_source.rfind("assumed: ", 0) == 0);
+        CHECK(u.nic_gbps == 800);
+        CHECK(u.nic_description == "ConnectX-8 SuperNIC 800 Gb/s");
+        CHECK(u.price_per_gpu_hour == 4.50);
+        CHECK(u.architecture == "Blackwell Ultra");
+    }
     // Aliases of the new rows.
     CHECK(gpu_or_throw("3090", "--gpu").name == "rtx-3090");
     CHECK(gpu_or_throw("5090", "--gpu").name == "rtx-5090");
     CHECK(gpu_or_throw("mi325", "--gpu").name == "mi325x");
+}
+
+TEST_CASE("dense FP4 peaks: the Blackwell parts hold their cited figures, the others have none", "[gpu]") {
+    // Checked by hand against the sources docs/GPUS.md cites (per GPU, dense):
+    //  b200     HGX B200 datasheet: FP4 144 PFLOPS* per 8 GPUs -> 18* -> 9 P = 2 × FP8 4.5
+    //  gb200    GB200 NVL72 page: FP4 1,440 PFLOPS* per 72 GPUs -> 20* -> 10 P = 2 × FP8 5
+    //  rtx-5090 RTX Blackwell whitepaper, Appendix A: FP4, FP32 accumulate, 1676 (3352*) T
+    //           = 4 × the FP32-accumulate FP8 419 (GeForce halves FP8, not FP4, under FP32 accumulate)
+    //  b300     HGX B300 page: FP4 144 | 108 PFLOPS (sparse | dense) per 8 -> 13.5 P = 3 × FP8 4.5
+    //  gb300    GB300 NVL72 page: FP4 1,440 | 1,080 PFLOPS per 72 -> 15 P = 3 × FP8 5
+    //           (Blackwell Ultra's FP4 sparsity gain is 1.33×: the dense figure is printed, not halved)
+    struct Fp4 {
+        const char* name;
+        double fp4, fp8;  // TFLOP/s
+    };
+    const Fp4 rows[] = {
+        {"b200", 9000, 4500}, {"gb200", 10000, 5000}, {"rtx-5090", 1676, 419}, {"b300", 13500, 4500}, {"gb300", 15000, 5000},
+    };
+    for (const Fp4& r : rows) {
+        CAPTURE(r.name);
+        const GpuSpec& g = gpu_or_throw(r.name, "t");
+        CHECK(g.peak_fp4 == Approx(r.fp4 * 1e12).epsilon(1e-12));
+        CHECK(g.peak_fp8 == Approx(r.fp8 * 1e12).epsilon(1e-12));
+        CHECK(g.peak_flops(NumberFormat::fp4) == g.peak_fp4);
+    }
+    CHECK(gpu_or_throw("b200", "t").peak_fp4 == 2 * gpu_or_throw("b200", "t").peak_fp8);
+    CHECK(gpu_or_throw("gb200", "t").peak_fp4 == 2 * gpu_or_throw("gb200", "t").peak_fp8);
+    CHECK(gpu_or_throw("b300", "t").peak_fp4 == 3 * gpu_or_throw("b300", "t").peak_fp8);
+    CHECK(gpu_or_throw("gb300", "t").peak_fp4 == 3 * gpu_or_throw("gb300", "t").peak_fp8);
+    // Only Blackwell has FP4 tensor cores: every Hopper, Ampere, Ada, Volta, Turing and CDNA 3 row is 0.
+    for (const GpuSpec& g : gpu_catalog()) {
+        CAPTURE(g.name);
+        const bool blackwell = g.architecture == "Blackwell" || g.architecture == "Blackwell Ultra";
+        CHECK((g.peak_fp4 > 0) == blackwell);
+    }
+    for (const char* hopper : {"h100-sxm", "h100-sxm-96g", "h100-pcie", "h100-nvl", "h200", "h800", "h20"}) {
+        CAPTURE(hopper);
+        CHECK(gpu_or_throw(hopper, "t").architecture == "Hopper");
+        CHECK(gpu_or_throw(hopper, "t").peak_fp4 == 0);
+    }
+    CHECK(gpu_or_throw("mi300x", "t").peak_fp4 == 0);
+    CHECK(gpu_or_throw("mi325x", "t").peak_fp4 == 0);
 }
 
 // The GEMM efficiencies derived from published GEMM benchmarks (docs/GPUS.md, "Planning defaults";
