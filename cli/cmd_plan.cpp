@@ -5,6 +5,7 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "core/model_text.h"
+#include "core/precision.h"
 #include "core/quantity.h"
 #include "core/text.h"
 #include "planner/framework.h"
@@ -33,6 +34,12 @@ void setup_plan(CLI::App& parent, PlanCommand& cmd) {
 }
 
 namespace {
+
+// Bytes one cast of a quantized-linear recipe moves per 16-bit element, as the plan prints it: 5, 7.38.
+std::string cast_bytes_text(Precision p) {
+    const double b = precision_traits(p).cast_bytes;
+    return fixed(b, b == std::round(b) ? 0 : 2);
+}
 
 // "RMSNorm 30.9, RoPE (rotate_half) 6.9, SwiGLU (silu, mul) 5.5 MB" (forward + backward, per token).
 std::string eager_modules(const std::vector<EagerOp>& ops) {
@@ -204,9 +211,11 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                                 (r.attention_efficiency_source.empty() ? std::string(" (the GEMM efficiency)")
                                                                        : " (" + r.attention_efficiency_source + ")");
         if (r.fp8_linears_only)
-            attention += "; it and the output layer on the 16-bit peak " + fixed(r.peak_16bit / 1e12, 0) +
-                         " TFLOP/s (fp8 recipes cast only the layers' linear matmuls); element-wise includes " +
-                         duration(r.fp8_cast_seconds) + " of FP8 casts (amax + cast of each operand: 5 bytes per 16-bit element; weights " +
+            attention += "; it and the output layer on the 16-bit peak " + fixed(r.peak_16bit / 1e12, 0) + " TFLOP/s (" +
+                         to_string(plan.config.precision) + " recipes cast only the layers' linear matmuls); element-wise includes " +
+                         duration(r.fp8_cast_seconds) + " of " + to_string(plan.config.precision) +
+                         " casts (amax + cast of each operand: " + cast_bytes_text(plan.config.precision) +
+                         " bytes per 16-bit element; weights " +
                          (r.fp8_weight_cast_source.empty() ? std::string("cast in every micro-batch")
                                                            : "once per step: " + r.fp8_weight_cast_source) +
                          ")";

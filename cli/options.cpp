@@ -231,9 +231,10 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
                      "Count the loss as a layer of the pipeline split: the last stage holds one layer fewer (Megatron-LM)");
     if (layout) app.add_flag("--sp", o.sp, "Megatron sequence parallelism (with --tp > 1)");
     if (layout) app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
+    std::string precisions;  // the flag values, from core/vocab.h
+    for (const char* name : kPrecisionNames) precisions += (precisions.empty() ? "" : " | ") + std::string(name);
     app.add_option("--precision", o.precision,
-                   "fp32 | amp-bf16 | amp-fp16 | mixed-bf16 | mixed-fp16 | bf16 | fp8 "
-                   "(default mixed-bf16; amp-bf16 under --framework pytorch)")->type_name("P")->check(values_of(ValueSet::precision));
+                   precisions + " (default mixed-bf16; amp-bf16 under --framework pytorch)")->type_name("P")->check(values_of(ValueSet::precision));
     app.add_option("--optimizer", o.optimizer, "adamw | adam | sgd | sgd-momentum | adafactor | lion | adamw-8bit")
         ->capture_default_str()->type_name("O")->check(values_of(ValueSet::optimizer));
     if (layout) app.add_option("--recompute", o.recompute, "Activation recomputation: none | selective | full")->capture_default_str()->type_name("R")->check(values_of(ValueSet::recompute));

@@ -32,10 +32,25 @@ struct PrecisionTraits {
     const char* weight_format;    // the working weights' format, as explanations name it
     NumberFormat matmul;          // the matrix-unit input format whose dense peak the matmuls run at
     NumberFormat matmul_fallback; // the format used where the GPU lacks `matmul` (peak 0)
+    // Quantized-linear recipes (fp8, nvfp4): only the transformer layers' linear matmuls run in
+    // `matmul`; the attention core and the output layer stay in 16 bits, and every operand of those
+    // linears is cast (quantized) before its GEMM. cast_bytes: HBM bytes one cast moves per element
+    // of the 16-bit tensor (docs/PERFORMANCE_MODEL.md §2, "FP8 and NVFP4 casts"); 0 for the others.
+    bool quantized_linears = false;
+    double cast_bytes = 0;
 };
 
 // The row of p (every Precision has one).
 const PrecisionTraits& precision_traits(Precision p);
+
+// The fraction of its own dense peak a GEMM with `format` inputs reaches on `gpu` relative to the
+// fraction the GPU's GEMM efficiency gives (bf16 and fp8 alike), where no kernel table measures the
+// format: 1, except FP4 (NVFP4). Transformer Engine's GEMM profiling tutorial measured NVFP4 GEMMs
+// on a B300 1.90 × as fast as MXFP8 ones of the same shapes, against a 3 × higher peak there; FP4
+// GEMMs are taken to run min(1.90, peak_fp4 ÷ peak_fp8) × as fast as FP8 ones, so the ratio is
+// min(1, 1.90 ÷ (peak_fp4 ÷ peak_fp8)): 0.95 on a part whose FP4 is 2 × its FP8 (B200, GB200),
+// 0.634 on the B300 (docs/PERFORMANCE_MODEL.md §2, "NVFP4 GEMMs").
+double format_gemm_efficiency_ratio(const GpuSpec& gpu, NumberFormat format);
 
 // Dense peak FLOP/s of `gpu` for p's matmuls: matmul, or matmul_fallback where that is 0. Where
 // both are 0 (fp8 on a V100: no fp8 and no bf16 tensor cores) p cannot run there: InputError naming

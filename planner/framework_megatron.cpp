@@ -120,6 +120,7 @@ public:
             {"grad_reduce_in_bf16", "false"},                 // --grad-reduce-in-bf16: bf16 main grads under --bf16
             {"accumulate_allreduce_grads_in_fp32", "false"},  // fp32 main grads under --fp16 (forced on under --bf16)
             {"fp8_param_gather", "false"},                    // --fp8-param-gather: the layers' linear weights in fp8
+            {"fp4_param_gather", "false"},                    // --fp4-param-gather: the layers' linear weights in NVFP4
             {"recompute_method", "uniform"},                  // --recompute-method (with --recompute full): uniform | block
             {"recompute_num_layers", "1"},                    // --recompute-num-layers
             {"moe_token_dispatcher_type", "allgather"},       // --moe-token-dispatcher-type: allgather | alltoall | flex
@@ -218,10 +219,11 @@ public:
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp8 &&
-            c.precision != Precision::fp32)
+            c.precision != Precision::nvfp4 && c.precision != Precision::fp32)
             throw InputError(std::string("--precision ") + to_string(c.precision) +
                              " under --framework megatron: Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
-                             "(mixed-fp16) or Transformer Engine fp8 on top of --bf16 (fp8)");
+                             "(mixed-fp16), Transformer Engine fp8 on top of --bf16 (fp8) or --fp4-format e2m1 "
+                             "--fp4-recipe nvfp4 on top of --bf16 (nvfp4)");
         if (p.zero > 1)
             throw InputError("--zero " + std::to_string(p.zero) +
                              " under --framework megatron: the distributed optimizer (--use-distributed-optimizer) is "
@@ -249,9 +251,11 @@ public:
                              "--recompute full only (selective recomputes the core attention of every layer)");
         if (framework_option_flag(c, "fp8_param_gather") && c.precision != Precision::fp8)
             throw InputError("--framework-option fp8_param_gather=true needs --precision fp8 (Transformer Engine)");
+        if (framework_option_flag(c, "fp4_param_gather") && c.precision != Precision::nvfp4)
+            throw InputError("--framework-option fp4_param_gather=true needs --precision nvfp4 (Transformer Engine)");
         if (framework_option_flag(c, "grad_reduce_in_bf16") && c.precision != Precision::mixed_bf16 &&
-            c.precision != Precision::fp8)
-            throw InputError("--framework-option grad_reduce_in_bf16=true needs --precision mixed-bf16 or fp8 (--bf16)");
+            c.precision != Precision::fp8 && c.precision != Precision::nvfp4)
+            throw InputError("--framework-option grad_reduce_in_bf16=true needs --precision mixed-bf16, fp8 or nvfp4 (--bf16)");
         if (framework_option_flag(c, "accumulate_allreduce_grads_in_fp32") && c.precision != Precision::mixed_fp16)
             throw InputError("--framework-option accumulate_allreduce_grads_in_fp32=true is for --precision mixed-fp16; "
                              "under --bf16 it is always on");
@@ -339,7 +343,14 @@ public:
         const StageParams sp = stage_params(m, tensors, c, i);
         const double psi = sp.dense + sp.expert;
         const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
-        const bool fp8 = c.precision == Precision::fp8, fp8_param = fp8 && framework_option_flag(c, "fp8_param_gather");
+        // Transformer Engine's quantized linears (fp8, nvfp4): a low-precision copy of each layer weight
+        // (q bytes per element: 1 for fp8, 0.5625 for NVFP4's 4-bit values and block scales) and its
+        // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
+        const bool fp8 = precision_traits(c.precision).quantized_linears;
+        const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
+        const bool fp8_param = (c.precision == Precision::fp8 && framework_option_flag(c, "fp8_param_gather")) ||
+                               (c.precision == Precision::nvfp4 && framework_option_flag(c, "fp4_param_gather"));
+        const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
         const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
         const std::string on_gpu = stage_count(psi) + " params";
         const std::string shard_note =
@@ -348,11 +359,13 @@ public:
                      : " (no distributed optimizer: every data-parallel rank keeps all)";
         std::vector<StagePart> parts;
         {
-            const double bytes = w * psi - (fp8_param ? (w - 1) * te_linear : 0);
+            const double bytes = w * psi - (fp8_param ? (w - q) * te_linear : 0);
             parts.push_back({StageField::parameters, in_every_phase,
                              {"parameters", "parameters", bytes,
                               on_gpu + " × " + stage_number(w) + " B (" + (w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
-                                  (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in fp8, 1 B (--fp8-param-gather)" : std::string()) +
+                                  (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
+                                                   " (--" + (c.precision == Precision::fp8 ? "fp8" : "fp4") + "-param-gather)"
+                                             : std::string()) +
                                   ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
                               kSource + ": param_and_grad_buffer.py"}});
         }
@@ -372,11 +385,12 @@ public:
                           on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
                           kSource + ": optimizer/distrib_optimizer.py"}});
         if (fp8) {
-            const double bytes = (fp8_param ? 1 : 2) * te_linear;
+            const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
             parts.push_back({StageField::fp8_weight_cache, in_every_phase,
-                             {"fp8_weights", "Transformer Engine fp8 weights", bytes,
+                             {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
                               stage_count(te_linear) + " linear weights of the transformer layers × " +
-                                  (fp8_param ? "1 B (the fp8 transpose beside the fp8 parameter)" : "2 B (fp8 copy + fp8 transpose)") +
+                                  (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
+                                             : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)") +
                                   "; embedding, output layer, norms and router stay 16-bit",
                               kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
         }
@@ -424,6 +438,9 @@ public:
         if (c.precision == Precision::fp8)
             s += std::string(" + Transformer Engine fp8 (layers' linears") +
                  (framework_option_flag(c, "fp8_param_gather") ? ", --fp8-param-gather" : "") + ")";
+        if (c.precision == Precision::nvfp4)
+            s += std::string(" + Transformer Engine NVFP4 (--fp4-format e2m1 --fp4-recipe nvfp4: layers' linears") +
+                 (framework_option_flag(c, "fp4_param_gather") ? ", --fp4-param-gather" : "") + ")";
         const double gb = megatron_grad_bytes(c);
         s += std::string(", ") + (gb == 4 ? "fp32" : "16-bit") + " main-grad buffer";
         s += p.zero == 1 ? ", --use-distributed-optimizer (fp32 main params + Adam over dp × cp)"

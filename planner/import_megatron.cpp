@@ -29,7 +29,7 @@ const std::set<std::string>& switches() {
         "--untie-embeddings-and-output-weights", "--disable-bias-linear", "--add-qkv-bias",
         "--use-rotary-position-embeddings", "--qk-layernorm", "--use-flash-attn", "--account-for-embedding-in-pipeline-split",
         "--account-for-loss-in-pipeline-split", "--grad-reduce-in-bf16", "--accumulate-allreduce-grads-in-fp32",
-        "--fp8-param-gather", "--overlap-grad-reduce", "--overlap-param-gather", "--use-mcore-models", "--no-masked-softmax-fusion",
+        "--fp8-param-gather", "--fp4-param-gather", "--overlap-grad-reduce", "--overlap-param-gather", "--use-mcore-models", "--no-masked-softmax-fusion",
         "--no-bias-gelu-fusion", "--no-bias-dropout-fusion", "--no-gradient-accumulation-fusion", "--mock-data",
         "--use-checkpoint-args", "--no-load-optim", "--no-load-rng", "--log-throughput",
         "--tp-comm-overlap", "--moe-grouped-gemm", "--use-legacy-models", "--no-async-tensor-model-parallel-allreduce"};
@@ -111,8 +111,17 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
     if (has("--use-distributed-optimizer")) rec.take("--zero", job.zero, "1", "--use-distributed-optimizer (ZeRO-1 over data-parallel ranks)");
     else rec.derive("--zero", job.zero, "0", "no --use-distributed-optimizer: each data-parallel rank keeps the whole optimizer");
 
-    // Precision (model_parallel_config.py bf16/fp16, transformer_config.py fp8 as --fp8-format).
-    if (has("--fp8-format")) {
+    // Precision (model_parallel_config.py bf16/fp16, transformer_config.py fp8 as --fp8-format and
+    // fp4 as --fp4-format with --fp4-recipe, default nvfp4).
+    if (has("--fp4-format")) {
+        const std::string f = value("--fp4-format");
+        if (f != "e2m1") rec.fail("--fp4-format", "\"" + f + "\" is not e2m1");
+        if (has("--fp8-format")) rec.fail("--fp4-format", "Megatron-LM refuses --fp4-format with --fp8-format");
+        const std::string recipe = a.count("--fp4-recipe") ? value("--fp4-recipe") : "nvfp4";
+        if (recipe != "nvfp4") rec.fail("--fp4-recipe", "\"" + recipe + "\" is not modelled (nvfp4 is)");
+        rec.take("--precision", job.precision, "nvfp4", "--fp4-format " + f + " --fp4-recipe " + recipe);
+        has("--bf16");  // NVFP4 runs on top of --bf16
+    } else if (has("--fp8-format")) {
         const std::string f = value("--fp8-format");
         if (f != "e4m3" && f != "hybrid") rec.fail("--fp8-format", "\"" + f + "\" is not e4m3 or hybrid");
         rec.take("--precision", job.precision, "fp8", "--fp8-format " + f);

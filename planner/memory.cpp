@@ -440,7 +440,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     {
         std::vector<std::string> parts;
         if (s.fp8_weight_cache > 0)
-            parts.push_back("fp8 copies + transposes of matmul weights " + gib(s.fp8_weight_cache));
+            parts.push_back(std::string(to_string(c.precision)) + " copies + transposes of matmul weights " + gib(s.fp8_weight_cache));
         if (lora_dequant > 0)
             parts.push_back("one frozen matrix dequantized to 16 bits for its matmul (QLoRA) " + gib(lora_dequant));
         if (s.recompute_working > 0)
@@ -449,7 +449,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
         s.terms.push_back({"temporary", "temporary buffers", s.temporary,
                            parts.empty() ? std::string("none in the generic model (fused optimizer, in-place loss gradient)")
                                          : join(parts, "; "),
-                           "Korthikanti et al. 2022 §5; Transformer Engine fp8 weight caching"});
+                           "Korthikanti et al. 2022 §5; Transformer Engine fp8 / NVFP4 weight caching"});
     }
     s.terms.push_back({"overhead", "CUDA context and workspaces", s.overhead,
                        gib(s.overhead) + " per GPU (context, cuBLAS and NCCL workspaces; measured on an H100)",

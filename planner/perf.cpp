@@ -148,14 +148,23 @@ TableUse table_for(const GpuSpec& g, const PerfOptions& opt) {
     return u;
 }
 
-// The table's GEMM input format for a precision's matmuls (fp32 runs on TF32 tensor cores, as
-// precision_peak_flops; fp8's 16-bit matmuls are bf16).
-const char* gemm_dtype(Precision p, bool sixteen_bit) {
-    switch (p) {
-        case Precision::fp32: return "tf32";
-        case Precision::amp_fp16:
-        case Precision::mixed_fp16: return "fp16";
-        case Precision::fp8: return sixteen_bit ? "bf16" : "fp8_e4m3";
+// The matmul input format a precision's matmuls run in on g: its own, or its fallback where g
+// lacks it (precision_peak_flops; nvfp4 on Hopper runs at FP8).
+NumberFormat matmul_format(const GpuSpec& g, Precision p) {
+    const PrecisionTraits& t = precision_traits(p);
+    return g.peak_flops(t.matmul) > 0 ? t.matmul : t.matmul_fallback;
+}
+
+// The table's GEMM input format for a precision's matmuls on g (fp32 runs on TF32 tensor cores, as
+// precision_peak_flops; the 16-bit matmuls of the quantized-linear recipes are bf16).
+const char* gemm_dtype(const GpuSpec& g, Precision p, bool sixteen_bit) {
+    if (sixteen_bit && precision_traits(p).quantized_linears) return "bf16";
+    switch (matmul_format(g, p)) {
+        case NumberFormat::tf32:
+        case NumberFormat::fp32: return "tf32";
+        case NumberFormat::fp16: return "fp16";
+        case NumberFormat::fp8: return "fp8_e4m3";
+        case NumberFormat::fp4: return "nvfp4";
         default: return "bf16";
     }
 }
@@ -329,19 +338,24 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
     const double base_efficiency = opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g);
-    r.gemm_efficiency = base_efficiency * n_min / (n_min + 128);
+    // The 16-bit matmuls' efficiency (a calibration measures 16-bit GEMMs); the quantized linears'
+    // format may reach a different fraction of its own peak where no kernel table measures it
+    // (format_gemm_efficiency_ratio: NVFP4 against FP8, from Transformer Engine's B300 GEMM benchmark).
+    const double efficiency16 = base_efficiency * n_min / (n_min + 128);
+    const double format_ratio = format_gemm_efficiency_ratio(g, matmul_format(g, c.precision));
+    r.gemm_efficiency = efficiency16 * format_ratio;
     const double fwd_flops = (stage_fwd.total() + stage_fwd.mtp) * tokens_mb / p.tp;
     const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
     double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
-    // FP8 recipes cast only the transformer layers' linear layers to FP8: the attention core (QKᵀ,
-    // softmax·V) and the output layer stay in 16 bits (Transformer Engine: FP8 attention only with
-    // fp8_dpa, off by default; Megatron-Core's output layer is not a TE module; torchao's Float8
+    // FP8 and NVFP4 recipes cast only the transformer layers' linear layers: the attention core
+    // (QKᵀ, softmax·V) and the output layer stay in 16 bits (Transformer Engine: FP8 attention only
+    // with fp8_dpa, off by default; Megatron-Core's output layer is not a TE module; torchao's Float8
     // swaps nn.Linear and torchtitan filters "output"; docs/PERFORMANCE_MODEL.md §2).
-    r.fp8_linears_only = c.precision == Precision::fp8;
+    r.fp8_linears_only = precision_traits(c.precision).quantized_linears;
     r.peak_16bit = r.peak_flops;
     if (r.fp8_linears_only)
         r.peak_16bit = peak_for(g, Precision::mixed_bf16) * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1);
-    double rate16 = r.peak_16bit * r.clock_fraction * r.gemm_efficiency;
+    double rate16 = r.peak_16bit * r.clock_fraction * efficiency16;
     // Measured kernel tables (core/kernel_table.h; docs/PERFORMANCE_MODEL.md §2): each GEMM of a layer
     // at its own per-GPU shape — QKV, attention output, MLP up (with gate: one GEMM of width 2f, as
     // Megatron-Core's linear_fc1) and down, the output layer — forward and both backward GEMMs, at
@@ -357,11 +371,11 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     if (tu.table && !(opt.gemm_efficiency > 0)) {
         const double q_out = static_cast<double>(m.q_dim() + m.k_dim() + m.v_dim());
         const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();
-        const PassRates lin = table_gemm_rates(*tu.table, gemm_dtype(c.precision, false),
+        const PassRates lin = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, false),
                                                {{tokens_mb, q_out / p.tp, d}, {tokens_mb, d, attn_in / p.tp},
                                                 {tokens_mb, mlp_in * d_ff / p.tp, d}, {tokens_mb, d, d_ff / p.tp}},
                                                !lora, table_scale, clamped);
-        const PassRates out = table_gemm_rates(*tu.table, gemm_dtype(c.precision, true),
+        const PassRates out = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, true),
                                                {{tokens_mb, static_cast<double>(m.vocab_size) / p.tp, d}}, !lora,
                                                table_scale, clamped);
         if (lin.fwd > 0 && out.fwd > 0) {
@@ -369,7 +383,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             rate = lin.fwd, rate_bwd = lin.bwd, rate16 = out.fwd, rate16_bwd = out.bwd;
             const double bwd = lora ? 1 : 2;
             r.gemm_efficiency = (1 + bwd) / (1 / rate + bwd / rate_bwd) / (r.peak_flops * r.clock_fraction);
-            r.rate_sources.gemm = "kernel table (" + tu.source + "): " + gemm_dtype(c.precision, false) +
+            r.rate_sources.gemm = "kernel table (" + tu.source + "): " + gemm_dtype(g, c.precision, false) +
                                   " rows, each GEMM at its per-GPU shape, forward and backward, × " + plain(kKernelTableSustained) +
                                   " sustained in training";
         }
@@ -381,7 +395,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // The fused attention kernel has its own published efficiency on some parts (GpuSpec::
     // attention_efficiency: FlashAttention-2 on Hopper); eager attention runs batched GEMMs, and a
     // calibrated gemm_efficiency replaces both.
-    r.attention_efficiency = r.gemm_efficiency;
+    r.attention_efficiency = table_gemm ? r.gemm_efficiency : efficiency16;
     const AttentionKernel kernel = framework_profile(c.framework).attention_kernel(c);
     if (c.attention == Attention::flash && g.attention_efficiency > 0 && !(opt.gemm_efficiency > 0)) {
         r.attention_efficiency = g.attention_efficiency;
@@ -466,10 +480,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         const double routed_fwd = r.moe_layers * 2 * mats * d * f_e * m.top_k * tokens_mb / p.tp;
         r.expert_tokens = tokens_mb * p.ep * m.top_k * capacity / m.n_experts;
         const double n_e = std::min({d, f_e / p.tp, r.expert_tokens});
-        r.expert_gemm_efficiency = base_efficiency * n_e / (n_e + 128);
+        r.expert_gemm_efficiency = base_efficiency * n_e / (n_e + 128) * format_ratio;
         double rate_e = r.peak_flops * r.clock_fraction * r.expert_gemm_efficiency, rate_e_bwd = rate_e;
         if (table_gemm) {  // the expert's up (with gate) and down GEMMs of expert_tokens rows
-            const PassRates e = table_gemm_rates(*tu.table, gemm_dtype(c.precision, false),
+            const PassRates e = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, false),
                                                  {{r.expert_tokens, (mats - 1) * f_e / p.tp, d}, {r.expert_tokens, d, f_e / p.tp}},
                                                  !lora, table_scale, clamped);
             if (e.fwd > 0) {
@@ -495,10 +509,11 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     }
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
     const double elem = (opt.elementwise_traffic >= 0 ? opt.elementwise_traffic : kElementwiseTraffic) * act / hbm;  // forward 1/3, backward 2/3
-    // FP8 casts (fp8 only): each cast finds the tensor's absolute maximum (one read of the 16-bit
-    // tensor) and then scales and writes it (a second read, a 1-byte write): 5 bytes per element,
-    // HBM-bound (dynamic per-tensor scaling: torchao float8 "tensorwise", Transformer Engine's
-    // current scaling; Micikevicius et al. 2022 on per-tensor scale factors; docs/REFERENCES.md §12).
+    // FP8 and NVFP4 casts (the quantized-linear recipes): each operand of a quantized linear is
+    // cast before its GEMM, HBM-bound at PrecisionTraits::cast_bytes per 16-bit element (FP8: the
+    // absolute maximum (one read), then scale and write (a second read, a 1-byte write) = 5 bytes;
+    // NVFP4: 1.475 × that, from Transformer Engine's measured quantization times; core/precision.cpp,
+    // docs/PERFORMANCE_MODEL.md §2, docs/REFERENCES.md §12).
     // The weights' casts (the forward's copy and the backward's transposed one) come with every
     // micro-batch's passes, or once per step where the framework caches them
     // (FrameworkProfile::fp8_weight_casts): then each micro-batch carries 1/m of them and the
@@ -516,7 +531,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             weights += group.count * e.weights;
         }
         const double weight_share = wc.once_per_step ? 1 / micro : 1;
-        const double per_element = kFp8CastBytesPerElement / hbm_at(tensor_bytes);
+        const double per_element = precision_traits(c.precision).cast_bytes / hbm_at(tensor_bytes);
         cast_fwd = (act_fwd + weights * weight_share) * per_element;
         cast_bwd = (act_bwd + weights * weight_share) * per_element;
         cast_recompute = (act_fwd + (wc.once_per_step ? 0 : weights)) * per_element;

@@ -209,9 +209,6 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
 // stage is the one with the most forward matmul FLOPs (the last on a tie): dense and MoE layers,
 // attention kinds, the output layer and, with an uneven split, the number of layers differ. Its
 // memory plan supplies the activation bytes and the optimizer's state (and step_collectives' sizes).
-// Bytes one FP8 cast moves per element of a 16-bit tensor: read it for its absolute maximum, read
-// it again to scale and cast, write one byte (docs/PERFORMANCE_MODEL.md §2).
-inline constexpr double kFp8CastBytesPerElement = 5;
 // Bytes one logit element moves through HBM in the loss, forward and backward (the logits are the
 // output layer's 16-bit s·b·V/tp; docs/PERFORMANCE_MODEL.md §2, "Loss"; PyTorch's kernels in
 // aten/src/ATen/native/cuda/SoftMax.cu and Loss.cu, docs/REFERENCES.md §12):

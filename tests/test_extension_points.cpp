@@ -108,6 +108,9 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         {"mi325x", 0.484, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"rtx-5090", 0.968, 100, "100 Gb/s", 1.00},
         {"h100-sxm-96g", 0.63, 400, "RDMA 400 Gb/s", 2.50},
+        // Blackwell Ultra: the B200's and GB200's efficiencies (assumed), ConnectX-8 per GPU, price assumed.
+        {"b300", 0.625, 800, "ConnectX-8 SuperNIC 800 Gb/s", 4.50},
+        {"gb300", 0.587, 800, "ConnectX-8 SuperNIC 800 Gb/s", 4.50},
     };
     for (const Golden& e : golden) {
         CAPTURE(e.name);
@@ -323,7 +326,7 @@ TEST_CASE("every framework value has a registered profile of that value", "[fram
 
 TEST_CASE("the precision table: bytes, working format and matmul peaks with fallbacks", "[precision][extension]") {
     for (Precision p : {Precision::fp32, Precision::amp_bf16, Precision::amp_fp16, Precision::mixed_bf16,
-                        Precision::mixed_fp16, Precision::bf16, Precision::fp8}) {
+                        Precision::mixed_fp16, Precision::bf16, Precision::fp8, Precision::nvfp4}) {
         CAPTURE(to_string(p));
         const PrecisionTraits& t = precision_traits(p);
         CHECK(t.precision == p);
@@ -342,6 +345,46 @@ TEST_CASE("the precision table: bytes, working format and matmul peaks with fall
     CHECK(peak_for(a100, Precision::fp8) == a100.peak_bf16);         // no fp8 on Ampere: bf16
     CHECK(peak_for(a100, Precision::mixed_fp16) == a100.peak_fp16);
     CHECK(peak_for(gpu_or_throw("h100", "--gpu"), Precision::fp8) == 1978.9e12);
+    // The quantized-linear recipes: fp8 casts 5 bytes per element (amax read, scale read, 1-byte
+    // write); NVFP4 1.475 × that, Transformer Engine's B300 quantization times (6.453 − 3.764) ÷
+    // (8.984 − 7.161) ms = 2.689 ÷ 1.823; NVFP4 tensors 0.5 + 1/16 bytes per element, the weight
+    // cache a rowwise + columnwise pair.
+    CHECK(precision_traits(Precision::fp8).quantized_linears);
+    CHECK(precision_traits(Precision::fp8).cast_bytes == 5);
+    CHECK(precision_traits(Precision::nvfp4).quantized_linears);
+    CHECK(precision_traits(Precision::nvfp4).cast_bytes == Approx(5 * 2.689 / 1.823).epsilon(1e-12));
+    CHECK(precision_traits(Precision::nvfp4).cast_bytes == Approx(7.3752).epsilon(1e-4));
+    CHECK(precision_bytes(Precision::nvfp4).linear_input == 0.5625);
+    CHECK(precision_bytes(Precision::nvfp4).fp8_weight_cache == 1.125);
+    CHECK_FALSE(precision_traits(Precision::mixed_bf16).quantized_linears);
+    CHECK(precision_traits(Precision::mixed_bf16).cast_bytes == 0);
+    // nvfp4 runs at the FP4 peak where the GPU has one, at FP8 on Hopper (with the warning), and
+    // nowhere without FP8 either (Ampere: refused, naming the flag).
+    const GpuSpec& h100 = gpu_or_throw("h100", "--gpu");
+    CHECK(h100.peak_fp4 == 0);
+    CHECK(peak_for(h100, Precision::nvfp4) == 1978.9e12);
+    CHECK(precision_fallback_warning(h100, Precision::nvfp4) ==
+          "--precision nvfp4: the h100-sxm (NVIDIA H100 SXM5 80GB) has no fp4 tensor cores (docs/GPUS.md); its matmuls are "
+          "timed at the fp8 peak, which fp4 does not reach there (use fp8 on this GPU)");
+    CHECK_THROWS_WITH(peak_for(a100, Precision::nvfp4), Catch::Contains("--precision nvfp4: the a100-80g") &&
+                                                             Catch::Contains("has no fp4 or fp8 matrix throughput"));
+    const GpuSpec& b200 = gpu_or_throw("b200", "--gpu");
+    CHECK(peak_for(b200, Precision::nvfp4) == b200.peak_fp4);
+    CHECK(precision_fallback_warning(b200, Precision::nvfp4).empty());
+    // FP4 GEMMs run min(1.90, peak_fp4 ÷ peak_fp8) × as fast as FP8 ones (B300: MXFP8 7.161 ms,
+    // NVFP4 3.764 ms per layer): the fraction of peak × min(1, 1.9025 ÷ r). B200 9 ÷ 4.5 and GB200
+    // 10 ÷ 5 PFLOP/s: r = 2, 0.9513; B300 13.5 ÷ 4.5: r = 3, 0.6342; GB300 15 ÷ 5: 0.6342; the RTX
+    // 5090 1676 ÷ 419 TFLOP/s: r = 4, 0.4756. Every other format, and a part without FP4, 1.
+    const double s48 = 7.161 / 3.764;
+    CHECK(format_gemm_efficiency_ratio(b200, NumberFormat::fp4) == Approx(s48 / 2).epsilon(1e-12));
+    CHECK(format_gemm_efficiency_ratio(b200, NumberFormat::fp4) == Approx(0.95125).epsilon(1e-4));
+    CHECK(format_gemm_efficiency_ratio(gpu_or_throw("gb200", "--gpu"), NumberFormat::fp4) == Approx(s48 / 2).epsilon(1e-12));
+    CHECK(format_gemm_efficiency_ratio(gpu_or_throw("b300", "--gpu"), NumberFormat::fp4) == Approx(0.63417).epsilon(1e-4));
+    CHECK(format_gemm_efficiency_ratio(gpu_or_throw("gb300", "--gpu"), NumberFormat::fp4) == Approx(s48 / 3).epsilon(1e-12));
+    CHECK(format_gemm_efficiency_ratio(gpu_or_throw("rtx-5090", "--gpu"), NumberFormat::fp4) == Approx(s48 / 4).epsilon(1e-12));
+    CHECK(format_gemm_efficiency_ratio(h100, NumberFormat::fp4) == 1);  // no FP4: timed at FP8
+    CHECK(format_gemm_efficiency_ratio(b200, NumberFormat::fp8) == 1);
+    CHECK(format_gemm_efficiency_ratio(b200, NumberFormat::bf16) == 1);
     // Where a precision falls back, the plans say so: one warning, from the planner, in `plan` and `infer`.
     const std::string bf16_on_volta =
         "--precision mixed-bf16: the v100-32g (NVIDIA Tesla V100 SXM2 32GB) has no bf16 tensor cores (docs/GPUS.md); its "

@@ -207,6 +207,17 @@ TEST_CASE("megatron: fp8 keeps the layers' linears in fp8, recompute methods, th
     const StageMemory p = plan("llama-2-7b", f).worst();
     CHECK(term(p, "parameters").bytes == 2 * kPsi - linears);  // the linears' parameters in fp8
     CHECK(term(p, "fp8_weights").bytes == linears);            // their transposes
+    // NVFP4 (--fp4-format e2m1 --fp4-recipe nvfp4): rowwise + columnwise NVFP4 copies, 0.5625 B each
+    // (4-bit values + one E4M3 scale per 16); --fp4-param-gather keeps the linears' parameters in NVFP4.
+    TrainConfig q = job(Framework::megatron, 8, 1);
+    q.precision = Precision::nvfp4;
+    CHECK(term(plan("llama-2-7b", q).worst(), "fp8_weights").bytes == 2 * 0.5625 * linears);
+    q.framework_options = {{"fp4_param_gather", "true"}};
+    const StageMemory q4 = plan("llama-2-7b", q).worst();
+    CHECK(term(q4, "parameters").bytes == 2 * kPsi - (2 - 0.5625) * linears);
+    CHECK(term(q4, "fp8_weights").bytes == 0.5625 * linears);
+    f.framework_options = {{"fp4_param_gather", "true"}};  // fp8 with the fp4 option: refused
+    CHECK_THROWS_WITH(plan("llama-2-7b", f), Catch::Contains("fp4_param_gather=true needs --precision nvfp4"));
     // --recompute full, method block, 8 layers: 8 layers keep their input (2sbh = 33,554,432), 24
     // keep everything (539,492,352); the backward rematerialises one layer.
     TrainConfig r = job(Framework::megatron, 8, 1);

@@ -159,6 +159,16 @@ TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.p
     expect_one_line_error({"plan", "--params", "7B", "--megatron-args", "--tensor-model-parallel-size two"},
                           "llmplan plan: error: --megatron-args '--tensor-model-parallel-size two': "
                           "--tensor-model-parallel-size: \"two\" must be a positive integer");
+    // NVFP4: --fp4-format e2m1 (recipe nvfp4 by default) on top of --bf16, --fp4-param-gather a switch.
+    const std::string gpt2 = "--num-layers 12 --hidden-size 768 --num-attention-heads 12 --seq-length 1024 "
+                             "--max-position-embeddings 1024 --vocab-size 50257 --micro-batch-size 4 --bf16 ";
+    const nlohmann::json fp4 = run_json({"plan", "--gpus", "8", "--gpu", "b200", "--megatron-args",
+                                         gpt2 + "--fp4-format e2m1 --fp4-param-gather --use-distributed-optimizer", "--json"});
+    CHECK(fp4["inputs"]["precision"] == "nvfp4");
+    CHECK(fp4["inputs"]["framework_options"]["fp4_param_gather"] == "true");
+    expect_one_line_error({"plan", "--gpus", "8", "--gpu", "b200", "--megatron-args", gpt2 + "--fp4-format e4m3"},
+                          "llmplan plan: error: --megatron-args '--num-layers 12 --hidden-size 768 --num-attention-heads 1...': "
+                          "--fp4-format: \"e4m3\" is not e2m1");
 }
 
 TEST_CASE("imports: a torchtitan job TOML gives the preset and the plan of the equivalent flags", "[imports]") {
