@@ -38,6 +38,9 @@ struct PrecisionTraits {
     // of the 16-bit tensor (docs/PERFORMANCE_MODEL.md §2, "FP8 and NVFP4 casts"); 0 for the others.
     bool quantized_linears = false;
     double cast_bytes = 0;
+    // Block-scaled formats (MXFP8, NVFP4) need the block-scaled MMA of Blackwell and later (a GPU
+    // with FP4 tensor cores); elsewhere they are planned at the matmul format's rate with a warning.
+    bool block_scaled = false;
 };
 
 // The row of p (every Precision has one).

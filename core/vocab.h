@@ -61,10 +61,10 @@ constexpr std::optional<DType> parse_dtype(std::string_view text) {
 // How weights, gradients, optimizer states and activations are stored (docs/MEMORY_MODEL.md §1;
 // the bytes and matmul formats of each: core/precision.h). The engine runs fp32, mixed_bf16 and
 // mixed_fp16.
-enum class Precision { fp32, amp_bf16, amp_fp16, mixed_bf16, mixed_fp16, bf16, fp8, nvfp4 };
+enum class Precision { fp32, amp_bf16, amp_fp16, mixed_bf16, mixed_fp16, bf16, fp8, mxfp8, nvfp4 };
 // The flag values, in enum order.
-inline constexpr std::array<const char*, 8> kPrecisionNames{"fp32",       "amp-bf16", "amp-fp16", "mixed-bf16",
-                                                            "mixed-fp16", "bf16",     "fp8",      "nvfp4"};
+inline constexpr std::array<const char*, 9> kPrecisionNames{"fp32", "amp-bf16", "amp-fp16", "mixed-bf16", "mixed-fp16",
+                                                            "bf16", "fp8",      "mxfp8",    "nvfp4"};
 constexpr const char* to_string(Precision p) { return kPrecisionNames[static_cast<std::size_t>(p)]; }
 
 // Activation recomputation: none, selective (attention's inner tensors, Korthikanti et al. 2022),

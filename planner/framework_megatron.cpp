@@ -219,11 +219,11 @@ public:
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp8 &&
-            c.precision != Precision::nvfp4 && c.precision != Precision::fp32)
+            c.precision != Precision::mxfp8 && c.precision != Precision::nvfp4 && c.precision != Precision::fp32)
             throw InputError(std::string("--precision ") + to_string(c.precision) +
                              " under --framework megatron: Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
-                             "(mixed-fp16), Transformer Engine fp8 on top of --bf16 (fp8) or --fp4-format e2m1 "
-                             "--fp4-recipe nvfp4 on top of --bf16 (nvfp4)");
+                             "(mixed-fp16), Transformer Engine fp8 on top of --bf16 (fp8; --fp8-recipe mxfp8: mxfp8) "
+                             "or --fp4-format e2m1 --fp4-recipe nvfp4 on top of --bf16 (nvfp4)");
         if (p.zero > 1)
             throw InputError("--zero " + std::to_string(p.zero) +
                              " under --framework megatron: the distributed optimizer (--use-distributed-optimizer) is "
@@ -249,13 +249,13 @@ public:
         if (method_given && c.recompute != Recompute::full)
             throw InputError("--framework-option recompute_method / recompute_num_layers: Megatron takes them with "
                              "--recompute full only (selective recomputes the core attention of every layer)");
-        if (framework_option_flag(c, "fp8_param_gather") && c.precision != Precision::fp8)
-            throw InputError("--framework-option fp8_param_gather=true needs --precision fp8 (Transformer Engine)");
+        if (framework_option_flag(c, "fp8_param_gather") && c.precision != Precision::fp8 && c.precision != Precision::mxfp8)
+            throw InputError("--framework-option fp8_param_gather=true needs --precision fp8 or mxfp8 (Transformer Engine)");
         if (framework_option_flag(c, "fp4_param_gather") && c.precision != Precision::nvfp4)
             throw InputError("--framework-option fp4_param_gather=true needs --precision nvfp4 (Transformer Engine)");
         if (framework_option_flag(c, "grad_reduce_in_bf16") && c.precision != Precision::mixed_bf16 &&
-            c.precision != Precision::fp8 && c.precision != Precision::nvfp4)
-            throw InputError("--framework-option grad_reduce_in_bf16=true needs --precision mixed-bf16, fp8 or nvfp4 (--bf16)");
+            !precision_traits(c.precision).quantized_linears)
+            throw InputError("--framework-option grad_reduce_in_bf16=true needs --precision mixed-bf16, fp8, mxfp8 or nvfp4 (--bf16)");
         if (framework_option_flag(c, "accumulate_allreduce_grads_in_fp32") && c.precision != Precision::mixed_fp16)
             throw InputError("--framework-option accumulate_allreduce_grads_in_fp32=true is for --precision mixed-fp16; "
                              "under --bf16 it is always on");
@@ -348,8 +348,8 @@ public:
         // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
         const bool fp8 = precision_traits(c.precision).quantized_linears;
         const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
-        const bool fp8_param = (c.precision == Precision::fp8 && framework_option_flag(c, "fp8_param_gather")) ||
-                               (c.precision == Precision::nvfp4 && framework_option_flag(c, "fp4_param_gather"));
+        const bool fp8_param = (c.precision == Precision::nvfp4 ? framework_option_flag(c, "fp4_param_gather")
+                                                                 : fp8 && framework_option_flag(c, "fp8_param_gather"));
         const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
         const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
         const std::string on_gpu = stage_count(psi) + " params";
@@ -364,7 +364,7 @@ public:
                              {"parameters", "parameters", bytes,
                               on_gpu + " × " + stage_number(w) + " B (" + (w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
                                   (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
-                                                   " (--" + (c.precision == Precision::fp8 ? "fp8" : "fp4") + "-param-gather)"
+                                                   " (--" + (c.precision == Precision::nvfp4 ? "fp4" : "fp8") + "-param-gather)"
                                              : std::string()) +
                                   ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
                               kSource + ": param_and_grad_buffer.py"}});
@@ -435,9 +435,9 @@ public:
         const ParallelLayout& p = c.parallel;
         std::string s = "Megatron-Core (Megatron-LM d98e8a64): ";
         s += c.precision == Precision::fp32 ? "fp32" : c.precision == Precision::mixed_fp16 ? "--fp16" : "--bf16";
-        if (c.precision == Precision::fp8)
-            s += std::string(" + Transformer Engine fp8 (layers' linears") +
-                 (framework_option_flag(c, "fp8_param_gather") ? ", --fp8-param-gather" : "") + ")";
+        if (c.precision == Precision::fp8 || c.precision == Precision::mxfp8)
+            s += std::string(" + Transformer Engine ") + (c.precision == Precision::mxfp8 ? "MXFP8 (--fp8-recipe mxfp8: " : "fp8 (") +
+                 "layers' linears" + (framework_option_flag(c, "fp8_param_gather") ? ", --fp8-param-gather" : "") + ")";
         if (c.precision == Precision::nvfp4)
             s += std::string(" + Transformer Engine NVFP4 (--fp4-format e2m1 --fp4-recipe nvfp4: layers' linears") +
                  (framework_option_flag(c, "fp4_param_gather") ? ", --fp4-param-gather" : "") + ")";

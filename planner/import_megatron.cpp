@@ -124,7 +124,13 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
     } else if (has("--fp8-format")) {
         const std::string f = value("--fp8-format");
         if (f != "e4m3" && f != "hybrid") rec.fail("--fp8-format", "\"" + f + "\" is not e4m3 or hybrid");
-        rec.take("--precision", job.precision, "fp8", "--fp8-format " + f);
+        // --fp8-recipe (transformer_config.py fp8_recipe): mxfp8 is its own precision; the per-tensor
+        // recipes (delayed, the default; tensorwise) and blockwise plan as fp8.
+        const std::string recipe = a.count("--fp8-recipe") ? value("--fp8-recipe") : "delayed";
+        if (recipe != "delayed" && recipe != "tensorwise" && recipe != "blockwise" && recipe != "mxfp8")
+            rec.fail("--fp8-recipe", "\"" + recipe + "\" is not delayed, tensorwise, blockwise or mxfp8");
+        if (recipe == "mxfp8") rec.take("--precision", job.precision, "mxfp8", "--fp8-format " + f + " --fp8-recipe mxfp8");
+        else rec.take("--precision", job.precision, "fp8", "--fp8-format " + f + (a.count("--fp8-recipe") ? " --fp8-recipe " + recipe : ""));
         has("--bf16");  // Transformer Engine's fp8 runs on top of --bf16
     } else if (has("--bf16")) {
         rec.take("--precision", job.precision, "mixed-bf16", "--bf16");

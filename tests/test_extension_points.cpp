@@ -326,7 +326,7 @@ TEST_CASE("every framework value has a registered profile of that value", "[fram
 
 TEST_CASE("the precision table: bytes, working format and matmul peaks with fallbacks", "[precision][extension]") {
     for (Precision p : {Precision::fp32, Precision::amp_bf16, Precision::amp_fp16, Precision::mixed_bf16,
-                        Precision::mixed_fp16, Precision::bf16, Precision::fp8, Precision::nvfp4}) {
+                        Precision::mixed_fp16, Precision::bf16, Precision::fp8, Precision::mxfp8, Precision::nvfp4}) {
         CAPTURE(to_string(p));
         const PrecisionTraits& t = precision_traits(p);
         CHECK(t.precision == p);
@@ -356,6 +356,14 @@ TEST_CASE("the precision table: bytes, working format and matmul peaks with fall
     CHECK(precision_traits(Precision::nvfp4).cast_bytes == Approx(7.3752).epsilon(1e-4));
     CHECK(precision_bytes(Precision::nvfp4).linear_input == 0.5625);
     CHECK(precision_bytes(Precision::nvfp4).fp8_weight_cache == 1.125);
+    // MXFP8: the FP8 rate and casts, 32-element E8M0 block scales (1 + 1/32 bytes per element).
+    CHECK(precision_traits(Precision::mxfp8).quantized_linears);
+    CHECK(precision_traits(Precision::mxfp8).cast_bytes == 5);
+    CHECK(precision_bytes(Precision::mxfp8).linear_input == 1.03125);
+    CHECK(precision_bytes(Precision::mxfp8).fp8_weight_cache == 2.0625);
+    CHECK_FALSE(precision_traits(Precision::fp8).block_scaled);
+    CHECK(precision_traits(Precision::mxfp8).block_scaled);
+    CHECK(precision_traits(Precision::nvfp4).block_scaled);
     CHECK_FALSE(precision_traits(Precision::mixed_bf16).quantized_linears);
     CHECK(precision_traits(Precision::mixed_bf16).cast_bytes == 0);
     // nvfp4 runs at the FP4 peak where the GPU has one, at FP8 on Hopper (with the warning), and
@@ -368,7 +376,14 @@ TEST_CASE("the precision table: bytes, working format and matmul peaks with fall
           "timed at the fp8 peak, which fp4 does not reach there (use fp8 on this GPU)");
     CHECK_THROWS_WITH(peak_for(a100, Precision::nvfp4), Catch::Contains("--precision nvfp4: the a100-80g") &&
                                                              Catch::Contains("has no fp4 or fp8 matrix throughput"));
+    // MXFP8 on the H100: its FP8 peak, with the warning that its block-scaled MMA is Blackwell's.
+    CHECK(peak_for(h100, Precision::mxfp8) == 1978.9e12);
+    CHECK(precision_fallback_warning(h100, Precision::mxfp8) ==
+          "--precision mxfp8: the h100-sxm (NVIDIA H100 SXM5 80GB) has no block-scaled tensor cores (Blackwell and later; "
+          "Transformer Engine trains mxfp8 only there); its matmuls are timed at its fp8 peak");
     const GpuSpec& b200 = gpu_or_throw("b200", "--gpu");
+    CHECK(precision_fallback_warning(b200, Precision::mxfp8).empty());
+    CHECK(peak_for(b200, Precision::mxfp8) == b200.peak_fp8);
     CHECK(peak_for(b200, Precision::nvfp4) == b200.peak_fp4);
     CHECK(precision_fallback_warning(b200, Precision::nvfp4).empty());
     // FP4 GEMMs run min(1.90, peak_fp4 ÷ peak_fp8) × as fast as FP8 ones (B300: MXFP8 7.161 ms,

@@ -216,6 +216,12 @@ TEST_CASE("megatron: fp8 keeps the layers' linears in fp8, recompute methods, th
     const StageMemory q4 = plan("llama-2-7b", q).worst();
     CHECK(term(q4, "parameters").bytes == 2 * kPsi - (2 - 0.5625) * linears);
     CHECK(term(q4, "fp8_weights").bytes == 0.5625 * linears);
+    // MXFP8: 1 + 1/32 bytes per copy (E8M0 scale per 32); fp8_param_gather applies to it too.
+    TrainConfig mxj = job(Framework::megatron, 8, 1);
+    mxj.precision = Precision::mxfp8;
+    CHECK(term(plan("llama-2-7b", mxj).worst(), "fp8_weights").bytes == 2 * 1.03125 * linears);
+    mxj.framework_options = {{"fp8_param_gather", "true"}};
+    CHECK(term(plan("llama-2-7b", mxj).worst(), "parameters").bytes == 2 * kPsi - (2 - 1.03125) * linears);
     f.framework_options = {{"fp4_param_gather", "true"}};  // fp8 with the fp4 option: refused
     CHECK_THROWS_WITH(plan("llama-2-7b", f), Catch::Contains("fp4_param_gather=true needs --precision nvfp4"));
     // --recompute full, method block, 8 layers: 8 layers keep their input (2sbh = 33,554,432), 24

@@ -166,6 +166,11 @@ TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.p
                                          gpt2 + "--fp4-format e2m1 --fp4-param-gather --use-distributed-optimizer", "--json"});
     CHECK(fp4["inputs"]["precision"] == "nvfp4");
     CHECK(fp4["inputs"]["framework_options"]["fp4_param_gather"] == "true");
+    // --fp8-recipe mxfp8 is MXFP8; the per-tensor recipes plan as fp8.
+    CHECK(run_json({"plan", "--gpus", "8", "--gpu", "b200", "--megatron-args", gpt2 + "--fp8-format e4m3 --fp8-recipe mxfp8",
+                    "--json"})["inputs"]["precision"] == "mxfp8");
+    CHECK(run_json({"plan", "--gpus", "8", "--gpu", "b200", "--megatron-args", gpt2 + "--fp8-format hybrid --fp8-recipe tensorwise",
+                    "--json"})["inputs"]["precision"] == "fp8");
     expect_one_line_error({"plan", "--gpus", "8", "--gpu", "b200", "--megatron-args", gpt2 + "--fp4-format e4m3"},
                           "llmplan plan: error: --megatron-args '--num-layers 12 --hidden-size 768 --num-attention-heads 1...': "
                           "--fp4-format: \"e4m3\" is not e2m1");

@@ -65,6 +65,9 @@ TEST_CASE("bytes per parameter for every precision x optimizer x ZeRO stage (dp 
         {"fp8", {{"adamw", {16, 5.5, 3.75, 2.0}}, {"adam", {16, 5.5, 3.75, 2.0}}, {"sgd", {8, 4.5, 2.75, 1.0}},
                  {"sgd-momentum", {12, 5.0, 3.25, 1.5}}, {"lion", {12, 5.0, 3.25, 1.5}},
                  {"adamw-8bit", {10.03125, 4.75390625, 3.00390625, 1.25390625}}}},
+        {"mxfp8", {{"adamw", {16, 5.5, 3.75, 2.0}}, {"adam", {16, 5.5, 3.75, 2.0}}, {"sgd", {8, 4.5, 2.75, 1.0}},
+                   {"sgd-momentum", {12, 5.0, 3.25, 1.5}}, {"lion", {12, 5.0, 3.25, 1.5}},
+                   {"adamw-8bit", {10.03125, 4.75390625, 3.00390625, 1.25390625}}}},
         // nvfp4: the model states of mixed-bf16 (bf16 weights and grads, fp32 master; the NVFP4
         // copies are step-time buffers, not model states).
         {"nvfp4", {{"adamw", {16, 5.5, 3.75, 2.0}}, {"adam", {16, 5.5, 3.75, 2.0}}, {"sgd", {8, 4.5, 2.75, 1.0}},
