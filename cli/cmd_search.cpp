@@ -194,7 +194,18 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     if (p.ep > 1) out << " --ep " << p.ep;
     if (p.sp) out << " --sp";
     out << " --zero " << p.zero << " --micro-batch " << w.config.micro_batch << " --global-batch " << w.config.global_batch
-        << " --seq " << w.config.seq << " --recompute " << to_string(w.config.recompute) << "\n";
+        << " --seq " << w.config.seq << " --recompute " << to_string(w.config.recompute);
+    // The rest of the job as searched, so the command plans candidate #1 and not a default job.
+    const TrainConfig& j = w.config;
+    if (p.gpus_per_node != gpu.default_gpus_per_node) out << " --gpus-per-node " << p.gpus_per_node;
+    out << " --precision " << to_string(j.precision);
+    if (j.optimizer != Optimizer::adamw) out << " --optimizer " << to_string(j.optimizer);
+    if (j.attention != Attention::flash) out << " --attention " << to_string(j.attention);
+    if (j.dropout > 0) out << " --dropout " << j.dropout;
+    if (j.offload != Offload::none) out << " --offload " << to_string(j.offload);
+    if (j.framework != Framework::generic) out << " --framework " << to_string(j.framework);
+    for (const auto& [key, value] : j.framework_options) out << " --framework-option " << key << "=" << value;
+    out << "\n";
     return 0;
 }
 

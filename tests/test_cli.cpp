@@ -229,6 +229,31 @@ TEST_CASE("search: a table with the winner first, JSON and CSV, bad flags", "[cl
     CHECK(t.out.find("layouts/s") != std::string::npos);
     CHECK(t.out.find("Why #1:") != std::string::npos);
     CHECK(t.out.find("llmplan plan --model llama-2-7b") != std::string::npos);
+    // The command printed for #1 plans the same job: precision, optimizer, framework and its
+    // options as searched, so its step time is #1's.
+    const std::vector<std::string> job = {"--model", "llama-2-7b", "--gpus", "16", "--gpu", "h100", "--precision", "fp8",
+                                          "--optimizer", "sgd", "--framework", "megatron", "--framework-option",
+                                          "grad_reduce_in_bf16=true"};
+    std::vector<std::string> sargs = {"search", "--quiet", "--top", "1"};
+    sargs.insert(sargs.end(), job.begin(), job.end());
+    const Result st = run(sargs);
+    REQUIRE(st.code == 0);
+    const std::size_t at = st.out.find("llmplan plan ");
+    REQUIRE(at != std::string::npos);
+    const std::string line = st.out.substr(at, st.out.find('\n', at) - at);
+    CHECK(line.find("--precision fp8") != std::string::npos);
+    CHECK(line.find("--optimizer sgd") != std::string::npos);
+    CHECK(line.find("--framework megatron --framework-option grad_reduce_in_bf16=true") != std::string::npos);
+    std::vector<std::string> pargs;
+    std::istringstream words(line.substr(std::string("llmplan ").size()));
+    for (std::string w; words >> w;) pargs.push_back(w);
+    pargs.push_back("--json");
+    sargs.push_back("--json");
+    const Result sj = run(sargs), pj = run(pargs);
+    REQUIRE(sj.code == 0);
+    REQUIRE(pj.code == 0);
+    CHECK(nlohmann::json::parse(pj.out)["time"]["step_seconds"].get<double>() ==
+          Approx(nlohmann::json::parse(sj.out)["layouts"][0]["step_seconds"].get<double>()).epsilon(1e-9));
     const Result j = run({"search", "--model", "llama-2-7b", "--gpus", "8", "--top", "3", "--json"});
     REQUIRE(j.code == 0);
     const nlohmann::json js = nlohmann::json::parse(j.out);
