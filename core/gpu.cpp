@@ -13,6 +13,8 @@
 #include <array>
 #include <cctype>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace llmplan {
@@ -27,6 +29,12 @@ constexpr double PFLOPS = 1e15;
 
 std::vector<GpuSpec> build_catalog() {
     std::vector<GpuSpec> c;
+    // A row added above, for a part that takes a sibling's planning value (one source for it).
+    auto row = [&c](const char* name) -> const GpuSpec& {
+        for (const GpuSpec& g : c)
+            if (g.name == name) return g;
+        throw std::logic_error(std::string("build_catalog: no row ") + name + " above");
+    };
 
     // ---- NVIDIA Volta -------------------------------------------------------------------------
     c.push_back(GpuSpec{
@@ -529,7 +537,7 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA HGX B300 specifications (8-GPU totals ÷ 8, sparse ÷ 2; FP4 dense as printed); "
                   "NVIDIA Blackwell Architecture Technical Brief v2.1, Table 3 (HGX B300 per GPU: memory, bandwidth, TDP); "
                   "NVIDIA DGX B300 datasheet (networking)",
-        .gemm_efficiency = 0.625,  // the B200's derived value (docs/GPUS.md): same tensor cores and the same 2.25 PFLOP/s bf16 peak
+        .gemm_efficiency = row("b200").gemm_efficiency,  // the B200's derived value (docs/GPUS.md): same tensor cores, same 2.25 PFLOP/s bf16 peak
         .gemm_efficiency_source = "assumed: as the B200 (the same Blackwell tensor cores and the same 2.25 PFLOP/s dense bf16 peak; "
                                   "no published GEMM measurement of the B300)",
         .nic_gbps = 800,                      // DGX B300 datasheet: 8 × ConnectX-8 VPI, up to 800 Gb/s each (one per GPU)
@@ -568,7 +576,7 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA GB300 NVL72 page, technical specifications (rack totals ÷ 72, sparse ÷ 2; FP4 dense as printed); "
                   "NVIDIA Technical Blog, Inside NVIDIA Blackwell Ultra (2025); NVIDIA Blackwell Architecture Technical Brief v2.1; "
                   "NVIDIA Hot Chips 2025 Blackwell Ultra presentation (TDP)",
-        .gemm_efficiency = 0.587,  // the GB200's derived value (docs/GPUS.md): same tensor cores and the same 2.5 PFLOP/s bf16 peak
+        .gemm_efficiency = row("gb200").gemm_efficiency,  // the GB200's derived value (docs/GPUS.md): same tensor cores, same 2.5 PFLOP/s bf16 peak
         .gemm_efficiency_source = "assumed: as the GB200 (the same Blackwell tensor cores and the same 2.5 PFLOP/s dense bf16 peak; "
                                   "no published GEMM measurement of the GB300)",
         .nic_gbps = 800,                      // GB300 NVL72: one ConnectX-8 SuperNIC, 800 Gb/s, per GPU
