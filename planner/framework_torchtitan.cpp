@@ -51,9 +51,15 @@ int shard_ranks(const ParallelLayout& p) { return (p.zero >= 2 ? p.dp() : 1) * p
 
 // One layer, one micro-batch, bytes on one rank under torchtitan's per-op SAC: the block input and
 // the outputs of the ops the policy saves (torchtitan/distributed/activation_checkpoint.py
-// SelectiveAC): matmuls (every second bias-free one; float8's _scaled_mm and biased addmm are not
-// counted as mm and always saved), SDPA (output and fp32 log-sum-exp) and the tensor-parallel
-// reduce-scatters. A dense layer with standard attention (validate refuses the others).
+// SelectiveAC, `_op_sac_save_list`): aten.mm (every second one in the block; a biased addmm is
+// not aten.mm and is recomputed), SDPA (output and fp32 log-sum-exp) and the tensor-parallel
+// reduce-scatters; aten.max (the float8 amax, a scalar). Float8 linears run torch._scaled_mm, not
+// in the list: their outputs are recomputed. Before commit 88247277c (2025-02-06, "Remove abs from
+// save list") the list also held aten.abs, so each float8 cast kept abs(x) of the tensor it casts:
+// one per distinct linear input (the attention and MLP norm outputs, the attention output, the
+// MLP's gated product; torch.compile's CSE merges wq/wk/wv's and w1/w3's identical casts) —
+// --framework-option sac_saves_abs=true. A dense layer with standard attention (validate refuses
+// the others).
 double op_sac_layer_bytes(const ModelSpec& m, const TrainConfig& c, double act, std::string* how) {
     const double s = static_cast<double>(c.seq) / c.parallel.cp, b = static_cast<double>(c.micro_batch);
     const double sb = s * b, h = m.d_model, t = c.parallel.tp;
@@ -77,14 +83,22 @@ double op_sac_layer_bytes(const ModelSpec& m, const TrainConfig& c, double act, 
     mms.push_back({"w2", h, false, m.mlp_bias});
     double bytes = sb * h * act / t;  // the block's input (sequence-sharded under tensor parallelism)
     std::vector<std::string> kept{"block input"};
-    int counted = 0;
-    for (const Mm& mm : mms) {
-        const bool always = fp8 || mm.bias;
-        if (!always) ++counted;
-        if (always || counted % 2 == 1) {
-            bytes += sb * mm.width * act / (mm.split ? t : 1);
-            kept.emplace_back(mm.name);
+    if (!fp8) {
+        int counted = 0;
+        for (const Mm& mm : mms) {
+            if (mm.bias) continue;  // addmm: not aten.mm, recomputed
+            if (++counted % 2 == 1) {
+                bytes += sb * mm.width * act / (mm.split ? t : 1);
+                kept.emplace_back(mm.name);
+            }
         }
+    } else if (framework_option_flag(c, "sac_saves_abs")) {
+        // abs(x) of each distinct float8 cast input, in the activations' dtype: the norm outputs
+        // and the attention output are s·b·h (sequence-sharded with TP: cast before the gather),
+        // the gated product s·b·f/tp.
+        const double f = static_cast<double>(m.d_ff);
+        bytes += sb * (3 * h / t + f / t) * act;
+        kept.emplace_back("abs of the float8 casts' inputs (attention and MLP norm outputs, attention output, gated product)");
     }
     const double q = static_cast<double>(m.q_dim());
     bytes += sb * q * act / t + m.n_heads * sb * 4 / t;  // SDPA output and log-sum-exp
@@ -113,6 +127,9 @@ public:
             // llama3_8b.toml compile = false): true = torch.compile per block, its element-wise
             // ops fused; false = eager (docs/PERFORMANCE_MODEL.md §2, "Eager element-wise kernels").
             {"compile", "false"},
+            // torchtitan before 88247277c (2025-02-06) kept aten.abs under per-op SAC: float8 casts'
+            // abs(x) tensors saved (true); since, nothing of a float8 linear is saved (false).
+            {"sac_saves_abs", "false"},
         };
     }
 
@@ -289,6 +306,24 @@ public:
         for (StagePart& part : generic_activation_parts(g, "Korthikanti et al. 2022 (docs/MEMORY_MODEL.md §4); " + kSource +
                                                               ": distributed/activation_checkpoint.py"))
             parts.push_back(std::move(part));
+        // The loss: torchtitan's loss_fn is F.cross_entropy(pred.flatten(0, 1).float(), labels) and
+        // the train step deletes pred before loss.backward(), so the forward leaves the fp32
+        // log-softmax output (the logits part above, 4 B per logit); the backward of nll_loss then
+        // makes its fp32 gradient and log_softmax's backward the fp32 gradient of its input while
+        // both are alive: 2 × 4 B per logit more, at the backward's start, before any block is
+        // rematerialised, so the backward holds the larger of them and the recompute working set.
+        if (last && g.logits > 0) {
+            const double loss_backward = 2 * g.logits;
+            const double extra = std::max(0.0, loss_backward - g.recompute_working);
+            if (extra > 0)
+                add(StageField::temporary, at_backward, "loss_backward", "cross-entropy backward (fp32)", extra,
+                    "2 × the fp32 logits (" + stage_gib(g.logits) + "): nll_loss's fp32 gradient and log_softmax's input "
+                    "gradient" + (g.recompute_working > 0 ? ", less the recompute working set it precedes (" +
+                                                                  stage_gib(g.recompute_working) + ")"
+                                                            : std::string()),
+                    kSource + ": train.py (loss_fn: cross_entropy on pred.float(); del pred before loss.backward()); "
+                              "PyTorch aten log_softmax_backward_data, nll_loss_backward");
+        }
         if (pipelined) {
             const double one = static_cast<double>(c.seq) / p.cp * static_cast<double>(c.micro_batch) * m.d_model * act_bytes / p.tp;
             const double directions = (i > 0 ? 1 : 0) + (last ? 0 : 1);

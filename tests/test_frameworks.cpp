@@ -256,7 +256,11 @@ TEST_CASE("torchtitan FSDP2: fp32 shards, one prefetched block, fp32 reduce-scat
     CHECK(term(s, "unit_gradients").bytes == (2 + 4) * kLayer);  // bf16 grads + fp32 reduce-scatter input
     CHECK(phase(s, "optimizer_step") == 16 * kShard);
     CHECK(phase(s, "optimizer_step") == 13476831232.0);
-    CHECK(phase(s, "backward") == 33617969152.0);
+    // The backward adds the loss's two fp32 temporaries (nll_loss's gradient and log_softmax's
+    // input gradient, torchtitan's cross_entropy on pred.float()): 2 × 4 B × 4096 × 32000 logits
+    // = 1,048,576,000 on top of 33,617,969,152.
+    CHECK(term(s, "loss_backward").bytes == 2 * 4 * 4096.0 * 32000);
+    CHECK(phase(s, "backward") == 33617969152.0 + 1048576000.0);
     CHECK(phase(s, "forward_end") == 29034461184.0);  // no sharded gradients before the first backward
     CHECK(terms_sum(s) == s.peak_allocated);
     // --zero 2: reshard_after_forward=False, the whole model unsharded in bf16.
@@ -283,9 +287,16 @@ TEST_CASE("torchtitan SAC: by op (every second matmul, SDPA) and by layer", "[fr
     const StageMemory op = plan("llama-2-7b", c).worst();
     CHECK(op.activations_per_layer == 258473984.0);
     CHECK(term(op, "recompute_working").bytes == 539492352.0 - 258473984.0);
-    // float8 linears run _scaled_mm, which the policy saves without counting as mm: all seven kept.
+    // float8 linears run _scaled_mm, not in the save list: none of their outputs kept, the block
+    // input and SDPA's output and log-sum-exp only: 2 × sbh·2 + 32·s·4 = 67,633,152.
     c.precision = Precision::fp8;
-    CHECK(plan("llama-2-7b", c).worst().activations_per_layer == 415760384.0);
+    CHECK(plan("llama-2-7b", c).worst().activations_per_layer == 67633152.0);
+    // torchtitan before 88247277c saved aten.abs: abs(x) of each distinct cast input (the two norm
+    // outputs and the attention output, s·b·h each, and the gated product s·b·f), 2 B each:
+    // 67,633,152 + 4096 × (3 × 4096 + 11008) × 2 = 258,473,984.
+    c.framework_options = {{"sac_saves_abs", "true"}};
+    CHECK(plan("llama-2-7b", c).worst().activations_per_layer == 67633152.0 + 4096.0 * (3 * 4096 + 11008) * 2);
+    CHECK(plan("llama-2-7b", c).worst().activations_per_layer == 258473984.0);
     // Layer SAC every 4th block: 8 of 32 keep their input.
     c.precision = Precision::mixed_bf16;
     c.framework_options = {{"selective_ac_option", "4"}};
