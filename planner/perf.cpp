@@ -388,9 +388,14 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
                                   " sustained in training";
         }
     }
-    if (!table_gemm)
+    if (!table_gemm) {
         r.rate_sources.gemm = (opt.gemm_efficiency > 0 ? "calibrated: " + opt.calibration : g.gemm_efficiency_source) +
                               "; × shape factor n/(n + 128) at n = " + plain(n_min);
+        if (format_ratio != 1)
+            r.rate_sources.gemm += "; " + std::string(to_string(matmul_format(g, c.precision))) + " GEMMs × " +
+                                   plain(std::round(format_ratio * 1000) / 1000) +
+                                   " (1.90 × the FP8 speed at most, Transformer Engine's B300 benchmark; core/precision.cpp)";
+    }
     r.matmul_rate = rate;
     // The fused attention kernel has its own published efficiency on some parts (GpuSpec::
     // attention_efficiency: FlashAttention-2 on Hopper); eager attention runs batched GEMMs, and a
