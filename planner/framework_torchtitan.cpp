@@ -144,6 +144,7 @@ public:
     void validate(const ModelSpec& m, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         framework_option_flag(c, "compile");  // true or false, refused otherwise
+        framework_option_flag(c, "sac_saves_abs");
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::bf16 && c.precision != Precision::fp32 &&
             c.precision != Precision::fp8)
             throw InputError(std::string("--precision ") + to_string(c.precision) +
