@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -45,6 +46,31 @@ double latency_steps(Collective c, int n, NcclAlgorithm a) {
     }
 }
 
+// The steps of a group spanning nodes that cross the network, NCCL's nInterSteps (tuning.cc):
+// ring all-reduce 2·nodes, all-gather / reduce-scatter nodes − 1, broadcast / reduce nodes; the
+// tree ⌈log2 nodes⌉ each way. The rest are NVLink hops. Point-to-point (send/recv, all-to-all)
+// counts every step at the link's latency.
+struct Hops {
+    double intra = 0, inter = 0;
+};
+Hops split_steps(Collective c, int n, NcclAlgorithm a, int per_node) {
+    const double N = n, g = per_node, nodes = std::ceil(N / g);
+    if (a == NcclAlgorithm::tree) {
+        const double inter = 2 * std::ceil(std::log2(nodes));
+        return {2 * (g - 1), inter};
+    }
+    const double steps = latency_steps(c, n, a);
+    double inter = 0;
+    switch (c) {
+        case Collective::all_reduce: inter = nodes > 1 ? 2 * nodes : 0; break;
+        case Collective::all_gather:
+        case Collective::reduce_scatter: inter = nodes - 1; break;
+        default: inter = nodes; break;
+    }
+    inter = std::min(inter, steps);
+    return {steps - inter, inter};
+}
+
 // Send/recv and all-to-all run on NCCL's point-to-point path, which picks LL (up to
 // NCCL_P2P_LL_THRESHOLD per channel) or Simple, never LL128 (src/enqueue.cc, addP2pToPlan).
 bool point_to_point(Collective c) { return c == Collective::send_recv || c == Collective::all_to_all; }
@@ -62,7 +88,12 @@ CollectiveTime collective_time(Collective c, double bytes, int n, const LinkMode
     if ((n == 1 && c != Collective::send_recv) || bytes == 0) return t;  // nothing crosses a link
     const ProtocolCost pc = protocol_cost(p);
     const double hop = link.kind == LinkKind::nvlink ? pc.nvlink_hop_us : pc.network_hop_us;
-    t.latency_seconds = (pc.base_us + latency_steps(c, n, a) * hop) * 1e-6 + kCollectiveCallLatency;
+    double hops_us = latency_steps(c, n, a) * hop;
+    if (link.kind == LinkKind::network && link.members_per_node > 0 && link.members_per_node < n && !point_to_point(c)) {
+        const Hops h = split_steps(c, n, a, link.members_per_node);
+        hops_us = h.intra * pc.nvlink_hop_us + h.inter * pc.network_hop_us;
+    }
+    t.latency_seconds = (pc.base_us + hops_us) * 1e-6 + kCollectiveCallLatency;
     const double kind = (c == Collective::all_gather || c == Collective::reduce_scatter) ? kGatherScatterBusbwRatio : 1.0;
     t.bandwidth_seconds = bytes * busbw_factor(c, n) / (link.bus_bandwidth * kind * pc.efficiency);
     t.seconds = t.latency_seconds + t.bandwidth_seconds;

@@ -39,12 +39,17 @@ const char* to_string(NcclProtocol p);
 
 // A link class as NCCL sees it: the bus bandwidth a large all-reduce reaches over it (bytes/s,
 // e.g. 324e9 for 2 H100s and 370e9 for 8 over NVLink, 47e9 per GPU for NDR InfiniBand) and the
-// hop kind. All-gather and reduce-scatter run at kGatherScatterBusbwRatio of it.
+// hop kind. All-gather and reduce-scatter run at kGatherScatterBusbwRatio of it. A group that
+// spans nodes with members_per_node > 0 of its ranks in each node pays NCCL's latency per hop
+// kind (src/graph/tuning.cc): a ring's nsteps − nInterSteps hops inside nodes at the NVLink hop
+// latency and nInterSteps (all-reduce 2·nodes, all-gather / reduce-scatter nodes − 1) over the
+// network; the tree 2·((members_per_node − 1) NVLink + ⌈log2 nodes⌉ network hops). 0: every hop
+// at the link's own latency (a group inside one node, or an unknown placement).
 struct LinkModel {
     LinkKind kind = LinkKind::nvlink;
     double bus_bandwidth = 0;  // bytes/s
+    int members_per_node = 0;
 };
-
 struct CollectiveTime {
     double seconds = 0;
     double latency_seconds = 0;    // the α part

@@ -30,6 +30,7 @@ constexpr double kGbit = 1e9 / 8;  // bytes/s in one Gb/s
 struct Placement {
     LinkKind link = LinkKind::nvlink;
     double busbw = 0;
+    int per_node = 0;  // the group's members in each node, when it spans nodes (NCCL's hop latencies)
 };
 Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int stride) {
     Placement p;
@@ -40,6 +41,7 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     }
     const int per_node = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
     p.link = LinkKind::network;
+    p.per_node = per_node;
     if (kind == Collective::all_to_all) {
         // An all-to-all cannot aggregate NICs (docs/REFERENCES.md §4): each rank sends the
         // (n − g)/n of its buffer bound for other nodes through its own NIC while (g − 1)/n goes
@@ -641,7 +643,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         const Placement pl = place(cl, p.gpus, kind, kind == Collective::send_recv ? 2 : group, stride);
         u.link = pl.link;
         u.bus_bandwidth = pl.busbw;
-        u.each = collective_time(kind, bytes, group, LinkModel{pl.link, pl.busbw});
+        u.each = collective_time(kind, bytes, group, LinkModel{pl.link, pl.busbw, pl.per_node});
         if (pl.link == LinkKind::nvlink) {
             const double measured = measured_collective_seconds(opt.measured_collectives, kind, group, bytes);
             if (measured > 0) {

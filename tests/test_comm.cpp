@@ -81,6 +81,28 @@ TEST_CASE("comm: across nodes the tree's log latency wins for all-reduce", "[com
     CHECK(collective_time(Collective::all_gather, 8388608, 64, ib).algorithm == NcclAlgorithm::ring);
 }
 
+TEST_CASE("comm: a group spanning nodes pays NVLink latency inside them, network latency between (NCCL's tuning)",
+          "[comm][golden]") {
+    // 64 ranks, 8 per node (8 nodes), Simple protocol (hops 3.4 µs NVLink, 14 µs network, base 8.4):
+    //   ring all-gather: 63 steps, nodes − 1 = 7 over the network: 8.4 + 56·3.4 + 7·14 = 296.8 µs;
+    //   ring all-reduce: 126 steps, 2·nodes = 16 over the network: 8.4 + 110·3.4 + 16·14 = 606.4 µs;
+    //   tree all-reduce: 2·((8 − 1)·3.4 + log2 8 · 14) = 131.6: 140.0 µs; each + 14 µs per call.
+    const LinkModel ib{LinkKind::network, 47e9, 8};
+    const double mib8 = 8388608;
+    CHECK(collective_time(Collective::all_gather, mib8, 64, ib, NcclAlgorithm::ring, NcclProtocol::simple).latency_seconds ==
+          Approx(310.8e-6));
+    CHECK(collective_time(Collective::all_reduce, mib8, 64, ib, NcclAlgorithm::ring, NcclProtocol::simple).latency_seconds ==
+          Approx(620.4e-6));
+    CHECK(collective_time(Collective::all_reduce, mib8, 64, ib, NcclAlgorithm::tree, NcclProtocol::simple).latency_seconds ==
+          Approx(154.0e-6));
+    // Point-to-point and an unknown placement keep every step at the network latency.
+    const LinkModel flat{LinkKind::network, 47e9};
+    CHECK(collective_time(Collective::all_to_all, mib8, 64, ib, NcclAlgorithm::ring, NcclProtocol::simple).latency_seconds ==
+          collective_time(Collective::all_to_all, mib8, 64, flat, NcclAlgorithm::ring, NcclProtocol::simple).latency_seconds);
+    CHECK(collective_time(Collective::all_gather, mib8, 64, flat, NcclAlgorithm::ring, NcclProtocol::simple).latency_seconds ==
+          Approx((8.4 + 63 * 14) * 1e-6 + 14e-6));
+}
+
 TEST_CASE("comm: degenerate groups and bad input", "[comm]") {
     const LinkModel nvlink{LinkKind::nvlink, 370e9};
     CHECK(collective_time(Collective::all_reduce, 1e9, 1, nvlink).seconds == 0);
