@@ -87,21 +87,17 @@ const PrecisionTraits& precision_traits(Precision p) {
     throw std::logic_error("precision_traits: unknown precision");
 }
 
-namespace {
-
-double peak_or_zero(const GpuSpec& gpu, const PrecisionTraits& t) {
-    const double peak = gpu.peak_flops(t.matmul);
-    return peak > 0 ? peak : gpu.peak_flops(t.matmul_fallback);
+NumberFormat matmul_format(const GpuSpec& gpu, Precision p) {
+    const PrecisionTraits& t = precision_traits(p);
+    return gpu.peak_flops(t.matmul) > 0 ? t.matmul : t.matmul_fallback;
 }
-
-}  // namespace
 
 double precision_peak_flops(const GpuSpec& gpu, Precision p, std::string_view flag) {
     const PrecisionTraits& t = precision_traits(p);
-    if (const double peak = peak_or_zero(gpu, t); peak > 0) return peak;
+    if (const double peak = gpu.peak_flops(matmul_format(gpu, p)); peak > 0) return peak;
     std::vector<std::string> usable;
     for (const PrecisionTraits& other : kPrecisionTraits)
-        if (peak_or_zero(gpu, other) > 0) usable.emplace_back(to_string(other.precision));
+        if (gpu.peak_flops(matmul_format(gpu, other.precision)) > 0) usable.emplace_back(to_string(other.precision));
     std::string formats = to_string(t.matmul);
     if (t.matmul_fallback != t.matmul) formats += std::string(" or ") + to_string(t.matmul_fallback);
     throw InputError(std::string(flag) + " " + to_string(p) + ": the " + gpu.name + " (" + gpu.display_name + ") has no " +

@@ -55,6 +55,10 @@ const PrecisionTraits& precision_traits(Precision p);
 // 0.634 on the B300 (docs/PERFORMANCE_MODEL.md §2, "NVFP4 GEMMs").
 double format_gemm_efficiency_ratio(const GpuSpec& gpu, NumberFormat format);
 
+// The matmul input format p's matmuls run in on `gpu`: its own, or matmul_fallback where the GPU
+// lacks it (nvfp4 on Hopper runs at FP8; the fallback's peak may be 0 too: precision_peak_flops).
+NumberFormat matmul_format(const GpuSpec& gpu, Precision p);
+
 // Dense peak FLOP/s of `gpu` for p's matmuls: matmul, or matmul_fallback where that is 0. Where
 // both are 0 (fp8 on a V100: no fp8 and no bf16 tensor cores) p cannot run there: InputError naming
 // `flag`, p, the GPU and the precisions it can run, e.g.

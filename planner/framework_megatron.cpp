@@ -111,6 +111,14 @@ double megatron_grad_bytes(const TrainConfig& c) {
     return framework_option_flag(c, "grad_reduce_in_bf16") ? 2 : 4;  // --bf16 (and fp8 on top of it)
 }
 
+// The option that keeps a quantized-linear precision's layer weights in its own format
+// (transformer_config.py fp8_param / fp4_param: --fp8-param-gather for fp8 and mxfp8,
+// --fp4-param-gather for nvfp4); "" for the other precisions.
+std::string param_gather_option(Precision p) {
+    if (!precision_traits(p).quantized_linears) return "";
+    return p == Precision::nvfp4 ? "fp4_param_gather" : "fp8_param_gather";
+}
+
 class MegatronProfile final : public FrameworkProfile {
 public:
     Framework framework() const override { return Framework::megatron; }
@@ -218,8 +226,8 @@ public:
 
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
-        if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp8 &&
-            c.precision != Precision::mxfp8 && c.precision != Precision::nvfp4 && c.precision != Precision::fp32)
+        if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp32 &&
+            !precision_traits(c.precision).quantized_linears)
             throw InputError(std::string("--precision ") + to_string(c.precision) +
                              " under --framework megatron: Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
                              "(mixed-fp16), Transformer Engine fp8 on top of --bf16 (fp8; --fp8-recipe mxfp8: mxfp8) "
@@ -249,10 +257,10 @@ public:
         if (method_given && c.recompute != Recompute::full)
             throw InputError("--framework-option recompute_method / recompute_num_layers: Megatron takes them with "
                              "--recompute full only (selective recomputes the core attention of every layer)");
-        if (framework_option_flag(c, "fp8_param_gather") && c.precision != Precision::fp8 && c.precision != Precision::mxfp8)
-            throw InputError("--framework-option fp8_param_gather=true needs --precision fp8 or mxfp8 (Transformer Engine)");
-        if (framework_option_flag(c, "fp4_param_gather") && c.precision != Precision::nvfp4)
-            throw InputError("--framework-option fp4_param_gather=true needs --precision nvfp4 (Transformer Engine)");
+        for (const char* option : {"fp8_param_gather", "fp4_param_gather"})
+            if (framework_option_flag(c, option) && param_gather_option(c.precision) != option)
+                throw InputError(std::string("--framework-option ") + option + "=true needs --precision " +
+                                 (std::string(option) == "fp4_param_gather" ? "nvfp4" : "fp8 or mxfp8") + " (Transformer Engine)");
         if (framework_option_flag(c, "grad_reduce_in_bf16") && c.precision != Precision::mixed_bf16 &&
             !precision_traits(c.precision).quantized_linears)
             throw InputError("--framework-option grad_reduce_in_bf16=true needs --precision mixed-bf16, fp8, mxfp8 or nvfp4 (--bf16)");
@@ -348,8 +356,8 @@ public:
         // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
         const bool fp8 = precision_traits(c.precision).quantized_linears;
         const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
-        const bool fp8_param = (c.precision == Precision::nvfp4 ? framework_option_flag(c, "fp4_param_gather")
-                                                                 : fp8 && framework_option_flag(c, "fp8_param_gather"));
+        const std::string gather_option = param_gather_option(c.precision);
+        const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
         const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
         const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
         const std::string on_gpu = stage_count(psi) + " params";
@@ -364,7 +372,7 @@ public:
                              {"parameters", "parameters", bytes,
                               on_gpu + " × " + stage_number(w) + " B (" + (w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
                                   (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
-                                                   " (--" + (c.precision == Precision::nvfp4 ? "fp4" : "fp8") + "-param-gather)"
+                                                   " (--" + gather_option.substr(0, 3) + "-param-gather)"
                                              : std::string()) +
                                   ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
                               kSource + ": param_and_grad_buffer.py"}});
@@ -435,12 +443,12 @@ public:
         const ParallelLayout& p = c.parallel;
         std::string s = "Megatron-Core (Megatron-LM d98e8a64): ";
         s += c.precision == Precision::fp32 ? "fp32" : c.precision == Precision::mixed_fp16 ? "--fp16" : "--bf16";
-        if (c.precision == Precision::fp8 || c.precision == Precision::mxfp8)
-            s += std::string(" + Transformer Engine ") + (c.precision == Precision::mxfp8 ? "MXFP8 (--fp8-recipe mxfp8: " : "fp8 (") +
-                 "layers' linears" + (framework_option_flag(c, "fp8_param_gather") ? ", --fp8-param-gather" : "") + ")";
-        if (c.precision == Precision::nvfp4)
-            s += std::string(" + Transformer Engine NVFP4 (--fp4-format e2m1 --fp4-recipe nvfp4: layers' linears") +
-                 (framework_option_flag(c, "fp4_param_gather") ? ", --fp4-param-gather" : "") + ")";
+        if (const std::string option = param_gather_option(c.precision); !option.empty())
+            s += std::string(" + Transformer Engine ") +
+                 (c.precision == Precision::nvfp4   ? "NVFP4 (--fp4-format e2m1 --fp4-recipe nvfp4: "
+                  : c.precision == Precision::mxfp8 ? "MXFP8 (--fp8-recipe mxfp8: "
+                                                    : "fp8 (") +
+                 "layers' linears" + (framework_option_flag(c, option) ? ", --" + option.substr(0, 3) + "-param-gather" : "") + ")";
         const double gb = megatron_grad_bytes(c);
         s += std::string(", ") + (gb == 4 ? "fp32" : "16-bit") + " main-grad buffer";
         s += p.zero == 1 ? ", --use-distributed-optimizer (fp32 main params + Adam over dp × cp)"

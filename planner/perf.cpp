@@ -150,13 +150,6 @@ TableUse table_for(const GpuSpec& g, const PerfOptions& opt) {
     return u;
 }
 
-// The matmul input format a precision's matmuls run in on g: its own, or its fallback where g
-// lacks it (precision_peak_flops; nvfp4 on Hopper runs at FP8).
-NumberFormat matmul_format(const GpuSpec& g, Precision p) {
-    const PrecisionTraits& t = precision_traits(p);
-    return g.peak_flops(t.matmul) > 0 ? t.matmul : t.matmul_fallback;
-}
-
 // The table's GEMM input format for a precision's matmuls on g (fp32 runs on TF32 tensor cores, as
 // precision_peak_flops; the 16-bit matmuls of the quantized-linear recipes are bf16).
 const char* gemm_dtype(const GpuSpec& g, Precision p, bool sixteen_bit) {
