@@ -79,6 +79,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     o << "  layout  dp " << p.dp() << " × tp " << p.tp << " × pp " << p.pp;
     if (p.cp > 1) o << " × cp " << p.cp;
     if (p.ep > 1) o << ", ep " << p.ep;
+    if (p.expert_tp() != p.tp) o << " (experts whole on each rank: etp " << p.expert_tp() << ", expert dp " << p.expert_shard_group() << ")";
     if (p.virtual_stages > 1) o << ", " << p.virtual_stages << " virtual stages";
     if (!p.split.even()) o << ", layers per stage " << stage_layers_text(plan.model.n_layers, p) << " (" << split_origin(p.split) << ")";
     if (p.sp) o << ", sequence parallel";

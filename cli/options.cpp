@@ -211,6 +211,11 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     if (layout) app.add_option("--cp", o.cp, "Context-parallel size (ring attention)")->capture_default_str()->type_name("N");
     if (layout) app.add_option("--ep", o.ep, "Expert-parallel size (MoE)")->capture_default_str()->type_name("N");
     if (layout)
+        app.add_option("--etp", o.etp,
+                       "Expert tensor-parallel size (MoE), 1 or --tp (default: --tp); 1 with --tp > 1 is Megatron-Core's "
+                       "parallel folding: expert parallelism spans the tensor-parallel ranks too")
+            ->type_name("N");
+    if (layout)
         app.add_option("--virtual-stages", o.virtual_stages, "Interleaved pipeline: model chunks per pipeline rank")
             ->capture_default_str()->type_name("V");
     if (layout)
@@ -595,6 +600,7 @@ gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& pr
     // What a scenario cannot hold is refused, never dropped.
     std::vector<std::string> lost;
     if (!c.parallel.split.even()) lost.emplace_back("an uneven pipeline split");
+    if (c.parallel.etp > 0) lost.emplace_back("--etp");
     if (!c.framework_options.empty()) lost.emplace_back("--framework-option");
     if (!j.gpu_memory.empty()) lost.emplace_back("--gpu-memory");
     const PerfFlags defaults;

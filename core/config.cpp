@@ -296,9 +296,33 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (p.ep > 1 && !m.is_moe()) fail("--ep " + std::to_string(p.ep) + " needs a mixture-of-experts model; " + model + " is dense");
     if (m.is_moe() && m.n_experts % p.ep != 0)
         fail("--ep " + std::to_string(p.ep) + " does not divide the " + std::to_string(m.n_experts) + " experts of " + model);
-    if (p.ep > 1 && (std::int64_t{p.dp()} * p.cp) % p.ep != 0)
-        fail("--ep " + std::to_string(p.ep) + " does not divide data × context parallel = " +
-             std::to_string(p.dp() * p.cp) + " (experts are split across data-parallel ranks)");
+    // Expert tensor parallel (--etp): the experts split like the dense layers (etp = tp, the
+    // default) or whole on each rank (etp 1, Megatron-Core's parallel folding; torchtitan's
+    // expert_tensor_parallel_degree takes the same two values). The expert-parallel group is then
+    // carved from tp × cp × dp ÷ etp ranks (Megatron-Core's expert RankGenerator: etp, ep, edp, pp).
+    if (p.etp < 0) fail("--etp: \"" + std::to_string(p.etp) + "\" must be a positive integer");
+    if (p.etp > 0 && p.etp != 1 && p.etp != p.tp)
+        fail("--etp " + std::to_string(p.etp) + " must be 1 or --tp " + std::to_string(p.tp) +
+             " (experts split like the dense layers, or whole on each rank; sizes between are not modelled)");
+    if (p.expert_tp() != p.tp && !m.is_moe())
+        fail("--etp " + std::to_string(p.etp) + " needs a mixture-of-experts model; " + model + " is dense");
+    if (p.expert_tp() != p.tp && !p.sp)
+        fail("--etp " + std::to_string(p.etp) + " with --tp " + std::to_string(p.tp) +
+             " needs --sp (Megatron-Core runs mixture-of-experts layers under tensor parallelism only with sequence "
+             "parallelism: each rank dispatches its own s/tp tokens)");
+    if (m.is_moe() && m.expert_d_ff() % p.expert_tp() != 0)
+        fail("--" + std::string(p.etp > 0 ? "etp " : "tp ") + std::to_string(p.expert_tp()) + " does not divide the expert MLP size " +
+             std::to_string(m.expert_d_ff()) + " of " + model);
+    if (p.ep > 1 || p.expert_tp() != p.tp) {
+        const std::int64_t ranks = std::int64_t{p.tp} * p.cp * p.dp();
+        if (p.expert_tp() == p.tp && (std::int64_t{p.dp()} * p.cp) % p.ep != 0)
+            fail("--ep " + std::to_string(p.ep) + " does not divide data × context parallel = " +
+                 std::to_string(p.dp() * p.cp) + " (experts are split across data-parallel ranks; with --tp > 1, --etp 1 "
+                 "lets expert parallelism span the tensor-parallel ranks too)");
+        if (p.expert_tp() != p.tp && ranks % p.ep != 0)
+            fail("--ep " + std::to_string(p.ep) + " does not divide tp × cp × dp = " + str(ranks) +
+                 " (with --etp 1 the expert-parallel group spans a pipeline stage's tensor, context and data-parallel ranks)");
+    }
 
     // Sequence length vs. the model's positions.
     if (c.seq > m.max_positions) {

@@ -69,7 +69,8 @@ struct ParallelLayout {
     int tp = 1;             // tensor parallel
     int pp = 1;             // pipeline parallel
     int cp = 1;             // context parallel (sequence split across GPUs in attention)
-    int ep = 1;             // expert parallel (MoE experts split over data-parallel ranks)
+    int ep = 1;             // expert parallel (MoE experts split over data × context parallel ranks)
+    int etp = 0;            // expert tensor parallel: the routed experts' own tp, 1 or tp; 0 = tp (expert_tp())
     int virtual_stages = 1; // interleaved pipeline: model chunks per pipeline rank
     bool sp = false;        // Megatron sequence parallelism (with tp > 1)
     int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
@@ -81,10 +82,19 @@ struct ParallelLayout {
         if (tp < 1 || pp < 1 || cp < 1 || tp_pp > gpus) return 0;
         return static_cast<int>(gpus / (tp_pp * cp));  // tp_pp ≤ gpus < 2^31, cp < 2^31
     }
+    // The routed experts' tensor-parallel size: tp unless --etp says otherwise. With 1 < tp the
+    // experts may run unsplit (etp 1, Megatron-Core's "MoE parallel folding", arXiv:2504.14960):
+    // the expert-parallel group then spans the tp × cp × dp ranks of a pipeline stage
+    // (docs/MEMORY_MODEL.md §3, docs/PERFORMANCE_MODEL.md §3 "Expert tensor parallelism").
+    int expert_tp() const { return etp > 0 ? etp : tp; }
     // ZeRO shards dense states over data × context parallel ranks (Megatron-Core's
-    // distributed optimizer uses the dp×cp group), expert states over that ÷ ep.
+    // distributed optimizer uses the dp×cp group), expert states over the expert data-parallel
+    // group: tp × cp × dp ÷ (etp × ep) ranks (dp × cp ÷ ep when etp = tp).
     int shard_group() const { return dp() * cp; }
-    int expert_shard_group() const { return dp() * cp / ep; }
+    int expert_shard_group() const {
+        const std::int64_t ranks = std::int64_t{tp} * cp * dp(), per = std::int64_t{expert_tp()} * ep;
+        return per > 0 && ranks % per == 0 ? static_cast<int>(ranks / per) : 0;
+    }
 };
 
 struct TrainConfig {

@@ -57,6 +57,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 150 * GBps,  // V100 datasheet: NVLink 300 GB/s bidirectional -> 150 GB/s each way
         .default_gpus_per_node = 8,          // DGX-1 (8 × V100 SXM2, hybrid cube-mesh NVLink)
         .tdp_watts = 300,                    // V100 datasheet (SXM2): 300 W
+        .sm_count = 80,                   // V100 whitepaper (2017): Tesla V100 80 SMs
         .source = "NVIDIA Tesla V100 GPU Accelerator datasheet (SXM2 column); NVIDIA Tesla V100 GPU Architecture whitepaper (2017)",
         .gemm_efficiency = 0.687,  // V100-SXM2-16GB 94.84 ÷ H100 759.09 fp16 (same SXM2 compute as the 32GB); derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: V100 SXM2 94.84 vs H100 759.09 TFLOP/s fp16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -88,6 +89,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
         .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
         .tdp_watts = 400,                    // A100 datasheet (SXM): 400 W
+        .sm_count = 108,                  // A100 whitepaper (2020): A100 Tensor Core GPU 108 SMs
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 40GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
         .gemm_efficiency = kGemmEfficiency,
         .gemm_efficiency_source = "fitted: the 26 A100 runs of the published-runs validation's fit part (Korthikanti, Narayanan, MPT, BLOOM, OPT, MT-NLG; docs/PERFORMANCE_MODEL.md §2)",
@@ -117,6 +119,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
         .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
         .tdp_watts = 400,                    // A100 datasheet (80GB SXM): 400 W
+        .sm_count = 108,                  // A100 whitepaper (2020): 108 SMs
         .source = "NVIDIA A100 Tensor Core GPU datasheet (SXM 80GB column); NVIDIA A100 Tensor Core GPU Architecture whitepaper (2020)",
         .gemm_efficiency = kGemmEfficiency,
         .gemm_efficiency_source = "fitted: the 26 A100 runs of the published-runs validation's fit part (Korthikanti, Narayanan, MPT, BLOOM, OPT, MT-NLG; docs/PERFORMANCE_MODEL.md §2)",
@@ -183,6 +186,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 32 * GBps,   // PCIe 4.0 x16: 64 GB/s bidirectional (PCI-SIG) -> 32 GB/s each way
         .default_gpus_per_node = 4,          // a workstation, as the RTX 4090
         .tdp_watts = 350,                    // GA102 whitepaper, Appendix A: total graphics power 350 W
+        .sm_count = 82,                   // GA102 whitepaper, Appendix A: RTX 3090 82 SMs
         .source = "NVIDIA Ampere GA102 GPU Architecture whitepaper (2020), Appendix A (GeForce RTX 3090)",
         .gemm_efficiency = 0.919,  // RTX 3090 76.58 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: RTX 3090 76.58 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -219,6 +223,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 450 * GBps,  // H100 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
         .default_gpus_per_node = 8,          // DGX H100 / HGX H100 8-GPU (NVSwitch)
         .tdp_watts = 700,                    // H100 datasheet (SXM): up to 700 W (configurable)
+        .sm_count = 132,                  // H100 whitepaper (2022): H100 SXM5 132 SMs
         .source = "NVIDIA H100 Tensor Core GPU datasheet (SXM column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "fitted: GPT-2 124M / 350M training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
@@ -257,6 +262,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 450 * GBps,  // torchtitan benchmarks: 8 H100 fully connected with NVLink (the SXM5's 900 GB/s bidirectional)
         .default_gpus_per_node = 8,          // torchtitan benchmarks: 8 H100 per host
         .tdp_watts = 700,                    // torchtitan benchmarks: "the default 500W power limit ... up to 700W TDP"
+        .sm_count = 132,                  // the GH100 SXM5 configuration: 132 SMs (H100 whitepaper)
         .source = "torchtitan benchmarks/llama3_h100_202412_torchtitan.md, Hardware (memory, bandwidth, power); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
@@ -290,6 +296,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 64 * GBps,   // H100 datasheet (PCIe): PCIe Gen5 128 GB/s bidirectional -> 64 GB/s each way
         .default_gpus_per_node = 8,          // mainstream 8-card PCIe servers (H100 PCIe is a dual-slot passive card)
         .tdp_watts = 350,                    // H100 datasheet (PCIe): 300–350 W configurable; the maximum
+        .sm_count = 114,                  // H100 whitepaper (2022): H100 PCIe 114 SMs
         .source = "NVIDIA H100 Tensor Core GPU datasheet (PCIe column); NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit: GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
@@ -324,6 +331,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 64 * GBps,   // H100 product page (NVL): PCIe Gen5 128 GB/s bidirectional -> 64 GB/s each way
         .default_gpus_per_node = 8,          // H100 product page (NVL): partner and NVIDIA-Certified systems with 1–8 GPUs
         .tdp_watts = 400,                    // H100 product page (NVL): 350–400 W configurable; the maximum
+        .sm_count = 132,                  // H100 NVL: 16,896 FP32 cores = 132 SMs of 128 (H100 product page)
         .source = "NVIDIA H100 Tensor Core GPU product page, technical specifications (H100 NVL column; sparse ÷ 2)",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SMs): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
@@ -356,6 +364,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 450 * GBps,  // H200 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
         .default_gpus_per_node = 8,          // HGX H200 8-GPU
         .tdp_watts = 700,                    // H200 datasheet (SXM): up to 700 W (configurable)
+        .sm_count = 132,                  // H200: the GH100 SXM5 configuration, 132 SMs (H100 whitepaper)
         .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
@@ -391,6 +400,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 200 * GBps,  // H800 datasheet: NVLink 400 GB/s bidirectional -> 200 GB/s each way
         .default_gpus_per_node = 8,          // HGX H800 8-GPU
         .tdp_watts = 700,                    // H800 datasheet (SXM): up to 700 W
+        .sm_count = 132,                  // H800 SXM: the GH100 SXM5 configuration, 132 SMs
         .source = "NVIDIA H800 Tensor Core GPU datasheet (SXM column); compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
         .gemm_efficiency = kGemmEfficiencyHopper,
         .gemm_efficiency_source = "the H100 SXM fit (same GH100 SXM5 compute): GPT-2 training measured on the lent H100 (docs/PERFORMANCE_MODEL.md §2)",
@@ -463,6 +473,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 900 * GBps,  // HGX B200 datasheet: NVLink 1.8 TB/s bidirectional per GPU -> 900 GB/s each way
         .default_gpus_per_node = 8,          // HGX B200 / DGX B200 8-GPU
         .tdp_watts = 1000,                   // HGX B200 datasheet: configurable up to 1,000 W per GPU
+        .sm_count = 148,                  // Chips and Cheese, 'Nvidia's B200: Keeping the CUDA Juggernaut Rolling' (2025): 74 SMs per die enabled, 148 (third-party; NVIDIA's datasheet does not list it)
         .source = "NVIDIA HGX B200 datasheet (8-GPU totals ÷ 8, sparse ÷ 2); NVIDIA DGX B200 datasheet",
         .gemm_efficiency = 0.625,  // MAMF: B200 1745.0 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: B200 1745.0 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -608,6 +619,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 448 * GBps,  // MI300X datasheet: 896 GB/s aggregate bidirectional -> 448 GB/s each way
         .default_gpus_per_node = 8,          // AMD Instinct MI300X Platform: 8 OAM modules
         .tdp_watts = 750,                    // MI300X datasheet: 750 W peak TBP
+        .sm_count = 304,                  // AMD CDNA 3 whitepaper: MI300X 304 compute units
         .source = "AMD Instinct MI300X Accelerator datasheet (2023); AMD CDNA 3 Architecture whitepaper (2023)",
         .gemm_efficiency = 0.412,  // MAMF: MI300X 668.4 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: MI300X 668.4 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -637,6 +649,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 448 * GBps,  // MI325X datasheet: 7 links × 128 GB/s = 896 GB/s aggregate bidirectional -> 448 each way
         .default_gpus_per_node = 8,          // AMD Instinct MI325X Platform: 8 OAM modules
         .tdp_watts = 1000,                   // MI325X datasheet: 1000 W peak TBP
+        .sm_count = 304,                  // AMD MI325X datasheet: 304 compute units
         .source = "AMD Instinct MI325X Accelerator datasheet (2024); AMD CDNA 3 Architecture whitepaper (2023)",
         .gemm_efficiency = 0.484,  // MAMF: MI325X 784.9 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: MI325X 784.9 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -669,6 +682,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 16 * GBps,   // T4 datasheet: PCIe Gen3 x16, 32 GB/s bidirectional -> 16 GB/s each way
         .default_gpus_per_node = 1,          // a single card (Colab, cloud inference instances)
         .tdp_watts = 70,                     // T4 datasheet: 70 W
+        .sm_count = 40,                   // T4 / TU104 (Turing whitepaper): 40 SMs
         .source = "NVIDIA T4 Tensor Core GPU datasheet (2019); NVIDIA Turing architecture whitepaper (FP64 ratio)",
         .gemm_efficiency = 0.584,  // T4 41.93 ÷ H100 759.09 fp16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: T4 41.93 vs H100 759.09 TFLOP/s fp16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -702,6 +716,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 32 * GBps,   // L40S datasheet: PCIe Gen4 x16 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
         .default_gpus_per_node = 8,          // NVIDIA-Certified L40S / OVX servers hold up to 8 dual-slot passive cards
         .tdp_watts = 350,                    // L40S datasheet: max power consumption 350 W
+        .sm_count = 142,                  // Ada whitepaper / L40S datasheet: 18,176 CUDA cores = 142 SMs
         .source = "NVIDIA L40S datasheet (2023); NVIDIA Ada Lovelace GPU Architecture whitepaper (FP64 ratio)",
         .gemm_efficiency = 0.633,  // L40S 269.15 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: L40S 269.15 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -733,6 +748,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 32 * GBps,   // PCIe 4.0 x16: 64 GB/s bidirectional (PCI-SIG) -> 32 GB/s each way
         .default_gpus_per_node = 4,          // a workstation: four 3-slot cards fill an ATX/EATX tower; 8-card rigs are rarer
         .tdp_watts = 450,                    // Ada whitepaper / RTX 4090 spec page: total graphics power 450 W
+        .sm_count = 128,                  // Ada whitepaper, Appendix A: RTX 4090 128 SMs
         .source = "NVIDIA Ada Lovelace GPU Architecture whitepaper (2022), Appendix A (GeForce RTX 4090); NVIDIA GeForce RTX 4090 specifications page",
         .gemm_efficiency = 0.852,  // RTX 4090 165.26 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: RTX 4090 165.26 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
@@ -764,6 +780,7 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_bandwidth = 64 * GBps,   // PCIe 5.0 x16: 128 GB/s bidirectional (PCI-SIG) -> 64 GB/s each way (no NVLink)
         .default_gpus_per_node = 4,          // a workstation, as the RTX 4090
         .tdp_watts = 575,                    // RTX Blackwell whitepaper, Appendix A: total graphics power 575 W
+        .sm_count = 170,                  // RTX Blackwell whitepaper, Appendix A: RTX 5090 170 SMs
         .source = "NVIDIA RTX Blackwell GPU Architecture whitepaper (2025), Appendix A (GeForce RTX 5090)",
         .gemm_efficiency = 0.968,  // RTX 5090 238.04 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
         .gemm_efficiency_source = "derived: RTX 5090 238.04 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",

@@ -78,6 +78,10 @@ struct GpuSpec {
     double intra_node_bandwidth = 0;
     int default_gpus_per_node = 8;      // GPUs in the usual server of this part
     double tdp_watts = 0;               // board power (TDP / TBP), datasheet maximum
+    // Streaming multiprocessors (AMD: compute units) a kernel can use; 0 = not in the catalog.
+    // The time model takes a communication kernel's SMs from the computation it overlaps
+    // (docs/PERFORMANCE_MODEL.md §3, "SMs a dispatcher takes").
+    int sm_count = 0;
     std::string source;                 // datasheet(s) this row comes from
 
     // What the time and cost models assume of the part (docs/GPUS.md, "Planning defaults"). A row

@@ -22,6 +22,7 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     p.pp = small(o.pp, "--pp", 1, kMaxGpus);
     p.cp = small(o.cp, "--cp", 1, kMaxGpus);
     p.ep = small(o.ep, "--ep", 1, kMaxGpus);
+    if (!trim(o.etp).empty()) p.etp = small(o.etp, "--etp", 1, kMaxGpus);
     p.virtual_stages = small(o.virtual_stages, "--virtual-stages", 1, 1024);
     p.sp = o.sp;
     p.zero = small(o.zero, "--zero", 0, 3);

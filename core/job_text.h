@@ -13,6 +13,7 @@ namespace llmplan {
 
 struct JobText {
     std::string gpus = "1", gpus_per_node = "", tp = "1", pp = "1", cp = "1", ep = "1", virtual_stages = "1", zero = "0";
+    std::string etp = "";  // --etp: the experts' tensor-parallel size, 1 or tp; empty: tp
     bool sp = false;
     // Uneven pipeline stages (core/config.h PipelineSplit): "7,8,8,7" or "balanced"; "F,L" (either may be empty).
     std::string pp_layers = "", pp_first_last = "";

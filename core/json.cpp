@@ -316,14 +316,15 @@ nlohmann::json gpu_json(const GpuSpec& g) {
                                   {"int8", g.peak_int8}}},
             {"intra_node_link", g.intra_node_link},
             {"intra_node_bandwidth_bytes_per_s", g.intra_node_bandwidth},
-            {"tdp_watts", g.tdp_watts}};
+            {"tdp_watts", g.tdp_watts},
+            {"sm_count", g.sm_count}};
 }
 
 nlohmann::json parallel_json(const ParallelLayout& p) {
     nlohmann::json j = {{"gpus", p.gpus}, {"gpus_per_node", p.gpus_per_node}, {"dp", p.dp()},
                         {"tp", p.tp},     {"pp", p.pp},                       {"cp", p.cp},
-                        {"ep", p.ep},     {"virtual_stages", p.virtual_stages}, {"sp", p.sp},
-                        {"zero", p.zero}};
+                        {"ep", p.ep},     {"etp", p.expert_tp()}, {"virtual_stages", p.virtual_stages},
+                        {"sp", p.sp},     {"zero", p.zero}};
     if (!p.split.even()) {  // an uneven split as given (the layers each stage holds: memory.stages[].layers)
         const PipelineSplit& s = p.split;
         j["pipeline_split"] = {{"layers", s.layers},

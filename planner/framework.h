@@ -62,6 +62,11 @@ struct CommOverlap {
     // over NVLink (DeepEP / HybridEP, Megatron-Core's flex dispatcher). Not an overlap, but the
     // same hook: the framework's own communication of the step.
     bool ep_dispatch_per_node = false;
+    // SMs the dispatcher's kernels hold while they run beside the computation (with
+    // ep_a2a_with_other_microbatch): the overlapped compute loses ep_comm_sms of the GPU's
+    // GpuSpec::sm_count for as long as the hidden all-to-all runs (0: not modelled).
+    int ep_comm_sms = 0;
+    std::string ep_comm_sms_source;
 };
 
 // How often a framework casts the layers' linear weights to FP8 (--precision fp8): every GEMM call

@@ -53,7 +53,7 @@ DsTensors ds_tensors(const ModelSpec& m, const std::vector<ParamTensor>& tensors
         const double copies = stage_copies(t, m, ranges) / (t.expert ? p.ep : 1);
         if (copies <= 0) continue;
         double rows = 0, cols = 0;
-        local_shape(t, p.tp, rows, cols);
+        local_shape(t, p, rows, cols);
         const double elems = rows * cols;
         if (elems > d.largest) {
             d.largest = elems;

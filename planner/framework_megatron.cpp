@@ -137,6 +137,7 @@ public:
             {"tp_comm_overlap", "false"},                     // --tp-comm-overlap: TE userbuffers overlap TP with GEMMs
             {"overlap_param_gather", "false"},                // --overlap-param-gather: the distributed optimizer's all-gather under the next forward
             {"cross_entropy_loss_fusion", "false"},           // --cross-entropy-loss-fusion: fused vocab-parallel cross-entropy
+            {"moe_flex_dispatcher_num_sms", "20"},            // --moe-flex-dispatcher-num-sms: SMs of the flex dispatcher's kernels (DeepEP's default 20)
         };
     }
 
@@ -162,6 +163,17 @@ public:
         if (o.param_gather_with_forward) flags.emplace_back("--overlap-param-gather");
         o.source = join(flags, " ");
         if (o.ep_a2a_with_other_microbatch) o.ep_source = "--overlap-moe-expert-parallel-comm";
+        // The flex dispatcher's kernels run on a fixed number of SMs (transformer_config.py
+        // moe_flex_dispatcher_num_sms; token_dispatcher.py: unset, DeepEP gets "DeepEP's historical
+        // mcore default" 20); overlapped with another micro-batch they take those SMs from it.
+        if (o.ep_a2a_with_other_microbatch && o.ep_dispatch_per_node) {
+            o.ep_comm_sms = static_cast<int>(framework_option_number(c, "moe_flex_dispatcher_num_sms", 1, 1024));
+            o.ep_comm_sms_source = "--moe-flex-dispatcher-num-sms " + std::to_string(o.ep_comm_sms) +
+                                   (std::any_of(c.framework_options.begin(), c.framework_options.end(),
+                                               [](const auto& kv) { return kv.first == "moe_flex_dispatcher_num_sms"; })
+                                        ? ""
+                                        : " (Megatron-Core's DeepEP default)");
+        }
         return o;
     }
     // --recompute-modules: the forward of mla_up_proj's up projections and of mlp's dense MLPs again

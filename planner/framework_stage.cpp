@@ -125,7 +125,7 @@ double stage_layer_matmul_elements(const ModelSpec& m, const std::vector<ParamTe
     for (const ParamTensor& t : tensors) {
         if (!t.matmul_weight || !(t.block == Block::layer || (t.block == Block::mtp && last))) continue;
         double rows = 0, cols = 0;
-        local_shape(t, p.tp, rows, cols);
+        local_shape(t, p, rows, cols);
         total += rows * cols * stage_copies(t, m, ranges) / (t.expert ? p.ep : 1);
     }
     return total;

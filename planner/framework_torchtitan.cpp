@@ -232,7 +232,9 @@ public:
         // --- model states: FSDP2's sharded parameters, gradients and Adam ---------------------------
         const StageParams sp = stage_params(m, tensors, c, i);
         const double psi = sp.dense + sp.expert;
-        const double Nd = shard_ranks(p), Ne = Nd / p.ep;
+        // routed experts: FSDP over the ranks their expert-parallel group leaves, which takes tp too
+        // when the experts are whole (ParallelDims' dp_shard_mod_ep with etp 1)
+        const double Nd = shard_ranks(p), Ne = Nd * p.tp / p.expert_tp() / p.ep;
         const double shard = sp.dense / Nd + sp.expert / Ne;
         const double ps = c.precision == Precision::bf16 ? 2 : 4;      // sharded parameter and gradient dtype
         const double pw = c.precision == Precision::fp32 ? 4 : 2;      // param_dtype of the gathered units

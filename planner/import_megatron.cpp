@@ -85,6 +85,8 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
     if (has("--pipeline-model-parallel-size")) rec.take("--pp", job.pp, text_int("--pipeline-model-parallel-size", 1, 1 << 20), "--pipeline-model-parallel-size");
     if (has("--context-parallel-size")) rec.take("--cp", job.cp, text_int("--context-parallel-size", 1, 1 << 20), "--context-parallel-size");
     if (has("--expert-model-parallel-size")) rec.take("--ep", job.ep, text_int("--expert-model-parallel-size", 1, 1 << 20), "--expert-model-parallel-size");
+    if (has("--expert-tensor-parallel-size"))
+        rec.take("--etp", job.etp, text_int("--expert-tensor-parallel-size", 1, 1 << 20), "--expert-tensor-parallel-size");
     if (has("--sequence-parallel")) rec.take_flag("--sp", job.sp, true, "--sequence-parallel");
     if (has("--num-virtual-stages-per-pipeline-rank"))
         rec.take("--virtual-stages", job.virtual_stages, text_int("--num-virtual-stages-per-pipeline-rank", 1, 1024),

@@ -108,6 +108,13 @@ JobImport import_torchtitan(const std::string& text, const std::string& source, 
     if (doc["parallelism"]["pipeline_parallel_degree"]) rec.take("--pp", job.pp, std::to_string(pp), "parallelism.pipeline_parallel_degree");
     if (doc["parallelism"]["context_parallel_degree"]) rec.take("--cp", job.cp, std::to_string(cp), "parallelism.context_parallel_degree");
     if (doc["parallelism"]["expert_parallel_degree"]) rec.take("--ep", job.ep, std::to_string(ep), "parallelism.expert_parallel_degree");
+    // Expert tensor parallel: torchtitan's default degree is 1 (experts whole on each rank, expert
+    // parallelism taking the tensor-parallel ranks too); it may only be 1 or the tensor degree.
+    if (doc["parallelism"]["expert_tensor_parallel_degree"])
+        rec.take("--etp", job.etp, std::to_string(positive("parallelism", "expert_tensor_parallel_degree", 1)),
+                 "parallelism.expert_tensor_parallel_degree");
+    else if (ep > 1 && tp > 1)
+        rec.derive("--etp", job.etp, "1", "parallelism.expert_tensor_parallel_degree's default 1 (torchtitan)");
     if (rec.value_of(job.tp, "--tp") > 1)
         rec.take_flag("--sp", job.sp, true, "tensor_parallel_degree > 1: torchtitan's plan shards the norms' sequence (SequenceParallel)");
     if (shard_in > 0)

@@ -42,6 +42,10 @@ void local_shape(const ParamTensor& p, int t, double& rows, double& cols) {
     }
 }
 
+void local_shape(const ParamTensor& t, const ParallelLayout& p, double& rows, double& cols) {
+    local_shape(t, t.expert ? p.expert_tp() : p.tp, rows, cols);
+}
+
 double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<LayerRange>& ranges) {
     if (t.block != Block::layer) return static_cast<double>(t.count);
     double n = 0;
@@ -79,7 +83,7 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
     // Adds `copies` of t to the stage; returns the elements of one copy on this GPU (÷ tp).
     auto account = [&](const ParamTensor& t, double copies) {
         double rows = 0, cols = 0;
-        local_shape(t, p.tp, rows, cols);
+        local_shape(t, p, rows, cols);
         if (t.expert) copies /= p.ep;
         const double elems = rows * cols;
         const double state = optimizer_state_bytes(c.optimizer, static_cast<std::int64_t>(rows),
@@ -205,6 +209,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     // --- model states (ZeRO paper §3) -----------------------------------------------------------
     const StageParams sp = stage_params(m, tensors, c, i);
     s.params_on_gpu = std::llround(sp.dense + sp.expert);
+    s.expert_params_on_gpu = std::llround(sp.expert);
     auto shard_elems = [&](bool shard) {
         return shard ? ceil_div(sp.dense, N) + ceil_div(sp.expert, Ne) : sp.dense + sp.expert;
     };
@@ -215,15 +220,18 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     s.optimizer_states = p.zero >= 1 ? sp.dense_state / N + sp.expert_state / Ne : sp.dense_state + sp.expert_state;
 
     auto zero_note = [&](int stage_needed) {
-        return p.zero >= stage_needed && sharded ? " ÷ " + std::to_string(N) + " (ZeRO-" + std::to_string(p.zero) +
-                                                       " shards over " + std::to_string(N) + " data-parallel ranks)"
-                                                 : std::string();
+        const bool experts_apart = sp.expert > 0 && Ne != N;  // routed experts shard over their own group
+        if (p.zero < stage_needed || !(sharded || (experts_apart && Ne > 1))) return std::string();
+        return " ÷ " + std::to_string(N) + " (ZeRO-" + std::to_string(p.zero) + " shards over " + std::to_string(N) +
+               " data-parallel ranks" +
+               (experts_apart ? "; routed experts ÷ " + std::to_string(Ne) + ", their expert data-parallel group" : "") + ")";
     };
     std::string params_formula, grads_formula, opt_formula;
     if (explain) {
         const std::string split = p.tp > 1 || p.pp > 1 || p.ep > 1
                                       ? " (" + s.placement + (p.tp > 1 ? ", ÷ tp " + std::to_string(p.tp) : "") +
-                                            (p.ep > 1 ? ", experts ÷ ep " + std::to_string(p.ep) : "") + ")"
+                                            (p.ep > 1 ? ", experts ÷ ep " + std::to_string(p.ep) : "") +
+                                            (p.expert_tp() != p.tp ? " × etp " + std::to_string(p.expert_tp()) : "") + ")"
                                       : "";
         const std::string on_gpu = num(sp.dense + sp.expert) + " params" + split;
         const char* weight_desc = precision_traits(c.precision).weight_format;
@@ -244,7 +252,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     if (c.lora.enabled()) {
         // The adapters of this stage's layers, those on routed experts split by expert parallelism.
         const LoraCount lora = count_lora(m, c.lora, groups);
-        lora_adapters = (lora.adapter_params - lora.expert_adapter_params) / p.tp + lora.expert_adapter_params / p.tp / p.ep;
+        lora_adapters = (lora.adapter_params - lora.expert_adapter_params) / p.tp + lora.expert_adapter_params / p.expert_tp() / p.ep;
         double base_bytes = 0, base_elems = 0;
         const bool first = i == 0;
         for (const ParamTensor& t : tensors) {
@@ -252,7 +260,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
                               (last && (t.block == Block::final_norm || t.block == Block::head || t.block == Block::mtp));
             if (!here) continue;
             double rows = 0, cols = 0;
-            local_shape(t, p.tp, rows, cols);
+            local_shape(t, p, rows, cols);
             const double copies = stage_copies(t, m, ranges) / (t.expert ? p.ep : 1);
             if (copies <= 0) continue;  // e.g. the dense MLP on a stage of MoE layers
             const double el = rows * cols * copies;

@@ -39,6 +39,7 @@ struct StageMemory {
     int layers = 0;                //   virtual stages the first of its chunks and their total (stage_layer_ranges)
     std::string placement;         // "embedding + layers 0-31 + final norm + head"
     std::int64_t params_on_gpu = 0;  // after tensor/pipeline/expert splits, before ZeRO sharding
+    std::int64_t expert_params_on_gpu = 0;  // of them, routed experts' (reduced over the expert data-parallel group)
     double layer_microbatches = 0;   // activation sets held: layers × micro-batches in flight
     double microbatches_in_flight = 0;
 
@@ -133,6 +134,9 @@ StageParams stage_params(const ModelSpec& model, const std::vector<ParamTensor>&
                          int stage);
 // Local shape of a tensor under tensor parallelism t (Megatron §3; biases are 1 × n vectors).
 void local_shape(const ParamTensor& tensor, int t, double& rows, double& cols);
+// The same on a GPU of layout p: routed experts split by the experts' own tensor-parallel size
+// (ParallelLayout::expert_tp, --etp), every other tensor by tp.
+void local_shape(const ParamTensor& tensor, const ParallelLayout& p, double& rows, double& cols);
 // Copies of a tensor on a stage: for per-layer tensors those in the stage's layer ranges
 // (core/model.h copies_in_layers: dense and MoE layers counted where they fall).
 double stage_copies(const ParamTensor& tensor, const ModelSpec& model, const std::vector<LayerRange>& ranges);

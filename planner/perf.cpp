@@ -116,16 +116,20 @@ Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, c
     e.forward_per_token = d + attn_in / t;
     e.backward_per_token = qkv_out / t + d;
     e.weights = (d * qkv_out + attn_in * d) / t;
-    auto mlp = [&](double f, double per_token, double copies) {
-        e.forward_per_token += per_token * (d + f / t);
-        e.backward_per_token += per_token * (mats * f / t + d);
-        e.weights += copies * (mats + 1) * d * f / t;
+    // An MLP split over tp_mlp ranks; `gathered` of the micro-batch's tokens pass through this
+    // rank's copy of it per token (1 for dense MLPs: the tp ranks share their gathered tokens;
+    // routed experts whole on each rank (etp 1 < tp) see only the rank's own s/tp tokens: 1/tp).
+    auto mlp = [&](double f, double per_token, double copies, double tp_mlp, double gathered) {
+        e.forward_per_token += gathered * per_token * (d + f / tp_mlp);
+        e.backward_per_token += gathered * per_token * (mats * f / tp_mlp + d);
+        e.weights += copies * (mats + 1) * d * f / tp_mlp;
     };
     if (kind.moe) {
-        mlp(m.expert_d_ff(), m.top_k, static_cast<double>(m.n_experts) / p.ep);
-        if (m.shared_d_ff > 0) mlp(static_cast<double>(m.shared_d_ff), 1, 1);
+        const double etp = p.expert_tp();
+        mlp(m.expert_d_ff(), m.top_k, static_cast<double>(m.n_experts) / p.ep, etp, etp / t);
+        if (m.shared_d_ff > 0) mlp(static_cast<double>(m.shared_d_ff), 1, 1, t, 1);
     } else {
-        mlp(m.d_ff, 1, 1);
+        mlp(m.d_ff, 1, 1, t, 1);
     }
     return e;
 }
@@ -478,13 +482,18 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         const double f_e = static_cast<double>(m.expert_d_ff());
         const double mats = m.activation == Activation::swiglu ? 3 : 2;  // gate, up, down or up, down
         const double routed_fwd = r.moe_layers * 2 * mats * d * f_e * m.top_k * tokens_mb / p.tp;
-        r.expert_tokens = tokens_mb * p.ep * m.top_k * capacity / m.n_experts;
-        const double n_e = std::min({d, f_e / p.tp, r.expert_tokens});
+        // Each rank dispatches its s·b/tp tokens (sequence parallel; all s·b with tp 1) over the ep
+        // group; experts split over etp ranks gather their etp ranks' tokens: etp = tp (the default)
+        // gives the micro-batch's s·b × ep × top_k ÷ E rows per expert, folding (etp 1) ÷ tp of that,
+        // each GEMM then over the whole f_e instead of f_e ÷ tp. FLOPs per rank are the same.
+        const double etp = p.expert_tp();
+        r.expert_tokens = tokens_mb / p.tp * etp * p.ep * m.top_k * capacity / m.n_experts;
+        const double n_e = std::min({d, f_e / etp, r.expert_tokens});
         r.expert_gemm_efficiency = base_efficiency * n_e / (n_e + 128) * format_ratio;
         double rate_e = r.peak_flops * r.clock_fraction * r.expert_gemm_efficiency, rate_e_bwd = rate_e;
         if (table_gemm) {  // the expert's up (with gate) and down GEMMs of expert_tokens rows
             const PassRates e = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, false),
-                                                 {{r.expert_tokens, (mats - 1) * f_e / p.tp, d}, {r.expert_tokens, d, f_e / p.tp}},
+                                                 {{r.expert_tokens, (mats - 1) * f_e / etp, d}, {r.expert_tokens, d, f_e / etp}},
                                                  !lora, table_scale, clamped);
             if (e.fwd > 0) {
                 rate_e = e.fwd, rate_e_bwd = e.bwd;
@@ -651,7 +660,28 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         out.push_back(std::move(u));
     };
     const int dp_stride = p.tp * p.cp;
-    if (dpN > 1) {
+    // Routed experts' gradients and parameters go over their own expert data-parallel group
+    // (tp × cp × dp ÷ (etp × ep) ranks, rank stride etp × ep: Megatron-Core's expert RankGenerator
+    // and its separate expert-parallel grad buffers), the dense ones over dp × cp: one row per
+    // collective, its time the two groups' in turn (both in the same overlap window).
+    const int Ne = p.expert_shard_group();
+    const double P_expert = lora ? 0 : std::min(static_cast<double>(st.expert_params_on_gpu), P_local);
+    const bool experts_apart = P_expert > 0 && Ne != dpN;
+    auto add_dp = [&](std::string purpose, Collective kind, double bytes, double bytes_per_param, double count,
+                      OverlapRule rule, std::string overlap) {
+        if (!experts_apart) return add(std::move(purpose), kind, dpN, dp_stride, bytes, count, rule, std::move(overlap));
+        const double expert_bytes = P_expert * bytes_per_param;
+        add(purpose + " (routed experts over their " + std::to_string(Ne) + " expert data-parallel ranks)", kind, dpN,
+            dp_stride, bytes - expert_bytes, count, rule, std::move(overlap));
+        CollectiveUse& u = out.back();
+        u.bytes = bytes;
+        if (Ne > 1) {
+            const Placement pl = place(cl, p.gpus, kind, Ne, p.expert_tp() * p.ep);
+            u.each.seconds += collective_time(kind, expert_bytes, Ne, LinkModel{pl.link, pl.busbw, pl.per_node}).seconds;
+        }
+        u.seconds = u.exposed_seconds = u.count * u.each.seconds;
+    };
+    if (dpN > 1 || (experts_apart && Ne > 1)) {
         // LoRA: only the adapters' gradients are reduced (fp32); ZeRO-3 still gathers the frozen base.
         const double adapters = count_lora(m, c.lora).adapter_params * st.layers / m.n_layers / p.tp;
         const double grads = lora ? adapters * 4 : P_local * pb.grad;
@@ -662,33 +692,33 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         const double weights = p.zero >= 3 ? (lora ? st.parameters * dpN : P_local * pb.weight) : (lora ? adapters * 4 : P_local * pb.weight);
         const char* last_backward = "bucketed during the last micro-batch's backward: max(one layer's bucket, comm − backward)";
         if (p.zero == 0) {
-            add("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, dpN, dp_stride, grads, 1,
+            add_dp("data-parallel gradient all-reduce (DDP)", Collective::all_reduce, grads, lora ? 0 : pb.grad, 1,
                 OverlapRule::bucketed_last_backward, last_backward);
         } else if (p.zero == 1) {
-            add("ZeRO-1 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, 1,
+            add_dp("ZeRO-1 gradient reduce-scatter", Collective::reduce_scatter, grads, lora ? 0 : pb.grad, 1,
                 OverlapRule::bucketed_last_backward, last_backward);
             if (fw_overlap.param_gather_with_forward)
-                add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                add_dp("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, weights, lora ? 0 : pb.weight, 1,
                     OverlapRule::under_first_forward,
                     "bucket by bucket under the next forward (" + fw_overlap.source + "): max(one layer's bucket, comm − forward)");
             else
-                add("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+                add_dp("ZeRO-1 parameter all-gather after the optimizer step", Collective::all_gather, weights, lora ? 0 : pb.weight, 1,
                     OverlapRule::exposed, "exposed: runs after the optimizer step");
         } else if (p.zero == 2) {
             // A rank keeps only its gradient slice, so the full gradient cannot be accumulated over
             // micro-batches: every micro-batch's backward reduce-scatters (DeepSpeed stage 2;
             // ZeRO §5.2: gradients reduced as they are produced).
-            add("ZeRO-2 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
+            add_dp("ZeRO-2 gradient reduce-scatter", Collective::reduce_scatter, grads, lora ? 0 : pb.grad, mb,
                 OverlapRule::bucketed_every_backward,
                 "bucketed during every micro-batch's backward: max(one layer's bucket, comm − backward) each");
-            add("ZeRO-2 parameter all-gather after the optimizer step", Collective::all_gather, dpN, dp_stride, weights, 1,
+            add_dp("ZeRO-2 parameter all-gather after the optimizer step", Collective::all_gather, weights, lora ? 0 : pb.weight, 1,
                 OverlapRule::exposed, "exposed: runs after the optimizer step");
         } else {
-            add("ZeRO-3 parameter all-gather, forward", Collective::all_gather, dpN, dp_stride, weights, mb,
+            add_dp("ZeRO-3 parameter all-gather, forward", Collective::all_gather, weights, lora ? 0 : pb.weight, mb,
                 OverlapRule::prefetched_forward, "prefetched layer by layer under the forward: max(one layer, comm − forward)");
-            add("ZeRO-3 parameter all-gather, backward", Collective::all_gather, dpN, dp_stride, weights, mb,
+            add_dp("ZeRO-3 parameter all-gather, backward", Collective::all_gather, weights, lora ? 0 : pb.weight, mb,
                 OverlapRule::shared_backward, "prefetched under the backward, sharing it with the reduce-scatter");
-            add("ZeRO-3 gradient reduce-scatter", Collective::reduce_scatter, dpN, dp_stride, grads, mb,
+            add_dp("ZeRO-3 gradient reduce-scatter", Collective::reduce_scatter, grads, lora ? 0 : pb.grad, mb,
                 OverlapRule::shared_backward, "under the backward, sharing it with the all-gather");
         }
     }
@@ -706,8 +736,27 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
                     std::string(c.recompute == Recompute::full ? " + 2 recomputed" : "") + ")",
                 Collective::all_reduce, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
         } else {
-            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
-            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
+            // Per block (attention, MLP) one all-gather before and one reduce-scatter after, forward
+            // and backward. An MoE layer's routed experts instead (Megatron-Core's all-to-all
+            // dispatcher, token_dispatcher.py): each rank routes its own s/tp tokens; experts split
+            // over etp = tp gather the etp ranks' dispatched copies (top_k·C × the block's s·b·h)
+            // and reduce-scatter them back; experts whole on each rank (etp 1) need neither.
+            // Shared experts are a tensor-parallel MLP of their own: s·b·h as a dense block.
+            const double moe = t.moe_layers, blocks = stage_layers + (stage_layers - moe);  // attention + dense MLPs
+            const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
+            const double shared = m.shared_d_ff > 0 ? moe : 0;
+            const double half = per_layer / 2;  // calls of each kind per block
+            const bool experts_split = p.expert_tp() == p.tp;
+            add("sequence-parallel all-gather", Collective::all_gather, p.tp, 1, S, half * (blocks + shared) * mb, rule, why);
+            add("sequence-parallel reduce-scatter", Collective::reduce_scatter, p.tp, 1, S, half * (blocks + shared) * mb, rule, why);
+            if (moe > 0 && experts_split) {
+                const double Se = S * m.top_k * capacity;
+                const char* inside = "exposed: inside the token dispatcher, between the all-to-all and the experts' GEMMs";
+                add("expert tensor-parallel all-gather of the dispatched tokens", Collective::all_gather, p.tp, 1, Se,
+                    half * moe * mb, OverlapRule::exposed, inside);
+                add("expert tensor-parallel reduce-scatter before the combine", Collective::reduce_scatter, p.tp, 1, Se,
+                    half * moe * mb, OverlapRule::exposed, inside);
+            }
         }
     }
     if (p.pp > 1) {
@@ -741,13 +790,13 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         const bool other_mb = fw_overlap.ep_a2a_with_other_microbatch;
         add(std::string("MoE all-to-all (dispatch + combine, forward and backward") +
                 (fw_overlap.ep_dispatch_per_node ? "; once per node across nodes" : "") + ")",
-            Collective::all_to_all, p.ep, p.tp * p.cp, S, (4 + (c.recompute == Recompute::full ? 2 : 0)) * t.moe_layers * mb,
+            Collective::all_to_all, p.ep, p.expert_tp(), S, (4 + (c.recompute == Recompute::full ? 2 : 0)) * t.moe_layers * mb,
             other_mb ? OverlapRule::under_other_microbatch : OverlapRule::exposed,
             other_mb ? "under another micro-batch's forward or backward (" + fw_overlap.ep_source +
                            "): the warm-up and cool-down micro-batches' share exposed, the rest max(0, comm − compute)"
                      : "exposed: tokens wait for their experts (no dispatch/compute overlap such as DeepSeek-V3's DualPipe)");
         if (const double busbw = fw_overlap.ep_dispatch_per_node
-                                     ? dispatch_per_node_busbw(cl, p.gpus, p.ep, p.tp * p.cp, m.n_experts, m.top_k)
+                                     ? dispatch_per_node_busbw(cl, p.gpus, p.ep, p.expert_tp(), m.n_experts, m.top_k)
                                      : 0;
             busbw > 0) {
             CollectiveUse& u = out.back();
@@ -800,6 +849,17 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                 const double warmup = p.pp > 1 ? 2.0 * (p.pp - 1) + (p.virtual_stages - 1.0) * p.pp + 1 : 1;
                 const double unpaired = std::min(1.0, warmup / (mb * p.virtual_stages));
                 u.exposed_seconds = unpaired * u.seconds + (1 - unpaired) * std::max(0.0, u.seconds - mb * (t_fwd + t_bwd));
+                // The dispatcher's kernels hold their SMs while the hidden part runs: the compute
+                // beside them runs on the rest, losing hidden × SMs ÷ the GPU's SMs (charged here,
+                // as what the overlap costs).
+                const CommOverlap fw = framework_profile(plan.config.framework).comm_overlap(plan.config);
+                if (const double hidden = u.seconds - u.exposed_seconds;
+                    fw.ep_comm_sms > 0 && plan.gpu.sm_count > 0 && hidden > 0) {
+                    const double f = std::min(1.0, static_cast<double>(fw.ep_comm_sms) / plan.gpu.sm_count);
+                    u.exposed_seconds += hidden * f;
+                    u.overlap += "; + hidden × " + std::to_string(fw.ep_comm_sms) + "/" + std::to_string(plan.gpu.sm_count) +
+                                 " SMs the dispatcher takes from that compute (" + fw.ep_comm_sms_source + ")";
+                }
                 break;
             }
             case OverlapRule::under_attention: {

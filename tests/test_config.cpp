@@ -126,3 +126,34 @@ TEST_CASE("validate_config: errors name the flag, warnings do not stop", "[confi
     c.seq = 4095;
     CHECK_THROWS_WITH(check(c), Catch::Contains("--seq 4095 is not divisible by --tp 2"));
 }
+
+TEST_CASE("config: --etp is 1 or tp, needs an MoE model and sequence parallelism, and lets ep span tp", "[config][moe]") {
+    const ModelSpec moe = preset_or_throw("qwen3-30b-a3b", "t");  // 128 experts of 768
+    auto check = [&](const TrainConfig& c) { return validate_config(moe, resolve_defaults(moe, c)); };
+    TrainConfig c;
+    c.parallel.gpus = 16;
+    c.parallel.tp = 2;
+    c.parallel.sp = true;
+    c.parallel.ep = 16;  // does not divide dp 8 ...
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--ep 16 does not divide data × context parallel = 8") &&
+                                    Catch::Contains("--etp 1"));
+    c.parallel.etp = 1;  // ... but divides tp × cp × dp = 16 once the experts are whole
+    CHECK_NOTHROW(check(c));
+    CHECK(c.parallel.expert_shard_group() == 1);
+    c.parallel.ep = 32;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--ep 32 does not divide tp × cp × dp = 16"));
+    c.parallel.ep = 16;
+    c.parallel.sp = false;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--etp 1 with --tp 2 needs --sp"));
+    c.parallel.sp = true;
+    c.parallel.tp = 4;
+    c.parallel.etp = 2;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--etp 2 must be 1 or --tp 4"));
+    TrainConfig d;
+    d.parallel.gpus = 2;
+    d.parallel.tp = 2;
+    d.parallel.sp = true;
+    d.parallel.etp = 1;
+    CHECK_THROWS_WITH(validate_config(preset_or_throw("gpt2-124m", "t"), resolve_defaults(preset_or_throw("gpt2-124m", "t"), d)),
+                      Catch::Contains("--etp 1 needs a mixture-of-experts model"));
+}

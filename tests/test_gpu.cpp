@@ -63,6 +63,9 @@ TEST_CASE("datasheet spot checks: capacity in GiB, bandwidth per direction", "[g
     CHECK(h100.intra_node_bandwidth == Approx(450e9));  // NVLink 4: 900 GB/s bidirectional
     CHECK(h100.peak_fp8 == Approx(1978.9e12));
     CHECK(h100.tdp_watts == 700);
+    CHECK(h100.sm_count == 132);  // H100 whitepaper: H100 SXM5 132 SMs
+    CHECK(gpu_or_throw("b200", "t").sm_count == 148);
+    CHECK(gpu_or_throw("gb200", "t").sm_count == 0);  // not in the catalog: nothing charged for a dispatcher's SMs
     CHECK(gpu_or_throw("h200", "t").memory_bytes == 141 * GiB);
     CHECK(gpu_or_throw("h200", "t").memory_bandwidth == Approx(4.8e12));
     CHECK(gpu_or_throw("a100-80g", "t").memory_bandwidth == Approx(2039e9));

@@ -361,3 +361,29 @@ TEST_CASE("imports: search takes the job from an import and lists the layout it 
           std::string::npos);
     CHECK(r.err.find("derived --gpus 16  ← torchrun --nproc-per-node × --nnodes") != std::string::npos);
 }
+
+TEST_CASE("imports: expert tensor parallelism from megatron-args and a torchtitan TOML", "[imports][moe]") {
+    // Megatron-LM: --expert-tensor-parallel-size 1 is --etp 1 (ep 16 over tp 2 × dp 8).
+    const nlohmann::json meg = run_json({"plan", "--model", "qwen3-30b-a3b", "--gpus", "16", "--megatron-args",
+                                         "--tensor-model-parallel-size 2 --sequence-parallel --expert-model-parallel-size 16 "
+                                         "--expert-tensor-parallel-size 1 --micro-batch-size 1 --seq-length 4096 --bf16 --hidden-dropout 0 "
+                                         "--attention-dropout 0",
+                                         "--json"});
+    const nlohmann::json flags = run_json({"plan", "--model", "qwen3-30b-a3b", "--gpus", "16", "--framework", "megatron", "--tp", "2",
+                                           "--sp", "--ep", "16", "--etp", "1", "--micro-batch", "1", "--seq", "4096",
+                                           "--precision", "mixed-bf16", "--json"});
+    CHECK(meg["inputs"]["parallel"]["etp"] == 1);
+    CHECK(meg["memory"] == flags["memory"]);
+    CHECK(meg["time"] == flags["time"]);
+    // torchtitan: expert_tensor_parallel_degree defaults to 1 with tensor and expert parallelism, or as given.
+    const std::string path = "imports_tt_etp.toml";
+    write(path, "[parallelism]\ntensor_parallel_degree = 2\nexpert_parallel_degree = 16\ndata_parallel_shard_degree = 8\n"
+                "[training]\nseq_len = 4096\nlocal_batch_size = 1\n");
+    const nlohmann::json tt = run_json({"plan", "--model", "qwen3-30b-a3b", "--torchtitan", path, "--json"});
+    CHECK(tt["inputs"]["parallel"]["etp"] == 1);
+    CHECK(find_value(tt["imports"][0]["derived"], "--etp", "1") != nullptr);
+    write(path, "[parallelism]\ntensor_parallel_degree = 2\nexpert_parallel_degree = 4\nexpert_tensor_parallel_degree = 2\n"
+                "data_parallel_shard_degree = 8\n[training]\nseq_len = 4096\nlocal_batch_size = 1\n");
+    CHECK(run_json({"plan", "--model", "qwen3-30b-a3b", "--torchtitan", path, "--json"})["inputs"]["parallel"]["etp"] == 2);
+    std::remove(path.c_str());
+}

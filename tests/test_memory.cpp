@@ -178,3 +178,32 @@ TEST_CASE("invalid combinations name the flag", "[memory][errors]") {
     c = llama_job(1, 3);
     CHECK(plan_memory(m, gpu, c).warnings.at(0).find("ZeRO-3 on a single data-parallel rank") != std::string::npos);
 }
+
+TEST_CASE("mixture of experts with expert tensor parallelism: experts split over etp, sharded over tp·cp·dp/(etp·ep)",
+          "[memory][moe]") {
+    // Mixtral 8x7B on 16 GPUs, tp 2 (sequence parallel), dp 8, ZeRO-1.
+    const ModelSpec m = preset_or_throw("mixtral-8x7b", "t");
+    TrainConfig c = llama_job(16, 1);
+    c.parallel.tp = 2;
+    c.parallel.sp = true;
+    const std::int64_t expert_params = 32LL * 8 * 3 * 4096 * 14336;  // routed experts of all layers
+    // etp = tp (default): ep 8 within dp 8; each rank 1 expert per layer, split over tp 2.
+    c.parallel.ep = 8;
+    CHECK(c.parallel.expert_tp() == 2);
+    CHECK(c.parallel.expert_shard_group() == 1);  // tp 2 · dp 8 ÷ (etp 2 · ep 8)
+    const StageMemory a = plan_memory(m, gpu_or_throw("h100-sxm", "t"), c).worst();
+    CHECK(a.expert_params_on_gpu == expert_params / 8 / 2);
+    // etp 1 (folding): ep 8 over tp 2 × dp 8 = 16 ranks leaves an expert data-parallel group of 2;
+    // each rank holds 1 whole expert per layer, twice the etp = tp share.
+    c.parallel.etp = 1;
+    CHECK(c.parallel.expert_shard_group() == 2);
+    const StageMemory b = plan_memory(m, gpu_or_throw("h100-sxm", "t"), c).worst();
+    CHECK(b.expert_params_on_gpu == expert_params / 8);
+    CHECK(b.params_on_gpu - b.expert_params_on_gpu == a.params_on_gpu - a.expert_params_on_gpu);  // dense: ÷ tp either way
+    // Adam's fp32 master + 2 states (12 B) of the experts shard over that group of 2, the dense over dp 8.
+    const double dense = static_cast<double>(b.params_on_gpu - b.expert_params_on_gpu);
+    CHECK(b.optimizer() == Approx(12 * (dense / 8 + static_cast<double>(b.expert_params_on_gpu) / 2)).epsilon(1e-6));
+    // ep 16 with etp 1: every rank its own half-expert set, no expert data parallelism.
+    c.parallel.ep = 16;
+    CHECK_THROWS_WITH(plan_memory(m, gpu_or_throw("h100-sxm", "t"), c), Catch::Contains("--ep 16 does not divide the 8 experts"));
+}

@@ -741,3 +741,140 @@ TEST_CASE("perf: Megatron's recompute_modules time: the MLA up projections again
     CHECK(up.bubble_seconds == 0);
     CHECK(up.compute_seconds == Approx(up.microbatch_forward_seconds + up.microbatch_backward_seconds).epsilon(1e-12));
 }
+
+TEST_CASE("perf: expert tensor parallelism — experts split over tp (etp = tp) or whole with folding (etp 1), by hand",
+          "[perf][golden][moe]") {
+    // fine_grained_moe on 16 H100s (two 8-GPU nodes), tp 2 with sequence parallelism, s = 4,096, b = 1:
+    // each rank holds s·b/tp = 2,048 tokens of the micro-batch.
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 16;
+    c.parallel.tp = 2;
+    c.parallel.sp = true;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 8;  // dp 8: one micro-batch per step
+    c.recompute = Recompute::none;
+    auto count_of = [](const PerfPlan& r, const std::string& purpose) {
+        for (const CollectiveUse& u : r.collectives)
+            if (u.purpose == purpose) return u.count;
+        return -1.0;
+    };
+    const double S = 4096.0 * 2048 * 2;  // one micro-batch's s·b·h in bf16: 16,777,216 B
+
+    SECTION("etp = tp (the default): ep 8 within dp 8, each expert gathers its 2 tp ranks' tokens") {
+        c.parallel.ep = 8;
+        const PerfPlan r = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+        // rows per expert: 2,048 tokens × etp 2 × ep 8 × top-8 ÷ 64 experts = 4,096; width 1,408 ÷ 2.
+        CHECK(r.expert_tokens == 4096.0);
+        CHECK(r.expert_gemm_efficiency == Approx(0.63 * 704 / 832).epsilon(1e-12));
+        // sequence-parallel gather/scatter: attention in 4 layers + the dense MLP + the 3 shared
+        // experts = 8 blocks × 2 (forward, backward); the routed experts' own gather of the
+        // dispatched copies, top-8 × S, in the 3 MoE layers × 2.
+        CHECK(count_of(r, "sequence-parallel all-gather") == 16);
+        CHECK(count_of(r, "expert tensor-parallel all-gather of the dispatched tokens") == 6);
+        for (const CollectiveUse& u : r.collectives)
+            if (u.purpose == "expert tensor-parallel all-gather of the dispatched tokens") CHECK(u.bytes == 8 * S);
+        // the dispatch: 2,048 tokens × top-8 × 2,048 × 2 B over ep 8 of rank stride etp 2 (two nodes)
+        const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
+        CHECK(a2a.bytes == 67108864.0);
+        CHECK(a2a.group == 8);
+        CHECK(a2a.link == LinkKind::network);
+    }
+    SECTION("etp 1 (Megatron-Core's parallel folding): ep 16 over tp 2 × dp 8, experts whole on each rank") {
+        c.parallel.ep = 16;
+        c.parallel.etp = 1;
+        const PerfPlan r = perf_of(m, "h100-sxm", c, fitted_efficiencies());
+        // rows per expert: 2,048 × etp 1 × ep 16 × 8 ÷ 64 = 4,096, now 1,408 wide (the smallest: 0.63 × 1408/1536)
+        CHECK(r.expert_tokens == 4096.0);
+        CHECK(r.expert_gemm_efficiency == Approx(0.63 * 1408 / 1536).epsilon(1e-12));
+        // the routed experts need no tensor-parallel gather; the shared experts keep theirs
+        CHECK(count_of(r, "sequence-parallel all-gather") == 16);
+        CHECK(count_of(r, "expert tensor-parallel all-gather of the dispatched tokens") == -1);
+        const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
+        CHECK(a2a.bytes == 67108864.0);
+        CHECK(a2a.group == 16);
+        // FLOPs per rank do not depend on etp: the same matmul FLOPs as with etp = tp
+        TrainConfig d = c;
+        d.parallel.ep = 8;
+        d.parallel.etp = 0;
+        CHECK(r.forward_per_token.mlp == perf_of(m, "h100-sxm", d, fitted_efficiencies()).forward_per_token.mlp);
+        // without shared experts the MoE layers' MLP blocks have no tensor-parallel collective at all:
+        // attention in 4 layers + 1 dense MLP = 5 blocks × 2
+        ModelSpec no_shared = m;
+        no_shared.shared_d_ff = 0;
+        CHECK(count_of(perf_of(no_shared, "h100-sxm", c, fitted_efficiencies()), "sequence-parallel all-gather") == 10);
+    }
+}
+
+TEST_CASE("perf: routed experts' gradients reduce over their expert data-parallel group, by hand", "[perf][golden][moe]") {
+    // 16 GPUs, ep 16 over dp 16 (tp 1): every rank holds 4 of the 64 experts and no other rank holds
+    // them, so the expert data-parallel group is one rank: only the dense gradients are reduced.
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.parallel.zero = 1;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 16;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const MemoryPlan plan = plan_memory(m, gpu, c);
+    const ClusterSpec cl = default_cluster(gpu, 8);
+    const PerfPlan r = plan_perf(plan, cl, {});
+    const StageMemory& st = plan.worst();
+    // expert params on a GPU: 3 MoE layers × 4 experts × 3 × 2,048 × 1,408 (+ their biases: none)
+    CHECK(st.expert_params_on_gpu == 3LL * 4 * 3 * 2048 * 1408);
+    const CollectiveUse& rs = find_collective(r, Collective::reduce_scatter);
+    CHECK(rs.bytes == 2.0 * static_cast<double>(st.params_on_gpu));  // the row names every gradient byte
+    CHECK(rs.purpose.find("routed experts over their 1 expert data-parallel ranks") != std::string::npos);
+    // its time is the dense part's alone: (params − experts) × 2 B over the 16 dp ranks
+    const double dense_bytes = 2.0 * static_cast<double>(st.params_on_gpu - st.expert_params_on_gpu);
+    CHECK(rs.each.seconds == Approx(collective_time(Collective::reduce_scatter, dense_bytes, 16,
+                                                    LinkModel{rs.link, rs.bus_bandwidth, 8}).seconds));
+}
+
+TEST_CASE("perf: the flex dispatcher's SMs, taken from the compute its overlapped all-to-all runs beside", "[perf][golden][megatron]") {
+    // As above (ep 16 over two H100 nodes, 4 micro-batches, no pipelining), with the flex dispatcher
+    // (DeepEP): its kernels hold moe_flex_dispatcher_num_sms (default 20) of the H100's 132 SMs while
+    // the hidden part of the all-to-all runs, so the compute beside it loses hidden × 20/132.
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.framework = Framework::megatron;
+    c.framework_options = {{"moe_token_dispatcher_type", "flex"}, {"overlap_moe_expert_parallel_comm", "true"}};
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 16 * 4;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    CHECK(gpu.sm_count == 132);
+    const PerfPlan r = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
+    const double A = a2a.seconds, C = r.compute_seconds;
+    const double base = A / 4 + 0.75 * std::max(0.0, A - C);  // the overlap alone (previous test)
+    CHECK(a2a.exposed_seconds == Approx(base + (A - base) * 20 / 132).epsilon(1e-12));
+    CHECK(a2a.overlap.find("20/132 SMs the dispatcher takes") != std::string::npos);
+    // 33 SMs: a quarter of the hidden time.
+    c.framework_options.push_back({"moe_flex_dispatcher_num_sms", "33"});
+    const PerfPlan q = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const CollectiveUse& b = find_collective(q, Collective::all_to_all);
+    CHECK(b.exposed_seconds == Approx(base + (b.seconds - base) * 0.25).epsilon(1e-12));
+    // A GPU without an SM count in the catalog is charged nothing, and the NCCL dispatcher neither.
+    GpuSpec unknown = gpu;
+    unknown.sm_count = 0;
+    const CollectiveUse& u = find_collective(plan_perf(plan_memory(m, unknown, c), default_cluster(unknown, 8), {}), Collective::all_to_all);
+    CHECK(u.exposed_seconds == Approx(base).epsilon(1e-12));
+    c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}, {"overlap_moe_expert_parallel_comm", "true"}};
+    const PerfPlan n = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const CollectiveUse& na = find_collective(n, Collective::all_to_all);
+    CHECK(na.exposed_seconds == Approx(na.seconds / 4 + 0.75 * std::max(0.0, na.seconds - n.compute_seconds)).epsilon(1e-12));
+    // A count outside 1..1024 names the option.
+    c.framework_options = {{"moe_token_dispatcher_type", "flex"}, {"overlap_moe_expert_parallel_comm", "true"},
+                           {"moe_flex_dispatcher_num_sms", "0"}};
+    CHECK_THROWS_WITH(plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {}),
+                      Catch::Contains("moe_flex_dispatcher_num_sms"));
+}

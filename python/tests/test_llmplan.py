@@ -73,6 +73,8 @@ CASES = [
      "plan --model llama-3-8b --lora-rank 16 --lora-targets q,k,v,o --base-quant nf4 --compare-finetune"),
     ("plan", [], dict(model="mixtral-8x7b", gpus=32, ep=8, tp=2, sp=True, zero=1),
      "plan --model mixtral-8x7b --gpus 32 --ep 8 --tp 2 --sp --zero 1"),
+    ("plan", [], dict(model="qwen3-30b-a3b", gpus=16, tp=2, sp=True, ep=16, etp=1, zero=1, framework="megatron"),
+     "plan --model qwen3-30b-a3b --gpus 16 --tp 2 --sp --ep 16 --etp 1 --zero 1 --framework megatron"),
     ("plan", [], dict(model="llama-2-7b", gpus=16, pp=2, pp_layers=[15, 17], goodput=0.9, power_limit=500,
                       gpu_memory="40GiB"),
      "plan --model llama-2-7b --gpus 16 --pp 2 --pp-layers 15,17 --goodput 0.9 --power-limit 500 --gpu-memory 40GiB"),
