@@ -38,6 +38,10 @@ void setup_search(CLI::App& parent, SearchCommand& cmd) {
     cmd.app->add_option("--cp", cmd.cp, "Context-parallel sizes to try")->capture_default_str()->type_name("LIST");
     cmd.app->add_option("--ep", cmd.ep, "Expert-parallel sizes to try for an MoE model (default: every divisor of the expert count)")
         ->type_name("LIST");
+    cmd.app->add_option("--etp", cmd.etp,
+                        "Expert tensor-parallel sizes to try for an MoE model: tp (the experts split like the dense "
+                        "layers), 1 (whole on each rank, ep over tp × cp × dp: Megatron-Core's parallel folding), or both: 1,tp")
+        ->capture_default_str()->type_name("LIST");
     cmd.app->add_option("--virtual-stages", cmd.virtual_stages, "Interleaving depths to try (with pp > 1)")
         ->capture_default_str()->type_name("LIST");
     cmd.app->add_flag("--json", cmd.json, "Print the result as JSON (schema llmplan.search/1)");
@@ -63,7 +67,7 @@ std::string step_time(double s) { return s < 1 ? fixed(s * 1e3, 1) + " ms" : fix
 int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     if (cmd.json && cmd.csv) throw InputError("--json and --csv: choose one output format");
     const PreparedJob prepared =
-        prepare_job(*cmd.app, cmd.model, cmd.job, cmd.perf, cmd.imports, err, {"--recompute", "--cp", "--ep", "--virtual-stages"});
+        prepare_job(*cmd.app, cmd.model, cmd.job, cmd.perf, cmd.imports, err, {"--recompute", "--cp", "--ep", "--etp", "--virtual-stages"});
     const ResolvedModel& model = prepared.model;
     const JobOptions& job = prepared.job;
     const GpuSpec gpu = resolve_gpu(job);
@@ -81,6 +85,13 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     space.cp.clear();
     for (const std::string& c : items(cmd.cp)) space.cp.push_back(static_cast<int>(parse_int(c, "--cp", 1, 1 << 20)));
     for (const std::string& e : items(cmd.ep)) space.ep.push_back(static_cast<int>(parse_int(e, "--ep", 1, 1 << 20)));
+    space.etp.clear();
+    for (const std::string& e : items(cmd.etp)) {
+        if (to_lower(e) == "tp") space.etp.push_back(0);
+        else if (e == "1") space.etp.push_back(1);
+        else throw InputError("--etp: \"" + e + "\" is not 1 or tp (the experts whole on each rank, or split like the dense layers)");
+    }
+    if (space.etp.empty()) throw InputError("--etp: give 1, tp or both (1,tp)");
     space.virtual_stages.clear();
     for (const std::string& v : items(cmd.virtual_stages))
         space.virtual_stages.push_back(static_cast<int>(parse_int(v, "--virtual-stages", 1, 1024)));
@@ -122,7 +133,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     }
     if (cmd.csv) {
         out << "rank,tp,pp,dp,cp,ep,virtual_stages,sp,zero,micro_batch,global_batch,seq,recompute,device_total_bytes,"
-               "step_seconds,tokens_per_second,mfu,training_days,cost\n";
+               "step_seconds,tokens_per_second,mfu,training_days,cost,etp\n";
         int i = 0;
         for (const SearchCandidate& c : r.top) {
             const ParallelLayout& p = c.config.parallel;
@@ -130,7 +141,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
                 << "," << (p.sp ? 1 : 0) << "," << p.zero << "," << c.config.micro_batch << "," << c.config.global_batch << ","
                 << c.config.seq << "," << to_string(c.config.recompute) << "," << std::llround(c.device_total) << ","
                 << c.step_seconds << "," << c.tokens_per_second << "," << c.mfu << "," << c.training_seconds / 86400 << ","
-                << c.cost << "\n";
+                << c.cost << "," << p.expert_tp() << "\n";
         }
         return r.top.empty() ? 1 : 0;
     }
@@ -172,7 +183,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
             std::to_string(c.config.micro_batch), to_string(c.config.recompute), fixed(c.device_total / (1 << 30), 1),
             step_time(c.step_seconds), format_count(c.tokens_per_second), fixed(100 * c.mfu, 1) + "%",
             fixed(c.training_seconds / 86400, 1), "$" + format_count(c.cost)};
-        if (moe) row.insert(row.begin() + 5, std::to_string(p.ep));
+        if (moe) row.insert(row.begin() + 5, std::to_string(p.ep) + (p.expert_tp() != p.tp ? " (etp 1)" : ""));
         t.add(row);
     }
     out << t.str() << "\nWhy #1:\n";
@@ -192,6 +203,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     if (p.split.balanced) out << " --pp-layers balanced";
     if (p.cp > 1) out << " --cp " << p.cp;
     if (p.ep > 1) out << " --ep " << p.ep;
+    if (p.expert_tp() != p.tp) out << " --etp " << p.expert_tp();
     if (p.sp) out << " --sp";
     out << " --zero " << p.zero << " --micro-batch " << w.config.micro_batch << " --global-batch " << w.config.global_batch
         << " --seq " << w.config.seq << " --recompute " << to_string(w.config.recompute);

@@ -31,7 +31,7 @@ struct SearchCommand {
     PerfFlags perf;
     ImportFlags imports;
     std::string top = "10", rank = "time", max_tp, max_pp, zero = "0,1,2,3", recompute = "none,selective,full",
-                micro_batches, cp = "1", virtual_stages = "1,2,4", ep, headroom = "0";
+                micro_batches, cp = "1", virtual_stages = "1,2,4", ep, etp = "tp", headroom = "0";
     bool json = false, csv = false, quiet = false;
 };
 void setup_search(CLI::App& parent, SearchCommand& cmd);

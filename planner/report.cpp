@@ -337,7 +337,7 @@ nlohmann::ordered_json search_to_json(const SearchResult& r, const std::string& 
     nlohmann::json layouts = nlohmann::json::array();
     for (const SearchCandidate& c : r.top) {
         const ParallelLayout& p = c.config.parallel;
-        layouts.push_back({{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp()}, {"cp", p.cp}, {"ep", p.ep},
+        layouts.push_back({{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp()}, {"cp", p.cp}, {"ep", p.ep}, {"etp", p.expert_tp()},
                            {"virtual_stages", p.virtual_stages}, {"sp", p.sp}, {"zero", p.zero},
                            {"micro_batch", c.config.micro_batch}, {"global_batch", c.config.global_batch},
                            {"seq", c.config.seq}, {"recompute", to_string(c.config.recompute)},

@@ -104,6 +104,9 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
             throw InputError("--ep " + std::to_string(ep) + " does not divide the " + std::to_string(model.n_experts) +
                              " experts of " + model.name);
     }
+    if (space.etp.empty()) throw InputError("--etp: give 1, tp or both (1,tp)");
+    for (int etp : space.etp)
+        if (etp != 0 && etp != 1) throw InputError("--etp " + std::to_string(etp) + ": search tries 1 or tp");
     const int max_tp = space.max_tp > 0 ? space.max_tp : base.parallel.gpus_per_node;
     const std::vector<ParamTensor> tensors = param_tensors(model);
     const ParamBreakdown params = count_params(model);
@@ -124,17 +127,24 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                 if (base.global_batch % dp) continue;
                 const std::int64_t per_rank = base.global_batch / dp;
                 // Expert parallelism splits the experts over ranks of the data × context group.
-                std::vector<int> eps{1};
+                // With the experts whole on each rank (etp 1, tp > 1) over tp × data × context.
+                std::vector<std::pair<int, int>> eps{{1, 0}};  // (ep, etp; 0 = tp)
                 if (model.is_moe()) {
                     eps.clear();
-                    for (int ep : space.ep.empty() ? divisors(model.n_experts) : space.ep)
-                        if (ep >= 1 && model.n_experts % ep == 0 && (dp * cp) % ep == 0) eps.push_back(ep);
+                    std::vector<int> etps = space.etp;
+                    if (tp == 1) etps = {0};  // etp 1 is etp = tp
+                    for (int etp : etps) {
+                        const int ranks = etp == 1 ? tp * dp * cp : dp * cp;
+                        for (int ep : space.ep.empty() ? divisors(model.n_experts) : space.ep)
+                            if (ep >= 1 && model.n_experts % ep == 0 && ranks % ep == 0) eps.emplace_back(ep, etp);
+                    }
                 }
-                for (int ep : eps)
+                for (const auto& [ep, etp] : eps)
                 for (int v : space.virtual_stages) {
                     if (v > 1 && (pp == 1 || uneven || model.n_layers % (pp * v))) continue;
                     for (bool sp : {false, true}) {
                         if (sp && (tp == 1 || base.seq % tp)) continue;
+                        if (etp == 1 && !sp) continue;  // Megatron: MoE under tensor parallelism needs sequence parallelism
                         for (int zero : space.zero) {
                             if (zero > 0 && dp * cp == 1) continue;  // nothing to shard
                             for (Recompute rc : space.recompute) {
@@ -150,6 +160,7 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                                     c.parallel.cp = cp;
                                     c.parallel.pp = pp;
                                     c.parallel.ep = ep;
+                                    c.parallel.etp = etp;
                                     c.parallel.virtual_stages = v;
                                     c.parallel.split = PipelineSplit{};
                                     c.parallel.split.balanced = uneven;

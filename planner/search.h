@@ -28,6 +28,10 @@ struct SearchSpace {
     // Expert-parallel sizes to try for an MoE model (empty: every divisor of the expert count that
     // divides data × context parallel); dense models use 1.
     std::vector<int> ep;
+    // Expert tensor-parallel sizes for an MoE model with tp > 1: 0 = tp (the experts split like
+    // the dense layers, ep within dp × cp), 1 = whole on each rank (ep within tp × cp × dp, with
+    // sequence parallelism; Megatron-Core's parallel folding). Default: tp only.
+    std::vector<int> etp{0};
     int max_tp = 0;  // 0: GPUs per node (tensor parallelism stays inside a node)
     int max_pp = 0;  // 0: no limit
     // The share of the GPU's memory a layout must leave free (--headroom; the GUI: kHeadroomMargin,

@@ -239,3 +239,32 @@ TEST_CASE("what_fits: training, LoRA, QLoRA and serving on one and two H100s", "
     CHECK(big_one.serve_tp == 0);
     CHECK(!big_one.lora.fits);
 }
+
+TEST_CASE("search: --etp 1 also tries the experts whole on each rank, counted by hand", "[search][moe]") {
+    // mixtral-8x7b on 8 H100s, tp ∈ {1, 2}, pp 1 (max_pp 1), ZeRO 0, recompute none, micro-batch 1:
+    //   tp 1, dp 8: ep ∈ {1, 2, 4, 8}, no sp: 4 layouts (etp 1 is etp = tp there);
+    //   tp 2, dp 4, etp = tp: ep ∈ {1, 2, 4} (divides dp) × sp {no, yes}: 6;
+    //   tp 2, etp 1: ep ∈ {1, 2, 4, 8} (divides tp × dp = 8) × sp yes only (Megatron needs it): 4.
+    SearchSpace space;
+    space.zero = {0};
+    space.recompute = {Recompute::none};
+    space.micro_batches = {1};
+    space.virtual_stages = {1};
+    space.max_tp = 2;
+    space.max_pp = 1;
+    const ModelSpec m = preset_or_throw("mixtral-8x7b", "--model");
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    auto search = [&] {
+        return search_layouts(m, gpu, base_job(8), default_cluster(gpu, 8), PerfOptions{}, space, SearchRank::memory, 1000);
+    };
+    CHECK(search().evaluated == 10);  // the default: etp = tp only
+    space.etp = {0, 1};
+    const SearchResult both = search();
+    CHECK(both.evaluated == 14);
+    for (const SearchCandidate& c : both.top)  // those that fit
+        if (c.config.parallel.expert_tp() == 1 && c.config.parallel.tp == 2) CHECK(c.config.parallel.sp);
+    space.etp = {1};
+    CHECK(search().evaluated == 8);
+    space.etp = {2};
+    CHECK_THROWS_WITH(search(), "--etp 2: search tries 1 or tp");
+}
