@@ -72,6 +72,8 @@ def shape_of(run):
 
 def flops_per_token(run, convention):
     """FLOPs per token of the source's own count (validation/published/README.md, 'measured')."""
+    if convention == "source_flops_per_token":  # the source's own count, derived in the run's assumptions
+        return run["measured"]["flops_per_token"]
     if convention not in ("megatron_hfu_full_recompute", "megatron_model_flops"):
         return None
     l, h, f, v = shape_of(run)
