@@ -26,7 +26,11 @@ public:
     std::vector<FrameworkOption> options() const override {
         // expandable_segments: PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (torch_alloc.h).
         // compile: inductor = torch.compile(model), default mode (torch_compile.h; --compile).
-        return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}, {"compile", "none"}};
+        // keep_outputs: whether the training loop holds the model's outputs (the logits) through
+        // backward — `out = model(...); out.loss.backward()` (true, the default) or
+        // `model(...).loss.backward()` (false; the Hugging Face Trainer's compute_loss likewise).
+        return {{"optimizer_impl", "default"}, {"trainer", "none"}, {"expandable_segments", "false"}, {"compile", "none"},
+                {"keep_outputs", "true"}};
     }
     // compile=inductor: torch.compile fuses the element-wise ops (a contradicting --elementwise
     // eager is refused); without it transformers' modules run op by op: eager unless --elementwise
@@ -78,7 +82,10 @@ public:
                (c.recompute == Recompute::selective ? ", selective checkpointing (" + pytorch_sac_policy() + ")" : "") +
                ", attn_implementation=" + (c.attention == Attention::eager ? "eager" : "sdpa") + ", " +
                to_string(c.optimizer) + " " + impl +
-               (c.grad_accum() > 1 ? ", " + std::to_string(c.grad_accum()) + " micro-batches accumulated per step" : "");
+               (c.grad_accum() > 1 ? ", " + std::to_string(c.grad_accum()) + " micro-batches accumulated per step" : "") +
+               (pytorch_hf_trainer(c) || !framework_option_flag(c, "keep_outputs")
+                    ? ", the outputs (logits) released before backward"
+                    : ", the loop's `out` (the logits) kept through backward");
     }
     std::string no_fit_hint() const override {
         return "; try more GPUs with --zero 3 (FSDP2), --recompute full or --precision bf16\n";

@@ -1013,8 +1013,10 @@ struct Program {
         // outputs (the logits) are gone before training_step calls backward (transformers
         // trainer.py; measured: the Trainer's backward peak is one logits tensor below the plain
         // loop's, docs/validation/pytorch_memory.md).
+        // A loop that drops the outputs itself (`model(...).loss.backward()`,
+        // --framework-option keep_outputs=false) releases them as the Trainer does.
         drop_model_tensors();
-        if (pytorch_hf_trainer(c))
+        if (pytorch_hf_trainer(c) || !framework_option_flag(c, "keep_outputs"))
             sim.drop(logits);
         else
             sim.keep(logits);

@@ -201,3 +201,29 @@ TEST_CASE("pytorch profile: the replayed allocator reserves as many segments as 
         CHECK(std::fabs(replayed - c.segments) / c.segments <= (c.config["gpus"].get<int>() == 1 ? 0.20 : 0.30));
     }
 }
+
+TEST_CASE("pytorch profile: a loop that drops the outputs before backward (keep_outputs=false), against the lent H100",
+          "[pytorch][validation]") {
+    // validation/gpu_session/gpu_2026-12-05c/out/step_time_h100b.json (2026-12-06, H100 80GB HBM3,
+    // torch 2.11, transformers 5.17; held out): Llama 3.2 1B's shape, amp-bf16, fused AdamW,
+    // 8 × 2,048 tokens, `loss = model(input_ids=ids, labels=ids).loss; loss.backward()` — the
+    // outputs (the logits) are gone before backward. Measured max_memory_allocated 76,779,933,184 B,
+    // max_memory_reserved 79,607,889,920 B; the run trained (the profile with the default
+    // keep_outputs=true plans 81.99 GiB reserved: does not fit).
+    const ModelSpec m = preset_or_throw("llama-3.2-1b", "t");
+    TrainConfig c;
+    c.framework = Framework::pytorch;
+    c.precision = Precision::amp_bf16;
+    c.micro_batch = 8;
+    c.seq = 2048;
+    c.framework_options = {{"optimizer_impl", "fused"}, {"keep_outputs", "false"}};
+    const MemoryPlan dropped = plan_memory(m, gpu_or_throw("h100-sxm", "t"), c);
+    CHECK(dropped.fits);
+    CHECK(dropped.worst().peak_allocated == Approx(76779933184.0).epsilon(0.01));
+    CHECK(dropped.worst().reserved_estimate == Approx(79607889920.0).epsilon(0.01));
+    // Kept through backward (the plain loop of validation/pytorch_memory/measure.py): one bf16
+    // logits tensor more at the peak, 8 × 2,048 × 128,256 × 2 B.
+    c.framework_options = {{"optimizer_impl", "fused"}};
+    const MemoryPlan kept = plan_memory(m, gpu_or_throw("h100-sxm", "t"), c);
+    CHECK(kept.worst().peak_allocated - dropped.worst().peak_allocated == 8.0 * 2048 * 128256 * 2);
+}
