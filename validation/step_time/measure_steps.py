@@ -168,9 +168,17 @@ def main():
             r = run_one(c, a.history)
             status = f"{r['step_s'] * 1e3:.1f} ms/step, {r['tokens_per_s']:.0f} tokens/s"
         except Exception as e:  # a backend refusing a shape, an out-of-memory: recorded, not timed
-            import torch
             r, status = dict(config=c, error=f"{type(e).__name__}: {str(e)[:1500]}"), "FAILED"
-            torch.cuda.empty_cache()
+        # Nothing of this run may stay for the next one's memory figures: a failed torch.compile
+        # run's Dynamo caches hold the model (2026-12-06: +5 GiB in the next run's
+        # max_memory_allocated on the H100), an exception's traceback its frames.
+        import gc
+        gc.collect()
+        if c.get("compile"):
+            torch._dynamo.reset()
+            gc.collect()
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
         doc["results"].append(r)
         print(f"[{len(doc['results'])}/{len(todo)}] {c['name']}: {status} ({time.time() - t0:.1f} s)",
               file=sys.stderr, flush=True)
