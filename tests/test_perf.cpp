@@ -866,8 +866,8 @@ TEST_CASE("perf: the flex dispatcher's SMs, taken from the compute its overlappe
     // A GPU without an SM count in the catalog is charged nothing, and the NCCL dispatcher neither.
     GpuSpec unknown = gpu;
     unknown.sm_count = 0;
-    const CollectiveUse& u = find_collective(plan_perf(plan_memory(m, unknown, c), default_cluster(unknown, 8), {}), Collective::all_to_all);
-    CHECK(u.exposed_seconds == Approx(base).epsilon(1e-12));
+    const PerfPlan plain = plan_perf(plan_memory(m, unknown, c), default_cluster(unknown, 8), {});
+    CHECK(find_collective(plain, Collective::all_to_all).exposed_seconds == Approx(base).epsilon(1e-12));
     c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}, {"overlap_moe_expert_parallel_comm", "true"}};
     const PerfPlan n = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
     const CollectiveUse& na = find_collective(n, Collective::all_to_all);
