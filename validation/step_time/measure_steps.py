@@ -78,11 +78,14 @@ CONFIGS = [
 def run_one(c, history=None):
     import torch
     import transformers
-    # FlashAttention-2 only (global flags: torch.compile traces through them).
+    # FlashAttention-2 only (global flags: torch.compile traces through them) — except with
+    # --sdpa-default, which leaves PyTorch's own choice: a compiled transformers model passes SDPA
+    # a boolean causal mask (its mask is materialised under Dynamo), which the flash kernel refuses.
+    default_sdpa = bool(c.get("sdpa_default"))
     torch.backends.cuda.enable_flash_sdp(True)
-    torch.backends.cuda.enable_mem_efficient_sdp(False)
-    torch.backends.cuda.enable_math_sdp(False)
-    torch.backends.cuda.enable_cudnn_sdp(False)
+    torch.backends.cuda.enable_mem_efficient_sdp(default_sdpa)
+    torch.backends.cuda.enable_math_sdp(default_sdpa)
+    torch.backends.cuda.enable_cudnn_sdp(default_sdpa)
     if history:
         torch.cuda.memory._record_memory_history(enabled="all", context="alloc", stacks="python", max_entries=400000)
     shape = dict(SHAPES[c["shape"]])
@@ -134,6 +137,20 @@ def run_one(c, history=None):
                max_memory_reserved=torch.cuda.max_memory_reserved())
     if history:
         out["history"] = True
+    if default_sdpa:  # which attention kernels the step ran (one profiled step)
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+                step_model(input_ids=ids, labels=ids).loss.backward()
+            torch.cuda.synchronize()
+        names = {}
+        for ev in prof.key_averages():
+            n = ev.key
+            if any(k in n.lower() for k in ("fmha", "flash", "attention", "cudnn", "sdpa")):
+                names[n[:120]] = round(getattr(ev, "device_time_total", getattr(ev, "cuda_time_total", 0)) / 1e3, 3)
+        out["sdpa"] = "PyTorch's default backends"
+        out["attention_kernels_ms"] = names
+        opt.zero_grad(set_to_none=True)
     del model, step_model, opt, loss
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
@@ -146,8 +163,10 @@ def main():
     ap.add_argument("--only")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--history")
+    ap.add_argument("--sdpa-default", action="store_true",
+                    help="leave SDPA's backend to PyTorch (default: FlashAttention-2 forced)")
     a = ap.parse_args()
-    todo = [c for c in CONFIGS if not a.only or c["name"] in a.only.split(",")]
+    todo = [dict(c, sdpa_default=a.sdpa_default) for c in CONFIGS if not a.only or c["name"] in a.only.split(",")]
     if a.list:
         for c in todo:
             print(c["name"], json.dumps(c))
