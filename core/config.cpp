@@ -313,15 +313,14 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (m.is_moe() && m.expert_d_ff() % p.expert_tp() != 0)
         fail("--" + std::string(p.etp > 0 ? "etp " : "tp ") + std::to_string(p.expert_tp()) + " does not divide the expert MLP size " +
              std::to_string(m.expert_d_ff()) + " of " + model);
-    if (p.ep > 1 || p.expert_tp() != p.tp) {
-        const std::int64_t ranks = std::int64_t{p.tp} * p.cp * p.dp();
-        if (p.expert_tp() == p.tp && (std::int64_t{p.dp()} * p.cp) % p.ep != 0)
+    // tp × cp × dp = etp × ep × edp: ParallelLayout::expert_shard_group is 0 where ep does not fit.
+    if (p.expert_shard_group() == 0) {
+        if (p.expert_tp() == p.tp)
             fail("--ep " + std::to_string(p.ep) + " does not divide data × context parallel = " +
                  std::to_string(p.dp() * p.cp) + " (experts are split across data-parallel ranks; with --tp > 1, --etp 1 "
                  "lets expert parallelism span the tensor-parallel ranks too)");
-        if (p.expert_tp() != p.tp && ranks % p.ep != 0)
-            fail("--ep " + std::to_string(p.ep) + " does not divide tp × cp × dp = " + str(ranks) +
-                 " (with --etp 1 the expert-parallel group spans a pipeline stage's tensor, context and data-parallel ranks)");
+        fail("--ep " + std::to_string(p.ep) + " does not divide tp × cp × dp = " + str(std::int64_t{p.tp} * p.cp * p.dp()) +
+             " (with --etp 1 the expert-parallel group spans a pipeline stage's tensor, context and data-parallel ranks)");
     }
 
     // Sequence length vs. the model's positions.

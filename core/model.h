@@ -117,6 +117,9 @@ struct ModelSpec {
     bool is_moe() const { return n_experts > 1; }
     bool is_mla() const { return attention_form == AttentionForm::mla; }
     int expert_d_ff() const { return moe_d_ff > 0 ? moe_d_ff : d_ff; }
+    // The routed token copies an expert's buffer holds, × its balanced share: the capacity factor,
+    // or 1 when dropless (balanced routing).
+    double expert_capacity() const { return capacity_factor > 0 ? capacity_factor : 1.0; }
     // Width of Q·Kᵀ per head and of V per head.
     int qk_head_dim() const { return is_mla() ? mla.qk_head_dim() : head_dim; }
     int v_head_dim() const { return is_mla() ? mla.v_head_dim : head_dim; }

@@ -110,7 +110,7 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
         // the tokens, after the return all-to-all: its own copies). Balanced routing: top_k copies
         // of each token, or top_k × capacity_factor slots when experts take a fixed capacity
         // (dropped tokens padded).
-        const double copies = m.top_k * (m.capacity_factor > 0 ? m.capacity_factor : 1.0);
+        const double copies = m.top_k * m.expert_capacity();
         t.push_back({"moe.router_logits", sb * m.n_experts, 4.0, T::replicated});
         t.push_back({"moe.dispatched_input", copies * sb * h, lin, T::replicated, true});
         t.push_back({"moe.expert_output", copies * sb * h, act, T::replicated});

@@ -162,7 +162,7 @@ EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const L
     // expert width (top_k × capacity) and the shared experts'; GELU is one kernel unless written op
     // by op (gelu_new).
     if (m.activation == Activation::swiglu) {
-        const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
+        const double capacity = m.expert_capacity();
         const double inner = kind.moe ? m.top_k * capacity * static_cast<double>(m.expert_d_ff()) + static_cast<double>(m.shared_d_ff)
                                       : static_cast<double>(m.d_ff);
         add(swiglu(a), inner / tp, inner / tp);

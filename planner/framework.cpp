@@ -192,6 +192,10 @@ double framework_option_number(const TrainConfig& c, const std::string& key, dou
     return parse_real(value, option_flag(key, value), min, max);
 }
 
+bool framework_option_given(const TrainConfig& c, const std::string& key) {
+    return std::any_of(c.framework_options.begin(), c.framework_options.end(), [&](const auto& o) { return o.first == key; });
+}
+
 bool framework_option_flag(const TrainConfig& c, const std::string& key) {
     return framework_option_choice(c, key, {"true", "false"}) == "true";
 }

@@ -187,6 +187,8 @@ std::string framework_option(const TrainConfig& config, const std::string& key);
 // InputError naming --framework-option KEY otherwise.
 double framework_option_number(const TrainConfig& config, const std::string& key, double min, double max);
 bool framework_option_flag(const TrainConfig& config, const std::string& key);
+// Whether the job gives `key` with --framework-option (rather than taking the framework's default).
+bool framework_option_given(const TrainConfig& config, const std::string& key);
 std::string framework_option_choice(const TrainConfig& config, const std::string& key,
                                     const std::vector<std::string>& choices);
 

@@ -169,10 +169,7 @@ public:
         if (o.ep_a2a_with_other_microbatch && o.ep_dispatch_per_node) {
             o.ep_comm_sms = static_cast<int>(framework_option_number(c, "moe_flex_dispatcher_num_sms", 1, 1024));
             o.ep_comm_sms_source = "--moe-flex-dispatcher-num-sms " + std::to_string(o.ep_comm_sms) +
-                                   (std::any_of(c.framework_options.begin(), c.framework_options.end(),
-                                               [](const auto& kv) { return kv.first == "moe_flex_dispatcher_num_sms"; })
-                                        ? ""
-                                        : " (Megatron-Core's DeepEP default)");
+                                   (framework_option_given(c, "moe_flex_dispatcher_num_sms") ? "" : " (Megatron-Core's DeepEP default)");
         }
         return o;
     }
@@ -263,9 +260,8 @@ public:
         if (units != std::floor(units))
             throw InputError("--framework-option recompute_num_layers=" + framework_option(c, "recompute_num_layers") +
                              ": must be a whole number of layers");
-        const bool method_given = std::any_of(c.framework_options.begin(), c.framework_options.end(), [](const auto& o) {
-            return o.first == "recompute_method" || o.first == "recompute_num_layers";
-        });
+        const bool method_given =
+            framework_option_given(c, "recompute_method") || framework_option_given(c, "recompute_num_layers");
         if (method_given && c.recompute != Recompute::full)
             throw InputError("--framework-option recompute_method / recompute_num_layers: Megatron takes them with "
                              "--recompute full only (selective recomputes the core attention of every layer)");
@@ -290,8 +286,7 @@ public:
                 throw InputError(o + " with --pp > 1 needs --virtual-stages > 1 (Megatron: virtual pipeline stages)");
             if (c.recompute == Recompute::full) throw InputError(o + " does not run with --recompute full");
         }
-        const bool modules_given = std::any_of(c.framework_options.begin(), c.framework_options.end(),
-                                               [](const auto& o) { return o.first == "recompute_modules"; });
+        const bool modules_given = framework_option_given(c, "recompute_modules");
         if (modules_given && c.recompute != Recompute::selective)
             throw InputError("--framework-option recompute_modules: Megatron takes --recompute-modules with "
                              "--recompute-granularity selective (--recompute selective)");

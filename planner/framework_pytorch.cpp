@@ -83,9 +83,8 @@ public:
                ", attn_implementation=" + (c.attention == Attention::eager ? "eager" : "sdpa") + ", " +
                to_string(c.optimizer) + " " + impl +
                (c.grad_accum() > 1 ? ", " + std::to_string(c.grad_accum()) + " micro-batches accumulated per step" : "") +
-               (pytorch_hf_trainer(c) || !framework_option_flag(c, "keep_outputs")
-                    ? ", the outputs (logits) released before backward"
-                    : ", the loop's `out` (the logits) kept through backward");
+               (pytorch_keeps_outputs(c) ? ", the loop's `out` (the logits) kept through backward"
+                                         : ", the outputs (logits) released before backward");
     }
     std::string no_fit_hint() const override {
         return "; try more GPUs with --zero 3 (FSDP2), --recompute full or --precision bf16\n";

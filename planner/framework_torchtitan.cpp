@@ -172,14 +172,12 @@ public:
                              "training.enable_cpu_offload) moves parameters, gradients and optimizer state together; "
                              "use --offload optimizer+params");
         if (c.lora.enabled()) throw InputError("--lora-rank under --framework torchtitan: not modelled (use --framework generic)");
-        const bool policy_given = std::any_of(c.framework_options.begin(), c.framework_options.end(),
-                                              [](const auto& o) { return o.first == "reshard_after_forward_policy"; });
+        const bool policy_given = framework_option_given(c, "reshard_after_forward_policy");
         framework_option_choice(c, "reshard_after_forward_policy", {"default", "always", "never"});
         if (policy_given && p.zero == 2)
             throw InputError("--framework-option reshard_after_forward_policy with --zero 2: --zero 2 is FSDP2 without "
                              "resharding after forward; give the policy with --zero 3 (or 0)");
-        const bool sac_given = std::any_of(c.framework_options.begin(), c.framework_options.end(),
-                                           [](const auto& o) { return o.first == "selective_ac_option"; });
+        const bool sac_given = framework_option_given(c, "selective_ac_option");
         const int period = layer_sac_period(c);
         if (sac_given && c.recompute != Recompute::selective)
             throw InputError("--framework-option selective_ac_option: torchtitan takes it with --recompute selective");

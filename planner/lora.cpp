@@ -55,7 +55,7 @@ std::vector<Adapter> layer_adapters(const ModelSpec& m, unsigned targets, const 
         if (targets & lora_down) a.push_back({down, f, d, copies, tokens, routed});
     };
     if (kind.moe) {
-        const double tokens = m.top_k * (m.capacity_factor > 0 ? m.capacity_factor : 1.0);
+        const double tokens = m.top_k * m.expert_capacity();
         mlp("gate_proj", "up_proj", "down_proj", m.expert_d_ff(), m.n_experts, tokens, true);
         if (m.shared_d_ff > 0)
             mlp("shared_expert.gate_proj", "shared_expert.up_proj", "shared_expert.down_proj",

@@ -476,7 +476,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // shape factor n/(n + 128) as the dense matmuls applies per expert GEMM at its own smallest
     // dimension (docs/PERFORMANCE_MODEL.md §2, "Mixture of experts").
     const PrecisionBytes pb = precision_bytes(c.precision);
-    const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
+    const double capacity = m.expert_capacity();
     double permute_fwd = 0;
     if (r.moe_layers > 0) {
         const double f_e = static_cast<double>(m.expert_d_ff());
@@ -743,7 +743,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
             // and reduce-scatter them back; experts whole on each rank (etp 1) need neither.
             // Shared experts are a tensor-parallel MLP of their own: s·b·h as a dense block.
             const double moe = t.moe_layers, blocks = stage_layers + (stage_layers - moe);  // attention + dense MLPs
-            const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
+            const double capacity = m.expert_capacity();
             const double shared = m.shared_d_ff > 0 ? moe : 0;
             const double half = per_layer / 2;  // calls of each kind per block
             const bool experts_split = p.expert_tp() == p.tp;
@@ -782,7 +782,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         // factor C sizes each expert's buffer at C × its balanced share (Switch Transformer, Fedus
         // et al. 2021 §2.2: padded when C > 1, tokens dropped when C < 1). Shared experts and dense
         // layers stay on the rank: no all-to-all. docs/PERFORMANCE_MODEL.md §3.
-        const double capacity = m.capacity_factor > 0 ? m.capacity_factor : 1.0;
+        const double capacity = m.expert_capacity();
         const double S =
             static_cast<double>(c.micro_batch) * T / p.cp * d * m.top_k * act_b / (p.sp ? p.tp : 1) * capacity;
         // The framework's EP overlap (Megatron-Core's --overlap-moe-expert-parallel-comm) runs the
@@ -795,6 +795,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
             other_mb ? "under another micro-batch's forward or backward (" + fw_overlap.ep_source +
                            "): the warm-up and cool-down micro-batches' share exposed, the rest max(0, comm − compute)"
                      : "exposed: tokens wait for their experts (no dispatch/compute overlap such as DeepSeek-V3's DualPipe)");
+        if (other_mb) out.back().sms = fw_overlap.ep_comm_sms, out.back().sms_source = fw_overlap.ep_comm_sms_source;
         if (const double busbw = fw_overlap.ep_dispatch_per_node
                                      ? dispatch_per_node_busbw(cl, p.gpus, p.ep, p.expert_tp(), m.n_experts, m.top_k)
                                      : 0;
@@ -852,13 +853,11 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                 // The dispatcher's kernels hold their SMs while the hidden part runs: the compute
                 // beside them runs on the rest, losing hidden × SMs ÷ the GPU's SMs (charged here,
                 // as what the overlap costs).
-                const CommOverlap fw = framework_profile(plan.config.framework).comm_overlap(plan.config);
-                if (const double hidden = u.seconds - u.exposed_seconds;
-                    fw.ep_comm_sms > 0 && plan.gpu.sm_count > 0 && hidden > 0) {
-                    const double f = std::min(1.0, static_cast<double>(fw.ep_comm_sms) / plan.gpu.sm_count);
+                if (const double hidden = u.seconds - u.exposed_seconds; u.sms > 0 && plan.gpu.sm_count > 0 && hidden > 0) {
+                    const double f = std::min(1.0, static_cast<double>(u.sms) / plan.gpu.sm_count);
                     u.exposed_seconds += hidden * f;
-                    u.overlap += "; + hidden × " + std::to_string(fw.ep_comm_sms) + "/" + std::to_string(plan.gpu.sm_count) +
-                                 " SMs the dispatcher takes from that compute (" + fw.ep_comm_sms_source + ")";
+                    u.overlap += "; + hidden × " + std::to_string(u.sms) + "/" + std::to_string(plan.gpu.sm_count) +
+                                 " SMs the dispatcher takes from that compute (" + u.sms_source + ")";
                 }
                 break;
             }

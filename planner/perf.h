@@ -184,6 +184,10 @@ struct CollectiveUse {
     std::string overlap;       // how the exposed part follows
     OverlapRule overlap_rule = OverlapRule::exposed;
     bool measured_time = false;  // timed from the calibration's measured collectives
+    // SMs its kernels hold while it runs beside computation (the framework's MoE dispatcher,
+    // CommOverlap::ep_comm_sms; 0: not modelled), and where that number comes from.
+    int sms = 0;
+    std::string sms_source;
 };
 
 // plan_perf in named steps, each a function of the memory plan and the steps before it.

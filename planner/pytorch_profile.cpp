@@ -1016,10 +1016,10 @@ struct Program {
         // A loop that drops the outputs itself (`model(...).loss.backward()`,
         // --framework-option keep_outputs=false) releases them as the Trainer does.
         drop_model_tensors();
-        if (pytorch_hf_trainer(c) || !framework_option_flag(c, "keep_outputs"))
-            sim.drop(logits);
-        else
+        if (pytorch_keeps_outputs(c))
             sim.keep(logits);
+        else
+            sim.drop(logits);
         r.forward_end = sim.allocated();
         sim.start_phase("backward");
         sim.backward(loss);
@@ -1138,6 +1138,8 @@ const char* to_string(OptimizerImpl impl) {
 bool pytorch_hf_trainer(const TrainConfig& c) {
     return framework_option_choice(c, "trainer", {"none", "hf"}) == "hf";
 }
+
+bool pytorch_keeps_outputs(const TrainConfig& c) { return !pytorch_hf_trainer(c) && framework_option_flag(c, "keep_outputs"); }
 
 OptimizerImpl pytorch_optimizer_impl(const TrainConfig& c, std::string* stated) {
     const std::string v = framework_option_choice(c, "optimizer_impl", {"default", "foreach", "fused", "forloop"});

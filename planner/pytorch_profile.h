@@ -87,6 +87,10 @@ const char* to_string(OptimizerImpl impl);
 // output names it, e.g. "foreach (PyTorch's default; --framework-option optimizer_impl=...)".
 OptimizerImpl pytorch_optimizer_impl(const TrainConfig& c, std::string* stated = nullptr);
 bool pytorch_hf_trainer(const TrainConfig& c);
+// Whether the training loop holds the model's outputs (the logits) through backward:
+// --framework-option keep_outputs (default true: `out = model(...)`), never under trainer=hf
+// (the Trainer's compute_loss returns only the loss).
+bool pytorch_keeps_outputs(const TrainConfig& c);
 
 // What the optimizer step allocates on one GPU besides the states, for the parameter tensors the
 // GPU's optimizer updates (`elements`: one entry per tensor, its local elements; `state_bytes`:

@@ -133,10 +133,14 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                     eps.clear();
                     std::vector<int> etps = space.etp;
                     if (tp == 1) etps = {0};  // etp 1 is etp = tp
+                    ParallelLayout probe = base.parallel;  // ep must fit tp × cp × dp (expert_shard_group)
+                    probe.tp = tp, probe.cp = cp, probe.pp = pp;
                     for (int etp : etps) {
-                        const int ranks = etp == 1 ? tp * dp * cp : dp * cp;
-                        for (int ep : space.ep.empty() ? divisors(model.n_experts) : space.ep)
-                            if (ep >= 1 && model.n_experts % ep == 0 && ranks % ep == 0) eps.emplace_back(ep, etp);
+                        probe.etp = etp;
+                        for (int ep : space.ep.empty() ? divisors(model.n_experts) : space.ep) {
+                            probe.ep = ep;
+                            if (ep >= 1 && model.n_experts % ep == 0 && probe.expert_shard_group() > 0) eps.emplace_back(ep, etp);
+                        }
                     }
                 }
                 for (const auto& [ep, etp] : eps)
