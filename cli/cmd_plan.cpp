@@ -50,6 +50,12 @@ std::string eager_modules(const std::vector<EagerOp>& ops) {
 
 // Where an uneven split came from, in the words of its flag.
 std::string split_origin(const PipelineSplit& s) {
+    if (s.chosen_by_llmplan) {
+        PipelineSplit as_given = s;
+        as_given.chosen_by_llmplan = false;
+        return "llmplan's default where the layers do not divide: " +
+               (s.balanced ? std::string("the remainder on the middle stages") : split_origin(as_given)) + "; --pp-layers sets them";
+    }
     if (s.balanced) return "--pp-layers balanced: the remainder on the middle stages";
     if (!s.layers.empty()) return "--pp-layers";
     if (s.first >= 0 || s.last >= 0) return "--pp-first-last";

@@ -170,12 +170,19 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
         return check(from_stages(stages, first_last_flag.c_str()), first_last_flag);
     }
     if (sp.balanced) {
-        if (v > 1) fail("--pp-layers balanced: with --virtual-stages give the layers of each model chunk instead");
-        std::vector<int> stages(static_cast<std::size_t>(pp), L / pp);
-        int extra = L % pp;
-        for (int i = pp - 2; i >= 1 && extra > 0; --i, --extra) ++stages[static_cast<std::size_t>(i)];
-        if (extra > 0) ++stages.back();
-        return check(stages, "--pp-layers balanced");
+        // ⌊L/(p·v)⌋ layers per model chunk; the remainder one layer per chunk, round by round, on
+        // the stages in the order middle (from the last backwards), last, first: the first and last
+        // stages also hold the embedding and the output layer. With v = 1, per stage.
+        std::vector<int> out(static_cast<std::size_t>(chunks), L / chunks);
+        std::vector<int> order;
+        for (int i = pp - 2; i >= 1; --i) order.push_back(i);
+        if (pp > 1) order.push_back(pp - 1);
+        order.push_back(0);
+        int extra = L % chunks;
+        for (int j = 0; j < v && extra > 0; ++j)
+            for (int i : order)
+                if (extra > 0) ++out[static_cast<std::size_t>(j * pp + i)], --extra;
+        return check(out, "--pp-layers balanced");
     }
     // Equal stages; the embedding and the loss as layers of the split (Megatron-LM).
     const int counted = L + sp.embedding_as_layer + sp.loss_as_layer;
@@ -207,8 +214,46 @@ std::string stage_layers_text(int L, const ParallelLayout& p) {
 
 std::int64_t default_seq(const ModelSpec& model) { return std::min<std::int64_t>(model.max_positions, 4096); }
 
+PipelineSplit default_pipeline_split(int L, int pp, int v) {
+    PipelineSplit s;
+    const int chunks = pp * std::max(1, v);
+    if (pp <= 1 || L < 1 || L % chunks == 0) return s;  // equal stages, or nothing to choose
+    // In this order, the first that places every layer (pipeline_chunk_layers accepts it): the
+    // embedding and the loss as layers, as NVIDIA's recipes for 126- and 94-layer models (a model
+    // chunk at either end may then hold no transformer layer: 126 + 2 over 16 × 8 chunks); the loss
+    // alone (the output layer: the heavier end); balanced.
+    ParallelLayout p;
+    p.pp = pp, p.virtual_stages = std::max(1, v);
+    PipelineSplit both, loss, balanced;
+    both.embedding_as_layer = both.loss_as_layer = true;
+    loss.loss_as_layer = true;
+    balanced.balanced = true;
+    for (const auto& [candidate, divides] : {std::pair{both, (L + 2) % chunks == 0}, std::pair{loss, (L + 1) % chunks == 0},
+                                             std::pair{balanced, L >= chunks}}) {
+        if (!divides) continue;
+        p.split = candidate;
+        try {
+            pipeline_chunk_layers(L, p);
+        } catch (const InputError&) {
+            continue;
+        }
+        p.split.chosen_by_llmplan = true;
+        return p.split;
+    }
+    return s;  // fewer layers than model chunks: validate_config says so
+}
+
 TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig c) {
     if (c.seq == 0) c.seq = default_seq(model);
+    if (c.parallel.split.even() && !c.parallel.split.chosen_by_llmplan)
+        c.parallel.split = default_pipeline_split(model.n_layers, c.parallel.pp, c.parallel.virtual_stages);
+    ParallelLayout& pl = c.parallel;
+    if (model.is_moe() && pl.etp == 0 && pl.tp > 1 && pl.sp && pl.ep > 1 && pl.gpus > 0 && pl.cp > 0 && pl.pp > 0 &&
+        pl.gpus % (pl.tp * pl.pp * pl.cp) == 0 && pl.expert_shard_group() == 0) {
+        ParallelLayout folded = pl;
+        folded.etp = 1;
+        if (folded.expert_shard_group() > 0) pl.etp = 1, pl.etp_chosen_by_llmplan = true;
+    }
     const ParallelLayout& p = c.parallel;
     if (c.global_batch == 0 && p.gpus > 0 && p.tp > 0 && p.pp > 0 && p.cp > 0 && p.dp() > 0) {
         // One micro-batch per pipeline stage per step: the fewest that keep a 1F1B pipeline full.
@@ -273,8 +318,22 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (p.sp && c.seq % p.tp != 0)
         fail("--seq " + str(c.seq) + " is not divisible by --tp " + std::to_string(p.tp) + " (sequence parallelism splits the sequence)");
 
-    // Pipeline: stages of whole layers, equal by default (Megatron's; 1F1B or interleaved).
-    if (p.split.even()) {
+    // Pipeline: stages of whole layers, equal by default (Megatron's; 1F1B or interleaved); where
+    // p·v does not divide the layers and no split is given, default_pipeline_split's (said here).
+    if (p.split.chosen_by_llmplan) {
+        pipeline_chunk_layers(m.n_layers, p);
+        const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
+        const PipelineSplit& s = p.split;
+        warnings.push_back((p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(chunks) : "--pp " + std::to_string(p.pp)) +
+                           " does not divide the " + std::to_string(m.n_layers) + " layers of " + model +
+                           ": planned with uneven stages of " + stage_layers_text(m.n_layers, p) + " layers (" +
+                           (s.balanced ? std::string("the remainder on the middle stages")
+                                       : s.embedding_as_layer ? std::string("the embedding and the loss each counted as a layer, as "
+                                                                            "--account-for-embedding-in-pipeline-split "
+                                                                            "--account-for-loss-in-pipeline-split")
+                                                              : std::string("the loss counted as a layer, as --account-for-loss-in-pipeline-split")) +
+                           "); --pp-layers or --pp-first-last set them");
+    } else if (p.split.even()) {
         const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
         if (m.n_layers % chunks != 0)
             fail((p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(chunks) : "--pp " + std::to_string(p.pp)) +
@@ -301,6 +360,11 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     // expert_tensor_parallel_degree takes the same two values). The expert-parallel group is then
     // carved from tp × cp × dp ÷ etp ranks (Megatron-Core's expert RankGenerator: etp, ep, edp, pp).
     if (p.etp < 0) fail("--etp: \"" + std::to_string(p.etp) + "\" must be a positive integer");
+    if (p.etp_chosen_by_llmplan)
+        warnings.push_back("--ep " + std::to_string(p.ep) + " does not divide data × context parallel = " + std::to_string(p.dp() * p.cp) +
+                           ", as it must with the experts split like the dense layers (--etp tp, Megatron-Core's default): "
+                           "planned with --etp 1 (parallel folding: the expert-parallel group spans the tensor-parallel ranks "
+                           "too), the layout that fits; --etp sets it");
     if (p.etp > 0 && p.etp != 1 && p.etp != p.tp)
         fail("--etp " + std::to_string(p.etp) + " must be 1 or --tp " + std::to_string(p.tp) +
              " (experts split like the dense layers, or whole on each rank; sizes between are not modelled)");

@@ -58,6 +58,9 @@ struct PipelineSplit {
     // the embedding (the loss) counts as one layer of the split, so the first (last) stage holds one
     // transformer layer fewer: (L + 1 or 2)/p per stage.
     bool embedding_as_layer = false, loss_as_layer = false;
+    // Set by default_pipeline_split (none of the above given, p·v does not divide the layers):
+    // the split above was llmplan's choice, and the plan says so.
+    bool chosen_by_llmplan = false;
     bool even() const {
         return layers.empty() && first < 0 && last < 0 && !balanced && !embedding_as_layer && !loss_as_layer;
     }
@@ -71,6 +74,7 @@ struct ParallelLayout {
     int cp = 1;             // context parallel (sequence split across GPUs in attention)
     int ep = 1;             // expert parallel (MoE experts split over data × context parallel ranks)
     int etp = 0;            // expert tensor parallel: the routed experts' own tp, 1 or tp; 0 = tp (expert_tp())
+    bool etp_chosen_by_llmplan = false;  // etp 1 set by resolve_defaults: --ep fits only with it (the plan says so)
     int virtual_stages = 1; // interleaved pipeline: model chunks per pipeline rank
     bool sp = false;        // Megatron sequence parallelism (with tp > 1)
     int zero = 0;           // ZeRO stage 0..3 over the data-parallel group
@@ -136,6 +140,15 @@ std::int64_t default_seq(const ModelSpec& model);
 
 // Fills seq and global_batch defaults; returns the config as it will be planned.
 TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig config);
+// resolve_defaults also sets --etp 1 where no --etp is given, the model is a mixture of experts under
+// --tp > 1 with --sp, and --ep fits tp × cp × dp only with the experts whole on each rank (Megatron-
+// Core's parallel folding; with etp = tp, its default, ep must divide dp × cp).
+// The split llmplan plans where no split is given and p·v does not divide the L layers: the
+// embedding and the loss counted as layers where L + 2 divides (Megatron-LM's
+// --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split, which NVIDIA's
+// recipes set for such models), the loss alone where L + 1 does, else balanced (PipelineSplit::
+// balanced). An even split (nothing set) where p·v divides L or there is no pipeline.
+PipelineSplit default_pipeline_split(int n_layers, int pp, int virtual_stages);
 
 // The most tokens one optimizer step may hold (global batch × sequence): 10^15, a million times
 // today's largest batches, and exact in a double.

@@ -332,7 +332,8 @@ nlohmann::json parallel_json(const ParallelLayout& p) {
                                {"last", s.last >= 0 ? nlohmann::json(s.last) : nlohmann::json(nullptr)},
                                {"balanced", s.balanced},
                                {"account_for_embedding", s.embedding_as_layer},
-                               {"account_for_loss", s.loss_as_layer}};
+                               {"account_for_loss", s.loss_as_layer},
+                               {"chosen_by_llmplan", s.chosen_by_llmplan}};
     }
     return j;
 }

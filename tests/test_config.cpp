@@ -96,7 +96,16 @@ TEST_CASE("validate_config: errors name the flag, warnings do not stop", "[confi
     c.parallel.gpus = 8;
     c.parallel.pp = 3;
     c.parallel.gpus = 6;
-    CHECK_THROWS_WITH(check(c), Catch::Contains("--pp 3 does not divide the 32 layers"));
+    // 32 layers over 3 stages: planned (33 = 32 + the loss over 3: 11, 11, 10) with a warning.
+    const std::vector<std::string> pp_warnings = check(c);
+    REQUIRE(pp_warnings.size() == 1);
+    CHECK(pp_warnings[0] ==
+          "--pp 3 does not divide the 32 layers of the llama-2-7b model: planned with uneven stages of 11,11,10 layers "
+          "(the loss counted as a layer, as --account-for-loss-in-pipeline-split); --pp-layers or --pp-first-last set them");
+    // Fewer layers than stages: refused.
+    c.parallel.pp = 34;
+    c.parallel.gpus = 34;
+    CHECK_THROWS_WITH(check(c), Catch::Contains("--pp 34 does not divide the 32 layers"));
     c = TrainConfig{};
     c.parallel.gpus = 2;
     c.parallel.ep = 2;
@@ -135,8 +144,27 @@ TEST_CASE("config: --etp is 1 or tp, needs an MoE model and sequence parallelism
     c.parallel.tp = 2;
     c.parallel.sp = true;
     c.parallel.ep = 16;  // does not divide dp 8 ...
-    CHECK_THROWS_WITH(check(c), Catch::Contains("--ep 16 does not divide data × context parallel = 8") &&
-                                    Catch::Contains("--etp 1"));
+    {
+        // ... so with no --etp given, llmplan plans the only layout that fits, etp 1, and says so.
+        const TrainConfig r = resolve_defaults(moe, c);
+        CHECK(r.parallel.etp == 1);
+        CHECK(r.parallel.etp_chosen_by_llmplan);
+        const std::vector<std::string> w = validate_config(moe, r);
+        REQUIRE(w.size() == 1);
+        CHECK(w[0].find("--ep 16 does not divide data × context parallel = 8") != std::string::npos);
+        CHECK(w[0].find("planned with --etp 1") != std::string::npos);
+        // Without --sp (which Megatron-Core requires for MoE under tp), nothing is chosen: refused.
+        TrainConfig no_sp = c;
+        no_sp.parallel.sp = false;
+        CHECK(resolve_defaults(moe, no_sp).parallel.etp == 0);
+        CHECK_THROWS_WITH(check(no_sp), Catch::Contains("--ep 16 does not divide data × context parallel = 8") &&
+                                            Catch::Contains("--etp 1"));
+        // ep that fits with etp = tp: Megatron-Core's default kept.
+        TrainConfig fits = c;
+        fits.parallel.ep = 8;
+        CHECK(resolve_defaults(moe, fits).parallel.etp == 0);
+        CHECK_FALSE(resolve_defaults(moe, fits).parallel.etp_chosen_by_llmplan);
+    }
     c.parallel.etp = 1;  // ... but divides tp × cp × dp = 16 once the experts are whole
     CHECK_NOTHROW(check(c));
     CHECK(c.parallel.expert_shard_group() == 1);

@@ -113,6 +113,61 @@ TEST_CASE("pipeline split: balanced puts the remainder on the middle stages, fro
     CHECK(pipeline_chunk_layers(32, p) == std::vector<int>{8, 8, 8, 8});
 }
 
+TEST_CASE("pipeline split: balanced over model chunks, round by round", "[pipeline]") {
+    // 61 over 4 stages × 2 chunks: 7 per chunk and 5 more, round 0 to stages 2, 1, 3, 0 (chunks
+    // 2, 1, 3, 0), round 1 to stage 2 (chunk 6).
+    ParallelLayout p = layout(4, 2);
+    p.split.balanced = true;
+    CHECK(pipeline_chunk_layers(61, p) == std::vector<int>{8, 8, 8, 8, 7, 7, 8, 7});
+    CHECK(stage_layers_text(61, p) == "15,15,16,15");
+    // 30 over 4 × 2: 3 per chunk and 6 more: round 0 every stage, round 1 stages 2 and 1.
+    CHECK(pipeline_chunk_layers(30, p) == std::vector<int>{4, 4, 4, 4, 3, 4, 4, 3});
+}
+
+TEST_CASE("pipeline split: llmplan's default where p·v does not divide the layers", "[pipeline]") {
+    auto chosen = [](int L, int pp, int v) {
+        ParallelLayout p = layout(pp, v);
+        p.split = default_pipeline_split(L, pp, v);
+        return p;
+    };
+    // Llama 3.1 405B: 126 + the embedding + the loss = 128 over 16 × 8 chunks, one each; the
+    // chunks at the two ends hold the embedding and the loss alone (Megatron Bridge's recipes).
+    ParallelLayout p = chosen(126, 16, 8);
+    CHECK(p.split.chosen_by_llmplan);
+    CHECK(p.split.embedding_as_layer);
+    CHECK(p.split.loss_as_layer);
+    std::vector<int> ones(128, 1);
+    ones.front() = ones.back() = 0;
+    CHECK(pipeline_chunk_layers(126, p) == ones);
+    // Qwen3-235B: 94 + 2 = 96 over 8 × 4 chunks: 3 each, 2 in the first and the last.
+    p = chosen(94, 8, 4);
+    CHECK(p.split.embedding_as_layer);
+    CHECK(stage_layers_text(94, p) == "11,12,12,12,12,12,12,11");
+    // 32 over 3: 33 = 32 + the loss divides, 34 does not: the loss alone.
+    p = chosen(32, 3, 1);
+    CHECK_FALSE(p.split.embedding_as_layer);
+    CHECK(p.split.loss_as_layer);
+    CHECK(stage_layers_text(32, p) == "11,11,10");
+    // DeepSeek-V3's 61 over 16: neither 62 nor 63 divides: balanced, 3 + 13 on the middle stages.
+    p = chosen(61, 16, 1);
+    CHECK(p.split.balanced);
+    CHECK(stage_layers_text(61, p) == "3,3,4,4,4,4,4,4,4,4,4,4,4,4,4,3");
+    // p·v divides: the equal split, nothing chosen.
+    CHECK(default_pipeline_split(32, 4, 2).even());
+    CHECK_FALSE(default_pipeline_split(32, 4, 2).chosen_by_llmplan);
+    // 6 layers over 8 stages: (6 + 2)/8 = 1 would leave stage 0 the embedding alone, 7 does not
+    // divide, 6 < 8 cannot be balanced: nothing chosen, validate_config refuses.
+    CHECK(default_pipeline_split(6, 8, 1).even());
+    // resolve_defaults applies it only where no split is given.
+    const ModelSpec m = llama_61();
+    TrainConfig c;
+    c.parallel = layout(16);
+    CHECK(resolve_defaults(m, c).parallel.split.balanced);
+    c.parallel.split.first = 1;
+    c.parallel.split.last = 0;  // a split given: kept (and judged) as given
+    CHECK_FALSE(resolve_defaults(m, c).parallel.split.chosen_by_llmplan);
+}
+
 TEST_CASE("pipeline split: one clear refusal per bad split, naming the flag", "[pipeline]") {
     ParallelLayout p = layout(4);
     p.split.layers = {8, 8, 8};
@@ -138,9 +193,6 @@ TEST_CASE("pipeline split: one clear refusal per bad split, naming the flag", "[
     p = layout(1);
     p.split.balanced = true;
     CHECK_THROWS_WITH(pipeline_chunk_layers(32, p), "--pp-layers balanced splits pipeline stages: it needs --pp > 1");
-    p = layout(4, 2);
-    p.split.balanced = true;
-    CHECK_THROWS_WITH(pipeline_chunk_layers(30, p), Catch::StartsWith("--pp-layers balanced: with --virtual-stages"));
     // Without interleaving the stage itself would be empty: refused.
     p = layout(4);
     p.split.embedding_as_layer = true;
