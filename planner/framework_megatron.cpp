@@ -119,6 +119,72 @@ std::string param_gather_option(Precision p) {
     return p == Precision::nvfp4 ? "fp4_param_gather" : "fp8_param_gather";
 }
 
+// Megatron FSDP (--use-megatron-fsdp, megatron/core/distributed/fsdp; docs/MEMORY_MODEL.md §9):
+// --zero 3 is --data-parallel-sharding-strategy optim_grads_params, --zero 2 optim_grads. Per the
+// design notes (megatron/core/distributed/fsdp/src/docs/mfsdp_design.md) each parameter group keeps a
+// model_weight buffer in the compute dtype (sharded with optim_grads_params, whole with optim_grads),
+// a main_weight buffer in --megatron-fsdp-main-params-dtype (fp32 by default) and a main_grad buffer
+// in --megatron-fsdp-main-grads-dtype (default: the compute parameters' dtype,
+// distributed_data_parallel_config.py), both sharded over the data × context parallel ranks (the
+// routed experts over their expert data-parallel group); Adam's states beside the main weights. The
+// unsharded copies: the unit computed and the one prefetched (--fsdp-double-buffer's two buffers,
+// the default prefetch of one unit), and one unit's unsharded gradients before their reduce-scatter.
+std::vector<StagePart> megatron_fsdp_states(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+    const ParallelLayout& p = c.parallel;
+    const StageParams sp = stage_params(m, tensors, c, i);
+    const double psi = sp.dense + sp.expert;
+    const double N = p.shard_group(), Ne = p.expert_shard_group();
+    const double shard = sp.dense / N + sp.expert / Ne;
+    const double w = c.precision == Precision::fp32 ? 4 : 2;  // compute dtype: model_weight and main_grad ("auto")
+    const bool params_sharded = p.zero == 3;
+    const std::string gather_option = param_gather_option(c.precision);
+    const bool q_param = !gather_option.empty() && framework_option_flag(c, gather_option);
+    const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
+    const double te_linear = q_param ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+    const std::string strategy = params_sharded ? "optim_grads_params" : "optim_grads";
+    const std::string on_gpu = stage_count(psi) + " params";
+    const std::string shard_note = " ÷ " + stage_number(N) + " (Megatron FSDP " + strategy + ": sharded over data × context parallel ranks" +
+                                   (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")";
+    const std::string wname = w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16";
+    const std::string fsdp = kSource + ": distributed/fsdp/src/docs/mfsdp_design.md, distributed_data_parallel_config.py";
+    std::vector<StagePart> parts;
+    {
+        const double whole = w * psi - (q_param ? (w - q) * te_linear : 0);
+        const std::string q_note = q_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + to_string(c.precision) + ", " +
+                                                 stage_number(q) + " B (--" + gather_option.substr(0, 3) + "-param-gather)"
+                                           : std::string();
+        parts.push_back({StageField::parameters, in_every_phase,
+                         {"parameters", params_sharded ? "sharded parameters" : "parameters",
+                          params_sharded ? whole * shard / psi : whole,
+                          on_gpu + " × " + stage_number(w) + " B (" + wname + " model_weight" + q_note + ")" +
+                              (params_sharded ? shard_note : std::string(" (optim_grads: every rank keeps them)")),
+                          fsdp}});
+    }
+    parts.push_back({StageField::gradients, in_every_phase,
+                     {"gradients", "sharded main gradients", w * shard,
+                      on_gpu + " × " + stage_number(w) + " B (" + wname + " main_grad: --megatron-fsdp-main-grads-dtype auto)" + shard_note,
+                      fsdp}});
+    if (c.precision != Precision::fp32)
+        parts.push_back({StageField::master, in_every_phase,
+                         {"main_params", "fp32 main parameters", 4 * shard, on_gpu + " × 4 B (main_weight)" + shard_note, fsdp}});
+    parts.push_back({StageField::optimizer_states, in_every_phase,
+                     {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
+                      on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note, fsdp}});
+    const double unit = sp.largest_block;
+    if (params_sharded)
+        parts.push_back({StageField::gathered, in_forward_and_backward,
+                         {"gathered", "unsharded parameters", 2 * w * unit,
+                          "2 × " + stage_count(unit) + " params of " + sp.largest_block_name + " × " + stage_number(w) + " B (" + wname +
+                              "): the unit computed and the one prefetched",
+                          fsdp + " (all-gather prefetch, double buffer)"}});
+    parts.push_back({StageField::temporary, at_backward,
+                     {"unit_gradients", "one unit's gradients", w * unit,
+                      stage_count(unit) + " params of " + sp.largest_block_name + " × " + stage_number(w) + " B (" + wname +
+                          " unsharded gradients before their reduce-scatter)",
+                      fsdp}});
+    return parts;
+}
+
 class MegatronProfile final : public FrameworkProfile {
 public:
     Framework framework() const override { return Framework::megatron; }
@@ -241,11 +307,13 @@ public:
                              " under --framework megatron: Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
                              "(mixed-fp16), Transformer Engine fp8 on top of --bf16 (fp8; --fp8-recipe mxfp8: mxfp8) "
                              "or --fp4-format e2m1 --fp4-recipe nvfp4 on top of --bf16 (nvfp4)");
-        if (p.zero > 1)
-            throw InputError("--zero " + std::to_string(p.zero) +
-                             " under --framework megatron: the distributed optimizer (--use-distributed-optimizer) is "
-                             "--zero 1 and keeps the whole gradient buffer; sharded gradients and parameters are "
-                             "Megatron FSDP, which this profile does not model");
+        if (p.zero > 1 && p.pp > 1)
+            throw InputError("--zero " + std::to_string(p.zero) + " with --pp " + std::to_string(p.pp) +
+                             " under --framework megatron: Megatron FSDP (--use-megatron-fsdp) with pipeline parallelism is "
+                             "not modelled; --zero 1 is the distributed optimizer");
+        if (p.zero > 1 && c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd)
+            throw InputError(std::string("--optimizer ") + to_string(c.optimizer) + " with --zero " + std::to_string(p.zero) +
+                             " under --framework megatron: Megatron FSDP takes adam or sgd only (arguments.py)");
         if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
             c.optimizer != Optimizer::sgd_momentum && c.optimizer != Optimizer::lion)
             throw InputError(std::string("--optimizer ") + to_string(c.optimizer) +
@@ -355,61 +423,65 @@ public:
         }
 
         // --- model states ------------------------------------------------------------------------------
-        const StageParams sp = stage_params(m, tensors, c, i);
-        const double psi = sp.dense + sp.expert;
-        const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
-        // Transformer Engine's quantized linears (fp8, nvfp4): a low-precision copy of each layer weight
-        // (q bytes per element: 1 for fp8, 0.5625 for NVFP4's 4-bit values and block scales) and its
-        // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
-        const bool fp8 = precision_traits(c.precision).quantized_linears;
-        const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
-        const std::string gather_option = param_gather_option(c.precision);
-        const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
-        const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
-        const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
-        const std::string on_gpu = stage_count(psi) + " params";
-        const std::string shard_note =
-            dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
-                           (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
-                     : " (no distributed optimizer: every data-parallel rank keeps all)";
         std::vector<StagePart> parts;
-        {
-            const double bytes = w * psi - (fp8_param ? (w - q) * te_linear : 0);
-            parts.push_back({StageField::parameters, in_every_phase,
-                             {"parameters", "parameters", bytes,
-                              on_gpu + " × " + stage_number(w) + " B (" + (w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
-                                  (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
-                                                   " (--" + gather_option.substr(0, 3) + "-param-gather)"
-                                             : std::string()) +
-                                  ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
-                              kSource + ": param_and_grad_buffer.py"}});
-        }
-        parts.push_back({StageField::gradients, in_every_phase,
-                         {"gradients", "main-grad buffer", gb * psi,
-                          on_gpu + " × " + stage_number(gb) + " B (" + (gb == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
-                              " main_grad, the whole buffer on every rank" +
-                              (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")",
-                          kSource + ": param_and_grad_buffer.py (grad_data), arguments.py (accumulate_allreduce_grads_in_fp32)"}});
-        const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (sp.dense / N + sp.expert / Ne);
-        if (main_params > 0)
-            parts.push_back({StageField::master, in_every_phase,
-                             {"main_params", "fp32 main parameters", main_params, on_gpu + " × 4 B" + shard_note,
-                              kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups)"}});
-        parts.push_back({StageField::optimizer_states, in_every_phase,
-                         {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
-                          on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
-                          kSource + ": optimizer/distrib_optimizer.py"}});
-        if (fp8) {
-            const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
-            parts.push_back({StageField::fp8_weight_cache, in_every_phase,
-                             {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
-                              stage_count(te_linear) + " linear weights of the transformer layers × " +
-                                  (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
-                                             : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)") +
-                                  "; embedding, output layer, norms and router stay 16-bit",
-                              kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
-        }
+        if (p.zero >= 2) {
+            parts = megatron_fsdp_states(m, tensors, c, i);
+        } else {
+            const StageParams sp = stage_params(m, tensors, c, i);
+            const double psi = sp.dense + sp.expert;
+            const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
+            // Transformer Engine's quantized linears (fp8, nvfp4): a low-precision copy of each layer weight
+            // (q bytes per element: 1 for fp8, 0.5625 for NVFP4's 4-bit values and block scales) and its
+            // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
+            const bool fp8 = precision_traits(c.precision).quantized_linears;
+            const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
+            const std::string gather_option = param_gather_option(c.precision);
+            const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
+            const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
+            const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+            const std::string on_gpu = stage_count(psi) + " params";
+            const std::string shard_note =
+                dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
+                               (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
+                         : " (no distributed optimizer: every data-parallel rank keeps all)";
+            {
+                const double bytes = w * psi - (fp8_param ? (w - q) * te_linear : 0);
+                parts.push_back({StageField::parameters, in_every_phase,
+                                 {"parameters", "parameters", bytes,
+                                  on_gpu + " × " + stage_number(w) + " B (" + (w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
+                                      (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
+                                                       " (--" + gather_option.substr(0, 3) + "-param-gather)"
+                                                 : std::string()) +
+                                      ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
+                                  kSource + ": param_and_grad_buffer.py"}});
+            }
+            parts.push_back({StageField::gradients, in_every_phase,
+                             {"gradients", "main-grad buffer", gb * psi,
+                              on_gpu + " × " + stage_number(gb) + " B (" + (gb == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
+                                  " main_grad, the whole buffer on every rank" +
+                                  (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")",
+                              kSource + ": param_and_grad_buffer.py (grad_data), arguments.py (accumulate_allreduce_grads_in_fp32)"}});
+            const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (sp.dense / N + sp.expert / Ne);
+            if (main_params > 0)
+                parts.push_back({StageField::master, in_every_phase,
+                                 {"main_params", "fp32 main parameters", main_params, on_gpu + " × 4 B" + shard_note,
+                                  kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups)"}});
+            parts.push_back({StageField::optimizer_states, in_every_phase,
+                             {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
+                              on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
+                              kSource + ": optimizer/distrib_optimizer.py"}});
+            if (fp8) {
+                const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
+                parts.push_back({StageField::fp8_weight_cache, in_every_phase,
+                                 {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
+                                  stage_count(te_linear) + " linear weights of the transformer layers × " +
+                                      (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
+                                                 : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)") +
+                                      "; embedding, output layer, norms and router stay 16-bit",
+                                  kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
+            }
 
+        }
         // --- activations, logits, recompute, buffers ----------------------------------------------------
         for (StagePart& part : generic_activation_parts(g, "Korthikanti et al. 2022 (docs/MEMORY_MODEL.md §4); "
                                                             "Megatron's own estimate: training/theoretical_memory_usage.py"))
@@ -457,9 +529,13 @@ public:
                                                     : "fp8 (") +
                  "layers' linears" + (framework_option_flag(c, option) ? ", --" + option.substr(0, 3) + "-param-gather" : "") + ")";
         const double gb = megatron_grad_bytes(c);
-        s += std::string(", ") + (gb == 4 ? "fp32" : "16-bit") + " main-grad buffer";
-        s += p.zero == 1 ? ", --use-distributed-optimizer (fp32 main params + Adam over dp × cp)"
-                         : ", no distributed optimizer (fp32 main params + Adam on every rank)";
+        if (p.zero < 2) s += std::string(", ") + (gb == 4 ? "fp32" : "16-bit") + " main-grad buffer";
+        s += p.zero == 1   ? ", --use-distributed-optimizer (fp32 main params + Adam over dp × cp)"
+             : p.zero == 3 ? ", Megatron FSDP (--use-megatron-fsdp --data-parallel-sharding-strategy optim_grads_params: "
+                             "parameters, gradients, fp32 main params and Adam sharded over dp × cp)"
+             : p.zero == 2 ? ", Megatron FSDP (--use-megatron-fsdp --data-parallel-sharding-strategy optim_grads: "
+                             "gradients, fp32 main params and Adam sharded over dp × cp)"
+                           : ", no distributed optimizer (fp32 main params + Adam on every rank)";
         if (p.tp > 1) s += p.sp ? ", TP + sequence parallel" : ", TP";
         if (p.cp > 1) s += ", context parallel";
         if (p.pp > 1) s += p.virtual_stages > 1 ? ", interleaved 1F1B" : ", 1F1B";

@@ -13,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <string>
 
 using namespace llmplan;
@@ -177,6 +179,34 @@ TEST_CASE("megatron: distributed optimizer and fp32 main grads equal Megatron's 
     CHECK(terms_sum(d) == d.peak_allocated);
 }
 
+TEST_CASE("megatron FSDP (--zero 3 optim_grads_params, --zero 2 optim_grads): every model-state term by hand",
+          "[framework][megatron][golden]") {
+    // Megatron FSDP's buffers (mfsdp_design.md): bf16 model_weight sharded, bf16 main_grad sharded
+    // (--megatron-fsdp-main-grads-dtype auto: the compute dtype), fp32 main_weight and Adam sharded;
+    // the unit computed and the one prefetched unsharded, one unit's bf16 gradients before their
+    // reduce-scatter. llama-2-7b on 8 ranks: a shard is 842,301,952 params.
+    const StageMemory s = plan("llama-2-7b", job(Framework::megatron, 8, 3)).worst();
+    CHECK(term(s, "parameters").bytes == 2 * kShard);
+    CHECK(term(s, "gradients").bytes == 2 * kShard);
+    CHECK(term(s, "main_params").bytes == 4 * kShard);
+    CHECK(term(s, "optimizer").bytes == 8 * kShard);
+    CHECK(term(s, "gathered").bytes == 2 * 2 * kLayer);  // 2 units × 202,383,360 × 2 B
+    CHECK(term(s, "unit_gradients").bytes == 2 * kLayer);
+    CHECK(phase(s, "optimizer_step") == 16 * kShard);
+    CHECK(terms_sum(s) == s.peak_allocated);
+    // optim_grads: parameters whole on every rank, nothing gathered.
+    const StageMemory two = plan("llama-2-7b", job(Framework::megatron, 8, 2)).worst();
+    CHECK(term(two, "parameters").bytes == 2 * kPsi);
+    CHECK(term(two, "gradients").bytes == 2 * kShard);
+    CHECK(std::none_of(two.terms.begin(), two.terms.end(), [](const MemoryTerm& t) { return t.key == "gathered"; }));
+    // --fp8-param-gather: the layers' linear weights sharded in fp8 (1 B).
+    TrainConfig f = job(Framework::megatron, 8, 3);
+    f.precision = Precision::fp8;
+    f.framework_options = {{"fp8_param_gather", "true"}};
+    const double linears = 32 * (4096.0 * 4096 * 4 + 3 * 4096.0 * 11008);  // q, k, v, o and gate, up, down per layer
+    CHECK(term(plan("llama-2-7b", f).worst(), "parameters").bytes == Approx((2 * kPsi - linears) / 8).epsilon(1e-12));
+}
+
 TEST_CASE("megatron: activations equal theoretical_memory_usage's formula on a GPT (GELU 4h, dropout, selective)",
           "[framework][megatron][golden]") {
     // compute_activation_memory (Korthikanti Table 2): per layer s·b·h(18 + 4·ffn/h) = 34sbh, × L;
@@ -315,7 +345,15 @@ TEST_CASE("framework profiles refuse what the framework cannot run, in one line"
             CHECK(what.find('\n') == std::string::npos);
         }
     };
-    refuses(job(Framework::megatron, 8, 2), "--zero 2 under --framework megatron");
+    {
+        TrainConfig fsdp_pp = job(Framework::megatron, 8, 3);
+        fsdp_pp.parallel.pp = 2;
+        fsdp_pp.global_batch = 8;
+        refuses(fsdp_pp, "--zero 3 with --pp 2 under --framework megatron: Megatron FSDP");
+        TrainConfig lion = job(Framework::megatron, 8, 3);
+        lion.optimizer = Optimizer::lion;
+        refuses(lion, "--optimizer lion with --zero 3 under --framework megatron");
+    }
     TrainConfig pp = job(Framework::deepspeed, 8, 2);
     pp.parallel.pp = 2;
     refuses(pp, "incompatible with pipeline parallelism");
