@@ -178,7 +178,7 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
         std::vector<std::string> row = {
             std::to_string(++i), std::to_string(p.tp),
             std::to_string(p.pp) + (p.virtual_stages > 1 ? "×" + std::to_string(p.virtual_stages) : "") +
-                (p.split.balanced ? " (uneven)" : ""),
+                (!p.split.even() ? " (uneven)" : ""),
             std::to_string(p.dp()), std::to_string(p.cp), p.sp ? "yes" : "", std::to_string(p.zero),
             std::to_string(c.config.micro_batch), to_string(c.config.recompute), fixed(c.device_total / (1 << 30), 1),
             step_time(c.step_seconds), format_count(c.tokens_per_second), fixed(100 * c.mfu, 1) + "%",
@@ -201,6 +201,8 @@ int run_search(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
         << " --gpu " << gpu.name << " --gpus " << p.gpus << " --tp " << p.tp << " --pp " << p.pp;
     if (p.virtual_stages > 1) out << " --virtual-stages " << p.virtual_stages;
     if (p.split.balanced) out << " --pp-layers balanced";
+    if (p.split.embedding_as_layer) out << " --account-for-embedding-in-pipeline-split";
+    if (p.split.loss_as_layer) out << " --account-for-loss-in-pipeline-split";
     if (p.cp > 1) out << " --cp " << p.cp;
     if (p.ep > 1) out << " --ep " << p.ep;
     if (p.expert_tp() != p.tp) out << " --etp " << p.expert_tp();

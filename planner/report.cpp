@@ -344,7 +344,10 @@ nlohmann::ordered_json search_to_json(const SearchResult& r, const std::string& 
                            {"device_total_bytes", c.device_total}, {"headroom_bytes", c.headroom},
                            {"step_seconds", c.step_seconds}, {"tokens_per_second", c.tokens_per_second},
                            {"mfu", c.mfu}, {"training_seconds", c.training_seconds}, {"cost", c.cost}});
-        if (p.split.balanced) layouts.back()["pp_layers"] = "balanced";  // pp does not divide the layers
+        // pp (or pp × virtual stages) does not divide the layers: the split searched
+        if (p.split.balanced) layouts.back()["pp_layers"] = "balanced";
+        else if (p.split.embedding_as_layer || p.split.loss_as_layer)
+            layouts.back()["pp_layers"] = p.split.embedding_as_layer ? "embedding_and_loss_as_layers" : "loss_as_layer";
     }
     j["layouts"] = layouts;
     j["why"] = r.why;

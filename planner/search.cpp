@@ -27,7 +27,7 @@ std::string layout_name(const TrainConfig& c) {
     std::ostringstream s;
     s << "tp " << p.tp << (p.sp ? "+sp" : "") << ", pp " << p.pp;
     if (p.virtual_stages > 1) s << "×" << p.virtual_stages;
-    if (p.split.balanced) s << " (uneven stages)";
+    if (!p.split.even()) s << " (uneven stages)";
     if (p.cp > 1) s << ", cp " << p.cp;
     s << ", dp " << p.dp() << ", ZeRO-" << p.zero << ", micro-batch " << c.micro_batch << ", recompute "
       << to_string(c.recompute);
@@ -121,7 +121,9 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
             for (int pp : divisors(G / (tp * cp))) {
                 if (pp > model.n_layers || (space.max_pp > 0 && pp > space.max_pp)) continue;
                 // A pipeline size that does not divide the layers gets the balanced split
-                // (core/config.h PipelineSplit::balanced), without interleaving.
+                // (core/config.h PipelineSplit::balanced); with interleaving, where p·v does not
+                // divide them, the split plan gives by default (default_pipeline_split: the
+                // embedding and the loss counted as layers where that divides, as NVIDIA's recipes).
                 const bool uneven = model.n_layers % pp != 0;
                 const int dp = G / (tp * cp * pp);
                 if (base.global_batch % dp) continue;
@@ -145,7 +147,14 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                 }
                 for (const auto& [ep, etp] : eps)
                 for (int v : space.virtual_stages) {
-                    if (v > 1 && (pp == 1 || uneven || model.n_layers % (pp * v))) continue;
+                    if (v > 1 && pp == 1) continue;
+                    PipelineSplit split;  // equal stages
+                    if (v == 1 && uneven) split.balanced = true;
+                    if (v > 1 && model.n_layers % (pp * v)) {
+                        split = default_pipeline_split(model.n_layers, pp, v);
+                        if (split.even()) continue;  // no split places every layer
+                        split.chosen_by_llmplan = false;  // search's own choice, shown as "(uneven)"
+                    }
                     for (bool sp : {false, true}) {
                         if (sp && (tp == 1 || base.seq % tp)) continue;
                         if (etp == 1 && !sp) continue;  // Megatron: MoE under tensor parallelism needs sequence parallelism
@@ -166,8 +175,7 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
                                     c.parallel.ep = ep;
                                     c.parallel.etp = etp;
                                     c.parallel.virtual_stages = v;
-                                    c.parallel.split = PipelineSplit{};
-                                    c.parallel.split.balanced = uneven;
+                                    c.parallel.split = split;
                                     c.parallel.sp = sp;
                                     c.parallel.zero = zero;
                                     c.recompute = rc;

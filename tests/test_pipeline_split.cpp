@@ -359,7 +359,7 @@ TEST_CASE("published uneven layouts plan: DeepSeek-V3, BLOOM-176B, Llama 3.1 405
     }
 }
 
-TEST_CASE("search tries pipeline sizes that do not divide the layers, with the balanced split", "[pipeline][search]") {
+TEST_CASE("search tries pipeline sizes that do not divide the layers: balanced, or the embedding and loss as layers", "[pipeline][search]") {
     const ModelSpec m = llama_61();
     TrainConfig base;
     base.parallel.gpus = 8;
@@ -373,13 +373,33 @@ TEST_CASE("search tries pipeline sizes that do not divide the layers, with the b
     space.max_tp = 1;
     const GpuSpec& h100 = gpu_or_throw("h100-sxm", "t");
     const SearchResult r = search_layouts(m, h100, base, default_cluster(h100, 8), {}, space, SearchRank::time, 100);
-    // tp 1: pp ∈ {1, 2, 4, 8}; 61 is prime, so pp 2, 4, 8 are uneven (and never interleaved).
-    bool uneven = false;
+    // tp 1: pp ∈ {1, 2, 4, 8}; 61 is prime, so pp 2, 4, 8 are uneven; interleaved too, since
+    // neither 62 nor 63 divides by pp × 2: balanced over the model chunks.
+    bool uneven = false, interleaved = false;
     for (const SearchCandidate& cand : r.top) {
         const ParallelLayout& p = cand.config.parallel;
         CHECK(p.split.balanced == (p.pp > 1));
-        if (p.pp > 1) CHECK(p.virtual_stages == 1);
+        CHECK_FALSE(p.split.chosen_by_llmplan);
         uneven = uneven || p.split.balanced;
+        interleaved = interleaved || (p.split.balanced && p.virtual_stages == 2);
     }
     CHECK(uneven);
+    CHECK(interleaved);
+    // 30 layers: pp 4 × 2 chunks = 8 divides 30 + 2, so the interleaved layout counts the
+    // embedding and the loss as layers (as NVIDIA's recipes), pp 4 alone is balanced.
+    ModelSpec m30 = m;
+    m30.n_layers = 30;
+    const SearchResult r30 = search_layouts(m30, h100, base, default_cluster(h100, 8), {}, space, SearchRank::time, 100);
+    bool accounted = false;
+    for (const SearchCandidate& cand : r30.top) {
+        const ParallelLayout& p = cand.config.parallel;
+        if (p.pp == 4 && p.virtual_stages == 2) {
+            CHECK(p.split.embedding_as_layer);
+            CHECK(p.split.loss_as_layer);
+            CHECK(pipeline_chunk_layers(30, p) == std::vector<int>{3, 4, 4, 4, 4, 4, 4, 3});
+            accounted = true;
+        }
+        if (p.pp == 4 && p.virtual_stages == 1) CHECK(p.split.balanced);
+    }
+    CHECK(accounted);
 }
