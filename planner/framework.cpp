@@ -57,6 +57,8 @@ void validate_attention_kernel_option(const TrainConfig& c) {
 
 Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { return {}; }
 
+double FrameworkProfile::full_recompute_share(const ModelSpec&, const TrainConfig&, int) const { return 1; }
+
 std::optional<ElementwiseChoice> FrameworkProfile::elementwise_kernels(const TrainConfig&) const { return std::nullopt; }
 
 std::optional<ElementwiseChoice> FrameworkProfile::default_elementwise_kernels(const TrainConfig&) const { return std::nullopt; }

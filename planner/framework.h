@@ -140,6 +140,10 @@ public:
     // The step-time hook: given the generic model's compute terms of the worst stage, replace those
     // the framework times differently. Default: keep the generic model.
     virtual void step_time(const MemoryPlan& plan, const PerfOptions& options, ComputeTime& time) const;
+    // Under --recompute full, the share of the transformer layers whose forward runs again in the
+    // backward: on pipeline stage `stage`, or over the whole model with stage -1. Default 1 (every
+    // layer; Megatron's --recompute-method block checkpoints only the first k layers of each chunk).
+    virtual double full_recompute_share(const ModelSpec& model, const TrainConfig& config, int stage) const;
     // The collectives the framework overlaps beyond the generic rules; default: none.
     virtual CommOverlap comm_overlap(const TrainConfig& config) const;
     // The loss kernel over the logits; default: PyTorch's cross-entropy on fp32 logits.

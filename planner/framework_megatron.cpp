@@ -270,6 +270,21 @@ public:
         t.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;
     }
 
+    // --recompute-method block --recompute-num-layers k (megatron/core/transformer/transformer_block.py
+    // _checkpointed_forward): only the first k layers of each model chunk are checkpointed and run
+    // their forward again in the backward (uniform: every layer, in units of k).
+    double full_recompute_share(const ModelSpec& m, const TrainConfig& c, int stage) const override {
+        if (c.recompute != Recompute::full || framework_option(c, "recompute_method") != "block") return 1;
+        const int k = static_cast<int>(framework_option_number(c, "recompute_num_layers", 1, 1 << 20));
+        double all = 0, recomputed = 0;
+        for (int i = stage < 0 ? 0 : stage; i < (stage < 0 ? c.parallel.pp : stage + 1); ++i)
+            for (const LayerRange& r : stage_layer_ranges(m, c.parallel, i)) {
+                all += r.count;
+                recomputed += std::min(k, r.count);
+            }
+        return all > 0 ? recomputed / all : 1;
+    }
+
     // Megatron-Core's attention is Transformer Engine's DotProductAttention (TEDotProductAttention),
     // whose get_attention_backend prefers FusedAttention (cuDNN, the F16_arbitrary_seqlen
     // sub-backend) to FlashAttention on Hopper and later "for performance reasons"

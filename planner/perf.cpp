@@ -270,6 +270,10 @@ StepFlops step_flops(const MemoryPlan& plan) {
     StepFlops r;
     r.forward_per_token = forward_flops_per_token(m, c.seq);
     r.per_token = training_flops_per_token(m, c.seq, c.recompute);
+    if (c.recompute == Recompute::full) {  // the layers the framework's full recompute runs again
+        const double share = framework_profile(c.framework).full_recompute_share(m, c, -1);
+        r.per_token.hardware = r.per_token.model + share * r.forward_per_token.recomputed(Recompute::full);
+    }
     if (c.lora.enabled()) {
         // A frozen base computes no weight gradients: forward + input gradients (2 × forward), plus
         // the adapters' 6 FLOPs per parameter; recompute adds what it adds without LoRA.
@@ -344,7 +348,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double format_ratio = format_gemm_efficiency_ratio(g, matmul_format(g, c.precision));
     r.gemm_efficiency = efficiency16 * format_ratio;
     const double fwd_flops = (stage_fwd.total() + stage_fwd.mtp) * tokens_mb / p.tp;
-    const double recompute_flops = stage_fwd.recomputed(c.recompute) * tokens_mb / p.tp;
+    // Full recompute runs the forward of (a share of) the stage's layers again in the backward.
+    const double full_share = c.recompute == Recompute::full ? framework_profile(c.framework).full_recompute_share(m, c, r.stage) : 0;
+    r.full_recompute_share = full_share;
+    const double recompute_flops = stage_fwd.recomputed(c.recompute) * (c.recompute == Recompute::full ? full_share : 1) * tokens_mb / p.tp;
     double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
     // FP8 and NVFP4 recipes cast only the transformer layers' linear layers: the attention core
     // (QKᵀ, softmax·V) and the output layer stay in 16 bits (Transformer Engine: FP8 attention only
@@ -448,7 +455,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double attn_fwd = (stage_fwd.attention + stage_fwd.mtp_attention) * tokens_mb / p.tp;
     const double logits_fwd = stage_fwd.logits * tokens_mb / p.tp;
     const double linear_fwd = fwd_flops - attn_fwd - logits_fwd;
-    const double attn_recompute = c.recompute == Recompute::none ? 0 : attn_fwd;  // selective and full run it again
+    const double attn_recompute = c.recompute == Recompute::none ? 0 : c.recompute == Recompute::full ? full_share * attn_fwd : attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
     r.attention_forward_seconds = attn_fwd / rate_attn;
@@ -502,7 +509,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         }
         // the routed experts' FLOPs at rate_e instead of rate
         const double extra = 1 / rate_e - 1 / rate, extra_bwd = 1 / rate_e_bwd - 1 / rate_bwd;
-        const double routed_recompute = c.recompute == Recompute::full ? routed_fwd : 0;
+        const double routed_recompute = full_share * routed_fwd;
         matmul_fwd += routed_fwd * extra;
         matmul_bwd += bwd_mult * routed_fwd * extra_bwd + routed_recompute * extra;
         r.linear_matmul_seconds += (routed_fwd + routed_recompute) * extra + bwd_mult * routed_fwd * extra_bwd;
@@ -545,7 +552,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         cast_bwd = (act_bwd + weights * weight_share) * per_element;
         cast_recompute = (act_fwd + (wc.once_per_step ? 0 : weights)) * per_element;
     }
-    const double recomputed_fwd = c.recompute == Recompute::full ? 1 : 0;  // full recompute runs the forward again
+    const double recomputed_fwd = full_share;  // full recompute runs the forward again
     r.fp8_cast_seconds = (cast_fwd + cast_bwd + recomputed_fwd * cast_recompute) * micro;
     // Eager element-wise kernels (elementwise.h; docs/PERFORMANCE_MODEL.md §2): the fitted term
     // above is fused kernels' traffic; eager PyTorch moves the bytes its composite modules' ops move
@@ -592,7 +599,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             if (t.block == Block::layer && t.matmul_weight) layer_matmul += static_cast<double>(t.total_elements());
         layer_matmul = layer_matmul * layers / L / p.tp;
         const double qbytes = c.lora.base_quant == BaseQuant::nf4 ? 0.516 : 1.0;
-        const double passes = 2 + (c.recompute == Recompute::full ? 1 : 0);
+        const double passes = 2 + full_share;
         const double dq = layer_matmul * (qbytes + 4) / hbm_at(d * d * 2);
         r.microbatch_forward_seconds += dq;
         r.microbatch_backward_seconds += dq * (passes - 1);
@@ -726,7 +733,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const double stage_layers = layers + t.mtp_layers;
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
-        const double per_layer = 4 + (c.recompute == Recompute::full ? 2 : 0);
+        const double per_layer = 4 + 2 * t.full_recompute_share;
         const OverlapRule rule = fw_overlap.tp_with_linears ? OverlapRule::under_linears : OverlapRule::exposed;
         const std::string why = fw_overlap.tp_with_linears
                                     ? "pipelined with the linear layers' GEMMs (" + fw_overlap.source + "): max(one call, comm − GEMMs)"
@@ -790,7 +797,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         const bool other_mb = fw_overlap.ep_a2a_with_other_microbatch;
         add(std::string("MoE all-to-all (dispatch + combine, forward and backward") +
                 (fw_overlap.ep_dispatch_per_node ? "; once per node across nodes" : "") + ")",
-            Collective::all_to_all, p.ep, p.expert_tp(), S, (4 + (c.recompute == Recompute::full ? 2 : 0)) * t.moe_layers * mb,
+            Collective::all_to_all, p.ep, p.expert_tp(), S, (4 + 2 * t.full_recompute_share) * t.moe_layers * mb,
             other_mb ? OverlapRule::under_other_microbatch : OverlapRule::exposed,
             other_mb ? "under another micro-batch's forward or backward (" + fw_overlap.ep_source +
                            "): the warm-up and cool-down micro-batches' share exposed, the rest max(0, comm − compute)"

@@ -277,6 +277,7 @@ struct ComputeTime {
     double eager_extra_seconds = 0;        // per step, eager: those bytes' time (in elementwise)
     double loss_seconds = 0;               // per step, last stage: the cross-entropy over the logits (in elementwise)
     std::string loss_source;               // the loss kernel (FrameworkProfile::loss_kernel)
+    double full_recompute_share = 0;  // --recompute full: the share of the stage's layers run again (FrameworkProfile::full_recompute_share)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;

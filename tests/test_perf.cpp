@@ -878,3 +878,51 @@ TEST_CASE("perf: the flex dispatcher's SMs, taken from the compute its overlappe
     CHECK_THROWS_WITH(plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {}),
                       Catch::Contains("moe_flex_dispatcher_num_sms"));
 }
+
+TEST_CASE("perf: Megatron's --recompute-method block runs again only the first k layers of each chunk", "[perf][golden][megatron]") {
+    // llama-2-7b on 4 H100s: tp 2 with sequence parallelism, pp 2 (16 layers per stage), 4
+    // micro-batches; --recompute full with recompute_method block, recompute_num_layers 4: 4 of each
+    // stage's 16 layers (one chunk per stage) run their forward again, a share of 1/4.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    TrainConfig c;
+    c.framework = Framework::megatron;
+    c.parallel.gpus = 4;
+    c.parallel.tp = 2;
+    c.parallel.sp = true;
+    c.parallel.pp = 2;
+    c.parallel.zero = 1;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 4;
+    auto time_of = [&](Recompute r, const char* method) {
+        TrainConfig x = c;
+        x.recompute = r;
+        if (method) x.framework_options = {{"recompute_method", method}, {"recompute_num_layers", "4"}};
+        return compute_time(plan_memory(m, *find_gpu("h100-sxm"), x), {});
+    };
+    const ComputeTime none = time_of(Recompute::none, nullptr), uniform = time_of(Recompute::full, "uniform"),
+                      block = time_of(Recompute::full, "block");
+    CHECK(uniform.full_recompute_share == 1);
+    CHECK(block.full_recompute_share == 0.25);
+    // The recomputed forward's matmuls (and fp8 casts, none here): a quarter of uniform's.
+    CHECK(block.matmul_seconds - none.matmul_seconds == Approx(0.25 * (uniform.matmul_seconds - none.matmul_seconds)).epsilon(1e-9));
+    // Hardware FLOPs per token: the model's + a quarter of the layers' forward (HFU).
+    TrainConfig b = c;
+    b.recompute = Recompute::full;
+    b.framework_options = {{"recompute_method", "block"}, {"recompute_num_layers", "4"}};
+    const StepFlops f = step_flops(plan_memory(m, *find_gpu("h100-sxm"), b));
+    CHECK(f.per_token.hardware == Approx(f.per_token.model + 0.25 * f.forward_per_token.layers()).epsilon(1e-12));
+    // The recomputed forward's tensor-parallel collectives: of each kind 4 + 2 × 1/4 per layer per
+    // micro-batch (4 without recompute, 6 with every layer), 16 layers, 4 micro-batches: 288.
+    const PerfPlan p = perf_of(m, "h100-sxm", b);
+    bool seen = false;
+    for (const CollectiveUse& u : p.collectives)
+        if (u.purpose == "sequence-parallel all-gather") {
+            CHECK(u.count == Approx(4.5 * 16 * 4));
+            seen = true;
+        }
+    CHECK(seen);
+    // More layers than a chunk holds: every layer, as uniform.
+    b.framework_options = {{"recompute_method", "block"}, {"recompute_num_layers", "20"}};
+    CHECK(compute_time(plan_memory(m, *find_gpu("h100-sxm"), b), {}).full_recompute_share == 1);
+}

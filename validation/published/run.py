@@ -114,6 +114,16 @@ def plan_args(run, tmpdir, framework=False):
     model = run["model"]
     if "preset" in model:
         args = ["--model", model["preset"]]
+    elif "hf_config_file" in model and "overrides" in model:
+        # A variant of a config in the repository (e.g. DeepSeek-V3 without its MTP module):
+        # the file with these keys replaced, written beside the other temporary configs.
+        with open(os.path.join(ROOT, model["hf_config_file"])) as f:
+            config = json.load(f)
+        config.update(model["overrides"])
+        path = os.path.join(tmpdir, run["id"] + ".json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        args = ["--hf-config", path]
     elif "hf_config_file" in model:
         args = ["--hf-config", os.path.join(ROOT, model["hf_config_file"])]
     else:
