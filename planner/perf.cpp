@@ -800,7 +800,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
             Collective::all_to_all, p.ep, p.expert_tp(), S, (4 + 2 * t.full_recompute_share) * t.moe_layers * mb,
             other_mb ? OverlapRule::under_other_microbatch : OverlapRule::exposed,
             other_mb ? "under another micro-batch's forward or backward (" + fw_overlap.ep_source +
-                           "): the warm-up and cool-down micro-batches' share exposed, the rest max(0, comm − compute)"
+                           "): the warm-up and cool-down micro-batches' share exposed, the rest as Megatron-Core's layer schedule pairs them"
                      : "exposed: tokens wait for their experts (no dispatch/compute overlap such as DeepSeek-V3's DualPipe)");
         if (other_mb) out.back().sms = fw_overlap.ep_comm_sms, out.back().sms_source = fw_overlap.ep_comm_sms_source;
         if (const double busbw = fw_overlap.ep_dispatch_per_node
@@ -814,6 +814,45 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         }
     }
     return out;
+}
+
+A2aLayerPair a2a_layer_pair(const ComputeTime& t, double a2a) {
+    // Megatron-Core's combined 1F1B (models/common/model_chunk_schedule_plan.py,
+    // TransformerLayerSchedulePlan.run): one MoE layer's forward of micro-batch i beside the same
+    // layer's backward of micro-batch j, on a computation and a communication stream:
+    //   comm:  combine_bwd     | dispatch_fwd → dispatch_bwd        | combine_fwd
+    //   comp:  pre_dispatch_fwd | mlp_bwd → mlp_bwd_dw → mlp_fwd     | pre_dispatch_bwd
+    // with the data dependencies: dispatch_bwd after mlp_bwd, mlp_fwd after dispatch_fwd,
+    // combine_fwd after mlp_fwd, pre_dispatch_bwd after dispatch_bwd. Each phase hides only the
+    // communication beside it. Per layer and micro-batch: the attention part (QKV, the attention
+    // core, the output projection, norms and router: pre_dispatch) and the MLP part (experts and
+    // shared expert) of the stage's forward time, split by FLOPs with the attention core at its own
+    // time; each backward part 2 × its forward (the MLP's input and weight gradients one each; the
+    // attention core's backward its own factor).
+    A2aLayerPair r;
+    r.a2a = a2a;
+    const ForwardFlops& f = t.stage_forward;
+    const double linear = f.qkv + f.output_proj + f.mlp;
+    if (!(t.layers > 0) || !(linear > 0)) return r;
+    const double rest_fwd = std::max(0.0, t.microbatch_forward_seconds - t.attention_forward_seconds);
+    const double attn_share = (f.qkv + f.output_proj) / linear;
+    r.attention_forward = (t.attention_forward_seconds + rest_fwd * attn_share) / t.layers;
+    r.mlp_forward = rest_fwd * (1 - attn_share) / t.layers;
+    const double attn_bwd = (t.attention_forward_seconds * t.attention_backward_factor + 2 * rest_fwd * attn_share) / t.layers;
+    // Each stream runs its operations in order; an operation starts when its stream is free and
+    // its input is ready.
+    const double A = a2a, af = r.attention_forward, mf = r.mlp_forward, mb1 = mf, mb2 = mf;
+    const double combine_bwd = A;                                              // comm [0, A]
+    const double attention_fwd = af;                                           // comp [0, af]
+    const double mlp_bwd = std::max(attention_fwd, combine_bwd) + mb1;         // needs combine_bwd
+    const double dispatch_fwd = std::max(combine_bwd, attention_fwd) + A;      // needs attention_fwd
+    const double mlp_dw = mlp_bwd + mb2;
+    const double dispatch_bwd = std::max(dispatch_fwd, mlp_bwd) + A;           // needs mlp_bwd
+    const double mlp_fwd = std::max(mlp_dw, dispatch_fwd) + mf;                // needs dispatch_fwd
+    const double combine_fwd = std::max(dispatch_bwd, mlp_fwd) + A;            // needs mlp_fwd
+    const double attention_bwd = std::max(mlp_fwd, dispatch_bwd) + attn_bwd;   // needs dispatch_bwd
+    r.exposed = std::max(0.0, std::max(combine_fwd, attention_bwd) - (af + mb1 + mb2 + mf + attn_bwd));
+    return r;
 }
 
 void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& plan, const ComputeTime& t) {
@@ -856,7 +895,14 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                 const ParallelLayout& p = plan.config.parallel;
                 const double warmup = p.pp > 1 ? 2.0 * (p.pp - 1) + (p.virtual_stages - 1.0) * p.pp + 1 : 1;
                 const double unpaired = std::min(1.0, warmup / (mb * p.virtual_stages));
-                u.exposed_seconds = unpaired * u.seconds + (1 - unpaired) * std::max(0.0, u.seconds - mb * (t_fwd + t_bwd));
+                const A2aLayerPair pair = a2a_layer_pair(t, u.count > 0 ? u.seconds / u.count : 0);
+                // The paired layers' all-to-alls: each pair exposes what the layer schedule cannot hide.
+                const double paired_exposed = std::min(u.seconds, pair.exposed * t.moe_layers * mb);
+                u.exposed_seconds = unpaired * u.seconds + (1 - unpaired) * paired_exposed;
+                auto us = [](double seconds) { return format_fixed(seconds * 1e6, 0) + " µs"; };
+                u.overlap += "; per layer pair " + us(pair.exposed) + " of 4 × " + us(pair.a2a) +
+                             " exposed by the layer schedule (beside attention " + us(pair.attention_forward) + " and MLP " +
+                             us(pair.mlp_forward) + " forward, 2 × each backward)";
                 // The dispatcher's kernels hold their SMs while the hidden part runs: the compute
                 // beside them runs on the rest, losing hidden × SMs ÷ the GPU's SMs (charged here,
                 // as what the overlap costs).

@@ -244,6 +244,20 @@ struct RateSources {
 // never on held-out runs (docs/PERFORMANCE_MODEL.md §2, docs/validation/published_runs.md).
 inline constexpr double kKernelTableSustained = 0.88;
 
+// One MoE layer's forward beside another micro-batch's backward of the same layer under the
+// framework's all-to-all overlap (Megatron-Core's combined 1F1B): per layer and micro-batch, the
+// attention and MLP parts' forward time and the all-to-all time the schedule leaves exposed
+// (a2a_layer_pair, docs/PERFORMANCE_MODEL.md §3).
+struct A2aLayerPair {
+    double a2a = 0;                // one dispatch or combine, one direction
+    double attention_forward = 0;  // pre_dispatch: QKV, attention core, output projection, norms, router
+    double mlp_forward = 0;        // the experts and the shared expert
+    double exposed = 0;            // of the pair's 4 all-to-alls
+};
+
+struct ComputeTime;
+A2aLayerPair a2a_layer_pair(const ComputeTime& t, double a2a);
+
 struct ComputeTime {
     RateSources rate_sources;
     double micro_batches = 1;   // m, per step per data-parallel rank

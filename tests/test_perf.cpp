@@ -690,12 +690,15 @@ TEST_CASE("perf: --overlap-moe-expert-parallel-comm hides the all-to-all under a
     c.micro_batch = 1;
     c.global_batch = 16 * 4;  // 4 micro-batches per rank
     const GpuSpec& gpu = *find_gpu("h100-sxm");
-    const PerfPlan r = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const MemoryPlan mp = plan_memory(m, gpu, c);
+    const PerfPlan r = plan_perf(mp, default_cluster(gpu, 8), {});
     const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
     // Without pipelining the first forward and the last backward have no partner: 1 of m = 4
-    // exposed; the other 3/4 hide under the compute but for what exceeds it.
-    const double A = a2a.seconds, C = r.compute_seconds;
-    CHECK(a2a.exposed_seconds == Approx(A / 4 + 0.75 * std::max(0.0, A - C)).epsilon(1e-12));
+    // exposed; the other 3/4 as the layer schedule pairs them (a2a_layer_pair, checked by hand below).
+    const ComputeTime t = compute_time(mp, {});
+    const double A = a2a.seconds;
+    const A2aLayerPair pair = a2a_layer_pair(t, A / a2a.count);
+    CHECK(a2a.exposed_seconds == Approx(A / 4 + 0.75 * std::min(A, pair.exposed * t.moe_layers * 4)).epsilon(1e-12));
     CHECK(a2a.exposed_seconds < A);
     // Interleaved 1F1B, pp 2 × v 2, m 8: the first rank's warm-up is 2(p − 1) + (v − 1)·p + 1 = 5 of
     // its m·v = 16 chunk passes.
@@ -703,10 +706,13 @@ TEST_CASE("perf: --overlap-moe-expert-parallel-comm hides the all-to-all under a
     c.parallel.virtual_stages = 2;
     c.parallel.gpus = 32;
     c.global_batch = 16 * 8;
-    const PerfPlan q = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const MemoryPlan mq = plan_memory(m, gpu, c);
+    const PerfPlan q = plan_perf(mq, default_cluster(gpu, 8), {});
     const CollectiveUse& b = find_collective(q, Collective::all_to_all);
+    const ComputeTime tq = compute_time(mq, {});
+    const A2aLayerPair pq = a2a_layer_pair(tq, b.seconds / b.count);
     CHECK(b.exposed_seconds ==
-          Approx(5.0 / 16 * b.seconds + 11.0 / 16 * std::max(0.0, b.seconds - q.compute_seconds)).epsilon(1e-12));
+          Approx(5.0 / 16 * b.seconds + 11.0 / 16 * std::min(b.seconds, pq.exposed * tq.moe_layers * 8)).epsilon(1e-12));
     // Megatron refuses it without virtual stages when pipelined, and with the allgather dispatcher.
     c.parallel.virtual_stages = 1;
     CHECK_THROWS_AS(plan_memory(m, gpu, c), InputError);
@@ -852,10 +858,12 @@ TEST_CASE("perf: the flex dispatcher's SMs, taken from the compute its overlappe
     c.global_batch = 16 * 4;
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     CHECK(gpu.sm_count == 132);
-    const PerfPlan r = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const MemoryPlan mp = plan_memory(m, gpu, c);
+    const PerfPlan r = plan_perf(mp, default_cluster(gpu, 8), {});
     const CollectiveUse& a2a = find_collective(r, Collective::all_to_all);
-    const double A = a2a.seconds, C = r.compute_seconds;
-    const double base = A / 4 + 0.75 * std::max(0.0, A - C);  // the overlap alone (previous test)
+    const ComputeTime t = compute_time(mp, {});
+    const double A = a2a.seconds;
+    const double base = A / 4 + 0.75 * std::min(A, a2a_layer_pair(t, A / a2a.count).exposed * t.moe_layers * 4);  // the overlap alone
     CHECK(a2a.exposed_seconds == Approx(base + (A - base) * 20 / 132).epsilon(1e-12));
     CHECK(a2a.overlap.find("20/132 SMs the dispatcher takes") != std::string::npos);
     // 33 SMs: a quarter of the hidden time.
@@ -869,9 +877,13 @@ TEST_CASE("perf: the flex dispatcher's SMs, taken from the compute its overlappe
     const PerfPlan plain = plan_perf(plan_memory(m, unknown, c), default_cluster(unknown, 8), {});
     CHECK(find_collective(plain, Collective::all_to_all).exposed_seconds == Approx(base).epsilon(1e-12));
     c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}, {"overlap_moe_expert_parallel_comm", "true"}};
-    const PerfPlan n = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    const MemoryPlan mn = plan_memory(m, gpu, c);
+    const PerfPlan n = plan_perf(mn, default_cluster(gpu, 8), {});
     const CollectiveUse& na = find_collective(n, Collective::all_to_all);
-    CHECK(na.exposed_seconds == Approx(na.seconds / 4 + 0.75 * std::max(0.0, na.seconds - n.compute_seconds)).epsilon(1e-12));
+    const ComputeTime tn = compute_time(mn, {});
+    CHECK(na.exposed_seconds ==
+          Approx(na.seconds / 4 + 0.75 * std::min(na.seconds, a2a_layer_pair(tn, na.seconds / na.count).exposed * tn.moe_layers * 4))
+              .epsilon(1e-12));
     // A count outside 1..1024 names the option.
     c.framework_options = {{"moe_token_dispatcher_type", "flex"}, {"overlap_moe_expert_parallel_comm", "true"},
                            {"moe_flex_dispatcher_num_sms", "0"}};
@@ -925,4 +937,35 @@ TEST_CASE("perf: Megatron's --recompute-method block runs again only the first k
     // More layers than a chunk holds: every layer, as uniform.
     b.framework_options = {{"recompute_method", "block"}, {"recompute_num_layers", "20"}};
     CHECK(compute_time(plan_memory(m, *find_gpu("h100-sxm"), b), {}).full_recompute_share == 1);
+}
+
+TEST_CASE("perf: the all-to-all overlap's layer schedule, by hand", "[perf][golden][megatron]") {
+    // Megatron-Core's combined 1F1B pairs one MoE layer's forward (micro-batch i) with its backward
+    // (micro-batch j): comm combine_bwd | dispatch_fwd → dispatch_bwd | combine_fwd beside comp
+    // attention_fwd | mlp_bwd → mlp_dw → mlp_fwd | attention_bwd. A stage of 2 layers whose forward
+    // takes 10 ms per micro-batch, 2 of them the attention core; the linears' FLOPs half attention
+    // (QKV 1 + output 1) and half MLP (2): per layer attention forward (2 + 8/2)/2 = 3 ms, MLP 8/2/2
+    // = 2 ms; attention backward (2 × 2.5 + 2 × 4)/2 = 6.5 ms, MLP backward 2 + 2 ms. Compute alone:
+    // 3 + 2 + 2 + 2 + 6.5 = 15.5 ms.
+    ComputeTime t;
+    t.layers = 2;
+    t.stage_forward.qkv = 1;
+    t.stage_forward.output_proj = 1;
+    t.stage_forward.mlp = 2;
+    t.microbatch_forward_seconds = 10e-3;
+    t.attention_forward_seconds = 2e-3;
+    t.attention_backward_factor = 2.5;
+    A2aLayerPair p = a2a_layer_pair(t, 1e-3);
+    CHECK(p.attention_forward == Approx(3e-3));
+    CHECK(p.mlp_forward == Approx(2e-3));
+    CHECK(p.exposed == Approx(0).margin(1e-15));  // each 1 ms all-to-all under a longer block
+    // 4 ms each: comm combine_bwd 0-4, dispatch_fwd 4-8 (after attention 0-3), dispatch_bwd 8-12
+    // (after mlp_bwd 4-6), combine_fwd 12-16 (after mlp_fwd 8-10, which waited for dispatch_fwd);
+    // comp mlp_dw 6-8, attention backward 12-18.5 (after dispatch_bwd): 18.5 ms, 3 more than the compute.
+    p = a2a_layer_pair(t, 4e-3);
+    CHECK(p.exposed == Approx(3e-3));
+    // 10 ms each: the four all-to-alls back to back on their stream, 0-40 ms, the compute waiting
+    // between them: 40 − 15.5 = 24.5 ms exposed.
+    p = a2a_layer_pair(t, 10e-3);
+    CHECK(p.exposed == Approx(24.5e-3));
 }
