@@ -507,8 +507,9 @@ std::vector<GpuSpec> build_catalog() {
         .default_gpus_per_node = 72,         // GB200 NVL72: 72 GPUs in one NVLink domain
         .tdp_watts = 1200,                   // GB200 NVL72 page: configurable up to 1,200 W per GPU
         .source = "NVIDIA GB200 NVL72 page, technical specifications (per-GPU column; sparse ÷ 2)",
-        .gemm_efficiency = 0.587,  // MAMF: GB200 1822.0 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: GB200 1822.0 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency = kGemmEfficiencyGb200,  // fitted; MAMF-derived 0.587 (kGemmEfficiencyGb200Derived), docs/GPUS.md
+        .gemm_efficiency_source = "fitted: 0.485 on the 13 dense GB200 fit runs of Megatron Bridge's tables under --framework megatron "
+                                  "(the MAMF derivation, GB200 1822.0 vs H100 794.5 TFLOP/s bf16, gives 0.587; docs/GPUS.md)",
         .nic_gbps = 400,                      // one ConnectX-7 400 Gb/s per GPU, as DGX B200 (assumed)
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, as the B200 (assumed; --price-per-gpu-hour overrides)
@@ -587,9 +588,9 @@ std::vector<GpuSpec> build_catalog() {
         .source = "NVIDIA GB300 NVL72 page, technical specifications (rack totals ÷ 72, sparse ÷ 2; FP4 dense as printed); "
                   "NVIDIA Technical Blog, Inside NVIDIA Blackwell Ultra (2025); NVIDIA Blackwell Architecture Technical Brief v2.1; "
                   "NVIDIA Hot Chips 2025 Blackwell Ultra presentation (TDP)",
-        .gemm_efficiency = row("gb200").gemm_efficiency,  // the GB200's derived value (docs/GPUS.md): same tensor cores, same 2.5 PFLOP/s bf16 peak
-        .gemm_efficiency_source = "assumed: as the GB200 (the same Blackwell tensor cores and the same 2.5 PFLOP/s dense bf16 peak; "
-                                  "no published GEMM measurement of the GB300)",
+        .gemm_efficiency = kGemmEfficiencyGb200Derived,  // the GB200's MAMF-derived value (docs/GPUS.md): same tensor cores, same 2.5 PFLOP/s bf16 peak
+        .gemm_efficiency_source = "assumed: the GB200's MAMF-derived 0.587 (the same Blackwell tensor cores and the same 2.5 PFLOP/s dense bf16 peak; "
+                                  "no published GEMM measurement of the GB300; its 10 dense fit runs give 0.625, not adopted)",
         .nic_gbps = 800,                      // GB300 NVL72: one ConnectX-8 SuperNIC, 800 Gb/s, per GPU
         .nic_description = "ConnectX-8 SuperNIC 800 Gb/s",
         .price_per_gpu_hour = 4.50,           // USD per GPU-hour, as the B300 (assumed; --price-per-gpu-hour overrides)

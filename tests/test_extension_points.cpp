@@ -104,7 +104,7 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         {"rtx-3090", 0.919, 100, "100 Gb/s", 1.00},
         {"h100-nvl", 0.63, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"h20", 0.63, 400, "400 Gb/s", 1.00},
-        {"gb200", 0.587, 400, "NDR InfiniBand 400 Gb/s", 3.50},
+        {"gb200", 0.485, 400, "NDR InfiniBand 400 Gb/s", 3.50},
         {"mi325x", 0.484, 400, "NDR InfiniBand 400 Gb/s", 2.50},
         {"rtx-5090", 0.968, 100, "100 Gb/s", 1.00},
         {"h100-sxm-96g", 0.63, 400, "RDMA 400 Gb/s", 2.50},

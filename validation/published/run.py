@@ -273,7 +273,7 @@ def render(results, summary, runs_by_id):
     L.append("")
     L.append("| part | runs planned | median abs. error | mean signed error | worst case | within ±10% | within ±25% |")
     L.append("| --- | ---: | ---: | ---: | --- | ---: | ---: |")
-    names = {"fit": "fit (may be tuned on; fitted so far: the A100 GEMM efficiency on the A100 fit runs, kKernelTableSustained on the fit runs on GPUs with a kernel table, the element-wise traffic on korthikanti2022-t5)", "held_out": "held out (never fitted)",
+    names = {"fit": "fit (may be tuned on; fitted so far: the A100 GEMM efficiency on the A100 fit runs, kKernelTableSustained on the fit runs on GPUs with a kernel table, the element-wise traffic on korthikanti2022-t5, the GB200 GEMM efficiency on the dense GB200 fit runs with the megatron profile)", "held_out": "held out (never fitted)",
              "all": "all"}
     for part in ("fit", "held_out", "all"):
         s = summary["parts"][part]
