@@ -216,8 +216,9 @@ std::int64_t default_seq(const ModelSpec& model) { return std::min<std::int64_t>
 
 PipelineSplit default_pipeline_split(int L, int pp, int v) {
     PipelineSplit s;
-    const int chunks = pp * std::max(1, v);
-    if (pp <= 1 || L < 1 || L % chunks == 0) return s;  // equal stages, or nothing to choose
+    const std::int64_t chunks = std::int64_t{pp} * std::max(1, v);  // both ints: no overflow in 64 bits
+    // Equal stages, or nothing to choose (more chunks than L + 2 leave a stage without a layer).
+    if (pp <= 1 || L < 1 || chunks > std::int64_t{L} + 2 || L % chunks == 0) return s;
     // In this order, the first that places every layer (pipeline_chunk_layers accepts it): the
     // embedding and the loss as layers, as NVIDIA's recipes for 126- and 94-layer models (a model
     // chunk at either end may then hold no transformer layer: 126 + 2 over 16 × 8 chunks); the loss
@@ -248,8 +249,8 @@ TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig c) {
     if (c.parallel.split.even() && !c.parallel.split.chosen_by_llmplan)
         c.parallel.split = default_pipeline_split(model.n_layers, c.parallel.pp, c.parallel.virtual_stages);
     ParallelLayout& pl = c.parallel;
-    if (model.is_moe() && pl.etp == 0 && pl.tp > 1 && pl.sp && pl.ep > 1 && pl.gpus > 0 && pl.cp > 0 && pl.pp > 0 &&
-        pl.gpus % (pl.tp * pl.pp * pl.cp) == 0 && pl.expert_shard_group() == 0) {
+    // (dp() is 0 for a layout that does not fit the GPUs: nothing is chosen, validate_config says why.)
+    if (model.is_moe() && pl.etp == 0 && pl.tp > 1 && pl.sp && pl.ep > 1 && pl.dp() > 0 && pl.expert_shard_group() == 0) {
         ParallelLayout folded = pl;
         folded.etp = 1;
         if (folded.expert_shard_group() > 0) pl.etp = 1, pl.etp_chosen_by_llmplan = true;
