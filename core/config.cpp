@@ -321,12 +321,13 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
 
     // Pipeline: stages of whole layers, equal by default (Megatron's; 1F1B or interleaved); where
     // p·v does not divide the layers and no split is given, default_pipeline_split's (said here).
+    const std::string chunks_do_not_divide =
+        (p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(std::int64_t{p.pp} * p.virtual_stages) : "--pp " + std::to_string(p.pp)) +
+        " does not divide the " + std::to_string(m.n_layers) + " layers of " + model;
     if (p.split.chosen_by_llmplan) {
         pipeline_chunk_layers(m.n_layers, p);
-        const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
         const PipelineSplit& s = p.split;
-        warnings.push_back((p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(chunks) : "--pp " + std::to_string(p.pp)) +
-                           " does not divide the " + std::to_string(m.n_layers) + " layers of " + model +
+        warnings.push_back(chunks_do_not_divide +
                            ": planned with uneven stages of " + stage_layers_text(m.n_layers, p) + " layers (" +
                            (s.balanced ? std::string("the remainder on the middle stages")
                                        : s.embedding_as_layer ? std::string("the embedding and the loss each counted as a layer, as "
@@ -335,11 +336,8 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
                                                               : std::string("the loss counted as a layer, as --account-for-loss-in-pipeline-split")) +
                            "); --pp-layers or --pp-first-last set them");
     } else if (p.split.even()) {
-        const std::int64_t chunks = std::int64_t{p.pp} * p.virtual_stages;
-        if (m.n_layers % chunks != 0)
-            fail((p.virtual_stages > 1 ? "--pp × --virtual-stages = " + str(chunks) : "--pp " + std::to_string(p.pp)) +
-                 " does not divide the " + std::to_string(m.n_layers) + " layers of " + model +
-                 " (--pp-layers or --pp-first-last set uneven stages)");
+        if (m.n_layers % (std::int64_t{p.pp} * p.virtual_stages) != 0)
+            fail(chunks_do_not_divide + " (--pp-layers or --pp-first-last set uneven stages)");
     } else {
         pipeline_chunk_layers(m.n_layers, p);  // throws, naming the flag, if the split does not fit
     }

@@ -119,6 +119,11 @@ std::string param_gather_option(Precision p) {
     return p == Precision::nvfp4 ? "fp4_param_gather" : "fp8_param_gather";
 }
 
+// The name of a 16- or 32-bit element of the job's parameters and gradients, as the terms print it.
+std::string element_name(double bytes, Precision p) {
+    return bytes == 4 ? "fp32" : p == Precision::mixed_fp16 ? "fp16" : "bf16";
+}
+
 // Megatron FSDP (--use-megatron-fsdp, megatron/core/distributed/fsdp; docs/MEMORY_MODEL.md §9):
 // --zero 3 is --data-parallel-sharding-strategy optim_grads_params, --zero 2 optim_grads. Per the
 // design notes (megatron/core/distributed/fsdp/src/docs/mfsdp_design.md) each parameter group keeps a
@@ -145,7 +150,7 @@ std::vector<StagePart> megatron_fsdp_states(const ModelSpec& m, const std::vecto
     const std::string on_gpu = stage_count(psi) + " params";
     const std::string shard_note = " ÷ " + stage_number(N) + " (Megatron FSDP " + strategy + ": sharded over data × context parallel ranks" +
                                    (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")";
-    const std::string wname = w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16";
+    const std::string wname = element_name(w, c.precision);
     const std::string fsdp = kSource + ": distributed/fsdp/src/docs/mfsdp_design.md, distributed_data_parallel_config.py";
     std::vector<StagePart> parts;
     {
@@ -182,6 +187,71 @@ std::vector<StagePart> megatron_fsdp_states(const ModelSpec& m, const std::vecto
                       stage_count(unit) + " params of " + sp.largest_block_name + " × " + stage_number(w) + " B (" + wname +
                           " unsharded gradients before their reduce-scatter)",
                       fsdp}});
+    return parts;
+}
+
+// The distributed optimizer (--zero 1) or plain DDP (--zero 0): DDP's contiguous param and grad
+// buffers whole on every rank, the fp32 main parameters and Adam sharded over dp × cp with the
+// distributed optimizer (experts over their expert data-parallel group), Transformer Engine's
+// quantized-weight workspaces.
+std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+    const ParallelLayout& p = c.parallel;
+    const bool dist_opt = p.zero == 1;
+    const double N = dist_opt ? p.shard_group() : 1, Ne = dist_opt ? p.expert_shard_group() : 1;
+    std::vector<StagePart> parts;
+    const StageParams sp = stage_params(m, tensors, c, i);
+    const double psi = sp.dense + sp.expert;
+    const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
+    // Transformer Engine's quantized linears (fp8, nvfp4): a low-precision copy of each layer weight
+    // (q bytes per element: 1 for fp8, 0.5625 for NVFP4's 4-bit values and block scales) and its
+    // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
+    const bool fp8 = precision_traits(c.precision).quantized_linears;
+    const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
+    const std::string gather_option = param_gather_option(c.precision);
+    const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
+    const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
+    const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+    const std::string on_gpu = stage_count(psi) + " params";
+    const std::string shard_note =
+        dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
+                       (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
+                 : " (no distributed optimizer: every data-parallel rank keeps all)";
+    {
+        const double bytes = w * psi - (fp8_param ? (w - q) * te_linear : 0);
+        parts.push_back({StageField::parameters, in_every_phase,
+                         {"parameters", "parameters", bytes,
+                          on_gpu + " × " + stage_number(w) + " B (" + element_name(w, c.precision) +
+                              (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
+                                               " (--" + gather_option.substr(0, 3) + "-param-gather)"
+                                         : std::string()) +
+                              ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
+                          kSource + ": param_and_grad_buffer.py"}});
+    }
+    parts.push_back({StageField::gradients, in_every_phase,
+                     {"gradients", "main-grad buffer", gb * psi,
+                      on_gpu + " × " + stage_number(gb) + " B (" + element_name(gb, c.precision) +
+                          " main_grad, the whole buffer on every rank" +
+                          (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")",
+                      kSource + ": param_and_grad_buffer.py (grad_data), arguments.py (accumulate_allreduce_grads_in_fp32)"}});
+    const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (sp.dense / N + sp.expert / Ne);
+    if (main_params > 0)
+        parts.push_back({StageField::master, in_every_phase,
+                         {"main_params", "fp32 main parameters", main_params, on_gpu + " × 4 B" + shard_note,
+                          kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups)"}});
+    parts.push_back({StageField::optimizer_states, in_every_phase,
+                     {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
+                      on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
+                      kSource + ": optimizer/distrib_optimizer.py"}});
+    if (fp8) {
+        const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
+        parts.push_back({StageField::fp8_weight_cache, in_every_phase,
+                         {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
+                          stage_count(te_linear) + " linear weights of the transformer layers × " +
+                              (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
+                                         : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)") +
+                              "; embedding, output layer, norms and router stay 16-bit",
+                          kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
+    }
     return parts;
 }
 
@@ -388,8 +458,6 @@ public:
     StageMemory plan_stage(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
                            bool explain) const override {
         const ParallelLayout& p = c.parallel;
-        const bool dist_opt = p.zero == 1;
-        const double N = dist_opt ? p.shard_group() : 1, Ne = dist_opt ? p.expert_shard_group() : 1;
 
         // --- activations: the generic saved tensors, with Megatron's full-recompute methods ---------
         StageMemory g;
@@ -438,65 +506,8 @@ public:
         }
 
         // --- model states ------------------------------------------------------------------------------
-        std::vector<StagePart> parts;
-        if (p.zero >= 2) {
-            parts = megatron_fsdp_states(m, tensors, c, i);
-        } else {
-            const StageParams sp = stage_params(m, tensors, c, i);
-            const double psi = sp.dense + sp.expert;
-            const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
-            // Transformer Engine's quantized linears (fp8, nvfp4): a low-precision copy of each layer weight
-            // (q bytes per element: 1 for fp8, 0.5625 for NVFP4's 4-bit values and block scales) and its
-            // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
-            const bool fp8 = precision_traits(c.precision).quantized_linears;
-            const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
-            const std::string gather_option = param_gather_option(c.precision);
-            const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
-            const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
-            const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
-            const std::string on_gpu = stage_count(psi) + " params";
-            const std::string shard_note =
-                dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
-                               (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
-                         : " (no distributed optimizer: every data-parallel rank keeps all)";
-            {
-                const double bytes = w * psi - (fp8_param ? (w - q) * te_linear : 0);
-                parts.push_back({StageField::parameters, in_every_phase,
-                                 {"parameters", "parameters", bytes,
-                                  on_gpu + " × " + stage_number(w) + " B (" + (w == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
-                                      (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
-                                                       " (--" + gather_option.substr(0, 3) + "-param-gather)"
-                                                 : std::string()) +
-                                      ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
-                                  kSource + ": param_and_grad_buffer.py"}});
-            }
-            parts.push_back({StageField::gradients, in_every_phase,
-                             {"gradients", "main-grad buffer", gb * psi,
-                              on_gpu + " × " + stage_number(gb) + " B (" + (gb == 4 ? "fp32" : c.precision == Precision::mixed_fp16 ? "fp16" : "bf16") +
-                                  " main_grad, the whole buffer on every rank" +
-                                  (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")",
-                              kSource + ": param_and_grad_buffer.py (grad_data), arguments.py (accumulate_allreduce_grads_in_fp32)"}});
-            const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (sp.dense / N + sp.expert / Ne);
-            if (main_params > 0)
-                parts.push_back({StageField::master, in_every_phase,
-                                 {"main_params", "fp32 main parameters", main_params, on_gpu + " × 4 B" + shard_note,
-                                  kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups)"}});
-            parts.push_back({StageField::optimizer_states, in_every_phase,
-                             {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
-                              on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
-                              kSource + ": optimizer/distrib_optimizer.py"}});
-            if (fp8) {
-                const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
-                parts.push_back({StageField::fp8_weight_cache, in_every_phase,
-                                 {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
-                                  stage_count(te_linear) + " linear weights of the transformer layers × " +
-                                      (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
-                                                 : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)") +
-                                      "; embedding, output layer, norms and router stay 16-bit",
-                                  kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
-            }
-
-        }
+        std::vector<StagePart> parts =
+            p.zero >= 2 ? megatron_fsdp_states(m, tensors, c, i) : megatron_ddp_states(m, tensors, c, i);
         // --- activations, logits, recompute, buffers ----------------------------------------------------
         for (StagePart& part : generic_activation_parts(g, "Korthikanti et al. 2022 (docs/MEMORY_MODEL.md §4); "
                                                             "Megatron's own estimate: training/theoretical_memory_usage.py"))

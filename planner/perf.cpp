@@ -351,7 +351,8 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // Full recompute runs the forward of (a share of) the stage's layers again in the backward.
     const double full_share = c.recompute == Recompute::full ? framework_profile(c.framework).full_recompute_share(m, c, r.stage) : 0;
     r.full_recompute_share = full_share;
-    const double recompute_flops = stage_fwd.recomputed(c.recompute) * (c.recompute == Recompute::full ? full_share : 1) * tokens_mb / p.tp;
+    const double recompute_share = c.recompute == Recompute::full ? full_share : 1;  // selective: every layer's attention core
+    const double recompute_flops = stage_fwd.recomputed(c.recompute) * recompute_share * tokens_mb / p.tp;
     double rate = r.peak_flops * r.clock_fraction * r.gemm_efficiency;
     // FP8 and NVFP4 recipes cast only the transformer layers' linear layers: the attention core
     // (QKᵀ, softmax·V) and the output layer stay in 16 bits (Transformer Engine: FP8 attention only
@@ -455,7 +456,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double attn_fwd = (stage_fwd.attention + stage_fwd.mtp_attention) * tokens_mb / p.tp;
     const double logits_fwd = stage_fwd.logits * tokens_mb / p.tp;
     const double linear_fwd = fwd_flops - attn_fwd - logits_fwd;
-    const double attn_recompute = c.recompute == Recompute::none ? 0 : c.recompute == Recompute::full ? full_share * attn_fwd : attn_fwd;  // selective and full run it again
+    const double attn_recompute = c.recompute == Recompute::none ? 0 : recompute_share * attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
     r.attention_forward_seconds = attn_fwd / rate_attn;

@@ -255,9 +255,6 @@ struct A2aLayerPair {
     double exposed = 0;            // of the pair's 4 all-to-alls
 };
 
-struct ComputeTime;
-A2aLayerPair a2a_layer_pair(const ComputeTime& t, double a2a);
-
 struct ComputeTime {
     RateSources rate_sources;
     double micro_batches = 1;   // m, per step per data-parallel rank
@@ -298,6 +295,9 @@ struct ComputeTime {
     double optimizer_seconds = 0;
     std::optional<EngineStepTime> engine_time;  // set by the llmplan profile
 };
+// The pairing of one MoE layer's all-to-alls under the framework's overlap, for the stage `t` times
+// and one all-to-all call of `a2a` seconds (A2aLayerPair above).
+A2aLayerPair a2a_layer_pair(const ComputeTime& t, double a2a);
 ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& options);
 
 // 3. The collectives of a step on one GPU: kind, group, bytes, count, link and time of each
