@@ -67,6 +67,11 @@ struct CommOverlap {
     // GpuSpec::sm_count for as long as the hidden all-to-all runs (0: not modelled).
     int ep_comm_sms = 0;
     std::string ep_comm_sms_source;
+    // The interleaved schedule's pipeline send/recv posted asynchronously and waited for only before
+    // the chunk that needs it, so each runs beside the chunk pass next to it (Megatron-Core's
+    // overlap_p2p_comm).
+    bool p2p_with_chunks = false;
+    std::string p2p_source;
 };
 
 // How often a framework casts the layers' linear weights to FP8 (--precision fp8): every GEMM call

@@ -274,6 +274,7 @@ public:
             {"overlap_param_gather", "false"},                // --overlap-param-gather: the distributed optimizer's all-gather under the next forward
             {"cross_entropy_loss_fusion", "false"},           // --cross-entropy-loss-fusion: fused vocab-parallel cross-entropy
             {"moe_flex_dispatcher_num_sms", "20"},            // --moe-flex-dispatcher-num-sms: SMs of the flex dispatcher's kernels (DeepEP's default 20)
+            {"overlap_p2p_comm", "true"},                     // --no-overlap-p2p-communication sets it false: the interleaved schedule's p2p beside the chunks
         };
     }
 
@@ -299,6 +300,12 @@ public:
         if (o.param_gather_with_forward) flags.emplace_back("--overlap-param-gather");
         o.source = join(flags, " ");
         if (o.ep_a2a_with_other_microbatch) o.ep_source = "--overlap-moe-expert-parallel-comm";
+        // The interleaved schedule overlaps its pipeline send/recv with the chunks
+        // (megatron/training/arguments.py: --no-overlap-p2p-communication, store_false, so
+        // overlap_p2p_comm is on by default and turned off without interleaving; Megatron Bridge's
+        // training/comm_overlap.py sets it exactly when pp > 1 and vp > 1).
+        o.p2p_with_chunks = c.parallel.pp > 1 && c.parallel.virtual_stages > 1 && framework_option_flag(c, "overlap_p2p_comm");
+        if (o.p2p_with_chunks) o.p2p_source = "overlap_p2p_comm, Megatron-LM's default with --num-layers-per-virtual-pipeline-stage";
         // The flex dispatcher's kernels run on a fixed number of SMs (transformer_config.py
         // moe_flex_dispatcher_num_sms; token_dispatcher.py: unset, DeepEP gets "DeepEP's historical
         // mcore default" 20); overlapped with another micro-batch they take those SMs from it.

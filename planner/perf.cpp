@@ -769,9 +769,12 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     }
     if (p.pp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b / (p.sp ? p.tp : 1);
+        const bool beside = fw_overlap.p2p_with_chunks;
         add("pipeline send/recv (activations forward, gradients backward)", Collective::send_recv, 2,
-            p.tp * p.cp * p.dp(), S, 2 * mb * p.virtual_stages, OverlapRule::exposed,
-            "exposed: between dependent stages (1F1B)");
+            p.tp * p.cp * p.dp(), S, 2 * mb * p.virtual_stages, beside ? OverlapRule::under_chunks : OverlapRule::exposed,
+            beside ? "beside the chunk passes (" + fw_overlap.p2p_source +
+                         "): the first call and max(0, one call − one chunk's forward or backward) per call"
+                   : std::string("exposed: between dependent stages (1F1B)"));
     }
     if (p.cp > 1) {
         // K and V as the attention kernel reads them (MLA: up-projected per head, k_dim + v_dim).
@@ -913,6 +916,19 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                     u.overlap += "; + hidden × " + std::to_string(u.sms) + "/" + std::to_string(plan.gpu.sm_count) +
                                  " SMs the dispatcher takes from that compute (" + u.sms_source + ")";
                 }
+                break;
+            }
+            case OverlapRule::under_chunks: {
+                // The interleaved schedule with overlapped p2p (Megatron-Core schedules.py,
+                // forward_backward_pipelining_with_interleaving, overlap_p2p_comm): each chunk's send
+                // and the next receive are posted without waiting and waited for before the chunk
+                // that needs them, so a call runs beside one chunk pass, forward (activations) or
+                // backward (gradients), half the calls each; the pipeline's first call has nothing
+                // beside it.
+                const double v = std::max(1, plan.config.parallel.virtual_stages);
+                const double each = u.each.seconds, half = u.count / 2;
+                u.exposed_seconds = std::min(u.seconds, each + half * std::max(0.0, each - t_fwd / v) +
+                                                            half * std::max(0.0, each - t_bwd / v));
                 break;
             }
             case OverlapRule::under_attention: {

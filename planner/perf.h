@@ -167,6 +167,7 @@ enum class OverlapRule {
     under_linears,            // tensor parallel with the framework's TP overlap: pipelined with the linears' GEMMs
     under_first_forward,      // ZeRO-1 parameter all-gather with the framework's overlap: under the next forward
     under_other_microbatch,   // MoE all-to-all with the framework's EP overlap: under another micro-batch's compute
+    under_chunks,             // pipeline send/recv with the framework's p2p overlap: beside the chunk passes
 };
 
 // One collective as one GPU of the worst pipeline stage runs it.

@@ -641,6 +641,48 @@ TEST_CASE("perf: Megatron's --tp-comm-overlap and --overlap-param-gather hide TP
     CHECK(p.step_seconds < plain.step_seconds);
 }
 
+TEST_CASE("perf: Megatron's interleaved schedule runs its pipeline send/recv beside the chunks", "[perf][golden][megatron]") {
+    // llama-2-7b (32 layers) on 4 H100s of one node, pp 4, 8 micro-batches of 1 × 4096 tokens.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "--model");
+    TrainConfig c;
+    c.framework = Framework::megatron;
+    c.parallel.gpus = 4;
+    c.parallel.pp = 4;
+    c.parallel.zero = 1;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 8;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    auto p2p = [](const PerfPlan& p) { return find_collective(p, Collective::send_recv); };
+    // Without interleaving (1F1B: Megatron turns overlap_p2p_comm off) every call is exposed.
+    const PerfPlan flat = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    CHECK(p2p(flat).exposed_seconds == p2p(flat).seconds);
+    CHECK(p2p(flat).overlap_rule == OverlapRule::exposed);
+    // Interleaved, v = 2: 2 · m · v = 32 calls of 4096 · 4096 · 2 B; the first exposed, and each
+    // call beyond the chunk pass beside it (forward and backward, half the calls each): here the
+    // chunk passes (4 layers) are far longer than one call, so only the first call shows.
+    c.parallel.virtual_stages = 2;
+    const MemoryPlan mp = plan_memory(m, gpu, c);
+    const ComputeTime t = compute_time(mp, {});
+    const PerfPlan r = plan_perf(mp, default_cluster(gpu, 8), {});
+    const CollectiveUse u = p2p(r);
+    CHECK(u.count == 32);
+    CHECK(u.bytes == 4096.0 * 4096 * 2);
+    CHECK(u.overlap_rule == OverlapRule::under_chunks);
+    REQUIRE(t.microbatch_forward_seconds / 2 > u.each.seconds);
+    CHECK(u.exposed_seconds == Approx(u.each.seconds).epsilon(1e-12));
+    CHECK(u.overlap.find("overlap_p2p_comm") != std::string::npos);
+    // --no-overlap-p2p-communication: exposed again.
+    c.framework_options = {{"overlap_p2p_comm", "false"}};
+    const PerfPlan off = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    CHECK(p2p(off).exposed_seconds == p2p(off).seconds);
+    // The generic model does not assume the overlap.
+    c.framework = Framework::generic;
+    c.framework_options = {};
+    const PerfPlan gen = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    CHECK(p2p(gen).exposed_seconds == p2p(gen).seconds);
+}
+
 TEST_CASE("perf: Megatron's flex dispatcher crosses nodes once per destination node", "[perf][golden][megatron]") {
     // The 16-rank all-to-all of the test above (8 ranks per node, two nodes) under --framework
     // megatron with moe_token_dispatcher_type=flex (DeepEP / HybridEP). 64 experts, 32 per node,
