@@ -475,8 +475,9 @@ std::vector<GpuSpec> build_catalog() {
         .tdp_watts = 1000,                   // HGX B200 datasheet: configurable up to 1,000 W per GPU
         .sm_count = 148,                  // Chips and Cheese, 'Nvidia's B200: Keeping the CUDA Juggernaut Rolling' (2025): 74 SMs per die enabled, 148 (third-party; NVIDIA's datasheet does not list it)
         .source = "NVIDIA HGX B200 datasheet (8-GPU totals ÷ 8, sparse ÷ 2); NVIDIA DGX B200 datasheet",
-        .gemm_efficiency = 0.625,  // MAMF: B200 1745.0 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
-        .gemm_efficiency_source = "derived: B200 1745.0 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
+        .gemm_efficiency = 0.625 * kBlackwellSustainedShare,  // MAMF-derived 0.625 (B200 1745.0 ÷ H100 794.5 bf16) × the GB200's sustained share; docs/GPUS.md
+        .gemm_efficiency_source = "derived: B200 1745.0 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table, anchored to the H100 kernel table × 0.88, "
+                                  "gives 0.625; × 0.826, the share of its MAMF ratio the GB200 (the same die) sustains in training (its fit, 0.485 / 0.587; docs/GPUS.md)",
         .nic_gbps = 400,                      // DGX B200: one ConnectX-7 400 Gb/s per GPU
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 3.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)

@@ -31,6 +31,11 @@ inline constexpr double kGemmEfficiencyHopper = 0.63;  // H100 fit (H100, H200)
 // dense fit runs give 0.625 against the derived 0.587 it keeps (its held-out runs no better).
 inline constexpr double kGemmEfficiencyGb200Derived = 0.587;
 inline constexpr double kGemmEfficiencyGb200 = 0.485;
+// What a Blackwell (B200-die) GPU sustains in training of what its MAMF ratio implies: the GB200's
+// fit over its derivation, 0.485 / 0.587 = 0.826. The B200 carries the same die at a lower board
+// power (1,000 W against 1,200 W), so it takes the same share of its own derived 0.625 (docs/GPUS.md,
+// "The GB200 refit"); the GB300 (Blackwell Ultra, 1,400 W) keeps its derivation.
+inline constexpr double kBlackwellSustainedShare = kGemmEfficiencyGb200 / kGemmEfficiencyGb200Derived;
 // Rows with neither a fit nor a kernel table of their own (B200, GB200, MI300X, MI325X, V100, T4,
 // L40S, RTX 3090/4090/5090) carry an efficiency DERIVED from a published GEMM benchmark that also
 // measured an H100 the same way (docs/GPUS.md, "Planning defaults"; docs/REFERENCES.md §12):

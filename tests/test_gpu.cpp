@@ -245,6 +245,11 @@ TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[
     CHECK(kGemmEfficiencyGb200 == 0.485);
     CHECK(gpu_or_throw("gb200", "t").gemm_efficiency_source.rfind("fitted: ", 0) == 0);
     CHECK(gpu_or_throw("gb300", "t").gemm_efficiency == kGemmEfficiencyGb200Derived);
+    // The B200 (the same die as the GB200, at 1,000 W): its MAMF derivation 0.625 × the share the
+    // GB200 sustains of its own, 0.485 / 0.587 = 0.82624 -> 0.51640.
+    CHECK(kBlackwellSustainedShare == Approx(0.485 / 0.587).epsilon(1e-15));
+    CHECK(gpu_or_throw("b200", "t").gemm_efficiency == Approx(0.51640).epsilon(1e-4));
+    CHECK(gpu_or_throw("b200", "t").gemm_efficiency_source.find("0.485 / 0.587") != std::string::npos);
     // Blackwell Ultra: no published GEMM measurement, so the Blackwell sibling with the same bf16
     // peak lends its derived efficiency, and the source says so; 800 Gb/s ConnectX-8 per GPU.
     for (const auto& [ultra, sibling] : {std::pair{"b300", "b200"}, std::pair{"gb300", "gb200"}}) {
@@ -378,7 +383,9 @@ TEST_CASE("derived GEMM efficiencies follow from the published benchmarks and th
             CHECK(kGemmEfficiencyGb200Derived == d.expected);
             continue;
         }
-        CHECK(g.gemm_efficiency == d.expected);
+        // The B200: derived, then × the GB200's sustained share (kBlackwellSustainedShare, above).
+        const double share = std::string(d.gpu) == "b200" ? kBlackwellSustainedShare : 1.0;
+        CHECK(g.gemm_efficiency == d.expected * share);
         CHECK(g.gemm_efficiency_source.rfind("derived: ", 0) == 0);
     }
     // The A10G: no published measurement of its GEMMs was found; it keeps the A100 default and says so.
