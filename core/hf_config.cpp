@@ -3,7 +3,8 @@
 //
 // Field names and defaults are those of the transformers config classes
 // (src/transformers/models/<type>/configuration_<type>.py) and the layouts of their modeling
-// files: GPT2Config, LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, GPTNeoXConfig.
+// files: GPT2Config, LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, GPTNeoXConfig; today's
+// families (Qwen3 ... BLOOM, Nemotron) as docs/MODEL_FAMILIES.md cites them.
 // A field that is absent takes the class's default; a field set to null takes what the class's
 // __init__ substitutes for None (e.g. num_key_value_heads = num_attention_heads).
 #include "core/hf_config.h"
@@ -578,6 +579,28 @@ ModelSpec read_bloom(const Reader& r) {
     return m;
 }
 
+ModelSpec read_nemotron(const Reader& r) {
+    // NemotronConfig (configuration_nemotron.py) and modeling_nemotron.py: head_dim None -> d / H,
+    // num_key_value_heads None -> H; NemotronLayerNorm1P, a LayerNorm (weight and bias) applied as
+    // (1 + weight): LayerNorm's parameters; q, k, v and o_proj with bias=attention_bias (default
+    // False); a two-matrix MLP up_proj -> act -> down_proj with bias=mlp_bias (default False) whose
+    // act is hidden_act, "relu2" (squared ReLU) by default; rotary on partial_rotary_factor (default
+    // 0.5; a later layout keeps it in rope_parameters) of each head; untied lm_head
+    // (tie_word_embeddings default False). Another hidden_act keeps the layout (one element-wise
+    // activation between the two matrices): planned as GELU's.
+    ModelSpec m = read_llama_like(r, std::nullopt);
+    m.activation = r.optional_string("hidden_act").value_or("relu2") == "relu2" ? Activation::relu2 : Activation::gelu;
+    m.norm = Norm::layernorm;
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    m.mlp_bias = r.optional_bool("mlp_bias", false);
+    std::optional<double> factor = r.optional_number(r.cfg(), "partial_rotary_factor");
+    if (!factor)
+        if (const json* rope = r.get("rope_parameters"); rope && rope->is_object())
+            factor = r.optional_number(*rope, "partial_rotary_factor");
+    m.rotary_pct = factor.value_or(0.5);
+    return m;
+}
+
 // ---- writers: the fields of each family's config class ------------------------------------------
 
 // Refuses, in one line, a spec the family's config cannot express.
@@ -724,6 +747,8 @@ const HfFamily kFamilies[] = {
      true, nullptr},
     {"bloom", read_bloom, Norm::layernorm, Activation::gelu, PositionEmbedding::alibi, false, false, false, false,
      false, nullptr},
+    {"nemotron", read_nemotron, Norm::layernorm, Activation::relu2, PositionEmbedding::rotary, false, false, true, false,
+     true, nullptr},
 };
 
 // Image-text models whose language model is a text family built from the config's "text_config"

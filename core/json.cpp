@@ -209,7 +209,7 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
             "qk_norm", "attention_sinks", "attn_softcap", "final_softcap", "attention_chunk", "norms_per_layer",
             "embedding_norm", "moe_d_ff", "shared_d_ff", "shared_expert_gate", "router_bias", "expert_bias",
             "capacity_factor", "mtp_layers", "layer_pattern", "gelu_tanh_op_by_op"});
-    static const Activation kActivations[] = {Activation::gelu, Activation::swiglu};
+    static const Activation kActivations[] = {Activation::gelu, Activation::swiglu, Activation::relu2};
     static const Norm kNorms[] = {Norm::layernorm, Norm::rmsnorm};
     static const PositionEmbedding kPositions[] = {PositionEmbedding::learned, PositionEmbedding::rotary,
                                                    PositionEmbedding::relative, PositionEmbedding::alibi};

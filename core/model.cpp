@@ -8,7 +8,7 @@
 //   Mixtral (modeling_mixtral.py): the MLP is n_experts × (w1, w3, w2) plus a router (gate, no bias).
 //   GPT-NeoX (modeling_gpt_neox.py): like GPT-2 with untied embed_out and parallel residual.
 //   Today's families (Qwen3, Qwen2/3-MoE, DeepSeek-V2/V3, Gemma 2/3, GPT-OSS, Llama 4, Phi-3,
-//   OLMo 2, BLOOM): docs/MODEL_FAMILIES.md lists every tensor each builds; fused tensors
+//   OLMo 2, BLOOM, Nemotron): docs/MODEL_FAMILIES.md lists every tensor each builds; fused tensors
 //   (Phi-3's qkv_proj, GPT-OSS's gate_up_proj) are listed here as their parts, same count.
 // The sums reproduce docs/REFERENCES.md §6 exactly (tests/test_model.cpp).
 #include "core/model.h"
@@ -114,11 +114,11 @@ void attention_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
 void mlp_tensors(const Tensors& t, const ModelSpec& m, const std::string& prefix, ParamGroup group, std::int64_t f,
                  std::int64_t copies, bool bias, LayerSet layers, bool expert) {
     const std::int64_t d = m.d_model;
-    if (m.activation == Activation::swiglu)
+    if (gated_mlp(m.activation))
         t.add(prefix + "gate_proj.weight", group, f, d, copies, TpSplit::column, layers, expert, true);
     t.add(prefix + "up_proj.weight", group, f, d, copies, TpSplit::column, layers, expert, true);
     if (bias) {
-        if (m.activation == Activation::swiglu)
+        if (gated_mlp(m.activation))
             t.add(prefix + "gate_proj.bias", group, 1, f, copies, TpSplit::column, layers, expert);
         t.add(prefix + "up_proj.bias", group, 1, f, copies, TpSplit::column, layers, expert);
     }
@@ -354,7 +354,14 @@ void validate_model(const ModelSpec& m, const std::string& what) {
              " parameters, more than 10^15 (d_model, d_ff, vocab_size, layers and experts multiply)");
 }
 
-const char* to_string(Activation a) { return a == Activation::gelu ? "gelu" : "swiglu"; }
+const char* to_string(Activation a) {
+    switch (a) {
+        case Activation::gelu: return "gelu";
+        case Activation::swiglu: return "swiglu";
+        case Activation::relu2: return "relu2";
+    }
+    return "?";
+}
 const char* to_string(Norm n) { return n == Norm::layernorm ? "layernorm" : "rmsnorm"; }
 const char* to_string(PositionEmbedding p) {
     switch (p) {

@@ -14,8 +14,14 @@ namespace llmplan {
 
 // gelu: a two-matrix MLP (up, act, down); swiglu: a gated three-matrix MLP act(gate(x))·up(x) then
 // down, whatever the activation (SiLU for SwiGLU, tanh-GELU for Gemma's GeGLU: same parameters
-// and FLOPs).
-enum class Activation { gelu, swiglu };
+// and FLOPs); relu2: a two-matrix MLP with squared ReLU, relu(x)² (So et al. 2021, "Primer";
+// Nemotron-4, Megatron-LM's --squared-relu): GELU's parameters and FLOPs, its own saved tensors.
+enum class Activation { gelu, swiglu, relu2 };
+// Whether the MLP is gated (gate, up and down projections) — else two matrices, up and down. The
+// one test every parameter, FLOP and saved-tensor count asks of the activation.
+constexpr bool gated_mlp(Activation a) { return a == Activation::swiglu; }
+// The MLP's weight matrices: 3 gated, else 2.
+constexpr int mlp_matrices(Activation a) { return gated_mlp(a) ? 3 : 2; }
 enum class Norm { layernorm, rmsnorm };
 // learned: a position table (GPT-2); rotary: RoPE, no parameters (Llama);
 // relative: Transformer-XL relative attention (Gopher/Chinchilla): one extra d×d projection and

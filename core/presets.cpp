@@ -238,6 +238,14 @@ std::vector<Preset> build_presets() {
          "model card: 32B activated (its \"1T\" total is rounded to the trillion)"},
         {"bloom-560m", "BLOOM 560M (BigScience 2022, ALiBi, embedding LayerNorm)", 559'214'592, {559.2 * 1e6, 0, 1e5},
          "bigscience/bloom-560m config.json (reconstructed: docs/PRESETS.md §2); model card: 559,214,592"},
+        {"nemotron-4-15b", "Nemotron-4 15B (NVIDIA 2024, squared-ReLU MLP, GQA 8 kv heads, half-rotary heads)", 0,
+         {15.7 * B, 0, 0.1 * B},
+         "NemotronConfig fields written from the Nemotron-4 15B report (arXiv:2402.16819 §2; docs/PRESETS.md §2); "
+         "report: 3.2B embedding + 12.5B non-embedding"},
+        {"nemotron-4-340b", "Nemotron-4 340B (NVIDIA 2024, squared-ReLU MLP, GQA 8 kv heads, half-rotary heads)", 0,
+         {341.0 * B, 0, 0.1 * B},
+         "NemotronConfig fields written from the Nemotron-4 340B report (arXiv:2406.11704 Table 1; docs/PRESETS.md "
+         "§2); report: 9.4B embedding + 331.6B non-embedding"},
     };
     for (const FromConfig& f : from_config) {
         const auto& configs = bundled_model_configs();

@@ -29,9 +29,10 @@ std::string engine_supports(const ModelSpec& m, const EngineStepOptions& o) {
     const auto model = [&](const std::string& what) {
         return "model " + m.name + ": " + what +
                " is not supported by llmplan's engine (it trains GPT-2 and Llama-style decoders: no MoE, relative "
-               "positions, parallel residual, partial rotary or sliding window)";
+               "positions, parallel residual, partial rotary, sliding window or squared ReLU)";
     };
     if (m.is_moe()) return model("mixture of experts");
+    if (m.activation == Activation::relu2) return model("a squared-ReLU MLP");
     if (m.position == PositionEmbedding::relative) return model("relative position embedding");
     if (m.parallel_residual) return model("parallel residual");
     if (m.position == PositionEmbedding::rotary && m.rotary_pct != 1.0) return model("partial rotary (rotary_pct < 1)");

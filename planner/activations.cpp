@@ -11,11 +11,16 @@ namespace llmplan {
 namespace {
 
 // An MLP's inner tensors for `tokens` token passes of width f (Korthikanti's 8sbh + 8sbh for GELU
-// with f = 4h; SwiGLU keeps the gate and up outputs, then their product for the down projection).
+// with f = 4h; SwiGLU keeps the gate and up outputs, then their product for the down projection;
+// squared ReLU, relu(x)², keeps relu's output — its own backward and pow's read it, the up
+// projection's output is freed — and the down projection's input: GELU's two sizes).
 void mlp_inner(std::vector<SavedTensor>& t, const ModelSpec& m, const std::string& prefix, double tokens, double f,
                double act, double lin, bool routed) {
     using T = TpShard;
-    if (m.activation == Activation::gelu) {
+    if (m.activation == Activation::relu2) {
+        t.push_back({prefix + "relu_output", tokens * f, act, T::split, routed});       // relu(x): pow's input
+        t.push_back({prefix + "down_input", tokens * f, lin, T::split, routed});        // relu(x)²
+    } else if (!gated_mlp(m.activation)) {
         t.push_back({prefix + "activation_input", tokens * f, act, T::split, routed});  // GELU input (8sbh)
         t.push_back({prefix + "down_input", tokens * f, lin, T::split, routed});        // GELU output (8sbh)
     } else {

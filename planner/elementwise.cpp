@@ -119,6 +119,26 @@ EagerOp gelu_tanh(double a, bool autocast) {
     return {"GELU tanh (gelu_new, op by op)", fwd - 2 * a, bwd - 3 * a, f};
 }
 
+// Squared ReLU op by op, per element of the MLP's inner width: transformers' ReLUSquaredActivation
+// (activation "relu2", Nemotron's; activations.py) `torch.square(F.relu(x))`, Megatron-LM's
+// squared_relu `torch.pow(F.relu(x), 2)`: relu, then pow(·, 2) (torch.square is pow). Under
+// torch.autocast (amp) pow is on autocast's float32 list, so relu's output is cast to fp32 (a + 4)
+// before it and the square is fp32 (f = 4; without autocast f = a), cast back by the next matmul's
+// autocast (4 + a).
+//   forward:  relu (2a), pow (2f); amp: the two casts (2a + 8)                     = 2a + 2f (+ 2a + 8)
+//   backward: the cast back's backward (amp: a + 4); PowBackward0 x.pow(1), 2·, grad· (7f); the
+//             cast's backward (amp: 4 + a); ReluBackward0 (threshold_backward: read the gradient and
+//             relu's output, write: 3a)                                           = 7f + 3a (+ 2a + 8)
+// Minus one fused activation kernel, 2a forward and 3a backward (Transformer Engine's srelu and
+// dsrelu, a torch.compile'd or Megatron-fused squared ReLU). bf16 (a = f = 2): 4 forward, 14
+// backward; amp bf16 (a = 2, f = 4): 20 and 40; fp32: 8 and 28.
+EagerOp relu2(double a, bool autocast) {
+    const double f = autocast ? 4 : a;
+    const double fwd = 2 * a + 2 * f + (autocast ? 2 * a + 8 : 0);
+    const double bwd = 7 * f + 3 * a + (autocast ? 2 * a + 8 : 0);
+    return {"squared ReLU (relu, pow)", fwd - 2 * a, bwd - 3 * a, f};
+}
+
 // Dropout before a residual add, per element (nn.Dropout → native_dropout: writes the output and
 // a bool mask; then the add reads it back): the output is written and read once more than by a
 // fused bias-dropout-add, 2a forward; the backward (grad·mask·scale, the add passing its gradient)
@@ -158,19 +178,17 @@ EagerTraffic eager_extra_bytes(const ModelSpec& m, const TrainConfig& c, const L
         const double rotated_k = m.is_mla() ? m.mla.qk_rope_head_dim : static_cast<double>(m.k_dim()) * m.rotary_pct / tp;
         add(rope(a, code), rotated_q + rotated_k, rotated_q);
     }
-    // The MLP's activation: SwiGLU on the dense MLP's inner width, or on each routed token copy's
-    // expert width (top_k × capacity) and the shared experts'; GELU is one kernel unless written op
-    // by op (gelu_new).
-    if (m.activation == Activation::swiglu) {
-        const double capacity = m.expert_capacity();
-        const double inner = kind.moe ? m.top_k * capacity * static_cast<double>(m.expert_d_ff()) + static_cast<double>(m.shared_d_ff)
-                                      : static_cast<double>(m.d_ff);
-        add(swiglu(a), inner / tp, inner / tp);
-    }
-    if (m.activation == Activation::gelu && m.gelu_tanh_op_by_op) {
-        const bool autocast = c.precision == Precision::amp_bf16 || c.precision == Precision::amp_fp16;
+    // The MLP's activation: SwiGLU and squared ReLU on the dense MLP's inner width, or on each
+    // routed token copy's expert width (top_k × capacity) and the shared experts'; GELU is one
+    // kernel unless written op by op (gelu_new).
+    const double inner = kind.moe ? m.top_k * m.expert_capacity() * static_cast<double>(m.expert_d_ff()) +
+                                        static_cast<double>(m.shared_d_ff)
+                                  : static_cast<double>(m.d_ff);
+    const bool autocast = c.precision == Precision::amp_bf16 || c.precision == Precision::amp_fp16;
+    if (gated_mlp(m.activation)) add(swiglu(a), inner / tp, inner / tp);
+    if (m.activation == Activation::relu2) add(relu2(a, autocast), inner / tp, inner / tp);
+    if (m.activation == Activation::gelu && m.gelu_tanh_op_by_op)
         add(gelu_tanh(a, autocast), static_cast<double>(m.d_ff) / tp, static_cast<double>(m.d_ff) / tp);
-    }
     // Dropout after the attention output projection and after the MLP.
     if (c.dropout > 0) add(dropout_add(a), 2 * d / seq_split, d / seq_split);
     return t;

@@ -18,9 +18,9 @@ void add_scaled(ForwardFlops& a, const ForwardFlops& b, double n) {
     a.mtp_attention += n * b.mtp_attention;
 }
 
-// One MLP of inner size f: GELU two matrices, SwiGLU / GeGLU three, 2·d·f FLOPs each.
+// One MLP of inner size f: GELU and squared ReLU two matrices, SwiGLU / GeGLU three, 2·d·f FLOPs each.
 double mlp_flops(const ModelSpec& m, double f) {
-    const double matrices = m.activation == Activation::swiglu ? 3 : 2;
+    const double matrices = mlp_matrices(m.activation);
     return matrices * 2 * m.d_model * f;
 }
 

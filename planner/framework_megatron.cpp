@@ -89,7 +89,8 @@ std::vector<std::string> dropped_tensors(const ModelSpec& m, const TrainConfig& 
     if (recomputes(modules, "mla_up_proj") && m.is_mla())
         for (const char* n : {"attention.q", "attention.k", "attention.v"}) out.emplace_back(n);
     if (recomputes(modules, "mlp") && !kind.moe) {
-        for (const char* n : {"mlp.activation_input", "mlp.gate_output", "mlp.up_output", "mlp.down_input"}) out.emplace_back(n);
+        for (const char* n : {"mlp.activation_input", "mlp.relu_output", "mlp.gate_output", "mlp.up_output", "mlp.down_input"})
+            out.emplace_back(n);
         if (!m.is_moe()) out.emplace_back("mlp.input");
     }
     return out;
@@ -335,7 +336,7 @@ public:
                           static_cast<double>(l.kv_lora_rank) * (l.qk_nope_head_dim + l.v_head_dim));
             }
             if (recomputes(modules, "mlp") && !g.kind.moe)
-                flops += g.count * 2.0 * (m.activation == Activation::swiglu ? 3 : 2) * m.d_model * static_cast<double>(m.d_ff);
+                flops += g.count * 2.0 * mlp_matrices(m.activation) * m.d_model * static_cast<double>(m.d_ff);
         }
         const double linears = flops * t.tokens_per_gpu / p.tp / t.matmul_rate;
         const double extra = linears - (recomputes(modules, "core_attn") ? 0 : t.attention_forward_seconds);

@@ -74,7 +74,7 @@ double op_sac_layer_bytes(const ModelSpec& m, const TrainConfig& c, double act, 
                         {"wk", static_cast<double>(m.kv_dim()), true, m.qkv_bias},
                         {"wv", static_cast<double>(m.kv_dim()), true, m.qkv_bias},
                         {"wo", h, false, m.out_bias}};
-    if (m.activation == Activation::swiglu) {
+    if (gated_mlp(m.activation)) {
         mms.push_back({"w1", static_cast<double>(m.d_ff), true, m.mlp_bias});
         mms.push_back({"w3", static_cast<double>(m.d_ff), true, m.mlp_bias});
     } else {

@@ -25,7 +25,7 @@ using import_detail::Recorder;
 // unknown argument followed by a word that is not an argument takes that word as its value).
 const std::set<std::string>& switches() {
     static const std::set<std::string> s{
-        "--group-query-attention", "--sequence-parallel", "--use-distributed-optimizer", "--bf16", "--fp16", "--swiglu",
+        "--group-query-attention", "--sequence-parallel", "--use-distributed-optimizer", "--bf16", "--fp16", "--swiglu", "--squared-relu",
         "--untie-embeddings-and-output-weights", "--disable-bias-linear", "--add-qkv-bias",
         "--use-rotary-position-embeddings", "--qk-layernorm", "--use-flash-attn", "--account-for-embedding-in-pipeline-split",
         "--account-for-loss-in-pipeline-split", "--grad-reduce-in-bf16", "--accumulate-allreduce-grads-in-fp32",
@@ -220,11 +220,16 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
         // kv_channels defaults to hidden_size // num_attention_heads (transformer_config.py __post_init__).
         m.head_dim = has("--kv-channels") ? static_cast<int>(integer("--kv-channels", 1, 1 << 20)) : m.d_model / m.n_heads;
         m.d_ff = has("--ffn-hidden-size") ? static_cast<int>(integer("--ffn-hidden-size", 1, 1 << 26)) : 4 * m.d_model;
-        m.activation = has("--swiglu") ? Activation::swiglu : Activation::gelu;
+        // --squared-relu: relu(x)² in a two-matrix MLP, refused beside --swiglu
+        // (arguments.py core_transformer_config_from_args: `if args.squared_relu: assert not args.swiglu`).
+        if (has("--squared-relu") && has("--swiglu")) rec.fail("--squared-relu", "Megatron-LM refuses it with --swiglu");
+        m.activation = has("--swiglu") ? Activation::swiglu : has("--squared-relu") ? Activation::relu2 : Activation::gelu;
         const std::string norm = has("--normalization") ? value("--normalization") : "LayerNorm";
         if (norm != "LayerNorm" && norm != "RMSNorm") rec.fail("--normalization", "\"" + norm + "\" is not LayerNorm or RMSNorm");
         m.norm = norm == "RMSNorm" ? Norm::rmsnorm : Norm::layernorm;
-        m.family = m.activation == Activation::swiglu && m.norm == Norm::rmsnorm ? "llama" : "gpt2";
+        m.family = m.activation == Activation::relu2                                  ? "nemotron"
+                   : m.activation == Activation::swiglu && m.norm == Norm::rmsnorm ? "llama"
+                                                                                   : "gpt2";
         std::string position = has("--position-embedding-type") ? value("--position-embedding-type") : "learned_absolute";
         if (has("--use-rotary-position-embeddings")) position = "rope";
         if (position == "rope" || position == "yarn" || position == "mrope") m.position = PositionEmbedding::rotary;

@@ -152,7 +152,7 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     }
     // The MLP's gate/up/product of the widest layer kind: a dense layer's d_ff, or an MoE layer's
     // top_k routed experts plus its shared expert.
-    const double mlp_k = m.activation == Activation::swiglu ? 3 : 2;
+    const double mlp_k = mlp_matrices(m.activation);
     double widest = 0;
     if (moe_layer_count(m) < m.n_layers) widest = m.d_ff;
     if (moe_layer_count(m) > 0)

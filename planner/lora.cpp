@@ -50,7 +50,7 @@ std::vector<Adapter> layer_adapters(const ModelSpec& m, unsigned targets, const 
     // An MLP of width f: its gate, up and down projections, `copies` of each.
     auto mlp = [&](const char* gate, const char* up, const char* down, double f, double copies, double tokens,
                    bool routed) {
-        if ((targets & lora_gate) && m.activation == Activation::swiglu) a.push_back({gate, d, f, copies, tokens, routed});
+        if ((targets & lora_gate) && gated_mlp(m.activation)) a.push_back({gate, d, f, copies, tokens, routed});
         if (targets & lora_up) a.push_back({up, d, f, copies, tokens, routed});
         if (targets & lora_down) a.push_back({down, f, d, copies, tokens, routed});
     };

@@ -111,7 +111,7 @@ Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, c
     const double d = m.d_model, t = p.tp, q = static_cast<double>(m.q_dim());
     const double qkv_out = q + static_cast<double>(m.k_dim() + m.v_dim());
     const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();  // the output projection's input
-    const double mats = m.activation == Activation::swiglu ? 2 : 1;  // gate and up, or up
+    const double mats = gated_mlp(m.activation) ? 2 : 1;  // gate and up, or up
     Fp8CastElements e;
     e.forward_per_token = d + attn_in / t;
     e.backward_per_token = qkv_out / t + d;
@@ -374,7 +374,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.clock_fraction * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1) * kKernelTableSustained;
     double rate_bwd = rate, rate16_bwd = rate16;
     bool table_gemm = false;
-    const double d_ff = static_cast<double>(m.d_ff), mlp_in = m.activation == Activation::swiglu ? 2 : 1;
+    const double d_ff = static_cast<double>(m.d_ff), mlp_in = gated_mlp(m.activation) ? 2 : 1;
     if (tu.table && !(opt.gemm_efficiency > 0)) {
         const double q_out = static_cast<double>(m.q_dim() + m.k_dim() + m.v_dim());
         const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();
@@ -488,7 +488,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     double permute_fwd = 0;
     if (r.moe_layers > 0) {
         const double f_e = static_cast<double>(m.expert_d_ff());
-        const double mats = m.activation == Activation::swiglu ? 3 : 2;  // gate, up, down or up, down
+        const double mats = mlp_matrices(m.activation);  // gate, up, down or up, down
         const double routed_fwd = r.moe_layers * 2 * mats * d * f_e * m.top_k * tokens_mb / p.tp;
         // Each rank dispatches its s·b/tp tokens (sequence parallel; all s·b with tp 1) over the ep
         // group; experts split over etp ranks gather their etp ranks' tokens: etp = tp (the default)

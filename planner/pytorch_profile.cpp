@@ -1208,6 +1208,9 @@ void validate_pytorch_profile(const ModelSpec& m, const TrainConfig& c) {
     if (!find_family(fam))
         fail("--framework pytorch: models of family \"" + fam + "\" are not modelled (" + family_list() +
              " are); use --framework generic");
+    // The op sequences write GELU (gpt2, gpt_neox) or gated MLPs (llama and its kin).
+    if (m.activation == Activation::relu2)
+        fail("--framework pytorch: a squared-ReLU MLP (activation relu2) is not modelled; use --framework generic");
     if (fam == "gpt_neox" && c.lora.enabled())
         fail("--lora-rank with a gpt_neox model is not modelled under --framework pytorch (PEFT targets its fused "
              "query_key_value, which the adapter count does not describe); use --framework generic");

@@ -130,6 +130,42 @@ TEST_CASE("extensions: fp32 and fp8 storage", "[activations][golden]") {
           489160704.0 - 3 * 16777216.0 - 45088768.0);
 }
 
+TEST_CASE("extensions: squared ReLU (Nemotron-4 15B layer), GELU's sizes, SwiGLU's one tensor fewer", "[activations][golden]") {
+    // h 6144, 48 heads of 128, 8 kv heads, f 24576, LayerNorm, rotary, relu2; flash, no dropout,
+    // mixed-bf16 (2 bytes), s 4096, b 1, t 1; sb = 4096, sbh = 25,165,824.
+    //   hidden-sized: both norm inputs, qkv input, Q, attention output, MLP input: 6 × 2sbh = 301,989,888
+    //   K and V of 8 × 128 = 1024: 2 × 2·sb·1024 = 16,777,216; log-sum-exp 4·48·sb = 786,432
+    //   MLP: relu's output (pow's input, its backward's and relu's own) and the down projection's
+    //   input relu(x)², 2 × 2·sb·f = 402,653,184 (the up projection's output is not kept)
+    //   sum 722,206,720.
+    ModelSpec m = llama_layer(24576, 8);
+    m.d_model = 6144;
+    m.n_heads = 48;
+    m.activation = Activation::relu2;
+    m.norm = Norm::layernorm;
+    const TrainConfig c = job(4096, 1, 1, false, Recompute::none, Attention::flash, 0.0);
+    CHECK(layer_bytes(m, c) == 722206720.0);
+    std::vector<std::string> mlp;
+    for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, m.layer(0)))
+        if (t.name.rfind("mlp.", 0) == 0) mlp.push_back(t.name + " " + std::to_string(static_cast<long long>(t.elements)));
+    CHECK(mlp == std::vector<std::string>{"mlp.norm_input 25165824", "mlp.input 25165824", "mlp.relu_output 100663296",
+                                          "mlp.down_input 100663296"});
+    // GELU keeps the same two sizes (its input and output); SwiGLU one more, the up output 2·sb·f.
+    ModelSpec gelu = m;
+    gelu.activation = Activation::gelu;
+    CHECK(layer_bytes(gelu, c) == 722206720.0);
+    ModelSpec swiglu = m;
+    swiglu.activation = Activation::swiglu;
+    CHECK(layer_bytes(swiglu, c) == 722206720.0 + 2 * 4096.0 * 24576);
+    // fp8: the down projection's input is 1 byte, relu's output stays 2 (not a linear input); tensor
+    // parallelism (t 8, no sp) splits both: (2 + 1)·sb·f / 8 = 37,748,736.
+    const TrainConfig fp8 = job(4096, 1, 8, false, Recompute::none, Attention::flash, 0.0, Precision::fp8);
+    double inner = 0;
+    for (const SavedTensor& t : layer_saved_tensors(m, fp8, Recompute::none, m.layer(0)))
+        if (t.name == "mlp.relu_output" || t.name == "mlp.down_input") inner += t.bytes_per_rank(8, false);
+    CHECK(inner == 37748736.0);
+}
+
 TEST_CASE("extensions: mixture of experts (Mixtral shape, top-2)", "[activations][golden]") {
     // Attention as Llama with 8 kv heads: 151,519,232. MLP: norm input + input 4sbh = 67,108,864;
     // router logits fp32 4·sb·8 = 131,072; dispatched tokens and expert outputs 2 × 2·k·sbh = 134,217,728;

@@ -113,6 +113,39 @@ TEST_CASE("eager element-wise bytes: a GPT-2-shaped layer by hand", "[elementwis
     CHECK(drop.ops[0].name == "dropout, then residual add");
 }
 
+TEST_CASE("eager element-wise bytes: squared ReLU (relu, then pow), with and without autocast", "[elementwise]") {
+    // relu(x)² as transformers' ReLUSquaredActivation and Megatron-LM's squared_relu run it
+    // (planner/elementwise.cpp, by hand): forward relu 2a + pow 2f (+ amp's casts 2a + 8), backward
+    // PowBackward0 7f + ReluBackward0 3a (+ amp's casts 2a + 8), minus a fused activation's 2a and 3a.
+    // Per element of d_ff = 256: amp-bf16 (a 2, f 4): 4 + 8 + 12 = 24 − 4 = 20 forward,
+    // 28 + 6 + 12 = 46 − 6 = 40 backward; mixed-bf16 (a = f = 2): 8 − 4 = 4 and 20 − 6 = 14;
+    // fp32 (a = f = 4): 16 − 8 = 8 and 40 − 12 = 28.
+    ModelSpec m = test::gpt2_like(2, 64, 4, 256, 32, 64);
+    m.activation = Activation::relu2;
+    struct Case {
+        Precision precision;
+        double forward, backward;
+    };
+    for (const Case& k : {Case{Precision::amp_bf16, 20, 40}, Case{Precision::mixed_bf16, 4, 14}, Case{Precision::fp32, 8, 28}}) {
+        CAPTURE(to_string(k.precision));
+        const EagerTraffic t = eager_extra_bytes(m, job(k.precision), LayerKind{}, EagerCode::transformers);
+        CHECK(t.forward == k.forward * 256);
+        CHECK(t.backward == k.backward * 256);
+        REQUIRE(t.ops.size() == 1);
+        CHECK(t.ops[0].name == "squared ReLU (relu, pow)");
+    }
+    // Tensor parallelism splits d_ff: 256 / 2 per rank. GELU (F.gelu, one kernel) has none of it.
+    CHECK(eager_extra_bytes(m, job(Precision::mixed_bf16, 2), LayerKind{}, EagerCode::transformers).forward == 4 * 128);
+    m.activation = Activation::gelu;
+    CHECK(eager_extra_bytes(m, job(Precision::mixed_bf16), LayerKind{}, EagerCode::transformers).ops.empty());
+    // Routed experts: each token's top_k copies of the expert width (here 2 × 64), as for SwiGLU.
+    m.activation = Activation::relu2;
+    m.n_experts = 4;
+    m.top_k = 2;
+    m.moe_d_ff = 64;
+    CHECK(eager_extra_bytes(m, job(Precision::mixed_bf16), LayerKind{true}, EagerCode::transformers).backward == 14 * 128);
+}
+
 TEST_CASE("eager element-wise bytes: transformers' gelu_new, op by op, with and without autocast", "[elementwise]") {
     // 0.5·x·(1 + tanh(c·(x + 0.044715·x³))) as eight kernels (planner/elementwise.cpp, by hand):
     //   forward 4a + 14f (+ amp's two casts 2a + 8), backward 19f + 9a (+ amp's casts 4a + 16),

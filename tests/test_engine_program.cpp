@@ -134,11 +134,17 @@ TEST_CASE("engine program: one refusal, the same message everywhere", "[engine_p
     c.precision = Precision::fp32;
     const std::string why = engine_supports(moe, c);
     CHECK(why == "model llama-like: mixture of experts is not supported by llmplan's engine (it trains GPT-2 and "
-                 "Llama-style decoders: no MoE, relative positions, parallel residual, partial rotary or sliding window)");
+                 "Llama-style decoders: no MoE, relative positions, parallel residual, partial rotary, sliding window or "
+                 "squared ReLU)");
     CHECK_THROWS_WITH(validate_llmplan_profile(moe, c), why);
     CHECK_THROWS_WITH(engine_step_kernels(moe, c), why);
     CHECK_THROWS_WITH(reference::ReferenceModel(moe), why);
     CHECK_THROWS_WITH(build_engine_program(moe, engine_step_options(c)), why);
+    // A squared-ReLU MLP (Nemotron) has GELU's matrices but no kernel of the engine computes relu(x)².
+    ModelSpec relu2 = test::tiny_gpt2();
+    relu2.activation = Activation::relu2;
+    CHECK(engine_supports(relu2, c).starts_with("model " + relu2.name + ": a squared-ReLU MLP is not supported"));
+    CHECK_THROWS_WITH(reference::ReferenceModel(relu2), engine_supports(relu2, c));
     // Flags are named.
     const ModelSpec ok = test::tiny_llama();
     c.precision = Precision::amp_fp16;

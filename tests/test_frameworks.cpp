@@ -474,6 +474,15 @@ TEST_CASE("megatron: --recompute-modules drop their tensors from the saved set, 
     d.recompute = Recompute::selective;
     d.framework_options.emplace_back("recompute_modules", "mla_up_proj");
     CHECK(v3_none.activations_per_layer - plan_memory(v3, gpu, d).worst().activations_per_layer == 536870912.0);
+    // Nemotron-4 15B (dense, squared ReLU, f 24,576): mlp drops the MLP's input (the norm fused into
+    // linear_fc1, s·b·h × 2 B = 50,331,648) and both inner tensors, relu's output and the down
+    // projection's input (2 × s·b·f × 2 B = 402,653,184): 452,984,832 B per layer.
+    TrainConfig n = job(Framework::megatron, 1, 1);
+    const ModelSpec nemotron = preset_or_throw("nemotron-4-15b", "--model");
+    const StageMemory n_none = plan_memory(nemotron, gpu, n).worst();
+    n.recompute = Recompute::selective;
+    n.framework_options = {{"recompute_modules", "mlp"}};
+    CHECK(n_none.activations_per_layer - plan_memory(nemotron, gpu, n).worst().activations_per_layer == 452984832.0);
     // Refused: modules without --recompute selective, and the modules not modelled.
     c.recompute = Recompute::none;
     CHECK_THROWS_AS(plan_memory(mixtral, gpu, c), InputError);

@@ -150,7 +150,7 @@ TEST_CASE("export then import gives the same spec for every model_type llmplan w
     REQUIRE(supported_hf_model_types() ==
             std::vector<std::string>{"gpt2", "llama", "mistral", "mixtral", "qwen2", "gpt_neox", "qwen3", "qwen3_moe",
                                      "qwen2_moe", "deepseek_v2", "deepseek_v3", "gemma2", "gemma3_text", "phi3",
-                                     "gpt_oss", "llama4_text", "olmo2", "bloom", "gemma3", "llama4"});
+                                     "gpt_oss", "llama4_text", "olmo2", "bloom", "nemotron", "gemma3", "llama4"});
     const std::set<std::string> writable = {"gpt2", "llama", "mistral", "mixtral", "qwen2", "gpt_neox"};
     const std::pair<const char*, const char*> fixtures[] = {
         {"gpt2", "gpt2.json"},       {"llama", "llama-3-8b.json"},  {"mistral", "mistral-7b-v0.1.json"},
@@ -252,7 +252,7 @@ TEST_CASE("export refuses what the model_type cannot express", "[hf_config][erro
     CHECK_THROWS_WITH(hf_config_from_model(preset_or_throw("llama-3-8b", "t"), "bert"),
                       "hf_config_from_model: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, "
                       "mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, qwen2_moe, deepseek_v2, deepseek_v3, gemma2, "
-                      "gemma3_text, phi3, gpt_oss, llama4_text, olmo2, bloom, gemma3, llama4)");
+                      "gemma3_text, phi3, gpt_oss, llama4_text, olmo2, bloom, nemotron, gemma3, llama4)");
     ModelSpec gqa_neox = load("pythia-160m.json");
     gqa_neox.n_kv_heads = 4;
     CHECK_THROWS_WITH(hf_config_from_model(gqa_neox, "gpt_neox"), Catch::Contains("no grouped-query attention"));
@@ -345,6 +345,52 @@ TEST_CASE("missing optional fields take the transformers class defaults", "[hf_c
         CHECK_FALSE(m.out_bias);
         CHECK(count_params(m).total() == 162'322'944 - 12LL * (2304 + 768));
     }
+    SECTION("nemotron: NemotronConfig's defaults; relu2, LayerNorm, half-rotary heads, untied") {
+        // Only the shape fields given: head_dim and num_key_value_heads absent -> d / H and H;
+        // hidden_act "relu2", partial_rotary_factor 0.5, no biases, untied lm_head.
+        const json cfg = {{"model_type", "nemotron"}, {"vocab_size", 256000}, {"hidden_size", 6144},
+                          {"intermediate_size", 24576}, {"num_hidden_layers", 32}, {"num_attention_heads", 48},
+                          {"max_position_embeddings", 4096}};
+        ModelSpec m = model_from_hf_config(cfg, "t");
+        CHECK(m.family == "nemotron");
+        CHECK(m.head_dim == 128);
+        CHECK(m.n_kv_heads == 48);
+        CHECK(m.activation == Activation::relu2);
+        CHECK(m.norm == Norm::layernorm);
+        CHECK(m.position == PositionEmbedding::rotary);
+        CHECK(m.rotary_pct == 0.5);
+        CHECK_FALSE(m.qkv_bias);
+        CHECK_FALSE(m.out_bias);
+        CHECK_FALSE(m.mlp_bias);
+        CHECK_FALSE(m.tied_embeddings);
+        CHECK(m.d_ff == 24576);
+        // With the preset's 8 KV heads it is nemotron-4-15b's shape.
+        json gqa = cfg;
+        gqa["num_key_value_heads"] = 8;
+        CHECK(renamed(model_from_hf_config(gqa, "t"), "nemotron-4-15b") == preset_or_throw("nemotron-4-15b", "t"));
+        // The tiny config: biases on q, k, v, o (attention_bias) and up, down (mlp_bias); head_dim null;
+        // partial_rotary_factor inside rope_parameters (the later layout); hidden_act absent.
+        m = load("tiny-nemotron.json");
+        CHECK(m.qkv_bias);
+        CHECK(m.out_bias);
+        CHECK(m.mlp_bias);
+        CHECK(m.head_dim == 32);
+        CHECK(m.n_kv_heads == 2);
+        CHECK(m.rotary_pct == 0.25);
+        CHECK(m.activation == Activation::relu2);
+        // Another hidden_act keeps the two matrices: planned as GELU's MLP, the same parameters.
+        json other = read_json("tiny-nemotron.json");
+        other["hidden_act"] = "gelu";
+        const ModelSpec g = model_from_hf_config(other, "t");
+        CHECK(g.activation == Activation::gelu);
+        CHECK(count_params(g).total() == count_params(m).total());
+        other["hidden_act"] = 2;
+        CHECK_THROWS_WITH(model_from_hf_config(other, "x"), "x: field \"hidden_act\" must be a string (got 2)");
+        // A top-level partial_rotary_factor wins over rope_parameters (NemotronConfig's own field).
+        other = read_json("tiny-nemotron.json");
+        other["partial_rotary_factor"] = 1.0;
+        CHECK(model_from_hf_config(other, "t").rotary_pct == 1.0);
+    }
 }
 
 TEST_CASE("bad configs give one-line errors naming the source and the field", "[hf_config][errors]") {
@@ -402,12 +448,12 @@ TEST_CASE("bad configs give one-line errors naming the source and the field", "[
                       Catch::StartsWith("--hf-config bert.json: unsupported model_type \"bert\" (") &&
                           Catch::EndsWith("supported: gpt2, llama, mistral, mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, "
                                      "qwen2_moe, deepseek_v2, deepseek_v3, gemma2, gemma3_text, phi3, gpt_oss, "
-                                     "llama4_text, olmo2, bloom, gemma3, llama4)"));
+                                     "llama4_text, olmo2, bloom, nemotron, gemma3, llama4)"));
     cfg["model_type"] = "gpt-neox";
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
                       "x: unsupported model_type \"gpt-neox\" (did you mean \"gpt_neox\"? supported: gpt2, llama, "
                       "mistral, mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, qwen2_moe, deepseek_v2, deepseek_v3, "
-                      "gemma2, gemma3_text, phi3, gpt_oss, llama4_text, olmo2, bloom, gemma3, llama4)");
+                      "gemma2, gemma3_text, phi3, gpt_oss, llama4_text, olmo2, bloom, nemotron, gemma3, llama4)");
     cfg["model_type"] = 7;
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"model_type\" must be a string (got 7)");
     cfg.erase("model_type");

@@ -176,6 +176,38 @@ TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.p
                           "--fp4-format: \"e4m3\" is not e2m1");
 }
 
+TEST_CASE("imports: megatron-args --squared-relu is a relu2 MLP (Nemotron-4 15B's arguments name its preset)", "[imports]") {
+    // NeMo's Nemotron-4 15B: 32 layers, hidden 6144, FFN 24576, 48 heads in 8 query groups, squared
+    // ReLU, LayerNorm (1p: the same parameters), RoPE on half of each head, no biases, untied, 256,000
+    // tokens (arXiv:2402.16819 §2). --apply-layernorm-1p is not read (ignored, named).
+    const std::string shape = "--num-layers 32 --hidden-size 6144 --ffn-hidden-size 24576 --num-attention-heads 48 "
+                              "--group-query-attention --num-query-groups 8 --squared-relu --normalization LayerNorm "
+                              "--apply-layernorm-1p --position-embedding-type rope --rotary-percent 0.5 --disable-bias-linear "
+                              "--untie-embeddings-and-output-weights --seq-length 4096 --max-position-embeddings 4096 "
+                              "--padded-vocab-size 256000 ";
+    const std::string job = "--tensor-model-parallel-size 8 --micro-batch-size 1 --bf16 --hidden-dropout 0";
+    const nlohmann::json imported = run_json({"plan", "--gpus", "8", "--megatron-args", shape + job, "--json"});
+    CHECK(imported["model"]["name"] == "nemotron-4-15b");  // the shape is the preset's
+    CHECK(imported["inputs"]["model"]["activation"] == "relu2");
+    CHECK(imported["inputs"]["model"]["family"] == "nemotron");
+    CHECK(imported["model"]["parameters"] == 15'628'775'424LL);
+    const nlohmann::json flags = run_json({"plan", "--model", "nemotron-4-15b", "--gpus", "8", "--framework", "megatron", "--tp", "8",
+                                           "--micro-batch", "1", "--seq", "4096", "--precision", "mixed-bf16", "--dropout", "0",
+                                           "--json"});
+    CHECK(imported["memory"] == flags["memory"]);
+    // Not a preset's shape: named "megatron", family nemotron; without the flag the MLP is GELU's.
+    const std::string small = "--num-layers 2 --hidden-size 128 --num-attention-heads 4 --vocab-size 100 --seq-length 64 ";
+    const nlohmann::json custom = run_json({"plan", "--gpus", "1", "--megatron-args", small + "--squared-relu", "--json"});
+    CHECK(custom["model"]["name"] == "megatron");
+    CHECK(custom["inputs"]["model"]["activation"] == "relu2");
+    CHECK(custom["inputs"]["model"]["family"] == "nemotron");
+    CHECK(run_json({"plan", "--gpus", "1", "--megatron-args", small, "--json"})["inputs"]["model"]["activation"] == "gelu");
+    // Megatron-LM asserts not both (arguments.py: `if args.squared_relu: assert not args.swiglu`).
+    expect_one_line_error({"plan", "--gpus", "1", "--megatron-args", small + "--squared-relu --swiglu"},
+                          "llmplan plan: error: --megatron-args '--num-layers 2 --hidden-size 128 --num-attention-heads 4 ...': "
+                          "--squared-relu: Megatron-LM refuses it with --swiglu");
+}
+
 TEST_CASE("imports: a torchtitan job TOML gives the preset and the plan of the equivalent flags", "[imports]") {
     const nlohmann::json imported = run_json({"plan", "--torchtitan", kData + "torchtitan_llama3_8b.toml", "--json"});
     const nlohmann::json flags = run_json({"plan", "--model", "llama-3.1-8b", "--gpus", "16", "--framework", "torchtitan", "--tp", "2",

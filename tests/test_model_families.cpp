@@ -5,7 +5,7 @@
 // References, in order of authority:
 //   validation/params/transformers_counts.json — numel() of every parameter transformers 5.17
 //     registers for the config (validation/params/count_params.py, run on a lent H200 machine on
-//     2026-12-05);
+//     2026-12-05, and over all 51 configs on a lent H100 on 2026-12-06);
 //   validation/params/hand_counts.json — an independent implementation of the layouts of
 //     docs/MODEL_FAMILIES.md in Python (validation/params/hand_count.py), written by another
 //     engineer from the transformers source; always checked.
@@ -17,6 +17,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 
 using namespace llmplan;
@@ -116,6 +117,45 @@ TEST_CASE("DeepSeek-V3 by hand: 671B total, 37.6B active, MTP apart", "[model_fa
     const std::int64_t moe_layer = attn + 2 * d + 1536 + 512 + 256 * 3 * d * 2048 + 3 * d * 2048 + 256 * d;
     CHECK(b.mtp == 2 * d + 2 * d * d + moe_layer + d);
     CHECK(b.mtp == 11'610'067'968);
+}
+
+TEST_CASE("Nemotron-4 by hand: the papers' embedding and non-embedding parameters", "[model_families][golden]") {
+    // Per layer: input_layernorm and post_attention_layernorm, LayerNorm (weight and bias) of d;
+    // q_proj d·(H·hd), k_proj and v_proj d·(8·hd), o_proj (H·hd)·d, no biases; up_proj and down_proj
+    // d·f each (squared ReLU: two matrices, no gate). Model: embed_tokens V·d, final LayerNorm 2d,
+    // untied lm_head V·d.
+    struct Case {
+        const char* preset;
+        std::int64_t layers, d, heads, f;
+        double embedding, non_embedding;  // the reports' figures, rounded to 0.1B
+    };
+    const Case cases[] = {
+        // arXiv:2402.16819 §2: "3.2 billion embedding parameters and 12.5 billion non-embedding".
+        {"nemotron-4-15b", 32, 6144, 48, 24576, 3.2e9, 12.5e9},
+        // arXiv:2406.11704 Table 1: 9.4B embedding, 331.6B non-embedding.
+        {"nemotron-4-340b", 96, 18432, 96, 73728, 9.4e9, 331.6e9},
+    };
+    for (const Case& c : cases) {
+        INFO(c.preset);
+        const ModelSpec m = preset_or_throw(c.preset, "--model");
+        const ParamBreakdown b = count_params(m);
+        const std::int64_t V = 256000, d = c.d, hd = d / c.heads, kv = 8 * hd;
+        CHECK(m.activation == Activation::relu2);
+        CHECK(m.head_dim == hd);
+        CHECK(b.embedding == V * d);
+        CHECK(b.head == V * d);
+        CHECK(b.attention == c.layers * (d * d + 2 * d * kv + d * d));
+        CHECK(b.mlp == c.layers * 2 * d * c.f);
+        CHECK(b.norm == c.layers * 2 * 2 * d + 2 * d);
+        CHECK(b.active == b.total());
+        const double embedding = static_cast<double>(b.embedding + b.head);
+        const double non_embedding = static_cast<double>(b.total()) - embedding;
+        CHECK(std::abs(non_embedding - c.non_embedding) <= 0.05e9);  // 12.483B, 331.592B
+        // 15B: 2 × 256,000 × 6144 = 3.146B, which the report gives as 3.2B (0.054B over); 340B: 9.437B.
+        CHECK(std::abs(embedding - c.embedding) <= 0.06e9);
+    }
+    CHECK(count_params(preset_or_throw("nemotron-4-15b", "t")).total() == 15'628'775'424);
+    CHECK(count_params(preset_or_throw("nemotron-4-340b", "t")).total() == 341'029'195'776);
 }
 
 TEST_CASE("layer patterns read from configs", "[model_families]") {

@@ -88,6 +88,9 @@ DEFAULTS = {
                  num_attention_heads=12, n_inner=None, add_cross_attention=False, tie_word_embeddings=True),
     "bloom": dict(vocab_size=250880, hidden_size=64, num_hidden_layers=2, num_attention_heads=8,
                   tie_word_embeddings=True),
+    "nemotron": dict(vocab_size=256000, hidden_size=6144, intermediate_size=24576, num_hidden_layers=32,
+                     num_attention_heads=48, num_key_value_heads=None, head_dim=None, attention_bias=False,
+                     mlp_bias=False, tie_word_embeddings=False),
 }
 
 # config.json names that mean the same field (the config classes' attribute_map / __init__ aliases).
@@ -359,6 +362,21 @@ def count_gpt_neox(cfg):
     return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
 
 
+def count_nemotron(cfg):
+    """NemotronForCausalLM: LayerNorm1P norms (weight and bias), q/k/v/o (bias iff attention_bias),
+    an ungated MLP up_proj (d→I) and down_proj (I→d) (bias iff mlp_bias; hidden_act relu2 has no
+    parameters), final norm, lm_head untied by default. Rotary (partial_rotary_factor) adds nothing."""
+    d, L, I = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["intermediate_size"]
+    attn_bias, mlp_bias = bool(cfg["attention_bias"]), bool(cfg["mlp_bias"])
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * gqa_attention(cfg, attn_bias, attn_bias, attn_bias)
+    comps["dense_mlp"] = L * (linear(d, I, mlp_bias) + linear(I, d, mlp_bias))
+    layer_norm = 2 * d  # weight [d] + bias [d]
+    comps["norm"] = L * 2 * layer_norm + layer_norm  # input_layernorm, post_attention_layernorm; final norm
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
 COUNTERS = {
     "llama": count_dense_llama_like, "mistral": count_dense_llama_like, "qwen2": count_dense_llama_like,
     "qwen3": count_dense_llama_like, "phi3": count_dense_llama_like, "olmo2": count_dense_llama_like,
@@ -366,6 +384,7 @@ COUNTERS = {
     "qwen3_moe": count_qwen_moe, "qwen2_moe": count_qwen_moe, "mixtral": count_mixtral,
     "deepseek_v3": count_deepseek, "deepseek_v2": count_deepseek, "gpt_oss": count_gpt_oss,
     "llama4_text": count_llama4, "gpt2": count_gpt2, "bloom": count_bloom, "gpt_neox": count_gpt_neox,
+    "nemotron": count_nemotron,
 }
 
 
