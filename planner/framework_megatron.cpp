@@ -27,6 +27,7 @@
 #include "planner/framework.h"
 #include "planner/activations.h"
 #include "planner/framework_stage.h"
+#include "planner/lora.h"
 #include "planner/model_states.h"
 #include "planner/perf.h"
 
@@ -256,6 +257,68 @@ std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector
     return parts;
 }
 
+// LoRA under Megatron (Megatron Bridge's PEFT, peft/lora.py): the base model frozen, adapters on the
+// targeted projections in the model's dtype (lora_dtype None: the model's). Megatron-Core's DDP
+// builds its param-and-grad buffers from the parameters that require a gradient only
+// (distributed_data_parallel.py: "Collect all trainable parameters", `if not param.requires_grad:
+// continue`), so the main-grad buffer, the distributed optimizer's fp32 main parameters and its
+// states cover the adapters alone; the frozen base stays a plain 16-bit module parameter (its
+// Transformer Engine FP8 copies as without LoRA).
+std::vector<StagePart> megatron_peft_states(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+    const ParallelLayout& p = c.parallel;
+    const bool dist_opt = p.zero == 1;
+    const double N = dist_opt ? p.shard_group() : 1, Ne = dist_opt ? p.expert_shard_group() : 1;
+    const StageParams sp = stage_params(m, tensors, c, i);
+    const double base = sp.dense + sp.expert;
+    const LoraCount lora = count_lora(m, c.lora, stage_layer_groups(m, p, i));
+    const double dense_adapters = (lora.adapter_params - lora.expert_adapter_params) / p.tp;
+    const double expert_adapters = lora.expert_adapter_params / p.expert_tp() / p.ep;
+    const double A = dense_adapters + expert_adapters;
+    const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
+    const bool fp8 = precision_traits(c.precision).quantized_linears;
+    const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
+    const std::string gather_option = param_gather_option(c.precision);
+    const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
+    const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
+    const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+    const std::string adapters = stage_count(A) + " LoRA params";
+    const std::string shard_note = dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer over the adapters: data × context parallel ranks)"
+                                            : " (no distributed optimizer: every data-parallel rank keeps all)";
+    const std::string source = kSource + ": distributed/distributed_data_parallel.py (trainable parameters only); Megatron Bridge peft/lora.py";
+    std::vector<StagePart> parts;
+    parts.push_back({StageField::parameters, in_every_phase,
+                     {"parameters", "parameters", w * base - (fp8_param ? (w - q) * te_linear : 0) + w * A,
+                      stage_count(base) + " frozen base params × " + stage_number(w) + " B (" + element_name(w, c.precision) +
+                          (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes
+                                     : std::string()) +
+                          ") + " + adapters + " × " + stage_number(w) + " B (the model's dtype; DDP's param buffer)",
+                      source}});
+    parts.push_back({StageField::gradients, in_every_phase,
+                     {"gradients", "main-grad buffer", gb * A,
+                      adapters + " × " + stage_number(gb) + " B (" + element_name(gb, c.precision) +
+                          " main_grad of the adapters only: the frozen base has none)",
+                      source}});
+    const double dense_share = A > 0 ? dense_adapters / A : 1;
+    const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (dense_adapters / N + expert_adapters / Ne);
+    if (main_params > 0)
+        parts.push_back({StageField::master, in_every_phase,
+                         {"main_params", "fp32 main parameters", main_params, adapters + " × 4 B" + shard_note, source}});
+    const double states = optimizer_state_bytes(c.optimizer, std::llround(std::max(1.0, A)), 1, 4);
+    parts.push_back({StageField::optimizer_states, in_every_phase,
+                     {"optimizer", "optimizer state", states * (dense_share / N + (1 - dense_share) / Ne),
+                      adapters + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note, source}});
+    if (fp8) {
+        const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
+        parts.push_back({StageField::fp8_weight_cache, in_every_phase,
+                         {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
+                          stage_count(te_linear) + " frozen linear weights of the transformer layers × " +
+                              (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
+                                         : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)"),
+                          kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
+    }
+    return parts;
+}
+
 class MegatronProfile final : public FrameworkProfile {
 public:
     Framework framework() const override { return Framework::megatron; }
@@ -415,7 +478,14 @@ public:
         if (c.offload != Offload::none)
             throw InputError("--offload under --framework megatron: Megatron's --optimizer-cpu-offload is not modelled; "
                              "use --framework deepspeed for ZeRO-Offload");
-        if (c.lora.enabled()) throw InputError("--lora-rank under --framework megatron: not modelled (use --framework generic)");
+        if (c.lora.enabled() && c.lora.base_quant != BaseQuant::none)
+            throw InputError("--base-quant under --framework megatron: Megatron Bridge's LoRA keeps the base in the model's "
+                             "dtype (QLoRA is not modelled there; use --framework generic)");
+        if (c.lora.enabled() && c.lora.paged_optimizer)
+            throw InputError("--paged-optimizer under --framework megatron: a bitsandbytes option, not Megatron's");
+        if (c.lora.enabled() && p.zero >= 2)
+            throw InputError("--lora-rank with --zero " + std::to_string(p.zero) +
+                             " under --framework megatron: LoRA with Megatron FSDP is not modelled (--zero 1 is the distributed optimizer)");
         framework_option_choice(c, "recompute_method", {"uniform", "block"});
         const double units = framework_option_number(c, "recompute_num_layers", 1, 1 << 20);
         if (units != std::floor(units))
@@ -515,7 +585,9 @@ public:
 
         // --- model states ------------------------------------------------------------------------------
         std::vector<StagePart> parts =
-            p.zero >= 2 ? megatron_fsdp_states(m, tensors, c, i) : megatron_ddp_states(m, tensors, c, i);
+            p.zero >= 2 ? megatron_fsdp_states(m, tensors, c, i)
+            : c.lora.enabled() ? megatron_peft_states(m, tensors, c, i)
+                               : megatron_ddp_states(m, tensors, c, i);
         // --- activations, logits, recompute, buffers ----------------------------------------------------
         for (StagePart& part : generic_activation_parts(g, "Korthikanti et al. 2022 (docs/MEMORY_MODEL.md §4); "
                                                             "Megatron's own estimate: training/theoretical_memory_usage.py"))
@@ -570,6 +642,8 @@ public:
              : p.zero == 2 ? ", Megatron FSDP (--use-megatron-fsdp --data-parallel-sharding-strategy optim_grads: "
                              "gradients, fp32 main params and Adam sharded over dp × cp)"
                            : ", no distributed optimizer (fp32 main params + Adam on every rank)";
+        if (c.lora.enabled())
+            s += ", LoRA as Megatron Bridge's PEFT (the base frozen: main grads, main params and Adam for the adapters only)";
         if (p.tp > 1) s += p.sp ? ", TP + sequence parallel" : ", TP";
         if (p.cp > 1) s += ", context parallel";
         if (p.pp > 1) s += p.virtual_stages > 1 ? ", interleaved 1F1B" : ", 1F1B";

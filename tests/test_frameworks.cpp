@@ -179,6 +179,40 @@ TEST_CASE("megatron: distributed optimizer and fp32 main grads equal Megatron's 
     CHECK(terms_sum(d) == d.peak_allocated);
 }
 
+TEST_CASE("megatron: LoRA keeps DDP, main grads and the optimizer for the adapters only, by hand",
+          "[framework][megatron][golden]") {
+    // Megatron Bridge's PEFT: the base frozen (no main grad, no optimizer), adapters in the model's
+    // dtype; DDP collects only parameters that require a gradient (distributed_data_parallel.py).
+    // llama-2-7b on 8 GPUs (dp 8), LoRA r 16 on q and v: per layer 2 × 16 × (4096 + 4096) = 262,144,
+    // × 32 layers = 8,388,608 adapter parameters.
+    TrainConfig c = job(Framework::megatron, 8, 1);
+    c.lora.rank = 16;
+    const double A = 8388608.0;
+    const StageMemory s = plan("llama-2-7b", c).worst();
+    CHECK(term(s, "parameters").bytes == 2 * kPsi + 2 * A);  // 13,493,608,448
+    CHECK(term(s, "parameters").bytes == 13493608448.0);
+    CHECK(term(s, "gradients").bytes == 4 * A);              // fp32 main_grad of the adapters
+    CHECK(term(s, "main_params").bytes == 4 * A / 8);        // fp32 main params over dp 8
+    CHECK(term(s, "optimizer").bytes == 8 * A / 8);          // Adam m, v over dp 8
+    CHECK(terms_sum(s) == s.peak_allocated);
+    // --grad-reduce-in-bf16: a bf16 main-grad buffer; fp8: the frozen linears' FP8 copies as without LoRA.
+    c.framework_options = {{"grad_reduce_in_bf16", "true"}};
+    CHECK(term(plan("llama-2-7b", c).worst(), "gradients").bytes == 2 * A);
+    c.precision = Precision::fp8;
+    CHECK(term(plan("llama-2-7b", c).worst(), "fp8_weights").bytes == 2 * 32 * (kLayer - 2 * 4096));
+    // Refused: a quantized base (QLoRA), bitsandbytes' paged optimizer, LoRA with Megatron FSDP.
+    TrainConfig q = job(Framework::megatron, 8, 1);
+    q.lora.rank = 16;
+    q.lora.base_quant = BaseQuant::nf4;
+    CHECK_THROWS_WITH(plan("llama-2-7b", q), Catch::Contains("--base-quant under --framework megatron"));
+    q.lora.base_quant = BaseQuant::none;
+    q.lora.paged_optimizer = true;
+    CHECK_THROWS_WITH(plan("llama-2-7b", q), Catch::Contains("--paged-optimizer under --framework megatron"));
+    TrainConfig z = job(Framework::megatron, 8, 3);
+    z.lora.rank = 16;
+    CHECK_THROWS_WITH(plan("llama-2-7b", z), Catch::Contains("LoRA with Megatron FSDP is not modelled"));
+}
+
 TEST_CASE("megatron FSDP (--zero 3 optim_grads_params, --zero 2 optim_grads): every model-state term by hand",
           "[framework][megatron][golden]") {
     // Megatron FSDP's buffers (mfsdp_design.md): bf16 model_weight sharded, bf16 main_grad sharded
