@@ -251,6 +251,12 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
     t.add({"optimizer step", duration(r.optimizer_seconds),
            r.engine_time ? "global norm + one fused AdamW launch per parameter tensor"
                          : "weights, master copy, states and gradients through HBM once"});
+    if (r.moe_host.seconds > 0) {
+        const MoeHostWork& h = r.moe_host;
+        t.add({"MoE host work", duration(h.seconds),
+               duration(h.per_local_expert) + " per local expert × " + format_count(h.local_experts) + " local experts × " +
+                   format_count(h.layer_passes) + " MoE layer passes, the GPU waiting (" + h.source + ")"});
+    }
     t.rule();
     t.add({"step time", duration(r.step_seconds),
            r.mfu_given ? "from --mfu " + fixed(r.mfu, 3) : std::string("sum of the above")});

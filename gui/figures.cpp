@@ -83,6 +83,9 @@ std::vector<Figure> key_figures(const Evaluation& e) {
        "of " + format_duration(p.comm_seconds) + " on the links (overlap model: Communication tab)");
     ms("bubble", "pipeline bubble", p.bubble_seconds, "(p − 1)/(v·m) = " + format_fixed(100 * p.bubble_fraction, 1) + "% of compute");
     ms("optimizer", "optimizer step", p.optimizer_seconds, "weights, master copy, states and gradients through HBM once");
+    if (p.moe_host.seconds > 0)
+        ms("moe_host", "MoE host work", p.moe_host.seconds,
+           format_duration(p.moe_host.per_local_expert) + " per local expert per MoE layer pass, the GPU waiting (" + p.moe_host.source + ")");
     f.push_back({"tokens_per_second", "throughput", p.tokens_per_second, "tok/s", format_value(p.tokens_per_second, "tok/s"),
                  format_count(p.tokens_per_second / m.config.parallel.gpus) + " per GPU"});
     f.push_back({"mfu", "MFU", 100 * p.mfu, "%", format_value(100 * p.mfu, "%"),
@@ -212,6 +215,9 @@ std::vector<TimeSegment> time_segments(const Evaluation& e) {
         {"optimizer", "optimizer step", p.optimizer_seconds * 1e3,
          "optimizer step: " + format_duration(p.optimizer_seconds) +
              "\nweights, master copy, states and gradients through HBM once (memory-bound)" + src},
+        {"moe_host", "MoE host work", p.moe_host.seconds * 1e3,
+         "MoE host work: " + format_duration(p.moe_host.seconds) + "\nhost work per local expert after each MoE layer's "
+         "device-to-host sync, the GPU waiting" + src + " §2"},
     };
 }
 

@@ -32,6 +32,7 @@
 #include "planner/perf.h"
 
 #include "core/error.h"
+#include "core/quantity.h"
 #include "core/text.h"
 
 #include <algorithm>
@@ -62,6 +63,37 @@ std::vector<std::string> recompute_modules(const TrainConfig& c) {
 bool recomputes(const std::vector<std::string>& modules, const std::string& name) {
     return std::find(modules.begin(), modules.end(), name) != modules.end();
 }
+
+// A comma-separated option as its items.
+std::vector<std::string> option_items(const TrainConfig& c, const std::string& key) {
+    std::vector<std::string> out;
+    const std::string v = framework_option(c, key);
+    std::string::size_type start = 0;
+    while (start <= v.size()) {
+        const std::string::size_type end = std::min(v.find(',', start), v.size());
+        if (end > start) out.push_back(v.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+// CUDA graphs (transformer_config.py cuda_graph_impl, cuda_graph_modules; enums.py CudaGraphModule):
+// impl none | local | transformer_engine | full_iteration; the per-layer impls capture the modules
+// listed (attn, mlp, moe, moe_router, moe_preprocess, mamba), the whole layer when none is listed.
+const std::vector<std::string> kCudaGraphModules = {"attn", "mlp", "moe", "moe_router", "moe_preprocess", "mamba"};
+
+// MoE host work (docs/PERFORMANCE_MODEL.md §2, "MoE host work"): seconds of host work per local
+// expert per MoE layer pass that the GPU waits for. Every token dispatcher copies the tokens per
+// expert to the host and synchronises in each MoE layer's forward (token_dispatcher.py: the
+// allgather dispatcher's `.cpu()`; the alltoall one's "A synchronization is needed before expert
+// parallel AlltoAll communication to get the input_splits and output_splits CPU values"), and the
+// experts' grouped GEMMs are issued per local expert from those host-side splits (Transformer
+// Engine's GroupedLinear: one GEMM, and with FP8 one quantisation, per expert, forward and
+// backward). FITTED: the one constant that makes the step time match, in the least-squares sense of
+// the log throughput, the MoE `fit` runs of the published set planned with their recipes' settings
+// under this profile and not under a full-iteration CUDA graph
+// (validation/published/fit_moe_host.py; docs/PERFORMANCE_MODEL.md for the figures).
+constexpr double kMoeHostSecondsPerLocalExpert = 0.327e-3;
 
 // The names of the tensors (planner/activations.h) one layer of `kind` no longer keeps when Megatron
 // recomputes `modules`: core_attn, what the generic selective recompute drops (the attention core's
@@ -339,6 +371,8 @@ public:
             {"cross_entropy_loss_fusion", "false"},           // --cross-entropy-loss-fusion: fused vocab-parallel cross-entropy
             {"moe_flex_dispatcher_num_sms", "20"},            // --moe-flex-dispatcher-num-sms: SMs of the flex dispatcher's kernels (DeepEP's default 20)
             {"overlap_p2p_comm", "true"},                     // --no-overlap-p2p-communication sets it false: the interleaved schedule's p2p beside the chunks
+            {"cuda_graph_impl", "none"},                      // --cuda-graph-impl: none | local | transformer_engine | full_iteration
+            {"cuda_graph_modules", ""},                       // --cuda-graph-modules (per-layer impls), comma-separated; empty: the whole layer
         };
     }
 
@@ -385,6 +419,38 @@ public:
     // generic selective recompute of the attention core. The element-wise modules (layernorm,
     // moe_act) re-read their inputs; their traffic is not added (the element-wise term's).
     void step_time(const MemoryPlan& plan, const PerfOptions&, ComputeTime& t) const override {
+        recompute_modules_time(plan, t);
+        moe_host_time(plan, t);
+    }
+
+    // The MoE layers' host work the GPU waits for: kMoeHostSecondsPerLocalExpert × the routed experts
+    // on each GPU (n_experts ÷ ep) × the stage's MoE layer passes (forward per micro-batch, and
+    // again where --recompute full re-runs it). None where the MoE layer runs inside a CUDA graph:
+    // the full-iteration graph (static shapes, no host sync), or per-layer graphs that capture the
+    // MoE layer itself (the module moe, or the whole layer: no module listed), which Megatron
+    // allows for drop-and-pad MoE layers only (enums.py: "moe: Captures MoE layers (drop-and-pad
+    // MoE layers only)"); the setting is taken as given.
+    static void moe_host_time(const MemoryPlan& plan, ComputeTime& t) {
+        const TrainConfig& c = plan.config;
+        const ModelSpec& m = plan.model;
+        if (!(t.moe_layers > 0) || !m.is_moe()) return;
+        const std::string impl = framework_option(c, "cuda_graph_impl");
+        const std::vector<std::string> modules = option_items(c, "cuda_graph_modules");
+        const bool layer_graph =
+            (impl == "local" || impl == "transformer_engine") && (modules.empty() || recomputes(modules, "moe"));
+        if (impl == "full_iteration" || layer_graph) return;
+        MoeHostWork& h = t.moe_host;
+        h.per_local_expert = kMoeHostSecondsPerLocalExpert;
+        h.local_experts = static_cast<double>(m.n_experts) / c.parallel.ep;
+        h.layer_passes = t.moe_layers * t.micro_batches * (1 + t.full_recompute_share);
+        h.seconds = h.per_local_expert * h.local_experts * h.layer_passes;
+        h.source = "each MoE layer's token dispatcher syncs with the host, then issues the experts' GEMMs per local expert "
+                   "(" + std::string(impl == "none" ? "no CUDA graphs" : "CUDA graphs " + impl + " without the MoE layer") +
+                   "); " + format_fixed(kMoeHostSecondsPerLocalExpert * 1e3, 2) +
+                   " ms fitted on the published MoE fit runs, docs/PERFORMANCE_MODEL.md §2";
+    }
+
+    static void recompute_modules_time(const MemoryPlan& plan, ComputeTime& t) {
         const TrainConfig& c = plan.config;
         if (c.recompute != Recompute::selective) return;
         const std::vector<std::string> modules = recompute_modules(c);
@@ -487,6 +553,14 @@ public:
             throw InputError("--lora-rank with --zero " + std::to_string(p.zero) +
                              " under --framework megatron: LoRA with Megatron FSDP is not modelled (--zero 1 is the distributed optimizer)");
         framework_option_choice(c, "recompute_method", {"uniform", "block"});
+        const std::string impl = framework_option_choice(c, "cuda_graph_impl", {"none", "local", "transformer_engine", "full_iteration"});
+        for (const std::string& mod : option_items(c, "cuda_graph_modules"))
+            if (std::find(kCudaGraphModules.begin(), kCudaGraphModules.end(), mod) == kCudaGraphModules.end())
+                throw InputError("--framework-option cuda_graph_modules=" + framework_option(c, "cuda_graph_modules") + ": '" +
+                                 mod + "' is not one of Megatron's (" + join(kCudaGraphModules, ", ") + ")");
+        if (framework_option_given(c, "cuda_graph_modules") && impl != "local" && impl != "transformer_engine")
+            throw InputError("--framework-option cuda_graph_modules: Megatron takes them with cuda_graph_impl local or "
+                             "transformer_engine (per-layer graphs), not " + impl);
         const double units = framework_option_number(c, "recompute_num_layers", 1, 1 << 20);
         if (units != std::floor(units))
             throw InputError("--framework-option recompute_num_layers=" + framework_option(c, "recompute_num_layers") +

@@ -949,7 +949,7 @@ void step_and_run_totals(PerfPlan& r, const MemoryPlan& plan, const ClusterSpec&
     }
 
     // --- the step ------------------------------------------------------------------------------------
-    r.step_seconds = r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds;
+    r.step_seconds = r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + r.moe_host.seconds;
     if (opt.mfu > 0) {
         r.mfu_given = true;
         r.step_seconds = r.model_flops_per_step / (p.gpus * r.peak_flops * opt.mfu);
@@ -1079,6 +1079,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.bubble_seconds = t.bubble_seconds;
     r.bubble_fraction = t.bubble_fraction;
     r.optimizer_seconds = t.optimizer_seconds;
+    r.moe_host = t.moe_host;
     r.engine_time = std::move(t.engine_time);
     // 3–4. communication and what of it compute hides
     r.collectives = step_collectives(plan, cl, opt, t);

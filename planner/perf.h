@@ -256,6 +256,16 @@ struct A2aLayerPair {
     double exposed = 0;            // of the pair's 4 all-to-alls
 };
 
+// Megatron's MoE layers: the host work per local expert that runs after each layer's device-to-host
+// sync, while the GPU waits (docs/PERFORMANCE_MODEL.md §2, "MoE host work").
+struct MoeHostWork {
+    double seconds = 0;              // per step on the worst stage
+    double per_local_expert = 0;     // seconds per local expert per MoE layer pass
+    double local_experts = 0;        // routed experts on each GPU (n_experts ÷ ep)
+    double layer_passes = 0;         // MoE layer forward passes of the step (× micro-batches, + recomputed)
+    std::string source;              // why (the framework's mechanism and the constant's fit)
+};
+
 struct ComputeTime {
     RateSources rate_sources;
     double micro_batches = 1;   // m, per step per data-parallel rank
@@ -294,6 +304,10 @@ struct ComputeTime {
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
     double optimizer_seconds = 0;
+    // Per step: host work the GPU waits for, outside the compute (FrameworkProfile::step_time: Megatron's
+    // MoE layers after their token dispatcher's device-to-host sync, docs/PERFORMANCE_MODEL.md §2,
+    // "MoE host work"); 0 elsewhere.
+    MoeHostWork moe_host;
     std::optional<EngineStepTime> engine_time;  // set by the llmplan profile
 };
 // The pairing of one MoE layer's all-to-alls under the framework's overlap, for the stage `t` times
@@ -350,6 +364,7 @@ struct PerfPlan {
     double bubble_seconds = 0;
     double bubble_fraction = 0;       // (p − 1)/(v·m)
     double optimizer_seconds = 0;
+    MoeHostWork moe_host;             // host work the GPU waits for (ComputeTime::moe_host)
     // --framework llmplan on one device: the engine's kernels, summed (engine_time.h); it then
     // supplies the forward, backward and optimizer times above.
     std::optional<EngineStepTime> engine_time;

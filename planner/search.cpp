@@ -62,7 +62,8 @@ std::string compare(const SearchCandidate& w, const SearchCandidate& o) {
     const Part parts[] = {{"compute", w.compute_seconds, o.compute_seconds},
                           {"pipeline bubble", w.bubble_seconds, o.bubble_seconds},
                           {"exposed communication", w.comm_exposed_seconds, o.comm_exposed_seconds},
-                          {"optimizer step", w.optimizer_seconds, o.optimizer_seconds}};
+                          {"optimizer step", w.optimizer_seconds, o.optimizer_seconds},
+                          {"MoE host work", w.moe_host_seconds, o.moe_host_seconds}};
     std::vector<Part> sorted(std::begin(parts), std::end(parts));
     std::sort(sorted.begin(), sorted.end(),
               [](const Part& a, const Part& b) { return (a.other - a.winner) > (b.other - b.winner); });
@@ -218,6 +219,7 @@ SearchResult search_layouts(const ModelSpec& model, const GpuSpec& gpu, const Tr
             s.bubble_seconds = pf.bubble_seconds;
             s.comm_exposed_seconds = pf.comm_exposed_seconds;
             s.optimizer_seconds = pf.optimizer_seconds;
+            s.moe_host_seconds = pf.moe_host.seconds;
             s.training_seconds = pf.training_seconds;
             s.cost = pf.cost;
             fitting.push_back(s);

@@ -45,7 +45,7 @@ struct SearchCandidate {
     TrainConfig config;  // resolved
     double device_total = 0, headroom = 0;
     double step_seconds = 0, tokens_per_second = 0, mfu = 0;
-    double compute_seconds = 0, bubble_seconds = 0, comm_exposed_seconds = 0, optimizer_seconds = 0;
+    double compute_seconds = 0, bubble_seconds = 0, comm_exposed_seconds = 0, optimizer_seconds = 0, moe_host_seconds = 0;
     double training_seconds = 0, cost = 0;
 };
 

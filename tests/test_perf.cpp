@@ -684,6 +684,65 @@ TEST_CASE("perf: Megatron's interleaved schedule runs its pipeline send/recv bes
     CHECK(p2p(gen).exposed_seconds == p2p(gen).seconds);
 }
 
+TEST_CASE("perf: Megatron's MoE layers wait for the host per local expert, unless a CUDA graph covers them", "[perf][golden][megatron]") {
+    // fine_grained_moe (3 MoE layers of 64 experts) on 16 H100s, ep 16: 64 / 16 = 4 local experts;
+    // 4 micro-batches per rank: 3 × 4 = 12 MoE layer passes. Host work 0.327 ms × 4 × 12 = 15.696 ms,
+    // added to the step beside compute, bubble, exposed communication and the optimizer.
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.framework = Framework::megatron;
+    c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}};
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 64;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    auto perf = [&](const TrainConfig& job) { return plan_perf(plan_memory(m, gpu, job), default_cluster(gpu, 8), {}); };
+    const PerfPlan r = perf(c);
+    CHECK(r.moe_host.per_local_expert == 0.327e-3);
+    CHECK(r.moe_host.local_experts == 4);
+    CHECK(r.moe_host.layer_passes == 12);
+    CHECK(r.moe_host.seconds == Approx(0.015696).epsilon(1e-12));
+    CHECK(r.step_seconds ==
+          Approx(r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + 0.015696).epsilon(1e-12));
+    CHECK(r.moe_host.source.find("no CUDA graphs") != std::string::npos);
+    // --recompute full re-runs every MoE layer's forward: 24 passes.
+    TrainConfig full = c;
+    full.recompute = Recompute::full;
+    CHECK(perf(full).moe_host.layer_passes == 24);
+    // Per-layer graphs of the router and the dispatcher's preprocessing leave the experts outside: the same.
+    TrainConfig partial = c;
+    partial.framework_options.push_back({"cuda_graph_impl", "transformer_engine"});
+    partial.framework_options.push_back({"cuda_graph_modules", "attn,moe_router,moe_preprocess"});
+    CHECK(perf(partial).moe_host.seconds == Approx(0.015696).epsilon(1e-12));
+    // A graph of the whole iteration, or of the MoE layer (the module moe, or the whole layer): none.
+    for (const auto& [impl, modules] : {std::pair<std::string, std::string>{"full_iteration", ""},
+                                        {"transformer_engine", "moe"}, {"local", ""}}) {
+        CAPTURE(impl, modules);
+        TrainConfig g = c;
+        g.framework_options.push_back({"cuda_graph_impl", impl});
+        if (!modules.empty()) g.framework_options.push_back({"cuda_graph_modules", modules});
+        const PerfPlan q = perf(g);
+        CHECK(q.moe_host.seconds == 0);
+        CHECK(q.step_seconds == Approx(r.step_seconds - 0.015696).epsilon(1e-12));
+    }
+    // The generic model has no host term; a dense model none either.
+    TrainConfig generic = c;
+    generic.framework = Framework::generic;
+    generic.framework_options = {};
+    CHECK(perf(generic).moe_host.seconds == 0);
+    // Refused: a module Megatron does not have, modules without a per-layer implementation.
+    TrainConfig bad = c;
+    bad.framework_options.push_back({"cuda_graph_impl", "transformer_engine"});
+    bad.framework_options.push_back({"cuda_graph_modules", "experts"});
+    CHECK_THROWS_WITH(perf(bad), Catch::Contains("'experts' is not one of Megatron's"));
+    TrainConfig bad2 = c;
+    bad2.framework_options.push_back({"cuda_graph_modules", "attn"});
+    CHECK_THROWS_WITH(perf(bad2), Catch::Contains("cuda_graph_impl local or transformer_engine"));
+}
+
 TEST_CASE("perf: Megatron's flex dispatcher crosses nodes once per destination node", "[perf][golden][megatron]") {
     // The 16-rank all-to-all of the test above (8 ranks per node, two nodes) under --framework
     // megatron with moe_token_dispatcher_type=flex (DeepEP / HybridEP). 64 experts, 32 per node,
