@@ -716,6 +716,10 @@ public:
              : p.zero == 2 ? ", Megatron FSDP (--use-megatron-fsdp --data-parallel-sharding-strategy optim_grads: "
                              "gradients, fp32 main params and Adam sharded over dp × cp)"
                            : ", no distributed optimizer (fp32 main params + Adam on every rank)";
+        if (const std::string impl = framework_option(c, "cuda_graph_impl"); impl != "none") {
+            const std::string modules = framework_option(c, "cuda_graph_modules");
+            s += ", CUDA graphs " + impl + (impl == "full_iteration" ? "" : modules.empty() ? " (whole layers)" : " (" + modules + ")");
+        }
         if (c.lora.enabled())
             s += ", LoRA as Megatron Bridge's PEFT (the base frozen: main grads, main params and Adam for the adapters only)";
         if (p.tp > 1) s += p.sp ? ", TP + sequence parallel" : ", TP";
