@@ -48,21 +48,6 @@ const std::string kSource = "Megatron-LM d98e8a64 (docs/MEMORY_MODEL.md §9)";
 // --recompute-modules under --recompute-granularity selective (Megatron-Core transformer_config.py,
 // recompute_modules; default core_attn): the modules this profile models.
 const std::vector<std::string> kRecomputeModules = {"core_attn", "moe_act", "layernorm", "mla_up_proj", "mlp"};
-std::vector<std::string> recompute_modules(const TrainConfig& c) {
-    std::vector<std::string> out;
-    if (c.recompute != Recompute::selective) return out;
-    const std::string v = framework_option(c, "recompute_modules");
-    std::string::size_type start = 0;
-    while (start <= v.size()) {
-        const std::string::size_type end = std::min(v.find(',', start), v.size());
-        if (end > start) out.push_back(v.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-bool recomputes(const std::vector<std::string>& modules, const std::string& name) {
-    return std::find(modules.begin(), modules.end(), name) != modules.end();
-}
 
 // A comma-separated option as its items.
 std::vector<std::string> option_items(const TrainConfig& c, const std::string& key) {
@@ -75,6 +60,14 @@ std::vector<std::string> option_items(const TrainConfig& c, const std::string& k
         start = end + 1;
     }
     return out;
+}
+
+std::vector<std::string> recompute_modules(const TrainConfig& c) {
+    if (c.recompute != Recompute::selective) return {};
+    return option_items(c, "recompute_modules");
+}
+bool recomputes(const std::vector<std::string>& modules, const std::string& name) {
+    return std::find(modules.begin(), modules.end(), name) != modules.end();
 }
 
 // CUDA graphs (transformer_config.py cuda_graph_impl, cuda_graph_modules; enums.py CudaGraphModule):
@@ -224,6 +217,38 @@ std::vector<StagePart> megatron_fsdp_states(const ModelSpec& m, const std::vecto
     return parts;
 }
 
+// Transformer Engine's quantized linears (fp8, nvfp4): a low-precision copy of each layer weight
+// (q bytes per element: 1 for fp8, 0.5625 for NVFP4's 4-bit values and block scales) and its
+// transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
+struct TeWeights {
+    bool fp8 = false;          // the layers' linears quantized
+    double q = 0;              // bytes per element of one quantized copy
+    std::string gather_option; // fp8_param_gather / fp4_param_gather for the precision ("" for 16-bit)
+    bool fp8_param = false;    // that option on: the parameter itself quantized
+    std::string qname, qbytes;
+    double te_linear = 0;      // the stage's layer linear weights on this GPU
+};
+TeWeights te_weights(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+    TeWeights t;
+    t.fp8 = precision_traits(c.precision).quantized_linears;
+    t.q = precision_bytes(c.precision).fp8_weight_cache / 2;
+    t.gather_option = param_gather_option(c.precision);
+    t.fp8_param = !t.gather_option.empty() && framework_option_flag(c, t.gather_option);
+    t.qname = to_string(c.precision);
+    t.qbytes = stage_number(t.q) + " B";
+    t.te_linear = t.fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+    return t;
+}
+// Their workspaces, kept across micro-batches (`what`: whose linear weights).
+StagePart te_weight_cache_part(const TeWeights& t, const std::string& what) {
+    return {StageField::fp8_weight_cache, in_every_phase,
+            {"fp8_weights", "Transformer Engine " + t.qname + " weights", (t.fp8_param ? 1 : 2) * t.q * t.te_linear,
+             stage_count(t.te_linear) + " " + what + " × " +
+                 (t.fp8_param ? t.qbytes + " (the " + t.qname + " transpose beside the " + t.qname + " parameter)"
+                              : stage_number(2 * t.q) + " B (" + t.qname + " copy + " + t.qname + " transpose)"),
+             kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}};
+}
+
 // The distributed optimizer (--zero 1) or plain DDP (--zero 0): DDP's contiguous param and grad
 // buffers whole on every rank, the fp32 main parameters and Adam sharded over dp × cp with the
 // distributed optimizer (experts over their expert data-parallel group), Transformer Engine's
@@ -236,15 +261,12 @@ std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector
     const StageParams sp = stage_params(m, tensors, c, i);
     const double psi = sp.dense + sp.expert;
     const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
-    // Transformer Engine's quantized linears (fp8, nvfp4): a low-precision copy of each layer weight
-    // (q bytes per element: 1 for fp8, 0.5625 for NVFP4's 4-bit values and block scales) and its
-    // transpose; --fp8-param-gather / --fp4-param-gather keep the parameter itself in that format.
-    const bool fp8 = precision_traits(c.precision).quantized_linears;
-    const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
-    const std::string gather_option = param_gather_option(c.precision);
-    const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
-    const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
-    const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+    const TeWeights te = te_weights(m, tensors, c, i);
+    const bool fp8_param = te.fp8_param;
+    const double q = te.q, te_linear = te.te_linear;
+    const std::string& gather_option = te.gather_option;
+    const std::string& qname = te.qname;
+    const std::string& qbytes = te.qbytes;
     const std::string on_gpu = stage_count(psi) + " params";
     const std::string shard_note =
         dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
@@ -276,15 +298,9 @@ std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector
                      {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
                       on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
                       kSource + ": optimizer/distrib_optimizer.py"}});
-    if (fp8) {
-        const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
-        parts.push_back({StageField::fp8_weight_cache, in_every_phase,
-                         {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
-                          stage_count(te_linear) + " linear weights of the transformer layers × " +
-                              (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
-                                         : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)") +
-                              "; embedding, output layer, norms and router stay 16-bit",
-                          kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
+    if (te.fp8) {
+        parts.push_back(te_weight_cache_part(te, "linear weights of the transformer layers"));
+        parts.back().term.formula += "; embedding, output layer, norms and router stay 16-bit";
     }
     return parts;
 }
@@ -307,12 +323,11 @@ std::vector<StagePart> megatron_peft_states(const ModelSpec& m, const std::vecto
     const double expert_adapters = lora.expert_adapter_params / p.expert_tp() / p.ep;
     const double A = dense_adapters + expert_adapters;
     const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
-    const bool fp8 = precision_traits(c.precision).quantized_linears;
-    const double q = precision_bytes(c.precision).fp8_weight_cache / 2;
-    const std::string gather_option = param_gather_option(c.precision);
-    const bool fp8_param = !gather_option.empty() && framework_option_flag(c, gather_option);
-    const std::string qname = to_string(c.precision), qbytes = stage_number(q) + " B";
-    const double te_linear = fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
+    const TeWeights te = te_weights(m, tensors, c, i);
+    const bool fp8_param = te.fp8_param;
+    const double q = te.q, te_linear = te.te_linear;
+    const std::string& qname = te.qname;
+    const std::string& qbytes = te.qbytes;
     const std::string adapters = stage_count(A) + " LoRA params";
     const std::string shard_note = dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer over the adapters: data × context parallel ranks)"
                                             : " (no distributed optimizer: every data-parallel rank keeps all)";
@@ -339,15 +354,7 @@ std::vector<StagePart> megatron_peft_states(const ModelSpec& m, const std::vecto
     parts.push_back({StageField::optimizer_states, in_every_phase,
                      {"optimizer", "optimizer state", states * (dense_share / N + (1 - dense_share) / Ne),
                       adapters + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note, source}});
-    if (fp8) {
-        const double bytes = (fp8_param ? 1 : 2) * q * te_linear;
-        parts.push_back({StageField::fp8_weight_cache, in_every_phase,
-                         {"fp8_weights", "Transformer Engine " + qname + " weights", bytes,
-                          stage_count(te_linear) + " frozen linear weights of the transformer layers × " +
-                              (fp8_param ? qbytes + " (the " + qname + " transpose beside the " + qname + " parameter)"
-                                         : stage_number(2 * q) + " B (" + qname + " copy + " + qname + " transpose)"),
-                          kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}});
-    }
+    if (te.fp8) parts.push_back(te_weight_cache_part(te, "frozen linear weights of the transformer layers"));
     return parts;
 }
 
