@@ -72,6 +72,10 @@ struct CommOverlap {
     // overlap_p2p_comm).
     bool p2p_with_chunks = false;
     std::string p2p_source;
+    // With tp_with_linears: the share of the hidden tensor-parallel communication's time the step
+    // still pays — the GEMMs beside it run slower while it runs (0: none), and why.
+    double tp_overlap_cost = 0;
+    std::string tp_overlap_cost_source;
 };
 
 // How often a framework casts the layers' linear weights to FP8 (--precision fp8): every GEMM call

@@ -85,8 +85,17 @@ const std::vector<std::string> kCudaGraphModules = {"attn", "mlp", "moe", "moe_r
 // backward). FITTED: the one constant that makes the step time match, in the least-squares sense of
 // the log throughput, the MoE `fit` runs of the published set planned with their recipes' settings
 // under this profile and not under a full-iteration CUDA graph
-// (validation/published/fit_moe_host.py; docs/PERFORMANCE_MODEL.md for the figures).
+// (validation/published/fit_megatron.py; docs/PERFORMANCE_MODEL.md for the figures).
 constexpr double kMoeHostSecondsPerLocalExpert = 0.327e-3;
+
+// --tp-comm-overlap's cost (docs/PERFORMANCE_MODEL.md §3, "what the TP overlap still costs"): the
+// share of the tensor-parallel communication it hides that the step still pays. Transformer
+// Engine's userbuffers overlap runs part of the communication on SMs taken from the GEMMs beside it
+// (the "pipeline" and "bulk" methods' num_sm, the GEMM launched with that margin) and splits those
+// GEMMs into chunks (num_splits). FITTED: the one share that makes the step time match, in the
+// least-squares sense of the log throughput, the `fit` runs of the published set planned with
+// --tp-comm-overlap under this profile (validation/published/fit_megatron.py).
+constexpr double kTpOverlapHiddenCost = 0.272;
 
 // The names of the tensors (planner/activations.h) one layer of `kind` no longer keeps when Megatron
 // recomputes `modules`: core_attn, what the generic selective recompute drops (the attention core's
@@ -397,6 +406,11 @@ public:
     CommOverlap comm_overlap(const TrainConfig& c) const override {
         CommOverlap o;
         o.tp_with_linears = c.parallel.tp > 1 && framework_option_flag(c, "tp_comm_overlap");
+        if (o.tp_with_linears) {
+            o.tp_overlap_cost = kTpOverlapHiddenCost;
+            o.tp_overlap_cost_source = "Transformer Engine's userbuffers take SMs from the GEMMs beside them; fitted on the "
+                                       "published runs with --tp-comm-overlap, docs/PERFORMANCE_MODEL.md §3";
+        }
         o.param_gather_with_forward = c.parallel.zero == 1 && framework_option_flag(c, "overlap_param_gather");
         o.ep_a2a_with_other_microbatch = c.parallel.ep > 1 && framework_option_flag(c, "overlap_moe_expert_parallel_comm");
         o.ep_dispatch_per_node = framework_option(c, "moe_token_dispatcher_type") == "flex";

@@ -817,6 +817,14 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
             u.seconds = u.exposed_seconds = u.count * u.each.seconds;
         }
     }
+    // The framework's TP-comm overlap still costs a share of what it hides (CommOverlap::tp_overlap_cost).
+    if (fw_overlap.tp_overlap_cost > 0)
+        for (CollectiveUse& u : out)
+            if (u.overlap_rule == OverlapRule::under_linears) {
+                u.hidden_cost = fw_overlap.tp_overlap_cost;
+                u.hidden_cost_source = fw_overlap.tp_overlap_cost_source;
+                u.overlap += "; + " + format_fixed(100 * u.hidden_cost, 0) + "% of the hidden part (" + u.hidden_cost_source + ")";
+            }
     return out;
 }
 
@@ -887,7 +895,13 @@ void apply_overlap(std::vector<CollectiveUse>& collectives, const MemoryPlan& pl
                 u.exposed_seconds = exposed * u.each.seconds / shared_each;
                 break;
             }
-            case OverlapRule::under_linears: u.exposed_seconds = tp_exposed * u.seconds / tp_seconds; break;
+            case OverlapRule::under_linears: {
+                // What the pipelining leaves exposed, and the share of the hidden rest the GEMMs beside
+                // it lose (hidden_cost: the framework's, 0 unless it says).
+                const double left = tp_exposed * u.seconds / tp_seconds;
+                u.exposed_seconds = left + u.hidden_cost * (u.seconds - left);
+                break;
+            }
             case OverlapRule::under_first_forward: u.exposed_seconds = hidden_by(u.seconds, t_fwd); break;
             case OverlapRule::under_other_microbatch: {
                 // Megatron-Core's combined 1F1B (pipeline_parallel/schedules.py, get_pp_rank_microbatches):

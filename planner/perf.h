@@ -189,6 +189,10 @@ struct CollectiveUse {
     // CommOverlap::ep_comm_sms; 0: not modelled), and where that number comes from.
     int sms = 0;
     std::string sms_source;
+    // The share of its hidden time the step still pays (the framework's TP-comm overlap,
+    // CommOverlap::tp_overlap_cost; 0: none), and why.
+    double hidden_cost = 0;
+    std::string hidden_cost_source;
 };
 
 // plan_perf in named steps, each a function of the memory plan and the steps before it.

@@ -162,6 +162,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                                {"seconds_per_step", u.seconds},
                                {"exposed_seconds_per_step", u.exposed_seconds},
                                {"overlap", u.overlap},
+                               {"hidden_cost_share", u.hidden_cost},
                                {"time_source", u.measured_time ? "measured (calibration)" : "alpha-beta model"}});
     nlohmann::json communication = {{"bytes_per_gpu_per_step", r.comm_bytes_per_gpu},
                                     {"seconds_per_step", r.comm_seconds},

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Fits the Megatron profile's two fitted constants on the `fit` runs of runs.json and reports what
+they give on the `held_out` ones (planner/framework_megatron.cpp; docs/PERFORMANCE_MODEL.md):
+
+  c  the MoE host work per local expert per MoE layer pass (kMoeHostSecondsPerLocalExpert; §2,
+     "MoE host work"): the report's time.moe_host gives its size u = local experts × MoE layer
+     passes (0 where a CUDA graph covers the MoE layers);
+  φ  the share of the tensor-parallel communication --tp-comm-overlap hides that the step still
+     pays (kTpOverlapHiddenCost; §3): the report's collectives with hidden_cost_share > 0 give
+     the hidden part h = seconds − what the pipelining leaves exposed.
+
+    fit_megatron.py --llmplan build/llmplan [--check]
+
+Every run with a --framework megatron prediction is planned with its recipe's settings; its step
+without the two terms is step₀ = step − c₀·u − φ₀·h (c₀, φ₀ the constants llmplan uses), and c, φ
+minimise Σ ln²(measured step / (step₀ + c·u + φ·h)) over the fit runs with u > 0 or h > 0
+(coordinate descent, each coordinate by bisection on its derivative; the sum is convex here).
+Nothing is written: the values are copied into the source by hand, with this script's output in
+the docs. --check (the ctest test validation.megatron_fits) fails when a fit is more than 1% from
+the constant llmplan uses. Python 3 standard library only.
+"""
+import argparse, json, math, os, statistics, subprocess, sys, tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import run as R  # noqa: E402
+
+
+def megatron_rows(llmplan):
+    runs = json.load(open(os.path.join(HERE, "runs.json")))["runs"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in runs:
+            if "not_expressible" in run:
+                continue
+            flags = R.framework_flags(run)
+            if flags is None or flags[1] != "megatron":
+                continue
+            p = subprocess.run([llmplan, "plan", "--json"] + R.plan_args(run, tmp, framework=True) + flags,
+                               capture_output=True, text=True)
+            meas, _ = R.measured_throughput(run)
+            if p.returncode != 0 or meas is None:
+                continue
+            rep = json.loads(p.stdout)
+            t, h = rep["time"], rep["time"]["moe_host"]
+            u = h["local_experts"] * h["layer_passes"]
+            c0 = h["per_local_expert_seconds"]
+            hidden, phi0 = 0.0, 0.0
+            for col in rep["communication"]["collectives"]:
+                f = col["hidden_cost_share"]
+                if f > 0:
+                    left = (col["exposed_seconds_per_step"] - f * col["seconds_per_step"]) / (1 - f)
+                    hidden += col["seconds_per_step"] - left
+                    phi0 = f
+            rows.append({"id": run["id"], "split": run["split"], "u": u, "h": hidden, "c0": c0, "phi0": phi0,
+                         "step0": t["step_seconds"] - t["moe_host_seconds"] - phi0 * hidden,
+                         "measured": run["batch"]["global"] * run["seq"] / (meas * run["gpu"]["count"]),
+                         "moe": u > 0 or any(o.startswith("cuda_graph") for o in run.get("framework_options", []))})
+    return rows
+
+
+def step(r, c, phi):
+    return r["step0"] + c * r["u"] + phi * r["h"]
+
+
+def bisect(grad, lo, hi):
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if grad(mid) < 0 else (lo, mid)
+    return (lo + hi) / 2
+
+
+def fit(rows):
+    # d/dx Σ ln²(m/s) = Σ −2·ln(m/s)·(ds/dx)/s, one coordinate at a time
+    c, phi = 0.0, 0.0
+    for _ in range(50):
+        c = bisect(lambda v: sum(-2 * math.log(r["measured"] / step(r, v, phi)) * r["u"] / step(r, v, phi) for r in rows), 0, 0.01)
+        phi = bisect(lambda v: sum(-2 * math.log(r["measured"] / step(r, c, v)) * r["h"] / step(r, c, v) for r in rows), 0, 1)
+    return c, phi
+
+
+def summary(rows, c, phi):
+    errs = [r["measured"] / step(r, c, phi) - 1 for r in rows]  # throughput error
+    if not errs:
+        return "no runs"
+    return (f"{len(errs)} runs: median |error| {100 * statistics.median(abs(e) for e in errs):.1f}%, "
+            f"mean {100 * statistics.mean(errs):+.1f}%, {sum(abs(e) > 0.25 for e in errs)} beyond ±25%")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--llmplan", default=os.path.join(HERE, "..", "..", "build", "llmplan"))
+    ap.add_argument("--check", action="store_true",
+                    help="fail unless each fit is llmplan's own constant to within 1%%")
+    a = ap.parse_args()
+    rows = megatron_rows(a.llmplan)
+    fit_rows = [r for r in rows if r["split"] == "fit" and (r["u"] > 0 or r["h"] > 0)]
+    c, phi = fit(fit_rows)
+    print(f"fitted on {len(fit_rows)} fit runs ({sum(r['u'] > 0 for r in fit_rows)} with MoE host work, "
+          f"{sum(r['h'] > 0 for r in fit_rows)} with --tp-comm-overlap): c = {1e3 * c:.4f} ms per local expert "
+          f"per MoE layer pass, φ = {phi:.4f}")
+    for label, keep in (("MoE", lambda r: r["moe"]), ("with --tp-comm-overlap", lambda r: r["h"] > 0),
+                        ("all under the profile", lambda r: True)):
+        for split in ("fit", "held_out"):
+            part = [r for r in rows if r["split"] == split and keep(r)]
+            print(f"  {label}, {split}: without both terms {summary(part, 0, 0)}; with them {summary(part, c, phi)}")
+    if a.check:
+        c0 = max(r["c0"] for r in rows)
+        phi0 = max(r["phi0"] for r in rows)
+        bad = [f"{name}: the fit gives {fitted:.6g}, llmplan uses {used:.6g}"
+               for name, fitted, used in (("c (kMoeHostSecondsPerLocalExpert)", c, c0), ("φ (kTpOverlapHiddenCost)", phi, phi0))
+               if not (used > 0 and abs(fitted / used - 1) <= 0.01)]
+        if bad:
+            sys.exit("fit_megatron.py: refit planner/framework_megatron.cpp or explain the change — " + "; ".join(bad))
+        print(f"llmplan's constants (c {1e3 * c0:.4f} ms, φ {phi0:.4f}) are the fits' to within 1%")
+
+
+if __name__ == "__main__":
+    main()
