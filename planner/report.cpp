@@ -2,6 +2,7 @@
 // resolved, model, per-GPU memory by term, phases, every pipeline stage, fit and headroom) and a
 // PerfPlan; all sizes are plain JSON numbers in bytes.
 #include "planner/report.h"
+#include "planner/accuracy.h"
 
 #include "core/json.h"
 #include "planner/lora.h"
@@ -267,6 +268,18 @@ nlohmann::ordered_json plan_to_json(const MemoryPlan& plan, const PerfPlan& perf
     nlohmann::ordered_json report = memory_json(plan);
     add_perf_json(report, perf, cluster);
     if (!calibration.empty()) report["time"]["calibration"] = calibration;
+    // The error band of held-out published runs planned the same way (planner/accuracy.h); null
+    // where none applies (other profiles, or --mfu).
+    report["time"]["accuracy"] = nullptr;
+    if (const std::optional<AccuracyBand> b = accuracy_band(plan.model, plan.config.framework); b && !perf.mfu_given) {
+        const auto [lo, hi] = throughput_range_80(*b, perf.tokens_per_second / plan.config.parallel.gpus);
+        report["time"]["accuracy"] = {{"models", b->models}, {"planned", b->planned}, {"runs", b->runs},
+                                      {"gpus", {b->gpus_min, b->gpus_max}}, {"median_abs_error", b->median_abs},
+                                      {"p80_abs_error", b->p80_abs}, {"p90_abs_error", b->p90_abs},
+                                      {"mean_signed_error", b->mean_signed},
+                                      {"tokens_per_second_per_gpu_80", {lo, hi > 0 ? nlohmann::json(hi) : nlohmann::json(nullptr)}},
+                                      {"source", b->source}};
+    }
     if (plan.config.lora.enabled()) {
         const LoraCount lc = count_lora(plan.model, plan.config.lora);
         report["lora"] = {{"trainable_parameters", lc.adapter_params}, {"per_layer", lc.per_layer},

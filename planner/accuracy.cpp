@@ -1,0 +1,60 @@
+// accuracy.cpp — the bundled error bands (accuracy.h).
+#include "planner/accuracy.h"
+
+#include "core/accuracy_texts.h"
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+namespace llmplan {
+
+namespace {
+
+std::vector<AccuracyBand> parse_bands() {
+    std::vector<AccuracyBand> out;
+    for (const AccuracyText& t : bundled_accuracy_texts()) {
+        const nlohmann::json j = nlohmann::json::parse(t.json, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_object() || !j.contains("bands") || !j["bands"].is_array()) continue;
+        const std::string source = j.value("source", std::string());
+        for (const nlohmann::json& b : j["bands"]) {
+            try {
+                AccuracyBand a;
+                a.models = b.at("models").get<std::string>();
+                a.planned = b.at("planned").get<std::string>();
+                a.runs = b.at("runs").get<int>();
+                a.gpus_min = b.at("gpus").at(0).get<int>();
+                a.gpus_max = b.at("gpus").at(1).get<int>();
+                a.median_abs = b.at("median_abs").get<double>();
+                a.p80_abs = b.at("p80_abs").get<double>();
+                a.p90_abs = b.at("p90_abs").get<double>();
+                a.mean_signed = b.at("mean_signed").get<double>();
+                a.source = source;
+                out.push_back(std::move(a));
+            } catch (const nlohmann::json::exception&) {
+                // a malformed band is left out (tests/test_accuracy.cpp checks the bundled file has none)
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, Framework framework) {
+    static const std::vector<AccuracyBand> bands = parse_bands();
+    const char* planned = framework == Framework::generic                                          ? "generic"
+                          : framework == Framework::megatron || framework == Framework::torchtitan ? "framework"
+                                                                                                   : nullptr;
+    if (!planned) return std::nullopt;
+    const std::string models = model.is_moe() ? "moe" : "dense";
+    for (const AccuracyBand& b : bands)
+        if (b.models == models && b.planned == planned && b.runs > 0) return b;
+    return std::nullopt;
+}
+
+std::pair<double, double> throughput_range_80(const AccuracyBand& band, double predicted) {
+    return {predicted / (1 + band.p80_abs), band.p80_abs < 1 ? predicted / (1 - band.p80_abs) : 0.0};
+}
+
+}  // namespace llmplan

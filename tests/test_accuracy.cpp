@@ -1,0 +1,61 @@
+// The error bands `plan` prints beside its throughput (planner/accuracy.h): the bundled file
+// (validation/published/accuracy_published.json, written by run.py --write and checked against
+// results.json by the ctest test validation.published_runs) parses, and the right band is chosen.
+#include "planner/accuracy.h"
+
+#include "core/accuracy_texts.h"
+#include "core/presets.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+using namespace llmplan;
+
+TEST_CASE("accuracy: the bundled bands parse whole and are sane", "[accuracy]") {
+    REQUIRE(bundled_accuracy_texts().size() == 1);
+    CHECK(bundled_accuracy_texts().front().key == "published");
+    const nlohmann::json j = nlohmann::json::parse(bundled_accuracy_texts().front().json);
+    CHECK(j.at("schema") == "llmplan.accuracy/1");
+    REQUIRE(j.at("bands").size() == 4);  // dense/moe × generic/framework
+    for (const nlohmann::json& b : j.at("bands")) {
+        CAPTURE(b.dump());
+        CHECK(b.at("runs").get<int>() > 10);
+        const double med = b.at("median_abs"), p80 = b.at("p80_abs"), p90 = b.at("p90_abs");
+        CHECK(std::isfinite(b.at("mean_signed").get<double>()));
+        CHECK(0 < med);
+        CHECK(med <= p80);
+        CHECK(p80 <= p90);
+        CHECK(p90 < 1);
+    }
+}
+
+TEST_CASE("accuracy: a plan takes its kind of model's band, generic or profile, and none for other profiles", "[accuracy]") {
+    const ModelSpec dense = preset_or_throw("llama-3-70b", "--model"), moe = preset_or_throw("qwen3-30b-a3b", "--model");
+    const auto band = [](const ModelSpec& m, Framework f) { return accuracy_band(m, f); };
+    REQUIRE(band(dense, Framework::generic));
+    CHECK(band(dense, Framework::generic)->models == "dense");
+    CHECK(band(dense, Framework::generic)->planned == "generic");
+    CHECK(band(dense, Framework::megatron)->planned == "framework");
+    CHECK(band(dense, Framework::torchtitan)->planned == "framework");
+    CHECK(band(moe, Framework::megatron)->models == "moe");
+    CHECK(band(moe, Framework::generic)->models == "moe");
+    CHECK(band(moe, Framework::generic)->source == "docs/validation/published_runs.md");
+    // No published run of the set was planned with these profiles.
+    CHECK_FALSE(band(dense, Framework::pytorch));
+    CHECK_FALSE(band(dense, Framework::deepspeed));
+    CHECK_FALSE(band(dense, Framework::llmplan));
+}
+
+TEST_CASE("accuracy: the 80% range of the measured throughput, by hand", "[accuracy]") {
+    // error = predicted ÷ measured − 1 within ±p80: measured in [t ÷ (1 + p80), t ÷ (1 − p80)].
+    AccuracyBand b;
+    b.p80_abs = 0.25;
+    const auto [lo, hi] = throughput_range_80(b, 1000);
+    CHECK(lo == Approx(800).epsilon(1e-12));
+    CHECK(hi == Approx(1333.3333333333).epsilon(1e-12));
+    b.p80_abs = 1.2;  // no upper bound: 0
+    CHECK(throughput_range_80(b, 1000).second == 0);
+    CHECK(throughput_range_80(b, 1000).first == Approx(1000 / 2.2).epsilon(1e-12));
+}
