@@ -265,15 +265,8 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
            format_count(r.tokens_per_second / p.gpus) + " per GPU; MFU " + pct(r.mfu) + ", HFU " + pct(r.hfu) + " (PaLM App. B)"});
     // The error band of held-out published runs planned the same way (planner/accuracy.h).
     if (const std::optional<AccuracyBand> b = accuracy_band(plan.model, plan.config.framework); b && !r.mfu_given) {
-        const auto [lo, hi] = throughput_range_80(*b, r.tokens_per_second / p.gpus);
-        t.add({"  error band", hi > 0 ? format_count(lo) + "–" + format_count(hi) : "≥ " + format_count(lo),
-               "per GPU, where 80% of " + std::to_string(b->runs) + " held-out published " +
-                   (b->models == "moe" ? "MoE" : "dense") + " training runs (" + std::to_string(b->gpus_min) + "–" +
-                   format_int(b->gpus_max) + " GPUs) planned like this (" +
-                   (b->planned == "generic" ? "generic" : "with their framework's profile") +
-                   ") measured: median |error| " + pct(b->median_abs) + ", 80% within ±" + pct(b->p80_abs) +
-                   ", predicted " + pct(std::abs(b->mean_signed)) + (b->mean_signed >= 0 ? " above" : " below") +
-                   " the measured on average (" + b->source + ")"});
+        const AccuracyBandText band = describe(*b, r.tokens_per_second / p.gpus);
+        t.add({"  error band", band.range, band.how});
     }
     o << t.str();
     if (!r.collectives.empty()) {

@@ -3,6 +3,7 @@
 
 #include "core/quantity.h"
 #include "core/text.h"
+#include "planner/accuracy.h"
 #include "planner/framework.h"
 
 #include <cmath>
@@ -88,6 +89,11 @@ std::vector<Figure> key_figures(const Evaluation& e) {
            format_duration(p.moe_host.per_local_expert) + " per local expert per MoE layer pass, the GPU waiting (" + p.moe_host.source + ")");
     f.push_back({"tokens_per_second", "throughput", p.tokens_per_second, "tok/s", format_value(p.tokens_per_second, "tok/s"),
                  format_count(p.tokens_per_second / m.config.parallel.gpus) + " per GPU"});
+    // The error band of held-out published runs planned the same way (planner/accuracy.h).
+    if (const std::optional<AccuracyBand> b = accuracy_band(m.model, m.config.framework); b && !p.mfu_given) {
+        const AccuracyBandText band = describe(*b, p.tokens_per_second / m.config.parallel.gpus);
+        f.push_back({"error_band", "error band (80%, tok/s per GPU)", 100 * b->p80_abs, "%", band.range, band.how});
+    }
     f.push_back({"mfu", "MFU", 100 * p.mfu, "%", format_value(100 * p.mfu, "%"),
                  "model FLOPs utilisation; HFU " + format_fixed(100 * p.hfu, 1) + "% (PaLM App. B)"});
     f.push_back({"training_days", "training time", p.training_seconds / 86400, "days", format_value(p.training_seconds / 86400, "days"),

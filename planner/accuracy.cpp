@@ -2,9 +2,12 @@
 #include "planner/accuracy.h"
 
 #include "core/accuracy_texts.h"
+#include "core/quantity.h"
+#include "core/text.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <vector>
 
 namespace llmplan {
@@ -55,6 +58,19 @@ std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, Framework fram
 
 std::pair<double, double> throughput_range_80(const AccuracyBand& band, double predicted) {
     return {predicted / (1 + band.p80_abs), band.p80_abs < 1 ? predicted / (1 - band.p80_abs) : 0.0};
+}
+
+AccuracyBandText describe(const AccuracyBand& b, double per_gpu) {
+    const auto [lo, hi] = throughput_range_80(b, per_gpu);
+    const auto pct = [](double v) { return format_fixed(100 * v, 1) + "%"; };
+    AccuracyBandText t;
+    t.range = hi > 0 ? format_count(lo) + "–" + format_count(hi) : "≥ " + format_count(lo);
+    t.how = "per GPU, where 80% of " + std::to_string(b.runs) + " held-out published " + (b.models == "moe" ? "MoE" : "dense") +
+            " training runs (" + std::to_string(b.gpus_min) + "–" + format_int(b.gpus_max) + " GPUs) planned like this (" +
+            (b.planned == "generic" ? "generic" : "with their framework's profile") + ") measured: median |error| " +
+            pct(b.median_abs) + ", 80% within ±" + pct(b.p80_abs) + ", predicted " + pct(std::abs(b.mean_signed)) +
+            (b.mean_signed >= 0 ? " above" : " below") + " the measured on average (" + b.source + ")";
+    return t;
 }
 
 }  // namespace llmplan

@@ -36,4 +36,12 @@ std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, Framework fram
 // (no upper bound).
 std::pair<double, double> throughput_range_80(const AccuracyBand& band, double predicted);
 
+// The band in words for a plan of `per_gpu` tokens/s per GPU, as `plan` and the GUI show it:
+// `range` ("1.3K–1.66K"), `how` (the runs, their median and 80% |error| and mean, the source).
+struct AccuracyBandText {
+    std::string range;
+    std::string how;
+};
+AccuracyBandText describe(const AccuracyBand& band, double per_gpu);
+
 }  // namespace llmplan

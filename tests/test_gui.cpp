@@ -9,6 +9,7 @@
 #include "gui/figures.h"
 #include "gui/main_window.h"
 #include "gui/widgets.h"
+#include "planner/accuracy.h"
 #include "planner/search.h"
 #include "planner/infer.h"
 #include "planner/lora.h"
@@ -164,6 +165,16 @@ private slots:
         for (const auto& s : w.time_chart().stacks) split += s.values[0];
         QVERIFY(std::abs(split - perf.step_seconds * 1e3) < 1e-6 * perf.step_seconds * 1e3);
         QCOMPARE(child<QTableWidget>(w, "collectives")->rowCount(), static_cast<int>(perf.collectives.size()));
+        // The error band, as `plan` prints it (planner/accuracy.h: describe).
+        {
+            const std::optional<AccuracyBand> b = accuracy_band(expected.model, expected.config.framework);
+            QVERIFY(b.has_value());
+            const AccuracyBandText text = describe(*b, perf.tokens_per_second / expected.config.parallel.gpus);
+            bool shown = false;
+            for (const Figure& f : key_figures(*w.evaluation()))
+                if (f.key == "error_band") shown = f.text == text.range && f.how == text.how;
+            QVERIFY(shown);
+        }
 
         // Change the layout: the figures follow.
         child<QSpinBox>(w, "tp")->setValue(2);
