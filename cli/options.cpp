@@ -572,6 +572,7 @@ void apply_scenario_file(CLI::App& app) {
     set("--pp", integer(s.pp));
     set("--cp", integer(s.cp));
     set("--ep", integer(s.ep));
+    if (s.etp > 0) set("--etp", integer(s.etp));
     set("--virtual-stages", integer(s.virtual_stages));
     set("--sp", s.sp ? "true" : "false");
     set("--zero", integer(s.zero));
@@ -600,7 +601,6 @@ gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& pr
     // What a scenario cannot hold is refused, never dropped.
     std::vector<std::string> lost;
     if (!c.parallel.split.even()) lost.emplace_back("an uneven pipeline split");
-    if (c.parallel.etp > 0) lost.emplace_back("--etp");
     if (!c.framework_options.empty()) lost.emplace_back("--framework-option");
     if (!j.gpu_memory.empty()) lost.emplace_back("--gpu-memory");
     const PerfFlags defaults;
@@ -624,6 +624,7 @@ gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& pr
     const ParallelLayout& l = c.parallel;
     s.gpus = l.gpus, s.gpus_per_node = l.gpus_per_node, s.tp = l.tp, s.pp = l.pp, s.cp = l.cp, s.ep = l.ep;
     s.virtual_stages = l.virtual_stages, s.sp = l.sp, s.zero = l.zero;
+    s.etp = l.etp_chosen_by_llmplan ? 0 : l.etp;
     s.precision = j.precision.empty() ? "" : to_string(c.precision);
     s.optimizer = to_string(c.optimizer), s.recompute = to_string(c.recompute), s.attention = to_string(c.attention);
     s.offload = to_string(c.offload), s.framework = to_string(c.framework);

@@ -216,6 +216,9 @@ QWidget* MainWindow::build_inputs() {
     cp_->setToolTip("context parallel (ring attention)");
     ep_ = spin("ep", 0, 1 << 20, 1);
     ep_->setToolTip("expert parallel (MoE)");
+    etp_ = combo("etp", {"tp", "1"});
+    etp_->setToolTip("the routed experts' tensor parallel (--etp): split like the dense layers (tp), or whole on "
+                     "each rank (1, Megatron-Core's parallel folding)");
     virtual_stages_ = spin("virtualStages", 0, 1024, 1);
     virtual_stages_->setToolTip("interleaved pipeline: model chunks per pipeline rank");
     dp_label_ = new QLabel();
@@ -230,6 +233,7 @@ QWidget* MainWindow::build_inputs() {
     lf->addRow("DP", dp_label_);
     lf->addRow("CP", cp_);
     lf->addRow("EP", ep_);
+    lf->addRow("expert TP", etp_);
     lf->addRow("virtual stages", virtual_stages_);
     lf->addRow("ZeRO", zero_);
     lf->addRow("", sp_);
@@ -430,7 +434,7 @@ void MainWindow::connect_inputs() {
         changed();
     });
     connect(preset_, &QComboBox::currentTextChanged, this, changed);  // editable: a choice or typed text
-    for (QComboBox* c : {gpu_, zero_, precision_, optimizer_, recompute_, attention_, framework_, offload_, base_quant_,
+    for (QComboBox* c : {gpu_, zero_, etp_, precision_, optimizer_, recompute_, attention_, framework_, offload_, base_quant_,
                          inf_weights_, inf_kv_, inf_attention_, inf_framework_})
         connect(c, &QComboBox::currentIndexChanged, this, changed);
     for (QSpinBox* s : {gpus_, gpus_per_node_, tp_, pp_, cp_, ep_, virtual_stages_, micro_batch_, global_batch_, seq_, lora_rank_,
@@ -459,6 +463,7 @@ void MainWindow::update_applicable_inputs() {
     for (QWidget* input : std::initializer_list<QWidget*>{lora_alpha_, lora_targets_, base_quant_, paged_optimizer_})
         input->setEnabled(lora);
     virtual_stages_->setEnabled(pp_->value() > 1 || virtual_stages_->value() > 1);
+    etp_->setEnabled(tp_->value() > 1 || data_of(etp_) != "tp");
 }
 
 Scenario MainWindow::scenario() const {
@@ -483,6 +488,7 @@ Scenario MainWindow::scenario() const {
     s.pp = pp_->value();
     s.cp = cp_->value();
     s.ep = ep_->value();
+    s.etp = data_of(etp_) == "1" ? 1 : 0;
     s.virtual_stages = virtual_stages_->value();
     s.zero = zero_->currentData().toInt();
     s.sp = sp_->isChecked();
@@ -542,6 +548,7 @@ void MainWindow::set_scenario(const Scenario& s) {
     clamp(pp_, s.pp);
     clamp(cp_, s.cp);
     clamp(ep_, s.ep);
+    select_data(etp_, s.etp == 1 ? "1" : "tp");
     clamp(virtual_stages_, s.virtual_stages);
     select_data(zero_, std::to_string(s.zero));
     sp_->setChecked(s.sp);
@@ -657,7 +664,7 @@ QString MainWindow::mark_invalid_inputs(const QString& message) {
     const std::vector<std::pair<const char*, QWidget*>> shared = {
         {"--model", preset_}, {"--hf-config", hf_path_}, {"--params", params_}, {"--gpu", gpu_}};
     const std::vector<std::pair<const char*, QWidget*>> training = {
-        {"--gpus", gpus_}, {"--gpus-per-node", gpus_per_node_}, {"--tp", tp_}, {"--pp", pp_}, {"--cp", cp_}, {"--ep", ep_},
+        {"--gpus", gpus_}, {"--gpus-per-node", gpus_per_node_}, {"--tp", tp_}, {"--pp", pp_}, {"--cp", cp_}, {"--ep", ep_}, {"--etp", etp_},
         {"--virtual-stages", virtual_stages_}, {"--zero", zero_}, {"--sp", sp_}, {"--precision", precision_},
         {"--optimizer", optimizer_}, {"--recompute", recompute_}, {"--attention", attention_}, {"--offload", offload_},
         {"--framework", framework_}, {"--dropout", dropout_}, {"--micro-batch", micro_batch_},

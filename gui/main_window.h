@@ -131,7 +131,7 @@ private:
     ChartView* current_chart() const;
 
     // Inputs.
-    QComboBox *mode_, *source_, *preset_, *gpu_, *zero_, *precision_, *optimizer_, *recompute_, *attention_, *framework_,
+    QComboBox *mode_, *source_, *preset_, *gpu_, *zero_, *etp_, *precision_, *optimizer_, *recompute_, *attention_, *framework_,
         *offload_;
     QLineEdit *hf_path_, *params_, *tokens_, *price_;
     QLabel *shape_label_, *dp_label_, *model_label_;

@@ -50,6 +50,7 @@ void set_layout(Scenario& s, const ParallelLayout& p) {
     s.pp = p.pp;
     s.cp = p.cp;
     s.ep = p.ep;
+    s.etp = p.etp_chosen_by_llmplan ? 0 : p.etp;  // llmplan's own choice is made again from the rest
     s.virtual_stages = p.virtual_stages;
     s.zero = p.zero;
     s.sp = p.sp;
@@ -134,6 +135,7 @@ TrainConfig resolve_config(const Scenario& s) {
     t.pp = as_text(std::int64_t{s.pp});
     t.cp = as_text(std::int64_t{s.cp});
     t.ep = as_text(std::int64_t{s.ep});
+    if (s.etp > 0) t.etp = as_text(std::int64_t{s.etp});
     t.virtual_stages = as_text(std::int64_t{s.virtual_stages});
     t.sp = s.sp;
     t.zero = as_text(std::int64_t{s.zero});
@@ -325,6 +327,9 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
         s.pp = p.small("pp", 1);
         s.cp = p.small("cp", 1);
         s.ep = p.small("ep", 1);
+        // A plan report writes the experts' tp whatever it is (expert_tp()): tp is the default.
+        const int etp = p.small("etp", 0);
+        s.etp = etp == s.tp ? 0 : etp;
         s.virtual_stages = p.small("virtual_stages", 1);
         s.sp = p.boolean("sp", false);
         s.zero = p.small("zero", 0);

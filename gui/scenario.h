@@ -56,6 +56,7 @@ struct Scenario {
     std::string gpu = kDefaultGpu;
     int gpus = 8, gpus_per_node = 8;
     int tp = 1, pp = 1, cp = 1, ep = 1, virtual_stages = 1, zero = 1;
+    int etp = 0;  // the routed experts' tensor-parallel size (--etp): 1, or 0 for tp (the default)
     bool sp = false;
     std::string precision;  // empty: the framework's default (mixed-bf16; amp-bf16 for pytorch)
     std::string optimizer = "adamw", recompute = "none", attention = "flash", offload = "none", framework = "generic";

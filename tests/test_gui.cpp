@@ -531,6 +531,26 @@ private slots:
         QVERIFY(batch);
     }
 
+    void expert_tp_is_an_input() {
+        // --etp in the form: the experts whole on each rank (1) or split like the dense layers (tp).
+        MainWindow w;
+        choose(w, "modelPreset", "qwen3-30b-a3b");
+        child<QSpinBox>(w, "gpus")->setValue(16);
+        child<QSpinBox>(w, "tp")->setValue(2);
+        child<QCheckBox>(w, "sp")->setChecked(true);
+        child<QSpinBox>(w, "ep")->setValue(8);
+        choose(w, "etp", "1");
+        QCOMPARE(w.scenario().etp, 1);
+        QVERIFY(w.evaluation() != nullptr);
+        QCOMPARE(w.evaluation()->memory.config.parallel.expert_tp(), 1);
+        QVERIFY(child<QComboBox>(w, "etp")->isEnabled());
+        // A scenario carries it both ways.
+        Scenario s = w.scenario();
+        s.etp = 0;
+        w.set_scenario(s);
+        QCOMPARE(data_of(child<QComboBox>(w, "etp")), std::string("tp"));
+    }
+
     void colours_are_fixed_per_term() {
         MainWindow w;
         choose(w, "modelPreset", "llama-2-7b");

@@ -339,6 +339,35 @@ TEST_CASE("imports: scaling fit reads a spreadsheet's CSV as the plain one", "[i
     CHECK(b["fit"] == a["fit"]);
 }
 
+TEST_CASE("imports: a GUI scenario holds the experts' tensor parallel (--etp)", "[imports][config][scenario]") {
+    gui::Scenario s;
+    s.model = "qwen3-30b-a3b";
+    s.gpus = 16;
+    s.tp = 2;
+    s.sp = true;
+    s.ep = 8;
+    s.etp = 1;
+    s.zero = 1;
+    const std::string scenario = "imports_scenario_etp.json", back = "imports_scenario_etp_back.json";
+    write(scenario, gui::scenario_to_json(s).dump(2));
+    CHECK(gui::load_scenario_file(scenario).etp == 1);
+    const nlohmann::json cli = run_json({"plan", "--scenario", scenario, "--json"});
+    CHECK(cli["inputs"]["parallel"]["etp"] == 1);
+    CHECK(cli == run_json({"plan", "--model", "qwen3-30b-a3b", "--gpus", "16", "--tp", "2", "--sp", "--ep", "8", "--etp", "1",
+                           "--zero", "1", "--json"}));
+    // --write-scenario keeps an --etp given, and reads back the same.
+    run_json({"plan", "--model", "qwen3-30b-a3b", "--gpus", "16", "--tp", "2", "--sp", "--ep", "8", "--etp", "1", "--zero", "1",
+              "--write-scenario", back, "--json"});
+    CHECK(gui::load_scenario_file(back).etp == 1);
+    // The default (the experts split like the dense layers): a report writes etp = tp, read back as 0.
+    s.etp = 0;
+    s.ep = 4;
+    write(scenario, gui::scenario_to_json(s).dump(2));
+    CHECK(gui::scenario_to_json(s)["parallel"]["etp"] == 2);
+    CHECK(gui::load_scenario_file(scenario).etp == 0);
+    for (const std::string& f : {scenario, back}) std::remove(f.c_str());
+}
+
 TEST_CASE("imports: a GUI scenario reruns from the CLI and converts to a job file and back", "[imports][config][scenario]") {
     gui::Scenario s;
     s.model = "llama-3-8b";
