@@ -66,8 +66,9 @@ std::vector<std::string> recompute_modules(const TrainConfig& c) {
     if (c.recompute != Recompute::selective) return {};
     return option_items(c, "recompute_modules");
 }
-bool recomputes(const std::vector<std::string>& modules, const std::string& name) {
-    return std::find(modules.begin(), modules.end(), name) != modules.end();
+// Whether `name` is one of `items` (a comma-separated option's, option_items).
+bool listed(const std::vector<std::string>& items, const std::string& name) {
+    return std::find(items.begin(), items.end(), name) != items.end();
 }
 
 // CUDA graphs (transformer_config.py cuda_graph_impl, cuda_graph_modules; enums.py CudaGraphModule):
@@ -110,20 +111,20 @@ constexpr double kTpOverlapHiddenCost = 0.272;
 std::vector<std::string> dropped_tensors(const ModelSpec& m, const TrainConfig& c, const LayerKind& kind,
                                          const std::vector<std::string>& modules) {
     std::vector<std::string> out;
-    if (recomputes(modules, "core_attn")) {
+    if (listed(modules, "core_attn")) {
         std::vector<std::string> kept;
         for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::selective, kind)) kept.push_back(t.name);
         for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, kind))
             if (std::find(kept.begin(), kept.end(), t.name) == kept.end()) out.push_back(t.name);
     }
-    if (recomputes(modules, "moe_act") && kind.moe) out.emplace_back("moe.experts.down_input");
-    if (recomputes(modules, "layernorm")) {
+    if (listed(modules, "moe_act") && kind.moe) out.emplace_back("moe.experts.down_input");
+    if (listed(modules, "layernorm")) {
         if (m.is_moe()) out.emplace_back("mlp.input");
         if (m.is_mla()) out.emplace_back("attention.qkv_input");
     }
-    if (recomputes(modules, "mla_up_proj") && m.is_mla())
+    if (listed(modules, "mla_up_proj") && m.is_mla())
         for (const char* n : {"attention.q", "attention.k", "attention.v"}) out.emplace_back(n);
-    if (recomputes(modules, "mlp") && !kind.moe) {
+    if (listed(modules, "mlp") && !kind.moe) {
         for (const char* n : {"mlp.activation_input", "mlp.relu_output", "mlp.gate_output", "mlp.up_output", "mlp.down_input"})
             out.emplace_back(n);
         if (!m.is_moe()) out.emplace_back("mlp.input");
@@ -236,6 +237,12 @@ struct TeWeights {
     bool fp8_param = false;    // that option on: the parameter itself quantized
     std::string qname, qbytes;
     double te_linear = 0;      // the stage's layer linear weights on this GPU
+    // `params` parameters of w bytes, the layers' linear weights among them in the quantized format
+    // where the parameter itself is (fp8_param), and the words for that.
+    double param_bytes(double w, double params) const { return w * params - (fp8_param ? (w - q) * te_linear : 0); }
+    std::string param_note() const {
+        return fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes : std::string();
+    }
 };
 TeWeights te_weights(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
     TeWeights t;
@@ -271,27 +278,17 @@ std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector
     const double psi = sp.dense + sp.expert;
     const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
     const TeWeights te = te_weights(m, tensors, c, i);
-    const bool fp8_param = te.fp8_param;
-    const double q = te.q, te_linear = te.te_linear;
-    const std::string& gather_option = te.gather_option;
-    const std::string& qname = te.qname;
-    const std::string& qbytes = te.qbytes;
     const std::string on_gpu = stage_count(psi) + " params";
     const std::string shard_note =
         dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
                        (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
                  : " (no distributed optimizer: every data-parallel rank keeps all)";
-    {
-        const double bytes = w * psi - (fp8_param ? (w - q) * te_linear : 0);
-        parts.push_back({StageField::parameters, in_every_phase,
-                         {"parameters", "parameters", bytes,
-                          on_gpu + " × " + stage_number(w) + " B (" + element_name(w, c.precision) +
-                              (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes +
-                                               " (--" + gather_option.substr(0, 3) + "-param-gather)"
-                                         : std::string()) +
-                              ")" + (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
-                          kSource + ": param_and_grad_buffer.py"}});
-    }
+    parts.push_back({StageField::parameters, in_every_phase,
+                     {"parameters", "parameters", te.param_bytes(w, psi),
+                      on_gpu + " × " + stage_number(w) + " B (" + element_name(w, c.precision) + te.param_note() +
+                          (te.fp8_param ? " (--" + te.gather_option.substr(0, 3) + "-param-gather)" : std::string()) + ")" +
+                          (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
+                      kSource + ": param_and_grad_buffer.py"}});
     parts.push_back({StageField::gradients, in_every_phase,
                      {"gradients", "main-grad buffer", gb * psi,
                       on_gpu + " × " + stage_number(gb) + " B (" + element_name(gb, c.precision) +
@@ -327,27 +324,19 @@ std::vector<StagePart> megatron_peft_states(const ModelSpec& m, const std::vecto
     const double N = dist_opt ? p.shard_group() : 1, Ne = dist_opt ? p.expert_shard_group() : 1;
     const StageParams sp = stage_params(m, tensors, c, i);
     const double base = sp.dense + sp.expert;
-    const LoraCount lora = count_lora(m, c.lora, stage_layer_groups(m, p, i));
-    const double dense_adapters = (lora.adapter_params - lora.expert_adapter_params) / p.tp;
-    const double expert_adapters = lora.expert_adapter_params / p.expert_tp() / p.ep;
-    const double A = dense_adapters + expert_adapters;
+    const LoraOnGpu on_gpu = lora_on_gpu(count_lora(m, c.lora, stage_layer_groups(m, p, i)), p);
+    const double dense_adapters = on_gpu.dense, expert_adapters = on_gpu.expert, A = on_gpu.total();
     const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
     const TeWeights te = te_weights(m, tensors, c, i);
-    const bool fp8_param = te.fp8_param;
-    const double q = te.q, te_linear = te.te_linear;
-    const std::string& qname = te.qname;
-    const std::string& qbytes = te.qbytes;
     const std::string adapters = stage_count(A) + " LoRA params";
     const std::string shard_note = dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer over the adapters: data × context parallel ranks)"
                                             : " (no distributed optimizer: every data-parallel rank keeps all)";
     const std::string source = kSource + ": distributed/distributed_data_parallel.py (trainable parameters only); Megatron Bridge peft/lora.py";
     std::vector<StagePart> parts;
     parts.push_back({StageField::parameters, in_every_phase,
-                     {"parameters", "parameters", w * base - (fp8_param ? (w - q) * te_linear : 0) + w * A,
+                     {"parameters", "parameters", te.param_bytes(w, base) + w * A,
                       stage_count(base) + " frozen base params × " + stage_number(w) + " B (" + element_name(w, c.precision) +
-                          (fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes
-                                     : std::string()) +
-                          ") + " + adapters + " × " + stage_number(w) + " B (the model's dtype; DDP's param buffer)",
+                          te.param_note() + ") + " + adapters + " × " + stage_number(w) + " B (the model's dtype; DDP's param buffer)",
                       source}});
     parts.push_back({StageField::gradients, in_every_phase,
                      {"gradients", "main-grad buffer", gb * A,
@@ -454,11 +443,11 @@ public:
     static void moe_host_time(const MemoryPlan& plan, ComputeTime& t) {
         const TrainConfig& c = plan.config;
         const ModelSpec& m = plan.model;
-        if (!(t.moe_layers > 0) || !m.is_moe()) return;
+        if (!(t.moe_layers > 0)) return;  // (MoE layers on the stage: the model is a mixture of experts)
         const std::string impl = framework_option(c, "cuda_graph_impl");
         const std::vector<std::string> modules = option_items(c, "cuda_graph_modules");
         const bool layer_graph =
-            (impl == "local" || impl == "transformer_engine") && (modules.empty() || recomputes(modules, "moe"));
+            (impl == "local" || impl == "transformer_engine") && (modules.empty() || listed(modules, "moe"));
         if (impl == "full_iteration" || layer_graph) return;
         MoeHostWork& h = t.moe_host;
         h.per_local_expert = kMoeHostSecondsPerLocalExpert;
@@ -479,17 +468,17 @@ public:
         const ParallelLayout& p = c.parallel;
         double flops = 0;  // forward FLOPs per token recomputed on the stage
         for (const LayerGroup& g : stage_layer_groups(m, p, t.stage)) {
-            if (recomputes(modules, "mla_up_proj") && m.is_mla()) {
+            if (listed(modules, "mla_up_proj") && m.is_mla()) {
                 const MlaShape& l = m.mla;
                 flops += g.count * 2.0 * m.n_heads *
                          (static_cast<double>(l.q_lora_rank) * l.qk_head_dim() +
                           static_cast<double>(l.kv_lora_rank) * (l.qk_nope_head_dim + l.v_head_dim));
             }
-            if (recomputes(modules, "mlp") && !g.kind.moe)
+            if (listed(modules, "mlp") && !g.kind.moe)
                 flops += g.count * 2.0 * mlp_matrices(m.activation) * m.d_model * static_cast<double>(m.d_ff);
         }
         const double linears = flops * t.tokens_per_gpu / p.tp / t.matmul_rate;
-        const double extra = linears - (recomputes(modules, "core_attn") ? 0 : t.attention_forward_seconds);
+        const double extra = linears - (listed(modules, "core_attn") ? 0 : t.attention_forward_seconds);
         t.microbatch_backward_seconds += extra;
         t.matmul_seconds += t.micro_batches * extra;
         t.linear_matmul_seconds += linears;
@@ -576,7 +565,7 @@ public:
         framework_option_choice(c, "recompute_method", {"uniform", "block"});
         const std::string impl = framework_option_choice(c, "cuda_graph_impl", {"none", "local", "transformer_engine", "full_iteration"});
         for (const std::string& mod : option_items(c, "cuda_graph_modules"))
-            if (std::find(kCudaGraphModules.begin(), kCudaGraphModules.end(), mod) == kCudaGraphModules.end())
+            if (!listed(kCudaGraphModules, mod))
                 throw InputError("--framework-option cuda_graph_modules=" + framework_option(c, "cuda_graph_modules") + ": '" +
                                  mod + "' is not one of Megatron's (" + join(kCudaGraphModules, ", ") + ")");
         if (framework_option_given(c, "cuda_graph_modules") && impl != "local" && impl != "transformer_engine")
@@ -620,7 +609,7 @@ public:
             throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
                              ": name at least one module (" + join(kRecomputeModules, ", ") + ")");
         for (const std::string& mod : recompute_modules(c))
-            if (std::find(kRecomputeModules.begin(), kRecomputeModules.end(), mod) == kRecomputeModules.end())
+            if (!listed(kRecomputeModules, mod))
                 throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
                                  ": '" + mod + "' is not modelled (modelled: " + join(kRecomputeModules, ", ") +
                                  "; Megatron's moe and shared_experts are not)");

@@ -108,4 +108,8 @@ double base_weight_bytes(BaseQuant q, double in_features, double otherwise) {
     return otherwise;
 }
 
+LoraOnGpu lora_on_gpu(const LoraCount& count, const ParallelLayout& p) {
+    return {(count.adapter_params - count.expert_adapter_params) / p.tp, count.expert_adapter_params / p.expert_tp() / p.ep};
+}
+
 }  // namespace llmplan

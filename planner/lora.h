@@ -31,6 +31,14 @@ LoraCount count_lora(const ModelSpec& m, const LoraConfig& lora);
 // The adapters of the layers `layers` only (e.g. one pipeline stage's, planner/memory.h).
 LoraCount count_lora(const ModelSpec& m, const LoraConfig& lora, const std::vector<LayerGroup>& layers);
 
+// Of `count`, the adapters one GPU holds: the dense ones split by tensor parallelism, those on routed
+// experts by the experts' tensor parallelism and expert parallelism.
+struct LoraOnGpu {
+    double dense = 0, expert = 0;
+    double total() const { return dense + expert; }
+};
+LoraOnGpu lora_on_gpu(const LoraCount& count, const ParallelLayout& p);
+
 // Bytes per element of a frozen base matmul weight under --base-quant (nf4 with double
 // quantization, int8 = LLM.int8), or `otherwise` when not quantized.
 double base_weight_bytes(BaseQuant q, double in_features, double otherwise);

@@ -252,7 +252,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     if (c.lora.enabled()) {
         // The adapters of this stage's layers, those on routed experts split by expert parallelism.
         const LoraCount lora = count_lora(m, c.lora, groups);
-        lora_adapters = (lora.adapter_params - lora.expert_adapter_params) / p.tp + lora.expert_adapter_params / p.expert_tp() / p.ep;
+        lora_adapters = lora_on_gpu(lora, p).total();
         double base_bytes = 0, base_elems = 0;
         const bool first = i == 0;
         for (const ParamTensor& t : tensors) {
