@@ -106,7 +106,9 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     o << "  job     micro-batch " << c.micro_batch << " × " << c.seq << " tokens; global batch " << c.global_batch
       << " sequences (" << c.grad_accum() << " micro-batch" << (c.grad_accum() == 1 ? "" : "es")
       << " per step per rank); recompute " << to_string(c.recompute) << "; " << to_string(c.attention)
-      << " attention; dropout " << c.dropout << "; offload " << to_string(c.offload) << "\n\n";
+      << " attention; dropout " << c.dropout << "; offload " << to_string(c.offload)
+      << (c.offload_activations > 0 ? "; activations of " + std::to_string(c.offload_activations) + " layers offloaded to CPU memory" : "")
+      << "\n\n";
 
     o << "Memory per GPU (" << u << " = " << (unit == ByteUnit::gib ? "2^30" : "10^9") << " bytes)";
     if (p.pp > 1) o << ", most loaded pipeline stage " << w.stage << " of " << p.pp << ": " << w.placement;
@@ -136,7 +138,7 @@ std::string render(const MemoryPlan& plan, const ResolvedModel& rm, ByteUnit uni
     t.add({"device total", b(w.device_total), verdict.str()});
     o << t.str();
     if (w.cpu_offload > 0)
-        o << "  CPU memory for offloaded state: " << format_bytes(w.cpu_offload, unit) << " per GPU, "
+        o << "  CPU memory for offloaded state" << (w.offloaded_activations > 0 ? " and activations" : "") << ": " << format_bytes(w.cpu_offload, unit) << " per GPU, "
           << format_bytes(w.cpu_offload * std::min(p.gpus, p.gpus_per_node), unit) << " per node\n";
     o << "\n";
     if (plan.max_micro_batch > 0)
@@ -257,6 +259,17 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
         t.add({"MoE host work", duration(h.seconds),
                duration(h.per_local_expert) + " per local expert × " + format_count(h.local_experts) + " local experts × " +
                    format_count(h.layer_passes) + " MoE layer passes, the GPU waiting (" + h.source + ")"});
+    }
+    if (const ActivationOffload& a = r.activation_offload; a.layers > 0) {
+        auto exposed = [&](const char* way, double window) {
+            return std::string(way) + " " + duration(a.copy_seconds) + (a.copy_seconds > window ? " beyond " : " under ") +
+                   std::to_string(a.of - 2) + " layers' " + duration(window);
+        };
+        t.add({"activation offload", duration(a.seconds),
+               size(a.bytes) + " of " + std::to_string(a.layers) + " layers per micro-batch over " + a.link + " at " +
+                   fixed(a.link_bandwidth / 1e9, 0) + " GB/s each way: " + exposed("to the CPU", a.forward_window) + " forward, " +
+                   exposed("back", a.backward_window) + " backward (Transformer Engine's schedule: copies beside L − 2 layers; "
+                   "docs/PERFORMANCE_MODEL.md §2)"});
     }
     t.rule();
     t.add({"step time", duration(r.step_seconds),

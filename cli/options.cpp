@@ -253,6 +253,12 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     if (layout)
         app.add_option("--offload", o.offload, "none | optimizer | optimizer+params (ZeRO-Offload / ZeRO-Infinity)")
             ->capture_default_str()->type_name("O");
+    if (layout)
+        app.add_option("--offload-activations", o.offload_activations,
+                       "Layers whose saved activations go to CPU memory during forward and come back for backward "
+                       "(Transformer Engine's CPU offloading: Megatron-LM --cpu-offloading-num-layers, NeMo "
+                       "activation_offload_layers); needs --pp 1 and --recompute none")
+            ->capture_default_str()->type_name("N");
     app.add_option("--lora-rank", o.lora_rank, "LoRA rank r: fine-tune adapters on a frozen base (0: full training)")
         ->capture_default_str()->type_name("R");
     app.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha (scaling; no effect on memory)")->capture_default_str()->type_name("A");
@@ -581,6 +587,7 @@ void apply_scenario_file(CLI::App& app) {
     set("--recompute", s.recompute);
     set("--attention", s.attention);
     set("--offload", s.offload);
+    set("--offload-activations", integer(s.offload_activations));
     set("--framework", s.framework);
     set("--dropout", number_text(s.dropout));
     set("--micro-batch", integer(s.micro_batch));
@@ -628,6 +635,7 @@ gui::Scenario scenario_from_job(const ModelOptions& flags, const PreparedJob& pr
     s.precision = j.precision.empty() ? "" : to_string(c.precision);
     s.optimizer = to_string(c.optimizer), s.recompute = to_string(c.recompute), s.attention = to_string(c.attention);
     s.offload = to_string(c.offload), s.framework = to_string(c.framework);
+    s.offload_activations = c.offload_activations;
     s.dropout = c.dropout, s.micro_batch = c.micro_batch;
     s.global_batch = j.global_batch.empty() ? 0 : c.global_batch;
     s.seq = j.seq.empty() ? 0 : c.seq;

@@ -419,6 +419,24 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (c.offload != Offload::none && p.zero == 0)
         warnings.push_back("--offload " + std::string(to_string(c.offload)) +
                            " with --zero 0: ZeRO-Offload keeps a full optimizer copy on the CPU of every rank");
+    // Activation offloading, as Transformer Engine's CPU offload context runs it under Megatron-Core
+    // (transformer_config.py refuses the same three cases).
+    if (c.offload_activations != 0) {
+        const std::string flag = "--offload-activations " + std::to_string(c.offload_activations);
+        if (c.offload_activations < 0) fail(flag + ": expected a number of layers, 0 or more");
+        if (c.framework != Framework::generic && c.framework != Framework::megatron)
+            fail(flag + ": activation offloading is modelled as Transformer Engine runs it (Megatron-LM, NeMo), under "
+                        "--framework generic or megatron, not " + std::string(to_string(c.framework)));
+        if (p.pp > 1)
+            fail(flag + " with --pp " + std::to_string(p.pp) +
+                 ": Megatron-Core runs CPU offloading without pipeline parallelism only");
+        if (c.recompute != Recompute::none)
+            fail(flag + " with --recompute " + std::string(to_string(c.recompute)) +
+                 ": Megatron-Core runs CPU offloading without activation recomputation only");
+        if (c.offload_activations >= m.n_layers)
+            fail(flag + ": " + model + " has " + std::to_string(m.n_layers) +
+                 " layers; at most " + std::to_string(m.n_layers - 1) + " can be offloaded (Transformer Engine keeps one on the GPU)");
+    }
     return warnings;
 }
 

@@ -112,6 +112,12 @@ struct TrainConfig {
     std::int64_t seq = 0;             // tokens per sequence; 0 = default_seq(model)
     std::int64_t global_batch = 0;    // sequences per optimizer step; 0 = micro × dp × pp
     Offload offload = Offload::none;
+    // --offload-activations N: the saved activations of the first N transformer layers go to CPU
+    // memory after their forward and come back before their backward (Transformer Engine's CPU
+    // offloading, which Megatron-Core runs with --cpu-offloading --cpu-offloading-num-layers N):
+    // the GPU holds L − N layers' activations; the copies cross the host link beside the compute
+    // (docs/MEMORY_MODEL.md §4 and docs/PERFORMANCE_MODEL.md §2, "Activation offloading").
+    int offload_activations = 0;
     Framework framework = Framework::generic;
     // The framework's own settings (--framework-option KEY=VALUE), in the order given, keys
     // unique; which keys a framework takes and their defaults: its profile (planner/framework.h).

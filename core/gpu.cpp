@@ -55,6 +55,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 0,                      // no INT8 tensor cores; the datasheet gives no INT8 rate (DP4A on CUDA cores not counted)
         .intra_node_link = "NVLink 2 (6 links)",
         .intra_node_bandwidth = 150 * GBps,  // V100 datasheet: NVLink 300 GB/s bidirectional -> 150 GB/s each way
+        .host_link = "PCIe 3.0 x16",
+        .host_link_bandwidth = 16 * GBps,  // V100 datasheet: PCIe Gen3 host interface; PCIe 3.0 x16: 16 GB/s each way
         .default_gpus_per_node = 8,          // DGX-1 (8 × V100 SXM2, hybrid cube-mesh NVLink)
         .tdp_watts = 300,                    // V100 datasheet (SXM2): 300 W
         .sm_count = 80,                   // V100 whitepaper (2017): Tesla V100 80 SMs
@@ -87,6 +89,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 624 * TFLOPS,           // A100 datasheet: INT8 Tensor Core 624 TOPS (1,248 with sparsity)
         .intra_node_link = "NVLink 3 (12 links)",
         .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,  // A100 datasheet: PCIe Gen4 64 GB/s; PCIe 4.0 x16: 32 GB/s each way (64 GB/s bidirectional)
         .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
         .tdp_watts = 400,                    // A100 datasheet (SXM): 400 W
         .sm_count = 108,                  // A100 whitepaper (2020): A100 Tensor Core GPU 108 SMs
@@ -117,6 +121,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 624 * TFLOPS,           // A100 datasheet: INT8 Tensor Core 624 TOPS (1,248 with sparsity)
         .intra_node_link = "NVLink 3 (12 links)",
         .intra_node_bandwidth = 300 * GBps,  // A100 datasheet: NVLink 600 GB/s bidirectional -> 300 GB/s each way
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,  // A100 datasheet: PCIe Gen4 64 GB/s; PCIe 4.0 x16: 32 GB/s each way (64 GB/s bidirectional)
         .default_gpus_per_node = 8,          // DGX A100 / HGX A100 8-GPU
         .tdp_watts = 400,                    // A100 datasheet (80GB SXM): 400 W
         .sm_count = 108,                  // A100 whitepaper (2020): 108 SMs
@@ -152,6 +158,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 250 * TFLOPS,           // A10 datasheet: INT8 Tensor Core 250 TOPS (500 with sparsity)
         .intra_node_link = "PCIe 4.0 x16",
         .intra_node_bandwidth = 32 * GBps,   // A10 datasheet: PCIe Gen4 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,  // A10 datasheet: PCIe Gen4 x16 64 GB/s; PCIe 4.0 x16: 32 GB/s each way (64 GB/s bidirectional)
         .default_gpus_per_node = 8,          // g5.48xlarge: 8 A10G (the G5 instance with the most GPUs)
         .tdp_watts = 300,                    // nvidia-smi power limit on G5 instances (AWS's table of its GPU instances); A10 datasheet: 150 W
         .source = "NVIDIA A10 Tensor Core GPU datasheet (AWS publishes no separate A10G figures); AWS EC2 G5 instances (8 × A10G, 100 Gb/s)",
@@ -184,6 +192,8 @@ std::vector<GpuSpec> build_catalog() {
         // collectives over a workstation of four go through PCIe.
         .intra_node_link = "PCIe 4.0 x16",
         .intra_node_bandwidth = 32 * GBps,   // PCIe 4.0 x16: 64 GB/s bidirectional (PCI-SIG) -> 32 GB/s each way
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,  // GA102: PCIe 4.0 x16; PCIe 4.0 x16: 32 GB/s each way (64 GB/s bidirectional)
         .default_gpus_per_node = 4,          // a workstation, as the RTX 4090
         .tdp_watts = 350,                    // GA102 whitepaper, Appendix A: total graphics power 350 W
         .sm_count = 82,                   // GA102 whitepaper, Appendix A: RTX 3090 82 SMs
@@ -221,6 +231,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper: INT8 Tensor 1978.9 TOPS (3,958 with sparsity)
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // H100 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // H100 datasheet: PCIe Gen5 128 GB/s; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // DGX H100 / HGX H100 8-GPU (NVSwitch)
         .tdp_watts = 700,                    // H100 datasheet (SXM): up to 700 W (configurable)
         .sm_count = 132,                  // H100 whitepaper (2022): H100 SXM5 132 SMs
@@ -260,6 +272,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // torchtitan benchmarks: 8 H100 fully connected with NVLink (the SXM5's 900 GB/s bidirectional)
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // H100 datasheet: PCIe Gen5 128 GB/s; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // torchtitan benchmarks: 8 H100 per host
         .tdp_watts = 700,                    // torchtitan benchmarks: "the default 500W power limit ... up to 700W TDP"
         .sm_count = 132,                  // the GH100 SXM5 configuration: 132 SMs (H100 whitepaper)
@@ -294,6 +308,8 @@ std::vector<GpuSpec> build_catalog() {
         // collectives over a whole 8-GPU node go through PCIe.
         .intra_node_link = "PCIe 5.0 x16",
         .intra_node_bandwidth = 64 * GBps,   // H100 datasheet (PCIe): PCIe Gen5 128 GB/s bidirectional -> 64 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // H100 datasheet: PCIe Gen5 128 GB/s; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // mainstream 8-card PCIe servers (H100 PCIe is a dual-slot passive card)
         .tdp_watts = 350,                    // H100 datasheet (PCIe): 300–350 W configurable; the maximum
         .sm_count = 114,                  // H100 whitepaper (2022): H100 PCIe 114 SMs
@@ -329,6 +345,8 @@ std::vector<GpuSpec> build_catalog() {
         // 8-GPU server go through PCIe, as for the H100 PCIe.
         .intra_node_link = "PCIe 5.0 x16",
         .intra_node_bandwidth = 64 * GBps,   // H100 product page (NVL): PCIe Gen5 128 GB/s bidirectional -> 64 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // H100 NVL datasheet: PCIe Gen5 128 GB/s; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // H100 product page (NVL): partner and NVIDIA-Certified systems with 1–8 GPUs
         .tdp_watts = 400,                    // H100 product page (NVL): 350–400 W configurable; the maximum
         .sm_count = 132,                  // H100 NVL: 16,896 FP32 cores = 132 SMs of 128 (H100 product page)
@@ -362,6 +380,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (H200 datasheet: 3,958 with sparsity)
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // H200 datasheet: NVLink 900 GB/s bidirectional -> 450 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // H200 datasheet: PCIe Gen5 128 GB/s; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // HGX H200 8-GPU
         .tdp_watts = 700,                    // H200 datasheet (SXM): up to 700 W (configurable)
         .sm_count = 132,                  // H200: the GH100 SXM5 configuration, 132 SMs (H100 whitepaper)
@@ -398,6 +418,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (H800 datasheet: 3,958 with sparsity)
         .intra_node_link = "NVLink 4 (reduced)",
         .intra_node_bandwidth = 200 * GBps,  // H800 datasheet: NVLink 400 GB/s bidirectional -> 200 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // H800 SXM: the H100 SXM5 host interface, PCIe Gen5; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // HGX H800 8-GPU
         .tdp_watts = 700,                    // H800 datasheet (SXM): up to 700 W
         .sm_count = 132,                  // H800 SXM: the GH100 SXM5 configuration, 132 SMs
@@ -433,6 +455,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 296 * TFLOPS,           // H20 specification: INT8 Tensor Core 296 TOPS (dense)
         .intra_node_link = "NVLink 4 (18 links)",
         .intra_node_bandwidth = 450 * GBps,  // H20 specification: NVLink 900 GB/s bidirectional -> 450 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // H20: PCIe Gen5 x16 (the Hopper SXM host interface); PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // HGX H20 8-GPU (SXM5)
         .tdp_watts = 400,                    // H20 specification: 400 W
         .source = "NVIDIA H20 specification as published by distributors and Ant Group/LMSYS (no public NVIDIA datasheet; "
@@ -471,6 +495,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 4.5 * PFLOPS,           // HGX B200 datasheet: INT8 72 POPS* per 8 -> 9* -> 4.5 dense
         .intra_node_link = "NVLink 5 (18 links)",
         .intra_node_bandwidth = 900 * GBps,  // HGX B200 datasheet: NVLink 1.8 TB/s bidirectional per GPU -> 900 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // HGX B200 datasheet: PCIe Gen5 x16 to the host; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // HGX B200 / DGX B200 8-GPU
         .tdp_watts = 1000,                   // HGX B200 datasheet: configurable up to 1,000 W per GPU
         .sm_count = 148,                  // Chips and Cheese, 'Nvidia's B200: Keeping the CUDA Juggernaut Rolling' (2025): 74 SMs per die enabled, 148 (third-party; NVIDIA's datasheet does not list it)
@@ -505,6 +531,8 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_link = "NVLink 5 (NVL72 domain)",
         .intra_node_bandwidth = 900 * GBps,  // GB200 NVL72 page: fifth-generation NVLink 1.8 TB/s per GPU -> 900 GB/s each way
         // The NVLink domain is the rack: all 72 GPUs reach each other over NVLink switches.
+        .host_link = "NVLink-C2C (shared by 2 GPUs)",
+        .host_link_bandwidth = 225 * GBps,  // GB200 NVL72 datasheet; NVLink-C2C 900 GB/s bidirectional between the Grace CPU and its two GPUs -> 450 GB/s each way, 225 GB/s per GPU when both copy
         .default_gpus_per_node = 72,         // GB200 NVL72: 72 GPUs in one NVLink domain
         .tdp_watts = 1200,                   // GB200 NVL72 page: configurable up to 1,200 W per GPU
         .source = "NVIDIA GB200 NVL72 page, technical specifications (per-GPU column; sparse ÷ 2)",
@@ -545,6 +573,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 0.125 * PFLOPS,         // HGX B300 page: INT8 Tensor Core 2 POPS* per 8 -> 0.25* -> 0.125 dense
         .intra_node_link = "NVLink 5 (18 links)",
         .intra_node_bandwidth = 900 * GBps,  // HGX B300 page: NVLink GPU-to-GPU 1.8 TB/s bidirectional -> 900 GB/s each way
+        .host_link = "PCIe 6.0 x16",
+        .host_link_bandwidth = 128 * GBps,  // HGX B300 datasheet: PCIe Gen6 256 GB/s bidirectional; PCIe 6.0 x16: 128 GB/s each way
         .default_gpus_per_node = 8,          // HGX B300 / DGX B300 8-GPU
         .tdp_watts = 1100,                   // Blackwell technical brief, HGX B300 per GPU: max TDP 1,100 W
         .source = "NVIDIA HGX B300 specifications (8-GPU totals ÷ 8, sparse ÷ 2; FP4 dense as printed); "
@@ -584,6 +614,8 @@ std::vector<GpuSpec> build_catalog() {
         .intra_node_link = "NVLink 5 (NVL72 domain)",
         .intra_node_bandwidth = 900 * GBps,  // GB300 NVL72 page: NVLink 130 TB/s per 72 = 1.8 TB/s per GPU -> 900 GB/s each way
         // The NVLink domain is the rack: all 72 GPUs reach each other over NVLink switches.
+        .host_link = "NVLink-C2C (shared by 2 GPUs)",
+        .host_link_bandwidth = 225 * GBps,  // GB300 NVL72 datasheet; NVLink-C2C 900 GB/s bidirectional between the Grace CPU and its two GPUs -> 225 GB/s per GPU each way
         .default_gpus_per_node = 72,         // GB300 NVL72: 72 GPUs in one NVLink domain
         .tdp_watts = 1400,                   // NVIDIA Hot Chips 2025, Blackwell Ultra: GPU TDP 1,400 W (GB200: 1,200 W)
         .source = "NVIDIA GB300 NVL72 page, technical specifications (rack totals ÷ 72, sparse ÷ 2; FP4 dense as printed); "
@@ -619,6 +651,8 @@ std::vector<GpuSpec> build_catalog() {
         // gets 448 GB/s each way; one peer-to-peer pair gets only 64 GB/s each way.
         .intra_node_link = "Infinity Fabric (7 links)",
         .intra_node_bandwidth = 448 * GBps,  // MI300X datasheet: 896 GB/s aggregate bidirectional -> 448 GB/s each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // AMD MI300X datasheet: PCIe Gen5 x16 128 GB/s; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // AMD Instinct MI300X Platform: 8 OAM modules
         .tdp_watts = 750,                    // MI300X datasheet: 750 W peak TBP
         .sm_count = 304,                  // AMD CDNA 3 whitepaper: MI300X 304 compute units
@@ -649,6 +683,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 2614.9 * TFLOPS,        // MI325X datasheet: INT8 2,614.9 TOPS (5,229.8 with sparsity)
         .intra_node_link = "Infinity Fabric (7 links)",
         .intra_node_bandwidth = 448 * GBps,  // MI325X datasheet: 7 links × 128 GB/s = 896 GB/s aggregate bidirectional -> 448 each way
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // AMD MI325X datasheet: PCIe Gen5 x16 128 GB/s; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 8,          // AMD Instinct MI325X Platform: 8 OAM modules
         .tdp_watts = 1000,                   // MI325X datasheet: 1000 W peak TBP
         .sm_count = 304,                  // AMD MI325X datasheet: 304 compute units
@@ -682,6 +718,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 130 * TFLOPS,           // T4 datasheet: INT8 130 TOPS
         .intra_node_link = "PCIe 3.0 x16",
         .intra_node_bandwidth = 16 * GBps,   // T4 datasheet: PCIe Gen3 x16, 32 GB/s bidirectional -> 16 GB/s each way
+        .host_link = "PCIe 3.0 x16",
+        .host_link_bandwidth = 16 * GBps,  // T4 datasheet: PCIe Gen3 x16 32 GB/s; PCIe 3.0 x16: 16 GB/s each way
         .default_gpus_per_node = 1,          // a single card (Colab, cloud inference instances)
         .tdp_watts = 70,                     // T4 datasheet: 70 W
         .sm_count = 40,                   // T4 / TU104 (Turing whitepaper): 40 SMs
@@ -716,6 +754,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 733 * TFLOPS,           // L40S datasheet: INT8 Tensor 733 TOPS (1,466 with sparsity)
         .intra_node_link = "PCIe 4.0 x16",
         .intra_node_bandwidth = 32 * GBps,   // L40S datasheet: PCIe Gen4 x16 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,  // L40S datasheet: PCIe Gen4 x16 64 GB/s; PCIe 4.0 x16: 32 GB/s each way (64 GB/s bidirectional)
         .default_gpus_per_node = 8,          // NVIDIA-Certified L40S / OVX servers hold up to 8 dual-slot passive cards
         .tdp_watts = 350,                    // L40S datasheet: max power consumption 350 W
         .sm_count = 142,                  // Ada whitepaper / L40S datasheet: 18,176 CUDA cores = 142 SMs
@@ -748,6 +788,8 @@ std::vector<GpuSpec> build_catalog() {
         // memory: the real figure is lower than this link peak.
         .intra_node_link = "PCIe 4.0 x16",
         .intra_node_bandwidth = 32 * GBps,   // PCIe 4.0 x16: 64 GB/s bidirectional (PCI-SIG) -> 32 GB/s each way
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,  // AD102: PCIe 4.0 x16; PCIe 4.0 x16: 32 GB/s each way (64 GB/s bidirectional)
         .default_gpus_per_node = 4,          // a workstation: four 3-slot cards fill an ATX/EATX tower; 8-card rigs are rarer
         .tdp_watts = 450,                    // Ada whitepaper / RTX 4090 spec page: total graphics power 450 W
         .sm_count = 128,                  // Ada whitepaper, Appendix A: RTX 4090 128 SMs
@@ -780,6 +822,8 @@ std::vector<GpuSpec> build_catalog() {
         .peak_int8 = 838 * TFLOPS,           // RTX Blackwell whitepaper, Appendix A: INT8 Tensor 838 TOPS (1,676 with sparsity)
         .intra_node_link = "PCIe 5.0 x16",
         .intra_node_bandwidth = 64 * GBps,   // PCIe 5.0 x16: 128 GB/s bidirectional (PCI-SIG) -> 64 GB/s each way (no NVLink)
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,  // GB202: PCIe 5.0 x16; PCIe 5.0 x16: 64 GB/s each way (128 GB/s bidirectional)
         .default_gpus_per_node = 4,          // a workstation, as the RTX 4090
         .tdp_watts = 575,                    // RTX Blackwell whitepaper, Appendix A: total graphics power 575 W
         .sm_count = 170,                  // RTX Blackwell whitepaper, Appendix A: RTX 5090 170 SMs

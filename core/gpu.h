@@ -62,6 +62,11 @@ inline constexpr double kAttentionEfficiencyAmpereFa2 = 0.50;
 // The input format of a matrix multiply (what the tensor / matrix cores read).
 enum class NumberFormat { fp64, fp32, tf32, fp16, bf16, fp8, fp4, int8 };
 
+// What pinned host <-> device copies reach of the host link's datasheet rate: 55.0 GB/s device to
+// host and 55.3 host to device of PCIe 5.0 x16's 64 GB/s on an H100 SXM5 (1 GiB copies;
+// validation/host_link/host_link.py, host_link_h100.json, 2026-12-06), applied to every part's link.
+inline constexpr double kHostLinkSustained = 0.86;
+
 struct GpuSpec {
     std::string name;          // catalog key, lower case, e.g. "h100-sxm"
     std::string display_name;  // "NVIDIA H100 SXM5 80GB"
@@ -89,6 +94,12 @@ struct GpuSpec {
     // Bytes/s per GPU in ONE direction: half the bidirectional figure datasheets print
     // (NVLink 4: 900 GB/s bidirectional -> 450e9).
     double intra_node_bandwidth = 0;
+    // The link to the host CPU's memory (what activation offloading copies over): its name and its
+    // bytes/s per GPU in ONE direction as the datasheet gives it (PCIe 5.0 x16: 64e9; a GB200's
+    // NVLink-C2C, 900 GB/s bidirectional between the Grace and its two GPUs: 225e9 per GPU). Copies
+    // reach kHostLinkSustained of it (docs/GPUS.md, "Host link").
+    std::string host_link = "PCIe 4.0 x16 (assumed)";
+    double host_link_bandwidth = 32e9;
     int default_gpus_per_node = 8;      // GPUs in the usual server of this part
     double tdp_watts = 0;               // board power (TDP / TBP), datasheet maximum
     // Streaming multiprocessors (AMD: compute units) a kernel can use; 0 = not in the catalog.

@@ -55,6 +55,7 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     if (!o.seq.empty()) c.seq = parse_int(o.seq, "--seq", 1, std::int64_t{1} << 24);
     if (!o.global_batch.empty()) c.global_batch = parse_int(o.global_batch, "--global-batch", 1, kMaxBatch);
     c.offload = parse_offload(o.offload, "--offload");
+    c.offload_activations = small(o.offload_activations, "--offload-activations", 0, 1 << 20);
     for (const std::string& option : o.framework_options) {
         const std::size_t eq = option.find('=');
         const std::string key = eq == std::string::npos ? std::string() : to_lower(trim(option.substr(0, eq)));

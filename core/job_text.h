@@ -23,6 +23,7 @@ struct JobText {
     std::string dropout = "0", micro_batch = "1";
     std::string seq = "", global_batch = "";  // empty: the defaults (resolve_defaults)
     std::string offload = "none", framework = "generic";
+    std::string offload_activations = "0";  // --offload-activations: layers whose activations go to CPU memory
     std::vector<std::string> framework_options{};  // --framework-option KEY=VALUE, each as typed
     // --optimizer-impl and --trainer: the pytorch profile's options optimizer_impl and trainer
     // under their own flags (empty: not given); the same as --framework-option KEY=VALUE.

@@ -316,6 +316,8 @@ nlohmann::json gpu_json(const GpuSpec& g) {
                                   {"int8", g.peak_int8}}},
             {"intra_node_link", g.intra_node_link},
             {"intra_node_bandwidth_bytes_per_s", g.intra_node_bandwidth},
+            {"host_link", g.host_link},
+            {"host_link_bandwidth_bytes_per_s", g.host_link_bandwidth},
             {"tdp_watts", g.tdp_watts},
             {"sm_count", g.sm_count}};
 }
@@ -350,6 +352,7 @@ nlohmann::json config_json(const TrainConfig& c) {
             {"global_batch", c.global_batch},
             {"grad_accum", c.global_batch > 0 ? c.grad_accum() : 0},
             {"offload", to_string(c.offload)},
+            {"offload_activations", c.offload_activations},
             {"lora", {{"rank", c.lora.rank}, {"alpha", c.lora.alpha}, {"targets", lora_targets_string(c.lora.targets)},
                       {"base_quant", to_string(c.lora.base_quant)}, {"paged_optimizer", c.lora.paged_optimizer}}},
             {"framework", to_string(c.framework)}};

@@ -87,6 +87,11 @@ std::vector<Figure> key_figures(const Evaluation& e) {
     if (p.moe_host.seconds > 0)
         ms("moe_host", "MoE host work", p.moe_host.seconds,
            format_duration(p.moe_host.per_local_expert) + " per local expert per MoE layer pass, the GPU waiting (" + p.moe_host.source + ")");
+    if (p.activation_offload.layers > 0)
+        ms("activation_offload", "activation offload", p.activation_offload.seconds,
+           "the copies of " + std::to_string(p.activation_offload.layers) + " layers' activations over " + p.activation_offload.link +
+               " (" + format_duration(p.activation_offload.copy_seconds) + " each way per micro-batch) beyond the " +
+               std::to_string(p.activation_offload.of - 2) + " layers beside them");
     f.push_back({"tokens_per_second", "throughput", p.tokens_per_second, "tok/s", format_value(p.tokens_per_second, "tok/s"),
                  format_count(p.tokens_per_second / m.config.parallel.gpus) + " per GPU"});
     // The error band of held-out published runs planned the same way (planner/accuracy.h).
@@ -224,6 +229,9 @@ std::vector<TimeSegment> time_segments(const Evaluation& e) {
         {"moe_host", "MoE host work", p.moe_host.seconds * 1e3,
          "MoE host work: " + format_duration(p.moe_host.seconds) + "\nhost work per local expert after each MoE layer's "
          "device-to-host sync, the GPU waiting" + src + " §2"},
+        {"activation_offload", "activation offload", p.activation_offload.seconds * 1e3,
+         "activation offload: " + format_duration(p.activation_offload.seconds) +
+             "\nthe offloaded layers' copies to and from CPU memory the layers beside them leave exposed" + src + " §2"},
     };
 }
 

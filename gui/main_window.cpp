@@ -253,6 +253,10 @@ QWidget* MainWindow::build_inputs() {
     recompute_ = combo("recompute", {"none", "selective", "full"});
     attention_ = combo("attention", {"flash", "eager"});
     offload_ = combo("offload", {"none", "optimizer", "optimizer+params"});
+    offload_activations_ = spin("offloadActivations", 0, 1 << 20, 0, "none");
+    offload_activations_->setToolTip("Layers whose saved activations go to CPU memory during the forward and come back for the "
+                                     "backward (Transformer Engine's CPU offloading, --offload-activations; needs pp 1 and no "
+                                     "recompute; docs/MEMORY_MODEL.md §4)");
     dropout_ = new QDoubleSpinBox();
     dropout_->setObjectName("dropout");
     dropout_->setRange(0, 0.999);
@@ -268,6 +272,7 @@ QWidget* MainWindow::build_inputs() {
     jf->addRow("recompute", recompute_);
     jf->addRow("attention", attention_);
     jf->addRow("offload", offload_);
+    jf->addRow("offload activations", offload_activations_);
     jf->addRow("dropout", dropout_);
     jf->addRow("micro-batch", micro_batch_);
     jf->addRow("global batch", global_batch_);
@@ -437,7 +442,7 @@ void MainWindow::connect_inputs() {
     for (QComboBox* c : {gpu_, zero_, etp_, precision_, optimizer_, recompute_, attention_, framework_, offload_, base_quant_,
                          inf_weights_, inf_kv_, inf_attention_, inf_framework_})
         connect(c, &QComboBox::currentIndexChanged, this, changed);
-    for (QSpinBox* s : {gpus_, gpus_per_node_, tp_, pp_, cp_, ep_, virtual_stages_, micro_batch_, global_batch_, seq_, lora_rank_,
+    for (QSpinBox* s : {gpus_, gpus_per_node_, tp_, pp_, cp_, ep_, virtual_stages_, micro_batch_, global_batch_, seq_, offload_activations_, lora_rank_,
                         inf_group_, inf_batch_, inf_prompt_, inf_generate_, inf_chunk_, inf_tp_, inf_block_})
         connect(s, &QSpinBox::valueChanged, this, changed);
     for (QLineEdit* e : {hf_path_, params_, tokens_, price_, lora_targets_}) connect(e, &QLineEdit::textChanged, this, changed);
@@ -499,6 +504,7 @@ Scenario MainWindow::scenario() const {
     s.offload = data_of(offload_);
     s.framework = data_of(framework_);
     s.dropout = dropout_->value();
+    s.offload_activations = offload_activations_->value();
     s.micro_batch = micro_batch_->value();
     s.global_batch = global_batch_->value();
     s.seq = seq_->value();
@@ -560,6 +566,7 @@ void MainWindow::set_scenario(const Scenario& s) {
     select_data(framework_, s.framework);
     dropout_->setValue(s.dropout);
     clamp(micro_batch_, s.micro_batch);
+    clamp(offload_activations_, s.offload_activations);
     clamp(global_batch_, s.global_batch);
     clamp(seq_, s.seq);
     tokens_->setText(q(s.tokens));
@@ -666,7 +673,7 @@ QString MainWindow::mark_invalid_inputs(const QString& message) {
     const std::vector<std::pair<const char*, QWidget*>> training = {
         {"--gpus", gpus_}, {"--gpus-per-node", gpus_per_node_}, {"--tp", tp_}, {"--pp", pp_}, {"--cp", cp_}, {"--ep", ep_}, {"--etp", etp_},
         {"--virtual-stages", virtual_stages_}, {"--zero", zero_}, {"--sp", sp_}, {"--precision", precision_},
-        {"--optimizer", optimizer_}, {"--recompute", recompute_}, {"--attention", attention_}, {"--offload", offload_},
+        {"--optimizer", optimizer_}, {"--recompute", recompute_}, {"--attention", attention_}, {"--offload", offload_}, {"--offload-activations", offload_activations_},
         {"--framework", framework_}, {"--dropout", dropout_}, {"--micro-batch", micro_batch_},
         {"--global-batch", global_batch_}, {"--seq", seq_}, {"--tokens", tokens_}, {"--price-per-gpu-hour", price_},
         {"--lora-rank", lora_rank_}, {"--lora-alpha", lora_alpha_}, {"--lora-targets", lora_targets_},

@@ -146,6 +146,7 @@ private:
     QGroupBox *layout_box_, *job_box_, *lora_box_, *run_box_, *infer_box_;
     // LoRA / QLoRA.
     QSpinBox* lora_rank_;
+    QSpinBox* offload_activations_;
     QDoubleSpinBox* lora_alpha_;
     QLineEdit* lora_targets_;
     QComboBox* base_quant_;

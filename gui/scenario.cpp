@@ -71,6 +71,7 @@ Scenario default_scenario() {
     s.recompute = job.recompute;
     s.attention = job.attention;
     s.offload = job.offload;
+    s.offload_activations = c.offload_activations;
     s.framework = job.framework;
     s.dropout = c.dropout;
     s.micro_batch = c.micro_batch;
@@ -145,6 +146,7 @@ TrainConfig resolve_config(const Scenario& s) {
     t.recompute = s.recompute;
     t.attention = s.attention;
     t.offload = s.offload;
+    t.offload_activations = as_text(std::int64_t{s.offload_activations});
     t.dropout = as_text(s.dropout);
     t.micro_batch = as_text(std::int64_t{s.micro_batch});
     if (s.seq != 0) t.seq = as_text(std::int64_t{s.seq});
@@ -313,6 +315,7 @@ Scenario scenario_from_json(const nlohmann::json& input, const std::string& what
     s.recompute = r.text("recompute", s.recompute);
     s.attention = r.text("attention", s.attention);
     s.offload = r.text("offload", s.offload);
+    s.offload_activations = r.small("offload_activations", 0);
     s.framework = r.text("framework", s.framework);
     s.dropout = r.real("dropout", 0);
     s.micro_batch = r.integer("micro_batch", 1);

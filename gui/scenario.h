@@ -60,6 +60,7 @@ struct Scenario {
     bool sp = false;
     std::string precision;  // empty: the framework's default (mixed-bf16; amp-bf16 for pytorch)
     std::string optimizer = "adamw", recompute = "none", attention = "flash", offload = "none", framework = "generic";
+    int offload_activations = 0;  // --offload-activations: layers whose activations go to CPU memory
     double dropout = 0;
     std::int64_t micro_batch = 1;
     std::int64_t global_batch = 0;  // 0: micro-batch × dp × pp

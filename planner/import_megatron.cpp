@@ -148,6 +148,10 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
         if (!has(arg)) continue;
         rec.option(job.framework_options, fo.key, a.at(arg).empty() ? "true" : a.at(arg), arg);
     }
+    // Activation offloading: --cpu-offloading-num-layers N > 0 turns cpu_offloading on (arguments.py).
+    if (has("--cpu-offloading-num-layers") && value("--cpu-offloading-num-layers") != "0")
+        rec.take("--offload-activations", job.offload_activations, value("--cpu-offloading-num-layers"),
+                 "--cpu-offloading-num-layers (Transformer Engine's CPU offloading of the first N layers' activations)");
     if (has("--recompute-granularity")) {
         const std::string g = value("--recompute-granularity");
         if (g != "full" && g != "selective") rec.fail("--recompute-granularity", "\"" + g + "\" is not full or selective");

@@ -316,16 +316,28 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     auto saved = [&](const LayerKind& k, Recompute mode) { return saved_bytes(layer_saved_tensors(m, c, mode, k), shape); };
     // What dropless routing could add to one layer at worst (activations.h; not planned).
     auto dropless_extra = [&](const LayerKind& k) { return dropless_worst_case_bytes(m, c, c.recompute, k) - saved(k, c.recompute); };
+    auto layer_bytes = [&](const LayerKind& k) {
+        double b = saved(k, c.recompute);
+        if (c.lora.enabled()) b += count_lora(m, c.lora, {{k, 1}}).intermediates_per_token * shape.s * shape.b * pb.activation;
+        return b;
+    };
     std::vector<double> kind_bytes;
     double stage_bytes = 0, stage_dropless = 0;
     for (const LayerGroup& g : groups) {
-        double b = saved(g.kind, c.recompute);
-        if (c.lora.enabled())
-            b += count_lora(m, c.lora, {{g.kind, 1}}).intermediates_per_token * shape.s * shape.b * pb.activation;
+        const double b = layer_bytes(g.kind);
         kind_bytes.push_back(b);
         stage_bytes += g.count * b;
         if (explain) stage_dropless += g.count * dropless_extra(g.kind);
     }
+    // --offload-activations N (validate_config: pp 1, no recompute, N < L): Transformer Engine's CPU
+    // offloading copies layers 0 … N−1's saved tensors to pinned CPU memory and frees them on the GPU,
+    // so that the GPU holds the other L − N layers' (cpu_offload.py: "(num_layers −
+    // num_offloaded_layers) · T"); docs/MEMORY_MODEL.md §4, "Activation offloading".
+    double offloaded = 0;
+    if (c.offload_activations > 0 && p.pp == 1)
+        for (const LayerGroup& g : layer_groups(m, 0, std::min(c.offload_activations, m.n_layers))) offloaded += g.count * layer_bytes(g.kind);
+    s.offloaded_activations = offloaded;
+    s.cpu_offload += offloaded;
     // Layers of several kinds: their average, so that activations = per layer × layer·micro-batches
     // (exact with 1F1B; with interleaving each chunk is taken at the stage's average in-flight count).
     s.activations_per_layer = groups.size() == 1 ? kind_bytes.front() : stage_bytes / s.layers;
@@ -337,7 +349,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     const int mtp = last ? m.mtp_layers : 0;
     const LayerKind mtp_kind = mtp_layer_kind(m);
     const double mtp_extra = mtp * saved_bytes(mtp_saved_tensors(m, c, c.recompute), shape);
-    s.activations = s.activations_per_layer * s.layer_microbatches + first_extra * first_in_flight + last_extra + mtp_extra;
+    s.activations = s.activations_per_layer * s.layer_microbatches - offloaded + first_extra * first_in_flight + last_extra + mtp_extra;
     s.logits = last ? (1 + mtp) * logits_bytes(m, c) : 0;
     const double dropless_more = explain ? stage_dropless * s.layer_microbatches / s.layers +
                                                (mtp > 0 ? mtp * dropless_extra(mtp_kind) : 0)
@@ -406,6 +418,9 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
           << dec(shape.s) << ", b " << c.micro_batch << (c.dropout > 0 ? ", dropout" : ", no dropout") << ") × "
           << dec(s.layer_microbatches) << " layer·micro-batches in flight (" << s.layers << " layers × "
           << dec(s.microbatches_in_flight) << (p.virtual_stages > 1 ? " interleaved" : "") << ")";
+        if (offloaded > 0)
+            f << " − " << gib(offloaded) << " of layers 0–" << c.offload_activations - 1
+              << " in CPU memory (--offload-activations " << c.offload_activations << ": Transformer Engine's CPU offloading)";
         if (first_extra > 0) f << " + embedding dropout masks " << gib(first_extra * first_in_flight);
         if (last_extra > 0) f << " + final-norm and output-layer inputs " << gib(last_extra);
         if (mtp > 0)

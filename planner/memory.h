@@ -59,6 +59,7 @@ struct StageMemory {
     double temporary = 0;         // temporaries live at the peak
     double overhead = 0;          // CUDA context and library workspaces (outside the allocator)
     double cpu_offload = 0;       // bytes this rank keeps in CPU memory
+    double offloaded_activations = 0;  // of them, --offload-activations: the offloaded layers' saved tensors, one micro-batch
 
     std::vector<PhaseTotal> phases;
     std::string peak_phase;

@@ -623,6 +623,20 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             : (opt.memory_bandwidth > 0 ? "calibrated: " + opt.calibration : std::string("datasheet")) + " HBM bandwidth " + plain(hbm / 1e12) + " TB/s";
     r.rate_sources.elementwise = std::string(to_string(r.elementwise.kernels)) + ", " + r.elementwise.source;
     for (const std::string& n : clamped) r.rate_sources.clamped += (r.rate_sources.clamped.empty() ? "" : "; ") + n;
+    // --offload-activations (pp 1: validate_config): the copies beside the layers.
+    if (st.offloaded_activations > 0) {
+        ActivationOffload& a = r.activation_offload;
+        a.layers = c.offload_activations;
+        a.of = m.n_layers;
+        a.bytes = st.offloaded_activations;
+        a.link = g.host_link;
+        a.link_bandwidth = g.host_link_bandwidth * kHostLinkSustained;
+        a.copy_seconds = a.bytes / a.link_bandwidth;
+        // A layer's forward (backward): the micro-batch's ÷ L (the output layer's share included).
+        a.forward_window = (a.of - 2.0) * r.microbatch_forward_seconds / a.of;
+        a.backward_window = (a.of - 2.0) * r.microbatch_backward_seconds / a.of;
+        a.seconds = micro * (std::max(0.0, a.copy_seconds - a.forward_window) + std::max(0.0, a.copy_seconds - a.backward_window));
+    }
     // The framework's own time model, where it has one (llmplan: the engine's calibrated kernels).
     framework_profile(c.framework).step_time(plan, opt, r);
     return r;
@@ -963,7 +977,8 @@ void step_and_run_totals(PerfPlan& r, const MemoryPlan& plan, const ClusterSpec&
     }
 
     // --- the step ------------------------------------------------------------------------------------
-    r.step_seconds = r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + r.moe_host.seconds;
+    r.step_seconds = r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + r.moe_host.seconds +
+                     r.activation_offload.seconds;
     if (opt.mfu > 0) {
         r.mfu_given = true;
         r.step_seconds = r.model_flops_per_step / (p.gpus * r.peak_flops * opt.mfu);
@@ -1094,6 +1109,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.bubble_fraction = t.bubble_fraction;
     r.optimizer_seconds = t.optimizer_seconds;
     r.moe_host = t.moe_host;
+    r.activation_offload = t.activation_offload;
     r.engine_time = std::move(t.engine_time);
     // 3–4. communication and what of it compute hides
     r.collectives = step_collectives(plan, cl, opt, t);

@@ -270,6 +270,24 @@ struct MoeHostWork {
     std::string source;              // why (the framework's mechanism and the constant's fit)
 };
 
+// --offload-activations: the copies of the offloaded layers' activations over the host link, device
+// to host during the forward and back during the backward, and what of them the layers beside them
+// leave exposed (docs/PERFORMANCE_MODEL.md §2, "Activation offloading"). Transformer Engine's schedule
+// (cpu_offload.py) gives layer i's copy until layer L − N + i starts, and its reload from the backward
+// of layer L − 1 − N + i until its own: N serial copies of x seconds each hide behind L − 2 layers'
+// forward (backward), so each direction leaves max(0, N·x − (L − 2)·layer time) exposed.
+struct ActivationOffload {
+    int layers = 0;               // N, offloaded
+    int of = 0;                   // L, the stage's layers
+    double bytes = 0;             // the N layers' saved tensors, one micro-batch (StageMemory::offloaded_activations)
+    std::string link;             // the GPU's host link (GpuSpec::host_link)
+    double link_bandwidth = 0;    // bytes/s one way: the host link × kHostLinkSustained
+    double copy_seconds = 0;      // the N layers one way, one micro-batch: bytes ÷ link_bandwidth
+    double forward_window = 0;    // (L − 2) layers' forward, one micro-batch
+    double backward_window = 0;   // (L − 2) layers' backward
+    double seconds = 0;           // per step: micro-batches × the two directions' exposed parts
+};
+
 struct ComputeTime {
     RateSources rate_sources;
     double micro_batches = 1;   // m, per step per data-parallel rank
@@ -312,6 +330,7 @@ struct ComputeTime {
     // MoE layers after their token dispatcher's device-to-host sync, docs/PERFORMANCE_MODEL.md §2,
     // "MoE host work"); 0 elsewhere.
     MoeHostWork moe_host;
+    ActivationOffload activation_offload;  // --offload-activations (per step, outside the compute)
     std::optional<EngineStepTime> engine_time;  // set by the llmplan profile
 };
 // The pairing of one MoE layer's all-to-alls under the framework's overlap, for the stage `t` times
@@ -369,6 +388,7 @@ struct PerfPlan {
     double bubble_fraction = 0;       // (p − 1)/(v·m)
     double optimizer_seconds = 0;
     MoeHostWork moe_host;             // host work the GPU waits for (ComputeTime::moe_host)
+    ActivationOffload activation_offload;  // the offloaded activations' copies, their exposed part (ComputeTime::activation_offload)
     // --framework llmplan on one device: the engine's kernels, summed (engine_time.h); it then
     // supplies the forward, backward and optimizer times above.
     std::optional<EngineStepTime> engine_time;
