@@ -551,6 +551,22 @@ private slots:
         QCOMPARE(data_of(child<QComboBox>(w, "etp")), std::string("tp"));
     }
 
+    void offload_activations_is_an_input() {
+        // --offload-activations in the form: the layers whose activations go to CPU memory.
+        MainWindow w;
+        choose(w, "modelPreset", "llama-2-7b");
+        child<QSpinBox>(w, "gpus")->setValue(8);
+        child<QSpinBox>(w, "offloadActivations")->setValue(8);
+        QCOMPARE(w.scenario().offload_activations, 8);
+        QVERIFY(w.evaluation() != nullptr);
+        QCOMPARE(w.evaluation()->memory.config.offload_activations, 8);
+        QVERIFY(w.evaluation()->memory.worst().offloaded_activations > 0);
+        Scenario s = w.scenario();
+        s.offload_activations = 0;
+        w.set_scenario(s);
+        QCOMPARE(child<QSpinBox>(w, "offloadActivations")->value(), 0);
+    }
+
     void colours_are_fixed_per_term() {
         MainWindow w;
         choose(w, "modelPreset", "llama-2-7b");

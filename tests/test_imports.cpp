@@ -368,6 +368,30 @@ TEST_CASE("imports: a GUI scenario holds the experts' tensor parallel (--etp)", 
     for (const std::string& f : {scenario, back}) std::remove(f.c_str());
 }
 
+TEST_CASE("imports: a GUI scenario holds --offload-activations", "[imports][config][scenario][offload]") {
+    gui::Scenario s;
+    s.model = "llama-2-7b";
+    s.gpus = 8;
+    s.zero = 3;
+    s.offload_activations = 8;
+    const std::string scenario = "imports_scenario_offload.json", back = "imports_scenario_offload_back.json";
+    write(scenario, gui::scenario_to_json(s).dump(2));
+    CHECK(gui::scenario_to_json(s)["offload_activations"] == 8);
+    CHECK(gui::load_scenario_file(scenario).offload_activations == 8);
+    const nlohmann::json cli = run_json({"plan", "--scenario", scenario, "--json"});
+    CHECK(cli["inputs"]["offload_activations"] == 8);
+    CHECK(cli == run_json({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "3", "--offload-activations", "8", "--json"}));
+    // --write-scenario keeps it; a plan report loads as a scenario with it.
+    run_json({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "3", "--offload-activations", "8", "--write-scenario", back,
+              "--json"});
+    CHECK(gui::load_scenario_file(back).offload_activations == 8);
+    CHECK(gui::scenario_from_json(cli, "report").offload_activations == 8);
+    // A bad value is the CLI's one line, naming the flag.
+    s.offload_activations = 40;
+    CHECK_THROWS_WITH(gui::evaluate(s), Catch::Contains("--offload-activations 40: the llama-2-7b model has 32 layers"));
+    for (const std::string& f : {scenario, back}) std::remove(f.c_str());
+}
+
 TEST_CASE("imports: a GUI scenario reruns from the CLI and converts to a job file and back", "[imports][config][scenario]") {
     gui::Scenario s;
     s.model = "llama-3-8b";
