@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string* slots[] = {&t.gpus,      &t.gpus_per_node, &t.tp,          &t.pp,         &t.cp,          &t.ep,
                             &t.virtual_stages, &t.zero,     &t.precision,   &t.optimizer,  &t.recompute,   &t.attention,
                             &t.dropout,   &t.micro_batch,   &t.seq,         &t.global_batch, &t.offload,   &t.framework,
-                            &t.lora_rank, &t.lora_alpha,    &t.lora_targets, &t.base_quant};
+                            &t.lora_rank, &t.lora_alpha,    &t.lora_targets, &t.base_quant, &t.offload_activations};
     for (std::size_t i = 0; i < fields.size() && i < std::size(slots); ++i) *slots[i] = fields[i];
     t.sp = (data[0] & 1) != 0;
     t.paged_optimizer = (data[0] & 2) != 0;
@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(p.gpus >= 1 && p.gpus_per_node >= 1 && p.tp >= 1 && p.pp >= 1 && p.cp >= 1 && p.ep >= 1 &&
                   p.virtual_stages >= 1 && p.zero >= 0 && p.zero <= 3,
               "layout out of range", text);
-        check(c.micro_batch >= 1 && c.seq >= 0 && c.global_batch >= 0 && c.lora.rank >= 0, "job out of range", text);
+        check(c.micro_batch >= 1 && c.seq >= 0 && c.global_batch >= 0 && c.lora.rank >= 0 && c.offload_activations >= 0,
+              "job out of range", text);
         check(std::isfinite(c.dropout) && c.dropout >= 0 && c.dropout < 1, "dropout out of range", text);
         check(std::isfinite(c.lora.alpha) && c.lora.alpha > 0, "lora alpha out of range", text);
         static const ModelSpec model = preset_or_throw("llama-2-7b", "--model");
