@@ -251,9 +251,12 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
     t.add({"communication (exposed)", duration(r.comm_exposed_seconds),
            "of " + duration(r.comm_seconds) + " on the links (" + size(r.comm_bytes_per_gpu) +
                " per GPU per step); overlap model below"});
-    t.add({"optimizer step", duration(r.optimizer_seconds),
-           r.engine_time ? "global norm + one fused AdamW launch per parameter tensor"
-                         : "weights, master copy, states and gradients through HBM once"});
+    t.add({"optimizer step", r.optimizer_on_cpu ? std::string("not modelled") : duration(r.optimizer_seconds),
+           r.optimizer_on_cpu ? "on the CPU (--offload " + std::string(to_string(plan.config.offload)) +
+                                    ": the rank's fp32 shard through the CPU's Adam, its gradients and the updated weights over "
+                                    "the host link): not in the step time below (docs/PERFORMANCE_MODEL.md, Limits)"
+           : r.engine_time ? "global norm + one fused AdamW launch per parameter tensor"
+                           : "weights, master copy, states and gradients through HBM once"});
     if (r.moe_host.seconds > 0) {
         const MoeHostWork& h = r.moe_host;
         t.add({"MoE host work", duration(h.seconds),

@@ -419,6 +419,10 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (c.offload != Offload::none && p.zero == 0)
         warnings.push_back("--offload " + std::string(to_string(c.offload)) +
                            " with --zero 0: ZeRO-Offload keeps a full optimizer copy on the CPU of every rank");
+    if (c.offload != Offload::none)
+        warnings.push_back("--offload " + std::string(to_string(c.offload)) +
+                           ": the optimizer step runs on the CPU, and its time (CPU Adam, the copies over the host link) is not "
+                           "modelled: the step time leaves it out");
     // Activation offloading, as Transformer Engine's CPU offload context runs it under Megatron-Core
     // (transformer_config.py refuses the same three cases).
     if (c.offload_activations != 0) {

@@ -83,7 +83,9 @@ std::vector<Figure> key_figures(const Evaluation& e) {
     ms("exposed_comm", "exposed communication", p.comm_exposed_seconds,
        "of " + format_duration(p.comm_seconds) + " on the links (overlap model: Communication tab)");
     ms("bubble", "pipeline bubble", p.bubble_seconds, "(p − 1)/(v·m) = " + format_fixed(100 * p.bubble_fraction, 1) + "% of compute");
-    ms("optimizer", "optimizer step", p.optimizer_seconds, "weights, master copy, states and gradients through HBM once");
+    ms("optimizer", "optimizer step", p.optimizer_seconds,
+       p.optimizer_on_cpu ? "on the CPU (--offload): not modelled, not in the step time"
+                          : "weights, master copy, states and gradients through HBM once");
     if (p.moe_host.seconds > 0)
         ms("moe_host", "MoE host work", p.moe_host.seconds,
            format_duration(p.moe_host.per_local_expert) + " per local expert per MoE layer pass, the GPU waiting (" + p.moe_host.source + ")");

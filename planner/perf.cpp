@@ -42,6 +42,13 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     const int per_node = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
     p.link = LinkKind::network;
     p.per_node = per_node;
+    if (kind == Collective::send_recv) {
+        // Point to point: a pipeline hop between two nodes, or a ring (context parallelism's K and V
+        // exchange) whose members span nodes: every member sends to its neighbour at once, a hop that
+        // leaves the node goes through one NIC, and each ring step waits for its slowest hop.
+        p.busbw = cl.network_per_gpu;
+        return p;
+    }
     if (kind == Collective::all_to_all) {
         // An all-to-all cannot aggregate NICs (docs/REFERENCES.md §4): each rank sends the
         // (n − g)/n of its buffer bound for other nodes through its own NIC while (g − 1)/n goes
@@ -614,7 +621,11 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.bubble_seconds = (p.pp - 1.0) / p.virtual_stages * t_mb;  // (p − 1)/(v·m) of the compute
     // Optimizer step: reads and writes weights, master copy and states, reads gradients (HBM-bound).
     const double optimizer_bytes = 2 * (st.parameters + st.master + st.optimizer_states) + st.gradients;
-    r.optimizer_seconds = optimizer_bytes / hbm_at(optimizer_bytes / 2);
+    // ZeRO-Offload / ZeRO-Infinity (--offload): the optimizer step runs on the CPU over the rank's fp32
+    // shard (DeepSpeedCPUAdam), the gradients and the updated weights crossing the host link. Not
+    // modelled (docs/PERFORMANCE_MODEL.md, "Limits"): the step leaves it out, and says so.
+    r.optimizer_on_cpu = c.offload != Offload::none;
+    r.optimizer_seconds = r.optimizer_on_cpu ? 0 : optimizer_bytes / hbm_at(optimizer_bytes / 2);
     r.rate_sources.memory_bound =
         tu.table && memory_gbps(*tu.table, "copy", 1).value > 0 && !(opt.memory_bandwidth > 0)
             ? std::string("kernel table") + (table_gemm ? "" : " (" + tu.source + ")") +
@@ -664,7 +675,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         u.group = group;
         u.bytes = bytes;
         u.count = count;
-        const Placement pl = place(cl, p.gpus, kind, kind == Collective::send_recv ? 2 : group, stride);
+        const Placement pl = place(cl, p.gpus, kind, group, stride);
         u.link = pl.link;
         u.bus_bandwidth = pl.busbw;
         u.each = collective_time(kind, bytes, group, LinkModel{pl.link, pl.busbw, pl.per_node});
@@ -1108,6 +1119,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.bubble_seconds = t.bubble_seconds;
     r.bubble_fraction = t.bubble_fraction;
     r.optimizer_seconds = t.optimizer_seconds;
+    r.optimizer_on_cpu = t.optimizer_on_cpu;
     r.moe_host = t.moe_host;
     r.activation_offload = t.activation_offload;
     r.engine_time = std::move(t.engine_time);

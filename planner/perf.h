@@ -326,6 +326,7 @@ struct ComputeTime {
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
     double optimizer_seconds = 0;
+    bool optimizer_on_cpu = false;  // --offload: the CPU runs the optimizer step, outside this model (0 s above)
     // Per step: host work the GPU waits for, outside the compute (FrameworkProfile::step_time: Megatron's
     // MoE layers after their token dispatcher's device-to-host sync, docs/PERFORMANCE_MODEL.md §2,
     // "MoE host work"); 0 elsewhere.
@@ -387,6 +388,7 @@ struct PerfPlan {
     double bubble_seconds = 0;
     double bubble_fraction = 0;       // (p − 1)/(v·m)
     double optimizer_seconds = 0;
+    bool optimizer_on_cpu = false;    // --offload: the CPU's optimizer step is not modelled (ComputeTime::optimizer_on_cpu)
     MoeHostWork moe_host;             // host work the GPU waits for (ComputeTime::moe_host)
     ActivationOffload activation_offload;  // the offloaded activations' copies, their exposed part (ComputeTime::activation_offload)
     // --framework llmplan on one device: the engine's kernels, summed (engine_time.h); it then

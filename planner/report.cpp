@@ -187,6 +187,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                            {"bubble_fraction", r.bubble_fraction},
                            {"exposed_communication_seconds", r.comm_exposed_seconds},
                            {"optimizer_seconds", r.optimizer_seconds},
+                           {"optimizer_on_cpu", r.optimizer_on_cpu},
                            {"moe_host_seconds", r.moe_host.seconds},
                            {"moe_host", {{"per_local_expert_seconds", r.moe_host.per_local_expert},
                                          {"local_experts", r.moe_host.local_experts},

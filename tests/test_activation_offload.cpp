@@ -191,3 +191,23 @@ TEST_CASE("offload-activations: the CLI, the report and Megatron's --cpu-offload
     CHECK(bad.out.empty());
     CHECK(bad.err.find("--offload-activations 40: the llama-2-7b model has 32 layers") != std::string::npos);
 }
+
+TEST_CASE("offload optimizer: the CPU's optimizer step is said to be outside the model, not guessed", "[offload][perf]") {
+    const ModelSpec m = preset_or_throw("llama-2-7b", "t");
+    const GpuSpec& gpu = gpu_or_throw("a100-80g", "t");
+    TrainConfig c = llama_job(8, 0);
+    const PerfPlan on_gpu = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    CHECK_FALSE(on_gpu.optimizer_on_cpu);
+    CHECK(on_gpu.optimizer_seconds > 0);
+    c.offload = Offload::optimizer;
+    const PerfPlan off = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
+    CHECK(off.optimizer_on_cpu);
+    CHECK(off.optimizer_seconds == 0);
+    CHECK(off.step_seconds == Approx(off.compute_seconds + off.bubble_seconds + off.comm_exposed_seconds).epsilon(1e-12));
+    bool warned = false;
+    for (const std::string& w : validate_config(m, c)) warned = warned || w.find("is not modelled: the step time leaves it out") != std::string::npos;
+    CHECK(warned);
+    const test::CliResult r = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--zero", "3", "--offload", "optimizer"});
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("optimizer step           not modelled  on the CPU (--offload optimizer") != std::string::npos);
+}

@@ -1075,3 +1075,39 @@ TEST_CASE("perf: the all-to-all overlap's layer schedule, by hand", "[perf][gold
     p = a2a_layer_pair(t, 10e-3);
     CHECK(p.exposed == Approx(24.5e-3));
 }
+
+TEST_CASE("perf: a context-parallel ring that spans nodes runs at its slowest hop, one NIC", "[perf][golden]") {
+    // llama-2-7b at 32K tokens, tp 2 × cp 8 = 16 ranks: Megatron's order puts the cp ranks two apart,
+    // so the ring holds 4 members in each of two 8-GPU nodes and two of its hops leave a node. Every
+    // member sends its K and V block to its neighbour at once; a step waits for the hop through one
+    // NIC: 400 Gb/s NDR = 50 GB/s line rate, the catalog's 47 GB/s per GPU for the H100's NIC.
+    // K and V per block: s/cp × (k_dim + v_dim) × 2 B ÷ tp = 4096 × 8192 × 2 / 2 = 33,554,432 B.
+    const ModelSpec m = preset_or_throw("llama-2-7b", "t");
+    TrainConfig c;
+    c.parallel.gpus = 16;
+    c.parallel.tp = 2;
+    c.parallel.cp = 8;
+    c.parallel.sp = true;
+    c.seq = 32768;
+    c.micro_batch = 1;
+    c.global_batch = 1;
+    auto ring = [](const PerfPlan& r) {
+        for (const CollectiveUse& u : r.collectives)
+            if (u.purpose == "context-parallel ring exchange of K and V blocks") return u;
+        FAIL("no ring");
+        return CollectiveUse{};
+    };
+    const PerfPlan across = perf_of(m, "h100-sxm", c);
+    const CollectiveUse a = ring(across);
+    CHECK(a.group == 8);
+    CHECK(a.bytes == 33554432.0);
+    CHECK(a.link == LinkKind::network);
+    CHECK(a.bus_bandwidth == default_cluster(*find_gpu("h100-sxm"), 8).network_per_gpu);
+    // tp 1 × cp 8 on one node: every hop on NVLink.
+    c.parallel.tp = 1;
+    c.parallel.sp = false;
+    c.parallel.gpus = 8;
+    const CollectiveUse inside = ring(perf_of(m, "h100-sxm", c));
+    CHECK(inside.link == LinkKind::nvlink);
+    CHECK(inside.bus_bandwidth > a.bus_bandwidth);
+}
