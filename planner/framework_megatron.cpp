@@ -141,6 +141,46 @@ double kept_layer_bytes(const ModelSpec& m, const TrainConfig& c, const LayerKin
     return saved_bytes(kept, activation_shape(c));
 }
 
+// --use-precision-aware-optimizer (megatron/core/optimizer/optimizer_config.py; Transformer Engine's
+// FusedAdam, megatron/core/optimizer/__init__.py): Adam's moments in --exp-avg-dtype and
+// --exp-avg-sq-dtype, the main parameters in --main-params-dtype. Bytes of one element of each.
+double optimizer_dtype_bytes(const std::string& dtype) { return dtype == "fp32" ? 4 : dtype == "fp8" ? 1 : 2; }
+
+// Bytes per parameter of the distributed optimizer's main parameters. Without the option, fp32.
+// With it, Transformer Engine's FusedAdam holds them (master_weight_dtype) unless the run quantizes its
+// linears with a recipe other than delayed scaling and the main parameters stay fp32, where Megatron-
+// Core keeps them as before (use_precision_aware_optimizer_no_fp8_or_ds_fp8; llmplan's fp8, MXFP8 and
+// NVFP4 are taken as Transformer Engine's current-scaling recipes); in TE's, fp32 main parameters of a
+// --bf16 run are stored as the 16-bit remainders the bf16 parameter does not hold
+// (store_param_remainders, default true).
+double megatron_main_param_bytes(const TrainConfig& c) {
+    if (!framework_option_flag(c, "use_precision_aware_optimizer")) return 4;
+    const std::string dtype = framework_option(c, "main_params_dtype");
+    if (dtype != "fp32") return optimizer_dtype_bytes(dtype);
+    if (precision_traits(c.precision).quantized_linears) return 4;
+    return c.precision == Precision::mixed_bf16 && framework_option_flag(c, "store_param_remainders") ? 2 : 4;
+}
+
+// The share of Adam's fp32 moments (8 B per parameter) its --exp-avg-dtype and --exp-avg-sq-dtype keep.
+double megatron_state_share(const TrainConfig& c) {
+    if (!framework_option_flag(c, "use_precision_aware_optimizer")) return 1;
+    return (optimizer_dtype_bytes(framework_option(c, "exp_avg_dtype")) + optimizer_dtype_bytes(framework_option(c, "exp_avg_sq_dtype"))) / 8;
+}
+
+// How the optimizer state line names its element types.
+std::string megatron_state_note(const TrainConfig& c) {
+    if (megatron_state_share(c) == 1) return " (fp32)";
+    return " (exp_avg " + framework_option(c, "exp_avg_dtype") + ", exp_avg_sq " + framework_option(c, "exp_avg_sq_dtype") +
+           ": --use-precision-aware-optimizer)";
+}
+std::string megatron_main_param_note(const TrainConfig& c) {
+    const double b = megatron_main_param_bytes(c);
+    if (!framework_option_flag(c, "use_precision_aware_optimizer")) return " × 4 B";
+    if (b == 2 && framework_option(c, "main_params_dtype") == "fp32")
+        return " × 2 B (fp32 kept as the 16-bit remainders beside the bf16 parameters: Transformer Engine's FusedAdam, store_param_remainders)";
+    return " × " + stage_number(b) + " B (--main-params-dtype " + framework_option(c, "main_params_dtype") + ")";
+}
+
 // Bytes of one gradient element in Megatron's grad buffer.
 double megatron_grad_bytes(const TrainConfig& c) {
     if (c.precision == Precision::fp32) return 4;
@@ -210,8 +250,8 @@ std::vector<StagePart> megatron_fsdp_states(const ModelSpec& m, const std::vecto
         parts.push_back({StageField::master, in_every_phase,
                          {"main_params", "fp32 main parameters", 4 * shard, on_gpu + " × 4 B (main_weight)" + shard_note, fsdp}});
     parts.push_back({StageField::optimizer_states, in_every_phase,
-                     {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
-                      on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note, fsdp}});
+                     {"optimizer", "optimizer state", megatron_state_share(c) * (sp.dense_state / N + sp.expert_state / Ne),
+                      on_gpu + " × " + optimizer_state_description(c.optimizer) + megatron_state_note(c) + shard_note, fsdp}});
     const double unit = sp.largest_block;
     if (params_sharded)
         parts.push_back({StageField::gathered, in_forward_and_backward,
@@ -295,15 +335,17 @@ std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector
                           " main_grad, the whole buffer on every rank" +
                           (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")",
                       kSource + ": param_and_grad_buffer.py (grad_data), arguments.py (accumulate_allreduce_grads_in_fp32)"}});
-    const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (sp.dense / N + sp.expert / Ne);
+    const double mp = megatron_main_param_bytes(c);
+    const double main_params = c.precision == Precision::fp32 ? 0 : mp * (sp.dense / N + sp.expert / Ne);
     if (main_params > 0)
         parts.push_back({StageField::master, in_every_phase,
-                         {"main_params", "fp32 main parameters", main_params, on_gpu + " × 4 B" + shard_note,
-                          kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups)"}});
+                         {"main_params", mp == 4 ? "fp32 main parameters" : "main parameters", main_params,
+                          on_gpu + megatron_main_param_note(c) + shard_note,
+                          kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups), optimizer/__init__.py"}});
     parts.push_back({StageField::optimizer_states, in_every_phase,
-                     {"optimizer", "optimizer state", sp.dense_state / N + sp.expert_state / Ne,
-                      on_gpu + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note,
-                      kSource + ": optimizer/distrib_optimizer.py"}});
+                     {"optimizer", "optimizer state", megatron_state_share(c) * (sp.dense_state / N + sp.expert_state / Ne),
+                      on_gpu + " × " + optimizer_state_description(c.optimizer) + megatron_state_note(c) + shard_note,
+                      kSource + ": optimizer/distrib_optimizer.py, optimizer/optimizer_config.py"}});
     if (te.fp8) {
         parts.push_back(te_weight_cache_part(te, "linear weights of the transformer layers"));
         parts.back().term.formula += "; embedding, output layer, norms and router stay 16-bit";
@@ -344,14 +386,16 @@ std::vector<StagePart> megatron_peft_states(const ModelSpec& m, const std::vecto
                           " main_grad of the adapters only: the frozen base has none)",
                       source}});
     const double dense_share = A > 0 ? dense_adapters / A : 1;
-    const double main_params = c.precision == Precision::fp32 ? 0 : 4 * (dense_adapters / N + expert_adapters / Ne);
+    const double mp = megatron_main_param_bytes(c);
+    const double main_params = c.precision == Precision::fp32 ? 0 : mp * (dense_adapters / N + expert_adapters / Ne);
     if (main_params > 0)
         parts.push_back({StageField::master, in_every_phase,
-                         {"main_params", "fp32 main parameters", main_params, adapters + " × 4 B" + shard_note, source}});
-    const double states = optimizer_state_bytes(c.optimizer, std::llround(std::max(1.0, A)), 1, 4);
+                         {"main_params", mp == 4 ? "fp32 main parameters" : "main parameters", main_params,
+                          adapters + megatron_main_param_note(c) + shard_note, source}});
+    const double states = megatron_state_share(c) * optimizer_state_bytes(c.optimizer, std::llround(std::max(1.0, A)), 1, 4);
     parts.push_back({StageField::optimizer_states, in_every_phase,
                      {"optimizer", "optimizer state", states * (dense_share / N + (1 - dense_share) / Ne),
-                      adapters + " × " + optimizer_state_description(c.optimizer) + " (fp32)" + shard_note, source}});
+                      adapters + " × " + optimizer_state_description(c.optimizer) + megatron_state_note(c) + shard_note, source}});
     if (te.fp8) parts.push_back(te_weight_cache_part(te, "frozen linear weights of the transformer layers"));
     return parts;
 }
@@ -378,6 +422,11 @@ public:
             {"overlap_p2p_comm", "true"},                     // --no-overlap-p2p-communication sets it false: the interleaved schedule's p2p beside the chunks
             {"cuda_graph_impl", "none"},                      // --cuda-graph-impl: none | local | transformer_engine | full_iteration
             {"cuda_graph_modules", ""},                       // --cuda-graph-modules (per-layer impls), comma-separated; empty: the whole layer
+            {"use_precision_aware_optimizer", "false"},       // --use-precision-aware-optimizer: the dtypes below (Transformer Engine's FusedAdam)
+            {"exp_avg_dtype", "fp32"},                        // --exp-avg-dtype: fp32 | bf16 | fp16 | fp8
+            {"exp_avg_sq_dtype", "fp32"},                     // --exp-avg-sq-dtype: fp32 | bf16 | fp16 | fp8
+            {"main_params_dtype", "fp32"},                    // --main-params-dtype: fp32 | fp16
+            {"store_param_remainders", "true"},               // OptimizerConfig.store_param_remainders (TE's FusedAdam; no Megatron-LM argument)
         };
     }
 
@@ -563,6 +612,21 @@ public:
             throw InputError("--lora-rank with --zero " + std::to_string(p.zero) +
                              " under --framework megatron: LoRA with Megatron FSDP is not modelled (--zero 1 is the distributed optimizer)");
         framework_option_choice(c, "recompute_method", {"uniform", "block"});
+        framework_option_choice(c, "exp_avg_dtype", {"fp32", "bf16", "fp16", "fp8"});
+        framework_option_choice(c, "exp_avg_sq_dtype", {"fp32", "bf16", "fp16", "fp8"});
+        framework_option_choice(c, "main_params_dtype", {"fp32", "fp16"});
+        const bool aware = framework_option_flag(c, "use_precision_aware_optimizer");
+        for (const char* key : {"exp_avg_dtype", "exp_avg_sq_dtype", "main_params_dtype"})
+            if (!aware && framework_option(c, key) != "fp32")
+                throw InputError(std::string("--framework-option ") + key + "=" + framework_option(c, key) +
+                                 ": Megatron takes a lower-precision optimizer dtype with --use-precision-aware-optimizer only "
+                                 "(--framework-option use_precision_aware_optimizer=true)");
+        if (aware && c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam)
+            throw InputError(std::string("--framework-option use_precision_aware_optimizer=true with --optimizer ") +
+                             to_string(c.optimizer) + ": Megatron supports it with adam only (optimizer_config.py)");
+        if (aware && p.zero == 0)
+            throw InputError("--framework-option use_precision_aware_optimizer=true with --zero 0: Megatron supports it with the "
+                             "distributed optimizer only (--zero 1; optimizer/__init__.py)");
         const std::string impl = framework_option_choice(c, "cuda_graph_impl", {"none", "local", "transformer_engine", "full_iteration"});
         for (const std::string& mod : option_items(c, "cuda_graph_modules"))
             if (!listed(kCudaGraphModules, mod))
@@ -730,6 +794,9 @@ public:
             const std::string modules = framework_option(c, "cuda_graph_modules");
             s += ", CUDA graphs " + impl + (impl == "full_iteration" ? "" : modules.empty() ? " (whole layers)" : " (" + modules + ")");
         }
+        if (framework_option_flag(c, "use_precision_aware_optimizer"))
+            s += ", --use-precision-aware-optimizer (exp_avg " + framework_option(c, "exp_avg_dtype") + ", exp_avg_sq " +
+                 framework_option(c, "exp_avg_sq_dtype") + ", main params " + stage_number(megatron_main_param_bytes(c)) + " B)";
         if (c.lora.enabled())
             s += ", LoRA as Megatron Bridge's PEFT (the base frozen: main grads, main params and Adam for the adapters only)";
         if (p.tp > 1) s += p.sp ? ", TP + sequence parallel" : ", TP";

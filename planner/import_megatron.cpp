@@ -32,7 +32,8 @@ const std::set<std::string>& switches() {
         "--fp8-param-gather", "--fp4-param-gather", "--overlap-grad-reduce", "--overlap-param-gather", "--use-mcore-models", "--no-masked-softmax-fusion",
         "--no-bias-gelu-fusion", "--no-bias-dropout-fusion", "--no-gradient-accumulation-fusion", "--mock-data",
         "--use-checkpoint-args", "--no-load-optim", "--no-load-rng", "--log-throughput",
-        "--tp-comm-overlap", "--moe-grouped-gemm", "--use-legacy-models", "--no-async-tensor-model-parallel-allreduce"};
+        "--tp-comm-overlap", "--moe-grouped-gemm", "--use-legacy-models", "--no-async-tensor-model-parallel-allreduce",
+        "--use-precision-aware-optimizer"};
     return s;
 }
 

@@ -12,6 +12,7 @@
 #include "core/presets.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -525,4 +526,68 @@ TEST_CASE("megatron: --recompute-modules drop their tensors from the saved set, 
     CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("'moe' is not modelled"));
     c.framework_options = {{"recompute_modules", ","}};
     CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("name at least one module"));
+}
+
+TEST_CASE("megatron: the precision-aware optimizer's dtypes, main parameters and moments by hand", "[frameworks][megatron][golden]") {
+    // llama-2-7b (6,738,415,616 params) on 8 GPUs, --zero 1 (the distributed optimizer, ÷ 8).
+    const ModelSpec m = preset_or_throw("llama-2-7b", "t");
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
+    auto stage = [&](Precision prec, std::vector<std::pair<std::string, std::string>> options) {
+        TrainConfig c;
+        c.parallel.gpus = 8;
+        c.parallel.zero = 1;
+        c.precision = prec;
+        c.seq = 4096;
+        c.micro_batch = 1;
+        c.framework = Framework::megatron;
+        c.framework_options = std::move(options);
+        return plan_memory(m, gpu, c).worst();
+    };
+    const double psi = 6738415616.0, shard = psi / 8;
+    const StageMemory plain = stage(Precision::mixed_bf16, {});
+    CHECK(plain.master == 4 * shard);             // fp32 main parameters
+    CHECK(plain.optimizer_states == 8 * shard);   // fp32 exp_avg + exp_avg_sq
+    // --use-precision-aware-optimizer with fp32 dtypes: Transformer Engine's FusedAdam holds the main
+    // parameters of a --bf16 run as the 16-bit remainders beside the bf16 weights (store_param_remainders).
+    const StageMemory aware = stage(Precision::mixed_bf16, {{"use_precision_aware_optimizer", "true"}});
+    CHECK(aware.master == 2 * shard);
+    CHECK(aware.optimizer_states == 8 * shard);
+    // DeepSeek-V3's recipe: bf16 moments, 2 + 2 B.
+    const StageMemory bf16 = stage(Precision::mixed_bf16, {{"use_precision_aware_optimizer", "true"}, {"exp_avg_dtype", "bf16"},
+                                                           {"exp_avg_sq_dtype", "bf16"}});
+    CHECK(bf16.optimizer_states == 4 * shard);
+    CHECK(bf16.master == 2 * shard);
+    // fp8 moments: 1 + 1 B; remainders off: fp32 main parameters again.
+    CHECK(stage(Precision::mixed_bf16, {{"use_precision_aware_optimizer", "true"}, {"exp_avg_dtype", "fp8"}, {"exp_avg_sq_dtype", "fp8"}})
+              .optimizer_states == 2 * shard);
+    CHECK(stage(Precision::mixed_bf16, {{"use_precision_aware_optimizer", "true"}, {"store_param_remainders", "false"}}).master == 4 * shard);
+    // Quantized linears (current-scaling FP8, MXFP8): Megatron-Core keeps fp32 main parameters itself.
+    const StageMemory mx = stage(Precision::mxfp8, {{"use_precision_aware_optimizer", "true"}, {"exp_avg_dtype", "bf16"},
+                                                    {"exp_avg_sq_dtype", "bf16"}});
+    CHECK(mx.master == 4 * shard);
+    CHECK(mx.optimizer_states == 4 * shard);
+    // --main-params-dtype fp16: 2 B whatever the precision.
+    CHECK(stage(Precision::mxfp8, {{"use_precision_aware_optimizer", "true"}, {"main_params_dtype", "fp16"}}).master == 2 * shard);
+    // Refused as Megatron refuses them.
+    CHECK_THROWS_WITH(stage(Precision::mixed_bf16, {{"exp_avg_dtype", "bf16"}}),
+                      Catch::Contains("with --use-precision-aware-optimizer only"));
+    CHECK_THROWS_WITH(stage(Precision::mixed_bf16, {{"use_precision_aware_optimizer", "true"}, {"exp_avg_dtype", "int4"}}),
+                      Catch::Contains("exp_avg_dtype"));
+    TrainConfig zero0;
+    zero0.parallel.gpus = 8;
+    zero0.framework = Framework::megatron;
+    zero0.framework_options = {{"use_precision_aware_optimizer", "true"}};
+    CHECK_THROWS_WITH(plan_memory(m, gpu, zero0), Catch::Contains("distributed optimizer only"));
+    // Megatron's arguments give the same plan.
+    const test::CliResult r = test::run_cli(
+        {"plan", "--gpus", "8", "--framework", "megatron", "--json", "--megatron-args",
+         "--num-layers 32 --hidden-size 4096 --ffn-hidden-size 11008 --num-attention-heads 32 --swiglu --normalization RMSNorm "
+         "--position-embedding-type rope --disable-bias-linear --untie-embeddings-and-output-weights --seq-length 4096 "
+         "--max-position-embeddings 4096 --padded-vocab-size 32000 --bf16 --use-distributed-optimizer --micro-batch-size 1 "
+         "--use-precision-aware-optimizer --exp-avg-dtype bf16 --exp-avg-sq-dtype bf16"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(j["memory"]["per_gpu"]["optimizer_states_bytes"] == static_cast<long long>(4 * shard));
+    CHECK(j["memory"]["per_gpu"]["optimizer_master_bytes"] == static_cast<long long>(2 * shard));
 }
