@@ -366,6 +366,26 @@ def render(results, summary, runs_by_id):
         gen = pct(r["error"]["throughput"]) if "error" in r else "—"
         L.append(f"| `{r['id']}` | {r['split']} | {name} | {num(p_['tokens_per_s_per_gpu'])} | {err} | {gen} | "
                  f"{'yes' if p_['fits'] else 'no (%.0f GiB)' % p_['device_gib']} |")
+    # Memory verdicts: every run here trained, so a plan that says "does not fit" is a memory miss
+    # (or a layout the source printed wrongly; runs.json says which where the tracing found it).
+    def verdicts(get):
+        planned = [r for r in results if get(r) is not None]
+        missed = [r for r in planned if not get(r)["fits"]]
+        return planned, missed
+    L.append("")
+    L.append("### Memory verdicts")
+    L.append("")
+    L.append("Every run above trained, so a plan that says it does not fit is a memory miss (or a layout the source "
+             "printed wrongly; the run's notes in runs.json say so where the tracing found it).")
+    L.append("")
+    L.append("| planned | runs | plan as fitting | do not fit (device GiB planned) |")
+    L.append("| --- | ---: | ---: | --- |")
+    for name, get in (("generic", lambda r: r.get("predicted") if r["status"] == "planned" else None),
+                      ("with the framework's profile", lambda r: (r.get("framework") or {}).get("predicted")
+                       if (r.get("framework") or {}).get("status") == "planned" else None)):
+        planned, missed = verdicts(get)
+        listed = ", ".join(f"`{r['id']}` ({get(r)['device_gib']:.0f})" for r in missed)
+        L.append(f"| {name} | {len(planned)} | {len(planned) - len(missed)} | {listed or '—'} |")
     refused = [r for r in results if r["status"].startswith("llmplan refused")]
     if refused:
         L.append("")
