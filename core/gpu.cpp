@@ -136,6 +136,41 @@ std::vector<GpuSpec> build_catalog() {
         .price_per_gpu_hour = 1.50,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
+    // A800: the A100 for China (2022), the A100 80GB SXM's compute and memory with NVLink cut to
+    // 400 GB/s; trained on by several Chinese labs' published models.
+    c.push_back(GpuSpec{
+        .name = "a800",
+        .display_name = "NVIDIA A800 SXM4 80GB",
+        .vendor = "NVIDIA",
+        .architecture = "Ampere",
+        .memory_bytes = 80 * GiB,            // A800 datasheet (80GB SXM): 80 GB HBM2e
+        .memory_kind = "HBM2e",
+        .memory_bandwidth = 2039 * GBps,     // A800 datasheet (80GB SXM): 2,039 GB/s
+        .peak_fp64 = 19.5 * TFLOPS,          // A800 datasheet: FP64 Tensor Core 19.5 TFLOPS (vector FP64: 9.7)
+        .peak_fp32 = 19.5 * TFLOPS,          // A800 datasheet: FP32 19.5 TFLOPS
+        .peak_tf32 = 156 * TFLOPS,           // A800 datasheet: TF32 Tensor Core 156 TFLOPS (312 with sparsity)
+        .peak_fp16 = 312 * TFLOPS,           // A800 datasheet: FP16 Tensor Core 312 TFLOPS (624 with sparsity)
+        .peak_bf16 = 312 * TFLOPS,           // A800 datasheet: BFLOAT16 Tensor Core 312 TFLOPS (624 with sparsity)
+        .peak_fp8 = 0,                       // FP8 arrives with Hopper
+        .peak_fp4 = 0,                       // FP4 arrives with Blackwell
+        .peak_int8 = 624 * TFLOPS,           // A800 datasheet: INT8 Tensor Core 624 TOPS (1,248 with sparsity)
+        .intra_node_link = "NVLink 3 (reduced)",
+        .intra_node_bandwidth = 200 * GBps,  // A800 datasheet (SXM): NVLink 400 GB/s bidirectional -> 200 GB/s each way
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,  // A800 datasheet: PCIe Gen4 64 GB/s; PCIe 4.0 x16: 32 GB/s each way
+        .default_gpus_per_node = 8,          // HGX A800 8-GPU
+        .tdp_watts = 400,                    // A800 datasheet (80GB SXM): 400 W
+        .sm_count = 108,                  // the A100's GA100 configuration, 108 SMs (A100 whitepaper)
+        .source = "NVIDIA A800 Tensor Core GPU datasheet (SXM 80GB column); compute as the A100 SXM4 80GB's",
+        .gemm_efficiency = row("a100-80g").gemm_efficiency,
+        .gemm_efficiency_source = "assumed: the A100 80GB's fit (the same GA100 compute and HBM2e; only NVLink differs)",
+        .attention_efficiency = kAttentionEfficiencyAmpereFa2,
+        .attention_efficiency_source = "FlashAttention-2 on A100: 50-73% of peak (Dao 2023, FlashAttention-2, abstract), the lower end for forward + backward",
+        .nic_gbps = 200,                      // as the DGX A100: one HDR 200 Gb/s HCA per GPU (assumed)
+        .nic_description = "HDR InfiniBand 200 Gb/s (assumed)",
+        .price_per_gpu_hour = 1.50,           // as the A100 80GB (assumed; --price-per-gpu-hour overrides)
+    });
+
     // A10G: AWS's variant of the A10 (GA102), in EC2 G5 instances. NVIDIA publishes no A10G
     // datasheet and AWS no peak figures, so the compute and memory figures are the A10 datasheet's
     // (an assumption: reports give the A10G 80 SMs to the A10's 72); its power limit is what

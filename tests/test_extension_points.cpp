@@ -111,6 +111,8 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         // Blackwell Ultra: the B200's and GB200's efficiencies (assumed), ConnectX-8 per GPU, price assumed.
         {"b300", 0.625 * 0.485 / 0.587, 800, "ConnectX-8 SuperNIC 800 Gb/s", 4.50},
         {"gb300", 0.587, 800, "ConnectX-8 SuperNIC 800 Gb/s", 4.50},
+        // The A800: the A100 80GB's fit (same compute), its NIC and price assumed as the A100's.
+        {"a800", 0.735, 200, "HDR InfiniBand 200 Gb/s (assumed)", 1.50},
     };
     for (const Golden& e : golden) {
         CAPTURE(e.name);
@@ -131,13 +133,13 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
     CHECK(kGemmEfficiency == 0.735);  // 0.82 until refitted on the 26 A100 `fit` published runs (docs/PERFORMANCE_MODEL.md §2)
     CHECK(kGemmEfficiencyHopper == 0.63);
     // The attention core's own efficiency: FlashAttention-2 on every Hopper row (35%, the
-    // FlashAttention-3 paper) and on the A100s (50%, the low end of the FlashAttention-2 paper's
-    // 50-73%), none elsewhere (the GEMM efficiency applies).
+    // FlashAttention-3 paper) and on the A100s and the A800 (their GA100: 50%, the low end of the
+    // FlashAttention-2 paper's 50-73%), none elsewhere (the GEMM efficiency applies).
     CHECK(kAttentionEfficiencyHopperFa2 == 0.35);
     CHECK(kAttentionEfficiencyAmpereFa2 == 0.50);
     for (const GpuSpec& g : gpu_catalog()) {
         CAPTURE(g.name);
-        const bool a100 = g.name == "a100-40g" || g.name == "a100-80g";
+        const bool a100 = g.name == "a100-40g" || g.name == "a100-80g" || g.name == "a800";
         CHECK(g.attention_efficiency ==
               (g.architecture == "Hopper" ? kAttentionEfficiencyHopperFa2 : a100 ? kAttentionEfficiencyAmpereFa2 : 0.0));
         CHECK(g.attention_efficiency_source.empty() == (g.architecture != "Hopper" && !a100));

@@ -36,7 +36,7 @@ const std::vector<NumberFormat> all_formats = {NumberFormat::fp64, NumberFormat:
 TEST_CASE("the catalog holds every required GPU", "[gpu]") {
     for (const char* key : {"v100-32g", "a100-40g", "a100-80g", "h100-sxm", "h100-pcie", "h200", "b200", "mi300x",
                             "l40s", "rtx-4090", "a10g", "rtx-3090", "h100-nvl", "h800", "h20", "gb200", "mi325x",
-                            "rtx-5090", "b300", "gb300"}) {
+                            "rtx-5090", "b300", "gb300", "a800"}) {
         CAPTURE(key);
         const GpuSpec* g = find_gpu(key);
         REQUIRE(g != nullptr);
@@ -196,6 +196,8 @@ TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[
         {"h100-nvl", 94, 3.9, 60, 60, 417.5, 835.5, 1670.5, 1670.5, 64, 400, 8},
         // torchtitan's benchmark page (96 GB HBM2e, 2.4 TB/s, 700 W TDP) with the H100 SXM5's compute.
         {"h100-sxm-96g", 96, 2.4, 66.9, 66.9, 494.7, 989.4, 1978.9, 1978.9, 450, 700, 8},
+        // A800 datasheet (80GB SXM): the A100 80GB's figures, NVLink 400 GB/s.
+        {"a800", 80, 2.039, 19.5, 19.5, 156, 312, 0, 624, 200, 400, 8},
         // H800 datasheet (FP64 1, NVLink 400 GB/s) with the H100 SXM5's compute.
         {"h800", 80, 3.35, 1, 66.9, 494.7, 989.4, 1978.9, 1978.9, 200, 700, 8},
         // H20 as published (dense): 148 bf16, 296 fp8.
