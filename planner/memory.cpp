@@ -334,8 +334,8 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     // so that the GPU holds the other L − N layers' (cpu_offload.py: "(num_layers −
     // num_offloaded_layers) · T"); docs/MEMORY_MODEL.md §4, "Activation offloading".
     double offloaded = 0;
-    if (c.offload_activations > 0 && p.pp == 1)
-        for (const LayerGroup& g : layer_groups(m, 0, std::min(c.offload_activations, m.n_layers))) offloaded += g.count * layer_bytes(g.kind);
+    if (c.offload_activations > 0)
+        for (const LayerGroup& g : layer_groups(m, 0, c.offload_activations)) offloaded += g.count * layer_bytes(g.kind);
     s.offloaded_activations = offloaded;
     s.cpu_offload += offloaded;
     // Layers of several kinds: their average, so that activations = per layer × layer·micro-batches
