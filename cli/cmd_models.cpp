@@ -45,6 +45,7 @@ std::string detail(const ModelSpec& m, const std::string& source) {
                                                       " / " + std::to_string(m.head_dim)});
     }
     if (const std::string p = layer_pattern_text(m); !p.empty()) shape.add({"attention layers", p});
+    if (const std::string h = hybrid_text(m); !h.empty()) shape.add({"layers by kind", h.substr(h.find(": ") + 2)});
     if (m.qk_norm != QkNorm::none) shape.add({"QK-norm", qk_norm_text(m.qk_norm)});
     if (m.attention_sinks) shape.add({"attention sinks", "one logit per head"});
     if (const std::string c = softcap_text(m); !c.empty()) shape.add({"logit soft-capping", c});
@@ -53,12 +54,13 @@ std::string detail(const ModelSpec& m, const std::string& source) {
         shape.add({"d_ff", std::to_string(m.d_ff) + " (" + to_string(m.activation) + ")"});
         if (m.is_moe()) shape.add({"experts", std::to_string(m.n_experts) + ", top-" + std::to_string(m.top_k)});
     } else {
-        if (moe < m.n_layers)
+        const int dense = layers_in_set(m, LayerSet::dense, 0, m.n_layers);
+        if (dense > 0)
             shape.add({"d_ff", std::to_string(m.d_ff) + " (" + to_string(m.activation) + "), in " +
-                                   std::to_string(m.n_layers - moe) + " dense layer" +
-                                   (m.n_layers - moe == 1 ? "" : "s")});
+                                   std::to_string(dense) + " dense layer" + (dense == 1 ? "" : "s")});
         shape.add({"experts", std::to_string(m.n_experts) + " of " + std::to_string(m.expert_d_ff()) + " (" +
                                   to_string(m.activation) + "), top-" + std::to_string(m.top_k) +
+                                  (m.moe_latent > 0 ? ", on a latent width of " + std::to_string(m.moe_latent) : "") +
                                   (moe == m.n_layers ? ", in every layer"
                                                      : ", in " + std::to_string(moe) + " of " +
                                                            std::to_string(m.n_layers) + " layers")});
@@ -81,7 +83,9 @@ std::string detail(const ModelSpec& m, const std::string& source) {
     shape.add({"biases (qkv / out / mlp)", (m.qkv_bias ? yes : no) + " / " + (m.out_bias ? yes : no) + " / " +
                                                (m.mlp_bias ? yes : no)});
     shape.add({"tied embeddings", m.tied_embeddings ? yes : no});
-    if (m.mtp_layers > 0) shape.add({"MTP modules", std::to_string(m.mtp_layers) + " (trained, not served)"});
+    if (m.mtp_layers > 0)
+        shape.add({"MTP modules", m.mtp_repeated ? "1, run at " + std::to_string(m.mtp_layers) + " depths (trained, not served)"
+                                                 : std::to_string(m.mtp_layers) + " (trained, not served)"});
     o << shape.str() << "\nParameters\n";
     Table t({"group", "parameters", "share"}, {false, true, true});
     const double total = static_cast<double>(b.total());

@@ -229,6 +229,10 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
                          (r.fp8_weight_cast_source.empty() ? std::string("cast in every micro-batch")
                                                            : "once per step: " + r.fp8_weight_cast_source) +
                          ")";
+        if (r.bf16_linear_share > 0)
+            attention += "; " + pct(r.bf16_linear_share) + " of the linears' FLOPs at the 16-bit rate (" + r.bf16_linear_source + ")";
+        if (r.ssm_seconds > 0)
+            attention += "; Mamba-2 SSD scans " + duration(r.ssm_seconds) + " (in matmuls; " + r.rate_sources.ssm + ")";
         if (r.expert_gemm_efficiency > 0)
             attention += "; routed experts as grouped GEMMs of " + fixed(r.expert_tokens, 0) + " tokens each (balanced routing) at " +
                          pct(r.expert_gemm_efficiency) + " (the shape factor at the expert GEMM's smallest dimension); element-wise includes " +

@@ -423,6 +423,19 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
         warnings.push_back("--offload " + std::string(to_string(c.offload)) +
                            ": the optimizer step runs on the CPU, and its time (CPU Adam, the copies over the host link) is not "
                            "modelled: the step time leaves it out");
+    // Hybrid Mamba models (Nemotron-H, Nemotron 3): modelled as Megatron-Core builds and trains them.
+    if (m.hybrid()) {
+        if (c.framework != Framework::generic && c.framework != Framework::megatron)
+            fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
+                 " is a hybrid (Mamba/attention/MLP layers), modelled as Megatron-Core trains it: --framework generic or megatron");
+        if (m.has_mamba() && p.cp > 1)
+            fail("--cp " + std::to_string(p.cp) + ": context parallelism over Mamba layers (Megatron-Core's head-parallel "
+                 "all-to-all) is not modelled; use --cp 1");
+        if (c.lora.enabled()) fail("--lora-rank: LoRA on a hybrid Mamba model is not modelled");
+        if (m.has_mamba() && (m.mamba.heads % p.tp != 0 || m.mamba.groups % p.tp != 0))
+            fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Mamba heads (" + std::to_string(m.mamba.heads) +
+                 ") and groups (" + std::to_string(m.mamba.groups) + ") over the tensor-parallel ranks; --tp must divide both");
+    }
     // Activation offloading, as Transformer Engine's CPU offload context runs it under Megatron-Core
     // (transformer_config.py refuses the same three cases).
     if (c.offload_activations != 0) {

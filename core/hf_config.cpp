@@ -45,6 +45,7 @@ public:
     Reader(const json& cfg, std::string_view what, std::string type) : cfg_(cfg), what_(what), type_(std::move(type)) {}
 
     [[noreturn]] void fail(const std::string& message) const { throw InputError(what_ + ": " + message); }
+    const std::string& what() const { return what_; }
 
     // The field's value, or nullptr when it is absent or null.
     const json* get(const char* key) const {
@@ -601,6 +602,86 @@ ModelSpec read_nemotron(const Reader& r) {
     return m;
 }
 
+ModelSpec read_nemotron_h(const Reader& r) {
+    // NemotronHConfig (transformers configuration_nemotron_h.py; NVIDIA's Nemotron-H and Nemotron 3
+    // checkpoints) and Megatron-Core's hybrid model: one mixer or MLP per layer, spelled by
+    // hybrid_override_pattern (M Mamba-2, * attention, - MLP, E MoE) or layers_block_type
+    // ("mamba", "attention", "mlp", "moe"). Attention without position embedding (NoPE),
+    // num_key_value_heads default 8, head_dim default 128, no biases (attention_bias, mlp_bias
+    // default False); MLPs of squared ReLU (mlp_hidden_act "relu2"); RMSNorms; untied lm_head.
+    // The Mamba-2 mixers: mamba_num_heads (128) × mamba_head_dim (64), ssm_state_size (128),
+    // n_groups (8), conv_kernel (4), chunk_size (128); in/out projections without bias (use_bias
+    // False), the convolution biased. MoE layers: n_routed_experts of moe_intermediate_size, top
+    // num_experts_per_tok, a shared expert of moe_shared_expert_intermediate_size × n_shared_experts.
+    ModelSpec m;
+    m.d_model = r.required_int("hidden_size");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.n_heads = r.optional_int("num_attention_heads", 32, 32).value_or(32);
+    m.n_kv_heads = r.optional_int("num_key_value_heads", 8, std::nullopt).value_or(m.n_heads);
+    m.head_dim = r.optional_int("head_dim", 128, std::nullopt).value_or(m.d_model / std::max(1, m.n_heads));
+    m.d_ff = r.optional_int("intermediate_size", 21504, 21504).value_or(21504);
+    m.max_positions = r.optional_int("max_position_embeddings", 4096, 4096).value_or(4096);
+    m.activation = r.optional_string("mlp_hidden_act").value_or("relu2") == "relu2" ? Activation::relu2 : Activation::gelu;
+    r.optional_string("mamba_hidden_act");
+    m.norm = Norm::rmsnorm;
+    m.position = PositionEmbedding::none;
+    m.tied_embeddings = r.optional_bool("tie_word_embeddings", false);
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    m.mlp_bias = r.optional_bool("mlp_bias", false);
+    if (r.optional_bool("use_bias", false) || r.optional_bool("mamba_proj_bias", false))
+        r.fail("biased Mamba projections (use_bias or mamba_proj_bias true) are not modelled");
+    // Latent MoE (moe_latent_size, Nemotron 3 Super and Ultra): the routed experts and the dispatch
+    // at that width, with a projection d → latent and back in each MoE layer (Megatron-Core moe_layer.py).
+    m.moe_latent = r.optional_int("moe_latent_size", 0, 0, 0).value_or(0);
+    // Multi-token prediction: num_nextn_predict_layers modules of mtp_hybrid_override_pattern's layers
+    // ("*E": an attention and an MoE layer, with the DeepSeek-V3 module's norms and 2d → d projection);
+    // Megatron Bridge's mtp_use_repeated_layer runs one module's weights at every depth.
+    m.mtp_layers = r.optional_int("num_nextn_predict_layers", 0, 0, 0).value_or(0);
+    m.mtp_repeated = r.optional_bool("mtp_use_repeated_layer", false);
+    if (m.mtp_layers > 0) {
+        const std::string mtp = r.optional_string("mtp_hybrid_override_pattern").value_or("*E");
+        m.mtp_kinds = hybrid_layer_kinds(mtp, r.what() + " field \"mtp_hybrid_override_pattern\"");
+    }
+    m.mamba.heads = r.optional_int("mamba_num_heads", 128, 128).value_or(128);
+    m.mamba.head_dim = r.optional_int("mamba_head_dim", 64, 64).value_or(64);
+    m.mamba.state = r.optional_int("ssm_state_size", 128, 128).value_or(128);
+    m.mamba.groups = r.optional_int(r.present("n_groups") ? "n_groups" : "mamba_n_groups", 8, 8).value_or(8);
+    m.mamba.conv_kernel = r.optional_int(r.present("conv_kernel") ? "conv_kernel" : "mamba_d_conv", 4, 4).value_or(4);
+    m.mamba.chunk = r.optional_int(r.present("chunk_size") ? "chunk_size" : "mamba_chunk_size", 128, 128).value_or(128);
+    if (r.present("n_routed_experts") || r.present("num_experts")) {
+        m.n_experts = r.required_int(r.present("n_routed_experts") ? "n_routed_experts" : "num_experts");
+        m.top_k = r.optional_int("num_experts_per_tok", 1, 1).value_or(1);
+        m.moe_d_ff = r.optional_int("moe_intermediate_size", m.d_ff, m.d_ff).value_or(m.d_ff);
+        const int shared = r.optional_int("n_shared_experts", 1, 1, 0).value_or(1);
+        m.shared_d_ff = static_cast<std::int64_t>(shared) *
+                        r.optional_int("moe_shared_expert_intermediate_size", 0, 0, 0).value_or(0);
+    }
+    std::vector<LayerKind> kinds;
+    if (const std::optional<std::string> pattern = r.optional_string("hybrid_override_pattern")) {
+        kinds = hybrid_layer_kinds(*pattern, r.what() + " field \"hybrid_override_pattern\"");
+    } else {
+        const std::vector<std::string> types = r.string_list("layers_block_type");
+        if (types.empty()) r.fail("missing required field \"hybrid_override_pattern\" (or \"layers_block_type\") for model_type \"nemotron_h\"");
+        std::string spelled;
+        for (const std::string& t : types) {
+            // transformers' names: "mamba"/"attention", or "linear_attention"/"full_attention" in later versions
+            if (t == "mamba" || t == "linear_attention") spelled += 'M';
+            else if (t == "attention" || t == "full_attention") spelled += '*';
+            else if (t == "mlp") spelled += '-';
+            else if (t == "moe") spelled += 'E';
+            else r.fail("field \"layers_block_type\" has \"" + t.substr(0, 40) + "\"; llmplan reads mamba, attention, mlp and moe");
+        }
+        kinds = hybrid_layer_kinds(spelled, r.what() + " field \"layers_block_type\"");
+    }
+    m.n_layers = static_cast<int>(kinds.size());
+    if (const std::optional<int> n = r.optional_int("num_hidden_layers", std::nullopt, std::nullopt); n && *n != m.n_layers)
+        r.fail("the layer pattern has " + std::to_string(m.n_layers) + " layers but num_hidden_layers is " + std::to_string(*n));
+    if (std::any_of(kinds.begin(), kinds.end(), [](const LayerKind& k) { return k.moe; }) && !m.is_moe())
+        r.fail("the layer pattern has MoE layers (E) but the config names no n_routed_experts");
+    m.layer_kinds = std::move(kinds);
+    return m;
+}
+
 // ---- writers: the fields of each family's config class ------------------------------------------
 
 // Refuses, in one line, a spec the family's config cannot express.
@@ -748,6 +829,8 @@ const HfFamily kFamilies[] = {
     {"bloom", read_bloom, Norm::layernorm, Activation::gelu, PositionEmbedding::alibi, false, false, false, false,
      false, nullptr},
     {"nemotron", read_nemotron, Norm::layernorm, Activation::relu2, PositionEmbedding::rotary, false, false, true, false,
+     true, nullptr},
+    {"nemotron_h", read_nemotron_h, Norm::rmsnorm, Activation::relu2, PositionEmbedding::none, true, false, false, false,
      true, nullptr},
 };
 

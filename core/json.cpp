@@ -121,6 +121,16 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
     if (m.expert_bias) j["expert_bias"] = true;
     if (m.capacity_factor > 0) j["capacity_factor"] = m.capacity_factor;
     if (m.mtp_layers > 0) j["mtp_layers"] = m.mtp_layers;
+    if (m.mtp_repeated) j["mtp_repeated"] = true;
+    if (!m.mtp_kinds.empty()) {  // a hybrid's MTP module, in Megatron-Core's symbols
+        std::string pattern;
+        for (const LayerKind& k : m.mtp_kinds) pattern += k.has_attention() ? '*' : k.moe ? 'E' : '-';
+        j["mtp_pattern"] = pattern;
+    }
+    if (m.moe_latent > 0) j["moe_latent"] = m.moe_latent;
+    if (m.has_mamba())
+        j["mamba"] = {{"heads", m.mamba.heads}, {"head_dim", m.mamba.head_dim}, {"state", m.mamba.state},
+                      {"groups", m.mamba.groups}, {"conv_kernel", m.mamba.conv_kernel}, {"chunk", m.mamba.chunk}};
     if (m.heterogeneous()) {
         // Run-length form: [{"count": 3, "moe": false, "attention": "global", "rope": true}, ...]
         nlohmann::json runs = nlohmann::json::array();
@@ -128,7 +138,10 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
             const LayerKind k = m.layer(i);
             int n = 1;
             while (i + n < m.n_layers && m.layer(i + n) == k) ++n;
-            runs.push_back({{"count", n}, {"moe", k.moe}, {"attention", to_string(k.attention)}, {"rope", k.rope}});
+            nlohmann::json run = {{"count", n}, {"moe", k.moe}, {"attention", to_string(k.attention)}, {"rope", k.rope}};
+            if (k.mixer != Mixer::attention) run["mixer"] = to_string(k.mixer);  // hybrid layers only
+            if (!k.ffn) run["ffn"] = false;
+            runs.push_back(run);
             i += n;
         }
         j["layer_pattern"] = runs;
@@ -208,11 +221,14 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
             "tied_embeddings", "experts", "top_k", "parallel_residual", "rotary_pct", "sliding_window", "mla",
             "qk_norm", "attention_sinks", "attn_softcap", "final_softcap", "attention_chunk", "norms_per_layer",
             "embedding_norm", "moe_d_ff", "shared_d_ff", "shared_expert_gate", "router_bias", "expert_bias",
-            "capacity_factor", "mtp_layers", "layer_pattern", "gelu_tanh_op_by_op"});
+            "capacity_factor", "mtp_layers", "layer_pattern", "gelu_tanh_op_by_op", "mamba", "mtp_repeated",
+            "mtp_pattern", "moe_latent"});
     static const Activation kActivations[] = {Activation::gelu, Activation::swiglu, Activation::relu2};
     static const Norm kNorms[] = {Norm::layernorm, Norm::rmsnorm};
     static const PositionEmbedding kPositions[] = {PositionEmbedding::learned, PositionEmbedding::rotary,
-                                                   PositionEmbedding::relative, PositionEmbedding::alibi};
+                                                   PositionEmbedding::relative, PositionEmbedding::alibi,
+                                                   PositionEmbedding::none};
+    static const Mixer kMixers[] = {Mixer::attention, Mixer::mamba, Mixer::none};
     static const QkNorm kQkNorms[] = {QkNorm::none, QkNorm::per_head, QkNorm::full_width, QkNorm::unweighted};
     static const LayerAttention kAttention[] = {LayerAttention::global, LayerAttention::sliding,
                                                 LayerAttention::chunked};
@@ -265,6 +281,20 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
     m.expert_bias = r.boolean("expert_bias", m.expert_bias);
     m.capacity_factor = r.real("capacity_factor", m.capacity_factor);
     m.mtp_layers = r.small("mtp_layers", m.mtp_layers);
+    m.mtp_repeated = r.boolean("mtp_repeated", m.mtp_repeated);
+    if (r.has("mtp_pattern")) m.mtp_kinds = hybrid_layer_kinds(r.text("mtp_pattern", ""), what + " \"mtp_pattern\"");
+    m.moe_latent = r.small("moe_latent", m.moe_latent);
+    if (r.has("mamba")) {
+        if (!j["mamba"].is_object()) r.bad("mamba", "an object");
+        const ShapeReader a{j["mamba"], what, "mamba."};
+        a.only({"heads", "head_dim", "state", "groups", "conv_kernel", "chunk"});
+        m.mamba.heads = a.small("heads", 0);
+        m.mamba.head_dim = a.small("head_dim", 0);
+        m.mamba.state = a.small("state", 0);
+        m.mamba.groups = a.small("groups", m.mamba.groups);
+        m.mamba.conv_kernel = a.small("conv_kernel", m.mamba.conv_kernel);
+        m.mamba.chunk = a.small("chunk", m.mamba.chunk);
+    }
     if (r.has("layer_pattern")) {
         // Runs of equal layers, as model_shape_json writes them; together exactly `layers` long.
         const nlohmann::json& runs = j["layer_pattern"];
@@ -274,7 +304,7 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
             const std::string at = "layer_pattern[" + std::to_string(i) + "]";
             if (!runs[i].is_object()) r.bad(at, "an object {count, moe, attention, rope}");
             const ShapeReader run{runs[i], what, at + "."};
-            run.only({"count", "moe", "attention", "rope"});
+            run.only({"count", "moe", "attention", "rope", "mixer", "ffn"});
             if (!run.has("count")) run.bad("count", "given (the layers in this run)");
             const std::int64_t count = run.integer("count", 0);
             if (count < 1 || count > m.n_layers - static_cast<std::int64_t>(m.layer_kinds.size()))
@@ -285,6 +315,8 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
             k.moe = run.boolean("moe", k.moe);
             k.attention = run.name_of("attention", kAttention, k.attention);
             k.rope = run.boolean("rope", k.rope);
+            k.mixer = run.name_of("mixer", kMixers, k.mixer);
+            k.ffn = run.boolean("ffn", k.ffn);
             m.layer_kinds.insert(m.layer_kinds.end(), static_cast<std::size_t>(count), k);
         }
         if (m.layer_kinds.size() != static_cast<std::size_t>(m.n_layers))
@@ -302,7 +334,9 @@ nlohmann::json param_breakdown_json(const ParamBreakdown& b) {
     if (b.routed_experts > 0)  // the MLP's parts, for MoE models
         j["mlp_parts"] = {{"dense", b.mlp_dense}, {"routed_experts", b.routed_experts},
                           {"shared_experts", b.shared_experts}, {"router", b.router}};
+    if (b.latent_projections > 0) j["mlp_parts"]["latent_projections"] = b.latent_projections;
     if (b.mtp > 0) j["mtp"] = b.mtp;  // outside total: not part of the served model
+    if (b.mamba > 0) j["mamba"] = b.mamba;  // hybrid models' Mamba-2 mixers (inside total)
     return j;
 }
 

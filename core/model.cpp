@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 namespace llmplan {
@@ -31,23 +32,24 @@ struct Tensors {
     std::string prefix;        // "layers.*." or "mtp.*."
     Block block = Block::layer;
     bool mtp = false;
+    LayerSet set = LayerSet::all;  // the layers holding a tensor added without naming its set
 
     void add(const std::string& name, ParamGroup group, std::int64_t rows, std::int64_t cols, std::int64_t count,
-             TpSplit tp, LayerSet layers = LayerSet::all, bool expert = false, bool matmul = false) const {
+             TpSplit tp, std::optional<LayerSet> layers = std::nullopt, bool expert = false, bool matmul = false) const {
         if (count <= 0) return;  // e.g. the dense MLP of a model whose every layer is MoE
         out.push_back(ParamTensor{prefix + name, mtp ? ParamGroup::mtp : group, block, rows, cols, count, tp, expert,
-                                  matmul, block == Block::layer ? layers : LayerSet::all});
+                                  matmul, block == Block::layer ? layers.value_or(set) : LayerSet::all});
     }
     // A norm has a weight, and a bias when it is a LayerNorm.
     void norm(const std::string& name, std::int64_t d, std::int64_t count, Norm kind,
-              LayerSet layers = LayerSet::all) const {
+              std::optional<LayerSet> layers = std::nullopt) const {
         add(name + ".weight", ParamGroup::norm, 1, d, count, TpSplit::replicated, layers);
         if (kind == Norm::layernorm) add(name + ".bias", ParamGroup::norm, 1, d, count, TpSplit::replicated, layers);
     }
     // A matmul weight rows × cols and, when `bias`, its bias (split with the columns it produces
     // under column parallelism, replicated under row parallelism: Megatron §3).
     void linear(const std::string& name, ParamGroup group, std::int64_t rows, std::int64_t cols, std::int64_t count,
-                TpSplit tp, bool bias, LayerSet layers = LayerSet::all, bool expert = false) const {
+                TpSplit tp, bool bias, std::optional<LayerSet> layers = std::nullopt, bool expert = false) const {
         add(name + ".weight", group, rows, cols, count, tp, layers, expert, true);
         if (bias)
             add(name + ".bias", group, 1, rows, count,
@@ -58,7 +60,9 @@ struct Tensors {
 // Attention of `n` layers: standard (q, k, v, o) or MLA (docs/MODEL_FAMILIES.md). q, k, v and the
 // MLA up-projections are column-parallel, o row-parallel (Megatron §3); MLA's down-projections
 // and their norms are replicated (each rank needs the whole latent).
-void attention_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
+void attention_tensors(const Tensors& t0, const ModelSpec& m, std::int64_t n) {
+    Tensors t = t0;
+    t.set = LayerSet::attention;  // every tensor below: the attention layers'
     const std::int64_t d = m.d_model, h = m.n_heads;
     using G = ParamGroup;
     if (m.is_mla()) {
@@ -77,9 +81,9 @@ void attention_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
                  TpSplit::column, false);
     } else {
         const std::int64_t q = m.q_dim(), kv = m.kv_dim();
-        t.add("attn.q_proj.weight", G::attention, q, d, n, TpSplit::column, LayerSet::all, false, true);
-        t.add("attn.k_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::all, false, true);
-        t.add("attn.v_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::all, false, true);
+        t.add("attn.q_proj.weight", G::attention, q, d, n, TpSplit::column, LayerSet::attention, false, true);
+        t.add("attn.k_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::attention, false, true);
+        t.add("attn.v_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::attention, false, true);
         if (m.qkv_bias) {
             t.add("attn.q_proj.bias", G::attention, 1, q, n, TpSplit::column);
             t.add("attn.k_proj.bias", G::attention, 1, kv, n, TpSplit::column);
@@ -98,13 +102,13 @@ void attention_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
                 break;
         }
     }
-    t.add("attn.o_proj.weight", G::attention, d, m.attn_out_dim(), n, TpSplit::row, LayerSet::all, false, true);
+    t.add("attn.o_proj.weight", G::attention, d, m.attn_out_dim(), n, TpSplit::row, LayerSet::attention, false, true);
     if (m.out_bias) t.add("attn.o_proj.bias", G::attention, 1, d, n, TpSplit::replicated);
     if (m.attention_sinks) t.add("attn.sinks", G::attention, 1, h, n, TpSplit::column);  // one logit per head
     if (m.position == PositionEmbedding::relative) {
         // Transformer-XL (Dai et al. 2019, §3.3): W_{k,R} projects relative positions; u, v biases.
         const std::int64_t q = m.q_dim();
-        t.add("attn.r_proj.weight", G::attention, q, d, n, TpSplit::column, LayerSet::all, false, true);
+        t.add("attn.r_proj.weight", G::attention, q, d, n, TpSplit::column, LayerSet::attention, false, true);
         t.add("attn.r_u_bias", G::attention, 1, q, n, TpSplit::column);
         t.add("attn.r_v_bias", G::attention, 1, q, n, TpSplit::column);
     }
@@ -112,8 +116,7 @@ void attention_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
 
 // One MLP of inner size f (gate/up column-parallel, down row-parallel), `copies` times.
 void mlp_tensors(const Tensors& t, const ModelSpec& m, const std::string& prefix, ParamGroup group, std::int64_t f,
-                 std::int64_t copies, bool bias, LayerSet layers, bool expert) {
-    const std::int64_t d = m.d_model;
+                 std::int64_t copies, bool bias, LayerSet layers, bool expert, std::int64_t d) {
     if (gated_mlp(m.activation))
         t.add(prefix + "gate_proj.weight", group, f, d, copies, TpSplit::column, layers, expert, true);
     t.add(prefix + "up_proj.weight", group, f, d, copies, TpSplit::column, layers, expert, true);
@@ -126,30 +129,79 @@ void mlp_tensors(const Tensors& t, const ModelSpec& m, const std::string& prefix
     if (bias) t.add(prefix + "down_proj.bias", group, 1, d, copies, TpSplit::replicated, layers, expert);
 }
 
-// The layers' tensors: `dense` layers with the dense MLP and `moe` layers with router, routed
-// experts and shared expert.
-void layer_tensors(const Tensors& t, const ModelSpec& m, std::int64_t dense, std::int64_t moe) {
-    const std::int64_t all = dense + moe, d = m.d_model;
-    t.norm("attn_norm", d, all, m.norm);
-    attention_tensors(t, m, all);
-    if (m.norms_per_layer == 4) t.norm("post_attn_norm", d, all, m.norm);
-    t.norm("mlp_norm", d, all, m.norm);
-    if (m.norms_per_layer == 4) t.norm("post_mlp_norm", d, all, m.norm);
+// A Mamba-2 mixer of `n` layers (Megatron-Core MambaMixer, ssm/mamba_mixer.py; Hugging Face
+// NemotronHMamba2Mixer): in_proj column-parallel (z, x, B, C, dt each split by heads or groups
+// over the tp ranks), the depthwise conv1d and the per-head dt_bias, A_log and D split with the
+// channels and heads they act on, the gated RMSNorm's weight over d_inner split likewise, out_proj
+// row-parallel. docs/MODEL_FAMILIES.md, "Hybrid Mamba models".
+void mamba_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
+    const MambaShape& s = m.mamba;
+    const std::int64_t d = m.d_model;
+    using G = ParamGroup;
+    t.add("mamba.in_proj.weight", G::mamba, s.in_proj_width(), d, n, TpSplit::column, LayerSet::mamba, false, true);
+    t.add("mamba.conv1d.weight", G::mamba, s.conv_channels(), s.conv_kernel, n, TpSplit::column, LayerSet::mamba);
+    t.add("mamba.conv1d.bias", G::mamba, 1, s.conv_channels(), n, TpSplit::column, LayerSet::mamba);
+    t.add("mamba.dt_bias", G::mamba, 1, s.heads, n, TpSplit::column, LayerSet::mamba);
+    t.add("mamba.A_log", G::mamba, 1, s.heads, n, TpSplit::column, LayerSet::mamba);
+    t.add("mamba.D", G::mamba, 1, s.heads, n, TpSplit::column, LayerSet::mamba);
+    t.add("mamba.norm.weight", G::norm, 1, s.d_inner(), n, TpSplit::column, LayerSet::mamba);
+    t.add("mamba.out_proj.weight", G::mamba, d, s.d_inner(), n, TpSplit::row, LayerSet::mamba, false, true);
+}
+
+// How many layers of each set a run of layers holds.
+struct LayerCounts {
+    std::int64_t attention = 0, mamba = 0, ffn = 0, dense = 0, moe = 0;
+};
+LayerCounts layer_counts(const ModelSpec& m, int first, int count) {
+    LayerCounts c;
+    for (const LayerGroup& g : layer_groups(m, first, count)) {
+        if (g.kind.has_attention()) c.attention += g.count;
+        if (g.kind.has_mamba()) c.mamba += g.count;
+        if (g.kind.ffn) c.ffn += g.count;
+        if (g.kind.dense_mlp()) c.dense += g.count;
+        if (g.kind.moe_mlp()) c.moe += g.count;
+    }
+    return c;
+}
+
+// The layers' tensors: attention layers' attention (with its pre-norm), Mamba layers' mixer
+// (with its pre-norm), feed-forward layers' pre-norm with the dense MLP or router, routed experts
+// and shared expert. A transformer layer is an attention and a feed-forward layer at once.
+void layer_tensors(const Tensors& t, const ModelSpec& m, const LayerCounts& n) {
+    const std::int64_t d = m.d_model;
+    t.norm("attn_norm", d, n.attention, m.norm, LayerSet::attention);
+    attention_tensors(t, m, n.attention);
+    if (m.norms_per_layer == 4) t.norm("post_attn_norm", d, n.attention, m.norm, LayerSet::attention);
+    if (n.mamba > 0) {
+        t.norm("mamba_norm", d, n.mamba, m.norm, LayerSet::mamba);
+        mamba_tensors(t, m, n.mamba);
+    }
+    t.norm("mlp_norm", d, n.ffn, m.norm, LayerSet::ffn);
+    if (m.norms_per_layer == 4) t.norm("post_mlp_norm", d, n.ffn, m.norm, LayerSet::ffn);
+    const std::int64_t moe = n.moe;
     if (moe > 0) {
         // Router: d → n_experts, replicated (Mixtral's `gate`; GPT-OSS's has a bias).
         t.add("router.weight", ParamGroup::router, m.n_experts, d, moe, TpSplit::replicated, LayerSet::moe);
         if (m.router_bias) t.add("router.bias", ParamGroup::router, 1, m.n_experts, moe, TpSplit::replicated, LayerSet::moe);
+        if (m.moe_latent > 0) {
+            // Latent MoE (Megatron-Core moe_layer.py fc1_latent_proj / fc2_latent_proj): d → latent
+            // before the dispatch, latent → d after the combine; duplicated on every tensor-parallel rank.
+            t.add("latent_down_proj.weight", ParamGroup::latent, m.moe_latent, d, moe, TpSplit::replicated, LayerSet::moe,
+                  false, true);
+            t.add("latent_up_proj.weight", ParamGroup::latent, d, m.moe_latent, moe, TpSplit::replicated, LayerSet::moe,
+                  false, true);
+        }
         mlp_tensors(t, m, "experts.*.", ParamGroup::experts, m.expert_d_ff(), moe * m.n_experts, m.expert_bias,
-                    LayerSet::moe, true);
+                    LayerSet::moe, true, m.expert_width());
         if (m.shared_d_ff > 0) {
             mlp_tensors(t, m, "shared_expert.", ParamGroup::shared_experts, m.shared_d_ff, moe, false, LayerSet::moe,
-                        false);
+                        false, d);
             if (m.shared_expert_gate)  // Qwen2-MoE: sigmoid(x·w) scales the shared expert's output
                 t.add("shared_expert_gate.weight", ParamGroup::shared_experts, 1, d, moe, TpSplit::replicated,
                       LayerSet::moe);
         }
     }
-    mlp_tensors(t, m, "mlp.", ParamGroup::mlp, m.d_ff, dense, m.mlp_bias, LayerSet::dense, false);
+    mlp_tensors(t, m, "mlp.", ParamGroup::mlp, m.d_ff, n.dense, m.mlp_bias, LayerSet::dense, false, d);
 }
 
 }  // namespace
@@ -174,12 +226,78 @@ std::vector<LayerGroup> layer_groups(const ModelSpec& m) { return layer_groups(m
 int moe_layer_count(const ModelSpec& m, int first, int count) {
     if (m.layer_kinds.empty()) return m.is_moe() ? count : 0;
     int n = 0;
-    for (int i = first; i < first + count; ++i) n += m.layer(i).moe ? 1 : 0;
+    for (int i = first; i < first + count; ++i) n += m.layer(i).moe_mlp() ? 1 : 0;
     return n;
 }
 int moe_layer_count(const ModelSpec& m) { return moe_layer_count(m, 0, m.n_layers); }
 
 LayerKind mtp_layer_kind(const ModelSpec& m) { return LayerKind{m.is_moe(), LayerAttention::global, true}; }
+std::vector<LayerKind> mtp_layer_kinds(const ModelSpec& m) {
+    return m.mtp_kinds.empty() ? std::vector<LayerKind>{mtp_layer_kind(m)} : m.mtp_kinds;
+}
+
+bool ModelSpec::hybrid() const {
+    return std::any_of(layer_kinds.begin(), layer_kinds.end(), [](const LayerKind& k) { return !k.has_attention() || !k.ffn; });
+}
+bool ModelSpec::has_mamba() const {
+    return std::any_of(layer_kinds.begin(), layer_kinds.end(), [](const LayerKind& k) { return k.has_mamba(); });
+}
+
+bool in_set(LayerSet s, const LayerKind& k) {
+    switch (s) {
+        case LayerSet::all: return true;
+        case LayerSet::dense: return k.dense_mlp();
+        case LayerSet::moe: return k.moe_mlp();
+        case LayerSet::attention: return k.has_attention();
+        case LayerSet::mamba: return k.has_mamba();
+        case LayerSet::ffn: return k.ffn;
+    }
+    return false;
+}
+
+int layers_in_set(const ModelSpec& m, LayerSet s, int first, int count) {
+    int n = 0;
+    for (const LayerGroup& g : layer_groups(m, first, count))
+        if (in_set(s, g.kind)) n += g.count;
+    return n;
+}
+
+std::vector<LayerKind> hybrid_layer_kinds(const std::string& pattern, const std::string& what) {
+    std::vector<LayerKind> kinds;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        LayerKind k;
+        switch (pattern[i]) {
+            case 'M': k.mixer = Mixer::mamba, k.ffn = false; break;
+            case '*': k.ffn = false; break;
+            case '-': k.mixer = Mixer::none; break;
+            case 'E': k.mixer = Mixer::none, k.moe = true; break;
+            case '|': continue;  // Megatron-Core's pipeline-stage separator: the stages are the layout's
+            default: {
+                const unsigned char c = static_cast<unsigned char>(pattern[i]);
+                std::string sym = "byte " + std::to_string(c);
+                if (c >= 0x20 && c < 0x7f) {
+                    sym.assign(3, '\'');
+                    sym[1] = pattern[i];
+                }
+                throw InputError(what + ": the hybrid layer pattern has " + sym + " at position " + std::to_string(i + 1) +
+                                 "; llmplan reads M (Mamba-2), * (attention), - (MLP) and E (MoE)");
+            }
+        }
+        kinds.push_back(k);
+    }
+    if (kinds.empty()) throw InputError(what + ": the hybrid layer pattern is empty");
+    return kinds;
+}
+
+std::string hybrid_layer_pattern(const ModelSpec& m) {
+    std::string out;
+    for (int i = 0; i < m.n_layers; ++i) {
+        const LayerKind k = m.layer(i);
+        if (k.has_attention() && k.ffn) return "";
+        out += k.has_mamba() ? 'M' : k.has_attention() ? '*' : k.moe ? 'E' : '-';
+    }
+    return out;
+}
 
 std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
     std::vector<ParamTensor> out;
@@ -192,8 +310,7 @@ std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
         top.add("embed_positions.weight", ParamGroup::embedding, m.max_positions, d, 1, TpSplit::replicated);
     if (m.embedding_norm) top.norm("embed_norm", d, 1, m.norm);  // BLOOM's word_embeddings_layernorm
 
-    const std::int64_t moe = moe_layer_count(m);
-    layer_tensors(Tensors{out, "layers.*.", Block::layer}, m, m.n_layers - moe, moe);
+    layer_tensors(Tensors{out, "layers.*.", Block::layer}, m, layer_counts(m, 0, m.n_layers));
 
     Tensors{out, "", Block::final_norm}.norm("final_norm", d, 1, m.norm);
     if (!m.tied_embeddings)
@@ -205,12 +322,16 @@ std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
         // token's embedding), a projection 2d → d, one transformer layer (an MoE layer) and the
         // output norm; embedding and output head are shared with the main model.
         const Tensors t{out, "mtp.*.", Block::mtp, true};
-        const std::int64_t n = m.mtp_layers;
+        const std::int64_t n = m.mtp_weight_modules();
         t.norm("hidden_norm", d, n, m.norm);
         t.norm("embed_norm", d, n, m.norm);
         t.add("eh_proj.weight", ParamGroup::mtp, d, 2 * d, n, TpSplit::replicated, LayerSet::all, false, true);
-        const bool mtp_moe = mtp_layer_kind(m).moe;
-        layer_tensors(t, m, mtp_moe ? 0 : n, mtp_moe ? n : 0);
+        LayerCounts per;  // one module's layers (a hybrid's "*E": an attention and an MoE layer)
+        for (const LayerKind& k : mtp_layer_kinds(m)) {
+            per.attention += k.has_attention(), per.mamba += k.has_mamba(), per.ffn += k.ffn;
+            per.dense += k.dense_mlp(), per.moe += k.moe_mlp();
+        }
+        layer_tensors(t, m, LayerCounts{n * per.attention, n * per.mamba, n * per.ffn, n * per.dense, n * per.moe});
         t.norm("final_norm", d, n, m.norm);
     }
     return out;
@@ -236,19 +357,18 @@ ParamBreakdown count_params(const ModelSpec& m) {
             case ParamGroup::norm: b.norm += n; break;
             case ParamGroup::head: b.head += n; break;
             case ParamGroup::mtp: b.mtp += n; break;
+            case ParamGroup::mamba: b.mamba += n; break;
+            case ParamGroup::latent: b.latent_projections += n; break;
         }
     }
-    b.mlp = b.mlp_dense + b.routed_experts + b.shared_experts + b.router;
+    b.mlp = b.mlp_dense + b.routed_experts + b.shared_experts + b.router + b.latent_projections;
     b.active = b.total() - unused_experts;
     return b;
 }
 
 double copies_in_layers(const ParamTensor& t, const ModelSpec& m, int first, int count) {
     if (t.block != Block::layer) return static_cast<double>(t.count);
-    const int moe_here = moe_layer_count(m, first, count), moe_all = moe_layer_count(m);
-    int here = count, holding = m.n_layers;
-    if (t.layers == LayerSet::moe) here = moe_here, holding = moe_all;
-    if (t.layers == LayerSet::dense) here = count - moe_here, holding = m.n_layers - moe_all;
+    const int here = layers_in_set(m, t.layers, first, count), holding = layers_in_set(m, t.layers, 0, m.n_layers);
     return holding > 0 ? static_cast<double>(t.count) / holding * here : 0.0;
 }
 
@@ -328,6 +448,10 @@ void validate_model(const ModelSpec& m, const std::string& what) {
             const LayerKind& k = m.layer_kinds[i];
             const std::string layer = "layer " + std::to_string(i);
             if (k.moe && !m.is_moe()) fail(layer + " is an MoE layer but the model has no routed experts");
+            if (k.moe && !k.ffn) fail(layer + " has routed experts but no feed-forward block");
+            if (k.mixer == Mixer::none && !k.ffn) fail(layer + " has neither a mixer nor a feed-forward block");
+            if (k.has_mamba() && m.mamba.heads <= 0)
+                fail(layer + " is a Mamba layer but the model has no Mamba shape (mamba heads, head_dim, state)");
             if (k.attention == LayerAttention::sliding && m.sliding_window <= 0)
                 fail(layer + " uses sliding-window attention but no sliding_window is set");
             if (k.attention == LayerAttention::chunked && m.attention_chunk <= 0)
@@ -335,6 +459,29 @@ void validate_model(const ModelSpec& m, const std::string& what) {
         }
     } else if (m.attention_chunk > 0) {
         fail("chunked attention needs a layer pattern saying which layers are chunked");
+    }
+    if (m.has_mamba()) {
+        const MambaShape& s = m.mamba;
+        positive(s.heads, "mamba_num_heads");
+        positive(s.head_dim, "mamba_head_dim");
+        positive(s.state, "ssm_state_size");
+        positive(s.groups, "mamba n_groups");
+        positive(s.conv_kernel, "conv_kernel");
+        positive(s.chunk, "chunk_size");
+        if (s.heads % s.groups != 0)
+            fail("mamba n_groups (" + std::to_string(s.groups) + ") must divide mamba_num_heads (" + std::to_string(s.heads) + ")");
+        if (s.heads > 65536 || s.head_dim > 65536 || s.state > 65536 || s.conv_kernel > 1024 || s.chunk > 65536)
+            fail("Mamba sizes are implausibly large (heads, head_dim, state, chunk <= 65,536; conv_kernel <= 1,024)");
+    }
+    non_negative(m.moe_latent, "moe_latent_size");
+    if (m.moe_latent > 0 && !m.is_moe()) fail("moe_latent_size needs routed experts (n_experts > 1)");
+    if (m.moe_latent > (1 << 20)) fail("moe_latent_size is implausibly large (<= 1,048,576)");
+    if (m.mtp_repeated && m.mtp_layers <= 0) fail("a repeated MTP layer needs MTP depths (mtp_layers > 0)");
+    for (const LayerKind& k : m.mtp_kinds) {
+        if (k.has_mamba()) fail("Mamba layers in an MTP module are not modelled");
+        if (k.moe && !m.is_moe()) fail("the MTP pattern has an MoE layer but the model has no routed experts");
+        if (k.moe && !k.ffn) fail("an MTP layer has routed experts but no feed-forward block");
+        if (k.mixer == Mixer::none && !k.ffn) fail("an MTP layer has neither a mixer nor a feed-forward block");
     }
     // Guard the arithmetic: every count below stays far inside int64 and exact in a double.
     if (m.d_model > (1 << 20) || m.d_ff > (1 << 24) || m.n_layers > 100000 || m.vocab_size > (1LL << 32) ||
@@ -369,6 +516,7 @@ const char* to_string(PositionEmbedding p) {
         case PositionEmbedding::rotary: return "rotary";
         case PositionEmbedding::relative: return "relative";
         case PositionEmbedding::alibi: return "alibi";
+        case PositionEmbedding::none: return "none";
     }
     return "?";
 }
@@ -383,6 +531,8 @@ const char* to_string(ParamGroup g) {
         case ParamGroup::norm: return "norm";
         case ParamGroup::head: return "head";
         case ParamGroup::mtp: return "mtp";
+        case ParamGroup::mamba: return "mamba";
+        case ParamGroup::latent: return "latent_projections";
     }
     return "?";
 }
@@ -393,6 +543,14 @@ const char* to_string(QkNorm n) {
         case QkNorm::per_head: return "per_head";
         case QkNorm::full_width: return "full_width";
         case QkNorm::unweighted: return "unweighted";
+    }
+    return "?";
+}
+const char* to_string(Mixer x) {
+    switch (x) {
+        case Mixer::attention: return "attention";
+        case Mixer::mamba: return "mamba";
+        case Mixer::none: return "none";
     }
     return "?";
 }

@@ -25,8 +25,10 @@ constexpr int mlp_matrices(Activation a) { return gated_mlp(a) ? 3 : 2; }
 enum class Norm { layernorm, rmsnorm };
 // learned: a position table (GPT-2); rotary: RoPE, no parameters (Llama);
 // relative: Transformer-XL relative attention (Gopher/Chinchilla): one extra d×d projection and
-// two bias vectors per layer; alibi: linear biases on the scores, no parameters (BLOOM).
-enum class PositionEmbedding { learned, rotary, relative, alibi };
+// two bias vectors per layer; alibi: linear biases on the scores, no parameters (BLOOM);
+// none: no position information beyond causal masking and the recurrent mixers (Nemotron-H's
+// attention layers, Megatron-Core's position_embedding_type "none").
+enum class PositionEmbedding { learned, rotary, relative, alibi, none };
 
 // How queries, keys and values are projected (docs/MODEL_FAMILIES.md).
 //   standard: q, k, v, o projections of n_heads / n_kv_heads heads of head_dim (MHA, GQA, MQA);
@@ -60,12 +62,47 @@ enum class QkNorm { none, per_head, full_width, unweighted };
 //   chunked: positions of the same `attention_chunk`-token chunk (Llama 4's RoPE layers).
 enum class LayerAttention { global, sliding, chunked };
 
-// What one layer is, where layers differ along depth.
+// What mixes tokens in a layer (docs/MODEL_FAMILIES.md, "Hybrid Mamba models"):
+//   attention: self-attention (a transformer layer);
+//   mamba: a Mamba-2 mixer (Dao & Gu 2024, "Transformers are SSMs", §7: the SSD layer with its
+//          input projection, causal depthwise convolution, selective state-space scan, gated
+//          RMSNorm and output projection);
+//   none: no token mixing (a hybrid model's MLP or MoE layer).
+enum class Mixer { attention, mamba, none };
+
+// What one layer is, where layers differ along depth. A transformer layer has a mixer (attention)
+// and a feed-forward block (dense MLP or MoE); a hybrid model's layer (Megatron-Core's hybrid
+// layer pattern: M a Mamba layer, * an attention layer, - an MLP layer, E an MoE layer) has one
+// of the two, with its own pre-norm.
 struct LayerKind {
     bool moe = false;                                  // routed experts (else the dense MLP)
     LayerAttention attention = LayerAttention::global;
     bool rope = true;                                  // false: a NoPE layer (Llama 4's every 4th layer)
+    Mixer mixer = Mixer::attention;
+    bool ffn = true;                                   // false: no MLP (a hybrid's Mamba or attention layer)
+    bool has_attention() const { return mixer == Mixer::attention; }
+    bool has_mamba() const { return mixer == Mixer::mamba; }
+    bool dense_mlp() const { return ffn && !moe; }
+    bool moe_mlp() const { return ffn && moe; }
     friend bool operator==(const LayerKind&, const LayerKind&) = default;
+};
+
+// A Mamba-2 mixer's shape (Megatron-Core MambaMixer; Hugging Face NemotronHConfig's mamba_* fields).
+//   in_proj: d → [z, x, B, C, dt] = 2·d_inner + 2·groups·state + heads (d_inner = heads·head_dim);
+//   conv1d: depthwise over x, B, C (d_inner + 2·groups·state channels) of conv_kernel taps, biased;
+//   per head: dt_bias, A_log, D; the gated RMSNorm over d_inner; out_proj: d_inner → d.
+struct MambaShape {
+    int heads = 0;        // mamba_num_heads
+    int head_dim = 0;     // mamba_head_dim (P)
+    int state = 0;        // d_state (N)
+    int groups = 1;       // n_groups (G): B and C are shared by heads / groups heads
+    int conv_kernel = 4;  // d_conv
+    int chunk = 128;      // the SSD scan's chunk length (Q; Megatron-Core's chunk_size)
+    std::int64_t d_inner() const { return std::int64_t{heads} * head_dim; }
+    std::int64_t bc_width() const { return 2LL * groups * state; }                 // B and C
+    std::int64_t in_proj_width() const { return 2 * d_inner() + bc_width() + heads; }  // z, x, B, C, dt
+    std::int64_t conv_channels() const { return d_inner() + bc_width(); }          // x, B, C
+    friend bool operator==(const MambaShape&, const MambaShape&) = default;
 };
 
 struct ModelSpec {
@@ -115,14 +152,29 @@ struct ModelSpec {
     bool router_bias = false;       // GPT-OSS: the router has a bias
     bool expert_bias = false;       // GPT-OSS: every expert projection has a bias
     double capacity_factor = 0;     // tokens an expert accepts, × the balanced share (0 = dropless)
-    int mtp_layers = 0;             // DeepSeek-V3 multi-token prediction modules (trained, not served)
+    int mtp_layers = 0;             // DeepSeek-V3 multi-token prediction modules (trained, not served): the depths run
+    // Megatron-Core's mtp_use_repeated_layer (Nemotron 3 Super's recipes): one module's weights run
+    // at every one of the mtp_layers depths.
+    bool mtp_repeated = false;
+    // The layers of one MTP module where they are not one transformer layer of the model's kind
+    // (a hybrid's mtp_hybrid_override_pattern, "*E": an attention and an MoE layer); empty: one.
+    std::vector<LayerKind> mtp_kinds;
+    // Latent mixture of experts (Nemotron 3 Super/Ultra; Megatron-Core moe_latent_size): each MoE
+    // layer projects tokens d → moe_latent before the dispatch and back after the combine; the
+    // routed experts work at this width. 0: none (experts on d_model).
+    int moe_latent = 0;
 
     // The kind of each layer, when layers differ (empty: every layer is layer(0)'s default kind).
     std::vector<LayerKind> layer_kinds;
+    MambaShape mamba;               // the Mamba layers' mixer (heads 0: none)
 
     bool is_moe() const { return n_experts > 1; }
     bool is_mla() const { return attention_form == AttentionForm::mla; }
     int expert_d_ff() const { return moe_d_ff > 0 ? moe_d_ff : d_ff; }
+    // The width routed tokens travel and experts work at: the latent width, or d_model.
+    int expert_width() const { return moe_latent > 0 ? moe_latent : d_model; }
+    // MTP modules whose weights the model holds (one when repeated).
+    int mtp_weight_modules() const { return mtp_layers > 0 && mtp_repeated ? 1 : mtp_layers; }
     // The routed token copies an expert's buffer holds, × its balanced share: the capacity factor,
     // or 1 when dropless (balanced routing).
     double expert_capacity() const { return capacity_factor > 0 ? capacity_factor : 1.0; }
@@ -140,6 +192,10 @@ struct ModelSpec {
     // sliding iff a window is set).
     LayerKind layer(int i) const;
     bool heterogeneous() const { return !layer_kinds.empty(); }
+    // A hybrid model: some layer lacks attention or an MLP (Nemotron-H's Mamba, attention, MLP and
+    // MoE layers, Megatron-Core's hybrid pattern).
+    bool hybrid() const;
+    bool has_mamba() const;
     friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
 };
 
@@ -155,19 +211,27 @@ int moe_layer_count(const ModelSpec& spec);
 // The transformer layer of a multi-token-prediction module: an MoE layer when the model has routed
 // experts, full attention with RoPE (DeepSeek-AI 2024, V3 report §2.2).
 LayerKind mtp_layer_kind(const ModelSpec& spec);
+// The layers of one MTP module: spec.mtp_kinds, or {mtp_layer_kind(spec)}.
+std::vector<LayerKind> mtp_layer_kinds(const ModelSpec& spec);
 
 // Which part of the model a parameter belongs to, for the breakdown that `plan` and `models` print.
 //   mlp: the dense MLP; experts: routed experts; shared_experts: the always-active expert MLP and
 //   its gate; router: the routing projection; mtp: DeepSeek-V3's multi-token-prediction modules
 //   (outside the served model: transformers does not build them).
-enum class ParamGroup { embedding, attention, mlp, experts, shared_experts, router, norm, head, mtp };
+//   mamba: a Mamba-2 mixer's projections, convolution and per-head parameters (its norms: norm);
+//   latent: a latent MoE layer's projections d → latent and back (always active, part of the MLP).
+enum class ParamGroup { embedding, attention, mlp, experts, shared_experts, router, norm, head, mtp, mamba, latent };
 
 // Where a tensor lives along the depth of the model (pipeline stages split by this). The MTP
 // modules sit after the output layer, on the last stage (DeepSeek-AI 2024, V3 report §2.2).
 enum class Block { embedding, layer, final_norm, head, mtp };
 
-// Which layers hold a per-layer tensor (Block::layer): all of them, the dense ones or the MoE ones.
-enum class LayerSet { all, dense, moe };
+// Which layers hold a per-layer tensor (Block::layer): all of them, those with a dense MLP, with
+// routed experts, with attention, with a Mamba mixer, with a feed-forward block (dense or MoE).
+enum class LayerSet { all, dense, moe, attention, mamba, ffn };
+bool in_set(LayerSet s, const LayerKind& k);
+// Layers of [first, first + count) in set s.
+int layers_in_set(const ModelSpec& spec, LayerSet s, int first, int count);
 
 // How Megatron-style tensor parallelism splits a tensor over `tp` ranks
 // (Shoeybi et al. 2019, §3): column-parallel weights and their biases are split, row-parallel
@@ -193,12 +257,13 @@ struct ParamTensor {
 struct ParamBreakdown {
     std::int64_t embedding = 0;  // token (+ learned position) embeddings
     std::int64_t attention = 0;  // q, k, v, o (+ biases, sinks, MLA projections, relative-position projections)
-    std::int64_t mlp = 0;        // every MLP parameter: mlp_dense + routed_experts + shared_experts + router
+    std::int64_t mlp = 0;        // every MLP parameter: mlp_dense + routed_experts + shared_experts + router + latent_projections
     std::int64_t norm = 0;       // every norm, including the final one and QK-norms
     std::int64_t head = 0;       // untied output projection (0 when tied)
-    std::int64_t total() const { return embedding + attention + mlp + norm + head; }
+    std::int64_t mamba = 0;      // Mamba-2 mixers (hybrid models): in/out projections, conv1d, dt_bias, A_log, D
+    std::int64_t total() const { return embedding + attention + mlp + norm + head + mamba; }
     // The parts of `mlp`.
-    std::int64_t mlp_dense = 0, routed_experts = 0, shared_experts = 0, router = 0;
+    std::int64_t mlp_dense = 0, routed_experts = 0, shared_experts = 0, router = 0, latent_projections = 0;
     // Parameters a token actually uses in a forward pass: all but the routed experts it skips
     // (top_k of n_experts in each MoE layer).
     std::int64_t active = 0;
@@ -235,5 +300,12 @@ const char* to_string(ParamGroup g);
 const char* to_string(AttentionForm f);
 const char* to_string(QkNorm n);
 const char* to_string(LayerAttention a);
+const char* to_string(Mixer x);
+
+// Megatron-Core's hybrid layer pattern (M Mamba, * attention, - MLP, E MoE; one symbol per layer):
+// the layer kinds it spells, or an InputError naming `what` and the first symbol it cannot read.
+std::vector<LayerKind> hybrid_layer_kinds(const std::string& pattern, const std::string& what);
+// The pattern of a model's layers (each kind's symbol; "" when some layer is a transformer layer).
+std::string hybrid_layer_pattern(const ModelSpec& spec);
 
 }  // namespace llmplan

@@ -34,7 +34,25 @@ std::string mla_text(const ModelSpec& m) {
     return s.str();
 }
 
+std::string hybrid_text(const ModelSpec& m) {
+    if (!m.hybrid()) return "";
+    const int mamba = layers_in_set(m, LayerSet::mamba, 0, m.n_layers), attention = layers_in_set(m, LayerSet::attention, 0, m.n_layers);
+    const int moe = layers_in_set(m, LayerSet::moe, 0, m.n_layers), dense = layers_in_set(m, LayerSet::dense, 0, m.n_layers);
+    std::vector<std::string> parts;
+    if (mamba > 0) {
+        const MambaShape& a = m.mamba;
+        parts.push_back(std::to_string(mamba) + " Mamba-2 (" + std::to_string(a.heads) + " heads × " + std::to_string(a.head_dim) +
+                        ", state " + std::to_string(a.state) + ", " + std::to_string(a.groups) + " groups, chunk " +
+                        std::to_string(a.chunk) + ")");
+    }
+    if (attention > 0) parts.push_back(std::to_string(attention) + " attention");
+    if (moe > 0) parts.push_back(std::to_string(moe) + " MoE");
+    if (dense > 0) parts.push_back(std::to_string(dense) + " MLP");
+    return "hybrid layers: " + join(parts, " + ") + " (" + hybrid_layer_pattern(m) + ")";
+}
+
 std::string layer_pattern_text(const ModelSpec& m) {
+    if (m.hybrid()) return "";  // hybrid_text says it
     struct Run {
         LayerAttention attention;
         bool rope;
@@ -68,9 +86,10 @@ std::string experts_text(const ModelSpec& m) {
     }
     const int moe = moe_layer_count(m);
     s << moe << " MoE layers of " << m.n_experts << " experts (" << m.expert_d_ff() << ") top-" << m.top_k;
+    if (m.moe_latent > 0) s << " on a latent width of " << m.moe_latent;
     if (m.shared_d_ff > 0) s << " + " << (m.shared_expert_gate ? "gated " : "") << "shared (" << m.shared_d_ff << ")";
-    if (moe < m.n_layers)
-        s << "; " << m.n_layers - moe << " dense layer" << (m.n_layers - moe == 1 ? "" : "s") << " (" << m.d_ff << ")";
+    const int dense = layers_in_set(m, LayerSet::dense, 0, m.n_layers);
+    if (dense > 0) s << "; " << dense << " dense layer" << (dense == 1 ? "" : "s") << " (" << m.d_ff << ")";
     return s.str();
 }
 
@@ -110,6 +129,7 @@ std::string model_shape_line(const ModelSpec& m) {
 
 std::string model_detail_line(const ModelSpec& m) {
     std::vector<std::string> parts;
+    if (const std::string h = hybrid_text(m); !h.empty()) parts.push_back(h);
     if (m.is_moe() && !uniform_experts(m)) parts.push_back(experts_text(m));
     if (m.router_bias || m.expert_bias)
         parts.push_back(m.router_bias && m.expert_bias ? "router and expert biases"
@@ -127,12 +147,15 @@ std::string model_detail_line(const ModelSpec& m) {
 }
 
 std::vector<BreakdownRow> param_breakdown_rows(const ParamBreakdown& b) {
-    std::vector<BreakdownRow> rows = {{"embedding", b.embedding, 0}, {"attention", b.attention, 0}, {"mlp", b.mlp, 0}};
+    std::vector<BreakdownRow> rows = {{"embedding", b.embedding, 0}, {"attention", b.attention, 0}};
+    if (b.mamba > 0) rows.push_back({"mamba", b.mamba, 0});
+    rows.push_back({"mlp", b.mlp, 0});
     if (b.routed_experts > 0) {  // the MLP's parts (docs/MODEL_FAMILIES.md's components)
         if (b.mlp_dense > 0) rows.push_back({"dense", b.mlp_dense, 1});
         rows.push_back({"routed experts", b.routed_experts, 1});
         if (b.shared_experts > 0) rows.push_back({"shared experts", b.shared_experts, 1});
         rows.push_back({"router", b.router, 1});
+        if (b.latent_projections > 0) rows.push_back({"latent projections", b.latent_projections, 1});
     }
     rows.push_back({"norm", b.norm, 0});
     rows.push_back({"head", b.head, 0});
@@ -150,8 +173,9 @@ std::string model_params_line(const ModelSpec& m, const ParamBreakdown& b) {
     o << format_int(b.total()) << " parameters (" << format_count(static_cast<double>(b.total())) << ")";
     if (m.is_moe()) o << ", " << format_count(static_cast<double>(b.active)) << " active per token";
     if (b.mtp > 0)
-        o << "; + " << format_count(static_cast<double>(b.mtp)) << " in " << m.mtp_layers << " MTP module"
-          << (m.mtp_layers == 1 ? "" : "s") << ", trained, not served";
+        o << "; + " << format_count(static_cast<double>(b.mtp)) << " in " << m.mtp_weight_modules() << " MTP module"
+          << (m.mtp_weight_modules() == 1 ? "" : "s") << (m.mtp_repeated ? " run at " + std::to_string(m.mtp_layers) + " depths" : "")
+          << ", trained, not served";
     return o.str();
 }
 

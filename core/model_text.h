@@ -55,6 +55,8 @@ std::string mla_text(const ModelSpec& m);
 // Which attention each layer uses, when not every layer attends globally with RoPE:
 // "52 sliding (1024) + 10 global", "36 chunked (8192) + 12 global NoPE", "32 sliding (4096)"; else "".
 std::string layer_pattern_text(const ModelSpec& m);
+// "hybrid layers: 23 Mamba-2 (…) + 6 attention + 23 MoE (MEMEM*E…)", or "" for a transformer.
+std::string hybrid_text(const ModelSpec& m);
 // The routed experts: "8 experts top-2" (every layer, of d_ff), or
 // "58 MoE layers of 256 experts (2048) top-8 + shared (2048); 3 dense layers (18432)"; "" when dense.
 std::string experts_text(const ModelSpec& m);

@@ -246,6 +246,17 @@ std::vector<Preset> build_presets() {
          {341.0 * B, 0, 0.1 * B},
          "NemotronConfig fields written from the Nemotron-4 340B report (arXiv:2406.11704 Table 1; docs/PRESETS.md "
          "§2); report: 9.4B embedding + 331.6B non-embedding"},
+        {"nemotron-3-nano",
+         "Nemotron 3 Nano 30B-A3B (NVIDIA 2025, hybrid: 23 Mamba-2 + 23 MoE (128 experts top-6 + shared) + 6 attention layers)",
+         0, {31.6 * B, 0, 0.1 * B},
+         "NemotronHConfig fields written from Megatron Bridge's Nemotron 3 Nano recipe (docs/PRESETS.md §2); model card: "
+         "31.6B total"},
+        {"nemotron-3-super",
+         "Nemotron 3 Super 120B-A12B (NVIDIA 2026, hybrid: 40 Mamba-2 + 40 latent MoE (512 experts top-22 on 1024) + 8 attention "
+         "layers, one MTP module)",
+         0, {},
+         "NemotronHConfig fields written from Megatron-LM's Nemotron 3 Super arguments and Megatron Bridge's tests (docs/PRESETS.md "
+         "§2); its name, 120B-A12B, rounds both down (120.7B total, 12.8B active here)"},
     };
     for (const FromConfig& f : from_config) {
         const auto& configs = bundled_model_configs();

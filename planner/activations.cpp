@@ -30,17 +30,11 @@ void mlp_inner(std::vector<SavedTensor>& t, const ModelSpec& m, const std::strin
     }
 }
 
-}  // namespace
-
-ActivationShape activation_shape(const TrainConfig& c) {
-    return ActivationShape{static_cast<double>(c.seq) / c.parallel.cp, static_cast<double>(c.micro_batch),
-                           c.parallel.tp, c.parallel.sp};
-}
-
-std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConfig& c, Recompute mode,
-                                             const LayerKind& kind) {
+// The attention block of a layer (Korthikanti's 11sbh + 5as²b).
+void attention_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const TrainConfig& c, Recompute mode,
+                     const LayerKind& kind) {
     const PrecisionBytes pb = precision_bytes(c.precision);
-    const double act = pb.activation, lin = pb.linear_input, mask = 1.0;  // masks: 1 byte (torch.bool)
+    const double act = pb.activation, lin = pb.linear_input, mask = 1.0;
     const ActivationShape g = activation_shape(c);
     const double sb = g.s * g.b;
     const double h = m.d_model, a = m.n_heads;
@@ -48,14 +42,6 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
                  v = static_cast<double>(m.v_dim()), o = static_cast<double>(m.attn_out_dim());
     const bool dropout = c.dropout > 0.0;
     using T = TpShard;
-    std::vector<SavedTensor> t;
-
-    if (mode == Recompute::full) {
-        // Only the layer input survives the forward pass (Korthikanti §5: 2sbh per layer).
-        t.push_back({"layer.input", sb * h, act, T::replicated});
-        return t;
-    }
-    // Attention block: Korthikanti's 11sbh + 5as²b.
     t.push_back({"attention.norm_input", sb * h, act, T::replicated});     // LayerNorm/RMSNorm input (2sbh)
     t.push_back({"attention.qkv_input", sb * h, lin, T::replicated});      // norm output, shared by the Q,K,V (MLA: down) matmuls (2sbh)
     if (m.is_mla()) {
@@ -105,6 +91,61 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
         t.push_back({"attention.post_norm_input", sb * h, act, T::replicated});
     if (dropout) t.push_back({"attention.residual_dropout_mask", sb * h, mask, T::replicated});  // (sbh)
 
+}
+
+// A Mamba-2 mixer as Megatron-Core trains it (MambaMixer's memory-efficient path, the default;
+// docs/MEMORY_MODEL.md §4, "Mamba-2 layers"): in_proj is Transformer Engine's LayerNormLinear,
+// which keeps the layer input, the norm's output and its fp32 reciprocal RMS; the fused
+// convolution-and-scan (mamba_ssm's mamba_split_conv1d_scan_combined) keeps in_proj's output
+// [z, x, B, C, dt] and its output y, recomputing the convolution, dt, the chunk states and C·Bᵀ in
+// its backward; the gated RMSNorm keeps its input (a fresh contiguous copy of y) and an fp32
+// reciprocal RMS per group; out_proj keeps its input. Per token (16-bit, sequence parallel):
+// (4d + 2·W_in + 6·d_inner + 4·G + 4)/t bytes, W_in = 2·d_inner + 2·G·N + H.
+void mamba_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const TrainConfig& c) {
+    const PrecisionBytes pb = precision_bytes(c.precision);
+    const double act = pb.activation, lin = pb.linear_input;
+    const ActivationShape g = activation_shape(c);
+    const double sb = g.s * g.b, h = m.d_model;
+    const MambaShape& s = m.mamba;
+    const double di = static_cast<double>(s.d_inner());
+    using T = TpShard;
+    t.push_back({"mamba.norm_input", sb * h, act, T::replicated});
+    t.push_back({"mamba.in_proj_input", sb * h, lin, T::replicated});  // the pre-norm's output
+    t.push_back({"mamba.norm_rsigma", sb, 4.0, T::replicated});
+    t.push_back({"mamba.zxbcdt", sb * static_cast<double>(s.in_proj_width()), act, T::split});
+    t.push_back({"mamba.scan_output", sb * di, act, T::split});
+    t.push_back({"mamba.gated_norm_input", sb * di, act, T::split});
+    t.push_back({"mamba.gated_norm_rstd", sb * s.groups, 4.0, T::split});
+    t.push_back({"mamba.out_proj_input", sb * di, lin, T::split});
+}
+
+}  // namespace
+
+ActivationShape activation_shape(const TrainConfig& c) {
+    return ActivationShape{static_cast<double>(c.seq) / c.parallel.cp, static_cast<double>(c.micro_batch),
+                           c.parallel.tp, c.parallel.sp};
+}
+
+std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConfig& c, Recompute mode,
+                                             const LayerKind& kind) {
+    const PrecisionBytes pb = precision_bytes(c.precision);
+    const double act = pb.activation, lin = pb.linear_input, mask = 1.0;  // masks: 1 byte (torch.bool)
+    const ActivationShape g = activation_shape(c);
+    const double sb = g.s * g.b;
+    const double h = m.d_model;
+    const bool dropout = c.dropout > 0.0;
+    using T = TpShard;
+    std::vector<SavedTensor> t;
+
+    if (mode == Recompute::full) {
+        // Only the layer input survives the forward pass (Korthikanti §5: 2sbh per layer).
+        t.push_back({"layer.input", sb * h, act, T::replicated});
+        return t;
+    }
+    if (kind.has_attention()) attention_saved(t, m, c, mode, kind);
+    if (kind.has_mamba()) mamba_saved(t, m, c);
+    if (!kind.ffn) return t;
+
     // MLP block: Korthikanti's 19sbh for GELU with f = 4h.
     t.push_back({"mlp.norm_input", sb * h, act, T::replicated});           // (2sbh)
     t.push_back({"mlp.input", sb * h, lin, T::replicated});                // norm output (2sbh)
@@ -116,9 +157,13 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
         // of each token, or top_k × capacity_factor slots when experts take a fixed capacity
         // (dropped tokens padded).
         const double copies = m.top_k * m.expert_capacity();
+        const double w = m.expert_width();  // a latent MoE dispatches latent-width tokens
         t.push_back({"moe.router_logits", sb * m.n_experts, 4.0, T::replicated});
-        t.push_back({"moe.dispatched_input", copies * sb * h, lin, T::replicated, true});
-        t.push_back({"moe.expert_output", copies * sb * h, act, T::replicated});
+        t.push_back({"moe.dispatched_input", copies * sb * w, lin, T::replicated, true});
+        t.push_back({"moe.expert_output", copies * sb * w, act, T::replicated});
+        // Latent MoE: latent → d after the combine keeps its input (the combined latent tokens); d →
+        // latent reads the MLP input, kept above.
+        if (m.moe_latent > 0) t.push_back({"moe.latent_up_input", sb * w, lin, T::replicated});
         mlp_inner(t, m, "moe.experts.", copies * sb, m.expert_d_ff(), act, lin, true);
         if (m.shared_d_ff > 0) {
             // The always-active shared expert reads the MLP input like a dense MLP.
@@ -188,10 +233,11 @@ std::vector<SavedTensor> mtp_saved_tensors(const ModelSpec& m, const TrainConfig
     using T = TpShard;
     std::vector<SavedTensor> t{{"mtp.embedding_norm_input", sbh, pb.activation, T::replicated},  // Emb(t_{i+k})
                                {"mtp.projection_input", 2 * sbh, pb.linear_input, T::replicated}};  // [norm(h); norm(e)]
-    for (SavedTensor& s : layer_saved_tensors(m, c, mode, mtp_layer_kind(m))) {
-        s.name = "mtp." + s.name;
-        t.push_back(std::move(s));
-    }
+    for (const LayerKind& k : mtp_layer_kinds(m))
+        for (SavedTensor& s : layer_saved_tensors(m, c, mode, k)) {
+            s.name = "mtp." + s.name;
+            t.push_back(std::move(s));
+        }
     t.push_back({"mtp.final_norm_input", sbh, pb.activation, T::replicated});
     t.push_back({"mtp.output_layer_input", sbh, pb.linear_input, T::replicated});
     return t;

@@ -12,17 +12,21 @@ void add_scaled(ForwardFlops& a, const ForwardFlops& b, double n) {
     a.attention += n * b.attention;
     a.output_proj += n * b.output_proj;
     a.mlp += n * b.mlp;
+    a.mamba_proj += n * b.mamba_proj;
+    a.ssm += n * b.ssm;
     a.logits += n * b.logits;
     a.mtp += n * b.mtp;
     a.mtp_transformer += n * b.mtp_transformer;
     a.mtp_attention += n * b.mtp_attention;
 }
 
-// One MLP of inner size f: GELU and squared ReLU two matrices, SwiGLU / GeGLU three, 2·d·f FLOPs each.
-double mlp_flops(const ModelSpec& m, double f) {
+// One MLP of inner size f on width d (d_model, or a latent MoE's expert width): GELU and squared
+// ReLU two matrices, SwiGLU / GeGLU three, 2·d·f FLOPs each.
+double mlp_flops(const ModelSpec& m, double f, double d) {
     const double matrices = mlp_matrices(m.activation);
-    return matrices * 2 * m.d_model * f;
+    return matrices * 2 * d * f;
 }
+double mlp_flops(const ModelSpec& m, double f) { return mlp_flops(m, f, m.d_model); }
 
 }  // namespace
 
@@ -50,6 +54,33 @@ double mean_keys_per_query(const ModelSpec& m, LayerAttention a, std::int64_t se
 ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::int64_t seq) {
     const double d = m.d_model, h = m.n_heads;
     ForwardFlops out;
+    if (k.has_mamba()) {
+        // Mamba-2 (Dao & Gu 2024, §6 and §7; docs/PERFORMANCE_MODEL.md §1): the projections are
+        // matmuls, once per token; the SSD scan in chunks of Q tokens computes per token and chunk
+        // its C·Bᵀ row over the chunk for each of the G groups (2·Q·N), that row's product with the
+        // chunk's X for each head (2·Q·P), its contribution to the chunk's state (2·N·P per head) and
+        // its output from the previous state (2·N·P per head) — whole Q × Q blocks, as the kernels
+        // compute them; the state passing between chunks (N·P per head and chunk) is not counted.
+        const MambaShape& s = m.mamba;
+        out.mamba_proj = 2 * d * static_cast<double>(s.in_proj_width()) + 2 * static_cast<double>(s.d_inner()) * d;
+        const double G = s.groups, H = s.heads, P = s.head_dim, N = s.state, Q = s.chunk;
+        out.ssm = 2 * G * Q * N + 2 * H * Q * P + 4 * H * N * P;
+    }
+    if (k.ffn) {
+        if (k.moe) {
+            // Each token runs top_k routed experts of expert_d_ff, the shared expert (if any) and the
+            // router d → E; Qwen2-MoE's shared-expert gate d → 1 is a matmul too.
+            // A latent MoE's experts work at the latent width, with the projections d → latent and
+            // back, 2·2·d·latent (Megatron-Core moe_layer.py).
+            out.mlp = m.top_k * mlp_flops(m, m.expert_d_ff(), m.expert_width()) + 2 * d * m.n_experts;
+            if (m.moe_latent > 0) out.mlp += 4 * d * m.moe_latent;
+            if (m.shared_d_ff > 0) out.mlp += mlp_flops(m, static_cast<double>(m.shared_d_ff));
+            if (m.shared_d_ff > 0 && m.shared_expert_gate) out.mlp += 2 * d;
+        } else {
+            out.mlp = mlp_flops(m, m.d_ff);
+        }
+    }
+    if (!k.has_attention()) return out;
     if (m.is_mla()) {
         // DeepSeek-V2 §2.1.2 (docs/MODEL_FAMILIES.md deepseek_v3): every projection weight is used
         // once per token. Queries: d → q_lora_rank → H·qk_head_dim, or d → H·qk_head_dim directly;
@@ -68,15 +99,6 @@ ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::in
     const double keys = mean_keys_per_query(m, k.attention, seq);
     out.attention = 2 * static_cast<double>(m.q_dim() + m.attn_out_dim()) * keys;
     out.output_proj = 2 * static_cast<double>(m.attn_out_dim()) * d;
-    if (k.moe) {
-        // Each token runs top_k routed experts of expert_d_ff, the shared expert (if any) and the
-        // router d → E; Qwen2-MoE's shared-expert gate d → 1 is a matmul too.
-        out.mlp = m.top_k * mlp_flops(m, m.expert_d_ff()) + 2 * d * m.n_experts;
-        if (m.shared_d_ff > 0) out.mlp += mlp_flops(m, static_cast<double>(m.shared_d_ff));
-        if (m.shared_d_ff > 0 && m.shared_expert_gate) out.mlp += 2 * d;
-    } else {
-        out.mlp = mlp_flops(m, m.d_ff);
-    }
     return out;
 }
 
@@ -95,8 +117,11 @@ ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq) {
     // transformer layer (core/model.h mtp_layer_kind) and the shared output head. Megatron-Core
     // runs it on every position (the inputs rolled along the sequence), so it counts per token
     // like the main model.
+    // A hybrid's module holds several layers (mtp_layer_kinds: "*E"); a repeated module runs its
+    // one set of weights at each of the n depths, the same FLOPs.
     const double d = m.d_model, n = m.mtp_layers;
-    const ForwardFlops layer = layer_forward_flops(m, mtp_layer_kind(m), seq);
+    ForwardFlops layer;
+    for (const LayerKind& k : mtp_layer_kinds(m)) add_scaled(layer, layer_forward_flops(m, k, seq), 1);
     out.mtp_transformer = n * layer.layers();
     out.mtp_attention = n * layer.attention;
     out.mtp = n * (2 * (2 * d) * d + logits_flops(m)) + out.mtp_transformer;

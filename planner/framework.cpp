@@ -59,6 +59,8 @@ Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { re
 
 double FrameworkProfile::full_recompute_share(const ModelSpec&, const TrainConfig&, int) const { return 1; }
 
+FrameworkProfile::Bf16Linears FrameworkProfile::bf16_linear_flops(const ModelSpec&, const TrainConfig&, int) const { return {}; }
+
 std::optional<ElementwiseChoice> FrameworkProfile::elementwise_kernels(const TrainConfig&) const { return std::nullopt; }
 
 std::optional<ElementwiseChoice> FrameworkProfile::default_elementwise_kernels(const TrainConfig&) const { return std::nullopt; }

@@ -153,6 +153,14 @@ public:
     // backward: on pipeline stage `stage`, or over the whole model with stage -1. Default 1 (every
     // layer; Megatron's --recompute-method block checkpoints only the first k layers of each chunk).
     virtual double full_recompute_share(const ModelSpec& model, const TrainConfig& config, int stage) const;
+    // Under a quantized-linear recipe (fp8, mxfp8, nvfp4): the forward FLOPs per token of stage
+    // `stage`'s linear layers that the framework keeps in 16 bits (Megatron's first/last layers in
+    // BF16, its MTP modules in BF16, a recipe's per-module exceptions), with the reason; default none.
+    struct Bf16Linears {
+        double flops = 0;
+        std::string source;
+    };
+    virtual Bf16Linears bf16_linear_flops(const ModelSpec& model, const TrainConfig& config, int stage) const;
     // The collectives the framework overlaps beyond the generic rules; default: none.
     virtual CommOverlap comm_overlap(const TrainConfig& config) const;
     // The loss kernel over the logits; default: PyTorch's cross-entropy on fp32 logits.

@@ -26,7 +26,9 @@
 // without --tp-comm-overlap).
 #include "planner/framework.h"
 #include "planner/activations.h"
+#include "planner/flops.h"
 #include "planner/framework_stage.h"
+#include "planner/memory.h"
 #include "planner/lora.h"
 #include "planner/model_states.h"
 #include "planner/perf.h"
@@ -47,7 +49,7 @@ const std::string kSource = "Megatron-LM d98e8a64 (docs/MEMORY_MODEL.md §9)";
 
 // --recompute-modules under --recompute-granularity selective (Megatron-Core transformer_config.py,
 // recompute_modules; default core_attn): the modules this profile models.
-const std::vector<std::string> kRecomputeModules = {"core_attn", "moe_act", "layernorm", "mla_up_proj", "mlp"};
+const std::vector<std::string> kRecomputeModules = {"core_attn", "moe_act", "layernorm", "mla_up_proj", "mlp", "moe"};
 
 // A comma-separated option as its items.
 std::vector<std::string> option_items(const TrainConfig& c, const std::string& key) {
@@ -87,7 +89,10 @@ const std::vector<std::string> kCudaGraphModules = {"attn", "mlp", "moe", "moe_r
 // the log throughput, the MoE `fit` runs of the published set planned with their recipes' settings
 // under this profile and not under a full-iteration CUDA graph
 // (validation/published/fit_megatron.py; docs/PERFORMANCE_MODEL.md for the figures).
-constexpr double kMoeHostSecondsPerLocalExpert = 0.327e-3;
+constexpr double kMoeHostSecondsPerLocalExpert = 0.309e-3;
+// The share of a pass's host work a recomputed forward issues again: its 2 of the 6 per-expert
+// grouped GEMMs of a layer pass (forward fc1 and fc2; the backward's dgrad and wgrad of each are 4).
+constexpr double kMoeHostRecomputeShare = 2.0 / 6.0;
 
 // --tp-comm-overlap's cost (docs/PERFORMANCE_MODEL.md §3, "what the TP overlap still costs"): the
 // share of the tensor-parallel communication it hides that the step still pays. Transformer
@@ -124,7 +129,13 @@ std::vector<std::string> dropped_tensors(const ModelSpec& m, const TrainConfig& 
     }
     if (listed(modules, "mla_up_proj") && m.is_mla())
         for (const char* n : {"attention.q", "attention.k", "attention.v"}) out.emplace_back(n);
-    if (listed(modules, "mlp") && !kind.moe) {
+    // moe: the whole MoE block from its input (transformer_layer.py checkpoints self.mlp, the MoE
+    // layer, with recompute "moe"): router, dispatch, experts, shared expert and combine run again,
+    // only the block's input (the pre-MLP norm's output) is kept.
+    if (listed(modules, "moe") && kind.moe_mlp())
+        for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, kind))
+            if (t.name.rfind("moe.", 0) == 0) out.push_back(t.name);
+    if (listed(modules, "mlp") && kind.dense_mlp()) {
         for (const char* n : {"mlp.activation_input", "mlp.relu_output", "mlp.gate_output", "mlp.up_output", "mlp.down_input"})
             out.emplace_back(n);
         if (!m.is_moe()) out.emplace_back("mlp.input");
@@ -427,8 +438,69 @@ public:
             {"exp_avg_sq_dtype", "fp32"},                     // --exp-avg-sq-dtype: fp32 | bf16 | fp16 | fp8
             {"main_params_dtype", "fp32"},                    // --main-params-dtype: fp32 | fp16
             {"store_param_remainders", "true"},               // OptimizerConfig.store_param_remainders (TE's FusedAdam; no Megatron-LM argument)
+            {"first_last_layers_bf16", "false"},              // --first-last-layers-bf16: the first and last layers' linears in BF16 under fp8/fp4
+            {"num_layers_at_start_in_bf16", "1"},             // --num-layers-at-start-in-bf16
+            {"num_layers_at_end_in_bf16", "1"},               // --num-layers-at-end-in-bf16
+            {"keep_mtp_spec_in_bf16", "false"},               // Megatron Bridge's keep_mtp_spec_in_bf16: the MTP modules' linears in BF16
+            {"bf16_linears", ""},                             // a recipe's per-module exceptions (Transformer Engine quantization config): attention, moe_latent
         };
     }
+
+    // Linears a quantized recipe keeps in BF16 (docs/PERFORMANCE_MODEL.md §2, "Layers kept in BF16"):
+    // --first-last-layers-bf16 keeps the first num_layers_at_start_in_bf16 and the last
+    // num_layers_at_end_in_bf16 transformer layers out of the fp8/fp4 autocast (megatron/core/
+    // transformer/transformer_block.py, get_fp8_context / get_fp4_context by layer number);
+    // keep_mtp_spec_in_bf16 builds the MTP modules without it (Megatron Bridge); a recipe's
+    // Transformer Engine quantization config may name modules to leave in BF16 (Nemotron 3 Super's
+    // te_quant.cfg: attention's linear_qkv and linear_proj, the latent MoE projections).
+    Bf16Linears bf16_linear_flops(const ModelSpec& m, const TrainConfig& c, int stage) const override {
+        Bf16Linears out;
+        if (!precision_traits(c.precision).quantized_linears) return out;
+        const ParallelLayout& p = c.parallel;
+        auto linear = [](const ForwardFlops& f) { return f.qkv + f.output_proj + f.mlp + f.mamba_proj; };
+        std::vector<std::string> why;
+        const std::vector<LayerRange> ranges = stage_layer_ranges(m, p, stage);
+        auto in_bf16_layers = [&](int first, int count) {  // the stage's layers among [first, first + count)
+            double f = 0;
+            for (const LayerRange& r : ranges) {
+                const int a = std::max(first, r.first), b = std::min(first + count, r.first + r.count);
+                if (a < b) f += linear(layers_forward_flops(m, a, b - a, c.seq));
+            }
+            return f;
+        };
+        std::vector<bool> counted(static_cast<std::size_t>(m.n_layers), false);
+        if (framework_option_flag(c, "first_last_layers_bf16")) {
+            const int start = static_cast<int>(framework_option_number(c, "num_layers_at_start_in_bf16", 0, m.n_layers));
+            const int end = static_cast<int>(framework_option_number(c, "num_layers_at_end_in_bf16", 0, m.n_layers));
+            out.flops += in_bf16_layers(0, start);
+            const int from = std::max(start, m.n_layers - end);  // a layer in both counts once
+            out.flops += in_bf16_layers(from, m.n_layers - from);
+            for (int i = 0; i < start; ++i) counted[static_cast<std::size_t>(i)] = true;
+            for (int i = from; i < m.n_layers; ++i) counted[static_cast<std::size_t>(i)] = true;
+            why.push_back("the first " + std::to_string(start) + " and last " + std::to_string(end) + " layers");
+        }
+        const std::vector<std::string> modules = option_items(c, "bf16_linears");
+        if (!modules.empty()) {
+            for (const LayerRange& r : ranges)
+                for (int i = r.first; i < r.first + r.count; ++i) {
+                    if (counted[static_cast<std::size_t>(i)]) continue;  // already whole in BF16
+                    const LayerKind k = m.layer(i);
+                    const ForwardFlops f = layer_forward_flops(m, k, c.seq);
+                    if (listed(modules, "attention")) out.flops += f.qkv + f.output_proj;
+                    if (listed(modules, "moe_latent") && k.moe_mlp()) out.flops += 4.0 * m.d_model * m.moe_latent;
+                }
+            why.push_back("the " + join(modules, " and ") + " linears of the other layers");
+        }
+        const bool last = stage == p.pp - 1;
+        if (last && m.mtp_layers > 0 && framework_option_flag(c, "keep_mtp_spec_in_bf16")) {
+            const ForwardFlops mtp = mtp_forward_flops(m, c.seq);
+            out.flops += mtp.mtp - mtp.mtp_attention - m.mtp_layers * logits_flops(m);  // (no Mamba layers in MTP modules)
+            why.push_back("the MTP modules (keep_mtp_spec_in_bf16)");
+        }
+        if (out.flops > 0) out.source = "Megatron keeps " + join(why, ", ") + " in BF16";
+        return out;
+    }
+
 
     // Time only (docs/PERFORMANCE_MODEL.md §3): --tp-comm-overlap pipelines sequence parallelism's
     // all-gather and reduce-scatter (and the all-reduce without it) with the linear layers' GEMMs
@@ -484,7 +556,7 @@ public:
 
     // The MoE layers' host work the GPU waits for: kMoeHostSecondsPerLocalExpert × the routed experts
     // on each GPU (n_experts ÷ ep) × the stage's MoE layer passes (forward per micro-batch, and
-    // again where --recompute full re-runs it). None where the MoE layer runs inside a CUDA graph:
+    // again, its forward share (kMoeHostRecomputeShare), where --recompute full or the module moe re-runs it). None where the MoE layer runs inside a CUDA graph:
     // the full-iteration graph (static shapes, no host sync), or per-layer graphs that capture the
     // MoE layer itself (the module moe, or the whole layer: no module listed), which Megatron
     // allows for drop-and-pad MoE layers only (enums.py: "moe: Captures MoE layers (drop-and-pad
@@ -501,7 +573,9 @@ public:
         MoeHostWork& h = t.moe_host;
         h.per_local_expert = kMoeHostSecondsPerLocalExpert;
         h.local_experts = static_cast<double>(m.n_experts) / c.parallel.ep;
-        h.layer_passes = t.moe_layers * t.micro_batches * (1 + t.full_recompute_share);
+        // A recomputed forward issues the forward's share again: the sync and, per local expert, 2 of
+        // the 6 grouped GEMMs of a pass (fc1, fc2; the backward's dgrad and wgrad of both are not re-run).
+        h.layer_passes = t.moe_layers * t.micro_batches * (1 + kMoeHostRecomputeShare * (t.full_recompute_share + t.moe_recompute_share));
         h.seconds = h.per_local_expert * h.local_experts * h.layer_passes;
         h.source = "each MoE layer's token dispatcher syncs with the host, then issues the experts' GEMMs per local expert "
                    "(" + std::string(impl == "none" ? "no CUDA graphs" : "CUDA graphs " + impl + " without the MoE layer") +
@@ -523,11 +597,25 @@ public:
                          (static_cast<double>(l.q_lora_rank) * l.qk_head_dim() +
                           static_cast<double>(l.kv_lora_rank) * (l.qk_nope_head_dim + l.v_head_dim));
             }
-            if (listed(modules, "mlp") && !g.kind.moe)
+            if (listed(modules, "mlp") && g.kind.dense_mlp())
                 flops += g.count * 2.0 * mlp_matrices(m.activation) * m.d_model * static_cast<double>(m.d_ff);
         }
-        const double linears = flops * t.tokens_per_gpu / p.tp / t.matmul_rate;
-        const double extra = linears - (listed(modules, "core_attn") ? 0 : t.attention_forward_seconds);
+        double linears = flops * t.tokens_per_gpu / p.tp / t.matmul_rate;
+        double moe_block = 0;  // moe: the MoE blocks' forward again (their all-to-alls and host work: t.moe_recompute_share)
+        if (listed(modules, "moe") && t.moe_layers > 0) {
+            const double f_e = m.expert_d_ff(), w = m.expert_width(), mats = mlp_matrices(m.activation);
+            const double routed = 2 * mats * w * f_e * m.top_k;
+            double layer_mlp = 0;  // one MoE layer's MLP forward FLOPs per token, the routed experts apart
+            for (const LayerGroup& g : stage_layer_groups(m, p, t.stage))
+                if (g.kind.moe_mlp()) layer_mlp = layer_forward_flops(m, g.kind, c.seq).mlp - routed;
+            const double tokens = t.tokens_per_gpu / p.tp;
+            const double rate_e = t.peak_flops * t.clock_fraction * t.expert_gemm_efficiency;
+            linears += t.moe_layers * layer_mlp * tokens / t.matmul_rate;
+            if (rate_e > 0) linears += t.moe_layers * routed * tokens / rate_e;
+            moe_block = t.moe_permute_seconds / (2 * t.micro_batches);  // the dispatch's and combine's permutation, forward
+            t.moe_recompute_share = 1;
+        }
+        const double extra = linears + moe_block - (listed(modules, "core_attn") ? 0 : t.attention_forward_seconds);
         t.microbatch_backward_seconds += extra;
         t.matmul_seconds += t.micro_batches * extra;
         t.linear_matmul_seconds += linears;
@@ -580,7 +668,7 @@ public:
         return {true, "Transformer Engine caches the FP8 weights from the first micro-batch of a step (is_first_microbatch)"};
     }
 
-    void validate(const ModelSpec&, const TrainConfig& c) const override {
+    void validate(const ModelSpec& m, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp32 &&
             !precision_traits(c.precision).quantized_linears)
@@ -627,6 +715,21 @@ public:
         if (aware && p.zero == 0)
             throw InputError("--framework-option use_precision_aware_optimizer=true with --zero 0: Megatron supports it with the "
                              "distributed optimizer only (--zero 1; optimizer/__init__.py)");
+        for (const char* key : {"first_last_layers_bf16", "keep_mtp_spec_in_bf16"})
+            if (framework_option_flag(c, key) && !precision_traits(c.precision).quantized_linears)
+                throw InputError(std::string("--framework-option ") + key + "=true keeps linears in BF16 under an fp8 or fp4 recipe: "
+                                 "it needs --precision fp8, mxfp8 or nvfp4");
+        for (const char* key : {"num_layers_at_start_in_bf16", "num_layers_at_end_in_bf16"}) {
+            const double n = framework_option_number(c, key, 0, m.n_layers);
+            if (n != std::floor(n)) throw InputError(std::string("--framework-option ") + key + "=" + framework_option(c, key) + ": must be a whole number of layers");
+        }
+        for (const std::string& mod : option_items(c, "bf16_linears")) {
+            if (mod != "attention" && mod != "moe_latent")
+                throw InputError("--framework-option bf16_linears=" + framework_option(c, "bf16_linears") + ": '" + mod +
+                                 "' is not one llmplan models (attention, moe_latent)");
+            if (!precision_traits(c.precision).quantized_linears)
+                throw InputError("--framework-option bf16_linears needs --precision fp8, mxfp8 or nvfp4");
+        }
         const std::string impl = framework_option_choice(c, "cuda_graph_impl", {"none", "local", "transformer_engine", "full_iteration"});
         for (const std::string& mod : option_items(c, "cuda_graph_modules"))
             if (!listed(kCudaGraphModules, mod))
@@ -676,7 +779,7 @@ public:
             if (!listed(kRecomputeModules, mod))
                 throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
                                  ": '" + mod + "' is not modelled (modelled: " + join(kRecomputeModules, ", ") +
-                                 "; Megatron's moe and shared_experts are not)");
+                                 "; Megatron's shared_experts and the others are not)");
     }
 
     double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }
@@ -760,7 +863,7 @@ public:
             // The tp·ep group's tokens: each rank's s·b (÷ tp with sequence parallelism) × tp·ep.
             const double tokens =
                 static_cast<double>(c.seq) / p.cp * static_cast<double>(c.micro_batch) * p.ep * (p.sp ? 1 : p.tp);
-            const double bytes = tokens * (m.d_model * 2.0 + m.n_experts * 5.0);
+            const double bytes = tokens * (m.expert_width() * 2.0 + m.n_experts * 5.0);  // latent MoE: latent-width tokens
             parts.push_back({StageField::temporary, in_forward_and_backward,
                              {"moe_dispatcher", "MoE allgather token dispatcher", bytes,
                               "one MoE layer's gathered tokens of the tp × ep group: " +

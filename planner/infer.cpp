@@ -361,6 +361,9 @@ double expected_experts_touched(int experts, int top_k, double tokens) {
 
 InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConfig& c) {
     validate_model(m, "model " + m.name);
+    if (m.hybrid())
+        throw InputError("--model " + m.name + ": inference of a hybrid Mamba model (its per-sequence recurrent state beside the "
+                         "attention layers' KV cache) is not modelled yet; `llmplan plan` models its training");
     if (c.batch < 1) throw InputError("--batch: must be a positive integer");
     if (c.prompt < 1) throw InputError("--prompt: must be a positive integer");
     if (c.generate < 0) throw InputError("--generate: must not be negative");

@@ -13,6 +13,7 @@
 #include "planner/model_states.h"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <sstream>
 
@@ -57,6 +58,7 @@ namespace {
 
 // "one layer", or "one MoE layer" / "one dense layer" where the model has both.
 std::string layer_name(const ModelSpec& m, const LayerKind& k) {
+    if (m.hybrid()) return k.has_mamba() ? "one Mamba layer" : k.has_attention() ? "one attention layer" : k.moe ? "one MoE layer" : "one MLP layer";
     const int moe = moe_layer_count(m);
     if (moe == 0 || moe == m.n_layers) return "one layer";
     return k.moe ? "one MoE layer" : "one dense layer";
@@ -112,7 +114,7 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
                 if (last) head_block += unit(t, account(t, count), count);
                 break;
             case Block::mtp:  // DeepSeek-V3's MTP modules follow the output layer (last stage); one module a unit
-                if (last) mtp_block += unit(t, account(t, count), count / m.mtp_layers);
+                if (last) mtp_block += unit(t, account(t, count), count / m.mtp_weight_modules());
                 break;
         }
     }
@@ -161,7 +163,16 @@ std::string placement(const ModelSpec& m, int stage, int pp, const std::vector<L
         moe += moe_layer_count(m, r.first, r.count);
     }
     std::string held = (layers == 1 ? "layer " : "layers ") + join(runs, ", ");
-    if (moe_layer_count(m) > 0 && moe_layer_count(m) < m.n_layers) {  // dense and MoE layers: how many of each here
+    if (m.hybrid()) {  // a hybrid's layers: how many of each kind here
+        std::vector<std::string> kinds;
+        for (const auto& [set, word] : {std::pair{LayerSet::mamba, "Mamba"}, std::pair{LayerSet::attention, "attention"},
+                                        std::pair{LayerSet::moe, "MoE"}, std::pair{LayerSet::dense, "MLP"}}) {
+            int n = 0;
+            for (const LayerRange& r : ranges) n += layers_in_set(m, set, r.first, r.count);
+            if (n > 0) kinds.push_back(std::to_string(n) + " " + word);
+        }
+        held += " (" + join(kinds, ", ") + ")";
+    } else if (moe_layer_count(m) > 0 && moe_layer_count(m) < m.n_layers) {  // dense and MoE layers: how many of each here
         std::vector<std::string> kinds;
         if (layers > moe) kinds.push_back(std::to_string(layers - moe) + " dense");
         if (moe > 0) kinds.push_back(std::to_string(moe) + " MoE");
@@ -172,7 +183,9 @@ std::string placement(const ModelSpec& m, int stage, int pp, const std::vector<L
         parts.emplace_back("final norm");
         parts.emplace_back(m.tied_embeddings ? (pp > 1 ? "output layer (copy of the tied embedding)" : "output layer (tied)")
                                              : "output layer");
-        if (m.mtp_layers > 0) parts.push_back(std::to_string(m.mtp_layers) + (m.mtp_layers == 1 ? " MTP module" : " MTP modules"));
+        if (m.mtp_layers > 0)
+            parts.push_back(m.mtp_repeated ? "1 MTP module (run at " + std::to_string(m.mtp_layers) + " depths)"
+                                           : std::to_string(m.mtp_layers) + (m.mtp_layers == 1 ? " MTP module" : " MTP modules"));
     }
     return join(parts, " + ");
 }
@@ -180,6 +193,7 @@ std::string placement(const ModelSpec& m, int stage, int pp, const std::vector<L
 // "MoE sliding layer": what distinguishes a layer kind in this model.
 std::string kind_name(const ModelSpec& m, const LayerKind& k) {
     std::vector<std::string> words;
+    if (m.hybrid()) return k.has_mamba() ? "Mamba layer" : k.has_attention() ? "attention layer" : k.moe ? "MoE layer" : "MLP layer";
     if (m.is_moe()) words.emplace_back(k.moe ? "MoE" : "dense");
     if (k.attention != LayerAttention::global || m.sliding_window > 0 || m.attention_chunk > 0)
         words.emplace_back(to_string(k.attention));
@@ -347,18 +361,20 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     // DeepSeek-V3's MTP modules run after the output layer on the last stage, one micro-batch at a
     // time like it, each with its own output head (logits).
     const int mtp = last ? m.mtp_layers : 0;
-    const LayerKind mtp_kind = mtp_layer_kind(m);
+    const std::vector<LayerKind> mtp_kinds = mtp_layer_kinds(m);
     const double mtp_extra = mtp * saved_bytes(mtp_saved_tensors(m, c, c.recompute), shape);
     s.activations = s.activations_per_layer * s.layer_microbatches - offloaded + first_extra * first_in_flight + last_extra + mtp_extra;
     s.logits = last ? (1 + mtp) * logits_bytes(m, c) : 0;
     const double dropless_more = explain ? stage_dropless * s.layer_microbatches / s.layers +
-                                               (mtp > 0 ? mtp * dropless_extra(mtp_kind) : 0)
+                                               (mtp > 0 ? mtp * std::accumulate(mtp_kinds.begin(), mtp_kinds.end(), 0.0,
+                                                                                [&](double a, const LayerKind& k) { return a + dropless_extra(k); })
+                                                        : 0)
                                          : 0;
 
     // Backward rematerialises one layer at a time: the largest of the stage's layer kinds.
     std::vector<LayerKind> kinds;
     for (const LayerGroup& g : groups) kinds.push_back(g.kind);
-    if (mtp > 0) kinds.push_back(mtp_kind);
+    if (mtp > 0) kinds.insert(kinds.end(), mtp_kinds.begin(), mtp_kinds.end());
     for (const LayerKind& k : kinds) {
         const double full_layer = saved(k, Recompute::none);
         if (c.recompute == Recompute::full) s.recompute_working = std::max(s.recompute_working, full_layer);
@@ -424,8 +440,13 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
         if (first_extra > 0) f << " + embedding dropout masks " << gib(first_extra * first_in_flight);
         if (last_extra > 0) f << " + final-norm and output-layer inputs " << gib(last_extra);
         if (mtp > 0)
-            f << " + " << mtp << " MTP module" << (mtp > 1 ? "s" : "") << " " << gib(mtp_extra)
-              << " (each: its " << kind_name(m, mtp_kind) << ", the embedding-norm, 2d projection, final-norm and output-layer inputs)";
+            f << " + " << mtp << (m.mtp_repeated ? " MTP depth" : " MTP module") << (mtp > 1 ? "s" : "") << " " << gib(mtp_extra)
+              << " (each: its " << join([&] {
+                     std::vector<std::string> names;
+                     for (const LayerKind& k : mtp_kinds) names.push_back(kind_name(m, k));
+                     return names;
+                 }(), " and ")
+              << ", the embedding-norm, 2d projection, final-norm and output-layer inputs)";
         const bool banded = std::any_of(groups.begin(), groups.end(),
                                         [](const LayerGroup& g) { return g.kind.attention != LayerAttention::global; });
         if (banded && c.attention == Attention::eager)

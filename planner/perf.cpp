@@ -120,23 +120,38 @@ Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, c
     const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();  // the output projection's input
     const double mats = gated_mlp(m.activation) ? 2 : 1;  // gate and up, or up
     Fp8CastElements e;
-    e.forward_per_token = d + attn_in / t;
-    e.backward_per_token = qkv_out / t + d;
-    e.weights = (d * qkv_out + attn_in * d) / t;
-    // An MLP split over tp_mlp ranks; `gathered` of the micro-batch's tokens pass through this
-    // rank's copy of it per token (1 for dense MLPs: the tp ranks share their gathered tokens;
+    if (kind.has_attention()) {
+        e.forward_per_token += d + attn_in / t;
+        e.backward_per_token += qkv_out / t + d;
+        e.weights += (d * qkv_out + attn_in * d) / t;
+    }
+    if (kind.has_mamba()) {  // in_proj d → W_in, out_proj d_inner → d, as the attention's pair
+        const double w_in = static_cast<double>(m.mamba.in_proj_width()), di = static_cast<double>(m.mamba.d_inner());
+        e.forward_per_token += d + di / t;
+        e.backward_per_token += w_in / t + d;
+        e.weights += (d * w_in + di * d) / t;
+    }
+    if (!kind.ffn) return e;
+    // An MLP of width w split over tp_mlp ranks; `gathered` of the micro-batch's tokens pass through
+    // this rank's copy of it per token (1 for dense MLPs: the tp ranks share their gathered tokens;
     // routed experts whole on each rank (etp 1 < tp) see only the rank's own s/tp tokens: 1/tp).
-    auto mlp = [&](double f, double per_token, double copies, double tp_mlp, double gathered) {
-        e.forward_per_token += gathered * per_token * (d + f / tp_mlp);
-        e.backward_per_token += gathered * per_token * (mats * f / tp_mlp + d);
-        e.weights += copies * (mats + 1) * d * f / tp_mlp;
+    auto mlp = [&](double f, double per_token, double copies, double tp_mlp, double gathered, double w) {
+        e.forward_per_token += gathered * per_token * (w + f / tp_mlp);
+        e.backward_per_token += gathered * per_token * (mats * f / tp_mlp + w);
+        e.weights += copies * (mats + 1) * w * f / tp_mlp;
     };
     if (kind.moe) {
         const double etp = p.expert_tp();
-        mlp(m.expert_d_ff(), m.top_k, static_cast<double>(m.n_experts) / p.ep, etp, etp / t);
-        if (m.shared_d_ff > 0) mlp(static_cast<double>(m.shared_d_ff), 1, 1, t, 1);
+        mlp(m.expert_d_ff(), m.top_k, static_cast<double>(m.n_experts) / p.ep, etp, etp / t, m.expert_width());
+        if (m.shared_d_ff > 0) mlp(static_cast<double>(m.shared_d_ff), 1, 1, t, 1, d);
+        if (m.moe_latent > 0) {  // the latent projections, duplicated on every rank: each rank's own tokens
+            const double L = m.moe_latent;
+            e.forward_per_token += (d + L) / t;
+            e.backward_per_token += (L + d) / t;
+            e.weights += 2 * d * L;
+        }
     } else {
-        mlp(m.d_ff, 1, 1, t, 1);
+        mlp(m.d_ff, 1, 1, t, 1, d);
     }
     return e;
 }
@@ -178,6 +193,7 @@ const char* gemm_dtype(const GpuSpec& g, Precision p, bool sixteen_bit) {
 // One forward GEMM: out (m × n) = in (m × k) · W (k × n).
 struct GemmShape {
     double m = 0, n = 0, k = 0;
+    double count = 1;  // how many of it a pass runs (a hybrid stage's layers of each kind)
 };
 struct PassRates {
     double fwd = 0, bwd = 0;  // FLOP/s of the forward and of the backward GEMMs
@@ -195,8 +211,8 @@ PassRates table_gemm_rates(const KernelTable& t, const char* dtype, const std::v
         return l.value * 1e12 * scale;
     };
     for (const GemmShape& s : shapes) {
-        if (!(s.m > 0 && s.n > 0 && s.k > 0)) continue;  // an absent GEMM (no dense MLP): no FLOPs
-        const double f = 2 * s.m * s.n * s.k;
+        if (!(s.m > 0 && s.n > 0 && s.k > 0 && s.count > 0)) continue;  // an absent GEMM (no dense MLP): no FLOPs
+        const double f = 2 * s.m * s.n * s.k * s.count;
         const double fwd = rate(s.m, s.n, s.k);
         if (!(fwd > 0)) return {};
         flops += f;
@@ -222,6 +238,8 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
         f.attention += g.count * layer.attention;
         f.output_proj += g.count * layer.output_proj;
         f.mlp += g.count * layer.mlp;
+        f.mamba_proj += g.count * layer.mamba_proj;
+        f.ssm += g.count * layer.ssm;
     }
     if (stage == p.pp - 1) {
         const ForwardFlops mtp = mtp_forward_flops(m, seq);
@@ -342,11 +360,15 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const bool last = r.stage == p.pp - 1;
     r.mtp_layers = last ? m.mtp_layers : 0;
     for (const LayerGroup& group : stage_layer_groups(m, p, r.stage))
-        if (group.kind.moe) r.moe_layers += group.count;
-    if (mtp_layer_kind(m).moe) r.moe_layers += r.mtp_layers;
+        if (group.kind.moe_mlp()) r.moe_layers += group.count;
+    for (const LayerKind& k : mtp_layer_kinds(m)) {  // each depth runs the module's layers
+        r.mtp_module_layers += r.mtp_layers;
+        if (k.moe_mlp()) r.moe_layers += r.mtp_layers;
+    }
     r.tokens_per_gpu = tokens_mb;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
-    const double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
+    double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
+    if (m.has_mamba()) n_min = std::min(n_min, static_cast<double>(m.mamba.d_inner()) / p.tp);
     const double base_efficiency = opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g);
     // The 16-bit matmuls' efficiency (a calibration measures 16-bit GEMMs); the quantized linears'
     // format may reach a different fraction of its own peak where no kernel table measures it
@@ -381,14 +403,28 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.clock_fraction * (r.peak_given ? opt.peak_flops / peak_for(g, c.precision) : 1) * kKernelTableSustained;
     double rate_bwd = rate, rate16_bwd = rate16;
     bool table_gemm = false;
+    PassRates lin16{rate16, rate16};  // the linears' 16-bit rates (replaced by the table's where it has them)
     const double d_ff = static_cast<double>(m.d_ff), mlp_in = gated_mlp(m.activation) ? 2 : 1;
     if (tu.table && !(opt.gemm_efficiency > 0)) {
         const double q_out = static_cast<double>(m.q_dim() + m.k_dim() + m.v_dim());
         const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();
-        const PassRates lin = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, false),
-                                               {{tokens_mb, q_out / p.tp, d}, {tokens_mb, d, attn_in / p.tp},
-                                                {tokens_mb, mlp_in * d_ff / p.tp, d}, {tokens_mb, d, d_ff / p.tp}},
-                                               !lora, table_scale, clamped);
+        // A hybrid stage weighs each kind's GEMMs by its layers (attention, MLP, Mamba projections).
+        double n_attn = 1, n_ffn = 1, n_mamba = 0;
+        if (m.hybrid()) {
+            n_attn = n_ffn = 0;
+            for (const LayerGroup& lg : stage_layer_groups(m, p, r.stage)) {
+                if (lg.kind.has_attention()) n_attn += lg.count;
+                if (lg.kind.ffn) n_ffn += lg.count;
+                if (lg.kind.has_mamba()) n_mamba += lg.count;
+            }
+        }
+        const double di = static_cast<double>(m.mamba.d_inner()), w_in = static_cast<double>(m.mamba.in_proj_width());
+        const std::vector<GemmShape> lin_shapes = {{tokens_mb, q_out / p.tp, d, n_attn}, {tokens_mb, d, attn_in / p.tp, n_attn},
+                                                   {tokens_mb, mlp_in * d_ff / p.tp, d, n_ffn}, {tokens_mb, d, d_ff / p.tp, n_ffn},
+                                                   {tokens_mb, w_in / p.tp, d, n_mamba}, {tokens_mb, d, di / p.tp, n_mamba}};
+        const PassRates lin = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, false), lin_shapes, !lora, table_scale, clamped);
+        if (r.fp8_linears_only)  // the same linears in 16 bits, for those a framework keeps out of the recipe
+            lin16 = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, true), lin_shapes, !lora, table_scale, clamped);
         const PassRates out = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, true),
                                                {{tokens_mb, static_cast<double>(m.vocab_size) / p.tp, d}}, !lora,
                                                table_scale, clamped);
@@ -462,17 +498,47 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.attention_backward_factor = c.attention == Attention::flash ? 2.5 : 2.0;
     const double attn_fwd = (stage_fwd.attention + stage_fwd.mtp_attention) * tokens_mb / p.tp;
     const double logits_fwd = stage_fwd.logits * tokens_mb / p.tp;
-    const double linear_fwd = fwd_flops - attn_fwd - logits_fwd;
+    // Mamba-2's SSD scans (hybrid models) at their own rate, outside the linear layers' GEMMs.
+    const double ssm_fwd = stage_fwd.ssm * tokens_mb / p.tp;
+    const double linear_fwd = fwd_flops - attn_fwd - logits_fwd - ssm_fwd;
+    double ssm_time_fwd = 0, ssm_time_bwd = 0;
+    if (ssm_fwd > 0) {
+        const double rate_ssm = r.peak_16bit * r.clock_fraction * kSsdScanEfficiency;
+        ssm_time_fwd = ssm_fwd / rate_ssm;
+        ssm_time_bwd = (kSsdBackwardFactor + full_share) * ssm_fwd / rate_ssm;
+        r.ssm_forward_seconds = ssm_time_fwd;
+        r.ssm_seconds = ssm_time_fwd + ssm_time_bwd;
+        r.rate_sources.ssm = "Mamba-2 SSD scan at " + plain(kSsdScanEfficiency) + " of the 16-bit peak (a published H100 timing of mamba_ssm's kernels, docs/REFERENCES.md §15), backward " +
+                             plain(kSsdBackwardFactor) + " × its forward FLOPs";
+    }
     const double attn_recompute = c.recompute == Recompute::none ? 0 : recompute_share * attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
     r.attention_forward_seconds = attn_fwd / rate_attn;
     r.attention_matmul_seconds = attn_fwd / rate_attn + attn_bwd / rate_attn_bwd;
-    r.linear_matmul_seconds = (linear_fwd + recompute_flops - attn_recompute) / rate + bwd_mult * linear_fwd / rate_bwd;
+    const double ssm_recompute = c.recompute == Recompute::full ? full_share * ssm_fwd : 0;  // in recompute_flops, timed above
+    r.linear_matmul_seconds = (linear_fwd + recompute_flops - attn_recompute - ssm_recompute) / rate + bwd_mult * linear_fwd / rate_bwd;
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
-    double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn;
-    double matmul_bwd = (recompute_flops - attn_recompute) / rate + bwd_mult * linear_fwd / rate_bwd +
-                        bwd_mult * logits_fwd / rate16_bwd + attn_recompute / rate_attn + attn_bwd / rate_attn_bwd;
+    double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn + ssm_time_fwd;
+    double matmul_bwd = (recompute_flops - attn_recompute - ssm_recompute) / rate + bwd_mult * linear_fwd / rate_bwd +
+                        bwd_mult * logits_fwd / rate16_bwd + attn_recompute / rate_attn + attn_bwd / rate_attn_bwd + ssm_time_bwd;
+    // Linears the framework keeps in 16 bits under a quantized recipe (FrameworkProfile::
+    // bf16_linear_flops: Megatron's first/last layers, MTP modules, per-module exceptions) run at
+    // the 16-bit rate; their casts go (their share of the cast time, by FLOPs).
+    double bf16_share = 0;
+    if (r.fp8_linears_only && linear_fwd > 0) {
+        const FrameworkProfile::Bf16Linears kept = framework_profile(c.framework).bf16_linear_flops(m, c, r.stage);
+        const double b = std::min(linear_fwd, kept.flops * tokens_mb / p.tp);
+        if (b > 0 && lin16.fwd > 0) {
+            bf16_share = b / linear_fwd;
+            const double fwd = b * (1 / lin16.fwd - 1 / rate), bwd = bwd_mult * b * (1 / lin16.bwd - 1 / rate_bwd);
+            matmul_fwd += fwd;
+            matmul_bwd += bwd + full_share * fwd;
+            r.linear_matmul_seconds += fwd * (1 + full_share) + bwd;
+            r.bf16_linear_share = bf16_share;
+            r.bf16_linear_source = kept.source;
+        }
+    }
     // Memory-bound kernels whose bytes are counted as ideal streaming traffic (FP8 casts, MoE
     // permutation, QLoRA dequantization, the optimizer step) run at the table's measured bandwidth
     // of a copy — the achieved rate of ideal streaming — at their tensor's size, where the GPU has
@@ -496,19 +562,20 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     if (r.moe_layers > 0) {
         const double f_e = static_cast<double>(m.expert_d_ff());
         const double mats = mlp_matrices(m.activation);  // gate, up, down or up, down
-        const double routed_fwd = r.moe_layers * 2 * mats * d * f_e * m.top_k * tokens_mb / p.tp;
+        const double w_e = m.expert_width();  // d, or a latent MoE's latent width
+        const double routed_fwd = r.moe_layers * 2 * mats * w_e * f_e * m.top_k * tokens_mb / p.tp;
         // Each rank dispatches its s·b/tp tokens (sequence parallel; all s·b with tp 1) over the ep
         // group; experts split over etp ranks gather their etp ranks' tokens: etp = tp (the default)
         // gives the micro-batch's s·b × ep × top_k ÷ E rows per expert, folding (etp 1) ÷ tp of that,
         // each GEMM then over the whole f_e instead of f_e ÷ tp. FLOPs per rank are the same.
         const double etp = p.expert_tp();
         r.expert_tokens = tokens_mb / p.tp * etp * p.ep * m.top_k * capacity / m.n_experts;
-        const double n_e = std::min({d, f_e / etp, r.expert_tokens});
+        const double n_e = std::min({w_e, f_e / etp, r.expert_tokens});
         r.expert_gemm_efficiency = base_efficiency * n_e / (n_e + 128) * format_ratio;
         double rate_e = r.peak_flops * r.clock_fraction * r.expert_gemm_efficiency, rate_e_bwd = rate_e;
         if (table_gemm) {  // the expert's up (with gate) and down GEMMs of expert_tokens rows
             const PassRates e = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, false),
-                                                 {{r.expert_tokens, (mats - 1) * f_e / etp, d}, {r.expert_tokens, d, f_e / etp}},
+                                                 {{r.expert_tokens, (mats - 1) * f_e / etp, w_e}, {r.expert_tokens, w_e, f_e / etp}},
                                                  !lora, table_scale, clamped);
             if (e.fwd > 0) {
                 rate_e = e.fwd, rate_e_bwd = e.bwd;
@@ -528,7 +595,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         // (read + write), then reads the top_k results and writes their weighted sum (unpermute):
         // 2·d + (2 + 4)·top_k·d·C elements, HBM-bound; the backward moves the same gradients.
         const double sorts = p.ep > 1 && m.n_experts / p.ep > 1 ? 4 : 0;
-        const double elements = 2 * d + (2 + sorts) * m.top_k * d * capacity;
+        const double elements = 2 * w_e + (2 + sorts) * m.top_k * w_e * capacity;
         permute_fwd = r.moe_layers * tokens_mb / (p.sp ? p.tp : 1) * elements * pb.activation / hbm_at(tensor_bytes);
     }
     const double act = layers_saved_bytes(m, c, Recompute::none, stage_layer_groups(m, p, st.stage));
@@ -555,7 +622,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
             weights += group.count * e.weights;
         }
         const double weight_share = wc.once_per_step ? 1 / micro : 1;
-        const double per_element = precision_traits(c.precision).cast_bytes / hbm_at(tensor_bytes);
+        const double per_element = (1 - bf16_share) * precision_traits(c.precision).cast_bytes / hbm_at(tensor_bytes);
         cast_fwd = (act_fwd + weights * weight_share) * per_element;
         cast_bwd = (act_bwd + weights * weight_share) * per_element;
         cast_recompute = (act_fwd + (wc.once_per_step ? 0 : weights)) * per_element;
@@ -756,7 +823,21 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         }
     }
     // Transformer layers this GPU runs: the stage's, and the MTP modules' on the last stage.
-    const double stage_layers = layers + t.mtp_layers;
+    const double stage_layers = layers + t.mtp_module_layers;
+    // Tensor-parallel blocks: each layer's mixer (attention or Mamba) and feed-forward block; a
+    // hybrid model's layer has one of the two (core/model.h LayerKind).
+    double mixers = stage_layers, ffns = stage_layers;
+    if (m.hybrid() || !m.mtp_kinds.empty()) {
+        mixers = ffns = 0;
+        for (const LayerGroup& lg : stage_layer_groups(m, p, t.stage)) {
+            if (lg.kind.mixer != Mixer::none) mixers += lg.count;
+            if (lg.kind.ffn) ffns += lg.count;
+        }
+        for (const LayerKind& k : mtp_layer_kinds(m)) {
+            if (k.mixer != Mixer::none) mixers += t.mtp_layers;
+            if (k.ffn) ffns += t.mtp_layers;
+        }
+    }
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
         const double per_layer = 4 + 2 * t.full_recompute_share;
@@ -767,7 +848,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         if (!p.sp) {
             add("tensor-parallel all-reduce (2 forward + 2 backward per layer" +
                     std::string(c.recompute == Recompute::full ? " + 2 recomputed" : "") + ")",
-                Collective::all_reduce, p.tp, 1, S, per_layer * stage_layers * mb, rule, why);
+                Collective::all_reduce, p.tp, 1, S, per_layer / 2 * (mixers + ffns) * mb, rule, why);
         } else {
             // Per block (attention, MLP) one all-gather before and one reduce-scatter after, forward
             // and backward. An MoE layer's routed experts instead (Megatron-Core's all-to-all
@@ -775,7 +856,7 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
             // over etp = tp gather the etp ranks' dispatched copies (top_k·C × the block's s·b·h)
             // and reduce-scatter them back; experts whole on each rank (etp 1) need neither.
             // Shared experts are a tensor-parallel MLP of their own: s·b·h as a dense block.
-            const double moe = t.moe_layers, blocks = stage_layers + (stage_layers - moe);  // attention + dense MLPs
+            const double moe = t.moe_layers, blocks = mixers + (ffns - moe);  // mixers + dense MLPs
             const double capacity = m.expert_capacity();
             const double shared = m.shared_d_ff > 0 ? moe : 0;
             const double half = per_layer / 2;  // calls of each kind per block
@@ -820,13 +901,13 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         // layers stay on the rank: no all-to-all. docs/PERFORMANCE_MODEL.md §3.
         const double capacity = m.expert_capacity();
         const double S =
-            static_cast<double>(c.micro_batch) * T / p.cp * d * m.top_k * act_b / (p.sp ? p.tp : 1) * capacity;
+            static_cast<double>(c.micro_batch) * T / p.cp * m.expert_width() * m.top_k * act_b / (p.sp ? p.tp : 1) * capacity;
         // The framework's EP overlap (Megatron-Core's --overlap-moe-expert-parallel-comm) runs the
         // dispatch and combine of one micro-batch under the computation of another (apply_overlap).
         const bool other_mb = fw_overlap.ep_a2a_with_other_microbatch;
         add(std::string("MoE all-to-all (dispatch + combine, forward and backward") +
                 (fw_overlap.ep_dispatch_per_node ? "; once per node across nodes" : "") + ")",
-            Collective::all_to_all, p.ep, p.expert_tp(), S, (4 + 2 * t.full_recompute_share) * t.moe_layers * mb,
+            Collective::all_to_all, p.ep, p.expert_tp(), S, (4 + 2 * (t.full_recompute_share + t.moe_recompute_share)) * t.moe_layers * mb,
             other_mb ? OverlapRule::under_other_microbatch : OverlapRule::exposed,
             other_mb ? "under another micro-batch's forward or backward (" + fw_overlap.ep_source +
                            "): the warm-up and cool-down micro-batches' share exposed, the rest as Megatron-Core's layer schedule pairs them"
@@ -869,10 +950,11 @@ A2aLayerPair a2a_layer_pair(const ComputeTime& t, double a2a) {
     A2aLayerPair r;
     r.a2a = a2a;
     const ForwardFlops& f = t.stage_forward;
-    const double linear = f.qkv + f.output_proj + f.mlp;
+    // (A hybrid model's Mamba mixers count with the attention part: they are not the MLP.)
+    const double linear = f.qkv + f.output_proj + f.mamba_proj + f.mlp;
     if (!(t.layers > 0) || !(linear > 0)) return r;
     const double rest_fwd = std::max(0.0, t.microbatch_forward_seconds - t.attention_forward_seconds);
-    const double attn_share = (f.qkv + f.output_proj) / linear;
+    const double attn_share = (f.qkv + f.output_proj + f.mamba_proj) / linear;
     r.attention_forward = (t.attention_forward_seconds + rest_fwd * attn_share) / t.layers;
     r.mlp_forward = rest_fwd * (1 - attn_share) / t.layers;
     const double attn_bwd = (t.attention_forward_seconds * t.attention_backward_factor + 2 * rest_fwd * attn_share) / t.layers;
@@ -1109,6 +1191,9 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.eager_extra_seconds = t.eager_extra_seconds;
     r.loss_seconds = t.loss_seconds;
     r.loss_source = t.loss_source;
+    r.ssm_seconds = t.ssm_seconds * t.micro_batches;
+    r.bf16_linear_share = t.bf16_linear_share;
+    r.bf16_linear_source = t.bf16_linear_source;
     r.expert_gemm_efficiency = t.expert_gemm_efficiency;
     r.expert_tokens = t.expert_tokens;
     r.microbatch_forward_seconds = t.microbatch_forward_seconds;

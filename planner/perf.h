@@ -236,6 +236,7 @@ inline constexpr double kCrossEntropyForwardBytesFused = 2, kCrossEntropyBackwar
 struct RateSources {
     std::string gemm;          // the linear layers' and output layer's GEMMs
     std::string attention;     // the attention core
+    std::string ssm;           // hybrid models: the Mamba-2 SSD scans ("" none)
     std::string memory_bound;  // element-wise, casts, permutation, dequantization, optimizer
     std::string elementwise;   // fused or eager element-wise kernels and what decided it
     std::string clamped;       // kernel-table lookups outside the measured range ("" none)
@@ -248,6 +249,17 @@ struct RateSources {
 // validation/published on GPUs with a table (h100-sxm, h100-sxm-96g, h200), on a grid of 0.005;
 // never on held-out runs (docs/PERFORMANCE_MODEL.md §2, docs/validation/published_runs.md).
 inline constexpr double kKernelTableSustained = 0.88;
+
+// Mamba-2's SSD scan (mamba_ssm's chunked Triton kernels: chunk_cumsum, chunk_state,
+// state_passing, bmm_chunk, chunk_scan; backward ~20 kernels) runs far from the tensor cores'
+// peak: memory- and launch-bound at the chunk sizes models use. Its FLOPs (flops.h ForwardFlops::
+// ssm) at this fraction of the 16-bit peak, derived from a published H100 SXM timing of the
+// forward kernels (1.07–1.29 × 10^7 tokens/s for 128 heads × 64, state 128, one group: 57–81
+// TFLOP/s of 989; docs/REFERENCES.md §15); not measured here, not fitted.
+inline constexpr double kSsdScanEfficiency = 0.07;
+// Its backward re-runs four forward kernels and then about two matmuls for each of the forward's:
+// 2.5 × the forward FLOPs (derived from the kernel sequence, as FlashAttention's 2.5).
+inline constexpr double kSsdBackwardFactor = 2.5;
 
 // One MoE layer's forward beside another micro-batch's backward of the same layer under the
 // framework's all-to-all overlap (Megatron-Core's combined 1F1B): per layer and micro-batch, the
@@ -294,7 +306,8 @@ struct ComputeTime {
     int stage = 0;              // the worst pipeline stage
     double layers = 0;          // transformer layers of the worst stage
     double moe_layers = 0;      // of them, MoE layers (with the MTP modules' on the last stage)
-    double mtp_layers = 0;      // MTP modules on the worst stage (the last stage holds them all)
+    double mtp_layers = 0;      // MTP depths on the worst stage (the last stage holds them all): output heads beyond the model's
+    double mtp_module_layers = 0;  // the layers those depths run (a hybrid's "*E" module: 2 per depth)
     ForwardFlops stage_forward; // forward FLOPs per token of the worst stage (stage_forward_flops)
     double tokens_per_gpu = 0;  // tokens one GPU processes per micro-batch
     double peak_flops = 0;      // per GPU, for the precision (the catalog's, or --peak-flops)
@@ -308,6 +321,10 @@ struct ComputeTime {
     double attention_matmul_seconds = 0;   // one micro-batch's attention core, forward + backward
     double attention_forward_seconds = 0;  // of it, the forward (what selective recompute runs again)
     double linear_matmul_seconds = 0;      // one micro-batch's linear layers (not the output layer), forward + backward
+    double bf16_linear_share = 0;          // quantized recipes: the share of the linears' FLOPs the framework keeps in 16 bits
+    std::string bf16_linear_source;        // which (FrameworkProfile::bf16_linear_flops)
+    double ssm_seconds = 0;                // one micro-batch's Mamba-2 SSD scans, forward + backward (+ full recompute)
+    double ssm_forward_seconds = 0;        // of it, the forward
     double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)
     double fp8_cast_seconds = 0;           // per step, fp8 only: the casts of the linears' operands (in elementwise)
@@ -322,6 +339,7 @@ struct ComputeTime {
     double loss_seconds = 0;               // per step, last stage: the cross-entropy over the logits (in elementwise)
     std::string loss_source;               // the loss kernel (FrameworkProfile::loss_kernel)
     double full_recompute_share = 0;  // --recompute full: the share of the stage's layers run again (FrameworkProfile::full_recompute_share)
+    double moe_recompute_share = 0;   // selective recompute of the MoE blocks (Megatron's module moe): their forward again, 1 or 0
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;
     double matmul_seconds = 0, elementwise_seconds = 0, compute_seconds = 0;  // per step
     double bubble_seconds = 0, bubble_fraction = 0;
@@ -382,6 +400,9 @@ struct PerfPlan {
     double eager_extra_seconds = 0;   // per step, of elementwise_seconds: eager ops' bytes beyond fused kernels
     double loss_seconds = 0;          // per step, of elementwise_seconds: the cross-entropy over the logits (last stage)
     std::string loss_source;          // the loss kernel it assumes
+    double ssm_seconds = 0;           // per step, of matmul_seconds: hybrid models' Mamba-2 SSD scans
+    double bf16_linear_share = 0;     // quantized recipes: the linears' FLOPs share the framework keeps in 16 bits
+    std::string bf16_linear_source;   // which (ComputeTime::bf16_linear_source)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch
     double matmul_seconds = 0, elementwise_seconds = 0;  // per step, worst stage
     double compute_seconds = 0;       // per step (m micro-batches), worst stage

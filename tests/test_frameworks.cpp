@@ -4,6 +4,7 @@
 // and what each refuses (docs/MEMORY_MODEL.md §9-§11).
 #include "planner/framework.h"
 #include "planner/memory.h"
+#include "planner/perf.h"
 
 #include "cli_run.h"
 #include "core/error.h"
@@ -522,10 +523,42 @@ TEST_CASE("megatron: --recompute-modules drop their tensors from the saved set, 
     c.recompute = Recompute::none;
     CHECK_THROWS_AS(plan_memory(mixtral, gpu, c), InputError);
     c.recompute = Recompute::selective;
-    c.framework_options = {{"recompute_modules", "moe"}};
-    CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("'moe' is not modelled"));
+    c.framework_options = {{"recompute_modules", "shared_experts"}};
+    CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("'shared_experts' is not modelled"));
     c.framework_options = {{"recompute_modules", ","}};
     CHECK_THROWS_WITH(plan_memory(mixtral, gpu, c), Catch::Contains("name at least one module"));
+}
+
+TEST_CASE("megatron: --recompute-modules moe keeps the MoE block's input and runs it again", "[framework][megatron][golden]") {
+    // Mixtral 8x7B (32 MoE layers, h 4096, top-2 of 8 experts of 14,336), ep 8, s 4096, b 1, bf16.
+    // moe drops every tensor of the MoE block, keeping its input (the pre-MLP norm's output): the fp32
+    // router logits s·b·8·4 = 131,072 B; the dispatched tokens and the expert outputs 2 copies ×
+    // s·b·h × 2 B = 67,108,864 B each; the experts' gate and up outputs and down input 3 × 2 copies ×
+    // s·b × 14,336 × 2 B = 704,643,072 B: 838,991,872 B per layer.
+    TrainConfig c = job(Framework::megatron, 8, 1);
+    c.parallel.ep = 8;
+    c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}};
+    const ModelSpec mixtral = preset_or_throw("mixtral-8x7b", "--model");
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "--gpu");
+    const MemoryPlan none = plan_memory(mixtral, gpu, c);
+    c.recompute = Recompute::selective;
+    c.framework_options.emplace_back("recompute_modules", "core_attn,moe");
+    const MemoryPlan moe = plan_memory(mixtral, gpu, c);
+    CHECK(none.worst().activations_per_layer - moe.worst().activations_per_layer == 32 * 4096 * 4.0 + 838991872.0);
+    // Time: the MoE blocks' forward again — 4 + 2 all-to-alls per MoE layer and micro-batch, and the
+    // host work's forward share (2 of 6 grouped GEMMs) once more.
+    const ComputeTime t0 = compute_time(none, PerfOptions{}), t1 = compute_time(moe, PerfOptions{});
+    CHECK(t1.moe_recompute_share == 1);
+    CHECK(t0.moe_recompute_share == 0);
+    CHECK(t1.microbatch_backward_seconds > t0.microbatch_backward_seconds);
+    auto a2a_calls = [&](const MemoryPlan& p, const ComputeTime& t) {
+        for (const CollectiveUse& u : step_collectives(p, default_cluster(gpu, 8), PerfOptions{}, t))
+            if (u.kind == Collective::all_to_all) return u.count;
+        return -1.0;
+    };
+    CHECK(a2a_calls(none, t0) == 4 * 32);
+    CHECK(a2a_calls(moe, t1) == 6 * 32);
+    CHECK(t1.moe_host.layer_passes == Approx(32 * (1 + 2.0 / 6)).epsilon(1e-12));
 }
 
 TEST_CASE("megatron: the precision-aware optimizer's dtypes, main parameters and moments by hand", "[frameworks][megatron][golden]") {

@@ -127,7 +127,7 @@ TEST_CASE("bad shapes: one line naming the field", "[json][model][errors]") {
     CHECK(error_of(bad) == "s.json model: \"layer_pattern\" must be an array of runs {count, moe, attention, rope}");
     bad = j;
     bad["position_embedding"] = "rope";
-    CHECK(error_of(bad) == "s.json model: \"position_embedding\" must be one of learned, rotary, relative, alibi "
+    CHECK(error_of(bad) == "s.json model: \"position_embedding\" must be one of learned, rotary, relative, alibi, none "
                            "(got \"rope\")");
     bad = j;
     bad["layers"] = 1LL << 40;

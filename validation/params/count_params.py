@@ -22,7 +22,7 @@ import transformers
 from transformers import AutoConfig, AutoModelForCausalLM
 
 COMPONENTS = ("embedding", "attention", "dense_mlp", "routed_experts", "shared_experts",
-              "router", "norm", "head")
+              "router", "norm", "head", "mamba", "latent_projections")
 COMPOSITE = ("gemma3", "llama4")
 # Keys of a published config.json that would make from_config do more than build the layout:
 # remote code (`auto_map`) and checkpoint quantization (`quantization_config`, e.g. DeepSeek-V3's
@@ -38,7 +38,7 @@ def classify(name):
         return "head"
     if any("norm" in m or m.startswith("ln_") for m in modules):
         return "norm"
-    if any(m in ("embed_tokens", "embed_in", "wte", "wpe", "word_embeddings") for m in modules):
+    if any(m in ("embed_tokens", "embed_in", "wte", "wpe", "word_embeddings", "embeddings") for m in modules):
         return "embedding"
     if any(m.startswith("shared_expert") for m in modules):
         return "shared_experts"
@@ -50,6 +50,16 @@ def classify(name):
         return "attention"
     if any(m in ("mlp", "feed_forward", "block_sparse_moe") for m in modules):
         return "dense_mlp"
+    if "mixer" in modules:  # NemotronH: one mixer per layer, its kind by the tensors it holds
+        leaf = modules[-1] if modules[-1] != "mixer" else parts[-1]
+        if leaf in ("in_proj", "conv1d", "out_proj", "A_log", "D", "dt_bias"):
+            return "mamba"
+        if leaf in ("fc1_latent_proj", "fc2_latent_proj"):
+            return "latent_projections"
+        if leaf in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            return "attention"
+        if leaf in ("up_proj", "down_proj"):
+            return "dense_mlp"
     return None
 
 

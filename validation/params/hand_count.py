@@ -17,7 +17,7 @@ import os
 import sys
 
 COMPONENTS = ("embedding", "attention", "dense_mlp", "routed_experts", "shared_experts",
-              "router", "norm", "head")
+              "router", "norm", "head", "mamba", "latent_projections")
 
 
 class ConfigError(Exception):
@@ -91,6 +91,14 @@ DEFAULTS = {
     "nemotron": dict(vocab_size=256000, hidden_size=6144, intermediate_size=24576, num_hidden_layers=32,
                      num_attention_heads=48, num_key_value_heads=None, head_dim=None, attention_bias=False,
                      mlp_bias=False, tie_word_embeddings=False),
+    "nemotron_h": dict(vocab_size=131072, hidden_size=4096, intermediate_size=21504, num_hidden_layers=None,
+                       num_attention_heads=32, num_key_value_heads=8, head_dim=128, attention_bias=False,
+                       mlp_bias=False, use_bias=False, use_conv_bias=True, tie_word_embeddings=False,
+                       mamba_num_heads=128, mamba_head_dim=64, ssm_state_size=128, n_groups=8, conv_kernel=4,
+                       n_routed_experts=None, num_experts_per_tok=None, moe_intermediate_size=None,
+                       moe_shared_expert_intermediate_size=0, n_shared_experts=1,
+                       hybrid_override_pattern=None, moe_latent_size=None, num_nextn_predict_layers=0,
+                       mtp_hybrid_override_pattern="*E"),
 }
 
 # config.json names that mean the same field (the config classes' attribute_map / __init__ aliases).
@@ -377,6 +385,60 @@ def count_nemotron(cfg):
     return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
 
 
+def count_nemotron_h(cfg):
+    """NemotronHForCausalLM (transformers modeling_nemotron_h.py): every layer one pre-norm (RMSNorm
+    weight [d]) and one mixer, as hybrid_override_pattern spells it: M a Mamba-2 mixer (in_proj
+    d -> 2*di + 2*G*N + H, no bias; depthwise conv1d over di + 2*G*N channels of conv_kernel taps
+    with a bias; dt_bias, A_log, D of H; a gated RMSNorm weight [di]; out_proj di -> d, no bias;
+    di = H*P), * attention (q/k/v/o, no biases), - an ungated MLP (up d -> I, down I -> d), E an
+    MoE (router gate [E, d]; E experts of up/down at moe_intermediate_size; a shared expert of
+    n_shared_experts * moe_shared_expert_intermediate_size); final norm_f; lm_head untied."""
+    d = cfg["hidden_size"]
+    pattern = cfg["hybrid_override_pattern"]
+    if not pattern:
+        names = {"mamba": "M", "attention": "*", "mlp": "-", "moe": "E"}
+        pattern = "".join(names[t] for t in cfg["layers_block_type"])
+    H, P, N, G, k = (cfg["mamba_num_heads"], cfg["mamba_head_dim"], cfg["ssm_state_size"], cfg["n_groups"],
+                     cfg["conv_kernel"])
+    di = H * P
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    counts = {c: pattern.count(c) for c in "M*-E"}
+    conv_channels = di + 2 * G * N
+    comps["mamba"] = counts["M"] * (linear(d, 2 * di + 2 * G * N + H, False) + conv_channels * k + conv_channels + 3 * H +
+                                    linear(di, d, False))
+    comps["attention"] = counts["*"] * gqa_attention(cfg, False, False, False)
+    I = cfg["intermediate_size"]
+    comps["dense_mlp"] = counts["-"] * (linear(d, I, False) + linear(I, d, False))
+    fraction = 1.0
+    moe_layer = 0
+    if counts["E"]:
+        E, topk, F = cfg["n_routed_experts"], cfg["num_experts_per_tok"], cfg["moe_intermediate_size"]
+        S = cfg["n_shared_experts"] * cfg["moe_shared_expert_intermediate_size"]
+        Lw = cfg["moe_latent_size"] or d  # latent MoE: experts on the latent width, d -> latent -> d projections
+        latent = (linear(d, Lw, False) + linear(Lw, d, False)) if cfg["moe_latent_size"] else 0
+        routed, router, shared = E * (linear(Lw, F, False) + linear(F, Lw, False)), E * d, linear(d, S, False) + linear(S, d, False)
+        comps["router"] = counts["E"] * router
+        comps["routed_experts"] = counts["E"] * routed
+        comps["shared_experts"] = counts["E"] * shared
+        comps["latent_projections"] = counts["E"] * latent
+        moe_layer = routed + router + shared + latent
+        fraction = topk / E
+    comps["norm"] = len(pattern) * d + counts["M"] * di + d
+    extra = None
+    n_mtp = cfg["num_nextn_predict_layers"] or 0
+    if n_mtp:
+        # One MTP module (Megatron-Core / Megatron Bridge, not built by transformers): enorm, hnorm,
+        # eh_proj 2d -> d, its layers (mtp_hybrid_override_pattern, "*E": attention and MoE, each with
+        # its pre-norm), the final norm; the embedding and output head are the model's.
+        mp = cfg["mtp_hybrid_override_pattern"]
+        block = 2 * d + 2 * d * d + len(mp) * d + mp.count("*") * gqa_attention(cfg, False, False, False) + \
+            mp.count("E") * moe_layer + d
+        extra = {"mtp": {"layers": n_mtp, "block": n_mtp * block, "total": n_mtp * block, "built_by_transformers": False}}
+    return finish(cfg, comps, {"dense": counts["-"], "moe": counts["E"], "mamba": counts["M"], "attention": counts["*"]},
+                  fraction, extra)
+
+
 COUNTERS = {
     "llama": count_dense_llama_like, "mistral": count_dense_llama_like, "qwen2": count_dense_llama_like,
     "qwen3": count_dense_llama_like, "phi3": count_dense_llama_like, "olmo2": count_dense_llama_like,
@@ -384,7 +446,7 @@ COUNTERS = {
     "qwen3_moe": count_qwen_moe, "qwen2_moe": count_qwen_moe, "mixtral": count_mixtral,
     "deepseek_v3": count_deepseek, "deepseek_v2": count_deepseek, "gpt_oss": count_gpt_oss,
     "llama4_text": count_llama4, "gpt2": count_gpt2, "bloom": count_bloom, "gpt_neox": count_gpt_neox,
-    "nemotron": count_nemotron,
+    "nemotron": count_nemotron, "nemotron_h": count_nemotron_h,
 }
 
 
