@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "planner/framework.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -33,7 +34,7 @@ const std::set<std::string>& switches() {
         "--no-bias-gelu-fusion", "--no-bias-dropout-fusion", "--no-gradient-accumulation-fusion", "--mock-data",
         "--use-checkpoint-args", "--no-load-optim", "--no-load-rng", "--log-throughput",
         "--tp-comm-overlap", "--moe-grouped-gemm", "--use-legacy-models", "--no-async-tensor-model-parallel-allreduce",
-        "--use-precision-aware-optimizer"};
+        "--use-precision-aware-optimizer", "--first-last-layers-bf16", "--mtp-use-repeated-layer"};
     return s;
 }
 
@@ -239,7 +240,8 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
         if (has("--use-rotary-position-embeddings")) position = "rope";
         if (position == "rope" || position == "yarn" || position == "mrope") m.position = PositionEmbedding::rotary;
         else if (position == "learned_absolute") m.position = PositionEmbedding::learned;
-        else rec.fail("--position-embedding-type", "\"" + position + "\" is not modelled (rope, yarn, mrope or learned_absolute)");
+        else if (position == "none") m.position = PositionEmbedding::none;
+        else rec.fail("--position-embedding-type", "\"" + position + "\" is not modelled (rope, yarn, mrope, learned_absolute or none)");
         if (has("--rotary-percent")) m.rotary_pct = rec.real("--rotary-percent", value("--rotary-percent"), 0.01, 1);
         const bool bias = !has("--disable-bias-linear");
         m.qkv_bias = bias || has("--add-qkv-bias");
@@ -272,6 +274,37 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
             if (has("--moe-shared-expert-intermediate-size"))
                 m.shared_d_ff = integer("--moe-shared-expert-intermediate-size", 1, 1 << 26);
         }
+        // Hybrid models (pretrain_mamba.py / Megatron-Core's hybrid model: Nemotron-H, Nemotron 3):
+        // --hybrid-override-pattern (or --hybrid-layer-pattern) spells every layer, M Mamba-2, *
+        // attention, - MLP, E MoE; "/" starts the MTP modules' pattern (one segment per depth).
+        for (const char* arg : {"--hybrid-override-pattern", "--hybrid-layer-pattern"}) {
+            if (!has(arg)) continue;
+            std::string pattern = value(arg), mtp;
+            if (const auto slash = pattern.find('/'); slash != std::string::npos) {
+                mtp = pattern.substr(slash + 1);
+                pattern = pattern.substr(0, slash);
+            }
+            m.layer_kinds = hybrid_layer_kinds(pattern, "--megatron-args " + source + " " + arg);
+            if (static_cast<int>(m.layer_kinds.size()) != m.n_layers)
+                rec.fail(arg, "spells " + std::to_string(m.layer_kinds.size()) + " layers but --num-layers is " + std::to_string(m.n_layers));
+            if (!mtp.empty()) {
+                const std::string first = mtp.substr(0, mtp.find('/'));
+                m.mtp_kinds = hybrid_layer_kinds(first, "--megatron-args " + source + " " + arg + " (MTP)");
+                m.mtp_layers = static_cast<int>(std::count(mtp.begin(), mtp.end(), '/')) + 1;
+            }
+            m.mamba.heads = has("--mamba-num-heads") ? static_cast<int>(integer("--mamba-num-heads", 1, 1 << 20)) : 0;
+            m.mamba.head_dim = has("--mamba-head-dim") ? static_cast<int>(integer("--mamba-head-dim", 1, 1 << 20)) : 64;
+            m.mamba.state = has("--mamba-state-dim") ? static_cast<int>(integer("--mamba-state-dim", 1, 1 << 20)) : 128;
+            m.mamba.groups = has("--mamba-num-groups") ? static_cast<int>(integer("--mamba-num-groups", 1, 1 << 20)) : 8;
+            // mamba_num_heads None: d_inner = 2·hidden, heads = d_inner / head_dim (MambaMixer, expand 2).
+            if (m.mamba.heads == 0) m.mamba.heads = 2 * m.d_model / m.mamba.head_dim;
+            break;
+        }
+        if (has("--moe-latent-size")) m.moe_latent = static_cast<int>(integer("--moe-latent-size", 1, 1 << 20));
+        if (has("--mtp-num-layers")) m.mtp_layers = static_cast<int>(integer("--mtp-num-layers", 0, 1000));
+        if (has("--mtp-hybrid-override-pattern"))
+            m.mtp_kinds = hybrid_layer_kinds(value("--mtp-hybrid-override-pattern"), "--megatron-args " + source + " --mtp-hybrid-override-pattern");
+        if (has("--mtp-use-repeated-layer")) m.mtp_repeated = true;
         validate_model(m, "--megatron-args " + source);
         // A shape that is a preset's (apart from the name) is named after it.
         for (const Preset& p : model_presets()) {

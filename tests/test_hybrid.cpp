@@ -316,3 +316,31 @@ TEST_CASE("megatron: linears kept in BF16 under a quantized recipe run at the 16
     badmod.framework_options = {{"bf16_linears", "router"}};
     CHECK_THROWS_WITH(plan_memory(m, gpu, badmod), Catch::Contains("'router' is not one llmplan models"));
 }
+
+TEST_CASE("hybrid: Megatron-LM's arguments of Nemotron 3 Super name its preset", "[hybrid][imports]") {
+    // Megatron-LM's ModelOpt arguments for Nemotron 3 Super (docs/PRESETS.md §2), with its MTP module.
+    const std::string args =
+        "--num-layers 88 --hidden-size 4096 --num-attention-heads 32 --group-query-attention --num-query-groups 2 "
+        "--kv-channels 128 --ffn-hidden-size 2688 --moe-ffn-hidden-size 2688 --num-experts 512 --moe-router-topk 22 "
+        "--moe-shared-expert-intermediate-size 5376 --moe-latent-size 1024 --mamba-num-heads 128 --mamba-head-dim 64 "
+        "--hybrid-override-pattern MEMEMEM*EMEMEMEM*EMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEM*EMEMEMEME/*E "
+        "--position-embedding-type none --squared-relu --untie-embeddings-and-output-weights --disable-bias-linear "
+        "--normalization RMSNorm --padded-vocab-size 131072 --seq-length 8192 --max-position-embeddings 262144 --bf16 "
+        "--fp4-format e2m1 --first-last-layers-bf16 --num-layers-at-start-in-bf16 0 --num-layers-at-end-in-bf16 14 "
+        "--micro-batch-size 1 --global-batch-size 64";
+    const test::CliResult r = test::run_cli({"plan", "--gpu", "gb300", "--gpus", "64", "--gpus-per-node", "72", "--ep", "64", "--zero", "1",
+                                             "--megatron-args", args, "--json"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(j["model"]["name"] == "nemotron-3-super");
+    CHECK(j["inputs"]["precision"] == "nvfp4");
+    CHECK(j["compute"]["bf16_linears"]["source"].get<std::string>().find("last 14 layers") != std::string::npos);
+    // A pattern whose length is not --num-layers: one line naming the argument.
+    const test::CliResult bad = test::run_cli({"plan", "--gpus", "8", "--megatron-args",
+                                               "--num-layers 4 --hidden-size 256 --num-attention-heads 4 --padded-vocab-size 1000 "
+                                               "--seq-length 128 --hybrid-override-pattern M*M --mamba-num-heads 8"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err.find("--hybrid-override-pattern") != std::string::npos);
+    CHECK(bad.err.find("spells 3 layers but --num-layers is 4") != std::string::npos);
+}
