@@ -98,6 +98,7 @@ double attention_flops_per_key(const ModelSpec& m, bool latent) {
 struct Memory {
     double kv = 0, kv_waste = 0, kv_prompt = 0, activations = 0, logits = 0, framework = 0, prefill_peak = 0,
            decode_peak = 0, peak = 0;
+    double state = 0;  // a hybrid's Mamba layers' recurrent state, the batch's (held from the prefill on)
     std::int64_t vllm_blocks_per_sequence = 0;
     std::string act_formula;
 };
@@ -126,6 +127,7 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     r.kv_prompt = c.framework == InferFramework::hf ? all_prompt * kv.bytes_per_token()
                                                      : b * kv.bytes_at(static_cast<double>(c.prompt));
     const double one_layer = b * kv.largest_layer_at(static_cast<double>(ctx));
+    r.state = b * recurrent_state(m, c).per_sequence();
     // Prefill working set of one layer (nothing is kept for backward at inference).
     const double ab = c.weights.format == WeightFormat::fp32 ? 4 : 2;
     const double pass = c.prefill_chunk > 0 ? std::min<double>(static_cast<double>(c.prefill_chunk), all_prompt) : all_prompt;
@@ -144,7 +146,7 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     } else {
         k = v = static_cast<double>(m.kv_dim()) / std::min(c.tp, m.n_kv_heads);
     }
-    double attn = pass * (q + k + v + out) * ab;
+    double attn = m.hybrid() && layers_in_set(m, LayerSet::attention, 0, m.n_layers) == 0 ? 0 : pass * (q + k + v + out) * ab;
     if (c.attention == Attention::eager) {
         const double a_local = static_cast<double>(m.n_heads) / c.tp, s = static_cast<double>(c.prompt);
         attn += seqs * a_local * s * s * (ab + 4);
@@ -158,11 +160,16 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     if (moe_layer_count(m) > 0)
         widest = std::max(widest, static_cast<double>(m.expert_d_ff()) * m.top_k + static_cast<double>(m.shared_d_ff));
     const double mlp = pass * widest / tp * mlp_k * ab;
+    // A Mamba layer's working set: in_proj's output [z, x, B, C, dt], the convolution's output and
+    // the scan's output (a hybrid model).
+    const double mamba = m.has_mamba() ? pass * static_cast<double>(m.mamba.in_proj_width() + m.mamba.conv_channels() + m.mamba.d_inner()) /
+                                             tp * ab
+                                       : 0;
     double dequant = 0;
     if (c.weights.format == WeightFormat::int4 || c.weights.format == WeightFormat::int3 ||
         c.weights.format == WeightFormat::nf4 || c.weights.format == WeightFormat::int8)
         dequant = w.largest_matrix * 2;  // one matrix dequantized to fp16 for its matmul
-    r.activations = hidden + std::max(attn, mlp) + dequant;
+    r.activations = hidden + std::max({attn, mlp, mamba}) + dequant;
     if (c.framework == InferFramework::hf && c.tp == 1) {
         // transformers: replay the forward op by op (pytorch_profile), when the family is modelled.
         TrainConfig tc;
@@ -187,8 +194,8 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
             // measured on 4 generate runs (validation/inference), not yet traced to their ops.
             const double generate_extra = c.forward_only ? 0 : kHfGeneratePrefillHidden * all_prompt * h * ab;
             r.framework += generate_extra;
-            r.prefill_peak = w.weights + r.kv_prompt + r.activations + r.logits + generate_extra;
-            r.decode_peak = c.forward_only ? 0 : w.weights + r.kv + r.framework + b * static_cast<double>(m.vocab_size) * (ab + 4);
+            r.prefill_peak = w.weights + r.kv_prompt + r.state + r.activations + r.logits + generate_extra;
+            r.decode_peak = c.forward_only ? 0 : w.weights + r.kv + r.state + r.framework + b * static_cast<double>(m.vocab_size) * (ab + 4);
             r.peak = std::max(r.prefill_peak, r.decode_peak);
             return r;
         } catch (const InputError&) {
@@ -197,15 +204,16 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     }
     std::ostringstream af;
     af << num(pass) << " prefill tokens: residual/norm/out 3·t·h·" << ab << " B + max(attention: " << attn_text << " "
-       << gib(attn) << ", MLP " << mlp_k << "·t·f·" << ab << " B " << gib(mlp) << ")"
+       << gib(attn) << ", MLP " << mlp_k << "·t·f·" << ab << " B " << gib(mlp)
+       << (mamba > 0 ? ", Mamba in_proj, convolution and scan outputs " + gib(mamba) : std::string()) << ")"
        << (dequant > 0 ? " + one dequantized matrix " + gib(dequant) : "");
     r.act_formula = af.str();
     // Logits of the last position of every sequence (compute dtype + the sampler's fp32 copy).
     r.logits = b * static_cast<double>(m.vocab_size) / c.tp * (ab + 4);
     // transformers' DynamicCache grows by torch.cat: one layer's cache exists twice for a moment.
     if (c.framework == InferFramework::hf) r.framework = one_layer;
-    r.prefill_peak = w.weights + r.kv_prompt + r.activations + r.logits;
-    r.decode_peak = w.weights + r.kv + r.framework + r.logits + b * h * ab * 8;
+    r.prefill_peak = w.weights + r.kv_prompt + r.state + r.activations + r.logits;
+    r.decode_peak = w.weights + r.kv + r.state + r.framework + r.logits + b * h * ab * 8;
     r.peak = std::max(r.prefill_peak, r.decode_peak);
     return r;
 }
@@ -218,7 +226,7 @@ std::string kv_formula(const ModelSpec& m, const KvLayout& kv, const InferConfig
     const std::int64_t ctx = c.prompt + c.generate;
     const bool uniform = kv.groups.size() == 1 && kv.groups[0].attention == LayerAttention::global;
     if (uniform && !m.is_mla()) {
-        f << "2 × " << m.n_layers << " layers × " << std::ceil(static_cast<double>(m.n_kv_heads) / c.tp) << " kv heads × "
+        f << "2 × " << kv.groups[0].layers << " layers × " << std::ceil(static_cast<double>(m.n_kv_heads) / c.tp) << " kv heads × "
           << m.head_dim << " × " << kv_element_bytes(c.kv) << " B = " << format_bytes(kv.bytes_per_token(), ByteUnit::gib, 6)
           << " per token × " << c.batch << " sequences × " << ctx << " tokens";
     } else {
@@ -300,6 +308,7 @@ KvLayout kv_layout(const ModelSpec& m, const InferConfig& c) {
     }
     kv.per_layer_formula = f.str() + " = " + num(per_layer) + " B";
     for (const LayerGroup& lg : layer_groups(m)) {
+        if (!lg.kind.has_attention()) continue;  // a hybrid's Mamba and MLP layers hold no K and V
         auto it = std::find_if(kv.groups.begin(), kv.groups.end(),
                                [&](const KvGroup& g) { return g.attention == lg.kind.attention; });
         if (it == kv.groups.end()) {
@@ -312,6 +321,25 @@ KvLayout kv_layout(const ModelSpec& m, const InferConfig& c) {
         }
     }
     return kv;
+}
+
+RecurrentState recurrent_state(const ModelSpec& m, const InferConfig& c) {
+    RecurrentState r;
+    r.layers = layers_in_set(m, LayerSet::mamba, 0, m.n_layers);
+    if (r.layers == 0) return r;
+    const MambaShape& a = m.mamba;
+    const double model_bytes = c.weights.format == WeightFormat::fp32 ? 4 : 2;
+    const double ssm_elem = c.framework == InferFramework::vllm ? 4 : model_bytes;
+    const double tp = c.tp;
+    r.conv_bytes = (a.conv_kernel - 1.0) * static_cast<double>(a.conv_channels()) / tp * model_bytes;
+    r.ssm_bytes = static_cast<double>(a.heads) * a.head_dim * a.state / tp * ssm_elem;
+    std::ostringstream f;
+    f << r.layers << " Mamba layers × (conv " << (a.conv_kernel - 1) << " × " << a.conv_channels() << (c.tp > 1 ? " ÷ tp" : "")
+      << " × " << model_bytes << " B + SSM " << a.heads << " × " << a.head_dim << " × " << a.state << (c.tp > 1 ? " ÷ tp" : "")
+      << " × " << ssm_elem << " B" << (c.framework == InferFramework::vllm ? " (fp32: vLLM's Nemotron-H default)" : "") << ") = "
+      << format_bytes(r.per_sequence(), ByteUnit::gib, 4) << " per sequence, whatever its length";
+    r.formula = f.str();
+    return r;
 }
 
 int VllmKvPool::padding_layers() const {
@@ -361,14 +389,14 @@ double expected_experts_touched(int experts, int top_k, double tokens) {
 
 InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConfig& c) {
     validate_model(m, "model " + m.name);
-    if (m.hybrid())
-        throw InputError("--model " + m.name + ": inference of a hybrid Mamba model (its per-sequence recurrent state beside the "
-                         "attention layers' KV cache) is not modelled yet; `llmplan plan` models its training");
     if (c.batch < 1) throw InputError("--batch: must be a positive integer");
     if (c.prompt < 1) throw InputError("--prompt: must be a positive integer");
     if (c.generate < 0) throw InputError("--generate: must not be negative");
     if (c.tp < 1) throw InputError("--tp: must be a positive integer");
     if (m.n_heads % c.tp) throw InputError("--tp " + std::to_string(c.tp) + " does not divide the " + std::to_string(m.n_heads) + " attention heads");
+    if (m.has_mamba() && (m.mamba.heads % c.tp || m.mamba.groups % c.tp))
+        throw InputError("--tp " + std::to_string(c.tp) + " does not divide the " + std::to_string(m.mamba.heads) + " Mamba heads and " +
+                         std::to_string(m.mamba.groups) + " groups (a hybrid's Mamba layers split both over the GPUs)");
     if (c.weights.group_size < 1) throw InputError("--group-size: must be a positive integer");
     if (c.kv != WeightFormat::fp32 && c.kv != WeightFormat::fp16 && c.kv != WeightFormat::bf16 && c.kv != WeightFormat::fp8 &&
         c.kv != WeightFormat::int8)
@@ -391,13 +419,14 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     const Sizes w = weight_sizes(m, c);
     p.weights = w.weights;
     p.kv = kv_layout(m, c);
+    p.state = recurrent_state(m, c);
     p.kv_bytes_per_token = p.kv.bytes_per_token();
 
     auto fits_with = [&](const InferConfig& cc) {
         const Memory mm = memory_for(m, cc, w, p.kv);
         if (cc.framework == InferFramework::vllm) {
             const double budget = cc.gpu_memory_utilization * p.capacity;
-            return w.weights + mm.activations + mm.logits + kVllmGraphBytes + mm.kv <= budget &&
+            return w.weights + mm.activations + mm.logits + kVllmGraphBytes + mm.kv + mm.state <= budget &&
                    budget + p.overhead <= p.capacity * 1.0 + 1e-9;
         }
         return mm.peak + p.overhead <= p.capacity;
@@ -411,17 +440,24 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     p.logits = mem.logits;
     p.framework_extra = mem.framework;
     p.peak = mem.peak;
+    p.recurrent_state = mem.state;
     if (c.framework == InferFramework::vllm) {
         const double budget = c.gpu_memory_utilization * p.capacity;
         p.framework_extra = kVllmGraphBytes;
-        p.peak = w.weights + mem.activations + mem.logits + kVllmGraphBytes + mem.kv;
+        p.peak = w.weights + mem.activations + mem.logits + kVllmGraphBytes + mem.kv + mem.state;
         p.device_total = budget + p.overhead;
         const double free_for_kv = budget - (w.weights + mem.activations + mem.logits + kVllmGraphBytes);
         // get_num_blocks: the memory left ÷ (page size × layers per group); every group draws from this pool.
         p.vllm_pool = vllm_kv_pool(p.kv, c.block_size);
-        p.vllm_kv_blocks = free_for_kv > 0 ? static_cast<std::int64_t>(free_for_kv / p.vllm_pool.block_bytes) : 0;
+        p.vllm_kv_blocks = free_for_kv > 0 && p.vllm_pool.block_bytes > 0 ? static_cast<std::int64_t>(free_for_kv / p.vllm_pool.block_bytes) : 0;
         p.vllm_blocks_per_sequence = mem.vllm_blocks_per_sequence;
         p.vllm_max_sequences = p.vllm_blocks_per_sequence > 0 ? p.vllm_kv_blocks / p.vllm_blocks_per_sequence : 0;
+        // A hybrid: each sequence also holds its Mamba state (vLLM allocates it from the same pool,
+        // its page padded to the attention page: the padding is not modelled).
+        if (p.state.layers > 0) {
+            const double per_seq = static_cast<double>(p.vllm_blocks_per_sequence) * p.vllm_pool.block_bytes + p.state.per_sequence();
+            p.vllm_max_sequences = free_for_kv > 0 && per_seq > 0 ? static_cast<std::int64_t>(free_for_kv / per_seq) : 0;
+        }
     } else {
         p.device_total = p.peak + p.overhead;
     }
@@ -482,7 +518,11 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
         prefill_attention += g.layers * mean_keys_per_query(m, g.attention, c.prompt) * attention_flops_per_key(m, false) / tp;
         decode_attention += g.layers * KvLayout::tokens_held(g, mean_ctx) * attention_flops_per_key(m, p.kv.mla_latent) / tp;
     }
-    p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention) + b * logits_flops;
+    // A hybrid's Mamba layers: the SSD scan over the prompt (flops.h ForwardFlops::ssm, per token).
+    double prefill_ssm = 0;
+    for (const LayerGroup& lg : layer_groups(m))
+        if (lg.kind.has_mamba()) prefill_ssm += lg.count * layer_forward_flops(m, lg.kind, c.prompt).ssm / tp;
+    p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention + prefill_ssm) + b * logits_flops;
     const double n_pre = std::min<double>(m.d_model, b * prompt);
     const double eff_pre = gemm_efficiency_for(gpu) * n_pre / (n_pre + 128);
     p.prefill_seconds = p.prefill_flops / (peak_flops * eff_pre);
@@ -493,7 +533,8 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
         p.experts_touched = expected_experts_touched(m.n_experts, m.top_k, b);
         p.decode_weight_bytes -= w.routed_expert_bytes * (1 - p.experts_touched / m.n_experts);
     }
-    p.decode_bytes_per_step = p.decode_weight_bytes + b * p.kv.bytes_at(mean_ctx);
+    // … and every sequence's Mamba state, read and written once (a hybrid).
+    p.decode_bytes_per_step = p.decode_weight_bytes + b * p.kv.bytes_at(mean_ctx) + 2 * b * p.state.per_sequence();
     const double t_mem = p.decode_bytes_per_step / (gpu.memory_bandwidth * kDecodeBandwidthEfficiency);
     const double decode_flops = b * (w.matmul_flops + decode_attention + logits_flops);
     const double eff_dec = gemm_efficiency_for(gpu) * b / (b + 128);
@@ -503,7 +544,10 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     if (c.tp > 1) {
         const ClusterSpec cl = default_cluster(gpu, gpu.default_gpus_per_node);
         const LinkModel link{LinkKind::nvlink, nvlink_group_busbw(cl, c.tp)};
-        t_step += 2.0 * m.n_layers * collective_time(Collective::all_reduce, b * m.d_model * 2, c.tp, link).seconds;
+        // One all-reduce per tensor-parallel block: a transformer layer's two, a hybrid layer's one.
+        double blocks = 0;
+        for (const LayerGroup& lg : layer_groups(m)) blocks += lg.count * ((lg.kind.mixer != Mixer::none ? 1 : 0) + (lg.kind.ffn ? 1 : 0));
+        t_step += blocks * collective_time(Collective::all_reduce, b * m.d_model * 2, c.tp, link).seconds;
     }
     t_step += m.n_layers * (c.framework == InferFramework::hf ? kHfDecodeOverheadPerLayer : kGraphDecodeOverheadPerLayer);
     p.decode_step_seconds = t_step;
@@ -515,12 +559,15 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     std::string src_kv = m.is_mla() ? (p.kv.mla_latent ? "MLA's compressed latent and RoPE key per layer (DeepSeek-V2 §2.1.2, Table 1), as vLLM and SGLang store it"
                                                         : "MLA expanded to per-head K and V, as transformers' DeepseekV3Attention caches it")
                                     : "K and V per layer (Pope et al. 2022, 'Efficiently Scaling Transformer Inference')";
-    if (p.kv.groups.size() > 1 || p.kv.groups[0].attention != LayerAttention::global)
+    if (p.kv.groups.size() > 1 || (!p.kv.groups.empty() && p.kv.groups[0].attention != LayerAttention::global))
         src_kv += "; sliding/chunked layers keep at most their window (docs/INFERENCE.md)";
     if (c.framework == InferFramework::vllm)
         src_kv += "; vLLM paged attention (Kwon et al. 2023), hybrid KV cache manager's groups and max_memory_usage_bytes";
     p.terms.push_back({"weights", "weights", p.weights, w.weights_formula, "quant.h: LLM.int8, GPTQ, AWQ, QLoRA NF4"});
     p.terms.push_back({"kv_cache", "KV cache", p.kv_cache, kv_formula(m, p.kv, c, mem, p.vllm_pool), src_kv});
+    if (p.state.layers > 0)
+        p.terms.push_back({"recurrent_state", "Mamba state", p.recurrent_state, std::to_string(c.batch) + " sequences × " + p.state.formula,
+                           "Mamba-2's convolution and SSM states per sequence (vLLM MambaStateShapeCalculator; docs/INFERENCE.md)"});
     p.terms.push_back({"activations", c.autograd ? "activations kept by autograd" : "prefill activations (one layer)",
                        p.activations, mem.act_formula,
                        c.autograd ? std::string("PyTorch keeps what backward would need when the forward records autograd")

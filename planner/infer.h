@@ -93,8 +93,23 @@ struct KvLayout {
     double bytes_at(double n) const;           // one sequence of n tokens, every layer
     double largest_layer_at(double n) const;   // the largest single layer's share of that
 };
-// Throws nothing: the model is validated by the caller (plan_inference).
+// Throws nothing: the model is validated by the caller (plan_inference). Only attention layers
+// hold K and V (a hybrid's Mamba and MLP layers none).
 KvLayout kv_layout(const ModelSpec& m, const InferConfig& c);
+
+// A hybrid model's Mamba-2 layers keep a recurrent state per sequence instead of a KV cache,
+// whatever its length (docs/INFERENCE.md "Hybrid Mamba models"): the causal convolution's last
+// conv_kernel − 1 inputs of x, B and C, (k − 1)·(d_inner + 2·G·N) elements, and the SSM state
+// H·P·N, per layer, ÷ tp. Element sizes: the model dtype for both in transformers and llmplan's
+// default; vLLM keeps the convolution state in the model dtype and the SSM state in fp32 for
+// Nemotron-H (its NemotronH config hook: "only float32 is known to have no accuracy issues").
+struct RecurrentState {
+    int layers = 0;                  // Mamba layers
+    double conv_bytes = 0, ssm_bytes = 0;  // one sequence, one layer, per GPU
+    double per_sequence() const { return layers * (conv_bytes + ssm_bytes); }
+    std::string formula;
+};
+RecurrentState recurrent_state(const ModelSpec& m, const InferConfig& c);
 
 // vLLM's hybrid KV cache manager (vllm/v1/core/kv_cache_utils.py): layers are split into KV cache
 // groups of one attention kind and `group_size` layers each (the smallest kind's layer count, or
@@ -133,6 +148,8 @@ struct InferPlan {
     std::vector<std::string> warnings;  // e.g. bf16 weights on a GPU without bf16 (precision_fallback_warning)
     double weights = 0, kv_cache = 0, kv_waste = 0, activations = 0, logits = 0, framework_extra = 0, overhead = 0;
     KvLayout kv;
+    RecurrentState state;            // a hybrid's Mamba layers: per-sequence state (layers 0: none)
+    double recurrent_state = 0;      // batch × state.per_sequence()
     double kv_bytes_per_token = 0;   // per GPU, every layer, before sliding windows and chunks
     double kv_prefill = 0;           // KV held when the prefill ends (generic, hf; vLLM: its blocks, kv_cache)
     double peak = 0;                 // allocated at the peak (prefill end / last decode step)

@@ -344,6 +344,10 @@ nlohmann::ordered_json infer_to_json(const InferPlan& p, const std::string& orig
                              {"bytes_per_token", g.bytes_per_token}});
     j["memory"]["kv_layers"] = kv_layers;
     j["memory"]["kv_mla_latent"] = p.kv.mla_latent;
+    if (p.state.layers > 0)  // a hybrid's Mamba layers
+        j["memory"]["recurrent_state"] = {{"bytes", p.recurrent_state}, {"per_sequence_bytes", p.state.per_sequence()},
+                                          {"layers", p.state.layers}, {"conv_bytes_per_layer", p.state.conv_bytes},
+                                          {"ssm_bytes_per_layer", p.state.ssm_bytes}};
     if (c.framework == InferFramework::vllm)
         j["memory"]["vllm"] = {{"kv_blocks", p.vllm_kv_blocks}, {"max_sequences", p.vllm_max_sequences},
                                {"blocks_per_sequence", p.vllm_blocks_per_sequence},

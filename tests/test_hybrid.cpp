@@ -213,8 +213,6 @@ TEST_CASE("hybrid: refusals name the flag and the reason", "[hybrid][config]") {
     CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--cp 2"));
     c = nano_job(48, 3, true);
     CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--tp 3"));
-    InferConfig ic;
-    CHECK_THROWS_WITH(plan_inference(m, gpu, ic), Catch::Contains("not modelled yet"));
     const test::CliResult r = test::run_cli({"plan", "--model", "nemotron-3-nano", "--gpu", "h100-sxm", "--gpus", "16", "--ep", "8",
                                  "--zero", "1", "--seq", "8192", "--global-batch", "16", "--framework", "megatron"});
     CHECK(r.code == 0);
@@ -343,4 +341,35 @@ TEST_CASE("hybrid: Megatron-LM's arguments of Nemotron 3 Super name its preset",
     CHECK(bad.code == 2);
     CHECK(bad.err.find("--hybrid-override-pattern") != std::string::npos);
     CHECK(bad.err.find("spells 3 layers but --num-layers is 4") != std::string::npos);
+}
+
+TEST_CASE("hybrid inference: attention layers hold K and V, Mamba layers a fixed state per sequence", "[hybrid][infer][golden]") {
+    const ModelSpec& m = nano();
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
+    InferConfig c;
+    c.batch = 8;
+    c.prompt = 8192;
+    c.generate = 1024;
+    const InferPlan p = plan_inference(m, gpu, c);
+    // K and V of the 6 attention layers only: 2 × 6 × 2 kv heads × 128 × 2 B = 6,144 B per token.
+    REQUIRE(p.kv.groups.size() == 1);
+    CHECK(p.kv.groups[0].layers == 6);
+    CHECK(p.kv_bytes_per_token == 6144.0);
+    CHECK(p.kv_cache == 8.0 * 9216 * 6144);
+    // The 23 Mamba layers' state per sequence, bf16: convolution 3 × (4096 + 2 × 8 × 128) × 2 B =
+    // 36,864 B and SSM 64 × 64 × 128 × 2 B = 1,048,576 B per layer.
+    CHECK(p.state.layers == 23);
+    CHECK(p.state.conv_bytes == 36864.0);
+    CHECK(p.state.ssm_bytes == 1048576.0);
+    CHECK(p.recurrent_state == 8.0 * 23 * (36864.0 + 1048576.0));
+    // vLLM keeps the SSM state in fp32 for Nemotron-H.
+    InferConfig v = c;
+    v.framework = InferFramework::vllm;
+    CHECK(plan_inference(m, gpu, v).state.ssm_bytes == 2097152.0);
+    // A decode step reads and writes every sequence's state once, besides weights and K, V.
+    CHECK(p.decode_bytes_per_step == Approx(p.decode_weight_bytes + 8 * p.kv.bytes_at(8192 + 512) + 2 * p.recurrent_state).epsilon(1e-12));
+    // The Mamba heads and groups split over tp: tp 3 is refused.
+    InferConfig t3 = c;
+    t3.tp = 3;
+    CHECK_THROWS_WITH(plan_inference(preset_or_throw("nemotron-3-super", "t"), gpu, t3), Catch::Contains("--tp 3"));
 }

@@ -96,6 +96,9 @@ COMMANDS = [
     "infer --model llama-2-7b --weights nf4 --no-double-quant --prefill-chunk 256",
     "infer --model deepseek-v3 --weights fp8 --tp 8 --gpu h200",
     "infer --model mixtral-8x7b --weights int8 --tp 2 --batch 8",
+    "infer --model nemotron-3-super --gpu gb300 --tp 2 --framework vllm --batch 4",
+    "plan --model nemotron-3-super --gpu gb300 --gpus 64 --gpus-per-node 72 --ep 64 --zero 1 --seq 8192 --global-batch 64 "
+    "--precision nvfp4 --framework megatron --framework-option first_last_layers_bf16=true --framework-option num_layers_at_end_in_bf16=14",
     f"infer --hf-config {os.path.join(DATA, 'hf', 'tiny-llama4_text.json')} --framework vllm",
     f"infer --hf-config {os.path.join(DATA, 'hf', 'tiny-gemma2.json')} --batch 4",
     f"profile --hf-config {GPT2} --device cpu --precision fp32 --micro-batch 2 --seq 16 --steps 2 --warmup 1",
