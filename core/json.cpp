@@ -124,7 +124,7 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
     if (m.mtp_repeated) j["mtp_repeated"] = true;
     if (!m.mtp_kinds.empty()) {  // a hybrid's MTP module, in Megatron-Core's symbols
         std::string pattern;
-        for (const LayerKind& k : m.mtp_kinds) pattern += k.has_attention() ? '*' : k.moe ? 'E' : '-';
+        for (const LayerKind& k : m.mtp_kinds) pattern += hybrid_symbol(k);
         j["mtp_pattern"] = pattern;
     }
     if (m.moe_latent > 0) j["moe_latent"] = m.moe_latent;

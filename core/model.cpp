@@ -151,16 +151,14 @@ void mamba_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
 // How many layers of each set a run of layers holds.
 struct LayerCounts {
     std::int64_t attention = 0, mamba = 0, ffn = 0, dense = 0, moe = 0;
+    void add(const LayerKind& k, std::int64_t n) {
+        attention += k.has_attention() ? n : 0, mamba += k.has_mamba() ? n : 0, ffn += k.ffn ? n : 0;
+        dense += k.dense_mlp() ? n : 0, moe += k.moe_mlp() ? n : 0;
+    }
 };
 LayerCounts layer_counts(const ModelSpec& m, int first, int count) {
     LayerCounts c;
-    for (const LayerGroup& g : layer_groups(m, first, count)) {
-        if (g.kind.has_attention()) c.attention += g.count;
-        if (g.kind.has_mamba()) c.mamba += g.count;
-        if (g.kind.ffn) c.ffn += g.count;
-        if (g.kind.dense_mlp()) c.dense += g.count;
-        if (g.kind.moe_mlp()) c.moe += g.count;
-    }
+    for (const LayerGroup& g : layer_groups(m, first, count)) c.add(g.kind, g.count);
     return c;
 }
 
@@ -289,12 +287,17 @@ std::vector<LayerKind> hybrid_layer_kinds(const std::string& pattern, const std:
     return kinds;
 }
 
+char hybrid_symbol(const LayerKind& k) {
+    if (k.has_attention() && k.ffn) return '?';
+    return k.has_mamba() ? 'M' : k.has_attention() ? '*' : k.moe ? 'E' : '-';
+}
+
 std::string hybrid_layer_pattern(const ModelSpec& m) {
     std::string out;
     for (int i = 0; i < m.n_layers; ++i) {
         const LayerKind k = m.layer(i);
         if (k.has_attention() && k.ffn) return "";
-        out += k.has_mamba() ? 'M' : k.has_attention() ? '*' : k.moe ? 'E' : '-';
+        out += hybrid_symbol(k);
     }
     return out;
 }
@@ -326,12 +329,9 @@ std::vector<ParamTensor> param_tensors(const ModelSpec& m) {
         t.norm("hidden_norm", d, n, m.norm);
         t.norm("embed_norm", d, n, m.norm);
         t.add("eh_proj.weight", ParamGroup::mtp, d, 2 * d, n, TpSplit::replicated, LayerSet::all, false, true);
-        LayerCounts per;  // one module's layers (a hybrid's "*E": an attention and an MoE layer)
-        for (const LayerKind& k : mtp_layer_kinds(m)) {
-            per.attention += k.has_attention(), per.mamba += k.has_mamba(), per.ffn += k.ffn;
-            per.dense += k.dense_mlp(), per.moe += k.moe_mlp();
-        }
-        layer_tensors(t, m, LayerCounts{n * per.attention, n * per.mamba, n * per.ffn, n * per.dense, n * per.moe});
+        LayerCounts modules;  // each module's layers (a hybrid's "*E": an attention and an MoE layer), n times
+        for (const LayerKind& k : mtp_layer_kinds(m)) modules.add(k, n);
+        layer_tensors(t, m, modules);
         t.norm("final_norm", d, n, m.norm);
     }
     return out;

@@ -307,5 +307,7 @@ const char* to_string(Mixer x);
 std::vector<LayerKind> hybrid_layer_kinds(const std::string& pattern, const std::string& what);
 // The pattern of a model's layers (each kind's symbol; "" when some layer is a transformer layer).
 std::string hybrid_layer_pattern(const ModelSpec& spec);
+// A hybrid layer's symbol in that pattern (M, *, E or -; a transformer layer has none: '?').
+char hybrid_symbol(const LayerKind& k);
 
 }  // namespace llmplan

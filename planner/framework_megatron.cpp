@@ -457,14 +457,13 @@ public:
         Bf16Linears out;
         if (!precision_traits(c.precision).quantized_linears) return out;
         const ParallelLayout& p = c.parallel;
-        auto linear = [](const ForwardFlops& f) { return f.qkv + f.output_proj + f.mlp + f.mamba_proj; };
         std::vector<std::string> why;
         const std::vector<LayerRange> ranges = stage_layer_ranges(m, p, stage);
         auto in_bf16_layers = [&](int first, int count) {  // the stage's layers among [first, first + count)
             double f = 0;
             for (const LayerRange& r : ranges) {
                 const int a = std::max(first, r.first), b = std::min(first + count, r.first + r.count);
-                if (a < b) f += linear(layers_forward_flops(m, a, b - a, c.seq));
+                if (a < b) f += layers_forward_flops(m, a, b - a, c.seq).dense_matmuls();  // (no logits in layers)
             }
             return f;
         };

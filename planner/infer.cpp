@@ -146,7 +146,7 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     } else {
         k = v = static_cast<double>(m.kv_dim()) / std::min(c.tp, m.n_kv_heads);
     }
-    double attn = m.hybrid() && layers_in_set(m, LayerSet::attention, 0, m.n_layers) == 0 ? 0 : pass * (q + k + v + out) * ab;
+    double attn = layers_in_set(m, LayerSet::attention, 0, m.n_layers) == 0 ? 0 : pass * (q + k + v + out) * ab;
     if (c.attention == Attention::eager) {
         const double a_local = static_cast<double>(m.n_heads) / c.tp, s = static_cast<double>(c.prompt);
         attn += seqs * a_local * s * s * (ab + 4);

@@ -57,8 +57,13 @@ double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<
 namespace {
 
 // "one layer", or "one MoE layer" / "one dense layer" where the model has both.
+// A hybrid model's layer by its one block: "Mamba layer", "attention layer", "MoE layer", "MLP layer".
+std::string hybrid_kind_name(const LayerKind& k) {
+    return k.has_mamba() ? "Mamba layer" : k.has_attention() ? "attention layer" : k.moe ? "MoE layer" : "MLP layer";
+}
+
 std::string layer_name(const ModelSpec& m, const LayerKind& k) {
-    if (m.hybrid()) return k.has_mamba() ? "one Mamba layer" : k.has_attention() ? "one attention layer" : k.moe ? "one MoE layer" : "one MLP layer";
+    if (m.hybrid()) return "one " + hybrid_kind_name(k);
     const int moe = moe_layer_count(m);
     if (moe == 0 || moe == m.n_layers) return "one layer";
     return k.moe ? "one MoE layer" : "one dense layer";
@@ -193,7 +198,7 @@ std::string placement(const ModelSpec& m, int stage, int pp, const std::vector<L
 // "MoE sliding layer": what distinguishes a layer kind in this model.
 std::string kind_name(const ModelSpec& m, const LayerKind& k) {
     std::vector<std::string> words;
-    if (m.hybrid()) return k.has_mamba() ? "Mamba layer" : k.has_attention() ? "attention layer" : k.moe ? "MoE layer" : "MLP layer";
+    if (m.hybrid()) return hybrid_kind_name(k);
     if (m.is_moe()) words.emplace_back(k.moe ? "MoE" : "dense");
     if (k.attention != LayerAttention::global || m.sliding_window > 0 || m.attention_chunk > 0)
         words.emplace_back(to_string(k.attention));

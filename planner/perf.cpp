@@ -361,10 +361,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.mtp_layers = last ? m.mtp_layers : 0;
     for (const LayerGroup& group : stage_layer_groups(m, p, r.stage))
         if (group.kind.moe_mlp()) r.moe_layers += group.count;
-    for (const LayerKind& k : mtp_layer_kinds(m)) {  // each depth runs the module's layers
-        r.mtp_module_layers += r.mtp_layers;
+    const std::vector<LayerKind> mtp_kinds = mtp_layer_kinds(m);  // each depth runs the module's layers
+    r.mtp_module_layers = r.mtp_layers * static_cast<double>(mtp_kinds.size());
+    for (const LayerKind& k : mtp_kinds)
         if (k.moe_mlp()) r.moe_layers += r.mtp_layers;
-    }
     r.tokens_per_gpu = tokens_mb;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
@@ -826,17 +826,14 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const double stage_layers = layers + t.mtp_module_layers;
     // Tensor-parallel blocks: each layer's mixer (attention or Mamba) and feed-forward block; a
     // hybrid model's layer has one of the two (core/model.h LayerKind).
-    double mixers = stage_layers, ffns = stage_layers;
-    if (m.hybrid() || !m.mtp_kinds.empty()) {
-        mixers = ffns = 0;
-        for (const LayerGroup& lg : stage_layer_groups(m, p, t.stage)) {
-            if (lg.kind.mixer != Mixer::none) mixers += lg.count;
-            if (lg.kind.ffn) ffns += lg.count;
-        }
-        for (const LayerKind& k : mtp_layer_kinds(m)) {
-            if (k.mixer != Mixer::none) mixers += t.mtp_layers;
-            if (k.ffn) ffns += t.mtp_layers;
-        }
+    double mixers = 0, ffns = 0;
+    for (const LayerGroup& lg : stage_layer_groups(m, p, t.stage)) {
+        if (lg.kind.mixer != Mixer::none) mixers += lg.count;
+        if (lg.kind.ffn) ffns += lg.count;
+    }
+    for (const LayerKind& k : mtp_layer_kinds(m)) {
+        if (k.mixer != Mixer::none) mixers += t.mtp_layers;
+        if (k.ffn) ffns += t.mtp_layers;
     }
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
