@@ -264,7 +264,8 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
     if (r.moe_host.seconds > 0) {
         const MoeHostWork& h = r.moe_host;
         t.add({"MoE host work", duration(h.seconds),
-               duration(h.per_local_expert) + " per local expert × " + format_count(h.local_experts) + " local experts × " +
+               duration(h.per_layer_forward) + " per MoE layer forward × " + format_count(h.layer_forwards) + " + " +
+                   duration(h.per_local_expert) + " per local expert × " + format_count(h.local_experts) + " local experts × " +
                    format_count(h.layer_passes) + " MoE layer passes, the GPU waiting (" + h.source + ")"});
     }
     if (const ActivationOffload& a = r.activation_offload; a.layers > 0) {

@@ -88,7 +88,8 @@ std::vector<Figure> key_figures(const Evaluation& e) {
                           : "weights, master copy, states and gradients through HBM once");
     if (p.moe_host.seconds > 0)
         ms("moe_host", "MoE host work", p.moe_host.seconds,
-           format_duration(p.moe_host.per_local_expert) + " per local expert per MoE layer pass, the GPU waiting (" + p.moe_host.source + ")");
+           format_duration(p.moe_host.per_layer_forward) + " per MoE layer forward + " + format_duration(p.moe_host.per_local_expert) +
+               " per local expert per MoE layer pass, the GPU waiting (" + p.moe_host.source + ")");
     if (p.activation_offload.layers > 0)
         ms("activation_offload", "activation offload", p.activation_offload.seconds,
            "the copies of " + std::to_string(p.activation_offload.layers) + " layers' activations over " + p.activation_offload.link +
@@ -229,8 +230,8 @@ std::vector<TimeSegment> time_segments(const Evaluation& e) {
          "optimizer step: " + format_duration(p.optimizer_seconds) +
              "\nweights, master copy, states and gradients through HBM once (memory-bound)" + src},
         {"moe_host", "MoE host work", p.moe_host.seconds * 1e3,
-         "MoE host work: " + format_duration(p.moe_host.seconds) + "\nhost work per local expert after each MoE layer's "
-         "device-to-host sync, the GPU waiting" + src + " §2"},
+         "MoE host work: " + format_duration(p.moe_host.seconds) + "\nhost work after each MoE layer's device-to-host sync, per layer "
+         "and per local expert, the GPU waiting" + src + " §2"},
         {"activation_offload", "activation offload", p.activation_offload.seconds * 1e3,
          "activation offload: " + format_duration(p.activation_offload.seconds) +
              "\nthe offloaded layers' copies to and from CPU memory the layers beside them leave exposed" + src + " §2"},

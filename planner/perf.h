@@ -272,14 +272,17 @@ struct A2aLayerPair {
     double exposed = 0;            // of the pair's 4 all-to-alls
 };
 
-// Megatron's MoE layers: the host work per local expert that runs after each layer's device-to-host
-// sync, while the GPU waits (docs/PERFORMANCE_MODEL.md §2, "MoE host work").
+// Megatron's MoE layers: the host work that runs after each layer's device-to-host sync while the
+// GPU waits — a part per layer forward and a part per local expert (docs/PERFORMANCE_MODEL.md §2,
+// "MoE host work"). seconds = per_layer_forward × layer_forwards + per_local_expert × local_experts × layer_passes.
 struct MoeHostWork {
     double seconds = 0;              // per step on the worst stage
+    double per_layer_forward = 0;    // seconds per MoE layer forward (the sync and the layer's host work after it)
+    double layer_forwards = 0;       // MoE layer forwards of the step (× micro-batches, recomputed ones included)
     double per_local_expert = 0;     // seconds per local expert per MoE layer pass
     double local_experts = 0;        // routed experts on each GPU (n_experts ÷ ep)
-    double layer_passes = 0;         // MoE layer forward passes of the step (× micro-batches, + recomputed)
-    std::string source;              // why (the framework's mechanism and the constant's fit)
+    double layer_passes = 0;         // MoE layer passes of the step (× micro-batches, + the recomputed share)
+    std::string source;              // why (the framework's mechanism and the constants' fit)
 };
 
 // --offload-activations: the copies of the offloaded layers' activations over the host link, device

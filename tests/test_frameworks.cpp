@@ -546,7 +546,8 @@ TEST_CASE("megatron: --recompute-modules moe keeps the MoE block's input and run
     const MemoryPlan moe = plan_memory(mixtral, gpu, c);
     CHECK(none.worst().activations_per_layer - moe.worst().activations_per_layer == 32 * 4096 * 4.0 + 838991872.0);
     // Time: the MoE blocks' forward again — 4 + 2 all-to-alls per MoE layer and micro-batch, and the
-    // host work's forward share (2 of 6 grouped GEMMs) once more.
+    // host work once more: the layer's sync and its share per layer forward, and the per-expert
+    // part's forward share (2 of 6 grouped GEMMs).
     const ComputeTime t0 = compute_time(none, PerfOptions{}), t1 = compute_time(moe, PerfOptions{});
     CHECK(t1.moe_recompute_share == 1);
     CHECK(t0.moe_recompute_share == 0);
@@ -559,6 +560,8 @@ TEST_CASE("megatron: --recompute-modules moe keeps the MoE block's input and run
     CHECK(a2a_calls(none, t0) == 4 * 32);
     CHECK(a2a_calls(moe, t1) == 6 * 32);
     CHECK(t1.moe_host.layer_passes == Approx(32 * (1 + 2.0 / 6)).epsilon(1e-12));
+    CHECK(t0.moe_host.layer_forwards == 32);
+    CHECK(t1.moe_host.layer_forwards == 64);
 }
 
 TEST_CASE("megatron: the precision-aware optimizer's dtypes, main parameters and moments by hand", "[frameworks][megatron][golden]") {

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Fits the Megatron profile's two fitted constants on the `fit` runs of runs.json and reports what
-they give on the `held_out` ones (planner/framework_megatron.cpp; docs/PERFORMANCE_MODEL.md):
+"""Fits the Megatron profile's fitted constants on the `fit` runs of runs.json and reports what they
+give on the `held_out` ones (planner/framework_megatron.cpp; docs/PERFORMANCE_MODEL.md):
 
-  c  the MoE host work per local expert per MoE layer pass (kMoeHostSecondsPerLocalExpert; §2,
-     "MoE host work"): the report's time.moe_host gives its size u = local experts × MoE layer
-     passes (0 where a CUDA graph covers the MoE layers);
+  s  the MoE host work per MoE layer forward (kMoeHostSecondsPerLayerForward; §2, "MoE host work"):
+     the report's time.moe_host gives its size v = the MoE layer forwards of the step;
+  c  the MoE host work per local expert per MoE layer pass (kMoeHostSecondsPerLocalExpert): its
+     size u = local experts × MoE layer passes (u = v = 0 where a CUDA graph covers the MoE layers);
   φ  the share of the tensor-parallel communication --tp-comm-overlap hides that the step still
      pays (kTpOverlapHiddenCost; §3): the report's collectives with hidden_cost_share > 0 give
      the hidden part h = seconds − what the pipelining leaves exposed.
@@ -12,11 +13,11 @@ they give on the `held_out` ones (planner/framework_megatron.cpp; docs/PERFORMAN
     fit_megatron.py --llmplan build/llmplan [--check]
 
 Every run with a --framework megatron prediction is planned with its recipe's settings; its step
-without the two terms is step₀ = step − c₀·u − φ₀·h (c₀, φ₀ the constants llmplan uses), and c, φ
-minimise Σ ln²(measured step / (step₀ + c·u + φ·h)) over the fit runs with u > 0 or h > 0
-(coordinate descent, each coordinate by bisection on its derivative; the sum is convex here).
-Nothing is written: the values are copied into the source by hand, with this script's output in
-the docs. --check (the ctest test validation.megatron_fits) fails when a fit is more than 1% from
+without the three terms is step₀ = step − s₀·v − c₀·u − φ₀·h (s₀, c₀, φ₀ the constants llmplan
+uses), and s, c, φ minimise Σ ln²(measured step / (step₀ + s·v + c·u + φ·h)) over the fit runs with
+u, v or h > 0 (coordinate descent, each coordinate by bisection on its derivative; the sum is convex
+here). Nothing is written: the values are copied into the source by hand, with this script's output
+in the docs. --check (the ctest test validation.megatron_fits) fails when a fit is more than 1% from
 the constant llmplan uses. Python 3 standard library only.
 """
 import argparse, json, math, os, statistics, subprocess, sys, tempfile
@@ -44,7 +45,8 @@ def megatron_rows(llmplan):
             rep = json.loads(p.stdout)
             t, h = rep["time"], rep["time"]["moe_host"]
             u = h["local_experts"] * h["layer_passes"]
-            c0 = h["per_local_expert_seconds"]
+            v = h["layer_forwards"]
+            c0, s0 = h["per_local_expert_seconds"], h["per_layer_forward_seconds"]
             hidden, phi0 = 0.0, 0.0
             for col in rep["communication"]["collectives"]:
                 f = col["hidden_cost_share"]
@@ -52,15 +54,15 @@ def megatron_rows(llmplan):
                     left = (col["exposed_seconds_per_step"] - f * col["seconds_per_step"]) / (1 - f)
                     hidden += col["seconds_per_step"] - left
                     phi0 = f
-            rows.append({"id": run["id"], "split": run["split"], "u": u, "h": hidden, "c0": c0, "phi0": phi0,
-                         "step0": t["step_seconds"] - t["moe_host_seconds"] - phi0 * hidden,
+            rows.append({"id": run["id"], "split": run["split"], "u": u, "v": v, "h": hidden, "c0": c0, "s0": s0,
+                         "phi0": phi0, "step0": t["step_seconds"] - t["moe_host_seconds"] - phi0 * hidden,
                          "measured": run["batch"]["global"] * run["seq"] / (meas * run["gpu"]["count"]),
                          "moe": u > 0 or any(o.startswith("cuda_graph") for o in run.get("framework_options", []))})
     return rows
 
 
-def step(r, c, phi):
-    return r["step0"] + c * r["u"] + phi * r["h"]
+def step(r, k):
+    return r["step0"] + k["s"] * r["v"] + k["c"] * r["u"] + k["phi"] * r["h"]
 
 
 def bisect(grad, lo, hi):
@@ -70,17 +72,24 @@ def bisect(grad, lo, hi):
     return (lo + hi) / 2
 
 
+SIZE = {"s": "v", "c": "u", "phi": "h"}  # each constant's size in a row
+BOUND = {"s": 0.1, "c": 0.01, "phi": 1}
+
+
 def fit(rows):
-    # d/dx Σ ln²(m/s) = Σ −2·ln(m/s)·(ds/dx)/s, one coordinate at a time
-    c, phi = 0.0, 0.0
-    for _ in range(50):
-        c = bisect(lambda v: sum(-2 * math.log(r["measured"] / step(r, v, phi)) * r["u"] / step(r, v, phi) for r in rows), 0, 0.01)
-        phi = bisect(lambda v: sum(-2 * math.log(r["measured"] / step(r, c, v)) * r["h"] / step(r, c, v) for r in rows), 0, 1)
-    return c, phi
+    # d/dx Σ ln²(m/t) = Σ −2·ln(m/t)·(dt/dx)/t, one coordinate at a time
+    k = {"s": 0.0, "c": 0.0, "phi": 0.0}
+    for _ in range(200):
+        for name, size in SIZE.items():
+            def grad(x):
+                q = dict(k, **{name: x})
+                return sum(-2 * math.log(r["measured"] / step(r, q)) * r[size] / step(r, q) for r in rows)
+            k[name] = bisect(grad, 0, BOUND[name])
+    return k
 
 
-def summary(rows, c, phi):
-    errs = [r["measured"] / step(r, c, phi) - 1 for r in rows]  # throughput error
+def summary(rows, k):
+    errs = [r["measured"] / step(r, k) - 1 for r in rows]  # throughput error
     if not errs:
         return "no runs"
     return (f"{len(errs)} runs: median |error| {100 * statistics.median(abs(e) for e in errs):.1f}%, "
@@ -95,24 +104,28 @@ def main():
     a = ap.parse_args()
     rows = megatron_rows(a.llmplan)
     fit_rows = [r for r in rows if r["split"] == "fit" and (r["u"] > 0 or r["h"] > 0)]
-    c, phi = fit(fit_rows)
+    k = fit(fit_rows)
     print(f"fitted on {len(fit_rows)} fit runs ({sum(r['u'] > 0 for r in fit_rows)} with MoE host work, "
-          f"{sum(r['h'] > 0 for r in fit_rows)} with --tp-comm-overlap): c = {1e3 * c:.4f} ms per local expert "
-          f"per MoE layer pass, φ = {phi:.4f}")
+          f"{sum(r['h'] > 0 for r in fit_rows)} with --tp-comm-overlap): s = {1e3 * k['s']:.4f} ms per MoE layer "
+          f"forward, c = {1e3 * k['c']:.4f} ms per local expert per MoE layer pass, φ = {k['phi']:.4f}")
+    none = {"s": 0.0, "c": 0.0, "phi": 0.0}
+    only_c = dict(k, s=0.0, c=fit([dict(r, v=0) for r in fit_rows])["c"])
     for label, keep in (("MoE", lambda r: r["moe"]), ("with --tp-comm-overlap", lambda r: r["h"] > 0),
                         ("all under the profile", lambda r: True)):
         for split in ("fit", "held_out"):
             part = [r for r in rows if r["split"] == split and keep(r)]
-            print(f"  {label}, {split}: without both terms {summary(part, 0, 0)}; with them {summary(part, c, phi)}")
+            print(f"  {label}, {split}: without the terms {summary(part, none)}; "
+                  f"with c alone (refitted, {1e3 * only_c['c']:.4f} ms) {summary(part, only_c)}; with them {summary(part, k)}")
     if a.check:
-        c0 = max(r["c0"] for r in rows)
-        phi0 = max(r["phi0"] for r in rows)
-        bad = [f"{name}: the fit gives {fitted:.6g}, llmplan uses {used:.6g}"
-               for name, fitted, used in (("c (kMoeHostSecondsPerLocalExpert)", c, c0), ("φ (kTpOverlapHiddenCost)", phi, phi0))
-               if not (used > 0 and abs(fitted / used - 1) <= 0.01)]
+        used = {"s": max(r["s0"] for r in rows), "c": max(r["c0"] for r in rows), "phi": max(r["phi0"] for r in rows)}
+        names = {"s": "s (kMoeHostSecondsPerLayerForward)", "c": "c (kMoeHostSecondsPerLocalExpert)",
+                 "phi": "φ (kTpOverlapHiddenCost)"}
+        bad = [f"{names[n]}: the fit gives {k[n]:.6g}, llmplan uses {used[n]:.6g}"
+               for n in SIZE if not (used[n] > 0 and abs(k[n] / used[n] - 1) <= 0.01)]
         if bad:
             sys.exit("fit_megatron.py: refit planner/framework_megatron.cpp or explain the change — " + "; ".join(bad))
-        print(f"llmplan's constants (c {1e3 * c0:.4f} ms, φ {phi0:.4f}) are the fits' to within 1%")
+        print(f"llmplan's constants (s {1e3 * used['s']:.4f} ms, c {1e3 * used['c']:.4f} ms, φ {used['phi']:.4f}) "
+              f"are the fits' to within 1%")
 
 
 if __name__ == "__main__":
