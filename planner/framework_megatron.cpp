@@ -106,7 +106,7 @@ constexpr double kMoeHostRecomputeShare = 2.0 / 6.0;
 // GEMMs into chunks (num_splits). FITTED: the one share that makes the step time match, in the
 // least-squares sense of the log throughput, the `fit` runs of the published set planned with
 // --tp-comm-overlap under this profile (validation/published/fit_megatron.py).
-constexpr double kTpOverlapHiddenCost = 0.282;
+constexpr double kTpOverlapHiddenCost = 0.272;
 
 // The names of the tensors (planner/activations.h) one layer of `kind` no longer keeps when Megatron
 // recomputes `modules`: core_attn, what the generic selective recompute drops (the attention core's
@@ -448,6 +448,7 @@ public:
             {"num_layers_at_end_in_bf16", "1"},               // --num-layers-at-end-in-bf16
             {"keep_mtp_spec_in_bf16", "false"},               // Megatron Bridge's keep_mtp_spec_in_bf16: the MTP modules' linears in BF16
             {"bf16_linears", ""},                             // a recipe's per-module exceptions (Transformer Engine quantization config): attention, moe_latent
+            {"attention_backend", "auto"},                    // --attention-backend: auto | fused (cuDNN) | flash (FlashAttention; NVTE_FUSED_ATTN=0 does the same) | unfused | local
         };
     }
 
@@ -654,7 +655,12 @@ public:
     // sub-backend) to FlashAttention on Hopper and later "for performance reasons"
     // (transformer_engine/pytorch/attention/dot_product_attention/utils.py; docs/REFERENCES.md §12).
     // The table's cuDNN rows are PyTorch SDPA's cuDNN backend, the same cuDNN fused attention.
-    AttentionKernel attention_kernel(const TrainConfig&) const override {
+    // --attention-backend flash (or Transformer Engine's NVTE_FUSED_ATTN=0, which a recipe sets in its
+    // environment) takes FusedAttention out of the choice and leaves FlashAttention: the table's flash
+    // rows (FlashAttention-2, the flash-attn package of those containers).
+    AttentionKernel attention_kernel(const TrainConfig& c) const override {
+        if (framework_option(c, "attention_backend") == "flash")
+            return {"flash_attention", "FlashAttention-2: Transformer Engine's FlashAttention backend (--attention-backend flash)"};
         return {"cudnn_attention", "cuDNN fused attention: Transformer Engine's FusedAttention, preferred on Hopper+"};
     }
 
@@ -740,6 +746,8 @@ public:
             if (!precision_traits(c.precision).quantized_linears)
                 throw InputError("--framework-option bf16_linears needs --precision fp8, mxfp8 or nvfp4");
         }
+        // (unfused and local: --attention eager, which the Megatron import sets beside it)
+        framework_option_choice(c, "attention_backend", {"auto", "fused", "flash", "unfused", "local"});
         const std::string impl = framework_option_choice(c, "cuda_graph_impl", {"none", "local", "transformer_engine", "full_iteration"});
         for (const std::string& mod : option_items(c, "cuda_graph_modules"))
             if (!listed(kCudaGraphModules, mod))

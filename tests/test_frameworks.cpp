@@ -627,3 +627,25 @@ TEST_CASE("megatron: the precision-aware optimizer's dtypes, main parameters and
     CHECK(j["memory"]["per_gpu"]["optimizer_states_bytes"] == static_cast<long long>(4 * shard));
     CHECK(j["memory"]["per_gpu"]["optimizer_master_bytes"] == static_cast<long long>(2 * shard));
 }
+
+TEST_CASE("megatron: --attention-backend flash times the attention core at FlashAttention-2's rows", "[framework][megatron]") {
+    // Transformer Engine prefers cuDNN's fused attention on Hopper; --attention-backend flash (or a
+    // recipe's NVTE_FUSED_ATTN=0) leaves FlashAttention-2: the H100 table's flash rows, the same
+    // rows and shapes as the generic model's, so the two attention efficiencies are equal.
+    TrainConfig c = job(Framework::megatron, 8, 1);
+    const ComputeTime fused = compute_time(plan("llama-3-8b", c), PerfOptions{});
+    c.framework_options = {{"attention_backend", "flash"}};
+    const ComputeTime flash = compute_time(plan("llama-3-8b", c), PerfOptions{});
+    TrainConfig g = job(Framework::generic, 8, 1);
+    const ComputeTime generic = compute_time(plan("llama-3-8b", g), PerfOptions{});
+    CHECK(fused.rate_sources.attention.find("cudnn_attention rows") != std::string::npos);
+    CHECK(flash.rate_sources.attention.find("flash_attention rows") != std::string::npos);
+    CHECK(flash.attention_efficiency == generic.attention_efficiency);
+    CHECK(flash.attention_efficiency < fused.attention_efficiency);  // cuDNN's kernel is the faster on H100 at s 4096
+    for (const char* v : {"auto", "fused", "unfused", "local"}) {
+        c.framework_options = {{"attention_backend", v}};
+        CHECK(compute_time(plan("llama-3-8b", c), PerfOptions{}).attention_efficiency == fused.attention_efficiency);
+    }
+    c.framework_options = {{"attention_backend", "triton"}};
+    CHECK_THROWS_WITH(compute_time(plan("llama-3-8b", c), PerfOptions{}), Catch::Contains("attention_backend=triton"));
+}
