@@ -393,8 +393,26 @@ ModelSpec read_qwen2_moe(const Reader& r) {
     return m;
 }
 
-// DeepSeek-V2 / V3: MLA attention; the first first_k_dense_replace layers are dense (intermediate_size),
-// the rest MoE with n_routed_experts of moe_intermediate_size and n_shared_experts shared ones.
+// DeepSeek's layer plan, which GLM-4.5 keeps: the first first_k_dense_replace layers dense
+// (intermediate_size), the rest MoE with n_routed_experts (absent: `default_experts`; none or one:
+// no MoE) of moe_intermediate_size and n_shared_experts shared ones of moe_intermediate_size each.
+void dense_then_routed(const Reader& r, ModelSpec& m, std::optional<int> default_experts, int default_dense,
+                       std::optional<int> default_shared) {
+    const std::optional<int> routed = r.optional_int("n_routed_experts", default_experts, std::nullopt);
+    if (!routed || *routed <= 1) return;
+    m.n_experts = *routed;
+    m.top_k = r.required_int("num_experts_per_tok");
+    m.moe_d_ff = r.required_int("moe_intermediate_size");
+    const int shared = r.optional_int("n_shared_experts", default_shared, 0, 0).value_or(0);
+    m.shared_d_ff = std::int64_t{shared} * m.moe_d_ff;
+    const int dense = r.optional_int("first_k_dense_replace", default_dense, 0, 0).value_or(0);
+    std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers));
+    for (int i = 0; i < m.n_layers; ++i) kinds[static_cast<std::size_t>(i)].moe = i >= dense;
+    if (dense >= m.n_layers) r.fail("first_k_dense_replace (" + std::to_string(dense) + ") leaves no MoE layer");
+    set_pattern(m, kinds);
+}
+
+// DeepSeek-V2 / V3: MLA attention; dense_then_routed's layer plan.
 ModelSpec read_deepseek(const Reader& r, int default_dense, std::optional<int> default_shared) {
     ModelSpec m;
     m.d_model = r.required_int("hidden_size");
@@ -414,19 +432,7 @@ ModelSpec read_deepseek(const Reader& r, int default_dense, std::optional<int> d
     m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);  // q_a, kv_a and o_proj
     m.mlp_bias = r.optional_bool("mlp_bias", false);                      // the dense MLP (V2)
     m.tied_embeddings = r.optional_bool("tie_word_embeddings", false);
-    const std::optional<int> routed = r.optional_int("n_routed_experts", std::nullopt, std::nullopt);
-    if (routed && *routed > 1) {
-        m.n_experts = *routed;
-        m.top_k = r.required_int("num_experts_per_tok");
-        m.moe_d_ff = r.required_int("moe_intermediate_size");
-        const int shared = r.optional_int("n_shared_experts", default_shared, 0, 0).value_or(0);
-        m.shared_d_ff = std::int64_t{shared} * m.moe_d_ff;
-        const int dense = r.optional_int("first_k_dense_replace", default_dense, 0, 0).value_or(0);
-        std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers));
-        for (int i = 0; i < m.n_layers; ++i) kinds[static_cast<std::size_t>(i)].moe = i >= dense;
-        if (dense >= m.n_layers) r.fail("first_k_dense_replace (" + std::to_string(dense) + ") leaves no MoE layer");
-        set_pattern(m, kinds);
-    }
+    dense_then_routed(r, m, std::nullopt, default_dense, default_shared);
     return m;
 }
 
@@ -557,6 +563,64 @@ ModelSpec read_olmo2(const Reader& r) {
     return m;
 }
 
+// Rotary on a fraction of each head: partial_rotary_factor (transformers 5 also writes it inside
+// rope_parameters), else `fallback`.
+double partial_rotary(const Reader& r, double fallback) {
+    std::optional<double> f = r.optional_number(r.cfg(), "partial_rotary_factor");
+    if (!f)
+        if (const json* rope = r.get("rope_parameters"); rope && rope->is_object())
+            f = r.optional_number(*rope, "partial_rotary_factor");
+    if (f && !(*f > 0 && *f <= 1)) r.fail("field \"partial_rotary_factor\" must be in (0, 1] (got " + json(*f).dump() + ")");
+    return f.value_or(fallback);
+}
+
+ModelSpec read_glm4_moe(const Reader& r) {
+    // Glm4MoeConfig (GLM-4.5, 4.5-Air, 4.6, 4.7; defaults are 4.5-Air's): GQA with head_dim 128
+    // (not d / H; required here) and num_key_value_heads 8; q, k, v_proj biased iff attention_bias (default False),
+    // o_proj never; q_norm / k_norm of head_dim iff use_qk_norm (default False); rotary on
+    // partial_rotary_factor 0.5 of each head; dense_then_routed's layers (128 experts of 1408, one
+    // shared expert, first_k_dense_replace 1); the router's e_score_correction_bias is a buffer.
+    // num_nextn_predict_layers (1 in the releases) is the checkpoint's MTP layer, which
+    // transformers does not build (it skips model.layers.<L>.*): kept as mtp_layers.
+    r.required_int("head_dim");  // every release gives it (128, not d / H); the class default is not relied on
+    ModelSpec m = read_llama_like(r, 8);
+    m.qkv_bias = r.optional_bool("attention_bias", false);
+    m.out_bias = false;
+    if (r.optional_bool("use_qk_norm", false)) m.qk_norm = QkNorm::per_head;
+    m.rotary_pct = partial_rotary(r, 0.5);
+    dense_then_routed(r, m, 128, 1, 1);
+    if (!m.is_moe()) r.fail("n_routed_experts must be 2 or more for model_type \"glm4_moe\"");
+    m.mtp_layers = r.optional_int("num_nextn_predict_layers", 0, 0, 0).value_or(0);
+    return m;
+}
+
+ModelSpec read_minimax_m2(const Reader& r) {
+    // MiniMaxM2Config (MiniMax-M2, M2.1, M2.5, M2.7): every layer MoE, num_local_experts (256) of
+    // intermediate_size (1536, the expert width; no dense MLP), top num_experts_per_tok (8), no
+    // shared expert; GQA with head_dim 128 (required here), no biases; q_norm / k_norm over the whole projection
+    // (H·hd and K·hd, qk_norm_type "per_layer"); rotary on rotary_dim of head_dim; the router's
+    // e_score_correction_bias is a buffer. The config's MTP modules have no published weights and
+    // transformers builds none: not planned.
+    r.required_int("head_dim");  // every release gives it (128, not d / H); the class default is not relied on
+    ModelSpec m = read_llama_like(r, 8);
+    m.n_experts = r.required_int("num_local_experts");
+    m.top_k = r.required_int("num_experts_per_tok");
+    if (m.n_experts < 2) r.fail("num_local_experts must be 2 or more for model_type \"minimax_m2\"");
+    if (r.optional_int("shared_intermediate_size", 0, 0, 0).value_or(0) > 0)
+        r.fail("field \"shared_intermediate_size\" > 0: MiniMax-M2's transformers class builds no shared expert");
+    if (r.optional_bool("use_qk_norm", true)) {
+        const std::optional<std::string> kind = r.optional_string("qk_norm_type");
+        if (kind && *kind != "per_layer")
+            r.fail("field \"qk_norm_type\" is \"" + *kind + "\" (transformers' MiniMax-M2 builds per_layer q/k norms only)");
+        m.qk_norm = QkNorm::full_width;
+    }
+    const std::optional<int> rotary_dim = r.optional_int("rotary_dim", std::nullopt, std::nullopt);
+    if (rotary_dim && *rotary_dim > m.head_dim)
+        r.fail("field \"rotary_dim\" (" + std::to_string(*rotary_dim) + ") exceeds head_dim (" + std::to_string(m.head_dim) + ")");
+    m.rotary_pct = rotary_dim ? static_cast<double>(*rotary_dim) / m.head_dim : partial_rotary(r, 0.5);
+    return m;
+}
+
 ModelSpec read_bloom(const Reader& r) {
     // BloomConfig: hidden_size (alias n_embed), n_layer, n_head; LayerNorm, ALiBi (no position
     // parameters), a LayerNorm on the word embedding, fused biased query_key_value and dense,
@@ -594,11 +658,7 @@ ModelSpec read_nemotron(const Reader& r) {
     m.norm = Norm::layernorm;
     m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
     m.mlp_bias = r.optional_bool("mlp_bias", false);
-    std::optional<double> factor = r.optional_number(r.cfg(), "partial_rotary_factor");
-    if (!factor)
-        if (const json* rope = r.get("rope_parameters"); rope && rope->is_object())
-            factor = r.optional_number(*rope, "partial_rotary_factor");
-    m.rotary_pct = factor.value_or(0.5);
+    m.rotary_pct = partial_rotary(r, 0.5);
     return m;
 }
 
@@ -826,6 +886,10 @@ const HfFamily kFamilies[] = {
      false, true, nullptr},
     {"olmo2", read_olmo2, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, false, false, false, false,
      true, nullptr},
+    {"glm4_moe", read_glm4_moe, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, true, false,
+     true, nullptr},
+    {"minimax_m2", read_minimax_m2, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, true,
+     false, true, nullptr},
     {"bloom", read_bloom, Norm::layernorm, Activation::gelu, PositionEmbedding::alibi, false, false, false, false,
      false, nullptr},
     {"nemotron", read_nemotron, Norm::layernorm, Activation::relu2, PositionEmbedding::rotary, false, false, true, false,

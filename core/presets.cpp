@@ -246,6 +246,16 @@ std::vector<Preset> build_presets() {
          {341.0 * B, 0, 0.1 * B},
          "NemotronConfig fields written from the Nemotron-4 340B report (arXiv:2406.11704 Table 1; docs/PRESETS.md "
          "§2); report: 9.4B embedding + 331.6B non-embedding"},
+        {"glm-4.5", "GLM-4.5 355B-A32B (Zhipu AI 2025, 160 experts top-8 + 1 shared, 3 dense layers, QK-norm, 1 MTP layer; "
+                    "GLM-4.6 and 4.7 share its shape)",
+         0, {0, 32 * B, B, true},
+         "zai-org/GLM-4.5 config.json (reconstructed: docs/PRESETS.md §2); model card: 32B activated (its 355B total "
+         "includes the MTP layer)"},
+        {"minimax-m2", "MiniMax-M2 230B-A10B (MiniMax 2025, 256 experts top-8 in every layer, QK-norm over the projection; "
+                       "M2.1, M2.5 and M2.7 share its shape)",
+         0, {0, 10 * B, B, true},
+         "MiniMaxAI/MiniMax-M2 config.json (reconstructed: docs/PRESETS.md §2); model card: 10B activated (230B total, "
+         "rounded: 228.7B here)"},
         {"nemotron-3-nano",
          "Nemotron 3 Nano 30B-A3B (NVIDIA 2025, hybrid: 23 Mamba-2 + 23 MoE (128 experts top-6 + shared) + 6 attention layers)",
          0, {31.6 * B, 0, 0.1 * B},

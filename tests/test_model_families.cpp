@@ -164,6 +164,98 @@ TEST_CASE("Nemotron-4 by hand: the papers' embedding and non-embedding parameter
     CHECK(count_params(preset_or_throw("nemotron-4-340b", "t")).total() == 341'029'195'776);
 }
 
+TEST_CASE("GLM-4.5 and MiniMax-M2 by hand: the Hub's safetensors totals less what transformers does not build",
+          "[model_families][golden]") {
+    // GLM-4.5 (glm4_moe): d 5120, V 151552, 92 layers (3 dense of 12288, 89 MoE: 160 routed of 1536,
+    // top-8, 1 shared of 1536), 96 heads and 8 kv heads of 128; q, k, v biased, o_proj not; q_norm
+    // and k_norm of 128; untied head; one MTP layer (a full MoE layer) not built by transformers.
+    const ModelSpec glm = preset_or_throw("glm-4.5", "--model");
+    const ParamBreakdown g = count_params(glm);
+    const std::int64_t d = 5120, V = 151552, q = 96 * 128, kv = 8 * 128;
+    const std::int64_t attn = d * q + q + 2 * (d * kv + kv) + q * d;
+    CHECK(attn == 136'329'216);
+    CHECK(g.attention == 92 * attn);
+    CHECK(g.norm == 92 * (2 * d + 2 * 128) + d);
+    CHECK(g.mlp_dense == 3 * 3 * d * 12288);
+    CHECK(g.routed_experts == 89LL * 160 * 3 * d * 1536);
+    CHECK(g.shared_experts == 89LL * 3 * d * 1536);
+    CHECK(g.router == 89LL * 160 * d);
+    CHECK(g.embedding == V * d);
+    CHECK(g.head == V * d);
+    // The Hub's safetensors total of zai-org/GLM-4.5, 358,337,791,296 (docs/PRESETS.md §3), holds
+    // what transformers builds, the MTP layer (enorm, hnorm, eh_proj 2d→d, an MoE layer,
+    // shared_head.norm), its copies of embed_tokens and lm_head (2·V·d), and each MoE layer's
+    // e_score_correction_bias [160] (a buffer in transformers: 90 layers with the MTP one).
+    CHECK(g.total() == 352'797'814'784);
+    const std::int64_t moe_layer = attn + 2 * d + 2 * 128 + 160 * 3 * d * 1536 + 3 * d * 1536 + 160 * d;
+    CHECK(g.mtp == 2 * d + 2 * d * d + moe_layer + d);
+    CHECK(g.total() + g.mtp + 2 * V * d + 90 * 160 == 358'337'791'296);
+    CHECK(glm.mtp_layers == 1);
+    CHECK(glm.qk_norm == QkNorm::per_head);
+    CHECK(glm.qkv_bias);
+    CHECK_FALSE(glm.out_bias);
+    CHECK(glm.rotary_pct == 0.5);
+    CHECK(moe_layer_count(glm) == 89);
+    // MiniMax-M2 (minimax_m2): d 3072, V 200064, 62 MoE layers of 256 experts of 1536 (top-8, no
+    // shared, no dense MLP), 48 heads and 8 kv heads of 128 without biases, q_norm [48·128] and
+    // k_norm [8·128] over the whole projection. Hub total 228,689,764,864 = built + 62 × 256 score
+    // biases (no MTP weights are published).
+    const ModelSpec mm = preset_or_throw("minimax-m2", "--model");
+    const ParamBreakdown b = count_params(mm);
+    const std::int64_t dm = 3072;
+    CHECK(b.attention == 62 * (dm * 6144 + 2 * dm * 1024 + 6144 * dm));
+    CHECK(b.norm == 62 * (2 * dm + 6144 + 1024) + dm);
+    CHECK(b.routed_experts == 62LL * 256 * 3 * dm * 1536);
+    CHECK(b.router == 62LL * 256 * dm);
+    CHECK(b.mlp_dense == 0);
+    CHECK(b.shared_experts == 0);
+    CHECK(b.mtp == 0);
+    CHECK(b.total() + 62 * 256 == 228'689'764'864);
+    CHECK(mm.qk_norm == QkNorm::full_width);
+    CHECK(mm.rotary_pct == 0.5);  // rotary_dim 64 of 128
+    // Active (k of E routed experts), without the input embedding: the cards' 32B, 12B and 10B.
+    CHECK(std::abs(static_cast<double>(g.active - g.embedding) - 32e9) < 1e9);
+    CHECK(std::abs(static_cast<double>(b.active - b.embedding) - 10e9) < 1e9);
+}
+
+TEST_CASE("glm4_moe and minimax_m2 configs refuse what their classes do not build", "[model_families][errors]") {
+    auto read = [](const std::string& file) { return read_json_file(config_path(file), file); };
+    json c = read("minimax-m2.json");
+    c["shared_intermediate_size"] = 64;
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("\"shared_intermediate_size\" > 0"));
+    c = read("minimax-m2.json");
+    c["qk_norm_type"] = "per_head";
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("\"qk_norm_type\" is \"per_head\""));
+    c = read("minimax-m2.json");
+    c["rotary_dim"] = 256;  // head_dim 128
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("\"rotary_dim\" (256) exceeds head_dim (128)"));
+    c = read("minimax-m2.json");
+    c["use_qk_norm"] = false;
+    CHECK(model_from_hf_config(c, "x").qk_norm == QkNorm::none);
+    c = read("glm-4.5.json");
+    c["partial_rotary_factor"] = 1.5;
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("\"partial_rotary_factor\" must be in (0, 1]"));
+    c = read("glm-4.5.json");
+    c["first_k_dense_replace"] = 92;  // 92 layers
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("leaves no MoE layer"));
+    c = read("glm-4.5.json");
+    c["n_routed_experts"] = 1;
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("n_routed_experts must be 2 or more"));
+    c = read("glm-4.5.json");
+    c.erase("use_qk_norm");  // Glm4MoeConfig's default: False
+    CHECK(model_from_hf_config(c, "x").qk_norm == QkNorm::none);
+    c["first_k_dense_replace"] = 1;  // 4.5-Air's plan: one dense layer, then MoE
+    const ModelSpec one = model_from_hf_config(c, "x");
+    CHECK(moe_layer_count(one) == 91);
+    CHECK_FALSE(one.layer(0).moe);
+    CHECK(one.layer(1).moe);
+    c.erase("head_dim");  // 128 in every release, not d / H: required rather than assumed
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("missing required field \"head_dim\""));
+    c = read("minimax-m2.json");
+    c.erase("head_dim");
+    CHECK_THROWS_WITH(model_from_hf_config(c, "x"), Catch::Contains("missing required field \"head_dim\""));
+}
+
 TEST_CASE("layer patterns read from configs", "[model_families]") {
     auto kinds = [](const std::string& file) {
         const ModelSpec m = model_from_hf_config_file(config_path(file), "--hf-config");

@@ -82,6 +82,14 @@ DEFAULTS = {
                         first_k_dense_replace=0, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
                         qk_rope_head_dim=64, v_head_dim=128, attention_bias=False, mlp_bias=False,
                         tie_word_embeddings=False),
+    "glm4_moe": dict(vocab_size=151552, hidden_size=4096, intermediate_size=10944, num_hidden_layers=46,
+                     num_attention_heads=96, num_key_value_heads=8, head_dim=128, attention_bias=False,
+                     use_qk_norm=False, moe_intermediate_size=1408, n_routed_experts=128, n_shared_experts=1,
+                     num_experts_per_tok=8, first_k_dense_replace=1, tie_word_embeddings=False,
+                     num_nextn_predict_layers=0),
+    "minimax_m2": dict(vocab_size=200064, hidden_size=3072, intermediate_size=1536, num_hidden_layers=62,
+                       num_attention_heads=48, num_key_value_heads=8, head_dim=128, num_local_experts=256,
+                       num_experts_per_tok=8, use_qk_norm=True, tie_word_embeddings=False),
     "gpt_neox": dict(vocab_size=50432, hidden_size=6144, num_hidden_layers=44, num_attention_heads=64,
                      intermediate_size=24576, attention_bias=True, tie_word_embeddings=False),
     "gpt2": dict(vocab_size=50257, n_positions=1024, hidden_size=768, num_hidden_layers=12,
@@ -301,6 +309,53 @@ def count_deepseek(cfg):
     return finish(cfg, comps, {"dense": n_dense, "moe": n_moe}, None if k is None else k / E, extra)
 
 
+def count_glm4_moe(cfg):
+    """glm4_moe (GLM-4.5/4.6/4.7, 4.5-Air): GQA with q/k/v biases iff attention_bias (o_proj never),
+    per-head q/k norms [hd] iff use_qk_norm; DeepSeek's layer plan (first_k_dense_replace dense, then
+    MoE with n_shared_experts shared experts of moe_intermediate_size); the router's
+    e_score_correction_bias is a buffer. The MTP layer (num_nextn_predict_layers) is not built."""
+    d, I, Im, L = (cfg["hidden_size"], cfg["intermediate_size"], cfg["moe_intermediate_size"],
+                   cfg["num_hidden_layers"])
+    E, k, hd = cfg["n_routed_experts"], cfg["num_experts_per_tok"], cfg.head_dim()
+    b = bool(cfg.get("attention_bias", False))
+    attn = gqa_attention(cfg, b, b, False)
+    qk = 2 * hd if cfg.get("use_qk_norm", False) else 0
+    n_dense = min(cfg["first_k_dense_replace"], L)
+    n_moe = L - n_dense
+    moe_routed, shared, router = E * gated_mlp(d, Im), gated_mlp(d, Im * cfg["n_shared_experts"]), E * d
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * attn
+    comps["norm"] = L * (2 * d + qk) + d
+    comps["dense_mlp"] = n_dense * gated_mlp(d, I)
+    comps["routed_experts"] = n_moe * moe_routed
+    comps["shared_experts"] = n_moe * shared
+    comps["router"] = n_moe * router
+    n_mtp = cfg.get("num_nextn_predict_layers", 0)
+    # One MTP layer: enorm, hnorm, eh_proj (2d→d), a MoE decoder layer, shared_head.norm (the
+    # checkpoint's copies of embed_tokens and shared_head.head, where stored, are not trained apart).
+    block = 2 * d + 2 * d * d + attn + 2 * d + qk + moe_routed + shared + router + d
+    extra = {"mtp": {"layers": n_mtp, "block": n_mtp * block, "total": n_mtp * block, "built_by_transformers": False}}
+    return finish(cfg, comps, {"dense": n_dense, "moe": n_moe}, k / E, extra)
+
+
+def count_minimax_m2(cfg):
+    """minimax_m2: every layer MoE (num_local_experts of intermediate_size, no shared expert), GQA
+    without biases, q/k norms over the whole projection [H·hd], [K·hd] (qk_norm_type per_layer); the
+    router's e_score_correction_bias is a buffer; no MTP module is built."""
+    d, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    E, k, H, K, hd = (cfg["num_local_experts"], cfg["num_experts_per_tok"], cfg["num_attention_heads"],
+                      cfg.kv_heads(), cfg.head_dim())
+    qk = H * hd + K * hd if cfg.get("use_qk_norm", True) else 0
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * gqa_attention(cfg, False, False, False)
+    comps["norm"] = L * (2 * d + qk) + d
+    comps["routed_experts"] = L * E * gated_mlp(d, I)
+    comps["router"] = L * E * d
+    return finish(cfg, comps, {"dense": 0, "moe": L}, k / E)
+
+
 def count_gpt_oss(cfg):
     d, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
     E, k, H = cfg["num_local_experts"], cfg["num_experts_per_tok"], cfg["num_attention_heads"]
@@ -447,6 +502,7 @@ COUNTERS = {
     "deepseek_v3": count_deepseek, "deepseek_v2": count_deepseek, "gpt_oss": count_gpt_oss,
     "llama4_text": count_llama4, "gpt2": count_gpt2, "bloom": count_bloom, "gpt_neox": count_gpt_neox,
     "nemotron": count_nemotron, "nemotron_h": count_nemotron_h,
+    "glm4_moe": count_glm4_moe, "minimax_m2": count_minimax_m2,
 }
 
 
