@@ -251,6 +251,10 @@ std::vector<Preset> build_presets() {
          0, {0, 32 * B, B, true},
          "zai-org/GLM-4.5 config.json (reconstructed: docs/PRESETS.md §2); model card: 32B activated (its 355B total "
          "includes the MTP layer)"},
+        {"glm-4.5-air", "GLM-4.5-Air 106B-A12B (Zhipu AI 2025, 128 experts top-8 + 1 shared, 1 dense layer, 1 MTP layer)", 0,
+         {0, 12 * B, B, true},
+         "zai-org/GLM-4.5-Air config.json (reconstructed: docs/PRESETS.md §2); model card: 12B activated (its 106B total "
+         "includes the MTP layer)"},
         {"minimax-m2", "MiniMax-M2 230B-A10B (MiniMax 2025, 256 experts top-8 in every layer, QK-norm over the projection; "
                        "M2.1, M2.5 and M2.7 share its shape)",
          0, {0, 10 * B, B, true},

@@ -196,6 +196,11 @@ TEST_CASE("GLM-4.5 and MiniMax-M2 by hand: the Hub's safetensors totals less wha
     CHECK_FALSE(glm.out_bias);
     CHECK(glm.rotary_pct == 0.5);
     CHECK(moe_layer_count(glm) == 89);
+    // GLM-4.5-Air: 46 layers (1 dense of 10944), d 4096, 128 experts of 1408, no q/k norm. Hub total
+    // 110,468,824,832 = built + MTP layer + its embed/head copies + 46 × 128 score biases.
+    const ParamBreakdown air = count_params(preset_or_throw("glm-4.5-air", "--model"));
+    CHECK(air.total() == 106'852'245'504);
+    CHECK(air.total() + air.mtp + 2 * V * 4096 + 46 * 128 == 110'468'824'832);
     // MiniMax-M2 (minimax_m2): d 3072, V 200064, 62 MoE layers of 256 experts of 1536 (top-8, no
     // shared, no dense MLP), 48 heads and 8 kv heads of 128 without biases, q_norm [48·128] and
     // k_norm [8·128] over the whole projection. Hub total 228,689,764,864 = built + 62 × 256 score
@@ -215,6 +220,7 @@ TEST_CASE("GLM-4.5 and MiniMax-M2 by hand: the Hub's safetensors totals less wha
     CHECK(mm.rotary_pct == 0.5);  // rotary_dim 64 of 128
     // Active (k of E routed experts), without the input embedding: the cards' 32B, 12B and 10B.
     CHECK(std::abs(static_cast<double>(g.active - g.embedding) - 32e9) < 1e9);
+    CHECK(std::abs(static_cast<double>(air.active - air.embedding) - 12e9) < 1e9);
     CHECK(std::abs(static_cast<double>(b.active - b.embedding) - 10e9) < 1e9);
 }
 
@@ -272,6 +278,8 @@ TEST_CASE("layer patterns read from configs", "[model_families]") {
     CHECK(kinds("tiny-qwen3_moe.json") == "Mg Dg Mg Mg ");            // mlp_only_layers [1]
     CHECK(kinds("tiny-qwen2_moe.json") == "Dg Mg Dg Mg ");            // decoder_sparse_step 2
     CHECK(kinds("tiny-deepseek_v3.json") == "Dg Mg Mg ");             // first_k_dense_replace 1
+    CHECK(kinds("tiny-glm4_moe.json") == "Dg Mg Mg ");                // first_k_dense_replace 1
+    CHECK(kinds("tiny-minimax_m2.json") == "Mg Mg ");                 // every layer MoE
     CHECK(kinds("tiny-gemma2.json") == "Ds Dg Ds Dg ");               // sliding on even layers
     CHECK(kinds("tiny-gemma3_text.json") == "Ds Ds Dg Ds ");          // pattern 3: layer 2 global
     CHECK(kinds("tiny-gpt_oss.json") == "Ms Mg Ms Mg ");
