@@ -248,12 +248,19 @@ def count_qwen_moe(cfg):
 
 
 def count_mixtral(cfg):
+    """mixtral, minimax_m2: every layer MoE (num_local_experts of intermediate_size, no shared expert,
+    no dense MLP), GQA without biases; minimax_m2 adds q/k norms over the whole projection [H·hd],
+    [K·hd] (qk_norm_type per_layer) and a router e_score_correction_bias that is a buffer; no MTP
+    module is built."""
     d, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
     E, k = cfg["num_local_experts"], cfg["num_experts_per_tok"]
+    qk = 0
+    if cfg.model_type == "minimax_m2" and cfg.get("use_qk_norm", True):
+        qk = (cfg["num_attention_heads"] + cfg.kv_heads()) * cfg.head_dim()
     comps = new_counts()
     embed_and_head(cfg, comps)
     comps["attention"] = L * gqa_attention(cfg, False, False, False)
-    comps["norm"] = L * 2 * d + d
+    comps["norm"] = L * (2 * d + qk) + d
     comps["routed_experts"] = L * E * gated_mlp(d, I)
     comps["router"] = L * E * d
     return finish(cfg, comps, {"dense": 0, "moe": L}, k / E)
@@ -275,18 +282,17 @@ def mla_attention(cfg):
     return proj, norms
 
 
-def count_deepseek(cfg):
-    """deepseek_v3, deepseek_v2."""
-    t = cfg.model_type
+def dense_then_routed(cfg, attn, attn_norms, mlp_bias=False):
+    """DeepSeek's layer plan, which GLM-4.5 keeps: first_k_dense_replace dense layers (width I), the
+    rest MoE (E routed experts of Im, n_shared_experts shared ones of Im each, the router [E, d]),
+    each layer with `attn` attention parameters and 2 d + `attn_norms` norm weights. Returns the
+    components, the layer split and one MTP depth's block (enorm, hnorm, eh_proj 2d→d, an MoE decoder
+    layer, shared_head.norm)."""
     d, I, Im, L = (cfg["hidden_size"], cfg["intermediate_size"], cfg["moe_intermediate_size"],
                    cfg["num_hidden_layers"])
-    E, k = cfg["n_routed_experts"], cfg.get("num_experts_per_tok")
-    ns = cfg.get("n_shared_experts")
-    mlp_bias = bool(cfg.get("mlp_bias", False)) if t == "deepseek_v2" else False
-    first_dense = cfg["first_k_dense_replace"]
-    n_dense = min(first_dense, L)
+    E, ns = cfg["n_routed_experts"], cfg.get("n_shared_experts")
+    n_dense = min(cfg["first_k_dense_replace"], L)
     n_moe = L - n_dense
-    attn, attn_norms = mla_attention(cfg)
     shared = gated_mlp(d, Im * ns, mlp_bias) if ns is not None else 0
     moe_routed, moe_router = E * gated_mlp(d, Im), E * d
     comps = new_counts()
@@ -297,63 +303,41 @@ def count_deepseek(cfg):
     comps["routed_experts"] = n_moe * moe_routed
     comps["shared_experts"] = n_moe * shared
     comps["router"] = n_moe * moe_router
+    block = 2 * d + 2 * d * d + attn + 2 * d + attn_norms + moe_routed + shared + moe_router + d
+    return comps, {"dense": n_dense, "moe": n_moe}, block
+
+
+def count_deepseek(cfg):
+    """deepseek_v3, deepseek_v2."""
+    t = cfg.model_type
+    E, k = cfg["n_routed_experts"], cfg.get("num_experts_per_tok")
+    mlp_bias = bool(cfg.get("mlp_bias", False)) if t == "deepseek_v2" else False
+    attn, attn_norms = mla_attention(cfg)
+    comps, layers, block = dense_then_routed(cfg, attn, attn_norms, mlp_bias)
     extra = None
     if t == "deepseek_v3":
         n_mtp = cfg.get("num_nextn_predict_layers", 0)
-        # One MTP depth: enorm, hnorm, eh_proj (2d→d), a MoE decoder layer, shared_head.norm, plus
-        # the checkpoint's copies of embed_tokens and shared_head.head (docs/MODEL_FAMILIES.md).
-        block = 2 * d + 2 * d * d + attn + 2 * d + attn_norms + moe_routed + shared + moe_router + d
-        copies = 2 * cfg["vocab_size"] * d
+        # One MTP depth (the block), plus the checkpoint's copies of embed_tokens and
+        # shared_head.head (docs/MODEL_FAMILIES.md).
+        copies = 2 * cfg["vocab_size"] * cfg["hidden_size"]
         extra = {"mtp": {"layers": n_mtp, "block": n_mtp * block, "embed_head_copies": n_mtp * copies,
                          "total": n_mtp * (block + copies), "built_by_transformers": False}}
-    return finish(cfg, comps, {"dense": n_dense, "moe": n_moe}, None if k is None else k / E, extra)
+    return finish(cfg, comps, layers, None if k is None else k / E, extra)
 
 
 def count_glm4_moe(cfg):
     """glm4_moe (GLM-4.5/4.6/4.7, 4.5-Air): GQA with q/k/v biases iff attention_bias (o_proj never),
-    per-head q/k norms [hd] iff use_qk_norm; DeepSeek's layer plan (first_k_dense_replace dense, then
-    MoE with n_shared_experts shared experts of moe_intermediate_size); the router's
-    e_score_correction_bias is a buffer. The MTP layer (num_nextn_predict_layers) is not built."""
-    d, I, Im, L = (cfg["hidden_size"], cfg["intermediate_size"], cfg["moe_intermediate_size"],
-                   cfg["num_hidden_layers"])
-    E, k, hd = cfg["n_routed_experts"], cfg["num_experts_per_tok"], cfg.head_dim()
+    per-head q/k norms [hd] iff use_qk_norm; DeepSeek's layer plan (dense_then_routed); the router's
+    e_score_correction_bias is a buffer. The MTP layer (num_nextn_predict_layers) is not built; its
+    block is reported apart (the checkpoint's copies of embed_tokens and shared_head.head, where
+    stored, are not trained apart)."""
+    E, k = cfg["n_routed_experts"], cfg["num_experts_per_tok"]
     b = bool(cfg.get("attention_bias", False))
-    attn = gqa_attention(cfg, b, b, False)
-    qk = 2 * hd if cfg.get("use_qk_norm", False) else 0
-    n_dense = min(cfg["first_k_dense_replace"], L)
-    n_moe = L - n_dense
-    moe_routed, shared, router = E * gated_mlp(d, Im), gated_mlp(d, Im * cfg["n_shared_experts"]), E * d
-    comps = new_counts()
-    embed_and_head(cfg, comps)
-    comps["attention"] = L * attn
-    comps["norm"] = L * (2 * d + qk) + d
-    comps["dense_mlp"] = n_dense * gated_mlp(d, I)
-    comps["routed_experts"] = n_moe * moe_routed
-    comps["shared_experts"] = n_moe * shared
-    comps["router"] = n_moe * router
+    qk = 2 * cfg.head_dim() if cfg.get("use_qk_norm", False) else 0
+    comps, layers, block = dense_then_routed(cfg, gqa_attention(cfg, b, b, False), qk)
     n_mtp = cfg.get("num_nextn_predict_layers", 0)
-    # One MTP layer: enorm, hnorm, eh_proj (2d→d), a MoE decoder layer, shared_head.norm (the
-    # checkpoint's copies of embed_tokens and shared_head.head, where stored, are not trained apart).
-    block = 2 * d + 2 * d * d + attn + 2 * d + qk + moe_routed + shared + router + d
     extra = {"mtp": {"layers": n_mtp, "block": n_mtp * block, "total": n_mtp * block, "built_by_transformers": False}}
-    return finish(cfg, comps, {"dense": n_dense, "moe": n_moe}, k / E, extra)
-
-
-def count_minimax_m2(cfg):
-    """minimax_m2: every layer MoE (num_local_experts of intermediate_size, no shared expert), GQA
-    without biases, q/k norms over the whole projection [H·hd], [K·hd] (qk_norm_type per_layer); the
-    router's e_score_correction_bias is a buffer; no MTP module is built."""
-    d, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
-    E, k, H, K, hd = (cfg["num_local_experts"], cfg["num_experts_per_tok"], cfg["num_attention_heads"],
-                      cfg.kv_heads(), cfg.head_dim())
-    qk = H * hd + K * hd if cfg.get("use_qk_norm", True) else 0
-    comps = new_counts()
-    embed_and_head(cfg, comps)
-    comps["attention"] = L * gqa_attention(cfg, False, False, False)
-    comps["norm"] = L * (2 * d + qk) + d
-    comps["routed_experts"] = L * E * gated_mlp(d, I)
-    comps["router"] = L * E * d
-    return finish(cfg, comps, {"dense": 0, "moe": L}, k / E)
+    return finish(cfg, comps, layers, k / E, extra)
 
 
 def count_gpt_oss(cfg):
@@ -502,7 +486,7 @@ COUNTERS = {
     "deepseek_v3": count_deepseek, "deepseek_v2": count_deepseek, "gpt_oss": count_gpt_oss,
     "llama4_text": count_llama4, "gpt2": count_gpt2, "bloom": count_bloom, "gpt_neox": count_gpt_neox,
     "nemotron": count_nemotron, "nemotron_h": count_nemotron_h,
-    "glm4_moe": count_glm4_moe, "minimax_m2": count_minimax_m2,
+    "glm4_moe": count_glm4_moe, "minimax_m2": count_mixtral,
 }
 
 
