@@ -126,7 +126,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err) {
            std::string(c.framework == InferFramework::vllm ? "weights + activations + graphs + this batch's KV blocks"
                        : c.forward_only                    ? "weights + prompt KV (use_cache) + activations + logits"
                                                            : "max(prefill: weights + prompt KV + activations, last decode step: weights + full KV)") +
-               (p.state.layers > 0 ? " + the Mamba state" : "")});
+               (p.state.layers > 0 ? (p.state.gdn ? " + the Gated DeltaNet state" : " + the Mamba state") : "")});
     for (const MemoryTerm& term : p.terms)
         if (term.key == "overhead") t.add({"+ " + term.label, fix(term.bytes / (1 << 30), 2), term.formula});
     t.add({"device total", fix(p.device_total / (1 << 30), 2),

@@ -46,6 +46,8 @@ std::string detail(const ModelSpec& m, const std::string& source) {
     }
     if (const std::string p = layer_pattern_text(m); !p.empty()) shape.add({"attention layers", p});
     if (const std::string h = hybrid_text(m); !h.empty()) shape.add({"layers by kind", h.substr(h.find(": ") + 2)});
+    if (const std::string g = gdn_text(m); !g.empty()) shape.add({"token mixers", g});
+    else if (m.attention_output_gate) shape.add({"attention output gate", "sigmoid, per channel"});
     if (m.qk_norm != QkNorm::none) shape.add({"QK-norm", qk_norm_text(m.qk_norm)});
     if (m.attention_sinks) shape.add({"attention sinks", "one logit per head"});
     if (const std::string c = softcap_text(m); !c.empty()) shape.add({"logit soft-capping", c});

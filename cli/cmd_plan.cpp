@@ -233,6 +233,8 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
             attention += "; " + pct(r.bf16_linear_share) + " of the linears' FLOPs at the 16-bit rate (" + r.bf16_linear_source + ")";
         if (r.ssm_seconds > 0)
             attention += "; Mamba-2 SSD scans " + duration(r.ssm_seconds) + " (in matmuls; " + r.rate_sources.ssm + ")";
+        if (r.delta_rule_seconds > 0)
+            attention += "; Gated DeltaNet delta rules " + duration(r.delta_rule_seconds) + " (in matmuls; " + r.rate_sources.delta_rule + ")";
         if (r.expert_gemm_efficiency > 0)
             attention += "; routed experts as grouped GEMMs of " + fixed(r.expert_tokens, 0) + " tokens each (balanced routing) at " +
                          pct(r.expert_gemm_efficiency) + " (the shape factor at the expert GEMM's smallest dimension); element-wise includes " +

@@ -436,6 +436,20 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
             fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Mamba heads (" + std::to_string(m.mamba.heads) +
                  ") and groups (" + std::to_string(m.mamba.groups) + ") over the tensor-parallel ranks; --tp must divide both");
     }
+    // Gated DeltaNet layers (Qwen3-Next, Qwen3.5): modelled as Megatron-Core's GatedDeltaNet runs them.
+    if (m.has_gdn()) {
+        if (c.framework != Framework::generic && c.framework != Framework::megatron)
+            fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
+                 " has Gated DeltaNet layers, modelled as Megatron-Core trains them: --framework generic or megatron");
+        if (p.cp > 1)
+            fail("--cp " + std::to_string(p.cp) + ": context parallelism over Gated DeltaNet layers (Megatron-Core's "
+                 "head-parallel all-to-all) is not modelled; use --cp 1");
+        if (c.lora.enabled()) fail("--lora-rank: LoRA on a model with Gated DeltaNet layers is not modelled");
+        if (m.gdn.k_heads % p.tp != 0 || m.gdn.v_heads % p.tp != 0)
+            fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Gated DeltaNet key heads (" +
+                 std::to_string(m.gdn.k_heads) + ") and value heads (" + std::to_string(m.gdn.v_heads) +
+                 ") over the tensor-parallel ranks; --tp must divide both");
+    }
     // Activation offloading, as Transformer Engine's CPU offload context runs it under Megatron-Core
     // (transformer_config.py refuses the same three cases).
     if (c.offload_activations != 0) {

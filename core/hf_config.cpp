@@ -204,10 +204,12 @@ ModelSpec read_gpt2(const Reader& r) {
 // gated MLP gate/up/down. The MLP is act(gate(x)) * up(x) whatever hidden_act is (silu by default),
 // so its parameters are SwiGLU's. `default_kv_heads`: the class default when the field is absent
 // (LlamaConfig None -> heads; MistralConfig 8; MixtralConfig 8; Qwen2Config 32).
-ModelSpec read_llama_like(const Reader& r, std::optional<int> default_kv_heads) {
+// `ffn_key`: the field of the MLP's inner size (Qwen3.5's text model, every layer MoE, has only
+// moe_intermediate_size).
+ModelSpec read_llama_like(const Reader& r, std::optional<int> default_kv_heads, const char* ffn_key = "intermediate_size") {
     ModelSpec m;
     m.d_model = r.required_int("hidden_size");
-    m.d_ff = r.required_int("intermediate_size");
+    m.d_ff = r.required_int(ffn_key);
     m.n_layers = r.required_int("num_hidden_layers");
     m.n_heads = r.required_int("num_attention_heads");
     m.n_kv_heads = r.optional_int("num_key_value_heads", default_kv_heads, std::nullopt).value_or(m.n_heads);
@@ -594,6 +596,75 @@ ModelSpec read_glm4_moe(const Reader& r) {
     return m;
 }
 
+// Qwen3-Next and Qwen3.5's gated-attention hybrids (Qwen3NextConfig, Qwen3_5MoeTextConfig): the
+// mixer of each layer from layer_types ("linear_attention": a Gated DeltaNet, "full_attention":
+// attention), absent: every full_attention_interval-th layer (default 4) attention, the rest
+// Gated DeltaNet; the Gated DeltaNet shape from the linear_* fields (class defaults 16 key heads and
+// 32 value heads of 128, a 4-tap convolution). Attention: GQA with head_dim (default 256), q_proj
+// doubled by the output gate (always built), q_norm / k_norm of head_dim, rotary on partial_rotary_factor (0.25)
+// of each head, biases iff attention_bias (default False). MoE: num_experts (512 / 256) of
+// moe_intermediate_size, top num_experts_per_tok, one shared expert of
+// shared_expert_intermediate_size with its sigmoid gate d → 1 (Qwen2-MoE's block). The checkpoint's
+// mtp_num_hidden_layers multi-token-prediction layers (Qwen3.5's config gives 1; transformers
+// builds none) are kept as mtp_layers. docs/MODEL_FAMILIES.md, "qwen3_next".
+void read_gated_attention_hybrid(const Reader& r, ModelSpec& m, std::vector<LayerKind>& kinds) {
+    m.head_dim = r.optional_int("head_dim", 256, 256).value_or(256);
+    m.qkv_bias = m.out_bias = r.optional_bool("attention_bias", false);
+    m.qk_norm = QkNorm::per_head;
+    // transformers builds the gate whatever Qwen3.5's attn_output_gate says (its configs write true).
+    r.optional_bool("attn_output_gate", true);
+    m.attention_output_gate = true;
+    m.rotary_pct = partial_rotary(r, 0.25);
+    m.shared_d_ff = r.optional_int("shared_expert_intermediate_size", 512, 512, 0).value_or(512);
+    m.shared_expert_gate = m.shared_d_ff > 0;
+    m.gdn.k_heads = r.optional_int("linear_num_key_heads", 16, 16).value_or(16);
+    m.gdn.v_heads = r.optional_int("linear_num_value_heads", 32, 32).value_or(32);
+    m.gdn.k_head_dim = r.optional_int("linear_key_head_dim", 128, 128).value_or(128);
+    m.gdn.v_head_dim = r.optional_int("linear_value_head_dim", 128, 128).value_or(128);
+    m.gdn.conv_kernel = r.optional_int("linear_conv_kernel_dim", 4, 4).value_or(4);
+    m.mtp_layers = r.optional_int("mtp_num_hidden_layers", 0, 0, 0).value_or(0);
+    const std::vector<std::string> types = r.string_list("layer_types");
+    if (!types.empty() && types.size() != static_cast<std::size_t>(m.n_layers))
+        r.fail("field \"layer_types\" lists " + std::to_string(types.size()) + " layers but num_hidden_layers is " +
+               std::to_string(m.n_layers));
+    const int interval = r.optional_int("full_attention_interval", 4, 4).value_or(4);
+    for (int i = 0; i < m.n_layers; ++i) {
+        LayerKind& k = kinds[static_cast<std::size_t>(i)];
+        const std::string t = types.empty() ? ((i + 1) % interval == 0 ? "full_attention" : "linear_attention")
+                                            : types[static_cast<std::size_t>(i)];
+        if (t == "linear_attention") k.mixer = Mixer::gated_deltanet;
+        else if (t != "full_attention")
+            r.fail("field \"layer_types\": layer " + std::to_string(i) + " is \"" + t +
+                   "\" (supported for this model_type: linear_attention, full_attention)");
+    }
+}
+
+ModelSpec read_qwen3_next(const Reader& r) {
+    // Qwen3NextConfig: num_key_value_heads default 2; MoE layers as Qwen2/Qwen3-MoE's
+    // (decoder_sparse_step, mlp_only_layers; a dense MLP of intermediate_size elsewhere).
+    ModelSpec m = read_llama_like(r, 2);
+    m.n_experts = r.required_int("num_experts");
+    m.top_k = r.required_int("num_experts_per_tok");
+    m.moe_d_ff = r.required_int("moe_intermediate_size");
+    std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers));
+    qwen_moe_layers(r, m, kinds);
+    read_gated_attention_hybrid(r, m, kinds);
+    set_pattern(m, kinds);
+    return m;
+}
+
+ModelSpec read_qwen3_5_moe_text(const Reader& r) {
+    // Qwen3_5MoeTextConfig: every layer MoE (no dense MLP, no intermediate_size: the expert width
+    // is moe_intermediate_size); num_key_value_heads default 2.
+    ModelSpec m = read_llama_like(r, 2, "moe_intermediate_size");
+    m.n_experts = r.required_int("num_experts");
+    m.top_k = r.required_int("num_experts_per_tok");
+    std::vector<LayerKind> kinds(static_cast<std::size_t>(m.n_layers), LayerKind{true});
+    read_gated_attention_hybrid(r, m, kinds);
+    set_pattern(m, kinds);
+    return m;
+}
+
 ModelSpec read_minimax_m2(const Reader& r) {
     // MiniMaxM2Config (MiniMax-M2, M2.1, M2.5, M2.7): every layer MoE, num_local_experts (256) of
     // intermediate_size (1536, the expert width; no dense MLP), top num_experts_per_tok (8), no
@@ -890,6 +961,10 @@ const HfFamily kFamilies[] = {
      true, nullptr},
     {"minimax_m2", read_minimax_m2, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, true,
      false, true, nullptr},
+    {"qwen3_next", read_qwen3_next, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, true,
+     false, true, nullptr},
+    {"qwen3_5_moe_text", read_qwen3_5_moe_text, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false,
+     true, false, true, nullptr},
     {"bloom", read_bloom, Norm::layernorm, Activation::gelu, PositionEmbedding::alibi, false, false, false, false,
      false, nullptr},
     {"nemotron", read_nemotron, Norm::layernorm, Activation::relu2, PositionEmbedding::rotary, false, false, true, false,
@@ -915,6 +990,11 @@ const CompositeFamily kComposites[] = {
      R"({"vocab_size": 202048, "hidden_size": 5120, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
          "num_hidden_layers": 48, "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
          "num_local_experts": 16, "max_position_embeddings": 131072})"},
+    // Qwen3_5MoeTextConfig (configuration_qwen3_5_moe.py); the linear_* fields' defaults are the reader's
+    {"qwen3_5_moe", "qwen3_5_moe_text",
+     R"({"vocab_size": 248320, "hidden_size": 2048, "num_hidden_layers": 40, "num_attention_heads": 16,
+         "num_key_value_heads": 2, "head_dim": 256, "moe_intermediate_size": 512, "num_experts": 256,
+         "num_experts_per_tok": 8, "max_position_embeddings": 32768})"},
 };
 
 const HfFamily* find_family(std::string_view type) {

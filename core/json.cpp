@@ -109,6 +109,7 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
                     {"v_head_dim", m.mla.v_head_dim}};
     if (m.qk_norm != QkNorm::none) j["qk_norm"] = to_string(m.qk_norm);
     if (m.attention_sinks) j["attention_sinks"] = true;
+    if (m.attention_output_gate) j["attention_output_gate"] = true;
     if (m.attn_softcap > 0) j["attn_softcap"] = m.attn_softcap;
     if (m.final_softcap > 0) j["final_softcap"] = m.final_softcap;
     if (m.attention_chunk > 0) j["attention_chunk"] = m.attention_chunk;
@@ -131,6 +132,10 @@ nlohmann::json model_shape_json(const ModelSpec& m) {
     if (m.has_mamba())
         j["mamba"] = {{"heads", m.mamba.heads}, {"head_dim", m.mamba.head_dim}, {"state", m.mamba.state},
                       {"groups", m.mamba.groups}, {"conv_kernel", m.mamba.conv_kernel}, {"chunk", m.mamba.chunk}};
+    if (m.has_gdn())
+        j["gated_deltanet"] = {{"key_heads", m.gdn.k_heads},       {"value_heads", m.gdn.v_heads},
+                               {"key_head_dim", m.gdn.k_head_dim}, {"value_head_dim", m.gdn.v_head_dim},
+                               {"conv_kernel", m.gdn.conv_kernel}, {"chunk", m.gdn.chunk}};
     if (m.heterogeneous()) {
         // Run-length form: [{"count": 3, "moe": false, "attention": "global", "rope": true}, ...]
         nlohmann::json runs = nlohmann::json::array();
@@ -222,13 +227,13 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
             "qk_norm", "attention_sinks", "attn_softcap", "final_softcap", "attention_chunk", "norms_per_layer",
             "embedding_norm", "moe_d_ff", "shared_d_ff", "shared_expert_gate", "router_bias", "expert_bias",
             "capacity_factor", "mtp_layers", "layer_pattern", "gelu_tanh_op_by_op", "mamba", "mtp_repeated",
-            "mtp_pattern", "moe_latent"});
+            "mtp_pattern", "moe_latent", "attention_output_gate", "gated_deltanet"});
     static const Activation kActivations[] = {Activation::gelu, Activation::swiglu, Activation::relu2};
     static const Norm kNorms[] = {Norm::layernorm, Norm::rmsnorm};
     static const PositionEmbedding kPositions[] = {PositionEmbedding::learned, PositionEmbedding::rotary,
                                                    PositionEmbedding::relative, PositionEmbedding::alibi,
                                                    PositionEmbedding::none};
-    static const Mixer kMixers[] = {Mixer::attention, Mixer::mamba, Mixer::none};
+    static const Mixer kMixers[] = {Mixer::attention, Mixer::mamba, Mixer::gated_deltanet, Mixer::none};
     static const QkNorm kQkNorms[] = {QkNorm::none, QkNorm::per_head, QkNorm::full_width, QkNorm::unweighted};
     static const LayerAttention kAttention[] = {LayerAttention::global, LayerAttention::sliding,
                                                 LayerAttention::chunked};
@@ -269,6 +274,7 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
     }
     m.qk_norm = r.name_of("qk_norm", kQkNorms, m.qk_norm);
     m.attention_sinks = r.boolean("attention_sinks", m.attention_sinks);
+    m.attention_output_gate = r.boolean("attention_output_gate", m.attention_output_gate);
     m.attn_softcap = r.real("attn_softcap", m.attn_softcap);
     m.final_softcap = r.real("final_softcap", m.final_softcap);
     m.attention_chunk = r.small("attention_chunk", m.attention_chunk);
@@ -294,6 +300,17 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
         m.mamba.groups = a.small("groups", m.mamba.groups);
         m.mamba.conv_kernel = a.small("conv_kernel", m.mamba.conv_kernel);
         m.mamba.chunk = a.small("chunk", m.mamba.chunk);
+    }
+    if (r.has("gated_deltanet")) {
+        if (!j["gated_deltanet"].is_object()) r.bad("gated_deltanet", "an object");
+        const ShapeReader a{j["gated_deltanet"], what, "gated_deltanet."};
+        a.only({"key_heads", "value_heads", "key_head_dim", "value_head_dim", "conv_kernel", "chunk"});
+        m.gdn.k_heads = a.small("key_heads", 0);
+        m.gdn.v_heads = a.small("value_heads", 0);
+        m.gdn.k_head_dim = a.small("key_head_dim", 0);
+        m.gdn.v_head_dim = a.small("value_head_dim", 0);
+        m.gdn.conv_kernel = a.small("conv_kernel", m.gdn.conv_kernel);
+        m.gdn.chunk = a.small("chunk", m.gdn.chunk);
     }
     if (r.has("layer_pattern")) {
         // Runs of equal layers, as model_shape_json writes them; together exactly `layers` long.
@@ -337,6 +354,7 @@ nlohmann::json param_breakdown_json(const ParamBreakdown& b) {
     if (b.latent_projections > 0) j["mlp_parts"]["latent_projections"] = b.latent_projections;
     if (b.mtp > 0) j["mtp"] = b.mtp;  // outside total: not part of the served model
     if (b.mamba > 0) j["mamba"] = b.mamba;  // hybrid models' Mamba-2 mixers (inside total)
+    if (b.linear_attention > 0) j["linear_attention"] = b.linear_attention;  // Gated DeltaNet mixers (inside total)
     return j;
 }
 

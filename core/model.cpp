@@ -81,11 +81,12 @@ void attention_tensors(const Tensors& t0, const ModelSpec& m, std::int64_t n) {
                  TpSplit::column, false);
     } else {
         const std::int64_t q = m.q_dim(), kv = m.kv_dim();
-        t.add("attn.q_proj.weight", G::attention, q, d, n, TpSplit::column, LayerSet::attention, false, true);
+        // With an output gate q_proj also produces the gate, H·head_dim more rows (Qwen3-Next).
+        t.add("attn.q_proj.weight", G::attention, m.q_proj_width(), d, n, TpSplit::column, LayerSet::attention, false, true);
         t.add("attn.k_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::attention, false, true);
         t.add("attn.v_proj.weight", G::attention, kv, d, n, TpSplit::column, LayerSet::attention, false, true);
         if (m.qkv_bias) {
-            t.add("attn.q_proj.bias", G::attention, 1, q, n, TpSplit::column);
+            t.add("attn.q_proj.bias", G::attention, 1, m.q_proj_width(), n, TpSplit::column);  // the gate's rows biased too
             t.add("attn.k_proj.bias", G::attention, 1, kv, n, TpSplit::column);
             t.add("attn.v_proj.bias", G::attention, 1, kv, n, TpSplit::column);
         }
@@ -148,11 +149,30 @@ void mamba_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
     t.add("mamba.out_proj.weight", G::mamba, d, s.d_inner(), n, TpSplit::row, LayerSet::mamba, false, true);
 }
 
+// A Gated DeltaNet mixer of `n` layers (Hugging Face Qwen3NextGatedDeltaNet; Megatron-Core
+// GatedDeltaNet, ssm/gated_delta_net): in_proj (transformers' in_proj_qkvz and in_proj_ba, one
+// matrix in Megatron-Core) column-parallel, split by key heads (q, k) and value heads (v, z, β, α);
+// the depthwise conv1d over q, k, v and the per-value-head dt_bias and A_log split with them;
+// the gated RMSNorm's weight of one value head, shared by the heads (replicated); out_proj
+// row-parallel. docs/MODEL_FAMILIES.md, "qwen3_next".
+void gdn_tensors(const Tensors& t, const ModelSpec& m, std::int64_t n) {
+    const GdnShape& s = m.gdn;
+    const std::int64_t d = m.d_model;
+    using G = ParamGroup;
+    const LayerSet L = LayerSet::gdn;
+    t.add("linear_attn.in_proj.weight", G::linear_attention, s.in_proj_width(), d, n, TpSplit::column, L, false, true);
+    t.add("linear_attn.conv1d.weight", G::linear_attention, s.conv_channels(), s.conv_kernel, n, TpSplit::column, L);
+    t.add("linear_attn.dt_bias", G::linear_attention, 1, s.v_heads, n, TpSplit::column, L);
+    t.add("linear_attn.A_log", G::linear_attention, 1, s.v_heads, n, TpSplit::column, L);
+    t.add("linear_attn.norm.weight", G::norm, 1, s.v_head_dim, n, TpSplit::replicated, L);
+    t.add("linear_attn.out_proj.weight", G::linear_attention, d, s.value_dim(), n, TpSplit::row, L, false, true);
+}
+
 // How many layers of each set a run of layers holds.
 struct LayerCounts {
-    std::int64_t attention = 0, mamba = 0, ffn = 0, dense = 0, moe = 0;
+    std::int64_t attention = 0, mamba = 0, gdn = 0, ffn = 0, dense = 0, moe = 0;
     void add(const LayerKind& k, std::int64_t n) {
-        attention += k.has_attention() ? n : 0, mamba += k.has_mamba() ? n : 0, ffn += k.ffn ? n : 0;
+        attention += k.has_attention() ? n : 0, mamba += k.has_mamba() ? n : 0, gdn += k.has_gdn() ? n : 0, ffn += k.ffn ? n : 0;
         dense += k.dense_mlp() ? n : 0, moe += k.moe_mlp() ? n : 0;
     }
 };
@@ -173,6 +193,10 @@ void layer_tensors(const Tensors& t, const ModelSpec& m, const LayerCounts& n) {
     if (n.mamba > 0) {
         t.norm("mamba_norm", d, n.mamba, m.norm, LayerSet::mamba);
         mamba_tensors(t, m, n.mamba);
+    }
+    if (n.gdn > 0) {
+        t.norm("linear_attn_norm", d, n.gdn, m.norm, LayerSet::gdn);
+        gdn_tensors(t, m, n.gdn);
     }
     t.norm("mlp_norm", d, n.ffn, m.norm, LayerSet::ffn);
     if (m.norms_per_layer == 4) t.norm("post_mlp_norm", d, n.ffn, m.norm, LayerSet::ffn);
@@ -235,7 +259,10 @@ std::vector<LayerKind> mtp_layer_kinds(const ModelSpec& m) {
 }
 
 bool ModelSpec::hybrid() const {
-    return std::any_of(layer_kinds.begin(), layer_kinds.end(), [](const LayerKind& k) { return !k.has_attention() || !k.ffn; });
+    return std::any_of(layer_kinds.begin(), layer_kinds.end(), [](const LayerKind& k) { return k.mixer == Mixer::none || !k.ffn; });
+}
+bool ModelSpec::has_gdn() const {
+    return std::any_of(layer_kinds.begin(), layer_kinds.end(), [](const LayerKind& k) { return k.has_gdn(); });
 }
 bool ModelSpec::has_mamba() const {
     return std::any_of(layer_kinds.begin(), layer_kinds.end(), [](const LayerKind& k) { return k.has_mamba(); });
@@ -249,6 +276,7 @@ bool in_set(LayerSet s, const LayerKind& k) {
         case LayerSet::attention: return k.has_attention();
         case LayerSet::mamba: return k.has_mamba();
         case LayerSet::ffn: return k.ffn;
+        case LayerSet::gdn: return k.has_gdn();
     }
     return false;
 }
@@ -288,7 +316,7 @@ std::vector<LayerKind> hybrid_layer_kinds(const std::string& pattern, const std:
 }
 
 char hybrid_symbol(const LayerKind& k) {
-    if (k.has_attention() && k.ffn) return '?';
+    if (k.mixer != Mixer::none && k.ffn) return '?';
     return k.has_mamba() ? 'M' : k.has_attention() ? '*' : k.moe ? 'E' : '-';
 }
 
@@ -296,7 +324,7 @@ std::string hybrid_layer_pattern(const ModelSpec& m) {
     std::string out;
     for (int i = 0; i < m.n_layers; ++i) {
         const LayerKind k = m.layer(i);
-        if (k.has_attention() && k.ffn) return "";
+        if (k.mixer != Mixer::none && k.ffn) return "";
         out += hybrid_symbol(k);
     }
     return out;
@@ -358,6 +386,7 @@ ParamBreakdown count_params(const ModelSpec& m) {
             case ParamGroup::head: b.head += n; break;
             case ParamGroup::mtp: b.mtp += n; break;
             case ParamGroup::mamba: b.mamba += n; break;
+            case ParamGroup::linear_attention: b.linear_attention += n; break;
             case ParamGroup::latent: b.latent_projections += n; break;
         }
     }
@@ -434,8 +463,8 @@ void validate_model(const ModelSpec& m, const std::string& what) {
         positive(a.qk_rope_head_dim, "qk_rope_head_dim");
         positive(a.v_head_dim, "v_head_dim");
         non_negative(a.qk_nope_head_dim, "qk_nope_head_dim");
-        if (m.qk_norm != QkNorm::none || m.attention_sinks)
-            fail("QK-norm and attention sinks are not defined for multi-head latent attention");
+        if (m.qk_norm != QkNorm::none || m.attention_sinks || m.attention_output_gate)
+            fail("QK-norm, attention sinks and an attention output gate are not defined for multi-head latent attention");
         if (a.q_lora_rank > (1 << 20) || a.kv_lora_rank > (1 << 20) || a.qk_nope_head_dim > 65536 ||
             a.qk_rope_head_dim > 65536 || a.v_head_dim > 65536)
             fail("MLA sizes are implausibly large (ranks <= 1,048,576, head dims <= 65,536)");
@@ -452,6 +481,8 @@ void validate_model(const ModelSpec& m, const std::string& what) {
             if (k.mixer == Mixer::none && !k.ffn) fail(layer + " has neither a mixer nor a feed-forward block");
             if (k.has_mamba() && m.mamba.heads <= 0)
                 fail(layer + " is a Mamba layer but the model has no Mamba shape (mamba heads, head_dim, state)");
+            if (k.has_gdn() && m.gdn.v_heads <= 0)
+                fail(layer + " is a Gated DeltaNet layer but the model has no linear-attention shape (linear_num_value_heads, ...)");
             if (k.attention == LayerAttention::sliding && m.sliding_window <= 0)
                 fail(layer + " uses sliding-window attention but no sliding_window is set");
             if (k.attention == LayerAttention::chunked && m.attention_chunk <= 0)
@@ -473,12 +504,28 @@ void validate_model(const ModelSpec& m, const std::string& what) {
         if (s.heads > 65536 || s.head_dim > 65536 || s.state > 65536 || s.conv_kernel > 1024 || s.chunk > 65536)
             fail("Mamba sizes are implausibly large (heads, head_dim, state, chunk <= 65,536; conv_kernel <= 1,024)");
     }
+    if (m.has_gdn()) {
+        const GdnShape& s = m.gdn;
+        positive(s.k_heads, "linear_num_key_heads");
+        positive(s.v_heads, "linear_num_value_heads");
+        positive(s.k_head_dim, "linear_key_head_dim");
+        positive(s.v_head_dim, "linear_value_head_dim");
+        positive(s.conv_kernel, "linear_conv_kernel_dim");
+        positive(s.chunk, "the delta rule's chunk");
+        if (s.v_heads % s.k_heads != 0)
+            fail("linear_num_key_heads (" + std::to_string(s.k_heads) + ") must divide linear_num_value_heads (" +
+                 std::to_string(s.v_heads) + ")");
+        if (s.k_heads > 65536 || s.v_heads > 65536 || s.k_head_dim > 65536 || s.v_head_dim > 65536 || s.conv_kernel > 1024 ||
+            s.chunk > 65536)
+            fail("Gated DeltaNet sizes are implausibly large (heads, head dims, chunk <= 65,536; conv kernel <= 1,024)");
+    }
     non_negative(m.moe_latent, "moe_latent_size");
     if (m.moe_latent > 0 && !m.is_moe()) fail("moe_latent_size needs routed experts (n_experts > 1)");
     if (m.moe_latent > (1 << 20)) fail("moe_latent_size is implausibly large (<= 1,048,576)");
     if (m.mtp_repeated && m.mtp_layers <= 0) fail("a repeated MTP layer needs MTP depths (mtp_layers > 0)");
     for (const LayerKind& k : m.mtp_kinds) {
         if (k.has_mamba()) fail("Mamba layers in an MTP module are not modelled");
+        if (k.has_gdn()) fail("Gated DeltaNet layers in an MTP module are not modelled");
         if (k.moe && !m.is_moe()) fail("the MTP pattern has an MoE layer but the model has no routed experts");
         if (k.moe && !k.ffn) fail("an MTP layer has routed experts but no feed-forward block");
         if (k.mixer == Mixer::none && !k.ffn) fail("an MTP layer has neither a mixer nor a feed-forward block");
@@ -532,6 +579,7 @@ const char* to_string(ParamGroup g) {
         case ParamGroup::head: return "head";
         case ParamGroup::mtp: return "mtp";
         case ParamGroup::mamba: return "mamba";
+        case ParamGroup::linear_attention: return "linear_attention";
         case ParamGroup::latent: return "latent_projections";
     }
     return "?";
@@ -550,6 +598,7 @@ const char* to_string(Mixer x) {
     switch (x) {
         case Mixer::attention: return "attention";
         case Mixer::mamba: return "mamba";
+        case Mixer::gated_deltanet: return "gated_deltanet";
         case Mixer::none: return "none";
     }
     return "?";

@@ -67,8 +67,14 @@ enum class LayerAttention { global, sliding, chunked };
 //   mamba: a Mamba-2 mixer (Dao & Gu 2024, "Transformers are SSMs", §7: the SSD layer with its
 //          input projection, causal depthwise convolution, selective state-space scan, gated
 //          RMSNorm and output projection);
+//   gated_deltanet: a Gated DeltaNet mixer (Yang, Kautz & Hatamizadeh 2025, "Gated Delta Networks":
+//          a linear-attention layer whose per-head key-by-value state follows the gated delta rule;
+//          input projection to q, k, v, the output gate z and the per-head β and α, a causal
+//          depthwise convolution over q, k and v, the chunked delta rule, a gated RMSNorm and the
+//          output projection): Qwen3-Next's and Qwen3.5's "linear_attention" layers, with an MLP or
+//          MoE block like any transformer layer;
 //   none: no token mixing (a hybrid model's MLP or MoE layer).
-enum class Mixer { attention, mamba, none };
+enum class Mixer { attention, mamba, gated_deltanet, none };
 
 // What one layer is, where layers differ along depth. A transformer layer has a mixer (attention)
 // and a feed-forward block (dense MLP or MoE); a hybrid model's layer (Megatron-Core's hybrid
@@ -82,6 +88,7 @@ struct LayerKind {
     bool ffn = true;                                   // false: no MLP (a hybrid's Mamba or attention layer)
     bool has_attention() const { return mixer == Mixer::attention; }
     bool has_mamba() const { return mixer == Mixer::mamba; }
+    bool has_gdn() const { return mixer == Mixer::gated_deltanet; }
     bool dense_mlp() const { return ffn && !moe; }
     bool moe_mlp() const { return ffn && moe; }
     friend bool operator==(const LayerKind&, const LayerKind&) = default;
@@ -103,6 +110,26 @@ struct MambaShape {
     std::int64_t in_proj_width() const { return 2 * d_inner() + bc_width() + heads; }  // z, x, B, C, dt
     std::int64_t conv_channels() const { return d_inner() + bc_width(); }          // x, B, C
     friend bool operator==(const MambaShape&, const MambaShape&) = default;
+};
+
+// A Gated DeltaNet mixer's shape (Hugging Face Qwen3NextConfig's linear_* fields; Megatron-Core
+// GatedDeltaNet). Keys have k_heads heads of k_head_dim, values (and the state, the output gate and
+// β, α) v_heads heads of v_head_dim; each key head serves v_heads / k_heads value heads.
+//   in_proj: d → [q, k, v, z, β, α] = 2·key_dim + 2·value_dim + 2·v_heads (no bias);
+//   conv1d: depthwise over q, k, v (2·key_dim + value_dim channels) of conv_kernel taps, no bias;
+//   per value head: dt_bias, A_log; the gated RMSNorm's weight [v_head_dim]; out_proj: value_dim → d.
+struct GdnShape {
+    int k_heads = 0;      // linear_num_key_heads
+    int v_heads = 0;      // linear_num_value_heads
+    int k_head_dim = 0;   // linear_key_head_dim
+    int v_head_dim = 0;   // linear_value_head_dim
+    int conv_kernel = 4;  // linear_conv_kernel_dim
+    int chunk = 64;       // the chunked delta rule's chunk (flash-linear-attention's and Megatron-Core's 64)
+    std::int64_t key_dim() const { return std::int64_t{k_heads} * k_head_dim; }
+    std::int64_t value_dim() const { return std::int64_t{v_heads} * v_head_dim; }
+    std::int64_t in_proj_width() const { return 2 * key_dim() + 2 * value_dim() + 2LL * v_heads; }  // q, k, v, z, β, α
+    std::int64_t conv_channels() const { return 2 * key_dim() + value_dim(); }                    // q, k, v
+    friend bool operator==(const GdnShape&, const GdnShape&) = default;
 };
 
 struct ModelSpec {
@@ -138,6 +165,10 @@ struct ModelSpec {
     MlaShape mla;                   // attention_form == mla
     QkNorm qk_norm = QkNorm::none;
     bool attention_sinks = false;   // GPT-OSS: one learned sink logit per head and layer
+    // Qwen3-Next / Qwen3.5: q_proj also produces a per-channel output gate (H·head_dim more rows);
+    // the attention output is multiplied by sigmoid(gate) before o_proj (Megatron-Core's
+    // attention_output_gate).
+    bool attention_output_gate = false;
     double attn_softcap = 0;        // Gemma 2: scores → c·tanh(scores / c) (0 = none)
     double final_softcap = 0;       // Gemma 2: the same on the output logits
     int attention_chunk = 0;        // Llama 4: the chunk of the `chunked` layers (0 = none)
@@ -167,6 +198,7 @@ struct ModelSpec {
     // The kind of each layer, when layers differ (empty: every layer is layer(0)'s default kind).
     std::vector<LayerKind> layer_kinds;
     MambaShape mamba;               // the Mamba layers' mixer (heads 0: none)
+    GdnShape gdn;                   // the Gated DeltaNet layers' mixer (v_heads 0: none)
 
     bool is_moe() const { return n_experts > 1; }
     bool is_mla() const { return attention_form == AttentionForm::mla; }
@@ -187,15 +219,19 @@ struct ModelSpec {
     std::int64_t v_dim() const { return is_mla() ? std::int64_t{n_heads} * mla.v_head_dim : kv_dim(); }
     std::int64_t kv_dim() const { return std::int64_t{n_kv_heads} * head_dim; }  // standard attention's K (= V) width
     std::int64_t attn_out_dim() const { return std::int64_t{n_heads} * v_head_dim(); }  // input of o_proj
+    // Rows of the query projection: Q, and the output gate where the model has one.
+    std::int64_t q_proj_width() const { return attention_output_gate ? 2 * q_dim() : q_dim(); }
 
     // The kind of layer i (0-based): layer_kinds[i], or the uniform default (MoE iff experts,
     // sliding iff a window is set).
     LayerKind layer(int i) const;
     bool heterogeneous() const { return !layer_kinds.empty(); }
-    // A hybrid model: some layer lacks attention or an MLP (Nemotron-H's Mamba, attention, MLP and
-    // MoE layers, Megatron-Core's hybrid pattern).
+    // A hybrid model: some layer lacks a mixer or a feed-forward block (Nemotron-H's Mamba,
+    // attention, MLP and MoE layers, Megatron-Core's hybrid pattern). Qwen3-Next's Gated DeltaNet
+    // layers are whole transformer layers with another mixer: not hybrid in this sense.
     bool hybrid() const;
     bool has_mamba() const;
+    bool has_gdn() const;
     friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
 };
 
@@ -219,16 +255,19 @@ std::vector<LayerKind> mtp_layer_kinds(const ModelSpec& spec);
 //   its gate; router: the routing projection; mtp: DeepSeek-V3's multi-token-prediction modules
 //   (outside the served model: transformers does not build them).
 //   mamba: a Mamba-2 mixer's projections, convolution and per-head parameters (its norms: norm);
-//   latent: a latent MoE layer's projections d → latent and back (always active, part of the MLP).
-enum class ParamGroup { embedding, attention, mlp, experts, shared_experts, router, norm, head, mtp, mamba, latent };
+//   latent: a latent MoE layer's projections d → latent and back (always active, part of the MLP);
+//   linear_attention: a Gated DeltaNet mixer's projections, convolution and per-head parameters
+//   (its gated norm: norm).
+enum class ParamGroup { embedding, attention, mlp, experts, shared_experts, router, norm, head, mtp, mamba, latent, linear_attention };
 
 // Where a tensor lives along the depth of the model (pipeline stages split by this). The MTP
 // modules sit after the output layer, on the last stage (DeepSeek-AI 2024, V3 report §2.2).
 enum class Block { embedding, layer, final_norm, head, mtp };
 
 // Which layers hold a per-layer tensor (Block::layer): all of them, those with a dense MLP, with
-// routed experts, with attention, with a Mamba mixer, with a feed-forward block (dense or MoE).
-enum class LayerSet { all, dense, moe, attention, mamba, ffn };
+// routed experts, with attention, with a Mamba mixer, with a feed-forward block (dense or MoE), with
+// a Gated DeltaNet mixer.
+enum class LayerSet { all, dense, moe, attention, mamba, ffn, gdn };
 bool in_set(LayerSet s, const LayerKind& k);
 // Layers of [first, first + count) in set s.
 int layers_in_set(const ModelSpec& spec, LayerSet s, int first, int count);
@@ -261,7 +300,8 @@ struct ParamBreakdown {
     std::int64_t norm = 0;       // every norm, including the final one and QK-norms
     std::int64_t head = 0;       // untied output projection (0 when tied)
     std::int64_t mamba = 0;      // Mamba-2 mixers (hybrid models): in/out projections, conv1d, dt_bias, A_log, D
-    std::int64_t total() const { return embedding + attention + mlp + norm + head + mamba; }
+    std::int64_t linear_attention = 0;  // Gated DeltaNet mixers: in/out projections, conv1d, dt_bias, A_log
+    std::int64_t total() const { return embedding + attention + mlp + norm + head + mamba + linear_attention; }
     // The parts of `mlp`.
     std::int64_t mlp_dense = 0, routed_experts = 0, shared_experts = 0, router = 0, latent_projections = 0;
     // Parameters a token actually uses in a forward pass: all but the routed experts it skips

@@ -51,6 +51,18 @@ std::string hybrid_text(const ModelSpec& m) {
     return "hybrid layers: " + join(parts, " + ") + " (" + hybrid_layer_pattern(m) + ")";
 }
 
+std::string gdn_text(const ModelSpec& m) {
+    if (!m.has_gdn()) return "";
+    const GdnShape& s = m.gdn;
+    const int gdn = layers_in_set(m, LayerSet::gdn, 0, m.n_layers), attention = layers_in_set(m, LayerSet::attention, 0, m.n_layers);
+    std::string out = std::to_string(gdn) + " Gated DeltaNet (" + std::to_string(s.k_heads) + " key heads × " +
+                      std::to_string(s.k_head_dim) + ", " + std::to_string(s.v_heads) + " value heads × " +
+                      std::to_string(s.v_head_dim) + ", conv " + std::to_string(s.conv_kernel) + ", chunk " +
+                      std::to_string(s.chunk) + ")";
+    if (attention > 0) out += " + " + std::to_string(attention) + (m.attention_output_gate ? " gated attention" : " attention");
+    return out;
+}
+
 std::string layer_pattern_text(const ModelSpec& m) {
     if (m.hybrid()) return "";  // hybrid_text says it
     struct Run {
@@ -130,6 +142,8 @@ std::string model_shape_line(const ModelSpec& m) {
 std::string model_detail_line(const ModelSpec& m) {
     std::vector<std::string> parts;
     if (const std::string h = hybrid_text(m); !h.empty()) parts.push_back(h);
+    if (const std::string g = gdn_text(m); !g.empty()) parts.push_back("token mixers: " + g);
+    else if (m.attention_output_gate) parts.push_back("gated attention");
     if (m.is_moe() && !uniform_experts(m)) parts.push_back(experts_text(m));
     if (m.router_bias || m.expert_bias)
         parts.push_back(m.router_bias && m.expert_bias ? "router and expert biases"
@@ -149,6 +163,7 @@ std::string model_detail_line(const ModelSpec& m) {
 std::vector<BreakdownRow> param_breakdown_rows(const ParamBreakdown& b) {
     std::vector<BreakdownRow> rows = {{"embedding", b.embedding, 0}, {"attention", b.attention, 0}};
     if (b.mamba > 0) rows.push_back({"mamba", b.mamba, 0});
+    if (b.linear_attention > 0) rows.push_back({"linear attention", b.linear_attention, 0});
     rows.push_back({"mlp", b.mlp, 0});
     if (b.routed_experts > 0) {  // the MLP's parts (docs/MODEL_FAMILIES.md's components)
         if (b.mlp_dense > 0) rows.push_back({"dense", b.mlp_dense, 1});

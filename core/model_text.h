@@ -55,6 +55,9 @@ std::string mla_text(const ModelSpec& m);
 // Which attention each layer uses, when not every layer attends globally with RoPE:
 // "52 sliding (1024) + 10 global", "36 chunked (8192) + 12 global NoPE", "32 sliding (4096)"; else "".
 std::string layer_pattern_text(const ModelSpec& m);
+// Qwen3-Next's mixers: "36 Gated DeltaNet (16 key heads × 128, 32 value heads × 128, conv 4, chunk 64)
+// + 12 gated attention", or "" when no layer has a Gated DeltaNet.
+std::string gdn_text(const ModelSpec& m);
 // "hybrid layers: 23 Mamba-2 (…) + 6 attention + 23 MoE (MEMEM*E…)", or "" for a transformer.
 std::string hybrid_text(const ModelSpec& m);
 // The routed experts: "8 experts top-2" (every layer, of d_ff), or

@@ -260,6 +260,17 @@ std::vector<Preset> build_presets() {
          0, {0, 10 * B, B, true},
          "MiniMaxAI/MiniMax-M2 config.json (reconstructed: docs/PRESETS.md §2); model card: 10B activated (230B total, "
          "rounded: 228.7B here)"},
+        {"qwen3-next-80b-a3b",
+         "Qwen3-Next 80B-A3B (Alibaba 2025, 36 Gated DeltaNet + 12 gated-attention layers, 512 experts top-10 + 1 shared)",
+         0, {80 * B, 3 * B, B, true},
+         "Qwen/Qwen3-Next-80B-A3B-Instruct config.json (identical in the Thinking release; docs/PRESETS.md); model card: "
+         "80B total, 3B activated"},
+        {"qwen3.5-397b-a17b",
+         "Qwen3.5 397B-A17B, language model (Alibaba 2026, 45 Gated DeltaNet + 15 gated-attention layers, 512 experts "
+         "top-10 + 1 shared, 1 MTP layer)",
+         0, {0, 17 * B, B, true},
+         "Qwen/Qwen3.5-397B-A17B config.json (text_config; docs/PRESETS.md); model card: 17B activated (its 397B total "
+         "includes the vision encoder; its MTP layer, 6.6B, is counted apart)"},
         {"nemotron-3-nano",
          "Nemotron 3 Nano 30B-A3B (NVIDIA 2025, hybrid: 23 Mamba-2 + 23 MoE (128 experts top-6 + shared) + 6 attention layers)",
          0, {31.6 * B, 0, 0.1 * B},

@@ -86,7 +86,13 @@ void attention_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const Trai
         // Flash attention keeps the fp32 row log-sum-exp (a·s·b·4) and recomputes scores in backward.
         t.push_back({"attention.logsumexp", a * sb, 4.0, T::split});
     }
-    t.push_back({"attention.output_proj_input", sb * o, lin, T::split});   // attention output O (2sbh)
+    if (m.attention_output_gate) {
+        // Qwen3-Next's gated attention (Megatron-Core attention_output_gate): O · sigmoid(gate) keeps
+        // both factors; the gate is q_proj's second half.
+        t.push_back({"attention.output_gate", sb * q, act, T::split});
+        t.push_back({"attention.core_output", sb * o, act, T::split});
+    }
+    t.push_back({"attention.output_proj_input", sb * o, lin, T::split});   // attention output O (2sbh; gated, with a gate)
     if (m.norms_per_layer == 4)  // Gemma 2/3: a norm on the attention output before the residual add
         t.push_back({"attention.post_norm_input", sb * h, act, T::replicated});
     if (dropout) t.push_back({"attention.residual_dropout_mask", sb * h, mask, T::replicated});  // (sbh)
@@ -119,6 +125,42 @@ void mamba_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const TrainCon
     t.push_back({"mamba.out_proj_input", sb * di, lin, T::split});
 }
 
+// A Gated DeltaNet mixer as Megatron-Core trains it (ssm/gated_delta_net: GatedDeltaNet; the
+// kernels of flash-linear-attention; docs/MEMORY_MODEL.md §4, "Gated DeltaNet layers"): in_proj is
+// Transformer Engine's LayerNormLinear (the layer input, the norm's output, its fp32 reciprocal
+// RMS); its output [q, k, v, z, β, α] stays alive (the convolution's input, z and α are views of
+// it); the causal convolution keeps a contiguous copy of its q, k, v input and its SiLU output (v is
+// the kernel's input, a view of it); the L2 norm of q and k keeps its output and an fp32
+// reciprocal norm per head; q and k repeated to the value heads (when there are fewer key heads)
+// are the kernel's inputs; the chunked delta rule keeps the cumulative gate g (fp32) and β per
+// value head and token, and the inverted chunk matrix A (C per value head and token); the gated
+// RMSNorm keeps its input (the delta rule's output) and an fp32 reciprocal RMS per value head;
+// out_proj keeps its input.
+void gdn_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const TrainConfig& c) {
+    const PrecisionBytes pb = precision_bytes(c.precision);
+    const double act = pb.activation, lin = pb.linear_input;
+    const ActivationShape g = activation_shape(c);
+    const double sb = g.s * g.b, h = m.d_model;
+    const GdnShape& s = m.gdn;
+    const double kd = static_cast<double>(s.key_dim()), vd = static_cast<double>(s.value_dim()), hv = s.v_heads;
+    using T = TpShard;
+    t.push_back({"gdn.norm_input", sb * h, act, T::replicated});
+    t.push_back({"gdn.in_proj_input", sb * h, lin, T::replicated});  // the pre-norm's output
+    t.push_back({"gdn.norm_rsigma", sb, 4.0, T::replicated});
+    t.push_back({"gdn.qkvzba", sb * static_cast<double>(s.in_proj_width()), act, T::split});
+    t.push_back({"gdn.conv_input", sb * static_cast<double>(s.conv_channels()), act, T::split});
+    t.push_back({"gdn.conv_output", sb * static_cast<double>(s.conv_channels()), act, T::split});
+    t.push_back({"gdn.qk_l2norm_output", sb * 2 * kd, act, T::split});
+    t.push_back({"gdn.qk_l2norm_rstd", sb * 2 * s.k_heads, 4.0, T::split});
+    if (s.v_heads > s.k_heads) t.push_back({"gdn.qk_repeated", sb * 2 * hv * s.k_head_dim, act, T::split});
+    t.push_back({"gdn.gate_g", sb * hv, 4.0, T::split});
+    t.push_back({"gdn.beta", sb * hv, act, T::split});
+    t.push_back({"gdn.chunk_inverse", sb * hv * s.chunk, act, T::split});
+    t.push_back({"gdn.core_output", sb * vd, act, T::split});
+    t.push_back({"gdn.gated_norm_rstd", sb * hv, 4.0, T::split});
+    t.push_back({"gdn.out_proj_input", sb * vd, lin, T::split});
+}
+
 }  // namespace
 
 ActivationShape activation_shape(const TrainConfig& c) {
@@ -144,6 +186,7 @@ std::vector<SavedTensor> layer_saved_tensors(const ModelSpec& m, const TrainConf
     }
     if (kind.has_attention()) attention_saved(t, m, c, mode, kind);
     if (kind.has_mamba()) mamba_saved(t, m, c);
+    if (kind.has_gdn()) gdn_saved(t, m, c);
     if (!kind.ffn) return t;
 
     // MLP block: Korthikanti's 19sbh for GELU with f = 4h.

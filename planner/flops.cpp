@@ -14,6 +14,8 @@ void add_scaled(ForwardFlops& a, const ForwardFlops& b, double n) {
     a.mlp += n * b.mlp;
     a.mamba_proj += n * b.mamba_proj;
     a.ssm += n * b.ssm;
+    a.gdn_proj += n * b.gdn_proj;
+    a.delta_rule += n * b.delta_rule;
     a.logits += n * b.logits;
     a.mtp += n * b.mtp;
     a.mtp_transformer += n * b.mtp_transformer;
@@ -66,6 +68,21 @@ ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::in
         const double G = s.groups, H = s.heads, P = s.head_dim, N = s.state, Q = s.chunk;
         out.ssm = 2 * G * Q * N + 2 * H * Q * P + 4 * H * N * P;
     }
+    if (k.has_gdn()) {
+        // Gated DeltaNet (Yang, Kautz & Hatamizadeh 2025, §3.3; the chunkwise WY form of Yang et al.
+        // 2024, "Parallelizing Linear Transformers with the Delta Rule over Sequence Length", §3;
+        // docs/PERFORMANCE_MODEL.md §1): the projections are matmuls, once per token. The delta rule
+        // in chunks of C tokens, per value head (keys repeated to the value heads, as the kernels run
+        // them), per token: its row of β·K·Kᵀ (2·C·dk), of the unit-triangular inverse ((2/3)·C²,
+        // C³/3 multiply-adds per chunk), of W = T·(β·K·e^g) (2·C·dk) and U = T·(β·V) (2·C·dv); the
+        // state pass v_new = U − W·S and S += Kᵀ·v_new (4·dk·dv); the output Q·S (2·dk·dv) and the
+        // masked (Q·Kᵀ)·v_new over the chunk (2·C·dk + 2·C·dv) — whole C × C blocks, as
+        // flash-linear-attention's chunk kernels compute them.
+        const GdnShape& s = m.gdn;
+        out.gdn_proj = 2 * d * static_cast<double>(s.in_proj_width()) + 2 * static_cast<double>(s.value_dim()) * d;
+        const double C = s.chunk, dk = s.k_head_dim, dv = s.v_head_dim;
+        out.delta_rule = s.v_heads * (6 * C * dk + 4 * C * dv + 6 * dk * dv + 2 * C * C / 3);
+    }
     if (k.ffn) {
         if (k.moe) {
             // Each token runs top_k routed experts of expert_d_ff, the shared expert (if any) and the
@@ -91,7 +108,7 @@ ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::in
         out.qkv += 2 * d * (a.kv_lora_rank + a.qk_rope_head_dim);
         out.qkv += 2.0 * a.kv_lora_rank * h * (a.qk_nope_head_dim + a.v_head_dim);
     } else {
-        out.qkv = 2 * d * static_cast<double>(m.q_dim() + 2 * m.kv_dim());
+        out.qkv = 2 * d * static_cast<double>(m.q_proj_width() + 2 * m.kv_dim());  // q_proj with its output gate
     }
     if (m.position == PositionEmbedding::relative)
         out.qkv += 2 * d * static_cast<double>(m.q_dim());  // W_{k,R} (Transformer-XL)

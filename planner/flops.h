@@ -28,15 +28,18 @@ struct ForwardFlops {
     // Mamba-2 mixers (hybrid models; docs/PERFORMANCE_MODEL.md §1, "Mamba-2 layers"):
     double mamba_proj = 0;   // in_proj 2·d·(2·d_inner + 2·G·N + H) + out_proj 2·d_inner·d
     double ssm = 0;          // the SSD scan, chunk Q: 2·G·Q·N (C·Bᵀ) + 2·H·Q·P (its product with X) + 4·H·N·P (chunk states, output from states)
+    // Gated DeltaNet mixers (Qwen3-Next, Qwen3.5; docs/PERFORMANCE_MODEL.md §1, "Gated DeltaNet layers"):
+    double gdn_proj = 0;     // in_proj 2·d·(2·key_dim + 2·value_dim + 2·Hv) + out_proj 2·value_dim·d
+    double delta_rule = 0;   // the chunked gated delta rule, chunk C, per value head: 6·C·dk + 4·C·dv + 6·dk·dv + (2/3)·C²
     double logits = 0;       // 2·d·V
     // DeepSeek-V3's multi-token-prediction modules (trained, not served; outside total()): per
     // module the projection 2·(2d)·d, one layer and the logits 2·d·V.
     double mtp = 0;
     double mtp_transformer = 0;  // of `mtp`, their transformer layers (full recompute runs them again)
     double mtp_attention = 0;    // of `mtp`, their QKᵀ and softmax·V (selective recompute runs them again)
-    double total() const { return qkv + attention + output_proj + mlp + mamba_proj + ssm + logits; }
-    double dense_matmuls() const { return qkv + output_proj + mlp + mamba_proj + logits; }  // ≈ 2 × active parameters
-    double layers() const { return qkv + attention + output_proj + mlp + mamba_proj + ssm; }  // the transformer layers
+    double total() const { return layers() + logits; }
+    double dense_matmuls() const { return qkv + output_proj + mlp + mamba_proj + gdn_proj + logits; }  // ≈ 2 × active parameters
+    double layers() const { return qkv + attention + output_proj + mlp + mamba_proj + ssm + gdn_proj + delta_rule; }  // the transformer layers
     // What recompute runs again in the backward: full: every layer's forward (not the logits);
     // selective: the attention core (Korthikanti et al. 2022 §5).
     double recomputed(Recompute r) const;

@@ -18,7 +18,7 @@
 //  * the MoE allgather token dispatcher (Megatron-Core's default) gathers every token of the tp × ep
 //    group with its routing probabilities and map for each MoE layer.
 //  * --recompute-granularity selective --recompute-modules (--recompute selective with the option
-//    recompute_modules): core_attn, moe_act, layernorm, mla_up_proj, mlp drop their tensors from the
+//    recompute_modules): core_attn, moe_act, layernorm, mla_up_proj, mlp, moe, shared_experts drop their tensors from the
 //    saved set and run their forward again in the backward (transformer_config.py recompute_modules);
 //  * the flex token dispatcher (DeepEP / HybridEP) crosses nodes once per destination node, and
 //    --overlap-moe-expert-parallel-comm hides the MoE all-to-all under another micro-batch.
@@ -49,7 +49,7 @@ const std::string kSource = "Megatron-LM d98e8a64 (docs/MEMORY_MODEL.md §9)";
 
 // --recompute-modules under --recompute-granularity selective (Megatron-Core transformer_config.py,
 // recompute_modules; default core_attn): the modules this profile models.
-const std::vector<std::string> kRecomputeModules = {"core_attn", "moe_act", "layernorm", "mla_up_proj", "mlp", "moe"};
+const std::vector<std::string> kRecomputeModules = {"core_attn", "moe_act", "layernorm", "mla_up_proj", "mlp", "moe", "shared_experts"};
 
 // A comma-separated option as its items.
 std::vector<std::string> option_items(const TrainConfig& c, const std::string& key) {
@@ -117,7 +117,9 @@ constexpr double kTpOverlapHiddenCost = 0.272;
 // Engine fuses them into the next linear); mla_up_proj, the up-projected per-head Q, K and V
 // (multi_latent_attention.py, output-discarding checkpoint of the up projections and RoPE); mlp,
 // a dense layer's MLP from its input (checkpoint of the MLP module: its inner tensors, and the norm
-// output when the norm is fused into linear_fc1, a model without experts).
+// output when the norm is fused into linear_fc1, a model without experts); shared_experts, an MoE
+// layer's shared expert from its input (moe/shared_experts.py checkpoints SharedExpertMLP's
+// forward, its sigmoid gate included: its inner tensors and the gate's).
 std::vector<std::string> dropped_tensors(const ModelSpec& m, const TrainConfig& c, const LayerKind& kind,
                                          const std::vector<std::string>& modules) {
     std::vector<std::string> out;
@@ -140,6 +142,11 @@ std::vector<std::string> dropped_tensors(const ModelSpec& m, const TrainConfig& 
     if (listed(modules, "moe") && kind.moe_mlp())
         for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, kind))
             if (t.name.rfind("moe.", 0) == 0) out.push_back(t.name);
+    if (listed(modules, "shared_experts") && kind.moe_mlp() && m.shared_d_ff > 0)
+        for (const char* n : {"moe.shared_expert.activation_input", "moe.shared_expert.relu_output", "moe.shared_expert.gate_output",
+                              "moe.shared_expert.up_output", "moe.shared_expert.down_input", "moe.shared_expert_gate_output",
+                              "moe.shared_expert_output"})
+            out.emplace_back(n);
     if (listed(modules, "mlp") && kind.dense_mlp()) {
         for (const char* n : {"mlp.activation_input", "mlp.relu_output", "mlp.gate_output", "mlp.up_output", "mlp.down_input"})
             out.emplace_back(n);
@@ -610,6 +617,8 @@ public:
             }
             if (listed(modules, "mlp") && g.kind.dense_mlp())
                 flops += g.count * 2.0 * mlp_matrices(m.activation) * m.d_model * static_cast<double>(m.d_ff);
+            if (listed(modules, "shared_experts") && !listed(modules, "moe") && g.kind.moe_mlp() && m.shared_d_ff > 0)
+                flops += g.count * 2.0 * mlp_matrices(m.activation) * m.d_model * static_cast<double>(m.shared_d_ff);
         }
         double linears = flops * t.tokens_per_gpu / p.tp / t.matmul_rate;
         double moe_block = 0;  // moe: the MoE blocks' forward again (their all-to-alls and host work: t.moe_recompute_share)
@@ -797,7 +806,7 @@ public:
             if (!listed(kRecomputeModules, mod))
                 throw InputError("--framework-option recompute_modules=" + framework_option(c, "recompute_modules") +
                                  ": '" + mod + "' is not modelled (modelled: " + join(kRecomputeModules, ", ") +
-                                 "; Megatron's shared_experts and the others are not)");
+                                 "; the others Megatron names are not)");
     }
 
     double allocator_reserve(const TrainConfig&) const override { return kGenericFragmentation; }

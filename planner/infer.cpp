@@ -162,9 +162,13 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     const double mlp = pass * widest / tp * mlp_k * ab;
     // A Mamba layer's working set: in_proj's output [z, x, B, C, dt], the convolution's output and
     // the scan's output (a hybrid model).
-    const double mamba = m.has_mamba() ? pass * static_cast<double>(m.mamba.in_proj_width() + m.mamba.conv_channels() + m.mamba.d_inner()) /
-                                             tp * ab
-                                       : 0;
+    double mamba = m.has_mamba() ? pass * static_cast<double>(m.mamba.in_proj_width() + m.mamba.conv_channels() + m.mamba.d_inner()) /
+                                       tp * ab
+                                 : 0;
+    // A Gated DeltaNet layer's likewise: in_proj's output [q, k, v, z, β, α], the convolution's
+    // output and the delta rule's output.
+    if (m.has_gdn())
+        mamba = std::max(mamba, pass * static_cast<double>(m.gdn.in_proj_width() + m.gdn.conv_channels() + m.gdn.value_dim()) / tp * ab);
     double dequant = 0;
     if (c.weights.format == WeightFormat::int4 || c.weights.format == WeightFormat::int3 ||
         c.weights.format == WeightFormat::nf4 || c.weights.format == WeightFormat::int8)
@@ -205,7 +209,9 @@ Memory memory_for(const ModelSpec& m, const InferConfig& c, const Sizes& w, cons
     std::ostringstream af;
     af << num(pass) << " prefill tokens: residual/norm/out 3·t·h·" << ab << " B + max(attention: " << attn_text << " "
        << gib(attn) << ", MLP " << mlp_k << "·t·f·" << ab << " B " << gib(mlp)
-       << (mamba > 0 ? ", Mamba in_proj, convolution and scan outputs " + gib(mamba) : std::string()) << ")"
+       << (mamba > 0 ? std::string(m.has_gdn() ? ", Gated DeltaNet" : ", Mamba") + " in_proj, convolution and scan outputs " + gib(mamba)
+                     : std::string())
+       << ")"
        << (dequant > 0 ? " + one dequantized matrix " + gib(dequant) : "");
     r.act_formula = af.str();
     // Logits of the last position of every sequence (compute dtype + the sampler's fp32 copy).
@@ -326,6 +332,24 @@ KvLayout kv_layout(const ModelSpec& m, const InferConfig& c) {
 RecurrentState recurrent_state(const ModelSpec& m, const InferConfig& c) {
     RecurrentState r;
     r.layers = layers_in_set(m, LayerSet::mamba, 0, m.n_layers);
+    if (r.layers == 0 && m.has_gdn()) {
+        // Gated DeltaNet (Qwen3-Next, Qwen3.5): the convolution's last K − 1 inputs over q, k, v and
+        // one dk × dv state per value head, both in the model's dtype (vLLM's gated_delta_net state
+        // shapes and dtypes with mamba_ssm_cache_dtype "auto"; transformers' cache likewise).
+        const GdnShape& a = m.gdn;
+        r.gdn = true;
+        r.layers = layers_in_set(m, LayerSet::gdn, 0, m.n_layers);
+        const double e = c.weights.format == WeightFormat::fp32 ? 4 : 2, tp = c.tp;
+        r.conv_bytes = (a.conv_kernel - 1.0) * static_cast<double>(a.conv_channels()) / tp * e;
+        r.ssm_bytes = static_cast<double>(a.v_heads) * a.k_head_dim * a.v_head_dim / tp * e;
+        std::ostringstream f;
+        f << r.layers << " Gated DeltaNet layers × (conv " << (a.conv_kernel - 1) << " × " << a.conv_channels()
+          << (c.tp > 1 ? " ÷ tp" : "") << " × " << e << " B + state " << a.v_heads << " × " << a.k_head_dim << " × "
+          << a.v_head_dim << (c.tp > 1 ? " ÷ tp" : "") << " × " << e << " B) = " << format_bytes(r.per_sequence(), ByteUnit::gib, 4)
+          << " per sequence, whatever its length";
+        r.formula = f.str();
+        return r;
+    }
     if (r.layers == 0) return r;
     const MambaShape& a = m.mamba;
     const double model_bytes = c.weights.format == WeightFormat::fp32 ? 4 : 2;
@@ -397,6 +421,9 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     if (m.has_mamba() && (m.mamba.heads % c.tp || m.mamba.groups % c.tp))
         throw InputError("--tp " + std::to_string(c.tp) + " does not divide the " + std::to_string(m.mamba.heads) + " Mamba heads and " +
                          std::to_string(m.mamba.groups) + " groups (a hybrid's Mamba layers split both over the GPUs)");
+    if (m.has_gdn() && (m.gdn.k_heads % c.tp || m.gdn.v_heads % c.tp))
+        throw InputError("--tp " + std::to_string(c.tp) + " does not divide the " + std::to_string(m.gdn.k_heads) +
+                         " Gated DeltaNet key heads and " + std::to_string(m.gdn.v_heads) + " value heads (both split over the GPUs)");
     if (c.weights.group_size < 1) throw InputError("--group-size: must be a positive integer");
     if (c.kv != WeightFormat::fp32 && c.kv != WeightFormat::fp16 && c.kv != WeightFormat::bf16 && c.kv != WeightFormat::fp8 &&
         c.kv != WeightFormat::int8)
@@ -521,7 +548,10 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     // A hybrid's Mamba layers: the SSD scan over the prompt (flops.h ForwardFlops::ssm, per token).
     double prefill_ssm = 0;
     for (const LayerGroup& lg : layer_groups(m))
-        if (lg.kind.has_mamba()) prefill_ssm += lg.count * layer_forward_flops(m, lg.kind, c.prompt).ssm / tp;
+        if (lg.kind.has_mamba() || lg.kind.has_gdn()) {  // … and a Gated DeltaNet layer's delta rule
+            const ForwardFlops f = layer_forward_flops(m, lg.kind, c.prompt);
+            prefill_ssm += lg.count * (f.ssm + f.delta_rule) / tp;
+        }
     p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention + prefill_ssm) + b * logits_flops;
     const double n_pre = std::min<double>(m.d_model, b * prompt);
     const double eff_pre = gemm_efficiency_for(gpu) * n_pre / (n_pre + 128);
@@ -566,8 +596,11 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     p.terms.push_back({"weights", "weights", p.weights, w.weights_formula, "quant.h: LLM.int8, GPTQ, AWQ, QLoRA NF4"});
     p.terms.push_back({"kv_cache", "KV cache", p.kv_cache, kv_formula(m, p.kv, c, mem, p.vllm_pool), src_kv});
     if (p.state.layers > 0)
-        p.terms.push_back({"recurrent_state", "Mamba state", p.recurrent_state, std::to_string(c.batch) + " sequences × " + p.state.formula,
-                           "Mamba-2's convolution and SSM states per sequence (vLLM MambaStateShapeCalculator; docs/INFERENCE.md)"});
+        p.terms.push_back({"recurrent_state", p.state.gdn ? "Gated DeltaNet state" : "Mamba state", p.recurrent_state,
+                           std::to_string(c.batch) + " sequences × " + p.state.formula,
+                           p.state.gdn ? "Gated DeltaNet's convolution and delta-rule states per sequence (vLLM "
+                                         "MambaStateShapeCalculator.gated_delta_net_state_shape; docs/INFERENCE.md)"
+                                       : "Mamba-2's convolution and SSM states per sequence (vLLM MambaStateShapeCalculator; docs/INFERENCE.md)"});
     p.terms.push_back({"activations", c.autograd ? "activations kept by autograd" : "prefill activations (one layer)",
                        p.activations, mem.act_formula,
                        c.autograd ? std::string("PyTorch keeps what backward would need when the forward records autograd")

@@ -104,7 +104,8 @@ KvLayout kv_layout(const ModelSpec& m, const InferConfig& c);
 // default; vLLM keeps the convolution state in the model dtype and the SSM state in fp32 for
 // Nemotron-H (its NemotronH config hook: "only float32 is known to have no accuracy issues").
 struct RecurrentState {
-    int layers = 0;                  // Mamba layers
+    int layers = 0;                  // Mamba (or Gated DeltaNet) layers
+    bool gdn = false;                // the layers are Gated DeltaNet mixers (Qwen3-Next), not Mamba-2
     double conv_bytes = 0, ssm_bytes = 0;  // one sequence, one layer, per GPU
     double per_sequence() const { return layers * (conv_bytes + ssm_bytes); }
     std::string formula;

@@ -199,6 +199,7 @@ std::string placement(const ModelSpec& m, int stage, int pp, const std::vector<L
 std::string kind_name(const ModelSpec& m, const LayerKind& k) {
     std::vector<std::string> words;
     if (m.hybrid()) return hybrid_kind_name(k);
+    if (m.has_gdn()) words.emplace_back(k.has_gdn() ? "Gated DeltaNet" : "attention");
     if (m.is_moe()) words.emplace_back(k.moe ? "MoE" : "dense");
     if (k.attention != LayerAttention::global || m.sliding_window > 0 || m.attention_chunk > 0)
         words.emplace_back(to_string(k.attention));

@@ -115,7 +115,7 @@ struct Fp8CastElements {
     double forward_per_token = 0, backward_per_token = 0, weights = 0;
 };
 Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, const LayerKind& kind) {
-    const double d = m.d_model, t = p.tp, q = static_cast<double>(m.q_dim());
+    const double d = m.d_model, t = p.tp, q = static_cast<double>(m.q_proj_width());  // with its output gate
     const double qkv_out = q + static_cast<double>(m.k_dim() + m.v_dim());
     const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();  // the output projection's input
     const double mats = gated_mlp(m.activation) ? 2 : 1;  // gate and up, or up
@@ -130,6 +130,12 @@ Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, c
         e.forward_per_token += d + di / t;
         e.backward_per_token += w_in / t + d;
         e.weights += (d * w_in + di * d) / t;
+    }
+    if (kind.has_gdn()) {  // in_proj d → W_in, out_proj value_dim → d, likewise
+        const double w_in = static_cast<double>(m.gdn.in_proj_width()), dv = static_cast<double>(m.gdn.value_dim());
+        e.forward_per_token += d + dv / t;
+        e.backward_per_token += w_in / t + d;
+        e.weights += (d * w_in + dv * d) / t;
     }
     if (!kind.ffn) return e;
     // An MLP of width w split over tp_mlp ranks; `gathered` of the micro-batch's tokens pass through
@@ -240,6 +246,8 @@ ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, in
         f.mlp += g.count * layer.mlp;
         f.mamba_proj += g.count * layer.mamba_proj;
         f.ssm += g.count * layer.ssm;
+        f.gdn_proj += g.count * layer.gdn_proj;
+        f.delta_rule += g.count * layer.delta_rule;
     }
     if (stage == p.pp - 1) {
         const ForwardFlops mtp = mtp_forward_flops(m, seq);
@@ -319,6 +327,16 @@ StepFlops step_flops(const MemoryPlan& plan) {
     return r;
 }
 
+double recurrent_scan_peak(double peak_16bit) {
+    static const double reference = find_gpu("h100-sxm")->peak_bf16;
+    return std::min(peak_16bit, reference);
+}
+
+double delta_rule_rate(double peak_16bit, double clock_fraction, double chains) {
+    const double occupancy = chains >= kDeltaRuleSaturatingChains ? 1 : std::sqrt(std::max(chains, 1.0) / kDeltaRuleSaturatingChains);
+    return kDeltaRuleEfficiency * recurrent_scan_peak(peak_16bit) * clock_fraction * occupancy;
+}
+
 ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const ModelSpec& m = plan.model;
     const TrainConfig& c = plan.config;
@@ -369,6 +387,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
     if (m.has_mamba()) n_min = std::min(n_min, static_cast<double>(m.mamba.d_inner()) / p.tp);
+    if (m.has_gdn()) n_min = std::min(n_min, static_cast<double>(m.gdn.value_dim()) / p.tp);
     const double base_efficiency = opt.gemm_efficiency > 0 ? opt.gemm_efficiency : gemm_efficiency_for(g);
     // The 16-bit matmuls' efficiency (a calibration measures 16-bit GEMMs); the quantized linears'
     // format may reach a different fraction of its own peak where no kernel table measures it
@@ -406,22 +425,26 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     PassRates lin16{rate16, rate16};  // the linears' 16-bit rates (replaced by the table's where it has them)
     const double d_ff = static_cast<double>(m.d_ff), mlp_in = gated_mlp(m.activation) ? 2 : 1;
     if (tu.table && !(opt.gemm_efficiency > 0)) {
-        const double q_out = static_cast<double>(m.q_dim() + m.k_dim() + m.v_dim());
+        const double q_out = static_cast<double>(m.q_proj_width() + m.k_dim() + m.v_dim());
         const double attn_in = static_cast<double>(m.n_heads) * m.v_head_dim();
-        // A hybrid stage weighs each kind's GEMMs by its layers (attention, MLP, Mamba projections).
-        double n_attn = 1, n_ffn = 1, n_mamba = 0;
-        if (m.hybrid()) {
+        // A stage whose layers' mixers differ (a hybrid's, or Qwen3-Next's Gated DeltaNet and attention
+        // layers) weighs each kind's GEMMs by its layers (attention, MLP, Mamba and Gated DeltaNet projections).
+        double n_attn = 1, n_ffn = 1, n_mamba = 0, n_gdn = 0;
+        if (m.hybrid() || m.has_gdn()) {
             n_attn = n_ffn = 0;
             for (const LayerGroup& lg : stage_layer_groups(m, p, r.stage)) {
                 if (lg.kind.has_attention()) n_attn += lg.count;
                 if (lg.kind.ffn) n_ffn += lg.count;
                 if (lg.kind.has_mamba()) n_mamba += lg.count;
+                if (lg.kind.has_gdn()) n_gdn += lg.count;
             }
         }
         const double di = static_cast<double>(m.mamba.d_inner()), w_in = static_cast<double>(m.mamba.in_proj_width());
+        const double g_in = static_cast<double>(m.gdn.in_proj_width()), g_v = static_cast<double>(m.gdn.value_dim());
         const std::vector<GemmShape> lin_shapes = {{tokens_mb, q_out / p.tp, d, n_attn}, {tokens_mb, d, attn_in / p.tp, n_attn},
                                                    {tokens_mb, mlp_in * d_ff / p.tp, d, n_ffn}, {tokens_mb, d, d_ff / p.tp, n_ffn},
-                                                   {tokens_mb, w_in / p.tp, d, n_mamba}, {tokens_mb, d, di / p.tp, n_mamba}};
+                                                   {tokens_mb, w_in / p.tp, d, n_mamba}, {tokens_mb, d, di / p.tp, n_mamba},
+                                                   {tokens_mb, g_in / p.tp, d, n_gdn}, {tokens_mb, d, g_v / p.tp, n_gdn}};
         const PassRates lin = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, false), lin_shapes, !lora, table_scale, clamped);
         if (r.fp8_linears_only)  // the same linears in 16 bits, for those a framework keeps out of the recipe
             lin16 = table_gemm_rates(*tu.table, gemm_dtype(g, c.precision, true), lin_shapes, !lora, table_scale, clamped);
@@ -499,8 +522,9 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double attn_fwd = (stage_fwd.attention + stage_fwd.mtp_attention) * tokens_mb / p.tp;
     const double logits_fwd = stage_fwd.logits * tokens_mb / p.tp;
     // Mamba-2's SSD scans (hybrid models) at their own rate, outside the linear layers' GEMMs.
-    const double ssm_fwd = stage_fwd.ssm * tokens_mb / p.tp;
-    const double linear_fwd = fwd_flops - attn_fwd - logits_fwd - ssm_fwd;
+    // Gated DeltaNet's chunked delta rule (Qwen3-Next, Qwen3.5) likewise.
+    const double ssm_fwd = stage_fwd.ssm * tokens_mb / p.tp, delta_fwd = stage_fwd.delta_rule * tokens_mb / p.tp;
+    const double linear_fwd = fwd_flops - attn_fwd - logits_fwd - ssm_fwd - delta_fwd;
     double ssm_time_fwd = 0, ssm_time_bwd = 0;
     if (ssm_fwd > 0) {
         const double rate_ssm = r.peak_16bit * r.clock_fraction * kSsdScanEfficiency;
@@ -508,15 +532,28 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         ssm_time_bwd = (kSsdBackwardFactor + full_share) * ssm_fwd / rate_ssm;
         r.ssm_forward_seconds = ssm_time_fwd;
         r.ssm_seconds = ssm_time_fwd + ssm_time_bwd;
-        r.rate_sources.ssm = "Mamba-2 SSD scan at " + plain(kSsdScanEfficiency) + " of the 16-bit peak (a published H100 timing of mamba_ssm's kernels, docs/REFERENCES.md §15), backward " +
-                             plain(kSsdBackwardFactor) + " × its forward FLOPs";
+        r.rate_sources.ssm = "Mamba-2 SSD scan at " + plain(kSsdScanEfficiency) + " of the 16-bit peak (" + kSsdScanSource +
+                             "), backward " + plain(kSsdBackwardFactor) + " × its forward time";
+    }
+    if (delta_fwd > 0) {
+        const double chains = static_cast<double>(c.micro_batch) * m.gdn.v_heads / p.tp;
+        const double rate_delta = delta_rule_rate(r.peak_16bit, r.clock_fraction, chains);
+        const double fwd = delta_fwd / rate_delta;
+        r.delta_rule_forward_seconds = fwd;
+        r.delta_rule_seconds = fwd + (kDeltaRuleBackwardFactor + full_share) * fwd;
+        ssm_time_fwd += fwd;
+        ssm_time_bwd += (kDeltaRuleBackwardFactor + full_share) * fwd;
+        r.rate_sources.delta_rule = "Gated DeltaNet's chunked delta rule at " + format_fixed(rate_delta / 1e12, 0) + " TFLOP/s (" +
+                                    plain(kDeltaRuleEfficiency) + " of min(the 16-bit peak, the H100's)" +
+                                    (chains < kDeltaRuleSaturatingChains ? " × √(" + plain(chains) + " chains ÷ 32)" : std::string()) +
+                                    ": " + kDeltaRuleSource + "), backward " + plain(kDeltaRuleBackwardFactor) + " × its forward time";
     }
     const double attn_recompute = c.recompute == Recompute::none ? 0 : recompute_share * attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base
     const double attn_bwd = (bwd_mult + r.attention_backward_factor - 2) * attn_fwd;
     r.attention_forward_seconds = attn_fwd / rate_attn;
     r.attention_matmul_seconds = attn_fwd / rate_attn + attn_bwd / rate_attn_bwd;
-    const double ssm_recompute = c.recompute == Recompute::full ? full_share * ssm_fwd : 0;  // in recompute_flops, timed above
+    const double ssm_recompute = c.recompute == Recompute::full ? full_share * (ssm_fwd + delta_fwd) : 0;  // in recompute_flops, timed above
     r.linear_matmul_seconds = (linear_fwd + recompute_flops - attn_recompute - ssm_recompute) / rate + bwd_mult * linear_fwd / rate_bwd;
     const double hbm = opt.memory_bandwidth > 0 ? opt.memory_bandwidth : g.memory_bandwidth;
     double matmul_fwd = linear_fwd / rate + logits_fwd / rate16 + attn_fwd / rate_attn + ssm_time_fwd;
@@ -947,11 +984,13 @@ A2aLayerPair a2a_layer_pair(const ComputeTime& t, double a2a) {
     A2aLayerPair r;
     r.a2a = a2a;
     const ForwardFlops& f = t.stage_forward;
-    // (A hybrid model's Mamba mixers count with the attention part: they are not the MLP.)
-    const double linear = f.qkv + f.output_proj + f.mamba_proj + f.mlp;
+    // (A hybrid model's Mamba mixers and Qwen3-Next's Gated DeltaNet mixers count with the attention
+    // part: they are not the MLP.)
+    const double mixer_proj = f.qkv + f.output_proj + f.mamba_proj + f.gdn_proj;
+    const double linear = mixer_proj + f.mlp;
     if (!(t.layers > 0) || !(linear > 0)) return r;
     const double rest_fwd = std::max(0.0, t.microbatch_forward_seconds - t.attention_forward_seconds);
-    const double attn_share = (f.qkv + f.output_proj + f.mamba_proj) / linear;
+    const double attn_share = mixer_proj / linear;
     r.attention_forward = (t.attention_forward_seconds + rest_fwd * attn_share) / t.layers;
     r.mlp_forward = rest_fwd * (1 - attn_share) / t.layers;
     const double attn_bwd = (t.attention_forward_seconds * t.attention_backward_factor + 2 * rest_fwd * attn_share) / t.layers;
@@ -1189,6 +1228,7 @@ PerfPlan plan_perf(const MemoryPlan& plan, const ClusterSpec& cl, const PerfOpti
     r.loss_seconds = t.loss_seconds;
     r.loss_source = t.loss_source;
     r.ssm_seconds = t.ssm_seconds * t.micro_batches;
+    r.delta_rule_seconds = t.delta_rule_seconds * t.micro_batches;
     r.bf16_linear_share = t.bf16_linear_share;
     r.bf16_linear_source = t.bf16_linear_source;
     r.expert_gemm_efficiency = t.expert_gemm_efficiency;

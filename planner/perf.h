@@ -237,6 +237,7 @@ struct RateSources {
     std::string gemm;          // the linear layers' and output layer's GEMMs
     std::string attention;     // the attention core
     std::string ssm;           // hybrid models: the Mamba-2 SSD scans ("" none)
+    std::string delta_rule;    // Gated DeltaNet layers: the chunked delta rule ("" none)
     std::string memory_bound;  // element-wise, casts, permutation, dequantization, optimizer
     std::string elementwise;   // fused or eager element-wise kernels and what decided it
     std::string clamped;       // kernel-table lookups outside the measured range ("" none)
@@ -260,6 +261,37 @@ inline constexpr double kSsdScanEfficiency = 0.07;
 // Its backward re-runs four forward kernels and then about two matmuls for each of the forward's:
 // 2.5 × the forward FLOPs (derived from the kernel sequence, as FlashAttention's 2.5).
 inline constexpr double kSsdBackwardFactor = 2.5;
+inline constexpr const char* kSsdScanSource = "a published H100 timing of mamba_ssm's kernels, docs/REFERENCES.md §15";
+
+// The recurrent mixers' scans are Triton kernels (mamba_ssm's, flash-linear-attention's): they do
+// not run faster on Blackwell's tensor cores. flash-linear-attention 0.5.1's chunk_gated_delta_rule
+// forward takes the same time on a GB200 as on an H200 at every Qwen3.5 shape FlashQLA's benchmark
+// publishes (e.g. 32 value heads, one sequence of 8,192 tokens: 0.468 ms vs 0.472 ms;
+// docs/REFERENCES.md §16). Their rate is a fraction of a reference peak — the H100 SXM's dense
+// 16-bit peak in the GPU catalog (the H200's is the same), where the fractions were measured — or of
+// the GPU's own 16-bit peak where that is lower (A100, H20, L40S: the same kernels on fewer tensor
+// cores).
+double recurrent_scan_peak(double peak_16bit);
+
+// Gated DeltaNet's chunked delta rule (flash-linear-attention's chunk_gated_delta_rule: the
+// cumulative gate, β·K·Kᵀ, the triangular solve, W and U, the state pass, the output): its FLOPs
+// (flops.h ForwardFlops::delta_rule) at kDeltaRuleEfficiency × recurrent_scan_peak(the GPU's
+// 16-bit peak) × (chains ÷ 32)^½ below 32 chains, where chains = sequences of the
+// micro-batch × value heads per GPU (the kernels parallelise over both; fewer leave SMs idle).
+// DERIVED from a third-party measurement, not measured by llmplan and not fitted: FlashQLA's
+// published H200 benchmark of flash-linear-attention 0.5.1's forward (docs/REFERENCES.md §16),
+// at llmplan's FLOP count: ≥ 32 chains 101–118 TFLOP/s (median 102.7: 0.104 of 989); 16 chains
+// 75.9 (0.077, √½ × 0.104 = 0.074); 8 chains 51.2 (0.052, √¼ × 0.104). Backward: 3.0 × the
+// forward's time (the same benchmark's backward ÷ forward at 32 value heads, 8K and 32K tokens:
+// 3.06, 3.01; at 16 and 8 heads 3.0–3.3).
+inline constexpr double kDeltaRuleEfficiency = 0.104;
+inline constexpr double kDeltaRuleSaturatingChains = 32;
+inline constexpr double kDeltaRuleBackwardFactor = 3.0;
+inline constexpr const char* kDeltaRuleSource =
+    "flash-linear-attention's Triton kernels; derived from FlashQLA's published H200 timings, docs/REFERENCES.md §16";
+// The delta rule's forward rate (FLOP/s) on a GPU of this 16-bit peak and clock, for this many
+// chains (sequences of the micro-batch × value heads per GPU).
+double delta_rule_rate(double peak_16bit, double clock_fraction, double chains);
 
 // One MoE layer's forward beside another micro-batch's backward of the same layer under the
 // framework's all-to-all overlap (Megatron-Core's combined 1F1B): per layer and micro-batch, the
@@ -328,6 +360,8 @@ struct ComputeTime {
     std::string bf16_linear_source;        // which (FrameworkProfile::bf16_linear_flops)
     double ssm_seconds = 0;                // one micro-batch's Mamba-2 SSD scans, forward + backward (+ full recompute)
     double ssm_forward_seconds = 0;        // of it, the forward
+    double delta_rule_seconds = 0;         // one micro-batch's Gated DeltaNet delta rules, forward + backward (+ full recompute)
+    double delta_rule_forward_seconds = 0; // of it, the forward
     double attention_efficiency = 0;       // the attention core's fraction of peak_16bit
     std::string attention_efficiency_source;  // GpuSpec::attention_efficiency_source, or empty (= gemm_efficiency)
     double fp8_cast_seconds = 0;           // per step, fp8 only: the casts of the linears' operands (in elementwise)
@@ -404,6 +438,7 @@ struct PerfPlan {
     double loss_seconds = 0;          // per step, of elementwise_seconds: the cross-entropy over the logits (last stage)
     std::string loss_source;          // the loss kernel it assumes
     double ssm_seconds = 0;           // per step, of matmul_seconds: hybrid models' Mamba-2 SSD scans
+    double delta_rule_seconds = 0;    // per step, of matmul_seconds: Gated DeltaNet layers' chunked delta rules
     double bf16_linear_share = 0;     // quantized recipes: the linears' FLOPs share the framework keeps in 16 bits
     std::string bf16_linear_source;   // which (ComputeTime::bf16_linear_source)
     double microbatch_forward_seconds = 0, microbatch_backward_seconds = 0;  // worst stage, one micro-batch

@@ -117,6 +117,8 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                                      {"mlp", r.forward_per_token.mlp},
                                      {"mamba_projections", r.forward_per_token.mamba_proj},
                                      {"ssm_scan", r.forward_per_token.ssm},
+                                     {"gated_deltanet_projections", r.forward_per_token.gdn_proj},
+                                     {"delta_rule", r.forward_per_token.delta_rule},
                                      {"logits", r.forward_per_token.logits},
                                      {"mtp", r.forward_per_token.mtp}}},
         {"slowest_stage", r.compute_stage},
@@ -134,6 +136,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
                                {"elementwise", r.rate_sources.elementwise}};
     if (!r.rate_sources.clamped.empty()) compute["rate_sources"]["clamped"] = r.rate_sources.clamped;
     if (!r.rate_sources.ssm.empty()) compute["rate_sources"]["ssm"] = r.rate_sources.ssm;
+    if (!r.rate_sources.delta_rule.empty()) compute["rate_sources"]["delta_rule"] = r.rate_sources.delta_rule;
     compute["elementwise_kernels"] = to_string(r.elementwise.kernels);  // docs/PERFORMANCE_MODEL.md §2
     compute["eager_extra_bytes_per_token"] = r.eager_extra_bytes_per_token;
     if (!r.eager_modules.empty()) {
@@ -148,6 +151,7 @@ void add_perf_json(nlohmann::ordered_json& report, const PerfPlan& r, const Clus
         compute["expert_tokens_per_micro_batch"] = r.expert_tokens;
     }
     if (r.ssm_seconds > 0) compute["ssm_scan_seconds"] = r.ssm_seconds;  // hybrid models' Mamba-2 scans, in the matmuls
+    if (r.delta_rule_seconds > 0) compute["delta_rule_seconds"] = r.delta_rule_seconds;  // Gated DeltaNet layers, in the matmuls
     if (r.bf16_linear_share > 0) compute["bf16_linears"] = {{"share", r.bf16_linear_share}, {"source", r.bf16_linear_source}};
     if (r.clock_fraction < 1) {                            // --power-limit
         compute["power_limit_watts"] = r.board_watts;

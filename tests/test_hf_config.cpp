@@ -150,8 +150,9 @@ TEST_CASE("export then import gives the same spec for every model_type llmplan w
     REQUIRE(supported_hf_model_types() ==
             std::vector<std::string>{"gpt2", "llama", "mistral", "mixtral", "qwen2", "gpt_neox", "qwen3", "qwen3_moe",
                                      "qwen2_moe", "deepseek_v2", "deepseek_v3", "gemma2", "gemma3_text", "phi3",
-                                     "gpt_oss", "llama4_text", "olmo2", "glm4_moe", "minimax_m2", "bloom", "nemotron",
-                                     "nemotron_h", "gemma3", "llama4"});
+                                     "gpt_oss", "llama4_text", "olmo2", "glm4_moe", "minimax_m2", "qwen3_next",
+                                     "qwen3_5_moe_text", "bloom", "nemotron", "nemotron_h", "gemma3", "llama4",
+                                     "qwen3_5_moe"});
     const std::set<std::string> writable = {"gpt2", "llama", "mistral", "mixtral", "qwen2", "gpt_neox"};
     const std::pair<const char*, const char*> fixtures[] = {
         {"gpt2", "gpt2.json"},       {"llama", "llama-3-8b.json"},  {"mistral", "mistral-7b-v0.1.json"},
@@ -253,8 +254,8 @@ TEST_CASE("export refuses what the model_type cannot express", "[hf_config][erro
     CHECK_THROWS_WITH(hf_config_from_model(preset_or_throw("llama-3-8b", "t"), "bert"),
                       "hf_config_from_model: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, "
                       "mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, qwen2_moe, deepseek_v2, deepseek_v3, gemma2, "
-                      "gemma3_text, phi3, gpt_oss, llama4_text, olmo2, glm4_moe, minimax_m2, bloom, nemotron, nemotron_h, "
-                      "gemma3, llama4)");
+                      "gemma3_text, phi3, gpt_oss, llama4_text, olmo2, glm4_moe, minimax_m2, qwen3_next, "
+                      "qwen3_5_moe_text, bloom, nemotron, nemotron_h, gemma3, llama4, qwen3_5_moe)");
     ModelSpec gqa_neox = load("pythia-160m.json");
     gqa_neox.n_kv_heads = 4;
     CHECK_THROWS_WITH(hf_config_from_model(gqa_neox, "gpt_neox"), Catch::Contains("no grouped-query attention"));
@@ -450,13 +451,14 @@ TEST_CASE("bad configs give one-line errors naming the source and the field", "[
                       Catch::StartsWith("--hf-config bert.json: unsupported model_type \"bert\" (") &&
                           Catch::EndsWith("supported: gpt2, llama, mistral, mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, "
                                      "qwen2_moe, deepseek_v2, deepseek_v3, gemma2, gemma3_text, phi3, gpt_oss, "
-                                     "llama4_text, olmo2, glm4_moe, minimax_m2, bloom, nemotron, nemotron_h, gemma3, llama4)"));
+                                     "llama4_text, olmo2, glm4_moe, minimax_m2, qwen3_next, qwen3_5_moe_text, bloom, "
+                                     "nemotron, nemotron_h, gemma3, llama4, qwen3_5_moe)"));
     cfg["model_type"] = "gpt-neox";
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
                       "x: unsupported model_type \"gpt-neox\" (did you mean \"gpt_neox\"? supported: gpt2, llama, "
                       "mistral, mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, qwen2_moe, deepseek_v2, deepseek_v3, "
-                      "gemma2, gemma3_text, phi3, gpt_oss, llama4_text, olmo2, glm4_moe, minimax_m2, bloom, nemotron, nemotron_h, "
-                      "gemma3, llama4)");
+                      "gemma2, gemma3_text, phi3, gpt_oss, llama4_text, olmo2, glm4_moe, minimax_m2, qwen3_next, "
+                      "qwen3_5_moe_text, bloom, nemotron, nemotron_h, gemma3, llama4, qwen3_5_moe)");
     cfg["model_type"] = 7;
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"model_type\" must be a string (got 7)");
     cfg.erase("model_type");

@@ -183,12 +183,12 @@ TEST_CASE("plan and models print these lines, and models lists the active parame
 
     const test::CliResult list = test::run_cli({"models"});
     REQUIRE(list.code == 0);
-    CHECK(list.out.find("  name               parameters  active  layers") != std::string::npos);
-    CHECK(list.out.find("  deepseek-v3              671B   37.6B      61     7168    128  128  18432  129280") !=
+    CHECK(list.out.find("  name                parameters  active  layers") != std::string::npos);
+    CHECK(list.out.find("  deepseek-v3               671B   37.6B      61     7168    128  128  18432  129280") !=
           std::string::npos);
-    CHECK(list.out.find("  qwen3-30b-a3b           30.5B   3.35B      48     2048     32    4      -  151936") !=
+    CHECK(list.out.find("  qwen3-30b-a3b            30.5B   3.35B      48     2048     32    4      -  151936") !=
           std::string::npos);
-    CHECK(list.out.find("  llama-2-7b              6.74B              32     4096     32   32  11008   32000") !=
+    CHECK(list.out.find("  llama-2-7b               6.74B              32     4096     32   32  11008   32000") !=
           std::string::npos);
 
     const test::CliResult infer = test::run_cli({"infer", "--model", "deepseek-v3", "--gpu", "h200", "--tp", "8",
@@ -207,7 +207,7 @@ TEST_CASE("the README names every preset and, in order, every family --hf-config
     const std::string lead = "Families read (its `model_type`): ";
     const std::size_t at = readme.find(lead);
     REQUIRE(at != std::string::npos);
-    std::string listed = readme.substr(at + lead.size(), readme.find(" (the last two", at) - at - lead.size());
+    std::string listed = readme.substr(at + lead.size(), readme.find(" (the last ", at) - at - lead.size());
     for (char& c : listed)
         if (c == '\n') c = ' ';
     std::string compact;  // the README wraps the list: one space between names

@@ -23,7 +23,8 @@ TEST_CASE("the preset list is the documented one, each spec named after its pres
         "qwen3-30b-a3b", "qwen3-235b-a22b", "qwen1.5-moe-a2.7b", "deepseek-v2-lite", "deepseek-v3", "gemma-2-9b",
         "gemma-3-27b", "gpt-oss-20b", "gpt-oss-120b", "llama-4-scout", "llama-4-maverick", "phi-3-mini",
         "olmo-2-7b", "llama-3.2-1b", "llama-3.2-3b", "mixtral-8x22b", "qwen2-57b-a14b", "deepseek-v2", "kimi-k2",
-        "bloom-560m", "nemotron-4-15b", "nemotron-4-340b", "glm-4.5", "glm-4.5-air", "minimax-m2", "nemotron-3-nano", "nemotron-3-super"};
+        "bloom-560m", "nemotron-4-15b", "nemotron-4-340b", "glm-4.5", "glm-4.5-air", "minimax-m2", "qwen3-next-80b-a3b", "qwen3.5-397b-a17b", "nemotron-3-nano",
+        "nemotron-3-super"};
     std::vector<std::string> names;
     for (const Preset& p : model_presets()) names.push_back(p.name);
     CHECK(names == expected);
@@ -89,7 +90,7 @@ TEST_CASE("every model card's rounded figure is reproduced to its rounding", "[p
         }
         ++checked;
     }
-    CHECK(checked == 33);
+    CHECK(checked == 35);
     // Exact figures of docs/PRESETS.md §3 that the rounded ones stand for:
     CHECK(count_params(preset_or_throw("bloom-560m", "--model")).total() == 559'214'592);  // model card
     const ParamBreakdown gemma2 = count_params(preset_or_throw("gemma-2-9b", "--model"));

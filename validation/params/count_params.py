@@ -5,7 +5,7 @@ Needs torch and transformers (written for transformers 5.17). For every config.j
 directories it builds AutoModelForCausalLM.from_config(config) on the meta device (no memory, no
 weights, no download), sums numel() over model.named_parameters() (a tied lm_head is listed once),
 sorts each parameter into the components of hand_count.py, and writes one JSON object keyed by
-file name. Composite image-text configs (gemma3, llama4) are built as the text CausalLM from
+file name. Composite image-text configs (gemma3, llama4, qwen3_5_moe) are built as the text CausalLM from
 text_config only, as llmplan counts only the language model.
 
 Usage: count_params.py [DIR ...] [--out FILE]
@@ -22,8 +22,8 @@ import transformers
 from transformers import AutoConfig, AutoModelForCausalLM
 
 COMPONENTS = ("embedding", "attention", "dense_mlp", "routed_experts", "shared_experts",
-              "router", "norm", "head", "mamba", "latent_projections")
-COMPOSITE = ("gemma3", "llama4")
+              "router", "norm", "head", "mamba", "latent_projections", "linear_attention")
+COMPOSITE = ("gemma3", "llama4", "qwen3_5_moe")
 # Keys of a published config.json that would make from_config do more than build the layout:
 # remote code (`auto_map`) and checkpoint quantization (`quantization_config`, e.g. DeepSeek-V3's
 # fp8 and gpt-oss's mxfp4); neither changes which parameters the native classes register.
@@ -40,6 +40,8 @@ def classify(name):
         return "norm"
     if any(m in ("embed_tokens", "embed_in", "wte", "wpe", "word_embeddings", "embeddings") for m in modules):
         return "embedding"
+    if "linear_attn" in modules:  # Qwen3-Next / Qwen3.5: a Gated DeltaNet mixer (its gated norm: norm, above)
+        return "linear_attention"
     if any(m.startswith("shared_expert") for m in modules):
         return "shared_experts"
     if "experts" in modules:

@@ -8,7 +8,8 @@ with transformers; validation/params/README.md says how the two are used.
 
 Usage: hand_count.py PATH [PATH ...] [--out FILE]
   PATH is a config.json file or a directory of *.json configs. Prints one JSON object keyed by
-  file name: total, active, components, layer counts, and (DeepSeek-V3) mtp outside the total.
+  file name: total, active, components, layer counts, and (DeepSeek-V3, GLM-4.5, Nemotron 3,
+  Qwen3-Next, Qwen3.5) mtp outside the total.
 """
 
 import argparse
@@ -17,7 +18,7 @@ import os
 import sys
 
 COMPONENTS = ("embedding", "attention", "dense_mlp", "routed_experts", "shared_experts",
-              "router", "norm", "head", "mamba", "latent_projections")
+              "router", "norm", "head", "mamba", "latent_projections", "linear_attention")
 
 
 class ConfigError(Exception):
@@ -99,6 +100,21 @@ DEFAULTS = {
     "nemotron": dict(vocab_size=256000, hidden_size=6144, intermediate_size=24576, num_hidden_layers=32,
                      num_attention_heads=48, num_key_value_heads=None, head_dim=None, attention_bias=False,
                      mlp_bias=False, tie_word_embeddings=False),
+    # Qwen3NextConfig; Qwen3_5MoeTextConfig (its subclass: no intermediate_size, decoder_sparse_step or
+    # mlp_only_layers, every layer MoE). full_attention_interval is an __init__ argument, not a field.
+    "qwen3_next": dict(vocab_size=151936, hidden_size=2048, intermediate_size=5632, num_hidden_layers=48,
+                       num_attention_heads=16, num_key_value_heads=2, head_dim=256, attention_bias=False,
+                       tie_word_embeddings=False, linear_conv_kernel_dim=4, linear_key_head_dim=128,
+                       linear_value_head_dim=128, linear_num_key_heads=16, linear_num_value_heads=32,
+                       decoder_sparse_step=1, moe_intermediate_size=512, shared_expert_intermediate_size=512,
+                       num_experts_per_tok=10, num_experts=512, mlp_only_layers=None, layer_types=None,
+                       full_attention_interval=4),
+    "qwen3_5_moe_text": dict(vocab_size=248320, hidden_size=2048, num_hidden_layers=40, num_attention_heads=16,
+                             num_key_value_heads=2, head_dim=256, attention_bias=False, tie_word_embeddings=False,
+                             linear_conv_kernel_dim=4, linear_key_head_dim=128, linear_value_head_dim=128,
+                             linear_num_key_heads=16, linear_num_value_heads=32, moe_intermediate_size=512,
+                             shared_expert_intermediate_size=512, num_experts_per_tok=8, num_experts=256,
+                             layer_types=None, full_attention_interval=4),
     "nemotron_h": dict(vocab_size=131072, hidden_size=4096, intermediate_size=21504, num_hidden_layers=None,
                        num_attention_heads=32, num_key_value_heads=8, head_dim=128, attention_bias=False,
                        mlp_bias=False, use_bias=False, use_conv_bias=True, tie_word_embeddings=False,
@@ -121,7 +137,7 @@ ALIASES = {
 }
 
 # Composite image-text configs: only the language model (built from text_config) is counted.
-COMPOSITE = {"gemma3": "gemma3_text", "llama4": "llama4_text"}
+COMPOSITE = {"gemma3": "gemma3_text", "llama4": "llama4_text", "qwen3_5_moe": "qwen3_5_moe_text"}
 
 
 class Cfg:
@@ -478,6 +494,76 @@ def count_nemotron_h(cfg):
                   fraction, extra)
 
 
+def gated_deltanet(cfg):
+    """Qwen3-Next's / Qwen3.5's Gated DeltaNet mixer (`linear_attn`): (its parameters, its gated
+    norm's weight). in_proj_qkvz d -> 2 key_dim + 2 value_dim and in_proj_ba d -> 2 Hv (Qwen3.5
+    splits them into in_proj_qkv, in_proj_z, in_proj_b, in_proj_a: the same rows), no biases;
+    depthwise conv1d over q, k, v (2 key_dim + value_dim channels) of linear_conv_kernel_dim taps,
+    no bias; dt_bias and A_log [Hv]; out_proj value_dim -> d, no bias; norm (RMSNormGated) [head_v_dim]."""
+    d, K = cfg["hidden_size"], cfg["linear_conv_kernel_dim"]
+    hk, hv = cfg["linear_num_key_heads"], cfg["linear_num_value_heads"]
+    key_dim, value_dim = hk * cfg["linear_key_head_dim"], hv * cfg["linear_value_head_dim"]
+    conv_dim = 2 * key_dim + value_dim
+    mixer = (linear(d, 2 * key_dim + 2 * value_dim, False) + linear(d, 2 * hv, False) + conv_dim * K + 2 * hv +
+             linear(value_dim, d, False))
+    return mixer, cfg["linear_value_head_dim"]
+
+
+def hybrid_layer_types(cfg):
+    """layer_types, or every full_attention_interval-th layer "full_attention" and the rest
+    "linear_attention" (the config classes' __post_init__)."""
+    L = cfg["num_hidden_layers"]
+    types = cfg.get("layer_types")
+    if types is None:
+        step = cfg["full_attention_interval"]
+        types = ["linear_attention" if (i + 1) % step else "full_attention" for i in range(L)]
+    if len(types) != L:
+        raise ConfigError(f"layer_types lists {len(types)} layers, num_hidden_layers is {L}")
+    legacy = {"attention": "full_attention", "mamba": "linear_attention"}  # remap_legacy_layer_types
+    types = [legacy.get(t, t) for t in types]
+    for t in types:
+        if t not in ("linear_attention", "full_attention"):
+            raise ConfigError(f"layer_types: {t!r} is neither linear_attention nor full_attention")
+    return types
+
+
+def count_qwen3_next(cfg):
+    """qwen3_next (Qwen3-Next), qwen3_5_moe_text (Qwen3.5's language model): per layer a Gated
+    DeltaNet ("linear_attention") or a gated attention ("full_attention": q_proj d -> 2 H hd, the
+    query and its output gate; k/v_proj d -> K hd; o_proj H hd -> d; all biased iff attention_bias;
+    q_norm, k_norm [hd]), two RMSNorms [d], and Qwen2-MoE's MoE block (router [E, d], E experts of
+    Im, a shared expert of shared_expert_intermediate_size and its gate d -> 1), or, in qwen3_next's
+    dense layers (qwen_moe_layers), an MLP of I. The checkpoints' MTP layers (fc 2d -> d, two
+    pre-fc norms, a full-attention MoE decoder layer, a norm; embed_tokens and lm_head shared) are
+    not built by transformers: reported apart, as many as mtp_num_hidden_layers, else vLLM's
+    default num_nextn_predict_layers 1 (Qwen3-Next's config names none)."""
+    d, L = cfg["hidden_size"], cfg["num_hidden_layers"]
+    E, k, Im = cfg["num_experts"], cfg["num_experts_per_tok"], cfg["moe_intermediate_size"]
+    H, hd = cfg["num_attention_heads"], cfg.head_dim()
+    types = hybrid_layer_types(cfg)
+    is_moe = qwen_moe_layers(cfg) if cfg.model_type == "qwen3_next" else [E > 0] * L
+    n_moe, n_attn = sum(is_moe), types.count("full_attention")
+    n_dense, n_gdn = L - n_moe, L - n_attn
+    b = bool(cfg.get("attention_bias", False))
+    attn = gqa_attention(cfg, b, b, b) + linear(d, H * hd, b)  # + q_proj's output-gate half
+    gdn, gdn_norm = gated_deltanet(cfg)
+    shared = gated_mlp(d, cfg["shared_expert_intermediate_size"]) + d  # + shared_expert_gate d -> 1
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = n_attn * attn
+    comps["linear_attention"] = n_gdn * gdn
+    comps["norm"] = L * 2 * d + n_attn * 2 * hd + n_gdn * gdn_norm + d
+    comps["dense_mlp"] = n_dense * gated_mlp(d, cfg["intermediate_size"]) if n_dense else 0
+    comps["routed_experts"] = n_moe * E * gated_mlp(d, Im)
+    comps["shared_experts"] = n_moe * shared
+    comps["router"] = n_moe * E * d
+    n_mtp = cfg.get("mtp_num_hidden_layers", cfg.get("num_nextn_predict_layers", 1))
+    block = 2 * d + 2 * d * d + (attn + 2 * d + 2 * hd + E * gated_mlp(d, Im) + shared + E * d) + d
+    extra = {"mtp": {"layers": n_mtp, "block": n_mtp * block, "total": n_mtp * block, "built_by_transformers": False}}
+    layers = {"dense": n_dense, "moe": n_moe, "linear_attention": n_gdn, "attention": n_attn}
+    return finish(cfg, comps, layers, k / E if E else 1.0, extra)
+
+
 COUNTERS = {
     "llama": count_dense_llama_like, "mistral": count_dense_llama_like, "qwen2": count_dense_llama_like,
     "qwen3": count_dense_llama_like, "phi3": count_dense_llama_like, "olmo2": count_dense_llama_like,
@@ -487,6 +573,7 @@ COUNTERS = {
     "llama4_text": count_llama4, "gpt2": count_gpt2, "bloom": count_bloom, "gpt_neox": count_gpt_neox,
     "nemotron": count_nemotron, "nemotron_h": count_nemotron_h,
     "glm4_moe": count_glm4_moe, "minimax_m2": count_mixtral,
+    "qwen3_next": count_qwen3_next, "qwen3_5_moe_text": count_qwen3_next,
 }
 
 

@@ -1,0 +1,180 @@
+// test_gated_deltanet.cpp — Gated DeltaNet layers (Qwen3-Next, Qwen3.5) in the planner: their FLOPs
+// (docs/PERFORMANCE_MODEL.md §1, "Gated DeltaNet layers"), what they keep for the backward
+// (docs/MEMORY_MODEL.md §4), the delta rule's time at its measured rate, the inference state per
+// sequence (docs/INFERENCE.md), the model shape's JSON round trip and the refusals. Every number is
+// worked out by hand in the comments.
+#include "core/error.h"
+#include "core/gpu.h"
+#include "core/json.h"
+#include "core/presets.h"
+#include "planner/activations.h"
+#include "planner/flops.h"
+#include "planner/infer.h"
+#include "planner/memory.h"
+#include "planner/perf.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace llmplan;
+
+namespace {
+
+// Qwen3-Next 80B-A3B (models/qwen3-next-80b-a3b.json): d 2048; Gated DeltaNet 16 key heads and 32
+// value heads of 128, conv 4, chunk 64; attention 16 heads (2 kv) × 256 with an output gate; 512
+// experts of 512 top-10, a gated shared expert of 512; layers 3, 7, …, 47 attention, the rest GDN.
+const ModelSpec& next80b() {
+    static const ModelSpec m = preset_or_throw("qwen3-next-80b-a3b", "t");
+    return m;
+}
+
+TrainConfig job(int gpus, int tp, int ep) {
+    TrainConfig c;
+    c.parallel.gpus = gpus;
+    c.parallel.tp = tp;
+    c.parallel.sp = tp > 1;
+    c.parallel.ep = ep;
+    c.parallel.zero = 1;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = gpus / tp;
+    c.precision = Precision::mixed_bf16;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("gated deltanet: the layers and the shape Qwen3-Next's config gives", "[gdn][model]") {
+    const ModelSpec& m = next80b();
+    CHECK(m.has_gdn());
+    CHECK_FALSE(m.hybrid());  // every layer has a mixer and a feed-forward block
+    CHECK(layers_in_set(m, LayerSet::gdn, 0, 48) == 36);
+    CHECK(layers_in_set(m, LayerSet::attention, 0, 48) == 12);
+    CHECK(m.layer(3).has_attention());
+    CHECK(m.layer(0).has_gdn());
+    CHECK(m.layer(0).moe_mlp());
+    // in_proj: 2·2048 (q, k) + 2·4096 (v, z) + 2·32 (β, α) = 12,352; conv over q, k, v: 8,192.
+    CHECK(m.gdn.in_proj_width() == 12352);
+    CHECK(m.gdn.conv_channels() == 8192);
+    CHECK(m.q_proj_width() == 8192);  // 16 × 256 queries + as many gate channels
+}
+
+TEST_CASE("gated deltanet: FLOPs of a Gated DeltaNet layer and of an attention layer", "[gdn][flops][golden]") {
+    const ModelSpec& m = next80b();
+    const ForwardFlops g = layer_forward_flops(m, m.layer(0), 4096);
+    // Projections: 2·2048·12,352 + 2·4,096·2,048 = 50,593,792 + 16,777,216.
+    CHECK(g.gdn_proj == 67371008.0);
+    // Delta rule per value head, C 64, dk = dv = 128: 6·64·128 + 4·64·128 + 6·128·128 + 2·64²/3
+    // = 49,152 + 32,768 + 98,304 + 2,730.67 = 182,954.67; × 32 heads = 5,854,549.33.
+    CHECK(g.delta_rule == Approx(32 * (49152 + 32768 + 98304 + 2.0 * 64 * 64 / 3)).epsilon(1e-12));
+    CHECK(g.delta_rule == Approx(5854549.333).epsilon(1e-9));
+    CHECK(g.qkv == 0);
+    CHECK(g.attention == 0);
+    // MoE: 10 × 6·2048·512 + router 2·2048·512 + shared 6·2048·512 + its gate 2·2048 = 71,307,264.
+    CHECK(g.mlp == 71307264.0);
+    const ForwardFlops a = layer_forward_flops(m, m.layer(3), 4096);
+    CHECK(a.gdn_proj == 0);
+    CHECK(a.delta_rule == 0);
+    // q_proj with its gate 8,192 + k 512 + v 512 wide: 2·2048·9,216 = 37,748,736.
+    CHECK(a.qkv == 37748736.0);
+    CHECK(a.output_proj == 2.0 * 4096 * 2048);
+    // Scores and values over 4,096 + 4,096 wide, (4096 + 1)/2 keys per query: 2·8,192·2,048.5.
+    CHECK(a.attention == 2.0 * 8192 * 2048.5);
+    // The whole model: 36 GDN + 12 attention layers + logits 2·2048·151,936.
+    const ForwardFlops all = forward_flops_per_token(m, 4096);
+    CHECK(all.gdn_proj == 36 * 67371008.0);
+    CHECK(all.delta_rule == Approx(36 * 5854549.333).epsilon(1e-9));
+    CHECK(all.total() == Approx(36 * (67371008.0 + 32 * (49152 + 32768 + 98304 + 2.0 * 64 * 64 / 3)) + 12 * (37748736.0 + 2.0 * 4096 * 2048 + 2.0 * 8192 * 2048.5) +
+                                48 * 71307264.0 + 2.0 * 2048 * 151936)
+                             .epsilon(1e-12));
+    // Full recompute runs every layer's forward again, the delta rule included.
+    CHECK(all.recomputed(Recompute::full) == Approx(all.layers()).epsilon(1e-15));
+}
+
+TEST_CASE("gated deltanet: what a Gated DeltaNet layer keeps for the backward", "[gdn][activations][golden]") {
+    const ModelSpec& m = next80b();
+    const TrainConfig c = job(8, 1, 8);
+    double gdn = 0, gate = 0;
+    for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, m.layer(0)))
+        if (t.name.rfind("gdn.", 0) == 0) gdn += t.bytes_per_rank(1, false);
+    // Per token, bf16 unless fp32: norm input 4,096 + in_proj input 4,096 + rsigma 4 + [q,k,v,z,β,α]
+    // 24,704 + conv input 16,384 + conv output 16,384 + L2-normed q, k 8,192 + their rstd 2·16·4 = 128
+    // + q, k repeated to 32 heads 16,384 + g 32·4 = 128 + β 64 + the chunk inverse 32·64·2 = 4,096
+    // + the delta rule's output 8,192 + the gated norm's rstd 128 + out_proj's input 8,192 = 111,172.
+    CHECK(gdn == 111172.0 * 4096);
+    for (const SavedTensor& t : layer_saved_tensors(m, c, Recompute::none, m.layer(3)))
+        if (t.name == "attention.output_gate" || t.name == "attention.core_output") gate += t.bytes_per_rank(1, false);
+    // The attention output gate keeps sigmoid's input (16 × 256) and the core output (16 × 256), 2 B each.
+    CHECK(gate == 2.0 * 4096 * 2 * 4096);
+    // Tensor parallelism 2 with sequence parallelism halves every one of them.
+    const TrainConfig c2 = job(8, 2, 4);
+    double gdn2 = 0;
+    for (const SavedTensor& t : layer_saved_tensors(m, c2, Recompute::none, m.layer(0)))
+        if (t.name.rfind("gdn.", 0) == 0) gdn2 += t.bytes_per_rank(2, true);
+    CHECK(gdn2 == 111172.0 * 4096 / 2);
+}
+
+TEST_CASE("gated deltanet: the delta rule's time at its own rate", "[gdn][perf][golden]") {
+    const ModelSpec& m = next80b();
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
+    const MemoryPlan plan = plan_memory(m, gpu, job(8, 1, 8));
+    const ComputeTime t = compute_time(plan, PerfOptions{});
+    // 36 layers × 5,854,549.33 FLOPs per token × 4,096 tokens at kDeltaRuleEfficiency of 989 TFLOP/s,
+    // the forward once and the backward kDeltaRuleBackwardFactor times its time.
+    const double fwd = 36 * (32 * (49152 + 32768 + 98304 + 2.0 * 64 * 64 / 3)) * 4096;
+    CHECK(t.delta_rule_forward_seconds == Approx(fwd / (gpu.peak_bf16 * kDeltaRuleEfficiency)).epsilon(1e-9));
+    CHECK(t.delta_rule_seconds == Approx((1 + kDeltaRuleBackwardFactor) * fwd / (gpu.peak_bf16 * kDeltaRuleEfficiency)).epsilon(1e-9));
+    CHECK(t.rate_sources.delta_rule.find("delta rule") != std::string::npos);
+    CHECK(t.ssm_seconds == 0);  // no Mamba layers
+    // Blackwell's tensor peak does not speed the Triton kernels up: the H100's peak is the ceiling;
+    // fewer than 32 chains (sequences × value heads per GPU) leave SMs idle, √(chains ÷ 32).
+    CHECK(delta_rule_rate(2.25e15, 1, 32) == Approx(kDeltaRuleEfficiency * gpu.peak_bf16).epsilon(1e-12));
+    CHECK(delta_rule_rate(gpu.peak_bf16, 1, 8) == Approx(kDeltaRuleEfficiency * gpu.peak_bf16 * 0.5).epsilon(1e-12));
+    CHECK(delta_rule_rate(312e12, 0.5, 64) == Approx(kDeltaRuleEfficiency * 312e12 * 0.5).epsilon(1e-12));  // an A100, half clock
+    CHECK(recurrent_scan_peak(2.5e15) == gpu.peak_bf16);
+}
+
+TEST_CASE("gated deltanet inference: attention layers hold K and V, Gated DeltaNet layers a fixed state", "[gdn][infer][golden]") {
+    const ModelSpec& m = next80b();
+    InferConfig c;
+    c.batch = 4;
+    c.prompt = 1000;
+    c.generate = 100;
+    c.tp = 2;
+    const RecurrentState s = recurrent_state(m, c);
+    CHECK(s.gdn);
+    CHECK(s.layers == 36);
+    // conv: 3 × 8,192 ÷ 2 × 2 B = 24,576; state 32 × 128 × 128 ÷ 2 × 2 B = 524,288, per layer.
+    CHECK(s.conv_bytes == 24576.0);
+    CHECK(s.ssm_bytes == 524288.0);
+    CHECK(s.per_sequence() == 36 * (24576.0 + 524288.0));
+    const InferPlan p = plan_inference(m, gpu_or_throw("h200", "t"), c);
+    CHECK(p.recurrent_state == 4 * s.per_sequence());
+    // 12 attention layers × 2 kv heads ÷ tp 2 = 1 head × 256 × 2 (K, V) × 2 B per token.
+    REQUIRE(p.kv.groups.size() == 1);
+    CHECK(p.kv.groups[0].layers == 12);
+    CHECK(p.kv.groups[0].bytes_per_token == 2 * 1 * 256 * 2.0);
+    InferConfig c3 = c;
+    c3.tp = 32;  // divides the 16 attention heads? no: refused first by the attention heads
+    CHECK_THROWS_AS(plan_inference(m, gpu_or_throw("h200", "t"), c3), InputError);
+}
+
+TEST_CASE("gated deltanet: the model shape's JSON keeps the mixer and the output gate", "[gdn][json]") {
+    const ModelSpec& m = next80b();
+    const ModelSpec back = model_shape_from_json(model_shape_json(m), "t");
+    CHECK(back == m);
+    CHECK(count_params(back).linear_attention == count_params(m).linear_attention);
+    CHECK(count_params(m).linear_attention == 36 * (2048LL * 12352 + 8192 * 4 + 32 + 32 + 4096LL * 2048));
+}
+
+TEST_CASE("gated deltanet: refusals name the flag and the reason", "[gdn][config]") {
+    const ModelSpec& m = next80b();
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
+    TrainConfig cp = job(16, 1, 8);
+    cp.parallel.cp = 2;
+    CHECK_THROWS_WITH(plan_memory(m, gpu, cp), Catch::Contains("--cp 2") && Catch::Contains("Gated DeltaNet"));
+    TrainConfig fw = job(8, 1, 8);
+    fw.framework = Framework::deepspeed;
+    CHECK_THROWS_WITH(plan_memory(m, gpu, fw), Catch::Contains("--framework deepspeed") && Catch::Contains("Gated DeltaNet"));
+}
