@@ -527,12 +527,12 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     const double linear_fwd = fwd_flops - attn_fwd - logits_fwd - ssm_fwd - delta_fwd;
     double ssm_time_fwd = 0, ssm_time_bwd = 0;
     if (ssm_fwd > 0) {
-        const double rate_ssm = r.peak_16bit * r.clock_fraction * kSsdScanEfficiency;
+        const double rate_ssm = recurrent_scan_peak(r.peak_16bit) * r.clock_fraction * kSsdScanEfficiency;
         ssm_time_fwd = ssm_fwd / rate_ssm;
         ssm_time_bwd = (kSsdBackwardFactor + full_share) * ssm_fwd / rate_ssm;
         r.ssm_forward_seconds = ssm_time_fwd;
         r.ssm_seconds = ssm_time_fwd + ssm_time_bwd;
-        r.rate_sources.ssm = "Mamba-2 SSD scan at " + plain(kSsdScanEfficiency) + " of the 16-bit peak (" + kSsdScanSource +
+        r.rate_sources.ssm = "Mamba-2 SSD scan at " + plain(kSsdScanEfficiency) + " of min(the 16-bit peak, the H100's) (" + kSsdScanSource +
                              "), backward " + plain(kSsdBackwardFactor) + " × its forward time";
     }
     if (delta_fwd > 0) {
