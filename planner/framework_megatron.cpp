@@ -93,8 +93,8 @@ const std::vector<std::string> kCudaGraphModules = {"attn", "mlp", "moe", "moe_r
 // settings under this profile and not under a CUDA graph of the MoE layer
 // (validation/published/fit_megatron.py; docs/PERFORMANCE_MODEL.md for the figures). The slope
 // per local expert agrees with the one measured in isolation (validation/moe_host/, 0.166 ms).
-constexpr double kMoeHostSecondsPerLayerForward = 2.290e-3;
-constexpr double kMoeHostSecondsPerLocalExpert = 0.1541e-3;
+constexpr double kMoeHostSecondsPerLayerForward = 2.245e-3;
+constexpr double kMoeHostSecondsPerLocalExpert = 0.1515e-3;
 // The share of a pass's host work a recomputed forward issues again: its 2 of the 6 per-expert
 // grouped GEMMs of a layer pass (forward fc1 and fc2; the backward's dgrad and wgrad of each are 4).
 constexpr double kMoeHostRecomputeShare = 2.0 / 6.0;

@@ -254,41 +254,45 @@ inline constexpr double kKernelTableSustained = 0.88;
 // Mamba-2's SSD scan (mamba_ssm's chunked Triton kernels: chunk_cumsum, chunk_state,
 // state_passing, bmm_chunk, chunk_scan; backward ~20 kernels) runs far from the tensor cores'
 // peak: memory- and launch-bound at the chunk sizes models use. Its FLOPs (flops.h ForwardFlops::
-// ssm) at this fraction of the 16-bit peak, derived from a published H100 SXM timing of the
-// forward kernels (1.07–1.29 × 10^7 tokens/s for 128 heads × 64, state 128, one group: 57–81
-// TFLOP/s of 989; docs/REFERENCES.md §15); not measured here, not fitted.
-inline constexpr double kSsdScanEfficiency = 0.07;
-// Its backward re-runs four forward kernels and then about two matmuls for each of the forward's:
-// 2.5 × the forward FLOPs (derived from the kernel sequence, as FlashAttention's 2.5).
-inline constexpr double kSsdBackwardFactor = 2.5;
-inline constexpr const char* kSsdScanSource = "a published H100 timing of mamba_ssm's kernels, docs/REFERENCES.md §15";
+// ssm) at this fraction of recurrent_scan_peak, backward this many × its forward's time. MEASURED
+// by llmplan on a lent H100 SXM (validation/kernels/recurrent_scans_h100.json, 2026-12-07; not
+// fitted): mamba_chunk_scan_combined at Nemotron 3's shapes (64 or 128 heads × 64, state 128, 8
+// groups, chunk 128, 16K tokens) 74–80 TFLOP/s forward (median 78.0: 0.079 of 989.4), backward
+// 3.37–3.67 × the forward's time (median 3.50). (Before: 0.07, derived from a published H100
+// timing, docs/REFERENCES.md §15, and 2.5 from the kernel sequence.)
+inline constexpr double kSsdScanEfficiency = 0.079;
+inline constexpr double kSsdBackwardFactor = 3.5;
+inline constexpr const char* kSsdScanSource =
+    "mamba_ssm's Triton kernels, measured on an H100 SXM: validation/kernels/recurrent_scans_h100.json";
 
 // The recurrent mixers' scans are Triton kernels (mamba_ssm's, flash-linear-attention's): they do
 // not run faster on Blackwell's tensor cores. flash-linear-attention 0.5.1's chunk_gated_delta_rule
 // forward takes the same time on a GB200 as on an H200 at every Qwen3.5 shape FlashQLA's benchmark
 // publishes (e.g. 32 value heads, one sequence of 8,192 tokens: 0.468 ms vs 0.472 ms;
 // docs/REFERENCES.md §16). Their rate is a fraction of a reference peak — the H100 SXM's dense
-// 16-bit peak in the GPU catalog (the H200's is the same), where the fractions were measured — or of
-// the GPU's own 16-bit peak where that is lower (A100, H20, L40S: the same kernels on fewer tensor
-// cores).
+// 16-bit peak in the GPU catalog, where the fractions were measured — or of the GPU's own 16-bit
+// peak where that is lower (A100, H20, L40S: the same kernels on fewer tensor cores).
 double recurrent_scan_peak(double peak_16bit);
 
 // Gated DeltaNet's chunked delta rule (flash-linear-attention's chunk_gated_delta_rule: the
 // cumulative gate, β·K·Kᵀ, the triangular solve, W and U, the state pass, the output): its FLOPs
 // (flops.h ForwardFlops::delta_rule) at kDeltaRuleEfficiency × recurrent_scan_peak(the GPU's
-// 16-bit peak) × (chains ÷ 32)^½ below 32 chains, where chains = sequences of the
-// micro-batch × value heads per GPU (the kernels parallelise over both; fewer leave SMs idle).
-// DERIVED from a third-party measurement, not measured by llmplan and not fitted: FlashQLA's
-// published H200 benchmark of flash-linear-attention 0.5.1's forward (docs/REFERENCES.md §16),
-// at llmplan's FLOP count: ≥ 32 chains 101–118 TFLOP/s (median 102.7: 0.104 of 989); 16 chains
-// 75.9 (0.077, √½ × 0.104 = 0.074); 8 chains 51.2 (0.052, √¼ × 0.104). Backward: 3.0 × the
-// forward's time (the same benchmark's backward ÷ forward at 32 value heads, 8K and 32K tokens:
-// 3.06, 3.01; at 16 and 8 heads 3.0–3.3).
-inline constexpr double kDeltaRuleEfficiency = 0.104;
+// 16-bit peak) × (chains ÷ 32)^½ below 32 chains, where chains = sequences of the micro-batch ×
+// value heads per GPU (the kernels parallelise over both; fewer leave SMs idle); backward
+// kDeltaRuleBackwardFactor × the forward's time. MEASURED by llmplan on a lent H100 SXM
+// (validation/kernels/recurrent_scans_h100.json, 2026-12-07; flash-linear-attention bc3b101d;
+// not fitted): at Qwen3-Next's shapes (32 or 64 value heads × 128, 16K tokens, ≥ 64 chains)
+// 77.3–78.7 TFLOP/s forward at llmplan's FLOP count (median 77.7: 0.079 of 989.4), 69.9 at 32
+// chains (one sequence); backward 2.55–2.69 × the forward's time (median 2.56). The chains rule is
+// derived from FlashQLA's published H200 timings (docs/REFERENCES.md §16): 16 chains 0.74 and
+// 8 chains 0.50 of the rate at ≥ 32 (the rule: 0.71, 0.50). There the H200 runs the kernels about
+// 1.3 × faster than the H100 here (more HBM bandwidth; another release): llmplan is that much
+// pessimistic on the delta rule on an H200 or a Blackwell GPU.
+inline constexpr double kDeltaRuleEfficiency = 0.079;
 inline constexpr double kDeltaRuleSaturatingChains = 32;
-inline constexpr double kDeltaRuleBackwardFactor = 3.0;
+inline constexpr double kDeltaRuleBackwardFactor = 2.56;
 inline constexpr const char* kDeltaRuleSource =
-    "flash-linear-attention's Triton kernels; derived from FlashQLA's published H200 timings, docs/REFERENCES.md §16";
+    "flash-linear-attention's Triton kernels, measured on an H100 SXM: validation/kernels/recurrent_scans_h100.json";
 // The delta rule's forward rate (FLOP/s) on a GPU of this 16-bit peak and clock, for this many
 // chains (sequences of the micro-batch × value heads per GPU).
 double delta_rule_rate(double peak_16bit, double clock_fraction, double chains);

@@ -14,8 +14,12 @@
 #include "planner/perf.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <string>
+#include <vector>
 
 using namespace llmplan;
 
@@ -177,4 +181,39 @@ TEST_CASE("gated deltanet: refusals name the flag and the reason", "[gdn][config
     TrainConfig fw = job(8, 1, 8);
     fw.framework = Framework::deepspeed;
     CHECK_THROWS_WITH(plan_memory(m, gpu, fw), Catch::Contains("--framework deepspeed") && Catch::Contains("Gated DeltaNet"));
+}
+
+TEST_CASE("recurrent scans: the rates are the medians measured on the lent H100", "[gdn][hybrid][perf]") {
+    // validation/kernels/recurrent_scans_h100.json (recurrent_scan_bench.py, 2026-12-07): the
+    // constants of planner/perf.h must stay what it measured, to their rounding.
+    std::ifstream in(std::string(LLMPLAN_SOURCE_DIR) + "/validation/kernels/recurrent_scans_h100.json");
+    REQUIRE(in);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    const double peak = gpu_or_throw("h100-sxm", "t").peak_bf16;
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    std::vector<double> delta_rate, delta_bwd, ssd_rate, ssd_bwd;
+    for (const auto& r : j.at("gated_delta_rule")) {
+        delta_bwd.push_back(r.at("bwd_over_fwd_time").get<double>());  // one factor for every shape
+        if (r.at("batch").get<double>() * r.at("heads").get<double>() < 64) continue;  // the saturated rows
+        delta_rate.push_back(r.at("fwd_flops_llmplan").get<double>() / r.at("fwd_s").get<double>() / peak);
+    }
+    for (const auto& r : j.at("ssd")) {
+        if (r.at("groups").get<int>() != 8) continue;  // Nemotron 3's shapes
+        ssd_rate.push_back(r.at("fwd_flops_llmplan").get<double>() / r.at("fwd_s").get<double>() / peak);
+        ssd_bwd.push_back(r.at("bwd_over_fwd_time").get<double>());
+    }
+    REQUIRE(delta_rate.size() == 4);
+    REQUIRE(ssd_rate.size() == 3);
+    CHECK(kDeltaRuleEfficiency == Approx(median(delta_rate)).margin(0.0005));
+    CHECK(kDeltaRuleBackwardFactor == Approx(median(delta_bwd)).margin(0.005));
+    CHECK(kSsdScanEfficiency == Approx(median(ssd_rate)).margin(0.0005));
+    CHECK(kSsdBackwardFactor == Approx(median(ssd_bwd)).margin(0.005));
+    // The FLOP counts the rows used are llmplan's: the first delta-rule row, 4 × 4096 tokens.
+    const ModelSpec& m = next80b();
+    const auto& r0 = j.at("gated_delta_rule").at(0);
+    CHECK(r0.at("fwd_flops_llmplan").get<double>() == Approx(4 * 4096 * layer_forward_flops(m, m.layer(0), 4096).delta_rule).epsilon(1e-12));
 }

@@ -131,6 +131,7 @@ def main(argv):
     ap.add_argument("--fla-commit", default="")
     ap.add_argument("--mamba-commit", default="")
     ap.add_argument("--budget-s", type=float, default=420)
+    ap.add_argument("--only", choices=("gated_delta_rule", "ssd"), help="time one of the two kernels")
     args = ap.parse_args(argv)
     start = time.time()
     deadline = start + args.budget_s
@@ -160,6 +161,8 @@ def main(argv):
     ssd = [(4, 4096, 64, 64, 128, 8, 128), (2, 8192, 128, 64, 128, 8, 128), (4, 4096, 128, 64, 128, 1, 256),
            (1, 16384, 64, 64, 128, 8, 128)]
     for name, fn, shapes in (("gated_delta_rule", gdn_rows, gdn), ("ssd", ssd_rows, ssd)):
+        if args.only and name != args.only:
+            continue
         try:
             record[name] = fn(shapes, deadline if name == "ssd" else start + args.budget_s * 0.6)
         except Exception as e:  # noqa: BLE001 — record and go on with the other kernel
