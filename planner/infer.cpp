@@ -545,17 +545,24 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
         prefill_attention += g.layers * mean_keys_per_query(m, g.attention, c.prompt) * attention_flops_per_key(m, false) / tp;
         decode_attention += g.layers * KvLayout::tokens_held(g, mean_ctx) * attention_flops_per_key(m, p.kv.mla_latent) / tp;
     }
-    // A hybrid's Mamba layers: the SSD scan over the prompt (flops.h ForwardFlops::ssm, per token).
-    double prefill_ssm = 0;
+    // A hybrid's Mamba layers: the SSD scan over the prompt (flops.h ForwardFlops::ssm, per token);
+    // a Gated DeltaNet layer's delta rule likewise. They run at their own measured rates
+    // (planner/perf.h kSsdScanEfficiency, delta_rule_rate), not the GEMMs'.
+    double prefill_ssm = 0, prefill_delta = 0;
     for (const LayerGroup& lg : layer_groups(m))
-        if (lg.kind.has_mamba() || lg.kind.has_gdn()) {  // … and a Gated DeltaNet layer's delta rule
+        if (lg.kind.has_mamba() || lg.kind.has_gdn()) {
             const ForwardFlops f = layer_forward_flops(m, lg.kind, c.prompt);
-            prefill_ssm += lg.count * (f.ssm + f.delta_rule) / tp;
+            prefill_ssm += lg.count * f.ssm / tp;
+            prefill_delta += lg.count * f.delta_rule / tp;
         }
-    p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention + prefill_ssm) + b * logits_flops;
+    p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention + prefill_ssm + prefill_delta) + b * logits_flops;
     const double n_pre = std::min<double>(m.d_model, b * prompt);
     const double eff_pre = gemm_efficiency_for(gpu) * n_pre / (n_pre + 128);
-    p.prefill_seconds = p.prefill_flops / (peak_flops * eff_pre);
+    const double peak16 = gpu.peak_bf16 > 0 ? gpu.peak_bf16 : peak_flops;
+    p.prefill_scan_seconds = b * prompt * prefill_ssm / (recurrent_scan_peak(peak16) * kSsdScanEfficiency);
+    if (prefill_delta > 0)  // chains: the batch's sequences × value heads per GPU
+        p.prefill_scan_seconds += b * prompt * prefill_delta / delta_rule_rate(peak16, 1, b * m.gdn.v_heads / tp);
+    p.prefill_seconds = (p.prefill_flops - b * prompt * (prefill_ssm + prefill_delta)) / (peak_flops * eff_pre) + p.prefill_scan_seconds;
     // A decode step reads every weight but the routed experts no token of the batch picks, and
     // every sequence's KV at the mean context.
     p.decode_weight_bytes = p.weights;

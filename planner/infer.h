@@ -165,6 +165,7 @@ struct InferPlan {
     VllmKvPool vllm_pool;
     // time
     double prefill_flops = 0, prefill_seconds = 0;    // whole batch; = time to first token
+    double prefill_scan_seconds = 0;                  // of prefill_seconds: a hybrid's or Gated DeltaNet model's recurrent scans, at their own rates
     double decode_bytes_per_step = 0, decode_step_seconds = 0;  // per GPU, at the mean context
     double decode_weight_bytes = 0;  // the weights one decode step reads (per GPU)
     double experts_touched = 0;      // routed experts per MoE layer the batch's tokens pick (expected)

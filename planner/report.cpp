@@ -365,6 +365,7 @@ nlohmann::ordered_json infer_to_json(const InferPlan& p, const std::string& orig
                  {"decode_compute_bound", p.decode_compute_bound},
                  {"tokens_per_second_per_sequence", p.tokens_per_second_per_sequence},
                  {"tokens_per_second_per_gpu", p.tokens_per_second_per_gpu}, {"total_seconds", p.total_seconds}};
+    if (p.prefill_scan_seconds > 0) j["time"]["prefill_scan_seconds"] = p.prefill_scan_seconds;  // in the time to first token
     return j;
 }
 

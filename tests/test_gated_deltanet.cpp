@@ -159,6 +159,13 @@ TEST_CASE("gated deltanet inference: attention layers hold K and V, Gated DeltaN
     REQUIRE(p.kv.groups.size() == 1);
     CHECK(p.kv.groups[0].layers == 12);
     CHECK(p.kv.groups[0].bytes_per_token == 2 * 1 * 256 * 2.0);
+    // The prefill's delta rules at their own rate: 4 × 1,000 tokens × 36 layers × 5,854,549.33
+    // FLOPs ÷ tp 2, at 0.079 of the H200's (= the H100's) 16-bit peak with 4 × 32 ÷ 2 = 64 chains.
+    const GpuSpec& h200 = gpu_or_throw("h200", "t");
+    CHECK(p.prefill_scan_seconds ==
+          Approx(4 * 1000 * 36 * (32 * (49152 + 32768 + 98304 + 2.0 * 64 * 64 / 3)) / 2 / (kDeltaRuleEfficiency * h200.peak_bf16))
+              .epsilon(1e-9));
+    CHECK(p.prefill_scan_seconds < p.prefill_seconds);
     InferConfig c3 = c;
     c3.tp = 32;  // divides the 16 attention heads? no: refused first by the attention heads
     CHECK_THROWS_AS(plan_inference(m, gpu_or_throw("h200", "t"), c3), InputError);
