@@ -143,11 +143,7 @@ int run_infer(const InferCommand& cmd, std::ostream& out, std::ostream& err) {
     }
     out << "\nSpeed\n";
     Table s({"", "value", "how"}, {false, true, false});
-    s.add({"time to first token", ms(p.prefill_seconds),
-           format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model" +
-               (p.prefill_scan_seconds > 0 ? ", the recurrent scans' " + ms(p.prefill_scan_seconds) +
-                                                 " of it at their own measured rates (docs/INFERENCE.md)"
-                                           : std::string())});
+    s.add({"time to first token", ms(p.prefill_seconds), prefill_time_text(p)});
     s.add({"per-token latency", ms(p.decode_step_seconds),
            std::string(p.decode_compute_bound ? "compute-bound" : "memory-bound: ") +
                (p.decode_compute_bound ? "" : format_bytes(p.decode_bytes_per_step, ByteUnit::gb) + " (weights" +

@@ -157,9 +157,7 @@ std::vector<Figure> infer_figures(const InferEvaluation& e) {
               "KV blocks ÷ blocks per sequence of " + tokens +
                   " tokens: how many sequences vLLM's block pool admits at once (the largest batch also counts activations)");
     }
-    secs("ttft", "time to first token", p.prefill_seconds,
-         format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model" +
-             (p.prefill_scan_seconds > 0 ? std::string(", the recurrent scans at their own rates") : std::string()));
+    secs("ttft", "time to first token", p.prefill_seconds, prefill_time_text(p));
     secs("token_latency", "per-token latency", p.decode_step_seconds,
          std::string(p.decode_compute_bound ? "compute-bound" : "memory-bound: ") +
              (p.decode_compute_bound ? "" : format_bytes(p.decode_bytes_per_step, ByteUnit::gb) + " (weights + KV) per step at " +

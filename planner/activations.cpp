@@ -99,6 +99,15 @@ void attention_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const Trai
 
 }
 
+// What Transformer Engine's LayerNormLinear keeps as a recurrent mixer's in_proj (the pre-norm
+// fused in): the layer input, the norm's output and its fp32 reciprocal RMS, replicated over the
+// tensor-parallel ranks (split with sequence parallelism).
+void layernorm_linear_inputs(std::vector<SavedTensor>& t, const std::string& prefix, double sb, double h, double act, double lin) {
+    t.push_back({prefix + "norm_input", sb * h, act, TpShard::replicated});
+    t.push_back({prefix + "in_proj_input", sb * h, lin, TpShard::replicated});  // the pre-norm's output
+    t.push_back({prefix + "norm_rsigma", sb, 4.0, TpShard::replicated});
+}
+
 // A Mamba-2 mixer as Megatron-Core trains it (MambaMixer's memory-efficient path, the default;
 // docs/MEMORY_MODEL.md §4, "Mamba-2 layers"): in_proj is Transformer Engine's LayerNormLinear,
 // which keeps the layer input, the norm's output and its fp32 reciprocal RMS; the fused
@@ -115,9 +124,7 @@ void mamba_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const TrainCon
     const MambaShape& s = m.mamba;
     const double di = static_cast<double>(s.d_inner());
     using T = TpShard;
-    t.push_back({"mamba.norm_input", sb * h, act, T::replicated});
-    t.push_back({"mamba.in_proj_input", sb * h, lin, T::replicated});  // the pre-norm's output
-    t.push_back({"mamba.norm_rsigma", sb, 4.0, T::replicated});
+    layernorm_linear_inputs(t, "mamba.", sb, h, act, lin);
     t.push_back({"mamba.zxbcdt", sb * static_cast<double>(s.in_proj_width()), act, T::split});
     t.push_back({"mamba.scan_output", sb * di, act, T::split});
     t.push_back({"mamba.gated_norm_input", sb * di, act, T::split});
@@ -144,9 +151,7 @@ void gdn_saved(std::vector<SavedTensor>& t, const ModelSpec& m, const TrainConfi
     const GdnShape& s = m.gdn;
     const double kd = static_cast<double>(s.key_dim()), vd = static_cast<double>(s.value_dim()), hv = s.v_heads;
     using T = TpShard;
-    t.push_back({"gdn.norm_input", sb * h, act, T::replicated});
-    t.push_back({"gdn.in_proj_input", sb * h, lin, T::replicated});  // the pre-norm's output
-    t.push_back({"gdn.norm_rsigma", sb, 4.0, T::replicated});
+    layernorm_linear_inputs(t, "gdn.", sb, h, act, lin);
     t.push_back({"gdn.qkvzba", sb * static_cast<double>(s.in_proj_width()), act, T::split});
     t.push_back({"gdn.conv_input", sb * static_cast<double>(s.conv_channels()), act, T::split});
     t.push_back({"gdn.conv_output", sb * static_cast<double>(s.conv_channels()), act, T::split});

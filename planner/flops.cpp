@@ -6,22 +6,6 @@ namespace llmplan {
 
 namespace {
 
-// a += n × b, component by component.
-void add_scaled(ForwardFlops& a, const ForwardFlops& b, double n) {
-    a.qkv += n * b.qkv;
-    a.attention += n * b.attention;
-    a.output_proj += n * b.output_proj;
-    a.mlp += n * b.mlp;
-    a.mamba_proj += n * b.mamba_proj;
-    a.ssm += n * b.ssm;
-    a.gdn_proj += n * b.gdn_proj;
-    a.delta_rule += n * b.delta_rule;
-    a.logits += n * b.logits;
-    a.mtp += n * b.mtp;
-    a.mtp_transformer += n * b.mtp_transformer;
-    a.mtp_attention += n * b.mtp_attention;
-}
-
 // One MLP of inner size f on width d (d_model, or a latent MoE's expert width): GELU and squared
 // ReLU two matrices, SwiGLU / GeGLU three, 2·d·f FLOPs each.
 double mlp_flops(const ModelSpec& m, double f, double d) {
@@ -31,6 +15,21 @@ double mlp_flops(const ModelSpec& m, double f, double d) {
 double mlp_flops(const ModelSpec& m, double f) { return mlp_flops(m, f, m.d_model); }
 
 }  // namespace
+
+void ForwardFlops::add_scaled(const ForwardFlops& b, double n) {
+    qkv += n * b.qkv;
+    attention += n * b.attention;
+    output_proj += n * b.output_proj;
+    mlp += n * b.mlp;
+    mamba_proj += n * b.mamba_proj;
+    ssm += n * b.ssm;
+    gdn_proj += n * b.gdn_proj;
+    delta_rule += n * b.delta_rule;
+    logits += n * b.logits;
+    mtp += n * b.mtp;
+    mtp_transformer += n * b.mtp_transformer;
+    mtp_attention += n * b.mtp_attention;
+}
 
 double ForwardFlops::recomputed(Recompute r) const {
     if (r == Recompute::full) return layers() + mtp_transformer;
@@ -121,7 +120,7 @@ ForwardFlops layer_forward_flops(const ModelSpec& m, const LayerKind& k, std::in
 
 ForwardFlops layers_forward_flops(const ModelSpec& m, int first, int count, std::int64_t seq) {
     ForwardFlops out;
-    for (const LayerGroup& g : layer_groups(m, first, count)) add_scaled(out, layer_forward_flops(m, g.kind, seq), g.count);
+    for (const LayerGroup& g : layer_groups(m, first, count)) out.add_scaled(layer_forward_flops(m, g.kind, seq), g.count);
     return out;
 }
 
@@ -138,7 +137,7 @@ ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq) {
     // one set of weights at each of the n depths, the same FLOPs.
     const double d = m.d_model, n = m.mtp_layers;
     ForwardFlops layer;
-    for (const LayerKind& k : mtp_layer_kinds(m)) add_scaled(layer, layer_forward_flops(m, k, seq), 1);
+    for (const LayerKind& k : mtp_layer_kinds(m)) layer.add_scaled(layer_forward_flops(m, k, seq), 1);
     out.mtp_transformer = n * layer.layers();
     out.mtp_attention = n * layer.attention;
     out.mtp = n * (2 * (2 * d) * d + logits_flops(m)) + out.mtp_transformer;
@@ -148,7 +147,7 @@ ForwardFlops mtp_forward_flops(const ModelSpec& m, std::int64_t seq) {
 ForwardFlops forward_flops_per_token(const ModelSpec& m, std::int64_t seq) {
     ForwardFlops out = layers_forward_flops(m, 0, m.n_layers, seq);
     out.logits = logits_flops(m);
-    add_scaled(out, mtp_forward_flops(m, seq), 1);
+    out.add_scaled(mtp_forward_flops(m, seq), 1);
     return out;
 }
 

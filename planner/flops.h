@@ -40,6 +40,8 @@ struct ForwardFlops {
     double total() const { return layers() + logits; }
     double dense_matmuls() const { return qkv + output_proj + mlp + mamba_proj + gdn_proj + logits; }  // ≈ 2 × active parameters
     double layers() const { return qkv + attention + output_proj + mlp + mamba_proj + ssm + gdn_proj + delta_rule; }  // the transformer layers
+    // Adds n × b, component by component (every field: a new one is added here once).
+    void add_scaled(const ForwardFlops& b, double n);
     // What recompute runs again in the backward: full: every layer's forward (not the logits);
     // selective: the attention core (Korthikanti et al. 2022 §5).
     double recomputed(Recompute r) const;

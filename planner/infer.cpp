@@ -411,6 +411,16 @@ double expected_experts_touched(int experts, int top_k, double tokens) {
     return e * (1 - std::pow(1 - top_k / e, tokens));
 }
 
+std::string prefill_time_text(const InferPlan& p) {
+    std::string out = format_sci(p.prefill_flops, 3) + " prefill FLOPs per GPU at the GEMM efficiency of the time model";
+    if (p.prefill_scan_seconds > 0) {
+        const double s = p.prefill_scan_seconds;
+        out += ", the recurrent scans' " + (s < 1 ? format_fixed(s * 1e3, 2) + " ms" : format_fixed(s, 2) + " s") +
+               " of it at their own measured rates (docs/INFERENCE.md)";
+    }
+    return out;
+}
+
 InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConfig& c) {
     validate_model(m, "model " + m.name);
     if (c.batch < 1) throw InputError("--batch: must be a positive integer");

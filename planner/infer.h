@@ -176,6 +176,8 @@ struct InferPlan {
 
 // Throws InputError naming the flag for impossible requests.
 InferPlan plan_inference(const ModelSpec& model, const GpuSpec& gpu, const InferConfig& config);
+// How the time to first token was reached, as `infer` and the GUI print it.
+std::string prefill_time_text(const InferPlan& p);
 
 // Decode steps read weights and KV at this fraction of the HBM bandwidth (measured copy: 3.0 of
 // 3.35 TB/s on H100, docs/REFERENCES.md §7: 0.9; reads alone run a little lower).

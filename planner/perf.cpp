@@ -125,18 +125,16 @@ Fp8CastElements fp8_cast_elements(const ModelSpec& m, const ParallelLayout& p, c
         e.backward_per_token += qkv_out / t + d;
         e.weights += (d * qkv_out + attn_in * d) / t;
     }
-    if (kind.has_mamba()) {  // in_proj d → W_in, out_proj d_inner → d, as the attention's pair
-        const double w_in = static_cast<double>(m.mamba.in_proj_width()), di = static_cast<double>(m.mamba.d_inner());
-        e.forward_per_token += d + di / t;
+    // A recurrent mixer's in_proj d → w_in (column-parallel) and out_proj w_out → d (row-parallel),
+    // as the attention's pair: Mamba-2's (w_out = d_inner) or Gated DeltaNet's (w_out = value_dim).
+    auto projections = [&](double w_in, double w_out) {
+        e.forward_per_token += d + w_out / t;
         e.backward_per_token += w_in / t + d;
-        e.weights += (d * w_in + di * d) / t;
-    }
-    if (kind.has_gdn()) {  // in_proj d → W_in, out_proj value_dim → d, likewise
-        const double w_in = static_cast<double>(m.gdn.in_proj_width()), dv = static_cast<double>(m.gdn.value_dim());
-        e.forward_per_token += d + dv / t;
-        e.backward_per_token += w_in / t + d;
-        e.weights += (d * w_in + dv * d) / t;
-    }
+        e.weights += (d * w_in + w_out * d) / t;
+    };
+    if (kind.has_mamba())
+        projections(static_cast<double>(m.mamba.in_proj_width()), static_cast<double>(m.mamba.d_inner()));
+    if (kind.has_gdn()) projections(static_cast<double>(m.gdn.in_proj_width()), static_cast<double>(m.gdn.value_dim()));
     if (!kind.ffn) return e;
     // An MLP of width w split over tp_mlp ranks; `gathered` of the micro-batch's tokens pass through
     // this rank's copy of it per token (1 for dense MLPs: the tp ranks share their gathered tokens;
@@ -238,17 +236,7 @@ PassRates table_gemm_rates(const KernelTable& t, const char* dtype, const std::v
 
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
     ForwardFlops f;
-    for (const LayerGroup& g : stage_layer_groups(m, p, stage)) {
-        const ForwardFlops layer = layer_forward_flops(m, g.kind, seq);
-        f.qkv += g.count * layer.qkv;
-        f.attention += g.count * layer.attention;
-        f.output_proj += g.count * layer.output_proj;
-        f.mlp += g.count * layer.mlp;
-        f.mamba_proj += g.count * layer.mamba_proj;
-        f.ssm += g.count * layer.ssm;
-        f.gdn_proj += g.count * layer.gdn_proj;
-        f.delta_rule += g.count * layer.delta_rule;
-    }
+    for (const LayerGroup& g : stage_layer_groups(m, p, stage)) f.add_scaled(layer_forward_flops(m, g.kind, seq), g.count);
     if (stage == p.pp - 1) {
         const ForwardFlops mtp = mtp_forward_flops(m, seq);
         f.logits = logits_flops(m);
