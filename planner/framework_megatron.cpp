@@ -82,19 +82,26 @@ const std::vector<std::string> kCudaGraphModules = {"attn", "mlp", "moe", "moe_r
 // each MoE layer. Every token dispatcher copies the tokens per expert to the host and synchronises
 // in each MoE layer's forward (token_dispatcher.py: the allgather dispatcher's `.cpu()`; the
 // alltoall one's "A synchronization is needed before expert parallel AlltoAll communication to get
-// the input_splits and output_splits CPU values"), which drains the GPU's queue; the host then
-// issues the rest of the layer — the dispatch, permutation, the experts and the combine — and the
-// GPU waits until it runs ahead again. Two parts: one per MoE layer forward (the sync and the
+// the input_splits and output_splits CPU values"; the flex one's DeepEP dispatch returns the
+// received tokens per expert as a host list, fused_a2a.py), which drains the GPU's queue; the host
+// then issues the rest of the layer — the dispatch, permutation, the experts and the combine — and
+// the GPU waits until it runs ahead again. Two parts: one per MoE layer forward (the sync and the
 // layer's host work that does not depend on the experts), and one per local expert per layer pass
 // (the experts' grouped GEMMs are issued per local expert from those host-side splits: Transformer
 // Engine's GroupedLinear, one GEMM, and with FP8 one quantisation, per expert, forward and
-// backward). FITTED, both: the two constants that make the step time match, in the least-squares
-// sense of the log step time, the MoE `fit` runs of the published set planned with their recipes'
-// settings under this profile and not under a CUDA graph of the MoE layer
-// (validation/published/fit_megatron.py; docs/PERFORMANCE_MODEL.md for the figures). The slope
-// per local expert agrees with the one measured in isolation (validation/moe_host/, 0.166 ms).
-constexpr double kMoeHostSecondsPerLayerForward = 2.245e-3;
-constexpr double kMoeHostSecondsPerLocalExpert = 0.1515e-3;
+// backward). The per-layer part by dispatcher: the torch.distributed dispatchers (allgather,
+// alltoall: permutation, the splits' device-to-host copy and sync, all_to_all_single's per-peer
+// NCCL sends and receives from host-side split sizes, the sort of the received chunks by local
+// expert, and all of it again in reverse for the combine) and the flex one (one fused dispatch
+// kernel — layout, dispatch and permutation — and one fused combine, DeepEP or HybridEP).
+// FITTED, all three: the constants that make the step time match, in the least-squares sense of
+// the log step time, the MoE `fit` runs of the published set planned with their recipes' settings
+// under this profile and not under a CUDA graph of the MoE layer (validation/published/
+// fit_megatron.py; docs/PERFORMANCE_MODEL.md for the figures). The slope per local expert agrees
+// with the one measured in isolation (validation/moe_host/, 0.166 ms).
+constexpr double kMoeHostSecondsPerLayerForwardTorch = 4.992e-3;  // allgather, alltoall
+constexpr double kMoeHostSecondsPerLayerForwardFlex = 0.929e-3;
+constexpr double kMoeHostSecondsPerLocalExpert = 0.1462e-3;
 // The share of a pass's host work a recomputed forward issues again: its 2 of the 6 per-expert
 // grouped GEMMs of a layer pass (forward fc1 and fc2; the backward's dgrad and wgrad of each are 4).
 constexpr double kMoeHostRecomputeShare = 2.0 / 6.0;
@@ -566,9 +573,10 @@ public:
         moe_host_time(plan, t);
     }
 
-    // The MoE layers' host work the GPU waits for: kMoeHostSecondsPerLayerForward × the stage's MoE
-    // layer forwards (per micro-batch, and each forward that --recompute full or the module moe runs
-    // again: it syncs again) + kMoeHostSecondsPerLocalExpert × the routed experts on each GPU
+    // The MoE layers' host work the GPU waits for: kMoeHostSecondsPerLayerForward{Torch,Flex} (by
+    // --moe-token-dispatcher-type) × the stage's MoE layer forwards (per micro-batch, and each
+    // forward that --recompute full or the module moe runs again: it syncs again) +
+    // kMoeHostSecondsPerLocalExpert × the routed experts on each GPU
     // (n_experts ÷ ep) × the MoE layer passes (per micro-batch, and a recomputed forward's share
     // kMoeHostRecomputeShare). None where the MoE layer runs inside a CUDA graph: the full-iteration
     // graph (static shapes, no host sync), or per-layer graphs that capture the MoE layer itself (the
@@ -586,7 +594,8 @@ public:
         if (impl == "full_iteration" || layer_graph) return;
         MoeHostWork& h = t.moe_host;
         const double recomputed = t.full_recompute_share + t.moe_recompute_share;  // forwards run again, per forward
-        h.per_layer_forward = kMoeHostSecondsPerLayerForward;
+        const bool flex = framework_option(c, "moe_token_dispatcher_type") == "flex";
+        h.per_layer_forward = flex ? kMoeHostSecondsPerLayerForwardFlex : kMoeHostSecondsPerLayerForwardTorch;
         h.layer_forwards = t.moe_layers * t.micro_batches * (1 + recomputed);
         h.per_local_expert = kMoeHostSecondsPerLocalExpert;
         h.local_experts = static_cast<double>(m.n_experts) / c.parallel.ep;
@@ -596,7 +605,8 @@ public:
         h.seconds = h.per_layer_forward * h.layer_forwards + h.per_local_expert * h.local_experts * h.layer_passes;
         h.source = "each MoE layer's token dispatcher syncs with the host, then issues the layer and the experts' GEMMs per local expert "
                    "(" + std::string(impl == "none" ? "no CUDA graphs" : "CUDA graphs " + impl + " without the MoE layer") +
-                   "); " + format_fixed(kMoeHostSecondsPerLayerForward * 1e3, 2) + " ms and " +
+                   "); " + format_fixed(h.per_layer_forward * 1e3, 2) + " ms (the " +
+                   (flex ? std::string("flex dispatcher's") : "torch.distributed dispatchers'") + ") and " +
                    format_fixed(kMoeHostSecondsPerLocalExpert * 1e3, 3) +
                    " ms fitted on the published MoE fit runs, docs/PERFORMANCE_MODEL.md §2";
     }

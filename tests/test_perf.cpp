@@ -690,9 +690,10 @@ TEST_CASE("perf: Megatron's interleaved schedule runs its pipeline send/recv bes
 
 TEST_CASE("perf: Megatron's MoE layers wait for the host per layer and per local expert, unless a CUDA graph covers them", "[perf][golden][megatron]") {
     // fine_grained_moe (3 MoE layers of 64 experts) on 16 H100s, ep 16: 64 / 16 = 4 local experts;
-    // 4 micro-batches per rank: 3 × 4 = 12 MoE layer forwards and 12 layer passes. Host work
-    // 2.245 ms × 12 + 0.1515 ms × 4 × 12 = 26.94 + 7.272 = 34.212 ms, added to the step beside
-    // compute, bubble, exposed communication and the optimizer.
+    // 4 micro-batches per rank: 3 × 4 = 12 MoE layer forwards and 12 layer passes. Host work with
+    // the alltoall dispatcher (a torch.distributed one) 4.992 ms × 12 + 0.1462 ms × 4 × 12 =
+    // 59.904 + 7.0176 = 66.9216 ms, added to the step beside compute, bubble, exposed communication
+    // and the optimizer.
     const ModelSpec m = fine_grained_moe();
     TrainConfig c;
     c.precision = Precision::mixed_bf16;
@@ -706,29 +707,38 @@ TEST_CASE("perf: Megatron's MoE layers wait for the host per layer and per local
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     auto perf = [&](const TrainConfig& job) { return plan_perf(plan_memory(m, gpu, job), default_cluster(gpu, 8), {}); };
     const PerfPlan r = perf(c);
-    CHECK(r.moe_host.per_layer_forward == 2.245e-3);
+    CHECK(r.moe_host.per_layer_forward == 4.992e-3);
     CHECK(r.moe_host.layer_forwards == 12);
-    CHECK(r.moe_host.per_local_expert == 0.1515e-3);
+    CHECK(r.moe_host.per_local_expert == 0.1462e-3);
     CHECK(r.moe_host.local_experts == 4);
     CHECK(r.moe_host.layer_passes == 12);
-    CHECK(r.moe_host.seconds == Approx(0.034212).epsilon(1e-12));
+    CHECK(r.moe_host.seconds == Approx(0.0669216).epsilon(1e-12));
     CHECK(r.step_seconds ==
-          Approx(r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + 0.034212).epsilon(1e-12));
+          Approx(r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + 0.0669216).epsilon(1e-12));
     CHECK(r.moe_host.source.find("no CUDA graphs") != std::string::npos);
+    CHECK(r.moe_host.source.find("torch.distributed dispatchers'") != std::string::npos);
+    // The flex dispatcher (DeepEP / HybridEP: one fused dispatch and one fused combine kernel) has
+    // its own per-layer part: 0.929 ms × 12 + 7.0176 = 11.148 + 7.0176 = 18.1656 ms.
+    TrainConfig flex = c;
+    flex.framework_options = {{"moe_token_dispatcher_type", "flex"}};
+    const PerfPlan fx = perf(flex);
+    CHECK(fx.moe_host.per_layer_forward == 0.929e-3);
+    CHECK(fx.moe_host.seconds == Approx(0.0181656).epsilon(1e-12));
+    CHECK(fx.moe_host.source.find("flex dispatcher's") != std::string::npos);
     // --recompute full re-runs every MoE layer's forward: it syncs again (24 forwards), and issues
     // its share of a pass's per-expert work, 2 of the 6 grouped GEMMs (fc1 and fc2 forward), again:
-    // 12 × (1 + 2/6) = 16 passes. 2.245 ms × 24 + 0.1515 ms × 4 × 16 = 53.88 + 9.696 = 63.576 ms.
+    // 12 × (1 + 2/6) = 16 passes. 4.992 ms × 24 + 0.1462 ms × 4 × 16 = 119.808 + 9.3568 = 129.1648 ms.
     TrainConfig full = c;
     full.recompute = Recompute::full;
     const PerfPlan f = perf(full);
     CHECK(f.moe_host.layer_forwards == Approx(24).epsilon(1e-12));
     CHECK(f.moe_host.layer_passes == Approx(16).epsilon(1e-12));
-    CHECK(f.moe_host.seconds == Approx(0.063576).epsilon(1e-12));
+    CHECK(f.moe_host.seconds == Approx(0.1291648).epsilon(1e-12));
     // Per-layer graphs of the router and the dispatcher's preprocessing leave the experts outside: the same.
     TrainConfig partial = c;
     partial.framework_options.push_back({"cuda_graph_impl", "transformer_engine"});
     partial.framework_options.push_back({"cuda_graph_modules", "attn,moe_router,moe_preprocess"});
-    CHECK(perf(partial).moe_host.seconds == Approx(0.034212).epsilon(1e-12));
+    CHECK(perf(partial).moe_host.seconds == Approx(0.0669216).epsilon(1e-12));
     // A graph of the whole iteration, or of the MoE layer (the module moe, or the whole layer): none.
     for (const auto& [impl, modules] : {std::pair<std::string, std::string>{"full_iteration", ""},
                                         {"transformer_engine", "moe"}, {"local", ""}}) {
@@ -738,7 +748,7 @@ TEST_CASE("perf: Megatron's MoE layers wait for the host per layer and per local
         if (!modules.empty()) g.framework_options.push_back({"cuda_graph_modules", modules});
         const PerfPlan q = perf(g);
         CHECK(q.moe_host.seconds == 0);
-        CHECK(q.step_seconds == Approx(r.step_seconds - 0.034212).epsilon(1e-12));
+        CHECK(q.step_seconds == Approx(r.step_seconds - 0.0669216).epsilon(1e-12));
     }
     // The generic model has no host term; a dense model none either.
     TrainConfig generic = c;

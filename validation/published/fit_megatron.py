@@ -2,8 +2,10 @@
 """Fits the Megatron profile's fitted constants on the `fit` runs of runs.json and reports what they
 give on the `held_out` ones (planner/framework_megatron.cpp; docs/PERFORMANCE_MODEL.md):
 
-  s  the MoE host work per MoE layer forward (kMoeHostSecondsPerLayerForward; §2, "MoE host work"):
-     the report's time.moe_host gives its size v = the MoE layer forwards of the step;
+  s  the MoE host work per MoE layer forward, one for the torch.distributed token dispatchers
+     (allgather, alltoall: kMoeHostSecondsPerLayerForwardTorch) and one for the flex dispatcher
+     (kMoeHostSecondsPerLayerForwardFlex; §2, "MoE host work"): the report's time.moe_host gives
+     its size v = the MoE layer forwards of the step (v_torch or v_flex by the run's dispatcher);
   c  the MoE host work per local expert per MoE layer pass (kMoeHostSecondsPerLocalExpert): its
      size u = local experts × MoE layer passes (u = v = 0 where a CUDA graph covers the MoE layers);
   φ  the share of the tensor-parallel communication --tp-comm-overlap hides that the step still
@@ -13,8 +15,8 @@ give on the `held_out` ones (planner/framework_megatron.cpp; docs/PERFORMANCE_MO
     fit_megatron.py --llmplan build/llmplan [--check]
 
 Every run with a --framework megatron prediction is planned with its recipe's settings; its step
-without the three terms is step₀ = step − s₀·v − c₀·u − φ₀·h (s₀, c₀, φ₀ the constants llmplan
-uses), and s, c, φ minimise Σ ln²(measured step / (step₀ + s·v + c·u + φ·h)) over the fit runs with
+without the four terms is step₀ = step − s₀·v − c₀·u − φ₀·h (s₀, c₀, φ₀ the constants llmplan
+uses), and s_torch, s_flex, c, φ minimise Σ ln²(measured step / (step₀ + s·v + c·u + φ·h)) over the fit runs with
 u, v or h > 0 (coordinate descent, each coordinate by bisection on its derivative; the sum is convex
 here). Nothing is written: the values are copied into the source by hand, with this script's output
 in the docs. --check (the ctest test validation.megatron_fits) fails when a fit is more than 1% from
@@ -54,7 +56,9 @@ def megatron_rows(llmplan):
                     left = (col["exposed_seconds_per_step"] - f * col["seconds_per_step"]) / (1 - f)
                     hidden += col["seconds_per_step"] - left
                     phi0 = f
-            rows.append({"id": run["id"], "split": run["split"], "u": u, "v": v, "h": hidden, "c0": c0, "s0": s0,
+            flex = "moe_token_dispatcher_type=flex" in run.get("framework_options", [])
+            rows.append({"id": run["id"], "split": run["split"], "u": u, "v_torch": 0 if flex else v,
+                         "v_flex": v if flex else 0, "h": hidden, "c0": c0, "s0": s0, "flex": flex,
                          "phi0": phi0, "step0": t["step_seconds"] - t["moe_host_seconds"] - phi0 * hidden,
                          "measured": run["batch"]["global"] * run["seq"] / (meas * run["gpu"]["count"]),
                          "moe": u > 0 or any(o.startswith("cuda_graph") for o in run.get("framework_options", []))})
@@ -62,7 +66,7 @@ def megatron_rows(llmplan):
 
 
 def step(r, k):
-    return r["step0"] + k["s"] * r["v"] + k["c"] * r["u"] + k["phi"] * r["h"]
+    return r["step0"] + k["s_torch"] * r["v_torch"] + k["s_flex"] * r["v_flex"] + k["c"] * r["u"] + k["phi"] * r["h"]
 
 
 def bisect(grad, lo, hi):
@@ -72,13 +76,13 @@ def bisect(grad, lo, hi):
     return (lo + hi) / 2
 
 
-SIZE = {"s": "v", "c": "u", "phi": "h"}  # each constant's size in a row
-BOUND = {"s": 0.1, "c": 0.01, "phi": 1}
+SIZE = {"s_torch": "v_torch", "s_flex": "v_flex", "c": "u", "phi": "h"}  # each constant's size in a row
+BOUND = {"s_torch": 0.1, "s_flex": 0.1, "c": 0.01, "phi": 1}
 
 
 def fit(rows):
     # d/dx Σ ln²(m/t) = Σ −2·ln(m/t)·(dt/dx)/t, one coordinate at a time
-    k = {"s": 0.0, "c": 0.0, "phi": 0.0}
+    k = {name: 0.0 for name in SIZE}
     for _ in range(200):
         for name, size in SIZE.items():
             def grad(x):
@@ -106,25 +110,32 @@ def main():
     fit_rows = [r for r in rows if r["split"] == "fit" and (r["u"] > 0 or r["h"] > 0)]
     k = fit(fit_rows)
     print(f"fitted on {len(fit_rows)} fit runs ({sum(r['u'] > 0 for r in fit_rows)} with MoE host work, "
-          f"{sum(r['h'] > 0 for r in fit_rows)} with --tp-comm-overlap): s = {1e3 * k['s']:.4f} ms per MoE layer "
-          f"forward, c = {1e3 * k['c']:.4f} ms per local expert per MoE layer pass, φ = {k['phi']:.4f}")
-    none = {"s": 0.0, "c": 0.0, "phi": 0.0}
-    only_c = dict(k, s=0.0, c=fit([dict(r, v=0) for r in fit_rows])["c"])
+          f"{sum(r['h'] > 0 for r in fit_rows)} with --tp-comm-overlap): s = {1e3 * k['s_torch']:.4f} ms per MoE layer "
+          f"forward with the torch.distributed dispatchers, {1e3 * k['s_flex']:.4f} ms with the flex one "
+          f"({sum(r['v_flex'] > 0 for r in fit_rows)} fit runs), c = {1e3 * k['c']:.4f} ms per local expert per MoE layer pass, φ = {k['phi']:.4f}")
+    none = {name: 0.0 for name in SIZE}
+    only_c = dict(k, s_torch=0.0, s_flex=0.0, c=fit([dict(r, v_torch=0, v_flex=0) for r in fit_rows])["c"])
+    one_s = fit([dict(r, v_torch=r["v_torch"] + r["v_flex"], v_flex=0) for r in fit_rows])
+    one_s["s_flex"] = one_s["s_torch"]
     for label, keep in (("MoE", lambda r: r["moe"]), ("with --tp-comm-overlap", lambda r: r["h"] > 0),
                         ("all under the profile", lambda r: True)):
         for split in ("fit", "held_out"):
             part = [r for r in rows if r["split"] == split and keep(r)]
             print(f"  {label}, {split}: without the terms {summary(part, none)}; "
-                  f"with c alone (refitted, {1e3 * only_c['c']:.4f} ms) {summary(part, only_c)}; with them {summary(part, k)}")
+                  f"with c alone (refitted, {1e3 * only_c['c']:.4f} ms) {summary(part, only_c)}; "
+                  f"with one s for all dispatchers (refitted, {1e3 * one_s['s_torch']:.4f} ms) {summary(part, one_s)}; "
+                  f"with them {summary(part, k)}")
     if a.check:
-        used = {"s": max(r["s0"] for r in rows), "c": max(r["c0"] for r in rows), "phi": max(r["phi0"] for r in rows)}
-        names = {"s": "s (kMoeHostSecondsPerLayerForward)", "c": "c (kMoeHostSecondsPerLocalExpert)",
+        used = {"s_torch": max(r["s0"] for r in rows if not r["flex"]), "s_flex": max(r["s0"] for r in rows if r["flex"]),
+                "c": max(r["c0"] for r in rows), "phi": max(r["phi0"] for r in rows)}
+        names = {"s_torch": "s_torch (kMoeHostSecondsPerLayerForwardTorch)",
+                 "s_flex": "s_flex (kMoeHostSecondsPerLayerForwardFlex)", "c": "c (kMoeHostSecondsPerLocalExpert)",
                  "phi": "φ (kTpOverlapHiddenCost)"}
         bad = [f"{names[n]}: the fit gives {k[n]:.6g}, llmplan uses {used[n]:.6g}"
                for n in SIZE if not (used[n] > 0 and abs(k[n] / used[n] - 1) <= 0.01)]
         if bad:
             sys.exit("fit_megatron.py: refit planner/framework_megatron.cpp or explain the change — " + "; ".join(bad))
-        print(f"llmplan's constants (s {1e3 * used['s']:.4f} ms, c {1e3 * used['c']:.4f} ms, φ {used['phi']:.4f}) "
+        print(f"llmplan's constants (s_torch {1e3 * used['s_torch']:.4f} ms, s_flex {1e3 * used['s_flex']:.4f} ms, c {1e3 * used['c']:.4f} ms, φ {used['phi']:.4f}) "
               f"are the fits' to within 1%")
 
 
