@@ -12,7 +12,7 @@ give on the `held_out` ones (planner/framework_megatron.cpp; docs/PERFORMANCE_MO
      pays (kTpOverlapHiddenCost; §3): the report's collectives with hidden_cost_share > 0 give
      the hidden part h = seconds − what the pipelining leaves exposed.
 
-    fit_megatron.py --llmplan build/llmplan [--check]
+    fit_megatron.py --llmplan build/llmplan [--check | --cross-validate]
 
 Every run with a --framework megatron prediction is planned with its recipe's settings; its step
 without the four terms is step₀ = step − s₀·v − c₀·u − φ₀·h (s₀, c₀, φ₀ the constants llmplan
@@ -20,7 +20,10 @@ uses), and s_torch, s_flex, c, φ minimise Σ ln²(measured step / (step₀ + s�
 u, v or h > 0 (coordinate descent, each coordinate by bisection on its derivative; the sum is convex
 here). Nothing is written: the values are copied into the source by hand, with this script's output
 in the docs. --check (the ctest test validation.megatron_fits) fails when a fit is more than 1% from
-the constant llmplan uses. Python 3 standard library only.
+the constant llmplan uses. --cross-validate refits leaving out one source table at a time (every
+`group` of runs.json with MoE host work: fitted on the other tables' `fit` runs, scored on all of
+the left-out table's runs), with one per-layer constant for all dispatchers and with one per
+dispatcher kind, and prints both (a few minutes). Python 3 standard library only.
 """
 import argparse, json, math, os, statistics, subprocess, sys, tempfile
 
@@ -57,7 +60,7 @@ def megatron_rows(llmplan):
                     hidden += col["seconds_per_step"] - left
                     phi0 = f
             flex = "moe_token_dispatcher_type=flex" in run.get("framework_options", [])
-            rows.append({"id": run["id"], "split": run["split"], "u": u, "v_torch": 0 if flex else v,
+            rows.append({"id": run["id"], "split": run["split"], "group": run["group"], "u": u, "v_torch": 0 if flex else v,
                          "v_flex": v if flex else 0, "h": hidden, "c0": c0, "s0": s0, "flex": flex,
                          "phi0": phi0, "step0": t["step_seconds"] - t["moe_host_seconds"] - phi0 * hidden,
                          "measured": run["batch"]["global"] * run["seq"] / (meas * run["gpu"]["count"]),
@@ -100,13 +103,43 @@ def summary(rows, k):
             f"mean {100 * statistics.mean(errs):+.1f}%, {sum(abs(e) > 0.25 for e in errs)} beyond ±25%")
 
 
+def one_s(rows):
+    """The rows with every MoE layer forward under one per-layer constant (s_torch; s_flex unused)."""
+    return [dict(r, v_torch=r["v_torch"] + r["v_flex"], v_flex=0) for r in rows]
+
+
+def cross_validate(rows):
+    host = [r for r in rows if r["u"] > 0]
+    pooled = {"one s": [], "s by dispatcher": []}
+    for g in sorted({r["group"] for r in host}):
+        train = [r for r in rows if r["split"] == "fit" and r["group"] != g and (r["u"] > 0 or r["h"] > 0)]
+        test = [r for r in host if r["group"] == g]
+        line = []
+        for label, shape in (("one s", one_s), ("s by dispatcher", lambda rs: rs)):
+            k = fit(shape(train))
+            errs = [r["measured"] / step(r, k) - 1 for r in shape(test)]
+            pooled[label] += errs
+            line.append(f"{label}: median |error| {100 * statistics.median(abs(e) for e in errs):.1f}%, "
+                        f"mean {100 * statistics.mean(errs):+.1f}%")
+        print(f"  {g} ({len(test)} runs) — " + "; ".join(line))
+    for label, errs in pooled.items():
+        print(f"left-out tables pooled, {label}: {len(errs)} runs, median |error| "
+              f"{100 * statistics.median(abs(e) for e in errs):.1f}%, mean {100 * statistics.mean(errs):+.1f}%, "
+              f"{sum(abs(e) > 0.25 for e in errs)} beyond ±25%")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--llmplan", default=os.path.join(HERE, "..", "..", "build", "llmplan"))
     ap.add_argument("--check", action="store_true",
                     help="fail unless each fit is llmplan's own constant to within 1%%")
+    ap.add_argument("--cross-validate", action="store_true",
+                    help="leave-one-source-out refits: one per-layer constant against one per dispatcher kind")
     a = ap.parse_args()
     rows = megatron_rows(a.llmplan)
+    if a.cross_validate:
+        cross_validate(rows)
+        return
     fit_rows = [r for r in rows if r["split"] == "fit" and (r["u"] > 0 or r["h"] > 0)]
     k = fit(fit_rows)
     print(f"fitted on {len(fit_rows)} fit runs ({sum(r['u'] > 0 for r in fit_rows)} with MoE host work, "
