@@ -428,27 +428,38 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
         if (c.framework != Framework::generic && c.framework != Framework::megatron)
             fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
                  " is a hybrid (Mamba/attention/MLP layers), modelled as Megatron-Core trains it: --framework generic or megatron");
-        if (m.has_mamba() && p.cp > 1)
-            fail("--cp " + std::to_string(p.cp) + ": context parallelism over Mamba layers (Megatron-Core's head-parallel "
-                 "all-to-all) is not modelled; use --cp 1");
         if (c.lora.enabled()) fail("--lora-rank: LoRA on a hybrid Mamba model is not modelled");
         if (m.has_mamba() && (m.mamba.heads % p.tp != 0 || m.mamba.groups % p.tp != 0))
             fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Mamba heads (" + std::to_string(m.mamba.heads) +
                  ") and groups (" + std::to_string(m.mamba.groups) + ") over the tensor-parallel ranks; --tp must divide both");
+        // Context parallelism over Mamba layers: Megatron-Core's head-parallel all-to-all
+        // (megatron/core/ssm/mamba_context_parallel.py) gives each context-parallel rank the whole
+        // sequence of heads ÷ (tp × cp) heads; the groups of B and C are split the same way, or,
+        // fewer than cp per tensor-parallel rank, repeated so that cp is a multiple of them.
+        if (m.has_mamba() && p.cp > 1) {
+            const int heads = m.mamba.heads / p.tp, groups = m.mamba.groups / p.tp;
+            if (heads % p.cp != 0 || (groups < p.cp ? p.cp % groups != 0 : groups % p.cp != 0))
+                fail("--cp " + std::to_string(p.cp) + ": Megatron-Core's context parallelism over Mamba layers gives each rank "
+                     "whole heads and groups: the " + std::to_string(heads) + " heads and " + std::to_string(groups) +
+                     " groups per tensor-parallel rank must divide by --cp (or --cp by the groups)");
+        }
     }
     // Gated DeltaNet layers (Qwen3-Next, Qwen3.5): modelled as Megatron-Core's GatedDeltaNet runs them.
     if (m.has_gdn()) {
         if (c.framework != Framework::generic && c.framework != Framework::megatron)
             fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
                  " has Gated DeltaNet layers, modelled as Megatron-Core trains them: --framework generic or megatron");
-        if (p.cp > 1)
-            fail("--cp " + std::to_string(p.cp) + ": context parallelism over Gated DeltaNet layers (Megatron-Core's "
-                 "head-parallel all-to-all) is not modelled; use --cp 1");
         if (c.lora.enabled()) fail("--lora-rank: LoRA on a model with Gated DeltaNet layers is not modelled");
         if (m.gdn.k_heads % p.tp != 0 || m.gdn.v_heads % p.tp != 0)
             fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Gated DeltaNet key heads (" +
                  std::to_string(m.gdn.k_heads) + ") and value heads (" + std::to_string(m.gdn.v_heads) +
                  ") over the tensor-parallel ranks; --tp must divide both");
+        // Context parallelism: the head-parallel all-to-all (megatron/core/ssm/gated_delta_net/
+        // common.py, tensor_a2a_cp2hp) gives each rank whole key and value heads.
+        if (p.cp > 1 && ((m.gdn.k_heads / p.tp) % p.cp != 0 || (m.gdn.v_heads / p.tp) % p.cp != 0))
+            fail("--cp " + std::to_string(p.cp) + ": Megatron-Core's context parallelism over Gated DeltaNet layers gives each "
+                 "rank whole heads: the " + std::to_string(m.gdn.k_heads / p.tp) + " key and " +
+                 std::to_string(m.gdn.v_heads / p.tp) + " value heads per tensor-parallel rank must divide by --cp");
     }
     // Activation offloading, as Transformer Engine's CPU offload context runs it under Megatron-Core
     // (transformer_config.py refuses the same three cases).

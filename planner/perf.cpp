@@ -524,7 +524,8 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
                              "), backward " + plain(kSsdBackwardFactor) + " × its forward time";
     }
     if (delta_fwd > 0) {
-        const double chains = static_cast<double>(c.micro_batch) * m.gdn.v_heads / p.tp;
+        // Sequences × value heads per GPU: each context-parallel rank scans heads ÷ cp over the whole sequence.
+        const double chains = static_cast<double>(c.micro_batch) * m.gdn.v_heads / p.tp / p.cp;
         const double rate_delta = delta_rule_rate(r.peak_16bit, r.clock_fraction, chains);
         const double fwd = delta_fwd / rate_delta;
         r.delta_rule_forward_seconds = fwd;
@@ -851,14 +852,20 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const double stage_layers = layers + t.mtp_module_layers;
     // Tensor-parallel blocks: each layer's mixer (attention or Mamba) and feed-forward block; a
     // hybrid model's layer has one of the two (core/model.h LayerKind).
-    double mixers = 0, ffns = 0;
+    double mixers = 0, ffns = 0, attention_mixers = 0, mamba_mixers = 0, gdn_mixers = 0;
     for (const LayerGroup& lg : stage_layer_groups(m, p, t.stage)) {
         if (lg.kind.mixer != Mixer::none) mixers += lg.count;
         if (lg.kind.ffn) ffns += lg.count;
+        if (lg.kind.has_attention()) attention_mixers += lg.count;
+        if (lg.kind.has_mamba()) mamba_mixers += lg.count;
+        if (lg.kind.has_gdn()) gdn_mixers += lg.count;
     }
     for (const LayerKind& k : mtp_layer_kinds(m)) {
         if (k.mixer != Mixer::none) mixers += t.mtp_layers;
         if (k.ffn) ffns += t.mtp_layers;
+        if (k.has_attention()) attention_mixers += t.mtp_layers;
+        if (k.has_mamba()) mamba_mixers += t.mtp_layers;
+        if (k.has_gdn()) gdn_mixers += t.mtp_layers;
     }
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
@@ -905,11 +912,42 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
                    : std::string("exposed: between dependent stages (1F1B)"));
     }
     if (p.cp > 1) {
-        // K and V as the attention kernel reads them (MLA: up-projected per head, k_dim + v_dim).
+        // K and V as the attention kernel reads them (MLA: up-projected per head, k_dim + v_dim),
+        // for the attention layers (a hybrid's Mamba, Gated DeltaNet and MLP-only layers have none).
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * static_cast<double>(m.k_dim() + m.v_dim()) *
                          act_b / p.tp;
-        add("context-parallel ring exchange of K and V blocks", Collective::send_recv, p.cp, p.tp, S,
-            3 * (p.cp - 1) * stage_layers * mb, OverlapRule::under_attention, "overlapped with the attention blocks it feeds");
+        const double attention_layers = m.hybrid() || m.has_gdn() ? attention_mixers : stage_layers;
+        if (attention_layers > 0)
+            add("context-parallel ring exchange of K and V blocks", Collective::send_recv, p.cp, p.tp, S,
+                3 * (p.cp - 1) * attention_layers * mb, OverlapRule::under_attention, "overlapped with the attention blocks it feeds");
+        // The recurrent mixers' head-parallel all-to-all (Megatron-Core: mamba_context_parallel.py,
+        // gated_delta_net/common.py tensor_a2a_cp2hp / _hp2cp; docs/PERFORMANCE_MODEL.md §3): the
+        // in_proj output of the rank's s/cp tokens goes to the ranks holding its heads, each of
+        // which then runs the convolution and the scan over the whole sequence for heads ÷ (tp × cp)
+        // heads; the scan's output (after the gated norm for Gated DeltaNet) comes back before
+        // out_proj. Forward, and the same two reversed in the backward (+2 when full recompute
+        // re-runs the forward). Mamba's B and C are repeated before the exchange when a
+        // tensor-parallel rank has fewer groups than cp (group_repeat_count = cp ÷ groups).
+        const double tokens = static_cast<double>(c.micro_batch) * T / p.cp * act_b;
+        const double calls = (2 + t.full_recompute_share) * mb;  // each direction: forward, backward, recomputed forward
+        const std::string why = "exposed: the convolution and the scan wait for the whole sequence of their heads";
+        if (mamba_mixers > 0) {
+            const MambaShape& a = m.mamba;
+            const double groups = static_cast<double>(a.groups) / p.tp, repeat = std::max(1.0, p.cp / groups);
+            const double in = 2.0 * static_cast<double>(a.d_inner()) / p.tp + 2.0 * groups * repeat * a.state + static_cast<double>(a.heads) / p.tp;
+            add("context-parallel all-to-all of the Mamba in_proj output to whole heads", Collective::all_to_all, p.cp, p.tp,
+                tokens * in, calls * mamba_mixers, OverlapRule::exposed, why);
+            add("context-parallel all-to-all of the Mamba scan output back to the sequence chunks", Collective::all_to_all, p.cp,
+                p.tp, tokens * static_cast<double>(a.d_inner()) / p.tp, calls * mamba_mixers, OverlapRule::exposed, why);
+        }
+        if (gdn_mixers > 0) {
+            const GdnShape& g = m.gdn;
+            add("context-parallel all-to-all of the Gated DeltaNet in_proj output to whole heads", Collective::all_to_all, p.cp,
+                p.tp, tokens * static_cast<double>(g.in_proj_width()) / p.tp, calls * gdn_mixers, OverlapRule::exposed, why);
+            add("context-parallel all-to-all of the Gated DeltaNet gated-norm output back to the sequence chunks",
+                Collective::all_to_all, p.cp, p.tp, tokens * static_cast<double>(g.value_dim()) / p.tp, calls * gdn_mixers,
+                OverlapRule::exposed, why);
+        }
     }
     if (t.moe_layers > 0 && p.ep > 1) {
         // Expert parallelism (GShard, Lepikhin et al. 2020; Megatron-Core's all-to-all token

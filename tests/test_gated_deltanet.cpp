@@ -182,12 +182,54 @@ TEST_CASE("gated deltanet: the model shape's JSON keeps the mixer and the output
 TEST_CASE("gated deltanet: refusals name the flag and the reason", "[gdn][config]") {
     const ModelSpec& m = next80b();
     const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
-    TrainConfig cp = job(16, 1, 8);
-    cp.parallel.cp = 2;
-    CHECK_THROWS_WITH(plan_memory(m, gpu, cp), Catch::Contains("--cp 2") && Catch::Contains("Gated DeltaNet"));
+    TrainConfig cp = job(96, 1, 8);
+    cp.parallel.cp = 3;  // 16 key heads do not split over 3 context-parallel ranks
+    cp.seq = 6144;
+    CHECK_THROWS_WITH(plan_memory(m, gpu, cp), Catch::Contains("--cp 3") && Catch::Contains("Gated DeltaNet"));
     TrainConfig fw = job(8, 1, 8);
     fw.framework = Framework::deepspeed;
     CHECK_THROWS_WITH(plan_memory(m, gpu, fw), Catch::Contains("--framework deepspeed") && Catch::Contains("Gated DeltaNet"));
+}
+
+TEST_CASE("gated deltanet: context parallelism's head-parallel all-to-all", "[gdn][perf][golden]") {
+    // Megatron-Core's GatedDeltaNet under context parallelism (gated_delta_net/common.py
+    // tensor_a2a_cp2hp / _hp2cp): 16 GPUs, ep 8, cp 2, tp 1, one micro-batch per rank of 4096 ÷ 2 =
+    // 2048 tokens. Per GDN layer the in_proj output q, k (2048 each), v, z (4096 each), β, α (32
+    // each) — 12,352 values per token, 2 bytes — goes to the ranks of its heads: 2048 × 12,352 × 2
+    // = 50,593,792 bytes; the gated norm's output (value_dim 4096) comes back: 16,777,216 bytes.
+    // Forward and backward, 36 GDN layers: 72 calls of each. The K/V ring runs over the 12 attention
+    // layers: 3 × 1 × 12 = 36 calls of 2048 × 2 kv heads × 256 × 2 × 2 bytes = 4,194,304.
+    const ModelSpec& m = next80b();
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
+    TrainConfig c = job(16, 1, 8);
+    c.parallel.cp = 2;
+    c.global_batch = 8;
+    const MemoryPlan plan = plan_memory(m, gpu, c);
+    const ComputeTime t = compute_time(plan, PerfOptions{});
+    const std::vector<CollectiveUse> all = step_collectives(plan, default_cluster(gpu, 8), PerfOptions{}, t);
+    auto find = [&](const std::string& start) -> const CollectiveUse& {
+        for (const CollectiveUse& u : all)
+            if (u.purpose.rfind(start, 0) == 0) return u;
+        FAIL("no collective " << start);
+        return all.front();
+    };
+    const CollectiveUse& in = find("context-parallel all-to-all of the Gated DeltaNet in_proj output");
+    CHECK(in.kind == Collective::all_to_all);
+    CHECK(in.bytes == 50593792.0);
+    CHECK(in.count == 72);
+    CHECK(in.exposed_seconds == in.seconds);
+    const CollectiveUse& out = find("context-parallel all-to-all of the Gated DeltaNet gated-norm output");
+    CHECK(out.bytes == 16777216.0);
+    CHECK(out.count == 72);
+    const CollectiveUse& ring = find("context-parallel ring exchange");
+    CHECK(ring.bytes == 4194304.0);
+    CHECK(ring.count == 36);
+    // Each rank scans 32 ÷ 2 = 16 value heads of one sequence: 16 chains, √(16/32) of the rate.
+    CHECK(t.rate_sources.delta_rule.find("√(16 chains ÷ 32)") != std::string::npos);
+    // cp 32 would leave half a key head per rank: refused.
+    TrainConfig c32 = job(256, 1, 8);
+    c32.parallel.cp = 32;
+    CHECK_THROWS_WITH(plan_memory(m, gpu, c32), Catch::Contains("--cp 32") && Catch::Contains("16 key"));
 }
 
 TEST_CASE("recurrent scans: the rates are the medians measured on the lent H100", "[gdn][hybrid][perf]") {

@@ -168,6 +168,56 @@ TEST_CASE("hybrid: one tensor-parallel block per layer, shared experts their own
     CHECK(t.rate_sources.ssm.find("SSD") != std::string::npos);
 }
 
+TEST_CASE("hybrid: context parallelism's head-parallel all-to-all over the Mamba layers", "[hybrid][perf][golden]") {
+    // Megatron-Core's Mamba context parallelism (mamba_context_parallel.py): 16 GPUs, ep 8, cp 2,
+    // tp 1: each rank holds 8192 ÷ 2 = 4096 tokens. Per Mamba layer and micro-batch (one per rank
+    // here) the in_proj output z, x (4096 each), B, C (8 groups × 128 each) and dt (64 heads) —
+    // 10,304 values per token, 2 bytes — goes to the ranks of its heads: 4096 × 10,304 × 2 =
+    // 84,410,368 bytes; the scan's d_inner 4096 comes back: 4096 × 4096 × 2 = 33,554,432 bytes.
+    // Forward and backward: 2 calls of each per layer, 23 Mamba layers: 46. The ring exchange of K
+    // and V runs over the 6 attention layers only: 3 × (cp − 1) × 6 = 18 calls of 4096 × 2 kv heads
+    // × 128 × 2 (K, V) × 2 bytes = 4,194,304.
+    const ModelSpec& m = nano();
+    const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
+    TrainConfig c = nano_job(16, 1, false);
+    c.parallel.cp = 2;
+    c.global_batch = 8;
+    auto collectives = [&](const TrainConfig& job) {
+        const MemoryPlan plan = plan_memory(m, gpu, job);
+        return step_collectives(plan, default_cluster(gpu, 8), PerfOptions{}, compute_time(plan, PerfOptions{}));
+    };
+    auto find = [](const std::vector<CollectiveUse>& all, const std::string& start) -> const CollectiveUse& {
+        for (const CollectiveUse& u : all)
+            if (u.purpose.rfind(start, 0) == 0) return u;
+        FAIL("no collective " << start);
+        return all.front();
+    };
+    const std::vector<CollectiveUse> all = collectives(c);
+    const CollectiveUse& in = find(all, "context-parallel all-to-all of the Mamba in_proj output");
+    CHECK(in.kind == Collective::all_to_all);
+    CHECK(in.group == 2);
+    CHECK(in.bytes == 84410368.0);
+    CHECK(in.count == 46);
+    CHECK(in.exposed_seconds == in.seconds);
+    const CollectiveUse& out = find(all, "context-parallel all-to-all of the Mamba scan output");
+    CHECK(out.bytes == 33554432.0);
+    CHECK(out.count == 46);
+    const CollectiveUse& ring = find(all, "context-parallel ring exchange");
+    CHECK(ring.bytes == 4194304.0);
+    CHECK(ring.count == 18);
+    // Tensor parallelism 2 and cp 8: 4 groups per tensor-parallel rank, fewer than cp, so B and C
+    // are repeated 8 ÷ 4 = 2 times before the exchange: 2 × 4096 ÷ 2 + 2 × 4 × 2 × 128 + 64 ÷ 2 =
+    // 6,176 values per token of the rank's 8192 ÷ 8 = 1024 tokens, 2 bytes: 12,648,448 bytes.
+    TrainConfig c8 = nano_job(64, 2, true);
+    c8.parallel.cp = 8;
+    c8.global_batch = 4;
+    CHECK(find(collectives(c8), "context-parallel all-to-all of the Mamba in_proj output").bytes == 1024.0 * 6176 * 2);
+    // Full recompute runs the forward's pair again: 3 calls of each per layer.
+    TrainConfig full = c;
+    full.recompute = Recompute::full;
+    CHECK(find(collectives(full), "context-parallel all-to-all of the Mamba in_proj output").count == 69);
+}
+
 TEST_CASE("hybrid: the Hugging Face nemotron_h config, and what it cannot say", "[hybrid][hf]") {
     nlohmann::json cfg = {{"model_type", "nemotron_h"},      {"hidden_size", 1024},        {"vocab_size", 1000},
                           {"num_attention_heads", 8},        {"num_key_value_heads", 2},   {"head_dim", 128},
@@ -209,10 +259,11 @@ TEST_CASE("hybrid: refusals name the flag and the reason", "[hybrid][config]") {
     TrainConfig c = nano_job(16, 1, false);
     c.framework = Framework::pytorch;
     CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--framework pytorch") && Catch::Contains("generic or megatron"));
-    c = nano_job(16, 1, false);
-    c.parallel.cp = 2;
-    c.global_batch = 8;
-    CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--cp 2"));
+    c = nano_job(48, 1, false);
+    c.parallel.cp = 3;  // 64 heads per tensor-parallel rank do not split over 3 ranks
+    c.seq = 6144;
+    c.global_batch = 16;
+    CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--cp 3") && Catch::Contains("whole heads and groups"));
     c = nano_job(48, 3, true);
     CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--tp 3"));
     const test::CliResult r = test::run_cli({"plan", "--model", "nemotron-3-nano", "--gpu", "h100-sxm", "--gpus", "16", "--ep", "8",
