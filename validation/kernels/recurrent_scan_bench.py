@@ -10,6 +10,11 @@ is time ÷ FLOPs. The libraries are imported from PYTHONPATH (they are Triton co
 the script records their versions and commits as given on the command line.
 
 Usage: recurrent_scan_bench.py --out FILE [--fla-commit C] [--mamba-commit C] [--budget-s S]
+                               [--only gated_delta_rule|ssd] [--shapes training|chains]
+
+--shapes chains times the gated delta rule alone over one sequence of 16,384 tokens with 4 to 64
+value heads (the chains, sequences × value heads on the GPU, that its kernels parallelise over),
+for llmplan's rule below 32 chains (docs/PERFORMANCE_MODEL.md §2, `delta_rule_rate`).
 """
 
 import argparse
@@ -132,6 +137,8 @@ def main(argv):
     ap.add_argument("--mamba-commit", default="")
     ap.add_argument("--budget-s", type=float, default=420)
     ap.add_argument("--only", choices=("gated_delta_rule", "ssd"), help="time one of the two kernels")
+    ap.add_argument("--shapes", choices=("training", "chains"), default="training",
+                    help="training: the models' shapes (default); chains: the delta rule over 4 to 64 chains")
     args = ap.parse_args(argv)
     start = time.time()
     deadline = start + args.budget_s
@@ -140,7 +147,8 @@ def main(argv):
               "meta": {"date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), "argv": sys.argv,
                        "device": props.name, "sm_count": props.multi_processor_count,
                        "torch": torch.__version__, "cuda": torch.version.cuda,
-                       "fla_commit": args.fla_commit, "mamba_ssm_commit": args.mamba_commit},
+                       "fla_commit": args.fla_commit, "mamba_ssm_commit": args.mamba_commit,
+                       "shapes": args.shapes},
               "gated_delta_rule": [], "ssd": [], "errors": []}
     try:
         import triton
@@ -160,6 +168,11 @@ def main(argv):
     # Nemotron-3 Nano / Nemotron-H (64 heads × 64, state 128, 8 groups, chunk 128), 128 heads, one group.
     ssd = [(4, 4096, 64, 64, 128, 8, 128), (2, 8192, 128, 64, 128, 8, 128), (4, 4096, 128, 64, 128, 1, 256),
            (1, 16384, 64, 64, 128, 8, 128)]
+    if args.shapes == "chains":
+        # One sequence of 16K tokens, 4 to 64 value heads of 128 (keys as many): chains 4 … 64;
+        # and 32 chains as 2 sequences × 16 heads, against 1 × 32.
+        gdn = [(1, 16384, h, 128, 128) for h in (4, 8, 16, 32, 64)] + [(2, 16384, 16, 128, 128)]
+        ssd = []
     for name, fn, shapes in (("gated_delta_rule", gdn_rows, gdn), ("ssd", ssd_rows, ssd)):
         if args.only and name != args.only:
             continue
