@@ -262,7 +262,8 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_option("--lora-rank", o.lora_rank, "LoRA rank r: fine-tune adapters on a frozen base (0: full training)")
         ->capture_default_str()->type_name("R");
     app.add_option("--lora-alpha", o.lora_alpha, "LoRA alpha (scaling; no effect on memory)")->capture_default_str()->type_name("A");
-    app.add_option("--lora-targets", o.lora_targets, "Adapted projections: q,k,v,o,gate,up,down or all")
+    app.add_option("--lora-targets", o.lora_targets,
+                   "Adapted projections: " + lora_target_names() + " (a recurrent mixer's projections) or all")
         ->capture_default_str()->type_name("LIST");
     app.add_option("--base-quant", o.base_quant, "Frozen base weights for LoRA: none | nf4 (QLoRA) | int8")
         ->capture_default_str()->type_name("Q");

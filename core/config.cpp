@@ -428,7 +428,6 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
         if (c.framework != Framework::generic && c.framework != Framework::megatron)
             fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
                  " is a hybrid (Mamba/attention/MLP layers), modelled as Megatron-Core trains it: --framework generic or megatron");
-        if (c.lora.enabled()) fail("--lora-rank: LoRA on a hybrid Mamba model is not modelled");
         if (m.has_mamba() && (m.mamba.heads % p.tp != 0 || m.mamba.groups % p.tp != 0))
             fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Mamba heads (" + std::to_string(m.mamba.heads) +
                  ") and groups (" + std::to_string(m.mamba.groups) + ") over the tensor-parallel ranks; --tp must divide both");
@@ -449,7 +448,6 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
         if (c.framework != Framework::generic && c.framework != Framework::megatron)
             fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
                  " has Gated DeltaNet layers, modelled as Megatron-Core trains them: --framework generic or megatron");
-        if (c.lora.enabled()) fail("--lora-rank: LoRA on a model with Gated DeltaNet layers is not modelled");
         if (m.gdn.k_heads % p.tp != 0 || m.gdn.v_heads % p.tp != 0)
             fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Gated DeltaNet key heads (" +
                  std::to_string(m.gdn.k_heads) + ") and value heads (" + std::to_string(m.gdn.v_heads) +
@@ -500,29 +498,38 @@ BaseQuant parse_base_quant(std::string_view text, std::string_view flag) {
 }
 
 namespace {
-constexpr std::pair<const char*, unsigned> kLoraTargets[] = {{"q", lora_q},       {"k", lora_k},   {"v", lora_v},
-                                                              {"o", lora_o},       {"gate", lora_gate}, {"up", lora_up},
-                                                              {"down", lora_down}};
+constexpr std::pair<const char*, unsigned> kLoraTargets[] = {
+    {"q", lora_q},       {"k", lora_k},     {"v", lora_v},       {"o", lora_o},           {"gate", lora_gate},
+    {"up", lora_up},     {"down", lora_down}, {"in_proj", lora_in_proj}, {"out_proj", lora_out_proj}};
 }  // namespace
 
+std::string lora_target_names() {
+    std::vector<std::string> v;
+    for (const auto& [name, bit] : kLoraTargets) v.emplace_back(name);
+    return join(v, ", ");
+}
+
 unsigned parse_lora_targets(std::string_view text, std::string_view flag) {
+    unsigned all = 0;
+    for (const auto& [name, bit] : kLoraTargets) all |= bit;
+    auto find = [](const std::string& t) -> unsigned {
+        for (const auto& [name, bit] : kLoraTargets)
+            if (t == name) return bit;
+        return 0;
+    };
     unsigned bits = 0;
     for (const std::string& raw : split(std::string(text), ',')) {
-        std::string t = to_lower(trim(raw));
-        if (t.size() > 5 && t.substr(t.size() - 5) == "_proj") t = t.substr(0, t.size() - 5);  // q_proj -> q
+        const std::string t = to_lower(trim(raw));
         if (t.empty()) continue;
         if (t == "all") {
-            bits |= lora_q | lora_k | lora_v | lora_o | lora_gate | lora_up | lora_down;
+            bits |= all;
             continue;
         }
-        bool known = false;
-        for (const auto& [name, bit] : kLoraTargets)
-            if (t == name) {
-                bits |= bit;
-                known = true;
-            }
-        if (!known)
-            throw InputError(std::string(flag) + ": \"" + raw + "\" is not a LoRA target; use q, k, v, o, gate, up, down or all");
+        unsigned bit = find(t);
+        if (bit == 0 && t.size() > 5 && t.substr(t.size() - 5) == "_proj") bit = find(t.substr(0, t.size() - 5));  // q_proj -> q
+        if (bit == 0)
+            throw InputError(std::string(flag) + ": \"" + raw + "\" is not a LoRA target; use " + lora_target_names() + " or all");
+        bits |= bit;
     }
     if (bits == 0) throw InputError(std::string(flag) + ": give at least one target (e.g. q,v)");
     return bits;

@@ -29,7 +29,12 @@ enum class Framework { generic, pytorch, llmplan, megatron, deepspeed, torchtita
 // Fine-tuning with LoRA adapters (Hu et al. 2021) as PEFT implements them; with a quantized frozen
 // base it is QLoRA (Dettmers et al. 2023). rank 0 = full training.
 enum class BaseQuant { none, nf4, int8 };
-enum LoraTarget : unsigned { lora_q = 1, lora_k = 2, lora_v = 4, lora_o = 8, lora_gate = 16, lora_up = 32, lora_down = 64 };
+// in_proj / out_proj: a recurrent mixer's input and output projections (Mamba-2, Gated DeltaNet;
+// Megatron Bridge's PEFT target modules of the same names); attention and MLP layers have none.
+enum LoraTarget : unsigned {
+    lora_q = 1, lora_k = 2, lora_v = 4, lora_o = 8, lora_gate = 16, lora_up = 32, lora_down = 64,
+    lora_in_proj = 128, lora_out_proj = 256
+};
 struct LoraConfig {
     int rank = 0;
     double alpha = 16;
@@ -179,9 +184,11 @@ std::vector<std::string> framework_names();
 std::vector<std::string> precision_names();
 const char* to_string(BaseQuant q);
 BaseQuant parse_base_quant(std::string_view text, std::string_view flag);
-// "q,k,v,o,gate,up,down" (any subset, or "all") <-> bits; throws InputError naming `flag`.
+// "q,k,v,o,gate,up,down,in_proj,out_proj" (any subset, or "all"; q_proj etc. accepted) <-> bits;
+// throws InputError naming `flag`. lora_target_names(): the list, "q, k, …", for help texts.
 unsigned parse_lora_targets(std::string_view text, std::string_view flag);
 std::string lora_targets_string(unsigned targets);
+std::string lora_target_names();
 std::vector<std::string> optimizer_names();
 
 }  // namespace llmplan

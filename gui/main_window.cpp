@@ -316,7 +316,8 @@ QGroupBox* MainWindow::build_lora_inputs() {
     lora_alpha_->setToolTip("--lora-alpha: the adapters' scaling α/r; no effect on memory or time");
     lora_targets_ = new QLineEdit("q,v");
     lora_targets_->setObjectName("loraTargets");
-    lora_targets_->setToolTip("--lora-targets: adapted projections, any of q,k,v,o,gate,up,down, or all (PEFT's default: q,v)");
+    lora_targets_->setToolTip(QString::fromStdString("--lora-targets: adapted projections, any of " + lora_target_names() +
+                                                     ", or all (PEFT's default: q,v)"));
     base_quant_ = combo("baseQuant", {"none", "nf4", "int8"});
     base_quant_->setToolTip("--base-quant: frozen base weights in nf4 (QLoRA, Dettmers et al. 2023) or int8 (LLM.int8)");
     paged_optimizer_ = new QCheckBox("paged optimizer");

@@ -24,7 +24,18 @@ std::vector<Adapter> layer_adapters(const ModelSpec& m, unsigned targets, const 
     std::vector<Adapter> a;
     auto add = [&](const char* name, double in, double out) { a.push_back({name, in, out, 1, 1, false}); };
     const bool gpt2 = m.family == "gpt2";
-    if (gpt2 && (targets & (lora_q | lora_k | lora_v))) {
+    // A recurrent mixer's projections (a hybrid's Mamba-2 layer, a Gated DeltaNet layer): in_proj
+    // d → its fused width, out_proj its inner width → d, as Megatron-Core builds them (one module
+    // each; Megatron Bridge's target modules "in_proj", "out_proj").
+    if (kind.has_mamba()) {
+        if (targets & lora_in_proj) add("in_proj", d, static_cast<double>(m.mamba.in_proj_width()));
+        if (targets & lora_out_proj) add("out_proj", static_cast<double>(m.mamba.d_inner()), d);
+    } else if (kind.has_gdn()) {
+        if (targets & lora_in_proj) add("in_proj", d, static_cast<double>(m.gdn.in_proj_width()));
+        if (targets & lora_out_proj) add("out_proj", static_cast<double>(m.gdn.value_dim()), d);
+    } else if (!kind.has_attention()) {
+        // no mixer (a hybrid's MLP-only or MoE-only layer)
+    } else if (gpt2 && (targets & (lora_q | lora_k | lora_v))) {
         add("c_attn", d, 3 * d);
     } else if (m.is_mla()) {
         const MlaShape& l = m.mla;
@@ -42,11 +53,11 @@ std::vector<Adapter> layer_adapters(const ModelSpec& m, unsigned targets, const 
             add("kv_b_proj", l.kv_lora_rank, h * (l.qk_nope_head_dim + l.v_head_dim));
         }
     } else {
-        if (targets & lora_q) add("q_proj", d, static_cast<double>(m.q_dim()));
+        if (targets & lora_q) add("q_proj", d, static_cast<double>(m.q_proj_width()));  // with an output gate: Q and the gate
         if (targets & lora_k) add("k_proj", d, kv);
         if (targets & lora_v) add("v_proj", d, kv);
     }
-    if (targets & lora_o) add(gpt2 ? "attn.c_proj" : "o_proj", static_cast<double>(m.attn_out_dim()), d);
+    if ((targets & lora_o) && kind.has_attention()) add(gpt2 ? "attn.c_proj" : "o_proj", static_cast<double>(m.attn_out_dim()), d);
     // An MLP of width f: its gate, up and down projections, `copies` of each.
     auto mlp = [&](const char* gate, const char* up, const char* down, double f, double copies, double tokens,
                    bool routed) {
@@ -54,7 +65,9 @@ std::vector<Adapter> layer_adapters(const ModelSpec& m, unsigned targets, const 
         if (targets & lora_up) a.push_back({up, d, f, copies, tokens, routed});
         if (targets & lora_down) a.push_back({down, f, d, copies, tokens, routed});
     };
-    if (kind.moe) {
+    if (!kind.ffn) {
+        // no feed-forward block (a hybrid's Mamba or attention-only layer)
+    } else if (kind.moe) {
         const double tokens = m.top_k * m.expert_capacity();
         mlp("gate_proj", "up_proj", "down_proj", m.expert_d_ff(), m.n_experts, tokens, true);
         if (m.shared_d_ff > 0)

@@ -10,6 +10,7 @@
 #include "planner/activations.h"
 #include "planner/flops.h"
 #include "planner/infer.h"
+#include "planner/lora.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 
@@ -230,6 +231,37 @@ TEST_CASE("gated deltanet: context parallelism's head-parallel all-to-all", "[gd
     TrainConfig c32 = job(256, 1, 8);
     c32.parallel.cp = 32;
     CHECK_THROWS_WITH(plan_memory(m, gpu, c32), Catch::Contains("--cp 32") && Catch::Contains("16 key"));
+}
+
+TEST_CASE("gated deltanet: LoRA on in_proj, out_proj and the attention layers' q and v", "[gdn][lora][golden]") {
+    // r 16, r·(in + out): a GDN layer's in_proj 2048 → 12,352 (q, k, v, z, β, α): 230,400 and
+    // out_proj 4096 → 2048: 98,304; 328,704 × 36 = 11,833,344. An attention layer's q_proj holds Q
+    // and its output gate, 2048 → 2 × 16 × 256 = 8192: 163,840; v_proj 2048 → 512: 40,960;
+    // 204,800 × 12 = 2,457,600. Total 14,290,944.
+    const ModelSpec& m = next80b();
+    LoraConfig lora;
+    lora.rank = 16;
+    lora.targets = parse_lora_targets("in_proj,out_proj,q,v", "t");
+    CHECK(count_lora(m, lora).adapter_params == 14290944.0);
+    CHECK(count_lora(m, lora).expert_adapter_params == 0);
+    TrainConfig c = job(8, 1, 8);
+    c.lora = lora;
+    const MemoryPlan plan = plan_memory(m, gpu_or_throw("h100-sxm", "t"), c);
+    // The frozen base's backward computes input gradients only: a faster step than full training's.
+    const GpuSpec& h100 = gpu_or_throw("h100-sxm", "t");
+    TrainConfig full = c;
+    full.lora = LoraConfig{};
+    const double tuned = plan_perf(plan, default_cluster(h100, 8), {}).step_seconds;
+    CHECK(std::isfinite(tuned));
+    CHECK(tuned < plan_perf(plan_memory(m, h100, full), default_cluster(h100, 8), {}).step_seconds);
+    // A dense transformer's "all" is what it was before the mixer targets: no in_proj, no out_proj.
+    const ModelSpec& llama = preset_or_throw("llama-3.1-8b", "t");
+    LoraConfig a;
+    a.rank = 16;
+    a.targets = parse_lora_targets("all", "t");
+    LoraConfig seven = a;
+    seven.targets = parse_lora_targets("q,k,v,o,gate,up,down", "t");
+    CHECK(count_lora(llama, a).adapter_params == count_lora(llama, seven).adapter_params);
 }
 
 TEST_CASE("recurrent scans: the rates are the medians measured on the lent H100", "[gdn][hybrid][perf]") {

@@ -1076,7 +1076,7 @@ private slots:
         QCOMPARE(j["mode"].get<std::string>(), std::string("inference"));
         QCOMPARE(j["lora"]["rank"].get<int>(), 64);
         QCOMPARE(j["lora"]["alpha"].get<double>(), 128.0);
-        QCOMPARE(j["lora"]["targets"].get<std::string>(), std::string("q,k,v,o,gate,up,down"));
+        QCOMPARE(j["lora"]["targets"].get<std::string>(), std::string("q,k,v,o,gate,up,down,in_proj,out_proj"));
         QCOMPARE(j["lora"]["base_quant"].get<std::string>(), std::string("int8"));
         QCOMPARE(j["lora"]["paged_optimizer"].get<bool>(), true);
         for (const char* key : {"weights", "group_size", "double_quant", "kv_cache", "batch", "prompt", "generate", "prefill_chunk",
@@ -1090,7 +1090,7 @@ private slots:
         QVERIFY(b.scenario().infer == a.scenario().infer);
         QCOMPARE(b.scenario().model, a.scenario().model);
         QCOMPARE(b.scenario().lora_rank, 64);
-        QCOMPARE(b.scenario().lora_targets, std::string("q,k,v,o,gate,up,down"));
+        QCOMPARE(b.scenario().lora_targets, std::string("q,k,v,o,gate,up,down,in_proj,out_proj"));
         QCOMPARE(b.inference()->plan.device_total, a.inference()->plan.device_total);
         QCOMPARE(b.inference()->plan.decode_step_seconds, a.inference()->plan.decode_step_seconds);
         QCOMPARE(b.inference()->plan.config.prefill_chunk, std::int64_t{512});

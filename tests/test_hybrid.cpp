@@ -11,6 +11,7 @@
 #include "planner/activations.h"
 #include "planner/flops.h"
 #include "planner/infer.h"
+#include "planner/lora.h"
 #include "planner/memory.h"
 #include "planner/perf.h"
 
@@ -216,6 +217,47 @@ TEST_CASE("hybrid: context parallelism's head-parallel all-to-all over the Mamba
     TrainConfig full = c;
     full.recompute = Recompute::full;
     CHECK(find(collectives(full), "context-parallel all-to-all of the Mamba in_proj output").count == 69);
+}
+
+TEST_CASE("hybrid: LoRA adapters by layer kind, the Mamba projections as in_proj and out_proj", "[hybrid][lora][golden]") {
+    // Megatron Bridge's Nemotron 3 Nano LoRA recipe targets linear_qkv, linear_proj, linear_fc1,
+    // linear_fc2, in_proj and out_proj: "all" here. r 16, r·(in + out) per adapter:
+    //   Mamba layer: in_proj 2688 → 10,304: 16 × 12,992 = 207,872; out_proj 4096 → 2688: 108,544;
+    //     316,416 × 23 layers = 7,277,568;
+    //   attention layer: q 2688 → 4096: 108,544; k, v 2688 → 256: 47,104 each; o 4096 → 2688:
+    //     108,544; 311,296 × 6 = 1,867,776;
+    //   MoE layer: each of 128 experts' up and down (squared ReLU: no gate) 2688 ↔ 1856: 72,704 × 2
+    //     × 128 = 18,612,224, the shared expert's 2688 ↔ 3712: 102,400 × 2 = 204,800; × 23 =
+    //     432,791,552.
+    // Total 441,936,896, of which the routed experts' 23 × 18,612,224 = 428,081,152.
+    const ModelSpec& m = nano();
+    LoraConfig lora;
+    lora.rank = 16;
+    lora.targets = parse_lora_targets("all", "t");
+    CHECK(lora_targets_string(lora.targets) == "q,k,v,o,gate,up,down,in_proj,out_proj");
+    const LoraCount all = count_lora(m, lora);
+    CHECK(all.adapter_params == 441936896.0);
+    CHECK(all.expert_adapter_params == 428081152.0);
+    // PEFT's default q,v adapts the 6 attention layers only: 6 × (108,544 + 47,104) = 933,888.
+    lora.targets = lora_q | lora_v;
+    CHECK(count_lora(m, lora).adapter_params == 933888.0);
+    // The mixer projections alone: 7,277,568; "in_proj" and "out_proj" parse as given.
+    lora.targets = parse_lora_targets("in_proj, out_proj", "t");
+    CHECK(lora.targets == (lora_in_proj | lora_out_proj));
+    CHECK(count_lora(m, lora).adapter_params == 7277568.0);
+    // Planned under Megatron: the frozen base, the adapters' states; the step plans.
+    TrainConfig c = nano_job(8, 1, false);
+    c.framework = Framework::megatron;
+    c.lora = lora;
+    const MemoryPlan plan = plan_memory(m, gpu_or_throw("h100-sxm", "t"), c);
+    CHECK(plan.fits);
+    // The frozen base's backward computes input gradients only: a faster step than full training's.
+    const GpuSpec& h100 = gpu_or_throw("h100-sxm", "t");
+    TrainConfig full = c;
+    full.lora = LoraConfig{};
+    const double tuned = plan_perf(plan, default_cluster(h100, 8), {}).step_seconds;
+    CHECK(std::isfinite(tuned));
+    CHECK(tuned < plan_perf(plan_memory(m, h100, full), default_cluster(h100, 8), {}).step_seconds);
 }
 
 TEST_CASE("hybrid: the Hugging Face nemotron_h config, and what it cannot say", "[hybrid][hf]") {
