@@ -557,21 +557,23 @@ InferPlan plan_inference(const ModelSpec& m, const GpuSpec& gpu, const InferConf
     }
     // A hybrid's Mamba layers: the SSD scan over the prompt (flops.h ForwardFlops::ssm, per token);
     // a Gated DeltaNet layer's delta rule likewise. They run at their own measured rates
-    // (planner/perf.h kSsdScanEfficiency, delta_rule_rate), not the GEMMs'.
-    double prefill_ssm = 0, prefill_delta = 0;
+    // (planner/perf.h kSsdScanEfficiency, delta_rule_forward_seconds), not the GEMMs'.
+    double prefill_ssm = 0, prefill_delta = 0, gdn_layers = 0;
     for (const LayerGroup& lg : layer_groups(m))
         if (lg.kind.has_mamba() || lg.kind.has_gdn()) {
             const ForwardFlops f = layer_forward_flops(m, lg.kind, c.prompt);
             prefill_ssm += lg.count * f.ssm / tp;
             prefill_delta += lg.count * f.delta_rule / tp;
+            if (lg.kind.has_gdn()) gdn_layers += lg.count;
         }
     p.prefill_flops = b * prompt * (w.matmul_flops + prefill_attention + prefill_ssm + prefill_delta) + b * logits_flops;
     const double n_pre = std::min<double>(m.d_model, b * prompt);
     const double eff_pre = gemm_efficiency_for(gpu) * n_pre / (n_pre + 128);
     const double peak16 = gpu.peak_bf16 > 0 ? gpu.peak_bf16 : peak_flops;
     p.prefill_scan_seconds = b * prompt * prefill_ssm / (recurrent_scan_peak(peak16) * kSsdScanEfficiency);
-    if (prefill_delta > 0)  // chains: the batch's sequences × value heads per GPU
-        p.prefill_scan_seconds += b * prompt * prefill_delta / delta_rule_rate(peak16, 1, b * m.gdn.v_heads / tp);
+    if (prefill_delta > 0)  // one call per GDN layer, each walking a prompt's chunks in order
+        p.prefill_scan_seconds +=
+            delta_rule_forward_seconds(b * prompt * prefill_delta, gdn_layers, prompt, m.gdn.chunk, peak16, 1);
     p.prefill_seconds = (p.prefill_flops - b * prompt * (prefill_ssm + prefill_delta)) / (peak_flops * eff_pre) + p.prefill_scan_seconds;
     // A decode step reads every weight but the routed experts no token of the batch picks, and
     // every sequence's KV at the mean context.

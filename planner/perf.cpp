@@ -320,9 +320,16 @@ double recurrent_scan_peak(double peak_16bit) {
     return std::min(peak_16bit, reference);
 }
 
-double delta_rule_rate(double peak_16bit, double clock_fraction, double chains) {
-    const double occupancy = chains >= kDeltaRuleSaturatingChains ? 1 : std::sqrt(std::max(chains, 1.0) / kDeltaRuleSaturatingChains);
-    return kDeltaRuleEfficiency * recurrent_scan_peak(peak_16bit) * clock_fraction * occupancy;
+double delta_rule_rate(double peak_16bit, double clock_fraction) {
+    return kDeltaRuleEfficiency * recurrent_scan_peak(peak_16bit) * clock_fraction;
+}
+
+double delta_rule_forward_seconds(double flops, double calls, double tokens_per_sequence, int chunk, double peak_16bit,
+                                  double clock_fraction) {
+    if (!(calls > 0) || !(flops > 0)) return 0;
+    const double work = flops / calls / delta_rule_rate(peak_16bit, clock_fraction);
+    const double chain = std::ceil(tokens_per_sequence / std::max(1, chunk)) * kDeltaRuleChunkLatency / clock_fraction;
+    return calls * std::sqrt(work * work + chain * chain);
 }
 
 ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
@@ -365,12 +372,17 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.stage_forward = stage_fwd;
     const bool last = r.stage == p.pp - 1;
     r.mtp_layers = last ? m.mtp_layers : 0;
-    for (const LayerGroup& group : stage_layer_groups(m, p, r.stage))
+    double gdn_layers = 0;  // Gated DeltaNet mixers on the stage: one delta-rule call each per micro-batch
+    for (const LayerGroup& group : stage_layer_groups(m, p, r.stage)) {
         if (group.kind.moe_mlp()) r.moe_layers += group.count;
+        if (group.kind.has_gdn()) gdn_layers += group.count;
+    }
     const std::vector<LayerKind> mtp_kinds = mtp_layer_kinds(m);  // each depth runs the module's layers
     r.mtp_module_layers = r.mtp_layers * static_cast<double>(mtp_kinds.size());
-    for (const LayerKind& k : mtp_kinds)
+    for (const LayerKind& k : mtp_kinds) {
         if (k.moe_mlp()) r.moe_layers += r.mtp_layers;
+        if (k.has_gdn()) gdn_layers += r.mtp_layers;
+    }
     r.tokens_per_gpu = tokens_mb;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
@@ -524,18 +536,21 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
                              "), backward " + plain(kSsdBackwardFactor) + " × its forward time";
     }
     if (delta_fwd > 0) {
-        // Sequences × value heads per GPU: each context-parallel rank scans heads ÷ cp over the whole sequence.
-        const double chains = static_cast<double>(c.micro_batch) * m.gdn.v_heads / p.tp / p.cp;
-        const double rate_delta = delta_rule_rate(r.peak_16bit, r.clock_fraction, chains);
-        const double fwd = delta_fwd / rate_delta;
+        // One call per GDN layer; each sequence's chunks walked in order over the whole sequence
+        // (a context-parallel rank scans heads ÷ cp over all T tokens, docs/PERFORMANCE_MODEL.md §3).
+        const double fwd = delta_rule_forward_seconds(delta_fwd, gdn_layers, T, m.gdn.chunk, r.peak_16bit, r.clock_fraction);
+        const double rate_delta = delta_rule_rate(r.peak_16bit, r.clock_fraction);
+        const double chain = std::ceil(T / m.gdn.chunk) * kDeltaRuleChunkLatency / r.clock_fraction;
         r.delta_rule_forward_seconds = fwd;
         r.delta_rule_seconds = fwd + (kDeltaRuleBackwardFactor + full_share) * fwd;
         ssm_time_fwd += fwd;
         ssm_time_bwd += (kDeltaRuleBackwardFactor + full_share) * fwd;
-        r.rate_sources.delta_rule = "Gated DeltaNet's chunked delta rule at " + format_fixed(rate_delta / 1e12, 0) + " TFLOP/s (" +
-                                    plain(kDeltaRuleEfficiency) + " of min(the 16-bit peak, the H100's)" +
-                                    (chains < kDeltaRuleSaturatingChains ? " × √(" + plain(chains) + " chains ÷ 32)" : std::string()) +
-                                    ": " + kDeltaRuleSource + "), backward " + plain(kDeltaRuleBackwardFactor) + " × its forward time";
+        r.rate_sources.delta_rule = "Gated DeltaNet's chunked delta rule: per layer √(work² + chain²), work its FLOPs at " +
+                                    format_fixed(rate_delta / 1e12, 0) + " TFLOP/s (" + plain(kDeltaRuleEfficiency) +
+                                    " of min(the 16-bit peak, the H100's)), chain " + format_fixed(chain * 1e3, 2) + " ms (" +
+                                    plain(std::ceil(T / m.gdn.chunk)) + " chunks of the state pass × " +
+                                    format_fixed(kDeltaRuleChunkLatency * 1e6, 2) + " µs); " + kDeltaRuleSource + "; backward " +
+                                    plain(kDeltaRuleBackwardFactor) + " × its forward time";
     }
     const double attn_recompute = c.recompute == Recompute::none ? 0 : recompute_share * attn_fwd;  // selective and full run it again
     const double bwd_mult = lora ? 1 : 2;  // LoRA: input gradients only through the frozen base

@@ -275,27 +275,35 @@ inline constexpr const char* kSsdScanSource =
 double recurrent_scan_peak(double peak_16bit);
 
 // Gated DeltaNet's chunked delta rule (flash-linear-attention's chunk_gated_delta_rule: the
-// cumulative gate, β·K·Kᵀ, the triangular solve, W and U, the state pass, the output): its FLOPs
-// (flops.h ForwardFlops::delta_rule) at kDeltaRuleEfficiency × recurrent_scan_peak(the GPU's
-// 16-bit peak) × (chains ÷ 32)^½ below 32 chains, where chains = sequences of the micro-batch ×
-// value heads per GPU (the kernels parallelise over both; fewer leave SMs idle); backward
-// kDeltaRuleBackwardFactor × the forward's time. MEASURED by llmplan on a lent H100 SXM
-// (validation/kernels/recurrent_scans_h100.json, 2026-12-07; flash-linear-attention bc3b101d;
-// not fitted): at Qwen3-Next's shapes (32 or 64 value heads × 128, 16K tokens, ≥ 64 chains)
-// 77.3–78.7 TFLOP/s forward at llmplan's FLOP count (median 77.7: 0.079 of 989.4), 69.9 at 32
-// chains (one sequence); backward 2.55–2.69 × the forward's time (median 2.56). The chains rule is
-// derived from FlashQLA's published H200 timings (docs/REFERENCES.md §16): 16 chains 0.74 and
-// 8 chains 0.50 of the rate at ≥ 32 (the rule: 0.71, 0.50). There the H200 runs the kernels about
-// 1.3 × faster than the H100 here (more HBM bandwidth; another release): llmplan is that much
-// pessimistic on the delta rule on an H200 or a Blackwell GPU.
+// cumulative gate, β·K·Kᵀ, the triangular solve, W and U, the state pass, the output). Each call
+// (one layer, one micro-batch) takes √(t_work² + t_chain²): t_work its FLOPs (flops.h
+// ForwardFlops::delta_rule) at the saturated rate kDeltaRuleEfficiency × recurrent_scan_peak(the
+// GPU's 16-bit peak), t_chain the state pass's sequential walk over a sequence's chunks, ⌈tokens
+// per sequence ÷ chunk⌉ × kDeltaRuleChunkLatency — the floor that few chains (sequences × value
+// heads on the GPU, which the kernels run in parallel) cannot fill; backward
+// kDeltaRuleBackwardFactor × the forward's time. MEASURED by llmplan on a lent H100 SXM, not fitted
+// (flash-linear-attention bc3b101d): the saturated rate at Qwen3-Next's shapes (32 or 64 value heads
+// × 128, 16K tokens, ≥ 64 chains) 77.3–78.7 TFLOP/s forward at llmplan's FLOP count (median 77.7:
+// 0.079 of 989.4; validation/kernels/recurrent_scans_h100.json, eighth session), backward
+// 2.55–2.69 × the forward's time (median 2.56); the latency from one sequence of 16,384 tokens with
+// 2, 4 and 8 value heads, whose forward takes 0.639–0.649 ms whatever the heads: 2.526 µs per
+// chunk of 64 (median; validation/kernels/recurrent_scans_chains_h100.json, ninth session). The
+// form fits all ten measured rows (2 to 256 chains, 2K–16K tokens per sequence) within 12%, the
+// worst +11.2% at 16 chains (docs/PERFORMANCE_MODEL.md §2). FlashQLA's published H200 timings run the kernels about 1.3 ×
+// faster than the H100 here (more HBM bandwidth; another release; docs/REFERENCES.md §16): llmplan
+// is that much pessimistic on an H200 or a Blackwell GPU.
 inline constexpr double kDeltaRuleEfficiency = 0.079;
-inline constexpr double kDeltaRuleSaturatingChains = 32;
+inline constexpr double kDeltaRuleChunkLatency = 2.526e-6;  // seconds per chunk of the forward's state pass
 inline constexpr double kDeltaRuleBackwardFactor = 2.56;
 inline constexpr const char* kDeltaRuleSource =
-    "flash-linear-attention's Triton kernels, measured on an H100 SXM: validation/kernels/recurrent_scans_h100.json";
-// The delta rule's forward rate (FLOP/s) on a GPU of this 16-bit peak and clock, for this many
-// chains (sequences of the micro-batch × value heads per GPU).
-double delta_rule_rate(double peak_16bit, double clock_fraction, double chains);
+    "flash-linear-attention's Triton kernels, measured on an H100 SXM: validation/kernels/recurrent_scans_h100.json, "
+    "recurrent_scans_chains_h100.json";
+// The delta rule's saturated forward rate (FLOP/s) on a GPU of this 16-bit peak and clock.
+double delta_rule_rate(double peak_16bit, double clock_fraction);
+// The forward seconds of `calls` delta-rule calls of `flops` FLOPs together, over sequences of
+// `tokens_per_sequence` tokens in chunks of `chunk` (the latency scales with the clock too).
+double delta_rule_forward_seconds(double flops, double calls, double tokens_per_sequence, int chunk, double peak_16bit,
+                                  double clock_fraction);
 
 // One MoE layer's forward beside another micro-batch's backward of the same layer under the
 // framework's all-to-all overlap (Megatron-Core's combined 1F1B): per layer and micro-batch, the
