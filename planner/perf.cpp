@@ -324,11 +324,15 @@ double delta_rule_rate(double peak_16bit, double clock_fraction) {
     return kDeltaRuleEfficiency * recurrent_scan_peak(peak_16bit) * clock_fraction;
 }
 
+double delta_rule_chain_seconds(double tokens_per_sequence, int chunk, double clock_fraction) {
+    return std::ceil(tokens_per_sequence / std::max(1, chunk)) * kDeltaRuleChunkLatency / clock_fraction;
+}
+
 double delta_rule_forward_seconds(double flops, double calls, double tokens_per_sequence, int chunk, double peak_16bit,
                                   double clock_fraction) {
     if (!(calls > 0) || !(flops > 0)) return 0;
     const double work = flops / calls / delta_rule_rate(peak_16bit, clock_fraction);
-    const double chain = std::ceil(tokens_per_sequence / std::max(1, chunk)) * kDeltaRuleChunkLatency / clock_fraction;
+    const double chain = delta_rule_chain_seconds(tokens_per_sequence, chunk, clock_fraction);
     return calls * std::sqrt(work * work + chain * chain);
 }
 
@@ -540,7 +544,7 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         // (a context-parallel rank scans heads ÷ cp over all T tokens, docs/PERFORMANCE_MODEL.md §3).
         const double fwd = delta_rule_forward_seconds(delta_fwd, gdn_layers, T, m.gdn.chunk, r.peak_16bit, r.clock_fraction);
         const double rate_delta = delta_rule_rate(r.peak_16bit, r.clock_fraction);
-        const double chain = std::ceil(T / m.gdn.chunk) * kDeltaRuleChunkLatency / r.clock_fraction;
+        const double chain = delta_rule_chain_seconds(T, m.gdn.chunk, r.clock_fraction);
         r.delta_rule_forward_seconds = fwd;
         r.delta_rule_seconds = fwd + (kDeltaRuleBackwardFactor + full_share) * fwd;
         ssm_time_fwd += fwd;
@@ -548,8 +552,8 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
         r.rate_sources.delta_rule = "Gated DeltaNet's chunked delta rule: per layer √(work² + chain²), work its FLOPs at " +
                                     format_fixed(rate_delta / 1e12, 0) + " TFLOP/s (" + plain(kDeltaRuleEfficiency) +
                                     " of min(the 16-bit peak, the H100's)), chain " + format_fixed(chain * 1e3, 2) + " ms (" +
-                                    plain(std::ceil(T / m.gdn.chunk)) + " chunks of the state pass × " +
-                                    format_fixed(kDeltaRuleChunkLatency * 1e6, 2) + " µs); " + kDeltaRuleSource + "; backward " +
+                                    "the state pass over " + plain(T) + " tokens in chunks of " + std::to_string(m.gdn.chunk) +
+                                    ", " + format_fixed(kDeltaRuleChunkLatency * 1e6, 2) + " µs each); " + kDeltaRuleSource + "; backward " +
                                     plain(kDeltaRuleBackwardFactor) + " × its forward time";
     }
     const double attn_recompute = c.recompute == Recompute::none ? 0 : recompute_share * attn_fwd;  // selective and full run it again

@@ -300,6 +300,8 @@ inline constexpr const char* kDeltaRuleSource =
     "recurrent_scans_chains_h100.json";
 // The delta rule's saturated forward rate (FLOP/s) on a GPU of this 16-bit peak and clock.
 double delta_rule_rate(double peak_16bit, double clock_fraction);
+// One call's state-pass floor: ⌈tokens_per_sequence ÷ chunk⌉ × kDeltaRuleChunkLatency ÷ clock.
+double delta_rule_chain_seconds(double tokens_per_sequence, int chunk, double clock_fraction);
 // The forward seconds of `calls` delta-rule calls of `flops` FLOPs together, over sequences of
 // `tokens_per_sequence` tokens in chunks of `chunk` (the latency scales with the clock too).
 double delta_rule_forward_seconds(double flops, double calls, double tokens_per_sequence, int chunk, double peak_16bit,

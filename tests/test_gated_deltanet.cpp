@@ -135,7 +135,7 @@ TEST_CASE("gated deltanet: the delta rule's time at its own rate", "[gdn][perf][
     CHECK(t.delta_rule_forward_seconds == Approx(fwd).epsilon(1e-9));
     CHECK(t.delta_rule_seconds == Approx((1 + kDeltaRuleBackwardFactor) * fwd).epsilon(1e-9));
     CHECK(t.rate_sources.delta_rule.find("delta rule") != std::string::npos);
-    CHECK(t.rate_sources.delta_rule.find("64 chunks") != std::string::npos);
+    CHECK(t.rate_sources.delta_rule.find("the state pass over 4096 tokens in chunks of 64") != std::string::npos);
     CHECK(t.ssm_seconds == 0);  // no Mamba layers
     // Blackwell's tensor peak does not speed the Triton kernels up: the H100's peak is the ceiling.
     CHECK(delta_rule_rate(2.25e15, 1) == Approx(kDeltaRuleEfficiency * gpu.peak_bf16).epsilon(1e-12));
