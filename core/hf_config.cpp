@@ -120,6 +120,17 @@ public:
         return *v;
     }
     int required_int(const char* key) const { return narrow(key, required_int64(key)); }
+    // A layer count: checked against kMaxModelLayers here, before any per-layer pattern is built.
+    int layer_count(const char* key) const { return layers(key, required_int(key)); }
+    int layer_count_alias(const char* key, const char* alias) const {
+        return layers(!present(key) && present(alias) ? alias : key, required_int_alias(key, alias));
+    }
+    int layers(const char* key, int n) const {
+        if (n > kMaxModelLayers)
+            fail("field \"" + std::string(key) + "\" is " + std::to_string(n) + ": at most " + std::to_string(kMaxModelLayers) +
+                 " layers");
+        return n;
+    }
 
     // Absent -> `absent`; null -> `null_value` (std::nullopt: the caller substitutes).
     std::optional<int> optional_int(const char* key, std::optional<int> absent, std::optional<int> null_value,
@@ -181,7 +192,7 @@ private:
 ModelSpec read_gpt2(const Reader& r) {
     ModelSpec m;
     m.d_model = r.required_int("n_embd");
-    m.n_layers = r.required_int("n_layer");
+    m.n_layers = r.layer_count("n_layer");
     m.n_heads = m.n_kv_heads = r.required_int("n_head");
     m.head_dim = r.derived_head_dim(m, "n_embd", "n_head");
     m.vocab_size = r.required_int64("vocab_size");
@@ -210,7 +221,7 @@ ModelSpec read_llama_like(const Reader& r, std::optional<int> default_kv_heads, 
     ModelSpec m;
     m.d_model = r.required_int("hidden_size");
     m.d_ff = r.required_int(ffn_key);
-    m.n_layers = r.required_int("num_hidden_layers");
+    m.n_layers = r.layer_count("num_hidden_layers");
     m.n_heads = r.required_int("num_attention_heads");
     m.n_kv_heads = r.optional_int("num_key_value_heads", default_kv_heads, std::nullopt).value_or(m.n_heads);
     // head_dim None -> hidden_size // num_attention_heads (LlamaConfig.__init__; Mistral, Mixtral
@@ -273,7 +284,7 @@ ModelSpec read_gpt_neox(const Reader& r) {
     // rope_parameters.partial_rotary_factor.
     ModelSpec m;
     m.d_model = r.required_int("hidden_size");
-    m.n_layers = r.required_int("num_hidden_layers");
+    m.n_layers = r.layer_count("num_hidden_layers");
     m.n_heads = m.n_kv_heads = r.required_int("num_attention_heads");
     m.head_dim = r.derived_head_dim(m, "hidden_size", "num_attention_heads");
     m.d_ff = r.required_int("intermediate_size");
@@ -419,7 +430,7 @@ ModelSpec read_deepseek(const Reader& r, int default_dense, std::optional<int> d
     ModelSpec m;
     m.d_model = r.required_int("hidden_size");
     m.d_ff = r.required_int("intermediate_size");
-    m.n_layers = r.required_int("num_hidden_layers");
+    m.n_layers = r.layer_count("num_hidden_layers");
     m.n_heads = m.n_kv_heads = r.required_int("num_attention_heads");
     m.vocab_size = r.required_int64("vocab_size");
     m.max_positions = r.required_int64("max_position_embeddings");
@@ -700,7 +711,7 @@ ModelSpec read_bloom(const Reader& r) {
     // (2048, Scao et al. 2022, Table 3) when the config lacks it.
     ModelSpec m;
     m.d_model = r.required_int_alias("hidden_size", "n_embed");
-    m.n_layers = r.required_int_alias("n_layer", "num_hidden_layers");
+    m.n_layers = r.layer_count_alias("n_layer", "num_hidden_layers");
     m.n_heads = m.n_kv_heads = r.required_int_alias("n_head", "num_attention_heads");
     m.head_dim = r.derived_head_dim(m, "hidden_size", "n_head");
     m.vocab_size = r.required_int64("vocab_size");

@@ -531,7 +531,7 @@ void validate_model(const ModelSpec& m, const std::string& what) {
         if (k.mixer == Mixer::none && !k.ffn) fail("an MTP layer has neither a mixer nor a feed-forward block");
     }
     // Guard the arithmetic: every count below stays far inside int64 and exact in a double.
-    if (m.d_model > (1 << 20) || m.d_ff > (1 << 24) || m.n_layers > 100000 || m.vocab_size > (1LL << 32) ||
+    if (m.d_model > (1 << 20) || m.d_ff > (1 << 24) || m.n_layers > kMaxModelLayers || m.vocab_size > (1LL << 32) ||
         m.n_experts > 100000 || m.max_positions > (1LL << 32) || m.n_heads > 65536 || m.head_dim > 65536 ||
         m.q_dim() > (1 << 24) || m.moe_d_ff > (1 << 24) || m.shared_d_ff > (1 << 26) || m.mtp_layers > 1000 ||
         m.sliding_window > (1LL << 32) || m.attention_chunk > (1LL << 32))

@@ -329,6 +329,9 @@ double copies_in_layers(const ParamTensor& t, const ModelSpec& spec, int first, 
 
 // Throws InputError (naming `what`, e.g. "--hf-config llama.json") if the shape is inconsistent:
 // non-positive sizes, kv heads not dividing heads, top_k > experts, ...
+// The most layers a model may have (validate_model; the config readers check it before they build
+// anything per layer).
+inline constexpr int kMaxModelLayers = 100000;
 void validate_model(const ModelSpec& spec, const std::string& what);
 // The most parameters validate_model accepts (all tensors, MTP modules included).
 inline constexpr std::int64_t kMaxParameters = 1'000'000'000'000'000;

@@ -85,6 +85,19 @@ TEST_CASE("fixtures import to the exact published counts and equal the presets",
     }
 }
 
+TEST_CASE("a layer count past the limit is refused before any per-layer pattern is built", "[hf_config]") {
+    // The fuzzer's input (fuzz/corpus/hf_config/qwen3_billion_layers.json): a qwen3 config of 10^9
+    // layers made the reader size its per-layer pattern before validate_model saw the count.
+    for (const char* type : {"qwen3", "llama", "deepseek_v3", "qwen3_next", "gemma3_text"}) {
+        CAPTURE(type);
+        json j = {{"model_type", type}, {"hidden_size", 1024}, {"intermediate_size", 3072}, {"num_hidden_layers", 1000000000},
+                  {"num_attention_heads", 16}, {"num_key_value_heads", 8}, {"vocab_size", 32000}, {"max_position_embeddings", 4096}};
+        CHECK_THROWS_WITH(model_from_hf_config(j, "t"), Catch::Contains("\"num_hidden_layers\" is 1000000000: at most 100000 layers"));
+    }
+    json g = {{"model_type", "gpt2"}, {"n_embd", 768}, {"n_layer", 200000}, {"n_head", 12}, {"vocab_size", 50257}, {"n_positions", 1024}};
+    CHECK_THROWS_WITH(model_from_hf_config(g, "t"), Catch::Contains("\"n_layer\" is 200000"));
+}
+
 TEST_CASE("names come from _name_or_path, else from model_type", "[hf_config]") {
     CHECK(load("llama-2-7b.json").name == "hf:meta-llama/Llama-2-7b-hf");
     CHECK(load("llama-3-8b.json").name == "hf:llama");
