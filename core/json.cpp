@@ -241,6 +241,8 @@ ModelSpec model_shape_from_json(const nlohmann::json& j, const std::string& what
     m.name = r.text("name", "custom");
     m.family = r.text("family", "llama");
     m.n_layers = r.small("layers", 0);
+    if (m.n_layers > kMaxModelLayers)  // before a layer_pattern builds one entry per layer
+        r.bad("layers", "at most " + std::to_string(kMaxModelLayers) + " (got " + std::to_string(m.n_layers) + ")");
     m.d_model = r.small("d_model", 0);
     m.n_heads = r.small("heads", 0);
     m.n_kv_heads = r.small("kv_heads", m.n_heads);

@@ -49,6 +49,13 @@ TEST_CASE("every preset's shape reads back from its JSON exactly", "[json][model
     CHECK(round_trip(find_preset("bloom-560m")->spec).position == PositionEmbedding::alibi);
 }
 
+TEST_CASE("a shape of more layers than kMaxModelLayers is refused before its pattern is built", "[json][model]") {
+    nlohmann::json j = model_shape_json(preset_or_throw("llama-3.1-8b", "t"));
+    j["layers"] = 1000000000;
+    j["layer_pattern"] = nlohmann::json::array({{{"count", 1000000000}}});
+    CHECK(error_of(j).find("at most 100000 (got 1000000000)") != std::string::npos);
+}
+
 TEST_CASE("a shape with every optional field set reads back exactly", "[json][model]") {
     ModelSpec m = find_preset("llama-4-maverick")->spec;  // a layer pattern with chunked and NoPE layers
     m.name = "every-field";
