@@ -232,6 +232,26 @@ PassRates table_gemm_rates(const KernelTable& t, const char* dtype, const std::v
     return {flops / t_fwd, flops_bwd / t_bwd};
 }
 
+// Layers of each kind one GPU of `stage` runs per micro-batch: the stage's, and on the last stage
+// the MTP modules' layers at each of their `mtp_depths` depths (core/model.h LayerKind).
+struct StageKinds {
+    double mixers = 0, ffns = 0, attention = 0, mamba = 0, gdn = 0, moe = 0;
+};
+StageKinds stage_kinds(const ModelSpec& m, const ParallelLayout& p, int stage, double mtp_depths) {
+    StageKinds n;
+    auto add = [&](const LayerKind& k, double count) {
+        if (k.mixer != Mixer::none) n.mixers += count;
+        if (k.ffn) n.ffns += count;
+        if (k.has_attention()) n.attention += count;
+        if (k.has_mamba()) n.mamba += count;
+        if (k.has_gdn()) n.gdn += count;
+        if (k.moe_mlp()) n.moe += count;
+    };
+    for (const LayerGroup& g : stage_layer_groups(m, p, stage)) add(g.kind, g.count);
+    for (const LayerKind& k : mtp_layer_kinds(m)) add(k, mtp_depths);
+    return n;
+}
+
 }  // namespace
 
 ForwardFlops stage_forward_flops(const ModelSpec& m, const ParallelLayout& p, int stage, std::int64_t seq) {
@@ -376,17 +396,10 @@ ComputeTime compute_time(const MemoryPlan& plan, const PerfOptions& opt) {
     r.stage_forward = stage_fwd;
     const bool last = r.stage == p.pp - 1;
     r.mtp_layers = last ? m.mtp_layers : 0;
-    double gdn_layers = 0;  // Gated DeltaNet mixers on the stage: one delta-rule call each per micro-batch
-    for (const LayerGroup& group : stage_layer_groups(m, p, r.stage)) {
-        if (group.kind.moe_mlp()) r.moe_layers += group.count;
-        if (group.kind.has_gdn()) gdn_layers += group.count;
-    }
-    const std::vector<LayerKind> mtp_kinds = mtp_layer_kinds(m);  // each depth runs the module's layers
-    r.mtp_module_layers = r.mtp_layers * static_cast<double>(mtp_kinds.size());
-    for (const LayerKind& k : mtp_kinds) {
-        if (k.moe_mlp()) r.moe_layers += r.mtp_layers;
-        if (k.has_gdn()) gdn_layers += r.mtp_layers;
-    }
+    const StageKinds kinds = stage_kinds(m, p, r.stage, r.mtp_layers);
+    r.moe_layers = kinds.moe;
+    const double gdn_layers = kinds.gdn;  // Gated DeltaNet mixers: one delta-rule call each per micro-batch
+    r.mtp_module_layers = r.mtp_layers * static_cast<double>(mtp_layer_kinds(m).size());  // each depth runs the module's layers
     r.tokens_per_gpu = tokens_mb;
     // Smallest per-GPU matmul dimension: small ones leave tensor cores idle (shape factor n/(n+128)).
     double n_min = std::min({d, static_cast<double>(m.q_dim()) / p.tp, static_cast<double>(m.d_ff) / p.tp, tokens_mb});
@@ -871,21 +884,9 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
     const double stage_layers = layers + t.mtp_module_layers;
     // Tensor-parallel blocks: each layer's mixer (attention or Mamba) and feed-forward block; a
     // hybrid model's layer has one of the two (core/model.h LayerKind).
-    double mixers = 0, ffns = 0, attention_mixers = 0, mamba_mixers = 0, gdn_mixers = 0;
-    for (const LayerGroup& lg : stage_layer_groups(m, p, t.stage)) {
-        if (lg.kind.mixer != Mixer::none) mixers += lg.count;
-        if (lg.kind.ffn) ffns += lg.count;
-        if (lg.kind.has_attention()) attention_mixers += lg.count;
-        if (lg.kind.has_mamba()) mamba_mixers += lg.count;
-        if (lg.kind.has_gdn()) gdn_mixers += lg.count;
-    }
-    for (const LayerKind& k : mtp_layer_kinds(m)) {
-        if (k.mixer != Mixer::none) mixers += t.mtp_layers;
-        if (k.ffn) ffns += t.mtp_layers;
-        if (k.has_attention()) attention_mixers += t.mtp_layers;
-        if (k.has_mamba()) mamba_mixers += t.mtp_layers;
-        if (k.has_gdn()) gdn_mixers += t.mtp_layers;
-    }
+    const StageKinds kinds = stage_kinds(m, p, t.stage, t.mtp_layers);
+    const double mixers = kinds.mixers, ffns = kinds.ffns, attention_mixers = kinds.attention, mamba_mixers = kinds.mamba,
+                 gdn_mixers = kinds.gdn;
     if (p.tp > 1) {
         const double S = static_cast<double>(c.micro_batch) * T / p.cp * d * act_b;
         const double per_layer = 4 + 2 * t.full_recompute_share;
