@@ -100,7 +100,7 @@ const std::vector<std::string> kCudaGraphModules = {"attn", "mlp", "moe", "moe_r
 // fit_megatron.py; docs/PERFORMANCE_MODEL.md for the figures). The slope per local expert agrees
 // with the one measured in isolation (validation/moe_host/, 0.166 ms).
 constexpr double kMoeHostSecondsPerLayerForwardTorch = 4.992e-3;  // allgather, alltoall
-constexpr double kMoeHostSecondsPerLayerForwardFlex = 0.929e-3;
+constexpr double kMoeHostSecondsPerLayerForwardFlex = 0.853e-3;
 constexpr double kMoeHostSecondsPerLocalExpert = 0.1462e-3;
 // The share of a pass's host work a recomputed forward issues again: its 2 of the 6 per-expert
 // grouped GEMMs of a layer pass (forward fc1 and fc2; the backward's dgrad and wgrad of each are 4).
