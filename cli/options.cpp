@@ -338,6 +338,12 @@ void add_import_options(CLI::App& app, ImportFlags& o) {
                    "Import a Megatron-LM argument list, a file or the arguments themselves (model shape, parallel "
                    "sizes, recompute, batch, precision); explicit flags win (docs/IMPORTS.md)")
         ->type_name("FILE|ARGS");
+    app.add_option("--megatron-bridge", o.megatron_bridge,
+                   "Import a Megatron Bridge (NeMo 2 / NeMo 26.x) config YAML: the ConfigContainer a run saves "
+                   "(logger.save_config_filepath, a checkpoint's run_config.yaml) or a recipe's override file (model "
+                   "shape, parallel sizes, batch, precision, recompute, overlaps, dispatcher, CUDA graphs, LoRA); "
+                   "explicit flags win (docs/IMPORTS.md)")
+        ->type_name("FILE");
     app.add_option("--torchtitan", o.torchtitan,
                    "Import a torchtitan job TOML (model flavour, parallelism degrees, activation checkpointing, float8, "
                    "batch and sequence); explicit flags win (docs/IMPORTS.md)")
@@ -393,8 +399,9 @@ PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOpt
                         const ImportFlags& imports, std::ostream& err, const std::set<std::string>& search_space) {
     PreparedJob r{{}, j, p, {}};
     apply_cluster_file(app, r.perf, r.job);
-    const int kinds = !imports.deepspeed.empty() + !imports.megatron_args.empty() + !imports.torchtitan.empty();
-    if (kinds > 1) throw InputError("--deepspeed, --megatron-args and --torchtitan each describe the job; give only one of them");
+    const int kinds = !imports.deepspeed.empty() + !imports.megatron_args.empty() + !imports.megatron_bridge.empty() + !imports.torchtitan.empty();
+    if (kinds > 1)
+        throw InputError("--deepspeed, --megatron-args, --megatron-bridge and --torchtitan each describe the job; give only one of them");
     const FlagGiven given = [&](std::string_view flag) {  // a flag this command lacks (search: --tp) counts as not given
         const CLI::Option* o = app.get_option_no_throw(std::string(flag));
         return o != nullptr && o->count() > 0;
@@ -409,6 +416,8 @@ PreparedJob prepare_job(const CLI::App& app, const ModelOptions& m, const JobOpt
         std::string source;
         const std::string text = argument_list_text(imports.megatron_args, "--megatron-args", &source);
         r.imports.push_back(import_megatron(text, source, r.job, given));
+    } else if (!imports.megatron_bridge.empty()) {
+        r.imports.push_back(import_megatron_bridge(read_text_file(imports.megatron_bridge, "--megatron-bridge"), imports.megatron_bridge, r.job, given));
     } else if (!imports.torchtitan.empty()) {
         r.imports.push_back(import_torchtitan(read_text_file(imports.torchtitan, "--torchtitan"), imports.torchtitan, r.job, given));
     }
@@ -465,11 +474,12 @@ void write_job_config(const CLI::App& app, const std::vector<JobImport>& imports
     static const std::set<std::string> kNotJob{"help", "config", "write-config", "scenario", "write-scenario", "json", "csv", "report", "deepspeed", "torchtitan",
                                                "vllm-args", "quiet", "out"};
     bool megatron_model = false;
-    for (const JobImport& imp : imports) megatron_model = megatron_model || (imp.flag == "--megatron-args" && imp.model);
+    for (const JobImport& imp : imports)
+        megatron_model = megatron_model || ((imp.flag == "--megatron-args" || imp.flag == "--megatron-bridge") && imp.model);
     for (const CLI::Option* opt : app.get_options()) {
         if (opt->get_lnames().empty()) continue;
         const std::string name = opt->get_lnames().front();
-        if (kNotJob.count(name) || (name == "megatron-args" && !megatron_model)) continue;
+        if (kNotJob.count(name) || ((name == "megatron-args" || name == "megatron-bridge") && !megatron_model)) continue;
         const bool flag = opt->get_expected_max() == 0;
         std::vector<std::string> values;
         if (opt->count() > 0) values = flag ? std::vector<std::string>{"true"} : opt->results();

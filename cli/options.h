@@ -72,7 +72,7 @@ TrainConfig resolve_job(const JobOptions& o, const GpuSpec& gpu);
 // TOML config: KEY = VALUE per long flag), --write-config FILE, --deepspeed FILE,
 // --megatron-args FILE|'ARGS', --torchtitan FILE (planner/job_import.h).
 struct ImportFlags {
-    std::string deepspeed, megatron_args, torchtitan, write_config;
+    std::string deepspeed, megatron_args, megatron_bridge, torchtitan, write_config;
 };
 // --config and --write-config only (infer and scaling take the job file too).
 void add_config_options(CLI::App& app, std::string& write_config);

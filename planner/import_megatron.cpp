@@ -41,14 +41,18 @@ const std::set<std::string>& switches() {
 }  // namespace
 
 JobImport import_megatron(const std::string& args, const std::string& source, JobText& job, const FlagGiven& given) {
+    return import_detail::import_megatron_words(split_argument_words(args, "--megatron-args " + source), "--megatron-args", source, job, given);
+}
+
+JobImport import_detail::import_megatron_words(const std::vector<std::string>& words, const std::string& flag, const std::string& source,
+                                               JobText& job, const FlagGiven& given) {
     JobImport result;
-    result.flag = "--megatron-args";
+    result.flag = flag;
     result.source = source;
     Recorder rec(result, given);
     // Megatron's arguments as NAME → value ("" for a switch); the last one given wins, as in argparse.
     const import_detail::ArgumentList list = import_detail::read_argument_list(
-        split_argument_words(args, "--megatron-args " + source), {switches()},
-        [&](const std::string& w) { rec.ignore(w, "not a Megatron argument (a launcher or script word)"); });
+        words, {switches()}, [&](const std::string& w) { rec.ignore(w, "not a Megatron argument (a launcher or script word)"); });
     const std::map<std::string, std::string>& a = list.values;
     const std::vector<std::string>& order = list.order;
     std::set<std::string> used;
@@ -284,12 +288,12 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
                 mtp = pattern.substr(slash + 1);
                 pattern = pattern.substr(0, slash);
             }
-            m.layer_kinds = hybrid_layer_kinds(pattern, "--megatron-args " + source + " " + arg);
+            m.layer_kinds = hybrid_layer_kinds(pattern, flag + " " + source + " " + arg);
             if (static_cast<int>(m.layer_kinds.size()) != m.n_layers)
                 rec.fail(arg, "spells " + std::to_string(m.layer_kinds.size()) + " layers but --num-layers is " + std::to_string(m.n_layers));
             if (!mtp.empty()) {
                 const std::string first = mtp.substr(0, mtp.find('/'));
-                m.mtp_kinds = hybrid_layer_kinds(first, "--megatron-args " + source + " " + arg + " (MTP)");
+                m.mtp_kinds = hybrid_layer_kinds(first, flag + " " + source + " " + arg + " (MTP)");
                 m.mtp_layers = static_cast<int>(std::count(mtp.begin(), mtp.end(), '/')) + 1;
             }
             m.mamba.heads = has("--mamba-num-heads") ? static_cast<int>(integer("--mamba-num-heads", 1, 1 << 20)) : 0;
@@ -303,9 +307,9 @@ JobImport import_megatron(const std::string& args, const std::string& source, Jo
         if (has("--moe-latent-size")) m.moe_latent = static_cast<int>(integer("--moe-latent-size", 1, 1 << 20));
         if (has("--mtp-num-layers")) m.mtp_layers = static_cast<int>(integer("--mtp-num-layers", 0, 1000));
         if (has("--mtp-hybrid-override-pattern"))
-            m.mtp_kinds = hybrid_layer_kinds(value("--mtp-hybrid-override-pattern"), "--megatron-args " + source + " --mtp-hybrid-override-pattern");
+            m.mtp_kinds = hybrid_layer_kinds(value("--mtp-hybrid-override-pattern"), flag + " " + source + " --mtp-hybrid-override-pattern");
         if (has("--mtp-use-repeated-layer")) m.mtp_repeated = true;
-        validate_model(m, "--megatron-args " + source);
+        validate_model(m, flag + " " + source);
         // A shape that is a preset's (apart from the name) is named after it.
         for (const Preset& p : model_presets()) {
             ModelSpec named = m;

@@ -48,11 +48,12 @@ std::string import_text(const JobImport& r) {
     std::string s;
     const std::string head = "  ";
     s += r.flag + " " + escape_controls(r.source) + ":\n";
+    // Every part may quote the file: control characters escaped, so none reaches the terminal.
     for (const ImportedValue& v : r.taken)
-        s += head + "took    " + v.flag + " " + v.value + "  ← " + v.field + overridden_note(v) + "\n";
+        s += head + "took    " + v.flag + " " + escape_controls(v.value) + "  ← " + escape_controls(v.field) + overridden_note(v) + "\n";
     for (const ImportedValue& v : r.derived)
-        s += head + "derived " + v.flag + " " + v.value + "  ← " + v.how + overridden_note(v) + "\n";
-    for (const ImportIgnored& i : r.ignored) s += head + "ignored " + escape_controls(i.field) + ": " + i.why + "\n";
+        s += head + "derived " + v.flag + " " + escape_controls(v.value) + "  ← " + escape_controls(v.how) + overridden_note(v) + "\n";
+    for (const ImportIgnored& i : r.ignored) s += head + "ignored " + escape_controls(i.field) + ": " + escape_controls(i.why) + "\n";
     return s;
 }
 

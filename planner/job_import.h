@@ -1,6 +1,7 @@
 // job_import.h — the configs people already have, read into llmplan's own job text:
 //   DeepSpeed's ds_config.json        (import_deepspeed,  --deepspeed FILE)
 //   Megatron-LM / NeMo argument lists (import_megatron,   --megatron-args FILE|'ARGS')
+//   Megatron Bridge's config YAML     (import_megatron_bridge, --megatron-bridge FILE)
 //   torchtitan's job TOML             (import_torchtitan, --torchtitan FILE)
 //   vLLM's engine arguments           (import_vllm,       infer --vllm-args 'ARGS')
 // Each fills the fields of a JobText (core/job_text.h) or InferText (planner/infer.h) the user did
@@ -58,6 +59,8 @@ using FlagGiven = std::function<bool(std::string_view flag)>;
 JobImport import_deepspeed(const std::string& text, const std::string& source, JobText& job, const FlagGiven& given,
                            const ModelSpec* model);
 JobImport import_megatron(const std::string& args, const std::string& source, JobText& job, const FlagGiven& given);
+// A Megatron Bridge ConfigContainer YAML (NeMo 2 / 26.x): its fields as Megatron-LM's arguments.
+JobImport import_megatron_bridge(const std::string& text, const std::string& source, JobText& job, const FlagGiven& given);
 JobImport import_torchtitan(const std::string& text, const std::string& source, JobText& job, const FlagGiven& given);
 JobImport import_vllm(const std::string& args, const std::string& source, InferText& job, const FlagGiven& given);
 

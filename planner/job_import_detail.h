@@ -57,4 +57,9 @@ struct ArgumentList {
 ArgumentList read_argument_list(const std::vector<std::string>& words, const ArgumentSyntax& syntax,
                                 const std::function<void(const std::string&)>& word);
 
+// Megatron-LM's argument list, as words, recorded under `flag` (import_megatron's work; the Megatron
+// Bridge import translates its config into these words).
+JobImport import_megatron_words(const std::vector<std::string>& words, const std::string& flag, const std::string& source,
+                                JobText& job, const FlagGiven& given);
+
 }  // namespace llmplan::import_detail

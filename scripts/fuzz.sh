@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --fuzz
 
 seconds="${LLMPLAN_FUZZ_SECONDS:-30}"
-all=(quantity job_text hf_config scaling_csv law calibration cluster scenario)
+all=(quantity job_text hf_config scaling_csv law calibration cluster scenario megatron_bridge)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
@@ -35,6 +35,7 @@ seeds_of() {
     calibration) ls validation/nccl/*.json tests/bad_inputs/files/cal_*.json ;;
     cluster) ls tests/bad_inputs/files/cluster_*.json ;;
     scenario) ls docs/images/*scenario.json ;;
+    megatron_bridge) ls tests/data/imports/*.yaml tests/bad_inputs/files/bridge_*.yaml ;;
   esac
 }
 

@@ -208,6 +208,82 @@ TEST_CASE("imports: megatron-args --squared-relu is a relu2 MLP (Nemotron-4 15B'
                           "--squared-relu: Megatron-LM refuses it with --swiglu");
 }
 
+TEST_CASE("imports: a Megatron Bridge config gives the plan of its recipe's flags, field by field", "[imports][bridge]") {
+    // tests/data/imports/bridge_config.py wrote it in ConfigContainer.to_yaml's form, from the recipe
+    // qwen3_30b_a3b_pretrain_16gpu_h100_bf16_config (validation/published/runs.json's trace).
+    const std::string file = kData + "bridge_qwen3_30b_a3b_h100.yaml";
+    const nlohmann::json imported = run_json({"plan", "--megatron-bridge", file, "--gpus", "16", "--gpus-per-node", "8", "--json"});
+    std::vector<std::string> args{"plan", "--model", "qwen3-30b-a3b", "--gpus", "16", "--gpus-per-node", "8", "--framework", "megatron",
+                                  "--ep", "16", "--etp", "1", "--zero", "1", "--precision", "mixed-bf16", "--dropout", "0.0",
+                                  "--micro-batch", "1", "--seq", "4096", "--global-batch", "1024", "--optimizer", "adamw",
+                                  "--tokens", "209715200",  // train.train_iters 50 × 1024 × 4096
+                                  "--json"};
+    for (const char* o : {"grad_reduce_in_bf16=true", "moe_token_dispatcher_type=flex", "overlap_moe_expert_parallel_comm=true",
+                          "overlap_param_gather=true", "cross_entropy_loss_fusion=true", "moe_flex_dispatcher_num_sms=32",
+                          "cuda_graph_impl=transformer_engine", "cuda_graph_modules=moe_router,moe_preprocess",
+                          "use_precision_aware_optimizer=true", "exp_avg_dtype=fp32", "exp_avg_sq_dtype=fp32", "main_params_dtype=fp32",
+                          "attention_backend=auto"}) {
+        args.insert(args.end() - 1, "--framework-option");
+        args.insert(args.end() - 1, o);
+    }
+    const nlohmann::json flags = run_json(args);
+    CHECK(plan_part(imported) == plan_part(flags));
+    CHECK(imported["model"]["name"] == "qwen3-30b-a3b");  // the shape is the preset's
+    CHECK(imported["model"]["origin"] == "--megatron-bridge " + file);
+    const nlohmann::json& rec = imported["imports"][0];
+    CHECK(rec["flag"] == "--megatron-bridge");
+    // Each value under the YAML field it came from, and the fields it did not use, with the reason.
+    const nlohmann::json* sms = find_value(rec["taken"], "--framework-option", "moe_flex_dispatcher_num_sms=32");
+    REQUIRE(sms != nullptr);
+    CHECK((*sms)["field"] == "model.moe_hybridep_num_sms");
+    const nlohmann::json* bf16 = find_value(rec["taken"], "--framework-option", "grad_reduce_in_bf16=true");
+    REQUIRE(bf16 != nullptr);
+    CHECK((*bf16)["field"] == "ddp.grad_reduce_in_fp32");
+    CHECK(find_value(rec["taken"], "--ep", "16") != nullptr);
+    auto ignored = [&](const std::string& field) {
+        for (const nlohmann::json& i : rec["ignored"])
+            if (i["field"] == field) return i["why"].get<std::string>();
+        return std::string("(not listed)");
+    };
+    CHECK(ignored("logger") == "not used by the plan");
+    CHECK(ignored("model.recompute_modules") == "model.recompute_granularity is null: nothing is recomputed");
+    CHECK(ignored("mixed_precision.fp8_recipe") == "mixed_precision.fp8 is null: no FP8");
+    CHECK(ignored("optimizer.lr") == "not used by the plan");
+
+    // A shape llmplan does not read from the config: a model flag gives it, the rest is still read.
+    const std::string path = "imports_bridge_test.yaml";
+    write(path, "model:\n  num_layers: 61\n  hidden_size: 7168\n  num_attention_heads: 128\n  multi_latent_attention: true\n"
+                "  tensor_model_parallel_size: 2\n  pipeline_model_parallel_size: 8\n  expert_model_parallel_size: 64\n"
+                "train:\n  micro_batch_size: 1\n  global_batch_size: 8192\nmixed_precision: bf16_with_mxfp8_mixed\n");
+    expect_one_line_error({"plan", "--megatron-bridge", path, "--gpus", "1024"},
+                          "llmplan plan: error: --megatron-bridge imports_bridge_test.yaml: model.multi_latent_attention: llmplan does "
+                          "not read this model's shape from a Bridge config; give the model with --model or --hf-config (the config's "
+                          "parallel, batch and recipe settings are still read)");
+    const nlohmann::json dsv3 = run_json({"plan", "--megatron-bridge", path, "--model", "deepseek-v3", "--gpus", "1024", "--gpu", "gb200", "--json"});
+    CHECK(dsv3["model"]["name"] == "deepseek-v3");
+    CHECK(dsv3["inputs"]["precision"] == "mxfp8");
+    CHECK(dsv3["inputs"]["parallel"]["pp"] == 8);
+    CHECK(dsv3["inputs"]["global_batch"] == 8192);
+    // Bad values name the YAML field; a file that is not a Bridge config says what one is.
+    write(path, "model:\n  tensor_model_parallel_size: two\n");
+    expect_one_line_error({"plan", "--params", "7B", "--megatron-bridge", path},
+                          "llmplan plan: error: --megatron-bridge imports_bridge_test.yaml: model.tensor_model_parallel_size: \"two\" must "
+                          "be a positive integer");
+    write(path, "- a\n- b\n");
+    expect_one_line_error({"plan", "--params", "7B", "--megatron-bridge", path},
+                          "llmplan plan: error: --megatron-bridge imports_bridge_test.yaml: not a Megatron Bridge config: expected a "
+                          "YAML mapping with the sections model, train, ddp, ... (ConfigContainer.to_yaml, e.g. "
+                          "logger.save_config_filepath or a checkpoint's run_config.yaml)");
+    write(path, "model:\n  num_layers: 2\n\tbad: 1\n");
+    expect_one_line_error({"plan", "--params", "7B", "--megatron-bridge", path},
+                          "llmplan plan: error: --megatron-bridge imports_bridge_test.yaml: line 3: a tab in the indentation (YAML "
+                          "indents with spaces)");
+    expect_one_line_error({"plan", "--params", "7B", "--megatron-bridge", path, "--megatron-args", "--bf16"},
+                          "llmplan plan: error: --deepspeed, --megatron-args, --megatron-bridge and --torchtitan each describe the job; "
+                          "give only one of them");
+    std::remove(path.c_str());
+}
+
 TEST_CASE("imports: a torchtitan job TOML gives the preset and the plan of the equivalent flags", "[imports]") {
     const nlohmann::json imported = run_json({"plan", "--torchtitan", kData + "torchtitan_llama3_8b.toml", "--json"});
     const nlohmann::json flags = run_json({"plan", "--model", "llama-3.1-8b", "--gpus", "16", "--framework", "torchtitan", "--tp", "2",
