@@ -43,7 +43,12 @@ AttentionKernel attention_kernel_family(const std::string& name, const std::stri
                    "backward (Dao 2023, FlashAttention-2, §4.1)";
         return k;
     }
-    throw InputError(flag + " " + name + ": expected flash2, flash1 or triton");
+    if (name == "cudnn") {  // the cuDNN fused attention's own rows: Transformer Engine's DotProductAttention
+        k.backend = "cudnn_attention";
+        k.source = "cuDNN fused attention (Transformer Engine's DotProductAttention / FusedAttention)";
+        return k;
+    }
+    throw InputError(flag + " " + name + ": expected flash2, flash1, triton or cudnn");
 }
 
 AttentionKernel attention_kernel_option(const TrainConfig& c) {
@@ -52,7 +57,7 @@ AttentionKernel attention_kernel_option(const TrainConfig& c) {
 }
 
 void validate_attention_kernel_option(const TrainConfig& c) {
-    framework_option_choice(c, kAttentionKernelOption, {"flash2", "flash1", "triton"});
+    framework_option_choice(c, kAttentionKernelOption, {"flash2", "flash1", "triton", "cudnn"});
 }
 
 Fp8WeightCasts FrameworkProfile::fp8_weight_casts(const TrainConfig&) const { return {}; }
@@ -110,12 +115,25 @@ public:
     // cross_entropy: fp32 (PyTorch's F.cross_entropy on an fp32 copy of the logits, the default) or
     // fused (a fused cross-entropy kernel over the 16-bit logits: flash-attn's, Liger's, Transformer
     // Engine's) — docs/PERFORMANCE_MODEL.md §2, "Loss".
-    // attention_kernel: flash2 (PyTorch SDPA's flash backend, the default), flash1 or triton
-    // (attention_kernel_family, framework.h) — docs/PERFORMANCE_MODEL.md §2, "Attention kernel".
-    std::vector<FrameworkOption> options() const override { return {{"cross_entropy", "fp32"}, {kAttentionKernelOption, "flash2"}}; }
+    // attention_kernel: flash2 (PyTorch SDPA's flash backend, the default), flash1, triton or cudnn
+    // (Transformer Engine's) (attention_kernel_family, framework.h) — docs/PERFORMANCE_MODEL.md §2,
+    // "Attention kernel".
+    // moe_dispatcher: nccl (an all-to-all that sends every routed copy, the default) or deepep
+    // (DeepEP's dispatch and combine: a token crosses the network once per destination node, as
+    // Megatron's flex dispatcher does; the same all-to-all model, docs/PERFORMANCE_MODEL.md §3,
+    // "MoE all-to-all") — for the PyTorch-native stacks that run DeepEP (NeMo AutoModel, …).
+    std::vector<FrameworkOption> options() const override {
+        return {{"cross_entropy", "fp32"}, {kAttentionKernelOption, "flash2"}, {"moe_dispatcher", "nccl"}};
+    }
     void validate(const ModelSpec&, const TrainConfig& c) const override {
         framework_option_choice(c, "cross_entropy", {"fp32", "fused"});
         validate_attention_kernel_option(c);
+        framework_option_choice(c, "moe_dispatcher", {"nccl", "deepep"});
+    }
+    CommOverlap comm_overlap(const TrainConfig& c) const override {
+        CommOverlap o;
+        o.ep_dispatch_per_node = framework_option(c, "moe_dispatcher") == "deepep";
+        return o;
     }
     AttentionKernel attention_kernel(const TrainConfig& c) const override { return attention_kernel_option(c); }
     LossKernel loss_kernel(const TrainConfig& c) const override {

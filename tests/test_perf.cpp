@@ -540,6 +540,9 @@ TEST_CASE("perf: older attention kernels at FlashAttention-2's rates divided by 
     CHECK(attention_kernel_family("triton", "--x").backward_slowdown == 2);
     CHECK(attention_kernel_family("triton", "--x").backend == "flash_attention");  // timed from the FA2 rows
     CHECK_THROWS_WITH(attention_kernel_family("fa3", "--x"), Catch::Contains("--x fa3"));
+    // cudnn: Transformer Engine's fused attention, timed from the table's own cudnn_attention rows.
+    CHECK(attention_kernel_family("cudnn", "--x").backend == "cudnn_attention");
+    CHECK(attention_kernel_family("cudnn", "--x").forward_slowdown == 1);
 
     // GPT-2 124M, micro-batch 8 × 1,024, one A100 80GB (no table; FA2 at 0.50 of 312 TFLOP/s):
     //   triton: 3.5 ÷ (1.4/0.50 + 2.5 × 2/0.50) = 3.5 ÷ 12.8 = 0.2734375; flash1: 3.5 ÷ 14 = 0.25.
@@ -574,6 +577,15 @@ TEST_CASE("perf: older attention kernels at FlashAttention-2's rates divided by 
     CHECK(t_tri.attention_matmul_seconds - t_tri.attention_forward_seconds ==
           Approx(2 * (t_fa2.attention_matmul_seconds - t_fa2.attention_forward_seconds)).epsilon(1e-12));
     CHECK(t_tri.rate_sources.attention.find("kernel table: flash_attention rows (FlashAttention in Triton") == 0);
+    // The generic model with attention_kernel=cudnn times the attention core as Megatron's profile
+    // does on the same table (its default kernel: cuDNN's).
+    c.framework_options = {{"attention_kernel", "cudnn"}};
+    const ComputeTime t_cudnn = compute_time(plan_memory(m, *find_gpu("h200"), c), {});
+    CHECK(t_cudnn.rate_sources.attention.find("kernel table: cudnn_attention rows") == 0);
+    c.framework_options = {};
+    c.framework = Framework::megatron;
+    CHECK(compute_time(plan_memory(m, *find_gpu("h200"), c), {}).attention_matmul_seconds == Approx(t_cudnn.attention_matmul_seconds).epsilon(1e-12));
+    c.framework = Framework::generic;
     // Eager attention has no fused kernel to slow down; an unknown kernel is refused.
     c.attention = Attention::eager;
     CHECK(compute_time(plan_memory(m, *find_gpu("a100-80g"), c), {}).attention_efficiency == Approx(0.735 * 768 / 896).epsilon(1e-12));
@@ -800,6 +812,37 @@ TEST_CASE("perf: Megatron's flex dispatcher crosses nodes once per destination n
     c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}};
     const PerfPlan flat = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
     CHECK(find_collective(one, Collective::all_to_all).seconds == find_collective(flat, Collective::all_to_all).seconds);
+}
+
+TEST_CASE("perf: the generic model's moe_dispatcher=deepep is the flex dispatcher's all-to-all", "[perf][golden]") {
+    // DeepEP under a PyTorch-native stack (NeMo AutoModel's dispatcher: deepep): the same
+    // once-per-destination-node all-to-all as Megatron's flex dispatcher above, the same bytes and
+    // bandwidth (dispatch_per_node_busbw), and nothing else of Megatron's (no host-work term).
+    const ModelSpec m = fine_grained_moe();
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 16;
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const ClusterSpec cl = default_cluster(gpu, 8);
+    const PerfPlan nccl = plan_perf(plan_memory(m, gpu, c), cl, {});
+    c.framework_options = {{"moe_dispatcher", "deepep"}};
+    const PerfPlan deepep = plan_perf(plan_memory(m, gpu, c), cl, {});
+    const CollectiveUse& a2a = find_collective(deepep, Collective::all_to_all);
+    CHECK(a2a.bytes == 134217728.0);
+    CHECK(a2a.each.bandwidth_seconds == Approx(134217728.0 * 0.1247029511 / 47e9).epsilon(1e-9));
+    CHECK(a2a.purpose.find("once per node") != std::string::npos);
+    CHECK(a2a.seconds < find_collective(nccl, Collective::all_to_all).seconds);
+    CHECK(deepep.moe_host.seconds == 0);
+    c.framework = Framework::megatron;
+    c.framework_options = {{"moe_token_dispatcher_type", "flex"}};
+    CHECK(find_collective(plan_perf(plan_memory(m, gpu, c), cl, {}), Collective::all_to_all).seconds == a2a.seconds);
+    c.framework = Framework::generic;
+    c.framework_options = {{"moe_dispatcher", "nvshmem"}};
+    CHECK_THROWS_WITH(plan_perf(plan_memory(m, gpu, c), cl, {}), Catch::Contains("moe_dispatcher"));
 }
 
 TEST_CASE("perf: --overlap-moe-expert-parallel-comm hides the all-to-all under another micro-batch", "[perf][golden][megatron]") {
