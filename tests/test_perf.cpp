@@ -102,6 +102,19 @@ ModelSpec fine_grained_moe() {
     return m;
 }
 
+// The all-to-all tests' job: expert parallelism 16 over 16 GPUs (two 8-GPU nodes), one micro-batch
+// of 4,096 tokens per rank, mixed bf16.
+TrainConfig ep16_job() {
+    TrainConfig c;
+    c.precision = Precision::mixed_bf16;
+    c.parallel.gpus = 16;
+    c.parallel.ep = 16;
+    c.seq = 4096;
+    c.micro_batch = 1;
+    c.global_batch = 16;
+    return c;
+}
+
 const CollectiveUse& find_collective(const PerfPlan& r, Collective kind) {
     for (const CollectiveUse& u : r.collectives)
         if (u.kind == kind) return u;
@@ -193,13 +206,7 @@ TEST_CASE("perf: routed experts as grouped GEMMs at their own shape, and the tok
 
 TEST_CASE("perf: an all-to-all across nodes runs at one NIC per rank beside NVLink", "[perf][golden]") {
     const ModelSpec m = fine_grained_moe();
-    TrainConfig c;
-    c.precision = Precision::mixed_bf16;
-    c.parallel.gpus = 16;
-    c.parallel.ep = 16;
-    c.seq = 4096;
-    c.micro_batch = 1;
-    c.global_batch = 16;
+    TrainConfig c = ep16_job();
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     const ClusterSpec cl = default_cluster(gpu, 8);
     const PerfPlan r = plan_perf(plan_memory(m, gpu, c), cl, {});
@@ -786,15 +793,9 @@ TEST_CASE("perf: Megatron's flex dispatcher crosses nodes once per destination n
     // 0.1247029511 of the buffer through the NIC (47 GB/s), against 7/8 of it over NVLink at the
     // 8-GPU group's 370 GB/s (2.365e-12 s/B < 2.653e-12 s/B: the network is the slower).
     const ModelSpec m = fine_grained_moe();
-    TrainConfig c;
-    c.precision = Precision::mixed_bf16;
+    TrainConfig c = ep16_job();
     c.framework = Framework::megatron;
     c.framework_options = {{"moe_token_dispatcher_type", "flex"}};
-    c.parallel.gpus = 16;
-    c.parallel.ep = 16;
-    c.seq = 4096;
-    c.micro_batch = 1;
-    c.global_batch = 16;
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     const ClusterSpec cl = default_cluster(gpu, 8);
     const PerfPlan r = plan_perf(plan_memory(m, gpu, c), cl, {});
@@ -819,13 +820,7 @@ TEST_CASE("perf: the generic model's moe_dispatcher=deepep is the flex dispatche
     // once-per-destination-node all-to-all as Megatron's flex dispatcher above, the same bytes and
     // bandwidth (dispatch_per_node_busbw), and nothing else of Megatron's (no host-work term).
     const ModelSpec m = fine_grained_moe();
-    TrainConfig c;
-    c.precision = Precision::mixed_bf16;
-    c.parallel.gpus = 16;
-    c.parallel.ep = 16;
-    c.seq = 4096;
-    c.micro_batch = 1;
-    c.global_batch = 16;
+    TrainConfig c = ep16_job();
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     const ClusterSpec cl = default_cluster(gpu, 8);
     const PerfPlan nccl = plan_perf(plan_memory(m, gpu, c), cl, {});
