@@ -47,6 +47,17 @@ struct Translation {
         field_of[arg] = path;
     }
     void ignore(const std::string& path, const std::string& why) { ignored.push_back({path, why}); }
+    // A true/false field that turns Megatron's switch `arg` on (`on_when` true) or off: the switch
+    // when the field says so, its YAML field recorded either way; anything but a boolean (or 0/1)
+    // listed as ignored.
+    void flag(const std::string& arg, const Json& v, const std::string& path, bool on_when = true) {
+        if (!v.is_boolean() && !v.is_number_integer()) {
+            ignore(path, "expected true or false");
+            return;
+        }
+        if ((v.is_boolean() ? v.get<bool>() : v.get<std::int64_t>() != 0) == on_when) on(arg, path);
+        else field_of[arg] = path;
+    }
 };
 
 std::string dashed(const std::string& key) {
@@ -252,7 +263,7 @@ void translate_precision(const Json& mp, Translation& t) {
         const std::string path = "mixed_precision." + key;
         if (key == "_target_" || v.is_null()) continue;
         if (key == "bf16" || key == "fp16") {
-            if (truthy(v)) t.on("--" + key, path);
+            t.flag("--" + key, v, path);
         } else if (key == "fp8" || key == "fp4") {
             if (const auto s = scalar_text(v)) t.value("--" + key + "-format", *s, path);
         } else if (key == "fp8_recipe" || key == "fp4_recipe") {
@@ -261,13 +272,12 @@ void translate_precision(const Json& mp, Translation& t) {
             else if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
         } else if (key == "fp8_param_gather" || key == "fp8_param" || key == "fp4_param_gather" || key == "fp4_param" ||
                    key == "first_last_layers_bf16") {
-            const std::string arg = key == "fp8_param" ? "--fp8-param-gather" : key == "fp4_param" ? "--fp4-param-gather" : dashed(key);
-            if (truthy(v)) t.on(arg, path);
-            else t.field_of[arg] = path;
+            t.flag(key == "fp8_param" ? "--fp8-param-gather" : key == "fp4_param" ? "--fp4-param-gather" : dashed(key), v, path);
         } else if (key == "num_layers_at_start_in_bf16" || key == "num_layers_at_end_in_bf16") {
             if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
         } else if (key == "grad_reduce_in_fp32") {
-            t.field_of["(mp grad_reduce_in_fp32)"] = path;  // read with ddp's below
+            // Bridge copies it to ddp.grad_reduce_in_fp32 (training/mixed_precision.py), the field read.
+            t.ignore(path, "ddp.grad_reduce_in_fp32 is the one read (Bridge copies this there)");
         } else {
             t.ignore(path, "not used by the plan");
         }
@@ -319,15 +329,11 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
         for (const auto& [key, v] : d->items()) {
             const std::string path = "ddp." + key;
             if (v.is_null() || key == "_target_") continue;
-            if (key == "use_distributed_optimizer") {
-                if (truthy(v)) t.on("--use-distributed-optimizer", path);
-                else t.field_of["--use-distributed-optimizer"] = path;
-            } else if (key == "overlap_param_gather") {
-                if (truthy(v)) t.on("--overlap-param-gather", path);
-                else t.field_of["--overlap-param-gather"] = path;
+            if (key == "use_distributed_optimizer" || key == "overlap_param_gather") {
+                t.flag(dashed(key), v, path);
             } else if (key == "grad_reduce_in_fp32") {
                 // Megatron-LM reduces bf16 gradients in fp32 unless --grad-reduce-in-bf16.
-                if (v.is_boolean() && !v.get<bool>() && bf16) t.on("--grad-reduce-in-bf16", path);
+                if (bf16) t.flag("--grad-reduce-in-bf16", v, path, false);
                 else t.field_of["--grad-reduce-in-bf16"] = path;
             } else if (key == "use_megatron_fsdp") {
                 fsdp = truthy(v);
@@ -356,8 +362,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
             if (key == "optimizer") {
                 if (const auto s = scalar_text(v)) t.value("--optimizer", *s, path);
             } else if (key == "use_precision_aware_optimizer") {
-                if (truthy(v)) t.on("--use-precision-aware-optimizer", path);
-                else t.field_of["--use-precision-aware-optimizer"] = path;
+                t.flag("--use-precision-aware-optimizer", v, path);
             } else if (key == "main_params_dtype" || key == "exp_avg_dtype" || key == "exp_avg_sq_dtype" || key == "store_param_remainders") {
                 if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
             } else {
@@ -371,8 +376,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
             const std::string path = "comm_overlap." + key;
             if (v.is_null() || key == "_target_") continue;
             if (key == "tp_comm_overlap") {
-                if (truthy(v)) t.on("--tp-comm-overlap", path);
-                else t.field_of["--tp-comm-overlap"] = path;
+                t.flag("--tp-comm-overlap", v, path);
             } else if (key == "overlap_p2p_comm" || key == "overlap_moe_expert_parallel_comm") {
                 if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
             } else {

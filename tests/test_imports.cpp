@@ -249,6 +249,7 @@ TEST_CASE("imports: a Megatron Bridge config gives the plan of its recipe's flag
     CHECK(ignored("model.recompute_modules") == "model.recompute_granularity is null: nothing is recomputed");
     CHECK(ignored("mixed_precision.fp8_recipe") == "mixed_precision.fp8 is null: no FP8");
     CHECK(ignored("optimizer.lr") == "not used by the plan");
+    CHECK(ignored("mixed_precision.grad_reduce_in_fp32") == "ddp.grad_reduce_in_fp32 is the one read (Bridge copies this there)");
 
     // A shape llmplan does not read from the config: a model flag gives it, the rest is still read.
     const std::string path = "imports_bridge_test.yaml";
@@ -269,6 +270,12 @@ TEST_CASE("imports: a Megatron Bridge config gives the plan of its recipe's flag
     expect_one_line_error({"plan", "--params", "7B", "--megatron-bridge", path},
                           "llmplan plan: error: --megatron-bridge imports_bridge_test.yaml: model.tensor_model_parallel_size: \"two\" must "
                           "be a positive integer");
+    // A true/false field holding something else is listed, not read as false.
+    write(path, "model:\n  num_layers: 2\n  hidden_size: 64\n  num_attention_heads: 4\n  vocab_size: 128\n  seq_length: 32\n"
+                "ddp:\n  overlap_param_gather: sure\n  use_distributed_optimizer: 1\n");
+    const nlohmann::json odd = run_json({"plan", "--megatron-bridge", path, "--json"});
+    CHECK(odd["imports"][0]["ignored"].dump().find(R"({"field":"ddp.overlap_param_gather","why":"expected true or false"})") != std::string::npos);
+    CHECK(odd["inputs"]["parallel"]["zero"] == 1);  // 1 is true
     write(path, "- a\n- b\n");
     expect_one_line_error({"plan", "--params", "7B", "--megatron-bridge", path},
                           "llmplan plan: error: --megatron-bridge imports_bridge_test.yaml: not a Megatron Bridge config: expected a "
