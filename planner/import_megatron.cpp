@@ -149,8 +149,7 @@ JobImport import_detail::import_megatron_words(const std::vector<std::string>& w
     }
     // The Megatron profile's settings, under their argument names (recompute_method → --recompute-method).
     for (const FrameworkOption& fo : framework_profile(Framework::megatron).options()) {
-        std::string arg = "--" + fo.key;
-        for (char& c : arg) c = c == '_' ? '-' : c;
+        const std::string arg = import_detail::argument_name(fo.key);
         if (!has(arg)) continue;
         rec.option(job.framework_options, fo.key, a.at(arg).empty() ? "true" : a.at(arg), arg);
     }

@@ -60,11 +60,7 @@ struct Translation {
     }
 };
 
-std::string dashed(const std::string& key) {
-    std::string a = "--" + key;
-    for (char& c : a) c = c == '_' ? '-' : c;
-    return a;
-}
+using import_detail::argument_name;
 
 // A scalar as Megatron's argument text; representer objects ({_target_: torch.bfloat16} for a
 // dtype, {_name_: auto} for an enum) as their name; nothing for a list or another mapping.
@@ -72,10 +68,7 @@ std::optional<std::string> scalar_text(const Json& v) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
     if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
-    if (v.is_number_float()) {
-        std::string s = v.dump();
-        return s;
-    }
+    if (v.is_number_float()) return v.dump();
     if (v.is_object()) {
         if (v.contains("_name_") && v["_name_"].is_string()) return v["_name_"].get<std::string>();
         if (v.contains("_target_") && v["_target_"].is_string()) {
@@ -105,6 +98,28 @@ std::optional<std::string> name_list(const Json& v) {
     return join(names, ",");
 }
 
+// A precision field of MixedPrecisionConfig, which Bridge also sets on the model (model.bf16,
+// model.fp8, …): handled (true) or not one (false). `section` holds the field; `path` names it.
+bool precision_field(const Json& section, const std::string& prefix, const std::string& key, const Json& v, Translation& t) {
+    const std::string path = prefix + key;
+    if (key == "bf16" || key == "fp16" || key == "first_last_layers_bf16" || key == "fp8_param_gather" || key == "fp4_param_gather") {
+        t.flag(argument_name(key), v, path);
+    } else if (key == "fp8_param" || key == "fp4_param") {
+        t.flag(argument_name(key + "_gather"), v, path);
+    } else if (key == "fp8" || key == "fp4") {
+        if (const auto s = scalar_text(v)) t.value("--" + key + "-format", *s, path);
+    } else if (key == "fp8_recipe" || key == "fp4_recipe") {
+        const std::string base = key.substr(0, 3);
+        if (!(section.contains(base) && section[base].is_string())) t.ignore(path, prefix + base + " is null: no " + (base == "fp8" ? "FP8" : "FP4"));
+        else if (const auto s = scalar_text(v)) t.value(argument_name(key), *s, path);
+    } else if (key == "num_layers_at_start_in_bf16" || key == "num_layers_at_end_in_bf16") {
+        if (const auto s = scalar_text(v)) t.value(argument_name(key), *s, path);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 // model: TransformerConfig and ModelParallelConfig fields (megatron/core/transformer/
 // transformer_config.py, model_parallel_config.py), plus the provider's own (GPTModelProvider,
 // MambaModelProvider: vocab_size, should_pad_vocab, hybrid_override_pattern, seq_length).
@@ -118,10 +133,10 @@ void translate_model(const Json& model, Translation& t) {
         "moe_shared_expert_intermediate_size", "moe_latent_size", "hybrid_override_pattern", "hybrid_layer_pattern", "mamba_num_heads",
         "mamba_head_dim", "mamba_state_dim", "mamba_num_groups", "mtp_num_layers", "mtp_hybrid_override_pattern",
         "moe_token_dispatcher_type", "cuda_graph_impl", "cross_entropy_loss_fusion", "overlap_moe_expert_parallel_comm",
-        "attention_backend", "make_vocab_size_divisible_by", "fp8_param", "num_layers_at_start_in_bf16", "num_layers_at_end_in_bf16"};
+        "attention_backend", "make_vocab_size_divisible_by"};
     // Switches of Megatron-LM that a true field turns on.
-    static const std::set<std::string> kSwitches{"bf16", "fp16", "sequence_parallel", "qk_layernorm", "add_qkv_bias", "account_for_embedding_in_pipeline_split",
-                                                  "account_for_loss_in_pipeline_split", "mtp_use_repeated_layer", "first_last_layers_bf16"};
+    static const std::set<std::string> kSwitches{"sequence_parallel", "qk_layernorm", "add_qkv_bias", "account_for_embedding_in_pipeline_split",
+                                                  "account_for_loss_in_pipeline_split", "mtp_use_repeated_layer"};
     static const std::set<std::string> kLists{"recompute_modules", "cuda_graph_scope"};
     const int heads = model.contains("num_attention_heads") && model["num_attention_heads"].is_number_integer()
                           ? model["num_attention_heads"].get<int>()
@@ -139,30 +154,21 @@ void translate_model(const Json& model, Translation& t) {
             t.ignore(path, "model.recompute_granularity is null: nothing is recomputed");
             continue;
         }
-        if ((key == "fp8_recipe" || key == "fp4_recipe") && !(model.contains(key.substr(0, 3)) && model[key.substr(0, 3)].is_string())) {
-            t.ignore(path, "model." + key.substr(0, 3) + " is null: no " + (key[2] == '8' ? "FP8" : "FP4"));
-            continue;
-        }
+        if (precision_field(model, "model.", key, v, t)) continue;
         if (kValues.count(key)) {
             const auto s = scalar_text(v);
             if (!s) t.ignore(path, "expected a single value");
-            else if (key == "fp8_param") {
-                if (truthy(v)) t.on("--fp8-param-gather", path);
-            } else t.value(dashed(key), *s, path);
+            else t.value(argument_name(key), *s, path);
         } else if (kSwitches.count(key)) {
             if (!v.is_boolean()) t.ignore(path, "expected true or false");
-            else if (v.get<bool>()) t.on(dashed(key), path);
-            else t.field_of[dashed(key)] = path;
+            else if (v.get<bool>()) t.on(argument_name(key), path);
+            else t.field_of[argument_name(key)] = path;
         } else if (kLists.count(key)) {
             const auto s = name_list(v);
-            const std::string arg = key == "cuda_graph_scope" ? "--cuda-graph-modules" : dashed(key);
+            const std::string arg = key == "cuda_graph_scope" ? "--cuda-graph-modules" : argument_name(key);
             if (!s) t.ignore(path, "expected a list of names");
             else if (!s->empty()) t.value(arg, *s, path);
             else t.field_of[arg] = path;
-        } else if (key == "fp8" || key == "fp4") {
-            if (const auto s = scalar_text(v)) t.value("--" + key + "-format", *s, path);
-        } else if (key == "fp8_recipe" || key == "fp4_recipe") {
-            if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
         } else if (key == "num_moe_experts") {
             if (const auto s = scalar_text(v)) t.value("--num-experts", *s, path);
         } else if (key == "virtual_pipeline_model_parallel_size") {
@@ -187,7 +193,7 @@ void translate_model(const Json& model, Translation& t) {
             const bool pad = model.contains("should_pad_vocab") && truthy(model["should_pad_vocab"]);
             if (s) t.value(pad ? "--vocab-size" : "--padded-vocab-size", *s, path);
         } else if (key == "should_pad_vocab") {
-            t.field_of["(should_pad_vocab)"] = path;
+            continue;  // read with vocab_size
         } else if (key == "moe_flex_dispatcher_backend") {
             backend = scalar_text(v).value_or("");
         } else if (key == "moe_hybridep_num_sms" || key == "moe_deepep_num_sms") {
@@ -225,7 +231,6 @@ void translate_model(const Json& model, Translation& t) {
     for (const char* k : {"moe_hybridep_num_sms", "moe_deepep_num_sms"})
         if (model.contains(k) && !model[k].is_null() && ("model." + std::string(k)) != t.field_of["--moe-flex-dispatcher-num-sms"])
             t.ignore("model." + std::string(k), backend.empty() ? "no moe_flex_dispatcher_backend" : "the other backend's");
-    if (!backend.empty()) t.field_of["(backend)"] = "model.moe_flex_dispatcher_backend";
 }
 
 // mixed_precision: a MixedPrecisionConfig (src/megatron/bridge/training/mixed_precision.py) or the
@@ -261,21 +266,8 @@ void translate_precision(const Json& mp, Translation& t) {
     }
     for (const auto& [key, v] : mp.items()) {
         const std::string path = "mixed_precision." + key;
-        if (key == "_target_" || v.is_null()) continue;
-        if (key == "bf16" || key == "fp16") {
-            t.flag("--" + key, v, path);
-        } else if (key == "fp8" || key == "fp4") {
-            if (const auto s = scalar_text(v)) t.value("--" + key + "-format", *s, path);
-        } else if (key == "fp8_recipe" || key == "fp4_recipe") {
-            const std::string base = key.substr(0, 3);
-            if (!(mp.contains(base) && mp[base].is_string())) t.ignore(path, "mixed_precision." + base + " is null: no " + (base == "fp8" ? "FP8" : "FP4"));
-            else if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
-        } else if (key == "fp8_param_gather" || key == "fp8_param" || key == "fp4_param_gather" || key == "fp4_param" ||
-                   key == "first_last_layers_bf16") {
-            t.flag(key == "fp8_param" ? "--fp8-param-gather" : key == "fp4_param" ? "--fp4-param-gather" : dashed(key), v, path);
-        } else if (key == "num_layers_at_start_in_bf16" || key == "num_layers_at_end_in_bf16") {
-            if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
-        } else if (key == "grad_reduce_in_fp32") {
+        if (key == "_target_" || v.is_null() || precision_field(mp, "mixed_precision.", key, v, t)) continue;
+        if (key == "grad_reduce_in_fp32") {
             // Bridge copies it to ddp.grad_reduce_in_fp32 (training/mixed_precision.py), the field read.
             t.ignore(path, "ddp.grad_reduce_in_fp32 is the one read (Bridge copies this there)");
         } else {
@@ -304,7 +296,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
             const std::string path = "train." + key;
             if (v.is_null() || key == "_target_") continue;
             if (key == "micro_batch_size" || key == "global_batch_size" || key == "train_iters" || key == "train_samples") {
-                if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
+                if (const auto s = scalar_text(v)) t.value(argument_name(key), *s, path);
             } else {
                 t.ignore(path, "not used by the plan");
             }
@@ -323,6 +315,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
     }
     translate_precision(doc.contains("mixed_precision") ? doc["mixed_precision"] : Json(), t);
     bool fsdp = false;
+    std::string strategy = "optim_grads_params";  // Megatron FSDP's default sharding
     // ddp: DistributedDataParallelConfig (megatron/core/distributed/distributed_data_parallel_config.py).
     const bool bf16 = std::find(t.words.begin(), t.words.end(), "--bf16") != t.words.end();
     if (const Json* d = section("ddp")) {
@@ -330,7 +323,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
             const std::string path = "ddp." + key;
             if (v.is_null() || key == "_target_") continue;
             if (key == "use_distributed_optimizer" || key == "overlap_param_gather") {
-                t.flag(dashed(key), v, path);
+                t.flag(argument_name(key), v, path);
             } else if (key == "grad_reduce_in_fp32") {
                 // Megatron-LM reduces bf16 gradients in fp32 unless --grad-reduce-in-bf16.
                 if (bf16) t.flag("--grad-reduce-in-bf16", v, path, false);
@@ -339,7 +332,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
                 fsdp = truthy(v);
                 if (!fsdp) t.ignore(path, "false: no Megatron FSDP");
             } else if (key == "data_parallel_sharding_strategy") {
-                t.field_of["(sharding)"] = path;
+                if (v.is_string()) strategy = v.get<std::string>();
             } else if (key == "overlap_grad_reduce") {
                 t.ignore(path, "the gradient reduce is planned bucketed under the last micro-batch's backward either way (docs/PERFORMANCE_MODEL.md §3)");
             } else {
@@ -364,7 +357,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
             } else if (key == "use_precision_aware_optimizer") {
                 t.flag("--use-precision-aware-optimizer", v, path);
             } else if (key == "main_params_dtype" || key == "exp_avg_dtype" || key == "exp_avg_sq_dtype" || key == "store_param_remainders") {
-                if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
+                if (const auto s = scalar_text(v)) t.value(argument_name(key), *s, path);
             } else {
                 t.ignore(path, "not used by the plan");
             }
@@ -378,7 +371,7 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
             if (key == "tp_comm_overlap") {
                 t.flag("--tp-comm-overlap", v, path);
             } else if (key == "overlap_p2p_comm" || key == "overlap_moe_expert_parallel_comm") {
-                if (const auto s = scalar_text(v)) t.value(dashed(key), *s, path);
+                if (const auto s = scalar_text(v)) t.value(argument_name(key), *s, path);
             } else {
                 t.ignore(path, "not used by the plan");
             }
@@ -464,9 +457,6 @@ JobImport import_megatron_bridge(const std::string& text, const std::string& sou
     }
     for (ImportIgnored& i : t.ignored) r.ignored.push_back(std::move(i));
     if (fsdp) {
-        const std::string strategy = t.field_of.count("(sharding)") && doc["ddp"]["data_parallel_sharding_strategy"].is_string()
-                                         ? doc["ddp"]["data_parallel_sharding_strategy"].get<std::string>()
-                                         : "optim_grads_params";
         const std::string zero = strategy == "optim_grads" ? "2" : strategy == "optim" ? "1" : "3";
         rec.take("--zero", job.zero, zero, "ddp.use_megatron_fsdp, data_parallel_sharding_strategy " + escape_controls(strategy) + " (Megatron FSDP)");
     }

@@ -59,6 +59,12 @@ std::string import_text(const JobImport& r) {
 
 namespace import_detail {
 
+std::string argument_name(const std::string& field) {
+    std::string a = "--" + field;
+    for (char& c : a) c = c == '_' ? '-' : c;
+    return a;
+}
+
 ArgumentList read_argument_list(const std::vector<std::string>& words, const ArgumentSyntax& syntax,
                                 const std::function<void(const std::string&)>& word) {
     ArgumentList a;

@@ -57,6 +57,9 @@ struct ArgumentList {
 ArgumentList read_argument_list(const std::vector<std::string>& words, const ArgumentSyntax& syntax,
                                 const std::function<void(const std::string&)>& word);
 
+// The argparse argument of a config field: recompute_method → --recompute-method.
+std::string argument_name(const std::string& field);
+
 // Megatron-LM's argument list, as words, recorded under `flag` (import_megatron's work; the Megatron
 // Bridge import translates its config into these words).
 JobImport import_megatron_words(const std::vector<std::string>& words, const std::string& flag, const std::string& source,

@@ -11,24 +11,12 @@ Overlap: an 8192^3 bf16 matmul repeated 50 times on the default stream, timed al
 1 GiB D2H copies looping on a second stream for the whole time. Needs PyTorch with CUDA.
 Results feed core/gpu.cpp (host_link_bandwidth of the part measured) and docs/GPUS.md.
 """
-import argparse, datetime, json, statistics, subprocess
+import argparse, datetime, json, os, statistics, subprocess, sys
 
 import torch
 
-
-def timed(fn, reps=10, warm=3):
-    for _ in range(warm):
-        fn()
-    torch.cuda.synchronize()
-    out = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        torch.cuda.synchronize()
-        out.append(a.elapsed_time(b) / 1e3)
-    return statistics.median(out)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from gpu_timing import timed  # noqa: E402
 
 
 def main():

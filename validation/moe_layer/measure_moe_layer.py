@@ -16,30 +16,18 @@ Writes JSON (--out). Needs PyTorch ≥ 2.8 (torch._grouped_mm) on a CUDA GPU.
 
   python3 validation/moe_layer/measure_moe_layer.py --out moe_layer_h100.json
 """
-import argparse, json, statistics, time
+import argparse, json, os, sys, time
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from gpu_timing import timed  # noqa: E402
 
 SHAPES = {  # name: (d, f, E_local, top_k, T) — one EP rank's share
     "qwen3-30b-a3b-ep8": (2048, 768, 16, 8, 16384),
     "deepseek-v3-ep64": (7168, 2048, 4, 8, 4096 * 8),   # 256 experts / 64 ranks, 8,192 rows per expert
     "qwen3-235b-a22b-ep32": (4096, 1536, 4, 8, 4096 * 8),  # 128 / 32, 8,192 rows per expert
 }
-
-
-def timed(fn, iters, warmup=3):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    out = []
-    for _ in range(iters):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        torch.cuda.synchronize()
-        out.append(a.elapsed_time(b) / 1e3)
-    return statistics.median(out)
 
 
 def measure(name, d, f, E, k, T, iters):
