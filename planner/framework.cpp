@@ -132,7 +132,7 @@ public:
     }
     CommOverlap comm_overlap(const TrainConfig& c) const override {
         CommOverlap o;
-        o.ep_dispatch_per_node = framework_option(c, "moe_dispatcher") == "deepep";
+        o.ep_dispatch_deduplicated = framework_option(c, "moe_dispatcher") == "deepep";
         return o;
     }
     AttentionKernel attention_kernel(const TrainConfig& c) const override { return attention_kernel_option(c); }

@@ -10,7 +10,7 @@
 //    llmplan engine sums its calibrated kernels; the others keep the generic model;
 //  * comm_overlap: collectives the framework hides behind computation (Megatron's
 //    --tp-comm-overlap, --overlap-param-gather and --overlap-moe-expert-parallel-comm) and how its
-//    MoE dispatcher crosses nodes (the flex dispatcher: once per node);
+//    MoE dispatcher moves tokens (the flex dispatcher: once per destination node and GPU);
 //  * fp8_weight_casts: FP8 weights cast every micro-batch or once per step (Transformer Engine's
 //    cache under Megatron);
 //  * attention_kernel: the fused attention kernel whose kernel-table rows time the attention core;
@@ -57,11 +57,11 @@ struct CommOverlap {
     bool ep_a2a_with_other_microbatch = false;
     std::string source;                   // the framework's flags that turn on the first two
     std::string ep_source;                // and the one that turns on the MoE overlap
-    // How the MoE dispatcher moves tokens across nodes: false, an all-to-all that sends every
-    // routed copy (NCCL); true, once per destination node over the network and on to the experts
-    // over NVLink (DeepEP / HybridEP, Megatron-Core's flex dispatcher). Not an overlap, but the
-    // same hook: the framework's own communication of the step.
-    bool ep_dispatch_per_node = false;
+    // How the MoE dispatcher moves tokens: false, an all-to-all that sends every routed copy
+    // (NCCL); true, once per destination node over the network and once per destination GPU over
+    // NVLink, the GPU copying a token to its local experts (DeepEP / HybridEP, Megatron-Core's flex
+    // dispatcher). Not an overlap, but the same hook: the framework's own communication of the step.
+    bool ep_dispatch_deduplicated = false;
     // SMs the dispatcher's kernels hold while they run beside the computation (with
     // ep_a2a_with_other_microbatch): the overlapped compute loses ep_comm_sms of the GPU's
     // GpuSpec::sm_count for as long as the hidden all-to-all runs (0: not modelled).

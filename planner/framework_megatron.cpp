@@ -99,9 +99,9 @@ const std::vector<std::string> kCudaGraphModules = {"attn", "mlp", "moe", "moe_r
 // under this profile and not under a CUDA graph of the MoE layer (validation/published/
 // fit_megatron.py; docs/PERFORMANCE_MODEL.md for the figures). The slope per local expert agrees
 // with the one measured in isolation (validation/moe_host/, 0.166 ms).
-constexpr double kMoeHostSecondsPerLayerForwardTorch = 4.992e-3;  // allgather, alltoall
-constexpr double kMoeHostSecondsPerLayerForwardFlex = 0.853e-3;
-constexpr double kMoeHostSecondsPerLocalExpert = 0.1462e-3;
+constexpr double kMoeHostSecondsPerLayerForwardTorch = 4.738e-3;  // allgather, alltoall
+constexpr double kMoeHostSecondsPerLayerForwardFlex = 0.994e-3;
+constexpr double kMoeHostSecondsPerLocalExpert = 0.1665e-3;
 // The share of a pass's host work a recomputed forward issues again: its 2 of the 6 per-expert
 // grouped GEMMs of a layer pass (forward fc1 and fc2; the backward's dgrad and wgrad of each are 4).
 constexpr double kMoeHostRecomputeShare = 2.0 / 6.0;
@@ -542,7 +542,7 @@ public:
         }
         o.param_gather_with_forward = c.parallel.zero == 1 && framework_option_flag(c, "overlap_param_gather");
         o.ep_a2a_with_other_microbatch = c.parallel.ep > 1 && framework_option_flag(c, "overlap_moe_expert_parallel_comm");
-        o.ep_dispatch_per_node = framework_option(c, "moe_token_dispatcher_type") == "flex";
+        o.ep_dispatch_deduplicated = framework_option(c, "moe_token_dispatcher_type") == "flex";
         std::vector<std::string> flags;
         if (o.tp_with_linears) flags.emplace_back("--tp-comm-overlap");
         if (o.param_gather_with_forward) flags.emplace_back("--overlap-param-gather");
@@ -557,7 +557,7 @@ public:
         // The flex dispatcher's kernels run on a fixed number of SMs (transformer_config.py
         // moe_flex_dispatcher_num_sms; token_dispatcher.py: unset, DeepEP gets "DeepEP's historical
         // mcore default" 20); overlapped with another micro-batch they take those SMs from it.
-        if (o.ep_a2a_with_other_microbatch && o.ep_dispatch_per_node) {
+        if (o.ep_a2a_with_other_microbatch && o.ep_dispatch_deduplicated) {
             o.ep_comm_sms = static_cast<int>(framework_option_number(c, "moe_flex_dispatcher_num_sms", 1, 1024));
             o.ep_comm_sms_source = "--moe-flex-dispatcher-num-sms " + std::to_string(o.ep_comm_sms) +
                                    (framework_option_given(c, "moe_flex_dispatcher_num_sms") ? "" : " (Megatron-Core's DeepEP default)");
@@ -949,7 +949,7 @@ public:
                  " --recompute-num-layers " + framework_option(c, "recompute_num_layers");
         if (p.ep > 1) {
             const std::string d = framework_option(c, "moe_token_dispatcher_type");
-            s += ", MoE " + d + " token dispatcher" + (d == "flex" ? " (DeepEP/HybridEP: once per node across nodes)" : "");
+            s += ", MoE " + d + " token dispatcher" + (d == "flex" ? " (DeepEP/HybridEP: once per destination node and GPU)" : "");
             if (framework_option_flag(c, "overlap_moe_expert_parallel_comm")) s += ", --overlap-moe-expert-parallel-comm";
         }
         return s;

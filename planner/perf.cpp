@@ -66,24 +66,34 @@ Placement place(const ClusterSpec& cl, int gpus, Collective kind, int size, int 
     return p;
 }
 
-// The MoE dispatch and combine of a dispatcher that crosses nodes once per destination node (DeepEP,
-// HybridEP: Megatron-Core's flex dispatcher; docs/PERFORMANCE_MODEL.md §3, "MoE all-to-all"): a
-// token goes over the network once to each other node that holds one of its top_k experts and is
-// forwarded there over NVLink, where NCCL's all-to-all sends every routed copy. With balanced
-// (uniformly random) routing over E experts spread evenly over the group's nodes, a token reaches
-// R = (nodes − 1)·(1 − C(E − E/nodes, k)/C(E, k)) other nodes. The bus bandwidth that gives the
-// slower of the network (R/k of the buffer) and NVLink ((g − 1)/g of it, an upper bound) for
-// nccl-tests' all-to-all factor (n − 1)/n; 0 when the group stays in one node (nothing changes).
-double dispatch_per_node_busbw(const ClusterSpec& cl, int gpus, int size, int stride, int experts, int top_k) {
+// The MoE dispatch and combine of a dispatcher that sends a token once to each destination
+// (DeepEP, HybridEP: Megatron-Core's flex dispatcher; docs/PERFORMANCE_MODEL.md §3, "MoE
+// all-to-all"): over the network once to each other node that holds one of its top_k experts,
+// and over NVLink once to each GPU that holds one (its local experts' copies are made there),
+// where NCCL's all-to-all sends every routed copy. With balanced (uniformly random) routing over E
+// experts spread evenly over the group's n ranks in n/g nodes, a token's k experts miss a given
+// set of E·x/n experts with probability C(E − E·x/n, k)/C(E, k); it reaches R = (nodes − 1)·(1 −
+// miss(x = g)) other nodes and D = n·(1 − miss(x = 1)) GPUs. The network carries R/k of the
+// buffer, NVLink the (g − 1)/g of the D/k of it that is not the GPU's own (the forwarding on the
+// receiving node, the copies inside the sender's). Bus bandwidth for nccl-tests' all-to-all factor
+// (n − 1)/n: (n − 1)/n ÷ max(R/k ÷ NIC, (g − 1)/g · D/k ÷ NVLink); 0 when nothing changes (one
+// rank, no experts).
+double deduplicated_dispatch_busbw(const ClusterSpec& cl, int gpus, int size, int stride, int experts, int top_k) {
+    if (size <= 1 || experts <= 0 || top_k <= 0) return 0;
     const bool spans = gpus > cl.gpus_per_node && static_cast<long long>(size) * stride > cl.gpus_per_node;
-    if (!spans || experts <= 0 || top_k <= 0) return 0;
-    const double g = std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride)));
+    const double g = spans ? std::max(1, std::min(size, cl.gpus_per_node / std::max(1, stride))) : size;
     const double n = size, nodes = n / g, E = experts, k = top_k;
-    double miss = 1;  // C(E − E/nodes, k) / C(E, k): no expert of the token on one given node
-    for (int i = 0; i < top_k; ++i) miss *= std::max(0.0, (E - E / nodes - i) / (E - i));
-    const double remote_nodes = (nodes - 1) * (1 - miss);
-    const double nvlink = g > 1 ? (g - 1) / g / nvlink_group_busbw(cl, static_cast<int>(g)) : 0;
-    return (n - 1) / n / std::max(remote_nodes / k / cl.network_per_gpu, nvlink);
+    auto misses = [&](double held) {  // C(E − held, k) / C(E, k): none of the token's experts among `held`
+        double miss = 1;
+        for (int i = 0; i < top_k; ++i) miss *= std::max(0.0, (E - held - i) / (E - i));
+        return miss;
+    };
+    const double remote_nodes = spans ? (nodes - 1) * (1 - misses(E * g / n)) : 0;
+    const double gpus_reached = n * (1 - misses(E / n));
+    const double network = remote_nodes / k / cl.network_per_gpu;
+    const double nvlink = g > 1 ? (g - 1) / g * gpus_reached / k / nvlink_group_busbw(cl, static_cast<int>(g)) : 0;
+    const double slowest = std::max(network, nvlink);
+    return slowest > 0 ? (n - 1) / n / slowest : 0;
 }
 
 // A number as a person types it, in messages: 600, 0.5, 7.5 (three decimals at most).
@@ -986,20 +996,20 @@ std::vector<CollectiveUse> step_collectives(const MemoryPlan& plan, const Cluste
         // dispatch and combine of one micro-batch under the computation of another (apply_overlap).
         const bool other_mb = fw_overlap.ep_a2a_with_other_microbatch;
         add(std::string("MoE all-to-all (dispatch + combine, forward and backward") +
-                (fw_overlap.ep_dispatch_per_node ? "; once per node across nodes" : "") + ")",
+                (fw_overlap.ep_dispatch_deduplicated ? "; once per destination node and GPU" : "") + ")",
             Collective::all_to_all, p.ep, p.expert_tp(), S, (4 + 2 * (t.full_recompute_share + t.moe_recompute_share)) * t.moe_layers * mb,
             other_mb ? OverlapRule::under_other_microbatch : OverlapRule::exposed,
             other_mb ? "under another micro-batch's forward or backward (" + fw_overlap.ep_source +
                            "): the warm-up and cool-down micro-batches' share exposed, the rest as Megatron-Core's layer schedule pairs them"
                      : "exposed: tokens wait for their experts (no dispatch/compute overlap such as DeepSeek-V3's DualPipe)");
         if (other_mb) out.back().sms = fw_overlap.ep_comm_sms, out.back().sms_source = fw_overlap.ep_comm_sms_source;
-        if (const double busbw = fw_overlap.ep_dispatch_per_node
-                                     ? dispatch_per_node_busbw(cl, p.gpus, p.ep, p.expert_tp(), m.n_experts, m.top_k)
+        if (const double busbw = fw_overlap.ep_dispatch_deduplicated
+                                     ? deduplicated_dispatch_busbw(cl, p.gpus, p.ep, p.expert_tp(), m.n_experts, m.top_k)
                                      : 0;
             busbw > 0) {
             CollectiveUse& u = out.back();
             u.bus_bandwidth = busbw;
-            u.each = collective_time(Collective::all_to_all, S, p.ep, LinkModel{LinkKind::network, busbw});
+            u.each = collective_time(Collective::all_to_all, S, p.ep, LinkModel{u.link, busbw});
             u.seconds = u.exposed_seconds = u.count * u.each.seconds;
         }
     }

@@ -710,8 +710,8 @@ TEST_CASE("perf: Megatron's interleaved schedule runs its pipeline send/recv bes
 TEST_CASE("perf: Megatron's MoE layers wait for the host per layer and per local expert, unless a CUDA graph covers them", "[perf][golden][megatron]") {
     // fine_grained_moe (3 MoE layers of 64 experts) on 16 H100s, ep 16: 64 / 16 = 4 local experts;
     // 4 micro-batches per rank: 3 × 4 = 12 MoE layer forwards and 12 layer passes. Host work with
-    // the alltoall dispatcher (a torch.distributed one) 4.992 ms × 12 + 0.1462 ms × 4 × 12 =
-    // 59.904 + 7.0176 = 66.9216 ms, added to the step beside compute, bubble, exposed communication
+    // the alltoall dispatcher (a torch.distributed one) 4.738 ms × 12 + 0.1665 ms × 4 × 12 =
+    // 56.856 + 7.992 = 64.848 ms, added to the step beside compute, bubble, exposed communication
     // and the optimizer.
     const ModelSpec m = fine_grained_moe();
     TrainConfig c;
@@ -726,38 +726,38 @@ TEST_CASE("perf: Megatron's MoE layers wait for the host per layer and per local
     const GpuSpec& gpu = *find_gpu("h100-sxm");
     auto perf = [&](const TrainConfig& job) { return plan_perf(plan_memory(m, gpu, job), default_cluster(gpu, 8), {}); };
     const PerfPlan r = perf(c);
-    CHECK(r.moe_host.per_layer_forward == 4.992e-3);
+    CHECK(r.moe_host.per_layer_forward == 4.738e-3);
     CHECK(r.moe_host.layer_forwards == 12);
-    CHECK(r.moe_host.per_local_expert == 0.1462e-3);
+    CHECK(r.moe_host.per_local_expert == 0.1665e-3);
     CHECK(r.moe_host.local_experts == 4);
     CHECK(r.moe_host.layer_passes == 12);
-    CHECK(r.moe_host.seconds == Approx(0.0669216).epsilon(1e-12));
+    CHECK(r.moe_host.seconds == Approx(0.064848).epsilon(1e-12));
     CHECK(r.step_seconds ==
-          Approx(r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + 0.0669216).epsilon(1e-12));
+          Approx(r.compute_seconds + r.bubble_seconds + r.comm_exposed_seconds + r.optimizer_seconds + 0.064848).epsilon(1e-12));
     CHECK(r.moe_host.source.find("no CUDA graphs") != std::string::npos);
     CHECK(r.moe_host.source.find("torch.distributed dispatchers'") != std::string::npos);
     // The flex dispatcher (DeepEP / HybridEP: one fused dispatch and one fused combine kernel) has
-    // its own per-layer part: 0.853 ms × 12 + 7.0176 = 10.236 + 7.0176 = 17.2536 ms.
+    // its own per-layer part: 0.994 ms × 12 + 7.992 = 11.928 + 7.992 = 19.92 ms.
     TrainConfig flex = c;
     flex.framework_options = {{"moe_token_dispatcher_type", "flex"}};
     const PerfPlan fx = perf(flex);
-    CHECK(fx.moe_host.per_layer_forward == 0.853e-3);
-    CHECK(fx.moe_host.seconds == Approx(0.0172536).epsilon(1e-12));
+    CHECK(fx.moe_host.per_layer_forward == 0.994e-3);
+    CHECK(fx.moe_host.seconds == Approx(0.01992).epsilon(1e-12));
     CHECK(fx.moe_host.source.find("flex dispatcher's") != std::string::npos);
     // --recompute full re-runs every MoE layer's forward: it syncs again (24 forwards), and issues
     // its share of a pass's per-expert work, 2 of the 6 grouped GEMMs (fc1 and fc2 forward), again:
-    // 12 × (1 + 2/6) = 16 passes. 4.992 ms × 24 + 0.1462 ms × 4 × 16 = 119.808 + 9.3568 = 129.1648 ms.
+    // 12 × (1 + 2/6) = 16 passes. 4.738 ms × 24 + 0.1665 ms × 4 × 16 = 113.712 + 10.656 = 124.368 ms.
     TrainConfig full = c;
     full.recompute = Recompute::full;
     const PerfPlan f = perf(full);
     CHECK(f.moe_host.layer_forwards == Approx(24).epsilon(1e-12));
     CHECK(f.moe_host.layer_passes == Approx(16).epsilon(1e-12));
-    CHECK(f.moe_host.seconds == Approx(0.1291648).epsilon(1e-12));
+    CHECK(f.moe_host.seconds == Approx(0.124368).epsilon(1e-12));
     // Per-layer graphs of the router and the dispatcher's preprocessing leave the experts outside: the same.
     TrainConfig partial = c;
     partial.framework_options.push_back({"cuda_graph_impl", "transformer_engine"});
     partial.framework_options.push_back({"cuda_graph_modules", "attn,moe_router,moe_preprocess"});
-    CHECK(perf(partial).moe_host.seconds == Approx(0.0669216).epsilon(1e-12));
+    CHECK(perf(partial).moe_host.seconds == Approx(0.064848).epsilon(1e-12));
     // A graph of the whole iteration, or of the MoE layer (the module moe, or the whole layer): none.
     for (const auto& [impl, modules] : {std::pair<std::string, std::string>{"full_iteration", ""},
                                         {"transformer_engine", "moe"}, {"local", ""}}) {
@@ -767,7 +767,7 @@ TEST_CASE("perf: Megatron's MoE layers wait for the host per layer and per local
         if (!modules.empty()) g.framework_options.push_back({"cuda_graph_modules", modules});
         const PerfPlan q = perf(g);
         CHECK(q.moe_host.seconds == 0);
-        CHECK(q.step_seconds == Approx(r.step_seconds - 0.0669216).epsilon(1e-12));
+        CHECK(q.step_seconds == Approx(r.step_seconds - 0.064848).epsilon(1e-12));
     }
     // The generic model has no host term; a dense model none either.
     TrainConfig generic = c;
@@ -784,14 +784,16 @@ TEST_CASE("perf: Megatron's MoE layers wait for the host per layer and per local
     CHECK_THROWS_WITH(perf(bad2), Catch::Contains("cuda_graph_impl local or transformer_engine"));
 }
 
-TEST_CASE("perf: Megatron's flex dispatcher crosses nodes once per destination node", "[perf][golden][megatron]") {
+TEST_CASE("perf: Megatron's flex dispatcher sends a token once per destination node and GPU", "[perf][golden][megatron]") {
     // The 16-rank all-to-all of the test above (8 ranks per node, two nodes) under --framework
     // megatron with moe_token_dispatcher_type=flex (DeepEP / HybridEP). 64 experts, 32 per node,
     // top-8 of them uniformly: a token has no expert on the other node with probability
     // C(32, 8)/C(64, 8) = (32·31·30·29·28·27·26·25)/(64·63·62·61·60·59·58·57) = 0.0023763911, so it
     // crosses the network R = 1 − 0.0023763911 = 0.9976236089 times instead of 8 · 8/16 = 4: R/8 =
-    // 0.1247029511 of the buffer through the NIC (47 GB/s), against 7/8 of it over NVLink at the
-    // 8-GPU group's 370 GB/s (2.365e-12 s/B < 2.653e-12 s/B: the network is the slower).
+    // 0.1247029511 of the buffer through the NIC (47 GB/s). NVLink: 4 experts per GPU, missed with
+    // probability C(60, 8)/C(64, 8) = (56·55·54·53)/(64·63·62·61) = 8745/15128 = 0.5780671603, so a
+    // token reaches D = 16 · (1 − 0.5780671603) = 6.7509254363 GPUs, 7/8 of D/8 of the buffer over
+    // NVLink at the 8-GPU group's 370 GB/s: 1.996e-12 s/B < 2.653e-12 s/B, the network is the slower.
     const ModelSpec m = fine_grained_moe();
     TrainConfig c = ep16_job();
     c.framework = Framework::megatron;
@@ -804,21 +806,30 @@ TEST_CASE("perf: Megatron's flex dispatcher crosses nodes once per destination n
     CHECK(a2a.bytes == 134217728.0);  // the buffer is as before: S = 4096 · 8 · 2048 · 2
     CHECK(a2a.each.bandwidth_seconds == Approx(134217728.0 * 0.1247029511 / 47e9).epsilon(1e-9));
     CHECK(a2a.bus_bandwidth == Approx(15.0 / 16 * 47e9 / 0.1247029511).epsilon(1e-9));  // 353.3 GB/s
-    CHECK(a2a.purpose.find("once per node") != std::string::npos);
-    // In one node nothing changes: the flat all-to-all over NVLink.
+    CHECK(a2a.purpose.find("once per destination node and GPU") != std::string::npos);
+    // In one node (8 ranks, 8 experts each) only the NVLink copies: a token misses a GPU's experts
+    // with probability C(56, 8)/C(64, 8) = 157832675/491796152 = 0.3209310898, reaches D = 8 · (1 −
+    // 0.3209310898) = 5.4325512819 GPUs: D/8 = 0.6790689102 of the alltoall dispatcher's bytes
+    // (every routed copy), at the same NVLink bandwidth and latency.
     c.parallel.gpus = 8;
     c.parallel.ep = 8;
     c.global_batch = 8;
     const PerfPlan one = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
     c.framework_options = {{"moe_token_dispatcher_type", "alltoall"}};
     const PerfPlan flat = plan_perf(plan_memory(m, gpu, c), default_cluster(gpu, 8), {});
-    CHECK(find_collective(one, Collective::all_to_all).seconds == find_collective(flat, Collective::all_to_all).seconds);
+    const CollectiveUse& in_node = find_collective(one, Collective::all_to_all);
+    const CollectiveUse& nccl = find_collective(flat, Collective::all_to_all);
+    CHECK(in_node.link == LinkKind::nvlink);
+    CHECK(in_node.bytes == nccl.bytes);
+    CHECK(in_node.each.bandwidth_seconds == Approx(nccl.each.bandwidth_seconds * 0.6790689102).epsilon(1e-9));
+    CHECK(in_node.each.latency_seconds == nccl.each.latency_seconds);
+    CHECK(in_node.bus_bandwidth == Approx(nccl.bus_bandwidth / 0.6790689102).epsilon(1e-9));
 }
 
 TEST_CASE("perf: the generic model's moe_dispatcher=deepep is the flex dispatcher's all-to-all", "[perf][golden]") {
     // DeepEP under a PyTorch-native stack (NeMo AutoModel's dispatcher: deepep): the same
-    // once-per-destination-node all-to-all as Megatron's flex dispatcher above, the same bytes and
-    // bandwidth (dispatch_per_node_busbw), and nothing else of Megatron's (no host-work term).
+    // once-per-destination all-to-all as Megatron's flex dispatcher above, the same bytes and
+    // bandwidth (deduplicated_dispatch_busbw), and nothing else of Megatron's (no host-work term).
     const ModelSpec m = fine_grained_moe();
     TrainConfig c = ep16_job();
     const GpuSpec& gpu = *find_gpu("h100-sxm");
@@ -829,7 +840,7 @@ TEST_CASE("perf: the generic model's moe_dispatcher=deepep is the flex dispatche
     const CollectiveUse& a2a = find_collective(deepep, Collective::all_to_all);
     CHECK(a2a.bytes == 134217728.0);
     CHECK(a2a.each.bandwidth_seconds == Approx(134217728.0 * 0.1247029511 / 47e9).epsilon(1e-9));
-    CHECK(a2a.purpose.find("once per node") != std::string::npos);
+    CHECK(a2a.purpose.find("once per destination node and GPU") != std::string::npos);
     CHECK(a2a.seconds < find_collective(nccl, Collective::all_to_all).seconds);
     CHECK(deepep.moe_host.seconds == 0);
     c.framework = Framework::megatron;
