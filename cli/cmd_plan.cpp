@@ -287,7 +287,7 @@ std::string render_perf(const MemoryPlan& plan, const PerfPlan& r, const Cluster
     t.add({"throughput", format_count(r.tokens_per_second) + " tok/s",
            format_count(r.tokens_per_second / p.gpus) + " per GPU; MFU " + pct(r.mfu) + ", HFU " + pct(r.hfu) + " (PaLM App. B)"});
     // The error band of held-out published runs planned the same way (planner/accuracy.h).
-    if (const std::optional<AccuracyBand> b = accuracy_band(plan.model, plan.config.framework); b && !r.mfu_given) {
+    if (const std::optional<AccuracyBand> b = accuracy_band(plan.model, plan.config); b && !r.mfu_given) {
         const AccuracyBandText band = describe(*b, r.tokens_per_second / p.gpus);
         t.add({"  error band", band.range, band.how});
     }

@@ -26,10 +26,11 @@ constexpr Names<Optimizer, 7> kOptimizers{{{"adamw", Optimizer::adamw},
                                            {"adamw-8bit", Optimizer::adamw_8bit}}};
 constexpr Names<Offload, 3> kOffloads{
     {{"none", Offload::none}, {"optimizer", Offload::optimizer}, {"optimizer+params", Offload::optimizer_params}}};
-constexpr Names<Framework, 6> kFrameworks{{{"generic", Framework::generic},
+constexpr Names<Framework, 7> kFrameworks{{{"generic", Framework::generic},
                                             {"pytorch", Framework::pytorch},
                                             {"llmplan", Framework::llmplan},
                                             {"megatron", Framework::megatron},
+                                            {"megatron-bridge", Framework::megatron_bridge},
                                             {"deepspeed", Framework::deepspeed},
                                             {"torchtitan", Framework::torchtitan}}};
 
@@ -425,9 +426,9 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
                            "modelled: the step time leaves it out");
     // Hybrid Mamba models (Nemotron-H, Nemotron 3): modelled as Megatron-Core builds and trains them.
     if (m.hybrid()) {
-        if (c.framework != Framework::generic && c.framework != Framework::megatron)
+        if (c.framework != Framework::generic && !megatron_family(c.framework))
             fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
-                 " is a hybrid (Mamba/attention/MLP layers), modelled as Megatron-Core trains it: --framework generic or megatron");
+                 " is a hybrid (Mamba/attention/MLP layers), modelled as Megatron-Core trains it: --framework generic, megatron or megatron-bridge");
         if (m.has_mamba() && (m.mamba.heads % p.tp != 0 || m.mamba.groups % p.tp != 0))
             fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Mamba heads (" + std::to_string(m.mamba.heads) +
                  ") and groups (" + std::to_string(m.mamba.groups) + ") over the tensor-parallel ranks; --tp must divide both");
@@ -445,9 +446,9 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     }
     // Gated DeltaNet layers (Qwen3-Next, Qwen3.5): modelled as Megatron-Core's GatedDeltaNet runs them.
     if (m.has_gdn()) {
-        if (c.framework != Framework::generic && c.framework != Framework::megatron)
+        if (c.framework != Framework::generic && !megatron_family(c.framework))
             fail("--framework " + std::string(to_string(c.framework)) + ": " + model +
-                 " has Gated DeltaNet layers, modelled as Megatron-Core trains them: --framework generic or megatron");
+                 " has Gated DeltaNet layers, modelled as Megatron-Core trains them: --framework generic, megatron or megatron-bridge");
         if (m.gdn.k_heads % p.tp != 0 || m.gdn.v_heads % p.tp != 0)
             fail("--tp " + std::to_string(p.tp) + ": Megatron-Core splits the Gated DeltaNet key heads (" +
                  std::to_string(m.gdn.k_heads) + ") and value heads (" + std::to_string(m.gdn.v_heads) +
@@ -464,9 +465,9 @@ std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& 
     if (c.offload_activations != 0) {
         const std::string flag = "--offload-activations " + std::to_string(c.offload_activations);
         if (c.offload_activations < 0) fail(flag + ": expected a number of layers, 0 or more");
-        if (c.framework != Framework::generic && c.framework != Framework::megatron)
+        if (c.framework != Framework::generic && !megatron_family(c.framework))
             fail(flag + ": activation offloading is modelled as Transformer Engine runs it (Megatron-LM, NeMo), under "
-                        "--framework generic or megatron, not " + std::string(to_string(c.framework)));
+                        "--framework generic, megatron or megatron-bridge, not " + std::string(to_string(c.framework)));
         if (p.pp > 1)
             fail(flag + " with --pp " + std::to_string(p.pp) +
                  ": Megatron-Core runs CPU offloading without pipeline parallelism only");

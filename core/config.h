@@ -24,7 +24,10 @@ enum class Offload { none, optimizer, optimizer_params };
 // (planner/pytorch_profile.h); llmplan: llmplan's own engine's memory books (planner/llmplan_profile.h);
 // megatron, deepspeed, torchtitan: those frameworks' own conventions, read from their code
 // (planner/framework_megatron.cpp, framework_deepspeed.cpp, framework_torchtitan.cpp).
-enum class Framework { generic, pytorch, llmplan, megatron, deepspeed, torchtitan };
+enum class Framework { generic, pytorch, llmplan, megatron, deepspeed, torchtitan, megatron_bridge };
+// Megatron-Core's memory and time: --framework megatron (Megatron-LM's own defaults) and
+// megatron-bridge (the same code under Megatron Bridge's performance-recipe defaults).
+inline bool megatron_family(Framework f) { return f == Framework::megatron || f == Framework::megatron_bridge; }
 
 // Fine-tuning with LoRA adapters (Hu et al. 2021) as PEFT implements them; with a quantized frozen
 // base it is QLoRA (Dettmers et al. 2023). rank 0 = full training.

@@ -98,7 +98,7 @@ std::vector<Figure> key_figures(const Evaluation& e) {
     f.push_back({"tokens_per_second", "throughput", p.tokens_per_second, "tok/s", format_value(p.tokens_per_second, "tok/s"),
                  format_count(p.tokens_per_second / m.config.parallel.gpus) + " per GPU"});
     // The error band of held-out published runs planned the same way (planner/accuracy.h).
-    if (const std::optional<AccuracyBand> b = accuracy_band(m.model, m.config.framework); b && !p.mfu_given) {
+    if (const std::optional<AccuracyBand> b = accuracy_band(m.model, m.config); b && !p.mfu_given) {
         const AccuracyBandText band = describe(*b, p.tokens_per_second / m.config.parallel.gpus);
         f.push_back({"error_band", "error band (80%, tok/s per GPU)", 100 * b->p80_abs, "%", band.range, band.how});
     }

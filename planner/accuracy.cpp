@@ -44,11 +44,14 @@ std::vector<AccuracyBand> parse_bands() {
 
 }  // namespace
 
-std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, Framework framework) {
+std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, const TrainConfig& config) {
     static const std::vector<AccuracyBand> bands = parse_bands();
-    const char* planned = framework == Framework::generic                                          ? "generic"
-                          : framework == Framework::megatron || framework == Framework::torchtitan ? "framework"
-                                                                                                   : nullptr;
+    const Framework f = config.framework;
+    const bool profiled = megatron_family(f) || f == Framework::torchtitan;
+    const char* planned = f == Framework::generic                   ? "generic"
+                          : profiled && config.framework_options.empty() ? "defaults"
+                          : profiled                                 ? "framework"
+                                                                     : nullptr;
     if (!planned) return std::nullopt;
     const std::string models = model.is_moe() ? "moe" : "dense";
     for (const AccuracyBand& b : bands)
@@ -67,7 +70,10 @@ AccuracyBandText describe(const AccuracyBand& b, double per_gpu) {
     t.range = hi > 0 ? format_count(lo) + "–" + format_count(hi) : "≥ " + format_count(lo);
     t.how = "per GPU, where 80% of " + std::to_string(b.runs) + " held-out published " + (b.models == "moe" ? "MoE" : "dense") +
             " training runs (" + std::to_string(b.gpus_min) + "–" + format_int(b.gpus_max) + " GPUs) planned like this (" +
-            (b.planned == "generic" ? "generic" : "with their framework's profile") + ") measured: median |error| " +
+            (b.planned == "generic"    ? "generic"
+             : b.planned == "defaults" ? "naming their framework's profile and nothing else"
+                                       : "with their framework's profile and their recipes' settings") +
+            ") measured: median |error| " +
             pct(b.median_abs) + ", 80% within ±" + pct(b.p80_abs) + ", predicted " + pct(std::abs(b.mean_signed)) +
             (b.mean_signed >= 0 ? " above" : " below") + " the measured on average (" + b.source + ")";
     return t;

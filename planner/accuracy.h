@@ -15,7 +15,8 @@ namespace llmplan {
 
 struct AccuracyBand {
     std::string models;         // "dense" or "moe"
-    std::string planned;        // "generic" or "framework" (the run's own profile: megatron, torchtitan)
+    std::string planned;        // "generic"; "framework" (the run's own profile with its recipe's settings:
+                                // megatron, torchtitan); "defaults" (the profile named, no --framework-option)
     int runs = 0;               // held-out runs in the band
     int gpus_min = 0, gpus_max = 0;
     double median_abs = 0;      // median |error|
@@ -25,11 +26,13 @@ struct AccuracyBand {
     std::string source;         // where the runs and their errors are listed
 };
 
-// The band for a plan of `model` under `framework`: generic plans take the generic band, the
-// megatron and torchtitan profiles the profiles' band; other profiles (pytorch, deepspeed,
+// The band for a plan of `model` under `config`: generic plans take the generic band; the megatron,
+// megatron-bridge and torchtitan profiles the "framework" band when --framework-option settings are
+// given (the runs planned with their recipes' settings) and the "defaults" band when none are (the
+// runs planned naming their profile and nothing else); other profiles (pytorch, deepspeed,
 // llmplan), which no published run of the set was planned with, none. Throws nothing: a bundled
 // file that does not parse gives none (the build's tests check it does).
-std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, Framework framework);
+std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, const TrainConfig& config);
 
 // Per-GPU throughput t predicted: the measured throughputs 80% of the band's runs would allow,
 // [t ÷ (1 + p80), t ÷ (1 − p80)] (error = predicted ÷ measured − 1); the upper end 0 where p80 ≥ 1

@@ -20,6 +20,8 @@ void FrameworkProfile::validate(const ModelSpec&, const TrainConfig&) const {}
 
 std::vector<FrameworkOption> FrameworkProfile::options() const { return {}; }
 
+std::string FrameworkProfile::option_default(const TrainConfig&, const FrameworkOption& option) const { return option.default_value; }
+
 void FrameworkProfile::step_time(const MemoryPlan&, const PerfOptions&, ComputeTime&) const {}
 CommOverlap FrameworkProfile::comm_overlap(const TrainConfig&) const { return {}; }
 
@@ -156,7 +158,7 @@ Registry& registry() {
         // One line per built-in framework profile.
         for (std::shared_ptr<const FrameworkProfile> p :
              {make_generic_profile(), make_pytorch_profile(), make_llmplan_profile(), make_megatron_profile(),
-              make_deepspeed_profile(), make_torchtitan_profile()})
+              make_megatron_bridge_profile(), make_deepspeed_profile(), make_torchtitan_profile()})
             built_in[p->framework()] = std::move(p);
         return built_in;
     }();
@@ -204,8 +206,9 @@ void check_framework_options(const TrainConfig& c) {
 std::string framework_option(const TrainConfig& c, const std::string& key) {
     for (const auto& [k, v] : c.framework_options)
         if (k == key) return to_lower(v);
-    const std::vector<FrameworkOption> options = framework_profile(c.framework).options();
-    if (const FrameworkOption* o = find_option(options, key)) return o->default_value;
+    const FrameworkProfile& profile = framework_profile(c.framework);
+    const std::vector<FrameworkOption> options = profile.options();
+    if (const FrameworkOption* o = find_option(options, key)) return profile.option_default(c, *o);
     throw std::logic_error("--framework " + std::string(to_string(c.framework)) + " declares no option " + key);
 }
 

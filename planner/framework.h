@@ -139,6 +139,10 @@ public:
     virtual void validate(const ModelSpec& model, const TrainConfig& config) const;
     // The settings the framework takes (--framework-option); default: none.
     virtual std::vector<FrameworkOption> options() const;
+    // The value an option not given takes for this job; default: its FrameworkOption::default_value.
+    // A profile whose defaults depend on the job (Megatron Bridge's recipes: the TP overlap with
+    // tensor parallelism, bf16 gradient reduction under bf16) resolves them here.
+    virtual std::string option_default(const TrainConfig& config, const FrameworkOption& option) const;
     // Allocator reserve over the peak allocated bytes (MemoryPlan::allocator_fragmentation).
     virtual double allocator_reserve(const TrainConfig& config) const = 0;
     // One GPU of pipeline stage `stage` (config with defaults resolved); `tensors` is
@@ -223,6 +227,7 @@ std::shared_ptr<const FrameworkProfile> make_generic_profile();     // framework
 std::shared_ptr<const FrameworkProfile> make_pytorch_profile();     // framework_pytorch.cpp
 std::shared_ptr<const FrameworkProfile> make_llmplan_profile();     // framework_llmplan.cpp
 std::shared_ptr<const FrameworkProfile> make_megatron_profile();    // framework_megatron.cpp
+std::shared_ptr<const FrameworkProfile> make_megatron_bridge_profile();  // framework_megatron.cpp
 std::shared_ptr<const FrameworkProfile> make_deepspeed_profile();   // framework_deepspeed.cpp
 std::shared_ptr<const FrameworkProfile> make_torchtitan_profile();  // framework_torchtitan.cpp
 

@@ -430,7 +430,7 @@ std::vector<StagePart> megatron_peft_states(const ModelSpec& m, const std::vecto
     return parts;
 }
 
-class MegatronProfile final : public FrameworkProfile {
+class MegatronProfile : public FrameworkProfile {
 public:
     Framework framework() const override { return Framework::megatron; }
 
@@ -705,35 +705,36 @@ public:
 
     void validate(const ModelSpec& m, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
+        const std::string under = std::string(" under --framework ") + to_string(c.framework);
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp32 &&
             !precision_traits(c.precision).quantized_linears)
             throw InputError(std::string("--precision ") + to_string(c.precision) +
-                             " under --framework megatron: Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
+                             under + ": Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
                              "(mixed-fp16), Transformer Engine fp8 on top of --bf16 (fp8; --fp8-recipe mxfp8: mxfp8) "
                              "or --fp4-format e2m1 --fp4-recipe nvfp4 on top of --bf16 (nvfp4)");
         if (p.zero > 1 && p.pp > 1)
             throw InputError("--zero " + std::to_string(p.zero) + " with --pp " + std::to_string(p.pp) +
-                             " under --framework megatron: Megatron FSDP (--use-megatron-fsdp) with pipeline parallelism is "
+                             under + ": Megatron FSDP (--use-megatron-fsdp) with pipeline parallelism is "
                              "not modelled; --zero 1 is the distributed optimizer");
         if (p.zero > 1 && c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd)
             throw InputError(std::string("--optimizer ") + to_string(c.optimizer) + " with --zero " + std::to_string(p.zero) +
-                             " under --framework megatron: Megatron FSDP takes adam or sgd only (arguments.py)");
+                             under + ": Megatron FSDP takes adam or sgd only (arguments.py)");
         if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
             c.optimizer != Optimizer::sgd_momentum && c.optimizer != Optimizer::lion)
             throw InputError(std::string("--optimizer ") + to_string(c.optimizer) +
-                             " under --framework megatron: Megatron-LM's --optimizer is adam (decoupled weight decay), "
+                             under + ": Megatron-LM's --optimizer is adam (decoupled weight decay), "
                              "sgd or lion (arguments.py; muon and soap are not modelled)");
         if (c.offload != Offload::none)
-            throw InputError("--offload under --framework megatron: Megatron's --optimizer-cpu-offload is not modelled; "
+            throw InputError("--offload" + under + ": Megatron's --optimizer-cpu-offload is not modelled; "
                              "use --framework deepspeed for ZeRO-Offload");
         if (c.lora.enabled() && c.lora.base_quant != BaseQuant::none)
-            throw InputError("--base-quant under --framework megatron: Megatron Bridge's LoRA keeps the base in the model's "
+            throw InputError("--base-quant" + under + ": Megatron Bridge's LoRA keeps the base in the model's "
                              "dtype (QLoRA is not modelled there; use --framework generic)");
         if (c.lora.enabled() && c.lora.paged_optimizer)
-            throw InputError("--paged-optimizer under --framework megatron: a bitsandbytes option, not Megatron's");
+            throw InputError("--paged-optimizer" + under + ": a bitsandbytes option, not Megatron's");
         if (c.lora.enabled() && p.zero >= 2)
             throw InputError("--lora-rank with --zero " + std::to_string(p.zero) +
-                             " under --framework megatron: LoRA with Megatron FSDP is not modelled (--zero 1 is the distributed optimizer)");
+                             under + ": LoRA with Megatron FSDP is not modelled (--zero 1 is the distributed optimizer)");
         framework_option_choice(c, "recompute_method", {"uniform", "block"});
         framework_option_choice(c, "exp_avg_dtype", {"fp32", "bf16", "fp16", "fp8"});
         framework_option_choice(c, "exp_avg_sq_dtype", {"fp32", "bf16", "fp16", "fp8"});
@@ -969,8 +970,78 @@ private:
     }
 };
 
+// --framework megatron-bridge: the same Megatron-Core code, under the defaults of Megatron Bridge's
+// performance recipes (NeMo's training library since 25.09; NVIDIA-NeMo/Megatron-Bridge 067f987d,
+// docs/MEMORY_MODEL.md §9, "megatron-bridge"): what a NeMo performance table's run sets unless its
+// recipe says otherwise. Each default, and the file that sets it:
+//   overlap_param_gather      true   recipes/common.py _pretrain_common: DistributedDataParallelConfig(
+//                                    overlap_grad_reduce=True, overlap_param_gather=True, use_distributed_optimizer=True)
+//   cross_entropy_loss_fusion true   models/gpt_provider.py (GPTModelProvider.cross_entropy_loss_fusion = True)
+//   grad_reduce_in_bf16       true   under bf16 precisions: perf_recipes/_common.py _benchmark_common and
+//                                    _perf_precision set grad_reduce_in_fp32 = False (mixed and ddp)
+//   fp8_param_gather          true   under fp8 and mxfp8: training/mixed_precision.py, every fp8 and mxfp8 recipe
+//                                    sets fp8_param_gather = True (NVFP4's does not set fp4_param_gather)
+//   tp_comm_overlap           true   with tp > 1 and sequence parallelism: the recipes' CommOverlapConfig(
+//                                    tp_comm_overlap=True), which training/comm_overlap.py turns off below tp 2 or
+//                                    without sequence parallelism
+//   use_precision_aware_optimizer true  under mixed-bf16 with adam and the distributed optimizer (--zero 1):
+//                                    scripts/performance/utils/overrides.py at v0.4.2 (bf16 runs with Adam),
+//                                    off under Megatron FSDP
+//   moe_token_dispatcher_type flex   the MoE performance recipes since 26.02 (DeepEP / HybridEP; the model
+//                                    providers' own default is alltoall, which older tables ran)
+// Everything else (CUDA graphs, recompute modules, the MoE overlap) is per recipe and stays Megatron's
+// default until given.
+class MegatronBridgeProfile final : public MegatronProfile {
+public:
+    Framework framework() const override { return Framework::megatron_bridge; }
+
+    std::vector<FrameworkOption> options() const override {
+        std::vector<FrameworkOption> out = MegatronProfile::options();
+        for (FrameworkOption& o : out)
+            for (const auto& [key, shown] : kBridgeDefaults)
+                if (o.key == key) o.default_value = shown;
+        return out;
+    }
+
+    std::string option_default(const TrainConfig& c, const FrameworkOption& o) const override {
+        const ParallelLayout& p = c.parallel;
+        const bool bf16_family = c.precision == Precision::mixed_bf16 || precision_traits(c.precision).quantized_linears;
+        if (o.key == "overlap_param_gather" || o.key == "cross_entropy_loss_fusion") return "true";
+        if (o.key == "moe_token_dispatcher_type") return "flex";
+        if (o.key == "grad_reduce_in_bf16") return bf16_family ? "true" : "false";
+        if (o.key == "fp8_param_gather") return c.precision == Precision::fp8 || c.precision == Precision::mxfp8 ? "true" : "false";
+        if (o.key == "tp_comm_overlap") return p.tp > 1 && p.sp ? "true" : "false";
+        if (o.key == "use_precision_aware_optimizer")
+            return c.precision == Precision::mixed_bf16 && p.zero == 1 &&
+                           (c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam)
+                       ? "true"
+                       : "false";
+        return MegatronProfile::option_default(c, o);
+    }
+
+    std::string stack_description(const TrainConfig& c) const override {
+        return "Megatron Bridge's performance-recipe defaults (067f987d) on " + MegatronProfile::stack_description(c) +
+               (c.parallel.tp > 1 && framework_option_flag(c, "tp_comm_overlap") ? ", --tp-comm-overlap" : "") +
+               ", --overlap-grad-reduce" + (framework_option_flag(c, "overlap_param_gather") ? " --overlap-param-gather" : "") +
+               (framework_option_flag(c, "cross_entropy_loss_fusion") ? ", --cross-entropy-loss-fusion" : "");
+    }
+
+private:
+    // How the listing of the options (a key the profile does not take) shows the defaults that depend on the job.
+    static constexpr std::pair<const char*, const char*> kBridgeDefaults[] = {
+        {"overlap_param_gather", "true"},
+        {"cross_entropy_loss_fusion", "true"},
+        {"moe_token_dispatcher_type", "flex"},
+        {"grad_reduce_in_bf16", "true under bf16, fp8, mxfp8 and nvfp4"},
+        {"fp8_param_gather", "true under fp8 and mxfp8"},
+        {"tp_comm_overlap", "true with --tp > 1 and --sp"},
+        {"use_precision_aware_optimizer", "true under mixed-bf16 with adam and --zero 1"},
+    };
+};
+
 }  // namespace
 
 std::shared_ptr<const FrameworkProfile> make_megatron_profile() { return std::make_shared<const MegatronProfile>(); }
+std::shared_ptr<const FrameworkProfile> make_megatron_bridge_profile() { return std::make_shared<const MegatronBridgeProfile>(); }
 
 }  // namespace llmplan

@@ -292,7 +292,7 @@ nlohmann::ordered_json plan_to_json(const MemoryPlan& plan, const PerfPlan& perf
     // The error band of held-out published runs planned the same way (planner/accuracy.h); null
     // where none applies (other profiles, or --mfu).
     report["time"]["accuracy"] = nullptr;
-    if (const std::optional<AccuracyBand> b = accuracy_band(plan.model, plan.config.framework); b && !perf.mfu_given) {
+    if (const std::optional<AccuracyBand> b = accuracy_band(plan.model, plan.config); b && !perf.mfu_given) {
         const auto [lo, hi] = throughput_range_80(*b, perf.tokens_per_second / plan.config.parallel.gpus);
         report["time"]["accuracy"] = {{"models", b->models}, {"planned", b->planned}, {"runs", b->runs},
                                       {"gpus", {b->gpus_min, b->gpus_max}}, {"median_abs_error", b->median_abs},

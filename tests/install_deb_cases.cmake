@@ -155,7 +155,7 @@ expect_match("${last_out}" "^complete -F _llmplan llmplan\n" "complete -p llmpla
 expect_match("${last_out}" "\n\\[llmplan pl\\] plan\n" "completing a command")
 expect_match("${last_out}" "\n\\[llmplan profile c\\] calibrate comm\n" "completing a nested command")
 expect_match("${last_out}" "\n\\[llmplan plan --fram\\] --framework --framework-option\n" "completing a flag")
-expect_match("${last_out}" "\n\\[llmplan plan --framework me\\] megatron\n" "completing --framework's value")
+expect_match("${last_out}" "\n\\[llmplan plan --framework me\\] megatron megatron-bridge\n" "completing --framework's value")
 expect_match("${last_out}" "\n\\[llmplan infer --gpu h100-n\\] h100-nvl\n" "completing --gpu's value")
 expect_match("${last_out}" "\n\\[llmplan plan --recompute =\\] none selective full\n" "completing --recompute=")
 expect_match("${last_out}" "\n\\[llmplan plan --tp \\] \n" "a number is not completed")

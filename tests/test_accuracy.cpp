@@ -18,7 +18,7 @@ TEST_CASE("accuracy: the bundled bands parse whole and are sane", "[accuracy]") 
     CHECK(bundled_accuracy_texts().front().key == "published");
     const nlohmann::json j = nlohmann::json::parse(bundled_accuracy_texts().front().json);
     CHECK(j.at("schema") == "llmplan.accuracy/1");
-    REQUIRE(j.at("bands").size() == 4);  // dense/moe × generic/framework
+    REQUIRE(j.at("bands").size() == 6);  // dense/moe × generic/framework/defaults
     for (const nlohmann::json& b : j.at("bands")) {
         CAPTURE(b.dump());
         CHECK(b.at("runs").get<int>() > 10);
@@ -33,12 +33,23 @@ TEST_CASE("accuracy: the bundled bands parse whole and are sane", "[accuracy]") 
 
 TEST_CASE("accuracy: a plan takes its kind of model's band, generic or profile, and none for other profiles", "[accuracy]") {
     const ModelSpec dense = preset_or_throw("llama-3-70b", "--model"), moe = preset_or_throw("qwen3-30b-a3b", "--model");
-    const auto band = [](const ModelSpec& m, Framework f) { return accuracy_band(m, f); };
-    REQUIRE(band(dense, Framework::generic));
-    CHECK(band(dense, Framework::generic)->models == "dense");
-    CHECK(band(dense, Framework::generic)->planned == "generic");
+    // With a framework option given (a recipe's settings): the profile's band; without: the band of
+    // the runs planned naming the profile and nothing else.
+    const auto band = [](const ModelSpec& m, Framework f, bool options = true) {
+        TrainConfig c;
+        c.framework = f;
+        if (options) c.framework_options = {{"overlap_param_gather", "true"}};
+        return accuracy_band(m, c);
+    };
+    REQUIRE(band(dense, Framework::generic, false));
+    CHECK(band(dense, Framework::generic, false)->models == "dense");
+    CHECK(band(dense, Framework::generic, false)->planned == "generic");
     CHECK(band(dense, Framework::megatron)->planned == "framework");
+    CHECK(band(dense, Framework::megatron_bridge)->planned == "framework");
     CHECK(band(dense, Framework::torchtitan)->planned == "framework");
+    CHECK(band(dense, Framework::megatron, false)->planned == "defaults");
+    CHECK(band(moe, Framework::megatron_bridge, false)->planned == "defaults");
+    CHECK(band(moe, Framework::megatron_bridge, false)->models == "moe");
     CHECK(band(moe, Framework::megatron)->models == "moe");
     CHECK(band(moe, Framework::generic)->models == "moe");
     CHECK(band(moe, Framework::generic)->source == "docs/validation/published_runs.md");

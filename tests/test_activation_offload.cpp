@@ -145,7 +145,7 @@ TEST_CASE("offload-activations: refused where Transformer Engine does not run it
                                              "offloaded (Transformer Engine keeps one on the GPU)");
     c = llama_job(8, 8);
     c.framework = Framework::deepspeed;
-    CHECK_THROWS_WITH(validate_config(m, c), Catch::Contains("under --framework generic or megatron, not deepspeed"));
+    CHECK_THROWS_WITH(validate_config(m, c), Catch::Contains("under --framework generic, megatron or megatron-bridge, not deepspeed"));
     CHECK(validate_config(m, llama_job(8, 31)).empty());
     JobText t;
     t.offload_activations = "-3";

@@ -319,7 +319,7 @@ TEST_CASE("every framework value has a registered profile of that value", "[fram
         CHECK(to_string(f) == name);
         CHECK(framework_profile(f).framework() == f);
     }
-    CHECK(framework_names().size() == 6);
+    CHECK(framework_names().size() == 7);
     CHECK(framework_profile(Framework::generic).allocator_reserve(TrainConfig{}) == kGenericFragmentation);
     CHECK(framework_profile(Framework::llmplan).allocator_reserve(TrainConfig{}) == 0);
     CHECK(framework_profile(Framework::llmplan).profile_step_time_note().empty());

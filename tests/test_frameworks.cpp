@@ -649,3 +649,103 @@ TEST_CASE("megatron: --attention-backend flash times the attention core at Flash
     c.framework_options = {{"attention_backend", "triton"}};
     CHECK_THROWS_WITH(compute_time(plan("llama-3-8b", c), PerfOptions{}), Catch::Contains("attention_backend=triton"));
 }
+
+TEST_CASE("megatron-bridge: Megatron-Core under Megatron Bridge's performance-recipe defaults, each resolved by the job",
+          "[framework][megatron][golden]") {
+    // The defaults the profile resolves for a job (planner/framework_megatron.cpp, MegatronBridgeProfile).
+    TrainConfig c = job(Framework::megatron_bridge, 64, 1);
+    c.parallel.tp = 4;
+    c.parallel.sp = true;
+    c.precision = Precision::fp8;
+    CHECK(framework_option(c, "overlap_param_gather") == "true");
+    CHECK(framework_option(c, "cross_entropy_loss_fusion") == "true");
+    CHECK(framework_option(c, "moe_token_dispatcher_type") == "flex");
+    CHECK(framework_option(c, "grad_reduce_in_bf16") == "true");
+    CHECK(framework_option(c, "fp8_param_gather") == "true");
+    CHECK(framework_option(c, "tp_comm_overlap") == "true");
+    CHECK(framework_option(c, "use_precision_aware_optimizer") == "false");  // fp8: not the bf16 recipe's
+    CHECK(framework_option(c, "cuda_graph_impl") == "none");                 // per recipe: Megatron's default
+    // Each conditional default follows the job: no TP overlap without sequence parallelism or below tp 2,
+    // no bf16 gradient reduction under --fp16, no fp8 parameter gather under nvfp4, the precision-aware
+    // optimizer under mixed-bf16 with adam and the distributed optimizer only.
+    TrainConfig t = c;
+    t.parallel.sp = false;
+    CHECK(framework_option(t, "tp_comm_overlap") == "false");
+    t.parallel.tp = 1;
+    CHECK(framework_option(t, "tp_comm_overlap") == "false");
+    TrainConfig f16 = c;
+    f16.precision = Precision::mixed_fp16;
+    CHECK(framework_option(f16, "grad_reduce_in_bf16") == "false");
+    CHECK(framework_option(f16, "fp8_param_gather") == "false");
+    TrainConfig fp4 = c;
+    fp4.precision = Precision::nvfp4;
+    CHECK(framework_option(fp4, "grad_reduce_in_bf16") == "true");
+    CHECK(framework_option(fp4, "fp8_param_gather") == "false");
+    TrainConfig bf = c;
+    bf.precision = Precision::mixed_bf16;
+    CHECK(framework_option(bf, "use_precision_aware_optimizer") == "true");
+    for (int zero : {0, 2, 3}) {
+        bf.parallel.zero = zero;
+        CHECK(framework_option(bf, "use_precision_aware_optimizer") == "false");
+    }
+    bf.parallel.zero = 1;
+    bf.optimizer = Optimizer::sgd;
+    CHECK(framework_option(bf, "use_precision_aware_optimizer") == "false");
+    // A setting given is taken as given.
+    TrainConfig given = c;
+    given.framework_options = {{"moe_token_dispatcher_type", "alltoall"}, {"tp_comm_overlap", "false"}};
+    CHECK(framework_option(given, "moe_token_dispatcher_type") == "alltoall");
+    CHECK(framework_option(given, "tp_comm_overlap") == "false");
+    // Megatron's own defaults are unchanged.
+    TrainConfig lm = c;
+    lm.framework = Framework::megatron;
+    CHECK(framework_option(lm, "overlap_param_gather") == "false");
+    CHECK(framework_option(lm, "moe_token_dispatcher_type") == "allgather");
+    CHECK(framework_option(lm, "tp_comm_overlap") == "false");
+
+    // The plan under megatron-bridge is Megatron's with those settings written out, term for term.
+    const GpuSpec& gpu = *find_gpu("h100-sxm");
+    const ModelSpec dense = preset_or_throw("llama-3-70b", "--model");
+    TrainConfig d = c;
+    d.parallel.pp = 2;
+    d.global_batch = 128;
+    d.seq = 8192;
+    TrainConfig written = d;
+    written.framework = Framework::megatron;
+    written.framework_options = {{"overlap_param_gather", "true"}, {"cross_entropy_loss_fusion", "true"}, {"grad_reduce_in_bf16", "true"},
+                                 {"fp8_param_gather", "true"},     {"tp_comm_overlap", "true"},           {"moe_token_dispatcher_type", "flex"}};
+    const MemoryPlan mb = plan_memory(dense, gpu, d), mw = plan_memory(dense, gpu, written);
+    CHECK(mb.worst().device_total == mw.worst().device_total);
+    const PerfPlan pb = plan_perf(mb, default_cluster(gpu, 8), {}), pw = plan_perf(mw, default_cluster(gpu, 8), {});
+    CHECK(pb.step_seconds == pw.step_seconds);
+    CHECK(pb.comm_exposed_seconds == pw.comm_exposed_seconds);
+    // ... and not Megatron-LM's defaults: the TP overlap and the parameter all-gather under the forward hide communication.
+    TrainConfig plain = d;
+    plain.framework = Framework::megatron;
+    CHECK(plan_perf(plan_memory(dense, gpu, plain), default_cluster(gpu, 8), {}).comm_exposed_seconds > pb.comm_exposed_seconds);
+    // MoE: the flex dispatcher and the bf16 recipe's precision-aware optimizer (memory).
+    const ModelSpec moe = preset_or_throw("qwen3-30b-a3b", "--model");
+    TrainConfig e = job(Framework::megatron_bridge, 16, 1);
+    e.parallel.ep = 16;
+    e.global_batch = 64;
+    TrainConfig ew = e;
+    ew.framework = Framework::megatron;
+    ew.framework_options = {{"overlap_param_gather", "true"}, {"cross_entropy_loss_fusion", "true"}, {"grad_reduce_in_bf16", "true"},
+                            {"moe_token_dispatcher_type", "flex"}, {"use_precision_aware_optimizer", "true"}};
+    const MemoryPlan eb = plan_memory(moe, gpu, e), em = plan_memory(moe, gpu, ew);
+    CHECK(eb.worst().device_total == em.worst().device_total);
+    CHECK(plan_perf(eb, default_cluster(gpu, 8), {}).step_seconds == plan_perf(em, default_cluster(gpu, 8), {}).step_seconds);
+
+    // The CLI names the conventions; a key the profile does not take lists the job-dependent defaults.
+    const test::CliResult r = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--tp", "2", "--sp", "--zero", "1",
+                                             "--framework", "megatron-bridge"});
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("as      Megatron Bridge's performance-recipe defaults (067f987d) on Megatron-Core") != std::string::npos);
+    CHECK(r.out.find("--tp-comm-overlap, --overlap-grad-reduce --overlap-param-gather, --cross-entropy-loss-fusion") !=
+          std::string::npos);
+    CHECK(r.out.find("naming their framework's profile and nothing else") != std::string::npos);
+    const test::CliResult bad = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--framework", "megatron-bridge",
+                                               "--framework-option", "overlap_grad_reduce=true"});
+    CHECK(bad.code != 0);
+    CHECK(bad.err.find("tp_comm_overlap (default true with --tp > 1 and --sp)") != std::string::npos);
+}

@@ -167,7 +167,7 @@ private slots:
         QCOMPARE(child<QTableWidget>(w, "collectives")->rowCount(), static_cast<int>(perf.collectives.size()));
         // The error band, as `plan` prints it (planner/accuracy.h: describe).
         {
-            const std::optional<AccuracyBand> b = accuracy_band(expected.model, expected.config.framework);
+            const std::optional<AccuracyBand> b = accuracy_band(expected.model, expected.config);
             QVERIFY(b.has_value());
             const AccuracyBandText text = describe(*b, perf.tokens_per_second / expected.config.parallel.gpus);
             bool shown = false;

@@ -300,7 +300,7 @@ TEST_CASE("hybrid: refusals name the flag and the reason", "[hybrid][config]") {
     const GpuSpec& gpu = gpu_or_throw("h100-sxm", "t");
     TrainConfig c = nano_job(16, 1, false);
     c.framework = Framework::pytorch;
-    CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--framework pytorch") && Catch::Contains("generic or megatron"));
+    CHECK_THROWS_WITH(plan_memory(m, gpu, c), Catch::Contains("--framework pytorch") && Catch::Contains("generic, megatron or megatron-bridge"));
     c = nano_job(48, 1, false);
     c.parallel.cp = 3;  // 64 heads per tensor-parallel rank do not split over 3 ranks
     c.seq = 6144;

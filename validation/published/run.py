@@ -165,8 +165,22 @@ def framework_flags(run):
     return None
 
 
-def plan(llmplan, run, tmpdir, extra=()):
-    args = plan_args(run, tmpdir, framework=bool(extra)) + list(extra)
+def defaults_flags(run):
+    """The run's framework profile named and nothing else (third prediction: what a user who only names
+    the framework gets): --framework megatron-bridge for NeMo (Megatron Bridge's performance-recipe
+    defaults), megatron for Megatron-LM and Megatron-Core, torchtitan; None for other frameworks."""
+    f = run["framework"]
+    if f.startswith("NeMo"):
+        return ["--framework", "megatron-bridge"]
+    if f.startswith(("Megatron-LM", "Megatron-Core")):
+        return ["--framework", "megatron"]
+    if f.startswith("torchtitan"):
+        return ["--framework", "torchtitan"]
+    return None
+
+
+def plan(llmplan, run, tmpdir, extra=(), recipe=True):
+    args = plan_args(run, tmpdir, framework=bool(extra) and recipe) + list(extra)
     p = subprocess.run([llmplan, "plan", "--json"] + args, capture_output=True, text=True)
     shown = ["llmplan", "plan"] + [("<hf_config of " + run["id"] + ">") if a.startswith(tmpdir) else
                                    os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in args]
@@ -225,6 +239,17 @@ def evaluate(llmplan, runs):
                     row["framework"]["predicted"] = fpred
                     if meas is not None:
                         row["framework"]["error"] = {"throughput": fpred["tokens_per_s_per_gpu"] / meas - 1}
+            flags = defaults_flags(run)
+            if flags:
+                _, dpred, derr = plan(llmplan, run, tmpdir, flags, recipe=False)
+                row["defaults"] = {"flags": flags}
+                if dpred is None:
+                    row["defaults"]["status"] = "llmplan refused: " + derr
+                else:
+                    row["defaults"]["status"] = "planned"
+                    row["defaults"]["predicted"] = dpred
+                    if meas is not None:
+                        row["defaults"]["error"] = {"throughput": dpred["tokens_per_s_per_gpu"] / meas - 1}
             out.append(row)
     return out
 
@@ -262,6 +287,13 @@ def summarise(results):
     def as_user(r):
         return {"id": r["id"], "error": r["framework"]["error"]} if "error" in r.get("framework", {}) else r
     framework["as_user"] = {part: stats([as_user(r) for r in scored if r["split"] == part]) for part in ("fit", "held_out")}
+    # The runs with a profile planned by naming it and nothing else (defaults_flags), beside the same
+    # runs planned with their recipes' settings.
+    dflt = [r for r in scored if "error" in r.get("defaults", {})]
+    framework["defaults"] = {
+        part: {"defaults": stats([{"id": r["id"], "error": r["defaults"]["error"]} for r in dflt if r["split"] == part]),
+               "recipe": stats([as_user(r) for r in dflt if r["split"] == part])}
+        for part in ("fit", "held_out")}
     return {"parts": parts, "groups": by_group, "framework": framework}
 
 
@@ -355,6 +387,22 @@ def render(results, summary, runs_by_id):
         if u:
             L.append(f"| {part} | {u['runs']} | {pct(u['median_abs'], False)} | {pct(u['mean_signed'])} | {u['within_10']} | "
                      f"{u['runs'] - u['within_25']} | `{u['worst_id']}` {pct(u['worst'])} |")
+    L.append("")
+    L.append("The same runs planned by naming the framework's profile and nothing else — `--framework megatron-bridge` "
+             "for NeMo (Megatron Bridge's performance-recipe defaults, docs/MEMORY_MODEL.md §9), `megatron` for "
+             "Megatron-LM and Megatron-Core, `torchtitan` — against their recipes' settings (the defaults were chosen "
+             "from the frameworks' code; the traced recipes of these runs showed which of them the tables use, so "
+             "these figures are not blind):")
+    L.append("")
+    L.append("| part | runs | profile's defaults: median abs. / mean signed | recipe's settings: median abs. / mean signed | beyond ±25%: defaults / recipe |")
+    L.append("| --- | ---: | --- | --- | --- |")
+    for part in ("fit", "held_out"):
+        d = summary.get("framework", {}).get("defaults", {}).get(part)
+        if not d or d["defaults"] is None:
+            continue
+        a, b = d["defaults"], d["recipe"]
+        L.append(f"| {part} | {a['runs']} | {pct(a['median_abs'], False)} / {pct(a['mean_signed'])} | "
+                 f"{pct(b['median_abs'], False)} / {pct(b['mean_signed'])} | {a['runs'] - a['within_25']} / {b['runs'] - b['within_25']} |")
     L.append("")
     L.append("| run | part | profile | predicted tok/s/GPU | throughput error | generic error | fits |")
     L.append("| --- | --- | --- | ---: | ---: | ---: | --- |")
@@ -498,6 +546,14 @@ def compare(fresh, recorded, tolerance):
                 problems.append(f"{r['id']}: predicted {key} {a:.6g}, recorded {b:.6g} ({pct(a / b - 1)})")
         if r["predicted"]["fits"] != old["predicted"]["fits"]:
             problems.append(f"{r['id']}: fits now {r['predicted']['fits']}, recorded {old['predicted']['fits']}")
+        for which in ("defaults",):
+            d, od = r.get(which), old.get(which)
+            if (d is None) != (od is None) or (d and d["status"] != od["status"]):
+                problems.append(f"{r['id']}: the {which} prediction's status moved")
+            elif d and d["status"] == "planned":
+                a, b = d["predicted"]["tokens_per_s_per_gpu"], od["predicted"]["tokens_per_s_per_gpu"]
+                if abs(a / b - 1) > tolerance:
+                    problems.append(f"{r['id']}: with {' '.join(d['flags'])} predicted {a:.6g} tokens/s/GPU, recorded {b:.6g}")
         fw, ofw = r.get("framework"), old.get("framework")
         if (fw is None) != (ofw is None) or (fw and fw["status"] != ofw["status"]):
             problems.append(f"{r['id']}: the framework profile's status moved")
@@ -520,12 +576,12 @@ def accuracy_bands(results):
         return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
     bands = []
     for models in ("dense", "moe"):
-        for planned in ("generic", "framework"):
+        for planned in ("generic", "framework", "defaults"):
             errs, gpus = [], []
             for r in results:
                 if r["split"] != "held_out" or r["status"] != "planned" or r["predicted"]["moe"] != (models == "moe"):
                     continue
-                src = r if planned == "generic" else (r.get("framework") or {})
+                src = r if planned == "generic" else (r.get(planned) or {})
                 e = (src.get("error") or {}).get("throughput") if src.get("status", "planned") == "planned" else None
                 if e is not None:
                     errs.append(e)
@@ -540,7 +596,9 @@ def accuracy_bands(results):
     return {"schema": "llmplan.accuracy/1",
             "what": "throughput error ((predicted − measured) ÷ measured, tokens/s per GPU) of the held-out published "
                     "training runs of validation/published/runs.json (never used to fit anything), by kind of model and "
-                    "by how they were planned: generic, or with the run's framework profile (megatron, torchtitan)",
+                    "by how they were planned: generic; with the run's framework profile and its recipe's settings "
+                    "(framework: megatron, torchtitan); or naming the profile and nothing else (defaults: megatron-bridge "
+                    "for NeMo, megatron, torchtitan)",
             "source": "docs/validation/published_runs.md",
             "written_by": "python3 validation/published/run.py --write",
             "bands": bands}
