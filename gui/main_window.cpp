@@ -243,7 +243,8 @@ QWidget* MainWindow::build_inputs() {
     auto* jf = new QFormLayout(job_box);
     framework_ = combo("framework", framework_names());  // the registry's names, as the CLI's --framework
     framework_->setToolTip("Whose behaviour to model: generic (textbook); pytorch (PyTorch eager + HF transformers, op by op); "
-                           "llmplan (llmplan's own engine); megatron (Megatron-LM / Megatron-Core); deepspeed (DeepSpeed ZeRO); "
+                           "llmplan (llmplan's own engine); megatron (Megatron-LM / Megatron-Core); megatron-bridge (Megatron-Core "
+                           "under NeMo's Megatron Bridge performance-recipe defaults); deepspeed (DeepSpeed ZeRO); "
                            "torchtitan (FSDP2) — with each framework's default options (docs/MEMORY_MODEL.md §7-§11)");
     std::vector<std::string> precisions = {""};
     for (const std::string& p : precision_names()) precisions.push_back(p);
