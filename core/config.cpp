@@ -90,22 +90,47 @@ std::vector<std::string> framework_names() { return all_names(kFrameworks); }
 std::vector<std::string> precision_names() { return all_names(kPrecisions); }
 std::vector<std::string> optimizer_names() { return all_names(kOptimizers); }
 
+namespace {
+std::vector<int> pipeline_chunk_layers_computed(int L, const ParallelLayout& p);
+}  // namespace
+
+// The last split of this thread remembered: a plan asks for the same layout's chunks once per
+// stage and per term (a search, for every layout it plans). A split that fails is not remembered.
 std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
+    struct Last {
+        int L = -1, pp = 0, v = 0;
+        PipelineSplit split;
+        std::vector<int> chunks;
+    };
+    thread_local Last last;
+    if (last.L == L && last.pp == p.pp && last.v == p.virtual_stages && last.split == p.split) return last.chunks;
+    std::vector<int> chunks = pipeline_chunk_layers_computed(L, p);
+    last = {L, p.pp, p.virtual_stages, p.split, chunks};
+    return chunks;
+}
+
+namespace {
+std::vector<int> pipeline_chunk_layers_computed(int L, const ParallelLayout& p) {
     const PipelineSplit& sp = p.split;
     const int pp = p.pp, v = std::max(1, p.virtual_stages), chunks = pp * v;
-    const std::string layers_of = " the " + std::to_string(L) + " layers";
-    // The flags as typed, for the messages: "--pp-layers 7,8,8,7", "--pp-first-last 7,".
-    std::vector<std::string> counts;
-    for (int n : sp.layers) counts.push_back(std::to_string(n));
-    const std::string layers_flag = "--pp-layers " + join(counts, ",");
-    const std::string first_last_flag = "--pp-first-last " + (sp.first >= 0 ? std::to_string(sp.first) : std::string()) + "," +
-                                        (sp.last >= 0 ? std::to_string(sp.last) : std::string());
+    // The messages' words, made only for a message (a search calls this for every layout it plans).
+    const auto layers_of = [&] { return " the " + std::to_string(L) + " layers"; };
+    // The flags as typed: "--pp-layers 7,8,8,7", "--pp-first-last 7,".
+    const auto layers_flag = [&] {
+        std::vector<std::string> counts;
+        for (int n : sp.layers) counts.push_back(std::to_string(n));
+        return "--pp-layers " + join(counts, ",");
+    };
+    const auto first_last_flag = [&] {
+        return "--pp-first-last " + (sp.first >= 0 ? std::to_string(sp.first) : std::string()) + "," +
+               (sp.last >= 0 ? std::to_string(sp.last) : std::string());
+    };
     // Stage i's layers as v equal chunks, in the model's order (chunk j·p + i).
-    auto from_stages = [&](const std::vector<int>& stages, const char* flag) {
+    auto from_stages = [&](const std::vector<int>& stages, const auto& flag) {
         std::vector<int> out(static_cast<std::size_t>(chunks));
         for (int i = 0; i < pp; ++i) {
             if (stages[static_cast<std::size_t>(i)] % v != 0)
-                fail(std::string(flag) + ": stage " + std::to_string(i) + "'s " + std::to_string(stages[static_cast<std::size_t>(i)]) +
+                fail(flag() + ": stage " + std::to_string(i) + "'s " + std::to_string(stages[static_cast<std::size_t>(i)]) +
                      " layers do not split into --virtual-stages " + std::to_string(v) +
                      " equal model chunks (--pp-layers takes the layers of each of the " + std::to_string(chunks) + " chunks)");
             for (int j = 0; j < v; ++j) out[static_cast<std::size_t>(j * pp + i)] = stages[static_cast<std::size_t>(i)] / v;
@@ -116,21 +141,21 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
     // (the last) counts as a layer of the split that chunk may hold it alone (Megatron-LM builds a
     // model chunk of no transformer layer there: 126 + 2 layers over 16 × 8 chunks), as long as
     // each stage keeps one.
-    auto check = [&](std::vector<int> out, const std::string& flag, bool ends_may_be_empty = false) {
+    auto check = [&](std::vector<int> out, const auto& flag, bool ends_may_be_empty = false) {
         int sum = 0;
         std::vector<int> per_stage(static_cast<std::size_t>(pp), 0);
         for (std::size_t k = 0; k < out.size(); ++k) {
             const bool end = ends_may_be_empty && v > 1 && ((k == 0 && sp.embedding_as_layer) || (k + 1 == out.size() && sp.loss_as_layer));
             if (out[k] < (end ? 0 : 1))
-                fail(flag + ": " + (v > 1 ? "model chunk " + std::to_string(k) + " (stage " + std::to_string(static_cast<int>(k) % pp) + ")"
+                fail(flag() + ": " + (v > 1 ? "model chunk " + std::to_string(k) + " (stage " + std::to_string(static_cast<int>(k) % pp) + ")"
                                           : "stage " + std::to_string(k)) +
                      " would hold no transformer layer");
             sum += out[k];
             per_stage[k % static_cast<std::size_t>(pp)] += out[k];
         }
         for (int i = 0; i < pp; ++i)
-            if (per_stage[static_cast<std::size_t>(i)] < 1) fail(flag + ": stage " + std::to_string(i) + " would hold no transformer layer");
-        if (sum != L) fail(flag + ": the stages hold " + std::to_string(sum) + " layers, not" + layers_of + " of the model");
+            if (per_stage[static_cast<std::size_t>(i)] < 1) fail(flag() + ": stage " + std::to_string(i) + " would hold no transformer layer");
+        if (sum != L) fail(flag() + ": the stages hold " + std::to_string(sum) + " layers, not" + layers_of() + " of the model");
         return out;
     };
     const int ways = !sp.layers.empty() + (sp.first >= 0 || sp.last >= 0) + sp.balanced;
@@ -140,8 +165,8 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
              "with --pp-layers or --pp-first-last give the transformer layers of each stage instead");
     if (!sp.even() && pp == 1) {
         const std::string flag = sp.balanced ? "--pp-layers balanced"
-                                 : !sp.layers.empty() ? layers_flag
-                                 : ways > 0 ? first_last_flag
+                                 : !sp.layers.empty() ? layers_flag()
+                                 : ways > 0 ? first_last_flag()
                                  : sp.embedding_as_layer ? "--account-for-embedding-in-pipeline-split"
                                                          : "--account-for-loss-in-pipeline-split";
         fail(flag + " splits pipeline stages: it needs --pp > 1");
@@ -150,25 +175,25 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
         const int n = static_cast<int>(sp.layers.size());
         if (n == chunks) return check(sp.layers, layers_flag);
         if (n != pp)
-            fail(layers_flag + ": " + std::to_string(n) + " counts for --pp " + std::to_string(pp) +
+            fail(layers_flag() + ": " + std::to_string(n) + " counts for --pp " + std::to_string(pp) +
                  (v > 1 ? " × --virtual-stages " + std::to_string(v) + ": give " + std::to_string(pp) +
                               " (one per stage) or " + std::to_string(chunks) + " (one per model chunk)"
                         : ": give one per stage"));
-        return check(from_stages(sp.layers, layers_flag.c_str()), layers_flag);
+        return check(from_stages(sp.layers, layers_flag), layers_flag);
     }
     if (sp.first >= 0 || sp.last >= 0) {  // Megatron-LM's get_num_layers_to_build
         const int given = (sp.first >= 0) + (sp.last >= 0);
         const int rest = L - std::max(0, sp.first) - std::max(0, sp.last), middle = pp - given;
         if (rest < 0)
-            fail(first_last_flag + ": more layers than" + layers_of + " of the model");
+            fail(first_last_flag() + ": more layers than" + layers_of() + " of the model");
         if ((middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
-            fail(first_last_flag + ": the other " + std::to_string(rest) + " of" + layers_of +
+            fail(first_last_flag() + ": the other " + std::to_string(rest) + " of" + layers_of() +
                  (middle > 0 ? " do not split equally over the " + std::to_string(middle) + " other stages (Megatron-LM requires it)"
                              : " are left for no stage"));
         std::vector<int> stages(static_cast<std::size_t>(pp), middle > 0 ? rest / middle : 0);
         if (sp.first >= 0) stages.front() = sp.first;
         if (sp.last >= 0) stages.back() = sp.last;
-        return check(from_stages(stages, first_last_flag.c_str()), first_last_flag);
+        return check(from_stages(stages, first_last_flag), first_last_flag);
     }
     if (sp.balanced) {
         // ⌊L/(p·v)⌋ layers per model chunk; the remainder one layer per chunk, round by round, on
@@ -183,7 +208,7 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
         for (int j = 0; j < v && extra > 0; ++j)
             for (int i : order)
                 if (extra > 0) ++out[static_cast<std::size_t>(j * pp + i)], --extra;
-        return check(out, "--pp-layers balanced");
+        return check(out, [] { return std::string("--pp-layers balanced"); });
     }
     // Equal stages; the embedding and the loss as layers of the split (Megatron-LM).
     const int counted = L + sp.embedding_as_layer + sp.loss_as_layer;
@@ -193,14 +218,16 @@ std::vector<int> pipeline_chunk_layers(int L, const ParallelLayout& p) {
             fail(what + " does not divide the " + std::to_string(counted) + " layers of the split (" + std::to_string(L) +
                  " transformer layers + " + (sp.embedding_as_layer && sp.loss_as_layer ? "the embedding and the loss" :
                                              sp.embedding_as_layer ? "the embedding" : "the loss") + ")");
-        fail(what + " does not divide" + layers_of + " (--pp-layers sets uneven stages)");
+        fail(what + " does not divide" + layers_of() + " (--pp-layers sets uneven stages)");
     }
     std::vector<int> out(static_cast<std::size_t>(chunks), counted / chunks);
     if (sp.embedding_as_layer) --out.front();  // the first chunk of stage 0
     if (sp.loss_as_layer) --out.back();        // the last chunk of the last stage
-    return check(out, sp.embedding_as_layer ? "--account-for-embedding-in-pipeline-split" : "--account-for-loss-in-pipeline-split",
-                 true);
+    return check(out, [&] {
+        return std::string(sp.embedding_as_layer ? "--account-for-embedding-in-pipeline-split" : "--account-for-loss-in-pipeline-split");
+    }, true);
 }
+}  // namespace
 
 std::string stage_layers_text(int L, const ParallelLayout& p) {
     const std::vector<int> chunks = pipeline_chunk_layers(L, p);

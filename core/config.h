@@ -72,6 +72,7 @@ struct PipelineSplit {
     bool even() const {
         return layers.empty() && first < 0 && last < 0 && !balanced && !embedding_as_layer && !loss_as_layer;
     }
+    friend bool operator==(const PipelineSplit&, const PipelineSplit&) = default;
 };
 
 struct ParallelLayout {

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <map>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 namespace llmplan {
@@ -80,6 +82,13 @@ void add_note(std::string& notes, const std::string& n) {
 
 }  // namespace
 
+namespace {
+std::uint64_t next_lookup_cache_id() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1);
+}
+}  // namespace
+
 KernelTable parse_kernel_table(const std::string& json_text, const std::string& what) {
     const Json doc = parse_json_text<Json>(json_text, what);
     if (!doc.is_object()) throw InputError(what + ": a kernel table must be a JSON object");
@@ -128,6 +137,7 @@ KernelTable parse_kernel_table(const std::string& json_text, const std::string& 
     }
     if (t.gemm.empty() && t.attention.empty() && t.memory_bound.empty())
         throw InputError(what + ": gemm, attention and memory_bound are all missing or empty: nothing to use");
+    t.lookup_cache_id = next_lookup_cache_id();
     return t;
 }
 
@@ -169,10 +179,63 @@ KernelTable merge_kernel_tables(const KernelTable& base, const KernelTable& over
     keep(base.gemm, over.gemm, [](const KernelGemmRow& r) { return r.dtype; }, t.gemm);
     keep(base.attention, over.attention, [](const KernelAttentionRow& r) { return r.backend; }, t.attention);
     keep(base.memory_bound, over.memory_bound, [](const KernelMemoryRow& r) { return r.op; }, t.memory_bound);
+    t.lookup_cache_id = next_lookup_cache_id();
     return t;
 }
 
+namespace {
+KernelLookup gemm_tflops_computed(const KernelTable& t, std::string_view dtype, double m, double n, double k);
+KernelLookup attention_tflops_computed(const KernelTable& t, std::string_view backend, double seq, double head_dim, bool causal,
+                                       double gqa_ratio);
+KernelLookup memory_gbps_computed(const KernelTable& t, std::string_view op, double bytes);
+
+// The lookups of one thread remembered by (table, kind, name, arguments): a search plans thousands
+// of layouts whose GEMMs, attention and copies share a few hundred shapes. Only for a table whose
+// rows do not change (KernelTable::lookup_cache_id); bounded: cleared at 2^16 results.
+template <typename Compute>
+KernelLookup remembered(const KernelTable& t, char kind, std::string_view name, std::array<double, 4> args, Compute&& compute) {
+    if (t.lookup_cache_id == 0) return compute();
+    struct Key {
+        std::uint64_t table;
+        char kind;
+        std::string name;
+        std::array<double, 4> args;
+        bool operator==(const Key&) const = default;
+    };
+    struct Hash {
+        std::size_t operator()(const Key& key) const {
+            std::size_t h = std::hash<std::uint64_t>{}(key.table) * 31u + static_cast<std::size_t>(key.kind);
+            h = h * 1000003u ^ std::hash<std::string>{}(key.name);
+            for (double v : key.args) h = h * 1000003u ^ std::hash<double>{}(v);
+            return h;
+        }
+    };
+    thread_local std::unordered_map<Key, KernelLookup, Hash> memo;
+    Key key{t.lookup_cache_id, kind, std::string(name), args};
+    if (const auto it = memo.find(key); it != memo.end()) return it->second;
+    if (memo.size() >= (1u << 16)) memo.clear();
+    KernelLookup out = compute();
+    memo.emplace(std::move(key), out);
+    return out;
+}
+}  // namespace
+
 KernelLookup gemm_tflops(const KernelTable& t, std::string_view dtype, double m, double n, double k) {
+    return remembered(t, 'g', dtype, {m, n, k, 0}, [&] { return gemm_tflops_computed(t, dtype, m, n, k); });
+}
+
+KernelLookup attention_tflops(const KernelTable& t, std::string_view backend, double seq, double head_dim, bool causal,
+                              double gqa_ratio) {
+    return remembered(t, causal ? 'C' : 'a', backend, {seq, head_dim, gqa_ratio, 0},
+                      [&] { return attention_tflops_computed(t, backend, seq, head_dim, causal, gqa_ratio); });
+}
+
+KernelLookup memory_gbps(const KernelTable& t, std::string_view op, double bytes) {
+    return remembered(t, 'm', op, {bytes, 0, 0, 0}, [&] { return memory_gbps_computed(t, op, bytes); });
+}
+
+namespace {
+KernelLookup gemm_tflops_computed(const KernelTable& t, std::string_view dtype, double m, double n, double k) {
     KernelLookup out;
     if (!(m > 0) || !(n > 0) || !(k > 0)) return out;
     std::array<double, 3> lo{1e300, 1e300, 1e300}, hi{0, 0, 0};  // the measured range of m, n, k
@@ -242,8 +305,8 @@ KernelLookup gemm_tflops(const KernelTable& t, std::string_view dtype, double m,
     return out;
 }
 
-KernelLookup attention_tflops(const KernelTable& t, std::string_view backend, double seq, double head_dim, bool causal,
-                              double gqa_ratio) {
+KernelLookup attention_tflops_computed(const KernelTable& t, std::string_view backend, double seq, double head_dim, bool causal,
+                                       double gqa_ratio) {
     KernelLookup out;
     bool mask = causal;
     auto has = [&](bool c) {
@@ -298,7 +361,7 @@ KernelLookup attention_tflops(const KernelTable& t, std::string_view backend, do
     return out;
 }
 
-KernelLookup memory_gbps(const KernelTable& t, std::string_view op, double bytes) {
+KernelLookup memory_gbps_computed(const KernelTable& t, std::string_view op, double bytes) {
     KernelLookup out;
     std::vector<std::pair<double, double>> pts;
     for (const KernelMemoryRow& r : t.memory_bound)
@@ -310,5 +373,7 @@ KernelLookup memory_gbps(const KernelTable& t, std::string_view op, double bytes
     out.value = interp_log(pts, bytes);
     return out;
 }
+
+}  // namespace
 
 }  // namespace llmplan

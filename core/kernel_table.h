@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,10 @@ struct KernelTable {
     std::vector<KernelGemmRow> gemm;
     std::vector<KernelAttentionRow> attention;
     std::vector<KernelMemoryRow> memory_bound;
+    // Nonzero: this table's rows do not change after it was made (parse_kernel_table and
+    // merge_kernel_tables give each table they make its own number), so gemm_tflops may remember a
+    // lookup's result by it. 0 (a table built or changed by hand): every lookup is computed.
+    std::uint64_t lookup_cache_id = 0;
 };
 
 // Parses a table; throws InputError "WHAT: KEY ..." naming the key (e.g. `gemm[3].tflops`) for a

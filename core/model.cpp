@@ -235,6 +235,12 @@ LayerKind ModelSpec::layer(int i) const {
 
 std::vector<LayerGroup> layer_groups(const ModelSpec& m, int first, int count) {
     std::vector<LayerGroup> groups;
+    // Every layer alike (no per-layer kinds): one group, without visiting each layer (the search
+    // asks for a stage's groups for every layout it plans).
+    if (m.layer_kinds.empty()) {
+        if (count > 0) groups.push_back({m.layer(first), count});
+        return groups;
+    }
     for (int i = first; i < first + count; ++i) {
         const LayerKind k = m.layer(i);
         auto it = std::find_if(groups.begin(), groups.end(), [&](const LayerGroup& g) { return g.kind == k; });
@@ -282,9 +288,9 @@ bool in_set(LayerSet s, const LayerKind& k) {
 }
 
 int layers_in_set(const ModelSpec& m, LayerSet s, int first, int count) {
+    if (m.layer_kinds.empty()) return count > 0 && in_set(s, m.layer(first)) ? count : 0;  // every layer alike
     int n = 0;
-    for (const LayerGroup& g : layer_groups(m, first, count))
-        if (in_set(s, g.kind)) n += g.count;
+    for (int i = first; i < first + count; ++i) n += in_set(s, m.layer(i)) ? 1 : 0;  // no groups built: called per tensor
     return n;
 }
 

@@ -20,6 +20,11 @@ void FrameworkProfile::validate(const ModelSpec&, const TrainConfig&) const {}
 
 std::vector<FrameworkOption> FrameworkProfile::options() const { return {}; }
 
+const std::vector<FrameworkOption>& FrameworkProfile::option_list() const {
+    std::call_once(options_made_, [this] { options_ = options(); });
+    return options_;
+}
+
 std::string FrameworkProfile::option_default(const TrainConfig&, const FrameworkOption& option) const { return option.default_value; }
 
 void FrameworkProfile::step_time(const MemoryPlan&, const PerfOptions&, ComputeTime&) const {}
@@ -193,7 +198,7 @@ std::string option_flag(const std::string& key, const std::string& value) {
 
 void check_framework_options(const TrainConfig& c) {
     if (c.framework_options.empty()) return;
-    const std::vector<FrameworkOption> options = framework_profile(c.framework).options();
+    const std::vector<FrameworkOption>& options = framework_profile(c.framework).option_list();
     std::vector<std::string> keys;
     for (const FrameworkOption& o : options) keys.push_back(o.key + " (default " + o.default_value + ")");
     for (const auto& [key, value] : c.framework_options)
@@ -207,7 +212,7 @@ std::string framework_option(const TrainConfig& c, const std::string& key) {
     for (const auto& [k, v] : c.framework_options)
         if (k == key) return to_lower(v);
     const FrameworkProfile& profile = framework_profile(c.framework);
-    const std::vector<FrameworkOption> options = profile.options();
+    const std::vector<FrameworkOption>& options = profile.option_list();
     if (const FrameworkOption* o = find_option(options, key)) return profile.option_default(c, *o);
     throw std::logic_error("--framework " + std::string(to_string(c.framework)) + " declares no option " + key);
 }

@@ -31,6 +31,7 @@
 #include "planner/memory.h"
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -139,6 +140,9 @@ public:
     virtual void validate(const ModelSpec& model, const TrainConfig& config) const;
     // The settings the framework takes (--framework-option); default: none.
     virtual std::vector<FrameworkOption> options() const;
+    // options(), made once per profile and kept (a plan reads dozens of options, a search plans
+    // thousands of layouts): what framework_option and check_framework_options read.
+    const std::vector<FrameworkOption>& option_list() const;
     // The value an option not given takes for this job; default: its FrameworkOption::default_value.
     // A profile whose defaults depend on the job (Megatron Bridge's recipes: the TP overlap with
     // tensor parallelism, bf16 gradient reduction under bf16) resolves them here.
@@ -191,6 +195,10 @@ public:
     // printed when the framework supplied no engine time ("" = none).
     virtual std::string profile_prediction_note() const;
     virtual std::string profile_step_time_note() const;
+
+private:
+    mutable std::once_flag options_made_;
+    mutable std::vector<FrameworkOption> options_;
 };
 
 // The profile registered for f (every Framework value has one). Throws std::logic_error if none.

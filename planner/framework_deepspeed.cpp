@@ -44,13 +44,14 @@ DsTensors ds_tensors(const ModelSpec& m, const std::vector<ParamTensor>& tensors
                      double threshold) {
     const ParallelLayout& p = c.parallel;
     const std::vector<LayerRange> ranges = stage_layer_ranges(m, p, stage);
+    const StageCopies copies_here(m, ranges);
     const bool first = stage == 0, last = stage == p.pp - 1;
     DsTensors d;
     for (const ParamTensor& t : tensors) {
         const bool here = t.block == Block::layer || (first && t.block == Block::embedding) ||
                           (last && (t.block == Block::final_norm || t.block == Block::head || t.block == Block::mtp));
         if (!here) continue;
-        const double copies = stage_copies(t, m, ranges) / (t.expert ? p.ep : 1);
+        const double copies = copies_here(t) / (t.expert ? p.ep : 1);
         if (copies <= 0) continue;
         double rows = 0, cols = 0;
         local_shape(t, p, rows, cols);

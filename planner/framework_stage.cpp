@@ -120,13 +120,14 @@ double stage_layer_matmul_elements(const ModelSpec& m, const std::vector<ParamTe
                                    int stage) {
     const ParallelLayout& p = c.parallel;
     const std::vector<LayerRange> ranges = stage_layer_ranges(m, p, stage);
+    const StageCopies copies_here(m, ranges);
     const bool last = stage == p.pp - 1;
     double total = 0;
     for (const ParamTensor& t : tensors) {
         if (!t.matmul_weight || !(t.block == Block::layer || (t.block == Block::mtp && last))) continue;
         double rows = 0, cols = 0;
         local_shape(t, p, rows, cols);
-        total += rows * cols * stage_copies(t, m, ranges) / (t.expert ? p.ep : 1);
+        total += rows * cols * copies_here(t) / (t.expert ? p.ep : 1);
     }
     return total;
 }

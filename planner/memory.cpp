@@ -47,12 +47,33 @@ void local_shape(const ParamTensor& t, const ParallelLayout& p, double& rows, do
     local_shape(t, t.expert ? p.expert_tp() : p.tp, rows, cols);
 }
 
-double stage_copies(const ParamTensor& t, const ModelSpec& m, const std::vector<LayerRange>& ranges) {
+StageCopies::StageCopies(const ModelSpec& m, const std::vector<LayerRange>& ranges) : model_(&m) {
+    for (std::size_t s = 0; s < kSets; ++s) model_layers_[s] = layers_in_set(m, static_cast<LayerSet>(s), 0, m.n_layers);
+    for (const LayerRange& r : ranges) {
+        std::array<int, kSets> n{};
+        for (std::size_t s = 0; s < kSets; ++s) n[s] = layers_in_set(m, static_cast<LayerSet>(s), r.first, r.count);
+        range_layers_.push_back(n);
+    }
+}
+
+// copies_in_layers' arithmetic (core/model.cpp): t.count ÷ the layers holding it × those here.
+double StageCopies::share(const ParamTensor& t, int holding, int here) {
+    return holding > 0 ? static_cast<double>(t.count) / holding * here : 0.0;
+}
+
+double StageCopies::operator()(const ParamTensor& t) const {
     if (t.block != Block::layer) return static_cast<double>(t.count);
+    const std::size_t s = static_cast<std::size_t>(t.layers);
     double n = 0;
-    for (const LayerRange& r : ranges) n += copies_in_layers(t, m, r.first, r.count);
+    for (const std::array<int, kSets>& here : range_layers_) n += share(t, model_layers_[s], here[s]);
     return n;
 }
+
+double StageCopies::in_layer(const ParamTensor& t, int layer) const {
+    if (t.block != Block::layer) return static_cast<double>(t.count);
+    return share(t, model_layers_[static_cast<std::size_t>(t.layers)], in_set(t.layers, model_->layer(layer)) ? 1 : 0);
+}
+
 
 namespace {
 
@@ -85,6 +106,7 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
             if (std::none_of(kind_layer.begin(), kind_layer.end(), [&](int k) { return m.layer(k) == m.layer(l); }))
                 kind_layer.push_back(l);
     std::vector<double> layer_block(kind_layer.size(), 0.0);
+    const StageCopies stage_copies_of(m, ranges);
     StageParams sp;
     double embed_block = 0, head_block = 0, mtp_block = 0;
     // Adds `copies` of t to the stage; returns the elements of one copy on this GPU (÷ tp).
@@ -109,9 +131,9 @@ StageParams stage_params(const ModelSpec& m, const std::vector<ParamTensor>& ten
                 if (first) embed_block += unit(t, account(t, count), count);
                 break;
             case Block::layer: {  // the stage's layers; dense and MoE layers where they fall
-                const double elems = account(t, stage_copies(t, m, ranges));
+                const double elems = account(t, stage_copies_of(t));
                 for (std::size_t k = 0; k < kind_layer.size(); ++k)
-                    layer_block[k] += unit(t, elems, copies_in_layers(t, m, kind_layer[k], 1));
+                    layer_block[k] += unit(t, elems, stage_copies_of.in_layer(t, kind_layer[k]));
                 break;
             }
             case Block::final_norm:
@@ -224,7 +246,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     const bool last = i == p.pp - 1;
     for (const LayerRange& r : ranges) s.layers += r.count;
     s.first_layer = ranges.front().first;
-    s.placement = placement(m, i, p.pp, ranges);
+    if (explain) s.placement = placement(m, i, p.pp, ranges);  // words for the tables (the search's quick plans print none)
 
     // --- model states (ZeRO paper §3) -----------------------------------------------------------
     const StageParams sp = stage_params(m, tensors, c, i);
@@ -275,13 +297,14 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
         lora_adapters = lora_on_gpu(lora, p).total();
         double base_bytes = 0, base_elems = 0;
         const bool first = i == 0;
+        const StageCopies copies_here(m, ranges);
         for (const ParamTensor& t : tensors) {
             const bool here = t.block == Block::layer || (first && t.block == Block::embedding) ||
                               (last && (t.block == Block::final_norm || t.block == Block::head || t.block == Block::mtp));
             if (!here) continue;
             double rows = 0, cols = 0;
             local_shape(t, p, rows, cols);
-            const double copies = stage_copies(t, m, ranges) / (t.expert ? p.ep : 1);
+            const double copies = copies_here(t) / (t.expert ? p.ep : 1);
             if (copies <= 0) continue;  // e.g. the dense MLP on a stage of MoE layers
             const double el = rows * cols * copies;
             base_elems += el;
@@ -368,7 +391,7 @@ StageMemory plan_generic_stage(const ModelSpec& m, const std::vector<ParamTensor
     // time like it, each with its own output head (logits).
     const int mtp = last ? m.mtp_layers : 0;
     const std::vector<LayerKind> mtp_kinds = mtp_layer_kinds(m);
-    const double mtp_extra = mtp * saved_bytes(mtp_saved_tensors(m, c, c.recompute), shape);
+    const double mtp_extra = mtp > 0 ? mtp * saved_bytes(mtp_saved_tensors(m, c, c.recompute), shape) : 0;
     s.activations = s.activations_per_layer * s.layer_microbatches - offloaded + first_extra * first_in_flight + last_extra + mtp_extra;
     s.logits = last ? (1 + mtp) * logits_bytes(m, c) : 0;
     const double dropless_more = explain ? stage_dropless * s.layer_microbatches / s.layers +

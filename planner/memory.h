@@ -12,6 +12,7 @@
 #include "core/gpu.h"
 #include "core/model.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -139,8 +140,23 @@ void local_shape(const ParamTensor& tensor, int t, double& rows, double& cols);
 // (ParallelLayout::expert_tp, --etp), every other tensor by tp.
 void local_shape(const ParamTensor& tensor, const ParallelLayout& p, double& rows, double& cols);
 // Copies of a tensor on a stage: for per-layer tensors those in the stage's layer ranges
-// (core/model.h copies_in_layers: dense and MoE layers counted where they fall).
-double stage_copies(const ParamTensor& tensor, const ModelSpec& model, const std::vector<LayerRange>& ranges);
+// (core/model.h copies_in_layers: dense and MoE layers counted where they fall), summed range by
+// range. Made once per stage: the layers of each LayerSet are counted once for the model and for
+// each range, not twice per tensor (a model with per-layer kinds, DeepSeek-V3's dense and MoE
+// layers, would walk its layers for every tensor of every stage of every layout a search plans).
+class StageCopies {
+public:
+    StageCopies(const ModelSpec& model, const std::vector<LayerRange>& ranges);
+    double operator()(const ParamTensor& tensor) const;               // the stage's copies
+    double in_layer(const ParamTensor& tensor, int layer) const;      // = copies_in_layers(tensor, model, layer, 1)
+
+private:
+    static constexpr std::size_t kSets = 7;  // the LayerSet values
+    static double share(const ParamTensor& tensor, int holding, int here);
+    const ModelSpec* model_;
+    std::array<int, kSets> model_layers_{};
+    std::vector<std::array<int, kSets>> range_layers_;
+};
 
 // One GPU of pipeline stage `stage` in the generic (textbook) model: the `generic` framework
 // profile's plan_stage (framework.h). `tensors` is param_tensors(model); explain = false leaves out

@@ -296,3 +296,39 @@ TEST_CASE("kernel table: `profile calibrate --kernel-table` writes the engine's 
     CHECK_THROWS_WITH(profiler::kernel_table_json(none, "--kernel-table t.json"),
                       Catch::Contains("--kernel-table t.json") && Catch::Contains("no GEMM"));
 }
+
+TEST_CASE("kernel table: remembered lookups equal computed ones, and a table changed by hand is never remembered", "[kernel_table]") {
+    // gemm_tflops, attention_tflops and memory_gbps remember their results per table whose rows do
+    // not change (lookup_cache_id, given by parse_kernel_table and merge_kernel_tables). The same
+    // lookups on a copy with lookup_cache_id 0 are computed every time: equal, twice over.
+    const KernelTable* h100 = builtin_kernel_table("h100");
+    REQUIRE(h100);
+    REQUIRE(h100->lookup_cache_id != 0);
+    KernelTable computed = *h100;
+    computed.lookup_cache_id = 0;
+    for (int pass = 0; pass < 2; ++pass)
+        for (double m : {512.0, 3000.0, 8192.0, 65536.0})
+            for (double n : {128.0, 1000.0, 8192.0})
+                for (double k : {256.0, 4096.0, 28672.0}) {
+                    CAPTURE(pass, m, n, k);
+                    const KernelLookup a = gemm_tflops(*h100, "bf16", m, n, k), b = gemm_tflops(computed, "bf16", m, n, k);
+                    CHECK(a.value == b.value);
+                    CHECK(a.clamped == b.clamped);
+                }
+    for (double seq : {1024.0, 8192.0, 131072.0}) {
+        const KernelLookup a = attention_tflops(*h100, "cudnn_attention", seq, 128, true, 8);
+        const KernelLookup b = attention_tflops(computed, "cudnn_attention", seq, 128, true, 8);
+        CHECK(a.value == b.value);
+        CHECK(a.backward == b.backward);
+        CHECK(memory_gbps(*h100, "copy", seq * 1e4).value == memory_gbps(computed, "copy", seq * 1e4).value);
+    }
+    // Rows changed by hand after a lookup: that table (id 0) gives the new value, not a remembered one.
+    const double before = gemm_tflops(computed, "bf16", 8192, 8192, 8192).value;
+    for (KernelGemmRow& r : computed.gemm) r.tflops *= 0.5;
+    CHECK(gemm_tflops(computed, "bf16", 8192, 8192, 8192).value == Approx(before * 0.5).epsilon(1e-12));
+    // A merged table is a new table: its own lookups.
+    const KernelTable merged = merge_kernel_tables(*h100, computed);
+    CHECK(merged.lookup_cache_id != 0);
+    CHECK(merged.lookup_cache_id != h100->lookup_cache_id);
+    CHECK(gemm_tflops(merged, "bf16", 8192, 8192, 8192).value == Approx(before * 0.5).epsilon(1e-12));
+}
