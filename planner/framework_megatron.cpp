@@ -339,7 +339,8 @@ StagePart te_weight_cache_part(const TeWeights& t, const std::string& what) {
 // buffers whole on every rank, the fp32 main parameters and Adam sharded over dp × cp with the
 // distributed optimizer (experts over their expert data-parallel group), Transformer Engine's
 // quantized-weight workspaces.
-std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
+std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i,
+                                           bool explain) {
     const ParallelLayout& p = c.parallel;
     const bool dist_opt = p.zero == 1;
     const double N = dist_opt ? p.shard_group() : 1, Ne = dist_opt ? p.expert_shard_group() : 1;
@@ -348,33 +349,40 @@ std::vector<StagePart> megatron_ddp_states(const ModelSpec& m, const std::vector
     const double psi = sp.dense + sp.expert;
     const double w = c.precision == Precision::fp32 ? 4 : 2, gb = megatron_grad_bytes(c);
     const TeWeights te = te_weights(m, tensors, c, i);
-    const std::string on_gpu = stage_count(psi) + " params";
-    const std::string shard_note =
-        dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
-                       (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
-                 : " (no distributed optimizer: every data-parallel rank keeps all)";
+    // The terms' formulas, written only for a plan that prints them (the search's quick plans do not).
+    const auto text = [explain](auto&& make) { return explain ? std::string(make()) : std::string(); };
+    const std::string on_gpu = text([&] { return stage_count(psi) + " params"; });
+    const std::string shard_note = text([&] {
+        return dist_opt ? " ÷ " + stage_number(N) + " (distributed optimizer: sharded over data × context parallel ranks" +
+                              (sp.expert > 0 && Ne != N ? "; experts ÷ " + stage_number(Ne) : std::string()) + ")"
+                        : std::string(" (no distributed optimizer: every data-parallel rank keeps all)");
+    });
     parts.push_back({StageField::parameters, in_every_phase,
                      {"parameters", "parameters", te.param_bytes(w, psi),
-                      on_gpu + " × " + stage_number(w) + " B (" + element_name(w, c.precision) + te.param_note() +
-                          (te.fp8_param ? " (--" + te.gather_option.substr(0, 3) + "-param-gather)" : std::string()) + ")" +
-                          (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string()),
+                      text([&] {
+                          return on_gpu + " × " + stage_number(w) + " B (" + element_name(w, c.precision) + te.param_note() +
+                                 (te.fp8_param ? " (--" + te.gather_option.substr(0, 3) + "-param-gather)" : std::string()) + ")" +
+                                 (dist_opt ? "; DDP's param buffer, all-gathered in place after the step" : std::string());
+                      }),
                       kSource + ": param_and_grad_buffer.py"}});
     parts.push_back({StageField::gradients, in_every_phase,
                      {"gradients", "main-grad buffer", gb * psi,
-                      on_gpu + " × " + stage_number(gb) + " B (" + element_name(gb, c.precision) +
-                          " main_grad, the whole buffer on every rank" +
-                          (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")",
+                      text([&] {
+                          return on_gpu + " × " + stage_number(gb) + " B (" + element_name(gb, c.precision) +
+                                 " main_grad, the whole buffer on every rank" +
+                                 (dist_opt ? ", reduce-scattered in place" : ", all-reduced in place") + ")";
+                      }),
                       kSource + ": param_and_grad_buffer.py (grad_data), arguments.py (accumulate_allreduce_grads_in_fp32)"}});
     const double mp = megatron_main_param_bytes(c);
     const double main_params = c.precision == Precision::fp32 ? 0 : mp * (sp.dense / N + sp.expert / Ne);
     if (main_params > 0)
         parts.push_back({StageField::master, in_every_phase,
                          {"main_params", mp == 4 ? "fp32 main parameters" : "main parameters", main_params,
-                          on_gpu + megatron_main_param_note(c) + shard_note,
+                          text([&] { return on_gpu + megatron_main_param_note(c) + shard_note; }),
                           kSource + ": optimizer/distrib_optimizer.py (shard_fp32_from_float16_groups), optimizer/__init__.py"}});
     parts.push_back({StageField::optimizer_states, in_every_phase,
                      {"optimizer", "optimizer state", megatron_state_share(c) * (sp.dense_state / N + sp.expert_state / Ne),
-                      on_gpu + " × " + optimizer_state_description(c.optimizer) + megatron_state_note(c) + shard_note,
+                      text([&] { return on_gpu + " × " + optimizer_state_description(c.optimizer) + megatron_state_note(c) + shard_note; }),
                       kSource + ": optimizer/distrib_optimizer.py, optimizer/optimizer_config.py"}});
     if (te.fp8) {
         parts.push_back(te_weight_cache_part(te, "linear weights of the transformer layers"));
@@ -876,7 +884,7 @@ public:
         std::vector<StagePart> parts =
             p.zero >= 2 ? megatron_fsdp_states(m, tensors, c, i)
             : c.lora.enabled() ? megatron_peft_states(m, tensors, c, i)
-                               : megatron_ddp_states(m, tensors, c, i);
+                               : megatron_ddp_states(m, tensors, c, i, explain);
         // --- activations, logits, recompute, buffers ----------------------------------------------------
         for (StagePart& part : generic_activation_parts(g, "Korthikanti et al. 2022 (docs/MEMORY_MODEL.md §4); "
                                                             "Megatron's own estimate: training/theoretical_memory_usage.py"))
