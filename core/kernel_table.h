@@ -51,8 +51,9 @@ struct KernelTable {
     std::vector<KernelAttentionRow> attention;
     std::vector<KernelMemoryRow> memory_bound;
     // Nonzero: this table's rows do not change after it was made (parse_kernel_table and
-    // merge_kernel_tables give each table they make its own number), so gemm_tflops may remember a
-    // lookup's result by it. 0 (a table built or changed by hand): every lookup is computed.
+    // merge_kernel_tables give each table they make its own number), so gemm_tflops,
+    // attention_tflops and memory_gbps may remember a lookup's result by it. 0 (a table built or
+    // changed by hand): every lookup is computed.
     std::uint64_t lookup_cache_id = 0;
 };
 

@@ -1006,24 +1006,12 @@ public:
     std::vector<FrameworkOption> options() const override {
         std::vector<FrameworkOption> out = MegatronProfile::options();
         for (FrameworkOption& o : out)
-            for (const auto& [key, shown] : kBridgeDefaults)
-                if (o.key == key) o.default_value = shown;
+            if (const BridgeDefault* d = bridge_default(o.key)) o.default_value = d->shown;
         return out;
     }
 
     std::string option_default(const TrainConfig& c, const FrameworkOption& o) const override {
-        const ParallelLayout& p = c.parallel;
-        const bool bf16_family = c.precision == Precision::mixed_bf16 || precision_traits(c.precision).quantized_linears;
-        if (o.key == "overlap_param_gather" || o.key == "cross_entropy_loss_fusion") return "true";
-        if (o.key == "moe_token_dispatcher_type") return "flex";
-        if (o.key == "grad_reduce_in_bf16") return bf16_family ? "true" : "false";
-        if (o.key == "fp8_param_gather") return c.precision == Precision::fp8 || c.precision == Precision::mxfp8 ? "true" : "false";
-        if (o.key == "tp_comm_overlap") return p.tp > 1 && p.sp ? "true" : "false";
-        if (o.key == "use_precision_aware_optimizer")
-            return c.precision == Precision::mixed_bf16 && p.zero == 1 &&
-                           (c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam)
-                       ? "true"
-                       : "false";
+        if (const BridgeDefault* d = bridge_default(o.key)) return d->value(c);
         return MegatronProfile::option_default(c, o);
     }
 
@@ -1035,16 +1023,34 @@ public:
     }
 
 private:
-    // How the listing of the options (a key the profile does not take) shows the defaults that depend on the job.
-    static constexpr std::pair<const char*, const char*> kBridgeDefaults[] = {
-        {"overlap_param_gather", "true"},
-        {"cross_entropy_loss_fusion", "true"},
-        {"moe_token_dispatcher_type", "flex"},
-        {"grad_reduce_in_bf16", "true under bf16, fp8, mxfp8 and nvfp4"},
-        {"fp8_param_gather", "true under fp8 and mxfp8"},
-        {"tp_comm_overlap", "true with --tp > 1 and --sp"},
-        {"use_precision_aware_optimizer", "true under mixed-bf16 with adam and --zero 1"},
+    // Each default once: the key, how the options' listing shows it (a key the profile does not
+    // take lists them), and its value for a job.
+    struct BridgeDefault {
+        const char* key;
+        const char* shown;
+        const char* (*value)(const TrainConfig&);
     };
+    static const char* flag(bool on) { return on ? "true" : "false"; }
+    static const BridgeDefault* bridge_default(const std::string& key) {
+        static const BridgeDefault table[] = {
+            {"overlap_param_gather", "true", [](const TrainConfig&) { return "true"; }},
+            {"cross_entropy_loss_fusion", "true", [](const TrainConfig&) { return "true"; }},
+            {"moe_token_dispatcher_type", "flex", [](const TrainConfig&) { return "flex"; }},
+            {"grad_reduce_in_bf16", "true under bf16, fp8, mxfp8 and nvfp4",
+             [](const TrainConfig& c) { return flag(c.precision == Precision::mixed_bf16 || precision_traits(c.precision).quantized_linears); }},
+            {"fp8_param_gather", "true under fp8 and mxfp8",
+             [](const TrainConfig& c) { return flag(c.precision == Precision::fp8 || c.precision == Precision::mxfp8); }},
+            {"tp_comm_overlap", "true with --tp > 1 and --sp", [](const TrainConfig& c) { return flag(c.parallel.tp > 1 && c.parallel.sp); }},
+            {"use_precision_aware_optimizer", "true under mixed-bf16 with adam and --zero 1",
+             [](const TrainConfig& c) {
+                 return flag(c.precision == Precision::mixed_bf16 && c.parallel.zero == 1 &&
+                             (c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam));
+             }},
+        };
+        for (const BridgeDefault& d : table)
+            if (key == d.key) return &d;
+        return nullptr;
+    }
 };
 
 }  // namespace

@@ -126,7 +126,7 @@ JobImport import_deepspeed(const std::string& text, const std::string& source, J
         rec.take("--offload", job.offload, "optimizer",
                  "zero_optimization.offload_optimizer.device " + opt_device + (opt_device == "nvme" ? " (modelled as host memory)" : ""));
     // The ZeRO settings the DeepSpeed profile takes, under their own names (planner/framework.h).
-    for (const FrameworkOption& fo : framework_profile(Framework::deepspeed).options()) {
+    for (const FrameworkOption& fo : framework_profile(Framework::deepspeed).option_list()) {
         if (!zo.contains(fo.key)) continue;
         zused.insert(fo.key);
         const nlohmann::json& v = zo[fo.key];

@@ -148,7 +148,7 @@ JobImport import_detail::import_megatron_words(const std::vector<std::string>& w
         rec.derive("--precision", job.precision, "fp32", "neither --bf16 nor --fp16: Megatron-LM trains in fp32");
     }
     // The Megatron profile's settings, under their argument names (recompute_method → --recompute-method).
-    for (const FrameworkOption& fo : framework_profile(Framework::megatron).options()) {
+    for (const FrameworkOption& fo : framework_profile(Framework::megatron).option_list()) {
         const std::string arg = import_detail::argument_name(fo.key);
         if (!has(arg)) continue;
         rec.option(job.framework_options, fo.key, a.at(arg).empty() ? "true" : a.at(arg), arg);

@@ -24,10 +24,14 @@ Output schema "llmplan.grouped-gemm/1".
 import argparse
 import datetime
 import json
-import statistics
+import os
 import subprocess
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from gpu_timing import timed  # noqa: E402  (validation/gpu_timing.py: median of CUDA-event times, in seconds)
 
 # name, local experts E, tokens per expert m, model width d, expert width f, gated (up+gate in one GEMM)
 CONFIGS = [
@@ -40,21 +44,6 @@ CONFIGS = [
 ]
 
 
-def timed(fn, reps):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        s.record()
-        fn()
-        e.record()
-        torch.cuda.synchronize()
-        times.append(s.elapsed_time(e))
-    return statistics.median(times)
-
-
 def one(E, m, k, n, reps):
     dev, dt = "cuda", torch.bfloat16
     x = torch.randn(E * m, k, device=dev, dtype=dt)
@@ -65,16 +54,16 @@ def one(E, m, k, n, reps):
     flops = 2.0 * E * m * k * n
     xs, dys = x.split(m), dy.split(m)
     res = {}
-    res["grouped_fwd"] = timed(lambda: torch._grouped_mm(x, wt, offs=offs), reps)
-    res["grouped_dgrad"] = timed(lambda: torch._grouped_mm(dy, w, offs=offs), reps)
-    res["grouped_wgrad"] = timed(lambda: torch._grouped_mm(dy.t(), x, offs=offs), reps)
-    res["loop_fwd"] = timed(lambda: [torch.mm(xs[e], wt[e]) for e in range(E)], reps)
-    res["loop_dgrad"] = timed(lambda: [torch.mm(dys[e], w[e]) for e in range(E)], reps)
-    res["loop_wgrad"] = timed(lambda: [torch.mm(dys[e].t(), xs[e]) for e in range(E)], reps)
-    res["merged_fwd"] = timed(lambda: torch.mm(x, wt[0]), reps)
-    res["merged_dgrad"] = timed(lambda: torch.mm(dy, w[0]), reps)
-    res["merged_wgrad"] = timed(lambda: torch.mm(dy.t(), x), reps)
-    return {key: {"ms": v, "tflops": flops / (v * 1e-3) / 1e12} for key, v in res.items()}
+    res["grouped_fwd"] = timed(lambda: torch._grouped_mm(x, wt, offs=offs), reps=reps)
+    res["grouped_dgrad"] = timed(lambda: torch._grouped_mm(dy, w, offs=offs), reps=reps)
+    res["grouped_wgrad"] = timed(lambda: torch._grouped_mm(dy.t(), x, offs=offs), reps=reps)
+    res["loop_fwd"] = timed(lambda: [torch.mm(xs[e], wt[e]) for e in range(E)], reps=reps)
+    res["loop_dgrad"] = timed(lambda: [torch.mm(dys[e], w[e]) for e in range(E)], reps=reps)
+    res["loop_wgrad"] = timed(lambda: [torch.mm(dys[e].t(), xs[e]) for e in range(E)], reps=reps)
+    res["merged_fwd"] = timed(lambda: torch.mm(x, wt[0]), reps=reps)
+    res["merged_dgrad"] = timed(lambda: torch.mm(dy, w[0]), reps=reps)
+    res["merged_wgrad"] = timed(lambda: torch.mm(dy.t(), x), reps=reps)
+    return {key: {"ms": v * 1e3, "tflops": flops / v / 1e12} for key, v in res.items()}
 
 
 def main():

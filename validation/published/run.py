@@ -302,6 +302,13 @@ def num(x):
     return "%.0f" % x if x >= 100 else "%.3g" % x
 
 
+def paired_row(part, a, b):
+    """One row of a table comparing the same runs planned two ways: runs, median abs. / mean signed
+    error of each, and how many of each are beyond ±25%."""
+    return (f"| {part} | {a['runs']} | {pct(a['median_abs'], False)} / {pct(a['mean_signed'])} | "
+            f"{pct(b['median_abs'], False)} / {pct(b['mean_signed'])} | {a['runs'] - a['within_25']} / {b['runs'] - b['within_25']} |")
+
+
 def render(results, summary, runs_by_id):
     L = []
     L.append("### Error statistics (throughput per GPU; signed: + = llmplan predicts faster than measured)")
@@ -365,9 +372,7 @@ def render(results, summary, runs_by_id):
         f = summary.get("framework", {}).get(part)
         if not f or f["generic"] is None:
             continue
-        g, p_ = f["generic"], f["framework"]
-        L.append(f"| {part} | {g['runs']} | {pct(g['median_abs'], False)} / {pct(g['mean_signed'])} | "
-                 f"{pct(p_['median_abs'], False)} / {pct(p_['mean_signed'])} | {g['runs'] - g['within_25']} / {p_['runs'] - p_['within_25']} |")
+        L.append(paired_row(part, f["generic"], f["framework"]))
     L.append("")
     L.append("Every planned run as its framework's user would plan it — with the framework's profile where llmplan has "
              "one, generic otherwise:")
@@ -392,9 +397,7 @@ def render(results, summary, runs_by_id):
         d = summary.get("framework", {}).get("defaults", {}).get(part)
         if not d or d["defaults"] is None:
             continue
-        a, b = d["defaults"], d["recipe"]
-        L.append(f"| {part} | {a['runs']} | {pct(a['median_abs'], False)} / {pct(a['mean_signed'])} | "
-                 f"{pct(b['median_abs'], False)} / {pct(b['mean_signed'])} | {a['runs'] - a['within_25']} / {b['runs'] - b['within_25']} |")
+        L.append(paired_row(part, d["defaults"], d["recipe"]))
     L.append("")
     L.append("| run | part | profile | predicted tok/s/GPU | throughput error | generic error | fits |")
     L.append("| --- | --- | --- | ---: | ---: | ---: | --- |")
