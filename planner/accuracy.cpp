@@ -25,6 +25,7 @@ std::vector<AccuracyBand> parse_bands() {
                 AccuracyBand a;
                 a.models = b.at("models").get<std::string>();
                 a.planned = b.at("planned").get<std::string>();
+                a.profile = b.value("profile", std::string());
                 a.runs = b.at("runs").get<int>();
                 a.gpus_min = b.at("gpus").at(0).get<int>();
                 a.gpus_max = b.at("gpus").at(1).get<int>();
@@ -54,8 +55,9 @@ std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, const TrainCon
                                                                      : nullptr;
     if (!planned) return std::nullopt;
     const std::string models = model.is_moe() ? "moe" : "dense";
+    const std::string profile = std::string(planned) == "defaults" ? to_string(f) : "";
     for (const AccuracyBand& b : bands)
-        if (b.models == models && b.planned == planned && b.runs > 0) return b;
+        if (b.models == models && b.planned == planned && b.profile == profile && b.runs > 0) return b;
     return std::nullopt;
 }
 
@@ -70,9 +72,9 @@ AccuracyBandText describe(const AccuracyBand& b, double per_gpu) {
     t.range = hi > 0 ? format_count(lo) + "–" + format_count(hi) : "≥ " + format_count(lo);
     t.how = "per GPU, where 80% of " + std::to_string(b.runs) + " held-out published " + (b.models == "moe" ? "MoE" : "dense") +
             " training runs (" + std::to_string(b.gpus_min) + "–" + format_int(b.gpus_max) + " GPUs) planned like this (" +
-            (b.planned == "generic"    ? "generic"
-             : b.planned == "defaults" ? "naming their framework's profile and nothing else"
-                                       : "with their framework's profile and their recipes' settings") +
+            (b.planned == "generic"    ? std::string("generic")
+             : b.planned == "defaults" ? "naming --framework " + b.profile + " and nothing else"
+                                       : std::string("with their framework's profile and their recipes' settings")) +
             ") measured: median |error| " +
             pct(b.median_abs) + ", 80% within ±" + pct(b.p80_abs) + ", predicted " + pct(std::abs(b.mean_signed)) +
             (b.mean_signed >= 0 ? " above" : " below") + " the measured on average (" + b.source + ")";

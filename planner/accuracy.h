@@ -17,6 +17,7 @@ struct AccuracyBand {
     std::string models;         // "dense" or "moe"
     std::string planned;        // "generic"; "framework" (the run's own profile with its recipe's settings:
                                 // megatron, torchtitan); "defaults" (the profile named, no --framework-option)
+    std::string profile;        // "defaults" bands: the profile named (megatron-bridge, megatron, torchtitan)
     int runs = 0;               // held-out runs in the band
     int gpus_min = 0, gpus_max = 0;
     double median_abs = 0;      // median |error|
@@ -28,9 +29,11 @@ struct AccuracyBand {
 
 // The band for a plan of `model` under `config`: generic plans take the generic band; the megatron,
 // megatron-bridge and torchtitan profiles the "framework" band when --framework-option settings are
-// given (the runs planned with their recipes' settings) and the "defaults" band when none are (the
-// runs planned naming their profile and nothing else); other profiles (pytorch, deepspeed,
-// llmplan), which no published run of the set was planned with, none. Throws nothing: a bundled
+// given (the runs planned with their recipes' settings) and, when none are, the "defaults" band of
+// the profile named (the runs planned naming that profile and nothing else: under megatron the
+// Megatron-LM runs and the NeMo runs planned with it; none where no held-out run of that kind of
+// model was, e.g. torchtitan MoE); other profiles (pytorch, deepspeed, llmplan), which no published
+// run of the set was planned with, none. Throws nothing: a bundled
 // file that does not parse gives none (the build's tests check it does).
 std::optional<AccuracyBand> accuracy_band(const ModelSpec& model, const TrainConfig& config);
 

@@ -961,6 +961,12 @@ public:
             s += ", MoE " + d + " token dispatcher" + (d == "flex" ? " (DeepEP/HybridEP: once per destination node and GPU)" : "");
             if (framework_option_flag(c, "overlap_moe_expert_parallel_comm")) s += ", --overlap-moe-expert-parallel-comm";
         }
+        // Named alone, the profile plans Megatron-LM's own argument defaults, which NeMo's recipes do
+        // not use: a NeMo run planned so comes out 13.9% slow on average (docs/validation/
+        // published_runs.md, the held-out NeMo runs under each profile named alone).
+        if (c.framework == Framework::megatron && c.framework_options.empty())
+            s += "; Megatron-LM's argument defaults (no overlapped parameter gather, no TP overlap, fp32 gradient "
+                 "reduction, unfused cross-entropy, the allgather MoE dispatcher): a NeMo / Megatron Bridge run is --framework megatron-bridge";
         return s;
     }
 

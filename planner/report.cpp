@@ -300,6 +300,7 @@ nlohmann::ordered_json plan_to_json(const MemoryPlan& plan, const PerfPlan& perf
                                       {"mean_signed_error", b->mean_signed},
                                       {"tokens_per_second_per_gpu_80", {lo, hi > 0 ? nlohmann::json(hi) : nlohmann::json(nullptr)}},
                                       {"source", b->source}};
+        if (!b->profile.empty()) report["time"]["accuracy"]["profile"] = b->profile;  // "defaults": the profile named
     }
     if (plan.config.lora.enabled()) {
         const LoraCount lc = count_lora(plan.model, plan.config.lora);

@@ -18,7 +18,9 @@ TEST_CASE("accuracy: the bundled bands parse whole and are sane", "[accuracy]") 
     CHECK(bundled_accuracy_texts().front().key == "published");
     const nlohmann::json j = nlohmann::json::parse(bundled_accuracy_texts().front().json);
     CHECK(j.at("schema") == "llmplan.accuracy/1");
-    REQUIRE(j.at("bands").size() == 6);  // dense/moe × generic/framework/defaults
+    // dense: generic, framework, defaults of megatron-bridge, megatron, torchtitan; moe: the same
+    // but torchtitan (no held-out torchtitan MoE run).
+    REQUIRE(j.at("bands").size() == 9);
     for (const nlohmann::json& b : j.at("bands")) {
         CAPTURE(b.dump());
         CHECK(b.at("runs").get<int>() > 10);
@@ -48,6 +50,15 @@ TEST_CASE("accuracy: a plan takes its kind of model's band, generic or profile, 
     CHECK(band(dense, Framework::megatron_bridge)->planned == "framework");
     CHECK(band(dense, Framework::torchtitan)->planned == "framework");
     CHECK(band(dense, Framework::megatron, false)->planned == "defaults");
+    // The defaults band is the profile named's: NeMo runs under megatron-bridge, the Megatron-LM runs
+    // and the NeMo runs under megatron (which plans NeMo runs slow on average), torchtitan's own.
+    CHECK(band(dense, Framework::megatron, false)->profile == "megatron");
+    CHECK(band(dense, Framework::megatron_bridge, false)->profile == "megatron-bridge");
+    CHECK(band(dense, Framework::torchtitan, false)->profile == "torchtitan");
+    CHECK(band(moe, Framework::megatron, false)->mean_signed < 0);
+    CHECK(band(moe, Framework::megatron, false)->runs > band(moe, Framework::megatron_bridge, false)->runs);
+    CHECK(band(dense, Framework::megatron)->profile.empty());  // recipe settings: one band for all profiles
+    CHECK_FALSE(band(moe, Framework::torchtitan, false));      // no held-out torchtitan MoE run
     CHECK(band(moe, Framework::megatron_bridge, false)->planned == "defaults");
     CHECK(band(moe, Framework::megatron_bridge, false)->models == "moe");
     CHECK(band(moe, Framework::megatron)->models == "moe");

@@ -743,7 +743,21 @@ TEST_CASE("megatron-bridge: Megatron-Core under Megatron Bridge's performance-re
     CHECK(r.out.find("as      Megatron Bridge's performance-recipe defaults (067f987d) on Megatron-Core") != std::string::npos);
     CHECK(r.out.find("--tp-comm-overlap, --overlap-grad-reduce --overlap-param-gather, --cross-entropy-loss-fusion") !=
           std::string::npos);
-    CHECK(r.out.find("naming their framework's profile and nothing else") != std::string::npos);
+    CHECK(r.out.find("naming --framework megatron-bridge and nothing else") != std::string::npos);
+    CHECK(r.out.find("a NeMo / Megatron Bridge run is --framework megatron-bridge") == std::string::npos);
+    // Megatron-LM's profile named alone says what it plans and points a NeMo run to megatron-bridge;
+    // its error band is its own (the NeMo runs planned with it counted).
+    const test::CliResult alone = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--tp", "2", "--sp", "--zero",
+                                                 "1", "--framework", "megatron"});
+    REQUIRE(alone.code == 0);
+    CHECK(alone.out.find("; Megatron-LM's argument defaults (no overlapped parameter gather, no TP overlap, fp32 gradient "
+                         "reduction, unfused cross-entropy, the allgather MoE dispatcher): a NeMo / Megatron Bridge run is "
+                         "--framework megatron-bridge") != std::string::npos);
+    CHECK(alone.out.find("naming --framework megatron and nothing else") != std::string::npos);
+    const test::CliResult set = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--tp", "2", "--sp", "--zero", "1",
+                                               "--framework", "megatron", "--framework-option", "tp_comm_overlap=true"});
+    REQUIRE(set.code == 0);
+    CHECK(set.out.find("Megatron-LM's argument defaults") == std::string::npos);
     const test::CliResult bad = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--framework", "megatron-bridge",
                                                "--framework-option", "overlap_grad_reduce=true"});
     CHECK(bad.code != 0);

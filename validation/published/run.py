@@ -179,6 +179,13 @@ def defaults_flags(run):
     return None
 
 
+def megatron_alone_flags(run):
+    """A NeMo run planned naming --framework megatron and nothing else (fourth prediction: what a NeMo
+    user who picks the Megatron-LM profile instead of megatron-bridge gets — Megatron-LM's own argument
+    defaults, no overlaps); None for the other runs (their defaults_flags is already that)."""
+    return ["--framework", "megatron"] if run["framework"].startswith("NeMo") else None
+
+
 def plan(llmplan, run, tmpdir, extra=(), recipe=True):
     args = plan_args(run, tmpdir, framework=bool(extra) and recipe) + list(extra)
     p = subprocess.run([llmplan, "plan", "--json"] + args, capture_output=True, text=True)
@@ -230,7 +237,9 @@ def evaluate(llmplan, runs):
                                 "measured_mfu_llmplan_flops": pred["mfu"] * meas / pred["tokens_per_s_per_gpu"]}
             # Planned again with the run's framework profile: with its recipe's settings ("framework"),
             # and naming the profile only ("defaults").
-            for key, flags, recipe in (("framework", framework_flags(run), True), ("defaults", defaults_flags(run), False)):
+            # A NeMo run also under --framework megatron alone ("megatron_alone").
+            for key, flags, recipe in (("framework", framework_flags(run), True), ("defaults", defaults_flags(run), False),
+                                       ("megatron_alone", megatron_alone_flags(run), False)):
                 if not flags:
                     continue
                 _, again, why = plan(llmplan, run, tmpdir, flags, recipe=recipe)
@@ -285,6 +294,14 @@ def summarise(results):
     framework["defaults"] = {
         part: {"defaults": stats([{"id": r["id"], "error": r["defaults"]["error"]} for r in dflt if r["split"] == part]),
                "recipe": stats([as_user(r) for r in dflt if r["split"] == part])}
+        for part in ("fit", "held_out")}
+    # NeMo runs planned naming --framework megatron alone (Megatron-LM's defaults), beside the same
+    # runs under megatron-bridge's defaults.
+    alone = [r for r in scored if "error" in r.get("megatron_alone", {})]
+    framework["megatron_alone"] = {
+        part: {"megatron": stats([{"id": r["id"], "error": r["megatron_alone"]["error"]} for r in alone if r["split"] == part]),
+               "megatron-bridge": stats([{"id": r["id"], "error": r["defaults"]["error"]} for r in alone
+                                         if r["split"] == part and "error" in r.get("defaults", {})])}
         for part in ("fit", "held_out")}
     return {"parts": parts, "groups": by_group, "framework": framework}
 
@@ -398,6 +415,18 @@ def render(results, summary, runs_by_id):
         if not d or d["defaults"] is None:
             continue
         L.append(paired_row(part, d["defaults"], d["recipe"]))
+    L.append("")
+    L.append("The NeMo runs planned by naming `--framework megatron` (the Megatron-LM profile: Megatron-LM's own "
+             "argument defaults, no overlaps) and nothing else, against `--framework megatron-bridge` alone — what "
+             "picking the wrong one of the two costs a NeMo user; `plan` prints the band of the profile named:")
+    L.append("")
+    L.append("| part | runs | `megatron` alone: median abs. / mean signed | `megatron-bridge` alone: median abs. / mean signed | beyond ±25%: megatron / megatron-bridge |")
+    L.append("| --- | ---: | --- | --- | --- |")
+    for part in ("fit", "held_out"):
+        d = summary.get("framework", {}).get("megatron_alone", {}).get(part)
+        if not d or d["megatron"] is None or d["megatron-bridge"] is None:
+            continue
+        L.append(paired_row(part, d["megatron"], d["megatron-bridge"]))
     L.append("")
     L.append("| run | part | profile | predicted tok/s/GPU | throughput error | generic error | fits |")
     L.append("| --- | --- | --- | ---: | ---: | ---: | --- |")
@@ -541,7 +570,7 @@ def compare(fresh, recorded, tolerance):
                 problems.append(f"{r['id']}: predicted {key} {a:.6g}, recorded {b:.6g} ({pct(a / b - 1)})")
         if r["predicted"]["fits"] != old["predicted"]["fits"]:
             problems.append(f"{r['id']}: fits now {r['predicted']['fits']}, recorded {old['predicted']['fits']}")
-        for which in ("framework", "defaults"):  # the same run planned again with its profile (evaluate)
+        for which in ("framework", "defaults", "megatron_alone"):  # the same run planned again (evaluate)
             d, od = r.get(which), old.get(which)
             if (d is None) != (od is None) or (d and d["status"] != od["status"]):
                 problems.append(f"{r['id']}: the {which} prediction's status moved")
@@ -562,31 +591,43 @@ def accuracy_bands(results):
         k = (len(xs) - 1) * q
         lo, hi = math.floor(k), math.ceil(k)
         return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+    def predictions(r, planned, profile):
+        """The run's predictions planned `planned` (naming `profile`, for "defaults")."""
+        if planned == "generic":
+            return [r]
+        if planned == "framework":
+            return [r.get("framework") or {}]
+        return [d for d in (r.get("defaults"), r.get("megatron_alone")) if d and d["flags"][1] == profile]
+
     bands = []
     for models in ("dense", "moe"):
-        for planned in ("generic", "framework", "defaults"):
+        for planned, profile in (("generic", None), ("framework", None), ("defaults", "megatron-bridge"),
+                                 ("defaults", "megatron"), ("defaults", "torchtitan")):
             errs, gpus = [], []
             for r in results:
                 if r["split"] != "held_out" or r["status"] != "planned" or r["predicted"]["moe"] != (models == "moe"):
                     continue
-                src = r if planned == "generic" else (r.get(planned) or {})
-                e = (src.get("error") or {}).get("throughput") if src.get("status", "planned") == "planned" else None
-                if e is not None:
-                    errs.append(e)
-                    gpus.append(r["predicted"]["gpus"])
+                for src in predictions(r, planned, profile):
+                    e = (src.get("error") or {}).get("throughput") if src.get("status", "planned") == "planned" else None
+                    if e is not None:
+                        errs.append(e)
+                        gpus.append(r["predicted"]["gpus"])
             if not errs:
                 continue
             a = [abs(e) for e in errs]
-            bands.append({"models": models, "planned": planned, "runs": len(errs),
-                          "gpus": [min(gpus), max(gpus)],
-                          "median_abs": round(statistics.median(a), 4), "p80_abs": round(quantile(a, 0.8), 4),
-                          "p90_abs": round(quantile(a, 0.9), 4), "mean_signed": round(statistics.mean(errs), 4)})
+            band = {"models": models, "planned": planned}
+            if profile:
+                band["profile"] = profile
+            bands.append(dict(band, runs=len(errs), gpus=[min(gpus), max(gpus)],
+                              median_abs=round(statistics.median(a), 4), p80_abs=round(quantile(a, 0.8), 4),
+                              p90_abs=round(quantile(a, 0.9), 4), mean_signed=round(statistics.mean(errs), 4)))
     return {"schema": "llmplan.accuracy/1",
             "what": "throughput error ((predicted − measured) ÷ measured, tokens/s per GPU) of the held-out published "
                     "training runs of validation/published/runs.json (never used to fit anything), by kind of model and "
                     "by how they were planned: generic; with the run's framework profile and its recipe's settings "
-                    "(framework: megatron, torchtitan); or naming the profile and nothing else (defaults: megatron-bridge "
-                    "for NeMo, megatron, torchtitan)",
+                    "(framework: megatron, torchtitan); or naming the profile and nothing else (defaults, by the profile "
+                    "named: megatron-bridge — the NeMo runs; megatron — the Megatron-LM and Megatron-Core runs and the "
+                    "NeMo runs planned under it; torchtitan)",
             "source": "docs/validation/published_runs.md",
             "written_by": "python3 validation/published/run.py --write",
             "bands": bands}
