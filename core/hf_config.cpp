@@ -4,7 +4,8 @@
 // Field names and defaults are those of the transformers config classes
 // (src/transformers/models/<type>/configuration_<type>.py) and the layouts of their modeling
 // files: GPT2Config, LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, GPTNeoXConfig; today's
-// families (Qwen3 ... BLOOM, Nemotron) as docs/MODEL_FAMILIES.md cites them.
+// families (Qwen3 ... BLOOM, Nemotron) and the classic ones (OPTConfig, FalconConfig, MptConfig,
+// DbrxConfig) as docs/MODEL_FAMILIES.md cites them.
 // A field that is absent takes the class's default; a field set to null takes what the class's
 // __init__ substitutes for None (e.g. num_key_value_heads = num_attention_heads).
 #include "core/hf_config.h"
@@ -824,6 +825,205 @@ ModelSpec read_nemotron_h(const Reader& r) {
     return m;
 }
 
+// ---- classic published-run families: OPT, Falcon, MPT, DBRX (docs/MODEL_FAMILIES.md) ----------
+
+// A nested config object (MPT's attn_config, DBRX's attn_config and ffn_config): read with its own
+// Reader, its errors naming "<source> <key>"; absent or null: an empty object, so that every field
+// takes the nested class's default.
+const json& nested_object(const Reader& r, const char* key) {
+    static const json empty = json::object();
+    const json* v = r.get(key);
+    if (!v) return empty;
+    if (!v->is_object()) r.fail("field \"" + std::string(key) + "\" must be an object (got " + describe(*v) + ")");
+    return *v;
+}
+
+ModelSpec read_opt(const Reader& r) {
+    // OPTConfig (configuration_opt.py) and modeling_opt.py: hidden_size (d_model in configs before
+    // transformers 4.20), num_hidden_layers, num_attention_heads, ffn_dim, vocab_size,
+    // max_position_embeddings; q, k, v, out_proj and fc1, fc2 with bias=enable_bias (default True);
+    // two LayerNorms per layer (self_attn_layer_norm, final_layer_norm) and a final LayerNorm,
+    // elementwise_affine=layer_norm_elementwise_affine (default True); a two-matrix MLP fc1 ->
+    // activation_function (default "relu") -> fc2; lm_head tied to embed_tokens
+    // (tie_word_embeddings default True, PretrainedConfig's).
+    // Approximated: OPTLearnedPositionalEmbedding holds max_position_embeddings + 2 rows (its
+    // padding offset); the spec keeps max_position_embeddings as the context length the model
+    // addresses and counts that many rows, 2·hidden_size parameters fewer than transformers builds
+    // (24,576 for OPT-175B). ReLU is planned as GELU's MLP (the same parameters and FLOPs).
+    // Refused: word_embed_proj_dim != hidden_size (OPT-350m's project_in/project_out around a
+    // narrower embedding), do_layer_norm_before false (OPT-350m's post-LayerNorm layout, which
+    // builds no final LayerNorm) and parameterless LayerNorms: none has a ModelSpec form.
+    ModelSpec m;
+    m.d_model = r.required_int_alias("hidden_size", "d_model");
+    m.n_layers = r.layer_count("num_hidden_layers");
+    m.n_heads = m.n_kv_heads = r.required_int("num_attention_heads");
+    m.head_dim = r.derived_head_dim(m, r.present("hidden_size") ? "hidden_size" : "d_model", "num_attention_heads");
+    m.d_ff = r.required_int("ffn_dim");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.max_positions = r.required_int64("max_position_embeddings");
+    // word_embed_proj_dim None -> hidden_size (OPTConfig.__init__).
+    if (const std::optional<int> proj = r.optional_int("word_embed_proj_dim", std::nullopt, std::nullopt);
+        proj && *proj != m.d_model)
+        r.fail("field \"word_embed_proj_dim\" (" + std::to_string(*proj) + ") differs from hidden_size (" +
+               std::to_string(m.d_model) + "): OPT's project_in/project_out around a narrower embedding are not modelled");
+    if (!r.optional_bool("do_layer_norm_before", true))
+        r.fail("field \"do_layer_norm_before\" is false: OPT-350m's post-LayerNorm layout (no final LayerNorm) is not modelled");
+    if (r.optional_bool("_remove_final_layer_norm", false))
+        r.fail("field \"_remove_final_layer_norm\" is true: a model without its final LayerNorm is not modelled");
+    if (!r.optional_bool("layer_norm_elementwise_affine", true))
+        r.fail("field \"layer_norm_elementwise_affine\" is false: LayerNorms without parameters are not modelled");
+    m.gelu_tanh_op_by_op = r.optional_string("activation_function").value_or("relu") == "gelu_new";
+    m.activation = Activation::gelu;
+    m.norm = Norm::layernorm;
+    m.position = PositionEmbedding::learned;
+    m.qkv_bias = m.out_bias = m.mlp_bias = r.optional_bool("enable_bias", true);
+    m.tied_embeddings = r.optional_bool("tie_word_embeddings", true);
+    return m;
+}
+
+ModelSpec read_falcon(const Reader& r) {
+    // FalconConfig (configuration_falcon.py) and modeling_falcon.py: hidden_size (n_embed before),
+    // num_hidden_layers (n_layer), num_attention_heads (n_head), vocab_size; head_dim = hidden_size
+    // // num_attention_heads. FalconAttention's fused query_key_value: new_decoder_architecture
+    // (default False) -> (2·num_kv_heads + H)·head_dim rows (num_kv_heads None -> H); else
+    // multi_query (default True) -> H·head_dim + 2·head_dim (one K and one V head); else 3·hidden.
+    // query_key_value, dense, dense_h_to_4h and dense_4h_to_h take bias=config.bias (default False);
+    // the MLP is two matrices of ffn_hidden_size (None -> 4·hidden_size) with activation (default
+    // "gelu"). Positions: alibi (default False), else rotary; max_position_embeddings default 2048.
+    // Norms (FalconDecoderLayer): parallel_attn (default True) with num_ln_in_parallel_attn 2 (the
+    // default under new_decoder_architecture) -> ln_attn and ln_mlp; parallel_attn with one norm
+    // (Falcon-7B) -> input_layernorm only; sequential -> input_layernorm and
+    // post_attention_layernorm; all LayerNorms, plus ln_f. lm_head tied (tie_word_embeddings
+    // default True, FalconForCausalLM's _tied_weights_keys).
+    // Approximated: ModelSpec has two norms per layer, so the one-norm parallel layout (Falcon-7B)
+    // counts one LayerNorm per layer more than transformers builds (2·hidden_size per layer:
+    // 290,816 for Falcon-7B). Another activation keeps the two matrices: planned as GELU's.
+    ModelSpec m;
+    m.d_model = r.required_int_alias("hidden_size", "n_embed");
+    m.n_layers = r.layer_count_alias("num_hidden_layers", "n_layer");
+    m.n_heads = r.required_int_alias("num_attention_heads", "n_head");
+    m.head_dim = r.derived_head_dim(m, "hidden_size", "num_attention_heads");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.max_positions = r.optional_int("max_position_embeddings", 2048, 2048).value_or(2048);
+    const bool new_arch = r.optional_bool("new_decoder_architecture", false);
+    const bool multi_query = r.optional_bool("multi_query", true);
+    const char* kv_key = !r.present("num_kv_heads") && r.present("n_head_kv") ? "n_head_kv" : "num_kv_heads";
+    const int kv_heads = r.optional_int(kv_key, std::nullopt, std::nullopt).value_or(m.n_heads);
+    m.n_kv_heads = new_arch ? kv_heads : multi_query ? 1 : m.n_heads;
+    m.d_ff = r.optional_int("ffn_hidden_size", std::nullopt, std::nullopt)
+                 .value_or(static_cast<int>(std::min<std::int64_t>(4LL * m.d_model, std::numeric_limits<int>::max())));
+    r.optional_string("activation");
+    m.activation = Activation::gelu;
+    m.norm = Norm::layernorm;
+    m.position = r.optional_bool("alibi", false) ? PositionEmbedding::alibi : PositionEmbedding::rotary;
+    m.qkv_bias = m.out_bias = m.mlp_bias = r.optional_bool("bias", false);
+    m.parallel_residual = r.optional_bool("parallel_attn", true);
+    r.optional_int("num_ln_in_parallel_attn", std::nullopt, std::nullopt);
+    m.tied_embeddings = r.optional_bool("tie_word_embeddings", true);
+    return m;
+}
+
+ModelSpec read_mpt(const Reader& r) {
+    // MptConfig (configuration_mpt.py: d_model, n_heads, n_layers, expansion_ratio 4, max_seq_len,
+    // vocab_size, no_bias True, learned_pos_emb True, norm_type "low_precision_layernorm",
+    // tie_word_embeddings True; MptAttentionConfig: attn_type "multihead_attention", alibi True,
+    // qk_ln False) and modeling_mpt.py: wte (tied lm_head), per block norm_1, attn.Wqkv
+    // (d -> 3d), attn.out_proj, norm_2, ffn.up_proj (d -> 4d), GELU, ffn.down_proj, then norm_f; no
+    // linear biases and LayerNorms whose bias is removed ("backward compatibility with weights on
+    // the Hub"); ALiBi, no position table. transformers' port builds only that released layout
+    // (MPT-7B, MPT-30B); the options it ignores are read as MosaicML's llm-foundry
+    // (llmfoundry/models/mpt/configuration_mpt.py, modeling_mpt.py), whose model the config
+    // describes: expansion_ratio (or ffn_config.ffn_hidden_size) sets the MLP width, ffn_config
+    // ffn_type "mptglu" a gated MLP; no_bias false keeps the biases of Wqkv, out_proj, up_proj,
+    // down_proj and the norms; attn_type "multiquery_attention" / "grouped_query_attention" one /
+    // kv_n_heads K and V heads (Wqkv d -> d + 2·K·head_dim); without alibi, attn_config.rope
+    // rotates and learned_pos_emb adds wpe of max_seq_len rows.
+    // Approximated: a LayerNorm without bias (the released models) has RMSNorm's parameters (one
+    // weight of d) and is planned as such (Norm::rmsnorm), so the count is exact; its mean
+    // subtraction is not timed apart. Refused: qk_ln (LayerNorms on q and k) and MoE ffn_types.
+    ModelSpec m;
+    m.d_model = r.required_int("d_model");
+    m.n_heads = r.required_int("n_heads");
+    m.n_layers = r.layer_count("n_layers");
+    m.head_dim = r.derived_head_dim(m, "d_model", "n_heads");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.max_positions = r.required_int64("max_seq_len");
+    const Reader ffn(nested_object(r, "ffn_config"), r.what() + " ffn_config", "mpt");
+    const std::string ffn_type = ffn.optional_string("ffn_type").value_or("mptmlp");
+    if (ffn_type == "mptglu") m.activation = Activation::swiglu;
+    else if (ffn_type == "mptmlp" || ffn_type == "te_ln_mlp") m.activation = Activation::gelu;
+    else
+        ffn.fail("field \"ffn_type\" is \"" + ffn_type.substr(0, 40) + "\" (llmplan reads mptmlp, te_ln_mlp and mptglu)");
+    if (const std::optional<int> width = ffn.optional_int("ffn_hidden_size", std::nullopt, std::nullopt)) {
+        m.d_ff = *width;
+    } else {
+        const double ratio = r.optional_number(r.cfg(), "expansion_ratio").value_or(4.0);
+        const double width_d = ratio * m.d_model;  // llm-foundry: d_model · expansion_ratio, a whole number
+        if (!(ratio > 0) || !(width_d <= std::numeric_limits<int>::max()) || width_d != std::floor(width_d))
+            r.fail("field \"expansion_ratio\" (" + json(ratio).dump() + ") times d_model (" + std::to_string(m.d_model) +
+                   ") must be a positive whole number");
+        m.d_ff = static_cast<int>(width_d);
+    }
+    const Reader attn(nested_object(r, "attn_config"), r.what() + " attn_config", "mpt");
+    const std::string attn_type = attn.optional_string("attn_type").value_or("multihead_attention");
+    if (attn_type == "multihead_attention") m.n_kv_heads = m.n_heads;
+    else if (attn_type == "multiquery_attention") m.n_kv_heads = 1;
+    else if (attn_type == "grouped_query_attention") m.n_kv_heads = attn.required_int("kv_n_heads");
+    else
+        attn.fail("field \"attn_type\" is \"" + attn_type.substr(0, 40) +
+                  "\" (llmplan reads multihead_attention, multiquery_attention and grouped_query_attention)");
+    if (attn.optional_bool("qk_ln", false)) attn.fail("field \"qk_ln\" is true: LayerNorms on q and k are not modelled");
+    const bool bias = !r.optional_bool("no_bias", true);
+    m.qkv_bias = m.out_bias = m.mlp_bias = bias;
+    const std::string norm = to_lower(r.optional_string("norm_type").value_or("low_precision_layernorm"));
+    if (norm.find("rmsnorm") != std::string::npos) m.norm = Norm::rmsnorm;
+    else if (norm.find("layernorm") != std::string::npos) m.norm = bias ? Norm::layernorm : Norm::rmsnorm;
+    else
+        r.fail("field \"norm_type\" is \"" + norm.substr(0, 40) + "\" (llmplan reads LayerNorm and RMSNorm types)");
+    if (attn.optional_bool("alibi", true)) m.position = PositionEmbedding::alibi;
+    else if (attn.optional_bool("rope", false)) m.position = PositionEmbedding::rotary;
+    else if (r.optional_bool("learned_pos_emb", true)) m.position = PositionEmbedding::learned;
+    else m.position = PositionEmbedding::none;
+    m.tied_embeddings = r.optional_bool("tie_word_embeddings", true);
+    return m;
+}
+
+ModelSpec read_dbrx(const Reader& r) {
+    // DbrxConfig (configuration_dbrx.py) and modeling_dbrx.py: d_model, n_heads, n_layers,
+    // max_seq_len, vocab_size; attn_config (DbrxAttentionConfig: kv_n_heads default 1, clip_qkv,
+    // rope_theta: rotary positions) and ffn_config (DbrxFFNConfig: ffn_hidden_size, moe_num_experts,
+    // moe_top_k, ffn_act_fn {"name": "silu"}). Per block: norm_1, attn.Wqkv (d -> d +
+    // 2·kv_n_heads·head_dim), attn.out_proj, norm_2 (nn.LayerNorm(d, bias=False) each), the router
+    // Linear(d -> moe_num_experts, bias=False) and the experts' w1, v1, w2 of [moe_num_experts ·
+    // ffn_hidden_size, d] (a gated MLP: act(x·w1ᵀ) · x·v1ᵀ, then w2); every layer MoE; no biases;
+    // norm_f without bias; untied lm_head (DbrxConfig refuses tie_word_embeddings). The expert
+    // count, top-k and expert width fix the shape, so they are required here (the class defaults
+    // them to 4, 1 and 3584). Approximated as in read_mpt: the bias-free LayerNorms are planned as
+    // RMSNorm (the same parameters; exact count).
+    ModelSpec m;
+    m.d_model = r.required_int("d_model");
+    m.n_heads = r.required_int("n_heads");
+    m.n_layers = r.layer_count("n_layers");
+    m.head_dim = r.derived_head_dim(m, "d_model", "n_heads");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.max_positions = r.required_int64("max_seq_len");
+    const Reader attn(nested_object(r, "attn_config"), r.what() + " attn_config", "dbrx");
+    m.n_kv_heads = attn.optional_int("kv_n_heads", 1, 1).value_or(1);
+    attn.optional_number(attn.cfg(), "clip_qkv");
+    attn.optional_number(attn.cfg(), "rope_theta");
+    const Reader ffn(nested_object(r, "ffn_config"), r.what() + " ffn_config", "dbrx");
+    m.d_ff = ffn.required_int("ffn_hidden_size");
+    m.n_experts = ffn.required_int("moe_num_experts");
+    m.top_k = ffn.required_int("moe_top_k");
+    if (m.n_experts < 2) ffn.fail("moe_num_experts must be 2 or more for model_type \"dbrx\"");
+    if (r.optional_bool("tie_word_embeddings", false))
+        r.fail("field \"tie_word_embeddings\" is true: DbrxConfig refuses tied embeddings");
+    m.activation = Activation::swiglu;
+    m.norm = Norm::rmsnorm;
+    m.position = PositionEmbedding::rotary;
+    return m;
+}
+
 // ---- writers: the fields of each family's config class ------------------------------------------
 
 // Refuses, in one line, a spec the family's config cannot express.
@@ -982,6 +1182,14 @@ const HfFamily kFamilies[] = {
      true, nullptr},
     {"nemotron_h", read_nemotron_h, Norm::rmsnorm, Activation::relu2, PositionEmbedding::none, true, false, false, false,
      true, nullptr},
+    {"opt", read_opt, Norm::layernorm, Activation::gelu, PositionEmbedding::learned, false, false, false, false, false,
+     nullptr},
+    {"falcon", read_falcon, Norm::layernorm, Activation::gelu, PositionEmbedding::rotary, false, true, false, false, true,
+     nullptr},
+    {"mpt", read_mpt, Norm::rmsnorm, Activation::gelu, PositionEmbedding::alibi, false, false, false, false, true,
+     nullptr},
+    {"dbrx", read_dbrx, Norm::rmsnorm, Activation::swiglu, PositionEmbedding::rotary, true, false, false, false, true,
+     nullptr},
 };
 
 // Image-text models whose language model is a text family built from the config's "text_config"

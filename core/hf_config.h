@@ -3,7 +3,8 @@
 // Import follows the transformers config classes field by field, defaults included (GPT2Config,
 // LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, GPTNeoXConfig, and the families of
 // docs/MODEL_FAMILIES.md: Qwen3, Qwen3-MoE, Qwen2-MoE, DeepSeek-V2/V3, Gemma 2, Gemma 3 (text or
-// the text_config of the image-text config), Phi-3, GPT-OSS, Llama 4 (likewise), OLMo 2, BLOOM). Fields that fix the
+// the text_config of the image-text config), Phi-3, GPT-OSS, Llama 4 (likewise), OLMo 2, BLOOM, and the
+// classic published-run families OPT, Falcon, MPT and DBRX). Fields that fix the
 // shape (sizes, layers, heads, vocabulary, positions, experts) are required; fields that older
 // configs may lack (num_key_value_heads, head_dim, biases, tie_word_embeddings, ...) take the
 // class's default. Unknown fields are ignored. Export is the inverse: importing an exported

@@ -164,8 +164,8 @@ TEST_CASE("export then import gives the same spec for every model_type llmplan w
             std::vector<std::string>{"gpt2", "llama", "mistral", "mixtral", "qwen2", "gpt_neox", "qwen3", "qwen3_moe",
                                      "qwen2_moe", "deepseek_v2", "deepseek_v3", "gemma2", "gemma3_text", "phi3",
                                      "gpt_oss", "llama4_text", "olmo2", "glm4_moe", "minimax_m2", "qwen3_next",
-                                     "qwen3_5_moe_text", "bloom", "nemotron", "nemotron_h", "gemma3", "llama4",
-                                     "qwen3_5_moe"});
+                                     "qwen3_5_moe_text", "bloom", "nemotron", "nemotron_h", "opt", "falcon", "mpt",
+                                     "dbrx", "gemma3", "llama4", "qwen3_5_moe"});
     const std::set<std::string> writable = {"gpt2", "llama", "mistral", "mixtral", "qwen2", "gpt_neox"};
     const std::pair<const char*, const char*> fixtures[] = {
         {"gpt2", "gpt2.json"},       {"llama", "llama-3-8b.json"},  {"mistral", "mistral-7b-v0.1.json"},
@@ -268,7 +268,7 @@ TEST_CASE("export refuses what the model_type cannot express", "[hf_config][erro
                       "hf_config_from_model: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, "
                       "mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, qwen2_moe, deepseek_v2, deepseek_v3, gemma2, "
                       "gemma3_text, phi3, gpt_oss, llama4_text, olmo2, glm4_moe, minimax_m2, qwen3_next, "
-                      "qwen3_5_moe_text, bloom, nemotron, nemotron_h, gemma3, llama4, qwen3_5_moe)");
+                      "qwen3_5_moe_text, bloom, nemotron, nemotron_h, opt, falcon, mpt, dbrx, gemma3, llama4, qwen3_5_moe)");
     ModelSpec gqa_neox = load("pythia-160m.json");
     gqa_neox.n_kv_heads = 4;
     CHECK_THROWS_WITH(hf_config_from_model(gqa_neox, "gpt_neox"), Catch::Contains("no grouped-query attention"));
@@ -465,13 +465,13 @@ TEST_CASE("bad configs give one-line errors naming the source and the field", "[
                           Catch::EndsWith("supported: gpt2, llama, mistral, mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, "
                                      "qwen2_moe, deepseek_v2, deepseek_v3, gemma2, gemma3_text, phi3, gpt_oss, "
                                      "llama4_text, olmo2, glm4_moe, minimax_m2, qwen3_next, qwen3_5_moe_text, bloom, "
-                                     "nemotron, nemotron_h, gemma3, llama4, qwen3_5_moe)"));
+                                     "nemotron, nemotron_h, opt, falcon, mpt, dbrx, gemma3, llama4, qwen3_5_moe)"));
     cfg["model_type"] = "gpt-neox";
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
                       "x: unsupported model_type \"gpt-neox\" (did you mean \"gpt_neox\"? supported: gpt2, llama, "
                       "mistral, mixtral, qwen2, gpt_neox, qwen3, qwen3_moe, qwen2_moe, deepseek_v2, deepseek_v3, "
                       "gemma2, gemma3_text, phi3, gpt_oss, llama4_text, olmo2, glm4_moe, minimax_m2, qwen3_next, "
-                      "qwen3_5_moe_text, bloom, nemotron, nemotron_h, gemma3, llama4, qwen3_5_moe)");
+                      "qwen3_5_moe_text, bloom, nemotron, nemotron_h, opt, falcon, mpt, dbrx, gemma3, llama4, qwen3_5_moe)");
     cfg["model_type"] = 7;
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"model_type\" must be a string (got 7)");
     cfg.erase("model_type");
@@ -514,4 +514,301 @@ TEST_CASE("files: missing, a directory, not JSON, not an object", "[hf_config][e
     CHECK_THROWS_WITH(model_from_hf_config_file(partial, "--hf-config"),
                       "--hf-config " + partial + ": missing required field \"n_layer\" for model_type \"gpt2\"");
     std::filesystem::remove(partial);
+}
+
+// ---- OPT, Falcon, MPT, DBRX (docs/MODEL_FAMILIES.md; tiny configs: docs/PRESETS.md §6) ------------
+
+TEST_CASE("opt: tiny config counted by hand", "[hf_config][golden][opt]") {
+    const ModelSpec m = load("tiny-opt.json");
+    CHECK(m.family == "opt");
+    CHECK(m.position == PositionEmbedding::learned);
+    CHECK(m.max_positions == 64);  // the context length; transformers' table has 64 + 2 rows
+    CHECK(m.norm == Norm::layernorm);
+    CHECK(m.activation == Activation::gelu);  // ReLU: a two-matrix MLP, GELU's parameters
+    CHECK(m.tied_embeddings);
+    const ParamBreakdown b = count_params(m);
+    // embed_tokens 512·128 = 65,536; embed_positions 64·128 = 8,192.
+    CHECK(b.embedding == 65'536 + 8'192);
+    // Per layer: q, k, v, out_proj 4·(128·128 + 128) = 66,048.
+    CHECK(b.attention == 2 * 66'048);
+    // fc1 128·384 + 384 = 49,536; fc2 384·128 + 128 = 49,280.
+    CHECK(b.mlp == 2 * (49'536 + 49'280));
+    // self_attn_layer_norm, final_layer_norm (weight and bias) per layer, the decoder's final LayerNorm.
+    CHECK(b.norm == 2 * 2 * 256 + 256);
+    CHECK(b.head == 0);
+    // 73,728 + 132,096 + 197,632 + 1,280 = 404,736; transformers builds 2·128 = 256 more (the offset rows).
+    CHECK(b.total() == 404'736);
+
+}
+
+TEST_CASE("opt: OPTConfig defaults for absent fields", "[hf_config][defaults][opt]") {
+    // Only the shape fields: enable_bias True, layer_norm_elementwise_affine True, do_layer_norm_before
+    // True, activation_function "relu", word_embed_proj_dim = hidden_size, tie_word_embeddings True.
+    json cfg = {{"model_type", "opt"}, {"hidden_size", 128}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+                {"ffn_dim", 384}, {"vocab_size", 512}, {"max_position_embeddings", 64}};
+    const ModelSpec m = model_from_hf_config(cfg, "t");
+    CHECK(renamed(m, "x") == renamed(load("tiny-opt.json"), "x"));
+    CHECK(m.qkv_bias);
+    CHECK(m.out_bias);
+    CHECK(m.mlp_bias);
+    CHECK_FALSE(m.gelu_tanh_op_by_op);
+    // enable_bias false: no linear bias (the LayerNorms keep theirs).
+    cfg["enable_bias"] = false;
+    CHECK(count_params(model_from_hf_config(cfg, "t")).total() == 404'736 - 2LL * (4 * 128 + 384 + 128));
+    // Configs before transformers 4.20 spell the width d_model; word_embed_proj_dim null -> hidden_size.
+    cfg.erase("enable_bias");
+    cfg.erase("hidden_size");
+    cfg["d_model"] = 128;
+    cfg["word_embed_proj_dim"] = nullptr;
+    CHECK(renamed(model_from_hf_config(cfg, "t"), "x") == renamed(m, "x"));
+    cfg["tie_word_embeddings"] = false;
+    CHECK(count_params(model_from_hf_config(cfg, "t")).head == 512 * 128);
+}
+
+TEST_CASE("opt: bad configs give one-line errors", "[hf_config][errors][opt]") {
+    const json base = read_json("tiny-opt.json");
+    json cfg = base;
+    cfg.erase("ffn_dim");
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: missing required field \"ffn_dim\" for model_type \"opt\"");
+    cfg = base;
+    cfg["hidden_size"] = "128";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"hidden_size\" must be an integer (got the string \"128\")");
+    cfg = base;
+    cfg["num_attention_heads"] = 5;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: \"hidden_size\" (128) is not a multiple of \"num_attention_heads\" (5)");
+    cfg = base;
+    cfg["word_embed_proj_dim"] = 64;  // OPT-350m's shape
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
+                      "x: field \"word_embed_proj_dim\" (64) differs from hidden_size (128): OPT's project_in/project_out "
+                      "around a narrower embedding are not modelled");
+    cfg = base;
+    cfg["do_layer_norm_before"] = false;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), Catch::StartsWith("x: field \"do_layer_norm_before\" is false"));
+    cfg = base;
+    cfg["layer_norm_elementwise_affine"] = false;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), Catch::StartsWith("x: field \"layer_norm_elementwise_affine\" is false"));
+    cfg = base;
+    cfg["enable_bias"] = 1;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"enable_bias\" must be true or false (got 1)");
+    cfg = base;
+    cfg["activation_function"] = json::array();
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"activation_function\" must be a string (got an array)");
+}
+
+TEST_CASE("falcon: tiny config counted by hand", "[hf_config][golden][falcon]") {
+    const ModelSpec m = load("tiny-falcon.json");
+    CHECK(m.family == "falcon");
+    CHECK(m.n_kv_heads == 2);  // new_decoder_architecture: num_kv_heads
+    CHECK(m.parallel_residual);
+    CHECK(m.position == PositionEmbedding::rotary);
+    const ParamBreakdown b = count_params(m);
+    CHECK(b.embedding == 512 * 128);  // word_embeddings; lm_head tied
+    // query_key_value 128 -> (2·2 + 4)·32 = 256 rows, biased: 32,768 + 256; dense 128·128 + 128.
+    CHECK(b.attention == 2 * (33'024 + 16'512));
+    // dense_h_to_4h 128·256 + 256 = 33,024; dense_4h_to_h 256·128 + 128 = 32,896.
+    CHECK(b.mlp == 2 * (33'024 + 32'896));
+    CHECK(b.norm == 2 * 2 * 256 + 256);  // ln_attn and ln_mlp per layer, ln_f
+    CHECK(b.total() == 65'536 + 99'072 + 131'840 + 1'280);
+    CHECK(b.total() == 297'728);
+
+}
+
+TEST_CASE("falcon: FalconConfig defaults for absent fields", "[hf_config][defaults][falcon]") {
+    // The shape fields only: new_decoder_architecture False, multi_query True (one K and V head),
+    // parallel_attn True, bias False, alibi False (rotary), ffn_hidden_size 4·hidden_size,
+    // max_position_embeddings 2048, tie_word_embeddings True.
+    json cfg = {{"model_type", "falcon"}, {"hidden_size", 128}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+                {"vocab_size", 512}};
+    ModelSpec m = model_from_hf_config(cfg, "t");
+    CHECK(m.n_kv_heads == 1);
+    CHECK(m.parallel_residual);
+    CHECK_FALSE(m.qkv_bias);
+    CHECK_FALSE(m.mlp_bias);
+    CHECK(m.position == PositionEmbedding::rotary);
+    CHECK(m.d_ff == 512);
+    CHECK(m.max_positions == 2048);
+    CHECK(m.tied_embeddings);
+    cfg["multi_query"] = false;  // query_key_value of 3·hidden_size
+    CHECK(model_from_hf_config(cfg, "t").n_kv_heads == 4);
+    cfg["new_decoder_architecture"] = true;  // num_kv_heads absent -> num_attention_heads
+    CHECK(model_from_hf_config(cfg, "t").n_kv_heads == 4);
+    cfg["num_kv_heads"] = 2;
+    CHECK(model_from_hf_config(cfg, "t").n_kv_heads == 2);
+    cfg["parallel_attn"] = false;
+    cfg["alibi"] = true;
+    m = model_from_hf_config(cfg, "t");
+    CHECK_FALSE(m.parallel_residual);
+    CHECK(m.position == PositionEmbedding::alibi);
+    // The RefinedWeb-era names: n_embed, n_layer, n_head, n_head_kv.
+    const json old = {{"model_type", "falcon"}, {"n_embed", 128}, {"n_layer", 2}, {"n_head", 4}, {"n_head_kv", 2},
+                      {"new_decoder_architecture", true}, {"vocab_size", 512}};
+    m = model_from_hf_config(old, "t");
+    CHECK(m.d_model == 128);
+    CHECK(m.n_layers == 2);
+    CHECK(m.n_kv_heads == 2);
+}
+
+TEST_CASE("falcon: bad configs give one-line errors", "[hf_config][errors][falcon]") {
+    const json base = read_json("tiny-falcon.json");
+    json cfg = base;
+    cfg.erase("vocab_size");
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: missing required field \"vocab_size\" for model_type \"falcon\"");
+    cfg = base;
+    cfg["bias"] = "false";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"bias\" must be true or false (got the string \"false\")");
+    cfg = base;
+    cfg["num_kv_heads"] = 3;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: n_kv_heads (3) must divide n_heads (4)");
+    cfg = base;
+    cfg["num_attention_heads"] = 3;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: \"hidden_size\" (128) is not a multiple of \"num_attention_heads\" (3)");
+    cfg = base;
+    cfg["ffn_hidden_size"] = -1;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"ffn_hidden_size\" must be a positive integer (got -1)");
+}
+
+TEST_CASE("mpt: tiny config counted by hand", "[hf_config][golden][mpt]") {
+    const ModelSpec m = load("tiny-mpt.json");
+    CHECK(m.family == "mpt");
+    CHECK(m.position == PositionEmbedding::alibi);
+    CHECK(m.norm == Norm::rmsnorm);  // LayerNorm without bias: one weight of d, RMSNorm's parameters
+    CHECK_FALSE(m.qkv_bias);
+    CHECK(m.tied_embeddings);
+    const ParamBreakdown b = count_params(m);
+    CHECK(b.embedding == 512 * 128);  // wte; no position table under ALiBi
+    CHECK(b.attention == 2 * (128 * 384 + 128 * 128));  // Wqkv d -> 3d, out_proj, no biases
+    CHECK(b.mlp == 2 * (2 * 128 * 512));                // up_proj d -> 4d, down_proj
+    CHECK(b.norm == 2 * 2 * 128 + 128);                 // norm_1, norm_2 per block, norm_f: weights only
+    CHECK(b.total() == 65'536 + 131'072 + 262'144 + 640);
+    CHECK(b.total() == 459'392);
+
+}
+
+TEST_CASE("mpt: MptConfig defaults for absent fields, and MosaicML's options", "[hf_config][defaults][mpt]") {
+    // The shape fields only: expansion_ratio 4, no_bias True, attn_config absent (alibi, multi-head),
+    // norm_type low_precision_layernorm, tie_word_embeddings True: tiny-mpt.json's model.
+    json cfg = {{"model_type", "mpt"}, {"d_model", 128}, {"n_heads", 4}, {"n_layers", 2}, {"vocab_size", 512},
+                {"max_seq_len", 64}};
+    CHECK(renamed(model_from_hf_config(cfg, "t"), "x") == renamed(load("tiny-mpt.json"), "x"));
+    // no_bias false: Wqkv, out_proj, up_proj, down_proj and the three LayerNorms keep their biases.
+    cfg["no_bias"] = false;
+    ModelSpec m = model_from_hf_config(cfg, "t");
+    CHECK(m.norm == Norm::layernorm);
+    CHECK(count_params(m).total() == 459'392 + 2LL * (384 + 128 + 512 + 128) + 5 * 128);
+    cfg.erase("no_bias");
+    // Without ALiBi: learned_pos_emb (default True) adds wpe of max_seq_len rows; rope rotates instead.
+    cfg["attn_config"] = {{"alibi", false}};
+    m = model_from_hf_config(cfg, "t");
+    CHECK(m.position == PositionEmbedding::learned);
+    CHECK(count_params(m).embedding == 512 * 128 + 64 * 128);
+    cfg["attn_config"]["rope"] = true;
+    CHECK(model_from_hf_config(cfg, "t").position == PositionEmbedding::rotary);
+    cfg["attn_config"] = {{"alibi", false}};
+    cfg["learned_pos_emb"] = false;
+    CHECK(model_from_hf_config(cfg, "t").position == PositionEmbedding::none);
+    cfg.erase("learned_pos_emb");
+    // attn_type: one K and V head, or kv_n_heads of them (Wqkv d -> d + 2·K·head_dim).
+    cfg["attn_config"] = {{"attn_type", "multiquery_attention"}};
+    CHECK(model_from_hf_config(cfg, "t").n_kv_heads == 1);
+    cfg["attn_config"] = {{"attn_type", "grouped_query_attention"}, {"kv_n_heads", 2}};
+    CHECK(model_from_hf_config(cfg, "t").n_kv_heads == 2);
+    // The MLP's width: expansion_ratio, or ffn_config.ffn_hidden_size; mptglu is gated.
+    cfg.erase("attn_config");
+    cfg["expansion_ratio"] = 2.5;
+    CHECK(model_from_hf_config(cfg, "t").d_ff == 320);
+    cfg["ffn_config"] = {{"ffn_type", "mptglu"}, {"ffn_hidden_size", 256}};
+    m = model_from_hf_config(cfg, "t");
+    CHECK(m.d_ff == 256);
+    CHECK(m.activation == Activation::swiglu);
+    cfg["attn_config"] = nullptr;  // null: the class's defaults, as absent
+    CHECK(model_from_hf_config(cfg, "t").position == PositionEmbedding::alibi);
+}
+
+TEST_CASE("mpt: bad configs give one-line errors", "[hf_config][errors][mpt]") {
+    const json base = read_json("tiny-mpt.json");
+    json cfg = base;
+    cfg.erase("max_seq_len");
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: missing required field \"max_seq_len\" for model_type \"mpt\"");
+    cfg = base;
+    cfg["attn_config"] = "alibi";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"attn_config\" must be an object (got the string \"alibi\")");
+    cfg = base;
+    cfg["attn_config"]["attn_type"] = "sliding_attention";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
+                      "x attn_config: field \"attn_type\" is \"sliding_attention\" (llmplan reads multihead_attention, "
+                      "multiquery_attention and grouped_query_attention)");
+    cfg["attn_config"]["attn_type"] = "grouped_query_attention";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
+                      "x attn_config: missing required field \"kv_n_heads\" for model_type \"mpt\"");
+    cfg["attn_config"]["kv_n_heads"] = 3;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: n_kv_heads (3) must divide n_heads (4)");
+    cfg = base;
+    cfg["attn_config"]["qk_ln"] = true;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), Catch::StartsWith("x attn_config: field \"qk_ln\" is true"));
+    cfg = base;
+    cfg["expansion_ratio"] = 4.001;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
+                      "x: field \"expansion_ratio\" (4.001) times d_model (128) must be a positive whole number");
+    cfg["expansion_ratio"] = "4";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"expansion_ratio\" must be a number (got the string \"4\")");
+    cfg = base;
+    cfg["norm_type"] = "batchnorm";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), Catch::StartsWith("x: field \"norm_type\" is \"batchnorm\""));
+    cfg = base;
+    cfg["ffn_config"] = {{"ffn_type", "mb_dmoe"}};
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"),
+                      "x ffn_config: field \"ffn_type\" is \"mb_dmoe\" (llmplan reads mptmlp, te_ln_mlp and mptglu)");
+}
+
+TEST_CASE("dbrx: tiny config counted by hand", "[hf_config][golden][dbrx]") {
+    const ModelSpec m = load("tiny-dbrx.json");
+    CHECK(m.family == "dbrx");
+    CHECK(m.n_experts == 4);
+    CHECK(m.top_k == 2);
+    CHECK(m.n_kv_heads == 2);
+    CHECK_FALSE(m.tied_embeddings);
+    const ParamBreakdown b = count_params(m);
+    CHECK(b.embedding == 512 * 128);
+    CHECK(b.head == 512 * 128);
+    CHECK(b.attention == 2 * (128 * (128 + 2 * 2 * 32) + 128 * 128));  // Wqkv d -> d + 2·K·hd, out_proj
+    CHECK(b.router == 2 * 4 * 128);
+    CHECK(b.routed_experts == 2LL * 4 * 3 * 128 * 96);  // w1, v1, w2 of [4·96, 128]
+    CHECK(b.norm == 2 * 2 * 128 + 128);                // norm_1, norm_2, norm_f: LayerNorm(bias=False)
+    CHECK(b.total() == 131'072 + 98'304 + 1'024 + 294'912 + 640);
+    CHECK(b.total() == 525'952);
+    CHECK(b.active == 525'952 - 2LL * 2 * 3 * 128 * 96);  // 2 of the 4 experts idle in each layer
+
+}
+
+TEST_CASE("dbrx: DbrxConfig defaults and bad configs", "[hf_config][defaults][errors][dbrx]") {
+    json cfg = read_json("tiny-dbrx.json");
+    cfg.erase("attn_config");  // DbrxAttentionConfig: kv_n_heads 1
+    CHECK(model_from_hf_config(cfg, "t").n_kv_heads == 1);
+    cfg.erase("tie_word_embeddings");  // untied whatever the default
+    CHECK_FALSE(model_from_hf_config(cfg, "t").tied_embeddings);
+
+    const json base = read_json("tiny-dbrx.json");
+    cfg = base;
+    cfg.erase("ffn_config");
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x ffn_config: missing required field \"ffn_hidden_size\" for model_type \"dbrx\"");
+    cfg["ffn_config"] = 3;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"ffn_config\" must be an object (got 3)");
+    cfg = base;
+    cfg["ffn_config"]["moe_num_experts"] = 1;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x ffn_config: moe_num_experts must be 2 or more for model_type \"dbrx\"");
+    cfg = base;
+    cfg["ffn_config"]["moe_top_k"] = 5;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: top_k (5) exceeds the number of experts (4)");
+    cfg = base;
+    cfg["attn_config"]["kv_n_heads"] = 3;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: n_kv_heads (3) must divide n_heads (4)");
+    cfg = base;
+    cfg["attn_config"]["clip_qkv"] = "8";
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x attn_config: field \"clip_qkv\" must be a number (got the string \"8\")");
+    cfg = base;
+    cfg["tie_word_embeddings"] = true;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), Catch::StartsWith("x: field \"tie_word_embeddings\" is true"));
+    cfg = base;
+    cfg["d_model"] = 4096.5;
+    CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"d_model\" must be an integer (got 4096.5)");
 }
