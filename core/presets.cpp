@@ -172,6 +172,7 @@ std::vector<Preset> build_presets() {
         std::int64_t exact;  // an exact published count, else 0
         PublishedCount published;
         const char* source;
+        const char* config = nullptr;  // models/<config>.json when another preset's file holds the shape, else name
     };
     constexpr double B = 1e9;
     const FromConfig from_config[] = {
@@ -282,13 +283,53 @@ std::vector<Preset> build_presets() {
          0, {},
          "NemotronHConfig fields written from Megatron-LM's Nemotron 3 Super arguments and Megatron Bridge's tests (docs/PRESETS.md "
          "§2); its name, 120B-A12B, rounds both down (120.7B total, 12.8B active here)"},
+        // ---- classic published training runs (docs/PRESETS.md §1-§3) ----
+        {"opt-175b", "OPT-175B (Meta 2022, GPT-3-like: learned positions, ReLU MLP, biases, tied embeddings)", 0,
+         {175 * B, 0, B},
+         "OPTConfig fields written from metaseq's MODEL_SIZES[\"175b\"] and Zhang et al. 2022 Table 1 (reconstructed: "
+         "docs/PRESETS.md §2); paper: 175B"},
+        {"opt-66b", "OPT-66B (Meta 2022)", 0, {66 * B, 0, B},
+         "facebook/opt-66b config.json (assembled: docs/PRESETS.md §2); paper: 66B"},
+        {"opt-30b", "OPT-30B (Meta 2022)", 0, {30 * B, 0, B},
+         "OPTConfig fields written from metaseq's MODEL_SIZES[\"30b\"] (reconstructed: docs/PRESETS.md §2); paper: 30B"},
+        {"bloom-176b", "BLOOM 176B (BigScience 2022, ALiBi, embedding LayerNorm, 250K vocabulary)", 176'247'271'424,
+         {176'247'271'424.0, 0, 1e5},
+         "bigscience/bloom config.json (reconstructed: docs/PRESETS.md §2); model card: 176,247,271,424"},
+        {"llama-7b", "LLaMA 7B (Meta 2023, the first LLaMA: 2048 context)", 0, {6.7 * B, 0, 0.1 * B},
+         "LlamaConfig fields written from Touvron et al. 2023 Table 2 (reconstructed: docs/PRESETS.md §2); paper: 6.7B"},
+        {"llama-13b", "LLaMA 13B (Meta 2023, the first LLaMA: 2048 context)", 0, {13.0 * B, 0, 0.1 * B},
+         "LlamaConfig fields written from Touvron et al. 2023 Table 2 (reconstructed: docs/PRESETS.md §2); paper: 13.0B"},
+        {"llama-33b", "LLaMA 33B (Meta 2023, the first LLaMA: 2048 context)", 0, {32.5 * B, 0, 0.1 * B},
+         "LlamaConfig fields written from Touvron et al. 2023 Table 2 (reconstructed: docs/PRESETS.md §2); paper: 32.5B"},
+        {"llama-65b", "LLaMA 65B (Meta 2023, the first LLaMA: 2048 context)", 0, {65.2 * B, 0, 0.1 * B},
+         "LlamaConfig fields written from Touvron et al. 2023 Table 2 (reconstructed: docs/PRESETS.md §2); paper: 65.2B"},
+        {"falcon-7b", "Falcon-7B (TII 2023, multi-query attention, parallel attention/MLP with one LayerNorm)", 0,
+         {7 * B, 0, B}, "tiiuae/falcon-7b config.json (reconstructed: docs/PRESETS.md §2); model card: 7B"},
+        {"falcon-40b", "Falcon-40B (TII 2023, 8 KV groups, parallel attention/MLP with two LayerNorms)", 0,
+         {40 * B, 0, 10 * B},
+         "tiiuae/falcon-40b config.json (published: docs/PRESETS.md §1); model card: 40B (the name's figure, "
+         "rounded to tens of billions: 41.3B here)"},
+        {"falcon-180b", "Falcon-180B (TII 2023, 8 KV groups, parallel attention/MLP with two LayerNorms)", 0,
+         {180 * B, 0, 10 * B},
+         "tiiuae/falcon-180B config.json (reconstructed: docs/PRESETS.md §2); model card: 180B (the name's figure, "
+         "rounded to tens of billions: 178.6B here)"},
+        {"mpt-7b", "MPT-7B (MosaicML 2023, ALiBi, no biases, LayerNorm without bias)", 0, {6.7 * B, 0, 0.1 * B},
+         "mosaicml/mpt-7b config.json (reconstructed: docs/PRESETS.md §2); model card: 6.7B"},
+        {"dbrx", "DBRX 132B (Databricks 2024, 16 experts top-4, GQA 8 kv heads)", 0, {132 * B, 36 * B, B},
+         "databricks/dbrx-base config.json (reconstructed: docs/PRESETS.md §2); model card: 132B total, 36B active"},
+        {"llama-3.3-70b", "Llama 3.3 70B (Meta 2024, Instruct only; the shape of Llama 3.1 70B, read from its file)", 0,
+         {70 * B, 0, B},
+         "meta-llama/Llama-3.3-70B-Instruct config.json: every shape field equal to llama-3.1-70b's (docs/PRESETS.md §1); "
+         "model card: 70B",
+         "llama-3.1-70b"},
     };
     for (const FromConfig& f : from_config) {
         const auto& configs = bundled_model_configs();
+        const std::string file = f.config ? f.config : f.name;
         const auto it = std::find_if(configs.begin(), configs.end(),
-                                     [&](const ModelConfigText& c) { return c.name == f.name; });
-        if (it == configs.end()) throw std::logic_error(std::string("preset ") + f.name + ": models/" + f.name + ".json is not bundled");
-        ModelSpec m = model_from_hf_config(nlohmann::json::parse(it->json), std::string("models/") + f.name + ".json");
+                                     [&](const ModelConfigText& c) { return c.name == file; });
+        if (it == configs.end()) throw std::logic_error(std::string("preset ") + f.name + ": models/" + file + ".json is not bundled");
+        ModelSpec m = model_from_hf_config(nlohmann::json::parse(it->json), "models/" + file + ".json");
         m.name = f.name;
         p.push_back({f.name, f.description, m, f.exact, f.source, f.published});
     }

@@ -518,7 +518,7 @@ TEST_CASE("files: missing, a directory, not JSON, not an object", "[hf_config][e
 
 // ---- OPT, Falcon, MPT, DBRX (docs/MODEL_FAMILIES.md; tiny configs: docs/PRESETS.md §6) ------------
 
-TEST_CASE("opt: tiny config counted by hand", "[hf_config][golden][opt]") {
+TEST_CASE("opt: tiny config and OPT-175B counted by hand", "[hf_config][golden][opt]") {
     const ModelSpec m = load("tiny-opt.json");
     CHECK(m.family == "opt");
     CHECK(m.position == PositionEmbedding::learned);
@@ -539,6 +539,14 @@ TEST_CASE("opt: tiny config counted by hand", "[hf_config][golden][opt]") {
     // 73,728 + 132,096 + 197,632 + 1,280 = 404,736; transformers builds 2·128 = 256 more (the offset rows).
     CHECK(b.total() == 404'736);
 
+    // OPT-175B (metaseq MODEL_SIZES["175b"]): V 50272, d 12288, 96 layers, ffn 49152, 2048 positions.
+    const ParamBreakdown o = count_params(preset_or_throw("opt-175b", "t"));
+    CHECK(o.embedding == 50272LL * 12288 + 2048LL * 12288);    // 617,742,336 + 25,165,824
+    CHECK(o.attention == 96LL * 4 * (12288LL * 12288 + 12288)); // 96 · 603,979,776
+    CHECK(o.mlp == 96LL * (2 * 12288LL * 49152 + 49152 + 12288)); // 96 · 1,208,020,992
+    CHECK(o.norm == 96LL * 4 * 12288 + 2 * 12288);             // 4,718,592 + 24,576
+    CHECK(o.total() == 642'908'160 + 57'986'777'088 + 115'970'015'232 + 4'743'168);
+    CHECK(o.total() == 174'604'443'648);  // + 2·12288 offset rows = 174,604,468,224 in transformers
 }
 
 TEST_CASE("opt: OPTConfig defaults for absent fields", "[hf_config][defaults][opt]") {
@@ -595,7 +603,7 @@ TEST_CASE("opt: bad configs give one-line errors", "[hf_config][errors][opt]") {
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"activation_function\" must be a string (got an array)");
 }
 
-TEST_CASE("falcon: tiny config counted by hand", "[hf_config][golden][falcon]") {
+TEST_CASE("falcon: tiny config, Falcon-7B and -40B counted by hand", "[hf_config][golden][falcon]") {
     const ModelSpec m = load("tiny-falcon.json");
     CHECK(m.family == "falcon");
     CHECK(m.n_kv_heads == 2);  // new_decoder_architecture: num_kv_heads
@@ -611,6 +619,22 @@ TEST_CASE("falcon: tiny config counted by hand", "[hf_config][golden][falcon]") 
     CHECK(b.total() == 65'536 + 99'072 + 131'840 + 1'280);
     CHECK(b.total() == 297'728);
 
+    // Falcon-7B: V 65024, d 4544, 32 layers, 71 heads of 64, multi-query, ffn 4·4544, no biases.
+    // query_key_value 4544·(4544 + 2·64) = 21,229,568; dense 4544² = 20,647,936; MLP 2·4544·18176 =
+    // 165,183,488. transformers builds one LayerNorm per layer (input_layernorm, 9,088):
+    // 32·207,070,080 + word_embeddings 295,469,056 + ln_f 9,088 = 6,921,720,704. The spec's two norms
+    // per layer count 32·9,088 = 290,816 more.
+    const ParamBreakdown f7 = count_params(preset_or_throw("falcon-7b", "t"));
+    CHECK(f7.attention == 32LL * (21'229'568 + 20'647'936));
+    CHECK(f7.mlp == 32LL * 165'183'488);
+    CHECK(f7.norm == 32LL * 2 * 9'088 + 9'088);
+    CHECK(f7.total() == 6'921'720'704 + 290'816);
+
+    // Falcon-40B: d 8192, 60 layers, 128 heads of 64, 8 KV groups: query_key_value 8192·(2·8 + 128)·64 =
+    // 75,497,472; dense 67,108,864; MLP 2·8192·32768 = 536,870,912; ln_attn + ln_mlp 32,768 per layer.
+    const ParamBreakdown f40 = count_params(preset_or_throw("falcon-40b", "t"));
+    CHECK(f40.total() == 60LL * (75'497'472 + 67'108'864 + 536'870'912 + 32'768) + 65024LL * 8192 + 2 * 8192);
+    CHECK(f40.total() == 41'303'293'952);
 }
 
 TEST_CASE("falcon: FalconConfig defaults for absent fields", "[hf_config][defaults][falcon]") {
@@ -667,7 +691,7 @@ TEST_CASE("falcon: bad configs give one-line errors", "[hf_config][errors][falco
     CHECK_THROWS_WITH(model_from_hf_config(cfg, "x"), "x: field \"ffn_hidden_size\" must be a positive integer (got -1)");
 }
 
-TEST_CASE("mpt: tiny config counted by hand", "[hf_config][golden][mpt]") {
+TEST_CASE("mpt: tiny config and MPT-7B counted by hand", "[hf_config][golden][mpt]") {
     const ModelSpec m = load("tiny-mpt.json");
     CHECK(m.family == "mpt");
     CHECK(m.position == PositionEmbedding::alibi);
@@ -682,6 +706,11 @@ TEST_CASE("mpt: tiny config counted by hand", "[hf_config][golden][mpt]") {
     CHECK(b.total() == 65'536 + 131'072 + 262'144 + 640);
     CHECK(b.total() == 459'392);
 
+    // MPT-7B: V 50432, d 4096, 32 layers: per block 12·4096² + 2·4096 = 201,334,784; wte 206,569,472;
+    // norm_f 4096.
+    const ParamBreakdown p = count_params(preset_or_throw("mpt-7b", "t"));
+    CHECK(p.total() == 32LL * 201'334'784 + 50432LL * 4096 + 4096);
+    CHECK(p.total() == 6'649'286'656);
 }
 
 TEST_CASE("mpt: MptConfig defaults for absent fields, and MosaicML's options", "[hf_config][defaults][mpt]") {
@@ -760,7 +789,7 @@ TEST_CASE("mpt: bad configs give one-line errors", "[hf_config][errors][mpt]") {
                       "x ffn_config: field \"ffn_type\" is \"mb_dmoe\" (llmplan reads mptmlp, te_ln_mlp and mptglu)");
 }
 
-TEST_CASE("dbrx: tiny config counted by hand", "[hf_config][golden][dbrx]") {
+TEST_CASE("dbrx: tiny config and DBRX counted by hand", "[hf_config][golden][dbrx]") {
     const ModelSpec m = load("tiny-dbrx.json");
     CHECK(m.family == "dbrx");
     CHECK(m.n_experts == 4);
@@ -778,6 +807,15 @@ TEST_CASE("dbrx: tiny config counted by hand", "[hf_config][golden][dbrx]") {
     CHECK(b.total() == 525'952);
     CHECK(b.active == 525'952 - 2LL * 2 * 3 * 128 * 96);  // 2 of the 4 experts idle in each layer
 
+    // DBRX (databricks/dbrx-base): V 100352, d 6144, 40 layers, 48 heads of 128, 8 KV heads,
+    // 16 experts of 10752, top-4. Per layer: Wqkv 6144·8192 = 50,331,648; out_proj 37,748,736;
+    // norms 12,288; router 98,304; experts 16·3·6144·10752 = 3,170,893,824.
+    const ParamBreakdown d = count_params(preset_or_throw("dbrx", "t"));
+    const std::int64_t layer = 50'331'648 + 37'748'736 + 12'288 + 98'304 + 3'170'893'824;
+    CHECK(d.total() == 40 * layer + 2 * 100352LL * 6144 + 6144);
+    CHECK(d.total() == 131'596'523'520);
+    CHECK(d.active == d.total() - 40LL * 12 * 3 * 6144 * 10752);
+    CHECK(d.active == 36'469'708'800);
 }
 
 TEST_CASE("dbrx: DbrxConfig defaults and bad configs", "[hf_config][defaults][errors][dbrx]") {

@@ -24,7 +24,10 @@ TEST_CASE("the preset list is the documented one, each spec named after its pres
         "gemma-3-27b", "gpt-oss-20b", "gpt-oss-120b", "llama-4-scout", "llama-4-maverick", "phi-3-mini",
         "olmo-2-7b", "llama-3.2-1b", "llama-3.2-3b", "mixtral-8x22b", "qwen2-57b-a14b", "deepseek-v2", "kimi-k2",
         "bloom-560m", "nemotron-4-15b", "nemotron-4-340b", "glm-4.5", "glm-4.5-air", "minimax-m2", "qwen3-next-80b-a3b", "qwen3.5-397b-a17b", "nemotron-3-nano",
-        "nemotron-3-super"};
+        "nemotron-3-super",
+        // classic published training runs, read from models/*.json (llama-3.3-70b from llama-3.1-70b.json)
+        "opt-175b", "opt-66b", "opt-30b", "bloom-176b", "llama-7b", "llama-13b", "llama-33b", "llama-65b", "falcon-7b",
+        "falcon-40b", "falcon-180b", "mpt-7b", "dbrx", "llama-3.3-70b"};
     std::vector<std::string> names;
     for (const Preset& p : model_presets()) names.push_back(p.name);
     CHECK(names == expected);
@@ -55,7 +58,7 @@ TEST_CASE("every published parameter count is reproduced exactly", "[presets][go
         {"llama-2-13b", 13'015'864'320},     {"llama-2-70b", 68'976'648'192},
         {"llama-3-8b", 8'030'261'248},       {"llama-3-70b", 70'553'706'496},
         {"llama-3.1-405b", 405'853'388'800}, {"mistral-7b", 7'241'732'096},
-        {"mixtral-8x7b", 46'702'792'704}};
+        {"mixtral-8x7b", 46'702'792'704},    {"bloom-176b", 176'247'271'424}};
     for (const auto& [name, count] : published) {
         INFO(name);
         const Preset* p = find_preset(name);
@@ -70,7 +73,7 @@ TEST_CASE("every published parameter count is reproduced exactly", "[presets][go
         ++with_count;
         CHECK(count_params(p.spec).total() == p.published_params);
     }
-    CHECK(with_count == 16);  // + llama-3.1-8b and -70b (the Llama 3 checkpoints' shapes) and bloom-560m
+    CHECK(with_count == 17);  // + llama-3.1-8b and -70b (the Llama 3 checkpoints' shapes), bloom-560m and bloom-176b
 }
 
 TEST_CASE("every model card's rounded figure is reproduced to its rounding", "[presets][golden]") {
@@ -90,11 +93,74 @@ TEST_CASE("every model card's rounded figure is reproduced to its rounding", "[p
         }
         ++checked;
     }
-    CHECK(checked == 35);
+    CHECK(checked == 49);
     // Exact figures of docs/PRESETS.md §3 that the rounded ones stand for:
     CHECK(count_params(preset_or_throw("bloom-560m", "--model")).total() == 559'214'592);  // model card
     const ParamBreakdown gemma2 = count_params(preset_or_throw("gemma-2-9b", "--model"));
     CHECK(gemma2.total() - gemma2.embedding == 8'324'201'984);  // Gemma 2 report Table 2, non-embedding
+}
+
+TEST_CASE("classic published runs: counts by hand against the papers and model cards", "[presets][golden]") {
+    // docs/PRESETS.md §3. BLOOM (bigscience/bloom card): 176,247,271,424 parameters, 3,596,615,680 of
+    // them embedding (250880 · 14336). Per layer: query_key_value 3·14336² + 3·14336, dense 14336² +
+    // 14336, dense_h_to_4h 4·14336² + 4·14336, dense_4h_to_h 4·14336² + 14336, two LayerNorms 4·14336
+    // = 2,466,437,120; 70 layers; the embedding LayerNorm and ln_f 2·14336 each.
+    const ParamBreakdown bloom = count_params(preset_or_throw("bloom-176b", "t"));
+    CHECK(bloom.embedding == 3'596'615'680);
+    CHECK(bloom.total() == 3'596'615'680LL + 70LL * 2'466'437'120 + 2 * 28'672);
+    CHECK(bloom.total() == 176'247'271'424);
+
+    // LLaMA (Touvron et al. 2023, Table 2: 6.7B, 13.0B, 32.5B, 65.2B): untied embed_tokens and lm_head
+    // 2·32000·d; per layer q, k, v, o 4d², gate, up, down 3·d·f, two RMSNorms 2d; the final norm d.
+    struct Llama {
+        const char* preset;
+        std::int64_t layers, d, f, total;
+    };
+    for (const Llama& l : {Llama{"llama-7b", 32, 4096, 11008, 6'738'415'616},
+                           Llama{"llama-13b", 40, 5120, 13824, 13'015'864'320},
+                           Llama{"llama-33b", 60, 6656, 17920, 32'528'943'616},
+                           Llama{"llama-65b", 80, 8192, 22016, 65'285'660'672}}) {
+        INFO(l.preset);
+        const ModelSpec m = preset_or_throw(l.preset, "t");
+        CHECK(m.max_positions == 2048);
+        CHECK(count_params(m).total() == 2 * 32000 * l.d + l.layers * (4 * l.d * l.d + 3 * l.d * l.f + 2 * l.d) + l.d);
+        CHECK(count_params(m).total() == l.total);
+    }
+    // LLaMA 7B and 13B are Llama 2 7B's and 13B's shapes with a 2048-token context.
+    ModelSpec seven = preset_or_throw("llama-7b", "t");
+    seven.max_positions = 4096;
+    CHECK(seven.name == "llama-7b");
+    seven.name = "llama-2-7b";
+    CHECK(seven == preset_or_throw("llama-2-7b", "t"));
+
+    // OPT (Zhang et al. 2022, Table 1; metaseq MODEL_SIZES): tied embeddings, 2048 learned positions
+    // (transformers' table holds 2 more rows: 2·d fewer here); per layer 4(d² + d) + 8d² + 5d + 4d.
+    struct Opt {
+        const char* preset;
+        std::int64_t layers, d, total;
+    };
+    for (const Opt& o : {Opt{"opt-30b", 48, 7168, 29'974'525'952}, Opt{"opt-66b", 64, 9216, 65'719'683'072},
+                         Opt{"opt-175b", 96, 12288, 174'604'443'648}}) {
+        INFO(o.preset);
+        const std::int64_t d = o.d;
+        CHECK(count_params(preset_or_throw(o.preset, "t")).total() ==
+              (50272 + 2048) * d + o.layers * (12 * d * d + 13 * d) + 2 * d);
+        CHECK(count_params(preset_or_throw(o.preset, "t")).total() == o.total);
+    }
+
+    // Falcon-180B: d 14848, 80 layers, 232 heads of 64, 8 KV groups: query_key_value 14848·(2·8 + 232)·64
+    // = 235,667,456; dense 220,463,104; MLP 2·14848·59392 = 1,763,704,832; ln_attn + ln_mlp 59,392;
+    // word_embeddings 65024·14848 (lm_head tied); ln_f 29,696.
+    CHECK(count_params(preset_or_throw("falcon-180b", "t")).total() ==
+          80LL * (235'667'456LL + 220'463'104 + 1'763'704'832 + 59'392) + 65024LL * 14848 + 29'696);
+    CHECK(count_params(preset_or_throw("falcon-180b", "t")).total() == 178'557'088'768);
+
+    // Llama 3.3 70B reads Llama 3.1 70B's file: the same spec apart from its name.
+    ModelSpec l33 = preset_or_throw("llama-3.3-70b", "t");
+    CHECK(l33.name == "llama-3.3-70b");
+    l33.name = "llama-3.1-70b";
+    CHECK(l33 == preset_or_throw("llama-3.1-70b", "t"));
+    CHECK(count_params(l33).total() == 70'553'706'496);
 }
 
 TEST_CASE("gpt2-124m breakdown by hand", "[presets][golden]") {
