@@ -307,14 +307,14 @@ std::vector<Preset> build_presets() {
          {7 * B, 0, B}, "tiiuae/falcon-7b config.json (reconstructed: docs/PRESETS.md §2); model card: 7B"},
         {"falcon-40b", "Falcon-40B (TII 2023, 8 KV groups, parallel attention/MLP with two LayerNorms)", 0,
          {40 * B, 0, 10 * B},
-         "tiiuae/falcon-40b config.json (published: docs/PRESETS.md §1); model card: 40B (the name's figure, "
+         "tiiuae/falcon-40b config.json (the -instruct file, the same shape: docs/PRESETS.md §1); model card: 40B (the name's figure, "
          "rounded to tens of billions: 41.3B here)"},
         {"falcon-180b", "Falcon-180B (TII 2023, 8 KV groups, parallel attention/MLP with two LayerNorms)", 0,
          {180 * B, 0, 10 * B},
          "tiiuae/falcon-180B config.json (reconstructed: docs/PRESETS.md §2); model card: 180B (the name's figure, "
          "rounded to tens of billions: 178.6B here)"},
         {"mpt-7b", "MPT-7B (MosaicML 2023, ALiBi, no biases, LayerNorm without bias)", 0, {6.7 * B, 0, 0.1 * B},
-         "mosaicml/mpt-7b config.json (reconstructed: docs/PRESETS.md §2); model card: 6.7B"},
+         "mosaicml/mpt-7b config.json (the -instruct file, the same shape: docs/PRESETS.md §1); model card: 6.7B"},
         {"dbrx", "DBRX 132B (Databricks 2024, 16 experts top-4, GQA 8 kv heads)", 0, {132 * B, 36 * B, B},
          "databricks/dbrx-base config.json (reconstructed: docs/PRESETS.md §2); model card: 132B total, 36B active"},
         {"llama-3.3-70b", "Llama 3.3 70B (Meta 2024, Instruct only; the shape of Llama 3.1 70B, read from its file)", 0,

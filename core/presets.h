@@ -1,7 +1,8 @@
 // presets.h — named model shapes for --model: GPT-2, Llama 2/3, Mistral, Mixtral, GPT-3 and
 // Chinchilla written out here, and today's models (Llama 3.1, Qwen2.5, Qwen3, DeepSeek, Gemma,
-// GPT-OSS, Llama 4, Phi-3, OLMo 2, BLOOM, Nemotron-4) read from their published config.json (or,
-// for Nemotron-4, one written from its paper's table), bundled in models/ (core/model_configs.h).
+// GPT-OSS, Llama 4, Phi-3, OLMo 2, BLOOM, Nemotron-4) and classic published training runs (OPT,
+// BLOOM 176B, LLaMA, Falcon, MPT, DBRX) read from their published config.json (or, for Nemotron-4,
+// OPT-175B and LLaMA, one written from the paper's table), bundled in models/ (core/model_configs.h).
 //
 // Each preset carries its source (Hugging Face config.json or paper table) and the parameter
 // count its authors published: exact where one is (docs/REFERENCES.md §6), else the model card's
