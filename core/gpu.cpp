@@ -927,10 +927,14 @@ std::size_t builtin_rows() {
 
 const std::deque<GpuSpec>& gpu_catalog() { return catalog_rows(); }
 
+namespace {
+const GpuSpec* find_key(std::string_view name);  // (below)
+}  // namespace
+
 const GpuSpec& register_gpu(GpuSpec gpu) {
     const std::string what = "GPU \"" + gpu.name + "\"";
     if (gpu.name.empty() || gpu.name != lower(gpu.name)) throw InputError(what + ": the key must be non-empty and lower case");
-    if (find_gpu(gpu.name)) throw InputError(what + ": already in the catalog");
+    if (find_key(gpu.name)) throw InputError(what + ": already in the catalog");
     if (!(gpu.memory_bytes > 0) || !(gpu.memory_bandwidth > 0))
         throw InputError(what + ": memory capacity and bandwidth must be positive");
     if (!(gpu.peak_bf16 > 0) && !(gpu.peak_fp16 > 0)) throw InputError(what + ": needs a bf16 or fp16 peak");
@@ -951,7 +955,10 @@ bool unregister_gpu(std::string_view name) {
     return false;
 }
 
-const GpuSpec* find_gpu(std::string_view name) {
+namespace {
+
+// The row of a catalog key or alias, exactly (case-insensitive).
+const GpuSpec* find_key(std::string_view name) {
     std::string key = lower(name);
     for (const auto& [alias, target] : aliases)
         if (key == alias) key = std::string(target);
@@ -960,8 +967,79 @@ const GpuSpec* find_gpu(std::string_view name) {
     return nullptr;
 }
 
+// A GPU's name as people and tools write it ("NVIDIA H100 80GB HBM3", nvidia-smi's; "A100-SXM4-40GB";
+// "rtx4090"; "H100 SXM5 80GB"), as words that say which row it is: lower case, split at anything
+// not a letter or digit; "80gb" -> "80g" (the catalog's keys), "sxm4"/"sxm5" -> "sxm"; a run of 3
+// or more letters before digits split off ("rtx4090" -> "rtx", "4090"); the vendor's and brand
+// words and the memory technology dropped (they name no row).
+std::vector<std::string> name_words(std::string_view name) {
+    static const std::string_view noise[] = {"nvidia", "tesla", "amd", "instinct", "geforce", "radeon", "hbm2",
+                                             "hbm2e", "hbm3", "hbm3e", "gddr6", "gddr6x", "gddr7", "gpu",
+                                             "one", "of", "a", "hgx", "dgx"};
+    std::vector<std::string> words;
+    std::string w;
+    const auto flush = [&] {
+        if (w.empty() || std::find(std::begin(noise), std::end(noise), w) != std::end(noise)) {
+            w.clear();
+            return;
+        }
+        std::size_t letters = 0;
+        while (letters < w.size() && std::isalpha(static_cast<unsigned char>(w[letters]))) ++letters;
+        if (letters >= 3 && letters < w.size() && std::isdigit(static_cast<unsigned char>(w[letters]))) {
+            words.push_back(w.substr(0, letters));
+            w.erase(0, letters);
+        }
+        std::size_t digits = 0;
+        while (digits < w.size() && std::isdigit(static_cast<unsigned char>(w[digits]))) ++digits;
+        if (digits > 0 && w.substr(digits) == "gb") w.pop_back();  // 80gb -> 80g
+        if (w.size() == 4 && w.compare(0, 3, "sxm") == 0 && std::isdigit(static_cast<unsigned char>(w[3]))) w = "sxm";
+        words.push_back(w);
+        w.clear();
+    };
+    for (const char ch : name) {
+        if (std::isalnum(static_cast<unsigned char>(ch))) w += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        else flush();
+    }
+    flush();
+    return words;
+}
+
+// The rows whose key and display name hold every word of `name` (name_words); where several do,
+// the one its first word names as a key or alias ("h100 80gb": h100-sxm and h100-pcie both hold
+// h100 and 80g; "h100" is h100-sxm) when that is among them.
+std::vector<const GpuSpec*> rows_named(std::string_view name) {
+    const std::vector<std::string> want = name_words(name);
+    std::vector<const GpuSpec*> hits;
+    if (want.empty()) return hits;
+    for (const GpuSpec& g : gpu_catalog()) {
+        std::vector<std::string> have = name_words(g.name);
+        for (std::string& w : name_words(g.display_name)) have.push_back(std::move(w));
+        if (std::all_of(want.begin(), want.end(),
+                        [&](const std::string& w) { return std::find(have.begin(), have.end(), w) != have.end(); }))
+            hits.push_back(&g);
+    }
+    if (hits.size() > 1)
+        if (const GpuSpec* first = find_key(want.front()); first && std::find(hits.begin(), hits.end(), first) != hits.end())
+            return {first};
+    return hits;
+}
+
+}  // namespace
+
+const GpuSpec* find_gpu(std::string_view name) {
+    if (const GpuSpec* g = find_key(name)) return g;
+    const std::vector<const GpuSpec*> hits = rows_named(name);
+    return hits.size() == 1 ? hits.front() : nullptr;
+}
+
 const GpuSpec& gpu_or_throw(std::string_view name, std::string_view flag) {
     if (const GpuSpec* g = find_gpu(name)) return *g;
+    if (const std::vector<const GpuSpec*> hits = rows_named(name); hits.size() > 1) {
+        std::vector<std::string> keys;
+        for (const GpuSpec* g : hits) keys.push_back(g->name);
+        throw InputError(std::string(flag) + ": GPU \"" + std::string(name) + "\" could be any of " + join(keys, ", ") +
+                         " (name one; `llmplan gpus` lists all)");
+    }
     std::vector<std::string> keys;
     for (const GpuSpec& g : gpu_catalog()) keys.push_back(g.name);
     const std::optional<std::string> suggestion = closest_match(lower(name), keys);

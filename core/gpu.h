@@ -142,7 +142,10 @@ const GpuSpec& register_gpu(GpuSpec gpu);
 bool unregister_gpu(std::string_view name);
 
 // Case-insensitive lookup by catalog key or alias ("h100" -> h100-sxm, "a100" -> a100-80g,
-// "4090" -> rtx-4090, "mi300" -> mi300x, "v100" -> v100-32g, "h200-sxm" -> h200); nullptr if unknown.
+// "4090" -> rtx-4090, "mi300" -> mi300x, "v100" -> v100-32g, "h200-sxm" -> h200), else by the words
+// of a name as nvidia-smi or a datasheet writes it ("NVIDIA H100 80GB HBM3" -> h100-sxm,
+// "A100-SXM4-40GB" -> a100-40g; docs/GPUS.md gives the rule); nullptr if unknown or if the words
+// fit several rows (gpu_or_throw then lists them).
 const GpuSpec* find_gpu(std::string_view name);
 
 // find_gpu, or an InputError naming the flag, the value and the closest catalog key:

@@ -91,6 +91,35 @@ TEST_CASE("aliases resolve to catalog keys", "[gpu]") {
     CHECK(find_gpu("h100") == find_gpu("h100-sxm"));
 }
 
+TEST_CASE("a GPU named as nvidia-smi, a datasheet or a person writes it finds its row", "[gpu]") {
+    // nvidia-smi --query-gpu=name (the lent H100 reports "NVIDIA H100 80GB HBM3"; the others as the
+    // drivers name those boards), the vendors' names, and the usual shorthands.
+    const std::pair<const char*, const char*> named[] = {
+        {"NVIDIA H100 80GB HBM3", "h100-sxm"}, {"NVIDIA H100 PCIe", "h100-pcie"},     {"NVIDIA H100 NVL", "h100-nvl"},
+        {"NVIDIA H200", "h200"},               {"NVIDIA A100-SXM4-80GB", "a100-80g"}, {"NVIDIA A100-SXM4-40GB", "a100-40g"},
+        {"NVIDIA A800-SXM4-80GB", "a800"},     {"Tesla V100-SXM2-32GB", "v100-32g"},  {"NVIDIA A10G", "a10g"},
+        {"Tesla T4", "t4"},                    {"NVIDIA L40S", "l40s"},               {"NVIDIA GeForce RTX 4090", "rtx-4090"},
+        {"NVIDIA B200", "b200"},               {"NVIDIA GB200", "gb200"},             {"NVIDIA H800", "h800"},
+        {"AMD Instinct MI300X", "mi300x"},     {"h100-80gb", "h100-sxm"},             {"H100-SXM5-80GB", "h100-sxm"},
+        {"h100 sxm 96gb", "h100-sxm-96g"},     {"a100-40gb", "a100-40g"},             {"rtx4090", "rtx-4090"},
+        {"gb200 nvl72", "gb200"},              {"H200 141GB", "h200"},
+    };
+    for (const auto& [name, key] : named) {
+        CAPTURE(name);
+        REQUIRE(find_gpu(name));
+        CHECK(find_gpu(name)->name == key);
+    }
+    // Words that fit several rows: the one its chip's own name is ("h100" is h100-sxm) where that
+    // is among them, else the error lists them; words no row holds find nothing.
+    CHECK_THROWS_WITH(gpu_or_throw("80gb", "--gpu"),
+                      "--gpu: GPU \"80gb\" could be any of a100-80g, a800, h100-sxm, h100-pcie, h800 (name one; `llmplan gpus` lists all)");
+    CHECK(find_gpu("80gb") == nullptr);
+    CHECK(find_gpu("h100 pcie 96gb") == nullptr);
+    CHECK(find_gpu("NVIDIA") == nullptr);
+    CHECK(find_gpu("  --  ") == nullptr);
+    CHECK_THROWS_WITH(gpu_or_throw("NVIDIA H300", "--gpu"), Catch::StartsWith("--gpu: unknown GPU \"NVIDIA H300\""));
+}
+
 TEST_CASE("lookup ignores case", "[gpu]") {
     CHECK(gpu_or_throw("H100-SXM", "--gpu").name == "h100-sxm");
     CHECK(gpu_or_throw("MI300X", "--gpu").name == "mi300x");
