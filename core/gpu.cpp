@@ -1008,8 +1008,10 @@ std::vector<std::string> name_words(std::string_view name) {
 // the one its first word names as a key or alias ("h100 80gb": h100-sxm and h100-pcie both hold
 // h100 and 80g; "h100" is h100-sxm) when that is among them.
 std::vector<const GpuSpec*> rows_named(std::string_view name) {
-    const std::vector<std::string> want = name_words(name);
     std::vector<const GpuSpec*> hits;
+    // Printable ASCII only: a control character or a non-ASCII byte is a damaged value, never a name.
+    if (!std::all_of(name.begin(), name.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; })) return hits;
+    const std::vector<std::string> want = name_words(name);
     if (want.empty()) return hits;
     for (const GpuSpec& g : gpu_catalog()) {
         std::vector<std::string> have = name_words(g.name);

@@ -117,6 +117,8 @@ TEST_CASE("a GPU named as nvidia-smi, a datasheet or a person writes it finds it
     CHECK(find_gpu("h100 pcie 96gb") == nullptr);
     CHECK(find_gpu("NVIDIA") == nullptr);
     CHECK(find_gpu("  --  ") == nullptr);
+    CHECK(find_gpu("a100\n") == nullptr);             // a damaged value is never a name
+    CHECK(find_gpu("NVIDIA H100\xc2\xa0") == nullptr);  // (a no-break space)
     CHECK_THROWS_WITH(gpu_or_throw("NVIDIA H300", "--gpu"), Catch::StartsWith("--gpu: unknown GPU \"NVIDIA H300\""));
 }
 
