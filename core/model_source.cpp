@@ -226,7 +226,18 @@ NamedModel model_from_name(std::string_view name, std::string_view flag) {
     const Preset* preset = find_preset(name);
     if (preset || name.find('/') == std::string_view::npos)  // not a preset: preset_or_throw's "did you mean" line
         return {preset_or_throw(name, flag), "preset " + std::string(name), preset, {}};
-    const CachedConfig config = find_cached_hf_config(name, flag);
+    check_hf_model_id(name, flag);  // a malformed id is refused as such, never read as a preset's name
+    CachedConfig config;
+    try {
+        config = find_cached_hf_config(name, flag);
+    } catch (const InputError&) {
+        // An ORG/NAME not in the local cache whose model llmplan has as a preset: the preset (read
+        // from the same config.json, or the same model by its name's words; presets.h
+        // preset_for_hf_id). A config in the cache wins: it is the user's own.
+        const Preset* p = preset_for_hf_id(name);
+        if (!p) throw;
+        return {p->spec, "preset " + p->name + " (" + std::string(name) + " is not in the Hugging Face cache)", p, {}};
+    }
     NamedModel m{model_from_hf_config_file(config.path, std::string(flag) + " " + std::string(name)),
                  "Hugging Face cache " + config.path, nullptr, config.path};
     m.spec.name = std::string(name);

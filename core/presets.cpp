@@ -12,6 +12,7 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <stdexcept>
 
@@ -365,11 +366,71 @@ const std::vector<Preset>& model_presets() {
     return presets;
 }
 
+namespace {
+
+// A model's name as people and model hubs write it ("Llama 3.1 405B", "llama3-70b",
+// "Meta-Llama-3-70B-Instruct", "gemma-2-9b-it"), as the words that say which model it is: lower
+// case, split at anything not a letter or digit, a run of 3 or more letters before digits split off
+// ("llama3" -> "llama", "3"; "qwen2" -> "qwen", "2"), and the words that name a release of the
+// same shape dropped: the publisher ("meta"), the tuned variants ("instruct", "chat", "it") and the
+// base ("base", "hf"). Printable ASCII only: a name with a control character or a non-ASCII byte
+// has no words (a damaged value, never a name).
+std::vector<std::string> model_words(std::string_view name) {
+    static const std::string_view dropped[] = {"meta", "instruct", "chat", "it", "base", "hf"};
+    std::vector<std::string> words;
+    if (!std::all_of(name.begin(), name.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; })) return words;
+    std::string w;
+    const auto flush = [&] {
+        if (w.empty()) return;
+        std::size_t letters = 0;
+        while (letters < w.size() && std::isalpha(static_cast<unsigned char>(w[letters]))) ++letters;
+        if (letters >= 3 && letters < w.size() && std::isdigit(static_cast<unsigned char>(w[letters]))) {
+            words.push_back(w.substr(0, letters));
+            w.erase(0, letters);
+        }
+        if (std::find(std::begin(dropped), std::end(dropped), w) == std::end(dropped)) words.push_back(w);
+        w.clear();
+    };
+    for (const char ch : name) {
+        if (std::isalnum(static_cast<unsigned char>(ch))) w += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        else flush();
+    }
+    flush();
+    std::sort(words.begin(), words.end());  // compared as a multiset: "llama-3.3-70b" has two 3s
+    return words;
+}
+
+}  // namespace
+
 const Preset* find_preset(std::string_view name) {
     const std::string key = to_lower(name);
     for (const Preset& p : model_presets())
         if (p.name == key) return &p;
-    return nullptr;
+    // Else the one preset whose name has the same words (model_words); not for ORG/NAME, a Hugging
+    // Face id (preset_for_hf_id, once the id is checked and not in the cache).
+    if (name.find('/') != std::string_view::npos) return nullptr;
+    const std::vector<std::string> words = model_words(name);
+    if (words.empty()) return nullptr;
+    const Preset* found = nullptr;
+    for (const Preset& p : model_presets())
+        if (model_words(p.name) == words) {
+            if (found) return nullptr;  // two presets with those words: neither
+            found = &p;
+        }
+    return found;
+}
+
+const Preset* preset_for_hf_id(std::string_view id) {
+    const std::size_t slash = id.find('/');
+    if (slash == std::string_view::npos) return nullptr;
+    // The repository whose config.json the preset was read from, as its source names it.
+    const std::string want = to_lower(id) + " config.json";
+    for (const Preset& p : model_presets()) {
+        const std::string source = to_lower(p.source);
+        for (std::size_t at = source.find(want); at != std::string::npos; at = source.find(want, at + 1))
+            if (at == 0 || source[at - 1] == ' ') return &p;
+    }
+    return find_preset(id.substr(slash + 1));
 }
 
 ModelSpec preset_or_throw(std::string_view name, std::string_view flag) {

@@ -40,12 +40,20 @@ struct Preset {
 // All presets, in the order `llmplan models` lists them.
 const std::vector<Preset>& model_presets();
 
-// The preset of that name (case-insensitive), or nullptr.
+// The preset of that name (case-insensitive), else the one preset whose name has the same words
+// once the publisher, the tuned variants and "base"/"hf" are left out ("Llama 3.1 405B",
+// "llama3-70b", "Llama-2-70b-hf", "gemma-2-9b-it"; docs/PRESETS.md; not for a name with a "/"),
+// or nullptr.
 const Preset* find_preset(std::string_view name);
+
+// For a Hugging Face model id ORG/NAME that is not in the local cache: the preset read from that
+// repository's config.json (its source names it), else the preset NAME names (find_preset), or
+// nullptr.
+const Preset* preset_for_hf_id(std::string_view id);
 
 // The preset's spec; an unknown name throws InputError naming `flag`, with a suggestion and the
 // other ways to name a model (core/model_source.h), in one line:
-//   --model: unknown model "llama2-7b" (did you mean "llama-2-7b"? `llmplan models` lists the presets;
+//   --model: unknown model "llama-2-8b" (did you mean "llama-2-7b"? `llmplan models` lists the presets;
 //   a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)
 ModelSpec preset_or_throw(std::string_view name, std::string_view flag);
 

@@ -297,28 +297,38 @@ TEST_CASE("the models of the hub cache: every models--ORG--NAME with a snapshot 
 TEST_CASE("ORG/NAME not in the cache: one line with the folder looked in and the command to fetch it",
           "[model_source][errors]") {
     Env env;
-    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-8B", "--model"),
-                      not_found("--model", "Qwen/Qwen3-8B", "/home/u/.cache/huggingface/hub/models--Qwen--Qwen3-8B"));
+    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-4B", "--model"),
+                      not_found("--model", "Qwen/Qwen3-4B", "/home/u/.cache/huggingface/hub/models--Qwen--Qwen3-4B"));
     CHECK_THROWS_WITH(
-        model_from_name("Qwen/Qwen3-8B", "models"),
-        "models Qwen/Qwen3-8B: not a preset and not in the Hugging Face cache (looked in "
-        "/home/u/.cache/huggingface/hub/models--Qwen--Qwen3-8B); fetch its config with: hf download Qwen/Qwen3-8B config.json");
+        model_from_name("Qwen/Qwen3-4B", "models"),
+        "models Qwen/Qwen3-4B: not a preset and not in the Hugging Face cache (looked in "
+        "/home/u/.cache/huggingface/hub/models--Qwen--Qwen3-4B); fetch its config with: hf download Qwen/Qwen3-4B config.json");
 
     FakeCache cache;
     env.set("HF_HUB_CACHE", cache.hub.string());
-    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-8B", "--model"),
-                      not_found("--model", "Qwen/Qwen3-8B", (cache.hub / "models--Qwen--Qwen3-8B").string()));
+    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-4B", "--model"),
+                      not_found("--model", "Qwen/Qwen3-4B", (cache.hub / "models--Qwen--Qwen3-4B").string()));
     // The repo is there but no snapshot holds config.json (only tokenizer files were fetched).
-    fs::create_directories(cache.hub / "models--Qwen--Qwen3-8B/snapshots/abc");
-    write(cache.hub / "models--Qwen--Qwen3-8B/snapshots/abc/tokenizer.json", "{}");
-    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-8B", "--model"),
-                      not_found("--model", "Qwen/Qwen3-8B",
-                                (cache.hub / "models--Qwen--Qwen3-8B/snapshots").string() +
+    fs::create_directories(cache.hub / "models--Qwen--Qwen3-4B/snapshots/abc");
+    write(cache.hub / "models--Qwen--Qwen3-4B/snapshots/abc/tokenizer.json", "{}");
+    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-4B", "--model"),
+                      not_found("--model", "Qwen/Qwen3-4B",
+                                (cache.hub / "models--Qwen--Qwen3-4B/snapshots").string() +
                                     ": no snapshot holds config.json"));
-    // The cache is matched as huggingface_hub writes it: case matters.
-    CHECK_THROWS_WITH(model_from_name("tinyllama/tinyllama-1.1b", "--model"),
-                      not_found("--model", "tinyllama/tinyllama-1.1b",
-                                (cache.hub / "models--tinyllama--tinyllama-1.1b").string()));
+    // The cache is matched as huggingface_hub writes it: case matters (so this id is not found
+    // there, and it names a preset: that is taken, and the origin says why).
+    const NamedModel lower = model_from_name("tinyllama/tinyllama-1.1b", "--model");
+    CHECK(lower.origin == "preset tinyllama-1.1b (tinyllama/tinyllama-1.1b is not in the Hugging Face cache)");
+    CHECK(lower.file.empty());
+    // An id not in the cache that llmplan has as a preset: the preset read from that repository's
+    // config.json, or the one its NAME names.
+    const NamedModel qwen = model_from_name("Qwen/Qwen3-8B", "--model");
+    REQUIRE(qwen.preset);
+    CHECK(qwen.preset->name == "qwen3-8b");
+    CHECK(qwen.origin == "preset qwen3-8b (Qwen/Qwen3-8B is not in the Hugging Face cache)");
+    CHECK(model_from_name("meta-llama/Meta-Llama-3-70B-Instruct", "--model").preset->name == "llama-3-70b");
+    CHECK_THROWS_WITH(model_from_name("mistralai/Mistral-7B-Instruct-v0.3", "--model"),
+                      Catch::StartsWith("--model mistralai/Mistral-7B-Instruct-v0.3: not a preset and not in the Hugging Face cache"));
 }
 
 TEST_CASE("a config in the cache that does not parse: the flag, the id and the file", "[model_source][errors]") {
@@ -383,8 +393,8 @@ TEST_CASE("names without a slash are presets, unknown ones get a suggestion and 
     CHECK(m.origin == "preset Llama-2-7B");
     CHECK(m.file.empty());
     CHECK(count_params(m.spec).total() == kLlama2Params);
-    CHECK_THROWS_WITH(model_from_name("llama2-7b", "--model"),
-                      "--model: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists the "
+    CHECK_THROWS_WITH(model_from_name("llama-2-8b", "--model"),
+                      "--model: unknown model \"llama-2-8b\" (did you mean \"llama-2-7b\"? `llmplan models` lists the "
                       "presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)");
     CHECK_THROWS_WITH(model_from_name("Grok-1", "--model"),
                       "--model: unknown model \"Grok-1\" (`llmplan models` lists the presets; a Hugging Face "
@@ -462,17 +472,17 @@ TEST_CASE("every CLI front end that takes a model takes ORG/NAME and --hf-config
     CHECK(nlohmann::json::parse(plan_folder.out)["model"]["origin"] == "--hf-config " + snapshot);
 
     for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"plan", "--model", "Qwen/Qwen3-8B"}, {"infer", "--model", "Qwen/Qwen3-8B"},
-          {"search", "--model", "Qwen/Qwen3-8B"}}) {
+         {std::vector<std::string>{"plan", "--model", "Qwen/Qwen3-4B"}, {"infer", "--model", "Qwen/Qwen3-4B"},
+          {"search", "--model", "Qwen/Qwen3-4B"}}) {
         const test::CliResult r = test::run_cli(args);
         CHECK(r.code == 2);
         CHECK(r.out.empty());
         CHECK(r.err == "llmplan " + args[0] + ": error: " +
-                           not_found("--model", "Qwen/Qwen3-8B", (cache.hub / "models--Qwen--Qwen3-8B").string()) + "\n");
+                           not_found("--model", "Qwen/Qwen3-4B", (cache.hub / "models--Qwen--Qwen3-4B").string()) + "\n");
     }
-    const test::CliResult models_missing = test::run_cli({"models", "Qwen/Qwen3-8B"});
+    const test::CliResult models_missing = test::run_cli({"models", "Qwen/Qwen3-4B"});
     CHECK(models_missing.code == 2);
     CHECK(models_missing.err ==
-          "llmplan models: error: " + not_found("models", "Qwen/Qwen3-8B", (cache.hub / "models--Qwen--Qwen3-8B").string()) +
+          "llmplan models: error: " + not_found("models", "Qwen/Qwen3-4B", (cache.hub / "models--Qwen--Qwen3-4B").string()) +
               "\n");
 }
