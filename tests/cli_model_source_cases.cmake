@@ -63,13 +63,18 @@ expect_run(0 infer --model ${id} --json)
 string(JSON params GET "${last_out}" model parameters)
 expect_equal("infer parameters (newest snapshot)" "${params}" "6738415616")
 
-# Not in the cache: one exact line on stderr, nothing on stdout, exit 2.
-expect_run(2 plan --model Qwen/Qwen3-8B)
+# Not in the cache and no preset of it: one exact line on stderr, nothing on stdout, exit 2.
+expect_run(2 plan --model Qwen/Qwen3-4B)
 expect_equal("not found" "${last_out}${last_err}"
-  "llmplan plan: error: --model Qwen/Qwen3-8B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--Qwen3-8B); fetch its config with: hf download Qwen/Qwen3-8B config.json\n")
-expect_run(2 search --model Qwen/Qwen3-8B)
+  "llmplan plan: error: --model Qwen/Qwen3-4B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--Qwen3-4B); fetch its config with: hf download Qwen/Qwen3-4B config.json\n")
+expect_run(2 search --model Qwen/Qwen3-4B)
 expect_equal("not found (search)" "${last_out}${last_err}"
-  "llmplan search: error: --model Qwen/Qwen3-8B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--Qwen3-8B); fetch its config with: hf download Qwen/Qwen3-8B config.json\n")
+  "llmplan search: error: --model Qwen/Qwen3-4B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--Qwen3-4B); fetch its config with: hf download Qwen/Qwen3-4B config.json\n")
+
+# Not in the cache, but a preset's own repository: planned as that preset, the origin saying so.
+expect_run(0 plan --model Qwen/Qwen3-8B --json)
+string(JSON origin GET "${last_out}" model origin)
+expect_equal("preset for an id not in the cache" "${origin}" "preset qwen3-8b (Qwen/Qwen3-8B is not in the Hugging Face cache)")
 
 # Malformed ids and unknown presets: one line each.
 expect_run(2 plan --model ../../etc/passwd)
@@ -78,9 +83,9 @@ expect_equal("malformed" "${last_out}${last_err}"
 expect_run(2 plan --model ../passwd)
 expect_equal("malformed" "${last_out}${last_err}"
   "llmplan plan: error: --model \"../passwd\": not a preset, nor a Hugging Face model id ORG/NAME (\"--\" and \"..\" may not appear)\n")
-expect_run(2 models llama2-7b)
+expect_run(2 models llama-2-8b)
 expect_equal("unknown preset" "${last_out}${last_err}"
-  "llmplan models: error: models: unknown model \"llama2-7b\" (did you mean \"llama-2-7b\"? `llmplan models` lists the presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)\n")
+  "llmplan models: error: models: unknown model \"llama-2-8b\" (did you mean \"llama-2-7b\"? `llmplan models` lists the presets; a Hugging Face ORG/NAME in the local cache, or --hf-config PATH, works too)\n")
 
 # --hf-config: a folder holding config.json, and one without.
 expect_run(0 plan --hf-config "${repo}/snapshots/1111" --gpus 1 --json)

@@ -92,7 +92,7 @@ TEST_CASE("bad input: one line naming the flag and value, exit code 2", "[cli][e
     expect_input_error({"plan", "--params", "-5"}, "--params: \"-5\"");
     expect_input_error({"plan", "--params", ""}, "--params");
     expect_input_error({"plan", "--params", "nan"}, "--params: \"nan\"");
-    expect_input_error({"plan", "--model", "llama2-7b"}, "did you mean \"llama-2-7b\"?");
+    expect_input_error({"plan", "--model", "llama-2-8b"}, "did you mean \"llama-2-7b\"?");
     expect_input_error({"plan", "--model", "llama-2-7b", "--tp", "3", "--gpus", "6"},
                        "--tp 3 does not divide the 32 attention heads");
     expect_input_error({"plan", "--model", "llama-2-7b", "--gpus", "6", "--tp", "4"}, "--gpus 6 is not divisible");
