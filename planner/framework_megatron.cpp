@@ -305,13 +305,14 @@ struct TeWeights {
     double q = 0;              // bytes per element of one quantized copy
     std::string gather_option; // fp8_param_gather / fp4_param_gather for the precision ("" for 16-bit)
     bool fp8_param = false;    // that option on: the parameter itself quantized
-    std::string qname, qbytes;
+    std::string qname;
+    std::string qbytes() const { return stage_number(q) + " B"; }  // (the words; made only where printed)
     double te_linear = 0;      // the stage's layer linear weights on this GPU
     // `params` parameters of w bytes, the layers' linear weights among them in the quantized format
     // where the parameter itself is (fp8_param), and the words for that.
     double param_bytes(double w, double params) const { return w * params - (fp8_param ? (w - q) * te_linear : 0); }
     std::string param_note() const {
-        return fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes : std::string();
+        return fp8_param ? "; the layers' " + stage_count(te_linear) + " linear weights in " + qname + ", " + qbytes() : std::string();
     }
 };
 TeWeights te_weights(const ModelSpec& m, const std::vector<ParamTensor>& tensors, const TrainConfig& c, int i) {
@@ -321,7 +322,6 @@ TeWeights te_weights(const ModelSpec& m, const std::vector<ParamTensor>& tensors
     t.gather_option = param_gather_option(c.precision);
     t.fp8_param = !t.gather_option.empty() && framework_option_flag(c, t.gather_option);
     t.qname = to_string(c.precision);
-    t.qbytes = stage_number(t.q) + " B";
     t.te_linear = t.fp8 ? stage_layer_matmul_elements(m, tensors, c, i) : 0;
     return t;
 }
@@ -330,7 +330,7 @@ StagePart te_weight_cache_part(const TeWeights& t, const std::string& what) {
     return {StageField::fp8_weight_cache, in_every_phase,
             {"fp8_weights", "Transformer Engine " + t.qname + " weights", (t.fp8_param ? 1 : 2) * t.q * t.te_linear,
              stage_count(t.te_linear) + " " + what + " × " +
-                 (t.fp8_param ? t.qbytes + " (the " + t.qname + " transpose beside the " + t.qname + " parameter)"
+                 (t.fp8_param ? t.qbytes() + " (the " + t.qname + " transpose beside the " + t.qname + " parameter)"
                               : stage_number(2 * t.q) + " B (" + t.qname + " copy + " + t.qname + " transpose)"),
              kSource + ": fp8_utils.py; Transformer Engine's weight workspaces, kept across micro-batches"}};
 }
@@ -713,36 +713,37 @@ public:
 
     void validate(const ModelSpec& m, const TrainConfig& c) const override {
         const ParallelLayout& p = c.parallel;
-        const std::string under = std::string(" under --framework ") + to_string(c.framework);
+        // (The words of a refusal, made only for one: a search meets many layouts.)
+        const auto under = [&c] { return std::string(" under --framework ") + to_string(c.framework); };
         if (c.precision != Precision::mixed_bf16 && c.precision != Precision::mixed_fp16 && c.precision != Precision::fp32 &&
             !precision_traits(c.precision).quantized_linears)
             throw InputError(std::string("--precision ") + to_string(c.precision) +
-                             under + ": Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
+                             under() + ": Megatron-LM trains in fp32, --bf16 (mixed-bf16), --fp16 "
                              "(mixed-fp16), Transformer Engine fp8 on top of --bf16 (fp8; --fp8-recipe mxfp8: mxfp8) "
                              "or --fp4-format e2m1 --fp4-recipe nvfp4 on top of --bf16 (nvfp4)");
         if (p.zero > 1 && p.pp > 1)
             throw InputError("--zero " + std::to_string(p.zero) + " with --pp " + std::to_string(p.pp) +
-                             under + ": Megatron FSDP (--use-megatron-fsdp) with pipeline parallelism is "
+                             under() + ": Megatron FSDP (--use-megatron-fsdp) with pipeline parallelism is "
                              "not modelled; --zero 1 is the distributed optimizer");
         if (p.zero > 1 && c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd)
             throw InputError(std::string("--optimizer ") + to_string(c.optimizer) + " with --zero " + std::to_string(p.zero) +
-                             under + ": Megatron FSDP takes adam or sgd only (arguments.py)");
+                             under() + ": Megatron FSDP takes adam or sgd only (arguments.py)");
         if (c.optimizer != Optimizer::adamw && c.optimizer != Optimizer::adam && c.optimizer != Optimizer::sgd &&
             c.optimizer != Optimizer::sgd_momentum && c.optimizer != Optimizer::lion)
             throw InputError(std::string("--optimizer ") + to_string(c.optimizer) +
-                             under + ": Megatron-LM's --optimizer is adam (decoupled weight decay), "
+                             under() + ": Megatron-LM's --optimizer is adam (decoupled weight decay), "
                              "sgd or lion (arguments.py; muon and soap are not modelled)");
         if (c.offload != Offload::none)
-            throw InputError("--offload" + under + ": Megatron's --optimizer-cpu-offload is not modelled; "
+            throw InputError("--offload" + under() + ": Megatron's --optimizer-cpu-offload is not modelled; "
                              "use --framework deepspeed for ZeRO-Offload");
         if (c.lora.enabled() && c.lora.base_quant != BaseQuant::none)
-            throw InputError("--base-quant" + under + ": Megatron Bridge's LoRA keeps the base in the model's "
+            throw InputError("--base-quant" + under() + ": Megatron Bridge's LoRA keeps the base in the model's "
                              "dtype (QLoRA is not modelled there; use --framework generic)");
         if (c.lora.enabled() && c.lora.paged_optimizer)
-            throw InputError("--paged-optimizer" + under + ": a bitsandbytes option, not Megatron's");
+            throw InputError("--paged-optimizer" + under() + ": a bitsandbytes option, not Megatron's");
         if (c.lora.enabled() && p.zero >= 2)
             throw InputError("--lora-rank with --zero " + std::to_string(p.zero) +
-                             under + ": LoRA with Megatron FSDP is not modelled (--zero 1 is the distributed optimizer)");
+                             under() + ": LoRA with Megatron FSDP is not modelled (--zero 1 is the distributed optimizer)");
         framework_option_choice(c, "recompute_method", {"uniform", "block"});
         framework_option_choice(c, "exp_avg_dtype", {"fp32", "bf16", "fp16", "fp8"});
         framework_option_choice(c, "exp_avg_sq_dtype", {"fp32", "bf16", "fp16", "fp8"});
