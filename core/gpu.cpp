@@ -968,54 +968,33 @@ const GpuSpec* find_key(std::string_view name) {
 }
 
 // A GPU's name as people and tools write it ("NVIDIA H100 80GB HBM3", nvidia-smi's; "A100-SXM4-40GB";
-// "rtx4090"; "H100 SXM5 80GB"), as words that say which row it is: lower case, split at anything
-// not a letter or digit; "80gb" -> "80g" (the catalog's keys), "sxm4"/"sxm5" -> "sxm"; a run of 3
-// or more letters before digits split off ("rtx4090" -> "rtx", "4090"); the vendor's and brand
-// words and the memory technology dropped (they name no row).
-std::vector<std::string> name_words(std::string_view name) {
-    static const std::string_view noise[] = {"nvidia", "tesla", "amd", "instinct", "geforce", "radeon", "hbm2",
-                                             "hbm2e", "hbm3", "hbm3e", "gddr6", "gddr6x", "gddr7", "gpu",
-                                             "one", "of", "a", "hgx", "dgx"};
-    std::vector<std::string> words;
-    std::string w;
-    const auto flush = [&] {
-        if (w.empty() || std::find(std::begin(noise), std::end(noise), w) != std::end(noise)) {
-            w.clear();
-            return;
-        }
-        std::size_t letters = 0;
-        while (letters < w.size() && std::isalpha(static_cast<unsigned char>(w[letters]))) ++letters;
-        if (letters >= 3 && letters < w.size() && std::isdigit(static_cast<unsigned char>(w[letters]))) {
-            words.push_back(w.substr(0, letters));
-            w.erase(0, letters);
-        }
+// "rtx4090"; "H100 SXM5 80GB"), as words that say which row it is: its name_words (core/text.h)
+// without the vendor's and brand words and the memory technology (they name no row), "80gb" read
+// as "80g" (the catalog's keys) and "sxm4"/"sxm5" as "sxm".
+std::vector<std::string> gpu_words(std::string_view name) {
+    static const std::vector<std::string_view> noise = {"nvidia", "tesla", "amd", "instinct", "geforce", "radeon", "hbm2",
+                                                        "hbm2e", "hbm3", "hbm3e", "gddr6", "gddr6x", "gddr7", "gpu",
+                                                        "one", "of", "a", "hgx", "dgx"};
+    std::vector<std::string> words = name_words(name, noise);  // core/text.h
+    for (std::string& w : words) {
         std::size_t digits = 0;
         while (digits < w.size() && std::isdigit(static_cast<unsigned char>(w[digits]))) ++digits;
         if (digits > 0 && w.substr(digits) == "gb") w.pop_back();  // 80gb -> 80g
         if (w.size() == 4 && w.compare(0, 3, "sxm") == 0 && std::isdigit(static_cast<unsigned char>(w[3]))) w = "sxm";
-        words.push_back(w);
-        w.clear();
-    };
-    for (const char ch : name) {
-        if (std::isalnum(static_cast<unsigned char>(ch))) w += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        else flush();
     }
-    flush();
     return words;
 }
 
-// The rows whose key and display name hold every word of `name` (name_words); where several do,
+// The rows whose key and display name hold every word of `name` (gpu_words); where several do,
 // the one its first word names as a key or alias ("h100 80gb": h100-sxm and h100-pcie both hold
 // h100 and 80g; "h100" is h100-sxm) when that is among them.
 std::vector<const GpuSpec*> rows_named(std::string_view name) {
     std::vector<const GpuSpec*> hits;
-    // Printable ASCII only: a control character or a non-ASCII byte is a damaged value, never a name.
-    if (!std::all_of(name.begin(), name.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; })) return hits;
-    const std::vector<std::string> want = name_words(name);
+    const std::vector<std::string> want = gpu_words(name);  // none for a damaged value
     if (want.empty()) return hits;
     for (const GpuSpec& g : gpu_catalog()) {
-        std::vector<std::string> have = name_words(g.name);
-        for (std::string& w : name_words(g.display_name)) have.push_back(std::move(w));
+        std::vector<std::string> have = gpu_words(g.name);
+        for (std::string& w : gpu_words(g.display_name)) have.push_back(std::move(w));
         if (std::all_of(want.begin(), want.end(),
                         [&](const std::string& w) { return std::find(have.begin(), have.end(), w) != have.end(); }))
             hits.push_back(&g);

@@ -369,33 +369,13 @@ const std::vector<Preset>& model_presets() {
 namespace {
 
 // A model's name as people and model hubs write it ("Llama 3.1 405B", "llama3-70b",
-// "Meta-Llama-3-70B-Instruct", "gemma-2-9b-it"), as the words that say which model it is: lower
-// case, split at anything not a letter or digit, a run of 3 or more letters before digits split off
-// ("llama3" -> "llama", "3"; "qwen2" -> "qwen", "2"), and the words that name a release of the
-// same shape dropped: the publisher ("meta"), the tuned variants ("instruct", "chat", "it") and the
-// base ("base", "hf"). Printable ASCII only: a name with a control character or a non-ASCII byte
-// has no words (a damaged value, never a name).
+// "Meta-Llama-3-70B-Instruct", "gemma-2-9b-it"), as the words that say which model it is: its
+// name_words (core/text.h: "llama3" -> "llama", "3") without the words that name a release of the
+// same shape: the publisher ("meta"), the tuned variants ("instruct", "chat", "it") and the base
+// ("base", "hf").
 std::vector<std::string> model_words(std::string_view name) {
-    static const std::string_view dropped[] = {"meta", "instruct", "chat", "it", "base", "hf"};
-    std::vector<std::string> words;
-    if (!std::all_of(name.begin(), name.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; })) return words;
-    std::string w;
-    const auto flush = [&] {
-        if (w.empty()) return;
-        std::size_t letters = 0;
-        while (letters < w.size() && std::isalpha(static_cast<unsigned char>(w[letters]))) ++letters;
-        if (letters >= 3 && letters < w.size() && std::isdigit(static_cast<unsigned char>(w[letters]))) {
-            words.push_back(w.substr(0, letters));
-            w.erase(0, letters);
-        }
-        if (std::find(std::begin(dropped), std::end(dropped), w) == std::end(dropped)) words.push_back(w);
-        w.clear();
-    };
-    for (const char ch : name) {
-        if (std::isalnum(static_cast<unsigned char>(ch))) w += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        else flush();
-    }
-    flush();
+    static const std::vector<std::string_view> dropped = {"meta", "instruct", "chat", "it", "base", "hf"};
+    std::vector<std::string> words = name_words(name, dropped);  // core/text.h
     std::sort(words.begin(), words.end());  // compared as a multiset: "llama-3.3-70b" has two 3s
     return words;
 }

@@ -2,6 +2,7 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <limits>
 
@@ -75,6 +76,32 @@ int edit_distance(std::string_view a, std::string_view b) {
         }
     }
     return static_cast<int>(std::min<std::size_t>(row[b.size()], std::numeric_limits<int>::max()));
+}
+
+std::vector<std::string> name_words(std::string_view name, const std::vector<std::string_view>& dropped) {
+    std::vector<std::string> words;
+    if (!std::all_of(name.begin(), name.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; })) return words;
+    std::string w;
+    const auto flush = [&] {
+        if (w.empty() || std::find(dropped.begin(), dropped.end(), w) != dropped.end()) {
+            w.clear();
+            return;
+        }
+        std::size_t letters = 0;
+        while (letters < w.size() && std::isalpha(static_cast<unsigned char>(w[letters]))) ++letters;
+        if (letters >= 3 && letters < w.size() && std::isdigit(static_cast<unsigned char>(w[letters]))) {
+            words.push_back(w.substr(0, letters));
+            w.erase(0, letters);
+        }
+        words.push_back(w);
+        w.clear();
+    };
+    for (const char ch : name) {
+        if (std::isalnum(static_cast<unsigned char>(ch))) w += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        else flush();
+    }
+    flush();
+    return words;
 }
 
 std::optional<std::string> closest_match(std::string_view value, const std::vector<std::string>& options) {

@@ -26,6 +26,16 @@ std::vector<std::string> split(std::string_view text, char sep);
 // Joins `parts` with `sep` between them; an empty list gives "".
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// The words of a product's name as people and tools write it ("NVIDIA H100 80GB HBM3",
+// "Meta-Llama-3-70B-Instruct"), for a lookup that does not depend on its punctuation: lower case,
+// split at anything not a letter or digit, and a run of 3 or more letters split from the digits
+// after it ("llama3" -> "llama", "3"; "rtx4090" -> "rtx", "4090"; "h100", "mi300x" stay whole);
+// a word in `dropped` (lower case) is left out before that split. Printable ASCII only: a name with
+// a control character or a non-ASCII byte has no words (a damaged value, never a name). The GPU
+// catalog and the model presets each read these words their own way (core/gpu.cpp,
+// core/presets.cpp).
+std::vector<std::string> name_words(std::string_view name, const std::vector<std::string_view>& dropped = {});
+
 // Levenshtein distance (insertions, deletions, substitutions each cost 1), ignoring ASCII case.
 int edit_distance(std::string_view a, std::string_view b);
 

@@ -139,3 +139,18 @@ TEST_CASE("escape_controls keeps a message on one line", "[text]") {
     CHECK(escape_controls(std::string("\x00\x1b[31m\x7f", 7)) == "\\x00\\x1b[31m\\x7f");
     CHECK(escape_controls("").empty());
 }
+
+TEST_CASE("name_words: a product's words whatever its punctuation", "[text]") {
+    using V = std::vector<std::string>;
+    CHECK(name_words("NVIDIA H100 80GB HBM3") == V{"nvidia", "h100", "80gb", "hbm", "3"});
+    CHECK(name_words("NVIDIA H100 80GB HBM3", {"nvidia", "hbm3"}) == V{"h100", "80gb"});  // dropped before the split
+    CHECK(name_words("Meta-Llama-3.1-405B_Instruct") == V{"meta", "llama", "3", "1", "405b", "instruct"});
+    CHECK(name_words("llama3-70b") == V{"llama", "3", "70b"});
+    CHECK(name_words("rtx4090") == V{"rtx", "4090"});
+    CHECK(name_words("MI300X") == V{"mi300x"});  // two letters: whole
+    CHECK(name_words("  --  ").empty());
+    CHECK(name_words("").empty());
+    CHECK(name_words("a100\n").empty());       // a control character: a damaged value
+    CHECK(name_words("h100\x7f").empty());
+    CHECK(name_words("h100\xc3\xa9").empty());  // a non-ASCII byte
+}
