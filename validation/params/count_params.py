@@ -28,6 +28,12 @@ COMPOSITE = ("gemma3", "llama4", "qwen3_5_moe")
 # remote code (`auto_map`) and checkpoint quantization (`quantization_config`, e.g. DeepSeek-V3's
 # fp8 and gpt-oss's mxfp4); neither changes which parameters the native classes register.
 DROPPED_KEYS = ("auto_map", "quantization_config")
+# Nested-config values that transformers 5.17's strict config classes refuse although they change no
+# parameter: DBRX's published ffn_config writes moe_normalize_expert_weights 1 (a float field: given
+# as 1.0) and llm-foundry's uniform_expert_assignment (a training-time routing switch that
+# DbrxFFNConfig does not know: dropped).
+NESTED_FIXES = {"dbrx": {"ffn_config": {"float": ("moe_normalize_expert_weights",),
+                                        "drop": ("uniform_expert_assignment",)}}}
 
 
 def classify(name):
@@ -36,9 +42,11 @@ def classify(name):
     modules = parts[:-1]
     if parts[0] in ("lm_head", "embed_out"):
         return "head"
-    if any("norm" in m or m.startswith("ln_") for m in modules):
+    # (DBRX's norm_attn_norm holds norm_1, attn and norm_2: only its norm_* are norms)
+    if any(("norm" in m and m != "norm_attn_norm") or m.startswith("ln_") for m in modules):
         return "norm"
-    if any(m in ("embed_tokens", "embed_in", "wte", "wpe", "word_embeddings", "embeddings") for m in modules):
+    if any(m in ("embed_tokens", "embed_in", "wte", "wpe", "word_embeddings", "embeddings", "embed_positions")
+           for m in modules):
         return "embedding"
     if "linear_attn" in modules:  # Qwen3-Next / Qwen3.5: a Gated DeltaNet mixer (its gated norm: norm, above)
         return "linear_attention"
@@ -50,7 +58,9 @@ def classify(name):
         return "router"
     if any(m in ("self_attn", "self_attention", "attention", "attn") for m in modules):
         return "attention"
-    if any(m in ("mlp", "feed_forward", "block_sparse_moe") for m in modules):
+    if any(m in ("mlp", "feed_forward", "block_sparse_moe", "ffn") for m in modules):
+        return "dense_mlp"
+    if modules and modules[-1] in ("fc1", "fc2") and "layers" in modules:  # OPT's decoder-layer MLP
         return "dense_mlp"
     if "mixer" in modules:  # NemotronH: one mixer per layer, its kind by the tensors it holds
         leaf = modules[-1] if modules[-1] != "mixer" else parts[-1]
@@ -73,11 +83,18 @@ def experts_per_token_fraction(config):
             E = getattr(config, key)
             break
     k = getattr(config, "num_experts_per_tok", None)
+    ffn = getattr(config, "ffn_config", None)  # DBRX: DbrxFFNConfig's moe_num_experts, moe_top_k
+    if E is None and k is None and getattr(ffn, "moe_num_experts", None):
+        E, k = ffn.moe_num_experts, ffn.moe_top_k
     return k / E if E and k else 1.0
 
 
 def build_config(raw):
     raw = {key: value for key, value in raw.items() if key not in DROPPED_KEYS}
+    for sub, fix in NESTED_FIXES.get(raw.get("model_type"), {}).items():
+        if isinstance(raw.get(sub), dict):
+            raw[sub] = {key: float(value) if key in fix["float"] and type(value) is int else value
+                        for key, value in raw[sub].items() if key not in fix["drop"]}
     config = AutoConfig.for_model(**raw)
     note = None
     if raw.get("model_type") in COMPOSITE:

@@ -123,6 +123,33 @@ DEFAULTS = {
                        moe_shared_expert_intermediate_size=0, n_shared_experts=1,
                        hybrid_override_pattern=None, moe_latent_size=None, num_nextn_predict_layers=0,
                        mtp_hybrid_override_pattern="*E"),
+    # OPTConfig: word_embed_proj_dim None -> hidden_size; tie_word_embeddings PretrainedConfig's True.
+    "opt": dict(vocab_size=50272, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, ffn_dim=3072,
+                max_position_embeddings=2048, do_layer_norm_before=True, _remove_final_layer_norm=False,
+                word_embed_proj_dim=None, enable_bias=True, layer_norm_elementwise_affine=True,
+                tie_word_embeddings=True),
+    # FalconConfig: num_kv_heads None -> H; ffn_hidden_size None -> 4 d; num_ln_in_parallel_attn None
+    # (-> 2 under new_decoder_architecture, FalconDecoderLayer); lm_head tied (_tied_weights_keys).
+    "falcon": dict(vocab_size=65024, hidden_size=4544, num_hidden_layers=32, num_attention_heads=71,
+                   num_kv_heads=None, new_decoder_architecture=False, multi_query=True, parallel_attn=True,
+                   bias=False, alibi=False, num_ln_in_parallel_attn=None, ffn_hidden_size=None,
+                   tie_word_embeddings=True),
+    # MptConfig and MptAttentionConfig (attn_config); ffn_config is llm-foundry's (no class in transformers).
+    "mpt": dict(vocab_size=50368, hidden_size=2048, num_hidden_layers=24, num_attention_heads=16,
+                expansion_ratio=4, max_seq_len=2048, no_bias=True, learned_pos_emb=True,
+                norm_type="low_precision_layernorm", tie_word_embeddings=True, attn_config=None,
+                ffn_config=None),
+    # DbrxConfig; its nested DbrxAttentionConfig and DbrxFFNConfig defaults are NESTED_DEFAULTS["dbrx"].
+    "dbrx": dict(vocab_size=32000, hidden_size=2048, num_hidden_layers=24, num_attention_heads=16,
+                 max_seq_len=2048, tie_word_embeddings=False, attn_config=None, ffn_config=None),
+}
+
+# Nested config classes' defaults (a field absent from the config.json object, or the object absent).
+NESTED_DEFAULTS = {
+    "mpt": {"attn_config": dict(attn_type="multihead_attention", alibi=True, qk_ln=False, rope=False),
+            "ffn_config": dict(ffn_type="mptmlp", ffn_hidden_size=None)},
+    "dbrx": {"attn_config": dict(kv_n_heads=1),
+             "ffn_config": dict(ffn_hidden_size=3584, moe_num_experts=4, moe_top_k=1)},
 }
 
 # config.json names that mean the same field (the config classes' attribute_map / __init__ aliases).
@@ -134,6 +161,17 @@ ALIASES = {
     "gpt_oss": {"num_experts": "num_local_experts"},
     "qwen3_moe": {"num_local_experts": "num_experts"},
     "deepseek_v3": {"num_local_experts": "n_routed_experts"},
+    "falcon": {"n_embed": "hidden_size"},  # FalconConfig.__post_init__ pops n_embed
+    "mpt": {"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads"},
+    "dbrx": {"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads"},
+}
+
+# Old spellings that transformers 5.17's config classes no longer read (they would build the class
+# default in their place; llmplan reads them): a config that uses one without the current name is
+# not counted (ConfigError), as transformers would not build the model it describes.
+OLD_NAMES = {
+    "opt": {"d_model": "hidden_size"},  # OPT configs before transformers 4.20
+    "falcon": {"n_layer": "num_hidden_layers", "n_head": "num_attention_heads", "n_head_kv": "num_kv_heads"},
 }
 
 # Composite image-text configs: only the language model (built from text_config) is counted.
@@ -564,6 +602,133 @@ def count_qwen3_next(cfg):
     return finish(cfg, comps, layers, k / E if E else 1.0, extra)
 
 
+def nested(cfg, key):
+    """A nested config object (MPT's, DBRX's attn_config / ffn_config) over its class's defaults."""
+    raw = cfg.get(key, {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{cfg.model_type}: {key} must be an object")
+    values = dict(NESTED_DEFAULTS[cfg.model_type][key])
+    values.update(raw)
+    return values
+
+
+def layer_norm(d, affine=True, bias=True):
+    """nn.LayerNorm(d): weight [d] and bias [d] (none without elementwise_affine; no bias with bias=False)."""
+    return (d + (d if bias else 0)) if affine else 0
+
+
+def count_opt(cfg):
+    """OPTForCausalLM (modeling_opt.py): embed_tokens [V, d]; embed_positions, an
+    OPTLearnedPositionalEmbedding of max_position_embeddings + 2 rows (its padding offset: position
+    ids are shifted by 2); per layer q/k/v/out_proj Linear(d -> d) and fc1 (d -> ffn_dim), fc2
+    (ffn_dim -> d), all biased iff enable_bias, self_attn_layer_norm and final_layer_norm (LayerNorm,
+    weight and bias); the decoder's final_layer_norm; lm_head (d -> V, no bias), tied by default.
+    Not counted (ConfigError, as llmplan refuses them): word_embed_proj_dim != hidden_size
+    (OPT-350m's project_in / project_out), do_layer_norm_before false or _remove_final_layer_norm
+    (no final LayerNorm), layer_norm_elementwise_affine false (parameterless LayerNorms)."""
+    V, d, L = cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"]
+    F, P = cfg["ffn_dim"], cfg["max_position_embeddings"]
+    if cfg.get("word_embed_proj_dim", d) != d:
+        raise ConfigError(f"opt: word_embed_proj_dim {cfg['word_embed_proj_dim']} != hidden_size {d} "
+                          "(project_in/project_out) is not counted")
+    if not cfg["do_layer_norm_before"] or cfg["_remove_final_layer_norm"]:
+        raise ConfigError("opt: a model without the final LayerNorm (do_layer_norm_before false or "
+                          "_remove_final_layer_norm true) is not counted")
+    if not cfg["layer_norm_elementwise_affine"]:
+        raise ConfigError("opt: layer_norm_elementwise_affine false (LayerNorms without parameters) is not counted")
+    b = bool(cfg["enable_bias"])
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["embedding"] += (P + 2) * d
+    comps["attention"] = L * 4 * linear(d, d, b)
+    comps["dense_mlp"] = L * (linear(d, F, b) + linear(F, d, b))
+    comps["norm"] = L * 2 * layer_norm(d) + layer_norm(d)
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
+def count_falcon(cfg):
+    """FalconForCausalLM (modeling_falcon.py): word_embeddings [V, d]; per layer
+    self_attention.query_key_value Linear(d -> (2 K + H) hd) under new_decoder_architecture (K =
+    num_kv_heads, None -> H), d -> H hd + 2 hd under multi_query (one K and one V head), else d -> 3 d;
+    self_attention.dense (d -> d); mlp.dense_h_to_4h (d -> ffn_hidden_size, None -> 4 d) and
+    dense_4h_to_h back; all four biased iff bias; hd = d // H. LayerNorms (weight and bias), per
+    FalconDecoderLayer: parallel_attn false -> input_layernorm and post_attention_layernorm;
+    parallel_attn with num_ln_in_parallel_attn 2 (its default under new_decoder_architecture) ->
+    ln_attn and ln_mlp; otherwise ONE input_layernorm (Falcon-7B); then ln_f. lm_head (d -> V, no
+    bias) tied by default. alibi or rotary: no parameters."""
+    V, d, L, H = cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"]
+    if d % H:
+        raise ConfigError(f"falcon: hidden_size {d} is not divisible by num_attention_heads {H}")
+    hd = d // H
+    if cfg["new_decoder_architecture"]:
+        qkv = (2 * cfg.get("num_kv_heads", H) + H) * hd
+    elif cfg["multi_query"]:
+        qkv = d + 2 * hd
+    else:
+        qkv = 3 * d
+    F = cfg.get("ffn_hidden_size", 4 * d)
+    b = bool(cfg["bias"])
+    n_ln = cfg.get("num_ln_in_parallel_attn", 2 if cfg["new_decoder_architecture"] else None)
+    norms_per_layer = 2 if (not cfg["parallel_attn"] or n_ln == 2) else 1
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * (linear(d, qkv, b) + linear(d, d, b))
+    comps["dense_mlp"] = L * (linear(d, F, b) + linear(F, d, b))
+    comps["norm"] = L * norms_per_layer * layer_norm(d) + layer_norm(d)
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
+def count_mpt(cfg):
+    """MptForCausalLM (modeling_mpt.py), the released MPT-7B / MPT-30B layout it builds: wte [V, d];
+    per block norm_1, attn.Wqkv Linear(d -> 3 d), attn.out_proj (d -> d), norm_2, ffn.up_proj
+    (d -> 4 d), ffn.down_proj (4 d -> d), no linear biases; norm_f; every LayerNorm with its bias
+    removed (weight [d] only); ALiBi, no position table; lm_head tied by default. transformers' port
+    ignores expansion_ratio, no_bias, learned_pos_emb, the attention type and ffn_config, which
+    MosaicML's llm-foundry (the model the config describes, and llmplan's reading) honours: a config
+    that sets any of them away from the released layout is not counted (ConfigError), nor are qk_ln
+    or norm types other than LayerNorm (llmplan refuses them)."""
+    V, d, L = cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"]
+    attn, ffn = nested(cfg, "attn_config"), nested(cfg, "ffn_config")
+    released = {"expansion_ratio": cfg["expansion_ratio"] == 4, "no_bias": bool(cfg["no_bias"]),
+                "attn_config.attn_type": attn["attn_type"] == "multihead_attention",
+                "attn_config.alibi": bool(attn["alibi"]), "attn_config.qk_ln": not attn["qk_ln"],
+                "ffn_config.ffn_type": ffn["ffn_type"] in ("mptmlp", "te_ln_mlp"),
+                "ffn_config.ffn_hidden_size": ffn["ffn_hidden_size"] in (None, 4 * d),
+                "norm_type": "layernorm" in str(cfg["norm_type"]).lower()}
+    for field, ok in released.items():
+        if not ok:
+            raise ConfigError(f"mpt: {field} outside the released layout that transformers' MptForCausalLM "
+                              "builds is not counted")
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * (linear(d, 3 * d, False) + linear(d, d, False))
+    comps["dense_mlp"] = L * (linear(d, 4 * d, False) + linear(4 * d, d, False))
+    comps["norm"] = L * 2 * layer_norm(d, bias=False) + layer_norm(d, bias=False)
+    return finish(cfg, comps, {"dense": L, "moe": 0}, 1.0)
+
+
+def count_dbrx(cfg):
+    """DbrxForCausalLM (modeling_dbrx.py): wte [V, d]; per block norm_1 and norm_2
+    (nn.LayerNorm(d, bias=False): weight [d]), attn.Wqkv Linear(d -> d + 2 K hd) (K =
+    attn_config.kv_n_heads, hd = d // H), attn.out_proj (d -> d), no biases; ffn.router.layer
+    Linear(d -> E, no bias); the experts' w1, v1, w2, each [E * ffn_hidden_size, d] (a gated MLP);
+    every block MoE, top moe_top_k; norm_f (bias=False); lm_head (d -> V, no bias), never tied
+    (DbrxConfig raises on tie_word_embeddings). Rotary positions: buffers only."""
+    V, d, L, H = cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"]
+    if cfg["tie_word_embeddings"]:
+        raise ConfigError("dbrx: tie_word_embeddings is not supported by DbrxConfig")
+    attn, ffn = nested(cfg, "attn_config"), nested(cfg, "ffn_config")
+    K, hd = attn["kv_n_heads"], d // H
+    E, k, F = ffn["moe_num_experts"], ffn["moe_top_k"], ffn["ffn_hidden_size"]
+    comps = new_counts()
+    embed_and_head(cfg, comps)
+    comps["attention"] = L * (linear(d, d + 2 * K * hd, False) + linear(d, d, False))
+    comps["routed_experts"] = L * 3 * E * F * d
+    comps["router"] = L * linear(d, E, False)
+    comps["norm"] = L * 2 * layer_norm(d, bias=False) + layer_norm(d, bias=False)
+    return finish(cfg, comps, {"dense": 0, "moe": L}, k / E)
+
+
 COUNTERS = {
     "llama": count_dense_llama_like, "mistral": count_dense_llama_like, "qwen2": count_dense_llama_like,
     "qwen3": count_dense_llama_like, "phi3": count_dense_llama_like, "olmo2": count_dense_llama_like,
@@ -574,6 +739,7 @@ COUNTERS = {
     "nemotron": count_nemotron, "nemotron_h": count_nemotron_h,
     "glm4_moe": count_glm4_moe, "minimax_m2": count_mixtral,
     "qwen3_next": count_qwen3_next, "qwen3_5_moe_text": count_qwen3_next,
+    "opt": count_opt, "falcon": count_falcon, "mpt": count_mpt, "dbrx": count_dbrx,
 }
 
 
@@ -587,6 +753,10 @@ def count_config(raw):
         raw = text
     if model_type not in COUNTERS:
         raise ConfigError(f"model_type {model_type!r} is not one of {', '.join(sorted(COUNTERS))}")
+    for old, current in OLD_NAMES.get(model_type, {}).items():
+        if old in raw and current not in raw:
+            raise ConfigError(f"{model_type}: {old} (now {current}) is not read by transformers 5.17's config "
+                              "class; the model it describes is not what transformers builds")
     out = COUNTERS[model_type](Cfg(model_type, raw))
     if note:
         out["note"] = note
