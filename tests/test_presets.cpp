@@ -292,6 +292,13 @@ TEST_CASE("a model named as people and model hubs write it finds its preset by t
     CHECK(find_preset("llama-3-70b-finetune") == nullptr);
     CHECK(find_preset("llama-2-7b\x7f") == nullptr);
     CHECK(find_preset("llama\x1b[2J-2-7b") == nullptr);
+    // Every preset is found by its name spelled with spaces: no two presets have the same words.
+    for (const Preset& p : model_presets()) {
+        std::string spaced = p.name;
+        std::replace(spaced.begin(), spaced.end(), '-', ' ');
+        CAPTURE(p.name);
+        CHECK(find_preset(spaced) == &p);
+    }
     // A Hugging Face id: the preset read from that repository's config.json, else NAME's preset.
     CHECK(preset_for_hf_id("meta-llama/Meta-Llama-3-70B")->name == "llama-3-70b");
     CHECK(preset_for_hf_id("META-LLAMA/meta-llama-3-70b")->name == "llama-3-70b");
