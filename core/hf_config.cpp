@@ -923,6 +923,19 @@ ModelSpec read_falcon(const Reader& r) {
     return m;
 }
 
+// The shape fields MosaicML's configs share (MptConfig, DbrxConfig): d_model, n_heads, n_layers
+// (head_dim = d_model / n_heads), vocab_size, max_seq_len.
+ModelSpec read_mosaic_shape(const Reader& r) {
+    ModelSpec m;
+    m.d_model = r.required_int("d_model");
+    m.n_heads = r.required_int("n_heads");
+    m.n_layers = r.layer_count("n_layers");
+    m.head_dim = r.derived_head_dim(m, "d_model", "n_heads");
+    m.vocab_size = r.required_int64("vocab_size");
+    m.max_positions = r.required_int64("max_seq_len");
+    return m;
+}
+
 ModelSpec read_mpt(const Reader& r) {
     // MptConfig (configuration_mpt.py: d_model, n_heads, n_layers, expansion_ratio 4, max_seq_len,
     // vocab_size, no_bias True, learned_pos_emb True, norm_type "low_precision_layernorm",
@@ -941,13 +954,7 @@ ModelSpec read_mpt(const Reader& r) {
     // Approximated: a LayerNorm without bias (the released models) has RMSNorm's parameters (one
     // weight of d) and is planned as such (Norm::rmsnorm), so the count is exact; its mean
     // subtraction is not timed apart. Refused: qk_ln (LayerNorms on q and k) and MoE ffn_types.
-    ModelSpec m;
-    m.d_model = r.required_int("d_model");
-    m.n_heads = r.required_int("n_heads");
-    m.n_layers = r.layer_count("n_layers");
-    m.head_dim = r.derived_head_dim(m, "d_model", "n_heads");
-    m.vocab_size = r.required_int64("vocab_size");
-    m.max_positions = r.required_int64("max_seq_len");
+    ModelSpec m = read_mosaic_shape(r);
     const Reader ffn(nested_object(r, "ffn_config"), r.what() + " ffn_config", "mpt");
     const std::string ffn_type = ffn.optional_string("ffn_type").value_or("mptmlp");
     if (ffn_type == "mptglu") m.activation = Activation::swiglu;
@@ -1000,13 +1007,7 @@ ModelSpec read_dbrx(const Reader& r) {
     // count, top-k and expert width fix the shape, so they are required here (the class defaults
     // them to 4, 1 and 3584). Approximated as in read_mpt: the bias-free LayerNorms are planned as
     // RMSNorm (the same parameters; exact count).
-    ModelSpec m;
-    m.d_model = r.required_int("d_model");
-    m.n_heads = r.required_int("n_heads");
-    m.n_layers = r.layer_count("n_layers");
-    m.head_dim = r.derived_head_dim(m, "d_model", "n_heads");
-    m.vocab_size = r.required_int64("vocab_size");
-    m.max_positions = r.required_int64("max_seq_len");
+    ModelSpec m = read_mosaic_shape(r);
     const Reader attn(nested_object(r, "attn_config"), r.what() + " attn_config", "dbrx");
     m.n_kv_heads = attn.optional_int("kv_n_heads", 1, 1).value_or(1);
     attn.optional_number(attn.cfg(), "clip_qkv");
