@@ -923,13 +923,19 @@ std::size_t builtin_rows() {
     return n;
 }
 
+// The row of a catalog key or alias, exactly (case-insensitive).
+const GpuSpec* find_key(std::string_view name) {
+    std::string key = lower(name);
+    for (const auto& [alias, target] : aliases)
+        if (key == alias) key = std::string(target);
+    for (const GpuSpec& g : catalog_rows())
+        if (g.name == key) return &g;
+    return nullptr;
+}
+
 }  // namespace
 
 const std::deque<GpuSpec>& gpu_catalog() { return catalog_rows(); }
-
-namespace {
-const GpuSpec* find_key(std::string_view name);  // (below)
-}  // namespace
 
 const GpuSpec& register_gpu(GpuSpec gpu) {
     const std::string what = "GPU \"" + gpu.name + "\"";
@@ -956,16 +962,6 @@ bool unregister_gpu(std::string_view name) {
 }
 
 namespace {
-
-// The row of a catalog key or alias, exactly (case-insensitive).
-const GpuSpec* find_key(std::string_view name) {
-    std::string key = lower(name);
-    for (const auto& [alias, target] : aliases)
-        if (key == alias) key = std::string(target);
-    for (const GpuSpec& g : gpu_catalog())
-        if (g.name == key) return &g;
-    return nullptr;
-}
 
 // A GPU's name as people and tools write it ("NVIDIA H100 80GB HBM3", nvidia-smi's; "A100-SXM4-40GB";
 // "rtx4090"; "H100 SXM5 80GB"), as words that say which row it is: its name_words (core/text.h)
@@ -1014,8 +1010,10 @@ const GpuSpec* find_gpu(std::string_view name) {
 }
 
 const GpuSpec& gpu_or_throw(std::string_view name, std::string_view flag) {
-    if (const GpuSpec* g = find_gpu(name)) return *g;
-    if (const std::vector<const GpuSpec*> hits = rows_named(name); hits.size() > 1) {
+    if (const GpuSpec* g = find_key(name)) return *g;
+    const std::vector<const GpuSpec*> hits = rows_named(name);
+    if (hits.size() == 1) return *hits.front();
+    if (hits.size() > 1) {
         std::vector<std::string> keys;
         for (const GpuSpec* g : hits) keys.push_back(g->name);
         throw InputError(std::string(flag) + ": GPU \"" + std::string(name) + "\" could be any of " + join(keys, ", ") +

@@ -391,11 +391,16 @@ const Preset* find_preset(std::string_view name) {
     if (name.find('/') != std::string_view::npos) return nullptr;
     const std::vector<std::string> words = model_words(name);
     if (words.empty()) return nullptr;
+    static const std::vector<std::vector<std::string>> preset_words = [] {  // each preset's, in model_presets' order
+        std::vector<std::vector<std::string>> out;
+        for (const Preset& p : model_presets()) out.push_back(model_words(p.name));
+        return out;
+    }();
     const Preset* found = nullptr;
-    for (const Preset& p : model_presets())
-        if (model_words(p.name) == words) {
+    for (std::size_t i = 0; i < preset_words.size(); ++i)
+        if (preset_words[i] == words) {
             if (found) return nullptr;  // two presets with those words: neither
-            found = &p;
+            found = &model_presets()[i];
         }
     return found;
 }
