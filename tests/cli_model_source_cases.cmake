@@ -64,12 +64,12 @@ string(JSON params GET "${last_out}" model parameters)
 expect_equal("infer parameters (newest snapshot)" "${params}" "6738415616")
 
 # Not in the cache and no preset of it: one exact line on stderr, nothing on stdout, exit 2.
-expect_run(2 plan --model Qwen/Qwen3-4B)
+expect_run(2 plan --model Qwen/QwQ-32B)
 expect_equal("not found" "${last_out}${last_err}"
-  "llmplan plan: error: --model Qwen/Qwen3-4B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--Qwen3-4B); fetch its config with: hf download Qwen/Qwen3-4B config.json\n")
-expect_run(2 search --model Qwen/Qwen3-4B)
+  "llmplan plan: error: --model Qwen/QwQ-32B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--QwQ-32B); fetch its config with: hf download Qwen/QwQ-32B config.json\n")
+expect_run(2 search --model Qwen/QwQ-32B)
 expect_equal("not found (search)" "${last_out}${last_err}"
-  "llmplan search: error: --model Qwen/Qwen3-4B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--Qwen3-4B); fetch its config with: hf download Qwen/Qwen3-4B config.json\n")
+  "llmplan search: error: --model Qwen/QwQ-32B: not a preset and not in the Hugging Face cache (looked in ${hub}/models--Qwen--QwQ-32B); fetch its config with: hf download Qwen/QwQ-32B config.json\n")
 
 # Not in the cache, but a preset's own repository: planned as that preset, the origin saying so.
 expect_run(0 plan --model Qwen/Qwen3-8B --json)

@@ -351,11 +351,11 @@ private slots:
         QCOMPARE(b.scenario().model, std::string("TinyLlama/TinyLlama-1.1B"));
         QCOMPARE(b.evaluation()->memory.params.total(), std::int64_t{1100048384});
         // Not in the cache and no preset of it: the CLI's one line.
-        preset->setEditText("Qwen/Qwen3-4B");
+        preset->setEditText("Qwen/QwQ-32B");
         QVERIFY(a.showing_error());
-        QCOMPARE(a.error_message(), QString::fromStdString("--model Qwen/Qwen3-4B: not a preset and not in the Hugging Face "
-                                                           "cache (looked in " + (hub / "models--Qwen--Qwen3-4B").string() +
-                                                           "); fetch its config with: hf download Qwen/Qwen3-4B config.json"));
+        QCOMPARE(a.error_message(), QString::fromStdString("--model Qwen/QwQ-32B: not a preset and not in the Hugging Face "
+                                                           "cache (looked in " + (hub / "models--Qwen--QwQ-32B").string() +
+                                                           "); fetch its config with: hf download Qwen/QwQ-32B config.json"));
         // Not in the cache but a preset's own repository: the preset, as the CLI plans it.
         preset->setEditText("Qwen/Qwen3-8B");
         QVERIFY2(!a.showing_error(), qPrintable(a.error_message()));

@@ -297,23 +297,23 @@ TEST_CASE("the models of the hub cache: every models--ORG--NAME with a snapshot 
 TEST_CASE("ORG/NAME not in the cache: one line with the folder looked in and the command to fetch it",
           "[model_source][errors]") {
     Env env;
-    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-4B", "--model"),
-                      not_found("--model", "Qwen/Qwen3-4B", "/home/u/.cache/huggingface/hub/models--Qwen--Qwen3-4B"));
+    CHECK_THROWS_WITH(model_from_name("Qwen/QwQ-32B", "--model"),
+                      not_found("--model", "Qwen/QwQ-32B", "/home/u/.cache/huggingface/hub/models--Qwen--QwQ-32B"));
     CHECK_THROWS_WITH(
-        model_from_name("Qwen/Qwen3-4B", "models"),
-        "models Qwen/Qwen3-4B: not a preset and not in the Hugging Face cache (looked in "
-        "/home/u/.cache/huggingface/hub/models--Qwen--Qwen3-4B); fetch its config with: hf download Qwen/Qwen3-4B config.json");
+        model_from_name("Qwen/QwQ-32B", "models"),
+        "models Qwen/QwQ-32B: not a preset and not in the Hugging Face cache (looked in "
+        "/home/u/.cache/huggingface/hub/models--Qwen--QwQ-32B); fetch its config with: hf download Qwen/QwQ-32B config.json");
 
     FakeCache cache;
     env.set("HF_HUB_CACHE", cache.hub.string());
-    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-4B", "--model"),
-                      not_found("--model", "Qwen/Qwen3-4B", (cache.hub / "models--Qwen--Qwen3-4B").string()));
+    CHECK_THROWS_WITH(model_from_name("Qwen/QwQ-32B", "--model"),
+                      not_found("--model", "Qwen/QwQ-32B", (cache.hub / "models--Qwen--QwQ-32B").string()));
     // The repo is there but no snapshot holds config.json (only tokenizer files were fetched).
-    fs::create_directories(cache.hub / "models--Qwen--Qwen3-4B/snapshots/abc");
-    write(cache.hub / "models--Qwen--Qwen3-4B/snapshots/abc/tokenizer.json", "{}");
-    CHECK_THROWS_WITH(model_from_name("Qwen/Qwen3-4B", "--model"),
-                      not_found("--model", "Qwen/Qwen3-4B",
-                                (cache.hub / "models--Qwen--Qwen3-4B/snapshots").string() +
+    fs::create_directories(cache.hub / "models--Qwen--QwQ-32B/snapshots/abc");
+    write(cache.hub / "models--Qwen--QwQ-32B/snapshots/abc/tokenizer.json", "{}");
+    CHECK_THROWS_WITH(model_from_name("Qwen/QwQ-32B", "--model"),
+                      not_found("--model", "Qwen/QwQ-32B",
+                                (cache.hub / "models--Qwen--QwQ-32B/snapshots").string() +
                                     ": no snapshot holds config.json"));
     // The cache is matched as huggingface_hub writes it: case matters (so this id is not found
     // there, and it names a preset: that is taken, and the origin says why).
@@ -472,17 +472,17 @@ TEST_CASE("every CLI front end that takes a model takes ORG/NAME and --hf-config
     CHECK(nlohmann::json::parse(plan_folder.out)["model"]["origin"] == "--hf-config " + snapshot);
 
     for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"plan", "--model", "Qwen/Qwen3-4B"}, {"infer", "--model", "Qwen/Qwen3-4B"},
-          {"search", "--model", "Qwen/Qwen3-4B"}}) {
+         {std::vector<std::string>{"plan", "--model", "Qwen/QwQ-32B"}, {"infer", "--model", "Qwen/QwQ-32B"},
+          {"search", "--model", "Qwen/QwQ-32B"}}) {
         const test::CliResult r = test::run_cli(args);
         CHECK(r.code == 2);
         CHECK(r.out.empty());
         CHECK(r.err == "llmplan " + args[0] + ": error: " +
-                           not_found("--model", "Qwen/Qwen3-4B", (cache.hub / "models--Qwen--Qwen3-4B").string()) + "\n");
+                           not_found("--model", "Qwen/QwQ-32B", (cache.hub / "models--Qwen--QwQ-32B").string()) + "\n");
     }
-    const test::CliResult models_missing = test::run_cli({"models", "Qwen/Qwen3-4B"});
+    const test::CliResult models_missing = test::run_cli({"models", "Qwen/QwQ-32B"});
     CHECK(models_missing.code == 2);
     CHECK(models_missing.err ==
-          "llmplan models: error: " + not_found("models", "Qwen/Qwen3-4B", (cache.hub / "models--Qwen--Qwen3-4B").string()) +
+          "llmplan models: error: " + not_found("models", "Qwen/QwQ-32B", (cache.hub / "models--Qwen--QwQ-32B").string()) +
               "\n");
 }
