@@ -25,8 +25,8 @@ enum class Offload { none, optimizer, optimizer_params };
 // megatron, deepspeed, torchtitan: those frameworks' own conventions, read from their code
 // (planner/framework_megatron.cpp, framework_deepspeed.cpp, framework_torchtitan.cpp).
 enum class Framework { generic, pytorch, llmplan, megatron, deepspeed, torchtitan, megatron_bridge };
-// Megatron-Core's memory and time: --framework megatron (Megatron-LM's own defaults) and
-// megatron-bridge (the same code under Megatron Bridge's performance-recipe defaults).
+// Megatron-Core's memory and time: --framework megatron (named alone, Megatron-LM's performance
+// settings) and megatron-bridge (the same code under Megatron Bridge's performance-recipe defaults).
 inline bool megatron_family(Framework f) { return f == Framework::megatron || f == Framework::megatron_bridge; }
 
 // Fine-tuning with LoRA adapters (Hu et al. 2021) as PEFT implements them; with a quantized frozen

@@ -45,7 +45,11 @@ struct ComputeTime;
 // the profile's comments and docs/MEMORY_MODEL.md §9-§11).
 struct FrameworkOption {
     std::string key;            // "reduce_bucket_size", as the framework names it
-    std::string default_value;  // the framework's own default, as the option would be written
+    std::string default_value;  // the default the profile plans, as the option would be written
+    // Where that is not the framework's own default (Megatron's performance settings, planned when
+    // the profile is named alone), the framework's own: what a launch that omits the flag runs
+    // (the Megatron-LM argument importer writes it); empty where the two are the same.
+    std::string argument_default = {};
 };
 
 // Collectives a framework overlaps with computation beyond the generic overlap model

@@ -15,15 +15,17 @@
 //    recompute_num_layers layers) or block (the first recompute_num_layers layers of each chunk);
 //  * 1F1B / interleaved in-flight counts and the activations as the generic model (Korthikanti et
 //    al., which Megatron's theoretical_memory_usage.py also follows);
-//  * the MoE allgather token dispatcher (Megatron-Core's default) gathers every token of the tp × ep
+//  * the MoE allgather token dispatcher (Megatron-Core's argument default) gathers every token of the tp × ep
 //    group with its routing probabilities and map for each MoE layer.
 //  * --recompute-granularity selective --recompute-modules (--recompute selective with the option
 //    recompute_modules): core_attn, moe_act, layernorm, mla_up_proj, mlp, moe, shared_experts drop their tensors from the
 //    saved set and run their forward again in the backward (transformer_config.py recompute_modules);
 //  * the flex token dispatcher (DeepEP / HybridEP) crosses nodes once per destination node, and
 //    --overlap-moe-expert-parallel-comm hides the MoE all-to-all under another micro-batch.
-// The step time otherwise keeps the generic model (tensor-parallel communication exposed, as Megatron
-// without --tp-comm-overlap).
+// Named alone it plans Megatron-LM's performance settings (MegatronProfile::performance_default:
+// overlapped parameter gather, TP overlap, fused cross-entropy, fp8 parameter gather, the flex
+// dispatcher), each one --framework-option away from the argument default. The step time otherwise
+// keeps the generic model.
 #include "planner/framework.h"
 #include "planner/activations.h"
 #include "planner/flops.h"
@@ -442,7 +444,24 @@ class MegatronProfile : public FrameworkProfile {
 public:
     Framework framework() const override { return Framework::megatron; }
 
+    // Each option with Megatron-LM's argument default (megatron/training/arguments.py), except those
+    // its performance runs set (performance_default below), which show and plan their setting.
     std::vector<FrameworkOption> options() const override {
+        std::vector<FrameworkOption> out = argument_options();
+        for (FrameworkOption& o : out)
+            if (const PerformanceDefault* d = performance_default(o.key)) {
+                o.argument_default = o.default_value;
+                o.default_value = d->shown;
+            }
+        return out;
+    }
+
+    std::string option_default(const TrainConfig& c, const FrameworkOption& o) const override {
+        if (const PerformanceDefault* d = performance_default(o.key)) return d->value(c);
+        return FrameworkProfile::option_default(c, o);
+    }
+
+    static std::vector<FrameworkOption> argument_options() {
         return {
             {"grad_reduce_in_bf16", "false"},                 // --grad-reduce-in-bf16: bf16 main grads under --bf16
             {"accumulate_allreduce_grads_in_fp32", "false"},  // fp32 main grads under --fp16 (forced on under --bf16)
@@ -472,6 +491,44 @@ public:
             {"bf16_linears", ""},                             // a recipe's per-module exceptions (Transformer Engine quantization config): attention, moe_latent
             {"attention_backend", "auto"},                    // --attention-backend: auto | fused (cuDNN) | flash (FlashAttention; NVTE_FUSED_ATTN=0 does the same) | unfused | local
         };
+    }
+
+    // Named alone (no --framework-option), the profile plans Megatron-LM as its own performance runs
+    // set it, not its bare argument defaults (docs/MEMORY_MODEL.md §9, "megatron"): README.md's
+    // benchmark ("Fine-grained overlapping with DP (--overlap-grad-reduce, --overlap-param-gather),
+    // TP (--tp-comm-overlap)"), megatron/core/transformer/moe/README.md's "General Performance Tips"
+    // ("general performance flags that can help to achieve higher performance on almost all
+    // workloads": the flex dispatcher with DeepEP, --cross-entropy-loss-fusion, the distributed
+    // optimizer with --overlap-param-gather and --overlap-grad-reduce, --tp-comm-overlap), and the FP8
+    // example scripts (examples/llama/train_llama3_8b_h100_fp8.sh, examples/gptoss/02_train.sh:
+    // --fp8-param-gather). Each default, its listing text and its value for a job:
+    //   overlap_param_gather      true   (with the distributed optimizer, --zero 1; nothing without it)
+    //   tp_comm_overlap           true with --tp > 1 and --sp (arguments.py: "Tensor parallel
+    //                                    communication/GEMM overlap can happen only when sequence
+    //                                    parallelism is enabled")
+    //   cross_entropy_loss_fusion true
+    //   fp8_param_gather          true under fp8 and mxfp8
+    //   moe_token_dispatcher_type flex
+    // Everything else keeps the argument default; each is one --framework-option away (false, or
+    // allgather / alltoall) for a run that does not set it.
+    struct PerformanceDefault {
+        const char* key;
+        const char* shown;
+        const char* (*value)(const TrainConfig&);
+    };
+    static const char* flag(bool on) { return on ? "true" : "false"; }
+    static const PerformanceDefault* performance_default(const std::string& key) {
+        static const PerformanceDefault table[] = {
+            {"overlap_param_gather", "true", [](const TrainConfig&) { return "true"; }},
+            {"tp_comm_overlap", "true with --tp > 1 and --sp", [](const TrainConfig& c) { return flag(c.parallel.tp > 1 && c.parallel.sp); }},
+            {"cross_entropy_loss_fusion", "true", [](const TrainConfig&) { return "true"; }},
+            {"fp8_param_gather", "true under fp8 and mxfp8",
+             [](const TrainConfig& c) { return flag(c.precision == Precision::fp8 || c.precision == Precision::mxfp8); }},
+            {"moe_token_dispatcher_type", "flex", [](const TrainConfig&) { return "flex"; }},
+        };
+        for (const PerformanceDefault& d : table)
+            if (key == d.key) return &d;
+        return nullptr;
     }
 
     // Linears a quantized recipe keeps in BF16 (docs/PERFORMANCE_MODEL.md §2, "Layers kept in BF16"):
@@ -962,12 +1019,17 @@ public:
             s += ", MoE " + d + " token dispatcher" + (d == "flex" ? " (DeepEP/HybridEP: once per destination node and GPU)" : "");
             if (framework_option_flag(c, "overlap_moe_expert_parallel_comm")) s += ", --overlap-moe-expert-parallel-comm";
         }
-        // Named alone, the profile plans Megatron-LM's own argument defaults, which NeMo's recipes do
-        // not use: a NeMo run planned so comes out 13.9% slow on average (docs/validation/
-        // published_runs.md, the held-out NeMo runs under each profile named alone).
+        if (p.tp > 1 && framework_option_flag(c, "tp_comm_overlap")) s += ", --tp-comm-overlap";
+        s += ", --overlap-grad-reduce";
+        if (p.zero == 1 && framework_option_flag(c, "overlap_param_gather")) s += " --overlap-param-gather";
+        if (framework_option_flag(c, "cross_entropy_loss_fusion")) s += ", --cross-entropy-loss-fusion";
+        // Named alone, the profile plans the settings of Megatron-LM's own performance runs
+        // (performance_default), not its bare argument defaults.
         if (c.framework == Framework::megatron && c.framework_options.empty())
-            s += "; Megatron-LM's argument defaults (no overlapped parameter gather, no TP overlap, fp32 gradient "
-                 "reduction, unfused cross-entropy, the allgather MoE dispatcher): a NeMo / Megatron Bridge run is --framework megatron-bridge";
+            s += "; named alone: Megatron-LM's performance settings (its README's benchmark and MoE performance tips: overlapped "
+                 "parameter gather, TP overlap, fused cross-entropy, fp8 parameter gather, the flex MoE dispatcher), not its bare "
+                 "argument defaults (--framework-option KEY=false, or moe_token_dispatcher_type=alltoall, sets one back); "
+                 "a NeMo / Megatron Bridge recipe is --framework megatron-bridge";
         return s;
     }
 
@@ -988,22 +1050,19 @@ private:
 // --framework megatron-bridge: the same Megatron-Core code, under the defaults of Megatron Bridge's
 // performance recipes (NeMo's training library since 25.09; NVIDIA-NeMo/Megatron-Bridge 067f987d,
 // docs/MEMORY_MODEL.md §9, "megatron-bridge"): what a NeMo performance table's run sets unless its
-// recipe says otherwise. Each default, and the file that sets it:
-//   overlap_param_gather      true   recipes/common.py _pretrain_common: DistributedDataParallelConfig(
-//                                    overlap_grad_reduce=True, overlap_param_gather=True, use_distributed_optimizer=True)
-//   cross_entropy_loss_fusion true   models/gpt_provider.py (GPTModelProvider.cross_entropy_loss_fusion = True)
+// recipe says otherwise. The recipes set Megatron's performance defaults above (recipes/common.py
+// _pretrain_common: DistributedDataParallelConfig(overlap_grad_reduce=True, overlap_param_gather=True,
+// use_distributed_optimizer=True); models/gpt_provider.py: cross_entropy_loss_fusion = True;
+// training/mixed_precision.py: every fp8 and mxfp8 recipe sets fp8_param_gather = True; the recipes'
+// CommOverlapConfig(tp_comm_overlap=True), which training/comm_overlap.py turns off below tp 2 or
+// without sequence parallelism; the MoE performance recipes since 26.02 the flex dispatcher, DeepEP
+// or HybridEP — the model providers' own default is alltoall, which older tables ran), and two more,
+// each with the file that sets it:
 //   grad_reduce_in_bf16       true   under bf16 precisions: perf_recipes/_common.py _benchmark_common and
 //                                    _perf_precision set grad_reduce_in_fp32 = False (mixed and ddp)
-//   fp8_param_gather          true   under fp8 and mxfp8: training/mixed_precision.py, every fp8 and mxfp8 recipe
-//                                    sets fp8_param_gather = True (NVFP4's does not set fp4_param_gather)
-//   tp_comm_overlap           true   with tp > 1 and sequence parallelism: the recipes' CommOverlapConfig(
-//                                    tp_comm_overlap=True), which training/comm_overlap.py turns off below tp 2 or
-//                                    without sequence parallelism
 //   use_precision_aware_optimizer true  under mixed-bf16 with adam and the distributed optimizer (--zero 1):
 //                                    scripts/performance/utils/overrides.py at v0.4.2 (bf16 runs with Adam),
 //                                    off under Megatron FSDP
-//   moe_token_dispatcher_type flex   the MoE performance recipes since 26.02 (DeepEP / HybridEP; the model
-//                                    providers' own default is alltoall, which older tables ran)
 // Everything else (CUDA graphs, recompute modules, the MoE overlap) is per recipe and stays Megatron's
 // default until given.
 class MegatronBridgeProfile final : public MegatronProfile {
@@ -1023,31 +1082,17 @@ public:
     }
 
     std::string stack_description(const TrainConfig& c) const override {
-        return "Megatron Bridge's performance-recipe defaults (067f987d) on " + MegatronProfile::stack_description(c) +
-               (c.parallel.tp > 1 && framework_option_flag(c, "tp_comm_overlap") ? ", --tp-comm-overlap" : "") +
-               ", --overlap-grad-reduce" + (framework_option_flag(c, "overlap_param_gather") ? " --overlap-param-gather" : "") +
-               (framework_option_flag(c, "cross_entropy_loss_fusion") ? ", --cross-entropy-loss-fusion" : "");
+        return "Megatron Bridge's performance-recipe defaults (067f987d) on " + MegatronProfile::stack_description(c);
     }
 
 private:
-    // Each default once: the key, how the options' listing shows it (a key the profile does not
-    // take lists them), and its value for a job.
-    struct BridgeDefault {
-        const char* key;
-        const char* shown;
-        const char* (*value)(const TrainConfig&);
-    };
-    static const char* flag(bool on) { return on ? "true" : "false"; }
+    // Each default Megatron Bridge adds to Megatron's once: the key, how the options' listing shows
+    // it, and its value for a job.
+    using BridgeDefault = PerformanceDefault;
     static const BridgeDefault* bridge_default(const std::string& key) {
         static const BridgeDefault table[] = {
-            {"overlap_param_gather", "true", [](const TrainConfig&) { return "true"; }},
-            {"cross_entropy_loss_fusion", "true", [](const TrainConfig&) { return "true"; }},
-            {"moe_token_dispatcher_type", "flex", [](const TrainConfig&) { return "flex"; }},
             {"grad_reduce_in_bf16", "true under bf16, fp8, mxfp8 and nvfp4",
              [](const TrainConfig& c) { return flag(c.precision == Precision::mixed_bf16 || precision_traits(c.precision).quantized_linears); }},
-            {"fp8_param_gather", "true under fp8 and mxfp8",
-             [](const TrainConfig& c) { return flag(c.precision == Precision::fp8 || c.precision == Precision::mxfp8); }},
-            {"tp_comm_overlap", "true with --tp > 1 and --sp", [](const TrainConfig& c) { return flag(c.parallel.tp > 1 && c.parallel.sp); }},
             {"use_precision_aware_optimizer", "true under mixed-bf16 with adam and --zero 1",
              [](const TrainConfig& c) {
                  return flag(c.precision == Precision::mixed_bf16 && c.parallel.zero == 1 &&

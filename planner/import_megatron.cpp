@@ -150,8 +150,15 @@ JobImport import_detail::import_megatron_words(const std::vector<std::string>& w
     // The Megatron profile's settings, under their argument names (recompute_method → --recompute-method).
     for (const FrameworkOption& fo : framework_profile(Framework::megatron).option_list()) {
         const std::string arg = import_detail::argument_name(fo.key);
-        if (!has(arg)) continue;
-        rec.option(job.framework_options, fo.key, a.at(arg).empty() ? "true" : a.at(arg), arg);
+        if (has(arg)) {
+            rec.option(job.framework_options, fo.key, a.at(arg).empty() ? "true" : a.at(arg), arg);
+        } else if (!fo.argument_default.empty()) {
+            // The profile named alone plans Megatron-LM's performance settings; arguments that
+            // omit one run without it (the argument default; a setting the job does not use, such
+            // as the dispatcher of a dense model, changes nothing).
+            rec.option(job.framework_options, fo.key, fo.argument_default,
+                       "no " + arg + ": Megatron-LM's argument default " + fo.argument_default, true);
+        }
     }
     // Activation offloading: --cpu-offloading-num-layers N > 0 turns cpu_offloading on (arguments.py).
     if (has("--cpu-offloading-num-layers") && value("--cpu-offloading-num-layers") != "0")

@@ -201,6 +201,7 @@ TEST_CASE("megatron: LoRA keeps DDP, main grads and the optimizer for the adapte
     c.framework_options = {{"grad_reduce_in_bf16", "true"}};
     CHECK(term(plan("llama-2-7b", c).worst(), "gradients").bytes == 2 * A);
     c.precision = Precision::fp8;
+    c.framework_options = {{"grad_reduce_in_bf16", "true"}, {"fp8_param_gather", "false"}};  // (Megatron-LM's argument default)
     CHECK(term(plan("llama-2-7b", c).worst(), "fp8_weights").bytes == 2 * 32 * (kLayer - 2 * 4096));
     // Refused: a quantized base (QLoRA), bitsandbytes' paged optimizer, LoRA with Megatron FSDP.
     TrainConfig q = job(Framework::megatron, 8, 1);
@@ -254,6 +255,7 @@ TEST_CASE("megatron: activations equal theoretical_memory_usage's formula on a G
     c.micro_batch = 4;
     c.dropout = 0.1;
     c.recompute = Recompute::selective;
+    c.framework_options = {{"cross_entropy_loss_fusion", "false"}};  // the formula's fp32 logits (the argument default)
     const StageMemory s = plan("gpt2-124m", c).worst();
     const double sbh = 1024.0 * 4 * 768;
     const double megatron = 34 * sbh * 12 + 8.0 * 1024 * 4 + sbh + (4 * sbh + 4.0 * 1024 * 4 * 50257);
@@ -268,6 +270,7 @@ TEST_CASE("megatron: fp8 keeps the layers' linears in fp8, recompute methods, th
     TrainConfig f = job(Framework::megatron, 8, 1);
     f.precision = Precision::fp8;
     const double linears = 32 * (kLayer - 2 * 4096);
+    f.framework_options = {{"fp8_param_gather", "false"}};  // Megatron-LM's argument default
     CHECK(term(plan("llama-2-7b", f).worst(), "fp8_weights").bytes == 2 * linears);
     f.framework_options = {{"fp8_param_gather", "true"}};
     const StageMemory p = plan("llama-2-7b", f).worst();
@@ -285,8 +288,11 @@ TEST_CASE("megatron: fp8 keeps the layers' linears in fp8, recompute methods, th
     // MXFP8: 1 + 1/32 bytes per copy (E8M0 scale per 32); fp8_param_gather applies to it too.
     TrainConfig mxj = job(Framework::megatron, 8, 1);
     mxj.precision = Precision::mxfp8;
+    mxj.framework_options = {{"fp8_param_gather", "false"}};
     CHECK(term(plan("llama-2-7b", mxj).worst(), "fp8_weights").bytes == 2 * 1.03125 * linears);
     mxj.framework_options = {{"fp8_param_gather", "true"}};
+    CHECK(term(plan("llama-2-7b", mxj).worst(), "parameters").bytes == 2 * kPsi - (2 - 1.03125) * linears);
+    mxj.framework_options.clear();  // named alone: the fp8 parameter gather of Megatron-LM's FP8 examples
     CHECK(term(plan("llama-2-7b", mxj).worst(), "parameters").bytes == 2 * kPsi - (2 - 1.03125) * linears);
     f.framework_options = {{"fp4_param_gather", "true"}};  // fp8 with the fp4 option: refused
     CHECK_THROWS_WITH(plan("llama-2-7b", f), Catch::Contains("fp4_param_gather=true needs --precision nvfp4"));
@@ -303,12 +309,17 @@ TEST_CASE("megatron: fp8 keeps the layers' linears in fp8, recompute methods, th
     const StageMemory uni = plan("llama-2-7b", r).worst();
     CHECK(uni.activations_per_layer == 8 * 33554432.0 / 32);
     CHECK(term(uni, "recompute_working").bytes == 4 * 539492352.0);
-    // MoE with ep 8 and the default allgather dispatcher: ep × s·b tokens × (2h + 5E) per MoE layer.
+    // MoE with ep 8 and the allgather dispatcher (the argument default): ep × s·b tokens × (2h + 5E)
+    // per MoE layer; none with the flex one the profile plans named alone.
     TrainConfig moe = job(Framework::megatron, 8, 1);
     moe.parallel.ep = 8;
+    moe.framework_options = {{"moe_token_dispatcher_type", "allgather"}};
     const ModelSpec mixtral = preset_or_throw("mixtral-8x7b", "--model");
     const StageMemory mx = plan_memory(mixtral, gpu_or_throw("h100-sxm", "--gpu"), moe).worst();
     CHECK(term(mx, "moe_dispatcher").bytes == 8 * 4096.0 * (2 * 4096 + 5 * 8));
+    moe.framework_options.clear();
+    const StageMemory fx = plan_memory(mixtral, gpu_or_throw("h100-sxm", "--gpu"), moe).worst();
+    CHECK(std::none_of(fx.terms.begin(), fx.terms.end(), [](const MemoryTerm& t) { return t.key == "moe_dispatcher"; }));
 }
 
 TEST_CASE("torchtitan FSDP2: fp32 shards, one prefetched block, fp32 reduce-scatter input, every term by hand",
@@ -696,12 +707,24 @@ TEST_CASE("megatron-bridge: Megatron-Core under Megatron Bridge's performance-re
     given.framework_options = {{"moe_token_dispatcher_type", "alltoall"}, {"tp_comm_overlap", "false"}};
     CHECK(framework_option(given, "moe_token_dispatcher_type") == "alltoall");
     CHECK(framework_option(given, "tp_comm_overlap") == "false");
-    // Megatron's own defaults are unchanged.
+    // Megatron's profile named alone plans the same performance settings (Megatron-LM's README and
+    // examples), but not the two Megatron Bridge adds.
     TrainConfig lm = c;
     lm.framework = Framework::megatron;
-    CHECK(framework_option(lm, "overlap_param_gather") == "false");
-    CHECK(framework_option(lm, "moe_token_dispatcher_type") == "allgather");
-    CHECK(framework_option(lm, "tp_comm_overlap") == "false");
+    CHECK(framework_option(lm, "overlap_param_gather") == "true");
+    CHECK(framework_option(lm, "moe_token_dispatcher_type") == "flex");
+    CHECK(framework_option(lm, "tp_comm_overlap") == "true");
+    CHECK(framework_option(lm, "cross_entropy_loss_fusion") == "true");
+    CHECK(framework_option(lm, "fp8_param_gather") == "true");
+    CHECK(framework_option(lm, "grad_reduce_in_bf16") == "false");
+    lm.precision = Precision::mixed_bf16;
+    CHECK(framework_option(lm, "use_precision_aware_optimizer") == "false");
+    // Where the two differ, the options' listing keeps Megatron-LM's argument default beside it.
+    for (const FrameworkOption& o : framework_profile(Framework::megatron).option_list())
+        if (o.key == "overlap_param_gather" || o.key == "cross_entropy_loss_fusion" || o.key == "tp_comm_overlap")
+            CHECK(o.argument_default == "false");
+        else if (o.key == "moe_token_dispatcher_type")
+            CHECK(o.argument_default == "allgather");
 
     // The plan under megatron-bridge is Megatron's with those settings written out, term for term.
     const GpuSpec& gpu = *find_gpu("h100-sxm");
@@ -719,9 +742,10 @@ TEST_CASE("megatron-bridge: Megatron-Core under Megatron Bridge's performance-re
     const PerfPlan pb = plan_perf(mb, default_cluster(gpu, 8), {}), pw = plan_perf(mw, default_cluster(gpu, 8), {});
     CHECK(pb.step_seconds == pw.step_seconds);
     CHECK(pb.comm_exposed_seconds == pw.comm_exposed_seconds);
-    // ... and not Megatron-LM's defaults: the TP overlap and the parameter all-gather under the forward hide communication.
+    // ... and not Megatron-LM's argument defaults: the TP overlap and the parameter all-gather under the forward hide communication.
     TrainConfig plain = d;
     plain.framework = Framework::megatron;
+    plain.framework_options = {{"overlap_param_gather", "false"}, {"tp_comm_overlap", "false"}};
     CHECK(plan_perf(plan_memory(dense, gpu, plain), default_cluster(gpu, 8), {}).comm_exposed_seconds > pb.comm_exposed_seconds);
     // MoE: the flex dispatcher and the bf16 recipe's precision-aware optimizer (memory).
     const ModelSpec moe = preset_or_throw("qwen3-30b-a3b", "--model");
@@ -744,20 +768,30 @@ TEST_CASE("megatron-bridge: Megatron-Core under Megatron Bridge's performance-re
     CHECK(r.out.find("--tp-comm-overlap, --overlap-grad-reduce --overlap-param-gather, --cross-entropy-loss-fusion") !=
           std::string::npos);
     CHECK(r.out.find("naming --framework megatron-bridge and nothing else") != std::string::npos);
-    CHECK(r.out.find("a NeMo / Megatron Bridge run is --framework megatron-bridge") == std::string::npos);
-    // Megatron-LM's profile named alone says what it plans and points a NeMo run to megatron-bridge;
-    // its error band is its own (the NeMo runs planned with it counted).
+    CHECK(r.out.find("a NeMo / Megatron Bridge recipe is --framework megatron-bridge") == std::string::npos);
+    // Megatron-LM's profile named alone plans Megatron-LM's performance settings (the same overlaps
+    // and fusions), says so and points a NeMo run to megatron-bridge; its error band is its own (the
+    // NeMo runs planned with it counted).
     const test::CliResult alone = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--tp", "2", "--sp", "--zero",
                                                  "1", "--framework", "megatron"});
     REQUIRE(alone.code == 0);
-    CHECK(alone.out.find("; Megatron-LM's argument defaults (no overlapped parameter gather, no TP overlap, fp32 gradient "
-                         "reduction, unfused cross-entropy, the allgather MoE dispatcher): a NeMo / Megatron Bridge run is "
-                         "--framework megatron-bridge") != std::string::npos);
+    CHECK(alone.out.find("--tp-comm-overlap, --overlap-grad-reduce --overlap-param-gather, --cross-entropy-loss-fusion; named "
+                         "alone: Megatron-LM's performance settings") != std::string::npos);
+    CHECK(alone.out.find("a NeMo / Megatron Bridge recipe is --framework megatron-bridge") != std::string::npos);
     CHECK(alone.out.find("naming --framework megatron and nothing else") != std::string::npos);
+    // Each is one option away from Megatron-LM's argument default, and an option given drops the note.
     const test::CliResult set = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--tp", "2", "--sp", "--zero", "1",
-                                               "--framework", "megatron", "--framework-option", "tp_comm_overlap=true"});
+                                               "--framework", "megatron", "--framework-option", "tp_comm_overlap=false",
+                                               "--framework-option", "overlap_param_gather=false"});
     REQUIRE(set.code == 0);
-    CHECK(set.out.find("Megatron-LM's argument defaults") == std::string::npos);
+    CHECK(set.out.find("named alone") == std::string::npos);
+    CHECK(set.out.find("--tp-comm-overlap") == std::string::npos);
+    CHECK(set.out.find("TP + sequence parallel, --overlap-grad-reduce, --cross-entropy-loss-fusion") != std::string::npos);
+    // Without sequence parallelism Megatron cannot overlap TP: the default follows --sp.
+    const test::CliResult nosp = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "16", "--tp", "2", "--zero", "1",
+                                                "--framework", "megatron"});
+    REQUIRE(nosp.code == 0);
+    CHECK(nosp.out.find("--tp-comm-overlap") == std::string::npos);
     const test::CliResult bad = test::run_cli({"plan", "--model", "llama-2-7b", "--gpus", "8", "--framework", "megatron-bridge",
                                                "--framework-option", "overlap_grad_reduce=true"});
     CHECK(bad.code != 0);

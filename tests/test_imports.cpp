@@ -131,8 +131,18 @@ TEST_CASE("imports: megatron-args give the shape and the job of a pretrain_gpt.p
                                            "selective", "--dropout", "0.0", "--micro-batch", "1", "--seq", "4096",
                                            "--global-batch", "64", "--optimizer", "adamw",
                                            "--tokens", "262144000",  // --train-iters 1000 × 64 × 4096
-                                           "--json"});
+                                           // the arguments leave out Megatron-LM's performance flags:
+                                           "--framework-option", "tp_comm_overlap=false", "--framework-option",
+                                           "overlap_param_gather=false", "--framework-option", "cross_entropy_loss_fusion=false",
+                                           "--framework-option", "fp8_param_gather=false", "--framework-option",
+                                           "moe_token_dispatcher_type=allgather", "--json"});
     CHECK(plan_part(imported) == plan_part(flags));
+    // What the arguments leave out is Megatron-LM's argument default, said so; not the performance
+    // setting the profile plans when named alone.
+    CHECK(imported["inputs"]["framework_options"]["overlap_param_gather"] == "false");
+    CHECK(find_value(imported["imports"][0]["derived"], "--framework-option", "overlap_param_gather=false")->at("how") ==
+          "no --overlap-param-gather: Megatron-LM's argument default false");
+    CHECK(imported["inputs"]["framework_options"]["moe_token_dispatcher_type"] == "allgather");
     CHECK(imported["model"]["name"] == "llama-2-7b");  // the shape is the preset's
     CHECK(imported["model"]["origin"] == "--megatron-args " + kData + "megatron_llama2_7b.sh");
     // The same arguments inline, and Megatron's defaults where they are left out.
@@ -193,7 +203,10 @@ TEST_CASE("imports: megatron-args --squared-relu is a relu2 MLP (Nemotron-4 15B'
     CHECK(imported["model"]["parameters"] == 15'628'775'424LL);
     const nlohmann::json flags = run_json({"plan", "--model", "nemotron-4-15b", "--gpus", "8", "--framework", "megatron", "--tp", "8",
                                            "--micro-batch", "1", "--seq", "4096", "--precision", "mixed-bf16", "--dropout", "0",
-                                           "--json"});
+                                           "--framework-option", "cross_entropy_loss_fusion=false", "--framework-option",
+                                           "overlap_param_gather=false", "--framework-option", "tp_comm_overlap=false",
+                                           "--framework-option", "fp8_param_gather=false", "--framework-option",
+                                           "moe_token_dispatcher_type=allgather", "--json"});
     CHECK(imported["memory"] == flags["memory"]);
     // Not a preset's shape: named "megatron", family nemotron; without the flag the MLP is GELU's.
     const std::string small = "--num-layers 2 --hidden-size 128 --num-attention-heads 4 --vocab-size 100 --seq-length 64 ";
@@ -222,7 +235,9 @@ TEST_CASE("imports: a Megatron Bridge config gives the plan of its recipe's flag
                           "overlap_param_gather=true", "cross_entropy_loss_fusion=true", "moe_flex_dispatcher_num_sms=32",
                           "cuda_graph_impl=transformer_engine", "cuda_graph_modules=moe_router,moe_preprocess",
                           "use_precision_aware_optimizer=true", "exp_avg_dtype=fp32", "exp_avg_sq_dtype=fp32", "main_params_dtype=fp32",
-                          "attention_backend=auto"}) {
+                          "attention_backend=auto",
+                          // not in the file: the argument defaults, not the settings the profile plans named alone
+                          "fp8_param_gather=false", "tp_comm_overlap=false"}) {
         args.insert(args.end() - 1, "--framework-option");
         args.insert(args.end() - 1, o);
     }
@@ -539,7 +554,10 @@ TEST_CASE("imports: expert tensor parallelism from megatron-args and a torchtita
                                          "--json"});
     const nlohmann::json flags = run_json({"plan", "--model", "qwen3-30b-a3b", "--gpus", "16", "--framework", "megatron", "--tp", "2",
                                            "--sp", "--ep", "16", "--etp", "1", "--micro-batch", "1", "--seq", "4096",
-                                           "--precision", "mixed-bf16", "--json"});
+                                           "--precision", "mixed-bf16", "--framework-option", "tp_comm_overlap=false",
+                                           "--framework-option", "overlap_param_gather=false", "--framework-option",
+                                           "cross_entropy_loss_fusion=false", "--framework-option", "fp8_param_gather=false",
+                                           "--framework-option", "moe_token_dispatcher_type=allgather", "--json"});
     CHECK(meg["inputs"]["parallel"]["etp"] == 1);
     CHECK(meg["memory"] == flags["memory"]);
     CHECK(meg["time"] == flags["time"]);

@@ -512,11 +512,14 @@ TEST_CASE("perf: the loss over the logits, fp32 cross-entropy or fused, in time 
     CHECK(g.compute_seconds - f.compute_seconds == Approx(2 * logits * 42 / 3.35e12).epsilon(1e-9));
     c.framework_options = {{"cross_entropy", "lots"}};
     CHECK_THROWS_WITH(perf_of(m, "h100-sxm", c, fitted_efficiencies()), Catch::Contains("cross_entropy=lots"));
-    // Megatron: its vocab-parallel cross-entropy on fp32 logits, or fused with --cross-entropy-loss-fusion.
+    // Megatron: its vocab-parallel cross-entropy on fp32 logits (the argument default), or fused with
+    // --cross-entropy-loss-fusion (what the profile plans named alone).
     c.framework = Framework::megatron;
-    c.framework_options = {};
+    c.framework_options = {{"cross_entropy_loss_fusion", "false"}};
     CHECK(perf_of(m, "h100-sxm", c, fitted_efficiencies()).loss_seconds == Approx(2 * logits * 48 / 3.35e12).epsilon(1e-12));
     c.framework_options = {{"cross_entropy_loss_fusion", "true"}};
+    CHECK(perf_of(m, "h100-sxm", c, fitted_efficiencies()).loss_seconds == Approx(2 * logits * 6 / 3.35e12).epsilon(1e-12));
+    c.framework_options = {};
     CHECK(perf_of(m, "h100-sxm", c, fitted_efficiencies()).loss_seconds == Approx(2 * logits * 6 / 3.35e12).epsilon(1e-12));
 }
 
@@ -634,6 +637,8 @@ TEST_CASE("perf: Megatron's --tp-comm-overlap and --overlap-param-gather hide TP
         FAIL("no collective " << purpose);
         return CollectiveUse{};
     };
+    // Megatron-LM's argument defaults: neither overlap (named alone the profile plans both).
+    c.framework_options = {{"tp_comm_overlap", "false"}, {"overlap_param_gather", "false"}};
     const PerfPlan plain = perf_of(m, "h100-sxm", c);
     CHECK(collective(plain, "sequence-parallel all-gather").exposed_seconds == collective(plain, "sequence-parallel all-gather").seconds);
     const CollectiveUse gather0 = collective(plain, "ZeRO-1 parameter all-gather after the optimizer step");
@@ -663,6 +668,8 @@ TEST_CASE("perf: Megatron's --tp-comm-overlap and --overlap-param-gather hide TP
     CHECK(gather.exposed_seconds ==
           Approx(std::max(gather.seconds / 32, gather.seconds - t.microbatch_forward_seconds)).epsilon(1e-12));
     CHECK(p.step_seconds < plain.step_seconds);
+    c.framework_options.clear();
+    CHECK(perf_of(m, "h100-sxm", c).step_seconds == p.step_seconds);
 }
 
 TEST_CASE("perf: Megatron's interleaved schedule runs its pipeline send/recv beside the chunks", "[perf][golden][megatron]") {
@@ -890,8 +897,11 @@ TEST_CASE("perf: --overlap-moe-expert-parallel-comm hides the all-to-all under a
     c.parallel.virtual_stages = 1;
     CHECK_THROWS_AS(plan_memory(m, gpu, c), InputError);
     c.parallel.virtual_stages = 2;
-    c.framework_options = {{"overlap_moe_expert_parallel_comm", "true"}};
+    c.framework_options = {{"moe_token_dispatcher_type", "allgather"}, {"overlap_moe_expert_parallel_comm", "true"}};
     CHECK_THROWS_AS(plan_memory(m, gpu, c), InputError);
+    // Named alone the profile runs the flex dispatcher, which overlaps.
+    c.framework_options = {{"overlap_moe_expert_parallel_comm", "true"}};
+    CHECK_NOTHROW(plan_memory(m, gpu, c));
 }
 
 TEST_CASE("perf: Megatron's recompute_modules time: the MLA up projections again, core attention not", "[perf][golden][megatron]") {

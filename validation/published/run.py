@@ -181,8 +181,9 @@ def defaults_flags(run):
 
 def megatron_alone_flags(run):
     """A NeMo run planned naming --framework megatron and nothing else (fourth prediction: what a NeMo
-    user who picks the Megatron-LM profile instead of megatron-bridge gets — Megatron-LM's own argument
-    defaults, no overlaps); None for the other runs (their defaults_flags is already that)."""
+    user who picks the Megatron-LM profile instead of megatron-bridge gets — Megatron-LM's performance
+    settings, not Megatron Bridge's two more); None for the other runs (their defaults_flags is already
+    that)."""
     return ["--framework", "megatron"] if run["framework"].startswith("NeMo") else None
 
 
@@ -295,7 +296,7 @@ def summarise(results):
         part: {"defaults": stats([{"id": r["id"], "error": r["defaults"]["error"]} for r in dflt if r["split"] == part]),
                "recipe": stats([as_user(r) for r in dflt if r["split"] == part])}
         for part in ("fit", "held_out")}
-    # NeMo runs planned naming --framework megatron alone (Megatron-LM's defaults), beside the same
+    # NeMo runs planned naming --framework megatron alone (Megatron-LM's performance settings), beside the same
     # runs under megatron-bridge's defaults.
     alone = [r for r in scored if "error" in r.get("megatron_alone", {})]
     framework["megatron_alone"] = {
@@ -416,9 +417,9 @@ def render(results, summary, runs_by_id):
             continue
         L.append(paired_row(part, d["defaults"], d["recipe"]))
     L.append("")
-    L.append("The NeMo runs planned by naming `--framework megatron` (the Megatron-LM profile: Megatron-LM's own "
-             "argument defaults, no overlaps) and nothing else, against `--framework megatron-bridge` alone — what "
-             "picking the wrong one of the two costs a NeMo user; `plan` prints the band of the profile named:")
+    L.append("The NeMo runs planned by naming `--framework megatron` (the Megatron-LM profile: Megatron-LM's "
+             "performance settings) and nothing else, against `--framework megatron-bridge` alone — what "
+             "picking the other of the two costs a NeMo user; `plan` prints the band of the profile named:")
     L.append("")
     L.append("| part | runs | `megatron` alone: median abs. / mean signed | `megatron-bridge` alone: median abs. / mean signed | beyond ±25%: megatron / megatron-bridge |")
     L.append("| --- | ---: | --- | --- | --- |")
