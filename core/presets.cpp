@@ -323,6 +323,46 @@ std::vector<Preset> build_presets() {
          "meta-llama/Llama-3.3-70B-Instruct config.json: every shape field equal to llama-3.1-70b's (docs/PRESETS.md §1); "
          "model card: 70B",
          "llama-3.1-70b"},
+        // ---- models of published training/inference benchmarks (docs/PRESETS.md §1-§3) ----
+        {"qwen3-1.7b", "Qwen3 1.7B (Alibaba 2025, QK-norm, tied embeddings)", 0, {1.7 * B, 0, 0.1 * B},
+         "Qwen/Qwen3-1.7B config.json (reconstructed: docs/PRESETS.md §2); model card: 1.7B (1.4B non-embedding)"},
+        {"qwen3-4b", "Qwen3 4B (Alibaba 2025, QK-norm, tied embeddings)", 0, {4.0 * B, 0, 0.1 * B},
+         "Qwen/Qwen3-4B config.json (assembled: docs/PRESETS.md §1); model card: 4.0B (3.6B non-embedding)"},
+        {"qwen3-14b", "Qwen3 14B (Alibaba 2025, QK-norm, 40 heads of 128)", 0, {14.8 * B, 0, 0.1 * B},
+         "Qwen/Qwen3-14B config.json; model card: 14.8B (13.2B non-embedding)"},
+        {"qwen2.5-14b", "Qwen2.5 14B (Alibaba 2024, GQA 8 kv heads, q/k/v biases)", 0, {14.7 * B, 0, 0.1 * B},
+         "Qwen/Qwen2.5-14B config.json; model card: 14.7B (13.1B non-embedding; the card truncates 14.77B)"},
+        {"qwen2.5-32b", "Qwen2.5 32B (Alibaba 2024, GQA 8 kv heads, q/k/v biases)", 0, {32.5 * B, 0, 0.3 * B},
+         "Qwen/Qwen2.5-32B config.json (the shape of validation/published/configs/qwen2.5-32b-instruct.json); model "
+         "card: 32.5B, 0.26B below the 32.76B the file gives (its 31.0B non-embedding is 31.2B here): checked to 0.3B"},
+        {"qwen2.5-3b", "Qwen2.5 3B (Alibaba 2024, GQA 2 kv heads, q/k/v biases, tied embeddings)", 0,
+         {3.09 * B, 0, 0.01 * B}, "Qwen/Qwen2.5-3B config.json; model card: 3.09B (2.77B non-embedding)"},
+        {"nemotron-h-8b",
+         "Nemotron-H 8B (NVIDIA 2025, hybrid: 24 Mamba-2 + 24 squared-ReLU MLP + 4 attention layers)", 0,
+         {8.1 * B, 0, 0.01 * B},
+         "nvidia/Nemotron-H-8B-Base-8K config.json (reconstructed: NemotronHConfig fields written from Megatron Bridge's "
+         "and Megatron-LM's Nemotron-H 8B shape, docs/PRESETS.md §2); checkpoint total 8,100,852,736 as recorded in "
+         "public code; name: 8B"},
+        {"nemotron-h-47b",
+         "Nemotron-H 47B (NVIDIA 2025, hybrid: 45 Mamba-2 + 48 squared-ReLU MLP + 5 attention layers; pruned from 56B)",
+         0, {47 * B, 0, 0.5 * B},
+         "nvidia/Nemotron-H-47B-Base-8K config.json (reconstructed: NemotronHConfig fields written from Megatron "
+         "Bridge's and Megatron-LM's Nemotron-H 47B shape, docs/PRESETS.md §2); name: 47B (46.8B here)"},
+        {"nemotron-h-56b",
+         "Nemotron-H 56B (NVIDIA 2025, hybrid: 54 Mamba-2 + 54 squared-ReLU MLP + 10 attention layers)", 0,
+         {56 * B, 0, 0.5 * B},
+         "nvidia/Nemotron-H-56B-Base-8K config.json (reconstructed: NemotronHConfig fields written from Megatron "
+         "Bridge's and Megatron-LM's Nemotron-H 56B shape, docs/PRESETS.md §2); name: 56B (56.3B here)"},
+        {"mistral-nemo-12b", "Mistral NeMo 12B (Mistral AI and NVIDIA 2024, GQA 8 kv heads, head_dim 128, 128K context)",
+         0, {12 * B, 0, 0.5 * B},
+         "mistralai/Mistral-Nemo-Base-2407 config.json; Mistral AI: 12B (12.2B here)"},
+        {"gemma-2-2b", "Gemma 2 2B (Google 2024, local/global layers, soft-capping)", 0, {2.6 * B, 0, 0.1 * B},
+         "google/gemma-2-2b config.json (reconstructed: docs/PRESETS.md §2); Gemma 2 report Table 2: "
+         "2,024,517,888 non-embedding"},
+        {"gemma-2-27b", "Gemma 2 27B (Google 2024, local/global layers, soft-capping, head_dim 128)", 0,
+         {27 * B, 0, B},
+         "google/gemma-2-27b config.json (reconstructed: docs/PRESETS.md §2); model card: 27B; Gemma 2 report "
+         "Table 2: 26,047,480,320 non-embedding"},
     };
     for (const FromConfig& f : from_config) {
         const auto& configs = bundled_model_configs();
