@@ -271,8 +271,9 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
     app.add_option("--framework", o.framework,
                    "Whose behaviour to model: generic (textbook), pytorch (PyTorch eager + Hugging Face, op by op), "
                    "llmplan (llmplan's own engine: its memory books, and its kernels' step time with --calibration), "
-                   "megatron (Megatron-LM / Megatron-Core), deepspeed (DeepSpeed ZeRO) or torchtitan (FSDP2); "
-                   "docs/MEMORY_MODEL.md §7-§11")
+                   "megatron (Megatron-LM / Megatron-Core; named alone its performance settings), megatron-bridge (NeMo's "
+                   "Megatron Bridge performance recipes), deepspeed (DeepSpeed ZeRO) or torchtitan (FSDP2); also " +
+                       framework_aliases() + "; docs/MEMORY_MODEL.md §7-§11")
         ->capture_default_str()->type_name("F")->check(values_of(ValueSet::framework));
     app.add_option("--framework-option", o.framework_options,
                    "A setting of the framework as KEY=VALUE (repeatable), e.g. reduce_bucket_size=2e8 under deepspeed; "

@@ -85,7 +85,33 @@ Optimizer parse_optimizer(std::string_view t, std::string_view flag) { return pa
 Recompute parse_recompute(std::string_view t, std::string_view flag) { return parse_named(kRecomputes, t, flag, "recompute mode"); }
 Attention parse_attention(std::string_view t, std::string_view flag) { return parse_named(kAttentions, t, flag, "attention"); }
 Offload parse_offload(std::string_view t, std::string_view flag) { return parse_named(kOffloads, t, flag, "offload mode"); }
-Framework parse_framework(std::string_view t, std::string_view flag) { return parse_named(kFrameworks, t, flag, "framework"); }
+// The names people give the stacks these profiles model, beside the profiles' own: NeMo trains
+// through Megatron Bridge (since 25.09; its earlier performance recipes set the same overlaps),
+// Megatron-LM and Megatron-Core are the megatron profile's code, the pytorch profile models
+// Hugging Face transformers. '_' is read as '-'.
+constexpr Names<Framework, 8> kFrameworkAliases{{{"nemo", Framework::megatron_bridge},
+                                                  {"mbridge", Framework::megatron_bridge},
+                                                  {"megatron-lm", Framework::megatron},
+                                                  {"megatron-core", Framework::megatron},
+                                                  {"mcore", Framework::megatron},
+                                                  {"transformers", Framework::pytorch},
+                                                  {"huggingface", Framework::pytorch},
+                                                  {"hf", Framework::pytorch}}};
+
+Framework parse_framework(std::string_view t, std::string_view flag) {
+    std::string key = to_lower(trim(t));
+    std::replace(key.begin(), key.end(), '_', '-');
+    for (const auto& [name, v] : kFrameworkAliases)
+        if (key == name) return v;
+    for (const auto& [name, v] : kFrameworks)
+        if (key == name) return v;
+    return parse_named(kFrameworks, t, flag, "framework");  // the error, with the closest name
+}
+std::string framework_aliases() {
+    std::string out;
+    for (const auto& [name, v] : kFrameworkAliases) out += std::string(out.empty() ? "" : ", ") + name + " = " + to_string(v);
+    return out;
+}
 std::vector<std::string> framework_names() { return all_names(kFrameworks); }
 std::vector<std::string> precision_names() { return all_names(kPrecisions); }
 std::vector<std::string> optimizer_names() { return all_names(kOptimizers); }

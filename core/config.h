@@ -183,7 +183,8 @@ Optimizer parse_optimizer(std::string_view text, std::string_view flag);
 Recompute parse_recompute(std::string_view text, std::string_view flag);
 Attention parse_attention(std::string_view text, std::string_view flag);
 Offload parse_offload(std::string_view text, std::string_view flag);
-Framework parse_framework(std::string_view text, std::string_view flag);
+Framework parse_framework(std::string_view text, std::string_view flag);  // a profile's name or an alias
+std::string framework_aliases();  // "nemo = megatron-bridge, ..." for help texts
 std::vector<std::string> framework_names();
 std::vector<std::string> precision_names();
 const char* to_string(BaseQuant q);

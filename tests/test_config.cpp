@@ -20,6 +20,24 @@ TEST_CASE("enum flag values round-trip and suggest on typos", "[config]") {
     CHECK_THROWS_WITH(parse_recompute("some", "--recompute"), Catch::Contains("choose one of none, selective, full"));
 }
 
+TEST_CASE("--framework takes the names people give the stacks: nemo, Megatron-LM, megatron_bridge, hf", "[config]") {
+    for (const std::string& name : framework_names()) CHECK(to_string(parse_framework(name, "--framework")) == name);
+    CHECK(parse_framework("nemo", "--framework") == Framework::megatron_bridge);
+    CHECK(parse_framework(" NeMo ", "--framework") == Framework::megatron_bridge);
+    CHECK(parse_framework("megatron_bridge", "--framework") == Framework::megatron_bridge);
+    CHECK(parse_framework("Megatron-LM", "--framework") == Framework::megatron);
+    CHECK(parse_framework("megatron_core", "--framework") == Framework::megatron);
+    CHECK(parse_framework("mcore", "--framework") == Framework::megatron);
+    CHECK(parse_framework("transformers", "--framework") == Framework::pytorch);
+    CHECK(parse_framework("HF", "--framework") == Framework::pytorch);
+    CHECK(framework_aliases().find("nemo = megatron-bridge") == 0);
+    // A name no profile or alias has is refused with the closest profile and the profiles' names.
+    CHECK_THROWS_WITH(parse_framework("nemoo", "--framework"),
+                      Catch::Contains("--framework: unknown framework \"nemoo\"") &&
+                          Catch::Contains("choose one of generic, pytorch, llmplan, megatron, megatron-bridge, deepspeed, torchtitan"));
+    CHECK_THROWS_AS(parse_framework("fsdp", "--framework"), InputError);
+}
+
 TEST_CASE("defaults: sequence from the model, one micro-batch per pipeline stage", "[config]") {
     const ModelSpec gpt2 = preset_or_throw("gpt2-124m", "t");
     const ModelSpec llama3 = preset_or_throw("llama-3-8b", "t");
