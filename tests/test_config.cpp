@@ -20,7 +20,7 @@ TEST_CASE("enum flag values round-trip and suggest on typos", "[config]") {
     CHECK_THROWS_WITH(parse_recompute("some", "--recompute"), Catch::Contains("choose one of none, selective, full"));
 }
 
-TEST_CASE("--framework takes the names people give the stacks: nemo, Megatron-LM, megatron_bridge, hf", "[config]") {
+TEST_CASE("framework names: --framework takes the names people give the stacks: nemo, Megatron-LM, megatron_bridge, hf", "[config]") {
     for (const std::string& name : framework_names()) CHECK(to_string(parse_framework(name, "--framework")) == name);
     CHECK(parse_framework("nemo", "--framework") == Framework::megatron_bridge);
     CHECK(parse_framework(" NeMo ", "--framework") == Framework::megatron_bridge);
