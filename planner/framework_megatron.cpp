@@ -41,6 +41,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 
 namespace llmplan {
@@ -515,18 +516,24 @@ public:
         const char* key;
         const char* shown;
         const char* (*value)(const TrainConfig&);
+        const char* what = "";  // in words, for the plan's "as" line
     };
     static const char* flag(bool on) { return on ? "true" : "false"; }
-    static const PerformanceDefault* performance_default(const std::string& key) {
+    static std::span<const PerformanceDefault> performance_defaults() {
         static const PerformanceDefault table[] = {
-            {"overlap_param_gather", "true", [](const TrainConfig&) { return "true"; }},
-            {"tp_comm_overlap", "true with --tp > 1 and --sp", [](const TrainConfig& c) { return flag(c.parallel.tp > 1 && c.parallel.sp); }},
-            {"cross_entropy_loss_fusion", "true", [](const TrainConfig&) { return "true"; }},
+            {"overlap_param_gather", "true", [](const TrainConfig&) { return "true"; }, "overlapped parameter gather"},
+            {"tp_comm_overlap", "true with --tp > 1 and --sp", [](const TrainConfig& c) { return flag(c.parallel.tp > 1 && c.parallel.sp); },
+             "TP overlap"},
+            {"cross_entropy_loss_fusion", "true", [](const TrainConfig&) { return "true"; }, "fused cross-entropy"},
             {"fp8_param_gather", "true under fp8 and mxfp8",
-             [](const TrainConfig& c) { return flag(c.precision == Precision::fp8 || c.precision == Precision::mxfp8); }},
-            {"moe_token_dispatcher_type", "flex", [](const TrainConfig&) { return "flex"; }},
+             [](const TrainConfig& c) { return flag(c.precision == Precision::fp8 || c.precision == Precision::mxfp8); },
+             "fp8 parameter gather"},
+            {"moe_token_dispatcher_type", "flex", [](const TrainConfig&) { return "flex"; }, "the flex MoE dispatcher"},
         };
-        for (const PerformanceDefault& d : table)
+        return table;
+    }
+    static const PerformanceDefault* performance_default(const std::string& key) {
+        for (const PerformanceDefault& d : performance_defaults())
             if (key == d.key) return &d;
         return nullptr;
     }
@@ -1025,11 +1032,14 @@ public:
         if (framework_option_flag(c, "cross_entropy_loss_fusion")) s += ", --cross-entropy-loss-fusion";
         // Named alone, the profile plans the settings of Megatron-LM's own performance runs
         // (performance_default), not its bare argument defaults.
-        if (c.framework == Framework::megatron && c.framework_options.empty())
-            s += "; named alone: Megatron-LM's performance settings (its README's benchmark and MoE performance tips: overlapped "
-                 "parameter gather, TP overlap, fused cross-entropy, fp8 parameter gather, the flex MoE dispatcher), not its bare "
-                 "argument defaults (--framework-option KEY=false, or moe_token_dispatcher_type=alltoall, sets one back); "
-                 "a NeMo / Megatron Bridge recipe is --framework megatron-bridge";
+        if (c.framework == Framework::megatron && c.framework_options.empty()) {
+            std::vector<std::string> what;
+            for (const PerformanceDefault& d : performance_defaults()) what.emplace_back(d.what);
+            s += "; named alone: Megatron-LM's performance settings (its README's benchmark and MoE performance tips: " +
+                 join(what, ", ") +
+                 "), not its bare argument defaults (--framework-option KEY=false, or moe_token_dispatcher_type=alltoall, sets "
+                 "one back); a NeMo / Megatron Bridge recipe is --framework megatron-bridge";
+        }
         return s;
     }
 
