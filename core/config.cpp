@@ -324,7 +324,7 @@ TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig c) {
 }
 
 std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& c) {
-    std::vector<std::string> warnings;
+    std::vector<std::string> warnings = c.input_notes;
     const ParallelLayout& p = c.parallel;
     const std::string model = "the " + m.name + " model";
 

@@ -28,6 +28,9 @@ enum class Framework { generic, pytorch, llmplan, megatron, deepspeed, torchtita
 // Megatron-Core's memory and time: --framework megatron (named alone, Megatron-LM's performance
 // settings) and megatron-bridge (the same code under Megatron Bridge's performance-recipe defaults).
 inline bool megatron_family(Framework f) { return f == Framework::megatron || f == Framework::megatron_bridge; }
+// Frameworks whose "bf16" is mixed precision with fp32 master weights (Megatron-LM's --bf16,
+// DeepSpeed's "bf16" section): no pure bf16 training to plan, so --precision bf16 reads as mixed-bf16.
+inline bool framework_bf16_is_mixed(Framework f) { return megatron_family(f) || f == Framework::deepspeed; }
 
 // Fine-tuning with LoRA adapters (Hu et al. 2021) as PEFT implements them; with a quantized frozen
 // base it is QLoRA (Dettmers et al. 2023). rank 0 = full training.
@@ -132,6 +135,9 @@ struct TrainConfig {
     // unique; which keys a framework takes and their defaults: its profile (planner/framework.h).
     std::vector<std::pair<std::string, std::string>> framework_options{};
     LoraConfig lora;
+    // How an input was read where it is not what was typed (train_config_from_text: "bf16" under a
+    // framework whose --bf16 is mixed precision); validate_config returns them among its warnings.
+    std::vector<std::string> input_notes{};
 
     // Micro-batches per optimizer step per data-parallel rank; 0 for a layout without data
     // parallelism (tp × pp × cp above the GPUs: validate_config refuses it, but a GUI scenario is

@@ -47,6 +47,12 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
         c.precision = c.framework == Framework::pytorch ? Precision::amp_bf16 : Precision::mixed_bf16;
     else
         c.precision = parse_precision(o.precision, "--precision");
+    if (framework_bf16_is_mixed(c.framework) && c.precision == Precision::bf16) {
+        c.input_notes.push_back(std::string("--precision bf16 under --framework ") + to_string(c.framework) + " is " +
+                                (c.framework == Framework::deepspeed ? "DeepSpeed's \"bf16\"" : "Megatron-LM's --bf16") +
+                                ", which keeps fp32 master weights: planned as mixed-bf16");
+        c.precision = Precision::mixed_bf16;
+    }
     c.optimizer = parse_optimizer(o.optimizer, "--optimizer");
     c.recompute = parse_recompute(o.recompute, "--recompute");
     c.attention = parse_attention(o.attention, "--attention");

@@ -4,10 +4,13 @@
 #include "core/job_text.h"
 #include "planner/infer.h"
 
+#include "core/config.h"
 #include "core/error.h"
+#include "core/presets.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 using namespace llmplan;
@@ -35,6 +38,29 @@ TEST_CASE("job text: defaults and values as the CLI takes them", "[job_text]") {
     CHECK(c.seq == 2048);
     CHECK(c.global_batch == 256);
     CHECK(c.dropout == 0.1);
+}
+
+TEST_CASE("job text: bf16 under Megatron or DeepSpeed is their mixed bf16, said so", "[job_text]") {
+    // Megatron-LM's --bf16 and DeepSpeed's "bf16" keep fp32 master weights: there is no pure bf16
+    // training to plan, so "bf16" reads as mixed-bf16 with a note among validate_config's warnings.
+    const ModelSpec m = preset_or_throw("llama-3-8b", "--model");
+    for (const char* fw : {"megatron", "megatron-bridge", "nemo", "deepspeed"}) {
+        const TrainConfig c = train_config_from_text(JobText{.gpus = "8", .precision = "BF16", .seq = "4096", .framework = fw}, 8);
+        CHECK(c.precision == Precision::mixed_bf16);
+        REQUIRE(c.input_notes.size() == 1);
+        CHECK(c.input_notes[0].find("--precision bf16 under --framework " + std::string(to_string(c.framework))) == 0);
+        CHECK(c.input_notes[0].find("planned as mixed-bf16") != std::string::npos);
+        const std::vector<std::string> w = validate_config(m, c);
+        CHECK(std::find(w.begin(), w.end(), c.input_notes[0]) != w.end());
+    }
+    CHECK(train_config_from_text(JobText{.precision = "bf16", .framework = "deepspeed"}, 8).input_notes[0].find("DeepSpeed's \"bf16\"") !=
+          std::string::npos);
+    // Elsewhere bf16 is pure bf16 (no master copy), and nothing is noted.
+    for (const char* fw : {"generic", "torchtitan"}) {
+        const TrainConfig c = train_config_from_text(JobText{.precision = "bf16", .framework = fw}, 8);
+        CHECK(c.precision == Precision::bf16);
+        CHECK(c.input_notes.empty());
+    }
 }
 
 TEST_CASE("job text: refusals name the flag", "[job_text]") {
