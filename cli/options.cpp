@@ -235,7 +235,11 @@ void add_job_options(CLI::App& app, JobOptions& o, bool layout) {
         app.add_flag("--account-for-loss-in-pipeline-split", o.loss_in_pipeline_split,
                      "Count the loss as a layer of the pipeline split: the last stage holds one layer fewer (Megatron-LM)");
     if (layout) app.add_flag("--sp", o.sp, "Megatron sequence parallelism (with --tp > 1)");
-    if (layout) app.add_option("--zero", o.zero, "ZeRO stage over the data-parallel group: 0, 1, 2 or 3")->capture_default_str()->type_name("S");
+    if (layout)
+        app.add_option("--zero", o.zero,
+                       "ZeRO stage over the data-parallel group: 0, 1, 2 or 3 (default, with data parallelism: 1 under megatron "
+                       "and megatron-bridge, the distributed optimizer; 3 under torchtitan, FSDP2; else 0)")
+            ->type_name("S");
     std::string precisions;  // the flag values, from core/vocab.h
     for (const char* name : kPrecisionNames) precisions += (precisions.empty() ? "" : " | ") + std::string(name);
     app.add_option("--precision", o.precision,

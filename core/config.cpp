@@ -323,6 +323,11 @@ TrainConfig resolve_defaults(const ModelSpec& model, TrainConfig c) {
     return c;
 }
 
+int default_zero_stage(Framework f, const ParallelLayout& p) {
+    if (p.dp() * p.cp <= 1) return 0;
+    return megatron_family(f) ? 1 : f == Framework::torchtitan ? 3 : 0;
+}
+
 std::vector<std::string> validate_config(const ModelSpec& m, const TrainConfig& c) {
     std::vector<std::string> warnings = c.input_notes;
     const ParallelLayout& p = c.parallel;

@@ -179,6 +179,13 @@ inline constexpr std::int64_t kMaxTokensPerStep = 1'000'000'000'000'000;
 // 32 attention heads of llama-2-7b") or returns warnings (e.g. ZeRO-3 on one data-parallel rank).
 std::vector<std::string> validate_config(const ModelSpec& model, const TrainConfig& config);
 
+// The ZeRO stage of a job that gives no --zero, with data (× context) parallelism to shard over:
+// 1 under megatron and megatron-bridge (--use-distributed-optimizer: every Megatron-LM example
+// script and its README benchmark, Megatron Bridge's recipes/common.py), 3 under torchtitan
+// (FSDP2 over every data-parallel rank: data_parallel_shard_degree −1, its default); 0 elsewhere
+// and without data parallelism (docs/MEMORY_MODEL.md §9, §11).
+int default_zero_stage(Framework f, const ParallelLayout& p);
+
 // String forms (the flag values; Precision's, Recompute's and Attention's: core/vocab.h) and parsers
 // that throw InputError naming `flag`.
 const char* to_string(Optimizer o);

@@ -25,7 +25,7 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     if (!trim(o.etp).empty()) p.etp = small(o.etp, "--etp", 1, kMaxGpus);
     p.virtual_stages = small(o.virtual_stages, "--virtual-stages", 1, 1024);
     p.sp = o.sp;
-    p.zero = small(o.zero, "--zero", 0, 3);
+    if (!trim(o.zero).empty()) p.zero = small(o.zero, "--zero", 0, 3);
     if (to_lower(trim(o.pp_layers)) == "balanced") {
         p.split.balanced = true;
     } else if (!trim(o.pp_layers).empty()) {
@@ -43,6 +43,7 @@ TrainConfig train_config_from_text(const JobText& o, int default_gpus_per_node) 
     p.split.embedding_as_layer = o.embedding_in_pipeline_split;
     p.split.loss_as_layer = o.loss_in_pipeline_split;
     c.framework = parse_framework(o.framework, "--framework");
+    if (trim(o.zero).empty()) p.zero = default_zero_stage(c.framework, p);
     if (o.precision.empty())  // PyTorch's mixed precision is autocast over an fp32 model
         c.precision = c.framework == Framework::pytorch ? Precision::amp_bf16 : Precision::mixed_bf16;
     else

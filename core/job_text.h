@@ -12,7 +12,8 @@
 namespace llmplan {
 
 struct JobText {
-    std::string gpus = "1", gpus_per_node = "", tp = "1", pp = "1", cp = "1", ep = "1", virtual_stages = "1", zero = "0";
+    std::string gpus = "1", gpus_per_node = "", tp = "1", pp = "1", cp = "1", ep = "1", virtual_stages = "1";
+    std::string zero = "";  // empty: the framework's default (default_zero_stage)
     std::string etp = "";  // --etp: the experts' tensor-parallel size, 1 or tp; empty: tp
     bool sp = false;
     // Uneven pipeline stages (core/config.h PipelineSplit): "7,8,8,7" or "balanced"; "F,L" (either may be empty).

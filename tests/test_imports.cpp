@@ -553,7 +553,7 @@ TEST_CASE("imports: expert tensor parallelism from megatron-args and a torchtita
                                          "--attention-dropout 0",
                                          "--json"});
     const nlohmann::json flags = run_json({"plan", "--model", "qwen3-30b-a3b", "--gpus", "16", "--framework", "megatron", "--tp", "2",
-                                           "--sp", "--ep", "16", "--etp", "1", "--micro-batch", "1", "--seq", "4096",
+                                           "--sp", "--ep", "16", "--etp", "1", "--micro-batch", "1", "--seq", "4096", "--zero", "0",
                                            "--precision", "mixed-bf16", "--framework-option", "tp_comm_overlap=false",
                                            "--framework-option", "overlap_param_gather=false", "--framework-option",
                                            "cross_entropy_loss_fusion=false", "--framework-option", "fp8_param_gather=false",

@@ -63,6 +63,24 @@ TEST_CASE("job text: bf16 under Megatron or DeepSpeed is their mixed bf16, said 
     }
 }
 
+TEST_CASE("job text: no --zero is the framework's own default where there is data parallelism", "[job_text]") {
+    const auto zero = [](const char* fw, const char* gpus, const char* tp, const char* zero_text = "") {
+        return train_config_from_text(JobText{.gpus = gpus, .tp = tp, .zero = zero_text, .framework = fw}, 8).parallel.zero;
+    };
+    CHECK(zero("megatron", "16", "2") == 1);         // the distributed optimizer over dp 8
+    CHECK(zero("megatron-bridge", "16", "2") == 1);
+    CHECK(zero("torchtitan", "8", "1") == 3);        // FSDP2 over every data-parallel rank
+    CHECK(zero("generic", "16", "2") == 0);
+    CHECK(zero("deepspeed", "16", "2") == 0);        // zero_optimization.stage's default
+    CHECK(zero("pytorch", "8", "1") == 0);           // DDP
+    CHECK(zero("megatron", "8", "8") == 0);          // no data parallelism: nothing to shard
+    CHECK(zero("torchtitan", "1", "1") == 0);
+    CHECK(zero("megatron", "16", "2", "0") == 0);    // as given
+    CHECK(zero("torchtitan", "8", "1", "2") == 2);
+    // Context parallelism counts: Megatron's distributed optimizer shards over dp × cp.
+    CHECK(train_config_from_text(JobText{.gpus = "8", .tp = "4", .cp = "2", .framework = "megatron"}, 8).parallel.zero == 1);
+}
+
 TEST_CASE("job text: refusals name the flag", "[job_text]") {
     struct Case {
         std::string JobText::*field;
