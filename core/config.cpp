@@ -59,11 +59,18 @@ std::vector<std::string> all_names(const Names<E, N>& names) {
     return out;
 }
 
+// The value named `key` (already lower case and trimmed), if any.
+template <typename E, std::size_t N>
+std::optional<E> find_named(const Names<E, N>& names, const std::string& key) {
+    for (const auto& [name, v] : names)
+        if (key == name) return v;
+    return std::nullopt;
+}
+
 template <typename E, std::size_t N>
 E parse_named(const Names<E, N>& names, std::string_view text, std::string_view flag, const char* what) {
     const std::string key = to_lower(trim(text));
-    for (const auto& [name, v] : names)
-        if (key == name) return v;
+    if (const std::optional<E> v = find_named(names, key)) return *v;
     std::string msg = std::string(flag) + ": unknown " + what + " \"" + std::string(text) + "\"";
     if (auto guess = closest_match(key, all_names(names))) msg += " (did you mean \"" + *guess + "\"?)";
     msg += "; choose one of " + join(all_names(names), ", ");
@@ -101,10 +108,8 @@ constexpr Names<Framework, 8> kFrameworkAliases{{{"nemo", Framework::megatron_br
 Framework parse_framework(std::string_view t, std::string_view flag) {
     std::string key = to_lower(trim(t));
     std::replace(key.begin(), key.end(), '_', '-');
-    for (const auto& [name, v] : kFrameworkAliases)
-        if (key == name) return v;
-    for (const auto& [name, v] : kFrameworks)
-        if (key == name) return v;
+    if (const std::optional<Framework> v = find_named(kFrameworkAliases, key)) return *v;
+    if (const std::optional<Framework> v = find_named(kFrameworks, key)) return *v;
     return parse_named(kFrameworks, t, flag, "framework");  // the error, with the closest name
 }
 std::string framework_aliases() {

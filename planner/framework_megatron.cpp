@@ -532,11 +532,13 @@ public:
         };
         return table;
     }
-    static const PerformanceDefault* performance_default(const std::string& key) {
-        for (const PerformanceDefault& d : performance_defaults())
+    // The row of `table` for `key`, if any (this profile's table, and Megatron Bridge's below).
+    static const PerformanceDefault* find_default(std::span<const PerformanceDefault> table, const std::string& key) {
+        for (const PerformanceDefault& d : table)
             if (key == d.key) return &d;
         return nullptr;
     }
+    static const PerformanceDefault* performance_default(const std::string& key) { return find_default(performance_defaults(), key); }
 
     // Linears a quantized recipe keeps in BF16 (docs/PERFORMANCE_MODEL.md §2, "Layers kept in BF16"):
     // --first-last-layers-bf16 keeps the first num_layers_at_start_in_bf16 and the last
@@ -1109,9 +1111,7 @@ private:
                              (c.optimizer == Optimizer::adamw || c.optimizer == Optimizer::adam));
              }},
         };
-        for (const BridgeDefault& d : table)
-            if (key == d.key) return &d;
-        return nullptr;
+        return find_default(table, key);
     }
 };
 
