@@ -289,6 +289,12 @@ def summarise(results):
     def as_user(r):
         return {"id": r["id"], "error": r["framework"]["error"]} if "error" in r.get("framework", {}) else r
     framework["as_user"] = {part: stats([as_user(r) for r in scored if r["split"] == part]) for part in ("fit", "held_out")}
+    # Every run planned by naming its framework and nothing else: the profile's defaults where llmplan
+    # has a profile, generic otherwise.
+    def named_alone(r):
+        return {"id": r["id"], "error": r["defaults"]["error"]} if "error" in r.get("defaults", {}) else r
+    framework["named_alone"] = {part: stats([named_alone(r) for r in scored if r["split"] == part])
+                                for part in ("fit", "held_out")}
     # The runs with a profile planned by naming it and nothing else (defaults_flags), beside the same
     # runs planned with their recipes' settings.
     dflt = [r for r in scored if "error" in r.get("defaults", {})]
@@ -342,6 +348,22 @@ def render(results, summary, runs_by_id):
             continue
         L.append(f"| {names[part]} | {s['runs']} | {pct(s['median_abs'], False)} | {pct(s['mean_signed'])} | "
                  f"`{s['worst_id']}` {pct(s['worst'])} | {s['within_10']} | {s['within_25']} |")
+    L.append("")
+    L.append("The rows above plan every run with llmplan's defaults (`--framework generic`). The same runs planned "
+             "as each framework's user would (sections \"With the framework's own profile\" below):")
+    L.append("")
+    L.append("| part | how each run is planned | runs | median abs. error | mean signed error | within ±10% | beyond ±25% |")
+    L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    ways = (("named_alone", "naming its framework and nothing else (`--framework megatron-bridge`, `megatron` or "
+                            "`torchtitan` where llmplan has the profile; generic otherwise)"),
+            ("as_user", "with its framework's profile and the settings its recipe names (`--framework-option`); "
+                        "generic where llmplan has no profile"))
+    for part in ("fit", "held_out"):
+        for key, how in ways:
+            u = summary.get("framework", {}).get(key, {}).get(part)
+            if u:
+                L.append(f"| {part} | {how} | {u['runs']} | {pct(u['median_abs'], False)} | {pct(u['mean_signed'])} | "
+                         f"{u['within_10']} | {u['runs'] - u['within_25']} |")
     L.append("")
     L.append("### By source")
     L.append("")
