@@ -363,6 +363,21 @@ std::vector<Preset> build_presets() {
          {27 * B, 0, B},
          "google/gemma-2-27b config.json (reconstructed: docs/PRESETS.md §2); model card: 27B; Gemma 2 report "
          "Table 2: 26,047,480,320 non-embedding"},
+        // ---- models of published training-efficiency reports (docs/PRESETS.md §1-§3) ----
+        {"gpt-neox-20b", "GPT-NeoX-20B (EleutherAI 2022, parallel attention and MLP, rotary on a quarter of each head)",
+         20'554'567'680, {20.6 * B, 0, 0.1 * B},
+         "EleutherAI/gpt-neox-20b config.json (reconstructed: docs/PRESETS.md §2); model card: 20,554,567,680 parameters"},
+        {"pythia-12b", "Pythia 12B (EleutherAI 2023, GPT-NeoX architecture, parallel attention and MLP)", 0,
+         {12 * B, 0, 0.5 * B},
+         "EleutherAI/pythia-12b config.json (reconstructed: docs/PRESETS.md §2); model card: 12B, 11,327,027,200 "
+         "non-embedding"},
+        {"olmo-2-13b", "OLMo 2 13B (AI2 2024, post-norms, QK-norm over the projection)", 0, {13 * B, 0, B},
+         "allenai/OLMo-2-1124-13B config.json; model card: 13B"},
+        {"olmo-2-32b", "OLMo 2 32B (AI2 2025, post-norms, QK-norm over the projection, GQA 8 kv heads)", 0,
+         {32 * B, 0, B},
+         "allenai/OLMo-2-0325-32B config.json (reconstructed: docs/PRESETS.md §2); model card: 32B"},
+        {"phi-4", "Phi-4 (Microsoft 2024, GQA 10 kv heads, 16K context)", 0, {14 * B, 0, B},
+         "microsoft/phi-4 config.json (assembled: docs/PRESETS.md §1); Phi-4 technical report: 14B (14.66B here)"},
     };
     for (const FromConfig& f : from_config) {
         const auto& configs = bundled_model_configs();

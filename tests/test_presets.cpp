@@ -30,7 +30,9 @@ TEST_CASE("the preset list is the documented one, each spec named after its pres
         "falcon-40b", "falcon-180b", "mpt-7b", "dbrx", "llama-3.3-70b",
         // models of published training/inference benchmarks, read from models/*.json
         "qwen3-1.7b", "qwen3-4b", "qwen3-14b", "qwen2.5-14b", "qwen2.5-32b", "qwen2.5-3b", "nemotron-h-8b",
-        "nemotron-h-47b", "nemotron-h-56b", "mistral-nemo-12b", "gemma-2-2b", "gemma-2-27b"};
+        "nemotron-h-47b", "nemotron-h-56b", "mistral-nemo-12b", "gemma-2-2b", "gemma-2-27b",
+        // models of published training-efficiency reports, read from models/*.json
+        "gpt-neox-20b", "pythia-12b", "olmo-2-13b", "olmo-2-32b", "phi-4"};
     std::vector<std::string> names;
     for (const Preset& p : model_presets()) names.push_back(p.name);
     CHECK(names == expected);
@@ -78,7 +80,8 @@ TEST_CASE("every published parameter count is reproduced exactly", "[presets][go
         ++with_count;
         CHECK(count_params(p.spec).total() == p.published_params);
     }
-    CHECK(with_count == 17);  // + llama-3.1-8b and -70b (the Llama 3 checkpoints' shapes), bloom-560m and bloom-176b
+    CHECK(with_count == 18);  // + llama-3.1-8b and -70b (the Llama 3 checkpoints' shapes), bloom-560m, bloom-176b
+                              // and gpt-neox-20b
 }
 
 TEST_CASE("every model card's rounded figure is reproduced to its rounding", "[presets][golden]") {
@@ -98,7 +101,7 @@ TEST_CASE("every model card's rounded figure is reproduced to its rounding", "[p
         }
         ++checked;
     }
-    CHECK(checked == 61);
+    CHECK(checked == 66);
     // Exact figures of docs/PRESETS.md §3 that the rounded ones stand for:
     CHECK(count_params(preset_or_throw("bloom-560m", "--model")).total() == 559'214'592);  // model card
     const ParamBreakdown gemma2 = count_params(preset_or_throw("gemma-2-9b", "--model"));
@@ -109,6 +112,39 @@ TEST_CASE("every model card's rounded figure is reproduced to its rounding", "[p
     CHECK(gemma2_27b.total() - gemma2_27b.embedding == 26'047'480'320);  // likewise, 27B
     // Nemotron-H 8B: the checkpoint total as recorded in public code (docs/PRESETS.md §3).
     CHECK(count_params(preset_or_throw("nemotron-h-8b", "--model")).total() == 8'100'852'736);
+}
+
+TEST_CASE("training-efficiency report models: counts by hand against the model cards", "[presets][golden]") {
+    // docs/PRESETS.md §3. GPT-NeoX layout (GPT-NeoX-20B, Pythia 12B): untied embed_in and embed_out V·d;
+    // per layer query_key_value 3d² + 3d, dense d² + d, dense_h_to_4h d·f + f, dense_4h_to_h f·d + d,
+    // two LayerNorms 4d; the final LayerNorm 2d.
+    const auto neox = [](std::int64_t V, std::int64_t L, std::int64_t d, std::int64_t f) {
+        return 2 * V * d + L * (3 * d * d + 3 * d + d * d + d + 2 * d * f + f + d + 4 * d) + 2 * d;
+    };
+    // GPT-NeoX-20B card: 20,554,567,680 parameters (V 50432, 44 layers, d 6144, f 24576).
+    const ParamBreakdown neox20 = count_params(preset_or_throw("gpt-neox-20b", "t"));
+    CHECK(neox(50432, 44, 6144, 24576) == 20'554'567'680);
+    CHECK(neox20.total() == 20'554'567'680);
+    // Pythia 12B card: 11,327,027,200 non-embedding (V 50688, 36 layers, d 5120, f 20480).
+    const ParamBreakdown pythia = count_params(preset_or_throw("pythia-12b", "t"));
+    CHECK(neox(50688, 36, 5120, 20480) == 11'846'072'320);
+    CHECK(pythia.total() == 11'846'072'320);
+    CHECK(pythia.total() - pythia.embedding - pythia.head == 11'327'027'200);
+    // OLMo 2 (post-norms; q_norm over n_heads·h, k_norm over n_kv·h): untied 2·100352·d; per layer q, o
+    // 2d², k, v 2·d·kv·h, gate, up, down 3·d·f, post-attention and post-feed-forward norms 2d, q/k norms
+    // d + kv·h; the final norm d.
+    const auto olmo2 = [](std::int64_t L, std::int64_t d, std::int64_t kvh, std::int64_t f) {
+        return 2 * 100352 * d + L * (2 * d * d + 2 * d * kvh + 3 * d * f + 3 * d + kvh) + d;
+    };
+    CHECK(count_params(preset_or_throw("olmo-2-13b", "t")).total() == olmo2(40, 5120, 5120, 13824));
+    CHECK(olmo2(40, 5120, 5120, 13824) == 13'716'198'400);
+    CHECK(count_params(preset_or_throw("olmo-2-32b", "t")).total() == olmo2(64, 5120, 1024, 27648));
+    CHECK(olmo2(64, 5120, 1024, 27648) == 32'234'279'936);
+    // Phi-4 (Phi-3 layout): untied 2·100352·5120; per layer qkv_proj 5120·(5120 + 2·1280), o_proj 5120²,
+    // gate_up_proj 5120·2·17920, down_proj 17920·5120, two RMSNorms; 40 layers; the final norm.
+    const std::int64_t phi4_layer = 5120LL * 7680 + 5120LL * 5120 + 5120LL * 35840 + 17920LL * 5120 + 2 * 5120;
+    CHECK(count_params(preset_or_throw("phi-4", "t")).total() == 2 * 100352LL * 5120 + 40 * phi4_layer + 5120);
+    CHECK(count_params(preset_or_throw("phi-4", "t")).total() == 14'659'507'200);
 }
 
 TEST_CASE("classic published runs: counts by hand against the papers and model cards", "[presets][golden]") {
@@ -289,6 +325,8 @@ TEST_CASE("a model named as people and model hubs write it finds its preset by t
         {"Nemotron-4-340B-Base", "nemotron-4-340b"}, {"Kimi-K2-Instruct", "kimi-k2"},
         {"Qwen3 14B", "qwen3-14b"},           {"Qwen2.5-32B-Instruct", "qwen2.5-32b"}, {"gemma-2-27b-it", "gemma-2-27b"},
         {"Mistral-Nemo-12B", "mistral-nemo-12b"}, {"Nemotron-H-56B", "nemotron-h-56b"},
+        {"GPT-NeoX-20B", "gpt-neox-20b"},     {"OLMo 2 13B", "olmo-2-13b"},       {"OLMo-2-32B-Instruct", "olmo-2-32b"},
+        {"phi-4", "phi-4"},                   {"Phi 4", "phi-4"},                 {"Pythia 12B", "pythia-12b"},
     };
     for (const auto& [name, preset] : named) {
         CAPTURE(name);
@@ -322,6 +360,11 @@ TEST_CASE("a model named as people and model hubs write it finds its preset by t
     CHECK(preset_for_hf_id("Qwen/Qwen3-1.7B")->name == "qwen3-1.7b");
     CHECK(preset_for_hf_id("Qwen/Qwen2.5-32B-Instruct")->name == "qwen2.5-32b");
     CHECK(preset_for_hf_id("mistralai/Mistral-Nemo-Base-2407")->name == "mistral-nemo-12b");
+    CHECK(preset_for_hf_id("EleutherAI/gpt-neox-20b")->name == "gpt-neox-20b");
+    CHECK(preset_for_hf_id("EleutherAI/pythia-12b")->name == "pythia-12b");
+    CHECK(preset_for_hf_id("allenai/OLMo-2-1124-13B")->name == "olmo-2-13b");
+    CHECK(preset_for_hf_id("allenai/OLMo-2-0325-32B")->name == "olmo-2-32b");
+    CHECK(preset_for_hf_id("microsoft/phi-4")->name == "phi-4");
     CHECK(preset_for_hf_id("nvidia/Nemotron-H-8B-Base-8K")->name == "nemotron-h-8b");
     CHECK(preset_for_hf_id("mistralai/Mistral-7B-Instruct-v0.3") == nullptr);
     CHECK(preset_for_hf_id("llama-3-70b") == nullptr);  // not ORG/NAME
