@@ -505,6 +505,84 @@ std::vector<GpuSpec> build_catalog() {
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
+    // GH200 Grace Hopper Superchip: one Grace CPU and one H100-class Hopper GPU (the GH100 SXM5
+    // configuration, 132 SMs) on one module, joined by NVLink-C2C (900 GB/s bidirectional, one GPU per
+    // link). The row is the GPU half. NVIDIA's GH200 datasheet prints the H100 SXM's tensor figures
+    // with sparsity (FP8 3,958*, BF16 1,979*, TF32 989*; FP64 Tensor 67, FP32 67), so the dense ones
+    // are the H100 whitepaper's unrounded SXM5 figures, as for the H200. Two memory versions: 96 GB
+    // HBM3 at 4 TB/s (the original; nvidia-smi names it "NVIDIA GH200 480GB", the module's LPDDR5X)
+    // and 144 GB HBM3e at 4.9 TB/s (gh200-144g). The module's power, 450 W to 1,000 W configurable,
+    // covers the CPU and its memory too. Systems put 4 GH200 in a node (CSCS Alps, HPE Cray EX254n:
+    // four modules and four Slingshot 11 NICs per node).
+    c.push_back(GpuSpec{
+        .name = "gh200",
+        .display_name = "NVIDIA GH200 480GB Grace Hopper Superchip (GPU 96GB HBM3)",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 96 * GiB,            // GH200 datasheet: 96 GB HBM3
+        .memory_kind = "HBM3",
+        .memory_bandwidth = 4.0 * TBps,      // GH200 datasheet: 4 TB/s (HBM3 version)
+        .peak_fp64 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): FP64 Tensor 66.9 (GH200 datasheet: 67)
+        .peak_fp32 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): 66.9 (GH200 datasheet: 67)
+        .peak_tf32 = 494.7 * TFLOPS,         // H100 whitepaper (SXM5): 494.7 (GH200 datasheet: 989 with sparsity)
+        .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (GH200 datasheet: 1,979 with sparsity)
+        .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (GH200 datasheet: 1,979 with sparsity)
+        .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (GH200 datasheet: 3,958 with sparsity)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
+        .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (GH200 datasheet: 3,958 with sparsity)
+        .intra_node_link = "NVLink 4 (18 links)",
+        .intra_node_bandwidth = 450 * GBps,  // GH200 datasheet: NVLink 900 GB/s bidirectional per GPU -> 450 GB/s each way
+        .host_link = "NVLink-C2C (one GPU)",
+        .host_link_bandwidth = 450 * GBps,   // GH200 datasheet: NVLink-C2C 900 GB/s bidirectional to its own Grace CPU -> 450 GB/s each way
+        .default_gpus_per_node = 4,          // CSCS Alps (HPE Cray EX254n): four GH200 modules per node
+        .tdp_watts = 1000,                   // GH200 datasheet: module power 450–1,000 W configurable, CPU + GPU + memory; the maximum
+        .sm_count = 132,                     // the GH100 SXM5 configuration of the H100 (H100 whitepaper): 132 SMs
+        .source = "NVIDIA GH200 Grace Hopper Superchip datasheet (https://resources.nvidia.com/en-us-grace-cpu/grace-hopper-superchip); "
+                  "compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper; CSCS Alps hardware page (node)",
+        .gemm_efficiency = row("h100-sxm").gemm_efficiency,  // the H100 SXM's (docs/GPUS.md): same tensor cores, same 989.4 TFLOP/s bf16 peak
+        .gemm_efficiency_source = "assumed: as the H100 SXM (the same GH100 SXM5 tensor cores and 989.4 TFLOP/s dense bf16 peak; "
+                                  "its fit, GPT-2 training on the lent H100; Bekman's MAMF table measures the 144 GB GH200 4% above the H100 SXM, docs/GPUS.md)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
+        .nic_gbps = 200,                      // CSCS Alps: one Slingshot 11 NIC per GH200; Slingshot 11 NICs run at 200 Gb/s (OLCF Frontier User Guide)
+        .nic_description = "Slingshot 11 200 Gb/s",
+        .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the H100 SXM (assumed; --price-per-gpu-hour overrides)
+    });
+    c.push_back(GpuSpec{
+        .name = "gh200-144g",
+        .display_name = "NVIDIA GH200 144GB HBM3e Grace Hopper Superchip",
+        .vendor = "NVIDIA",
+        .architecture = "Hopper",
+        .memory_bytes = 144 * GiB,           // GH200 datasheet: 144 GB HBM3e
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 4.9 * TBps,      // GH200 datasheet: 4.9 TB/s (HBM3e version)
+        .peak_fp64 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): FP64 Tensor 66.9 (GH200 datasheet: 67)
+        .peak_fp32 = 66.9 * TFLOPS,          // H100 whitepaper (SXM5): 66.9 (GH200 datasheet: 67)
+        .peak_tf32 = 494.7 * TFLOPS,         // H100 whitepaper (SXM5): 494.7 (GH200 datasheet: 989 with sparsity)
+        .peak_fp16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (GH200 datasheet: 1,979 with sparsity)
+        .peak_bf16 = 989.4 * TFLOPS,         // H100 whitepaper (SXM5): 989.4 (GH200 datasheet: 1,979 with sparsity)
+        .peak_fp8 = 1978.9 * TFLOPS,         // H100 whitepaper (SXM5): 1978.9 (GH200 datasheet: 3,958 with sparsity)
+        .peak_fp4 = 0,                       // no FP4 tensor cores on Hopper
+        .peak_int8 = 1978.9 * TFLOPS,        // H100 whitepaper (SXM5): 1978.9 TOPS (GH200 datasheet: 3,958 with sparsity)
+        .intra_node_link = "NVLink 4 (18 links)",
+        .intra_node_bandwidth = 450 * GBps,  // GH200 datasheet: NVLink 900 GB/s bidirectional per GPU -> 450 GB/s each way
+        .host_link = "NVLink-C2C (one GPU)",
+        .host_link_bandwidth = 450 * GBps,   // GH200 datasheet: NVLink-C2C 900 GB/s bidirectional to its own Grace CPU -> 450 GB/s each way
+        .default_gpus_per_node = 4,          // four GH200 per node, as the 96 GB part's systems (CSCS Alps)
+        .tdp_watts = 1000,                   // GH200 datasheet: module power 450–1,000 W configurable, CPU + GPU + memory; the maximum
+        .sm_count = 132,                     // the GH100 SXM5 configuration of the H100 (H100 whitepaper): 132 SMs
+        .source = "NVIDIA GH200 Grace Hopper Superchip datasheet, HBM3e version (https://resources.nvidia.com/en-us-grace-cpu/grace-hopper-superchip); "
+                  "compute as H100 SXM5 in the NVIDIA H100 Tensor Core GPU Architecture whitepaper",
+        .gemm_efficiency = row("h100-sxm").gemm_efficiency,  // the H100 SXM's (docs/GPUS.md): same tensor cores, same 989.4 TFLOP/s bf16 peak
+        .gemm_efficiency_source = "assumed: as the H100 SXM (the same GH100 SXM5 tensor cores and 989.4 TFLOP/s dense bf16 peak; "
+                                  "its fit, GPT-2 training on the lent H100; Bekman's MAMF table measures this part 4% above the H100 SXM, docs/GPUS.md)",
+        .attention_efficiency = kAttentionEfficiencyHopperFa2,
+        .attention_efficiency_source = "FlashAttention-2 on Hopper: 35% of the H100's peak (Shah et al. 2024, FlashAttention-3, abstract)",
+        .nic_gbps = 200,                      // one Slingshot 11 200 Gb/s NIC per GH200, as the 96 GB part in Alps (assumed for this version)
+        .nic_description = "Slingshot 11 200 Gb/s",
+        .price_per_gpu_hour = 3.50,           // USD per GPU-hour, as the H200 (HBM3e Hopper; assumed; --price-per-gpu-hour overrides)
+    });
+
     // ---- NVIDIA Blackwell ---------------------------------------------------------------------
     // B200 as it ships in HGX B200 / DGX B200 (1,000 W per GPU). The HGX B200 datasheet gives
     // 8-GPU totals with sparsity: FP8 72 PFLOPS*, FP16/BF16 36 PFLOPS*, TF32 18 PFLOPS*, INT8
@@ -664,6 +742,48 @@ std::vector<GpuSpec> build_catalog() {
         .price_per_gpu_hour = 4.50,           // USD per GPU-hour, as the B300 (assumed; --price-per-gpu-hour overrides)
     });
 
+    // ---- AMD CDNA 2 ---------------------------------------------------------------------------
+    // MI250X: two Graphics Compute Dies (GCDs) on one OAM module, each its own GPU to ROCm, PyTorch
+    // and the job launcher (one rank per GCD on Frontier and LUMI, where OLMo 1 was trained). This
+    // row is ONE GCD: AMD's per-module figures ÷ 2 (128 GB HBM2e, 3.2 TB/s, 220 CUs, FP64/FP32
+    // matrix 95.7, FP16/BF16 383.0, INT8 383 TOPS, 560 W). No TF32 and no FP8 (CDNA 2).
+    c.push_back(GpuSpec{
+        .name = "mi250x",
+        .display_name = "AMD Instinct MI250X 64GB (one GCD: half of the module)",
+        .vendor = "AMD",
+        .architecture = "CDNA 2",
+        .memory_bytes = 64 * GiB,            // MI250X specifications: 128 GB HBM2e per module -> 64 GB per GCD (Frontier User Guide: 64 GB per GCD)
+        .memory_kind = "HBM2e",
+        .memory_bandwidth = 1.6 * TBps,      // MI250X specifications: 3.2 TB/s per module -> 1.6 TB/s per GCD
+        .peak_fp64 = 95.7 / 2 * TFLOPS,      // MI250X specifications: FP64 Matrix 95.7 TFLOPS per module -> 47.85 (vector 47.9 -> 23.95)
+        .peak_fp32 = 95.7 / 2 * TFLOPS,      // MI250X specifications: FP32 Matrix (and packed FP32) 95.7 TFLOPS per module -> 47.85 (vector 47.9 -> 23.95)
+        .peak_tf32 = 0,                      // CDNA 2 has no TF32 (MI250X specifications list none)
+        .peak_fp16 = 383.0 / 2 * TFLOPS,     // MI250X specifications: FP16 383.0 TFLOPS per module -> 191.5
+        .peak_bf16 = 383.0 / 2 * TFLOPS,     // MI250X specifications: BF16 383.0 TFLOPS per module -> 191.5
+        .peak_fp8 = 0,                       // FP8 arrives with CDNA 3
+        .peak_fp4 = 0,
+        .peak_int8 = 383.0 / 2 * TFLOPS,     // MI250X specifications: INT8 383 TOPS per module -> 191.5
+        // Frontier node: the two GCDs of a module share 4 Infinity Fabric links (200 GB/s); GCDs on
+        // different modules 1 or 2 links (50–100 GB/s), so a ring over the node's 8 GCDs runs at
+        // the one-link 50 GB/s (ROCm MI250 microarchitecture: 50 GB/s per 16-wide link and direction).
+        .intra_node_link = "Infinity Fabric (1–4 links per GCD pair)",
+        .intra_node_bandwidth = 50 * GBps,   // Frontier User Guide: 50–100 GB/s between GCDs of different MI250X; the one-link 50 GB/s each way
+        .host_link = "Infinity Fabric CPU-GPU",
+        .host_link_bandwidth = 36 * GBps,    // Frontier User Guide: host-to-device and device-to-host 36+36 GB/s peak per GCD
+        .default_gpus_per_node = 8,          // Frontier / LUMI-G: 4 MI250X = 8 GCDs per node (Frontier User Guide; CSCS Alps mi200 nodes)
+        .tdp_watts = 280,                    // MI250X specifications: 560 W peak per module -> 280 W per GCD (rocm-smi reports the module's on one GCD)
+        .sm_count = 110,                     // MI250X specifications: 220 compute units per module -> 110 per GCD
+        .source = "AMD Instinct MI250X specifications (https://www.amd.com/en/products/accelerators/instinct/mi200/mi250x.html), per module ÷ 2 for one GCD; "
+                  "OLCF Frontier User Guide (https://docs.olcf.ornl.gov/systems/frontier_user_guide.html: node, links, NICs); "
+                  "ROCm MI250 microarchitecture (Infinity Fabric links)",
+        .gemm_efficiency = 0.634,  // MAMF: MI250X (one GCD) 147.0 ÷ H100 792.1 bf16; derivation in docs/GPUS.md
+        .gemm_efficiency_source = "derived: MI250X (one GCD) 147.0 vs H100 792.1 TFLOP/s bf16 in Bekman's ml-engineering MAMF table (its earlier ROCm 6.2 / CUDA 12.1 table), "
+                                  "anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
+        .nic_gbps = 100,                      // Frontier User Guide: 4 × Slingshot 200 Gb/s NICs per node of 8 GCDs (one per MI250X) -> 100 Gb/s per GCD
+        .nic_description = "Slingshot 11 100 Gb/s (one 200 Gb/s NIC per 2 GCDs)",
+        .price_per_gpu_hour = 1.00,           // USD per GCD-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
+
     // ---- AMD CDNA 3 ---------------------------------------------------------------------------
     c.push_back(GpuSpec{
         .name = "mi300x",
@@ -729,6 +849,116 @@ std::vector<GpuSpec> build_catalog() {
         .nic_gbps = 400,                      // one 400 Gb/s NIC per OAM module (assumed), as the MI300X
         .nic_description = "NDR InfiniBand 400 Gb/s",
         .price_per_gpu_hour = 2.50,           // USD per GPU-hour, as the MI300X (assumed; --price-per-gpu-hour overrides)
+    });
+
+    // ---- AMD CDNA 4 ---------------------------------------------------------------------------
+    // MI355X: AMD's product page prints dense figures (the structured-sparsity ones, exactly 2×,
+    // beside them for FP16, BF16, FP8 and INT8; none for MXFP6/MXFP4). It prints "2.5 PFLOPS"
+    // BF16, rounded: 256 CUs × 2.4 GHz give 2,516.6. We use the figures as printed.
+    c.push_back(GpuSpec{
+        .name = "mi355x",
+        .display_name = "AMD Instinct MI355X 288GB",
+        .vendor = "AMD",
+        .architecture = "CDNA 4",
+        .memory_bytes = 288 * GiB,           // MI355X specifications: 288 GB HBM3E
+        .memory_kind = "HBM3e",
+        .memory_bandwidth = 8 * TBps,        // MI355X specifications: 8 TB/s
+        .peak_fp64 = 78.6 * TFLOPS,          // MI355X specifications: FP64 (vector and matrix) 78.6 TFLOPS
+        .peak_fp32 = 157.3 * TFLOPS,         // MI355X specifications: FP32 157.3 TFLOPS
+        .peak_tf32 = 0,                      // MI355X specifications: no TF32 figure (CDNA 4 lists none)
+        .peak_fp16 = 2500 * TFLOPS,          // MI355X specifications: FP16 2.5 PFLOPS (5.0 with sparsity)
+        .peak_bf16 = 2500 * TFLOPS,          // MI355X specifications: BF16 2.5 PFLOPS (5.0 with sparsity)
+        .peak_fp8 = 5000 * TFLOPS,           // MI355X specifications: OCP-FP8 5.0 PFLOPS (10.1 with sparsity)
+        .peak_fp4 = 10100 * TFLOPS,          // MI355X specifications: MXFP4 10.1 PFLOPS (dense; no sparsity for MXFP4)
+        .peak_int8 = 5000 * TFLOPS,          // MI355X specifications: INT8 5.0 POPS (10.1 with sparsity)
+        // Seven Infinity Fabric links, one to each peer of the 8-OAM platform.
+        .intra_node_link = "Infinity Fabric (7 links)",
+        .intra_node_bandwidth = 537.6 * GBps,  // MI355X datasheet: 7 links × 153.6 GB/s = 1,075.2 GB/s aggregate bidirectional -> 537.6 each way (not confirmed from a stored copy; docs/GPUS.md)
+        .host_link = "PCIe 5.0 x16",
+        .host_link_bandwidth = 64 * GBps,    // MLPerf Inference v6.0, AMD MI355X systems: PCIe Gen 5 x16 host interconnect; 64 GB/s each way
+        .default_gpus_per_node = 8,          // AMD Instinct MI355X platform: 8 OAM modules (ROCm docs: 8 MI355X per node)
+        .tdp_watts = 1400,                   // AMD (ISC / Hot Chips 2025): MI355X 1,400 W total board power (MI350X 1,000 W)
+        .sm_count = 256,                     // ROCm GPU specifications: MI355X 256 CUs (32 per XCD)
+        .source = "AMD Instinct MI355X specifications (https://www.amd.com/en/products/accelerators/instinct/mi350/mi355x.html; dense as printed); "
+                  "ROCm GPU specifications (CUs); AMD Hot Chips 2025 MI350 presentation (TBP); ROCm SGLang-MoRI guide (NICs)",
+        .gemm_efficiency = 0.504,  // MAMF: MI355X 1565.0 ÷ H100 794.5 bf16; derivation in docs/GPUS.md
+        .gemm_efficiency_source = "derived: MI355X 1565.0 vs H100 794.5 TFLOP/s bf16 in Bekman's ml-engineering MAMF table (TunableOp off), "
+                                  "anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
+        .nic_gbps = 400,                      // ROCm SGLang-MoRI guide: 8 × AMD Pensando Pollara 400 AI NICs per node, one per GPU
+        .nic_description = "Pensando Pollara 400 Gb/s",
+        .price_per_gpu_hour = 3.50,           // USD per GPU-hour, as the B200 it is sold against (assumed; --price-per-gpu-hour overrides)
+    });
+
+    // ---- NVIDIA Ampere (professional PCIe) ------------------------------------------------------
+    // A40 and RTX A6000: the GA102 with 84 SMs (10,752 CUDA cores ÷ 128), 48 GB of GDDR6, PCIe Gen4,
+    // an NVLink bridge for pairs only. Unlike the GeForce RTX 3090 they run fp16/bf16 tensor ops
+    // with fp32 accumulate at the full rate. Datasheets print the tensor figures with 2:4 sparsity
+    // beside the dense ones (A40) or the sparse one alone (RTX A6000): dense is half.
+    c.push_back(GpuSpec{
+        .name = "a40",
+        .display_name = "NVIDIA A40 48GB PCIe",
+        .vendor = "NVIDIA",
+        .architecture = "Ampere",
+        .memory_bytes = 48 * GiB,            // A40 datasheet: 48 GB GDDR6 with ECC
+        .memory_kind = "GDDR6",
+        .memory_bandwidth = 696 * GBps,      // A40 datasheet: 696 GB/s
+        .peak_fp64 = 37.4 / 64 * TFLOPS,     // FP32 ÷ 64 (GA102's FP64 rate, as the RTX 3090 row); the datasheet prints none
+        .peak_fp32 = 37.4 * TFLOPS,          // A40 datasheet: peak FP32 37.4 TFLOPS (non-Tensor)
+        .peak_tf32 = 74.8 * TFLOPS,          // A40 datasheet: peak TF32 Tensor 74.8 | 149.6* TFLOPS
+        .peak_fp16 = 149.7 * TFLOPS,         // A40 datasheet: peak FP16 Tensor 149.7 | 299.4* TFLOPS
+        .peak_bf16 = 149.7 * TFLOPS,         // A40 datasheet: peak BF16 Tensor with FP32 accumulate 149.7 | 299.4* TFLOPS
+        .peak_fp8 = 0,                       // FP8 arrives with Ada / Hopper
+        .peak_fp4 = 0,
+        .peak_int8 = 299.3 * TFLOPS,         // A40 datasheet: peak INT8 Tensor 299.3 | 598.6* TOPS
+        // The NVLink bridge (112.5 GB/s bidirectional) joins pairs only: collectives over a server go through PCIe.
+        .intra_node_link = "PCIe 4.0 x16",
+        .intra_node_bandwidth = 32 * GBps,   // A40 datasheet: PCIe Gen4 64 GB/s bidirectional -> 32 GB/s each way
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,    // A40 datasheet: PCIe Gen4 64 GB/s; 32 GB/s each way
+        .default_gpus_per_node = 8,          // 8-card PCIe servers, as the L40S and A10G rows (assumed)
+        .tdp_watts = 300,                    // A40 datasheet: max power consumption 300 W
+        .sm_count = 84,                      // A40 datasheet: 10,752 CUDA cores = 84 SMs of 128 (GA102 whitepaper: 128 per SM)
+        .source = "NVIDIA A40 datasheet (https://images.nvidia.com/content/Solutions/data-center/a40/nvidia-a40-datasheet.pdf); "
+                  "NVIDIA Ampere GA102 GPU Architecture whitepaper (FP64 ratio, SM size)",
+        .gemm_efficiency = kGemmEfficiency,
+        .gemm_efficiency_source = "default: the A100 fit (no published GEMM measurement of the A40 found; docs/GPUS.md)",
+        .nic_gbps = 100,                      // PCIe servers; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
+    c.push_back(GpuSpec{
+        .name = "rtx-a6000",
+        .display_name = "NVIDIA RTX A6000 48GB PCIe",
+        .vendor = "NVIDIA",
+        .architecture = "Ampere",
+        .memory_bytes = 48 * GiB,            // RTX A6000 datasheet: 48 GB GDDR6 with ECC
+        .memory_kind = "GDDR6",
+        .memory_bandwidth = 768 * GBps,      // RTX A6000 datasheet: 768 GB/s
+        .peak_fp64 = 38.7 / 64 * TFLOPS,     // FP32 ÷ 64 (GA102's FP64 rate, as the RTX 3090 row); the datasheet prints none
+        .peak_fp32 = 38.7 * TFLOPS,          // RTX A6000 datasheet: single-precision performance 38.7 TFLOPS
+        // The datasheet prints one tensor figure, 309.7 TFLOPS with sparsity (FP16/BF16): dense 154.85.
+        // GA102's tensor cores run TF32 at half and INT8 at twice the 16-bit rate (GA102 whitepaper).
+        .peak_tf32 = 309.7 / 4 * TFLOPS,     // RTX A6000 datasheet: tensor 309.7* -> 154.85 dense 16-bit -> TF32 at half: 77.425
+        .peak_fp16 = 309.7 / 2 * TFLOPS,     // RTX A6000 datasheet: tensor performance 309.7 TFLOPS* -> 154.85
+        .peak_bf16 = 309.7 / 2 * TFLOPS,     // RTX A6000 datasheet: tensor performance 309.7 TFLOPS* -> 154.85
+        .peak_fp8 = 0,                       // FP8 arrives with Ada / Hopper
+        .peak_fp4 = 0,
+        .peak_int8 = 309.7 * TFLOPS,         // INT8 at twice the 16-bit rate on GA102 (GA102 whitepaper): 309.7 TOPS dense
+        // The NVLink bridge (112.5 GB/s bidirectional) joins pairs only: collectives over a server go through PCIe.
+        .intra_node_link = "PCIe 4.0 x16",
+        .intra_node_bandwidth = 32 * GBps,   // RTX A6000 datasheet: PCI Express 4.0 x16 -> 32 GB/s each way
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,    // RTX A6000 datasheet: PCIe 4.0 x16; 32 GB/s each way
+        .default_gpus_per_node = 4,          // a workstation card (active cooling, display outputs), as the RTX 3090 row
+        .tdp_watts = 300,                    // RTX A6000 datasheet: max power consumption 300 W
+        .sm_count = 84,                      // RTX A6000 datasheet: 10,752 CUDA cores = 84 SMs of 128 (GA102 whitepaper)
+        .source = "NVIDIA RTX A6000 datasheet (https://www.nvidia.com/content/dam/en-zz/Solutions/design-visualization/quadro-product-literature/proviz-print-nvidia-rtx-a6000-datasheet-us-nvidia-1454980-r9-web%20(1).pdf); "
+                  "NVIDIA Ampere GA102 GPU Architecture whitepaper (tensor-core rates, FP64 ratio, SM size)",
+        .gemm_efficiency = 0.679,  // RTX A6000 123.34 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
+        .gemm_efficiency_source = "derived: RTX A6000 123.34 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
+        .nic_gbps = 100,                      // workstations; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
 
     // ---- NVIDIA Turing ---------------------------------------------------------------------------
@@ -835,6 +1065,40 @@ std::vector<GpuSpec> build_catalog() {
         .nic_description = "100 Gb/s",
         .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
     });
+    // L4: Ada's low-profile 72 W data-center card (AD104). Its datasheet prints the tensor figures
+    // with sparsity only: dense is half. Data-center Ada runs fp16/bf16/fp8 with fp32 accumulate at
+    // the full rate (no GeForce halving).
+    c.push_back(GpuSpec{
+        .name = "l4",
+        .display_name = "NVIDIA L4 24GB PCIe",
+        .vendor = "NVIDIA",
+        .architecture = "Ada Lovelace",
+        .memory_bytes = 24 * GiB,            // L4 datasheet: 24 GB GDDR6
+        .memory_kind = "GDDR6",
+        .memory_bandwidth = 300 * GBps,      // L4 datasheet: 300 GB/s
+        .peak_fp64 = 30.3 / 64 * TFLOPS,     // FP32 ÷ 64 (Ada whitepaper ratio): 0.47 TFLOPS
+        .peak_fp32 = 30.3 * TFLOPS,          // L4 datasheet: FP32 30.3 TFLOPS
+        .peak_tf32 = 60 * TFLOPS,            // L4 datasheet: TF32 Tensor Core 120 TFLOPS with sparsity -> 60
+        .peak_fp16 = 121 * TFLOPS,           // L4 datasheet: FP16 Tensor Core 242 TFLOPS with sparsity -> 121
+        .peak_bf16 = 121 * TFLOPS,           // L4 datasheet: BFLOAT16 Tensor Core 242 TFLOPS with sparsity -> 121
+        .peak_fp8 = 242.5 * TFLOPS,          // L4 datasheet: FP8 Tensor Core 485 TFLOPS with sparsity -> 242.5
+        .peak_fp4 = 0,                       // Ada has no FP4 tensor cores
+        .peak_int8 = 242.5 * TFLOPS,         // L4 datasheet: INT8 Tensor Core 485 TOPS with sparsity -> 242.5
+        .intra_node_link = "PCIe 4.0 x16",
+        .intra_node_bandwidth = 32 * GBps,   // L4 datasheet: PCIe Gen4 x16 64 GB/s bidirectional -> 32 GB/s each way (no NVLink)
+        .host_link = "PCIe 4.0 x16",
+        .host_link_bandwidth = 32 * GBps,    // L4 datasheet: PCIe Gen4 x16 64 GB/s; 32 GB/s each way
+        .default_gpus_per_node = 8,          // 8-card servers of single-slot cards, as the L40S row (assumed)
+        .tdp_watts = 72,                     // L4 datasheet: max thermal design power 72 W
+        .sm_count = 0,                       // not in NVIDIA's datasheet; third-party listings disagree (58 or 60)
+        .source = "NVIDIA L4 Tensor Core GPU datasheet (https://resources.nvidia.com/en-us-data-center-overview/l4-gpu-datasheet); "
+                  "NVIDIA Ada Lovelace GPU Architecture whitepaper (FP64 ratio)",
+        .gemm_efficiency = 0.499,  // L4 70.89 ÷ H100 790.585 bf16; derivation in docs/GPUS.md
+        .gemm_efficiency_source = "derived: L4 70.89 vs H100 790.6 TFLOP/s bf16 in the torch-performance-test-data database, anchored to the H100 kernel table × 0.88 (docs/GPUS.md)",
+        .nic_gbps = 100,                      // PCIe servers; assumed
+        .nic_description = "100 Gb/s",
+        .price_per_gpu_hour = 1.00,           // USD per GPU-hour, typical 2026 cloud on-demand (assumed; --price-per-gpu-hour overrides)
+    });
     // ---- NVIDIA Blackwell (GeForce) -----------------------------------------------------------
     // RTX 5090 (GB202): the RTX Blackwell whitepaper's Appendix A. As on the RTX 4090, fp16/bf16
     // and fp8 tensor ops with fp32 accumulation run at half the fp16-accumulate rate.
@@ -880,7 +1144,7 @@ std::string lower(std::string_view s) {
 }
 
 // Short names people type; each maps to one catalog key.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 9> aliases = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 12> aliases = {{
     {"h100", "h100-sxm"},
     {"a100", "a100-80g"},
     {"4090", "rtx-4090"},
@@ -890,6 +1154,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 9> aliases =
     {"3090", "rtx-3090"},
     {"5090", "rtx-5090"},
     {"mi325", "mi325x"},
+    {"grace hopper", "gh200"},
+    {"mi355", "mi355x"},
+    {"a6000", "rtx-a6000"},
 }};
 
 }  // namespace

@@ -136,6 +136,22 @@ TEST_CASE("models and gpus list the catalogs", "[cli]") {
     CHECK(run({"plan", "--help"}).out.find("--zero") != std::string::npos);
 }
 
+TEST_CASE("plan --gpu works for the rows added for GH200, MI250X, MI355X, L4, A40 and RTX A6000", "[cli][gpu]") {
+    for (const char* key : {"gh200", "gh200-144g", "mi250x", "mi355x", "l4", "a40", "rtx-a6000"}) {
+        CAPTURE(key);
+        const GpuSpec& g = gpu_or_throw(key, "--gpu");
+        const Result r = run({"plan", "--model", "gpt2-124m", "--gpu", key, "--gpus", std::to_string(g.default_gpus_per_node)});
+        CHECK(r.code == 0);
+        CHECK(r.out.find(g.display_name) != std::string::npos);
+        const Result j = run({"plan", "--model", "gpt2-124m", "--gpu", key, "--json"});
+        REQUIRE(j.code == 0);
+        CHECK(nlohmann::json::parse(j.out)["gpu"]["name"] == key);
+    }
+    // An alias and a name as the tools print it.
+    CHECK(run({"plan", "--model", "gpt2-124m", "--gpu", "grace hopper"}).code == 0);
+    CHECK(run({"plan", "--model", "gpt2-124m", "--gpu", "AMD Instinct MI250X", "--gpus", "8"}).code == 0);
+}
+
 TEST_CASE("pipeline plans print every stage", "[cli]") {
     const Result r = run({"plan", "--model", "llama-2-13b", "--gpus", "16", "--tp", "4", "--pp", "4", "--sp"});
     CHECK(r.code == 0);

@@ -113,6 +113,14 @@ TEST_CASE("catalog planning fields equal the numbers the planner used before the
         {"gb300", 0.587, 800, "ConnectX-8 SuperNIC 800 Gb/s", 4.50},
         // The A800: the A100 80GB's fit (same compute), its NIC and price assumed as the A100's.
         {"a800", 0.735, 200, "HDR InfiniBand 200 Gb/s (assumed)", 1.50},
+        // GH200 (the H100 SXM's value, assumed), MI250X per GCD, MI355X, L4, RTX A6000 (derived), A40 (default).
+        {"gh200", 0.63, 200, "Slingshot 11 200 Gb/s", 2.50},
+        {"gh200-144g", 0.63, 200, "Slingshot 11 200 Gb/s", 3.50},
+        {"mi250x", 0.634, 100, "Slingshot 11 100 Gb/s (one 200 Gb/s NIC per 2 GCDs)", 1.00},
+        {"mi355x", 0.504, 400, "Pensando Pollara 400 Gb/s", 3.50},
+        {"l4", 0.499, 100, "100 Gb/s", 1.00},
+        {"a40", 0.735, 100, "100 Gb/s", 1.00},
+        {"rtx-a6000", 0.679, 100, "100 Gb/s", 1.00},
     };
     for (const Golden& e : golden) {
         CAPTURE(e.name);
