@@ -31,6 +31,32 @@ constexpr double GiB = 1024.0 * 1024.0 * 1024.0;
 const std::vector<NumberFormat> all_formats = {NumberFormat::fp64, NumberFormat::fp32, NumberFormat::tf32,
                                                NumberFormat::fp16, NumberFormat::bf16, NumberFormat::fp8, NumberFormat::fp4,
                                                NumberFormat::int8};
+
+// A row's datasheet figures as docs/GPUS.md cites them (TFLOP/s, GB, TB/s, GB/s, W), and the
+// checks every catalog-row test makes of them.
+struct Datasheet {
+    const char* name;
+    double gib, tbps, fp64, fp32, tf32, bf16, fp8, int8, link_gbps, tdp;
+    int per_node;
+};
+const GpuSpec& check_datasheet(const Datasheet& r) {
+    constexpr double T = 1e12;
+    CAPTURE(r.name);
+    const GpuSpec& g = gpu_or_throw(r.name, "t");
+    CHECK(g.memory_bytes == r.gib * GiB);
+    CHECK(g.memory_bandwidth == Approx(r.tbps * 1e12).epsilon(1e-12));
+    CHECK(g.peak_fp64 == Approx(r.fp64 * T).epsilon(1e-12));
+    CHECK(g.peak_fp32 == Approx(r.fp32 * T).epsilon(1e-12));
+    CHECK(g.peak_tf32 == Approx(r.tf32 * T).epsilon(1e-12));
+    CHECK(g.peak_bf16 == Approx(r.bf16 * T).epsilon(1e-12));
+    CHECK(g.peak_fp16 == g.peak_bf16);
+    CHECK(g.peak_fp8 == Approx(r.fp8 * T).epsilon(1e-12));
+    CHECK(g.peak_int8 == Approx(r.int8 * T).epsilon(1e-12));
+    CHECK(g.intra_node_bandwidth == Approx(r.link_gbps * 1e9).epsilon(1e-12));
+    CHECK(g.tdp_watts == r.tdp);
+    CHECK(g.default_gpus_per_node == r.per_node);
+    return g;
+}
 }  // namespace
 
 TEST_CASE("the catalog holds every required GPU", "[gpu]") {
@@ -220,13 +246,7 @@ TEST_CASE("every catalog row is sane", "[gpu]") {
 
 TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[gpu]") {
     // Each figure as docs/GPUS.md cites it; tensor figures printed with sparsity are halved.
-    struct Row {
-        const char* name;
-        double gib, tbps, fp64, fp32, tf32, bf16, fp8, int8, link_gbps, tdp;
-        int per_node;
-    };
-    const double T = 1e12;
-    const Row rows[] = {
+    const Datasheet rows[] = {
         // A10 datasheet (AWS publishes no A10G figures); 300 W: nvidia-smi on G5.
         {"a10g", 24, 0.6, 31.2 / 64, 31.2, 62.5, 125, 0, 250, 32, 300, 8},
         // GA102 whitepaper, Appendix A (fp16/bf16 with fp32 accumulate).
@@ -254,22 +274,7 @@ TEST_CASE("the rows added for today's runs hold their cited figures exactly", "[
         // FP8 720 P*, INT8 24 P*, 576 TB/s; 279 GB per GPU (technical brief); 1,400 W.
         {"gb300", 279, 8, 100.0 / 72, 6000.0 / 72, 1250, 2500, 5000, 24000.0 / 72 / 2, 900, 1400, 72},
     };
-    for (const Row& r : rows) {
-        CAPTURE(r.name);
-        const GpuSpec& g = gpu_or_throw(r.name, "t");
-        CHECK(g.memory_bytes == r.gib * GiB);
-        CHECK(g.memory_bandwidth == Approx(r.tbps * 1e12).epsilon(1e-12));
-        CHECK(g.peak_fp64 == Approx(r.fp64 * T).epsilon(1e-12));
-        CHECK(g.peak_fp32 == Approx(r.fp32 * T).epsilon(1e-12));
-        CHECK(g.peak_tf32 == Approx(r.tf32 * T).epsilon(1e-12));
-        CHECK(g.peak_bf16 == Approx(r.bf16 * T).epsilon(1e-12));
-        CHECK(g.peak_fp16 == g.peak_bf16);
-        CHECK(g.peak_fp8 == Approx(r.fp8 * T).epsilon(1e-12));
-        CHECK(g.peak_int8 == Approx(r.int8 * T).epsilon(1e-12));
-        CHECK(g.intra_node_bandwidth == Approx(r.link_gbps * 1e9).epsilon(1e-12));
-        CHECK(g.tdp_watts == r.tdp);
-        CHECK(g.default_gpus_per_node == r.per_node);
-    }
+    for (const Datasheet& r : rows) check_datasheet(r);
     // Planning defaults with a published source: the AWS list price of g5.48xlarge (8 A10G) and
     // the H800 rental price DeepSeek-V3 assumed; the H800's 400 Gb/s InfiniBand per GPU.
     const GpuSpec& a10g = gpu_or_throw("a10g", "t");
@@ -481,36 +486,23 @@ TEST_CASE("GH200, MI250X (one GCD), MI355X, L4, A40 and RTX A6000 hold their cit
     //  a40         A40 datasheet: 48 GB, 696 GB/s, FP32 37.4, TF32 74.8, BF16 149.7, INT8 299.3, 300 W
     //  rtx-a6000   RTX A6000 datasheet: 48 GB, 768 GB/s, FP32 38.7, tensor 309.7* (16-bit), 300 W
     struct Row {
-        const char* name;
-        double gib, tbps, fp64, fp32, tf32, bf16, fp8, int8, link_gbps, host_gbps, tdp;
-        int per_node, sms;
+        Datasheet sheet;
+        double host_gbps;
+        int sms;
     };
-    const double T = 1e12;
     const Row rows[] = {
-        {"gh200", 96, 4.0, 66.9, 66.9, 494.7, 989.4, 1978.9, 1978.9, 450, 450, 1000, 4, 132},
-        {"gh200-144g", 144, 4.9, 66.9, 66.9, 494.7, 989.4, 1978.9, 1978.9, 450, 450, 1000, 4, 132},
-        {"mi250x", 64, 1.6, 47.85, 47.85, 0, 191.5, 0, 191.5, 50, 36, 280, 8, 110},
-        {"mi355x", 288, 8, 78.6, 157.3, 0, 2500, 5000, 5000, 537.6, 64, 1400, 8, 256},
-        {"l4", 24, 0.3, 30.3 / 64, 30.3, 60, 121, 242.5, 242.5, 32, 32, 72, 8, 0},
-        {"a40", 48, 0.696, 37.4 / 64, 37.4, 74.8, 149.7, 0, 299.3, 32, 32, 300, 8, 84},
-        {"rtx-a6000", 48, 0.768, 38.7 / 64, 38.7, 77.425, 154.85, 0, 309.7, 32, 32, 300, 4, 84},
+        {{"gh200", 96, 4.0, 66.9, 66.9, 494.7, 989.4, 1978.9, 1978.9, 450, 1000, 4}, 450, 132},
+        {{"gh200-144g", 144, 4.9, 66.9, 66.9, 494.7, 989.4, 1978.9, 1978.9, 450, 1000, 4}, 450, 132},
+        {{"mi250x", 64, 1.6, 47.85, 47.85, 0, 191.5, 0, 191.5, 50, 280, 8}, 36, 110},
+        {{"mi355x", 288, 8, 78.6, 157.3, 0, 2500, 5000, 5000, 537.6, 1400, 8}, 64, 256},
+        {{"l4", 24, 0.3, 30.3 / 64, 30.3, 60, 121, 242.5, 242.5, 32, 72, 8}, 32, 0},
+        {{"a40", 48, 0.696, 37.4 / 64, 37.4, 74.8, 149.7, 0, 299.3, 32, 300, 8}, 32, 84},
+        {{"rtx-a6000", 48, 0.768, 38.7 / 64, 38.7, 77.425, 154.85, 0, 309.7, 32, 300, 4}, 32, 84},
     };
     for (const Row& r : rows) {
-        CAPTURE(r.name);
-        const GpuSpec& g = gpu_or_throw(r.name, "t");
-        CHECK(g.memory_bytes == r.gib * GiB);
-        CHECK(g.memory_bandwidth == Approx(r.tbps * 1e12).epsilon(1e-12));
-        CHECK(g.peak_fp64 == Approx(r.fp64 * T).epsilon(1e-12));
-        CHECK(g.peak_fp32 == Approx(r.fp32 * T).epsilon(1e-12));
-        CHECK(g.peak_tf32 == Approx(r.tf32 * T).epsilon(1e-12));
-        CHECK(g.peak_bf16 == Approx(r.bf16 * T).epsilon(1e-12));
-        CHECK(g.peak_fp16 == g.peak_bf16);
-        CHECK(g.peak_fp8 == Approx(r.fp8 * T).epsilon(1e-12));
-        CHECK(g.peak_int8 == Approx(r.int8 * T).epsilon(1e-12));
-        CHECK(g.intra_node_bandwidth == Approx(r.link_gbps * 1e9).epsilon(1e-12));
+        const GpuSpec& g = check_datasheet(r.sheet);
+        CAPTURE(r.sheet.name);
         CHECK(g.host_link_bandwidth == Approx(r.host_gbps * 1e9).epsilon(1e-12));
-        CHECK(g.tdp_watts == r.tdp);
-        CHECK(g.default_gpus_per_node == r.per_node);
         CHECK(g.sm_count == r.sms);
     }
     // MI250X: one GCD is exactly half of the module AMD's page describes, and the name says so.
