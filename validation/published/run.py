@@ -267,6 +267,13 @@ def stats(rows):
             "within_10": sum(abs(x) <= 0.10 for x in e), "within_25": sum(abs(x) <= 0.25 for x in e)}
 
 
+def planned_as(r, prediction):
+    """A scored run as `stats` takes it, with the error of its `prediction` ("framework": the profile
+    with the recipe's settings; "defaults": the profile named alone) where that prediction was
+    scored, else its generic error."""
+    return {"id": r["id"], "error": r[prediction]["error"]} if "error" in r.get(prediction, {}) else r
+
+
 def summarise(results):
     scored = [r for r in results if "error" in r]
     parts = {"fit": stats([r for r in scored if r["split"] == "fit"]),
@@ -287,13 +294,11 @@ def summarise(results):
     # Every run as its framework's user would plan it: with the framework's profile where llmplan
     # has one, else generic.
     def as_user(r):
-        return {"id": r["id"], "error": r["framework"]["error"]} if "error" in r.get("framework", {}) else r
+        return planned_as(r, "framework")
     framework["as_user"] = {part: stats([as_user(r) for r in scored if r["split"] == part]) for part in ("fit", "held_out")}
     # Every run planned by naming its framework and nothing else: the profile's defaults where llmplan
     # has a profile, generic otherwise.
-    def named_alone(r):
-        return {"id": r["id"], "error": r["defaults"]["error"]} if "error" in r.get("defaults", {}) else r
-    framework["named_alone"] = {part: stats([named_alone(r) for r in scored if r["split"] == part])
+    framework["named_alone"] = {part: stats([planned_as(r, "defaults") for r in scored if r["split"] == part])
                                 for part in ("fit", "held_out")}
     # The runs with a profile planned by naming it and nothing else (defaults_flags), beside the same
     # runs planned with their recipes' settings.
@@ -519,7 +524,7 @@ def doc_with_block(doc_text, block):
 def as_user_error(r):
     """The throughput error of a scored run as its framework's user plans it: with the framework's
     profile where llmplan has one, else generic."""
-    return r["framework"]["error"]["throughput"] if "error" in r.get("framework", {}) else r["error"]["throughput"]
+    return planned_as(r, "framework")["error"]["throughput"]
 
 
 def held_out_misses(results):
